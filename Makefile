@@ -1,0 +1,35 @@
+# One entry point for humans and CI. `make install` is idempotent: it only reinstalls when pyproject.toml changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test lint demo bench emulator clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check vtab tests scripts
+	$(BIN)/ruff format --check vtab tests scripts
+	$(BIN)/mypy
+
+demo: install
+	$(BIN)/python -m vtab.demo
+
+bench: install
+	$(BIN)/python scripts/bench.py
+
+emulator: install
+	$(BIN)/python -m vtab.emulator --port 4566 --seed demo
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,137 @@
+"""Resource type facts, read from the registry schema JSON shipped in ``vtab/schemas``.
+
+Everything type-specific (properties, identifiers, create-only and read-only paths, IAM permissions, the
+parent chain a list needs) lives in that JSON, so a second resource type is a schema file, not new code.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+_PROPERTY_PATH = re.compile(r"^/properties/([^/]+)$")
+
+
+def snake_case(name: str) -> str:
+    """``IntegrationResponseId`` -> ``integration_response_id`` (the column naming StackQL uses)."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def _top_level_names(paths: list[str]) -> frozenset[str]:
+    """Top-level property names of ``/properties/X`` paths (nested paths name their top-level property)."""
+    names = set()
+    for path in paths:
+        parts = path.split("/")
+        if len(parts) >= 3 and parts[1] == "properties":
+            names.add(parts[2])
+    return frozenset(names)
+
+
+@dataclass(frozen=True)
+class ParentStep:
+    """One level of the walk that lists a child type: list ``type_name`` and keep items matching ``keep``."""
+
+    type_name: str
+    keep: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ResourceSchema:
+    """The facts of one resource type that the table, the writes and the emulator need."""
+
+    type_name: str
+    properties: dict[str, dict[str, Any]]
+    required: tuple[str, ...]
+    create_only: frozenset[str]
+    read_only: frozenset[str]
+    write_only: frozenset[str]
+    primary_identifier: tuple[str, ...]
+    permissions: dict[str, tuple[str, ...]]
+    additional_properties: bool
+    table_name: str
+    list_requires: tuple[str, ...]
+    parents: tuple[ParentStep, ...]
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> ResourceSchema:
+        extra = doc.get("x-vtab", {})
+        identifier = []
+        for path in doc["primaryIdentifier"]:
+            match = _PROPERTY_PATH.match(path)
+            if not match:
+                raise ValueError(f"unsupported primaryIdentifier path {path!r}")
+            identifier.append(match.group(1))
+        return cls(
+            type_name=doc["typeName"],
+            properties=dict(doc["properties"]),
+            required=tuple(doc.get("required", ())),
+            create_only=_top_level_names(doc.get("createOnlyProperties", [])),
+            read_only=_top_level_names(doc.get("readOnlyProperties", [])),
+            write_only=_top_level_names(doc.get("writeOnlyProperties", [])),
+            primary_identifier=tuple(identifier),
+            permissions={
+                verb: tuple(handler.get("permissions", ()))
+                for verb, handler in doc.get("handlers", {}).items()
+            },
+            additional_properties=bool(doc.get("additionalProperties", True)),
+            table_name=extra.get("table", snake_case(doc["typeName"].split("::")[-1]) + "s"),
+            list_requires=tuple(extra.get("listRequires", ())),
+            parents=tuple(
+                ParentStep(p["typeName"], dict(p.get("keep", {}))) for p in extra.get("parents", ())
+            ),
+        )
+
+    def column_of(self, prop: str) -> str:
+        return snake_case(prop)
+
+    def is_object(self, prop: str) -> bool:
+        """Object (and array) properties travel as JSON text in SQLite."""
+        return self.properties[prop].get("type") in ("object", "array")
+
+    def enum(self, prop: str) -> tuple[str, ...] | None:
+        values = self.properties[prop].get("enum")
+        return tuple(values) if values else None
+
+    def identifier_of(self, model: dict[str, Any]) -> str:
+        """The compound primary identifier Cloud Control uses: the id values joined by ``|``."""
+        return "|".join(str(model[name]) for name in self.primary_identifier)
+
+    def split_identifier(self, identifier: str) -> dict[str, str]:
+        """Parse ``A|B|C`` into its named parts; ValueError says what is wrong and what is expected."""
+        parts = identifier.split("|")
+        expected = "|".join(self.primary_identifier)
+        if len(parts) != len(self.primary_identifier):
+            raise ValueError(
+                f"identifier {identifier!r} has {len(parts)} part(s); {self.type_name} identifiers have "
+                f"{len(self.primary_identifier)}: '{expected}'"
+            )
+        for name, part in zip(self.primary_identifier, parts, strict=True):
+            if not part:
+                raise ValueError(f"identifier {identifier!r} has an empty {name}; expected '{expected}'")
+        return dict(zip(self.primary_identifier, parts, strict=True))
+
+
+def schema_file_name(type_name: str) -> str:
+    return type_name.replace("::", "_") + ".json"
+
+
+@functools.cache
+def load_schema(type_name: str) -> ResourceSchema:
+    """The schema of a supported type; KeyError names the supported types when it is not one."""
+    path = resources.files("vtab") / "schemas" / schema_file_name(type_name)
+    if not path.is_file():
+        raise KeyError(f"{type_name} is not a supported type; supported: {', '.join(supported_types())}")
+    return ResourceSchema.from_json(json.loads(path.read_text()))
+
+
+def supported_types() -> list[str]:
+    folder = resources.files("vtab") / "schemas"
+    return sorted(
+        json.loads(entry.read_text())["typeName"]
+        for entry in folder.iterdir()
+        if entry.name.endswith(".json")
+    )
