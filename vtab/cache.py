@@ -1,0 +1,79 @@
+"""Remembered read results: the per-statement memo and the cross-statement TTL cache are both a ResultStore.
+
+A nested-loop join re-runs Filter once per outer row; the memo makes the second run free. The TTL cache
+makes repeated ad-hoc queries cheap. Both hold at most ``max_items`` resources, so a huge scan streams
+through without being kept (memory must not grow with the number of rows).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+Key = tuple[str, str, str, str]
+"""(region, type name, operation, identifier or resource-model JSON)."""
+
+
+@dataclass
+class _Entry:
+    value: Any
+    size: int
+    expires: float
+
+
+class ResultStore:
+    """A thread-safe, size-bounded map with an optional time to live (None: until cleared)."""
+
+    def __init__(self, ttl: float | None, max_items: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_items = max_items
+        self._entries: OrderedDict[Key, _Entry] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl is None or self.ttl > 0
+
+    def get(self, key: Key) -> tuple[bool, Any]:
+        """(found, value). Expired entries are dropped on the way."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return False, None
+            if entry.expires < time.monotonic():
+                self._drop(key)
+                return False, None
+            return True, entry.value
+
+    def put(self, key: Key, value: Any, size: int = 1) -> bool:
+        """Store unless disabled or larger than the whole budget; evicts the oldest entries to fit."""
+        if not self.enabled or size > self.max_items:
+            return False
+        expires = float("inf") if self.ttl is None else time.monotonic() + self.ttl
+        with self._lock:
+            if key in self._entries:
+                self._drop(key)
+            while self._entries and self._size + size > self.max_items:
+                self._drop(next(iter(self._entries)))
+            self._entries[key] = _Entry(value, size, expires)
+            self._size += size
+        return True
+
+    def invalidate(self, type_name: str | None = None) -> int:
+        """Forget entries of one type (a write to it) or everything; returns how many were dropped."""
+        with self._lock:
+            keys = [k for k in self._entries if type_name is None or k[1] == type_name]
+            for key in keys:
+                self._drop(key)
+            return len(keys)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _drop(self, key: Key) -> None:
+        entry = self._entries.pop(key)
+        self._size -= entry.size

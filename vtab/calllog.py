@@ -1,0 +1,78 @@
+"""The log of Cloud Control calls a connection made: what ``vtab_calls`` shows.
+
+It is how users (and tests) see that pushdown worked: one row per logical call (a whole paged listing is
+one row with its page count), including cache hits, errors and write request tokens.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+@dataclass
+class CallRecord:
+    """One logical Cloud Control call. Mutable while the call runs (pages arrive, status advances)."""
+
+    seq: int
+    operation: str
+    region: str
+    type_name: str
+    identifier: str | None = None
+    resource_model: str | None = None
+    started: float = field(default_factory=time.time)
+    pages: int = 0
+    items: int = 0
+    ms: float = 0.0
+    cache: str = "miss"
+    """``miss`` (sent to AWS), ``hit`` (cross-statement cache), ``memo`` (same statement), ``dry-run``."""
+    error_code: str | None = None
+    request_token: str | None = None
+    status: str | None = None
+
+
+class CallLog:
+    """A bounded, thread-safe list of CallRecords (the newest ``capacity`` calls are kept)."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self._records: deque[CallRecord] = deque(maxlen=capacity)
+        self._lock = threading.Lock()
+        self._seq = itertools.count(1)
+
+    def start(self, operation: str, region: str, type_name: str, **details: object) -> CallRecord:
+        record = CallRecord(next(self._seq), operation, region, type_name, **details)  # type: ignore[arg-type]
+        with self._lock:
+            self._records.append(record)
+        return record
+
+    def snapshot(self) -> list[CallRecord]:
+        with self._lock:
+            return list(self._records)
+
+    def clear(self) -> int:
+        with self._lock:
+            count = len(self._records)
+            self._records.clear()
+            return count
+
+    def __iter__(self) -> Iterator[CallRecord]:
+        return iter(self.snapshot())
+
+
+class Timer:
+    """Adds elapsed milliseconds to a record, so a listing's ``ms`` covers every page it fetched."""
+
+    def __init__(self, record: CallRecord) -> None:
+        self.record = record
+        self._t0 = 0.0
+
+    def __enter__(self) -> Timer:
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.record.ms += (time.perf_counter() - self._t0) * 1000.0

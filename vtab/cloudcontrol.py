@@ -1,0 +1,192 @@
+"""boto3 Cloud Control calls: paged lists, gets and the write verbs, each rate-limited, retried and logged.
+
+One ``CloudControl`` per table: it builds one client per region up front-ish (under a lock, because boto3
+Sessions are not thread-safe while clients are), and every call passes through ``_call`` so the rate
+limit, the call log and the error translation cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import apsw
+import boto3
+import orjson
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from vtab import errors
+from vtab.calllog import CallLog, CallRecord, Timer
+from vtab.options import Options
+from vtab.schema import ResourceSchema
+
+Properties = dict[str, Any]
+Item = tuple[str, Properties]
+"""A resource as Cloud Control describes it: (identifier, properties)."""
+
+
+class RateLimiter:
+    """A token bucket: at most ``rate`` calls per second, bursts of up to ``rate`` calls."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._tokens = rate
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                self._tokens = min(self.rate, self._tokens + (now - self._last) * self.rate)
+                self._last = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                wait = (1 - self._tokens) / self.rate
+            time.sleep(wait)
+
+
+def known_regions(session: boto3.Session) -> frozenset[str]:
+    """Every region of every partition where Cloud Control exists (from botocore's endpoint data)."""
+    names: set[str] = set()
+    for partition in session.get_available_partitions():
+        names.update(session.get_available_regions("cloudcontrol", partition_name=partition))
+    return frozenset(names)
+
+
+class CloudControl:
+    """The Cloud Control calls of one table, in any region, from any thread."""
+
+    def __init__(self, options: Options, log: CallLog) -> None:
+        self.options = options
+        self.log = log
+        self._session = boto3.Session(profile_name=options.profile)
+        self.default_region: str | None = self._session.region_name
+        self.known_regions = known_regions(self._session)
+        self._config = Config(
+            retries={"mode": "standard", "max_attempts": options.max_attempts},
+            max_pool_connections=max(10, options.max_workers + 4),
+            user_agent_extra="vtab",
+        )
+        self._clients: dict[str, Any] = {}
+        self._limiters: dict[str, RateLimiter] = {}
+        self._lock = threading.Lock()
+
+    # -- plumbing -------------------------------------------------------------------------------------
+
+    def check_region(self, region: object) -> str:
+        """The region name, or an SQLError naming the value and the fix."""
+        if not isinstance(region, str) or region not in self.known_regions:
+            close = sorted(r for r in self.known_regions if isinstance(region, str) and r[:2] == region[:2])
+            hint = f" (did you mean {', '.join(close[:4])}?)" if close else ""
+            raise apsw.SQLError(
+                f"region {region!r} is not an AWS region where Cloud Control is available{hint}; "
+                "use a name like 'us-east-1'"
+            )
+        return region
+
+    def client(self, region: str) -> Any:
+        with self._lock:
+            client = self._clients.get(region)
+            if client is None:
+                client = self._session.client(
+                    "cloudcontrol",
+                    region_name=region,
+                    endpoint_url=self.options.endpoint_url,
+                    config=self._config,
+                )
+                self._clients[region] = client
+                if self.options.rate_limit is not None:
+                    self._limiters[region] = RateLimiter(self.options.rate_limit)
+            return client
+
+    def _call(
+        self, record: CallRecord, schema: ResourceSchema, verb: str, method: str, **params: Any
+    ) -> dict[str, Any]:
+        """One HTTP call: rate limit, time it into ``record``, translate errors (recording their code)."""
+        client = self.client(record.region)
+        limiter = self._limiters.get(record.region)
+        if limiter is not None:
+            limiter.acquire()
+        if self.options.role_arn and method not in ("get_resource_request_status",):
+            params["RoleArn"] = self.options.role_arn
+        what = f"{record.operation} {schema.type_name} in {record.region}"
+        try:
+            with Timer(record):
+                response: dict[str, Any] = getattr(client, method)(**params)
+        except ClientError as error:
+            record.error_code = errors.aws_error_code(error)
+            raise errors.from_client_error(error, schema, verb, what) from error
+        except BotoCoreError as error:
+            record.error_code = type(error).__name__
+            raise errors.from_transport_error(error, what) from error
+        return response
+
+    # -- reads ----------------------------------------------------------------------------------------
+
+    def list_pages(
+        self, region: str, schema: ResourceSchema, model: dict[str, str] | None
+    ) -> Iterator[list[Item]]:
+        """Every page of ListResources, as it arrives. No page cap: a listing is read to its end."""
+        model_text = orjson.dumps(model).decode() if model else None
+        record = self.log.start("ListResources", region, schema.type_name, resource_model=model_text)
+        params: dict[str, Any] = {"TypeName": schema.type_name}
+        if model_text:
+            params["ResourceModel"] = model_text
+        while True:
+            response = self._call(record, schema, "list", "list_resources", **params)
+            page = [
+                (desc["Identifier"], orjson.loads(desc["Properties"]) if desc.get("Properties") else {})
+                for desc in response.get("ResourceDescriptions", ())
+            ]
+            record.pages += 1
+            record.items += len(page)
+            yield page
+            token = response.get("NextToken")
+            if not token:
+                return
+            params["NextToken"] = token
+
+    def get(self, region: str, schema: ResourceSchema, identifier: str) -> Properties | None:
+        """GetResource; None when the resource (or a parent) does not exist."""
+        record = self.log.start("GetResource", region, schema.type_name, identifier=identifier)
+        try:
+            response = self._call(
+                record, schema, "read", "get_resource", TypeName=schema.type_name, Identifier=identifier
+            )
+        except apsw.Error:
+            if record.error_code and errors.error_stem(record.error_code) in errors.NOT_FOUND_CODES:
+                return None
+            raise
+        record.pages = 1
+        record.items = 1
+        description = response["ResourceDescription"]
+        properties: Properties = (
+            orjson.loads(description["Properties"]) if description.get("Properties") else {}
+        )
+        return properties
+
+    # -- writes ---------------------------------------------------------------------------------------
+
+    def start_write(
+        self, record: CallRecord, schema: ResourceSchema, verb: str, method: str, **params: Any
+    ) -> dict[str, Any]:
+        """Create/Update/DeleteResource: returns the first ProgressEvent."""
+        response = self._call(record, schema, verb, method, TypeName=schema.type_name, **params)
+        event: dict[str, Any] = response["ProgressEvent"]
+        record.request_token = event.get("RequestToken")
+        record.status = event.get("OperationStatus")
+        return event
+
+    def request_status(
+        self, record: CallRecord, schema: ResourceSchema, verb: str, token: str
+    ) -> dict[str, Any]:
+        response = self._call(record, schema, verb, "get_resource_request_status", RequestToken=token)
+        event: dict[str, Any] = response["ProgressEvent"]
+        record.pages += 1
+        record.status = event.get("OperationStatus")
+        return event

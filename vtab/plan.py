@@ -1,0 +1,118 @@
+"""The planner: which Cloud Control calls can answer a WHERE clause, and what they cost.
+
+``choose_plan`` turns the usable ``=``/``IN`` constraints SQLite offers into a Plan; the Plan is encoded
+into a readable ``idxStr`` (shown by EXPLAIN QUERY PLAN) because Filter only sees idxStr and the values.
+
+Costs are "expected API calls" scaled so the planner always prefers pushing a constraint down: a get per
+outer row of a join beats a walk, and a region given per outer row beats a scan of every region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vtab.schema import ResourceSchema
+
+REGION = "region"
+IDENTIFIER = "data__Identifier"
+PATCH_DOCUMENT = "data__PatchDocument"
+LIMIT = "limit"
+OFFSET = "offset"
+"""Pseudo-columns for SQLite's LIMIT/OFFSET constraints: the scan stops after limit + offset rows."""
+
+# Cost model (expected calls). The "unconstrained region" factor dwarfs everything so that a join with a
+# local table of regions always pushes the region down, even against SQLite's default 1M-row estimate.
+GET_COST = 10.0
+LIST_COST = 1e3
+WALK_LEVEL_COST = 1e3
+"""Each parent level the walk must list multiplies the cost by this."""
+IN_LIST_GUESS = 4
+UNCONSTRAINED_REGION_FACTOR = 1e9
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What Filter will do. ``args`` names the column of each Filter argument, in order."""
+
+    kind: str
+    """``get`` (GetResource per identifier), ``list`` (ListResources on given parents) or ``walk``."""
+    args: tuple[str, ...]
+    full: bool
+    """True when a column outside the identifier is needed (partial list items must be hydrated)."""
+    walk_from: int = 0
+    """For ``walk``: how many leading parent ids are given (0: list the top parent type)."""
+
+    def encode(self, schema: ResourceSchema) -> str:
+        head = self.kind
+        if self.kind == "walk":
+            head += f" from={schema.parents[self.walk_from].type_name.split('::')[-1]}"
+        return f"{head} args={','.join(self.args) or '-'} fetch={'full' if self.full else 'ids'}"
+
+    @classmethod
+    def decode(cls, text: str, schema: ResourceSchema) -> Plan:
+        kind, *pairs = text.split()
+        words = dict(pair.partition("=")[::2] for pair in pairs)
+        walk_from = 0
+        if kind == "walk":
+            names = [parent.type_name.split("::")[-1] for parent in schema.parents]
+            walk_from = names.index(words["from"])
+        args = tuple(a for a in words["args"].split(",") if a and a != "-")
+        return cls(kind, args, words["fetch"] == "full", walk_from)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One usable ``=`` constraint: its column name and whether it is an IN list."""
+
+    column: str
+    is_in: bool
+
+
+def id_columns(schema: ResourceSchema) -> dict[str, str]:
+    """Column name -> property name for the primary identifier parts (all pushable)."""
+    return {schema.column_of(prop): prop for prop in schema.primary_identifier}
+
+
+def pushable_columns(schema: ResourceSchema) -> set[str]:
+    return {REGION, IDENTIFIER, *id_columns(schema)}
+
+
+def identity_columns(schema: ResourceSchema) -> set[str]:
+    """Columns known without the full model: they come from the identifier and the region."""
+    return {REGION, IDENTIFIER, PATCH_DOCUMENT, *id_columns(schema)}
+
+
+def choose_plan(schema: ResourceSchema, offers: list[Offer], needed: set[str]) -> tuple[Plan, float, int]:
+    """The plan for these usable constraints, its cost and its estimated rows.
+
+    ``offers`` holds at most one offer per column (the caller keeps the first). ``needed`` is the set of
+    column names the statement uses.
+    """
+    given = {offer.column: offer for offer in offers if offer.column not in (LIMIT, OFFSET)}
+    args = tuple(offer.column for offer in offers)
+    full = not needed <= identity_columns(schema)
+    ids = id_columns(schema)
+    required_cols = [schema.column_of(prop) for prop in schema.list_requires]
+
+    def fan(columns: list[str]) -> float:
+        product = 1.0
+        for column in columns:
+            product *= IN_LIST_GUESS if given[column].is_in else 1
+        return product
+
+    region_factor = fan([REGION]) if REGION in given else UNCONSTRAINED_REGION_FACTOR
+    if IDENTIFIER in given or all(column in given for column in ids):
+        per_region = fan([IDENTIFIER]) if IDENTIFIER in given else fan(list(ids))
+        plan = Plan("get", args, full)
+        return plan, GET_COST * per_region * region_factor, int(max(1, per_region))
+
+    prefix = 0
+    while prefix < len(required_cols) and required_cols[prefix] in given:
+        prefix += 1
+    parent_fan = fan(required_cols[:prefix])
+    if prefix == len(required_cols):
+        return Plan("list", args, full), LIST_COST * parent_fan * region_factor, int(25 * parent_fan)
+    levels = len(required_cols) - prefix
+    cost = LIST_COST * (WALK_LEVEL_COST**levels) * parent_fan * region_factor
+    rows = int(25 * (10**levels) * parent_fan)
+    return Plan("walk", args, full, walk_from=prefix), cost, rows

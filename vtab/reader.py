@@ -1,0 +1,337 @@
+"""Runs a read Plan: gets, lists and parent walks, in parallel on a bounded pool, streamed as pages arrive.
+
+Tasks never wait for other tasks (a parent listing submits its children and ends), so the pool cannot
+deadlock; results flow through a bounded queue to the SQLite thread, so memory does not grow with the
+number of rows. A consumer that stops early (LIMIT) cancels the rest.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import apsw
+import orjson
+
+from vtab.cache import Key, ResultStore
+from vtab.cloudcontrol import CloudControl, Item, Properties
+from vtab.plan import IDENTIFIER, REGION, Plan, id_columns
+from vtab.schema import ResourceSchema, load_schema
+
+
+@dataclass(frozen=True)
+class Row:
+    region: str
+    identifier: str
+    properties: Properties
+
+
+class ReadContext:
+    """What a scan needs from its table: the client, the pool, the caches."""
+
+    def __init__(
+        self, cloud: CloudControl, pool: ThreadPoolExecutor, workers: int, cache: ResultStore
+    ) -> None:
+        self.cloud = cloud
+        self.pool = pool
+        self.workers = workers
+        self.cache = cache
+
+
+_DONE = object()
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class Scan:
+    """One Filter call: iterate it for Rows; ``close()`` stops the remaining work."""
+
+    def __init__(
+        self,
+        ctx: ReadContext,
+        memo: ResultStore,
+        schema: ResourceSchema,
+        plan: Plan,
+        values: dict[str, set[Any]],
+        regions: list[str],
+        limit: int | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.memo = memo
+        self.schema = schema
+        self.plan = plan
+        self.values = values
+        self.regions = regions
+        self.limit = limit
+        self._emitted = 0
+        self._enough = threading.Event()
+        """Set once ``limit`` rows were emitted: no further page or task is fetched."""
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(4, ctx.workers))
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._cancelled = threading.Event()
+        self._started = False
+        self._ids = id_columns(schema)
+
+    # -- consumer side (the SQLite thread) ------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[Row]:
+        if not self._started:
+            self._started = True
+            self._start()
+        while True:
+            item = self._queue.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                self.close()
+                raise item
+            yield from item
+
+    def close(self) -> None:
+        self._cancelled.set()
+        try:
+            while True:
+                self._queue.get_nowait()
+        except queue.Empty:
+            pass
+
+    # -- task bookkeeping -----------------------------------------------------------------------------
+
+    def _submit(self, fn: Callable[..., None], *args: Any) -> None:
+        if self._enough.is_set():
+            return
+        with self._lock:
+            self._pending += 1
+        self.ctx.pool.submit(self._run, fn, *args)
+
+    def _run(self, fn: Callable[..., None], *args: Any) -> None:
+        try:
+            if not (self._cancelled.is_set() or self._enough.is_set()):
+                fn(*args)
+        except _Cancelled:
+            pass
+        except BaseException as error:
+            self._put(error)
+            self._cancelled.set()
+        finally:
+            with self._lock:
+                self._pending -= 1
+                last = self._pending == 0
+            if last:
+                self._put(_DONE, force=True)
+
+    def _put(self, item: Any, force: bool = False) -> None:
+        while True:
+            if self._cancelled.is_set() and not force:
+                raise _Cancelled
+            try:
+                self._queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                if self._cancelled.is_set():
+                    if force:
+                        return
+                    raise _Cancelled from None
+
+    def _emit(self, rows: list[Row]) -> None:
+        kept = [row for row in rows if self._matches(row)]
+        if kept:
+            self._put(kept)
+            with self._lock:
+                self._emitted += len(kept)
+                if self.limit is not None and self._emitted >= self.limit:
+                    self._enough.set()
+
+    # -- starting the plan ----------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        with self._lock:
+            self._pending += 1  # hold the stream open while the first tasks are submitted
+        try:
+            if self.plan.kind == "get":
+                for region, identifier in itertools.product(self.regions, self._identifiers()):
+                    self._submit(self._get_task, region, identifier)
+            else:
+                required = [self.schema.column_of(p) for p in self.schema.list_requires]
+                given = required if self.plan.kind == "list" else required[: self.plan.walk_from]
+                for region in self.regions:
+                    for combo in itertools.product(*(sorted(self.values[c]) for c in given)):
+                        model = dict(zip(self.schema.list_requires, combo, strict=False))
+                        if self.plan.kind == "list":
+                            self._submit(self._list_task, region, model)
+                        else:
+                            self._submit(self._parent_task, region, self.plan.walk_from, model)
+        finally:
+            self._run(lambda: None)  # releases the hold; ends the stream if nothing was submitted
+
+    def _identifiers(self) -> list[str]:
+        """The identifiers a get plan reads, checked for shape before anything is sent."""
+        if IDENTIFIER in self.values:
+            result = []
+            for identifier in sorted(self.values[IDENTIFIER], key=str):
+                if not isinstance(identifier, str):
+                    raise apsw.SQLError(self._bad_identifier(identifier, "it is not text"))
+                try:
+                    self.schema.split_identifier(identifier)
+                except ValueError as error:
+                    raise apsw.SQLError(self._bad_identifier(identifier, str(error))) from None
+                result.append(identifier)
+            return result
+        parts = [sorted(self.values[column], key=str) for column in self._ids]
+        return ["|".join(map(str, combo)) for combo in itertools.product(*parts) if all(combo)]
+
+    def _bad_identifier(self, value: object, why: str) -> str:
+        shape = "|".join(f"<{p}>" for p in self.schema.primary_identifier)
+        return f"{IDENTIFIER} = {value!r} is malformed: {why}. Write it as '{shape}'"
+
+    # -- tasks (worker threads) -----------------------------------------------------------------------
+
+    def _get_task(self, region: str, identifier: str) -> None:
+        properties = self._cached_get(region, self.schema, identifier)
+        if properties is not None:
+            self._emit([self._row(region, identifier, properties)])
+
+    def _list_task(self, region: str, model: dict[str, str]) -> None:
+        for page in self._cached_list(region, self.schema, model):
+            rows = [self._row(region, identifier, props) for identifier, props in page]
+            if self.plan.full and any(self._partial(self.schema, row.properties) for row in rows):
+                for row in rows:
+                    if self._partial(self.schema, row.properties):
+                        self._submit(self._get_task, region, row.identifier)
+                rows = [row for row in rows if not self._partial(self.schema, row.properties)]
+            self._emit(rows)
+            if self._enough.is_set():
+                return
+
+    def _parent_task(self, region: str, level: int, model: dict[str, str]) -> None:
+        step = self.schema.parents[level]
+        parent = load_schema(step.type_name)
+        provides = self.schema.list_requires[level]
+        wanted = self.values.get(self.schema.column_of(provides))
+        for page in self._cached_list(region, parent, model or None):
+            if self._enough.is_set():
+                return
+            for identifier, props in page:
+                props = {**parent.split_identifier(identifier), **props}
+                value = props.get(provides)
+                if wanted is not None and value not in wanted:
+                    continue
+                if step.keep and not self._keeps(region, parent, identifier, props, step.keep):
+                    continue
+                child = {**model, provides: value}
+                if level + 1 < len(self.schema.parents):
+                    self._submit(self._parent_task, region, level + 1, child)
+                else:
+                    self._submit(self._list_task, region, child)
+
+    def _keeps(
+        self, region: str, parent: ResourceSchema, identifier: str, props: Properties, keep: dict[str, str]
+    ) -> bool:
+        if any(name not in props for name in keep):
+            full = self._cached_get(region, parent, identifier)
+            if full is None:
+                return False
+            props = full
+        return all(props.get(name) == value for name, value in keep.items())
+
+    # -- cached calls ---------------------------------------------------------------------------------
+
+    def _lookup(self, key: Key) -> tuple[str | None, Any]:
+        for name, store in (("memo", self.memo), ("hit", self.ctx.cache)):
+            found, value = store.get(key)
+            if found:
+                return name, value
+        return None, None
+
+    def _remember(self, key: Key, value: Any, size: int) -> None:
+        self.memo.put(key, value, size)
+        self.ctx.cache.put(key, value, size)
+
+    def _cached_get(self, region: str, schema: ResourceSchema, identifier: str) -> Properties | None:
+        key = (region, schema.type_name, "get", identifier)
+        source, value = self._lookup(key)
+        if source:
+            self.ctx.cloud.log.start(
+                "GetResource", region, schema.type_name, identifier=identifier, cache=source
+            )
+            return value
+        if self._cancelled.is_set():
+            raise _Cancelled
+        properties = self.ctx.cloud.get(region, schema, identifier)
+        self._remember(key, properties, 1)
+        return properties
+
+    def _cached_list(
+        self, region: str, schema: ResourceSchema, model: dict[str, str] | None
+    ) -> Iterable[list[Item]]:
+        key = (region, schema.type_name, "list", orjson.dumps(model, option=orjson.OPT_SORT_KEYS).decode())
+        source, pages = self._lookup(key)
+        if source:
+            record = self.ctx.cloud.log.start(
+                "ListResources", region, schema.type_name, resource_model=key[3], cache=source
+            )
+            record.items = sum(len(page) for page in pages)
+            yield from pages
+            return
+        kept: list[list[Item]] | None = []
+        size = 0
+        try:
+            for page in self.ctx.cloud.list_pages(region, schema, model):
+                if self._cancelled.is_set():
+                    raise _Cancelled
+                if kept is not None:
+                    size += len(page)
+                    kept.append(page)
+                    if size > self.memo.max_items:
+                        kept = None  # too big to remember: stream it through
+                yield page
+        except (apsw.NotFoundError, apsw.SQLError):
+            # Missing parents answer NotFound, GeneralServiceException or InvalidRequest depending on the
+            # handler; only the parent's own absence makes that "no rows" rather than an error.
+            if self._parent_vanished(region, schema, model):
+                return
+            raise
+        if kept is not None:
+            self._remember(key, kept, max(size, 1))
+
+    def _parent_vanished(self, region: str, schema: ResourceSchema, model: dict[str, str] | None) -> bool:
+        """A listing failed: was it because its parent is gone (deleted mid-walk, or never existed)?"""
+        if not model or not schema.parents:
+            return False
+        parent = load_schema(schema.parents[-1].type_name)
+        try:
+            identifier = parent.identifier_of(model)
+        except KeyError:
+            return False
+        return self._cached_get(region, parent, identifier) is None
+
+    # -- rows -----------------------------------------------------------------------------------------
+
+    def _row(self, region: str, identifier: str, props: Properties) -> Row:
+        if any(prop not in props for prop in self.schema.primary_identifier):
+            props = {**self.schema.split_identifier(identifier), **props}
+        return Row(region, identifier, props)
+
+    @staticmethod
+    def _partial(schema: ResourceSchema, props: Properties) -> bool:
+        return any(name not in props for name in schema.required)
+
+    def _matches(self, row: Row) -> bool:
+        for column, wanted in self.values.items():
+            if column == REGION:
+                value: Any = row.region
+            elif column == IDENTIFIER:
+                value = row.identifier
+            else:
+                value = row.properties.get(self._ids[column])
+            if value not in wanted:
+                return False
+        return True

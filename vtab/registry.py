@@ -1,0 +1,95 @@
+"""What ``vtab.register(conn)`` installs on a connection: the resource modules, ``vtab_calls`` and helpers.
+
+A Registry is the per-connection state the tables share: the base options, the call log, and the live
+tables (so a write, or ``vtab_clear_cache()``, can drop every cached read of a type).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, cast
+
+import apsw
+import apsw.ext
+
+from vtab.calllog import CallLog
+from vtab.options import Options
+from vtab.schema import load_schema
+
+if TYPE_CHECKING:
+    from vtab.table import Table
+
+TABLE_TYPES = ("AWS::ApiGatewayV2::IntegrationResponse",)
+"""Resource types registered as tables. Api and Integration schemas serve the parent walk only."""
+
+CALL_COLUMNS = (
+    "seq",
+    "started",
+    "operation",
+    "region",
+    "type_name",
+    "identifier",
+    "resource_model",
+    "pages",
+    "items",
+    "ms",
+    "cache",
+    "error_code",
+    "request_token",
+    "status",
+)
+
+
+class Registry:
+    def __init__(self, connection: apsw.Connection, options: Options) -> None:
+        self.connection = connection
+        self.options = options
+        self.log = CallLog()
+        self.tables: set[Table] = set()
+
+    def clear_cache(self, type_name: str | None = None) -> int:
+        return sum(table.cache.invalidate(type_name) for table in list(self.tables))
+
+    def calls(self) -> Iterator[tuple[Any, ...]]:
+        for record in self.log.snapshot():
+            yield tuple(
+                round(getattr(record, c), 3) if c == "ms" else getattr(record, c) for c in CALL_COLUMNS
+            )
+
+
+def register(connection: apsw.Connection, **options: Any) -> Registry:
+    """Install vtab's tables on ``connection``; ``options`` are the defaults of every table (see Options).
+
+    Configuration is read now (profile, region, endpoint), not at import.
+    """
+    from vtab.table import Module  # the table imports the registry's type only
+
+    registry = Registry(connection, Options().replace(**options))
+    for type_name in TABLE_TYPES:
+        schema = load_schema(type_name)
+        connection.create_module(
+            schema.table_name,
+            cast("apsw.VTModule", Module(registry, schema)),
+            use_bestindex_object=True,
+            use_no_change=True,
+            eponymous=True,
+        )
+
+    def vtab_calls(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
+        return registry.calls()
+
+    vtab_calls.columns = CALL_COLUMNS  # type: ignore[attr-defined]
+    vtab_calls.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
+    apsw.ext.make_virtual_module(connection, "vtab_calls", cast("apsw.ext.VirtualModuleCallable", vtab_calls))
+
+    def vtab_clear_cache(*args: Any) -> int:
+        """SELECT vtab_clear_cache(): forget every cached read; returns how many entries were dropped."""
+        return registry.clear_cache()
+
+    def vtab_clear_calls(*args: Any) -> int:
+        """SELECT vtab_clear_calls(): empty vtab_calls; returns how many calls were dropped."""
+        return registry.log.clear()
+
+    connection.create_scalar_function("vtab_clear_cache", vtab_clear_cache, 0)
+    connection.create_scalar_function("vtab_clear_calls", vtab_clear_calls, 0)
+    return registry

@@ -1,0 +1,269 @@
+"""The apsw module, table and cursor: thin glue between SQLite's callbacks and the planner, reader and writes.
+
+The table is declared WITHOUT ROWID with the Cloud Control identifier as its (hidden) primary key, so every
+UPDATE and DELETE receives the identifier itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import apsw
+import orjson
+
+from vtab.cache import ResultStore
+from vtab.cloudcontrol import CloudControl
+from vtab.options import OptionError, Options
+from vtab.plan import (
+    IDENTIFIER,
+    LIMIT,
+    OFFSET,
+    PATCH_DOCUMENT,
+    REGION,
+    Offer,
+    Plan,
+    choose_plan,
+    pushable_columns,
+)
+from vtab.reader import ReadContext, Row, Scan
+from vtab.schema import ResourceSchema
+from vtab.writes import WriteQueue
+
+if TYPE_CHECKING:
+    from vtab.registry import Registry
+
+_LIMIT_OPS = {apsw.SQLITE_INDEX_CONSTRAINT_LIMIT: LIMIT, apsw.SQLITE_INDEX_CONSTRAINT_OFFSET: OFFSET}
+
+MEMO_MAX_ITEMS = 10_000
+"""Resources one statement remembers to answer repeated Filter calls (nested-loop joins) without calls."""
+
+
+class Columns:
+    """The declared columns of a resource table: properties in schema order, region, then the hidden ones."""
+
+    def __init__(self, schema: ResourceSchema) -> None:
+        self.schema = schema
+        self.properties = list(schema.properties)
+        self.names = [schema.column_of(p) for p in self.properties] + [REGION, IDENTIFIER, PATCH_DOCUMENT]
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.property_of = {schema.column_of(p): p for p in self.properties}
+
+    def ddl(self) -> str:
+        declared = [f"{name} TEXT" for name in self.names[:-2]]
+        declared += [f"{IDENTIFIER} TEXT HIDDEN PRIMARY KEY", f"{PATCH_DOCUMENT} TEXT HIDDEN"]
+        return f"CREATE TABLE x({', '.join(declared)}) WITHOUT ROWID"
+
+    def value(self, n: int, row: Row) -> apsw.SQLiteValue:
+        """Column ``n`` of ``row`` as SQLite sees it: objects become JSON text, absent properties NULL."""
+        name = self.names[n]
+        if name == REGION:
+            return row.region
+        if name == IDENTIFIER:
+            return row.identifier
+        if name == PATCH_DOCUMENT:
+            return None
+        value = row.properties.get(self.property_of[name])
+        if value is None or isinstance(value, (str, int, float)):
+            return value
+        return orjson.dumps(value).decode()
+
+
+class Module:
+    """The apsw module for one resource type; ``Connect`` also serves CREATE VIRTUAL TABLE (eponymous)."""
+
+    def __init__(self, registry: Registry, schema: ResourceSchema) -> None:
+        self.registry = registry
+        self.schema = schema
+
+    def Connect(
+        self, connection: apsw.Connection, modulename: str, databasename: str, tablename: str, *args: str
+    ) -> tuple[str, Table]:
+        try:
+            options = self.registry.options.with_sql_args(args)
+        except OptionError as error:
+            raise apsw.SQLError(f"{tablename}: {error}") from None
+        table = Table(self.registry, self.schema, options, name=tablename)
+        return table.columns.ddl(), table
+
+    Create = Connect
+
+
+class Table:
+    """One table (the eponymous one, or a named instance with its own options)."""
+
+    def __init__(self, registry: Registry, schema: ResourceSchema, options: Options, name: str) -> None:
+        self.registry = registry
+        self.schema = schema
+        self.options = options
+        self.name = name
+        self.columns = Columns(schema)
+        self.cloud = CloudControl(options, registry.log)
+        self.cache = ResultStore(ttl=options.cache_ttl, max_items=MEMO_MAX_ITEMS)
+        self._pool: ThreadPoolExecutor | None = None
+        self.writing = False
+        self.read_rows: dict[str, Row] = {}
+        """Rows read while a write statement runs: UPDATE diffs against them, DELETE takes their region."""
+        self.writes = WriteQueue(self)
+        registry.tables.add(self)
+
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.options.max_workers, thread_name_prefix=f"vtab-{self.name}")
+        return self._pool
+
+    def default_regions(self) -> list[str]:
+        regions = list(self.options.regions) or (
+            [self.cloud.default_region] if self.cloud.default_region else []
+        )
+        if not regions:
+            raise apsw.SQLError(
+                f"{self.name}: no region. Add WHERE region = 'us-east-1' (or IN (...)), pass regions= to "
+                "vtab.register() or CREATE VIRTUAL TABLE, or set AWS_REGION"
+            )
+        return [self.cloud.check_region(region) for region in regions]
+
+    # -- planning -------------------------------------------------------------------------------------
+
+    def BestIndexObject(self, info: apsw.IndexInfo) -> bool:
+        pushable = pushable_columns(self.schema)
+        offers: list[Offer] = []
+        for i in range(info.nConstraint):
+            op = info.get_aConstraint_op(i)
+            if op in _LIMIT_OPS:
+                # SQLite offers LIMIT even with an ORDER BY we do not consume: only honour it without one.
+                if info.nOrderBy == 0 and info.get_aConstraint_usable(i):
+                    info.set_aConstraintUsage_argvIndex(i, len(offers) + 1)
+                    offers.append(Offer(_LIMIT_OPS[op], False))
+                continue
+            column = info.get_aConstraint_iColumn(i)
+            if column < 0 or op != apsw.SQLITE_INDEX_CONSTRAINT_EQ:
+                continue
+            name = self.columns.names[column]
+            if name not in pushable or not info.get_aConstraint_usable(i):
+                continue
+            if info.get_aConstraint_collation(i) != "BINARY" or name in {o.column for o in offers}:
+                continue
+            is_in = info.get_aConstraintUsage_in(i)
+            info.set_aConstraintUsage_argvIndex(i, len(offers) + 1)
+            info.set_aConstraintUsage_omit(i, True)
+            if is_in:
+                info.set_aConstraintUsage_in(i, True)
+            offers.append(Offer(name, is_in))
+        names = self.columns.names
+        needed = {names[c] if c < len(names) else "*" for c in info.colUsed}
+        plan, cost, rows = choose_plan(self.schema, offers, needed)
+        info.idxStr = plan.encode(self.schema)
+        info.estimatedCost = cost
+        info.estimatedRows = rows
+        singles = {o.column for o in offers if not o.is_in}
+        ids = {self.schema.column_of(p) for p in self.schema.primary_identifier}
+        if plan.kind == "get" and REGION in singles and (IDENTIFIER in singles or ids <= singles):
+            info.idxFlags = apsw.SQLITE_INDEX_SCAN_UNIQUE
+        return True
+
+    def Open(self) -> Cursor:
+        return Cursor(self)
+
+    # -- writes (validated and queued in the Update* callbacks, sent in Sync) -------------------------
+
+    def Begin(self) -> None:
+        self.writing = True
+
+    def UpdateInsertRow(self, rowid: int | None, fields: tuple[apsw.SQLiteValue, ...]) -> int:
+        self.writes.insert(dict(zip(self.columns.names, fields, strict=True)))
+        return 0
+
+    def UpdateChangeRow(self, row: Any, newrowid: Any, fields: tuple[Any, ...]) -> None:
+        self.writes.update(row, newrowid, dict(zip(self.columns.names, fields, strict=True)))
+
+    def UpdateDeleteRow(self, row: Any) -> None:
+        self.writes.delete(row)
+
+    def Sync(self) -> None:
+        self.writes.apply()
+
+    def Commit(self) -> None:
+        self._end_write()
+
+    def Rollback(self) -> None:
+        self.writes.drop()
+        self._end_write()
+
+    def _end_write(self) -> None:
+        self.writing = False
+        self.read_rows.clear()
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+
+    def Disconnect(self) -> None:
+        self.registry.tables.discard(self)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    Destroy = Disconnect
+
+
+class Cursor:
+    """One statement's cursor. SQLite reuses it for every Filter of the statement, so it owns the memo."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.memo = ResultStore(ttl=None, max_items=MEMO_MAX_ITEMS)
+        self._scan: Scan | None = None
+        self._rows: Iterator[Row] = iter(())
+        self._row: Row | None = None
+
+    def Filter(self, indexnum: int, indexname: str, constraintargs: tuple[Any, ...]) -> None:
+        self._close_scan()
+        table = self.table
+        plan = Plan.decode(indexname, table.schema)
+        values = {
+            column: set(value) if isinstance(value, set) else {value}
+            for column, value in zip(plan.args, constraintargs, strict=True)
+            if column not in (LIMIT, OFFSET)
+        }
+        bounds = dict(zip(plan.args, constraintargs, strict=True))
+        limit = None
+        if isinstance(bounds.get(LIMIT), int) and bounds[LIMIT] >= 0:
+            limit = bounds[LIMIT] + max(0, int(bounds.get(OFFSET) or 0))
+        if REGION in values:
+            regions = [table.cloud.check_region(region) for region in sorted(values[REGION], key=str)]
+        else:
+            regions = table.default_regions()
+        context = ReadContext(table.cloud, table.pool, table.options.max_workers, table.cache)
+        self._scan = Scan(context, self.memo, table.schema, plan, values, regions, limit)
+        self._rows = iter(self._scan)
+        self.Next()
+
+    def Eof(self) -> bool:
+        return self._row is None
+
+    def Next(self) -> None:
+        self._row = next(self._rows, None)
+        if self._row is not None and self.table.writing:
+            self.table.read_rows[self._row.identifier] = self._row
+
+    def Column(self, number: int) -> apsw.SQLiteValue:
+        assert self._row is not None
+        if number == -1:
+            return self._row.identifier
+        return self.table.columns.value(number, self._row)
+
+    def ColumnNoChange(self, number: int) -> Any:
+        """UPDATE asks this for columns outside SET: "unchanged" makes the patch hold only SET columns."""
+        return apsw.no_change
+
+    def Rowid(self) -> str:
+        assert self._row is not None
+        return self._row.identifier
+
+    def Close(self) -> None:
+        self._close_scan()
+
+    def _close_scan(self) -> None:
+        if self._scan is not None:
+            self._scan.close()
+            self._scan = None
