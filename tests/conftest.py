@@ -1,0 +1,63 @@
+"""Shared fixtures: fake AWS credentials for the whole session, and a fresh local Cloud Control endpoint.
+
+``emulator`` is a started :class:`vtab.emulator.Emulator` with fresh state per test;
+``cloudcontrol(region="us-east-1", **client_kwargs)`` is a plain boto3 ``cloudcontrol`` client on it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+
+from vtab.emulator import Emulator
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudcontrol import CloudControlApiClient
+
+_UNSET = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def aws_test_environment() -> Iterator[None]:
+    """Fake credentials and no endpoint overrides, so nothing can reach (or bill) a real account."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        for name in _UNSET:
+            patch.delenv(name, raising=False)
+        for name in list(os.environ):
+            if name.startswith("AWS_ENDPOINT_URL"):
+                patch.delenv(name)
+        yield
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """A started emulator with default switches and empty state, stopped after the test."""
+    with Emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def cloudcontrol(emulator: Emulator) -> Callable[..., CloudControlApiClient]:
+    """Factory of boto3 ``cloudcontrol`` clients on the emulator: ``cloudcontrol(region="us-east-1")``."""
+    cache: dict[str, Any] = {}
+
+    def make(region: str = "us-east-1", **client_kwargs: Any) -> CloudControlApiClient:
+        if client_kwargs:
+            return boto3.client(
+                "cloudcontrol", endpoint_url=emulator.endpoint_url, region_name=region, **client_kwargs
+            )
+        if region not in cache:
+            cache[region] = boto3.client(
+                "cloudcontrol", endpoint_url=emulator.endpoint_url, region_name=region
+            )
+        client: CloudControlApiClient = cache[region]
+        return client
+
+    return make

@@ -1,0 +1,99 @@
+"""The control routes under ``/_emulator/``: switches, call log, reset and seeding over HTTP.
+
+They let a process that only has the endpoint URL (the CLI's users, another language) drive the same
+knobs the Python API has. Control calls are not recorded as Cloud Control calls.
+
+    GET  /_emulator/health            {"ok": true}
+    GET  /_emulator/settings          current settings and pending one-shot faults
+    POST /_emulator/settings          {"latency": 0.2, "throttle_next": 3,
+                                       "fail_next_write": {"error_code": "Throttling", "message": "..."}}
+    GET  /_emulator/calls             recorded Cloud Control calls;  DELETE clears them
+    POST /_emulator/reset             drop all resources, requests, calls and pending faults
+    POST /_emulator/seed              {"region": "us-east-1", "websocket_apis": 2, ...} or {"demo": true}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from werkzeug.wrappers import Request, Response
+
+if TYPE_CHECKING:
+    from vtab.emulator.emulator import Emulator
+
+_SEED_ARGS = frozenset({"websocket_apis", "integrations", "responses", "http_apis"})
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(value), status, content_type="application/json")
+
+
+class ControlRoutes:
+    """Serves ``/_emulator/*`` for one :class:`~vtab.emulator.emulator.Emulator`."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    def __call__(self, request: Request) -> Response:
+        route = (request.method, request.path.rstrip("/"))
+        try:
+            body = json.loads(request.get_data() or b"{}") if request.method == "POST" else {}
+            if not isinstance(body, dict):
+                raise ValueError("the body must be a JSON object")
+            if route == ("GET", "/_emulator/health"):
+                return _json({"ok": True})
+            if route == ("GET", "/_emulator/settings"):
+                return _json(self._settings())
+            if route == ("POST", "/_emulator/settings"):
+                return _json(self._configure(body))
+            if route == ("GET", "/_emulator/calls"):
+                return _json({"calls": [call.to_json() for call in self.emulator.calls]})
+            if route == ("DELETE", "/_emulator/calls"):
+                self.emulator.clear_calls()
+                return _json({"ok": True})
+            if route == ("POST", "/_emulator/reset"):
+                self.emulator.reset()
+                return _json({"ok": True})
+            if route == ("POST", "/_emulator/seed"):
+                return _json(self._seed(body))
+        except (ValueError, TypeError) as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json({"error": f"no control route {request.method} {request.path}"}, 404)
+
+    def _settings(self) -> dict[str, Any]:
+        return {
+            "settings": dataclasses.asdict(self.emulator.settings),
+            "pending": self.emulator.switches.pending(),
+        }
+
+    def _configure(self, body: dict[str, Any]) -> dict[str, Any]:
+        changes = dict(body)
+        throttle = changes.pop("throttle_next", None)
+        failure = changes.pop("fail_next_write", None)
+        if changes:
+            self.emulator.configure(**changes)
+        if throttle is not None:
+            self.emulator.throttle_next(int(throttle))
+        if failure is not None:
+            if isinstance(failure, dict):
+                self.emulator.fail_next_write(
+                    failure["error_code"], failure.get("message", "Injected failure")
+                )
+            elif isinstance(failure, str):
+                self.emulator.fail_next_write(failure)
+            else:
+                self.emulator.fail_next_write(*failure)
+        return self._settings()
+
+    def _seed(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("demo"):
+            return {"seeded": [s.to_json() for s in self.emulator.seed_demo().values()]}
+        unknown = set(body) - _SEED_ARGS - {"region"}
+        if unknown:
+            raise ValueError(f"unknown seed argument(s): {', '.join(sorted(unknown))}")
+        counts = {k: int(v) for k, v in body.items() if k in _SEED_ARGS}
+        seeded = self.emulator.seed(str(body.get("region", "us-east-1")), **counts)
+        return {"seeded": [seeded.to_json()]}

@@ -1,0 +1,232 @@
+"""The wire: Cloud Control's awsJson1_0 protocol over a threaded werkzeug server on 127.0.0.1.
+
+``POST /`` with ``X-Amz-Target: CloudApiService.<Op>`` is dispatched to :class:`CloudControlService`;
+paths under ``/_emulator/`` go to the control routes. Injected latency is slept here, outside every lock,
+so parallel calls overlap. Only the region is read from the Authorization header; credentials are never
+stored or logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.wrappers import Request, Response
+
+from vtab.emulator.errors import ERROR_NAMESPACE, CloudControlError
+from vtab.emulator.recorder import CallRecord, Recorder
+from vtab.emulator.service import CloudControlService
+from vtab.emulator.switches import Switches
+
+log = logging.getLogger("vtab.emulator")
+
+TARGET_PREFIX = "CloudApiService."
+CONTENT_TYPE = "application/x-amz-json-1.0"
+CONTROL_PREFIX = "/_emulator/"
+HOST = "127.0.0.1"
+_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
+
+ControlHandler = Callable[[Request], Response]
+
+
+def region_of(authorization: str | None) -> str | None:
+    """The region of the SigV4 credential scope (``Credential=AKID/DATE/REGION/service/aws4_request``)."""
+    match = _SCOPE.search(authorization or "")
+    return match.group(1) if match else None
+
+
+def _json_or_none(text: Any) -> Any:
+    if not isinstance(text, str):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+class CloudControlApp:
+    """The WSGI application: protocol decoding, faults, latency, recording, and the control routes."""
+
+    def __init__(
+        self, service: CloudControlService, switches: Switches, recorder: Recorder, control: ControlHandler
+    ) -> None:
+        self.service = service
+        self.switches = switches
+        self.recorder = recorder
+        self.control = control
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        if request.path.startswith(CONTROL_PREFIX):
+            response = self.control(request)
+        else:
+            response = self.cloud_control(request)
+        result: Iterable[bytes] = response(environ, start_response)
+        return result
+
+    def cloud_control(self, request: Request) -> Response:
+        at = time.monotonic()
+        target = request.headers.get("X-Amz-Target", "")
+        operation = target.removeprefix(TARGET_PREFIX) if target.startswith(TARGET_PREFIX) else target
+        region = region_of(request.headers.get("Authorization"))
+        params: dict[str, Any] = {}
+        result: dict[str, Any] = {}
+        error: CloudControlError | None = None
+        latency = self.switches.settings.latency
+        if latency > 0:
+            time.sleep(latency)
+        try:
+            if request.method != "POST" or request.path != "/":
+                raise CloudControlError("UnknownOperationException", "Cloud Control is served at POST /", 404)
+            try:
+                body = json.loads(request.get_data() or b"{}")
+            except ValueError:
+                raise CloudControlError("SerializationException", "The request body is not JSON") from None
+            if not isinstance(body, dict):
+                raise CloudControlError("SerializationException", "The request body must be a JSON object")
+            params = body
+            if region is None:
+                raise CloudControlError(
+                    "MissingAuthenticationTokenException", "Missing Authentication Token", 403
+                )
+            if self.switches.take_throttle():
+                raise CloudControlError("ThrottlingException", "Rate exceeded")
+            result = self.service.handle(operation, region, params)
+        except CloudControlError as exc:
+            error = exc
+        except Exception:
+            log.exception("internal error in %s", operation)
+            error = CloudControlError("InternalFailure", "The emulator failed; see its log.", 500)
+        self._record(operation, region or "", params, result, error, at)
+        headers = {"x-amzn-RequestId": str(uuid.uuid4())}
+        if error is not None:
+            log.info("%s %s -> %s", operation, region, error.code)
+            payload = {"__type": f"{ERROR_NAMESPACE}#{error.code}", "Message": error.message}
+            return Response(orjson.dumps(payload), error.status, headers, content_type=CONTENT_TYPE)
+        log.debug("%s %s -> OK", operation, region)
+        return Response(orjson.dumps(result), 200, headers, content_type=CONTENT_TYPE)
+
+    def _record(
+        self,
+        operation: str,
+        region: str,
+        params: dict[str, Any],
+        result: dict[str, Any],
+        error: CloudControlError | None,
+        at: float,
+    ) -> None:
+        event = result.get("ProgressEvent") or {}
+        listed = result.get("ResourceDescriptions", result.get("ResourceRequestStatusSummaries"))
+        resource_model = _json_or_none(params.get("ResourceModel"))
+        desired = _json_or_none(params.get("DesiredState"))
+        patch = _json_or_none(params.get("PatchDocument"))
+        self.recorder.add(
+            CallRecord(
+                operation=operation,
+                region=region,
+                type_name=params.get("TypeName") or event.get("TypeName"),
+                identifier=params.get("Identifier") or event.get("Identifier"),
+                resource_model=resource_model if isinstance(resource_model, dict) else None,
+                next_token=params.get("NextToken"),
+                client_token=params.get("ClientToken"),
+                request_token=params.get("RequestToken") or event.get("RequestToken"),
+                error_code=error.code if error is not None else None,
+                at=at,
+                finished_at=time.monotonic(),
+                http_status=error.status if error is not None else 200,
+                desired_state=desired if isinstance(desired, dict) else None,
+                patch_document=patch if isinstance(patch, list) else None,
+                returned_next_token=result.get("NextToken"),
+                items=len(listed) if isinstance(listed, list) else None,
+                operation_status=event.get("OperationStatus"),
+            )
+        )
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No per-request access log: the app logs operation names, never headers."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class _Server(ThreadedWSGIServer):
+    """Threaded server that remembers its open connections so ``stop`` can close keep-alive ones."""
+
+    def __init__(self, app: CloudControlApp, port: int) -> None:
+        super().__init__(HOST, port, app, handler=_QuietHandler)
+        self._open_lock = threading.Lock()
+        self._open: dict[socket.socket, threading.Thread] = {}
+        self.stopping = False
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(
+            target=self.process_request_thread,
+            args=(request, client_address),
+            name="vtab-emulator-conn",
+            daemon=True,
+        )
+        with self._open_lock:
+            self._open[request] = thread
+        thread.start()
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.pop(request, None)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not self.stopping:
+            super().handle_error(request, client_address)
+
+    def close_connections(self, timeout: float) -> None:
+        """Unblock handler threads waiting on idle keep-alive connections, then wait for them."""
+        with self._open_lock:
+            open_now = list(self._open.items())
+        for sock, _ in open_now:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + timeout
+        for _, thread in open_now:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+class ServerThread:
+    """Runs a :class:`CloudControlApp` on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app: CloudControlApp, port: int = 0) -> None:
+        try:
+            self._server = _Server(app, port)
+        except SystemExit:  # werkzeug reports a busy port by printing and exiting
+            raise OSError(f"cannot listen on {HOST}:{port}") from None
+        self.port: int = self._server.port
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="vtab-emulator",
+            daemon=True,
+        )
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._server.stopping = True
+        self._server.shutdown()
+        self._thread.join(timeout)
+        self._server.server_close()
+        self._server.close_connections(timeout)

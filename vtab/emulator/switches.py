@@ -1,0 +1,149 @@
+"""Fault and behaviour switches of one emulator instance.
+
+Settings are an immutable :class:`Settings` value swapped atomically on change, so a request reads one
+consistent snapshot. One-shot faults (``throttle_next``, ``fail_next_write``) and the token bucket are
+counters consumed under a small lock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from vtab.emulator.errors import HANDLER_ERROR_CODES, MODELED_EXCEPTIONS
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Plain-valued switches. See the README of the emulator for what each one imitates."""
+
+    latency: float = 0.0
+    """Seconds added to every Cloud Control call (slept outside any lock, so calls still overlap)."""
+    page_size: int = 25
+    """ListResources page size; MaxResults is ignored, as on AWS."""
+    polls_before_complete: int = 1
+    """GetResourceRequestStatus polls until a write finishes; 0 applies the change at submission."""
+    throttle_rate: float | None = None
+    """Token bucket in requests/second (burst = max(1, rate)); None turns it off."""
+    invisible_for: int = 0
+    """Newly created resources stay out of ListResources of their type for this many list calls."""
+    identifier_only_lists: bool = False
+    """ListResources Properties carry only the primary identifier properties."""
+    missing_parent_error: str = "GeneralServiceException"
+    """Exception a list handler answers when its parent (Api, Integration) does not exist."""
+    retry_after: float = 0.0
+    """Seconds after EventTime put in ProgressEvent.RetryAfter."""
+
+    def validated(self) -> Settings:
+        if self.latency < 0:
+            raise ValueError("latency must be >= 0")
+        if self.page_size < 1:
+            raise ValueError("page_size must be >= 1")
+        if self.polls_before_complete < 0:
+            raise ValueError("polls_before_complete must be >= 0")
+        if self.throttle_rate is not None and self.throttle_rate <= 0:
+            raise ValueError("throttle_rate must be > 0 or None")
+        if self.invisible_for < 0:
+            raise ValueError("invisible_for must be >= 0")
+        if self.retry_after < 0:
+            raise ValueError("retry_after must be >= 0")
+        if self.missing_parent_error not in MODELED_EXCEPTIONS:
+            raise ValueError(
+                f"missing_parent_error must be one of {', '.join(sorted(MODELED_EXCEPTIONS))}; "
+                f"got {self.missing_parent_error!r}"
+            )
+        return self
+
+
+SETTING_NAMES = frozenset(field.name for field in dataclasses.fields(Settings))
+
+
+class Switches:
+    """The live switches: current :class:`Settings` plus one-shot faults and the throttle bucket."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self._lock = threading.Lock()
+        self._settings = (settings or Settings()).validated()
+        self._throttle_next = 0
+        self._write_failures: deque[tuple[str, str]] = deque()
+        self._tokens = 0.0
+        self._refilled_at = time.monotonic()
+        self._reset_bucket()
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    def configure(self, **changes: Any) -> Settings:
+        """Change some settings at once; unknown names and bad values raise before anything changes."""
+        unknown = set(changes) - SETTING_NAMES
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        with self._lock:
+            new = dataclasses.replace(self._settings, **changes).validated()
+            if new.throttle_rate != self._settings.throttle_rate:
+                self._settings = new
+                self._reset_bucket()
+            self._settings = new
+            return new
+
+    def throttle_next(self, n: int) -> None:
+        """The next ``n`` Cloud Control calls answer ThrottlingException (HTTP 400, "Rate exceeded")."""
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        with self._lock:
+            self._throttle_next = n
+
+    def fail_next_write(self, error_code: str, message: str = "Injected failure") -> None:
+        """The next accepted Create/Update/Delete ends FAILED with ``error_code`` (a HandlerErrorCode)."""
+        if error_code not in HANDLER_ERROR_CODES:
+            raise ValueError(
+                f"error_code must be a HandlerErrorCode ({', '.join(sorted(HANDLER_ERROR_CODES))}); "
+                f"got {error_code!r}"
+            )
+        with self._lock:
+            self._write_failures.append((error_code, message))
+
+    def take_throttle(self) -> bool:
+        """Whether this call is throttled: a pending ``throttle_next`` or an empty token bucket."""
+        with self._lock:
+            if self._throttle_next > 0:
+                self._throttle_next -= 1
+                return True
+            rate = self._settings.throttle_rate
+            if rate is None:
+                return False
+            now = time.monotonic()
+            self._tokens = min(max(1.0, rate), self._tokens + (now - self._refilled_at) * rate)
+            self._refilled_at = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return False
+            return True
+
+    def take_write_failure(self) -> tuple[str, str] | None:
+        with self._lock:
+            return self._write_failures.popleft() if self._write_failures else None
+
+    def pending(self) -> dict[str, Any]:
+        """The one-shot faults not yet consumed (for the control route)."""
+        with self._lock:
+            return {
+                "throttle_next": self._throttle_next,
+                "fail_next_write": [list(item) for item in self._write_failures],
+            }
+
+    def reset_one_shots(self) -> None:
+        with self._lock:
+            self._throttle_next = 0
+            self._write_failures.clear()
+            self._reset_bucket()
+
+    def _reset_bucket(self) -> None:
+        rate = self._settings.throttle_rate
+        self._tokens = max(1.0, rate) if rate else 0.0
+        self._refilled_at = time.monotonic()
