@@ -68,7 +68,7 @@ class CloudControl:
         self.default_region: str | None = self._session.region_name
         self.known_regions = known_regions(self._session)
         self._config = Config(
-            retries={"mode": "standard", "max_attempts": options.max_attempts},
+            retries={"mode": "standard", "total_max_attempts": options.max_attempts},
             max_pool_connections=max(10, options.max_workers + 4),
             user_agent_extra="vtab",
         )

@@ -7,6 +7,7 @@ tables (so a write, or ``vtab_clear_cache()``, can drop every cached read of a t
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import apsw
@@ -52,9 +53,11 @@ class Registry:
 
     def calls(self) -> Iterator[tuple[Any, ...]]:
         for record in self.log.snapshot():
-            yield tuple(
-                round(getattr(record, c), 3) if c == "ms" else getattr(record, c) for c in CALL_COLUMNS
-            )
+            values = vars(record) | {
+                "started": datetime.fromtimestamp(record.started, UTC).isoformat(timespec="milliseconds"),
+                "ms": round(record.ms, 3),
+            }
+            yield tuple(values[column] for column in CALL_COLUMNS)
 
 
 def register(connection: apsw.Connection, **options: Any) -> Registry:

@@ -1,0 +1,45 @@
+"""Shared helpers of the read tests: a registered connection and views of the calls each side saw."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import apsw
+
+import vtab
+
+IR = "AWS::ApiGatewayV2::IntegrationResponse"
+INTEGRATION = "AWS::ApiGatewayV2::Integration"
+API = "AWS::ApiGatewayV2::Api"
+
+
+def connect(emulator: Any, **options: Any) -> apsw.Connection:
+    """A fresh connection with vtab registered on the local endpoint (no rate limit, no cache by default)."""
+    connection = apsw.Connection(":memory:")
+    defaults: dict[str, Any] = {
+        "endpoint_url": emulator.endpoint_url,
+        "regions": "us-east-1",
+        "rate_limit": None,
+    }
+    defaults.setdefault("cache_ttl", 0)
+    vtab.register(connection, **{**defaults, **options})
+    return connection
+
+
+def rows(connection: apsw.Connection, sql: str, bindings: Any = ()) -> list[tuple[Any, ...]]:
+    return list(connection.execute(sql, bindings))
+
+
+def endpoint_ops(emulator: Any) -> Counter[tuple[str, str | None]]:
+    """(operation, type) -> number of HTTP calls the endpoint answered."""
+    return Counter((call.operation, call.type_name) for call in emulator.calls)
+
+
+def short(type_name: str | None) -> str:
+    return (type_name or "").split("::")[-1]
+
+
+def endpoint_summary(emulator: Any) -> Counter[str]:
+    """'ListResources IntegrationResponse' -> count, easier to read in assertion failures."""
+    return Counter(f"{call.operation} {short(call.type_name)}" for call in emulator.calls)

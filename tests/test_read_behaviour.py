@@ -1,0 +1,238 @@
+"""Reads: partial list items, vanished parents, errors, caches, the call log and table options."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import apsw
+import pytest
+
+import vtab
+from tests.readhelpers import connect, endpoint_summary, rows
+from vtab.options import OptionError
+
+ALL_COLUMNS = (
+    "SELECT data__Identifier, response_templates, response_parameters, integration_response_key, "
+    "content_handling_strategy FROM integration_responses WHERE region = 'us-east-1'"
+)
+
+
+def _truth(cloudcontrol: Any, identifiers: list[str]) -> list[tuple[Any, ...]]:
+    result = []
+    for identifier in identifiers:
+        props = json.loads(
+            cloudcontrol().get_resource(
+                TypeName="AWS::ApiGatewayV2::IntegrationResponse", Identifier=identifier
+            )["ResourceDescription"]["Properties"]
+        )
+        result.append(
+            (
+                identifier,
+                props.get("ResponseTemplates"),
+                props.get("ResponseParameters"),
+                props["IntegrationResponseKey"],
+                props.get("ContentHandlingStrategy"),
+            )
+        )
+    return sorted(result)
+
+
+def _decoded(got: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return sorted(
+        (i, json.loads(t) if t else None, json.loads(p) if p else None, k, c) for i, t, p, k, c in got
+    )
+
+
+def test_partial_list_items_are_hydrated_only_when_a_column_needs_it(
+    emulator: Any, cloudcontrol: Any
+) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=2, responses=3)
+    truth = _truth(cloudcontrol, list(seeded.responses))
+    emulator.configure(identifier_only_lists=True)
+    db = connect(emulator)
+
+    emulator.clear_calls()
+    ids = rows(db, "SELECT data__Identifier, api_id FROM integration_responses WHERE region = 'us-east-1'")
+    assert sorted(i for i, _ in ids) == sorted(seeded.responses)
+    assert "GetResource IntegrationResponse" not in endpoint_summary(emulator)
+
+    emulator.clear_calls()
+    assert _decoded(rows(db, ALL_COLUMNS)) == truth
+    summary = endpoint_summary(emulator)
+    assert summary["GetResource IntegrationResponse"] == len(seeded.responses)
+    # ProtocolType is not in identifier-only API items either: each API is read to keep WebSocket ones.
+    assert summary["GetResource Api"] == len(seeded.api_ids)
+
+
+def test_full_list_items_are_never_hydrated(emulator: Any, cloudcontrol: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=2, responses=3)
+    truth = _truth(cloudcontrol, list(seeded.responses))
+    db = connect(emulator)
+    emulator.clear_calls()
+    assert _decoded(rows(db, ALL_COLUMNS)) == truth
+    assert not any(call.operation == "GetResource" for call in emulator.calls)
+
+
+def test_a_parent_deleted_mid_walk_is_skipped_not_an_error(emulator: Any, cloudcontrol: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=3, responses=2)
+    (api_id, kept), (_, doomed), (_, other) = seeded.integrations
+    db = connect(emulator, cache_ttl=300)
+    # Cache the API and integration listings (and the responses of `kept` only).
+    rows(db, "SELECT * FROM integration_responses WHERE region = 'us-east-1' AND integration_id = ?", (kept,))
+    emulator.backend("us-east-1").delete_integration(api_id=api_id, integration_id=doomed)
+
+    emulator.clear_calls()
+    got = rows(db, "SELECT integration_id FROM integration_responses WHERE region = 'us-east-1'")
+
+    assert sorted(i for (i,) in got) == sorted([kept, kept, other, other])
+    summary = endpoint_summary(emulator)
+    assert summary["ListResources IntegrationResponse"] == 2  # doomed (failed) and other; kept was cached
+    assert summary["GetResource Integration"] == 1  # the check that the parent is really gone
+
+
+def test_a_missing_parent_given_by_the_user_is_no_rows(emulator: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=2)
+    api_id, _ = seeded.integrations[0]
+    db = connect(emulator)
+    sql = (
+        "SELECT * FROM integration_responses WHERE region = 'us-east-1' AND api_id = ? AND integration_id = ?"
+    )
+    assert rows(db, sql, (api_id, "nosuchint")) == []
+    assert rows(db, sql, ("nosuchapi", "nosuchint")) == []
+
+
+@pytest.mark.parametrize(
+    ("identifier", "message"),
+    [
+        ("abc|def", r"data__Identifier = 'abc\|def' is malformed: identifier 'abc\|def' has 2 part"),
+        ("abc||ghi", r"has an empty IntegrationId"),
+        ("a|b|c|d", r"has 4 part"),
+    ],
+)
+def test_malformed_identifier_is_a_clear_error_and_sends_nothing(
+    emulator: Any, identifier: str, message: str
+) -> None:
+    db = connect(emulator)
+    with pytest.raises(apsw.SQLError, match=message) as caught:
+        rows(
+            db,
+            "SELECT * FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = ?",
+            (identifier,),
+        )
+    assert "<ApiId>|<IntegrationId>|<IntegrationResponseId>" in str(caught.value)
+    assert emulator.calls == []
+
+
+def test_unknown_region_is_a_clear_error_and_sends_nothing(emulator: Any) -> None:
+    db = connect(emulator)
+    with pytest.raises(
+        apsw.SQLError, match=r"region 'us-east-9' is not an AWS region.*did you mean.*us-east-1"
+    ):
+        rows(db, "SELECT * FROM integration_responses WHERE region = 'us-east-9'")
+    assert emulator.calls == []
+
+
+def test_no_region_anywhere_is_a_clear_error(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    db = connect(emulator, regions="")
+    with pytest.raises(apsw.SQLError, match=r"no region.*WHERE region = 'us-east-1'.*regions=.*AWS_REGION"):
+        rows(db, "SELECT * FROM integration_responses")
+    assert emulator.calls == []
+
+
+def test_throttling_is_retried_then_reported(emulator: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    db = connect(emulator, max_attempts=3)
+    emulator.throttle_next(2)
+    got = rows(db, "SELECT data__Identifier FROM integration_responses WHERE region = 'us-east-1'")
+    assert [i for (i,) in got] == list(seeded.responses)
+
+    emulator.throttle_next(3)
+    with pytest.raises(apsw.BusyError, match=r"^ThrottlingException: Rate exceeded.*retries were exhausted"):
+        rows(db, "SELECT data__Identifier FROM integration_responses WHERE region = 'us-east-1'")
+
+
+def test_cache_answers_repeated_statements_until_cleared(emulator: Any) -> None:
+    emulator.seed("us-east-1", websocket_apis=1, integrations=2, responses=2)
+    db = connect(emulator, cache_ttl=300)
+    sql = "SELECT data__Identifier FROM integration_responses WHERE region = 'us-east-1'"
+    first = sorted(rows(db, sql))
+    calls_after_first = len(emulator.calls)
+    assert sorted(rows(db, sql)) == first
+    assert len(emulator.calls) == calls_after_first
+    assert {c for (c,) in rows(db, "SELECT DISTINCT cache FROM vtab_calls WHERE seq > 4")} == {"hit"}
+
+    assert rows(db, "SELECT vtab_clear_cache()")[0][0] > 0
+    assert sorted(rows(db, sql)) == sorted(first)
+    assert len(emulator.calls) == 2 * calls_after_first
+
+
+def test_cache_ttl_zero_always_asks(emulator: Any) -> None:
+    emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    db = connect(emulator, cache_ttl=0)
+    sql = "SELECT data__Identifier FROM integration_responses WHERE region = 'us-east-1'"
+    rows(db, sql)
+    once = len(emulator.calls)
+    rows(db, sql)
+    assert len(emulator.calls) == 2 * once
+
+
+def test_vtab_calls_shows_each_logical_call(emulator: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=30)
+    api_id, integration_id = seeded.integrations[0]
+    db = connect(emulator)
+    rows(db, "SELECT * FROM integration_responses WHERE region = 'us-east-1' AND api_id = ?", (api_id,))
+    got = rows(
+        db,
+        "SELECT operation, region, type_name, resource_model, pages, items, cache, error_code "
+        "FROM vtab_calls",
+    )
+    assert got == [
+        (
+            "ListResources",
+            "us-east-1",
+            "AWS::ApiGatewayV2::Integration",
+            f'{{"ApiId":"{api_id}"}}',
+            1,
+            1,
+            "miss",
+            None,
+        ),
+        (
+            "ListResources",
+            "us-east-1",
+            "AWS::ApiGatewayV2::IntegrationResponse",
+            f'{{"ApiId":"{api_id}","IntegrationId":"{integration_id}"}}',
+            2,
+            30,
+            "miss",
+            None,
+        ),
+    ]
+    assert rows(db, "SELECT vtab_clear_calls()") == [(2,)]
+    assert rows(db, "SELECT count(*) FROM vtab_calls") == [(0,)]
+
+
+def test_named_table_carries_its_own_options(emulator: Any) -> None:
+    emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    west = emulator.seed("eu-west-1", websocket_apis=1, integrations=1, responses=2)
+    db = connect(emulator)
+    db.execute(
+        "CREATE VIRTUAL TABLE temp.west USING integration_responses("
+        f"regions='eu-west-1', endpoint_url='{emulator.endpoint_url}', rate_limit=none, cache_ttl=0)"
+    )
+    got = rows(db, "SELECT region, data__Identifier FROM temp.west")
+    assert sorted(got) == sorted(("eu-west-1", i) for i in west.responses)
+
+
+def test_unknown_options_are_errors_that_list_the_known_ones(emulator: Any) -> None:
+    db = connect(emulator)
+    with pytest.raises(apsw.SQLError, match=r"unknown option regoins; known options: profile, regions"):
+        db.execute("CREATE VIRTUAL TABLE temp.bad USING integration_responses(regoins='eu-west-1')")
+    with pytest.raises(OptionError, match=r"unknown option max_worker\b"):
+        vtab.register(apsw.Connection(":memory:"), max_worker=3)
+    with pytest.raises(apsw.SQLError, match=r"max_workers='zero' is not a number"):
+        db.execute("CREATE VIRTUAL TABLE temp.bad2 USING integration_responses(max_workers=zero)")
