@@ -276,7 +276,11 @@ class Scan:
         source, pages = self._lookup(key)
         if source:
             record = self.ctx.cloud.log.start(
-                "ListResources", region, schema.type_name, resource_model=key[3], cache=source
+                "ListResources",
+                region,
+                schema.type_name,
+                resource_model=key[3] if model else None,
+                cache=source,
             )
             record.items = sum(len(page) for page in pages)
             yield from pages
