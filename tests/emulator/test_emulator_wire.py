@@ -1,0 +1,217 @@
+"""The wire protocol seen raw, the control routes, and the server lifecycle."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import urllib.error
+import urllib.request
+from typing import Any
+
+import boto3
+import pytest
+from conftest import API, IR, parent_model
+
+from vtab.emulator import Emulator, Seeded
+
+AUTH = (
+    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/{region}/cloudcontrolapi/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=0000"
+)
+
+
+def raw(
+    emulator: Emulator, target: str | None, body: Any, region: str | None = "us-east-1", method: str = "POST"
+) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """One HTTP call with a fake SigV4 header; returns status, headers and the decoded JSON body."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(emulator.endpoint_url + "/", data=data, method=method)
+    request.add_header("Content-Type", "application/x-amz-json-1.0")
+    if target is not None:
+        request.add_header("X-Amz-Target", f"CloudApiService.{target}")
+    if region is not None:
+        request.add_header("Authorization", AUTH.format(region=region))
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, dict(response.headers), json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.loads(error.read())
+
+
+def control(emulator: Emulator, path: str, body: Any = None, method: str | None = None) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"{emulator.endpoint_url}/_emulator/{path}", data=data, method=method or ("POST" if data else "GET")
+    )
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_success_reply_shape(emulator: Emulator, seeded: Seeded) -> None:
+    status, headers, body = raw(emulator, "GetResource", {"TypeName": IR, "Identifier": seeded.responses[1]})
+    assert status == 200
+    assert headers["Content-Type"] == "application/x-amz-json-1.0"
+    assert body["TypeName"] == IR
+    assert "null" not in body["ResourceDescription"]["Properties"]
+
+
+def test_progress_event_timestamps_are_epoch_seconds_and_nulls_are_omitted(
+    emulator: Emulator, seeded: Seeded
+) -> None:
+    status, _, body = raw(emulator, "DeleteResource", {"TypeName": IR, "Identifier": seeded.responses[0]})
+    event = body["ProgressEvent"]
+    assert status == 200
+    assert isinstance(event["EventTime"], float) and isinstance(event["RetryAfter"], float)
+    assert set(event) == {
+        "TypeName",
+        "RequestToken",
+        "Operation",
+        "OperationStatus",
+        "EventTime",
+        "RetryAfter",
+        "Identifier",
+    }
+
+
+def test_error_body_shape(emulator: Emulator) -> None:
+    status, headers, body = raw(emulator, "GetResource", {"TypeName": IR, "Identifier": "a|b|c"})
+    assert status == 400
+    assert headers["Content-Type"] == "application/x-amz-json-1.0"
+    assert body == {
+        "__type": "com.amazon.cloudapiservice#ResourceNotFoundException",
+        "Message": f"Resource of type '{IR}' with identifier 'a|b|c' was not found.",
+    }
+
+
+@pytest.mark.parametrize(
+    ("target", "body", "region", "status", "code"),
+    [
+        ("ListResources", {"TypeName": API}, None, 403, "MissingAuthenticationTokenException"),
+        ("ListResources", b"{not json", "us-east-1", 400, "SerializationException"),
+        ("ListResources", [1], "us-east-1", 400, "SerializationException"),
+        ("Frobnicate", {}, "us-east-1", 400, "UnknownOperationException"),
+        (None, {}, "us-east-1", 400, "UnknownOperationException"),
+        ("GetResource", {"TypeName": IR}, "us-east-1", 400, "ValidationException"),
+        ("UpdateResource", {"TypeName": IR, "Identifier": "x"}, "us-east-1", 400, "ValidationException"),
+    ],
+)
+def test_protocol_errors(
+    emulator: Emulator, target: str | None, body: Any, region: str | None, status: int, code: str
+) -> None:
+    got_status, _, got = raw(emulator, target, body, region)
+    assert got_status == status
+    assert got["__type"].endswith(f"#{code}")
+
+
+def test_region_comes_from_the_credential_scope(emulator: Emulator) -> None:
+    emulator.seed("sa-east-1", websocket_apis=1, http_apis=0)
+    _, _, east = raw(emulator, "ListResources", {"TypeName": API}, "us-east-1")
+    _, _, south = raw(emulator, "ListResources", {"TypeName": API}, "sa-east-1")
+    assert east["ResourceDescriptions"] == [] and len(south["ResourceDescriptions"]) == 1
+    assert [c.region for c in emulator.calls] == ["us-east-1", "sa-east-1"]
+
+
+def test_credentials_are_not_recorded(emulator: Emulator) -> None:
+    raw(emulator, "ListResources", {"TypeName": API})
+    assert "AKIDEXAMPLE" not in repr(emulator.calls)
+
+
+def test_control_settings_route(emulator: Emulator, cloudcontrol) -> None:
+    status, body = control(emulator, "settings")
+    assert status == 200 and body["settings"]["page_size"] == 25 and body["settings"]["latency"] == 0.0
+    status, body = control(
+        emulator,
+        "settings",
+        {
+            "page_size": 2,
+            "identifier_only_lists": True,
+            "throttle_next": 1,
+            "fail_next_write": {"error_code": "NotStabilized", "message": "slow"},
+        },
+    )
+    assert status == 200
+    assert body["settings"]["page_size"] == 2 and body["settings"]["identifier_only_lists"] is True
+    assert body["pending"] == {"throttle_next": 1, "fail_next_write": [["NotStabilized", "slow"]]}
+    assert emulator.settings.page_size == 2
+    control(emulator, "settings", {"throttle_next": 0, "latency": 0.0})
+    status, body = control(emulator, "settings", {"page_size": 0})
+    assert status == 400 and "page_size" in body["error"]
+    status, body = control(emulator, "settings", {"bogus": 1})
+    assert status == 400 and "bogus" in body["error"]
+
+
+def test_control_calls_reset_and_seed_routes(emulator: Emulator, cloudcontrol) -> None:
+    status, body = control(emulator, "seed", {"region": "eu-west-1", "websocket_apis": 2, "responses": 1})
+    assert status == 200
+    (seeded,) = body["seeded"]
+    assert seeded["region"] == "eu-west-1" and len(seeded["websocket_api_ids"]) == 2
+    assert len(seeded["responses"]) == 2 and len(seeded["http_api_ids"]) == 1
+    listed = cloudcontrol("eu-west-1").list_resources(TypeName=API)["ResourceDescriptions"]
+    assert sorted(d["Identifier"] for d in listed) == sorted(
+        seeded["websocket_api_ids"] + seeded["http_api_ids"]
+    )
+    status, body = control(emulator, "calls")
+    assert [c["operation"] for c in body["calls"]] == ["ListResources"]
+    assert body["calls"][0]["region"] == "eu-west-1" and body["calls"][0]["items"] == 3
+    assert control(emulator, "calls", method="DELETE") == (200, {"ok": True})
+    assert emulator.calls == []
+    assert control(emulator, "reset", {}) == (200, {"ok": True})
+    assert cloudcontrol("eu-west-1").list_resources(TypeName=API)["ResourceDescriptions"] == []
+    status, body = control(emulator, "seed", {"demo": True})
+    assert status == 200 and {s["region"] for s in body["seeded"]} == {"us-east-1", "eu-west-1"}
+    assert control(emulator, "seed", {"bogus": 1})[0] == 400
+    assert control(emulator, "nope")[0] == 404
+    assert control(emulator, "health") == (200, {"ok": True})
+    # Control calls are not Cloud Control calls.
+    assert [c.operation for c in emulator.calls] == ["ListResources"]
+
+
+def test_reset_from_python_drops_state_calls_and_pending_faults(
+    emulator: Emulator, cloudcontrol, seeded: Seeded
+) -> None:
+    cloudcontrol().delete_resource(TypeName=IR, Identifier=seeded.responses[0])
+    emulator.throttle_next(5)
+    emulator.configure(page_size=3)
+    emulator.reset()
+    assert emulator.calls == [] and emulator.backend("us-east-1").apis == {}
+    assert cloudcontrol().list_resource_requests()["ResourceRequestStatusSummaries"] == []
+    assert emulator.settings.page_size == 3
+
+
+def test_boto3_finds_the_endpoint_through_the_environment(
+    emulator: Emulator, seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDCONTROL", emulator.endpoint_url)
+    client = boto3.client("cloudcontrol", region_name="us-east-1")
+    out = client.list_resources(TypeName=IR, ResourceModel=parent_model(*seeded.integrations[0]))
+    assert [d["Identifier"] for d in out["ResourceDescriptions"]] == list(seeded.responses)
+
+
+def _emulator_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("vtab-emulator") and t.is_alive()]
+
+
+def test_stop_closes_the_port_and_joins_threads_even_with_keep_alive_clients() -> None:
+    before = len(_emulator_threads())
+    emulator = Emulator().start()
+    port = emulator.port
+    client = boto3.client("cloudcontrol", endpoint_url=emulator.endpoint_url, region_name="us-east-1")
+    client.list_resources(TypeName=API)  # leaves a keep-alive connection open
+    assert len(_emulator_threads()) > before
+    emulator.stop()
+    assert len(_emulator_threads()) == before
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        pass
+    emulator.stop()  # stopping twice is harmless
+    with pytest.raises(RuntimeError):
+        _ = emulator.endpoint_url
+
+
+def test_binds_loopback_only(emulator: Emulator) -> None:
+    assert emulator.endpoint_url.startswith("http://127.0.0.1:")
+    assert emulator._server is not None
+    assert emulator._server._server.server_address[0] == "127.0.0.1"
