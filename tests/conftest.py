@@ -18,16 +18,25 @@ from vtab.emulator import Emulator
 if TYPE_CHECKING:
     from mypy_boto3_cloudcontrol import CloudControlApiClient
 
-_UNSET = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+_UNSET = (
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_RETRY_MODE",
+    "AWS_MAX_ATTEMPTS",
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def aws_test_environment() -> Iterator[None]:
-    """Fake credentials and no endpoint overrides, so nothing can reach (or bill) a real account."""
+    """Fake credentials, no profile/config files and no endpoint overrides: nothing reaches a real account."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_ACCESS_KEY_ID", "testing")
         patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        patch.setenv("AWS_CONFIG_FILE", os.devnull)
+        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
         for name in _UNSET:
             patch.delenv(name, raising=False)
         for name in list(os.environ):

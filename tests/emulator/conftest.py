@@ -1,35 +1,13 @@
-"""Helpers of the emulator tests: type names, a seeded region, and a waiter that never sleeps."""
+"""Fixtures of the emulator tests; the shared `emulator` and `cloudcontrol` are in tests/conftest.py."""
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 import pytest
 
 from vtab.emulator import Emulator, Seeded
-
-API = "AWS::ApiGatewayV2::Api"
-INTEGRATION = "AWS::ApiGatewayV2::Integration"
-IR = "AWS::ApiGatewayV2::IntegrationResponse"
-FAST_WAIT = {"Delay": 0, "MaxAttempts": 5}
 
 
 @pytest.fixture
 def seeded(emulator: Emulator) -> Seeded:
     """us-east-1 with one WebSocket API, one integration, three responses, and one HTTP API."""
     return emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=3, http_apis=1)
-
-
-def parent_model(api_id: str, integration_id: str | None = None) -> str:
-    model = {"ApiId": api_id}
-    if integration_id is not None:
-        model["IntegrationId"] = integration_id
-    return json.dumps(model)
-
-
-def wait_ok(client: Any, token: str) -> dict[str, Any]:
-    """Run the real ``resource_request_success`` waiter without delay, then return the final event."""
-    client.get_waiter("resource_request_success").wait(RequestToken=token, WaiterConfig=FAST_WAIT)
-    event: dict[str, Any] = client.get_resource_request_status(RequestToken=token)["ProgressEvent"]
-    return event

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from conftest import API
+from emulator_helpers import API
 
 
 def _free_port() -> int:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import API, INTEGRATION, IR, parent_model
+from emulator_helpers import API, INTEGRATION, IR, parent_model
 
 from vtab.emulator import Emulator, Seeded
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError, WaiterError
-from conftest import FAST_WAIT, IR, wait_ok
+from emulator_helpers import FAST_WAIT, IR, wait_ok
 
 from vtab.emulator import Emulator, Seeded
 

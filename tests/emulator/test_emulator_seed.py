@@ -6,7 +6,7 @@ import json
 import time
 
 import pytest
-from conftest import IR, parent_model
+from emulator_helpers import IR, parent_model
 
 from vtab.emulator import Emulator
 from vtab.emulator.seed import response_fields, response_key

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, WaiterError
-from conftest import API, FAST_WAIT, INTEGRATION, IR, parent_model, wait_ok
+from emulator_helpers import API, FAST_WAIT, INTEGRATION, IR, parent_model, wait_ok
 
 from vtab.emulator import Emulator, Seeded
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError, WaiterError
-from conftest import FAST_WAIT, INTEGRATION, IR, parent_model, wait_ok
+from emulator_helpers import FAST_WAIT, INTEGRATION, IR, parent_model, wait_ok
 
 from vtab.emulator import Emulator, Seeded
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import API, IR, parent_model
+from emulator_helpers import API, IR, parent_model
 
 from vtab.emulator import Emulator, Seeded
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError, WaiterError
-from conftest import API, FAST_WAIT, INTEGRATION, IR, wait_ok
+from emulator_helpers import API, FAST_WAIT, INTEGRATION, IR, wait_ok
 
 from vtab.emulator import Emulator, Seeded
 
