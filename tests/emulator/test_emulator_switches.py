@@ -71,7 +71,7 @@ def test_throttle_next_answers_throttling_exception(emulator: Emulator, cloudcon
     assert [c.error_code for c in emulator.calls] == ["ThrottlingException", "ThrottlingException", None]
 
 
-def test_boto3_legacy_retries_recover_from_one_throttle(emulator: Emulator, cloudcontrol) -> None:
+def test_boto3_default_retries_recover_from_one_throttle(emulator: Emulator, cloudcontrol) -> None:
     emulator.throttle_next(1)
     assert cloudcontrol().list_resources(TypeName=API)["ResourceDescriptions"] == []
     assert [c.error_code for c in emulator.calls] == ["ThrottlingException", None]
