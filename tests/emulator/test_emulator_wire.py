@@ -215,3 +215,17 @@ def test_binds_loopback_only(emulator: Emulator) -> None:
     assert emulator.endpoint_url.startswith("http://127.0.0.1:")
     assert emulator._server is not None
     assert emulator._server._server.server_address[0] == "127.0.0.1"
+
+
+def test_an_emulator_bug_is_a_500_internal_failure_not_a_hang(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(operation: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(emulator.service, "handle", broken)
+    status, _, body = raw(emulator, "ListResources", {"TypeName": API})
+    assert status == 500
+    assert body["__type"].endswith("#InternalFailure")
+    assert "boom" in caplog.text
+    assert emulator.calls[-1].error_code == "InternalFailure"
