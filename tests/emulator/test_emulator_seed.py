@@ -61,7 +61,7 @@ def test_seeding_twenty_thousand_responses_is_fast(emulator: Emulator, cloudcont
     assert len(set(seeded.responses)) == 20_000
     api_id, integration_id = seeded.integrations[0]
     assert len(emulator.backend("us-east-1").apis[api_id].integrations[integration_id].responses) == 20_000
-    # The last page is reachable through a token, and holds the last seeded responses.
+    # The endpoint serves them in seeding order, 25 per page.
     client = cloudcontrol()
     out = client.list_resources(TypeName=IR, ResourceModel=parent_model(api_id, integration_id))
     assert [d["Identifier"] for d in out["ResourceDescriptions"]] == list(seeded.responses[:25])
