@@ -12,8 +12,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import apsw
 import orjson
@@ -24,8 +23,9 @@ from vtab.plan import IDENTIFIER, REGION, Plan, id_columns
 from vtab.schema import ResourceSchema, load_schema
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """One resource as the cursor serves it (a NamedTuple: rows are built by the ten thousand)."""
+
     region: str
     identifier: str
     properties: Properties
@@ -79,6 +79,11 @@ class Scan:
         self._cancelled = threading.Event()
         self._started = False
         self._ids = id_columns(schema)
+        self._region_wanted = values.get(REGION)
+        self._identifier_wanted = values.get(IDENTIFIER)
+        self._property_wanted = [
+            (self._ids[c], v) for c, v in values.items() if c not in (REGION, IDENTIFIER)
+        ]
 
     # -- consumer side (the SQLite thread) ------------------------------------------------------------
 
@@ -329,13 +334,10 @@ class Scan:
         return any(name not in props for name in schema.required)
 
     def _matches(self, row: Row) -> bool:
-        for column, wanted in self.values.items():
-            if column == REGION:
-                value: Any = row.region
-            elif column == IDENTIFIER:
-                value = row.identifier
-            else:
-                value = row.properties.get(self._ids[column])
-            if value not in wanted:
-                return False
-        return True
+        """Every pushed-down constraint holds (SQLite was told it need not check them again)."""
+        if self._region_wanted is not None and row.region not in self._region_wanted:
+            return False
+        if self._identifier_wanted is not None and row.identifier not in self._identifier_wanted:
+            return False
+        properties = row.properties
+        return all(properties.get(prop) in wanted for prop, wanted in self._property_wanted)

@@ -6,7 +6,7 @@ UPDATE and DELETE receives the identifier itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -49,25 +49,34 @@ class Columns:
         self.names = [schema.column_of(p) for p in self.properties] + [REGION, IDENTIFIER, PATCH_DOCUMENT]
         self.index = {name: i for i, name in enumerate(self.names)}
         self.property_of = {schema.column_of(p): p for p in self.properties}
+        self.readers: list[Callable[[Row], apsw.SQLiteValue]] = [self._reader(name) for name in self.names]
+        """Column number -> how to read it from a Row (looked up once, used for every cell)."""
 
     def ddl(self) -> str:
         declared = [f"{name} TEXT" for name in self.names[:-2]]
         declared += [f"{IDENTIFIER} TEXT HIDDEN PRIMARY KEY", f"{PATCH_DOCUMENT} TEXT HIDDEN"]
         return f"CREATE TABLE x({', '.join(declared)}) WITHOUT ROWID"
 
-    def value(self, n: int, row: Row) -> apsw.SQLiteValue:
-        """Column ``n`` of ``row`` as SQLite sees it: objects become JSON text, absent properties NULL."""
-        name = self.names[n]
+    def _reader(self, name: str) -> Callable[[Row], apsw.SQLiteValue]:
         if name == REGION:
-            return row.region
+            return lambda row: row.region
         if name == IDENTIFIER:
-            return row.identifier
+            return lambda row: row.identifier
         if name == PATCH_DOCUMENT:
-            return None
-        value = row.properties.get(self.property_of[name])
-        if value is None or isinstance(value, (str, int, float)):
-            return value
-        return orjson.dumps(value).decode()
+            return lambda row: None  # write-only
+        prop = self.property_of[name]
+
+        def read(row: Row) -> apsw.SQLiteValue:
+            """Objects become JSON text; absent properties are NULL."""
+            value = row.properties.get(prop)
+            if value is None or isinstance(value, (str, int, float)):
+                return value
+            return orjson.dumps(value).decode()
+
+        return read
+
+    def value(self, n: int, row: Row) -> apsw.SQLiteValue:
+        return self.readers[n](row)
 
 
 class Module:
@@ -171,6 +180,7 @@ class Table:
 
     def Begin(self) -> None:
         self.writing = True
+        self.writes.begin()
 
     def UpdateInsertRow(self, rowid: int | None, fields: tuple[apsw.SQLiteValue, ...]) -> int:
         self.writes.insert(dict(zip(self.columns.names, fields, strict=True)))
@@ -192,9 +202,20 @@ class Table:
         self.writes.drop()
         self._end_write()
 
+    def Savepoint(self, level: int) -> None:
+        self.writes.savepoint(level)
+
+    def Release(self, level: int) -> None:
+        self.writes.release(level)
+
+    def RollbackTo(self, level: int) -> None:
+        """ROLLBACK TO a savepoint takes back the writes queued after it (nothing was sent yet)."""
+        self.writes.rollback_to(level)
+
     def _end_write(self) -> None:
         self.writing = False
         self.read_rows.clear()
+        self.writes.end()
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -212,6 +233,7 @@ class Cursor:
     def __init__(self, table: Table) -> None:
         self.table = table
         self.memo = ResultStore(ttl=None, max_items=MEMO_MAX_ITEMS)
+        self._readers = table.columns.readers
         self._scan: Scan | None = None
         self._rows: Iterator[Row] = iter(())
         self._row: Row | None = None
@@ -250,7 +272,7 @@ class Cursor:
         assert self._row is not None
         if number == -1:
             return self._row.identifier
-        return self.table.columns.value(number, self._row)
+        return self._readers[number](self._row)
 
     def ColumnNoChange(self, number: int) -> Any:
         """UPDATE asks this for columns outside SET: "unchanged" makes the patch hold only SET columns."""

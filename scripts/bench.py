@@ -1,0 +1,315 @@
+"""Read-path benchmarks (issue 3). Prints medians of several runs and the ratios, measured in one run.
+
+    .venv/bin/python scripts/bench.py            # everything (about a minute)
+    .venv/bin/python scripts/bench.py --runs 3 --only walk
+
+The endpoint runs in its own process (as AWS would), so its CPU does not share our GIL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import apsw
+import boto3
+import orjson
+
+import vtab
+
+IR = "AWS::ApiGatewayV2::IntegrationResponse"
+
+
+# -- the endpoint in a child process ------------------------------------------------------------------
+
+
+class Endpoint:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def control(self, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.url}/_emulator/{route}", data=data, method=method)
+        with urllib.request.urlopen(request) as response:
+            return json.loads(response.read())
+
+    def seed(self, region: str, **counts: int) -> dict[str, Any]:
+        return self.control("POST", "seed", {"region": region, **counts})["seeded"][0]  # type: ignore[no-any-return]
+
+    def configure(self, **settings: Any) -> None:
+        self.control("POST", "settings", settings)
+
+    def calls(self) -> list[dict[str, Any]]:
+        return self.control("GET", "calls")["calls"]  # type: ignore[no-any-return]
+
+    def clear_calls(self) -> None:
+        self.control("DELETE", "calls")
+
+
+@contextmanager
+def endpoint() -> Iterator[Endpoint]:
+    child = subprocess.Popen(
+        [sys.executable, "-m", "vtab.emulator", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        for line in child.stdout:
+            match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+            if match:
+                yield Endpoint(match.group(1))
+                return
+        raise RuntimeError("the emulator did not start")
+    finally:
+        child.terminate()
+        child.wait(10)
+
+
+def connect(url: str, **options: Any) -> apsw.Connection:
+    db = apsw.Connection(":memory:")
+    vtab.register(
+        db, **{"endpoint_url": url, "regions": "us-east-1", "rate_limit": None, "cache_ttl": 0, **options}
+    )
+    return db
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    """Median seconds of ``runs`` calls, and the last result."""
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+# -- 1. calls per plan --------------------------------------------------------------------------------
+
+
+def bench_calls(runs: int) -> None:
+    print("\n## Calls per query: each plan against the naive approach (list everything, filter in SQLite)")
+    print("Data: 2 regions x 10 WebSocket APIs x 5 integrations x 3 responses, plus 1 HTTP API per region.")
+    with endpoint() as ep:
+        seeded = ep.seed("us-east-1", websocket_apis=10, integrations=5, responses=3, http_apis=1)
+        ep.seed("eu-west-1", websocket_apis=10, integrations=5, responses=3, http_apis=1)
+        api_id, integration_id, _ = seeded["responses"][7].split("|")
+        identifier = seeded["responses"][7]
+        db = connect(ep.url, regions="us-east-1,eu-west-1")
+        cases = [
+            ("get: region + data__Identifier", f"region = 'us-east-1' AND data__Identifier = '{identifier}'"),
+            (
+                "get: region + identifier IN (2 regions)",
+                f"region IN ('us-east-1', 'eu-west-1') AND data__Identifier = '{identifier}'",
+            ),
+            (
+                "list: region + api_id + integration_id",
+                f"region = 'us-east-1' AND api_id = '{api_id}' AND integration_id = '{integration_id}'",
+            ),
+            ("walk from integrations: region + api_id", f"region = 'us-east-1' AND api_id = '{api_id}'"),
+            ("walk from APIs: region", "region = 'us-east-1'"),
+        ]
+        print("| query | plan | rows | calls | naive calls | naive/plan |")
+        print("|---|---|---|---|---|---|")
+        for name, where in cases:
+            naive_where = re.sub(
+                r"\b(data__Identifier|api_id|integration_id|region) (=|IN)", r"+\1 \2", where
+            )
+            counts = []
+            for clause in (where, naive_where):
+                ep.clear_calls()
+                got = list(
+                    db.execute(
+                        "SELECT data__Identifier, response_templates FROM integration_responses "
+                        f"WHERE {clause}"
+                    )
+                )
+                counts.append((len(got), len(ep.calls())))
+            plan = next(db.execute(f"EXPLAIN QUERY PLAN SELECT * FROM integration_responses WHERE {where}"))[
+                3
+            ]
+            (rows, calls), (naive_rows, naive_calls) = counts
+            assert rows == naive_rows, (name, rows, naive_rows)
+            print(
+                f"| {name} | `{plan.split(':', 1)[1]}` | {rows} | {calls} | {naive_calls} "
+                f"| {naive_calls / calls:.0f}x |"
+            )
+
+
+# -- 2. the parallel walk under latency ---------------------------------------------------------------
+
+
+def bench_walk(runs: int) -> None:
+    latency = 0.05
+    print(
+        "\n## Walk of 2 regions x 10 WebSocket APIs x 5 integrations x 3 responses, "
+        f"{latency * 1000:.0f} ms per call"
+    )
+    with endpoint() as ep:
+        for region in ("us-east-1", "eu-west-1"):
+            ep.seed(region, websocket_apis=10, integrations=5, responses=3, http_apis=0)
+        ep.configure(latency=latency)
+        sql = "SELECT * FROM integration_responses WHERE region IN ('us-east-1', 'eu-west-1')"
+
+        # One connection each, warmed up once: a user's session keeps its clients and HTTP connections.
+        dbs = {workers: connect(ep.url, max_workers=workers) for workers in (16, 1)}
+
+        def run(workers: int) -> int:
+            return len(list(dbs[workers].execute(sql)))
+
+        run(1)
+        ep.clear_calls()
+        rows = run(16)
+        calls = len(ep.calls())
+        parallel, _ = timed(lambda: run(16), runs)
+        sequential, _ = timed(lambda: run(1), max(1, runs // 2))
+        critical_path = 3 * latency  # Api list -> Integration list -> IntegrationResponse list (1 page each)
+        ideal = max(critical_path, calls * latency / 16)
+        print(
+            f"rows {rows}, calls {calls}; ideal = max(critical path {critical_path * 1000:.0f} ms, "
+            f"calls x latency / 16 = {calls * latency / 16 * 1000:.0f} ms) = {ideal * 1000:.0f} ms"
+        )
+        print("| max_workers | median wall | vs ideal | speed-up over sequential |")
+        print("|---|---|---|---|")
+        print(
+            f"| 16 | {parallel * 1000:.0f} ms | {parallel / ideal:.2f}x (target <= 1.5x) | "
+            f"{sequential / parallel:.1f}x (target >= 10x) |"
+        )
+        print(
+            f"| 1 (one call after another) | {sequential * 1000:.0f} ms | {sequential / ideal:.2f}x | 1.0x |"
+        )
+
+
+# -- 3. the big scan against a plain paginator --------------------------------------------------------
+
+
+def bench_scan(runs: int) -> None:
+    count = 20_000
+    print(
+        f"\n## SELECT * over {count} responses on one integration ({count // 25} pages), no injected latency"
+    )
+    with endpoint() as ep:
+        seeded = ep.seed("us-east-1", websocket_apis=1, integrations=1, responses=count, http_apis=0)
+        api_id, integration_id = seeded["integrations"][0]
+        model = json.dumps({"ApiId": api_id, "IntegrationId": integration_id})
+        client = boto3.client("cloudcontrol", endpoint_url=ep.url, region_name="us-east-1")
+        sql = (
+            "SELECT * FROM integration_responses WHERE region = 'us-east-1' "
+            f"AND api_id = '{api_id}' AND integration_id = '{integration_id}'"
+        )
+        db = connect(ep.url)
+
+        def paginator() -> int:
+            n = 0
+            for page in client.get_paginator("list_resources").paginate(TypeName=IR, ResourceModel=model):
+                for description in page["ResourceDescriptions"]:
+                    orjson.loads(description["Properties"])
+                    n += 1
+            return n
+
+        def select() -> int:
+            return len(list(db.execute(sql)))
+
+        assert paginator() == select() == count
+        # Interleave so drift on the machine hits both alike.
+        base_times, ours_times = [], []
+        for _ in range(runs):
+            base_times.append(timed(paginator, 1)[0])
+            ours_times.append(timed(select, 1)[0])
+        base, ours = statistics.median(base_times), statistics.median(ours_times)
+        print("| reader | median wall | ratio |")
+        print("|---|---|---|")
+        print(f"| boto3 paginator + orjson.loads | {base:.2f} s | 1.00 |")
+        print(f"| vtab SELECT * (all rows to Python) | {ours:.2f} s | {ours / base:.2f} (target <= 1.15) |")
+
+
+# -- 4. memory of that scan ---------------------------------------------------------------------------
+
+
+def memory_child(url: str, api_id: str, integration_id: str, trace: str) -> None:
+    """Runs in a fresh process: one SELECT *, then prints peak RSS and the peak Python heap of the scan."""
+    db = connect(url)
+    list(db.execute("SELECT 1"))
+    if trace == "heap":
+        tracemalloc.start()  # it costs memory itself: RSS is measured in runs without it
+    n = 0
+    for _ in db.execute(
+        "SELECT * FROM integration_responses WHERE region = 'us-east-1' "
+        "AND api_id = ? AND integration_id = ?",
+        (api_id, integration_id),
+    ):
+        n += 1
+    heap = tracemalloc.get_traced_memory()[1]
+    print(
+        json.dumps(
+            {"rows": n, "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "heap": heap}
+        )
+    )
+
+
+def bench_memory(runs: int) -> None:
+    count = 20_000
+    print(f"\n## Peak memory of SELECT * over {count} responses vs an empty scan (fresh process each)")
+    with endpoint() as ep:
+        big = ep.seed("us-east-1", websocket_apis=1, integrations=1, responses=count, http_apis=0)
+        empty = ep.seed("us-east-1", websocket_apis=1, integrations=1, responses=0, http_apis=0)
+
+        def peak(pair: list[str], trace: str) -> tuple[int, int, int]:
+            out = subprocess.run(
+                [sys.executable, __file__, "--memory-child", ep.url, *pair, trace],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            result = json.loads(out)
+            return result["rows"], result["maxrss_kib"], result["heap"]
+
+        empties = [peak(empty["integrations"][0], "rss") for _ in range(runs)]
+        bigs = [peak(big["integrations"][0], "rss") for _ in range(runs)]
+        empty_heaps = [peak(empty["integrations"][0], "heap") for _ in range(runs)]
+        big_heaps = [peak(big["integrations"][0], "heap") for _ in range(runs)]
+        assert {r for r, _, _ in empties + empty_heaps} == {0} and {r for r, _, _ in bigs + big_heaps} == {
+            count
+        }
+        base = statistics.median(k for _, k, _ in empties) / 1024
+        scan = statistics.median(k for _, k, _ in bigs) / 1024
+        base_heap = statistics.median(h for _, _, h in empty_heaps) / 2**20
+        scan_heap = statistics.median(h for _, _, h in big_heaps) / 2**20
+        print("| scan | median peak RSS | median peak Python heap during the scan (tracemalloc) |")
+        print("|---|---|---|")
+        print(f"| empty integration | {base:.1f} MiB | {base_heap:.1f} MiB |")
+        print(f"| {count} responses | {scan:.1f} MiB | {scan_heap:.1f} MiB |")
+        print(f"growth: RSS {scan - base:.1f} MiB, heap {scan_heap - base_heap:.1f} MiB (target < 30 MB)")
+
+
+BENCHES = {"calls": bench_calls, "walk": bench_walk, "scan": bench_scan, "memory": bench_memory}
+
+
+def main() -> None:
+    if len(sys.argv) == 6 and sys.argv[1] == "--memory-child":
+        memory_child(*sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", choices=sorted(BENCHES), action="append")
+    args = parser.parse_args()
+    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    for name in args.only or list(BENCHES):
+        BENCHES[name](args.runs)
+
+
+if __name__ == "__main__":
+    main()
