@@ -14,6 +14,7 @@ import apsw
 import apsw.ext
 
 from vtab.calllog import CallLog
+from vtab.dryrun import DRY_RUN_COLUMNS, DryRunLog
 from vtab.options import Options
 from vtab.schema import load_schema
 
@@ -46,6 +47,8 @@ class Registry:
         self.connection = connection
         self.options = options
         self.log = CallLog()
+        self.dry_runs = DryRunLog()
+        """The writes dry_run tables did not send (the vtab_dry_run table)."""
         self.tables: set[Table] = set()
 
     def clear_cache(self, type_name: str | None = None) -> int:
@@ -76,6 +79,7 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
             use_bestindex_object=True,
             use_no_change=True,
             eponymous=True,
+            iVersion=2,  # SAVEPOINT / ROLLBACK TO reach the write queue only from version 2 on
         )
 
     def vtab_calls(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
@@ -84,6 +88,15 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     vtab_calls.columns = CALL_COLUMNS  # type: ignore[attr-defined]
     vtab_calls.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
     apsw.ext.make_virtual_module(connection, "vtab_calls", cast("apsw.ext.VirtualModuleCallable", vtab_calls))
+
+    def vtab_dry_run(*args: Any, **kwargs: Any) -> Iterator[tuple[object, ...]]:
+        return registry.dry_runs.rows()
+
+    vtab_dry_run.columns = DRY_RUN_COLUMNS  # type: ignore[attr-defined]
+    vtab_dry_run.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
+    apsw.ext.make_virtual_module(
+        connection, "vtab_dry_run", cast("apsw.ext.VirtualModuleCallable", vtab_dry_run)
+    )
 
     def vtab_clear_cache(*args: Any) -> int:
         """SELECT vtab_clear_cache(): forget every cached read; returns how many entries were dropped."""

@@ -1,6 +1,12 @@
 """Writes: validate and queue INSERT/UPDATE/DELETE in the Update* callbacks, apply the queue at Sync.
 
-(Placeholder until the write path lands: every write is refused before anything is sent.)
+Nothing is sent before Sync, so a statement that fails on any row (a bad value, the write limit) sends
+nothing, and ``ROLLBACK`` of an explicit transaction sends nothing. At Sync every queued operation is sent
+in parallel and polled to its end; remote changes that succeeded cannot be rolled back, and the error
+says which rows those were.
+
+UPDATE diffs the SET columns against the row the cursor read in the same statement, so ``SET x = x`` or
+an unchanged value sends nothing; DELETE takes the row's region from that read too.
 """
 
 from __future__ import annotations
@@ -8,31 +14,313 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import apsw
+import orjson
+
+from vtab.apply import Sender, statement_error
+from vtab.conflict import ConflictResolver, Skipped, unique_key
+from vtab.operation import IGNORE, REPLACE, Operation, Outcome
+from vtab.patch import PatchDocumentRules, diff_patch
+from vtab.plan import IDENTIFIER, PATCH_DOCUMENT, REGION
+from vtab.reader import Row
+from vtab.statements import Statement, StatementTracker
+from vtab.validate import RowRules, sql_literal
 
 if TYPE_CHECKING:
     from vtab.table import Table
 
+CONFLICT_WORDS = {IGNORE: "INSERT OR IGNORE", REPLACE: "INSERT OR REPLACE"}
+
 
 class WriteQueue:
-    """The operations one transaction will send."""
+    """The operations one transaction of one table will send."""
 
     def __init__(self, table: Table) -> None:
         self.table = table
+        self.schema = table.schema
+        self.rules = RowRules(table.name, table.schema, table.columns.property_of)
+        self.patches = PatchDocumentRules(self.rules)
+        self.ops: list[Operation] = []
+        self._next_seq = 0
+        self._savepoints: dict[int, int] = {}
+        """Savepoint level -> the ``seq`` of the first operation queued after it."""
+        self.statements = StatementTracker(table.registry.connection, self._statement_failed)
 
-    def _refuse(self) -> None:
-        raise apsw.ReadOnlyError(f"{self.table.name}: writes are not supported yet")
+    # -- transaction ----------------------------------------------------------------------------------
 
-    def insert(self, fields: dict[str, Any]) -> None:
-        self._refuse()
+    def begin(self) -> None:
+        self.ops.clear()
+        self._savepoints.clear()
+        self.statements.begin()
 
-    def update(self, old_identifier: Any, new_identifier: Any, fields: dict[str, Any]) -> None:
-        self._refuse()
+    def end(self) -> None:
+        """Commit or Rollback: the transaction is over."""
+        self.ops.clear()
+        self._savepoints.clear()
+        self.statements.end()
 
-    def delete(self, identifier: Any) -> None:
-        self._refuse()
+    def savepoint(self, level: int) -> None:
+        self._savepoints = {lv: seq for lv, seq in self._savepoints.items() if lv < level}
+        self._savepoints[level] = self._next_seq
 
-    def apply(self) -> None:
-        """Sync: nothing queued."""
+    def release(self, level: int) -> None:
+        self._savepoints = {lv: seq for lv, seq in self._savepoints.items() if lv < level}
+
+    def rollback_to(self, level: int) -> None:
+        mark = self._savepoints.get(level)
+        if mark is not None:
+            self.ops = [op for op in self.ops if op.seq < mark]
 
     def drop(self) -> None:
-        """Rollback: nothing queued."""
+        """Rollback before Sync: nothing was sent, nothing will be."""
+        self.ops.clear()
+
+    def _statement_failed(self, statement: Statement) -> None:
+        self.ops = [op for op in self.ops if op.statement is not statement]
+
+    # -- the Update* callbacks ------------------------------------------------------------------------
+
+    def insert(self, values: dict[str, Any]) -> None:
+        self._refuse_if_read_only("INSERT")
+        where = self._where_row()
+        identifier = values.get(IDENTIFIER)
+        if identifier is not None:
+            raise apsw.ReadOnlyError(
+                f"{IDENTIFIER} = {sql_literal(identifier)}: the identifier is read-only (AWS assigns it when "
+                f"the resource is created); leave {IDENTIFIER} out of the INSERT {where}"
+            )
+        patch = values.get(PATCH_DOCUMENT)
+        if patch is not None:
+            raise apsw.SQLError(
+                f"{PATCH_DOCUMENT} = {sql_literal(patch)}: only UPDATE takes a patch document; an INSERT "
+                f"sets the columns themselves {where}"
+            )
+        region = self._region(values.get(REGION), where)
+        desired = self.rules.desired_state(values, where)
+        mode = self.table.registry.connection.vtab_on_conflict()
+        if mode in CONFLICT_WORDS and not unique_key(self.schema):
+            raise apsw.SQLError(
+                f"{CONFLICT_WORDS[mode]}: {self.schema.type_name} has no unique key this module knows, so "
+                f"an existing resource cannot be recognised; use a plain INSERT {where}"
+            )
+        self._queue(Operation("create", region, self._row(), 0, desired=desired, on_conflict=mode))
+
+    def update(self, old_identifier: Any, new_identifier: Any, values: dict[str, Any]) -> None:
+        self._refuse_if_read_only("UPDATE")
+        self._row()
+        where = f"[{self.table.name} {old_identifier}]"
+        row = self._old_row(old_identifier, where)
+        changed = {
+            column: value
+            for column, value in values.items()
+            if value is not apsw.no_change and self._differs(row, column, value)
+        }
+        for new in (new_identifier, changed.get(IDENTIFIER)):
+            if new is not None and new != row.identifier:
+                raise apsw.ReadOnlyError(
+                    f"{IDENTIFIER} = {sql_literal(new)} (was {sql_literal(row.identifier)}): the identifier "
+                    f"is read-only (AWS assigns it); to re-key a resource, DELETE it and INSERT a new one "
+                    f"{where}"
+                )
+        changed.pop(IDENTIFIER, None)
+        if REGION in changed:
+            raise apsw.ReadOnlyError(
+                f"{REGION} = {sql_literal(changed[REGION])} (was {sql_literal(row.region)}): a resource "
+                f"cannot move to another region; INSERT it there and DELETE it here instead {where}"
+            )
+        if PATCH_DOCUMENT in changed:
+            others = sorted(set(changed) - {PATCH_DOCUMENT})
+            if others:
+                raise apsw.SQLError(
+                    f"{PATCH_DOCUMENT} cannot be combined with other SET columns ({', '.join(others)}): "
+                    f"either SET {PATCH_DOCUMENT} alone, or SET the columns without it {where}"
+                )
+            patch = self.patches.parse(changed[PATCH_DOCUMENT], row.properties, where)
+        else:
+            patch = self._column_patch(row, changed, where)
+        if patch:
+            self._queue(
+                Operation(
+                    "update", row.region, self._current().rows, 0, identifier=row.identifier, patch=patch
+                )
+            )
+
+    def delete(self, identifier: Any) -> None:
+        self._refuse_if_read_only("DELETE")
+        self._row()
+        row = self._old_row(identifier, f"[{self.table.name} {identifier}]")
+        self._queue(Operation("delete", row.region, self._current().rows, 0, identifier=row.identifier))
+
+    # -- Sync -----------------------------------------------------------------------------------------
+
+    def apply(self) -> None:
+        """Send every queued operation (or record them, for dry_run); raise one error if any failed."""
+        ops, self.ops = self.ops, []
+        if not ops:
+            return
+        table = self.table
+        send, skipped = ConflictResolver(table.cloud, self.schema, table.pool).resolve(ops)
+        if table.options.dry_run:
+            self._record_dry_run(send, skipped)
+            return
+        if not send:
+            return
+        sender = Sender(
+            table.cloud,
+            self.schema,
+            table.pool,
+            concurrency=table.options.max_workers,
+            timeout=table.options.write_timeout,
+        )
+        try:
+            outcomes = sender.run(send)
+        finally:
+            table.registry.clear_cache(self.schema.type_name)
+        error = statement_error(outcomes, self.schema, table.name)
+        if error is not None:
+            raise error
+
+    def _record_dry_run(self, send: list[Operation], skipped: list[Skipped]) -> None:
+        table = self.table
+        entries: list[tuple[Operation, str, str]] = [(op, op.action, op.note) for op in send]
+        entries += [(s.op, "SKIP", s.reason) for s in skipped]
+        for op, action, note in sorted(entries, key=lambda entry: entry[0].seq):
+            record = table.cloud.log.start(
+                op.call if action != "SKIP" else "(none)",
+                op.region,
+                self.schema.type_name,
+                identifier=op.identifier,
+                cache="dry-run",
+            )
+            record.status = "NOT_SENT"
+            table.registry.dry_runs.add(
+                table.name,
+                action,
+                op.region,
+                self.schema.type_name,
+                identifier=op.identifier,
+                desired_state=op.desired_json() if action == "CREATE" else None,
+                patch_document=op.patch_json() if action == "UPDATE" else None,
+                note=note or f"dry_run: {op.describe(self.schema)} not sent",
+            )
+
+    # -- helpers --------------------------------------------------------------------------------------
+
+    def _queue(self, op: Operation) -> None:
+        """Append ``op``, unless the statement would then exceed max_writes."""
+        statement = self._current()
+        limit = self.table.options.max_writes
+        if statement.queued >= limit:
+            raise apsw.ConstraintError(
+                f"max_writes={limit}: this statement would send more than {limit} write(s) to AWS, so it was "
+                f"refused before anything was sent; narrow the WHERE clause, or raise the limit with "
+                f"vtab.register(connection, max_writes=N) or CREATE VIRTUAL TABLE temp.t USING "
+                f"{self.schema.table_name}(max_writes=N) [{self.table.name}]"
+            )
+        op.seq = self._next_seq
+        self._next_seq += 1
+        op.statement = statement
+        statement.queued += 1
+        self.ops.append(op)
+
+    def _current(self) -> Statement:
+        return self.statements.current
+
+    def _row(self) -> int:
+        statement = self._current()
+        statement.rows += 1
+        return statement.rows
+
+    def _where_row(self) -> str:
+        return f"[{self.table.name} row {self._current().rows + 1}]"
+
+    def _refuse_if_read_only(self, verb: str) -> None:
+        if self.table.options.read_only:
+            raise apsw.ReadOnlyError(
+                f"{self.table.name} is read-only (option read_only=true): {verb} refused before anything was "
+                f"sent; use a table without read_only to change AWS resources"
+            )
+
+    def _region(self, value: object, where: str) -> str:
+        """The row's region, else the only configured one; refused when unknown or ambiguous."""
+        table = self.table
+        if value is None:
+            configured = list(table.options.regions)
+            if len(configured) > 1:
+                raise apsw.SQLError(
+                    f"{REGION} = NULL: {len(configured)} regions are configured ({', '.join(configured)}), "
+                    f"so the INSERT must say which one, e.g. region = {sql_literal(configured[0])} {where}"
+                )
+            value = configured[0] if configured else table.cloud.default_region
+            if value is None:
+                raise apsw.SQLError(
+                    f"{REGION} = NULL and no region is configured: set the region column, pass regions= to "
+                    f"vtab.register(), or set AWS_REGION {where}"
+                )
+        try:
+            return table.cloud.check_region(value)
+        except apsw.SQLError as error:
+            raise apsw.SQLError(f"{REGION} = {sql_literal(value)}: {error} {where}") from None
+
+    def _old_row(self, identifier: Any, where: str) -> Row:
+        """The row as read in this statement, with every property (GetResource if the read was partial)."""
+        row = self.table.read_rows.get(identifier)
+        if row is None:
+            raise apsw.SQLError(
+                f"{IDENTIFIER} = {sql_literal(identifier)}: the row to change was not read by this "
+                f"statement; add region and {IDENTIFIER} to the WHERE clause {where}"
+            )
+        if any(prop not in row.properties for prop in self.schema.required):
+            properties = self.table.cloud.get(row.region, self.schema, row.identifier)
+            if properties is None:
+                raise apsw.NotFoundError(
+                    f"{IDENTIFIER} = {sql_literal(identifier)}: the resource no longer exists {where}"
+                )
+            row = Row(row.region, row.identifier, {**row.properties, **properties})
+            self.table.read_rows[row.identifier] = row
+        return row
+
+    def _differs(self, row: Row, column: str, value: Any) -> bool:
+        """Whether a SET value differs from the row's (raw comparison; property columns parse first)."""
+        if column == IDENTIFIER:
+            return bool(value != row.identifier)
+        if column == REGION:
+            return bool(value != row.region)
+        if column == PATCH_DOCUMENT:
+            return value is not None  # a row read in full (UPDATE ... FROM) shows it as NULL
+        current = self.table.columns.value(self.table.columns.index[column], row)
+        return bool(value != current)
+
+    def _column_patch(self, row: Row, changed: dict[str, Any], where: str) -> list[dict[str, Any]]:
+        """The minimal patch for the SET columns whose values really change."""
+        new: dict[str, Any] = {}
+        for column, value in changed.items():
+            prop = self.rules.property_of[column]
+            converted = self.rules.property_value(column, value, where)
+            before = row.properties.get(prop)
+            if converted == before:
+                continue  # e.g. the same JSON object written with other spacing
+            if prop in self.schema.create_only or prop in self.schema.read_only:
+                kind = "create-only" if prop in self.schema.create_only else "read-only (AWS sets it)"
+                fix = (
+                    "DELETE the row and INSERT a new one instead"
+                    if prop in self.schema.create_only
+                    else f"leave {column} out of the UPDATE"
+                )
+                raise apsw.ReadOnlyError(
+                    f"{column} = {sql_literal(value)} (was {sql_literal(self._column_text(before))}): "
+                    f"{prop} is {kind} and cannot change; {fix} {where}"
+                )
+            new[prop] = converted
+        for prop, value in new.items():
+            if value is None and prop in self.schema.required:
+                raise self.rules.required_error(prop, where, "UPDATE")
+        return diff_patch(row.properties, new)
+
+    @staticmethod
+    def _column_text(value: Any) -> Any:
+        if value is None or isinstance(value, (str, int, float)):
+            return value
+        return orjson.dumps(value).decode()
+
+
+__all__ = ["Outcome", "WriteQueue"]

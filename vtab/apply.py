@@ -1,0 +1,258 @@
+"""Sending queued writes: all in parallel (bounded), each polled to SUCCESS or FAILED, then one verdict.
+
+The SQLite thread runs a small scheduler; worker threads only make HTTP calls, never wait. An operation
+that is IN_PROGRESS is polled again at its RetryAfter (at once when RetryAfter has passed), so waiting
+costs no worker, and a statement of N rows takes about one operation's latency, not N.
+
+Operations on the same resource (an UPDATE then a DELETE of one row in one transaction) run one after the
+other, in statement order, since Cloud Control refuses a second concurrent operation on a resource.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import apsw
+
+from vtab import errors
+from vtab.calllog import CallRecord
+from vtab.cloudcontrol import CloudControl
+from vtab.operation import Operation, Outcome
+from vtab.schema import ResourceSchema
+
+TERMINAL = {"SUCCESS", "FAILED", "CANCEL_COMPLETE"}
+FIRST_BACKOFF = 0.05
+MAX_BACKOFF = 5.0
+"""Poll spacing when a ProgressEvent carries no RetryAfter: doubling from 50 ms, capped at 5 s."""
+LISTED_APPLIED = 50
+"""At most this many applied operations are spelled out in an error (vtab_calls has them all)."""
+
+
+@dataclass
+class _Task:
+    op: Operation
+    record: CallRecord
+    token: str | None = None
+    deadline: float = 0.0
+    polls: int = 0
+    outcome: Outcome | None = None
+    seq: int = 0
+    then: _Task | None = None
+    """The next operation on the same resource: it starts when this one is finished."""
+
+
+@dataclass(order=True)
+class _Due:
+    at: float
+    seq: int
+    task: _Task = field(compare=False)
+
+
+class Sender:
+    """Sends one batch of operations of one table and waits for every one of them."""
+
+    def __init__(
+        self,
+        cloud: CloudControl,
+        schema: ResourceSchema,
+        pool: ThreadPoolExecutor,
+        *,
+        concurrency: int,
+        timeout: float,
+    ) -> None:
+        self.cloud = cloud
+        self.schema = schema
+        self.pool = pool
+        self.concurrency = max(1, concurrency)
+        self.timeout = timeout
+        self._wake = threading.Event()
+        self._order = itertools.count()
+
+    def run(self, ops: list[Operation]) -> list[Outcome]:
+        """Every operation's outcome, in the order given."""
+        tasks = [self._task(op, i) for i, op in enumerate(ops)]
+        due: list[_Due] = []
+        last_on: dict[tuple[str, str], _Task] = {}
+        for task in tasks:
+            if task.op.identifier is None:
+                self._schedule(due, task, time.monotonic())
+                continue
+            key = (task.op.region, task.op.identifier)
+            if key in last_on:
+                last_on[key].then = task
+            else:
+                self._schedule(due, task, time.monotonic())
+            last_on[key] = task
+        running: dict[Future[dict[str, Any]], _Task] = {}
+        while due or running:
+            now = time.monotonic()
+            while due and due[0].at <= now and len(running) < self.concurrency:
+                task = heapq.heappop(due).task
+                if task.token is not None and now >= task.deadline:
+                    self._finish(task, self._timed_out(task), due)
+                    continue
+                running[self.pool.submit(self._step, task)] = task
+            wait_for = None
+            if due and len(running) < self.concurrency:
+                wait_for = max(0.0, due[0].at - time.monotonic())
+            if running:
+                done, _ = wait(running, timeout=wait_for, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = running.pop(future)
+                    outcome = self._advance(task, future, due)
+                    if outcome is not None:
+                        self._finish(task, outcome, due)
+            elif wait_for:
+                self._wake.wait(wait_for)  # until the earliest RetryAfter
+        return [task.outcome or Outcome(task.op, "UNKNOWN", message="not sent") for task in tasks]
+
+    # -- scheduling -----------------------------------------------------------------------------------
+
+    def _task(self, op: Operation, seq: int) -> _Task:
+        record = self.cloud.log.start(op.call, op.region, self.schema.type_name, identifier=op.identifier)
+        return _Task(op, record, seq=seq)
+
+    def _schedule(self, due: list[_Due], task: _Task, at: float) -> None:
+        heapq.heappush(due, _Due(at, next(self._order), task))
+
+    def _finish(self, task: _Task, outcome: Outcome, due: list[_Due]) -> None:
+        """Record the outcome; start the next operation on the same resource, if any."""
+        task.outcome = outcome
+        if outcome.identifier:
+            task.record.identifier = outcome.identifier
+        if outcome.error_code and not task.record.error_code:
+            task.record.error_code = outcome.error_code
+        if task.then is not None:
+            self._schedule(due, task.then, time.monotonic())
+
+    # -- one step of one operation (worker thread) ----------------------------------------------------
+
+    def _step(self, task: _Task) -> dict[str, Any]:
+        op = task.op
+        if task.token is None:
+            return self.cloud.start_write(task.record, self.schema, op.verb, op.method, **op.params())
+        return self.cloud.request_status(task.record, self.schema, op.verb, task.token)
+
+    # -- results (SQLite thread) ----------------------------------------------------------------------
+
+    def _advance(self, task: _Task, future: Future[dict[str, Any]], due: list[_Due]) -> Outcome | None:
+        """The outcome when ``task`` is finished; otherwise schedule its next poll and return None."""
+        op = task.op
+        error = future.exception()
+        if error is not None:
+            return self._call_failed(task, error)
+        event = future.result()
+        now = time.monotonic()
+        if task.token is None:
+            task.token = event.get("RequestToken")
+            task.deadline = now + self.timeout
+            if task.token is None:
+                return Outcome(op, "UNKNOWN", message="the response carried no RequestToken")
+        else:
+            task.polls += 1
+        status = event.get("OperationStatus")
+        if status == "SUCCESS":
+            return Outcome(op, "SUCCESS", event.get("Identifier") or op.identifier, task.token)
+        if status in TERMINAL:
+            code = event.get("ErrorCode") or ("Cancelled" if status == "CANCEL_COMPLETE" else "Unknown")
+            task.record.error_code = code
+            message = event.get("StatusMessage") or status
+            if errors.error_stem(code) in ("AccessDenied", "InvalidCredentials"):
+                message += errors.permission_hint(self.schema, op.verb)
+            return Outcome(
+                op,
+                "FAILED",
+                event.get("Identifier") or op.identifier,
+                task.token,
+                code,
+                message,
+                errors.exception_class(code),
+            )
+        if now >= task.deadline:
+            return self._timed_out(task)
+        self._schedule(due, task, min(self._next_poll(task, event, now), task.deadline))
+        return None
+
+    def _next_poll(self, task: _Task, event: dict[str, Any], now: float) -> float:
+        retry_after = event.get("RetryAfter")
+        if isinstance(retry_after, datetime):
+            return now + max(0.0, retry_after.timestamp() - time.time())
+        if isinstance(retry_after, (int, float)):
+            return now + max(0.0, float(retry_after) - time.time())
+        return now + min(MAX_BACKOFF, FIRST_BACKOFF * 2**task.polls)
+
+    def _call_failed(self, task: _Task, error: BaseException) -> Outcome:
+        code = task.record.error_code or type(error).__name__
+        error_class = type(error) if isinstance(error, apsw.Error) else apsw.SQLError
+        if task.token is None:
+            return Outcome(task.op, "REFUSED", None, None, code, str(error), error_class)
+        return Outcome(
+            task.op,
+            "UNKNOWN",
+            None,
+            task.token,
+            code,
+            f"its status could not be read ({error}); it may still complete",
+            error_class,
+        )
+
+    def _timed_out(self, task: _Task) -> Outcome:
+        task.record.error_code = "Timeout"
+        return Outcome(
+            task.op,
+            "TIMEOUT",
+            None,
+            task.token,
+            "Timeout",
+            f"still {task.record.status or 'IN_PROGRESS'} after write_timeout={self.timeout:g}s; it may "
+            "still complete: check later with GetResourceRequestStatus (its RequestToken is in vtab_calls)",
+            apsw.BusyError,
+        )
+
+
+def statement_error(outcomes: list[Outcome], schema: ResourceSchema, table_name: str) -> apsw.Error | None:
+    """One exception for a statement whose writes did not all succeed, or None when they did.
+
+    It lists every failed row with its error code, message and RequestToken, and the rows that were
+    applied: those changes are real, and a SQLite ROLLBACK cannot take them back.
+    """
+    failed = [o for o in outcomes if not o.ok]
+    if not failed:
+        return None
+    applied = [o for o in outcomes if o.ok]
+    first = failed[0]
+    plural = "s" if len(outcomes) != 1 else ""
+    lines = [
+        f"{first.error_code or first.status}: {len(failed)} of {len(outcomes)} write{plural} to {table_name} "
+        + (
+            f"failed; {len(applied)} applied (remote changes are not rolled back):"
+            if applied
+            else "failed; none applied:"
+        )
+    ]
+    for outcome in failed:
+        token = (
+            f"RequestToken {outcome.request_token}"
+            if outcome.request_token
+            else "no RequestToken: not accepted"
+        )
+        text = outcome.message
+        code = outcome.error_code or outcome.status
+        if not text.startswith(code):
+            text = f"{code}: {text}"
+        lines.append(f"  {outcome.status} {outcome.op.describe(schema)}: {text} ({token})")
+    for outcome in applied[:LISTED_APPLIED]:
+        created = f" -> {outcome.identifier}" if outcome.op.verb == "create" and outcome.identifier else ""
+        lines.append(
+            f"  applied: {outcome.op.describe(schema)}{created} (RequestToken {outcome.request_token})"
+        )
+    if len(applied) > LISTED_APPLIED:
+        lines.append(f"  ... and {len(applied) - LISTED_APPLIED} more applied (see vtab_calls)")
+    return first.error_class("\n".join(lines))

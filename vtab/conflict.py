@@ -1,0 +1,176 @@
+"""INSERT OR IGNORE / INSERT OR REPLACE, done by the module (SQLite leaves REPLACE to virtual tables, and
+apsw re-raises a ConstraintError even under OR IGNORE).
+
+A resource "already exists" when one with the same unique key is listed under the same parent: for an
+integration response, the same IntegrationResponseKey on the same integration. The key is derived from
+the schema: the parent ids a listing needs plus the other required, user-set properties.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import apsw
+
+from vtab.cloudcontrol import CloudControl, Properties
+from vtab.operation import IGNORE, REPLACE, Operation
+from vtab.patch import replace_patch
+from vtab.schema import ResourceSchema
+from vtab.validate import sql_literal
+
+Key = tuple[str, tuple[Any, ...]]
+"""(region, unique-key values)."""
+
+
+def unique_key(schema: ResourceSchema) -> tuple[str, ...]:
+    """The properties that make a resource unique under its parent; () when the schema does not say."""
+    parents = schema.list_requires
+    own = tuple(
+        p
+        for p in schema.required
+        if p not in parents and p not in schema.primary_identifier and p not in schema.read_only
+    )
+    return (*parents, *own) if parents and own else ()
+
+
+@dataclass
+class Skipped:
+    """An operation that needs no call: ignored, or already exactly as a REPLACE wants it."""
+
+    op: Operation
+    reason: str
+
+
+@dataclass
+class _Plan:
+    first: Operation
+    existing: tuple[str, Properties] | None
+    desired: dict[str, Any] | None
+    reason: str = ""
+
+
+class ConflictResolver:
+    """Turns OR IGNORE / OR REPLACE creates into nothing, a create, or an update of the existing resource."""
+
+    def __init__(self, cloud: CloudControl, schema: ResourceSchema, pool: ThreadPoolExecutor) -> None:
+        self.cloud = cloud
+        self.schema = schema
+        self.pool = pool
+        self.key = unique_key(schema)
+
+    def resolve(self, ops: list[Operation]) -> tuple[list[Operation], list[Skipped]]:
+        """Operations to send (in queue order) and those that need nothing."""
+        wanted = [op for op in ops if op.verb == "create" and op.on_conflict in (IGNORE, REPLACE)]
+        if not wanted:
+            return ops, []
+        chosen = {id(op) for op in wanted}
+        existing = self._existing({(op.region, self._parents(op)) for op in wanted})
+        plans: dict[Key, _Plan] = {}
+        slots: list[Operation | _Plan] = []
+        skipped: list[Skipped] = []
+        for op in ops:
+            if id(op) not in chosen:
+                slots.append(op)
+                continue
+            key = (op.region, self._values(op))
+            plan = plans.get(key)
+            if plan is None:
+                found = existing.get(key)
+                plan = plans[key] = _Plan(op, found, op.desired)
+                slots.append(plan)
+                if found is not None and op.on_conflict == IGNORE:
+                    plan.desired = None
+                    plan.reason = f"INSERT OR IGNORE: {self._key_text(op)} already exists as {found[0]}"
+                continue
+            # A second row with the same key in this transaction: it conflicts with the first one.
+            if op.on_conflict == IGNORE:
+                skipped.append(
+                    Skipped(op, f"INSERT OR IGNORE: {self._key_text(op)} is already in row {plan.first.row}")
+                )
+            else:
+                plan.desired, plan.first = op.desired, op
+        send: list[Operation] = []
+        for slot in slots:
+            if isinstance(slot, Operation):
+                send.append(slot)
+                continue
+            result = self._materialise(slot)
+            if isinstance(result, Skipped):
+                skipped.append(result)
+            else:
+                send.append(result)
+        return send, skipped
+
+    def _materialise(self, plan: _Plan) -> Operation | Skipped:
+        op = plan.first
+        if plan.desired is None:
+            return Skipped(op, plan.reason)
+        if plan.existing is None:
+            return Operation(
+                "create",
+                op.region,
+                op.row,
+                op.seq,
+                desired=plan.desired,
+                note=op.note,
+                statement=op.statement,
+            )
+        identifier, current = plan.existing
+        patch = replace_patch(self.schema, current, plan.desired)
+        if not patch:
+            return Skipped(op, f"INSERT OR REPLACE: {identifier} already has exactly these values")
+        return Operation(
+            "update",
+            op.region,
+            op.row,
+            op.seq,
+            identifier=identifier,
+            patch=patch,
+            statement=op.statement,
+            note=f"INSERT OR REPLACE: {self._key_text(op)} exists as {identifier}",
+        )
+
+    # -- what exists ----------------------------------------------------------------------------------
+
+    def _parents(self, op: Operation) -> tuple[Any, ...]:
+        assert op.desired is not None
+        return tuple(op.desired.get(p) for p in self.schema.list_requires)
+
+    def _values(self, op: Operation) -> tuple[Any, ...]:
+        assert op.desired is not None
+        return tuple(op.desired.get(p) for p in self.key)
+
+    def _key_text(self, op: Operation) -> str:
+        assert op.desired is not None
+        return ", ".join(f"{self.schema.column_of(p)}={sql_literal(op.desired.get(p))}" for p in self.key)
+
+    def _existing(self, scopes: set[tuple[str, tuple[Any, ...]]]) -> dict[Key, tuple[str, Properties]]:
+        """Unique key -> (identifier, full properties) of every resource under the given parents."""
+        futures = [
+            self.pool.submit(self._list, region, parents) for region, parents in sorted(scopes, key=str)
+        ]
+        found: dict[Key, tuple[str, Properties]] = {}
+        for future in futures:
+            for region, identifier, props in future.result():
+                found.setdefault((region, tuple(props.get(p) for p in self.key)), (identifier, props))
+        return found
+
+    def _list(self, region: str, parents: tuple[Any, ...]) -> list[tuple[str, str, Properties]]:
+        model = dict(zip(self.schema.list_requires, parents, strict=True))
+        items: list[tuple[str, str, Properties]] = []
+        try:
+            for page in self.cloud.list_pages(region, self.schema, model):
+                for identifier, props in page:
+                    if any(p not in props for p in self.schema.required):
+                        full = self.cloud.get(region, self.schema, identifier)
+                        if full is None:
+                            continue
+                        props = full
+                    items.append((region, identifier, {**self.schema.split_identifier(identifier), **props}))
+        except (apsw.NotFoundError, apsw.SQLError):
+            # The parent is missing (or the listing refused): nothing can exist under it, and the create
+            # itself will report the real reason.
+            return []
+        return items

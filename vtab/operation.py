@@ -1,0 +1,99 @@
+"""One queued write (a row of an INSERT, UPDATE or DELETE) and what became of it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import apsw
+import orjson
+
+from vtab.schema import ResourceSchema
+from vtab.validate import sql_literal
+
+ABORT = apsw.SQLITE_ABORT
+IGNORE = apsw.SQLITE_IGNORE
+REPLACE = apsw.SQLITE_REPLACE
+
+ACTIONS = {"create": "CREATE", "update": "UPDATE", "delete": "DELETE"}
+"""Schema handler verb -> Cloud Control Operation."""
+CALLS = {"create": "CreateResource", "update": "UpdateResource", "delete": "DeleteResource"}
+METHODS = {"create": "create_resource", "update": "update_resource", "delete": "delete_resource"}
+
+
+@dataclass
+class Operation:
+    """A write to send at Sync. ``verb`` is the schema handler name: create, update or delete."""
+
+    verb: str
+    region: str
+    row: int
+    """1-based row of the statement that queued it (for messages)."""
+    seq: int
+    """Order in the transaction; savepoints roll back by it."""
+    identifier: str | None = None
+    desired: dict[str, Any] | None = None
+    patch: list[dict[str, Any]] | None = None
+    on_conflict: int = ABORT
+    statement: object | None = None
+    """The statement that queued it (explicit transactions): its failure takes the operation back."""
+    note: str = ""
+    client_token: str = field(default_factory=lambda: str(uuid.uuid4()))
+    """One per operation, sent on every attempt, so a retried request can never act twice."""
+
+    @property
+    def action(self) -> str:
+        return ACTIONS[self.verb]
+
+    @property
+    def call(self) -> str:
+        return CALLS[self.verb]
+
+    @property
+    def method(self) -> str:
+        return METHODS[self.verb]
+
+    def params(self) -> dict[str, Any]:
+        """The request members besides TypeName (and RoleArn, which CloudControl adds)."""
+        params: dict[str, Any] = {"ClientToken": self.client_token}
+        if self.verb == "create":
+            params["DesiredState"] = self.desired_json()
+        else:
+            params["Identifier"] = self.identifier
+        if self.verb == "update":
+            params["PatchDocument"] = self.patch_json()
+        return params
+
+    def desired_json(self) -> str | None:
+        return orjson.dumps(self.desired).decode() if self.desired is not None else None
+
+    def patch_json(self) -> str | None:
+        return orjson.dumps(self.patch).decode() if self.patch is not None else None
+
+    def describe(self, schema: ResourceSchema) -> str:
+        """``CREATE row 2 (api_id='a', ...) in us-east-1`` or ``UPDATE a|b|c in us-east-1``."""
+        if self.verb == "create" and self.desired is not None:
+            key = ", ".join(
+                f"{schema.column_of(p)}={sql_literal(self.desired.get(p))}" for p in schema.required
+            )
+            return f"CREATE row {self.row} ({key}) in {self.region}"
+        return f"{self.action} {self.identifier} in {self.region}"
+
+
+@dataclass
+class Outcome:
+    """What one operation ended as: SUCCESS, FAILED (a FAILED ProgressEvent), REFUSED (a synchronous error),
+    UNKNOWN (its status could not be read), TIMEOUT (still running at write_timeout)."""
+
+    op: Operation
+    status: str
+    identifier: str | None = None
+    request_token: str | None = None
+    error_code: str | None = None
+    message: str = ""
+    error_class: type[apsw.Error] = apsw.SQLError
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "SUCCESS"

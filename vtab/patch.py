@@ -1,0 +1,167 @@
+"""RFC 6902 patch documents for UpdateResource: built minimal from changed columns, or checked when given.
+
+A built patch touches only the properties whose value really changes (``SET x = x`` yields nothing), with
+whole-property operations, so the patch a dry run shows reads like the SET clause that produced it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import apsw
+import jsonpatch
+import jsonpointer
+import orjson
+
+from vtab.plan import PATCH_DOCUMENT
+from vtab.schema import ResourceSchema
+from vtab.validate import RowRules, sql_literal
+
+Patch = list[dict[str, Any]]
+
+
+def pointer(prop: str) -> str:
+    """The JSON Pointer of a top-level property (RFC 6901 escaping of ``~`` and ``/``)."""
+    return "/" + prop.replace("~", "~0").replace("/", "~1")
+
+
+def top_level(path: str) -> str:
+    """``/ResponseTemplates/application~1json`` -> ``ResponseTemplates``."""
+    return path.split("/")[1].replace("~1", "/").replace("~0", "~")
+
+
+def diff_patch(old: dict[str, Any], new: dict[str, Any | None]) -> Patch:
+    """Operations setting ``new``'s properties on ``old`` (None removes); unchanged values send nothing."""
+    ops: Patch = []
+    for prop, value in new.items():
+        before = old.get(prop)
+        if value is None:
+            if before is not None:
+                ops.append({"op": "remove", "path": pointer(prop)})
+        elif before is None:
+            ops.append({"op": "add", "path": pointer(prop), "value": value})
+        elif before != value:
+            ops.append({"op": "replace", "path": pointer(prop), "value": value})
+    return ops
+
+
+def replace_patch(schema: ResourceSchema, existing: dict[str, Any], desired: dict[str, Any]) -> Patch:
+    """INSERT OR REPLACE of an existing resource: make its updatable properties exactly ``desired``'s.
+
+    Like SQLite's REPLACE, a column the new row leaves NULL is removed. Write-only properties cannot be
+    read back, so they are sent when given and never removed.
+    """
+    new: dict[str, Any | None] = {}
+    for prop in schema.properties:
+        if prop in schema.create_only or prop in schema.read_only:
+            continue
+        if prop in schema.write_only and desired.get(prop) is None:
+            continue
+        new[prop] = desired.get(prop)
+    return diff_patch(existing, new)
+
+
+class PatchDocumentRules:
+    """Checks an explicit ``data__PatchDocument`` before it is sent as given."""
+
+    def __init__(self, rules: RowRules) -> None:
+        self.rules = rules
+        self.schema = rules.schema
+
+    def example(self) -> str:
+        updatable = [p for p in self.schema.properties if self.rules.is_updatable(p)]
+        preferred = [p for p in self.schema.required if p in updatable] or updatable or ["Name"]
+        op = {"op": "replace", "path": pointer(preferred[0]), "value": "..."}
+        return sql_literal(orjson.dumps([op]).decode())
+
+    def _malformed(self, text: object, why: str, where: str) -> apsw.SQLError:
+        return apsw.SQLError(
+            f"{PATCH_DOCUMENT} = {sql_literal(text)}: not a JSON Patch (RFC 6902): {why}; write a JSON "
+            f"array of operations, like {self.example()} {where}"
+        )
+
+    def parse(self, text: object, current: dict[str, Any], where: str) -> Patch:
+        """The operations of ``text``, checked for shape, for the paths they change, and on ``current``."""
+        if not isinstance(text, str):
+            raise self._malformed(text, "it is not text", where)
+        try:
+            ops = orjson.loads(text)
+        except orjson.JSONDecodeError as error:
+            raise self._malformed(text, f"not valid JSON ({error})", where) from None
+        if not isinstance(ops, list):
+            raise self._malformed(text, f"the document is {_json_kind(ops)}, not an array", where)
+        for index, op in enumerate(ops):
+            self._check_shape(text, index, op, where)
+        try:
+            jsonpatch.JsonPatch(ops)
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as error:
+            raise self._malformed(text, str(error), where) from None
+        for index, op in enumerate(ops):
+            self._check_paths(index, op, where)
+        try:
+            patched = jsonpatch.apply_patch(copy.deepcopy(current), ops)
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as error:
+            raise apsw.SQLError(
+                f"{PATCH_DOCUMENT} = {sql_literal(text)}: does not apply to the current resource ({error}); "
+                f"SELECT the row to see its properties and patch those {where}"
+            ) from None
+        if not isinstance(patched, dict):
+            raise self._malformed(text, "the result is not a JSON object", where)
+        self.rules.check_model(patched, where, f"the {PATCH_DOCUMENT}")
+        return ops
+
+    def _check_shape(self, text: str, index: int, op: object, where: str) -> None:
+        what = f"operation {index}"
+        if not isinstance(op, dict):
+            raise self._malformed(text, f"{what} is {_json_kind(op)}, not an object", where)
+        name = op.get("op")
+        if name not in ("add", "remove", "replace", "move", "copy", "test"):
+            raise self._malformed(
+                text, f"{what} has op {name!r}; use add, remove, replace, move, copy or test", where
+            )
+        members = ["path", "from"] if name in ("move", "copy") else ["path"]
+        for member in members:
+            path = op.get(member)
+            if not isinstance(path, str) or not path.startswith("/"):
+                raise self._malformed(
+                    text, f"{what} needs a '{member}' like '/PropertyName', got {path!r}", where
+                )
+        if name in ("add", "replace", "test") and "value" not in op:
+            raise self._malformed(text, f"{what} ({name}) has no 'value'", where)
+
+    def _check_paths(self, index: int, op: dict[str, Any], where: str) -> None:
+        if op["op"] == "test":
+            return  # reads only
+        paths = [op["path"], op["from"]] if op["op"] == "move" else [op["path"]]
+        for path in paths:
+            prop = top_level(path)
+            place = f"(path {path} in operation {index} of {PATCH_DOCUMENT})"
+            if prop not in self.schema.properties:
+                known = ", ".join(pointer(p) for p in self.schema.properties if self.rules.is_updatable(p))
+                raise apsw.SQLError(
+                    f"{PATCH_DOCUMENT} {place}: {self.schema.type_name} has no property {prop!r}; "
+                    f"the properties a patch may change are {known} {where}"
+                )
+            column = self.rules.column_of(prop)
+            if prop in self.schema.create_only:
+                raise apsw.ReadOnlyError(
+                    f"{column} {place}: {prop} is create-only and cannot change after creation; DELETE the "
+                    f"row and INSERT a new one instead {where}"
+                )
+            if prop in self.schema.read_only:
+                raise apsw.ReadOnlyError(
+                    f"{column} {place}: {prop} is read-only (AWS sets it); leave it out of the patch {where}"
+                )
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    return "a number" if isinstance(value, (int, float)) and not isinstance(value, bool) else "a boolean"

@@ -1,0 +1,201 @@
+"""Row validation for writes, from the resource schema's facts: nothing is sent for a row that breaks a rule.
+
+Every message starts with the column and its value (as SQL would write it), then the rule, then the fix,
+then where (table and row), so a user can correct the statement without reading the schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import apsw
+import orjson
+
+from vtab.schema import ResourceSchema
+
+JSON_EXAMPLES = {
+    "object": """'{"key": "value"}'""",
+    "array": """'["value"]'""",
+}
+
+
+def sql_literal(value: object) -> str:
+    """``value`` the way it would be written in SQL, for messages (long text is shortened)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bytes):
+        return f"X'{value[:32].hex().upper()}{'…' if len(value) > 32 else ''}'"
+    if isinstance(value, str):
+        text = value if len(value) <= 200 else value[:200] + "…"
+        return "'" + text.replace("'", "''") + "'"
+    return str(value)
+
+
+def json_type_name(value: object) -> str:
+    if isinstance(value, dict):
+        return "a JSON object"
+    if isinstance(value, list):
+        return "a JSON array"
+    if isinstance(value, str):
+        return "a JSON string"
+    if isinstance(value, bool):
+        return "a JSON boolean"
+    if isinstance(value, (int, float)):
+        return "a JSON number"
+    return "JSON null"
+
+
+class RowRules:
+    """The write rules of one table: column values -> Cloud Control property values, or a clear error."""
+
+    def __init__(self, table_name: str, schema: ResourceSchema, property_of: dict[str, str]) -> None:
+        self.table_name = table_name
+        self.schema = schema
+        self.property_of = property_of
+        """column name -> property name, for the property columns."""
+
+    def column_of(self, prop: str) -> str:
+        return self.schema.column_of(prop)
+
+    def is_updatable(self, prop: str) -> bool:
+        return prop not in self.schema.create_only and prop not in self.schema.read_only
+
+    # -- single values --------------------------------------------------------------------------------
+
+    def property_value(self, column: str, value: object, where: str) -> Any:
+        """The JSON value a SQL value stands for (None: the property is absent), checked by type and enum."""
+        prop = self.property_of[column]
+        spec = self.schema.properties[prop]
+        kind = spec.get("type")
+        if value is None:
+            return None
+        if isinstance(value, bytes):
+            raise self._bad(column, value, f"{prop} cannot be a BLOB", self._fix(prop), where)
+        if kind in ("object", "array"):
+            converted = self._json(column, prop, kind, value, where)
+        elif kind == "string":
+            # TEXT affinity, as an ordinary SQLite TEXT column would store it.
+            converted = value if isinstance(value, str) else str(value)
+        elif kind == "boolean":
+            converted = self._boolean(column, prop, value, where)
+        elif kind in ("integer", "number"):
+            converted = self._number(column, prop, kind, value, where)
+        else:
+            converted = value
+        enum = self.schema.enum(prop)
+        if enum is not None and converted not in enum:
+            allowed = " or ".join(sql_literal(v) for v in enum)
+            raise self._bad(
+                column,
+                value,
+                f"not one of the values {prop} allows",
+                f"use {allowed} (or NULL to leave it unset)",
+                where,
+            )
+        return converted
+
+    def _json(self, column: str, prop: str, kind: str, value: object, where: str) -> Any:
+        if not isinstance(value, str):
+            raise self._bad(column, value, f"{prop} is {self._a(kind)}, not a number", self._fix(prop), where)
+        try:
+            parsed = orjson.loads(value)
+        except orjson.JSONDecodeError as error:
+            raise self._bad(column, value, f"not valid JSON ({error})", self._fix(prop), where) from None
+        wanted = dict if kind == "object" else list
+        if not isinstance(parsed, wanted):
+            raise self._bad(
+                column,
+                value,
+                f"{json_type_name(parsed)}, but {prop} must be {self._a(kind)}",
+                self._fix(prop),
+                where,
+            )
+        return parsed
+
+    def _boolean(self, column: str, prop: str, value: object, where: str) -> bool:
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise self._bad(column, value, f"{prop} is a boolean", "use 1/0 or 'true'/'false'", where)
+
+    def _number(self, column: str, prop: str, kind: str, value: object, where: str) -> int | float:
+        if not isinstance(value, (str, int, float)):
+            raise self._bad(column, value, f"{prop} is {self._a(kind)}", "use a number", where)
+        try:
+            number: int | float = float(value) if kind == "number" else int(value)
+        except ValueError:
+            raise self._bad(column, value, f"{prop} is {self._a(kind)}", "use a number", where) from None
+        if kind == "integer" and isinstance(value, float) and value != number:
+            raise self._bad(column, value, f"{prop} is an integer", "use a whole number", where)
+        return number
+
+    # -- whole rows -----------------------------------------------------------------------------------
+
+    def desired_state(self, values: dict[str, object], where: str) -> dict[str, Any]:
+        """An INSERT's columns -> DesiredState: read-only columns refused, required ones present."""
+        desired: dict[str, Any] = {}
+        for column, prop in self.property_of.items():
+            value = values.get(column)
+            if prop in self.schema.read_only:
+                if value is not None:
+                    raise apsw.ReadOnlyError(
+                        f"{column} = {sql_literal(value)}: {prop} is read-only (AWS sets it when the "
+                        f"resource is created); leave {column} out of the INSERT {where}"
+                    )
+                continue
+            converted = self.property_value(column, value, where)
+            if converted is not None:
+                desired[prop] = converted
+        self.check_required(desired, where, "INSERT")
+        return desired
+
+    def check_required(self, model: dict[str, Any], where: str, verb: str) -> None:
+        for prop in self.schema.required:
+            if model.get(prop) is None:
+                raise self.required_error(prop, where, verb)
+
+    def required_error(self, prop: str, where: str, verb: str) -> apsw.ConstraintError:
+        column = self.column_of(prop)
+        fix = f"give {column} a value in the {verb}" if verb == "INSERT" else f"{column} cannot be removed"
+        return apsw.ConstraintError(
+            f"{column} = NULL: {self.schema.type_name} requires {prop} (NOT NULL); {fix} {where}"
+        )
+
+    def check_model(self, model: dict[str, Any], where: str, origin: str) -> None:
+        """A whole model (e.g. after applying a patch document): required properties, types and enums."""
+        for prop, value in model.items():
+            if prop not in self.schema.properties:
+                continue
+            column = self.column_of(prop)
+            text = value if isinstance(value, str) or value is None else orjson.dumps(value).decode()
+            kind = self.schema.properties[prop].get("type")
+            if kind in ("object", "array") and not isinstance(value, dict if kind == "object" else list):
+                raise self._bad(
+                    column,
+                    text,
+                    f"{origin} makes {prop} {json_type_name(value)}, but it must be {self._a(kind)}",
+                    self._fix(prop),
+                    where,
+                )
+            if kind not in ("object", "array"):
+                self.property_value(column, value, where)
+        self.check_required(model, where, "UPDATE")
+
+    # -- messages -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _a(kind: str) -> str:
+        return {"object": "a JSON object", "array": "a JSON array", "integer": "an integer"}.get(
+            kind, f"a {kind}"
+        )
+
+    def _fix(self, prop: str) -> str:
+        kind = self.schema.properties[prop].get("type")
+        if kind in JSON_EXAMPLES:
+            return f"write {self._a(kind)} as text, like {JSON_EXAMPLES[kind]}"
+        return f"write {prop} as {self._a(str(kind))}"
+
+    @staticmethod
+    def _bad(column: str, value: object, rule: str, fix: str, where: str) -> apsw.ConstraintError:
+        return apsw.ConstraintError(f"{column} = {sql_literal(value)}: {rule}; {fix} {where}")
