@@ -143,6 +143,18 @@ def test_no_region_anywhere_is_a_clear_error(emulator: Any, monkeypatch: pytest.
     assert emulator.calls == []
 
 
+def test_access_denied_names_the_iam_permission(emulator: Any) -> None:
+    emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    emulator.deny_next(1)
+    db = connect(emulator)
+    with pytest.raises(
+        apsw.PermissionsError,
+        match=r"^AccessDeniedException: .*cloudformation:ListResources.*needs IAM permissions: "
+        r"cloudformation:ListResources, apigateway:GET\)",
+    ):
+        rows(db, "SELECT * FROM integration_responses WHERE region = 'us-east-1'")
+
+
 def test_throttling_is_retried_then_reported(emulator: Any) -> None:
     seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
     db = connect(emulator, max_attempts=3)

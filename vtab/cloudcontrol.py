@@ -120,7 +120,7 @@ class CloudControl:
                 response: dict[str, Any] = getattr(client, method)(**params)
         except ClientError as error:
             record.error_code = errors.aws_error_code(error)
-            raise errors.from_client_error(error, schema, verb, what) from error
+            raise errors.from_client_error(error, schema, verb, record.operation, what) from error
         except BotoCoreError as error:
             record.error_code = type(error).__name__
             raise errors.from_transport_error(error, what) from error

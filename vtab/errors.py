@@ -62,21 +62,25 @@ def exception_class(code: str) -> type[apsw.Error]:
     return apsw.SQLError
 
 
-def permission_hint(schema: ResourceSchema, verb: str) -> str:
-    permissions = schema.permissions.get(verb, ())
+def permission_hint(schema: ResourceSchema, verb: str, operation: str | None = None) -> str:
+    """The IAM actions a call needs: Cloud Control's own (cloudformation:<Operation>) and the handler's."""
+    permissions = [f"cloudformation:{operation}"] if operation else []
+    permissions += schema.permissions.get(verb, ())
     return (
         f" ({verb} {schema.type_name} needs IAM permissions: {', '.join(permissions)})" if permissions else ""
     )
 
 
-def from_client_error(error: ClientError, schema: ResourceSchema, verb: str, what: str) -> apsw.Error:
-    """Translate a synchronous boto3 error of call ``what`` (e.g. "ListResources in us-east-1")."""
+def from_client_error(
+    error: ClientError, schema: ResourceSchema, verb: str, operation: str, what: str
+) -> apsw.Error:
+    """Translate a synchronous boto3 error of ``operation`` (``what`` says where, for the message)."""
     code = aws_error_code(error)
     message = error.response.get("Error", {}).get("Message", "")
     request_id = error.response.get("ResponseMetadata", {}).get("RequestId")
     text = f"{code}: {message} [{what}]"
     if error_stem(code) in _PERMISSION:
-        text += permission_hint(schema, verb)
+        text += permission_hint(schema, verb, operation)
     if error_stem(code) in ("Throttling", "RequestLimitExceeded"):
         text += "; retries were exhausted: lower rate_limit or max_workers, or try again later"
     if request_id:

@@ -71,6 +71,15 @@ def test_throttle_next_answers_throttling_exception(emulator: Emulator, cloudcon
     assert [c.error_code for c in emulator.calls] == ["ThrottlingException", "ThrottlingException", None]
 
 
+def test_deny_next_answers_access_denied_without_retries(emulator: Emulator, cloudcontrol) -> None:
+    emulator.deny_next(1)
+    error = _error(lambda: cloudcontrol().get_resource(TypeName=API, Identifier="abc"))
+    assert error.response["Error"]["Code"] == "AccessDeniedException"
+    assert "not authorized to perform: cloudformation:GetResource" in error.response["Error"]["Message"]
+    assert [c.error_code for c in emulator.calls] == ["AccessDeniedException"]  # never retried
+    assert cloudcontrol().list_resources(TypeName=API)["ResourceDescriptions"] == []
+
+
 def test_boto3_default_retries_recover_from_one_throttle(emulator: Emulator, cloudcontrol) -> None:
     emulator.throttle_next(1)
     assert cloudcontrol().list_resources(TypeName=API)["ResourceDescriptions"] == []

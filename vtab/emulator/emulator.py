@@ -117,6 +117,9 @@ class Emulator:
     def throttle_next(self, n: int) -> None:
         self.switches.throttle_next(n)
 
+    def deny_next(self, n: int) -> None:
+        self.switches.deny_next(n)
+
     def fail_next_write(self, error_code: str, message: str = "Injected failure") -> None:
         self.switches.fail_next_write(error_code, message)
 

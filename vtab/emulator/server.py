@@ -24,6 +24,7 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from vtab.emulator.errors import ERROR_NAMESPACE, CloudControlError
+from vtab.emulator.providers import ACCOUNT_ID
 from vtab.emulator.recorder import CallRecord, Recorder
 from vtab.emulator.service import CloudControlService
 from vtab.emulator.switches import Switches
@@ -98,6 +99,13 @@ class CloudControlApp:
             if region is None:
                 raise CloudControlError(
                     "MissingAuthenticationTokenException", "Missing Authentication Token", 403
+                )
+            if self.switches.take_denial():
+                raise CloudControlError(
+                    "AccessDeniedException",
+                    f"User: arn:aws:iam::{ACCOUNT_ID}:user/testing is not authorized to perform: "
+                    f"cloudformation:{operation} because no identity-based policy allows the "
+                    f"cloudformation:{operation} action",
                 )
             if self.switches.take_throttle():
                 raise CloudControlError("ThrottlingException", "Rate exceeded")

@@ -69,6 +69,7 @@ class Switches:
         self._lock = threading.Lock()
         self._settings = (settings or Settings()).validated()
         self._throttle_next = 0
+        self._deny_next = 0
         self._write_failures: deque[tuple[str, str]] = deque()
         self._tokens = 0.0
         self._refilled_at = time.monotonic()
@@ -97,6 +98,20 @@ class Switches:
             raise ValueError("n must be >= 0")
         with self._lock:
             self._throttle_next = n
+
+    def deny_next(self, n: int) -> None:
+        """The next ``n`` Cloud Control calls answer AccessDeniedException (a policy lacks the action)."""
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        with self._lock:
+            self._deny_next = n
+
+    def take_denial(self) -> bool:
+        with self._lock:
+            if self._deny_next > 0:
+                self._deny_next -= 1
+                return True
+            return False
 
     def fail_next_write(self, error_code: str, message: str = "Injected failure") -> None:
         """The next accepted Create/Update/Delete ends FAILED with ``error_code`` (a HandlerErrorCode)."""
@@ -134,12 +149,14 @@ class Switches:
         with self._lock:
             return {
                 "throttle_next": self._throttle_next,
+                "deny_next": self._deny_next,
                 "fail_next_write": [list(item) for item in self._write_failures],
             }
 
     def reset_one_shots(self) -> None:
         with self._lock:
             self._throttle_next = 0
+            self._deny_next = 0
             self._write_failures.clear()
             self._reset_bucket()
 
