@@ -143,14 +143,23 @@ def test_no_region_anywhere_is_a_clear_error(emulator: Any, monkeypatch: pytest.
     assert emulator.calls == []
 
 
-def test_access_denied_names_the_iam_permission(emulator: Any) -> None:
-    emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
-    emulator.deny_next(1)
+def test_access_denied_names_the_iam_permissions(emulator: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
     db = connect(emulator)
+    emulator.deny_next(1)
     with pytest.raises(
         apsw.PermissionsError,
-        match=r"^AccessDeniedException: .*cloudformation:ListResources.*needs IAM permissions: "
-        r"cloudformation:ListResources, apigateway:GET\)",
+        match=r"^AccessDeniedException: .* \(read AWS::ApiGatewayV2::IntegrationResponse needs IAM "
+        r"permissions: cloudformation:GetResource, apigateway:GET\)",
+    ):
+        rows(
+            db,
+            "SELECT * FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = ?",
+            (seeded.responses[0],),
+        )
+    emulator.deny_next(1)
+    with pytest.raises(
+        apsw.PermissionsError, match=r"list AWS::ApiGatewayV2::Api needs .*cloudformation:ListResources"
     ):
         rows(db, "SELECT * FROM integration_responses WHERE region = 'us-east-1'")
 
