@@ -130,12 +130,17 @@ def test_control_settings_route(emulator: Emulator, cloudcontrol) -> None:
             "page_size": 2,
             "identifier_only_lists": True,
             "throttle_next": 1,
+            "deny_next": 2,
             "fail_next_write": {"error_code": "NotStabilized", "message": "slow"},
         },
     )
     assert status == 200
     assert body["settings"]["page_size"] == 2 and body["settings"]["identifier_only_lists"] is True
-    assert body["pending"] == {"throttle_next": 1, "fail_next_write": [["NotStabilized", "slow"]]}
+    assert body["pending"] == {
+        "throttle_next": 1,
+        "deny_next": 2,
+        "fail_next_write": [["NotStabilized", "slow"]],
+    }
     assert emulator.settings.page_size == 2
     control(emulator, "settings", {"throttle_next": 0, "latency": 0.0})
     status, body = control(emulator, "settings", {"page_size": 0})
