@@ -176,3 +176,24 @@ def test_json_functions_work_on_object_columns(emulator: Any) -> None:
         (seeded.responses[0],),
     )
     assert keys == [("application/json",)]
+
+
+def test_self_join_streams_both_sides_without_starving_either(emulator: Any) -> None:
+    """The outer scan fills its queue and waits for SQLite; the inner scan still gets threads."""
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=300)
+    api_id, integration_id = seeded.integrations[0]
+    db = connect(emulator, max_workers=1)
+    emulator.clear_calls()
+    got = rows(
+        db,
+        "SELECT count(*), count(b.response_templates) "
+        "FROM integration_responses a JOIN integration_responses b "
+        "ON b.data__Identifier = a.data__Identifier AND b.region = 'us-east-1' "
+        "WHERE a.region = 'us-east-1' AND a.api_id = ? AND a.integration_id = ?",
+        (api_id, integration_id),
+    )
+    assert got == [(300, 150)]
+    assert endpoint_summary(emulator) == {
+        "ListResources IntegrationResponse": 12,
+        "GetResource IntegrationResponse": 300,
+    }

@@ -124,7 +124,7 @@ class Scan:
         except _Cancelled:
             pass
         except BaseException as error:
-            self._put(error)
+            self._put(error, force=True)
             self._cancelled.set()
         finally:
             with self._lock:

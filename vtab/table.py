@@ -119,6 +119,7 @@ class Table:
 
     @property
     def pool(self) -> ThreadPoolExecutor:
+        """Threads for this table's writes (each read cursor has its own, see Cursor)."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.options.max_workers, thread_name_prefix=f"vtab-{self.name}")
         return self._pool
@@ -234,6 +235,9 @@ class Cursor:
         self.table = table
         self.memo = ResultStore(ttl=None, max_items=MEMO_MAX_ITEMS)
         self._readers = table.columns.readers
+        self._pool: ThreadPoolExecutor | None = None
+        """This cursor's own threads: a scan blocked on SQLite (the outer side of a join) must never
+        hold the threads another cursor's scan (the inner side) needs."""
         self._scan: Scan | None = None
         self._rows: Iterator[Row] = iter(())
         self._row: Row | None = None
@@ -255,7 +259,11 @@ class Cursor:
             regions = [table.cloud.check_region(region) for region in sorted(values[REGION], key=str)]
         else:
             regions = table.default_regions()
-        context = ReadContext(table.cloud, table.pool, table.options.max_workers, table.cache)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                table.options.max_workers, thread_name_prefix=f"vtab-read-{table.name}"
+            )
+        context = ReadContext(table.cloud, self._pool, table.options.max_workers, table.cache)
         self._scan = Scan(context, self.memo, table.schema, plan, values, regions, limit)
         self._rows = iter(self._scan)
         self.Next()
@@ -284,6 +292,9 @@ class Cursor:
 
     def Close(self) -> None:
         self._close_scan()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def _close_scan(self) -> None:
         if self._scan is not None:
