@@ -99,7 +99,28 @@ def test_a_missing_parent_given_by_the_user_is_no_rows(emulator: Any) -> None:
         "SELECT * FROM integration_responses WHERE region = 'us-east-1' AND api_id = ? AND integration_id = ?"
     )
     assert rows(db, sql, (api_id, "nosuchint")) == []
+    emulator.clear_calls()
     assert rows(db, sql, ("nosuchapi", "nosuchint")) == []
+    # The list answers GeneralServiceException once (it is never retried); a GetResource of the parent
+    # confirms it is gone, which makes "no rows" rather than an error.
+    assert [(c.operation, c.error_code) for c in emulator.calls] == [
+        ("ListResources", "GeneralServiceException"),
+        ("GetResource", "ResourceNotFoundException"),
+    ]
+
+
+def test_a_failing_listing_whose_parent_exists_is_an_error(emulator: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=0, integrations=0, responses=0, http_apis=1)
+    (api_id, integration_id) = seeded.http_integrations[0]
+    db = connect(emulator)
+    # Integration responses of an HTTP API's integration: the parent exists, so the failure is real.
+    with pytest.raises(apsw.SQLError, match=r"^InvalidRequestException: .*supported only for WebSocket APIs"):
+        rows(
+            db,
+            "SELECT * FROM integration_responses "
+            "WHERE region = 'us-east-1' AND api_id = ? AND integration_id = ?",
+            (api_id, integration_id),
+        )
 
 
 @pytest.mark.parametrize(
