@@ -278,3 +278,50 @@ def test_unknown_options_are_errors_that_list_the_known_ones(emulator: Any) -> N
         vtab.register(apsw.Connection(":memory:"), max_worker=3)
     with pytest.raises(apsw.SQLError, match=r"max_workers='zero' is not a number"):
         db.execute("CREATE VIRTUAL TABLE temp.bad2 USING integration_responses(max_workers=zero)")
+
+
+def test_endpoint_and_region_come_from_the_standard_environment(
+    emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    west = emulator.seed("eu-west-1", websocket_apis=1, integrations=1, responses=2)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDCONTROL", emulator.endpoint_url)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    db = apsw.Connection(":memory:")
+    vtab.register(db, rate_limit=None, cache_ttl=0)  # no endpoint_url, no regions
+    got = rows(db, "SELECT region, data__Identifier FROM integration_responses")
+    assert sorted(got) == sorted(("eu-west-1", i) for i in west.responses)
+
+
+def test_a_profile_supplies_region_and_credentials(
+    emulator: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    west = emulator.seed("eu-west-1", websocket_apis=1, integrations=1, responses=1)
+    config = tmp_path / "config"
+    config.write_text("[profile inventory]\nregion = eu-west-1\n")
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[inventory]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = secret\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    db = connect(emulator, profile="inventory", regions="")
+    got = rows(db, "SELECT region, data__Identifier FROM integration_responses")
+    assert got == [("eu-west-1", west.responses[0])]
+
+
+def test_rate_limit_spaces_calls_per_region(emulator: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=30)
+    db = connect(emulator, rate_limit=20)
+    marks = ",".join("?" * 30)
+    emulator.clear_calls()
+    got = rows(
+        db,
+        f"SELECT data__Identifier FROM integration_responses WHERE region = 'us-east-1' "
+        f"AND data__Identifier IN ({marks})",
+        seeded.responses,
+    )
+    assert len(got) == 30
+    arrivals = sorted(call.at for call in emulator.calls)
+    # A bucket of 20 tokens refilled at 20/s: the last 10 calls wait at least 10/20 s in all.
+    assert arrivals[-1] - arrivals[0] >= 0.45
