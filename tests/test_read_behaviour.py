@@ -148,10 +148,27 @@ def test_malformed_identifier_is_a_clear_error_and_sends_nothing(
 def test_unknown_region_is_a_clear_error_and_sends_nothing(emulator: Any) -> None:
     db = connect(emulator)
     with pytest.raises(
-        apsw.SQLError, match=r"region 'us-east-9' is not an AWS region.*did you mean.*us-east-1"
+        apsw.SQLError, match=r"region 'us-east-9' is not an AWS region.*did you mean .*'us-east-1'"
     ):
         rows(db, "SELECT * FROM integration_responses WHERE region = 'us-east-9'")
+    with pytest.raises(
+        apsw.SQLError, match=r"region 'US-EAST-1' is not an AWS region.*did you mean 'us-east-1'"
+    ):
+        rows(db, "SELECT * FROM integration_responses WHERE region IN ('us-west-2', 'US-EAST-1')")
     assert emulator.calls == []
+
+
+def test_null_constraints_match_nothing_and_send_nothing(emulator: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=2)
+    db = connect(emulator)
+    emulator.clear_calls()
+    base = "SELECT * FROM integration_responses WHERE region = 'us-east-1' AND "
+    assert rows(db, base + "data__Identifier = ?", (None,)) == []
+    assert rows(db, base + "api_id = NULL") == []
+    assert emulator.calls == []
+    got = rows(db, base + "data__Identifier IN (?, NULL)", (seeded.responses[0],))
+    assert [r[-1] for r in got] == ["us-east-1"]
+    assert endpoint_summary(emulator) == {"GetResource IntegrationResponse": 1}
 
 
 def test_no_region_anywhere_is_a_clear_error(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ limit, the call log and the error translation cannot be forgotten.
 
 from __future__ import annotations
 
+import difflib
 import threading
 import time
 from collections.abc import Iterator
@@ -81,8 +82,9 @@ class CloudControl:
     def check_region(self, region: object) -> str:
         """The region name, or an SQLError naming the value and the fix."""
         if not isinstance(region, str) or region not in self.known_regions:
-            close = sorted(r for r in self.known_regions if isinstance(region, str) and r[:2] == region[:2])
-            hint = f" (did you mean {', '.join(close[:4])}?)" if close else ""
+            text = str(region).strip().lower()
+            close = difflib.get_close_matches(text, sorted(self.known_regions), n=3, cutoff=0.75)
+            hint = f" (did you mean {', '.join(repr(r) for r in close)}?)" if close else ""
             raise apsw.SQLError(
                 f"region {region!r} is not an AWS region where Cloud Control is available{hint}; "
                 "use a name like 'us-east-1'"

@@ -246,8 +246,9 @@ class Cursor:
         self._close_scan()
         table = self.table
         plan = Plan.decode(indexname, table.schema)
+        # NULL never equals anything: `= NULL` or a NULL inside IN (...) matches no row.
         values = {
-            column: set(value) if isinstance(value, set) else {value}
+            column: (set(value) if isinstance(value, set) else {value}) - {None}
             for column, value in zip(plan.args, constraintargs, strict=True)
             if column not in (LIMIT, OFFSET)
         }
@@ -259,6 +260,9 @@ class Cursor:
             regions = [table.cloud.check_region(region) for region in sorted(values[REGION], key=str)]
         else:
             regions = table.default_regions()
+        if not all(values.values()):
+            self._row = None
+            return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(
                 table.options.max_workers, thread_name_prefix=f"vtab-read-{table.name}"
