@@ -197,3 +197,21 @@ def test_self_join_streams_both_sides_without_starving_either(emulator: Any) -> 
         "ListResources IntegrationResponse": 12,
         "GetResource IntegrationResponse": 300,
     }
+
+
+def test_non_text_ids_match_nothing_without_calls(emulator: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    api_id, integration_id = seeded.integrations[0]
+    db = connect(emulator)
+    emulator.clear_calls()
+    where = "WHERE region = 'us-east-1' AND api_id = ? AND integration_id = ?"
+    assert rows(db, f"SELECT * FROM integration_responses {where}", (api_id, 5)) == []
+    assert (
+        rows(
+            db,
+            f"SELECT * FROM integration_responses {where} AND integration_response_id = ''",
+            (api_id, integration_id),
+        )
+        == []
+    )
+    assert emulator.calls == []

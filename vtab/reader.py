@@ -168,7 +168,7 @@ class Scan:
                 required = [self.schema.column_of(p) for p in self.schema.list_requires]
                 given = required if self.plan.kind == "list" else required[: self.plan.walk_from]
                 for region in self.regions:
-                    for combo in itertools.product(*(sorted(self.values[c]) for c in given)):
+                    for combo in itertools.product(*(self._texts(c) for c in given)):
                         model = dict(zip(self.schema.list_requires, combo, strict=False))
                         if self.plan.kind == "list":
                             self._submit(self._list_task, region, model)
@@ -190,8 +190,12 @@ class Scan:
                     raise apsw.SQLError(self._bad_identifier(identifier, str(error))) from None
                 result.append(identifier)
             return result
-        parts = [sorted(self.values[column], key=str) for column in self._ids]
-        return ["|".join(map(str, combo)) for combo in itertools.product(*parts) if all(combo)]
+        parts = [self._texts(column) for column in self._ids]
+        return ["|".join(combo) for combo in itertools.product(*parts)]
+
+    def _texts(self, column: str) -> list[str]:
+        """The non-empty text values given for an id column (ids are text: 5 or '' can match no row)."""
+        return sorted(value for value in self.values[column] if isinstance(value, str) and value)
 
     def _bad_identifier(self, value: object, why: str) -> str:
         shape = "|".join(f"<{p}>" for p in self.schema.primary_identifier)
