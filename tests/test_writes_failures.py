@@ -1,0 +1,272 @@
+"""Writes that fail remotely: FAILED progress events, refused requests, throttling, timeouts, RetryAfter."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import apsw
+import pytest
+
+from tests.test_writes_helpers import IR, connect, connect_with_registry, error_of, sent_writes
+from vtab.apply import Sender
+from vtab.emulator import Emulator
+from vtab.operation import Operation
+
+INSERT_ONE = (
+    "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
+    "VALUES (?, ?, ?, 'us-east-1')"
+)
+
+
+def test_duplicate_key_is_a_constraint_error_with_the_request_token(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    api_id, integration_id = seeded.integrations[0]
+    db = connect(emulator)
+
+    error = error_of(db, INSERT_ONE, (api_id, integration_id, "$default"))
+
+    (create,) = sent_writes(emulator, "CreateResource")
+    assert type(error) is apsw.ConstraintError
+    assert str(error) == (
+        "AlreadyExists: 1 of 1 write to integration_responses failed; none applied:\n"
+        f"  FAILED CREATE row 1 (api_id='{api_id}', integration_id='{integration_id}', "
+        "integration_response_key='$default') in us-east-1: AlreadyExists: Resource of type "
+        f"'{IR}' with identifier 'IntegrationResponseKey=$default' already exists on integration "
+        f"{integration_id} (existing IntegrationResponseId {seeded.responses[0].split('|')[2]}). "
+        f"(RequestToken {create.request_token})"
+    )
+    assert len(emulator.integration_responses("us-east-1", api_id, integration_id)) == 1
+    assert list(
+        db.execute(
+            "SELECT status, error_code, request_token FROM vtab_calls WHERE operation = 'CreateResource'"
+        )
+    ) == [("FAILED", "AlreadyExists", create.request_token)]
+
+
+def test_insert_under_a_deleted_parent_is_not_found_with_the_request_token(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api_id, integration_id = seeded.integrations[0]
+    db = connect(emulator)
+    emulator.backend("us-east-1").delete_integration(api_id=api_id, integration_id=integration_id)
+
+    error = error_of(db, INSERT_ONE, (api_id, integration_id, "$default"))
+
+    (create,) = sent_writes(emulator, "CreateResource")
+    assert type(error) is apsw.NotFoundError
+    assert str(error).startswith("NotFound: 1 of 1 write to integration_responses failed; none applied:\n")
+    assert f"Invalid Integration identifier specified 123456789012:{integration_id}" in str(error)
+    assert str(error).endswith(f"(RequestToken {create.request_token})")
+
+
+def test_one_failed_row_is_listed_with_the_rows_that_were_applied(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    api_id, integration_id = seeded.integrations[0]
+    db = connect(emulator)
+
+    error = error_of(
+        db,
+        "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
+        "VALUES (?1, ?2, '200', 'us-east-1'), (?1, ?2, '$default', 'us-east-1'), "
+        "(?1, ?2, '500', 'us-east-1')",
+        (api_id, integration_id),
+    )
+
+    assert type(error) is apsw.ConstraintError
+    lines = str(error).splitlines()
+    assert lines[0] == (
+        "AlreadyExists: 1 of 3 writes to integration_responses failed; 2 applied (remote changes are not "
+        "rolled back):"
+    )
+    creates = {c.desired_state["IntegrationResponseKey"]: c for c in sent_writes(emulator, "CreateResource")}  # type: ignore[index]
+    models = {
+        m["IntegrationResponseKey"]: m
+        for m in emulator.integration_responses("us-east-1", api_id, integration_id)
+    }
+    assert sorted(models) == ["$default", "200", "500"]
+    key = f"(api_id='{api_id}', integration_id='{integration_id}', integration_response_key="
+    assert lines[1].startswith(f"  FAILED CREATE row 2 {key}'$default') in us-east-1: AlreadyExists: ")
+    assert lines[1].endswith(f"(RequestToken {creates['$default'].request_token})")
+    for line, row, response_key in ((lines[2], 1, "200"), (lines[3], 3, "500")):
+        identifier = f"{api_id}|{integration_id}|{models[response_key]['IntegrationResponseId']}"
+        assert line == (
+            f"  applied: CREATE row {row} {key}'{response_key}') in us-east-1 -> {identifier} "
+            f"(RequestToken {creates[response_key].request_token})"
+        )
+    assert len(lines) == 4
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        ("AlreadyExists", apsw.ConstraintError),
+        ("ResourceConflict", apsw.ConstraintError),
+        ("NotUpdatable", apsw.ReadOnlyError),
+        ("AccessDenied", apsw.PermissionsError),
+        ("Throttling", apsw.BusyError),
+        ("InvalidRequest", apsw.SQLError),
+        ("NotFound", apsw.NotFoundError),
+        ("GeneralServiceException", apsw.SQLError),
+    ],
+)
+def test_failed_progress_events_map_to_apsw_exceptions(
+    emulator: Emulator, code: str, kind: type[apsw.Error]
+) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    identifier = seeded.responses[0]
+    db = connect(emulator)
+    emulator.fail_next_write(code, f"injected {code}")
+
+    error = error_of(
+        db,
+        "UPDATE integration_responses SET content_handling_strategy = 'CONVERT_TO_BINARY' "
+        "WHERE region = 'us-east-1' AND data__Identifier = ?",
+        (identifier,),
+    )
+
+    (update,) = sent_writes(emulator, "UpdateResource")
+    assert type(error) is kind
+    hint = (
+        f" (update {IR} needs IAM permissions: apigateway:PATCH, apigateway:PUT, apigateway:GET)"
+        if code == "AccessDenied"
+        else ""
+    )
+    assert str(error) == (
+        f"{code}: 1 of 1 write to integration_responses failed; none applied:\n"
+        f"  FAILED UPDATE {identifier} in us-east-1: {code}: injected {code}{hint} "
+        f"(RequestToken {update.request_token})"
+    )
+
+
+def test_a_refused_request_names_the_iam_permissions(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api_id, integration_id = seeded.integrations[0]
+    db = connect(emulator)
+    emulator.deny_next(1)
+
+    error = error_of(db, INSERT_ONE, (api_id, integration_id, "k"))
+
+    assert type(error) is apsw.PermissionsError
+    text = str(error)
+    assert text.startswith(
+        "AccessDeniedException: 1 of 1 write to integration_responses failed; none applied:"
+    )
+    assert "REFUSED CREATE row 1" in text
+    assert f"(create {IR} needs IAM permissions: cloudformation:CreateResource, apigateway:POST)" in text
+    assert text.endswith("(no RequestToken: not accepted)")
+    assert emulator.integration_responses("us-east-1", api_id, integration_id) == []
+
+
+def test_throttled_writes_are_retried_with_the_same_client_token(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api_id, integration_id = seeded.integrations[0]
+    db = connect(emulator)
+    db.execute("CREATE TABLE keys(k TEXT)")
+    db.executemany("INSERT INTO keys VALUES (?)", [(k,) for k in ("a", "b", "c", "d")])
+    emulator.throttle_next(3)
+
+    db.execute(
+        "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
+        "SELECT ?, ?, k, 'us-east-1' FROM keys",
+        (api_id, integration_id),
+    )
+
+    creates = [c for c in emulator.calls if c.operation == "CreateResource"]
+    throttled = [c for c in creates if c.error_code == "ThrottlingException"]
+    assert len(throttled) == 3
+    by_token: dict[str | None, list[Any]] = {}
+    for call in creates:
+        by_token.setdefault(call.client_token, []).append(call)
+    assert len(by_token) == 4  # one ClientToken per row, kept across its retries
+    for calls in by_token.values():
+        accepted = [c for c in calls if c.error_code is None]
+        assert len(accepted) == 1
+        assert {c.desired_state["IntegrationResponseKey"] for c in calls} == {
+            accepted[0].desired_state["IntegrationResponseKey"]
+        }  # type: ignore[index]
+    keys = sorted(
+        m["IntegrationResponseKey"]
+        for m in emulator.integration_responses("us-east-1", api_id, integration_id)
+    )
+    assert keys == ["a", "b", "c", "d"]  # no duplicates, none lost
+
+
+def test_sending_the_same_operation_again_cannot_create_a_duplicate(emulator: Emulator) -> None:
+    """A retry of an operation (same ClientToken) is answered with the original request, not a new one."""
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api_id, integration_id = seeded.integrations[0]
+    db, registry = connect_with_registry(emulator)
+    db.execute(
+        "SELECT 1 FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = 'a|b|c'"
+    )
+    (table,) = registry.tables
+    op = Operation(
+        "create",
+        "us-east-1",
+        1,
+        0,
+        desired={"ApiId": api_id, "IntegrationId": integration_id, "IntegrationResponseKey": "once"},
+    )
+    sender = Sender(table.cloud, table.schema, table.pool, concurrency=4, timeout=10)
+    first = sender.run([op])
+    again = sender.run([op])
+    assert [o.status for o in first + again] == ["SUCCESS", "SUCCESS"]
+    assert first[0].request_token == again[0].request_token
+    assert first[0].identifier == again[0].identifier
+    assert len(emulator.integration_responses("us-east-1", api_id, integration_id)) == 1
+    assert {c.client_token for c in emulator.calls if c.operation == "CreateResource"} == {op.client_token}
+
+
+def test_write_timeout_is_a_busy_error_naming_the_request_token(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api_id, integration_id = seeded.integrations[0]
+    emulator.configure(polls_before_complete=1_000_000, retry_after=0.05)
+    db = connect(emulator, write_timeout=0.3)
+
+    error = error_of(db, INSERT_ONE, (api_id, integration_id, "slow"))
+
+    (create,) = sent_writes(emulator, "CreateResource")
+    assert type(error) is apsw.BusyError
+    assert str(error).startswith("Timeout: 1 of 1 write to integration_responses failed; none applied:\n")
+    assert "TIMEOUT CREATE row 1" in str(error)
+    assert "still IN_PROGRESS after write_timeout=0.3s; it may still complete" in str(error)
+    assert str(error).endswith(f"(RequestToken {create.request_token})")
+    polls = sent_writes(emulator, "GetResourceRequestStatus")
+    assert polls[0].at - create.at >= 0.04  # the first poll waited for RetryAfter
+    assert polls[-1].at - create.at >= 0.29  # and polling went on until write_timeout
+    assert {p.operation_status for p in polls} == {"IN_PROGRESS"}
+
+
+def test_polls_honour_retry_after_and_poll_at_once_when_it_has_passed(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api_id, integration_id = seeded.integrations[0]
+    emulator.configure(polls_before_complete=2, retry_after=0.25)
+    db = connect(emulator)
+
+    db.execute(INSERT_ONE, (api_id, integration_id, "k"))
+
+    (create,) = sent_writes(emulator, "CreateResource")
+    first, second = sent_writes(emulator, "GetResourceRequestStatus")
+    # RetryAfter is EventTime + 0.25 s: the first poll waits for it ...
+    assert first.at - create.at >= 0.24
+    # ... and the second one's RetryAfter (the same EventTime) has passed, so it is sent at once.
+    assert second.at - first.finished_at < 0.1
+    assert second.operation_status == "SUCCESS"
+
+
+def test_a_statement_with_mixed_failures_raises_the_first_failed_rows_class(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=2, responses=1)
+    (api_id, first), (_, second) = seeded.integrations
+    db = connect(emulator)
+    emulator.backend("us-east-1").delete_integration(api_id=api_id, integration_id=second)
+    error = error_of(
+        db,
+        "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
+        "VALUES (?1, ?2, '$default', 'us-east-1'), (?1, ?3, 'x', 'us-east-1')",
+        (api_id, first, second),
+    )
+    assert type(error) is apsw.ConstraintError
+    assert re.match(
+        r"AlreadyExists: 2 of 2 writes to integration_responses failed; none applied:\n", str(error)
+    )
+    assert "\n  FAILED CREATE row 2 " in str(error) and ": NotFound: " in str(error)

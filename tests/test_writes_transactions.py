@@ -1,0 +1,201 @@
+"""Explicit transactions: nothing is sent before COMMIT, ROLLBACK sends nothing, failed statements and
+ROLLBACK TO take back their own rows, and writes to one resource run in order."""
+
+from __future__ import annotations
+
+import apsw
+import pytest
+
+from tests.test_writes_helpers import IR, connect, error_of, sent_writes, write_calls
+from vtab.emulator import Emulator
+
+INSERT = (
+    "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
+    "VALUES (?, ?, ?, 'us-east-1')"
+)
+
+
+@pytest.fixture
+def parent(emulator: Emulator) -> tuple[str, str]:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    return seeded.integrations[0]
+
+
+def _keys(emulator: Emulator, parent: tuple[str, str]) -> list[str]:
+    return sorted(m["IntegrationResponseKey"] for m in emulator.integration_responses("us-east-1", *parent))
+
+
+def test_rollback_sends_nothing(emulator: Emulator, parent: tuple[str, str]) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=2)
+    before = {r: emulator.resource("us-east-1", IR, r) for r in seeded.responses}
+    emulator.clear_calls()
+    db = connect(emulator)
+
+    db.execute("BEGIN")
+    db.execute(INSERT, (*parent, "a"))
+    db.execute(
+        "UPDATE integration_responses SET response_templates = '{}' WHERE region = 'us-east-1' "
+        "AND data__Identifier = ?",
+        (seeded.responses[0],),
+    )
+    db.execute(
+        "DELETE FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = ?",
+        (seeded.responses[1],),
+    )
+    db.execute("ROLLBACK")
+
+    assert write_calls(emulator) == []
+    assert _keys(emulator, parent) == []
+    assert {r: emulator.resource("us-east-1", IR, r) for r in seeded.responses} == before
+
+
+def test_commit_sends_every_statements_writes_at_once(emulator: Emulator, parent: tuple[str, str]) -> None:
+    emulator.configure(latency=0.05)
+    db = connect(emulator)
+    db.execute("BEGIN")
+    db.execute(INSERT, (*parent, "a"))
+    db.execute(INSERT, (*parent, "b"))
+    assert write_calls(emulator) == []  # queued, not sent
+    db.execute("COMMIT")
+    assert _keys(emulator, parent) == ["a", "b"]
+    creates = sent_writes(emulator, "CreateResource")
+    assert max(c.at for c in creates) < min(c.finished_at for c in creates)  # sent together
+
+
+def test_a_failed_statement_in_a_transaction_takes_back_only_its_own_rows(
+    emulator: Emulator, parent: tuple[str, str]
+) -> None:
+    db = connect(emulator)
+    db.execute("BEGIN")
+    db.execute(INSERT, (*parent, "kept"))
+    error = error_of(
+        db,
+        "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
+        "VALUES (?1, ?2, 'lost1', 'us-east-1'), (?1, ?2, 'lost2', 'us-east-1'), (?1, ?2, NULL, 'us-east-1')",
+        parent,
+    )
+    assert type(error) is apsw.ConstraintError
+    db.execute(INSERT, (*parent, "also kept"))
+    db.execute("COMMIT")
+    assert _keys(emulator, parent) == ["also kept", "kept"]
+    assert len(sent_writes(emulator, "CreateResource")) == 2
+
+
+def test_a_statement_failing_outside_the_module_takes_back_its_rows(
+    emulator: Emulator, parent: tuple[str, str]
+) -> None:
+    db = connect(emulator)
+
+    def checked(key: str) -> str:
+        if key == "boom":
+            raise ValueError("bad key")
+        return key
+
+    db.create_scalar_function("checked", checked)
+    db.execute("CREATE TABLE keys(k TEXT)")
+    db.executemany("INSERT INTO keys VALUES (?)", [("first",), ("second",), ("boom",)])
+    db.execute("BEGIN")
+    with pytest.raises(ValueError, match="bad key"):
+        db.execute(
+            "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
+            "SELECT ?, ?, checked(k), 'us-east-1' FROM keys ORDER BY rowid",
+            parent,
+        )
+    db.execute(INSERT, (*parent, "after"))
+    db.execute("COMMIT")
+    assert _keys(emulator, parent) == ["after"]
+
+
+def test_rollback_to_a_savepoint_takes_back_the_writes_after_it(
+    emulator: Emulator, parent: tuple[str, str]
+) -> None:
+    db = connect(emulator)
+    db.execute("BEGIN")
+    db.execute(INSERT, (*parent, "before"))
+    db.execute("SAVEPOINT sp")
+    db.execute(INSERT, (*parent, "undone"))
+    db.execute("ROLLBACK TO sp")
+    db.execute(INSERT, (*parent, "redone"))
+    db.execute("RELEASE sp")
+    db.execute("COMMIT")
+    assert _keys(emulator, parent) == ["before", "redone"]
+
+
+def test_the_with_block_of_apsw_commits_on_success_and_sends_nothing_on_error(
+    emulator: Emulator, parent: tuple[str, str]
+) -> None:
+    db = connect(emulator)
+    with db:
+        db.execute(INSERT, (*parent, "committed"))
+    with pytest.raises(RuntimeError), db:
+        db.execute(INSERT, (*parent, "rolled back"))
+        raise RuntimeError("abandon")
+    assert _keys(emulator, parent) == ["committed"]
+
+
+def test_writes_to_one_resource_in_a_transaction_run_in_order(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=2)
+    first, other = seeded.responses
+    emulator.configure(polls_before_complete=2, latency=0.02)
+    db = connect(emulator)
+    db.execute("BEGIN")
+    db.execute(
+        "UPDATE integration_responses SET integration_response_key = 'renamed' WHERE region = 'us-east-1' "
+        "AND data__Identifier = ?",
+        (first,),
+    )
+    db.execute(
+        "UPDATE integration_responses SET content_handling_strategy = 'CONVERT_TO_BINARY' "
+        "WHERE region = 'us-east-1' AND data__Identifier = ?",
+        (first,),
+    )
+    db.execute(
+        "DELETE FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = ?", (other,)
+    )
+    db.execute("COMMIT")
+
+    calls = [c for c in emulator.calls if c.operation != "GetResource" and c.operation != "ListResources"]
+    assert not any(c.error_code for c in calls)  # no ConcurrentOperationException
+    first_updates = [c for c in sent_writes(emulator, "UpdateResource") if c.identifier == first]
+    assert [u.patch_document for u in first_updates] == [
+        [{"op": "replace", "path": "/IntegrationResponseKey", "value": "renamed"}],
+        [{"op": "add", "path": "/ContentHandlingStrategy", "value": "CONVERT_TO_BINARY"}],
+    ]
+    polls = sent_writes(emulator, "GetResourceRequestStatus")
+    done = next(
+        p
+        for p in polls
+        if p.request_token == first_updates[0].request_token and p.operation_status == "SUCCESS"
+    )
+    assert first_updates[1].at >= done.finished_at  # the second update waited for the first one
+    (delete,) = sent_writes(emulator, "DeleteResource")
+    assert delete.at < first_updates[0].finished_at  # another resource's write did not wait
+    model = emulator.resource("us-east-1", IR, first)
+    assert model is not None
+    assert (model["IntegrationResponseKey"], model["ContentHandlingStrategy"]) == (
+        "renamed",
+        "CONVERT_TO_BINARY",
+    )
+    assert emulator.resource("us-east-1", IR, other) is None
+
+
+def test_max_writes_counts_each_statement_of_a_transaction(
+    emulator: Emulator, parent: tuple[str, str]
+) -> None:
+    db = connect(emulator, max_writes=2)
+    db.execute("BEGIN")
+    db.execute(
+        "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
+        "VALUES (?1, ?2, 'a', 'us-east-1'), (?1, ?2, 'b', 'us-east-1')",
+        parent,
+    )
+    db.execute(INSERT, (*parent, "c"))
+    error = error_of(
+        db,
+        "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
+        "VALUES (?1, ?2, 'd', 'us-east-1'), (?1, ?2, 'e', 'us-east-1'), (?1, ?2, 'f', 'us-east-1')",
+        parent,
+    )
+    assert str(error).startswith("max_writes=2: this statement would send more than 2 write(s)")
+    db.execute("COMMIT")
+    assert _keys(emulator, parent) == ["a", "b", "c"]
