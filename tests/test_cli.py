@@ -1,0 +1,365 @@
+"""The ``vtab`` command as a user runs it: a subprocess against a local Cloud Control endpoint.
+
+Each test starts ``python -m vtab.cli`` with the test's environment (fake credentials, no AWS config) and
+points it at the ``emulator`` fixture with ``--endpoint-url``; nothing of ours is mocked.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from vtab.emulator import Emulator
+from vtab.options import Options
+
+REGION = "us-east-1"
+IDS_SQL = (
+    f"SELECT data__Identifier AS id, region FROM integration_responses WHERE region = '{REGION}' ORDER BY id"
+)
+
+
+def run_vtab(
+    *args: str, stdin: str | None = None, cwd: Path | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the real command; ``env`` adds to (a copy of) the test environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "vtab.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy() | env,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def ids(emulator: Emulator) -> list[str]:
+    """The seeded integration responses' identifiers ('api|integration|response'), sorted."""
+    seeded = emulator.seed(REGION, websocket_apis=2, integrations=1, responses=3, http_apis=1)
+    assert len(seeded.responses) == 6
+    return sorted(seeded.responses)
+
+
+@pytest.fixture
+def flags(emulator: Emulator) -> list[str]:
+    return ["--endpoint-url", emulator.endpoint_url, "--regions", REGION]
+
+
+# --- query ---------------------------------------------------------------------------------------------
+
+
+def _parse_table(text: str) -> list[list[str]]:
+    lines = text.splitlines()
+    assert lines[0].split() == ["id", "region"]
+    assert set(lines[1].replace(" ", "")) == {"-"}
+    assert lines[-1] == f"({len(lines) - 3} rows)"
+    return [line.split() for line in lines[2:-1]]
+
+
+def _parse_csv(text: str) -> list[list[str]]:
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["id", "region"]
+    return rows[1:]
+
+
+def _parse_json(text: str) -> list[list[str]]:
+    return [[item["id"], item["region"]] for item in json.loads(text)]
+
+
+def _parse_jsonl(text: str) -> list[list[str]]:
+    return [[item["id"], item["region"]] for item in map(json.loads, text.splitlines())]
+
+
+PARSERS: dict[str, Callable[[str], list[list[str]]]] = {
+    "table": _parse_table,
+    "csv": _parse_csv,
+    "json": _parse_json,
+    "jsonl": _parse_jsonl,
+}
+
+
+@pytest.mark.parametrize("fmt", list(PARSERS))
+def test_query_prints_the_seeded_rows_in_each_format(fmt: str, ids: list[str], flags: list[str]) -> None:
+    result = run_vtab("query", IDS_SQL, "--format", fmt, *flags)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert PARSERS[fmt](result.stdout) == [[identifier, REGION] for identifier in ids]
+
+
+def test_query_runs_every_statement_and_prints_each_result(ids: list[str], flags: list[str]) -> None:
+    sql = (
+        "CREATE TABLE t(x); INSERT INTO t VALUES (1), (2); SELECT x FROM t; "
+        f"SELECT count(*) AS n FROM integration_responses WHERE region = '{REGION}'"
+    )
+    result = run_vtab("query", "-f", "jsonl", sql, *flags)
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [{"x": 1}, {"x": 2}, {"n": len(ids)}]
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT nosuch FROM integration_responses", "SQLError: no such column: nosuch"),
+        (
+            f"SELECT * FROM integration_responses WHERE region = '{REGION}' AND data__Identifier = 'a|b'",
+            "data__Identifier = 'a|b' is malformed",
+        ),
+    ],
+)
+def test_query_error_exits_1_with_the_message_on_stderr(sql: str, message: str, flags: list[str]) -> None:
+    result = run_vtab("query", sql, *flags)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("vtab query: error: ")
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_query_debug_shows_the_traceback_but_never_the_credentials(flags: list[str]) -> None:
+    secret = "s3cr3t-value-never-printed"
+    result = run_vtab(
+        "query", "SELECT nosuch FROM integration_responses", "--debug", *flags, AWS_SECRET_ACCESS_KEY=secret
+    )
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+    assert "no such column: nosuch" in result.stderr
+    assert secret not in result.stdout + result.stderr
+
+
+def test_query_option_text_is_converted_and_checked_like_sql_options(flags: list[str]) -> None:
+    result = run_vtab("query", "SELECT 1", "--cache-ttl", "soon", *flags)
+    assert result.returncode == 2
+    assert "option cache_ttl='soon' is not a number" in result.stderr
+
+
+def test_query_flags_reach_the_tables_dry_run_sends_nothing(
+    ids: list[str], flags: list[str], emulator: Emulator
+) -> None:
+    target = ids[0]
+    sql = (
+        f"DELETE FROM integration_responses WHERE region = '{REGION}' AND data__Identifier = '{target}'; "
+        "SELECT operation, identifier FROM vtab_dry_run"
+    )
+    result = run_vtab("query", "--dry-run", "--format", "csv", "--no-header", sql, *flags)
+    assert result.returncode == 0, result.stderr
+    assert list(csv.reader(io.StringIO(result.stdout))) == [["DELETE", target]]
+    assert emulator.calls, "the DELETE read its target first"
+    assert {call.operation for call in emulator.calls} <= {"GetResource", "ListResources"}
+
+
+# --- shell ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("order", ["options first", "options after the database"])
+def test_shell_runs_sql_arguments_non_interactively(
+    order: str, ids: list[str], flags: list[str], tmp_path: Path
+) -> None:
+    db = str(tmp_path / "inventory.db")
+    if order == "options first":
+        args = ["-csv", "-header", *flags, db, IDS_SQL]
+    else:
+        args = [db, "-csv", IDS_SQL, "-header", *flags]
+    result = run_vtab("shell", *args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert _parse_csv(result.stdout) == [[identifier, REGION] for identifier in ids]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inventory.db"]
+
+
+def test_shell_open_other_db_still_has_the_tables(ids: list[str], flags: list[str], tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as local:
+        local.execute("CREATE TABLE watch(id TEXT)")
+        local.executemany("INSERT INTO watch VALUES (?)", [(ids[1],), (ids[4],), ("gone|gone|gone",)])
+    local.close()
+    commands = (
+        ".mode csv\n"
+        f"SELECT count(*) FROM integration_responses WHERE region = '{REGION}';\n"
+        f".open {other}\n"
+        "SELECT w.id, v.api_id FROM watch w JOIN integration_responses v\n"
+        f"  ON v.data__Identifier = w.id AND v.region = '{REGION}' ORDER BY w.id;\n"
+    )
+    result = run_vtab("shell", *flags, stdin=commands, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert list(csv.reader(io.StringIO(result.stdout))) == [
+        [str(len(ids))],
+        [ids[1], ids[1].split("|")[0]],
+        [ids[4], ids[4].split("|")[0]],
+    ]
+
+
+def test_shell_sql_error_exits_1_with_the_message(flags: list[str]) -> None:
+    result = run_vtab("shell", *flags, ":memory:", "SELECT nosuch FROM integration_responses")
+    assert result.returncode == 1
+    assert "no such column: nosuch" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_shell_unknown_argument_is_a_clean_error() -> None:
+    result = run_vtab("shell", "-nosuchoption")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "vtab shell: error: Unrecognized argument 'nosuchoption'"
+
+
+# --- snapshot ------------------------------------------------------------------------------------------
+
+
+def _snapshot(out: Path, sql: str, flags: list[str], *extra: str) -> subprocess.CompletedProcess[str]:
+    return run_vtab("snapshot", str(out), sql, "--table", "responses", *extra, *flags)
+
+
+def _read_plain(path: Path, sql: str) -> list[tuple[object, ...]]:
+    """Read with the stdlib sqlite3 (the system SQLite): what any other client would see."""
+    with sqlite3.connect(path) as plain:
+        rows = plain.execute(sql).fetchall()
+    plain.close()
+    return rows
+
+
+def test_snapshot_writes_a_plain_table_stdlib_sqlite3_reads(
+    ids: list[str], flags: list[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "snap.db"
+    result = _snapshot(out, IDS_SQL, flags)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{out}: table responses: {len(ids)} rows"
+    assert _read_plain(out, "SELECT id, region FROM responses ORDER BY id") == [(i, REGION) for i in ids]
+    assert _read_plain(out, "SELECT type, name, sql FROM sqlite_master") == [
+        ("table", "responses", "CREATE TABLE responses(id TEXT,region TEXT)")
+    ]
+    assert _read_plain(out, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_snapshot_refuses_to_overwrite_without_replace_and_replaces_with_it(
+    ids: list[str], flags: list[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "snap.db"
+    assert _snapshot(out, IDS_SQL, flags).returncode == 0
+    two = IDS_SQL + " LIMIT 2"
+
+    refused = _snapshot(out, two, flags)
+    assert refused.returncode == 1
+    assert "table responses already exists" in refused.stderr
+    assert "--replace" in refused.stderr
+    assert _read_plain(out, "SELECT count(*) FROM responses") == [(len(ids),)]
+
+    replaced = _snapshot(out, two, flags, "--replace")
+    assert replaced.returncode == 0, replaced.stderr
+    assert _read_plain(out, "SELECT id FROM responses ORDER BY id") == [(i,) for i in ids[:2]]
+
+
+def test_snapshot_replace_keeps_the_old_table_when_the_query_fails(
+    ids: list[str], flags: list[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "snap.db"
+    assert _snapshot(out, IDS_SQL, flags).returncode == 0
+    failing = f"SELECT json('not json') AS broken FROM integration_responses WHERE region = '{REGION}'"
+    result = _snapshot(out, failing, flags, "--replace")
+    assert result.returncode == 1
+    assert "malformed JSON" in result.stderr
+    assert _read_plain(out, "SELECT id FROM responses ORDER BY id") == [(i,) for i in ids]
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("SELECT 1; SELECT 2", "exactly one SELECT"),
+        ("CREATE TABLE y(a)", "needs a SELECT"),
+    ],
+)
+def test_snapshot_takes_one_select(sql: str, message: str, flags: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "snap.db"
+    result = _snapshot(out, sql, flags)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert _read_plain(out, "SELECT name FROM sqlite_master") == []
+
+
+def test_snapshot_select_can_join_the_output_files_tables(
+    ids: list[str], flags: list[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "snap.db"
+    with sqlite3.connect(out) as local:
+        local.execute("CREATE TABLE wanted(id TEXT)")
+        local.executemany("INSERT INTO wanted VALUES (?)", [(ids[2],), (ids[5],)])
+    local.close()
+    sql = (
+        "SELECT v.data__Identifier AS id FROM snap.wanted w JOIN integration_responses v "
+        f"ON v.data__Identifier = w.id AND v.region = '{REGION}'"
+    )
+    result = _snapshot(out, sql, flags)
+    assert result.returncode == 0, result.stderr
+    assert _read_plain(out, "SELECT id FROM responses ORDER BY id") == [(ids[2],), (ids[5],)]
+
+
+# --- help, emulator, demo ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["shell", "query", "snapshot"])
+def test_help_lists_every_option_as_a_flag_with_examples(command: str) -> None:
+    result = run_vtab(command, "--help")
+    assert result.returncode == 0, result.stderr
+    for name in Options.names():
+        assert "--" + name.replace("_", "-") in result.stdout
+    assert "examples:" in result.stdout
+    assert f"vtab {command} " in result.stdout
+
+
+def test_top_level_help_lists_the_commands() -> None:
+    result = run_vtab("--help")
+    assert result.returncode == 0
+    for command in ("shell", "query", "snapshot", "emulator", "demo"):
+        assert f"\n    {command} " in result.stdout
+
+
+def test_emulator_command_serves_what_query_reads(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vtab.cli", "emulator", "--port", "0", "--seed", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        assert process.stdout is not None
+        url = ""
+        for line in process.stdout:  # the emulator flushes its banner once it is listening
+            if "listening on " in line:
+                url = line.split("listening on ")[1].strip()
+                break
+        assert url.startswith("http://127.0.0.1:"), process.stderr.read() if process.stderr else ""
+        result = run_vtab(
+            "query",
+            "-f",
+            "csv",
+            "--no-header",
+            "--endpoint-url",
+            url,
+            "SELECT count(*) FROM integration_responses WHERE region = 'eu-west-1'",
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "24"  # seed demo: 3 WebSocket APIs x 2 integrations x 4 responses
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+
+
+def test_demo_command_runs_the_reference_queries() -> None:
+    result = run_vtab("demo")
+    assert result.returncode == 0, result.stderr
+    assert "== List all integration responses in a region" in result.stdout
+    assert "(24 rows)" in result.stdout

@@ -1,0 +1,681 @@
+"""The ``vtab`` command: the tables for people with a sqlite3 habit, no Python needed.
+
+A Python virtual table lives only in the process that registered it, so plain ``sqlite3`` cannot see it.
+The command offers the three honest routes (DESIGN.md "Other clients"):
+
+    vtab shell [DB] [SQL...]          apsw's sqlite3-compatible shell, vtab on every connection it opens
+    vtab query "SQL" --format csv     run statements on an in-memory connection, print the rows
+    vtab snapshot OUT.db "SELECT ..." --table NAME   copy rows into a plain table any sqlite3 client opens
+    vtab emulator --seed demo         the local Cloud Control endpoint
+    vtab demo                         the reference queries against the local endpoint
+
+Every field of :class:`vtab.options.Options` is a ``--kebab-case`` flag whose text is converted exactly
+like SQL option text (``Options().replace``), so ``--cache-ttl 0`` means what ``cache_ttl=0`` means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import csv
+import dataclasses
+import inspect
+import itertools
+import json
+import os
+import re
+import sys
+import textwrap
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+import apsw
+import apsw.ext
+import apsw.shell
+from botocore.exceptions import BotoCoreError
+
+import vtab
+from vtab.options import OptionError, Options
+
+PROG = "vtab"
+FORMATS = ("table", "csv", "json", "jsonl")
+SNAPSHOT_SCHEMA = "snap"
+"""The name the snapshot's output file is ATTACHed as, so its SELECT can join the file's own tables."""
+
+CONNECTION_SUMMARY = (
+    "tables integration_responses, vtab_calls, vtab_dry_run; functions vtab_clear_cache(), vtab_clear_calls()"
+)
+
+
+class CommandError(Exception):
+    """A failure the user can fix; main() prints the message (no traceback) and exits 1."""
+
+
+# --- vtab options as flags --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class OptionFlag:
+    """One Options field as a command-line flag."""
+
+    name: str
+    flag: str
+    is_bool: bool
+    help: str
+
+
+def _field_docs() -> dict[str, str]:
+    """The attribute docstrings of Options, so flag help cannot drift from the option's own definition."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(Options)))
+    except (OSError, TypeError, SyntaxError):
+        return {}
+    docs: dict[str, str] = {}
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    for node, following in itertools.pairwise(body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)
+        ):
+            text = " ".join(following.value.value.split()).replace("``", "")
+            docs[node.target.id] = re.sub(r"\bNone\b", "none", text)
+    return docs
+
+
+def _default_text(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, tuple):
+        return ",".join(value) or "boto3 default region"
+    if isinstance(value, bool):
+        return "off"
+    return str(value)
+
+
+def option_flags() -> list[OptionFlag]:
+    """Every Options field, as ``--kebab-case``; booleans are switches, the rest take SQL option text."""
+    docs = _field_docs()
+    defaults = Options()
+    flags = []
+    for field in dataclasses.fields(Options):
+        if field.name not in Options.names():
+            continue
+        is_bool = isinstance(getattr(defaults, field.name), bool)
+        doc = docs.get(field.name, "")
+        help_text = f"{doc} (default: {_default_text(getattr(defaults, field.name))})".strip()
+        flags.append(OptionFlag(field.name, "--" + field.name.replace("_", "-"), is_bool, help_text))
+    return flags
+
+
+def add_option_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "vtab options",
+        "The keyword arguments of vtab.register() and the SQL options of CREATE VIRTUAL TABLE, with the\n"
+        "same meaning and values. Credentials come from the standard boto3 chain (environment variables,\n"
+        "--profile, SSO, instance role); endpoint and region also from AWS_ENDPOINT_URL_CLOUDCONTROL and\n"
+        "AWS_DEFAULT_REGION.",
+    )
+    for flag in option_flags():
+        if flag.is_bool:
+            group.add_argument(flag.flag, dest=flag.name, action="store_true", default=None, help=flag.help)
+        else:
+            group.add_argument(flag.flag, dest=flag.name, metavar=flag.name.upper(), help=flag.help)
+    group.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
+
+
+def options_from(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, Any]:
+    """The options given on the command line, converted and checked now so a typo stops before any call."""
+    given = {name: getattr(args, name) for name in Options.names() if getattr(args, name, None) is not None}
+    try:
+        options = Options().replace(**given)
+    except OptionError as exc:
+        parser.error(str(exc))
+    return {name: getattr(options, name) for name in given}
+
+
+def connect(options: dict[str, Any]) -> apsw.Connection:
+    db = apsw.Connection(":memory:")
+    vtab.register(db, **options)
+    return db
+
+
+def _error_text(exc: BaseException) -> str:
+    """Our own errors are already sentences; others keep their class name (``SQLError: no such table``)."""
+    if isinstance(exc, CommandError | OptionError | apsw.shell.Shell.Error):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+# --- query --------------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def _json_value(value: Any) -> Any:
+    return value.hex() if isinstance(value, bytes) else value
+
+
+class ResultWriter:
+    """Prints result sets as they arrive; one per statement that has result columns."""
+
+    def __init__(self, out: TextIO, header: bool) -> None:
+        self.out = out
+        self.header = header
+        self.names: list[str] = []
+        self.sets = 0
+
+    def start(self, names: list[str]) -> None:
+        self.names = names
+        self.sets += 1
+
+    def row(self, values: Sequence[Any]) -> None:
+        raise NotImplementedError
+
+    def end(self) -> None:
+        """The current result set is complete."""
+
+
+class TableWriter(ResultWriter):
+    """Aligned columns for reading at a terminal; buffers one result set to size the columns."""
+
+    def start(self, names: list[str]) -> None:
+        super().start(names)
+        self.rows: list[list[str]] = []
+
+    def row(self, values: Sequence[Any]) -> None:
+        self.rows.append(["NULL" if v is None else _text(v).replace("\n", "\\n") for v in values])
+
+    def end(self) -> None:
+        if self.sets > 1:
+            print(file=self.out)
+        widths = [max([len(n), *(len(r[i]) for r in self.rows)]) for i, n in enumerate(self.names)]
+        if self.header:
+            print(
+                "  ".join(n.ljust(w) for n, w in zip(self.names, widths, strict=True)).rstrip(), file=self.out
+            )
+            print("  ".join("-" * w for w in widths), file=self.out)
+        for row in self.rows:
+            print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip(), file=self.out)
+        count = len(self.rows)
+        print(f"({count} row{'' if count == 1 else 's'})", file=self.out)
+
+
+class CsvWriter(ResultWriter):
+    def start(self, names: list[str]) -> None:
+        super().start(names)
+        self.writer = csv.writer(self.out, lineterminator="\n")
+        if self.header:
+            self.writer.writerow(names)
+
+    def row(self, values: Sequence[Any]) -> None:
+        self.writer.writerow([_text(v) for v in values])
+
+
+class JsonWriter(ResultWriter):
+    """One JSON array of objects per result set (like sqlite3 -json), streamed row by row."""
+
+    def start(self, names: list[str]) -> None:
+        super().start(names)
+        self.count = 0
+        self.out.write("[")
+
+    def row(self, values: Sequence[Any]) -> None:
+        item = {n: _json_value(v) for n, v in zip(self.names, values, strict=True)}
+        self.out.write(("," if self.count else "") + "\n" + json.dumps(item, ensure_ascii=False))
+        self.count += 1
+
+    def end(self) -> None:
+        self.out.write("\n]\n" if self.count else "]\n")
+
+
+class JsonLinesWriter(ResultWriter):
+    """One JSON object per row, for jq and log pipelines."""
+
+    def row(self, values: Sequence[Any]) -> None:
+        item = {n: _json_value(v) for n, v in zip(self.names, values, strict=True)}
+        self.out.write(json.dumps(item, ensure_ascii=False) + "\n")
+
+
+WRITERS: dict[str, type[ResultWriter]] = {
+    "table": TableWriter,
+    "csv": CsvWriter,
+    "json": JsonWriter,
+    "jsonl": JsonLinesWriter,
+}
+
+
+def run_query(db: apsw.Connection, sql: str, writer: ResultWriter) -> None:
+    """Run every statement of ``sql``, handing each one's rows to ``writer`` as they stream in."""
+    cursor = db.cursor()
+    open_set = False
+
+    def statement_started(cursor: apsw.Cursor, statement: str, bindings: Any) -> bool:
+        nonlocal open_set
+        if open_set:
+            writer.end()
+            open_set = False
+        names = [d[0] for d in cursor.description]
+        if names:
+            writer.start(names)
+            open_set = True
+        return True
+
+    cursor.exec_trace = statement_started
+    for row in cursor.execute(sql):
+        writer.row(row)
+    if open_set:
+        writer.end()
+
+
+def command_query(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
+    db = connect(options_from(parser, args))
+    try:
+        run_query(db, args.sql, WRITERS[args.format](out, args.header))
+    finally:
+        out.flush()
+        db.close()
+    return 0
+
+
+# --- snapshot -----------------------------------------------------------------------------------------
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def snapshot(db: apsw.Connection, path: str, sql: str, table: str, replace: bool) -> int:
+    """Materialise ``sql`` into the plain table ``table`` of ``path``; returns the row count.
+
+    The file is ATTACHed (so the SELECT may join its tables), the drop and the copy are one transaction
+    (a failed query leaves the old table as it was), and the file is DETACHed before returning.
+    """
+    if not table.strip():
+        raise CommandError("--table needs a name")
+    db.execute(f"ATTACH ? AS {SNAPSHOT_SCHEMA}", (path,))
+    try:
+        info = apsw.ext.query_info(db, sql)
+        if info.query_remaining and info.query_remaining.strip().strip(";").strip():
+            raise CommandError("snapshot takes exactly one SELECT statement")
+        if not info.description or not info.is_readonly:
+            raise CommandError("snapshot needs a SELECT (or WITH ... SELECT, or VALUES) that returns rows")
+        select = info.first_query.strip().rstrip(";").rstrip()
+        target = f"{SNAPSHOT_SCHEMA}.{quote_identifier(table)}"
+        with db:
+            existing = db.execute(
+                f"SELECT type, name FROM {SNAPSHOT_SCHEMA}.sqlite_schema WHERE lower(name) = lower(?)",
+                (table,),
+            ).fetchall()
+            if existing:
+                kind, name = (str(value) for value in existing[0])
+                if kind != "table":
+                    raise CommandError(f"{path} already has a {kind} named {name}; choose another --table")
+                if not replace:
+                    raise CommandError(
+                        f"table {name} already exists in {path}; add --replace to overwrite it "
+                        "or choose another --table"
+                    )
+                db.execute(f"DROP TABLE {SNAPSHOT_SCHEMA}.{quote_identifier(name)}")
+            db.execute(f"CREATE TABLE {target} AS {select}\n")
+            count = db.execute(f"SELECT count(*) FROM {target}").get
+        assert isinstance(count, int)
+        return count
+    finally:
+        db.execute(f"DETACH {SNAPSHOT_SCHEMA}")
+
+
+def command_snapshot(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
+    db = connect(options_from(parser, args))
+    try:
+        count = snapshot(db, args.out, args.sql, args.table, args.replace)
+    finally:
+        db.close()
+    print(f"{args.out}: table {args.table}: {count} row{'' if count == 1 else 's'}", file=out)
+    return 0
+
+
+# --- shell --------------------------------------------------------------------------------------------
+
+
+class VtabShell(apsw.shell.Shell):
+    """apsw's shell, with our usage text for ``-help`` (the connection hook does the registering)."""
+
+    def usage(self) -> str:
+        return shell_parser().format_help()
+
+
+_SHELL_VALUE_OPTIONS = frozenset({"init", "separator", "nullvalue", "encoding"})
+_SHELL_SWITCHES = frozenset(
+    {"header", "noheader", "echo", "bail", "interactive", "batch", "version"}
+    | {"no-colour", "no-color", "nocolour", "nocolor"}
+    | {name.removeprefix("output_") for name in dir(apsw.shell.Shell) if name.startswith("output_")}
+)
+
+
+def split_shell_args(argv: Sequence[str]) -> tuple[list[str], list[str], bool]:
+    """Split ``vtab shell`` arguments into (our flags, apsw's arguments, help wanted).
+
+    Our ``--flags`` are taken out wherever they are, so apsw never sees them. apsw stops reading options
+    at the database name, while sqlite3 reads them anywhere; so apsw options after the name are moved
+    before it (``vtab shell x.db -csv "SELECT 1"`` works as it does in sqlite3).
+    """
+    flags = {f.flag: f for f in option_flags()}
+    ours: list[str] = []
+    options: list[str] = []
+    positional: list[str] = []
+    want_help = False
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        token = items[i]
+        name, has_value, _ = token.partition("=")
+        if token in ("-h", "--help", "-help"):
+            want_help = True
+        elif token == "--debug":
+            ours.append(token)
+        elif name in flags:
+            if flags[name].is_bool or has_value:
+                ours.append(token)
+            elif i + 1 < len(items):
+                ours += [token, items[i + 1]]
+                i += 1
+            else:
+                raise CommandError(f"{token} needs a value")
+        elif token.startswith("-") and len(token) > 1:
+            bare = token.lstrip("-")
+            options.append(token)
+            if bare in _SHELL_VALUE_OPTIONS and i + 1 < len(items):
+                options.append(items[i + 1])
+                i += 1
+            elif bare not in _SHELL_SWITCHES and positional:
+                # not an option apsw knows: after the database name it is SQL, as apsw reads it
+                options.pop()
+                positional.append(token)
+        else:
+            positional.append(token)
+        i += 1
+    return ours, options + positional, want_help
+
+
+def _intro() -> str:
+    return (
+        f"SQLite version {apsw.sqlite_lib_version()} (APSW {apsw.apsw_version()}) "
+        f"with vtab {vtab.__version__}\n"
+        f"Every connection has vtab's {CONNECTION_SUMMARY} (also after .open).\n"
+        'Enter ".help" for instructions\n'
+    )
+
+
+def run_shell(argv: Sequence[str]) -> int:
+    """``vtab shell``: apsw.shell.Shell with vtab registered, via apsw.connection_hooks, on every connection.
+
+    The hook covers the first database, ``.open other.db`` and any other connection the shell opens.
+    """
+    parser = shell_parser()
+    try:
+        ours, rest, want_help = split_shell_args(argv)
+    except CommandError as exc:
+        parser.error(str(exc))
+    if want_help:
+        parser.print_help()
+        return 0
+    args = parser.parse_args(ours)
+    options = options_from(parser, args)
+
+    def register_vtab(connection: apsw.Connection) -> None:
+        vtab.register(connection, **options)
+
+    apsw.connection_hooks.append(register_vtab)
+    try:
+        shell = VtabShell()
+        shell.exceptions = args.debug
+        _, _, commands = shell.process_args(rest)
+        if not commands:
+            shell.cmdloop(intro=_intro())
+    except SystemExit:
+        raise
+    except BaseException as exc:  # what apsw.shell.main() does, without its traceback
+        if args.debug:
+            traceback.print_exc()
+        elif not getattr(exc, "_handle_exception_saw_this", False):
+            print(f"{PROG} shell: error: {_error_text(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        apsw.connection_hooks.remove(register_vtab)
+    return 0
+
+
+# --- emulator and demo --------------------------------------------------------------------------------
+
+
+def run_emulator(argv: Sequence[str]) -> int:
+    """Delegate to ``python -m vtab.emulator``, with this command's name in its help and errors."""
+    from vtab.emulator.__main__ import build_parser as emulator_parser
+    from vtab.emulator.__main__ import main as emulator_main
+
+    parser = emulator_parser()
+    parser.prog = f"{PROG} emulator"
+    parser.epilog = EMULATOR_EXAMPLES
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.parse_args(argv)  # --help and bad arguments, reported under our name
+    return emulator_main(list(argv))
+
+
+def run_demo(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
+    from vtab.demo import main as demo_main
+
+    demo_main()
+    return 0
+
+
+# --- parsers ------------------------------------------------------------------------------------------
+
+SHELL_EXAMPLES = """\
+examples:
+  vtab shell --regions us-east-1                 interactive, on an in-memory database
+  vtab shell inventory.db --profile prod         your own file: join its tables with the AWS ones
+  vtab shell -csv -header :memory: "SELECT api_id, integration_response_key FROM integration_responses
+      WHERE region = 'us-east-1'"                one statement, CSV out, then exit
+  echo ".mode json
+  SELECT count(*) FROM integration_responses WHERE region = 'eu-west-1';" | vtab shell
+
+  Inside the shell, .open other.db still has the tables (every connection gets them); .help lists the
+  dot-commands (.mode, .output, .import, .read, .once, .timer, ...).
+
+apsw/sqlite3 shell options (passed through; one dash or two):
+  -init FILE        read/process FILE first        -echo            print commands before running them
+  -[no]header       turn headers on or off         -bail            stop after the first error
+  -batch            no banner or line editing      -interactive     force interactive I/O
+  -csv -json -jsonl -line -list -column -box -table -html -insert -python -tcl     output mode
+  -separator X      field separator for list mode  -nullvalue TEXT  how NULL is shown
+  -encoding NAME    for .import/.read/.output      -nocolour        no colour (or set NO_COLOR)
+  -version          show the SQLite version
+"""
+
+QUERY_EXAMPLES = """\
+examples:
+  vtab query "SELECT region, api_id, integration_response_key FROM integration_responses
+              WHERE region = 'us-east-1'"
+  vtab query --format csv --regions us-east-1,eu-west-1 "SELECT * FROM integration_responses" > out.csv
+  vtab query --format jsonl "SELECT * FROM integration_responses WHERE region = 'us-east-1'" | jq .api_id
+  vtab query --dry-run "DELETE FROM integration_responses WHERE region = 'us-east-1' AND api_id = 'a1';
+                        SELECT * FROM vtab_dry_run"
+
+Several statements run in order; each one that returns columns prints its rows. An error prints the
+SQLite/AWS message on stderr and exits with status 1.
+"""
+
+SNAPSHOT_EXAMPLES = """\
+examples:
+  vtab snapshot inventory.db "SELECT * FROM integration_responses WHERE region = 'us-east-1'" \\
+      --table integration_responses
+  vtab snapshot inventory.db --replace --table responses_by_region \\
+      "SELECT region, count(*) AS n FROM integration_responses WHERE region IN ('us-east-1','eu-west-1')
+       GROUP BY region"
+  sqlite3 inventory.db "SELECT * FROM integration_responses"        # any client reads the result
+
+The file is created if missing and attached as "snap", so the SELECT can join its tables (snap.my_ids).
+The copy is one transaction: with --replace, a failed query leaves the old table in place.
+"""
+
+EMULATOR_EXAMPLES = """\
+examples:
+  vtab emulator --port 4566 --seed demo
+  # in another terminal (the endpoint accepts any credentials; never give it real ones):
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
+  vtab query --endpoint-url http://127.0.0.1:4566 \\
+      "SELECT region, count(*) FROM integration_responses WHERE region IN ('us-east-1', 'eu-west-1')
+       GROUP BY region"
+"""
+
+MAIN_EXAMPLES = """\
+examples:
+  vtab shell inventory.db --regions us-east-1,eu-west-1
+  vtab query --format json "SELECT * FROM integration_responses WHERE region = 'us-east-1'"
+  vtab snapshot inventory.db "SELECT * FROM integration_responses WHERE region = 'us-east-1'" --table ir
+  vtab emulator --port 4566 --seed demo      # a local endpoint; then add --endpoint-url to the above
+  vtab demo
+
+Run "vtab COMMAND --help" for a command's options.
+"""
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32, width=110)
+
+
+def shell_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} shell",
+        usage=f"{PROG} shell [apsw/sqlite3 options] [vtab options] [DB] [SQL|.command ...]",
+        description=(
+            "apsw's sqlite3-compatible shell with vtab's tables on every connection it opens.\n"
+            "DB is a SQLite file (created if missing; default an in-memory database). Each SQL or\n"
+            ".command argument runs in turn and the shell exits; with none, it reads stdin."
+        ),
+        epilog=SHELL_EXAMPLES,
+        formatter_class=_formatter,
+        add_help=False,
+        allow_abbrev=False,
+    )
+    parser.add_argument("-h", "--help", action="store_true", help="show this help and exit")
+    add_option_flags(parser)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "Live AWS resources as SQLite tables through the AWS Cloud Control API.\n"
+            "A Python virtual table is visible only to the process that registered it, so plain sqlite3\n"
+            "cannot open these tables; use the shell, query, or snapshot them into a plain table."
+        ),
+        epilog=MAIN_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {vtab.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    commands.add_parser(
+        "shell", help="sqlite3-compatible interactive shell (apsw's) with the tables", add_help=False
+    )
+
+    query = commands.add_parser(
+        "query",
+        help="run SQL and print the rows as a table, CSV, JSON or JSON lines",
+        description="Run one or more statements on an in-memory database with vtab's tables; print the rows.",
+        epilog=QUERY_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    query.add_argument("sql", metavar="SQL", help="one or more statements, separated by ;")
+    query.add_argument(
+        "--format", "-f", choices=FORMATS, default="table", help="output format (default: table)"
+    )
+    query.add_argument(
+        "--header",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="column names in table and csv output (default: on)",
+    )
+    add_option_flags(query)
+    query.set_defaults(run=command_query, parser=query)
+
+    snap = commands.add_parser(
+        "snapshot",
+        help="copy query results into a plain table of a .db file any sqlite3 client opens",
+        description=(
+            "Materialise a SELECT into a plain table of OUT (a SQLite file), for sqlite3, Datasette,\n"
+            "BI tools and anything else that cannot load a Python virtual table."
+        ),
+        epilog=SNAPSHOT_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    snap.add_argument("out", metavar="OUT", help="SQLite file to write (created if missing)")
+    snap.add_argument("sql", metavar="SELECT", help="one SELECT statement")
+    snap.add_argument("--table", "-t", required=True, help="name of the table to create in OUT")
+    snap.add_argument("--replace", action="store_true", help="drop and recreate the table if it exists")
+    add_option_flags(snap)
+    snap.set_defaults(run=command_snapshot, parser=snap)
+
+    commands.add_parser(
+        "emulator", help="run the local Cloud Control endpoint (no AWS account needed)", add_help=False
+    )
+    demo = commands.add_parser(
+        "demo",
+        help="the reference queries against a local endpoint with demo data",
+        description="Start a local Cloud Control endpoint with demo data and run the reference queries.",
+    )
+    demo.set_defaults(run=run_demo, parser=demo, debug=False)
+    return parser
+
+
+# --- entry point --------------------------------------------------------------------------------------
+
+PASSTHROUGH: dict[str, Callable[[Sequence[str]], int]] = {"shell": run_shell, "emulator": run_emulator}
+"""Commands whose arguments belong (mostly) to another parser: apsw's shell, the emulator's CLI."""
+
+
+def _dispatch(argv: list[str]) -> int:
+    if argv and argv[0] in PASSTHROUGH:
+        return PASSTHROUGH[argv[0]](argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        result: int = args.run(args.parser, args, sys.stdout)
+        return result
+    except (apsw.Error, BotoCoreError, CommandError, OptionError) as exc:
+        if args.debug:
+            raise
+        print(f"{PROG} {args.command}: error: {_error_text(exc)}", file=sys.stderr)
+        return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point (``vtab = "vtab.cli:main"``); returns the exit status."""
+    try:
+        return _dispatch(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (vtab query ... | head): stop quietly, as sqlite3 does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+
+
+if __name__ == "__main__":
+    sys.exit(main())
