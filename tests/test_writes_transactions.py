@@ -199,3 +199,23 @@ def test_max_writes_counts_each_statement_of_a_transaction(
     assert str(error).startswith("max_writes=2: this statement would send more than 2 write(s)")
     db.execute("COMMIT")
     assert _keys(emulator, parent) == ["a", "b", "c"]
+
+
+def test_a_commit_whose_writes_fail_ends_the_transaction_and_lists_what_was_applied(
+    emulator: Emulator, parent: tuple[str, str]
+) -> None:
+    db = connect(emulator)
+    db.execute(INSERT, (*parent, "taken"))
+    db.execute("BEGIN")
+    db.execute(INSERT, (*parent, "taken"))
+    db.execute(INSERT, (*parent, "fresh"))
+    error = error_of(db, "COMMIT")
+    assert type(error) is apsw.ConstraintError
+    assert str(error).startswith(
+        "AlreadyExists: 1 of 2 writes to integration_responses failed; 1 applied (remote changes are not "
+        "rolled back):"
+    )
+    assert "\n  applied: CREATE row 1 " in str(error) and "integration_response_key='fresh'" in str(error)
+    assert db.getautocommit()  # SQLite rolled the transaction back; the next statement starts afresh
+    db.execute(INSERT, (*parent, "later"))
+    assert _keys(emulator, parent) == ["fresh", "later", "taken"]

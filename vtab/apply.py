@@ -43,7 +43,6 @@ class _Task:
     deadline: float = 0.0
     polls: int = 0
     outcome: Outcome | None = None
-    seq: int = 0
     then: _Task | None = None
     """The next operation on the same resource: it starts when this one is finished."""
 
@@ -77,7 +76,7 @@ class Sender:
 
     def run(self, ops: list[Operation]) -> list[Outcome]:
         """Every operation's outcome, in the order given."""
-        tasks = [self._task(op, i) for i, op in enumerate(ops)]
+        tasks = [self._task(op) for op in ops]
         due: list[_Due] = []
         last_on: dict[tuple[str, str], _Task] = {}
         for task in tasks:
@@ -115,9 +114,9 @@ class Sender:
 
     # -- scheduling -----------------------------------------------------------------------------------
 
-    def _task(self, op: Operation, seq: int) -> _Task:
+    def _task(self, op: Operation) -> _Task:
         record = self.cloud.log.start(op.call, op.region, self.schema.type_name, identifier=op.identifier)
-        return _Task(op, record, seq=seq)
+        return _Task(op, record)
 
     def _schedule(self, due: list[_Due], task: _Task, at: float) -> None:
         heapq.heappush(due, _Due(at, next(self._order), task))

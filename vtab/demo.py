@@ -15,6 +15,7 @@ from typing import Any, TextIO
 import apsw
 
 import vtab
+from vtab.demo_writes import show_writes
 from vtab.emulator import Emulator
 
 WIDTH = 38
@@ -147,6 +148,7 @@ FROM watchlist w JOIN integration_responses v
 SELECT w.owner, v.integration_response_key FROM watchlist w JOIN integration_responses v
   ON v.data__Identifier = w.identifier AND v.region = 'us-east-1';""",
         )
+        show_writes(demo, emulator)
 
 
 def main() -> None:

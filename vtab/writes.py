@@ -18,7 +18,7 @@ import orjson
 
 from vtab.apply import Sender, statement_error
 from vtab.conflict import ConflictResolver, Skipped, unique_key
-from vtab.operation import IGNORE, REPLACE, Operation, Outcome
+from vtab.operation import IGNORE, REPLACE, Operation
 from vtab.patch import PatchDocumentRules, diff_patch
 from vtab.plan import IDENTIFIER, PATCH_DOCUMENT, REGION
 from vtab.reader import Row
@@ -321,6 +321,3 @@ class WriteQueue:
         if value is None or isinstance(value, (str, int, float)):
             return value
         return orjson.dumps(value).decode()
-
-
-__all__ = ["Outcome", "WriteQueue"]
