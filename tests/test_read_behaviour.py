@@ -342,3 +342,22 @@ def test_rate_limit_spaces_calls_per_region(emulator: Any) -> None:
     arrivals = sorted(call.at for call in emulator.calls)
     # A bucket of 20 tokens refilled at 20/s: the last 10 calls wait at least 10/20 s in all.
     assert arrivals[-1] - arrivals[0] >= 0.45
+
+
+def test_configuration_is_read_at_register(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    east = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    db = connect(emulator, regions="")  # default region us-east-1 from the environment, read now
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    assert rows(db, "SELECT region, data__Identifier FROM integration_responses") == [
+        ("us-east-1", east.responses[0])
+    ]
+    assert {call.operation for call in emulator.calls} == {"ListResources"}
+
+
+def test_an_unknown_profile_fails_at_register_with_its_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    message = r"integration_responses: ProfileNotFound: The config profile \(nosuch\) could not be found"
+    with pytest.raises(apsw.SQLError, match=message):
+        vtab.register(apsw.Connection(":memory:"), profile="nosuch")

@@ -81,6 +81,9 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
             eponymous=True,
             iVersion=2,  # SAVEPOINT / ROLLBACK TO reach the write queue only from version 2 on
         )
+        # Connect the eponymous table now: configuration (profile, region, endpoint) is read at register()
+        # and a bad profile fails here. WHERE 0 prepares the statement without reading anything.
+        connection.execute(f"SELECT 1 FROM {schema.table_name} WHERE 0").fetchall()
 
     def vtab_calls(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
         return registry.calls()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import apsw
 import orjson
+from botocore.exceptions import BotoCoreError
 
 from vtab.cache import ResultStore
 from vtab.cloudcontrol import CloudControl
@@ -93,7 +94,10 @@ class Module:
             options = self.registry.options.with_sql_args(args)
         except OptionError as error:
             raise apsw.SQLError(f"{tablename}: {error}") from None
-        table = Table(self.registry, self.schema, options, name=tablename)
+        try:
+            table = Table(self.registry, self.schema, options, name=tablename)
+        except BotoCoreError as error:  # e.g. ProfileNotFound: configuration, not a remote failure
+            raise apsw.SQLError(f"{tablename}: {type(error).__name__}: {error}") from None
         return table.columns.ddl(), table
 
     Create = Connect
