@@ -308,3 +308,49 @@ def test_insert_without_region_uses_the_configured_region(emulator: Emulator) ->
         for m in emulator.integration_responses("eu-west-1", api_id, integration_id)
     ] == ["k"]
     assert {c.region for c in write_calls(emulator)} == {"eu-west-1"}
+
+
+def test_an_update_diffs_against_the_live_row_not_a_cached_one(emulator: Emulator, cloudcontrol: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    identifier = seeded.responses[0]
+    db = connect(emulator, cache_ttl=300)
+    select = (
+        "SELECT content_handling_strategy FROM integration_responses WHERE region = 'us-east-1' "
+        "AND data__Identifier = ?"
+    )
+    assert rows(db, select, (identifier,)) == [(None,)]  # now cached for 300 s
+    # Someone else changes it behind the cache's back.
+    patch = json.dumps([{"op": "add", "path": "/ContentHandlingStrategy", "value": "CONVERT_TO_TEXT"}])
+    token = cloudcontrol().update_resource(TypeName=IR, Identifier=identifier, PatchDocument=patch)[
+        "ProgressEvent"
+    ]["RequestToken"]
+    cloudcontrol().get_resource_request_status(RequestToken=token)
+    assert emulator.resource("us-east-1", IR, identifier)["ContentHandlingStrategy"] == "CONVERT_TO_TEXT"  # type: ignore[index]
+    emulator.clear_calls()
+
+    # Setting it back to the value the cache still holds must not be skipped as "unchanged".
+    db.execute(
+        "UPDATE integration_responses SET content_handling_strategy = NULL WHERE region = 'us-east-1' "
+        "AND data__Identifier = ?",
+        (identifier,),
+    )
+    (update,) = sent_writes(emulator, "UpdateResource")
+    assert update.patch_document == [{"op": "remove", "path": "/ContentHandlingStrategy"}]
+    assert "ContentHandlingStrategy" not in emulator.resource("us-east-1", IR, identifier)  # type: ignore[operator]
+
+
+def test_statements_of_a_write_transaction_read_live_rows_too(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    identifier = seeded.responses[0]
+    db = connect(emulator, cache_ttl=300)
+    select = "SELECT 1 FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = ?"
+    db.execute("BEGIN")
+    db.execute("DELETE FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = 'a|b|c'")
+    assert rows(db, select, (identifier,)) == [(1,)]
+    emulator.clear_calls()
+    db.execute(
+        "DELETE FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = ?", (identifier,)
+    )
+    assert [c.operation for c in emulator.calls] == ["GetResource"]  # read again, not from the cache
+    db.execute("COMMIT")
+    assert emulator.resource("us-east-1", IR, identifier) is None

@@ -30,9 +30,15 @@ class Statement:
 class StatementTracker:
     """Follows statements with ``trace_v2`` while an explicit transaction has writes of one table."""
 
-    def __init__(self, connection: apsw.Connection, on_failed: Callable[[Statement], None]) -> None:
+    def __init__(
+        self,
+        connection: apsw.Connection,
+        on_failed: Callable[[Statement], None],
+        on_start: Callable[[], None],
+    ) -> None:
         self.connection = connection
         self.on_failed = on_failed
+        self.on_start = on_start
         self.current = Statement(0)
         self._tracing = False
 
@@ -57,3 +63,4 @@ class StatementTracker:
         self.current = Statement(total)
         if finished.queued and total == finished.total_changes:
             self.on_failed(finished)
+        self.on_start()

@@ -43,14 +43,22 @@ class WriteQueue:
         self._next_seq = 0
         self._savepoints: dict[int, int] = {}
         """Savepoint level -> the ``seq`` of the first operation queued after it."""
-        self.statements = StatementTracker(table.registry.connection, self._statement_failed)
+        self.statements = StatementTracker(
+            table.registry.connection, self._statement_failed, self._read_fresh
+        )
 
     # -- transaction ----------------------------------------------------------------------------------
 
     def begin(self) -> None:
         self.ops.clear()
         self._savepoints.clear()
+        self._read_fresh()
         self.statements.begin()
+
+    def _read_fresh(self) -> None:
+        """A write statement reads live rows, not cached ones: an UPDATE diffs against what it read, and a
+        stale value equal to the new one would silently send nothing."""
+        self.table.cache.invalidate(self.schema.type_name)
 
     def end(self) -> None:
         """Commit or Rollback: the transaction is over."""
