@@ -191,6 +191,8 @@ def test_dry_run_records_the_writes_and_sends_nothing(emulator: Emulator, existi
         {"op": "replace", "path": "/ContentHandlingStrategy", "value": "CONVERT_TO_BINARY"}
     ]
     assert got[2][5:7] == (None, None)
+    assert rows(db, "SELECT vtab_clear_dry_run()") == [(3,)]
+    assert _dry_rows(db) == []
     assert got[2][7] == f"dry_run: DELETE {existing['$default']} in us-east-1 not sent"
     assert rows(
         db, "SELECT operation, cache, status FROM vtab_calls WHERE cache = 'dry-run' ORDER BY seq"

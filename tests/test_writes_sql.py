@@ -354,3 +354,39 @@ def test_statements_of_a_write_transaction_read_live_rows_too(emulator: Emulator
     assert [c.operation for c in emulator.calls] == ["GetResource"]  # read again, not from the cache
     db.execute("COMMIT")
     assert emulator.resource("us-east-1", IR, identifier) is None
+
+
+def test_update_from_a_local_table_reads_each_row_once_and_patches_only_changes(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=3)
+    to_binary, already_text, to_none = seeded.responses
+    before = [
+        (emulator.resource("us-east-1", IR, r) or {}).get("ContentHandlingStrategy") for r in seeded.responses
+    ]
+    assert before == [None, "CONVERT_TO_TEXT", "CONVERT_TO_BINARY"]
+    db = connect(emulator)
+    db.execute("CREATE TABLE wanted(identifier TEXT, strategy TEXT)")
+    db.executemany(
+        "INSERT INTO wanted VALUES (?, ?)",
+        [(to_binary, "CONVERT_TO_BINARY"), (already_text, "CONVERT_TO_TEXT"), (to_none, None)],
+    )
+    emulator.clear_calls()
+
+    db.execute(
+        "UPDATE integration_responses AS ir SET content_handling_strategy = w.strategy FROM wanted w "
+        "WHERE ir.data__Identifier = w.identifier AND ir.region = 'us-east-1'"
+    )
+
+    assert sorted(c.identifier for c in emulator.calls if c.operation == "GetResource") == sorted(
+        seeded.responses
+    )
+    patches = {u.identifier: u.patch_document for u in sent_writes(emulator, "UpdateResource")}
+    assert patches == {  # the row that already had its value sends nothing
+        to_binary: [{"op": "add", "path": "/ContentHandlingStrategy", "value": "CONVERT_TO_BINARY"}],
+        to_none: [{"op": "remove", "path": "/ContentHandlingStrategy"}],
+    }
+    models = [emulator.resource("us-east-1", IR, r) or {} for r in seeded.responses]
+    assert [m.get("ContentHandlingStrategy") for m in models] == [
+        "CONVERT_TO_BINARY",
+        "CONVERT_TO_TEXT",
+        None,
+    ]

@@ -109,6 +109,11 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
         """SELECT vtab_clear_calls(): empty vtab_calls; returns how many calls were dropped."""
         return registry.log.clear()
 
+    def vtab_clear_dry_run(*args: Any) -> int:
+        """SELECT vtab_clear_dry_run(): empty vtab_dry_run; returns how many records were dropped."""
+        return registry.dry_runs.clear()
+
     connection.create_scalar_function("vtab_clear_cache", vtab_clear_cache, 0)
     connection.create_scalar_function("vtab_clear_calls", vtab_clear_calls, 0)
+    connection.create_scalar_function("vtab_clear_dry_run", vtab_clear_dry_run, 0)
     return registry
