@@ -329,6 +329,12 @@ EXAMPLE = """'[{"op":"replace","path":"/IntegrationResponseKey","value":"..."}]'
             "but it must be a JSON object",
         ),
         (
+            '[{"op": "replace", "path": "/IntegrationResponseKey", "value": 404}]',
+            apsw.ConstraintError,
+            "integration_response_key = 404: the data__PatchDocument makes IntegrationResponseKey a JSON "
+            "number, but it must be a string; write IntegrationResponseKey as a string",
+        ),
+        (
             '[{"op": "remove", "path": "/IntegrationResponseKey"}]',
             apsw.ConstraintError,
             "integration_response_key = NULL: AWS::ApiGatewayV2::IntegrationResponse requires "

@@ -19,6 +19,23 @@ JSON_EXAMPLES = {
 }
 
 
+JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "boolean": (bool,),
+    "integer": (int,),
+    "number": (int, float),
+}
+"""Schema ``type`` -> the Python types of a JSON value of that type (bool is never a number)."""
+
+
+def _is_json_type(value: object, kind: str) -> bool:
+    if isinstance(value, bool) and kind in ("integer", "number"):
+        return False
+    return isinstance(value, JSON_TYPES[kind])
+
+
 def sql_literal(value: object) -> str:
     """``value`` the way it would be written in SQL, for messages (long text is shortened)."""
     if value is None:
@@ -165,12 +182,13 @@ class RowRules:
     def check_model(self, model: dict[str, Any], where: str, origin: str) -> None:
         """A whole model (e.g. after applying a patch document): required properties, types and enums."""
         for prop, value in model.items():
-            if prop not in self.schema.properties:
+            if prop not in self.schema.properties or value is None:
                 continue
             column = self.column_of(prop)
-            text = value if isinstance(value, str) or value is None else orjson.dumps(value).decode()
             kind = self.schema.properties[prop].get("type")
-            if kind in ("object", "array") and not isinstance(value, dict if kind == "object" else list):
+            if isinstance(kind, str) and kind in JSON_TYPES and not _is_json_type(value, kind):
+                plain = isinstance(value, (str, int, float)) and not isinstance(value, bool)
+                text = value if plain else orjson.dumps(value).decode()
                 raise self._bad(
                     column,
                     text,
@@ -179,7 +197,7 @@ class RowRules:
                     where,
                 )
             if kind not in ("object", "array"):
-                self.property_value(column, value, where)
+                self.property_value(column, value, where)  # the enum
         self.check_required(model, where, "UPDATE")
 
     # -- messages -------------------------------------------------------------------------------------
