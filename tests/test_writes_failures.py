@@ -270,3 +270,29 @@ def test_a_statement_with_mixed_failures_raises_the_first_failed_rows_class(emul
         r"AlreadyExists: 2 of 2 writes to integration_responses failed; none applied:\n", str(error)
     )
     assert "\n  FAILED CREATE row 2 " in str(error) and ": NotFound: " in str(error)
+
+
+def test_a_concurrent_operation_on_the_resource_is_a_busy_error(
+    emulator: Emulator, cloudcontrol: Any
+) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    identifier = seeded.responses[0]
+    emulator.configure(polls_before_complete=5)
+    patch = '[{"op": "add", "path": "/ContentHandlingStrategy", "value": "CONVERT_TO_TEXT"}]'
+    cloudcontrol().update_resource(TypeName=IR, Identifier=identifier, PatchDocument=patch)  # in flight
+    db = connect(emulator)
+
+    error = error_of(
+        db,
+        "UPDATE integration_responses SET integration_response_key = 'other' WHERE region = 'us-east-1' "
+        "AND data__Identifier = ?",
+        (identifier,),
+    )
+
+    assert type(error) is apsw.BusyError
+    assert str(error).startswith(
+        "ConcurrentOperationException: 1 of 1 write to integration_responses failed; none applied:\n"
+        f"  REFUSED UPDATE {identifier} in us-east-1: ConcurrentOperationException: Another resource "
+        "operation is currently being performed on this resource"
+    )
+    assert str(error).endswith("(no RequestToken: not accepted)")
