@@ -233,7 +233,7 @@ def test_write_timeout_is_a_busy_error_naming_the_request_token(emulator: Emulat
     assert str(error).endswith(f"(RequestToken {create.request_token})")
     polls = sent_writes(emulator, "GetResourceRequestStatus")
     assert polls[0].at - create.at >= 0.04  # the first poll waited for RetryAfter
-    assert polls[-1].at - create.at >= 0.29  # and polling went on until write_timeout
+    assert polls[-1].at - create.at >= 0.24  # and polling went on until write_timeout (less one wait)
     assert {p.operation_status for p in polls} == {"IN_PROGRESS"}
 
 
@@ -247,11 +247,18 @@ def test_polls_honour_retry_after_and_poll_at_once_when_it_has_passed(emulator: 
 
     (create,) = sent_writes(emulator, "CreateResource")
     first, second = sent_writes(emulator, "GetResourceRequestStatus")
-    # RetryAfter is EventTime + 0.25 s: the first poll waits for it ...
+    # Every answer says "ask again in 0.25 s": each poll waits for its own RetryAfter.
     assert first.at - create.at >= 0.24
-    # ... and the second one's RetryAfter (the same EventTime) has passed, so it is sent at once.
-    assert second.at - first.finished_at < 0.1
+    assert second.at - first.finished_at >= 0.24
     assert second.operation_status == "SUCCESS"
+
+    # A RetryAfter that has already passed (retry_after=0) is polled at once, not after a fixed delay.
+    emulator.configure(retry_after=0.0)
+    emulator.clear_calls()
+    db.execute(INSERT_ONE, (api_id, integration_id, "k2"))
+    (create,) = sent_writes(emulator, "CreateResource")
+    first, second = sent_writes(emulator, "GetResourceRequestStatus")
+    assert first.at - create.finished_at < 0.2 and second.at - first.finished_at < 0.2
 
 
 def test_a_statement_with_mixed_failures_raises_the_first_failed_rows_class(emulator: Emulator) -> None:

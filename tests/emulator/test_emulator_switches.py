@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 from botocore.config import Config
@@ -196,5 +197,12 @@ def test_settings_are_validated(emulator: Emulator) -> None:
 
 def test_retry_after(emulator: Emulator, cloudcontrol, seeded: Seeded) -> None:
     emulator.configure(retry_after=5.0)
-    event = cloudcontrol().delete_resource(TypeName=IR, Identifier=seeded.responses[0])["ProgressEvent"]
-    assert (event["RetryAfter"] - event["EventTime"]).total_seconds() == pytest.approx(5.0)
+    emulator.configure(polls_before_complete=3)
+    client = cloudcontrol()
+    event = client.delete_resource(TypeName=IR, Identifier=seeded.responses[0])["ProgressEvent"]
+    assert (event["RetryAfter"] - event["EventTime"]).total_seconds() == pytest.approx(5.0, abs=0.05)
+    # Each later poll's RetryAfter counts from that poll, never from the first event.
+    before = datetime.now(UTC)
+    later = client.get_resource_request_status(RequestToken=event["RequestToken"])["ProgressEvent"]
+    assert later["OperationStatus"] == "IN_PROGRESS"
+    assert (later["RetryAfter"] - before).total_seconds() >= 4.9

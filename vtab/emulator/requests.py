@@ -80,7 +80,8 @@ class ResourceRequest:
         if identifier is not None:
             event["Identifier"] = identifier
         if self.status in IN_FLIGHT:
-            event["RetryAfter"] = self.event_time + self.retry_after
+            # "When to next request the status": counted from this answer, so every poll gets a fresh one.
+            event["RetryAfter"] = max(self.event_time, time.time()) + self.retry_after
         return event
 
 
