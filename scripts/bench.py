@@ -1,9 +1,10 @@
-"""Read-path benchmarks (issue 3). Prints medians of several runs and the ratios, measured in one run.
+"""Benchmarks of reads (issue 3) and writes (issue 4): medians of several runs and ratios from one run.
 
-    .venv/bin/python scripts/bench.py            # everything (about a minute)
+    .venv/bin/python scripts/bench.py            # everything (a few minutes)
     .venv/bin/python scripts/bench.py --runs 3 --only walk
 
-The endpoint runs in its own process (as AWS would), so its CPU does not share our GIL.
+The endpoint runs in its own process (as AWS would) for the read benchmarks, so its CPU does not share
+our GIL; the write benchmark (scripts/bench_writes.py) runs it in-process.
 """
 
 from __future__ import annotations
@@ -292,7 +293,31 @@ def bench_memory(runs: int) -> None:
         print(f"growth: RSS {scan - base:.1f} MiB, heap {scan_heap - base_heap:.1f} MiB (target < 30 MB)")
 
 
-BENCHES = {"calls": bench_calls, "walk": bench_walk, "scan": bench_scan, "memory": bench_memory}
+# -- 5. writes (issue 4): scripts/bench_writes.py, run from here so `make bench` covers everything ------
+
+
+def bench_writes(runs: int) -> None:
+    import bench_writes  # the sibling script (scripts/ is on sys.path when this file runs)
+
+    rows = bench_writes.ROWS
+    print(f"\n## Writes: INSERT ... SELECT of {rows} rows vs 1 row vs {rows} sequential single-row INSERTs")
+    print(
+        f"Local endpoint in-process: {bench_writes.LATENCY * 1000:.0f} ms per call, "
+        f"writes complete on status poll {bench_writes.POLLS}."
+    )
+    bench_writes.measure(
+        f"max_workers={rows}, rate_limit=none", runs, max(1, runs // 2), max_workers=rows, rate_limit=None
+    )
+    bench_writes.measure("default options (max_workers=16, rate_limit=25/s per region)", runs, 1)
+
+
+BENCHES = {
+    "calls": bench_calls,
+    "walk": bench_walk,
+    "scan": bench_scan,
+    "memory": bench_memory,
+    "writes": bench_writes,
+}
 
 
 def main() -> None:
