@@ -1,9 +1,9 @@
 """Write benchmark: INSERT ... SELECT of 50 rows vs one single-row INSERT vs 50 sequential INSERTs.
 
-The local Cloud Control endpoint adds 100 ms to every call and completes each write on its third status
-poll, so one write costs about 4 calls = 400 ms. A 50-row statement sends its 50 operations in parallel
-and polls them concurrently, so it should cost about one write (target: within 2x of a single-row INSERT)
-and be far faster than 50 statements in a row (target: at least 10x).
+The local Cloud Control endpoint (in its own process, like AWS) adds 100 ms to every call and completes
+each write on its third status poll, so one write costs about 4 calls = 400 ms. A 50-row statement sends
+its 50 operations in parallel and polls them concurrently, so it should cost about one write (target:
+within 2x of a single-row INSERT) and be far faster than 50 statements in a row (target: at least 10x).
 
 Run: .venv/bin/python scripts/bench_writes.py [--runs 5] [--sequential-runs 3]
 """
@@ -11,6 +11,7 @@ Run: .venv/bin/python scripts/bench_writes.py [--runs 5] [--sequential-runs 3]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -19,10 +20,12 @@ from collections.abc import Callable
 from typing import Any
 
 import apsw
+import boto3
+from benchlib import Endpoint, endpoint
 
 import vtab
-from vtab.emulator import Emulator
 
+IR = "AWS::ApiGatewayV2::IntegrationResponse"
 ROWS = 50
 LATENCY = 0.1
 POLLS = 3
@@ -43,16 +46,14 @@ def timed(action: Callable[[], None]) -> float:
 
 
 class Bench:
-    """One emulator and one connection; every measured statement writes fresh keys."""
+    """One endpoint and one connection; every measured statement writes fresh keys."""
 
-    def __init__(self, emulator: Emulator, **options: Any) -> None:
-        self.emulator = emulator
-        seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
-        self.api_id, self.integration_id = seeded.integrations[0]
-        self.db = apsw.Connection(":memory:")
-        vtab.register(
-            self.db, endpoint_url=emulator.endpoint_url, regions="us-east-1", cache_ttl=0, **options
-        )
+    def __init__(self, ep: Endpoint, **options: Any) -> None:
+        self.ep = ep
+        seeded = ep.seed("us-east-1", websocket_apis=1, integrations=1, responses=0, http_apis=0)
+        self.api_id, self.integration_id = seeded["integrations"][0]
+        self.db = apsw.Connection(":memory:")  # vtab's own defaults unless the caller overrides them
+        vtab.register(self.db, endpoint_url=ep.url, regions="us-east-1", cache_ttl=0, **options)
         self.db.execute("CREATE TABLE keys(k TEXT)")
         self.db.executemany("INSERT INTO keys VALUES (?)", [(f"-{i}",) for i in range(ROWS)])
         self.run = 0
@@ -79,12 +80,17 @@ class Bench:
         return timed(fifty)
 
     def created(self) -> int:
-        return len(self.emulator.integration_responses("us-east-1", self.api_id, self.integration_id))
+        """Responses on the integration, counted with a plain boto3 paginator."""
+        client = boto3.client("cloudcontrol", endpoint_url=self.ep.url, region_name="us-east-1")
+        model = json.dumps({"ApiId": self.api_id, "IntegrationId": self.integration_id})
+        pages = client.get_paginator("list_resources").paginate(TypeName=IR, ResourceModel=model)
+        return sum(len(page["ResourceDescriptions"]) for page in pages)
 
 
 def measure(label: str, runs: int, sequential_runs: int, **options: Any) -> tuple[float, float, float]:
-    with Emulator(latency=LATENCY, polls_before_complete=POLLS) as emulator:
-        bench = Bench(emulator, **options)
+    with endpoint() as ep:
+        ep.configure(latency=LATENCY, polls_before_complete=POLLS)
+        bench = Bench(ep, **options)
         bench.single()  # warm up: connections, clients, the table
         singles = [bench.single() for _ in range(runs)]
         batches = [bench.insert_select() for _ in range(runs)]

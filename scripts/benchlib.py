@@ -1,0 +1,80 @@
+"""What the benchmarks share: the local endpoint in a child process, a connection on it, a timer.
+
+The endpoint runs in its own process (as AWS would), so its CPU does not share the client's GIL.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import apsw
+
+import vtab
+
+
+class Endpoint:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def control(self, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.url}/_emulator/{route}", data=data, method=method)
+        with urllib.request.urlopen(request) as response:
+            return json.loads(response.read())
+
+    def seed(self, region: str, **counts: int) -> dict[str, Any]:
+        return self.control("POST", "seed", {"region": region, **counts})["seeded"][0]  # type: ignore[no-any-return]
+
+    def configure(self, **settings: Any) -> None:
+        self.control("POST", "settings", settings)
+
+    def calls(self) -> list[dict[str, Any]]:
+        return self.control("GET", "calls")["calls"]  # type: ignore[no-any-return]
+
+    def clear_calls(self) -> None:
+        self.control("DELETE", "calls")
+
+
+@contextmanager
+def endpoint() -> Iterator[Endpoint]:
+    child = subprocess.Popen(
+        [sys.executable, "-m", "vtab.emulator", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        for line in child.stdout:
+            match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+            if match:
+                yield Endpoint(match.group(1))
+                return
+        raise RuntimeError("the emulator did not start")
+    finally:
+        child.terminate()
+        child.wait(10)
+
+
+def connect(url: str, **options: Any) -> apsw.Connection:
+    db = apsw.Connection(":memory:")
+    vtab.register(
+        db, **{"endpoint_url": url, "regions": "us-east-1", "rate_limit": None, "cache_ttl": 0, **options}
+    )
+    return db
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    """Median seconds of ``runs`` calls, and the last result."""
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
