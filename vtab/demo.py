@@ -68,7 +68,8 @@ class Demo:
         calls = list(
             self.db.execute(
                 "SELECT operation, region, substr(type_name, 20), coalesce(identifier, resource_model, ''), "
-                "pages, items, cache, round(ms, 1), coalesce(error_code, ''), coalesce(request_token, '') "
+                "pages, items, cache, round(ms, 1), coalesce(error_code, ''), coalesce(request_token, ''), "
+                "coalesce(status, '') "
                 "FROM vtab_calls ORDER BY seq"
             )
         )
@@ -86,6 +87,7 @@ class Demo:
                     "ms",
                     "error",
                     "token",
+                    "status",
                 ],
                 calls,
                 self.out,
