@@ -361,3 +361,18 @@ def test_an_unknown_profile_fails_at_register_with_its_name(
     message = r"integration_responses: ProfileNotFound: The config profile \(nosuch\) could not be found"
     with pytest.raises(apsw.SQLError, match=message):
         vtab.register(apsw.Connection(":memory:"), profile="nosuch")
+
+
+def test_connect_opens_your_file_with_the_tables_registered(emulator: Any, tmp_path: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=2)
+    path = str(tmp_path / "inventory.db")
+    with apsw.Connection(path) as setup:
+        setup.execute("CREATE TABLE owners(identifier TEXT, owner TEXT)")
+        setup.execute("INSERT INTO owners VALUES (?, 'alice')", (seeded.responses[1],))
+    db = vtab.connect(path, endpoint_url=emulator.endpoint_url, regions="us-east-1", rate_limit=None)
+    got = rows(
+        db,
+        "SELECT o.owner, v.integration_response_key FROM owners o JOIN integration_responses v "
+        "ON v.data__Identifier = o.identifier AND v.region = 'us-east-1'",
+    )
+    assert got == [("alice", "200")]

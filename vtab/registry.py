@@ -117,3 +117,10 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     connection.create_scalar_function("vtab_clear_calls", vtab_clear_calls, 0)
     connection.create_scalar_function("vtab_clear_dry_run", vtab_clear_dry_run, 0)
     return registry
+
+
+def connect(filename: str = ":memory:", **options: Any) -> apsw.Connection:
+    """An apsw connection to ``filename`` (e.g. your own .db, to join its tables) with vtab registered."""
+    connection = apsw.Connection(filename)
+    register(connection, **options)
+    return connection
