@@ -109,18 +109,82 @@ def test_a_missing_parent_given_by_the_user_is_no_rows(emulator: Any) -> None:
     ]
 
 
-def test_a_failing_listing_whose_parent_exists_is_an_error(emulator: Any) -> None:
-    seeded = emulator.seed("us-east-1", websocket_apis=0, integrations=0, responses=0, http_apis=1)
+def test_an_http_api_has_no_integration_responses_rather_than_an_error(emulator: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1, http_apis=1)
     (api_id, integration_id) = seeded.http_integrations[0]
     db = connect(emulator)
-    # Integration responses of an HTTP API's integration: the parent exists, so the failure is real.
-    with pytest.raises(apsw.SQLError, match=r"^InvalidRequestException: .*supported only for WebSocket APIs"):
+    emulator.clear_calls()
+    # The listing under an HTTP API's integration fails (InvalidRequest); its API is not a WebSocket API,
+    # which the walk would have skipped anyway, so that is no rows, as for a walk.
+    got = rows(
+        db,
+        "SELECT * FROM integration_responses "
+        "WHERE region = 'us-east-1' AND api_id = ? AND integration_id = ?",
+        (api_id, integration_id),
+    )
+    assert got == []
+    assert [(c.operation, c.type_name.split("::")[-1], c.error_code) for c in emulator.calls] == [
+        ("ListResources", "IntegrationResponse", "InvalidRequestException"),
+        ("GetResource", "Integration", None),
+        ("GetResource", "Api", None),
+    ]
+    assert rows(
+        db, "SELECT count(*) FROM integration_responses WHERE region = 'us-east-1' AND api_id = ?", (api_id,)
+    ) == [(0,)]
+
+
+def test_a_failing_listing_whose_parents_are_fine_is_an_error(emulator: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    api_id, integration_id = seeded.integrations[0]
+    db = connect(emulator)
+    emulator.fail_next_call("GeneralServiceException", "the handler failed")
+    with pytest.raises(apsw.SQLError, match=r"^GeneralServiceException: the handler failed \[ListResources"):
         rows(
             db,
             "SELECT * FROM integration_responses "
             "WHERE region = 'us-east-1' AND api_id = ? AND integration_id = ?",
             (api_id, integration_id),
         )
+
+
+def test_options_are_checked_when_the_table_is_made(emulator: Any) -> None:
+    with pytest.raises(apsw.SQLError, match=r"region 'mars-1' is not an AWS region"):
+        connect(emulator, regions="us-east-1,mars-1")
+
+
+def test_a_rate_below_one_call_per_second_still_makes_its_first_call(emulator: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    db = connect(emulator, rate_limit=0.5)
+    got = rows(
+        db,
+        "SELECT data__Identifier FROM integration_responses "
+        "WHERE region = 'us-east-1' AND data__Identifier = ?",
+        (seeded.responses[0],),
+    )
+    assert got == [(seeded.responses[0],)]
+
+
+def test_tables_of_one_connection_share_the_rate_limit_of_a_region(emulator: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=10)
+    db = connect(emulator, rate_limit=10)
+    db.execute(
+        "CREATE VIRTUAL TABLE temp.twin USING integration_responses("
+        f"endpoint_url='{emulator.endpoint_url}', regions='us-east-1', rate_limit=10, cache_ttl=0)"
+    )
+    marks = ",".join("?" * 10)
+    emulator.clear_calls()
+    got = rows(
+        db,
+        f"SELECT data__Identifier FROM integration_responses WHERE region = 'us-east-1' "
+        f"AND data__Identifier IN ({marks}) UNION ALL "
+        f"SELECT data__Identifier FROM temp.twin "
+        f"WHERE region = 'us-east-1' AND data__Identifier IN ({marks})",
+        seeded.responses * 2,
+    )
+    assert len(got) == 20
+    arrivals = sorted(call.at for call in emulator.calls)
+    # One bucket of 10 at 10/s for both tables: the second ten wait about a second in all.
+    assert arrivals[-1] - arrivals[0] >= 0.9
 
 
 @pytest.mark.parametrize(

@@ -30,11 +30,12 @@ Item = tuple[str, Properties]
 
 
 class RateLimiter:
-    """A token bucket: at most ``rate`` calls per second, bursts of up to ``rate`` calls."""
+    """A token bucket: at most ``rate`` calls per second, bursts of up to ``max(1, rate)`` calls."""
 
     def __init__(self, rate: float) -> None:
         self.rate = rate
-        self._tokens = rate
+        self.burst = max(1.0, rate)  # below 1/s a bucket capped at ``rate`` could never hold a whole token
+        self._tokens = self.burst
         self._last = time.monotonic()
         self._lock = threading.Lock()
 
@@ -42,13 +43,29 @@ class RateLimiter:
         while True:
             with self._lock:
                 now = time.monotonic()
-                self._tokens = min(self.rate, self._tokens + (now - self._last) * self.rate)
+                self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
                 self._last = now
                 if self._tokens >= 1:
                     self._tokens -= 1
                     return
                 wait = (1 - self._tokens) / self.rate
             time.sleep(wait)
+
+
+class RateLimiters:
+    """The connection's buckets, one per (endpoint, profile, region, rate): every table of a connection
+    that talks to the same account and region draws from the same budget."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[tuple[Any, ...], RateLimiter] = {}
+        self._lock = threading.Lock()
+
+    def for_region(self, options: Options, region: str) -> RateLimiter | None:
+        if options.rate_limit is None:
+            return None
+        key = (options.endpoint_url, options.profile, region, options.rate_limit)
+        with self._lock:
+            return self._buckets.setdefault(key, RateLimiter(options.rate_limit))
 
 
 def known_regions(session: boto3.Session) -> frozenset[str]:
@@ -62,9 +79,10 @@ def known_regions(session: boto3.Session) -> frozenset[str]:
 class CloudControl:
     """The Cloud Control calls of one table, in any region, from any thread."""
 
-    def __init__(self, options: Options, log: CallLog) -> None:
+    def __init__(self, options: Options, log: CallLog, limiters: RateLimiters) -> None:
         self.options = options
         self.log = log
+        self.limiters = limiters
         self._session = boto3.Session(profile_name=options.profile)
         self.default_region: str | None = self._session.region_name
         self.known_regions = known_regions(self._session)
@@ -74,7 +92,6 @@ class CloudControl:
             user_agent_extra="vtab",
         )
         self._clients: dict[str, Any] = {}
-        self._limiters: dict[str, RateLimiter] = {}
         self._lock = threading.Lock()
 
     # -- plumbing -------------------------------------------------------------------------------------
@@ -102,8 +119,6 @@ class CloudControl:
                     config=self._config,
                 )
                 self._clients[region] = client
-                if self.options.rate_limit is not None:
-                    self._limiters[region] = RateLimiter(self.options.rate_limit)
             return client
 
     def _call(
@@ -111,7 +126,7 @@ class CloudControl:
     ) -> dict[str, Any]:
         """One HTTP call: rate limit, time it into ``record``, translate errors (recording their code)."""
         client = self.client(record.region)
-        limiter = self._limiters.get(record.region)
+        limiter = self.limiters.for_region(self.options, record.region)
         if limiter is not None:
             limiter.acquire()
         if self.options.role_arn and method not in ("get_resource_request_status",):

@@ -308,23 +308,33 @@ class Scan:
                 yield page
         except (apsw.NotFoundError, apsw.SQLError):
             # Missing parents answer NotFound, GeneralServiceException or InvalidRequest depending on the
-            # handler; only the parent's own absence makes that "no rows" rather than an error.
-            if self._parent_vanished(region, schema, model):
+            # handler; only a parent that is gone, or that cannot have children of this type (an HTTP API
+            # for integration responses), makes that "no rows" rather than an error.
+            if self._listing_cannot_apply(region, schema, model):
                 return
             raise
         if kept is not None:
             self._remember(key, kept, max(size, 1))
 
-    def _parent_vanished(self, region: str, schema: ResourceSchema, model: dict[str, str] | None) -> bool:
-        """A listing failed: was it because its parent is gone (deleted mid-walk, or never existed)?"""
-        if not model or not schema.parents:
+    def _listing_cannot_apply(
+        self, region: str, schema: ResourceSchema, model: dict[str, str] | None
+    ) -> bool:
+        """A listing failed: is its parent gone (deleted mid-walk, never existed), or an ancestor one the
+        parent chain excludes (its ``keep`` filter, e.g. a non-WebSocket API)? One memoised get per level."""
+        if not model:
             return False
-        parent = load_schema(schema.parents[-1].type_name)
-        try:
-            identifier = parent.identifier_of(model)
-        except KeyError:
-            return False
-        return self._cached_get(region, parent, identifier) is None
+        for step in reversed(schema.parents):
+            ancestor = load_schema(step.type_name)
+            try:
+                identifier = ancestor.identifier_of(model)
+            except KeyError:
+                continue
+            properties = self._cached_get(region, ancestor, identifier)
+            if properties is None:
+                return True
+            if any(properties.get(name) != value for name, value in step.keep.items()):
+                return True
+        return False
 
     # -- rows -----------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import apsw
 import apsw.ext
 
 from vtab.calllog import CallLog
+from vtab.cloudcontrol import RateLimiters
 from vtab.dryrun import DRY_RUN_COLUMNS, DryRunLog
 from vtab.options import Options
 from vtab.schema import load_schema
@@ -47,6 +48,7 @@ class Registry:
         self.connection = connection
         self.options = options
         self.log = CallLog()
+        self.rate_limiters = RateLimiters()
         self.dry_runs = DryRunLog()
         """The writes dry_run tables did not send (the vtab_dry_run table)."""
         self.tables: set[Table] = set()

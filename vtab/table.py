@@ -112,7 +112,9 @@ class Table:
         self.options = options
         self.name = name
         self.columns = Columns(schema)
-        self.cloud = CloudControl(options, registry.log)
+        self.cloud = CloudControl(options, registry.log, registry.rate_limiters)
+        for region in options.regions:  # a typo in regions= fails here, not at the first query
+            self.cloud.check_region(region)
         self.cache = ResultStore(ttl=options.cache_ttl, max_items=MEMO_MAX_ITEMS)
         self._pool: ThreadPoolExecutor | None = None
         self.writing = False

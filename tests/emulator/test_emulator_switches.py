@@ -81,6 +81,15 @@ def test_deny_next_answers_access_denied_without_retries(emulator: Emulator, clo
     assert cloudcontrol().list_resources(TypeName=API)["ResourceDescriptions"] == []
 
 
+def test_fail_next_call_answers_that_exception_once(emulator: Emulator, cloudcontrol) -> None:
+    emulator.fail_next_call("GeneralServiceException", "handler exploded")
+    error = _error(lambda: cloudcontrol().list_resources(TypeName=API))
+    assert error.response["Error"] == {"Code": "GeneralServiceException", "Message": "handler exploded"}
+    assert cloudcontrol().list_resources(TypeName=API)["ResourceDescriptions"] == []
+    with pytest.raises(ValueError, match="exception must be one of"):
+        emulator.fail_next_call("NoSuchException")
+
+
 def test_boto3_default_retries_recover_from_one_throttle(emulator: Emulator, cloudcontrol) -> None:
     emulator.throttle_next(1)
     assert cloudcontrol().list_resources(TypeName=API)["ResourceDescriptions"] == []

@@ -131,6 +131,7 @@ def test_control_settings_route(emulator: Emulator, cloudcontrol) -> None:
             "identifier_only_lists": True,
             "throttle_next": 1,
             "deny_next": 2,
+            "fail_next_call": {"exception": "GeneralServiceException", "message": "boom"},
             "fail_next_write": {"error_code": "NotStabilized", "message": "slow"},
         },
     )
@@ -139,6 +140,7 @@ def test_control_settings_route(emulator: Emulator, cloudcontrol) -> None:
     assert body["pending"] == {
         "throttle_next": 1,
         "deny_next": 2,
+        "fail_next_call": [["GeneralServiceException", "boom"]],
         "fail_next_write": [["NotStabilized", "slow"]],
     }
     assert emulator.settings.page_size == 2

@@ -6,6 +6,7 @@ knobs the Python API has. Control calls are not recorded as Cloud Control calls.
     GET  /_emulator/health            {"ok": true}
     GET  /_emulator/settings          current settings and pending one-shot faults
     POST /_emulator/settings          {"latency": 0.2, "throttle_next": 3, "deny_next": 1,
+                                       "fail_next_call": {"exception": "GeneralServiceException"},
                                        "fail_next_write": {"error_code": "Throttling", "message": "..."}}
     GET  /_emulator/calls             recorded Cloud Control calls;  DELETE clears them
     POST /_emulator/reset             drop all resources, requests, calls and pending faults
@@ -73,6 +74,7 @@ class ControlRoutes:
         changes = dict(body)
         throttle = changes.pop("throttle_next", None)
         deny = changes.pop("deny_next", None)
+        call_failure = changes.pop("fail_next_call", None)
         failure = changes.pop("fail_next_write", None)
         if changes:
             self.emulator.configure(**changes)
@@ -80,6 +82,10 @@ class ControlRoutes:
             self.emulator.throttle_next(int(throttle))
         if deny is not None:
             self.emulator.deny_next(int(deny))
+        if call_failure is not None:
+            self.emulator.fail_next_call(
+                call_failure["exception"], call_failure.get("message", "Injected failure")
+            )
         if failure is not None:
             if isinstance(failure, dict):
                 self.emulator.fail_next_write(

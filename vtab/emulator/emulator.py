@@ -120,6 +120,9 @@ class Emulator:
     def deny_next(self, n: int) -> None:
         self.switches.deny_next(n)
 
+    def fail_next_call(self, exception: str, message: str = "Injected failure") -> None:
+        self.switches.fail_next_call(exception, message)
+
     def fail_next_write(self, error_code: str, message: str = "Injected failure") -> None:
         self.switches.fail_next_write(error_code, message)
 

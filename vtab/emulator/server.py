@@ -107,6 +107,9 @@ class CloudControlApp:
                     f"cloudformation:{operation} because no identity-based policy allows the "
                     f"cloudformation:{operation} action",
                 )
+            failure = self.switches.take_call_failure()
+            if failure is not None:
+                raise CloudControlError(*failure)
             if self.switches.take_throttle():
                 raise CloudControlError("ThrottlingException", "Rate exceeded")
             result = self.service.handle(operation, region, params)

@@ -70,6 +70,7 @@ class Switches:
         self._settings = (settings or Settings()).validated()
         self._throttle_next = 0
         self._deny_next = 0
+        self._call_failures: deque[tuple[str, str]] = deque()
         self._write_failures: deque[tuple[str, str]] = deque()
         self._tokens = 0.0
         self._refilled_at = time.monotonic()
@@ -113,6 +114,19 @@ class Switches:
                 return True
             return False
 
+    def fail_next_call(self, exception: str, message: str = "Injected failure") -> None:
+        """The next Cloud Control call answers this modeled exception (HTTP 400) synchronously."""
+        if exception not in MODELED_EXCEPTIONS:
+            raise ValueError(
+                f"exception must be one of {', '.join(sorted(MODELED_EXCEPTIONS))}; got {exception!r}"
+            )
+        with self._lock:
+            self._call_failures.append((exception, message))
+
+    def take_call_failure(self) -> tuple[str, str] | None:
+        with self._lock:
+            return self._call_failures.popleft() if self._call_failures else None
+
     def fail_next_write(self, error_code: str, message: str = "Injected failure") -> None:
         """The next accepted Create/Update/Delete ends FAILED with ``error_code`` (a HandlerErrorCode)."""
         if error_code not in HANDLER_ERROR_CODES:
@@ -150,6 +164,7 @@ class Switches:
             return {
                 "throttle_next": self._throttle_next,
                 "deny_next": self._deny_next,
+                "fail_next_call": [list(item) for item in self._call_failures],
                 "fail_next_write": [list(item) for item in self._write_failures],
             }
 
@@ -157,6 +172,7 @@ class Switches:
         with self._lock:
             self._throttle_next = 0
             self._deny_next = 0
+            self._call_failures.clear()
             self._write_failures.clear()
             self._reset_bucket()
 
