@@ -440,3 +440,21 @@ def test_connect_opens_your_file_with_the_tables_registered(emulator: Any, tmp_p
         "ON v.data__Identifier = o.identifier AND v.region = 'us-east-1'",
     )
     assert got == [("alice", "200")]
+
+
+def test_listings_lagging_behind_a_write_are_not_cached(emulator: Any) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    api_id, integration_id = seeded.integrations[0]
+    db = connect(emulator, cache_ttl=300)
+    emulator.configure(invisible_for=1)  # AWS lists can lag a moment behind a create
+    db.execute(
+        "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
+        "VALUES (?, ?, 'fresh', 'us-east-1')",
+        (api_id, integration_id),
+    )
+    sql = (
+        "SELECT integration_response_key FROM integration_responses "
+        "WHERE region = 'us-east-1' AND api_id = ? AND integration_id = ? ORDER BY 1"
+    )
+    assert rows(db, sql, (api_id, integration_id)) == [("$default",)]  # the lagging listing ...
+    assert rows(db, sql, (api_id, integration_id)) == [("$default",), ("fresh",)]  # ... was not kept

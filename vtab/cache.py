@@ -32,6 +32,8 @@ class ResultStore:
         self.max_items = max_items
         self._entries: OrderedDict[Key, _Entry] = OrderedDict()
         self._size = 0
+        self._lists_held: dict[str, float] = {}
+        """Type name -> until when its listings are not kept (AWS lists lag behind a fresh write)."""
         self._lock = threading.Lock()
 
     @property
@@ -53,6 +55,8 @@ class ResultStore:
         """Store unless disabled or larger than the whole budget; evicts the oldest entries to fit."""
         if not self.enabled or size > self.max_items:
             return False
+        if key[2] == "list" and self._lists_held.get(key[1], 0.0) > time.monotonic():
+            return False
         expires = float("inf") if self.ttl is None else time.monotonic() + self.ttl
         with self._lock:
             if key in self._entries:
@@ -63,9 +67,14 @@ class ResultStore:
             self._size += size
         return True
 
-    def invalidate(self, type_name: str | None = None) -> int:
-        """Forget entries of one type (a write to it) or everything; returns how many were dropped."""
+    def invalidate(self, type_name: str | None = None, hold_lists: float = 0.0) -> int:
+        """Forget entries of one type (a write to it) or everything; returns how many were dropped.
+
+        ``hold_lists`` also stops keeping that type's listings for so many seconds: right after a write a
+        listing may not show it yet, and caching that stale page would repeat it for the whole TTL."""
         with self._lock:
+            if type_name is not None and hold_lists > 0:
+                self._lists_held[type_name] = time.monotonic() + hold_lists
             keys = [k for k in self._entries if type_name is None or k[1] == type_name]
             for key in keys:
                 self._drop(key)

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 TABLE_TYPES = ("AWS::ApiGatewayV2::IntegrationResponse",)
 """Resource types registered as tables. Api and Integration schemas serve the parent walk only."""
 
+LIST_SETTLE_SECONDS = 10.0
+"""After a write, listings of its type are read fresh (not cached) for this long."""
+
 CALL_COLUMNS = (
     "seq",
     "started",
@@ -54,7 +57,10 @@ class Registry:
         self.tables: set[Table] = set()
 
     def clear_cache(self, type_name: str | None = None) -> int:
-        return sum(table.cache.invalidate(type_name) for table in list(self.tables))
+        """Forget cached reads: of one type after a write to it (whose listings are then not cached for
+        LIST_SETTLE_SECONDS, as AWS lists lag behind writes), or all of them."""
+        hold = LIST_SETTLE_SECONDS if type_name is not None else 0.0
+        return sum(table.cache.invalidate(type_name, hold_lists=hold) for table in list(self.tables))
 
     def calls(self) -> Iterator[tuple[Any, ...]]:
         for record in self.log.snapshot():
