@@ -9,7 +9,7 @@ import apsw
 import pytest
 
 from tests.test_writes_helpers import IR, connect, connect_with_registry, error_of, sent_writes
-from vtab.apply import Sender
+from vtab.apply import FIRST_BACKOFF, Sender
 from vtab.emulator import Emulator
 from vtab.operation import Operation
 
@@ -237,7 +237,7 @@ def test_write_timeout_is_a_busy_error_naming_the_request_token(emulator: Emulat
     assert {p.operation_status for p in polls} == {"IN_PROGRESS"}
 
 
-def test_polls_honour_retry_after_and_poll_at_once_when_it_has_passed(emulator: Emulator) -> None:
+def test_polls_honour_retry_after_and_never_sooner_than_a_growing_backoff(emulator: Emulator) -> None:
     seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
     api_id, integration_id = seeded.integrations[0]
     emulator.configure(polls_before_complete=2, retry_after=0.25)
@@ -252,13 +252,37 @@ def test_polls_honour_retry_after_and_poll_at_once_when_it_has_passed(emulator: 
     assert second.at - first.finished_at >= 0.24
     assert second.operation_status == "SUCCESS"
 
-    # A RetryAfter that has already passed (retry_after=0) is polled at once, not after a fixed delay.
+    # A RetryAfter that has already passed (retry_after=0) is not polled at once: the backoff floor
+    # (FIRST_BACKOFF, doubling with each poll) still spaces the polls.
     emulator.configure(retry_after=0.0)
     emulator.clear_calls()
     db.execute(INSERT_ONE, (api_id, integration_id, "k2"))
     (create,) = sent_writes(emulator, "CreateResource")
     first, second = sent_writes(emulator, "GetResourceRequestStatus")
-    assert first.at - create.finished_at < 0.2 and second.at - first.finished_at < 0.2
+    assert first.at - create.finished_at >= FIRST_BACKOFF * 0.99
+    assert second.at - first.finished_at >= 2 * FIRST_BACKOFF * 0.99
+
+
+def test_a_retry_after_in_the_past_does_not_make_polling_spin(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    emulator.configure(polls_before_complete=1_000_000, retry_after=0.0)
+    db = connect(emulator, write_timeout=1)
+
+    error = error_of(
+        db,
+        "UPDATE integration_responses SET template_selection_expression = 'x' WHERE region = 'us-east-1' "
+        "AND data__Identifier = ?",
+        (seeded.responses[0],),
+    )
+
+    assert type(error) is apsw.BusyError
+    (update,) = sent_writes(emulator, "UpdateResource")
+    polls = sent_writes(emulator, "GetResourceRequestStatus")
+    # 50 ms doubling within a 1 s write_timeout: polls at about 0.05, 0.15, 0.35, 0.75 and the deadline.
+    assert 3 <= len(polls) <= 6
+    gaps = [b.at - a.finished_at for a, b in zip([update, *polls], polls, strict=False)]
+    assert all(gap >= FIRST_BACKOFF * 0.99 for gap in gaps)
+    assert polls[-1].at - update.at >= 0.99  # the last look is at write_timeout
 
 
 def test_a_statement_with_mixed_failures_raises_the_first_failed_rows_class(emulator: Emulator) -> None:

@@ -1,8 +1,9 @@
 """Sending queued writes: all in parallel (bounded), each polled to SUCCESS or FAILED, then one verdict.
 
 The SQLite thread runs a small scheduler; worker threads only make HTTP calls, never wait. An operation
-that is IN_PROGRESS is polled again at its RetryAfter (at once when RetryAfter has passed), so waiting
-costs no worker, and a statement of N rows takes about one operation's latency, not N.
+that is IN_PROGRESS is polled again at its RetryAfter, but never sooner than a backoff that doubles from
+50 ms to 5 s (a RetryAfter already past never makes polling spin), so waiting costs no worker, and a
+statement of N rows takes about one operation's latency, not N. The last poll is at ``write_timeout``.
 
 Operations on the same resource (an UPDATE then a DELETE of one row in one transaction) run one after the
 other, in statement order, since Cloud Control refuses a second concurrent operation on a resource.
@@ -30,7 +31,7 @@ from vtab.schema import ResourceSchema
 TERMINAL = {"SUCCESS", "FAILED", "CANCEL_COMPLETE"}
 FIRST_BACKOFF = 0.05
 MAX_BACKOFF = 5.0
-"""Poll spacing when a ProgressEvent carries no RetryAfter: doubling from 50 ms, capped at 5 s."""
+"""The least poll spacing (RetryAfter may ask for more): doubling from 50 ms with each poll, capped at 5 s."""
 LISTED_APPLIED = 50
 """At most this many applied operations are spelled out in an error (vtab_calls has them all)."""
 
@@ -94,9 +95,6 @@ class Sender:
             now = time.monotonic()
             while due and due[0].at <= now and len(running) < self.concurrency:
                 task = heapq.heappop(due).task
-                if task.token is not None and now >= task.deadline:
-                    self._finish(task, self._timed_out(task), due)
-                    continue
                 running[self.pool.submit(self._step, task)] = task
             wait_for = None
             if due and len(running) < self.concurrency:
@@ -180,12 +178,14 @@ class Sender:
         return None
 
     def _next_poll(self, task: _Task, event: dict[str, Any], now: float) -> float:
+        """At RetryAfter, but not before the backoff floor (a RetryAfter in the past must not spin)."""
+        floor = min(MAX_BACKOFF, FIRST_BACKOFF * 2**task.polls)
         retry_after = event.get("RetryAfter")
         if isinstance(retry_after, datetime):
-            return now + max(0.0, retry_after.timestamp() - time.time())
+            return now + max(floor, retry_after.timestamp() - time.time())
         if isinstance(retry_after, (int, float)):
-            return now + max(0.0, float(retry_after) - time.time())
-        return now + min(MAX_BACKOFF, FIRST_BACKOFF * 2**task.polls)
+            return now + max(floor, float(retry_after) - time.time())
+        return now + floor
 
     def _call_failed(self, task: _Task, error: BaseException) -> Outcome:
         code = task.record.error_code or type(error).__name__
