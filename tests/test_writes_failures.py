@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import re
+import socket
+import socketserver
+import threading
+from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import apsw
 import pytest
@@ -327,3 +333,73 @@ def test_a_concurrent_operation_on_the_resource_is_a_busy_error(
         "operation is currently being performed on this resource"
     )
     assert str(error).endswith("(no RequestToken: not accepted)")
+
+
+class _AnswerDroppingProxy(socketserver.ThreadingTCPServer):
+    """Forwards each request to the endpoint, then closes the connection without answering: the request
+    was accepted, but the client sees a transport failure."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, endpoint_url: str) -> None:
+        target = urlsplit(endpoint_url)
+        self.target = (target.hostname or "127.0.0.1", target.port or 80)
+        super().__init__(("127.0.0.1", 0), _DropAnswer)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+
+class _DropAnswer(socketserver.StreamRequestHandler):
+    server: _AnswerDroppingProxy
+
+    def handle(self) -> None:
+        request_line = self.rfile.readline().decode()
+        if not request_line:
+            return
+        method, path, _ = request_line.split(" ", 2)
+        headers: dict[str, str] = {}
+        while (line := self.rfile.readline().decode()) not in ("\r\n", "\n", ""):
+            name, _, value = line.partition(":")
+            headers[name.strip()] = value.strip()
+        body = self.rfile.read(int(headers.get("Content-Length", "0")))
+        upstream = http.client.HTTPConnection(*self.server.target, timeout=10)
+        upstream.request(method, path, body=body, headers=headers)
+        upstream.getresponse().read()  # the endpoint answered...
+        upstream.close()
+        self.connection.shutdown(socket.SHUT_RDWR)  # ...and the client never hears it
+
+
+@pytest.fixture
+def dropping_proxy(emulator: Emulator) -> Iterator[_AnswerDroppingProxy]:
+    with _AnswerDroppingProxy(emulator.endpoint_url) as proxy:
+        thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+        thread.start()
+        yield proxy
+        proxy.shutdown()
+
+
+def test_a_start_call_lost_in_transport_may_have_been_accepted(
+    emulator: Emulator, cloudcontrol: Any, dropping_proxy: _AnswerDroppingProxy
+) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api_id, integration_id = seeded.integrations[0]
+    db = connect(emulator, endpoint_url=dropping_proxy.url, max_attempts=2)
+
+    error = error_of(db, INSERT_ONE, (api_id, integration_id, "lost answer"))
+
+    text = str(error)
+    assert "REFUSED CREATE row 1" in text and "ConnectionClosedError" in text
+    assert text.endswith(
+        "(no RequestToken: the request may or may not have been accepted (check vtab_calls / "
+        "ListResourceRequests))"
+    )
+    assert "not accepted)" not in text
+    # It was accepted: ListResourceRequests shows it (once: the retry carried the same ClientToken).
+    creates = sent_writes(emulator, "CreateResource")
+    assert len(creates) == 2 and len({c.request_token for c in creates}) == 1
+    (request,) = cloudcontrol().list_resource_requests()["ResourceRequestStatusSummaries"]
+    assert (request["Operation"], request["RequestToken"]) == ("CREATE", creates[0].request_token)

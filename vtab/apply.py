@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 import apsw
+from botocore.exceptions import ClientError
 
 from vtab import errors
 from vtab.calllog import CallRecord
@@ -191,7 +192,16 @@ class Sender:
         code = task.record.error_code or type(error).__name__
         error_class = type(error) if isinstance(error, apsw.Error) else apsw.SQLError
         if task.token is None:
-            return Outcome(task.op, "REFUSED", None, None, code, str(error), error_class)
+            return Outcome(
+                task.op,
+                "REFUSED",
+                None,
+                None,
+                code,
+                str(error),
+                error_class,
+                maybe_accepted=not _refused_by_answer(error),
+            )
         return Outcome(
             task.op,
             "UNKNOWN",
@@ -216,6 +226,16 @@ class Sender:
         )
 
 
+def _refused_by_answer(error: BaseException) -> bool:
+    """Whether Cloud Control answered the start call with a 4xx error: a definite refusal. A timeout, a
+    network failure or a 5xx leaves open whether the request was accepted."""
+    cause = error.__cause__
+    if not isinstance(cause, ClientError):
+        return False
+    status = cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return isinstance(status, int) and 400 <= status < 500
+
+
 def statement_error(outcomes: list[Outcome], schema: ResourceSchema, table_name: str) -> apsw.Error | None:
     """One exception for a statement whose writes did not all succeed, or None when they did.
 
@@ -237,11 +257,15 @@ def statement_error(outcomes: list[Outcome], schema: ResourceSchema, table_name:
         )
     ]
     for outcome in failed:
-        token = (
-            f"RequestToken {outcome.request_token}"
-            if outcome.request_token
-            else "no RequestToken: not accepted"
-        )
+        if outcome.request_token:
+            token = f"RequestToken {outcome.request_token}"
+        elif outcome.maybe_accepted:
+            token = (
+                "no RequestToken: the request may or may not have been accepted (check vtab_calls / "
+                "ListResourceRequests)"
+            )
+        else:
+            token = "no RequestToken: not accepted"
         text = outcome.message
         code = outcome.error_code or outcome.status
         if not text.startswith(code):

@@ -93,6 +93,8 @@ class Outcome:
     error_code: str | None = None
     message: str = ""
     error_class: type[apsw.Error] = apsw.SQLError
+    maybe_accepted: bool = False
+    """REFUSED by a transport failure or timeout, not by an answer: AWS may have accepted the request."""
 
     @property
     def ok(self) -> bool:
