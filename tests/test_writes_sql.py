@@ -273,6 +273,25 @@ def test_multi_row_delete_deletes_every_matching_row(emulator: Emulator) -> None
     assert len(sent_writes(emulator, "DeleteResource")) == 3
 
 
+def test_delete_of_rows_from_an_identifier_only_listing_fetches_no_row(emulator: Emulator) -> None:
+    """A delete needs the identifier and region only: no GetResource per row when listings are partial."""
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=4)
+    api_id, integration_id = seeded.integrations[0]
+    emulator.configure(identifier_only_lists=True)
+    db = connect(emulator)
+    emulator.clear_calls()
+
+    db.execute(
+        "DELETE FROM integration_responses WHERE region = 'us-east-1' AND api_id = ? AND integration_id = ?",
+        (api_id, integration_id),
+    )
+
+    assert db.changes() == 4
+    assert emulator.integration_responses("us-east-1", api_id, integration_id) == []
+    assert sorted(c.identifier for c in sent_writes(emulator, "DeleteResource")) == sorted(seeded.responses)
+    assert [c for c in emulator.calls if c.operation == "GetResource"] == []
+
+
 def test_a_write_invalidates_the_read_cache(emulator: Emulator) -> None:
     seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
     api_id, integration_id = seeded.integrations[0]

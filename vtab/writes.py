@@ -155,7 +155,8 @@ class WriteQueue:
     def delete(self, identifier: Any) -> None:
         self._refuse_if_read_only("DELETE")
         self._row()
-        row = self._old_row(identifier, f"[{self.table.name} {identifier}]")
+        # Only the identifier and region are needed: a partial row (identifier-only listing) is not fetched.
+        row = self._read_row(identifier, f"[{self.table.name} {identifier}]")
         self._queue(Operation("delete", row.region, self._current().rows, 0, identifier=row.identifier))
 
     # -- Sync -----------------------------------------------------------------------------------------
@@ -269,14 +270,19 @@ class WriteQueue:
         except apsw.SQLError as error:
             raise apsw.SQLError(f"{REGION} = {sql_literal(value)}: {error} {where}") from None
 
-    def _old_row(self, identifier: Any, where: str) -> Row:
-        """The row as read in this statement, with every property (GetResource if the read was partial)."""
+    def _read_row(self, identifier: Any, where: str) -> Row:
+        """The row as read in this statement (its properties may be partial)."""
         row = self.table.read_rows.get(identifier)
         if row is None:
             raise apsw.SQLError(
                 f"{IDENTIFIER} = {sql_literal(identifier)}: the row to change was not read by this "
                 f"statement; add region and {IDENTIFIER} to the WHERE clause {where}"
             )
+        return row
+
+    def _old_row(self, identifier: Any, where: str) -> Row:
+        """The row as read in this statement, with every property (GetResource if the read was partial)."""
+        row = self._read_row(identifier, where)
         if any(prop not in row.properties for prop in self.schema.required):
             properties = self.table.cloud.get(row.region, self.schema, row.identifier)
             if properties is None:
