@@ -409,3 +409,37 @@ def test_update_from_a_local_table_reads_each_row_once_and_patches_only_changes(
         "CONVERT_TO_TEXT",
         None,
     ]
+
+
+def test_update_from_with_several_source_rows_for_one_resource_sends_the_last_one(
+    emulator: Emulator,
+) -> None:
+    """SQLite uses one joined row per target row; here the last one wins and one UpdateResource is sent."""
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=2)
+    twice, once = seeded.responses
+    db = connect(emulator)
+    db.execute("CREATE TABLE wanted(identifier TEXT, expression TEXT)")
+    db.executemany("INSERT INTO wanted VALUES (?, ?)", [(twice, "A"), (twice, "B"), (once, "C")])
+    update_from = (
+        "UPDATE integration_responses AS ir SET template_selection_expression = w.expression FROM wanted w "
+        "WHERE ir.data__Identifier = w.identifier AND ir.region = 'us-east-1'"
+    )
+    emulator.clear_calls()
+
+    db.execute(update_from)
+
+    patches = sorted(
+        (u.identifier, u.patch_document[0]["value"])  # type: ignore[index]
+        for u in sent_writes(emulator, "UpdateResource")
+    )
+    assert patches == sorted([(twice, "B"), (once, "C")])
+    assert not any(c.error_code for c in emulator.calls)
+    assert (emulator.resource("us-east-1", IR, twice) or {})["TemplateSelectionExpression"] == "B"
+
+    # The last row asks for the value the resource has: the earlier row's change is taken back too.
+    db.execute("DELETE FROM wanted")
+    db.executemany("INSERT INTO wanted VALUES (?, ?)", [(twice, "other"), (twice, "B")])
+    emulator.clear_calls()
+    db.execute(update_from)
+    assert sent_writes(emulator, "UpdateResource") == []
+    assert (emulator.resource("us-east-1", IR, twice) or {})["TemplateSelectionExpression"] == "B"

@@ -219,3 +219,18 @@ def test_a_commit_whose_writes_fail_ends_the_transaction_and_lists_what_was_appl
     assert db.getautocommit()  # SQLite rolled the transaction back; the next statement starts afresh
     db.execute(INSERT, (*parent, "later"))
     assert _keys(emulator, parent) == ["fresh", "later", "taken"]
+
+
+def test_deleting_one_resource_twice_in_a_transaction_sends_one_delete(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=2)
+    doomed, kept = seeded.responses
+    db = connect(emulator)
+    delete = "DELETE FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = ?"
+    db.execute("BEGIN")
+    db.execute(delete, (doomed,))
+    db.execute(delete, (doomed,))  # the row is still there remotely, so SQLite passes it again
+    db.execute("COMMIT")  # the second DELETE is a no-op, not a NotFound failure
+    (sent,) = [c for c in emulator.calls if c.operation == "DeleteResource"]
+    assert sent.identifier == doomed
+    assert emulator.resource("us-east-1", IR, doomed) is None
+    assert emulator.resource("us-east-1", IR, kept) is not None

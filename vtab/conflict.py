@@ -43,6 +43,22 @@ class Skipped:
     reason: str
 
 
+def _once_per_delete(ops: list[Operation]) -> tuple[list[Operation], list[Skipped]]:
+    """A second DELETE of a resource the transaction already deletes is a no-op (it would fail NotFound)."""
+    deleted: dict[tuple[str, str | None], Operation] = {}
+    kept: list[Operation] = []
+    skipped: list[Skipped] = []
+    for op in ops:
+        if op.verb == "delete":
+            first = deleted.get((op.region, op.identifier))
+            if first is not None:
+                skipped.append(Skipped(op, f"{op.identifier} is already deleted by an earlier DELETE"))
+                continue
+            deleted[(op.region, op.identifier)] = op
+        kept.append(op)
+    return kept, skipped
+
+
 @dataclass
 class _Plan:
     first: Operation
@@ -62,6 +78,11 @@ class ConflictResolver:
 
     def resolve(self, ops: list[Operation]) -> tuple[list[Operation], list[Skipped]]:
         """Operations to send (in queue order) and those that need nothing."""
+        ops, skipped = _once_per_delete(ops)
+        send, resolved = self._resolve_creates(ops)
+        return send, skipped + resolved
+
+    def _resolve_creates(self, ops: list[Operation]) -> tuple[list[Operation], list[Skipped]]:
         wanted = [op for op in ops if op.verb == "create" and op.on_conflict in (IGNORE, REPLACE)]
         if not wanted:
             return ops, []

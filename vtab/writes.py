@@ -145,12 +145,29 @@ class WriteQueue:
             patch = self.patches.parse(changed[PATCH_DOCUMENT], row.properties, where)
         else:
             patch = self._column_patch(row, changed, where)
+        self._replace_earlier_update(row)
         if patch:
             self._queue(
                 Operation(
                     "update", row.region, self._current().rows, 0, identifier=row.identifier, patch=patch
                 )
             )
+
+    def _replace_earlier_update(self, row: Row) -> None:
+        """One statement updates a resource once: when UPDATE ... FROM joins it with several source rows,
+        the last one wins (SQLite itself uses one of them), so the earlier ones are taken back."""
+        statement = self._current()
+        earlier = [
+            op
+            for op in self.ops
+            if op.statement is statement
+            and op.verb == "update"
+            and (op.region, op.identifier) == (row.region, row.identifier)
+        ]
+        if earlier:
+            gone = {id(op) for op in earlier}
+            self.ops = [op for op in self.ops if id(op) not in gone]
+            statement.queued -= len(earlier)
 
     def delete(self, identifier: Any) -> None:
         self._refuse_if_read_only("DELETE")
