@@ -124,6 +124,54 @@ def test_one_bad_row_of_a_multi_row_insert_sends_no_row(emulator: Emulator, ids:
     assert len(emulator.integration_responses("us-east-1", ids["api"], ids["integration"])) == 1
 
 
+def test_two_plain_inserts_of_one_key_are_refused_before_sending(
+    emulator: Emulator, ids: dict[str, str]
+) -> None:
+    db = connect(emulator)
+    error = error_of(
+        db,
+        "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
+        "VALUES (?1, ?2, 'a', 'us-east-1'), (?1, ?2, 'd1', 'us-east-1'), (?1, ?2, 'd1', 'us-east-1')",
+        (ids["api"], ids["integration"]),
+    )
+    key = f"api_id='{ids['api']}', integration_id='{ids['integration']}', integration_response_key='d1'"
+    assert type(error) is apsw.ConstraintError
+    assert str(error) == (
+        f"integration_response_key = 'd1': row 3 has the same key as row 2 ({key}) in us-east-1; "
+        "AWS::ApiGatewayV2::IntegrationResponse allows one per key, so the second create would fail "
+        "AlreadyExists; keep one of the rows, or write INSERT OR IGNORE (the first wins) or INSERT OR "
+        "REPLACE (the last wins) [integration_responses row 3]"
+    )
+    assert write_calls(emulator) == []
+    assert len(emulator.integration_responses("us-east-1", ids["api"], ids["integration"])) == 1
+
+
+def test_a_plain_insert_of_a_key_the_transaction_already_creates_is_refused(
+    emulator: Emulator, ids: dict[str, str]
+) -> None:
+    db = connect(emulator)
+    insert = (
+        "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
+        "VALUES (?, ?, ?, 'us-east-1')"
+    )
+    db.execute("BEGIN")
+    db.execute(insert, (ids["api"], ids["integration"], "d1"))
+    error = error_of(db, insert, (ids["api"], ids["integration"], "d1"))
+    assert type(error) is apsw.ConstraintError
+    assert str(error).startswith(
+        "integration_response_key = 'd1': row 1 has the same key as row 1 of an earlier statement of this "
+        "transaction ("
+    )
+    assert write_calls(emulator) == []
+    db.execute(insert, (ids["api"], ids["integration"], "d2"))
+    db.execute("COMMIT")  # the refused statement took back only its own row
+    keys = sorted(
+        m["IntegrationResponseKey"]
+        for m in emulator.integration_responses("us-east-1", ids["api"], ids["integration"])
+    )
+    assert keys == ["$default", "d1", "d2"]
+
+
 @pytest.mark.parametrize(
     ("columns", "kind", "message"),
     [

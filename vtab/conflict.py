@@ -35,6 +35,19 @@ def unique_key(schema: ResourceSchema) -> tuple[str, ...]:
     return (*parents, *own) if parents and own else ()
 
 
+def create_key(schema: ResourceSchema, op: Operation) -> Key | None:
+    """(region, unique-key values) of a create; None when the schema has no unique key."""
+    key = unique_key(schema)
+    if not key or op.verb != "create" or op.desired is None:
+        return None
+    return (op.region, tuple(op.desired.get(p) for p in key))
+
+
+def key_text(schema: ResourceSchema, desired: dict[str, Any]) -> str:
+    """``api_id='a', integration_id='b', integration_response_key='$default'``."""
+    return ", ".join(f"{schema.column_of(p)}={sql_literal(desired.get(p))}" for p in unique_key(schema))
+
+
 @dataclass
 class Skipped:
     """An operation that needs no call: ignored, or already exactly as a REPLACE wants it."""
@@ -165,7 +178,7 @@ class ConflictResolver:
 
     def _key_text(self, op: Operation) -> str:
         assert op.desired is not None
-        return ", ".join(f"{self.schema.column_of(p)}={sql_literal(op.desired.get(p))}" for p in self.key)
+        return key_text(self.schema, op.desired)
 
     def _existing(self, scopes: set[tuple[str, tuple[Any, ...]]]) -> dict[Key, tuple[str, Properties]]:
         """Unique key -> (identifier, full properties) of every resource under the given parents."""

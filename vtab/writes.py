@@ -17,7 +17,7 @@ import apsw
 import orjson
 
 from vtab.apply import Sender, statement_error
-from vtab.conflict import ConflictResolver, Skipped, unique_key
+from vtab.conflict import ConflictResolver, Skipped, create_key, key_text, unique_key
 from vtab.operation import IGNORE, REPLACE, Operation
 from vtab.patch import PatchDocumentRules, diff_patch
 from vtab.plan import IDENTIFIER, PATCH_DOCUMENT, REGION
@@ -110,7 +110,31 @@ class WriteQueue:
                 f"{CONFLICT_WORDS[mode]}: {self.schema.type_name} has no unique key this module knows, so "
                 f"an existing resource cannot be recognised; use a plain INSERT {where}"
             )
-        self._queue(Operation("create", region, self._row(), 0, desired=desired, on_conflict=mode))
+        op = Operation("create", region, self._current().rows + 1, 0, desired=desired, on_conflict=mode)
+        if mode not in CONFLICT_WORDS:
+            self._refuse_duplicate_key(op, where)
+        self._row()
+        self._queue(op)
+
+    def _refuse_duplicate_key(self, op: Operation, where: str) -> None:
+        """A plain INSERT of a key another queued create has (this statement's or the transaction's) would
+        fail AlreadyExists after the first was applied: refused now, before anything is sent."""
+        key = create_key(self.schema, op)
+        if key is None:
+            return
+        first = next((other for other in self.ops if create_key(self.schema, other) == key), None)
+        if first is None:
+            return
+        assert op.desired is not None
+        own = unique_key(self.schema)[-1]
+        column = self.schema.column_of(own)
+        of = "" if first.statement is self._current() else " of an earlier statement of this transaction"
+        raise apsw.ConstraintError(
+            f"{column} = {sql_literal(op.desired.get(own))}: row {op.row} has the same key as row "
+            f"{first.row}{of} ({key_text(self.schema, op.desired)}) in {op.region}; {self.schema.type_name} "
+            f"allows one per key, so the second create would fail AlreadyExists; keep one of the rows, or "
+            f"write INSERT OR IGNORE (the first wins) or INSERT OR REPLACE (the last wins) {where}"
+        )
 
     def update(self, old_identifier: Any, new_identifier: Any, values: dict[str, Any]) -> None:
         self._refuse_if_read_only("UPDATE")
