@@ -237,3 +237,34 @@ def test_dry_run_still_validates(emulator: Emulator, existing: dict[str, Any]) -
     )
     assert type(error) is apsw.ConstraintError
     assert _dry_rows(db) == []
+
+
+def test_insert_or_ignore_after_a_plain_insert_of_the_same_key_in_a_transaction_sends_one_create(
+    emulator: Emulator, existing: dict[str, Any]
+) -> None:
+    db = connect(emulator)
+    parent = (existing["api"], existing["integration"])
+    db.execute("BEGIN")
+    db.execute(f"INSERT INTO integration_responses {COLUMNS} VALUES (?, ?, 'k1', 'us-east-1', NULL)", parent)
+    db.execute(
+        f"INSERT OR IGNORE INTO integration_responses {COLUMNS} "
+        "VALUES (?, ?, 'k1', 'us-east-1', 'CONVERT_TO_TEXT')",
+        parent,
+    )
+    db.execute(f"INSERT INTO integration_responses {COLUMNS} VALUES (?, ?, 'k2', 'us-east-1', NULL)", parent)
+    db.execute(
+        f"INSERT OR REPLACE INTO integration_responses {COLUMNS} "
+        "VALUES (?, ?, 'k2', 'us-east-1', 'CONVERT_TO_BINARY')",
+        parent,
+    )
+    db.execute("COMMIT")
+
+    creates = sent_writes(emulator, "CreateResource")
+    assert sorted(
+        (c.desired_state["IntegrationResponseKey"], c.desired_state.get("ContentHandlingStrategy"))  # type: ignore[index, union-attr]
+        for c in creates
+    ) == [("k1", None), ("k2", "CONVERT_TO_BINARY")]  # the ignored row sent nothing; the replacing row won
+    assert not any(c.error_code for c in emulator.calls)
+    models = _models(emulator, existing)
+    assert "ContentHandlingStrategy" not in models["k1"]
+    assert models["k2"]["ContentHandlingStrategy"] == "CONVERT_TO_BINARY"

@@ -77,6 +77,8 @@ class _Plan:
     first: Operation
     existing: tuple[str, Properties] | None
     desired: dict[str, Any] | None
+    mode: int
+    """The first row's on_conflict."""
     reason: str = ""
 
 
@@ -99,20 +101,21 @@ class ConflictResolver:
         wanted = [op for op in ops if op.verb == "create" and op.on_conflict in (IGNORE, REPLACE)]
         if not wanted:
             return ops, []
-        chosen = {id(op) for op in wanted}
         existing = self._existing({(op.region, self._parents(op)) for op in wanted})
         plans: dict[Key, _Plan] = {}
         slots: list[Operation | _Plan] = []
         skipped: list[Skipped] = []
         for op in ops:
-            if id(op) not in chosen:
+            if op.verb != "create":
                 slots.append(op)
                 continue
+            # Every create seeds the key map, so an OR IGNORE / OR REPLACE row meets a plain INSERT's row
+            # of the same key too.
             key = (op.region, self._values(op))
             plan = plans.get(key)
             if plan is None:
-                found = existing.get(key)
-                plan = plans[key] = _Plan(op, found, op.desired)
+                found = existing.get(key) if op.on_conflict in (IGNORE, REPLACE) else None
+                plan = plans[key] = _Plan(op, found, op.desired, op.on_conflict)
                 slots.append(plan)
                 if found is not None and op.on_conflict == IGNORE:
                     plan.desired = None
@@ -123,8 +126,10 @@ class ConflictResolver:
                 skipped.append(
                     Skipped(op, f"INSERT OR IGNORE: {self._key_text(op)} is already in row {plan.first.row}")
                 )
-            else:
+            elif op.on_conflict == REPLACE:
                 plan.desired, plan.first = op.desired, op
+            else:
+                slots.append(op)  # plain INSERTs of one key are refused when queued; never merged
         send: list[Operation] = []
         for slot in slots:
             if isinstance(slot, Operation):
@@ -142,15 +147,11 @@ class ConflictResolver:
         if plan.desired is None:
             return Skipped(op, plan.reason)
         if plan.existing is None:
-            return Operation(
-                "create",
-                op.region,
-                op.row,
-                op.seq,
-                desired=plan.desired,
-                note=op.note,
-                statement=op.statement,
-            )
+            # The create itself (its ClientToken kept). A plain INSERT that an OR REPLACE row of the same
+            # key replaced is still a plain create: an existing key fails it, as it would the INSERT.
+            if plan.mode not in (IGNORE, REPLACE):
+                op.on_conflict = plan.mode
+            return op
         identifier, current = plan.existing
         patch = replace_patch(self.schema, current, plan.desired)
         if not patch:
