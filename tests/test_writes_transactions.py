@@ -234,3 +234,60 @@ def test_deleting_one_resource_twice_in_a_transaction_sends_one_delete(emulator:
     assert sent.identifier == doomed
     assert emulator.resource("us-east-1", IR, doomed) is None
     assert emulator.resource("us-east-1", IR, kept) is not None
+
+
+@pytest.mark.parametrize("insert", ["INSERT", "INSERT OR REPLACE"])
+@pytest.mark.parametrize("identifier_only_lists", [False, True])
+def test_delete_then_insert_of_one_key_in_a_transaction_recreates_the_response(
+    emulator: Emulator, insert: str, identifier_only_lists: bool
+) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    parent = seeded.integrations[0]
+    (old,) = seeded.responses
+    key = (emulator.resource("us-east-1", IR, old) or {})["IntegrationResponseKey"]
+    emulator.configure(polls_before_complete=2, latency=0.02, identifier_only_lists=identifier_only_lists)
+    db = connect(emulator)
+
+    db.execute("BEGIN")
+    db.execute(
+        "DELETE FROM integration_responses WHERE region = 'us-east-1' AND api_id = ? AND integration_id = ?",
+        parent,
+    )
+    db.execute(
+        f"{insert} INTO integration_responses (api_id, integration_id, integration_response_key, region, "
+        "template_selection_expression) VALUES (?, ?, ?, 'us-east-1', 'new')",
+        (*parent, key),
+    )
+    db.execute("COMMIT")
+
+    (model,) = emulator.integration_responses("us-east-1", *parent)
+    assert (model["IntegrationResponseKey"], model["TemplateSelectionExpression"]) == (key, "new")
+    assert model["IntegrationResponseId"] != old.split("|")[2]  # a new resource, the old one is gone
+    assert not any(c.error_code for c in write_calls(emulator))
+    (delete,) = sent_writes(emulator, "DeleteResource")
+    (create,) = sent_writes(emulator, "CreateResource")
+    assert sent_writes(emulator, "UpdateResource") == []  # OR REPLACE: the deleted one does not count
+    deleted = next(
+        p
+        for p in sent_writes(emulator, "GetResourceRequestStatus")
+        if p.request_token == delete.request_token and p.operation_status == "SUCCESS"
+    )
+    assert create.at >= deleted.finished_at  # the create waited for the delete
+
+
+def test_a_create_does_not_wait_for_deletes_of_other_keys(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    parent = seeded.integrations[0]
+    emulator.configure(polls_before_complete=2, latency=0.02)
+    db = connect(emulator)
+    db.execute("BEGIN")
+    db.execute(
+        "DELETE FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = ?",
+        (seeded.responses[0],),
+    )
+    db.execute(INSERT, (*parent, "another key"))
+    db.execute("COMMIT")
+    (delete,) = sent_writes(emulator, "DeleteResource")
+    (create,) = sent_writes(emulator, "CreateResource")
+    assert create.at < delete.finished_at  # sent together
+    assert _keys(emulator, parent) == ["another key"]

@@ -6,7 +6,8 @@ that is IN_PROGRESS is polled again at its RetryAfter, but never sooner than a b
 statement of N rows takes about one operation's latency, not N. The last poll is at ``write_timeout``.
 
 Operations on the same resource (an UPDATE then a DELETE of one row in one transaction) run one after the
-other, in statement order, since Cloud Control refuses a second concurrent operation on a resource.
+other, in statement order, since Cloud Control refuses a second concurrent operation on a resource; a
+create runs after the deletes that may free its unique key (DELETE then INSERT of one key).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from botocore.exceptions import ClientError
 from vtab import errors
 from vtab.calllog import CallRecord
 from vtab.cloudcontrol import CloudControl
+from vtab.conflict import frees_key
 from vtab.operation import Operation, Outcome
 from vtab.schema import ResourceSchema
 
@@ -45,8 +47,10 @@ class _Task:
     deadline: float = 0.0
     polls: int = 0
     outcome: Outcome | None = None
-    then: _Task | None = None
-    """The next operation on the same resource: it starts when this one is finished."""
+    waits_for: int = 0
+    """Unfinished operations this one must follow."""
+    dependents: list[_Task] = field(default_factory=list)
+    """Operations that follow this one (the next on the same resource; creates of the key it frees)."""
 
 
 @dataclass(order=True)
@@ -79,18 +83,11 @@ class Sender:
     def run(self, ops: list[Operation]) -> list[Outcome]:
         """Every operation's outcome, in the order given."""
         tasks = [self._task(op) for op in ops]
+        self._link(tasks)
         due: list[_Due] = []
-        last_on: dict[tuple[str, str], _Task] = {}
         for task in tasks:
-            if task.op.identifier is None:
+            if not task.waits_for:
                 self._schedule(due, task, time.monotonic())
-                continue
-            key = (task.op.region, task.op.identifier)
-            if key in last_on:
-                last_on[key].then = task
-            else:
-                self._schedule(due, task, time.monotonic())
-            last_on[key] = task
         running: dict[Future[dict[str, Any]], _Task] = {}
         while due or running:
             now = time.monotonic()
@@ -117,18 +114,46 @@ class Sender:
         record = self.cloud.log.start(op.call, op.region, self.schema.type_name, identifier=op.identifier)
         return _Task(op, record)
 
+    def _link(self, tasks: list[_Task]) -> None:
+        """Operations on one resource run in queue order; a create runs after every DELETE that may free
+        its unique key (DELETE then INSERT of one key in a transaction), whatever their queue order.
+        Deletes and updates never wait for a create, so there is no cycle."""
+        last_on: dict[tuple[str, str], _Task] = {}
+        deletes: list[_Task] = []
+        for task in tasks:
+            op = task.op
+            if op.identifier is not None:
+                resource = (op.region, op.identifier)
+                if resource in last_on:
+                    self._follow(task, last_on[resource])
+                last_on[resource] = task
+            if op.verb == "delete":
+                deletes.append(task)
+        for task in tasks:
+            if task.op.verb == "create":
+                for delete in deletes:
+                    if frees_key(self.schema, delete.op, task.op):
+                        self._follow(task, delete)
+
+    @staticmethod
+    def _follow(task: _Task, first: _Task) -> None:
+        first.dependents.append(task)
+        task.waits_for += 1
+
     def _schedule(self, due: list[_Due], task: _Task, at: float) -> None:
         heapq.heappush(due, _Due(at, next(self._order), task))
 
     def _finish(self, task: _Task, outcome: Outcome, due: list[_Due]) -> None:
-        """Record the outcome; start the next operation on the same resource, if any."""
+        """Record the outcome; start the operations that waited only for this one."""
         task.outcome = outcome
         if outcome.identifier:
             task.record.identifier = outcome.identifier
         if outcome.error_code and not task.record.error_code:
             task.record.error_code = outcome.error_code
-        if task.then is not None:
-            self._schedule(due, task.then, time.monotonic())
+        for dependent in task.dependents:
+            dependent.waits_for -= 1
+            if not dependent.waits_for:
+                self._schedule(due, dependent, time.monotonic())
 
     # -- one step of one operation (worker thread) ----------------------------------------------------
 

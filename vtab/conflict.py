@@ -43,6 +43,16 @@ def create_key(schema: ResourceSchema, op: Operation) -> Key | None:
     return (op.region, tuple(op.desired.get(p) for p in key))
 
 
+def frees_key(schema: ResourceSchema, delete: Operation, create: Operation) -> bool:
+    """Whether ``delete`` may free the unique key ``create`` needs: the same key, or one that is not known
+    (a row read from an identifier-only listing) under the same parents. The create must wait for it."""
+    key = unique_key(schema)
+    if not key or delete.region != create.region or create.desired is None:
+        return False
+    known = delete.properties or {}
+    return all(known[p] == create.desired.get(p) for p in key if p in known)
+
+
 def key_text(schema: ResourceSchema, desired: dict[str, Any]) -> str:
     """``api_id='a', integration_id='b', integration_response_key='$default'``."""
     return ", ".join(f"{schema.column_of(p)}={sql_literal(desired.get(p))}" for p in unique_key(schema))
@@ -105,7 +115,11 @@ class ConflictResolver:
         plans: dict[Key, _Plan] = {}
         slots: list[Operation | _Plan] = []
         skipped: list[Skipped] = []
+        deleted: set[tuple[str, str | None]] = set()
+        """Resources an earlier DELETE of the transaction removes: absent for the rows after it."""
         for op in ops:
+            if op.verb == "delete":
+                deleted.add((op.region, op.identifier))
             if op.verb != "create":
                 slots.append(op)
                 continue
@@ -115,6 +129,8 @@ class ConflictResolver:
             plan = plans.get(key)
             if plan is None:
                 found = existing.get(key) if op.on_conflict in (IGNORE, REPLACE) else None
+                if found is not None and (op.region, found[0]) in deleted:
+                    found = None
                 plan = plans[key] = _Plan(op, found, op.desired, op.on_conflict)
                 slots.append(plan)
                 if found is not None and op.on_conflict == IGNORE:

@@ -38,6 +38,8 @@ class Operation:
     on_conflict: int = ABORT
     statement: object | None = None
     """The statement that queued it (explicit transactions): its failure takes the operation back."""
+    properties: dict[str, Any] | None = None
+    """What a DELETE knows of its resource (the row read, maybe partial): which unique key it frees."""
     note: str = ""
     client_token: str = field(default_factory=lambda: str(uuid.uuid4()))
     """One per operation, sent on every attempt, so a retried request can never act twice."""

@@ -198,7 +198,20 @@ class WriteQueue:
         self._row()
         # Only the identifier and region are needed: a partial row (identifier-only listing) is not fetched.
         row = self._read_row(identifier, f"[{self.table.name} {identifier}]")
-        self._queue(Operation("delete", row.region, self._current().rows, 0, identifier=row.identifier))
+        try:
+            ids: dict[str, Any] = dict(self.schema.split_identifier(row.identifier))
+        except ValueError:
+            ids = {}
+        self._queue(
+            Operation(
+                "delete",
+                row.region,
+                self._current().rows,
+                0,
+                identifier=row.identifier,
+                properties={**ids, **row.properties},
+            )
+        )
 
     # -- Sync -----------------------------------------------------------------------------------------
 
