@@ -8,7 +8,7 @@ from typing import Any
 import apsw
 import pytest
 
-from tests.test_writes_helpers import IR, connect, error_of, rows, sent_writes, write_calls
+from tests.test_writes_helpers import IR, connect, create_response, error_of, rows, sent_writes, write_calls
 from vtab.emulator import Emulator
 
 COLUMNS = "(api_id, integration_id, integration_response_key, region, content_handling_strategy)"
@@ -268,3 +268,83 @@ def test_insert_or_ignore_after_a_plain_insert_of_the_same_key_in_a_transaction_
     models = _models(emulator, existing)
     assert "ContentHandlingStrategy" not in models["k1"]
     assert models["k2"]["ContentHandlingStrategy"] == "CONVERT_TO_BINARY"
+
+
+# -- a listing that lags behind a recent create --------------------------------------------------------
+
+
+def test_insert_or_ignore_of_a_key_the_listing_does_not_show_yet_is_ignored(
+    emulator: Emulator, existing: dict[str, Any], cloudcontrol: Any
+) -> None:
+    emulator.configure(invisible_for=1)  # the next listing leaves the new response out
+    fresh = create_response(cloudcontrol, existing["api"], existing["integration"], "lagging")
+    before = emulator.resource("us-east-1", IR, fresh)
+    db = connect(emulator)
+    emulator.clear_calls()
+
+    db.execute(
+        f"INSERT OR IGNORE INTO integration_responses {COLUMNS} "
+        "VALUES (?, ?, 'lagging', 'us-east-1', 'CONVERT_TO_BINARY')",
+        (existing["api"], existing["integration"]),
+    )
+
+    (create,) = [c for c in emulator.calls if c.operation == "CreateResource"]  # sent: the key was not listed
+    assert create.error_code is None
+    assert emulator.resource("us-east-1", IR, fresh) == before  # AlreadyExists: the row was ignored
+    assert rows(db, "SELECT status, error_code FROM vtab_calls WHERE operation = 'CreateResource'") == [
+        ("FAILED", "AlreadyExists")
+    ]
+
+
+def test_insert_or_replace_of_a_key_the_listing_does_not_show_yet_updates_it(
+    emulator: Emulator, existing: dict[str, Any], cloudcontrol: Any
+) -> None:
+    emulator.configure(invisible_for=2)  # left out of the conflict check and of the first listing after
+    fresh = create_response(cloudcontrol, existing["api"], existing["integration"], "lagging")
+    db = connect(emulator)
+    emulator.clear_calls()
+
+    db.execute(
+        f"INSERT OR REPLACE INTO integration_responses {COLUMNS} "
+        "VALUES (?, ?, 'lagging', 'us-east-1', 'CONVERT_TO_BINARY')",
+        (existing["api"], existing["integration"]),
+    )
+
+    assert [c.operation for c in emulator.calls if c.operation in ("ListResources", "CreateResource")] == [
+        "ListResources",
+        "CreateResource",
+        "ListResources",
+        "ListResources",
+    ]
+    (update,) = sent_writes(emulator, "UpdateResource")
+    assert update.identifier == fresh
+    assert update.patch_document == [
+        {"op": "add", "path": "/ContentHandlingStrategy", "value": "CONVERT_TO_BINARY"}
+    ]
+    assert (emulator.resource("us-east-1", IR, fresh) or {})["ContentHandlingStrategy"] == "CONVERT_TO_BINARY"
+    assert sorted(_models(emulator, existing)) == ["$default", "200", "lagging"]
+
+
+def test_insert_or_replace_says_so_when_the_listing_keeps_lagging(
+    emulator: Emulator, existing: dict[str, Any], cloudcontrol: Any
+) -> None:
+    emulator.configure(invisible_for=100)
+    create_response(cloudcontrol, existing["api"], existing["integration"], "lagging")
+    db = connect(emulator)
+
+    error = error_of(
+        db,
+        f"INSERT OR REPLACE INTO integration_responses {COLUMNS} "
+        "VALUES (?, ?, 'lagging', 'us-east-1', 'CONVERT_TO_BINARY')",
+        (existing["api"], existing["integration"]),
+    )
+
+    assert type(error) is apsw.ConstraintError
+    assert str(error).startswith("AlreadyExists: 1 of 1 write to integration_responses failed; none applied:")
+    key = f"api_id='{existing['api']}', integration_id='{existing['integration']}', integration_response_key="
+    assert (
+        f"; INSERT OR REPLACE could not turn it into an update: ListResources still does not list {key}"
+        "'lagging' after 3 tries (a listing that lags behind a recent create); run the statement again "
+        "shortly (RequestToken "
+    ) in str(error)
+    assert sent_writes(emulator, "UpdateResource") == []

@@ -267,6 +267,7 @@ def statement_error(outcomes: list[Outcome], schema: ResourceSchema, table_name:
     It lists every failed row with its error code, message and RequestToken, and the rows that were
     applied: those changes are real, and a SQLite ROLLBACK cannot take them back.
     """
+    outcomes = [o for o in outcomes if o.status != "SKIPPED"]
     failed = [o for o in outcomes if not o.ok]
     if not failed:
         return None

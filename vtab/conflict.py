@@ -8,20 +8,27 @@ the schema: the parent ids a listing needs plus the other required, user-set pro
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import apsw
 
+from vtab import errors
 from vtab.cloudcontrol import CloudControl, Properties
-from vtab.operation import IGNORE, REPLACE, Operation
+from vtab.operation import IGNORE, REPLACE, Operation, Outcome
 from vtab.patch import replace_patch
 from vtab.schema import ResourceSchema
 from vtab.validate import sql_literal
 
 Key = tuple[str, tuple[Any, ...]]
 """(region, unique-key values)."""
+
+RELIST_DELAYS = (0.0, 0.1, 0.3)
+"""An OR REPLACE create answered AlreadyExists lists its parent again after these pauses (seconds), until
+the existing resource shows (a listing can lag behind a recent create)."""
 
 
 def unique_key(schema: ResourceSchema) -> tuple[str, ...]:
@@ -167,9 +174,25 @@ class ConflictResolver:
             # key replaced is still a plain create: an existing key fails it, as it would the INSERT.
             if plan.mode not in (IGNORE, REPLACE):
                 op.on_conflict = plan.mode
+            elif op.on_conflict == IGNORE:
+                op.note = (
+                    f"INSERT OR IGNORE: {self._key_text(op)} is not listed, so it is created; an "
+                    "AlreadyExists answer (a listing that lags) makes the row ignored"
+                )
+            else:
+                op.note = (
+                    f"INSERT OR REPLACE: {self._key_text(op)} is not listed, so it is created; an "
+                    "AlreadyExists answer (a listing that lags) makes it an update of the existing resource"
+                )
             return op
-        identifier, current = plan.existing
-        patch = replace_patch(self.schema, current, plan.desired)
+        return self._replacing(op, plan.existing, plan.desired)
+
+    def _replacing(
+        self, op: Operation, existing: tuple[str, Properties], desired: dict[str, Any]
+    ) -> Operation | Skipped:
+        """The update that makes the existing resource of ``op``'s key what ``desired`` says."""
+        identifier, current = existing
+        patch = replace_patch(self.schema, current, desired)
         if not patch:
             return Skipped(op, f"INSERT OR REPLACE: {identifier} already has exactly these values")
         return Operation(
@@ -182,6 +205,78 @@ class ConflictResolver:
             statement=op.statement,
             note=f"INSERT OR REPLACE: {self._key_text(op)} exists as {identifier}",
         )
+
+    # -- after sending ---------------------------------------------------------------------------------
+
+    def settle(
+        self, outcomes: list[Outcome], send: Callable[[list[Operation]], list[Outcome]]
+    ) -> list[Outcome]:
+        """OR IGNORE / OR REPLACE creates that AWS answered AlreadyExists although the listing did not show
+        the key (it can lag behind a recent create): an IGNORE row is skipped; a REPLACE row becomes an
+        update of the existing resource, sent with ``send``, once a listing shows it."""
+        settled = list(outcomes)
+        replacing: list[int] = []
+        for i, outcome in enumerate(outcomes):
+            op = outcome.op
+            if not (
+                outcome.status == "FAILED"
+                and op.verb == "create"
+                and errors.error_stem(outcome.error_code or "") == "AlreadyExists"
+            ):
+                continue
+            if op.on_conflict == IGNORE:
+                settled[i] = Outcome(
+                    op,
+                    "SKIPPED",
+                    request_token=outcome.request_token,
+                    error_code=outcome.error_code,
+                    message=f"INSERT OR IGNORE: {self._key_text(op)} already exists (AlreadyExists)",
+                )
+            elif op.on_conflict == REPLACE:
+                replacing.append(i)
+        if not replacing:
+            return settled
+        found = self._relist([outcomes[i].op for i in replacing])
+        updates: list[tuple[int, Operation]] = []
+        for i in replacing:
+            outcome = outcomes[i]
+            op = outcome.op
+            existing = found.get((op.region, self._values(op)))
+            if existing is None:
+                settled[i] = Outcome(
+                    op,
+                    outcome.status,
+                    outcome.identifier,
+                    outcome.request_token,
+                    outcome.error_code,
+                    f"{outcome.message}; INSERT OR REPLACE could not turn it into an update: "
+                    f"ListResources still does not list {self._key_text(op)} after {len(RELIST_DELAYS)} "
+                    "tries (a listing that lags behind a recent create); run the statement again shortly",
+                    outcome.error_class,
+                )
+                continue
+            assert op.desired is not None
+            result = self._replacing(op, existing, op.desired)
+            if isinstance(result, Skipped):
+                settled[i] = Outcome(op, "SKIPPED", existing[0], message=result.reason)
+            else:
+                updates.append((i, result))
+        if updates:
+            for (i, _), outcome in zip(updates, send([op for _, op in updates]), strict=True):
+                settled[i] = outcome
+        return settled
+
+    def _relist(self, ops: list[Operation]) -> dict[Key, tuple[str, Properties]]:
+        """What exists under the parents of ``ops``, listed until every one of their keys shows."""
+        wanted = {(op.region, self._values(op)) for op in ops}
+        scopes = {(op.region, self._parents(op)) for op in ops}
+        found: dict[Key, tuple[str, Properties]] = {}
+        for delay in RELIST_DELAYS:
+            time.sleep(delay)
+            found = self._existing(scopes)
+            if wanted <= found.keys():
+                break
+        return found
 
     # -- what exists ----------------------------------------------------------------------------------
 

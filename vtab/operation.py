@@ -86,7 +86,8 @@ class Operation:
 @dataclass
 class Outcome:
     """What one operation ended as: SUCCESS, FAILED (a FAILED ProgressEvent), REFUSED (a synchronous error),
-    UNKNOWN (its status could not be read), TIMEOUT (still running at write_timeout)."""
+    UNKNOWN (its status could not be read), TIMEOUT (still running at write_timeout), SKIPPED (an INSERT
+    OR IGNORE row whose key AWS reported as existing: nothing to do)."""
 
     op: Operation
     status: str
@@ -100,4 +101,4 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.status == "SUCCESS"
+        return self.status in ("SUCCESS", "SKIPPED")

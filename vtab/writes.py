@@ -221,7 +221,8 @@ class WriteQueue:
         if not ops:
             return
         table = self.table
-        send, skipped = ConflictResolver(table.cloud, self.schema, table.pool).resolve(ops)
+        resolver = ConflictResolver(table.cloud, self.schema, table.pool)
+        send, skipped = resolver.resolve(ops)
         if table.options.dry_run:
             self._record_dry_run(send, skipped)
             return
@@ -235,7 +236,7 @@ class WriteQueue:
             timeout=table.options.write_timeout,
         )
         try:
-            outcomes = sender.run(send)
+            outcomes = resolver.settle(sender.run(send), sender.run)
         finally:
             table.registry.clear_cache(self.schema.type_name)
         error = statement_error(outcomes, self.schema, table.name)
