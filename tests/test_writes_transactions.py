@@ -3,10 +3,12 @@ ROLLBACK TO take back their own rows, and writes to one resource run in order.""
 
 from __future__ import annotations
 
+from typing import Any
+
 import apsw
 import pytest
 
-from tests.test_writes_helpers import IR, connect, error_of, sent_writes, write_calls
+from tests.test_writes_helpers import IR, connect, error_of, rows, sent_writes, write_calls
 from vtab.emulator import Emulator
 
 INSERT = (
@@ -291,3 +293,169 @@ def test_a_create_does_not_wait_for_deletes_of_other_keys(emulator: Emulator) ->
     (create,) = sent_writes(emulator, "CreateResource")
     assert create.at < delete.finished_at  # sent together
     assert _keys(emulator, parent) == ["another key"]
+
+
+# -- a COMMIT that fails busy keeps the transaction; COMMIT again sends the failed writes again ---------
+
+SET_EXPRESSION = (
+    "UPDATE integration_responses SET template_selection_expression = ? WHERE region = 'us-east-1' "
+    "AND data__Identifier = ?"
+)
+
+
+def _expression(emulator: Emulator, identifier: str) -> Any:
+    return (emulator.resource("us-east-1", IR, identifier) or {}).get("TemplateSelectionExpression")
+
+
+def test_commit_again_after_a_busy_failure_sends_only_the_failed_write(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=2)
+    first, second = seeded.responses
+    db = connect(emulator, max_workers=1)  # one at a time, in queue order: the first write fails
+    db.execute("CREATE TABLE audit(x)")
+    db.execute("BEGIN")
+    db.execute("INSERT INTO audit VALUES (1)")
+    db.execute(SET_EXPRESSION, ("T1", first))
+    db.execute(SET_EXPRESSION, ("T2", second))
+    emulator.fail_next_write("Throttling", "Rate exceeded")
+
+    error = error_of(db, "COMMIT")
+
+    assert type(error) is apsw.BusyError
+    (failed,) = [u for u in sent_writes(emulator, "UpdateResource") if u.identifier == first]
+    lines = str(error).splitlines()
+    assert lines[0] == (
+        "Throttling: 1 of 2 writes to integration_responses failed; 1 applied (remote changes are not "
+        "rolled back):"
+    )
+    assert lines[1] == (
+        f"  FAILED UPDATE {first} in us-east-1: Throttling: Rate exceeded "
+        f"(RequestToken {failed.request_token})"
+    )
+    assert lines[2].startswith(f"  applied: UPDATE {second} in us-east-1 (RequestToken ")
+    assert lines[3] == (
+        "The transaction is still open: COMMIT again to send the 1 failed write again (the applied ones "
+        "are not sent again), or ROLLBACK to drop them."
+    )
+    assert not db.getautocommit()  # SQLite kept the transaction
+    assert (_expression(emulator, first), _expression(emulator, second)) != ("T1", "T2")
+    emulator.clear_calls()
+
+    db.execute("COMMIT")
+
+    (again,) = sent_writes(emulator, "UpdateResource")  # the applied one was not sent again
+    assert again.identifier == first and again.patch_document == failed.patch_document
+    assert again.client_token != failed.client_token  # a FAILED request's token would replay its failure
+    assert (_expression(emulator, first), _expression(emulator, second)) == ("T1", "T2")
+    assert db.getautocommit()
+    assert rows(db, "SELECT x FROM audit") == [(1,)]  # the local part of the transaction committed too
+
+
+def test_commit_again_resends_a_refused_write_with_its_client_token(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    parent = seeded.integrations[0]
+    db = connect(emulator, max_attempts=1)
+    db.execute("BEGIN")
+    db.execute(INSERT, (*parent, "new"))
+    emulator.throttle_next(1)
+
+    error = error_of(db, "COMMIT")
+
+    assert type(error) is apsw.BusyError
+    assert "REFUSED CREATE row 1" in str(error) and "(no RequestToken: not accepted)" in str(error)
+    (refused,) = [c for c in emulator.calls if c.operation == "CreateResource"]
+    assert refused.error_code == "ThrottlingException"
+    emulator.clear_calls()
+    db.execute("COMMIT")
+    (sent,) = sent_writes(emulator, "CreateResource")
+    assert sent.client_token == refused.client_token
+    assert "new" in _keys(emulator, parent)
+
+
+def test_commit_again_after_write_timeout_polls_the_running_request(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    (identifier,) = seeded.responses
+    emulator.configure(polls_before_complete=1_000_000)
+    db = connect(emulator, write_timeout=0.2)
+    db.execute("BEGIN")
+    db.execute(SET_EXPRESSION, ("slow", identifier))
+
+    error = error_of(db, "COMMIT")
+
+    assert type(error) is apsw.BusyError and "TIMEOUT UPDATE" in str(error)
+    (update,) = sent_writes(emulator, "UpdateResource")
+    emulator.configure(polls_before_complete=1)  # the next poll finishes it
+    emulator.clear_calls()
+    db.execute("COMMIT")
+    assert sent_writes(emulator, "UpdateResource") == []  # not sent again: polled
+    polls = sent_writes(emulator, "GetResourceRequestStatus")
+    assert {p.request_token for p in polls} == {update.request_token}
+    assert polls[-1].operation_status == "SUCCESS"
+    assert _expression(emulator, identifier) == "slow"
+
+
+def test_writes_that_follow_a_busy_failure_wait_for_the_retried_commit(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    (identifier,) = seeded.responses
+    db = connect(emulator)
+    db.execute("BEGIN")
+    db.execute(SET_EXPRESSION, ("last words", identifier))
+    db.execute(
+        "DELETE FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = ?", (identifier,)
+    )
+    emulator.fail_next_write("Throttling", "Rate exceeded")
+
+    error = error_of(db, "COMMIT")
+
+    assert type(error) is apsw.BusyError
+    assert f"\n  NOT_SENT DELETE {identifier} in us-east-1: not sent: it follows UPDATE {identifier} " in str(
+        error
+    )
+    assert sent_writes(emulator, "DeleteResource") == []  # held back: the update must go first
+    assert "COMMIT again to send the 2 failed writes again (nothing was applied)" in str(error)
+    emulator.clear_calls()
+    db.execute("COMMIT")
+    assert [
+        c.operation for c in sent_writes(emulator, "UpdateResource") + sent_writes(emulator, "DeleteResource")
+    ] == [
+        "UpdateResource",
+        "DeleteResource",
+    ]
+    assert emulator.resource("us-east-1", IR, identifier) is None
+
+
+def test_rollback_after_a_busy_commit_sends_nothing_more(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    (identifier,) = seeded.responses
+    db = connect(emulator)
+    db.execute("BEGIN")
+    db.execute(SET_EXPRESSION, ("dropped", identifier))
+    emulator.fail_next_write("Throttling", "Rate exceeded")
+    assert type(error_of(db, "COMMIT")) is apsw.BusyError
+    db.execute("ROLLBACK")
+    emulator.clear_calls()
+    db.execute(INSERT, (*seeded.integrations[0], "later"))  # the next transaction sends only its own
+    assert [c.operation for c in write_calls(emulator) if c.operation != "GetResourceRequestStatus"] == [
+        "CreateResource"
+    ]
+    assert _expression(emulator, identifier) != "dropped"
+
+
+def test_a_commit_with_busy_and_other_failures_is_not_busy(emulator: Emulator) -> None:
+    """Retrying cannot fix AlreadyExists: the COMMIT fails with its class, and SQLite ends the transaction."""
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=2)
+    parent = seeded.integrations[0]
+    taken = (emulator.resource("us-east-1", IR, seeded.responses[1]) or {})["IntegrationResponseKey"]
+    db = connect(emulator, max_workers=1)  # in queue order: the update gets the injected failure
+    db.execute("BEGIN")
+    db.execute(SET_EXPRESSION, ("x", seeded.responses[0]))
+    db.execute(INSERT, (*parent, taken))
+    emulator.fail_next_write("Throttling", "Rate exceeded")
+
+    error = error_of(db, "COMMIT")
+
+    assert type(error) is apsw.ConstraintError
+    assert str(error).startswith(
+        "AlreadyExists: 2 of 2 writes to integration_responses failed; none applied:"
+    )
+    assert "COMMIT again" not in str(error)
+    assert db.getautocommit()

@@ -112,7 +112,11 @@ class Sender:
 
     def _task(self, op: Operation) -> _Task:
         record = self.cloud.log.start(op.call, op.region, self.schema.type_name, identifier=op.identifier)
-        return _Task(op, record)
+        task = _Task(op, record)
+        if op.request_token is not None:  # left running by an earlier COMMIT: poll it, do not send it again
+            task.token = record.request_token = op.request_token
+            task.deadline = time.monotonic() + self.timeout
+        return task
 
     def _link(self, tasks: list[_Task]) -> None:
         """Operations on one resource run in queue order; a create runs after every DELETE that may free
@@ -151,6 +155,22 @@ class Sender:
         if outcome.error_code and not task.record.error_code:
             task.record.error_code = outcome.error_code
         for dependent in task.dependents:
+            if dependent.outcome is not None:
+                continue  # already held back by another operation it follows
+            if outcome.retryable:
+                # Sending it now would break the order a retried COMMIT must keep: it waits too.
+                dependent.record.status = "NOT_SENT"
+                self._finish(
+                    dependent,
+                    Outcome(
+                        dependent.op,
+                        "NOT_SENT",
+                        message=f"it follows {task.op.describe(self.schema)}, which failed",
+                        error_class=apsw.BusyError,
+                    ),
+                    due,
+                )
+                continue
             dependent.waits_for -= 1
             if not dependent.waits_for:
                 self._schedule(due, dependent, time.monotonic())
@@ -261,18 +281,23 @@ def _refused_by_answer(error: BaseException) -> bool:
     return isinstance(status, int) and 400 <= status < 500
 
 
-def statement_error(outcomes: list[Outcome], schema: ResourceSchema, table_name: str) -> apsw.Error | None:
+def statement_error(
+    outcomes: list[Outcome], schema: ResourceSchema, table_name: str, *, transaction: bool = False
+) -> apsw.Error | None:
     """One exception for a statement whose writes did not all succeed, or None when they did.
 
     It lists every failed row with its error code, message and RequestToken, and the rows that were
-    applied: those changes are real, and a SQLite ROLLBACK cannot take them back.
+    applied: those changes are real, and a SQLite ROLLBACK cannot take them back. The class is the first
+    failure's that retrying cannot fix; ``apsw.BusyError`` only when every failure is busy (throttling, a
+    concurrent operation, a timeout). SQLite keeps a transaction open after a BUSY COMMIT, so then (in an
+    explicit ``transaction``) the message says a retried COMMIT sends the failed writes again.
     """
     outcomes = [o for o in outcomes if o.status != "SKIPPED"]
     failed = [o for o in outcomes if not o.ok]
     if not failed:
         return None
     applied = [o for o in outcomes if o.ok]
-    first = failed[0]
+    first = next((o for o in failed if not o.retryable), failed[0])
     plural = "s" if len(outcomes) != 1 else ""
     lines = [
         f"{first.error_code or first.status}: {len(failed)} of {len(outcomes)} write{plural} to {table_name} "
@@ -283,20 +308,7 @@ def statement_error(outcomes: list[Outcome], schema: ResourceSchema, table_name:
         )
     ]
     for outcome in failed:
-        if outcome.request_token:
-            token = f"RequestToken {outcome.request_token}"
-        elif outcome.maybe_accepted:
-            token = (
-                "no RequestToken: the request may or may not have been accepted (check vtab_calls / "
-                "ListResourceRequests)"
-            )
-        else:
-            token = "no RequestToken: not accepted"
-        text = outcome.message
-        code = outcome.error_code or outcome.status
-        if not text.startswith(code):
-            text = f"{code}: {text}"
-        lines.append(f"  {outcome.status} {outcome.op.describe(schema)}: {text} ({token})")
+        lines.append(f"  {outcome.status} {outcome.op.describe(schema)}: {_failure_text(outcome)}")
     for outcome in applied[:LISTED_APPLIED]:
         created = f" -> {outcome.identifier}" if outcome.op.verb == "create" and outcome.identifier else ""
         lines.append(
@@ -304,4 +316,30 @@ def statement_error(outcomes: list[Outcome], schema: ResourceSchema, table_name:
         )
     if len(applied) > LISTED_APPLIED:
         lines.append(f"  ... and {len(applied) - LISTED_APPLIED} more applied (see vtab_calls)")
+    if transaction and first.retryable:
+        again = "the applied ones are not sent again" if applied else "nothing was applied"
+        lines.append(
+            f"The transaction is still open: COMMIT again to send the {len(failed)} failed write"
+            f"{'s' if len(failed) != 1 else ''} again ({again}), or ROLLBACK to drop them."
+        )
     return first.error_class("\n".join(lines))
+
+
+def _failure_text(outcome: Outcome) -> str:
+    """``<code>: <message> (<RequestToken, or why there is none>)``."""
+    if outcome.status == "NOT_SENT":
+        return f"not sent: {outcome.message} (no RequestToken)"
+    if outcome.request_token:
+        token = f"RequestToken {outcome.request_token}"
+    elif outcome.maybe_accepted:
+        token = (
+            "no RequestToken: the request may or may not have been accepted (check vtab_calls / "
+            "ListResourceRequests)"
+        )
+    else:
+        token = "no RequestToken: not accepted"
+    text = outcome.message
+    code = outcome.error_code or outcome.status
+    if not text.startswith(code):
+        text = f"{code}: {text}"
+    return f"{text} ({token})"

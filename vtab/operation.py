@@ -41,6 +41,9 @@ class Operation:
     properties: dict[str, Any] | None = None
     """What a DELETE knows of its resource (the row read, maybe partial): which unique key it frees."""
     note: str = ""
+    request_token: str | None = None
+    """Set when an earlier COMMIT left this operation running (write_timeout): a retried COMMIT polls it
+    again instead of sending it again."""
     client_token: str = field(default_factory=lambda: str(uuid.uuid4()))
     """One per operation, sent on every attempt, so a retried request can never act twice."""
 
@@ -87,7 +90,8 @@ class Operation:
 class Outcome:
     """What one operation ended as: SUCCESS, FAILED (a FAILED ProgressEvent), REFUSED (a synchronous error),
     UNKNOWN (its status could not be read), TIMEOUT (still running at write_timeout), SKIPPED (an INSERT
-    OR IGNORE row whose key AWS reported as existing: nothing to do)."""
+    OR IGNORE row whose key AWS reported as existing: nothing to do), NOT_SENT (it follows an operation
+    that failed busy, and waits for a retried COMMIT)."""
 
     op: Operation
     status: str
@@ -102,3 +106,23 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.status in ("SUCCESS", "SKIPPED")
+
+    @property
+    def retryable(self) -> bool:
+        """Failed as busy (throttling, a concurrent operation, a timeout), so sending it again may work."""
+        return not self.ok and issubclass(self.error_class, apsw.BusyError)
+
+    def again(self) -> Operation:
+        """The operation to send when a COMMIT that failed busy is retried: a request that ended FAILED
+        gets a new ClientToken (its own would only replay the failure); one that may be running is polled
+        again; one that was refused, lost in transport or not sent keeps its ClientToken, so it cannot
+        act twice."""
+        op = self.op
+        if self.status == "FAILED":
+            op.client_token = str(uuid.uuid4())
+            op.request_token = None
+        elif self.status in ("TIMEOUT", "UNKNOWN") and self.request_token:
+            op.request_token = self.request_token
+        else:
+            op.request_token = None
+        return op

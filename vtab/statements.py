@@ -49,6 +49,11 @@ class StatementTracker:
             self.connection.trace_v2(apsw.SQLITE_TRACE_STMT, self._trace, id=self)
             self._tracing = True
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether the writes belong to an explicit transaction (BEGIN ... COMMIT), not one statement."""
+        return self._tracing
+
     def end(self) -> None:
         if self._tracing:
             self.connection.trace_v2(0, None, id=self)

@@ -216,7 +216,9 @@ class WriteQueue:
     # -- Sync -----------------------------------------------------------------------------------------
 
     def apply(self) -> None:
-        """Send every queued operation (or record them, for dry_run); raise one error if any failed."""
+        """Send every queued operation (or record them, for dry_run); raise one error if any failed.
+
+        Called again by a retried COMMIT after a BusyError: the queue then holds the failed writes."""
         ops, self.ops = self.ops, []
         if not ops:
             return
@@ -239,8 +241,13 @@ class WriteQueue:
             outcomes = resolver.settle(sender.run(send), sender.run)
         finally:
             table.registry.clear_cache(self.schema.type_name)
-        error = statement_error(outcomes, self.schema, table.name)
+        error = statement_error(outcomes, self.schema, table.name, transaction=self.statements.in_transaction)
         if error is not None:
+            if isinstance(error, apsw.BusyError):
+                # SQLite keeps a transaction open after a BUSY COMMIT: a retried COMMIT sends the failed
+                # writes again (and only those); ROLLBACK, or the rollback of an autocommit statement,
+                # drops them.
+                self.ops = [outcome.again() for outcome in outcomes if not outcome.ok] + self.ops
             raise error
 
     def _record_dry_run(self, send: list[Operation], skipped: list[Skipped]) -> None:
