@@ -207,8 +207,10 @@ def test_a_commit_whose_writes_fail_ends_the_transaction_and_lists_what_was_appl
     emulator: Emulator, parent: tuple[str, str]
 ) -> None:
     db = connect(emulator)
+    db.execute("CREATE TABLE audit(x)")
     db.execute(INSERT, (*parent, "taken"))
     db.execute("BEGIN")
+    db.execute("INSERT INTO audit VALUES (1)")
     db.execute(INSERT, (*parent, "taken"))
     db.execute(INSERT, (*parent, "fresh"))
     error = error_of(db, "COMMIT")
@@ -218,7 +220,12 @@ def test_a_commit_whose_writes_fail_ends_the_transaction_and_lists_what_was_appl
         "rolled back):"
     )
     assert "\n  applied: CREATE row 1 " in str(error) and "integration_response_key='fresh'" in str(error)
+    assert str(error).endswith(
+        "\nLocal changes of this transaction were rolled back by SQLite; the applied remote changes above "
+        "were not."
+    )
     assert db.getautocommit()  # SQLite rolled the transaction back; the next statement starts afresh
+    assert rows(db, "SELECT x FROM audit") == []  # the local row went with it
     db.execute(INSERT, (*parent, "later"))
     assert _keys(emulator, parent) == ["fresh", "later", "taken"]
 
@@ -458,4 +465,5 @@ def test_a_commit_with_busy_and_other_failures_is_not_busy(emulator: Emulator) -
         "AlreadyExists: 2 of 2 writes to integration_responses failed; none applied:"
     )
     assert "COMMIT again" not in str(error)
+    assert str(error).endswith("\nLocal changes of this transaction were rolled back by SQLite.")
     assert db.getautocommit()

@@ -290,7 +290,8 @@ def statement_error(
     applied: those changes are real, and a SQLite ROLLBACK cannot take them back. The class is the first
     failure's that retrying cannot fix; ``apsw.BusyError`` only when every failure is busy (throttling, a
     concurrent operation, a timeout). SQLite keeps a transaction open after a BUSY COMMIT, so then (in an
-    explicit ``transaction``) the message says a retried COMMIT sends the failed writes again.
+    explicit ``transaction``) the message says a retried COMMIT sends the failed writes again; after any
+    other failure SQLite rolls the transaction back, and the message says the remote changes stay.
     """
     outcomes = [o for o in outcomes if o.status != "SKIPPED"]
     failed = [o for o in outcomes if not o.ok]
@@ -316,7 +317,13 @@ def statement_error(
         )
     if len(applied) > LISTED_APPLIED:
         lines.append(f"  ... and {len(applied) - LISTED_APPLIED} more applied (see vtab_calls)")
-    if transaction and first.retryable:
+    if transaction and not first.retryable:
+        # SQLite rolls the transaction back after a COMMIT that fails other than BUSY.
+        lines.append(
+            "Local changes of this transaction were rolled back by SQLite"
+            + ("; the applied remote changes above were not." if applied else ".")
+        )
+    elif transaction:
         again = "the applied ones are not sent again" if applied else "nothing was applied"
         lines.append(
             f"The transaction is still open: COMMIT again to send the {len(failed)} failed write"
