@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 from vtab import errors
 from vtab.calllog import CallRecord
 from vtab.cloudcontrol import CloudControl
-from vtab.conflict import frees_key
+from vtab.conflict import frees_key, unique_key
 from vtab.operation import Operation, Outcome
 from vtab.schema import ResourceSchema
 
@@ -123,7 +123,12 @@ class Sender:
         its unique key (DELETE then INSERT of one key in a transaction), whatever their queue order.
         Deletes and updates never wait for a create, so there is no cycle."""
         last_on: dict[tuple[str, str], _Task] = {}
-        deletes: list[_Task] = []
+        key = unique_key(self.schema)
+        parents = self.schema.list_requires
+        deletes: dict[tuple[Any, ...], list[_Task]] = {}
+        """("key", region, key values) -> deletes of a known key; ("parent", region, parent ids or None)
+        -> deletes whose row did not show the key (identifier-only listings): a create looks only at
+        its own key's and at the unknown ones under its parent."""
         for task in tasks:
             op = task.op
             if op.identifier is not None:
@@ -131,13 +136,29 @@ class Sender:
                 if resource in last_on:
                     self._follow(task, last_on[resource])
                 last_on[resource] = task
-            if op.verb == "delete":
-                deletes.append(task)
+            if op.verb == "delete" and key:
+                known = op.properties or {}
+                if all(p in known for p in key):
+                    bucket: tuple[Any, ...] = ("key", op.region, tuple(known[p] for p in key))
+                elif all(p in known for p in parents):
+                    bucket = ("parent", op.region, tuple(known[p] for p in parents))
+                else:
+                    bucket = ("parent", op.region, None)
+                deletes.setdefault(bucket, []).append(task)
+        if not deletes:
+            return
         for task in tasks:
-            if task.op.verb == "create":
-                for delete in deletes:
-                    if frees_key(self.schema, delete.op, task.op):
-                        self._follow(task, delete)
+            op = task.op
+            if op.verb != "create" or op.desired is None:
+                continue
+            candidates = (
+                deletes.get(("key", op.region, tuple(op.desired.get(p) for p in key)), [])
+                + deletes.get(("parent", op.region, tuple(op.desired.get(p) for p in parents)), [])
+                + deletes.get(("parent", op.region, None), [])
+            )
+            for delete in candidates:
+                if frees_key(self.schema, delete.op, op):
+                    self._follow(task, delete)
 
     @staticmethod
     def _follow(task: _Task, first: _Task) -> None:

@@ -9,7 +9,7 @@ SQLite's count (``total_changes`` does not move), which is what we watch for at 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import apsw
@@ -25,6 +25,8 @@ class Statement:
     """Writes it queued."""
     rows: int = 0
     """Rows it passed to the Update callbacks (numbering for messages)."""
+    updates: dict[tuple[str, str], Any] = field(default_factory=dict)
+    """(region, identifier) -> the update it queued for that resource (one per resource: the last wins)."""
 
 
 class StatementTracker:

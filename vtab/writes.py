@@ -17,7 +17,7 @@ import apsw
 import orjson
 
 from vtab.apply import Sender, statement_error
-from vtab.conflict import ConflictResolver, Skipped, create_key, key_text, unique_key
+from vtab.conflict import ConflictResolver, Key, Skipped, create_key, key_text, unique_key
 from vtab.operation import IGNORE, REPLACE, Operation
 from vtab.patch import PatchDocumentRules, diff_patch
 from vtab.plan import IDENTIFIER, PATCH_DOCUMENT, REGION
@@ -43,6 +43,8 @@ class WriteQueue:
         self._next_seq = 0
         self._savepoints: dict[int, int] = {}
         """Savepoint level -> the ``seq`` of the first operation queued after it."""
+        self._creates: dict[Key, Operation] = {}
+        """Unique key -> the latest create queued with it (maybe taken back since: checked on a hit)."""
         self.statements = StatementTracker(
             table.registry.connection, self._statement_failed, self._read_fresh
         )
@@ -51,6 +53,7 @@ class WriteQueue:
 
     def begin(self) -> None:
         self.ops.clear()
+        self._creates.clear()
         self._savepoints.clear()
         self._read_fresh()
         self.statements.begin()
@@ -63,6 +66,7 @@ class WriteQueue:
     def end(self) -> None:
         """Commit or Rollback: the transaction is over."""
         self.ops.clear()
+        self._creates.clear()
         self._savepoints.clear()
         self.statements.end()
 
@@ -122,7 +126,10 @@ class WriteQueue:
         key = create_key(self.schema, op)
         if key is None:
             return
-        first = next((other for other in self.ops if create_key(self.schema, other) == key), None)
+        first = self._creates.get(key)
+        if first is not None and not any(other is first for other in self.ops):
+            # Taken back (a failed statement, ROLLBACK TO): an older create of the key may still be queued.
+            first = next((other for other in self.ops if create_key(self.schema, other) == key), None)
         if first is None:
             return
         assert op.desired is not None
@@ -181,17 +188,10 @@ class WriteQueue:
         """One statement updates a resource once: when UPDATE ... FROM joins it with several source rows,
         the last one wins (SQLite itself uses one of them), so the earlier ones are taken back."""
         statement = self._current()
-        earlier = [
-            op
-            for op in self.ops
-            if op.statement is statement
-            and op.verb == "update"
-            and (op.region, op.identifier) == (row.region, row.identifier)
-        ]
-        if earlier:
-            gone = {id(op) for op in earlier}
-            self.ops = [op for op in self.ops if id(op) not in gone]
-            statement.queued -= len(earlier)
+        earlier = statement.updates.pop((row.region, row.identifier), None)
+        if earlier is not None:
+            self.ops = [op for op in self.ops if op is not earlier]
+            statement.queued -= 1
 
     def delete(self, identifier: Any) -> None:
         self._refuse_if_read_only("DELETE")
@@ -292,6 +292,11 @@ class WriteQueue:
         op.statement = statement
         statement.queued += 1
         self.ops.append(op)
+        key = create_key(self.schema, op)
+        if key is not None:
+            self._creates[key] = op
+        elif op.verb == "update" and op.identifier is not None:
+            statement.updates[(op.region, op.identifier)] = op
 
     def _current(self) -> Statement:
         return self.statements.current
