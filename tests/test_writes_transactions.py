@@ -298,7 +298,12 @@ def test_a_create_does_not_wait_for_deletes_of_other_keys(emulator: Emulator) ->
     db.execute("COMMIT")
     (delete,) = sent_writes(emulator, "DeleteResource")
     (create,) = sent_writes(emulator, "CreateResource")
-    assert create.at < delete.finished_at  # sent together
+    deleted = next(
+        p
+        for p in sent_writes(emulator, "GetResourceRequestStatus")
+        if p.request_token == delete.request_token and p.operation_status == "SUCCESS"
+    )
+    assert create.at < deleted.at  # it did not wait for the delete to finish
     assert _keys(emulator, parent) == ["another key"]
 
 
