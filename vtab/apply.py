@@ -1,9 +1,10 @@
 """Sending queued writes: all in parallel (bounded), each polled to SUCCESS or FAILED, then one verdict.
 
 The SQLite thread runs a small scheduler; worker threads only make HTTP calls, never wait. An operation
-that is IN_PROGRESS is polled again at its RetryAfter, but never sooner than a backoff that doubles from
-50 ms to 5 s (a RetryAfter already past never makes polling spin), so waiting costs no worker, and a
-statement of N rows takes about one operation's latency, not N. The last poll is at ``write_timeout``.
+that is IN_PROGRESS is polled again at its RetryAfter, but never sooner (counted from when the previous
+call was sent) than a backoff that doubles from 50 ms to 5 s (a RetryAfter already past never makes
+polling spin), so waiting costs no worker, and a statement of N rows takes about one operation's
+latency, not N. The last poll is at ``write_timeout``.
 
 Operations on the same resource (an UPDATE then a DELETE of one row in one transaction) run one after the
 other, in statement order, since Cloud Control refuses a second concurrent operation on a resource; a
@@ -46,6 +47,8 @@ class _Task:
     token: str | None = None
     deadline: float = 0.0
     polls: int = 0
+    sent_at: float = 0.0
+    """When the latest call of this operation was sent (the poll floor counts from there)."""
     outcome: Outcome | None = None
     waits_for: int = 0
     """Unfinished operations this one must follow."""
@@ -93,6 +96,7 @@ class Sender:
             now = time.monotonic()
             while due and due[0].at <= now and len(running) < self.concurrency:
                 task = heapq.heappop(due).task
+                task.sent_at = time.monotonic()
                 running[self.pool.submit(self._step, task)] = task
             wait_for = None
             if due and len(running) < self.concurrency:
@@ -245,14 +249,16 @@ class Sender:
         return None
 
     def _next_poll(self, task: _Task, event: dict[str, Any], now: float) -> float:
-        """At RetryAfter, but not before the backoff floor (a RetryAfter in the past must not spin)."""
-        floor = min(MAX_BACKOFF, FIRST_BACKOFF * 2**task.polls)
+        """At RetryAfter, but not before the backoff floor (a RetryAfter in the past must not spin).
+
+        The floor counts from when the previous call was sent, so a slow answer already pays for it."""
+        floor_at = task.sent_at + min(MAX_BACKOFF, FIRST_BACKOFF * 2**task.polls)
         retry_after = event.get("RetryAfter")
         if isinstance(retry_after, datetime):
-            return now + max(floor, retry_after.timestamp() - time.time())
+            return max(floor_at, now + retry_after.timestamp() - time.time())
         if isinstance(retry_after, (int, float)):
-            return now + max(floor, float(retry_after) - time.time())
-        return now + floor
+            return max(floor_at, now + float(retry_after) - time.time())
+        return max(floor_at, now)
 
     def _call_failed(self, task: _Task, error: BaseException) -> Outcome:
         code = task.record.error_code or type(error).__name__
