@@ -313,9 +313,13 @@ EXAMPLE = """'[{"op":"replace","path":"/IntegrationResponseKey","value":"..."}]'
         (
             '{"op": "replace", "path": "/IntegrationResponseKey", "value": "x"}',
             apsw.SQLError,
-            "not a JSON Patch (RFC 6902): the document is an object, not an array",
+            "not a JSON Patch (RFC 6902): the document is a JSON object, not an array",
         ),
-        ('["replace"]', apsw.SQLError, "not a JSON Patch (RFC 6902): operation 0 is a string, not an object"),
+        (
+            '["replace"]',
+            apsw.SQLError,
+            "not a JSON Patch (RFC 6902): operation 0 is a JSON string, not an object",
+        ),
         (
             '[{"op": "rename", "path": "/IntegrationResponseKey"}]',
             apsw.SQLError,

@@ -16,7 +16,7 @@ import orjson
 
 from vtab.plan import PATCH_DOCUMENT
 from vtab.schema import ResourceSchema
-from vtab.validate import RowRules, sql_literal
+from vtab.validate import RowRules, json_type_name, sql_literal
 
 Patch = list[dict[str, Any]]
 
@@ -90,7 +90,7 @@ class PatchDocumentRules:
         except orjson.JSONDecodeError as error:
             raise self._malformed(text, f"not valid JSON ({error})", where) from None
         if not isinstance(ops, list):
-            raise self._malformed(text, f"the document is {_json_kind(ops)}, not an array", where)
+            raise self._malformed(text, f"the document is {json_type_name(ops)}, not an array", where)
         for index, op in enumerate(ops):
             self._check_shape(text, index, op, where)
         try:
@@ -114,7 +114,7 @@ class PatchDocumentRules:
     def _check_shape(self, text: str, index: int, op: object, where: str) -> None:
         what = f"operation {index}"
         if not isinstance(op, dict):
-            raise self._malformed(text, f"{what} is {_json_kind(op)}, not an object", where)
+            raise self._malformed(text, f"{what} is {json_type_name(op)}, not an object", where)
         name = op.get("op")
         if name not in ("add", "remove", "replace", "move", "copy", "test"):
             raise self._malformed(
@@ -153,15 +153,3 @@ class PatchDocumentRules:
                 raise apsw.ReadOnlyError(
                     f"{column} {place}: {prop} is read-only (AWS sets it); leave it out of the patch {where}"
                 )
-
-
-def _json_kind(value: object) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if value is None:
-        return "null"
-    return "a number" if isinstance(value, (int, float)) and not isinstance(value, bool) else "a boolean"
