@@ -80,9 +80,6 @@ class ResultStore:
                 self._drop(key)
             return len(keys)
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     def _drop(self, key: Key) -> None:
         entry = self._entries.pop(key)
         self._size -= entry.size

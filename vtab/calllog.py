@@ -10,7 +10,6 @@ import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 
@@ -58,9 +57,6 @@ class CallLog:
             count = len(self._records)
             self._records.clear()
             return count
-
-    def __iter__(self) -> Iterator[CallRecord]:
-        return iter(self.snapshot())
 
 
 class Timer:

@@ -88,10 +88,6 @@ class ResourceSchema:
     def column_of(self, prop: str) -> str:
         return snake_case(prop)
 
-    def is_object(self, prop: str) -> bool:
-        """Object (and array) properties travel as JSON text in SQLite."""
-        return self.properties[prop].get("type") in ("object", "array")
-
     def enum(self, prop: str) -> tuple[str, ...] | None:
         values = self.properties[prop].get("enum")
         return tuple(values) if values else None
