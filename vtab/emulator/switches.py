@@ -36,7 +36,7 @@ class Settings:
     missing_parent_error: str = "GeneralServiceException"
     """Exception a list handler answers when its parent (Api, Integration) does not exist."""
     retry_after: float = 0.0
-    """Seconds after EventTime put in ProgressEvent.RetryAfter."""
+    """ProgressEvent.RetryAfter of an in-flight request: the time of each answer plus this many seconds."""
 
     def validated(self) -> Settings:
         if self.latency < 0:
