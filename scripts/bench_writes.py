@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import apsw
 import boto3
 from benchlib import Endpoint, endpoint
 
@@ -52,8 +51,8 @@ class Bench:
         self.ep = ep
         seeded = ep.seed("us-east-1", websocket_apis=1, integrations=1, responses=0, http_apis=0)
         self.api_id, self.integration_id = seeded["integrations"][0]
-        self.db = apsw.Connection(":memory:")  # vtab's own defaults unless the caller overrides them
-        vtab.register(self.db, endpoint_url=ep.url, regions="us-east-1", cache_ttl=0, **options)
+        # vtab's own defaults unless the caller overrides them
+        self.db = vtab.connect(endpoint_url=ep.url, regions="us-east-1", cache_ttl=0, **options)
         self.db.execute("CREATE TABLE keys(k TEXT)")
         self.db.executemany("INSERT INTO keys VALUES (?)", [(f"-{i}",) for i in range(ROWS)])
         self.run = 0

@@ -63,11 +63,9 @@ def endpoint() -> Iterator[Endpoint]:
 
 
 def connect(url: str, **options: Any) -> apsw.Connection:
-    db = apsw.Connection(":memory:")
-    vtab.register(
-        db, **{"endpoint_url": url, "regions": "us-east-1", "rate_limit": None, "cache_ttl": 0, **options}
+    return vtab.connect(
+        **{"endpoint_url": url, "regions": "us-east-1", "rate_limit": None, "cache_ttl": 0, **options}
     )
-    return db
 
 
 def timed(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:

@@ -137,12 +137,6 @@ def options_from(parser: argparse.ArgumentParser, args: argparse.Namespace) -> d
     return {name: getattr(options, name) for name in given}
 
 
-def connect(options: dict[str, Any]) -> apsw.Connection:
-    db = apsw.Connection(":memory:")
-    vtab.register(db, **options)
-    return db
-
-
 def _error_text(exc: BaseException) -> str:
     """Our own errors are already sentences; others keep their class name (``SQLError: no such table``)."""
     if isinstance(exc, CommandError | OptionError | apsw.shell.Shell.Error):
@@ -278,7 +272,7 @@ def run_query(db: apsw.Connection, sql: str, writer: ResultWriter) -> None:
 
 
 def command_query(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
-    db = connect(options_from(parser, args))
+    db = vtab.connect(**options_from(parser, args))
     try:
         run_query(db, args.sql, WRITERS[args.format](out, args.header))
     finally:
@@ -335,7 +329,7 @@ def snapshot(db: apsw.Connection, path: str, sql: str, table: str, replace: bool
 
 
 def command_snapshot(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
-    db = connect(options_from(parser, args))
+    db = vtab.connect(**options_from(parser, args))
     try:
         count = snapshot(db, args.out, args.sql, args.table, args.replace)
     finally:
