@@ -15,6 +15,23 @@ from typing import Any
 
 _PROPERTY_PATH = re.compile(r"^/properties/([^/]+)$")
 
+JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "boolean": (bool,),
+    "integer": (int,),
+    "number": (int, float),
+}
+"""Schema ``type`` -> the Python types of a JSON value of that type (bool is never a number)."""
+
+
+def is_json_type(value: object, kind: str) -> bool:
+    """Whether ``value`` (parsed JSON) has the schema ``type`` ``kind``, one of JSON_TYPES."""
+    if isinstance(value, bool) and kind in ("integer", "number"):
+        return False
+    return isinstance(value, JSON_TYPES[kind])
+
 
 def snake_case(name: str) -> str:
     """``IntegrationResponseId`` -> ``integration_response_id`` (the column naming StackQL uses)."""

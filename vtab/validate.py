@@ -11,29 +11,12 @@ from typing import Any
 import apsw
 import orjson
 
-from vtab.schema import ResourceSchema
+from vtab.schema import JSON_TYPES, ResourceSchema, is_json_type
 
 JSON_EXAMPLES = {
     "object": """'{"key": "value"}'""",
     "array": """'["value"]'""",
 }
-
-
-JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "object": (dict,),
-    "array": (list,),
-    "string": (str,),
-    "boolean": (bool,),
-    "integer": (int,),
-    "number": (int, float),
-}
-"""Schema ``type`` -> the Python types of a JSON value of that type (bool is never a number)."""
-
-
-def _is_json_type(value: object, kind: str) -> bool:
-    if isinstance(value, bool) and kind in ("integer", "number"):
-        return False
-    return isinstance(value, JSON_TYPES[kind])
 
 
 def sql_literal(value: object) -> str:
@@ -118,8 +101,7 @@ class RowRules:
             parsed = orjson.loads(value)
         except orjson.JSONDecodeError as error:
             raise self._bad(column, value, f"not valid JSON ({error})", self._fix(prop), where) from None
-        wanted = dict if kind == "object" else list
-        if not isinstance(parsed, wanted):
+        if not is_json_type(parsed, kind):
             raise self._bad(
                 column,
                 value,
@@ -186,7 +168,7 @@ class RowRules:
                 continue
             column = self.column_of(prop)
             kind = self.schema.properties[prop].get("type")
-            if isinstance(kind, str) and kind in JSON_TYPES and not _is_json_type(value, kind):
+            if isinstance(kind, str) and kind in JSON_TYPES and not is_json_type(value, kind):
                 plain = isinstance(value, (str, int, float)) and not isinstance(value, bool)
                 text = value if plain else orjson.dumps(value).decode()
                 raise self._bad(

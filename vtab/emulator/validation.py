@@ -12,16 +12,8 @@ from typing import Any
 import jsonpatch
 
 from vtab.emulator.errors import CloudControlError, invalid_request
-from vtab.schema import ResourceSchema
+from vtab.schema import JSON_TYPES, ResourceSchema, is_json_type
 
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "object": (dict,),
-    "array": (list,),
-    "boolean": (bool,),
-    "integer": (int,),
-    "number": (int, float),
-}
 _TYPE_NAMES = {dict: "JSONObject", list: "JSONArray", str: "String", bool: "Boolean", int: "Integer"}
 _PATCH_OPS = frozenset({"add", "remove", "replace", "move", "copy", "test"})
 
@@ -63,13 +55,9 @@ def model_errors(schema: ResourceSchema, model: dict[str, Any], *, allow_read_on
         if value is None:
             continue
         expected = spec.get("type")
-        if isinstance(expected, str) and expected in _JSON_TYPES:
-            ok = isinstance(value, _JSON_TYPES[expected]) and not (
-                isinstance(value, bool) and expected in ("integer", "number")
-            )
-            if not ok:
-                errors.append(f"#/{name}: expected type: {expected.capitalize()}, found: {_type_name(value)}")
-                continue
+        if isinstance(expected, str) and expected in JSON_TYPES and not is_json_type(value, expected):
+            errors.append(f"#/{name}: expected type: {expected.capitalize()}, found: {_type_name(value)}")
+            continue
         enum = schema.enum(name)
         if enum is not None and value not in enum:
             errors.append(f"#/{name}: {value} is not a valid enum value")
