@@ -54,7 +54,7 @@ def replace_patch(schema: ResourceSchema, existing: dict[str, Any], desired: dic
     """
     new: dict[str, Any | None] = {}
     for prop in schema.properties:
-        if prop in schema.create_only or prop in schema.read_only:
+        if not schema.is_updatable(prop):
             continue
         if prop in schema.write_only and desired.get(prop) is None:
             continue
@@ -70,7 +70,7 @@ class PatchDocumentRules:
         self.schema = rules.schema
 
     def example(self) -> str:
-        updatable = [p for p in self.schema.properties if self.rules.is_updatable(p)]
+        updatable = [p for p in self.schema.properties if self.schema.is_updatable(p)]
         preferred = [p for p in self.schema.required if p in updatable] or updatable or ["Name"]
         op = {"op": "replace", "path": pointer(preferred[0]), "value": "..."}
         return sql_literal(orjson.dumps([op]).decode())
@@ -138,7 +138,7 @@ class PatchDocumentRules:
             prop = top_level(path)
             place = f"(path {path} in operation {index} of {PATCH_DOCUMENT})"
             if prop not in self.schema.properties:
-                known = ", ".join(pointer(p) for p in self.schema.properties if self.rules.is_updatable(p))
+                known = ", ".join(pointer(p) for p in self.schema.properties if self.schema.is_updatable(p))
                 raise apsw.SQLError(
                     f"{PATCH_DOCUMENT} {place}: {self.schema.type_name} has no property {prop!r}; "
                     f"the properties a patch may change are {known} {where}"

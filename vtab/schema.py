@@ -105,6 +105,10 @@ class ResourceSchema:
     def column_of(self, prop: str) -> str:
         return snake_case(prop)
 
+    def is_updatable(self, prop: str) -> bool:
+        """Whether an update may change ``prop``: it is neither create-only nor read-only."""
+        return prop not in self.create_only and prop not in self.read_only
+
     def enum(self, prop: str) -> tuple[str, ...] | None:
         values = self.properties[prop].get("enum")
         return tuple(values) if values else None

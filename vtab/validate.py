@@ -57,9 +57,6 @@ class RowRules:
     def column_of(self, prop: str) -> str:
         return self.schema.column_of(prop)
 
-    def is_updatable(self, prop: str) -> bool:
-        return prop not in self.schema.create_only and prop not in self.schema.read_only
-
     # -- single values --------------------------------------------------------------------------------
 
     def property_value(self, column: str, value: object, where: str) -> Any:

@@ -380,7 +380,7 @@ class WriteQueue:
             before = row.properties.get(prop)
             if converted == before:
                 continue  # e.g. the same JSON object written with other spacing
-            if prop in self.schema.create_only or prop in self.schema.read_only:
+            if not self.schema.is_updatable(prop):
                 kind = "create-only" if prop in self.schema.create_only else "read-only (AWS sets it)"
                 fix = (
                     "DELETE the row and INSERT a new one instead"
