@@ -309,7 +309,7 @@ class ConflictResolver:
         try:
             for page in self.cloud.list_pages(region, self.schema, model):
                 for identifier, props in page:
-                    if any(p not in props for p in self.schema.required):
+                    if self.schema.is_partial(props):
                         full = self.cloud.get(region, self.schema, identifier)
                         if full is None:
                             continue

@@ -211,11 +211,14 @@ class Scan:
     def _list_task(self, region: str, model: dict[str, str]) -> None:
         for page in self._cached_list(region, self.schema, model):
             rows = [self._row(region, identifier, props) for identifier, props in page]
-            if self.plan.full and any(self._partial(self.schema, row.properties) for row in rows):
+            if self.plan.full:
+                complete = []
                 for row in rows:
-                    if self._partial(self.schema, row.properties):
+                    if self.schema.is_partial(row.properties):
                         self._submit(self._get_task, region, row.identifier)
-                rows = [row for row in rows if not self._partial(self.schema, row.properties)]
+                    else:
+                        complete.append(row)
+                rows = complete
             self._emit(rows)
             if self._enough.is_set():
                 return
@@ -342,10 +345,6 @@ class Scan:
         if any(prop not in props for prop in self.schema.primary_identifier):
             props = {**self.schema.split_identifier(identifier), **props}
         return Row(region, identifier, props)
-
-    @staticmethod
-    def _partial(schema: ResourceSchema, props: Properties) -> bool:
-        return any(name not in props for name in schema.required)
 
     def _matches(self, row: Row) -> bool:
         """Every pushed-down constraint holds (SQLite was told it need not check them again)."""

@@ -109,6 +109,10 @@ class ResourceSchema:
         """Whether an update may change ``prop``: it is neither create-only nor read-only."""
         return prop not in self.create_only and prop not in self.read_only
 
+    def is_partial(self, properties: dict[str, Any]) -> bool:
+        """Whether ``properties`` lack a required property (a listing's item): GetResource has the rest."""
+        return any(name not in properties for name in self.required)
+
     def enum(self, prop: str) -> tuple[str, ...] | None:
         values = self.properties[prop].get("enum")
         return tuple(values) if values else None

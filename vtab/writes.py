@@ -350,7 +350,7 @@ class WriteQueue:
     def _old_row(self, identifier: Any, where: str) -> Row:
         """The row as read in this statement, with every property (GetResource if the read was partial)."""
         row = self._read_row(identifier, where)
-        if any(prop not in row.properties for prop in self.schema.required):
+        if self.schema.is_partial(row.properties):
             properties = self.table.cloud.get(row.region, self.schema, row.identifier)
             if properties is None:
                 raise apsw.NotFoundError(
