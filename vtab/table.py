@@ -76,8 +76,9 @@ class Columns:
 
         return read
 
-    def value(self, n: int, row: Row) -> apsw.SQLiteValue:
-        return self.readers[n](row)
+    def value(self, name: str, row: Row) -> apsw.SQLiteValue:
+        """Column ``name`` of ``row``, as a SELECT shows it."""
+        return self.readers[self.index[name]](row)
 
 
 class Module:

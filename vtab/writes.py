@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import apsw
-import orjson
 
 from vtab.apply import Sender, statement_error
 from vtab.conflict import ConflictResolver, Key, Skipped, create_key, key_text, unique_key
@@ -368,7 +367,7 @@ class WriteQueue:
             return bool(value != row.region)
         if column == PATCH_DOCUMENT:
             return value is not None  # a row read in full (UPDATE ... FROM) shows it as NULL
-        current = self.table.columns.value(self.table.columns.index[column], row)
+        current = self.table.columns.value(column, row)
         return bool(value != current)
 
     def _column_patch(self, row: Row, changed: dict[str, Any], where: str) -> list[dict[str, Any]]:
@@ -387,8 +386,9 @@ class WriteQueue:
                     if prop in self.schema.create_only
                     else f"leave {column} out of the UPDATE"
                 )
+                was = self.table.columns.value(column, row)
                 raise apsw.ReadOnlyError(
-                    f"{column} = {sql_literal(value)} (was {sql_literal(self._column_text(before))}): "
+                    f"{column} = {sql_literal(value)} (was {sql_literal(was)}): "
                     f"{prop} is {kind} and cannot change; {fix} {where}"
                 )
             new[prop] = converted
@@ -396,9 +396,3 @@ class WriteQueue:
             if value is None and prop in self.schema.required:
                 raise self.rules.required_error(prop, where, "UPDATE")
         return diff_patch(row.properties, new)
-
-    @staticmethod
-    def _column_text(value: Any) -> Any:
-        if value is None or isinstance(value, (str, int, float)):
-            return value
-        return orjson.dumps(value).decode()
