@@ -20,7 +20,7 @@ import orjson
 from vtab.cache import Key, ResultStore
 from vtab.cloudcontrol import CloudControl, Item, Properties
 from vtab.plan import IDENTIFIER, REGION, Plan, id_columns
-from vtab.schema import ResourceSchema, load_schema
+from vtab.schema import ParentStep, ResourceSchema, load_schema
 
 
 class Row(NamedTuple):
@@ -236,7 +236,7 @@ class Scan:
                 value = props.get(provides)
                 if wanted is not None and value not in wanted:
                     continue
-                if step.keep and not self._keeps(region, parent, identifier, props, step.keep):
+                if step.keep and not self._keeps(region, parent, identifier, props, step):
                     continue
                 child = {**model, provides: value}
                 if level + 1 < len(self.schema.parents):
@@ -245,14 +245,14 @@ class Scan:
                     self._submit(self._list_task, region, child)
 
     def _keeps(
-        self, region: str, parent: ResourceSchema, identifier: str, props: Properties, keep: dict[str, str]
+        self, region: str, parent: ResourceSchema, identifier: str, props: Properties, step: ParentStep
     ) -> bool:
-        if any(name not in props for name in keep):
+        if any(name not in props for name in step.keep):
             full = self._cached_get(region, parent, identifier)
             if full is None:
                 return False
             props = full
-        return all(props.get(name) == value for name, value in keep.items())
+        return step.keeps(props)
 
     # -- cached calls ---------------------------------------------------------------------------------
 
@@ -335,7 +335,7 @@ class Scan:
             properties = self._cached_get(region, ancestor, identifier)
             if properties is None:
                 return True
-            if any(properties.get(name) != value for name, value in step.keep.items()):
+            if not step.keeps(properties):
                 return True
         return False
 

@@ -55,6 +55,10 @@ class ParentStep:
     type_name: str
     keep: dict[str, str]
 
+    def keeps(self, properties: dict[str, Any]) -> bool:
+        """Whether a listed parent with these properties is one the walk goes into."""
+        return all(properties.get(name) == value for name, value in self.keep.items())
+
 
 @dataclass(frozen=True)
 class ResourceSchema:
