@@ -26,6 +26,7 @@ from vtab.plan import (
     Offer,
     Plan,
     choose_plan,
+    id_columns,
     pushable_columns,
 )
 from vtab.reader import ReadContext, Row, Scan
@@ -176,7 +177,7 @@ class Table:
         info.estimatedCost = cost
         info.estimatedRows = rows
         singles = {o.column for o in offers if not o.is_in}
-        ids = {self.schema.column_of(p) for p in self.schema.primary_identifier}
+        ids = id_columns(self.schema).keys()
         if plan.kind == "get" and REGION in singles and (IDENTIFIER in singles or ids <= singles):
             info.idxFlags = apsw.SQLITE_INDEX_SCAN_UNIQUE
         return True
