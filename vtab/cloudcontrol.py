@@ -29,6 +29,12 @@ Item = tuple[str, Properties]
 """A resource as Cloud Control describes it: (identifier, properties)."""
 
 
+def _properties(description: dict[str, Any]) -> Properties:
+    """The properties of a ResourceDescription (its Properties member is JSON text, maybe absent)."""
+    properties: Properties = orjson.loads(description["Properties"]) if description.get("Properties") else {}
+    return properties
+
+
 class RateLimiter:
     """A token bucket: at most ``rate`` calls per second, bursts of up to ``max(1, rate)`` calls."""
 
@@ -157,8 +163,7 @@ class CloudControl:
         while True:
             response = self._call(record, schema, "list", "list_resources", **params)
             page = [
-                (desc["Identifier"], orjson.loads(desc["Properties"]) if desc.get("Properties") else {})
-                for desc in response.get("ResourceDescriptions", ())
+                (desc["Identifier"], _properties(desc)) for desc in response.get("ResourceDescriptions", ())
             ]
             record.pages += 1
             record.items += len(page)
@@ -181,11 +186,7 @@ class CloudControl:
             raise
         record.pages = 1
         record.items = 1
-        description = response["ResourceDescription"]
-        properties: Properties = (
-            orjson.loads(description["Properties"]) if description.get("Properties") else {}
-        )
-        return properties
+        return _properties(response["ResourceDescription"])
 
     # -- writes ---------------------------------------------------------------------------------------
 
