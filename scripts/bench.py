@@ -267,6 +267,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
     os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
     for name in args.only or list(BENCHES):
         BENCHES[name](args.runs)
 
