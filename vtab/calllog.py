@@ -11,6 +11,12 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+def iso_utc(seconds: float) -> str:
+    """Epoch seconds as the ISO-8601 UTC text the log tables show (millisecond precision)."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass

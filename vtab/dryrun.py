@@ -12,7 +12,8 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import astuple, dataclass, field
-from datetime import UTC, datetime
+
+from vtab.calllog import iso_utc
 
 DRY_RUN_COLUMNS = (
     "seq",
@@ -70,7 +71,7 @@ class DryRunLog:
         patch_document: str | None = None,
         note: str = "",
     ) -> DryRunRecord:
-        started = datetime.fromtimestamp(time.time(), UTC).isoformat(timespec="milliseconds")
+        started = iso_utc(time.time())
         with self._lock:
             record = DryRunRecord(
                 next(self._seq),

@@ -7,13 +7,12 @@ tables (so a write, or ``vtab_clear_cache()``, can drop every cached read of a t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import apsw
 import apsw.ext
 
-from vtab.calllog import CallLog
+from vtab.calllog import CallLog, iso_utc
 from vtab.cloudcontrol import RateLimiters
 from vtab.dryrun import DRY_RUN_COLUMNS, DryRunLog
 from vtab.options import Options
@@ -65,7 +64,7 @@ class Registry:
     def calls(self) -> Iterator[tuple[Any, ...]]:
         for record in self.log.snapshot():
             values = vars(record) | {
-                "started": datetime.fromtimestamp(record.started, UTC).isoformat(timespec="milliseconds"),
+                "started": iso_utc(record.started),
                 "ms": round(record.ms, 3),
             }
             yield tuple(values[column] for column in CALL_COLUMNS)
