@@ -95,6 +95,8 @@ class CloudControl:
         self._config = Config(
             retries={"mode": "standard", "total_max_attempts": options.max_attempts},
             max_pool_connections=max(10, options.max_workers + 4),
+            connect_timeout=options.connect_timeout,
+            read_timeout=options.read_timeout,
             user_agent_extra="vtab",
         )
         self._clients: dict[str, Any] = {}

@@ -43,6 +43,10 @@ class Options:
     """Record the writes that would be sent (see the vtab_dry_run table) without sending them."""
     write_timeout: float = 600.0
     """Seconds to wait for each write to reach SUCCESS or FAILED."""
+    connect_timeout: float = 5.0
+    """Seconds to wait for a connection to Cloud Control before the attempt fails (and is retried)."""
+    read_timeout: float = 20.0
+    """Seconds to wait for an answer on an open connection before the attempt fails (and is retried)."""
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -113,7 +117,7 @@ def _convert(name: str, value: Any) -> Any:
         if number < 1:
             raise OptionError(f"option {name}={value!r} must be at least 1")
         return number
-    if name in ("cache_ttl", "rate_limit", "write_timeout"):
+    if name in ("cache_ttl", "rate_limit", "write_timeout", "connect_timeout", "read_timeout"):
         number = _number(name, value, float)
         if number < 0 or (name != "cache_ttl" and number == 0):
             raise OptionError(f"option {name}={value!r} must be positive")
