@@ -5,8 +5,8 @@ conn = vtab.connect("inventory.db", regions="us-east-1,eu-west-1")  # or vtab.re
 conn.execute("SELECT api_id, integration_response_key FROM integration_responses WHERE region = 'us-east-1'")
 """
 
-from vtab.options import Options
+from vtab.options import OptionError, Options
 from vtab.registry import Registry, connect, register
 
-__all__ = ["Options", "Registry", "connect", "register"]
+__all__ = ["OptionError", "Options", "Registry", "connect", "register"]
 __version__ = "0.1.0"

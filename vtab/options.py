@@ -1,52 +1,118 @@
-"""Options of ``vtab.register(...)`` and ``CREATE VIRTUAL TABLE ... USING integration_responses(...)``.
+"""Options of ``vtab.register(...)``, ``CREATE VIRTUAL TABLE ... USING integration_responses(...)`` and the
+``vtab`` command's flags.
 
-One dataclass serves both spellings, so a name means the same thing in Python and in SQL, and an unknown
-name is an error that lists the known ones.
+One dataclass serves every spelling, and each field carries its rule (kind and range) in its metadata, so
+a value is converted and checked in one place: ``max_workers=2.5`` or ``write_timeout=nan`` is refused
+the same way from Python, SQL and the command line, with the limit in the message. An unknown name is an
+error that lists the known ones.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
+from urllib.parse import urlsplit
+
+import apsw
+from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
 
-class OptionError(ValueError):
-    """A bad option name or value; the message names the option and the fix."""
+class OptionError(apsw.SQLError, ValueError):
+    """A bad option name or value; the message names the option, the value, the rule and the fix.
+
+    Python callers (``vtab.register``/``vtab.connect``, the command line) get it as is: an
+    ``apsw.SQLError`` like every other vtab error, and a ``ValueError`` as before. CREATE VIRTUAL TABLE
+    raises ``apsw.SQLError`` with the same text, prefixed with the table name."""
+
+
+class Kind(Enum):
+    """How an option's value is read (from Python values or from SQL/command-line text)."""
+
+    TEXT = "text"
+    REGIONS = "regions"
+    URL = "url"
+    ARN = "arn"
+    BOOL = "bool"
+    INT = "int"
+    NUMBER = "number"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The kind and range of one option; ``low_open`` refuses ``low`` itself (a timeout of 0)."""
+
+    kind: Kind
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    unit: str = ""
+    optional: bool = False
+    """None (or the text 'none') is a value: the option's documented 'off'."""
+
+    def range_text(self) -> str:
+        low = _number_text(self.low)
+        high = _number_text(self.high)
+        if self.low_open:
+            return f"more than {low} and at most {high} {self.unit}".rstrip()
+        return f"{low} to {high} {self.unit}".rstrip()
+
+
+def _rule(kind: Kind, low: float | None = None, high: float | None = None, **more: Any) -> dict[str, Rule]:
+    return {"rule": Rule(kind, low, high, **more)}
+
+
+MAX_WORKERS = 256
+"""More threads than this only adds memory: Cloud Control throttles each account near 25-30 calls/s."""
 
 
 @dataclass(frozen=True)
 class Options:
     """Every knob of a vtab table. Defaults suit ad-hoc inventory against real AWS latencies."""
 
-    profile: str | None = None
+    profile: str | None = field(default=None, metadata=_rule(Kind.TEXT, optional=True))
     """boto3 profile name; None means the standard credential chain."""
-    regions: tuple[str, ...] = ()
+    regions: tuple[str, ...] = field(default=(), metadata=_rule(Kind.REGIONS))
     """Regions to read when a query does not constrain ``region``; empty means boto3's default region."""
-    role_arn: str | None = None
+    role_arn: str | None = field(default=None, metadata=_rule(Kind.ARN, optional=True))
     """Passed as Cloud Control's RoleArn: the role CloudFormation assumes to run the handlers."""
-    endpoint_url: str | None = None
-    """Cloud Control endpoint; None means boto3's (which honours AWS_ENDPOINT_URL_CLOUDCONTROL)."""
-    cache_ttl: float = 30.0
-    """Seconds a read result is reused by later statements; 0 turns the cross-statement cache off."""
-    max_workers: int = 16
-    """Threads for parallel calls (regions, APIs, integrations, gets, writes)."""
-    rate_limit: float | None = 25.0
-    """Calls per second per region (Cloud Control throttles near 25/s); None for unlimited."""
-    max_attempts: int = 5
-    """botocore standard-mode attempts per call (throttling and transient errors are retried)."""
-    max_writes: int = 100
-    """Most write operations one statement may send; more is refused before anything is sent."""
-    read_only: bool = False
+    endpoint_url: str | None = field(default=None, metadata=_rule(Kind.URL, optional=True))
+    """Cloud Control endpoint (http:// or https://); None means boto3's (which honours
+    AWS_ENDPOINT_URL_CLOUDCONTROL)."""
+    cache_ttl: float = field(default=30.0, metadata=_rule(Kind.NUMBER, 0, 86400, unit="seconds"))
+    """Seconds (0 to 86400) a read result is reused by later statements; 0 turns the cache off."""
+    max_workers: int = field(default=16, metadata=_rule(Kind.INT, 1, MAX_WORKERS, unit="threads"))
+    """Threads (1 to 256) for parallel calls (regions, APIs, integrations, gets, writes)."""
+    rate_limit: float | None = field(
+        default=25.0, metadata=_rule(Kind.NUMBER, 0.1, 10000, unit="calls per second", optional=True)
+    )
+    """Calls per second per region (0.1 to 10000; Cloud Control throttles near 25/s); None for unlimited
+    (0 is refused)."""
+    max_attempts: int = field(default=5, metadata=_rule(Kind.INT, 1, 20, unit="attempts"))
+    """botocore standard-mode attempts per call (1 to 20; throttling and transient errors are retried)."""
+    max_writes: int = field(default=100, metadata=_rule(Kind.INT, 1, 10000, unit="writes"))
+    """Most write operations (1 to 10000) one statement may send; more is refused before anything is sent."""
+    read_only: bool = field(default=False, metadata=_rule(Kind.BOOL))
     """Refuse every INSERT, UPDATE and DELETE."""
-    dry_run: bool = False
+    dry_run: bool = field(default=False, metadata=_rule(Kind.BOOL))
     """Record the writes that would be sent (see the vtab_dry_run table) without sending them."""
-    write_timeout: float = 600.0
-    """Seconds to wait for each write to reach SUCCESS or FAILED."""
-    connect_timeout: float = 5.0
-    """Seconds to wait for a connection to Cloud Control before the attempt fails (and is retried)."""
-    read_timeout: float = 20.0
-    """Seconds to wait for an answer on an open connection before the attempt fails (and is retried)."""
+    write_timeout: float = field(
+        default=600.0, metadata=_rule(Kind.NUMBER, 0, 86400, low_open=True, unit="seconds")
+    )
+    """Seconds (more than 0, at most 86400) to wait for each write to reach SUCCESS or FAILED."""
+    connect_timeout: float = field(
+        default=5.0, metadata=_rule(Kind.NUMBER, 0, 300, low_open=True, unit="seconds")
+    )
+    """Seconds (more than 0, at most 300) to wait for a connection to Cloud Control before the attempt
+    fails (and is retried)."""
+    read_timeout: float = field(
+        default=20.0, metadata=_rule(Kind.NUMBER, 0, 3600, low_open=True, unit="seconds")
+    )
+    """Seconds (more than 0, at most 3600) to wait for an answer on an open connection before the attempt
+    fails (and is retried)."""
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -60,7 +126,7 @@ class Options:
             raise OptionError(
                 f"unknown option {', '.join(unknown)}; known options: {', '.join(self.names())}"
             )
-        converted = {name: _convert(name, value) for name, value in changes.items()}
+        converted = {name: convert(name, value) for name, value in changes.items()}
         return dataclasses.replace(self, **converted)
 
     def with_sql_args(self, args: tuple[str, ...]) -> Options:
@@ -74,6 +140,10 @@ class Options:
                 )
             changes[name.strip()] = _unquote(value.strip())
         return self.replace(**changes)
+
+
+RULES: dict[str, Rule] = {f.name: f.metadata["rule"] for f in dataclasses.fields(Options) if f.metadata}
+"""Option name -> its rule."""
 
 
 def _unquote(token: str) -> str:
@@ -93,40 +163,137 @@ _BOOL_TEXT = {
     "no": False,
     "off": False,
 }
+_NONE_TEXT = ("", "none")
 
 
-def _convert(name: str, value: Any) -> Any:
-    """Options arrive as Python values or as SQL text; both end up as the field's type."""
-    if name == "regions":
-        if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
-        return tuple(value)
-    if name in ("profile", "role_arn", "endpoint_url"):
-        return None if value in (None, "", "none", "None") else str(value)
-    if name in ("read_only", "dry_run"):
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text not in _BOOL_TEXT:
-            raise OptionError(f"option {name}={value!r} is not a boolean; use true or false")
-        return _BOOL_TEXT[text]
-    if name == "rate_limit" and value in (None, "none", "None", "", "0", 0):
+def _number_text(number: float | None) -> str:
+    return "" if number is None else f"{number:g}"
+
+
+def _bad(name: str, value: Any, rule: str, fix: str) -> OptionError:
+    return OptionError(f"option {name}={value!r} {rule}; {fix}")
+
+
+def convert(name: str, value: Any) -> Any:
+    """``value`` (a Python value, or SQL / command-line text) as option ``name``'s type, or OptionError."""
+    rule = RULES[name]
+    if rule.optional and (value is None or (isinstance(value, str) and value.strip().lower() in _NONE_TEXT)):
         return None
-    if name in ("max_workers", "max_writes", "max_attempts"):
-        number = _number(name, value, int)
-        if number < 1:
-            raise OptionError(f"option {name}={value!r} must be at least 1")
-        return number
-    if name in ("cache_ttl", "rate_limit", "write_timeout", "connect_timeout", "read_timeout"):
-        number = _number(name, value, float)
-        if number < 0 or (name != "cache_ttl" and number == 0):
-            raise OptionError(f"option {name}={value!r} must be positive")
-        return number
+    if rule.kind is Kind.REGIONS:
+        return _regions(name, value)
+    if rule.kind is Kind.BOOL:
+        return _boolean(name, value)
+    if rule.kind in (Kind.INT, Kind.NUMBER):
+        return _ranged(name, value, rule)
+    if not isinstance(value, str):
+        raise _bad(name, value, f"is {type(value).__name__}, not text", f"write {name} as text")
+    if rule.kind is Kind.URL:
+        return check_endpoint_url(value, f"option {name}={value!r}")
+    if rule.kind is Kind.ARN and not value.startswith("arn:"):
+        raise _bad(name, value, "is not an ARN", "write it as arn:aws:iam::123456789012:role/NAME")
+    if not value.strip() or value != value.strip():
+        raise _bad(name, value, "has blanks around it or is empty", f"write {name}={value.strip()!r}")
     return value
 
 
-def _number(name: str, value: Any, kind: type) -> Any:
+def _regions(name: str, value: Any) -> tuple[str, ...]:
+    """A comma-separated text, or a list/tuple of names; each name must be non-empty text."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if not isinstance(value, (list, tuple)):
+        raise _bad(
+            name,
+            value,
+            f"is {type(value).__name__}, not region names",
+            "write regions='us-east-1,eu-west-1' or regions=['us-east-1', 'eu-west-1']",
+        )
+    names = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            raise _bad(
+                name,
+                value,
+                f"has {item!r} at position {index}, not a region name",
+                "every region is text like 'us-east-1'",
+            )
+        names.append(item.strip())
+    return tuple(names)
+
+
+def _boolean(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text not in _BOOL_TEXT:
+        raise _bad(name, value, "is not a boolean", "use true or false")
+    return _BOOL_TEXT[text]
+
+
+def _ranged(name: str, value: Any, rule: Rule) -> int | float:
+    """A finite number within the rule's range; a whole number for INT options (2.5 is refused, not cut)."""
+    takes = f"{name} takes {rule.range_text()}, e.g. {name}={_number_text(getattr(Options(), name))}"
+    number: float
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise _bad(name, value, "is not a number", takes)
     try:
-        return kind(value)
-    except (TypeError, ValueError):
-        raise OptionError(f"option {name}={value!r} is not a number") from None
+        number = float(value)
+    except ValueError:
+        raise _bad(name, value, "is not a number", takes) from None
+    if not math.isfinite(number):
+        raise _bad(name, value, "is not a finite number", takes)
+    if rule.optional and number == 0:
+        raise _bad(
+            name,
+            value,
+            "would allow nothing",
+            f"write {name}=none for no limit; {name} takes {rule.range_text()}",
+        )
+    low = rule.low if rule.low is not None else -math.inf
+    high = rule.high if rule.high is not None else math.inf
+    if number < low or number > high or (rule.low_open and number == low):
+        raise _bad(name, value, "is out of range", takes)
+    if rule.kind is Kind.INT:
+        if not number.is_integer():
+            raise _bad(name, value, "is not a whole number", takes)
+        return int(number)
+    return number
+
+
+ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_CLOUDCONTROL", "AWS_ENDPOINT_URL")
+"""The environment variables boto3 reads a Cloud Control endpoint from (service-specific first)."""
+
+
+def check_endpoint_url(url: str, origin: str) -> str:
+    """``url`` when botocore would accept it as an endpoint, else OptionError naming ``origin``: the
+    option or environment variable it came from, so a typo fails at register(), not at the first query."""
+    text = url.strip()
+    parts = urlsplit(text)
+    if "://" not in text:
+        raise OptionError(
+            f"{origin} has no scheme; write it as http://{text} (or https://{text}) for a Cloud Control "
+            "endpoint"
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError as error:
+        raise OptionError(f"{origin} is not a URL ({error}); write it like http://127.0.0.1:4566") from None
+    valid = is_valid_endpoint_url(text) or is_valid_ipv6_endpoint_url(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or not valid or text != url:
+        raise OptionError(
+            f"{origin} is not an http:// or https:// URL with a host name; write it like "
+            "http://127.0.0.1:4566 or https://cloudcontrolapi.us-east-1.amazonaws.com"
+        )
+    return url
+
+
+def check_endpoint_environment() -> None:
+    """The endpoint boto3 would take from the environment, checked like the option (see above)."""
+    if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() == "true":
+        return
+    for variable in ENDPOINT_VARIABLES:
+        value = os.environ.get(variable)
+        if value:
+            check_endpoint_url(value, f"environment variable {variable}={value!r}")
+            return

@@ -15,7 +15,7 @@ import apsw.ext
 from vtab.calllog import CallLog, iso_utc
 from vtab.cloudcontrol import RateLimiters
 from vtab.dryrun import DRY_RUN_COLUMNS, DryRunLog
-from vtab.options import Options
+from vtab.options import OptionError, Options
 from vtab.schema import load_schema
 
 if TYPE_CHECKING:
@@ -90,7 +90,12 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
         )
         # Connect the eponymous table now: configuration (profile, region, endpoint) is read at register()
         # and a bad profile fails here. WHERE 0 prepares the statement without reading anything.
-        connection.execute(f"SELECT 1 FROM {schema.table_name} WHERE 0").fetchall()
+        try:
+            connection.execute(f"SELECT 1 FROM {schema.table_name} WHERE 0").fetchall()
+        except apsw.SQLError as error:
+            if isinstance(error.__cause__, OptionError):
+                raise error.__cause__ from None  # e.g. an unknown region: Python callers get OptionError
+            raise
 
     def vtab_calls(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
         return registry.calls()

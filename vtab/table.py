@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError
 
 from vtab.cache import ResultStore
 from vtab.cloudcontrol import CloudControl
-from vtab.options import OptionError, Options
+from vtab.options import OptionError, Options, check_endpoint_environment
 from vtab.plan import (
     IDENTIFIER,
     LIMIT,
@@ -94,10 +94,10 @@ class Module:
     ) -> tuple[str, Table]:
         try:
             options = self.registry.options.with_sql_args(args)
-        except OptionError as error:
-            raise apsw.SQLError(f"{tablename}: {error}") from None
-        try:
             table = Table(self.registry, self.schema, options, name=tablename)
+        except OptionError as error:
+            # register() re-raises the cause, so Python callers get OptionError (a ValueError) itself.
+            raise apsw.SQLError(f"{tablename}: {error}") from error
         except BotoCoreError as error:  # e.g. ProfileNotFound: configuration, not a remote failure
             raise apsw.SQLError(f"{tablename}: {type(error).__name__}: {error}") from None
         return table.columns.ddl(), table
@@ -114,9 +114,14 @@ class Table:
         self.options = options
         self.name = name
         self.columns = Columns(schema)
+        if options.endpoint_url is None:
+            check_endpoint_environment()  # a malformed AWS_ENDPOINT_URL_CLOUDCONTROL fails now, named
         self.cloud = CloudControl(options, registry.log, registry.rate_limiters)
         for region in options.regions:  # a typo in regions= fails here, not at the first query
-            self.cloud.check_region(region)
+            try:
+                self.cloud.check_region(region)
+            except apsw.SQLError as error:
+                raise OptionError(f"option regions={','.join(options.regions)!r}: {error}") from None
         self.cache = ResultStore(ttl=options.cache_ttl, max_items=MEMO_MAX_ITEMS)
         self._pool: ThreadPoolExecutor | None = None
         self.writing = False
