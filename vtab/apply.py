@@ -29,6 +29,7 @@ from vtab import errors
 from vtab.calllog import CallRecord
 from vtab.cloudcontrol import CloudControl
 from vtab.conflict import frees_key, unique_key
+from vtab.interrupt import POLL_SECONDS, STOPPED, Interrupted, never
 from vtab.operation import Operation, Outcome
 from vtab.schema import ResourceSchema
 
@@ -74,7 +75,9 @@ class Sender:
         *,
         concurrency: int,
         timeout: float,
+        interrupted: Interrupted = never,
     ) -> None:
+        self.interrupted = interrupted
         self.cloud = cloud
         self.schema = schema
         self.pool = pool
@@ -92,25 +95,84 @@ class Sender:
             if not task.waits_for:
                 self._schedule(due, task, time.monotonic())
         running: dict[Future[dict[str, Any]], _Task] = {}
-        while due or running:
-            now = time.monotonic()
-            while due and due[0].at <= now and len(running) < self.concurrency:
-                task = heapq.heappop(due).task
-                task.sent_at = time.monotonic()
-                running[self.pool.submit(self._step, task)] = task
-            wait_for = None
-            if due and len(running) < self.concurrency:
-                wait_for = max(0.0, due[0].at - time.monotonic())
-            if running:
-                done, _ = wait(running, timeout=wait_for, return_when=FIRST_COMPLETED)
-                for future in done:
-                    task = running.pop(future)
-                    outcome = self._advance(task, future, due)
-                    if outcome is not None:
-                        self._finish(task, outcome, due)
-            elif wait_for:
-                self._wake.wait(wait_for)  # until the earliest RetryAfter
+        try:
+            while due or running:
+                if self.interrupted():
+                    STOPPED.set()
+                    return self._interrupted(tasks, running)
+                now = time.monotonic()
+                while due and due[0].at <= now and len(running) < self.concurrency:
+                    task = heapq.heappop(due).task
+                    task.sent_at = time.monotonic()
+                    running[self.pool.submit(self._step, task)] = task
+                # Wait in slices, so an interrupt is seen within POLL_SECONDS.
+                wait_for = POLL_SECONDS
+                if due and len(running) < self.concurrency:
+                    wait_for = min(wait_for, max(0.0, due[0].at - time.monotonic()))
+                if running:
+                    done, _ = wait(running, timeout=wait_for, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        task = running.pop(future)
+                        outcome = self._advance(task, future, due)
+                        if outcome is not None:
+                            self._finish(task, outcome, due)
+                elif wait_for:
+                    self._wake.wait(wait_for)  # until the earliest RetryAfter
+        except KeyboardInterrupt:
+            # Ctrl-C: the writes already sent must not be forgotten; report them like an interrupt.
+            STOPPED.set()
+            return self._interrupted(tasks, running)
         return [task.outcome or Outcome(task.op, "UNKNOWN", message="not sent") for task in tasks]
+
+    def _interrupted(self, tasks: list[_Task], running: dict[Future[dict[str, Any]], _Task]) -> list[Outcome]:
+        """Stop waiting: each unfinished write is reported as still running (its RequestToken), maybe
+        accepted (its start call had no answer yet) or not sent; the finished ones keep their outcome."""
+        in_flight = set()
+        for future, task in running.items():
+            if future.cancel():
+                continue  # never started: not sent
+            in_flight.add(id(task))
+        outcomes = []
+        for task in tasks:
+            if task.outcome is None:
+                task.outcome = self._stopped(task, id(task) in in_flight)
+                task.record.error_code = task.record.error_code or "Interrupted"
+            outcomes.append(task.outcome)
+        return outcomes
+
+    def _stopped(self, task: _Task, in_flight: bool) -> Outcome:
+        op = task.op
+        if task.token is not None:
+            return Outcome(
+                op,
+                "INTERRUPTED",
+                None,
+                task.token,
+                "Interrupted",
+                f"still {task.record.status or 'IN_PROGRESS'} when the statement was interrupted; it may "
+                "still complete: check later with GetResourceRequestStatus (its RequestToken is in "
+                "vtab_calls)",
+                apsw.InterruptError,
+            )
+        if in_flight:
+            return Outcome(
+                op,
+                "INTERRUPTED",
+                None,
+                None,
+                "Interrupted",
+                f"interrupted while its {op.call} call was waiting for an answer",
+                apsw.InterruptError,
+                maybe_accepted=True,
+            )
+        task.record.status = "NOT_SENT"
+        return Outcome(
+            op,
+            "NOT_SENT",
+            error_code="Interrupted",
+            message="the statement was interrupted first",
+            error_class=apsw.InterruptError,
+        )
 
     # -- scheduling -----------------------------------------------------------------------------------
 
@@ -325,14 +387,16 @@ def statement_error(
     if not failed:
         return None
     applied = [o for o in outcomes if o.ok]
-    first = next((o for o in failed if not o.retryable), failed[0])
+    stopped = [o for o in failed if issubclass(o.error_class, apsw.InterruptError)]
+    first = stopped[0] if stopped else next((o for o in failed if not o.retryable), failed[0])
     plural = "s" if len(outcomes) != 1 else ""
+    ended = "did not finish" if stopped else "failed"
     lines = [
         f"{first.error_code or first.status}: {len(failed)} of {len(outcomes)} write{plural} to {table_name} "
         + (
-            f"failed; {len(applied)} applied (remote changes are not rolled back):"
+            f"{ended}; {len(applied)} applied (remote changes are not rolled back):"
             if applied
-            else "failed; none applied:"
+            else f"{ended}; none applied:"
         )
     ]
     for outcome in failed:

@@ -36,12 +36,16 @@ import apsw.shell
 from botocore.exceptions import BotoCoreError
 
 import vtab
+from vtab.interrupt import STOPPED
 from vtab.options import OptionError, Options
 
 PROG = "vtab"
 FORMATS = ("table", "csv", "json", "jsonl")
 SNAPSHOT_SCHEMA = "snap"
 """The name the snapshot's output file is ATTACHed as, so its SELECT can join the file's own tables."""
+
+INTERRUPTED_STATUS = 130
+"""Exit status after Ctrl-C (128 + SIGINT), as shells report it."""
 
 CONNECTION_SUMMARY = (
     "tables integration_responses, vtab_calls, vtab_dry_run; functions vtab_clear_cache(), vtab_clear_calls()"
@@ -443,7 +447,7 @@ def run_shell(argv: Sequence[str]) -> int:
             traceback.print_exc()
         elif not getattr(exc, "_handle_exception_saw_this", False):
             print(f"{PROG} shell: error: {_error_text(exc)}", file=sys.stderr)
-        return 1
+        return INTERRUPTED_STATUS if isinstance(exc, apsw.InterruptError) else 1
     finally:
         apsw.connection_hooks.remove(register_vtab)
     return 0
@@ -654,21 +658,28 @@ def _dispatch(argv: list[str]) -> int:
         if args.debug:
             raise
         print(f"{PROG} {args.command}: error: {_error_text(exc)}", file=sys.stderr)
-        return 1
+        return INTERRUPTED_STATUS if isinstance(exc, apsw.InterruptError) else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point (``vtab = "vtab.cli:main"``); returns the exit status."""
     try:
-        return _dispatch(list(sys.argv[1:] if argv is None else argv))
+        status = _dispatch(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        status = INTERRUPTED_STATUS
     except BrokenPipeError:
         # the reader went away (vtab query ... | head): stop quietly, as sqlite3 does
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    if STOPPED.is_set() or status == INTERRUPTED_STATUS:
+        # A statement was interrupted (Ctrl-C): calls still in flight would hold the exit until they
+        # time out (read_timeout per attempt), and their answers are not wanted.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status
 
 
 if __name__ == "__main__":

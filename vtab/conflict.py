@@ -16,8 +16,9 @@ from typing import Any
 
 import apsw
 
-from vtab import errors
+from vtab import errors, interrupt
 from vtab.cloudcontrol import CloudControl, Properties
+from vtab.interrupt import Interrupted, never
 from vtab.operation import IGNORE, REPLACE, Operation, Outcome
 from vtab.patch import replace_patch
 from vtab.schema import ResourceSchema
@@ -102,7 +103,14 @@ class _Plan:
 class ConflictResolver:
     """Turns OR IGNORE / OR REPLACE creates into nothing, a create, or an update of the existing resource."""
 
-    def __init__(self, cloud: CloudControl, schema: ResourceSchema, pool: ThreadPoolExecutor) -> None:
+    def __init__(
+        self,
+        cloud: CloudControl,
+        schema: ResourceSchema,
+        pool: ThreadPoolExecutor,
+        interrupted: Interrupted = never,
+    ) -> None:
+        self.interrupted = interrupted
         self.cloud = cloud
         self.schema = schema
         self.pool = pool
@@ -298,8 +306,15 @@ class ConflictResolver:
             self.pool.submit(self._list, region, parents) for region, parents in sorted(scopes, key=str)
         ]
         found: dict[Key, tuple[str, Properties]] = {}
-        for future in futures:
-            for region, identifier, props in future.result():
+        try:
+            listed = [
+                interrupt.result(f, self.interrupted, "the listing for OR IGNORE/REPLACE") for f in futures
+            ]
+        finally:
+            for future in futures:
+                future.cancel()  # only those not started: after an interrupt
+        for items in listed:
+            for region, identifier, props in items:
                 found.setdefault((region, tuple(props.get(p) for p in self.key)), (identifier, props))
         return found
 

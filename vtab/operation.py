@@ -91,7 +91,8 @@ class Outcome:
     """What one operation ended as: SUCCESS, FAILED (a FAILED ProgressEvent), REFUSED (a synchronous error),
     UNKNOWN (its status could not be read), TIMEOUT (still running at write_timeout), SKIPPED (an INSERT
     OR IGNORE row whose key AWS reported as existing: nothing to do), NOT_SENT (it follows an operation
-    that failed busy, and waits for a retried COMMIT)."""
+    that failed busy, and waits for a retried COMMIT; or the statement was interrupted before it was
+    sent), INTERRUPTED (sent, and the statement was interrupted before its end was known)."""
 
     op: Operation
     status: str

@@ -11,7 +11,7 @@ import itertools
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 import apsw
@@ -19,6 +19,7 @@ import orjson
 
 from vtab.cache import Key, ResultStore
 from vtab.cloudcontrol import CloudControl, Item, Properties
+from vtab.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
 from vtab.plan import IDENTIFIER, REGION, Plan, id_columns
 from vtab.schema import ParentStep, ResourceSchema, load_schema
 
@@ -35,12 +36,19 @@ class ReadContext:
     """What a scan needs from its table: the client, the pool, the caches."""
 
     def __init__(
-        self, cloud: CloudControl, pool: ThreadPoolExecutor, workers: int, cache: ResultStore
+        self,
+        cloud: CloudControl,
+        pool: ThreadPoolExecutor,
+        workers: int,
+        cache: ResultStore,
+        interrupted: Interrupted = never,
     ) -> None:
         self.cloud = cloud
         self.pool = pool
         self.workers = workers
         self.cache = cache
+        self.interrupted = interrupted
+        """The connection's interrupt flag: the consumer stops waiting when it is set."""
 
 
 _DONE = object()
@@ -77,6 +85,8 @@ class Scan:
         self._pending = 0
         self._lock = threading.Lock()
         self._cancelled = threading.Event()
+        self._futures: set[Future[None]] = set()
+        """Submitted tasks not yet finished: close() cancels those that have not started."""
         self._started = False
         self._ids = id_columns(schema)
         self._region_wanted = values.get(REGION)
@@ -92,7 +102,7 @@ class Scan:
             self._started = True
             self._start()
         while True:
-            item = self._queue.get()
+            item = self._next_item()
             if item is _DONE:
                 return
             if isinstance(item, BaseException):
@@ -100,8 +110,32 @@ class Scan:
                 raise item
             yield from item
 
+    def _next_item(self) -> Any:
+        """The next queued item; InterruptError when the connection is interrupted (or Ctrl-C pressed)
+        meanwhile. Any exit other than an item cancels the remaining work."""
+        try:
+            while True:
+                if self.ctx.interrupted():
+                    raise interrupted_error(f"the scan of {self.schema.type_name}")
+                try:
+                    return self._queue.get(timeout=POLL_SECONDS)
+                except queue.Empty:
+                    continue
+        except KeyboardInterrupt:
+            self.close()
+            raise interrupted_error(f"the scan of {self.schema.type_name}") from None
+        except BaseException:
+            self.close()
+            raise
+
     def close(self) -> None:
+        """Stop: tasks not started are cancelled, running ones stop at their next page, answers are
+        dropped."""
         self._cancelled.set()
+        with self._lock:
+            futures = list(self._futures)
+        for future in futures:
+            future.cancel()
         try:
             while True:
                 self._queue.get_nowait()
@@ -115,7 +149,14 @@ class Scan:
             return
         with self._lock:
             self._pending += 1
-        self.ctx.pool.submit(self._run, fn, *args)
+        future = self.ctx.pool.submit(self._run, fn, *args)
+        with self._lock:
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._futures.discard(future)
 
     def _run(self, fn: Callable[..., None], *args: Any) -> None:
         try:

@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError
 
 from vtab.cache import ResultStore
 from vtab.cloudcontrol import CloudControl
+from vtab.interrupt import watch
 from vtab.options import OptionError, Options, check_endpoint_environment
 from vtab.plan import (
     IDENTIFIER,
@@ -280,7 +281,13 @@ class Cursor:
             self._pool = ThreadPoolExecutor(
                 table.options.max_workers, thread_name_prefix=f"vtab-read-{table.name}"
             )
-        context = ReadContext(table.cloud, self._pool, table.options.max_workers, table.cache)
+        context = ReadContext(
+            table.cloud,
+            self._pool,
+            table.options.max_workers,
+            table.cache,
+            watch(table.registry.connection),
+        )
         self._scan = Scan(context, self.memo, table.schema, plan, values, regions, limit)
         self._rows = iter(self._scan)
         self.Next()

@@ -17,6 +17,7 @@ import apsw
 
 from vtab.apply import Sender, statement_error
 from vtab.conflict import ConflictResolver, Key, Skipped, create_key, key_text, unique_key
+from vtab.interrupt import watch
 from vtab.operation import IGNORE, REPLACE, Operation
 from vtab.patch import PatchDocumentRules, diff_patch
 from vtab.plan import IDENTIFIER, PATCH_DOCUMENT, REGION
@@ -222,7 +223,8 @@ class WriteQueue:
         if not ops:
             return
         table = self.table
-        resolver = ConflictResolver(table.cloud, self.schema, table.pool)
+        interrupted = watch(table.registry.connection)
+        resolver = ConflictResolver(table.cloud, self.schema, table.pool, interrupted)
         send, skipped = resolver.resolve(ops)
         if table.options.dry_run:
             self._record_dry_run(send, skipped)
@@ -235,6 +237,7 @@ class WriteQueue:
             table.pool,
             concurrency=table.options.max_workers,
             timeout=table.options.write_timeout,
+            interrupted=interrupted,
         )
         try:
             outcomes = resolver.settle(sender.run(send), sender.run)
