@@ -23,6 +23,7 @@ from vtab import errors
 from vtab.calllog import CallLog, CallRecord, Timer
 from vtab.options import Options
 from vtab.schema import ResourceSchema
+from vtab.validate import sql_literal
 
 Properties = dict[str, Any]
 Item = tuple[str, Properties]
@@ -111,7 +112,7 @@ class CloudControl:
             close = difflib.get_close_matches(text, sorted(self.known_regions), n=3, cutoff=0.75)
             hint = f" (did you mean {', '.join(repr(r) for r in close)}?)" if close else ""
             raise apsw.SQLError(
-                f"region {region!r} is not an AWS region where Cloud Control is available{hint}; "
+                f"region {sql_literal(region)} is not an AWS region where Cloud Control is available{hint}; "
                 "use a name like 'us-east-1'"
             )
         return region

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -19,6 +20,8 @@ from urllib.parse import urlsplit
 
 import apsw
 from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
+
+from vtab.limits import request_limits
 
 
 class OptionError(apsw.SQLError, ValueError):
@@ -189,8 +192,8 @@ def convert(name: str, value: Any) -> Any:
         raise _bad(name, value, f"is {type(value).__name__}, not text", f"write {name} as text")
     if rule.kind is Kind.URL:
         return check_endpoint_url(value, f"option {name}={value!r}")
-    if rule.kind is Kind.ARN and not value.startswith("arn:"):
-        raise _bad(name, value, "is not an ARN", "write it as arn:aws:iam::123456789012:role/NAME")
+    if rule.kind is Kind.ARN and not re.fullmatch(request_limits().role_arn_pattern, value):
+        raise _bad(name, value, "is not an IAM role ARN", "write it as arn:aws:iam::123456789012:role/NAME")
     if not value.strip() or value != value.strip():
         raise _bad(name, value, "has blanks around it or is empty", f"write {name}={value.strip()!r}")
     return value

@@ -101,7 +101,12 @@ class PatchDocumentRules:
             self._check_paths(index, op, where)
         try:
             patched = jsonpatch.apply_patch(copy.deepcopy(current), ops)
-        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as error:
+        except (
+            jsonpatch.JsonPatchException,
+            jsonpointer.JsonPointerException,
+            LookupError,
+            TypeError,
+        ) as error:
             raise apsw.SQLError(
                 f"{PATCH_DOCUMENT} = {sql_literal(text)}: does not apply to the current resource ({error}); "
                 f"SELECT the row to see its properties and patch those {where}"

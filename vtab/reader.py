@@ -22,6 +22,7 @@ from vtab.cloudcontrol import CloudControl, Item, Properties
 from vtab.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
 from vtab.plan import IDENTIFIER, REGION, Plan, id_columns
 from vtab.schema import ParentStep, ResourceSchema, load_schema
+from vtab.validate import IDENTIFIER_SEPARATOR
 
 
 class Row(NamedTuple):
@@ -235,8 +236,13 @@ class Scan:
         return ["|".join(combo) for combo in itertools.product(*parts)]
 
     def _texts(self, column: str) -> list[str]:
-        """The non-empty text values given for an id column (ids are text: 5 or '' can match no row)."""
-        return sorted(value for value in self.values[column] if isinstance(value, str) and value)
+        """The text values given for an id column that an id can have: 5, '' or 'a|b' can match no row
+        (ids are text, and '|' joins them into identifiers), so nothing is sent for them."""
+        return sorted(
+            value
+            for value in self.values[column]
+            if isinstance(value, str) and value and IDENTIFIER_SEPARATOR not in value
+        )
 
     def _bad_identifier(self, value: object, why: str) -> str:
         shape = "|".join(f"<{p}>" for p in self.schema.primary_identifier)

@@ -13,6 +13,9 @@ import orjson
 
 from vtab.schema import JSON_TYPES, ResourceSchema, is_json_type
 
+IDENTIFIER_SEPARATOR = "|"
+"""Joins the parts of a compound Cloud Control identifier."""
+
 JSON_EXAMPLES = {
     "object": """'{"key": "value"}'""",
     "array": """'["value"]'""",
@@ -120,7 +123,7 @@ class RowRules:
             raise self._bad(column, value, f"{prop} is {self._a(kind)}", "use a number", where)
         try:
             number: int | float = float(value) if kind == "number" else int(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise self._bad(column, value, f"{prop} is {self._a(kind)}", "use a number", where) from None
         if kind == "integer" and isinstance(value, float) and value != number:
             raise self._bad(column, value, f"{prop} is an integer", "use a whole number", where)
@@ -144,7 +147,26 @@ class RowRules:
             if converted is not None:
                 desired[prop] = converted
         self.check_required(desired, where, "INSERT")
+        self.check_identifier_parts(desired, where)
         return desired
+
+    def check_identifier_parts(self, model: dict[str, Any], where: str) -> None:
+        """The parts of the compound identifier (``ApiId|IntegrationId|...``) cannot be empty or hold the
+        ``|`` that joins them: such a resource's identifier could not be parsed back."""
+        shape = "|".join(f"<{p}>" for p in self.schema.primary_identifier)
+        for prop in self.schema.primary_identifier:
+            value = model.get(prop)
+            if not isinstance(value, str):
+                continue
+            if IDENTIFIER_SEPARATOR in value or not value.strip():
+                why = "holds '|'" if IDENTIFIER_SEPARATOR in value else "is empty"
+                raise self._bad(
+                    self.column_of(prop),
+                    value,
+                    f"{why}, but {prop} is part of the identifier '{shape}', joined by '|'",
+                    f"use the {prop} AWS gave the parent resource (SELECT it first)",
+                    where,
+                )
 
     def check_required(self, model: dict[str, Any], where: str, verb: str) -> None:
         for prop in self.schema.required:

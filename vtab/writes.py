@@ -14,12 +14,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import apsw
+import orjson
 
 from vtab.apply import Sender, statement_error
 from vtab.conflict import ConflictResolver, Key, Skipped, create_key, key_text, unique_key
 from vtab.interrupt import watch
+from vtab.limits import request_limits, size_text
 from vtab.operation import IGNORE, REPLACE, Operation
-from vtab.patch import PatchDocumentRules, diff_patch
+from vtab.patch import PatchDocumentRules, diff_patch, top_level
 from vtab.plan import IDENTIFIER, PATCH_DOCUMENT, REGION
 from vtab.reader import Row
 from vtab.statements import Statement, StatementTracker
@@ -117,6 +119,7 @@ class WriteQueue:
         op = Operation("create", region, self._current().rows + 1, 0, desired=desired, on_conflict=mode)
         if mode not in CONFLICT_WORDS:
             self._refuse_duplicate_key(op, where)
+        self._refuse_too_big(op, where)
         self._row()
         self._queue(op)
 
@@ -178,11 +181,11 @@ class WriteQueue:
             patch = self._column_patch(row, changed, where)
         self._replace_earlier_update(row)
         if patch:
-            self._queue(
-                Operation(
-                    "update", row.region, self._current().rows, 0, identifier=row.identifier, patch=patch
-                )
+            op = Operation(
+                "update", row.region, self._current().rows, 0, identifier=row.identifier, patch=patch
             )
+            self._refuse_too_big(op, where)
+            self._queue(op)
 
     def _replace_earlier_update(self, row: Row) -> None:
         """One statement updates a resource once: when UPDATE ... FROM joins it with several source rows,
@@ -299,6 +302,32 @@ class WriteQueue:
             self._creates[key] = op
         elif op.verb == "update" and op.identifier is not None:
             statement.updates[(op.region, op.identifier)] = op
+
+    def _refuse_too_big(self, op: Operation, where: str) -> None:
+        """A DesiredState or PatchDocument over Cloud Control's limit is refused now, for every row, so a
+        statement never applies its first rows and then fails remotely on a later one."""
+        limits = request_limits()
+        if op.verb == "create":
+            member, text, limit = "DesiredState", op.desired_json() or "", limits.desired_state
+            values = {self.schema.column_of(p): v for p, v in (op.desired or {}).items()}
+        else:
+            member, text, limit = "PatchDocument", op.patch_json() or "", limits.patch_document
+            values = {
+                self.schema.column_of(top_level(o["path"])): o.get("value")
+                for o in op.patch or ()
+                if "path" in o
+            }
+        if len(text) <= limit:
+            return
+        sizes = {column: len(orjson.dumps(value)) for column, value in values.items()}
+        column = max(sizes, key=lambda c: sizes[c]) if sizes else PATCH_DOCUMENT
+        value = values.get(column)
+        shown = value if isinstance(value, str) or value is None else orjson.dumps(value).decode()
+        raise apsw.TooBigError(
+            f"{column} = {sql_literal(shown)}: the {member} of this row would be {size_text(len(text))}, "
+            f"over Cloud Control's limit of {size_text(limit)}; make {column} smaller (it is "
+            f"{sizes.get(column, len(text)):,} characters), nothing was sent {where}"
+        )
 
     def _current(self) -> Statement:
         return self.statements.current
