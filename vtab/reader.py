@@ -22,7 +22,7 @@ from vtab.cloudcontrol import CloudControl, Item, Properties
 from vtab.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
 from vtab.plan import IDENTIFIER, REGION, Plan, id_columns
 from vtab.schema import ParentStep, ResourceSchema, load_schema
-from vtab.validate import IDENTIFIER_SEPARATOR
+from vtab.validate import IDENTIFIER_SEPARATOR, sql_literal
 
 
 class Row(NamedTuple):
@@ -246,7 +246,7 @@ class Scan:
 
     def _bad_identifier(self, value: object, why: str) -> str:
         shape = "|".join(f"<{p}>" for p in self.schema.primary_identifier)
-        return f"{IDENTIFIER} = {value!r} is malformed: {why}. Write it as '{shape}'"
+        return f"{IDENTIFIER} = {sql_literal(value)} is malformed: {why}. Write it as '{shape}'"
 
     # -- tasks (worker threads) -----------------------------------------------------------------------
 

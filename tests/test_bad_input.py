@@ -1,0 +1,780 @@
+"""The bad-input catalogue: every case is refused with a clear error naming the option or column and its
+value, and the endpoint records no write (nor a poll) for it.
+
+Cases cover table options from Python (``vtab.connect``), SQL (CREATE VIRTUAL TABLE) and the command line,
+and bad values in SELECT, INSERT, UPDATE and DELETE. One endpoint and one connection serve the whole
+module (the cases only read, and each one checks that nothing was written).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import apsw
+import pytest
+
+import vtab
+from tests.test_writes_helpers import WRITE_OPERATIONS
+from vtab import cli
+from vtab.emulator import Emulator
+from vtab.options import OptionError
+
+BIG = json.dumps({"application/json": "x" * 270_000})
+"""A response_templates value whose DesiredState is over Cloud Control's 256 KiB."""
+
+
+class Env:
+    """The module's endpoint, its seeded ids, and a connection with a few named tables."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=3)
+        self.api, self.integration = seeded.integrations[0]
+        self.responses = list(seeded.responses)
+        self.db = apsw.Connection(":memory:")
+        base = f"endpoint_url='{emulator.endpoint_url}', rate_limit=none, cache_ttl=0"
+        vtab.register(self.db, endpoint_url=emulator.endpoint_url, regions="us-east-1", rate_limit=None)
+        for name, extra in (
+            ("two", "regions='us-east-1,eu-west-1'"),
+            ("ro", "regions='us-east-1', read_only=true"),
+            ("one", "regions='us-east-1', max_writes=1"),
+        ):
+            self.db.execute(f"CREATE VIRTUAL TABLE temp.{name} USING integration_responses({base}, {extra})")
+
+    def fill(self, text: str) -> str:
+        """The seeded ids in place of {api}, {integration} and {r0}."""
+        for name, value in (
+            ("{api}", self.api),
+            ("{integration}", self.integration),
+            ("{r0}", self.responses[0]),
+        ):
+            text = text.replace(name, value)
+        return text
+
+    def writes(self) -> list[str]:
+        return [call.operation for call in self.emulator.calls if call.operation in WRITE_OPERATIONS]
+
+
+@pytest.fixture(scope="module")
+def env() -> Iterator[Env]:
+    with Emulator() as emulator:
+        yield Env(emulator)
+
+
+@pytest.fixture(autouse=True)
+def _no_writes(env: Env) -> Iterator[None]:
+    """Every case: the endpoint saw no write before it, and sees none after it."""
+    env.emulator.clear_calls()
+    yield
+    assert env.writes() == []
+
+
+def _assert_names(error: BaseException, needles: tuple[str, ...]) -> None:
+    text = str(error)
+    for needle in needles:
+        assert needle in text, f"{needle!r} not in {text!r}"
+
+
+# --- options: Python ----------------------------------------------------------------------------------
+
+PYTHON_OPTIONS: list[tuple[dict[str, Any], tuple[str, ...]]] = [
+    ({"max_workers": 2.5}, ("max_workers=2.5", "whole number", "1 to 256")),
+    ({"max_workers": 10_000_000}, ("max_workers=10000000", "1 to 256")),
+    ({"max_workers": 0}, ("max_workers=0", "1 to 256")),
+    ({"max_workers": -3}, ("max_workers=-3", "1 to 256")),
+    ({"max_workers": True}, ("max_workers=True", "not a number")),
+    ({"max_workers": "many"}, ("max_workers='many'", "not a number")),
+    ({"max_workers": math.nan}, ("max_workers=nan", "finite")),
+    ({"max_workers": [4]}, ("max_workers=[4]", "not a number")),
+    ({"rate_limit": 0}, ("rate_limit=0", "rate_limit=none")),
+    ({"rate_limit": 1e-9}, ("rate_limit=1e-09", "0.1 to 10000")),
+    ({"rate_limit": -5}, ("rate_limit=-5", "0.1 to 10000")),
+    ({"rate_limit": math.inf}, ("rate_limit=inf", "finite")),
+    ({"rate_limit": 1e9}, ("rate_limit=1000000000.0", "0.1 to 10000")),
+    ({"write_timeout": math.nan}, ("write_timeout=nan", "finite")),
+    ({"write_timeout": 0}, ("write_timeout=0", "more than 0")),
+    ({"write_timeout": -1.0}, ("write_timeout=-1.0", "more than 0")),
+    ({"write_timeout": 1e12}, ("write_timeout=1000000000000.0", "86400")),
+    ({"connect_timeout": 0}, ("connect_timeout=0", "more than 0")),
+    ({"connect_timeout": math.inf}, ("connect_timeout=inf", "finite")),
+    ({"read_timeout": -1}, ("read_timeout=-1", "more than 0")),
+    ({"read_timeout": 1e6}, ("read_timeout=1000000.0", "3600")),
+    ({"cache_ttl": -1}, ("cache_ttl=-1", "0 to 86400")),
+    ({"cache_ttl": math.nan}, ("cache_ttl=nan", "finite")),
+    ({"max_attempts": 0}, ("max_attempts=0", "1 to 20")),
+    ({"max_attempts": 1.5}, ("max_attempts=1.5", "whole number")),
+    ({"max_writes": 0}, ("max_writes=0", "1 to 10000")),
+    ({"max_writes": 10**9}, ("max_writes=1000000000", "1 to 10000")),
+    ({"regions": 5}, ("regions=5", "not region names")),
+    ({"regions": b"us-east-1"}, ("regions=b'us-east-1'", "not region names")),
+    ({"regions": ["us-east-1", 3]}, ("regions=['us-east-1', 3]", "position 1")),
+    ({"regions": ["us-east-1", ""]}, ("regions=['us-east-1', '']", "position 1")),
+    ({"regions": "us-east-1,mars-1"}, ("regions='us-east-1,mars-1'", "'mars-1' is not an AWS region")),
+    ({"endpoint_url": "127.0.0.1:4566"}, ("endpoint_url='127.0.0.1:4566'", "http://127.0.0.1:4566")),
+    ({"endpoint_url": "garbage"}, ("endpoint_url='garbage'", "no scheme")),
+    ({"endpoint_url": "ftp://127.0.0.1"}, ("endpoint_url='ftp://127.0.0.1'", "http:// or https://")),
+    ({"endpoint_url": "http://"}, ("endpoint_url='http://'", "host name")),
+    ({"endpoint_url": "http://a b:1"}, ("endpoint_url='http://a b:1'", "host name")),
+    ({"endpoint_url": "http://x:99999"}, ("endpoint_url='http://x:99999'", "not a URL")),
+    ({"endpoint_url": 4566}, ("endpoint_url=4566", "not text")),
+    ({"role_arn": "admin"}, ("role_arn='admin'", "arn:aws:iam::123456789012:role/NAME")),
+    ({"role_arn": "arn:aws:iam::12:role/x"}, ("role_arn='arn:aws:iam::12:role/x'", "IAM role ARN")),
+    ({"profile": 5}, ("profile=5", "not text")),
+    ({"profile": " dev "}, ("profile=' dev '", "blanks")),
+    ({"read_only": "maybe"}, ("read_only='maybe'", "true or false")),
+    ({"dry_run": 2}, ("dry_run=2", "true or false")),
+    ({"max_worker": 3}, ("unknown option max_worker", "known options")),
+]
+
+
+@pytest.mark.parametrize(("options", "needles"), PYTHON_OPTIONS, ids=lambda v: repr(v)[:40])
+def test_connect_refuses_bad_options(env: Env, options: dict[str, Any], needles: tuple[str, ...]) -> None:
+    with pytest.raises(OptionError) as caught:
+        vtab.connect(**{"endpoint_url": env.emulator.endpoint_url, **options})
+    assert isinstance(caught.value, apsw.SQLError) and isinstance(caught.value, ValueError)
+    _assert_names(caught.value, needles)
+
+
+def test_a_malformed_endpoint_in_the_environment_is_named(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDCONTROL", "127.0.0.1:4566")
+    with pytest.raises(OptionError) as caught:
+        vtab.connect(regions="us-east-1")
+    _assert_names(
+        caught.value, ("AWS_ENDPOINT_URL_CLOUDCONTROL='127.0.0.1:4566'", "write it as http://127.0.0.1:4566")
+    )
+
+
+# --- options: SQL -------------------------------------------------------------------------------------
+
+SQL_OPTIONS: list[tuple[str, tuple[str, ...]]] = [
+    ("max_workers=2.5", ("max_workers='2.5'", "whole number")),
+    ("max_workers=1e7", ("max_workers='1e7'", "1 to 256")),
+    ("max_workers=zero", ("max_workers='zero'", "not a number")),
+    ("max_workers=''", ("max_workers=''", "not a number")),
+    ("rate_limit=0", ("rate_limit='0'", "rate_limit=none")),
+    ("rate_limit=1e-9", ("rate_limit='1e-9'", "0.1 to 10000")),
+    ("rate_limit=nan", ("rate_limit='nan'", "finite")),
+    ("write_timeout=nan", ("write_timeout='nan'", "finite")),
+    ("write_timeout=inf", ("write_timeout='inf'", "finite")),
+    ("write_timeout=0", ("write_timeout='0'", "more than 0")),
+    ("connect_timeout=-1", ("connect_timeout='-1'", "more than 0")),
+    ("read_timeout=0", ("read_timeout='0'", "more than 0")),
+    ("cache_ttl=-0.5", ("cache_ttl='-0.5'", "0 to 86400")),
+    ("max_attempts=100", ("max_attempts='100'", "1 to 20")),
+    ("max_writes=-1", ("max_writes='-1'", "1 to 10000")),
+    ("regions='us-east-1,mars-1'", ("regions='us-east-1,mars-1'", "'mars-1' is not an AWS region")),
+    ("endpoint_url='127.0.0.1:4566'", ("endpoint_url='127.0.0.1:4566'", "http://127.0.0.1:4566")),
+    ("endpoint_url='localhost:4566'", ("endpoint_url='localhost:4566'", "http://localhost:4566")),
+    ("endpoint_url=garbage", ("endpoint_url='garbage'", "no scheme")),
+    ("role_arn=admin", ("role_arn='admin'", "IAM role ARN")),
+    ("read_only=perhaps", ("read_only='perhaps'", "true or false")),
+    ("dry_run=2", ("dry_run='2'", "true or false")),
+    ("regoins='us-east-1'", ("unknown option regoins", "known options")),
+    ("max_workers", ("option 'max_workers' has no value", "name=value")),
+]
+
+
+@pytest.mark.parametrize(("args", "needles"), SQL_OPTIONS, ids=[case[0] for case in SQL_OPTIONS])
+def test_create_virtual_table_refuses_bad_options(env: Env, args: str, needles: tuple[str, ...]) -> None:
+    with pytest.raises(apsw.SQLError) as caught:
+        env.db.execute(f"CREATE VIRTUAL TABLE temp.bad USING integration_responses({args})")
+    _assert_names(caught.value, ("bad: ", *needles))
+
+
+# --- options: command line ----------------------------------------------------------------------------
+
+CLI_FLAGS: list[tuple[list[str], tuple[str, ...]]] = [
+    (["--max-workers", "2.5"], ("max_workers='2.5'", "whole number")),
+    (["--max-workers", "10000000"], ("max_workers='10000000'", "1 to 256")),
+    (["--rate-limit", "0"], ("rate_limit='0'", "rate_limit=none")),
+    (["--rate-limit", "1e-9"], ("rate_limit='1e-9'", "0.1 to 10000")),
+    (["--write-timeout", "nan"], ("write_timeout='nan'", "finite")),
+    (["--connect-timeout", "0"], ("connect_timeout='0'", "more than 0")),
+    (["--read-timeout", "inf"], ("read_timeout='inf'", "finite")),
+    (["--cache-ttl", "-1"], ("cache_ttl='-1'", "0 to 86400")),
+    (["--endpoint-url", "127.0.0.1:4566"], ("endpoint_url='127.0.0.1:4566'", "http://127.0.0.1:4566")),
+    (["--role-arn", "admin"], ("role_arn='admin'", "IAM role ARN")),
+    (["--max-attempts", "many"], ("max_attempts='many'", "not a number")),
+]
+
+
+@pytest.mark.parametrize(("flags", "needles"), CLI_FLAGS, ids=[" ".join(case[0]) for case in CLI_FLAGS])
+def test_cli_flags_are_checked_like_options(
+    env: Env, capsys: pytest.CaptureFixture[str], flags: list[str], needles: tuple[str, ...]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["query", *flags, "SELECT 1"])
+    assert caught.value.code == 2
+    _assert_names(RuntimeError(capsys.readouterr().err), ("vtab query: error: option", *needles))
+
+
+# --- statements ---------------------------------------------------------------------------------------
+
+INSERT = (
+    "INSERT INTO {table} (api_id, integration_id, integration_response_key, region, response_templates, "
+    "response_parameters, content_handling_strategy) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+WHERE_ID = "WHERE region = 'us-east-1' AND data__Identifier = '{r0}'"
+
+
+def _row(**columns: Any) -> tuple[Any, ...]:
+    values = {
+        "api_id": "{api}",
+        "integration_id": "{integration}",
+        "integration_response_key": "$default",
+        "region": "us-east-1",
+        "response_templates": None,
+        "response_parameters": None,
+        "content_handling_strategy": None,
+        **columns,
+    }
+    return tuple(values.values())
+
+
+STATEMENTS: list[tuple[str, str, tuple[Any, ...], type[apsw.Error], tuple[str, ...]]] = [
+    # SELECT
+    (
+        "select region unknown",
+        "SELECT * FROM integration_responses WHERE region = 'mars-1'",
+        (),
+        apsw.SQLError,
+        ("region 'mars-1'", "'us-east-1'"),
+    ),
+    (
+        "select region number",
+        "SELECT * FROM integration_responses WHERE region = 5",
+        (),
+        apsw.SQLError,
+        ("region 5",),
+    ),
+    (
+        "select region blob",
+        "SELECT * FROM integration_responses WHERE region = X'41'",
+        (),
+        apsw.SQLError,
+        ("region X'41'",),
+    ),
+    (
+        "select region in",
+        "SELECT * FROM integration_responses WHERE region IN ('us-east-1', 'us-east-9')",
+        (),
+        apsw.SQLError,
+        ("region 'us-east-9'", "did you mean"),
+    ),
+    (
+        "select id two parts",
+        "SELECT * FROM integration_responses WHERE data__Identifier = 'a|b'",
+        (),
+        apsw.SQLError,
+        ("data__Identifier = 'a|b'", "2 part(s)"),
+    ),
+    (
+        "select id four parts",
+        "SELECT * FROM integration_responses WHERE data__Identifier = 'a|b|c|d'",
+        (),
+        apsw.SQLError,
+        ("data__Identifier = 'a|b|c|d'", "4 part(s)"),
+    ),
+    (
+        "select id empty part",
+        "SELECT * FROM integration_responses WHERE data__Identifier = 'a||c'",
+        (),
+        apsw.SQLError,
+        ("data__Identifier = 'a||c'", "empty IntegrationId"),
+    ),
+    (
+        "select id all empty",
+        "SELECT * FROM integration_responses WHERE data__Identifier = '||'",
+        (),
+        apsw.SQLError,
+        ("data__Identifier = '||'", "empty ApiId"),
+    ),
+    (
+        "select id empty",
+        "SELECT * FROM integration_responses WHERE data__Identifier = ''",
+        (),
+        apsw.SQLError,
+        ("data__Identifier = ''", "1 part(s)"),
+    ),
+    (
+        "select id number",
+        "SELECT * FROM integration_responses WHERE data__Identifier = 7",
+        (),
+        apsw.SQLError,
+        ("data__Identifier = 7", "not text"),
+    ),
+    (
+        "select id blob",
+        "SELECT * FROM integration_responses WHERE data__Identifier = X'FF'",
+        (),
+        apsw.SQLError,
+        ("data__Identifier = X'FF'", "not text"),
+    ),
+    (
+        "select id in",
+        "SELECT * FROM integration_responses WHERE data__Identifier IN ('{r0}', 'x')",
+        (),
+        apsw.SQLError,
+        ("data__Identifier = 'x'",),
+    ),
+    (
+        "select no region",
+        "SELECT * FROM temp.two WHERE region = 'nowhere'",
+        (),
+        apsw.SQLError,
+        ("region 'nowhere'",),
+    ),
+    # INSERT
+    (
+        "insert key null",
+        INSERT,
+        _row(integration_response_key=None),
+        apsw.ConstraintError,
+        ("integration_response_key = NULL", "row 1"),
+    ),
+    ("insert api null", INSERT, _row(api_id=None), apsw.ConstraintError, ("api_id = NULL",)),
+    (
+        "insert integration null",
+        INSERT,
+        _row(integration_id=None),
+        apsw.ConstraintError,
+        ("integration_id = NULL",),
+    ),
+    (
+        "insert api pipe",
+        INSERT,
+        _row(api_id="{api}|x"),
+        apsw.ConstraintError,
+        ("api_id = '", "|x'", "holds '|'"),
+    ),
+    (
+        "insert integration pipe",
+        INSERT,
+        _row(integration_id="a|b"),
+        apsw.ConstraintError,
+        ("integration_id = 'a|b'", "holds '|'"),
+    ),
+    ("insert api empty", INSERT, _row(api_id=""), apsw.ConstraintError, ("api_id = ''", "is empty")),
+    (
+        "insert integration blank",
+        INSERT,
+        _row(integration_id="  "),
+        apsw.ConstraintError,
+        ("integration_id = '  '", "is empty"),
+    ),
+    (
+        "insert templates not json",
+        INSERT,
+        _row(response_templates="{nope"),
+        apsw.ConstraintError,
+        ("response_templates = '{nope'", "not valid JSON"),
+    ),
+    (
+        "insert templates array",
+        INSERT,
+        _row(response_templates="[1]"),
+        apsw.ConstraintError,
+        ("response_templates = '[1]'", "JSON array"),
+    ),
+    (
+        "insert templates string",
+        INSERT,
+        _row(response_templates='"s"'),
+        apsw.ConstraintError,
+        ("response_templates = '\"s\"'", "JSON string"),
+    ),
+    (
+        "insert templates number",
+        INSERT,
+        _row(response_templates=42),
+        apsw.ConstraintError,
+        ("response_templates = 42", "not a number"),
+    ),
+    (
+        "insert templates blob",
+        INSERT,
+        _row(response_templates=b"\xff\xfe"),
+        apsw.ConstraintError,
+        ("response_templates = X'FFFE'", "BLOB"),
+    ),
+    (
+        "insert parameters not json",
+        INSERT,
+        _row(response_parameters="nope"),
+        apsw.ConstraintError,
+        ("response_parameters = 'nope'", "not valid JSON"),
+    ),
+    (
+        "insert parameters deep",
+        INSERT,
+        _row(response_parameters="[" * 2000 + "]" * 2000),
+        apsw.ConstraintError,
+        ("response_parameters = '[[[", "not valid JSON"),
+    ),
+    (
+        "insert strategy",
+        INSERT,
+        _row(content_handling_strategy="CONVERT"),
+        apsw.ConstraintError,
+        ("content_handling_strategy = 'CONVERT'", "CONVERT_TO_TEXT"),
+    ),
+    (
+        "insert strategy lower",
+        INSERT,
+        _row(content_handling_strategy="convert_to_text"),
+        apsw.ConstraintError,
+        ("content_handling_strategy = 'convert_to_text'",),
+    ),
+    (
+        "insert strategy blob",
+        INSERT,
+        _row(content_handling_strategy=b"\x00"),
+        apsw.ConstraintError,
+        ("content_handling_strategy = X'00'", "BLOB"),
+    ),
+    (
+        "insert key blob",
+        INSERT,
+        _row(integration_response_key=b"\x80"),
+        apsw.ConstraintError,
+        ("integration_response_key = X'80'", "BLOB"),
+    ),
+    ("insert region unknown", INSERT, _row(region="us-east-9"), apsw.SQLError, ("region = 'us-east-9'",)),
+    ("insert region number", INSERT, _row(region=5), apsw.SQLError, ("region = 5",)),
+    ("insert region blob", INSERT, _row(region=b"us-east-1"), apsw.SQLError, ("region = X'",)),
+    (
+        "insert region ambiguous",
+        INSERT.replace("{table}", "temp.two"),
+        _row(region=None),
+        apsw.SQLError,
+        ("region = NULL", "2 regions"),
+    ),
+    (
+        "insert identifier",
+        "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, "
+        "data__Identifier) VALUES ('{api}', '{integration}', 'k', 'a|b|c')",
+        (),
+        apsw.ReadOnlyError,
+        ("data__Identifier = 'a|b|c'", "read-only"),
+    ),
+    (
+        "insert patch",
+        "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, "
+        "data__PatchDocument) VALUES ('{api}', '{integration}', 'k', '[]')",
+        (),
+        apsw.SQLError,
+        ("data__PatchDocument = '[]'", "only UPDATE"),
+    ),
+    (
+        "insert response id",
+        "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, "
+        "integration_response_id) VALUES ('{api}', '{integration}', 'k', 'zzz')",
+        (),
+        apsw.ReadOnlyError,
+        ("integration_response_id = 'zzz'", "read-only"),
+    ),
+    (
+        "insert read only",
+        INSERT.replace("{table}", "temp.ro"),
+        _row(),
+        apsw.ReadOnlyError,
+        ("read_only=true", "INSERT refused"),
+    ),
+    (
+        "insert second row too big",
+        "INSERT INTO integration_responses (api_id, integration_id, "
+        "integration_response_key, response_templates) VALUES ('{api}', '{integration}', 'a', NULL), "
+        "('{api}', '{integration}', 'b', ?)",
+        (BIG,),
+        apsw.TooBigError,
+        ("response_templates = '", "262,144 characters", "row 2", "nothing was sent"),
+    ),
+    (
+        "insert duplicate key",
+        "INSERT INTO integration_responses (api_id, integration_id, integration_response_key) "
+        "VALUES ('{api}', '{integration}', 'k'), ('{api}', '{integration}', 'k')",
+        (),
+        apsw.ConstraintError,
+        ("integration_response_key = 'k'", "row 2", "row 1"),
+    ),
+    (
+        "insert over max_writes",
+        "INSERT INTO temp.one (api_id, integration_id, integration_response_key) "
+        "VALUES ('{api}', '{integration}', 'a'), ('{api}', '{integration}', 'b')",
+        (),
+        apsw.ConstraintError,
+        ("max_writes=1",),
+    ),
+    (
+        "insert second row bad",
+        "INSERT INTO integration_responses (api_id, integration_id, "
+        "integration_response_key, content_handling_strategy) VALUES ('{api}', '{integration}', 'a', NULL), "
+        "('{api}', '{integration}', 'b', 'NOPE')",
+        (),
+        apsw.ConstraintError,
+        ("content_handling_strategy = 'NOPE'", "row 2"),
+    ),
+    # UPDATE
+    (
+        "update api",
+        "UPDATE integration_responses SET api_id = 'zzz' " + WHERE_ID,
+        (),
+        apsw.ReadOnlyError,
+        ("api_id = 'zzz'", "create-only"),
+    ),
+    (
+        "update integration",
+        "UPDATE integration_responses SET integration_id = 'zzz' " + WHERE_ID,
+        (),
+        apsw.ReadOnlyError,
+        ("integration_id = 'zzz'", "create-only"),
+    ),
+    (
+        "update response id",
+        "UPDATE integration_responses SET integration_response_id = 'z' " + WHERE_ID,
+        (),
+        apsw.ReadOnlyError,
+        ("integration_response_id = 'z'", "read-only"),
+    ),
+    (
+        "update region",
+        "UPDATE integration_responses SET region = 'eu-west-1' " + WHERE_ID,
+        (),
+        apsw.ReadOnlyError,
+        ("region = 'eu-west-1'", "another region"),
+    ),
+    (
+        "update identifier",
+        "UPDATE integration_responses SET data__Identifier = 'a|b|c' " + WHERE_ID,
+        (),
+        apsw.ReadOnlyError,
+        ("data__Identifier = 'a|b|c'", "read-only"),
+    ),
+    (
+        "update key null",
+        "UPDATE integration_responses SET integration_response_key = NULL " + WHERE_ID,
+        (),
+        apsw.ConstraintError,
+        ("integration_response_key = NULL", "cannot be removed"),
+    ),
+    (
+        "update templates bad",
+        "UPDATE integration_responses SET response_templates = '{{x' " + WHERE_ID,
+        (),
+        apsw.ConstraintError,
+        ("response_templates = '{x'", "not valid JSON"),
+    ),
+    (
+        "update templates blob",
+        "UPDATE integration_responses SET response_templates = X'FF' " + WHERE_ID,
+        (),
+        apsw.ConstraintError,
+        ("response_templates = X'FF'", "BLOB"),
+    ),
+    (
+        "update strategy",
+        "UPDATE integration_responses SET content_handling_strategy = 'X' " + WHERE_ID,
+        (),
+        apsw.ConstraintError,
+        ("content_handling_strategy = 'X'",),
+    ),
+    (
+        "update too big",
+        "UPDATE integration_responses SET response_templates = ? " + WHERE_ID,
+        (BIG,),
+        apsw.TooBigError,
+        ("response_templates = '", "PatchDocument", "262,144 characters"),
+    ),
+    (
+        "update patch not json",
+        "UPDATE integration_responses SET data__PatchDocument = 'nope' " + WHERE_ID,
+        (),
+        apsw.SQLError,
+        ("data__PatchDocument = 'nope'", "not valid JSON"),
+    ),
+    (
+        "update patch object",
+        "UPDATE integration_responses SET data__PatchDocument = '{{}}' " + WHERE_ID,
+        (),
+        apsw.SQLError,
+        ("data__PatchDocument = '{}'", "not an array"),
+    ),
+    (
+        "update patch number",
+        "UPDATE integration_responses SET data__PatchDocument = 5 " + WHERE_ID,
+        (),
+        apsw.SQLError,
+        ("data__PatchDocument = 5", "not text"),
+    ),
+    (
+        "update patch blob",
+        "UPDATE integration_responses SET data__PatchDocument = X'5B5D' " + WHERE_ID,
+        (),
+        apsw.SQLError,
+        ("data__PatchDocument = X'5B5D'", "not text"),
+    ),
+    (
+        "update patch op",
+        "UPDATE integration_responses SET data__PatchDocument = "
+        '\'[{{"op": "frob", "path": "/X"}}]\' ' + WHERE_ID,
+        (),
+        apsw.SQLError,
+        ('data__PatchDocument = \'[{"op": "frob"', "op 'frob'"),
+    ),
+    (
+        "update patch no path",
+        'UPDATE integration_responses SET data__PatchDocument = \'[{{"op": "remove"}}]\' ' + WHERE_ID,
+        (),
+        apsw.SQLError,
+        ("data__PatchDocument = ", "needs a 'path'"),
+    ),
+    (
+        "update patch no value",
+        "UPDATE integration_responses SET data__PatchDocument = "
+        '\'[{{"op": "add", "path": "/ResponseTemplates"}}]\' ' + WHERE_ID,
+        (),
+        apsw.SQLError,
+        ("data__PatchDocument = ", "has no 'value'"),
+    ),
+    (
+        "update patch api",
+        "UPDATE integration_responses SET data__PatchDocument = "
+        '\'[{{"op": "replace", "path": "/ApiId", "value": "z"}}]\' ' + WHERE_ID,
+        (),
+        apsw.ReadOnlyError,
+        ("api_id (path /ApiId", "create-only"),
+    ),
+    (
+        "update patch response id",
+        "UPDATE integration_responses SET data__PatchDocument = "
+        '\'[{{"op": "remove", "path": "/IntegrationResponseId"}}]\' ' + WHERE_ID,
+        (),
+        apsw.ReadOnlyError,
+        ("integration_response_id (path /IntegrationResponseId", "read-only"),
+    ),
+    (
+        "update patch unknown",
+        "UPDATE integration_responses SET data__PatchDocument = "
+        '\'[{{"op": "add", "path": "/Nope", "value": 1}}]\' ' + WHERE_ID,
+        (),
+        apsw.SQLError,
+        ("data__PatchDocument (path /Nope", "no property 'Nope'"),
+    ),
+    (
+        "update patch remove key",
+        "UPDATE integration_responses SET data__PatchDocument = "
+        '\'[{{"op": "remove", "path": "/IntegrationResponseKey"}}]\' ' + WHERE_ID,
+        (),
+        apsw.ConstraintError,
+        ("integration_response_key = NULL",),
+    ),
+    (
+        "update patch wrong type",
+        "UPDATE integration_responses SET data__PatchDocument = "
+        '\'[{{"op": "add", "path": "/ResponseTemplates", "value": 5}}]\' ' + WHERE_ID,
+        (),
+        apsw.ConstraintError,
+        ("response_templates = 5", "must be a JSON object"),
+    ),
+    (
+        "update patch missing path",
+        "UPDATE integration_responses SET data__PatchDocument = "
+        '\'[{{"op": "remove", "path": "/ResponseTemplates/none"}}]\' ' + WHERE_ID,
+        (),
+        apsw.SQLError,
+        ("data__PatchDocument = ", "does not apply"),
+    ),
+    (
+        "update patch test fails",
+        "UPDATE integration_responses SET data__PatchDocument = "
+        '\'[{{"op": "test", "path": "/IntegrationResponseKey", "value": "no"}}]\' ' + WHERE_ID,
+        (),
+        apsw.SQLError,
+        ("data__PatchDocument = ", "does not apply"),
+    ),
+    (
+        "update patch and column",
+        "UPDATE integration_responses SET data__PatchDocument = '[]', "
+        "content_handling_strategy = 'CONVERT_TO_TEXT' " + WHERE_ID,
+        (),
+        apsw.SQLError,
+        ("data__PatchDocument cannot be combined", "content_handling_strategy"),
+    ),
+    (
+        "update read only",
+        "UPDATE temp.ro SET content_handling_strategy = 'CONVERT_TO_TEXT' " + WHERE_ID,
+        (),
+        apsw.ReadOnlyError,
+        ("read_only=true", "UPDATE refused"),
+    ),
+    (
+        "update over max_writes",
+        "UPDATE temp.one SET content_handling_strategy = 'CONVERT_TO_TEXT' WHERE region = 'us-east-1'",
+        (),
+        apsw.ConstraintError,
+        ("max_writes=1",),
+    ),
+    (
+        "update bad id",
+        "UPDATE integration_responses SET content_handling_strategy = 'CONVERT_TO_TEXT' "
+        "WHERE region = 'us-east-1' AND data__Identifier = 'x|y'",
+        (),
+        apsw.SQLError,
+        ("data__Identifier = 'x|y'", "2 part(s)"),
+    ),
+    # DELETE
+    (
+        "delete read only",
+        "DELETE FROM temp.ro " + WHERE_ID,
+        (),
+        apsw.ReadOnlyError,
+        ("read_only=true", "DELETE"),
+    ),
+    (
+        "delete over max_writes",
+        "DELETE FROM temp.one WHERE region = 'us-east-1'",
+        (),
+        apsw.ConstraintError,
+        ("max_writes=1",),
+    ),
+    (
+        "delete bad id",
+        "DELETE FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = '|||'",
+        (),
+        apsw.SQLError,
+        ("data__Identifier = '|||'", "4 part(s)"),
+    ),
+    (
+        "delete bad region",
+        "DELETE FROM integration_responses WHERE region = 'moon-1'",
+        (),
+        apsw.SQLError,
+        ("region 'moon-1'",),
+    ),
+    (
+        "delete id number",
+        "DELETE FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = 3",
+        (),
+        apsw.SQLError,
+        ("data__Identifier = 3", "not text"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("sql", "bindings", "kind", "needles"),
+    [case[1:] for case in STATEMENTS],
+    ids=[case[0] for case in STATEMENTS],
+)
+def test_statements_refuse_bad_values_before_sending(
+    env: Env, sql: str, bindings: tuple[Any, ...], kind: type[apsw.Error], needles: tuple[str, ...]
+) -> None:
+    sql = env.fill(sql.replace("{table}", "integration_responses")).replace("{{", "{").replace("}}", "}")
+    bindings = tuple(env.fill(value) if isinstance(value, str) else value for value in bindings)
+    with pytest.raises(apsw.Error) as caught:
+        env.db.execute(sql, bindings).fetchall()
+    assert type(caught.value) is kind, f"{type(caught.value).__name__}: {caught.value}"
+    _assert_names(caught.value, needles)
