@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import asdict, dataclass
+from collections.abc import Callable
 from typing import Any
 
 
@@ -38,15 +39,22 @@ class CallRecord:
 
 
 class Recorder:
-    """Thread-safe append-only list of :class:`CallRecord`."""
+    """Thread-safe append-only list of :class:`CallRecord`; tests can wait for a call to be recorded."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._added = threading.Condition(self._lock)
         self._calls: list[CallRecord] = []
 
     def add(self, record: CallRecord) -> None:
         with self._lock:
             self._calls.append(record)
+            self._added.notify_all()
+
+    def wait_for(self, predicate: Callable[[list[CallRecord]], bool], timeout: float) -> bool:
+        """Block until ``predicate(calls)`` holds (checked at each recorded call); False on timeout."""
+        with self._lock:
+            return self._added.wait_for(lambda: predicate(self._calls), timeout)
 
     def calls(self) -> list[CallRecord]:
         with self._lock:

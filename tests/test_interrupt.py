@@ -1,0 +1,137 @@
+"""Connection.interrupt() and Ctrl-C end a running statement promptly, and the connection stays usable.
+
+The endpoint runs with a latency, so every call takes a while; another thread interrupts as soon as the
+endpoint has recorded the first call (a condition on its recorder, never a sleep). What proves the query
+ended early is what the endpoint saw: the calls still queued were cancelled and never sent.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+
+import apsw
+import pytest
+
+from tests.readhelpers import connect, rows
+from vtab.emulator import Emulator
+from vtab.emulator.recorder import CallRecord
+
+LATENCY = 1.5
+"""Seconds each call takes: long enough that an interrupt is seen before the next round of calls."""
+WORKERS = 2
+MISSING = [f"api{i}|integration|response" for i in range(12)]
+"""Identifiers of nothing: each one is a GetResource that answers NotFound, so no row ever arrives."""
+SCAN = (
+    "SELECT data__Identifier FROM integration_responses WHERE region = 'us-east-1' "
+    f"AND data__Identifier IN ({', '.join('?' * len(MISSING))})"
+)
+
+
+def _interrupt_when(
+    emulator: Emulator, predicate: Callable[[list[CallRecord]], bool], interrupt: Callable[[], None]
+) -> tuple[threading.Thread, threading.Event]:
+    """A thread that calls ``interrupt`` once the endpoint's recorder satisfies ``predicate``."""
+    seen = threading.Event()
+
+    def run() -> None:
+        if emulator.recorder.wait_for(predicate, timeout=120):
+            seen.set()
+            interrupt()
+
+    thread = threading.Thread(target=run, name="interrupter")
+    thread.start()
+    return thread, seen
+
+
+def _gets_of_missing(emulator: Emulator) -> list[CallRecord]:
+    return [c for c in emulator.calls if c.operation == "GetResource" and c.identifier in MISSING]
+
+
+def test_interrupt_ends_a_scan_waiting_for_calls_and_the_connection_answers_the_next_query() -> None:
+    with Emulator(latency=LATENCY) as emulator:
+        seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+        db = connect(emulator, max_workers=WORKERS)
+        thread, seen = _interrupt_when(emulator, lambda calls: len(calls) >= 1, db.interrupt)
+        with pytest.raises(apsw.InterruptError, match=r"^Interrupted: the scan of .* stopped"):
+            db.execute(SCAN, MISSING).fetchall()
+        thread.join()
+        assert seen.is_set()
+        emulator.switches.configure(latency=0.0)
+        wanted = seeded.responses[0]
+        got = rows(
+            db,
+            "SELECT data__Identifier FROM integration_responses WHERE region = 'us-east-1' "
+            "AND data__Identifier = ?",
+            (wanted,),
+        )
+        assert got == [(wanted,)]
+    # The endpoint is stopped: every call that was in flight has answered and been recorded. At most two
+    # rounds of WORKERS calls were sent; the rest were cancelled before sending.
+    sent = _gets_of_missing(emulator)
+    assert 1 <= len(sent) <= 2 * WORKERS < len(MISSING)
+
+
+def test_interrupt_while_writes_are_polled_reports_every_write_sent_with_its_request_token() -> None:
+    with Emulator(polls_before_complete=1_000_000) as emulator:
+        seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+        api, integration = seeded.integrations[0]
+        db = connect(emulator, write_timeout=60)
+        polled = lambda calls: any(c.operation == "GetResourceRequestStatus" for c in calls)  # noqa: E731
+        thread, seen = _interrupt_when(emulator, polled, db.interrupt)
+        with pytest.raises(apsw.InterruptError) as caught:
+            db.execute(
+                "INSERT INTO integration_responses (api_id, integration_id, integration_response_key) "
+                "VALUES (?1, ?2, 'a'), (?1, ?2, 'b'), (?1, ?2, 'c')",
+                (api, integration),
+            )
+        thread.join()
+        assert seen.is_set()
+        message = str(caught.value)
+        assert message.startswith("Interrupted: 3 of 3 writes to integration_responses did not finish")
+        tokens = [c.request_token for c in emulator.calls if c.operation == "CreateResource"]
+        assert len(tokens) == 3
+        for row, token in zip(("a", "b", "c"), tokens, strict=True):
+            assert f"integration_response_key='{row}'" in message
+            assert f"(RequestToken {token})" in message
+        assert "still IN_PROGRESS when the statement was interrupted" in message
+        logged = rows(db, "SELECT request_token FROM vtab_calls WHERE operation = 'CreateResource'")
+        assert sorted(token for (token,) in logged) == sorted(tokens)
+        assert rows(db, "SELECT count(*) FROM integration_responses WHERE region = 'us-east-1'") == [(0,)]
+
+
+def test_ctrl_c_ends_vtab_query_with_a_clear_message_and_status_130() -> None:
+    with Emulator(latency=LATENCY) as emulator:
+        ids = ", ".join(f"'{identifier}'" for identifier in MISSING)
+        sql = (
+            f"SELECT * FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier IN ({ids})"
+        )
+        flags = [
+            "--endpoint-url",
+            emulator.endpoint_url,
+            "--max-workers",
+            str(WORKERS),
+            "--rate-limit",
+            "none",
+        ]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "vtab.cli", "query", *flags, sql],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        try:
+            assert emulator.recorder.wait_for(lambda calls: len(calls) >= 1, timeout=120)
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=60)
+        finally:
+            process.kill()
+        assert process.returncode == 130, stderr
+        assert "vtab query: error: InterruptError: Interrupted: the scan" in stderr
+        assert "Traceback" not in stderr
+    assert len(_gets_of_missing(emulator)) <= 2 * WORKERS < len(MISSING)
