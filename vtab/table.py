@@ -51,7 +51,14 @@ class Columns:
         self.properties = list(schema.properties)
         self.names = [schema.column_of(p) for p in self.properties] + [REGION, IDENTIFIER, PATCH_DOCUMENT]
         self.index = {name: i for i, name in enumerate(self.names)}
-        self.property_of = {schema.column_of(p): p for p in self.properties}
+        self.property_of: dict[str, str] = {}
+        for prop in self.properties:
+            column = schema.column_of(prop)
+            if column in self.property_of or column in (REGION, IDENTIFIER, PATCH_DOCUMENT):
+                # One column per property, or one of them would silently never be read or written.
+                other = self.property_of.get(column, column)
+                raise ValueError(f"{schema.type_name}: {other} and {prop} would both be column {column}")
+            self.property_of[column] = prop
         self.readers: list[Callable[[Row], apsw.SQLiteValue]] = [self._reader(name) for name in self.names]
         """Column number -> how to read it from a Row (looked up once, used for every cell)."""
 

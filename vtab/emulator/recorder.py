@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 
