@@ -104,7 +104,8 @@ def test_interrupt_while_writes_are_polled_reports_every_write_sent_with_its_req
         assert rows(db, "SELECT count(*) FROM integration_responses WHERE region = 'us-east-1'") == [(0,)]
 
 
-def test_ctrl_c_ends_vtab_query_with_a_clear_message_and_status_130() -> None:
+@pytest.mark.parametrize("command", [["query"], ["shell", ":memory:"]], ids=["query", "shell"])
+def test_ctrl_c_ends_the_command_with_a_clear_message_and_status_130(command: list[str]) -> None:
     with Emulator(latency=LATENCY) as emulator:
         ids = ", ".join(f"'{identifier}'" for identifier in MISSING)
         sql = (
@@ -119,7 +120,7 @@ def test_ctrl_c_ends_vtab_query_with_a_clear_message_and_status_130() -> None:
             "none",
         ]
         process = subprocess.Popen(
-            [sys.executable, "-m", "vtab.cli", "query", *flags, sql],
+            [sys.executable, "-m", "vtab.cli", *command, *flags, sql],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -132,6 +133,6 @@ def test_ctrl_c_ends_vtab_query_with_a_clear_message_and_status_130() -> None:
         finally:
             process.kill()
         assert process.returncode == 130, stderr
-        assert "vtab query: error: InterruptError: Interrupted: the scan" in stderr
+        assert "Interrupted: the scan of AWS::ApiGatewayV2::IntegrationResponse stopped" in stderr
         assert "Traceback" not in stderr
     assert len(_gets_of_missing(emulator)) <= 2 * WORKERS < len(MISSING)

@@ -10,14 +10,17 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import apsw
 import jsonpatch
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vtab.patch import diff_patch, pointer, top_level
+from vtab.patch import PatchDocumentRules, diff_patch, pointer, top_level
 from vtab.schema import ResourceSchema, load_schema, supported_types
 from vtab.table import Columns
+from vtab.validate import RowRules
 
 IR = load_schema("AWS::ApiGatewayV2::IntegrationResponse")
 
@@ -110,3 +113,45 @@ def test_a_patch_of_some_columns_changes_only_those(old: dict[str, Any], changes
 @given(keys)
 def test_pointer_and_top_level_are_inverse(name: str) -> None:
     assert top_level(pointer(name)) == name
+
+
+ops = st.fixed_dictionaries(
+    {"op": st.sampled_from(["add", "remove", "replace", "move", "copy", "test", "frob"])},
+    optional={
+        "path": st.sampled_from(
+            [
+                "/ResponseTemplates",
+                "/ResponseTemplates/a",
+                "/ResponseTemplates/a/b",
+                "/",
+                "/IntegrationResponseKey",
+                "/ResponseParameters/-",
+                "",
+                "x",
+                "/~2",
+            ]
+        ),
+        "from": st.sampled_from(
+            ["/ResponseTemplates", "/ResponseTemplates/a", "/Nope", "/ResponseParameters"]
+        ),
+        "value": json_values,
+    },
+)
+current = st.fixed_dictionaries(
+    {"IntegrationResponseKey": st.just("$default"), "ApiId": st.just("a"), "IntegrationId": st.just("i")},
+    optional={"ResponseTemplates": st.dictionaries(st.sampled_from("ab"), json_values, max_size=2)},
+)
+
+
+@given(st.lists(ops, max_size=3) | json_values, current)
+def test_a_patch_document_is_accepted_or_refused_with_an_apsw_error(
+    document: Any, row: dict[str, Any]
+) -> None:
+    rules = PatchDocumentRules(RowRules("t", IR, Columns(IR).property_of))
+    text = orjson.dumps(document).decode()
+    try:
+        patch = rules.parse(text, row, "[t]")
+    except apsw.Error as error:
+        assert "data__PatchDocument" in str(error) or " = " in str(error)
+        return
+    jsonpatch.apply_patch(copy.deepcopy(row), patch)  # what was accepted applies

@@ -1,0 +1,36 @@
+"""The last line behind every vtab callback: no bare Python exception reaches the SQL user.
+
+Every error vtab means to raise is an ``apsw.Error`` with a message naming the column or option, the value
+and the fix, raised where the cause is known. Anything else escaping a callback is a bug in vtab, and is
+said to be one: ``apsw.InternalError`` with the original exception's class and text (and the original as
+its ``__cause__`` for the traceback). Interrupts (KeyboardInterrupt, SystemExit) pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import apsw
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def callback(method: Callable[P, R]) -> Callable[P, R]:
+    """Wrap an apsw callback (Filter, Next, Column, UpdateInsertRow, Sync, ...) as described above."""
+
+    @functools.wraps(method)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except apsw.Error:
+            raise
+        except Exception as error:
+            raise apsw.InternalError(
+                f"vtab bug: {type(error).__name__}: {error} (in {method.__qualname__}); please report it "
+                "with the statement that caused it"
+            ) from error
+
+    return guarded
