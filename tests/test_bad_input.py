@@ -327,6 +327,13 @@ STATEMENTS: list[tuple[str, str, tuple[Any, ...], type[apsw.Error], tuple[str, .
         apsw.SQLError,
         ("region 'nowhere'",),
     ),
+    (
+        "select id too long",
+        "SELECT * FROM integration_responses WHERE data__Identifier = 'a|b|' || hex(zeroblob(600))",
+        (),
+        apsw.SQLError,
+        ("data__Identifier = 'a|b|000", "1,204 characters", "at most 1,024"),
+    ),
     # INSERT
     (
         "insert key null",

@@ -8,7 +8,6 @@ the schema: the parent ids a listing needs plus the other required, user-set pro
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -244,7 +243,22 @@ class ConflictResolver:
                 replacing.append(i)
         if not replacing:
             return settled
-        found = self._relist([outcomes[i].op for i in replacing])
+        try:
+            found = self._relist([outcomes[i].op for i in replacing])
+        except apsw.InterruptError:
+            for i in replacing:
+                outcome = outcomes[i]
+                settled[i] = Outcome(
+                    outcome.op,
+                    outcome.status,
+                    outcome.identifier,
+                    outcome.request_token,
+                    "Interrupted",
+                    f"{outcome.message}; the statement was interrupted before INSERT OR REPLACE could turn "
+                    "it into an update",
+                    apsw.InterruptError,
+                )
+            return settled
         updates: list[tuple[int, Operation]] = []
         for i in replacing:
             outcome = outcomes[i]
@@ -280,7 +294,7 @@ class ConflictResolver:
         scopes = {(op.region, self._parents(op)) for op in ops}
         found: dict[Key, tuple[str, Properties]] = {}
         for delay in RELIST_DELAYS:
-            time.sleep(delay)
+            interrupt.sleep(delay, self.interrupted, "the listing for INSERT OR REPLACE")
             found = self._existing(scopes)
             if wanted <= found.keys():
                 break

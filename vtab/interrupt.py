@@ -14,6 +14,7 @@ as sqlite3's shell does: the statement ends, and writes already sent are reporte
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -67,3 +68,18 @@ def result(future: Future[T], interrupted: Interrupted, what: str) -> T:
         raise interrupted_error(what) from None
     finally:
         future.cancel()  # a no-op once it has run
+
+
+def sleep(seconds: float, interrupted: Interrupted, what: str) -> None:
+    """``time.sleep(seconds)``, or InterruptError as soon as an interrupt is seen."""
+    end = time.monotonic() + seconds
+    try:
+        while True:
+            if interrupted():
+                raise interrupted_error(what)
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, POLL_SECONDS))
+    except KeyboardInterrupt:
+        raise interrupted_error(what) from None

@@ -20,6 +20,7 @@ import orjson
 from vtab.cache import Key, ResultStore
 from vtab.cloudcontrol import CloudControl, Item, Properties
 from vtab.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
+from vtab.limits import request_limits
 from vtab.plan import IDENTIFIER, REGION, Plan, id_columns
 from vtab.schema import ParentStep, ResourceSchema, load_schema
 from vtab.validate import IDENTIFIER_SEPARATOR, sql_literal
@@ -230,6 +231,10 @@ class Scan:
                     self.schema.split_identifier(identifier)
                 except ValueError as error:
                     raise apsw.SQLError(self._bad_identifier(identifier, str(error))) from None
+                limit = request_limits().identifier
+                if len(identifier) > limit:
+                    why = f"it is {len(identifier):,} characters; identifiers have at most {limit:,}"
+                    raise apsw.SQLError(self._bad_identifier(identifier, why))
                 result.append(identifier)
             return result
         parts = [self._texts(column) for column in self._ids]
