@@ -136,3 +136,33 @@ def test_ctrl_c_ends_the_command_with_a_clear_message_and_status_130(command: li
         assert "Interrupted: the scan of AWS::ApiGatewayV2::IntegrationResponse stopped" in stderr
         assert "Traceback" not in stderr
     assert len(_gets_of_missing(emulator)) <= 2 * WORKERS < len(MISSING)
+
+
+def test_ctrl_c_while_vtab_query_waits_for_writes_reports_their_request_tokens() -> None:
+    with Emulator(polls_before_complete=1_000_000) as emulator:
+        seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+        api, integration = seeded.integrations[0]
+        sql = (
+            "INSERT INTO integration_responses (api_id, integration_id, integration_response_key) "
+            f"VALUES ('{api}', '{integration}', 'a'), ('{api}', '{integration}', 'b')"
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "vtab.cli", "query", "--endpoint-url", emulator.endpoint_url, sql],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        try:
+            polled = lambda calls: any(c.operation == "GetResourceRequestStatus" for c in calls)  # noqa: E731
+            assert emulator.recorder.wait_for(polled, timeout=120)
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=60)
+        finally:
+            process.kill()
+        assert process.returncode == 130, stderr
+        assert "Interrupted: 2 of 2 writes to integration_responses did not finish" in stderr
+        tokens = [c.request_token for c in emulator.calls if c.operation == "CreateResource"]
+        assert len(tokens) == 2
+        for token in tokens:
+            assert f"(RequestToken {token})" in stderr

@@ -131,6 +131,12 @@ class Sender:
         for future, task in running.items():
             if future.cancel():
                 continue  # never started: not sent
+            if future.done():
+                # answered meanwhile: take what it says (its RequestToken, or its end)
+                outcome = self._advance(task, future, [])
+                if outcome is not None:
+                    task.outcome = outcome
+                continue
             in_flight.add(id(task))
         outcomes = []
         for task in tasks:
