@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import apsw
@@ -20,7 +21,7 @@ import vtab
 from tests.test_writes_helpers import WRITE_OPERATIONS
 from vtab import cli
 from vtab.emulator import Emulator
-from vtab.options import OptionError
+from vtab.options import RULES, OptionError, convert
 
 BIG = json.dumps({"application/json": "x" * 270_000})
 """A response_templates value whose DesiredState is over Cloud Control's 256 KiB."""
@@ -785,3 +786,17 @@ def test_statements_refuse_bad_values_before_sending(
         env.db.execute(sql, bindings).fetchall()
     assert type(caught.value) is kind, f"{type(caught.value).__name__}: {caught.value}"
     _assert_names(caught.value, needles)
+
+
+@pytest.mark.parametrize("name", [name for name, rule in RULES.items() if rule.high is not None])
+def test_the_documented_limits_are_the_checked_ones(name: str) -> None:
+    """The README's options table and the flag help state the range each option is checked against."""
+    rule = RULES[name]
+    limit = f"{rule.high:g}"
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith(f"| `{name}` |"))
+    assert limit in row
+    help_text = next(flag.help for flag in cli.option_flags() if flag.name == name)
+    assert limit in help_text
+    with pytest.raises(OptionError, match=rf"{name} takes .*{limit}"):
+        convert(name, rule.high * 2)
