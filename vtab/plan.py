@@ -24,7 +24,7 @@ OFFSET = "offset"
 # local table of regions always pushes the region down, even against SQLite's default 1M-row estimate.
 GET_COST = 10.0
 LIST_COST = 1e3
-WALK_LEVEL_COST = 1e3
+WALK_LEVEL_COST = 1e7
 """Each parent level the walk must list multiplies the cost by this."""
 IN_LIST_GUESS = 4
 UNCONSTRAINED_REGION_FACTOR = 1e9
