@@ -159,9 +159,7 @@ class CloudControl:
 
     # -- reads ----------------------------------------------------------------------------------------
 
-    def list_pages(
-        self, region: str, schema: ResourceSchema, model: dict[str, str] | None
-    ) -> Iterator[Page]:
+    def list_pages(self, region: str, schema: ResourceSchema, model: dict[str, str] | None) -> Iterator[Page]:
         """Every page of ListResources, as it arrives. No page cap: a listing is read to its end."""
         model_text = orjson.dumps(model).decode() if model else None
         record = self.log.start("ListResources", region, schema.type_name, resource_model=model_text)
