@@ -29,7 +29,13 @@ from vtab.catalog.build import build_index, dump_lines
 from vtab.catalog.coverage import coverage_markdown
 from vtab.catalog.facts import TypeFacts, compact
 from vtab.catalog.overlays import load_overlays
-from vtab.catalog.store import INDEX_FILE, TYPES_FOLDER, hand_verified_schema, hand_verified_types, service_file
+from vtab.catalog.store import (
+    INDEX_FILE,
+    TYPES_FOLDER,
+    hand_verified_schema,
+    hand_verified_types,
+    service_file,
+)
 
 CFN_LINT_VERSION = "1.58.0"
 REGION = "us-east-1"
@@ -87,21 +93,28 @@ def read_facts() -> dict[str, TypeFacts]:
     return facts
 
 
-def derive(facts: dict[str, TypeFacts], source: dict[str, Any]) -> None:
-    """Index and coverage report from the facts (hand-verified schemas replacing generated ones) and overlays."""
+def derived(facts: dict[str, TypeFacts], source: dict[str, Any]) -> tuple[bytes, str]:
+    """(index.json, coverage.md) from the facts (hand-verified schemas win) and the overlays."""
     facts = dict(facts)
     for type_name in hand_verified_types():
         verified = hand_verified_schema(type_name)
         assert verified is not None
         facts[type_name] = compact(verified)
     index, plans = build_index(facts, load_overlays(), source)
-    (DATA / INDEX_FILE).write_bytes(dump_lines(index, "types"))
+    return dump_lines(index, "types"), coverage_markdown(facts, plans, index)
+
+
+def derive(facts: dict[str, TypeFacts], source: dict[str, Any]) -> None:
+    index, coverage = derived(facts, source)
+    (DATA / INDEX_FILE).write_bytes(index)
     COVERAGE.parent.mkdir(exist_ok=True)
-    COVERAGE.write_text(coverage_markdown(facts, plans, index))
+    COVERAGE.write_text(coverage)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--wheel", type=Path, help="a downloaded cfn-lint wheel (default: pip download it)")
     parser.add_argument("--cfn-lint", default=CFN_LINT_VERSION, help="cfn-lint version to download")
     parser.add_argument("--region", default=REGION, help="whose provider list to read (default us-east-1)")

@@ -16,11 +16,22 @@ def needs_input(plan: ListPlan) -> bool:
     return bool(plan.feeds) or plan.mode is ListMode.NEEDS_WHERE
 
 
+def _needed_by(plan: ListPlan) -> LinkSource:
+    """Why the list needs input: its handlerSchema says so, else its identifier, else an overlay."""
+    sources = {feed.needed_by for feed in plan.feeds}
+    for source in (LinkSource.HANDLER_SCHEMA, LinkSource.PRIMARY_IDENTIFIER):
+        if source in sources:
+            return source
+    return LinkSource.OVERLAY
+
+
 def _row(*cells: object) -> str:
     return "| " + " | ".join(str(cell) for cell in cells) + " |"
 
 
-def coverage_markdown(facts: Mapping[str, TypeFacts], plans: Mapping[str, ListPlan], index: Mapping[str, Any]) -> str:
+def coverage_markdown(
+    facts: Mapping[str, TypeFacts], plans: Mapping[str, ListPlan], index: Mapping[str, Any]
+) -> str:
     source = index["source"]
     entries = index["types"]
     with_handlers = [t for t in facts.values() if t.permissions]
@@ -28,11 +39,9 @@ def coverage_markdown(facts: Mapping[str, TypeFacts], plans: Mapping[str, ListPl
     schemas = [t for t in listing if t.list_schema is not None]
     declared = [t for t in schemas if t.list_schema is not None and t.list_schema.needs_input]
     needing = {name: plan for name, plan in plans.items() if needs_input(plan)}
-    modes = Counter(plan.mode for plan in needing.values())
-    needed_by = Counter(
-        next(iter(sorted({feed.needed_by for feed in plan.feeds}))) if plan.feeds else LinkSource.OVERLAY
-        for plan in needing.values()
-    )
+    why = {name: _needed_by(plan) for name, plan in needing.items()}
+    modes = Counter((plan.mode, why[name]) for name, plan in needing.items())
+    columns = sorted(set(why.values()))
     walking = [plan for plan in needing.values() if plan.mode in (ListMode.WALK, ListMode.FIXED)]
     link_types: Counter[str] = Counter()
     link_count: Counter[str] = Counter()
@@ -64,15 +73,26 @@ def coverage_markdown(facts: Mapping[str, TypeFacts], plans: Mapping[str, ListPl
         "",
         "## Types whose list needs input",
         "",
-        _row("why the list needs input", "types"),
-        _row("---", "---:"),
-        *(_row(f"`{source_.value}`", count) for source_, count in sorted(needed_by.items())),
+        "Columns: why the list needs input. `handler_schema`: its list handlerSchema requires it (AWS says "
+        "so); `primary_identifier`: a composite identifier whose other parts name parent types (no "
+        "handlerSchema: a guess from the identifier, as for `integration_responses`); `overlay`: an overlay "
+        "says so.",
         "",
-        _row("how a region-only SELECT lists them", "types"),
-        _row("---", "---:"),
-        *(_row(f"`{mode.value}`", count) for mode, count in sorted(modes.items())),
+        _row("how a region-only SELECT lists them", *(f"`{c.value}`" for c in columns), "all"),
+        _row("---", *("---:" for _ in columns), "---:"),
+        *(
+            _row(
+                f"`{mode.value}`",
+                *(modes[(mode, c)] for c in columns),
+                sum(modes[(mode, c)] for c in columns),
+            )
+            for mode in ListMode
+            if any(modes[(mode, c)] for c in columns)
+        ),
+        _row("all", *(sum(1 for w in why.values() if w is c) for c in columns), len(needing)),
         "",
-        "`walk`: lists parents and feeds their ids; `fixed`: one list per fixed value (an enum, the account id); "
+        "`walk`: lists parents and feeds their ids; `fixed`: one list per fixed value (an enum, the account "
+        "id); "
         "`needs_where`: a SELECT must give the columns below; `excluded`: no table (reason below).",
         "",
         _row("walk depth (parent levels)", "types"),
@@ -81,7 +101,11 @@ def coverage_markdown(facts: Mapping[str, TypeFacts], plans: Mapping[str, ListPl
         "",
         _row("where the inputs of the walking types come from", "types", "links"),
         _row("---", "---:", "---:"),
-        *(_row(f"`{name.value}`", link_types[name], link_count[name]) for name in LinkSource if link_count[name]),
+        *(
+            _row(f"`{name.value}`", link_types[name], link_count[name])
+            for name in LinkSource
+            if link_count[name]
+        ),
         "",
         "## Types that need a value in WHERE",
         "",
@@ -91,8 +115,8 @@ def coverage_markdown(facts: Mapping[str, TypeFacts], plans: Mapping[str, ListPl
     for name, plan in sorted(needing.items()):
         if plan.mode is ListMode.NEEDS_WHERE:
             table = entries[name].get("table", "")
-            columns = ", ".join(f"`{feed.column}`" for feed in plan.feeds if feed.kind is FeedKind.WHERE)
-            lines.append(_row(name, f"`{table}`", columns, plan.reason.replace("|", "\\|")))
+            where = ", ".join(f"`{feed.column}`" for feed in plan.feeds if feed.kind is FeedKind.WHERE)
+            lines.append(_row(name, f"`{table}`", where, plan.reason.replace("|", "\\|")))
     excluded = [(name, plan) for name, plan in sorted(plans.items()) if plan.mode is ListMode.EXCLUDED]
     lines += ["", "## Excluded types", "", _row("type", "why"), _row("---", "---")]
     lines += [_row(name, plan.reason) for name, plan in excluded]

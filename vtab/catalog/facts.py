@@ -36,12 +36,12 @@ class Verb(StrEnum):
 class ListInput:
     """One property of the list handler's ``handlerSchema``: a key of ListResources' ``ResourceModel``.
 
-    ``property`` is the resource property the input mirrors (its ``$ref`` target), which differs from
+    ``property_name`` is the resource property the input mirrors (its ``$ref`` target), which differs from
     ``name`` in a few types (APS::AnomalyDetector's input ``Arn`` is the ``Workspace`` property).
     """
 
     name: str
-    property: str
+    property_name: str
     is_array: bool = False
 
 
@@ -133,8 +133,8 @@ def _list_schema_json(schema: ListSchema) -> dict[str, Any]:
     inputs: dict[str, Any] = {}
     for name, item in schema.inputs.items():
         entry: dict[str, Any] = {}
-        if item.property != name:
-            entry["property"] = item.property
+        if item.property_name != name:
+            entry["property"] = item.property_name
         if item.is_array:
             entry["array"] = True
         inputs[name] = entry

@@ -97,7 +97,10 @@ def parse(files: Iterable[tuple[str, str]]) -> Overlays:
         doc = tomllib.loads(text)
         for service, inputs in doc.pop("service_inputs", {}).items():
             service_inputs.setdefault(service, {}).update(
-                {key: _input_fact(f"{name} service_inputs.{service}.{key}", value) for key, value in inputs.items()}
+                {
+                    key: _input_fact(f"{name} service_inputs.{service}.{key}", value)
+                    for key, value in inputs.items()
+                }
             )
         for type_name, entry in doc.pop("types", {}).items():
             where = f"{name} types.{type_name!r}"
@@ -107,18 +110,24 @@ def parse(files: Iterable[tuple[str, str]]) -> Overlays:
             if unknown:
                 raise OverlayError(f"{where}: unknown key(s) {sorted(unknown)}; use {sorted(_TYPE_KEYS)}")
             types[type_name] = TypeOverlay(
-                inputs={key: _input_fact(f"{where}.inputs.{key}", v) for key, v in entry.get("inputs", {}).items()},
+                inputs={
+                    key: _input_fact(f"{where}.inputs.{key}", v) for key, v in entry.get("inputs", {}).items()
+                },
                 keep={parent: dict(values) for parent, values in entry.get("keep", {}).items()},
                 region_wide=entry.get("region_wide"),
                 exclude=entry.get("exclude"),
             )
         if doc:
-            raise OverlayError(f"{name}: unknown top-level key(s) {sorted(doc)}; use 'types', 'service_inputs'")
+            raise OverlayError(
+                f"{name}: unknown top-level key(s) {sorted(doc)}; use 'types', 'service_inputs'"
+            )
     return Overlays(types, service_inputs)
 
 
 def load_overlays() -> Overlays:
     """The overlay files shipped in ``vtab/catalog/overlays``."""
     folder = resources.files("vtab.catalog") / "overlays"
-    files = sorted((entry.name, entry.read_text()) for entry in folder.iterdir() if entry.name.endswith(".toml"))
+    files = sorted(
+        (entry.name, entry.read_text()) for entry in folder.iterdir() if entry.name.endswith(".toml")
+    )
     return parse(files)

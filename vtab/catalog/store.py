@@ -1,4 +1,5 @@
-"""The shipped catalog, loaded lazily: the index at first use, a service's facts when one of its types is used.
+"""The shipped catalog, loaded lazily: the index at first use, a service's facts at the first use of one of
+its types.
 
 ``data/index.json`` holds, per type, its table and StackQL names, its verbs and its derived ListPlan (about
 0.6 MB, parsed in milliseconds); ``data/types/<service>.json`` hold the facts of each service's types. The
@@ -94,7 +95,9 @@ class Catalog:
         try:
             return self._types[type_name]
         except KeyError:
-            raise KeyError(f"{type_name} is not in the vtab catalog (cfn-lint {self.source['cfnLint']})") from None
+            raise KeyError(
+                f"{type_name} is not in the vtab catalog (cfn-lint {self.source['cfnLint']})"
+            ) from None
 
     def service_doc(self, type_name: str) -> dict[str, Any]:
         """The parsed facts file of the type's service (parsed once per catalog)."""
@@ -116,7 +119,9 @@ def hand_verified_schema(type_name: str) -> dict[str, Any] | None:
 def hand_verified_types() -> list[str]:
     folder = resources.files("vtab") / "schemas"
     return sorted(
-        orjson.loads(entry.read_bytes())["typeName"] for entry in folder.iterdir() if entry.name.endswith(".json")
+        orjson.loads(entry.read_bytes())["typeName"]
+        for entry in folder.iterdir()
+        if entry.name.endswith(".json")
     )
 
 

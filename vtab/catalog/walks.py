@@ -5,10 +5,11 @@ derives, from the catalog's facts and the overlays, where each such input comes 
 of every link, so that a walk is explainable and a wrong guess is fixed in an overlay, not in code:
 
 - which inputs a list needs: the list ``handlerSchema`` (required, or a branch of anyOf/oneOf), else the
-  leading parts of a composite primary identifier that name another type of the service (IntegrationResponse's
+  parts of a composite primary identifier that name another type of the service (IntegrationResponse's
   ``ApiId|IntegrationId|...``: no handlerSchema declares those), plus inputs an overlay adds;
-- where each value comes from: an overlay, a ``relationshipRef``, a type of the same service that has the input
-  as its identifier (``ApiId`` -> ApiGatewayV2::Api), the property's enum, or nowhere (the user gives it in WHERE).
+- where each value comes from: an overlay, a ``relationshipRef``, a type of the same service named like the
+  input or having it as identifier (``ApiId`` -> ApiGatewayV2::Api), the property's enum, or nowhere (the
+  user gives it in WHERE).
 
 Pure logic over ``TypeFacts`` and ``Overlays``: the generator stores the result in the catalog's index.
 """
@@ -72,7 +73,7 @@ class Feed:
     value is the input; ``values``: fixed values; ``reason``: why a WHERE input cannot be found."""
 
     input: str
-    property: str
+    property_name: str
     needed_by: LinkSource
     kind: FeedKind
     found_by: LinkSource | None = None
@@ -83,12 +84,12 @@ class Feed:
 
     @property
     def column(self) -> str:
-        return snake_case(self.property)
+        return snake_case(self.property_name)
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"input": self.input, "neededBy": self.needed_by.value, "kind": self.kind.value}
-        if self.property != self.input:
-            doc["property"] = self.property
+        if self.property_name != self.input:
+            doc["property"] = self.property_name
         for key, value in (
             ("foundBy", self.found_by and self.found_by.value),
             ("parent", self.parent),
@@ -104,7 +105,7 @@ class Feed:
     def from_json(cls, doc: Mapping[str, Any]) -> Feed:
         return cls(
             input=doc["input"],
-            property=doc.get("property", doc["input"]),
+            property_name=doc.get("property", doc["input"]),
             needed_by=LinkSource(doc["neededBy"]),
             kind=FeedKind(doc["kind"]),
             found_by=LinkSource(doc["foundBy"]) if "foundBy" in doc else None,
@@ -118,7 +119,8 @@ class Feed:
 @dataclass(frozen=True)
 class ListPlan:
     """How one type is listed. ``chain``: the parent types a walk lists, outermost first (each one's own
-    feeds are in its own plan); ``keep``: property values a parent in the chain must have to be walked into."""
+    feeds are in its own plan); ``keep``: property values a parent in the chain must have to be walked
+    into."""
 
     type_name: str
     mode: ListMode
@@ -137,7 +139,8 @@ class ListPlan:
         """The inputs in ResourceModel, in the order the walk's parents provide them (vtab/schemas' form)."""
         order = {name: i for i, name in enumerate(self.chain)}
         return tuple(
-            feed.input for feed in sorted(self.feeds, key=lambda feed: order.get(feed.parent or "", len(order)))
+            feed.input
+            for feed in sorted(self.feeds, key=lambda feed: order.get(feed.parent or "", len(order)))
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -169,7 +172,7 @@ class _Wanted:
     """A list input before resolution."""
 
     name: str
-    property: str
+    property_name: str
     needed_by: LinkSource
 
 
@@ -220,17 +223,21 @@ class WalkDeriver:
         required += self._overlay_inputs(facts, {*schema.required, *(name for b in branches for name in b)})
         if not branches:
             return self._resolve(facts, required)
-        plans = [self._resolve(facts, required + [self._wanted(schema, n) for n in branch]) for branch in branches]
+        plans = [
+            self._resolve(facts, required + [self._wanted(schema, n) for n in branch]) for branch in branches
+        ]
         for plan in plans:
             if plan.mode is not ListMode.NEEDS_WHERE:
                 return plan
         choices = " or ".join("(" + ", ".join(plan.where_columns) + ")" for plan in plans)
-        return ListPlan(facts.type_name, ListMode.NEEDS_WHERE, plans[0].feeds, reason=f"give one of {choices}")
+        return ListPlan(
+            facts.type_name, ListMode.NEEDS_WHERE, plans[0].feeds, reason=f"give one of {choices}"
+        )
 
     @staticmethod
     def _wanted(schema: ListSchema, name: str) -> _Wanted:
         item = schema.inputs.get(name)
-        return _Wanted(name, item.property if item else name, LinkSource.HANDLER_SCHEMA)
+        return _Wanted(name, item.property_name if item else name, LinkSource.HANDLER_SCHEMA)
 
     def _hidden_inputs(self, facts: TypeFacts) -> list[_Wanted]:
         """The parts of a composite identifier that another type of the service (or an overlay) provides:
@@ -258,12 +265,14 @@ class WalkDeriver:
 
     def _resolve(self, facts: TypeFacts, wanted: list[_Wanted]) -> ListPlan:
         overlay = self.overlays.of(facts.type_name)
-        feeds = [self._feed(facts, item) for item in wanted]
+        feeds = [self._resolve_input(facts, item) for item in wanted]
         feeds = [self._check_parent(facts, feed) for feed in feeds]
         if not feeds:
             return ListPlan(facts.type_name, ListMode.REGION_WIDE)
         if any(feed.kind is FeedKind.WHERE for feed in feeds):
-            reasons = "; ".join(f"{feed.column}: {feed.reason}" for feed in feeds if feed.kind is FeedKind.WHERE)
+            reasons = "; ".join(
+                f"{feed.column}: {feed.reason}" for feed in feeds if feed.kind is FeedKind.WHERE
+            )
             return ListPlan(facts.type_name, ListMode.NEEDS_WHERE, tuple(feeds), reason=reasons)
         parents = list(dict.fromkeys(feed.parent for feed in feeds if feed.parent))
         if not parents:
@@ -272,7 +281,9 @@ class WalkDeriver:
         if chain is None:
             names = ", ".join(parents)
             where = tuple(
-                Feed(f.input, f.property, f.needed_by, FeedKind.WHERE, reason=f"unrelated parents {names}")
+                Feed(
+                    f.input, f.property_name, f.needed_by, FeedKind.WHERE, reason=f"unrelated parents {names}"
+                )
                 if f.parent
                 else f
                 for f in feeds
@@ -282,54 +293,49 @@ class WalkDeriver:
         keep = {parent: values for parent, values in overlay.keep.items() if parent in chain}
         return ListPlan(facts.type_name, ListMode.WALK, tuple(feeds), chain, keep)
 
-    def _feed(self, facts: TypeFacts, item: _Wanted) -> Feed:
-        def make(kind: FeedKind, found_by: LinkSource | None, **extra: Any) -> Feed:
-            return Feed(item.name, item.property, item.needed_by, kind, found_by, **extra)
-
+    def _resolve_input(self, facts: TypeFacts, item: _Wanted) -> Feed:
         fact = self.overlays.input_fact(facts.type_name, item.name)
         if fact is not None:
-            return self._from_overlay(make, fact)
-        refs = [ref for ref in facts.relationships(item.property) if ref[0] != facts.type_name]
+            return _from_overlay(item, fact)
+        refs = [ref for ref in facts.relationships(item.property_name) if ref[0] != facts.type_name]
         ref_types = list(dict.fromkeys(ref[0] for ref in refs))
         if len(ref_types) == 1 and ref_types[0] in self.facts:
-            return make(FeedKind.PARENT, LinkSource.RELATIONSHIP_REF, parent=refs[0][0], parent_property=refs[0][1])
-        match, why = self._name_match(facts, item.property)
+            return _feed(
+                item,
+                FeedKind.PARENT,
+                LinkSource.RELATIONSHIP_REF,
+                parent=refs[0][0],
+                parent_property=refs[0][1],
+            )
+        match, why = self._name_match(facts, item.property_name)
         if match is not None:
-            return make(FeedKind.PARENT, LinkSource.NAME_MATCH, parent=match[0], parent_property=match[1])
-        enum = facts.properties.get(item.property, {}).get("enum")
+            return _feed(
+                item, FeedKind.PARENT, LinkSource.NAME_MATCH, parent=match[0], parent_property=match[1]
+            )
+        enum = facts.properties.get(item.property_name, {}).get("enum")
         if enum:
-            return make(FeedKind.VALUES, LinkSource.ENUM, values=tuple(str(value) for value in enum))
+            return _feed(item, FeedKind.VALUES, LinkSource.ENUM, values=tuple(str(value) for value in enum))
         if len(ref_types) > 1:
             why = f"its relationshipRefs name several types ({', '.join(ref_types)})"
-        return make(FeedKind.WHERE, None, reason=why)
-
-    @staticmethod
-    def _from_overlay(make: Any, fact: InputFact) -> Feed:
-        if fact.parent:
-            return make(FeedKind.PARENT, LinkSource.OVERLAY, parent=fact.parent, parent_property=fact.property)
-        if fact.values:
-            return make(FeedKind.VALUES, LinkSource.OVERLAY, values=fact.values)
-        if fact.account_id:
-            return make(FeedKind.ACCOUNT_ID, LinkSource.OVERLAY)
-        return make(FeedKind.WHERE, LinkSource.OVERLAY, reason=fact.why)
+        return _feed(item, FeedKind.WHERE, None, reason=why)
 
     def _name_match(self, facts: TypeFacts, prop: str) -> tuple[tuple[str, str] | None, str]:
         """(parent type, parent property) of the service's type that provides ``prop``, or None and why not.
 
         First the type named like ``prop`` without its suffix (``ClusterName`` -> Cluster, whose property is
-        ``ClusterName``, else ``Name``, else its identifier); else the one listable type whose whole
-        identifier, or an additional identifier, is ``prop`` (several such types: ambiguous, no guess).
+        ``ClusterName``, else ``Name``, else the last part of its identifier); else the one listable type
+        whose whole identifier, or an additional identifier, is ``prop`` (several: ambiguous, no guess).
         """
         others = [t for t in self.by_service.get(facts.service, ()) if t.type_name != facts.type_name]
         base = _base(prop)
         named = [t for t in others if t.resource.lower() in (base.lower(), prop.lower())]
         if len(named) == 1:
             parent = named[0]
-            for candidate in (prop, prop[len(base) :]):
+            suffix = prop[len(base) :]
+            candidates = [prop, suffix, "Id" if suffix == "Identifier" else "", parent.primary_identifier[-1]]
+            for candidate in candidates:
                 if candidate and candidate in parent.properties:
                     return (parent.type_name, candidate), ""
-            if len(parent.primary_identifier) == 1:
-                return (parent.type_name, parent.primary_identifier[0]), ""
         listable = [t for t in others if Verb.LIST in t.permissions]
         for tier in (
             [t for t in listable if t.primary_identifier == (prop,)],
@@ -350,7 +356,7 @@ class WalkDeriver:
         def where(reason: str) -> Feed:
             """The input as WHERE must give it; the link found stays, to show which parent was meant."""
             return Feed(
-                feed.input, feed.property, feed.needed_by, FeedKind.WHERE, feed.found_by,
+                feed.input, feed.property_name, feed.needed_by, FeedKind.WHERE, feed.found_by,
                 feed.parent, feed.parent_property, reason=reason,
             )  # fmt: skip
 
@@ -375,10 +381,27 @@ class WalkDeriver:
         return None
 
 
+def _feed(item: _Wanted, kind: FeedKind, found_by: LinkSource | None, **extra: Any) -> Feed:
+    return Feed(item.name, item.property_name, item.needed_by, kind, found_by, **extra)
+
+
+def _from_overlay(item: _Wanted, fact: InputFact) -> Feed:
+    if fact.parent:
+        return _feed(
+            item, FeedKind.PARENT, LinkSource.OVERLAY, parent=fact.parent, parent_property=fact.property
+        )
+    if fact.values:
+        return _feed(item, FeedKind.VALUES, LinkSource.OVERLAY, values=fact.values)
+    if fact.account_id:
+        return _feed(item, FeedKind.ACCOUNT_ID, LinkSource.OVERLAY)
+    return _feed(item, FeedKind.WHERE, LinkSource.OVERLAY, reason=fact.why)
+
+
 def _base(prop: str) -> str:
-    """``ClusterName`` -> ``Cluster`` (unchanged when no suffix is stripped or nothing would remain)."""
+    """``ClusterName`` -> ``Cluster``, ``TableBucketARN`` -> ``TableBucket`` (unchanged when no suffix is
+    stripped or nothing would remain)."""
     for suffix in ID_SUFFIXES:
-        if prop.endswith(suffix) and len(prop) > len(suffix):
+        if prop.lower().endswith(suffix.lower()) and len(prop) > len(suffix):
             return prop[: -len(suffix)]
     return prop
 
