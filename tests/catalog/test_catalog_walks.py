@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from importlib import resources
 
 from vtab.catalog.facts import ListInput, ListSchema, TypeFacts, Verb
@@ -92,6 +93,16 @@ def test_identifier_parts_that_name_nothing_are_the_types_own() -> None:
     assert [(f.input, f.parent, f.parent_property) for f in faq.feeds] == [
         ("IndexId", "AWS::Kendra::Index", "Id")
     ]
+
+
+def test_a_handler_schema_of_optional_filters_means_no_hidden_parents() -> None:
+    detector = facts("AWS::GuardDuty::Detector", ("Id",))
+    child = facts("AWS::GuardDuty::Filter", ("DetectorId", "Name"))
+    optional = ListSchema({"DetectorId": ListInput("DetectorId", "DetectorId")})
+    guessed = plans_of(detector, child)["AWS::GuardDuty::Filter"]
+    assert (guessed.mode, guessed.chain) == (ListMode.WALK, ("AWS::GuardDuty::Detector",))
+    declared = replace(child, list_schema=optional)
+    assert plans_of(detector, declared)["AWS::GuardDuty::Filter"].mode is ListMode.REGION_WIDE
 
 
 def test_a_listable_type_with_the_input_as_its_whole_identifier_is_the_parent() -> None:

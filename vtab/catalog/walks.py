@@ -17,7 +17,7 @@ Pure logic over ``TypeFacts`` and ``Overlays``: the generator stores the result 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -212,10 +212,12 @@ class WalkDeriver:
         if overlay.region_wide:
             return ListPlan(facts.type_name, ListMode.REGION_WIDE, reason=overlay.region_wide)
         schema = facts.list_schema
-        if schema is not None and schema.needs_input:
+        if schema is None:
+            return self._resolve(facts, self._hidden_inputs(facts))
+        if schema.needs_input:
             return self._from_handler_schema(facts, schema)
-        wanted = self._hidden_inputs(facts)
-        return self._resolve(facts, wanted)
+        # a handlerSchema of optional filters: AWS says the list needs no input
+        return self._resolve(facts, self._overlay_inputs(facts, set(schema.inputs)))
 
     def _from_handler_schema(self, facts: TypeFacts, schema: ListSchema) -> ListPlan:
         required = [self._wanted(schema, name) for name in schema.required]
@@ -281,11 +283,7 @@ class WalkDeriver:
         if chain is None:
             names = ", ".join(parents)
             where = tuple(
-                Feed(
-                    f.input, f.property_name, f.needed_by, FeedKind.WHERE, reason=f"unrelated parents {names}"
-                )
-                if f.parent
-                else f
+                replace(f, kind=FeedKind.WHERE, reason=f"unrelated parents {names}") if f.parent else f
                 for f in feeds
             )
             why = f"its inputs come from unrelated parents ({names}); a walk would list every combination"
@@ -355,10 +353,7 @@ class WalkDeriver:
 
         def where(reason: str) -> Feed:
             """The input as WHERE must give it; the link found stays, to show which parent was meant."""
-            return Feed(
-                feed.input, feed.property_name, feed.needed_by, FeedKind.WHERE, feed.found_by,
-                feed.parent, feed.parent_property, reason=reason,
-            )  # fmt: skip
+            return replace(feed, kind=FeedKind.WHERE, reason=reason)
 
         if feed.parent not in self.facts:
             return where(f"parent {feed.parent} is not in the catalog")
