@@ -33,9 +33,9 @@ from vtab.catalog.store import (
     INDEX_FILE,
     TYPES_FOLDER,
     hand_verified_schema,
-    hand_verified_types,
     service_file,
 )
+from vtab.schema import supported_types
 
 CFN_LINT_VERSION = "1.58.0"
 REGION = "us-east-1"
@@ -96,7 +96,7 @@ def read_facts() -> dict[str, TypeFacts]:
 def derived(facts: dict[str, TypeFacts], source: dict[str, Any]) -> tuple[bytes, str]:
     """(index.json, coverage.md) from the facts (hand-verified schemas win) and the overlays."""
     facts = dict(facts)
-    for type_name in hand_verified_types():
+    for type_name in supported_types():  # the hand-verified schemas in vtab/schemas
         verified = hand_verified_schema(type_name)
         assert verified is not None
         facts[type_name] = compact(verified)

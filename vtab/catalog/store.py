@@ -116,15 +116,6 @@ def hand_verified_schema(type_name: str) -> dict[str, Any] | None:
     return doc
 
 
-def hand_verified_types() -> list[str]:
-    folder = resources.files("vtab") / "schemas"
-    return sorted(
-        orjson.loads(entry.read_bytes())["typeName"]
-        for entry in folder.iterdir()
-        if entry.name.endswith(".json")
-    )
-
-
 @functools.cache
 def load_catalog() -> Catalog:
     """The catalog shipped in the package (the index is parsed at the first call)."""
