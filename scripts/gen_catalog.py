@@ -27,7 +27,7 @@ import orjson
 
 from vtab.catalog.build import build_index, dump_lines
 from vtab.catalog.coverage import coverage_markdown
-from vtab.catalog.facts import TypeFacts, compact
+from vtab.catalog.facts import JSON_MAP_TYPES, TypeFacts, compact
 from vtab.catalog.overlays import load_overlays
 from vtab.catalog.store import (
     INDEX_FILE,
@@ -60,15 +60,21 @@ def extract(wheel: Path, region: str) -> tuple[dict[str, TypeFacts], dict[str, A
     """Every type of ``region`` in the wheel, compacted; plus a description of the source."""
     with zipfile.ZipFile(wheel) as archive:
         hashes: dict[str, str] = orjson.loads(archive.read(f"{SCHEMAS}/providers/{region}.json"))
-        facts = {
-            type_name: compact(orjson.loads(archive.read(f"{SCHEMAS}/resources/{digest}.json")))
-            for type_name, digest in sorted(hashes.items())
-        }
+        schemas = [
+            orjson.loads(archive.read(f"{SCHEMAS}/resources/{hashes[name]}.json")) for name in sorted(hashes)
+        ]
+    facts = {schema["typeName"]: compact(schema) for schema in schemas}
     source = {
         "cfnLint": wheel.name.split("-")[1],
         "wheelSha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
         "region": region,
         "types": len(facts),
+        "jsonMapsNormalized": sum(
+            1
+            for schema in schemas
+            for spec in schema.get("properties", {}).values()
+            if isinstance(spec.get("type"), list) and frozenset(spec["type"]) == JSON_MAP_TYPES
+        ),
     }
     return facts, source
 
