@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from types import ModuleType
@@ -174,3 +176,14 @@ def test_a_type_in_two_overlay_files_is_refused() -> None:
         OverlayError, match=r"b.toml types.'AWS::A::B': the type has facts in two overlay files"
     ):
         parse([("a.toml", text), ("b.toml", text)])
+
+
+def test_loading_the_catalog_needs_neither_inflection_nor_cfnlint() -> None:
+    """Both are for generating the catalog only; a fresh interpreter proves the runtime never imports them."""
+    code = (
+        "import sys, vtab.catalog, vtab.catalog.columns\n"
+        "c = vtab.catalog.load_catalog(); c.facts('AWS::EKS::Nodegroup'); c.entry('AWS::EKS::Nodegroup')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('inflection', 'cfnlint')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "[]"
