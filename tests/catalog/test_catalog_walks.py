@@ -6,10 +6,13 @@ import json
 from dataclasses import replace
 from importlib import resources
 
+import pytest
+
 from vtab.catalog.facts import ListInput, ListSchema, TypeFacts, Verb
 from vtab.catalog.overlays import Overlays, parse
 from vtab.catalog.store import load_catalog
 from vtab.catalog.walks import FeedKind, LinkSource, ListMode, derive_plans, walk_steps
+from vtab.schema import schema_file_name, supported_types
 
 ALL_VERBS = {verb: (f"demo:{verb.value}",) for verb in Verb}
 
@@ -295,20 +298,30 @@ def test_plans_survive_the_json_round_trip() -> None:
 # -- the shipped catalog ------------------------------------------------------------------------------
 
 
-def test_derived_integration_response_walk_equals_the_hand_written_one() -> None:
-    hand = json.loads(
-        (resources.files("vtab") / "schemas" / "AWS_ApiGatewayV2_IntegrationResponse.json").read_text()
-    )["x-vtab"]
-    plan = load_catalog().entry("AWS::ApiGatewayV2::IntegrationResponse").plan
-    assert plan.mode is ListMode.WALK
+@pytest.mark.parametrize("type_name", supported_types())
+def test_derived_walks_equal_the_hand_written_ones(type_name: str) -> None:
+    """The x-vtab blocks of vtab/schemas (Api: none; Integration: Api; IntegrationResponse: WebSocket Api,
+    then Integration) are what the catalog derives by itself plus the WebSocket keep overlay."""
+    hand = json.loads((resources.files("vtab") / "schemas" / schema_file_name(type_name)).read_text())[
+        "x-vtab"
+    ]
+    plan = load_catalog().entry(type_name).plan
+    assert plan.mode is (ListMode.WALK if hand["parents"] else ListMode.REGION_WIDE)
     assert list(plan.chain) == [parent["typeName"] for parent in hand["parents"]]
     assert list(plan.list_requires) == hand["listRequires"]
-    keeps = {parent["typeName"]: parent["keep"] for parent in hand["parents"] if parent.get("keep")}
-    assert plan.keep == keeps == {"AWS::ApiGatewayV2::Api": {"ProtocolType": "WEBSOCKET"}}
+    assert plan.keep == {
+        parent["typeName"]: parent["keep"] for parent in hand["parents"] if parent.get("keep")
+    }
     # level i of the chain provides input i, from its property of the same name (how vtab walks today)
     by_input = {feed.input: feed for feed in plan.feeds}
     for parent, name in zip(plan.chain, plan.list_requires, strict=True):
         assert (by_input[name].parent, by_input[name].parent_property) == (parent, name)
+
+
+def test_the_integration_response_walk_keeps_websocket_apis_only() -> None:
+    plan = load_catalog().entry("AWS::ApiGatewayV2::IntegrationResponse").plan
+    assert plan.chain == ("AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Integration")
+    assert plan.keep == {"AWS::ApiGatewayV2::Api": {"ProtocolType": "WEBSOCKET"}}
 
 
 def test_shipped_overlays_fix_the_known_name_matching_mistakes() -> None:
