@@ -37,6 +37,7 @@ from botocore.exceptions import BotoCoreError
 
 import vtab
 from vtab.options import OptionError, Options
+from vtab.stackql import rewrite_on
 
 PROG = "vtab"
 FORMATS = ("table", "csv", "json", "jsonl")
@@ -298,7 +299,7 @@ def snapshot(db: apsw.Connection, path: str, sql: str, table: str, replace: bool
         raise CommandError("--table needs a name")
     db.execute(f"ATTACH ? AS {SNAPSHOT_SCHEMA}", (path,))
     try:
-        info = apsw.ext.query_info(db, sql)
+        info = apsw.ext.query_info(db, rewrite_on(db, sql))  # query_info compares the text with SQLite's
         if info.query_remaining and info.query_remaining.strip().strip(";").strip():
             raise CommandError("snapshot takes exactly one SELECT statement")
         if not info.description or not info.is_readonly:

@@ -17,6 +17,8 @@ from vtab.cloudcontrol import RateLimiters
 from vtab.dryrun import DRY_RUN_COLUMNS, DryRunLog
 from vtab.options import Options
 from vtab.schema import load_schema
+from vtab.stackql import install as install_stackql_names
+from vtab.statements import StatementText
 
 if TYPE_CHECKING:
     from vtab.table import Table
@@ -54,6 +56,8 @@ class Registry:
         self.dry_runs = DryRunLog()
         """The writes dry_run tables did not send (the vtab_dry_run table)."""
         self.tables: set[Table] = set()
+        self.statement = StatementText(connection)
+        """The text of the statement running now (the unfiltered-write guard reads it)."""
 
     def clear_cache(self, type_name: str | None = None) -> int:
         """Forget cached reads: of one type after a write to it (whose listings are then not cached for
@@ -78,8 +82,9 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     from vtab.table import Module  # the table imports the registry's type only
 
     registry = Registry(connection, Options().replace(**options))
-    for type_name in TABLE_TYPES:
-        schema = load_schema(type_name)
+    schemas = [load_schema(type_name) for type_name in TABLE_TYPES]
+    install_stackql_names(connection, {schema.stackql_name: schema.table_name for schema in schemas})
+    for schema in schemas:
         connection.create_module(
             schema.table_name,
             cast("apsw.VTModule", Module(registry, schema)),

@@ -71,3 +71,19 @@ class StatementTracker:
         if finished.queued and total == finished.total_changes:
             self.on_failed(finished)
         self.on_start()
+
+
+class StatementText:
+    """The SQL text of the top-level statement running on a connection, as SQLite prepared it.
+
+    Kept with ``trace_v2`` from ``register()`` on, for checks that depend on how the statement is written
+    (an UPDATE or DELETE without WHERE); a trigger's statements are part of the statement that fired them.
+    """
+
+    def __init__(self, connection: apsw.Connection) -> None:
+        self.sql = ""
+        connection.trace_v2(apsw.SQLITE_TRACE_STMT, self._trace, id=self)
+
+    def _trace(self, event: dict[str, Any]) -> None:
+        if not event.get("trigger"):
+            self.sql = str(event.get("sql", ""))
