@@ -18,7 +18,7 @@ import apsw
 from vtab.sqltokens import Kind, Token, significant, tokenize
 from vtab.validate import sql_literal
 
-_PLACEHOLDER = re.compile(r"<\s*[A-Za-z_][\w|. -]*>|\{\{.*?\}\}", re.DOTALL)
+_PLACEHOLDER = re.compile(r"<[A-Za-z_][\w|]*>|\{\{.*?\}\}", re.DOTALL)
 """``<ApiId>``, ``<ApiId|IntegrationId|IntegrationResponseId>``, ``{{ ApiId }}``: never in a real AWS id."""
 
 _STATEMENT_WORDS = frozenset({"SELECT", "VALUES", "INSERT", "REPLACE", "UPDATE", "DELETE"})
