@@ -77,7 +77,9 @@ class StatementText:
     """The SQL text of the top-level statement running on a connection, as SQLite prepared it.
 
     Kept with ``trace_v2`` from ``register()`` on, for checks that depend on how the statement is written
-    (an UPDATE or DELETE without WHERE); a trigger's statements are part of the statement that fired them.
+    (an UPDATE or DELETE without WHERE). A trigger's statements count as themselves: a virtual table has no
+    triggers, so a statement that writes this table never fires one, and while a trigger's statement
+    writes it, that statement is the last one traced.
     """
 
     def __init__(self, connection: apsw.Connection) -> None:
@@ -85,5 +87,4 @@ class StatementText:
         connection.trace_v2(apsw.SQLITE_TRACE_STMT, self._trace, id=self)
 
     def _trace(self, event: dict[str, Any]) -> None:
-        if not event.get("trigger"):
-            self.sql = str(event.get("sql", ""))
+        self.sql = str(event.get("sql", ""))
