@@ -97,7 +97,8 @@ def test_property_names_push_down_to_the_same_plan_and_calls(
             "integration_response_id": "IntegrationResponseId",
         },
     ):
-        sql = "SELECT data__Identifier, IntegrationResponseKey FROM integration_responses WHERE region = 'us-east-1' AND "
+        sql = "SELECT data__Identifier, IntegrationResponseKey FROM integration_responses "
+        sql += "WHERE region = 'us-east-1' AND "
         sql += where.format(**names)
         plan = [row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + sql, bindings)]
         emulator.clear_calls()
@@ -115,7 +116,8 @@ def test_insert_and_update_by_property_names(emulator: Emulator, seeded: Seeded)
     api_id, integration_id = seeded.integrations[0]
     db.execute(
         "INSERT INTO integration_responses (ApiId, IntegrationId, IntegrationResponseKey, ResponseTemplates, "
-        'api_id, response_templates, region) VALUES (?, ?, \'/4\\d{2}/\', \'{"a": "b"}\', ?, \'{"a":"b"}\', ?)',
+        "api_id, response_templates, region) "
+        'VALUES (?, ?, \'/4\\d{2}/\', \'{"a": "b"}\', ?, \'{"a":"b"}\', ?)',
         (api_id, integration_id, api_id, REGION),
     )  # the same value under both names is fine, JSON text compared as JSON
     (create,) = sent_writes(emulator, "CreateResource")
@@ -137,8 +139,9 @@ def test_insert_and_update_by_property_names(emulator: Emulator, seeded: Seeded)
     ]
 
     db.execute(
-        "UPDATE integration_responses SET TemplateSelectionExpression = '$default', ContentHandlingStrategy = "
-        "'CONVERT_TO_TEXT', content_handling_strategy = 'CONVERT_TO_TEXT' WHERE region = ? AND data__Identifier = ?",
+        "UPDATE integration_responses SET TemplateSelectionExpression = '$default', "
+        "ContentHandlingStrategy = 'CONVERT_TO_TEXT', content_handling_strategy = 'CONVERT_TO_TEXT' "
+        "WHERE region = ? AND data__Identifier = ?",
         (REGION, identifier),
     )
     (update,) = sent_writes(emulator, "UpdateResource")
@@ -154,13 +157,15 @@ def test_insert_and_update_by_property_names(emulator: Emulator, seeded: Seeded)
     ("statement", "message"),
     [
         (
-            "INSERT INTO integration_responses (api_id, IntegrationId, IntegrationResponseKey, ApiId, region) "
+            "INSERT INTO integration_responses "
+            "(api_id, IntegrationId, IntegrationResponseKey, ApiId, region) "
             "VALUES ('a1', 'i1', 'k', 'a2', 'us-east-1')",
-            "api_id = 'a1' and ApiId = 'a2': both columns are the property ApiId, with different values; give "
-            "it once (either name) [integration_responses row 1]",
+            "api_id = 'a1' and ApiId = 'a2': both columns are the property ApiId, with different values; "
+            "give it once (either name) [integration_responses row 1]",
         ),
         (
-            "UPDATE integration_responses SET template_selection_expression = 'x', TemplateSelectionExpression = 'y' "
+            "UPDATE integration_responses SET template_selection_expression = 'x', "
+            "TemplateSelectionExpression = 'y' "
             "WHERE region = 'us-east-1' AND data__Identifier = '{target}'",
             "template_selection_expression = 'x' and TemplateSelectionExpression = 'y': both columns are the "
             "property TemplateSelectionExpression, with different values; give it once (either name) "
@@ -191,7 +196,8 @@ def test_messages_name_the_column_as_written(emulator: Emulator, seeded: Seeded)
     assert str(error).startswith(f"ApiId = 'zzz' (was '{target.split('|')[0]}'): ApiId is create-only")
     error = error_of(
         db,
-        "INSERT INTO integration_responses (ApiId, IntegrationId, IntegrationResponseKey, ResponseParameters) "
+        "INSERT INTO integration_responses "
+        "(ApiId, IntegrationId, IntegrationResponseKey, ResponseParameters) "
         "VALUES ('a', 'b', 'c', 'nope')",
     )
     assert str(error).startswith("ResponseParameters = 'nope': not valid JSON")

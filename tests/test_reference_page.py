@@ -129,7 +129,10 @@ def run(
 
 def as_json(columns: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
     """A row by column name, object columns parsed (their JSON text's spacing is not the point)."""
-    return {c: orjson.loads(v) if c in OBJECT_COLUMNS and v is not None else v for c, v in zip(columns, row)}
+    return {
+        c: orjson.loads(v) if c in OBJECT_COLUMNS and v is not None else v
+        for c, v in zip(columns, row, strict=True)
+    }
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import apsw
 import pytest
@@ -47,7 +47,8 @@ def rows(db: apsw.Connection, sql: str, bindings: Any = ()) -> list[tuple[Any, .
 
 READS = [
     "SELECT data__Identifier FROM {t} WHERE region = 'us-east-1'",
-    "SELECT v.data__Identifier FROM mine m JOIN {t} v ON v.data__Identifier = m.id AND v.region = 'us-east-1'",
+    "SELECT v.data__Identifier FROM mine m JOIN {t} v "
+    "ON v.data__Identifier = m.id AND v.region = 'us-east-1'",
     "SELECT id FROM mine WHERE id IN (SELECT data__Identifier FROM {t} WHERE region = 'us-east-1')",
     "WITH c AS (SELECT data__Identifier AS id FROM {t} WHERE region = 'us-east-1') SELECT id FROM c",
     "SELECT {t}.data__Identifier FROM {t} WHERE {t}.region = 'us-east-1'",
@@ -74,7 +75,8 @@ def test_reads_by_the_stackql_name_match_the_table_name_row_for_row_and_call_for
 def test_writes_by_the_stackql_name(db: apsw.Connection, seeded: Seeded, emulator: Emulator) -> None:
     api_id, integration_id = seeded.integrations[0]
     db.execute(
-        f"INSERT INTO {NAME} (ApiId, IntegrationId, IntegrationResponseKey, region) VALUES (?, ?, '/4\\d{{2}}/', ?)",
+        f"INSERT INTO {NAME} (ApiId, IntegrationId, IntegrationResponseKey, region) "
+        "VALUES (?, ?, '/4\\d{2}/', ?)",
         (api_id, integration_id, REGION),
     )
     (created,) = [
@@ -154,7 +156,7 @@ def test_a_database_attached_as_aws_keeps_sqlite_meaning_of_three_part_names(
 class AuditCursor(apsw.Cursor):
     """A user's own cursor class: it records the statements it ran."""
 
-    seen: list[str] = []
+    seen: ClassVar[list[str]] = []
 
     def execute(self, statements: Any, *args: Any, **kwargs: Any) -> apsw.Cursor:
         AuditCursor.seen.append(statements)
@@ -203,7 +205,8 @@ def test_shell_takes_stackql_names_in_scripts_read_files_and_opened_databases(
         f"/*+ count */ SELECT count(*) FROM {NAME} WHERE region = 'us-east-1'; SELECT '{NAME}';\n"
     )
     commands = (
-        f"SELECT count(*) FROM aws . apigatewayv2 . integration_responses WHERE region = 'us-east-1'; SELECT 2;\n"
+        "SELECT count(*) FROM aws . apigatewayv2 . integration_responses WHERE region = 'us-east-1'; "
+        "SELECT 2;\n"
         f".read {script}\n"
         f".open {tmp_path / 'other.db'}\n"
         f"SELECT count(*) FROM {NAME} WHERE region = 'us-east-1';\n"

@@ -55,8 +55,8 @@ def test_update_or_delete_without_where_is_refused_before_reading_or_sending(
     changes = "delete" if verb == "DELETE" else "update"
     assert str(error) == (
         f"{verb} without a WHERE clause: it would {changes} every resource integration_responses lists, so "
-        "it was refused before anything was sent; add a WHERE clause that picks the rows (e.g. WHERE region = "
-        "'us-east-1' AND data__Identifier = '...'), or write WHERE true to mean every row "
+        "it was refused before anything was sent; add a WHERE clause that picks the rows (e.g. WHERE "
+        "region = 'us-east-1' AND data__Identifier = '...'), or write WHERE true to mean every row "
         "[integration_responses]"
     )
     assert emulator.calls == []
@@ -99,7 +99,8 @@ def test_update_from_with_a_where_is_not_refused(emulator: Emulator, seeded: See
     db.execute("INSERT INTO picks VALUES (?, '$default')", (seeded.responses[1],))
     db.execute(
         "UPDATE integration_responses SET template_selection_expression = picks.tse FROM picks "
-        "WHERE integration_responses.data__Identifier = picks.id AND integration_responses.region = 'us-east-1'"
+        "WHERE integration_responses.data__Identifier = picks.id "
+        "AND integration_responses.region = 'us-east-1'"
     )
     (update,) = sent_writes(emulator, "UpdateResource")
     assert update.identifier == seeded.responses[1]
@@ -195,11 +196,13 @@ def test_a_placeholder_left_in_an_id_is_an_error_naming_the_column(
 def test_a_placeholder_in_a_joined_table_is_refused_too(emulator: Emulator, seeded: Seeded) -> None:
     db = connect(emulator)
     db.execute(
-        "CREATE TABLE mine(id TEXT); INSERT INTO mine VALUES ('<ApiId>|<IntegrationId>|<IntegrationResponseId>')"
+        "CREATE TABLE mine(id TEXT); "
+        "INSERT INTO mine VALUES ('<ApiId>|<IntegrationId>|<IntegrationResponseId>')"
     )
     error = error_of(
         db,
-        "SELECT v.* FROM mine m JOIN integration_responses v ON v.data__Identifier = m.id AND v.region = 'us-east-1'",
+        "SELECT v.* FROM mine m JOIN integration_responses v "
+        "ON v.data__Identifier = m.id AND v.region = 'us-east-1'",
     )
     assert "data__Identifier = '<ApiId>|<IntegrationId>|<IntegrationResponseId>': still a placeholder" in str(
         error

@@ -89,7 +89,9 @@ def rewrite_on(connection: apsw.Connection, statements: Any) -> Any:
 
     For code that must see the text SQLite will prepare before executing it (apsw.ext.query_info)."""
     factory = connection.cursor_factory
-    if not isinstance(statements, str) or not (isinstance(factory, type) and issubclass(factory, StackQLCursor)):
+    if not isinstance(statements, str) or not (
+        isinstance(factory, type) and issubclass(factory, StackQLCursor)
+    ):
         return statements
     if PROVIDER not in statements.lower():
         return statements
@@ -116,5 +118,8 @@ def install(connection: apsw.Connection, tables: Mapping[str, str]) -> None:
             "apsw.Cursor (vtab then subclasses it), or set it after vtab.register() to do without those names"
         )
     bases = (StackQLCursor,) if base is apsw.Cursor else (StackQLCursor, base)
-    namespace = {"stackql_tables": {name.lower(): table for name, table in tables.items()}, "base_factory": base}
+    namespace = {
+        "stackql_tables": {name.lower(): table for name, table in tables.items()},
+        "base_factory": base,
+    }
     connection.cursor_factory = type(f"StackQL{base.__name__}", bases, namespace)

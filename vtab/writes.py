@@ -344,7 +344,8 @@ class WriteQueue:
         if first == second:
             return True
         return bool(
-            self.rules.property_value(column, first, where) == self.rules.property_value(column, second, where)
+            self.rules.property_value(column, first, where)
+            == self.rules.property_value(column, second, where)
         )
 
     def refuse_unfiltered(self) -> None:
@@ -365,9 +366,9 @@ class WriteQueue:
         """Id columns still holding an example's placeholder would create under a bogus parent."""
         guarded = {REGION, *self.schema.primary_identifier, *self.schema.list_requires}
         for column, value in values.items():
-            if column in guarded or self.table.columns.property_of.get(column) in guarded:
-                if is_placeholder(value):
-                    raise placeholder_error(column, value, where)
+            is_id = column in guarded or self.table.columns.property_of.get(column) in guarded
+            if is_id and is_placeholder(value):
+                raise placeholder_error(column, value, where)
 
     def _refuse_if_read_only(self, verb: str) -> None:
         if self.table.options.read_only:
