@@ -192,6 +192,8 @@ def test_register_refuses_a_cursor_factory_it_cannot_extend(emulator: Emulator) 
     assert f"cursor_factory is {factory!r}" in message
     assert "make it a subclass of apsw.Cursor" in message
     assert connection.cursor_factory is factory
+    with pytest.raises(apsw.SQLError, match="no such table: integration_responses"):
+        connection.execute("SELECT * FROM integration_responses")  # nothing was registered
 
 
 # --- the command --------------------------------------------------------------------------------------------

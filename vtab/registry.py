@@ -77,13 +77,16 @@ class Registry:
 def register(connection: apsw.Connection, **options: Any) -> Registry:
     """Install vtab's tables on ``connection``; ``options`` are the defaults of every table (see Options).
 
-    Configuration is read now (profile, region, endpoint), not at import.
+    Configuration is read now (profile, region, endpoint), not at import. The connection's cursors (and so
+    ``connection.execute``) also take StackQL's table names, ``aws.apigatewayv2.integration_responses``:
+    its ``cursor_factory`` is extended, keeping a cursor class of your own (see vtab.stackql).
     """
     from vtab.table import Module  # the table imports the registry's type only
 
-    registry = Registry(connection, Options().replace(**options))
+    base_options = Options().replace(**options)
     schemas = [load_schema(type_name) for type_name in TABLE_TYPES]
     install_stackql_names(connection, {schema.stackql_name: schema.table_name for schema in schemas})
+    registry = Registry(connection, base_options)
     for schema in schemas:
         connection.create_module(
             schema.table_name,
