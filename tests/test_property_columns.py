@@ -34,13 +34,6 @@ VISIBLE = [
 ]
 
 
-@pytest.fixture
-def seeded(emulator: Emulator) -> Seeded:
-    seeded = emulator.seed(REGION, websocket_apis=2, integrations=2, responses=3, http_apis=0)
-    emulator.clear_calls()
-    return seeded
-
-
 def test_select_star_is_unchanged_and_the_property_names_are_hidden_columns(emulator: Emulator) -> None:
     db = connect(emulator)
     info = apsw.ext.query_info(db, "SELECT * FROM integration_responses WHERE 0")

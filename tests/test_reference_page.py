@@ -135,13 +135,6 @@ def as_json(columns: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def seeded(emulator: Emulator) -> Seeded:
-    seeded = emulator.seed(REGION, websocket_apis=2, integrations=2, responses=2, http_apis=1)
-    emulator.clear_calls()
-    return seeded
-
-
 def writes_of(emulator: Emulator, operation: str) -> list[Any]:
     return [call for call in emulator.calls if call.operation == operation]
 

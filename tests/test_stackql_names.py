@@ -25,13 +25,6 @@ REGION = "us-east-1"
 NAME = "aws.apigatewayv2.integration_responses"
 
 
-@pytest.fixture
-def seeded(emulator: Emulator) -> Seeded:
-    seeded = emulator.seed(REGION, websocket_apis=1, integrations=2, responses=2, http_apis=0)
-    emulator.clear_calls()
-    return seeded
-
-
 def options(emulator: Emulator) -> dict[str, Any]:
     return {"endpoint_url": emulator.endpoint_url, "regions": REGION, "rate_limit": None, "cache_ttl": 0}
 

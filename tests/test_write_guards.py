@@ -18,13 +18,6 @@ REGION = "us-east-1"
 NAME = "aws.apigatewayv2.integration_responses"
 
 
-@pytest.fixture
-def seeded(emulator: Emulator) -> Seeded:
-    seeded = emulator.seed(REGION, websocket_apis=1, integrations=2, responses=3, http_apis=0)
-    emulator.clear_calls()
-    return seeded
-
-
 def remaining(emulator: Emulator, seeded: Seeded) -> list[str]:
     return [i for i in seeded.responses if emulator.resource(REGION, IR, i) is not None]
 
