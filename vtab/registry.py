@@ -57,7 +57,7 @@ class Registry:
         """The writes dry_run tables did not send (the vtab_dry_run table)."""
         self.tables: set[Table] = set()
         self.statement = StatementText(connection)
-        """The text of the statement running now (the unfiltered-write guard reads it)."""
+        """The text of the statement started last (the unfiltered-write guard reads it)."""
 
     def clear_cache(self, type_name: str | None = None) -> int:
         """Forget cached reads: of one type after a write to it (whose listings are then not cached for

@@ -74,7 +74,7 @@ class StatementTracker:
 
 
 class StatementText:
-    """The SQL text of the top-level statement running on a connection, as SQLite prepared it.
+    """The SQL text of the statement SQLite started last on a connection, as it was prepared.
 
     Kept with ``trace_v2`` from ``register()`` on, for checks that depend on how the statement is written
     (an UPDATE or DELETE without WHERE). A trigger's statements count as themselves: a virtual table has no
