@@ -17,6 +17,7 @@ import pytest
 import vtab
 from tests.readhelpers import IR, endpoint_summary
 from tests.test_cli import run_vtab
+from vtab import cli
 from vtab.emulator import Emulator
 from vtab.emulator.seed import Seeded
 from vtab.stackql import StackQLCursor
@@ -240,3 +241,16 @@ def test_snapshot_takes_the_stackql_name(emulator: Emulator, seeded: Seeded, tmp
     with sqlite3.connect(out) as plain:
         assert sorted(row[0] for row in plain.execute("SELECT id FROM ir")) == sorted(seeded.responses)
     plain.close()
+
+
+def test_query_reports_an_unknown_stackql_name_and_exits_1(
+    emulator: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = cli.main(["query", "--endpoint-url", emulator.endpoint_url, "SELECT * FROM aws.foo.bar"])
+    out, err = capsys.readouterr()
+    assert (status, out) == (1, "")
+    assert (
+        err
+        == f"vtab query: error: SQLError: no such table: aws.foo.bar; the StackQL names vtab knows: {NAME}\n"
+    )
+    assert emulator.calls == []
