@@ -56,18 +56,26 @@ def test_property_names_read_what_their_twins_read(emulator: Emulator, seeded: S
     assert any(value is not None for row in read for value in row[2::2][:2])  # the objects came through
 
 
+READ = "SELECT v.data__Identifier, v.IntegrationResponseKey FROM integration_responses v "
+WHERE = READ + "WHERE v.region = 'us-east-1' AND "
+JOIN = READ.replace("FROM integration_responses v", "FROM mine m JOIN integration_responses v")
+
+
 @pytest.mark.parametrize(
-    "where",
+    "sql",
     [
-        "{api_id} = :api",
-        "{api_id} IN (:api, :other)",
-        "{api_id} = :api AND {integration_id} = :integration",
-        "{api_id} = :api AND {integration_id} = :integration AND {integration_response_id} = :response",
-        "{integration_id} = :integration",
+        WHERE + "v.{api_id} = :api",
+        WHERE + "v.{api_id} IN (:api, :other)",
+        WHERE + "v.{api_id} = :api AND v.{integration_id} = :integration",
+        WHERE + "v.{api_id} = :api AND v.{integration_id} = :integration "
+        "AND v.{integration_response_id} = :response",
+        WHERE + "v.{integration_id} = :integration",
+        JOIN + "ON v.{api_id} = m.api AND v.region = 'us-east-1'",
+        JOIN + "ON v.{api_id} = m.api AND v.{integration_id} = m.integration AND v.region = 'us-east-1'",
     ],
 )
 def test_property_names_push_down_to_the_same_plan_and_calls(
-    where: str, emulator: Emulator, seeded: Seeded
+    sql: str, emulator: Emulator, seeded: Seeded
 ) -> None:
     api_id, integration_id, response_id = seeded.responses[0].split("|")
     bindings: dict[str, Any] = {
@@ -77,6 +85,8 @@ def test_property_names_push_down_to_the_same_plan_and_calls(
         "response": response_id,
     }
     db = connect(emulator)
+    db.execute("CREATE TABLE mine(api TEXT, integration TEXT)")
+    db.execute("INSERT INTO mine VALUES (?, ?)", (api_id, integration_id))
     results = []
     for names in (
         {
@@ -90,16 +100,15 @@ def test_property_names_push_down_to_the_same_plan_and_calls(
             "integration_response_id": "IntegrationResponseId",
         },
     ):
-        sql = "SELECT data__Identifier, IntegrationResponseKey FROM integration_responses "
-        sql += "WHERE region = 'us-east-1' AND "
-        sql += where.format(**names)
-        plan = [row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + sql, bindings)]
+        query = sql.format(**names)
+        plan = [row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + query, bindings)]
         emulator.clear_calls()
-        found = sorted(rows(db, sql, bindings))
+        found = sorted(rows(db, query, bindings))
         results.append((plan, found, endpoint_summary(emulator)))
     (snake_plan, snake_rows, snake_calls), (prop_plan, prop_rows, prop_calls) = results
     assert prop_plan == snake_plan
-    assert "args=region," in snake_plan[0]
+    pushed = [step.split("args=")[1] for step in snake_plan if "args=" in step]
+    assert pushed and "region" in pushed[0] and "_id" in pushed[0]  # region and an id column pushed down
     assert prop_rows == snake_rows and snake_rows
     assert prop_calls == snake_calls
 
