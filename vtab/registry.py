@@ -13,10 +13,11 @@ import apsw
 import apsw.ext
 
 from vtab.calllog import CallLog, iso_utc
+from vtab.catalog.store import load_catalog
 from vtab.cloudcontrol import RateLimiters
 from vtab.dryrun import DRY_RUN_COLUMNS, DryRunLog
 from vtab.options import Options
-from vtab.schema import load_schema
+from vtab.schema import ResourceSchema, load_schema
 from vtab.stackql import install as install_stackql_names
 from vtab.statements import StatementText
 
@@ -74,6 +75,13 @@ class Registry:
             yield tuple(values[column] for column in CALL_COLUMNS)
 
 
+def stackql_names(schemas: list[ResourceSchema]) -> dict[str, str]:
+    """StackQL name -> table name for these tables; the catalog holds StackQL's name of every type."""
+    catalog = load_catalog()
+    names = {catalog.entry(schema.type_name).stackql: schema.table_name for schema in schemas}
+    return {name: table for name, table in names.items() if name}
+
+
 def register(connection: apsw.Connection, **options: Any) -> Registry:
     """Install vtab's tables on ``connection``; ``options`` are the defaults of every table (see Options).
 
@@ -85,7 +93,7 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
 
     base_options = Options().replace(**options)
     schemas = [load_schema(type_name) for type_name in TABLE_TYPES]
-    install_stackql_names(connection, {schema.stackql_name: schema.table_name for schema in schemas})
+    install_stackql_names(connection, stackql_names(schemas))
     registry = Registry(connection, base_options)
     for schema in schemas:
         connection.create_module(

@@ -109,12 +109,6 @@ class ResourceSchema:
     def column_of(self, prop: str) -> str:
         return snake_case(prop)
 
-    @property
-    def stackql_name(self) -> str:
-        """StackQL's name of the table: ``aws.<service, lower-case>.<table>`` (from the type name)."""
-        provider, service, *_ = self.type_name.lower().split("::")
-        return f"{provider}.{service}.{self.table_name}"
-
     def is_updatable(self, prop: str) -> bool:
         """Whether an update may change ``prop``: it is neither create-only nor read-only."""
         return prop not in self.create_only and prop not in self.read_only
