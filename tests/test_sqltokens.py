@@ -203,3 +203,17 @@ def test_placeholders_are_recognised(value: str) -> None:
 )
 def test_real_values_are_not_placeholders(value: object) -> None:
     assert not is_placeholder(value)
+
+
+def test_an_unknown_name_lists_its_services_tables_first_and_at_most_ten() -> None:
+    many = {f"aws.svc.t{i:02}": f"t{i:02}" for i in range(12)} | {"aws.other.x": "x"}
+    with pytest.raises(apsw.SQLError) as caught:
+        rewrite("SELECT * FROM aws.svc.nope", many)
+    shown = ", ".join(f"aws.svc.t{i:02}" for i in range(10))
+    assert (
+        str(caught.value)
+        == f"no such table: aws.svc.nope; the StackQL names vtab knows: {shown}, ... (12 in all)"
+    )
+    with pytest.raises(apsw.SQLError) as caught:
+        rewrite("SELECT * FROM aws.nosvc.nope", {"aws.other.x": "x"})
+    assert str(caught.value).endswith("vtab knows: aws.other.x")

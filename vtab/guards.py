@@ -30,6 +30,7 @@ def is_placeholder(value: object) -> bool:
 
 
 def placeholder_error(column: str, value: object, where: str) -> apsw.SQLError:
+    """The error for a placeholder left in ``column``: the same words for reads and writes."""
     return apsw.SQLError(
         f"{column} = {sql_literal(value)}: still a placeholder of the example it was copied from, not a real "
         f"value; replace it with the real one (SELECT region, data__Identifier and the id columns to "

@@ -43,8 +43,9 @@ def rewrite(sql: str, tables: Mapping[str, str]) -> str:
         written = ".".join(parts)
         table = tables.get(written.lower())
         if table is None:
-            known = ", ".join(sorted(tables)) or "none"
-            raise apsw.SQLError(f"no such table: {written}; the StackQL names vtab knows: {known}")
+            raise apsw.SQLError(
+                f"no such table: {written}; the StackQL names vtab knows: {_known(parts, tables)}"
+            )
         start, end = tokens[first].start, tokens[last].end
         kept = "".join(token.text for token in tokens[first : last + 1] if token.is_gap)
         pieces += [sql[done:start], table, " " * (end - start - len(table) - len(kept)), kept]
@@ -53,6 +54,17 @@ def rewrite(sql: str, tables: Mapping[str, str]) -> str:
         return sql
     pieces.append(sql[done:])
     return "".join(pieces)
+
+
+KNOWN_SHOWN = 10
+"""An unknown name's error lists at most this many known ones (those of its service first)."""
+
+
+def _known(parts: list[str], tables: Mapping[str, str]) -> str:
+    service = f"{PROVIDER}.{parts[1].lower()}."
+    names = sorted(name for name in tables if name.startswith(service)) or sorted(tables)
+    shown = ", ".join(names[:KNOWN_SHOWN]) or "none"
+    return shown if len(names) <= KNOWN_SHOWN else f"{shown}, ... ({len(names)} in all)"
 
 
 def _name_at(tokens: list[Token], parsed: list[int], n: int) -> tuple[int, int, list[str]] | None:
