@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench emulator clean
+.PHONY: install test lint demo bench emulator catalog catalog-derive clean
 
 install: $(STAMP)
 
@@ -27,6 +27,12 @@ demo: install
 
 bench: install
 	$(BIN)/python scripts/bench.py
+
+catalog: install  # regenerate vtab/catalog/data and docs/coverage.md from cfn-lint's wheel (downloads it)
+	$(BIN)/python scripts/gen_catalog.py
+
+catalog-derive: install  # after editing vtab/catalog/overlays: re-derive walks and coverage, no download
+	$(BIN)/python scripts/gen_catalog.py --derive-only
 
 emulator: install
 	$(BIN)/python -m vtab.emulator --port 4566 --seed demo

@@ -16,7 +16,11 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
+import time
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import boto3
 import orjson
@@ -246,12 +250,164 @@ def bench_writes(runs: int) -> None:
     bench_writes.measure("default options (max_workers=16, rate_limit=25/s per region)", runs, 1)
 
 
+# -- 6. the fewest calls in join, LIMIT and IN shapes (issue 10) ---------------------------------------
+
+
+def bench_shapes(runs: int) -> None:
+    latency = 0.05
+    print(f"\n## Calls and time per query shape, {latency * 1000:.0f} ms per call")
+    print("Data: 10 WebSocket APIs x 5 integrations x 3 responses, one integration with 500 responses.")
+    with endpoint() as ep:
+        seeded = ep.seed("us-east-1", websocket_apis=10, integrations=5, responses=3, http_apis=0)
+        big = ep.seed("us-east-1", websocket_apis=1, integrations=1, responses=500, http_apis=0)
+        ep.configure(latency=latency)
+        mine = seeded["websocket_api_ids"][:2]
+        cases = [
+            (
+                "LIMIT 1 on a region walk (16 workers)",
+                "SELECT integration_response_id FROM "
+                "integration_responses WHERE region = 'us-east-1' LIMIT 1",
+                {},
+            ),
+            (
+                "join: 2 local API ids, vtab second",
+                "SELECT v.data__Identifier FROM my_apis m JOIN "
+                "integration_responses v ON v.api_id = m.id WHERE v.region = 'us-east-1'",
+                {},
+            ),
+            (
+                "join: 2 local API ids, vtab first",
+                "SELECT v.data__Identifier FROM integration_responses v "
+                "JOIN my_apis m ON v.api_id = m.id WHERE v.region = 'us-east-1'",
+                {},
+            ),
+        ]
+        for count in (50, 500):
+            ids = ", ".join(f"'{i}'" for i in big["responses"][:count])
+            cases.append(
+                (
+                    f"data__Identifier IN ({count} ids of one integration), rate_limit=25/s",
+                    "SELECT * FROM integration_responses WHERE region = 'us-east-1' "
+                    f"AND data__Identifier IN ({ids})",
+                    {"rate_limit": 25},
+                )
+            )
+        print("| query | plan | rows | calls | median wall |")
+        print("|---|---|---|---|---|")
+        for name, sql, options in cases:
+            db = connect(ep.url, **options)
+            db.execute("CREATE TABLE my_apis(id TEXT)")
+            db.executemany("INSERT INTO my_apis VALUES (?)", [(a,) for a in mine])
+            ep.clear_calls()
+            rows = len(list(db.execute(sql)))
+            calls = len(ep.calls())
+            wall, _ = timed(lambda: list(db.execute(sql)), runs)  # noqa: B023 (used at once)
+            plan = "; ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql))
+            print(f"| {name} | `{plan}` | {rows} | {calls} | {wall * 1000:.0f} ms |")
+
+
+# -- 7. the walk against a plain boto3 thread-pool walk (issue 10) ------------------------------------
+
+
+def boto3_walk(clients: dict[str, Any], workers: int) -> int:
+    """The same walk written directly: a thread pool, each listing submitting its children."""
+    regions = list(clients)
+    pool = ThreadPoolExecutor(workers)
+    pending = []
+    lock = threading.Lock()
+    count = [0]
+
+    def listing(region: str, type_name: str, model: dict[str, str] | None) -> list[dict[str, object]]:
+        items = []
+        kwargs: dict[str, str] = {"TypeName": type_name}
+        if model:
+            kwargs["ResourceModel"] = json.dumps(model)
+        for page in clients[region].get_paginator("list_resources").paginate(**kwargs):
+            items += [orjson.loads(d["Properties"]) for d in page["ResourceDescriptions"]]
+        return items
+
+    def responses(region: str, api: str, integration: str) -> None:
+        n = len(listing(region, IR, {"ApiId": api, "IntegrationId": integration}))
+        with lock:
+            count[0] += n
+
+    def integrations(region: str, api: str) -> None:
+        for item in listing(region, "AWS::ApiGatewayV2::Integration", {"ApiId": api}):
+            pending.append(pool.submit(responses, region, api, str(item["IntegrationId"])))
+
+    def apis(region: str) -> None:
+        for item in listing(region, "AWS::ApiGatewayV2::Api", None):
+            if item.get("ProtocolType") == "WEBSOCKET":
+                pending.append(pool.submit(integrations, region, str(item["ApiId"])))
+
+    for region in regions:
+        pending.append(pool.submit(apis, region))
+    while pending:
+        pending.pop(0).result()
+    pool.shutdown()
+    return count[0]
+
+
+def bench_walk_vs_boto3(runs: int) -> None:
+    latency = 0.05
+    regions = ["us-east-1", "eu-west-1"]
+    print(
+        "\n## Full walk vs a plain boto3 16-thread walk, 2 regions x 10 x 5 x 3, "
+        f"{latency * 1000:.0f} ms/call"
+    )
+    with endpoint() as ep:
+        for region in regions:
+            ep.seed(region, websocket_apis=10, integrations=5, responses=3, http_apis=0)
+        ep.configure(latency=latency)
+        db = connect(ep.url, max_workers=16)
+        sql = "SELECT * FROM integration_responses WHERE region IN ('us-east-1', 'eu-west-1')"
+        # Both keep their clients (and HTTP connections) across runs, as a user's session would.
+        clients = {r: boto3.client("cloudcontrol", endpoint_url=ep.url, region_name=r) for r in regions}
+        assert len(list(db.execute(sql))) == boto3_walk(clients, 16) == 300
+        ours_times, base_times = [], []
+        for _ in range(runs):  # interleaved, so drift on the machine hits both alike
+            base_times.append(timed(lambda: boto3_walk(clients, 16), 1)[0])
+            ours_times.append(timed(lambda: list(db.execute(sql)), 1)[0])
+        base, ours = statistics.median(base_times), statistics.median(ours_times)
+        print("| walker | median wall | ratio |")
+        print("|---|---|---|")
+        print(f"| plain boto3, 16 threads | {base * 1000:.0f} ms | 1.00 |")
+        print(f"| vtab, max_workers=16 | {ours * 1000:.0f} ms | {ours / base:.2f} (target <= 1.05) |")
+
+
+# -- 8. cold start (issue 10) --------------------------------------------------------------------------
+
+
+def bench_cold_start(runs: int) -> None:
+    print("\n## Cold start: a fresh process (medians)")
+    vtab_command = os.path.join(os.path.dirname(sys.executable), "vtab")
+    commands = {
+        "python -c 'import vtab'": [sys.executable, "-c", "import vtab"],
+        "python -c 'import boto3'": [sys.executable, "-c", "import boto3"],
+        "python -c 'pass'": [sys.executable, "-c", "pass"],
+        'vtab query "SELECT 1"': [vtab_command, "query", "SELECT 1"],
+    }
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+    print("| command | median wall |")
+    print("|---|---|")
+    for name, argv in commands.items():
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run(argv, check=True, capture_output=True, env=env)
+            times.append(time.perf_counter() - start)
+        print(f"| `{name}` | {statistics.median(times) * 1000:.0f} ms |")
+
+
 BENCHES = {
     "calls": bench_calls,
     "walk": bench_walk,
     "scan": bench_scan,
     "memory": bench_memory,
     "writes": bench_writes,
+    "shapes": bench_shapes,
+    "walk-vs-boto3": bench_walk_vs_boto3,
+    "cold-start": bench_cold_start,
 }
 
 

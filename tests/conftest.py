@@ -14,6 +14,7 @@ import boto3
 import pytest
 
 from vtab.emulator import Emulator
+from vtab.emulator.seed import Seeded
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudcontrol import CloudControlApiClient
@@ -70,3 +71,12 @@ def cloudcontrol(emulator: Emulator) -> Callable[..., CloudControlApiClient]:
         return client
 
     return make
+
+
+@pytest.fixture
+def seeded(emulator: Emulator) -> Seeded:
+    """The emulator with 2 WebSocket APIs x 2 integrations x 3 responses and one HTTP API in us-east-1,
+    its recorder emptied afterwards so that a test sees only its own calls."""
+    seeded = emulator.seed("us-east-1", websocket_apis=2, integrations=2, responses=3, http_apis=1)
+    emulator.clear_calls()
+    return seeded

@@ -165,7 +165,8 @@ def test_a_rate_below_one_call_per_second_still_makes_its_first_call(emulator: A
 
 
 def test_tables_of_one_connection_share_the_rate_limit_of_a_region(emulator: Any) -> None:
-    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=10)
+    # One response per integration: each identifier is its own GetResource (none share a listing).
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=10, responses=1)
     db = connect(emulator, rate_limit=10)
     db.execute(
         "CREATE VIRTUAL TABLE temp.twin USING integration_responses("
@@ -392,7 +393,8 @@ def test_a_profile_supplies_region_and_credentials(
 
 
 def test_rate_limit_spaces_calls_per_region(emulator: Any) -> None:
-    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=30)
+    # One response per integration: each identifier is its own GetResource (none share a listing).
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=30, responses=1)
     db = connect(emulator, rate_limit=20)
     marks = ",".join("?" * 30)
     emulator.clear_calls()

@@ -91,7 +91,7 @@ def test_integration_id_without_api_id_prunes_the_walk(emulator: Any) -> None:
     }
 
 
-def test_response_id_in_list_with_parents_is_a_get_each(emulator: Any) -> None:
+def test_response_id_in_list_with_parents_is_one_listing_of_that_parent(emulator: Any) -> None:
     seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=4)
     parts = [identifier.split("|") for identifier in seeded.responses[:3]]
     api_id, integration_id, _ = parts[0]
@@ -104,7 +104,7 @@ def test_response_id_in_list_with_parents_is_a_get_each(emulator: Any) -> None:
         (api_id, integration_id, *(p[2] for p in parts)),
     )
     assert sorted(r for (r,) in got) == sorted(p[2] for p in parts)
-    assert endpoint_summary(emulator) == {"GetResource IntegrationResponse": 3}
+    assert endpoint_summary(emulator) == {"ListResources IntegrationResponse": 1}
 
 
 def _local_identifiers(db: Any, identifiers: list[str]) -> None:

@@ -29,7 +29,7 @@ from vtab import errors
 from vtab.calllog import CallRecord
 from vtab.cloudcontrol import CloudControl
 from vtab.conflict import frees_key, unique_key
-from vtab.interrupt import POLL_SECONDS, STOPPED, Interrupted, never
+from vtab.interrupt import POLL_SECONDS, Interrupted, never
 from vtab.operation import Operation, Outcome
 from vtab.schema import ResourceSchema
 
@@ -98,7 +98,6 @@ class Sender:
         try:
             while due or running:
                 if self.interrupted():
-                    STOPPED.set()
                     return self._interrupted(tasks, running)
                 now = time.monotonic()
                 while due and due[0].at <= now and len(running) < self.concurrency:
@@ -120,7 +119,6 @@ class Sender:
                     self._wake.wait(wait_for)  # until the earliest RetryAfter
         except KeyboardInterrupt:
             # Ctrl-C: the writes already sent must not be forgotten; report them like an interrupt.
-            STOPPED.set()
             return self._interrupted(tasks, running)
         return [task.outcome or Outcome(task.op, "UNKNOWN", message="not sent") for task in tasks]
 

@@ -36,8 +36,8 @@ import apsw.shell
 from botocore.exceptions import BotoCoreError
 
 import vtab
-from vtab.interrupt import STOPPED
 from vtab.options import OptionError, Options
+from vtab.stackql import rewrite_on
 
 PROG = "vtab"
 FORMATS = ("table", "csv", "json", "jsonl")
@@ -302,7 +302,7 @@ def snapshot(db: apsw.Connection, path: str, sql: str, table: str, replace: bool
         raise CommandError("--table needs a name")
     db.execute(f"ATTACH ? AS {SNAPSHOT_SCHEMA}", (path,))
     try:
-        info = apsw.ext.query_info(db, sql)
+        info = apsw.ext.query_info(db, rewrite_on(db, sql))  # query_info compares the text with SQLite's
         if info.query_remaining and info.query_remaining.strip().strip(";").strip():
             raise CommandError("snapshot takes exactly one SELECT statement")
         if not info.description or not info.is_readonly:
@@ -673,9 +673,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
-    if STOPPED.is_set() or status == INTERRUPTED_STATUS:
-        # A statement was interrupted (Ctrl-C): calls still in flight would hold the exit until they
-        # time out (read_timeout per attempt), and their answers are not wanted.
+    if status == INTERRUPTED_STATUS and argv is None:
+        # The command was interrupted (Ctrl-C): calls still in flight would hold the exit until they time
+        # out (read_timeout per attempt), and their answers are not wanted. Only as the console command
+        # (argv None): a Python caller of main() gets the status back.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)

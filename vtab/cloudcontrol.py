@@ -30,6 +30,12 @@ Item = tuple[str, Properties]
 """A resource as Cloud Control describes it: (identifier, properties)."""
 
 
+class Page(list[Item]):
+    """One ListResources page; ``last`` says no page follows (so a reader can stop without asking)."""
+
+    last: bool = True
+
+
 def _properties(description: dict[str, Any]) -> Properties:
     """The properties of a ResourceDescription (its Properties member is JSON text, maybe absent)."""
     properties: Properties = orjson.loads(description["Properties"]) if description.get("Properties") else {}
@@ -154,9 +160,7 @@ class CloudControl:
 
     # -- reads ----------------------------------------------------------------------------------------
 
-    def list_pages(
-        self, region: str, schema: ResourceSchema, model: dict[str, str] | None
-    ) -> Iterator[list[Item]]:
+    def list_pages(self, region: str, schema: ResourceSchema, model: dict[str, str] | None) -> Iterator[Page]:
         """Every page of ListResources, as it arrives. No page cap: a listing is read to its end."""
         model_text = orjson.dumps(model).decode() if model else None
         record = self.log.start("ListResources", region, schema.type_name, resource_model=model_text)
@@ -165,13 +169,14 @@ class CloudControl:
             params["ResourceModel"] = model_text
         while True:
             response = self._call(record, schema, "list", "list_resources", **params)
-            page = [
+            page = Page(
                 (desc["Identifier"], _properties(desc)) for desc in response.get("ResourceDescriptions", ())
-            ]
+            )
+            token = response.get("NextToken")
+            page.last = not token
             record.pages += 1
             record.items += len(page)
             yield page
-            token = response.get("NextToken")
             if not token:
                 return
             params["NextToken"] = token

@@ -13,7 +13,6 @@ as sqlite3's shell does: the statement ends, and writes already sent are reporte
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -31,10 +30,6 @@ Interrupted = Callable[[], bool]
 
 T = TypeVar("T")
 
-STOPPED = threading.Event()
-"""Set once any wait of this process was interrupted: its calls in flight may still be running, so the
-``vtab`` command exits without waiting for them."""
-
 
 def watch(connection: apsw.Connection) -> Interrupted:
     """The interrupt flag of ``connection``, as a function a wait can call between slices."""
@@ -47,7 +42,6 @@ def never() -> bool:
 
 
 def interrupted_error(what: str) -> apsw.InterruptError:
-    STOPPED.set()
     return apsw.InterruptError(
         f"Interrupted: {what} stopped (Connection.interrupt() or Ctrl-C); calls not yet sent were cancelled, "
         "calls in flight end at their timeout and their answers are dropped"

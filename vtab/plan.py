@@ -24,8 +24,10 @@ OFFSET = "offset"
 # local table of regions always pushes the region down, even against SQLite's default 1M-row estimate.
 GET_COST = 10.0
 LIST_COST = 1e3
-WALK_LEVEL_COST = 1e3
-"""Each parent level the walk must list multiplies the cost by this."""
+WALK_LEVEL_COST = 1e7
+"""Each parent level the walk must list multiplies the cost by this. It must exceed SQLite's guess of
+about 1M rows for an un-analyzed local table, so that a walk per outer row of a join on a parent id
+(``ON v.api_id = m.id``) costs less than one walk of every parent."""
 IN_LIST_GUESS = 4
 UNCONSTRAINED_REGION_FACTOR = 1e9
 

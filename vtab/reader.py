@@ -3,10 +3,15 @@
 Tasks never wait for other tasks (a parent listing submits its children and ends), so the pool cannot
 deadlock; results flow through a bounded queue to the SQLite thread, so memory does not grow with the
 number of rows. A consumer that stops early (LIMIT) cancels the rest.
+
+Under a LIMIT the scan is lazy: tasks wait in a depth-first queue (children before their parent's next
+page) and run through a window that starts at one task and doubles each time a leaf listing ends without
+enough rows, so ``LIMIT 1`` on a walk costs one call per level while a large LIMIT soon runs at full width.
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import queue
 import threading
@@ -18,7 +23,7 @@ import apsw
 import orjson
 
 from vtab.cache import Key, ResultStore
-from vtab.cloudcontrol import CloudControl, Item, Properties
+from vtab.cloudcontrol import CloudControl, Item, Page, Properties
 from vtab.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
 from vtab.limits import request_limits
 from vtab.plan import IDENTIFIER, REGION, Plan, id_columns
@@ -55,6 +60,10 @@ class ReadContext:
 
 _DONE = object()
 
+GROUP_LIST_MIN = 2
+"""Identifiers of one parent, at least this many, are read from their parent's listing instead of one
+GetResource each (the listing stops once all are found, or once gets would be cheaper than more pages)."""
+
 
 class _Cancelled(Exception):
     pass
@@ -89,7 +98,15 @@ class Scan:
         self._cancelled = threading.Event()
         self._futures: set[Future[None]] = set()
         """Submitted tasks not yet finished: close() cancels those that have not started."""
+        self._futures_lock = threading.Lock()
         self._started = False
+        self._waiting: list[tuple[int, int, Callable[..., None], tuple[Any, ...]]] = []
+        """Lazy mode (a LIMIT): tasks not yet started, deepest first, then oldest first."""
+        self._order = itertools.count()
+        self._running = 0
+        self._window = 1
+        """Lazy mode: how many tasks may run at once; doubles with each leaf that ends short of the limit."""
+        self._leaf_depth = len(schema.parents)
         self._ids = id_columns(schema)
         self._region_wanted = values.get(REGION)
         self._identifier_wanted = values.get(IDENTIFIER)
@@ -134,7 +151,7 @@ class Scan:
         """Stop: tasks not started are cancelled, running ones stop at their next page, answers are
         dropped."""
         self._cancelled.set()
-        with self._lock:
+        with self._futures_lock:
             futures = list(self._futures)
         for future in futures:
             future.cancel()
@@ -146,19 +163,47 @@ class Scan:
 
     # -- task bookkeeping -----------------------------------------------------------------------------
 
-    def _submit(self, fn: Callable[..., None], *args: Any) -> None:
+    @property
+    def _lazy(self) -> bool:
+        return self.limit is not None
+
+    def _submit(self, fn: Callable[..., None], *args: Any, depth: int | None = None) -> None:
+        """Run ``fn(*args)`` on the pool; under a LIMIT, queue it by ``depth`` (default: a leaf task)."""
         if self._enough.is_set():
             return
         with self._lock:
             self._pending += 1
+            if not self._lazy:
+                self._start_task(fn, args)
+                return
+            level = self._leaf_depth if depth is None else depth
+            heapq.heappush(self._waiting, (-level, next(self._order), fn, args))
+        self._pump()
+
+    def _start_task(self, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
+        """Hand a task to the pool, remembering its future so close() can cancel it before it starts."""
         future = self.ctx.pool.submit(self._run, fn, *args)
-        with self._lock:
+        with self._futures_lock:
             self._futures.add(future)
         future.add_done_callback(self._forget)
 
     def _forget(self, future: Future[None]) -> None:
-        with self._lock:
+        with self._futures_lock:
             self._futures.discard(future)
+
+    def _pump(self) -> None:
+        """Lazy mode: start waiting tasks while the window has room; drop them all once enough rows came."""
+        dropped = 0
+        with self._lock:
+            if self._enough.is_set() or self._cancelled.is_set():
+                dropped = len(self._waiting)
+                self._waiting.clear()
+            while self._waiting and self._running < self._window:
+                _, _, fn, args = heapq.heappop(self._waiting)
+                self._running += 1
+                self._start_task(fn, args)
+        for _ in range(dropped):
+            self._finish()
 
     def _run(self, fn: Callable[..., None], *args: Any) -> None:
         try:
@@ -170,11 +215,21 @@ class Scan:
             self._put(error, force=True)
             self._cancelled.set()
         finally:
-            with self._lock:
-                self._pending -= 1
-                last = self._pending == 0
-            if last:
-                self._put(_DONE, force=True)
+            if self._lazy:
+                with self._lock:
+                    self._running -= 1
+                    if fn in (self._list_task, self._get_task) and not self._enough.is_set():
+                        self._window = min(self.ctx.workers, self._window * 2)
+                self._pump()
+            self._finish()
+
+    def _finish(self) -> None:
+        """One submitted task is over (run or dropped); the last one ends the stream."""
+        with self._lock:
+            self._pending -= 1
+            last = self._pending == 0
+        if last:
+            self._put(_DONE, force=True)
 
     def _put(self, item: Any, force: bool = False) -> None:
         while True:
@@ -205,8 +260,9 @@ class Scan:
             self._pending += 1  # hold the stream open while the first tasks are submitted
         try:
             if self.plan.kind == "get":
-                for region, identifier in itertools.product(self.regions, self._identifiers()):
-                    self._submit(self._get_task, region, identifier)
+                identifiers = self._identifiers()
+                for region in self.regions:
+                    self._submit_gets(region, identifiers)
             else:
                 required = [self.schema.column_of(p) for p in self.schema.list_requires]
                 given = required if self.plan.kind == "list" else required[: self.plan.walk_from]
@@ -216,9 +272,32 @@ class Scan:
                         if self.plan.kind == "list":
                             self._submit(self._list_task, region, model)
                         else:
-                            self._submit(self._parent_task, region, self.plan.walk_from, model)
+                            level = self.plan.walk_from
+                            self._submit(self._parent_task, region, level, model, None, depth=level)
         finally:
-            self._run(lambda: None)  # releases the hold; ends the stream if nothing was submitted
+            self._finish()  # releases the hold; ends the stream if nothing was submitted
+
+    def _submit_gets(self, region: str, identifiers: list[str]) -> None:
+        """One GetResource per identifier, except that identifiers sharing a parent (GROUP_LIST_MIN or
+        more) are looked up in that parent's listing."""
+        groups: dict[str, list[str]] = {}
+        for identifier in identifiers:
+            groups.setdefault(self._parent_key(identifier), []).append(identifier)
+        for key, members in groups.items():
+            if key and len(members) >= GROUP_LIST_MIN:
+                model = dict(zip(self.schema.list_requires, key.split("|"), strict=True))
+                self._submit(self._group_task, region, model, members)
+            else:
+                for identifier in members:
+                    self._submit(self._get_task, region, identifier)
+
+    def _parent_key(self, identifier: str) -> str:
+        """The list input an identifier's own parts give (``ApiId|IntegrationId``), or '' if they do not
+        give all of it (the type lists region-wide, or needs inputs outside its identifier)."""
+        parts = self.schema.split_identifier(identifier)
+        if not self.schema.list_requires or any(p not in parts for p in self.schema.list_requires):
+            return ""
+        return "|".join(parts[p] for p in self.schema.list_requires)
 
     def _identifiers(self) -> list[str]:
         """The identifiers a get plan reads, checked for shape before anything is sent."""
@@ -262,25 +341,54 @@ class Scan:
 
     def _list_task(self, region: str, model: dict[str, str]) -> None:
         for page in self._cached_list(region, self.schema, model):
-            rows = [self._row(region, identifier, props) for identifier, props in page]
-            if self.plan.full:
-                complete = []
-                for row in rows:
-                    if self.schema.is_partial(row.properties):
-                        self._submit(self._get_task, region, row.identifier)
-                    else:
-                        complete.append(row)
-                rows = complete
-            self._emit(rows)
+            self._emit(self._complete(region, page))
             if self._enough.is_set():
                 return
 
-    def _parent_task(self, region: str, level: int, model: dict[str, str]) -> None:
+    def _complete(self, region: str, page: list[Item]) -> list[Row]:
+        """The page's rows; partial ones are hydrated by their own GetResource when a column needs it."""
+        rows = [self._row(region, identifier, props) for identifier, props in page]
+        if not self.plan.full:
+            return rows
+        complete = []
+        for row in rows:
+            if self.schema.is_partial(row.properties):
+                self._submit(self._get_task, region, row.identifier, depth=self._leaf_depth + 1)
+            else:
+                complete.append(row)
+        return complete
+
+    def _group_task(self, region: str, model: dict[str, str], identifiers: list[str]) -> None:
+        """Identifiers of one parent, read from its listing. The listing stops when all are found; after
+        as many pages as identifiers remain (gets would now be cheaper), the rest are got one by one. An
+        identifier a complete listing does not show does not exist: no row."""
+        remaining = set(identifiers)
+        for pages, page in enumerate(self._cached_list(region, self.schema, model), start=1):
+            found = [(identifier, props) for identifier, props in page if identifier in remaining]
+            remaining.difference_update(identifier for identifier, _ in found)
+            rows = self._complete(region, found)
+            self._emit(rows)
+            if self._enough.is_set() or not remaining:
+                return
+            if not page.last and (len(rows) < len(found) or pages >= len(remaining)):
+                break  # list items lack needed columns (each needs a get anyway), or gets are now cheaper
+        else:
+            return
+        for identifier in sorted(remaining):
+            self._submit(self._get_task, region, identifier)
+
+    def _parent_task(
+        self, region: str, level: int, model: dict[str, str], pages: Iterator[Page] | None
+    ) -> None:
+        """List the parents at ``level`` and submit each one's children. Under a LIMIT it reads one page
+        and queues the rest after the children (depth first); otherwise it reads every page."""
         step = self.schema.parents[level]
         parent = load_schema(step.type_name)
         provides = self.schema.list_requires[level]
         wanted = self.values.get(self.schema.column_of(provides))
-        for page in self._cached_list(region, parent, model or None):
+        if pages is None:
+            pages = iter(self._cached_list(region, parent, model or None))
+        for page in pages:
             if self._enough.is_set():
                 return
             for identifier, props in page:
@@ -292,9 +400,12 @@ class Scan:
                     continue
                 child = {**model, provides: value}
                 if level + 1 < len(self.schema.parents):
-                    self._submit(self._parent_task, region, level + 1, child)
+                    self._submit(self._parent_task, region, level + 1, child, None, depth=level + 1)
                 else:
                     self._submit(self._list_task, region, child)
+            if self._lazy:
+                self._submit(self._parent_task, region, level, model, pages, depth=level)
+                return
 
     def _keeps(
         self, region: str, parent: ResourceSchema, identifier: str, props: Properties, step: ParentStep
@@ -335,7 +446,7 @@ class Scan:
 
     def _cached_list(
         self, region: str, schema: ResourceSchema, model: dict[str, str] | None
-    ) -> Iterable[list[Item]]:
+    ) -> Iterable[Page]:
         key = (region, schema.type_name, "list", orjson.dumps(model, option=orjson.OPT_SORT_KEYS).decode())
         source, pages = self._lookup(key)
         if source:
@@ -349,7 +460,7 @@ class Scan:
             record.items = sum(len(page) for page in pages)
             yield from pages
             return
-        kept: list[list[Item]] | None = []
+        kept: list[Page] | None = []
         size = 0
         try:
             for page in self.ctx.cloud.list_pages(region, schema, model):

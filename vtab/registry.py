@@ -13,10 +13,13 @@ import apsw
 import apsw.ext
 
 from vtab.calllog import CallLog, iso_utc
+from vtab.catalog.store import load_catalog
 from vtab.cloudcontrol import RateLimiters
 from vtab.dryrun import DRY_RUN_COLUMNS, DryRunLog
 from vtab.options import OptionError, Options
-from vtab.schema import load_schema
+from vtab.schema import ResourceSchema, load_schema
+from vtab.stackql import install as install_stackql_names
+from vtab.statements import StatementText
 
 if TYPE_CHECKING:
     from vtab.table import Table
@@ -54,6 +57,8 @@ class Registry:
         self.dry_runs = DryRunLog()
         """The writes dry_run tables did not send (the vtab_dry_run table)."""
         self.tables: set[Table] = set()
+        self.statement = StatementText(connection)
+        """The text of the statement started last (the unfiltered-write guard reads it)."""
 
     def clear_cache(self, type_name: str | None = None) -> int:
         """Forget cached reads: of one type after a write to it (whose listings are then not cached for
@@ -70,16 +75,27 @@ class Registry:
             yield tuple(values[column] for column in CALL_COLUMNS)
 
 
+def stackql_names(schemas: list[ResourceSchema]) -> dict[str, str]:
+    """StackQL name -> table name for these tables; the catalog holds StackQL's name of every type."""
+    catalog = load_catalog()
+    names = {catalog.entry(schema.type_name).stackql: schema.table_name for schema in schemas}
+    return {name: table for name, table in names.items() if name}
+
+
 def register(connection: apsw.Connection, **options: Any) -> Registry:
     """Install vtab's tables on ``connection``; ``options`` are the defaults of every table (see Options).
 
-    Configuration is read now (profile, region, endpoint), not at import.
+    Configuration is read now (profile, region, endpoint), not at import. The connection's cursors (and so
+    ``connection.execute``) also take StackQL's table names, ``aws.apigatewayv2.integration_responses``:
+    its ``cursor_factory`` is extended, keeping a cursor class of your own (see vtab.stackql).
     """
     from vtab.table import Module  # the table imports the registry's type only
 
-    registry = Registry(connection, Options().replace(**options))
-    for type_name in TABLE_TYPES:
-        schema = load_schema(type_name)
+    base_options = Options().replace(**options)
+    schemas = [load_schema(type_name) for type_name in TABLE_TYPES]
+    install_stackql_names(connection, stackql_names(schemas))
+    registry = Registry(connection, base_options)
+    for schema in schemas:
         connection.create_module(
             schema.table_name,
             cast("apsw.VTModule", Module(registry, schema)),

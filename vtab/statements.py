@@ -71,3 +71,20 @@ class StatementTracker:
         if finished.queued and total == finished.total_changes:
             self.on_failed(finished)
         self.on_start()
+
+
+class StatementText:
+    """The SQL text of the statement SQLite started last on a connection, as it was prepared.
+
+    Kept with ``trace_v2`` from ``register()`` on, for checks that depend on how the statement is written
+    (an UPDATE or DELETE without WHERE). A trigger's statements count as themselves: a virtual table has no
+    triggers, so a statement that writes this table never fires one, and while a trigger's statement
+    writes it, that statement is the last one traced.
+    """
+
+    def __init__(self, connection: apsw.Connection) -> None:
+        self.sql = ""
+        connection.trace_v2(apsw.SQLITE_TRACE_STMT, self._trace, id=self)
+
+    def _trace(self, event: dict[str, Any]) -> None:
+        self.sql = str(event.get("sql", ""))

@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError
 from vtab import guard
 from vtab.cache import ResultStore
 from vtab.cloudcontrol import CloudControl
+from vtab.guards import is_placeholder, placeholder_error
 from vtab.interrupt import watch
 from vtab.options import OptionError, Options, check_endpoint_environment
 from vtab.plan import (
@@ -45,27 +46,47 @@ MEMO_MAX_ITEMS = 10_000
 
 
 class Columns:
-    """The declared columns of a resource table: properties in schema order, region, then the hidden ones."""
+    """The declared columns of a resource table: properties in schema order, region, then the hidden ones.
+
+    Every property is a column twice: under its snake_case field name (``api_id``, shown by ``SELECT *``)
+    and, hidden, under its schema name (``ApiId``, the name StackQL's INSERTs use). Both read the same
+    value, push down the same way and are writable; ``canonical`` maps either to the field name.
+    """
 
     def __init__(self, schema: ResourceSchema) -> None:
         self.schema = schema
         self.properties = list(schema.properties)
-        self.names = [schema.column_of(p) for p in self.properties] + [REGION, IDENTIFIER, PATCH_DOCUMENT]
-        self.index = {name: i for i, name in enumerate(self.names)}
-        self.property_of: dict[str, str] = {}
-        for prop in self.properties:
-            column = schema.column_of(prop)
-            if column in self.property_of or column in (REGION, IDENTIFIER, PATCH_DOCUMENT):
+        fields = [schema.column_of(p) for p in self.properties]
+        first_of: dict[str, str] = {}
+        for prop, field in zip(self.properties, fields, strict=True):
+            if field in first_of or field in (REGION, IDENTIFIER, PATCH_DOCUMENT):
                 # One column per property, or one of them would silently never be read or written.
-                other = self.property_of.get(column, column)
-                raise ValueError(f"{schema.type_name}: {other} and {prop} would both be column {column}")
-            self.property_of[column] = prop
+                other = first_of.get(field, field)
+                raise ValueError(f"{schema.type_name}: {other} and {prop} would both be column {field}")
+            first_of[field] = prop
+        self.visible = [*fields, REGION]
+        self.names = [*self.visible, IDENTIFIER, PATCH_DOCUMENT]
+        self.twins: dict[str, str] = {}
+        """Schema-name column -> its field-name column (``ApiId`` -> ``api_id``)."""
+        taken = {name.lower() for name in self.names}  # SQLite column names are case-insensitive
+        for prop, field in zip(self.properties, fields, strict=True):
+            if prop.lower() not in taken:
+                self.twins[prop] = field
+                self.names.append(prop)
+                taken.add(prop.lower())
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.canonical = {name: self.twins.get(name, name) for name in self.names}
+        """Any column name -> the name the planner and the writes use for it (the field name)."""
+        self.property_of = {schema.column_of(p): p for p in self.properties}
+        self.property_of.update({twin: self.property_of[field] for twin, field in self.twins.items()})
+        """Column name (either spelling) -> property name, for the property columns."""
         self.readers: list[Callable[[Row], apsw.SQLiteValue]] = [self._reader(name) for name in self.names]
         """Column number -> how to read it from a Row (looked up once, used for every cell)."""
 
     def ddl(self) -> str:
-        declared = [f"{name} TEXT" for name in self.names[:-2]]
+        declared = [f"{name} TEXT" for name in self.visible]
         declared += [f"{IDENTIFIER} TEXT HIDDEN PRIMARY KEY", f"{PATCH_DOCUMENT} TEXT HIDDEN"]
+        declared += [f"{twin} TEXT HIDDEN" for twin in self.twins]
         return f"CREATE TABLE x({', '.join(declared)}) WITHOUT ROWID"
 
     def _reader(self, name: str) -> Callable[[Row], apsw.SQLiteValue]:
@@ -175,7 +196,7 @@ class Table:
             column = info.get_aConstraint_iColumn(i)
             if column < 0 or op != apsw.SQLITE_INDEX_CONSTRAINT_EQ:
                 continue
-            name = self.columns.names[column]
+            name = self.columns.canonical[self.columns.names[column]]
             if name not in pushable or not info.get_aConstraint_usable(i):
                 continue
             if info.get_aConstraint_collation(i) != "BINARY" or name in {o.column for o in offers}:
@@ -186,8 +207,8 @@ class Table:
             if is_in:
                 info.set_aConstraintUsage_in(i, True)
             offers.append(Offer(name, is_in))
-        names = self.columns.names
-        needed = {names[c] if c < len(names) else "*" for c in info.colUsed}
+        names, canonical = self.columns.names, self.columns.canonical
+        needed = {canonical[names[c]] if c < len(names) else "*" for c in info.colUsed}
         plan, cost, rows = choose_plan(self.schema, offers, needed)
         info.idxStr = plan.encode(self.schema)
         info.estimatedCost = cost
@@ -289,6 +310,12 @@ class Cursor:
             for column, value in zip(plan.args, constraintargs, strict=True)
             if column not in (LIMIT, OFFSET)
         }
+        if table.writing:
+            table.writes.refuse_unfiltered()
+        for column in plan.args:
+            for value in values.get(column, ()):
+                if is_placeholder(value):
+                    raise placeholder_error(column, value, f"[{table.name}]")
         bounds = dict(zip(plan.args, constraintargs, strict=True))
         limit = None
         if isinstance(bounds.get(LIMIT), int) and bounds[LIMIT] >= 0:

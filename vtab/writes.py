@@ -18,6 +18,7 @@ import orjson
 
 from vtab.apply import Sender, statement_error
 from vtab.conflict import ConflictResolver, Key, Skipped, create_key, key_text, unique_key
+from vtab.guards import is_placeholder, placeholder_error, unfiltered_write
 from vtab.interrupt import watch
 from vtab.limits import request_limits, size_text
 from vtab.operation import IGNORE, REPLACE, Operation
@@ -108,6 +109,8 @@ class WriteQueue:
                 f"{PATCH_DOCUMENT} = {sql_literal(patch)}: only UPDATE takes a patch document; an INSERT "
                 f"sets the columns themselves {where}"
             )
+        values = self._one_name_per_property(values, None, where)
+        self._refuse_placeholders(values, where)
         region = self._region(values.get(REGION), where)
         desired = self.rules.desired_state(values, where)
         mode = self.table.registry.connection.vtab_on_conflict()
@@ -148,8 +151,10 @@ class WriteQueue:
 
     def update(self, old_identifier: Any, new_identifier: Any, values: dict[str, Any]) -> None:
         self._refuse_if_read_only("UPDATE")
+        self.refuse_unfiltered()
         self._row()
         where = f"[{self.table.name} {old_identifier}]"
+        values = self._one_name_per_property(values, apsw.no_change, where)
         row = self._old_row(old_identifier, where)
         changed = {
             column: value
@@ -170,7 +175,8 @@ class WriteQueue:
                 f"cannot move to another region; INSERT it there and DELETE it here instead {where}"
             )
         if PATCH_DOCUMENT in changed:
-            others = sorted(set(changed) - {PATCH_DOCUMENT})
+            # Every other SET column counts, changed or not: the refusal must not depend on the data.
+            others = [c for c, v in values.items() if v is not apsw.no_change and c != PATCH_DOCUMENT]
             if others:
                 raise apsw.SQLError(
                     f"{PATCH_DOCUMENT} cannot be combined with other SET columns ({', '.join(others)}): "
@@ -198,6 +204,7 @@ class WriteQueue:
 
     def delete(self, identifier: Any) -> None:
         self._refuse_if_read_only("DELETE")
+        self.refuse_unfiltered()
         self._row()
         # Only the identifier and region are needed: a partial row (identifier-only listing) is not fetched.
         row = self._read_row(identifier, f"[{self.table.name} {identifier}]")
@@ -339,6 +346,61 @@ class WriteQueue:
 
     def _where_row(self) -> str:
         return f"[{self.table.name} row {self._current().rows + 1}]"
+
+    def _one_name_per_property(self, values: dict[str, Any], absent: Any, where: str) -> dict[str, Any]:
+        """Fold each property's two column names (``api_id``, ``ApiId``) into the one the row gives.
+
+        ``absent`` is what an unset column holds (NULL in an INSERT, ``no_change`` in an UPDATE). The same
+        value under both names is fine; different values are refused, naming both. The name kept is the
+        one the statement used, so later messages speak of the column the user wrote."""
+        merged = dict(values)
+        for twin, field in self.table.columns.twins.items():
+            mine, other = merged.get(twin, absent), merged.get(field, absent)
+            if mine is absent:
+                merged.pop(twin, None)
+                continue
+            if other is not absent and not self._same_value(field, other, mine, where):
+                raise apsw.ConstraintError(
+                    f"{field} = {sql_literal(other)} and {twin} = {sql_literal(mine)}: both columns are the "
+                    f"property {self.table.columns.property_of[twin]}, with different values; give it once "
+                    f"(either name) {where}"
+                )
+            merged.pop(twin)
+            if other is absent:
+                merged[field] = absent
+                merged[twin] = mine
+        return merged
+
+    def _same_value(self, column: str, first: Any, second: Any, where: str) -> bool:
+        """Whether two SQL values stand for the same property value (JSON text compared as JSON)."""
+        if first == second:
+            return True
+        return bool(
+            self.rules.property_value(column, first, where)
+            == self.rules.property_value(column, second, where)
+        )
+
+    def refuse_unfiltered(self) -> None:
+        """An UPDATE or DELETE of this table without a WHERE clause would change every resource the table
+        lists (up to max_writes): refused when its scan starts (before reading) and at each row."""
+        unfiltered = unfiltered_write(self.table.registry.statement.sql)
+        if unfiltered is None or unfiltered.table.lower() != self.table.name.lower():
+            return
+        changes = "delete" if unfiltered.verb == "DELETE" else "update"
+        raise apsw.ConstraintError(
+            f"{unfiltered.verb} without a WHERE clause: it would {changes} every resource "
+            f"{self.table.name} lists, so it was refused before anything was sent; add a WHERE clause that "
+            f"picks the rows (e.g. WHERE region = 'us-east-1' AND {IDENTIFIER} = '...'), or write WHERE "
+            f"true to mean every row [{self.table.name}]"
+        )
+
+    def _refuse_placeholders(self, values: dict[str, Any], where: str) -> None:
+        """Id columns still holding an example's placeholder would create under a bogus parent."""
+        guarded = {REGION, *self.schema.primary_identifier, *self.schema.list_requires}
+        for column, value in values.items():
+            is_id = column in guarded or self.table.columns.property_of.get(column) in guarded
+            if is_id and is_placeholder(value):
+                raise placeholder_error(column, value, where)
 
     def _refuse_if_read_only(self, verb: str) -> None:
         if self.table.options.read_only:

@@ -1,0 +1,122 @@
+"""Table, StackQL and column names: the rules, and uniqueness and validity over the whole catalog."""
+
+from __future__ import annotations
+
+import re
+
+import apsw
+import pytest
+
+from vtab.catalog.columns import column_names, declaration
+from vtab.catalog.facts import TypeFacts
+from vtab.catalog.naming import NameCollision, stackql_name, table_name, table_names
+from vtab.catalog.store import load_catalog
+from vtab.schema import load_schema
+
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@pytest.mark.parametrize(
+    ("type_name", "table"),
+    [
+        ("AWS::ApiGatewayV2::IntegrationResponse", "apigatewayv2_integration_responses"),
+        ("AWS::EC2::Instance", "ec2_instances"),
+        ("AWS::EKS::Nodegroup", "eks_nodegroups"),
+        ("AWS::EC2::DHCPOptions", "ec2_dhcp_options"),  # already plural
+        ("AWS::EC2::VPCDHCPOptionsAssociation", "ec2_vpc_dhcp_options_associations"),
+        ("AWS::AppSync::GraphQLApi", "appsync_graphql_apis"),
+        ("AWS::DataSync::LocationFSxOpenZFS", "datasync_location_fsx_open_zfs"),
+        ("AWS::EC2::IPAMPool", "ec2_ipam_pools"),
+        ("AWS::IAM::Policy", "iam_policies"),
+        ("AWS::Glue::DataCatalogEncryptionSettings", "glue_data_catalog_encryption_settings"),
+    ],
+)
+def test_table_names(type_name: str, table: str) -> None:
+    assert table_name(type_name) == table
+
+
+def test_stackql_names() -> None:
+    assert stackql_name("AWS::ApiGatewayV2::IntegrationResponse") == "aws.apigatewayv2.integration_responses"
+    assert stackql_name("AWS::EKS::Nodegroup") == "aws.eks.nodegroups"
+
+
+def test_a_collision_names_both_types() -> None:
+    with pytest.raises(
+        NameCollision, match=r"AWS::Demo::Indices and AWS::Demo::Index would both be table .demo_indices."
+    ):
+        table_names(["AWS::Demo::Index", "AWS::Demo::Indices"])
+
+
+def test_every_table_name_in_the_catalog_is_unique_and_valid() -> None:
+    catalog = load_catalog()
+    names = catalog.table_names()
+    assert len(names) == len(set(names))
+    assert all(IDENTIFIER.match(name) for name in names)
+    assert catalog.type_of_table("integration_responses") == "AWS::ApiGatewayV2::IntegrationResponse"
+    assert (
+        catalog.type_of_table("apigatewayv2_integration_responses")
+        == "AWS::ApiGatewayV2::IntegrationResponse"
+    )
+    tabled = [t for t in catalog.type_names() if catalog.entry(t).table]
+    assert len({catalog.entry(t).stackql for t in tabled}) == len(tabled)
+
+
+def test_column_names_follow_the_hand_verified_tables_rule() -> None:
+    verified = load_schema("AWS::ApiGatewayV2::IntegrationResponse")
+    facts = load_catalog().facts("AWS::ApiGatewayV2::IntegrationResponse")
+    assert column_names(facts) == {prop: verified.column_of(prop) for prop in verified.properties}
+
+
+def test_a_property_named_like_a_vtab_column_is_prefixed() -> None:
+    facts = TypeFacts(
+        "AWS::Demo::Replica", {"Region": {"type": "string"}, "ResourceRegion": {"type": "string"}}
+    )
+    assert column_names(facts) == {"Region": "resource_region", "ResourceRegion": "resource_resource_region"}
+
+
+def test_every_types_columns_are_unique_and_its_ddl_is_valid_sqlite() -> None:
+    catalog = load_catalog()
+    connection = apsw.Connection(":memory:")
+    checked = 0
+    for type_name in catalog.type_names():
+        entry = catalog.entry(type_name)
+        if entry.table is None:
+            continue
+        facts = catalog.facts(type_name)
+        columns = list(column_names(facts).values())
+        assert len({c.lower() for c in columns}) == len(columns), type_name
+        assert all(IDENTIFIER.match(column) for column in columns), type_name
+        ddl = declaration(facts).replace("CREATE TABLE x(", f'CREATE TABLE "{entry.table}"(', 1)
+        connection.execute(ddl)
+        declared = [row[1] for row in connection.execute(f'PRAGMA table_info("{entry.table}")')]
+        assert declared[: len(columns)] == columns, type_name
+        checked += 1
+    assert checked == sum(1 for t in catalog.type_names() if catalog.entry(t).table)
+    types = {
+        row[0]
+        for row in connection.execute(
+            "SELECT c.type FROM pragma_table_list AS t, pragma_table_info(t.name) AS c"
+        )
+    }
+    assert {"TEXT", "INTEGER", "REAL", ""} <= types
+
+
+def test_declared_types_follow_the_json_types() -> None:
+    facts = TypeFacts(
+        "AWS::Demo::Typed",
+        {
+            "Name": {"type": "string"},
+            "Count": {"type": "integer"},
+            "Ratio": {"type": "number"},
+            "On": {"type": "boolean"},
+            "Config": {"type": "object"},
+            "Items": {"type": "array"},
+            "Order": {},
+        },
+    )
+    assert declaration(facts) == (
+        'CREATE TABLE x("name" TEXT, "count" INTEGER, "ratio" REAL, "on" INTEGER, "config" TEXT, '
+        '"items" TEXT, '
+        '"order", region TEXT, data__Identifier TEXT HIDDEN PRIMARY KEY, data__PatchDocument TEXT HIDDEN) '
+        "WITHOUT ROWID"
+    )

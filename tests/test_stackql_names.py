@@ -1,0 +1,256 @@
+"""StackQL's table names (aws.apigatewayv2.integration_responses) wherever SQL names a table, end to end.
+
+On ``vtab.connect()`` connections, on a user's own connection through ``vtab.register()``, and in
+``vtab shell`` and ``vtab snapshot`` (``vtab query`` runs the reference page in test_reference_page.py).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from pathlib import Path
+from typing import Any, ClassVar
+
+import apsw
+import pytest
+
+import vtab
+from tests.readhelpers import IR, endpoint_summary
+from tests.test_cli import run_vtab
+from vtab import cli
+from vtab.emulator import Emulator
+from vtab.emulator.seed import Seeded
+from vtab.stackql import StackQLCursor
+
+REGION = "us-east-1"
+NAME = "aws.apigatewayv2.integration_responses"
+
+
+def options(emulator: Emulator) -> dict[str, Any]:
+    return {"endpoint_url": emulator.endpoint_url, "regions": REGION, "rate_limit": None, "cache_ttl": 0}
+
+
+@pytest.fixture
+def db(emulator: Emulator) -> apsw.Connection:
+    return vtab.connect(**options(emulator))
+
+
+def rows(db: apsw.Connection, sql: str, bindings: Any = ()) -> list[tuple[Any, ...]]:
+    return sorted(tuple(row) for row in db.execute(sql, bindings))
+
+
+READS = [
+    "SELECT data__Identifier FROM {t} WHERE region = 'us-east-1'",
+    "SELECT v.data__Identifier FROM mine m JOIN {t} v "
+    "ON v.data__Identifier = m.id AND v.region = 'us-east-1'",
+    "SELECT id FROM mine WHERE id IN (SELECT data__Identifier FROM {t} WHERE region = 'us-east-1')",
+    "WITH c AS (SELECT data__Identifier AS id FROM {t} WHERE region = 'us-east-1') SELECT id FROM c",
+    "SELECT {t}.data__Identifier FROM {t} WHERE {t}.region = 'us-east-1'",
+]
+
+
+@pytest.mark.parametrize("sql", READS)
+def test_reads_by_the_stackql_name_match_the_table_name_row_for_row_and_call_for_call(
+    sql: str, db: apsw.Connection, seeded: Seeded, emulator: Emulator
+) -> None:
+    db.execute("CREATE TABLE mine(id TEXT)")
+    db.executemany("INSERT INTO mine VALUES (?)", [(seeded.responses[0],), (seeded.responses[3],)])
+
+    by_table = rows(db, sql.format(t="integration_responses"))
+    table_calls = endpoint_summary(emulator)
+    emulator.clear_calls()
+    by_name = rows(db, sql.format(t=NAME))
+
+    assert by_name == by_table
+    assert by_table, "the query finds seeded rows"
+    assert endpoint_summary(emulator) == table_calls
+
+
+def test_writes_by_the_stackql_name(db: apsw.Connection, seeded: Seeded, emulator: Emulator) -> None:
+    api_id, integration_id = seeded.integrations[0]
+    db.execute(
+        f"INSERT INTO {NAME} (ApiId, IntegrationId, IntegrationResponseKey, region) "
+        "VALUES (?, ?, '/4\\d{2}/', ?)",
+        (api_id, integration_id, REGION),
+    )
+    (created,) = [
+        r
+        for r in emulator.integration_responses(REGION, api_id, integration_id)
+        if r["IntegrationResponseKey"] == "/4\\d{2}/"
+    ]
+    identifier = f"{api_id}|{integration_id}|{created['IntegrationResponseId']}"
+
+    db.execute(
+        f"UPDATE {NAME} SET template_selection_expression = '$default' "
+        f"WHERE region = ? AND data__Identifier = ?",
+        (REGION, identifier),
+    )
+    model = emulator.resource(REGION, IR, identifier)
+    assert model is not None and model["TemplateSelectionExpression"] == "$default"
+
+    db.execute(f"DELETE FROM {NAME} WHERE region = ? AND data__Identifier = ?", (REGION, identifier))
+    assert emulator.resource(REGION, IR, identifier) is None
+    counts = Counter(call.operation for call in emulator.calls if call.error_code is None)
+    assert (counts["CreateResource"], counts["UpdateResource"], counts["DeleteResource"]) == (1, 1, 1)
+
+
+def test_executemany_takes_the_stackql_name(db: apsw.Connection, seeded: Seeded) -> None:
+    sql = f"SELECT api_id FROM {NAME} WHERE region = 'us-east-1' AND data__Identifier = ?"
+    found = list(db.executemany(sql, [(identifier,) for identifier in seeded.responses[:2]]))
+    assert found == [(identifier.split("|")[0],) for identifier in seeded.responses[:2]]
+
+
+def test_literals_comments_and_quoted_identifiers_are_left_alone(
+    db: apsw.Connection, seeded: Seeded, emulator: Emulator
+) -> None:
+    # A local table whose (quoted) name is the StackQL name stays that local table.
+    db.execute(f'CREATE TABLE "{NAME}"(x TEXT); INSERT INTO "{NAME}" VALUES (\'local\')')
+    sql = (
+        f"/*+ hint: FROM {NAME} */ SELECT '{NAME}', x, -- {NAME}\n"
+        f"  (SELECT count(*) FROM {NAME} WHERE region = 'us-east-1') FROM \"{NAME}\" /* {NAME} */"
+    )
+    assert rows(db, sql) == [(NAME, "local", len(seeded.responses))]
+    assert rows(db, f"SELECT x FROM [{NAME}]") == [("local",)]
+
+
+@pytest.mark.parametrize("name", ["aws.foo.bar", "aws.apigatewayv2.integrations"])
+def test_an_unknown_stackql_name_is_a_clear_error_and_sends_nothing(
+    name: str, db: apsw.Connection, seeded: Seeded, emulator: Emulator
+) -> None:
+    with pytest.raises(apsw.SQLError) as caught:
+        db.execute(f"DELETE FROM {name} WHERE region = 'us-east-1'")
+    assert str(caught.value) == f"no such table: {name}; the StackQL names vtab knows: {NAME}"
+    assert emulator.calls == []
+
+
+def test_error_offsets_point_into_the_text_as_written(db: apsw.Connection) -> None:
+    sql = f"SELECT * FROM {NAME} WHERE region = 'us-east-1' AND nosuch_column = 1"
+    with pytest.raises(apsw.SQLError) as caught:
+        db.execute(sql)
+    assert "no such column: nosuch_column" in str(caught.value)
+    offset = caught.value.error_offset  # type: ignore[attr-defined]
+    assert sql[offset:].startswith("nosuch_column")
+
+
+def test_a_database_attached_as_aws_keeps_sqlite_meaning_of_three_part_names(
+    db: apsw.Connection, tmp_path: Path
+) -> None:
+    db.execute("ATTACH ? AS aws", (str(tmp_path / "aws.db"),))
+    db.execute(
+        "CREATE TABLE aws.apigatewayv2(integration_responses TEXT); INSERT INTO aws.apigatewayv2 VALUES ('x')"
+    )
+    assert rows(db, f"SELECT {NAME} FROM aws.apigatewayv2") == [("x",)]
+    with pytest.raises(apsw.SQLError, match=r"^no such column: aws.foo.bar$"):  # SQLite's own error
+        db.execute("SELECT aws.foo.bar FROM aws.apigatewayv2")
+
+
+# --- vtab.register() on the user's own connection ----------------------------------------------------------
+
+
+class AuditCursor(apsw.Cursor):
+    """A user's own cursor class: it records the statements it ran."""
+
+    seen: ClassVar[list[str]] = []
+
+    def execute(self, statements: Any, *args: Any, **kwargs: Any) -> apsw.Cursor:
+        AuditCursor.seen.append(statements)
+        return super().execute(statements, *args, **kwargs)
+
+
+def test_register_extends_the_users_cursor_class(emulator: Emulator, seeded: Seeded) -> None:
+    connection = apsw.Connection(":memory:")
+    connection.cursor_factory = AuditCursor
+    vtab.register(connection, **options(emulator))
+    vtab.register(connection, **options(emulator))  # again: still one layer over the user's class
+    AuditCursor.seen.clear()
+
+    sql = f"SELECT count(*) FROM {NAME} WHERE region = 'us-east-1'"
+    assert connection.execute(sql).get == len(seeded.responses)
+
+    cursor = connection.cursor()
+    assert isinstance(cursor, AuditCursor) and isinstance(cursor, StackQLCursor)
+    assert connection.cursor_factory.__mro__[1:3] == (StackQLCursor, AuditCursor)
+    assert AuditCursor.seen == [sql.replace(NAME, "integration_responses".ljust(len(NAME)))]
+
+
+def test_register_refuses_a_cursor_factory_it_cannot_extend(emulator: Emulator) -> None:
+    connection = apsw.Connection(":memory:")
+
+    def factory(connection: apsw.Connection) -> apsw.Cursor:
+        return apsw.Cursor(connection)
+
+    connection.cursor_factory = factory
+    with pytest.raises(TypeError) as caught:
+        vtab.register(connection, **options(emulator))
+    message = str(caught.value)
+    assert f"cursor_factory is {factory!r}" in message
+    assert "make it a subclass of apsw.Cursor" in message
+    assert connection.cursor_factory is factory
+    with pytest.raises(apsw.SQLError, match="no such table: integration_responses"):
+        connection.execute("SELECT * FROM integration_responses")  # nothing was registered
+
+
+# --- the command --------------------------------------------------------------------------------------------
+
+
+def test_shell_takes_stackql_names_in_scripts_read_files_and_opened_databases(
+    emulator: Emulator, seeded: Seeded, tmp_path: Path
+) -> None:
+    script = tmp_path / "page.sql"
+    script.write_text(
+        f"/*+ count */ SELECT count(*) FROM {NAME} WHERE region = 'us-east-1'; SELECT '{NAME}';\n"
+    )
+    commands = (
+        "SELECT count(*) FROM aws . apigatewayv2 . integration_responses WHERE region = 'us-east-1'; "
+        "SELECT 2;\n"
+        f".read {script}\n"
+        f".open {tmp_path / 'other.db'}\n"
+        f"SELECT count(*) FROM {NAME} WHERE region = 'us-east-1';\n"
+        "SELECT * FROM aws.foo.bar;\n"
+    )
+    result = run_vtab(
+        "shell",
+        "--endpoint-url",
+        emulator.endpoint_url,
+        "--regions",
+        REGION,
+        "-echo",
+        stdin=commands,
+        cwd=tmp_path,
+    )
+    n = str(len(seeded.responses))
+    assert result.stdout.splitlines() == [n, "2", n, NAME, n]
+    # -echo shows each statement as written; the statements split where they were written
+    assert f"SELECT count(*) FROM {NAME} WHERE region = 'us-east-1';" in result.stderr.splitlines()
+    assert "SELECT 2;" in result.stderr.splitlines()
+    assert f"no such table: aws.foo.bar; the StackQL names vtab knows: {NAME}" in result.stderr
+
+
+def test_snapshot_takes_the_stackql_name(emulator: Emulator, seeded: Seeded, tmp_path: Path) -> None:
+    out = tmp_path / "inventory.db"
+    result = run_vtab(
+        "snapshot",
+        str(out),
+        f"SELECT data__Identifier AS id FROM {NAME} WHERE region = 'us-east-1'",
+        "--table",
+        "ir",
+        "--endpoint-url",
+        emulator.endpoint_url,
+    )
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(out) as plain:
+        assert sorted(row[0] for row in plain.execute("SELECT id FROM ir")) == sorted(seeded.responses)
+    plain.close()
+
+
+def test_query_reports_an_unknown_stackql_name_and_exits_1(
+    emulator: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = cli.main(["query", "--endpoint-url", emulator.endpoint_url, "SELECT * FROM aws.foo.bar"])
+    out, err = capsys.readouterr()
+    assert (status, out) == (1, "")
+    assert (
+        err
+        == f"vtab query: error: SQLError: no such table: aws.foo.bar; the StackQL names vtab knows: {NAME}\n"
+    )
+    assert emulator.calls == []

@@ -1,0 +1,83 @@
+"""Table names for every type: ``<service>_<plural_snake>``, and StackQL's ``aws.<service>.<plural_snake>``.
+
+The resource part alone collides (165 names are shared by 567 types: ``routes`` is ApiGatewayV2's, EC2's and
+RefactorSpaces'), so the service is always part of the name. Plurals come from ``inflection`` (the Rails
+inflector, as terraform-provider-awscc uses); acronyms the underscoring splits badly are spelled out first.
+Names are computed when the catalog is generated and stored in its index, so ``inflection`` is needed only
+by the generator and the tests, not at run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import inflection
+
+ACRONYMS = {
+    "GraphQL": "Graphql",
+    "OAuth": "Oauth",
+    "OTel": "Otel",
+    "FSx": "Fsx",
+    "IPv4": "Ipv4",
+    "IPv6": "Ipv6",
+    "VPCDHCP": "VpcDhcp",
+    "InfluxDB": "Influxdb",
+}
+"""Spellings rewritten before underscoring: ``GraphQLApi`` would be ``graph_ql_api``, ``LocationFSxLustre``
+``location_f_sx_lustre`` and ``VPCDHCPOptionsAssociation`` ``vpcdhcp_options_association``."""
+
+PLURAL_FIXES: dict[str, str] = {}
+"""Plurals the inflector gets wrong, by singular snake name (none known so far)."""
+
+ALIASES = {"integration_responses": "AWS::ApiGatewayV2::IntegrationResponse"}
+"""Names kept besides the generated ones: the seed's table (StackQL's page names it so)."""
+
+
+def service_name(type_name: str) -> str:
+    """``AWS::ApiGatewayV2::IntegrationResponse`` -> ``apigatewayv2`` (StackQL's service names)."""
+    return type_name.split("::")[1].lower()
+
+
+def resource_snake(resource: str) -> str:
+    """``IntegrationResponse`` -> ``integration_response``; ``VPCDHCPOptionsAssociation`` ->
+    ``vpc_dhcp_options_association``."""
+    for acronym, spelled in ACRONYMS.items():
+        resource = resource.replace(acronym, spelled)
+    return inflection.underscore(resource)
+
+
+def plural(snake: str) -> str:
+    """The plural of a snake name (its last word): ``integration_response`` -> ``integration_responses``;
+    already-plural names stay (``dhcp_options``)."""
+    return PLURAL_FIXES.get(snake) or inflection.pluralize(snake)
+
+
+def resource_plural(type_name: str) -> str:
+    return plural(resource_snake(type_name.split("::")[2]))
+
+
+def table_name(type_name: str) -> str:
+    """``AWS::ApiGatewayV2::IntegrationResponse`` -> ``apigatewayv2_integration_responses``."""
+    return f"{service_name(type_name)}_{resource_plural(type_name)}"
+
+
+def stackql_name(type_name: str) -> str:
+    """``AWS::ApiGatewayV2::IntegrationResponse`` -> ``aws.apigatewayv2.integration_responses``."""
+    return f"aws.{service_name(type_name)}.{resource_plural(type_name)}"
+
+
+class NameCollision(ValueError):
+    """Two types would get the same table name; the fix goes in ACRONYMS or PLURAL_FIXES."""
+
+
+def table_names(type_names: Iterable[str]) -> dict[str, str]:
+    """Type -> table name for all ``type_names``; NameCollision names both types when two names meet."""
+    names: dict[str, str] = {}
+    owner: dict[str, str] = {alias: type_name for alias, type_name in ALIASES.items()}
+    for type_name in sorted(type_names):
+        name = table_name(type_name)
+        if name in owner and owner[name] != type_name:
+            raise NameCollision(f"{type_name} and {owner[name]} would both be table {name!r}")
+        owner[name] = type_name
+        names[type_name] = name
+    return names

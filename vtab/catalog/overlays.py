@@ -1,0 +1,133 @@
+"""vtab's own facts about resource types, kept beside (never inside) AWS's schemas.
+
+Each file ``vtab/catalog/overlays/<service>.toml`` holds the facts of one service that no schema states:
+where a list input's value comes from when name matching guesses wrong or finds nothing, fixed values and
+account ids to list with, keep filters on parents, types that list region-wide although their identifier
+looks like a child's, and types left out, each with the reason. The README's Catalog section shows the format.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+
+class OverlayError(ValueError):
+    """An overlay file says something vtab cannot use; the message names the file, the key and the fix."""
+
+
+@dataclass(frozen=True)
+class InputFact:
+    """Where the value of one list input comes from (exactly one of parent, values, account_id, where)."""
+
+    why: str
+    parent: str | None = None
+    property: str | None = None
+    values: tuple[str, ...] = ()
+    account_id: bool = False
+    where: bool = False
+    """No walk can find it: the user gives it in WHERE (``why`` says why)."""
+
+
+@dataclass(frozen=True)
+class TypeOverlay:
+    """vtab's facts about one type; ``inputs`` are list inputs, added to the schema's when not declared."""
+
+    inputs: dict[str, InputFact] = field(default_factory=dict)
+    keep: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Parent type -> property values a parent must have for the walk to go into it (e.g. WebSocket APIs)."""
+    region_wide: str | None = None
+    """Why the type lists without input although its identifier has several parts (None: not said)."""
+    exclude: str | None = None
+    """Why vtab offers no table for the type (None: it does)."""
+
+
+@dataclass(frozen=True)
+class Overlays:
+    """All overlay files: per type, and per service defaults for inputs every type of the service has."""
+
+    types: dict[str, TypeOverlay] = field(default_factory=dict)
+    service_inputs: dict[str, dict[str, InputFact]] = field(default_factory=dict)
+
+    def of(self, type_name: str) -> TypeOverlay:
+        return self.types.get(type_name, TypeOverlay())
+
+    def input_fact(self, type_name: str, name: str) -> InputFact | None:
+        """The overlay's fact for input ``name`` of the type, else the service default, else None."""
+        fact = self.of(type_name).inputs.get(name)
+        if fact is None:
+            fact = self.service_inputs.get(type_name.split("::")[1], {}).get(name)
+        return fact
+
+
+_INPUT_KEYS = {"why", "parent", "property", "values", "account_id", "where"}
+_TYPE_KEYS = {"inputs", "keep", "region_wide", "exclude"}
+
+
+def _input_fact(where: str, doc: Mapping[str, Any]) -> InputFact:
+    unknown = set(doc) - _INPUT_KEYS
+    if unknown:
+        raise OverlayError(f"{where}: unknown key(s) {sorted(unknown)}; use {sorted(_INPUT_KEYS)}")
+    if not doc.get("why"):
+        raise OverlayError(f"{where}: every input fact needs a 'why' (where the fact comes from)")
+    fact = InputFact(
+        why=doc["why"],
+        parent=doc.get("parent"),
+        property=doc.get("property"),
+        values=tuple(doc.get("values", ())),
+        account_id=bool(doc.get("account_id", False)),
+        where=bool(doc.get("where", False)),
+    )
+    given = [bool(fact.parent), bool(fact.values), fact.account_id, fact.where]
+    if sum(given) != 1:
+        raise OverlayError(f"{where}: give exactly one of parent (with property), values, account_id, where")
+    if fact.parent and not fact.property:
+        raise OverlayError(f"{where}: parent {fact.parent!r} needs the 'property' that feeds the input")
+    return fact
+
+
+def parse(files: Iterable[tuple[str, str]]) -> Overlays:
+    """Overlays from (file name, TOML text) pairs; OverlayError names the file and key of a mistake."""
+    types: dict[str, TypeOverlay] = {}
+    service_inputs: dict[str, dict[str, InputFact]] = {}
+    for name, text in files:
+        doc = tomllib.loads(text)
+        for service, inputs in doc.pop("service_inputs", {}).items():
+            service_inputs.setdefault(service, {}).update(
+                {
+                    key: _input_fact(f"{name} service_inputs.{service}.{key}", value)
+                    for key, value in inputs.items()
+                }
+            )
+        for type_name, entry in doc.pop("types", {}).items():
+            where = f"{name} types.{type_name!r}"
+            if type_name in types:
+                raise OverlayError(f"{where}: the type has facts in two overlay files; keep them in one")
+            unknown = set(entry) - _TYPE_KEYS
+            if unknown:
+                raise OverlayError(f"{where}: unknown key(s) {sorted(unknown)}; use {sorted(_TYPE_KEYS)}")
+            types[type_name] = TypeOverlay(
+                inputs={
+                    key: _input_fact(f"{where}.inputs.{key}", v) for key, v in entry.get("inputs", {}).items()
+                },
+                keep={parent: dict(values) for parent, values in entry.get("keep", {}).items()},
+                region_wide=entry.get("region_wide"),
+                exclude=entry.get("exclude"),
+            )
+        if doc:
+            raise OverlayError(
+                f"{name}: unknown top-level key(s) {sorted(doc)}; use 'types', 'service_inputs'"
+            )
+    return Overlays(types, service_inputs)
+
+
+def load_overlays() -> Overlays:
+    """The overlay files shipped in ``vtab/catalog/overlays``."""
+    folder = resources.files("vtab.catalog") / "overlays"
+    files = sorted(
+        (entry.name, entry.read_text()) for entry in folder.iterdir() if entry.name.endswith(".toml")
+    )
+    return parse(files)

@@ -1,0 +1,137 @@
+"""StackQL's table names (``aws.apigatewayv2.integration_responses``) on apsw connections.
+
+SQLite has no three-part table names, so a cursor rewrites the SQL text before SQLite prepares it:
+``aws.<service>.<table>`` becomes the table's own name, padded with spaces to the same length (so error
+offsets, and apsw's shell splitting a script by the length of each statement, still line up with the
+text as written). The rewrite works on SQLite's tokens (vtab.sqltokens): string literals, quoted
+identifiers and comments are never changed; the parts of a name may be quoted (``"aws".x.y`` is the same
+name to SQLite) and separated by whitespace or comments, which are kept. An unknown ``aws.x.y`` is an
+error naming the known tables. While a database is attached as ``aws``, ``aws.x.y`` means what SQLite
+says it means (a column of table ``x`` of that database), and nothing is rewritten.
+
+``install`` sets the connection's ``cursor_factory`` to a subclass of the one already there, so a cursor
+class of the user's own keeps working (apsw's ``Connection.execute`` goes through it too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import apsw
+
+from vtab.sqltokens import Token, tokenize
+
+PROVIDER = "aws"
+
+
+def rewrite(sql: str, tables: Mapping[str, str]) -> str:
+    """``sql`` with every StackQL name of ``tables`` (lower-case StackQL name -> table name) replaced."""
+    if PROVIDER not in sql.lower():
+        return sql  # the common case costs one scan of the text
+    tokens = list(tokenize(sql))
+    parsed = [i for i, token in enumerate(tokens) if not token.is_gap]
+    pieces: list[str] = []
+    done = 0
+    for n, index in enumerate(parsed):
+        if tokens[index].start < done:
+            continue
+        name = _name_at(tokens, parsed, n)
+        if name is None:
+            continue
+        first, last, parts = name
+        written = ".".join(parts)
+        table = tables.get(written.lower())
+        if table is None:
+            raise apsw.SQLError(
+                f"no such table: {written}; the StackQL names vtab knows: {_known(parts, tables)}"
+            )
+        start, end = tokens[first].start, tokens[last].end
+        kept = "".join(token.text for token in tokens[first : last + 1] if token.is_gap)
+        pieces += [sql[done:start], table, " " * (end - start - len(table) - len(kept)), kept]
+        done = end
+    if not pieces:
+        return sql
+    pieces.append(sql[done:])
+    return "".join(pieces)
+
+
+KNOWN_SHOWN = 10
+"""An unknown name's error lists at most this many known ones (those of its service first)."""
+
+
+def _known(parts: list[str], tables: Mapping[str, str]) -> str:
+    service = f"{PROVIDER}.{parts[1].lower()}."
+    names = sorted(name for name in tables if name.startswith(service)) or sorted(tables)
+    shown = ", ".join(names[:KNOWN_SHOWN]) or "none"
+    return shown if len(names) <= KNOWN_SHOWN else f"{shown}, ... ({len(names)} in all)"
+
+
+def _name_at(tokens: list[Token], parsed: list[int], n: int) -> tuple[int, int, list[str]] | None:
+    """``aws . service . table`` starting at parsed token ``n``: (first index, last index, the parts)."""
+    window = [tokens[i] for i in parsed[n : n + 5]]
+    if len(window) < 5 or not window[0].is_identifier or window[0].identifier.lower() != PROVIDER:
+        return None
+    if n > 0 and tokens[parsed[n - 1]].text == ".":
+        return None  # x.aws.y.z: aws is not where a name starts
+    if window[1].text != "." or window[3].text != ".":
+        return None
+    if not window[2].is_identifier or not window[4].is_identifier:
+        return None
+    return parsed[n], parsed[n + 4], [window[0].identifier, window[2].identifier, window[4].identifier]
+
+
+class StackQLCursor(apsw.Cursor):
+    """A cursor whose execute/executemany accept StackQL's table names (see the module docstring)."""
+
+    stackql_tables: ClassVar[dict[str, str]] = {}
+    """Lower-case StackQL name -> table name."""
+    base_factory: ClassVar[type[apsw.Cursor]] = apsw.Cursor
+    """The cursor class this one extends (apsw's, or the connection's own)."""
+
+    def execute(self, statements: Any, *args: Any, **kwargs: Any) -> apsw.Cursor:
+        return super().execute(rewrite_on(self.connection, statements), *args, **kwargs)
+
+    def executemany(self, statements: Any, *args: Any, **kwargs: Any) -> apsw.Cursor:
+        return super().executemany(rewrite_on(self.connection, statements), *args, **kwargs)
+
+
+def rewrite_on(connection: apsw.Connection, statements: Any) -> Any:
+    """``statements`` as the connection's cursors run them: with the StackQL names ``install`` gave it.
+
+    For code that must see the text SQLite will prepare before executing it (apsw.ext.query_info)."""
+    factory = connection.cursor_factory
+    if not isinstance(statements, str) or not (
+        isinstance(factory, type) and issubclass(factory, StackQLCursor)
+    ):
+        return statements
+    if PROVIDER not in statements.lower():
+        return statements
+    if PROVIDER in (name.lower() for name in connection.db_names()):
+        return statements
+    return rewrite(statements, factory.stackql_tables)
+
+
+def install(connection: apsw.Connection, tables: Mapping[str, str]) -> None:
+    """Make ``connection``'s cursors (and so ``connection.execute``) accept the StackQL names ``tables``.
+
+    The connection's cursor factory is extended, not replaced: a subclass of apsw.Cursor set before keeps
+    its behaviour. Any other factory (a function) cannot be extended, so it is refused with a TypeError.
+    """
+    factory = connection.cursor_factory
+    if isinstance(factory, type) and issubclass(factory, StackQLCursor):
+        base = factory.base_factory  # registered again: replace the names, keep the user's class
+    elif isinstance(factory, type) and issubclass(factory, apsw.Cursor):
+        base = factory
+    else:
+        raise TypeError(
+            f"vtab.register(): the connection's cursor_factory is {factory!r}, which vtab cannot extend to "
+            f"accept StackQL names like {next(iter(tables), 'aws.<service>.<table>')}; make it a subclass of "
+            "apsw.Cursor (vtab then subclasses it), or set it after vtab.register() to do without those names"
+        )
+    bases = (StackQLCursor,) if base is apsw.Cursor else (StackQLCursor, base)
+    namespace = {
+        "stackql_tables": {name.lower(): table for name, table in tables.items()},
+        "base_factory": base,
+    }
+    connection.cursor_factory = type(f"StackQL{base.__name__}", bases, namespace)
