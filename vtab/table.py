@@ -14,7 +14,7 @@ import apsw
 import orjson
 from botocore.exceptions import BotoCoreError
 
-from vtab import guard
+from vtab import callbacks
 from vtab.cache import ResultStore
 from vtab.cloudcontrol import CloudControl
 from vtab.guards import is_placeholder, placeholder_error
@@ -119,7 +119,7 @@ class Module:
         self.registry = registry
         self.schema = schema
 
-    @guard.callback
+    @callbacks.guarded
     def Connect(
         self, connection: apsw.Connection, modulename: str, databasename: str, tablename: str, *args: str
     ) -> tuple[str, Table]:
@@ -181,7 +181,7 @@ class Table:
 
     # -- planning -------------------------------------------------------------------------------------
 
-    @guard.callback
+    @callbacks.guarded
     def BestIndexObject(self, info: apsw.IndexInfo) -> bool:
         pushable = pushable_columns(self.schema)
         offers: list[Offer] = []
@@ -219,52 +219,52 @@ class Table:
             info.idxFlags = apsw.SQLITE_INDEX_SCAN_UNIQUE
         return True
 
-    @guard.callback
+    @callbacks.guarded
     def Open(self) -> Cursor:
         return Cursor(self)
 
     # -- writes (validated and queued in the Update* callbacks, sent in Sync) -------------------------
 
-    @guard.callback
+    @callbacks.guarded
     def Begin(self) -> None:
         self.writing = True
         self.writes.begin()
 
-    @guard.callback
+    @callbacks.guarded
     def UpdateInsertRow(self, rowid: int | None, fields: tuple[apsw.SQLiteValue, ...]) -> int:
         self.writes.insert(dict(zip(self.columns.names, fields, strict=True)))
         return 0
 
-    @guard.callback
+    @callbacks.guarded
     def UpdateChangeRow(self, row: Any, newrowid: Any, fields: tuple[Any, ...]) -> None:
         self.writes.update(row, newrowid, dict(zip(self.columns.names, fields, strict=True)))
 
-    @guard.callback
+    @callbacks.guarded
     def UpdateDeleteRow(self, row: Any) -> None:
         self.writes.delete(row)
 
-    @guard.callback
+    @callbacks.guarded
     def Sync(self) -> None:
         self.writes.apply()
 
-    @guard.callback
+    @callbacks.guarded
     def Commit(self) -> None:
         self._end_write()
 
-    @guard.callback
+    @callbacks.guarded
     def Rollback(self) -> None:
         self.writes.drop()
         self._end_write()
 
-    @guard.callback
+    @callbacks.guarded
     def Savepoint(self, level: int) -> None:
         self.writes.savepoint(level)
 
-    @guard.callback
+    @callbacks.guarded
     def Release(self, level: int) -> None:
         self.writes.release(level)
 
-    @guard.callback
+    @callbacks.guarded
     def RollbackTo(self, level: int) -> None:
         """ROLLBACK TO a savepoint takes back the writes queued after it (nothing was sent yet)."""
         self.writes.rollback_to(level)
@@ -276,7 +276,7 @@ class Table:
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
-    @guard.callback
+    @callbacks.guarded
     def Disconnect(self) -> None:
         self.registry.tables.discard(self)
         if self._pool is not None:
@@ -299,7 +299,7 @@ class Cursor:
         self._rows: Iterator[Row] = iter(())
         self._row: Row | None = None
 
-    @guard.callback
+    @callbacks.guarded
     def Filter(self, indexnum: int, indexname: str, constraintargs: tuple[Any, ...]) -> None:
         self._close_scan()
         table = self.table
@@ -345,7 +345,7 @@ class Cursor:
     def Eof(self) -> bool:
         return self._row is None
 
-    @guard.callback
+    @callbacks.guarded
     def Next(self) -> None:
         self._row = next(self._rows, None)
         if self._row is not None and self.table.writing:
@@ -365,7 +365,7 @@ class Cursor:
         assert self._row is not None
         return self._row.identifier
 
-    @guard.callback
+    @callbacks.guarded
     def Close(self) -> None:
         self._close_scan()
         if self._pool is not None:

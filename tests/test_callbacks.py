@@ -1,14 +1,14 @@
-"""The last-resort wrapper of the apsw callbacks (vtab.guard): only bugs are wrapped, and they say so."""
+"""The last-resort wrapper of the apsw callbacks (vtab.callbacks): only bugs are wrapped, and they say so."""
 
 from __future__ import annotations
 
 import apsw
 import pytest
 
-from vtab import guard
+from vtab import callbacks
 
 
-@guard.callback
+@callbacks.guarded
 def _fails(error: BaseException) -> None:
     raise error
 

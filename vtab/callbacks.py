@@ -18,11 +18,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def callback(method: Callable[P, R]) -> Callable[P, R]:
+def guarded(method: Callable[P, R]) -> Callable[P, R]:
     """Wrap an apsw callback (Filter, Next, Column, UpdateInsertRow, Sync, ...) as described above."""
 
     @functools.wraps(method)
-    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return method(*args, **kwargs)
         except apsw.Error:
@@ -33,4 +33,4 @@ def callback(method: Callable[P, R]) -> Callable[P, R]:
                 "with the statement that caused it"
             ) from error
 
-    return guarded
+    return wrapper
