@@ -36,6 +36,7 @@ class Fault(enum.Enum):
     TRUNCATED_BODY = "forwarded; half the body, then the connection closes (short of Content-Length)"
     EMPTY_200 = "HTTP 200 with an empty body (not forwarded)"
     HTML_200 = "HTTP 200 with an HTML page (not forwarded)"
+    EMPTY_JSON_200 = "HTTP 200 with the JSON object {} (not forwarded)"
     TRUNCATED_JSON_200 = "forwarded; HTTP 200 whose JSON is cut, Content-Length matching"
     REPEAT_TOKEN = "forwarded; a ListResources page answers the NextToken it was asked with"
     THROTTLE = "HTTP 400 ThrottlingException (not forwarded)"
@@ -59,6 +60,8 @@ class _Rule:
     fault: Fault
     operation: str | None
     times: int
+    after: int = 0
+    """Matching calls to let through first."""
 
 
 @dataclass
@@ -110,10 +113,13 @@ class FaultProxy(socketserver.ThreadingTCPServer):
 
     # -- script -----------------------------------------------------------------------------------------
 
-    def inject(self, fault: Fault, operation: str | None = None, times: int = 1) -> FaultProxy:
-        """The next ``times`` calls of ``operation`` (any, when None) get ``fault``; rules apply in order."""
+    def inject(
+        self, fault: Fault, operation: str | None = None, times: int = 1, *, after: int = 0
+    ) -> FaultProxy:
+        """After ``after`` calls of ``operation`` (any, when None), the next ``times`` get ``fault``;
+        rules apply in order."""
         with self._lock:
-            self._rules.append(_Rule(fault, operation, times))
+            self._rules.append(_Rule(fault, operation, times, after))
         return self
 
     def throttle(self, rate: float, seed: int = 0) -> FaultProxy:
@@ -136,6 +142,9 @@ class FaultProxy(socketserver.ThreadingTCPServer):
                 if rule.times <= 0 or rule.operation not in (None, operation):
                     continue
                 if rule.fault is Fault.REPEAT_TOKEN and request.next_token() is None:
+                    continue
+                if rule.after > 0:
+                    rule.after -= 1
                     continue
                 rule.times -= 1
                 self.injected[rule.fault] += 1
@@ -224,6 +233,8 @@ class _Handler(socketserver.StreamRequestHandler):
             return self._answer(500, b'{"__type":"InternalFailure","Message":"the ser')
         if fault is Fault.EMPTY_200:
             return self._answer(200, b"")
+        if fault is Fault.EMPTY_JSON_200:
+            return self._answer(200, b"{}")
         if fault is Fault.HTML_200:
             return self._answer(200, _HTML, "text/html")
         if fault is Fault.THROTTLE:

@@ -170,7 +170,7 @@ class CloudControl:
             record.error_code = errors.aws_error_code(error)
             raise errors.from_client_error(error, schema, verb, record.operation, what) from error
         except BotoCoreError as error:
-            record.error_code = type(error).__name__
+            record.error_code = errors.transport_code(error)
             raise errors.from_transport_error(
                 error,
                 what,

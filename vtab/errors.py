@@ -47,7 +47,20 @@ def error_stem(code: str) -> str:
 
 
 def aws_error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
+    """The AWS error code; ``HTTP 503`` when the body held none (botocore then gives the status)."""
+    code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+    return f"HTTP {code}" if code.isdigit() else code
+
+
+def transport_code(error: BotoCoreError) -> str:
+    """The code a transport failure shows in messages and in vtab_calls.error_code."""
+    if isinstance(error, ReadTimeoutError):
+        return "Timeout"
+    if isinstance(error, MalformedAnswerError):
+        return "MalformedAnswer"
+    if isinstance(error, (BotoConnectionError, HTTPClientError)):
+        return "NetworkFailure"
+    return type(error).__name__
 
 
 def exception_class(code: str) -> type[apsw.Error]:
@@ -81,11 +94,11 @@ def from_client_error(
     code = aws_error_code(error)
     message = error.response.get("Error", {}).get("Message", "")
     request_id = error.response.get("ResponseMetadata", {}).get("RequestId")
-    if code.isdigit():
+    if code.startswith("HTTP "):
         # No AWS error in the body (botocore then names the HTTP status): a proxy's or a failing server's
         # page, not Cloud Control's answer. 5xx were retried; they are faults of the way there.
-        text = f"HTTP {code}: {what} got an answer that is not an AWS error: {message[:200]!r}"
-        if code.startswith("5"):
+        text = f"{code}: {what} got an answer that is not an AWS error: {message[:200]!r}"
+        if code.startswith("HTTP 5"):
             return apsw.IOError(f"{text}; the endpoint failed after retries: try again or raise max_attempts")
         return apsw.SQLError(text)
     text = f"{code}: {message} [{what}]"
