@@ -30,6 +30,7 @@ LISTING = (
     "SELECT data__Identifier FROM integration_responses "
     "WHERE region = 'us-east-1' AND api_id = ? AND integration_id = ? ORDER BY 1"
 )
+GET = "SELECT data__Identifier FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = ?"
 INSERT_ONE = (
     "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
     "VALUES (?, ?, ?, 'us-east-1')"
@@ -128,7 +129,7 @@ def test_a_get_that_never_arrives_whole_is_an_error_naming_the_call(
     _, _, expected = seed16(paged)
     identifier = expected[0][0]
     db = through(paged, proxy)
-    query = "SELECT data__Identifier FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = ?"
+    query = GET
     proxy.inject(Fault.EMPTY_200, "GetResource", times=ATTEMPTS)
 
     error = error_of(db, query, (identifier,))
@@ -139,7 +140,7 @@ def test_a_get_that_never_arrives_whole_is_an_error_naming_the_call(
 
 
 def test_a_repeated_next_token_is_an_error_after_the_first_repeat(paged: Emulator, proxy: FaultProxy) -> None:
-    api_id, integration_id, expected = seed16(paged)
+    api_id, integration_id, _ = seed16(paged)
     proxy.inject(Fault.REPEAT_TOKEN, "ListResources", times=50)
     db = through(paged, proxy)
 
