@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import apsw
+import boto3
 import pytest
 
 from tests.faultproxy import Fault, FaultProxy
 from tests.readhelpers import connect, rows
-from tests.test_writes_helpers import IR, error_of
+from tests.test_writes_helpers import IR, error_of, sent_writes
+from vtab.apply import MAX_LOST_POLLS
 from vtab.emulator import Emulator
 
 ATTEMPTS = 3
@@ -210,3 +212,120 @@ def test_a_create_lost_in_transport_is_busy_and_commit_again_creates_it_once(
     assert created["IntegrationResponseKey"] == "lost"
     tokens = {call.client_token for call in paged.calls if call.operation == "CreateResource"}
     assert len(tokens) == 1
+
+
+def test_a_stalled_create_is_busy_naming_read_timeout_and_commit_again_creates_it_once(
+    paged: Emulator, proxy: FaultProxy
+) -> None:
+    seeded = paged.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api_id, integration_id = seeded.integrations[0]
+    db = through(paged, proxy, read_timeout=0.2, max_attempts=2)
+    db.execute("BEGIN")
+    db.execute(INSERT_ONE, (api_id, integration_id, "stalled"))
+    proxy.inject(Fault.STALL, "CreateResource", times=2)
+
+    error = error_of(db, "COMMIT")
+
+    assert type(error) is apsw.BusyError
+    assert str(error).startswith("Timeout: 1 of 1 write to integration_responses failed; none applied:\n")
+    timeout = f"Timeout: CreateResource {IR} in us-east-1 got no answer within read_timeout=0.2s"
+    assert f"in us-east-1: {timeout}" in str(error)
+    db.execute("COMMIT")
+    assert [r["IntegrationResponseKey"] for r in responses(paged, api_id, integration_id)] == ["stalled"]
+
+
+@pytest.mark.parametrize("fault", [Fault.RESET_AFTER, Fault.HTML_200], ids=lambda f: f.name)
+def test_an_update_and_a_delete_lost_in_transport_are_sent_again_by_commit(
+    paged: Emulator, proxy: FaultProxy, fault: Fault
+) -> None:
+    seeded = paged.seed("us-east-1", websocket_apis=1, integrations=1, responses=2)
+    api_id, integration_id = seeded.integrations[0]
+    updated, deleted = seeded.responses
+    db = through(paged, proxy)
+    db.execute("BEGIN")
+    db.execute(
+        "UPDATE integration_responses SET template_selection_expression = 'lost' "
+        "WHERE region = 'us-east-1' AND data__Identifier = ?",
+        (updated,),
+    )
+    db.execute(
+        "DELETE FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = ?", (deleted,)
+    )
+    proxy.inject(fault, "UpdateResource", times=ATTEMPTS).inject(fault, "DeleteResource", times=ATTEMPTS)
+
+    error = error_of(db, "COMMIT")
+
+    assert type(error) is apsw.BusyError
+    assert f"  LOST UPDATE {updated} in us-east-1: " in str(error)
+    assert f"  LOST DELETE {deleted} in us-east-1: " in str(error)
+    db.execute("COMMIT")
+    (left,) = responses(paged, api_id, integration_id)
+    assert left["IntegrationResponseId"] == updated.split("|")[2]
+    assert left["TemplateSelectionExpression"] == "lost"
+    for operation in ("UpdateResource", "DeleteResource"):
+        assert len({call.client_token for call in paged.calls if call.operation == operation}) == 1
+        assert len({call.request_token for call in sent_writes(paged, operation)}) == 1
+
+
+def test_an_autocommit_insert_whose_answer_is_lost_is_busy_and_acts_once(
+    paged: Emulator, proxy: FaultProxy
+) -> None:
+    seeded = paged.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api_id, integration_id = seeded.integrations[0]
+    db = through(paged, proxy)
+    proxy.inject(Fault.RESET_AFTER, "CreateResource", times=ATTEMPTS)
+
+    error = error_of(db, INSERT_ONE, (api_id, integration_id, "acted"))
+
+    assert type(error) is apsw.BusyError
+    assert str(error).endswith(
+        "(no RequestToken: the request may or may not have been accepted (check vtab_calls / "
+        "ListResourceRequests))"
+    )
+    # Every attempt reached the endpoint with one ClientToken: one request, one resource.
+    creates = sent_writes(paged, "CreateResource")
+    assert len(creates) == ATTEMPTS and len({c.request_token for c in creates}) == 1
+    assert rows(db, "SELECT status, error_code FROM vtab_calls WHERE operation = 'CreateResource'") == [
+        (None, "NetworkFailure")
+    ]
+    # The request runs on remotely (the emulator applies it at its first poll, here straight through boto3).
+    client = boto3.client("cloudcontrol", endpoint_url=paged.endpoint_url, region_name="us-east-1")
+    event = client.get_resource_request_status(RequestToken=creates[0].request_token or "")["ProgressEvent"]
+    assert event["OperationStatus"] == "SUCCESS"
+    assert [r["IntegrationResponseKey"] for r in responses(paged, api_id, integration_id)] == ["acted"]
+
+
+def test_a_status_poll_lost_in_transport_is_polled_again(paged: Emulator, proxy: FaultProxy) -> None:
+    seeded = paged.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api_id, integration_id = seeded.integrations[0]
+    db = through(paged, proxy)
+    proxy.inject(Fault.EMPTY_200, "GetResourceRequestStatus", times=ATTEMPTS)  # one whole poll, 3 attempts
+
+    db.execute(INSERT_ONE, (api_id, integration_id, "polled"))
+
+    assert [r["IntegrationResponseKey"] for r in responses(paged, api_id, integration_id)] == ["polled"]
+    calls = "SELECT status, error_code, pages FROM vtab_calls WHERE operation = 'CreateResource'"
+    assert rows(db, calls) == [("SUCCESS", None, 1)]
+
+
+def test_a_status_that_cannot_be_read_is_unknown_busy_and_commit_again_polls_it(
+    paged: Emulator, proxy: FaultProxy
+) -> None:
+    seeded = paged.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api_id, integration_id = seeded.integrations[0]
+    db = through(paged, proxy)
+    db.execute("BEGIN")
+    db.execute(INSERT_ONE, (api_id, integration_id, "unknown"))
+    proxy.inject(Fault.TRUNCATED_JSON_200, "GetResourceRequestStatus", times=ATTEMPTS * MAX_LOST_POLLS)
+
+    error = error_of(db, "COMMIT")
+
+    (create,) = sent_writes(paged, "CreateResource")
+    assert type(error) is apsw.BusyError
+    assert f"  UNKNOWN CREATE row 1 (api_id='{api_id}'" in str(error)
+    poll = f"GetResourceRequestStatus of CreateResource {IR}"
+    assert f"its status could not be read (MalformedAnswer: {poll} in us-east-1 got no usable" in str(error)
+    assert f"(RequestToken {create.request_token})" in str(error)
+    db.execute("COMMIT")  # polls the same request: nothing is sent again
+    assert len(sent_writes(paged, "CreateResource")) == 1
+    assert [r["IntegrationResponseKey"] for r in responses(paged, api_id, integration_id)] == ["unknown"]
