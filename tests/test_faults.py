@@ -6,6 +6,7 @@ healthy query returns every row); writes happen exactly once (the endpoint's res
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -329,3 +330,189 @@ def test_a_status_that_cannot_be_read_is_unknown_busy_and_commit_again_polls_it(
     db.execute("COMMIT")  # polls the same request: nothing is sent again
     assert len(sent_writes(paged, "CreateResource")) == 1
     assert [r["IntegrationResponseKey"] for r in responses(paged, api_id, integration_id)] == ["unknown"]
+
+
+# -- throttling -----------------------------------------------------------------------------------------
+
+WALK = "SELECT data__Identifier FROM integration_responses WHERE region = 'us-east-1' ORDER BY 1"
+
+
+@pytest.mark.parametrize("rate", [0.3, 0.6])
+def test_throttled_reads_give_the_same_rows_or_a_clear_busy_error(
+    paged: Emulator, proxy: FaultProxy, rate: float
+) -> None:
+    seeded = paged.seed("us-east-1", websocket_apis=2, integrations=2, responses=3)
+    expected = sorted((identifier,) for identifier in seeded.responses)
+    db = through(paged, proxy, max_attempts=5, cache_ttl=0)
+    proxy.throttle(rate, seed=7)
+
+    try:
+        assert rows(db, WALK) == expected
+    except apsw.BusyError as error:
+        assert str(error).startswith("ThrottlingException: Rate exceeded [ListResources AWS::ApiGatewayV2::")
+        assert "retries were exhausted: lower rate_limit or max_workers, or try again later" in str(error)
+    assert proxy.injected[Fault.THROTTLE] > 0
+    proxy.throttle(0)
+    assert rows(db, WALK) == expected
+
+
+# -- stress (make stress) -------------------------------------------------------------------------------
+
+SPRINKLED = [f for f in Fault if f is not Fault.THROTTLE]
+ONE_KEY = "WHERE region = 'us-east-1' AND api_id = ? AND integration_id = ? AND integration_response_key = ?"
+KEYED = (
+    "SELECT integration_response_key, template_selection_expression FROM integration_responses "
+    "WHERE region = 'us-east-1' AND api_id = ? AND integration_id = ?"
+)
+
+
+class Campaign:
+    """One connection's share of a stress run: writes in transactions, COMMIT retried while busy (the
+    documented retry), reads compared with what it wrote. Counts what it had to retry."""
+
+    def __init__(self, db: apsw.Connection, api_id: str, integration_id: str) -> None:
+        self.db = db
+        self.parent = (api_id, integration_id)
+        self.expected: dict[str, str | None] = {}
+        self.retried: dict[str, int] = {"statement": 0, "commit": 0}
+        self.operations = 0
+
+    def write(self, sql: str, bindings: tuple[Any, ...]) -> None:
+        for _ in range(20):
+            self.db.execute("BEGIN")
+            try:
+                self.db.execute(sql, bindings)
+            except (apsw.BusyError, apsw.IOError):  # its read failed: nothing was queued
+                if self.db.in_transaction:  # SQLite itself rolls back on some errors (IOERR, BUSY)
+                    self.db.execute("ROLLBACK")
+                self.retried["statement"] += 1
+                continue
+            for _ in range(20):
+                try:
+                    self.db.execute("COMMIT")
+                except apsw.BusyError:
+                    assert self.db.in_transaction
+                    self.retried["commit"] += 1
+                    continue
+                self.operations += 1
+                return
+            raise AssertionError(f"COMMIT of {sql} still busy after 20 tries")
+        raise AssertionError(f"{sql} still failing to read after 20 tries")
+
+    def read(self) -> None:
+        for _ in range(20):
+            try:
+                found = rows(self.db, KEYED, self.parent)
+            except (apsw.BusyError, apsw.IOError):
+                self.retried["statement"] += 1
+                continue
+            assert sorted(found) == sorted(self.expected.items(), key=lambda kv: kv[0])
+            self.operations += 1
+            return
+        raise AssertionError("a read kept failing after 20 tries")
+
+    def run(self, rounds: int) -> None:
+        where = ONE_KEY
+        for i in range(rounds):
+            key = f"key-{i}"
+            self.write(INSERT_ONE, (*self.parent, key))
+            self.expected[key] = None
+            if i % 3 == 1:
+                self.write(
+                    f"UPDATE integration_responses SET template_selection_expression = 'v{i}' {where}",
+                    (*self.parent, f"key-{i - 1}"),
+                )
+                self.expected[f"key-{i - 1}"] = f"v{i}"
+            if i % 3 == 2:
+                self.write(f"DELETE FROM integration_responses {where}", (*self.parent, f"key-{i - 2}"))
+                del self.expected[f"key-{i - 2}"]
+            self.read()
+
+
+def run_campaigns(
+    emulator: Emulator, proxy: FaultProxy, connections: int, rounds: int
+) -> tuple[list[Campaign], list[BaseException]]:
+    seeded = emulator.seed("us-east-1", websocket_apis=2, integrations=connections // 2, responses=0)
+    campaigns = [
+        Campaign(through(emulator, proxy, max_attempts=5, read_timeout=1.0), *seeded.integrations[n])
+        for n in range(connections)
+    ]
+    failures: list[BaseException] = []
+
+    def work(campaign: Campaign) -> None:
+        try:
+            campaign.run(rounds)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in campaigns]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    return campaigns, failures
+
+
+def assert_exactly_what_was_written(emulator: Emulator, campaigns: list[Campaign]) -> None:
+    for campaign in campaigns:
+        remote = emulator.integration_responses("us-east-1", *campaign.parent)
+        found = sorted((r["IntegrationResponseKey"], r.get("TemplateSelectionExpression")) for r in remote)
+        assert found == sorted(campaign.expected.items(), key=lambda kv: kv[0])
+
+
+def report(
+    capsys: pytest.CaptureFixture[str], name: str, proxy: FaultProxy, campaigns: list[Campaign]
+) -> None:
+    """One line of figures per stress run (the README's Reliability section quotes them)."""
+    statements = sum(c.retried["statement"] for c in campaigns)
+    commits = sum(c.retried["commit"] for c in campaigns)
+    others = {f.name: n for f, n in proxy.injected.items() if f is not Fault.THROTTLE}
+    with capsys.disabled():
+        print(
+            f"\n[{name}] {sum(c.operations for c in campaigns)} SQL operations, {sum(proxy.calls.values())} "
+            f"calls, {sum(proxy.injected.values())} faults injected ({proxy.injected[Fault.THROTTLE]} "
+            f"throttled answers, {others}"
+            f"), {statements} statements and {commits} COMMITs retried after a clear error; resources lost "
+            "or duplicated: 0"
+        )
+
+
+@pytest.mark.stress
+def test_eight_connections_mixing_reads_and_writes_through_faults_lose_and_duplicate_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with Emulator(page_size=5) as emu, FaultProxy(emu.endpoint_url, lifetime=900, stall_for=3) as proxy:
+        proxy.throttle(0.3, seed=11)
+        for n, fault in enumerate(SPRINKLED):
+            for operation in (
+                "ListResources",
+                "CreateResource",
+                "UpdateResource",
+                "DeleteResource",
+                "GetResourceRequestStatus",
+            ):
+                if fault is Fault.REPEAT_TOKEN and operation != "ListResources":
+                    continue
+                proxy.inject(fault, operation, times=3, after=5 + 7 * n)
+
+        campaigns, failures = run_campaigns(emu, proxy, connections=8, rounds=12)
+
+        assert failures == []
+        assert_exactly_what_was_written(emu, campaigns)
+        assert proxy.pending() < sum(proxy.injected.values())
+        report(capsys, "8 connections", proxy, campaigns)
+
+
+@pytest.mark.stress
+@pytest.mark.parametrize("rate", [0.3, 0.6])
+def test_long_throttled_runs_give_exact_rows_and_exact_resources(
+    capsys: pytest.CaptureFixture[str], rate: float
+) -> None:
+    with Emulator(page_size=5) as emu, FaultProxy(emu.endpoint_url, lifetime=900) as proxy:
+        proxy.throttle(rate, seed=int(rate * 10))
+
+        campaigns, failures = run_campaigns(emu, proxy, connections=4, rounds=9)
+
+        assert failures == []
+        assert_exactly_what_was_written(emu, campaigns)
+        report(capsys, f"throttling {rate:.0%}", proxy, campaigns)
