@@ -29,12 +29,11 @@ class MalformedAnswerError(HTTPClientError):
     fmt = "Malformed answer from {endpoint_url}: {error}"
 
 
-def answer_problem(response: AWSResponse, member: Member | None) -> str | None:
-    """Why a 2xx answer cannot be a complete response of its operation, or None when it can."""
-    if not 200 <= response.status_code < 300:
+def answer_problem(status: int, length: str | None, body: bytes, member: Member | None) -> str | None:
+    """Why a 2xx answer (``length`` is its Content-Length header) cannot be a complete response of its
+    operation, or None when it can."""
+    if not 200 <= status < 300:
         return None  # error answers are botocore's: 5xx are retried, every error raises ClientError
-    body = response.content
-    length = response.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) != len(body):
         return f"the body ended after {len(body)} of the {length} bytes its Content-Length announced"
     if not body:
@@ -65,8 +64,11 @@ class AnswerCheck:
         self._members = members
 
     def __call__(self, request: AWSPreparedRequest, event_name: str = "", **_: Any) -> AWSResponse:
-        response: AWSResponse = self._session.send(request)
-        problem = answer_problem(response, self._members.get(event_name.rsplit(".", 1)[-1]))
+        response: AWSResponse = self._session.send(request)  # the body is read whole here
+        member = self._members.get(event_name.rsplit(".", 1)[-1])
+        problem = answer_problem(
+            response.status_code, response.headers.get("content-length"), response.content, member
+        )
         if problem is not None:
             raise MalformedAnswerError(endpoint_url=request.url, error=problem)
         return response
