@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench emulator catalog catalog-derive clean
+.PHONY: install test stress lint demo bench emulator catalog catalog-derive clean
 
 install: $(STAMP)
 
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# The slow fault campaigns (marked stress; `make test` leaves them out): each prints its figures.
+stress: install
+	$(BIN)/python -m pytest -q -m stress
 
 lint: install
 	$(BIN)/ruff check vtab tests scripts
