@@ -19,6 +19,7 @@ from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 
+from vtab import hints
 from vtab.schema import ResourceSchema
 
 # HandlerErrorCode (a FAILED ProgressEvent) and exception names (a synchronous error) share these stems.
@@ -82,7 +83,10 @@ def from_client_error(
     if error_stem(code) in _PERMISSION:
         text += permission_hint(schema, verb, operation)
     if error_stem(code) in ("Throttling", "RequestLimitExceeded"):
-        text += "; retries were exhausted: lower rate_limit or max_workers, or try again later"
+        text += (
+            f"; retries were exhausted: lower {hints.option('rate_limit')} or {hints.option('max_workers')}, "
+            "or try again later"
+        )
     if request_id:
         text += f" (request id {request_id})"
     return exception_class(code)(text)
@@ -92,11 +96,14 @@ def from_transport_error(error: BotoCoreError, what: str) -> apsw.Error:
     """Network, credential and configuration failures; these never reached a handler."""
     if isinstance(error, NoCredentialsError):
         return apsw.PermissionsError(
-            f"NoCredentials: no AWS credentials found for {what}; configure a profile (profile=...) or the "
-            "standard AWS_* environment variables"
+            f"NoCredentials: no AWS credentials found for {what}; choose a profile "
+            f"({hints.option('profile')}) or set the standard AWS_* environment variables"
         )
     if isinstance(error, NoRegionError):
-        return apsw.SQLError(f"NoRegion: {what} has no region; add region = '...' or set regions=")
+        return apsw.SQLError(
+            f"NoRegion: {what} has no region; add region = '...' to the WHERE clause or "
+            f"{hints.set_option('regions', 'us-east-1')}"
+        )
     if isinstance(error, ReadTimeoutError):
         return apsw.BusyError(f"Timeout: {what} timed out: {error}")
     if isinstance(error, (EndpointConnectionError, BotoConnectionError)):

@@ -10,6 +10,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+WRITE_OPTIONS = frozenset({"max_writes", "read_only", "dry_run", "write_timeout"})
+"""Options that only matter to INSERT, UPDATE and DELETE (``vtab snapshot`` does not offer them)."""
+
 
 class OptionError(ValueError):
     """A bad option name or value; the message names the option and the fix."""
@@ -47,6 +50,8 @@ class Options:
     """Seconds to wait for a connection to Cloud Control before the attempt fails (and is retried)."""
     read_timeout: float = 20.0
     """Seconds to wait for an answer on an open connection before the attempt fails (and is retried)."""
+    progress: bool = False
+    """Show a read's progress (parents listed, rows so far, calls in flight) on stderr while it runs."""
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -103,7 +108,7 @@ def _convert(name: str, value: Any) -> Any:
         return tuple(value)
     if name in ("profile", "role_arn", "endpoint_url"):
         return None if value in (None, "", "none", "None") else str(value)
-    if name in ("read_only", "dry_run"):
+    if name in ("read_only", "dry_run", "progress"):
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()

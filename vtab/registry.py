@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 TABLE_TYPES = ("AWS::ApiGatewayV2::IntegrationResponse",)
 """Resource types registered as tables. Api and Integration schemas serve the parent walk only."""
 
+LOG_TABLES = ("vtab_calls", "vtab_dry_run")
+"""The eponymous log tables register() installs beside the resource tables."""
+
 LIST_SETTLE_SECONDS = 10.0
 """After a write, listings of its type are read fresh (not cached) for this long."""
 
@@ -61,6 +64,14 @@ class Registry:
         hold = LIST_SETTLE_SECONDS if type_name is not None else 0.0
         return sum(table.cache.invalidate(type_name, hold_lists=hold) for table in list(self.tables))
 
+    def json_columns(self, table: str | None) -> frozenset[str]:
+        """The columns of vtab table ``table`` whose text is JSON by the schema (objects and arrays), so
+        output formats can nest them; empty for a table that is not vtab's."""
+        for live in list(self.tables):
+            if table is not None and live.name.lower() == table.lower():
+                return live.columns.json_names
+        return frozenset()
+
     def calls(self) -> Iterator[tuple[Any, ...]]:
         for record in self.log.snapshot():
             values = vars(record) | {
@@ -68,6 +79,11 @@ class Registry:
                 "ms": round(record.ms, 3),
             }
             yield tuple(values[column] for column in CALL_COLUMNS)
+
+
+def eponymous_tables() -> list[str]:
+    """The tables register() puts on every connection (not in sqlite_schema: eponymous virtual tables)."""
+    return [load_schema(type_name).table_name for type_name in TABLE_TYPES] + list(LOG_TABLES)
 
 
 def register(connection: apsw.Connection, **options: Any) -> Registry:
@@ -97,7 +113,8 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
 
     vtab_calls.columns = CALL_COLUMNS  # type: ignore[attr-defined]
     vtab_calls.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
-    apsw.ext.make_virtual_module(connection, "vtab_calls", cast("apsw.ext.VirtualModuleCallable", vtab_calls))
+    calls_table, dry_run_table = LOG_TABLES
+    apsw.ext.make_virtual_module(connection, calls_table, cast("apsw.ext.VirtualModuleCallable", vtab_calls))
 
     def vtab_dry_run(*args: Any, **kwargs: Any) -> Iterator[tuple[object, ...]]:
         return registry.dry_runs.rows()
@@ -105,7 +122,7 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     vtab_dry_run.columns = DRY_RUN_COLUMNS  # type: ignore[attr-defined]
     vtab_dry_run.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
     apsw.ext.make_virtual_module(
-        connection, "vtab_dry_run", cast("apsw.ext.VirtualModuleCallable", vtab_dry_run)
+        connection, dry_run_table, cast("apsw.ext.VirtualModuleCallable", vtab_dry_run)
     )
 
     def vtab_clear_cache(*args: Any) -> int:

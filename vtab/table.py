@@ -6,6 +6,7 @@ UPDATE and DELETE receives the identifier itself.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ import apsw
 import orjson
 from botocore.exceptions import BotoCoreError
 
+from vtab import hints
 from vtab.cache import ResultStore
 from vtab.cloudcontrol import CloudControl
 from vtab.options import OptionError, Options
@@ -38,8 +40,15 @@ if TYPE_CHECKING:
 
 _LIMIT_OPS = {apsw.SQLITE_INDEX_CONSTRAINT_LIMIT: LIMIT, apsw.SQLITE_INDEX_CONSTRAINT_OFFSET: OFFSET}
 
+JSON_KINDS = ("object", "array")
+"""Schema types a column shows as JSON text."""
+
 MEMO_MAX_ITEMS = 10_000
 """Resources one statement remembers to answer repeated Filter calls (nested-loop joins) without calls."""
+
+
+class StoredTableWarning(UserWarning):
+    """A virtual table was created inside a database file, which other SQLite clients then cannot read."""
 
 
 class Columns:
@@ -51,6 +60,12 @@ class Columns:
         self.names = [schema.column_of(p) for p in self.properties] + [REGION, IDENTIFIER, PATCH_DOCUMENT]
         self.index = {name: i for i, name in enumerate(self.names)}
         self.property_of = {schema.column_of(p): p for p in self.properties}
+        self.json_names = frozenset(
+            name
+            for name, prop in self.property_of.items()
+            if schema.properties[prop].get("type") in JSON_KINDS
+        )
+        """Columns whose text is JSON by the schema (object and array properties)."""
         self.readers: list[Callable[[Row], apsw.SQLiteValue]] = [self._reader(name) for name in self.names]
         """Column number -> how to read it from a Row (looked up once, used for every cell)."""
 
@@ -100,6 +115,18 @@ class Module:
             table = Table(self.registry, self.schema, options, name=tablename)
         except BotoCoreError as error:  # e.g. ProfileNotFound: configuration, not a remote failure
             raise apsw.SQLError(f"{tablename}: {type(error).__name__}: {error}") from None
+        filename = connection.db_filename(databasename)
+        if tablename != modulename and databasename != "temp" and filename:
+            # apsw gives an eponymous module one callback for both: this is CREATE VIRTUAL TABLE, or a
+            # connection loading a table created so earlier.
+            warnings.warn(
+                StoredTableWarning(
+                    f"{databasename}.{tablename} is stored in {filename}: plain sqlite3 (and any client "
+                    f"without vtab) cannot read it ('no such module: {modulename}'); prefer "
+                    f"CREATE VIRTUAL TABLE temp.{tablename} USING {modulename}(...)"
+                ),
+                stacklevel=2,
+            )
         return table.columns.ddl(), table
 
     Create = Connect
@@ -138,8 +165,9 @@ class Table:
         )
         if not regions:
             raise apsw.SQLError(
-                f"{self.name}: no region. Add WHERE region = 'us-east-1' (or IN (...)), pass regions= to "
-                "vtab.register() or CREATE VIRTUAL TABLE, or set AWS_REGION"
+                f"{self.name}: no region. Add WHERE region = 'us-east-1' (or IN (...)), "
+                f"{hints.set_option('regions', 'us-east-1')} (or regions= in CREATE VIRTUAL TABLE), "
+                "or set AWS_REGION"
             )
         return [self.cloud.check_region(region) for region in regions]
 
