@@ -6,6 +6,7 @@ tables (so a write, or ``vtab_clear_cache()``, can drop every cached read of a t
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -50,7 +51,9 @@ CALL_COLUMNS = (
 
 class Registry:
     def __init__(self, connection: apsw.Connection, options: Options) -> None:
-        self.connection = connection
+        self.connection: apsw.Connection = weakref.proxy(connection)
+        """Weak: the connection holds the registry (through its modules and tables), so a strong reference
+        back would make a cycle that outlives the user's last reference, with its threads and clients."""
         self.options = options
         self.log = CallLog()
         self.rate_limiters = RateLimiters()
