@@ -20,6 +20,7 @@ import orjson
 from vtab.cache import Key, ResultStore
 from vtab.cloudcontrol import CloudControl, Item, Properties
 from vtab.plan import IDENTIFIER, REGION, Plan, id_columns
+from vtab.progress import ReadProgress
 from vtab.schema import ParentStep, ResourceSchema, load_schema
 
 
@@ -35,12 +36,19 @@ class ReadContext:
     """What a scan needs from its table: the client, the pool, the caches."""
 
     def __init__(
-        self, cloud: CloudControl, pool: ThreadPoolExecutor, workers: int, cache: ResultStore
+        self,
+        cloud: CloudControl,
+        pool: ThreadPoolExecutor,
+        workers: int,
+        cache: ResultStore,
+        progress: ReadProgress | None = None,
     ) -> None:
         self.cloud = cloud
         self.pool = pool
         self.workers = workers
         self.cache = cache
+        self.progress = progress
+        """Where counts go when the progress option is on (None: nothing is counted)."""
 
 
 _DONE = object()
@@ -118,9 +126,17 @@ class Scan:
         self.ctx.pool.submit(self._run, fn, *args)
 
     def _run(self, fn: Callable[..., None], *args: Any) -> None:
+        progress = self.ctx.progress
         try:
             if not (self._cancelled.is_set() or self._enough.is_set()):
-                fn(*args)
+                if progress is None:
+                    fn(*args)
+                else:
+                    progress.call_started()
+                    try:
+                        fn(*args)
+                    finally:
+                        progress.call_ended()
         except _Cancelled:
             pass
         except BaseException as error:
@@ -149,6 +165,8 @@ class Scan:
     def _emit(self, rows: list[Row]) -> None:
         kept = [row for row in rows if self._matches(row)]
         if kept:
+            if self.ctx.progress is not None:
+                self.ctx.progress.add_rows(len(kept))
             self._put(kept)
             with self._lock:
                 self._emitted += len(kept)
@@ -231,6 +249,8 @@ class Scan:
         for page in self._cached_list(region, parent, model or None):
             if self._enough.is_set():
                 return
+            if self.ctx.progress is not None:
+                self.ctx.progress.add_parents(len(page))
             for identifier, props in page:
                 props = {**parent.split_identifier(identifier), **props}
                 value = props.get(provides)

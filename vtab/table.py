@@ -31,6 +31,7 @@ from vtab.plan import (
     id_columns,
     pushable_columns,
 )
+from vtab.progress import ReadProgress
 from vtab.reader import ReadContext, Row, Scan
 from vtab.schema import ResourceSchema
 from vtab.writes import WriteQueue
@@ -275,6 +276,7 @@ class Cursor:
         """This cursor's own threads: a scan blocked on SQLite (the outer side of a join) must never
         hold the threads another cursor's scan (the inner side) needs."""
         self._scan: Scan | None = None
+        self._progress = ReadProgress(table.name) if table.options.progress else None
         self._rows: Iterator[Row] = iter(())
         self._row: Row | None = None
 
@@ -303,7 +305,7 @@ class Cursor:
             self._pool = ThreadPoolExecutor(
                 table.options.max_workers, thread_name_prefix=f"vtab-read-{table.name}"
             )
-        context = ReadContext(table.cloud, self._pool, table.options.max_workers, table.cache)
+        context = ReadContext(table.cloud, self._pool, table.options.max_workers, table.cache, self._progress)
         self._scan = Scan(context, self.memo, table.schema, plan, values, regions, limit)
         self._rows = iter(self._scan)
         self.Next()
@@ -332,6 +334,8 @@ class Cursor:
 
     def Close(self) -> None:
         self._close_scan()
+        if self._progress is not None:
+            self._progress.close()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
