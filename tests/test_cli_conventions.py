@@ -136,7 +136,7 @@ def test_progress_option_in_the_api(emulator: Emulator, capfd: pytest.CaptureFix
     db = vtab.connect(endpoint_url=emulator.endpoint_url, regions=REGION)
     assert db.execute("SELECT count(*) FROM integration_responses").get == 1
     assert capfd.readouterr().err == ""  # quiet unless asked
-    with pytest.raises(OptionError, match="progress=.maybe. is not a boolean"):
+    with pytest.raises(OptionError, match=r"progress=.maybe. is not a boolean"):
         vtab.connect(endpoint_url=emulator.endpoint_url, progress="maybe")
 
 
