@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench emulator clean
+.PHONY: install test lint docs demo bench emulator clean
 
 install: $(STAMP)
 
@@ -21,6 +21,9 @@ lint: install
 	$(BIN)/ruff check vtab tests scripts
 	$(BIN)/ruff format --check vtab tests scripts
 	$(BIN)/mypy
+
+docs: install
+	$(BIN)/python scripts/gen_options_table.py
 
 demo: install
 	$(BIN)/python -m vtab.demo

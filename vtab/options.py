@@ -23,9 +23,10 @@ class Options:
     """Every knob of a vtab table. Defaults suit ad-hoc inventory against real AWS latencies."""
 
     profile: str | None = None
-    """boto3 profile name; None means the standard credential chain."""
+    """AWS profile name; None means boto3's standard credential chain."""
     regions: tuple[str, ...] = ()
-    """Regions to read when a query does not constrain ``region``; empty means boto3's default region."""
+    """Regions read when a query does not constrain ``region`` (comma-separated in SQL and on the command
+    line); empty means boto3's default region."""
     role_arn: str | None = None
     """Passed as Cloud Control's RoleArn: the role CloudFormation assumes to run the handlers."""
     endpoint_url: str | None = None
@@ -35,13 +36,14 @@ class Options:
     max_workers: int = 16
     """Threads for parallel calls (regions, APIs, integrations, gets, writes)."""
     rate_limit: float | None = 25.0
-    """Calls per second per region (Cloud Control throttles near 25/s); None for unlimited."""
+    """Calls per second per region, shared by the connection's tables (Cloud Control throttles near
+    25-30/s); None for unlimited."""
     max_attempts: int = 5
     """botocore standard-mode attempts per call (throttling and transient errors are retried)."""
     max_writes: int = 100
     """Most write operations one statement may send; more is refused before anything is sent."""
     read_only: bool = False
-    """Refuse every INSERT, UPDATE and DELETE."""
+    """Refuse every INSERT, UPDATE and DELETE before anything is sent."""
     dry_run: bool = False
     """Record the writes that would be sent (see the vtab_dry_run table) without sending them."""
     write_timeout: float = 600.0
@@ -51,7 +53,8 @@ class Options:
     read_timeout: float = 20.0
     """Seconds to wait for an answer on an open connection before the attempt fails (and is retried)."""
     progress: bool = False
-    """Show a read's progress (parents listed, rows so far, calls in flight) on stderr while it runs."""
+    """Show a read's progress (parents listed, rows so far, calls in flight) on stderr once it has run half a
+    second; the vtab command turns it on when stderr is a terminal."""
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
