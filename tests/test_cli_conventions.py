@@ -4,6 +4,7 @@ warning for a virtual table stored in a file. Real subprocesses against the loca
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pty
@@ -22,6 +23,7 @@ from vtab import hints
 from vtab.calllog import CallLog
 from vtab.emulator import Emulator
 from vtab.options import OptionError
+from vtab.progress import AroundProgress, ReadProgress
 from vtab.table import StoredTableWarning
 from vtab.writereport import WriteReport
 
@@ -129,6 +131,22 @@ def test_progress_is_shown_on_a_terminal_and_not_in_a_pipe() -> None:
         quiet_stdout, quiet = _on_a_terminal([*args, "--no-progress", sql])
         assert quiet_stdout == "count(*)\n24\n"
         assert "parents listed" not in quiet
+
+
+def test_rows_printed_during_a_read_never_share_the_progress_line() -> None:
+    terminal = io.StringIO()
+    progress = ReadProgress("integration_responses", file=terminal, delay=0)
+    progress.add_parents(3)
+    progress.add_rows(5)
+    AroundProgress(terminal).write("row 1\n")
+    progress.close()
+    text = terminal.getvalue()
+    before = text[: text.index("row 1")]
+    assert "integration_responses: 0 rows" in before and "parents listed 3" in before
+    assert before.endswith("\r") and before.rsplit("\r", 2)[-2].strip() == ""  # the line was blanked first
+    after = text[text.index("row 1\n") + len("row 1\n") :]
+    assert "integration_responses: 5 rows" in after  # redrawn below the row, with the current count
+    assert text.endswith("\r")  # and erased at the end (leave=False)
 
 
 def test_progress_option_in_the_api(emulator: Emulator, capfd: pytest.CaptureFixture[str]) -> None:

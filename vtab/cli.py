@@ -27,7 +27,7 @@ import traceback
 import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, ClassVar, TextIO
+from typing import Any, ClassVar, TextIO, cast
 
 import apsw
 import apsw.ext
@@ -39,6 +39,7 @@ import vtab
 from vtab import hints
 from vtab.optiondocs import default_text, field_docs
 from vtab.options import WRITE_OPTIONS, OptionError, Options
+from vtab.progress import AroundProgress
 from vtab.registry import Registry, eponymous_tables
 from vtab.writereport import WriteReport
 
@@ -350,7 +351,10 @@ def open_connection(options: dict[str, Any]) -> tuple[apsw.Connection, Registry]
 
 def command_query(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
     sql = read_sql(args)
-    db, registry = open_connection(options_from(parser, args))
+    options = options_from(parser, args)
+    db, registry = open_connection(options)
+    if options["progress"] and out.isatty():
+        out = cast(TextIO, AroundProgress(out))
     try:
         run_query(db, registry, sql, WRITERS[args.format](out, args.header), sys.stderr)
     finally:
@@ -427,8 +431,9 @@ class VtabShell(Shell):
     registries: ClassVar[weakref.WeakKeyDictionary[apsw.Connection, Registry]] = weakref.WeakKeyDictionary()
     """Every connection the hook registered vtab on, with its Registry."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, progress: bool = False, **kwargs: Any) -> None:
         self._json_columns: list[bool] = []
+        self.progress_on_terminal = progress
         super().__init__(*args, **kwargs)
 
     def usage(self) -> str:
@@ -437,6 +442,13 @@ class VtabShell(Shell):
     @property
     def registry(self) -> Registry | None:
         return self.registries.get(self.db)
+
+    def write(self, dest: TextIO, text: str) -> None:
+        """Rows on a terminal lift a read's progress line first (see AroundProgress)."""
+        if self.progress_on_terminal and dest is self.stdout and dest.isatty():
+            AroundProgress(dest).write(text)
+        else:
+            dest.write(text)
 
     # -- writes report ----------------------------------------------------------------------------------
 
@@ -634,7 +646,7 @@ def run_shell(argv: Sequence[str]) -> int:
 
     apsw.connection_hooks.append(register_vtab)
     try:
-        shell = VtabShell()
+        shell = VtabShell(progress=bool(options.get("progress")))
         shell.exceptions = args.debug
         _, _, commands = shell.process_args(rest)
         if not commands:

@@ -27,7 +27,7 @@ class _Bar(tqdm):
 class ReadProgress:
     """One cursor's reads (every Filter of its statement), reported from any thread."""
 
-    def __init__(self, label: str, file: TextIO | None = None) -> None:
+    def __init__(self, label: str, file: TextIO | None = None, delay: float = DELAY_SECONDS) -> None:
         self.label = label
         self.file = file
         self.rows = 0
@@ -35,7 +35,7 @@ class ReadProgress:
         self.in_flight = 0
         self._lock = threading.Lock()
         self._bar: tqdm | None = None
-        self._next = time.monotonic() + DELAY_SECONDS
+        self._next = time.monotonic() + delay
         self._closed = False
 
     def add_rows(self, count: int) -> None:
@@ -62,11 +62,13 @@ class ReadProgress:
         return f"parents listed {self.parents}, calls in flight {self.in_flight}"
 
     def _tick(self) -> None:
-        now = time.monotonic()
-        if now < self._next or self._closed:
+        """Keep the bar's numbers current (cheap); redraw at most every REFRESH_SECONDS."""
+        if self._closed:
             return
-        self._next = now + REFRESH_SECONDS
+        now = time.monotonic()
         if self._bar is None:
+            if now < self._next:
+                return
             # tqdm draws nothing on a terminal that reports no size (a fresh pty): assume 80x24 then
             columns, lines = shutil.get_terminal_size()
             self._bar = _Bar(
@@ -80,9 +82,13 @@ class ReadProgress:
                 postfix=self.text(),
                 initial=self.rows,
             )
+            self._next = now + REFRESH_SECONDS
+            return
         self._bar.n = self.rows
         self._bar.set_postfix_str(self.text(), refresh=False)
-        self._bar.refresh()
+        if now >= self._next:
+            self._next = now + REFRESH_SECONDS
+            self._bar.refresh()
 
     def close(self) -> None:
         with self._lock:
@@ -90,3 +96,21 @@ class ReadProgress:
             if self._bar is not None:
                 self._bar.close()
                 self._bar = None
+
+
+class AroundProgress:
+    """A text stream whose writes first lift any progress line off the terminal (and redraw it after), so
+    rows printed on a terminal while a read runs never land on the same line as its progress."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        with tqdm.external_write_mode(file=self.stream):
+            return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
