@@ -184,8 +184,11 @@ def test_json_formats_nest_object_columns(emulator: Emulator, flags: list[str]) 
         for row in rows:
             assert isinstance(row["response_parameters"], dict)  # nested, not an escaped string
             assert row["text_that_parses"] == '{"a": 1}'  # not a JSON column: stays text
-    result = run_vtab("query", "-f", "json", *flags, sql)
-    assert isinstance(json.loads(result.stdout)[0]["response_parameters"], dict)
+    for args in (["query", "-f", "json", *flags, sql], ["shell", *flags, ":memory:", ".mode json", sql]):
+        result = run_vtab(*args)
+        assert result.returncode == 0, result.stderr
+        rows = json.loads(result.stdout)
+        assert rows and all(isinstance(row["response_parameters"], dict) for row in rows)
 
 
 def test_query_reads_sql_from_stdin_and_a_file(emulator: Emulator, flags: list[str], tmp_path: Path) -> None:
