@@ -97,7 +97,7 @@ def from_transport_error(error: BotoCoreError, what: str) -> apsw.Error:
     if isinstance(error, NoCredentialsError):
         return apsw.PermissionsError(
             f"NoCredentials: no AWS credentials found for {what}; choose a profile "
-            f"({hints.option('profile')}) or set the standard AWS_* environment variables"
+            f"({hints.set_option('profile', 'NAME')}) or set the standard AWS_* environment variables"
         )
     if isinstance(error, NoRegionError):
         return apsw.SQLError(
