@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test stress lint demo bench emulator catalog catalog-derive clean
+.PHONY: install test stress lint docs demo bench emulator catalog catalog-derive clean
 
 install: $(STAMP)
 
@@ -25,6 +25,9 @@ lint: install
 	$(BIN)/ruff check vtab tests scripts
 	$(BIN)/ruff format --check vtab tests scripts
 	$(BIN)/mypy
+
+docs: install
+	$(BIN)/python scripts/gen_options_table.py
 
 demo: install
 	$(BIN)/python -m vtab.demo

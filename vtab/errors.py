@@ -21,6 +21,7 @@ from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 
+from vtab import hints
 from vtab.schema import ResourceSchema
 from vtab.transport import MalformedAnswerError
 
@@ -105,7 +106,10 @@ def from_client_error(
     if error_stem(code) in _PERMISSION:
         text += permission_hint(schema, verb, operation)
     if error_stem(code) in ("Throttling", "RequestLimitExceeded"):
-        text += "; retries were exhausted: lower rate_limit or max_workers, or try again later"
+        text += (
+            f"; retries were exhausted: lower {hints.option('rate_limit')} or {hints.option('max_workers')}, "
+            "or try again later"
+        )
     if request_id:
         text += f" (request id {request_id})"
     return exception_class(code)(text)
@@ -118,11 +122,14 @@ def from_transport_error(
     never reached us). The message names the call and, for timeouts, the option to raise."""
     if isinstance(error, NoCredentialsError):
         return apsw.PermissionsError(
-            f"NoCredentials: no AWS credentials found for {what}; configure a profile (profile=...) or the "
-            "standard AWS_* environment variables"
+            f"NoCredentials: no AWS credentials found for {what}; choose a profile "
+            f"({hints.set_option('profile', 'NAME')}) or set the standard AWS_* environment variables"
         )
     if isinstance(error, NoRegionError):
-        return apsw.SQLError(f"NoRegion: {what} has no region; add region = '...' or set regions=")
+        return apsw.SQLError(
+            f"NoRegion: {what} has no region; add region = '...' to the WHERE clause or "
+            f"{hints.set_option('regions', 'us-east-1')}"
+        )
     tries = f"{max_attempts} attempt{'s' if max_attempts != 1 else ''}"
     if isinstance(error, ReadTimeoutError):
         return apsw.BusyError(

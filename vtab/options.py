@@ -10,6 +10,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+WRITE_OPTIONS = frozenset({"max_writes", "read_only", "dry_run", "write_timeout"})
+"""Options that only matter to INSERT, UPDATE and DELETE (``vtab snapshot`` does not offer them)."""
+
 
 class OptionError(ValueError):
     """A bad option name or value; the message names the option and the fix."""
@@ -20,9 +23,10 @@ class Options:
     """Every knob of a vtab table. Defaults suit ad-hoc inventory against real AWS latencies."""
 
     profile: str | None = None
-    """boto3 profile name; None means the standard credential chain."""
+    """AWS profile name; None means boto3's standard credential chain."""
     regions: tuple[str, ...] = ()
-    """Regions to read when a query does not constrain ``region``; empty means boto3's default region."""
+    """Regions read when a query does not constrain ``region`` (comma-separated in SQL and on the command
+    line); empty means boto3's default region."""
     role_arn: str | None = None
     """Passed as Cloud Control's RoleArn: the role CloudFormation assumes to run the handlers."""
     endpoint_url: str | None = None
@@ -32,13 +36,14 @@ class Options:
     max_workers: int = 16
     """Threads for parallel calls (regions, APIs, integrations, gets, writes)."""
     rate_limit: float | None = 25.0
-    """Calls per second per region (Cloud Control throttles near 25/s); None for unlimited."""
+    """Calls per second per region, shared by the connection's tables (Cloud Control throttles near
+    25-30/s); None for unlimited."""
     max_attempts: int = 5
     """botocore standard-mode attempts per call (throttling and transient errors are retried)."""
     max_writes: int = 100
     """Most write operations one statement may send; more is refused before anything is sent."""
     read_only: bool = False
-    """Refuse every INSERT, UPDATE and DELETE."""
+    """Refuse every INSERT, UPDATE and DELETE before anything is sent."""
     dry_run: bool = False
     """Record the writes that would be sent (see the vtab_dry_run table) without sending them."""
     write_timeout: float = 600.0
@@ -46,7 +51,11 @@ class Options:
     connect_timeout: float = 5.0
     """Seconds to wait for a connection to Cloud Control before the attempt fails (and is retried)."""
     read_timeout: float = 20.0
-    """Seconds to wait for an answer on an open connection before the attempt fails (and is retried)."""
+    """Seconds to wait for an answer, or for the rest of one, on an open connection before the attempt fails
+    (and is retried): a stalled call ends within about read_timeout x max_attempts."""
+    progress: bool = False
+    """Show a read's progress (parents listed, rows so far, calls in flight) on stderr once it has run half a
+    second; the vtab command turns it on when stderr is a terminal."""
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -103,7 +112,7 @@ def _convert(name: str, value: Any) -> Any:
         return tuple(value)
     if name in ("profile", "role_arn", "endpoint_url"):
         return None if value in (None, "", "none", "None") else str(value)
-    if name in ("read_only", "dry_run"):
+    if name in ("read_only", "dry_run", "progress"):
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()

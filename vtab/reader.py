@@ -25,6 +25,7 @@ import orjson
 from vtab.cache import Key, ResultStore
 from vtab.cloudcontrol import CloudControl, Item, Page, Properties
 from vtab.plan import IDENTIFIER, REGION, Plan, id_columns
+from vtab.progress import ReadProgress
 from vtab.schema import ParentStep, ResourceSchema, load_schema
 
 
@@ -40,12 +41,19 @@ class ReadContext:
     """What a scan needs from its table: the client, the pool, the caches."""
 
     def __init__(
-        self, cloud: CloudControl, pool: ThreadPoolExecutor, workers: int, cache: ResultStore
+        self,
+        cloud: CloudControl,
+        pool: ThreadPoolExecutor,
+        workers: int,
+        cache: ResultStore,
+        progress: ReadProgress | None = None,
     ) -> None:
         self.cloud = cloud
         self.pool = pool
         self.workers = workers
         self.cache = cache
+        self.progress = progress
+        """Where counts go when the progress option is on (None: nothing is counted)."""
 
 
 _DONE = object()
@@ -158,9 +166,17 @@ class Scan:
             self._finish()
 
     def _run(self, fn: Callable[..., None], *args: Any) -> None:
+        progress = self.ctx.progress
         try:
             if not (self._cancelled.is_set() or self._enough.is_set()):
-                fn(*args)
+                if progress is None:
+                    fn(*args)
+                else:
+                    progress.call_started()
+                    try:
+                        fn(*args)
+                    finally:
+                        progress.call_ended()
         except _Cancelled:
             pass
         except BaseException as error:
@@ -199,6 +215,8 @@ class Scan:
     def _emit(self, rows: list[Row]) -> None:
         kept = [row for row in rows if self._matches(row)]
         if kept:
+            if self.ctx.progress is not None:
+                self.ctx.progress.add_rows(len(kept))
             self._put(kept)
             with self._lock:
                 self._emitted += len(kept)
@@ -334,6 +352,8 @@ class Scan:
         for page in pages:
             if self._enough.is_set():
                 return
+            if self.ctx.progress is not None:
+                self.ctx.progress.add_parents(len(page))
             for identifier, props in page:
                 props = {**parent.split_identifier(identifier), **props}
                 value = props.get(provides)
