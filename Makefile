@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench emulator catalog catalog-derive clean
+.PHONY: install test stress lint docs demo bench emulator catalog catalog-derive clean
 
 install: $(STAMP)
 
@@ -17,10 +17,17 @@ $(STAMP): pyproject.toml
 test: install
 	$(BIN)/python -m pytest -q
 
+# The slow fault campaigns (marked stress; `make test` leaves them out): each prints its figures.
+stress: install
+	$(BIN)/python -m pytest -q -m stress
+
 lint: install
 	$(BIN)/ruff check vtab tests scripts
 	$(BIN)/ruff format --check vtab tests scripts
 	$(BIN)/mypy
+
+docs: install
+	$(BIN)/python scripts/gen_options_table.py
 
 demo: install
 	$(BIN)/python -m vtab.demo

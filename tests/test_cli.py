@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from vtab.emulator import Emulator
-from vtab.options import Options
+from vtab.options import WRITE_OPTIONS, Options
 
 REGION = "us-east-1"
 IDS_SQL = (
@@ -312,10 +312,34 @@ def test_snapshot_select_can_join_the_output_files_tables(
 def test_help_lists_every_option_as_a_flag_with_examples(command: str) -> None:
     result = run_vtab(command, "--help")
     assert result.returncode == 0, result.stderr
-    for name in Options.names():
+    offered = [name for name in Options.names() if command != "snapshot" or name not in WRITE_OPTIONS]
+    for name in offered:
         assert "--" + name.replace("_", "-") in result.stdout
     assert "examples:" in result.stdout
     assert f"vtab {command} " in result.stdout
+
+
+def test_snapshot_help_offers_no_write_options() -> None:
+    result = run_vtab("snapshot", "--help")
+    assert result.returncode == 0, result.stderr
+    for name in WRITE_OPTIONS:
+        assert "--" + name.replace("_", "-") not in result.stdout
+    refused = run_vtab("snapshot", "out.db", "SELECT 1", "--table", "t", "--dry-run")
+    assert refused.returncode == 2
+    assert "unrecognized arguments: --dry-run" in refused.stderr
+
+
+@pytest.mark.parametrize("command", ["shell", "query", "snapshot", "emulator", "demo"])
+def test_every_command_has_one_help_style(command: str) -> None:
+    """usage, description, the options with the same -h line, then examples; 110 columns at most."""
+    result = run_vtab(command, "--help")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert text.startswith(f"usage: vtab {command} ")
+    assert "  -h, --help" in text and "show this help message and exit" in text
+    assert "\nexamples:\n" in text
+    assert text.index("-h, --help") < text.index("\nexamples:\n")
+    assert max(len(line) for line in text.splitlines()) <= 110
 
 
 def test_top_level_help_lists_the_commands() -> None:

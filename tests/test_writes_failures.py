@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import http.client
 import re
-import socket
-import socketserver
-import threading
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import apsw
 import pytest
 
+from tests.faultproxy import Fault, FaultProxy
 from tests.test_writes_helpers import IR, connect, connect_with_registry, error_of, sent_writes
 from vtab.apply import FIRST_BACKOFF, Sender
 from vtab.emulator import Emulator
@@ -336,55 +332,15 @@ def test_a_concurrent_operation_on_the_resource_is_a_busy_error(
     assert str(error).endswith("(no RequestToken: not accepted)")
 
 
-class _AnswerDroppingProxy(socketserver.ThreadingTCPServer):
-    """Forwards each request to the endpoint, then closes the connection without answering: the request
-    was accepted, but the client sees a transport failure."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, endpoint_url: str) -> None:
-        target = urlsplit(endpoint_url)
-        self.target = (target.hostname or "127.0.0.1", target.port or 80)
-        super().__init__(("127.0.0.1", 0), _DropAnswer)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-
-class _DropAnswer(socketserver.StreamRequestHandler):
-    server: _AnswerDroppingProxy
-
-    def handle(self) -> None:
-        request_line = self.rfile.readline().decode()
-        if not request_line:
-            return
-        method, path, _ = request_line.split(" ", 2)
-        headers: dict[str, str] = {}
-        while (line := self.rfile.readline().decode()) not in ("\r\n", "\n", ""):
-            name, _, value = line.partition(":")
-            headers[name.strip()] = value.strip()
-        body = self.rfile.read(int(headers.get("Content-Length", "0")))
-        upstream = http.client.HTTPConnection(*self.server.target, timeout=10)
-        upstream.request(method, path, body=body, headers=headers)
-        upstream.getresponse().read()  # the endpoint answered...
-        upstream.close()
-        self.connection.shutdown(socket.SHUT_RDWR)  # ...and the client never hears it
-
-
 @pytest.fixture
-def dropping_proxy(emulator: Emulator) -> Iterator[_AnswerDroppingProxy]:
-    with _AnswerDroppingProxy(emulator.endpoint_url) as proxy:
-        thread = threading.Thread(target=proxy.serve_forever, daemon=True)
-        thread.start()
-        yield proxy
-        proxy.shutdown()
+def dropping_proxy(emulator: Emulator) -> Iterator[FaultProxy]:
+    """Every CreateResource reaches the endpoint, which acts; the answer is lost (a reset)."""
+    with FaultProxy(emulator.endpoint_url) as proxy:
+        yield proxy.inject(Fault.RESET_AFTER, "CreateResource", times=100)
 
 
 def test_a_start_call_lost_in_transport_may_have_been_accepted(
-    emulator: Emulator, cloudcontrol: Any, dropping_proxy: _AnswerDroppingProxy
+    emulator: Emulator, cloudcontrol: Any, dropping_proxy: FaultProxy
 ) -> None:
     seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
     api_id, integration_id = seeded.integrations[0]
@@ -393,7 +349,8 @@ def test_a_start_call_lost_in_transport_may_have_been_accepted(
     error = error_of(db, INSERT_ONE, (api_id, integration_id, "lost answer"))
 
     text = str(error)
-    assert "REFUSED CREATE row 1" in text and "ConnectionClosedError" in text
+    assert type(error) is apsw.BusyError
+    assert "LOST CREATE row 1" in text and "NetworkFailure: CreateResource" in text
     assert text.endswith(
         "(no RequestToken: the request may or may not have been accepted (check vtab_calls / "
         "ListResourceRequests))"

@@ -23,7 +23,6 @@ from datetime import datetime
 from typing import Any
 
 import apsw
-from botocore.exceptions import ClientError
 
 from vtab import errors
 from vtab.calllog import CallRecord
@@ -37,6 +36,9 @@ TERMINAL = {"SUCCESS", "FAILED", "CANCEL_COMPLETE"}
 FIRST_BACKOFF = 0.05
 MAX_BACKOFF = 5.0
 """The least poll spacing (RetryAfter may ask for more): doubling from 50 ms with each poll, capped at 5 s."""
+MAX_LOST_POLLS = 3
+"""A write whose status polls are lost in transport this many times in a row (each after botocore's own
+retries) is reported UNKNOWN, with its RequestToken, instead of being polled on."""
 LISTED_APPLIED = 50
 """At most this many applied operations are spelled out in an error (vtab_calls has them all)."""
 
@@ -48,6 +50,8 @@ class _Task:
     token: str | None = None
     deadline: float = 0.0
     polls: int = 0
+    lost_polls: int = 0
+    """Polls in a row whose answer was lost in transport."""
     sent_at: float = 0.0
     """When the latest call of this operation was sent (the poll floor counts from there)."""
     outcome: Outcome | None = None
@@ -281,16 +285,15 @@ class Sender:
         op = task.op
         error = future.exception()
         if error is not None:
-            return self._call_failed(task, error)
+            return self._call_failed(task, error, due)
         event = future.result()
         now = time.monotonic()
         if task.token is None:
-            task.token = event.get("RequestToken")
+            task.token = event["RequestToken"]  # CloudControl checked that the answer holds one
             task.deadline = now + self.timeout
-            if task.token is None:
-                return Outcome(op, "UNKNOWN", message="the response carried no RequestToken")
         else:
             task.polls += 1
+            task.lost_polls = 0
         status = event.get("OperationStatus")
         if status == "SUCCESS":
             return Outcome(op, "SUCCESS", event.get("Identifier") or op.identifier, task.token)
@@ -326,20 +329,33 @@ class Sender:
             return max(floor_at, now + float(retry_after) - time.time())
         return max(floor_at, now)
 
-    def _call_failed(self, task: _Task, error: BaseException) -> Outcome:
+    def _call_failed(self, task: _Task, error: BaseException, due: list[_Due]) -> Outcome | None:
+        """A start call or a poll raised. A start call lost in transport (no answer, or no usable one,
+        after botocore's retries) may or may not have been accepted: LOST, busy, so that a retried COMMIT
+        sends it again with the same ClientToken. A poll lost in transport says nothing about the write:
+        it is polled again (up to MAX_LOST_POLLS times in a row), then UNKNOWN, busy, polled again by its
+        RequestToken on a retried COMMIT."""
         code = task.record.error_code or type(error).__name__
         error_class = type(error) if isinstance(error, apsw.Error) else apsw.SQLError
+        lost = errors.lost_in_transport(error)
         if task.token is None:
             return Outcome(
                 task.op,
-                "REFUSED",
+                "LOST" if lost else "REFUSED",
                 None,
                 None,
                 code,
                 str(error),
-                error_class,
-                maybe_accepted=not _refused_by_answer(error),
+                apsw.BusyError if lost else error_class,
+                maybe_accepted=lost,
             )
+        if lost:
+            task.lost_polls += 1
+            now = time.monotonic()
+            if task.lost_polls < MAX_LOST_POLLS and now < task.deadline:
+                task.record.error_code = None  # the write itself has not failed
+                self._schedule(due, task, min(self._next_poll(task, {}, now), task.deadline))
+                return None
         return Outcome(
             task.op,
             "UNKNOWN",
@@ -347,7 +363,7 @@ class Sender:
             task.token,
             code,
             f"its status could not be read ({error}); it may still complete",
-            error_class,
+            apsw.BusyError if lost else error_class,
         )
 
     def _timed_out(self, task: _Task) -> Outcome:
@@ -362,16 +378,6 @@ class Sender:
             "still complete: check later with GetResourceRequestStatus (its RequestToken is in vtab_calls)",
             apsw.BusyError,
         )
-
-
-def _refused_by_answer(error: BaseException) -> bool:
-    """Whether Cloud Control answered the start call with a 4xx error: a definite refusal. A timeout, a
-    network failure or a 5xx leaves open whether the request was accepted."""
-    cause = error.__cause__
-    if not isinstance(cause, ClientError):
-        return False
-    status = cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return isinstance(status, int) and 400 <= status < 500
 
 
 def statement_error(

@@ -47,12 +47,26 @@ class CallLog:
         self._records: deque[CallRecord] = deque(maxlen=capacity)
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
+        self._last = 0
 
     def start(self, operation: str, region: str, type_name: str, **details: object) -> CallRecord:
-        record = CallRecord(next(self._seq), operation, region, type_name, **details)  # type: ignore[arg-type]
         with self._lock:
+            self._last = next(self._seq)
+            record = CallRecord(self._last, operation, region, type_name, **details)  # type: ignore[arg-type]
             self._records.append(record)
         return record
+
+    def mark(self) -> int:
+        """The newest call's ``seq`` (0 before any): ``since(mark)`` is then what came after."""
+        with self._lock:
+            return self._last
+
+    def since(self, mark: int) -> list[CallRecord]:
+        """The calls started after ``mark`` (those still kept), oldest first: what one statement did."""
+        with self._lock:
+            newer = list(itertools.takewhile(lambda record: record.seq > mark, reversed(self._records)))
+        newer.reverse()
+        return newer
 
     def snapshot(self) -> list[CallRecord]:
         with self._lock:

@@ -16,28 +16,33 @@ like SQL option text (``Options().replace``), so ``--cache-ttl 0`` means what ``
 from __future__ import annotations
 
 import argparse
-import ast
+import contextlib
 import csv
 import dataclasses
-import inspect
-import itertools
 import json
 import os
 import re
 import sys
-import textwrap
 import traceback
-from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+import warnings
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar, TextIO, cast
 
 import apsw
 import apsw.ext
 import apsw.shell
-from botocore.exceptions import BotoCoreError
+import orjson
+from apsw.shell import Shell
 
 import vtab
-from vtab.options import OptionError, Options
+from vtab import hints
+from vtab.optiondocs import default_text, field_docs
+from vtab.options import WRITE_OPTIONS, OptionError, Options
+from vtab.progress import AroundProgress
+from vtab.registry import Registry, eponymous_tables
 from vtab.stackql import rewrite_on
+from vtab.writereport import WriteReport
 
 PROG = "vtab"
 FORMATS = ("table", "csv", "json", "jsonl")
@@ -69,53 +74,28 @@ class OptionFlag:
     help: str
 
 
-def _field_docs() -> dict[str, str]:
-    """The attribute docstrings of Options, so flag help cannot drift from the option's own definition."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(Options)))
-    except (OSError, TypeError, SyntaxError):
-        return {}
-    docs: dict[str, str] = {}
-    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-    for node, following in itertools.pairwise(body):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and isinstance(following, ast.Expr)
-            and isinstance(following.value, ast.Constant)
-            and isinstance(following.value.value, str)
-        ):
-            text = " ".join(following.value.value.split()).replace("``", "")
-            docs[node.target.id] = re.sub(r"\bNone\b", "none", text)
-    return docs
-
-
-def _default_text(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, tuple):
-        return ",".join(value) or "boto3 default region"
-    if isinstance(value, bool):
-        return "off"
-    return str(value)
-
-
-def option_flags() -> list[OptionFlag]:
-    """Every Options field, as ``--kebab-case``; booleans are switches, the rest take SQL option text."""
-    docs = _field_docs()
+def option_flags(skip: frozenset[str] = frozenset()) -> list[OptionFlag]:
+    """Every Options field but ``skip``, as ``--kebab-case``; booleans are ``--x``/``--no-x`` switches, the
+    rest take SQL option text."""
+    docs = field_docs()
     defaults = Options()
     flags = []
     for field in dataclasses.fields(Options):
-        if field.name not in Options.names():
+        if field.name not in Options.names() or field.name in skip:
             continue
         is_bool = isinstance(getattr(defaults, field.name), bool)
         doc = docs.get(field.name, "")
-        help_text = f"{doc} (default: {_default_text(getattr(defaults, field.name))})".strip()
+        default = AUTO_DEFAULTS.get(field.name) or default_text(field.name, getattr(defaults, field.name))
+        help_text = f"{doc} (default: {default})".strip()
         flags.append(OptionFlag(field.name, "--" + field.name.replace("_", "-"), is_bool, help_text))
     return flags
 
 
-def add_option_flags(parser: argparse.ArgumentParser) -> None:
+AUTO_DEFAULTS = {"progress": "on when stderr is a terminal"}
+"""Options whose command-line default differs from the Python one."""
+
+
+def add_option_flags(parser: argparse.ArgumentParser, skip: frozenset[str] = frozenset()) -> None:
     group = parser.add_argument_group(
         "vtab options",
         "The keyword arguments of vtab.register() and the SQL options of CREATE VIRTUAL TABLE, with the\n"
@@ -123,9 +103,11 @@ def add_option_flags(parser: argparse.ArgumentParser) -> None:
         "--profile, SSO, instance role); endpoint and region also from AWS_ENDPOINT_URL_CLOUDCONTROL and\n"
         "AWS_DEFAULT_REGION.",
     )
-    for flag in option_flags():
+    for flag in option_flags(skip):
         if flag.is_bool:
-            group.add_argument(flag.flag, dest=flag.name, action="store_true", default=None, help=flag.help)
+            group.add_argument(
+                flag.flag, dest=flag.name, action=argparse.BooleanOptionalAction, default=None, help=flag.help
+            )
         else:
             group.add_argument(flag.flag, dest=flag.name, metavar=flag.name.upper(), help=flag.help)
     group.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
@@ -134,6 +116,8 @@ def add_option_flags(parser: argparse.ArgumentParser) -> None:
 def options_from(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, Any]:
     """The options given on the command line, converted and checked now so a typo stops before any call."""
     given = {name: getattr(args, name) for name in Options.names() if getattr(args, name, None) is not None}
+    if given.get("progress") is None:
+        given["progress"] = sys.stderr.isatty()  # progress on a terminal, never into a pipe or a log
     try:
         options = Options().replace(**given)
     except OptionError as exc:
@@ -146,6 +130,58 @@ def _error_text(exc: BaseException) -> str:
     if isinstance(exc, CommandError | OptionError | apsw.shell.Shell.Error):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
+
+
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Warnings as one ``vtab: warning: ...`` line on stderr (no Python file and line)."""
+    print(f"{PROG}: warning: {message}", file=file or sys.stderr)
+
+
+# --- what a statement wrote -------------------------------------------------------------------------
+
+
+class WriteReporter:
+    """Prints what each statement's writes did (from the call log) on ``err``, once the statement ends."""
+
+    def __init__(self, registry: Registry, err: TextIO) -> None:
+        self.log = registry.log
+        self.err = err
+        self.mark = self.log.mark()
+
+    def start(self) -> None:
+        self.mark = self.log.mark()
+
+    def finish(self) -> None:
+        text = WriteReport.of(self.log.since(self.mark)).text()
+        if text:
+            print(text, file=self.err, flush=True)
+        self.mark = self.log.mark()
+
+
+def json_flags(registry: Registry | None, description_full: Any) -> list[bool]:
+    """For each result column, whether it is a vtab column whose text is JSON by the schema (an object or
+    array property): those are nested in JSON output, not quoted. Expressions never are."""
+    flags = []
+    for _name, _decltype, _database, table, origin in description_full or ():
+        flags.append(registry is not None and origin in registry.json_columns(table))
+    return flags
+
+
+def nested(value: Any, is_json: bool) -> Any:
+    """A JSON column's text as the JSON value it holds (text that does not parse stays text)."""
+    if is_json and isinstance(value, str):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
 
 
 # --- query --------------------------------------------------------------------------------------------
@@ -170,10 +206,13 @@ class ResultWriter:
         self.out = out
         self.header = header
         self.names: list[str] = []
+        self.json: list[bool] = []
         self.sets = 0
 
-    def start(self, names: list[str]) -> None:
+    def start(self, names: list[str], json_columns: list[bool]) -> None:
+        """A result set with these column names; ``json_columns`` marks the columns holding JSON text."""
         self.names = names
+        self.json = json_columns or [False] * len(names)
         self.sets += 1
 
     def row(self, values: Sequence[Any]) -> None:
@@ -182,12 +221,19 @@ class ResultWriter:
     def end(self) -> None:
         """The current result set is complete."""
 
+    def item(self, values: Sequence[Any]) -> dict[str, Any]:
+        """The row as a JSON object: JSON columns nested, blobs as hex."""
+        return {
+            name: _json_value(nested(value, is_json))
+            for name, value, is_json in zip(self.names, values, self.json, strict=True)
+        }
+
 
 class TableWriter(ResultWriter):
     """Aligned columns for reading at a terminal; buffers one result set to size the columns."""
 
-    def start(self, names: list[str]) -> None:
-        super().start(names)
+    def start(self, names: list[str], json_columns: list[bool]) -> None:
+        super().start(names, json_columns)
         self.rows: list[list[str]] = []
 
     def row(self, values: Sequence[Any]) -> None:
@@ -209,8 +255,8 @@ class TableWriter(ResultWriter):
 
 
 class CsvWriter(ResultWriter):
-    def start(self, names: list[str]) -> None:
-        super().start(names)
+    def start(self, names: list[str], json_columns: list[bool]) -> None:
+        super().start(names, json_columns)
         self.writer = csv.writer(self.out, lineterminator="\n")
         if self.header:
             self.writer.writerow(names)
@@ -222,14 +268,13 @@ class CsvWriter(ResultWriter):
 class JsonWriter(ResultWriter):
     """One JSON array of objects per result set (like sqlite3 -json), streamed row by row."""
 
-    def start(self, names: list[str]) -> None:
-        super().start(names)
+    def start(self, names: list[str], json_columns: list[bool]) -> None:
+        super().start(names, json_columns)
         self.count = 0
         self.out.write("[")
 
     def row(self, values: Sequence[Any]) -> None:
-        item = {n: _json_value(v) for n, v in zip(self.names, values, strict=True)}
-        self.out.write(("," if self.count else "") + "\n" + json.dumps(item, ensure_ascii=False))
+        self.out.write(("," if self.count else "") + "\n" + json.dumps(self.item(values), ensure_ascii=False))
         self.count += 1
 
     def end(self) -> None:
@@ -240,8 +285,7 @@ class JsonLinesWriter(ResultWriter):
     """One JSON object per row, for jq and log pipelines."""
 
     def row(self, values: Sequence[Any]) -> None:
-        item = {n: _json_value(v) for n, v in zip(self.names, values, strict=True)}
-        self.out.write(json.dumps(item, ensure_ascii=False) + "\n")
+        self.out.write(json.dumps(self.item(values), ensure_ascii=False) + "\n")
 
 
 WRITERS: dict[str, type[ResultWriter]] = {
@@ -252,19 +296,22 @@ WRITERS: dict[str, type[ResultWriter]] = {
 }
 
 
-def run_query(db: apsw.Connection, sql: str, writer: ResultWriter) -> None:
-    """Run every statement of ``sql``, handing each one's rows to ``writer`` as they stream in."""
+def run_query(db: apsw.Connection, registry: Registry, sql: str, writer: ResultWriter, err: TextIO) -> None:
+    """Run every statement of ``sql``, handing each one's rows to ``writer`` as they stream in, and saying
+    on ``err`` what each statement's writes did."""
     cursor = db.cursor()
     open_set = False
+    report = WriteReporter(registry, err)
 
     def statement_started(cursor: apsw.Cursor, statement: str, bindings: Any) -> bool:
         nonlocal open_set
         if open_set:
             writer.end()
             open_set = False
+        report.finish()  # the previous statement is complete
         names = [d[0] for d in cursor.description]
         if names:
-            writer.start(names)
+            writer.start(names, json_flags(registry, cursor.description_full))
             open_set = True
         return True
 
@@ -273,12 +320,47 @@ def run_query(db: apsw.Connection, sql: str, writer: ResultWriter) -> None:
         writer.row(row)
     if open_set:
         writer.end()
+    report.finish()
+
+
+def read_sql(args: argparse.Namespace) -> str:
+    """The statements to run: the SQL argument, ``-`` for standard input, or ``--file``."""
+    if args.file is not None and args.sql is not None:
+        raise CommandError("give the SQL either as an argument or with --file, not both")
+    if args.file is not None:
+        if args.file == "-":
+            return sys.stdin.read()
+        try:
+            with open(args.file, encoding="utf-8") as source:
+                return source.read()
+        except OSError as exc:
+            raise CommandError(f"--file {args.file}: {exc.strerror or exc}") from None
+    if args.sql == "-":
+        return sys.stdin.read()
+    if args.sql is None:
+        raise CommandError("no SQL: give it as an argument, as - to read standard input, or with --file FILE")
+    return str(args.sql)
+
+
+def open_connection(options: dict[str, Any]) -> tuple[apsw.Connection, Registry]:
+    """An in-memory connection with vtab registered (closed again if registering fails)."""
+    db = apsw.Connection(":memory:")
+    try:
+        registry = vtab.register(db, **options)
+    except BaseException:
+        db.close()
+        raise
+    return db, registry
 
 
 def command_query(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
-    db = vtab.connect(**options_from(parser, args))
+    sql = read_sql(args)
+    options = options_from(parser, args)
+    db, registry = open_connection(options)
+    if options["progress"] and out.isatty():
+        out = cast(TextIO, AroundProgress(out))
     try:
-        run_query(db, args.sql, WRITERS[args.format](out, args.header))
+        run_query(db, registry, sql, WRITERS[args.format](out, args.header), sys.stderr)
     finally:
         out.flush()
         db.close()
@@ -333,7 +415,7 @@ def snapshot(db: apsw.Connection, path: str, sql: str, table: str, replace: bool
 
 
 def command_snapshot(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
-    db = vtab.connect(**options_from(parser, args))
+    db, _ = open_connection(options_from(parser, args) | {"read_only": True})
     try:
         count = snapshot(db, args.out, args.sql, args.table, args.replace)
     finally:
@@ -345,11 +427,143 @@ def command_snapshot(parser: argparse.ArgumentParser, args: argparse.Namespace, 
 # --- shell --------------------------------------------------------------------------------------------
 
 
-class VtabShell(apsw.shell.Shell):
-    """apsw's shell, with our usage text for ``-help`` (the connection hook does the registering)."""
+class VtabShell(Shell):
+    """apsw's shell, knowing vtab's tables: ``.tables`` and ``.schema`` list them (eponymous tables are not
+    in sqlite_schema), ``.mode json``/``jsonl`` nest JSON columns, and a statement that wrote says what it
+    did on stderr. The connection hook (run_shell) does the registering."""
+
+    registries: ClassVar[weakref.WeakKeyDictionary[apsw.Connection, Registry]] = weakref.WeakKeyDictionary()
+    """Every connection the hook registered vtab on, with its Registry."""
+
+    def __init__(self, *args: Any, progress: bool = False, **kwargs: Any) -> None:
+        self._json_columns: list[bool] = []
+        self.progress_on_terminal = progress
+        super().__init__(*args, **kwargs)
 
     def usage(self) -> str:
         return shell_parser().format_help()
+
+    @property
+    def registry(self) -> Registry | None:
+        return self.registries.get(self.db)
+
+    def write(self, dest: TextIO, text: str) -> None:
+        """Rows on a terminal lift a read's progress line first (see AroundProgress)."""
+        if self.progress_on_terminal and dest is self.stdout and dest.isatty():
+            AroundProgress(dest).write(text)
+        else:
+            dest.write(text)
+
+    # -- writes report ----------------------------------------------------------------------------------
+
+    def process_sql(
+        self, sql: str, bindings: Any = None, internal: bool = False, summary: Any = None
+    ) -> None:
+        registry = None if internal else self.registry
+        if registry is None:
+            super().process_sql(sql, bindings, internal, summary)
+            return
+        report = WriteReporter(registry, self.stderr)
+        super().process_sql(sql, bindings, internal, summary)
+        report.finish()
+
+    # -- JSON columns nested in .mode json / jsonl ----------------------------------------------------
+
+    def _query_details(self, sql: str, bindings: Any) -> Any:
+        details = super()._query_details(sql, bindings)
+        self._json_columns = []
+        if details.query and details.error_text is None and self.registry is not None:
+            try:
+                info = apsw.ext.query_info(self.db, rewrite_on(self.db, details.query), bindings)
+            except (apsw.Error, KeyError):
+                pass
+            else:
+                self._json_columns = json_flags(self.registry, info.description_full)
+        return details
+
+    def _json_fields(self, line: Shell.Row) -> str:
+        flags = self._json_columns if len(self._json_columns) == len(line.row) else [False] * len(line.row)
+        fields = []
+        for name, value, is_json in zip(line.columns, line.row, flags, strict=True):
+            text = (
+                orjson.dumps(nested(value, True)).decode()
+                if is_json and isinstance(value, str)
+                else self._fmt_json_value(value)
+            )
+            fields.append(f"{self._fmt_json_value(name)}: {self.colour.colour_value(value, text)}")
+        return "{ " + ", ".join(fields) + "}"
+
+    def output_json(self, header: bool, line: Shell.Row) -> None:
+        """Output a JSON array. JSON columns of vtab tables are nested; blobs are base64 strings."""
+        if header:
+            return
+        opening = "[" if line.is_first else ""
+        self.write(self.stdout, opening + self._json_fields(line) + ("]" if line.is_last else ",") + "\n")
+
+    def output_jsonl(self, header: bool, line: Shell.Row) -> None:
+        """Output JSON objects, one a line. JSON columns of vtab tables are nested; blobs are base64."""
+        if header:
+            return
+        self.write(self.stdout, self._json_fields(line) + "\n")
+
+    # -- .tables and .schema know the eponymous tables ---------------------------------------------
+
+    def command_tables(self, cmd: list[str]) -> None:
+        """tables ?PATTERN?: Lists names of tables matching LIKE pattern
+
+        This also returns views, and vtab's tables (present on every connection).
+        """
+        self.push_output()
+        self.output = self.output_list
+        self.header = False
+        try:
+            for pattern in cmd or ["%"]:
+                self.process_sql(
+                    "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') "
+                    "AND name NOT LIKE 'sqlite_%' AND name LIKE ?1 "
+                    "UNION SELECT name FROM sqlite_temp_schema WHERE type IN ('table', 'view') "
+                    "AND name NOT LIKE 'sqlite_%' AND name LIKE ?1 "
+                    "UNION SELECT value FROM json_each(?2) WHERE value LIKE ?1 ORDER BY 1",
+                    (pattern, orjson.dumps(self._vtab_tables()).decode()),
+                    internal=True,
+                )
+        finally:
+            self.pop_output()
+
+    def command_schema(self, cmd: list[str]) -> None:
+        """schema ?TABLE? [TABLE...]: Shows SQL for table
+
+        If you give one or more tables then their schema is listed (including indices). If you don't
+        specify any then all schemas are listed. TABLE is a like pattern so you can use % for wildcards.
+        vtab's tables show the columns they declare to SQLite.
+        """
+        super().command_schema(cmd)
+        patterns = cmd or ["%"]
+        for name in self._vtab_tables():
+            matches = self.db.execute(
+                "SELECT 1 FROM json_each(?1) WHERE ?2 LIKE value", (orjson.dumps(patterns).decode(), name)
+            ).get
+            if matches:
+                self.write(self.stdout, declared_schema(self.db, name) + "\n")
+
+    def _vtab_tables(self) -> list[str]:
+        return eponymous_tables() if self.registry is not None else []
+
+
+def declared_schema(db: apsw.Connection, name: str) -> str:
+    """``CREATE TABLE name(...)`` as the table declares itself to SQLite (``PRAGMA table_xinfo``)."""
+    columns = []
+    for _cid, column, kind, _notnull, _default, pk, hidden in db.execute(
+        'SELECT cid, name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)', (name,)
+    ):
+        words = [quote_identifier(str(column)) if not re.fullmatch(r"\w+", str(column)) else str(column)]
+        words += [str(kind)] if kind else []
+        words += ["HIDDEN"] if hidden else []
+        words += ["PRIMARY KEY"] if pk else []
+        columns.append("  " + " ".join(words))
+    body = ",\n".join(columns)
+    comment = f"/* {name}: vtab's virtual table, on every connection, stored in no file */"
+    return f"{comment}\nCREATE TABLE {name}(\n{body}\n);"
 
 
 _SHELL_VALUE_OPTIONS = frozenset({"init", "separator", "nullvalue", "encoding"})
@@ -368,6 +582,7 @@ def split_shell_args(argv: Sequence[str]) -> tuple[list[str], list[str], bool]:
     before it (``vtab shell x.db -csv "SELECT 1"`` works as it does in sqlite3).
     """
     flags = {f.flag: f for f in option_flags()}
+    flags |= {"--no-" + f.flag.removeprefix("--"): f for f in flags.values() if f.is_bool}
     ours: list[str] = []
     options: list[str] = []
     positional: list[str] = []
@@ -431,11 +646,11 @@ def run_shell(argv: Sequence[str]) -> int:
     options = options_from(parser, args)
 
     def register_vtab(connection: apsw.Connection) -> None:
-        vtab.register(connection, **options)
+        VtabShell.registries[connection] = vtab.register(connection, **options)
 
     apsw.connection_hooks.append(register_vtab)
     try:
-        shell = VtabShell()
+        shell = VtabShell(progress=bool(options.get("progress")))
         shell.exceptions = args.debug
         _, _, commands = shell.process_args(rest)
         if not commands:
@@ -457,15 +672,10 @@ def run_shell(argv: Sequence[str]) -> int:
 
 
 def run_emulator(argv: Sequence[str]) -> int:
-    """Delegate to ``python -m vtab.emulator``, with this command's name in its help and errors."""
-    from vtab.emulator.__main__ import build_parser as emulator_parser
+    """Delegate to ``python -m vtab.emulator``, with this command's name and help style."""
     from vtab.emulator.__main__ import main as emulator_main
 
-    parser = emulator_parser()
-    parser.prog = f"{PROG} emulator"
-    parser.epilog = EMULATOR_EXAMPLES
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.parse_args(argv)  # --help and bad arguments, reported under our name
+    emulator_parser().parse_args(argv)  # --help and bad arguments, reported under our name
     return emulator_main(list(argv))
 
 
@@ -477,6 +687,8 @@ def run_demo(parser: argparse.ArgumentParser, args: argparse.Namespace, out: Tex
 
 
 # --- parsers ------------------------------------------------------------------------------------------
+# Every command's help has one shape: usage, a description, its own arguments, then the vtab options
+# (where they apply), then "examples:" and notes, 110 columns wide.
 
 SHELL_EXAMPLES = """\
 examples:
@@ -487,8 +699,9 @@ examples:
   echo ".mode json
   SELECT count(*) FROM integration_responses WHERE region = 'eu-west-1';" | vtab shell
 
-  Inside the shell, .open other.db still has the tables (every connection gets them); .help lists the
-  dot-commands (.mode, .output, .import, .read, .once, .timer, ...).
+  Inside the shell, .open other.db still has the tables (every connection gets them); .tables and .schema
+  list them; .help lists the dot-commands (.mode, .output, .import, .read, .once, .timer, ...). A statement
+  that writes says on stderr what it did (rows inserted with their identifiers, updated, deleted).
 
 apsw/sqlite3 shell options (passed through; one dash or two):
   -init FILE        read/process FILE first        -echo            print commands before running them
@@ -506,11 +719,13 @@ examples:
               WHERE region = 'us-east-1'"
   vtab query --format csv --regions us-east-1,eu-west-1 "SELECT * FROM integration_responses" > out.csv
   vtab query --format jsonl "SELECT * FROM integration_responses WHERE region = 'us-east-1'" | jq .api_id
+  vtab query --file report.sql                   # or: vtab query - < report.sql
   vtab query --dry-run "DELETE FROM integration_responses WHERE region = 'us-east-1' AND api_id = 'a1';
                         SELECT * FROM vtab_dry_run"
 
-Several statements run in order; each one that returns columns prints its rows. An error prints the
-SQLite/AWS message on stderr and exits with status 1.
+Several statements run in order; each one that returns columns prints its rows on stdout, and each one
+that writes says on stderr what it did. An error prints the SQLite/AWS message on stderr and exits with
+status 1.
 """
 
 SNAPSHOT_EXAMPLES = """\
@@ -523,7 +738,8 @@ examples:
   sqlite3 inventory.db "SELECT * FROM integration_responses"        # any client reads the result
 
 The file is created if missing and attached as "snap", so the SELECT can join its tables (snap.my_ids).
-The copy is one transaction: with --replace, a failed query leaves the old table in place.
+The copy is one transaction: with --replace, a failed query leaves the old table in place. A snapshot
+only reads: its connection is read-only, so it takes no write options.
 """
 
 EMULATOR_EXAMPLES = """\
@@ -534,6 +750,15 @@ examples:
   vtab query --endpoint-url http://127.0.0.1:4566 \\
       "SELECT region, count(*) FROM integration_responses WHERE region IN ('us-east-1', 'eu-west-1')
        GROUP BY region"
+
+It binds 127.0.0.1 only and runs until interrupted (Ctrl-C).
+"""
+
+DEMO_EXAMPLES = """\
+examples:
+  vtab demo                                      # the same as: make demo
+
+It starts its own endpoint on a free port of 127.0.0.1, so it needs no AWS account and no credentials.
 """
 
 MAIN_EXAMPLES = """\
@@ -546,6 +771,8 @@ examples:
 
 Run "vtab COMMAND --help" for a command's options.
 """
+
+HELP_TEXT = "show this help message and exit"
 
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
@@ -566,8 +793,29 @@ def shell_parser() -> argparse.ArgumentParser:
         add_help=False,
         allow_abbrev=False,
     )
-    parser.add_argument("-h", "--help", action="store_true", help="show this help and exit")
+    parser.add_argument("-h", "--help", action="store_true", help=HELP_TEXT)
     add_option_flags(parser)
+    return parser
+
+
+def emulator_parser() -> argparse.ArgumentParser:
+    """The emulator's own parser (python -m vtab.emulator), named and shaped like the other commands."""
+    from vtab.emulator.__main__ import build_parser
+
+    parser = build_parser()
+    parser.prog = f"{PROG} emulator"
+    parser.epilog = EMULATOR_EXAMPLES
+    parser.formatter_class = _formatter
+    return parser
+
+
+def _command(
+    commands: Any, name: str, summary: str, description: str, examples: str
+) -> argparse.ArgumentParser:
+    """A subcommand parser in the common help shape."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name, help=summary, description=description, epilog=examples, formatter_class=_formatter
+    )
     return parser
 
 
@@ -588,14 +836,18 @@ def build_parser() -> argparse.ArgumentParser:
         "shell", help="sqlite3-compatible interactive shell (apsw's) with the tables", add_help=False
     )
 
-    query = commands.add_parser(
+    query = _command(
+        commands,
         "query",
-        help="run SQL and print the rows as a table, CSV, JSON or JSON lines",
-        description="Run one or more statements on an in-memory database with vtab's tables; print the rows.",
-        epilog=QUERY_EXAMPLES,
-        formatter_class=_formatter,
+        "run SQL and print the rows as a table, CSV, JSON or JSON lines",
+        "Run one or more statements on an in-memory database with vtab's tables; print the rows.\n"
+        "The SQL is the argument, standard input (SQL = -), or a file (--file).",
+        QUERY_EXAMPLES,
     )
-    query.add_argument("sql", metavar="SQL", help="one or more statements, separated by ;")
+    query.add_argument(
+        "sql", metavar="SQL", nargs="?", help="one or more statements separated by ;, or - for stdin"
+    )
+    query.add_argument("--file", metavar="FILE", help="read the statements from FILE (- for stdin)")
     query.add_argument(
         "--format", "-f", choices=FORMATS, default="table", help="output format (default: table)"
     )
@@ -608,30 +860,30 @@ def build_parser() -> argparse.ArgumentParser:
     add_option_flags(query)
     query.set_defaults(run=command_query, parser=query)
 
-    snap = commands.add_parser(
+    snap = _command(
+        commands,
         "snapshot",
-        help="copy query results into a plain table of a .db file any sqlite3 client opens",
-        description=(
-            "Materialise a SELECT into a plain table of OUT (a SQLite file), for sqlite3, Datasette,\n"
-            "BI tools and anything else that cannot load a Python virtual table."
-        ),
-        epilog=SNAPSHOT_EXAMPLES,
-        formatter_class=_formatter,
+        "copy query results into a plain table of a .db file any sqlite3 client opens",
+        "Materialise a SELECT into a plain table of OUT (a SQLite file), for sqlite3, Datasette,\n"
+        "BI tools and anything else that cannot load a Python virtual table.",
+        SNAPSHOT_EXAMPLES,
     )
     snap.add_argument("out", metavar="OUT", help="SQLite file to write (created if missing)")
     snap.add_argument("sql", metavar="SELECT", help="one SELECT statement")
     snap.add_argument("--table", "-t", required=True, help="name of the table to create in OUT")
     snap.add_argument("--replace", action="store_true", help="drop and recreate the table if it exists")
-    add_option_flags(snap)
+    add_option_flags(snap, skip=WRITE_OPTIONS)
     snap.set_defaults(run=command_snapshot, parser=snap)
 
     commands.add_parser(
         "emulator", help="run the local Cloud Control endpoint (no AWS account needed)", add_help=False
     )
-    demo = commands.add_parser(
+    demo = _command(
+        commands,
         "demo",
-        help="the reference queries against a local endpoint with demo data",
-        description="Start a local Cloud Control endpoint with demo data and run the reference queries.",
+        "the reference queries against a local endpoint with demo data",
+        "Start a local Cloud Control endpoint with demo data and run the reference queries.",
+        DEMO_EXAMPLES,
     )
     demo.set_defaults(run=run_demo, parser=demo, debug=False)
     return parser
@@ -654,17 +906,26 @@ def _dispatch(argv: list[str]) -> int:
     try:
         result: int = args.run(args.parser, args, sys.stdout)
         return result
-    except (apsw.Error, BotoCoreError, CommandError, OptionError) as exc:
+    except Exception as exc:  # any failure (a bad endpoint is botocore's ValueError): one line, status 1
         if args.debug:
             raise
         print(f"{PROG} {args.command}: error: {_error_text(exc)}", file=sys.stderr)
         return INTERRUPTED_STATUS if isinstance(exc, apsw.InterruptError) else 1
 
 
+@contextlib.contextmanager
+def command_conventions() -> Iterator[None]:
+    """What holds while the command runs: hints name flags (--regions), warnings are one line each."""
+    with hints.speaking_to(hints.Audience.COMMAND), warnings.catch_warnings():
+        warnings.showwarning = show_warning
+        yield
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point (``vtab = "vtab.cli:main"``); returns the exit status."""
     try:
-        status = _dispatch(list(sys.argv[1:] if argv is None else argv))
+        with command_conventions():
+            status = _dispatch(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         status = INTERRUPTED_STATUS

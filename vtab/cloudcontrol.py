@@ -19,7 +19,7 @@ import orjson
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from vtab import errors
+from vtab import errors, transport
 from vtab.calllog import CallLog, CallRecord, Timer
 from vtab.options import Options
 from vtab.schema import ResourceSchema
@@ -36,10 +36,32 @@ class Page(list[Item]):
     last: bool = True
 
 
-def _properties(description: dict[str, Any]) -> Properties:
-    """The properties of a ResourceDescription (its Properties member is JSON text, maybe absent)."""
-    properties: Properties = orjson.loads(description["Properties"]) if description.get("Properties") else {}
-    return properties
+ANSWER_MEMBERS: dict[str, transport.Member] = {
+    "ListResources": ("ResourceDescriptions", list),
+    "GetResource": ("ResourceDescription", dict),
+    "CreateResource": ("ProgressEvent", dict),
+    "UpdateResource": ("ProgressEvent", dict),
+    "DeleteResource": ("ProgressEvent", dict),
+    "GetResourceRequestStatus": ("ProgressEvent", dict),
+}
+"""The member each operation's answer must hold; an answer without it is malformed (and retried)."""
+
+
+def _item(description: object, record: CallRecord) -> Item:
+    """(Identifier, properties) of a ResourceDescription, whose Properties member is JSON text, maybe
+    absent; anything else is a malformed answer, never a row with holes."""
+    if not isinstance(description, dict) or not isinstance(description.get("Identifier"), str):
+        raise _malformed(record, f"holds a ResourceDescription without an Identifier: {description!r}")
+    text = description.get("Properties")
+    try:
+        properties = orjson.loads(text) if text else {}
+    except orjson.JSONDecodeError:
+        properties = None
+    if not isinstance(properties, dict):
+        raise _malformed(
+            record, f"describes {description['Identifier']!r} with Properties that are not a JSON object"
+        )
+    return description["Identifier"], properties
 
 
 class RateLimiter:
@@ -133,6 +155,7 @@ class CloudControl:
                     endpoint_url=self.options.endpoint_url,
                     config=self._config,
                 )
+                transport.install(client, ANSWER_MEMBERS)
                 self._clients[region] = client
             return client
 
@@ -146,7 +169,7 @@ class CloudControl:
             limiter.acquire()
         if self.options.role_arn and method not in ("get_resource_request_status",):
             params["RoleArn"] = self.options.role_arn
-        what = f"{record.operation} {schema.type_name} in {record.region}"
+        what = _what(record, poll=method == "get_resource_request_status")
         try:
             with Timer(record):
                 response: dict[str, Any] = getattr(client, method)(**params)
@@ -154,31 +177,46 @@ class CloudControl:
             record.error_code = errors.aws_error_code(error)
             raise errors.from_client_error(error, schema, verb, record.operation, what) from error
         except BotoCoreError as error:
-            record.error_code = type(error).__name__
-            raise errors.from_transport_error(error, what) from error
+            record.error_code = errors.transport_code(error)
+            raise errors.from_transport_error(
+                error,
+                what,
+                connect_timeout=self.options.connect_timeout,
+                read_timeout=self.options.read_timeout,
+                max_attempts=self.options.max_attempts,
+            ) from error
         return response
 
     # -- reads ----------------------------------------------------------------------------------------
 
     def list_pages(self, region: str, schema: ResourceSchema, model: dict[str, str] | None) -> Iterator[Page]:
-        """Every page of ListResources, as it arrives. No page cap: a listing is read to its end."""
+        """Every page of ListResources, as it arrives. No page cap: a listing is read to its end, and a
+        NextToken the listing already followed (a server going round in circles) is an error."""
         model_text = orjson.dumps(model).decode() if model else None
         record = self.log.start("ListResources", region, schema.type_name, resource_model=model_text)
         params: dict[str, Any] = {"TypeName": schema.type_name}
         if model_text:
             params["ResourceModel"] = model_text
+        followed: dict[str, int] = {}
+        """NextToken -> the page that gave it."""
         while True:
             response = self._call(record, schema, "list", "list_resources", **params)
-            page = Page(
-                (desc["Identifier"], _properties(desc)) for desc in response.get("ResourceDescriptions", ())
-            )
+            page = Page(_item(desc, record) for desc in response["ResourceDescriptions"])
+            record.pages += 1
             token = response.get("NextToken")
             page.last = not token
-            record.pages += 1
+            if token and token in followed:
+                record.error_code = "RepeatedNextToken"
+                raise apsw.IOError(
+                    f"RepeatedNextToken: {_what(record)} answered page {record.pages} with the NextToken "
+                    f"of page {followed[token]} again, so the listing would never end; the endpoint failed "
+                    "(no rows of this listing are kept): try again"
+                )
             record.items += len(page)
             yield page
             if not token:
                 return
+            followed[token] = record.pages
             params["NextToken"] = token
 
     def get(self, region: str, schema: ResourceSchema, identifier: str) -> Properties | None:
@@ -192,9 +230,10 @@ class CloudControl:
             if record.error_code and errors.error_stem(record.error_code) in errors.NOT_FOUND_CODES:
                 return None
             raise
+        _, properties = _item(response["ResourceDescription"], record)
         record.pages = 1
         record.items = 1
-        return _properties(response["ResourceDescription"])
+        return properties
 
     # -- writes ---------------------------------------------------------------------------------------
 
@@ -203,16 +242,36 @@ class CloudControl:
     ) -> dict[str, Any]:
         """Create/Update/DeleteResource: returns the first ProgressEvent."""
         response = self._call(record, schema, verb, method, TypeName=schema.type_name, **params)
-        event: dict[str, Any] = response["ProgressEvent"]
-        record.request_token = event.get("RequestToken")
-        record.status = event.get("OperationStatus")
+        event = _progress_event(response, record)
+        record.request_token = event["RequestToken"]
+        record.status = event["OperationStatus"]
         return event
 
     def request_status(
         self, record: CallRecord, schema: ResourceSchema, verb: str, token: str
     ) -> dict[str, Any]:
         response = self._call(record, schema, verb, "get_resource_request_status", RequestToken=token)
-        event: dict[str, Any] = response["ProgressEvent"]
+        event = _progress_event(response, record, poll=True)
         record.pages += 1
-        record.status = event.get("OperationStatus")
+        record.status = event["OperationStatus"]
         return event
+
+
+def _what(record: CallRecord, *, poll: bool = False) -> str:
+    """``ListResources AWS::ApiGatewayV2::Api in us-east-1``: the call, for messages."""
+    operation = f"GetResourceRequestStatus of {record.operation}" if poll else record.operation
+    return f"{operation} {record.type_name} in {record.region}"
+
+
+def _malformed(record: CallRecord, why: str, *, poll: bool = False) -> apsw.IOError:
+    record.error_code = "MalformedAnswer"
+    return errors.malformed_answer(_what(record, poll=poll), why)
+
+
+def _progress_event(response: dict[str, Any], record: CallRecord, *, poll: bool = False) -> dict[str, Any]:
+    """The ProgressEvent of a write or poll answer, which must say its RequestToken and status."""
+    event: dict[str, Any] = response["ProgressEvent"]
+    for member in ("RequestToken", "OperationStatus"):
+        if not isinstance(event.get(member), str):
+            raise _malformed(record, f"holds a ProgressEvent without {member}: {event!r}", poll=poll)
+    return event

@@ -10,7 +10,9 @@ import apsw
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectTimeoutError,
     EndpointConnectionError,
+    HTTPClientError,
     NoCredentialsError,
     NoRegionError,
     ReadTimeoutError,
@@ -19,7 +21,9 @@ from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 
+from vtab import hints
 from vtab.schema import ResourceSchema
+from vtab.transport import MalformedAnswerError
 
 # HandlerErrorCode (a FAILED ProgressEvent) and exception names (a synchronous error) share these stems.
 _CONSTRAINT = {"AlreadyExists", "ResourceConflict", "ClientTokenConflict"}
@@ -44,7 +48,20 @@ def error_stem(code: str) -> str:
 
 
 def aws_error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
+    """The AWS error code; ``HTTP 503`` when the body held none (botocore then gives the status)."""
+    code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+    return f"HTTP {code}" if code.isdigit() else code
+
+
+def transport_code(error: BotoCoreError) -> str:
+    """The code a transport failure shows in messages and in vtab_calls.error_code."""
+    if isinstance(error, ReadTimeoutError):
+        return "Timeout"
+    if isinstance(error, MalformedAnswerError):
+        return "MalformedAnswer"
+    if isinstance(error, (BotoConnectionError, HTTPClientError)):
+        return "NetworkFailure"
+    return type(error).__name__
 
 
 def exception_class(code: str) -> type[apsw.Error]:
@@ -78,27 +95,84 @@ def from_client_error(
     code = aws_error_code(error)
     message = error.response.get("Error", {}).get("Message", "")
     request_id = error.response.get("ResponseMetadata", {}).get("RequestId")
+    if code.startswith("HTTP "):
+        # No AWS error in the body (botocore then names the HTTP status): a proxy's or a failing server's
+        # page, not Cloud Control's answer. 5xx were retried; they are faults of the way there.
+        text = f"{code}: {what} got an answer that is not an AWS error: {message[:200]!r}"
+        if code.startswith("HTTP 5"):
+            return apsw.IOError(f"{text}; the endpoint failed after retries: try again or raise max_attempts")
+        return apsw.SQLError(text)
     text = f"{code}: {message} [{what}]"
     if error_stem(code) in _PERMISSION:
         text += permission_hint(schema, verb, operation)
     if error_stem(code) in ("Throttling", "RequestLimitExceeded"):
-        text += "; retries were exhausted: lower rate_limit or max_workers, or try again later"
+        text += (
+            f"; retries were exhausted: lower {hints.option('rate_limit')} or {hints.option('max_workers')}, "
+            "or try again later"
+        )
     if request_id:
         text += f" (request id {request_id})"
     return exception_class(code)(text)
 
 
-def from_transport_error(error: BotoCoreError, what: str) -> apsw.Error:
-    """Network, credential and configuration failures; these never reached a handler."""
+def from_transport_error(
+    error: BotoCoreError, what: str, *, connect_timeout: float, read_timeout: float, max_attempts: int
+) -> apsw.Error:
+    """Network, credential and configuration failures; these never reached a handler (or their answer
+    never reached us). The message names the call and, for timeouts, the option to raise."""
     if isinstance(error, NoCredentialsError):
         return apsw.PermissionsError(
-            f"NoCredentials: no AWS credentials found for {what}; configure a profile (profile=...) or the "
-            "standard AWS_* environment variables"
+            f"NoCredentials: no AWS credentials found for {what}; choose a profile "
+            f"({hints.set_option('profile', 'NAME')}) or set the standard AWS_* environment variables"
         )
     if isinstance(error, NoRegionError):
-        return apsw.SQLError(f"NoRegion: {what} has no region; add region = '...' or set regions=")
+        return apsw.SQLError(
+            f"NoRegion: {what} has no region; add region = '...' to the WHERE clause or "
+            f"{hints.set_option('regions', 'us-east-1')}"
+        )
+    tries = f"{max_attempts} attempt{'s' if max_attempts != 1 else ''}"
     if isinstance(error, ReadTimeoutError):
-        return apsw.BusyError(f"Timeout: {what} timed out: {error}")
+        return apsw.BusyError(
+            f"Timeout: {what} got no answer within read_timeout={read_timeout:g}s ({tries}): {error}; "
+            "raise read_timeout (or max_attempts), or try again later"
+        )
+    if isinstance(error, ConnectTimeoutError):
+        return apsw.IOError(
+            f"NetworkFailure: {what} could not connect within connect_timeout={connect_timeout:g}s "
+            f"({tries}): {error}; raise connect_timeout (or max_attempts), or check the endpoint"
+        )
+    if isinstance(error, MalformedAnswerError):
+        return apsw.IOError(
+            f"MalformedAnswer: {what} got no usable answer in {tries} ({error}); the network or the "
+            "endpoint failed: try again, or raise max_attempts"
+        )
     if isinstance(error, (EndpointConnectionError, BotoConnectionError)):
-        return apsw.IOError(f"NetworkFailure: {what} could not reach Cloud Control: {error}")
+        return apsw.IOError(
+            f"NetworkFailure: {what} could not reach Cloud Control ({tries}): {error}; try again, or raise "
+            "max_attempts"
+        )
+    if isinstance(error, HTTPClientError):
+        return apsw.IOError(
+            f"NetworkFailure: {what} lost its answer in transport ({tries}): {error}; try again, or raise "
+            "max_attempts"
+        )
     return apsw.SQLError(f"{type(error).__name__}: {what}: {error}")
+
+
+def malformed_answer(what: str, why: str) -> apsw.IOError:
+    """An answer that parsed but does not hold what its operation promises (checked before use)."""
+    return apsw.IOError(f"MalformedAnswer: {what} got an answer that {why}; the endpoint failed: try again")
+
+
+def lost_in_transport(error: BaseException) -> bool:
+    """Whether a call that raised ``error`` was sent but its answer never arrived whole: a reset, a read
+    timeout, a malformed answer or a 5xx after retries. Such a write may or may not have been accepted.
+    A 4xx answer is a definite refusal; a failure before sending (no credentials, no region) sent nothing.
+    """
+    cause = error.__cause__ if isinstance(error, apsw.Error) else error
+    if isinstance(cause, ClientError):
+        status = cause.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return not (isinstance(status, int) and 400 <= status < 500)
+    if isinstance(cause, BotoCoreError):
+        return isinstance(cause, (HTTPClientError, BotoConnectionError))
+    return isinstance(error, apsw.IOError)  # malformed_answer: an answer came, but not a usable one

@@ -89,7 +89,8 @@ class Operation:
 @dataclass
 class Outcome:
     """What one operation ended as: SUCCESS, FAILED (a FAILED ProgressEvent), REFUSED (a synchronous error),
-    UNKNOWN (its status could not be read), TIMEOUT (still running at write_timeout), SKIPPED (an INSERT
+    LOST (its start call got no usable answer: it may or may not have been accepted), UNKNOWN (its status
+    could not be read), TIMEOUT (still running at write_timeout), SKIPPED (an INSERT
     OR IGNORE row whose key AWS reported as existing: nothing to do), NOT_SENT (it follows an operation
     that failed busy, and waits for a retried COMMIT; or the statement was interrupted before it was
     sent), INTERRUPTED (sent, and the statement was interrupted before its end was known)."""
@@ -102,7 +103,7 @@ class Outcome:
     message: str = ""
     error_class: type[apsw.Error] = apsw.SQLError
     maybe_accepted: bool = False
-    """REFUSED by a transport failure or timeout, not by an answer: AWS may have accepted the request."""
+    """LOST: a transport failure or timeout, not an answer, ended the start call: AWS may have accepted it."""
 
     @property
     def ok(self) -> bool:

@@ -23,6 +23,9 @@ from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
 from vtab.limits import request_limits
 
+WRITE_OPTIONS = frozenset({"max_writes", "read_only", "dry_run", "write_timeout"})
+"""Options that only matter to INSERT, UPDATE and DELETE (``vtab snapshot`` does not offer them)."""
+
 
 class OptionError(apsw.SQLError, ValueError):
     """A bad option name or value; the message names the option, the value, the rule and the fix.
@@ -77,29 +80,32 @@ class Options:
     """Every knob of a vtab table. Defaults suit ad-hoc inventory against real AWS latencies."""
 
     profile: str | None = field(default=None, metadata=_rule(Kind.TEXT, optional=True))
-    """boto3 profile name; None means the standard credential chain."""
+    """AWS profile name; None means boto3's standard credential chain."""
     regions: tuple[str, ...] = field(default=(), metadata=_rule(Kind.REGIONS))
-    """Regions to read when a query does not constrain ``region``; empty means boto3's default region."""
+    """Regions read when a query does not constrain ``region`` (comma-separated in SQL and on the command
+    line); empty means boto3's default region."""
     role_arn: str | None = field(default=None, metadata=_rule(Kind.ARN, optional=True))
-    """Passed as Cloud Control's RoleArn: the role CloudFormation assumes to run the handlers."""
+    """Passed as Cloud Control's RoleArn: the role CloudFormation assumes to run the handlers
+    (arn:aws:iam::123456789012:role/NAME)."""
     endpoint_url: str | None = field(default=None, metadata=_rule(Kind.URL, optional=True))
-    """Cloud Control endpoint (http:// or https://); None means boto3's (which honours
-    AWS_ENDPOINT_URL_CLOUDCONTROL)."""
+    """Cloud Control endpoint, http:// or https:// with a host; None means boto3's (which honours
+    AWS_ENDPOINT_URL_CLOUDCONTROL, checked the same way)."""
     cache_ttl: float = field(default=30.0, metadata=_rule(Kind.NUMBER, 0, 86400, unit="seconds"))
-    """Seconds (0 to 86400) a read result is reused by later statements; 0 turns the cache off."""
+    """Seconds (0 to 86400) a read result is reused by later statements; 0 turns the cross-statement
+    cache off."""
     max_workers: int = field(default=16, metadata=_rule(Kind.INT, 1, MAX_WORKERS, unit="threads"))
     """Threads (1 to 256) for parallel calls (regions, APIs, integrations, gets, writes)."""
     rate_limit: float | None = field(
         default=25.0, metadata=_rule(Kind.NUMBER, 0.1, 10000, unit="calls per second", optional=True)
     )
-    """Calls per second per region (0.1 to 10000; Cloud Control throttles near 25/s); None for unlimited
-    (0 is refused)."""
+    """Calls per second per region (0.1 to 10000), shared by the connection's tables (Cloud Control
+    throttles near 25-30/s); None for unlimited (0 is refused)."""
     max_attempts: int = field(default=5, metadata=_rule(Kind.INT, 1, 20, unit="attempts"))
     """botocore standard-mode attempts per call (1 to 20; throttling and transient errors are retried)."""
     max_writes: int = field(default=100, metadata=_rule(Kind.INT, 1, 10000, unit="writes"))
     """Most write operations (1 to 10000) one statement may send; more is refused before anything is sent."""
     read_only: bool = field(default=False, metadata=_rule(Kind.BOOL))
-    """Refuse every INSERT, UPDATE and DELETE."""
+    """Refuse every INSERT, UPDATE and DELETE before anything is sent."""
     dry_run: bool = field(default=False, metadata=_rule(Kind.BOOL))
     """Record the writes that would be sent (see the vtab_dry_run table) without sending them."""
     write_timeout: float = field(
@@ -114,8 +120,12 @@ class Options:
     read_timeout: float = field(
         default=20.0, metadata=_rule(Kind.NUMBER, 0, 3600, low_open=True, unit="seconds")
     )
-    """Seconds (more than 0, at most 3600) to wait for an answer on an open connection before the attempt
-    fails (and is retried)."""
+    """Seconds (more than 0, at most 3600) to wait for an answer, or for the rest of one, on an open
+    connection before the attempt fails (and is retried): a stalled call ends within about read_timeout x
+    max_attempts."""
+    progress: bool = field(default=False, metadata=_rule(Kind.BOOL))
+    """Show a read's progress (parents listed, rows so far, calls in flight) on stderr once it has run half a
+    second; the vtab command turns it on when stderr is a terminal."""
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod

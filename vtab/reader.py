@@ -27,6 +27,7 @@ from vtab.cloudcontrol import CloudControl, Item, Page, Properties
 from vtab.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
 from vtab.limits import request_limits
 from vtab.plan import IDENTIFIER, REGION, Plan, id_columns
+from vtab.progress import ReadProgress
 from vtab.schema import ParentStep, ResourceSchema, load_schema
 from vtab.validate import IDENTIFIER_SEPARATOR, sql_literal
 
@@ -48,12 +49,15 @@ class ReadContext:
         pool: ThreadPoolExecutor,
         workers: int,
         cache: ResultStore,
+        progress: ReadProgress | None = None,
         interrupted: Interrupted = never,
     ) -> None:
         self.cloud = cloud
         self.pool = pool
         self.workers = workers
         self.cache = cache
+        self.progress = progress
+        """Where counts go when the progress option is on (None: nothing is counted)."""
         self.interrupted = interrupted
         """The connection's interrupt flag: the consumer stops waiting when it is set."""
 
@@ -206,9 +210,17 @@ class Scan:
             self._finish()
 
     def _run(self, fn: Callable[..., None], *args: Any) -> None:
+        progress = self.ctx.progress
         try:
             if not (self._cancelled.is_set() or self._enough.is_set()):
-                fn(*args)
+                if progress is None:
+                    fn(*args)
+                else:
+                    progress.call_started()
+                    try:
+                        fn(*args)
+                    finally:
+                        progress.call_ended()
         except _Cancelled:
             pass
         except BaseException as error:
@@ -247,6 +259,8 @@ class Scan:
     def _emit(self, rows: list[Row]) -> None:
         kept = [row for row in rows if self._matches(row)]
         if kept:
+            if self.ctx.progress is not None:
+                self.ctx.progress.add_rows(len(kept))
             self._put(kept)
             with self._lock:
                 self._emitted += len(kept)
@@ -391,6 +405,8 @@ class Scan:
         for page in pages:
             if self._enough.is_set():
                 return
+            if self.ctx.progress is not None:
+                self.ctx.progress.add_parents(len(page))
             for identifier, props in page:
                 props = {**parent.split_identifier(identifier), **props}
                 value = props.get(provides)

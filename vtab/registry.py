@@ -6,6 +6,7 @@ tables (so a write, or ``vtab_clear_cache()``, can drop every cached read of a t
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 
 TABLE_TYPES = ("AWS::ApiGatewayV2::IntegrationResponse",)
 """Resource types registered as tables. Api and Integration schemas serve the parent walk only."""
+
+LOG_TABLES = ("vtab_calls", "vtab_dry_run")
+"""The eponymous log tables register() installs beside the resource tables."""
 
 LIST_SETTLE_SECONDS = 10.0
 """After a write, listings of its type are read fresh (not cached) for this long."""
@@ -50,7 +54,9 @@ CALL_COLUMNS = (
 
 class Registry:
     def __init__(self, connection: apsw.Connection, options: Options) -> None:
-        self.connection = connection
+        self.connection: apsw.Connection = weakref.proxy(connection)
+        """Weak: the connection holds the registry (through its modules and tables), so a strong reference
+        back would make a cycle that outlives the user's last reference, with its threads and clients."""
         self.options = options
         self.log = CallLog()
         self.rate_limiters = RateLimiters()
@@ -66,6 +72,14 @@ class Registry:
         hold = LIST_SETTLE_SECONDS if type_name is not None else 0.0
         return sum(table.cache.invalidate(type_name, hold_lists=hold) for table in list(self.tables))
 
+    def json_columns(self, table: str | None) -> frozenset[str]:
+        """The columns of vtab table ``table`` whose text is JSON by the schema (objects and arrays), so
+        output formats can nest them; empty for a table that is not vtab's."""
+        for live in list(self.tables):
+            if table is not None and live.name.lower() == table.lower():
+                return live.columns.json_names
+        return frozenset()
+
     def calls(self) -> Iterator[tuple[Any, ...]]:
         for record in self.log.snapshot():
             values = vars(record) | {
@@ -80,6 +94,11 @@ def stackql_names(schemas: list[ResourceSchema]) -> dict[str, str]:
     catalog = load_catalog()
     names = {catalog.entry(schema.type_name).stackql: schema.table_name for schema in schemas}
     return {name: table for name, table in names.items() if name}
+
+
+def eponymous_tables() -> list[str]:
+    """The tables register() puts on every connection (not in sqlite_schema: eponymous virtual tables)."""
+    return [load_schema(type_name).table_name for type_name in TABLE_TYPES] + list(LOG_TABLES)
 
 
 def register(connection: apsw.Connection, **options: Any) -> Registry:
@@ -118,7 +137,8 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
 
     vtab_calls.columns = CALL_COLUMNS  # type: ignore[attr-defined]
     vtab_calls.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
-    apsw.ext.make_virtual_module(connection, "vtab_calls", cast("apsw.ext.VirtualModuleCallable", vtab_calls))
+    calls_table, dry_run_table = LOG_TABLES
+    apsw.ext.make_virtual_module(connection, calls_table, cast("apsw.ext.VirtualModuleCallable", vtab_calls))
 
     def vtab_dry_run(*args: Any, **kwargs: Any) -> Iterator[tuple[object, ...]]:
         return registry.dry_runs.rows()
@@ -126,7 +146,7 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     vtab_dry_run.columns = DRY_RUN_COLUMNS  # type: ignore[attr-defined]
     vtab_dry_run.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
     apsw.ext.make_virtual_module(
-        connection, "vtab_dry_run", cast("apsw.ext.VirtualModuleCallable", vtab_dry_run)
+        connection, dry_run_table, cast("apsw.ext.VirtualModuleCallable", vtab_dry_run)
     )
 
     def vtab_clear_cache(*args: Any) -> int:

@@ -6,6 +6,7 @@ UPDATE and DELETE receives the identifier itself.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ import apsw
 import orjson
 from botocore.exceptions import BotoCoreError
 
-from vtab import callbacks
+from vtab import callbacks, hints
 from vtab.cache import ResultStore
 from vtab.cloudcontrol import CloudControl
 from vtab.guards import is_placeholder, placeholder_error
@@ -32,6 +33,7 @@ from vtab.plan import (
     id_columns,
     pushable_columns,
 )
+from vtab.progress import ReadProgress
 from vtab.reader import ReadContext, Row, Scan
 from vtab.schema import ResourceSchema
 from vtab.writes import WriteQueue
@@ -41,8 +43,15 @@ if TYPE_CHECKING:
 
 _LIMIT_OPS = {apsw.SQLITE_INDEX_CONSTRAINT_LIMIT: LIMIT, apsw.SQLITE_INDEX_CONSTRAINT_OFFSET: OFFSET}
 
+JSON_KINDS = ("object", "array")
+"""Schema types a column shows as JSON text."""
+
 MEMO_MAX_ITEMS = 10_000
 """Resources one statement remembers to answer repeated Filter calls (nested-loop joins) without calls."""
+
+
+class StoredTableWarning(UserWarning):
+    """A virtual table was created inside a database file, which other SQLite clients then cannot read."""
 
 
 class Columns:
@@ -80,6 +89,12 @@ class Columns:
         self.property_of = {schema.column_of(p): p for p in self.properties}
         self.property_of.update({twin: self.property_of[field] for twin, field in self.twins.items()})
         """Column name (either spelling) -> property name, for the property columns."""
+        self.json_names = frozenset(
+            name
+            for name, prop in self.property_of.items()
+            if schema.properties[prop].get("type") in JSON_KINDS
+        )
+        """Columns whose text is JSON by the schema (object and array properties)."""
         self.readers: list[Callable[[Row], apsw.SQLiteValue]] = [self._reader(name) for name in self.names]
         """Column number -> how to read it from a Row (looked up once, used for every cell)."""
 
@@ -131,6 +146,18 @@ class Module:
             raise apsw.SQLError(f"{tablename}: {error}") from error
         except BotoCoreError as error:  # e.g. ProfileNotFound: configuration, not a remote failure
             raise apsw.SQLError(f"{tablename}: {type(error).__name__}: {error}") from None
+        filename = connection.db_filename(databasename)
+        if tablename != modulename and databasename != "temp" and filename:
+            # apsw gives an eponymous module one callback for both: this is CREATE VIRTUAL TABLE, or a
+            # connection loading a table created so earlier.
+            warnings.warn(
+                StoredTableWarning(
+                    f"{databasename}.{tablename} is stored in {filename}: plain sqlite3 (and any client "
+                    f"without vtab) cannot read it ('no such module: {modulename}'); prefer "
+                    f"CREATE VIRTUAL TABLE temp.{tablename} USING {modulename}(...)"
+                ),
+                stacklevel=2,
+            )
         return table.columns.ddl(), table
 
     Create = Connect
@@ -174,8 +201,9 @@ class Table:
         )
         if not regions:
             raise apsw.SQLError(
-                f"{self.name}: no region. Add WHERE region = 'us-east-1' (or IN (...)), pass regions= to "
-                "vtab.register() or CREATE VIRTUAL TABLE, or set AWS_REGION"
+                f"{self.name}: no region. Add WHERE region = 'us-east-1' (or IN (...)), "
+                f"{hints.set_option('regions', 'us-east-1')} (or regions= in CREATE VIRTUAL TABLE), "
+                "or set AWS_REGION"
             )
         return [self.cloud.check_region(region) for region in regions]
 
@@ -296,6 +324,7 @@ class Cursor:
         """This cursor's own threads: a scan blocked on SQLite (the outer side of a join) must never
         hold the threads another cursor's scan (the inner side) needs."""
         self._scan: Scan | None = None
+        self._progress = ReadProgress(table.name) if table.options.progress else None
         self._rows: Iterator[Row] = iter(())
         self._row: Row | None = None
 
@@ -336,6 +365,7 @@ class Cursor:
             self._pool,
             table.options.max_workers,
             table.cache,
+            self._progress,
             watch(table.registry.connection),
         )
         self._scan = Scan(context, self.memo, table.schema, plan, values, regions, limit)
@@ -368,6 +398,8 @@ class Cursor:
     @callbacks.guarded
     def Close(self) -> None:
         self._close_scan()
+        if self._progress is not None:
+            self._progress.close()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import apsw
 import orjson
 
+from vtab import hints
 from vtab.apply import Sender, statement_error
 from vtab.conflict import ConflictResolver, Key, Skipped, create_key, key_text, unique_key
 from vtab.guards import is_placeholder, placeholder_error, unfiltered_write
@@ -295,8 +296,8 @@ class WriteQueue:
         if statement.queued >= limit:
             raise apsw.ConstraintError(
                 f"max_writes={limit}: this statement would send more than {limit} write(s) to AWS, so it was "
-                f"refused before anything was sent; narrow the WHERE clause, or raise the limit with "
-                f"vtab.register(connection, max_writes=N) or CREATE VIRTUAL TABLE temp.t USING "
+                f"refused before anything was sent; narrow the WHERE clause, or raise the limit: "
+                f"{hints.set_option('max_writes', 'N')}, or CREATE VIRTUAL TABLE temp.t USING "
                 f"{self.schema.table_name}(max_writes=N) [{self.table.name}]"
             )
         op.seq = self._next_seq
@@ -422,8 +423,8 @@ class WriteQueue:
             value = configured[0] if configured else table.cloud.default_region
             if value is None:
                 raise apsw.SQLError(
-                    f"{REGION} = NULL and no region is configured: set the region column, pass regions= to "
-                    f"vtab.register(), or set AWS_REGION {where}"
+                    f"{REGION} = NULL and no region is configured: set the region column, "
+                    f"{hints.set_option('regions', 'us-east-1')}, or set AWS_REGION {where}"
                 )
         try:
             return table.cloud.check_region(value)
