@@ -52,6 +52,27 @@ def _gets_of_missing(emulator: Emulator) -> list[CallRecord]:
     return [c for c in emulator.calls if c.operation == "GetResource" and c.identifier in MISSING]
 
 
+def _ctrl_c_when(
+    emulator: Emulator, predicate: Callable[[list[CallRecord]], bool], *args: str
+) -> tuple[int, str]:
+    """Run ``vtab ARGS``, press Ctrl-C (SIGINT) once the endpoint's recorder satisfies ``predicate``;
+    the exit status and stderr."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vtab.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        assert emulator.recorder.wait_for(predicate, timeout=120)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    return process.returncode, stderr
+
+
 def test_interrupt_ends_a_scan_waiting_for_calls_and_the_connection_answers_the_next_query() -> None:
     with Emulator(latency=LATENCY) as emulator:
         seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
@@ -119,20 +140,8 @@ def test_ctrl_c_ends_the_command_with_a_clear_message_and_status_130(command: li
             "--rate-limit",
             "none",
         ]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "vtab.cli", *command, *flags, sql],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=os.environ.copy(),
-        )
-        try:
-            assert emulator.recorder.wait_for(lambda calls: len(calls) >= 1, timeout=120)
-            process.send_signal(signal.SIGINT)
-            _, stderr = process.communicate(timeout=60)
-        finally:
-            process.kill()
-        assert process.returncode == 130, stderr
+        status, stderr = _ctrl_c_when(emulator, lambda calls: len(calls) >= 1, *command, *flags, sql)
+        assert status == 130, stderr
         assert "Interrupted: the scan of AWS::ApiGatewayV2::IntegrationResponse stopped" in stderr
         assert "Traceback" not in stderr
     assert len(_gets_of_missing(emulator)) <= 2 * WORKERS < len(MISSING)
@@ -146,21 +155,9 @@ def test_ctrl_c_while_vtab_query_waits_for_writes_reports_their_request_tokens()
             "INSERT INTO integration_responses (api_id, integration_id, integration_response_key) "
             f"VALUES ('{api}', '{integration}', 'a'), ('{api}', '{integration}', 'b')"
         )
-        process = subprocess.Popen(
-            [sys.executable, "-m", "vtab.cli", "query", "--endpoint-url", emulator.endpoint_url, sql],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=os.environ.copy(),
-        )
-        try:
-            polled = lambda calls: any(c.operation == "GetResourceRequestStatus" for c in calls)  # noqa: E731
-            assert emulator.recorder.wait_for(polled, timeout=120)
-            process.send_signal(signal.SIGINT)
-            _, stderr = process.communicate(timeout=60)
-        finally:
-            process.kill()
-        assert process.returncode == 130, stderr
+        polled = lambda calls: any(c.operation == "GetResourceRequestStatus" for c in calls)  # noqa: E731
+        status, stderr = _ctrl_c_when(emulator, polled, "query", "--endpoint-url", emulator.endpoint_url, sql)
+        assert status == 130, stderr
         assert "Interrupted: 2 of 2 writes to integration_responses did not finish" in stderr
         tokens = [c.request_token for c in emulator.calls if c.operation == "CreateResource"]
         assert len(tokens) == 2
