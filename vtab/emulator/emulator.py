@@ -12,6 +12,7 @@ from typing import Any
 
 from moto.apigatewayv2.models import ApiGatewayV2Backend
 
+from vtab.catalog.facts import Verb
 from vtab.emulator.control import ControlRoutes
 from vtab.emulator.errors import HandlerFailure
 from vtab.emulator.providers import PROVIDERS
@@ -21,6 +22,7 @@ from vtab.emulator.server import CloudControlApp, ServerThread
 from vtab.emulator.service import CloudControlService
 from vtab.emulator.state import EmulatorState
 from vtab.emulator.switches import Settings, Switches
+from vtab.emulator.validation import parse_identifier
 
 INTEGRATION_RESPONSE = "AWS::ApiGatewayV2::IntegrationResponse"
 
@@ -172,17 +174,20 @@ class Emulator:
         parent = {"ApiId": api_id, "IntegrationId": integration_id}
         with self.state.lock:
             try:
-                objects = provider.list_objects(self.backend(region), parent)
+                objects = provider.list_objects(self.state.region(region), parent)
             except HandlerFailure as failure:
                 raise KeyError(failure.message) from None
             return [provider.describe(obj, parent) for obj in objects]
 
     def resource(self, region: str, type_name: str, identifier: str) -> dict[str, Any] | None:
-        """The model GetResource would return, or None when it does not exist."""
-        provider = PROVIDERS[type_name]
-        ids = provider.schema.split_identifier(identifier)
+        """The model GetResource would return, or None when it does not exist (any served type)."""
+        provider = self.service.types.get(type_name, Verb.READ)
+        ids = parse_identifier(provider.rules, identifier)
+        if ids is None:
+            expected = "|".join(provider.rules.primary_identifier)
+            raise ValueError(f"{identifier!r} is not an identifier of {type_name} ('{expected}')")
         with self.state.lock:
             try:
-                return provider.read(self.backend(region), ids)
+                return provider.read(self.state.region(region), ids)
             except HandlerFailure:
                 return None
