@@ -2,6 +2,7 @@
 
 with Emulator(latency=0.0, page_size=25, polls_before_complete=1) as emu:
     seeded = emu.seed("us-east-1", websocket_apis=2, integrations=2, responses=3)
+    nodegroups = emu.seed_type("AWS::EKS::Nodegroup", count=3, parents=2)  # any catalog type, parents first
     client = boto3.client("cloudcontrol", endpoint_url=emu.endpoint_url, region_name="us-east-1")
 """
 
@@ -18,6 +19,7 @@ from vtab.emulator.errors import HandlerFailure
 from vtab.emulator.providers import PROVIDERS
 from vtab.emulator.recorder import CallRecord, Recorder
 from vtab.emulator.seed import Seeded, seed, seed_demo
+from vtab.emulator.seed_types import SeededType, seed_type
 from vtab.emulator.server import CloudControlApp, ServerThread
 from vtab.emulator.service import CloudControlService
 from vtab.emulator.state import EmulatorState
@@ -154,6 +156,13 @@ class Emulator:
             responses=responses,
             http_apis=http_apis,
         )
+
+    def seed_type(
+        self, type_name: str, region: str = "us-east-1", *, count: int = 1, parents: int = 1
+    ) -> SeededType:
+        """``count`` resources of any served type under each innermost parent, ``parents`` of each parent
+        type per resource of the level above (see :func:`~vtab.emulator.seed_types.seed_type`)."""
+        return seed_type(self.state, self.service.types, region, type_name, count=count, parents=parents)
 
     def seed_demo(self) -> dict[str, Seeded]:
         return seed_demo(self.state)

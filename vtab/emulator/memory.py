@@ -56,6 +56,24 @@ def same_value(stored: Any, given: Any) -> bool:
     return stored is not None and not isinstance(stored, dict | list) and str(stored) == str(given)
 
 
+def _base(name: str) -> str:
+    """``ApplicationIdentifier`` / ``ApplicationId`` / ``ApplicationArn`` -> ``application``."""
+    lower = name.lower()
+    for suffix in ("identifier", "arn", "id", "name"):
+        if lower.endswith(suffix) and len(lower) > len(suffix):
+            return lower[: -len(suffix)]
+    return lower
+
+
+def derived_from(facts: TypeFacts, read_only: frozenset[str], prop: str) -> str | None:
+    """The writable property a read-only one is derived from, by name: AppConfig ExperimentRun's
+    ``ApplicationId`` from the ``ApplicationIdentifier`` given at create, AppRegistry's ``ApplicationArn``
+    from ``Application``; None when no single writable property matches."""
+    base = _base(prop)
+    matches = [name for name in facts.properties if name not in read_only and _base(name) == base]
+    return matches[0] if len(matches) == 1 else None
+
+
 def list_inputs_of(facts: TypeFacts, entry: CatalogEntry) -> ListInputs:
     """What the list handler demands: its handlerSchema's required keys and anyOf/oneOf branches, plus the
     inputs the catalog derived without a handlerSchema (a composite identifier's parents, overlays)."""
@@ -90,6 +108,13 @@ class MemoryProvider(Provider):
         self._parent_feeds: tuple[Feed, ...] = tuple(
             feed for feed in entry.plan.feeds if feed.kind is FeedKind.PARENT and feed.parent
         )
+        self._derived = {
+            feed.property_name: source
+            for feed in self._parent_feeds
+            if feed.property_name in self.rules.read_only
+            and (source := derived_from(facts, self.rules.read_only, feed.property_name)) is not None
+        }
+        """Read-only parent properties the handler fills from a writable one given at create."""
         for feed in entry.plan.feeds:
             self._input_property.setdefault(feed.input, feed.property_name)
 
@@ -131,6 +156,9 @@ class MemoryProvider(Provider):
     # --- writes --------------------------------------------------------------------------------
     def create(self, region: RegionState, desired: dict[str, Any]) -> dict[str, Any]:
         model = {k: copy.deepcopy(v) for k, v in desired.items() if v is not None}
+        for prop, source in self._derived.items():
+            if model.get(source) is not None:
+                model[prop] = model[source]
         self._require_parents(region, model)
         self._generate(model, region.name)
         store = self._store(region)
