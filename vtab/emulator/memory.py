@@ -66,11 +66,18 @@ def _base(name: str) -> str:
 
 
 def derived_from(facts: TypeFacts, read_only: frozenset[str], prop: str) -> str | None:
-    """The writable property a read-only one is derived from, by name: AppConfig ExperimentRun's
-    ``ApplicationId`` from the ``ApplicationIdentifier`` given at create, AppRegistry's ``ApplicationArn``
-    from ``Application``; None when no single writable property matches."""
+    """The writable property a read-only id is derived from, by name: DataZone's ``DomainId`` from the
+    ``DomainIdentifier`` given at create, AppRegistry's ``ApplicationArn`` from ``Application``; None when
+    no single writable property matches (a name never becomes an id or an ARN)."""
+    lower = prop.lower()
+    if not lower.endswith(("id", "arn")):
+        return None
     base = _base(prop)
-    matches = [name for name in facts.properties if name not in read_only and _base(name) == base]
+    matches = [
+        name
+        for name in facts.properties
+        if name not in read_only and _base(name) == base and not name.lower().endswith("name")
+    ]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -109,12 +116,11 @@ class MemoryProvider(Provider):
             feed for feed in entry.plan.feeds if feed.kind is FeedKind.PARENT and feed.parent
         )
         self._derived = {
-            feed.property_name: source
-            for feed in self._parent_feeds
-            if feed.property_name in self.rules.read_only
-            and (source := derived_from(facts, self.rules.read_only, feed.property_name)) is not None
+            name: source
+            for name in sorted(self.rules.read_only)
+            if (source := derived_from(facts, self.rules.read_only, name)) is not None
         }
-        """Read-only parent properties the handler fills from a writable one given at create."""
+        """Read-only ids the handler fills from the writable property given at create."""
         for feed in entry.plan.feeds:
             self._input_property.setdefault(feed.input, feed.property_name)
 

@@ -70,7 +70,9 @@ def _type_name(value: Any) -> str:
 def model_errors(rules: TypeRules, model: dict[str, Any], *, allow_read_only: bool) -> list[str]:
     """Schema violations of a resource model, worded as CloudFormation words them: missing required keys
     first (in schema order), then each property's violations in the model's order. A null counts as absent
-    (Cloud Control drops nulls), and a read-only property is reported as such rather than checked."""
+    (Cloud Control drops nulls), and a read-only property is reported as such rather than checked.
+    ``allow_read_only``: the model is one read back and patched, with read-only values and without
+    write-only ones."""
     present = {name: value for name, value in model.items() if value is not None}
     by_property: dict[str, list[str]] = {}
     missing: set[str] = set()
@@ -92,6 +94,8 @@ def model_errors(rules: TypeRules, model: dict[str, Any], *, allow_read_only: bo
             else:
                 text = f"#/{name}: {error.message}"
             by_property.setdefault(name, []).append(text)
+    if allow_read_only:  # a model read back (and patched) lacks its write-only properties by design
+        missing -= rules.write_only
     errors = [f"#: required key [{name}] not found" for name in rules.required if name in missing]
     for name in model:
         if name in rules.read_only and not allow_read_only and name in rules.properties:
