@@ -126,7 +126,9 @@ def test_create_get_list_update_delete(
     list_model = _list_model(type_name, parents)
     assert _listed(client, type_name, list_model) == [identifier]
 
-    event = client.update_resource(TypeName=type_name, Identifier=identifier, PatchDocument=json.dumps([patch]))
+    event = client.update_resource(
+        TypeName=type_name, Identifier=identifier, PatchDocument=json.dumps([patch])
+    )
     wait_ok(client, event["ProgressEvent"]["RequestToken"])
     path = patch["path"].strip("/").split("/")
     updated = _get(client, type_name, identifier)
@@ -139,3 +141,291 @@ def test_create_get_list_update_delete(
     )
     assert _listed(client, type_name, list_model) == []
 
+
+def _nodegroup(cluster: dict[str, Any], name: str) -> dict[str, Any]:
+    return {
+        "ClusterName": cluster["Name"],
+        "NodeRole": "arn:aws:iam::123456789012:role/n",
+        "Subnets": ["s-1"],
+        "NodegroupName": name,
+    }
+
+
+def test_list_shows_only_the_given_parents_children(emulator: Emulator, cloudcontrol) -> None:
+    client = cloudcontrol()
+    seeded = emulator.seed_type(NODEGROUP, count=3, parents=2)
+    assert len(seeded.parents[CLUSTER]) == 2 and len(seeded.identifiers) == 6
+    by_cluster: dict[str, list[str]] = {}
+    for identifier in seeded.identifiers:
+        by_cluster.setdefault(_get(client, NODEGROUP, identifier)["ClusterName"], []).append(identifier)
+    assert sorted(by_cluster) == sorted(seeded.parents[CLUSTER])
+    for cluster, nodegroups in by_cluster.items():
+        assert _listed(client, NODEGROUP, {"ClusterName": cluster}) == nodegroups
+    assert sorted(_listed(client, CLUSTER)) == sorted(seeded.parents[CLUSTER])
+
+
+def test_list_without_its_required_input_is_invalid_request_in_aws_wording(cloudcontrol) -> None:
+    client = cloudcontrol()
+    for model in (None, {}, {"ClusterName": ""}, {"Other": "x"}):
+        error = _error(
+            lambda m=model: (
+                _listed(client, NODEGROUP, m) if m is not None else client.list_resources(TypeName=NODEGROUP)
+            )
+        )
+        assert error["Code"] == "InvalidRequestException"
+        assert error["Message"] == (
+            "Missing or invalid ResourceModel property in AWS::EKS::Nodegroup list handler request "
+            "input.Required property: (#: required key [ClusterName] not found)"
+        )
+
+
+def test_list_with_one_of_several_inputs(emulator: Emulator, cloudcontrol) -> None:
+    """ELBv2 Listener's handlerSchema: oneOf LoadBalancerArn | ListenerArns (an array)."""
+    client = cloudcontrol()
+    error = _error(lambda: client.list_resources(TypeName=LISTENER))
+    assert error["Code"] == "InvalidRequestException"
+    assert "[LoadBalancerArn]" in error["Message"] and "[ListenerArns]" in error["Message"]
+    seeded = emulator.seed_type(LISTENER, count=2)
+    (balancer,) = seeded.parents["AWS::ElasticLoadBalancingV2::LoadBalancer"]
+    assert _listed(client, LISTENER, {"LoadBalancerArn": balancer}) == list(seeded.identifiers)
+    assert _listed(client, LISTENER, {"ListenerArns": [seeded.identifiers[1]]}) == [seeded.identifiers[1]]
+
+
+@pytest.mark.parametrize("code", ["GeneralServiceException", "ResourceNotFoundException"])
+def test_list_under_a_missing_parent_answers_the_switch(emulator: Emulator, cloudcontrol, code: str) -> None:
+    emulator.configure(missing_parent_error=code)
+    error = _error(lambda: _listed(cloudcontrol(), NODEGROUP, {"ClusterName": "no-such-cluster"}))
+    assert error["Code"] == code
+    assert (
+        error["Message"]
+        == "Resource of type 'AWS::EKS::Cluster' with identifier 'no-such-cluster' was not found."
+    )
+
+
+def test_create_under_a_missing_parent_fails_not_found(emulator: Emulator, cloudcontrol) -> None:
+    client = cloudcontrol()
+    desired = _nodegroup({"Name": "no-such-cluster"}, "ng")
+    event = client.create_resource(TypeName=NODEGROUP, DesiredState=json.dumps(desired))["ProgressEvent"]
+    failed = _failed(client, event["RequestToken"])
+    assert failed["ErrorCode"] == "NotFound"
+    assert "AWS::EKS::Cluster" in failed["StatusMessage"] and "no-such-cluster" in failed["StatusMessage"]
+    assert emulator.state.region("us-east-1").resources.get(NODEGROUP, {}) == {}
+
+
+def test_create_under_the_right_grandparent_only(emulator: Emulator, cloudcontrol) -> None:
+    """A parent is matched on the other inputs it has too: a Glue Partition's table must be in its database."""
+    client = cloudcontrol()
+    seeded = emulator.seed_type("AWS::Glue::Table", count=1, parents=2)
+    tables = [_get(client, "AWS::Glue::Table", ident) for ident in seeded.identifiers]
+    assert len(tables) == 2 and tables[0]["DatabaseName"] != tables[1]["DatabaseName"]
+    wrong = {
+        "CatalogId": ACCOUNT_ID,
+        "DatabaseName": tables[0]["DatabaseName"],
+        "TableName": tables[1]["Name"],
+        "PartitionInput": {"Values": ["1"]},
+    }
+    event = client.create_resource(TypeName="AWS::Glue::Partition", DesiredState=json.dumps(wrong))
+    failed = _failed(client, event["ProgressEvent"]["RequestToken"])
+    assert failed["ErrorCode"] == "NotFound" and tables[1]["Name"] in failed["StatusMessage"]
+    right = {**wrong, "TableName": tables[0]["Name"]}
+    identifier, _ = _create(client, "AWS::Glue::Partition", right)
+    assert identifier.startswith(f"{ACCOUNT_ID}|{tables[0]['DatabaseName']}|{tables[0]['Name']}|")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"DiskSize": "big"}, "#/DiskSize: expected type: Integer, found: String"),
+        ({"Subnets": "s-1"}, "#/Subnets: expected type: Array, found: String"),
+        ({"CapacityType": "FREE"}, "#/CapacityType: FREE is not a valid enum value"),
+        ({"Colour": "blue"}, "#: extraneous key [Colour] is not permitted"),
+        (
+            {"Arn": "arn:aws:eks:us-east-1:123456789012:nodegroup/x"},
+            "#: read-only property [/properties/Arn]",
+        ),
+        ({"NodeRole": None}, "#: required key [NodeRole] not found"),
+    ],
+)
+def test_desired_state_is_validated_against_the_catalog_schema(
+    emulator: Emulator, cloudcontrol, change: dict[str, Any], message: str
+) -> None:
+    client = cloudcontrol()
+    (cluster,) = emulator.seed_type(CLUSTER).identifiers
+    emulator.clear_calls()
+    desired = {**_nodegroup({"Name": cluster}, "ng"), **change}
+    error = _error(lambda: client.create_resource(TypeName=NODEGROUP, DesiredState=json.dumps(desired)))
+    assert error["Code"] == "InvalidRequestException"
+    assert error["Message"].startswith("Model validation failed (")
+    assert message in error["Message"]
+    assert client.list_resource_requests()["ResourceRequestStatusSummaries"] == []
+    assert [call.operation_status for call in emulator.calls if call.operation == "CreateResource"] == [None]
+
+
+def test_every_violation_is_reported_at_once(cloudcontrol) -> None:
+    desired = {"DiskSize": "big", "CapacityType": "FREE", "Colour": "blue"}
+    error = _error(
+        lambda: cloudcontrol().create_resource(TypeName=NODEGROUP, DesiredState=json.dumps(desired))
+    )
+    assert error["Message"] == (
+        "Model validation failed (#: required key [ClusterName] not found, #: required key [NodeRole] not found, "
+        "#: required key [Subnets] not found, #/DiskSize: expected type: Integer, found: String, "
+        "#/CapacityType: FREE is not a valid enum value, #: extraneous key [Colour] is not permitted)"
+    )
+
+
+def test_duplicate_primary_identifier_fails_already_exists(emulator: Emulator, cloudcontrol) -> None:
+    client = cloudcontrol()
+    identifier, _ = _create(client, LOG_GROUP, {"LogGroupName": "/app/web"})
+    assert identifier == "/app/web"
+    event = client.create_resource(TypeName=LOG_GROUP, DesiredState=json.dumps({"LogGroupName": "/app/web"}))
+    failed = _failed(client, event["ProgressEvent"]["RequestToken"])
+    assert failed["ErrorCode"] == "AlreadyExists"
+    assert failed["StatusMessage"] == (
+        "Resource of type 'AWS::Logs::LogGroup' with identifier '/app/web' already exists."
+    )
+    assert _listed(client, LOG_GROUP) == ["/app/web"]
+
+
+def test_generated_identifiers_are_plausible(cloudcontrol) -> None:
+    client = cloudcontrol()
+    identifier, model = _create(client, "AWS::SQS::Queue", {})
+    assert identifier == model["QueueUrl"]
+    assert model["Arn"].startswith("arn:aws:sqs:us-east-1:123456789012:queue/")
+    _, bucket = _create(client, "AWS::S3::Bucket", {})
+    assert bucket["BucketName"].startswith("bucket-")
+    _, balancer = _create(client, "AWS::ElasticLoadBalancingV2::LoadBalancer", {})
+    assert balancer["LoadBalancerArn"].startswith("arn:aws:elasticloadbalancingv2:us-east-1:123456789012:")
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/NodegroupName", "createOnlyProperties"),
+        ("/Arn", "readOnlyProperties"),
+        ("/Id", "readOnlyProperties"),
+    ],
+)
+def test_create_only_and_read_only_paths_are_not_updatable(
+    emulator: Emulator, cloudcontrol, path: str, kind: str
+) -> None:
+    client = cloudcontrol()
+    (identifier,) = emulator.seed_type(NODEGROUP).identifiers
+    patch = json.dumps([{"op": "replace", "path": path, "value": "x"}])
+    error = _error(
+        lambda: client.update_resource(TypeName=NODEGROUP, Identifier=identifier, PatchDocument=patch)
+    )
+    assert error["Code"] == "NotUpdatableException"
+    assert error["Message"] == f"Invalid patch update: {kind} [/properties{path}] cannot be updated"
+    assert client.list_resource_requests()["ResourceRequestStatusSummaries"] == []
+
+
+def test_types_cloud_control_does_not_serve(cloudcontrol) -> None:
+    client = cloudcontrol()
+    cases = [
+        (
+            lambda: client.list_resources(TypeName="AWS::Nowhere::Thing"),
+            "TypeNotFoundException",
+            "The type 'AWS::Nowhere::Thing' does not exist in the CloudFormation registry.",
+        ),
+        # no handlers in its schema (NON_PROVISIONABLE)
+        (
+            lambda: client.list_resources(TypeName="AWS::AppMesh::Mesh"),
+            "UnsupportedActionException",
+            "The resource AWS::AppMesh::Mesh is not yet supported via Cloud Control API",
+        ),
+        # left out of the catalog (an overlay's exclude)
+        (
+            lambda: client.get_resource(TypeName="AWS::RoboMaker::Fleet", Identifier="f"),
+            "UnsupportedActionException",
+            "The resource AWS::RoboMaker::Fleet is not yet supported via Cloud Control API",
+        ),
+        # a type without an update handler
+        (
+            lambda: client.update_resource(TypeName=LOG_STREAM, Identifier="g|s", PatchDocument="[]"),
+            "UnsupportedActionException",
+            "Resource type AWS::Logs::LogStream does not support UPDATE action",
+        ),
+    ]
+    for call, code, message in cases:
+        error = _error(call)
+        assert (error["Code"], error["Message"]) == (code, message)
+    assert client.list_resource_requests()["ResourceRequestStatusSummaries"] == []
+
+
+def test_pages_of_25_ignore_max_results(emulator: Emulator, cloudcontrol) -> None:
+    client = cloudcontrol()
+    seeded = emulator.seed_type("AWS::SQS::Queue", count=30)
+    first = client.list_resources(TypeName="AWS::SQS::Queue", MaxResults=5)
+    assert len(first["ResourceDescriptions"]) == 25 and "NextToken" in first
+    second = client.list_resources(TypeName="AWS::SQS::Queue", NextToken=first["NextToken"])
+    assert "NextToken" not in second
+    identifiers = [d["Identifier"] for d in first["ResourceDescriptions"] + second["ResourceDescriptions"]]
+    assert identifiers == list(seeded.identifiers)
+
+
+def test_writes_are_async_and_client_tokens_idempotent(emulator: Emulator, cloudcontrol) -> None:
+    emulator.configure(polls_before_complete=2)
+    client = cloudcontrol()
+    desired = json.dumps({"LogGroupName": "/app/api"})
+    first = client.create_resource(TypeName=LOG_GROUP, DesiredState=desired, ClientToken="t1")[
+        "ProgressEvent"
+    ]
+    again = client.create_resource(TypeName=LOG_GROUP, DesiredState=desired, ClientToken="t1")[
+        "ProgressEvent"
+    ]
+    assert again["RequestToken"] == first["RequestToken"]
+    status = client.get_resource_request_status(RequestToken=first["RequestToken"])["ProgressEvent"]
+    assert status["OperationStatus"] == "IN_PROGRESS"
+    assert _listed(client, LOG_GROUP) == []
+    assert wait_ok(client, first["RequestToken"])["OperationStatus"] == "SUCCESS"
+    assert _listed(client, LOG_GROUP) == ["/app/api"]
+    other = json.dumps({"LogGroupName": "/app/other"})
+    error = _error(lambda: client.create_resource(TypeName=LOG_GROUP, DesiredState=other, ClientToken="t1"))
+    assert error["Code"] == "ClientTokenConflictException"
+
+
+def test_switches_apply_to_catalog_types(emulator: Emulator, cloudcontrol) -> None:
+    client = cloudcontrol()
+    seeded = emulator.seed_type(NODEGROUP, count=2)
+    (cluster,) = seeded.parents[CLUSTER]
+    emulator.configure(identifier_only_lists=True)
+    listed = client.list_resources(TypeName=NODEGROUP, ResourceModel=json.dumps({"ClusterName": cluster}))
+    assert [json.loads(d["Properties"]) for d in listed["ResourceDescriptions"]] == [
+        {"Id": identifier} for identifier in seeded.identifiers
+    ]
+    emulator.fail_next_write("ServiceLimitExceeded", "too many node groups")
+    event = client.create_resource(
+        TypeName=NODEGROUP, DesiredState=json.dumps(_nodegroup({"Name": cluster}, "n"))
+    )
+    failed = _failed(client, event["ProgressEvent"]["RequestToken"])
+    assert (failed["ErrorCode"], failed["StatusMessage"]) == ("ServiceLimitExceeded", "too many node groups")
+    emulator.throttle_next(1)
+    throttled = _error(lambda: cloudcontrol(config=_no_retries()).list_resources(TypeName=CLUSTER))
+    assert throttled["Code"] == "ThrottlingException"
+    assert len(_listed(client, NODEGROUP, {"ClusterName": cluster})) == 2
+
+
+def _no_retries() -> Any:
+    from botocore.config import Config
+
+    return Config(retries={"total_max_attempts": 1})
+
+
+def test_seed_route_seeds_any_type(emulator: Emulator, cloudcontrol) -> None:
+    import urllib.request
+
+    body = json.dumps({"type": "AWS::DataZone::EnvironmentActions", "count": 2}).encode()
+    request = urllib.request.Request(f"{emulator.endpoint_url}/_emulator/seed", data=body, method="POST")
+    with urllib.request.urlopen(request) as answer:
+        (seeded,) = json.loads(answer.read())["seeded"]
+    assert sorted(seeded["parents"]) == [
+        "AWS::DataZone::Domain",
+        "AWS::DataZone::Environment",
+        "AWS::DataZone::Project",
+    ]
+    client = cloudcontrol()
+    (domain,) = seeded["parents"]["AWS::DataZone::Domain"]
+    (environment,) = seeded["parents"]["AWS::DataZone::Environment"]
+    environment_id = _get(client, "AWS::DataZone::Environment", environment)["Id"]
+    model = {"DomainIdentifier": domain, "EnvironmentIdentifier": environment_id}
+    assert _listed(client, "AWS::DataZone::EnvironmentActions", model) == seeded["identifiers"]

@@ -123,6 +123,7 @@ class MemoryProvider(Provider):
         """Read-only ids the handler fills from the writable property given at create."""
         for feed in entry.plan.feeds:
             self._input_property.setdefault(feed.input, feed.property_name)
+        self._not_naming = self.rules.read_only | self.rules.write_only | set(self._input_property.values())
 
     def _store(self, region: RegionState) -> dict[str, dict[str, Any]]:
         return region.resources.setdefault(self.type_name, {})
@@ -228,11 +229,13 @@ class MemoryProvider(Provider):
 
     def _check_additional_identifiers(self, others: Any, model: dict[str, Any]) -> None:
         """AlreadyExists when another resource has the same values of a complete additional identifier that
-        the caller chose (generated ones are unique by construction)."""
+        the caller chose. Groups with a generated, write-only or list-input part are skipped: generated
+        ones are unique by construction, and schemas that list a parent's id as an additional identifier
+        (DataZone EnvironmentActions' EnvironmentIdentifier) would forbid siblings."""
         groups = [
             group
             for group in self.rules.additional_identifiers
-            if not any(part in self.rules.read_only for part in group)
+            if not any(part in self._not_naming for part in group)
             and all(self.rules.value_at(model, part) is not None for part in group)
         ]
         if not groups:
