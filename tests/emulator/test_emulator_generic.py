@@ -17,6 +17,7 @@ from vtab.catalog import load_catalog
 from vtab.catalog.facts import Verb
 from vtab.catalog.walks import FeedKind
 from vtab.emulator import Emulator
+from vtab.emulator.errors import CloudControlError, HandlerFailure
 from vtab.emulator.seed_types import minimal_desired_state
 from vtab.emulator.state import ACCOUNT_ID
 
@@ -213,7 +214,7 @@ def test_create_under_a_missing_parent_fails_not_found(emulator: Emulator, cloud
 
 
 def test_create_under_the_right_grandparent_only(emulator: Emulator, cloudcontrol) -> None:
-    """A parent is matched on the other inputs it has too: a Glue Partition's table must be in its database."""
+    """A parent is matched on the other inputs it has: a Glue Partition's table must be in its database."""
     client = cloudcontrol()
     seeded = emulator.seed_type("AWS::Glue::Table", count=1, parents=2)
     tables = [_get(client, "AWS::Glue::Table", ident) for ident in seeded.identifiers]
@@ -267,8 +268,9 @@ def test_every_violation_is_reported_at_once(cloudcontrol) -> None:
         lambda: cloudcontrol().create_resource(TypeName=NODEGROUP, DesiredState=json.dumps(desired))
     )
     assert error["Message"] == (
-        "Model validation failed (#: required key [ClusterName] not found, #: required key [NodeRole] not found, "
-        "#: required key [Subnets] not found, #/DiskSize: expected type: Integer, found: String, "
+        "Model validation failed (#: required key [ClusterName] not found, "
+        "#: required key [NodeRole] not found, #: required key [Subnets] not found, "
+        "#/DiskSize: expected type: Integer, found: String, "
         "#/CapacityType: FREE is not a valid enum value, #: extraneous key [Colour] is not permitted)"
     )
 
@@ -429,3 +431,92 @@ def test_seed_route_seeds_any_type(emulator: Emulator, cloudcontrol) -> None:
     environment_id = _get(client, "AWS::DataZone::Environment", environment)["Id"]
     model = {"DomainIdentifier": domain, "EnvironmentIdentifier": environment_id}
     assert _listed(client, "AWS::DataZone::EnvironmentActions", model) == seeded["identifiers"]
+
+
+KNOWN_CREATE_FAILURES = {
+    # The catalog's walk feeds SchemaVersion's Schema (an object: {SchemaArn | SchemaName, RegistryName})
+    # with the parent Schema's Arn (a string); the metadata type's parent is that SchemaVersion.
+    "AWS::Glue::SchemaVersion": "#/Schema: expected type: Object, found: String",
+    "AWS::Glue::SchemaVersionMetadata": "#/Schema: expected type: Object, found: String",
+}
+KNOWN_WALK_FAILURES = {
+    # TablePolicy's TableBucketARN is read-only, derived by the service from TableARN; nothing in the
+    # facts says how, so the emulator generates it and the walk from the TableBucket finds nothing.
+    "AWS::S3Tables::TablePolicy": "listed nothing",
+}
+
+
+def _creatable() -> list[str]:
+    catalog = load_catalog()
+    return [
+        name
+        for name in catalog.type_names()
+        if Verb.CREATE in catalog.entry(name).verbs and catalog.entry(name).table is not None
+    ]
+
+
+def test_every_catalog_type_with_a_create_handler_can_be_created(emulator: Emulator, cloudcontrol) -> None:
+    """A minimal DesiredState from the facts (required properties, parents created first) over HTTP."""
+    emulator.configure(polls_before_complete=0)
+    client = cloudcontrol()
+    failures: dict[str, str] = {}
+    created = 0
+    for type_name in _creatable():
+        try:
+            seeded = emulator.seed_type(type_name, count=0)
+        except (CloudControlError, HandlerFailure) as exc:
+            failures[type_name] = f"parents: {exc}"
+            continue
+        parents = {
+            name: emulator.resource("us-east-1", name, ids[0]) or {} for name, ids in seeded.parents.items()
+        }
+        desired = json.dumps(minimal_desired_state(type_name, parents))
+        try:
+            token = client.create_resource(TypeName=type_name, DesiredState=desired)["ProgressEvent"][
+                "RequestToken"
+            ]
+        except ClientError as exc:
+            failures[type_name] = exc.response["Error"]["Message"]
+            continue
+        event = client.get_resource_request_status(RequestToken=token)["ProgressEvent"]
+        if event["OperationStatus"] != "SUCCESS":
+            failures[type_name] = f"{event.get('ErrorCode')}: {event.get('StatusMessage')}"
+            continue
+        assert emulator.resource("us-east-1", type_name, event["Identifier"]) is not None
+        created += 1
+    assert created == len(_creatable()) - len(KNOWN_CREATE_FAILURES) > 1700
+    assert sorted(failures) == sorted(KNOWN_CREATE_FAILURES)
+    for type_name, fragment in KNOWN_CREATE_FAILURES.items():
+        assert fragment in failures[type_name]
+
+
+def test_every_walk_lists_exactly_its_parents_children(emulator: Emulator, cloudcontrol) -> None:
+    """For every type the catalog walks, children under two parents per level: a list with the last
+    parents' values (as a walk sends them) returns exactly the child created under them."""
+    client = cloudcontrol()
+    catalog = load_catalog()
+    failures: dict[str, str] = {}
+    walked = 0
+    for type_name in _creatable():
+        plan = catalog.entry(type_name).plan
+        if plan.mode.value != "walk" or Verb.LIST not in catalog.entry(type_name).verbs:
+            continue
+        try:
+            seeded = emulator.seed_type(type_name, count=1, parents=2)
+        except (CloudControlError, HandlerFailure) as exc:
+            failures[type_name] = f"seed: {exc}"
+            continue
+        parents = {
+            name: emulator.resource("us-east-1", name, ids[-1]) or {} for name, ids in seeded.parents.items()
+        }
+        listed = _listed(client, type_name, _list_model(type_name, parents))
+        if listed != [seeded.identifiers[-1]]:
+            failures[type_name] = "listed nothing" if not listed else f"listed {listed}"
+        walked += 1
+    assert walked > 340
+    failures = {name: why for name, why in failures.items() if not why.startswith("seed: ")} | {
+        name: why
+        for name, why in failures.items()
+        if why.startswith("seed: ") and name not in KNOWN_CREATE_FAILURES
+    }
+    assert failures == KNOWN_WALK_FAILURES

@@ -13,7 +13,6 @@ from typing import Any
 
 from moto.apigatewayv2.models import ApiGatewayV2Backend
 
-from vtab.catalog.facts import Verb
 from vtab.emulator.control import ControlRoutes
 from vtab.emulator.errors import HandlerFailure
 from vtab.emulator.providers import PROVIDERS
@@ -190,7 +189,7 @@ class Emulator:
 
     def resource(self, region: str, type_name: str, identifier: str) -> dict[str, Any] | None:
         """The model GetResource would return, or None when it does not exist (any served type)."""
-        provider = self.service.types.get(type_name, Verb.READ)
+        provider = self.service.types.get(type_name, None)
         ids = parse_identifier(provider.rules, identifier)
         if ids is None:
             expected = "|".join(provider.rules.primary_identifier)

@@ -68,15 +68,18 @@ def _base(name: str) -> str:
 def derived_from(facts: TypeFacts, read_only: frozenset[str], prop: str) -> str | None:
     """The writable property a read-only id is derived from, by name: DataZone's ``DomainId`` from the
     ``DomainIdentifier`` given at create, AppRegistry's ``ApplicationArn`` from ``Application``; None when
-    no single writable property matches (a name never becomes an id or an ARN)."""
+    no single writable string property matches (a name never becomes an id or an ARN)."""
     lower = prop.lower()
     if not lower.endswith(("id", "arn")):
         return None
     base = _base(prop)
     matches = [
         name
-        for name in facts.properties
-        if name not in read_only and _base(name) == base and not name.lower().endswith("name")
+        for name, spec in facts.properties.items()
+        if name not in read_only
+        and _base(name) == base
+        and not name.lower().endswith("name")
+        and spec.get("type", "string") == "string"
     ]
     return matches[0] if len(matches) == 1 else None
 

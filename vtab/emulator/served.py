@@ -30,15 +30,16 @@ class ServedTypes:
     def __init__(self) -> None:
         self._memory: dict[str, MemoryProvider] = {}
 
-    def get(self, type_name: object, verb: Verb) -> Provider:
-        """The provider of ``type_name`` for ``verb``, or the error AWS answers: TypeNotFoundException for a
-        type the registry does not have, UnsupportedActionException for one Cloud Control does not serve
-        (no handlers, or left out of the catalog) or whose schema has no handler for the verb."""
+    def get(self, type_name: object, verb: Verb | None) -> Provider:
+        """The provider of ``type_name`` for ``verb`` (None: any), or the error AWS answers:
+        TypeNotFoundException for a type the registry does not have, UnsupportedActionException for one
+        Cloud Control does not serve (no handlers, or left out of the catalog) or whose schema has no
+        handler for the verb."""
         if not isinstance(type_name, str):
             raise _type_not_found(type_name)
         moto = PROVIDERS.get(type_name)
         if moto is not None:
-            if verb.value not in moto.schema.permissions:
+            if verb is not None and verb.value not in moto.schema.permissions:
                 raise _unsupported_verb(type_name, verb)
             return moto
         catalog = load_catalog()
@@ -51,14 +52,14 @@ class ServedTypes:
                 "UnsupportedActionException",
                 f"The resource {type_name} is not yet supported via Cloud Control API",
             )
-        if verb not in entry.verbs:
+        if verb is not None and verb not in entry.verbs:
             raise _unsupported_verb(type_name, verb)
         return self._memory_provider(type_name)
 
     def find(self, type_name: str) -> Provider | None:
         """The provider serving ``type_name`` (any verb), or None: how a child finds its parent's type."""
         try:
-            return self.get(type_name, Verb.READ)
+            return self.get(type_name, None)
         except CloudControlError:
             return None
 
