@@ -10,8 +10,8 @@ import json
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, WaiterError
-from emulator_helpers import FAST_WAIT, wait_ok
+from botocore.exceptions import ClientError
+from emulator_helpers import call_error, wait_failed, wait_ok
 
 from vtab.catalog import load_catalog
 from vtab.catalog.facts import Verb
@@ -26,21 +26,6 @@ CLUSTER = "AWS::EKS::Cluster"
 LOG_GROUP = "AWS::Logs::LogGroup"
 LOG_STREAM = "AWS::Logs::LogStream"
 LISTENER = "AWS::ElasticLoadBalancingV2::Listener"
-
-
-def _error(call) -> dict:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]
-
-
-def _failed(client, token: str) -> dict:
-    """The final event of a write that must end FAILED (the real waiter sees the failure)."""
-    with pytest.raises(WaiterError) as info:
-        client.get_waiter("resource_request_success").wait(RequestToken=token, WaiterConfig=FAST_WAIT)
-    event = info.value.last_response["ProgressEvent"]
-    assert event["OperationStatus"] == "FAILED"
-    return event
 
 
 def _get(client, type_name: str, identifier: str) -> dict[str, Any]:
@@ -137,7 +122,7 @@ def test_create_get_list_update_delete(
 
     event = client.delete_resource(TypeName=type_name, Identifier=identifier)
     wait_ok(client, event["ProgressEvent"]["RequestToken"])
-    assert _error(lambda: client.get_resource(TypeName=type_name, Identifier=identifier))["Code"] == (
+    assert call_error(lambda: client.get_resource(TypeName=type_name, Identifier=identifier))["Code"] == (
         "ResourceNotFoundException"
     )
     assert _listed(client, type_name, list_model) == []
@@ -168,7 +153,7 @@ def test_list_shows_only_the_given_parents_children(emulator: Emulator, cloudcon
 def test_list_without_its_required_input_is_invalid_request_in_aws_wording(cloudcontrol) -> None:
     client = cloudcontrol()
     for model in (None, {}, {"ClusterName": ""}, {"Other": "x"}):
-        error = _error(
+        error = call_error(
             lambda m=model: (
                 _listed(client, NODEGROUP, m) if m is not None else client.list_resources(TypeName=NODEGROUP)
             )
@@ -183,7 +168,7 @@ def test_list_without_its_required_input_is_invalid_request_in_aws_wording(cloud
 def test_list_with_one_of_several_inputs(emulator: Emulator, cloudcontrol) -> None:
     """ELBv2 Listener's handlerSchema: oneOf LoadBalancerArn | ListenerArns (an array)."""
     client = cloudcontrol()
-    error = _error(lambda: client.list_resources(TypeName=LISTENER))
+    error = call_error(lambda: client.list_resources(TypeName=LISTENER))
     assert error["Code"] == "InvalidRequestException"
     assert "[LoadBalancerArn]" in error["Message"] and "[ListenerArns]" in error["Message"]
     seeded = emulator.seed_type(LISTENER, count=2)
@@ -195,7 +180,7 @@ def test_list_with_one_of_several_inputs(emulator: Emulator, cloudcontrol) -> No
 @pytest.mark.parametrize("code", ["GeneralServiceException", "ResourceNotFoundException"])
 def test_list_under_a_missing_parent_answers_the_switch(emulator: Emulator, cloudcontrol, code: str) -> None:
     emulator.configure(missing_parent_error=code)
-    error = _error(lambda: _listed(cloudcontrol(), NODEGROUP, {"ClusterName": "no-such-cluster"}))
+    error = call_error(lambda: _listed(cloudcontrol(), NODEGROUP, {"ClusterName": "no-such-cluster"}))
     assert error["Code"] == code
     assert (
         error["Message"]
@@ -207,7 +192,7 @@ def test_create_under_a_missing_parent_fails_not_found(emulator: Emulator, cloud
     client = cloudcontrol()
     desired = _nodegroup({"Name": "no-such-cluster"}, "ng")
     event = client.create_resource(TypeName=NODEGROUP, DesiredState=json.dumps(desired))["ProgressEvent"]
-    failed = _failed(client, event["RequestToken"])
+    failed = wait_failed(client, event["RequestToken"])
     assert failed["ErrorCode"] == "NotFound"
     assert "AWS::EKS::Cluster" in failed["StatusMessage"] and "no-such-cluster" in failed["StatusMessage"]
     assert emulator.state.region("us-east-1").resources.get(NODEGROUP, {}) == {}
@@ -226,7 +211,7 @@ def test_create_under_the_right_grandparent_only(emulator: Emulator, cloudcontro
         "PartitionInput": {"Values": ["1"]},
     }
     event = client.create_resource(TypeName="AWS::Glue::Partition", DesiredState=json.dumps(wrong))
-    failed = _failed(client, event["ProgressEvent"]["RequestToken"])
+    failed = wait_failed(client, event["ProgressEvent"]["RequestToken"])
     assert failed["ErrorCode"] == "NotFound" and tables[1]["Name"] in failed["StatusMessage"]
     right = {**wrong, "TableName": tables[0]["Name"]}
     identifier, _ = _create(client, "AWS::Glue::Partition", right)
@@ -254,7 +239,7 @@ def test_desired_state_is_validated_against_the_catalog_schema(
     (cluster,) = emulator.seed_type(CLUSTER).identifiers
     emulator.clear_calls()
     desired = {**_nodegroup({"Name": cluster}, "ng"), **change}
-    error = _error(lambda: client.create_resource(TypeName=NODEGROUP, DesiredState=json.dumps(desired)))
+    error = call_error(lambda: client.create_resource(TypeName=NODEGROUP, DesiredState=json.dumps(desired)))
     assert error["Code"] == "InvalidRequestException"
     assert error["Message"].startswith("Model validation failed (")
     assert message in error["Message"]
@@ -264,7 +249,7 @@ def test_desired_state_is_validated_against_the_catalog_schema(
 
 def test_every_violation_is_reported_at_once(cloudcontrol) -> None:
     desired = {"DiskSize": "big", "CapacityType": "FREE", "Colour": "blue"}
-    error = _error(
+    error = call_error(
         lambda: cloudcontrol().create_resource(TypeName=NODEGROUP, DesiredState=json.dumps(desired))
     )
     assert error["Message"] == (
@@ -280,7 +265,7 @@ def test_duplicate_primary_identifier_fails_already_exists(emulator: Emulator, c
     identifier, _ = _create(client, LOG_GROUP, {"LogGroupName": "/app/web"})
     assert identifier == "/app/web"
     event = client.create_resource(TypeName=LOG_GROUP, DesiredState=json.dumps({"LogGroupName": "/app/web"}))
-    failed = _failed(client, event["ProgressEvent"]["RequestToken"])
+    failed = wait_failed(client, event["ProgressEvent"]["RequestToken"])
     assert failed["ErrorCode"] == "AlreadyExists"
     assert failed["StatusMessage"] == (
         "Resource of type 'AWS::Logs::LogGroup' with identifier '/app/web' already exists."
@@ -313,7 +298,7 @@ def test_create_only_and_read_only_paths_are_not_updatable(
     client = cloudcontrol()
     (identifier,) = emulator.seed_type(NODEGROUP).identifiers
     patch = json.dumps([{"op": "replace", "path": path, "value": "x"}])
-    error = _error(
+    error = call_error(
         lambda: client.update_resource(TypeName=NODEGROUP, Identifier=identifier, PatchDocument=patch)
     )
     assert error["Code"] == "NotUpdatableException"
@@ -349,7 +334,7 @@ def test_types_cloud_control_does_not_serve(cloudcontrol) -> None:
         ),
     ]
     for call, code, message in cases:
-        error = _error(call)
+        error = call_error(call)
         assert (error["Code"], error["Message"]) == (code, message)
     assert client.list_resource_requests()["ResourceRequestStatusSummaries"] == []
 
@@ -382,7 +367,9 @@ def test_writes_are_async_and_client_tokens_idempotent(emulator: Emulator, cloud
     assert wait_ok(client, first["RequestToken"])["OperationStatus"] == "SUCCESS"
     assert _listed(client, LOG_GROUP) == ["/app/api"]
     other = json.dumps({"LogGroupName": "/app/other"})
-    error = _error(lambda: client.create_resource(TypeName=LOG_GROUP, DesiredState=other, ClientToken="t1"))
+    error = call_error(
+        lambda: client.create_resource(TypeName=LOG_GROUP, DesiredState=other, ClientToken="t1")
+    )
     assert error["Code"] == "ClientTokenConflictException"
 
 
@@ -399,10 +386,10 @@ def test_switches_apply_to_catalog_types(emulator: Emulator, cloudcontrol) -> No
     event = client.create_resource(
         TypeName=NODEGROUP, DesiredState=json.dumps(_nodegroup({"Name": cluster}, "n"))
     )
-    failed = _failed(client, event["ProgressEvent"]["RequestToken"])
+    failed = wait_failed(client, event["ProgressEvent"]["RequestToken"])
     assert (failed["ErrorCode"], failed["StatusMessage"]) == ("ServiceLimitExceeded", "too many node groups")
     emulator.throttle_next(1)
-    throttled = _error(lambda: cloudcontrol(config=_no_retries()).list_resources(TypeName=CLUSTER))
+    throttled = call_error(lambda: cloudcontrol(config=_no_retries()).list_resources(TypeName=CLUSTER))
     assert throttled["Code"] == "ThrottlingException"
     assert len(_listed(client, NODEGROUP, {"ClusterName": cluster})) == 2
 
