@@ -504,3 +504,28 @@ def test_every_walk_lists_exactly_its_parents_children(emulator: Emulator, cloud
     seed_failures = {name for name, why in failures.items() if why.startswith("seed: ")}
     assert seed_failures == set(KNOWN_CREATE_FAILURES)
     assert {name: why for name, why in failures.items() if name not in seed_failures} == KNOWN_WALK_FAILURES
+
+
+def test_a_chosen_additional_identifier_is_unique_too(cloudcontrol) -> None:
+    """AppConfig Applications are named by a generated ApplicationId; their Name is an additional
+    identifier: a second one of the same Name fails, on create and on update, until the first is gone."""
+    client = cloudcontrol()
+    app = "AWS::AppConfig::Application"
+    first, model = _create(client, app, {"Name": "shop"})
+    assert first == model["ApplicationId"] != "shop"
+    event = client.create_resource(TypeName=app, DesiredState=json.dumps({"Name": "shop"}))["ProgressEvent"]
+    failed = wait_failed(client, event["RequestToken"])
+    assert (failed["ErrorCode"], failed["StatusMessage"]) == (
+        "AlreadyExists",
+        "Resource of type 'AWS::AppConfig::Application' with identifier 'shop' already exists.",
+    )
+    second, _ = _create(client, app, {"Name": "till"})
+    rename = json.dumps([{"op": "replace", "path": "/Name", "value": "shop"}])
+    event = client.update_resource(TypeName=app, Identifier=second, PatchDocument=rename)["ProgressEvent"]
+    assert wait_failed(client, event["RequestToken"])["ErrorCode"] == "AlreadyExists"
+    wait_ok(client, client.delete_resource(TypeName=app, Identifier=first)["ProgressEvent"]["RequestToken"])
+    event = client.update_resource(TypeName=app, Identifier=second, PatchDocument=rename)["ProgressEvent"]
+    wait_ok(client, event["RequestToken"])
+    assert _get(client, app, second)["Name"] == "shop"
+    third, _ = _create(client, app, {"Name": "till"})
+    assert sorted(_listed(client, app)) == sorted([second, third])

@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
+
 from vtab.catalog import CatalogEntry, load_catalog
 from vtab.catalog.facts import TypeFacts
 from vtab.catalog.walks import Feed, FeedKind, LinkSource
@@ -175,8 +177,11 @@ class MemoryProvider(Provider):
         identifier = self.rules.identifier_of(model)
         if identifier in store:
             raise _already_exists(self.type_name, identifier)
-        self._check_additional_identifiers(store.values(), model)
+        names = self._names(region)
+        keys = self._name_keys(model)
+        self._check_names(names, keys, identifier)
         store[identifier] = model
+        names.update(dict.fromkeys(keys, identifier))
         return self.describe(model, {})
 
     def update(self, region: RegionState, ids: dict[str, str], desired: dict[str, Any]) -> dict[str, Any]:
@@ -186,15 +191,23 @@ class MemoryProvider(Provider):
         if current is None:
             raise self.not_found(ids)
         kept = {k: v for k, v in current.items() if k in self.rules.write_only and k not in desired}
-        others = (m for key, m in store.items() if key != identifier)
         updated = {**kept, **{k: v for k, v in desired.items() if v is not None}}
-        self._check_additional_identifiers(others, updated)
+        names = self._names(region)
+        keys = self._name_keys(updated)
+        self._check_names(names, keys, identifier)
+        for key in self._name_keys(current):
+            names.pop(key, None)
         store[identifier] = updated
+        names.update(dict.fromkeys(keys, identifier))
         return self.describe(updated, {})
 
     def delete(self, region: RegionState, ids: dict[str, str]) -> None:
-        if self._store(region).pop(self.rules.identifier_of(ids), None) is None:
+        model = self._store(region).pop(self.rules.identifier_of(ids), None)
+        if model is None:
             raise self.not_found(ids)
+        names = self._names(region)
+        for key in self._name_keys(model):
+            names.pop(key, None)
 
     # --- handler rules -------------------------------------------------------------------------
     def _require_parents(self, region: RegionState, values: dict[str, Any]) -> None:
@@ -230,24 +243,29 @@ class MemoryProvider(Provider):
                 if value is not None:
                     model[name] = value
 
-    def _check_additional_identifiers(self, others: Any, model: dict[str, Any]) -> None:
-        """AlreadyExists when another resource has the same values of a complete additional identifier that
-        the caller chose. Groups with a generated, write-only or list-input part are skipped: generated
-        ones are unique by construction, and schemas that list a parent's id as an additional identifier
-        (DataZone EnvironmentActions' EnvironmentIdentifier) would forbid siblings."""
-        groups = [
-            group
-            for group in self.rules.additional_identifiers
-            if not any(part in self._not_naming for part in group)
-            and all(self.rules.value_at(model, part) is not None for part in group)
-        ]
-        if not groups:
-            return
-        for other in others:
-            for group in groups:
-                if all(self.rules.value_at(other, p) == self.rules.value_at(model, p) for p in group):
-                    named = "|".join(str(self.rules.value_at(model, p)) for p in group)
-                    raise _already_exists(self.type_name, named)
+    def _names(self, region: RegionState) -> dict[str, str]:
+        return region.names.setdefault(self.type_name, {})
+
+    def _name_keys(self, model: dict[str, Any]) -> list[str]:
+        """One key per complete additional identifier the caller chose: the values that must be unique.
+        Groups with a generated, write-only or list-input part are skipped: generated ones are unique by
+        construction, and schemas that list a parent's id as an additional identifier (DataZone
+        EnvironmentActions' EnvironmentIdentifier) would forbid siblings."""
+        keys = []
+        for index, group in enumerate(self.rules.additional_identifiers):
+            values = [self.rules.value_at(model, part) for part in group]
+            if any(part in self._not_naming for part in group) or any(v is None for v in values):
+                continue
+            keys.append(f"{index}:" + orjson.dumps(values, option=orjson.OPT_SORT_KEYS).decode())
+        return keys
+
+    def _check_names(self, names: dict[str, str], keys: list[str], identifier: str) -> None:
+        """AlreadyExists when another resource holds one of ``keys``."""
+        for key in keys:
+            holder = names.get(key)
+            if holder is not None and holder != identifier:
+                values = orjson.loads(key.split(":", 1)[1])
+                raise _already_exists(self.type_name, "|".join(str(v) for v in values))
 
 
 def _already_exists(type_name: str, identifier: str) -> HandlerFailure:

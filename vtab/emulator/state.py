@@ -27,6 +27,8 @@ class RegionState:
         self.backend = ApiGatewayV2Backend(region, ACCOUNT_ID)
         self.resources: dict[str, dict[str, dict[str, Any]]] = {}
         """type name -> identifier -> stored model (write-only properties included), in creation order."""
+        self.names: dict[str, dict[str, str]] = {}
+        """type name -> the values of an additional identifier (a key) -> the identifier holding them."""
         self.hidden: dict[str, dict[str, int]] = {}
         """type name -> identifier -> list calls of that type it stays invisible for."""
 
