@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, WaiterError
 
 API = "AWS::ApiGatewayV2::Api"
 INTEGRATION = "AWS::ApiGatewayV2::Integration"
@@ -22,4 +26,21 @@ def wait_ok(client: Any, token: str) -> dict[str, Any]:
     """Run the real ``resource_request_success`` waiter without delay, then return the final event."""
     client.get_waiter("resource_request_success").wait(RequestToken=token, WaiterConfig=FAST_WAIT)
     event: dict[str, Any] = client.get_resource_request_status(RequestToken=token)["ProgressEvent"]
+    return event
+
+
+def call_error(call: Callable[[], Any]) -> dict[str, Any]:
+    """The ``Error`` of the ClientError the call must raise."""
+    with pytest.raises(ClientError) as info:
+        call()
+    error: dict[str, Any] = info.value.response["Error"]
+    return error
+
+
+def wait_failed(client: Any, token: str) -> dict[str, Any]:
+    """The final event of a write that must end FAILED; the real waiter must treat it as failure."""
+    with pytest.raises(WaiterError) as info:
+        client.get_waiter("resource_request_success").wait(RequestToken=token, WaiterConfig=FAST_WAIT)
+    event: dict[str, Any] = info.value.last_response["ProgressEvent"]
+    assert event["OperationStatus"] == "FAILED"
     return event

@@ -193,20 +193,20 @@ def test_bad_next_token_is_invalid_request(cloudcontrol, emulator: Emulator) -> 
     )
 
 
-def test_unknown_type_is_type_not_found(cloudcontrol) -> None:
+def test_type_outside_the_registry_is_type_not_found(cloudcontrol) -> None:
     client = cloudcontrol()
     calls = [
-        lambda: client.list_resources(TypeName="AWS::S3::Bucket"),
-        lambda: client.get_resource(TypeName="AWS::S3::Bucket", Identifier="b"),
-        lambda: client.create_resource(TypeName="AWS::S3::Bucket", DesiredState="{}"),
-        lambda: client.update_resource(TypeName="AWS::S3::Bucket", Identifier="b", PatchDocument="[]"),
-        lambda: client.delete_resource(TypeName="AWS::S3::Bucket", Identifier="b"),
+        lambda: client.list_resources(TypeName="AWS::Nowhere::Thing"),
+        lambda: client.get_resource(TypeName="AWS::Nowhere::Thing", Identifier="b"),
+        lambda: client.create_resource(TypeName="AWS::Nowhere::Thing", DesiredState="{}"),
+        lambda: client.update_resource(TypeName="AWS::Nowhere::Thing", Identifier="b", PatchDocument="[]"),
+        lambda: client.delete_resource(TypeName="AWS::Nowhere::Thing", Identifier="b"),
     ]
     for call in calls:
         with pytest.raises(ClientError) as info:
             call()
         assert info.value.response["Error"]["Code"] == "TypeNotFoundException"
-        assert "AWS::S3::Bucket" in info.value.response["Error"]["Message"]
+        assert "AWS::Nowhere::Thing" in info.value.response["Error"]["Message"]
 
 
 def test_region_isolation(emulator: Emulator, cloudcontrol) -> None:

@@ -5,25 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from botocore.exceptions import ClientError, WaiterError
-from emulator_helpers import FAST_WAIT, INTEGRATION, IR, parent_model, wait_ok
+from emulator_helpers import INTEGRATION, IR, call_error, parent_model, wait_failed, wait_ok
 
 from vtab.emulator import Emulator, Seeded
-
-
-def _error(call) -> dict:
-    with pytest.raises(ClientError) as info:
-        call()
-    return info.value.response["Error"]
-
-
-def _failed(client, token: str) -> dict:
-    """The final FAILED event; the real waiter must treat it as failure."""
-    with pytest.raises(WaiterError) as info:
-        client.get_waiter("resource_request_success").wait(RequestToken=token, WaiterConfig=FAST_WAIT)
-    event = info.value.last_response["ProgressEvent"]
-    assert event["OperationStatus"] == "FAILED"
-    return event
 
 
 @pytest.mark.parametrize(
@@ -44,7 +28,7 @@ def test_create_rejects_invalid_desired_state(
     if drop:
         del desired[drop]
     client = cloudcontrol()
-    error = _error(lambda: client.create_resource(TypeName=IR, DesiredState=json.dumps(desired)))
+    error = call_error(lambda: client.create_resource(TypeName=IR, DesiredState=json.dumps(desired)))
     assert error["Code"] == "InvalidRequestException"
     assert error["Message"].startswith("Model validation failed (")
     assert message in error["Message"]
@@ -53,21 +37,21 @@ def test_create_rejects_invalid_desired_state(
 
 def test_create_reports_every_violation_at_once(cloudcontrol) -> None:
     desired = {"Foo": 1, "ContentHandlingStrategy": "NOPE"}
-    error = _error(lambda: cloudcontrol().create_resource(TypeName=IR, DesiredState=json.dumps(desired)))
+    error = call_error(lambda: cloudcontrol().create_resource(TypeName=IR, DesiredState=json.dumps(desired)))
     for expected in ("[ApiId]", "[IntegrationId]", "[IntegrationResponseKey]", "[Foo]", "NOPE"):
         assert expected in error["Message"]
 
 
 @pytest.mark.parametrize("state", ["not json", "[1, 2]", '"text"'])
 def test_create_rejects_desired_state_that_is_not_a_json_object(cloudcontrol, state: str) -> None:
-    error = _error(lambda: cloudcontrol().create_resource(TypeName=IR, DesiredState=state))
+    error = call_error(lambda: cloudcontrol().create_resource(TypeName=IR, DesiredState=state))
     assert error["Code"] == "InvalidRequestException"
     assert "DesiredState" in error["Message"]
 
 
 def test_integration_schema_is_enforced_too(cloudcontrol, seeded: Seeded) -> None:
     desired = {"ApiId": seeded.api_ids[0], "IntegrationType": "CARRIER_PIGEON"}
-    error = _error(
+    error = call_error(
         lambda: cloudcontrol().create_resource(TypeName=INTEGRATION, DesiredState=json.dumps(desired))
     )
     assert error["Code"] == "InvalidRequestException"
@@ -96,7 +80,7 @@ def test_update_rejects_invalid_patch_documents(
     cloudcontrol, seeded: Seeded, document: str, fragment: str
 ) -> None:
     client = cloudcontrol()
-    error = _error(
+    error = call_error(
         lambda: client.update_resource(TypeName=IR, Identifier=seeded.responses[0], PatchDocument=document)
     )
     assert error["Code"] == "InvalidRequestException"
@@ -126,7 +110,7 @@ def test_update_touching_create_only_or_read_only_is_not_updatable(
 ) -> None:
     client = cloudcontrol()
     patch = json.dumps([op])
-    error = _error(
+    error = call_error(
         lambda: client.update_resource(TypeName=IR, Identifier=seeded.responses[0], PatchDocument=patch)
     )
     assert error["Code"] == "NotUpdatableException"
@@ -156,7 +140,7 @@ def test_duplicate_integration_response_key_fails_already_exists(
     token = client.create_resource(TypeName=IR, DesiredState=json.dumps(desired))["ProgressEvent"][
         "RequestToken"
     ]
-    event = _failed(client, token)
+    event = wait_failed(client, token)
     assert event["ErrorCode"] == "AlreadyExists"
     assert "IntegrationResponseKey=$default" in event["StatusMessage"]
     assert len(emulator.integration_responses("us-east-1", api_id, integration_id)) == 3
@@ -165,7 +149,7 @@ def test_duplicate_integration_response_key_fails_already_exists(
     token = client.update_resource(TypeName=IR, Identifier=seeded.responses[0], PatchDocument=patch)[
         "ProgressEvent"
     ]["RequestToken"]
-    assert _failed(client, token)["ErrorCode"] == "AlreadyExists"
+    assert wait_failed(client, token)["ErrorCode"] == "AlreadyExists"
 
 
 def test_integration_responses_only_on_websocket_apis(
@@ -177,11 +161,11 @@ def test_integration_responses_only_on_websocket_apis(
     token = client.create_resource(TypeName=IR, DesiredState=json.dumps(desired))["ProgressEvent"][
         "RequestToken"
     ]
-    event = _failed(client, token)
+    event = wait_failed(client, token)
     assert event["ErrorCode"] == "InvalidRequest"
     assert "WebSocket" in event["StatusMessage"]
     assert emulator.backend("us-east-1").apis[api_id].integrations[integration_id].responses == {}
-    error = _error(
+    error = call_error(
         lambda: client.list_resources(TypeName=IR, ResourceModel=parent_model(api_id, integration_id))
     )
     assert error["Code"] == "InvalidRequestException"
@@ -198,7 +182,7 @@ def test_create_under_missing_parent_fails_not_found(cloudcontrol, seeded: Seede
         token = client.create_resource(TypeName=IR, DesiredState=json.dumps(desired))["ProgressEvent"][
             "RequestToken"
         ]
-        event = _failed(client, token)
+        event = wait_failed(client, token)
         assert event["ErrorCode"] == "NotFound"
         assert "nope" in event["StatusMessage"]
         assert "Identifier" not in event
@@ -211,12 +195,12 @@ def test_deleting_a_missing_integration_fails_not_found(cloudcontrol, seeded: Se
     token = client.delete_resource(TypeName=INTEGRATION, Identifier=identifier)["ProgressEvent"][
         "RequestToken"
     ]
-    assert _failed(client, token)["ErrorCode"] == "NotFound"
+    assert wait_failed(client, token)["ErrorCode"] == "NotFound"
 
 
 def test_malformed_identifier_of_a_write_fails_not_found(cloudcontrol, seeded: Seeded) -> None:
     client = cloudcontrol()
     token = client.delete_resource(TypeName=IR, Identifier="only|two")["ProgressEvent"]["RequestToken"]
-    event = _failed(client, token)
+    event = wait_failed(client, token)
     assert event["ErrorCode"] == "NotFound"
     assert event["Identifier"] == "only|two"

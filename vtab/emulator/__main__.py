@@ -21,7 +21,7 @@ from vtab.emulator.emulator import Emulator
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m vtab.emulator",
-        description="Local AWS Cloud Control endpoint (ApiGatewayV2 Api, Integration, IntegrationResponse).",
+        description="Local AWS Cloud Control endpoint for every catalog resource type.",
     )
     parser.add_argument("--port", type=int, default=4566, help="port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--seed", choices=["demo", "none"], default="none", help="initial data")

@@ -11,6 +11,7 @@ knobs the Python API has. Control calls are not recorded as Cloud Control calls.
     GET  /_emulator/calls             recorded Cloud Control calls;  DELETE clears them
     POST /_emulator/reset             drop all resources, requests, calls and pending faults
     POST /_emulator/seed              {"region": "us-east-1", "websocket_apis": 2, ...} or {"demo": true}
+                                      or {"type": "AWS::EKS::Nodegroup", "count": 3, "parents": 2}
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from werkzeug.wrappers import Request, Response
+
+from vtab.emulator.errors import CloudControlError, HandlerFailure
+from vtab.emulator.seed_types import SeededType
 
 if TYPE_CHECKING:
     from vtab.emulator.emulator import Emulator
@@ -100,9 +104,25 @@ class ControlRoutes:
     def _seed(self, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("demo"):
             return {"seeded": [s.to_json() for s in self.emulator.seed_demo().values()]}
+        if "type" in body:
+            return {"seeded": [self._seed_type(body).to_json()]}
         unknown = set(body) - _SEED_ARGS - {"region"}
         if unknown:
             raise ValueError(f"unknown seed argument(s): {', '.join(sorted(unknown))}")
         counts = {k: int(v) for k, v in body.items() if k in _SEED_ARGS}
         seeded = self.emulator.seed(str(body.get("region", "us-east-1")), **counts)
         return {"seeded": [seeded.to_json()]}
+
+    def _seed_type(self, body: dict[str, Any]) -> SeededType:
+        unknown = set(body) - {"type", "region", "count", "parents"}
+        if unknown:
+            raise ValueError(f"unknown seed argument(s) with 'type': {', '.join(sorted(unknown))}")
+        try:
+            return self.emulator.seed_type(
+                str(body["type"]),
+                str(body.get("region", "us-east-1")),
+                count=int(body.get("count", 1)),
+                parents=int(body.get("parents", 1)),
+            )
+        except (CloudControlError, HandlerFailure) as exc:
+            raise ValueError(f"cannot seed {body['type']}: {exc}") from None

@@ -2,6 +2,7 @@
 
 with Emulator(latency=0.0, page_size=25, polls_before_complete=1) as emu:
     seeded = emu.seed("us-east-1", websocket_apis=2, integrations=2, responses=3)
+    nodegroups = emu.seed_type("AWS::EKS::Nodegroup", count=3, parents=2)  # any catalog type, parents first
     client = boto3.client("cloudcontrol", endpoint_url=emu.endpoint_url, region_name="us-east-1")
 """
 
@@ -17,10 +18,12 @@ from vtab.emulator.errors import HandlerFailure
 from vtab.emulator.providers import PROVIDERS
 from vtab.emulator.recorder import CallRecord, Recorder
 from vtab.emulator.seed import Seeded, seed, seed_demo
+from vtab.emulator.seed_types import SeededType, seed_type
 from vtab.emulator.server import CloudControlApp, ServerThread
 from vtab.emulator.service import CloudControlService
 from vtab.emulator.state import EmulatorState
 from vtab.emulator.switches import Settings, Switches
+from vtab.emulator.validation import parse_identifier
 
 INTEGRATION_RESPONSE = "AWS::ApiGatewayV2::IntegrationResponse"
 
@@ -153,6 +156,13 @@ class Emulator:
             http_apis=http_apis,
         )
 
+    def seed_type(
+        self, type_name: str, region: str = "us-east-1", *, count: int = 1, parents: int = 1
+    ) -> SeededType:
+        """``count`` resources of any served type under each innermost parent, ``parents`` of each parent
+        type per resource of the level above (see :func:`~vtab.emulator.seed_types.seed_type`)."""
+        return seed_type(self.state, self.service.types, region, type_name, count=count, parents=parents)
+
     def seed_demo(self) -> dict[str, Seeded]:
         return seed_demo(self.state)
 
@@ -172,17 +182,20 @@ class Emulator:
         parent = {"ApiId": api_id, "IntegrationId": integration_id}
         with self.state.lock:
             try:
-                objects = provider.list_objects(self.backend(region), parent)
+                objects = provider.list_objects(self.state.region(region), parent)
             except HandlerFailure as failure:
                 raise KeyError(failure.message) from None
             return [provider.describe(obj, parent) for obj in objects]
 
     def resource(self, region: str, type_name: str, identifier: str) -> dict[str, Any] | None:
-        """The model GetResource would return, or None when it does not exist."""
-        provider = PROVIDERS[type_name]
-        ids = provider.schema.split_identifier(identifier)
+        """The model GetResource would return, or None when it does not exist (any served type)."""
+        provider = self.service.types.get(type_name, None)
+        ids = parse_identifier(provider.rules, identifier)
+        if ids is None:
+            expected = "|".join(provider.rules.primary_identifier)
+            raise ValueError(f"{identifier!r} is not an identifier of {type_name} ('{expected}')")
         with self.state.lock:
             try:
-                return provider.read(self.backend(region), ids)
+                return provider.read(self.state.region(region), ids)
             except HandlerFailure:
                 return None

@@ -9,16 +9,20 @@ responses exist only on WebSocket APIs. Callers hold the emulator lock; nothing 
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 from moto.apigatewayv2.models import Api, ApiGatewayV2Backend, Integration, IntegrationResponse
 from moto.moto_api._internal import mock_random
 
-from vtab.emulator.errors import HandlerFailure, not_found_message
+from vtab.emulator.errors import HandlerFailure
+from vtab.emulator.provider import ListInputs, Provider
+from vtab.emulator.rules import TypeRules
+from vtab.emulator.state import ACCOUNT_ID, RegionState
 from vtab.schema import ResourceSchema, load_schema, snake_case
 
-ACCOUNT_ID = "123456789012"
+__all__ = ["ACCOUNT_ID", "PROVIDERS", "MotoProvider"]
+
 _EXTRA = "_vtab_extra"
 
 
@@ -111,19 +115,20 @@ def new_integration_response(integration: Integration, fields: dict[str, Any]) -
     return response
 
 
-class Provider:
+class MotoProvider(Provider):
     """Generic mapping between schema properties and the attributes of one moto object class.
 
     A property maps to the moto attribute of the same snake_case name; properties moto does not keep are
     stored in a side dict on the object. Write-only properties are accepted and never read back.
     """
 
-    type_name: ClassVar[str]
     id_property: ClassVar[str]
     """The read-only, service-generated property that ends the primary identifier."""
 
     def __init__(self) -> None:
         self.schema: ResourceSchema = load_schema(self.type_name)
+        self.rules = TypeRules.from_schema(self.schema)
+        self.list_inputs = ListInputs(required=self.schema.list_requires)
         self.parent_properties = tuple(p for p in self.schema.primary_identifier if p != self.id_property)
         self.plain_properties = tuple(
             p
@@ -149,7 +154,7 @@ class Provider:
             extra = obj.__dict__.setdefault(_EXTRA, {})
             extra[prop] = value
 
-    def describe(self, obj: Any, parent: dict[str, str]) -> dict[str, Any]:
+    def describe(self, obj: Any, parent: dict[str, Any]) -> dict[str, Any]:
         """The full CloudFormation model of ``obj`` (nulls dropped, write-only left out)."""
         model: dict[str, Any] = dict(parent)
         model[self.id_property] = self.object_id(obj)
@@ -159,49 +164,68 @@ class Provider:
             model[prop] = self.get_property(obj, prop)
         return drop_nulls(model)
 
-    def identifier(self, obj: Any, parent: dict[str, str]) -> str:
+    def identifier(self, obj: Any, parent: dict[str, Any]) -> str:
         return "|".join([*(parent[p] for p in self.parent_properties), self.object_id(obj)])
 
-    # --- handlers ------------------------------------------------------------------------------
-    def list_objects(self, backend: ApiGatewayV2Backend, parent: dict[str, str]) -> Sequence[Any]:
+    # --- handlers (on the region's moto backend) -----------------------------------------------
+    def list_objects(self, region: RegionState, parent: dict[str, Any]) -> Sequence[Any]:
+        return self.list_in(region.backend, parent)
+
+    def list_in(self, backend: ApiGatewayV2Backend, parent: dict[str, Any]) -> Sequence[Any]:
         raise NotImplementedError
+
+    def each(self, backend: ApiGatewayV2Backend) -> Iterator[tuple[Any, dict[str, Any]]]:
+        """Every object of the type in the backend, with its parent ids."""
+        raise NotImplementedError
+
+    def matching(self, region: RegionState, values: dict[str, Any]) -> list[dict[str, Any]]:
+        models = (self.describe(obj, parent) for obj, parent in self.each(region.backend))
+        return [m for m in models if all(m.get(k) == v for k, v in values.items())]
 
     def find(self, backend: ApiGatewayV2Backend, ids: dict[str, str]) -> Any:
         """The object named by ``ids``; HandlerFailure NotFound when it or a parent is missing."""
         raise NotImplementedError
 
-    def read(self, backend: ApiGatewayV2Backend, ids: dict[str, str]) -> dict[str, Any]:
+    def read(self, region: RegionState, ids: dict[str, str]) -> dict[str, Any]:
+        return self.read_in(region.backend, ids)
+
+    def read_in(self, backend: ApiGatewayV2Backend, ids: dict[str, str]) -> dict[str, Any]:
         obj = self.find(backend, ids)
         return self.describe(obj, {p: ids[p] for p in self.parent_properties})
 
-    def create(self, backend: ApiGatewayV2Backend, desired: dict[str, Any]) -> dict[str, Any]:
+    def create(self, region: RegionState, desired: dict[str, Any]) -> dict[str, Any]:
+        return self.create_in(region.backend, desired)
+
+    def create_in(self, backend: ApiGatewayV2Backend, desired: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
 
-    def update(
-        self, backend: ApiGatewayV2Backend, ids: dict[str, str], desired: dict[str, Any]
-    ) -> dict[str, Any]:
+    def update(self, region: RegionState, ids: dict[str, str], desired: dict[str, Any]) -> dict[str, Any]:
         """Make the object match ``desired`` (absent properties are unset, as a full-model update does)."""
+        backend = region.backend
         obj = self.find(backend, ids)
         self.check_update(backend, ids, obj, desired)
         for prop in self.plain_properties:
             if prop in self.schema.create_only:
                 continue
             self.set_property(obj, prop, desired.get(prop))
-        return self.read(backend, ids)
+        return self.read_in(backend, ids)
 
     def check_update(
         self, backend: ApiGatewayV2Backend, ids: dict[str, str], obj: Any, desired: dict[str, Any]
     ) -> None:
         """Service-side checks a real update would fail on; none by default."""
 
-    def delete(self, backend: ApiGatewayV2Backend, ids: dict[str, str]) -> None:
+    def delete(self, region: RegionState, ids: dict[str, str]) -> None:
+        self.delete_in(region.backend, ids)
+
+    def delete_in(self, backend: ApiGatewayV2Backend, ids: dict[str, str]) -> None:
         raise NotImplementedError
 
     def _missing(self, ids: dict[str, str]) -> HandlerFailure:
-        return HandlerFailure("NotFound", not_found_message(self.type_name, self.schema.identifier_of(ids)))
+        return self.not_found(ids)
 
 
-class ApiProvider(Provider):
+class ApiProvider(MotoProvider):
     type_name = "AWS::ApiGatewayV2::Api"
     id_property = "ApiId"
 
@@ -225,8 +249,12 @@ class ApiProvider(Provider):
             return
         super().set_property(obj, prop, value)
 
-    def list_objects(self, backend: ApiGatewayV2Backend, parent: dict[str, str]) -> Sequence[Any]:
+    def list_in(self, backend: ApiGatewayV2Backend, parent: dict[str, Any]) -> Sequence[Any]:
         return list(backend.apis.values())
+
+    def each(self, backend: ApiGatewayV2Backend) -> Iterator[tuple[Any, dict[str, Any]]]:
+        for api in backend.apis.values():
+            yield api, {}
 
     def find(self, backend: ApiGatewayV2Backend, ids: dict[str, str]) -> Any:
         api = backend.apis.get(ids["ApiId"])
@@ -234,7 +262,7 @@ class ApiProvider(Provider):
             raise self._missing(ids)
         return api
 
-    def create(self, backend: ApiGatewayV2Backend, desired: dict[str, Any]) -> dict[str, Any]:
+    def create_in(self, backend: ApiGatewayV2Backend, desired: dict[str, Any]) -> dict[str, Any]:
         body = desired.get("Body")
         has_definition = body is not None or desired.get("BodyS3Location") is not None
         name = desired.get("Name")
@@ -262,7 +290,7 @@ class ApiProvider(Provider):
             self.set_property(api, "IpAddressType", desired["IpAddressType"])
         return self.describe(api, {})
 
-    def delete(self, backend: ApiGatewayV2Backend, ids: dict[str, str]) -> None:
+    def delete_in(self, backend: ApiGatewayV2Backend, ids: dict[str, str]) -> None:
         api = self.find(backend, ids)
         old = backend.get_tags(api.arn)
         if old:
@@ -270,12 +298,17 @@ class ApiProvider(Provider):
         del backend.apis[api.api_id]
 
 
-class IntegrationProvider(Provider):
+class IntegrationProvider(MotoProvider):
     type_name = "AWS::ApiGatewayV2::Integration"
     id_property = "IntegrationId"
 
-    def list_objects(self, backend: ApiGatewayV2Backend, parent: dict[str, str]) -> Sequence[Any]:
+    def list_in(self, backend: ApiGatewayV2Backend, parent: dict[str, Any]) -> Sequence[Any]:
         return list(find_api(backend, parent["ApiId"]).integrations.values())
+
+    def each(self, backend: ApiGatewayV2Backend) -> Iterator[tuple[Any, dict[str, Any]]]:
+        for api in backend.apis.values():
+            for integration in api.integrations.values():
+                yield integration, {"ApiId": api.api_id}
 
     def find(self, backend: ApiGatewayV2Backend, ids: dict[str, str]) -> Any:
         api = backend.apis.get(ids["ApiId"])
@@ -284,25 +317,32 @@ class IntegrationProvider(Provider):
             raise self._missing(ids)
         return integration
 
-    def create(self, backend: ApiGatewayV2Backend, desired: dict[str, Any]) -> dict[str, Any]:
+    def create_in(self, backend: ApiGatewayV2Backend, desired: dict[str, Any]) -> dict[str, Any]:
         api = find_api(backend, desired["ApiId"])
         fields = {snake_case(p): desired.get(p) for p in self.plain_properties}
         integration = make_integration(api, **fields)
         return self.describe(integration, {"ApiId": api.api_id})
 
-    def delete(self, backend: ApiGatewayV2Backend, ids: dict[str, str]) -> None:
+    def delete_in(self, backend: ApiGatewayV2Backend, ids: dict[str, str]) -> None:
         integration = self.find(backend, ids)
         del backend.apis[ids["ApiId"]].integrations[integration.id]
 
 
-class IntegrationResponseProvider(Provider):
+class IntegrationResponseProvider(MotoProvider):
     type_name = "AWS::ApiGatewayV2::IntegrationResponse"
     id_property = "IntegrationResponseId"
 
-    def list_objects(self, backend: ApiGatewayV2Backend, parent: dict[str, str]) -> Sequence[Any]:
+    def list_in(self, backend: ApiGatewayV2Backend, parent: dict[str, Any]) -> Sequence[Any]:
         api = find_api(backend, parent["ApiId"])
         require_websocket(api)
         return list(find_integration(api, parent["IntegrationId"]).responses.values())
+
+    def each(self, backend: ApiGatewayV2Backend) -> Iterator[tuple[Any, dict[str, Any]]]:
+        for api in backend.apis.values():
+            for integration in api.integrations.values():
+                parent = {"ApiId": api.api_id, "IntegrationId": integration.id}
+                for response in integration.responses.values():
+                    yield response, parent
 
     def find(self, backend: ApiGatewayV2Backend, ids: dict[str, str]) -> Any:
         api = backend.apis.get(ids["ApiId"])
@@ -322,7 +362,7 @@ class IntegrationResponseProvider(Provider):
                     f"{other.id}).",
                 )
 
-    def create(self, backend: ApiGatewayV2Backend, desired: dict[str, Any]) -> dict[str, Any]:
+    def create_in(self, backend: ApiGatewayV2Backend, desired: dict[str, Any]) -> dict[str, Any]:
         api = find_api(backend, desired["ApiId"])
         require_websocket(api)
         integration = find_integration(api, desired["IntegrationId"])
@@ -336,11 +376,11 @@ class IntegrationResponseProvider(Provider):
         integration = backend.apis[ids["ApiId"]].integrations[ids["IntegrationId"]]
         self._check_key(integration, desired["IntegrationResponseKey"], obj.id)
 
-    def delete(self, backend: ApiGatewayV2Backend, ids: dict[str, str]) -> None:
+    def delete_in(self, backend: ApiGatewayV2Backend, ids: dict[str, str]) -> None:
         response = self.find(backend, ids)
         del backend.apis[ids["ApiId"]].integrations[ids["IntegrationId"]].responses[response.id]
 
 
-PROVIDERS: dict[str, Provider] = {
+PROVIDERS: dict[str, MotoProvider] = {
     p.type_name: p for p in (ApiProvider(), IntegrationProvider(), IntegrationResponseProvider())
 }

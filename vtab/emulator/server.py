@@ -24,9 +24,9 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from vtab.emulator.errors import ERROR_NAMESPACE, CloudControlError
-from vtab.emulator.providers import ACCOUNT_ID
 from vtab.emulator.recorder import CallRecord, Recorder
 from vtab.emulator.service import CloudControlService
+from vtab.emulator.state import ACCOUNT_ID
 from vtab.emulator.switches import Switches
 
 log = logging.getLogger("vtab.emulator")

@@ -15,9 +15,11 @@ from typing import Any
 
 import orjson
 
+from vtab.catalog.facts import Verb
 from vtab.emulator.errors import CloudControlError, HandlerFailure, invalid_request, not_found_message
-from vtab.emulator.providers import PROVIDERS, Provider
+from vtab.emulator.provider import Provider
 from vtab.emulator.requests import CANCELLED, IN_FLIGHT, Outcome, ResourceRequest
+from vtab.emulator.served import VERB_OF_OPERATION, ServedTypes
 from vtab.emulator.state import EmulatorState
 from vtab.emulator.switches import Switches
 from vtab.emulator.validation import (
@@ -55,6 +57,7 @@ class CloudControlService:
     def __init__(self, state: EmulatorState, switches: Switches) -> None:
         self.state = state
         self.switches = switches
+        self.types = ServedTypes()
         self._operations: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
             "ListResources": self.list_resources,
             "GetResource": self.get_resource,
@@ -84,16 +87,9 @@ class CloudControlService:
         return handler(region, params)
 
     # --- helpers -------------------------------------------------------------------------------
-    @staticmethod
-    def provider(type_name: Any) -> Provider:
-        provider = PROVIDERS.get(type_name) if isinstance(type_name, str) else None
-        if provider is None:
-            raise CloudControlError(
-                "TypeNotFoundException",
-                f"The type '{type_name}' does not exist in the CloudFormation registry "
-                f"(this endpoint serves {', '.join(sorted(PROVIDERS))}).",
-            )
-        return provider
+    def provider(self, type_name: Any, operation: str) -> Provider:
+        """The provider serving the type for the operation's verb; TypeNotFound / UnsupportedAction else."""
+        return self.types.get(type_name, VERB_OF_OPERATION[operation])
 
     def _sign(self, payload: dict[str, Any]) -> str:
         body = base64.urlsafe_b64encode(_canonical(payload).encode()).decode().rstrip("=")
@@ -119,33 +115,26 @@ class CloudControlService:
 
     # --- reads ---------------------------------------------------------------------------------
     def list_resources(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
-        provider = self.provider(params["TypeName"])
-        schema = provider.schema
+        provider = self.provider(params["TypeName"], "ListResources")
+        rules = provider.rules
         settings = self.switches.settings
         model: dict[str, Any] = {}
         if params.get("ResourceModel") is not None:
             model = parse_json_object(params["ResourceModel"], "ResourceModel")
-        missing = [k for k in schema.list_requires if not isinstance(model.get(k), str) or not model[k]]
-        if missing:
-            violations = ", ".join(f"#: required key [{k}] not found" for k in missing)
-            raise invalid_request(
-                f"Missing or invalid ResourceModel property in {schema.type_name} list handler request "
-                f"input.Required property: ({violations})"
-            )
-        parent = {k: model[k] for k in schema.list_requires}
-        scope = {"r": region, "t": schema.type_name, "p": parent}
+        parent = provider.list_filter(model)
+        scope = {"r": region, "t": rules.type_name, "p": parent}
         offset = 0
         if params.get("NextToken") is not None:
             offset = int(self._unsign(params["NextToken"], scope)["o"])
         with self.state.lock:
             region_state = self.state.region(region)
             try:
-                objects = provider.list_objects(region_state.backend, parent)
+                objects = provider.list_objects(region_state, parent)
             except HandlerFailure as failure:
                 if failure.error_code == "NotFound":
                     raise CloudControlError(settings.missing_parent_error, failure.message) from None
                 raise failure.as_sync_error() from None
-            hidden = region_state.hidden.get(schema.type_name)
+            hidden = region_state.hidden.get(rules.type_name)
             if hidden:
                 objects = [o for o in objects if provider.identifier(o, parent) not in hidden]
                 for identifier in list(hidden):
@@ -159,30 +148,30 @@ class CloudControlService:
         for item in models:
             shown = item
             if settings.identifier_only_lists:
-                shown = {k: item[k] for k in schema.primary_identifier}
-            descriptions.append({"Identifier": schema.identifier_of(item), "Properties": _properties(shown)})
-        result: dict[str, Any] = {"TypeName": schema.type_name, "ResourceDescriptions": descriptions}
+                shown = {k: item[k] for k in rules.primary_identifier if k in item}
+            descriptions.append({"Identifier": rules.identifier_of(item), "Properties": _properties(shown)})
+        result: dict[str, Any] = {"TypeName": rules.type_name, "ResourceDescriptions": descriptions}
         if more:
             result["NextToken"] = self._sign({**scope, "o": offset + settings.page_size})
         return result
 
     def get_resource(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
-        provider = self.provider(params["TypeName"])
-        schema = provider.schema
-        ids = parse_identifier(schema, params["Identifier"])
+        provider = self.provider(params["TypeName"], "GetResource")
+        rules = provider.rules
+        ids = parse_identifier(rules, params["Identifier"])
         if ids is None:
             raise CloudControlError(
-                "ResourceNotFoundException", not_found_message(schema.type_name, str(params["Identifier"]))
+                "ResourceNotFoundException", not_found_message(rules.type_name, str(params["Identifier"]))
             )
         with self.state.lock:
             try:
-                model = provider.read(self.state.region(region).backend, ids)
+                model = provider.read(self.state.region(region), ids)
             except HandlerFailure as failure:
                 raise failure.as_sync_error() from None
         return {
-            "TypeName": schema.type_name,
+            "TypeName": rules.type_name,
             "ResourceDescription": {
-                "Identifier": schema.identifier_of(model),
+                "Identifier": rules.identifier_of(model),
                 "Properties": _properties(model),
             },
         }
@@ -237,11 +226,11 @@ class CloudControlService:
         return {"ProgressEvent": request.event()}
 
     def create_resource(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
-        provider = self.provider(params["TypeName"])
+        provider = self.provider(params["TypeName"], "CreateResource")
         desired = parse_json_object(params["DesiredState"], "DesiredState")
         client_token = params.get("ClientToken")
         fingerprint = _canonical(["CREATE", provider.type_name, desired])
-        validate_model(provider.schema, desired)
+        validate_model(provider.rules, desired)
         with self.state.lock:
             earlier = self._replay(region, client_token, fingerprint)
             if earlier is not None:
@@ -250,31 +239,31 @@ class CloudControlService:
 
     def _target(self, provider: Provider, raw: Any) -> tuple[dict[str, str] | None, str]:
         """Parsed identifier parts (None if malformed) and the identifier to report and lock on."""
-        ids = parse_identifier(provider.schema, raw)
-        return ids, provider.schema.identifier_of(ids) if ids is not None else str(raw)
+        ids = parse_identifier(provider.rules, raw)
+        return ids, provider.rules.identifier_of(ids) if ids is not None else str(raw)
 
     def update_resource(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
-        provider = self.provider(params["TypeName"])
+        provider = self.provider(params["TypeName"], "UpdateResource")
         ids, identifier = self._target(provider, params["Identifier"])
         client_token = params.get("ClientToken")
         fingerprint = _canonical(["UPDATE", provider.type_name, identifier, params["PatchDocument"]])
-        ops = parse_patch(provider.schema, params["PatchDocument"])
+        ops = parse_patch(provider.rules, params["PatchDocument"])
         with self.state.lock:
             earlier = self._replay(region, client_token, fingerprint)
             if earlier is not None:
                 return {"ProgressEvent": earlier.event()}
             if ids is not None:
                 try:
-                    current = provider.read(self.state.region(region).backend, ids)
+                    current = provider.read(self.state.region(region), ids)
                 except HandlerFailure:
                     current = None  # reported as FAILED NotFound by the request
                 if current is not None:
-                    apply_patch(provider.schema, current, ops)
+                    apply_patch(provider.rules, current, ops)
             self._check_not_busy(region, provider.type_name, identifier)
             return self._submit(region, provider, "UPDATE", identifier, client_token, fingerprint, ops)
 
     def delete_resource(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
-        provider = self.provider(params["TypeName"])
+        provider = self.provider(params["TypeName"], "DeleteResource")
         _, identifier = self._target(provider, params["Identifier"])
         client_token = params.get("ClientToken")
         fingerprint = _canonical(["DELETE", provider.type_name, identifier])
@@ -286,37 +275,37 @@ class CloudControlService:
             return self._submit(region, provider, "DELETE", identifier, client_token, fingerprint, None)
 
     def _apply(self, request: ResourceRequest) -> None:
-        """Carry out a request against the backend and keep the outcome for the next poll to publish."""
-        provider = PROVIDERS[request.type_name]
-        schema = provider.schema
+        """Carry out a request against the provider and keep the outcome for the next poll to publish."""
+        verb = {"CREATE": Verb.CREATE, "UPDATE": Verb.UPDATE, "DELETE": Verb.DELETE}[request.operation]
+        provider = self.types.get(request.type_name, verb)
+        rules = provider.rules
         region_state = self.state.region(request.region)
-        backend = region_state.backend
         if request.forced_failure is not None:
             code, message = request.forced_failure
             request.outcome = Outcome("FAILED", error_code=code, message=message)
             return
         try:
             if request.operation == "CREATE":
-                model = provider.create(backend, request.payload)
-                identifier = schema.identifier_of(model)
+                model = provider.create(region_state, request.payload)
+                identifier = rules.identifier_of(model)
                 invisible_for = self.switches.settings.invisible_for
                 if invisible_for > 0:
-                    region_state.hidden.setdefault(schema.type_name, {})[identifier] = invisible_for
+                    region_state.hidden.setdefault(rules.type_name, {})[identifier] = invisible_for
                 request.outcome = Outcome("SUCCESS", identifier=identifier, model=model)
                 return
-            ids = parse_identifier(schema, request.identifier)
+            ids = parse_identifier(rules, request.identifier)
             if ids is None:
-                raise HandlerFailure("NotFound", not_found_message(schema.type_name, str(request.identifier)))
+                raise HandlerFailure("NotFound", not_found_message(rules.type_name, str(request.identifier)))
             if request.operation == "UPDATE":
-                current = provider.read(backend, ids)
+                current = provider.read(region_state, ids)
                 try:
-                    patched = apply_patch(schema, current, request.payload)
+                    patched = apply_patch(rules, current, request.payload)
                 except CloudControlError as exc:
                     raise HandlerFailure("InvalidRequest", exc.message) from None
-                model = provider.update(backend, ids, patched)
+                model = provider.update(region_state, ids, patched)
                 request.outcome = Outcome("SUCCESS", identifier=request.identifier, model=model)
             else:
-                provider.delete(backend, ids)
+                provider.delete(region_state, ids)
                 request.outcome = Outcome("SUCCESS", identifier=request.identifier)
         except HandlerFailure as failure:
             request.outcome = Outcome("FAILED", error_code=failure.error_code, message=failure.message)

@@ -1,25 +1,34 @@
 """All mutable state of one emulator instance, behind one short lock.
 
 Each instance owns its moto backends (one ``ApiGatewayV2Backend`` per region, account 123456789012)
-instead of moto's process-global ``apigatewayv2_backends``, so two emulators never share resources.
+instead of moto's process-global ``apigatewayv2_backends``, so two emulators never share resources; the
+in-memory resources of the other catalog types live beside them, per region.
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
+from typing import Any
 
 from moto.apigatewayv2.models import ApiGatewayV2Backend
 
-from vtab.emulator.providers import ACCOUNT_ID
 from vtab.emulator.requests import RequestStore
+
+ACCOUNT_ID = "123456789012"
 
 
 class RegionState:
-    """One region: its backend, and the created resources List must not show yet."""
+    """One region: its moto backend (ApiGatewayV2), the in-memory resources of every other type, and the
+    created resources List must not show yet."""
 
     def __init__(self, region: str) -> None:
+        self.name = region
         self.backend = ApiGatewayV2Backend(region, ACCOUNT_ID)
+        self.resources: dict[str, dict[str, dict[str, Any]]] = {}
+        """type name -> identifier -> stored model (write-only properties included), in creation order."""
+        self.names: dict[str, dict[str, str]] = {}
+        """type name -> the values of an additional identifier (a key) -> the identifier holding them."""
         self.hidden: dict[str, dict[str, int]] = {}
         """type name -> identifier -> list calls of that type it stays invisible for."""
 

@@ -1,21 +1,51 @@
-"""Synchronous request validation, driven by the registry schema (``vtab.schema.load_schema``).
+"""Synchronous request validation, driven by the type's :class:`~vtab.emulator.rules.TypeRules`.
 
 Cloud Control checks DesiredState against the type's schema and PatchDocument against RFC 6902 and the
 create-only / read-only lists before it hands anything to a handler; these checks answer synchronously.
+Models are checked by a real JSON Schema validator (``jsonschema``) and its errors are worded the way
+CloudFormation's validator (everit) words them: ``#: required key [X] not found``,
+``#/X: expected type: String, found: Integer``, ``#/X: V is not a valid enum value``,
+``#: extraneous key [X] is not permitted``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
 import jsonpatch
+from jsonschema import Draft7Validator, validators
+from jsonschema.protocols import Validator
 
 from vtab.emulator.errors import CloudControlError, invalid_request
-from vtab.schema import JSON_TYPES, ResourceSchema, is_json_type
+from vtab.emulator.rules import TypeRules
 
-_TYPE_NAMES = {dict: "JSONObject", list: "JSONArray", str: "String", bool: "Boolean", int: "Integer"}
+_TYPE_NAMES = {
+    dict: "JSONObject",
+    list: "JSONArray",
+    str: "String",
+    bool: "Boolean",
+    int: "Integer",
+    float: "Number",
+}
 _PATCH_OPS = frozenset({"add", "remove", "replace", "move", "copy", "test"})
+
+
+def _is_integer(checker: Any, value: Any) -> bool:
+    """An integer is an int, never a bool and never a float such as 1.0 (as before jsonschema)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_StrictValidator = validators.extend(
+    Draft7Validator, type_checker=Draft7Validator.TYPE_CHECKER.redefine("integer", _is_integer)
+)
+
+
+@functools.cache
+def _validator(rules: TypeRules) -> Validator:
+    validator: Validator = _StrictValidator(rules.json_schema)
+    return validator
 
 
 def parse_json_object(text: Any, what: str) -> dict[str, Any]:
@@ -37,36 +67,47 @@ def _type_name(value: Any) -> str:
     return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
-def model_errors(schema: ResourceSchema, model: dict[str, Any], *, allow_read_only: bool) -> list[str]:
-    """Schema violations of a resource model, in the everit-style wording CloudFormation uses."""
-    errors = []
-    for name in schema.required:
-        if model.get(name) is None:
-            errors.append(f"#: required key [{name}] not found")
-    for name, value in model.items():
-        spec = schema.properties.get(name)
-        if spec is None:
-            if not schema.additional_properties:
-                errors.append(f"#: extraneous key [{name}] is not permitted")
-            continue
-        if name in schema.read_only and not allow_read_only:
+def model_errors(rules: TypeRules, model: dict[str, Any], *, allow_read_only: bool) -> list[str]:
+    """Schema violations of a resource model, worded as CloudFormation words them: missing required keys
+    first (in schema order), then each property's violations in the model's order. A null counts as absent
+    (Cloud Control drops nulls), and a read-only property is reported as such rather than checked.
+    ``allow_read_only``: the model is one read back and patched, with read-only values and without
+    write-only ones."""
+    present = {name: value for name, value in model.items() if value is not None}
+    by_property: dict[str, list[str]] = {}
+    missing: set[str] = set()
+    for error in _validator(rules).iter_errors(present):
+        if error.validator == "required":
+            missing.update(name for name in rules.required if name not in present)
+        elif error.validator == "additionalProperties":
+            for name in present:
+                if name not in rules.properties:
+                    by_property.setdefault(name, []).append(f"#: extraneous key [{name}] is not permitted")
+        elif error.path:
+            name = str(error.path[0])
+            value = present[name]
+            if error.validator == "type":
+                expected = str(error.validator_value).capitalize()
+                text = f"#/{name}: expected type: {expected}, found: {_type_name(value)}"
+            elif error.validator == "enum":
+                text = f"#/{name}: {value} is not a valid enum value"
+            else:
+                text = f"#/{name}: {error.message}"
+            by_property.setdefault(name, []).append(text)
+    if allow_read_only:  # a model read back (and patched) lacks its write-only properties by design
+        missing -= rules.write_only
+    errors = [f"#: required key [{name}] not found" for name in rules.required if name in missing]
+    for name in model:
+        if name in rules.read_only and not allow_read_only and name in rules.properties:
             errors.append(f"#: read-only property [/properties/{name}] cannot be set")
             continue
-        if value is None:
-            continue
-        expected = spec.get("type")
-        if isinstance(expected, str) and expected in JSON_TYPES and not is_json_type(value, expected):
-            errors.append(f"#/{name}: expected type: {expected.capitalize()}, found: {_type_name(value)}")
-            continue
-        enum = schema.enum(name)
-        if enum is not None and value not in enum:
-            errors.append(f"#/{name}: {value} is not a valid enum value")
+        errors.extend(by_property.get(name, ()))
     return errors
 
 
-def validate_model(schema: ResourceSchema, model: dict[str, Any], *, allow_read_only: bool = False) -> None:
+def validate_model(rules: TypeRules, model: dict[str, Any], *, allow_read_only: bool = False) -> None:
     """InvalidRequestException listing every violation, or nothing."""
-    errors = model_errors(schema, model, allow_read_only=allow_read_only)
+    errors = model_errors(rules, model, allow_read_only=allow_read_only)
     if errors:
         raise invalid_request(f"Model validation failed ({', '.join(errors)})")
 
@@ -78,7 +119,7 @@ def _top_level(pointer: str) -> str | None:
     return pointer.split("/")[1].replace("~1", "/").replace("~0", "~")
 
 
-def parse_patch(schema: ResourceSchema, text: Any) -> list[dict[str, Any]]:
+def parse_patch(rules: TypeRules, text: Any) -> list[dict[str, Any]]:
     """A PatchDocument that is valid RFC 6902 and touches only updatable properties.
 
     InvalidRequestException for a malformed document or an unknown property; NotUpdatableException for a
@@ -117,24 +158,24 @@ def parse_patch(schema: ResourceSchema, text: Any) -> list[dict[str, Any]]:
             name = _top_level(pointer)
             if name is None:
                 raise invalid_request("Invalid patch document: the whole document cannot be replaced")
-            if name in schema.create_only:
+            if name in rules.create_only:
                 raise CloudControlError(
                     "NotUpdatableException",
                     f"Invalid patch update: createOnlyProperties [/properties/{name}] cannot be updated",
                 )
-            if name in schema.read_only:
+            if name in rules.read_only:
                 raise CloudControlError(
                     "NotUpdatableException",
                     f"Invalid patch update: readOnlyProperties [/properties/{name}] cannot be updated",
                 )
-            if name not in schema.properties and not schema.additional_properties:
+            if name not in rules.properties and not rules.additional_properties:
                 raise invalid_request(
                     f"Model validation failed (#: extraneous key [{name}] is not permitted)"
                 )
     return ops
 
 
-def apply_patch(schema: ResourceSchema, current: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any]:
+def apply_patch(rules: TypeRules, current: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any]:
     """The model after the patch, validated; InvalidRequestException when it does not apply or validate."""
     try:
         patched = jsonpatch.apply_patch(current, ops)
@@ -142,11 +183,11 @@ def apply_patch(schema: ResourceSchema, current: dict[str, Any], ops: list[dict[
         raise invalid_request(f"Invalid patch document: {exc}") from None
     if not isinstance(patched, dict):
         raise invalid_request("Invalid patch document: the result is not a JSON object")
-    validate_model(schema, patched, allow_read_only=True)
+    validate_model(rules, patched, allow_read_only=True)
     return patched
 
 
-def parse_identifier(schema: ResourceSchema, identifier: Any) -> dict[str, str] | None:
+def parse_identifier(rules: TypeRules, identifier: Any) -> dict[str, str] | None:
     """``A|B|C`` (primaryIdentifier order) or its JSON object form -> named parts; None when malformed.
 
     A malformed identifier (wrong arity, empty part, not a string) names no resource, so callers treat it
@@ -159,12 +200,9 @@ def parse_identifier(schema: ResourceSchema, identifier: Any) -> dict[str, str] 
             value = json.loads(identifier)
         except ValueError:
             return None
-        if not isinstance(value, dict) or set(value) != set(schema.primary_identifier):
+        if not isinstance(value, dict) or set(value) != set(rules.primary_identifier):
             return None
-        if not all(isinstance(value[name], str) and value[name] for name in schema.primary_identifier):
+        if not all(isinstance(value[name], str) and value[name] for name in rules.primary_identifier):
             return None
-        return {name: value[name] for name in schema.primary_identifier}
-    try:
-        return schema.split_identifier(identifier)
-    except ValueError:
-        return None
+        return {name: value[name] for name in rules.primary_identifier}
+    return rules.split_identifier(identifier)

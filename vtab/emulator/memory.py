@@ -1,0 +1,319 @@
+"""The schema-driven in-memory provider: any catalog type with handlers, from the catalog's facts alone.
+
+A resource is its model (a JSON object) kept per region in creation order. The handlers behave as the
+catalog says the real ones do: read-only properties are generated (identifiers first: ARN-like when the
+name ends in ``Arn``, short random ids otherwise), a second resource with the same primary (or complete
+additional) identifier is ``AlreadyExists``, a list demands the inputs its handlerSchema (or the catalog's
+derived walk) requires and lists only that parent's children, and a child whose parent (the walk's parent
+type and property) does not exist is ``NotFound``, on create as on list.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import secrets
+import string
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+
+from vtab.catalog import CatalogEntry, load_catalog
+from vtab.catalog.facts import TypeFacts
+from vtab.catalog.walks import Feed, FeedKind, LinkSource
+from vtab.emulator.errors import HandlerFailure, not_found_message
+from vtab.emulator.provider import ListInputs, Provider
+from vtab.emulator.rules import TypeRules
+from vtab.emulator.state import ACCOUNT_ID, RegionState
+
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+_TIME_SUFFIXES = ("time", "date", "timestamp", "createdat", "updatedat")
+
+ProviderFinder = Callable[[str], Provider | None]
+"""Type name -> the provider serving it (None when none does): how a child's handler finds its parents."""
+
+
+@functools.cache
+def catalog_rules(type_name: str) -> TypeRules:
+    """One TypeRules per catalog type for the whole process (validators are cached per instance)."""
+    return TypeRules.from_facts(load_catalog().facts(type_name))
+
+
+def short_id(length: int = 10) -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def arn(type_name: str, region: str, name: str) -> str:
+    """``arn:aws:eks:us-east-1:123456789012:nodegroup/<name>``."""
+    _, service, resource = type_name.split("::")
+    return f"arn:aws:{service.lower()}:{region}:{ACCOUNT_ID}:{resource.lower()}/{name}"
+
+
+def same_value(stored: Any, given: Any) -> bool:
+    """Whether a stored property equals a ResourceModel value (which may be its string form)."""
+    if stored == given:
+        return True
+    return stored is not None and not isinstance(stored, dict | list) and str(stored) == str(given)
+
+
+def _base(name: str) -> str:
+    """``ApplicationIdentifier`` / ``ApplicationId`` / ``ApplicationArn`` -> ``application``."""
+    lower = name.lower()
+    for suffix in ("identifier", "arn", "id", "name"):
+        if lower.endswith(suffix) and len(lower) > len(suffix):
+            return lower[: -len(suffix)]
+    return lower
+
+
+def derived_from(facts: TypeFacts, read_only: frozenset[str], prop: str) -> str | None:
+    """The writable property a read-only id is derived from, by name: DataZone's ``DomainId`` from the
+    ``DomainIdentifier`` given at create, AppRegistry's ``ApplicationArn`` from ``Application``; None when
+    no single writable string property matches (a name never becomes an id or an ARN)."""
+    lower = prop.lower()
+    if not lower.endswith(("id", "arn")):
+        return None
+    base = _base(prop)
+    matches = [
+        name
+        for name, spec in facts.properties.items()
+        if name not in read_only
+        and _base(name) == base
+        and not name.lower().endswith("name")
+        and spec.get("type", "string") == "string"
+    ]
+    return matches[0] if len(matches) == 1 else None
+
+
+def list_inputs_of(facts: TypeFacts, entry: CatalogEntry) -> ListInputs:
+    """What the list handler demands: its handlerSchema's required keys and anyOf/oneOf branches, plus the
+    inputs the catalog derived without a handlerSchema (a composite identifier's parents, overlays)."""
+    derived = tuple(
+        feed.input for feed in entry.plan.feeds if feed.needed_by is not LinkSource.HANDLER_SCHEMA
+    )
+    schema = facts.list_schema
+    if schema is None:
+        return ListInputs(required=derived)
+    choices = schema.one_of or schema.any_of
+    demanded = {*schema.required, *derived, *(name for branch in choices for name in branch)}
+    return ListInputs(
+        required=tuple(dict.fromkeys((*schema.required, *derived))),
+        choices=choices,
+        one_of=bool(schema.one_of),
+        optional=tuple(name for name in schema.inputs if name not in demanded),
+    )
+
+
+class MemoryProvider(Provider):
+    """Handlers of one catalog type over the region's in-memory models."""
+
+    def __init__(self, facts: TypeFacts, entry: CatalogEntry, find_provider: ProviderFinder) -> None:
+        self.type_name = facts.type_name
+        self.facts = facts
+        self.rules = catalog_rules(facts.type_name)
+        self.list_inputs = list_inputs_of(facts, entry)
+        self._find_provider = find_provider
+        schema_inputs = facts.list_schema.inputs if facts.list_schema else {}
+        self._input_property = {name: item.property_name for name, item in schema_inputs.items()}
+        self._array_inputs = frozenset(name for name, item in schema_inputs.items() if item.is_array)
+        self._parent_feeds: tuple[Feed, ...] = tuple(
+            feed for feed in entry.plan.feeds if feed.kind is FeedKind.PARENT and feed.parent
+        )
+        self._derived = {
+            name: source
+            for name in sorted(self.rules.read_only)
+            if (source := derived_from(facts, self.rules.read_only, name)) is not None
+        }
+        """Read-only ids the handler fills from the writable property given at create."""
+        for feed in entry.plan.feeds:
+            self._input_property.setdefault(feed.input, feed.property_name)
+        self._not_naming = self.rules.read_only | self.rules.write_only | set(self._input_property.values())
+
+    def _store(self, region: RegionState) -> dict[str, dict[str, Any]]:
+        return region.resources.setdefault(self.type_name, {})
+
+    # --- reads ---------------------------------------------------------------------------------
+    def list_objects(self, region: RegionState, parent: dict[str, Any]) -> Sequence[Any]:
+        given = {self._input_property.get(name, name): value for name, value in parent.items()}
+        self._require_parents(region, given)
+        models = list(self._store(region).values())
+        for name, value in parent.items():
+            prop = self._input_property.get(name, name)
+            if name in self._array_inputs and isinstance(value, list):
+                models = [m for m in models if any(same_value(m.get(prop), v) for v in value)]
+            else:
+                models = [m for m in models if same_value(m.get(prop), value)]
+        return models
+
+    def identifier(self, obj: Any, parent: dict[str, Any]) -> str:
+        return self.rules.identifier_of(obj)
+
+    def describe(self, obj: Any, parent: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in obj.items() if v is not None and k not in self.rules.write_only}
+
+    def read(self, region: RegionState, ids: dict[str, str]) -> dict[str, Any]:
+        model = self._store(region).get(self.rules.identifier_of(ids))
+        if model is None:
+            raise self.not_found(ids)
+        return self.describe(model, {})
+
+    def matching(self, region: RegionState, values: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            self.describe(model, {})
+            for model in self._store(region).values()
+            if all(same_value(model.get(k), v) for k, v in values.items())
+        ]
+
+    # --- writes --------------------------------------------------------------------------------
+    def create(self, region: RegionState, desired: dict[str, Any]) -> dict[str, Any]:
+        model = {k: copy.deepcopy(v) for k, v in desired.items() if v is not None}
+        for prop, source in self._derived.items():
+            if model.get(source) is not None:
+                model[prop] = model[source]
+        self._require_parents(region, model)
+        self._generate(model, region.name)
+        store = self._store(region)
+        identifier = self.rules.identifier_of(model)
+        if identifier in store:
+            raise _already_exists(self.type_name, identifier)
+        names = self._names(region)
+        keys = self._name_keys(model)
+        self._check_names(names, keys, identifier)
+        store[identifier] = model
+        names.update(dict.fromkeys(keys, identifier))
+        return self.describe(model, {})
+
+    def update(self, region: RegionState, ids: dict[str, str], desired: dict[str, Any]) -> dict[str, Any]:
+        store = self._store(region)
+        identifier = self.rules.identifier_of(ids)
+        current = store.get(identifier)
+        if current is None:
+            raise self.not_found(ids)
+        kept = {k: v for k, v in current.items() if k in self.rules.write_only and k not in desired}
+        updated = {**kept, **{k: v for k, v in desired.items() if v is not None}}
+        names = self._names(region)
+        keys = self._name_keys(updated)
+        self._check_names(names, keys, identifier)
+        for key in self._name_keys(current):
+            names.pop(key, None)
+        store[identifier] = updated
+        names.update(dict.fromkeys(keys, identifier))
+        return self.describe(updated, {})
+
+    def delete(self, region: RegionState, ids: dict[str, str]) -> None:
+        model = self._store(region).pop(self.rules.identifier_of(ids), None)
+        if model is None:
+            raise self.not_found(ids)
+        names = self._names(region)
+        for key in self._name_keys(model):
+            names.pop(key, None)
+
+    # --- handler rules -------------------------------------------------------------------------
+    def _require_parents(self, region: RegionState, values: dict[str, Any]) -> None:
+        """NotFound unless each parent the walk names (and that serves) has the given value; a parent is
+        also matched on the other given inputs it has as properties (an Integration of *that* Api)."""
+        for feed in self._parent_feeds:
+            value = values.get(feed.property_name)
+            parent = self._find_provider(feed.parent or "")
+            if value is None or parent is None or feed.parent_property is None:
+                continue
+            wanted = {feed.parent_property: value}
+            for other in self._parent_feeds:
+                given = values.get(other.property_name)
+                if other.parent != feed.parent and other.property_name in parent.rules.properties and given:
+                    wanted.setdefault(other.property_name, given)
+            if not parent.matching(region, wanted):
+                if (feed.parent_property,) == parent.rules.primary_identifier and len(wanted) == 1:
+                    named = str(value)
+                else:
+                    named = ", ".join(f"{k}={v}" for k, v in wanted.items())
+                raise HandlerFailure("NotFound", not_found_message(parent.type_name, named))
+
+    def _generate(self, model: dict[str, Any], region: str) -> None:
+        """Fill the primary identifier parts not given, then cheap defaults of other read-only properties."""
+        for path in self.rules.primary_identifier:
+            if self.rules.value_at(model, path) in (None, ""):
+                name = path.rsplit("/", 1)[-1]
+                value = identifier_value(self.type_name, name, self.facts.properties.get(path, {}), region)
+                _set_path(model, path, value)
+        for name in self.rules.read_only:
+            if name not in model:
+                value = default_value(self.type_name, name, self.facts.properties.get(name, {}), region)
+                if value is not None:
+                    model[name] = value
+
+    def _names(self, region: RegionState) -> dict[str, str]:
+        return region.names.setdefault(self.type_name, {})
+
+    def _name_keys(self, model: dict[str, Any]) -> list[str]:
+        """One key per complete additional identifier the caller chose: the values that must be unique.
+        Groups with a generated, write-only or list-input part are skipped: generated ones are unique by
+        construction, and schemas that list a parent's id as an additional identifier (DataZone
+        EnvironmentActions' EnvironmentIdentifier) would forbid siblings."""
+        keys = []
+        for index, group in enumerate(self.rules.additional_identifiers):
+            values = [self.rules.value_at(model, part) for part in group]
+            if any(part in self._not_naming for part in group) or any(v is None for v in values):
+                continue
+            keys.append(f"{index}:" + orjson.dumps(values, option=orjson.OPT_SORT_KEYS).decode())
+        return keys
+
+    def _check_names(self, names: dict[str, str], keys: list[str], identifier: str) -> None:
+        """AlreadyExists when another resource holds one of ``keys``."""
+        for key in keys:
+            holder = names.get(key)
+            if holder is not None and holder != identifier:
+                values = orjson.loads(key.split(":", 1)[1])
+                raise _already_exists(self.type_name, "|".join(str(v) for v in values))
+
+
+def _already_exists(type_name: str, identifier: str) -> HandlerFailure:
+    """The CloudFormation handlers' standard AlreadyExists wording."""
+    return HandlerFailure(
+        "AlreadyExists", f"Resource of type '{type_name}' with identifier '{identifier}' already exists."
+    )
+
+
+def _set_path(model: dict[str, Any], path: str, value: Any) -> None:
+    *heads, last = path.split("/")
+    target = model
+    for head in heads:
+        if not isinstance(target.get(head), dict):
+            target[head] = {}
+        target = target[head]
+    target[last] = value
+
+
+def identifier_value(type_name: str, name: str, spec: dict[str, Any], region: str) -> Any:
+    """A plausible value for an identifier part the caller did not give."""
+    if spec.get("enum"):
+        return spec["enum"][0]
+    kind = spec.get("type")
+    if kind in ("integer", "number"):
+        return secrets.randbelow(10**9) + 1
+    lower = name.lower()
+    if lower.endswith("arn"):
+        return arn(type_name, region, short_id())
+    if lower.endswith("name"):
+        return f"{type_name.split('::')[2].lower()}-{short_id(8)}"
+    return short_id()
+
+
+def default_value(type_name: str, name: str, spec: dict[str, Any], region: str) -> Any:
+    """A cheap default for a read-only property, or None when no plausible one is cheap."""
+    if spec.get("enum"):
+        return spec["enum"][0]
+    kind = spec.get("type")
+    lower = name.lower()
+    if kind == "boolean":
+        return False
+    if kind == "integer":
+        return 0
+    if kind not in (None, "string"):
+        return None
+    if lower.endswith(_TIME_SUFFIXES):
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    if lower.endswith(("arn", "id", "name")):
+        return identifier_value(type_name, name, spec, region)
+    return None

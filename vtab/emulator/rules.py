@@ -1,0 +1,115 @@
+"""The facts of one type that Cloud Control itself enforces, whichever provider serves the type.
+
+Cloud Control checks DesiredState, PatchDocument and Identifier against the registry schema before a
+handler runs; :class:`TypeRules` is that part of the schema, built either from a hand-verified schema
+(the moto-backed ApiGatewayV2 types) or from the catalog's compact facts (every other type), so one
+validator and one identifier parser serve both kinds of provider.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from vtab.catalog.facts import TypeFacts
+from vtab.schema import JSON_TYPES, ResourceSchema
+
+
+def _property_rules(spec: dict[str, Any]) -> dict[str, Any]:
+    """The checkable part of a property: its JSON type (when one) and its enum."""
+    rules: dict[str, Any] = {}
+    kind = spec.get("type")
+    if isinstance(kind, str) and kind in JSON_TYPES:
+        rules["type"] = kind
+    enum = spec.get("enum")
+    if isinstance(enum, list) and enum:
+        rules["enum"] = list(enum)
+    return rules
+
+
+def _top_level(paths: tuple[str, ...]) -> frozenset[str]:
+    """Whole top-level properties only: ``A`` counts, ``A/B`` (one nested field) does not."""
+    return frozenset(path for path in paths if "/" not in path)
+
+
+@dataclass(frozen=True, eq=False)
+class TypeRules:
+    """Properties (JSON type, enum), required, read-only / create-only / write-only top-level properties,
+    and the primary identifier (parts may be nested paths such as ``Schedule/ScheduleId``).
+
+    Compared and hashed by identity: one instance per type, so validators can be cached per instance."""
+
+    type_name: str
+    properties: dict[str, dict[str, Any]]
+    required: tuple[str, ...]
+    read_only: frozenset[str]
+    create_only: frozenset[str]
+    write_only: frozenset[str]
+    primary_identifier: tuple[str, ...]
+    additional_identifiers: tuple[tuple[str, ...], ...] = ()
+    additional_properties: bool = False
+
+    @classmethod
+    def from_schema(cls, schema: ResourceSchema) -> TypeRules:
+        return cls(
+            type_name=schema.type_name,
+            properties={name: _property_rules(spec) for name, spec in schema.properties.items()},
+            required=schema.required,
+            read_only=schema.read_only,
+            create_only=schema.create_only,
+            write_only=schema.write_only,
+            primary_identifier=schema.primary_identifier,
+            additional_properties=schema.additional_properties,
+        )
+
+    @classmethod
+    def from_facts(cls, facts: TypeFacts) -> TypeRules:
+        """Registry schemas of AWS types forbid additional properties; a required property that is also
+        read-only (a schema slip) is not demanded of DesiredState."""
+        read_only = _top_level(facts.read_only)
+        return cls(
+            type_name=facts.type_name,
+            properties={name: _property_rules(spec) for name, spec in facts.properties.items()},
+            required=tuple(name for name in facts.required if name not in read_only),
+            read_only=read_only,
+            create_only=_top_level(facts.create_only),
+            write_only=_top_level(facts.write_only),
+            primary_identifier=facts.primary_identifier,
+            additional_identifiers=facts.additional_identifiers,
+        )
+
+    @functools.cached_property
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema a DesiredState (or a patched model) must satisfy."""
+        return {
+            "type": "object",
+            "properties": self.properties,
+            "required": list(self.required),
+            "additionalProperties": self.additional_properties,
+        }
+
+    def value_at(self, model: dict[str, Any], path: str) -> Any:
+        """The value of property path ``A`` or ``A/B`` in ``model``, or None."""
+        if path in model:
+            return model[path]
+        value: Any = model
+        for part in path.split("/"):
+            if not isinstance(value, dict):
+                return None
+            value = value.get(part)
+        return value
+
+    def identifier_of(self, model: dict[str, Any]) -> str:
+        """``A|B|C``: the primary identifier values in primaryIdentifier order."""
+        return "|".join(str(self.value_at(model, name)) for name in self.primary_identifier)
+
+    def has_identifier(self, model: dict[str, Any]) -> bool:
+        return all(self.value_at(model, name) not in (None, "") for name in self.primary_identifier)
+
+    def split_identifier(self, identifier: str) -> dict[str, str] | None:
+        """``A|B|C`` -> named parts; None when the arity is wrong or a part is empty."""
+        parts = identifier.split("|")
+        if len(parts) != len(self.primary_identifier) or not all(parts):
+            return None
+        return dict(zip(self.primary_identifier, parts, strict=True))
