@@ -30,7 +30,7 @@ docs: install
 	$(BIN)/python scripts/gen_options_table.py
 
 demo: install
-	$(BIN)/python -m vtab.demo
+	$(BIN)/python -m vtab.cli.demo
 
 bench: install
 	$(BIN)/python scripts/bench.py

@@ -29,13 +29,13 @@ from vtab.catalog.build import build_index, dump_lines
 from vtab.catalog.coverage import coverage_markdown
 from vtab.catalog.facts import JSON_MAP_TYPES, TypeFacts, compact
 from vtab.catalog.overlays import load_overlays
+from vtab.catalog.schema import supported_types
 from vtab.catalog.store import (
     INDEX_FILE,
     TYPES_FOLDER,
     hand_verified_schema,
     service_file,
 )
-from vtab.schema import supported_types
 
 CFN_LINT_VERSION = "1.58.0"
 REGION = "us-east-1"

@@ -19,7 +19,7 @@ import pytest
 
 import vtab
 from tests.test_writes_helpers import WRITE_OPERATIONS
-from vtab import cli
+from vtab.cli import main as cli
 from vtab.emulator import Emulator
 from vtab.options import RULES, OptionError, convert
 

@@ -1,11 +1,11 @@
-"""The last-resort wrapper of the apsw callbacks (vtab.callbacks): only bugs are wrapped, and they say so."""
+"""The last-resort wrapper of apsw callbacks (sqlite.callbacks): only bugs are wrapped, and they say so."""
 
 from __future__ import annotations
 
 import apsw
 import pytest
 
-from vtab import callbacks
+from vtab.sqlite import callbacks
 
 
 @callbacks.guarded
@@ -32,7 +32,7 @@ def test_apsw_errors_and_interrupts_pass_unchanged(error: BaseException) -> None
 
 
 def test_every_table_and_cursor_callback_is_guarded() -> None:
-    from vtab.table import Cursor, Module, Table
+    from vtab.sqlite.table import Cursor, Module, Table
 
     for owner, names in (
         (Module, ["Connect", "Create"]),

@@ -20,12 +20,12 @@ import pytest
 import vtab
 from tests.test_cli import REGION, run_vtab
 from vtab import hints
-from vtab.calllog import CallLog
+from vtab.aws.calllog import CallLog
 from vtab.emulator import Emulator
 from vtab.options import OptionError
-from vtab.progress import AroundProgress, ReadProgress
-from vtab.table import StoredTableWarning
-from vtab.writereport import WriteReport
+from vtab.read.progress import AroundProgress, ReadProgress
+from vtab.sqlite.table import StoredTableWarning
+from vtab.write.report import WriteReport
 
 
 @pytest.fixture

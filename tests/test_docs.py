@@ -26,7 +26,7 @@ import apsw.ext
 
 import vtab
 from tests.test_writes_helpers import WRITE_OPERATIONS
-from vtab.cli import PASSTHROUGH, build_parser, emulator_parser, shell_parser
+from vtab.cli.main import PASSTHROUGH, build_parser, emulator_parser, shell_parser
 from vtab.emulator import Emulator
 from vtab.options import Options
 

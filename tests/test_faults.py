@@ -17,8 +17,8 @@ import pytest
 from tests.faultproxy import Fault, FaultProxy
 from tests.readhelpers import connect, rows
 from tests.test_writes_helpers import IR, error_of, sent_writes
-from vtab.apply import MAX_LOST_POLLS
 from vtab.emulator import Emulator
+from vtab.write.send import MAX_LOST_POLLS
 
 ATTEMPTS = 3
 MALFORMED_200 = [Fault.TRUNCATED_BODY, Fault.EMPTY_200, Fault.HTML_200, Fault.TRUNCATED_JSON_200]

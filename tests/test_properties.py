@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vtab.patch import PatchDocumentRules, diff_patch, pointer, top_level
-from vtab.schema import ResourceSchema, load_schema, supported_types
-from vtab.table import Columns
-from vtab.validate import RowRules
+from vtab.catalog.schema import ResourceSchema, load_schema, supported_types
+from vtab.sqlite.table import Columns
+from vtab.write.patch import PatchDocumentRules, diff_patch, pointer, top_level
+from vtab.write.validate import RowRules
 
 IR = load_schema("AWS::ApiGatewayV2::IntegrationResponse")
 

@@ -14,10 +14,10 @@ import pytest
 
 from tests.readhelpers import IR, endpoint_summary
 from tests.test_writes_helpers import connect, error_of, rows, sent_writes, write_calls
+from vtab.catalog.schema import ResourceSchema, load_schema, snake_case, supported_types
 from vtab.emulator import Emulator
 from vtab.emulator.seed import Seeded
-from vtab.schema import ResourceSchema, load_schema, snake_case, supported_types
-from vtab.table import Columns
+from vtab.sqlite.table import Columns
 
 REGION = "us-east-1"
 PROPERTIES = list(load_schema(IR).properties)

@@ -23,10 +23,10 @@ import pytest
 
 import vtab
 from tests.readhelpers import IR, endpoint_summary
-from vtab import cli
+from vtab.cli import main as cli
 from vtab.emulator import Emulator
 from vtab.emulator.seed import Seeded
-from vtab.guards import is_placeholder
+from vtab.sqlite.guards import is_placeholder
 
 PAGE_NAME = "seed-integration_responses.md"
 REGION = "us-east-1"

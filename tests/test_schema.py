@@ -1,6 +1,6 @@
 import pytest
 
-from vtab.schema import load_schema, snake_case, supported_types
+from vtab.catalog.schema import load_schema, snake_case, supported_types
 
 
 def test_integration_response_facts_come_from_the_schema_file() -> None:

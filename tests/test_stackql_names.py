@@ -17,10 +17,10 @@ import pytest
 import vtab
 from tests.readhelpers import IR, endpoint_summary
 from tests.test_cli import run_vtab
-from vtab import cli
+from vtab.cli import main as cli
 from vtab.emulator import Emulator
 from vtab.emulator.seed import Seeded
-from vtab.stackql import StackQLCursor
+from vtab.sqlite.stackql import StackQLCursor
 
 REGION = "us-east-1"
 NAME = "aws.apigatewayv2.integration_responses"

@@ -13,8 +13,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from vtab import errors
-from vtab.transport import MalformedAnswerError, answer_problem
+from vtab.aws import errors
+from vtab.aws.transport import MalformedAnswerError, answer_problem
 
 PAGE = ("ResourceDescriptions", list)
 PAGE_BODY = b'{"TypeName":"T","ResourceDescriptions":[]}'

@@ -11,9 +11,9 @@ import pytest
 
 from tests.faultproxy import Fault, FaultProxy
 from tests.test_writes_helpers import IR, connect, connect_with_registry, error_of, sent_writes
-from vtab.apply import FIRST_BACKOFF, Sender
 from vtab.emulator import Emulator
-from vtab.operation import Operation
+from vtab.write.operation import Operation
+from vtab.write.send import FIRST_BACKOFF, Sender
 
 INSERT_ONE = (
     "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "

@@ -6,7 +6,7 @@ conn.execute("SELECT api_id, integration_response_key FROM integration_responses
 """
 
 from vtab.options import OptionError, Options
-from vtab.registry import Registry, connect, register
+from vtab.sqlite.registry import Registry, connect, register
 
 __all__ = ["OptionError", "Options", "Registry", "connect", "register"]
 __version__ = "0.1.0"

@@ -10,8 +10,8 @@ import pytest
 from vtab.catalog.columns import column_names, declaration
 from vtab.catalog.facts import TypeFacts
 from vtab.catalog.naming import NameCollision, stackql_name, table_name, table_names
+from vtab.catalog.schema import load_schema
 from vtab.catalog.store import load_catalog
-from vtab.schema import load_schema
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 

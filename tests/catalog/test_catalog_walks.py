@@ -10,9 +10,9 @@ import pytest
 
 from vtab.catalog.facts import ListInput, ListSchema, TypeFacts, Verb
 from vtab.catalog.overlays import Overlays, parse
+from vtab.catalog.schema import schema_file_name, supported_types
 from vtab.catalog.store import load_catalog
 from vtab.catalog.walks import FeedKind, LinkSource, ListMode, derive_plans, walk_steps
-from vtab.schema import schema_file_name, supported_types
 
 ALL_VERBS = {verb: (f"demo:{verb.value}",) for verb in Verb}
 
@@ -302,9 +302,9 @@ def test_plans_survive_the_json_round_trip() -> None:
 def test_derived_walks_equal_the_hand_written_ones(type_name: str) -> None:
     """The x-vtab blocks of vtab/schemas (Api: none; Integration: Api; IntegrationResponse: WebSocket Api,
     then Integration) are what the catalog derives by itself plus the WebSocket keep overlay."""
-    hand = json.loads((resources.files("vtab") / "schemas" / schema_file_name(type_name)).read_text())[
-        "x-vtab"
-    ]
+    hand = json.loads(
+        (resources.files("vtab.catalog") / "schemas" / schema_file_name(type_name)).read_text()
+    )["x-vtab"]
     plan = load_catalog().entry(type_name).plan
     assert plan.mode is (ListMode.WALK if hand["parents"] else ListMode.REGION_WIDE)
     assert list(plan.chain) == [parent["typeName"] for parent in hand["parents"]]

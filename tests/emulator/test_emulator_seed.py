@@ -8,9 +8,9 @@ import time
 import pytest
 from emulator_helpers import IR, parent_model
 
+from vtab.catalog.schema import load_schema
 from vtab.emulator import Emulator
 from vtab.emulator.seed import response_fields, response_key
-from vtab.schema import load_schema
 
 
 def test_seeded_ids_exist_and_are_distinct(emulator: Emulator) -> None:

@@ -1,4 +1,4 @@
-"""Columns of a catalog type's table: names from ``vtab.schema.snake_case``, SQLite types from JSON types.
+"""Columns of a catalog type's table: names from ``catalog.schema.snake_case``, SQLite types from JSON types.
 
 A property whose column name would be one of vtab's own columns (five types have a ``Region`` property) is
 prefixed with ``resource_``; nothing else changes the rule the hand-verified table uses.
@@ -7,8 +7,8 @@ prefixed with ``resource_``; nothing else changes the rule the hand-verified tab
 from __future__ import annotations
 
 from vtab.catalog.facts import TypeFacts
-from vtab.plan import IDENTIFIER, PATCH_DOCUMENT, REGION
-from vtab.schema import snake_case
+from vtab.catalog.schema import snake_case
+from vtab.read.plan import IDENTIFIER, PATCH_DOCUMENT, REGION
 
 SQL_TYPES = {
     "string": "TEXT",

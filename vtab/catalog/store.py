@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 
 from vtab.catalog.facts import TypeFacts, Verb, compact
+from vtab.catalog.schema import schema_file_name
 from vtab.catalog.walks import ListPlan
-from vtab.schema import schema_file_name
 
 INDEX_FILE = "index.json"
 TYPES_FOLDER = "types"
@@ -110,7 +110,7 @@ class Catalog:
 
 def hand_verified_schema(type_name: str) -> dict[str, Any] | None:
     """The registry schema vtab ships in ``vtab/schemas`` for the type, or None."""
-    path = resources.files("vtab") / "schemas" / schema_file_name(type_name)
+    path = resources.files("vtab.catalog") / "schemas" / schema_file_name(type_name)
     if not path.is_file():
         return None
     doc: dict[str, Any] = orjson.loads(path.read_bytes())

@@ -23,7 +23,7 @@ from typing import Any
 
 from vtab.catalog.facts import ListSchema, TypeFacts, Verb
 from vtab.catalog.overlays import InputFact, Overlays
-from vtab.schema import snake_case
+from vtab.catalog.schema import snake_case
 
 ID_SUFFIXES = ("Identifier", "Name", "Arn", "Id")
 """Suffixes stripped from an input to find the type it names (``ClusterName`` -> ``Cluster``)."""

@@ -15,11 +15,11 @@ from typing import Any, ClassVar
 from moto.apigatewayv2.models import Api, ApiGatewayV2Backend, Integration, IntegrationResponse
 from moto.moto_api._internal import mock_random
 
+from vtab.catalog.schema import ResourceSchema, load_schema, snake_case
 from vtab.emulator.errors import HandlerFailure
 from vtab.emulator.provider import ListInputs, Provider
 from vtab.emulator.rules import TypeRules
 from vtab.emulator.state import ACCOUNT_ID, RegionState
-from vtab.schema import ResourceSchema, load_schema, snake_case
 
 __all__ = ["ACCOUNT_ID", "PROVIDERS", "MotoProvider"]
 

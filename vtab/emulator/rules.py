@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vtab.catalog.facts import TypeFacts
-from vtab.schema import JSON_TYPES, ResourceSchema
+from vtab.catalog.schema import JSON_TYPES, ResourceSchema
 
 
 def _property_rules(spec: dict[str, Any]) -> dict[str, Any]:

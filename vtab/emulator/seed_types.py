@@ -14,12 +14,12 @@ from typing import Any
 
 from vtab.catalog import load_catalog
 from vtab.catalog.facts import Verb
+from vtab.catalog.schema import snake_case
 from vtab.catalog.walks import FeedKind, ListPlan
 from vtab.emulator.memory import derived_from
 from vtab.emulator.served import ServedTypes
 from vtab.emulator.state import ACCOUNT_ID, EmulatorState
 from vtab.emulator.validation import validate_model
-from vtab.schema import snake_case
 
 CREATE_HINTS: dict[str, dict[str, Any]] = {
     "AWS::ApiGatewayV2::Api": {

@@ -22,8 +22,8 @@ from botocore.exceptions import (
 )
 
 from vtab import hints
-from vtab.schema import ResourceSchema
-from vtab.transport import MalformedAnswerError
+from vtab.aws.transport import MalformedAnswerError
+from vtab.catalog.schema import ResourceSchema
 
 # HandlerErrorCode (a FAILED ProgressEvent) and exception names (a synchronous error) share these stems.
 _CONSTRAINT = {"AlreadyExists", "ResourceConflict", "ClientTokenConflict"}

@@ -9,8 +9,8 @@ from typing import Any
 import apsw
 import orjson
 
-from vtab.schema import ResourceSchema
-from vtab.validate import sql_literal
+from vtab.catalog.schema import ResourceSchema
+from vtab.write.validate import sql_literal
 
 ABORT = apsw.SQLITE_ABORT
 IGNORE = apsw.SQLITE_IGNORE

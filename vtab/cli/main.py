@@ -37,12 +37,12 @@ from apsw.shell import Shell
 
 import vtab
 from vtab import hints
-from vtab.optiondocs import default_text, field_docs
+from vtab.cli.optiondocs import default_text, field_docs
 from vtab.options import WRITE_OPTIONS, OptionError, Options
-from vtab.progress import AroundProgress
-from vtab.registry import Registry, eponymous_tables
-from vtab.stackql import rewrite_on
-from vtab.writereport import WriteReport
+from vtab.read.progress import AroundProgress
+from vtab.sqlite.registry import Registry, eponymous_tables
+from vtab.sqlite.stackql import rewrite_on
+from vtab.write.report import WriteReport
 
 PROG = "vtab"
 FORMATS = ("table", "csv", "json", "jsonl")
@@ -680,7 +680,7 @@ def run_emulator(argv: Sequence[str]) -> int:
 
 
 def run_demo(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
-    from vtab.demo import main as demo_main
+    from vtab.cli.demo import main as demo_main
 
     demo_main()
     return 0
@@ -922,7 +922,7 @@ def command_conventions() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point (``vtab = "vtab.cli:main"``); returns the exit status."""
+    """Console entry point (``vtab = "vtab.cli.main:main"``); returns the exit status."""
     try:
         with command_conventions():
             status = _dispatch(list(sys.argv[1:] if argv is None else argv))

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 import apsw
 
 import vtab
-from vtab.demo_writes import show_writes
+from vtab.cli.demo_writes import show_writes
 from vtab.emulator import Emulator
 
 WIDTH = 38

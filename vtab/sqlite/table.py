@@ -15,13 +15,12 @@ import apsw
 import orjson
 from botocore.exceptions import BotoCoreError
 
-from vtab import callbacks, hints
-from vtab.cache import ResultStore
-from vtab.cloudcontrol import CloudControl
-from vtab.guards import is_placeholder, placeholder_error
-from vtab.interrupt import watch
+from vtab import hints
+from vtab.aws.cloudcontrol import CloudControl
+from vtab.catalog.schema import ResourceSchema
 from vtab.options import OptionError, Options, check_endpoint_environment
-from vtab.plan import (
+from vtab.read.cache import ResultStore
+from vtab.read.plan import (
     IDENTIFIER,
     LIMIT,
     OFFSET,
@@ -33,13 +32,15 @@ from vtab.plan import (
     id_columns,
     pushable_columns,
 )
-from vtab.progress import ReadProgress
-from vtab.reader import ReadContext, Row, Scan
-from vtab.schema import ResourceSchema
-from vtab.writes import WriteQueue
+from vtab.read.progress import ReadProgress
+from vtab.read.scan import ReadContext, Row, Scan
+from vtab.sqlite import callbacks
+from vtab.sqlite.guards import is_placeholder, placeholder_error
+from vtab.sqlite.interrupt import watch
+from vtab.write.queue import WriteQueue
 
 if TYPE_CHECKING:
-    from vtab.registry import Registry
+    from vtab.sqlite.registry import Registry
 
 _LIMIT_OPS = {apsw.SQLITE_INDEX_CONSTRAINT_LIMIT: LIMIT, apsw.SQLITE_INDEX_CONSTRAINT_OFFSET: OFFSET}
 

@@ -14,9 +14,9 @@ import jsonpatch
 import jsonpointer
 import orjson
 
-from vtab.plan import PATCH_DOCUMENT
-from vtab.schema import ResourceSchema
-from vtab.validate import RowRules, json_type_name, sql_literal
+from vtab.catalog.schema import ResourceSchema
+from vtab.read.plan import PATCH_DOCUMENT
+from vtab.write.validate import RowRules, json_type_name, sql_literal
 
 Patch = list[dict[str, Any]]
 

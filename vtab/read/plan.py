@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vtab.schema import ResourceSchema
+from vtab.catalog.schema import ResourceSchema
 
 REGION = "region"
 IDENTIFIER = "data__Identifier"

@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING, Any, cast
 import apsw
 import apsw.ext
 
-from vtab.calllog import CallLog, iso_utc
+from vtab.aws.calllog import CallLog, iso_utc
+from vtab.aws.cloudcontrol import RateLimiters
+from vtab.catalog.schema import ResourceSchema, load_schema
 from vtab.catalog.store import load_catalog
-from vtab.cloudcontrol import RateLimiters
-from vtab.dryrun import DRY_RUN_COLUMNS, DryRunLog
 from vtab.options import OptionError, Options
-from vtab.schema import ResourceSchema, load_schema
-from vtab.stackql import install as install_stackql_names
-from vtab.statements import StatementText
+from vtab.sqlite.stackql import install as install_stackql_names
+from vtab.sqlite.statements import StatementText
+from vtab.write.dryrun import DRY_RUN_COLUMNS, DryRunLog
 
 if TYPE_CHECKING:
-    from vtab.table import Table
+    from vtab.sqlite.table import Table
 
 TABLE_TYPES = ("AWS::ApiGatewayV2::IntegrationResponse",)
 """Resource types registered as tables. Api and Integration schemas serve the parent walk only."""
@@ -106,9 +106,9 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
 
     Configuration is read now (profile, region, endpoint), not at import. The connection's cursors (and so
     ``connection.execute``) also take StackQL's table names, ``aws.apigatewayv2.integration_responses``:
-    its ``cursor_factory`` is extended, keeping a cursor class of your own (see vtab.stackql).
+    its ``cursor_factory`` is extended, keeping a cursor class of your own (see vtab.sqlite.stackql).
     """
-    from vtab.table import Module  # the table imports the registry's type only
+    from vtab.sqlite.table import Module  # the table imports the registry's type only
 
     base_options = Options().replace(**options)
     schemas = [load_schema(type_name) for type_name in TABLE_TYPES]

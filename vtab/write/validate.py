@@ -11,7 +11,7 @@ from typing import Any
 import apsw
 import orjson
 
-from vtab.schema import JSON_TYPES, ResourceSchema, is_json_type
+from vtab.catalog.schema import JSON_TYPES, ResourceSchema, is_json_type
 
 IDENTIFIER_SEPARATOR = "|"
 """Joins the parts of a compound Cloud Control identifier."""

@@ -147,14 +147,14 @@ def schema_file_name(type_name: str) -> str:
 @functools.cache
 def load_schema(type_name: str) -> ResourceSchema:
     """The schema of a supported type; KeyError names the supported types when it is not one."""
-    path = resources.files("vtab") / "schemas" / schema_file_name(type_name)
+    path = resources.files("vtab.catalog") / "schemas" / schema_file_name(type_name)
     if not path.is_file():
         raise KeyError(f"{type_name} is not a supported type; supported: {', '.join(supported_types())}")
     return ResourceSchema.from_json(json.loads(path.read_text()))
 
 
 def supported_types() -> list[str]:
-    folder = resources.files("vtab") / "schemas"
+    folder = resources.files("vtab.catalog") / "schemas"
     return sorted(
         json.loads(entry.read_text())["typeName"]
         for entry in folder.iterdir()

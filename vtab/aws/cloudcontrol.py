@@ -19,11 +19,11 @@ import orjson
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from vtab import errors, transport
-from vtab.calllog import CallLog, CallRecord, Timer
+from vtab.aws import errors, transport
+from vtab.aws.calllog import CallLog, CallRecord, Timer
+from vtab.catalog.schema import ResourceSchema
 from vtab.options import Options
-from vtab.schema import ResourceSchema
-from vtab.validate import sql_literal
+from vtab.write.validate import sql_literal
 
 Properties = dict[str, Any]
 Item = tuple[str, Properties]

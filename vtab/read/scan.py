@@ -22,14 +22,14 @@ from typing import Any, NamedTuple
 import apsw
 import orjson
 
-from vtab.cache import Key, ResultStore
-from vtab.cloudcontrol import CloudControl, Item, Page, Properties
-from vtab.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
-from vtab.limits import request_limits
-from vtab.plan import IDENTIFIER, REGION, Plan, id_columns
-from vtab.progress import ReadProgress
-from vtab.schema import ParentStep, ResourceSchema, load_schema
-from vtab.validate import IDENTIFIER_SEPARATOR, sql_literal
+from vtab.aws.cloudcontrol import CloudControl, Item, Page, Properties
+from vtab.aws.limits import request_limits
+from vtab.catalog.schema import ParentStep, ResourceSchema, load_schema
+from vtab.read.cache import Key, ResultStore
+from vtab.read.plan import IDENTIFIER, REGION, Plan, id_columns
+from vtab.read.progress import ReadProgress
+from vtab.sqlite.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
+from vtab.write.validate import IDENTIFIER_SEPARATOR, sql_literal
 
 
 class Row(NamedTuple):

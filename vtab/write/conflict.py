@@ -15,13 +15,14 @@ from typing import Any
 
 import apsw
 
-from vtab import errors, interrupt
-from vtab.cloudcontrol import CloudControl, Properties
-from vtab.interrupt import Interrupted, never
-from vtab.operation import IGNORE, REPLACE, Operation, Outcome
-from vtab.patch import replace_patch
-from vtab.schema import ResourceSchema
-from vtab.validate import sql_literal
+from vtab.aws import errors
+from vtab.aws.cloudcontrol import CloudControl, Properties
+from vtab.catalog.schema import ResourceSchema
+from vtab.sqlite import interrupt
+from vtab.sqlite.interrupt import Interrupted, never
+from vtab.write.operation import IGNORE, REPLACE, Operation, Outcome
+from vtab.write.patch import replace_patch
+from vtab.write.validate import sql_literal
 
 Key = tuple[str, tuple[Any, ...]]
 """(region, unique-key values)."""

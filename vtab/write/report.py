@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from vtab.calllog import CallRecord
-from vtab.operation import CALLS
+from vtab.aws.calllog import CallRecord
+from vtab.write.operation import CALLS
 
 DRY_RUN = "dry-run"
 """The ``cache`` value of a write a dry_run table recorded instead of sending."""

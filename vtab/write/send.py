@@ -24,13 +24,13 @@ from typing import Any
 
 import apsw
 
-from vtab import errors
-from vtab.calllog import CallRecord
-from vtab.cloudcontrol import CloudControl
-from vtab.conflict import frees_key, unique_key
-from vtab.interrupt import POLL_SECONDS, Interrupted, never
-from vtab.operation import Operation, Outcome
-from vtab.schema import ResourceSchema
+from vtab.aws import errors
+from vtab.aws.calllog import CallRecord
+from vtab.aws.cloudcontrol import CloudControl
+from vtab.catalog.schema import ResourceSchema
+from vtab.sqlite.interrupt import POLL_SECONDS, Interrupted, never
+from vtab.write.conflict import frees_key, unique_key
+from vtab.write.operation import Operation, Outcome
 
 TERMINAL = {"SUCCESS", "FAILED", "CANCEL_COMPLETE"}
 FIRST_BACKOFF = 0.05

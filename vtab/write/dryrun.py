@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import astuple, dataclass, field
 
-from vtab.calllog import iso_utc
+from vtab.aws.calllog import iso_utc
 
 DRY_RUN_COLUMNS = (
     "seq",

@@ -17,20 +17,20 @@ import apsw
 import orjson
 
 from vtab import hints
-from vtab.apply import Sender, statement_error
-from vtab.conflict import ConflictResolver, Key, Skipped, create_key, key_text, unique_key
-from vtab.guards import is_placeholder, placeholder_error, unfiltered_write
-from vtab.interrupt import watch
-from vtab.limits import request_limits, size_text
-from vtab.operation import IGNORE, REPLACE, Operation
-from vtab.patch import PatchDocumentRules, diff_patch, top_level
-from vtab.plan import IDENTIFIER, PATCH_DOCUMENT, REGION
-from vtab.reader import Row
-from vtab.statements import Statement, StatementTracker
-from vtab.validate import RowRules, sql_literal
+from vtab.aws.limits import request_limits, size_text
+from vtab.read.plan import IDENTIFIER, PATCH_DOCUMENT, REGION
+from vtab.read.scan import Row
+from vtab.sqlite.guards import is_placeholder, placeholder_error, unfiltered_write
+from vtab.sqlite.interrupt import watch
+from vtab.sqlite.statements import Statement, StatementTracker
+from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_text, unique_key
+from vtab.write.operation import IGNORE, REPLACE, Operation
+from vtab.write.patch import PatchDocumentRules, diff_patch, top_level
+from vtab.write.send import Sender, statement_error
+from vtab.write.validate import RowRules, sql_literal
 
 if TYPE_CHECKING:
-    from vtab.table import Table
+    from vtab.sqlite.table import Table
 
 CONFLICT_WORDS = {IGNORE: "INSERT OR IGNORE", REPLACE: "INSERT OR REPLACE"}
 

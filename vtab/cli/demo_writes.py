@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import apsw
 
 if TYPE_CHECKING:
-    from vtab.demo import Demo
+    from vtab.cli.demo import Demo
     from vtab.emulator import Emulator
 
 BEFORE_AFTER = """

@@ -1,0 +1,1 @@
+"""The vtab command: query, shell, snapshot, emulator and demo."""

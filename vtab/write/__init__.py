@@ -1,0 +1,1 @@
+"""Writes: validation, the per-transaction queue, patches, sending and polling, reports."""
