@@ -26,7 +26,7 @@ from tests.readhelpers import IR, endpoint_summary
 from vtab.cli import main as cli
 from vtab.emulator import Emulator
 from vtab.emulator.seed import Seeded
-from vtab.sqlite.guards import is_placeholder
+from vtab.sql.guards import is_placeholder
 
 PAGE_NAME = "seed-integration_responses.md"
 REGION = "us-east-1"

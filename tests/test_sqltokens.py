@@ -5,9 +5,9 @@ from __future__ import annotations
 import apsw
 import pytest
 
-from vtab.sqlite.guards import UnfilteredWrite, is_placeholder, unfiltered_write
-from vtab.sqlite.stackql import rewrite
-from vtab.sqlite.tokens import Kind, significant, tokenize
+from vtab.sql.guards import UnfilteredWrite, is_placeholder, unfiltered_write
+from vtab.sql.stackql import rewrite
+from vtab.sql.tokens import Kind, significant, tokenize
 
 TABLES = {"aws.apigatewayv2.integration_responses": "integration_responses"}
 NAME = "aws.apigatewayv2.integration_responses"

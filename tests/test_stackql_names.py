@@ -20,7 +20,7 @@ from tests.test_cli import run_vtab
 from vtab.cli import main as cli
 from vtab.emulator import Emulator
 from vtab.emulator.seed import Seeded
-from vtab.sqlite.stackql import StackQLCursor
+from vtab.sql.stackql import StackQLCursor
 
 REGION = "us-east-1"
 NAME = "aws.apigatewayv2.integration_responses"

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import apsw
 from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
-from vtab.aws.limits import request_limits
+from vtab.catalog.limits import request_limits
 
 WRITE_OPTIONS = frozenset({"max_writes", "read_only", "dry_run", "write_timeout"})
 """Options that only matter to INSERT, UPDATE and DELETE (``vtab snapshot`` does not offer them)."""

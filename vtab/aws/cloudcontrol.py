@@ -22,8 +22,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from vtab.aws import errors, transport
 from vtab.aws.calllog import CallLog, CallRecord, Timer
 from vtab.catalog.schema import ResourceSchema
+from vtab.messages import sql_literal
 from vtab.options import Options
-from vtab.write.validate import sql_literal
 
 Properties = dict[str, Any]
 Item = tuple[str, Properties]

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from vtab.catalog.facts import TypeFacts
 from vtab.catalog.schema import snake_case
-from vtab.read.plan import IDENTIFIER, PATCH_DOCUMENT, REGION
+
+REGION = "region"
+IDENTIFIER = "data__Identifier"
+PATCH_DOCUMENT = "data__PatchDocument"
+"""vtab's own columns of every resource table: region, the identifier (the key), the write-only patch."""
 
 SQL_TYPES = {
     "string": "TEXT",

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+IDENTIFIER_SEPARATOR = "|"
+"""Joins the parts of a compound Cloud Control identifier."""
+
 _PROPERTY_PATH = re.compile(r"^/properties/([^/]+)$")
 
 JSON_TYPES: dict[str, tuple[type, ...]] = {

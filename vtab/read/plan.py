@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION
 from vtab.catalog.schema import ResourceSchema
 
-REGION = "region"
-IDENTIFIER = "data__Identifier"
-PATCH_DOCUMENT = "data__PatchDocument"
 LIMIT = "limit"
 OFFSET = "offset"
 """Pseudo-columns for SQLite's LIMIT/OFFSET constraints: the scan stops after limit + offset rows."""

@@ -23,13 +23,14 @@ import apsw
 import orjson
 
 from vtab.aws.cloudcontrol import CloudControl, Item, Page, Properties
-from vtab.aws.limits import request_limits
-from vtab.catalog.schema import ParentStep, ResourceSchema, load_schema
+from vtab.catalog.columns import IDENTIFIER, REGION
+from vtab.catalog.limits import request_limits
+from vtab.catalog.schema import IDENTIFIER_SEPARATOR, ParentStep, ResourceSchema, load_schema
+from vtab.messages import sql_literal
 from vtab.read.cache import Key, ResultStore
-from vtab.read.plan import IDENTIFIER, REGION, Plan, id_columns
+from vtab.read.plan import Plan, id_columns
 from vtab.read.progress import ReadProgress
-from vtab.sqlite.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
-from vtab.write.validate import IDENTIFIER_SEPARATOR, sql_literal
+from vtab.sql.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
 
 
 class Row(NamedTuple):

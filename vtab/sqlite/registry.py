@@ -18,8 +18,8 @@ from vtab.aws.cloudcontrol import RateLimiters
 from vtab.catalog.schema import ResourceSchema, load_schema
 from vtab.catalog.store import load_catalog
 from vtab.options import OptionError, Options
-from vtab.sqlite.stackql import install as install_stackql_names
-from vtab.sqlite.statements import StatementText
+from vtab.sql.stackql import install as install_stackql_names
+from vtab.sql.statements import StatementText
 from vtab.write.dryrun import DRY_RUN_COLUMNS, DryRunLog
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
 
     Configuration is read now (profile, region, endpoint), not at import. The connection's cursors (and so
     ``connection.execute``) also take StackQL's table names, ``aws.apigatewayv2.integration_responses``:
-    its ``cursor_factory`` is extended, keeping a cursor class of your own (see vtab.sqlite.stackql).
+    its ``cursor_factory`` is extended, keeping a cursor class of your own (see vtab.sql.stackql).
     """
     from vtab.sqlite.table import Module  # the table imports the registry's type only
 

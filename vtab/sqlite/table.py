@@ -17,15 +17,13 @@ from botocore.exceptions import BotoCoreError
 
 from vtab import hints
 from vtab.aws.cloudcontrol import CloudControl
+from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION
 from vtab.catalog.schema import ResourceSchema
 from vtab.options import OptionError, Options, check_endpoint_environment
 from vtab.read.cache import ResultStore
 from vtab.read.plan import (
-    IDENTIFIER,
     LIMIT,
     OFFSET,
-    PATCH_DOCUMENT,
-    REGION,
     Offer,
     Plan,
     choose_plan,
@@ -34,9 +32,9 @@ from vtab.read.plan import (
 )
 from vtab.read.progress import ReadProgress
 from vtab.read.scan import ReadContext, Row, Scan
+from vtab.sql.guards import is_placeholder, placeholder_error
+from vtab.sql.interrupt import watch
 from vtab.sqlite import callbacks
-from vtab.sqlite.guards import is_placeholder, placeholder_error
-from vtab.sqlite.interrupt import watch
 from vtab.write.queue import WriteQueue
 
 if TYPE_CHECKING:

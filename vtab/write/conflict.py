@@ -18,11 +18,11 @@ import apsw
 from vtab.aws import errors
 from vtab.aws.cloudcontrol import CloudControl, Properties
 from vtab.catalog.schema import ResourceSchema
-from vtab.sqlite import interrupt
-from vtab.sqlite.interrupt import Interrupted, never
+from vtab.messages import sql_literal
+from vtab.sql import interrupt
+from vtab.sql.interrupt import Interrupted, never
 from vtab.write.operation import IGNORE, REPLACE, Operation, Outcome
 from vtab.write.patch import replace_patch
-from vtab.write.validate import sql_literal
 
 Key = tuple[str, tuple[Any, ...]]
 """(region, unique-key values)."""

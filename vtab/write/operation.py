@@ -10,7 +10,7 @@ import apsw
 import orjson
 
 from vtab.catalog.schema import ResourceSchema
-from vtab.write.validate import sql_literal
+from vtab.messages import sql_literal
 
 ABORT = apsw.SQLITE_ABORT
 IGNORE = apsw.SQLITE_IGNORE

@@ -14,9 +14,10 @@ import jsonpatch
 import jsonpointer
 import orjson
 
+from vtab.catalog.columns import PATCH_DOCUMENT
 from vtab.catalog.schema import ResourceSchema
-from vtab.read.plan import PATCH_DOCUMENT
-from vtab.write.validate import RowRules, json_type_name, sql_literal
+from vtab.messages import sql_literal
+from vtab.write.validate import RowRules, json_type_name
 
 Patch = list[dict[str, Any]]
 

@@ -11,26 +11,71 @@ an unchanged value sends nothing; DELETE takes the row's region from that read t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
 
 import apsw
 import orjson
 
 from vtab import hints
-from vtab.aws.limits import request_limits, size_text
-from vtab.read.plan import IDENTIFIER, PATCH_DOCUMENT, REGION
+from vtab.aws.cloudcontrol import CloudControl
+from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION
+from vtab.catalog.limits import request_limits, size_text
+from vtab.catalog.schema import ResourceSchema
+from vtab.messages import sql_literal
+from vtab.options import Options
+from vtab.read.cache import ResultStore
 from vtab.read.scan import Row
-from vtab.sqlite.guards import is_placeholder, placeholder_error, unfiltered_write
-from vtab.sqlite.interrupt import watch
-from vtab.sqlite.statements import Statement, StatementTracker
+from vtab.sql.guards import is_placeholder, placeholder_error, unfiltered_write
+from vtab.sql.interrupt import watch
+from vtab.sql.statements import Statement, StatementText, StatementTracker
 from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_text, unique_key
+from vtab.write.dryrun import DryRunLog
 from vtab.write.operation import IGNORE, REPLACE, Operation
 from vtab.write.patch import PatchDocumentRules, diff_patch, top_level
 from vtab.write.send import Sender, statement_error
-from vtab.write.validate import RowRules, sql_literal
+from vtab.write.validate import RowRules
 
-if TYPE_CHECKING:
-    from vtab.sqlite.table import Table
+
+class ColumnNames(Protocol):
+    """The table's column names and how to read a column of a row."""
+
+    @property
+    def property_of(self) -> dict[str, str]: ...
+    @property
+    def twins(self) -> dict[str, str]: ...
+    def value(self, name: str, row: Row) -> Any: ...
+
+
+class SharedState(Protocol):
+    """What writes need of the connection's shared state."""
+
+    @property
+    def connection(self) -> Any: ...
+    @property
+    def dry_runs(self) -> DryRunLog: ...
+    @property
+    def statement(self) -> StatementText: ...
+    def clear_cache(self, type_name: str | None = None) -> int: ...
+
+
+class Target(Protocol):
+    """The table a WriteQueue writes to (the SQLite table satisfies it; writes never import the glue)."""
+
+    name: str
+    schema: ResourceSchema
+    options: Options
+    cloud: CloudControl
+    cache: ResultStore
+    read_rows: dict[str, Row]
+
+    @property
+    def columns(self) -> ColumnNames: ...
+    @property
+    def registry(self) -> SharedState: ...
+    @property
+    def pool(self) -> ThreadPoolExecutor: ...
+
 
 CONFLICT_WORDS = {IGNORE: "INSERT OR IGNORE", REPLACE: "INSERT OR REPLACE"}
 
@@ -38,7 +83,7 @@ CONFLICT_WORDS = {IGNORE: "INSERT OR IGNORE", REPLACE: "INSERT OR REPLACE"}
 class WriteQueue:
     """The operations one transaction of one table will send."""
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Target) -> None:
         self.table = table
         self.schema = table.schema
         self.rules = RowRules(table.name, table.schema, table.columns.property_of)

@@ -28,7 +28,7 @@ from vtab.aws import errors
 from vtab.aws.calllog import CallRecord
 from vtab.aws.cloudcontrol import CloudControl
 from vtab.catalog.schema import ResourceSchema
-from vtab.sqlite.interrupt import POLL_SECONDS, Interrupted, never
+from vtab.sql.interrupt import POLL_SECONDS, Interrupted, never
 from vtab.write.conflict import frees_key, unique_key
 from vtab.write.operation import Operation, Outcome
 

@@ -11,27 +11,13 @@ from typing import Any
 import apsw
 import orjson
 
-from vtab.catalog.schema import JSON_TYPES, ResourceSchema, is_json_type
-
-IDENTIFIER_SEPARATOR = "|"
-"""Joins the parts of a compound Cloud Control identifier."""
+from vtab.catalog.schema import IDENTIFIER_SEPARATOR, JSON_TYPES, ResourceSchema, is_json_type
+from vtab.messages import sql_literal
 
 JSON_EXAMPLES = {
     "object": """'{"key": "value"}'""",
     "array": """'["value"]'""",
 }
-
-
-def sql_literal(value: object) -> str:
-    """``value`` the way it would be written in SQL, for messages (long text is shortened)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bytes):
-        return f"X'{value[:32].hex().upper()}{'…' if len(value) > 32 else ''}'"
-    if isinstance(value, str):
-        text = value if len(value) <= 200 else value[:200] + "…"
-        return "'" + text.replace("'", "''") + "'"
-    return str(value)
 
 
 def json_type_name(value: object) -> str:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import apsw
 
-from vtab.sqlite.tokens import Kind, Token, significant, tokenize
-from vtab.write.validate import sql_literal
+from vtab.messages import sql_literal
+from vtab.sql.tokens import Kind, Token, significant, tokenize
 
 _PLACEHOLDER = re.compile(r"<[A-Za-z_][\w|]*>|\{\{.*?\}\}", re.DOTALL)
 """``<ApiId>``, ``<ApiId|IntegrationId|IntegrationResponseId>``, ``{{ ApiId }}``: never in a real AWS id."""

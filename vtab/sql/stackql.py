@@ -3,7 +3,7 @@
 SQLite has no three-part table names, so a cursor rewrites the SQL text before SQLite prepares it:
 ``aws.<service>.<table>`` becomes the table's own name, padded with spaces to the same length (so error
 offsets, and apsw's shell splitting a script by the length of each statement, still line up with the
-text as written). The rewrite works on SQLite's tokens (vtab.sqlite.tokens): string literals, quoted
+text as written). The rewrite works on SQLite's tokens (vtab.sql.tokens): string literals, quoted
 identifiers and comments are never changed; the parts of a name may be quoted (``"aws".x.y`` is the same
 name to SQLite) and separated by whitespace or comments, which are kept. An unknown ``aws.x.y`` is an
 error naming the known tables. While a database is attached as ``aws``, ``aws.x.y`` means what SQLite
@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import apsw
 
-from vtab.sqlite.tokens import Token, tokenize
+from vtab.sql.tokens import Token, tokenize
 
 PROVIDER = "aws"
 

@@ -1,0 +1,82 @@
+"""The folders are the architecture: each layer imports only the layers below it (no cycles between them).
+
+catalog (type facts) <- aws (calls) <- read, write <- sqlite (the apsw glue) <- cli; ``sql`` (the statement's
+text, tracking and interruption), ``messages``, ``hints`` and ``options`` are shared below them all, and the
+emulator stands beside the client, sharing only the catalog.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+VTAB = Path(__file__).resolve().parent.parent / "vtab"
+
+ALLOWED: dict[str, set[str]] = {
+    "messages": set(),
+    "hints": set(),
+    "catalog": {"messages"},
+    "options": {"catalog", "hints", "messages"},
+    "sql": {"messages", "hints"},
+    "aws": {"catalog", "options", "messages", "hints"},
+    "read": {"catalog", "aws", "options", "sql", "messages", "hints"},
+    "write": {"catalog", "aws", "options", "read", "sql", "messages", "hints"},
+    "sqlite": {"catalog", "aws", "options", "read", "write", "sql", "messages", "hints"},
+    "cli": {
+        "catalog",
+        "aws",
+        "options",
+        "read",
+        "write",
+        "sql",
+        "sqlite",
+        "messages",
+        "hints",
+        "emulator",
+        "__init__",
+    },
+    "emulator": {"catalog", "messages"},
+    "__init__": {"options", "sqlite"},
+}
+
+
+def layer_of(path: Path) -> str:
+    parts = path.relative_to(VTAB).with_suffix("").parts
+    return parts[0]
+
+
+def imported_layers(path: Path) -> set[str]:
+    layers = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "vtab":
+                layers.update(alias.name for alias in node.names)
+            elif node.module.startswith("vtab."):
+                layers.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            layers.update(a.name.split(".")[1] for a in node.names if a.name.startswith("vtab."))
+    return layers
+
+
+def test_every_module_imports_only_the_layers_below_it() -> None:
+    wrong = []
+    for path in sorted(VTAB.rglob("*.py")):
+        layer = layer_of(path)
+        assert layer in ALLOWED, f"{path}: a new top-level part of vtab; give it a place in ALLOWED"
+        for other in imported_layers(path) - {layer} - ALLOWED[layer]:
+            wrong.append(f"{path.relative_to(VTAB)} imports vtab.{other}")
+    assert wrong == []
+
+
+def test_the_layers_form_no_cycle() -> None:
+    seen: dict[str, int] = {}
+
+    def visit(layer: str, trail: tuple[str, ...]) -> None:
+        assert layer not in trail, " -> ".join((*trail, layer))
+        for below in ALLOWED[layer]:
+            visit(below, (*trail, layer))
+
+    for layer in ALLOWED:
+        visit(layer, ())
+        seen[layer] = 1
+    assert len(seen) == len(ALLOWED)
