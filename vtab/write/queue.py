@@ -281,7 +281,14 @@ class WriteQueue:
         table = self.table
         interrupted = watch(table.registry.connection)
         resolver = ConflictResolver(table.cloud, self.schema, table.pool, interrupted)
-        send, skipped = resolver.resolve(ops)
+        try:
+            send, skipped = resolver.resolve(ops)
+        except BaseException:
+            # Nothing was sent. SQLite keeps the transaction open after a BUSY COMMIT (e.g. a throttled
+            # OR IGNORE/REPLACE listing), so the retried COMMIT must find every write still queued; after
+            # any other failure SQLite rolls back, which drops them.
+            self.ops = ops + self.ops
+            raise
         if table.options.dry_run:
             self._record_dry_run(send, skipped)
             return
