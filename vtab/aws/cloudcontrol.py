@@ -19,6 +19,7 @@ import orjson
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from vtab import hints
 from vtab.aws import errors, transport
 from vtab.aws.calllog import CallLog, CallRecord, Timer
 from vtab.catalog.schema import ResourceSchema
@@ -168,12 +169,19 @@ class CloudControl:
         with self._lock:
             client = self._clients.get(region)
             if client is None:
-                client = self._session.client(
-                    "cloudcontrol",
-                    region_name=region,
-                    endpoint_url=self.options.endpoint_url,
-                    config=self._config,
-                )
+                try:
+                    client = self._session.client(
+                        "cloudcontrol",
+                        region_name=region,
+                        endpoint_url=self.options.endpoint_url,
+                        config=self._config,
+                    )
+                except ValueError as error:  # e.g. endpoint_url = 127.0.0.1:4566 in an AWS config file
+                    raise apsw.SQLError(
+                        f"the Cloud Control endpoint of the AWS configuration is not usable ({error}); write "
+                        "endpoint_url in the config file as http://host:port, or "
+                        f"{hints.set_option('endpoint_url', 'http://127.0.0.1:4566')}"
+                    ) from None
                 transport.install(client, ANSWER_MEMBERS)
                 self._clients[region] = client
             return client

@@ -301,13 +301,15 @@ def run_query(db: apsw.Connection, registry: Registry, sql: str, writer: ResultW
     on ``err`` what each statement's writes did."""
     cursor = db.cursor()
     open_set = False
+    shown = 0
     report = WriteReporter(registry, err)
 
     def statement_started(cursor: apsw.Cursor, statement: str, bindings: Any) -> bool:
-        nonlocal open_set
+        nonlocal open_set, shown
         if open_set:
             writer.end()
             open_set = False
+        shown = 0
         report.finish()  # the previous statement is complete
         names = [d[0] for d in cursor.description]
         if names:
@@ -316,8 +318,17 @@ def run_query(db: apsw.Connection, registry: Registry, sql: str, writer: ResultW
         return True
 
     cursor.exec_trace = statement_started
-    for row in cursor.execute(sql):
-        writer.row(row)
+    try:
+        for row in cursor.execute(sql):
+            writer.row(row)
+            shown += 1
+    except BaseException:
+        # What the earlier statements returned and wrote is shown before the error (and the rows the
+        # failing one returned, as sqlite3 does); a failed statement's empty header is not.
+        if open_set and shown:
+            writer.end()
+        report.finish()
+        raise
     if open_set:
         writer.end()
     report.finish()
@@ -337,8 +348,11 @@ def read_sql(args: argparse.Namespace) -> str:
             raise CommandError(f"--file {args.file}: {exc.strerror or exc}") from None
     if args.sql == "-":
         return sys.stdin.read()
-    if args.sql is None:
+    piped = "" if args.sql is not None or sys.stdin.isatty() else sys.stdin.read()  # vtab query < f.sql
+    if args.sql is None and not piped.strip():
         raise CommandError("no SQL: give it as an argument, as - to read standard input, or with --file FILE")
+    if args.sql is None:
+        return piped
     return str(args.sql)
 
 
@@ -439,6 +453,15 @@ class VtabShell(Shell):
         self._json_columns: list[bool] = []
         self.progress_on_terminal = progress
         super().__init__(*args, **kwargs)
+
+    failures = 0
+    """Statements and commands that failed: a shell fed by a pipe or file exits 1 after any, as sqlite3."""
+
+    def handle_exception(self) -> Any:
+        failure = sys.exc_info()[1]
+        if not isinstance(failure, (SystemExit, KeyboardInterrupt)):
+            self.failures += 1
+        return super().handle_exception()
 
     def usage(self) -> str:
         return shell_parser().format_help()
@@ -655,7 +678,9 @@ def run_shell(argv: Sequence[str]) -> int:
         _, _, commands = shell.process_args(rest)
         if not commands:
             shell.cmdloop(intro=_intro())
-    except SystemExit:
+        if shell.failures and not (sys.stdin.isatty() and not commands):
+            return 1
+    except (SystemExit, BrokenPipeError):
         raise
     except BaseException as exc:  # what apsw.shell.main() does, without its traceback
         if args.debug:
@@ -906,6 +931,8 @@ def _dispatch(argv: list[str]) -> int:
     try:
         result: int = args.run(args.parser, args, sys.stdout)
         return result
+    except BrokenPipeError:
+        raise  # main() ends quietly: the reader went away
     except Exception as exc:  # any failure (a bad endpoint is botocore's ValueError): one line, status 1
         if args.debug:
             raise

@@ -26,7 +26,7 @@ from vtab.messages import sql_literal
 from vtab.options import Options
 from vtab.read.cache import ResultStore
 from vtab.read.scan import Row
-from vtab.sql.guards import is_placeholder, placeholder_error, unfiltered_write
+from vtab.sql.guards import is_placeholder, is_template_value, placeholder_error, unfiltered_write
 from vtab.sql.interrupt import watch
 from vtab.sql.statements import Statement, StatementText, StatementTracker
 from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_text, unique_key
@@ -448,11 +448,12 @@ class WriteQueue:
         )
 
     def _refuse_placeholders(self, values: dict[str, Any], where: str) -> None:
-        """Id columns still holding an example's placeholder would create under a bogus parent."""
+        """Id columns still holding an example's placeholder would create under a bogus parent; any column
+        whose whole value is an unfilled ``{{ Name }}`` would store the template text itself."""
         guarded = {REGION, *self.schema.primary_identifier, *self.schema.list_requires}
         for column, value in values.items():
             is_id = column in guarded or self.table.columns.property_of.get(column) in guarded
-            if is_id and is_placeholder(value):
+            if (is_id and is_placeholder(value)) or is_template_value(value):
                 raise placeholder_error(column, value, where)
 
     def _refuse_if_read_only(self, verb: str) -> None:
