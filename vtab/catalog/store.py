@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from vtab.catalog.facts import TypeFacts, Verb, compact
-from vtab.catalog.schema import schema_file_name
+from vtab.catalog.schema import ResourceSchema, load_schema, schema_file_name
 from vtab.catalog.walks import ListPlan
 
 INDEX_FILE = "index.json"
@@ -56,6 +56,7 @@ class Catalog:
         self._by_table.update(index.get("aliases", {}))
         self._services: dict[str, dict[str, Any]] = {}
         self._facts: dict[str, TypeFacts] = {}
+        self._schemas: dict[str, ResourceSchema] = {}
 
     def type_names(self) -> list[str]:
         return list(self._types)
@@ -91,6 +92,18 @@ class Catalog:
             else:
                 self._facts[type_name] = TypeFacts.from_json(self._service_types(type_name)[type_name])
         return self._facts[type_name]
+
+    def schema(self, type_name: str) -> ResourceSchema:
+        """The ResourceSchema the table, the reads and the writes use: the hand-verified one when vtab ships
+        it, else built from the type's facts and derived ListPlan (read at first use, then kept)."""
+        if type_name not in self._schemas:
+            if hand_verified_schema(type_name) is not None:
+                self._schemas[type_name] = load_schema(type_name)
+            else:
+                entry = self.entry(type_name)
+                table = entry.table or type_name.replace("::", "_").lower()
+                self._schemas[type_name] = ResourceSchema.from_facts(self.facts(type_name), entry.plan, table)
+        return self._schemas[type_name]
 
     def _known(self, type_name: str) -> dict[str, Any]:
         try:
