@@ -125,8 +125,9 @@ def missing_where(schema: ResourceSchema, given: set[str]) -> list[str]:
 
 
 def identity_columns(schema: ResourceSchema) -> set[str]:
-    """Columns known without the full model: they come from the identifier and the region."""
-    return {REGION, IDENTIFIER, PATCH_DOCUMENT, *id_columns(schema)}
+    """Columns known without the full model: they come from the identifier, the region and the
+    ResourceModel the listing was made with."""
+    return {REGION, IDENTIFIER, PATCH_DOCUMENT, *id_columns(schema), *input_columns(schema)}
 
 
 def choose_plan(schema: ResourceSchema, offers: list[Offer], needed: set[str]) -> tuple[Plan, float, int]:

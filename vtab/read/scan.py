@@ -414,9 +414,17 @@ class Scan:
 
     def _list_task(self, region: str, model: dict[str, str]) -> None:
         for page in self._cached_list(region, self.schema, model):
-            self._emit(self._complete(region, page))
+            self._emit(self._complete(region, self._fed(page, model)))
             if self._enough.is_set():
                 return
+
+    def _fed(self, page: list[Item], model: dict[str, Any]) -> list[Item]:
+        """The page's items with the list inputs they were listed under (a listing by ClusterName holds
+        that cluster's nodegroups), so those columns need no GetResource."""
+        fed = {item.property_name: model[item.input] for item in self.schema.list_inputs if item.input in model}
+        if not fed:
+            return page
+        return [(identifier, {**fed, **props}) for identifier, props in page]
 
     def _complete(self, region: str, page: list[Item]) -> list[Row]:
         """The page's rows; partial ones are hydrated by their own GetResource when a column needs it."""
@@ -437,7 +445,7 @@ class Scan:
         identifier a complete listing does not show does not exist: no row."""
         remaining = set(identifiers)
         for pages, page in enumerate(self._cached_list(region, self.schema, model), start=1):
-            found = [(identifier, props) for identifier, props in page if identifier in remaining]
+            found = [(identifier, props) for identifier, props in self._fed(page, model) if identifier in remaining]
             remaining.difference_update(identifier for identifier, _ in found)
             rows = self._complete(region, found)
             self._emit(rows)
