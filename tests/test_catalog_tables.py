@@ -59,13 +59,17 @@ def test_every_table_declares_valid_typed_columns(offline: apsw.Connection) -> N
         assert ("region", "TEXT") in columns, table
         kinds.update(kind for _, kind in columns)
     assert {"TEXT", "INTEGER", "REAL"} <= set(kinds)
-    nodegroup = dict(offline.execute("SELECT name, type FROM pragma_table_xinfo('eks_nodegroups')").fetchall())
+    nodegroup = dict(
+        offline.execute("SELECT name, type FROM pragma_table_xinfo('eks_nodegroups')").fetchall()
+    )
     assert nodegroup["scaling_config"] == "TEXT"  # an object: JSON text
     assert nodegroup["force_update_enabled"] == "INTEGER"  # a boolean: 0/1
 
 
 @pytest.mark.parametrize("type_name", WALKS)
-def test_a_region_only_select_walks_from_the_outermost_parent(offline: apsw.Connection, type_name: str) -> None:
+def test_a_region_only_select_walks_from_the_outermost_parent(
+    offline: apsw.Connection, type_name: str
+) -> None:
     entry = CATALOG.entry(type_name)
     schema = CATALOG.schema(type_name)
     # an account-id input (Glue's CatalogId) is given, as the SELECT must: vtab does not look it up
@@ -176,7 +180,9 @@ def test_a_type_without_list_handler_is_read_by_identifier_only(offline: apsw.Co
         n for n in WITH_TABLES if CATALOG.entry(n).plan.mode is ListMode.NO_LIST and CATALOG.entry(n).verbs
     )
     table = CATALOG.entry(name).table
-    with pytest.raises(apsw.SQLError, match="cannot be listed .* read it by identifier: WHERE data__Identifier"):
+    with pytest.raises(
+        apsw.SQLError, match=r"cannot be listed .* read it by identifier: WHERE data__Identifier"
+    ):
         offline.execute(f"SELECT * FROM {table} WHERE region = 'us-east-1'").fetchall()
 
 
@@ -203,3 +209,13 @@ def test_tables_connect_on_first_use_and_share_one_client(emulator: Any) -> None
     tables = {t.name: t for t in registry.tables}
     assert set(tables) == {"integration_responses", "eks_clusters", "logs_log_groups"}
     assert len({id(t.cloud) for t in tables.values()}) == 1
+
+
+def test_vtab_types_command_lists_matching_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    from vtab.cli import main as cli
+
+    assert cli.main(["types", "eks_node"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["table_name", "stackql_name", "list_mode", "walk", "needs_where"]
+    assert out[1].split() == ["eks_nodegroups", "aws.eks.nodegroups", "walk", "AWS::EKS::Cluster"]
+    assert cli.main(["types", "no-such-thing"]) == 1

@@ -11,7 +11,6 @@ from typing import Any
 
 import orjson
 
-from vtab.catalog.naming import ALIASES
 from vtab.catalog.store import Catalog, load_catalog
 from vtab.catalog.walks import FeedKind, ListMode
 
@@ -58,7 +57,7 @@ def type_rows(catalog: Catalog | None = None) -> Iterator[tuple[Any, ...]]:
     """One row per resource table, in TYPE_COLUMNS order."""
     catalog = catalog or load_catalog()
     names = [(name, catalog.entry(name).table) for name in catalog.type_names()]
-    names += [(type_name, alias) for alias, type_name in ALIASES.items()]
+    names += [(type_name, alias) for alias, type_name in catalog.aliases.items()]
     for type_name, table in sorted(names, key=lambda pair: str(pair[1])):
         if table is None:
             continue

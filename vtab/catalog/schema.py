@@ -97,7 +97,7 @@ class ListInput:
     values: tuple[str, ...] = ()
     reason: str = ""
     found_by: str = ""
-    """How the link was found (handler_schema/relationship_ref/name_match/enum/overlay): vtab_types shows it."""
+    """How the link was found (handler_schema, relationship_ref, name_match, enum, overlay)."""
 
 
 @dataclass(frozen=True)
@@ -209,7 +209,7 @@ class ResourceSchema:
     @property
     def where_inputs(self) -> tuple[ListInput, ...]:
         """The list inputs a SELECT must give in WHERE: no parent or fixed value fills them (the account id
-    included: vtab makes no STS call to learn it)."""
+        included: vtab makes no STS call to learn it)."""
         return tuple(
             item for item in self.list_inputs if item.source in (InputSource.WHERE, InputSource.ACCOUNT_ID)
         )

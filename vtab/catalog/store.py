@@ -53,7 +53,9 @@ class Catalog:
         self._types: dict[str, dict[str, Any]] = index["types"]
         self._folder = folder
         self._by_table = {entry["table"]: name for name, entry in self._types.items() if entry.get("table")}
-        self._by_table.update(index.get("aliases", {}))
+        self.aliases: dict[str, str] = dict(index.get("aliases", {}))
+        """Seed names kept beside the generated ones (``integration_responses``): table -> type."""
+        self._by_table.update(self.aliases)
         self._services: dict[str, dict[str, Any]] = {}
         self._facts: dict[str, TypeFacts] = {}
         self._schemas: dict[str, ResourceSchema] = {}

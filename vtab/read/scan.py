@@ -33,7 +33,6 @@ from vtab.read.plan import Plan, id_columns, input_columns, level_schemas
 from vtab.read.progress import ReadProgress
 from vtab.sql.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
 
-
 Known = dict[str, Properties]
 """Parent type -> the properties of the parent a walk is under (given in WHERE, or listed), which feed the
 list inputs of the levels below."""
@@ -123,9 +122,7 @@ class Scan:
         columns = {**input_columns(schema), **self._ids}
         self._region_wanted = values.get(REGION)
         self._identifier_wanted = values.get(IDENTIFIER)
-        self._property_wanted = [
-            (columns[c], v) for c, v in values.items() if c not in (REGION, IDENTIFIER)
-        ]
+        self._property_wanted = [(columns[c], v) for c, v in values.items() if c not in (REGION, IDENTIFIER)]
 
     # -- consumer side (the SQLite thread) ------------------------------------------------------------
 
@@ -421,7 +418,9 @@ class Scan:
     def _fed(self, page: list[Item], model: dict[str, Any]) -> list[Item]:
         """The page's items with the list inputs they were listed under (a listing by ClusterName holds
         that cluster's nodegroups), so those columns need no GetResource."""
-        fed = {item.property_name: model[item.input] for item in self.schema.list_inputs if item.input in model}
+        fed = {
+            item.property_name: model[item.input] for item in self.schema.list_inputs if item.input in model
+        }
         if not fed:
             return page
         return [(identifier, {**fed, **props}) for identifier, props in page]
@@ -445,7 +444,8 @@ class Scan:
         identifier a complete listing does not show does not exist: no row."""
         remaining = set(identifiers)
         for pages, page in enumerate(self._cached_list(region, self.schema, model), start=1):
-            found = [(identifier, props) for identifier, props in self._fed(page, model) if identifier in remaining]
+            fed = self._fed(page, model)
+            found = [(identifier, props) for identifier, props in fed if identifier in remaining]
             remaining.difference_update(identifier for identifier, _ in found)
             rows = self._complete(region, found)
             self._emit(rows)

@@ -16,7 +16,6 @@ import apsw.ext
 from vtab.aws.calllog import CallLog, iso_utc
 from vtab.aws.cloudcontrol import CloudControl, RateLimiters
 from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
-from vtab.catalog.naming import ALIASES
 from vtab.catalog.schema import load_schema
 from vtab.catalog.store import load_catalog
 from vtab.options import OptionError, Options
@@ -124,14 +123,14 @@ def resource_tables() -> dict[str, str]:
         for type_name in catalog.type_names()
         if (entry := catalog.entry(type_name)).table is not None
     }
-    tables.update(ALIASES)
+    tables.update(catalog.aliases)
     return tables
 
 
 def stackql_names() -> dict[str, str]:
     """StackQL name -> table name of every catalog type; a type with a seed name (an alias) keeps it."""
     catalog = load_catalog()
-    own = {type_name: alias for alias, type_name in ALIASES.items()}
+    own = {type_name: alias for alias, type_name in catalog.aliases.items()}
     names = {}
     for type_name in catalog.type_names():
         entry = catalog.entry(type_name)

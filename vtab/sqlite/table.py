@@ -59,8 +59,9 @@ def needs_where_error(table: str, schema: ResourceSchema, given: set[str]) -> st
             f"read it by identifier: WHERE data__Identifier = '{shape}' [{table}]"
         )
     missing = missing_where(schema, given)
+    account = "the account id (vtab does not look it up)"
     reasons = "; ".join(
-        f"{schema.column_of(item.property_name)}: {item.reason or 'the account id (vtab does not look it up)'}"
+        f"{schema.column_of(item.property_name)}: {item.reason or account}"
         for item in schema.where_inputs
         if schema.column_of(item.property_name) in missing
     )
