@@ -219,3 +219,87 @@ def test_vtab_types_command_lists_matching_tables(capsys: pytest.CaptureFixture[
     assert out[0].split() == ["table_name", "stackql_name", "list_mode", "walk", "needs_where"]
     assert out[1].split() == ["eks_nodegroups", "aws.eks.nodegroups", "walk", "AWS::EKS::Cluster"]
     assert cli.main(["types", "no-such-thing"]) == 1
+
+
+ROLE = "arn:aws:iam::123456789012:role/eks"
+
+
+def test_insert_parents_and_children_through_sql_then_read_update_delete(emulator: Any) -> None:
+    db = connect(emulator)
+    db.execute(
+        "INSERT INTO eks_clusters (name, role_arn, resources_vpc_config, region) "
+        "VALUES ('c1', ?, '{\"SubnetIds\": [\"subnet-1\"]}', 'us-east-1')",
+        (ROLE,),
+    )
+    db.execute(
+        "INSERT INTO eks_nodegroups (cluster_name, node_role, subnets, region) "
+        "VALUES ('c1', ?1, '[\"subnet-1\"]', 'us-east-1'), ('c1', ?1, '[\"subnet-2\"]', 'us-east-1')",
+        (ROLE,),
+    )
+    emulator.clear_calls()
+    sql = "SELECT data__Identifier, cluster_name, subnets FROM eks_nodegroups WHERE region = 'us-east-1'"
+    got = sorted(db.execute(sql).fetchall(), key=lambda row: row[2])
+    assert [(cluster, subnets) for _, cluster, subnets in got] == [
+        ("c1", '["subnet-1"]'),
+        ("c1", '["subnet-2"]'),
+    ]
+    assert endpoint_ops(emulator) == {
+        ("ListResources", "AWS::EKS::Cluster"): 1,
+        ("ListResources", "AWS::EKS::Nodegroup"): 1,
+    }
+    first = got[0][0]
+    db.execute(
+        "UPDATE eks_nodegroups SET labels = '{\"team\": \"a\"}' WHERE region = 'us-east-1' "
+        "AND data__Identifier = ?",
+        (first,),
+    )
+    assert emulator.resource("us-east-1", "AWS::EKS::Nodegroup", first)["Labels"] == {"team": "a"}
+    db.execute("DELETE FROM eks_nodegroups WHERE region = 'us-east-1' AND data__Identifier = ?", (first,))
+    assert [i for (i, _, _) in db.execute(sql)] == [got[1][0]]
+
+
+def test_a_bad_value_for_a_catalog_type_is_refused_before_anything_is_sent(emulator: Any) -> None:
+    db = connect(emulator)
+    emulator.clear_calls()
+    with pytest.raises(apsw.ConstraintError, match=r"subnets = 'x': not valid JSON"):
+        db.execute(
+            "INSERT INTO eks_nodegroups (cluster_name, node_role, subnets, region) "
+            "VALUES ('c1', ?, 'x', 'us-east-1')",
+            (ROLE,),
+        )
+    with pytest.raises(apsw.ConstraintError, match=r"retention_in_days = 'week': RetentionInDays is an int"):
+        db.execute(
+            "INSERT INTO logs_log_groups (log_group_name, retention_in_days, region) "
+            "VALUES ('g', 'week', 'us-east-1')"
+        )
+    assert [call.operation for call in emulator.calls] == []
+
+
+def test_or_replace_finds_a_type_by_its_writable_identifier(emulator: Any) -> None:
+    db = connect(emulator)
+    db.execute("INSERT INTO logs_log_groups (log_group_name, region) VALUES ('g1', 'us-east-1')")
+    db.execute(
+        "INSERT OR IGNORE INTO logs_log_groups (log_group_name, retention_in_days, region) "
+        "VALUES ('g1', 7, 'us-east-1')"
+    )
+    assert "RetentionInDays" not in emulator.resource("us-east-1", "AWS::Logs::LogGroup", "g1")
+    db.execute(
+        "INSERT OR REPLACE INTO logs_log_groups (log_group_name, retention_in_days, region) "
+        "VALUES ('g1', 14, 'us-east-1')"
+    )
+    got = db.execute(
+        "SELECT retention_in_days, typeof(retention_in_days) FROM logs_log_groups "
+        "WHERE region = 'us-east-1' AND data__Identifier = 'g1'"
+    ).fetchall()
+    assert got == [(14, "integer")]
+
+
+def test_limit_1_on_a_three_level_walk_lists_one_parent_per_level(emulator: Any) -> None:
+    name = "AWS::DataZone::EnvironmentActions"
+    emulator.seed_type(name, "us-east-1", count=3, parents=3)
+    db = connect(emulator)
+    emulator.clear_calls()
+    table = CATALOG.entry(name).table
+    assert len(db.execute(f"SELECT * FROM {table} WHERE region = 'us-east-1' LIMIT 1").fetchall()) == 1
+    lists = Counter(op for (op, _), n in endpoint_ops(emulator).items() for _ in range(n))
+    assert lists["ListResources"] == 4  # Domain, Project, Environment, then the actions

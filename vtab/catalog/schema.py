@@ -122,6 +122,9 @@ class ResourceSchema:
     list_reason: str = ""
     """Why the type cannot be listed without WHERE, when a list input has no source vtab knows."""
     additional_identifiers: tuple[tuple[str, ...], ...] = field(default=())
+    unique_key: tuple[str, ...] | None = None
+    """The properties that make a resource unique (INSERT OR IGNORE / OR REPLACE look it up); None: the
+    hand-verified rule (the parents' ids and the type's own required properties), () when none is known."""
     listable: bool = True
     """False for a type without a list handler (or excluded): only GetResource by identifier reads it."""
     column_names: dict[str, str] = field(default_factory=dict)
@@ -182,12 +185,18 @@ class ResourceSchema:
             )
             for feed in feeds
         )
+        read_only = _top_level_names(facts.read_only)
+        ids = facts.primary_identifier
+        # A primary identifier the create gives (a log group's name) is a unique key, and its listing is
+        # found from the same values when every list input is one of its parts; a generated one is not.
+        keyed = bool(ids) and not any(p in read_only or "/" in p for p in ids)
+        keyed = keyed and all(i.input == i.property_name and i.input in ids for i in inputs)
         return cls(
             type_name=facts.type_name,
             properties=dict(facts.properties),
             required=facts.required,
             create_only=_top_level_names(facts.create_only),
-            read_only=_top_level_names(facts.read_only),
+            read_only=read_only,
             write_only=_top_level_names(facts.write_only),
             primary_identifier=facts.primary_identifier,
             permissions={verb.value: perms for verb, perms in facts.permissions.items()},
@@ -200,6 +209,7 @@ class ResourceSchema:
             listable=plan.mode.value not in ("no_list", "excluded"),
             additional_identifiers=facts.additional_identifiers,
             column_names=columns,
+            unique_key=ids if keyed else (),
         )
 
     def list_input_columns(self) -> dict[str, str]:
