@@ -303,3 +303,28 @@ def test_limit_1_on_a_three_level_walk_lists_one_parent_per_level(emulator: Any)
     assert len(db.execute(f"SELECT * FROM {table} WHERE region = 'us-east-1' LIMIT 1").fetchall()) == 1
     lists = Counter(op for (op, _), n in endpoint_ops(emulator).items() for _ in range(n))
     assert lists["ListResources"] == 4  # Domain, Project, Environment, then the actions
+
+
+def test_identifiers_of_one_parent_are_read_from_its_listing(emulator: Any) -> None:
+    seeded = emulator.seed_type("AWS::Logs::LogStream", "us-east-1", count=3, parents=1)
+    db = connect(emulator)
+    emulator.clear_calls()
+    sql = (
+        "SELECT data__Identifier FROM logs_log_streams "
+        "WHERE region = 'us-east-1' AND data__Identifier IN (?, ?, ?)"
+    )
+    assert sorted(i for (i,) in db.execute(sql, seeded.identifiers)) == sorted(seeded.identifiers)
+    assert endpoint_ops(emulator) == {("ListResources", "AWS::Logs::LogStream"): 1}
+
+
+def test_a_verb_without_handler_is_refused_before_anything_is_sent(emulator: Any) -> None:
+    seeded = emulator.seed_type("AWS::ACMPCA::Permission", "us-east-1", count=1)
+    db = connect(emulator)
+    emulator.clear_calls()
+    with pytest.raises(apsw.ReadOnlyError, match="has no update handler, so Cloud Control cannot UPDATE it"):
+        db.execute(
+            "UPDATE acmpca_permissions SET actions = '[]' "
+            "WHERE region = 'us-east-1' AND data__Identifier = ?",
+            seeded.identifiers,
+        )
+    assert [call.operation for call in emulator.calls if call.operation != "GetResource"] == []

@@ -67,6 +67,15 @@ class Catalog:
         """Every table name, aliases included."""
         return list(self._by_table)
 
+    def tables(self) -> dict[str, tuple[str, str | None]]:
+        """Table name -> (type name, StackQL name) of every type with a table, read from the index alone
+        (no ListPlan is built: register() calls this for 1,700 types)."""
+        return {
+            doc["table"]: (type_name, doc.get("stackql"))
+            for type_name, doc in self._types.items()
+            if doc.get("table")
+        }
+
     def type_of_table(self, table: str) -> str:
         """The type behind a table name; KeyError says the name is not a catalog table."""
         try:

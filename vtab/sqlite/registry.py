@@ -6,6 +6,7 @@ tables (so a write, or ``vtab_clear_cache()``, can drop every cached read of a t
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
@@ -114,29 +115,26 @@ class Registry:
             yield tuple(values[column] for column in CALL_COLUMNS)
 
 
+@functools.cache
 def resource_tables() -> dict[str, str]:
     """Table name -> type name of every resource table register() installs: one per catalog type with
     handlers (``apigatewayv2_integration_responses``), and the seed's names (``integration_responses``)."""
     catalog = load_catalog()
-    tables = {
-        entry.table: type_name
-        for type_name in catalog.type_names()
-        if (entry := catalog.entry(type_name)).table is not None
-    }
+    tables = {table: type_name for table, (type_name, _) in catalog.tables().items()}
     tables.update(catalog.aliases)
     return tables
 
 
+@functools.cache
 def stackql_names() -> dict[str, str]:
     """StackQL name -> table name of every catalog type; a type with a seed name (an alias) keeps it."""
     catalog = load_catalog()
     own = {type_name: alias for alias, type_name in catalog.aliases.items()}
-    names = {}
-    for type_name in catalog.type_names():
-        entry = catalog.entry(type_name)
-        if entry.table is not None and entry.stackql:
-            names[entry.stackql] = own.get(type_name, entry.table)
-    return names
+    return {
+        stackql: own.get(type_name, table)
+        for table, (type_name, stackql) in catalog.tables().items()
+        if stackql
+    }
 
 
 def eponymous_tables() -> list[str]:
@@ -172,12 +170,17 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     for table_name in (load_schema(type_name).table_name for type_name in TABLE_TYPES):
         # Connect the seed's table now: configuration (profile, region, endpoint) is read at register()
         # and a bad profile fails here. WHERE 0 prepares the statement without reading anything.
+        cursor = connection.cursor()
         try:
-            connection.execute(f"SELECT 1 FROM {table_name} WHERE 0").fetchall()
+            cursor.execute(f"SELECT 1 FROM {table_name} WHERE 0").fetchall()
         except apsw.SQLError as error:
             if isinstance(error.__cause__, OptionError):
                 raise error.__cause__ from None  # e.g. an unknown region: Python callers get OptionError
             raise
+        finally:
+            # Closed before the error leaves: a hook that raises makes apsw close the half-made
+            # connection, and a cursor of it still alive then fails that close.
+            cursor.close()
 
     def vtab_calls(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
         return registry.calls()
