@@ -570,7 +570,11 @@ class VtabShell(Shell):
                 self.write(self.stdout, declared_schema(self.db, name) + "\n")
 
     def _vtab_tables(self) -> list[str]:
-        return eponymous_tables() if self.registry is not None else []
+        """vtab's tables that .tables shows: the seed's, the log tables, vtab_types and those this
+        connection has used (every catalog table is eponymous: vtab_types lists all 1,700)."""
+        if self.registry is None:
+            return []
+        return sorted({*eponymous_tables(), *(table.name for table in list(self.registry.tables))})
 
 
 def declared_schema(db: apsw.Connection, name: str) -> str:
@@ -900,6 +904,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_option_flags(snap, skip=WRITE_OPTIONS)
     snap.set_defaults(run=command_snapshot, parser=snap)
 
+    types = _command(
+        commands,
+        "types",
+        "list the resource tables (every catalog type), their StackQL names and how each is listed",
+        "One line per table whose table, StackQL or type name contains PATTERN (case-insensitive):\n"
+        "table name, StackQL name, list mode (region_wide, walk, fixed, needs_where), the walk, and the\n"
+        "columns a SELECT must give in WHERE. SELECT * FROM vtab_types shows everything.",
+        "examples:\n  vtab types eks\n  vtab types AWS::Logs::",
+    )
+    types.add_argument("pattern", metavar="PATTERN", nargs="?", default="", help="part of a name")
+    types.set_defaults(run=command_types, parser=types, debug=False)
+
     commands.add_parser(
         "emulator", help="run the local Cloud Control endpoint (no AWS account needed)", add_help=False
     )
@@ -912,6 +928,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=run_demo, parser=demo, debug=False)
     return parser
+
+
+def command_types(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
+    """``vtab types [PATTERN]``: the catalog's tables, read from the catalog alone (no AWS client)."""
+    from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
+
+    wanted = args.pattern.lower()
+    index = {name: i for i, name in enumerate(TYPE_COLUMNS)}
+    shown = ("table_name", "stackql_name", "list_mode", "walk", "needs_where")
+    lines = [
+        [str(row[index[name]] or "") for name in shown]
+        for row in type_rows()
+        if any(
+            wanted in str(row[index[name]]).lower() for name in ("table_name", "stackql_name", "type_name")
+        )
+    ]
+    widths = [max([len(name)] + [len(line[i]) for line in lines]) for i, name in enumerate(shown)]
+    for line in [list(shown), *lines]:
+        out.write(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() + "\n"
+        )
+    return 0 if lines else 1
 
 
 # --- entry point --------------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ the existing resource shows (a listing can lag behind a recent create)."""
 
 def unique_key(schema: ResourceSchema) -> tuple[str, ...]:
     """The properties that make a resource unique under its parent; () when the schema does not say."""
+    if schema.unique_key is not None:
+        return schema.unique_key
     parents = schema.list_requires
     own = tuple(
         p

@@ -462,6 +462,15 @@ class WriteQueue:
                 f"{self.table.name} is read-only (option read_only=true): {verb} refused before anything was "
                 f"sent; use a table without read_only to change AWS resources"
             )
+        handler = {"INSERT": "create", "UPDATE": "update", "DELETE": "delete"}[verb]
+        if handler not in self.schema.permissions:
+            # Cloud Control would answer UnsupportedActionException; say so before anything is sent.
+            offered = ", ".join(v for v in ("create", "update", "delete") if v in self.schema.permissions)
+            raise apsw.ReadOnlyError(
+                f"{self.table.name}: {self.schema.type_name} has no {handler} handler, so Cloud Control "
+                f"cannot {verb} it; {verb} refused before anything was sent (it supports: "
+                f"{offered or 'reads only'})"
+            )
 
     def _region(self, value: object, where: str) -> str:
         """The row's region, else the only configured one; refused when unknown or ambiguous."""
