@@ -243,6 +243,22 @@ def _row(**columns: Any) -> tuple[Any, ...]:
 STATEMENTS: list[tuple[str, str, tuple[Any, ...], type[apsw.Error], tuple[str, ...]]] = [
     # SELECT
     (
+        "select id blank parts",
+        "SELECT * FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = ' | | '",
+        (),
+        apsw.SQLError,
+        ("data__Identifier = ' | | '", "empty ApiId"),
+    ),
+    # INSERT
+    (
+        "insert api_id longer than any identifier",
+        "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
+        "VALUES (?, 'i', 'k', 'us-east-1')",
+        ("a" * 5000,),
+        apsw.ConstraintError,
+        ("api_id = 'aaaa", "5,000 characters", "1,024 at most"),
+    ),
+    (
         "select region unknown",
         "SELECT * FROM integration_responses WHERE region = 'mars-1'",
         (),
@@ -805,3 +821,9 @@ def test_the_documented_limits_are_the_checked_ones(name: str) -> None:
     assert limit in help_text
     with pytest.raises(OptionError, match=rf"{name} takes .*{limit}"):
         convert(name, rule.high * 2)
+
+
+def test_control_characters_in_a_value_do_not_reach_the_terminal(env: Env) -> None:
+    with pytest.raises(apsw.SQLError) as caught:
+        env.db.execute("SELECT * FROM integration_responses WHERE region = 'us-east-1' || char(0)").fetchall()
+    assert "char(0)" in str(caught.value) and "\x00" not in str(caught.value)

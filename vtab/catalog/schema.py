@@ -253,7 +253,7 @@ class ResourceSchema:
                 f"{len(self.primary_identifier)}: '{expected}'"
             )
         for name, part in zip(self.primary_identifier, parts, strict=True):
-            if not part:
+            if not part.strip():
                 raise ValueError(f"identifier {identifier!r} has an empty {name}; expected '{expected}'")
         return dict(zip(self.primary_identifier, parts, strict=True))
 

@@ -395,7 +395,7 @@ class Scan:
         return sorted(
             value
             for value in self.values[column]
-            if isinstance(value, str) and value and IDENTIFIER_SEPARATOR not in value
+            if isinstance(value, str) and value.strip() and IDENTIFIER_SEPARATOR not in value
         )
 
     def _bad_identifier(self, value: object, why: str) -> str:

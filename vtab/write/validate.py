@@ -11,6 +11,7 @@ from typing import Any
 import apsw
 import orjson
 
+from vtab.catalog.limits import request_limits
 from vtab.catalog.schema import IDENTIFIER_SEPARATOR, JSON_TYPES, ResourceSchema, is_json_type
 from vtab.messages import sql_literal
 
@@ -144,8 +145,15 @@ class RowRules:
             value = model.get(prop)
             if not isinstance(value, str):
                 continue
-            if IDENTIFIER_SEPARATOR in value or not value.strip():
-                why = "holds '|'" if IDENTIFIER_SEPARATOR in value else "is empty"
+            limit = request_limits().identifier
+            if IDENTIFIER_SEPARATOR in value or not value.strip() or len(value) > limit:
+                why = (
+                    "holds '|'"
+                    if IDENTIFIER_SEPARATOR in value
+                    else "is empty"
+                    if not value.strip()
+                    else f"is {len(value):,} characters, longer than any identifier ({limit:,} at most)"
+                )
                 raise self._bad(
                     self.column_of(prop),
                     value,
