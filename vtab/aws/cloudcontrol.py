@@ -1,4 +1,4 @@
-"""boto3 Cloud Control calls: paged lists, gets and the write verbs, each rate-limited, retried and logged.
+"""Cloud Control calls (botocore clients, as boto3 makes them): paged lists, gets and the write verbs, each rate-limited, retried and logged.
 
 One ``CloudControl`` per table: it builds one client per region up front-ish (under a lock, because boto3
 Sessions are not thread-safe while clients are), and every call passes through ``_call`` so the rate
@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import apsw
-import boto3
+import botocore.session
 import orjson
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -123,7 +123,7 @@ class RateLimiters:
             return list(self._buckets.values())
 
 
-def known_regions(session: boto3.Session) -> frozenset[str]:
+def known_regions(session: botocore.session.Session) -> frozenset[str]:
     """Every region of every partition where Cloud Control exists (from botocore's endpoint data)."""
     names: set[str] = set()
     for partition in session.get_available_partitions():
@@ -138,8 +138,10 @@ class CloudControl:
         self.options = options
         self.log = log
         self.limiters = limiters
-        self._session = boto3.Session(profile_name=options.profile)
-        self.default_region: str | None = self._session.region_name
+        # botocore's Session, which boto3.Session wraps: the clients are the same, and vtab never needs
+        # boto3's resource layer (importing boto3 also imports s3transfer: about 100 ms of a cold start).
+        self._session = botocore.session.Session(profile=options.profile)
+        self.default_region: str | None = self._session.get_config_variable("region")
         self.known_regions = known_regions(self._session)
         self._config = Config(
             retries={"mode": "standard", "total_max_attempts": options.max_attempts},
@@ -170,7 +172,7 @@ class CloudControl:
             client = self._clients.get(region)
             if client is None:
                 try:
-                    client = self._session.client(
+                    client = self._session.create_client(
                         "cloudcontrol",
                         region_name=region,
                         endpoint_url=self.options.endpoint_url,
