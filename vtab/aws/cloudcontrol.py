@@ -1,8 +1,10 @@
-"""Cloud Control calls (botocore clients, as boto3 makes them): paged lists, gets and the write verbs, each rate-limited, retried and logged.
+"""Cloud Control calls: paged lists, gets and the write verbs, each rate-limited, retried and logged.
 
-One ``CloudControl`` per table: it builds one client per region up front-ish (under a lock, because boto3
-Sessions are not thread-safe while clients are), and every call passes through ``_call`` so the rate
-limit, the call log and the error translation cannot be forgotten.
+The clients are botocore's, as boto3 makes them (from botocore's Session, which boto3.Session wraps, so
+the resource layer and s3transfer are never imported). One ``CloudControl`` serves every table of a
+connection with the same client options: one client per region, built under a lock (Sessions are not
+thread-safe while clients are), and every call passes through ``_call`` so the rate limit, the call log
+and the error translation cannot be forgotten.
 """
 
 from __future__ import annotations
