@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from itertools import pairwise
 
 import apsw
 import pytest
@@ -64,7 +65,7 @@ def test_polls_of_started_writes_go_on_while_later_rows_wait_for_a_start_slot(em
     creates = sent_writes(emulator, "CreateResource")
     assert len(creates) == 3
     # The start calls kept their one slot: each was sent after the previous one was answered ...
-    assert all(later.at >= earlier.finished_at for earlier, later in zip(creates, creates[1:], strict=False))
+    assert all(later.at >= earlier.finished_at for earlier, later in pairwise(creates))
     # ... and the first write was polled before the last row's start call was sent, not after it.
     first_polls = [p for p in sent_writes(emulator, POLL) if p.request_token == creates[0].request_token]
     assert first_polls[0].at < creates[-1].at
@@ -130,10 +131,8 @@ def test_an_interrupt_while_rows_wait_for_a_start_slot_reports_them_not_sent() -
         )
     assert message.startswith(f"Interrupted: {rows} of {rows} writes to integration_responses did not finish")
     creates = {
-        c.desired_state["IntegrationResponseKey"]: c
-        for c in emulator.calls
-        if c.operation == "CreateResource"
-    }  # type: ignore[index]
+        (c.desired_state or {})["IntegrationResponseKey"]: c for c in sent_writes(emulator, "CreateResource")
+    }
     assert set(creates) == set(lines) - not_sent
     for key, create in creates.items():
         assert lines[key].lstrip().startswith("INTERRUPTED ")

@@ -24,6 +24,7 @@ import itertools
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -91,6 +92,9 @@ class _Waiting:
         else:
             heapq.heappush(self.polls, _Due(at, next(self._order), task))
 
+    def next_start(self, now: float) -> _Task | None:
+        return self.starts.popleft() if self.starts else None
+
     def due_poll(self, now: float) -> _Task | None:
         if self.polls and self.polls[0].at <= now:
             return heapq.heappop(self.polls).task
@@ -142,14 +146,8 @@ class Sender:
             while waiting or starting or polling:
                 if self.interrupted():
                     return self._interrupted(tasks, {**starting, **polling})
-                now = time.monotonic()
-                while waiting.starts and len(starting) < self.concurrency:
-                    task = waiting.starts.popleft()
-                    task.sent_at = time.monotonic()
-                    starting[self.pool.submit(self._step, task)] = task
-                while len(polling) < self.poll_concurrency and (task := waiting.due_poll(now)) is not None:
-                    task.sent_at = time.monotonic()
-                    polling[polls.submit(self._step, task)] = task
+                self._send(starting, self.pool, self.concurrency, waiting.next_start)
+                self._send(polling, polls, self.poll_concurrency, waiting.due_poll)
                 # Wait in slices, so an interrupt is seen within POLL_SECONDS.
                 wait_for = POLL_SECONDS
                 if waiting.polls and len(polling) < self.poll_concurrency:
@@ -157,7 +155,7 @@ class Sender:
                 if starting or polling:
                     done, _ = wait([*starting, *polling], timeout=wait_for, return_when=FIRST_COMPLETED)
                     for future in done:
-                        task = starting.pop(future, None) or polling.pop(future)
+                        task = starting.pop(future) if future in starting else polling.pop(future)
                         outcome = self._advance(task, future, waiting)
                         if outcome is not None:
                             self._finish(task, outcome, waiting)
@@ -169,6 +167,22 @@ class Sender:
         finally:
             polls.shutdown(wait=False, cancel_futures=True)
         return [task.outcome or Outcome(task.op, "UNKNOWN", message="not sent") for task in tasks]
+
+    def _send(
+        self,
+        running: dict[Future[dict[str, Any]], _Task],
+        pool: ThreadPoolExecutor,
+        budget: int,
+        take: Callable[[float], _Task | None],
+    ) -> None:
+        """Hand the calls ``take`` says are due to ``pool`` while ``running`` has room in its budget."""
+        now = time.monotonic()
+        while len(running) < budget:
+            task = take(now)
+            if task is None:
+                return
+            task.sent_at = time.monotonic()
+            running[pool.submit(self._step, task)] = task
 
     def _interrupted(self, tasks: list[_Task], running: dict[Future[dict[str, Any]], _Task]) -> list[Outcome]:
         """Stop waiting: each unfinished write is reported as still running (its RequestToken), maybe
