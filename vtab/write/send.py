@@ -61,7 +61,8 @@ class _Task:
     lost_polls: int = 0
     """Polls in a row whose answer was lost in transport."""
     sent_at: float = 0.0
-    """When the latest call of this operation was sent (the poll floor counts from there)."""
+    """When a worker took up the latest call of this operation (the poll floor counts from there, not from
+    the hand-over to the pool, so a worker slow to start never shortens the spacing AWS sees)."""
     outcome: Outcome | None = None
     waits_for: int = 0
     """Unfinished operations this one must follow."""
@@ -181,7 +182,6 @@ class Sender:
             task = take(now)
             if task is None:
                 return
-            task.sent_at = time.monotonic()
             running[pool.submit(self._step, task)] = task
 
     def _interrupted(self, tasks: list[_Task], running: dict[Future[dict[str, Any]], _Task]) -> list[Outcome]:
@@ -328,6 +328,7 @@ class Sender:
     # -- one step of one operation (worker thread) ----------------------------------------------------
 
     def _step(self, task: _Task) -> dict[str, Any]:
+        task.sent_at = time.monotonic()  # read by the SQLite thread only once this call has returned
         op = task.op
         if task.token is None:
             return self.cloud.start_write(task.record, self.schema, op.verb, op.method, **op.params())
