@@ -392,6 +392,57 @@ def bench_cold_start(runs: int) -> None:
         print(f"| `{name}` | {statistics.median(times) * 1000:.0f} ms |")
 
 
+CONNECT_CHILD = """
+import json, resource, sys, time
+start = time.perf_counter()
+import vtab
+import vtab.sqlite.registry as registry
+if sys.argv[2] == "one":
+    registry.resource_tables = lambda: {"integration_responses": "AWS::ApiGatewayV2::IntegrationResponse"}
+    registry.stackql_names = lambda: {"aws.apigatewayv2.integration_responses": "integration_responses"}
+imported = time.perf_counter()
+db = vtab.connect(endpoint_url=sys.argv[1], regions="us-east-1", cache_ttl=0)
+connected = time.perf_counter()
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+first = None
+if sys.argv[2] == "every":
+    t = time.perf_counter()
+    db.execute("SELECT * FROM eks_nodegroups WHERE region = 'us-east-1'").fetchall()
+    first = time.perf_counter() - t
+print(json.dumps([connected - imported, rss, first]))
+"""
+
+
+def bench_connect(runs: int) -> None:
+    """vtab.connect() with every catalog table registered vs the seed's table alone, and the first query
+    on a never-used table (a walk of EKS clusters -> nodegroups on an empty endpoint: 1 call)."""
+    print("\n## vtab.connect(): every type vs one type (fresh process each run, medians)")
+    with endpoint() as ep:
+        results: dict[str, list[list[float]]] = {"one": [], "every": []}
+        for _ in range(runs):
+            for kind in results:
+                out = subprocess.run(
+                    [sys.executable, "-c", CONNECT_CHILD, ep.url, kind],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                results[kind].append(json.loads(out.stdout))
+    print("| tables registered | connect() | peak RSS | first query on a never-used table |")
+    print("|---|---|---|---|")
+    for kind, label in (
+        ("one", "1 (integration_responses)"),
+        ("every", "every catalog type (1,743 + alias)"),
+    ):
+        rows = results[kind]
+        first = [r[2] for r in rows if r[2] is not None]
+        first_text = f"{statistics.median(first) * 1000:.0f} ms" if first else "-"
+        print(
+            f"| {label} | {statistics.median(r[0] for r in rows) * 1000:.0f} ms "
+            f"| {statistics.median(r[1] for r in rows) / 1024:.1f} MiB | {first_text} |"
+        )
+
+
 BENCHES = {
     "calls": bench_calls,
     "walk": bench_walk,
@@ -401,6 +452,7 @@ BENCHES = {
     "shapes": bench_shapes,
     "walk-vs-boto3": bench_walk_vs_boto3,
     "cold-start": bench_cold_start,
+    "connect": bench_connect,
 }
 
 

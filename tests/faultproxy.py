@@ -40,6 +40,7 @@ class Fault(enum.Enum):
     TRUNCATED_JSON_200 = "forwarded; HTTP 200 whose JSON is cut, Content-Length matching"
     REPEAT_TOKEN = "forwarded; a ListResources page answers the NextToken it was asked with"
     THROTTLE = "HTTP 400 ThrottlingException (not forwarded)"
+    BAD_TIMESTAMP_200 = "forwarded; HTTP 200 whose ProgressEvent.RetryAfter is not a timestamp"
 
 
 FORWARDED = {
@@ -48,6 +49,7 @@ FORWARDED = {
     Fault.TRUNCATED_BODY,
     Fault.TRUNCATED_JSON_200,
     Fault.REPEAT_TOKEN,
+    Fault.BAD_TIMESTAMP_200,
 }
 """Faults of calls that reach the endpoint (it acts on them)."""
 
@@ -244,6 +246,10 @@ class _Handler(socketserver.StreamRequestHandler):
             return self._reset()
         if fault is Fault.TRUNCATED_JSON_200:
             return self._answer(status, body[: len(body) // 2])
+        if fault is Fault.BAD_TIMESTAMP_200:
+            answer = orjson.loads(body)
+            answer.get("ProgressEvent", {})["RetryAfter"] = "soon"
+            return self._answer(status, orjson.dumps(answer))
         if fault is Fault.REPEAT_TOKEN:
             answer = orjson.loads(body)
             answer["NextToken"] = request.next_token()

@@ -273,3 +273,93 @@ def test_virtual_table_stored_in_a_file_warns(tmp_path: Path, emulator: Emulator
     )
     assert shell.returncode == 0, shell.stderr
     assert shell.stderr.startswith("vtab: warning: main.kept is stored in ")
+
+
+# -- what an adversarial first hour found (issue 8 review) ----------------------------------------------
+
+
+def test_a_later_statement_that_fails_does_not_hide_what_earlier_ones_did(
+    emulator: Emulator, flags: list[str]
+) -> None:
+    seeded = emulator.seed(REGION, websocket_apis=1, integrations=1, responses=0)
+    api, integration = seeded.integrations[0]
+    sql = (
+        "SELECT 1 AS a; INSERT INTO integration_responses (ApiId, IntegrationId, IntegrationResponseKey) "
+        f"VALUES ('{api}', '{integration}', 't9'); SELEC 2"
+    )
+    result = run_vtab("query", *flags, "-f", "csv", sql)
+    assert result.returncode == 1
+    assert result.stdout == "a\n1\n"
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"1 inserted ({REGION}: {api}|{integration}|")
+    assert 'near "SELEC"' in lines[1]
+    assert [
+        r["IntegrationResponseKey"] for r in emulator.integration_responses(REGION, api, integration)
+    ] == ["t9"]
+
+
+def test_an_unfilled_template_value_in_any_inserted_column_is_refused(
+    emulator: Emulator, flags: list[str]
+) -> None:
+    seeded = emulator.seed(REGION, websocket_apis=1, integrations=1, responses=0)
+    api, integration = seeded.integrations[0]
+    sql = (
+        "INSERT INTO integration_responses (ApiId, IntegrationId, IntegrationResponseKey, "
+        f"TemplateSelectionExpression) VALUES ('{api}', '{integration}', '$default', "
+        "'{{ TemplateSelectionExpression }}')"
+    )
+    result = run_vtab("query", *flags, sql)
+    assert result.returncode == 1
+    assert (
+        "TemplateSelectionExpression = '{{ TemplateSelectionExpression }}': still a placeholder"
+        in result.stderr
+    )
+    assert emulator.integration_responses(REGION, api, integration) == []
+
+
+def test_an_endpoint_without_a_scheme_in_the_aws_config_file_is_a_clear_error(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    config = tmp_path / "config"
+    config.write_text("[default]\nendpoint_url = 127.0.0.1:4566\n")
+    result = run_vtab(
+        "query",
+        "--regions",
+        REGION,
+        "SELECT count(*) FROM integration_responses",
+        AWS_CONFIG_FILE=str(config),
+    )
+    assert result.returncode == 1
+    assert "vtab bug" not in result.stderr
+    assert "endpoint of the AWS configuration is not usable" in result.stderr
+    assert "--endpoint-url http://127.0.0.1:4566" in result.stderr
+
+
+def test_a_piped_shell_exits_1_after_a_failed_statement_as_sqlite3_does(flags: list[str]) -> None:
+    failed = run_vtab("shell", *flags, stdin="SELECT * FROM nosuch;\nSELECT 1;\n")
+    assert (failed.returncode, failed.stdout.strip()) == (1, "1")
+    assert "no such table: nosuch" in failed.stderr
+    assert run_vtab("shell", *flags, stdin="SELECT 1;\n").returncode == 0
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(flags: list[str]) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "vtab.cli",
+        "query",
+        *flags,
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) SELECT x FROM c",
+    ]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        assert child.stdout is not None and child.stderr is not None
+        assert child.stdout.readline() == "x\n"
+        child.stdout.close()  # as `| head -1` does
+        error = child.stderr.read()
+        assert child.wait(timeout=60) == 141
+    assert error == ""
+
+
+def test_query_reads_piped_sql_without_a_dash(flags: list[str]) -> None:
+    result = run_vtab("query", *flags, "-f", "csv", stdin="SELECT 7 AS n")
+    assert (result.returncode, result.stdout) == (0, "n\n7\n")

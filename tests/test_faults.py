@@ -337,6 +337,65 @@ def test_a_status_that_cannot_be_read_is_unknown_busy_and_commit_again_polls_it(
 WALK = "SELECT data__Identifier FROM integration_responses WHERE region = 'us-east-1' ORDER BY 1"
 
 
+def test_a_progress_event_with_a_garbled_timestamp_is_lost_not_refused(
+    paged: Emulator, proxy: FaultProxy
+) -> None:
+    # botocore would raise ValueError parsing it after its retry loop; the answer check makes it a
+    # transport fault, so the accepted create is LOST (BusyError) and COMMIT again acts once.
+    seeded = paged.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api_id, integration_id = seeded.integrations[0]
+    db = through(paged, proxy, max_attempts=2)
+    proxy.inject(Fault.BAD_TIMESTAMP_200, "CreateResource", times=2)
+    db.execute("BEGIN")
+    db.execute(INSERT_ONE, (api_id, integration_id, "k1"))
+    error = error_of(db, "COMMIT")
+    assert isinstance(error, apsw.BusyError)
+    assert "LOST CREATE row 1" in str(error) and "RetryAfter that is not a timestamp" in str(error)
+    assert db.in_transaction
+    db.execute("COMMIT")
+    assert [r["IntegrationResponseKey"] for r in responses(paged, api_id, integration_id)] == ["k1"]
+
+
+def test_a_throttled_or_replace_listing_at_commit_keeps_every_write_queued(
+    paged: Emulator, proxy: FaultProxy
+) -> None:
+    seeded = paged.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api_id, integration_id = seeded.integrations[0]
+    db = through(paged, proxy, max_attempts=2)
+    db.execute("BEGIN")
+    db.execute(INSERT_ONE.replace("INSERT", "INSERT OR REPLACE"), (api_id, integration_id, "k1"))
+    db.execute(INSERT_ONE, (api_id, integration_id, "k2"))
+    proxy.inject(Fault.THROTTLE, "ListResources", times=2)
+    assert isinstance(error_of(db, "COMMIT"), apsw.BusyError)
+    assert db.in_transaction
+    assert sent_writes(paged, "CreateResource") == []
+    db.execute("COMMIT")  # the retried COMMIT sends both
+    keys = sorted(r["IntegrationResponseKey"] for r in responses(paged, api_id, integration_id))
+    assert keys == ["k1", "k2"]
+
+
+def test_a_failed_or_replace_relisting_still_reports_the_applied_rows(
+    paged: Emulator, proxy: FaultProxy
+) -> None:
+    seeded = paged.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api_id, integration_id = seeded.integrations[0]
+    paged.configure(invisible_for=30)  # '$default' exists but stays out of listings: OR REPLACE relists
+    connect(paged).execute(INSERT_ONE, (api_id, integration_id, "$default"))
+    db = through(paged, proxy, max_attempts=2)
+    proxy.inject(Fault.EMPTY_200, "ListResources", times=100, after=1)
+    error = error_of(
+        db,
+        "INSERT OR REPLACE INTO integration_responses "
+        "(api_id, integration_id, integration_response_key, region) "
+        "VALUES (?1, ?2, '$default', 'us-east-1'), (?1, ?2, 'k2', 'us-east-1')",
+        (api_id, integration_id),
+    )
+    assert isinstance(error, apsw.IOError)
+    text = str(error)
+    assert "FAILED CREATE row 1" in text and "could not list" in text
+    assert "applied: CREATE row 2" in text and "'k2'" in text
+
+
 @pytest.mark.parametrize("rate", [0.3, 0.6])
 def test_throttled_reads_give_the_same_rows_or_a_clear_busy_error(
     paged: Emulator, proxy: FaultProxy, rate: float

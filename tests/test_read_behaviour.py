@@ -10,6 +10,7 @@ import pytest
 
 import vtab
 from tests.readhelpers import connect, endpoint_summary, rows
+from vtab.aws.cloudcontrol import RateLimiter
 from vtab.options import OptionError
 
 ALL_COLUMNS = (
@@ -167,7 +168,10 @@ def test_a_rate_below_one_call_per_second_still_makes_its_first_call(emulator: A
 def test_tables_of_one_connection_share_the_rate_limit_of_a_region(emulator: Any) -> None:
     # One response per integration: each identifier is its own GetResource (none share a listing).
     seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=10, responses=1)
-    db = connect(emulator, rate_limit=10)
+    db = apsw.Connection(":memory:")
+    registry = vtab.register(
+        db, endpoint_url=emulator.endpoint_url, regions="us-east-1", rate_limit=10, cache_ttl=0
+    )
     db.execute(
         "CREATE VIRTUAL TABLE temp.twin USING integration_responses("
         f"endpoint_url='{emulator.endpoint_url}', regions='us-east-1', rate_limit=10, cache_ttl=0)"
@@ -183,9 +187,11 @@ def test_tables_of_one_connection_share_the_rate_limit_of_a_region(emulator: Any
         seeded.responses * 2,
     )
     assert len(got) == 20
-    arrivals = sorted(call.at for call in emulator.calls)
-    # One bucket of 10 at 10/s for both tables: the second ten wait about a second in all.
-    assert arrivals[-1] - arrivals[0] >= 0.9
+    # One bucket for both tables: it handed out a token for each of the 20 calls (the waits a bucket
+    # imposes are checked with a fake clock in test_rate_limiter_spaces_calls_past_its_burst).
+    (bucket,) = registry.rate_limiters.buckets()
+    assert bucket.acquired == len(emulator.calls) == 20
+    assert bucket.waited > 0
 
 
 @pytest.mark.parametrize(
@@ -395,7 +401,10 @@ def test_a_profile_supplies_region_and_credentials(
 def test_rate_limit_spaces_calls_per_region(emulator: Any) -> None:
     # One response per integration: each identifier is its own GetResource (none share a listing).
     seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=30, responses=1)
-    db = connect(emulator, rate_limit=20)
+    db = apsw.Connection(":memory:")
+    registry = vtab.register(
+        db, endpoint_url=emulator.endpoint_url, regions="us-east-1", rate_limit=20, cache_ttl=0
+    )
     marks = ",".join("?" * 30)
     emulator.clear_calls()
     got = rows(
@@ -405,9 +414,28 @@ def test_rate_limit_spaces_calls_per_region(emulator: Any) -> None:
         seeded.responses,
     )
     assert len(got) == 30
-    arrivals = sorted(call.at for call in emulator.calls)
-    # A bucket of 20 tokens refilled at 20/s: the last 10 calls wait at least 10/20 s in all.
-    assert arrivals[-1] - arrivals[0] >= 0.45
+    (bucket,) = registry.rate_limiters.buckets()
+    assert bucket.acquired == len(emulator.calls) == 30
+    assert bucket.waited > 0  # 30 calls through a bucket of 20: some had to wait for tokens
+
+
+def test_rate_limiter_spaces_calls_past_its_burst() -> None:
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    bucket = RateLimiter(20, clock=lambda: now[0], sleep=sleep)
+    for _ in range(30):
+        bucket.acquire()
+    # 20 at once (the burst), then one every 1/20 s: the 30th call goes at 10/20 s.
+    assert now[0] == pytest.approx(0.5)
+    assert bucket.acquired == 30
+    slow = RateLimiter(0.5, clock=lambda: now[0], sleep=sleep)
+    start = now[0]
+    slow.acquire()
+    slow.acquire()
+    assert now[0] - start == pytest.approx(2.0)  # below 1/s: bursts of one, then 1/rate apart
 
 
 def test_configuration_is_read_at_register(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -108,19 +108,13 @@ class Options:
     """Refuse every INSERT, UPDATE and DELETE before anything is sent."""
     dry_run: bool = field(default=False, metadata=_rule(Kind.BOOL))
     """Record the writes that would be sent (see the vtab_dry_run table) without sending them."""
-    write_timeout: float = field(
-        default=600.0, metadata=_rule(Kind.NUMBER, 0, 86400, low_open=True, unit="seconds")
-    )
-    """Seconds (more than 0, at most 86400) to wait for each write to reach SUCCESS or FAILED."""
-    connect_timeout: float = field(
-        default=5.0, metadata=_rule(Kind.NUMBER, 0, 300, low_open=True, unit="seconds")
-    )
-    """Seconds (more than 0, at most 300) to wait for a connection to Cloud Control before the attempt
+    write_timeout: float = field(default=600.0, metadata=_rule(Kind.NUMBER, 0.1, 86400, unit="seconds"))
+    """Seconds (0.1 to 86400) to wait for each write to reach SUCCESS or FAILED."""
+    connect_timeout: float = field(default=5.0, metadata=_rule(Kind.NUMBER, 0.1, 300, unit="seconds"))
+    """Seconds (0.1 to 300) to wait for a connection to Cloud Control before the attempt
     fails (and is retried)."""
-    read_timeout: float = field(
-        default=20.0, metadata=_rule(Kind.NUMBER, 0, 3600, low_open=True, unit="seconds")
-    )
-    """Seconds (more than 0, at most 3600) to wait for an answer, or for the rest of one, on an open
+    read_timeout: float = field(default=20.0, metadata=_rule(Kind.NUMBER, 0.1, 3600, unit="seconds"))
+    """Seconds (0.1 to 3600) to wait for an answer, or for the rest of one, on an open
     connection before the attempt fails (and is retried): a stalled call ends within about read_timeout x
     max_attempts."""
     progress: bool = field(default=False, metadata=_rule(Kind.BOOL))
@@ -151,6 +145,8 @@ class Options:
                 raise OptionError(
                     f"option {arg.strip()!r} has no value; write name=value, e.g. regions='us-east-1'"
                 )
+            if name.strip() in changes:
+                raise OptionError(f"option {name.strip()} is given twice; give it once")
             changes[name.strip()] = _unquote(value.strip())
         return self.replace(**changes)
 
@@ -212,7 +208,7 @@ def convert(name: str, value: Any) -> Any:
 def _regions(name: str, value: Any) -> tuple[str, ...]:
     """A comma-separated text, or a list/tuple of names; each name must be non-empty text."""
     if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(",") if part.strip())
+        return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     if not isinstance(value, (list, tuple)):
         raise _bad(
             name,
@@ -230,7 +226,7 @@ def _regions(name: str, value: Any) -> tuple[str, ...]:
                 "every region is text like 'us-east-1'",
             )
         names.append(item.strip())
-    return tuple(names)
+    return tuple(dict.fromkeys(names))  # a region named twice is read once
 
 
 def _boolean(name: str, value: Any) -> bool:
@@ -250,10 +246,14 @@ def _ranged(name: str, value: Any, rule: Rule) -> int | float:
     number: float
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise _bad(name, value, "is not a number", takes)
+    if isinstance(value, str) and "_" in value:
+        raise _bad(name, value, "is not a number (no '_' separators)", takes)
     try:
         number = float(value)
     except ValueError:
         raise _bad(name, value, "is not a number", takes) from None
+    except OverflowError:
+        raise _bad(name, value, "is out of range", takes) from None
     if not math.isfinite(number):
         raise _bad(name, value, "is not a finite number", takes)
     if rule.optional and number == 0:
@@ -282,7 +282,10 @@ def check_endpoint_url(url: str, origin: str) -> str:
     """``url`` when botocore would accept it as an endpoint, else OptionError naming ``origin``: the
     option or environment variable it came from, so a typo fails at register(), not at the first query."""
     text = url.strip()
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as error:  # e.g. an unclosed IPv6 bracket
+        raise OptionError(f"{origin} is not a URL ({error}); write it like http://127.0.0.1:4566") from None
     if "://" not in text:
         raise OptionError(
             f"{origin} has no scheme; write it as http://{text} (or https://{text}) for a Cloud Control "

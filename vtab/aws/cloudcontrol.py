@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import apsw
@@ -19,6 +19,7 @@ import orjson
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from vtab import hints
 from vtab.aws import errors, transport
 from vtab.aws.calllog import CallLog, CallRecord, Timer
 from vtab.catalog.schema import ResourceSchema
@@ -71,26 +72,41 @@ drop it after one use ("Connection pool is full, discarding connection")."""
 
 
 class RateLimiter:
-    """A token bucket: at most ``rate`` calls per second, bursts of up to ``max(1, rate)`` calls."""
+    """A token bucket: at most ``rate`` calls per second, bursts of up to ``max(1, rate)`` calls.
 
-    def __init__(self, rate: float) -> None:
+    ``clock`` and ``sleep`` are time.monotonic and time.sleep; tests give a fake pair to check the waits."""
+
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.rate = rate
         self.burst = max(1.0, rate)  # below 1/s a bucket capped at ``rate`` could never hold a whole token
+        self._clock = clock
+        self._sleep = sleep
         self._tokens = self.burst
-        self._last = time.monotonic()
+        self._last = clock()
         self._lock = threading.Lock()
+        self.acquired = 0
+        """Tokens handed out: one per call."""
+        self.waited = 0.0
+        """Seconds callers slept for tokens, in all."""
 
     def acquire(self) -> None:
         while True:
             with self._lock:
-                now = time.monotonic()
+                now = self._clock()
                 self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
                 self._last = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                if self._tokens >= 1 - 1e-9:  # a refill that lands a rounding error short still counts
+                    self._tokens = max(0.0, self._tokens - 1)
+                    self.acquired += 1
                     return
                 wait = (1 - self._tokens) / self.rate
-            time.sleep(wait)
+                self.waited += wait
+            self._sleep(wait)
 
 
 class RateLimiters:
@@ -107,6 +123,10 @@ class RateLimiters:
         key = (options.endpoint_url, options.profile, region, options.rate_limit)
         with self._lock:
             return self._buckets.setdefault(key, RateLimiter(options.rate_limit))
+
+    def buckets(self) -> list[RateLimiter]:
+        with self._lock:
+            return list(self._buckets.values())
 
 
 def known_regions(session: boto3.Session) -> frozenset[str]:
@@ -155,12 +175,19 @@ class CloudControl:
         with self._lock:
             client = self._clients.get(region)
             if client is None:
-                client = self._session.client(
-                    "cloudcontrol",
-                    region_name=region,
-                    endpoint_url=self.options.endpoint_url,
-                    config=self._config,
-                )
+                try:
+                    client = self._session.client(
+                        "cloudcontrol",
+                        region_name=region,
+                        endpoint_url=self.options.endpoint_url,
+                        config=self._config,
+                    )
+                except ValueError as error:  # e.g. endpoint_url = 127.0.0.1:4566 in an AWS config file
+                    raise apsw.SQLError(
+                        f"the Cloud Control endpoint of the AWS configuration is not usable ({error}); write "
+                        "endpoint_url in the config file as http://host:port, or "
+                        f"{hints.set_option('endpoint_url', 'http://127.0.0.1:4566')}"
+                    ) from None
                 transport.install(client, ANSWER_MEMBERS)
                 self._clients[region] = client
             return client

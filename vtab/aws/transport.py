@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import HTTPClientError
+from botocore.utils import parse_timestamp
 
 Member = tuple[str, type]
 """(name, JSON type) of the member an operation's answer must hold."""
@@ -48,6 +49,25 @@ def answer_problem(status: int, length: str | None, body: bytes, member: Member 
         name, kind = member
         if not isinstance(parsed.get(name), kind):
             return f"it has no {name} ({'a list' if kind is list else 'an object'}): {_preview(body)}"
+        if name == "ProgressEvent":
+            return _timestamp_problem(parsed[name])
+    return None
+
+
+PROGRESS_EVENT_TIMESTAMPS = ("EventTime", "RetryAfter")
+"""The ProgressEvent members botocore parses as timestamps (a bad one would raise ValueError after the
+retry loop, turning an accepted write into one that looks refused)."""
+
+
+def _timestamp_problem(event: dict[str, Any]) -> str | None:
+    for name in PROGRESS_EVENT_TIMESTAMPS:
+        value = event.get(name)
+        if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            continue
+        try:
+            parse_timestamp(value)
+        except (TypeError, ValueError, OverflowError):
+            return f"its ProgressEvent has a {name} that is not a timestamp: {str(value)[:60]!r}"
     return None
 
 

@@ -9,9 +9,15 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vtab.catalog.facts import TypeFacts
+    from vtab.catalog.walks import ListPlan
 
 IDENTIFIER_SEPARATOR = "|"
 """Joins the parts of a compound Cloud Control identifier."""
@@ -41,13 +47,16 @@ def snake_case(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
-def _top_level_names(paths: list[str]) -> frozenset[str]:
-    """Top-level property names of ``/properties/X`` paths (nested paths name their top-level property)."""
+def _top_level_names(paths: Iterable[str]) -> frozenset[str]:
+    """Top-level property names of ``/properties/X`` paths, or of the catalog's ``X/Nested`` paths (nested
+    paths name their top-level property)."""
     names = set()
     for path in paths:
         parts = path.split("/")
         if len(parts) >= 3 and parts[1] == "properties":
             names.add(parts[2])
+        elif not path.startswith("/"):
+            names.add(parts[0])
     return frozenset(names)
 
 
@@ -61,6 +70,34 @@ class ParentStep:
     def keeps(self, properties: dict[str, Any]) -> bool:
         """Whether a listed parent with these properties is one the walk goes into."""
         return all(properties.get(name) == value for name, value in self.keep.items())
+
+
+class InputSource(StrEnum):
+    """Where the value of one list input (a key of ListResources' ResourceModel) comes from."""
+
+    PARENT = "parent"
+    """A property of a parent type the walk lists first (EKS Nodegroup's ClusterName: a Cluster's Name)."""
+    VALUES = "values"
+    """Fixed values, one listing per value (WAFv2 Scope: REGIONAL, CLOUDFRONT)."""
+    ACCOUNT_ID = "account_id"
+    """The caller's account id (QuickSight AwsAccountId): the account_id option, or WHERE."""
+    WHERE = "where"
+    """Nothing vtab knows: the SELECT must give the column in WHERE (``reason`` says why)."""
+
+
+@dataclass(frozen=True)
+class ListInput:
+    """One key of the ResourceModel a listing of the type needs, and what fills it."""
+
+    input: str
+    property_name: str
+    source: InputSource
+    parent: str | None = None
+    parent_property: str | None = None
+    values: tuple[str, ...] = ()
+    reason: str = ""
+    found_by: str = ""
+    """How the link was found (handler_schema, relationship_ref, name_match, enum, overlay)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +115,20 @@ class ResourceSchema:
     additional_properties: bool
     table_name: str
     list_requires: tuple[str, ...]
+    """The list inputs in walk order (outermost parent's first): the keys of ListResources' ResourceModel."""
     parents: tuple[ParentStep, ...]
+    list_inputs: tuple[ListInput, ...] = ()
+    """What fills each of ``list_requires`` (same order)."""
+    list_reason: str = ""
+    """Why the type cannot be listed without WHERE, when a list input has no source vtab knows."""
+    additional_identifiers: tuple[tuple[str, ...], ...] = field(default=())
+    unique_key: tuple[str, ...] | None = None
+    """The properties that make a resource unique (INSERT OR IGNORE / OR REPLACE look it up); None: the
+    hand-verified rule (the parents' ids and the type's own required properties), () when none is known."""
+    listable: bool = True
+    """False for a type without a list handler (or excluded): only GetResource by identifier reads it."""
+    column_names: dict[str, str] = field(default_factory=dict)
+    """Property -> column where it differs from snake_case (a ``Region`` property is ``resource_region``)."""
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> ResourceSchema:
@@ -89,6 +139,8 @@ class ResourceSchema:
             if not match:
                 raise ValueError(f"unsupported primaryIdentifier path {path!r}")
             identifier.append(match.group(1))
+        list_requires = tuple(extra.get("listRequires", ()))
+        parents = tuple(ParentStep(p["typeName"], dict(p.get("keep", {}))) for p in extra.get("parents", ()))
         return cls(
             type_name=doc["typeName"],
             properties=dict(doc["properties"]),
@@ -103,14 +155,77 @@ class ResourceSchema:
             },
             additional_properties=bool(doc.get("additionalProperties", True)),
             table_name=extra.get("table", snake_case(doc["typeName"].split("::")[-1]) + "s"),
-            list_requires=tuple(extra.get("listRequires", ())),
-            parents=tuple(
-                ParentStep(p["typeName"], dict(p.get("keep", {}))) for p in extra.get("parents", ())
+            list_requires=list_requires,
+            parents=parents,
+            # hand-verified walks: level i's parent provides input i under the same property name
+            list_inputs=tuple(
+                ListInput(name, name, InputSource.PARENT, step.type_name, name, found_by="overlay")
+                for name, step in zip(list_requires, parents, strict=True)
             ),
         )
 
+    @classmethod
+    def from_facts(cls, facts: TypeFacts, plan: ListPlan, table_name: str) -> ResourceSchema:
+        """The schema of a catalog type: its facts, and its derived ListPlan as list inputs and parents."""
+        from vtab.catalog.columns import column_names  # columns builds on this module
+
+        columns = {prop: name for prop, name in column_names(facts).items() if name != snake_case(prop)}
+        order = {name: i for i, name in enumerate(plan.chain)}
+        feeds = sorted(plan.feeds, key=lambda feed: order.get(feed.parent or "", len(order)))
+        inputs = tuple(
+            ListInput(
+                input=feed.input,
+                property_name=feed.property_name,
+                source=InputSource(feed.kind.value),
+                parent=feed.parent if feed.kind.value == InputSource.PARENT else None,
+                parent_property=feed.parent_property if feed.kind.value == InputSource.PARENT else None,
+                values=feed.values,
+                reason=feed.reason,
+                found_by=feed.found_by.value if feed.found_by else feed.needed_by.value,
+            )
+            for feed in feeds
+        )
+        read_only = _top_level_names(facts.read_only)
+        ids = facts.primary_identifier
+        # A primary identifier the create gives (a log group's name) is a unique key, and its listing is
+        # found from the same values when every list input is one of its parts; a generated one is not.
+        keyed = bool(ids) and not any(p in read_only or "/" in p for p in ids)
+        keyed = keyed and all(i.input == i.property_name and i.input in ids for i in inputs)
+        return cls(
+            type_name=facts.type_name,
+            properties=dict(facts.properties),
+            required=facts.required,
+            create_only=_top_level_names(facts.create_only),
+            read_only=read_only,
+            write_only=_top_level_names(facts.write_only),
+            primary_identifier=facts.primary_identifier,
+            permissions={verb.value: perms for verb, perms in facts.permissions.items()},
+            additional_properties=True,
+            table_name=table_name,
+            list_requires=tuple(item.input for item in inputs),
+            parents=tuple(ParentStep(parent, dict(plan.keep.get(parent, {}))) for parent in plan.chain),
+            list_inputs=inputs,
+            list_reason=plan.reason,
+            listable=plan.mode.value not in ("no_list", "excluded"),
+            additional_identifiers=facts.additional_identifiers,
+            column_names=columns,
+            unique_key=ids if keyed else (),
+        )
+
+    def list_input_columns(self) -> dict[str, str]:
+        """Column -> list input, for every list input (pushed down into ResourceModel when given)."""
+        return {self.column_of(item.property_name): item.input for item in self.list_inputs}
+
+    @property
+    def where_inputs(self) -> tuple[ListInput, ...]:
+        """The list inputs a SELECT must give in WHERE: no parent or fixed value fills them (the account id
+        included: vtab makes no STS call to learn it)."""
+        return tuple(
+            item for item in self.list_inputs if item.source in (InputSource.WHERE, InputSource.ACCOUNT_ID)
+        )
+
     def column_of(self, prop: str) -> str:
-        return snake_case(prop)
+        return self.column_names.get(prop) or snake_case(prop)
 
     def is_updatable(self, prop: str) -> bool:
         """Whether an update may change ``prop``: it is neither create-only nor read-only."""

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from vtab.catalog.facts import TypeFacts, Verb, compact
-from vtab.catalog.schema import schema_file_name
+from vtab.catalog.schema import ResourceSchema, load_schema, schema_file_name
 from vtab.catalog.walks import ListPlan
 
 INDEX_FILE = "index.json"
@@ -53,9 +53,12 @@ class Catalog:
         self._types: dict[str, dict[str, Any]] = index["types"]
         self._folder = folder
         self._by_table = {entry["table"]: name for name, entry in self._types.items() if entry.get("table")}
-        self._by_table.update(index.get("aliases", {}))
+        self.aliases: dict[str, str] = dict(index.get("aliases", {}))
+        """Seed names kept beside the generated ones (``integration_responses``): table -> type."""
+        self._by_table.update(self.aliases)
         self._services: dict[str, dict[str, Any]] = {}
         self._facts: dict[str, TypeFacts] = {}
+        self._schemas: dict[str, ResourceSchema] = {}
 
     def type_names(self) -> list[str]:
         return list(self._types)
@@ -63,6 +66,15 @@ class Catalog:
     def table_names(self) -> list[str]:
         """Every table name, aliases included."""
         return list(self._by_table)
+
+    def tables(self) -> dict[str, tuple[str, str | None]]:
+        """Table name -> (type name, StackQL name) of every type with a table, read from the index alone
+        (no ListPlan is built: register() calls this for 1,700 types)."""
+        return {
+            doc["table"]: (type_name, doc.get("stackql"))
+            for type_name, doc in self._types.items()
+            if doc.get("table")
+        }
 
     def type_of_table(self, table: str) -> str:
         """The type behind a table name; KeyError says the name is not a catalog table."""
@@ -91,6 +103,18 @@ class Catalog:
             else:
                 self._facts[type_name] = TypeFacts.from_json(self._service_types(type_name)[type_name])
         return self._facts[type_name]
+
+    def schema(self, type_name: str) -> ResourceSchema:
+        """The ResourceSchema the table, the reads and the writes use: the hand-verified one when vtab ships
+        it, else built from the type's facts and derived ListPlan (read at first use, then kept)."""
+        if type_name not in self._schemas:
+            if hand_verified_schema(type_name) is not None:
+                self._schemas[type_name] = load_schema(type_name)
+            else:
+                entry = self.entry(type_name)
+                table = entry.table or type_name.replace("::", "_").lower()
+                self._schemas[type_name] = ResourceSchema.from_facts(self.facts(type_name), entry.plan, table)
+        return self._schemas[type_name]
 
     def _known(self, type_name: str) -> dict[str, Any]:
         try:

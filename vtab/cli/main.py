@@ -301,13 +301,15 @@ def run_query(db: apsw.Connection, registry: Registry, sql: str, writer: ResultW
     on ``err`` what each statement's writes did."""
     cursor = db.cursor()
     open_set = False
+    shown = 0
     report = WriteReporter(registry, err)
 
     def statement_started(cursor: apsw.Cursor, statement: str, bindings: Any) -> bool:
-        nonlocal open_set
+        nonlocal open_set, shown
         if open_set:
             writer.end()
             open_set = False
+        shown = 0
         report.finish()  # the previous statement is complete
         names = [d[0] for d in cursor.description]
         if names:
@@ -316,8 +318,17 @@ def run_query(db: apsw.Connection, registry: Registry, sql: str, writer: ResultW
         return True
 
     cursor.exec_trace = statement_started
-    for row in cursor.execute(sql):
-        writer.row(row)
+    try:
+        for row in cursor.execute(sql):
+            writer.row(row)
+            shown += 1
+    except BaseException:
+        # What the earlier statements returned and wrote is shown before the error (and the rows the
+        # failing one returned, as sqlite3 does); a failed statement's empty header is not.
+        if open_set and shown:
+            writer.end()
+        report.finish()
+        raise
     if open_set:
         writer.end()
     report.finish()
@@ -337,8 +348,11 @@ def read_sql(args: argparse.Namespace) -> str:
             raise CommandError(f"--file {args.file}: {exc.strerror or exc}") from None
     if args.sql == "-":
         return sys.stdin.read()
-    if args.sql is None:
+    piped = "" if args.sql is not None or sys.stdin.isatty() else sys.stdin.read()  # vtab query < f.sql
+    if args.sql is None and not piped.strip():
         raise CommandError("no SQL: give it as an argument, as - to read standard input, or with --file FILE")
+    if args.sql is None:
+        return piped
     return str(args.sql)
 
 
@@ -439,6 +453,15 @@ class VtabShell(Shell):
         self._json_columns: list[bool] = []
         self.progress_on_terminal = progress
         super().__init__(*args, **kwargs)
+
+    failures = 0
+    """Statements and commands that failed: a shell fed by a pipe or file exits 1 after any, as sqlite3."""
+
+    def handle_exception(self) -> Any:
+        failure = sys.exc_info()[1]
+        if not isinstance(failure, (SystemExit, KeyboardInterrupt)):
+            self.failures += 1
+        return super().handle_exception()
 
     def usage(self) -> str:
         return shell_parser().format_help()
@@ -547,7 +570,11 @@ class VtabShell(Shell):
                 self.write(self.stdout, declared_schema(self.db, name) + "\n")
 
     def _vtab_tables(self) -> list[str]:
-        return eponymous_tables() if self.registry is not None else []
+        """vtab's tables that .tables shows: the seed's, the log tables, vtab_types and those this
+        connection has used (every catalog table is eponymous: vtab_types lists all 1,700)."""
+        if self.registry is None:
+            return []
+        return sorted({*eponymous_tables(), *(table.name for table in list(self.registry.tables))})
 
 
 def declared_schema(db: apsw.Connection, name: str) -> str:
@@ -655,7 +682,9 @@ def run_shell(argv: Sequence[str]) -> int:
         _, _, commands = shell.process_args(rest)
         if not commands:
             shell.cmdloop(intro=_intro())
-    except SystemExit:
+        if shell.failures and not (sys.stdin.isatty() and not commands):
+            return 1
+    except (SystemExit, BrokenPipeError):
         raise
     except BaseException as exc:  # what apsw.shell.main() does, without its traceback
         if args.debug:
@@ -875,6 +904,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_option_flags(snap, skip=WRITE_OPTIONS)
     snap.set_defaults(run=command_snapshot, parser=snap)
 
+    types = _command(
+        commands,
+        "types",
+        "list the resource tables (every catalog type), their StackQL names and how each is listed",
+        "One line per table whose table, StackQL or type name contains PATTERN (case-insensitive):\n"
+        "table name, StackQL name, list mode (region_wide, walk, fixed, needs_where), the walk, and the\n"
+        "columns a SELECT must give in WHERE. SELECT * FROM vtab_types shows everything.",
+        "examples:\n  vtab types eks\n  vtab types AWS::Logs::",
+    )
+    types.add_argument("pattern", metavar="PATTERN", nargs="?", default="", help="part of a name")
+    types.set_defaults(run=command_types, parser=types, debug=False)
+
     commands.add_parser(
         "emulator", help="run the local Cloud Control endpoint (no AWS account needed)", add_help=False
     )
@@ -887,6 +928,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=run_demo, parser=demo, debug=False)
     return parser
+
+
+def command_types(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
+    """``vtab types [PATTERN]``: the catalog's tables, read from the catalog alone (no AWS client)."""
+    from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
+
+    wanted = args.pattern.lower()
+    index = {name: i for i, name in enumerate(TYPE_COLUMNS)}
+    shown = ("table_name", "stackql_name", "list_mode", "walk", "needs_where")
+    lines = [
+        [str(row[index[name]] or "") for name in shown]
+        for row in type_rows()
+        if any(
+            wanted in str(row[index[name]]).lower() for name in ("table_name", "stackql_name", "type_name")
+        )
+    ]
+    widths = [max([len(name)] + [len(line[i]) for line in lines]) for i, name in enumerate(shown)]
+    for line in [list(shown), *lines]:
+        out.write(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() + "\n"
+        )
+    return 0 if lines else 1
 
 
 # --- entry point --------------------------------------------------------------------------------------
@@ -906,6 +969,8 @@ def _dispatch(argv: list[str]) -> int:
     try:
         result: int = args.run(args.parser, args, sys.stdout)
         return result
+    except BrokenPipeError:
+        raise  # main() ends quietly: the reader went away
     except Exception as exc:  # any failure (a bad endpoint is botocore's ValueError): one line, status 1
         if args.debug:
             raise

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION
-from vtab.catalog.schema import ResourceSchema
+from vtab.catalog.schema import InputSource, ResourceSchema
+from vtab.catalog.store import load_catalog
 
 LIMIT = "limit"
 OFFSET = "offset"
@@ -28,6 +29,9 @@ about 1M rows for an un-analyzed local table, so that a walk per outer row of a 
 (``ON v.api_id = m.id``) costs less than one walk of every parent."""
 IN_LIST_GUESS = 4
 UNCONSTRAINED_REGION_FACTOR = 1e9
+NEEDS_WHERE_COST = 1e300
+"""A plan missing a column the list cannot do without: any other join order that gives it wins; if none
+does, Filter refuses the statement before any call, naming the columns."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,8 @@ class Plan:
     """What Filter will do. ``args`` names the column of each Filter argument, in order."""
 
     kind: str
-    """``get`` (GetResource per identifier), ``list`` (ListResources on given parents) or ``walk``."""
+    """``get`` (GetResource per identifier), ``list`` (ListResources on given parents), ``walk``, or
+    ``needs`` (the list needs columns WHERE does not give: Filter refuses it)."""
     args: tuple[str, ...]
     full: bool
     """True when a column outside the identifier is needed (partial list items must be hydrated)."""
@@ -73,13 +78,56 @@ def id_columns(schema: ResourceSchema) -> dict[str, str]:
     return {schema.column_of(prop): prop for prop in schema.primary_identifier}
 
 
+def input_columns(schema: ResourceSchema) -> dict[str, str]:
+    """Column name -> property name for the list inputs (pushed into ResourceModel when given)."""
+    return {schema.column_of(item.property_name): item.property_name for item in schema.list_inputs}
+
+
 def pushable_columns(schema: ResourceSchema) -> set[str]:
-    return {REGION, IDENTIFIER, *id_columns(schema)}
+    return {REGION, IDENTIFIER, *id_columns(schema), *input_columns(schema)}
+
+
+def level_schemas(schema: ResourceSchema) -> list[ResourceSchema]:
+    """The schema of every level of the walk, outermost parent first, the type itself last."""
+    catalog = load_catalog()
+    return [catalog.schema(step.type_name) for step in schema.parents] + [schema]
+
+
+def walk_start(schema: ResourceSchema, given: set[str]) -> int:
+    """The deepest level a listing can start at with the columns ``given``: len(parents) means a plain
+    list (every input known), 0 a walk from the outermost parent. A level can start only when every parent
+    value it and the levels below need from above it is given in WHERE (as one of the type's own columns)."""
+    chain = [step.type_name for step in schema.parents]
+    known = {
+        (item.parent, item.parent_property)
+        for item in schema.list_inputs
+        if item.source is InputSource.PARENT and schema.column_of(item.property_name) in given
+    }
+    levels = level_schemas(schema)
+    for start in range(len(chain), 0, -1):
+        if all(
+            item.parent in chain[start:] or (item.parent, item.parent_property) in known
+            for level in levels[start:]
+            for item in level.list_inputs
+            if item.source is InputSource.PARENT
+        ):
+            return start
+    return 0
+
+
+def missing_where(schema: ResourceSchema, given: set[str]) -> list[str]:
+    """The columns the type's list needs in WHERE that ``given`` lacks."""
+    return [
+        schema.column_of(item.property_name)
+        for item in schema.where_inputs
+        if schema.column_of(item.property_name) not in given
+    ]
 
 
 def identity_columns(schema: ResourceSchema) -> set[str]:
-    """Columns known without the full model: they come from the identifier and the region."""
-    return {REGION, IDENTIFIER, PATCH_DOCUMENT, *id_columns(schema)}
+    """Columns known without the full model: they come from the identifier, the region and the
+    ResourceModel the listing was made with."""
+    return {REGION, IDENTIFIER, PATCH_DOCUMENT, *id_columns(schema), *input_columns(schema)}
 
 
 def choose_plan(schema: ResourceSchema, offers: list[Offer], needed: set[str]) -> tuple[Plan, float, int]:
@@ -92,7 +140,6 @@ def choose_plan(schema: ResourceSchema, offers: list[Offer], needed: set[str]) -
     args = tuple(offer.column for offer in offers)
     full = not needed <= identity_columns(schema)
     ids = id_columns(schema)
-    required_cols = [schema.column_of(prop) for prop in schema.list_requires]
 
     def fan(columns: list[str]) -> float:
         product = 1.0
@@ -106,13 +153,23 @@ def choose_plan(schema: ResourceSchema, offers: list[Offer], needed: set[str]) -
         plan = Plan("get", args, full)
         return plan, GET_COST * per_region * region_factor, int(max(1, per_region))
 
-    prefix = 0
-    while prefix < len(required_cols) and required_cols[prefix] in given:
-        prefix += 1
-    parent_fan = fan(required_cols[:prefix])
-    if prefix == len(required_cols):
+    if not schema.listable or missing_where(schema, set(given)):
+        return Plan("needs", args, full), NEEDS_WHERE_COST, 25
+    start = walk_start(schema, set(given))
+    chain = [step.type_name for step in schema.parents]
+    used = [
+        schema.column_of(item.property_name)
+        for item in schema.list_inputs
+        if schema.column_of(item.property_name) in given
+        and (item.source is not InputSource.PARENT or item.parent not in chain[start:])
+    ]
+    parent_fan = fan(list(dict.fromkeys(used)))
+    for item in schema.list_inputs:
+        if item.source is InputSource.VALUES and schema.column_of(item.property_name) not in given:
+            parent_fan *= len(item.values)
+    if start == len(chain):
         return Plan("list", args, full), LIST_COST * parent_fan * region_factor, int(25 * parent_fan)
-    levels = len(required_cols) - prefix
+    levels = len(chain) - start
     cost = LIST_COST * (WALK_LEVEL_COST**levels) * parent_fan * region_factor
     rows = int(25 * (10**levels) * parent_fan)
-    return Plan("walk", args, full, walk_from=prefix), cost, rows
+    return Plan("walk", args, full, walk_from=start), cost, rows

@@ -25,12 +25,17 @@ import orjson
 from vtab.aws.cloudcontrol import CloudControl, Item, Page, Properties
 from vtab.catalog.columns import IDENTIFIER, REGION
 from vtab.catalog.limits import request_limits
-from vtab.catalog.schema import IDENTIFIER_SEPARATOR, ParentStep, ResourceSchema, load_schema
+from vtab.catalog.schema import IDENTIFIER_SEPARATOR, InputSource, ParentStep, ResourceSchema
+from vtab.catalog.store import load_catalog
 from vtab.messages import sql_literal
 from vtab.read.cache import Key, ResultStore
-from vtab.read.plan import Plan, id_columns
+from vtab.read.plan import Plan, id_columns, input_columns, level_schemas
 from vtab.read.progress import ReadProgress
 from vtab.sql.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
+
+Known = dict[str, Properties]
+"""Parent type -> the properties of the parent a walk is under (given in WHERE, or listed), which feed the
+list inputs of the levels below."""
 
 
 class Row(NamedTuple):
@@ -112,12 +117,12 @@ class Scan:
         self._window = 1
         """Lazy mode: how many tasks may run at once; doubles with each leaf that ends short of the limit."""
         self._leaf_depth = len(schema.parents)
+        self._levels = level_schemas(schema) if schema.parents else [schema]
         self._ids = id_columns(schema)
+        columns = {**input_columns(schema), **self._ids}
         self._region_wanted = values.get(REGION)
         self._identifier_wanted = values.get(IDENTIFIER)
-        self._property_wanted = [
-            (self._ids[c], v) for c, v in values.items() if c not in (REGION, IDENTIFIER)
-        ]
+        self._property_wanted = [(columns[c], v) for c, v in values.items() if c not in (REGION, IDENTIFIER)]
 
     # -- consumer side (the SQLite thread) ------------------------------------------------------------
 
@@ -279,18 +284,66 @@ class Scan:
                 for region in self.regions:
                     self._submit_gets(region, identifiers)
             else:
-                required = [self.schema.column_of(p) for p in self.schema.list_requires]
-                given = required if self.plan.kind == "list" else required[: self.plan.walk_from]
+                start = self._leaf_depth if self.plan.kind == "list" else self.plan.walk_from
                 for region in self.regions:
-                    for combo in itertools.product(*(self._texts(c) for c in given)):
-                        model = dict(zip(self.schema.list_requires, combo, strict=False))
-                        if self.plan.kind == "list":
-                            self._submit(self._list_task, region, model)
-                        else:
-                            level = self.plan.walk_from
-                            self._submit(self._parent_task, region, level, model, None, depth=level)
+                    for known in self._given_parents(start):
+                        self._submit_level(region, start, known)
         finally:
             self._finish()  # releases the hold; ends the stream if nothing was submitted
+
+    def _given_parents(self, start: int) -> Iterator[Known]:
+        """The parent values WHERE gives for a listing that starts at level ``start`` (one Known per
+        combination of IN values): the type's own columns fed by the parents above ``start``."""
+        chain = [step.type_name for step in self.schema.parents]
+        given = [
+            item
+            for item in self.schema.list_inputs
+            if item.source is InputSource.PARENT
+            and item.parent in chain[:start]
+            and self.schema.column_of(item.property_name) in self.values
+        ]
+        choices = [self._texts(self.schema.column_of(item.property_name)) for item in given]
+        for combo in itertools.product(*choices):
+            known: Known = {}
+            for item, value in zip(given, combo, strict=True):
+                assert item.parent is not None and item.parent_property is not None
+                known.setdefault(item.parent, {})[item.parent_property] = value
+            yield known
+
+    def _models(self, level: int, known: Known) -> list[dict[str, Any]]:
+        """The ResourceModels that list level ``level`` (the type itself at the last level) under the
+        parents in ``known``: one per combination of fixed values and IN values given for its inputs."""
+        schema = self._levels[level]
+        leaf = level == self._leaf_depth
+        choices: list[list[Any]] = []
+        for item in schema.list_inputs:
+            column = schema.column_of(item.property_name)
+            if item.source is InputSource.PARENT and (item.parent in known or not leaf):
+                value = known.get(item.parent or "", {}).get(item.parent_property or "")
+                choices.append([] if value is None else [value])
+            elif leaf and column in self.values:
+                choices.append(list(self._texts(column)))
+            elif item.source is InputSource.VALUES:
+                choices.append(list(item.values))
+            else:
+                raise apsw.SQLError(self._needs_where(schema, column, item.reason))
+        names = [item.input for item in schema.list_inputs]
+        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*choices)]
+
+    def _needs_where(self, schema: ResourceSchema, column: str, reason: str) -> str:
+        why = reason or "it is the account id, which vtab does not look up"
+        return (
+            f"{schema.type_name} can only be listed with {column} given in WHERE ({why}); add "
+            f"WHERE {column} = '...' (or IN (...)), or give data__Identifier"
+        )
+
+    def _submit_level(self, region: str, level: int, known: Known) -> None:
+        """List level ``level`` under ``known``: the type itself at the last level, else a parent."""
+        for model in self._models(level, known):
+            if level == self._leaf_depth:
+                self._submit(self._list_task, region, model)
+            else:
+                self._submit(self._parent_task, region, level, known, model, None, depth=level)
 
     def _submit_gets(self, region: str, identifiers: list[str]) -> None:
         """One GetResource per identifier, except that identifiers sharing a parent (GROUP_LIST_MIN or
@@ -300,7 +353,8 @@ class Scan:
             groups.setdefault(self._parent_key(identifier), []).append(identifier)
         for key, members in groups.items():
             if key and len(members) >= GROUP_LIST_MIN:
-                model = dict(zip(self.schema.list_requires, key.split("|"), strict=True))
+                parts = self.schema.split_identifier(members[0])
+                model = {item.input: parts[item.property_name] for item in self.schema.list_inputs}
                 self._submit(self._group_task, region, model, members)
             else:
                 for identifier in members:
@@ -310,9 +364,10 @@ class Scan:
         """The list input an identifier's own parts give (``ApiId|IntegrationId``), or '' if they do not
         give all of it (the type lists region-wide, or needs inputs outside its identifier)."""
         parts = self.schema.split_identifier(identifier)
-        if not self.schema.list_requires or any(p not in parts for p in self.schema.list_requires):
+        inputs = [item.property_name for item in self.schema.list_inputs]
+        if not inputs or any(p not in parts for p in inputs):
             return ""
-        return "|".join(parts[p] for p in self.schema.list_requires)
+        return "|".join(parts[p] for p in inputs)
 
     def _identifiers(self) -> list[str]:
         """The identifiers a get plan reads, checked for shape before anything is sent."""
@@ -356,9 +411,19 @@ class Scan:
 
     def _list_task(self, region: str, model: dict[str, str]) -> None:
         for page in self._cached_list(region, self.schema, model):
-            self._emit(self._complete(region, page))
+            self._emit(self._complete(region, self._fed(page, model)))
             if self._enough.is_set():
                 return
+
+    def _fed(self, page: list[Item], model: dict[str, Any]) -> list[Item]:
+        """The page's items with the list inputs they were listed under (a listing by ClusterName holds
+        that cluster's nodegroups), so those columns need no GetResource."""
+        fed = {
+            item.property_name: model[item.input] for item in self.schema.list_inputs if item.input in model
+        }
+        if not fed:
+            return page
+        return [(identifier, {**fed, **props}) for identifier, props in page]
 
     def _complete(self, region: str, page: list[Item]) -> list[Row]:
         """The page's rows; partial ones are hydrated by their own GetResource when a column needs it."""
@@ -379,7 +444,8 @@ class Scan:
         identifier a complete listing does not show does not exist: no row."""
         remaining = set(identifiers)
         for pages, page in enumerate(self._cached_list(region, self.schema, model), start=1):
-            found = [(identifier, props) for identifier, props in page if identifier in remaining]
+            fed = self._fed(page, model)
+            found = [(identifier, props) for identifier, props in fed if identifier in remaining]
             remaining.difference_update(identifier for identifier, _ in found)
             rows = self._complete(region, found)
             self._emit(rows)
@@ -393,14 +459,17 @@ class Scan:
             self._submit(self._get_task, region, identifier)
 
     def _parent_task(
-        self, region: str, level: int, model: dict[str, str], pages: Iterator[Page] | None
+        self, region: str, level: int, known: Known, model: dict[str, Any], pages: Iterator[Page] | None
     ) -> None:
         """List the parents at ``level`` and submit each one's children. Under a LIMIT it reads one page
         and queues the rest after the children (depth first); otherwise it reads every page."""
         step = self.schema.parents[level]
-        parent = load_schema(step.type_name)
-        provides = self.schema.list_requires[level]
-        wanted = self.values.get(self.schema.column_of(provides))
+        parent = self._levels[level]
+        wanted = [
+            (item.parent_property, self.values[self.schema.column_of(item.property_name)])
+            for item in self.schema.list_inputs
+            if item.parent == step.type_name and self.schema.column_of(item.property_name) in self.values
+        ]
         if pages is None:
             pages = iter(self._cached_list(region, parent, model or None))
         for page in pages:
@@ -410,18 +479,13 @@ class Scan:
                 self.ctx.progress.add_parents(len(page))
             for identifier, props in page:
                 props = {**parent.split_identifier(identifier), **props}
-                value = props.get(provides)
-                if wanted is not None and value not in wanted:
+                if any(props.get(prop or "") not in values for prop, values in wanted):
                     continue
                 if step.keep and not self._keeps(region, parent, identifier, props, step):
                     continue
-                child = {**model, provides: value}
-                if level + 1 < len(self.schema.parents):
-                    self._submit(self._parent_task, region, level + 1, child, None, depth=level + 1)
-                else:
-                    self._submit(self._list_task, region, child)
+                self._submit_level(region, level + 1, {**known, step.type_name: props})
             if self._lazy:
-                self._submit(self._parent_task, region, level, model, pages, depth=level)
+                self._submit(self._parent_task, region, level, known, model, pages, depth=level)
                 return
 
     def _keeps(
@@ -506,10 +570,16 @@ class Scan:
         parent chain excludes (its ``keep`` filter, e.g. a non-WebSocket API)? One memoised get per level."""
         if not model:
             return False
+        catalog = load_catalog()
         for step in reversed(schema.parents):
-            ancestor = load_schema(step.type_name)
+            ancestor = catalog.schema(step.type_name)
+            fed = {
+                item.parent_property: model[item.input]
+                for item in schema.list_inputs
+                if item.parent == step.type_name and item.parent_property and item.input in model
+            }
             try:
-                identifier = ancestor.identifier_of(model)
+                identifier = ancestor.identifier_of({**model, **fed})
             except KeyError:
                 continue
             properties = self._cached_get(region, ancestor, identifier)

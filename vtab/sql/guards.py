@@ -24,6 +24,15 @@ _PLACEHOLDER = re.compile(r"<[A-Za-z_][\w|]*>|\{\{.*?\}\}", re.DOTALL)
 _STATEMENT_WORDS = frozenset({"SELECT", "VALUES", "INSERT", "REPLACE", "UPDATE", "DELETE"})
 
 
+_TEMPLATE_VALUE = re.compile(r"\s*\{\{\s*[A-Za-z_][\w.]*\s*\}\}\s*")
+"""A whole value that is one ``{{ Name }}``: StackQL's template of an example, never a real value."""
+
+
+def is_template_value(value: object) -> bool:
+    """Whether ``value`` is, as a whole, an unfilled ``{{ Name }}`` of an example (any column)."""
+    return isinstance(value, str) and _TEMPLATE_VALUE.fullmatch(value) is not None
+
+
 def is_placeholder(value: object) -> bool:
     """Whether ``value`` still holds a documentation placeholder instead of a real value."""
     return isinstance(value, str) and _PLACEHOLDER.search(value) is not None

@@ -43,9 +43,7 @@ def rewrite(sql: str, tables: Mapping[str, str]) -> str:
         written = ".".join(parts)
         table = tables.get(written.lower())
         if table is None:
-            raise apsw.SQLError(
-                f"no such table: {written}; the StackQL names vtab knows: {_known(parts, tables)}"
-            )
+            raise apsw.SQLError(f"no such table: {written}; {_known(parts, tables)}")
         start, end = tokens[first].start, tokens[last].end
         kept = "".join(token.text for token in tokens[first : last + 1] if token.is_gap)
         pieces += [sql[done:start], table, " " * (end - start - len(table) - len(kept)), kept]
@@ -61,10 +59,18 @@ KNOWN_SHOWN = 10
 
 
 def _known(parts: list[str], tables: Mapping[str, str]) -> str:
+    """The known names to show: the service's, else all of them when they are few; else where to look."""
     service = f"{PROVIDER}.{parts[1].lower()}."
-    names = sorted(name for name in tables if name.startswith(service)) or sorted(tables)
+    names = sorted(name for name in tables if name.startswith(service))
+    if not names and len(tables) > KNOWN_SHOWN:
+        return (
+            f"vtab knows no StackQL service {parts[1]!r}; SELECT stackql_name FROM vtab_types lists all "
+            f"{len(tables):,} names (vtab types PATTERN from the command)"
+        )
+    names = names or sorted(tables)
     shown = ", ".join(names[:KNOWN_SHOWN]) or "none"
-    return shown if len(names) <= KNOWN_SHOWN else f"{shown}, ... ({len(names)} in all)"
+    listed = shown if len(names) <= KNOWN_SHOWN else f"{shown}, ... ({len(names)} in all)"
+    return f"the StackQL names vtab knows: {listed}"
 
 
 def _name_at(tokens: list[Token], parsed: list[int], n: int) -> tuple[int, int, list[str]] | None:

@@ -8,6 +8,7 @@ SQLite's count (``total_changes`` does not move), which is what we watch for at 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,8 +59,10 @@ class StatementTracker:
 
     def end(self) -> None:
         if self._tracing:
-            self.connection.trace_v2(0, None, id=self)
             self._tracing = False
+            # The connection may be being freed (a transaction left open): its traces go with it.
+            with contextlib.suppress(ReferenceError):
+                self.connection.trace_v2(0, None, id=self)
         self.current = Statement(0)
 
     def _trace(self, event: dict[str, Any]) -> None:

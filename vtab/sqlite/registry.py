@@ -6,6 +6,7 @@ tables (so a write, or ``vtab_clear_cache()``, can drop every cached read of a t
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
@@ -14,8 +15,9 @@ import apsw
 import apsw.ext
 
 from vtab.aws.calllog import CallLog, iso_utc
-from vtab.aws.cloudcontrol import RateLimiters
-from vtab.catalog.schema import ResourceSchema, load_schema
+from vtab.aws.cloudcontrol import CloudControl, RateLimiters
+from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
+from vtab.catalog.schema import load_schema
 from vtab.catalog.store import load_catalog
 from vtab.options import OptionError, Options
 from vtab.sql.stackql import install as install_stackql_names
@@ -26,10 +28,14 @@ if TYPE_CHECKING:
     from vtab.sqlite.table import Table
 
 TABLE_TYPES = ("AWS::ApiGatewayV2::IntegrationResponse",)
-"""Resource types registered as tables. Api and Integration schemas serve the parent walk only."""
+"""The seed's table, connected at register() so that configuration errors (profile, region, endpoint)
+show there; every other catalog table connects at its first use."""
 
 LOG_TABLES = ("vtab_calls", "vtab_dry_run")
 """The eponymous log tables register() installs beside the resource tables."""
+
+TYPES_TABLE = "vtab_types"
+"""The eponymous table listing every resource table (the shell's .tables shows only those in use)."""
 
 LIST_SETTLE_SECONDS = 10.0
 """After a write, listings of its type are read fresh (not cached) for this long."""
@@ -63,8 +69,28 @@ class Registry:
         self.dry_runs = DryRunLog()
         """The writes dry_run tables did not send (the vtab_dry_run table)."""
         self.tables: set[Table] = set()
+        self._clouds: dict[tuple[Any, ...], CloudControl] = {}
         self.statement = StatementText(connection)
         """The text of the statement started last (the unfiltered-write guard reads it)."""
+
+    def cloud_for(self, options: Options) -> CloudControl:
+        """The Cloud Control client of these options, shared by every table of the connection that has
+        them (one boto3 Session per profile and endpoint, one client per region: building a Session takes
+        about 160 ms, so 1,700 tables must not each build their own)."""
+        key = (
+            options.profile,
+            options.endpoint_url,
+            options.role_arn,
+            options.rate_limit,
+            options.max_attempts,
+            options.max_workers,
+            options.connect_timeout,
+            options.read_timeout,
+        )
+        cloud = self._clouds.get(key)
+        if cloud is None:
+            cloud = self._clouds[key] = CloudControl(options, self.log, self.rate_limiters)
+        return cloud
 
     def clear_cache(self, type_name: str | None = None) -> int:
         """Forget cached reads: of one type after a write to it (whose listings are then not cached for
@@ -89,16 +115,33 @@ class Registry:
             yield tuple(values[column] for column in CALL_COLUMNS)
 
 
-def stackql_names(schemas: list[ResourceSchema]) -> dict[str, str]:
-    """StackQL name -> table name for these tables; the catalog holds StackQL's name of every type."""
+@functools.cache
+def resource_tables() -> dict[str, str]:
+    """Table name -> type name of every resource table register() installs: one per catalog type with
+    handlers (``apigatewayv2_integration_responses``), and the seed's names (``integration_responses``)."""
     catalog = load_catalog()
-    names = {catalog.entry(schema.type_name).stackql: schema.table_name for schema in schemas}
-    return {name: table for name, table in names.items() if name}
+    tables = {table: type_name for table, (type_name, _) in catalog.tables().items()}
+    tables.update(catalog.aliases)
+    return tables
+
+
+@functools.cache
+def stackql_names() -> dict[str, str]:
+    """StackQL name -> table name of every catalog type; a type with a seed name (an alias) keeps it."""
+    catalog = load_catalog()
+    own = {type_name: alias for alias, type_name in catalog.aliases.items()}
+    return {
+        stackql: own.get(type_name, table)
+        for table, (type_name, stackql) in catalog.tables().items()
+        if stackql
+    }
 
 
 def eponymous_tables() -> list[str]:
-    """The tables register() puts on every connection (not in sqlite_schema: eponymous virtual tables)."""
-    return [load_schema(type_name).table_name for type_name in TABLE_TYPES] + list(LOG_TABLES)
+    """The tables the shell's .tables shows: the seed's table and the log tables (every catalog table is
+    eponymous too, but 1,700 names would flood it: vtab_types lists them)."""
+    seed = [load_schema(type_name).table_name for type_name in TABLE_TYPES]
+    return seed + list(LOG_TABLES) + [TYPES_TABLE]
 
 
 def register(connection: apsw.Connection, **options: Any) -> Registry:
@@ -111,26 +154,33 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     from vtab.sqlite.table import Module  # the table imports the registry's type only
 
     base_options = Options().replace(**options)
-    schemas = [load_schema(type_name) for type_name in TABLE_TYPES]
-    install_stackql_names(connection, stackql_names(schemas))
+    install_stackql_names(connection, stackql_names())
     registry = Registry(connection, base_options)
-    for schema in schemas:
+    for table_name, type_name in resource_tables().items():
+        # A module per table, cheap to make (about 3 us): the schema is built when SQLite first connects
+        # the table (its first use), so register() does no per-table work.
         connection.create_module(
-            schema.table_name,
-            cast("apsw.VTModule", Module(registry, schema)),
+            table_name,
+            cast("apsw.VTModule", Module(registry, type_name)),
             use_bestindex_object=True,
             use_no_change=True,
             eponymous=True,
             iVersion=2,  # SAVEPOINT / ROLLBACK TO reach the write queue only from version 2 on
         )
-        # Connect the eponymous table now: configuration (profile, region, endpoint) is read at register()
+    for table_name in (load_schema(type_name).table_name for type_name in TABLE_TYPES):
+        # Connect the seed's table now: configuration (profile, region, endpoint) is read at register()
         # and a bad profile fails here. WHERE 0 prepares the statement without reading anything.
+        cursor = connection.cursor()
         try:
-            connection.execute(f"SELECT 1 FROM {schema.table_name} WHERE 0").fetchall()
+            cursor.execute(f"SELECT 1 FROM {table_name} WHERE 0").fetchall()
         except apsw.SQLError as error:
             if isinstance(error.__cause__, OptionError):
                 raise error.__cause__ from None  # e.g. an unknown region: Python callers get OptionError
             raise
+        finally:
+            # Closed before the error leaves: a hook that raises makes apsw close the half-made
+            # connection, and a cursor of it still alive then fails that close.
+            cursor.close()
 
     def vtab_calls(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
         return registry.calls()
@@ -139,6 +189,13 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     vtab_calls.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
     calls_table, dry_run_table = LOG_TABLES
     apsw.ext.make_virtual_module(connection, calls_table, cast("apsw.ext.VirtualModuleCallable", vtab_calls))
+
+    def vtab_types(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
+        return type_rows()
+
+    vtab_types.columns = TYPE_COLUMNS  # type: ignore[attr-defined]
+    vtab_types.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
+    apsw.ext.make_virtual_module(connection, TYPES_TABLE, cast("apsw.ext.VirtualModuleCallable", vtab_types))
 
     def vtab_dry_run(*args: Any, **kwargs: Any) -> Iterator[tuple[object, ...]]:
         return registry.dry_runs.rows()

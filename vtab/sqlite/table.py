@@ -16,9 +16,9 @@ import orjson
 from botocore.exceptions import BotoCoreError
 
 from vtab import hints
-from vtab.aws.cloudcontrol import CloudControl
-from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION
+from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION, SQL_TYPES, quote
 from vtab.catalog.schema import ResourceSchema
+from vtab.catalog.store import load_catalog
 from vtab.options import OptionError, Options, check_endpoint_environment
 from vtab.read.cache import ResultStore
 from vtab.read.plan import (
@@ -28,6 +28,7 @@ from vtab.read.plan import (
     Plan,
     choose_plan,
     id_columns,
+    missing_where,
     pushable_columns,
 )
 from vtab.read.progress import ReadProgress
@@ -47,6 +48,28 @@ JSON_KINDS = ("object", "array")
 
 MEMO_MAX_ITEMS = 10_000
 """Resources one statement remembers to answer repeated Filter calls (nested-loop joins) without calls."""
+
+
+def needs_where_error(table: str, schema: ResourceSchema, given: set[str]) -> str:
+    """Why a SELECT cannot list the type, and the columns to give in WHERE (said before any call)."""
+    if not schema.listable:
+        shape = "|".join(f"<{p}>" for p in schema.primary_identifier)
+        return (
+            f"{table}: {schema.type_name} cannot be listed ({schema.list_reason or 'no list handler'}); "
+            f"read it by identifier: WHERE data__Identifier = '{shape}' [{table}]"
+        )
+    missing = missing_where(schema, given)
+    account = "the account id (vtab does not look it up)"
+    reasons = "; ".join(
+        f"{schema.column_of(item.property_name)}: {item.reason or account}"
+        for item in schema.where_inputs
+        if schema.column_of(item.property_name) in missing
+    )
+    example = " AND ".join(f"{column} = '...'" for column in missing)
+    return (
+        f"{table}: {schema.type_name} can only be listed with {', '.join(missing)} given in WHERE "
+        f"({reasons}); add WHERE {example} (or IN (...)), or give data__Identifier [{table}]"
+    )
 
 
 class StoredTableWarning(UserWarning):
@@ -97,10 +120,19 @@ class Columns:
         self.readers: list[Callable[[Row], apsw.SQLiteValue]] = [self._reader(name) for name in self.names]
         """Column number -> how to read it from a Row (looked up once, used for every cell)."""
 
+    def sql_type(self, name: str) -> str:
+        """The declared type of column ``name``: from the property's JSON type (string TEXT, integer
+        INTEGER, number REAL, boolean INTEGER 0/1, object and array JSON TEXT), TEXT for vtab's own, and
+        none for a property whose schema allows several types (SQLite keeps each value as it comes)."""
+        prop = self.property_of.get(name)
+        if prop is None:
+            return "TEXT"
+        return SQL_TYPES.get(self.schema.properties[prop].get("type", ""), "")
+
     def ddl(self) -> str:
-        declared = [f"{name} TEXT" for name in self.visible]
+        declared = [f"{quote(name)} {self.sql_type(name)}".rstrip() for name in self.visible]
         declared += [f"{IDENTIFIER} TEXT HIDDEN PRIMARY KEY", f"{PATCH_DOCUMENT} TEXT HIDDEN"]
-        declared += [f"{twin} TEXT HIDDEN" for twin in self.twins]
+        declared += [f"{quote(twin)} {self.sql_type(twin)} HIDDEN".replace("  ", " ") for twin in self.twins]
         return f"CREATE TABLE x({', '.join(declared)}) WITHOUT ROWID"
 
     def _reader(self, name: str) -> Callable[[Row], apsw.SQLiteValue]:
@@ -129,9 +161,14 @@ class Columns:
 class Module:
     """The apsw module for one resource type; ``Connect`` also serves CREATE VIRTUAL TABLE (eponymous)."""
 
-    def __init__(self, registry: Registry, schema: ResourceSchema) -> None:
+    def __init__(self, registry: Registry, type_name: str) -> None:
         self.registry = registry
-        self.schema = schema
+        self.type_name = type_name
+
+    @property
+    def schema(self) -> ResourceSchema:
+        """The type's schema, built at the table's first use (the catalog keeps it afterwards)."""
+        return load_catalog().schema(self.type_name)
 
     @callbacks.guarded
     def Connect(
@@ -173,7 +210,7 @@ class Table:
         self.columns = Columns(schema)
         if options.endpoint_url is None:
             check_endpoint_environment()  # a malformed AWS_ENDPOINT_URL_CLOUDCONTROL fails now, named
-        self.cloud = CloudControl(options, registry.log, registry.rate_limiters)
+        self.cloud = registry.cloud_for(options)
         for region in options.regions:  # a typo in regions= fails here, not at the first query
             try:
                 self.cloud.check_region(region)
@@ -348,6 +385,8 @@ class Cursor:
         limit = None
         if isinstance(bounds.get(LIMIT), int) and bounds[LIMIT] >= 0:
             limit = bounds[LIMIT] + max(0, int(bounds.get(OFFSET) or 0))
+        if plan.kind == "needs":
+            raise apsw.SQLError(needs_where_error(table.name, table.schema, set(plan.args)))
         if REGION in values:
             regions = [table.cloud.check_region(region) for region in sorted(values[REGION], key=str)]
         else:

@@ -34,6 +34,8 @@ the existing resource shows (a listing can lag behind a recent create)."""
 
 def unique_key(schema: ResourceSchema) -> tuple[str, ...]:
     """The properties that make a resource unique under its parent; () when the schema does not say."""
+    if schema.unique_key is not None:
+        return schema.unique_key
     parents = schema.list_requires
     own = tuple(
         p
@@ -246,7 +248,15 @@ class ConflictResolver:
             return settled
         try:
             found = self._relist([outcomes[i].op for i in replacing])
-        except apsw.InterruptError:
+        except apsw.Error as error:
+            # Interrupted, or the listing failed: those rows fail with that error, and the statement's
+            # report still lists every other row (the applied ones above all).
+            interrupted = isinstance(error, apsw.InterruptError)
+            why = (
+                "the statement was interrupted before INSERT OR REPLACE could turn it into an update"
+                if interrupted
+                else f"INSERT OR REPLACE could not list {self.schema.type_name} to make it an update: {error}"
+            )
             for i in replacing:
                 outcome = outcomes[i]
                 settled[i] = Outcome(
@@ -254,10 +264,9 @@ class ConflictResolver:
                     outcome.status,
                     outcome.identifier,
                     outcome.request_token,
-                    "Interrupted",
-                    f"{outcome.message}; the statement was interrupted before INSERT OR REPLACE could turn "
-                    "it into an update",
-                    apsw.InterruptError,
+                    "Interrupted" if interrupted else outcome.error_code,
+                    f"{outcome.message}; {why}",
+                    type(error),
                 )
             return settled
         updates: list[tuple[int, Operation]] = []

@@ -26,7 +26,7 @@ from vtab.messages import sql_literal
 from vtab.options import Options
 from vtab.read.cache import ResultStore
 from vtab.read.scan import Row
-from vtab.sql.guards import is_placeholder, placeholder_error, unfiltered_write
+from vtab.sql.guards import is_placeholder, is_template_value, placeholder_error, unfiltered_write
 from vtab.sql.interrupt import watch
 from vtab.sql.statements import Statement, StatementText, StatementTracker
 from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_text, unique_key
@@ -281,7 +281,14 @@ class WriteQueue:
         table = self.table
         interrupted = watch(table.registry.connection)
         resolver = ConflictResolver(table.cloud, self.schema, table.pool, interrupted)
-        send, skipped = resolver.resolve(ops)
+        try:
+            send, skipped = resolver.resolve(ops)
+        except BaseException:
+            # Nothing was sent. SQLite keeps the transaction open after a BUSY COMMIT (e.g. a throttled
+            # OR IGNORE/REPLACE listing), so the retried COMMIT must find every write still queued; after
+            # any other failure SQLite rolls back, which drops them.
+            self.ops = ops + self.ops
+            raise
         if table.options.dry_run:
             self._record_dry_run(send, skipped)
             return
@@ -441,11 +448,12 @@ class WriteQueue:
         )
 
     def _refuse_placeholders(self, values: dict[str, Any], where: str) -> None:
-        """Id columns still holding an example's placeholder would create under a bogus parent."""
+        """Id columns still holding an example's placeholder would create under a bogus parent; any column
+        whose whole value is an unfilled ``{{ Name }}`` would store the template text itself."""
         guarded = {REGION, *self.schema.primary_identifier, *self.schema.list_requires}
         for column, value in values.items():
             is_id = column in guarded or self.table.columns.property_of.get(column) in guarded
-            if is_id and is_placeholder(value):
+            if (is_id and is_placeholder(value)) or is_template_value(value):
                 raise placeholder_error(column, value, where)
 
     def _refuse_if_read_only(self, verb: str) -> None:
@@ -453,6 +461,15 @@ class WriteQueue:
             raise apsw.ReadOnlyError(
                 f"{self.table.name} is read-only (option read_only=true): {verb} refused before anything was "
                 f"sent; use a table without read_only to change AWS resources"
+            )
+        handler = {"INSERT": "create", "UPDATE": "update", "DELETE": "delete"}[verb]
+        if handler not in self.schema.permissions:
+            # Cloud Control would answer UnsupportedActionException; say so before anything is sent.
+            offered = ", ".join(v for v in ("create", "update", "delete") if v in self.schema.permissions)
+            raise apsw.ReadOnlyError(
+                f"{self.table.name}: {self.schema.type_name} has no {handler} handler, so Cloud Control "
+                f"cannot {verb} it; {verb} refused before anything was sent (it supports: "
+                f"{offered or 'reads only'})"
             )
 
     def _region(self, value: object, where: str) -> str:

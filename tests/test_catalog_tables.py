@@ -1,0 +1,330 @@
+"""Every catalog type as a table: vtab_types, names, DDL and walk plans over the whole catalog, and walks
+end to end against the local endpoint (parents seeded, a region-only SELECT returns exactly the children,
+with the calls the endpoint saw)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import apsw
+import pytest
+
+import vtab
+from tests.readhelpers import connect, endpoint_ops
+from vtab.catalog import load_catalog
+from vtab.catalog.walks import ListMode
+
+CATALOG = load_catalog()
+WITH_TABLES = [name for name in CATALOG.type_names() if CATALOG.entry(name).table is not None]
+WALKS = [name for name in WITH_TABLES if CATALOG.entry(name).plan.mode is ListMode.WALK]
+
+
+@pytest.fixture(scope="module")
+def offline() -> apsw.Connection:
+    """A connection with every table registered (no endpoint is called by these tests)."""
+    return vtab.connect(regions="us-east-1")
+
+
+def test_vtab_types_counts_every_type_with_handlers_and_names_are_unique(offline: apsw.Connection) -> None:
+    ((count, names, types),) = offline.execute(
+        "SELECT count(*), count(DISTINCT table_name), count(DISTINCT type_name) FROM vtab_types"
+    )
+    handled = [name for name in CATALOG.type_names() if CATALOG.entry(name).verbs]
+    assert types == len(WITH_TABLES) > 1400
+    assert len(WITH_TABLES) >= len(handled) - 2  # the two excluded types (their reason is in the catalog)
+    assert count == names == len(WITH_TABLES) + 1  # integration_responses, the seed's name, is an alias
+    row = offline.execute(
+        "SELECT type_name, stackql_name, service, list_mode, walk, json_extract(list_inputs, '$[0].parent'),"
+        " verbs FROM vtab_types WHERE table_name = 'eks_nodegroups'"
+    ).fetchall()
+    assert row == [
+        (
+            "AWS::EKS::Nodegroup",
+            "aws.eks.nodegroups",
+            "eks",
+            "walk",
+            "AWS::EKS::Cluster",
+            "AWS::EKS::Cluster",
+            "create,delete,list,read,update",
+        )
+    ]
+
+
+def test_every_table_declares_valid_typed_columns(offline: apsw.Connection) -> None:
+    tables = [name for (name,) in offline.execute("SELECT table_name FROM vtab_types")]
+    kinds: Counter[str] = Counter()
+    for table in tables:
+        columns = offline.execute(f"SELECT name, type FROM pragma_table_xinfo('{table}')").fetchall()
+        assert ("region", "TEXT") in columns, table
+        kinds.update(kind for _, kind in columns)
+    assert {"TEXT", "INTEGER", "REAL"} <= set(kinds)
+    nodegroup = dict(
+        offline.execute("SELECT name, type FROM pragma_table_xinfo('eks_nodegroups')").fetchall()
+    )
+    assert nodegroup["scaling_config"] == "TEXT"  # an object: JSON text
+    assert nodegroup["force_update_enabled"] == "INTEGER"  # a boolean: 0/1
+
+
+@pytest.mark.parametrize("type_name", WALKS)
+def test_a_region_only_select_walks_from_the_outermost_parent(
+    offline: apsw.Connection, type_name: str
+) -> None:
+    entry = CATALOG.entry(type_name)
+    schema = CATALOG.schema(type_name)
+    # an account-id input (Glue's CatalogId) is given, as the SELECT must: vtab does not look it up
+    account = "".join(f" AND {schema.column_of(i.property_name)} = '1'" for i in schema.where_inputs)
+    ((_, _, _, detail),) = offline.execute(
+        f"EXPLAIN QUERY PLAN SELECT * FROM {entry.table} WHERE region = 'us-east-1'{account}"
+    ).fetchall()
+    outer = schema.parents[0].type_name.split("::")[-1]
+    assert f"walk from={outer} " in detail
+
+
+THREE = ["AWS::DataZone::EnvironmentActions"]
+TWO = [
+    "AWS::AppSync::Resolver",
+    "AWS::ApiGatewayV2::RouteResponse",
+    "AWS::AppConfig::Deployment",
+    "AWS::Connect::UseCase",
+    "AWS::ElasticLoadBalancingV2::ListenerRule",
+    "AWS::VpcLattice::Rule",
+    "AWS::Wisdom::ContentAssociation",
+    "AWS::RefactorSpaces::Route",
+]
+ONE = [
+    "AWS::EKS::Nodegroup",
+    "AWS::EKS::Addon",
+    "AWS::Logs::LogStream",
+    "AWS::Logs::MetricFilter",
+    "AWS::Lambda::Alias",
+    "AWS::Lambda::Version",
+    "AWS::Route53::RecordSet",
+    "AWS::SES::ReceiptRule",
+    "AWS::SageMaker::UserProfile",
+    "AWS::IoT::ThingPrincipalAttachment",
+    "AWS::Cognito::UserPoolClient",
+    "AWS::ECS::Service",
+    "AWS::EC2::Route",
+    "AWS::Deadline::Queue",
+    "AWS::Glue::UserDefinedFunction",
+    "AWS::AppSync::DataSource",
+    "AWS::Athena::PreparedStatement",
+]
+
+
+@pytest.mark.parametrize("type_name", THREE + TWO + ONE)
+def test_a_region_only_select_returns_exactly_the_seeded_children(emulator: Any, type_name: str) -> None:
+    seeded = emulator.seed_type(type_name, "us-east-1", count=2, parents=2)
+    db = connect(emulator)
+    emulator.clear_calls()
+    table = CATALOG.entry(type_name).table
+    got = [i for (i,) in db.execute(f"SELECT data__Identifier FROM {table} WHERE region = 'us-east-1'")]
+    assert sorted(got) == sorted(seeded.identifiers)
+    chain = [step.type_name for step in CATALOG.schema(type_name).parents]
+    calls = endpoint_ops(emulator)
+    lists = {name: n for (op, name), n in calls.items() if op == "ListResources"}
+    # the outermost parent is listed once; every level below once per parent above it (no guessing)
+    assert lists[chain[0]] == 1
+    for level, name in enumerate([*chain[1:], type_name], start=1):
+        assert lists[name] == len(seeded.parents[chain[level - 1]]), (name, lists)
+
+
+def test_the_services_and_depths_covered() -> None:
+    depths = {len(CATALOG.entry(name).plan.chain) for name in THREE + TWO + ONE}
+    services = {name.split("::")[1] for name in THREE + TWO + ONE}
+    assert depths == {1, 2, 3} and len(services) >= 10 and len(THREE + TWO + ONE) >= 25
+
+
+def test_a_parent_id_in_where_goes_into_resource_model(emulator: Any) -> None:
+    seeded = emulator.seed_type("AWS::EKS::Nodegroup", "us-east-1", count=2, parents=2)
+    cluster = emulator.resource("us-east-1", "AWS::EKS::Cluster", seeded.parents["AWS::EKS::Cluster"][0])
+    db = connect(emulator)
+    emulator.clear_calls()
+    sql = "SELECT data__Identifier FROM eks_nodegroups WHERE region = 'us-east-1' AND cluster_name = ?"
+    ((_, _, _, detail),) = db.execute("EXPLAIN QUERY PLAN " + sql, (cluster["Name"],)).fetchall()
+    assert detail.endswith("list args=region,cluster_name fetch=ids")
+    got = [i for (i,) in db.execute(sql, (cluster["Name"],))]
+    assert len(got) == 2
+    assert endpoint_ops(emulator) == {("ListResources", "AWS::EKS::Nodegroup"): 1}
+
+
+def test_fixed_values_list_once_per_value(emulator: Any) -> None:
+    seeded = emulator.seed_type("AWS::WAFv2::WebACL", "us-east-1", count=3)
+    db = connect(emulator)
+    emulator.clear_calls()
+    got = [i for (i,) in db.execute("SELECT data__Identifier FROM wafv2_web_acls WHERE region = 'us-east-1'")]
+    assert sorted(got) == sorted(seeded.identifiers)
+    assert endpoint_ops(emulator) == {("ListResources", "AWS::WAFv2::WebACL"): 2}  # CLOUDFRONT, REGIONAL
+
+
+def test_a_needs_where_type_fails_at_once_naming_the_columns_and_works_with_them(emulator: Any) -> None:
+    seeded = emulator.seed_type("AWS::QuickSight::Dashboard", "us-east-1", count=2)
+    db = connect(emulator)
+    emulator.clear_calls()
+    with pytest.raises(apsw.SQLError) as caught:
+        db.execute("SELECT * FROM quicksight_dashboards WHERE region = 'us-east-1'").fetchall()
+    assert "can only be listed with aws_account_id given in WHERE" in str(caught.value)
+    assert "add WHERE aws_account_id = '...'" in str(caught.value)
+    assert emulator.calls == []
+    sql = (
+        "SELECT data__Identifier FROM quicksight_dashboards WHERE region = 'us-east-1' "
+        "AND aws_account_id = '123456789012'"
+    )
+    assert sorted(i for (i,) in db.execute(sql)) == sorted(seeded.identifiers)
+    assert endpoint_ops(emulator) == {("ListResources", "AWS::QuickSight::Dashboard"): 1}
+
+
+def test_a_type_without_list_handler_is_read_by_identifier_only(offline: apsw.Connection) -> None:
+    name = next(
+        n for n in WITH_TABLES if CATALOG.entry(n).plan.mode is ListMode.NO_LIST and CATALOG.entry(n).verbs
+    )
+    table = CATALOG.entry(name).table
+    with pytest.raises(
+        apsw.SQLError, match=r"cannot be listed .* read it by identifier: WHERE data__Identifier"
+    ):
+        offline.execute(f"SELECT * FROM {table} WHERE region = 'us-east-1'").fetchall()
+
+
+def test_booleans_read_as_integers_and_write_from_0_and_1(emulator: Any) -> None:
+    db = connect(emulator)
+    db.execute(
+        "INSERT INTO logs_log_groups (log_group_name, deletion_protection_enabled, region) "
+        "VALUES ('typed', 1, 'us-east-1')"
+    )
+    ((value, kind),) = db.execute(
+        "SELECT deletion_protection_enabled, typeof(deletion_protection_enabled) FROM logs_log_groups "
+        "WHERE region = 'us-east-1' AND data__Identifier = 'typed'"
+    )
+    assert (value, kind) == (1, "integer")
+    assert emulator.resource("us-east-1", "AWS::Logs::LogGroup", "typed")["DeletionProtectionEnabled"] is True
+
+
+def test_tables_connect_on_first_use_and_share_one_client(emulator: Any) -> None:
+    db = apsw.Connection(":memory:")
+    registry = vtab.register(db, endpoint_url=emulator.endpoint_url, regions="us-east-1")
+    assert {t.name for t in registry.tables} == {"integration_responses"}  # connected at register()
+    db.execute("SELECT * FROM eks_clusters WHERE region = 'us-east-1'").fetchall()
+    db.execute("SELECT * FROM logs_log_groups WHERE region = 'us-east-1'").fetchall()
+    tables = {t.name: t for t in registry.tables}
+    assert set(tables) == {"integration_responses", "eks_clusters", "logs_log_groups"}
+    assert len({id(t.cloud) for t in tables.values()}) == 1
+
+
+def test_vtab_types_command_lists_matching_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    from vtab.cli import main as cli
+
+    assert cli.main(["types", "eks_node"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["table_name", "stackql_name", "list_mode", "walk", "needs_where"]
+    assert out[1].split() == ["eks_nodegroups", "aws.eks.nodegroups", "walk", "AWS::EKS::Cluster"]
+    assert cli.main(["types", "no-such-thing"]) == 1
+
+
+ROLE = "arn:aws:iam::123456789012:role/eks"
+
+
+def test_insert_parents_and_children_through_sql_then_read_update_delete(emulator: Any) -> None:
+    db = connect(emulator)
+    db.execute(
+        "INSERT INTO eks_clusters (name, role_arn, resources_vpc_config, region) "
+        "VALUES ('c1', ?, '{\"SubnetIds\": [\"subnet-1\"]}', 'us-east-1')",
+        (ROLE,),
+    )
+    db.execute(
+        "INSERT INTO eks_nodegroups (cluster_name, node_role, subnets, region) "
+        "VALUES ('c1', ?1, '[\"subnet-1\"]', 'us-east-1'), ('c1', ?1, '[\"subnet-2\"]', 'us-east-1')",
+        (ROLE,),
+    )
+    emulator.clear_calls()
+    sql = "SELECT data__Identifier, cluster_name, subnets FROM eks_nodegroups WHERE region = 'us-east-1'"
+    got = sorted(db.execute(sql).fetchall(), key=lambda row: row[2])
+    assert [(cluster, subnets) for _, cluster, subnets in got] == [
+        ("c1", '["subnet-1"]'),
+        ("c1", '["subnet-2"]'),
+    ]
+    assert endpoint_ops(emulator) == {
+        ("ListResources", "AWS::EKS::Cluster"): 1,
+        ("ListResources", "AWS::EKS::Nodegroup"): 1,
+    }
+    first = got[0][0]
+    db.execute(
+        "UPDATE eks_nodegroups SET labels = '{\"team\": \"a\"}' WHERE region = 'us-east-1' "
+        "AND data__Identifier = ?",
+        (first,),
+    )
+    assert emulator.resource("us-east-1", "AWS::EKS::Nodegroup", first)["Labels"] == {"team": "a"}
+    db.execute("DELETE FROM eks_nodegroups WHERE region = 'us-east-1' AND data__Identifier = ?", (first,))
+    assert [i for (i, _, _) in db.execute(sql)] == [got[1][0]]
+
+
+def test_a_bad_value_for_a_catalog_type_is_refused_before_anything_is_sent(emulator: Any) -> None:
+    db = connect(emulator)
+    emulator.clear_calls()
+    with pytest.raises(apsw.ConstraintError, match=r"subnets = 'x': not valid JSON"):
+        db.execute(
+            "INSERT INTO eks_nodegroups (cluster_name, node_role, subnets, region) "
+            "VALUES ('c1', ?, 'x', 'us-east-1')",
+            (ROLE,),
+        )
+    with pytest.raises(apsw.ConstraintError, match=r"retention_in_days = 'week': RetentionInDays is an int"):
+        db.execute(
+            "INSERT INTO logs_log_groups (log_group_name, retention_in_days, region) "
+            "VALUES ('g', 'week', 'us-east-1')"
+        )
+    assert [call.operation for call in emulator.calls] == []
+
+
+def test_or_replace_finds_a_type_by_its_writable_identifier(emulator: Any) -> None:
+    db = connect(emulator)
+    db.execute("INSERT INTO logs_log_groups (log_group_name, region) VALUES ('g1', 'us-east-1')")
+    db.execute(
+        "INSERT OR IGNORE INTO logs_log_groups (log_group_name, retention_in_days, region) "
+        "VALUES ('g1', 7, 'us-east-1')"
+    )
+    assert "RetentionInDays" not in emulator.resource("us-east-1", "AWS::Logs::LogGroup", "g1")
+    db.execute(
+        "INSERT OR REPLACE INTO logs_log_groups (log_group_name, retention_in_days, region) "
+        "VALUES ('g1', 14, 'us-east-1')"
+    )
+    got = db.execute(
+        "SELECT retention_in_days, typeof(retention_in_days) FROM logs_log_groups "
+        "WHERE region = 'us-east-1' AND data__Identifier = 'g1'"
+    ).fetchall()
+    assert got == [(14, "integer")]
+
+
+def test_limit_1_on_a_three_level_walk_lists_one_parent_per_level(emulator: Any) -> None:
+    name = "AWS::DataZone::EnvironmentActions"
+    emulator.seed_type(name, "us-east-1", count=3, parents=3)
+    db = connect(emulator)
+    emulator.clear_calls()
+    table = CATALOG.entry(name).table
+    assert len(db.execute(f"SELECT * FROM {table} WHERE region = 'us-east-1' LIMIT 1").fetchall()) == 1
+    lists = Counter(op for (op, _), n in endpoint_ops(emulator).items() for _ in range(n))
+    assert lists["ListResources"] == 4  # Domain, Project, Environment, then the actions
+
+
+def test_identifiers_of_one_parent_are_read_from_its_listing(emulator: Any) -> None:
+    seeded = emulator.seed_type("AWS::Logs::LogStream", "us-east-1", count=3, parents=1)
+    db = connect(emulator)
+    emulator.clear_calls()
+    sql = (
+        "SELECT data__Identifier FROM logs_log_streams "
+        "WHERE region = 'us-east-1' AND data__Identifier IN (?, ?, ?)"
+    )
+    assert sorted(i for (i,) in db.execute(sql, seeded.identifiers)) == sorted(seeded.identifiers)
+    assert endpoint_ops(emulator) == {("ListResources", "AWS::Logs::LogStream"): 1}
+
+
+def test_a_verb_without_handler_is_refused_before_anything_is_sent(emulator: Any) -> None:
+    seeded = emulator.seed_type("AWS::ACMPCA::Permission", "us-east-1", count=1)
+    db = connect(emulator)
+    emulator.clear_calls()
+    with pytest.raises(apsw.ReadOnlyError, match="has no update handler, so Cloud Control cannot UPDATE it"):
+        db.execute(
+            "UPDATE acmpca_permissions SET actions = '[]' "
+            "WHERE region = 'us-east-1' AND data__Identifier = ?",
+            seeded.identifiers,
+        )
+    assert [call.operation for call in emulator.calls if call.operation != "GetResource"] == []

@@ -1,0 +1,82 @@
+"""The rows of ``vtab_types``: every resource table, what it lists and how, so 1,700 tables can be found.
+
+One row per table name (the seed's ``integration_responses`` is a row of its own beside
+``apigatewayv2_integration_responses``). Lists and objects are JSON text, so ``json_each`` works on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from vtab.catalog.store import Catalog, load_catalog
+from vtab.catalog.walks import FeedKind, ListMode
+
+TYPE_COLUMNS = (
+    "type_name",
+    "table_name",
+    "stackql_name",
+    "service",
+    "list_mode",
+    "walk",
+    "list_inputs",
+    "needs_where",
+    "verbs",
+    "permissions",
+    "reason",
+)
+"""``list_mode``: region_wide, walk, fixed (one listing per fixed value), needs_where; ``walk``: the parent
+types listed first, outermost first, joined by `` -> ``; ``list_inputs``: JSON, per ResourceModel key its
+column, where its value comes from and how that was found; ``needs_where``: the columns a SELECT must give."""
+
+
+def _inputs(catalog: Catalog, type_name: str) -> list[dict[str, Any]]:
+    schema = catalog.schema(type_name)
+    rows = []
+    for item in schema.list_inputs:
+        row: dict[str, Any] = {
+            "input": item.input,
+            "column": schema.column_of(item.property_name),
+            "source": item.source.value,
+            "found_by": item.found_by,
+        }
+        if item.parent:
+            row["parent"] = item.parent
+            row["parent_property"] = item.parent_property
+        if item.values:
+            row["values"] = list(item.values)
+        if item.reason:
+            row["reason"] = item.reason
+        rows.append(row)
+    return rows
+
+
+def type_rows(catalog: Catalog | None = None) -> Iterator[tuple[Any, ...]]:
+    """One row per resource table, in TYPE_COLUMNS order."""
+    catalog = catalog or load_catalog()
+    names = [(name, catalog.entry(name).table) for name in catalog.type_names()]
+    names += [(type_name, alias) for alias, type_name in catalog.aliases.items()]
+    for type_name, table in sorted(names, key=lambda pair: str(pair[1])):
+        if table is None:
+            continue
+        entry = catalog.entry(type_name)
+        plan = entry.plan
+        schema = catalog.schema(type_name)
+        where = [f.column for f in plan.feeds if f.kind is FeedKind.WHERE]
+        if plan.mode is ListMode.FIXED and any(f.kind is FeedKind.ACCOUNT_ID for f in plan.feeds):
+            where += [f.column for f in plan.feeds if f.kind is FeedKind.ACCOUNT_ID]
+        yield (
+            type_name,
+            table,
+            entry.stackql,
+            type_name.split("::")[1].lower(),
+            plan.mode.value,
+            " -> ".join(step.type_name for step in schema.parents) or None,
+            orjson.dumps(_inputs(catalog, type_name)).decode() if schema.list_inputs else None,
+            ",".join(where) or None,
+            ",".join(sorted(verb.value for verb in entry.verbs)),
+            orjson.dumps(schema.permissions).decode(),
+            plan.reason or None,
+        )
