@@ -240,14 +240,7 @@ def bench_writes(runs: int) -> None:
 
     rows = bench_writes.ROWS
     print(f"\n## Writes: INSERT ... SELECT of {rows} rows vs 1 row vs {rows} sequential single-row INSERTs")
-    print(
-        f"Local endpoint: {bench_writes.LATENCY * 1000:.0f} ms per call, "
-        f"writes complete on status poll {bench_writes.POLLS}."
-    )
-    bench_writes.measure(
-        f"max_workers={rows}, rate_limit=none", runs, max(1, runs // 2), max_workers=rows, rate_limit=None
-    )
-    bench_writes.measure("default options (max_workers=16, rate_limit=25/s per region)", runs, 1)
+    bench_writes.run_all(runs, max(1, runs // 2))
 
 
 # -- 6. the fewest calls in join, LIMIT and IN shapes (issue 10) ---------------------------------------

@@ -67,6 +67,12 @@ def _item(description: object, record: CallRecord) -> Item:
     return description["Identifier"], properties
 
 
+POLLS_PER_WORKER = 2
+"""Status polls a table's writes may have in flight per ``max_workers``, besides that many start calls
+(vtab.write.send says why). The connection pool holds them all, so no call opens a connection only to
+drop it after one use ("Connection pool is full, discarding connection")."""
+
+
 class RateLimiter:
     """A token bucket: at most ``rate`` calls per second, bursts of up to ``max(1, rate)`` calls.
 
@@ -147,7 +153,7 @@ class CloudControl:
         self.known_regions = known_regions(self._session)
         self._config = Config(
             retries={"mode": "standard", "total_max_attempts": options.max_attempts},
-            max_pool_connections=max(10, options.max_workers + 4),
+            max_pool_connections=max(10, options.max_workers * (1 + POLLS_PER_WORKER) + 4),
             connect_timeout=options.connect_timeout,
             read_timeout=options.read_timeout,
             user_agent_extra="vtab",

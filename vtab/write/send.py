@@ -6,6 +6,12 @@ call was sent) than a backoff that doubles from 50 ms to 5 s (a RetryAfter alrea
 polling spin), so waiting costs no worker, and a statement of N rows takes about one operation's
 latency, not N. The last poll is at ``write_timeout``.
 
+Start calls and polls have budgets of their own: at most ``max_workers`` start calls in flight, and
+besides them at most ``POLLS_PER_WORKER * max_workers`` polls. With one shared budget a 50-row INSERT
+at 16 workers sends all 50 start calls before its first poll, then queues 150 polls behind 16 slots:
+2.4x one row's time, where the start calls alone allow about 1.6x. A poll is a cheap read of one
+operation, which has at most one call in flight; ``rate_limit`` still bounds the calls per second.
+
 Operations on the same resource (an UPDATE then a DELETE of one row in one transaction) run one after the
 other, in statement order, since Cloud Control refuses a second concurrent operation on a resource; a
 create runs after the deletes that may free its unique key (DELETE then INSERT of one key).
@@ -17,6 +23,8 @@ import heapq
 import itertools
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +34,7 @@ import apsw
 
 from vtab.aws import errors
 from vtab.aws.calllog import CallRecord
-from vtab.aws.cloudcontrol import CloudControl
+from vtab.aws.cloudcontrol import POLLS_PER_WORKER, CloudControl
 from vtab.catalog.schema import ResourceSchema
 from vtab.sql.interrupt import POLL_SECONDS, Interrupted, never
 from vtab.write.conflict import frees_key, unique_key
@@ -53,7 +61,8 @@ class _Task:
     lost_polls: int = 0
     """Polls in a row whose answer was lost in transport."""
     sent_at: float = 0.0
-    """When the latest call of this operation was sent (the poll floor counts from there)."""
+    """When a worker took up the latest call of this operation (the poll floor counts from there, not from
+    the hand-over to the pool, so a worker slow to start never shortens the spacing AWS sees)."""
     outcome: Outcome | None = None
     waits_for: int = 0
     """Unfinished operations this one must follow."""
@@ -68,8 +77,40 @@ class _Due:
     task: _Task = field(compare=False)
 
 
+class _Waiting:
+    """Operations waiting for their next call, in two queues: start calls in the order they became ready
+    (statement order, then dependents as they are freed), and polls by the time they are due. Apart, so a
+    due poll never waits behind start calls queued for a worker, nor a start behind polls."""
+
+    def __init__(self) -> None:
+        self.starts: deque[_Task] = deque()
+        self.polls: list[_Due] = []
+        self._order = itertools.count()
+
+    def add(self, task: _Task, at: float) -> None:
+        if task.token is None:
+            self.starts.append(task)
+        else:
+            heapq.heappush(self.polls, _Due(at, next(self._order), task))
+
+    def next_start(self, now: float) -> _Task | None:
+        return self.starts.popleft() if self.starts else None
+
+    def due_poll(self, now: float) -> _Task | None:
+        if self.polls and self.polls[0].at <= now:
+            return heapq.heappop(self.polls).task
+        return None
+
+    def __bool__(self) -> bool:
+        return bool(self.starts or self.polls)
+
+
 class Sender:
-    """Sends one batch of operations of one table and waits for every one of them."""
+    """Sends one batch of operations of one table and waits for every one of them.
+
+    Two budgets of calls in flight: ``concurrency`` start calls (Create/Update/DeleteResource, on
+    ``pool``) and ``poll_concurrency`` status polls (on threads of this Sender's own), so the polls of
+    operations already started go on while later rows still wait for a start slot."""
 
     def __init__(
         self,
@@ -80,51 +121,68 @@ class Sender:
         concurrency: int,
         timeout: float,
         interrupted: Interrupted = never,
+        poll_concurrency: int | None = None,
     ) -> None:
         self.interrupted = interrupted
         self.cloud = cloud
         self.schema = schema
         self.pool = pool
         self.concurrency = max(1, concurrency)
+        self.poll_concurrency = max(1, poll_concurrency or POLLS_PER_WORKER * self.concurrency)
         self.timeout = timeout
         self._wake = threading.Event()
-        self._order = itertools.count()
 
     def run(self, ops: list[Operation]) -> list[Outcome]:
         """Every operation's outcome, in the order given."""
         tasks = [self._task(op) for op in ops]
         self._link(tasks)
-        due: list[_Due] = []
+        waiting = _Waiting()
         for task in tasks:
             if not task.waits_for:
-                self._schedule(due, task, time.monotonic())
-        running: dict[Future[dict[str, Any]], _Task] = {}
+                waiting.add(task, time.monotonic())
+        starting: dict[Future[dict[str, Any]], _Task] = {}
+        polling: dict[Future[dict[str, Any]], _Task] = {}
+        polls = ThreadPoolExecutor(self.poll_concurrency, thread_name_prefix="vtab-poll")
         try:
-            while due or running:
+            while waiting or starting or polling:
                 if self.interrupted():
-                    return self._interrupted(tasks, running)
-                now = time.monotonic()
-                while due and due[0].at <= now and len(running) < self.concurrency:
-                    task = heapq.heappop(due).task
-                    task.sent_at = time.monotonic()
-                    running[self.pool.submit(self._step, task)] = task
+                    return self._interrupted(tasks, {**starting, **polling})
+                self._send(starting, self.pool, self.concurrency, waiting.next_start)
+                self._send(polling, polls, self.poll_concurrency, waiting.due_poll)
                 # Wait in slices, so an interrupt is seen within POLL_SECONDS.
                 wait_for = POLL_SECONDS
-                if due and len(running) < self.concurrency:
-                    wait_for = min(wait_for, max(0.0, due[0].at - time.monotonic()))
-                if running:
-                    done, _ = wait(running, timeout=wait_for, return_when=FIRST_COMPLETED)
+                if waiting.polls and len(polling) < self.poll_concurrency:
+                    wait_for = min(wait_for, max(0.0, waiting.polls[0].at - time.monotonic()))
+                if starting or polling:
+                    done, _ = wait([*starting, *polling], timeout=wait_for, return_when=FIRST_COMPLETED)
                     for future in done:
-                        task = running.pop(future)
-                        outcome = self._advance(task, future, due)
+                        task = starting.pop(future) if future in starting else polling.pop(future)
+                        outcome = self._advance(task, future, waiting)
                         if outcome is not None:
-                            self._finish(task, outcome, due)
+                            self._finish(task, outcome, waiting)
                 elif wait_for:
                     self._wake.wait(wait_for)  # until the earliest RetryAfter
         except KeyboardInterrupt:
             # Ctrl-C: the writes already sent must not be forgotten; report them like an interrupt.
-            return self._interrupted(tasks, running)
+            return self._interrupted(tasks, {**starting, **polling})
+        finally:
+            polls.shutdown(wait=False, cancel_futures=True)
         return [task.outcome or Outcome(task.op, "UNKNOWN", message="not sent") for task in tasks]
+
+    def _send(
+        self,
+        running: dict[Future[dict[str, Any]], _Task],
+        pool: ThreadPoolExecutor,
+        budget: int,
+        take: Callable[[float], _Task | None],
+    ) -> None:
+        """Hand the calls ``take`` says are due to ``pool`` while ``running`` has room in its budget."""
+        now = time.monotonic()
+        while len(running) < budget:
+            task = take(now)
+            if task is None:
+                return
+            running[pool.submit(self._step, task)] = task
 
     def _interrupted(self, tasks: list[_Task], running: dict[Future[dict[str, Any]], _Task]) -> list[Outcome]:
         """Stop waiting: each unfinished write is reported as still running (its RequestToken), maybe
@@ -135,7 +193,7 @@ class Sender:
                 continue  # never started: not sent
             if future.done():
                 # answered meanwhile: take what it says (its RequestToken, or its end)
-                outcome = self._advance(task, future, [])
+                outcome = self._advance(task, future, _Waiting())
                 if outcome is not None:
                     task.outcome = outcome
                 continue
@@ -239,10 +297,7 @@ class Sender:
         first.dependents.append(task)
         task.waits_for += 1
 
-    def _schedule(self, due: list[_Due], task: _Task, at: float) -> None:
-        heapq.heappush(due, _Due(at, next(self._order), task))
-
-    def _finish(self, task: _Task, outcome: Outcome, due: list[_Due]) -> None:
+    def _finish(self, task: _Task, outcome: Outcome, waiting: _Waiting) -> None:
         """Record the outcome; start the operations that waited only for this one."""
         task.outcome = outcome
         if outcome.identifier:
@@ -263,16 +318,17 @@ class Sender:
                         message=f"it follows {task.op.describe(self.schema)}, which failed",
                         error_class=apsw.BusyError,
                     ),
-                    due,
+                    waiting,
                 )
                 continue
             dependent.waits_for -= 1
             if not dependent.waits_for:
-                self._schedule(due, dependent, time.monotonic())
+                waiting.add(dependent, time.monotonic())
 
     # -- one step of one operation (worker thread) ----------------------------------------------------
 
     def _step(self, task: _Task) -> dict[str, Any]:
+        task.sent_at = time.monotonic()  # read by the SQLite thread only once this call has returned
         op = task.op
         if task.token is None:
             return self.cloud.start_write(task.record, self.schema, op.verb, op.method, **op.params())
@@ -280,12 +336,12 @@ class Sender:
 
     # -- results (SQLite thread) ----------------------------------------------------------------------
 
-    def _advance(self, task: _Task, future: Future[dict[str, Any]], due: list[_Due]) -> Outcome | None:
+    def _advance(self, task: _Task, future: Future[dict[str, Any]], waiting: _Waiting) -> Outcome | None:
         """The outcome when ``task`` is finished; otherwise schedule its next poll and return None."""
         op = task.op
         error = future.exception()
         if error is not None:
-            return self._call_failed(task, error, due)
+            return self._call_failed(task, error, waiting)
         event = future.result()
         now = time.monotonic()
         if task.token is None:
@@ -314,7 +370,7 @@ class Sender:
             )
         if now >= task.deadline:
             return self._timed_out(task)
-        self._schedule(due, task, min(self._next_poll(task, event, now), task.deadline))
+        waiting.add(task, min(self._next_poll(task, event, now), task.deadline))
         return None
 
     def _next_poll(self, task: _Task, event: dict[str, Any], now: float) -> float:
@@ -329,7 +385,7 @@ class Sender:
             return max(floor_at, now + float(retry_after) - time.time())
         return max(floor_at, now)
 
-    def _call_failed(self, task: _Task, error: BaseException, due: list[_Due]) -> Outcome | None:
+    def _call_failed(self, task: _Task, error: BaseException, waiting: _Waiting) -> Outcome | None:
         """A start call or a poll raised. A start call lost in transport (no answer, or no usable one,
         after botocore's retries) may or may not have been accepted: LOST, busy, so that a retried COMMIT
         sends it again with the same ClientToken. A poll lost in transport says nothing about the write:
@@ -354,7 +410,7 @@ class Sender:
             now = time.monotonic()
             if task.lost_polls < MAX_LOST_POLLS and now < task.deadline:
                 task.record.error_code = None  # the write itself has not failed
-                self._schedule(due, task, min(self._next_poll(task, {}, now), task.deadline))
+                waiting.add(task, min(self._next_poll(task, {}, now), task.deadline))
                 return None
         return Outcome(
             task.op,

@@ -1,0 +1,143 @@
+"""Status polls are calls too: each write is polled just until it completes, polls of started writes go
+on while later rows wait for a start slot, and neither kind of call exceeds its budget."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from itertools import pairwise
+
+import apsw
+import pytest
+
+from tests.test_writes_helpers import connect, sent_writes
+from vtab.aws.cloudcontrol import POLLS_PER_WORKER
+from vtab.emulator import Emulator
+from vtab.emulator.recorder import CallRecord
+
+INSERT_SELECT = (
+    "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?3) "
+    "SELECT ?1, ?2, 'k' || i, 'us-east-1' FROM n"
+)
+POLL = "GetResourceRequestStatus"
+
+
+def _insert_rows(db: apsw.Connection, emulator: Emulator, count: int) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    db.execute(INSERT_SELECT, (*seeded.integrations[0], count))
+
+
+def _most_in_flight(calls: list[CallRecord]) -> int:
+    """The most of these calls the endpoint was serving at one moment (from arrival to answer)."""
+    edges = sorted([(c.at, 1) for c in calls] + [(c.finished_at, -1) for c in calls])
+    most = current = 0
+    for _, step in edges:  # an answer at the same instant as an arrival counts first (-1 < 1)
+        current += step
+        most = max(most, current)
+    return most
+
+
+def test_each_write_is_polled_until_it_completes_and_not_once_more(emulator: Emulator) -> None:
+    emulator.configure(polls_before_complete=3)
+    db = connect(emulator, max_workers=4)
+
+    _insert_rows(db, emulator, 20)
+
+    creates = sent_writes(emulator, "CreateResource")
+    polls = sent_writes(emulator, POLL)
+    assert len(creates) == 20 and len(polls) == 60  # 4 calls per write: the start and its 3 polls
+    for create in creates:
+        mine = [p for p in polls if p.request_token == create.request_token]
+        assert [p.operation_status for p in mine] == ["IN_PROGRESS", "IN_PROGRESS", "SUCCESS"]
+        assert mine[0].at >= create.finished_at  # polled only once its RequestToken was known
+    assert db.execute("SELECT sum(pages) FROM vtab_calls WHERE operation = 'CreateResource'").fetchall() == [
+        (60,)
+    ]  # vtab_calls counts each write's polls as its pages
+
+
+def test_polls_of_started_writes_go_on_while_later_rows_wait_for_a_start_slot(emulator: Emulator) -> None:
+    emulator.configure(latency=0.05, polls_before_complete=2)
+    db = connect(emulator, max_workers=1)  # one start call at a time
+
+    _insert_rows(db, emulator, 3)
+
+    creates = sent_writes(emulator, "CreateResource")
+    assert len(creates) == 3
+    # The start calls kept their one slot: each was sent after the previous one was answered ...
+    assert all(later.at >= earlier.finished_at for earlier, later in pairwise(creates))
+    # ... and the first write was polled before the last row's start call was sent, not after it.
+    first_polls = [p for p in sent_writes(emulator, POLL) if p.request_token == creates[0].request_token]
+    assert first_polls[0].at < creates[-1].at
+    assert [p.operation_status for p in first_polls] == ["IN_PROGRESS", "SUCCESS"]
+
+
+def test_start_calls_and_polls_each_stay_within_their_budget(emulator: Emulator) -> None:
+    emulator.configure(latency=0.02, polls_before_complete=3)
+    db = connect(emulator, max_workers=2)
+
+    _insert_rows(db, emulator, 16)
+
+    assert _most_in_flight(sent_writes(emulator, "CreateResource")) <= 2
+    assert _most_in_flight(sent_writes(emulator, POLL)) <= POLLS_PER_WORKER * 2
+    assert len(sent_writes(emulator, POLL)) == 48
+
+
+def test_no_connection_is_opened_only_to_be_dropped(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The connection pool has room for every start call and poll in flight, so urllib3 never discards a
+    connection after one use (on AWS, each new connection costs a TLS handshake)."""
+    emulator.configure(latency=0.05, polls_before_complete=3)
+    db = connect(emulator, max_workers=8)
+
+    with caplog.at_level(logging.WARNING, logger="urllib3"):
+        _insert_rows(db, emulator, 50)
+
+    assert len(sent_writes(emulator, "CreateResource")) == 50
+    assert [r.getMessage() for r in caplog.records if "pool is full" in r.getMessage()] == []
+
+
+def test_an_interrupt_while_rows_wait_for_a_start_slot_reports_them_not_sent() -> None:
+    """Stopped once a poll has been answered: writes sent are reported with their RequestToken (or as
+    maybe accepted, when the answer to their start call had not arrived), the rows never sent as not
+    sent; the endpoint confirms each."""
+    rows = 12
+    with Emulator(latency=0.2, polls_before_complete=1_000_000) as emulator:
+        seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+        db = connect(emulator, max_workers=1, write_timeout=60)
+        polled = threading.Event()
+
+        def interrupt() -> None:
+            if emulator.recorder.wait_for(lambda calls: any(c.operation == POLL for c in calls), 60):
+                polled.set()
+                db.interrupt()
+
+        thread = threading.Thread(target=interrupt)
+        thread.start()
+        with pytest.raises(apsw.InterruptError) as caught:
+            db.execute(INSERT_SELECT, (*seeded.integrations[0], rows))
+        thread.join()
+        assert polled.is_set()
+        message = str(caught.value)
+        lines = {
+            f"k{i}": next(line for line in message.splitlines() if f"='k{i}')" in line) for i in range(1, 13)
+        }
+        not_sent = {key for key, line in lines.items() if line.lstrip().startswith("NOT_SENT ")}
+        assert not_sent  # the statement ended long before the last rows got their start slot
+        # Every write that left was sent to the endpoint (wait until the last one has been answered).
+        assert emulator.recorder.wait_for(
+            lambda calls: sum(c.operation == "CreateResource" for c in calls) == rows - len(not_sent), 60
+        )
+    assert message.startswith(f"Interrupted: {rows} of {rows} writes to integration_responses did not finish")
+    creates = {
+        (c.desired_state or {})["IntegrationResponseKey"]: c for c in sent_writes(emulator, "CreateResource")
+    }
+    assert set(creates) == set(lines) - not_sent
+    for key, create in creates.items():
+        assert lines[key].lstrip().startswith("INTERRUPTED ")
+        assert (
+            f"(RequestToken {create.request_token})" in lines[key]
+            or "interrupted while its CreateResource call was waiting for an answer" in lines[key]
+        )
+    assert any(f"(RequestToken {c.request_token})" in lines[k] for k, c in creates.items())  # the polled one
