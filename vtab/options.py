@@ -94,7 +94,8 @@ class Options:
     """Seconds (0 to 86400) a read result is reused by later statements; 0 turns the cross-statement
     cache off."""
     max_workers: int = field(default=16, metadata=_rule(Kind.INT, 1, MAX_WORKERS, unit="threads"))
-    """Threads (1 to 256) for parallel calls (regions, APIs, integrations, gets, writes)."""
+    """Threads (1 to 256) for parallel calls (regions, parents, gets, and the start calls of writes; the
+    status polls of started writes get twice as many besides)."""
     rate_limit: float | None = field(
         default=25.0, metadata=_rule(Kind.NUMBER, 0.1, 10000, unit="calls per second", optional=True)
     )
