@@ -328,3 +328,65 @@ def test_a_verb_without_handler_is_refused_before_anything_is_sent(emulator: Any
             seeded.identifiers,
         )
     assert [call.operation for call in emulator.calls if call.operation != "GetResource"] == []
+
+
+# -- what an adversarial review found (issue 9) --------------------------------------------------------
+
+
+def test_a_walk_reads_parents_whole_when_their_listing_holds_only_identifiers(emulator: Any) -> None:
+    # A resolver's list needs its API's ApiId, which an identifier-only listing of GraphQLApi (whose
+    # identifier is its Arn) does not hold: the walk gets each API instead of finding no children.
+    emulator.seed_type("AWS::AppSync::Resolver", "us-east-1", count=2, parents=2)
+    db = connect(emulator)
+    full = db.execute("SELECT data__Identifier FROM appsync_resolvers WHERE region = 'us-east-1'").fetchall()
+    assert len(full) == 8
+    emulator.configure(identifier_only_lists=True)
+    emulator.clear_calls()
+    thin = db.execute("SELECT data__Identifier FROM appsync_resolvers WHERE region = 'us-east-1'").fetchall()
+    assert sorted(thin) == sorted(full)
+    calls = endpoint_ops(emulator)
+    assert calls[("GetResource", "AWS::AppSync::GraphQLApi")] == 2
+
+
+def test_an_infinite_number_is_refused_not_sent_as_null(emulator: Any) -> None:
+    db = connect(emulator)
+    with pytest.raises(apsw.ConstraintError, match=r"threshold = inf.*JSON has no inf.*finite number"):
+        db.execute(
+            "INSERT INTO cloudwatch_alarms (region, comparison_operator, evaluation_periods, threshold) "
+            "VALUES ('us-east-1', 'GreaterThanThreshold', 1, 1e400)"
+        )
+    assert [c for c in emulator.calls if c.operation == "CreateResource"] == []
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("rds_db_clusters", "db_cluster_identifier"),
+        ("rds_db_clusters", "kms_key_id"),
+        ("cloudwatch_alarms", "ok_actions"),
+        ("ec2_network_interfaces", "ipv6_addresses"),
+    ],
+)
+def test_acronyms_in_property_names_make_stackql_column_names(
+    offline: apsw.Connection, table: str, column: str
+) -> None:
+    columns = {row[1] for row in offline.execute(f"PRAGMA table_xinfo({table})")}
+    assert column in columns
+
+
+def test_or_replace_refuses_a_change_to_a_create_only_property(emulator: Any) -> None:
+    db = connect(emulator)
+    db.execute(
+        "INSERT INTO eks_clusters (region, name, role_arn, resources_vpc_config) "
+        "VALUES ('us-east-1', 'c1', 'arn:aws:iam::123456789012:role/r', '{}')"
+    )
+    emulator.clear_calls()
+    with pytest.raises(
+        apsw.ReadOnlyError, match=r"role_arn = 'arn:aws:iam::123456789012:role/r2'.*create-only"
+    ):
+        db.execute(
+            "INSERT OR REPLACE INTO eks_clusters (region, name, role_arn, resources_vpc_config) "
+            "VALUES ('us-east-1', 'c1', 'arn:aws:iam::123456789012:role/r2', '{}')"
+        )
+    assert [c for c in emulator.calls if c.operation in ("CreateResource", "UpdateResource")] == []
+    assert emulator.resource("us-east-1", "AWS::EKS::Cluster", "c1")["RoleArn"].endswith("role/r")

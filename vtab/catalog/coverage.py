@@ -58,8 +58,8 @@ def coverage_markdown(
         f'cfn-lint\'s patch typing JSON-map properties `["object", "string"]` was undone (to `object`) in '
         f"{source.get('jsonMapsNormalized', '?')} top-level properties.",
         "",
-        "Tables for every type are **not wired yet**: the catalog, names and walks exist; only "
-        "`integration_responses` is registered today.",
+        "Every type with handlers is a table (`vtab_types` lists them); the counts below are of the list "
+        "inputs those tables find by themselves or need in `WHERE`.",
         "",
         "## Totals",
         "",

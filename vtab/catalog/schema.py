@@ -42,9 +42,16 @@ def is_json_type(value: object, kind: str) -> bool:
     return isinstance(value, JSON_TYPES[kind])
 
 
+_ACRONYM_THEN_WORD = re.compile(r"([A-Z]+)([A-Z](?:[a-z]{2,}|[a-rt-z](?=[A-Z]|$)))")
+"""``DBCluster`` -> ``DB_Cluster``: an acronym ends where a capitalised word begins (a plural ``ARNs``,
+or ``IPv6``, is no word)."""
+_WORD_START = re.compile(r"([a-z0-9])([A-Z])")
+
+
 def snake_case(name: str) -> str:
-    """``IntegrationResponseId`` -> ``integration_response_id`` (the column naming StackQL uses)."""
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+    """``IntegrationResponseId`` -> ``integration_response_id``, ``DBClusterIdentifier`` ->
+    ``db_cluster_identifier``, ``KMSKeyId`` -> ``kms_key_id`` (the column naming StackQL uses)."""
+    return _WORD_START.sub(r"\1_\2", _ACRONYM_THEN_WORD.sub(r"\1_\2", name)).lower()
 
 
 def _top_level_names(paths: Iterable[str]) -> frozenset[str]:

@@ -470,6 +470,15 @@ class Scan:
             for item in self.schema.list_inputs
             if item.parent == step.type_name and self.schema.column_of(item.property_name) in self.values
         ]
+        # The properties of this parent that the levels below feed into their listings: a list item
+        # that lacks one (an identifier-only listing) is read whole first, never walked past.
+        needed = {
+            item.parent_property
+            for below in self._levels[level + 1 :]
+            for item in below.list_inputs
+            if item.parent == step.type_name and item.parent_property
+        }
+        needed.update(prop for prop, _ in wanted if prop)
         if pages is None:
             pages = iter(self._cached_list(region, parent, model or None))
         for page in pages:
@@ -479,6 +488,11 @@ class Scan:
                 self.ctx.progress.add_parents(len(page))
             for identifier, props in page:
                 props = {**parent.split_identifier(identifier), **props}
+                if any(prop not in props for prop in needed):
+                    full = self._cached_get(region, parent, identifier)
+                    if full is None:
+                        continue  # gone since it was listed
+                    props = {**props, **full}
                 if any(props.get(prop or "") not in values for prop, values in wanted):
                     continue
                 if step.keep and not self._keeps(region, parent, identifier, props, step):

@@ -6,6 +6,7 @@ then where (table and row), so a user can correct the statement without reading 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import apsw
@@ -112,6 +113,11 @@ class RowRules:
             number: int | float = float(value) if kind == "number" else int(value)
         except (ValueError, OverflowError):
             raise self._bad(column, value, f"{prop} is {self._a(kind)}", "use a number", where) from None
+        if isinstance(number, float) and not math.isfinite(number):
+            # JSON has no infinity or NaN: it would be sent as null, and the value silently lost.
+            raise self._bad(
+                column, value, f"{prop} is {self._a(kind)}: JSON has no {value}", "use a finite number", where
+            )
         if kind == "integer" and isinstance(value, float) and value != number:
             raise self._bad(column, value, f"{prop} is an integer", "use a whole number", where)
         return number
