@@ -8,12 +8,14 @@ from collections import Counter
 from typing import Any
 
 import apsw
+import orjson
 import pytest
 
 import vtab
 from tests.readhelpers import connect, endpoint_ops
 from vtab.catalog import load_catalog
 from vtab.catalog.walks import ListMode
+from vtab.emulator.seed_types import _needed_by_children, ancestors, example_value, minimal_desired_state
 
 CATALOG = load_catalog()
 WITH_TABLES = [name for name in CATALOG.type_names() if CATALOG.entry(name).table is not None]
@@ -390,3 +392,64 @@ def test_or_replace_refuses_a_change_to_a_create_only_property(emulator: Any) ->
         )
     assert [c for c in emulator.calls if c.operation in ("CreateResource", "UpdateResource")] == []
     assert emulator.resource("us-east-1", "AWS::EKS::Cluster", "c1")["RoleArn"].endswith("role/r")
+
+
+def _insert_through_sql(
+    db: apsw.Connection, emulator: Any, type_name: str, desired: dict[str, Any]
+) -> dict[str, Any]:
+    """INSERT one resource of ``type_name`` through SQL (its own table, its own columns) and return the
+    model the endpoint created (with the ids AWS generates), for the children to be created under it."""
+    schema = CATALOG.schema(type_name)
+    table = CATALOG.entry(type_name).table
+    columns = ["region"] + [f'"{schema.column_of(prop)}"' for prop in desired]
+    values = ["us-east-1"] + [
+        orjson.dumps(v).decode() if isinstance(v, (dict, list)) else int(v) if isinstance(v, bool) else v
+        for v in desired.values()
+    ]
+    marks = ", ".join("?" * len(values))
+    db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values)
+    ((identifier,),) = db.execute(
+        "SELECT identifier FROM vtab_calls WHERE operation = 'CreateResource' ORDER BY seq DESC LIMIT 1"
+    )
+    model = emulator.resource("us-east-1", type_name, identifier)
+    assert model is not None
+    return {"identifier": identifier, "model": model}
+
+
+@pytest.mark.parametrize("type_name", THREE + TWO + ONE)
+def test_parents_and_children_inserted_through_sql_are_exactly_what_a_region_only_select_returns(
+    emulator: Any, type_name: str
+) -> None:
+    """The Done-when of issue 9 as a user would do it: every level INSERTed with SQL (two of each per
+    parent above), then one region-only SELECT of the children, with the listings it took."""
+    chain = ancestors(type_name)
+    plans = [CATALOG.entry(name).plan for name in chain] + [CATALOG.entry(type_name).plan]
+    db = connect(emulator)
+    contexts: list[dict[str, dict[str, Any]]] = [{}]
+    made: dict[str, list[str]] = {}
+    serial = 0
+    for name in [*chain, type_name]:
+        facts = CATALOG.facts(name)
+        generated = {p for p in facts.read_only if "/" not in p} | set(facts.primary_identifier)
+        extra_props = _needed_by_children(plans, name, generated)
+        next_contexts = []
+        for context in contexts:
+            for _ in range(2):
+                extra = dict(plans[-1].keep.get(name, {}))
+                for prop in extra_props:
+                    extra.setdefault(prop, example_value(prop, facts.properties.get(prop, {}), serial))
+                desired = minimal_desired_state(name, context, serial, extra)
+                created = _insert_through_sql(db, emulator, name, desired)
+                made.setdefault(name, []).append(created["identifier"])
+                next_contexts.append({**context, name: created["model"]})
+                serial += 1
+        contexts = next_contexts
+    emulator.clear_calls()
+    table = CATALOG.entry(type_name).table
+    got = [i for (i,) in db.execute(f"SELECT data__Identifier FROM {table} WHERE region = 'us-east-1'")]
+    assert sorted(got) == sorted(made[type_name])
+    lists = {name: n for (op, name), n in endpoint_ops(emulator).items() if op == "ListResources"}
+    walk = [step.type_name for step in CATALOG.schema(type_name).parents]
+    assert lists[walk[0]] == 1
+    for level, name in enumerate([*walk[1:], type_name], start=1):
+        assert lists[name] == len(made[walk[level - 1]]), (name, lists)
