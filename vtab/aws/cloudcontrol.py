@@ -140,7 +140,8 @@ def known_regions(session: botocore.session.Session) -> frozenset[str]:
 
 
 class CloudControl:
-    """The Cloud Control calls of one table, in any region, from any thread."""
+    """The Cloud Control calls of the tables that share one set of client options, in any region, from
+    any thread."""
 
     def __init__(self, options: Options, log: CallLog, limiters: RateLimiters) -> None:
         self.options = options
