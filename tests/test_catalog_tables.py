@@ -15,7 +15,7 @@ import vtab
 from tests.readhelpers import connect, endpoint_ops
 from vtab.catalog import load_catalog
 from vtab.catalog.walks import ListMode
-from vtab.emulator.seed_types import _needed_by_children, ancestors, example_value, minimal_desired_state
+from vtab.emulator.seed_types import ancestors, walk_desired_state
 
 CATALOG = load_catalog()
 WITH_TABLES = [name for name in CATALOG.type_names() if CATALOG.entry(name).table is not None]
@@ -422,23 +422,15 @@ def test_parents_and_children_inserted_through_sql_are_exactly_what_a_region_onl
 ) -> None:
     """The Done-when of issue 9 as a user would do it: every level INSERTed with SQL (two of each per
     parent above), then one region-only SELECT of the children, with the listings it took."""
-    chain = ancestors(type_name)
-    plans = [CATALOG.entry(name).plan for name in chain] + [CATALOG.entry(type_name).plan]
     db = connect(emulator)
     contexts: list[dict[str, dict[str, Any]]] = [{}]
     made: dict[str, list[str]] = {}
     serial = 0
-    for name in [*chain, type_name]:
-        facts = CATALOG.facts(name)
-        generated = {p for p in facts.read_only if "/" not in p} | set(facts.primary_identifier)
-        extra_props = _needed_by_children(plans, name, generated)
+    for name in [*ancestors(type_name), type_name]:
         next_contexts = []
         for context in contexts:
             for _ in range(2):
-                extra = dict(plans[-1].keep.get(name, {}))
-                for prop in extra_props:
-                    extra.setdefault(prop, example_value(prop, facts.properties.get(prop, {}), serial))
-                desired = minimal_desired_state(name, context, serial, extra)
+                desired = walk_desired_state(type_name, name, context, serial)
                 created = _insert_through_sql(db, emulator, name, desired)
                 made.setdefault(name, []).append(created["identifier"])
                 next_contexts.append({**context, name: created["model"]})

@@ -118,6 +118,23 @@ def _needed_by_children(plans: list[ListPlan], parent: str, facts_read_only: set
     }
 
 
+def walk_desired_state(
+    type_name: str, name: str, parents: dict[str, dict[str, Any]], index: int = 0
+) -> dict[str, Any]:
+    """The DesiredState of ``name``, one level of ``type_name``'s walk (or the type itself), under
+    ``parents``: the minimal one, plus the keep values the walk filters on and the properties its
+    descendants list by (so a walk down from it finds them)."""
+    catalog = load_catalog()
+    plan = catalog.entry(type_name).plan
+    plans = [catalog.entry(ancestor).plan for ancestor in ancestors(type_name)] + [plan]
+    facts = catalog.facts(name)
+    extra: dict[str, Any] = dict(plan.keep.get(name, {}))
+    generated = {p for p in facts.read_only if "/" not in p} | set(facts.primary_identifier)
+    for prop in _needed_by_children(plans, name, generated):
+        extra.setdefault(prop, example_value(prop, facts.properties.get(prop, {}), index))
+    return minimal_desired_state(name, parents, index, extra)
+
+
 def seed_type(
     state: EmulatorState,
     types: ServedTypes,
@@ -132,10 +149,7 @@ def seed_type(
     would answer) or HandlerFailure (as its request would end) when the type cannot be created so."""
     if count < 0 or parents < 1:
         raise ValueError("count must be >= 0 and parents >= 1")
-    catalog = load_catalog()
-    plan = catalog.entry(type_name).plan
     chain = ancestors(type_name)
-    plans = [catalog.entry(name).plan for name in chain] + [plan]
     created: dict[str, list[str]] = {}
     contexts: list[dict[str, dict[str, Any]]] = [{}]
     with state.lock:
@@ -143,12 +157,7 @@ def seed_type(
 
         def create(name: str, context: dict[str, dict[str, Any]], index: int) -> dict[str, Any]:
             provider = types.get(name, Verb.CREATE)
-            extra: dict[str, Any] = dict(plan.keep.get(name, {}))
-            facts = catalog.facts(name)
-            generated = {p for p in facts.read_only if "/" not in p} | set(facts.primary_identifier)
-            for prop in _needed_by_children(plans, name, generated):
-                extra.setdefault(prop, example_value(prop, facts.properties.get(prop, {}), index))
-            desired = minimal_desired_state(name, context, index, extra)
+            desired = walk_desired_state(type_name, name, context, index)
             validate_model(provider.rules, desired)
             model = provider.create(region_state, desired)
             created.setdefault(name, []).append(provider.rules.identifier_of(model))
