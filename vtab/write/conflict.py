@@ -202,17 +202,9 @@ class ConflictResolver:
     ) -> Operation | Skipped:
         """The update that makes the existing resource of ``op``'s key what ``desired`` says."""
         identifier, current = existing
-        for prop in sorted(self.schema.create_only - self.schema.read_only):
-            before, after = current.get(prop), desired.get(prop)
-            if prop in current and after is not None and after != before:
-                column = self.schema.column_of(prop)
-                raise apsw.ReadOnlyError(
-                    f"{column} = {sql_literal(after)} (was {sql_literal(before)}): {prop} is create-only and "
-                    f"cannot change, so INSERT OR REPLACE cannot make {identifier} match this row; DELETE it "
-                    "and INSERT the row again instead (nothing was sent) "
-                    f"[{self.schema.type_name} row {op.row}]"
-                )
-        patch = replace_patch(self.schema, current, desired)
+        patch = replace_patch(
+            self.schema, current, desired, f"{identifier} [{self.schema.type_name} row {op.row}]"
+        )
         if not patch:
             return Skipped(op, f"INSERT OR REPLACE: {identifier} already has exactly these values")
         return Operation(

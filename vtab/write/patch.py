@@ -47,15 +47,26 @@ def diff_patch(old: dict[str, Any], new: dict[str, Any | None]) -> Patch:
     return ops
 
 
-def replace_patch(schema: ResourceSchema, existing: dict[str, Any], desired: dict[str, Any]) -> Patch:
-    """INSERT OR REPLACE of an existing resource: make its updatable properties exactly ``desired``'s.
+def replace_patch(
+    schema: ResourceSchema, existing: dict[str, Any], desired: dict[str, Any], where: str
+) -> Patch:
+    """INSERT OR REPLACE of an existing resource (``where`` names it): make its updatable properties
+    exactly ``desired``'s.
 
     Like SQLite's REPLACE, a column the new row leaves NULL is removed. Write-only properties cannot be
-    read back, so they are sent when given and never removed.
+    read back, so they are sent when given and never removed. A create-only property the row changes
+    cannot be patched: ReadOnlyError, rather than a patch that silently keeps the old value.
     """
     new: dict[str, Any | None] = {}
     for prop in schema.properties:
         if not schema.is_updatable(prop):
+            before, after = existing.get(prop), desired.get(prop)
+            if prop in schema.create_only and prop in existing and after is not None and after != before:
+                raise apsw.ReadOnlyError(
+                    f"{schema.column_of(prop)} = {sql_literal(after)} (was {sql_literal(before)}): {prop} is "
+                    "create-only and cannot change, so INSERT OR REPLACE cannot make the resource match this "
+                    f"row; DELETE it and INSERT the row again instead (nothing was sent) {where}"
+                )
             continue
         if prop in schema.write_only and desired.get(prop) is None:
             continue
