@@ -318,20 +318,19 @@ def run_query(db: apsw.Connection, registry: Registry, sql: str, writer: ResultW
         return True
 
     cursor.exec_trace = statement_started
+    completed = False
     try:
         for row in cursor.execute(sql):
             writer.row(row)
             shown += 1
-    except BaseException:
-        # What the earlier statements returned and wrote is shown before the error (and the rows the
-        # failing one returned, as sqlite3 does); a failed statement's empty header is not.
-        if open_set and shown:
+        completed = True
+    finally:
+        # Also when a statement fails: what the earlier ones returned and wrote is shown before the error
+        # (and the rows the failing one returned, as sqlite3 does), but not a failed statement's empty
+        # header.
+        if open_set and (completed or shown):
             writer.end()
         report.finish()
-        raise
-    if open_set:
-        writer.end()
-    report.finish()
 
 
 def read_sql(args: argparse.Namespace) -> str:
