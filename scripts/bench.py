@@ -396,7 +396,7 @@ CONNECT_CHILD = """
 import json, resource, sys, time
 start = time.perf_counter()
 import vtab
-import vtab.sqlite.registry as registry
+import vtab.sqlite.install as registry
 if sys.argv[2] == "one":
     registry.resource_tables = lambda: {"integration_responses": "AWS::ApiGatewayV2::IntegrationResponse"}
     registry.stackql_names = lambda: {"aws.apigatewayv2.integration_responses": "integration_responses"}

@@ -80,3 +80,53 @@ def test_the_layers_form_no_cycle() -> None:
         visit(layer, ())
         seen[layer] = 1
     assert len(seen) == len(ALLOWED)
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(VTAB.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path, known: set[str]) -> set[str]:
+    """The vtab modules ``path`` imports at run time, wherever the import stands (a function's body
+    included), but not those under ``if TYPE_CHECKING:`` (type names only)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+        for inner in ast.walk(node)
+    }
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("vtab"):
+            for alias in node.names:
+                child = f"{node.module}.{alias.name}"
+                found.add(child if child in known else node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("vtab"))
+    return {name for name in found if name in known}
+
+
+def test_modules_form_no_import_cycle() -> None:
+    """Within and across layers: a cycle hidden in a function-level import is still a cycle."""
+    paths = {module_name(path): path for path in VTAB.rglob("*.py")}
+    graph = {name: imported_modules(path, set(paths)) - {name} for name, path in paths.items()}
+    cycles = []
+    done: set[str] = set()
+
+    def visit(name: str, trail: tuple[str, ...]) -> None:
+        if name in trail:
+            cycles.append(" -> ".join((*trail[trail.index(name) :], name)))
+            return
+        if name in done:
+            return
+        for other in sorted(graph[name]):
+            visit(other, (*trail, name))
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, ())
+    assert cycles == []

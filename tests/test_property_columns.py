@@ -14,7 +14,8 @@ import pytest
 
 from tests.readhelpers import IR, endpoint_summary
 from tests.test_writes_helpers import connect, error_of, rows, sent_writes, write_calls
-from vtab.catalog.schema import ResourceSchema, load_schema, snake_case, supported_types
+from vtab.catalog.columns import snake_case
+from vtab.catalog.schema import ResourceSchema, load_schema, supported_types
 from vtab.emulator import Emulator
 from vtab.emulator.seed import Seeded
 from vtab.sqlite.table import Columns

@@ -1,6 +1,7 @@
 import pytest
 
-from vtab.catalog.schema import load_schema, snake_case, supported_types
+from vtab.catalog.columns import snake_case
+from vtab.catalog.schema import load_schema, supported_types
 
 
 def test_integration_response_facts_come_from_the_schema_file() -> None:

@@ -12,6 +12,7 @@ import pytest
 from tests.faultproxy import Fault, FaultProxy
 from tests.test_writes_helpers import IR, connect, connect_with_registry, error_of, sent_writes
 from vtab.emulator import Emulator
+from vtab.catalog.facts import Verb
 from vtab.write.operation import Operation
 from vtab.write.send import FIRST_BACKOFF, Sender
 
@@ -203,7 +204,7 @@ def test_sending_the_same_operation_again_cannot_create_a_duplicate(emulator: Em
     )
     (table,) = registry.tables
     op = Operation(
-        "create",
+        Verb.CREATE,
         "us-east-1",
         1,
         0,

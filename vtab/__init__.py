@@ -6,7 +6,8 @@ conn.execute("SELECT api_id, integration_response_key FROM integration_responses
 """
 
 from vtab.options import OptionError, Options
-from vtab.sqlite.registry import Registry, connect, register
+from vtab.sqlite.install import connect, register
+from vtab.sqlite.registry import Registry
 
 __all__ = ["OptionError", "Options", "Registry", "connect", "register"]
 __version__ = "0.1.0"

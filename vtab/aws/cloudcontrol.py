@@ -13,6 +13,7 @@ import difflib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from enum import StrEnum
 from typing import Any
 
 import apsw
@@ -29,6 +30,29 @@ from vtab.messages import sql_literal
 from vtab.options import Options
 
 Properties = dict[str, Any]
+
+
+class OperationStatus(StrEnum):
+    """A ProgressEvent's OperationStatus: where AWS says a write request is."""
+
+    PENDING = "PENDING"
+    IN_PROGRESS = "IN_PROGRESS"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+    CANCEL_IN_PROGRESS = "CANCEL_IN_PROGRESS"
+    CANCEL_COMPLETE = "CANCEL_COMPLETE"
+
+    @classmethod
+    def of(cls, text: object) -> OperationStatus | None:
+        """The status an answer gives; None for one this version does not know (polled again)."""
+        return cls(text) if isinstance(text, str) and text in cls.__members__ else None
+
+    @property
+    def terminal(self) -> bool:
+        """The request is over: no poll will change it."""
+        return self in (OperationStatus.SUCCESS, OperationStatus.FAILED, OperationStatus.CANCEL_COMPLETE)
+
+
 Item = tuple[str, Properties]
 """A resource as Cloud Control describes it: (identifier, properties)."""
 

@@ -1,4 +1,4 @@
-"""Columns of a catalog type's table: names from ``catalog.schema.snake_case``, SQLite types from JSON types.
+"""Columns of a catalog type's table: names by ``snake_case`` (StackQL's rule), SQLite types from JSON types.
 
 A property whose column name would be one of vtab's own columns (five types have a ``Region`` property) is
 prefixed with ``resource_``; nothing else changes the rule the hand-verified table uses.
@@ -6,8 +6,21 @@ prefixed with ``resource_``; nothing else changes the rule the hand-verified tab
 
 from __future__ import annotations
 
+import re
+
 from vtab.catalog.facts import TypeFacts
-from vtab.catalog.schema import snake_case
+
+_ACRONYM_THEN_WORD = re.compile(r"([A-Z]+)([A-Z](?:[a-z]{2,}|[a-rt-z](?=[A-Z]|$)))")
+"""``DBCluster`` -> ``DB_Cluster``: an acronym ends where a capitalised word begins (a plural ``ARNs``,
+or ``IPv6``, is no word)."""
+_WORD_START = re.compile(r"([a-z0-9])([A-Z])")
+
+
+def snake_case(name: str) -> str:
+    """``IntegrationResponseId`` -> ``integration_response_id``, ``DBClusterIdentifier`` ->
+    ``db_cluster_identifier``, ``KMSKeyId`` -> ``kms_key_id`` (the column naming StackQL uses)."""
+    return _WORD_START.sub(r"\1_\2", _ACRONYM_THEN_WORD.sub(r"\1_\2", name)).lower()
+
 
 REGION = "region"
 IDENTIFIER = "data__Identifier"

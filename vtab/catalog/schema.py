@@ -15,6 +15,8 @@ from enum import StrEnum
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from vtab.catalog.columns import column_names, snake_case
+
 if TYPE_CHECKING:
     from vtab.catalog.facts import TypeFacts
     from vtab.catalog.walks import ListPlan
@@ -40,18 +42,6 @@ def is_json_type(value: object, kind: str) -> bool:
     if isinstance(value, bool) and kind in ("integer", "number"):
         return False
     return isinstance(value, JSON_TYPES[kind])
-
-
-_ACRONYM_THEN_WORD = re.compile(r"([A-Z]+)([A-Z](?:[a-z]{2,}|[a-rt-z](?=[A-Z]|$)))")
-"""``DBCluster`` -> ``DB_Cluster``: an acronym ends where a capitalised word begins (a plural ``ARNs``,
-or ``IPv6``, is no word)."""
-_WORD_START = re.compile(r"([a-z0-9])([A-Z])")
-
-
-def snake_case(name: str) -> str:
-    """``IntegrationResponseId`` -> ``integration_response_id``, ``DBClusterIdentifier`` ->
-    ``db_cluster_identifier``, ``KMSKeyId`` -> ``kms_key_id`` (the column naming StackQL uses)."""
-    return _WORD_START.sub(r"\1_\2", _ACRONYM_THEN_WORD.sub(r"\1_\2", name)).lower()
 
 
 def _top_level_names(paths: Iterable[str]) -> frozenset[str]:
@@ -174,8 +164,6 @@ class ResourceSchema:
     @classmethod
     def from_facts(cls, facts: TypeFacts, plan: ListPlan, table_name: str) -> ResourceSchema:
         """The schema of a catalog type: its facts, and its derived ListPlan as list inputs and parents."""
-        from vtab.catalog.columns import column_names  # columns builds on this module
-
         columns = {prop: name for prop, name in column_names(facts).items() if name != snake_case(prop)}
         order = {name: i for i, name in enumerate(plan.chain)}
         feeds = sorted(plan.feeds, key=lambda feed: order.get(feed.parent or "", len(order)))

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from vtab.catalog.columns import snake_case
 from vtab.catalog.facts import ListSchema, TypeFacts, Verb
 from vtab.catalog.overlays import InputFact, Overlays
-from vtab.catalog.schema import snake_case
 
 ID_SUFFIXES = ("Identifier", "Name", "Arn", "Id")
 """Suffixes stripped from an input to find the type it names (``ClusterName`` -> ``Cluster``)."""

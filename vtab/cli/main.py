@@ -41,7 +41,8 @@ from vtab.cli.optiondocs import default_text, field_docs
 from vtab.options import WRITE_OPTIONS, OptionError, Options
 from vtab.read.progress import AroundProgress
 from vtab.sql.stackql import rewrite_on
-from vtab.sqlite.registry import Registry, eponymous_tables
+from vtab.sqlite.install import eponymous_tables
+from vtab.sqlite.registry import Registry
 from vtab.write.report import WriteReport
 
 PROG = "vtab"

@@ -15,7 +15,8 @@ from typing import Any, ClassVar
 from moto.apigatewayv2.models import Api, ApiGatewayV2Backend, Integration, IntegrationResponse
 from moto.moto_api._internal import mock_random
 
-from vtab.catalog.schema import ResourceSchema, load_schema, snake_case
+from vtab.catalog.columns import snake_case
+from vtab.catalog.schema import ResourceSchema, load_schema
 from vtab.emulator.errors import HandlerFailure
 from vtab.emulator.provider import ListInputs, Provider
 from vtab.emulator.rules import TypeRules

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from vtab.catalog import load_catalog
+from vtab.catalog.columns import snake_case
 from vtab.catalog.facts import Verb
-from vtab.catalog.schema import snake_case
 from vtab.catalog.walks import FeedKind, ListPlan
 from vtab.emulator.memory import derived_from
 from vtab.emulator.served import ServedTypes

@@ -10,6 +10,7 @@ outer row of a join beats a walk, and a region given per outer row beats a scan 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION
 from vtab.catalog.schema import InputSource, ResourceSchema
@@ -34,13 +35,24 @@ NEEDS_WHERE_COST = 1e300
 does, Filter refuses the statement before any call, naming the columns."""
 
 
+class PlanKind(StrEnum):
+    """How Filter answers: the word EXPLAIN QUERY PLAN shows first."""
+
+    GET = "get"
+    """GetResource per identifier."""
+    LIST = "list"
+    """ListResources with every list input given (or none needed)."""
+    WALK = "walk"
+    """List the parents first, then the type under each."""
+    NEEDS = "needs"
+    """The list needs columns WHERE does not give: Filter refuses it, naming them."""
+
+
 @dataclass(frozen=True)
 class Plan:
     """What Filter will do. ``args`` names the column of each Filter argument, in order."""
 
-    kind: str
-    """``get`` (GetResource per identifier), ``list`` (ListResources on given parents), ``walk``, or
-    ``needs`` (the list needs columns WHERE does not give: Filter refuses it)."""
+    kind: PlanKind
     args: tuple[str, ...]
     full: bool
     """True when a column outside the identifier is needed (partial list items must be hydrated)."""
@@ -48,17 +60,18 @@ class Plan:
     """For ``walk``: how many leading parent ids are given (0: list the top parent type)."""
 
     def encode(self, schema: ResourceSchema) -> str:
-        head = self.kind
-        if self.kind == "walk":
+        head = self.kind.value
+        if self.kind is PlanKind.WALK:
             head += f" from={schema.parents[self.walk_from].type_name.split('::')[-1]}"
         return f"{head} args={','.join(self.args) or '-'} fetch={'full' if self.full else 'ids'}"
 
     @classmethod
     def decode(cls, text: str, schema: ResourceSchema) -> Plan:
-        kind, *pairs = text.split()
+        word, *pairs = text.split()
+        kind = PlanKind(word)
         words = dict(pair.partition("=")[::2] for pair in pairs)
         walk_from = 0
-        if kind == "walk":
+        if kind is PlanKind.WALK:
             names = [parent.type_name.split("::")[-1] for parent in schema.parents]
             walk_from = names.index(words["from"])
         args = tuple(a for a in words["args"].split(",") if a and a != "-")
@@ -150,11 +163,11 @@ def choose_plan(schema: ResourceSchema, offers: list[Offer], needed: set[str]) -
     region_factor = fan([REGION]) if REGION in given else UNCONSTRAINED_REGION_FACTOR
     if IDENTIFIER in given or all(column in given for column in ids):
         per_region = fan([IDENTIFIER]) if IDENTIFIER in given else fan(list(ids))
-        plan = Plan("get", args, full)
+        plan = Plan(PlanKind.GET, args, full)
         return plan, GET_COST * per_region * region_factor, int(max(1, per_region))
 
     if not schema.listable or missing_where(schema, set(given)):
-        return Plan("needs", args, full), NEEDS_WHERE_COST, 25
+        return Plan(PlanKind.NEEDS, args, full), NEEDS_WHERE_COST, 25
     start = walk_start(schema, set(given))
     chain = [step.type_name for step in schema.parents]
     used = [
@@ -168,8 +181,8 @@ def choose_plan(schema: ResourceSchema, offers: list[Offer], needed: set[str]) -
         if item.source is InputSource.VALUES and schema.column_of(item.property_name) not in given:
             parent_fan *= len(item.values)
     if start == len(chain):
-        return Plan("list", args, full), LIST_COST * parent_fan * region_factor, int(25 * parent_fan)
+        return Plan(PlanKind.LIST, args, full), LIST_COST * parent_fan * region_factor, int(25 * parent_fan)
     levels = len(chain) - start
     cost = LIST_COST * (WALK_LEVEL_COST**levels) * parent_fan * region_factor
     rows = int(25 * (10**levels) * parent_fan)
-    return Plan("walk", args, full, walk_from=start), cost, rows
+    return Plan(PlanKind.WALK, args, full, walk_from=start), cost, rows

@@ -29,7 +29,7 @@ from vtab.catalog.schema import IDENTIFIER_SEPARATOR, InputSource, ParentStep, R
 from vtab.catalog.store import load_catalog
 from vtab.messages import sql_literal
 from vtab.read.cache import Key, ResultStore
-from vtab.read.plan import Plan, id_columns, input_columns, level_schemas
+from vtab.read.plan import Plan, PlanKind, id_columns, input_columns, level_schemas
 from vtab.read.progress import ReadProgress
 from vtab.sql.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
 
@@ -279,12 +279,12 @@ class Scan:
         with self._lock:
             self._pending += 1  # hold the stream open while the first tasks are submitted
         try:
-            if self.plan.kind == "get":
+            if self.plan.kind is PlanKind.GET:
                 identifiers = self._identifiers()
                 for region in self.regions:
                     self._submit_gets(region, identifiers)
             else:
-                start = self._leaf_depth if self.plan.kind == "list" else self.plan.walk_from
+                start = self._leaf_depth if self.plan.kind is PlanKind.LIST else self.plan.walk_from
                 for region in self.regions:
                     for known in self._given_parents(start):
                         self._submit_level(region, start, known)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import apsw
 import orjson
@@ -26,6 +26,7 @@ from vtab.read.plan import (
     OFFSET,
     Offer,
     Plan,
+    PlanKind,
     choose_plan,
     id_columns,
     missing_where,
@@ -36,10 +37,8 @@ from vtab.read.scan import ReadContext, Row, Scan
 from vtab.sql.guards import is_placeholder, placeholder_error
 from vtab.sql.interrupt import watch
 from vtab.sqlite import callbacks
+from vtab.sqlite.registry import Registry
 from vtab.write.queue import WriteQueue
-
-if TYPE_CHECKING:
-    from vtab.sqlite.registry import Registry
 
 _LIMIT_OPS = {apsw.SQLITE_INDEX_CONSTRAINT_LIMIT: LIMIT, apsw.SQLITE_INDEX_CONSTRAINT_OFFSET: OFFSET}
 
@@ -225,6 +224,10 @@ class Table:
         registry.tables.add(self)
 
     @property
+    def json_names(self) -> frozenset[str]:
+        return self.columns.json_names
+
+    @property
     def pool(self) -> ThreadPoolExecutor:
         """Threads for this table's writes (each read cursor has its own, see Cursor)."""
         if self._pool is None:
@@ -279,7 +282,7 @@ class Table:
         info.estimatedRows = rows
         singles = {o.column for o in offers if not o.is_in}
         ids = id_columns(self.schema).keys()
-        if plan.kind == "get" and REGION in singles and (IDENTIFIER in singles or ids <= singles):
+        if plan.kind is PlanKind.GET and REGION in singles and (IDENTIFIER in singles or ids <= singles):
             info.idxFlags = apsw.SQLITE_INDEX_SCAN_UNIQUE
         return True
 
@@ -385,7 +388,7 @@ class Cursor:
         limit = None
         if isinstance(bounds.get(LIMIT), int) and bounds[LIMIT] >= 0:
             limit = bounds[LIMIT] + max(0, int(bounds.get(OFFSET) or 0))
-        if plan.kind == "needs":
+        if plan.kind is PlanKind.NEEDS:
             raise apsw.SQLError(needs_where_error(table.name, table.schema, set(plan.args)))
         if REGION in values:
             regions = [table.cloud.check_region(region) for region in sorted(values[REGION], key=str)]

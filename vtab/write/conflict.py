@@ -17,11 +17,12 @@ import apsw
 
 from vtab.aws import errors
 from vtab.aws.cloudcontrol import CloudControl, Properties
+from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
 from vtab.messages import sql_literal
 from vtab.sql import interrupt
 from vtab.sql.interrupt import Interrupted, never
-from vtab.write.operation import IGNORE, REPLACE, Operation, Outcome
+from vtab.write.operation import IGNORE, REPLACE, Operation, Outcome, WriteStatus
 from vtab.write.patch import replace_patch
 
 Key = tuple[str, tuple[Any, ...]]
@@ -48,7 +49,7 @@ def unique_key(schema: ResourceSchema) -> tuple[str, ...]:
 def create_key(schema: ResourceSchema, op: Operation) -> Key | None:
     """(region, unique-key values) of a create; None when the schema has no unique key."""
     key = unique_key(schema)
-    if not key or op.verb != "create" or op.desired is None:
+    if not key or op.verb is not Verb.CREATE or op.desired is None:
         return None
     return (op.region, tuple(op.desired.get(p) for p in key))
 
@@ -82,7 +83,7 @@ def _once_per_delete(ops: list[Operation]) -> tuple[list[Operation], list[Skippe
     kept: list[Operation] = []
     skipped: list[Skipped] = []
     for op in ops:
-        if op.verb == "delete":
+        if op.verb is Verb.DELETE:
             first = deleted.get((op.region, op.identifier))
             if first is not None:
                 skipped.append(Skipped(op, f"{op.identifier} is already deleted by an earlier DELETE"))
@@ -125,7 +126,7 @@ class ConflictResolver:
         return send, skipped + resolved
 
     def _resolve_creates(self, ops: list[Operation]) -> tuple[list[Operation], list[Skipped]]:
-        wanted = [op for op in ops if op.verb == "create" and op.on_conflict in (IGNORE, REPLACE)]
+        wanted = [op for op in ops if op.verb is Verb.CREATE and op.on_conflict in (IGNORE, REPLACE)]
         if not wanted:
             return ops, []
         existing = self._existing({(op.region, self._parents(op)) for op in wanted})
@@ -135,9 +136,9 @@ class ConflictResolver:
         deleted: set[tuple[str, str | None]] = set()
         """Resources an earlier DELETE of the transaction removes: absent for the rows after it."""
         for op in ops:
-            if op.verb == "delete":
+            if op.verb is Verb.DELETE:
                 deleted.add((op.region, op.identifier))
-            if op.verb != "create":
+            if op.verb is not Verb.CREATE:
                 slots.append(op)
                 continue
             # Every create seeds the key map, so an OR IGNORE / OR REPLACE row meets a plain INSERT's row
@@ -208,7 +209,7 @@ class ConflictResolver:
         if not patch:
             return Skipped(op, f"INSERT OR REPLACE: {identifier} already has exactly these values")
         return Operation(
-            "update",
+            Verb.UPDATE,
             op.region,
             op.row,
             op.seq,
@@ -231,15 +232,15 @@ class ConflictResolver:
         for i, outcome in enumerate(outcomes):
             op = outcome.op
             if not (
-                outcome.status == "FAILED"
-                and op.verb == "create"
+                outcome.status is WriteStatus.FAILED
+                and op.verb is Verb.CREATE
                 and errors.error_stem(outcome.error_code or "") == "AlreadyExists"
             ):
                 continue
             if op.on_conflict == IGNORE:
                 settled[i] = Outcome(
                     op,
-                    "SKIPPED",
+                    WriteStatus.SKIPPED,
                     request_token=outcome.request_token,
                     error_code=outcome.error_code,
                     message=f"INSERT OR IGNORE: {self._key_text(op)} already exists (AlreadyExists)",
@@ -292,7 +293,7 @@ class ConflictResolver:
             assert op.desired is not None
             result = self._replacing(op, existing, op.desired)
             if isinstance(result, Skipped):
-                settled[i] = Outcome(op, "SKIPPED", existing[0], message=result.reason)
+                settled[i] = Outcome(op, WriteStatus.SKIPPED, existing[0], message=result.reason)
             else:
                 updates.append((i, result))
         if updates:

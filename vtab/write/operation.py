@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import apsw
 import orjson
 
+from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
 from vtab.messages import sql_literal
 
@@ -16,17 +18,40 @@ ABORT = apsw.SQLITE_ABORT
 IGNORE = apsw.SQLITE_IGNORE
 REPLACE = apsw.SQLITE_REPLACE
 
-ACTIONS = {"create": "CREATE", "update": "UPDATE", "delete": "DELETE"}
+ACTIONS = {Verb.CREATE: "CREATE", Verb.UPDATE: "UPDATE", Verb.DELETE: "DELETE"}
 """Schema handler verb -> Cloud Control Operation."""
-CALLS = {"create": "CreateResource", "update": "UpdateResource", "delete": "DeleteResource"}
-METHODS = {"create": "create_resource", "update": "update_resource", "delete": "delete_resource"}
+CALLS = {Verb.CREATE: "CreateResource", Verb.UPDATE: "UpdateResource", Verb.DELETE: "DeleteResource"}
+METHODS = {Verb.CREATE: "create_resource", Verb.UPDATE: "update_resource", Verb.DELETE: "delete_resource"}
+
+
+class WriteStatus(StrEnum):
+    """What one write ended as (also the ``status`` vtab_calls shows for its start call)."""
+
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+    """A FAILED ProgressEvent: AWS ran the handler and it failed."""
+    REFUSED = "REFUSED"
+    """A synchronous error answered the start call: nothing was accepted."""
+    LOST = "LOST"
+    """Its start call got no usable answer: it may or may not have been accepted."""
+    UNKNOWN = "UNKNOWN"
+    """Its status could not be read."""
+    TIMEOUT = "TIMEOUT"
+    """Still running at write_timeout."""
+    SKIPPED = "SKIPPED"
+    """An INSERT OR IGNORE row whose key exists: nothing to do."""
+    NOT_SENT = "NOT_SENT"
+    """It follows a write that failed busy (it waits for a retried COMMIT), or the statement was
+    interrupted before it was sent."""
+    INTERRUPTED = "INTERRUPTED"
+    """Sent, and the statement was interrupted before its end was known."""
 
 
 @dataclass
 class Operation:
-    """A write to send at Sync. ``verb`` is the schema handler name: create, update or delete."""
+    """A write to send at Sync. ``verb`` is the schema handler: create, update or delete."""
 
-    verb: str
+    verb: Verb
     region: str
     row: int
     """1-based row of the statement that queued it (for messages)."""
@@ -62,11 +87,11 @@ class Operation:
     def params(self) -> dict[str, Any]:
         """The request members besides TypeName (and RoleArn, which CloudControl adds)."""
         params: dict[str, Any] = {"ClientToken": self.client_token}
-        if self.verb == "create":
+        if self.verb is Verb.CREATE:
             params["DesiredState"] = self.desired_json()
         else:
             params["Identifier"] = self.identifier
-        if self.verb == "update":
+        if self.verb is Verb.UPDATE:
             params["PatchDocument"] = self.patch_json()
         return params
 
@@ -78,7 +103,7 @@ class Operation:
 
     def describe(self, schema: ResourceSchema) -> str:
         """``CREATE row 2 (api_id='a', ...) in us-east-1`` or ``UPDATE a|b|c in us-east-1``."""
-        if self.verb == "create" and self.desired is not None:
+        if self.verb is Verb.CREATE and self.desired is not None:
             key = ", ".join(
                 f"{schema.column_of(p)}={sql_literal(self.desired.get(p))}" for p in schema.required
             )
@@ -88,15 +113,10 @@ class Operation:
 
 @dataclass
 class Outcome:
-    """What one operation ended as: SUCCESS, FAILED (a FAILED ProgressEvent), REFUSED (a synchronous error),
-    LOST (its start call got no usable answer: it may or may not have been accepted), UNKNOWN (its status
-    could not be read), TIMEOUT (still running at write_timeout), SKIPPED (an INSERT
-    OR IGNORE row whose key AWS reported as existing: nothing to do), NOT_SENT (it follows an operation
-    that failed busy, and waits for a retried COMMIT; or the statement was interrupted before it was
-    sent), INTERRUPTED (sent, and the statement was interrupted before its end was known)."""
+    """What one operation ended as (see WriteStatus)."""
 
     op: Operation
-    status: str
+    status: WriteStatus
     identifier: str | None = None
     request_token: str | None = None
     error_code: str | None = None
@@ -107,7 +127,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("SUCCESS", "SKIPPED")
+        return self.status in (WriteStatus.SUCCESS, WriteStatus.SKIPPED)
 
     @property
     def retryable(self) -> bool:
@@ -120,10 +140,10 @@ class Outcome:
         again; one that was refused, lost in transport or not sent keeps its ClientToken, so it cannot
         act twice."""
         op = self.op
-        if self.status == "FAILED":
+        if self.status is WriteStatus.FAILED:
             op.client_token = str(uuid.uuid4())
             op.request_token = None
-        elif self.status in ("TIMEOUT", "UNKNOWN") and self.request_token:
+        elif self.status in (WriteStatus.TIMEOUT, WriteStatus.UNKNOWN) and self.request_token:
             op.request_token = self.request_token
         else:
             op.request_token = None

@@ -20,6 +20,7 @@ import orjson
 from vtab import hints
 from vtab.aws.cloudcontrol import CloudControl
 from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION
+from vtab.catalog.facts import Verb
 from vtab.catalog.limits import request_limits, size_text
 from vtab.catalog.schema import ResourceSchema
 from vtab.messages import sql_literal
@@ -31,7 +32,7 @@ from vtab.sql.interrupt import watch
 from vtab.sql.statements import Statement, StatementText, StatementTracker
 from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_text, unique_key
 from vtab.write.dryrun import DryRunLog
-from vtab.write.operation import IGNORE, REPLACE, Operation
+from vtab.write.operation import ACTIONS, IGNORE, REPLACE, Operation, WriteStatus
 from vtab.write.patch import PatchDocumentRules, diff_patch, top_level
 from vtab.write.send import Sender, statement_error
 from vtab.write.validate import RowRules
@@ -165,7 +166,7 @@ class WriteQueue:
                 f"{CONFLICT_WORDS[mode]}: {self.schema.type_name} has no unique key this module knows, so "
                 f"an existing resource cannot be recognised; use a plain INSERT {where}"
             )
-        op = Operation("create", region, self._current().rows + 1, 0, desired=desired, on_conflict=mode)
+        op = Operation(Verb.CREATE, region, self._current().rows + 1, 0, desired=desired, on_conflict=mode)
         if mode not in CONFLICT_WORDS:
             self._refuse_duplicate_key(op, where)
         self._refuse_too_big(op, where)
@@ -234,7 +235,7 @@ class WriteQueue:
         self._replace_earlier_update(row)
         if patch:
             op = Operation(
-                "update", row.region, self._current().rows, 0, identifier=row.identifier, patch=patch
+                Verb.UPDATE, row.region, self._current().rows, 0, identifier=row.identifier, patch=patch
             )
             self._refuse_too_big(op, where)
             self._queue(op)
@@ -260,7 +261,7 @@ class WriteQueue:
             ids = {}
         self._queue(
             Operation(
-                "delete",
+                Verb.DELETE,
                 row.region,
                 self._current().rows,
                 0,
@@ -327,7 +328,7 @@ class WriteQueue:
                 identifier=op.identifier,
                 cache="dry-run",
             )
-            record.status = "NOT_SENT"
+            record.status = WriteStatus.NOT_SENT
             table.registry.dry_runs.add(
                 table.name,
                 action,
@@ -360,14 +361,14 @@ class WriteQueue:
         key = create_key(self.schema, op)
         if key is not None:
             self._creates[key] = op
-        elif op.verb == "update" and op.identifier is not None:
+        elif op.verb is Verb.UPDATE and op.identifier is not None:
             statement.updates[(op.region, op.identifier)] = op
 
     def _refuse_too_big(self, op: Operation, where: str) -> None:
         """A DesiredState or PatchDocument over Cloud Control's limit is refused now, for every row, so a
         statement never applies its first rows and then fails remotely on a later one."""
         limits = request_limits()
-        if op.verb == "create":
+        if op.verb is Verb.CREATE:
             member, text, limit = "DesiredState", op.desired_json() or "", limits.desired_state
             values = {self.schema.column_of(p): v for p, v in (op.desired or {}).items()}
         else:
@@ -462,10 +463,10 @@ class WriteQueue:
                 f"{self.table.name} is read-only (option read_only=true): {verb} refused before anything was "
                 f"sent; use a table without read_only to change AWS resources"
             )
-        handler = {"INSERT": "create", "UPDATE": "update", "DELETE": "delete"}[verb]
+        handler = {"INSERT": Verb.CREATE, "UPDATE": Verb.UPDATE, "DELETE": Verb.DELETE}[verb]
         if handler not in self.schema.permissions:
             # Cloud Control would answer UnsupportedActionException; say so before anything is sent.
-            offered = ", ".join(v for v in ("create", "update", "delete") if v in self.schema.permissions)
+            offered = ", ".join(v for v in ACTIONS if v in self.schema.permissions)
             raise apsw.ReadOnlyError(
                 f"{self.table.name}: {self.schema.type_name} has no {handler} handler, so Cloud Control "
                 f"cannot {verb} it; {verb} refused before anything was sent (it supports: "

@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from vtab.aws.calllog import CallRecord
-from vtab.write.operation import CALLS
+from vtab.aws.cloudcontrol import OperationStatus
+from vtab.write.operation import CALLS, Verb
 
 DRY_RUN = "dry-run"
 """The ``cache`` value of a write a dry_run table recorded instead of sending."""
-SUCCESS = "SUCCESS"
 LISTED_IDENTIFIERS = 20
 """At most this many created identifiers are spelled out (vtab_calls has them all)."""
 
@@ -41,11 +41,11 @@ class WriteReport:
                 continue
             if record.cache == DRY_RUN:
                 report.not_sent += 1
-            elif record.status != SUCCESS:
+            elif record.status != OperationStatus.SUCCESS:
                 continue
-            elif verb == "create":
+            elif verb is Verb.CREATE:
                 report.created.append((record.region, record.identifier or "?"))
-            elif verb == "update":
+            elif verb is Verb.UPDATE:
                 report.updated += 1
             else:
                 report.deleted += 1

@@ -34,13 +34,13 @@ import apsw
 
 from vtab.aws import errors
 from vtab.aws.calllog import CallRecord
-from vtab.aws.cloudcontrol import POLLS_PER_WORKER, CloudControl
+from vtab.aws.cloudcontrol import POLLS_PER_WORKER, CloudControl, OperationStatus
+from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
 from vtab.sql.interrupt import POLL_SECONDS, Interrupted, never
 from vtab.write.conflict import frees_key, unique_key
-from vtab.write.operation import Operation, Outcome
+from vtab.write.operation import Operation, Outcome, WriteStatus
 
-TERMINAL = {"SUCCESS", "FAILED", "CANCEL_COMPLETE"}
 FIRST_BACKOFF = 0.05
 MAX_BACKOFF = 5.0
 """The least poll spacing (RetryAfter may ask for more): doubling from 50 ms with each poll, capped at 5 s."""
@@ -167,7 +167,7 @@ class Sender:
             return self._interrupted(tasks, {**starting, **polling})
         finally:
             polls.shutdown(wait=False, cancel_futures=True)
-        return [task.outcome or Outcome(task.op, "UNKNOWN", message="not sent") for task in tasks]
+        return [task.outcome or Outcome(task.op, WriteStatus.UNKNOWN, message="not sent") for task in tasks]
 
     def _send(
         self,
@@ -211,7 +211,7 @@ class Sender:
         if task.token is not None:
             return Outcome(
                 op,
-                "INTERRUPTED",
+                WriteStatus.INTERRUPTED,
                 None,
                 task.token,
                 "Interrupted",
@@ -223,7 +223,7 @@ class Sender:
         if in_flight:
             return Outcome(
                 op,
-                "INTERRUPTED",
+                WriteStatus.INTERRUPTED,
                 None,
                 None,
                 "Interrupted",
@@ -231,10 +231,10 @@ class Sender:
                 apsw.InterruptError,
                 maybe_accepted=True,
             )
-        task.record.status = "NOT_SENT"
+        task.record.status = WriteStatus.NOT_SENT
         return Outcome(
             op,
-            "NOT_SENT",
+            WriteStatus.NOT_SENT,
             error_code="Interrupted",
             message="the statement was interrupted first",
             error_class=apsw.InterruptError,
@@ -268,7 +268,7 @@ class Sender:
                 if resource in last_on:
                     self._follow(task, last_on[resource])
                 last_on[resource] = task
-            if op.verb == "delete" and key:
+            if op.verb is Verb.DELETE and key:
                 known = op.properties or {}
                 if all(p in known for p in key):
                     bucket: tuple[Any, ...] = ("key", op.region, tuple(known[p] for p in key))
@@ -281,7 +281,7 @@ class Sender:
             return
         for task in tasks:
             op = task.op
-            if op.verb != "create" or op.desired is None:
+            if op.verb is not Verb.CREATE or op.desired is None:
                 continue
             candidates = (
                 deletes.get(("key", op.region, tuple(op.desired.get(p) for p in key)), [])
@@ -309,12 +309,12 @@ class Sender:
                 continue  # already held back by another operation it follows
             if outcome.retryable:
                 # Sending it now would break the order a retried COMMIT must keep: it waits too.
-                dependent.record.status = "NOT_SENT"
+                dependent.record.status = WriteStatus.NOT_SENT
                 self._finish(
                     dependent,
                     Outcome(
                         dependent.op,
-                        "NOT_SENT",
+                        WriteStatus.NOT_SENT,
                         message=f"it follows {task.op.describe(self.schema)}, which failed",
                         error_class=apsw.BusyError,
                     ),
@@ -350,18 +350,20 @@ class Sender:
         else:
             task.polls += 1
             task.lost_polls = 0
-        status = event.get("OperationStatus")
-        if status == "SUCCESS":
-            return Outcome(op, "SUCCESS", event.get("Identifier") or op.identifier, task.token)
-        if status in TERMINAL:
-            code = event.get("ErrorCode") or ("Cancelled" if status == "CANCEL_COMPLETE" else "Unknown")
+        status = OperationStatus.of(event.get("OperationStatus"))
+        if status is OperationStatus.SUCCESS:
+            return Outcome(op, WriteStatus.SUCCESS, event.get("Identifier") or op.identifier, task.token)
+        if status is not None and status.terminal:
+            code = event.get("ErrorCode") or (
+                "Cancelled" if status is OperationStatus.CANCEL_COMPLETE else "Unknown"
+            )
             task.record.error_code = code
-            message = event.get("StatusMessage") or status
+            message = event.get("StatusMessage") or str(status)
             if errors.error_stem(code) in ("AccessDenied", "InvalidCredentials"):
                 message += errors.permission_hint(self.schema, op.verb)
             return Outcome(
                 op,
-                "FAILED",
+                WriteStatus.FAILED,
                 event.get("Identifier") or op.identifier,
                 task.token,
                 code,
@@ -397,7 +399,7 @@ class Sender:
         if task.token is None:
             return Outcome(
                 task.op,
-                "LOST" if lost else "REFUSED",
+                WriteStatus.LOST if lost else WriteStatus.REFUSED,
                 None,
                 None,
                 code,
@@ -414,7 +416,7 @@ class Sender:
                 return None
         return Outcome(
             task.op,
-            "UNKNOWN",
+            WriteStatus.UNKNOWN,
             None,
             task.token,
             code,
@@ -426,7 +428,7 @@ class Sender:
         task.record.error_code = "Timeout"
         return Outcome(
             task.op,
-            "TIMEOUT",
+            WriteStatus.TIMEOUT,
             None,
             task.token,
             "Timeout",
@@ -448,7 +450,7 @@ def statement_error(
     explicit ``transaction``) the message says a retried COMMIT sends the failed writes again; after any
     other failure SQLite rolls the transaction back, and the message says the remote changes stay.
     """
-    outcomes = [o for o in outcomes if o.status != "SKIPPED"]
+    outcomes = [o for o in outcomes if o.status is not WriteStatus.SKIPPED]
     failed = [o for o in outcomes if not o.ok]
     if not failed:
         return None
@@ -468,7 +470,7 @@ def statement_error(
     for outcome in failed:
         lines.append(f"  {outcome.status} {outcome.op.describe(schema)}: {_failure_text(outcome)}")
     for outcome in applied[:LISTED_APPLIED]:
-        created = f" -> {outcome.identifier}" if outcome.op.verb == "create" and outcome.identifier else ""
+        created = f" -> {outcome.identifier}" if outcome.op.verb is Verb.CREATE and outcome.identifier else ""
         lines.append(
             f"  applied: {outcome.op.describe(schema)}{created} (RequestToken {outcome.request_token})"
         )
@@ -491,7 +493,7 @@ def statement_error(
 
 def _failure_text(outcome: Outcome) -> str:
     """``<code>: <message> (<RequestToken, or why there is none>)``."""
-    if outcome.status == "NOT_SENT":
+    if outcome.status is WriteStatus.NOT_SENT:
         return f"not sent: {outcome.message} (no RequestToken)"
     if outcome.request_token:
         token = f"RequestToken {outcome.request_token}"

@@ -1,0 +1,144 @@
+"""What ``vtab.register(conn)`` installs on a connection: a module per resource table, ``vtab_calls``,
+``vtab_dry_run``, ``vtab_types`` and the helper functions, all sharing one Registry."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import Any, cast
+
+import apsw
+import apsw.ext
+
+from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
+from vtab.catalog.schema import load_schema
+from vtab.catalog.store import load_catalog
+from vtab.options import OptionError, Options
+from vtab.sql.stackql import install as install_stackql_names
+from vtab.sqlite.registry import CALL_COLUMNS, Registry
+from vtab.sqlite.table import Module
+from vtab.write.dryrun import DRY_RUN_COLUMNS
+
+TABLE_TYPES = ("AWS::ApiGatewayV2::IntegrationResponse",)
+"""The seed's table, connected at register() so that configuration errors (profile, region, endpoint)
+show there; every other catalog table connects at its first use."""
+
+LOG_TABLES = ("vtab_calls", "vtab_dry_run")
+"""The eponymous log tables register() installs beside the resource tables."""
+
+TYPES_TABLE = "vtab_types"
+"""The eponymous table listing every resource table (the shell's .tables shows only those in use)."""
+
+
+@functools.cache
+def resource_tables() -> dict[str, str]:
+    """Table name -> type name of every resource table register() installs: one per catalog type with
+    handlers (``apigatewayv2_integration_responses``), and the seed's names (``integration_responses``)."""
+    catalog = load_catalog()
+    tables = {table: type_name for table, (type_name, _) in catalog.tables().items()}
+    tables.update(catalog.aliases)
+    return tables
+
+
+@functools.cache
+def stackql_names() -> dict[str, str]:
+    """StackQL name -> table name of every catalog type; a type with a seed name (an alias) keeps it."""
+    catalog = load_catalog()
+    own = {type_name: alias for alias, type_name in catalog.aliases.items()}
+    return {
+        stackql: own.get(type_name, table)
+        for table, (type_name, stackql) in catalog.tables().items()
+        if stackql
+    }
+
+
+def eponymous_tables() -> list[str]:
+    """The tables the shell's .tables shows: the seed's table and the log tables (every catalog table is
+    eponymous too, but 1,700 names would flood it: vtab_types lists them)."""
+    seed = [load_schema(type_name).table_name for type_name in TABLE_TYPES]
+    return seed + list(LOG_TABLES) + [TYPES_TABLE]
+
+
+def register(connection: apsw.Connection, **options: Any) -> Registry:
+    """Install vtab's tables on ``connection``; ``options`` are the defaults of every table (see Options).
+
+    Configuration is read now (profile, region, endpoint), not at import. The connection's cursors (and so
+    ``connection.execute``) also take StackQL's table names, ``aws.apigatewayv2.integration_responses``:
+    its ``cursor_factory`` is extended, keeping a cursor class of your own (see vtab.sql.stackql).
+    """
+    base_options = Options().replace(**options)
+    install_stackql_names(connection, stackql_names())
+    registry = Registry(connection, base_options)
+    for table_name, type_name in resource_tables().items():
+        # A module per table, cheap to make (about 3 us): the schema is built when SQLite first connects
+        # the table (its first use), so register() does no per-table work.
+        connection.create_module(
+            table_name,
+            cast("apsw.VTModule", Module(registry, type_name)),
+            use_bestindex_object=True,
+            use_no_change=True,
+            eponymous=True,
+            iVersion=2,  # SAVEPOINT / ROLLBACK TO reach the write queue only from version 2 on
+        )
+    for table_name in (load_schema(type_name).table_name for type_name in TABLE_TYPES):
+        # Connect the seed's table now: configuration (profile, region, endpoint) is read at register()
+        # and a bad profile fails here. WHERE 0 prepares the statement without reading anything.
+        cursor = connection.cursor()
+        try:
+            cursor.execute(f"SELECT 1 FROM {table_name} WHERE 0").fetchall()
+        except apsw.SQLError as error:
+            if isinstance(error.__cause__, OptionError):
+                raise error.__cause__ from None  # e.g. an unknown region: Python callers get OptionError
+            raise
+        finally:
+            # Closed before the error leaves: a hook that raises makes apsw close the half-made
+            # connection, and a cursor of it still alive then fails that close.
+            cursor.close()
+
+    def vtab_calls(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
+        return registry.calls()
+
+    vtab_calls.columns = CALL_COLUMNS  # type: ignore[attr-defined]
+    vtab_calls.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
+    calls_table, dry_run_table = LOG_TABLES
+    apsw.ext.make_virtual_module(connection, calls_table, cast("apsw.ext.VirtualModuleCallable", vtab_calls))
+
+    def vtab_types(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
+        return type_rows()
+
+    vtab_types.columns = TYPE_COLUMNS  # type: ignore[attr-defined]
+    vtab_types.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
+    apsw.ext.make_virtual_module(connection, TYPES_TABLE, cast("apsw.ext.VirtualModuleCallable", vtab_types))
+
+    def vtab_dry_run(*args: Any, **kwargs: Any) -> Iterator[tuple[object, ...]]:
+        return registry.dry_runs.rows()
+
+    vtab_dry_run.columns = DRY_RUN_COLUMNS  # type: ignore[attr-defined]
+    vtab_dry_run.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
+    apsw.ext.make_virtual_module(
+        connection, dry_run_table, cast("apsw.ext.VirtualModuleCallable", vtab_dry_run)
+    )
+
+    def vtab_clear_cache(*args: Any) -> int:
+        """SELECT vtab_clear_cache(): forget every cached read; returns how many entries were dropped."""
+        return registry.clear_cache()
+
+    def vtab_clear_calls(*args: Any) -> int:
+        """SELECT vtab_clear_calls(): empty vtab_calls; returns how many calls were dropped."""
+        return registry.log.clear()
+
+    def vtab_clear_dry_run(*args: Any) -> int:
+        """SELECT vtab_clear_dry_run(): empty vtab_dry_run; returns how many records were dropped."""
+        return registry.dry_runs.clear()
+
+    connection.create_scalar_function("vtab_clear_cache", vtab_clear_cache, 0)
+    connection.create_scalar_function("vtab_clear_calls", vtab_clear_calls, 0)
+    connection.create_scalar_function("vtab_clear_dry_run", vtab_clear_dry_run, 0)
+    return registry
+
+
+def connect(filename: str = ":memory:", **options: Any) -> apsw.Connection:
+    """An apsw connection to ``filename`` (e.g. your own .db, to join its tables) with vtab registered."""
+    connection = apsw.Connection(filename)
+    register(connection, **options)
+    return connection
