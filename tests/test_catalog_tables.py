@@ -4,6 +4,7 @@ with the calls the endpoint saw)."""
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from typing import Any
 
@@ -16,6 +17,7 @@ from tests.readhelpers import connect, endpoint_ops
 from vtab.catalog import load_catalog
 from vtab.catalog.walks import ListMode
 from vtab.emulator.seed_types import ancestors, walk_desired_state
+from vtab.sqlite.install import ShadowedTableWarning
 
 CATALOG = load_catalog()
 WITH_TABLES = [name for name in CATALOG.type_names() if CATALOG.entry(name).table is not None]
@@ -445,3 +447,31 @@ def test_parents_and_children_inserted_through_sql_are_exactly_what_a_region_onl
     assert lists[walk[0]] == 1
     for level, name in enumerate([*walk[1:], type_name], start=1):
         assert lists[name] == len(made[walk[level - 1]]), (name, lists)
+
+
+def test_tables_of_the_database_that_hide_vtab_tables_are_named_in_a_warning(tmp_path: Any) -> None:
+    path = tmp_path / "inventory.db"
+    own = apsw.Connection(str(path))
+    own.execute(
+        "CREATE TABLE eks_clusters(name); CREATE VIEW Integration_Responses AS SELECT 1; CREATE TABLE mine(x)"
+    )
+    own.close()
+    with pytest.warns(ShadowedTableWarning) as caught:
+        db = vtab.connect(str(path), regions="us-east-1")
+    assert [w.message.names for w in caught if isinstance(w.message, ShadowedTableWarning)] == [
+        ["Integration_Responses", "eks_clusters"]
+    ]
+    assert "ALTER TABLE x RENAME TO x_snapshot" in str(caught[0].message)
+    # the warning is right: the stored table answers, not AWS
+    assert db.execute("SELECT count(*) FROM eks_clusters").fetchall() == [(0,)]
+    db.close()
+
+
+def test_a_database_without_such_tables_gives_no_warning(tmp_path: Any) -> None:
+    path = tmp_path / "plain.db"
+    own = apsw.Connection(str(path))
+    own.execute("CREATE TABLE eks_clusters_snapshot(name)")
+    own.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        vtab.connect(str(path), regions="us-east-1").close()

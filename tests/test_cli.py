@@ -243,6 +243,18 @@ def test_snapshot_writes_a_plain_table_stdlib_sqlite3_reads(
     assert _read_plain(out, "PRAGMA integrity_check") == [("ok",)]
 
 
+def test_snapshot_under_a_vtab_tables_name_warns_that_it_hides_the_live_table(
+    ids: list[str], flags: list[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "snap.db"
+    result = _snapshot(out, IDS_SQL, flags, "--table", "integration_responses")
+    assert result.returncode == 0, result.stderr
+    assert "vtab: warning: 1 table(s) of this database hide vtab tables" in result.stderr
+    assert "(integration_responses)" in result.stderr
+    plain = _snapshot(tmp_path / "other.db", IDS_SQL, flags, "--table", "responses_snapshot")
+    assert "warning" not in plain.stderr
+
+
 def test_snapshot_refuses_to_overwrite_without_replace_and_replaces_with_it(
     ids: list[str], flags: list[str], tmp_path: Path
 ) -> None:

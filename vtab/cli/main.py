@@ -41,7 +41,7 @@ from vtab.cli.optiondocs import default_text, field_docs
 from vtab.options import WRITE_OPTIONS, OptionError, Options
 from vtab.read.progress import AroundProgress
 from vtab.sql.stackql import rewrite_on
-from vtab.sqlite.install import eponymous_tables
+from vtab.sqlite.install import ShadowedTableWarning, eponymous_tables, resource_tables
 from vtab.sqlite.registry import Registry
 from vtab.write.report import WriteReport
 
@@ -435,6 +435,8 @@ def command_snapshot(parser: argparse.ArgumentParser, args: argparse.Namespace, 
     finally:
         db.close()
     print(f"{args.out}: table {args.table}: {count} row{'' if count == 1 else 's'}", file=out)
+    if args.table.lower() in {name.lower() for name in resource_tables()}:
+        warnings.warn(ShadowedTableWarning([args.table]), stacklevel=1)
     return 0
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -59,6 +60,34 @@ def eponymous_tables() -> list[str]:
     return seed + list(LOG_TABLES) + [TYPES_TABLE]
 
 
+class ShadowedTableWarning(UserWarning):
+    """The database has tables (or views) of its own named like vtab tables: SQLite resolves those names to
+    them, so the live tables are out of reach under those names."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        shown = ", ".join(names[:SHADOWED_SHOWN]) + (", ..." if len(names) > SHADOWED_SHOWN else "")
+        super().__init__(
+            f"{len(names)} table(s) of this database hide vtab tables of the same name ({shown}): SELECT and "
+            f"their aws.<service>.<table> names read the stored rows, not AWS; rename them (ALTER TABLE x "
+            f"RENAME TO x_snapshot) to reach the live tables, or use another name of the type (vtab_types)"
+        )
+
+
+SHADOWED_SHOWN = 5
+"""At most this many hidden names are spelled out in the warning."""
+
+
+def shadowed_tables(connection: apsw.Connection) -> list[str]:
+    """The plain tables and views of the main database whose names are vtab tables (sorted)."""
+    ours = {name.lower() for name in resource_tables()}
+    rows = connection.execute(
+        "SELECT name FROM main.sqlite_schema WHERE type IN ('table', 'view') "
+        "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'"
+    ).fetchall()
+    return sorted(str(name) for (name,) in rows if str(name).lower() in ours)
+
+
 def register(connection: apsw.Connection, **options: Any) -> Registry:
     """Install vtab's tables on ``connection``; ``options`` are the defaults of every table (see Options).
 
@@ -80,6 +109,9 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
             eponymous=True,
             iVersion=2,  # SAVEPOINT / ROLLBACK TO reach the write queue only from version 2 on
         )
+    shadowed = shadowed_tables(connection)
+    if shadowed:
+        warnings.warn(ShadowedTableWarning(shadowed), stacklevel=2)
     for table_name in (load_schema(type_name).table_name for type_name in TABLE_TYPES):
         # Connect the seed's table now: configuration (profile, region, endpoint) is read at register()
         # and a bad profile fails here. WHERE 0 prepares the statement without reading anything.
