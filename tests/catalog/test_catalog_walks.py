@@ -12,7 +12,7 @@ from vtab.catalog.facts import ListInput, ListSchema, TypeFacts, Verb
 from vtab.catalog.overlays import Overlays, parse
 from vtab.catalog.schema import schema_file_name, supported_types
 from vtab.catalog.store import load_catalog
-from vtab.catalog.walks import FeedKind, LinkSource, ListMode, derive_plans, walk_steps
+from vtab.catalog.walks import FeedKind, LinkSource, ListMode, ListPlan, derive_plans, walk_steps
 
 ALL_VERBS = {verb: (f"demo:{verb.value}",) for verb in Verb}
 
@@ -282,6 +282,94 @@ region_wide = "verified: lists without input"
         "the feature ended",
     )
     assert plans["AWS::Demo::Pair"].mode is ListMode.REGION_WIDE
+
+
+# -- aliases: another property holding a list input's value ---------------------------------------------
+
+
+def _aliases(plan: ListPlan) -> dict[str, list[tuple[str, LinkSource]]]:
+    return {feed.input: [(a.property_name, a.found_by) for a in feed.aliases] for feed in plan.feeds}
+
+
+def test_an_identifier_part_naming_the_inputs_parent_property_is_its_alias() -> None:
+    """DataZone: Project is ``DomainId|Id`` but lists by ``DomainIdentifier``; both name a Domain's Id."""
+    plans = plans_of(
+        facts("AWS::DataZone::Domain", ("Id",)),
+        facts("AWS::DataZone::Project", ("DomainId", "Id"), requires=("DomainIdentifier",)),
+        facts(
+            "AWS::DataZone::Environment",
+            ("DomainId", "Id"),
+            ("ProjectId",),
+            requires=("DomainIdentifier", "ProjectIdentifier"),
+        ),
+    )
+    # the bare Id is the type's own (it matches Domain's whole identifier, but it is no alias)
+    assert _aliases(plans["AWS::DataZone::Project"]) == {
+        "DomainIdentifier": [("DomainId", LinkSource.NAME_MATCH)]
+    }
+    assert _aliases(plans["AWS::DataZone::Environment"]) == {
+        "DomainIdentifier": [("DomainId", LinkSource.NAME_MATCH)],
+        "ProjectIdentifier": [("ProjectId", LinkSource.NAME_MATCH)],
+    }
+    plan = plans["AWS::DataZone::Project"]
+    assert type(plan).from_json(plan.type_name, plan.to_json()) == plan
+    assert plan.to_json()["feeds"][0]["aliases"] == [{"property": "DomainId", "foundBy": "name_match"}]
+
+
+def test_a_relationship_ref_to_the_inputs_parent_property_makes_an_alias() -> None:
+    child = facts("AWS::Demo::Rule", ("RuleId",), ("OwnerRef",), requires=("GatewayId",))
+    child.properties["OwnerRef"]["relationshipRef"] = [["AWS::Demo::Gateway", "GatewayId"]]
+    plans = plans_of(facts("AWS::Demo::Gateway", ("GatewayId",)), child)
+    assert _aliases(plans["AWS::Demo::Rule"]) == {"GatewayId": [("OwnerRef", LinkSource.RELATIONSHIP_REF)]}
+
+
+def test_an_inputs_id_form_is_its_alias_even_without_a_parent() -> None:
+    """AppSync SourceApiAssociation: no type provides SourceApiIdentifier (WHERE), SourceApiId holds it."""
+    plan = plans_of(
+        facts(
+            "AWS::AppSync::SourceApiAssociation",
+            ("AssociationArn",),
+            ("SourceApiId", "SourceApiArn"),
+            requires=("SourceApiIdentifier",),
+        )
+    )["AWS::AppSync::SourceApiAssociation"]
+    assert plan.mode is ListMode.NEEDS_WHERE
+    # the ARN is another value (an identifier may be either, but SourceApiArn is not the Id form)
+    assert _aliases(plan) == {"SourceApiIdentifier": [("SourceApiId", LinkSource.ID_FORM)]}
+
+
+def test_names_that_hold_another_value_are_no_alias() -> None:
+    keyspace = facts("AWS::Cassandra::Keyspace", ("KeyspaceName",))
+    table = facts(
+        "AWS::Cassandra::Table",
+        ("KeyspaceName", "TableName"),
+        # KeyspaceArn matches Keyspace only through its identifier fallback; Resource is an object;
+        # ClusterName is another input; KeyspaceId is no Id form of a Name
+        ("KeyspaceArn", "KeyspaceId", "ClusterName", "Resource"),
+        requires=("KeyspaceName", "ClusterName"),
+    )
+    table.properties["Resource"] = {
+        "type": "object",
+        "relationshipRef": [["AWS::Cassandra::Keyspace", "KeyspaceName"]],
+    }
+    plans = plans_of(keyspace, facts("AWS::Cassandra::Cluster", ("ClusterName",)), table)
+    assert _aliases(plans["AWS::Cassandra::Table"]) == {"KeyspaceName": [], "ClusterName": []}
+
+
+def test_the_shipped_catalog_records_the_datazone_aliases() -> None:
+    catalog = load_catalog()
+    plan = catalog.entry("AWS::DataZone::EnvironmentActions").plan
+    assert _aliases(plan) == {
+        "DomainIdentifier": [("DomainId", LinkSource.NAME_MATCH)],
+        "EnvironmentIdentifier": [("EnvironmentId", LinkSource.NAME_MATCH)],
+    }
+    schema = catalog.schema("AWS::DataZone::Project")
+    (item,) = schema.list_inputs
+    assert (item.input, item.aliases) == ("DomainIdentifier", ("DomainId",))
+    assert schema.input_columns_of(item) == ("domain_identifier", "domain_id")
+    typed = [name for name in catalog.type_names() if any(f.aliases for f in catalog.entry(name).plan.feeds)]
+    assert not any(f.aliases for f in catalog.entry("AWS::Cassandra::Type").plan.feeds)
+    assert len(typed) == 20  # docs/coverage.md lists them; README says how many
 
 
 def test_plans_survive_the_json_round_trip() -> None:

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from vtab.catalog.facts import TypeFacts, Verb
-from vtab.catalog.walks import FeedKind, LinkSource, ListMode, ListPlan
+from vtab.catalog.schema import snake_case
+from vtab.catalog.walks import Feed, FeedKind, LinkSource, ListMode, ListPlan
 
 
 def needs_input(plan: ListPlan) -> bool:
@@ -23,6 +24,41 @@ def _needed_by(plan: ListPlan) -> LinkSource:
         if source in sources:
             return source
     return LinkSource.OVERLAY
+
+
+def _where_cell(feed: Feed) -> str:
+    """```source_api_identifier` (or `source_api_id`)``: the column, and its aliases'."""
+    others = " or ".join(f"`{snake_case(alias.property_name)}`" for alias in feed.aliases)
+    return f"`{feed.column}`" + (f" (or {others})" if others else "")
+
+
+def _aliases_section(plans: Mapping[str, ListPlan], entries: Mapping[str, Any]) -> list[str]:
+    """The types with a list input that another of their columns holds (``domain_id`` for DataZone's
+    ``DomainIdentifier``): a WHERE on either gives the input, so no walk is needed."""
+    found = [
+        (name, feed, alias)
+        for name, plan in sorted(plans.items())
+        if entries.get(name, {}).get("table")
+        for feed in plan.feeds
+        for alias in feed.aliases
+    ]
+    types = len({name for name, _, _ in found})
+    lines = [
+        "## List inputs held by another column",
+        "",
+        f"{types} types have a list input whose value another of their properties holds under another "
+        "name (`walks.py` `_aliases`): linked to the same parent type and property by its relationshipRef "
+        "or its name (`name_match`), or the input's `Id` form (`id_form`). A `WHERE` on either column "
+        "gives the input.",
+        "",
+        _row("type", "input column", "also given by", "found by"),
+        _row("---", "---", "---", "---"),
+    ]
+    lines += [
+        _row(name, f"`{feed.column}`", f"`{snake_case(alias.property_name)}`", f"`{alias.found_by.value}`")
+        for name, feed, alias in found
+    ]
+    return [*lines, ""]
 
 
 def _row(*cells: object) -> str:
@@ -109,6 +145,7 @@ def coverage_markdown(
             if link_count[name]
         ),
         "",
+        *_aliases_section(plans, entries),
         "## Types that need a value in WHERE",
         "",
         _row("type", "table", "give in WHERE", "why"),
@@ -117,7 +154,7 @@ def coverage_markdown(
     for name, plan in sorted(needing.items()):
         if plan.mode is ListMode.NEEDS_WHERE:
             table = entries[name].get("table", "")
-            where = ", ".join(f"`{feed.column}`" for feed in plan.feeds if feed.kind is FeedKind.WHERE)
+            where = ", ".join(_where_cell(feed) for feed in plan.feeds if feed.kind is FeedKind.WHERE)
             lines.append(_row(name, f"`{table}`", where, plan.reason.replace("|", "\\|")))
     excluded = [(name, plan) for name, plan in sorted(plans.items()) if plan.mode is ListMode.EXCLUDED]
     lines += ["", "## Excluded types", "", _row("type", "why"), _row("---", "---")]

@@ -29,7 +29,8 @@ TYPE_COLUMNS = (
 )
 """``list_mode``: region_wide, walk, fixed (one listing per fixed value), needs_where; ``walk``: the parent
 types listed first, outermost first, joined by `` -> ``; ``list_inputs``: JSON, per ResourceModel key its
-column, where its value comes from and how that was found; ``needs_where``: the columns a SELECT must give."""
+column, where its value comes from and how that was found, and ``also_given_by``: the columns holding the
+same value (DataZone's ``domain_id``); ``needs_where``: the columns a SELECT must give."""
 
 
 def _inputs(catalog: Catalog, type_name: str) -> list[dict[str, Any]]:
@@ -49,6 +50,8 @@ def _inputs(catalog: Catalog, type_name: str) -> list[dict[str, Any]]:
             row["values"] = list(item.values)
         if item.reason:
             row["reason"] = item.reason
+        if item.aliases:
+            row["also_given_by"] = list(schema.input_columns_of(item)[1:])
         rows.append(row)
     return rows
 

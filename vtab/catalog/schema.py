@@ -95,6 +95,9 @@ class ListInput:
     reason: str = ""
     found_by: str = ""
     """How the link was found (handler_schema, relationship_ref, name_match, enum, overlay)."""
+    aliases: tuple[str, ...] = ()
+    """Other properties of the type holding the same value (DataZone Project's ``DomainId`` for its
+    ``DomainIdentifier`` input): a WHERE on one of their columns gives the input too."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,7 @@ class ResourceSchema:
                 values=feed.values,
                 reason=feed.reason,
                 found_by=feed.found_by.value if feed.found_by else feed.needed_by.value,
+                aliases=tuple(alias.property_name for alias in feed.aliases),
             )
             for feed in feeds
         )
@@ -207,9 +211,15 @@ class ResourceSchema:
             unique_key=ids if keyed else (),
         )
 
-    def list_input_columns(self) -> dict[str, str]:
-        """Column -> list input, for every list input (pushed down into ResourceModel when given)."""
-        return {self.column_of(item.property_name): item.input for item in self.list_inputs}
+    def input_columns_of(self, item: ListInput) -> tuple[str, ...]:
+        """The columns whose value is the list input: its own, then its aliases' (``domain_identifier``,
+        ``domain_id``)."""
+        return tuple(self.column_of(prop) for prop in (item.property_name, *item.aliases))
+
+    def input_given(self, item: ListInput, given: Iterable[str]) -> list[str]:
+        """The columns of ``item`` (its own, its aliases') among ``given``."""
+        names = set(given)
+        return [column for column in self.input_columns_of(item) if column in names]
 
     @property
     def where_inputs(self) -> tuple[ListInput, ...]:

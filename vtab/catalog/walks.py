@@ -44,6 +44,8 @@ class LinkSource(StrEnum):
     """The property's enum: the list runs once per value."""
     OVERLAY = "overlay"
     """vtab's overlay files say so."""
+    ID_FORM = "id_form"
+    """The property is the input's ``Id`` form, or the reverse (``DomainId`` for ``DomainIdentifier``)."""
 
 
 class FeedKind(StrEnum):
@@ -68,9 +70,28 @@ class ListMode(StrEnum):
 
 
 @dataclass(frozen=True)
+class Alias:
+    """Another property of the type that holds a list input's value under another name: DataZone
+    Project's identifier part ``DomainId`` is the ``DomainIdentifier`` its list needs. ``found_by``: its
+    relationshipRef or its name links it to the input's parent type and property, or it is the input's
+    ``Id`` form (ID_FORM)."""
+
+    property_name: str
+    found_by: LinkSource
+
+    def to_json(self) -> dict[str, str]:
+        return {"property": self.property_name, "foundBy": self.found_by.value}
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Alias:
+        return cls(doc["property"], LinkSource(doc["foundBy"]))
+
+
+@dataclass(frozen=True)
 class Feed:
     """One list input and what fills it. ``parent``/``parent_property``: the walk's type and property whose
-    value is the input; ``values``: fixed values; ``reason``: why a WHERE input cannot be found."""
+    value is the input; ``values``: fixed values; ``reason``: why a WHERE input cannot be found;
+    ``aliases``: the type's other properties holding the same value (a WHERE on either gives the input)."""
 
     input: str
     property_name: str
@@ -81,6 +102,7 @@ class Feed:
     parent_property: str | None = None
     values: tuple[str, ...] = ()
     reason: str = ""
+    aliases: tuple[Alias, ...] = ()
 
     @property
     def column(self) -> str:
@@ -96,6 +118,7 @@ class Feed:
             ("parentProperty", self.parent_property),
             ("values", list(self.values)),
             ("reason", self.reason),
+            ("aliases", [alias.to_json() for alias in self.aliases]),
         ):
             if value:
                 doc[key] = value
@@ -113,6 +136,7 @@ class Feed:
             parent_property=doc.get("parentProperty"),
             values=tuple(doc.get("values", ())),
             reason=doc.get("reason", ""),
+            aliases=tuple(Alias.from_json(alias) for alias in doc.get("aliases", ())),
         )
 
 
@@ -269,6 +293,8 @@ class WalkDeriver:
         overlay = self.overlays.of(facts.type_name)
         feeds = [self._resolve_input(facts, item) for item in wanted]
         feeds = [self._check_parent(facts, feed) for feed in feeds]
+        inputs = {feed.property_name for feed in feeds}
+        feeds = [replace(feed, aliases=self._aliases(facts, feed, inputs)) for feed in feeds]
         if not feeds:
             return ListPlan(facts.type_name, ListMode.REGION_WIDE)
         if any(feed.kind is FeedKind.WHERE for feed in feeds):
@@ -317,12 +343,15 @@ class WalkDeriver:
             why = f"its relationshipRefs name several types ({', '.join(ref_types)})"
         return _feed(item, FeedKind.WHERE, None, reason=why)
 
-    def _name_match(self, facts: TypeFacts, prop: str) -> tuple[tuple[str, str] | None, str]:
+    def _name_match(
+        self, facts: TypeFacts, prop: str, strict: bool = False
+    ) -> tuple[tuple[str, str] | None, str]:
         """(parent type, parent property) of the service's type that provides ``prop``, or None and why not.
 
         First the type named like ``prop`` without its suffix (``ClusterName`` -> Cluster, whose property is
-        ``ClusterName``, else ``Name``, else the last part of its identifier); else the one listable type
-        whose whole identifier, or an additional identifier, is ``prop`` (several: ambiguous, no guess).
+        ``ClusterName``, else ``Name``, else, unless ``strict``, the last part of its identifier); else the
+        one listable type whose whole identifier, or an additional identifier, is ``prop`` (several:
+        ambiguous, no guess).
         """
         others = [t for t in self.by_service.get(facts.service, ()) if t.type_name != facts.type_name]
         base = _base(prop)
@@ -330,7 +359,8 @@ class WalkDeriver:
         if len(named) == 1:
             parent = named[0]
             suffix = prop[len(base) :]
-            candidates = [prop, suffix, "Id" if suffix == "Identifier" else "", parent.primary_identifier[-1]]
+            fallback = "" if strict else parent.primary_identifier[-1]
+            candidates = [prop, suffix, "Id" if suffix == "Identifier" else "", fallback]
             for candidate in candidates:
                 if candidate and candidate in parent.properties:
                     return (parent.type_name, candidate), ""
@@ -345,6 +375,34 @@ class WalkDeriver:
                 names = ", ".join(t.type_name for t in tier)
                 return None, f"several types of {facts.service} have {prop} as identifier ({names})"
         return None, f"no type of {facts.service} has {prop} as its identifier or name"
+
+    def _aliases(self, facts: TypeFacts, feed: Feed, inputs: set[str]) -> tuple[Alias, ...]:
+        """The type's other properties that hold the input's value: those whose relationshipRef (else their
+        name, strictly) links them to the input's parent type and property (DataZone Environment's
+        ``ProjectId`` and its ``ProjectIdentifier`` input both name a Project's ``Id``), and the input's
+        ``Id`` form. Not aliases: bare ``Id``/``Name``/``Arn`` (the type's own), other inputs, other JSON
+        types, and names that match the parent only through its identifier (a ``KeyspaceArn`` is not the
+        ``KeyspaceName`` the walk feeds)."""
+        kind = _json_type(facts, feed.property_name)
+        if kind not in SCALAR_TYPES:
+            return ()
+        found = []
+        for prop in facts.properties:
+            if prop in inputs or prop in ID_SUFFIXES or _json_type(facts, prop) != kind:
+                continue
+            link, source = self._link(facts, prop)
+            if feed.parent and feed.parent_property and link == (feed.parent, feed.parent_property):
+                found.append(Alias(prop, source))
+            elif _id_forms(prop, feed.property_name):
+                found.append(Alias(prop, LinkSource.ID_FORM))
+        return tuple(found)
+
+    def _link(self, facts: TypeFacts, prop: str) -> tuple[tuple[str, str] | None, LinkSource]:
+        """The parent type and property ``prop`` names, as an input's would be found (no fallback)."""
+        refs = [ref for ref in facts.relationships(prop) if ref[0] != facts.type_name]
+        if len({ref[0] for ref in refs}) == 1:
+            return refs[0], LinkSource.RELATIONSHIP_REF
+        return self._name_match(facts, prop, strict=True)[0], LinkSource.NAME_MATCH
 
     def _check_parent(self, facts: TypeFacts, feed: Feed) -> Feed:
         """A parent that cannot itself be walked to turns the input into a WHERE input, saying why."""
@@ -399,6 +457,25 @@ def _base(prop: str) -> str:
         if prop.lower().endswith(suffix.lower()) and len(prop) > len(suffix):
             return prop[: -len(suffix)]
     return prop
+
+
+SCALAR_TYPES = ("string", "integer")
+"""JSON types an alias can share with its input (an object ``Resource`` is no ``ResourceIdentifier``)."""
+
+
+def _json_type(facts: TypeFacts, prop: str) -> str:
+    """The property's JSON type (string when the schema does not say: a handlerSchema input)."""
+    kind = facts.properties.get(prop, {}).get("type", "string")
+    return kind if isinstance(kind, str) else "several"
+
+
+def _id_forms(first: str, second: str) -> bool:
+    """Whether one name is the other's ``Id`` form: ``DomainId`` and ``DomainIdentifier``."""
+    suffix = "identifier"
+    return any(
+        a.lower().endswith(suffix) and len(a) > len(suffix) and b.lower() == a[: -len(suffix)].lower() + "id"
+        for a, b in ((first, second), (second, first))
+    )
 
 
 def derive_plans(facts: Mapping[str, TypeFacts], overlays: Overlays) -> dict[str, ListPlan]:

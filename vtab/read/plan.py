@@ -92,8 +92,13 @@ def id_columns(schema: ResourceSchema) -> dict[str, str]:
 
 
 def input_columns(schema: ResourceSchema) -> dict[str, str]:
-    """Column name -> property name for the list inputs (pushed into ResourceModel when given)."""
-    return {schema.column_of(item.property_name): item.property_name for item in schema.list_inputs}
+    """Column name -> property name for the list inputs and their aliases (pushed into ResourceModel when
+    given: ``domain_id`` gives DataZone's ``DomainIdentifier``)."""
+    return {
+        schema.column_of(prop): prop
+        for item in schema.list_inputs
+        for prop in (item.property_name, *item.aliases)
+    }
 
 
 def pushable_columns(schema: ResourceSchema) -> set[str]:
@@ -109,12 +114,13 @@ def level_schemas(schema: ResourceSchema) -> list[ResourceSchema]:
 def walk_start(schema: ResourceSchema, given: set[str]) -> int:
     """The deepest level a listing can start at with the columns ``given``: len(parents) means a plain
     list (every input known), 0 a walk from the outermost parent. A level can start only when every parent
-    value it and the levels below need from above it is given in WHERE (as one of the type's own columns)."""
+    value it and the levels below need from above it is given in WHERE (as one of the type's own columns:
+    the input's or an alias's)."""
     chain = [step.type_name for step in schema.parents]
     known = {
         (item.parent, item.parent_property)
         for item in schema.list_inputs
-        if item.source is InputSource.PARENT and schema.column_of(item.property_name) in given
+        if item.source is InputSource.PARENT and schema.input_given(item, given)
     }
     levels = level_schemas(schema)
     for start in range(len(chain), 0, -1):
@@ -129,11 +135,11 @@ def walk_start(schema: ResourceSchema, given: set[str]) -> int:
 
 
 def missing_where(schema: ResourceSchema, given: set[str]) -> list[str]:
-    """The columns the type's list needs in WHERE that ``given`` lacks."""
+    """The columns the type's list needs in WHERE that ``given`` lacks (an alias given is the input)."""
     return [
         schema.column_of(item.property_name)
         for item in schema.where_inputs
-        if schema.column_of(item.property_name) not in given
+        if not schema.input_given(item, given)
     ]
 
 
@@ -171,14 +177,14 @@ def choose_plan(schema: ResourceSchema, offers: list[Offer], needed: set[str]) -
     start = walk_start(schema, set(given))
     chain = [step.type_name for step in schema.parents]
     used = [
-        schema.column_of(item.property_name)
+        schema.input_given(item, given)[0]
         for item in schema.list_inputs
-        if schema.column_of(item.property_name) in given
+        if schema.input_given(item, given)
         and (item.source is not InputSource.PARENT or item.parent not in chain[start:])
     ]
     parent_fan = fan(list(dict.fromkeys(used)))
     for item in schema.list_inputs:
-        if item.source is InputSource.VALUES and schema.column_of(item.property_name) not in given:
+        if item.source is InputSource.VALUES and not schema.input_given(item, given):
             parent_fan *= len(item.values)
     if start == len(chain):
         return Plan(PlanKind.LIST, args, full), LIST_COST * parent_fan * region_factor, int(25 * parent_fan)

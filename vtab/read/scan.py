@@ -25,7 +25,7 @@ import orjson
 from vtab.aws.cloudcontrol import CloudControl, Item, Page, Properties
 from vtab.catalog.columns import IDENTIFIER, REGION
 from vtab.catalog.limits import request_limits
-from vtab.catalog.schema import IDENTIFIER_SEPARATOR, InputSource, ParentStep, ResourceSchema
+from vtab.catalog.schema import IDENTIFIER_SEPARATOR, InputSource, ListInput, ParentStep, ResourceSchema
 from vtab.catalog.store import load_catalog
 from vtab.messages import sql_literal
 from vtab.read.cache import Key, ResultStore
@@ -300,9 +300,9 @@ class Scan:
             for item in self.schema.list_inputs
             if item.source is InputSource.PARENT
             and item.parent in chain[:start]
-            and self.schema.column_of(item.property_name) in self.values
+            and self.schema.input_given(item, self.values)
         ]
-        choices = [self._texts(self.schema.column_of(item.property_name)) for item in given]
+        choices = [self._input_texts(self.schema, item) for item in given]
         for combo in itertools.product(*choices):
             known: Known = {}
             for item, value in zip(given, combo, strict=True):
@@ -321,8 +321,8 @@ class Scan:
             if item.source is InputSource.PARENT and (item.parent in known or not leaf):
                 value = known.get(item.parent or "", {}).get(item.parent_property or "")
                 choices.append([] if value is None else [value])
-            elif leaf and column in self.values:
-                choices.append(list(self._texts(column)))
+            elif leaf and schema.input_given(item, self.values):
+                choices.append(self._input_texts(schema, item))
             elif item.source is InputSource.VALUES:
                 choices.append(list(item.values))
             else:
@@ -354,20 +354,29 @@ class Scan:
         for key, members in groups.items():
             if key and len(members) >= GROUP_LIST_MIN:
                 parts = self.schema.split_identifier(members[0])
-                model = {item.input: parts[item.property_name] for item in self.schema.list_inputs}
+                model = {item.input: self._input_part(item, parts) for item in self.schema.list_inputs}
                 self._submit(self._group_task, region, model, members)
             else:
                 for identifier in members:
                     self._submit(self._get_task, region, identifier)
 
     def _parent_key(self, identifier: str) -> str:
-        """The list input an identifier's own parts give (``ApiId|IntegrationId``), or '' if they do not
-        give all of it (the type lists region-wide, or needs inputs outside its identifier)."""
+        """The list input an identifier's own parts give (``ApiId|IntegrationId``; DataZone's ``DomainId``
+        part for its ``DomainIdentifier`` input), or '' if they do not give all of it (the type lists
+        region-wide, or needs inputs outside its identifier)."""
         parts = self.schema.split_identifier(identifier)
-        inputs = [item.property_name for item in self.schema.list_inputs]
-        if not inputs or any(p not in parts for p in inputs):
+        values = [self._input_part(item, parts) for item in self.schema.list_inputs]
+        if not values or any(value is None for value in values):
             return ""
-        return "|".join(parts[p] for p in inputs)
+        return "|".join(str(value) for value in values)
+
+    @staticmethod
+    def _input_part(item: ListInput, parts: dict[str, str]) -> str | None:
+        """The identifier part holding the list input's value (its own, else an alias's), or None."""
+        for prop in (item.property_name, *item.aliases):
+            if prop in parts:
+                return parts[prop]
+        return None
 
     def _identifiers(self) -> list[str]:
         """The identifiers a get plan reads, checked for shape before anything is sent."""
@@ -388,6 +397,15 @@ class Scan:
             return result
         parts = [self._texts(column) for column in self._ids]
         return ["|".join(combo) for combo in itertools.product(*parts)]
+
+    def _input_texts(self, schema: ResourceSchema, item: ListInput) -> list[str]:
+        """The values WHERE gives for a list input: on its column and its aliases' (all that are given must
+        agree, so a value is kept only if every one of them has it)."""
+        columns = schema.input_given(item, self.values)
+        kept = set(self._texts(columns[0]))
+        for column in columns[1:]:
+            kept.intersection_update(self._texts(column))
+        return sorted(kept)
 
     def _texts(self, column: str) -> list[str]:
         """The text values given for an id column that an id can have: 5, '' or 'a|b' can match no row
@@ -419,7 +437,10 @@ class Scan:
         """The page's items with the list inputs they were listed under (a listing by ClusterName holds
         that cluster's nodegroups), so those columns need no GetResource."""
         fed = {
-            item.property_name: model[item.input] for item in self.schema.list_inputs if item.input in model
+            prop: model[item.input]
+            for item in self.schema.list_inputs
+            if item.input in model
+            for prop in (item.property_name, *item.aliases)
         }
         if not fed:
             return page
@@ -466,9 +487,10 @@ class Scan:
         step = self.schema.parents[level]
         parent = self._levels[level]
         wanted = [
-            (item.parent_property, self.values[self.schema.column_of(item.property_name)])
+            (item.parent_property, self.values[column])
             for item in self.schema.list_inputs
-            if item.parent == step.type_name and self.schema.column_of(item.property_name) in self.values
+            if item.parent == step.type_name
+            for column in self.schema.input_given(item, self.values)
         ]
         # The properties of this parent that the levels below feed into their listings: a list item
         # that lacks one (an identifier-only listing) is read whole first, never walked past.

@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError
 
 from vtab import hints
 from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION, SQL_TYPES, quote
-from vtab.catalog.schema import ResourceSchema
+from vtab.catalog.schema import ListInput, ResourceSchema
 from vtab.catalog.store import load_catalog
 from vtab.options import OptionError, Options, check_endpoint_environment
 from vtab.read.cache import ResultStore
@@ -60,7 +60,7 @@ def needs_where_error(table: str, schema: ResourceSchema, given: set[str]) -> st
     missing = missing_where(schema, given)
     account = "the account id (vtab does not look it up)"
     reasons = "; ".join(
-        f"{schema.column_of(item.property_name)}: {item.reason or account}"
+        f"{schema.column_of(item.property_name)}: {item.reason or account}" + _alias_note(schema, item)
         for item in schema.where_inputs
         if schema.column_of(item.property_name) in missing
     )
@@ -69,6 +69,12 @@ def needs_where_error(table: str, schema: ResourceSchema, given: set[str]) -> st
         f"{table}: {schema.type_name} can only be listed with {', '.join(missing)} given in WHERE "
         f"({reasons}); add WHERE {example} (or IN (...)), or give data__Identifier [{table}]"
     )
+
+
+def _alias_note(schema: ResourceSchema, item: ListInput) -> str:
+    """``, or give source_api_id (the same value)`` when another column holds the input's value."""
+    others = schema.input_columns_of(item)[1:]
+    return f", or give {' or '.join(others)} (the same value)" if others else ""
 
 
 class StoredTableWarning(UserWarning):
