@@ -22,7 +22,7 @@ from vtab.catalog.schema import ResourceSchema
 from vtab.messages import sql_literal
 from vtab.sql import interrupt
 from vtab.sql.interrupt import Interrupted, never
-from vtab.write.operation import IGNORE, REPLACE, Operation, Outcome, WriteStatus
+from vtab.write.operation import IGNORE, REPLACE, Operation, Outcome, WriteStatus, unique_key
 from vtab.write.patch import replace_patch
 
 Key = tuple[str, tuple[Any, ...]]
@@ -31,19 +31,6 @@ Key = tuple[str, tuple[Any, ...]]
 RELIST_DELAYS = (0.0, 0.1, 0.3)
 """An OR REPLACE create answered AlreadyExists lists its parent again after these pauses (seconds), until
 the existing resource shows (a listing can lag behind a recent create)."""
-
-
-def unique_key(schema: ResourceSchema) -> tuple[str, ...]:
-    """The properties that make a resource unique under its parent; () when the schema does not say."""
-    if schema.unique_key is not None:
-        return schema.unique_key
-    parents = schema.list_requires
-    own = tuple(
-        p
-        for p in schema.required
-        if p not in parents and p not in schema.primary_identifier and p not in schema.read_only
-    )
-    return (*parents, *own) if parents and own else ()
 
 
 def create_key(schema: ResourceSchema, op: Operation) -> Key | None:

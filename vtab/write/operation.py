@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -102,13 +103,60 @@ class Operation:
         return orjson.dumps(self.patch).decode() if self.patch is not None else None
 
     def describe(self, schema: ResourceSchema) -> str:
-        """``CREATE row 2 (api_id='a', ...) in us-east-1`` or ``UPDATE a|b|c in us-east-1``."""
+        """``CREATE row 2 (api_id='a', ...) in us-east-1`` or ``UPDATE a|b|c in us-east-1``; a create
+        that gave nothing to show is ``CREATE row 2 in us-east-1``."""
         if self.verb is Verb.CREATE and self.desired is not None:
-            key = ", ".join(
-                f"{schema.column_of(p)}={sql_literal(self.desired.get(p))}" for p in schema.required
-            )
-            return f"CREATE row {self.row} ({key}) in {self.region}"
+            shown = row_text(schema, self.desired)
+            return f"CREATE row {self.row}{f' ({shown})' if shown else ''} in {self.region}"
         return f"{self.action} {self.identifier} in {self.region}"
+
+
+SHOWN_COLUMNS = 3
+"""A create with no key, identifier part or required property given is shown by its first columns."""
+SHOWN_VALUE_CHARS = 40
+"""Values shown for such a row are cut to this many characters (a policy document would flood the line)."""
+
+
+def unique_key(schema: ResourceSchema) -> tuple[str, ...]:
+    """The properties that make a resource unique under its parent; () when the schema does not say."""
+    if schema.unique_key is not None:
+        return schema.unique_key
+    parents = schema.list_requires
+    own = tuple(
+        p
+        for p in schema.required
+        if p not in parents and p not in schema.primary_identifier and p not in schema.read_only
+    )
+    return (*parents, *own) if parents and own else ()
+
+
+def row_text(schema: ResourceSchema, desired: dict[str, Any]) -> str:
+    """What tells a row to create apart in messages: its unique key, else its identifier parts, when the
+    row gives all of them; else the identifier parts and required properties it gives; else its first
+    few columns (values cut short); '' when it gives nothing."""
+    given = [prop for prop, value in desired.items() if value is not None]
+    for whole in (unique_key(schema), schema.primary_identifier):
+        if whole and all(prop in given for prop in whole):
+            return _pairs(schema, desired, whole)
+    some = [p for p in dict.fromkeys((*schema.primary_identifier, *schema.required)) if p in given]
+    if some:
+        return _pairs(schema, desired, some)
+    first = given[:SHOWN_COLUMNS]
+    more = ", ..." if len(given) > len(first) else ""
+    return _pairs(schema, desired, first, cut=SHOWN_VALUE_CHARS) + more if first else ""
+
+
+def _pairs(schema: ResourceSchema, desired: dict[str, Any], props: Iterable[str], cut: int = 0) -> str:
+    return ", ".join(f"{schema.column_of(p)}={_shown(desired.get(p), cut)}" for p in props)
+
+
+def _shown(value: Any, cut: int) -> str:
+    """The value as SQL would write it (objects and arrays as their JSON text), cut to ``cut`` characters."""
+    if isinstance(value, dict | list):
+        value = orjson.dumps(value).decode()
+    if cut and isinstance(value, str) and len(value) > cut:
+        value = value[:cut] + "…"
+    return sql_literal(value)
 
 
 @dataclass

@@ -30,9 +30,9 @@ from vtab.read.scan import Row
 from vtab.sql.guards import is_placeholder, is_template_value, placeholder_error, unfiltered_write
 from vtab.sql.interrupt import watch
 from vtab.sql.statements import Statement, StatementText, StatementTracker
-from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_text, unique_key
+from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_text
 from vtab.write.dryrun import DryRunLog
-from vtab.write.operation import ACTIONS, IGNORE, REPLACE, Operation, WriteStatus
+from vtab.write.operation import ACTIONS, IGNORE, REPLACE, Operation, WriteStatus, unique_key
 from vtab.write.patch import PatchDocumentRules, diff_patch, top_level
 from vtab.write.send import Sender, statement_error
 from vtab.write.validate import RowRules

@@ -38,8 +38,8 @@ from vtab.aws.cloudcontrol import POLLS_PER_WORKER, CloudControl, OperationStatu
 from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
 from vtab.sql.interrupt import POLL_SECONDS, Interrupted, never
-from vtab.write.conflict import frees_key, unique_key
-from vtab.write.operation import Operation, Outcome, WriteStatus
+from vtab.write.conflict import frees_key
+from vtab.write.operation import Operation, Outcome, WriteStatus, unique_key
 
 FIRST_BACKOFF = 0.05
 MAX_BACKOFF = 5.0

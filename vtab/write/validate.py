@@ -7,14 +7,25 @@ then where (table and row), so a user can correct the statement without reading 
 from __future__ import annotations
 
 import math
+from enum import StrEnum
 from typing import Any
 
 import apsw
 import orjson
 
 from vtab.catalog.limits import request_limits
-from vtab.catalog.schema import IDENTIFIER_SEPARATOR, JSON_TYPES, ResourceSchema, is_json_type
+from vtab.catalog.schema import IDENTIFIER_SEPARATOR, JSON_TYPES, InputSource, ResourceSchema, is_json_type
+from vtab.catalog.store import load_catalog
 from vtab.messages import sql_literal
+
+
+class IdentifierFault(StrEnum):
+    """Why an identifier part given in a write could not be an identifier part."""
+
+    SEPARATOR = "separator"
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+
 
 JSON_EXAMPLES = {
     "object": """'{"key": "value"}'""",
@@ -146,27 +157,77 @@ class RowRules:
     def check_identifier_parts(self, model: dict[str, Any], where: str) -> None:
         """The parts of the compound identifier (``ApiId|IntegrationId|...``) cannot be empty or hold the
         ``|`` that joins them: such a resource's identifier could not be parsed back."""
-        shape = "|".join(f"<{p}>" for p in self.schema.primary_identifier)
         for prop in self.schema.primary_identifier:
             value = model.get(prop)
             if not isinstance(value, str):
                 continue
             limit = request_limits().identifier
-            if IDENTIFIER_SEPARATOR in value or not value.strip() or len(value) > limit:
-                why = (
-                    "holds '|'"
-                    if IDENTIFIER_SEPARATOR in value
-                    else "is empty"
-                    if not value.strip()
-                    else f"is {len(value):,} characters, longer than any identifier ({limit:,} at most)"
-                )
-                raise self._bad(
-                    self.column_of(prop),
-                    value,
-                    f"{why}, but {prop} is part of the identifier '{shape}', joined by '|'",
-                    f"use the {prop} AWS gave the parent resource (SELECT it first)",
-                    where,
-                )
+            if IDENTIFIER_SEPARATOR in value:
+                fault = IdentifierFault.SEPARATOR
+            elif not value.strip():
+                fault = IdentifierFault.EMPTY
+            elif len(value) > limit:
+                fault = IdentifierFault.TOO_LONG
+            else:
+                continue
+            raise self._bad(
+                self.column_of(prop),
+                value,
+                self._identifier_rule(prop, value, fault),
+                self._identifier_fix(prop, fault),
+                where,
+            )
+
+    def _identifier_rule(self, prop: str, value: str, fault: IdentifierFault) -> str:
+        ids = self.schema.primary_identifier
+        part = (
+            f"{prop} is part of the identifier '{'|'.join(f'<{p}>' for p in ids)}'"
+            if len(ids) > 1
+            else f"{prop} is the identifier"
+        )
+        if fault is IdentifierFault.SEPARATOR:
+            return f"holds '|', but {part}, and '|' joins identifier parts"
+        if fault is IdentifierFault.EMPTY:
+            return f"is empty, but {part}"
+        limit = request_limits().identifier
+        return f"is {len(value):,} characters, but {part}, and identifiers have at most {limit:,}"
+
+    def _identifier_fix(self, prop: str, fault: IdentifierFault) -> str:
+        """A parent's id: take it from the parent's table; the type's own: choose another value (or, when
+        it is optional, none: AWS generates one)."""
+        column = self.column_of(prop)
+        parent = self._parent_giving(prop)
+        if parent is not None:
+            return parent
+        if fault is IdentifierFault.SEPARATOR:
+            return f"choose a {column} without '|'"
+        if fault is IdentifierFault.TOO_LONG:
+            return f"choose a shorter {column}"
+        if prop in self.schema.required:
+            return f"give {column} a non-empty value"
+        return f"give {column} a non-empty value, or leave it out (NULL) for AWS to generate one"
+
+    def _parent_giving(self, prop: str) -> str | None:
+        """``use the LogGroupName AWS gave the AWS::Logs::LogGroup (SELECT log_group_name FROM
+        logs_log_groups)`` when another resource provides ``prop``: a parent of the walk, else the one type
+        its relationshipRef names; None when ``prop`` is the type's own."""
+        links = [
+            (item.parent, item.parent_property)
+            for item in self.schema.list_inputs
+            if item.source is InputSource.PARENT and prop in (item.property_name, *item.aliases)
+        ]
+        refs = self.schema.properties.get(prop, {}).get("relationshipRef", ())
+        if len({ref[0] for ref in refs}) == 1 and refs[0][0] != self.schema.type_name:
+            links.append((refs[0][0], refs[0][1]))
+        catalog = load_catalog()
+        for parent, parent_property in links:
+            if parent is None or parent_property is None or parent not in catalog.type_names():
+                continue
+            table = catalog.entry(parent).table
+            column = catalog.schema(parent).column_of(parent_property)
+            select = f" (SELECT {column} FROM {table})" if table else ""
+            return f"use the {parent_property} AWS gave the {parent}{select}"
+        return None
 
     def check_required(self, model: dict[str, Any], where: str, verb: str) -> None:
         for prop in self.schema.required:
