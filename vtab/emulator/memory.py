@@ -23,6 +23,7 @@ import orjson
 from vtab.catalog import CatalogEntry, load_catalog
 from vtab.catalog.facts import TypeFacts
 from vtab.catalog.walks import Feed, FeedKind, LinkSource
+from vtab.emulator.deletes import IN_USE_ERROR, blocks, in_use_message
 from vtab.emulator.errors import HandlerFailure, not_found_message
 from vtab.emulator.provider import ListInputs, Provider
 from vtab.emulator.rules import TypeRules
@@ -86,6 +87,19 @@ def derived_from(facts: TypeFacts, read_only: frozenset[str], prop: str) -> str 
     return matches[0] if len(matches) == 1 else None
 
 
+def own_names(facts: TypeFacts, read_only: frozenset[str]) -> tuple[str, ...]:
+    """The type's own name property (``<Resource>Name``: EKS Nodegroup's ``NodegroupName``) when it is an
+    optional, writable, create-only string: CloudFormation's handlers generate one when the create leaves
+    it out. (Primary identifier parts are generated anyway.)"""
+    name = facts.resource + "Name"
+    spec = facts.properties.get(name)
+    if spec is None or spec.get("type", "string") != "string":
+        return ()
+    if name in read_only or name in facts.required or name in facts.primary_identifier:
+        return ()
+    return (name,) if name in facts.create_only else ()
+
+
 def list_inputs_of(facts: TypeFacts, entry: CatalogEntry) -> ListInputs:
     """What the list handler demands: its handlerSchema's required keys and anyOf/oneOf branches, plus the
     inputs the catalog derived without a handlerSchema (a composite identifier's parents, overlays)."""
@@ -126,6 +140,8 @@ class MemoryProvider(Provider):
             if (source := derived_from(facts, self.rules.read_only, name)) is not None
         }
         """Read-only ids the handler fills from the writable property given at create."""
+        self._own_names = own_names(facts, self.rules.read_only)
+        """The type's own name when the create may leave it out: AWS generates one (EKS NodegroupName)."""
         for feed in entry.plan.feeds:
             self._input_property.setdefault(feed.input, feed.property_name)
         self._not_naming = self.rules.read_only | self.rules.write_only | set(self._input_property.values())
@@ -202,12 +218,60 @@ class MemoryProvider(Provider):
         return self.describe(updated, {})
 
     def delete(self, region: RegionState, ids: dict[str, str]) -> None:
-        model = self._store(region).pop(self.rules.identifier_of(ids), None)
+        """Delete one resource; one with children fails ResourceConflict, as AWS refuses, unless AWS
+        documents that its delete takes them along (``deletes.DELETE_RULES``): then they go too."""
+        identifier = self.rules.identifier_of(ids)
+        model = self._store(region).get(identifier)
         if model is None:
             raise self.not_found(ids)
+        children = self._children(region, model)
+        for child, _ in children:
+            if blocks(self.type_name, child.type_name):
+                raise HandlerFailure(IN_USE_ERROR, in_use_message(self.type_name, child.type_name))
+        for child, child_identifier in children:
+            child._remove(region, child_identifier)
+        self._remove(region, identifier)
+
+    def _remove(self, region: RegionState, identifier: str) -> None:
+        """Drop a resource and, as a cascading delete does, everything under it."""
+        model = self._store(region).pop(identifier, None)
+        if model is None:
+            return
         names = self._names(region)
         for key in self._name_keys(model):
             names.pop(key, None)
+        for child, child_identifier in self._children(region, model):
+            child._remove(region, child_identifier)
+
+    def _children(self, region: RegionState, model: dict[str, Any]) -> list[tuple[MemoryProvider, str]]:
+        """The resources of other in-memory types whose walk names this one as their parent."""
+        found = []
+        for type_name, store in list(region.resources.items()):
+            child = self._find_provider(type_name) if store and type_name != self.type_name else None
+            if not isinstance(child, MemoryProvider):
+                continue
+            found += [(child, key) for key, item in list(store.items()) if child.is_child(item, self, model)]
+        return found
+
+    def is_child(self, model: dict[str, Any], parent: MemoryProvider, parent_model: dict[str, Any]) -> bool:
+        """Whether ``model`` (of this type) lives under ``parent_model``: every input the walk feeds from
+        the parent type holds its value, and so does every other input the parent has as a property (a
+        Glue Partition's database as well as its table)."""
+        feeds = [feed for feed in self._parent_feeds if feed.parent == parent.type_name]
+        if not feeds:
+            return False
+        for feed in feeds:
+            if model.get(feed.property_name) is None or not same_value(
+                parent_model.get(feed.parent_property or ""), model.get(feed.property_name)
+            ):
+                return False
+        return all(
+            same_value(parent_model.get(other.property_name), model[other.property_name])
+            for other in self._parent_feeds
+            if other.parent != parent.type_name
+            and other.property_name in parent.rules.properties
+            and model.get(other.property_name) is not None
+        )
 
     # --- handler rules -------------------------------------------------------------------------
     def _require_parents(self, region: RegionState, values: dict[str, Any]) -> None:
@@ -237,6 +301,9 @@ class MemoryProvider(Provider):
                 name = path.rsplit("/", 1)[-1]
                 value = identifier_value(self.type_name, name, self.facts.properties.get(path, {}), region)
                 _set_path(model, path, value)
+        for name in self._own_names:
+            if model.get(name) in (None, ""):
+                model[name] = identifier_value(self.type_name, name, self.facts.properties[name], region)
         for name in self.rules.read_only:
             if name not in model:
                 value = default_value(self.type_name, name, self.facts.properties.get(name, {}), region)
