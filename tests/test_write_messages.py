@@ -146,5 +146,6 @@ def test_the_types_own_id_part_is_chosen_again_not_selected(emulator: Emulator) 
     text = _refused(
         emulator, "INSERT INTO athena_work_groups (region, name) VALUES (?, ?)", (REGION, "w" * 3000)
     )
-    assert "characters, but Name is the identifier, and identifiers have at most" in text
+    assert "name = 'www" in text and "3,000 characters, longer than any identifier" in text
+    assert "at most), and Name is the identifier" in text
     assert "; choose a shorter name " in text

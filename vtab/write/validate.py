@@ -190,7 +190,7 @@ class RowRules:
         if fault is IdentifierFault.EMPTY:
             return f"is empty, but {part}"
         limit = request_limits().identifier
-        return f"is {len(value):,} characters, but {part}, and identifiers have at most {limit:,}"
+        return f"is {len(value):,} characters, longer than any identifier ({limit:,} at most), and {part}"
 
     def _identifier_fix(self, prop: str, fault: IdentifierFault) -> str:
         """A parent's id: take it from the parent's table; the type's own: choose another value (or, when
