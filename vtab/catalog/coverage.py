@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from vtab.catalog.columns import snake_case
 from vtab.catalog.facts import TypeFacts, Verb
-from vtab.catalog.schema import snake_case
 from vtab.catalog.walks import Feed, FeedKind, LinkSource, ListMode, ListPlan
 
 
