@@ -11,8 +11,8 @@ import pytest
 
 from tests.faultproxy import Fault, FaultProxy
 from tests.test_writes_helpers import IR, connect, connect_with_registry, error_of, sent_writes
-from vtab.emulator import Emulator
 from vtab.catalog.facts import Verb
+from vtab.emulator import Emulator
 from vtab.write.operation import Operation
 from vtab.write.send import FIRST_BACKOFF, Sender
 
