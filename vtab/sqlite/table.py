@@ -105,6 +105,8 @@ class Columns:
                 self.twins[prop] = field
                 self.names.append(prop)
                 taken.add(prop.lower())
+        self.twin_of = {field: twin for twin, field in self.twins.items()}
+        """Field-name column -> its schema-name column (``api_id`` -> ``ApiId``)."""
         self.index = {name: i for i, name in enumerate(self.names)}
         self.canonical = {name: self.twins.get(name, name) for name in self.names}
         """Any column name -> the name the planner and the writes use for it (the field name)."""
@@ -249,6 +251,9 @@ class Table:
     def BestIndexObject(self, info: apsw.IndexInfo) -> bool:
         pushable = pushable_columns(self.schema)
         offers: list[Offer] = []
+        # Bit n set: Filter argument n was written under the property's schema name (``ApiId``), so a
+        # message about its value names that column. idxNum carries it; idxStr (EXPLAIN) names the field.
+        written_as_twin = 0
         for i in range(info.nConstraint):
             op = info.get_aConstraint_op(i)
             if op in _LIMIT_OPS:
@@ -266,6 +271,8 @@ class Table:
             if info.get_aConstraint_collation(i) != "BINARY" or name in {o.column for o in offers}:
                 continue
             is_in = info.get_aConstraintUsage_in(i)
+            if self.columns.names[column] in self.columns.twins:
+                written_as_twin |= 1 << len(offers)
             info.set_aConstraintUsage_argvIndex(i, len(offers) + 1)
             info.set_aConstraintUsage_omit(i, True)
             if is_in:
@@ -275,6 +282,7 @@ class Table:
         needed = {canonical[names[c]] if c < len(names) else "*" for c in info.colUsed}
         plan, cost, rows = choose_plan(self.schema, offers, needed)
         info.idxStr = plan.encode(self.schema)
+        info.idxNum = written_as_twin
         info.estimatedCost = cost
         info.estimatedRows = rows
         singles = {o.column for o in offers if not o.is_in}
@@ -377,10 +385,11 @@ class Cursor:
         }
         if table.writing:
             table.writes.refuse_unfiltered()
-        for column in plan.args:
+        for position, column in enumerate(plan.args):
             for value in values.get(column, ()):
                 if is_placeholder(value):
-                    raise placeholder_error(column, value, f"[{table.name}]")
+                    written = table.columns.twin_of[column] if indexnum >> position & 1 else column
+                    raise placeholder_error(written, value, f"[{table.name}]")
         bounds = dict(zip(plan.args, constraintargs, strict=True))
         limit = None
         if isinstance(bounds.get(LIMIT), int) and bounds[LIMIT] >= 0:
