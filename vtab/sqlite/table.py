@@ -6,6 +6,7 @@ UPDATE and DELETE receives the identifier itself.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -105,8 +106,6 @@ class Columns:
                 self.twins[prop] = field
                 self.names.append(prop)
                 taken.add(prop.lower())
-        self.twin_of = {field: twin for twin, field in self.twins.items()}
-        """Field-name column -> its schema-name column (``api_id`` -> ``ApiId``)."""
         self.index = {name: i for i, name in enumerate(self.names)}
         self.canonical = {name: self.twins.get(name, name) for name in self.names}
         """Any column name -> the name the planner and the writes use for it (the field name)."""
@@ -251,9 +250,7 @@ class Table:
     def BestIndexObject(self, info: apsw.IndexInfo) -> bool:
         pushable = pushable_columns(self.schema)
         offers: list[Offer] = []
-        # Bit n set: Filter argument n was written under the property's schema name (``ApiId``), so a
-        # message about its value names that column. idxNum carries it; idxStr (EXPLAIN) names the field.
-        written_as_twin = 0
+        written: list[str] = []  # each offer's column as the statement named it (ApiId or api_id)
         for i in range(info.nConstraint):
             op = info.get_aConstraint_op(i)
             if op in _LIMIT_OPS:
@@ -261,6 +258,7 @@ class Table:
                 if info.nOrderBy == 0 and info.get_aConstraint_usable(i):
                     info.set_aConstraintUsage_argvIndex(i, len(offers) + 1)
                     offers.append(Offer(_LIMIT_OPS[op], False))
+                    written.append(_LIMIT_OPS[op])
                 continue
             column = info.get_aConstraint_iColumn(i)
             if column < 0 or op != apsw.SQLITE_INDEX_CONSTRAINT_EQ:
@@ -271,18 +269,18 @@ class Table:
             if info.get_aConstraint_collation(i) != "BINARY" or name in {o.column for o in offers}:
                 continue
             is_in = info.get_aConstraintUsage_in(i)
-            if self.columns.names[column] in self.columns.twins:
-                written_as_twin |= 1 << len(offers)
             info.set_aConstraintUsage_argvIndex(i, len(offers) + 1)
             info.set_aConstraintUsage_omit(i, True)
             if is_in:
                 info.set_aConstraintUsage_in(i, True)
             offers.append(Offer(name, is_in))
+            written.append(self.columns.names[column])
         names, canonical = self.columns.names, self.columns.canonical
         needed = {canonical[names[c]] if c < len(names) else "*" for c in info.colUsed}
         plan, cost, rows = choose_plan(self.schema, offers, needed)
+        if written != list(plan.args):
+            plan = dataclasses.replace(plan, written=tuple(written))
         info.idxStr = plan.encode(self.schema)
-        info.idxNum = written_as_twin
         info.estimatedCost = cost
         info.estimatedRows = rows
         singles = {o.column for o in offers if not o.is_in}
@@ -385,10 +383,9 @@ class Cursor:
         }
         if table.writing:
             table.writes.refuse_unfiltered()
-        for position, column in enumerate(plan.args):
+        for column, written in zip(plan.args, plan.written or plan.args, strict=True):
             for value in values.get(column, ()):
                 if is_placeholder(value):
-                    written = table.columns.twin_of[column] if indexnum >> position & 1 else column
                     raise placeholder_error(written, value, f"[{table.name}]")
         bounds = dict(zip(plan.args, constraintargs, strict=True))
         limit = None
