@@ -5,6 +5,10 @@ CreateResource calls reach the endpoint and lose their answer; ``proxy.throttle(
 calls with ThrottlingException without forwarding them. Everything else is forwarded unchanged. It is
 bounded: every rule has a count, a stall lasts at most ``stall_for`` seconds, and the proxy stops by
 itself after ``lifetime`` seconds. ``injected`` counts what it did, for assertions and the README figures.
+
+Every answer carries an ``x-amzn-RequestId`` header, as AWS's do: a forwarded answer the endpoint's, an
+injected one its own (``faultproxy-500-7``: status and a count, so each answer's id is distinct);
+``last_request_id`` keeps the latest per operation, for asserting that an error names it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import http.client
+import itertools
 import random
 import socket
 import socketserver
@@ -99,6 +104,9 @@ class FaultProxy(socketserver.ThreadingTCPServer):
         self.lifetime = lifetime
         self.injected: Counter[Fault] = Counter()
         self.calls: Counter[str] = Counter()
+        self.last_request_id: dict[str, str] = {}
+        """Operation -> the x-amzn-RequestId of its latest answer."""
+        self._answer_count = itertools.count(1)
         self._rules: list[_Rule] = []
         self._throttle_rate = 0.0
         self._random = random.Random(0)
@@ -181,6 +189,14 @@ class FaultProxy(socketserver.ThreadingTCPServer):
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def answered(self, operation: str, status: int, request_id: str | None) -> str:
+        """The request id of an answer to ``operation``: the endpoint's, or a new one of the proxy's."""
+        with self._lock:
+            if request_id is None:
+                request_id = f"faultproxy-{status}-{next(self._answer_count)}"
+            self.last_request_id[operation] = request_id
+        return request_id
+
     def stall(self) -> None:
         self._stopping.wait(self.stall_for)
 
@@ -222,6 +238,8 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def _serve(self, request: _Request, fault: Fault | None) -> bool:
         """Answer one call; False when the connection must end."""
+        self._operation = request.operation
+        self._upstream_id: str | None = None
         if fault is Fault.RESET_BEFORE:
             return self._reset()
         if fault is Fault.STALL:
@@ -262,10 +280,12 @@ class _Handler(socketserver.StreamRequestHandler):
         return self._answer(status, body)
 
     def _forward(self, request: _Request) -> tuple[int, bytes]:
+        """The endpoint's answer (its request id is kept for the answer the proxy gives back)."""
         upstream = http.client.HTTPConnection(*self.server.target, timeout=30)
         try:
             upstream.request(request.method, request.path, body=request.body, headers=dict(request.headers))
             response = upstream.getresponse()
+            self._upstream_id = response.getheader("x-amzn-RequestId")
             return response.status, response.read()
         finally:
             upstream.close()
@@ -274,10 +294,11 @@ class _Handler(socketserver.StreamRequestHandler):
         self, status: int, body: bytes, content_type: str = "application/x-amz-json-1.0", length: int = -1
     ) -> bool:
         reason = http.client.responses.get(status, "")
+        request_id = self.server.answered(self._operation, status, self._upstream_id)
         head = (
             f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n"
             f"Content-Length: {len(body) if length < 0 else length}\r\n"
-            f"x-amzn-RequestId: faultproxy-{status}\r\n\r\n"
+            f"x-amzn-RequestId: {request_id}\r\n\r\n"
         )
         self.wfile.write(head.encode("latin-1") + body)
         self.wfile.flush()

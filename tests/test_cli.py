@@ -208,6 +208,50 @@ def test_shell_sql_error_exits_1_with_the_message(flags: list[str]) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_shell_cmd_runs_before_the_sql_arguments_after_init_files(
+    ids: list[str], flags: list[str], tmp_path: Path
+) -> None:
+    init = tmp_path / "init.sql"
+    init.write_text(".print from-init\n")
+    result = run_vtab(
+        "shell",
+        "-init",
+        str(init),
+        "--cmd",
+        ".mode csv",
+        *flags,
+        ":memory:",
+        "-cmd=.print from-cmd",  # sqlite3's spelling, also after the database name
+        f"SELECT count(*) FROM integration_responses WHERE region = '{REGION}'",
+        "--cmd",
+        "-- a comment: a value starting with a dash",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["from-init", "from-cmd", str(len(ids))]
+
+
+def test_shell_cmd_runs_before_piped_input_and_a_failure_is_reported_not_fatal(flags: list[str]) -> None:
+    piped = "SELECT 'from-stdin', count(*) FROM vtab_calls;\n"
+    result = run_vtab(
+        "shell", *flags, "--cmd", ".mode csv", "--cmd", "SELECT nosuch", "--cmd", "SELECT 7", stdin=piped
+    )
+    assert result.stdout.splitlines() == ["7", "from-stdin,0"]
+    assert "no such column: nosuch" in result.stderr
+    assert result.returncode == 1  # as sqlite3: a piped shell exits 1 after any failure
+    bailed = run_vtab("shell", *flags, "-bail", "--cmd", "SELECT nosuch", "--cmd", "SELECT 7", stdin=piped)
+    assert (bailed.returncode, bailed.stdout) == (1, "")
+    assert bailed.stderr.count("no such column: nosuch") == 1
+
+
+def test_shell_cmd_without_a_value_is_a_usage_error() -> None:
+    result = run_vtab("shell", "--cmd")
+    assert result.returncode == 2
+    assert (
+        result.stderr.splitlines()[-1]
+        == "vtab shell: error: --cmd needs a value: the SQL or .command to run first"
+    )
+
+
 def test_shell_unknown_argument_is_a_clean_error() -> None:
     result = run_vtab("shell", "-nosuchoption")
     assert result.returncode == 1

@@ -14,7 +14,7 @@ import apsw
 import boto3
 import pytest
 
-from tests.faultproxy import Fault, FaultProxy
+from tests.faultproxy import FORWARDED, Fault, FaultProxy
 from tests.readhelpers import connect, rows
 from tests.test_writes_helpers import IR, error_of, sent_writes
 from vtab.emulator import Emulator
@@ -102,7 +102,10 @@ def test_a_list_page_that_never_arrives_whole_is_an_error_and_nothing_is_cached(
     assert str(error).startswith(
         f"MalformedAnswer: ListResources {IR} in us-east-1 got no usable answer in {ATTEMPTS} attempts ("
     )
-    assert str(error).endswith("the network or the endpoint failed: try again, or raise max_attempts")
+    assert str(error).endswith(
+        "the network or the endpoint failed: try again, or raise max_attempts "
+        f"(request id {proxy.last_request_id['ListResources']})"
+    )
     # The 15 rows of the first 3 pages were not kept: the next query lists again and gets all 16.
     assert rows(db, LISTING, (api_id, integration_id)) == expected
     assert rows(db, "SELECT cache, pages, items, error_code FROM vtab_calls") == [
@@ -153,10 +156,43 @@ def test_a_repeated_next_token_is_an_error_after_the_first_repeat(paged: Emulato
     assert str(error) == (
         f"RepeatedNextToken: ListResources {IR} in us-east-1 answered page 2 with the NextToken of page 1 "
         "again, so the listing would never end; the endpoint failed (no rows of this listing are kept): "
-        "try again"
+        f"try again (request id {proxy.last_request_id['ListResources']})"
     )
     assert proxy.calls["ListResources"] == 2
     assert rows(db, "SELECT error_code FROM vtab_calls") == [("RepeatedNextToken",)]
+
+
+ANSWERED = [
+    Fault.ERROR_500_EMPTY,
+    Fault.ERROR_503_HTML,
+    Fault.ERROR_500_TRUNCATED_JSON,
+    *MALFORMED_200,
+    Fault.EMPTY_JSON_200,
+]
+"""Faults whose every attempt got an answer, with an x-amzn-RequestId: the error names the last one."""
+
+
+@pytest.mark.parametrize("fault", ANSWERED, ids=lambda f: f.name)
+@pytest.mark.parametrize("operation", ["ListResources", "GetResource"])
+def test_a_read_that_fails_after_retries_names_the_last_answers_request_id(
+    paged: Emulator, proxy: FaultProxy, fault: Fault, operation: str
+) -> None:
+    api_id, integration_id, expected = seed16(paged)
+    db = through(paged, proxy)
+    proxy.inject(fault, operation, times=ATTEMPTS)
+    if operation == "ListResources":
+        error = error_of(db, LISTING, (api_id, integration_id))
+    else:
+        error = error_of(db, GET, (expected[0][0],))
+
+    assert type(error) is apsw.IOError
+    assert proxy.injected[fault] == ATTEMPTS
+    last = proxy.last_request_id[operation]
+    # One id, the last attempt's: the answer that ended the call, the one AWS support would look up.
+    assert str(error).endswith(f" (request id {last})"), str(error)
+    assert str(error).count("request id") == 1
+    # A forwarded answer keeps the endpoint's id; each injected one has its own (the last attempt's here).
+    assert last.startswith("faultproxy-") is (fault not in FORWARDED)
 
 
 @pytest.mark.parametrize("fault", [Fault.STALL, Fault.STALL_BODY], ids=lambda f: f.name)
@@ -204,6 +240,10 @@ def test_a_create_lost_in_transport_is_busy_and_commit_again_creates_it_once(
     assert f"  LOST CREATE row 1 (api_id='{api_id}', integration_id='{integration_id}', " in text
     assert f"in us-east-1: {code}: " in text
     assert "(no RequestToken: the request may or may not have been accepted (check vtab_calls" in text
+    if fault in (Fault.RESET_BEFORE, Fault.RESET_AFTER):
+        assert "request id" not in text  # no answer came
+    else:
+        assert f"(request id {proxy.last_request_id['CreateResource']})" in text
     assert "The transaction is still open: COMMIT again" in text
     assert db.in_transaction
 

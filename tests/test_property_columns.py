@@ -1,7 +1,8 @@
 """Property-name columns: every property is also a hidden column under its schema name (``ApiId``).
 
 They read the same values as their snake_case twins, push down to the same plans and calls, and are
-writable in INSERT and UPDATE; one property given twice with different values is refused, naming both.
+writable in INSERT and UPDATE; one property given twice with different values is refused, naming both,
+and NULL under one name beside a value under the other is the value (in INSERT and UPDATE alike).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from vtab.catalog.columns import snake_case
 from vtab.catalog.schema import ResourceSchema, load_schema, supported_types
 from vtab.emulator import Emulator
 from vtab.emulator.seed import Seeded
+from vtab.read.plan import Plan
 from vtab.sqlite.table import Columns
 
 REGION = "us-east-1"
@@ -107,7 +109,15 @@ def test_property_names_push_down_to_the_same_plan_and_calls(
         found = sorted(rows(db, query, bindings))
         results.append((plan, found, endpoint_summary(emulator)))
     (snake_plan, snake_rows, snake_calls), (prop_plan, prop_rows, prop_calls) = results
-    assert prop_plan == snake_plan
+    # The same plan, which EXPLAIN shows in the statement's own names (args=region,ApiId,...)
+    as_written = [
+        step.replace("api_id", "ApiId")
+        .replace("integration_response_id", "IntegrationResponseId")
+        .replace("integration_id", "IntegrationId")
+        for step in snake_plan
+    ]
+    assert prop_plan == as_written
+    assert any("ApiId" in step or "IntegrationId" in step for step in prop_plan)
     pushed = [step.split("args=")[1] for step in snake_plan if "args=" in step]
     assert pushed and "region" in pushed[0] and "_id" in pushed[0]  # region and an id column pushed down
     assert prop_rows == snake_rows and snake_rows
@@ -187,6 +197,57 @@ def test_one_property_with_two_values_is_refused_naming_both(
     assert write_calls(emulator) == []
 
 
+@pytest.mark.parametrize("null_under", ["template_selection_expression", "TemplateSelectionExpression"])
+def test_null_under_one_name_and_a_value_under_the_other_means_the_value_in_insert_and_update(
+    null_under: str, emulator: Emulator, seeded: Seeded
+) -> None:
+    # An INSERT cannot tell NULL from a column left out, so NULL beside a value is the value there; an
+    # UPDATE reads the same two columns the same way, whichever name holds the NULL.
+    db = connect(emulator)
+    api_id, integration_id = seeded.integrations[0]
+    first, second = ("NULL", "?") if null_under == "template_selection_expression" else ("?", "NULL")
+    db.execute(
+        "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region, "
+        "template_selection_expression, TemplateSelectionExpression) "
+        f"VALUES (?, ?, 'k', ?, {first}, {second})",
+        (api_id, integration_id, REGION, "$inserted"),
+    )
+    (create,) = sent_writes(emulator, "CreateResource")
+    assert create.desired_state is not None
+    assert create.desired_state["TemplateSelectionExpression"] == "$inserted"
+
+    target = seeded.responses[0]
+    db.execute(
+        f"UPDATE integration_responses SET template_selection_expression = {first}, "
+        f"TemplateSelectionExpression = {second} WHERE region = ? AND data__Identifier = ?",
+        ("$updated", REGION, target),
+    )
+    (update,) = sent_writes(emulator, "UpdateResource")
+    assert [(op["path"], op.get("value")) for op in update.patch_document or []] == [
+        ("/TemplateSelectionExpression", "$updated")
+    ]
+    model = emulator.resource(REGION, IR, target)
+    assert model is not None and model["TemplateSelectionExpression"] == "$updated"
+
+
+def test_null_under_both_names_clears_the_property_in_update(emulator: Emulator, seeded: Seeded) -> None:
+    db = connect(emulator)
+    target = seeded.responses[0]
+    where = "WHERE region = ? AND data__Identifier = ?"
+    db.execute(
+        f"UPDATE integration_responses SET TemplateSelectionExpression = 'set' {where}", (REGION, target)
+    )
+    db.execute(
+        "UPDATE integration_responses SET template_selection_expression = NULL, "
+        f"TemplateSelectionExpression = NULL {where}",
+        (REGION, target),
+    )
+    patches = [update.patch_document for update in sent_writes(emulator, "UpdateResource")]
+    assert patches[-1] == [{"op": "remove", "path": "/TemplateSelectionExpression"}]
+    model = emulator.resource(REGION, IR, target)
+    assert model is not None and "TemplateSelectionExpression" not in model
+
+
 def test_messages_name_the_column_as_written(emulator: Emulator, seeded: Seeded) -> None:
     db = connect(emulator)
     target = seeded.responses[0]
@@ -239,3 +300,24 @@ def test_a_property_whose_field_name_is_its_own_name_gets_one_column() -> None:
         "ThingId",
     ]
     assert columns.canonical["ThingId"] == "thing_id" and columns.property_of["name"] == "Name"
+
+
+@pytest.mark.parametrize(
+    ("text", "args"),
+    [
+        ("list args=region,ApiId,IntegrationId fetch=full", ("region", "api_id", "integration_id")),
+        ("walk from=Integration args=api_id,region,limit fetch=ids", ("api_id", "region", "limit")),
+        (
+            "get args=region,ApiId,integration_id,IntegrationResponseId fetch=full",
+            ("region", "api_id", "integration_id", "integration_response_id"),
+        ),
+    ],
+)
+def test_a_plan_written_with_schema_names_decodes_to_the_field_names_and_back(
+    text: str, args: tuple[str, ...]
+) -> None:
+    schema = load_schema(IR)
+    plan = Plan.decode(text, schema)
+    assert plan.args == args  # Filter reads the values by field name
+    assert plan.encode(schema) == text  # EXPLAIN and messages keep the statement's own names
+    assert plan.written == (() if "Id" not in text else tuple(text.split("args=")[1].split()[0].split(",")))

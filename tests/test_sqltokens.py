@@ -6,7 +6,7 @@ import apsw
 import pytest
 
 from vtab.sql.guards import UnfilteredWrite, is_placeholder, unfiltered_write
-from vtab.sql.stackql import rewrite
+from vtab.sql.stackql import is_stackql_name, like, no_such_table, rewrite, tables_like
 from vtab.sql.tokens import Kind, significant, tokenize
 
 TABLES = {"aws.apigatewayv2.integration_responses": "integration_responses"}
@@ -217,3 +217,62 @@ def test_an_unknown_name_lists_its_services_tables_first_and_at_most_ten() -> No
     with pytest.raises(apsw.SQLError) as caught:
         rewrite("SELECT * FROM aws.nosvc.nope", {"aws.other.x": "x"})
     assert str(caught.value).endswith("vtab knows: aws.other.x")
+
+
+# --- StackQL names in the shell's dot-commands (one unquoted word, LIKE patterns) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "matches"),
+    [
+        ("integration_responses", "integration_responses", True),
+        ("INTEGRATION_responses", "integration_responses", True),
+        ("integration%", "integration_responses", True),
+        ("integration_", "integrations", True),
+        ("integration_", "integration", False),
+        ("aws.ec2.%", "aws.ec2.instances", True),
+        ("aws.ec2.%", "aws.ec2x.instances", False),
+        ("aws.ec2.%", "aws.ec2.", True),
+        ("a.b", "axb", False),  # a dot is a dot, not a regex wildcard
+        ("a(b", "a(b", True),
+        ("%", "", True),
+        ("é", "É", False),  # SQLite's LIKE folds ASCII letters only
+    ],
+)
+def test_like_is_sqlites_like(pattern: str, text: str, matches: bool) -> None:
+    assert like(pattern, text) is matches
+
+
+def test_stackql_names_and_patterns_are_three_parts_starting_with_aws() -> None:
+    assert is_stackql_name("aws.apigatewayv2.integration_responses")
+    assert is_stackql_name("AWS.ec2.%")
+    assert not is_stackql_name("integration_responses")
+    assert not is_stackql_name("aws.ec2")
+    assert not is_stackql_name("aws..x")
+    assert not is_stackql_name("main.aws.x.y")
+    assert not is_stackql_name("azure.compute.vms")
+
+
+def test_a_stackql_pattern_names_every_table_it_matches() -> None:
+    names = {
+        "aws.ec2.instances": "ec2_instances",
+        "aws.ec2.vpcs": "ec2_vpcs",
+        "aws.eks.clusters": "eks_clusters",
+    }
+    assert tables_like("aws.ec2.%", names) == ["ec2_instances", "ec2_vpcs"]
+    assert tables_like("AWS.EKS.clusters", names) == ["eks_clusters"]
+    assert tables_like("aws.ec2.nope", names) == []
+
+
+def test_an_unknown_name_in_a_dot_command_says_how_to_search_from_the_command() -> None:
+    names = {"aws.ec2.instances": "ec2_instances"}
+    assert no_such_table("aws.ec2.nope", names) == (
+        "no such table: aws.ec2.nope; the StackQL names vtab knows: aws.ec2.instances"
+    )
+    assert no_such_table("aws.ec2.nope", names, command=True) == (
+        "no such table: aws.ec2.nope; the StackQL names vtab knows: aws.ec2.instances; vtab types ec2 lists "
+        "them with their tables (vtab types PATTERN searches all)"
+    )
+    assert no_such_table("aws.nosvc.x", names, command=True).endswith(
+        "vtab knows: aws.ec2.instances; vtab types PATTERN lists every table with its StackQL name"
+    )

@@ -259,3 +259,91 @@ def test_query_reports_an_unknown_stackql_name_and_exits_1(
     assert (status, out) == (1, "")
     assert err.startswith(f"vtab query: error: SQLError: no such table: aws.foo.bar; {UNKNOWN_SERVICE}")
     assert emulator.calls == []
+
+
+# --- the shell's dot-commands -------------------------------------------------------------------------------
+
+
+def _shell(emulator: Emulator, *args: str, stdin: str | None = None, cwd: Path | None = None) -> Any:
+    return run_vtab("shell", "--endpoint-url", emulator.endpoint_url, *args, stdin=stdin, cwd=cwd)
+
+
+def test_dot_commands_take_stackql_names_as_sql_does(emulator: Emulator) -> None:
+    by_table = _shell(emulator, ":memory:", ".schema integration_responses", ".schema ec2_instances")
+    by_name = _shell(emulator, ":memory:", f".schema {NAME}", ".schema AWS.ec2.instances")
+    assert by_name.returncode == 0, by_name.stderr
+    assert by_name.stdout == by_table.stdout
+    assert "CREATE TABLE integration_responses(" in by_name.stdout
+    assert "CREATE TABLE ec2_instances(" in by_name.stdout  # a catalog table this connection never used
+
+    listed = _shell(emulator, ":memory:", ".tables aws.apigatewayv2.%", f".tables {NAME}", f".indexes {NAME}")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert "integration_responses" in lines and "apigatewayv2_apis" in lines
+    assert all(line.startswith("apigatewayv2_") or line == "integration_responses" for line in lines)
+    assert lines[-1] == "integration_responses"  # .tables NAME; .indexes lists none: a virtual table has none
+    assert emulator.calls == []
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (
+            ".schema aws.apigatewayv2.nope",
+            ".schema: no such table: aws.apigatewayv2.nope; the StackQL names vtab knows: "
+            "aws.apigatewayv2.api_gateway_managed_overrides,",
+        ),
+        (".indexes aws.apigatewayv2.nope", "vtab types apigatewayv2 lists them with their tables"),
+        (".tables aws.foo.%", f".tables: no such table: aws.foo.%; {UNKNOWN_SERVICE}"),
+        (".dump aws.foo.bar", "(vtab types PATTERN from the command)"),
+    ],
+)
+def test_an_unknown_stackql_name_in_a_dot_command_is_an_error_naming_it(
+    command: str, message: str, emulator: Emulator
+) -> None:
+    result = _shell(emulator, ":memory:", command)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("vtab shell: error: ")
+    assert message in result.stderr
+
+
+def test_dump_refuses_a_vtab_table_and_keeps_a_table_of_your_own_with_dots(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    refused = _shell(emulator, ":memory:", f".dump {NAME}")
+    assert refused.returncode == 1
+    assert refused.stdout == ""
+    assert (
+        "vtab shell: error: .dump: integration_responses is vtab's virtual table: its rows live in AWS, "
+        "not in this database, so a dump has none of them; copy them into a table first" in refused.stderr
+    )
+    own = _shell(
+        emulator,
+        str(tmp_path / "mine.db"),
+        'CREATE TABLE "aws.my.t"(x); INSERT INTO "aws.my.t" VALUES (42)',
+        ".schema aws.my.t",
+        ".dump aws.my.t",
+    )
+    assert own.returncode == 0, own.stderr
+    assert own.stdout.startswith('CREATE TABLE "aws.my.t"(x);\n')
+    assert 'INSERT INTO "aws.my.t" VALUES(42);' in own.stdout
+    assert emulator.calls == []
+
+
+def test_import_takes_the_stackql_name_and_vtabs_checks_refuse_read_only_columns(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    data = tmp_path / "rows.csv"
+    data.write_text("r1,,,,,i1,$default,a1,us-east-1\n")
+    result = _shell(emulator, ":memory:", ".mode csv", f".import {data} {NAME}")
+    assert result.returncode == 1
+    # the rows reached integration_responses (its own check refuses them), nothing was sent
+    assert (
+        "integration_response_id = 'r1': IntegrationResponseId is read-only (AWS sets it when the "
+        "resource is created)" in result.stderr
+    )
+    assert emulator.calls == []
+    several = _shell(emulator, ":memory:", ".mode csv", f".import {data} aws.apigatewayv2.%")
+    assert several.returncode == 1
+    assert "vtab shell: error: .import: aws.apigatewayv2.% names 15 tables (" in several.stderr

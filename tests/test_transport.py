@@ -108,3 +108,25 @@ def test_an_answer_checked_after_parsing_counts_as_lost() -> None:
 )
 def test_transport_codes(error: Exception, code: str) -> None:
     assert errors.transport_code(error) == code  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("metadata", "request_id"),
+    [
+        ({"RequestId": "parsed-id", "HTTPHeaders": {"x-amzn-requestid": "parsed-id"}}, "parsed-id"),
+        # botocore parses no RequestId out of a bare 5xx page (empty or HTML): the header still has it
+        ({"HTTPHeaders": {"x-amzn-requestid": "header-id"}}, "header-id"),
+        ({"HTTPHeaders": {}}, None),
+        ({}, None),
+    ],
+)
+def test_the_request_id_comes_from_the_answer_botocore_parsed_or_its_header(
+    metadata: dict[str, object], request_id: str | None
+) -> None:
+    response = {"Error": {"Code": "503", "Message": "Service Unavailable"}, "ResponseMetadata": metadata}
+    assert errors.request_id_of(ClientError(response, "ListResources")) == request_id  # type: ignore[arg-type]
+
+
+def test_a_malformed_answer_keeps_its_request_id() -> None:
+    assert MalformedAnswerError(endpoint_url="http://x", error="e", request_id="r-1").request_id == "r-1"
+    assert MalformedAnswerError(endpoint_url="http://x", error="e").request_id is None

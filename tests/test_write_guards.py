@@ -171,6 +171,29 @@ def test_a_named_table_is_guarded_under_its_own_name(emulator: Emulator, seeded:
             "IntegrationId",
             "{{ IntegrationId }}",
         ),
+        # Every property is also a (hidden) column under its schema name: the message names the column
+        # as the statement wrote it, in WHERE as in INSERT.
+        (
+            f"SELECT * FROM {NAME} WHERE region = 'us-east-1' AND ApiId = '<ApiId>'",
+            "ApiId",
+            "<ApiId>",
+        ),
+        (
+            "UPDATE integration_responses SET TemplateSelectionExpression = 'x' "
+            "WHERE region = 'us-east-1' AND api_id = 'abc' AND IntegrationId IN ('{{ IntegrationId }}')",
+            "IntegrationId",
+            "{{ IntegrationId }}",
+        ),
+        (
+            f"DELETE FROM {NAME} WHERE region = 'us-east-1' AND ApiId = '{{{{ ApiId }}}}'",
+            "ApiId",
+            "{{ ApiId }}",
+        ),
+        (
+            f"SELECT * FROM {NAME} WHERE region = 'us-east-1' AND api_id = '<ApiId>'",
+            "api_id",
+            "<ApiId>",
+        ),
     ],
 )
 def test_a_placeholder_left_in_an_id_is_an_error_naming_the_column(
@@ -200,6 +223,19 @@ def test_a_placeholder_in_a_joined_table_is_refused_too(emulator: Emulator, seed
     assert "data__Identifier = '<ApiId>|<IntegrationId>|<IntegrationResponseId>': still a placeholder" in str(
         error
     )
+    assert emulator.calls == []
+
+
+def test_a_placeholder_joined_into_a_schema_name_column_is_named_so(
+    emulator: Emulator, seeded: Seeded
+) -> None:
+    db = connect(emulator)
+    db.execute("CREATE TABLE mine(api TEXT); INSERT INTO mine VALUES ('<ApiId>')")
+    error = error_of(
+        db,
+        "SELECT v.* FROM mine m JOIN integration_responses v ON v.ApiId = m.api AND v.region = 'us-east-1'",
+    )
+    assert str(error).startswith("ApiId = '<ApiId>': still a placeholder")
     assert emulator.calls == []
 
 

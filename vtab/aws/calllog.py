@@ -38,6 +38,8 @@ class CallRecord:
     error_code: str | None = None
     request_token: str | None = None
     status: str | None = None
+    request_id: str | None = None
+    """The last answer's x-amzn-RequestId, for messages about that answer (not a vtab_calls column)."""
 
 
 class CallLog:

@@ -235,6 +235,7 @@ class CloudControl:
         try:
             with Timer(record):
                 response: dict[str, Any] = getattr(client, method)(**params)
+            record.request_id = response.get("ResponseMetadata", {}).get("RequestId")
         except ClientError as error:
             record.error_code = errors.aws_error_code(error)
             raise errors.from_client_error(error, schema, verb, record.operation, what) from error
@@ -269,10 +270,11 @@ class CloudControl:
             page.last = not token
             if token and token in followed:
                 record.error_code = "RepeatedNextToken"
+                request_id = errors.request_id_text(record.request_id)
                 raise apsw.IOError(
                     f"RepeatedNextToken: {_what(record)} answered page {record.pages} with the NextToken "
                     f"of page {followed[token]} again, so the listing would never end; the endpoint failed "
-                    "(no rows of this listing are kept): try again"
+                    f"(no rows of this listing are kept): try again{request_id}"
                 )
             record.items += len(page)
             yield page
@@ -327,7 +329,7 @@ def _what(record: CallRecord, *, poll: bool = False) -> str:
 
 def _malformed(record: CallRecord, why: str, *, poll: bool = False) -> apsw.IOError:
     record.error_code = "MalformedAnswer"
-    return errors.malformed_answer(_what(record, poll=poll), why)
+    return errors.malformed_answer(_what(record, poll=poll), why, record.request_id)
 
 
 def _progress_event(response: dict[str, Any], record: CallRecord, *, poll: bool = False) -> dict[str, Any]:

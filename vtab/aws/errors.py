@@ -22,7 +22,7 @@ from botocore.exceptions import (
 )
 
 from vtab import hints
-from vtab.aws.transport import MalformedAnswerError
+from vtab.aws.transport import REQUEST_ID_HEADER, MalformedAnswerError
 from vtab.catalog.schema import ResourceSchema
 
 # HandlerErrorCode (a FAILED ProgressEvent) and exception names (a synchronous error) share these stems.
@@ -51,6 +51,19 @@ def aws_error_code(error: ClientError) -> str:
     """The AWS error code; ``HTTP 503`` when the body held none (botocore then gives the status)."""
     code = str(error.response.get("Error", {}).get("Code", "Unknown"))
     return f"HTTP {code}" if code.isdigit() else code
+
+
+def request_id_of(error: ClientError) -> str | None:
+    """The request id of the answer that ended the call (the last attempt's): botocore's RequestId, else
+    the header itself, which botocore leaves unparsed when the body held no AWS error (a bare 5xx page)."""
+    metadata = error.response.get("ResponseMetadata", {})
+    found = metadata.get("RequestId") or metadata.get("HTTPHeaders", {}).get(REQUEST_ID_HEADER)
+    return str(found) if found else None
+
+
+def request_id_text(request_id: str | None) -> str:
+    """`` (request id X)``, the end of a message about an answer AWS gave an id (AWS support asks for it)."""
+    return f" (request id {request_id})" if request_id else ""
 
 
 def transport_code(error: BotoCoreError) -> str:
@@ -94,14 +107,16 @@ def from_client_error(
     """Translate a synchronous boto3 error of ``operation`` (``what`` says where, for the message)."""
     code = aws_error_code(error)
     message = error.response.get("Error", {}).get("Message", "")
-    request_id = error.response.get("ResponseMetadata", {}).get("RequestId")
+    request_id = request_id_text(request_id_of(error))
     if code.startswith("HTTP "):
         # No AWS error in the body (botocore then names the HTTP status): a proxy's or a failing server's
         # page, not Cloud Control's answer. 5xx were retried; they are faults of the way there.
         text = f"{code}: {what} got an answer that is not an AWS error: {message[:200]!r}"
         if code.startswith("HTTP 5"):
-            return apsw.IOError(f"{text}; the endpoint failed after retries: try again or raise max_attempts")
-        return apsw.SQLError(text)
+            return apsw.IOError(
+                f"{text}; the endpoint failed after retries: try again or raise max_attempts{request_id}"
+            )
+        return apsw.SQLError(text + request_id)
     text = f"{code}: {message} [{what}]"
     if error_stem(code) in _PERMISSION:
         text += permission_hint(schema, verb, operation)
@@ -110,9 +125,7 @@ def from_client_error(
             f"; retries were exhausted: lower {hints.option('rate_limit')} or {hints.option('max_workers')}, "
             "or try again later"
         )
-    if request_id:
-        text += f" (request id {request_id})"
-    return exception_class(code)(text)
+    return exception_class(code)(text + request_id)
 
 
 def from_transport_error(
@@ -144,7 +157,7 @@ def from_transport_error(
     if isinstance(error, MalformedAnswerError):
         return apsw.IOError(
             f"MalformedAnswer: {what} got no usable answer in {tries} ({error}); the network or the "
-            "endpoint failed: try again, or raise max_attempts"
+            f"endpoint failed: try again, or raise max_attempts{request_id_text(error.request_id)}"
         )
     if isinstance(error, (EndpointConnectionError, BotoConnectionError)):
         return apsw.IOError(
@@ -159,9 +172,12 @@ def from_transport_error(
     return apsw.SQLError(f"{type(error).__name__}: {what}: {error}")
 
 
-def malformed_answer(what: str, why: str) -> apsw.IOError:
+def malformed_answer(what: str, why: str, request_id: str | None = None) -> apsw.IOError:
     """An answer that parsed but does not hold what its operation promises (checked before use)."""
-    return apsw.IOError(f"MalformedAnswer: {what} got an answer that {why}; the endpoint failed: try again")
+    return apsw.IOError(
+        f"MalformedAnswer: {what} got an answer that {why}; the endpoint failed: try again"
+        f"{request_id_text(request_id)}"
+    )
 
 
 def lost_in_transport(error: BaseException) -> bool:

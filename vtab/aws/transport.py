@@ -20,6 +20,10 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import HTTPClientError
 from botocore.utils import parse_timestamp
 
+REQUEST_ID_HEADER = "x-amzn-requestid"
+"""The header holding the id AWS gives every answer (``x-amzn-RequestId``; botocore's header maps are
+case-insensitive, its ResponseMetadata.HTTPHeaders lower-cased)."""
+
 Member = tuple[str, type]
 """(name, JSON type) of the member an operation's answer must hold."""
 
@@ -28,6 +32,12 @@ class MalformedAnswerError(HTTPClientError):
     """A 2xx answer that is not a complete Cloud Control response."""
 
     fmt = "Malformed answer from {endpoint_url}: {error}"
+
+    @property
+    def request_id(self) -> str | None:
+        """The answer's x-amzn-RequestId, if it had one: the message names it, as for any AWS answer."""
+        found = self.kwargs.get("request_id")
+        return str(found) if found else None
 
 
 def answer_problem(status: int, length: str | None, body: bytes, member: Member | None) -> str | None:
@@ -90,7 +100,9 @@ class AnswerCheck:
             response.status_code, response.headers.get("content-length"), response.content, member
         )
         if problem is not None:
-            raise MalformedAnswerError(endpoint_url=request.url, error=problem)
+            raise MalformedAnswerError(
+                endpoint_url=request.url, error=problem, request_id=response.headers.get(REQUEST_ID_HEADER)
+            )
         return response
 
 

@@ -40,7 +40,7 @@ from vtab import hints
 from vtab.cli.optiondocs import default_text, field_docs
 from vtab.options import WRITE_OPTIONS, OptionError, Options
 from vtab.read.progress import AroundProgress
-from vtab.sql.stackql import rewrite_on
+from vtab.sql.stackql import installed_names, is_stackql_name, no_such_table, rewrite_on, tables_like
 from vtab.sqlite.install import ShadowedTableWarning, eponymous_tables, resource_tables
 from vtab.sqlite.registry import Registry
 from vtab.write.report import WriteReport
@@ -445,8 +445,9 @@ def command_snapshot(parser: argparse.ArgumentParser, args: argparse.Namespace, 
 
 class VtabShell(Shell):
     """apsw's shell, knowing vtab's tables: ``.tables`` and ``.schema`` list them (eponymous tables are not
-    in sqlite_schema), ``.mode json``/``jsonl`` nest JSON columns, and a statement that wrote says what it
-    did on stderr. The connection hook (run_shell) does the registering."""
+    in sqlite_schema), the dot-commands that take a table name take its StackQL name too, ``.dump``
+    refuses them (their rows are in AWS), ``.mode json``/``jsonl`` nest JSON columns, and a statement that
+    wrote says what it did on stderr. The connection hook (run_shell) does the registering."""
 
     registries: ClassVar[weakref.WeakKeyDictionary[apsw.Connection, Registry]] = weakref.WeakKeyDictionary()
     """Every connection the hook registered vtab on, with its Registry."""
@@ -467,6 +468,15 @@ class VtabShell(Shell):
 
     def usage(self) -> str:
         return shell_parser().format_help()
+
+    def run_first(self, commands: Sequence[str]) -> None:
+        """``--cmd`` SQL and .commands, before the SQL arguments or the input, as sqlite3's ``-cmd``: a
+        failure is reported and counted (the exit status is 1) and the rest still runs, unless -bail."""
+        for command in commands:
+            try:
+                self.process_complete_line(command)
+            except Exception:
+                self.handle_exception()  # prints the error; raises again under -bail
 
     @property
     def registry(self) -> Registry | None:
@@ -531,13 +541,15 @@ class VtabShell(Shell):
             return
         self.write(self.stdout, self._json_fields(line) + "\n")
 
-    # -- .tables and .schema know the eponymous tables ---------------------------------------------
+    # -- dot-commands know the eponymous tables and their StackQL names -----------------------------
 
     def command_tables(self, cmd: list[str]) -> None:
         """tables ?PATTERN?: Lists names of tables matching LIKE pattern
 
-        This also returns views, and vtab's tables (present on every connection).
+        This also returns views, and vtab's tables (present on every connection). A StackQL name
+        (aws.ec2.instances, or a pattern such as aws.ec2.%) lists the tables it names.
         """
+        cmd = self._table_names(cmd, "tables")
         self.push_output()
         self.output = self.output_list
         self.header = False
@@ -549,7 +561,7 @@ class VtabShell(Shell):
                     "UNION SELECT name FROM sqlite_temp_schema WHERE type IN ('table', 'view') "
                     "AND name NOT LIKE 'sqlite_%' AND name LIKE ?1 "
                     "UNION SELECT value FROM json_each(?2) WHERE value LIKE ?1 ORDER BY 1",
-                    (pattern, orjson.dumps(self._vtab_tables()).decode()),
+                    (pattern, orjson.dumps(self._vtab_tables(cmd)).decode()),
                     internal=True,
                 )
         finally:
@@ -560,23 +572,111 @@ class VtabShell(Shell):
 
         If you give one or more tables then their schema is listed (including indices). If you don't
         specify any then all schemas are listed. TABLE is a like pattern so you can use % for wildcards.
-        vtab's tables show the columns they declare to SQLite.
+        vtab's tables show the columns they declare to SQLite; TABLE may be a StackQL name
+        (aws.apigatewayv2.integration_responses).
         """
+        cmd = self._table_names(cmd, "schema")
         super().command_schema(cmd)
         patterns = cmd or ["%"]
-        for name in self._vtab_tables():
+        for name in self._vtab_tables(cmd):
             matches = self.db.execute(
                 "SELECT 1 FROM json_each(?1) WHERE ?2 LIKE value", (orjson.dumps(patterns).decode(), name)
             ).get
             if matches:
                 self.write(self.stdout, declared_schema(self.db, name) + "\n")
 
-    def _vtab_tables(self) -> list[str]:
+    def command_indices(self, cmd: list[str]) -> None:
+        """indices TABLE: Lists all indices on table TABLE
+
+        TABLE may be a StackQL name. vtab's tables are virtual: they have no indices (the planner pushes
+        WHERE down instead; EXPLAIN QUERY PLAN shows how).
+        """
+        if len(cmd) != 1:
+            raise self.Error("indices takes one table name")
+        for name in self._table_names(cmd, "indices"):
+            super().command_indices([name])
+
+    def command_indexes(self, cmd: list[str]) -> None:
+        """indexes TABLE: Lists all indices on table TABLE (the same as .indices, as sqlite3 names it)"""
+        self.command_indices(cmd)
+
+    def command_import(self, cmd: list[str]) -> None:
+        """import FILE TABLE: Imports separated data from FILE into TABLE
+
+        Reads data from the file into the named table (TABLE may be a StackQL name) using the current
+        separator and encoding; every field is text, one per column the table shows in SELECT *. Into a
+        vtab table that INSERTs, so read-only columns refuse it: import into a table of your own, then
+        INSERT INTO the vtab table the columns it takes with SELECT.
+        """
+        if len(cmd) == 2:
+            tables = self._table_names(cmd[1:], "import")
+            if len(tables) != 1:
+                raise self.Error(
+                    f".import: {cmd[1]} names {len(tables)} tables ({', '.join(tables)}); give one"
+                )
+            cmd = [cmd[0], tables[0]]
+        super().command_import(cmd)
+
+    def command_dump(self, cmd: list[str]) -> None:
+        """dump ?TABLE? [TABLE...]: Dumps all or specified tables in SQL text format
+
+        The table name is treated as like pattern so you can use % as a wildcard. Indices, triggers and
+        views matching the pattern are dumped too. vtab's tables are left out of a dump of everything,
+        and naming one is an error: their rows live in AWS, not in the database file.
+        """
+        cmd = self._table_names(cmd, "dump")
+        for pattern in cmd:
+            for name in self._vtab_tables([pattern], named_only=True):
+                if self._stored_tables_like(pattern):
+                    continue  # a table of your own with that name (it hides vtab's)
+                raise self.Error(
+                    f".dump: {name} is vtab's virtual table: its rows live in AWS, not in this database, so "
+                    f"a dump has none of them; copy them into a table first (CREATE TABLE copy AS SELECT * "
+                    f"FROM {name} WHERE region = '...'), or write a file of them with vtab snapshot"
+                )
+        super().command_dump(cmd)
+
+    def _table_names(self, patterns: list[str], command: str) -> list[str]:
+        """``patterns`` with each StackQL name (``aws.<service>.<table>``, LIKE wildcards allowed) replaced
+        by the tables it names, as SQL replaces them; an unknown one is an error naming it. A table of
+        your own whose name has the dots (``CREATE TABLE "aws.x.y"``) keeps its name."""
+        names = installed_names(self.db)
+        if not names:
+            return patterns
+        tables: list[str] = []
+        for pattern in patterns:
+            if not is_stackql_name(pattern):
+                tables.append(pattern)
+                continue
+            named = tables_like(pattern, names)
+            own = self._stored_tables_like(pattern)
+            if not named and not own:
+                raise self.Error(f".{command}: {no_such_table(pattern, names, command=True)}")
+            tables += named + ([pattern] if own else [])
+        return tables
+
+    def _stored_tables_like(self, pattern: str) -> bool:
+        """Whether the main or temp schema has a table or view whose name matches LIKE ``pattern``."""
+        return bool(
+            self.db.execute(
+                "SELECT 1 FROM (SELECT tbl_name FROM sqlite_schema UNION ALL SELECT tbl_name FROM "
+                "sqlite_temp_schema) WHERE tbl_name LIKE ?1 LIMIT 1",
+                (pattern,),
+            ).get
+        )
+
+    def _vtab_tables(self, named: Sequence[str] = (), *, named_only: bool = False) -> list[str]:
         """vtab's tables that .tables shows: the seed's, the log tables, vtab_types and those this
-        connection has used (every catalog table is eponymous: vtab_types lists all 1,700)."""
+        connection has used (every catalog table is eponymous: vtab_types lists all 1,700), and any
+        of ``named`` (exact names, in any case) that is one of vtab's tables; with ``named_only``,
+        only those."""
         if self.registry is None:
             return []
-        return sorted({*eponymous_tables(), *(table.name for table in list(self.registry.tables))})
+        every = {name.lower(): name for name in (*resource_tables(), *eponymous_tables())}
+        given = {every[name.lower()] for name in named if name.lower() in every}
+        if named_only:
+            return sorted(given)
+        return sorted({*eponymous_tables(), *(table.name for table in list(self.registry.tables)), *given})
 
 
 def declared_schema(db: apsw.Connection, name: str) -> str:
@@ -603,12 +703,27 @@ _SHELL_SWITCHES = frozenset(
 )
 
 
-def split_shell_args(argv: Sequence[str]) -> tuple[list[str], list[str], bool]:
-    """Split ``vtab shell`` arguments into (our flags, apsw's arguments, help wanted).
+CMD_FLAGS = ("--cmd", "-cmd")
+"""sqlite3's ``-cmd COMMAND``, which apsw's shell lacks: ours, in either spelling."""
 
-    Our ``--flags`` are taken out wherever they are, so apsw never sees them. apsw stops reading options
-    at the database name, while sqlite3 reads them anywhere; so apsw options after the name are moved
-    before it (``vtab shell x.db -csv "SELECT 1"`` works as it does in sqlite3).
+
+@dataclasses.dataclass
+class ShellArgs:
+    """``vtab shell``'s arguments, split: ours, apsw's options, then the database and the SQL."""
+
+    ours: list[str]
+    options: list[str]
+    positional: list[str]
+    """The database name, then each SQL or .command argument."""
+    want_help: bool
+
+
+def split_shell_args(argv: Sequence[str]) -> ShellArgs:
+    """Split ``vtab shell`` arguments into ours, apsw's options and the positional arguments.
+
+    Our ``--flags`` (and ``--cmd``) are taken out wherever they are, so apsw never sees them. apsw stops
+    reading options at the database name, while sqlite3 reads them anywhere; so apsw options after the
+    name are moved before it (``vtab shell x.db -csv "SELECT 1"`` works as it does in sqlite3).
     """
     flags = {f.flag: f for f in option_flags()}
     flags |= {"--no-" + f.flag.removeprefix("--"): f for f in flags.values() if f.is_bool}
@@ -625,6 +740,14 @@ def split_shell_args(argv: Sequence[str]) -> tuple[list[str], list[str], bool]:
             want_help = True
         elif token == "--debug":
             ours.append(token)
+        elif name in CMD_FLAGS:  # one --cmd=VALUE token: argparse would take a value like "-- x" for a flag
+            if has_value:
+                ours.append(f"--cmd={token.partition('=')[2]}")
+            elif i + 1 < len(items):
+                ours.append(f"--cmd={items[i + 1]}")
+                i += 1
+            else:
+                raise CommandError(f"{token} needs a value: the SQL or .command to run first")
         elif name in flags:
             if flags[name].is_bool or has_value:
                 ours.append(token)
@@ -646,7 +769,7 @@ def split_shell_args(argv: Sequence[str]) -> tuple[list[str], list[str], bool]:
         else:
             positional.append(token)
         i += 1
-    return ours, options + positional, want_help
+    return ShellArgs(ours, options, positional, want_help)
 
 
 def _intro() -> str:
@@ -665,13 +788,13 @@ def run_shell(argv: Sequence[str]) -> int:
     """
     parser = shell_parser()
     try:
-        ours, rest, want_help = split_shell_args(argv)
+        split = split_shell_args(argv)
     except CommandError as exc:
         parser.error(str(exc))
-    if want_help:
+    if split.want_help:
         parser.print_help()
         return 0
-    args = parser.parse_args(ours)
+    args = parser.parse_args(split.ours)
     options = options_from(parser, args)
 
     def register_vtab(connection: apsw.Connection) -> None:
@@ -681,7 +804,13 @@ def run_shell(argv: Sequence[str]) -> int:
     try:
         shell = VtabShell(progress=bool(options.get("progress")))
         shell.exceptions = args.debug
-        _, _, commands = shell.process_args(rest)
+        # apsw runs -init files, then the SQL arguments, inside process_args: give it the options and the
+        # database only, so --cmd runs between the two, where sqlite3 runs -cmd.
+        shell.process_args(split.options + split.positional[:1])
+        shell.run_first(args.cmd or [])
+        commands = split.positional[1:]
+        for command in commands:
+            shell.process_complete_line(command)
         if not commands:
             shell.cmdloop(intro=_intro())
         if shell.failures and not (sys.stdin.isatty() and not commands):
@@ -729,10 +858,13 @@ examples:
       WHERE region = 'us-east-1'"                one statement, CSV out, then exit
   echo ".mode json
   SELECT count(*) FROM integration_responses WHERE region = 'eu-west-1';" | vtab shell
+  vtab shell --cmd ".mode box" --cmd "ATTACH 'inventory.db' AS inv"   settings first, then interactive
 
   Inside the shell, .open other.db still has the tables (every connection gets them); .tables and .schema
-  list them; .help lists the dot-commands (.mode, .output, .import, .read, .once, .timer, ...). A statement
-  that writes says on stderr what it did (rows inserted with their identifiers, updated, deleted).
+  list them, and take StackQL names (.schema aws.apigatewayv2.integration_responses, .tables aws.ec2.%),
+  as .indexes does; .dump refuses them (their rows live in AWS: use vtab snapshot). .help lists the
+  dot-commands (.mode, .output, .import, .read, .once, .timer, ...). A statement that writes says on
+  stderr what it did (rows inserted with their identifiers, updated, deleted).
 
 apsw/sqlite3 shell options (passed through; one dash or two):
   -init FILE        read/process FILE first        -echo            print commands before running them
@@ -816,8 +948,9 @@ def shell_parser() -> argparse.ArgumentParser:
         usage=f"{PROG} shell [apsw/sqlite3 options] [vtab options] [DB] [SQL|.command ...]",
         description=(
             "apsw's sqlite3-compatible shell with vtab's tables on every connection it opens.\n"
-            "DB is a SQLite file (created if missing; default an in-memory database). Each SQL or\n"
-            ".command argument runs in turn and the shell exits; with none, it reads stdin."
+            "DB is a SQLite file (created if missing; default an in-memory database). Each --cmd runs\n"
+            "first; then each SQL or .command argument runs in turn and the shell exits; with none, it\n"
+            "reads stdin (interactive at a terminal)."
         ),
         epilog=SHELL_EXAMPLES,
         formatter_class=_formatter,
@@ -825,6 +958,14 @@ def shell_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     parser.add_argument("-h", "--help", action="store_true", help=HELP_TEXT)
+    parser.add_argument(
+        "--cmd",
+        "-cmd",
+        metavar="COMMAND",
+        action="append",
+        help="run SQL or a .command before the SQL arguments or the input (as sqlite3's -cmd); repeatable, "
+        "run in order; a failure is reported and the rest runs, unless -bail",
+    )
     add_option_flags(parser)
     return parser
 

@@ -58,12 +58,16 @@ class Plan:
     """True when a column outside the identifier is needed (partial list items must be hydrated)."""
     walk_from: int = 0
     """For ``walk``: how many leading parent ids are given (0: list the top parent type)."""
+    written: tuple[str, ...] = ()
+    """``args`` as the statement wrote them: a property's schema name (``ApiId``) where it used that
+    column, so EXPLAIN and messages about a value show the user's own name; empty means ``args``."""
 
     def encode(self, schema: ResourceSchema) -> str:
         head = self.kind.value
         if self.kind is PlanKind.WALK:
             head += f" from={schema.parents[self.walk_from].type_name.split('::')[-1]}"
-        return f"{head} args={','.join(self.args) or '-'} fetch={'full' if self.full else 'ids'}"
+        args = self.written or self.args
+        return f"{head} args={','.join(args) or '-'} fetch={'full' if self.full else 'ids'}"
 
     @classmethod
     def decode(cls, text: str, schema: ResourceSchema) -> Plan:
@@ -74,8 +78,9 @@ class Plan:
         if kind is PlanKind.WALK:
             names = [parent.type_name.split("::")[-1] for parent in schema.parents]
             walk_from = names.index(words["from"])
-        args = tuple(a for a in words["args"].split(",") if a and a != "-")
-        return cls(kind, args, words["fetch"] == "full", walk_from)
+        written = tuple(a for a in words["args"].split(",") if a and a != "-")
+        args = tuple(schema.column_of(a) if a in schema.properties else a for a in written)
+        return cls(kind, args, words["fetch"] == "full", walk_from, written if written != args else ())
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,16 @@ name to SQLite) and separated by whitespace or comments, which are kept. An unkn
 error naming the known tables. While a database is attached as ``aws``, ``aws.x.y`` means what SQLite
 says it means (a column of table ``x`` of that database), and nothing is rewritten.
 
+The shell's dot-commands take table names as one unquoted word (``.schema aws.ec2.instances``, or a
+LIKE pattern ``aws.ec2.%``): ``is_stackql_name``, ``tables_like`` and ``no_such_table`` serve them.
+
 ``install`` sets the connection's ``cursor_factory`` to a subclass of the one already there, so a cursor
 class of the user's own keeps working (apsw's ``Connection.execute`` goes through it too).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -43,7 +47,7 @@ def rewrite(sql: str, tables: Mapping[str, str]) -> str:
         written = ".".join(parts)
         table = tables.get(written.lower())
         if table is None:
-            raise apsw.SQLError(f"no such table: {written}; {_known(parts, tables)}")
+            raise apsw.SQLError(no_such_table(written, tables))
         start, end = tokens[first].start, tokens[last].end
         kept = "".join(token.text for token in tokens[first : last + 1] if token.is_gap)
         pieces += [sql[done:start], table, " " * (end - start - len(table) - len(kept)), kept]
@@ -52,6 +56,37 @@ def rewrite(sql: str, tables: Mapping[str, str]) -> str:
         return sql
     pieces.append(sql[done:])
     return "".join(pieces)
+
+
+def no_such_table(written: str, tables: Mapping[str, str], *, command: bool = False) -> str:
+    """The error for an unknown StackQL name ``written`` (``aws.service.table``): the names it may have
+    meant; ``command`` (the shell's dot-commands) also says how to search them all from the command."""
+    parts = written.split(".")
+    text = f"no such table: {written}; {_known(parts, tables)}"
+    if not command or "vtab types" in text:
+        return text
+    if any(name.startswith(f"{PROVIDER}.{parts[1].lower()}.") for name in tables):
+        return f"{text}; vtab types {parts[1]} lists them with their tables (vtab types PATTERN searches all)"
+    return f"{text}; vtab types PATTERN lists every table with its StackQL name"
+
+
+def is_stackql_name(text: str) -> bool:
+    """Whether ``text`` is written as a StackQL name, ``aws.<service>.<table>`` (LIKE wildcards allowed
+    in the last two parts), as the shell's dot-commands take table names (unquoted, one word)."""
+    parts = text.split(".")
+    return len(parts) == 3 and parts[0].lower() == PROVIDER and all(parts)
+
+
+def like(pattern: str, text: str) -> bool:
+    """SQLite's ``text LIKE pattern`` (no ESCAPE): ``%`` any run, ``_`` any one character, ASCII letters
+    in either case, as the shell's dot-commands match table names."""
+    regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, text, re.IGNORECASE | re.ASCII | re.DOTALL) is not None
+
+
+def tables_like(pattern: str, tables: Mapping[str, str]) -> list[str]:
+    """The tables whose StackQL names match the LIKE ``pattern`` (``aws.ec2.%``), sorted."""
+    return sorted({table for name, table in tables.items() if like(pattern, name)})
 
 
 KNOWN_SHOWN = 10
@@ -102,20 +137,24 @@ class StackQLCursor(apsw.Cursor):
         return super().executemany(rewrite_on(self.connection, statements), *args, **kwargs)
 
 
+def installed_names(connection: apsw.Connection) -> Mapping[str, str]:
+    """The StackQL names ``install`` gave ``connection`` (lower-case name -> table); none if not."""
+    factory = connection.cursor_factory
+    if isinstance(factory, type) and issubclass(factory, StackQLCursor):
+        return factory.stackql_tables
+    return {}
+
+
 def rewrite_on(connection: apsw.Connection, statements: Any) -> Any:
     """``statements`` as the connection's cursors run them: with the StackQL names ``install`` gave it.
 
     For code that must see the text SQLite will prepare before executing it (apsw.ext.query_info)."""
-    factory = connection.cursor_factory
-    if not isinstance(statements, str) or not (
-        isinstance(factory, type) and issubclass(factory, StackQLCursor)
-    ):
+    if not isinstance(statements, str) or PROVIDER not in statements.lower():
         return statements
-    if PROVIDER not in statements.lower():
+    tables = installed_names(connection)
+    if not tables or PROVIDER in (name.lower() for name in connection.db_names()):
         return statements
-    if PROVIDER in (name.lower() for name in connection.db_names()):
-        return statements
-    return rewrite(statements, factory.stackql_tables)
+    return rewrite(statements, tables)
 
 
 def install(connection: apsw.Connection, tables: Mapping[str, str]) -> None:

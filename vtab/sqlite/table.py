@@ -6,6 +6,7 @@ UPDATE and DELETE receives the identifier itself.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -258,6 +259,7 @@ class Table:
     def BestIndexObject(self, info: apsw.IndexInfo) -> bool:
         pushable = pushable_columns(self.schema)
         offers: list[Offer] = []
+        written: list[str] = []  # each offer's column as the statement named it (ApiId or api_id)
         for i in range(info.nConstraint):
             op = info.get_aConstraint_op(i)
             if op in _LIMIT_OPS:
@@ -265,6 +267,7 @@ class Table:
                 if info.nOrderBy == 0 and info.get_aConstraint_usable(i):
                     info.set_aConstraintUsage_argvIndex(i, len(offers) + 1)
                     offers.append(Offer(_LIMIT_OPS[op], False))
+                    written.append(_LIMIT_OPS[op])
                 continue
             column = info.get_aConstraint_iColumn(i)
             if column < 0 or op != apsw.SQLITE_INDEX_CONSTRAINT_EQ:
@@ -280,9 +283,12 @@ class Table:
             if is_in:
                 info.set_aConstraintUsage_in(i, True)
             offers.append(Offer(name, is_in))
+            written.append(self.columns.names[column])
         names, canonical = self.columns.names, self.columns.canonical
         needed = {canonical[names[c]] if c < len(names) else "*" for c in info.colUsed}
         plan, cost, rows = choose_plan(self.schema, offers, needed)
+        if written != list(plan.args):
+            plan = dataclasses.replace(plan, written=tuple(written))
         info.idxStr = plan.encode(self.schema)
         info.estimatedCost = cost
         info.estimatedRows = rows
@@ -386,10 +392,10 @@ class Cursor:
         }
         if table.writing:
             table.writes.refuse_unfiltered()
-        for column in plan.args:
+        for column, written in zip(plan.args, plan.written or plan.args, strict=True):
             for value in values.get(column, ()):
                 if is_placeholder(value):
-                    raise placeholder_error(column, value, f"[{table.name}]")
+                    raise placeholder_error(written, value, f"[{table.name}]")
         bounds = dict(zip(plan.args, constraintargs, strict=True))
         limit = None
         if isinstance(bounds.get(LIMIT), int) and bounds[LIMIT] >= 0:

@@ -405,24 +405,24 @@ class WriteQueue:
         """Fold each property's two column names (``api_id``, ``ApiId``) into the one the row gives.
 
         ``absent`` is what an unset column holds (NULL in an INSERT, ``no_change`` in an UPDATE). The same
-        value under both names is fine; different values are refused, naming both. The name kept is the
-        one the statement used, so later messages speak of the column the user wrote."""
+        value under both names is fine; NULL under one name and a value under the other means the value,
+        in an UPDATE as in an INSERT (which cannot tell NULL from a column left out); two different values
+        are refused, naming both. The name kept is the one the statement used, so later messages speak of
+        the column the user wrote."""
         merged = dict(values)
         for twin, field in self.table.columns.twins.items():
-            mine, other = merged.get(twin, absent), merged.get(field, absent)
-            if mine is absent:
-                merged.pop(twin, None)
-                continue
-            if other is not absent and not self._same_value(field, other, mine, where):
+            mine, other = merged.pop(twin, absent), merged.get(field, absent)
+            if mine is absent or (mine is None and other is not absent):
+                continue  # the field name holds the property (a value, NULL or nothing)
+            if other is absent or other is None:
+                merged[field] = absent
+                merged[twin] = mine
+            elif not self._same_value(field, other, mine, where):
                 raise apsw.ConstraintError(
                     f"{field} = {sql_literal(other)} and {twin} = {sql_literal(mine)}: both columns are the "
                     f"property {self.table.columns.property_of[twin]}, with different values; give it once "
                     f"(either name) {where}"
                 )
-            merged.pop(twin)
-            if other is absent:
-                merged[field] = absent
-                merged[twin] = mine
         return merged
 
     def _same_value(self, column: str, first: Any, second: Any, where: str) -> bool:
