@@ -81,6 +81,8 @@ class Feed:
     parent_property: str | None = None
     values: tuple[str, ...] = ()
     reason: str = ""
+    value_regions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Fixed value -> the only regions it exists in (an overlay's ``regions``)."""
 
     @property
     def column(self) -> str:
@@ -96,6 +98,7 @@ class Feed:
             ("parentProperty", self.parent_property),
             ("values", list(self.values)),
             ("reason", self.reason),
+            ("valueRegions", {value: list(regions) for value, regions in self.value_regions.items()}),
         ):
             if value:
                 doc[key] = value
@@ -113,6 +116,7 @@ class Feed:
             parent_property=doc.get("parentProperty"),
             values=tuple(doc.get("values", ())),
             reason=doc.get("reason", ""),
+            value_regions={value: tuple(regions) for value, regions in doc.get("valueRegions", {}).items()},
         )
 
 
@@ -386,7 +390,9 @@ def _from_overlay(item: _Wanted, fact: InputFact) -> Feed:
             item, FeedKind.PARENT, LinkSource.OVERLAY, parent=fact.parent, parent_property=fact.property
         )
     if fact.values:
-        return _feed(item, FeedKind.VALUES, LinkSource.OVERLAY, values=fact.values)
+        return _feed(
+            item, FeedKind.VALUES, LinkSource.OVERLAY, values=fact.values, value_regions=dict(fact.regions)
+        )
     if fact.account_id:
         return _feed(item, FeedKind.ACCOUNT_ID, LinkSource.OVERLAY)
     return _feed(item, FeedKind.WHERE, LinkSource.OVERLAY, reason=fact.why)
