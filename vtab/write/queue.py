@@ -159,6 +159,7 @@ class WriteQueue:
         self._refuse_placeholders(values, where)
         region = self._region(values.get(REGION), where)
         desired = self.rules.desired_state(values, where)
+        self.rules.check_regions(desired, region, where)
         mode = self.table.registry.connection.vtab_on_conflict()
         if mode in CONFLICT_WORDS and not unique_key(self.schema):
             raise apsw.SQLError(
