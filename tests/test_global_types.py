@@ -115,6 +115,17 @@ def test_gets_updates_and_deletes_of_a_global_type_go_through_any_region(emulato
     assert rows(db, "SELECT role_name FROM iam_roles WHERE region IN ('us-east-1', 'eu-west-1')") == []
 
 
+def test_an_insert_without_region_of_a_global_type_goes_through_the_first_configured_region(
+    emulator: Any,
+) -> None:
+    db = connect(emulator, regions="eu-west-1,us-east-1")
+    emulator.clear_calls()
+    db.execute("INSERT INTO iam_roles (role_name, assume_role_policy_document) VALUES ('a', ?)", (TRUST,))
+    assert {c.region for c in emulator.calls if c.operation == "CreateResource"} == {"eu-west-1"}
+    with pytest.raises(apsw.SQLError, match="2 regions are configured"):  # a regional type must say which
+        db.execute("INSERT INTO logs_log_groups (log_group_name) VALUES ('g')")
+
+
 def test_wafv2_lists_cloudfront_only_in_us_east_1(emulator: Any) -> None:
     emulator.seed_type(WEB_ACL, "us-east-1", count=1)  # a CLOUDFRONT one
     emulator.seed_type(WEB_ACL, "eu-west-1", count=1)  # a REGIONAL one (CLOUDFRONT cannot exist there)
