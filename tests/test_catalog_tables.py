@@ -220,8 +220,8 @@ def test_vtab_types_command_lists_matching_tables(capsys: pytest.CaptureFixture[
 
     assert cli.main(["types", "eks_node"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["table_name", "stackql_name", "list_mode", "walk", "needs_where"]
-    assert out[1].split() == ["eks_nodegroups", "aws.eks.nodegroups", "walk", "AWS::EKS::Cluster"]
+    assert out[0].split() == ["table_name", "stackql_name", "scope", "list_mode", "walk", "needs_where"]
+    assert out[1].split() == ["eks_nodegroups", "aws.eks.nodegroups", "regional", "walk", "AWS::EKS::Cluster"]
     assert cli.main(["types", "no-such-thing"]) == 1
 
 

@@ -83,7 +83,8 @@ class Options:
     """AWS profile name; None means boto3's standard credential chain."""
     regions: tuple[str, ...] = field(default=(), metadata=_rule(Kind.REGIONS))
     """Regions read when a query does not constrain ``region`` (comma-separated in SQL and on the command
-    line); empty means boto3's default region."""
+    line); empty means boto3's default region. A global type (IAM, Route 53, CloudFront) is read once,
+    through the first of them."""
     role_arn: str | None = field(default=None, metadata=_rule(Kind.ARN, optional=True))
     """Passed as Cloud Control's RoleArn: the role CloudFormation assumes to run the handlers
     (arn:aws:iam::123456789012:role/NAME)."""

@@ -20,7 +20,7 @@ import apsw
 import botocore.session
 import orjson
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, UnknownRegionError
 
 from vtab import hints
 from vtab.aws import errors, transport
@@ -199,6 +199,15 @@ class CloudControl:
                 "use a name like 'us-east-1'"
             )
         return region
+
+    def partition_of(self, region: str) -> str:
+        """``us-east-1`` -> ``aws``, ``cn-north-1`` -> ``aws-cn`` (botocore's endpoint data): a global type
+        has one set of resources per partition. A region botocore does not know is a partition of its own."""
+        try:
+            partition: str = self._session.get_partition_for_region(region)
+        except UnknownRegionError:
+            return region
+        return partition
 
     def client(self, region: str) -> Any:
         with self._lock:

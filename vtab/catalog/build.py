@@ -1,6 +1,7 @@
 """Builds the catalog's index from the types' facts and the overlays (used by scripts/gen_catalog.py).
 
-The index is what connecting reads: per type its table and StackQL names, verbs and derived ListPlan. It is
+The index is what connecting reads: per type its table and StackQL names, verbs, derived ListPlan and, for a
+global type, why it is global. It is
 written one type per line, so that a regeneration's diff shows which types changed.
 """
 
@@ -14,6 +15,7 @@ import orjson
 from vtab.catalog.facts import TypeFacts, Verb
 from vtab.catalog.naming import ALIASES, stackql_name, table_names
 from vtab.catalog.overlays import Overlays
+from vtab.catalog.schema import Scope
 from vtab.catalog.walks import ListMode, ListPlan, derive_plans
 
 VERB_ORDER = tuple(Verb)
@@ -31,6 +33,10 @@ def build_index(
     unknown = sorted(set(overlays.types) - set(facts))
     if unknown:
         raise ValueError(f"overlays name types the catalog does not have: {', '.join(unknown)}")
+    services = {type_facts.service for type_facts in facts.values()}
+    unknown = sorted(set(overlays.services) - services)
+    if unknown:
+        raise ValueError(f"overlays name services the catalog does not have: {', '.join(unknown)}")
     plans = derive_plans(facts, overlays)
     tabled = [name for name in sorted(facts) if has_table(facts[name], plans[name])]
     tables = table_names(tabled)
@@ -42,6 +48,9 @@ def build_index(
             entry["stackql"] = stackql_name(name)
         entry["verbs"] = [verb.value for verb in VERB_ORDER if verb in facts[name].permissions]
         entry["list"] = plans[name].to_json()
+        scope, why = overlays.scope(name)
+        if scope is Scope.GLOBAL:
+            entry["global"] = why
         types[name] = entry
     index = {"source": dict(source), "aliases": dict(ALIASES), "types": types}
     return index, plans

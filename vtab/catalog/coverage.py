@@ -1,5 +1,6 @@
 """The coverage report (docs/coverage.md): of the types whose list needs input, which walk by themselves,
-how (the source of each link), and which need a value in WHERE, on which columns and why."""
+how (the source of each link), and which need a value in WHERE, on which columns and why; and which types
+are global (listed once, through one region)."""
 
 from __future__ import annotations
 
@@ -70,6 +71,7 @@ def coverage_markdown(
 ) -> str:
     source = index["source"]
     entries = index["types"]
+    global_types = {name: entry["global"] for name, entry in entries.items() if "global" in entry}
     with_handlers = [t for t in facts.values() if t.permissions]
     listing = [t for t in with_handlers if Verb.LIST in t.permissions]
     schemas = [t for t in listing if t.list_schema is not None]
@@ -108,6 +110,8 @@ def coverage_markdown(
         _row("with a list handlerSchema", len(schemas)),
         _row("whose handlerSchema requires input", len(declared)),
         _row("**whose list needs input** (handlerSchema, composite identifier or overlay)", len(needing)),
+        _row("**global** (one set per partition: listed once, through one region)", len(global_types)),
+        _row("global with a table", sum(1 for name in global_types if "table" in entries[name])),
         "",
         "## Types whose list needs input",
         "",
@@ -159,4 +163,28 @@ def coverage_markdown(
     excluded = [(name, plan) for name, plan in sorted(plans.items()) if plan.mode is ListMode.EXCLUDED]
     lines += ["", "## Excluded types", "", _row("type", "why"), _row("---", "---")]
     lines += [_row(name, plan.reason) for name, plan in excluded]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _global_section(global_types)) + "\n"
+
+
+def _global_section(global_types: Mapping[str, str]) -> list[str]:
+    """Global types grouped by their reason (a service's fact is one row, a type's own fact another)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for name, why in sorted(global_types.items()):
+        groups.setdefault((name.split("::")[1], why), []).append(name.split("::")[2])
+    lines = [
+        "",
+        "## Global types",
+        "",
+        "A global type's resources are the same whichever region Cloud Control is asked in: a scan lists "
+        "them once per partition, through one region of the query's (the first of the `regions` option, else "
+        "the default region, when the query asks it; else the first in sorted order), and its rows carry "
+        "that region.",
+        "",
+        _row("service", "types", "why"),
+        _row("---", "---", "---"),
+    ]
+    lines += [
+        _row(service, ", ".join(names), why.replace("|", "\\|"))
+        for (service, why), names in sorted(groups.items())
+    ]
+    return lines

@@ -19,6 +19,7 @@ TYPE_COLUMNS = (
     "table_name",
     "stackql_name",
     "service",
+    "scope",
     "list_mode",
     "walk",
     "list_inputs",
@@ -27,10 +28,11 @@ TYPE_COLUMNS = (
     "permissions",
     "reason",
 )
-"""``list_mode``: region_wide, walk, fixed (one listing per fixed value), needs_where; ``walk``: the parent
-types listed first, outermost first, joined by `` -> ``; ``list_inputs``: JSON, per ResourceModel key its
-column, where its value comes from and how that was found, and ``also_given_by``: the columns holding the
-same value (DataZone's ``domain_id``); ``needs_where``: the columns a SELECT must give."""
+"""``scope``: global (one set of resources per partition, listed once) or regional; ``list_mode``:
+region_wide, walk, fixed (one listing per fixed value), needs_where; ``walk``: the parent types listed
+first, outermost first, joined by `` -> ``; ``list_inputs``: JSON, per ResourceModel key its column, where
+its value comes from and how that was found, and ``also_given_by``: the columns holding the same value
+(DataZone's ``domain_id``); ``needs_where``: the columns a SELECT must give."""
 
 
 def _inputs(catalog: Catalog, type_name: str) -> list[dict[str, Any]]:
@@ -48,6 +50,8 @@ def _inputs(catalog: Catalog, type_name: str) -> list[dict[str, Any]]:
             row["parent_property"] = item.parent_property
         if item.values:
             row["values"] = list(item.values)
+        if item.value_regions:
+            row["value_regions"] = {value: list(regions) for value, regions in item.value_regions.items()}
         if item.reason:
             row["reason"] = item.reason
         if item.aliases:
@@ -75,6 +79,7 @@ def type_rows(catalog: Catalog | None = None) -> Iterator[tuple[Any, ...]]:
             table,
             entry.stackql,
             type_name.split("::")[1].lower(),
+            schema.scope.value,
             plan.mode.value,
             " -> ".join(step.type_name for step in schema.parents) or None,
             orjson.dumps(_inputs(catalog, type_name)).decode() if schema.list_inputs else None,

@@ -1,18 +1,22 @@
 """vtab's own facts about resource types, kept beside (never inside) AWS's schemas.
 
 Each file ``vtab/catalog/overlays/<service>.toml`` holds the facts of one service that no schema states:
-where a list input's value comes from when name matching guesses wrong or finds nothing, fixed values and
-account ids to list with, keep filters on parents, types that list region-wide although their identifier
-looks like a child's, and types left out, each with the reason. The README's Catalog section shows the format.
+where a list input's value comes from when name matching guesses wrong or finds nothing, fixed values (and
+the regions a value exists in) and account ids to list with, keep filters on parents, types that list
+region-wide although their identifier looks like a child's, types left out, and services and types that
+are global (one set of resources per partition, whichever region is asked), each with the reason. The
+README's Catalog section shows the format.
 """
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
+
+from vtab.catalog.schema import Scope
 
 
 class OverlayError(ValueError):
@@ -30,6 +34,8 @@ class InputFact:
     account_id: bool = False
     where: bool = False
     """No walk can find it: the user gives it in WHERE (``why`` says why)."""
+    regions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Value -> the only regions it exists in (WAFv2's CLOUDFRONT scope: us-east-1); other values: all."""
 
 
 @dataclass(frozen=True)
@@ -43,17 +49,40 @@ class TypeOverlay:
     """Why the type lists without input although its identifier has several parts (None: not said)."""
     exclude: str | None = None
     """Why vtab offers no table for the type (None: it does)."""
+    global_: str | None = None
+    """Why the type is global although its service is not (TOML key ``global``)."""
+    regional: str | None = None
+    """Why the type is regional although its service is global."""
+
+
+@dataclass(frozen=True)
+class ServiceOverlay:
+    """vtab's facts about a whole service."""
+
+    global_: str | None = None
+    """Why every type of the service is global: one set of resources per partition, the same whichever
+    region Cloud Control is asked in (TOML key ``global``)."""
 
 
 @dataclass(frozen=True)
 class Overlays:
-    """All overlay files: per type, and per service defaults for inputs every type of the service has."""
+    """All overlay files: per type, per service, and per service defaults for inputs every type of the
+    service has."""
 
     types: dict[str, TypeOverlay] = field(default_factory=dict)
     service_inputs: dict[str, dict[str, InputFact]] = field(default_factory=dict)
+    services: dict[str, ServiceOverlay] = field(default_factory=dict)
 
     def of(self, type_name: str) -> TypeOverlay:
         return self.types.get(type_name, TypeOverlay())
+
+    def scope(self, type_name: str) -> tuple[Scope, str]:
+        """Whether the type is global, and why: the type's own fact, else its service's (regional: '')."""
+        overlay = self.of(type_name)
+        if overlay.regional:
+            return Scope.REGIONAL, ""
+        why = overlay.global_ or self.services.get(type_name.split("::")[1], ServiceOverlay()).global_
+        return (Scope.GLOBAL, why) if why else (Scope.REGIONAL, "")
 
     def input_fact(self, type_name: str, name: str) -> InputFact | None:
         """The overlay's fact for input ``name`` of the type, else the service default, else None."""
@@ -63,8 +92,10 @@ class Overlays:
         return fact
 
 
-_INPUT_KEYS = {"why", "parent", "property", "values", "account_id", "where"}
-_TYPE_KEYS = {"inputs", "keep", "region_wide", "exclude"}
+_INPUT_KEYS = {"why", "parent", "property", "values", "account_id", "where", "regions"}
+_TYPE_KEYS = {"inputs", "keep", "region_wide", "exclude", "global", "regional"}
+_SERVICE_KEYS = {"global"}
+_TOP_KEYS = ("types", "service_inputs", "services")
 
 
 def _input_fact(where: str, doc: Mapping[str, Any]) -> InputFact:
@@ -86,13 +117,59 @@ def _input_fact(where: str, doc: Mapping[str, Any]) -> InputFact:
         raise OverlayError(f"{where}: give exactly one of parent (with property), values, account_id, where")
     if fact.parent and not fact.property:
         raise OverlayError(f"{where}: parent {fact.parent!r} needs the 'property' that feeds the input")
-    return fact
+    return replace(fact, regions=_value_regions(where, fact.values, doc.get("regions", {})))
+
+
+def _value_regions(where: str, values: tuple[str, ...], doc: Any) -> dict[str, tuple[str, ...]]:
+    """``regions = { CLOUDFRONT = ["us-east-1"] }``: each key one of ``values``, each list not empty."""
+    if not isinstance(doc, dict):
+        raise OverlayError(f"{where}: regions must map values to lists of regions: {{ V = ['us-east-1'] }}")
+    result = {}
+    for value, regions in doc.items():
+        if value not in values:
+            raise OverlayError(f"{where}: regions names {value!r}, which is not one of values {list(values)}")
+        if not isinstance(regions, list) or not regions or not all(isinstance(r, str) for r in regions):
+            raise OverlayError(f"{where}: regions.{value} must be a non-empty list of region names")
+        result[value] = tuple(regions)
+    return result
+
+
+def _type_overlay(where: str, entry: Mapping[str, Any]) -> TypeOverlay:
+    unknown = set(entry) - _TYPE_KEYS
+    if unknown:
+        raise OverlayError(f"{where}: unknown key(s) {sorted(unknown)}; use {sorted(_TYPE_KEYS)}")
+    if entry.get("global") and entry.get("regional"):
+        raise OverlayError(f"{where}: a type is either global or regional; give one of them")
+    return TypeOverlay(
+        inputs={key: _input_fact(f"{where}.inputs.{key}", v) for key, v in entry.get("inputs", {}).items()},
+        keep={parent: dict(values) for parent, values in entry.get("keep", {}).items()},
+        region_wide=entry.get("region_wide"),
+        exclude=entry.get("exclude"),
+        global_=_why(where, "global", entry),
+        regional=_why(where, "regional", entry),
+    )
+
+
+def _service_overlay(where: str, entry: Mapping[str, Any]) -> ServiceOverlay:
+    unknown = set(entry) - _SERVICE_KEYS
+    if unknown:
+        raise OverlayError(f"{where}: unknown key(s) {sorted(unknown)}; use {sorted(_SERVICE_KEYS)}")
+    return ServiceOverlay(global_=_why(where, "global", entry))
+
+
+def _why(where: str, key: str, entry: Mapping[str, Any]) -> str | None:
+    """A fact whose value is its reason: a non-empty string, or absent."""
+    value = entry.get(key)
+    if value is not None and not (isinstance(value, str) and value.strip()):
+        raise OverlayError(f'{where}: {key} takes the reason as text ({key} = "why"), not {value!r}')
+    return value
 
 
 def parse(files: Iterable[tuple[str, str]]) -> Overlays:
     """Overlays from (file name, TOML text) pairs; OverlayError names the file and key of a mistake."""
     types: dict[str, TypeOverlay] = {}
     service_inputs: dict[str, dict[str, InputFact]] = {}
+    services: dict[str, ServiceOverlay] = {}
     for name, text in files:
         doc = tomllib.loads(text)
         for service, inputs in doc.pop("service_inputs", {}).items():
@@ -102,26 +179,27 @@ def parse(files: Iterable[tuple[str, str]]) -> Overlays:
                     for key, value in inputs.items()
                 }
             )
+        for service, entry in doc.pop("services", {}).items():
+            where = f"{name} services.{service}"
+            if service in services:
+                raise OverlayError(f"{where}: the service has facts in two overlay files; keep them in one")
+            services[service] = _service_overlay(where, entry)
         for type_name, entry in doc.pop("types", {}).items():
             where = f"{name} types.{type_name!r}"
             if type_name in types:
                 raise OverlayError(f"{where}: the type has facts in two overlay files; keep them in one")
-            unknown = set(entry) - _TYPE_KEYS
-            if unknown:
-                raise OverlayError(f"{where}: unknown key(s) {sorted(unknown)}; use {sorted(_TYPE_KEYS)}")
-            types[type_name] = TypeOverlay(
-                inputs={
-                    key: _input_fact(f"{where}.inputs.{key}", v) for key, v in entry.get("inputs", {}).items()
-                },
-                keep={parent: dict(values) for parent, values in entry.get("keep", {}).items()},
-                region_wide=entry.get("region_wide"),
-                exclude=entry.get("exclude"),
-            )
+            types[type_name] = _type_overlay(where, entry)
         if doc:
+            keys = ", ".join(repr(key) for key in _TOP_KEYS)
+            raise OverlayError(f"{name}: unknown top-level key(s) {sorted(doc)}; use {keys}")
+    for type_name, overlay in types.items():
+        service = type_name.split("::")[1] if type_name.count("::") == 2 else ""
+        if overlay.regional and not services.get(service, ServiceOverlay()).global_:
             raise OverlayError(
-                f"{name}: unknown top-level key(s) {sorted(doc)}; use 'types', 'service_inputs'"
+                f"types.{type_name!r}: regional overrides a global service, but {service or type_name} "
+                "is not global; drop it"
             )
-    return Overlays(types, service_inputs)
+    return Overlays(types, service_inputs, services)
 
 
 def load_overlays() -> Overlays:

@@ -69,6 +69,15 @@ class ParentStep:
         return all(properties.get(name) == value for name, value in self.keep.items())
 
 
+class Scope(StrEnum):
+    """Where a type's resources live: in one region, or once per partition (IAM, Route 53, CloudFront)."""
+
+    REGIONAL = "regional"
+    GLOBAL = "global"
+    """The same resources whichever region Cloud Control is asked in: a scan lists them through one region
+    of the query's, and a write may be sent through any."""
+
+
 class InputSource(StrEnum):
     """Where the value of one list input (a key of ListResources' ResourceModel) comes from."""
 
@@ -98,6 +107,13 @@ class ListInput:
     aliases: tuple[str, ...] = ()
     """Other properties of the type holding the same value (DataZone Project's ``DomainId`` for its
     ``DomainIdentifier`` input): a WHERE on one of their columns gives the input too."""
+    value_regions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Fixed value -> the only regions it exists in (WAFv2's CLOUDFRONT scope: us-east-1)."""
+
+    def exists_in(self, value: object, region: str) -> bool:
+        """Whether ``value`` of this input can exist in ``region`` (a value without regions: anywhere)."""
+        regions = self.value_regions.get(value) if isinstance(value, str) else None
+        return regions is None or region in regions
 
 
 @dataclass(frozen=True)
@@ -129,6 +145,9 @@ class ResourceSchema:
     """False for a type without a list handler (or excluded): only GetResource by identifier reads it."""
     column_names: dict[str, str] = field(default_factory=dict)
     """Property -> column where it differs from snake_case (a ``Region`` property is ``resource_region``)."""
+    scope: Scope = Scope.REGIONAL
+    scope_reason: str = ""
+    """Why the type is global (an overlay's ``global`` fact); empty for a regional type."""
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> ResourceSchema:
@@ -165,7 +184,14 @@ class ResourceSchema:
         )
 
     @classmethod
-    def from_facts(cls, facts: TypeFacts, plan: ListPlan, table_name: str) -> ResourceSchema:
+    def from_facts(
+        cls,
+        facts: TypeFacts,
+        plan: ListPlan,
+        table_name: str,
+        scope: Scope = Scope.REGIONAL,
+        scope_reason: str = "",
+    ) -> ResourceSchema:
         """The schema of a catalog type: its facts, and its derived ListPlan as list inputs and parents."""
         columns = {prop: name for prop, name in column_names(facts).items() if name != snake_case(prop)}
         order = {name: i for i, name in enumerate(plan.chain)}
@@ -181,6 +207,7 @@ class ResourceSchema:
                 reason=feed.reason,
                 found_by=feed.found_by.value if feed.found_by else feed.needed_by.value,
                 aliases=tuple(alias.property_name for alias in feed.aliases),
+                value_regions=dict(feed.value_regions),
             )
             for feed in feeds
         )
@@ -209,6 +236,8 @@ class ResourceSchema:
             additional_identifiers=facts.additional_identifiers,
             column_names=columns,
             unique_key=ids if keyed else (),
+            scope=scope,
+            scope_reason=scope_reason,
         )
 
     def input_columns_of(self, item: ListInput) -> tuple[str, ...]:
@@ -228,6 +257,10 @@ class ResourceSchema:
         return tuple(
             item for item in self.list_inputs if item.source in (InputSource.WHERE, InputSource.ACCOUNT_ID)
         )
+
+    @property
+    def is_global(self) -> bool:
+        return self.scope is Scope.GLOBAL
 
     def column_of(self, prop: str) -> str:
         return self.column_names.get(prop) or snake_case(prop)

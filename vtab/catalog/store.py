@@ -1,9 +1,10 @@
 """The shipped catalog, loaded lazily: the index at first use, a service's facts at the first use of one of
 its types.
 
-``data/index.json`` holds, per type, its table and StackQL names, its verbs and its derived ListPlan (about
-0.5 MB, parsed in about 5 ms); ``data/types/<service>.json`` hold the facts of each service's types. The
-hand-verified schemas in ``vtab/schemas`` are authoritative: their facts replace the generated ones.
+``data/index.json`` holds, per type, its table and StackQL names, its verbs, its derived ListPlan and
+whether it is global (about 0.5 MB, parsed in about 5 ms); ``data/types/<service>.json`` hold the facts of
+each service's types. The hand-verified schemas in ``vtab/schemas`` are authoritative: their facts replace
+the generated ones.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import orjson
 
 from vtab.catalog.facts import TypeFacts, Verb, compact
-from vtab.catalog.schema import ResourceSchema, load_schema, schema_file_name
+from vtab.catalog.schema import ResourceSchema, Scope, load_schema, schema_file_name
 from vtab.catalog.walks import ListPlan
 
 INDEX_FILE = "index.json"
@@ -43,6 +44,9 @@ class CatalogEntry:
     stackql: str | None
     verbs: frozenset[Verb]
     plan: ListPlan
+    scope: Scope = Scope.REGIONAL
+    scope_reason: str = ""
+    """Why the type is global (empty for a regional type)."""
 
 
 class Catalog:
@@ -91,6 +95,8 @@ class Catalog:
             stackql=doc.get("stackql"),
             verbs=frozenset(Verb(verb) for verb in doc.get("verbs", ())),
             plan=ListPlan.from_json(type_name, doc["list"]),
+            scope=Scope.GLOBAL if "global" in doc else Scope.REGIONAL,
+            scope_reason=doc.get("global", ""),
         )
 
     def facts(self, type_name: str) -> TypeFacts:
@@ -113,7 +119,9 @@ class Catalog:
             else:
                 entry = self.entry(type_name)
                 table = entry.table or type_name.replace("::", "_").lower()
-                self._schemas[type_name] = ResourceSchema.from_facts(self.facts(type_name), entry.plan, table)
+                self._schemas[type_name] = ResourceSchema.from_facts(
+                    self.facts(type_name), entry.plan, table, entry.scope, entry.scope_reason
+                )
         return self._schemas[type_name]
 
     def _known(self, type_name: str) -> dict[str, Any]:

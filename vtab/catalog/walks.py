@@ -103,6 +103,8 @@ class Feed:
     values: tuple[str, ...] = ()
     reason: str = ""
     aliases: tuple[Alias, ...] = ()
+    value_regions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Fixed value -> the only regions it exists in (an overlay's ``regions``)."""
 
     @property
     def column(self) -> str:
@@ -119,6 +121,7 @@ class Feed:
             ("values", list(self.values)),
             ("reason", self.reason),
             ("aliases", [alias.to_json() for alias in self.aliases]),
+            ("valueRegions", {value: list(regions) for value, regions in self.value_regions.items()}),
         ):
             if value:
                 doc[key] = value
@@ -137,6 +140,7 @@ class Feed:
             values=tuple(doc.get("values", ())),
             reason=doc.get("reason", ""),
             aliases=tuple(Alias.from_json(alias) for alias in doc.get("aliases", ())),
+            value_regions={value: tuple(regions) for value, regions in doc.get("valueRegions", {}).items()},
         )
 
 
@@ -444,7 +448,9 @@ def _from_overlay(item: _Wanted, fact: InputFact) -> Feed:
             item, FeedKind.PARENT, LinkSource.OVERLAY, parent=fact.parent, parent_property=fact.property
         )
     if fact.values:
-        return _feed(item, FeedKind.VALUES, LinkSource.OVERLAY, values=fact.values)
+        return _feed(
+            item, FeedKind.VALUES, LinkSource.OVERLAY, values=fact.values, value_regions=dict(fact.regions)
+        )
     if fact.account_id:
         return _feed(item, FeedKind.ACCOUNT_ID, LinkSource.OVERLAY)
     return _feed(item, FeedKind.WHERE, LinkSource.OVERLAY, reason=fact.why)

@@ -1052,8 +1052,9 @@ def build_parser() -> argparse.ArgumentParser:
         "types",
         "list the resource tables (every catalog type), their StackQL names and how each is listed",
         "One line per table whose table, StackQL or type name contains PATTERN (case-insensitive):\n"
-        "table name, StackQL name, list mode (region_wide, walk, fixed, needs_where), the walk, and the\n"
-        "columns a SELECT must give in WHERE. SELECT * FROM vtab_types shows everything.",
+        "table name, StackQL name, scope (global: listed once, through one region; regional), list mode\n"
+        "(region_wide, walk, fixed, needs_where), the walk, and the columns a SELECT must give in WHERE.\n"
+        "SELECT * FROM vtab_types shows everything.",
         "examples:\n  vtab types eks\n  vtab types AWS::Logs::",
     )
     types.add_argument("pattern", metavar="PATTERN", nargs="?", default="", help="part of a name")
@@ -1079,7 +1080,7 @@ def command_types(parser: argparse.ArgumentParser, args: argparse.Namespace, out
 
     wanted = args.pattern.lower()
     index = {name: i for i, name in enumerate(TYPE_COLUMNS)}
-    shown = ("table_name", "stackql_name", "list_mode", "walk", "needs_where")
+    shown = ("table_name", "stackql_name", "scope", "list_mode", "walk", "needs_where")
     lines = [
         [str(row[index[name]] or "") for name in shown]
         for row in type_rows()

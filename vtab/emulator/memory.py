@@ -5,7 +5,9 @@ catalog says the real ones do: read-only properties are generated (identifiers f
 name ends in ``Arn``, short random ids otherwise), a second resource with the same primary (or complete
 additional) identifier is ``AlreadyExists``, a list demands the inputs its handlerSchema (or the catalog's
 derived walk) requires and lists only that parent's children, and a child whose parent (the walk's parent
-type and property) does not exist is ``NotFound``, on create as on list.
+type and property) does not exist is ``NotFound``, on create as on list. A global type's resources are
+shared by every region of the partition (their ARNs carry no region), and a fixed list value the catalog
+confines to some regions (WAFv2's CLOUDFRONT scope: us-east-1) is ``InvalidRequest`` anywhere else.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from typing import Any
 import orjson
 
 from vtab.catalog import CatalogEntry, load_catalog
+from vtab.catalog.columns import snake_case
 from vtab.catalog.facts import TypeFacts
+from vtab.catalog.schema import Scope
 from vtab.catalog.walks import Feed, FeedKind, LinkSource
 from vtab.emulator.deletes import IN_USE_ERROR, blocks, in_use_message
 from vtab.emulator.errors import HandlerFailure, not_found_message
 from vtab.emulator.provider import ListInputs, Provider
 from vtab.emulator.rules import TypeRules
-from vtab.emulator.state import ACCOUNT_ID, RegionState
+from vtab.emulator.state import ACCOUNT_ID, RegionState, Store
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _TIME_SUFFIXES = ("time", "date", "timestamp", "createdat", "updatedat")
@@ -47,7 +51,7 @@ def short_id(length: int = 10) -> str:
 
 
 def arn(type_name: str, region: str, name: str) -> str:
-    """``arn:aws:eks:us-east-1:123456789012:nodegroup/<name>``."""
+    """``arn:aws:eks:us-east-1:123456789012:nodegroup/<name>`` (a global type's: ``arn:aws:iam::...``)."""
     _, service, resource = type_name.split("::")
     return f"arn:aws:{service.lower()}:{region}:{ACCOUNT_ID}:{resource.lower()}/{name}"
 
@@ -134,6 +138,9 @@ class MemoryProvider(Provider):
         self._parent_feeds: tuple[Feed, ...] = tuple(
             feed for feed in entry.plan.feeds if feed.kind is FeedKind.PARENT and feed.parent
         )
+        self.is_global = entry.scope is Scope.GLOBAL
+        self._confined: tuple[Feed, ...] = tuple(feed for feed in entry.plan.feeds if feed.value_regions)
+        """List inputs whose fixed values exist in some regions only."""
         self._derived = {
             name: source
             for name in sorted(self.rules.read_only)
@@ -146,12 +153,16 @@ class MemoryProvider(Provider):
             self._input_property.setdefault(feed.input, feed.property_name)
         self._not_naming = self.rules.read_only | self.rules.write_only | set(self._input_property.values())
 
+    def _where(self, region: RegionState) -> Store:
+        return region.store(self.is_global)
+
     def _store(self, region: RegionState) -> dict[str, dict[str, Any]]:
-        return region.resources.setdefault(self.type_name, {})
+        return self._where(region).resources.setdefault(self.type_name, {})
 
     # --- reads ---------------------------------------------------------------------------------
     def list_objects(self, region: RegionState, parent: dict[str, Any]) -> Sequence[Any]:
         given = {self._input_property.get(name, name): value for name, value in parent.items()}
+        self._check_regions(region, given)
         self._require_parents(region, given)
         models = list(self._store(region).values())
         for name, value in parent.items():
@@ -169,6 +180,7 @@ class MemoryProvider(Provider):
         return {k: v for k, v in obj.items() if v is not None and k not in self.rules.write_only}
 
     def read(self, region: RegionState, ids: dict[str, str]) -> dict[str, Any]:
+        self._check_regions(region, ids)
         model = self._store(region).get(self.rules.identifier_of(ids))
         if model is None:
             raise self.not_found(ids)
@@ -187,8 +199,9 @@ class MemoryProvider(Provider):
         for prop, source in self._derived.items():
             if model.get(source) is not None:
                 model[prop] = model[source]
+        self._check_regions(region, model)
         self._require_parents(region, model)
-        self._generate(model, region.name)
+        self._generate(model, "" if self.is_global else region.name)
         store = self._store(region)
         identifier = self.rules.identifier_of(model)
         if identifier in store:
@@ -201,6 +214,7 @@ class MemoryProvider(Provider):
         return self.describe(model, {})
 
     def update(self, region: RegionState, ids: dict[str, str], desired: dict[str, Any]) -> dict[str, Any]:
+        self._check_regions(region, ids)
         store = self._store(region)
         identifier = self.rules.identifier_of(ids)
         current = store.get(identifier)
@@ -220,6 +234,7 @@ class MemoryProvider(Provider):
     def delete(self, region: RegionState, ids: dict[str, str]) -> None:
         """Delete one resource; one with children fails ResourceConflict, as AWS refuses, unless AWS
         documents that its delete takes them along (``deletes.DELETE_RULES``): then they go too."""
+        self._check_regions(region, ids)
         identifier = self.rules.identifier_of(ids)
         model = self._store(region).get(identifier)
         if model is None:
@@ -246,11 +261,12 @@ class MemoryProvider(Provider):
     def _children(self, region: RegionState, model: dict[str, Any]) -> list[tuple[MemoryProvider, str]]:
         """The resources of other in-memory types whose walk names this one as their parent."""
         found = []
-        for type_name, store in list(region.resources.items()):
-            child = self._find_provider(type_name) if store and type_name != self.type_name else None
-            if not isinstance(child, MemoryProvider):
-                continue
-            found += [(child, key) for key, item in list(store.items()) if child.is_child(item, self, model)]
+        for where in (region.store(is_global=False), region.store(is_global=True)):
+            for type_name, store in list(where.resources.items()):
+                child = self._find_provider(type_name) if store and type_name != self.type_name else None
+                if not isinstance(child, MemoryProvider) or child._where(region) is not where:
+                    continue
+                found += [(child, key) for key, item in list(store.items()) if child.is_child(item, self, model)]
         return found
 
     def is_child(self, model: dict[str, Any], parent: MemoryProvider, parent_model: dict[str, Any]) -> bool:
@@ -274,6 +290,20 @@ class MemoryProvider(Provider):
         )
 
     # --- handler rules -------------------------------------------------------------------------
+    def _check_regions(self, region: RegionState, values: dict[str, Any]) -> None:
+        """InvalidRequest, in WAFv2's wording (the one such fact), when a property holds a fixed value that
+        exists in other regions only: CLOUDFRONT web ACLs live in us-east-1 alone."""
+        for feed in self._confined:
+            value = values.get(feed.property_name)
+            allowed = feed.value_regions.get(value) if isinstance(value, str) else None
+            if allowed is not None and region.name not in allowed:
+                field = snake_case(feed.property_name).upper()
+                raise HandlerFailure(
+                    "InvalidRequest",
+                    f"Error reason: The {snake_case(feed.property_name).replace('_', ' ')} is not valid., "
+                    f"field: {field}_VALUE, parameter: {value}",
+                )
+
     def _require_parents(self, region: RegionState, values: dict[str, Any]) -> None:
         """NotFound unless each parent the walk names (and that serves) has the given value; a parent is
         also matched on the other given inputs it has as properties (an Integration of *that* Api)."""
@@ -311,7 +341,7 @@ class MemoryProvider(Provider):
                     model[name] = value
 
     def _names(self, region: RegionState) -> dict[str, str]:
-        return region.names.setdefault(self.type_name, {})
+        return self._where(region).names.setdefault(self.type_name, {})
 
     def _name_keys(self, model: dict[str, Any]) -> list[str]:
         """One key per complete additional identifier the caller chose: the values that must be unique.

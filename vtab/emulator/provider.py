@@ -70,6 +70,8 @@ class Provider(ABC):
     type_name: str
     rules: TypeRules
     list_inputs: ListInputs
+    is_global: bool = False
+    """Whether every region of a partition shares the type's resources (IAM, Route 53, CloudFront)."""
 
     def list_filter(self, model: dict[str, Any]) -> dict[str, Any]:
         """The ResourceModel values the list handler uses; InvalidRequest when required ones are missing."""

@@ -64,9 +64,14 @@ def example_value(name: str, spec: dict[str, Any], index: int) -> Any:
 
 
 def minimal_desired_state(
-    type_name: str, parents: dict[str, dict[str, Any]], index: int = 0, extra: dict[str, Any] | None = None
+    type_name: str,
+    parents: dict[str, dict[str, Any]],
+    index: int = 0,
+    extra: dict[str, Any] | None = None,
+    region: str | None = None,
 ) -> dict[str, Any]:
-    """The smallest DesiredState the type's facts allow, under ``parents`` (type name -> created model)."""
+    """The smallest DesiredState the type's facts allow, under ``parents`` (type name -> created model), in
+    ``region`` (a fixed value confined to other regions is not chosen; None: any value)."""
     catalog = load_catalog()
     facts = catalog.facts(type_name)
     read_only = {name for name in facts.read_only if "/" not in name}
@@ -85,7 +90,10 @@ def minimal_desired_state(
             if value is not None:
                 desired[prop] = value
         elif feed.kind is FeedKind.VALUES and feed.values:
-            desired[prop] = feed.values[0]
+            allowed = [
+                v for v in feed.values if region is None or region in feed.value_regions.get(v, (region,))
+            ]
+            desired[prop] = (allowed or feed.values)[0]
         elif feed.kind is FeedKind.ACCOUNT_ID:
             desired[prop] = ACCOUNT_ID
         elif prop not in desired:
@@ -119,7 +127,7 @@ def _needed_by_children(plans: list[ListPlan], parent: str, facts_read_only: set
 
 
 def walk_desired_state(
-    type_name: str, name: str, parents: dict[str, dict[str, Any]], index: int = 0
+    type_name: str, name: str, parents: dict[str, dict[str, Any]], index: int = 0, region: str | None = None
 ) -> dict[str, Any]:
     """The DesiredState of ``name``, one level of ``type_name``'s walk (or the type itself), under
     ``parents``: the minimal one, plus the keep values the walk filters on and the properties its
@@ -132,7 +140,7 @@ def walk_desired_state(
     generated = {p for p in facts.read_only if "/" not in p} | set(facts.primary_identifier)
     for prop in _needed_by_children(plans, name, generated):
         extra.setdefault(prop, example_value(prop, facts.properties.get(prop, {}), index))
-    return minimal_desired_state(name, parents, index, extra)
+    return minimal_desired_state(name, parents, index, extra, region)
 
 
 def seed_type(
@@ -157,13 +165,14 @@ def seed_type(
 
         def create(name: str, context: dict[str, dict[str, Any]], index: int) -> dict[str, Any]:
             provider = types.get(name, Verb.CREATE)
-            desired = walk_desired_state(type_name, name, context, index)
+            desired = walk_desired_state(type_name, name, context, index, region)
             validate_model(provider.rules, desired)
             model = provider.create(region_state, desired)
             created.setdefault(name, []).append(provider.rules.identifier_of(model))
             return model
 
-        serial = len(region_state.backend.apis) + sum(map(len, region_state.resources.values()))
+        stores = (region_state, region_state.partition)
+        serial = len(region_state.backend.apis) + sum(len(t) for st in stores for t in st.resources.values())
         for ancestor in chain:
             next_contexts = []
             for context in contexts:

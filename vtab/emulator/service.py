@@ -134,7 +134,7 @@ class CloudControlService:
                 if failure.error_code == "NotFound":
                     raise CloudControlError(settings.missing_parent_error, failure.message) from None
                 raise failure.as_sync_error() from None
-            hidden = region_state.hidden.get(rules.type_name)
+            hidden = region_state.store(provider.is_global).hidden.get(rules.type_name)
             if hidden:
                 objects = [o for o in objects if provider.identifier(o, parent) not in hidden]
                 for identifier in list(hidden):
@@ -290,7 +290,8 @@ class CloudControlService:
                 identifier = rules.identifier_of(model)
                 invisible_for = self.switches.settings.invisible_for
                 if invisible_for > 0:
-                    region_state.hidden.setdefault(rules.type_name, {})[identifier] = invisible_for
+                    hidden = region_state.store(provider.is_global).hidden
+                    hidden.setdefault(rules.type_name, {})[identifier] = invisible_for
                 request.outcome = Outcome("SUCCESS", identifier=identifier, model=model)
                 return
             ids = parse_identifier(rules, request.identifier)

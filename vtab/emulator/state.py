@@ -2,15 +2,19 @@
 
 Each instance owns its moto backends (one ``ApiGatewayV2Backend`` per region, account 123456789012)
 instead of moto's process-global ``apigatewayv2_backends``, so two emulators never share resources; the
-in-memory resources of the other catalog types live beside them, per region.
+in-memory resources of the other catalog types live beside them, per region, except those of global types
+(IAM, Route 53, CloudFront...), which every region of a partition shares, as in AWS.
 """
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 from typing import Any
 
+import botocore.session
+from botocore.exceptions import UnknownRegionError
 from moto.apigatewayv2.models import ApiGatewayV2Backend
 
 from vtab.emulator.requests import RequestStore
@@ -18,19 +22,47 @@ from vtab.emulator.requests import RequestStore
 ACCOUNT_ID = "123456789012"
 
 
-class RegionState:
-    """One region: its moto backend (ApiGatewayV2), the in-memory resources of every other type, and the
-    created resources List must not show yet."""
+@functools.cache
+def partition_of(region: str) -> str:
+    """``eu-west-1`` -> ``aws``, ``cn-north-1`` -> ``aws-cn`` (botocore's endpoint data); a region botocore
+    does not know is a partition of its own."""
+    try:
+        partition: str = _session().get_partition_for_region(region)
+    except UnknownRegionError:
+        return region
+    return partition
 
-    def __init__(self, region: str) -> None:
-        self.name = region
-        self.backend = ApiGatewayV2Backend(region, ACCOUNT_ID)
+
+@functools.cache
+def _session() -> botocore.session.Session:
+    return botocore.session.Session()
+
+
+class Store:
+    """The in-memory resources of the catalog types: a region's own, or those a partition's regions share."""
+
+    def __init__(self) -> None:
         self.resources: dict[str, dict[str, dict[str, Any]]] = {}
         """type name -> identifier -> stored model (write-only properties included), in creation order."""
         self.names: dict[str, dict[str, str]] = {}
         """type name -> the values of an additional identifier (a key) -> the identifier holding them."""
         self.hidden: dict[str, dict[str, int]] = {}
         """type name -> identifier -> list calls of that type it stays invisible for."""
+
+
+class RegionState(Store):
+    """One region: its moto backend (ApiGatewayV2), the in-memory resources of every other regional type,
+    and its partition's store of the global types."""
+
+    def __init__(self, region: str, partition: Store) -> None:
+        super().__init__()
+        self.name = region
+        self.backend = ApiGatewayV2Backend(region, ACCOUNT_ID)
+        self.partition = partition
+
+    def store(self, is_global: bool) -> Store:
+        """Where a type's resources live: the partition's store for a global type, else the region's."""
+        return self.partition if is_global else self
 
 
 class EmulatorState:
@@ -40,16 +72,19 @@ class EmulatorState:
         self.lock = threading.RLock()
         self.token_key = secrets.token_bytes(16)
         self._regions: dict[str, RegionState] = {}
+        self._partitions: dict[str, Store] = {}
         self.requests = RequestStore()
 
     def region(self, name: str) -> RegionState:
         with self.lock:
             state = self._regions.get(name)
             if state is None:
-                state = self._regions[name] = RegionState(name)
+                partition = self._partitions.setdefault(partition_of(name), Store())
+                state = self._regions[name] = RegionState(name, partition)
             return state
 
     def reset(self) -> None:
         with self.lock:
             self._regions = {}
+            self._partitions = {}
             self.requests = RequestStore()

@@ -31,6 +31,7 @@ from vtab.messages import sql_literal
 from vtab.read.cache import Key, ResultStore
 from vtab.read.plan import Plan, PlanKind, id_columns, input_columns, level_schemas
 from vtab.read.progress import ReadProgress
+from vtab.read.regions import cache_region, scan_regions
 from vtab.sql.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
 
 Known = dict[str, Properties]
@@ -57,6 +58,7 @@ class ReadContext:
         cache: ResultStore,
         progress: ReadProgress | None = None,
         interrupted: Interrupted = never,
+        preferred_region: str | None = None,
     ) -> None:
         self.cloud = cloud
         self.pool = pool
@@ -66,6 +68,8 @@ class ReadContext:
         """Where counts go when the progress option is on (None: nothing is counted)."""
         self.interrupted = interrupted
         """The connection's interrupt flag: the consumer stops waiting when it is set."""
+        self.preferred_region = preferred_region
+        """The region a global type is listed through when the query asks it (see ``read/regions.py``)."""
 
 
 _DONE = object()
@@ -97,7 +101,8 @@ class Scan:
         self.schema = schema
         self.plan = plan
         self.values = values
-        self.regions = regions
+        self.regions = scan_regions(schema, regions, ctx.preferred_region, ctx.cloud.partition_of)
+        """Every region asked, or one per partition for a global type (its rows carry that region)."""
         self.limit = limit
         self._emitted = 0
         self._enough = threading.Event()
@@ -340,16 +345,30 @@ class Scan:
     def _submit_level(self, region: str, level: int, known: Known) -> None:
         """List level ``level`` under ``known``: the type itself at the last level, else a parent."""
         for model in self._models(level, known):
+            if not self._exists_in(self._levels[level], region, model):
+                continue  # a fixed value that exists elsewhere only (WAFv2's CLOUDFRONT outside us-east-1)
             if level == self._leaf_depth:
                 self._submit(self._list_task, region, model)
             else:
                 self._submit(self._parent_task, region, level, known, model, None, depth=level)
 
+    @staticmethod
+    def _exists_in(schema: ResourceSchema, region: str, model: dict[str, Any]) -> bool:
+        """Whether every list input value of ``model`` can exist in ``region`` (an overlay's ``regions``)."""
+        return all(
+            item.exists_in(model.get(item.input), region) for item in schema.list_inputs if item.value_regions
+        )
+
     def _submit_gets(self, region: str, identifiers: list[str]) -> None:
         """One GetResource per identifier, except that identifiers sharing a parent (GROUP_LIST_MIN or
-        more) are looked up in that parent's listing."""
+        more) are looked up in that parent's listing. An identifier whose parts hold a value that cannot
+        exist in the region (a CLOUDFRONT web ACL outside us-east-1) names no resource there: no call."""
         groups: dict[str, list[str]] = {}
         for identifier in identifiers:
+            parts = self.schema.split_identifier(identifier)
+            model = {item.input: parts.get(item.property_name) for item in self.schema.list_inputs}
+            if not self._exists_in(self.schema, region, model):
+                continue
             groups.setdefault(self._parent_key(identifier), []).append(identifier)
         for key, members in groups.items():
             if key and len(members) >= GROUP_LIST_MIN:
@@ -547,8 +566,11 @@ class Scan:
         self.memo.put(key, value, size)
         self.ctx.cache.put(key, value, size)
 
+    def _cache_region(self, schema: ResourceSchema, region: str) -> str:
+        return cache_region(schema, region, self.ctx.cloud.partition_of)
+
     def _cached_get(self, region: str, schema: ResourceSchema, identifier: str) -> Properties | None:
-        key = (region, schema.type_name, "get", identifier)
+        key = (self._cache_region(schema, region), schema.type_name, "get", identifier)
         source, value = self._lookup(key)
         if source:
             self.ctx.cloud.log.start(
@@ -564,7 +586,8 @@ class Scan:
     def _cached_list(
         self, region: str, schema: ResourceSchema, model: dict[str, str] | None
     ) -> Iterable[Page]:
-        key = (region, schema.type_name, "list", orjson.dumps(model, option=orjson.OPT_SORT_KEYS).decode())
+        model_key = orjson.dumps(model, option=orjson.OPT_SORT_KEYS).decode()
+        key = (self._cache_region(schema, region), schema.type_name, "list", model_key)
         source, pages = self._lookup(key)
         if source:
             record = self.ctx.cloud.log.start(

@@ -241,6 +241,11 @@ class Table:
             self._pool = ThreadPoolExecutor(self.options.max_workers, thread_name_prefix=f"vtab-{self.name}")
         return self._pool
 
+    def preferred_region(self) -> str | None:
+        """The region a global type is listed through when a query asks it among others: the first of the
+        ``regions`` option, else boto3's default region."""
+        return self.options.regions[0] if self.options.regions else self.cloud.default_region
+
     def default_regions(self) -> list[str]:
         regions = list(self.options.regions) or (
             [self.cloud.default_region] if self.cloud.default_region else []
@@ -420,6 +425,7 @@ class Cursor:
             table.cache,
             self._progress,
             watch(table.registry.connection),
+            table.preferred_region(),
         )
         self._scan = Scan(context, self.memo, table.schema, plan, values, regions, limit)
         self._rows = iter(self._scan)

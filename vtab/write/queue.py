@@ -160,6 +160,7 @@ class WriteQueue:
         self._refuse_placeholders(values, where)
         region = self._region(values.get(REGION), where)
         desired = self.rules.desired_state(values, where)
+        self.rules.check_regions(desired, region, where)
         mode = self.table.registry.connection.vtab_on_conflict()
         if mode in CONFLICT_WORDS and not unique_key(self.schema):
             raise apsw.SQLError(
@@ -474,11 +475,12 @@ class WriteQueue:
             )
 
     def _region(self, value: object, where: str) -> str:
-        """The row's region, else the only configured one; refused when unknown or ambiguous."""
+        """The row's region, else the only configured one (a global type's: the first, as any will do);
+        refused when unknown or ambiguous."""
         table = self.table
         if value is None:
             configured = list(table.options.regions)
-            if len(configured) > 1:
+            if len(configured) > 1 and not self.schema.is_global:
                 raise apsw.SQLError(
                     f"{REGION} = NULL: {len(configured)} regions are configured ({', '.join(configured)}), "
                     f"so the INSERT must say which one, e.g. region = {sql_literal(configured[0])} {where}"

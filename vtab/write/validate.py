@@ -229,6 +229,22 @@ class RowRules:
             return f"use the {parent_property} AWS gave the {parent}{select}"
         return None
 
+    def check_regions(self, model: dict[str, Any], region: str, where: str) -> None:
+        """A fixed value that exists in other regions only (WAFv2's CLOUDFRONT scope: us-east-1) would fail
+        InvalidRequest there: refused before anything is sent."""
+        for item in self.schema.list_inputs:
+            value = model.get(item.property_name)
+            if not isinstance(value, str) or item.exists_in(value, region):
+                continue
+            regions = item.value_regions[value]
+            raise self._bad(
+                self.column_of(item.property_name),
+                value,
+                f"{item.property_name} {value} exists only in {', '.join(regions)}, not in {region}",
+                f"write region = {sql_literal(regions[0])}",
+                where,
+            )
+
     def check_required(self, model: dict[str, Any], where: str, verb: str) -> None:
         for prop in self.schema.required:
             if model.get(prop) is None:
