@@ -1,6 +1,7 @@
 """Builds the catalog's index from the types' facts and the overlays (used by scripts/gen_catalog.py).
 
-The index is what connecting reads: per type its table and StackQL names, verbs and derived ListPlan. It is
+The index is what connecting reads: per type its table and StackQL names, verbs, derived ListPlan and the
+writable properties that hold the caller's account id. It is
 written one type per line, so that a regeneration's diff shows which types changed.
 """
 
@@ -42,6 +43,10 @@ def build_index(
             entry["stackql"] = stackql_name(name)
         entry["verbs"] = [verb.value for verb in VERB_ORDER if verb in facts[name].permissions]
         entry["list"] = plans[name].to_json()
+        writable = [prop for prop in facts[name].properties if prop not in facts[name].read_only]
+        account = overlays.account_properties(name, writable)
+        if account:
+            entry["accountId"] = list(account)
         types[name] = entry
     index = {"source": dict(source), "aliases": dict(ALIASES), "types": types}
     return index, plans

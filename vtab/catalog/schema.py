@@ -136,6 +136,9 @@ class ResourceSchema:
     """False for a type without a list handler (or excluded): only GetResource by identifier reads it."""
     column_names: dict[str, str] = field(default_factory=dict)
     """Property -> column where it differs from snake_case (a ``Region`` property is ``resource_region``)."""
+    account_properties: tuple[str, ...] = ()
+    """Writable properties that hold the caller's account id (QuickSight's AwsAccountId, Glue's CatalogId):
+    an INSERT that leaves a required one NULL gets the caller's account id."""
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> ResourceSchema:
@@ -172,8 +175,11 @@ class ResourceSchema:
         )
 
     @classmethod
-    def from_facts(cls, facts: TypeFacts, plan: ListPlan, table_name: str) -> ResourceSchema:
-        """The schema of a catalog type: its facts, and its derived ListPlan as list inputs and parents."""
+    def from_facts(
+        cls, facts: TypeFacts, plan: ListPlan, table_name: str, account_properties: Iterable[str] = ()
+    ) -> ResourceSchema:
+        """The schema of a catalog type: its facts, and its derived ListPlan as list inputs and parents;
+        ``account_properties``: those the index says hold the account id (besides account-id list inputs)."""
         from vtab.catalog.columns import column_names  # columns builds on this module
 
         columns = {prop: name for prop, name in column_names(facts).items() if name != snake_case(prop)}
@@ -217,6 +223,16 @@ class ResourceSchema:
             additional_identifiers=facts.additional_identifiers,
             column_names=columns,
             unique_key=ids if keyed else (),
+            account_properties=tuple(
+                name
+                for name in dict.fromkeys(
+                    [
+                        *(i.property_name for i in inputs if i.source is InputSource.ACCOUNT_ID),
+                        *account_properties,
+                    ]
+                )
+                if name in facts.properties and name not in read_only
+            ),
         )
 
     def list_input_columns(self) -> dict[str, str]:
@@ -225,11 +241,9 @@ class ResourceSchema:
 
     @property
     def where_inputs(self) -> tuple[ListInput, ...]:
-        """The list inputs a SELECT must give in WHERE: no parent or fixed value fills them (the account id
-        included: vtab makes no STS call to learn it)."""
-        return tuple(
-            item for item in self.list_inputs if item.source in (InputSource.WHERE, InputSource.ACCOUNT_ID)
-        )
+        """The list inputs a SELECT must give in WHERE: no parent, fixed value or account id fills them (the
+        account id is the account_id option, or looked up with STS when a listing needs it)."""
+        return tuple(item for item in self.list_inputs if item.source is InputSource.WHERE)
 
     def column_of(self, prop: str) -> str:
         return self.column_names.get(prop) or snake_case(prop)

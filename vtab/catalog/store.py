@@ -43,6 +43,8 @@ class CatalogEntry:
     stackql: str | None
     verbs: frozenset[Verb]
     plan: ListPlan
+    account_properties: tuple[str, ...] = ()
+    """Writable properties that hold the caller's account id (an overlay's account_id fact names them)."""
 
 
 class Catalog:
@@ -91,6 +93,7 @@ class Catalog:
             stackql=doc.get("stackql"),
             verbs=frozenset(Verb(verb) for verb in doc.get("verbs", ())),
             plan=ListPlan.from_json(type_name, doc["list"]),
+            account_properties=tuple(doc.get("accountId", ())),
         )
 
     def facts(self, type_name: str) -> TypeFacts:
@@ -113,7 +116,9 @@ class Catalog:
             else:
                 entry = self.entry(type_name)
                 table = entry.table or type_name.replace("::", "_").lower()
-                self._schemas[type_name] = ResourceSchema.from_facts(self.facts(type_name), entry.plan, table)
+                self._schemas[type_name] = ResourceSchema.from_facts(
+                    self.facts(type_name), entry.plan, table, entry.account_properties
+                )
         return self._schemas[type_name]
 
     def _known(self, type_name: str) -> dict[str, Any]:

@@ -908,8 +908,8 @@ def build_parser() -> argparse.ArgumentParser:
         "types",
         "list the resource tables (every catalog type), their StackQL names and how each is listed",
         "One line per table whose table, StackQL or type name contains PATTERN (case-insensitive):\n"
-        "table name, StackQL name, list mode (region_wide, walk, fixed, needs_where), the walk, and the\n"
-        "columns a SELECT must give in WHERE. SELECT * FROM vtab_types shows everything.",
+        "table name, StackQL name, list mode (region_wide, walk, fixed, account_id, needs_where), the\n"
+        "walk, and the columns a SELECT must give in WHERE. SELECT * FROM vtab_types shows everything.",
         "examples:\n  vtab types eks\n  vtab types AWS::Logs::",
     )
     types.add_argument("pattern", metavar="PATTERN", nargs="?", default="", help="part of a name")

@@ -4,8 +4,9 @@ A resource is its model (a JSON object) kept per region in creation order. The h
 catalog says the real ones do: read-only properties are generated (identifiers first: ARN-like when the
 name ends in ``Arn``, short random ids otherwise), a second resource with the same primary (or complete
 additional) identifier is ``AlreadyExists``, a list demands the inputs its handlerSchema (or the catalog's
-derived walk) requires and lists only that parent's children, and a child whose parent (the walk's parent
-type and property) does not exist is ``NotFound``, on create as on list.
+derived walk) requires and lists only that parent's children (an account-wide list names this account, or
+is ``AccessDenied``), and a child whose parent (the walk's parent type and property) does not exist is
+``NotFound``, on create as on list.
 """
 
 from __future__ import annotations
@@ -120,6 +121,10 @@ class MemoryProvider(Provider):
         self._parent_feeds: tuple[Feed, ...] = tuple(
             feed for feed in entry.plan.feeds if feed.kind is FeedKind.PARENT and feed.parent
         )
+        self._account_inputs = tuple(
+            feed.input for feed in entry.plan.feeds if feed.kind is FeedKind.ACCOUNT_ID
+        )
+        """List inputs that name the account (QuickSight's AwsAccountId, Glue's CatalogId)."""
         self._derived = {
             name: source
             for name in sorted(self.rules.read_only)
@@ -135,6 +140,10 @@ class MemoryProvider(Provider):
 
     # --- reads ---------------------------------------------------------------------------------
     def list_objects(self, region: RegionState, parent: dict[str, Any]) -> Sequence[Any]:
+        for name in self._account_inputs:
+            if name in parent and parent[name] != ACCOUNT_ID:
+                # Another account's resources: AWS refuses (the handlers' standard AccessDenied wording).
+                raise HandlerFailure("AccessDenied", f"Access denied for operation '{self.type_name}'.")
         given = {self._input_property.get(name, name): value for name, value in parent.items()}
         self._require_parents(region, given)
         models = list(self._store(region).values())

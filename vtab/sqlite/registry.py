@@ -16,6 +16,7 @@ import apsw.ext
 
 from vtab.aws.calllog import CallLog, iso_utc
 from vtab.aws.cloudcontrol import CloudControl, RateLimiters
+from vtab.aws.identity import AccountIds
 from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
 from vtab.catalog.schema import load_schema
 from vtab.catalog.store import load_catalog
@@ -66,6 +67,8 @@ class Registry:
         self.options = options
         self.log = CallLog()
         self.rate_limiters = RateLimiters()
+        self.accounts = AccountIds()
+        """The caller's account ids this connection looked up (once each, when a statement needed one)."""
         self.dry_runs = DryRunLog()
         """The writes dry_run tables did not send (the vtab_dry_run table)."""
         self.tables: set[Table] = set()
@@ -89,7 +92,7 @@ class Registry:
         )
         cloud = self._clouds.get(key)
         if cloud is None:
-            cloud = self._clouds[key] = CloudControl(options, self.log, self.rate_limiters)
+            cloud = self._clouds[key] = CloudControl(options, self.log, self.rate_limiters, self.accounts)
         return cloud
 
     def clear_cache(self, type_name: str | None = None) -> int:

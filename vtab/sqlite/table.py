@@ -59,9 +59,8 @@ def needs_where_error(table: str, schema: ResourceSchema, given: set[str]) -> st
             f"read it by identifier: WHERE data__Identifier = '{shape}' [{table}]"
         )
     missing = missing_where(schema, given)
-    account = "the account id (vtab does not look it up)"
     reasons = "; ".join(
-        f"{schema.column_of(item.property_name)}: {item.reason or account}"
+        f"{schema.column_of(item.property_name)}: {item.reason or 'no walk finds its value'}"
         for item in schema.where_inputs
         if schema.column_of(item.property_name) in missing
     )
@@ -405,6 +404,7 @@ class Cursor:
             table.cache,
             self._progress,
             watch(table.registry.connection),
+            table.options.account_id,
         )
         self._scan = Scan(context, self.memo, table.schema, plan, values, regions, limit)
         self._rows = iter(self._scan)

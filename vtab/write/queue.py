@@ -158,6 +158,7 @@ class WriteQueue:
         values = self._one_name_per_property(values, None, where)
         self._refuse_placeholders(values, where)
         region = self._region(values.get(REGION), where)
+        values = self._fill_account_id(values, region, where)
         desired = self.rules.desired_state(values, where)
         mode = self.table.registry.connection.vtab_on_conflict()
         if mode in CONFLICT_WORDS and not unique_key(self.schema):
@@ -171,6 +172,27 @@ class WriteQueue:
         self._refuse_too_big(op, where)
         self._row()
         self._queue(op)
+
+    def _fill_account_id(self, values: dict[str, Any], region: str, where: str) -> dict[str, Any]:
+        """A required account-id column the row leaves NULL (QuickSight's aws_account_id) is the caller's
+        account id, as a template's ``!Ref AWS::AccountId`` would be: the account_id option, else looked up
+        (once per connection). A value given is sent as given (another account's is AWS's to refuse)."""
+        schema = self.schema
+        missing = [
+            schema.column_of(prop)
+            for prop in schema.account_properties
+            if prop in schema.required
+            and values.get(schema.column_of(prop)) is None
+            and values.get(prop) is None
+        ]
+        if not missing:
+            return values
+        fix = f"give {missing[0]} in the INSERT"
+        try:
+            account = self.table.cloud.account_id(region, self.table.options.account_id, fix)
+        except apsw.Error as error:
+            raise type(error)(f"{error} {where}") from error
+        return {**values, **dict.fromkeys(missing, account)}
 
     def _refuse_duplicate_key(self, op: Operation, where: str) -> None:
         """A plain INSERT of a key another queued create has (this statement's or the transaction's) would
