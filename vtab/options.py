@@ -92,12 +92,13 @@ class Options:
     """Passed as Cloud Control's RoleArn: the role CloudFormation assumes to run the handlers
     (arn:aws:iam::123456789012:role/NAME)."""
     account_id: str | None = field(default=None, metadata=_rule(Kind.ACCOUNT_ID, optional=True))
-    """The caller's AWS account id (12 digits), which QuickSight's aws_account_id and Glue's catalog_id list
-    inputs (and the INSERTs that leave them NULL) need; None means vtab asks STS GetCallerIdentity once
-    per connection, when a statement first needs it."""
+    """The caller's AWS account id (12 digits): the value of QuickSight's aws_account_id and Glue's
+    catalog_id where a listing needs one, or an INSERT leaves a required one NULL; None means vtab asks STS
+    GetCallerIdentity once per connection, when a statement first needs it."""
     endpoint_url: str | None = field(default=None, metadata=_rule(Kind.URL, optional=True))
     """Cloud Control endpoint, http:// or https:// with a host; None means boto3's (which honours
-    AWS_ENDPOINT_URL_CLOUDCONTROL, checked the same way)."""
+    AWS_ENDPOINT_URL_CLOUDCONTROL, checked the same way). The account id lookup (STS) goes there too,
+    unless AWS_ENDPOINT_URL_STS is set."""
     cache_ttl: float = field(default=30.0, metadata=_rule(Kind.NUMBER, 0, 86400, unit="seconds"))
     """Seconds (0 to 86400) a read result is reused by later statements; 0 turns the cross-statement
     cache off."""
