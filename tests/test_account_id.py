@@ -34,11 +34,8 @@ def sts_calls(emulator: Emulator) -> int:
 
 
 def logged_sts(db: apsw.Connection) -> list[tuple[Any, ...]]:
-    return list(
-        db.execute(
-            "SELECT region, type_name, cache, error_code FROM vtab_calls WHERE operation = 'GetCallerIdentity'"
-        )
-    )
+    sql = "SELECT region, type_name, cache, error_code FROM vtab_calls WHERE operation = 'GetCallerIdentity'"
+    return list(db.execute(sql))
 
 
 def insert_analyses(db: apsw.Connection, *names: str) -> None:
