@@ -5,6 +5,7 @@ required account id left NULL; every type the catalog says lists by itself does,
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -411,3 +412,44 @@ def test_every_fixed_or_account_id_type_lists_with_a_region_alone(shared: Emulat
     assert sorted(got) == sorted(seeded.identifiers)
     assert {c.operation for c in shared.calls} <= {"ListResources", "GetCallerIdentity"}
     assert sts_calls(shared) == (load_catalog().entry(type_name).plan.mode is ListMode.ACCOUNT_ID)
+
+
+# --- interrupt ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT * FROM quicksight_analyses WHERE region = 'us-east-1'",
+        "INSERT INTO quicksight_analyses (analysis_id, name, region) VALUES ('a', 'A', 'us-east-1')",
+    ],
+    ids=["select", "insert"],
+)
+def test_interrupt_ends_a_statement_waiting_for_the_lookup(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, statement: str
+) -> None:
+    """STS answers nothing (a socket that accepts and never replies): the lookup runs on a worker, so
+    Connection.interrupt() ends the statement as soon as the call is connected, not at read_timeout."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", f"http://127.0.0.1:{silent.getsockname()[1]}")
+        db = connect(emulator, read_timeout=30, max_attempts=1)  # else: a Timeout after 30 s
+        accepted: list[socket.socket] = []
+
+        def interrupt_once_connected() -> None:
+            connection, _ = silent.accept()
+            accepted.append(connection)
+            db.interrupt()
+
+        thread = threading.Thread(target=interrupt_once_connected)
+        thread.start()
+        try:
+            with pytest.raises(apsw.InterruptError):
+                db.execute(statement).fetchall()
+        finally:
+            thread.join(60)
+            for connection in accepted:
+                connection.close()
+    assert emulator.calls == []  # nothing listed or created without the account id
+    assert db.execute("SELECT count(*) FROM integration_responses").fetchall() == [(0,)]  # still usable

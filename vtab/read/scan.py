@@ -344,11 +344,7 @@ class Scan:
         """The account ids an account-wide listing (at any level) is made with: those WHERE gives for the
         type's own account-id column, else the caller's: the account_id option, else STS, asked once per
         connection (and at most once per scan, failure included, however many tasks need it)."""
-        columns = [
-            self.schema.column_of(item.property_name)
-            for item in self.schema.list_inputs
-            if item.source is InputSource.ACCOUNT_ID
-        ]
+        columns = self._account_columns()
         for column in columns:
             if column in self.values:
                 return self._texts(column)
@@ -371,7 +367,29 @@ class Scan:
         )
 
     def _submit_level(self, region: str, level: int, known: Known) -> None:
-        """List level ``level`` under ``known``: the type itself at the last level, else a parent."""
+        """List level ``level`` under ``known``: the type itself at the last level, else a parent. A level
+        that needs the caller's account id before it is known asks for it on a worker, as every call is
+        made, so the SQLite thread waits for it interruptibly."""
+        if self._account is None and self._asks_account(level):
+            self._submit(self._level_task, region, level, known, depth=level)
+        else:
+            self._level_task(region, level, known)
+
+    def _asks_account(self, level: int) -> bool:
+        """Whether listing ``level`` needs the caller's account id (WHERE gives none)."""
+        return any(
+            item.source is InputSource.ACCOUNT_ID for item in self._levels[level].list_inputs
+        ) and not any(column in self.values for column in self._account_columns())
+
+    def _account_columns(self) -> list[str]:
+        """The type's own columns that are account-id list inputs (``aws_account_id``)."""
+        return [
+            self.schema.column_of(item.property_name)
+            for item in self.schema.list_inputs
+            if item.source is InputSource.ACCOUNT_ID
+        ]
+
+    def _level_task(self, region: str, level: int, known: Known) -> None:
         for model in self._models(level, known, region):
             if level == self._leaf_depth:
                 self._submit(self._list_task, region, model)

@@ -27,7 +27,7 @@ from vtab.options import Options
 from vtab.read.cache import ResultStore
 from vtab.read.scan import Row
 from vtab.sql.guards import is_placeholder, is_template_value, placeholder_error, unfiltered_write
-from vtab.sql.interrupt import watch
+from vtab.sql.interrupt import result, watch
 from vtab.sql.statements import Statement, StatementText, StatementTracker
 from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_text, unique_key
 from vtab.write.dryrun import DryRunLog
@@ -188,10 +188,16 @@ class WriteQueue:
         if not missing:
             return values
         fix = f"give {missing[0]} in the INSERT"
-        try:
-            account = self.table.cloud.account_id(region, self.table.options.account_id, fix)
-        except apsw.Error as error:
-            raise type(error)(f"{error} {where}") from error
+        table = self.table
+        account = table.options.account_id
+        if account is None:
+            lookup = table.pool.submit(table.cloud.account_id, region, None, fix)
+            try:  # on a worker, so that the SQLite thread waits interruptibly
+                account = result(lookup, watch(table.registry.connection), "the account id lookup")
+            except apsw.InterruptError:
+                raise
+            except apsw.Error as error:
+                raise type(error)(f"{error} {where}") from error
         return {**values, **dict.fromkeys(missing, account)}
 
     def _refuse_duplicate_key(self, op: Operation, where: str) -> None:
