@@ -5,6 +5,7 @@ required account id left NULL; every type the catalog says lists by itself does,
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +46,11 @@ def insert_analyses(db: apsw.Connection, *names: str) -> None:
         + ", ".join("(?, ?, 'us-east-1')" for _ in names),
         [value for name in names for value in (name, name.title())],
     )
+
+
+def vtab_query(emulator: Emulator, *args: str) -> subprocess.CompletedProcess[str]:
+    """``vtab query`` on the local endpoint in us-east-1."""
+    return run_vtab("query", "--endpoint-url", emulator.endpoint_url, "--regions", "us-east-1", *args)
 
 
 # --- the lookup ---------------------------------------------------------------------------------------
@@ -118,12 +124,8 @@ def test_the_account_id_option_skips_sts_from_python_sql_and_the_command(emulato
     )
     assert len(plain.execute("SELECT * FROM mine").fetchall()) == 3
 
-    done = run_vtab(
-        "query",
-        "--endpoint-url",
-        emulator.endpoint_url,
-        "--regions",
-        "us-east-1",
+    done = vtab_query(
+        emulator,
         "--account-id",
         ACCOUNT_ID,
         "--format",
@@ -205,14 +207,7 @@ def test_a_refused_lookup_fails_the_insert_before_anything_is_sent(emulator: Emu
 
 def test_the_command_names_its_flag_in_the_fix(emulator: Emulator) -> None:
     emulator.deny_next(1)
-    done = run_vtab(
-        "query",
-        "--endpoint-url",
-        emulator.endpoint_url,
-        "--regions",
-        "us-east-1",
-        "SELECT count(*) FROM quicksight_analyses",
-    )
+    done = vtab_query(emulator, "SELECT count(*) FROM quicksight_analyses")
     assert done.returncode != 0
     assert f"add --account-id '{ACCOUNT_ID}' to the vtab command" in done.stderr
     assert "AccessDenied" in done.stderr
