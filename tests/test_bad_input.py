@@ -128,6 +128,10 @@ PYTHON_OPTIONS: list[tuple[dict[str, Any], tuple[str, ...]]] = [
     ({"endpoint_url": 4566}, ("endpoint_url=4566", "not text")),
     ({"role_arn": "admin"}, ("role_arn='admin'", "arn:aws:iam::123456789012:role/NAME")),
     ({"role_arn": "arn:aws:iam::12:role/x"}, ("role_arn='arn:aws:iam::12:role/x'", "IAM role ARN")),
+    ({"account_id": "12345"}, ("account_id='12345'", "not an AWS account id (12 digits)")),
+    ({"account_id": "1234567890123"}, ("account_id='1234567890123'", "12 digits")),
+    ({"account_id": "12345678901x"}, ("account_id='12345678901x'", "account_id='123456789012'")),
+    ({"account_id": 123456789012}, ("account_id=123456789012", "write it as text", "can start with 0")),
     ({"profile": 5}, ("profile=5", "not text")),
     ({"profile": " dev "}, ("profile=' dev '", "blanks")),
     ({"read_only": "maybe"}, ("read_only='maybe'", "true or false")),
@@ -176,6 +180,8 @@ SQL_OPTIONS: list[tuple[str, tuple[str, ...]]] = [
     ("endpoint_url='localhost:4566'", ("endpoint_url='localhost:4566'", "http://localhost:4566")),
     ("endpoint_url=garbage", ("endpoint_url='garbage'", "no scheme")),
     ("role_arn=admin", ("role_arn='admin'", "IAM role ARN")),
+    ("account_id='1234'", ("account_id='1234'", "not an AWS account id (12 digits)")),
+    ("account_id=arn:aws", ("account_id='arn:aws'", "12 digits")),
     ("read_only=perhaps", ("read_only='perhaps'", "true or false")),
     ("dry_run=2", ("dry_run='2'", "true or false")),
     ("regoins='us-east-1'", ("unknown option regoins", "known options")),
@@ -203,6 +209,7 @@ CLI_FLAGS: list[tuple[list[str], tuple[str, ...]]] = [
     (["--cache-ttl", "-1"], ("cache_ttl='-1'", "0 to 86400")),
     (["--endpoint-url", "127.0.0.1:4566"], ("endpoint_url='127.0.0.1:4566'", "http://127.0.0.1:4566")),
     (["--role-arn", "admin"], ("role_arn='admin'", "IAM role ARN")),
+    (["--account-id", "12345678901"], ("account_id='12345678901'", "not an AWS account id (12 digits)")),
     (["--max-attempts", "many"], ("max_attempts='many'", "not a number")),
 ]
 

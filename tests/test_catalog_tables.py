@@ -163,20 +163,20 @@ def test_fixed_values_list_once_per_value(emulator: Any) -> None:
 
 
 def test_a_needs_where_type_fails_at_once_naming_the_columns_and_works_with_them(emulator: Any) -> None:
-    seeded = emulator.seed_type("AWS::QuickSight::Dashboard", "us-east-1", count=2)
+    seeded = emulator.seed_type("AWS::QuickSight::Customization", "us-east-1", count=2)
     db = connect(emulator)
     emulator.clear_calls()
     with pytest.raises(apsw.SQLError) as caught:
-        db.execute("SELECT * FROM quicksight_dashboards WHERE region = 'us-east-1'").fetchall()
-    assert "can only be listed with aws_account_id given in WHERE" in str(caught.value)
-    assert "add WHERE aws_account_id = '...'" in str(caught.value)
+        db.execute("SELECT * FROM quicksight_customizations WHERE region = 'us-east-1'").fetchall()
+    assert "can only be listed with namespace given in WHERE" in str(caught.value)
+    assert "add WHERE namespace = '...'" in str(caught.value)
     assert emulator.calls == []
     sql = (
-        "SELECT data__Identifier FROM quicksight_dashboards WHERE region = 'us-east-1' "
-        "AND aws_account_id = '123456789012'"
+        "SELECT data__Identifier FROM quicksight_customizations WHERE region = 'us-east-1' "
+        "AND namespace = 'namespace-0'"
     )
-    assert sorted(i for (i,) in db.execute(sql)) == sorted(seeded.identifiers)
-    assert endpoint_ops(emulator) == {("ListResources", "AWS::QuickSight::Dashboard"): 1}
+    assert [i for (i,) in db.execute(sql)] == [seeded.identifiers[0]]
+    assert endpoint_ops(emulator) == {("ListResources", "AWS::QuickSight::Customization"): 1}
 
 
 def test_a_type_without_list_handler_is_read_by_identifier_only(offline: apsw.Connection) -> None:

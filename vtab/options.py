@@ -42,6 +42,7 @@ class Kind(Enum):
     REGIONS = "regions"
     URL = "url"
     ARN = "arn"
+    ACCOUNT_ID = "account_id"
     BOOL = "bool"
     INT = "int"
     NUMBER = "number"
@@ -71,6 +72,9 @@ def _rule(kind: Kind, low: float | None = None, high: float | None = None, **mor
     return {"rule": Rule(kind, low, high, **more)}
 
 
+ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{12}")
+"""An AWS account id: exactly 12 digits (leading zeros included, so it is text, never a number)."""
+
 MAX_WORKERS = 256
 """More threads than this only adds memory: Cloud Control throttles each account near 25-30 calls/s."""
 
@@ -88,9 +92,14 @@ class Options:
     role_arn: str | None = field(default=None, metadata=_rule(Kind.ARN, optional=True))
     """Passed as Cloud Control's RoleArn: the role CloudFormation assumes to run the handlers
     (arn:aws:iam::123456789012:role/NAME)."""
+    account_id: str | None = field(default=None, metadata=_rule(Kind.ACCOUNT_ID, optional=True))
+    """The caller's AWS account id (12 digits): the value of QuickSight's aws_account_id and Glue's
+    catalog_id where a listing needs one, or an INSERT leaves a required one NULL; None means vtab asks STS
+    GetCallerIdentity once per connection, when a statement first needs it."""
     endpoint_url: str | None = field(default=None, metadata=_rule(Kind.URL, optional=True))
     """Cloud Control endpoint, http:// or https:// with a host; None means boto3's (which honours
-    AWS_ENDPOINT_URL_CLOUDCONTROL, checked the same way)."""
+    AWS_ENDPOINT_URL_CLOUDCONTROL, checked the same way). The account id lookup (STS) goes there too,
+    unless AWS_ENDPOINT_URL_STS is set."""
     cache_ttl: float = field(default=30.0, metadata=_rule(Kind.NUMBER, 0, 86400, unit="seconds"))
     """Seconds (0 to 86400) a read result is reused by later statements; 0 turns the cross-statement
     cache off."""
@@ -197,9 +206,16 @@ def convert(name: str, value: Any) -> Any:
     if rule.kind in (Kind.INT, Kind.NUMBER):
         return _ranged(name, value, rule)
     if not isinstance(value, str):
-        raise _bad(name, value, f"is {type(value).__name__}, not text", f"write {name} as text")
+        fix = f"write {name} as text"
+        if rule.kind is Kind.ACCOUNT_ID:
+            fix = f"write it as text, like {name}='123456789012' (an account id can start with 0)"
+        raise _bad(name, value, f"is {type(value).__name__}, not text", fix)
     if rule.kind is Kind.URL:
         return check_endpoint_url(value, f"option {name}={value!r}")
+    if rule.kind is Kind.ACCOUNT_ID and not ACCOUNT_ID_PATTERN.fullmatch(value):
+        raise _bad(
+            name, value, "is not an AWS account id (12 digits)", f"write it like {name}='123456789012'"
+        )
     if rule.kind is Kind.ARN and not re.fullmatch(request_limits().role_arn_pattern, value):
         raise _bad(name, value, "is not an IAM role ARN", "write it as arn:aws:iam::123456789012:role/NAME")
     if not value.strip() or value != value.strip():

@@ -423,7 +423,7 @@ def test_shipped_overlays_fix_the_known_name_matching_mistakes() -> None:
     nodegroup = catalog.entry("AWS::EKS::Nodegroup").plan.feeds[0]
     assert (nodegroup.parent, nodegroup.parent_property) == ("AWS::EKS::Cluster", "Name")
     analysis = catalog.entry("AWS::QuickSight::Analysis").plan
-    assert (analysis.mode, analysis.feeds[0].kind) == (ListMode.FIXED, FeedKind.ACCOUNT_ID)
+    assert (analysis.mode, analysis.feeds[0].kind) == (ListMode.ACCOUNT_ID, FeedKind.ACCOUNT_ID)
     acl = catalog.entry("AWS::WAFv2::WebACL").plan
     assert set(acl.feeds[0].values) == {"REGIONAL", "CLOUDFRONT"}
     glue = {f.input: f.kind for f in catalog.entry("AWS::Glue::Partition").plan.feeds}

@@ -53,8 +53,21 @@ def test_fixed_values_account_ids_and_where_inputs() -> None:
     (scope,) = CATALOG.schema("AWS::WAFv2::WebACL").list_inputs
     assert (scope.source, scope.values) == (InputSource.VALUES, ("CLOUDFRONT", "REGIONAL"))
     dashboards = CATALOG.schema("AWS::QuickSight::Dashboard")
-    assert missing_where(dashboards, {"region"}) == ["aws_account_id"]
-    assert missing_where(dashboards, {"region", "aws_account_id"}) == []
+    (account,) = dashboards.list_inputs
+    assert account.source is InputSource.ACCOUNT_ID
+    assert dashboards.where_inputs == ()  # the account id is the option or looked up, never demanded
+    assert missing_where(dashboards, {"region"}) == []
+    customization = CATALOG.schema("AWS::QuickSight::Customization")
+    assert missing_where(customization, {"region"}) == ["namespace"]
+
+
+def test_account_properties_are_the_writable_ones_an_overlay_names_for_the_service() -> None:
+    assert CATALOG.schema("AWS::QuickSight::Dashboard").account_properties == ("AwsAccountId",)
+    # not a list input (the list is region-wide), but the same account id: an INSERT fills it too
+    assert CATALOG.schema("AWS::QuickSight::CustomPermissions").account_properties == ("AwsAccountId",)
+    assert CATALOG.schema("AWS::Glue::Database").account_properties == ("CatalogId",)
+    assert CATALOG.schema("AWS::Glue::Catalog").account_properties == ()  # read-only there
+    assert CATALOG.schema("AWS::EKS::Cluster").account_properties == ()
 
 
 def test_a_generated_identifier_is_no_unique_key_and_a_given_one_is() -> None:

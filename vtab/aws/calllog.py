@@ -26,7 +26,8 @@ class CallRecord:
     seq: int
     operation: str
     region: str
-    type_name: str
+    type_name: str | None
+    """None for a call that is about no resource type (STS GetCallerIdentity)."""
     identifier: str | None = None
     resource_model: str | None = None
     started: float = field(default_factory=time.time)
@@ -51,7 +52,7 @@ class CallLog:
         self._seq = itertools.count(1)
         self._last = 0
 
-    def start(self, operation: str, region: str, type_name: str, **details: object) -> CallRecord:
+    def start(self, operation: str, region: str, type_name: str | None, **details: object) -> CallRecord:
         with self._lock:
             self._last = next(self._seq)
             record = CallRecord(self._last, operation, region, type_name, **details)  # type: ignore[arg-type]

@@ -23,7 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, UnknownRegionError
 
 from vtab import hints
-from vtab.aws import errors, transport
+from vtab.aws import errors, identity, transport
 from vtab.aws.calllog import CallLog, CallRecord, Timer
 from vtab.catalog.schema import ResourceSchema
 from vtab.messages import sql_literal
@@ -167,10 +167,18 @@ class CloudControl:
     """The Cloud Control calls of the tables that share one set of client options, in any region, from
     any thread."""
 
-    def __init__(self, options: Options, log: CallLog, limiters: RateLimiters) -> None:
+    def __init__(
+        self,
+        options: Options,
+        log: CallLog,
+        limiters: RateLimiters,
+        accounts: identity.AccountIds | None = None,
+    ) -> None:
         self.options = options
         self.log = log
         self.limiters = limiters
+        self.accounts = accounts or identity.AccountIds()
+        """The connection's account ids (shared by its clients, so each is looked up once)."""
         # botocore's Session, which boto3.Session wraps: the clients are the same, and vtab never needs
         # boto3's resource layer (importing boto3 also imports s3transfer: about 100 ms of a cold start).
         self._session = botocore.session.Session(profile=options.profile)
@@ -229,6 +237,29 @@ class CloudControl:
                 transport.install(client, ANSWER_MEMBERS)
                 self._clients[region] = client
             return client
+
+    def account_id(self, region: str, given: str | None, fix: str) -> str:
+        """The caller's account id: ``given`` (the table's account_id option), else STS GetCallerIdentity,
+        asked once per connection and credentials (vtab.aws.identity). ``fix`` says how the statement could
+        give it, should the call fail."""
+        if given:
+            return given
+        endpoint = identity.sts_endpoint(self.options)
+
+        def look_up() -> str:
+            with self._lock:
+                try:
+                    client = self._session.create_client(
+                        "sts", region_name=region, endpoint_url=endpoint, config=self._config
+                    )
+                except ValueError as error:  # e.g. a malformed AWS_ENDPOINT_URL_STS
+                    raise apsw.SQLError(
+                        f"the STS endpoint of the AWS configuration is not usable ({error}); "
+                        f"{identity.remedy(fix)}"
+                    ) from None
+            return identity.caller_account(client, self.log, region, self.options, fix)
+
+        return self.accounts.get((self.options.profile, endpoint), look_up)
 
     def _call(
         self, record: CallRecord, schema: ResourceSchema, verb: str, method: str, **params: Any

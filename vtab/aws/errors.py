@@ -129,7 +129,13 @@ def from_client_error(
 
 
 def from_transport_error(
-    error: BotoCoreError, what: str, *, connect_timeout: float, read_timeout: float, max_attempts: int
+    error: BotoCoreError,
+    what: str,
+    *,
+    connect_timeout: float,
+    read_timeout: float,
+    max_attempts: int,
+    service: str = "Cloud Control",
 ) -> apsw.Error:
     """Network, credential and configuration failures; these never reached a handler (or their answer
     never reached us). The message names the call and, for timeouts, the option to raise."""
@@ -161,7 +167,7 @@ def from_transport_error(
         )
     if isinstance(error, (EndpointConnectionError, BotoConnectionError)):
         return apsw.IOError(
-            f"NetworkFailure: {what} could not reach Cloud Control ({tries}): {error}; try again, or raise "
+            f"NetworkFailure: {what} could not reach {service} ({tries}): {error}; try again, or raise "
             "max_attempts"
         )
     if isinstance(error, HTTPClientError):

@@ -1,7 +1,7 @@
 """Builds the catalog's index from the types' facts and the overlays (used by scripts/gen_catalog.py).
 
-The index is what connecting reads: per type its table and StackQL names, verbs, derived ListPlan and, for a
-global type, why it is global. It is
+The index is what connecting reads: per type its table and StackQL names, verbs, derived ListPlan, the
+writable properties that hold the caller's account id and, for a global type, why it is global. It is
 written one type per line, so that a regeneration's diff shows which types changed.
 """
 
@@ -51,6 +51,10 @@ def build_index(
         scope, why = overlays.scope(name)
         if scope is Scope.GLOBAL:
             entry["global"] = why
+        writable = [prop for prop in facts[name].properties if prop not in facts[name].read_only]
+        account = overlays.account_properties(name, writable)
+        if account:
+            entry["accountId"] = list(account)
         types[name] = entry
     index = {"source": dict(source), "aliases": dict(ALIASES), "types": types}
     return index, plans

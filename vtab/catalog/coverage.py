@@ -80,13 +80,16 @@ def coverage_markdown(
     why = {name: _needed_by(plan) for name, plan in needing.items()}
     modes = Counter((plan.mode, why[name]) for name, plan in needing.items())
     columns = sorted(set(why.values()))
-    walking = [plan for plan in needing.values() if plan.mode in (ListMode.WALK, ListMode.FIXED)]
+    walking = [
+        plan for plan in needing.values() if plan.mode in (ListMode.WALK, ListMode.FIXED, ListMode.ACCOUNT_ID)
+    ]
     link_types: Counter[str] = Counter()
     link_count: Counter[str] = Counter()
     for plan in walking:
         found = [feed.found_by or LinkSource.OVERLAY for feed in plan.feeds]
         link_count.update(found)
         link_types.update(set(found))
+    filled = Counter(kind for plan in walking for kind in {feed.kind for feed in plan.feeds})
     depth = Counter(len(plan.chain) for plan in walking if plan.mode is ListMode.WALK)
     lines = [
         "# Coverage of the catalog's list walks",
@@ -133,9 +136,18 @@ def coverage_markdown(
         ),
         _row("all", *(sum(1 for w in why.values() if w is c) for c in columns), len(needing)),
         "",
-        "`walk`: lists parents and feeds their ids; `fixed`: one list per fixed value (an enum, the account "
-        "id); "
+        "`walk`: lists parents and feeds their ids (some also the account id); `fixed`: one list per fixed "
+        "value (an enum, or an overlay's values); `account_id`: one list with the caller's account id (the "
+        "`account_id` option, else looked up once per connection with STS GetCallerIdentity); "
         "`needs_where`: a SELECT must give the columns below; `excluded`: no table (reason below).",
+        "",
+        _row("inputs the listing types fill without a parent", "types"),
+        _row("---", "---:"),
+        _row("fixed values (an enum or an overlay's values: one list per value)", filled[FeedKind.VALUES]),
+        _row(
+            "the account id (the `account_id` option, else looked up once per connection)",
+            filled[FeedKind.ACCOUNT_ID],
+        ),
         "",
         _row("walk depth (parent levels)", "types"),
         _row("---", "---:"),

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from vtab.catalog.store import Catalog, load_catalog
-from vtab.catalog.walks import FeedKind, ListMode
+from vtab.catalog.walks import FeedKind
 
 TYPE_COLUMNS = (
     "type_name",
@@ -29,9 +29,10 @@ TYPE_COLUMNS = (
     "reason",
 )
 """``scope``: global (one set of resources per partition, listed once) or regional; ``list_mode``:
-region_wide, walk, fixed (one listing per fixed value), needs_where; ``walk``: the parent types listed
-first, outermost first, joined by `` -> ``; ``list_inputs``: JSON, per ResourceModel key its column, where
-its value comes from and how that was found, and ``also_given_by``: the columns holding the same value
+region_wide, walk, fixed (one listing per fixed value), account_id (one listing with the caller's account
+id, looked up unless the account_id option gives it), needs_where; ``walk``: the parent types listed first,
+outermost first, joined by `` -> ``; ``list_inputs``: JSON, per ResourceModel key its column, where its
+value comes from and how that was found, and ``also_given_by``: the columns holding the same value
 (DataZone's ``domain_id``); ``needs_where``: the columns a SELECT must give."""
 
 
@@ -72,8 +73,6 @@ def type_rows(catalog: Catalog | None = None) -> Iterator[tuple[Any, ...]]:
         plan = entry.plan
         schema = catalog.schema(type_name)
         where = [f.column for f in plan.feeds if f.kind is FeedKind.WHERE]
-        if plan.mode is ListMode.FIXED and any(f.kind is FeedKind.ACCOUNT_ID for f in plan.feeds):
-            where += [f.column for f in plan.feeds if f.kind is FeedKind.ACCOUNT_ID]
         yield (
             type_name,
             table,

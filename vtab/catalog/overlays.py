@@ -84,6 +84,15 @@ class Overlays:
         why = overlay.global_ or self.services.get(type_name.split("::")[1], ServiceOverlay()).global_
         return (Scope.GLOBAL, why) if why else (Scope.REGIONAL, "")
 
+    def account_properties(self, type_name: str, properties: Iterable[str]) -> tuple[str, ...]:
+        """Those of ``properties`` that hold the caller's account id: an ``account_id`` fact names them, for
+        the type or its service (QuickSight's AwsAccountId), whether or not its list needs them."""
+        return tuple(
+            name
+            for name in properties
+            if (fact := self.input_fact(type_name, name)) is not None and fact.account_id
+        )
+
     def input_fact(self, type_name: str, name: str) -> InputFact | None:
         """The overlay's fact for input ``name`` of the type, else the service default, else None."""
         fact = self.of(type_name).inputs.get(name)

@@ -148,6 +148,9 @@ class ResourceSchema:
     scope: Scope = Scope.REGIONAL
     scope_reason: str = ""
     """Why the type is global (an overlay's ``global`` fact); empty for a regional type."""
+    account_properties: tuple[str, ...] = ()
+    """Writable properties that hold the caller's account id (QuickSight's AwsAccountId, Glue's CatalogId):
+    an INSERT that leaves a required one NULL gets the caller's account id."""
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> ResourceSchema:
@@ -191,8 +194,10 @@ class ResourceSchema:
         table_name: str,
         scope: Scope = Scope.REGIONAL,
         scope_reason: str = "",
+        account_properties: Iterable[str] = (),
     ) -> ResourceSchema:
-        """The schema of a catalog type: its facts, and its derived ListPlan as list inputs and parents."""
+        """The schema of a catalog type: its facts, and its derived ListPlan as list inputs and parents;
+        ``account_properties``: those the index says hold the account id (besides account-id list inputs)."""
         columns = {prop: name for prop, name in column_names(facts).items() if name != snake_case(prop)}
         order = {name: i for i, name in enumerate(plan.chain)}
         feeds = sorted(plan.feeds, key=lambda feed: order.get(feed.parent or "", len(order)))
@@ -238,6 +243,16 @@ class ResourceSchema:
             unique_key=ids if keyed else (),
             scope=scope,
             scope_reason=scope_reason,
+            account_properties=tuple(
+                name
+                for name in dict.fromkeys(
+                    [
+                        *(i.property_name for i in inputs if i.source is InputSource.ACCOUNT_ID),
+                        *account_properties,
+                    ]
+                )
+                if name in facts.properties and name not in read_only
+            ),
         )
 
     def input_columns_of(self, item: ListInput) -> tuple[str, ...]:
@@ -252,11 +267,9 @@ class ResourceSchema:
 
     @property
     def where_inputs(self) -> tuple[ListInput, ...]:
-        """The list inputs a SELECT must give in WHERE: no parent or fixed value fills them (the account id
-        included: vtab makes no STS call to learn it)."""
-        return tuple(
-            item for item in self.list_inputs if item.source in (InputSource.WHERE, InputSource.ACCOUNT_ID)
-        )
+        """The list inputs a SELECT must give in WHERE: no parent, fixed value or account id fills them (the
+        account id is the account_id option, or looked up with STS when a listing needs it)."""
+        return tuple(item for item in self.list_inputs if item.source is InputSource.WHERE)
 
     @property
     def is_global(self) -> bool:

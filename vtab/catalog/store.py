@@ -47,6 +47,8 @@ class CatalogEntry:
     scope: Scope = Scope.REGIONAL
     scope_reason: str = ""
     """Why the type is global (empty for a regional type)."""
+    account_properties: tuple[str, ...] = ()
+    """Writable properties that hold the caller's account id (an overlay's account_id fact names them)."""
 
 
 class Catalog:
@@ -97,6 +99,7 @@ class Catalog:
             plan=ListPlan.from_json(type_name, doc["list"]),
             scope=Scope.GLOBAL if "global" in doc else Scope.REGIONAL,
             scope_reason=doc.get("global", ""),
+            account_properties=tuple(doc.get("accountId", ())),
         )
 
     def facts(self, type_name: str) -> TypeFacts:
@@ -120,7 +123,12 @@ class Catalog:
                 entry = self.entry(type_name)
                 table = entry.table or type_name.replace("::", "_").lower()
                 self._schemas[type_name] = ResourceSchema.from_facts(
-                    self.facts(type_name), entry.plan, table, entry.scope, entry.scope_reason
+                    self.facts(type_name),
+                    entry.plan,
+                    table,
+                    scope=entry.scope,
+                    scope_reason=entry.scope_reason,
+                    account_properties=entry.account_properties,
                 )
         return self._schemas[type_name]
 

@@ -1,4 +1,5 @@
-"""How each type is listed: region-wide, by walking its parents, with fixed values, or only with WHERE.
+"""How each type is listed: region-wide, by walking its parents, with fixed values or the account id, or only
+with WHERE.
 
 About 390 types can only be listed with their parents' ids in ListResources' ``ResourceModel``. This module
 derives, from the catalog's facts and the overlays, where each such input comes from and records the source
@@ -63,7 +64,10 @@ class ListMode(StrEnum):
     REGION_WIDE = "region_wide"
     WALK = "walk"
     FIXED = "fixed"
-    """Inputs with fixed values (an enum, the account id) only: one list per value, no parents."""
+    """Inputs with fixed values (an enum) only: one list per value, no parents."""
+    ACCOUNT_ID = "account_id"
+    """The caller's account id (and maybe fixed values), no parents: the account_id option, else looked up
+    once per connection with STS GetCallerIdentity."""
     NEEDS_WHERE = "needs_where"
     NO_LIST = "no_list"
     EXCLUDED = "excluded"
@@ -308,7 +312,8 @@ class WalkDeriver:
             return ListPlan(facts.type_name, ListMode.NEEDS_WHERE, tuple(feeds), reason=reasons)
         parents = list(dict.fromkeys(feed.parent for feed in feeds if feed.parent))
         if not parents:
-            return ListPlan(facts.type_name, ListMode.FIXED, tuple(feeds))
+            account = any(feed.kind is FeedKind.ACCOUNT_ID for feed in feeds)
+            return ListPlan(facts.type_name, ListMode.ACCOUNT_ID if account else ListMode.FIXED, tuple(feeds))
         chain = self._chain(parents)
         if chain is None:
             names = ", ".join(parents)

@@ -1053,8 +1053,8 @@ def build_parser() -> argparse.ArgumentParser:
         "list the resource tables (every catalog type), their StackQL names and how each is listed",
         "One line per table whose table, StackQL or type name contains PATTERN (case-insensitive):\n"
         "table name, StackQL name, scope (global: listed once, through one region; regional), list mode\n"
-        "(region_wide, walk, fixed, needs_where), the walk, and the columns a SELECT must give in WHERE.\n"
-        "SELECT * FROM vtab_types shows everything.",
+        "(region_wide, walk, fixed, account_id, needs_where), the walk, and the columns a SELECT must give\n"
+        "in WHERE. SELECT * FROM vtab_types shows everything.",
         "examples:\n  vtab types eks\n  vtab types AWS::Logs::",
     )
     types.add_argument("pattern", metavar="PATTERN", nargs="?", default="", help="part of a name")

@@ -20,6 +20,7 @@ DEFAULT_TEXT = {
     "profile": "boto3 chain",
     "regions": "boto3 default region",
     "endpoint_url": "boto3's",
+    "account_id": "looked up (STS)",
 }
 """How an option's empty default reads, where "none" would not say what happens."""
 

@@ -4,10 +4,11 @@ A resource is its model (a JSON object) kept per region in creation order. The h
 catalog says the real ones do: read-only properties are generated (identifiers first: ARN-like when the
 name ends in ``Arn``, short random ids otherwise), a second resource with the same primary (or complete
 additional) identifier is ``AlreadyExists``, a list demands the inputs its handlerSchema (or the catalog's
-derived walk) requires and lists only that parent's children, and a child whose parent (the walk's parent
-type and property) does not exist is ``NotFound``, on create as on list. A global type's resources are
-shared by every region of the partition (their ARNs carry no region), and a fixed list value the catalog
-confines to some regions (WAFv2's CLOUDFRONT scope: us-east-1) is ``InvalidRequest`` anywhere else.
+derived walk) requires and lists only that parent's children (an account-wide list names this account, or
+is ``AccessDenied``), and a child whose parent (the walk's parent type and property) does not exist is
+``NotFound``, on create as on list. A global type's resources are shared by every region of the partition
+(their ARNs carry no region), and a fixed list value the catalog confines to some regions (WAFv2's
+CLOUDFRONT scope: us-east-1) is ``InvalidRequest`` anywhere else.
 """
 
 from __future__ import annotations
@@ -141,6 +142,10 @@ class MemoryProvider(Provider):
         self.is_global = entry.scope is Scope.GLOBAL
         self._confined: tuple[Feed, ...] = tuple(feed for feed in entry.plan.feeds if feed.value_regions)
         """List inputs whose fixed values exist in some regions only."""
+        self._account_inputs = tuple(
+            feed.input for feed in entry.plan.feeds if feed.kind is FeedKind.ACCOUNT_ID
+        )
+        """List inputs that name the account (QuickSight's AwsAccountId, Glue's CatalogId)."""
         self._derived = {
             name: source
             for name in sorted(self.rules.read_only)
@@ -161,6 +166,10 @@ class MemoryProvider(Provider):
 
     # --- reads ---------------------------------------------------------------------------------
     def list_objects(self, region: RegionState, parent: dict[str, Any]) -> Sequence[Any]:
+        for name in self._account_inputs:
+            if name in parent and parent[name] != ACCOUNT_ID:
+                # Another account's resources: AWS refuses (the handlers' standard AccessDenied wording).
+                raise HandlerFailure("AccessDenied", f"Access denied for operation '{self.type_name}'.")
         given = {self._input_property.get(name, name): value for name, value in parent.items()}
         self._check_regions(region, given)
         self._require_parents(region, given)
@@ -266,7 +275,9 @@ class MemoryProvider(Provider):
                 child = self._find_provider(type_name) if store and type_name != self.type_name else None
                 if not isinstance(child, MemoryProvider) or child._where(region) is not where:
                     continue
-                found += [(child, key) for key, item in list(store.items()) if child.is_child(item, self, model)]
+                found += [
+                    (child, key) for key, item in list(store.items()) if child.is_child(item, self, model)
+                ]
         return found
 
     def is_child(self, model: dict[str, Any], parent: MemoryProvider, parent_model: dict[str, Any]) -> bool:

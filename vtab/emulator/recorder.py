@@ -10,7 +10,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class CallRecord:
-    """One Cloud Control call as the endpoint saw it (control-route calls are not recorded).
+    """One Cloud Control call (or STS GetCallerIdentity, without a type name) as the endpoint saw it
+    (control-route calls are not recorded).
 
     ``at`` and ``finished_at`` are ``time.monotonic()`` values taken when the request arrived and when the
     answer was ready (after any injected latency), so overlap of parallel calls can be asserted.

@@ -1,7 +1,8 @@
 """The wire: Cloud Control's awsJson1_0 protocol over a threaded werkzeug server on 127.0.0.1.
 
-``POST /`` with ``X-Amz-Target: CloudApiService.<Op>`` is dispatched to :class:`CloudControlService`;
-paths under ``/_emulator/`` go to the control routes. Injected latency is slept here, outside every lock,
+``POST /`` with ``X-Amz-Target: CloudApiService.<Op>`` is dispatched to :class:`CloudControlService`; a
+query-protocol form POST (STS ``Action=GetCallerIdentity``) is answered by ``sts.py``; paths under
+``/_emulator/`` go to the control routes. Injected latency is slept here, outside every lock,
 so parallel calls overlap. Only the region is read from the Authorization header; credentials are never
 stored or logged.
 """
@@ -23,6 +24,7 @@ import orjson
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
+from vtab.emulator import sts
 from vtab.emulator.errors import ERROR_NAMESPACE, CloudControlError
 from vtab.emulator.recorder import CallRecord, Recorder
 from vtab.emulator.service import CloudControlService
@@ -70,6 +72,8 @@ class CloudControlApp:
         request = Request(environ)
         if request.path.startswith(CONTROL_PREFIX):
             response = self.control(request)
+        elif sts.is_query_request(request):
+            response = self.query(request)
         else:
             response = self.cloud_control(request)
         result: Iterable[bytes] = response(environ, start_response)
@@ -126,6 +130,39 @@ class CloudControlApp:
             return Response(orjson.dumps(payload), error.status, headers, content_type=CONTENT_TYPE)
         log.debug("%s %s -> OK", operation, region)
         return Response(orjson.dumps(result), 200, headers, content_type=CONTENT_TYPE)
+
+    def query(self, request: Request) -> Response:
+        """An STS call (query protocol): GetCallerIdentity answers the emulator's account. Latency and
+        ``deny_next`` apply as to Cloud Control calls; it is recorded like them (no type name)."""
+        at = time.monotonic()
+        region = region_of(request.headers.get("Authorization"))
+        operation = request.form.get("Action", "")
+        request_id = str(uuid.uuid4())
+        error: CloudControlError | None = None
+        body = b""
+        latency = self.switches.settings.latency
+        if latency > 0:
+            time.sleep(latency)
+        try:
+            operation = sts.operation_of(request)
+            if region is None:
+                raise CloudControlError(
+                    "MissingAuthenticationToken", "Request is missing Authentication Token", 403
+                )
+            if self.switches.take_denial():
+                raise sts.denial()
+            body = sts.caller_identity(request_id)
+        except CloudControlError as exc:
+            error = exc
+        self._record(operation, region or "", {}, {}, error, at)
+        headers = {"x-amzn-RequestId": request_id}
+        if error is not None:
+            log.info("%s %s -> %s", operation, region, error.code)
+            return Response(
+                sts.error_body(error, request_id), error.status, headers, content_type=sts.CONTENT_TYPE
+            )
+        log.debug("%s %s -> OK", operation, region)
+        return Response(body, 200, headers, content_type=sts.CONTENT_TYPE)
 
     def _record(
         self,

@@ -101,7 +101,8 @@ class Switches:
             self._throttle_next = n
 
     def deny_next(self, n: int) -> None:
-        """The next ``n`` Cloud Control calls answer AccessDeniedException (a policy lacks the action)."""
+        """The next ``n`` calls answer AccessDeniedException (a policy lacks the action); an STS
+        GetCallerIdentity answers AccessDenied."""
         if n < 0:
             raise ValueError("n must be >= 0")
         with self._lock:

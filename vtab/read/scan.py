@@ -23,6 +23,7 @@ import apsw
 import orjson
 
 from vtab.aws.cloudcontrol import CloudControl, Item, Page, Properties
+from vtab.aws.identity import EXAMPLE
 from vtab.catalog.columns import IDENTIFIER, REGION
 from vtab.catalog.limits import request_limits
 from vtab.catalog.schema import IDENTIFIER_SEPARATOR, InputSource, ListInput, ParentStep, ResourceSchema
@@ -59,6 +60,7 @@ class ReadContext:
         progress: ReadProgress | None = None,
         interrupted: Interrupted = never,
         preferred_region: str | None = None,
+        account_id: str | None = None,
     ) -> None:
         self.cloud = cloud
         self.pool = pool
@@ -70,6 +72,8 @@ class ReadContext:
         """The connection's interrupt flag: the consumer stops waiting when it is set."""
         self.preferred_region = preferred_region
         """The region a global type is listed through when the query asks it (see ``read/regions.py``)."""
+        self.account_id = account_id
+        """The table's account_id option (None: looked up when a listing needs it)."""
 
 
 _DONE = object()
@@ -128,6 +132,9 @@ class Scan:
         self._region_wanted = values.get(REGION)
         self._identifier_wanted = values.get(IDENTIFIER)
         self._property_wanted = [(columns[c], v) for c, v in values.items() if c not in (REGION, IDENTIFIER)]
+        self._account: str | BaseException | None = None
+        """The caller's account id once a listing asked for it (or why it could not be had)."""
+        self._account_lock = threading.Lock()
 
     # -- consumer side (the SQLite thread) ------------------------------------------------------------
 
@@ -315,9 +322,10 @@ class Scan:
                 known.setdefault(item.parent, {})[item.parent_property] = value
             yield known
 
-    def _models(self, level: int, known: Known) -> list[dict[str, Any]]:
+    def _models(self, level: int, known: Known, region: str) -> list[dict[str, Any]]:
         """The ResourceModels that list level ``level`` (the type itself at the last level) under the
-        parents in ``known``: one per combination of fixed values and IN values given for its inputs."""
+        parents in ``known``: one per combination of fixed values and IN values given for its inputs (the
+        account id: given in WHERE, else the caller's)."""
         schema = self._levels[level]
         leaf = level == self._leaf_depth
         choices: list[list[Any]] = []
@@ -330,21 +338,64 @@ class Scan:
                 choices.append(self._input_texts(schema, item))
             elif item.source is InputSource.VALUES:
                 choices.append(list(item.values))
+            elif item.source is InputSource.ACCOUNT_ID:
+                choices.append(self._account_ids(region))
             else:
                 raise apsw.SQLError(self._needs_where(schema, column, item.reason))
         names = [item.input for item in schema.list_inputs]
         return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*choices)]
 
+    def _account_ids(self, region: str) -> list[str]:
+        """The account ids an account-wide listing (at any level) is made with: those WHERE gives for the
+        type's own account-id column, else the caller's: the account_id option, else STS, asked once per
+        connection (and at most once per scan, failure included, however many tasks need it)."""
+        columns = self._account_columns()
+        for column in columns:
+            if column in self.values:
+                return self._texts(column)
+        with self._account_lock:
+            if self._account is None:
+                fix = f"give {columns[0] if columns else 'the account id column'} = '{EXAMPLE}' in WHERE"
+                try:
+                    self._account = self.ctx.cloud.account_id(region, self.ctx.account_id, fix)
+                except apsw.Error as error:
+                    self._account = error
+            if isinstance(self._account, BaseException):
+                raise self._account
+            return [self._account]
+
     def _needs_where(self, schema: ResourceSchema, column: str, reason: str) -> str:
-        why = reason or "it is the account id, which vtab does not look up"
+        why = reason or "no walk finds its value"
         return (
             f"{schema.type_name} can only be listed with {column} given in WHERE ({why}); add "
             f"WHERE {column} = '...' (or IN (...)), or give data__Identifier"
         )
 
     def _submit_level(self, region: str, level: int, known: Known) -> None:
-        """List level ``level`` under ``known``: the type itself at the last level, else a parent."""
-        for model in self._models(level, known):
+        """List level ``level`` under ``known``: the type itself at the last level, else a parent. A level
+        that needs the caller's account id before it is known asks for it on a worker, as every call is
+        made, so the SQLite thread waits for it interruptibly."""
+        if self._account is None and self._asks_account(level):
+            self._submit(self._level_task, region, level, known, depth=level)
+        else:
+            self._level_task(region, level, known)
+
+    def _asks_account(self, level: int) -> bool:
+        """Whether listing ``level`` needs the caller's account id (WHERE gives none)."""
+        return any(
+            item.source is InputSource.ACCOUNT_ID for item in self._levels[level].list_inputs
+        ) and not any(column in self.values for column in self._account_columns())
+
+    def _account_columns(self) -> list[str]:
+        """The type's own columns that are account-id list inputs (``aws_account_id``)."""
+        return [
+            self.schema.column_of(item.property_name)
+            for item in self.schema.list_inputs
+            if item.source is InputSource.ACCOUNT_ID
+        ]
+
+    def _level_task(self, region: str, level: int, known: Known) -> None:
+        for model in self._models(level, known, region):
             if not self._exists_in(self._levels[level], region, model):
                 continue  # a fixed value that exists elsewhere only (WAFv2's CLOUDFRONT outside us-east-1)
             if level == self._leaf_depth:

@@ -15,6 +15,7 @@ import apsw
 
 from vtab.aws.calllog import CallLog, iso_utc
 from vtab.aws.cloudcontrol import CloudControl, RateLimiters
+from vtab.aws.identity import AccountIds
 from vtab.options import Options
 from vtab.read.cache import ResultStore
 from vtab.sql.statements import StatementText
@@ -61,6 +62,8 @@ class Registry:
         self.options = options
         self.log = CallLog()
         self.rate_limiters = RateLimiters()
+        self.accounts = AccountIds()
+        """The caller's account ids this connection looked up (once each, when a statement needed one)."""
         self.dry_runs = DryRunLog()
         """The writes dry_run tables did not send (the vtab_dry_run table)."""
         self.tables: set[ConnectedTable] = set()
@@ -84,7 +87,7 @@ class Registry:
         )
         cloud = self._clouds.get(key)
         if cloud is None:
-            cloud = self._clouds[key] = CloudControl(options, self.log, self.rate_limiters)
+            cloud = self._clouds[key] = CloudControl(options, self.log, self.rate_limiters, self.accounts)
         return cloud
 
     def clear_cache(self, type_name: str | None = None) -> int:

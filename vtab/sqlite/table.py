@@ -59,9 +59,9 @@ def needs_where_error(table: str, schema: ResourceSchema, given: set[str]) -> st
             f"read it by identifier: WHERE data__Identifier = '{shape}' [{table}]"
         )
     missing = missing_where(schema, given)
-    account = "the account id (vtab does not look it up)"
     reasons = "; ".join(
-        f"{schema.column_of(item.property_name)}: {item.reason or account}" + _alias_note(schema, item)
+        f"{schema.column_of(item.property_name)}: {item.reason or 'no walk finds its value'}"
+        + _alias_note(schema, item)
         for item in schema.where_inputs
         if schema.column_of(item.property_name) in missing
     )
@@ -426,6 +426,7 @@ class Cursor:
             self._progress,
             watch(table.registry.connection),
             table.preferred_region(),
+            table.options.account_id,
         )
         self._scan = Scan(context, self.memo, table.schema, plan, values, regions, limit)
         self._rows = iter(self._scan)

@@ -28,7 +28,7 @@ from vtab.options import Options
 from vtab.read.cache import ResultStore
 from vtab.read.scan import Row
 from vtab.sql.guards import is_placeholder, is_template_value, placeholder_error, unfiltered_write
-from vtab.sql.interrupt import watch
+from vtab.sql.interrupt import result, watch
 from vtab.sql.statements import Statement, StatementText, StatementTracker
 from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_text
 from vtab.write.dryrun import DryRunLog
@@ -159,6 +159,7 @@ class WriteQueue:
         values = self._one_name_per_property(values, None, where)
         self._refuse_placeholders(values, where)
         region = self._region(values.get(REGION), where)
+        values = self._fill_account_id(values, region, where)
         desired = self.rules.desired_state(values, where)
         self.rules.check_regions(desired, region, where)
         mode = self.table.registry.connection.vtab_on_conflict()
@@ -173,6 +174,33 @@ class WriteQueue:
         self._refuse_too_big(op, where)
         self._row()
         self._queue(op)
+
+    def _fill_account_id(self, values: dict[str, Any], region: str, where: str) -> dict[str, Any]:
+        """A required account-id column the row leaves NULL (QuickSight's aws_account_id) is the caller's
+        account id, as a template's ``!Ref AWS::AccountId`` would be: the account_id option, else looked up
+        (once per connection). A value given is sent as given (another account's is AWS's to refuse)."""
+        schema = self.schema
+        missing = [
+            schema.column_of(prop)
+            for prop in schema.account_properties
+            if prop in schema.required
+            and values.get(schema.column_of(prop)) is None
+            and values.get(prop) is None
+        ]
+        if not missing:
+            return values
+        fix = f"give {missing[0]} in the INSERT"
+        table = self.table
+        account = table.options.account_id
+        if account is None:
+            lookup = table.pool.submit(table.cloud.account_id, region, None, fix)
+            try:  # on a worker, so that the SQLite thread waits interruptibly
+                account = result(lookup, watch(table.registry.connection), "the account id lookup")
+            except apsw.InterruptError:
+                raise
+            except apsw.Error as error:
+                raise type(error)(f"{error} {where}") from error
+        return {**values, **dict.fromkeys(missing, account)}
 
     def _refuse_duplicate_key(self, op: Operation, where: str) -> None:
         """A plain INSERT of a key another queued create has (this statement's or the transaction's) would

@@ -1,0 +1,99 @@
+"""The caller's account id, which account-wide types list with (QuickSight's AwsAccountId, Glue's CatalogId).
+
+It is the ``account_id`` option when given; else STS GetCallerIdentity answers it, once per connection and
+credentials (profile and STS endpoint), and only when a statement needs it: connecting never calls. The
+call is made with the botocore Session and client config of Cloud Control's clients and shows in
+``vtab_calls`` like theirs.
+
+Where the call goes: botocore's own choice when ``AWS_ENDPOINT_URL_STS`` is set (its service-specific
+variable); else Cloud Control's endpoint when that is overridden (the ``endpoint_url`` option, or
+``AWS_ENDPOINT_URL_CLOUDCONTROL``), since an endpoint standing in for AWS (the local one) answers both;
+else botocore's usual STS endpoint for the region.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from vtab import hints
+from vtab.aws import errors
+from vtab.aws.calllog import CallLog, Timer
+from vtab.options import ACCOUNT_ID_PATTERN, Options
+
+OPERATION = "GetCallerIdentity"
+STS_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_STS"
+CLOUDCONTROL_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_CLOUDCONTROL"
+EXAMPLE = "123456789012"
+
+
+def sts_endpoint(options: Options) -> str | None:
+    """The endpoint_url to give the STS client (None: botocore chooses; see the module docstring)."""
+    if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() == "true":
+        return options.endpoint_url  # botocore ignores the variables; only the option overrides
+    if os.environ.get(STS_ENDPOINT_VARIABLE):
+        return None
+    return options.endpoint_url or os.environ.get(CLOUDCONTROL_ENDPOINT_VARIABLE) or None
+
+
+class AccountIds:
+    """The account ids a connection learned, per (profile, STS endpoint). One lookup runs at a time, so
+    parallel scans that need the same account id make one call; a failed lookup is not remembered (the
+    next statement asks again)."""
+
+    def __init__(self) -> None:
+        self._known: dict[Hashable, str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, look_up: Callable[[], str]) -> str:
+        with self._lock:
+            found = self._known.get(key)
+            if found is None:
+                found = self._known[key] = look_up()
+            return found
+
+
+def remedy(fix: str) -> str:
+    """How to do without the lookup: ``fix`` (the statement's own way: a WHERE value, an INSERT column), or
+    the option."""
+    return f"{fix}, or {hints.set_option('account_id', repr(EXAMPLE))}"
+
+
+def caller_account(client: Any, log: CallLog, region: str, options: Options, fix: str) -> str:
+    """GetCallerIdentity's Account, logged as one call; an apsw error naming the AWS code, message and
+    request id, and how to give the account id instead (``fix``), when it fails."""
+    record = log.start(OPERATION, region, None)
+    what = f"{OPERATION} (STS, for the account id) in {region}"
+    why = f"vtab asks STS for the account id, which this statement needs: {remedy(fix)}"
+    try:
+        with Timer(record):
+            response: dict[str, Any] = client.get_caller_identity()
+    except ClientError as error:
+        record.error_code = errors.aws_error_code(error)
+        code = record.error_code
+        message = error.response.get("Error", {}).get("Message", "")
+        request_id = error.response.get("ResponseMetadata", {}).get("RequestId")
+        tail = f" (request id {request_id})" if request_id else ""
+        raise errors.exception_class(code)(f"{code}: {message} [{what}]{tail}; {why}") from error
+    except BotoCoreError as error:
+        record.error_code = errors.transport_code(error)
+        translated = errors.from_transport_error(
+            error,
+            what,
+            connect_timeout=options.connect_timeout,
+            read_timeout=options.read_timeout,
+            max_attempts=options.max_attempts,
+            service="STS",
+        )
+        raise type(translated)(f"{translated}; {why}") from error
+    account = response.get("Account")
+    if not isinstance(account, str) or not ACCOUNT_ID_PATTERN.fullmatch(account):
+        record.error_code = "MalformedAnswer"
+        raise errors.malformed_answer(what, f"holds no 12-digit Account ({account!r}); {why}")
+    record.pages = 1
+    record.items = 1
+    return account
