@@ -179,6 +179,32 @@ def test_a_needs_where_type_fails_at_once_naming_the_columns_and_works_with_them
     assert endpoint_ops(emulator) == {("ListResources", "AWS::QuickSight::Customization"): 1}
 
 
+def test_a_needs_where_type_with_a_parent_names_the_parents_column_too(emulator: Any) -> None:
+    """A type needing WHERE has no walk, so its parent's id must come from WHERE as well: vtab_types and
+    the error name it at once, not after the WHERE columns were given (a second refusal)."""
+    seeded = emulator.seed_type("AWS::AmplifyUIBuilder::Component", "us-east-1", count=2)
+    db = connect(emulator)
+    ((needs,),) = db.execute(
+        "SELECT needs_where FROM vtab_types WHERE table_name = 'amplifyuibuilder_components'"
+    )
+    assert needs == "app_id,environment_name"
+    emulator.clear_calls()
+    for where, missing in (("", "app_id, environment_name"), (" AND environment_name = 'x'", "app_id")):
+        with pytest.raises(apsw.SQLError) as caught:
+            db.execute(f"SELECT * FROM amplifyuibuilder_components WHERE region = 'us-east-1'{where}").fetchall()
+        assert f"can only be listed with {missing} given in WHERE" in str(caught.value)
+        assert "app_id: the id of its AWS::Amplify::App, which is not walked" in str(caught.value)
+    assert emulator.calls == []
+    app, env, _ = seeded.identifiers[0].split("|")
+    got = db.execute(
+        "SELECT data__Identifier FROM amplifyuibuilder_components WHERE region = 'us-east-1' "
+        "AND app_id = ? AND environment_name = ?",
+        (app, env),
+    ).fetchall()
+    assert [i for (i,) in got] == [seeded.identifiers[0]]
+    assert endpoint_ops(emulator) == {("ListResources", "AWS::AmplifyUIBuilder::Component"): 1}
+
+
 def test_a_type_without_list_handler_is_read_by_identifier_only(offline: apsw.Connection) -> None:
     name = next(
         n for n in WITH_TABLES if CATALOG.entry(n).plan.mode is ListMode.NO_LIST and CATALOG.entry(n).verbs

@@ -170,7 +170,7 @@ def coverage_markdown(
     for name, plan in sorted(needing.items()):
         if plan.mode is ListMode.NEEDS_WHERE:
             table = entries[name].get("table", "")
-            where = ", ".join(_where_cell(feed) for feed in plan.feeds if feed.kind is FeedKind.WHERE)
+            where = ", ".join(_where_cell(feed) for feed in plan.where_feeds)
             lines.append(_row(name, f"`{table}`", where, plan.reason.replace("|", "\\|")))
     excluded = [(name, plan) for name, plan in sorted(plans.items()) if plan.mode is ListMode.EXCLUDED]
     lines += ["", "## Excluded types", "", _row("type", "why"), _row("---", "---")]

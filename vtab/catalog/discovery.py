@@ -12,7 +12,6 @@ from typing import Any
 import orjson
 
 from vtab.catalog.store import Catalog, load_catalog
-from vtab.catalog.walks import FeedKind
 
 TYPE_COLUMNS = (
     "type_name",
@@ -72,7 +71,7 @@ def type_rows(catalog: Catalog | None = None) -> Iterator[tuple[Any, ...]]:
         entry = catalog.entry(type_name)
         plan = entry.plan
         schema = catalog.schema(type_name)
-        where = [f.column for f in plan.feeds if f.kind is FeedKind.WHERE]
+        where = plan.where_columns
         yield (
             type_name,
             table,

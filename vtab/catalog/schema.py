@@ -19,7 +19,7 @@ from vtab.catalog.columns import column_names, snake_case
 
 if TYPE_CHECKING:
     from vtab.catalog.facts import TypeFacts
-    from vtab.catalog.walks import ListPlan
+    from vtab.catalog.walks import Feed, ListPlan
 
 IDENTIFIER_SEPARATOR = "|"
 """Joins the parts of a compound Cloud Control identifier."""
@@ -42,6 +42,15 @@ def is_json_type(value: object, kind: str) -> bool:
     if isinstance(value, bool) and kind in ("integer", "number"):
         return False
     return isinstance(value, JSON_TYPES[kind])
+
+
+def _unwalked_reason(plan: ListPlan, feed: Feed) -> str:
+    """Why a parent's id must come from WHERE: the type needs WHERE for another input, so no walk lists
+    the parent ('' for any other input)."""
+    if feed.parent is None or not plan.unwalked(feed):
+        return ""
+    others = ", ".join(f.column for f in plan.where_feeds if f.parent is None or f.parent in plan.chain)
+    return f"the id of its {feed.parent}, which is not walked since {others or 'another input'} must come from WHERE"
 
 
 def _top_level_names(paths: Iterable[str]) -> frozenset[str]:
@@ -209,7 +218,7 @@ class ResourceSchema:
                 parent=feed.parent if feed.kind.value == InputSource.PARENT else None,
                 parent_property=feed.parent_property if feed.kind.value == InputSource.PARENT else None,
                 values=feed.values,
-                reason=feed.reason,
+                reason=feed.reason or _unwalked_reason(plan, feed),
                 found_by=feed.found_by.value if feed.found_by else feed.needed_by.value,
                 aliases=tuple(alias.property_name for alias in feed.aliases),
                 value_regions=dict(feed.value_regions),
@@ -267,9 +276,16 @@ class ResourceSchema:
 
     @property
     def where_inputs(self) -> tuple[ListInput, ...]:
-        """The list inputs a SELECT must give in WHERE: no parent, fixed value or account id fills them (the
-        account id is the account_id option, or looked up with STS when a listing needs it)."""
-        return tuple(item for item in self.list_inputs if item.source is InputSource.WHERE)
+        """The list inputs a SELECT must give in WHERE: no walked parent, fixed value or account id fills
+        them (the account id is the account_id option, or looked up with STS when a listing needs it). A
+        parent's id is one of them when the walk does not list that parent (the type needs WHERE anyway)."""
+        chain = {step.type_name for step in self.parents}
+        return tuple(
+            item
+            for item in self.list_inputs
+            if item.source is InputSource.WHERE
+            or (item.source is InputSource.PARENT and item.parent not in chain)
+        )
 
     @property
     def is_global(self) -> bool:

@@ -162,9 +162,19 @@ class ListPlan:
     reason: str = ""
 
     @property
+    def where_feeds(self) -> tuple[Feed, ...]:
+        """The inputs a SELECT must give in WHERE (NEEDS_WHERE only): those nothing fills, and a parent's
+        id the type needs besides, since a type that needs WHERE has no walk to list that parent."""
+        return tuple(feed for feed in self.feeds if self.unwalked(feed))
+
+    def unwalked(self, feed: Feed) -> bool:
+        """Whether ``feed`` must come from WHERE: no walk fills it."""
+        return feed.kind is FeedKind.WHERE or (feed.kind is FeedKind.PARENT and feed.parent not in self.chain)
+
+    @property
     def where_columns(self) -> tuple[str, ...]:
         """The columns a SELECT must give in WHERE (NEEDS_WHERE only)."""
-        return tuple(feed.column for feed in self.feeds if feed.kind is FeedKind.WHERE)
+        return tuple(feed.column for feed in self.where_feeds)
 
     @property
     def list_requires(self) -> tuple[str, ...]:
