@@ -68,6 +68,23 @@ def test_the_input_column_still_works_and_disagreeing_columns_match_nothing(emul
     assert sorted(rows(db, both, (domains["d1"], domains["d1"]))) == [("d1-p1",), ("d1-p2",)]
 
 
+def test_a_get_shows_the_list_input_its_identifier_holds_as_a_listing_does(emulator: Any) -> None:
+    """GetResource does not return the write-only DomainIdentifier; the row still shows it (the
+    identifier's DomainId part), as a listing's row does, so a WHERE on it does not lose the resource."""
+    db = connect(emulator)
+    domains = _domains_with_projects(db)
+    listed = rows(db, f"SELECT data__Identifier, domain_identifier FROM datazone_projects WHERE region = '{REGION}'")
+    identifier, domain = next((i, d) for i, d in listed if d == domains["d1"])
+    emulator.clear_calls()
+    sql = "SELECT data__Identifier, domain_identifier FROM datazone_projects WHERE data__Identifier = ?"
+    assert rows(db, sql, (identifier,)) == [(identifier, domain)]
+    both = sql + " AND domain_identifier = ?"
+    assert _plan(db, both, (identifier, domain)).startswith("get ")
+    assert rows(db, both, (identifier, domain)) == [(identifier, domain)]
+    assert rows(db, both, (identifier, domains["d2"])) == []
+    assert endpoint_ops(emulator) == {("GetResource", PROJECT): 3}  # one per statement (no cache)
+
+
 def test_identifiers_sharing_an_alias_part_are_read_from_one_listing(emulator: Any) -> None:
     db = connect(emulator)
     domains = _domains_with_projects(db)
@@ -154,7 +171,8 @@ def test_the_planner_counts_an_alias_as_its_input() -> None:
     assert walk_start(environment, {"domain_identifier", "project_id"}) == 2
     assert walk_start(environment, {"project_id"}) == 0  # the project's domain is still unknown
     units = catalog.schema(DOMAIN_UNIT)
-    assert missing_where(units, {"parent_domain_unit_id"}) == []
+    assert missing_where(units, {"domain_id", "parent_domain_unit_id"}) == []
+    assert missing_where(units, {"parent_domain_unit_id"}) == ["domain_identifier"]  # no walk of domains
     assert missing_where(units, {"domain_id"}) == ["parent_domain_unit_identifier"]
     offers = [Offer("region", False), Offer("domain_id", True)]
     plan, _, _ = choose_plan(catalog.schema(PROJECT), offers, {"name"})

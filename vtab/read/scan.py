@@ -702,8 +702,24 @@ class Scan:
     # -- rows -----------------------------------------------------------------------------------------
 
     def _row(self, region: str, identifier: str, props: Properties) -> Row:
-        if any(prop not in props for prop in self.schema.primary_identifier):
-            props = {**self.schema.split_identifier(identifier), **props}
+        """The row of one resource, its identifier parts and the list inputs they hold filled in where the
+        model lacks them: a GetResource does not return a write-only input (DataZone's
+        ``DomainIdentifier``), which a listing's row holds (``_fed``), so a get's row shows it too and
+        ``WHERE data__Identifier = ? AND domain_identifier = ?`` finds the resource."""
+        schema = self.schema
+        ids = any(prop not in props for prop in schema.primary_identifier)
+        if ids or any(item.property_name not in props for item in schema.list_inputs):
+            try:
+                parts = schema.split_identifier(identifier)
+            except ValueError:
+                return Row(region, identifier, props)
+            fed = {
+                prop: value
+                for item in schema.list_inputs
+                if (value := self._input_part(item, parts)) is not None
+                for prop in (item.property_name, *item.aliases)
+            }
+            props = {**fed, **parts, **props}
         return Row(region, identifier, props)
 
     def _matches(self, row: Row) -> bool:
