@@ -85,6 +85,28 @@ def test_a_get_shows_the_list_input_its_identifier_holds_as_a_listing_does(emula
     assert endpoint_ops(emulator) == {("GetResource", PROJECT): 3}  # one per statement (no cache)
 
 
+def test_a_missing_parent_named_in_where_is_no_row_when_its_identifier_needs_an_alias(emulator: Any) -> None:
+    """An environment that does not exist, in a domain that does: its actions' listing fails, and the get
+    that confirms the environment is gone builds its identifier 'DomainId|Id' from the listing's
+    DomainIdentifier. No rows, as for a missing domain, not the listing's error."""
+    seeded = emulator.seed_type("AWS::DataZone::EnvironmentActions", REGION, count=1)
+    (domain,) = seeded.parents["AWS::DataZone::Domain"]
+    db = connect(emulator)
+    emulator.clear_calls()
+    sql = (
+        "SELECT id FROM datazone_environment_actions "
+        f"WHERE region = '{REGION}' AND domain_id = ? AND environment_identifier = ?"
+    )
+    assert rows(db, sql, (domain, "gone")) == []
+    assert endpoint_ops(emulator) == {
+        ("ListResources", "AWS::DataZone::EnvironmentActions"): 1,
+        ("GetResource", ENVIRONMENT): 1,
+    }
+    assert [c.identifier for c in emulator.calls if c.operation == "GetResource"] == [f"{domain}|gone"]
+    environment = seeded.identifiers[0].split("|")[1]
+    assert rows(db, sql, (domain, environment)) == [(seeded.identifiers[0].split("|")[2],)]
+
+
 def test_identifiers_sharing_an_alias_part_are_read_from_one_listing(emulator: Any) -> None:
     db = connect(emulator)
     domains = _domains_with_projects(db)

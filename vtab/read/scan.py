@@ -681,6 +681,11 @@ class Scan:
         if not model:
             return False
         catalog = load_catalog()
+        by_parent = {
+            (item.parent, item.parent_property): model[item.input]
+            for item in schema.list_inputs
+            if item.parent and item.input in model
+        }
         for step in reversed(schema.parents):
             ancestor = catalog.schema(step.type_name)
             fed = {
@@ -688,8 +693,16 @@ class Scan:
                 for item in schema.list_inputs
                 if item.parent == step.type_name and item.parent_property and item.input in model
             }
+            # the ancestor's own inputs and their aliases (an Environment is 'DomainId|Id', while the
+            # listing holds the domain's id as DomainIdentifier): the values of the same parents' ids
+            own = {
+                prop: value
+                for item in ancestor.list_inputs
+                if (value := by_parent.get((item.parent, item.parent_property))) is not None
+                for prop in (item.property_name, *item.aliases)
+            }
             try:
-                identifier = ancestor.identifier_of({**model, **fed})
+                identifier = ancestor.identifier_of({**model, **own, **fed})
             except KeyError:
                 continue
             properties = self._cached_get(region, ancestor, identifier)
