@@ -162,6 +162,24 @@ def test_fixed_values_list_once_per_value(emulator: Any) -> None:
     assert endpoint_ops(emulator) == {("ListResources", "AWS::WAFv2::WebACL"): 2}  # CLOUDFRONT, REGIONAL
 
 
+def test_a_missing_parent_read_by_arn_is_no_row_once_its_listing_confirms_it(emulator: Any) -> None:
+    """An Amplify app is read by its Arn, its branches listed by AppId: no get can confirm that app_id
+    'gone' names no app. The apps' listing does: 'gone' gives no rows (as a missing EKS cluster does),
+    and the app that exists still gives its branch, instead of the statement failing."""
+    seeded = emulator.seed_type("AWS::Amplify::Branch", "us-east-1", count=1)
+    db = connect(emulator)
+    ((app, identifier),) = db.execute("SELECT app_id, data__Identifier FROM amplify_branches").fetchall()
+    emulator.clear_calls()
+    got = db.execute("SELECT data__Identifier FROM amplify_branches WHERE app_id IN ('gone', ?)", (app,)).fetchall()
+    assert got == [(identifier,)] == [(seeded.identifiers[0],)]
+    failed = [(c.operation, c.resource_model) for c in emulator.calls if c.error_code]
+    assert failed == [("ListResources", {"AppId": "gone"})]
+    assert endpoint_ops(emulator) == {
+        ("ListResources", "AWS::Amplify::Branch"): 2,
+        ("ListResources", "AWS::Amplify::App"): 1,
+    }
+
+
 def test_a_needs_where_type_fails_at_once_naming_the_columns_and_works_with_them(emulator: Any) -> None:
     seeded = emulator.seed_type("AWS::QuickSight::Customization", "us-east-1", count=2)
     db = connect(emulator)

@@ -704,6 +704,8 @@ class Scan:
             try:
                 identifier = ancestor.identifier_of({**model, **own, **fed})
             except KeyError:
+                if fed and self._absent_from_listing(region, ancestor, step, own, fed):
+                    return True
                 continue
             properties = self._cached_get(region, ancestor, identifier)
             if properties is None:
@@ -711,6 +713,27 @@ class Scan:
             if not step.keeps(properties):
                 return True
         return False
+
+    def _absent_from_listing(
+        self, region: str, ancestor: ResourceSchema, step: ParentStep, own: dict[str, Any], fed: dict[str, Any]
+    ) -> bool:
+        """A parent whose identifier the listing's model cannot give (an Amplify app is read by its Arn,
+        its branches are listed by AppId): gone, or excluded by ``keep``, when its own listing (memoised:
+        a walk has just made it) shows no parent with those values, or only excluded ones. False when that
+        cannot be told: the listing needs inputs not known here, fails, or its items lack the values."""
+        if any(item.property_name not in own for item in ancestor.list_inputs):
+            return False
+        model = {item.input: own[item.property_name] for item in ancestor.list_inputs}
+        try:
+            for page in self._cached_list(region, ancestor, model or None):
+                for _, properties in page:
+                    if any(name not in properties for name in fed):
+                        return False
+                    if all(properties[name] == value for name, value in fed.items()):
+                        return not step.keeps(properties)
+        except apsw.Error:
+            return False
+        return True
 
     # -- rows -----------------------------------------------------------------------------------------
 
