@@ -170,7 +170,8 @@ def test_a_missing_parent_read_by_arn_is_no_row_once_its_listing_confirms_it(emu
     db = connect(emulator)
     ((app, identifier),) = db.execute("SELECT app_id, data__Identifier FROM amplify_branches").fetchall()
     emulator.clear_calls()
-    got = db.execute("SELECT data__Identifier FROM amplify_branches WHERE app_id IN ('gone', ?)", (app,)).fetchall()
+    sql = "SELECT data__Identifier FROM amplify_branches WHERE app_id IN ('gone', ?)"
+    got = db.execute(sql, (app,)).fetchall()
     assert got == [(identifier,)] == [(seeded.identifiers[0],)]
     failed = [(c.operation, c.resource_model) for c in emulator.calls if c.error_code]
     assert failed == [("ListResources", {"AppId": "gone"})]
@@ -209,7 +210,7 @@ def test_a_needs_where_type_with_a_parent_names_the_parents_column_too(emulator:
     emulator.clear_calls()
     for where, missing in (("", "app_id, environment_name"), (" AND environment_name = 'x'", "app_id")):
         with pytest.raises(apsw.SQLError) as caught:
-            db.execute(f"SELECT * FROM amplifyuibuilder_components WHERE region = 'us-east-1'{where}").fetchall()
+            db.execute(f"SELECT * FROM amplifyuibuilder_components WHERE region = 'us-east-1'{where}")
         assert f"can only be listed with {missing} given in WHERE" in str(caught.value)
         assert "app_id: the id of its AWS::Amplify::App, which is not walked" in str(caught.value)
     assert emulator.calls == []

@@ -73,7 +73,8 @@ def test_a_get_shows_the_list_input_its_identifier_holds_as_a_listing_does(emula
     identifier's DomainId part), as a listing's row does, so a WHERE on it does not lose the resource."""
     db = connect(emulator)
     domains = _domains_with_projects(db)
-    listed = rows(db, f"SELECT data__Identifier, domain_identifier FROM datazone_projects WHERE region = '{REGION}'")
+    sql = "SELECT data__Identifier, domain_identifier FROM datazone_projects WHERE region = ?"
+    listed = rows(db, sql, (REGION,))
     identifier, domain = next((i, d) for i, d in listed if d == domains["d1"])
     emulator.clear_calls()
     sql = "SELECT data__Identifier, domain_identifier FROM datazone_projects WHERE data__Identifier = ?"

@@ -50,7 +50,8 @@ def _unwalked_reason(plan: ListPlan, feed: Feed) -> str:
     if feed.parent is None or not plan.unwalked(feed):
         return ""
     others = ", ".join(f.column for f in plan.where_feeds if f.parent is None or f.parent in plan.chain)
-    return f"the id of its {feed.parent}, which is not walked since {others or 'another input'} must come from WHERE"
+    others = others or "another input"
+    return f"the id of its {feed.parent}, which is not walked since {others} must come from WHERE"
 
 
 def _top_level_names(paths: Iterable[str]) -> frozenset[str]:

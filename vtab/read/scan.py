@@ -681,7 +681,7 @@ class Scan:
         if not model:
             return False
         catalog = load_catalog()
-        by_parent = {
+        by_parent: dict[tuple[str | None, str | None], Any] = {
             (item.parent, item.parent_property): model[item.input]
             for item in schema.list_inputs
             if item.parent and item.input in model
@@ -715,7 +715,12 @@ class Scan:
         return False
 
     def _absent_from_listing(
-        self, region: str, ancestor: ResourceSchema, step: ParentStep, own: dict[str, Any], fed: dict[str, Any]
+        self,
+        region: str,
+        ancestor: ResourceSchema,
+        step: ParentStep,
+        own: dict[str, Any],
+        fed: dict[str, Any],
     ) -> bool:
         """A parent whose identifier the listing's model cannot give (an Amplify app is read by its Arn,
         its branches are listed by AppId): gone, or excluded by ``keep``, when its own listing (memoised:
