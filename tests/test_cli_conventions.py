@@ -170,6 +170,20 @@ def test_tables_and_schema_list_vtabs_tables(flags: list[str]) -> None:
     assert "vtab_calls" not in schema and "mine" not in schema
 
 
+def test_tables_with_a_pattern_matches_every_vtab_table(flags: list[str]) -> None:
+    """Without a pattern .tables shows the tables used so far (1,700 would flood it); a pattern is a
+    search, so `.tables eks%` lists every EKS table, as `.tables aws.eks.%` does, not only used ones."""
+    result = run_vtab(
+        "shell", *flags, ":memory:", "SELECT count(*) FROM eks_clusters WHERE false", ".tables eks_%", ".tables"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    eks = [line for line in lines if line.startswith("eks_")]
+    assert {"eks_clusters", "eks_nodegroups", "eks_addons"} <= set(eks[:-1])  # the pattern's answer
+    assert eks[-1] == "eks_clusters"  # .tables alone: the one used
+    assert lines.count("eks_nodegroups") == 1
+
+
 def test_json_formats_nest_object_columns(emulator: Emulator, flags: list[str]) -> None:
     emulator.seed(REGION, websocket_apis=1, integrations=1, responses=2)
     sql = (

@@ -546,8 +546,10 @@ class VtabShell(Shell):
     def command_tables(self, cmd: list[str]) -> None:
         """tables ?PATTERN?: Lists names of tables matching LIKE pattern
 
-        This also returns views, and vtab's tables (present on every connection). A StackQL name
-        (aws.ec2.instances, or a pattern such as aws.ec2.%) lists the tables it names.
+        This also returns views, and vtab's tables (present on every connection): without a pattern
+        those this connection has used (vtab_types lists all 1,700), with one every table it matches
+        (.tables eks%). A StackQL name (aws.ec2.instances, or a pattern such as aws.ec2.%) lists the
+        tables it names.
         """
         cmd = self._table_names(cmd, "tables")
         self.push_output()
@@ -561,7 +563,7 @@ class VtabShell(Shell):
                     "UNION SELECT name FROM sqlite_temp_schema WHERE type IN ('table', 'view') "
                     "AND name NOT LIKE 'sqlite_%' AND name LIKE ?1 "
                     "UNION SELECT value FROM json_each(?2) WHERE value LIKE ?1 ORDER BY 1",
-                    (pattern, orjson.dumps(self._vtab_tables(cmd)).decode()),
+                    (pattern, orjson.dumps(self._vtab_tables(cmd, every=bool(cmd))).decode()),
                     internal=True,
                 )
         finally:
@@ -665,15 +667,19 @@ class VtabShell(Shell):
             ).get
         )
 
-    def _vtab_tables(self, named: Sequence[str] = (), *, named_only: bool = False) -> list[str]:
+    def _vtab_tables(
+        self, named: Sequence[str] = (), *, named_only: bool = False, every: bool = False
+    ) -> list[str]:
         """vtab's tables that .tables shows: the seed's, the log tables, vtab_types and those this
         connection has used (every catalog table is eponymous: vtab_types lists all 1,700), and any
         of ``named`` (exact names, in any case) that is one of vtab's tables; with ``named_only``,
-        only those."""
+        only those; with ``every``, all of them (for a pattern to match)."""
         if self.registry is None:
             return []
-        every = {name.lower(): name for name in (*resource_tables(), *eponymous_tables())}
-        given = {every[name.lower()] for name in named if name.lower() in every}
+        if every:
+            return sorted({*resource_tables(), *eponymous_tables()})
+        every_name = {name.lower(): name for name in (*resource_tables(), *eponymous_tables())}
+        given = {every_name[name.lower()] for name in named if name.lower() in every_name}
         if named_only:
             return sorted(given)
         return sorted({*eponymous_tables(), *(table.name for table in list(self.registry.tables)), *given})
