@@ -268,6 +268,11 @@ def test_vtab_types_command_lists_matching_tables(capsys: pytest.CaptureFixture[
     assert out[0].split() == ["table_name", "stackql_name", "scope", "list_mode", "walk", "needs_where"]
     assert out[1].split() == ["eks_nodegroups", "aws.eks.nodegroups", "regional", "walk", "AWS::EKS::Cluster"]
     assert cli.main(["types", "no-such-thing"]) == 1
+    assert "no table, StackQL or type name contains 'no-such-thing'" in capsys.readouterr().err
+    assert cli.main(["types", "EKS_NODE%"]) == 0  # % and * match anything, in any case
+    assert capsys.readouterr().out.splitlines()[1].split()[0] == "eks_nodegroups"
+    assert cli.main(["types", "aws.eks.*groups"]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]] == ["eks_nodegroups"]
 
 
 ROLE = "arn:aws:iam::123456789012:role/eks"

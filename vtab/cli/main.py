@@ -1057,7 +1057,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "types",
         "list the resource tables (every catalog type), their StackQL names and how each is listed",
-        "One line per table whose table, StackQL or type name contains PATTERN (case-insensitive):\n"
+        "One line per table whose table, StackQL or type name contains PATTERN (case-insensitive;\n% and * match anything):\n"
         "table name, StackQL name, scope (global: listed once, through one region; regional), list mode\n"
         "(region_wide, walk, fixed, account_id, needs_where), the walk, and the columns a SELECT must give\n"
         "in WHERE. SELECT * FROM vtab_types shows everything.",
@@ -1084,16 +1084,21 @@ def command_types(parser: argparse.ArgumentParser, args: argparse.Namespace, out
     """``vtab types [PATTERN]``: the catalog's tables, read from the catalog alone (no AWS client)."""
     from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
 
-    wanted = args.pattern.lower()
+    # part of a name; % and * match anything, as in .tables and a shell's glob (eks_node%, *groups)
+    wanted = re.compile(".*".join(re.escape(part) for part in re.split(r"[%*]", args.pattern)), re.IGNORECASE)
     index = {name: i for i, name in enumerate(TYPE_COLUMNS)}
     shown = ("table_name", "stackql_name", "scope", "list_mode", "walk", "needs_where")
     lines = [
         [str(row[index[name]] or "") for name in shown]
         for row in type_rows()
-        if any(
-            wanted in str(row[index[name]]).lower() for name in ("table_name", "stackql_name", "type_name")
-        )
+        if any(wanted.search(str(row[index[name]])) for name in ("table_name", "stackql_name", "type_name"))
     ]
+    if not lines:
+        print(
+            f"vtab types: no table, StackQL or type name contains {args.pattern!r}; "
+            "vtab types alone lists them all",
+            file=sys.stderr,
+        )
     widths = [max([len(name)] + [len(line[i]) for line in lines]) for i, name in enumerate(shown)]
     for line in [list(shown), *lines]:
         out.write(
