@@ -1057,7 +1057,8 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "types",
         "list the resource tables (every catalog type), their StackQL names and how each is listed",
-        "One line per table whose table, StackQL or type name contains PATTERN (case-insensitive;\n% and * match anything):\n"
+        "One line per table whose table, StackQL or type name contains PATTERN (case-insensitive;\n"
+        "% and * match anything):\n"
         "table name, StackQL name, scope (global: listed once, through one region; regional), list mode\n"
         "(region_wide, walk, fixed, account_id, needs_where), the walk, and the columns a SELECT must give\n"
         "in WHERE. SELECT * FROM vtab_types shows everything.",
