@@ -181,6 +181,30 @@ def test_a_missing_parent_read_by_arn_is_no_row_once_its_listing_confirms_it(emu
     }
 
 
+def test_an_identifier_with_a_parent_id_a_get_does_not_return_is_checked_in_the_listing(
+    emulator: Any,
+) -> None:
+    """GetResource of an Amplify webhook (identified by its Arn) does not return its write-only AppId, so
+    WHERE data__Identifier = ? AND app_id = ? lost the row. The listing of that app's webhooks answers
+    it: the row, app_id filled, when it is that app's; no row when it is another app's."""
+    emulator.seed_type("AWS::Amplify::Webhook", "us-east-1", count=1, parents=2)
+    db = connect(emulator)
+    (mine, other) = db.execute("SELECT app_id, data__Identifier FROM amplify_webhooks").fetchall()
+    emulator.clear_calls()
+    sql = "SELECT app_id, data__Identifier FROM amplify_webhooks WHERE data__Identifier = ? AND app_id = ?"
+    assert db.execute(sql, (mine[1], mine[0])).fetchall() == [mine]
+    assert endpoint_ops(emulator) == {
+        ("GetResource", "AWS::Amplify::Webhook"): 1,
+        ("ListResources", "AWS::Amplify::Webhook"): 1,
+    }
+    assert db.execute(sql, (mine[1], other[0])).fetchall() == []
+    assert db.execute(
+        sql.replace("app_id = ?", "app_id IN (?, ?)"), (mine[1], *sorted([mine[0], other[0]]))
+    ).fetchall() == [mine]
+    got = db.execute("SELECT app_id FROM amplify_webhooks WHERE data__Identifier = ?", (mine[1],)).fetchall()
+    assert got == [(None,)]  # no app_id in WHERE: the get alone, which does not say
+
+
 def test_a_needs_where_type_fails_at_once_naming_the_columns_and_works_with_them(emulator: Any) -> None:
     seeded = emulator.seed_type("AWS::QuickSight::Customization", "us-east-1", count=2)
     db = connect(emulator)

@@ -492,10 +492,49 @@ class Scan:
 
     # -- tasks (worker threads) -----------------------------------------------------------------------
 
-    def _get_task(self, region: str, identifier: str) -> None:
+    def _get_task(self, region: str, identifier: str, fed: Properties | None = None) -> None:
+        """One resource by GetResource; ``fed``: the list inputs its listing gave (a partial item being
+        hydrated), which the model may lack."""
         properties = self._cached_get(region, self.schema, identifier)
-        if properties is not None:
-            self._emit([self._row(region, identifier, properties)])
+        if properties is None:
+            return
+        row = self._row(region, identifier, {**(fed or {}), **properties})
+        found = self._found_in_listing(region, row) if self._inputs_unread(row) else row
+        if found is not None:
+            self._emit([found])
+
+    def _inputs_unread(self, row: Row) -> bool:
+        """Whether WHERE gives a list input the row cannot show: GetResource does not return it
+        (write-only, like Amplify's AppId of a webhook) and the identifier (an Arn) does not hold it."""
+        return any(
+            item.property_name not in row.properties and self.schema.input_given(item, self.values)
+            for item in self.schema.list_inputs
+        )
+
+    def _found_in_listing(self, region: str, row: Row) -> Row | None:
+        """The row as the listing under the inputs WHERE gives shows it (those columns filled), or None
+        when no such listing holds it (it is not under those parents: no row). The row unchanged when
+        such a listing cannot be made (an input neither given, in the row, fixed nor the account id)."""
+        choices: list[list[Any]] = []
+        for item in self.schema.list_inputs:
+            if item.property_name in row.properties:
+                choices.append([row.properties[item.property_name]])
+            elif self.schema.input_given(item, self.values):
+                choices.append(self._input_texts(self.schema, item))
+            elif item.source is InputSource.VALUES:
+                choices.append(list(item.values))
+            elif item.source is InputSource.ACCOUNT_ID:
+                choices.append(self._account_ids(row.region))
+            else:
+                return row
+        names = [item.input for item in self.schema.list_inputs]
+        for combo in itertools.product(*choices):
+            model = dict(zip(names, combo, strict=True))
+            for page in self._cached_list(region, self.schema, model):
+                for identifier, props in self._fed(page, model):
+                    if identifier == row.identifier:
+                        return Row(row.region, row.identifier, {**props, **row.properties})
+        return None
 
     def _list_task(self, region: str, model: dict[str, str]) -> None:
         for page in self._cached_list(region, self.schema, model):
@@ -524,7 +563,13 @@ class Scan:
         complete = []
         for row in rows:
             if self.schema.is_partial(row.properties):
-                self._submit(self._get_task, region, row.identifier, depth=self._leaf_depth + 1)
+                fed = {
+                    prop: row.properties[prop]
+                    for item in self.schema.list_inputs
+                    for prop in (item.property_name, *item.aliases)
+                    if prop in row.properties
+                }
+                self._submit(self._get_task, region, row.identifier, fed, depth=self._leaf_depth + 1)
             else:
                 complete.append(row)
         return complete
