@@ -11,10 +11,13 @@ an unchanged value sends nothing; DELETE takes the row's region from that read t
 
 from __future__ import annotations
 
+import copy
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import apsw
+import jsonpatch
+import jsonpointer
 import orjson
 
 from vtab import hints
@@ -231,7 +234,7 @@ class WriteQueue:
         self._row()
         where = f"[{self.table.name} {old_identifier}]"
         values = self._one_name_per_property(values, apsw.no_change, where)
-        row = self._old_row(old_identifier, where)
+        row = self._as_queued(self._old_row(old_identifier, where))
         changed = {
             column: value
             for column, value in values.items()
@@ -546,6 +549,31 @@ class WriteQueue:
             row = Row(row.region, row.identifier, {**row.properties, **properties})
             self.table.read_rows[row.identifier] = row
         return row
+
+    def _as_queued(self, row: Row) -> Row:
+        """The row as the transaction's earlier statements leave it: their queued UPDATEs of it applied.
+
+        The cursor reads AWS, where nothing queued has happened yet; diffing against that would drop a
+        later UPDATE back to the live value as unchanged, and COMMIT would send only the earlier one.
+        This statement's own earlier update of the row (UPDATE ... FROM) is replaced, not applied."""
+        current = self._current()
+        patches = [
+            op.patch
+            for op in self.ops
+            if op.verb is Verb.UPDATE
+            and op.patch
+            and op.statement is not current
+            and (op.region, op.identifier) == (row.region, row.identifier)
+        ]
+        if not patches:
+            return row
+        properties = copy.deepcopy(row.properties)
+        try:
+            for patch in patches:
+                properties = jsonpatch.apply_patch(properties, patch)
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, LookupError, TypeError):
+            return row  # the resource changed under the transaction: AWS's answer to the patch will tell
+        return Row(row.region, row.identifier, properties)
 
     def _differs(self, row: Row, column: str, value: Any) -> bool:
         """Whether a SET value differs from the row's (raw comparison; property columns parse first)."""
