@@ -71,7 +71,7 @@ class Target(Protocol):
     options: Options
     cloud: CloudControl
     cache: ResultStore
-    read_rows: dict[str, Row]
+    read_rows: dict[str, dict[str, Row]]
 
     @property
     def columns(self) -> ColumnNames: ...
@@ -234,7 +234,10 @@ class WriteQueue:
         self._row()
         where = f"[{self.table.name} {old_identifier}]"
         values = self._one_name_per_property(values, apsw.no_change, where)
-        row = self._as_queued(self._old_row(old_identifier, where))
+        region = values.get(REGION)
+        row = self._as_queued(self._old_row(old_identifier, region, where))
+        if region in self.table.read_rows.get(old_identifier, {}):
+            values = {**values, REGION: apsw.no_change}  # the row's own (a global one's: any it was read in)
         changed = {
             column: value
             for column, value in values.items()
@@ -286,7 +289,7 @@ class WriteQueue:
         self.refuse_unfiltered()
         self._row()
         # Only the identifier and region are needed: a partial row (identifier-only listing) is not fetched.
-        row = self._read_row(identifier, f"[{self.table.name} {identifier}]")
+        row = self._read_row(identifier, None, f"[{self.table.name} {identifier}]")
         try:
             ids: dict[str, Any] = dict(self.schema.split_identifier(row.identifier))
         except ValueError:
@@ -527,19 +530,38 @@ class WriteQueue:
         except apsw.SQLError as error:
             raise apsw.SQLError(f"{REGION} = {sql_literal(value)}: {error} {where}") from None
 
-    def _read_row(self, identifier: Any, where: str) -> Row:
-        """The row as read in this statement (its properties may be partial)."""
-        row = self.table.read_rows.get(identifier)
-        if row is None:
+    def _read_row(self, identifier: Any, region: Any, where: str) -> Row:
+        """The row as read in this statement (its properties may be partial), in ``region`` when the
+        identifier was read in several (None for a DELETE, which SQLite hands the identifier alone)."""
+        rows = self.table.read_rows.get(identifier)
+        if not rows:
             raise apsw.SQLError(
                 f"{IDENTIFIER} = {sql_literal(identifier)}: the row to change was not read by this "
                 f"statement; add region and {IDENTIFIER} to the WHERE clause {where}"
             )
-        return row
+        if len(rows) == 1 or self.schema.is_global:
+            return next(iter(rows.values()))  # a global resource is one, whichever region read it
+        if isinstance(region, str) and region in rows:
+            return rows[region]
+        regions = sorted(rows)
+        if region is not None:
+            raise apsw.ReadOnlyError(
+                f"{REGION} = {sql_literal(region)}: a resource cannot move to another region; INSERT it "
+                f"there and DELETE it here instead {where}"
+            )
+        # SQLite keeps a DELETE's primary keys in a set and hands each over once, without its region:
+        # deleting in one region (or all) could delete a row the WHERE clause did not match.
+        raise apsw.ConstraintError(
+            f"{IDENTIFIER} = {sql_literal(identifier)}: this DELETE read a resource with that identifier "
+            f"in each of {len(regions)} regions ({', '.join(regions)}), and SQLite tells a DELETE only "
+            f"the identifier of a row it matched, not its region, so it was refused before anything was "
+            f"sent; add region = {sql_literal(regions[0])} (or another one) to the WHERE clause, one "
+            f"DELETE per region {where}"
+        )
 
-    def _old_row(self, identifier: Any, where: str) -> Row:
+    def _old_row(self, identifier: Any, region: Any, where: str) -> Row:
         """The row as read in this statement, with every property (GetResource if the read was partial)."""
-        row = self._read_row(identifier, where)
+        row = self._read_row(identifier, region, where)
         if self.schema.is_partial(row.properties):
             properties = self.table.cloud.get(row.region, self.schema, row.identifier)
             if properties is None:
@@ -547,7 +569,7 @@ class WriteQueue:
                     f"{IDENTIFIER} = {sql_literal(identifier)}: the resource no longer exists {where}"
                 )
             row = Row(row.region, row.identifier, {**row.properties, **properties})
-            self.table.read_rows[row.identifier] = row
+            self.table.read_rows.setdefault(row.identifier, {})[row.region] = row
         return row
 
     def _as_queued(self, row: Row) -> Row:
