@@ -518,3 +518,34 @@ def test_an_explicit_patch_in_a_transaction_applies_to_the_earlier_updates(emula
 
     model = emulator.resource("us-east-1", "AWS::Logs::LogGroup", "g")
     assert model is not None and model.get("RetentionInDays") == 30
+
+
+def test_a_commit_failing_on_a_later_table_lists_what_earlier_tables_applied(emulator: Emulator) -> None:
+    """COMMIT syncs table by table: when the second table's write fails, the first table's create is
+    already real, and the error says so (it said "none applied", and that SQLite rolled back)."""
+    db = connect(emulator)
+    db.execute("BEGIN")
+    db.execute("INSERT INTO logs_log_groups (log_group_name, region) VALUES ('kept', 'us-east-1')")
+    db.execute(
+        "INSERT INTO eks_nodegroups (cluster_name, node_role, subnets, region) "
+        """VALUES ('missing', 'arn:aws:iam::123456789012:role/n', '["subnet-1"]', 'us-east-1')"""
+    )
+    error = error_of(db, "COMMIT")
+
+    assert isinstance(error, apsw.NotFoundError)
+    message = str(error)
+    assert "FAILED CREATE row 1 (cluster_name='missing'" in message
+    (create,) = sent_writes(emulator, "CreateResource")[:1]
+    assert (
+        "applied earlier in this transaction: logs_log_groups CREATE row 1 (log_group_name='kept')" in message
+    )
+    assert f"-> kept (RequestToken {create.request_token})" in message
+    assert "the applied remote changes above were not" in message
+    assert emulator.resource("us-east-1", "AWS::Logs::LogGroup", "kept") is not None
+    # The next transaction does not repeat them.
+    db.execute("BEGIN")
+    db.execute(
+        "INSERT INTO eks_nodegroups (cluster_name, node_role, subnets, region) "
+        """VALUES ('missing', 'arn:aws:iam::123456789012:role/n', '["subnet-1"]', 'us-east-1')"""
+    )
+    assert "applied earlier" not in str(error_of(db, "COMMIT"))

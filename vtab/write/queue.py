@@ -37,7 +37,7 @@ from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_
 from vtab.write.dryrun import DryRunLog
 from vtab.write.operation import ACTIONS, IGNORE, REPLACE, Operation, WriteStatus, unique_key
 from vtab.write.patch import PatchDocumentRules, diff_patch, top_level
-from vtab.write.send import Sender, statement_error
+from vtab.write.send import Sender, applied_lines, statement_error
 from vtab.write.validate import RowRules
 
 
@@ -60,6 +60,8 @@ class SharedState(Protocol):
     def dry_runs(self) -> DryRunLog: ...
     @property
     def statement(self) -> StatementText: ...
+    @property
+    def applied_writes(self) -> list[str]: ...
     def clear_cache(self, type_name: str | None = None) -> int: ...
 
 
@@ -121,6 +123,7 @@ class WriteQueue:
         self.ops.clear()
         self._creates.clear()
         self._savepoints.clear()
+        self.table.registry.applied_writes.clear()
         self.statements.end()
 
     def savepoint(self, level: int) -> None:
@@ -342,7 +345,16 @@ class WriteQueue:
             outcomes = resolver.settle(sender.run(send), sender.run)
         finally:
             table.registry.clear_cache(self.schema.type_name)
-        error = statement_error(outcomes, self.schema, table.name, transaction=self.statements.in_transaction)
+        error = statement_error(
+            outcomes,
+            self.schema,
+            table.name,
+            transaction=self.statements.in_transaction,
+            applied_elsewhere=list(table.registry.applied_writes),
+        )
+        table.registry.applied_writes.extend(
+            f"{table.name} {line}" for line in applied_lines(outcomes, self.schema)
+        )
         if error is not None:
             if isinstance(error, apsw.BusyError):
                 # SQLite keeps a transaction open after a BUSY COMMIT: a retried COMMIT sends the failed
