@@ -38,6 +38,7 @@ from vtab.aws.cloudcontrol import POLLS_PER_WORKER, CloudControl, OperationStatu
 from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
 from vtab.sql.interrupt import POLL_SECONDS, Interrupted, never
+from vtab.write.children import IN_USE, in_use_hint
 from vtab.write.conflict import frees_key
 from vtab.write.operation import Operation, Outcome, WriteStatus, unique_key
 
@@ -487,6 +488,9 @@ def statement_error(
     ]
     for outcome in failed:
         lines.append(f"  {outcome.status} {outcome.op.describe(schema)}: {_failure_text(outcome)}")
+        if outcome.op.verb is Verb.DELETE and outcome.error_code == IN_USE:
+            hint = in_use_hint(schema, outcome.op.region, outcome.op.properties, outcome.message)
+            lines += [f"    {hint}"] if hint else []
     lines += [f"  applied: {line}" for line in applied_lines(applied[:LISTED_APPLIED], schema)]
     if len(applied) > LISTED_APPLIED:
         lines.append(f"  ... and {len(applied) - LISTED_APPLIED} more applied (see vtab_calls)")
