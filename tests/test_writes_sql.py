@@ -443,3 +443,31 @@ def test_update_from_with_several_source_rows_for_one_resource_sends_the_last_on
     db.execute(update_from)
     assert sent_writes(emulator, "UpdateResource") == []
     assert (emulator.resource("us-east-1", IR, twice) or {})["TemplateSelectionExpression"] == "B"
+
+
+def test_json_text_in_a_column_of_several_types_is_sent_as_json(emulator: Emulator) -> None:
+    """DynamoDB's KeySchema allows an array or an object (no one declared type): the JSON text of a key
+    schema is sent as that array, not as a string AWS would refuse, so a table can be created at all."""
+    db = connect(emulator)
+    key_schema = '[{"AttributeName": "id", "KeyType": "HASH"}]'
+    db.execute(
+        "INSERT INTO dynamodb_tables (table_name, key_schema, attribute_definitions, billing_mode, region) "
+        "VALUES ('t', ?, ?, 'PAY_PER_REQUEST', 'us-east-1')",
+        (key_schema, '[{"AttributeName": "id", "AttributeType": "S"}]'),
+    )
+    (create,) = sent_writes(emulator, "CreateResource")
+    assert create.desired_state is not None
+    assert create.desired_state["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert rows(
+        db, "SELECT key_schema FROM dynamodb_tables WHERE region = 'us-east-1' AND table_name = 't'"
+    ) == [('[{"AttributeName":"id","KeyType":"HASH"}]',)]
+    # The same value written with other spacing is no change (KeySchema is create-only: a change is refused).
+    emulator.clear_calls()
+    db.execute(
+        "UPDATE dynamodb_tables SET key_schema = ? WHERE region = 'us-east-1' AND table_name = 't'",
+        (key_schema,),
+    )
+    assert sent_writes(emulator, "UpdateResource") == []
+    # Text that is not a JSON object or array stays text.
+    db.execute("INSERT INTO dynamodb_tables (table_name, key_schema, region) VALUES ('u', 'id', 'us-east-1')")
+    assert (sent_writes(emulator, "CreateResource")[-1].desired_state or {}).get("KeySchema") == "id"

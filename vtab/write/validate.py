@@ -80,7 +80,7 @@ class RowRules:
         elif kind in ("integer", "number"):
             converted = self._number(column, prop, kind, value, where)
         else:
-            converted = value
+            converted = self._untyped(value)
         enum = self.schema.enum(prop)
         if enum is not None and converted not in enum:
             allowed = " or ".join(sql_literal(v) for v in enum)
@@ -109,6 +109,20 @@ class RowRules:
                 where,
             )
         return parsed
+
+    @staticmethod
+    def _untyped(value: object) -> Any:
+        """A property of several types (DynamoDB's KeySchema: an array or an object) has no declared type:
+        the JSON text of an object or array is that JSON value, as a SELECT shows it; other values go as
+        given (a string stays a string)."""
+        if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+            try:
+                parsed = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                return value
+            if isinstance(parsed, (dict, list)):
+                return parsed
+        return value
 
     def _boolean(self, column: str, prop: str, value: object, where: str) -> bool:
         if isinstance(value, int) and value in (0, 1):
