@@ -397,6 +397,11 @@ EXAMPLE = """'[{"op":"replace","path":"/IntegrationResponseKey","value":"..."}]'
             apsw.SQLError,
             "does not apply to the current resource",
         ),
+        (  # jsonpatch's message would dump the whole resource: only the member is named
+            '[{"op": "test", "path": "/ContentHandlingStrategy", "value": "CONVERT_TO_TEXT"}]',
+            apsw.SQLError,
+            "does not apply to the current resource (member 'ContentHandlingStrategy' not found); SELECT",
+        ),
     ],
 )
 def test_bad_patch_documents_are_refused_before_sending(

@@ -119,8 +119,14 @@ class PatchDocumentRules:
             LookupError,
             TypeError,
         ) as error:
+            # jsonpointer's "member 'X' not found in {...}" would dump the whole resource: name the member.
+            reason = (
+                str(error).split(" not found in ", 1)[0] + " not found"
+                if " not found in " in str(error)
+                else error
+            )
             raise apsw.SQLError(
-                f"{PATCH_DOCUMENT} = {sql_literal(text)}: does not apply to the current resource ({error}); "
+                f"{PATCH_DOCUMENT} = {sql_literal(text)}: does not apply to the current resource ({reason}); "
                 f"SELECT the row to see its properties and patch those {where}"
             ) from None
         if not isinstance(patched, dict):
