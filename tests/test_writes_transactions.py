@@ -549,3 +549,19 @@ def test_a_commit_failing_on_a_later_table_lists_what_earlier_tables_applied(emu
         """VALUES ('missing', 'arn:aws:iam::123456789012:role/n', '["subnet-1"]', 'us-east-1')"""
     )
     assert "applied earlier" not in str(error_of(db, "COMMIT"))
+
+
+def test_a_write_only_property_set_twice_in_a_transaction_is_added_twice(emulator: Emulator) -> None:
+    """The transaction's earlier UPDATEs count as AWS will read them: a write-only property (a secret's
+    SecretString) never shows, so the second SET is an "add" again (AWS refuses to "replace" one)."""
+    db = connect(emulator)
+    db.execute("INSERT INTO secretsmanager_secrets (name, region) VALUES ('s', 'us-east-1')")
+    where = "WHERE region = 'us-east-1' AND name = 's'"
+    db.execute("BEGIN")
+    db.execute(f"UPDATE secretsmanager_secrets SET secret_string = 'a' {where}")
+    db.execute(f"UPDATE secretsmanager_secrets SET secret_string = 'b' {where}")
+    db.execute("COMMIT")
+    assert [c.patch_document for c in sent_writes(emulator, "UpdateResource")] == [
+        [{"op": "add", "path": "/SecretString", "value": "a"}],
+        [{"op": "add", "path": "/SecretString", "value": "b"}],
+    ]
