@@ -628,6 +628,7 @@ class WriteQueue:
     def _column_patch(self, row: Row, changed: dict[str, Any], where: str) -> list[dict[str, Any]]:
         """The minimal patch for the SET columns whose values really change."""
         new: dict[str, Any] = {}
+        written: dict[str, str] = {}
         for column, value in changed.items():
             prop = self.rules.property_of[column]
             converted = self.rules.property_value(column, value, where)
@@ -647,7 +648,8 @@ class WriteQueue:
                     f"{prop} is {kind} and cannot change; {fix} {where}"
                 )
             new[prop] = converted
+            written[prop] = column
         for prop, value in new.items():
             if value is None and prop in self.schema.required:
-                raise self.rules.required_error(prop, where, "UPDATE")
+                raise self.rules.required_error(prop, where, "UPDATE", written[prop])
         return diff_patch(row.properties, new)

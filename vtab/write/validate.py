@@ -264,8 +264,11 @@ class RowRules:
             if model.get(prop) is None:
                 raise self.required_error(prop, where, verb)
 
-    def required_error(self, prop: str, where: str, verb: str) -> apsw.ConstraintError:
-        column = self.column_of(prop)
+    def required_error(
+        self, prop: str, where: str, verb: str, column: str | None = None
+    ) -> apsw.ConstraintError:
+        """``column``: the name the statement used (``Value`` or ``value``), else the snake_case one."""
+        column = column or self.column_of(prop)
         fix = f"give {column} a value in the {verb}" if verb == "INSERT" else f"{column} cannot be removed"
         return apsw.ConstraintError(
             f"{column} = NULL: {self.schema.type_name} requires {prop} (NOT NULL); {fix} {where}"
