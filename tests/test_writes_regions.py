@@ -16,12 +16,14 @@ LOG_GROUP = "AWS::Logs::LogGroup"
 REGIONS = "us-east-1,eu-west-1"
 
 
-def _groups(emulator: Emulator) -> apsw.Connection:
-    """Log group `a` in both regions and `b` in eu-west-1, retention 7 each; the endpoint's calls emptied."""
+def _groups(emulator: Emulator, eu_west_a: int = 7) -> apsw.Connection:
+    """Log group `a` in both regions and `b` in eu-west-1, retention 7 each (`a` in eu-west-1:
+    ``eu_west_a``); the endpoint's calls emptied."""
     db = connect(emulator, regions=REGIONS)
     db.execute(
         "INSERT INTO logs_log_groups (log_group_name, retention_in_days, region) "
-        "VALUES ('a', 7, 'us-east-1'), ('a', 7, 'eu-west-1'), ('b', 7, 'eu-west-1')"
+        "VALUES ('a', 7, 'us-east-1'), ('a', ?, 'eu-west-1'), ('b', 7, 'eu-west-1')",
+        (eu_west_a,),
     )
     emulator.clear_calls()
     return db
@@ -44,12 +46,7 @@ def test_an_update_of_one_identifier_in_two_regions_updates_both(emulator: Emula
 
 
 def test_an_update_diffs_each_region_against_its_own_row(emulator: Emulator) -> None:
-    db = _groups(emulator)
-    db.execute(
-        "UPDATE logs_log_groups SET retention_in_days = 30 "
-        "WHERE region = 'eu-west-1' AND log_group_name = 'a'"
-    )
-    emulator.clear_calls()
+    db = _groups(emulator, eu_west_a=30)
     # us-east-1 has 7, eu-west-1 already 30: only us-east-1 changes.
     db.execute("UPDATE logs_log_groups SET retention_in_days = 30 WHERE log_group_name = 'a'")
     assert [call.region for call in sent_writes(emulator, "UpdateResource")] == ["us-east-1"]
@@ -59,12 +56,7 @@ def test_an_update_diffs_each_region_against_its_own_row(emulator: Emulator) -> 
 def test_an_update_filtered_on_a_column_sqlite_checks_changes_only_the_matching_region(
     emulator: Emulator,
 ) -> None:
-    db = _groups(emulator)
-    db.execute(
-        "UPDATE logs_log_groups SET retention_in_days = 30 "
-        "WHERE region = 'eu-west-1' AND log_group_name = 'a'"
-    )
-    emulator.clear_calls()
+    db = _groups(emulator, eu_west_a=30)
     db.execute(
         "UPDATE logs_log_groups SET retention_in_days = 14 "
         "WHERE log_group_name = 'a' AND retention_in_days = 7"
