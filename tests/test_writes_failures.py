@@ -12,7 +12,9 @@ import pytest
 from tests.faultproxy import Fault, FaultProxy
 from tests.test_writes_helpers import IR, connect, connect_with_registry, error_of, sent_writes
 from vtab.catalog.facts import Verb
+from vtab.catalog.store import load_catalog
 from vtab.emulator import Emulator
+from vtab.write.children import child_tables, in_use_hint
 from vtab.write.operation import Operation
 from vtab.write.send import FIRST_BACKOFF, Sender
 
@@ -363,3 +365,49 @@ def test_a_start_call_lost_in_transport_may_have_been_accepted(
     assert len(creates) == 2 and len({c.request_token for c in creates}) == 1
     (request,) = cloudcontrol().list_resource_requests()["ResourceRequestStatusSummaries"]
     assert (request["Operation"], request["RequestToken"]) == ("CREATE", creates[0].request_token)
+
+
+def test_a_parent_delete_refused_for_its_children_names_the_child_tables_to_delete_first(
+    emulator: Emulator,
+) -> None:
+    """EKS refuses to delete a cluster with node groups (ResourceConflict): the error keeps AWS's code,
+    message and RequestToken and says which tables hold the children, with the DELETE that empties them."""
+    emulator.seed_type("AWS::EKS::Nodegroup", "us-east-1", count=1, parents=1)
+    db = connect(emulator)
+    ((cluster,),) = db.execute("SELECT name FROM eks_clusters WHERE region = 'us-east-1'").fetchall()
+    emulator.clear_calls()
+
+    error = error_of(db, "DELETE FROM eks_clusters WHERE region = 'us-east-1' AND name = ?", (cluster,))
+
+    assert type(error) is apsw.ConstraintError
+    (delete,) = [c for c in emulator.calls if c.operation == "DeleteResource"]
+    message = str(error)
+    assert (
+        f"FAILED DELETE {cluster} in us-east-1: ResourceConflict: Cluster has nodegroups attached" in message
+    )
+    assert f"(RequestToken {delete.request_token})" in message
+    assert "\n    AWS::EKS::Cluster is the parent of the rows of eks_access_entries, eks_addons, " in message
+    assert "eks_fargate_profiles, eks_identity_provider_configs, eks_nodegroups, " in message
+    # The example is the table AWS's message speaks of ("nodegroups").
+    assert (
+        f"delete its children first, e.g. DELETE FROM eks_nodegroups WHERE region = 'us-east-1' AND "
+        f"cluster_name = '{cluster}', then the parent" in message
+    )
+    # Nothing else was sent, and the cluster is still there.
+    starts = ("CreateResource", "UpdateResource", "DeleteResource")
+    assert [c.operation for c in emulator.calls if c.operation in starts] == ["DeleteResource"]
+    assert emulator.resource("us-east-1", "AWS::EKS::Cluster", cluster) is not None
+
+
+def test_in_use_hint_names_child_tables_and_needs_the_parents_value_for_an_example() -> None:
+    catalog = load_catalog()
+    cluster = catalog.schema("AWS::EKS::Cluster")
+    assert ("eks_nodegroups", "cluster_name", "Name") in child_tables("AWS::EKS::Cluster")
+    assert in_use_hint(catalog.schema("AWS::Logs::LogStream"), "us-east-1", {}, "in use") == ""
+    # AWS's message names no table: the first one is the example; no value known: no example.
+    assert "e.g. DELETE FROM eks_access_entries WHERE region = 'eu-west-1' AND cluster_name = 'c'" in (
+        in_use_hint(cluster, "eu-west-1", {"Name": "c"}, "Resource in use")
+    )
+    assert in_use_hint(cluster, "eu-west-1", None, "Resource in use").endswith(
+        "eks_pod_identity_associations; delete its children first, then the parent"
+    )

@@ -7,7 +7,7 @@ from typing import Any
 
 import apsw
 
-from tests.test_writes_helpers import IR, connect, create_response, rows, sent_writes, write_calls
+from tests.test_writes_helpers import IR, connect, create_response, error_of, rows, sent_writes, write_calls
 from vtab.emulator import Emulator
 
 # The SQL of issue 4, as written there; only the placeholders are replaced with real ids.
@@ -443,3 +443,55 @@ def test_update_from_with_several_source_rows_for_one_resource_sends_the_last_on
     db.execute(update_from)
     assert sent_writes(emulator, "UpdateResource") == []
     assert (emulator.resource("us-east-1", IR, twice) or {})["TemplateSelectionExpression"] == "B"
+
+
+def test_json_text_in_a_column_of_several_types_is_sent_as_json(emulator: Emulator) -> None:
+    """DynamoDB's KeySchema allows an array or an object (no one declared type): the JSON text of a key
+    schema is sent as that array, not as a string AWS would refuse, so a table can be created at all."""
+    db = connect(emulator)
+    key_schema = '[{"AttributeName": "id", "KeyType": "HASH"}]'
+    db.execute(
+        "INSERT INTO dynamodb_tables (table_name, key_schema, attribute_definitions, billing_mode, region) "
+        "VALUES ('t', ?, ?, 'PAY_PER_REQUEST', 'us-east-1')",
+        (key_schema, '[{"AttributeName": "id", "AttributeType": "S"}]'),
+    )
+    (create,) = sent_writes(emulator, "CreateResource")
+    assert create.desired_state is not None
+    assert create.desired_state["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert rows(
+        db, "SELECT key_schema FROM dynamodb_tables WHERE region = 'us-east-1' AND table_name = 't'"
+    ) == [('[{"AttributeName":"id","KeyType":"HASH"}]',)]
+    # The same value written with other spacing is no change (KeySchema is create-only: a change is refused).
+    emulator.clear_calls()
+    db.execute(
+        "UPDATE dynamodb_tables SET key_schema = ? WHERE region = 'us-east-1' AND table_name = 't'",
+        (key_schema,),
+    )
+    assert sent_writes(emulator, "UpdateResource") == []
+    # Text that is not a JSON object or array stays text.
+    db.execute("INSERT INTO dynamodb_tables (table_name, key_schema, region) VALUES ('u', 'id', 'us-east-1')")
+    assert (sent_writes(emulator, "CreateResource")[-1].desired_state or {}).get("KeySchema") == "id"
+
+
+def test_a_patch_of_a_write_only_property_must_add_it(emulator: Emulator) -> None:
+    """AWS never returns a write-only property (a secret's SecretString) and patches the resource as it
+    reads it, so only "add" sets one; "replace" is refused before sending, with that fix, not with jsonpatch's
+    "can't replace a non-existent object" and a hint to SELECT the row (which shows NULL)."""
+    db = connect(emulator)
+    db.execute(
+        "INSERT INTO secretsmanager_secrets (name, secret_string, region) VALUES ('s', 'a', 'us-east-1')"
+    )
+    where = "WHERE region = 'us-east-1' AND name = 's'"
+    assert rows(db, f"SELECT secret_string FROM secretsmanager_secrets {where}") == [(None,)]
+    emulator.clear_calls()
+    replace = json.dumps([{"op": "replace", "path": "/SecretString", "value": "b"}])
+    error = error_of(db, f"UPDATE secretsmanager_secrets SET data__PatchDocument = ? {where}", (replace,))
+    assert isinstance(error, apsw.SQLError)
+    assert str(error).startswith(
+        "data__PatchDocument (path /SecretString in operation 0, op 'replace'): SecretString is write-only"
+    )
+    assert 'set it with "op": "add" instead' in str(error)
+    assert write_calls(emulator) == []
+    add = [{"op": "add", "path": "/SecretString", "value": "b"}]
+    db.execute(f"UPDATE secretsmanager_secrets SET data__PatchDocument = ? {where}", (json.dumps(add),))
+    assert [c.patch_document for c in sent_writes(emulator, "UpdateResource")] == [add]

@@ -472,3 +472,96 @@ def test_a_commit_with_busy_and_other_failures_is_not_busy(emulator: Emulator) -
     assert "COMMIT again" not in str(error)
     assert str(error).endswith("\nLocal changes of this transaction were rolled back by SQLite.")
     assert db.getautocommit()
+
+
+def test_a_later_update_in_a_transaction_diffs_against_the_earlier_ones(emulator: Emulator) -> None:
+    """Two UPDATEs of one log group in one transaction: the second, back to the value AWS still has, is no
+    "unchanged" no-op (it was compared with the live row and dropped, so COMMIT left 14: a lost write)."""
+    db = connect(emulator)
+    db.execute(
+        "INSERT INTO logs_log_groups (log_group_name, retention_in_days, tags, region) "
+        """VALUES ('g', 7, '[{"Key": "k", "Value": "v"}]', 'us-east-1')"""
+    )
+    emulator.clear_calls()
+    where = "WHERE region = 'us-east-1' AND log_group_name = 'g'"
+
+    db.execute("BEGIN")
+    db.execute(f"UPDATE logs_log_groups SET retention_in_days = 14, tags = NULL {where}")
+    db.execute(f"UPDATE logs_log_groups SET retention_in_days = 7 {where}")
+    db.execute(f"""UPDATE logs_log_groups SET tags = '[{{"Key": "k", "Value": "v"}}]' {where}""")
+    db.execute("COMMIT")
+
+    patches = [call.patch_document for call in sent_writes(emulator, "UpdateResource")]
+    assert patches == [
+        [{"op": "replace", "path": "/RetentionInDays", "value": 14}, {"op": "remove", "path": "/Tags"}],
+        [{"op": "replace", "path": "/RetentionInDays", "value": 7}],
+        [{"op": "add", "path": "/Tags", "value": [{"Key": "k", "Value": "v"}]}],
+    ]
+    model = emulator.resource("us-east-1", "AWS::Logs::LogGroup", "g")
+    assert model is not None
+    assert (model.get("RetentionInDays"), model.get("Tags")) == (7, [{"Key": "k", "Value": "v"}])
+
+
+def test_an_explicit_patch_in_a_transaction_applies_to_the_earlier_updates(emulator: Emulator) -> None:
+    """A data__PatchDocument is checked on the resource as the transaction's earlier UPDATEs leave it."""
+    db = connect(emulator)
+    db.execute("INSERT INTO logs_log_groups (log_group_name, region) VALUES ('g', 'us-east-1')")
+    where = "WHERE region = 'us-east-1' AND log_group_name = 'g'"
+
+    db.execute("BEGIN")
+    db.execute(f"UPDATE logs_log_groups SET retention_in_days = 14 {where}")
+    db.execute(
+        "UPDATE logs_log_groups SET data__PatchDocument = "
+        f"""'[{{"op": "replace", "path": "/RetentionInDays", "value": 30}}]' {where}"""
+    )
+    db.execute("COMMIT")
+
+    model = emulator.resource("us-east-1", "AWS::Logs::LogGroup", "g")
+    assert model is not None and model.get("RetentionInDays") == 30
+
+
+def test_a_commit_failing_on_a_later_table_lists_what_earlier_tables_applied(emulator: Emulator) -> None:
+    """COMMIT syncs table by table: when the second table's write fails, the first table's create is
+    already real, and the error says so (it said "none applied", and that SQLite rolled back)."""
+    db = connect(emulator)
+    db.execute("BEGIN")
+    db.execute("INSERT INTO logs_log_groups (log_group_name, region) VALUES ('kept', 'us-east-1')")
+    db.execute(
+        "INSERT INTO eks_nodegroups (cluster_name, node_role, subnets, region) "
+        """VALUES ('missing', 'arn:aws:iam::123456789012:role/n', '["subnet-1"]', 'us-east-1')"""
+    )
+    error = error_of(db, "COMMIT")
+
+    assert isinstance(error, apsw.NotFoundError)
+    message = str(error)
+    assert "FAILED CREATE row 1 (cluster_name='missing'" in message
+    (create,) = sent_writes(emulator, "CreateResource")[:1]
+    assert (
+        "applied earlier in this transaction: logs_log_groups CREATE row 1 (log_group_name='kept')" in message
+    )
+    assert f"-> kept (RequestToken {create.request_token})" in message
+    assert "the applied remote changes above were not" in message
+    assert emulator.resource("us-east-1", "AWS::Logs::LogGroup", "kept") is not None
+    # The next transaction does not repeat them.
+    db.execute("BEGIN")
+    db.execute(
+        "INSERT INTO eks_nodegroups (cluster_name, node_role, subnets, region) "
+        """VALUES ('missing', 'arn:aws:iam::123456789012:role/n', '["subnet-1"]', 'us-east-1')"""
+    )
+    assert "applied earlier" not in str(error_of(db, "COMMIT"))
+
+
+def test_a_write_only_property_set_twice_in_a_transaction_is_added_twice(emulator: Emulator) -> None:
+    """The transaction's earlier UPDATEs count as AWS will read them: a write-only property (a secret's
+    SecretString) never shows, so the second SET is an "add" again (AWS refuses to "replace" one)."""
+    db = connect(emulator)
+    db.execute("INSERT INTO secretsmanager_secrets (name, region) VALUES ('s', 'us-east-1')")
+    where = "WHERE region = 'us-east-1' AND name = 's'"
+    db.execute("BEGIN")
+    db.execute(f"UPDATE secretsmanager_secrets SET secret_string = 'a' {where}")
+    db.execute(f"UPDATE secretsmanager_secrets SET secret_string = 'b' {where}")
+    db.execute("COMMIT")
+    assert [c.patch_document for c in sent_writes(emulator, "UpdateResource")] == [
+        [{"op": "add", "path": "/SecretString", "value": "a"}],
+        [{"op": "add", "path": "/SecretString", "value": "b"}],
+    ]

@@ -273,6 +273,12 @@ def _update_error(db: apsw.Connection, ids: dict[str, str], set_clause: str, *va
             "IntegrationResponseKey (NOT NULL); integration_response_key cannot be removed "
             "[integration_responses {response}]",
         ),
+        (  # named as the statement wrote it
+            "IntegrationResponseKey = NULL",
+            apsw.ConstraintError,
+            "IntegrationResponseKey = NULL: AWS::ApiGatewayV2::IntegrationResponse requires "
+            "IntegrationResponseKey (NOT NULL); IntegrationResponseKey cannot be removed",
+        ),
         (
             "response_parameters = 'nope'",
             apsw.ConstraintError,
@@ -396,6 +402,11 @@ EXAMPLE = """'[{"op":"replace","path":"/IntegrationResponseKey","value":"..."}]'
             '[{"op": "test", "path": "/IntegrationResponseKey", "value": "200"}]',
             apsw.SQLError,
             "does not apply to the current resource",
+        ),
+        (  # jsonpatch's message would dump the whole resource: only the member is named
+            '[{"op": "test", "path": "/ContentHandlingStrategy", "value": "CONVERT_TO_TEXT"}]',
+            apsw.SQLError,
+            "does not apply to the current resource (member 'ContentHandlingStrategy' not found); SELECT",
         ),
     ],
 )

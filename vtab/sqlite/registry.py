@@ -65,6 +65,9 @@ class Registry:
         self.accounts = AccountIds()
         """The caller's account ids this connection looked up (once each, when a statement needed one)."""
         self.dry_runs = DryRunLog()
+        self.applied_writes: list[str] = []
+        """Writes applied by the transaction's syncs so far (``table CREATE row ...``): a later table's
+        failure lists them, as real as its own applied ones. Emptied when the transaction ends."""
         """The writes dry_run tables did not send (the vtab_dry_run table)."""
         self.tables: set[ConnectedTable] = set()
         self._clouds: dict[tuple[Any, ...], CloudControl] = {}

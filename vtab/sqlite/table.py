@@ -225,8 +225,9 @@ class Table:
         self.cache = ResultStore(ttl=options.cache_ttl, max_items=MEMO_MAX_ITEMS)
         self._pool: ThreadPoolExecutor | None = None
         self.writing = False
-        self.read_rows: dict[str, Row] = {}
-        """Rows read while a write statement runs: UPDATE diffs against them, DELETE takes their region."""
+        self.read_rows: dict[str, dict[str, Row]] = {}
+        """Rows read while a write statement runs, by identifier, then region (one identifier may name a
+        resource in each of several regions): UPDATE diffs against them, DELETE takes their region."""
         self.writes = WriteQueue(self)
         registry.tables.add(self)
 
@@ -376,6 +377,7 @@ class Cursor:
         self.table = table
         self.memo = ResultStore(ttl=None, max_items=MEMO_MAX_ITEMS)
         self._readers = table.columns.readers
+        self._region_column = table.columns.index[REGION]
         self._pool: ThreadPoolExecutor | None = None
         """This cursor's own threads: a scan blocked on SQLite (the outer side of a join) must never
         hold the threads another cursor's scan (the inner side) needs."""
@@ -439,7 +441,7 @@ class Cursor:
     def Next(self) -> None:
         self._row = next(self._rows, None)
         if self._row is not None and self.table.writing:
-            self.table.read_rows[self._row.identifier] = self._row
+            self.table.read_rows.setdefault(self._row.identifier, {})[self._row.region] = self._row
 
     def Column(self, number: int) -> apsw.SQLiteValue:
         assert self._row is not None
@@ -448,7 +450,11 @@ class Cursor:
         return self._readers[number](self._row)
 
     def ColumnNoChange(self, number: int) -> Any:
-        """UPDATE asks this for columns outside SET: "unchanged" makes the patch hold only SET columns."""
+        """UPDATE asks this for columns outside SET: "unchanged" makes the patch hold only SET columns.
+        The region is given all the same: SQLite hands UPDATE only the identifier of the row, which a
+        resource in another region may share."""
+        if number == self._region_column and self._row is not None:
+            return self._row.region
         return apsw.no_change
 
     def Rowid(self) -> str:

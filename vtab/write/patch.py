@@ -111,6 +111,7 @@ class PatchDocumentRules:
             raise self._malformed(text, str(error), where) from None
         for index, op in enumerate(ops):
             self._check_paths(index, op, where)
+            self._check_write_only(index, op, current, where)
         try:
             patched = jsonpatch.apply_patch(copy.deepcopy(current), ops)
         except (
@@ -119,14 +120,37 @@ class PatchDocumentRules:
             LookupError,
             TypeError,
         ) as error:
+            # jsonpointer's "member 'X' not found in {...}" would dump the whole resource: name the member.
+            reason = (
+                str(error).split(" not found in ", 1)[0] + " not found"
+                if " not found in " in str(error)
+                else error
+            )
             raise apsw.SQLError(
-                f"{PATCH_DOCUMENT} = {sql_literal(text)}: does not apply to the current resource ({error}); "
+                f"{PATCH_DOCUMENT} = {sql_literal(text)}: does not apply to the current resource ({reason}); "
                 f"SELECT the row to see its properties and patch those {where}"
             ) from None
         if not isinstance(patched, dict):
             raise self._malformed(text, "the result is not a JSON object", where)
         self.rules.check_model(patched, where, f"the {PATCH_DOCUMENT}")
         return ops
+
+    def _check_write_only(self, index: int, op: dict[str, Any], current: dict[str, Any], where: str) -> None:
+        """AWS applies a patch to the resource as its read handler returns it, which never holds a
+        write-only property (a secret's SecretString): only ``add`` can set one (AWS answers a ``replace``
+        with "can't replace a non-existent object", as jsonpatch would here, with a misleading fix)."""
+        if op["op"] == "add":
+            return
+        paths = [op["path"], *([op["from"]] if op["op"] in ("move", "copy") else [])]
+        for path in paths:
+            prop = top_level(path)
+            if prop in self.schema.write_only and prop not in current:
+                raise apsw.SQLError(
+                    f"{PATCH_DOCUMENT} (path {path} in operation {index}, op {op['op']!r}): {prop} is "
+                    f"write-only, so the resource AWS patches never shows it (nor does the row: "
+                    f'{self.rules.column_of(prop)} reads NULL); set it with "op": "add" instead, which '
+                    f"sets it whether or not it is set {where}"
+                )
 
     def _check_shape(self, text: str, index: int, op: object, where: str) -> None:
         what = f"operation {index}"

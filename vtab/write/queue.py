@@ -11,10 +11,13 @@ an unchanged value sends nothing; DELETE takes the row's region from that read t
 
 from __future__ import annotations
 
+import copy
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import apsw
+import jsonpatch
+import jsonpointer
 import orjson
 
 from vtab import hints
@@ -34,7 +37,7 @@ from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_
 from vtab.write.dryrun import DryRunLog
 from vtab.write.operation import ACTIONS, IGNORE, REPLACE, Operation, WriteStatus, unique_key
 from vtab.write.patch import PatchDocumentRules, diff_patch, top_level
-from vtab.write.send import Sender, statement_error
+from vtab.write.send import Sender, applied_lines, statement_error
 from vtab.write.validate import RowRules
 
 
@@ -57,6 +60,8 @@ class SharedState(Protocol):
     def dry_runs(self) -> DryRunLog: ...
     @property
     def statement(self) -> StatementText: ...
+    @property
+    def applied_writes(self) -> list[str]: ...
     def clear_cache(self, type_name: str | None = None) -> int: ...
 
 
@@ -68,7 +73,7 @@ class Target(Protocol):
     options: Options
     cloud: CloudControl
     cache: ResultStore
-    read_rows: dict[str, Row]
+    read_rows: dict[str, dict[str, Row]]
 
     @property
     def columns(self) -> ColumnNames: ...
@@ -118,6 +123,7 @@ class WriteQueue:
         self.ops.clear()
         self._creates.clear()
         self._savepoints.clear()
+        self.table.registry.applied_writes.clear()
         self.statements.end()
 
     def savepoint(self, level: int) -> None:
@@ -231,7 +237,10 @@ class WriteQueue:
         self._row()
         where = f"[{self.table.name} {old_identifier}]"
         values = self._one_name_per_property(values, apsw.no_change, where)
-        row = self._old_row(old_identifier, where)
+        region = values.get(REGION)
+        row = self._as_queued(self._old_row(old_identifier, region, where))
+        if region in self.table.read_rows.get(old_identifier, {}):
+            values = {**values, REGION: apsw.no_change}  # the row's own (a global one's: any it was read in)
         changed = {
             column: value
             for column, value in values.items()
@@ -283,7 +292,7 @@ class WriteQueue:
         self.refuse_unfiltered()
         self._row()
         # Only the identifier and region are needed: a partial row (identifier-only listing) is not fetched.
-        row = self._read_row(identifier, f"[{self.table.name} {identifier}]")
+        row = self._read_row(identifier, None, f"[{self.table.name} {identifier}]")
         try:
             ids: dict[str, Any] = dict(self.schema.split_identifier(row.identifier))
         except ValueError:
@@ -336,7 +345,16 @@ class WriteQueue:
             outcomes = resolver.settle(sender.run(send), sender.run)
         finally:
             table.registry.clear_cache(self.schema.type_name)
-        error = statement_error(outcomes, self.schema, table.name, transaction=self.statements.in_transaction)
+        error = statement_error(
+            outcomes,
+            self.schema,
+            table.name,
+            transaction=self.statements.in_transaction,
+            applied_elsewhere=list(table.registry.applied_writes),
+        )
+        table.registry.applied_writes.extend(
+            f"{table.name} {line}" for line in applied_lines(outcomes, self.schema)
+        )
         if error is not None:
             if isinstance(error, apsw.BusyError):
                 # SQLite keeps a transaction open after a BUSY COMMIT: a retried COMMIT sends the failed
@@ -524,19 +542,38 @@ class WriteQueue:
         except apsw.SQLError as error:
             raise apsw.SQLError(f"{REGION} = {sql_literal(value)}: {error} {where}") from None
 
-    def _read_row(self, identifier: Any, where: str) -> Row:
-        """The row as read in this statement (its properties may be partial)."""
-        row = self.table.read_rows.get(identifier)
-        if row is None:
+    def _read_row(self, identifier: Any, region: Any, where: str) -> Row:
+        """The row as read in this statement (its properties may be partial), in ``region`` when the
+        identifier was read in several (None for a DELETE, which SQLite hands the identifier alone)."""
+        rows = self.table.read_rows.get(identifier)
+        if not rows:
             raise apsw.SQLError(
                 f"{IDENTIFIER} = {sql_literal(identifier)}: the row to change was not read by this "
                 f"statement; add region and {IDENTIFIER} to the WHERE clause {where}"
             )
-        return row
+        if len(rows) == 1 or self.schema.is_global:
+            return next(iter(rows.values()))  # a global resource is one, whichever region read it
+        if isinstance(region, str) and region in rows:
+            return rows[region]
+        regions = sorted(rows)
+        if region is not None:
+            raise apsw.ReadOnlyError(
+                f"{REGION} = {sql_literal(region)}: a resource cannot move to another region; INSERT it "
+                f"there and DELETE it here instead {where}"
+            )
+        # SQLite keeps a DELETE's primary keys in a set and hands each over once, without its region:
+        # deleting in one region (or all) could delete a row the WHERE clause did not match.
+        raise apsw.ConstraintError(
+            f"{IDENTIFIER} = {sql_literal(identifier)}: this DELETE read a resource with that identifier "
+            f"in each of {len(regions)} regions ({', '.join(regions)}), and SQLite tells a DELETE only "
+            f"the identifier of a row it matched, not its region, so it was refused before anything was "
+            f"sent; add region = {sql_literal(regions[0])} (or another one) to the WHERE clause, one "
+            f"DELETE per region {where}"
+        )
 
-    def _old_row(self, identifier: Any, where: str) -> Row:
+    def _old_row(self, identifier: Any, region: Any, where: str) -> Row:
         """The row as read in this statement, with every property (GetResource if the read was partial)."""
-        row = self._read_row(identifier, where)
+        row = self._read_row(identifier, region, where)
         if self.schema.is_partial(row.properties):
             properties = self.table.cloud.get(row.region, self.schema, row.identifier)
             if properties is None:
@@ -544,8 +581,38 @@ class WriteQueue:
                     f"{IDENTIFIER} = {sql_literal(identifier)}: the resource no longer exists {where}"
                 )
             row = Row(row.region, row.identifier, {**row.properties, **properties})
-            self.table.read_rows[row.identifier] = row
+            self.table.read_rows.setdefault(row.identifier, {})[row.region] = row
         return row
+
+    def _as_queued(self, row: Row) -> Row:
+        """The row as the transaction's earlier statements leave it: their queued UPDATEs of it applied.
+
+        The cursor reads AWS, where nothing queued has happened yet; diffing against that would drop a
+        later UPDATE back to the live value as unchanged, and COMMIT would send only the earlier one.
+        This statement's own earlier update of the row (UPDATE ... FROM) is replaced, not applied."""
+        current = self._current()
+        patches = [
+            op.patch
+            for op in self.ops
+            if op.verb is Verb.UPDATE
+            and op.patch
+            and op.statement is not current
+            and (op.region, op.identifier) == (row.region, row.identifier)
+        ]
+        if not patches:
+            return row
+        properties = copy.deepcopy(row.properties)
+        try:
+            for patch in patches:
+                properties = jsonpatch.apply_patch(properties, patch)
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, LookupError, TypeError):
+            return row  # the resource changed under the transaction: AWS's answer to the patch will tell
+        # As AWS will read it: a write-only property never shows (so a later SET of it is an "add" again).
+        return Row(
+            row.region,
+            row.identifier,
+            {prop: value for prop, value in properties.items() if prop not in self.schema.write_only},
+        )
 
     def _differs(self, row: Row, column: str, value: Any) -> bool:
         """Whether a SET value differs from the row's (raw comparison; property columns parse first)."""
@@ -561,6 +628,7 @@ class WriteQueue:
     def _column_patch(self, row: Row, changed: dict[str, Any], where: str) -> list[dict[str, Any]]:
         """The minimal patch for the SET columns whose values really change."""
         new: dict[str, Any] = {}
+        written: dict[str, str] = {}
         for column, value in changed.items():
             prop = self.rules.property_of[column]
             converted = self.rules.property_value(column, value, where)
@@ -580,7 +648,8 @@ class WriteQueue:
                     f"{prop} is {kind} and cannot change; {fix} {where}"
                 )
             new[prop] = converted
+            written[prop] = column
         for prop, value in new.items():
             if value is None and prop in self.schema.required:
-                raise self.rules.required_error(prop, where, "UPDATE")
+                raise self.rules.required_error(prop, where, "UPDATE", written[prop])
         return diff_patch(row.properties, new)

@@ -24,7 +24,7 @@ import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,6 +38,7 @@ from vtab.aws.cloudcontrol import POLLS_PER_WORKER, CloudControl, OperationStatu
 from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
 from vtab.sql.interrupt import POLL_SECONDS, Interrupted, never
+from vtab.write.children import IN_USE, in_use_hint
 from vtab.write.conflict import frees_key
 from vtab.write.operation import Operation, Outcome, WriteStatus, unique_key
 
@@ -438,8 +439,24 @@ class Sender:
         )
 
 
+def applied_lines(outcomes: list[Outcome], schema: ResourceSchema) -> list[str]:
+    """``CREATE row 1 (...) in us-east-1 -> id (RequestToken ...)`` for every applied write."""
+    lines = []
+    for outcome in outcomes:
+        if not outcome.ok or outcome.status is WriteStatus.SKIPPED:
+            continue
+        created = f" -> {outcome.identifier}" if outcome.op.verb is Verb.CREATE and outcome.identifier else ""
+        lines.append(f"{outcome.op.describe(schema)}{created} (RequestToken {outcome.request_token})")
+    return lines
+
+
 def statement_error(
-    outcomes: list[Outcome], schema: ResourceSchema, table_name: str, *, transaction: bool = False
+    outcomes: list[Outcome],
+    schema: ResourceSchema,
+    table_name: str,
+    *,
+    transaction: bool = False,
+    applied_elsewhere: Sequence[str] = (),
 ) -> apsw.Error | None:
     """One exception for a statement whose writes did not all succeed, or None when they did.
 
@@ -449,6 +466,8 @@ def statement_error(
     concurrent operation, a timeout). SQLite keeps a transaction open after a BUSY COMMIT, so then (in an
     explicit ``transaction``) the message says a retried COMMIT sends the failed writes again; after any
     other failure SQLite rolls the transaction back, and the message says the remote changes stay.
+    ``applied_elsewhere``: writes applied earlier in the transaction (other tables' at this COMMIT,
+    ``table CREATE row ...``), real as well, listed after this table's own.
     """
     outcomes = [o for o in outcomes if o.status is not WriteStatus.SKIPPED]
     failed = [o for o in outcomes if not o.ok]
@@ -469,21 +488,26 @@ def statement_error(
     ]
     for outcome in failed:
         lines.append(f"  {outcome.status} {outcome.op.describe(schema)}: {_failure_text(outcome)}")
-    for outcome in applied[:LISTED_APPLIED]:
-        created = f" -> {outcome.identifier}" if outcome.op.verb is Verb.CREATE and outcome.identifier else ""
-        lines.append(
-            f"  applied: {outcome.op.describe(schema)}{created} (RequestToken {outcome.request_token})"
-        )
+        if outcome.op.verb is Verb.DELETE and outcome.error_code == IN_USE:
+            hint = in_use_hint(schema, outcome.op.region, outcome.op.properties, outcome.message)
+            lines += [f"    {hint}"] if hint else []
+    lines += [f"  applied: {line}" for line in applied_lines(applied[:LISTED_APPLIED], schema)]
     if len(applied) > LISTED_APPLIED:
         lines.append(f"  ... and {len(applied) - LISTED_APPLIED} more applied (see vtab_calls)")
+    lines += [f"  applied earlier in this transaction: {line}" for line in applied_elsewhere[:LISTED_APPLIED]]
+    if len(applied_elsewhere) > LISTED_APPLIED:
+        lines.append(
+            f"  ... and {len(applied_elsewhere) - LISTED_APPLIED} more applied earlier (see vtab_calls)"
+        )
+    remote = bool(applied or applied_elsewhere)
     if transaction and not first.retryable:
         # SQLite rolls the transaction back after a COMMIT that fails other than BUSY.
         lines.append(
             "Local changes of this transaction were rolled back by SQLite"
-            + ("; the applied remote changes above were not." if applied else ".")
+            + ("; the applied remote changes above were not." if remote else ".")
         )
     elif transaction:
-        again = "the applied ones are not sent again" if applied else "nothing was applied"
+        again = "the applied ones are not sent again" if remote else "nothing was applied"
         lines.append(
             f"The transaction is still open: COMMIT again to send the {len(failed)} failed write"
             f"{'s' if len(failed) != 1 else ''} again ({again}), or ROLLBACK to drop them."

@@ -80,7 +80,7 @@ class RowRules:
         elif kind in ("integer", "number"):
             converted = self._number(column, prop, kind, value, where)
         else:
-            converted = value
+            converted = self._untyped(value)
         enum = self.schema.enum(prop)
         if enum is not None and converted not in enum:
             allowed = " or ".join(sql_literal(v) for v in enum)
@@ -109,6 +109,20 @@ class RowRules:
                 where,
             )
         return parsed
+
+    @staticmethod
+    def _untyped(value: object) -> Any:
+        """A property of several types (DynamoDB's KeySchema: an array or an object) has no declared type:
+        the JSON text of an object or array is that JSON value, as a SELECT shows it; other values go as
+        given (a string stays a string)."""
+        if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+            try:
+                parsed = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                return value
+            if isinstance(parsed, (dict, list)):
+                return parsed
+        return value
 
     def _boolean(self, column: str, prop: str, value: object, where: str) -> bool:
         if isinstance(value, int) and value in (0, 1):
@@ -250,8 +264,11 @@ class RowRules:
             if model.get(prop) is None:
                 raise self.required_error(prop, where, verb)
 
-    def required_error(self, prop: str, where: str, verb: str) -> apsw.ConstraintError:
-        column = self.column_of(prop)
+    def required_error(
+        self, prop: str, where: str, verb: str, column: str | None = None
+    ) -> apsw.ConstraintError:
+        """``column``: the name the statement used (``Value`` or ``value``), else the snake_case one."""
+        column = column or self.column_of(prop)
         fix = f"give {column} a value in the {verb}" if verb == "INSERT" else f"{column} cannot be removed"
         return apsw.ConstraintError(
             f"{column} = NULL: {self.schema.type_name} requires {prop} (NOT NULL); {fix} {where}"

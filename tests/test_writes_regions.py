@@ -1,0 +1,111 @@
+"""Writes over several regions: resources of one identifier in two regions (a log group named `a` in
+us-east-1 and in eu-west-1) are two rows, and an UPDATE or DELETE acts on each row it matched, in its own
+region, or is refused before anything is sent; a global type's rows in several regions are one resource."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import apsw
+
+from tests.test_writes_helpers import connect, error_of, rows, sent_writes, write_calls
+from vtab.emulator import Emulator
+
+LOG_GROUP = "AWS::Logs::LogGroup"
+REGIONS = "us-east-1,eu-west-1"
+
+
+def _groups(emulator: Emulator, eu_west_a: int = 7) -> apsw.Connection:
+    """Log group `a` in both regions and `b` in eu-west-1, retention 7 each (`a` in eu-west-1:
+    ``eu_west_a``); the endpoint's calls emptied."""
+    db = connect(emulator, regions=REGIONS)
+    db.execute(
+        "INSERT INTO logs_log_groups (log_group_name, retention_in_days, region) "
+        "VALUES ('a', 7, 'us-east-1'), ('a', ?, 'eu-west-1'), ('b', 7, 'eu-west-1')",
+        (eu_west_a,),
+    )
+    emulator.clear_calls()
+    return db
+
+
+def _retention(emulator: Emulator, region: str, name: str) -> Any:
+    model = emulator.resource(region, LOG_GROUP, name)
+    assert model is not None
+    return model.get("RetentionInDays")
+
+
+def test_an_update_of_one_identifier_in_two_regions_updates_both(emulator: Emulator) -> None:
+    db = _groups(emulator)
+    db.execute("UPDATE logs_log_groups SET retention_in_days = 14 WHERE log_group_name = 'a'")
+    assert sorted(call.region for call in sent_writes(emulator, "UpdateResource")) == [
+        "eu-west-1",
+        "us-east-1",
+    ]
+    assert (_retention(emulator, "us-east-1", "a"), _retention(emulator, "eu-west-1", "a")) == (14, 14)
+
+
+def test_an_update_diffs_each_region_against_its_own_row(emulator: Emulator) -> None:
+    db = _groups(emulator, eu_west_a=30)
+    # us-east-1 has 7, eu-west-1 already 30: only us-east-1 changes.
+    db.execute("UPDATE logs_log_groups SET retention_in_days = 30 WHERE log_group_name = 'a'")
+    assert [call.region for call in sent_writes(emulator, "UpdateResource")] == ["us-east-1"]
+    assert (_retention(emulator, "us-east-1", "a"), _retention(emulator, "eu-west-1", "a")) == (30, 30)
+
+
+def test_an_update_filtered_on_a_column_sqlite_checks_changes_only_the_matching_region(
+    emulator: Emulator,
+) -> None:
+    db = _groups(emulator, eu_west_a=30)
+    db.execute(
+        "UPDATE logs_log_groups SET retention_in_days = 14 "
+        "WHERE log_group_name = 'a' AND retention_in_days = 7"
+    )
+    assert [call.region for call in sent_writes(emulator, "UpdateResource")] == ["us-east-1"]
+    assert (_retention(emulator, "us-east-1", "a"), _retention(emulator, "eu-west-1", "a")) == (14, 30)
+
+
+def test_a_delete_of_an_identifier_read_in_two_regions_is_refused_before_anything_is_sent(
+    emulator: Emulator,
+) -> None:
+    """SQLite hands DELETE the identifier alone, once (it keeps the primary keys in a set), so which
+    regions' rows matched is unknown: refused, naming the regions and the fix, rather than deleting one."""
+    db = _groups(emulator)
+    error = error_of(db, "DELETE FROM logs_log_groups WHERE log_group_name = 'a'")
+    assert isinstance(error, apsw.ConstraintError)
+    message = str(error)
+    assert "data__Identifier = 'a'" in message
+    assert "us-east-1" in message and "eu-west-1" in message
+    assert "region = " in message  # the fix: say which region
+    assert write_calls(emulator) == []
+    assert (_retention(emulator, "us-east-1", "a"), _retention(emulator, "eu-west-1", "a")) == (7, 7)
+
+    # Region by region, each DELETE acts on the row it names.
+    db.execute("DELETE FROM logs_log_groups WHERE region = 'eu-west-1' AND log_group_name = 'a'")
+    assert [call.region for call in sent_writes(emulator, "DeleteResource")] == ["eu-west-1"]
+    assert emulator.resource("eu-west-1", LOG_GROUP, "a") is None
+    assert _retention(emulator, "us-east-1", "a") == 7
+    # Identifiers found in one region only are deleted as before, in a statement over both regions.
+    db.execute("DELETE FROM logs_log_groups WHERE log_group_name IN ('a', 'b')")
+    assert emulator.resource("us-east-1", LOG_GROUP, "a") is None
+    assert emulator.resource("eu-west-1", LOG_GROUP, "b") is None
+
+
+def test_a_global_types_rows_in_two_regions_are_one_resource(emulator: Emulator) -> None:
+    db = connect(emulator, regions=REGIONS)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    db.execute(
+        "INSERT INTO iam_roles (role_name, assume_role_policy_document, region) VALUES ('r', ?, 'us-east-1')",
+        (trust,),
+    )
+    db.execute("CREATE TEMP TABLE wanted (name TEXT); INSERT INTO wanted VALUES ('us-east-1'), ('eu-west-1')")
+    assert len(rows(db, "SELECT t.region FROM wanted w JOIN iam_roles t ON t.region = w.name")) == 2
+    emulator.clear_calls()
+    db.execute(
+        "UPDATE iam_roles SET description = 'd' FROM wanted w WHERE iam_roles.region = w.name "
+        "AND role_name = 'r'"
+    )
+    assert len(sent_writes(emulator, "UpdateResource")) == 1
+    db.execute("DELETE FROM iam_roles WHERE region IN (SELECT name FROM wanted) AND role_name = 'r'")
+    assert len(sent_writes(emulator, "DeleteResource")) == 1
+    assert emulator.resource("us-east-1", "AWS::IAM::Role", "r") is None
