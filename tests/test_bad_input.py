@@ -199,18 +199,18 @@ def test_create_virtual_table_refuses_bad_options(env: Env, args: str, needles: 
 # --- options: command line ----------------------------------------------------------------------------
 
 CLI_FLAGS: list[tuple[list[str], tuple[str, ...]]] = [
-    (["--max-workers", "2.5"], ("max_workers='2.5'", "whole number")),
-    (["--max-workers", "10000000"], ("max_workers='10000000'", "1 to 256")),
-    (["--rate-limit", "0"], ("rate_limit='0'", "rate_limit=none")),
-    (["--rate-limit", "1e-9"], ("rate_limit='1e-9'", "0.1 to 10000")),
-    (["--write-timeout", "nan"], ("write_timeout='nan'", "finite")),
-    (["--connect-timeout", "0"], ("connect_timeout='0'", "0.1 to")),
-    (["--read-timeout", "inf"], ("read_timeout='inf'", "finite")),
-    (["--cache-ttl", "-1"], ("cache_ttl='-1'", "0 to 86400")),
-    (["--endpoint-url", "127.0.0.1:4566"], ("endpoint_url='127.0.0.1:4566'", "http://127.0.0.1:4566")),
-    (["--role-arn", "admin"], ("role_arn='admin'", "IAM role ARN")),
-    (["--account-id", "12345678901"], ("account_id='12345678901'", "not an AWS account id (12 digits)")),
-    (["--max-attempts", "many"], ("max_attempts='many'", "not a number")),
+    (["--max-workers", "2.5"], ("--max-workers '2.5'", "whole number")),
+    (["--max-workers", "10000000"], ("--max-workers '10000000'", "1 to 256")),
+    (["--rate-limit", "0"], ("--rate-limit '0'", "--rate-limit none")),
+    (["--rate-limit", "1e-9"], ("--rate-limit '1e-9'", "0.1 to 10000")),
+    (["--write-timeout", "nan"], ("--write-timeout 'nan'", "finite")),
+    (["--connect-timeout", "0"], ("--connect-timeout '0'", "0.1 to")),
+    (["--read-timeout", "inf"], ("--read-timeout 'inf'", "finite")),
+    (["--cache-ttl", "-1"], ("--cache-ttl '-1'", "0 to 86400")),
+    (["--endpoint-url", "127.0.0.1:4566"], ("--endpoint-url '127.0.0.1:4566'", "http://127.0.0.1:4566")),
+    (["--role-arn", "admin"], ("--role-arn 'admin'", "IAM role ARN")),
+    (["--account-id", "12345678901"], ("--account-id '12345678901'", "not an AWS account id (12 digits)")),
+    (["--max-attempts", "many"], ("--max-attempts 'many'", "not a number")),
 ]
 
 

@@ -141,7 +141,15 @@ def test_query_debug_shows_the_traceback_but_never_the_credentials(flags: list[s
 def test_query_option_text_is_converted_and_checked_like_sql_options(flags: list[str]) -> None:
     result = run_vtab("query", "SELECT 1", "--cache-ttl", "soon", *flags)
     assert result.returncode == 2
-    assert "option cache_ttl='soon' is not a number" in result.stderr
+    assert "option --cache-ttl 'soon' is not a number" in result.stderr
+
+
+def test_options_in_sql_are_named_as_sql_spells_them_even_in_the_command(flags: list[str]) -> None:
+    sql = "CREATE VIRTUAL TABLE temp.t USING integration_responses(max_writes=0)"
+    result = run_vtab("query", sql, *flags)
+    assert result.returncode == 1
+    assert "option max_writes='0' is out of range; max_writes takes 1 to 10000 writes" in result.stderr
+    assert "--max-writes" not in result.stderr
 
 
 def test_query_flags_reach_the_tables_dry_run_sends_nothing(

@@ -239,7 +239,7 @@ def test_malformed_endpoint_is_one_line_at_startup(where: str) -> None:
             # a bad flag value is a usage error, checked like every option before anything runs
             assert result.returncode == 2, result
             last = result.stderr.strip().splitlines()[-1]
-            assert "option endpoint_url='127.0.0.1:4566' has no scheme" in last
+            assert "option --endpoint-url '127.0.0.1:4566' has no scheme" in last
             assert "write it as http://127.0.0.1:4566" in last
             continue
         assert result.returncode == 1, result

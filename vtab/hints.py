@@ -44,6 +44,13 @@ def option(name: str) -> str:
     return name
 
 
+def assignment(name: str, value: str) -> str:
+    """An option with a value as the reader writes it: ``max_writes=100`` or ``--max-writes 100``."""
+    if _audience is Audience.COMMAND:
+        return f"{option(name)} {value}"
+    return f"{name}={value}"
+
+
 def set_option(name: str, value: str) -> str:
     """How to set an option for the whole connection: ``pass regions=X to vtab.register()`` or
     ``add --regions X to the command``."""

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import apsw
 from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
+from vtab import hints
 from vtab.catalog.limits import request_limits
 
 WRITE_OPTIONS = frozenset({"max_writes", "read_only", "dry_run", "write_timeout"})
@@ -159,7 +160,8 @@ class Options:
             if name.strip() in changes:
                 raise OptionError(f"option {name.strip()} is given twice; give it once")
             changes[name.strip()] = _unquote(value.strip())
-        return self.replace(**changes)
+        with hints.speaking_to(hints.Audience.PYTHON):  # SQL arguments are spelt name=value, as in Python
+            return self.replace(**changes)
 
 
 RULES: dict[str, Rule] = {f.name: f.metadata["rule"] for f in dataclasses.fields(Options) if f.metadata}
@@ -190,8 +192,11 @@ def _number_text(number: float | None) -> str:
     return "" if number is None else f"{number:g}"
 
 
+_ACCOUNT_EXAMPLE = "'123456789012'"
+
+
 def _bad(name: str, value: Any, rule: str, fix: str) -> OptionError:
-    return OptionError(f"option {name}={value!r} {rule}; {fix}")
+    return OptionError(f"option {hints.assignment(name, repr(value))} {rule}; {fix}")
 
 
 def convert(name: str, value: Any) -> Any:
@@ -206,20 +211,29 @@ def convert(name: str, value: Any) -> Any:
     if rule.kind in (Kind.INT, Kind.NUMBER):
         return _ranged(name, value, rule)
     if not isinstance(value, str):
-        fix = f"write {name} as text"
+        fix = f"write {hints.option(name)} as text"
         if rule.kind is Kind.ACCOUNT_ID:
-            fix = f"write it as text, like {name}='123456789012' (an account id can start with 0)"
+            example = hints.assignment(name, _ACCOUNT_EXAMPLE)
+            fix = f"write it as text, like {example} (an account id can start with 0)"
         raise _bad(name, value, f"is {type(value).__name__}, not text", fix)
     if rule.kind is Kind.URL:
-        return check_endpoint_url(value, f"option {name}={value!r}")
+        return check_endpoint_url(value, f"option {hints.assignment(name, repr(value))}")
     if rule.kind is Kind.ACCOUNT_ID and not ACCOUNT_ID_PATTERN.fullmatch(value):
         raise _bad(
-            name, value, "is not an AWS account id (12 digits)", f"write it like {name}='123456789012'"
+            name,
+            value,
+            "is not an AWS account id (12 digits)",
+            f"write it like {hints.assignment(name, _ACCOUNT_EXAMPLE)}",
         )
     if rule.kind is Kind.ARN and not re.fullmatch(request_limits().role_arn_pattern, value):
         raise _bad(name, value, "is not an IAM role ARN", "write it as arn:aws:iam::123456789012:role/NAME")
     if not value.strip() or value != value.strip():
-        raise _bad(name, value, "has blanks around it or is empty", f"write {name}={value.strip()!r}")
+        raise _bad(
+            name,
+            value,
+            "has blanks around it or is empty",
+            f"write {hints.assignment(name, repr(value.strip()))}",
+        )
     return value
 
 
@@ -260,7 +274,8 @@ def _boolean(name: str, value: Any) -> bool:
 
 def _ranged(name: str, value: Any, rule: Rule) -> int | float:
     """A finite number within the rule's range; a whole number for INT options (2.5 is refused, not cut)."""
-    takes = f"{name} takes {rule.range_text()}, e.g. {name}={_number_text(getattr(Options(), name))}"
+    example = hints.assignment(name, _number_text(getattr(Options(), name)))
+    takes = f"{hints.option(name)} takes {rule.range_text()}, e.g. {example}"
     number: float
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise _bad(name, value, "is not a number", takes)
@@ -279,7 +294,8 @@ def _ranged(name: str, value: Any, rule: Rule) -> int | float:
             name,
             value,
             "would allow nothing",
-            f"write {name}=none for no limit; {name} takes {rule.range_text()}",
+            f"write {hints.assignment(name, 'none')} for no limit; "
+            f"{hints.option(name)} takes {rule.range_text()}",
         )
     low = rule.low if rule.low is not None else -math.inf
     high = rule.high if rule.high is not None else math.inf
