@@ -26,6 +26,8 @@ import apsw.ext
 
 import vtab
 from tests.test_writes_helpers import WRITE_OPERATIONS
+from vtab.catalog.discovery import TYPE_COLUMNS
+from vtab.catalog.walks import ListMode
 from vtab.cli.main import PASSTHROUGH, build_parser, emulator_parser, shell_parser
 from vtab.emulator import Emulator
 from vtab.options import Options
@@ -180,3 +182,13 @@ def test_every_command_and_flag_is_documented() -> None:
     assert "--debug" in README
     # vtab options are flags named after the options: the README says so, and the table lists each
     assert "Every option above is a flag" in README
+
+
+def test_the_readme_names_every_column_and_list_mode_of_vtab_types() -> None:
+    section = README[README.index("## Catalog: every resource type as a table") :]
+    described = section[: section.index("```sql")]
+    for column in TYPE_COLUMNS:
+        assert f"`{column}`" in described or column in ("type_name", "table_name", "stackql_name"), column
+    for mode in ListMode:
+        if mode is not ListMode.EXCLUDED:  # an excluded type has no table, so no row
+            assert f"`{mode.value}`" in described, mode

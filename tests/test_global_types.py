@@ -154,6 +154,30 @@ def test_cloudfront_scope_outside_us_east_1_is_no_row_and_no_call(emulator: Any)
     assert emulator.calls == []
 
 
+@pytest.mark.parametrize("scope", ["regional", "GLOBAL", ""])
+def test_a_scope_outside_its_fixed_values_is_no_row_and_no_call(scope: str, emulator: Any) -> None:
+    """WAFv2 answers an unknown Scope with an error, not an empty list: no web ACL can have it."""
+    seeded = emulator.seed_type(WEB_ACL, "us-east-1", count=1)
+    db = connect(emulator)
+    emulator.clear_calls()
+    assert (
+        rows(db, "SELECT name FROM wafv2_web_acls WHERE region = 'us-east-1' AND scope = ?", (scope,)) == []
+    )
+    sql = "SELECT name FROM wafv2_web_acls WHERE scope IN (?, 'CLOUDFRONT') AND region = 'us-east-1'"
+    assert len(rows(db, sql, (scope,))) == 1
+    assert [(c.resource_model or {}).get("Scope") for c in emulator.calls] == ["CLOUDFRONT"]
+    name, key, _ = seeded.identifiers[0].split("|")
+    assert (
+        rows(
+            db,
+            "SELECT name FROM wafv2_web_acls WHERE region = 'us-east-1' AND data__Identifier = ?",
+            (f"{name}|{key}|{scope or 'x'}",),
+        )
+        == []
+    )
+    assert [(c.resource_model or {}).get("Scope") for c in emulator.calls] == ["CLOUDFRONT"]
+
+
 def test_an_insert_of_cloudfront_scope_outside_us_east_1_is_refused_before_any_call(emulator: Any) -> None:
     db = connect(emulator)
     emulator.clear_calls()

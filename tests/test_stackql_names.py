@@ -347,3 +347,49 @@ def test_import_takes_the_stackql_name_and_vtabs_checks_refuse_read_only_columns
     several = _shell(emulator, ":memory:", ".mode csv", f".import {data} aws.apigatewayv2.%")
     assert several.returncode == 1
     assert "vtab shell: error: .import: aws.apigatewayv2.% names 15 tables (" in several.stderr
+
+
+STACKQL_SPELLINGS = [
+    # StackQL's own spelling (its generator's snake_case and plurals) beside vtab's table name
+    ("AWS::EC2::VPCDHCPOptionsAssociation", "aws.ec2.vpcdhcp_options_associations"),
+    ("AWS::IAM::VirtualMFADevice", "aws.iam.virtualmfa_devices"),
+    ("AWS::WAFv2::WebACLAssociation", "aws.wafv2.webacl_associations"),
+    ("AWS::EventSchemas::Schema", "aws.eventschemas.schemata"),
+    ("AWS::EC2::EC2Fleet", "aws.ec2.ec2fleets"),
+]
+
+
+@pytest.mark.parametrize(("type_name", "name"), STACKQL_SPELLINGS)
+def test_stackql_names_are_spelled_as_stackql_spells_them(
+    type_name: str, name: str, db: apsw.Connection, emulator: Emulator
+) -> None:
+    (stackql,) = rows(db, "SELECT stackql_name FROM vtab_types WHERE type_name = ?", (type_name,))
+    assert stackql == (name,)
+    seeded = emulator.seed_type(type_name, REGION, count=1, parents=1)
+    emulator.clear_calls()
+    sql = f"SELECT data__Identifier FROM {name} WHERE region = 'us-east-1' AND data__Identifier = ?"
+    assert rows(db, sql, (seeded.identifiers[0],)) == [(seeded.identifiers[0],)]
+
+
+def test_vtabs_own_spelling_of_a_stackql_name_still_names_the_table(
+    db: apsw.Connection, emulator: Emulator
+) -> None:
+    """aws.<service>.<the table name's rest> worked before the names followed StackQL's spelling."""
+    seeded = emulator.seed_type("AWS::EC2::VPCDHCPOptionsAssociation", REGION, count=1, parents=1)
+    sql = "SELECT data__Identifier FROM {} WHERE region = 'us-east-1'"
+    assert rows(db, sql.format("aws.ec2.vpc_dhcp_options_associations")) == [(seeded.identifiers[0],)]
+    assert rows(db, sql.format("aws.ec2.vpcdhcp_options_associations")) == [(seeded.identifiers[0],)]
+
+
+def test_stackqls_list_only_names_read_the_same_table(db: apsw.Connection, emulator: Emulator) -> None:
+    """StackQL's docs list a type through `<name>_list_only` (region and the identifier columns)."""
+    seeded = emulator.seed_type("AWS::EKS::Nodegroup", REGION, count=2, parents=2)
+    emulator.clear_calls()
+    listed = rows(db, "SELECT region, id FROM aws.eks.nodegroups_list_only WHERE region = 'us-east-1'")
+    assert listed == sorted((REGION, identifier) for identifier in seeded.identifiers)
+    assert endpoint_summary(emulator) == Counter({"ListResources Cluster": 1, "ListResources Nodegroup": 2})
+    with pytest.raises(apsw.SQLError, match=r"no such table: aws\.eks\.nope_list_only; the StackQL names"):
+        db.execute("SELECT * FROM aws.eks.nope_list_only")
+    shown = _shell(emulator, ":memory:", ".schema aws.eks.nodegroups_list_only")
+    assert shown.returncode == 0, shown.stderr
+    assert "CREATE TABLE eks_nodegroups(" in shown.stdout

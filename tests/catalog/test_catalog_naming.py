@@ -35,9 +35,41 @@ def test_table_names(type_name: str, table: str) -> None:
     assert table_name(type_name) == table
 
 
-def test_stackql_names() -> None:
-    assert stackql_name("AWS::ApiGatewayV2::IntegrationResponse") == "aws.apigatewayv2.integration_responses"
-    assert stackql_name("AWS::EKS::Nodegroup") == "aws.eks.nodegroups"
+@pytest.mark.parametrize(
+    ("type_name", "name"),
+    [
+        ("AWS::ApiGatewayV2::IntegrationResponse", "aws.apigatewayv2.integration_responses"),
+        ("AWS::EKS::Nodegroup", "aws.eks.nodegroups"),
+        ("AWS::AppSync::GraphQLApi", "aws.appsync.graphql_apis"),
+        ("AWS::Timestream::InfluxDBInstance", "aws.timestream.influxdb_instances"),
+        ("AWS::EC2::DHCPOptions", "aws.ec2.dhcp_options"),
+        # StackQL's generator (aws-cfn-schema-to-openapi) splits acronyms and pluralizes its own way
+        ("AWS::EC2::VPCDHCPOptionsAssociation", "aws.ec2.vpcdhcp_options_associations"),
+        ("AWS::DataSync::LocationFSxOpenZFS", "aws.datasync.locationf_sx_open_zfs"),
+        (
+            "AWS::Cognito::UserPoolUICustomizationAttachment",
+            "aws.cognito.user_poolui_customization_attachments",
+        ),
+        ("AWS::RDS::CustomDBEngineVersion", "aws.rds.customdb_engine_versions"),
+        ("AWS::EC2::EC2Fleet", "aws.ec2.ec2fleets"),
+        ("AWS::Personalize::Schema", "aws.personalize.schemata"),
+        ("AWS::Kendra::Thesaurus", "aws.kendra.thesauruses"),
+        ("AWS::SageMaker::ComputeQuota", "aws.sagemaker.compute_quotas"),
+    ],
+)
+def test_stackql_names_as_stackql_spells_them(type_name: str, name: str) -> None:
+    assert stackql_name(type_name) == name
+
+
+@pytest.mark.parametrize(
+    ("type_name", "table"),
+    [
+        ("AWS::Kendra::Thesaurus", "kendra_thesauruses"),
+        ("AWS::SageMaker::ComputeQuota", "sagemaker_compute_quotas"),
+    ],
+)
+def test_plurals_the_inflector_gets_wrong_are_fixed(type_name: str, table: str) -> None:
+    assert table_name(type_name) == table
 
 
 def test_a_collision_names_both_types() -> None:

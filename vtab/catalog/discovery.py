@@ -29,7 +29,8 @@ TYPE_COLUMNS = (
 )
 """``scope``: global (one set of resources per partition, listed once) or regional; ``list_mode``:
 region_wide, walk, fixed (one listing per fixed value), account_id (one listing with the caller's account
-id, looked up unless the account_id option gives it), needs_where; ``walk``: the parent types listed first,
+id, looked up unless the account_id option gives it), needs_where, no_list (read by identifier only);
+``walk``: the parent types listed first,
 outermost first, joined by `` -> ``; ``list_inputs``: JSON, per ResourceModel key its column, where its
 value comes from and how that was found, and ``also_given_by``: the columns holding the same value
 (DataZone's ``domain_id``); ``needs_where``: the columns a SELECT must give."""

@@ -1,14 +1,21 @@
-"""Table names for every type: ``<service>_<plural_snake>``, and StackQL's ``aws.<service>.<plural_snake>``.
+"""Table names for every type: ``<service>_<plural_snake>``, and StackQL's ``aws.<service>.<plural>``.
 
 The resource part alone collides (165 names are shared by 567 types: ``routes`` is ApiGatewayV2's, EC2's and
 RefactorSpaces'), so the service is always part of the name. Plurals come from ``inflection`` (the Rails
 inflector, as terraform-provider-awscc uses); acronyms the underscoring splits badly are spelled out first.
 Names are computed when the catalog is generated and stored in its index, so ``inflection`` is needed only
 by the generator and the tests, not at run time.
+
+StackQL's names are spelled as StackQL's generator (stackql/aws-cfn-schema-to-openapi) spells them, so that
+its queries run as written: its snake_case keeps acronyms whole (``vpcdhcp_options_associations``,
+``virtualmfa_devices``) and its plurals (the ``pluralize`` npm package) differ from ``inflection`` in a few
+words. ``aws.<service>.<the rest of the table name>`` names the table too where it differs
+(vtab.sqlite.install.stackql_names).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import inflection
@@ -26,8 +33,14 @@ ACRONYMS = {
 """Spellings rewritten before underscoring: ``GraphQLApi`` would be ``graph_ql_api``, ``LocationFSxLustre``
 ``location_f_sx_lustre`` and ``VPCDHCPOptionsAssociation`` ``vpcdhcp_options_association``."""
 
-PLURAL_FIXES: dict[str, str] = {}
-"""Plurals the inflector gets wrong, by singular snake name (none known so far)."""
+PLURAL_FIXES = {"compute_quota": "compute_quotas", "thesaurus": "thesauruses"}
+"""Plurals the inflector gets wrong, by singular snake name (Rails reads ``quota`` as a plural, and keeps
+``thesaurus``)."""
+
+STACKQL_PLURALS = {"schema": "schemata"}
+"""Whole snake names StackQL's ``pluralize`` pluralizes unlike ``inflection`` with PLURAL_FIXES (an irregular
+word alone: ``graphql_schema`` is ``graphql_schemas`` to both), found by running StackQL's generator's
+naming over every catalog type."""
 
 ALIASES = {"integration_responses": "AWS::ApiGatewayV2::IntegrationResponse"}
 """Names kept besides the generated ones: the seed's table (StackQL's page names it so)."""
@@ -61,9 +74,23 @@ def table_name(type_name: str) -> str:
     return f"{service_name(type_name)}_{resource_plural(type_name)}"
 
 
+def stackql_snake(resource: str) -> str:
+    """StackQL's snake_case (its generator's ``toSnakeCase``): ``VPCDHCPOptionsAssociation`` ->
+    ``vpcdhcp_options_association``, ``LocationFSxLustre`` -> ``locationf_sx_lustre``, ``EC2Fleet`` ->
+    ``ec2fleet``."""
+    resource = re.sub(r"([A-Z]+)([A-Z][a-z])", lambda m: f"{m[1].lower()}_{m[2].lower()}", resource)
+    resource = re.sub(r"([a-z])([A-Z])", r"\1_\2", resource)
+    return re.sub(r"_+", "_", resource.lower())
+
+
+def stackql_plural(snake: str) -> str:
+    return STACKQL_PLURALS.get(snake) or plural(snake)
+
+
 def stackql_name(type_name: str) -> str:
-    """``AWS::ApiGatewayV2::IntegrationResponse`` -> ``aws.apigatewayv2.integration_responses``."""
-    return f"aws.{service_name(type_name)}.{resource_plural(type_name)}"
+    """``AWS::ApiGatewayV2::IntegrationResponse`` -> ``aws.apigatewayv2.integration_responses``, as StackQL
+    names the type (``AWS::EC2::VPCDHCPOptionsAssociation`` -> ``aws.ec2.vpcdhcp_options_associations``)."""
+    return f"aws.{service_name(type_name)}.{stackql_plural(stackql_snake(type_name.split('::')[2]))}"
 
 
 class NameCollision(ValueError):

@@ -125,6 +125,13 @@ class ListInput:
         regions = self.value_regions.get(value) if isinstance(value, str) else None
         return regions is None or region in regions
 
+    def can_list(self, value: object, region: str) -> bool:
+        """Whether a listing with ``value`` can find anything in ``region``: not when the input takes fixed
+        values and it is none of them (WAFv2 answers an unknown Scope with an error, not an empty list)."""
+        if self.source is InputSource.VALUES and isinstance(value, str) and value not in self.values:
+            return False
+        return self.exists_in(value, region)
+
 
 @dataclass(frozen=True)
 class ResourceSchema:

@@ -405,10 +405,9 @@ class Scan:
 
     @staticmethod
     def _exists_in(schema: ResourceSchema, region: str, model: dict[str, Any]) -> bool:
-        """Whether every list input value of ``model`` can exist in ``region`` (an overlay's ``regions``)."""
-        return all(
-            item.exists_in(model.get(item.input), region) for item in schema.list_inputs if item.value_regions
-        )
+        """Whether every list input value of ``model`` can exist in ``region`` (one of its fixed values, and
+        in an overlay's ``regions``)."""
+        return all(item.can_list(model.get(item.input), region) for item in schema.list_inputs)
 
     def _submit_gets(self, region: str, identifiers: list[str]) -> None:
         """One GetResource per identifier, except that identifiers sharing a parent (GROUP_LIST_MIN or

@@ -45,7 +45,7 @@ def rewrite(sql: str, tables: Mapping[str, str]) -> str:
             continue
         first, last, parts = name
         written = ".".join(parts)
-        table = tables.get(written.lower())
+        table = table_of(written, tables)
         if table is None:
             raise apsw.SQLError(no_such_table(written, tables))
         start, end = tokens[first].start, tokens[last].end
@@ -56,6 +56,20 @@ def rewrite(sql: str, tables: Mapping[str, str]) -> str:
         return sql
     pieces.append(sql[done:])
     return "".join(pieces)
+
+
+LIST_ONLY = "_list_only"
+"""StackQL's list view of a type (``aws.ec2.vpcs_list_only``: region and the identifier columns); here the
+type's own table, which has those columns and lists the same way."""
+
+
+def table_of(written: str, tables: Mapping[str, str]) -> str | None:
+    """The table a StackQL name ``written`` names (any case; ``<name>_list_only`` is ``<name>``'s),
+    or None."""
+    name = written.lower()
+    if name not in tables and name.endswith(LIST_ONLY):
+        name = name[: -len(LIST_ONLY)]
+    return tables.get(name)
 
 
 def no_such_table(written: str, tables: Mapping[str, str], *, command: bool = False) -> str:
@@ -85,8 +99,12 @@ def like(pattern: str, text: str) -> bool:
 
 
 def tables_like(pattern: str, tables: Mapping[str, str]) -> list[str]:
-    """The tables whose StackQL names match the LIKE ``pattern`` (``aws.ec2.%``), sorted."""
-    return sorted({table for name, table in tables.items() if like(pattern, name)})
+    """The tables whose StackQL names match the LIKE ``pattern`` (``aws.ec2.%``; a ``_list_only`` name is
+    its type's), sorted."""
+    found = sorted({table for name, table in tables.items() if like(pattern, name)})
+    if not found and pattern.lower().endswith(LIST_ONLY):
+        return tables_like(pattern[: -len(LIST_ONLY)], tables)
+    return found
 
 
 KNOWN_SHOWN = 10
@@ -100,7 +118,7 @@ def _known(parts: list[str], tables: Mapping[str, str]) -> str:
     if not names and len(tables) > KNOWN_SHOWN:
         return (
             f"vtab knows no StackQL service {parts[1]!r}; SELECT stackql_name FROM vtab_types lists all "
-            f"{len(tables):,} names (vtab types PATTERN from the command)"
+            f"{len(set(tables.values())):,} names (vtab types PATTERN from the command)"
         )
     names = names or sorted(tables)
     shown = ", ".join(names[:KNOWN_SHOWN]) or "none"

@@ -43,14 +43,21 @@ def resource_tables() -> dict[str, str]:
 
 @functools.cache
 def stackql_names() -> dict[str, str]:
-    """StackQL name -> table name of every catalog type; a type with a seed name (an alias) keeps it."""
+    """StackQL name -> table name of every catalog type; a type with a seed name (an alias) keeps it.
+
+    Besides StackQL's spelling (``aws.ec2.vpcdhcp_options_associations``), ``aws.<service>.<the rest of the
+    table name>`` (``aws.ec2.vpc_dhcp_options_associations``) names the table too, where it differs."""
     catalog = load_catalog()
     own = {type_name: alias for alias, type_name in catalog.aliases.items()}
-    return {
-        stackql: own.get(type_name, table)
-        for table, (type_name, stackql) in catalog.tables().items()
-        if stackql
-    }
+    names: dict[str, str] = {}
+    for table, (type_name, stackql) in catalog.tables().items():
+        if not stackql:
+            continue
+        names[stackql] = own.get(type_name, table)
+        service = stackql.split(".")[1]
+        if table.startswith(f"{service}_"):
+            names.setdefault(f"aws.{service}.{table[len(service) + 1 :]}", own.get(type_name, table))
+    return names
 
 
 def eponymous_tables() -> list[str]:
