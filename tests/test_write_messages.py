@@ -156,7 +156,9 @@ def test_a_boolean_column_was_value_reads_as_sql_shows_it(emulator: Emulator) ->
     db = connect(emulator)
     db.execute("INSERT INTO sqs_queues (queue_name, fifo_queue) VALUES ('jobs', 0)")
     emulator.clear_calls()
-    error = error_of(db, "UPDATE sqs_queues SET fifo_queue = 1 WHERE region = 'us-east-1' AND queue_name = 'jobs'")
+    error = error_of(
+        db, "UPDATE sqs_queues SET fifo_queue = 1 WHERE region = 'us-east-1' AND queue_name = 'jobs'"
+    )
     assert isinstance(error, apsw.ReadOnlyError)
     assert str(error).startswith(
         "fifo_queue = 1 (was 0): FifoQueue is create-only and cannot change; DELETE the row and INSERT"

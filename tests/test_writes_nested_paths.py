@@ -44,7 +44,7 @@ def test_an_insert_setting_a_read_only_member_is_refused_naming_it(emulator: Emu
     error = error_of(db, INSERT, ('{"IpFamily": "ipv6", "ServiceIpv6Cidr": "fd00::/108"}', None))
     assert isinstance(error, apsw.ReadOnlyError)
     assert str(error) == (
-        "kubernetes_network_config = '{\"IpFamily\": \"ipv6\", \"ServiceIpv6Cidr\": \"fd00::/108\"}': "
+        'kubernetes_network_config = \'{"IpFamily": "ipv6", "ServiceIpv6Cidr": "fd00::/108"}\': '
         "KubernetesNetworkConfig/ServiceIpv6Cidr is read-only (AWS sets it when the resource is created); "
         "leave ServiceIpv6Cidr out of kubernetes_network_config [eks_clusters row 1]"
     )
@@ -54,7 +54,9 @@ def test_an_insert_setting_a_read_only_member_is_refused_naming_it(emulator: Emu
 def test_an_update_of_a_member_beside_a_create_only_one_is_sent(
     emulator: Emulator, db: apsw.Connection
 ) -> None:
-    db.execute(f"UPDATE eks_clusters SET access_config = '{{\"AuthenticationMode\": \"API_AND_CONFIG_MAP\"}}' {WHERE}")
+    db.execute(
+        f'UPDATE eks_clusters SET access_config = \'{{"AuthenticationMode": "API_AND_CONFIG_MAP"}}\' {WHERE}'
+    )
     (update,) = sent_writes(emulator, "UpdateResource")
     assert update.patch_document == [
         {"op": "replace", "path": "/AccessConfig", "value": {"AuthenticationMode": "API_AND_CONFIG_MAP"}}
@@ -66,12 +68,14 @@ def test_an_update_of_a_member_beside_a_create_only_one_is_sent(
 def test_an_update_changing_a_create_only_member_is_refused_naming_it(
     emulator: Emulator, db: apsw.Connection
 ) -> None:
-    error = error_of(db, f"UPDATE eks_clusters SET kubernetes_network_config = '{{\"IpFamily\": \"ipv6\"}}' {WHERE}")
+    error = error_of(
+        db, f'UPDATE eks_clusters SET kubernetes_network_config = \'{{"IpFamily": "ipv6"}}\' {WHERE}'
+    )
     assert isinstance(error, apsw.ReadOnlyError)
     assert str(error) == (
-        "kubernetes_network_config = '{\"IpFamily\": \"ipv6\"}' (was '{\"IpFamily\":\"ipv4\"}'): "
-        "KubernetesNetworkConfig/IpFamily is create-only and cannot change ('ipv4' -> 'ipv6'); DELETE the row "
-        "and INSERT a new one instead [eks_clusters prod]"
+        'kubernetes_network_config = \'{"IpFamily": "ipv6"}\' (was \'{"IpFamily":"ipv4"}\'): '
+        "KubernetesNetworkConfig/IpFamily is create-only and cannot change ('ipv4' -> 'ipv6'); "
+        "DELETE the row and INSERT a new one instead [eks_clusters prod]"
     )
     assert write_calls(emulator) == []
 
@@ -80,8 +84,8 @@ def test_an_update_keeping_a_create_only_member_changes_the_rest(
     emulator: Emulator, db: apsw.Connection
 ) -> None:
     db.execute(
-        "UPDATE eks_clusters SET kubernetes_network_config = "
-        f"json_set(kubernetes_network_config, '$.ElasticLoadBalancing', json('{{\"Enabled\": true}}')) {WHERE}"
+        "UPDATE eks_clusters SET kubernetes_network_config = json_set(kubernetes_network_config, "
+        f"'$.ElasticLoadBalancing', json('{{\"Enabled\": true}}')) {WHERE}"
     )
     (update,) = sent_writes(emulator, "UpdateResource")
     assert update.patch_document is not None
@@ -101,7 +105,10 @@ def test_an_insert_of_an_athena_work_group_with_its_configuration(emulator: Emul
         "VALUES ('team', '{\"EnforceWorkGroupConfiguration\": true}')"
     )
     (create,) = sent_writes(emulator, "CreateResource")
-    assert create.desired_state == {"Name": "team", "WorkGroupConfiguration": {"EnforceWorkGroupConfiguration": True}}
+    assert create.desired_state == {
+        "Name": "team",
+        "WorkGroupConfiguration": {"EnforceWorkGroupConfiguration": True},
+    }
 
 
 def test_a_patch_document_changing_a_create_only_member_is_refused(
@@ -110,12 +117,16 @@ def test_a_patch_document_changing_a_create_only_member_is_refused(
     patch = '[{"op": "replace", "path": "/KubernetesNetworkConfig/IpFamily", "value": "ipv6"}]'
     error = error_of(db, f"UPDATE eks_clusters SET data__PatchDocument = ? {WHERE}", (patch,))
     assert isinstance(error, apsw.ReadOnlyError)
-    assert "KubernetesNetworkConfig/IpFamily is create-only and cannot change ('ipv4' -> 'ipv6')" in str(error)
+    assert "KubernetesNetworkConfig/IpFamily is create-only and cannot change ('ipv4' -> 'ipv6')" in str(
+        error
+    )
     assert write_calls(emulator) == []
 
 
 def test_a_patch_document_changing_another_member_is_sent(emulator: Emulator, db: apsw.Connection) -> None:
-    patch = '[{"op": "add", "path": "/KubernetesNetworkConfig/ElasticLoadBalancing", "value": {"Enabled": true}}]'
+    patch = (
+        '[{"op": "add", "path": "/KubernetesNetworkConfig/ElasticLoadBalancing", "value": {"Enabled": true}}]'
+    )
     db.execute(f"UPDATE eks_clusters SET data__PatchDocument = ? {WHERE}", (patch,))
     (update,) = sent_writes(emulator, "UpdateResource")
     assert update.patch_document == json.loads(patch)

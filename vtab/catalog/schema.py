@@ -182,9 +182,9 @@ class ResourceSchema:
     scope_reason: str = ""
     """Why the type is global (an overlay's ``global`` fact); empty for a regional type."""
     read_only_members: tuple[tuple[str, ...], ...] = ()
-    """Read-only members inside writable properties (EKS Cluster's ``KubernetesNetworkConfig/ServiceIpv6Cidr``)."""
+    """Read-only members inside writable properties (EKS's ``KubernetesNetworkConfig/ServiceIpv6Cidr``)."""
     create_only_members: tuple[tuple[str, ...], ...] = ()
-    """Create-only members inside updatable properties (EKS Cluster's ``KubernetesNetworkConfig/IpFamily``)."""
+    """Create-only members inside updatable properties (EKS's ``KubernetesNetworkConfig/IpFamily``)."""
     account_properties: tuple[str, ...] = ()
     """Writable properties that hold the caller's account id (QuickSight's AwsAccountId, Glue's CatalogId):
     an INSERT that leaves a required one NULL gets the caller's account id."""

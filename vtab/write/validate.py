@@ -184,7 +184,9 @@ class RowRules:
         self.check_identifier_parts(desired, where)
         return desired
 
-    def _check_read_only_members(self, column: str, prop: str, value: object, converted: Any, where: str) -> None:
+    def _check_read_only_members(
+        self, column: str, prop: str, value: object, converted: Any, where: str
+    ) -> None:
         """A member AWS sets inside a writable object (EKS's KubernetesNetworkConfig/ServiceIpv6Cidr)."""
         for parts in self.schema.read_only_members:
             if parts[0] == prop and values_at(converted, parts[1:]):
@@ -210,10 +212,10 @@ class RowRules:
             rule, fix = "is read-only (AWS sets it)", f"leave {parts[-1]} as it is, or out of {column}"
         else:
             rule, fix = "is create-only", "DELETE the row and INSERT a new one instead"
+        before = "".join(f" (was {sql_literal(v)})" for v in was)
         return apsw.ReadOnlyError(
-            f"{column} = {sql_literal(value)}{''.join(f' (was {sql_literal(v)})' for v in was)}: {path} {rule} "
-            "and cannot change "
-            f"({shown}); {fix} {where}"
+            f"{column} = {sql_literal(value)}{before}: {path} {rule} and cannot change ({shown}); "
+            f"{fix} {where}"
         )
 
     def check_identifier_parts(self, model: dict[str, Any], where: str) -> None:
