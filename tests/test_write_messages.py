@@ -149,3 +149,18 @@ def test_the_types_own_id_part_is_chosen_again_not_selected(emulator: Emulator) 
     assert "name = 'www" in text and "3,000 characters, longer than any identifier" in text
     assert "at most), and Name is the identifier" in text
     assert "; choose a shorter name " in text
+
+
+def test_a_boolean_column_was_value_reads_as_sql_shows_it(emulator: Emulator) -> None:
+    """The row reads fifo_queue 0, so the message says (was 0), not Python's (was False)."""
+    db = connect(emulator)
+    db.execute("INSERT INTO sqs_queues (queue_name, fifo_queue) VALUES ('jobs', 0)")
+    emulator.clear_calls()
+    error = error_of(
+        db, "UPDATE sqs_queues SET fifo_queue = 1 WHERE region = 'us-east-1' AND queue_name = 'jobs'"
+    )
+    assert isinstance(error, apsw.ReadOnlyError)
+    assert str(error).startswith(
+        "fifo_queue = 1 (was 0): FifoQueue is create-only and cannot change; DELETE the row and INSERT"
+    )
+    assert write_calls(emulator) == []

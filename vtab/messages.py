@@ -11,6 +11,8 @@ def sql_literal(value: object) -> str:
     """``value`` the way it would be written in SQL, for messages (long text is shortened)."""
     if value is None:
         return "NULL"
+    if isinstance(value, bool):  # a JSON boolean reads as 1/0 in a column
+        return str(int(value))
     if isinstance(value, bytes):
         return f"X'{value[:32].hex().upper()}{'…' if len(value) > 32 else ''}'"
     if isinstance(value, str):

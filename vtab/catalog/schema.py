@@ -54,17 +54,37 @@ def _unwalked_reason(plan: ListPlan, feed: Feed) -> str:
     return f"the id of its {feed.parent}, which is not walked since {others} must come from WHERE"
 
 
+def _property_path(path: str) -> tuple[str, ...]:
+    """``/properties/A/B`` (a registry path) or ``A/B`` (the catalog's) -> ``("A", "B")``; ``*`` stands for
+    every item of an array."""
+    return tuple(path.removeprefix("/properties/").split("/"))
+
+
 def _top_level_names(paths: Iterable[str]) -> frozenset[str]:
     """Top-level property names of ``/properties/X`` paths, or of the catalog's ``X/Nested`` paths (nested
     paths name their top-level property)."""
-    names = set()
-    for path in paths:
-        parts = path.split("/")
-        if len(parts) >= 3 and parts[1] == "properties":
-            names.add(parts[2])
-        elif not path.startswith("/"):
-            names.add(parts[0])
-    return frozenset(names)
+    return frozenset(_property_path(path)[0] for path in paths)
+
+
+def _whole_properties(paths: Iterable[str]) -> frozenset[str]:
+    """The properties a path names whole: ``A`` counts, ``A/B`` (one member of ``A``) does not."""
+    return frozenset(parts[0] for parts in map(_property_path, paths) if len(parts) == 1)
+
+
+def _member_paths(paths: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """The paths that name a member inside a property (``A/B``, ``A/*/C``), as their parts."""
+    return tuple(parts for parts in map(_property_path, paths) if len(parts) > 1)
+
+
+def values_at(value: Any, parts: tuple[str, ...]) -> list[Any]:
+    """The values at member path ``parts`` (below its property) inside ``value``; ``*`` goes into every
+    array item. Absent members are left out, so ``[]`` means the member is not set anywhere."""
+    if not parts:
+        return [] if value is None else [value]
+    head, rest = parts[0], parts[1:]
+    if head == "*":
+        return [found for item in value for found in values_at(item, rest)] if isinstance(value, list) else []
+    return values_at(value.get(head), rest) if isinstance(value, dict) else []
 
 
 @dataclass(frozen=True)
@@ -141,8 +161,11 @@ class ResourceSchema:
     properties: dict[str, dict[str, Any]]
     required: tuple[str, ...]
     create_only: frozenset[str]
+    """Properties that are create-only whole (a member path such as ``A/B`` is in ``create_only_members``)."""
     read_only: frozenset[str]
+    """Properties that are read-only whole (a member path such as ``A/B`` is in ``read_only_members``)."""
     write_only: frozenset[str]
+    """Properties write-only whole or in part (a read never shows all of them)."""
     primary_identifier: tuple[str, ...]
     permissions: dict[str, tuple[str, ...]]
     additional_properties: bool
@@ -165,6 +188,10 @@ class ResourceSchema:
     scope: Scope = Scope.REGIONAL
     scope_reason: str = ""
     """Why the type is global (an overlay's ``global`` fact); empty for a regional type."""
+    read_only_members: tuple[tuple[str, ...], ...] = ()
+    """Read-only members inside writable properties (EKS's ``KubernetesNetworkConfig/ServiceIpv6Cidr``)."""
+    create_only_members: tuple[tuple[str, ...], ...] = ()
+    """Create-only members inside updatable properties (EKS's ``KubernetesNetworkConfig/IpFamily``)."""
     account_properties: tuple[str, ...] = ()
     """Writable properties that hold the caller's account id (QuickSight's AwsAccountId, Glue's CatalogId):
     an INSERT that leaves a required one NULL gets the caller's account id."""
@@ -184,9 +211,11 @@ class ResourceSchema:
             type_name=doc["typeName"],
             properties=dict(doc["properties"]),
             required=tuple(doc.get("required", ())),
-            create_only=_top_level_names(doc.get("createOnlyProperties", [])),
-            read_only=_top_level_names(doc.get("readOnlyProperties", [])),
+            create_only=_whole_properties(doc.get("createOnlyProperties", [])),
+            read_only=_whole_properties(doc.get("readOnlyProperties", [])),
             write_only=_top_level_names(doc.get("writeOnlyProperties", [])),
+            read_only_members=_member_paths(doc.get("readOnlyProperties", [])),
+            create_only_members=_member_paths(doc.get("createOnlyProperties", [])),
             primary_identifier=tuple(identifier),
             permissions={
                 verb: tuple(handler.get("permissions", ()))
@@ -233,7 +262,7 @@ class ResourceSchema:
             )
             for feed in feeds
         )
-        read_only = _top_level_names(facts.read_only)
+        read_only = _whole_properties(facts.read_only)
         ids = facts.primary_identifier
         # A primary identifier the create gives (a log group's name) is a unique key, and its listing is
         # found from the same values when every list input is one of its parts; a generated one is not.
@@ -243,9 +272,11 @@ class ResourceSchema:
             type_name=facts.type_name,
             properties=dict(facts.properties),
             required=facts.required,
-            create_only=_top_level_names(facts.create_only),
+            create_only=_whole_properties(facts.create_only),
             read_only=read_only,
             write_only=_top_level_names(facts.write_only),
+            read_only_members=_member_paths(facts.read_only),
+            create_only_members=_member_paths(facts.create_only),
             primary_identifier=facts.primary_identifier,
             permissions={verb.value: perms for verb, perms in facts.permissions.items()},
             additional_properties=True,
@@ -305,6 +336,24 @@ class ResourceSchema:
     def is_updatable(self, prop: str) -> bool:
         """Whether an update may change ``prop``: it is neither create-only nor read-only."""
         return prop not in self.create_only and prop not in self.read_only
+
+    def changed_members(
+        self, prop: str, before: Any, after: Any
+    ) -> list[tuple[tuple[str, ...], list[Any], list[Any], bool]]:
+        """The create-only or read-only members of ``prop`` that an update from ``before`` to ``after``
+        changes: (path, values before, values after, whether read-only). A read-only member left out
+        of ``after`` is no change (AWS keeps setting it); a create-only one left out is."""
+        changed = []
+        for parts, read_only in [
+            *((parts, False) for parts in self.create_only_members),
+            *((parts, True) for parts in self.read_only_members),
+        ]:
+            if parts[0] != prop:
+                continue
+            old, new = values_at(before, parts[1:]), values_at(after, parts[1:])
+            if old != new and not (read_only and not new):
+                changed.append((parts, old, new, read_only))
+        return changed
 
     def is_partial(self, properties: dict[str, Any]) -> bool:
         """Whether ``properties`` lack a required property (a listing's item): GetResource has the rest."""

@@ -132,6 +132,9 @@ class PatchDocumentRules:
             ) from None
         if not isinstance(patched, dict):
             raise self._malformed(text, "the result is not a JSON object", where)
+        for prop in {top_level(op["path"]) for op in ops if op["op"] != "test"}:
+            for change in self.schema.changed_members(prop, current.get(prop), patched.get(prop)):
+                raise self.rules.member_change_error(PATCH_DOCUMENT, text, change, where)
         self.rules.check_model(patched, where, f"the {PATCH_DOCUMENT}")
         return ops
 

@@ -647,6 +647,9 @@ class WriteQueue:
                     f"{column} = {sql_literal(value)} (was {sql_literal(was)}): "
                     f"{prop} is {kind} and cannot change; {fix} {where}"
                 )
+            for change in self.schema.changed_members(prop, before, converted):
+                was = self.table.columns.value(column, row)
+                raise self.rules.member_change_error(column, value, change, where, (was,))
             new[prop] = converted
             written[prop] = column
         for prop, value in new.items():

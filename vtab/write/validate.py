@@ -14,7 +14,14 @@ import apsw
 import orjson
 
 from vtab.catalog.limits import request_limits
-from vtab.catalog.schema import IDENTIFIER_SEPARATOR, JSON_TYPES, InputSource, ResourceSchema, is_json_type
+from vtab.catalog.schema import (
+    IDENTIFIER_SEPARATOR,
+    JSON_TYPES,
+    InputSource,
+    ResourceSchema,
+    is_json_type,
+    values_at,
+)
 from vtab.catalog.store import load_catalog
 from vtab.messages import sql_literal
 
@@ -31,6 +38,14 @@ JSON_EXAMPLES = {
     "object": """'{"key": "value"}'""",
     "array": """'["value"]'""",
 }
+
+
+def _one(values: list[Any]) -> Any:
+    """The values found at a member path, for a message: NULL when none, the value when one, else JSON."""
+    if not values:
+        return None
+    value = values[0] if len(values) == 1 else values
+    return value if isinstance(value, (str, int, float)) else orjson.dumps(value).decode()
 
 
 def json_type_name(value: object) -> str:
@@ -163,10 +178,45 @@ class RowRules:
                 continue
             converted = self.property_value(column, value, where)
             if converted is not None:
+                self._check_read_only_members(column, prop, value, converted, where)
                 desired[prop] = converted
         self.check_required(desired, where, "INSERT")
         self.check_identifier_parts(desired, where)
         return desired
+
+    def _check_read_only_members(
+        self, column: str, prop: str, value: object, converted: Any, where: str
+    ) -> None:
+        """A member AWS sets inside a writable object (EKS's KubernetesNetworkConfig/ServiceIpv6Cidr)."""
+        for parts in self.schema.read_only_members:
+            if parts[0] == prop and values_at(converted, parts[1:]):
+                raise apsw.ReadOnlyError(
+                    f"{column} = {sql_literal(value)}: {'/'.join(parts)} is read-only (AWS sets it when the "
+                    f"resource is created); leave {parts[-1]} out of {column} {where}"
+                )
+
+    def member_change_error(
+        self,
+        column: str,
+        value: object,
+        change: tuple[tuple[str, ...], list[Any], list[Any], bool],
+        where: str,
+        was: tuple[object] | tuple[()] = (),
+    ) -> apsw.ReadOnlyError:
+        """An UPDATE (or patch) that changes a create-only or read-only member of ``column``; ``was``: the
+        column's value before, when a SET gave the new one."""
+        parts, old, new = change[0], change[1], change[2]
+        path = "/".join(parts)
+        shown = " -> ".join(sql_literal(_one(values)) for values in (old, new))
+        if change[3]:
+            rule, fix = "is read-only (AWS sets it)", f"leave {parts[-1]} as it is, or out of {column}"
+        else:
+            rule, fix = "is create-only", "DELETE the row and INSERT a new one instead"
+        before = "".join(f" (was {sql_literal(v)})" for v in was)
+        return apsw.ReadOnlyError(
+            f"{column} = {sql_literal(value)}{before}: {path} {rule} and cannot change ({shown}); "
+            f"{fix} {where}"
+        )
 
     def check_identifier_parts(self, model: dict[str, Any], where: str) -> None:
         """The parts of the compound identifier (``ApiId|IntegrationId|...``) cannot be empty or hold the
