@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vtab.catalog import load_catalog
-from vtab.catalog.schema import InputSource, ResourceSchema, load_schema
+from vtab.catalog.schema import InputSource, ResourceSchema, load_schema, without_member
 from vtab.read.plan import missing_where, walk_start
 
 CATALOG = load_catalog()
@@ -74,3 +74,37 @@ def test_a_generated_identifier_is_no_unique_key_and_a_given_one_is() -> None:
     assert CATALOG.schema("AWS::Logs::LogGroup").unique_key == ("LogGroupName",)
     assert CATALOG.schema("AWS::EKS::Nodegroup").unique_key == ()
     assert load_schema(IR).unique_key is None  # the hand-verified rule
+
+
+def test_write_only_members_are_not_write_only_columns() -> None:
+    lam = generated("AWS::Lambda::Function")
+    assert "Code" not in lam.write_only and "SnapStart" in lam.write_only
+    assert ("Code", "S3Key") in lam.write_only_members
+    bucket = generated("AWS::S3::Bucket")
+    assert bucket.write_only_member(
+        ("LifecycleConfiguration", "Rules", "3", "Transition", "StorageClass")
+    ) == (
+        "LifecycleConfiguration",
+        "Rules",
+        "*",
+        "Transition",
+    )
+    assert bucket.write_only_member(("LifecycleConfiguration", "Rules", "3", "Status")) is None
+    assert bucket.write_only_member(("LifecycleConfiguration",)) is None
+
+
+def test_a_read_leaves_out_write_only_members_in_every_array_item() -> None:
+    config = {"Rules": [{"Id": "a", "Transition": {}}, {"Id": "b"}, "odd"], "Other": 1}
+    assert without_member(config, ("Rules", "*", "Transition")) == {
+        "Rules": [{"Id": "a"}, {"Id": "b"}, "odd"],
+        "Other": 1,
+    }
+    assert config["Rules"][0] == {"Id": "a", "Transition": {}}  # the input is not changed
+    assert without_member("text", ("Rules",)) == "text"
+    bucket = generated("AWS::S3::Bucket")
+    assert bucket.as_read(
+        {"BucketName": "b", "AccessControl": "Private", "LifecycleConfiguration": config}
+    ) == {
+        "BucketName": "b",
+        "LifecycleConfiguration": {"Rules": [{"Id": "a"}, {"Id": "b"}, "odd"], "Other": 1},
+    }

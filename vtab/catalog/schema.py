@@ -60,12 +60,6 @@ def _property_path(path: str) -> tuple[str, ...]:
     return tuple(path.removeprefix("/properties/").split("/"))
 
 
-def _top_level_names(paths: Iterable[str]) -> frozenset[str]:
-    """Top-level property names of ``/properties/X`` paths, or of the catalog's ``X/Nested`` paths (nested
-    paths name their top-level property)."""
-    return frozenset(_property_path(path)[0] for path in paths)
-
-
 def _whole_properties(paths: Iterable[str]) -> frozenset[str]:
     """The properties a path names whole: ``A`` counts, ``A/B`` (one member of ``A``) does not."""
     return frozenset(parts[0] for parts in map(_property_path, paths) if len(parts) == 1)
@@ -74,6 +68,21 @@ def _whole_properties(paths: Iterable[str]) -> frozenset[str]:
 def _member_paths(paths: Iterable[str]) -> tuple[tuple[str, ...], ...]:
     """The paths that name a member inside a property (``A/B``, ``A/*/C``), as their parts."""
     return tuple(parts for parts in map(_property_path, paths) if len(parts) > 1)
+
+
+def without_member(value: Any, parts: tuple[str, ...]) -> Any:
+    """``value`` (a property's, parsed JSON) without the member at ``parts`` (below the property; ``*``:
+    in every array item), as AWS reads back a property whose member is write-only. A copy where changed."""
+    if not parts:
+        return value
+    head, rest = parts[0], parts[1:]
+    if head == "*":
+        return [without_member(item, rest) for item in value] if isinstance(value, list) else value
+    if not isinstance(value, dict) or head not in value:
+        return value
+    if not rest:
+        return {key: member for key, member in value.items() if key != head}
+    return {**value, head: without_member(value[head], rest)}
 
 
 def values_at(value: Any, parts: tuple[str, ...]) -> list[Any]:
@@ -165,7 +174,8 @@ class ResourceSchema:
     read_only: frozenset[str]
     """Properties that are read-only whole (a member path such as ``A/B`` is in ``read_only_members``)."""
     write_only: frozenset[str]
-    """Properties write-only whole or in part (a read never shows all of them)."""
+    """Properties that are write-only whole: a read never shows them (a member path such as ``Code/S3Key``
+    is in ``write_only_members``: a read shows ``Code`` without it)."""
     primary_identifier: tuple[str, ...]
     permissions: dict[str, tuple[str, ...]]
     additional_properties: bool
@@ -191,6 +201,7 @@ class ResourceSchema:
     read_only_members: tuple[tuple[str, ...], ...] = ()
     """Read-only members inside writable properties (EKS's ``KubernetesNetworkConfig/ServiceIpv6Cidr``)."""
     create_only_members: tuple[tuple[str, ...], ...] = ()
+    write_only_members: tuple[tuple[str, ...], ...] = ()
     """Create-only members inside updatable properties (EKS's ``KubernetesNetworkConfig/IpFamily``)."""
     account_properties: tuple[str, ...] = ()
     """Writable properties that hold the caller's account id (QuickSight's AwsAccountId, Glue's CatalogId):
@@ -213,7 +224,8 @@ class ResourceSchema:
             required=tuple(doc.get("required", ())),
             create_only=_whole_properties(doc.get("createOnlyProperties", [])),
             read_only=_whole_properties(doc.get("readOnlyProperties", [])),
-            write_only=_top_level_names(doc.get("writeOnlyProperties", [])),
+            write_only=_whole_properties(doc.get("writeOnlyProperties", [])),
+            write_only_members=_member_paths(doc.get("writeOnlyProperties", [])),
             read_only_members=_member_paths(doc.get("readOnlyProperties", [])),
             create_only_members=_member_paths(doc.get("createOnlyProperties", [])),
             primary_identifier=tuple(identifier),
@@ -274,7 +286,8 @@ class ResourceSchema:
             required=facts.required,
             create_only=_whole_properties(facts.create_only),
             read_only=read_only,
-            write_only=_top_level_names(facts.write_only),
+            write_only=_whole_properties(facts.write_only),
+            write_only_members=_member_paths(facts.write_only),
             read_only_members=_member_paths(facts.read_only),
             create_only_members=_member_paths(facts.create_only),
             primary_identifier=facts.primary_identifier,
@@ -354,6 +367,25 @@ class ResourceSchema:
             if old != new and not (read_only and not new):
                 changed.append((parts, old, new, read_only))
         return changed
+
+    def as_read(self, properties: dict[str, Any]) -> dict[str, Any]:
+        """``properties`` as a GetResource returns them: without write-only properties and members."""
+        shown = {prop: value for prop, value in properties.items() if prop not in self.write_only}
+        for parts in self.write_only_members:
+            if parts[0] in shown:
+                shown[parts[0]] = without_member(shown[parts[0]], parts[1:])
+        return shown
+
+    def write_only_member(self, parts: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The write-only member path that ``parts`` (a JSON Pointer's, array indexes as numbers) is or
+        lies inside, or None: ``("Code", "S3Key")`` for ``/Code/S3Key``."""
+        for member in self.write_only_members:
+            if len(parts) >= len(member) and all(
+                want == got or (want == "*" and got.isdigit())
+                for want, got in zip(member, parts, strict=False)
+            ):
+                return member
+        return None
 
     def is_partial(self, properties: dict[str, Any]) -> bool:
         """Whether ``properties`` lack a required property (a listing's item): GetResource has the rest."""

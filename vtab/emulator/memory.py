@@ -186,7 +186,7 @@ class MemoryProvider(Provider):
         return self.rules.identifier_of(obj)
 
     def describe(self, obj: Any, parent: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in obj.items() if v is not None and k not in self.rules.write_only}
+        return self.rules.as_read(obj)
 
     def read(self, region: RegionState, ids: dict[str, str]) -> dict[str, Any]:
         self._check_regions(region, ids)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vtab.catalog.facts import TypeFacts
-from vtab.catalog.schema import JSON_TYPES, ResourceSchema
+from vtab.catalog.schema import JSON_TYPES, ResourceSchema, without_member
 
 
 def _property_rules(spec: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +49,8 @@ class TypeRules:
     primary_identifier: tuple[str, ...]
     additional_identifiers: tuple[tuple[str, ...], ...] = ()
     additional_properties: bool = False
+    write_only_members: tuple[tuple[str, ...], ...] = ()
+    """Write-only members (``Code/S3Key`` as parts): a read shows their property without them."""
 
     @classmethod
     def from_schema(cls, schema: ResourceSchema) -> TypeRules:
@@ -59,6 +61,7 @@ class TypeRules:
             read_only=schema.read_only,
             create_only=schema.create_only,
             write_only=schema.write_only,
+            write_only_members=schema.write_only_members,
             primary_identifier=schema.primary_identifier,
             additional_properties=schema.additional_properties,
         )
@@ -75,6 +78,7 @@ class TypeRules:
             read_only=read_only,
             create_only=_top_level(facts.create_only),
             write_only=_top_level(facts.write_only),
+            write_only_members=tuple(tuple(path.split("/")) for path in facts.write_only if "/" in path),
             primary_identifier=facts.primary_identifier,
             additional_identifiers=facts.additional_identifiers,
         )
@@ -88,6 +92,14 @@ class TypeRules:
             "required": list(self.required),
             "additionalProperties": self.additional_properties,
         }
+
+    def as_read(self, model: dict[str, Any]) -> dict[str, Any]:
+        """``model`` as a read handler returns it: nulls, write-only properties and members left out."""
+        shown = {k: v for k, v in model.items() if v is not None and k not in self.write_only}
+        for parts in self.write_only_members:
+            if parts[0] in shown:
+                shown[parts[0]] = without_member(shown[parts[0]], parts[1:])
+        return shown
 
     def value_at(self, model: dict[str, Any], path: str) -> Any:
         """The value of property path ``A`` or ``A/B`` in ``model``, or None."""

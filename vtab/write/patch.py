@@ -32,6 +32,11 @@ def top_level(path: str) -> str:
     return path.split("/")[1].replace("~1", "/").replace("~0", "~")
 
 
+def pointer_parts(path: str) -> tuple[str, ...]:
+    """``/Code/S3Key`` -> ``("Code", "S3Key")`` (RFC 6901 unescaped)."""
+    return tuple(part.replace("~1", "/").replace("~0", "~") for part in path.split("/")[1:])
+
+
 def diff_patch(old: dict[str, Any], new: dict[str, Any | None]) -> Patch:
     """Operations setting ``new``'s properties on ``old`` (None removes); unchanged values send nothing."""
     ops: Patch = []
@@ -140,8 +145,9 @@ class PatchDocumentRules:
 
     def _check_write_only(self, index: int, op: dict[str, Any], current: dict[str, Any], where: str) -> None:
         """AWS applies a patch to the resource as its read handler returns it, which never holds a
-        write-only property (a secret's SecretString): only ``add`` can set one (AWS answers a ``replace``
-        with "can't replace a non-existent object", as jsonpatch would here, with a misleading fix)."""
+        write-only property (a secret's SecretString) or member (a Lambda function's Code/S3Key): only
+        ``add`` can set one (AWS answers a ``replace`` with "can't replace a non-existent object", as
+        jsonpatch would here, with a misleading fix)."""
         if op["op"] == "add":
             return
         paths = [op["path"], *([op["from"]] if op["op"] in ("move", "copy") else [])]
@@ -153,6 +159,14 @@ class PatchDocumentRules:
                     f"write-only, so the resource AWS patches never shows it (nor does the row: "
                     f'{self.rules.column_of(prop)} reads NULL); set it with "op": "add" instead, which '
                     f"sets it whether or not it is set {where}"
+                )
+            member = self.schema.write_only_member(pointer_parts(path))
+            if member is not None:
+                raise apsw.SQLError(
+                    f"{PATCH_DOCUMENT} (path {path} in operation {index}, op {op['op']!r}): "
+                    f"{'/'.join(member)} is write-only, so the resource AWS patches never shows it (nor "
+                    f'does the row\'s {self.rules.column_of(prop)}); set it with "op": "add" instead, '
+                    f"which sets it whether or not it is set {where}"
                 )
 
     def _check_shape(self, text: str, index: int, op: object, where: str) -> None:

@@ -608,11 +608,7 @@ class WriteQueue:
         except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, LookupError, TypeError):
             return row  # the resource changed under the transaction: AWS's answer to the patch will tell
         # As AWS will read it: a write-only property never shows (so a later SET of it is an "add" again).
-        return Row(
-            row.region,
-            row.identifier,
-            {prop: value for prop, value in properties.items() if prop not in self.schema.write_only},
-        )
+        return Row(row.region, row.identifier, self.schema.as_read(properties))
 
     def _differs(self, row: Row, column: str, value: Any) -> bool:
         """Whether a SET value differs from the row's (raw comparison; property columns parse first)."""
