@@ -130,3 +130,29 @@ def test_a_patch_document_changing_another_member_is_sent(emulator: Emulator, db
     db.execute(f"UPDATE eks_clusters SET data__PatchDocument = ? {WHERE}", (patch,))
     (update,) = sent_writes(emulator, "UpdateResource")
     assert update.patch_document == json.loads(patch)
+
+
+def test_insert_or_replace_changing_a_create_only_member_is_refused_naming_it(
+    emulator: Emulator, db: apsw.Connection
+) -> None:
+    error = error_of(db, INSERT.replace("INSERT", "INSERT OR REPLACE", 1), ('{"IpFamily": "ipv6"}', None))
+    assert isinstance(error, apsw.ReadOnlyError)
+    assert str(error).startswith(
+        "kubernetes_network_config: KubernetesNetworkConfig/IpFamily is create-only and cannot change "
+        "('ipv4' -> 'ipv6'), so INSERT OR REPLACE cannot make the resource match this row; DELETE it and "
+        "INSERT the row again instead (nothing was sent) prod"
+    )
+    assert write_calls(emulator) == []
+
+
+def test_insert_or_replace_keeping_a_create_only_member_replaces_the_rest(
+    emulator: Emulator, db: apsw.Connection
+) -> None:
+    db.execute(
+        INSERT.replace("INSERT", "INSERT OR REPLACE", 1),
+        ('{"IpFamily": "ipv4"}', '{"AuthenticationMode": "API_AND_CONFIG_MAP"}'),
+    )
+    (update,) = sent_writes(emulator, "UpdateResource")
+    assert update.patch_document == [
+        {"op": "replace", "path": "/AccessConfig", "value": {"AuthenticationMode": "API_AND_CONFIG_MAP"}}
+    ]

@@ -17,7 +17,7 @@ import orjson
 from vtab.catalog.columns import PATCH_DOCUMENT
 from vtab.catalog.schema import ResourceSchema
 from vtab.messages import sql_literal
-from vtab.write.validate import RowRules, json_type_name
+from vtab.write.validate import RowRules, json_type_name, member_values
 
 Patch = list[dict[str, Any]]
 
@@ -59,8 +59,8 @@ def replace_patch(
     exactly ``desired``'s.
 
     Like SQLite's REPLACE, a column the new row leaves NULL is removed. Write-only properties cannot be
-    read back, so they are sent when given and never removed. A create-only property the row changes
-    cannot be patched: ReadOnlyError, rather than a patch that silently keeps the old value.
+    read back, so they are sent when given and never removed. A create-only property (or member) the row
+    changes cannot be patched: ReadOnlyError, rather than a patch that silently keeps the old value.
     """
     new: dict[str, Any | None] = {}
     for prop in schema.properties:
@@ -75,6 +75,17 @@ def replace_patch(
             continue
         if prop in schema.write_only and desired.get(prop) is None:
             continue
+        for parts, old, after_values, read_only in schema.changed_members(
+            prop, existing.get(prop), desired.get(prop)
+        ):
+            if read_only:
+                continue  # the row's read-only member is checked when the row is (validate.py)
+            shown = " -> ".join(sql_literal(member_values(values)) for values in (old, after_values))
+            raise apsw.ReadOnlyError(
+                f"{schema.column_of(prop)}: {'/'.join(parts)} is create-only and cannot change ({shown}), so "
+                "INSERT OR REPLACE cannot make the resource match this row; DELETE it and INSERT the row "
+                f"again instead (nothing was sent) {where}"
+            )
         new[prop] = desired.get(prop)
     return diff_patch(existing, new)
 

@@ -40,7 +40,7 @@ JSON_EXAMPLES = {
 }
 
 
-def _one(values: list[Any]) -> Any:
+def member_values(values: list[Any]) -> Any:
     """The values found at a member path, for a message: NULL when none, the value when one, else JSON."""
     if not values:
         return None
@@ -207,7 +207,7 @@ class RowRules:
         column's value before, when a SET gave the new one."""
         parts, old, new = change[0], change[1], change[2]
         path = "/".join(parts)
-        shown = " -> ".join(sql_literal(_one(values)) for values in (old, new))
+        shown = " -> ".join(sql_literal(member_values(values)) for values in (old, new))
         if change[3]:
             rule, fix = "is read-only (AWS sets it)", f"leave {parts[-1]} as it is, or out of {column}"
         else:
