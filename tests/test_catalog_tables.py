@@ -399,12 +399,14 @@ def test_a_verb_without_handler_is_refused_before_anything_is_sent(emulator: Any
     seeded = emulator.seed_type("AWS::ACMPCA::Permission", "us-east-1", count=1)
     db = connect(emulator)
     emulator.clear_calls()
-    with pytest.raises(apsw.ReadOnlyError, match="has no update handler, so Cloud Control cannot UPDATE it"):
+    with pytest.raises(apsw.ReadOnlyError) as caught:
         db.execute(
             "UPDATE acmpca_permissions SET actions = '[]' "
             "WHERE region = 'us-east-1' AND data__Identifier = ?",
             seeded.identifiers,
         )
+    assert "has no update handler, so Cloud Control cannot UPDATE it" in str(caught.value)
+    assert "(its handlers: create, read, delete; vtab_types.verbs lists them)" in str(caught.value)
     assert [call.operation for call in emulator.calls if call.operation != "GetResource"] == []
 
 

@@ -35,7 +35,7 @@ from vtab.sql.interrupt import result, watch
 from vtab.sql.statements import Statement, StatementText, StatementTracker
 from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_text
 from vtab.write.dryrun import DryRunLog
-from vtab.write.operation import ACTIONS, IGNORE, REPLACE, Operation, WriteStatus, unique_key
+from vtab.write.operation import IGNORE, REPLACE, Operation, WriteStatus, unique_key
 from vtab.write.patch import PatchDocumentRules, diff_patch, top_level
 from vtab.write.send import Sender, applied_lines, statement_error
 from vtab.write.validate import RowRules
@@ -513,11 +513,11 @@ class WriteQueue:
         handler = {"INSERT": Verb.CREATE, "UPDATE": Verb.UPDATE, "DELETE": Verb.DELETE}[verb]
         if handler not in self.schema.permissions:
             # Cloud Control would answer UnsupportedActionException; say so before anything is sent.
-            offered = ", ".join(v for v in ACTIONS if v in self.schema.permissions)
+            handlers = ", ".join(v for v in Verb if v in self.schema.permissions)
             raise apsw.ReadOnlyError(
                 f"{self.table.name}: {self.schema.type_name} has no {handler} handler, so Cloud Control "
-                f"cannot {verb} it; {verb} refused before anything was sent (it supports: "
-                f"{offered or 'reads only'})"
+                f"cannot {verb} it; {verb} refused before anything was sent (its handlers: {handlers}; "
+                f"vtab_types.verbs lists them)"
             )
 
     def _region(self, value: object, where: str) -> str:
