@@ -300,6 +300,28 @@ def test_cache_answers_repeated_statements_until_cleared(emulator: Any) -> None:
     assert len(emulator.calls) == 2 * calls_after_first
 
 
+def test_the_cache_is_shared_by_the_tables_of_a_connection(emulator: Any) -> None:
+    """A walk of node groups lists the clusters; a SELECT from eks_clusters then reuses that listing, and a
+    write through another instance of the table drops it for every table."""
+    emulator.seed_type("AWS::EKS::Nodegroup", "us-east-1", count=1, parents=2)
+    db = connect(emulator, cache_ttl=300)
+    assert len(rows(db, "SELECT nodegroup_name FROM eks_nodegroups WHERE region = 'us-east-1'")) == 2
+    emulator.clear_calls()
+    clusters = rows(db, "SELECT name FROM eks_clusters WHERE region = 'us-east-1'")
+    assert len(clusters) == 2
+    assert endpoint_summary(emulator) == {}  # answered from the walk's listing of clusters
+    hits = rows(db, "SELECT operation, type_name, cache FROM vtab_calls ORDER BY seq DESC LIMIT 1")
+    assert hits == [("ListResources", "AWS::EKS::Cluster", "hit")]
+
+    db.execute("CREATE VIRTUAL TABLE temp.clusters USING eks_clusters(cache_ttl=300)")
+    db.execute(
+        "UPDATE temp.clusters SET version = '1.31' WHERE region = 'us-east-1' AND name = ?", (clusters[0][0],)
+    )
+    emulator.clear_calls()
+    assert len(rows(db, "SELECT name, version FROM eks_clusters WHERE region = 'us-east-1'")) == 2
+    assert endpoint_summary(emulator)["ListResources Cluster"] == 1  # the write dropped the cached listing
+
+
 def test_cache_ttl_zero_always_asks(emulator: Any) -> None:
     emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
     db = connect(emulator, cache_ttl=0)

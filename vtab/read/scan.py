@@ -681,7 +681,7 @@ class Scan:
     def _cached_list(
         self, region: str, schema: ResourceSchema, model: dict[str, str] | None
     ) -> Iterable[Page]:
-        model_key = orjson.dumps(model, option=orjson.OPT_SORT_KEYS).decode()
+        model_key = orjson.dumps(model or None, option=orjson.OPT_SORT_KEYS).decode()  # {} lists as None
         key = (self._cache_region(schema, region), schema.type_name, "list", model_key)
         source, pages = self._lookup(key)
         if source:

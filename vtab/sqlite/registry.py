@@ -21,6 +21,9 @@ from vtab.read.cache import ResultStore
 from vtab.sql.statements import StatementText
 from vtab.write.dryrun import DryRunLog
 
+CACHE_MAX_ITEMS = 10_000
+"""Resources one read cache holds at most (a bigger scan streams through without being kept)."""
+
 LIST_SETTLE_SECONDS = 10.0
 """After a write, listings of its type are read fresh (not cached) for this long."""
 
@@ -46,7 +49,6 @@ class ConnectedTable(Protocol):
     """What the registry asks of a live table (vtab.sqlite.table.Table)."""
 
     name: str
-    cache: ResultStore
 
     @property
     def json_names(self) -> frozenset[str]:
@@ -65,12 +67,13 @@ class Registry:
         self.accounts = AccountIds()
         """The caller's account ids this connection looked up (once each, when a statement needed one)."""
         self.dry_runs = DryRunLog()
+        """The writes dry_run tables did not send (the vtab_dry_run table)."""
         self.applied_writes: list[str] = []
         """Writes applied by the transaction's syncs so far (``table CREATE row ...``): a later table's
         failure lists them, as real as its own applied ones. Emptied when the transaction ends."""
-        """The writes dry_run tables did not send (the vtab_dry_run table)."""
         self.tables: set[ConnectedTable] = set()
         self._clouds: dict[tuple[Any, ...], CloudControl] = {}
+        self._caches: dict[tuple[Any, ...], ResultStore] = {}
         self.statement = StatementText(connection)
         """The text of the statement started last (the unfiltered-write guard reads it)."""
 
@@ -93,11 +96,21 @@ class Registry:
             cloud = self._clouds[key] = CloudControl(options, self.log, self.rate_limiters, self.accounts)
         return cloud
 
+    def cache_for(self, options: Options) -> ResultStore:
+        """The read cache of these options, shared by every table of the connection that reads the same
+        account the same way: a walk of eks_nodegroups lists the clusters, and a SELECT from eks_clusters
+        then reuses that listing (entries are keyed by region, type and request)."""
+        key = (options.profile, options.endpoint_url, options.role_arn, options.cache_ttl)
+        cache = self._caches.get(key)
+        if cache is None:
+            cache = self._caches[key] = ResultStore(ttl=options.cache_ttl, max_items=CACHE_MAX_ITEMS)
+        return cache
+
     def clear_cache(self, type_name: str | None = None) -> int:
         """Forget cached reads: of one type after a write to it (whose listings are then not cached for
         LIST_SETTLE_SECONDS, as AWS lists lag behind writes), or all of them."""
         hold = LIST_SETTLE_SECONDS if type_name is not None else 0.0
-        return sum(table.cache.invalidate(type_name, hold_lists=hold) for table in list(self.tables))
+        return sum(cache.invalidate(type_name, hold_lists=hold) for cache in list(self._caches.values()))
 
     def json_columns(self, table: str | None) -> frozenset[str]:
         """The columns of vtab table ``table`` whose text is JSON by the schema (objects and arrays), so

@@ -222,7 +222,7 @@ class Table:
                 self.cloud.check_region(region)
             except apsw.SQLError as error:
                 raise OptionError(f"option regions={','.join(options.regions)!r}: {error}") from None
-        self.cache = ResultStore(ttl=options.cache_ttl, max_items=MEMO_MAX_ITEMS)
+        self.cache = registry.cache_for(options)
         self._pool: ThreadPoolExecutor | None = None
         self.writing = False
         self.read_rows: dict[str, dict[str, Row]] = {}
