@@ -209,6 +209,23 @@ def test_a_placeholder_left_in_an_id_is_an_error_naming_the_column(
     assert emulator.calls == []
 
 
+def test_an_update_setting_a_template_is_refused_before_anything_is_sent(
+    emulator: Emulator, seeded: Seeded
+) -> None:
+    db = connect(emulator)
+    error = error_of(
+        db,
+        "UPDATE integration_responses "
+        "SET template_selection_expression = '{{ TemplateSelectionExpression }}' WHERE region = 'us-east-1'",
+    )
+    assert type(error) is apsw.SQLError
+    assert str(error).startswith(
+        "template_selection_expression = '{{ TemplateSelectionExpression }}': still a placeholder of the "
+        "example it was copied from"
+    )
+    assert [c for c in emulator.calls if c.operation == "UpdateResource"] == []
+
+
 def test_a_placeholder_in_a_joined_table_is_refused_too(emulator: Emulator, seeded: Seeded) -> None:
     db = connect(emulator)
     db.execute(

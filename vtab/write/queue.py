@@ -259,6 +259,7 @@ class WriteQueue:
                 f"{REGION} = {sql_literal(changed[REGION])} (was {sql_literal(row.region)}): a resource "
                 f"cannot move to another region; INSERT it there and DELETE it here instead {where}"
             )
+        self._refuse_placeholders({c: v for c, v in changed.items() if c != PATCH_DOCUMENT}, where)
         if PATCH_DOCUMENT in changed:
             # Every other SET column counts, changed or not: the refusal must not depend on the data.
             others = [c for c, v in values.items() if v is not apsw.no_change and c != PATCH_DOCUMENT]
