@@ -332,6 +332,22 @@ def test_cache_ttl_zero_always_asks(emulator: Any) -> None:
     assert len(emulator.calls) == 2 * once
 
 
+def test_vtab_calls_keeps_the_request_id_of_each_answer_and_of_a_failure(emulator: Any) -> None:
+    emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
+    db = connect(emulator)
+    rows(db, "SELECT * FROM integration_responses WHERE region = 'us-east-1'")
+    ids = [i for (i,) in rows(db, "SELECT request_id FROM vtab_calls ORDER BY seq")]
+    assert len(ids) == 3 and all(ids) and len(set(ids)) == 3  # Api, Integration, IntegrationResponse
+    emulator.fail_next_call("GeneralServiceException", "boom")
+    with pytest.raises(apsw.SQLError) as caught:
+        rows(db, "SELECT * FROM integration_responses WHERE region = 'us-east-1'")
+    ((code, request_id),) = rows(
+        db, "SELECT error_code, request_id FROM vtab_calls WHERE error_code IS NOT NULL ORDER BY seq"
+    )
+    assert code == "GeneralServiceException"
+    assert str(caught.value).endswith(f"(request id {request_id})")
+
+
 def test_vtab_calls_shows_each_logical_call(emulator: Any) -> None:
     seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=30)
     api_id, integration_id = seeded.integrations[0]

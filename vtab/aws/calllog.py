@@ -40,7 +40,7 @@ class CallRecord:
     request_token: str | None = None
     status: str | None = None
     request_id: str | None = None
-    """The last answer's x-amzn-RequestId, for messages about that answer (not a vtab_calls column)."""
+    """The last answer's x-amzn-RequestId (of a listing, its last page's): what AWS support asks for."""
 
 
 class CallLog:

@@ -278,6 +278,7 @@ class CloudControl:
             record.request_id = response.get("ResponseMetadata", {}).get("RequestId")
         except ClientError as error:
             record.error_code = errors.aws_error_code(error)
+            record.request_id = errors.request_id_of(error)
             raise errors.from_client_error(error, schema, verb, record.operation, what) from error
         except BotoCoreError as error:
             record.error_code = errors.transport_code(error)

@@ -72,12 +72,13 @@ def caller_account(client: Any, log: CallLog, region: str, options: Options, fix
     try:
         with Timer(record):
             response: dict[str, Any] = client.get_caller_identity()
+        record.request_id = response.get("ResponseMetadata", {}).get("RequestId")
     except ClientError as error:
         record.error_code = errors.aws_error_code(error)
+        record.request_id = errors.request_id_of(error)
         code = record.error_code
         message = error.response.get("Error", {}).get("Message", "")
-        request_id = error.response.get("ResponseMetadata", {}).get("RequestId")
-        tail = f" (request id {request_id})" if request_id else ""
+        tail = errors.request_id_text(record.request_id)
         raise errors.exception_class(code)(f"{code}: {message} [{what}]{tail}; {why}") from error
     except BotoCoreError as error:
         record.error_code = errors.transport_code(error)

@@ -42,6 +42,7 @@ CALL_COLUMNS = (
     "error_code",
     "request_token",
     "status",
+    "request_id",
 )
 
 
