@@ -24,6 +24,7 @@ from vtab.catalog.schema import (
 )
 from vtab.catalog.store import load_catalog
 from vtab.messages import sql_literal
+from vtab.write.constraints import violation
 
 
 class IdentifierFault(StrEnum):
@@ -106,7 +107,17 @@ class RowRules:
                 f"use {allowed} (or NULL to leave it unset)",
                 where,
             )
+        self.check_limits(column, prop, value, converted, where)
         return converted
+
+    def check_limits(self, column: str, prop: str, value: object, converted: Any, where: str) -> None:
+        """The schema's limits (length, range, pattern, members of objects and arrays): the first broken."""
+        found = violation(self.schema.properties[prop].get("check", {}), converted, (prop,))
+        if found is None:
+            return
+        nested = len(found.path) > 1 and found.value is not None
+        shown = f" {sql_literal(found.value)}" if nested and not isinstance(found.value, (dict, list)) else ""
+        raise self._bad(column, value, f"{'/'.join(found.path)}{shown} {found.rule}", found.fix, where)
 
     def _json(self, column: str, prop: str, kind: str, value: object, where: str) -> Any:
         if not isinstance(value, str):
@@ -342,7 +353,9 @@ class RowRules:
                     where,
                 )
             if kind not in ("object", "array"):
-                self.property_value(column, value, where)  # the enum
+                self.property_value(column, value, where)  # the enum and limits
+            else:
+                self.check_limits(column, prop, orjson.dumps(value).decode(), value, where)
         self.check_required(model, where, "UPDATE")
 
     # -- messages -------------------------------------------------------------------------------------
