@@ -4,25 +4,33 @@ arrays each member's type, enum and required members), checked before a write is
 Cloud Control validates DesiredState against the registry schema and would refuse the row anyway, with a
 message that names a JSON path but not the column; checking here names the column, the member and the fix,
 and refuses the row before any row of the statement is sent. The rules are the catalog's ``check`` facts
-(a compact JSON Schema subset, see ``vtab/catalog/facts.py``); a keyword applies only to values of its kind,
-as in JSON Schema.
+(a compact JSON Schema subset, see ``vtab/catalog/facts.py``), checked by ``jsonschema`` (one validator per
+type and property, the emulator's too); this module turns its best error into words.
 """
 
 from __future__ import annotations
 
-import functools
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vtab.catalog.schema import JSON_TYPES, is_json_type
+from vtab.catalog.checks import strict_validator
 from vtab.messages import sql_literal
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
+
+_VALIDATORS: dict[tuple[str, str], Validator] = {}
+"""(type name, property) -> the validator of its ``check`` rules, built on first use."""
+
+_KINDS = {"object": "a JSON object", "array": "a JSON array", "integer": "an integer", "null": "null"}
 
 
 @dataclass(frozen=True)
 class Violation:
-    """One broken rule: where inside the value (``KeySchema/0/KeyType``; empty: the value itself), the
-    rule broken and the fix."""
+    """One broken rule: where (``Tags/0/Value``: the property, then the members inside its value), the
+    value found there (None: absent), the rule broken and the fix."""
 
     path: tuple[str, ...]
     value: Any
@@ -30,81 +38,102 @@ class Violation:
     fix: str
 
 
-@functools.cache
-def _compiled(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(pattern)
-    except re.error:
-        return None
+def a_kind(kind: str) -> str:
+    """``object`` -> ``a JSON object``: a schema type as a message names it."""
+    return _KINDS.get(kind, f"a {kind}")
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        return "a JSON object" if isinstance(value, dict) else "a JSON array"
-    return sql_literal(value)
-
-
-def _a(kind: str) -> str:
-    return {"object": "a JSON object", "array": "a JSON array", "integer": "an integer"}.get(kind, f"a {kind}")
-
-
-def violation(rules: dict[str, Any], value: Any, path: tuple[str, ...] = ()) -> Violation | None:
-    """The first rule of ``rules`` that ``value`` (parsed JSON) breaks, depth first, or None."""
-    if value is None:
-        return None
-    kinds = rules.get("type")
-    if kinds is not None:
-        allowed = [kinds] if isinstance(kinds, str) else list(kinds)
-        if not any(kind in JSON_TYPES and is_json_type(value, kind) for kind in allowed):
-            wanted = " or ".join(_a(kind) for kind in allowed)
-            return Violation(path, value, f"is {_shown(value)}, not {wanted}", f"write {wanted}")
-    enum = rules.get("enum")
-    if enum is not None and value not in enum:
-        allowed_values = " or ".join(sql_literal(item) for item in enum)
-        return Violation(path, value, "is not one of the values it allows", f"use {allowed_values}")
-    return _limits(rules, value, path) or _members(rules, value, path)
-
-
-def _limits(rules: dict[str, Any], value: Any, path: tuple[str, ...]) -> Violation | None:
-    if isinstance(value, str):
-        low, high = rules.get("minLength"), rules.get("maxLength")
-        if low is not None and len(value) < low:
-            return Violation(path, value, f"is {len(value)} characters, fewer than {low}", f"use {low} or more")
-        if high is not None and len(value) > high:
-            return Violation(path, value, f"is {len(value):,} characters, more than {high:,}", f"use {high:,} at most")
-        pattern = rules.get("pattern")
-        compiled = _compiled(pattern) if isinstance(pattern, str) else None
-        if compiled is not None and not compiled.search(value):
-            return Violation(path, value, f"does not match the pattern {pattern}", "use a value that matches it")
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        low, high = rules.get("minimum"), rules.get("maximum")
-        if low is not None and value < low:
-            return Violation(path, value, f"is less than {low}", f"use {low} to {high}" if high is not None else f"use {low} or more")
-        if high is not None and value > high:
-            return Violation(path, value, f"is more than {high}", f"use {low} to {high}" if low is not None else f"use {high} at most")
-    elif isinstance(value, list):
-        low, high = rules.get("minItems"), rules.get("maxItems")
-        if low is not None and len(value) < low:
-            return Violation(path, value, f"has {len(value)} items, fewer than {low}", f"give {low} or more")
-        if high is not None and len(value) > high:
-            return Violation(path, value, f"has {len(value)} items, more than {high}", f"give {high} at most")
-    return None
-
-
-def _members(rules: dict[str, Any], value: Any, path: tuple[str, ...]) -> Violation | None:
+def json_type_name(value: object) -> str:
     if isinstance(value, dict):
-        for name in rules.get("required", ()):
-            if value.get(name) is None:
-                return Violation(
-                    (*path, name), None, "is required", f"add \"{name}\" to {'/'.join(path) or 'the object'}"
-                )
-        for name, member in rules.get("properties", {}).items():
-            found = violation(member, value.get(name), (*path, name))
-            if found is not None:
-                return found
-    elif isinstance(value, list) and "items" in rules:
-        for index, item in enumerate(value):
-            found = violation(rules["items"], item, (*path, str(index)))
-            if found is not None:
-                return found
-    return None
+        return "a JSON object"
+    if isinstance(value, list):
+        return "a JSON array"
+    if isinstance(value, str):
+        return "a JSON string"
+    if isinstance(value, bool):
+        return "a JSON boolean"
+    if isinstance(value, (int, float)):
+        return "a JSON number"
+    return "JSON null"
+
+
+def _number(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def _between(low: Any, high: Any, unit: str = "") -> str:
+    """``0 to 900``, ``3 or more characters``, ``50 items at most``."""
+    tail = f" {unit}" if unit else ""
+    if low is not None and high is not None:
+        return f"{_number(low)} to {_number(high)}{tail}"
+    if low is not None:
+        return f"{_number(low)} or more{tail}"
+    return f"{_number(high)}{tail} at most"
+
+
+def describe(error: ValidationError, root: tuple[str, ...] = ()) -> Violation:
+    """A jsonschema error of a value whose path starts at ``root`` (the property), as rule and fix."""
+    path = (*root, *(str(part) for part in error.absolute_path))
+    value: Any = error.instance
+    rule: Any = error.validator_value
+    schema: Any = error.schema
+    low_high = {
+        "minLength": ("minLength", "maxLength"),
+        "maxLength": ("minLength", "maxLength"),
+        "minimum": ("minimum", "maximum"),
+        "maximum": ("minimum", "maximum"),
+        "minItems": ("minItems", "maxItems"),
+        "maxItems": ("minItems", "maxItems"),
+    }.get(str(error.validator))
+    low, high = (schema.get(low_high[0]), schema.get(low_high[1])) if low_high else (None, None)
+    if error.validator == "type":
+        wanted = " or ".join(a_kind(kind) for kind in ([rule] if isinstance(rule, str) else rule))
+        return Violation(path, value, f"is {json_type_name(value)}, not {wanted}", f"write {wanted}")
+    if error.validator == "enum":
+        allowed = " or ".join(sql_literal(item) for item in rule)
+        return Violation(path, value, "is not one of the values it allows", f"use {allowed}")
+    if error.validator == "required":
+        name = next((name for name in rule if name not in value), str(rule[0]))
+        return Violation((*path, name), None, "is required", f'add "{name}" to {"/".join(path)}')
+    if error.validator in ("minLength", "maxLength"):
+        fewer = "fewer" if error.validator == "minLength" else "more"
+        return Violation(
+            path,
+            value,
+            f"is {_number(len(value))} characters, {fewer} than {_number(rule)}",
+            f"use {_between(low, high, 'characters')}",
+        )
+    if error.validator in ("minimum", "maximum"):
+        less = "less" if error.validator == "minimum" else "more"
+        return Violation(path, value, f"is {less} than {_number(rule)}", f"use {_between(low, high)}")
+    if error.validator in ("minItems", "maxItems"):
+        fewer = "fewer" if error.validator == "minItems" else "more"
+        return Violation(
+            path,
+            value,
+            f"has {len(value)} items, {fewer} than {rule}",
+            f"give {_between(low, high, 'items')}",
+        )
+    if error.validator == "pattern":
+        return Violation(path, value, f"does not match the pattern {rule}", "use a value that matches it")
+    return Violation(path, value, error.message, "see the resource type's schema")
+
+
+def validator(type_name: str, prop: str, rules: Mapping[str, Any]) -> Validator:
+    """The (cached) validator of a property's ``check`` rules."""
+    key = (type_name, prop)
+    found = _VALIDATORS.get(key)
+    if found is None:
+        found = _VALIDATORS[key] = strict_validator(rules)
+    return found
+
+
+def violation(type_name: str, prop: str, rules: Mapping[str, Any], value: Any) -> Violation | None:
+    """The rule of ``rules`` that ``value`` (parsed JSON) breaks, jsonschema's best match (the shallowest
+    first), or None."""
+    if value is None or not rules:
+        return None
+    from jsonschema.exceptions import best_match
+
+    error = best_match(validator(type_name, prop, rules).iter_errors(value))
+    return None if error is None else describe(error, (prop,))
