@@ -27,6 +27,15 @@ _VALIDATORS: dict[tuple[str, str], Validator] = {}
 _KINDS = {"object": "a JSON object", "array": "a JSON array", "integer": "an integer", "null": "null"}
 
 
+_SIZES = {
+    "minLength": ("characters", "use", "fewer"),
+    "maxLength": ("characters", "use", "more"),
+    "minItems": ("items", "give", "fewer"),
+    "maxItems": ("items", "give", "more"),
+}
+"""A size limit -> what it counts, the fix's verb, and how the value breaks it."""
+
+
 @dataclass(frozen=True)
 class Violation:
     """One broken rule: where (``Tags/0/Value``: the property, then the members inside its value), the
@@ -95,25 +104,15 @@ def describe(error: ValidationError, root: tuple[str, ...] = ()) -> Violation:
     if error.validator == "required":
         name = next((name for name in rule if name not in value), str(rule[0]))
         return Violation((*path, name), None, "is required", f'add "{name}" to {"/".join(path)}')
-    if error.validator in ("minLength", "maxLength"):
-        fewer = "fewer" if error.validator == "minLength" else "more"
+    if error.validator in _SIZES:
+        unit, verb, than = _SIZES[str(error.validator)]
+        size = f"is {_number(len(value))} characters" if unit == "characters" else f"has {len(value)} items"
         return Violation(
-            path,
-            value,
-            f"is {_number(len(value))} characters, {fewer} than {_number(rule)}",
-            f"use {_between(low, high, 'characters')}",
+            path, value, f"{size}, {than} than {_number(rule)}", f"{verb} {_between(low, high, unit)}"
         )
     if error.validator in ("minimum", "maximum"):
         less = "less" if error.validator == "minimum" else "more"
         return Violation(path, value, f"is {less} than {_number(rule)}", f"use {_between(low, high)}")
-    if error.validator in ("minItems", "maxItems"):
-        fewer = "fewer" if error.validator == "minItems" else "more"
-        return Violation(
-            path,
-            value,
-            f"has {len(value)} items, {fewer} than {rule}",
-            f"give {_between(low, high, 'items')}",
-        )
     if error.validator == "pattern":
         return Violation(path, value, f"does not match the pattern {rule}", "use a value that matches it")
     return Violation(path, value, error.message, "see the resource type's schema")
