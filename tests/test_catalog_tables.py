@@ -16,7 +16,7 @@ import vtab
 from tests.readhelpers import connect, endpoint_ops
 from vtab.catalog import load_catalog
 from vtab.catalog.walks import ListMode
-from vtab.emulator.seed_types import ancestors, walk_desired_state
+from vtab.emulator.seed_types import ancestors, example_value, walk_desired_state
 from vtab.sqlite.install import ShadowedTableWarning
 
 CATALOG = load_catalog()
@@ -456,9 +456,12 @@ def test_acronyms_in_property_names_make_stackql_column_names(
 
 def test_or_replace_refuses_a_change_to_a_create_only_property(emulator: Any) -> None:
     db = connect(emulator)
+    spec = load_catalog().facts("AWS::EKS::Cluster").properties["ResourcesVpcConfig"]
+    vpc = orjson.dumps(example_value("ResourcesVpcConfig", spec, 0)).decode()  # what its schema requires
     db.execute(
         "INSERT INTO eks_clusters (region, name, role_arn, resources_vpc_config) "
-        "VALUES ('us-east-1', 'c1', 'arn:aws:iam::123456789012:role/r', '{}')"
+        "VALUES ('us-east-1', 'c1', 'arn:aws:iam::123456789012:role/r', ?)",
+        (vpc,),
     )
     emulator.clear_calls()
     with pytest.raises(
@@ -466,7 +469,8 @@ def test_or_replace_refuses_a_change_to_a_create_only_property(emulator: Any) ->
     ):
         db.execute(
             "INSERT OR REPLACE INTO eks_clusters (region, name, role_arn, resources_vpc_config) "
-            "VALUES ('us-east-1', 'c1', 'arn:aws:iam::123456789012:role/r2', '{}')"
+            "VALUES ('us-east-1', 'c1', 'arn:aws:iam::123456789012:role/r2', ?)",
+            (vpc,),
         )
     assert [c for c in emulator.calls if c.operation in ("CreateResource", "UpdateResource")] == []
     assert emulator.resource("us-east-1", "AWS::EKS::Cluster", "c1")["RoleArn"].endswith("role/r")

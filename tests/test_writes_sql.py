@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import apsw
+import pytest
 
 from tests.test_writes_helpers import IR, connect, create_response, error_of, rows, sent_writes, write_calls
 from vtab.emulator import Emulator
@@ -468,9 +469,15 @@ def test_json_text_in_a_column_of_several_types_is_sent_as_json(emulator: Emulat
         (key_schema,),
     )
     assert sent_writes(emulator, "UpdateResource") == []
-    # Text that is not a JSON object or array stays text.
-    db.execute("INSERT INTO dynamodb_tables (table_name, key_schema, region) VALUES ('u', 'id', 'us-east-1')")
-    assert (sent_writes(emulator, "CreateResource")[-1].desired_state or {}).get("KeySchema") == "id"
+    # Text that is no JSON array or object is refused before sending: KeySchema cannot be a string.
+    emulator.clear_calls()
+    with pytest.raises(
+        apsw.ConstraintError, match=r"^key_schema = 'id': KeySchema is a JSON string, not a JSON"
+    ):
+        db.execute(
+            "INSERT INTO dynamodb_tables (table_name, key_schema, region) VALUES ('u', 'id', 'us-east-1')"
+        )
+    assert write_calls(emulator) == []
 
 
 def test_a_patch_of_a_write_only_property_must_add_it(emulator: Emulator) -> None:

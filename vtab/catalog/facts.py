@@ -9,6 +9,7 @@ loader (for the hand-verified schemas in ``vtab/schemas``) share it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -16,6 +17,12 @@ from typing import Any
 
 MAX_ENUM = 64
 """Enums longer than this are dropped (they cost space and no list input needs them)."""
+
+CHECK_KEYWORDS = ("minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems")
+"""The JSON Schema limits a write checks (besides type, enum, pattern and required members)."""
+
+CHECK_DEPTH = 6
+"""How deep into objects and arrays the checks go (WAFv2's statements nest without end)."""
 
 JSON_MAP_TYPES = frozenset({"object", "string"})
 """cfn-lint widens JSON-map properties to ``type: ["object", "string"]`` (with ``format: json``) so that
@@ -182,6 +189,15 @@ def compact(schema: Mapping[str, Any]) -> TypeFacts:
     )
 
 
+def _python_pattern(pattern: str) -> bool:
+    """Whether Python's ``re`` reads the (ECMA 262) pattern; one it cannot (``\\p{L}``) is not checked."""
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
 def _paths(paths: Iterable[str]) -> tuple[str, ...]:
     """``/properties/A/B`` -> ``A/B``."""
     return tuple(path.removeprefix("/properties/") for path in paths)
@@ -268,7 +284,51 @@ class _Resolver:
         refs = self._relationships(spec)
         if refs:
             facts["relationshipRef"] = refs
+        check = self.check(spec, top=True)
+        if check:
+            facts["check"] = check
         return facts
+
+    def check(self, spec: Mapping[str, Any], depth: int = 0, *, top: bool = False) -> dict[str, Any]:
+        """The rules a value of ``spec`` must keep that a write can check before sending: length, range,
+        item count and pattern limits, and inside objects and arrays each member's type, enum and rules
+        (down to CHECK_DEPTH levels). A top-level property's type and enum are its own facts, not here."""
+        spec = self.deref(spec)
+        rules: dict[str, Any] = {}
+        kind = self.json_type(spec)
+        if top and kind is None and self.json_types(spec):
+            rules["type"] = sorted(self.json_types(spec))  # several (DynamoDB's KeySchema: array, object)
+        if not top:
+            if kind is not None and frozenset(self.json_types(spec)) != JSON_MAP_TYPES:
+                rules["type"] = kind
+            enum = spec.get("enum")
+            if isinstance(enum, list) and 0 < len(enum) <= MAX_ENUM:
+                rules["enum"] = enum
+        for key in CHECK_KEYWORDS:
+            value = spec.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                rules[key] = value
+        pattern = spec.get("pattern")
+        if isinstance(pattern, str) and _python_pattern(pattern):
+            rules["pattern"] = pattern
+        if depth >= CHECK_DEPTH:
+            return rules
+        members = {
+            name: member
+            for name, sub in spec.get("properties", {}).items()
+            if isinstance(sub, Mapping) and (member := self.check(sub, depth + 1))
+        }
+        if members:
+            rules["properties"] = members
+        required = spec.get("required")
+        if isinstance(required, list) and required and "properties" in spec:
+            rules["required"] = [name for name in required if isinstance(name, str)]
+        items = spec.get("items")
+        if isinstance(items, Mapping):
+            item_rules = self.check(items, depth + 1)
+            if item_rules:
+                rules["items"] = item_rules
+        return rules
 
     def _relationships(self, spec: Mapping[str, Any]) -> list[list[str]]:
         """relationshipRefs of the property, of its array items, and of its oneOf/anyOf branches."""

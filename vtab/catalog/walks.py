@@ -30,6 +30,12 @@ ID_SUFFIXES = ("Identifier", "Name", "Arn", "Id")
 """Suffixes stripped from an input to find the type it names (``ClusterName`` -> ``Cluster``)."""
 
 
+def _wants_arn(spec: dict[str, Any]) -> bool:
+    """Whether the property's pattern takes an ARN only (``^arn:aws...``)."""
+    pattern = spec.get("check", {}).get("pattern", "")
+    return isinstance(pattern, str) and pattern.startswith("^arn:")
+
+
 class LinkSource(StrEnum):
     """Where a fact of a walk comes from."""
 
@@ -380,6 +386,8 @@ class WalkDeriver:
             suffix = prop[len(base) :]
             fallback = "" if strict else parent.primary_identifier[-1]
             candidates = [prop, suffix, "Id" if suffix == "Identifier" else "", fallback]
+            if _wants_arn(facts.properties.get(prop, {})) and prop not in parent.properties:
+                candidates.insert(0, "Arn")  # Connect's InstanceId is the instance's ARN, by its pattern
             for candidate in candidates:
                 if candidate and candidate in parent.properties:
                     return (parent.type_name, candidate), ""

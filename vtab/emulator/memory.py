@@ -18,6 +18,7 @@ import functools
 import secrets
 import string
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,6 +33,7 @@ from vtab.emulator.deletes import IN_USE_ERROR, blocks, in_use_message
 from vtab.emulator.errors import HandlerFailure, not_found_message
 from vtab.emulator.provider import ListInputs, Provider
 from vtab.emulator.rules import TypeRules
+from vtab.emulator.samples import string_value
 from vtab.emulator.state import ACCOUNT_ID, RegionState, Store
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -45,6 +47,19 @@ ProviderFinder = Callable[[str], Provider | None]
 def catalog_rules(type_name: str) -> TypeRules:
     """One TypeRules per catalog type for the whole process (validators are cached per instance)."""
     return TypeRules.from_facts(load_catalog().facts(type_name))
+
+
+@functools.cache
+def _child_feeds() -> dict[str, list[tuple[str, Feed]]]:
+    """Parent type -> (child type, feed) of every walk that feeds a child's input from it. The walks are
+    in the catalog's index: no type's facts are loaded for this."""
+    catalog = load_catalog()
+    found: dict[str, list[tuple[str, Feed]]] = {}
+    for name in catalog.type_names():
+        for feed in catalog.entry(name).plan.feeds:
+            if feed.kind is FeedKind.PARENT and feed.parent and feed.parent != name:
+                found.setdefault(feed.parent, []).append((name, feed))
+    return found
 
 
 def short_id(length: int = 10) -> str:
@@ -335,19 +350,34 @@ class MemoryProvider(Provider):
                     named = ", ".join(f"{k}={v}" for k, v in wanted.items())
                 raise HandlerFailure("NotFound", not_found_message(parent.type_name, named))
 
+    @functools.cached_property
+    def _child_rules(self) -> dict[str, list[dict[str, Any]]]:
+        """Property -> the ``check`` rules of the child properties the walks feed from it (Cognito's
+        UserPoolClient/UserPoolId pattern tells what a UserPoolId looks like)."""
+        catalog = load_catalog()
+        found: dict[str, list[dict[str, Any]]] = {}
+        for child, feed in _child_feeds().get(self.type_name, ()):
+            check = catalog.facts(child).properties.get(feed.property_name, {}).get("check")
+            if check and feed.parent_property:
+                found.setdefault(feed.parent_property, []).append(check)
+        return found
+
+    def _new_id(self, name: str, path: str, region: str) -> Any:
+        spec = self.facts.properties.get(path, {})
+        return identifier_value(self.type_name, name, spec, region, self._child_rules.get(path, ()))
+
     def _generate(self, model: dict[str, Any], region: str) -> None:
         """Fill the primary identifier parts not given, then cheap defaults of other read-only properties."""
         for path in self.rules.primary_identifier:
             if self.rules.value_at(model, path) in (None, ""):
-                name = path.rsplit("/", 1)[-1]
-                value = identifier_value(self.type_name, name, self.facts.properties.get(path, {}), region)
-                _set_path(model, path, value)
+                _set_path(model, path, self._new_id(path.rsplit("/", 1)[-1], path, region))
         for name in self._own_names:
             if model.get(name) in (None, ""):
-                model[name] = identifier_value(self.type_name, name, self.facts.properties[name], region)
+                model[name] = self._new_id(name, name, region)
         for name in self.rules.read_only:
             if name not in model:
-                value = default_value(self.type_name, name, self.facts.properties.get(name, {}), region)
+                spec, also = self.facts.properties.get(name, {}), self._child_rules.get(name, ())
+                value = default_value(self.type_name, name, spec, region, also)
                 if value is not None:
                     model[name] = value
 
@@ -393,22 +423,32 @@ def _set_path(model: dict[str, Any], path: str, value: Any) -> None:
     target[last] = value
 
 
-def identifier_value(type_name: str, name: str, spec: dict[str, Any], region: str) -> Any:
-    """A plausible value for an identifier part the caller did not give."""
+def identifier_value(
+    type_name: str, name: str, spec: dict[str, Any], region: str, also: Sequence[dict[str, Any]] = ()
+) -> Any:
+    """A plausible value for an identifier part the caller did not give, within the property's pattern
+    and length limits and those of the children's properties that take it (``also``: DataZone's
+    ``dzd_...``, Cognito's ``us-east-1_...``), so children may name it."""
     if spec.get("enum"):
         return spec["enum"][0]
     kind = spec.get("type")
     if kind in ("integer", "number"):
         return secrets.randbelow(10**9) + 1
     lower = name.lower()
+    others: tuple[str, ...] = ()
     if lower.endswith("arn"):
-        return arn(type_name, region, short_id())
-    if lower.endswith("name"):
-        return f"{type_name.split('::')[2].lower()}-{short_id(8)}"
-    return short_id()
+        plain = arn(type_name, region, short_id())
+        others = (arn(type_name, region, str(uuid.uuid4())),)  # Connect's instance/<uuid>
+    elif lower.endswith("name"):
+        plain = f"{type_name.split('::')[2].lower()}-{short_id(8)}"
+    else:
+        plain = short_id()
+    return string_value(spec.get("check", {}), plain, also, others)
 
 
-def default_value(type_name: str, name: str, spec: dict[str, Any], region: str) -> Any:
+def default_value(
+    type_name: str, name: str, spec: dict[str, Any], region: str, also: Sequence[dict[str, Any]] = ()
+) -> Any:
     """A cheap default for a read-only property, or None when no plausible one is cheap."""
     if spec.get("enum"):
         return spec["enum"][0]
@@ -423,5 +463,5 @@ def default_value(type_name: str, name: str, spec: dict[str, Any], region: str) 
     if lower.endswith(_TIME_SUFFIXES):
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     if lower.endswith(("arn", "id", "name")):
-        return identifier_value(type_name, name, spec, region)
+        return identifier_value(type_name, name, spec, region, also)
     return None

@@ -16,9 +16,10 @@ from vtab.catalog.facts import TypeFacts
 from vtab.catalog.schema import JSON_TYPES, ResourceSchema, without_member
 
 
-def _property_rules(spec: dict[str, Any]) -> dict[str, Any]:
-    """The checkable part of a property: its JSON type (when one) and its enum."""
-    rules: dict[str, Any] = {}
+def property_rules(spec: dict[str, Any]) -> dict[str, Any]:
+    """The checkable part of a property: its JSON type (when one), its enum, and its ``check`` facts
+    (limits, pattern, and inside objects and arrays each member's type, enum and required members)."""
+    rules: dict[str, Any] = dict(spec.get("check", {}))
     kind = spec.get("type")
     if isinstance(kind, str) and kind in JSON_TYPES:
         rules["type"] = kind
@@ -56,7 +57,7 @@ class TypeRules:
     def from_schema(cls, schema: ResourceSchema) -> TypeRules:
         return cls(
             type_name=schema.type_name,
-            properties={name: _property_rules(spec) for name, spec in schema.properties.items()},
+            properties={name: property_rules(spec) for name, spec in schema.properties.items()},
             required=schema.required,
             read_only=schema.read_only,
             create_only=schema.create_only,
@@ -73,7 +74,7 @@ class TypeRules:
         read_only = _top_level(facts.read_only)
         return cls(
             type_name=facts.type_name,
-            properties={name: _property_rules(spec) for name, spec in facts.properties.items()},
+            properties={name: property_rules(spec) for name, spec in facts.properties.items()},
             required=tuple(name for name in facts.required if name not in read_only),
             read_only=read_only,
             create_only=_top_level(facts.create_only),

@@ -13,10 +13,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from vtab.catalog import load_catalog
-from vtab.catalog.columns import snake_case
 from vtab.catalog.facts import Verb
 from vtab.catalog.walks import FeedKind, ListPlan
 from vtab.emulator.memory import derived_from
+from vtab.emulator.rules import property_rules
+from vtab.emulator.samples import sample_value
 from vtab.emulator.served import ServedTypes
 from vtab.emulator.state import ACCOUNT_ID, EmulatorState
 from vtab.emulator.validation import validate_model
@@ -46,21 +47,8 @@ class SeededType:
 
 
 def example_value(name: str, spec: dict[str, Any], index: int) -> Any:
-    """A value of the property's JSON type (its enum's first value when it has one)."""
-    if spec.get("enum"):
-        return spec["enum"][0]
-    kind = spec.get("type")
-    if kind == "integer":
-        return index + 1
-    if kind == "number":
-        return float(index + 1)
-    if kind == "boolean":
-        return False
-    if kind == "object":
-        return {}
-    if kind == "array":
-        return []
-    return f"{snake_case(name).replace('_', '-')}-{index}"
+    """A value of the property that keeps its rules (type, enum, limits, pattern, required members)."""
+    return sample_value(name, property_rules(spec), index)
 
 
 def minimal_desired_state(

@@ -5,7 +5,9 @@ create-only / read-only lists before it hands anything to a handler; these check
 Models are checked by a real JSON Schema validator (``jsonschema``) and its errors are worded the way
 CloudFormation's validator (everit) words them: ``#: required key [X] not found``,
 ``#/X: expected type: String, found: Integer``, ``#/X: V is not a valid enum value``,
-``#: extraneous key [X] is not permitted``.
+``#: extraneous key [X] is not permitted``, and inside a property (its ``check`` facts: limits, patterns,
+nested members) ``#/DelaySeconds: -5 is not greater or equal to 0``, ``#/Tags/0: required key [Value] not
+found``, so the emulator refuses what AWS refuses when a client's own checks are bypassed.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import json
 from typing import Any
 
 import jsonpatch
-from jsonschema import Draft7Validator, validators
+from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 
+from vtab.catalog.checks import strict_validator
 from vtab.emulator.errors import CloudControlError, invalid_request
 from vtab.emulator.rules import TypeRules
 
@@ -32,20 +35,9 @@ _TYPE_NAMES = {
 _PATCH_OPS = frozenset({"add", "remove", "replace", "move", "copy", "test"})
 
 
-def _is_integer(checker: Any, value: Any) -> bool:
-    """An integer is an int, never a bool and never a float such as 1.0 (as before jsonschema)."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-_StrictValidator = validators.extend(
-    Draft7Validator, type_checker=Draft7Validator.TYPE_CHECKER.redefine("integer", _is_integer)
-)
-
-
 @functools.cache
 def _validator(rules: TypeRules) -> Validator:
-    validator: Validator = _StrictValidator(rules.json_schema)
-    return validator
+    return strict_validator(rules.json_schema)
 
 
 def parse_json_object(text: Any, what: str) -> dict[str, Any]:
@@ -67,9 +59,50 @@ def _type_name(value: Any) -> str:
     return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
+def _pointer(path: Any) -> str:
+    """``("Tags", 0, "Value")`` -> ``#/Tags/0/Value`` (the whole model: ``#``)."""
+    return "/".join(["#", *(str(part) for part in path)])
+
+
+def _number(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def everit_message(error: ValidationError) -> str:
+    """One violation as CloudFormation's validator (everit) words it: ``#/DelaySeconds: -5 is not greater
+    or equal to 0``, ``#/Tags/0: required key [Value] not found``."""
+    where = _pointer(error.absolute_path)
+    value: Any = error.instance
+    rule: Any = error.validator_value
+    if error.validator == "type":
+        expected = " or ".join(str(kind).capitalize() for kind in ([rule] if isinstance(rule, str) else rule))
+        return f"{where}: expected type: {expected}, found: {_type_name(value)}"
+    if error.validator == "enum":
+        return f"{where}: {value} is not a valid enum value"
+    if error.validator == "minimum":
+        return f"{where}: {_number(value)} is not greater or equal to {_number(rule)}"
+    if error.validator == "maximum":
+        return f"{where}: {_number(value)} is not less or equal to {_number(rule)}"
+    if error.validator == "minLength":
+        return f"{where}: expected minLength: {rule}, actual: {len(value)}"
+    if error.validator == "maxLength":
+        return f"{where}: expected maxLength: {rule}, actual: {len(value)}"
+    if error.validator == "pattern":
+        return f"{where}: string [{value}] does not match pattern {rule}"
+    if error.validator == "minItems":
+        return f"{where}: expected minimum item count: {rule}, found: {len(value)}"
+    if error.validator == "maxItems":
+        return f"{where}: expected maximum item count: {rule}, found: {len(value)}"
+    if error.validator == "required":
+        missing = [name for name in rule if name not in value]
+        return ", ".join(f"{where}: required key [{name}] not found" for name in missing)
+    return f"{where}: {error.message}"
+
+
 def model_errors(rules: TypeRules, model: dict[str, Any], *, allow_read_only: bool) -> list[str]:
     """Schema violations of a resource model, worded as CloudFormation words them: missing required keys
-    first (in schema order), then each property's violations in the model's order. A null counts as absent
+    first (in schema order), then each property's violations in the model's order (inside a property:
+    type, enum, limits and pattern, and the members of its objects and arrays). A null counts as absent
     (Cloud Control drops nulls), and a read-only property is reported as such rather than checked.
     ``allow_read_only``: the model is one read back and patched, with read-only values and without
     write-only ones."""
@@ -77,23 +110,17 @@ def model_errors(rules: TypeRules, model: dict[str, Any], *, allow_read_only: bo
     by_property: dict[str, list[str]] = {}
     missing: set[str] = set()
     for error in _validator(rules).iter_errors(present):
-        if error.validator == "required":
+        if not error.path and error.validator == "required":
             missing.update(name for name in rules.required if name not in present)
         elif error.validator == "additionalProperties":
             for name in present:
                 if name not in rules.properties:
                     by_property.setdefault(name, []).append(f"#: extraneous key [{name}] is not permitted")
         elif error.path:
-            name = str(error.path[0])
-            value = present[name]
-            if error.validator == "type":
-                expected = str(error.validator_value).capitalize()
-                text = f"#/{name}: expected type: {expected}, found: {_type_name(value)}"
-            elif error.validator == "enum":
-                text = f"#/{name}: {value} is not a valid enum value"
-            else:
-                text = f"#/{name}: {error.message}"
-            by_property.setdefault(name, []).append(text)
+            text = everit_message(error)
+            found = by_property.setdefault(str(error.path[0]), [])
+            if text not in found:  # one required error per missing member, each naming all of them
+                found.append(text)
     if allow_read_only:  # a model read back (and patched) lacks its write-only properties by design
         missing -= rules.write_only
     errors = [f"#: required key [{name}] not found" for name in rules.required if name in missing]

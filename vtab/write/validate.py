@@ -24,6 +24,7 @@ from vtab.catalog.schema import (
 )
 from vtab.catalog.store import load_catalog
 from vtab.messages import sql_literal
+from vtab.write.constraints import a_kind, json_type_name, violation
 
 
 class IdentifierFault(StrEnum):
@@ -46,20 +47,6 @@ def member_values(values: list[Any]) -> Any:
         return None
     value = values[0] if len(values) == 1 else values
     return value if isinstance(value, (str, int, float)) else orjson.dumps(value).decode()
-
-
-def json_type_name(value: object) -> str:
-    if isinstance(value, dict):
-        return "a JSON object"
-    if isinstance(value, list):
-        return "a JSON array"
-    if isinstance(value, str):
-        return "a JSON string"
-    if isinstance(value, bool):
-        return "a JSON boolean"
-    if isinstance(value, (int, float)):
-        return "a JSON number"
-    return "JSON null"
 
 
 class RowRules:
@@ -95,7 +82,7 @@ class RowRules:
         elif kind in ("integer", "number"):
             converted = self._number(column, prop, kind, value, where)
         else:
-            converted = self._untyped(value)
+            converted = self._untyped(column, prop, value, where)
         enum = self.schema.enum(prop)
         if enum is not None and converted not in enum:
             allowed = " or ".join(sql_literal(v) for v in enum)
@@ -106,7 +93,20 @@ class RowRules:
                 f"use {allowed} (or NULL to leave it unset)",
                 where,
             )
+        self.check_limits(column, prop, value, converted, where)
         return converted
+
+    def check_limits(self, column: str, prop: str, value: object, converted: Any, where: str) -> None:
+        """The schema's limits (length, range, pattern, members of objects and arrays): the first broken."""
+        if self._identifier_fault(prop, converted) is not None:
+            return  # check_identifier_parts names the identifier and where its value comes from
+        rules = self.schema.properties[prop].get("check", {})
+        found = violation(self.schema.type_name, prop, rules, converted)
+        if found is None:
+            return
+        nested = len(found.path) > 1 and found.value is not None
+        shown = f" {sql_literal(found.value)}" if nested and not isinstance(found.value, (dict, list)) else ""
+        raise self._bad(column, value, f"{'/'.join(found.path)}{shown} {found.rule}", found.fix, where)
 
     def _json(self, column: str, prop: str, kind: str, value: object, where: str) -> Any:
         if not isinstance(value, str):
@@ -125,16 +125,27 @@ class RowRules:
             )
         return parsed
 
-    @staticmethod
-    def _untyped(value: object) -> Any:
+    def _untyped(self, column: str, prop: str, value: object, where: str) -> Any:
         """A property of several types (DynamoDB's KeySchema: an array or an object) has no declared type:
         the JSON text of an object or array is that JSON value, as a SELECT shows it; other values go as
-        given (a string stays a string)."""
+        given (a string stays a string), unless text that opens like JSON is broken JSON and the property
+        cannot be a string."""
         if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
             try:
                 parsed = orjson.loads(value)
-            except orjson.JSONDecodeError:
-                return value
+            except orjson.JSONDecodeError as error:
+                kinds = self.schema.properties[prop].get("check", {}).get("type", ["string"])
+                if "string" in kinds:
+                    return value
+                wanted = " or ".join(self._a(kind) for kind in kinds)
+                example = " or ".join(JSON_EXAMPLES[kind] for kind in kinds if kind in JSON_EXAMPLES)
+                raise self._bad(
+                    column,
+                    value,
+                    f"not valid JSON ({error})",
+                    f"write {wanted} as text" + (f", like {example}" if example else ""),
+                    where,
+                ) from None
             if isinstance(parsed, (dict, list)):
                 return parsed
         return value
@@ -223,16 +234,8 @@ class RowRules:
         ``|`` that joins them: such a resource's identifier could not be parsed back."""
         for prop in self.schema.primary_identifier:
             value = model.get(prop)
-            if not isinstance(value, str):
-                continue
-            limit = request_limits().identifier
-            if IDENTIFIER_SEPARATOR in value:
-                fault = IdentifierFault.SEPARATOR
-            elif not value.strip():
-                fault = IdentifierFault.EMPTY
-            elif len(value) > limit:
-                fault = IdentifierFault.TOO_LONG
-            else:
+            fault = self._identifier_fault(prop, value)
+            if fault is None or not isinstance(value, str):
                 continue
             raise self._bad(
                 self.column_of(prop),
@@ -241,6 +244,17 @@ class RowRules:
                 self._identifier_fix(prop, fault),
                 where,
             )
+
+    def _identifier_fault(self, prop: str, value: object) -> IdentifierFault | None:
+        if prop not in self.schema.primary_identifier or not isinstance(value, str):
+            return None
+        if IDENTIFIER_SEPARATOR in value:
+            return IdentifierFault.SEPARATOR
+        if not value.strip():
+            return IdentifierFault.EMPTY
+        if len(value) > request_limits().identifier:
+            return IdentifierFault.TOO_LONG
+        return None
 
     def _identifier_rule(self, prop: str, value: str, fault: IdentifierFault) -> str:
         ids = self.schema.primary_identifier
@@ -342,16 +356,16 @@ class RowRules:
                     where,
                 )
             if kind not in ("object", "array"):
-                self.property_value(column, value, where)  # the enum
+                self.property_value(column, value, where)  # the enum and limits
+            else:
+                self.check_limits(column, prop, orjson.dumps(value).decode(), value, where)
         self.check_required(model, where, "UPDATE")
 
     # -- messages -------------------------------------------------------------------------------------
 
     @staticmethod
     def _a(kind: str) -> str:
-        return {"object": "a JSON object", "array": "a JSON array", "integer": "an integer"}.get(
-            kind, f"a {kind}"
-        )
+        return a_kind(kind)
 
     def _fix(self, prop: str) -> str:
         kind = self.schema.properties[prop].get("type")
