@@ -63,7 +63,11 @@ def _child_feeds() -> dict[str, list[tuple[str, Feed]]]:
 
 
 def short_id(length: int = 10) -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+    """Lower-case letters and digits, a letter first: most id patterns (Redshift's ClusterIdentifier
+    ``^[a-z][a-z0-9]*...``) start with one, and a random digit first would break them now and then."""
+    return secrets.choice(string.ascii_lowercase) + "".join(
+        secrets.choice(_ID_ALPHABET) for _ in range(length - 1)
+    )
 
 
 def arn(type_name: str, region: str, name: str) -> str:
