@@ -85,6 +85,18 @@ def without_member(value: Any, parts: tuple[str, ...]) -> Any:
     return {**value, head: without_member(value[head], rest)}
 
 
+def read_view(
+    model: dict[str, Any], write_only: frozenset[str], members: tuple[tuple[str, ...], ...]
+) -> dict[str, Any]:
+    """``model`` as a read handler returns it: nulls, write-only properties and write-only members
+    (``members``, as parts) left out. The client's view of a patched row and the emulator's reads."""
+    shown = {prop: value for prop, value in model.items() if value is not None and prop not in write_only}
+    for parts in members:
+        if parts[0] in shown:
+            shown[parts[0]] = without_member(shown[parts[0]], parts[1:])
+    return shown
+
+
 def values_at(value: Any, parts: tuple[str, ...]) -> list[Any]:
     """The values at member path ``parts`` (below its property) inside ``value``; ``*`` goes into every
     array item. Absent members are left out, so ``[]`` means the member is not set anywhere."""
@@ -370,11 +382,7 @@ class ResourceSchema:
 
     def as_read(self, properties: dict[str, Any]) -> dict[str, Any]:
         """``properties`` as a GetResource returns them: without write-only properties and members."""
-        shown = {prop: value for prop, value in properties.items() if prop not in self.write_only}
-        for parts in self.write_only_members:
-            if parts[0] in shown:
-                shown[parts[0]] = without_member(shown[parts[0]], parts[1:])
-        return shown
+        return read_view(properties, self.write_only, self.write_only_members)
 
     def write_only_member(self, parts: tuple[str, ...]) -> tuple[str, ...] | None:
         """The write-only member path that ``parts`` (a JSON Pointer's, array indexes as numbers) is or

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vtab.catalog.facts import TypeFacts
-from vtab.catalog.schema import JSON_TYPES, ResourceSchema, without_member
+from vtab.catalog.schema import JSON_TYPES, ResourceSchema, read_view
 
 
 def property_rules(spec: dict[str, Any]) -> dict[str, Any]:
@@ -96,11 +96,7 @@ class TypeRules:
 
     def as_read(self, model: dict[str, Any]) -> dict[str, Any]:
         """``model`` as a read handler returns it: nulls, write-only properties and members left out."""
-        shown = {k: v for k, v in model.items() if v is not None and k not in self.write_only}
-        for parts in self.write_only_members:
-            if parts[0] in shown:
-                shown[parts[0]] = without_member(shown[parts[0]], parts[1:])
-        return shown
+        return read_view(model, self.write_only, self.write_only_members)
 
     def value_at(self, model: dict[str, Any], path: str) -> Any:
         """The value of property path ``A`` or ``A/B`` in ``model``, or None."""
