@@ -164,3 +164,45 @@ def test_the_endpoint_checks_a_patched_model_too(
     with pytest.raises(ClientError) as raised:
         cloudcontrol().update_resource(TypeName="AWS::SQS::Queue", Identifier=queue, PatchDocument=patch)
     assert "#/Tags/0: required key [Key] not found" in raised.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "operation"),
+    [
+        pytest.param(
+            "INSERT INTO lambda_functions (region, function_name, role, runtime, handler, code) VALUES "
+            """('us-east-1', 'f', 'arn:aws:iam::123456789012:role/r', 'python3.99', 'app.main', """
+            """'{"ZipFile": "def main(event, context): pass"}')""",
+            "CreateResource",
+            id="a Lambda runtime newer than the catalog",
+        ),
+        pytest.param(
+            "INSERT INTO lambda_layer_versions (region, content, compatible_runtimes) VALUES ('us-east-1', "
+            """'{"S3Bucket": "my-bucket", "S3Key": "k"}', '["nodejs99.x"]')""",
+            "CreateResource",
+            id="a layer's runtime newer than the catalog",
+        ),
+    ],
+)
+def test_a_value_from_a_list_aws_grows_is_sent(emulator: Emulator, sql: str, operation: str) -> None:
+    """cfn-lint adds enums from the service's API model (Lambda's runtimes); the registry has none, and
+    Lambda adds runtimes after the catalog is generated: such a value must reach AWS, not be refused."""
+    db = connect(emulator)
+    db.execute(sql)
+    assert [call.operation for call in write_calls(emulator)][:1] == [operation]
+
+
+def test_open_enums_drops_the_enum_at_each_path_and_keeps_the_other_rules() -> None:
+    from vtab.catalog.facts import open_enums
+
+    properties: dict[str, dict[str, Any]] = {
+        "Runtime": {"type": "string", "enum": ["python3.12"], "check": {"maxLength": 20}},
+        "Runtimes": {"type": "array", "check": {"maxItems": 2, "items": {"enum": ["a"], "maxLength": 9}}},
+        "Config": {"check": {"properties": {"Region": {"enum": ["us-east-1"]}, "Type": {"enum": ["T"]}}}},
+    }
+    open_enums(properties, ("Runtime", "Runtimes/*", "Config/Region", "Missing/Member"))
+    assert properties == {
+        "Runtime": {"type": "string", "check": {"maxLength": 20}},
+        "Runtimes": {"type": "array", "check": {"maxItems": 2, "items": {"maxLength": 9}}},
+        "Config": {"check": {"properties": {"Region": {}, "Type": {"enum": ["T"]}}}},
+    }

@@ -24,6 +24,15 @@ CHECK_KEYWORDS = ("minLength", "maxLength", "minimum", "maximum", "minItems", "m
 CHECK_DEPTH = 6
 """How deep into objects and arrays the checks go (WAFv2's statements nest without end)."""
 
+OPEN_ENUMS: dict[str, tuple[str, ...]] = {
+    "AWS::Lambda::Function": ("Runtime",),
+    "AWS::Lambda::LayerVersion": ("CompatibleRuntimes/*",),
+    "AWS::Route53::HealthCheck": ("HealthCheckConfig/AlarmIdentifier/Region",),
+}
+"""Enums not checked (``*``: an array's items): lists AWS grows (Lambda's runtimes, the regions) that the
+registry schema leaves open and cfn-lint's Smithy patches close with the values of their day. Checking them
+would refuse the runtime Lambda adds next month, which AWS accepts."""
+
 JSON_MAP_TYPES = frozenset({"object", "string"})
 """cfn-lint widens JSON-map properties to ``type: ["object", "string"]`` (with ``format: json``) so that
 templates may give them as strings; the registry's type is ``object``, which is what Cloud Control returns."""
@@ -173,6 +182,7 @@ def compact(schema: Mapping[str, Any]) -> TypeFacts:
     """The facts of one registry schema (as published, or as cfn-lint patched it)."""
     resolver = _Resolver(schema)
     properties = {name: resolver.property_facts(spec) for name, spec in schema.get("properties", {}).items()}
+    open_enums(properties, OPEN_ENUMS.get(schema["typeName"], ()))
     handlers: Mapping[str, Any] = schema.get("handlers", {})
     listing = handlers.get("list", {}).get("handlerSchema")
     return TypeFacts(
@@ -187,6 +197,22 @@ def compact(schema: Mapping[str, Any]) -> TypeFacts:
         permissions={Verb(verb): tuple(spec.get("permissions", ())) for verb, spec in handlers.items()},
         list_schema=None if listing is None else _list_schema(listing),
     )
+
+
+def open_enums(properties: dict[str, dict[str, Any]], paths: Iterable[str]) -> None:
+    """Drops the enum at each ``Prop/Member/*`` path of a type's property facts (see OPEN_ENUMS)."""
+    for path in paths:
+        name, *members = path.split("/")
+        node = properties.get(name)
+        if node is None:
+            continue
+        if not members:
+            node.pop("enum", None)
+        node = node.get("check", {})
+        for member in members:
+            node = node.get("items" if member == "*" else "properties", {})
+            node = node if member == "*" else node.get(member, {})
+        node.pop("enum", None)
 
 
 def _python_pattern(pattern: str) -> bool:
