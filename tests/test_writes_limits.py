@@ -105,6 +105,26 @@ def test_an_update_breaking_a_limit_is_refused_and_nothing_is_sent(emulator: Emu
     assert [call.operation for call in write_calls(emulator)][:1] == ["UpdateResource"]
 
 
+def test_schema_checks_false_leaves_enums_and_limits_to_aws(emulator: Emulator) -> None:
+    """For a value newer than vtab's catalog: the write is sent, and AWS's own answer (here the endpoint's
+    validation) is the error, with its code and request token."""
+    db = connect(emulator, schema_checks=False)
+    error = error_of(
+        db,
+        "INSERT INTO logs_log_groups (region, log_group_name, retention_in_days) "
+        "VALUES ('us-east-1', 'g', 2)",
+    )
+    assert [call.operation for call in write_calls(emulator)] == ["CreateResource"]
+    assert "InvalidRequestException" in str(error)
+    assert "#/RetentionInDays: 2 is not a valid enum value" in str(error)
+    db.execute("CREATE VIRTUAL TABLE temp.checked USING sqs_queues(schema_checks=true)")
+    refused = error_of(
+        db, "INSERT INTO temp.checked (region, queue_name, delay_seconds) VALUES ('us-east-1', 'q', -5)"
+    )
+    assert str(refused).startswith("delay_seconds = -5: DelaySeconds is less than 0")
+    assert [call.operation for call in write_calls(emulator)] == ["CreateResource"]
+
+
 def test_values_within_the_limits_are_sent(emulator: Emulator) -> None:
     db = connect(emulator)
     db.execute(

@@ -24,7 +24,7 @@ from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 from vtab import hints
 from vtab.catalog.limits import request_limits
 
-WRITE_OPTIONS = frozenset({"max_writes", "read_only", "dry_run", "write_timeout"})
+WRITE_OPTIONS = frozenset({"max_writes", "read_only", "dry_run", "schema_checks", "write_timeout"})
 """Options that only matter to INSERT, UPDATE and DELETE (``vtab snapshot`` does not offer them)."""
 
 
@@ -120,6 +120,10 @@ class Options:
     """Refuse every INSERT, UPDATE and DELETE before anything is sent."""
     dry_run: bool = field(default=False, metadata=_rule(Kind.BOOL))
     """Record the writes that would be sent (see the vtab_dry_run table) without sending them."""
+    schema_checks: bool = field(default=True, metadata=_rule(Kind.BOOL))
+    """Check written values against the schema's enums and limits (lengths, ranges, patterns, members of
+    JSON columns) before sending; false leaves them to AWS, for a value newer than vtab's catalog (a new
+    Lambda runtime is already open; an enum AWS has grown since may not be)."""
     write_timeout: float = field(default=600.0, metadata=_rule(Kind.NUMBER, 0.1, 86400, unit="seconds"))
     """Seconds (0.1 to 86400) to wait for each write to reach SUCCESS or FAILED."""
     connect_timeout: float = field(default=5.0, metadata=_rule(Kind.NUMBER, 0.1, 300, unit="seconds"))

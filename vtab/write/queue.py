@@ -92,7 +92,9 @@ class WriteQueue:
     def __init__(self, table: Target) -> None:
         self.table = table
         self.schema = table.schema
-        self.rules = RowRules(table.name, table.schema, table.columns.property_of)
+        self.rules = RowRules(
+            table.name, table.schema, table.columns.property_of, schema_checks=table.options.schema_checks
+        )
         self.patches = PatchDocumentRules(self.rules)
         self.ops: list[Operation] = []
         self._next_seq = 0

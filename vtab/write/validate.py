@@ -52,11 +52,20 @@ def member_values(values: list[Any]) -> Any:
 class RowRules:
     """The write rules of one table: column values -> Cloud Control property values, or a clear error."""
 
-    def __init__(self, table_name: str, schema: ResourceSchema, property_of: dict[str, str]) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        schema: ResourceSchema,
+        property_of: dict[str, str],
+        *,
+        schema_checks: bool = True,
+    ) -> None:
         self.table_name = table_name
         self.schema = schema
         self.property_of = property_of
         """column name -> property name, for the property columns."""
+        self.schema_checks = schema_checks
+        """False (option schema_checks=false): enums and limits are left to AWS; types still checked."""
 
     def column_of(self, prop: str) -> str:
         return self.schema.column_of(prop)
@@ -83,7 +92,7 @@ class RowRules:
             converted = self._number(column, prop, kind, value, where)
         else:
             converted = self._untyped(column, prop, value, where)
-        enum = self.schema.enum(prop)
+        enum = self.schema.enum(prop) if self.schema_checks else None
         if enum is not None and converted not in enum:
             allowed = " or ".join(sql_literal(v) for v in enum)
             raise self._bad(
@@ -98,7 +107,7 @@ class RowRules:
 
     def check_limits(self, column: str, prop: str, value: object, converted: Any, where: str) -> None:
         """The schema's limits (length, range, pattern, members of objects and arrays): the first broken."""
-        if self._identifier_fault(prop, converted) is not None:
+        if not self.schema_checks or self._identifier_fault(prop, converted) is not None:
             return  # check_identifier_parts names the identifier and where its value comes from
         rules = self.schema.properties[prop].get("check", {})
         found = violation(self.schema.type_name, prop, rules, converted)
