@@ -9,11 +9,22 @@ does not pay for it.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
+
+
+@functools.cache
+def compiled_pattern(pattern: str) -> re.Pattern[str] | None:
+    """The (ECMA 262) ``pattern`` as Python's ``re`` reads it, or None when it cannot (``\\p{L}``): the
+    catalog keeps only patterns it compiles, and the emulator generates values from those."""
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
 
 
 def is_integer(checker: Any, value: Any) -> bool:

@@ -9,11 +9,12 @@ loader (for the hand-verified schemas in ``vtab/schemas``) share it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from vtab.catalog.checks import compiled_pattern
 
 MAX_ENUM = 64
 """Enums longer than this are dropped (they cost space and no list input needs them)."""
@@ -215,15 +216,6 @@ def open_enums(properties: dict[str, dict[str, Any]], paths: Iterable[str]) -> N
         node.pop("enum", None)
 
 
-def _python_pattern(pattern: str) -> bool:
-    """Whether Python's ``re`` reads the (ECMA 262) pattern; one it cannot (``\\p{L}``) is not checked."""
-    try:
-        re.compile(pattern)
-    except re.error:
-        return False
-    return True
-
-
 def _paths(paths: Iterable[str]) -> tuple[str, ...]:
     """``/properties/A/B`` -> ``A/B``."""
     return tuple(path.removeprefix("/properties/") for path in paths)
@@ -335,7 +327,7 @@ class _Resolver:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 rules[key] = value
         pattern = spec.get("pattern")
-        if isinstance(pattern, str) and _python_pattern(pattern):
+        if isinstance(pattern, str) and compiled_pattern(pattern) is not None:
             rules["pattern"] = pattern
         if depth >= CHECK_DEPTH:
             return rules

@@ -11,13 +11,12 @@ the rule, as AWS would).
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import rstr
 
+from vtab.catalog.checks import compiled_pattern
 from vtab.catalog.columns import snake_case
 
 PATTERN_TRIES = 60
@@ -27,20 +26,12 @@ _KIND_ORDER = ("string", "object", "array", "integer", "number", "boolean")
 """For a property of several types (DynamoDB's KeySchema: array or object), the one a sample takes."""
 
 
-@functools.cache
-def _compiled(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(pattern)
-    except re.error:
-        return None
-
-
 def fits(rules: Mapping[str, Any], text: str) -> bool:
     """Whether ``text`` keeps the string rules (length limits and pattern) of ``rules``."""
     if len(text) < rules.get("minLength", 0) or len(text) > rules.get("maxLength", len(text)):
         return False
     pattern = rules.get("pattern")
-    compiled = _compiled(pattern) if isinstance(pattern, str) else None
+    compiled = compiled_pattern(pattern) if isinstance(pattern, str) else None
     return compiled is None or compiled.search(text) is not None
 
 
@@ -87,7 +78,7 @@ def string_value(
             return text
     for each in every:
         pattern = each.get("pattern")
-        if not isinstance(pattern, str) or _compiled(pattern) is None:
+        if not isinstance(pattern, str) or compiled_pattern(pattern) is None:
             continue
         for attempt in range(PATTERN_TRIES):
             made = _from_pattern(pattern, attempt)
