@@ -60,12 +60,12 @@ def _property_path(path: str) -> tuple[str, ...]:
     return tuple(path.removeprefix("/properties/").split("/"))
 
 
-def _whole_properties(paths: Iterable[str]) -> frozenset[str]:
+def whole_properties(paths: Iterable[str]) -> frozenset[str]:
     """The properties a path names whole: ``A`` counts, ``A/B`` (one member of ``A``) does not."""
     return frozenset(parts[0] for parts in map(_property_path, paths) if len(parts) == 1)
 
 
-def _member_paths(paths: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+def member_paths(paths: Iterable[str]) -> tuple[tuple[str, ...], ...]:
     """The paths that name a member inside a property (``A/B``, ``A/*/C``), as their parts."""
     return tuple(parts for parts in map(_property_path, paths) if len(parts) > 1)
 
@@ -161,6 +161,11 @@ class ListInput:
     value_regions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Fixed value -> the only regions it exists in (WAFv2's CLOUDFRONT scope: us-east-1)."""
 
+    @property
+    def holders(self) -> tuple[str, ...]:
+        """The properties holding the input's value: its own, then its aliases."""
+        return (self.property_name, *self.aliases)
+
     def exists_in(self, value: object, region: str) -> bool:
         """Whether ``value`` of this input can exist in ``region`` (a value without regions: anywhere)."""
         regions = self.value_regions.get(value) if isinstance(value, str) else None
@@ -234,12 +239,12 @@ class ResourceSchema:
             type_name=doc["typeName"],
             properties=dict(doc["properties"]),
             required=tuple(doc.get("required", ())),
-            create_only=_whole_properties(doc.get("createOnlyProperties", [])),
-            read_only=_whole_properties(doc.get("readOnlyProperties", [])),
-            write_only=_whole_properties(doc.get("writeOnlyProperties", [])),
-            write_only_members=_member_paths(doc.get("writeOnlyProperties", [])),
-            read_only_members=_member_paths(doc.get("readOnlyProperties", [])),
-            create_only_members=_member_paths(doc.get("createOnlyProperties", [])),
+            create_only=whole_properties(doc.get("createOnlyProperties", [])),
+            read_only=whole_properties(doc.get("readOnlyProperties", [])),
+            write_only=whole_properties(doc.get("writeOnlyProperties", [])),
+            write_only_members=member_paths(doc.get("writeOnlyProperties", [])),
+            read_only_members=member_paths(doc.get("readOnlyProperties", [])),
+            create_only_members=member_paths(doc.get("createOnlyProperties", [])),
             primary_identifier=tuple(identifier),
             permissions={
                 verb: tuple(handler.get("permissions", ()))
@@ -286,7 +291,7 @@ class ResourceSchema:
             )
             for feed in feeds
         )
-        read_only = _whole_properties(facts.read_only)
+        read_only = whole_properties(facts.read_only)
         ids = facts.primary_identifier
         # A primary identifier the create gives (a log group's name) is a unique key, and its listing is
         # found from the same values when every list input is one of its parts; a generated one is not.
@@ -296,12 +301,12 @@ class ResourceSchema:
             type_name=facts.type_name,
             properties=dict(facts.properties),
             required=facts.required,
-            create_only=_whole_properties(facts.create_only),
+            create_only=whole_properties(facts.create_only),
             read_only=read_only,
-            write_only=_whole_properties(facts.write_only),
-            write_only_members=_member_paths(facts.write_only),
-            read_only_members=_member_paths(facts.read_only),
-            create_only_members=_member_paths(facts.create_only),
+            write_only=whole_properties(facts.write_only),
+            write_only_members=member_paths(facts.write_only),
+            read_only_members=member_paths(facts.read_only),
+            create_only_members=member_paths(facts.create_only),
             primary_identifier=facts.primary_identifier,
             permissions={verb.value: perms for verb, perms in facts.permissions.items()},
             additional_properties=True,
@@ -331,7 +336,7 @@ class ResourceSchema:
     def input_columns_of(self, item: ListInput) -> tuple[str, ...]:
         """The columns whose value is the list input: its own, then its aliases' (``domain_identifier``,
         ``domain_id``)."""
-        return tuple(self.column_of(prop) for prop in (item.property_name, *item.aliases))
+        return tuple(self.column_of(prop) for prop in item.holders)
 
     def input_given(self, item: ListInput, given: Iterable[str]) -> list[str]:
         """The columns of ``item`` (its own, its aliases') among ``given``."""

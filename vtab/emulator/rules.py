@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vtab.catalog.facts import TypeFacts
-from vtab.catalog.schema import JSON_TYPES, ResourceSchema, read_view
+from vtab.catalog.schema import JSON_TYPES, ResourceSchema, member_paths, read_view, whole_properties
 
 
 def property_rules(spec: dict[str, Any]) -> dict[str, Any]:
@@ -27,11 +27,6 @@ def property_rules(spec: dict[str, Any]) -> dict[str, Any]:
     if isinstance(enum, list) and enum:
         rules["enum"] = list(enum)
     return rules
-
-
-def _top_level(paths: tuple[str, ...]) -> frozenset[str]:
-    """Whole top-level properties only: ``A`` counts, ``A/B`` (one nested field) does not."""
-    return frozenset(path for path in paths if "/" not in path)
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,15 +66,15 @@ class TypeRules:
     def from_facts(cls, facts: TypeFacts) -> TypeRules:
         """Registry schemas of AWS types forbid additional properties; a required property that is also
         read-only (a schema slip) is not demanded of DesiredState."""
-        read_only = _top_level(facts.read_only)
+        read_only = whole_properties(facts.read_only)
         return cls(
             type_name=facts.type_name,
             properties={name: property_rules(spec) for name, spec in facts.properties.items()},
             required=tuple(name for name in facts.required if name not in read_only),
             read_only=read_only,
-            create_only=_top_level(facts.create_only),
-            write_only=_top_level(facts.write_only),
-            write_only_members=tuple(tuple(path.split("/")) for path in facts.write_only if "/" in path),
+            create_only=whole_properties(facts.create_only),
+            write_only=whole_properties(facts.write_only),
+            write_only_members=member_paths(facts.write_only),
             primary_identifier=facts.primary_identifier,
             additional_identifiers=facts.additional_identifiers,
         )

@@ -99,11 +99,7 @@ def id_columns(schema: ResourceSchema) -> dict[str, str]:
 def input_columns(schema: ResourceSchema) -> dict[str, str]:
     """Column name -> property name for the list inputs and their aliases (pushed into ResourceModel when
     given: ``domain_id`` gives DataZone's ``DomainIdentifier``)."""
-    return {
-        schema.column_of(prop): prop
-        for item in schema.list_inputs
-        for prop in (item.property_name, *item.aliases)
-    }
+    return {schema.column_of(prop): prop for item in schema.list_inputs for prop in item.holders}
 
 
 def pushable_columns(schema: ResourceSchema) -> set[str]:

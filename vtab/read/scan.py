@@ -442,7 +442,7 @@ class Scan:
     @staticmethod
     def _input_part(item: ListInput, parts: dict[str, str]) -> str | None:
         """The identifier part holding the list input's value (its own, else an alias's), or None."""
-        for prop in (item.property_name, *item.aliases):
+        for prop in item.holders:
             if prop in parts:
                 return parts[prop]
         return None
@@ -548,7 +548,7 @@ class Scan:
             prop: model[item.input]
             for item in self.schema.list_inputs
             if item.input in model
-            for prop in (item.property_name, *item.aliases)
+            for prop in item.holders
         }
         if not fed:
             return page
@@ -565,7 +565,7 @@ class Scan:
                 fed = {
                     prop: row.properties[prop]
                     for item in self.schema.list_inputs
-                    for prop in (item.property_name, *item.aliases)
+                    for prop in item.holders
                     if prop in row.properties
                 }
                 self._submit(self._get_task, region, row.identifier, fed, depth=self._leaf_depth + 1)
@@ -743,7 +743,7 @@ class Scan:
                 prop: value
                 for item in ancestor.list_inputs
                 if (value := by_parent.get((item.parent, item.parent_property))) is not None
-                for prop in (item.property_name, *item.aliases)
+                for prop in item.holders
             }
             try:
                 identifier = ancestor.identifier_of({**model, **own, **fed})
@@ -802,7 +802,7 @@ class Scan:
                 prop: value
                 for item in schema.list_inputs
                 if (value := self._input_part(item, parts)) is not None
-                for prop in (item.property_name, *item.aliases)
+                for prop in item.holders
             }
             props = {**fed, **parts, **props}
         return Row(region, identifier, props)

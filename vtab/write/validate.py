@@ -301,7 +301,7 @@ class RowRules:
         links = [
             (item.parent, item.parent_property)
             for item in self.schema.list_inputs
-            if item.source is InputSource.PARENT and prop in (item.property_name, *item.aliases)
+            if item.source is InputSource.PARENT and prop in item.holders
         ]
         refs = self.schema.properties.get(prop, {}).get("relationshipRef", ())
         if len({ref[0] for ref in refs}) == 1 and refs[0][0] != self.schema.type_name:
