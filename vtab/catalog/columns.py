@@ -52,14 +52,24 @@ allows several types is declared without a type, so SQLite keeps each value as i
 
 VTAB_COLUMNS = (REGION, IDENTIFIER, PATCH_DOCUMENT, *STACKQL_OWN)
 COLLISION_PREFIX = "resource_"
+_OWN = frozenset(name.lower() for name in VTAB_COLUMNS)
+
+
+def property_column(prop: str) -> str:
+    """A property's column: its snake_case name, prefixed when that is one of vtab's own (``Region`` ->
+    ``resource_region``, ``Identifier`` -> ``resource_identifier``)."""
+    name = snake_case(prop)
+    while name.lower() in _OWN:
+        name = COLLISION_PREFIX + name
+    return name
 
 
 def column_names(facts: TypeFacts) -> dict[str, str]:
     """Property -> column name, unique within the table and distinct from vtab's own columns."""
-    taken = {name.lower() for name in VTAB_COLUMNS}
+    taken = set(_OWN)
     columns = {}
     for prop in facts.properties:
-        name = snake_case(prop)
+        name = property_column(prop)
         while name.lower() in taken:
             name = COLLISION_PREFIX + name
         taken.add(name.lower())
