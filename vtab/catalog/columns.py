@@ -1,7 +1,10 @@
 """Columns of a catalog type's table: names by ``snake_case`` (StackQL's rule), SQLite types from JSON types.
 
-A property whose column name would be one of vtab's own columns (five types have a ``Region`` property) is
-prefixed with ``resource_``; nothing else changes the rule the hand-verified table uses.
+A property whose column name would be one of vtab's own columns (five types have a ``Region`` property, twelve
+an ``Identifier``) is prefixed with ``resource_``; nothing else changes the rule the hand-verified table uses.
+
+StackQL's pages spell some columns otherwise (``stackql_column``: ``EIP`` is ``e_ip`` there, ``eip`` here);
+the table answers to that spelling too, as a hidden alias (vtab.sqlite.table.Columns).
 """
 
 from __future__ import annotations
@@ -27,6 +30,15 @@ IDENTIFIER = "data__Identifier"
 PATCH_DOCUMENT = "data__PatchDocument"
 """vtab's own columns of every resource table: region, the identifier (the key), the write-only patch."""
 
+STACKQL_IDENTIFIER = "Identifier"
+STACKQL_PATCH_DOCUMENT = "PatchDocument"
+STACKQL_OWN = {STACKQL_IDENTIFIER: IDENTIFIER, STACKQL_PATCH_DOCUMENT: PATCH_DOCUMENT}
+"""Today's StackQL names of vtab's own hidden columns (``WHERE Identifier = '...'``, ``SET PatchDocument =
+...``), beside the ``data__`` names of StackQL's older pages. ``Identifier`` reads Cloud Control's identifier
+on every type; a type whose own property is named ``Identifier`` keeps it in ``resource_identifier``, and an
+INSERT or UPDATE that writes ``Identifier`` writes that property (Cloud Control's identifier is never
+written)."""
+
 SQL_TYPES = {
     "string": "TEXT",
     "integer": "INTEGER",
@@ -38,21 +50,82 @@ SQL_TYPES = {
 """JSON type -> declared SQLite type (booleans are 0/1, objects and arrays JSON text). A property whose schema
 allows several types is declared without a type, so SQLite keeps each value as it comes."""
 
-VTAB_COLUMNS = (REGION, IDENTIFIER, PATCH_DOCUMENT)
+VTAB_COLUMNS = (REGION, IDENTIFIER, PATCH_DOCUMENT, *STACKQL_OWN)
 COLLISION_PREFIX = "resource_"
+_OWN = frozenset(name.lower() for name in VTAB_COLUMNS)
+
+
+def property_column(prop: str) -> str:
+    """A property's column: its snake_case name, prefixed when that is one of vtab's own (``Region`` ->
+    ``resource_region``, ``Identifier`` -> ``resource_identifier``)."""
+    name = snake_case(prop)
+    while name.lower() in _OWN:
+        name = COLLISION_PREFIX + name
+    return name
 
 
 def column_names(facts: TypeFacts) -> dict[str, str]:
     """Property -> column name, unique within the table and distinct from vtab's own columns."""
-    taken = {name.lower() for name in VTAB_COLUMNS}
+    taken = set(_OWN)
     columns = {}
     for prop in facts.properties:
-        name = snake_case(prop)
+        name = property_column(prop)
         while name.lower() in taken:
             name = COLLISION_PREFIX + name
         taken.add(name.lower())
         columns[prop] = name
     return columns
+
+
+STACKQL_ACRONYMS = (
+    "DB",
+    "ARN",
+    "WAN",
+    "URL",
+    "VPC",
+    "DNS",
+    "IP",
+    "IAM",
+    "TLS",
+    "SSM",
+    "CNAME",
+    "SQ",
+    "ML",
+    "SKU",
+    "KMS",
+    "OK",
+    "CA",
+    "ID",
+    "TTL",
+    "URI",
+    "LB",
+    "SNS",
+    "AWS",
+    "ACL",
+    "AZ",
+    "API",
+    "MSK",
+    "ECS",
+    "EBS",
+    "CWE",
+    "SSE",
+    "HPO",
+    "LF",
+    "WAL",
+    "OAuth",
+)
+"""StackQL's docs generator's ``fixCamelCaseIssues`` (stackql-provider-awscc bin/generate-docs.js), in its
+order: each is capitalised (``DB`` -> ``Db``) all through the name before ``stackql_column`` splits words."""
+_STACKQL_WORD = re.compile(r"\w([A-Z])", re.ASCII)
+
+
+def stackql_column(prop: str) -> str:
+    """A property's column as StackQL's pages name it (generate-docs.js ``toSnakeCase(fixCamelCaseIssues(
+    p))``): ``EIP`` -> ``e_ip``, ``VPNGatewayId`` -> ``v_pn_gateway_id``, ``SamlProviderUUID`` ->
+    ``saml_provider_uu_id``; most names come out as ``snake_case`` gives them."""
+    for acronym in STACKQL_ACRONYMS:
+        prop = prop.replace(acronym, acronym.capitalize())
+    return _STACKQL_WORD.sub(lambda m: f"{m[0][0]}_{m[1]}", prop).lower()
 
 
 def quote(name: str) -> str:

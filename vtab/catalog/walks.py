@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from vtab.catalog.columns import snake_case
+from vtab.catalog.columns import property_column
 from vtab.catalog.facts import ListSchema, TypeFacts, Verb
 from vtab.catalog.overlays import InputFact, Overlays
 
@@ -118,7 +118,7 @@ class Feed:
 
     @property
     def column(self) -> str:
-        return snake_case(self.property_name)
+        return property_column(self.property_name)
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"input": self.input, "neededBy": self.needed_by.value, "kind": self.kind.value}

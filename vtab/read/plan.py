@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION
+from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION, STACKQL_OWN, stackql_column
 from vtab.catalog.schema import InputSource, ResourceSchema
 from vtab.catalog.store import load_catalog
 
@@ -79,8 +79,21 @@ class Plan:
             names = [parent.type_name.split("::")[-1] for parent in schema.parents]
             walk_from = names.index(words["from"])
         written = tuple(a for a in words["args"].split(",") if a and a != "-")
-        args = tuple(schema.column_of(a) if a in schema.properties else a for a in written)
+        args = tuple(_column_written(schema, a) for a in written)
         return cls(kind, args, words["fetch"] == "full", walk_from, written if written != args else ())
+
+
+def _column_written(schema: ResourceSchema, written: str) -> str:
+    """The column a plan argument names as the statement wrote it: StackQL's ``Identifier`` is
+    ``data__Identifier``, a schema name (``ApiId``) or StackQL's spelling (``e_ip``) its field name."""
+    if written in STACKQL_OWN:
+        return STACKQL_OWN[written]
+    if written in schema.properties:
+        return schema.column_of(written)
+    if written in (LIMIT, OFFSET) or written in pushable_columns(schema):
+        return written
+    spelled = {stackql_column(prop): prop for prop in schema.properties}
+    return schema.column_of(spelled[written]) if written in spelled else written
 
 
 @dataclass(frozen=True)

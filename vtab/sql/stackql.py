@@ -1,4 +1,5 @@
-"""StackQL's table names (``aws.apigatewayv2.integration_responses``) on apsw connections.
+"""StackQL's table names (``aws.apigatewayv2.integration_responses``, today ``awscc.apigatewayv2...``) on apsw
+connections, and StackQL's ``string()`` function.
 
 SQLite has no three-part table names, so a cursor rewrites the SQL text before SQLite prepares it:
 ``aws.<service>.<table>`` becomes the table's own name, padded with spaces to the same length (so error
@@ -6,8 +7,9 @@ offsets, and apsw's shell splitting a script by the length of each statement, st
 text as written). The rewrite works on SQLite's tokens (vtab.sql.tokens): string literals, quoted
 identifiers and comments are never changed; the parts of a name may be quoted (``"aws".x.y`` is the same
 name to SQLite) and separated by whitespace or comments, which are kept. An unknown ``aws.x.y`` is an
-error naming the known tables. While a database is attached as ``aws``, ``aws.x.y`` means what SQLite
-says it means (a column of table ``x`` of that database), and nothing is rewritten.
+error naming the known tables. StackQL's Cloud Control provider is ``awscc`` today (``aws`` on its older
+pages): ``awscc.x.y`` is ``aws.x.y``. While a database is attached as ``aws`` (or ``awscc``), such names mean
+what SQLite says they mean (a column of table ``x`` of that database), and nothing is rewritten.
 
 The shell's dot-commands take table names as one unquoted word (``.schema aws.ec2.instances``, or a
 LIKE pattern ``aws.ec2.%``): ``is_stackql_name``, ``tables_like`` and ``no_such_table`` serve them.
@@ -27,10 +29,31 @@ import apsw
 from vtab.sql.tokens import Token, tokenize
 
 PROVIDER = "aws"
+PROVIDERS = (PROVIDER, "awscc")
+"""The first part of a StackQL name: the catalog's names are ``aws.``; ``awscc.`` (StackQL's provider for
+Cloud Control today) names the same tables."""
 
 
-def rewrite(sql: str, tables: Mapping[str, str]) -> str:
-    """``sql`` with every StackQL name of ``tables`` (lower-case StackQL name -> table name) replaced."""
+def string(*values: apsw.SQLiteValue) -> str | None:
+    """StackQL's ``string(x)`` (its pages write ``SET PatchDocument = string('[...]')``): ``x`` as text,
+    like ``CAST(x AS TEXT)``; NULL stays NULL. Registered on every vtab connection (one argument)."""
+    (value,) = values
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _catalog_name(written: str) -> str:
+    """``awscc.ec2.vpcs`` -> ``aws.ec2.vpcs``: the spelling the name tables are keyed by."""
+    provider, dot, rest = written.partition(".")
+    return f"{PROVIDER}.{rest}" if dot and provider.lower() in PROVIDERS else written
+
+
+def rewrite(sql: str, tables: Mapping[str, str], providers: tuple[str, ...] = PROVIDERS) -> str:
+    """``sql`` with every StackQL name of ``tables`` (lower-case StackQL name -> table name) replaced;
+    ``providers``: the first parts taken as StackQL's (those not attached as databases)."""
     if PROVIDER not in sql.lower():
         return sql  # the common case costs one scan of the text
     tokens = list(tokenize(sql))
@@ -40,7 +63,7 @@ def rewrite(sql: str, tables: Mapping[str, str]) -> str:
     for n, index in enumerate(parsed):
         if tokens[index].start < done:
             continue
-        name = _name_at(tokens, parsed, n)
+        name = _name_at(tokens, parsed, n, providers)
         if name is None:
             continue
         first, last, parts = name
@@ -66,7 +89,7 @@ type's own table, which has those columns and lists the same way."""
 def table_of(written: str, tables: Mapping[str, str]) -> str | None:
     """The table a StackQL name ``written`` names (any case; ``<name>_list_only`` is ``<name>``'s),
     or None."""
-    name = written.lower()
+    name = _catalog_name(written).lower()
     if name not in tables and name.endswith(LIST_ONLY):
         name = name[: -len(LIST_ONLY)]
     return tables.get(name)
@@ -88,7 +111,7 @@ def is_stackql_name(text: str) -> bool:
     """Whether ``text`` is written as a StackQL name, ``aws.<service>.<table>`` (LIKE wildcards allowed
     in the last two parts), as the shell's dot-commands take table names (unquoted, one word)."""
     parts = text.split(".")
-    return len(parts) == 3 and parts[0].lower() == PROVIDER and all(parts)
+    return len(parts) == 3 and parts[0].lower() in PROVIDERS and all(parts)
 
 
 def like(pattern: str, text: str) -> bool:
@@ -101,6 +124,7 @@ def like(pattern: str, text: str) -> bool:
 def tables_like(pattern: str, tables: Mapping[str, str]) -> list[str]:
     """The tables whose StackQL names match the LIKE ``pattern`` (``aws.ec2.%``; a ``_list_only`` name is
     its type's), sorted."""
+    pattern = _catalog_name(pattern)
     found = sorted({table for name, table in tables.items() if like(pattern, name)})
     if not found and pattern.lower().endswith(LIST_ONLY):
         return tables_like(pattern[: -len(LIST_ONLY)], tables)
@@ -121,15 +145,19 @@ def _known(parts: list[str], tables: Mapping[str, str]) -> str:
             f"{len(set(tables.values())):,} names (vtab types PATTERN from the command)"
         )
     names = names or sorted(tables)
+    if parts[0].lower() != PROVIDER:  # shown as the user spells the provider (awscc.)
+        names = [f"{parts[0]}.{name.partition('.')[2]}" for name in names]
     shown = ", ".join(names[:KNOWN_SHOWN]) or "none"
     listed = shown if len(names) <= KNOWN_SHOWN else f"{shown}, ... ({len(names)} in all)"
     return f"the StackQL names vtab knows: {listed}"
 
 
-def _name_at(tokens: list[Token], parsed: list[int], n: int) -> tuple[int, int, list[str]] | None:
+def _name_at(
+    tokens: list[Token], parsed: list[int], n: int, providers: tuple[str, ...]
+) -> tuple[int, int, list[str]] | None:
     """``aws . service . table`` starting at parsed token ``n``: (first index, last index, the parts)."""
     window = [tokens[i] for i in parsed[n : n + 5]]
-    if len(window) < 5 or not window[0].is_identifier or window[0].identifier.lower() != PROVIDER:
+    if len(window) < 5 or not window[0].is_identifier or window[0].identifier.lower() not in providers:
         return None
     if n > 0 and tokens[parsed[n - 1]].text == ".":
         return None  # x.aws.y.z: aws is not where a name starts
@@ -170,9 +198,11 @@ def rewrite_on(connection: apsw.Connection, statements: Any) -> Any:
     if not isinstance(statements, str) or PROVIDER not in statements.lower():
         return statements
     tables = installed_names(connection)
-    if not tables or PROVIDER in (name.lower() for name in connection.db_names()):
+    attached = {name.lower() for name in connection.db_names()}
+    providers = tuple(provider for provider in PROVIDERS if provider not in attached)
+    if not tables or not providers:
         return statements
-    return rewrite(statements, tables)
+    return rewrite(statements, tables, providers)
 
 
 def install(connection: apsw.Connection, tables: Mapping[str, str]) -> None:

@@ -16,6 +16,7 @@ from vtab.catalog.schema import load_schema
 from vtab.catalog.store import load_catalog
 from vtab.options import OptionError, Options
 from vtab.sql.stackql import install as install_stackql_names
+from vtab.sql.stackql import string as stackql_string
 from vtab.sqlite.registry import CALL_COLUMNS, Registry
 from vtab.sqlite.table import Module
 from vtab.write.dryrun import DRY_RUN_COLUMNS
@@ -173,6 +174,10 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     connection.create_scalar_function("vtab_clear_cache", vtab_clear_cache, 0)
     connection.create_scalar_function("vtab_clear_calls", vtab_clear_calls, 0)
     connection.create_scalar_function("vtab_clear_dry_run", vtab_clear_dry_run, 0)
+    # No side effects: usable in views, triggers and CHECK constraints too (innocuous).
+    connection.create_scalar_function(
+        "string", stackql_string, 1, deterministic=True, flags=apsw.SQLITE_INNOCUOUS
+    )
     return registry
 
 

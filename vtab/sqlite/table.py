@@ -17,7 +17,15 @@ import orjson
 from botocore.exceptions import BotoCoreError
 
 from vtab import hints
-from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION, SQL_TYPES, quote
+from vtab.catalog.columns import (
+    IDENTIFIER,
+    PATCH_DOCUMENT,
+    REGION,
+    SQL_TYPES,
+    STACKQL_OWN,
+    quote,
+    stackql_column,
+)
 from vtab.catalog.schema import ListInput, ResourceSchema
 from vtab.catalog.store import load_catalog
 from vtab.options import OptionError, Options, check_endpoint_environment
@@ -86,8 +94,10 @@ class Columns:
     """The declared columns of a resource table: properties in schema order, region, then the hidden ones.
 
     Every property is a column twice: under its snake_case field name (``api_id``, shown by ``SELECT *``)
-    and, hidden, under its schema name (``ApiId``, the name StackQL's INSERTs use). Both read the same
-    value, push down the same way and are writable; ``canonical`` maps either to the field name.
+    and, hidden, under its schema name (``ApiId``, the name StackQL's INSERTs use); a third time, hidden,
+    where StackQL's pages spell the column otherwise (``e_ip`` for ``eip``). All read the same value, push
+    down the same way and are writable; ``canonical`` maps each to the field name. vtab's own identifier
+    and patch answer to today's StackQL names too (``Identifier``, ``PatchDocument``: STACKQL_OWN).
     """
 
     def __init__(self, schema: ResourceSchema) -> None:
@@ -102,20 +112,29 @@ class Columns:
                 raise ValueError(f"{schema.type_name}: {other} and {prop} would both be column {field}")
             first_of[field] = prop
         self.visible = [*fields, REGION]
-        self.names = [*self.visible, IDENTIFIER, PATCH_DOCUMENT]
+        self.names = [*self.visible, IDENTIFIER, PATCH_DOCUMENT, *STACKQL_OWN]
         self.twins: dict[str, str] = {}
-        """Schema-name column -> its field-name column (``ApiId`` -> ``api_id``)."""
+        """Hidden property column -> its field-name column (``ApiId`` -> ``api_id``, ``e_ip`` -> ``eip``).
+        A property named like one of STACKQL_OWN is written through that column (see own_aliases)."""
         taken = {name.lower() for name in self.names}  # SQLite column names are case-insensitive
         for prop, field in zip(self.properties, fields, strict=True):
-            if prop.lower() not in taken:
-                self.twins[prop] = field
-                self.names.append(prop)
-                taken.add(prop.lower())
+            for twin in dict.fromkeys((prop, stackql_column(prop))):
+                if twin.lower() not in taken:
+                    self.twins[twin] = field
+                    self.names.append(twin)
+                    taken.add(twin.lower())
+                elif twin in STACKQL_OWN:
+                    self.twins[twin] = field
+        self.own_aliases = {name: own for name, own in STACKQL_OWN.items() if name not in self.twins}
+        """StackQL's name of vtab's own column -> that column, where writes take it so (``PatchDocument``)."""
         self.index = {name: i for i, name in enumerate(self.names)}
-        self.canonical = {name: self.twins.get(name, name) for name in self.names}
-        """Any column name -> the name the planner and the writes use for it (the field name)."""
+        self.canonical = {name: STACKQL_OWN.get(name) or self.twins.get(name, name) for name in self.names}
+        """Any column name -> the name the planner and the reads use for it (the field name; vtab's own
+        columns by their ``data__`` names)."""
         self.property_of = {schema.column_of(p): p for p in self.properties}
         self.property_of.update({twin: self.property_of[field] for twin, field in self.twins.items()})
+        for name in STACKQL_OWN:
+            self.property_of.pop(name, None)  # read as vtab's own column; written as the property
         """Column name (either spelling) -> property name, for the property columns."""
         self.json_names = frozenset(
             name
@@ -138,10 +157,16 @@ class Columns:
     def ddl(self) -> str:
         declared = [f"{quote(name)} {self.sql_type(name)}".rstrip() for name in self.visible]
         declared += [f"{IDENTIFIER} TEXT HIDDEN PRIMARY KEY", f"{PATCH_DOCUMENT} TEXT HIDDEN"]
-        declared += [f"{quote(twin)} {self.sql_type(twin)} HIDDEN".replace("  ", " ") for twin in self.twins]
+        declared += [f"{name} TEXT HIDDEN" for name in STACKQL_OWN]
+        declared += [
+            f"{quote(twin)} {self.sql_type(twin)} HIDDEN".replace("  ", " ")
+            for twin in self.twins
+            if twin not in STACKQL_OWN
+        ]
         return f"CREATE TABLE x({', '.join(declared)}) WITHOUT ROWID"
 
     def _reader(self, name: str) -> Callable[[Row], apsw.SQLiteValue]:
+        name = self.canonical[name]
         if name == REGION:
             return lambda row: row.region
         if name == IDENTIFIER:

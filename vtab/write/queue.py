@@ -22,7 +22,7 @@ import orjson
 
 from vtab import hints
 from vtab.aws.cloudcontrol import CloudControl
-from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION
+from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION, STACKQL_OWN
 from vtab.catalog.facts import Verb
 from vtab.catalog.limits import request_limits, size_text
 from vtab.catalog.schema import ResourceSchema
@@ -48,6 +48,8 @@ class ColumnNames(Protocol):
     def property_of(self) -> dict[str, str]: ...
     @property
     def twins(self) -> dict[str, str]: ...
+    @property
+    def own_aliases(self) -> dict[str, str]: ...
     def value(self, name: str, row: Row) -> Any: ...
 
 
@@ -152,6 +154,7 @@ class WriteQueue:
     def insert(self, values: dict[str, Any]) -> None:
         self._refuse_if_read_only("INSERT")
         where = self._where_row()
+        values = self._one_name_per_property(values, None, where)
         identifier = values.get(IDENTIFIER)
         if identifier is not None:
             raise apsw.ReadOnlyError(
@@ -164,7 +167,6 @@ class WriteQueue:
                 f"{PATCH_DOCUMENT} = {sql_literal(patch)}: only UPDATE takes a patch document; an INSERT "
                 f"sets the columns themselves {where}"
             )
-        values = self._one_name_per_property(values, None, where)
         self._refuse_placeholders(values, where)
         region = self._region(values.get(REGION), where)
         values = self._fill_account_id(values, region, where)
@@ -458,20 +460,24 @@ class WriteQueue:
         value under both names is fine; NULL under one name and a value under the other means the value,
         in an UPDATE as in an INSERT (which cannot tell NULL from a column left out); two different values
         are refused, naming both. The name kept is the one the statement used, so later messages speak of
-        the column the user wrote."""
+        the column the user wrote. StackQL's ``Identifier`` and ``PatchDocument`` fold into vtab's own
+        columns (or, on a type with a property so named, into that property's column: Columns.twins)."""
+        columns = self.table.columns
         merged = dict(values)
-        for twin, field in self.table.columns.twins.items():
+        for twin, field in [*columns.own_aliases.items(), *columns.twins.items()]:
             mine, other = merged.pop(twin, absent), merged.get(field, absent)
             if mine is absent or (mine is None and other is not absent):
                 continue  # the field name holds the property (a value, NULL or nothing)
             if other is absent or other is None:
                 merged[field] = absent
-                merged[twin] = mine
-            elif not self._same_value(field, other, mine, where):
+                merged[field if twin in STACKQL_OWN else twin] = mine
+            elif mine != other and (
+                field not in columns.property_of or not self._same_value(field, other, mine, where)
+            ):
+                what = f"property {columns.property_of[field]}" if field in columns.property_of else field
                 raise apsw.ConstraintError(
                     f"{field} = {sql_literal(other)} and {twin} = {sql_literal(mine)}: both columns are the "
-                    f"property {self.table.columns.property_of[twin]}, with different values; give it once "
-                    f"(either name) {where}"
+                    f"{what}, with different values; give it once (either name) {where}"
                 )
         return merged
 
