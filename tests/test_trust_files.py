@@ -110,7 +110,8 @@ def trigger_file(path: Path) -> Path:
         "CREATE TRIGGER wipe_all AFTER INSERT ON memo "
         f"BEGIN {DELETE_ALL.format(table='logs_log_groups')}; END; "
         f"CREATE VIEW everything AS SELECT log_group_name FROM logs_log_groups WHERE region = '{REGION}'; "
-        "CREATE VIEW forget AS SELECT vtab_clear_calls() AS dropped",
+        "CREATE VIEW forget AS SELECT vtab_clear_calls() AS dropped; "
+        "CREATE VIEW calls AS SELECT * FROM vtab_calls",
         {"lg": "logs_log_groups(read_only=false, dry_run=false)"},
     )
 
@@ -174,12 +175,17 @@ def test_no_trigger_writes_to_a_vtab_table_not_even_a_temp_one(
     assert alive(emulator, groups) == list(groups.identifiers)
 
 
-def test_a_stored_view_cannot_call_vtabs_functions(tmp_path: Path, emulator: Emulator) -> None:
+def test_a_stored_view_cannot_call_vtabs_functions_or_read_its_log(
+    tmp_path: Path, emulator: Emulator
+) -> None:
     db = connect(trigger_file(tmp_path / "inventory.db"), emulator)
     db.execute("SELECT * FROM logs_log_groups WHERE region = 'us-east-1'").fetchall()
     error = error_of(db, "SELECT * FROM forget")
     assert str(error).startswith("unsafe use of vtab_clear_calls()")
     assert rows(db, "SELECT count(*) FROM vtab_calls") == [(1,)]
+    assert str(error_of(db, "SELECT * FROM calls")).startswith('unsafe use of virtual table "vtab_calls"')
+    db.execute("CREATE TEMP VIEW my_calls AS SELECT operation FROM vtab_calls")
+    assert rows(db, "SELECT * FROM my_calls") == [("ListResources",)]
     assert rows(db, "SELECT vtab_clear_calls()") == [(1,)]  # your own SQL may
 
 
@@ -343,7 +349,7 @@ def test_a_table_may_not_loosen_the_connection(
     assert alive(emulator, groups) == list(groups.identifiers)
 
 
-def test_a_table_may_be_stricter(emulator: Emulator, groups: SeededType) -> None:
+def test_a_table_may_be_stricter_never_looser(emulator: Emulator, groups: SeededType) -> None:
     db = connect(":memory:", emulator, max_writes=5)
     db.execute(
         "CREATE VIRTUAL TABLE temp.careful USING logs_log_groups(max_writes=1, read_only=false, dry_run=true)"
@@ -352,6 +358,8 @@ def test_a_table_may_be_stricter(emulator: Emulator, groups: SeededType) -> None
     assert str(error).startswith("max_writes=1: this statement would send more than 1 write(s)")
     db.execute("CREATE VIRTUAL TABLE temp.frozen USING logs_log_groups(read_only=true)")
     assert "read_only" in str(error_of(db, f"DELETE FROM frozen WHERE region = '{REGION}'"))
+    error = error_of(db, "CREATE VIRTUAL TABLE temp.loose USING logs_log_groups(max_writes=6)")
+    assert str(error).startswith("loose: option max_writes=6 is looser than the connection's max_writes=5")
     assert write_calls(emulator) == []
     assert alive(emulator, groups) == list(groups.identifiers)
 
@@ -439,3 +447,59 @@ def test_commands_on_a_file_naming_another_host(
     assert "other.x: option endpoint_url=" in query.stderr
     assert listener.requests == []
     assert emulator.calls == []
+
+
+# --- docs/trust.md: the examples of its two sections on files and ceilings run as written ----------------
+
+TRUST_DOC = Path(__file__).resolve().parent.parent / "docs" / "trust.md"
+FILES_SECTION = "What a database file can and cannot make vtab do"
+CEILINGS_SECTION = "Connection options are ceilings"
+CEILINGS_CONNECTION = (
+    '-- on vtab.connect(":memory:", read_only=True, max_writes=10), or vtab query --read-only'
+)
+
+
+def doc_sql(section: str) -> list[str]:
+    """The lines of the ```sql blocks under ``## section`` of docs/trust.md."""
+    text = TRUST_DOC.read_text(encoding="utf-8").split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return [line for block in text.split("```sql\n")[1:] for line in block.split("```", 1)[0].splitlines()]
+
+
+def run_doc_lines(db: apsw.Connection, lines: list[str]) -> int:
+    """Run each statement line; ``-- refused: TEXT`` after it means it must fail with TEXT in the message.
+    Returns how many statements ran."""
+    ran = 0
+    for line in lines:
+        if line.startswith("--"):
+            continue
+        sql, _, comment = line.partition("  -- ")
+        if comment.startswith("refused: "):
+            assert comment.removeprefix("refused: ") in str(error_of(db, sql)), line
+        else:
+            db.execute(sql).fetchall()
+        ran += 1
+    return ran
+
+
+def test_the_trust_docs_file_example_runs(tmp_path: Path, emulator: Emulator, groups: SeededType) -> None:
+    lines = doc_sql(FILES_SECTION)
+    held = [line.removeprefix("--   ") for line in lines if line.startswith("--   ")]
+    tables = {}
+    for statement in [s for s in held if s.startswith("CREATE VIRTUAL TABLE ")]:
+        name, _, using = statement.removeprefix("CREATE VIRTUAL TABLE ").partition(" USING ")
+        tables[name] = using
+    schema = "; ".join(s for s in held if not s.startswith("CREATE VIRTUAL TABLE "))
+    db = connect(hostile(tmp_path / "inventory.db", schema, tables), emulator)
+    assert run_doc_lines(db, lines) == 6
+    mine = rows(db, "SELECT * FROM my_groups")
+    assert sorted(name for (name,) in mine) == sorted(groups.identifiers)
+    assert write_calls(emulator) == []
+    assert alive(emulator, groups) == list(groups.identifiers)
+
+
+def test_the_trust_docs_ceilings_example_runs(emulator: Emulator) -> None:
+    lines = doc_sql(CEILINGS_SECTION)
+    assert lines[0].startswith(CEILINGS_CONNECTION)
+    db = connect(":memory:", emulator, read_only=True, max_writes=10)
+    assert run_doc_lines(db, lines) == 3
+    assert rows(db, "SELECT name FROM temp.sqlite_schema") == [("careful",)]
