@@ -191,7 +191,7 @@ class Module:
                 StoredTableWarning(
                     f"{databasename}.{tablename} is stored in {filename}: plain sqlite3 (and any client "
                     f"without vtab) cannot read it ('no such module: {modulename}'), and a stored table may "
-                    f"not set {', '.join(sorted(CREDENTIAL_OPTIONS))}; prefer "
+                    f"not set {', '.join(sorted(CREDENTIAL_OPTIONS))} (without trusted_schema); prefer "
                     f"CREATE VIRTUAL TABLE temp.{tablename} USING {modulename}(...)"
                 ),
                 stacklevel=2,
