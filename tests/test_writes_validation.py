@@ -470,9 +470,8 @@ def test_max_writes_refuses_the_statement_and_names_the_option(emulator: Emulato
     assert type(error) is apsw.ConstraintError
     assert str(error) == (
         "max_writes=2: this statement would send more than 2 write(s) to AWS, so it was refused before "
-        "anything was sent; narrow the WHERE clause, or raise the limit: pass max_writes=N to "
-        "vtab.register(), or CREATE VIRTUAL TABLE temp.t USING integration_responses(max_writes=N) "
-        "[integration_responses]"
+        "anything was sent; narrow the WHERE clause, or raise the connection's limit: pass max_writes=N to "
+        "vtab.register() (a table's own max_writes may only lower it) [integration_responses]"
     )
     assert write_calls(emulator) == []
     assert len(emulator.integration_responses("us-east-1", api_id, integration_id)) == 3

@@ -44,16 +44,44 @@ def option(name: str) -> str:
     return name
 
 
-def assignment(name: str, value: str) -> str:
-    """An option with a value as the reader writes it: ``max_writes=100`` or ``--max-writes 100``."""
+def assignment(name: str, value: str | bool) -> str:
+    """An option with a value as the reader writes it: ``max_writes=100`` or ``--max-writes 100``; a
+    boolean ``dry_run=True`` or ``--dry-run`` (``--no-dry-run``)."""
     if _audience is Audience.COMMAND:
+        if isinstance(value, bool):
+            return option(name) if value else "--no-" + option(name).removeprefix("--")
         return f"{option(name)} {value}"
     return f"{name}={value}"
 
 
-def set_option(name: str, value: str) -> str:
+def set_option(name: str, value: str | bool) -> str:
     """How to set an option for the whole connection: ``pass regions=X to vtab.register()`` or
     ``add --regions X to the command``."""
     if _audience is Audience.COMMAND:
-        return f"add {option(name)} {value} to the vtab command"
+        return f"add {assignment(name, value)} to the vtab command"
     return f"pass {name}={value} to vtab.register()"
+
+
+UNSAFE_USE = "unsafe use of "
+"""How SQLite's refusal begins when a view or trigger reaches what it may not (see ``unsafe_use``)."""
+
+_UNSAFE_WHY = (
+    "a view or trigger stored in a database file (main or ATTACHed) may not use it, and no trigger may write "
+    "to a vtab table, so that a file you open cannot act with your credentials"
+)
+
+
+def unsafe_use(message: str) -> str:
+    """SQLite's ``unsafe use of virtual table "x"`` (or ``of f()``) with why and the fix; other text as is.
+
+    vtab marks its tables SQLITE_VTAB_DIRECTONLY and turns the connection's trusted_schema off, so a view
+    or trigger stored in a database file cannot reach them (nor functions not marked innocuous), and no
+    trigger, TEMP ones included, can write to them (SQLite refuses any trigger's write to such a table).
+    A message that already says so is returned as is (it may pass two edges: the cursor, then the command).
+    """
+    if not message.startswith(UNSAFE_USE) or _UNSAFE_WHY in message:
+        return message
+    return (
+        f"{message}: {_UNSAFE_WHY}; query the table yourself, or through your own CREATE TEMP VIEW (a TEMP "
+        f"TRIGGER may read it), or, if you trust the file, {set_option('trusted_schema', True)}"
+    )

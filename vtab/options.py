@@ -27,6 +27,36 @@ from vtab.catalog.limits import request_limits
 WRITE_OPTIONS = frozenset({"max_writes", "read_only", "dry_run", "schema_checks", "write_timeout"})
 """Options that only matter to INSERT, UPDATE and DELETE (``vtab snapshot`` does not offer them)."""
 
+CREDENTIAL_OPTIONS = frozenset({"profile", "endpoint_url", "role_arn", "account_id"})
+"""Options that choose whose credentials sign a request, as whom it acts and where it is sent. A table
+stored in a database file (any schema but temp: main or an ATTACHed one) may not set them unless the
+connection trusts its files (``trusted_schema``): a file handed to you must not send your signed requests to
+its own host, or act through a profile or role it picks. Every option of that kind joins this set (issue
+18's accounts, assume_role_name, external_id and profiles too)."""
+
+CONNECTION_ONLY = frozenset({"trusted_schema"})
+"""Options only the connection takes (``vtab.register()``, the command's flags); a table argument naming
+one is refused: a file cannot trust itself."""
+
+
+class Stricter(Enum):
+    """Which way a ceiling option is stricter (see CEILINGS)."""
+
+    ON = "on"
+    """A switch that refuses more when on (read_only, dry_run)."""
+    LOWER = "lower"
+    """A limit that allows less when lower (max_writes)."""
+
+
+CEILINGS: dict[str, Stricter] = {
+    "read_only": Stricter.ON,
+    "dry_run": Stricter.ON,
+    "max_writes": Stricter.LOWER,
+}
+"""Connection options that bound every table of the connection, as ``sqlite3 -readonly`` does: a table's own
+value (CREATE VIRTUAL TABLE arguments, in temp, main or an ATTACHed file) may be stricter, never looser.
+``trusted_schema`` does not lift them."""
+
 
 class OptionError(apsw.SQLError, ValueError):
     """A bad option name or value; the message names the option, the value, the rule and the fix.
@@ -34,6 +64,11 @@ class OptionError(apsw.SQLError, ValueError):
     Python callers (``vtab.register``/``vtab.connect``, the command line) get it as is: an
     ``apsw.SQLError`` like every other vtab error, and a ``ValueError`` as before. CREATE VIRTUAL TABLE
     raises ``apsw.SQLError`` with the same text, prefixed with the table name."""
+
+
+class TrustError(OptionError):
+    """A table option its connection does not allow: a credential option stored in a file, a looser
+    ceiling, or a connection-only option (see ``Options.table_options``)."""
 
 
 class Kind(Enum):
@@ -133,6 +168,11 @@ class Options:
     """Seconds (0.1 to 3600) to wait for an answer, or for the rest of one, on an open
     connection before the attempt fails (and is retried): a stalled call ends within about read_timeout x
     max_attempts."""
+    trusted_schema: bool = field(default=False, metadata=_rule(Kind.BOOL))
+    """Trust the database files this connection opens or ATTACHes (named after SQLite's pragma): their
+    stored tables may set profile, endpoint_url, role_arn and account_id, and their stored views and
+    triggers may use vtab's tables. Connection only (a file cannot trust itself); read_only, dry_run and
+    max_writes still bound every table."""
     progress: bool = field(default=False, metadata=_rule(Kind.BOOL))
     """Show a read's progress (parents listed, rows so far, calls in flight) on stderr once it has run half a
     second; the vtab command turns it on when stderr is a terminal."""
@@ -152,8 +192,14 @@ class Options:
         converted = {name: convert(name, value) for name, value in changes.items()}
         return dataclasses.replace(self, **converted)
 
-    def with_sql_args(self, args: tuple[str, ...]) -> Options:
-        """Apply ``CREATE VIRTUAL TABLE`` arguments, which apsw passes as raw SQL tokens (``name=value``)."""
+    def table_options(self, args: tuple[str, ...], stored_in: str | None) -> Options:
+        """The options of a table created with ``CREATE VIRTUAL TABLE`` arguments ``args`` (raw SQL tokens,
+        ``name=value``, as apsw passes them) on a connection with these options.
+
+        ``stored_in`` names the schema the table lives in (``main (inventory.db)``), or is None for temp,
+        the session's own SQL. A bad name or value is an OptionError; an option the connection does not
+        allow the table is a TrustError: a connection-only option, a credential option stored in a file
+        (unless ``trusted_schema``), or a value looser than the connection's ceiling (see CEILINGS)."""
         changes: dict[str, Any] = {}
         for arg in args:
             name, sep, value = arg.partition("=")
@@ -165,7 +211,40 @@ class Options:
                 raise OptionError(f"option {name.strip()} is given twice; give it once")
             changes[name.strip()] = _unquote(value.strip())
         with hints.speaking_to(hints.Audience.PYTHON):  # SQL arguments are spelt name=value, as in Python
-            return self.replace(**changes)
+            table = self.replace(**changes)
+        self._allow(table, list(changes), stored_in)
+        return table
+
+    def _allow(self, table: Options, given: list[str], stored_in: str | None) -> None:
+        """Raise TrustError for the first of ``given`` (a table's own options) this connection forbids."""
+        for name in given:
+            if name in CONNECTION_ONLY:
+                raise TrustError(
+                    f"option {name} is the connection's, not a table's: a database file cannot trust itself; "
+                    f"{hints.set_option(name, True)} if you trust the files you open"
+                )
+            if name in CREDENTIAL_OPTIONS and stored_in is not None and not self.trusted_schema:
+                shown = sorted(CREDENTIAL_OPTIONS)
+                raise TrustError(
+                    f"option {name}={getattr(table, name)!r}: a table stored in {stored_in} may not choose "
+                    f"credentials, identity or where requests go ({', '.join(shown)}); create it with your "
+                    f"own SQL in temp (CREATE VIRTUAL TABLE temp.<name> USING ...), or, if you trust the "
+                    f"file, {hints.set_option('trusted_schema', True)}"
+                )
+            if name in CEILINGS and is_stricter(name, getattr(self, name), getattr(table, name)):
+                own, ceiling = _sql_text(getattr(table, name)), _sql_text(getattr(self, name))
+                raise TrustError(
+                    f"option {name}={own} is looser than the connection's {name}={ceiling}: a table may be "
+                    f"stricter than its connection, never looser; set it on the connection instead: "
+                    f"{hints.set_option(name, getattr(table, name))}"
+                )
+
+
+def is_stricter(name: str, one: Any, other: Any) -> bool:
+    """Whether ``one`` is a stricter value than ``other`` of ceiling option ``name`` (see CEILINGS)."""
+    if CEILINGS[name] is Stricter.ON:
+        return bool(one) and not other
+    return bool(one < other)
 
 
 RULES: dict[str, Rule] = {f.name: f.metadata["rule"] for f in dataclasses.fields(Options) if f.metadata}
@@ -190,6 +269,11 @@ _BOOL_TEXT = {
     "off": False,
 }
 _NONE_TEXT = ("", "none")
+
+
+def _sql_text(value: Any) -> str:
+    """An option's value as CREATE VIRTUAL TABLE arguments spell it (``true``, ``100``)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _number_text(number: float | None) -> str:

@@ -127,10 +127,12 @@ def options_from(parser: argparse.ArgumentParser, args: argparse.Namespace) -> d
 
 
 def _error_text(exc: BaseException) -> str:
-    """Our own errors are already sentences; others keep their class name (``SQLError: no such table``)."""
+    """Our own errors are already sentences; others keep their class name (``SQLError: no such table``).
+    SQLite's refusal of an unsafe use says why (hints.unsafe_use) also when it came from a later statement
+    of a script, past the cursor's execute."""
     if isinstance(exc, CommandError | OptionError | apsw.shell.Shell.Error):
         return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {hints.unsafe_use(str(exc))}"
 
 
 def show_warning(

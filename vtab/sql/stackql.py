@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 import apsw
 
+from vtab import hints
 from vtab.sql.tokens import Token, tokenize
 
 PROVIDER = "aws"
@@ -169,7 +170,9 @@ def _name_at(
 
 
 class StackQLCursor(apsw.Cursor):
-    """A cursor whose execute/executemany accept StackQL's table names (see the module docstring)."""
+    """A cursor whose execute/executemany accept StackQL's table names (see the module docstring), and
+    whose SQLite refusal to reach a vtab table from a file's view or trigger says why and what to do
+    (``hints.unsafe_use``)."""
 
     stackql_tables: ClassVar[dict[str, str]] = {}
     """Lower-case StackQL name -> table name."""
@@ -177,10 +180,25 @@ class StackQLCursor(apsw.Cursor):
     """The cursor class this one extends (apsw's, or the connection's own)."""
 
     def execute(self, statements: Any, *args: Any, **kwargs: Any) -> apsw.Cursor:
-        return super().execute(rewrite_on(self.connection, statements), *args, **kwargs)
+        try:
+            return super().execute(rewrite_on(self.connection, statements), *args, **kwargs)
+        except apsw.SQLError as error:
+            explain(error)
+            raise
 
     def executemany(self, statements: Any, *args: Any, **kwargs: Any) -> apsw.Cursor:
-        return super().executemany(rewrite_on(self.connection, statements), *args, **kwargs)
+        try:
+            return super().executemany(rewrite_on(self.connection, statements), *args, **kwargs)
+        except apsw.SQLError as error:
+            explain(error)
+            raise
+
+
+def explain(error: BaseException) -> None:
+    """Give ``error``'s text vtab's hint when SQLite refused an unsafe use (hints.unsafe_use)."""
+    text = hints.unsafe_use(str(error))
+    if text != str(error):
+        error.args = (text,)
 
 
 def installed_names(connection: apsw.Connection) -> Mapping[str, str]:

@@ -17,6 +17,7 @@ from vtab.catalog.store import load_catalog
 from vtab.options import OptionError, Options
 from vtab.sql.stackql import install as install_stackql_names
 from vtab.sql.stackql import string as stackql_string
+from vtab.sqlite import trust
 from vtab.sqlite.registry import CALL_COLUMNS, Registry
 from vtab.sqlite.table import Module
 from vtab.write.dryrun import DRY_RUN_COLUMNS
@@ -104,6 +105,7 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     its ``cursor_factory`` is extended, keeping a cursor class of your own (see vtab.sql.stackql).
     """
     base_options = Options().replace(**options)
+    trust.configure(connection, base_options)
     install_stackql_names(connection, stackql_names())
     registry = Registry(connection, base_options)
     for table_name, type_name in resource_tables().items():
@@ -171,9 +173,10 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
         """SELECT vtab_clear_dry_run(): empty vtab_dry_run; returns how many records were dropped."""
         return registry.dry_runs.clear()
 
-    connection.create_scalar_function("vtab_clear_cache", vtab_clear_cache, 0)
-    connection.create_scalar_function("vtab_clear_calls", vtab_clear_calls, 0)
-    connection.create_scalar_function("vtab_clear_dry_run", vtab_clear_dry_run, 0)
+    flags = trust.function_flags(base_options)
+    connection.create_scalar_function("vtab_clear_cache", vtab_clear_cache, 0, flags=flags)
+    connection.create_scalar_function("vtab_clear_calls", vtab_clear_calls, 0, flags=flags)
+    connection.create_scalar_function("vtab_clear_dry_run", vtab_clear_dry_run, 0, flags=flags)
     # No side effects: usable in views, triggers and CHECK constraints too (innocuous).
     connection.create_scalar_function(
         "string", stackql_string, 1, deterministic=True, flags=apsw.SQLITE_INNOCUOUS

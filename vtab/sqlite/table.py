@@ -28,7 +28,7 @@ from vtab.catalog.columns import (
 )
 from vtab.catalog.schema import ListInput, ResourceSchema
 from vtab.catalog.store import load_catalog
-from vtab.options import OptionError, Options, check_endpoint_environment
+from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options, TrustError, check_endpoint_environment
 from vtab.read.cache import ResultStore
 from vtab.read.plan import (
     LIMIT,
@@ -45,7 +45,7 @@ from vtab.read.progress import ReadProgress
 from vtab.read.scan import ReadContext, Row, Scan
 from vtab.sql.guards import is_placeholder, placeholder_error
 from vtab.sql.interrupt import watch
-from vtab.sqlite import callbacks
+from vtab.sqlite import callbacks, trust
 from vtab.sqlite.registry import Registry
 from vtab.write.queue import WriteQueue
 
@@ -204,27 +204,35 @@ class Module:
     @callbacks.guarded
     def Connect(
         self, connection: apsw.Connection, modulename: str, databasename: str, tablename: str, *args: str
-    ) -> tuple[str, Table]:
-        try:
-            options = self.registry.options.with_sql_args(args)
-            table = Table(self.registry, self.schema, options, name=tablename)
-        except OptionError as error:
-            # register() re-raises the cause, so Python callers get OptionError (a ValueError) itself.
-            raise apsw.SQLError(f"{tablename}: {error}") from error
-        except BotoCoreError as error:  # e.g. ProfileNotFound: configuration, not a remote failure
-            raise apsw.SQLError(f"{tablename}: {type(error).__name__}: {error}") from None
+    ) -> tuple[str, Table | trust.RefusedTable]:
+        connection_options = self.registry.options
+        trust.direct_only(connection, connection_options)
+        stored_in = trust.stored_in(connection, databasename)
         filename = connection.db_filename(databasename)
-        if tablename != modulename and databasename != "temp" and filename:
+        if tablename != modulename and stored_in is not None and filename:
             # apsw gives an eponymous module one callback for both: this is CREATE VIRTUAL TABLE, or a
             # connection loading a table created so earlier.
             warnings.warn(
                 StoredTableWarning(
                     f"{databasename}.{tablename} is stored in {filename}: plain sqlite3 (and any client "
-                    f"without vtab) cannot read it ('no such module: {modulename}'); prefer "
+                    f"without vtab) cannot read it ('no such module: {modulename}'), and a stored table may "
+                    f"not set {', '.join(sorted(CREDENTIAL_OPTIONS))} (without trusted_schema); prefer "
                     f"CREATE VIRTUAL TABLE temp.{tablename} USING {modulename}(...)"
                 ),
                 stacklevel=2,
             )
+        try:
+            options = connection_options.table_options(args, stored_in)
+            table = Table(self.registry, self.schema, options, name=tablename)
+        except TrustError as error:
+            if stored_in is None:  # the session's own CREATE: refused now, and not created
+                raise apsw.SQLError(f"{tablename}: {error}") from error
+            return Columns(self.schema).ddl(), trust.RefusedTable(f"{databasename}.{tablename}: {error}")
+        except OptionError as error:
+            # register() re-raises the cause, so Python callers get OptionError (a ValueError) itself.
+            raise apsw.SQLError(f"{tablename}: {error}") from error
+        except BotoCoreError as error:  # e.g. ProfileNotFound: configuration, not a remote failure
+            raise apsw.SQLError(f"{tablename}: {type(error).__name__}: {error}") from None
         return table.columns.ddl(), table
 
     Create = Connect

@@ -401,9 +401,9 @@ class WriteQueue:
         if statement.queued >= limit:
             raise apsw.ConstraintError(
                 f"max_writes={limit}: this statement would send more than {limit} write(s) to AWS, so it was "
-                f"refused before anything was sent; narrow the WHERE clause, or raise the limit: "
-                f"{hints.set_option('max_writes', 'N')}, or CREATE VIRTUAL TABLE temp.t USING "
-                f"{self.schema.table_name}(max_writes=N) [{self.table.name}]"
+                f"refused before anything was sent; narrow the WHERE clause, or raise the connection's "
+                f"limit: {hints.set_option('max_writes', 'N')} (a table's own max_writes may only lower it) "
+                f"[{self.table.name}]"
             )
         op.seq = self._next_seq
         self._next_seq += 1

@@ -1,0 +1,71 @@
+"""What a database file's schema may make vtab do: nothing, unless the connection trusts its files.
+
+A file (a ``.db`` someone handed you, or one you ATTACH) carries a schema: tables, views and triggers
+that run when you touch them. vtab acts with your AWS credentials, so that schema must not reach it:
+
+- every resource table is SQLITE_VTAB_DIRECTONLY (``direct_only``), so SQLite refuses it in a view or
+  trigger stored in main or an ATTACHed file (a TEMP VIEW of your own still reads it), and in any
+  trigger's write;
+- the connection's trusted_schema is off (``configure``), so the file's views and triggers reach no
+  other virtual table or function unless it is marked innocuous, and vtab's own functions with effects
+  are direct-only (``FUNCTION_FLAGS``);
+- a table stored in a file (any schema but temp) may not set the options that choose credentials,
+  identity or destination (``vtab.options.CREDENTIAL_OPTIONS``), and no table may loosen the
+  connection's ceilings (``vtab.options.CEILINGS``): ``Options.table_options`` decides, and a stored
+  table it refuses becomes a ``RefusedTable``.
+
+The connection option ``trusted_schema`` lifts the first three, never the ceilings (docs/trust.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import apsw
+
+from vtab.options import Options
+
+
+def configure(connection: apsw.Connection, options: Options) -> None:
+    """Set SQLite's trusted_schema to the connection's ``trusted_schema`` option (off unless trusted)."""
+    connection.config(apsw.SQLITE_DBCONFIG_TRUSTED_SCHEMA, int(options.trusted_schema))
+
+
+def function_flags(options: Options) -> int:
+    """``create_scalar_function`` flags of a vtab function with effects (vtab_clear_cache, ...):
+    direct-only, so that no view or trigger of a file can call it, unless the connection trusts files."""
+    return 0 if options.trusted_schema else apsw.SQLITE_DIRECTONLY
+
+
+def direct_only(connection: apsw.Connection, options: Options) -> None:
+    """Inside Module.Connect: make the table direct-only, unless the connection trusts its files."""
+    if not options.trusted_schema:
+        connection.vtab_config(apsw.SQLITE_VTAB_DIRECTONLY, 1)
+
+
+def stored_in(connection: apsw.Connection, databasename: str) -> str | None:
+    """The schema a table being connected lives in, as messages name it (``main (/tmp/inventory.db)``),
+    or None for temp: only a temp table is surely the session's own SQL (main and ATTACHed schemas can
+    come from a file, and an in-memory main from ``deserialize``)."""
+    if databasename == "temp":
+        return None
+    filename = connection.db_filename(databasename)
+    return f"{databasename} ({filename})" if filename else databasename
+
+
+class RefusedTable:
+    """A stored table whose options its connection does not allow: every use raises why, but DROP TABLE
+    still removes it (SQLite connects a table to drop it, so refusing the connect would keep it forever)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def refuse(self, *args: Any) -> NoReturn:
+        raise apsw.SQLError(self.reason)
+
+    BestIndexObject = Open = Begin = UpdateInsertRow = UpdateChangeRow = UpdateDeleteRow = refuse
+
+    def Disconnect(self) -> None:
+        """Nothing to release: the table never built a client."""
+
+    Destroy = Disconnect
