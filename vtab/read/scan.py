@@ -689,7 +689,11 @@ class Scan:
                 "ListResources",
                 region,
                 schema.type_name,
-                resource_model=key[3] if model else None,
+                resource_model=(
+                    orjson.dumps(schema.sensitive.model(model), option=orjson.OPT_SORT_KEYS).decode()
+                    if model
+                    else None
+                ),
                 cache=source,
             )
             record.items = sum(len(page) for page in pages)

@@ -26,6 +26,7 @@ from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION
 from vtab.catalog.facts import Verb
 from vtab.catalog.limits import request_limits, size_text
 from vtab.catalog.schema import ResourceSchema
+from vtab.catalog.sensitive import as_literal
 from vtab.messages import sql_literal
 from vtab.options import Options
 from vtab.read.cache import ResultStore
@@ -161,7 +162,8 @@ class WriteQueue:
         patch = values.get(PATCH_DOCUMENT)
         if patch is not None:
             raise apsw.SQLError(
-                f"{PATCH_DOCUMENT} = {sql_literal(patch)}: only UPDATE takes a patch document; an INSERT "
+                f"{PATCH_DOCUMENT} = {self.rules.literal(PATCH_DOCUMENT, patch)}: only UPDATE takes a patch "
+                "document; an INSERT "
                 f"sets the columns themselves {where}"
             )
         values = self._one_name_per_property(values, None, where)
@@ -227,7 +229,8 @@ class WriteQueue:
         column = self.schema.column_of(own)
         of = "" if first.statement is self._current() else " of an earlier statement of this transaction"
         raise apsw.ConstraintError(
-            f"{column} = {sql_literal(op.desired.get(own))}: row {op.row} has the same key as row "
+            f"{column} = {self.schema.sensitive.literal(own, op.desired.get(own))}: row {op.row} has the "
+            f"same key as row "
             f"{first.row}{of} ({key_text(self.schema, op.desired)}) in {op.region}; {self.schema.type_name} "
             f"allows one per key, so the second create would fail AlreadyExists; keep one of the rows, or "
             f"write INSERT OR IGNORE (the first wins) or INSERT OR REPLACE (the last wins) {where}"
@@ -385,8 +388,8 @@ class WriteQueue:
                 op.region,
                 self.schema.type_name,
                 identifier=op.identifier,
-                desired_state=op.desired_json() if action == "CREATE" else None,
-                patch_document=op.patch_json() if action == "UPDATE" else None,
+                desired_state=op.desired_json(masked=self.schema) if action == "CREATE" else None,
+                patch_document=op.patch_json(masked=self.schema) if action == "UPDATE" else None,
                 note=note or f"dry_run: {op.describe(self.schema)} not sent",
             )
 
@@ -418,24 +421,24 @@ class WriteQueue:
         """A DesiredState or PatchDocument over Cloud Control's limit is refused now, for every row, so a
         statement never applies its first rows and then fails remotely on a later one."""
         limits = request_limits()
+        sensitive = self.schema.sensitive
         if op.verb is Verb.CREATE:
             member, text, limit = "DesiredState", op.desired_json() or "", limits.desired_state
-            values = {self.schema.column_of(p): v for p, v in (op.desired or {}).items()}
+            pairs = [(p, v, sensitive.value(p, v)) for p, v in (op.desired or {}).items()]
         else:
             member, text, limit = "PatchDocument", op.patch_json() or "", limits.patch_document
-            values = {
-                self.schema.column_of(top_level(o["path"])): o.get("value")
-                for o in op.patch or ()
-                if "path" in o
-            }
+            ops = [o for o in op.patch or () if "path" in o]
+            pairs = [
+                (top_level(o["path"]), o.get("value"), masked.get("value"))
+                for o, masked in zip(ops, sensitive.patch(ops), strict=True)
+            ]
         if len(text) <= limit:
             return
-        sizes = {column: len(orjson.dumps(value)) for column, value in values.items()}
+        sizes = {self.schema.column_of(p): len(orjson.dumps(value)) for p, value, _ in pairs}
         column = max(sizes, key=lambda c: sizes[c]) if sizes else PATCH_DOCUMENT
-        value = values.get(column)
-        shown = value if isinstance(value, str) or value is None else orjson.dumps(value).decode()
+        masked = next((m for p, _, m in pairs if self.schema.column_of(p) == column), None)
         raise apsw.TooBigError(
-            f"{column} = {sql_literal(shown)}: the {member} of this row would be {size_text(len(text))}, "
+            f"{column} = {as_literal(masked)}: the {member} of this row would be {size_text(len(text))}, "
             f"over Cloud Control's limit of {size_text(limit)}; make {column} smaller (it is "
             f"{sizes.get(column, len(text)):,} characters), nothing was sent {where}"
         )
@@ -469,7 +472,8 @@ class WriteQueue:
                 merged[twin] = mine
             elif not self._same_value(field, other, mine, where):
                 raise apsw.ConstraintError(
-                    f"{field} = {sql_literal(other)} and {twin} = {sql_literal(mine)}: both columns are the "
+                    f"{field} = {self.rules.literal(field, other)} and {twin} = "
+                    f"{self.rules.literal(twin, mine)}: both columns are the "
                     f"property {self.table.columns.property_of[twin]}, with different values; give it once "
                     f"(either name) {where}"
                 )
@@ -643,7 +647,8 @@ class WriteQueue:
                 )
                 was = self.table.columns.value(column, row)
                 raise apsw.ReadOnlyError(
-                    f"{column} = {sql_literal(value)} (was {sql_literal(was)}): "
+                    f"{column} = {self.rules.literal(column, value)} "
+                    f"(was {self.rules.literal(column, was)}): "
                     f"{prop} is {kind} and cannot change; {fix} {where}"
                 )
             for change in self.schema.changed_members(prop, before, converted):
