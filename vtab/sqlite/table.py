@@ -13,11 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import apsw
-import orjson
 from botocore.exceptions import BotoCoreError
 
 from vtab import hints
-from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION, SQL_TYPES, quote
+from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION, SQL_TYPES, json_text, quote
 from vtab.catalog.schema import ListInput, ResourceSchema
 from vtab.catalog.store import load_catalog
 from vtab.options import OptionError, Options, check_endpoint_environment
@@ -155,7 +154,7 @@ class Columns:
             value = row.properties.get(prop)
             if value is None or isinstance(value, (str, int, float)):
                 return value
-            return orjson.dumps(value).decode()
+            return json_text(value)
 
         return read
 
@@ -444,10 +443,16 @@ class Cursor:
             self.table.read_rows.setdefault(self._row.identifier, {})[self._row.region] = self._row
 
     def Column(self, number: int) -> apsw.SQLiteValue:
-        assert self._row is not None
-        if number == -1:
-            return self._row.identifier
-        return self._readers[number](self._row)
+        """Guarded as every callback is, inline (see ``callbacks.bug``)."""
+        try:
+            assert self._row is not None
+            if number == -1:
+                return self._row.identifier
+            return self._readers[number](self._row)
+        except apsw.Error:
+            raise
+        except Exception as error:
+            raise callbacks.bug(error, "Cursor.Column") from error
 
     def ColumnNoChange(self, number: int) -> Any:
         """UPDATE asks this for columns outside SET: "unchanged" makes the patch hold only SET columns.

@@ -11,6 +11,7 @@ from typing import Any
 import apsw
 import orjson
 
+from vtab.catalog.columns import json_text
 from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
 from vtab.messages import sql_literal
@@ -100,13 +101,13 @@ class Operation:
         """The DesiredState to send; ``masked``: to show, its write-only values masked by that schema."""
         if self.desired is None:
             return None
-        return orjson.dumps(masked.sensitive.model(self.desired) if masked else self.desired).decode()
+        return json_text(masked.sensitive.model(self.desired) if masked else self.desired)
 
     def patch_json(self, masked: ResourceSchema | None = None) -> str | None:
         """The PatchDocument to send; ``masked``: to show, its write-only values masked by that schema."""
         if self.patch is None:
             return None
-        return orjson.dumps(masked.sensitive.patch(self.patch) if masked else self.patch).decode()
+        return json_text(masked.sensitive.patch(self.patch) if masked else self.patch)
 
     def describe(self, schema: ResourceSchema) -> str:
         """``CREATE row 2 (api_id='a', ...) in us-east-1`` or ``UPDATE a|b|c in us-east-1``; a create
