@@ -37,6 +37,7 @@ from vtab.sql.statements import Statement, StatementText, StatementTracker
 from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_text
 from vtab.write.dryrun import DryRunLog
 from vtab.write.operation import IGNORE, REPLACE, Operation, WriteStatus, unique_key
+from vtab.write.order import send_first
 from vtab.write.patch import PatchDocumentRules, diff_patch, top_level
 from vtab.write.send import Sender, applied_lines, statement_error
 from vtab.write.validate import RowRules
@@ -64,6 +65,9 @@ class SharedState(Protocol):
     @property
     def applied_writes(self) -> list[str]: ...
     def clear_cache(self, type_name: str | None = None) -> int: ...
+    def write_queues(self) -> list[WriteQueue]:
+        """The queues of every table of the connection (a COMMIT sends parents' writes first)."""
+        ...
 
 
 class Target(Protocol):
@@ -106,6 +110,12 @@ class WriteQueue:
         self.statements = StatementTracker(
             table.registry.connection, self._statement_failed, self._read_fresh
         )
+        self.ordering = False
+        """Set while this queue sends the writes of other tables that its own wait for."""
+
+    @property
+    def name(self) -> str:
+        return self.table.name
 
     # -- transaction ----------------------------------------------------------------------------------
 
@@ -320,6 +330,9 @@ class WriteQueue:
         """Send every queued operation (or record them, for dry_run); raise one error if any failed.
 
         Called again by a retried COMMIT after a BusyError: the queue then holds the failed writes."""
+        if not self.ops:
+            return
+        send_first(self, self.table.registry.write_queues())
         ops, self.ops = self.ops, []
         if not ops:
             return
