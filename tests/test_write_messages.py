@@ -45,10 +45,11 @@ def test_a_row_without_a_key_is_named_by_its_identifier_parts_then_its_required_
     )
     # LogStreamName left to AWS: the part given, then the required properties not shown yet
     assert row_text(streams, {"LogGroupName": "g"}) == "log_group_name='g'"
-    # DataZone Project: its identifier DomainId|Id is generated, so its required properties name it
+    # DataZone Project: its identifier DomainId|Id is generated, so its required properties name it (the
+    # registry lists DomainIdentifier as write-only: masked, as every write-only value is)
     project = CATALOG.schema("AWS::DataZone::Project")
     desired = {"DomainIdentifier": "d-1", "Name": "p", "Description": "x"}
-    assert row_text(project, desired) == "domain_identifier='d-1', name='p'"
+    assert row_text(project, desired) == "domain_identifier=(sensitive value), name='p'"
 
 
 def test_a_row_with_nothing_identifying_is_named_by_its_first_columns_cut_short() -> None:

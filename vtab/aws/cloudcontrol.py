@@ -297,7 +297,8 @@ class CloudControl:
         """Every page of ListResources, as it arrives. No page cap: a listing is read to its end, and a
         NextToken the listing already followed (a server going round in circles) is an error."""
         model_text = orjson.dumps(model).decode() if model else None
-        record = self.log.start("ListResources", region, schema.type_name, resource_model=model_text)
+        shown = orjson.dumps(schema.sensitive.model(model)).decode() if model else None
+        record = self.log.start("ListResources", region, schema.type_name, resource_model=shown)
         params: dict[str, Any] = {"TypeName": schema.type_name}
         if model_text:
             params["ResourceModel"] = model_text

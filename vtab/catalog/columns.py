@@ -9,7 +9,11 @@ the table answers to that spelling too, as a hidden alias (vtab.sqlite.table.Col
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
+
+import orjson
 
 from vtab.catalog.facts import TypeFacts
 
@@ -49,6 +53,46 @@ SQL_TYPES = {
 }
 """JSON type -> declared SQLite type (booleans are 0/1, objects and arrays JSON text). A property whose schema
 allows several types is declared without a type, so SQLite keeps each value as it comes."""
+
+
+def json_text(value: Any) -> str:
+    """The compact JSON text of an object or array column (or of a model to send). orjson writes at most
+    254 levels deep, though it reads 1,024 and SQLite's JSON functions take 1,000: a deeper value is
+    written here without recursion, in the same shape (orjson spells every key and scalar)."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return _deep_json_text(value)
+
+
+class _Raw(str):
+    """Text already written (a bracket, a comma, a key and its colon), as opposed to a value to write."""
+
+
+def _deep_json_text(value: Any) -> str:
+    out: list[str] = []
+    todo: list[Any] = [value]  # a stack, next item last
+    while todo:
+        item = todo.pop()
+        if isinstance(item, _Raw):
+            out.append(item)
+        elif isinstance(item, dict):
+            parts: list[Any] = []
+            for key, member in item.items():
+                parts += [_Raw(("," if parts else "") + orjson.dumps(str(key)).decode() + ":"), member]
+            todo += [_Raw("}"), *reversed(parts), _Raw("{")]
+        elif isinstance(item, list):
+            parts = []
+            for member in item:
+                parts += [_Raw(","), member] if parts else [member]
+            todo += [_Raw("]"), *reversed(parts), _Raw("[")]
+        else:
+            try:
+                out.append(orjson.dumps(item).decode())
+            except orjson.JSONEncodeError:  # an integer beyond 64 bits
+                out.append(json.dumps(item, ensure_ascii=False))
+    return "".join(out)
+
 
 VTAB_COLUMNS = (REGION, IDENTIFIER, PATCH_DOCUMENT, *STACKQL_OWN)
 COLLISION_PREFIX = "resource_"

@@ -16,6 +16,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from vtab.catalog.columns import column_names, snake_case
+from vtab.catalog.sensitive import Sensitive
 
 if TYPE_CHECKING:
     from vtab.catalog.facts import TypeFacts
@@ -384,6 +385,11 @@ class ResourceSchema:
             if old != new and not (read_only and not new):
                 changed.append((parts, old, new, read_only))
         return changed
+
+    @functools.cached_property
+    def sensitive(self) -> Sensitive:
+        """The write-only values, which every message, report and log shows as ``(sensitive value)``."""
+        return Sensitive(self.write_only, self.write_only_members)
 
     def as_read(self, properties: dict[str, Any]) -> dict[str, Any]:
         """``properties`` as a GetResource returns them: without write-only properties and members."""

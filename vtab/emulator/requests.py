@@ -15,8 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
+from vtab.catalog.columns import json_text
 from vtab.emulator.errors import CloudControlError
 
 IN_FLIGHT = frozenset({"PENDING", "IN_PROGRESS"})
@@ -72,7 +71,7 @@ class ResourceRequest:
         if self.published is not None:
             identifier = self.published.identifier or identifier
             if self.published.model is not None:
-                event["ResourceModel"] = orjson.dumps(self.published.model).decode()
+                event["ResourceModel"] = json_text(self.published.model)
             if self.published.error_code is not None:
                 event["ErrorCode"] = self.published.error_code
             if self.published.message is not None:

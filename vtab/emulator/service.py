@@ -13,8 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
+from vtab.catalog.columns import json_text
 from vtab.catalog.facts import Verb
 from vtab.emulator.errors import CloudControlError, HandlerFailure, invalid_request, not_found_message
 from vtab.emulator.provider import Provider
@@ -48,7 +47,7 @@ def _canonical(value: Any) -> str:
 
 
 def _properties(model: dict[str, Any]) -> str:
-    return orjson.dumps(model).decode()
+    return json_text(model)  # AWS answers models deeper than orjson writes (254 levels)
 
 
 class CloudControlService:

@@ -135,6 +135,8 @@ class Scan:
         self._account: str | BaseException | None = None
         """The caller's account id once a listing asked for it (or why it could not be had)."""
         self._account_lock = threading.Lock()
+        self._asked: set[Key] = set()
+        """The calls this scan made itself: their answers are fresh enough to drop rows by."""
 
     # -- consumer side (the SQLite thread) ------------------------------------------------------------
 
@@ -625,7 +627,7 @@ class Scan:
             for identifier, props in page:
                 props = {**parent.split_identifier(identifier), **props}
                 if any(prop not in props for prop in needed):
-                    full = self._cached_get(region, parent, identifier)
+                    full = self._cached_get(region, parent, identifier, dropping=True)
                     if full is None:
                         continue  # gone since it was listed
                     props = {**props, **full}
@@ -642,7 +644,7 @@ class Scan:
         self, region: str, parent: ResourceSchema, identifier: str, props: Properties, step: ParentStep
     ) -> bool:
         if any(name not in props for name in step.keep):
-            full = self._cached_get(region, parent, identifier)
+            full = self._cached_get(region, parent, identifier, dropping=True)
             if full is None:
                 return False
             props = full
@@ -664,10 +666,14 @@ class Scan:
     def _cache_region(self, schema: ResourceSchema, region: str) -> str:
         return cache_region(schema, region, self.ctx.cloud.partition_of)
 
-    def _cached_get(self, region: str, schema: ResourceSchema, identifier: str) -> Properties | None:
+    def _cached_get(
+        self, region: str, schema: ResourceSchema, identifier: str, *, dropping: bool = False
+    ) -> Properties | None:
+        """GetResource through the memo and the cache. ``dropping``: a NotFound would drop rows (a parent
+        gone), so one remembered from before this scan is asked again: the resource may exist by now."""
         key = (self._cache_region(schema, region), schema.type_name, "get", identifier)
         source, value = self._lookup(key)
-        if source:
+        if source and not (dropping and value is None and key not in self._asked):
             self.ctx.cloud.log.start(
                 "GetResource", region, schema.type_name, identifier=identifier, cache=source
             )
@@ -675,21 +681,28 @@ class Scan:
         if self._cancelled.is_set():
             raise _Cancelled
         properties = self.ctx.cloud.get(region, schema, identifier)
+        self._asked.add(key)
         self._remember(key, properties, 1)
         return properties
 
     def _cached_list(
-        self, region: str, schema: ResourceSchema, model: dict[str, str] | None
+        self, region: str, schema: ResourceSchema, model: dict[str, str] | None, *, dropping: bool = False
     ) -> Iterable[Page]:
+        """ListResources through the memo and the cache. ``dropping``: what the listing lacks would drop
+        rows, so a listing remembered from before this scan is made again."""
         model_key = orjson.dumps(model or None, option=orjson.OPT_SORT_KEYS).decode()  # {} lists as None
         key = (self._cache_region(schema, region), schema.type_name, "list", model_key)
         source, pages = self._lookup(key)
-        if source:
+        if source and not (dropping and key not in self._asked):
             record = self.ctx.cloud.log.start(
                 "ListResources",
                 region,
                 schema.type_name,
-                resource_model=key[3] if model else None,
+                resource_model=(
+                    orjson.dumps(schema.sensitive.model(model), option=orjson.OPT_SORT_KEYS).decode()
+                    if model
+                    else None
+                ),
                 cache=source,
             )
             record.items = sum(len(page) for page in pages)
@@ -714,6 +727,7 @@ class Scan:
             if self._listing_cannot_apply(region, schema, model):
                 return
             raise
+        self._asked.add(key)
         if kept is not None:
             self._remember(key, kept, max(size, 1))
 
@@ -751,7 +765,7 @@ class Scan:
                 if fed and self._absent_from_listing(region, ancestor, step, own, fed):
                     return True
                 continue
-            properties = self._cached_get(region, ancestor, identifier)
+            properties = self._cached_get(region, ancestor, identifier, dropping=True)
             if properties is None:
                 return True
             if not step.keeps(properties):
@@ -767,14 +781,15 @@ class Scan:
         fed: dict[str, Any],
     ) -> bool:
         """A parent whose identifier the listing's model cannot give (an Amplify app is read by its Arn,
-        its branches are listed by AppId): gone, or excluded by ``keep``, when its own listing (memoised:
-        a walk has just made it) shows no parent with those values, or only excluded ones. False when that
-        cannot be told: the listing needs inputs not known here, fails, or its items lack the values."""
+        its branches are listed by AppId): gone, or excluded by ``keep``, when its own listing (this
+        scan's: a walk has just made it; else made afresh) shows no parent with those values, or only
+        excluded ones. False when that cannot be told: the listing needs inputs not known here, fails, or
+        its items lack the values."""
         if any(item.property_name not in own for item in ancestor.list_inputs):
             return False
         model = {item.input: own[item.property_name] for item in ancestor.list_inputs}
         try:
-            for page in self._cached_list(region, ancestor, model or None):
+            for page in self._cached_list(region, ancestor, model or None, dropping=True):
                 for _, properties in page:
                     if any(name not in properties for name in fed):
                         return False

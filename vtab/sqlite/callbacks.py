@@ -28,9 +28,16 @@ def guarded(method: Callable[P, R]) -> Callable[P, R]:
         except apsw.Error:
             raise
         except Exception as error:
-            raise apsw.InternalError(
-                f"vtab bug: {type(error).__name__}: {error} (in {method.__qualname__}); please report it "
-                "with the statement that caused it"
-            ) from error
+            raise bug(error, method.__qualname__) from error
 
     return wrapper
+
+
+def bug(error: Exception, where: str) -> apsw.InternalError:
+    """What ``guarded`` raises for ``error``, escaped from callback ``where``. Cursor.Column, the hottest
+    callback (once per cell), catches inline instead of being wrapped: a ``try`` costs nothing until
+    something is raised, a wrapper costs a call per cell."""
+    return apsw.InternalError(
+        f"vtab bug: {type(error).__name__}: {error} (in {where}); please report it with the statement "
+        "that caused it"
+    )

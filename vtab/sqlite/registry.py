@@ -20,6 +20,7 @@ from vtab.options import Options
 from vtab.read.cache import ResultStore
 from vtab.sql.statements import StatementText
 from vtab.write.dryrun import DryRunLog
+from vtab.write.queue import WriteQueue
 
 CACHE_MAX_ITEMS = 10_000
 """Resources one read cache holds at most (a bigger scan streams through without being kept)."""
@@ -50,6 +51,7 @@ class ConnectedTable(Protocol):
     """What the registry asks of a live table (vtab.sqlite.table.Table)."""
 
     name: str
+    writes: WriteQueue
 
     @property
     def json_names(self) -> frozenset[str]:
@@ -112,6 +114,10 @@ class Registry:
         LIST_SETTLE_SECONDS, as AWS lists lag behind writes), or all of them."""
         hold = LIST_SETTLE_SECONDS if type_name is not None else 0.0
         return sum(cache.invalidate(type_name, hold_lists=hold) for cache in list(self._caches.values()))
+
+    def write_queues(self) -> list[WriteQueue]:
+        """Every live table's write queue, by table name (a COMMIT sends parents' writes first)."""
+        return [table.writes for table in sorted(self.tables, key=lambda table: table.name)]
 
     def json_columns(self, table: str | None) -> frozenset[str]:
         """The columns of vtab table ``table`` whose text is JSON by the schema (objects and arrays), so

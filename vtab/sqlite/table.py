@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import apsw
-import orjson
 from botocore.exceptions import BotoCoreError
 
 from vtab import hints
@@ -23,6 +22,7 @@ from vtab.catalog.columns import (
     REGION,
     SQL_TYPES,
     STACKQL_OWN,
+    json_text,
     quote,
     stackql_column,
 )
@@ -180,7 +180,7 @@ class Columns:
             value = row.properties.get(prop)
             if value is None or isinstance(value, (str, int, float)):
                 return value
-            return orjson.dumps(value).decode()
+            return json_text(value)
 
         return read
 
@@ -477,10 +477,16 @@ class Cursor:
             self.table.read_rows.setdefault(self._row.identifier, {})[self._row.region] = self._row
 
     def Column(self, number: int) -> apsw.SQLiteValue:
-        assert self._row is not None
-        if number == -1:
-            return self._row.identifier
-        return self._readers[number](self._row)
+        """Guarded as every callback is, inline (see ``callbacks.bug``)."""
+        try:
+            assert self._row is not None
+            if number == -1:
+                return self._row.identifier
+            return self._readers[number](self._row)
+        except apsw.Error:
+            raise
+        except Exception as error:
+            raise callbacks.bug(error, "Cursor.Column") from error
 
     def ColumnNoChange(self, number: int) -> Any:
         """UPDATE asks this for columns outside SET: "unchanged" makes the patch hold only SET columns.

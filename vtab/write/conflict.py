@@ -19,7 +19,6 @@ from vtab.aws import errors
 from vtab.aws.cloudcontrol import CloudControl, Properties
 from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
-from vtab.messages import sql_literal
 from vtab.sql import interrupt
 from vtab.sql.interrupt import Interrupted, never
 from vtab.write.operation import IGNORE, REPLACE, Operation, Outcome, WriteStatus, unique_key
@@ -53,7 +52,9 @@ def frees_key(schema: ResourceSchema, delete: Operation, create: Operation) -> b
 
 def key_text(schema: ResourceSchema, desired: dict[str, Any]) -> str:
     """``api_id='a', integration_id='b', integration_response_key='$default'``."""
-    return ", ".join(f"{schema.column_of(p)}={sql_literal(desired.get(p))}" for p in unique_key(schema))
+    return ", ".join(
+        f"{schema.column_of(p)}={schema.sensitive.literal(p, desired.get(p))}" for p in unique_key(schema)
+    )
 
 
 @dataclass

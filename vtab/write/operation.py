@@ -11,6 +11,7 @@ from typing import Any
 import apsw
 import orjson
 
+from vtab.catalog.columns import json_text
 from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
 from vtab.messages import sql_literal
@@ -96,11 +97,17 @@ class Operation:
             params["PatchDocument"] = self.patch_json()
         return params
 
-    def desired_json(self) -> str | None:
-        return orjson.dumps(self.desired).decode() if self.desired is not None else None
+    def desired_json(self, masked: ResourceSchema | None = None) -> str | None:
+        """The DesiredState to send; ``masked``: to show, its write-only values masked by that schema."""
+        if self.desired is None:
+            return None
+        return json_text(masked.sensitive.model(self.desired) if masked else self.desired)
 
-    def patch_json(self) -> str | None:
-        return orjson.dumps(self.patch).decode() if self.patch is not None else None
+    def patch_json(self, masked: ResourceSchema | None = None) -> str | None:
+        """The PatchDocument to send; ``masked``: to show, its write-only values masked by that schema."""
+        if self.patch is None:
+            return None
+        return json_text(masked.sensitive.patch(self.patch) if masked else self.patch)
 
     def describe(self, schema: ResourceSchema) -> str:
         """``CREATE row 2 (api_id='a', ...) in us-east-1`` or ``UPDATE a|b|c in us-east-1``; a create
@@ -147,11 +154,15 @@ def row_text(schema: ResourceSchema, desired: dict[str, Any]) -> str:
 
 
 def _pairs(schema: ResourceSchema, desired: dict[str, Any], props: Iterable[str], cut: int = 0) -> str:
-    return ", ".join(f"{schema.column_of(p)}={_shown(desired.get(p), cut)}" for p in props)
+    return ", ".join(f"{schema.column_of(p)}={_shown(schema, p, desired.get(p), cut)}" for p in props)
 
 
-def _shown(value: Any, cut: int) -> str:
-    """The value as SQL would write it (objects and arrays as their JSON text), cut to ``cut`` characters."""
+def _shown(schema: ResourceSchema, prop: str, value: Any, cut: int) -> str:
+    """The value as SQL would write it (objects and arrays as their JSON text, write-only values masked),
+    cut to ``cut`` characters."""
+    if prop in schema.write_only:
+        return schema.sensitive.literal(prop, value)
+    value = schema.sensitive.value(prop, value)
     if isinstance(value, dict | list):
         value = orjson.dumps(value).decode()
     if cut and isinstance(value, str) and len(value) > cut:

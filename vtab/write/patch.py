@@ -16,6 +16,7 @@ import orjson
 
 from vtab.catalog.columns import PATCH_DOCUMENT
 from vtab.catalog.schema import ResourceSchema
+from vtab.catalog.sensitive import MASK
 from vtab.messages import sql_literal
 from vtab.write.validate import RowRules, json_type_name, member_values
 
@@ -68,7 +69,8 @@ def replace_patch(
             before, after = existing.get(prop), desired.get(prop)
             if prop in schema.create_only and prop in existing and after is not None and after != before:
                 raise apsw.ReadOnlyError(
-                    f"{schema.column_of(prop)} = {sql_literal(after)} (was {sql_literal(before)}): {prop} is "
+                    f"{schema.column_of(prop)} = {schema.sensitive.literal(prop, after)} (was "
+                    f"{schema.sensitive.literal(prop, before)}): {prop} is "
                     "create-only and cannot change, so INSERT OR REPLACE cannot make the resource match this "
                     f"row; DELETE it and INSERT the row again instead (nothing was sent) {where}"
                 )
@@ -80,7 +82,11 @@ def replace_patch(
         ):
             if read_only:
                 continue  # the row's read-only member is checked when the row is (validate.py)
-            shown = " -> ".join(sql_literal(member_values(values)) for values in (old, after_values))
+            masked = schema.write_only_member(parts) is not None
+            shown = " -> ".join(
+                MASK if masked and values else sql_literal(member_values(values))
+                for values in (old, after_values)
+            )
             raise apsw.ReadOnlyError(
                 f"{schema.column_of(prop)}: {'/'.join(parts)} is create-only and cannot change ({shown}), so "
                 "INSERT OR REPLACE cannot make the resource match this row; DELETE it and INSERT the row "
@@ -105,7 +111,8 @@ class PatchDocumentRules:
 
     def _malformed(self, text: object, why: str, where: str) -> apsw.SQLError:
         return apsw.SQLError(
-            f"{PATCH_DOCUMENT} = {sql_literal(text)}: not a JSON Patch (RFC 6902): {why}; write a JSON "
+            f"{PATCH_DOCUMENT} = {self.rules.literal(PATCH_DOCUMENT, text)}: not a JSON Patch (RFC 6902): "
+            f"{why}; write a JSON "
             f"array of operations, like {self.example()} {where}"
         )
 
@@ -143,7 +150,8 @@ class PatchDocumentRules:
                 else error
             )
             raise apsw.SQLError(
-                f"{PATCH_DOCUMENT} = {sql_literal(text)}: does not apply to the current resource ({reason}); "
+                f"{PATCH_DOCUMENT} = {self.rules.literal(PATCH_DOCUMENT, text)}: does not apply to the "
+                f"current resource ({reason}); "
                 f"SELECT the row to see its properties and patch those {where}"
             ) from None
         if not isinstance(patched, dict):

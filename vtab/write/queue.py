@@ -26,6 +26,7 @@ from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION, STACKQL_OWN
 from vtab.catalog.facts import Verb
 from vtab.catalog.limits import request_limits, size_text
 from vtab.catalog.schema import ResourceSchema
+from vtab.catalog.sensitive import as_literal
 from vtab.messages import sql_literal
 from vtab.options import Options
 from vtab.read.cache import ResultStore
@@ -36,6 +37,7 @@ from vtab.sql.statements import Statement, StatementText, StatementTracker
 from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_text
 from vtab.write.dryrun import DryRunLog
 from vtab.write.operation import IGNORE, REPLACE, Operation, WriteStatus, unique_key
+from vtab.write.order import send_first
 from vtab.write.patch import PatchDocumentRules, diff_patch, top_level
 from vtab.write.send import Sender, applied_lines, statement_error
 from vtab.write.validate import RowRules
@@ -65,6 +67,9 @@ class SharedState(Protocol):
     @property
     def applied_writes(self) -> list[str]: ...
     def clear_cache(self, type_name: str | None = None) -> int: ...
+    def write_queues(self) -> list[WriteQueue]:
+        """The queues of every table of the connection (a COMMIT sends parents' writes first)."""
+        ...
 
 
 class Target(Protocol):
@@ -107,6 +112,12 @@ class WriteQueue:
         self.statements = StatementTracker(
             table.registry.connection, self._statement_failed, self._read_fresh
         )
+        self.ordering = False
+        """Set while this queue sends the writes of other tables that its own wait for."""
+
+    @property
+    def name(self) -> str:
+        return self.table.name
 
     # -- transaction ----------------------------------------------------------------------------------
 
@@ -164,7 +175,8 @@ class WriteQueue:
         patch = values.get(PATCH_DOCUMENT)
         if patch is not None:
             raise apsw.SQLError(
-                f"{PATCH_DOCUMENT} = {sql_literal(patch)}: only UPDATE takes a patch document; an INSERT "
+                f"{PATCH_DOCUMENT} = {self.rules.literal(PATCH_DOCUMENT, patch)}: only UPDATE takes a patch "
+                "document; an INSERT "
                 f"sets the columns themselves {where}"
             )
         self._refuse_placeholders(values, where)
@@ -229,7 +241,8 @@ class WriteQueue:
         column = self.schema.column_of(own)
         of = "" if first.statement is self._current() else " of an earlier statement of this transaction"
         raise apsw.ConstraintError(
-            f"{column} = {sql_literal(op.desired.get(own))}: row {op.row} has the same key as row "
+            f"{column} = {self.schema.sensitive.literal(own, op.desired.get(own))}: row {op.row} has the "
+            f"same key as row "
             f"{first.row}{of} ({key_text(self.schema, op.desired)}) in {op.region}; {self.schema.type_name} "
             f"allows one per key, so the second create would fail AlreadyExists; keep one of the rows, or "
             f"write INSERT OR IGNORE (the first wins) or INSERT OR REPLACE (the last wins) {where}"
@@ -319,6 +332,9 @@ class WriteQueue:
         """Send every queued operation (or record them, for dry_run); raise one error if any failed.
 
         Called again by a retried COMMIT after a BusyError: the queue then holds the failed writes."""
+        if not self.ops:
+            return
+        send_first(self, self.table.registry.write_queues())
         ops, self.ops = self.ops, []
         if not ops:
             return
@@ -387,8 +403,8 @@ class WriteQueue:
                 op.region,
                 self.schema.type_name,
                 identifier=op.identifier,
-                desired_state=op.desired_json() if action == "CREATE" else None,
-                patch_document=op.patch_json() if action == "UPDATE" else None,
+                desired_state=op.desired_json(masked=self.schema) if action == "CREATE" else None,
+                patch_document=op.patch_json(masked=self.schema) if action == "UPDATE" else None,
                 note=note or f"dry_run: {op.describe(self.schema)} not sent",
             )
 
@@ -420,24 +436,24 @@ class WriteQueue:
         """A DesiredState or PatchDocument over Cloud Control's limit is refused now, for every row, so a
         statement never applies its first rows and then fails remotely on a later one."""
         limits = request_limits()
+        sensitive = self.schema.sensitive
         if op.verb is Verb.CREATE:
             member, text, limit = "DesiredState", op.desired_json() or "", limits.desired_state
-            values = {self.schema.column_of(p): v for p, v in (op.desired or {}).items()}
+            pairs = [(p, v, sensitive.value(p, v)) for p, v in (op.desired or {}).items()]
         else:
             member, text, limit = "PatchDocument", op.patch_json() or "", limits.patch_document
-            values = {
-                self.schema.column_of(top_level(o["path"])): o.get("value")
-                for o in op.patch or ()
-                if "path" in o
-            }
+            ops = [o for o in op.patch or () if "path" in o]
+            pairs = [
+                (top_level(o["path"]), o.get("value"), masked.get("value"))
+                for o, masked in zip(ops, sensitive.patch(ops), strict=True)
+            ]
         if len(text) <= limit:
             return
-        sizes = {column: len(orjson.dumps(value)) for column, value in values.items()}
+        sizes = {self.schema.column_of(p): len(orjson.dumps(value)) for p, value, _ in pairs}
         column = max(sizes, key=lambda c: sizes[c]) if sizes else PATCH_DOCUMENT
-        value = values.get(column)
-        shown = value if isinstance(value, str) or value is None else orjson.dumps(value).decode()
+        masked = next((m for p, _, m in pairs if self.schema.column_of(p) == column), None)
         raise apsw.TooBigError(
-            f"{column} = {sql_literal(shown)}: the {member} of this row would be {size_text(len(text))}, "
+            f"{column} = {as_literal(masked)}: the {member} of this row would be {size_text(len(text))}, "
             f"over Cloud Control's limit of {size_text(limit)}; make {column} smaller (it is "
             f"{sizes.get(column, len(text)):,} characters), nothing was sent {where}"
         )
@@ -476,8 +492,9 @@ class WriteQueue:
             ):
                 what = f"property {columns.property_of[field]}" if field in columns.property_of else field
                 raise apsw.ConstraintError(
-                    f"{field} = {sql_literal(other)} and {twin} = {sql_literal(mine)}: both columns are the "
-                    f"{what}, with different values; give it once (either name) {where}"
+                    f"{field} = {self.rules.literal(field, other)} and {twin} = "
+                    f"{self.rules.literal(field, mine)}: both columns are the {what}, with different values; "
+                    f"give it once (either name) {where}"
                 )
         return merged
 
@@ -649,7 +666,8 @@ class WriteQueue:
                 )
                 was = self.table.columns.value(column, row)
                 raise apsw.ReadOnlyError(
-                    f"{column} = {sql_literal(value)} (was {sql_literal(was)}): "
+                    f"{column} = {self.rules.literal(column, value)} "
+                    f"(was {self.rules.literal(column, was)}): "
                     f"{prop} is {kind} and cannot change; {fix} {where}"
                 )
             for change in self.schema.changed_members(prop, before, converted):

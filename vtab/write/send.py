@@ -359,7 +359,7 @@ class Sender:
                 "Cancelled" if status is OperationStatus.CANCEL_COMPLETE else "Unknown"
             )
             task.record.error_code = code
-            message = event.get("StatusMessage") or str(status)
+            message = self._scrubbed(op, event.get("StatusMessage") or str(status))
             if errors.error_stem(code) in ("AccessDenied", "InvalidCredentials"):
                 message += errors.permission_hint(self.schema, op.verb)
             return Outcome(
@@ -404,7 +404,7 @@ class Sender:
                 None,
                 None,
                 code,
-                str(error),
+                self._scrubbed(task.op, str(error)),
                 apsw.BusyError if lost else error_class,
                 maybe_accepted=lost,
             )
@@ -421,9 +421,15 @@ class Sender:
             None,
             task.token,
             code,
-            f"its status could not be read ({error}); it may still complete",
+            self._scrubbed(task.op, f"its status could not be read ({error}); it may still complete"),
             apsw.BusyError if lost else error_class,
         )
+
+    def _scrubbed(self, op: Operation, text: str) -> str:
+        """AWS's words about ``op`` (a StatusMessage, an error) without the write-only values it carried:
+        a message may quote the model or the patch, and vtab cannot choose AWS's wording."""
+        sensitive = self.schema.sensitive
+        return sensitive.scrub(text, sensitive.secrets(op.desired, op.patch)) if sensitive else text
 
     def _timed_out(self, task: _Task) -> Outcome:
         task.record.error_code = "Timeout"

@@ -13,6 +13,7 @@ from typing import Any
 import apsw
 import orjson
 
+from vtab.catalog.columns import PATCH_DOCUMENT
 from vtab.catalog.limits import request_limits
 from vtab.catalog.schema import (
     IDENTIFIER_SEPARATOR,
@@ -22,6 +23,7 @@ from vtab.catalog.schema import (
     is_json_type,
     values_at,
 )
+from vtab.catalog.sensitive import MASK, as_literal
 from vtab.catalog.store import load_catalog
 from vtab.messages import sql_literal
 from vtab.write.constraints import a_kind, json_type_name, violation
@@ -70,6 +72,13 @@ class RowRules:
     def column_of(self, prop: str) -> str:
         return self.schema.column_of(prop)
 
+    def literal(self, column: str, value: object) -> str:
+        """``value`` of ``column`` as a message writes it: SQL's spelling, with write-only values (a
+        secret, a member of a JSON column, the value of a patch operation on one) masked."""
+        if column == PATCH_DOCUMENT:
+            return as_literal(self.schema.sensitive.patch_text(value))
+        return self.schema.sensitive.literal(self.property_of.get(column), value)
+
     # -- single values --------------------------------------------------------------------------------
 
     def property_value(self, column: str, value: object, where: str) -> Any:
@@ -115,7 +124,14 @@ class RowRules:
             return
         nested = len(found.path) > 1 and found.value is not None
         shown = f" {sql_literal(found.value)}" if nested and not isinstance(found.value, (dict, list)) else ""
-        raise self._bad(column, value, f"{'/'.join(found.path)}{shown} {found.rule}", found.fix, where)
+        rule = found.rule
+        sensitive = self.schema.sensitive
+        if sensitive.holds(prop):
+            # jsonschema's own words (the rare rules describe() does not word) quote the value.
+            secrets = sensitive.secrets({prop: converted})
+            shown = f" {MASK}" if shown and secrets else shown
+            rule = sensitive.scrub(rule, secrets)
+        raise self._bad(column, value, f"{'/'.join(found.path)}{shown} {rule}", found.fix, where)
 
     def _json(self, column: str, prop: str, kind: str, value: object, where: str) -> Any:
         if not isinstance(value, str):
@@ -192,7 +208,8 @@ class RowRules:
             if prop in self.schema.read_only:
                 if value is not None:
                     raise apsw.ReadOnlyError(
-                        f"{column} = {sql_literal(value)}: {prop} is read-only (AWS sets it when the "
+                        f"{column} = {self.literal(column, value)}: {prop} is read-only (AWS sets it when "
+                        "the "
                         f"resource is created); leave {column} out of the INSERT {where}"
                     )
                 continue
@@ -211,7 +228,8 @@ class RowRules:
         for parts in self.schema.read_only_members:
             if parts[0] == prop and values_at(converted, parts[1:]):
                 raise apsw.ReadOnlyError(
-                    f"{column} = {sql_literal(value)}: {'/'.join(parts)} is read-only (AWS sets it when the "
+                    f"{column} = {self.literal(column, value)}: {'/'.join(parts)} is read-only (AWS sets it "
+                    "when the "
                     f"resource is created); leave {parts[-1]} out of {column} {where}"
                 )
 
@@ -227,14 +245,17 @@ class RowRules:
         column's value before, when a SET gave the new one."""
         parts, old, new = change[0], change[1], change[2]
         path = "/".join(parts)
-        shown = " -> ".join(sql_literal(member_values(values)) for values in (old, new))
+        masked = self.schema.write_only_member(parts) is not None or parts[0] in self.schema.write_only
+        shown = " -> ".join(
+            MASK if masked and values else sql_literal(member_values(values)) for values in (old, new)
+        )
         if change[3]:
             rule, fix = "is read-only (AWS sets it)", f"leave {parts[-1]} as it is, or out of {column}"
         else:
             rule, fix = "is create-only", "DELETE the row and INSERT a new one instead"
-        before = "".join(f" (was {sql_literal(v)})" for v in was)
+        before = "".join(f" (was {self.literal(column, v)})" for v in was)
         return apsw.ReadOnlyError(
-            f"{column} = {sql_literal(value)}{before}: {path} {rule} and cannot change ({shown}); "
+            f"{column} = {self.literal(column, value)}{before}: {path} {rule} and cannot change ({shown}); "
             f"{fix} {where}"
         )
 
@@ -382,6 +403,5 @@ class RowRules:
             return f"write {self._a(kind)} as text, like {JSON_EXAMPLES[kind]}"
         return f"write {prop} as {self._a(str(kind))}"
 
-    @staticmethod
-    def _bad(column: str, value: object, rule: str, fix: str, where: str) -> apsw.ConstraintError:
-        return apsw.ConstraintError(f"{column} = {sql_literal(value)}: {rule}; {fix} {where}")
+    def _bad(self, column: str, value: object, rule: str, fix: str, where: str) -> apsw.ConstraintError:
+        return apsw.ConstraintError(f"{column} = {self.literal(column, value)}: {rule}; {fix} {where}")

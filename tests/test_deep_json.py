@@ -1,0 +1,59 @@
+"""Objects nested deeper than orjson writes (254 levels; it reads 1,024, SQLite's JSON takes 1,000) read
+and write as their JSON text, in the same compact shape, never as a bare TypeError from Cursor.Column."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+import pytest
+
+from tests.readhelpers import connect, rows
+from vtab.catalog.columns import json_text
+from vtab.emulator import Emulator
+
+
+def nested(depth: int) -> dict[str, Any]:
+    """``{"Statement": {"Statement": ... {"Effect": "Allow", "n": 1.5} ...}}``, ``depth`` objects deep."""
+    value: dict[str, Any] = {"Effect": "Allow", "n": 1.5}
+    for _ in range(depth - 1):
+        value = {"Statement": value, "Sid": "x"}
+    return value
+
+
+def test_a_policy_nested_300_levels_inserts_and_reads_back_as_its_json_text(emulator: Emulator) -> None:
+    db = connect(emulator)
+    policy = nested(300)
+    text = json.dumps(policy, separators=(",", ":"))
+
+    db.execute(
+        "INSERT INTO logs_log_groups (log_group_name, data_protection_policy, region) "
+        "VALUES ('deep', ?, 'us-east-1')",
+        (text,),
+    )
+    ((read, valid),) = rows(
+        db,
+        "SELECT data_protection_policy, json_valid(data_protection_policy) FROM logs_log_groups "
+        "WHERE region = 'us-east-1' AND log_group_name = 'deep'",
+    )
+
+    assert read == text  # compact, as every object column reads
+    assert valid == 1
+
+
+@pytest.mark.parametrize("depth", [1, 2, 253])
+def test_the_deep_writer_writes_what_orjson_writes(depth: int) -> None:
+    from vtab.catalog.columns import _deep_json_text
+
+    value = [nested(depth), {"é": [None, True, 2**40, -0.5, '\u2028"q"']}, [], {}]
+
+    assert _deep_json_text(value) == orjson.dumps(value).decode()
+
+
+def test_values_past_orjson_are_written_without_recursion() -> None:
+    value: list[Any] = []
+    for _ in range(5000):  # past Python's recursion limit too
+        value = [value]
+
+    assert json_text(value) == "[" * 5001 + "]" * 5001
