@@ -38,6 +38,18 @@ SQL_TYPES = {
 """JSON type -> declared SQLite type (booleans are 0/1, objects and arrays JSON text). A property whose schema
 allows several types is declared without a type, so SQLite keeps each value as it comes."""
 
+
+def with_affinity(value: int | float, sql_type: str) -> int | float:
+    """``value`` as SQLite would store it in a column of ``sql_type``: a whole number in a REAL column is a
+    float (so ``x / 4`` divides as SQLite does and ``x LIKE '%.0'`` matches), a whole float in an INTEGER
+    column an int. Any other number is kept as it comes."""
+    if sql_type == "REAL" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if sql_type == "INTEGER" and isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    return value
+
+
 VTAB_COLUMNS = (REGION, IDENTIFIER, PATCH_DOCUMENT)
 COLLISION_PREFIX = "resource_"
 

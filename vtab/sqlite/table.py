@@ -17,7 +17,7 @@ import orjson
 from botocore.exceptions import BotoCoreError
 
 from vtab import hints
-from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION, SQL_TYPES, quote
+from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION, SQL_TYPES, quote, with_affinity
 from vtab.catalog.schema import ListInput, ResourceSchema
 from vtab.catalog.store import load_catalog
 from vtab.options import OptionError, Options, check_endpoint_environment
@@ -149,12 +149,15 @@ class Columns:
         if name == PATCH_DOCUMENT:
             return lambda row: None  # write-only
         prop = self.property_of[name]
+        sql_type = self.sql_type(name)
 
         def read(row: Row) -> apsw.SQLiteValue:
-            """Objects become JSON text; absent properties are NULL."""
+            """Objects become JSON text; absent properties are NULL; numbers take the column's affinity."""
             value = row.properties.get(prop)
-            if value is None or isinstance(value, (str, int, float)):
+            if value is None or isinstance(value, str):
                 return value
+            if isinstance(value, int | float):
+                return with_affinity(value, sql_type)
             return orjson.dumps(value).decode()
 
         return read
