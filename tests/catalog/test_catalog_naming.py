@@ -7,7 +7,7 @@ import re
 import apsw
 import pytest
 
-from vtab.catalog.columns import column_names, declaration
+from vtab.catalog.columns import column_names, declaration, with_affinity
 from vtab.catalog.facts import TypeFacts
 from vtab.catalog.naming import NameCollision, stackql_name, table_name, table_names
 from vtab.catalog.schema import load_schema
@@ -152,3 +152,31 @@ def test_declared_types_follow_the_json_types() -> None:
         '"order", region TEXT, data__Identifier TEXT HIDDEN PRIMARY KEY, data__PatchDocument TEXT HIDDEN) '
         "WITHOUT ROWID"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "sql_type", "stored"),
+    [
+        (10, "REAL", 10.0),
+        (2.5, "REAL", 2.5),
+        (True, "REAL", True),
+        (7.0, "INTEGER", 7),
+        (7.5, "INTEGER", 7.5),
+        (1e300, "INTEGER", 1e300),
+        (42, "TEXT", 42),
+        (42, "", 42),
+    ],
+)
+def test_numbers_take_the_declared_affinity_as_a_native_table_would_store_them(
+    value: float, sql_type: str, stored: float
+) -> None:
+    native = apsw.Connection(":memory:")
+    native.execute(f"CREATE TABLE t(x {sql_type})")
+    native.execute("INSERT INTO t VALUES (?)", (value,))
+    (want,) = next(native.execute("SELECT x FROM t"))
+
+    got = with_affinity(value, sql_type)
+
+    assert (got, type(got)) == (stored, type(stored))
+    if sql_type in ("REAL", "INTEGER") and not isinstance(value, bool):
+        assert (got, type(got)) == (want, type(want))

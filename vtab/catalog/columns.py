@@ -94,6 +94,17 @@ def _deep_json_text(value: Any) -> str:
     return "".join(out)
 
 
+def with_affinity(value: int | float, sql_type: str) -> int | float:
+    """``value`` as SQLite would store it in a column of ``sql_type``: a whole number in a REAL column is a
+    float (so ``x / 4`` divides as SQLite does and ``x LIKE '%.0'`` matches), a whole float in an INTEGER
+    column an int. Any other number is kept as it comes."""
+    if sql_type == "REAL" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if sql_type == "INTEGER" and isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    return value
+
+
 VTAB_COLUMNS = (REGION, IDENTIFIER, PATCH_DOCUMENT, *STACKQL_OWN)
 COLLISION_PREFIX = "resource_"
 _OWN = frozenset(name.lower() for name in VTAB_COLUMNS)

@@ -25,6 +25,7 @@ from vtab.catalog.columns import (
     json_text,
     quote,
     stackql_column,
+    with_affinity,
 )
 from vtab.catalog.schema import ListInput, ResourceSchema
 from vtab.catalog.store import load_catalog
@@ -174,12 +175,15 @@ class Columns:
         if name == PATCH_DOCUMENT:
             return lambda row: None  # write-only
         prop = self.property_of[name]
+        sql_type = self.sql_type(name)
 
         def read(row: Row) -> apsw.SQLiteValue:
-            """Objects become JSON text; absent properties are NULL."""
+            """Objects become JSON text; absent properties are NULL; numbers take the column's affinity."""
             value = row.properties.get(prop)
-            if value is None or isinstance(value, (str, int, float)):
+            if value is None or isinstance(value, str):
                 return value
+            if isinstance(value, int | float):
+                return with_affinity(value, sql_type)
             return json_text(value)
 
         return read
