@@ -17,6 +17,7 @@ import apsw
 import boto3
 
 import vtab
+from vtab.catalog.columns import STACKQL_OWN
 from vtab.emulator import Emulator
 
 REGIONS = ("us-east-1", "eu-west-1")
@@ -159,8 +160,10 @@ def connect(emulator: Emulator) -> apsw.Connection:
 
 
 def described(connection: apsw.Connection, table: Table) -> Table:
-    """``table`` with its columns and declared types as vtab declares them."""
-    info = list(connection.execute(f"SELECT name, type FROM pragma_table_xinfo('{table.name}')"))
+    """``table`` with its columns and declared types as vtab declares them, but for StackQL's names of
+    vtab's own columns (``Identifier`` is ``data__Identifier``: the generator draws from the latter)."""
+    rows = connection.execute(f"SELECT name, type FROM pragma_table_xinfo('{table.name}')")
+    info = [(name, kind) for name, kind in rows if name not in STACKQL_OWN]
     columns = tuple(name for name, _ in info)
     return Table(table.name, columns, dict(info), table.pushed, table.key)
 
