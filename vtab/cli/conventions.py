@@ -1,5 +1,5 @@
 """What every ``vtab`` command shares: its name, the exit statuses, the errors a user can fix, and how
-errors and warnings are printed (one line each, no traceback)."""
+errors, warnings and reports are printed (one line each, no traceback, control characters shown)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import apsw.shell
 
 from vtab import hints
 from vtab.options import OptionError
+from vtab.terminal import LINES, visible
 
 PROG = "vtab"
 
@@ -33,6 +34,24 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {hints.unsafe_use(str(exc))}"
 
 
+def undecodable_text(exc: UnicodeDecodeError, where: str) -> str:
+    """The message for text SQLite holds that is not UTF-8 (CAST(x'ff' AS TEXT)): Python cannot read it
+    as text, so the value is named by its bytes, with the way to read it."""
+    raw = bytes(exc.object)
+    shown = raw[:32].hex().upper() + ("…" if len(raw) > 32 else "")
+    return (
+        f"{where} is text that is not valid UTF-8 (X'{shown}': byte 0x{raw[exc.start]:02X} at offset "
+        f"{exc.start}); SQLite keeps text as it was stored, but it cannot be shown as text: select that "
+        "column as CAST(column AS BLOB) or hex(column) to see its bytes"
+    )
+
+
+def say(text: str, file: TextIO | None = None) -> None:
+    """A message for eyes on stderr (or ``file``): its control characters shown, on a terminal and in a
+    log alike (an endpoint's error text, an identifier or a table name may hold an escape sequence)."""
+    print(visible(text, LINES), file=file or sys.stderr, flush=True)
+
+
 def show_warning(
     message: Warning | str,
     category: type[Warning],
@@ -42,7 +61,7 @@ def show_warning(
     line: str | None = None,
 ) -> None:
     """Warnings as one ``vtab: warning: ...`` line on stderr (no Python file and line)."""
-    print(f"{PROG}: warning: {message}", file=file or sys.stderr)
+    say(f"{PROG}: warning: {message}", file)
 
 
 @contextlib.contextmanager

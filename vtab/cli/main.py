@@ -20,12 +20,13 @@ import argparse
 import os
 import re
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
 import apsw
 
-from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, command_conventions, error_text
+from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, command_conventions, error_text, say
 from vtab.cli.parsers import build_parser, emulator_parser
 from vtab.cli.query import command_query
 from vtab.cli.shell import run_shell
@@ -102,9 +103,7 @@ def _dispatch(argv: list[str]) -> int:
     except BrokenPipeError:
         raise  # main() ends quietly: the reader went away
     except Exception as exc:  # any failure (a bad endpoint is botocore's ValueError): one line, status 1
-        if args.debug:
-            raise
-        print(f"{PROG} {args.command}: error: {error_text(exc)}", file=sys.stderr)
+        say(traceback.format_exc() if args.debug else f"{PROG} {args.command}: error: {error_text(exc)}")
         return INTERRUPTED_STATUS if isinstance(exc, apsw.InterruptError) else 1
 
 

@@ -10,7 +10,9 @@ from typing import Any, TextIO
 
 import orjson
 
+from vtab.cli.conventions import say
 from vtab.sqlite.registry import Registry
+from vtab.terminal import LINES, is_terminal, json_safe, visible
 from vtab.write.report import WriteReport
 
 
@@ -28,7 +30,7 @@ class WriteReporter:
     def finish(self) -> None:
         text = WriteReport.of(self.log.since(self.mark)).text()
         if text:
-            print(text, file=self.err, flush=True)
+            say(text, self.err)
         self.mark = self.log.mark()
 
 
@@ -64,11 +66,15 @@ def _json_value(value: Any) -> Any:
 
 
 class ResultWriter:
-    """Prints result sets as they arrive; one per statement that has result columns."""
+    """Prints result sets as they arrive; one per statement that has result columns.
+
+    Cells are printed for ``out``: on a terminal their control characters are shown, not obeyed
+    (vtab.terminal); into a file or a pipe the csv, json and jsonl formats carry the exact value."""
 
     def __init__(self, out: TextIO, header: bool) -> None:
         self.out = out
         self.header = header
+        self.terminal = is_terminal(out)
         self.names: list[str] = []
         self.json: list[bool] = []
         self.sets = 0
@@ -85,32 +91,34 @@ class ResultWriter:
     def end(self) -> None:
         """The current result set is complete."""
 
-    def item(self, values: Sequence[Any]) -> dict[str, Any]:
-        """The row as a JSON object: JSON columns nested, blobs as hex."""
-        return {
+    def item(self, values: Sequence[Any]) -> str:
+        """The row as one JSON object: JSON columns nested, blobs as hex, and no character a terminal
+        acts on (C0 escaped by the encoder, DEL and C1 by json_safe), wherever the output goes."""
+        row = {
             name: _json_value(nested(value, is_json))
             for name, value, is_json in zip(self.names, values, self.json, strict=True)
         }
+        return json_safe(json.dumps(row, ensure_ascii=False))
 
 
 class TableWriter(ResultWriter):
-    """Aligned columns for reading at a terminal; buffers one result set to size the columns."""
+    """Aligned columns for reading; buffers one result set to size the columns. Being for eyes, it shows
+    every control character (a newline in a cell as ``\\n``), into a pipe too."""
 
     def start(self, names: list[str], json_columns: list[bool]) -> None:
         super().start(names, json_columns)
         self.rows: list[list[str]] = []
 
     def row(self, values: Sequence[Any]) -> None:
-        self.rows.append(["NULL" if v is None else _text(v).replace("\n", "\\n") for v in values])
+        self.rows.append(["NULL" if v is None else visible(_text(v)) for v in values])
 
     def end(self) -> None:
         if self.sets > 1:
             print(file=self.out)
-        widths = [max([len(n), *(len(r[i]) for r in self.rows)]) for i, n in enumerate(self.names)]
+        names = [visible(name) for name in self.names]
+        widths = [max([len(n), *(len(r[i]) for r in self.rows)]) for i, n in enumerate(names)]
         if self.header:
-            print(
-                "  ".join(n.ljust(w) for n, w in zip(self.names, widths, strict=True)).rstrip(), file=self.out
-            )
+            print("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip(), file=self.out)
             print("  ".join("-" * w for w in widths), file=self.out)
         for row in self.rows:
             print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip(), file=self.out)
@@ -119,37 +127,46 @@ class TableWriter(ResultWriter):
 
 
 class CsvWriter(ResultWriter):
+    """RFC 4180 CSV: the exact values into a file or a pipe; on a terminal, control characters shown
+    (newlines and tabs kept, inside quotes as CSV has them)."""
+
     def start(self, names: list[str], json_columns: list[bool]) -> None:
         super().start(names, json_columns)
         self.writer = csv.writer(self.out, lineterminator="\n")
         if self.header:
-            self.writer.writerow(names)
+            self.writer.writerow([self._cell(name) for name in names])
 
     def row(self, values: Sequence[Any]) -> None:
-        self.writer.writerow([_text(v) for v in values])
+        self.writer.writerow([self._cell(_text(v)) for v in values])
+
+    def _cell(self, text: str) -> str:
+        return visible(text, LINES) if self.terminal else text
 
 
 class JsonWriter(ResultWriter):
-    """One JSON array of objects per result set (like sqlite3 -json), streamed row by row."""
+    """One JSON array of objects per result set (like sqlite3 -json), streamed row by row.
+
+    The array opens with its first row (or, for a set without rows, at its end as ``[]``): a statement
+    that fails before its first row prints nothing on stdout, so a consumer that ignores the exit status
+    never parses a failure as an empty result, and stdout is never a lone ``[``."""
 
     def start(self, names: list[str], json_columns: list[bool]) -> None:
         super().start(names, json_columns)
         self.count = 0
-        self.out.write("[")
 
     def row(self, values: Sequence[Any]) -> None:
-        self.out.write(("," if self.count else "") + "\n" + json.dumps(self.item(values), ensure_ascii=False))
+        self.out.write(("," if self.count else "[") + "\n" + self.item(values))
         self.count += 1
 
     def end(self) -> None:
-        self.out.write("\n]\n" if self.count else "]\n")
+        self.out.write("\n]\n" if self.count else "[]\n")
 
 
 class JsonLinesWriter(ResultWriter):
     """One JSON object per row, for jq and log pipelines."""
 
     def row(self, values: Sequence[Any]) -> None:
-        self.out.write(json.dumps(self.item(values), ensure_ascii=False) + "\n")
+        self.out.write(self.item(values) + "\n")
 
 
 WRITERS: dict[str, type[ResultWriter]] = {

@@ -9,7 +9,7 @@ from typing import Any, TextIO, cast
 import apsw
 
 import vtab
-from vtab.cli.conventions import CommandError
+from vtab.cli.conventions import CommandError, undecodable_text
 from vtab.cli.flags import options_from
 from vtab.cli.output import WRITERS, ResultWriter, WriteReporter, json_flags
 from vtab.read.progress import AroundProgress
@@ -44,6 +44,9 @@ def run_query(db: apsw.Connection, registry: Registry, sql: str, writer: ResultW
             writer.row(row)
             shown += 1
         completed = True
+    except UnicodeDecodeError as exc:  # apsw reads every TEXT value as UTF-8
+        where = f"row {shown + 1} of the result (columns {', '.join(writer.names)})"
+        raise CommandError(undecodable_text(exc, where)) from None
     finally:
         # Also when a statement fails: what the earlier ones returned and wrote is shown before the error
         # (and the rows the failing one returned, as sqlite3 does), but not a failed statement's empty

@@ -18,7 +18,7 @@ from apsw.shell import Shell
 
 import vtab
 from vtab.catalog.columns import quote
-from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, CommandError, error_text
+from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, CommandError, error_text, say, undecodable_text
 from vtab.cli.flags import option_flags, options_from
 from vtab.cli.output import WriteReporter, json_flags, nested
 from vtab.cli.parsers import shell_parser
@@ -26,6 +26,7 @@ from vtab.read.progress import AroundProgress
 from vtab.sql.stackql import installed_names, is_stackql_name, no_such_table, rewrite_on, tables_like
 from vtab.sqlite.install import eponymous_tables, resource_tables
 from vtab.sqlite.registry import Registry
+from vtab.terminal import LINES, is_terminal, json_safe, sql_visible, visible
 
 CONNECTION_SUMMARY = (
     "tables integration_responses, vtab_calls, vtab_dry_run; functions vtab_clear_cache(), vtab_clear_calls()"
@@ -44,7 +45,10 @@ class VtabShell(Shell):
     def __init__(self, *args: Any, progress: bool = False, **kwargs: Any) -> None:
         self._json_columns: list[bool] = []
         self.progress_on_terminal = progress
+        self.on_terminal = False
+        """Whether stdout (the terminal, or .output's file) is a terminal: values are escaped for it."""
         super().__init__(*args, **kwargs)
+        self.stderr = ShellMessages(self.stderr, self)
 
     failures = 0
     """Statements and commands that failed: a shell fed by a pipe or file exits 1 after any, as sqlite3."""
@@ -73,10 +77,69 @@ class VtabShell(Shell):
 
     def write(self, dest: TextIO, text: str) -> None:
         """Rows on a terminal lift a read's progress line first (see AroundProgress)."""
-        if self.progress_on_terminal and dest is self.stdout and dest.isatty():
+        if self.progress_on_terminal and dest is self.stdout and self.on_terminal:
             AroundProgress(dest).write(text)
         else:
             dest.write(text)
+
+    def write_error(self, text: str) -> None:
+        """The error colour apart from the text, so that ShellMessages lets the colour through and
+        escapes the text."""
+        self.write(self.stderr, self.colour.error)
+        self.write(self.stderr, text)
+        self.write(self.stderr, self.colour.error_)
+
+    # -- what reaches a terminal: control characters shown (vtab.terminal) -----------------------------
+    # Every text mode formats its values (and column and csv their headers) with _fmt_text_col, tcl with
+    # _fmt_c_string; list and line print the column names as they are, insert its own literals. python
+    # (repr), json and jsonl (escaped JSON) and box (apsw sanitizes) print no control character anyway.
+
+    @property
+    def stdout(self) -> TextIO:
+        return self._stdout
+
+    @stdout.setter
+    def stdout(self, stream: TextIO) -> None:
+        """apsw sets stdout at start and on .output/.once: whether it is a terminal is decided here."""
+        self._stdout = stream
+        self.on_terminal = is_terminal(stream)
+
+    def _fmt_text_col(self, v: Any) -> str:
+        text: str = super()._fmt_text_col(v)
+        return visible(text, LINES) if self.on_terminal else text
+
+    def _fmt_c_string(self, v: Any) -> str:
+        text: str = super()._fmt_c_string(v)
+        return visible(text) if self.on_terminal else text
+
+    def output_list(self, header: bool, line: Sequence[Any]) -> None:
+        "All items on one line with separator"
+        super().output_list(header, self._shown_names(header, line))
+
+    def output_line(self, header: bool, line: Sequence[Any]) -> None:
+        """
+        One value per line in the form 'column = value' with a blank
+        line between rows.
+        """
+        super().output_line(header, self._shown_names(header, line))
+
+    output_lines = output_line
+
+    def _shown_names(self, header: bool, line: Sequence[Any]) -> Sequence[Any]:
+        """Column names (a view in someone's file names them) as list and line modes print them."""
+        return [visible(str(name)) for name in line] if header and self.on_terminal else line
+
+    def output_insert(self, header: bool, line: Sequence[Any]) -> None:
+        """Lines as SQL insert statements. The table name is "table" unless you specified a different
+        one as the second parameter to the .mode command. On a terminal a control character in text is
+        written as SQL's char(n), so the statement still inserts the exact value."""
+        if header:
+            return
+        literals = [apsw.format_sql_value(value) for value in line]
+        if self.on_terminal:
+            literals = [sql_visible(literal) for literal in literals]
+        values = ",".join(self.colour.colour_value(v, text) for v, text in zip(line, literals, strict=True))
+        self.write(self.stdout, f"INSERT INTO {self._output_table} VALUES({values});\n")
 
     # -- writes report ----------------------------------------------------------------------------------
 
@@ -84,12 +147,13 @@ class VtabShell(Shell):
         self, sql: str, bindings: Any = None, internal: bool = False, summary: Any = None
     ) -> None:
         registry = None if internal else self.registry
-        if registry is None:
+        report = WriteReporter(registry, self.stderr) if registry is not None else None
+        try:
             super().process_sql(sql, bindings, internal, summary)
-            return
-        report = WriteReporter(registry, self.stderr)
-        super().process_sql(sql, bindings, internal, summary)
-        report.finish()
+        except UnicodeDecodeError as exc:
+            raise self.Error(undecodable_text(exc, "a value after the rows shown")) from None
+        if report is not None:
+            report.finish()
 
     # -- JSON columns nested in .mode json / jsonl ----------------------------------------------------
 
@@ -110,7 +174,7 @@ class VtabShell(Shell):
         fields = []
         for name, value, is_json in zip(line.columns, line.row, flags, strict=True):
             text = (
-                orjson.dumps(nested(value, True)).decode()
+                json_safe(orjson.dumps(nested(value, True)).decode())
                 if is_json and isinstance(value, str)
                 else self._fmt_json_value(value)
             )
@@ -274,6 +338,28 @@ class VtabShell(Shell):
         return sorted({*eponymous_tables(), *(table.name for table in list(self.registry.tables)), *given})
 
 
+class ShellMessages:
+    """The shell's stderr: what is written there shows its control characters (an endpoint's error text,
+    a table name in someone's file), but the shell's own colour sequences, which it writes alone, pass."""
+
+    def __init__(self, stream: TextIO, shell: VtabShell) -> None:
+        self.stream = stream
+        self.shell = shell
+
+    def write(self, text: str) -> int:
+        colours = {code for code in vars(self.shell.colour).values() if isinstance(code, str)}
+        return self.stream.write(text if text in colours else visible(text, LINES))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+
 def declared_schema(db: apsw.Connection, name: str) -> str:
     """``CREATE TABLE name(...)`` as the table declares itself to SQLite (``PRAGMA table_xinfo``)."""
     columns = []
@@ -414,9 +500,9 @@ def run_shell(argv: Sequence[str]) -> int:
         raise
     except BaseException as exc:  # what apsw.shell.main() does, without its traceback
         if args.debug:
-            traceback.print_exc()
+            say(traceback.format_exc())
         elif not getattr(exc, "_handle_exception_saw_this", False):
-            print(f"{PROG} shell: error: {error_text(exc)}", file=sys.stderr)
+            say(f"{PROG} shell: error: {error_text(exc)}")
         return INTERRUPTED_STATUS if isinstance(exc, apsw.InterruptError) else 1
     finally:
         apsw.connection_hooks.remove(register_vtab)
