@@ -4,6 +4,7 @@ saying what a statement's writes did."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -127,20 +128,29 @@ class TableWriter(ResultWriter):
 
 
 class CsvWriter(ResultWriter):
-    """RFC 4180 CSV: the exact values into a file or a pipe; on a terminal, control characters shown
-    (newlines and tabs kept, inside quotes as CSV has them)."""
+    """RFC 4180 CSV, rows ending in a newline: the exact values into a file or a pipe; on a terminal,
+    control characters shown (newlines and tabs kept, inside quotes as CSV has them)."""
 
     def start(self, names: list[str], json_columns: list[bool]) -> None:
         super().start(names, json_columns)
-        self.writer = csv.writer(self.out, lineterminator="\n")
+        # csv quotes a field holding a character of its line terminator: with CRLF, a field with a bare
+        # carriage return is quoted too, so a reader never takes it for the end of the row
+        self.line = io.StringIO()
+        self.writer = csv.writer(self.line, lineterminator="\r\n")
         if self.header:
-            self.writer.writerow([self._cell(name) for name in names])
+            self._write([self._cell(name) for name in names])
 
     def row(self, values: Sequence[Any]) -> None:
-        self.writer.writerow([self._cell(_text(v)) for v in values])
+        self._write([self._cell(_text(v)) for v in values])
 
     def _cell(self, text: str) -> str:
         return visible(text, LINES) if self.terminal else text
+
+    def _write(self, cells: list[str]) -> None:
+        self.writer.writerow(cells)
+        self.out.write(self.line.getvalue().removesuffix("\r\n") + "\n")
+        self.line.seek(0)
+        self.line.truncate()
 
 
 class JsonWriter(ResultWriter):

@@ -151,7 +151,7 @@ class VtabShell(Shell):
         try:
             super().process_sql(sql, bindings, internal, summary)
         except UnicodeDecodeError as exc:
-            raise self.Error(undecodable_text(exc, "a value after the rows shown")) from None
+            raise self.Error(undecodable_text(exc, "a value of the result")) from None
         if report is not None:
             report.finish()
 
