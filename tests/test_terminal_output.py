@@ -264,6 +264,29 @@ def test_shell_column_names_from_a_files_view_are_shown_not_obeyed(tmp_path: Pat
         assert RAW_CONTROL.findall(terminal) == [] and "x\\x1b[2Jy" in terminal, mode
 
 
+def test_shell_with_colours_keeps_its_own_and_escapes_the_values(hostile: None, flags: list[str]) -> None:
+    terminal, stderr, status = on_a_terminal(["shell", *flags, "-list", "-header", ":memory:", SQL])
+    assert status == 0, stderr
+    assert "\x1b[" in terminal  # the shell's colours are on at a terminal
+    uncoloured = re.sub("\x1b\\[[0-9;]*m", "", terminal)
+    assert RAW_CONTROL.findall(uncoloured) == []
+    assert ESCAPED in uncoloured  # escaped before being coloured: its own SGR codes are shown too
+
+
+def test_shell_schema_and_the_sql_around_an_error_are_shown_not_obeyed(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    db = vtab.connect(str(path))
+    db.execute('CREATE TABLE "t\x1b[2J"(x)')
+    db.close()
+    terminal, stderr, status = on_a_terminal(
+        ["shell", "-nocolour", str(path), ".schema", "SELECT '\x1b[2J' + FROM;"]
+    )
+    assert status == 1
+    assert 'CREATE TABLE "t\\x1b[2J"(x);' in terminal
+    assert RAW_CONTROL.findall(terminal + stderr) == []
+    assert "'\\x1b[2J' +" in stderr  # apsw's pointer to the error quotes the SQL
+
+
 @pytest.mark.parametrize("mode", ["list", "csv", "json"])
 def test_shell_escapes_for_a_terminal_and_gives_a_pipe_or_a_file_the_exact_value(
     mode: str, hostile: None, flags: list[str], tmp_path: Path

@@ -76,23 +76,30 @@ class VtabShell(Shell):
         return self.registries.get(self.db)
 
     def write(self, dest: TextIO, text: str) -> None:
-        """Rows on a terminal lift a read's progress line first (see AroundProgress)."""
-        if self.progress_on_terminal and dest is self.stdout and self.on_terminal:
-            AroundProgress(dest).write(text)
-        else:
-            dest.write(text)
-
-    def write_error(self, text: str) -> None:
-        """The error colour apart from the text, so that ShellMessages lets the colour through and
-        escapes the text."""
-        self.write(self.stderr, self.colour.error)
-        self.write(self.stderr, text)
-        self.write(self.stderr, self.colour.error_)
+        """Rows on a terminal lift a read's progress line first (see AroundProgress); what reaches a
+        terminal shows its control characters but the shell's own colours (.schema and .dump text too)."""
+        if dest is self.stdout and self.on_terminal:
+            text = self.shown(text)
+            if self.progress_on_terminal:
+                AroundProgress(dest).write(text)
+                return
+        dest.write(text)
 
     # -- what reaches a terminal: control characters shown (vtab.terminal) -----------------------------
     # Every text mode formats its values (and column and csv their headers) with _fmt_text_col, tcl with
     # _fmt_c_string; list and line print the column names as they are, insert its own literals. python
     # (repr), json and jsonl (escaped JSON) and box (apsw sanitizes) print no control character anyway.
+    # write() and ShellMessages (stderr) escape what is left, keeping only the colour scheme's codes: a
+    # value is escaped before it is coloured, so a value that spells one of those codes stays escaped.
+
+    def shown(self, text: str) -> str:
+        """``text`` with its control characters shown, except the colour codes the shell itself adds."""
+        codes = {code for code in vars(self.colour).values() if isinstance(code, str) and code}
+        if not codes:
+            return visible(text, LINES)
+        longest_first = sorted(codes, key=len, reverse=True)
+        parts = re.split("(" + "|".join(map(re.escape, longest_first)) + ")", text)
+        return "".join(part if i % 2 else visible(part, LINES) for i, part in enumerate(parts))
 
     @property
     def stdout(self) -> TextIO:
@@ -340,15 +347,14 @@ class VtabShell(Shell):
 
 class ShellMessages:
     """The shell's stderr: what is written there shows its control characters (an endpoint's error text,
-    a table name in someone's file), but the shell's own colour sequences, which it writes alone, pass."""
+    the SQL around a syntax error), but the shell's own colour codes pass (VtabShell.shown)."""
 
     def __init__(self, stream: TextIO, shell: VtabShell) -> None:
         self.stream = stream
         self.shell = shell
 
     def write(self, text: str) -> int:
-        colours = {code for code in vars(self.shell.colour).values() if isinstance(code, str)}
-        return self.stream.write(text if text in colours else visible(text, LINES))
+        return self.stream.write(self.shell.shown(text))
 
     def flush(self) -> None:
         self.stream.flush()
