@@ -294,6 +294,8 @@ def test_shell_escapes_for_a_terminal_and_gives_a_pipe_or_a_file_the_exact_value
     shown, stderr, status = on_a_terminal(["shell", *flags, "-nocolour", f"-{mode}", ":memory:", SQL])
     assert status == 0, stderr
     assert RAW_CONTROL.findall(shown) == []
+    if mode == "json":  # JSON escapes on a terminal too: the same value
+        assert json.loads(shown) == [{"v": HOSTILE, "j": {"k": HOSTILE}}]
     piped = in_a_pipe("shell", *flags, f"-{mode}", ":memory:", SQL)
     assert piped.returncode == 0, piped.stderr
     out = tmp_path / "out.txt"

@@ -115,6 +115,9 @@ class VtabShell(Shell):
         text: str = super()._fmt_text_col(v)
         return visible(text, LINES) if self.on_terminal else text
 
+    def _fmt_json_value(self, v: Any) -> str:
+        return json_safe(super()._fmt_json_value(v))  # apsw's json.dumps leaves DEL raw
+
     def _fmt_c_string(self, v: Any) -> str:
         text: str = super()._fmt_c_string(v)
         return visible(text) if self.on_terminal else text
