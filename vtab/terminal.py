@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TextIO
 
 CONTROL = "\x00-\x1f\x7f-\x9f"
 """The characters a terminal may act on: C0 (U+0000-U+001F), DEL (U+007F) and C1 (U+0080-U+009F)."""
@@ -62,20 +61,3 @@ def is_terminal(stream: object) -> bool:
     """Whether ``stream`` is a terminal (a stream without ``isatty``, such as a StringIO, is not)."""
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
-
-
-class ForEyes:
-    """A text stream whose writes show control characters (newline and tab kept): for messages on
-    stderr, which are read, never parsed, so they are escaped on a terminal and in a log alike."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-
-    def write(self, text: str) -> int:
-        return self.stream.write(visible(text, LINES))
-
-    def flush(self) -> None:
-        self.stream.flush()
-
-    def isatty(self) -> bool:
-        return self.stream.isatty()
