@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import re
 
-CONTROL = "\x00-\x1f\x7f-\x9f"
+CONTROLS = frozenset(chr(code) for code in (*range(0x20), *range(0x7F, 0xA0)))
 """The characters a terminal may act on: C0 (U+0000-U+001F), DEL (U+007F) and C1 (U+0080-U+009F)."""
 
 LINES = "\n\t"
@@ -31,8 +31,7 @@ _JSON_UNESCAPED = re.compile("[\x7f-\x9f]")
 
 @functools.cache
 def _controls(keep: str) -> re.Pattern[str]:
-    kept = "".join(re.escape(char) for char in keep)
-    return re.compile(f"(?![{kept}])[{CONTROL}]" if kept else f"[{CONTROL}]")
+    return re.compile("[" + "".join(re.escape(char) for char in sorted(CONTROLS - set(keep))) + "]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -42,12 +41,16 @@ def _escape(match: re.Match[str]) -> str:
 
 def visible(text: str, keep: str = "") -> str:
     """``text`` with every control character but those in ``keep`` shown as a backslash escape."""
+    if text.isprintable():  # no control character (a scan in C): most text
+        return text
     return _controls(keep).sub(_escape, text)
 
 
 def json_safe(text: str) -> str:
     """JSON text with DEL and C1 controls written as ``\\u007f``/``\\u009b``: the same JSON value, and no
     character a terminal acts on (a JSON encoder already escapes C0)."""
+    if text.isascii() and "\x7f" not in text:  # most JSON text (two scans in C)
+        return text
     return _JSON_UNESCAPED.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
