@@ -1,8 +1,8 @@
 """The folders are the architecture: each layer imports only the layers below it (no cycles between them).
 
 catalog (type facts) <- aws (calls) <- read, write <- sqlite (the apsw glue) <- cli; ``sql`` (the statement's
-text, tracking and interruption), ``messages``, ``hints`` and ``options`` are shared below them all, and the
-emulator stands beside the client, sharing only the catalog.
+text, tracking and interruption), ``messages``, ``hints``, ``options`` and ``terminal`` (what may reach a
+terminal) are shared below them all, and the emulator stands beside the client, sharing only the catalog.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ VTAB = Path(__file__).resolve().parent.parent / "vtab"
 ALLOWED: dict[str, set[str]] = {
     "messages": set(),
     "hints": set(),
+    "terminal": set(),
     "catalog": {"messages"},
     "options": {"catalog", "hints", "messages"},
     "sql": {"messages", "hints"},
     "aws": {"catalog", "options", "messages", "hints"},
-    "read": {"catalog", "aws", "options", "sql", "messages", "hints"},
+    "read": {"catalog", "aws", "options", "sql", "messages", "hints", "terminal"},
     "write": {"catalog", "aws", "options", "read", "sql", "messages", "hints"},
     "sqlite": {"catalog", "aws", "options", "read", "write", "sql", "messages", "hints"},
     "cli": {
@@ -32,6 +33,7 @@ ALLOWED: dict[str, set[str]] = {
         "sqlite",
         "messages",
         "hints",
+        "terminal",
         "emulator",
         "__init__",
     },

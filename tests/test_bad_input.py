@@ -20,6 +20,7 @@ import pytest
 import vtab
 from tests.test_writes_helpers import WRITE_OPERATIONS
 from vtab.cli import main as cli
+from vtab.cli.flags import option_flags
 from vtab.emulator import Emulator
 from vtab.options import RULES, OptionError, convert
 
@@ -824,7 +825,7 @@ def test_the_documented_limits_are_the_checked_ones(name: str) -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     row = next(line for line in readme.splitlines() if line.startswith(f"| `{name}` |"))
     assert limit in row
-    help_text = next(flag.help for flag in cli.option_flags() if flag.name == name)
+    help_text = next(flag.help for flag in option_flags() if flag.name == name)
     assert limit in help_text
     with pytest.raises(OptionError, match=rf"{name} takes .*{limit}"):
         convert(name, rule.high * 2)

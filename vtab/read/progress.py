@@ -15,6 +15,8 @@ from typing import TextIO
 
 from tqdm import tqdm
 
+from vtab.terminal import visible
+
 DELAY_SECONDS = 0.5
 """Reads quicker than this show nothing."""
 REFRESH_SECONDS = 0.2
@@ -72,7 +74,7 @@ class ReadProgress:
             # tqdm draws nothing on a terminal that reports no size (a fresh pty): assume 80x24 then
             columns, lines = shutil.get_terminal_size()
             self._bar = _Bar(
-                desc=self.label,
+                desc=visible(self.label),  # a table's name comes from a file's schema too
                 unit=" rows",
                 file=self.file or sys.stderr,
                 leave=False,

@@ -1,0 +1,72 @@
+"""What every ``vtab`` command shares: its name, the exit statuses, the errors a user can fix, and how
+errors, warnings and reports are printed (one line each, no traceback, control characters shown)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import warnings
+from collections.abc import Iterator
+from typing import TextIO
+
+import apsw.shell
+
+from vtab import hints
+from vtab.options import OptionError
+from vtab.terminal import LINES, visible
+
+PROG = "vtab"
+
+INTERRUPTED_STATUS = 130
+"""Exit status after Ctrl-C (128 + SIGINT), as shells report it."""
+
+
+class CommandError(Exception):
+    """A failure the user can fix; main() prints the message (no traceback) and exits 1."""
+
+
+def error_text(exc: BaseException) -> str:
+    """Our own errors are already sentences; others keep their class name (``SQLError: no such table``).
+    SQLite's refusal of an unsafe use says why (hints.unsafe_use) also when it came from a later statement
+    of a script, past the cursor's execute."""
+    if isinstance(exc, CommandError | OptionError | apsw.shell.Shell.Error):
+        return str(exc)
+    return f"{type(exc).__name__}: {hints.unsafe_use(str(exc))}"
+
+
+def undecodable_text(exc: UnicodeDecodeError, where: str) -> str:
+    """The message for text SQLite holds that is not UTF-8 (CAST(x'ff' AS TEXT)): Python cannot read it
+    as text, so the value is named by its bytes, with the way to read it."""
+    raw = bytes(exc.object)
+    shown = raw[:32].hex().upper() + ("…" if len(raw) > 32 else "")
+    return (
+        f"{where} is text that is not valid UTF-8 (X'{shown}': byte 0x{raw[exc.start]:02X} at offset "
+        f"{exc.start}); SQLite keeps text as it was stored, but it cannot be shown as text: select that "
+        "column as CAST(column AS BLOB) or hex(column) to see its bytes"
+    )
+
+
+def say(text: str, file: TextIO | None = None) -> None:
+    """A message for eyes on stderr (or ``file``): its control characters shown, on a terminal and in a
+    log alike (an endpoint's error text, an identifier or a table name may hold an escape sequence)."""
+    print(visible(text, LINES), file=file or sys.stderr, flush=True)
+
+
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Warnings as one ``vtab: warning: ...`` line on stderr (no Python file and line)."""
+    say(f"{PROG}: warning: {message}", file)
+
+
+@contextlib.contextmanager
+def command_conventions() -> Iterator[None]:
+    """What holds while the command runs: hints name flags (--regions), warnings are one line each."""
+    with hints.speaking_to(hints.Audience.COMMAND), warnings.catch_warnings():
+        warnings.showwarning = show_warning
+        yield

@@ -1,0 +1,241 @@
+"""The command line of every ``vtab`` command: arguments, help texts and examples, in one help shape.
+
+Every command's help has one shape: usage, a description, its own arguments, then the vtab options
+(where they apply), then "examples:" and notes, 110 columns wide. Which function runs a command is
+main.py's business; this module only describes the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import vtab
+from vtab.cli.conventions import PROG
+from vtab.cli.flags import add_option_flags
+from vtab.cli.output import WRITERS
+from vtab.options import WRITE_OPTIONS
+
+SHELL_EXAMPLES = """\
+examples:
+  vtab shell --regions us-east-1                 interactive, on an in-memory database
+  vtab shell inventory.db --profile prod         your own file: join its tables with the AWS ones
+  vtab shell -csv -header :memory: "SELECT api_id, integration_response_key FROM integration_responses
+      WHERE region = 'us-east-1'"                one statement, CSV out, then exit
+  echo ".mode json
+  SELECT count(*) FROM integration_responses WHERE region = 'eu-west-1';" | vtab shell
+  vtab shell --cmd ".mode box" --cmd "ATTACH 'inventory.db' AS inv"   settings first, then interactive
+
+  Inside the shell, .open other.db still has the tables (every connection gets them); .tables and .schema
+  list them, and take StackQL names (.schema aws.apigatewayv2.integration_responses, .tables aws.ec2.%),
+  as .indexes does; .dump refuses them (their rows live in AWS: use vtab snapshot). .help lists the
+  dot-commands (.mode, .output, .import, .read, .once, .timer, ...). A statement that writes says on
+  stderr what it did (rows inserted with their identifiers, updated, deleted).
+
+apsw/sqlite3 shell options (passed through; one dash or two):
+  -init FILE        read/process FILE first        -echo            print commands before running them
+  -[no]header       turn headers on or off         -bail            stop after the first error
+  -batch            no banner or line editing      -interactive     force interactive I/O
+  -csv -json -jsonl -line -list -column -box -table -html -insert -python -tcl     output mode
+  -separator X      field separator for list mode  -nullvalue TEXT  how NULL is shown
+  -encoding NAME    for .import/.read/.output      -nocolour        no colour (or set NO_COLOR)
+  -version          show the SQLite version
+"""
+
+QUERY_EXAMPLES = """\
+examples:
+  vtab query "SELECT region, api_id, integration_response_key FROM integration_responses
+              WHERE region = 'us-east-1'"
+  vtab query --format csv --regions us-east-1,eu-west-1 "SELECT * FROM integration_responses" > out.csv
+  vtab query --format jsonl "SELECT * FROM integration_responses WHERE region = 'us-east-1'" | jq .api_id
+  vtab query --file report.sql                   # or: vtab query - < report.sql
+  vtab query --dry-run "DELETE FROM integration_responses WHERE region = 'us-east-1' AND api_id = 'a1';
+                        SELECT * FROM vtab_dry_run"
+
+Several statements run in order; each one that returns columns prints its rows on stdout, and each one
+that writes says on stderr what it did. An error prints the SQLite/AWS message on stderr and exits with
+status 1.
+"""
+
+SNAPSHOT_EXAMPLES = """\
+examples:
+  vtab snapshot inventory.db "SELECT * FROM integration_responses WHERE region = 'us-east-1'" \\
+      --table integration_responses
+  vtab snapshot inventory.db --replace --table responses_by_region \\
+      "SELECT region, count(*) AS n FROM integration_responses WHERE region IN ('us-east-1','eu-west-1')
+       GROUP BY region"
+  sqlite3 inventory.db "SELECT * FROM integration_responses"        # any client reads the result
+
+The file is created if missing and attached as "snap", so the SELECT can join its tables (snap.my_ids).
+The copy is one transaction: with --replace, a failed query leaves the old table in place. A snapshot
+only reads: its connection is read-only, so it takes no write options.
+"""
+
+EMULATOR_EXAMPLES = """\
+examples:
+  vtab emulator --port 4566 --seed demo
+  # in another terminal (the endpoint accepts any credentials; never give it real ones):
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
+  vtab query --endpoint-url http://127.0.0.1:4566 \\
+      "SELECT region, count(*) FROM integration_responses WHERE region IN ('us-east-1', 'eu-west-1')
+       GROUP BY region"
+
+It binds 127.0.0.1 only and runs until interrupted (Ctrl-C).
+"""
+
+DEMO_EXAMPLES = """\
+examples:
+  vtab demo                                      # the same as: make demo
+
+It starts its own endpoint on a free port of 127.0.0.1, so it needs no AWS account and no credentials.
+"""
+
+MAIN_EXAMPLES = """\
+examples:
+  vtab shell inventory.db --regions us-east-1,eu-west-1
+  vtab query --format json "SELECT * FROM integration_responses WHERE region = 'us-east-1'"
+  vtab snapshot inventory.db "SELECT * FROM integration_responses WHERE region = 'us-east-1'" --table ir
+  vtab emulator --port 4566 --seed demo      # a local endpoint; then add --endpoint-url to the above
+  vtab demo
+
+Run "vtab COMMAND --help" for a command's options.
+"""
+
+HELP_TEXT = "show this help message and exit"
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32, width=110)
+
+
+def shell_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} shell",
+        usage=f"{PROG} shell [apsw/sqlite3 options] [vtab options] [DB] [SQL|.command ...]",
+        description=(
+            "apsw's sqlite3-compatible shell with vtab's tables on every connection it opens.\n"
+            "DB is a SQLite file (created if missing; default an in-memory database). Each --cmd runs\n"
+            "first; then each SQL or .command argument runs in turn and the shell exits; with none, it\n"
+            "reads stdin (interactive at a terminal)."
+        ),
+        epilog=SHELL_EXAMPLES,
+        formatter_class=_formatter,
+        add_help=False,
+        allow_abbrev=False,
+    )
+    parser.add_argument("-h", "--help", action="store_true", help=HELP_TEXT)
+    parser.add_argument(
+        "--cmd",
+        "-cmd",
+        metavar="COMMAND",
+        action="append",
+        help="run SQL or a .command before the SQL arguments or the input (as sqlite3's -cmd); repeatable, "
+        "run in order; a failure is reported and the rest runs, unless -bail",
+    )
+    add_option_flags(parser)
+    return parser
+
+
+def emulator_parser() -> argparse.ArgumentParser:
+    """The emulator's own parser (python -m vtab.emulator), named and shaped like the other commands."""
+    from vtab.emulator.__main__ import build_parser
+
+    parser = build_parser()
+    parser.prog = f"{PROG} emulator"
+    parser.epilog = EMULATOR_EXAMPLES
+    parser.formatter_class = _formatter
+    return parser
+
+
+def _command(
+    commands: Any, name: str, summary: str, description: str, examples: str
+) -> argparse.ArgumentParser:
+    """A subcommand parser in the common help shape."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name, help=summary, description=description, epilog=examples, formatter_class=_formatter
+    )
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "Live AWS resources as SQLite tables through the AWS Cloud Control API.\n"
+            "A Python virtual table is visible only to the process that registered it, so plain sqlite3\n"
+            "cannot open these tables; use the shell, query, or snapshot them into a plain table."
+        ),
+        epilog=MAIN_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {vtab.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    commands.add_parser(
+        "shell", help="sqlite3-compatible interactive shell (apsw's) with the tables", add_help=False
+    )
+
+    query = _command(
+        commands,
+        "query",
+        "run SQL and print the rows as a table, CSV, JSON or JSON lines",
+        "Run one or more statements on an in-memory database with vtab's tables; print the rows.\n"
+        "The SQL is the argument, standard input (SQL = -), or a file (--file).",
+        QUERY_EXAMPLES,
+    )
+    query.add_argument(
+        "sql", metavar="SQL", nargs="?", help="one or more statements separated by ;, or - for stdin"
+    )
+    query.add_argument("--file", metavar="FILE", help="read the statements from FILE (- for stdin)")
+    query.add_argument(
+        "--format", "-f", choices=list(WRITERS), default="table", help="output format (default: table)"
+    )
+    query.add_argument(
+        "--header",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="column names in table and csv output (default: on)",
+    )
+    add_option_flags(query)
+    query.set_defaults(parser=query)
+
+    snap = _command(
+        commands,
+        "snapshot",
+        "copy query results into a plain table of a .db file any sqlite3 client opens",
+        "Materialise a SELECT into a plain table of OUT (a SQLite file), for sqlite3, Datasette,\n"
+        "BI tools and anything else that cannot load a Python virtual table.",
+        SNAPSHOT_EXAMPLES,
+    )
+    snap.add_argument("out", metavar="OUT", help="SQLite file to write (created if missing)")
+    snap.add_argument("sql", metavar="SELECT", help="one SELECT statement")
+    snap.add_argument("--table", "-t", required=True, help="name of the table to create in OUT")
+    snap.add_argument("--replace", action="store_true", help="drop and recreate the table if it exists")
+    add_option_flags(snap, skip=WRITE_OPTIONS)
+    snap.set_defaults(parser=snap)
+
+    types = _command(
+        commands,
+        "types",
+        "list the resource tables (every catalog type), their StackQL names and how each is listed",
+        "One line per table whose table, StackQL or type name contains PATTERN (case-insensitive;\n"
+        "% and * match anything):\n"
+        "table name, StackQL name, scope (global: listed once, through one region; regional), list mode\n"
+        "(region_wide, walk, fixed, account_id, needs_where), the walk, and the columns a SELECT must give\n"
+        "in WHERE. SELECT * FROM vtab_types shows everything.",
+        "examples:\n  vtab types eks\n  vtab types AWS::Logs::",
+    )
+    types.add_argument("pattern", metavar="PATTERN", nargs="?", default="", help="part of a name")
+    types.set_defaults(parser=types, debug=False)
+
+    commands.add_parser(
+        "emulator", help="run the local Cloud Control endpoint (no AWS account needed)", add_help=False
+    )
+    demo = _command(
+        commands,
+        "demo",
+        "the reference queries against a local endpoint with demo data",
+        "Start a local Cloud Control endpoint with demo data and run the reference queries.",
+        DEMO_EXAMPLES,
+    )
+    demo.set_defaults(parser=demo, debug=False)
+    return parser

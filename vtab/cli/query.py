@@ -1,0 +1,103 @@
+"""``vtab query``: run statements on an in-memory connection with vtab's tables, print the rows."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TextIO, cast
+
+import apsw
+
+import vtab
+from vtab.cli.conventions import CommandError, undecodable_text
+from vtab.cli.flags import options_from
+from vtab.cli.output import WRITERS, ResultWriter, WriteReporter, json_flags
+from vtab.read.progress import AroundProgress
+from vtab.sqlite.registry import Registry
+
+
+def run_query(db: apsw.Connection, registry: Registry, sql: str, writer: ResultWriter, err: TextIO) -> None:
+    """Run every statement of ``sql``, handing each one's rows to ``writer`` as they stream in, and saying
+    on ``err`` what each statement's writes did."""
+    cursor = db.cursor()
+    open_set = False
+    shown = 0
+    report = WriteReporter(registry, err)
+
+    def statement_started(cursor: apsw.Cursor, statement: str, bindings: Any) -> bool:
+        nonlocal open_set, shown
+        if open_set:
+            writer.end()
+            open_set = False
+        shown = 0
+        report.finish()  # the previous statement is complete
+        names = [d[0] for d in cursor.description]
+        if names:
+            writer.start(names, json_flags(registry, cursor.description_full))
+            open_set = True
+        return True
+
+    cursor.exec_trace = statement_started
+    completed = False
+    try:
+        for row in cursor.execute(sql):
+            writer.row(row)
+            shown += 1
+        completed = True
+    except UnicodeDecodeError as exc:  # apsw reads every TEXT value as UTF-8
+        where = f"row {shown + 1} of the result (columns {', '.join(writer.names)})"
+        raise CommandError(undecodable_text(exc, where)) from None
+    finally:
+        # Also when a statement fails: what the earlier ones returned and wrote is shown before the error
+        # (and the rows the failing one returned, as sqlite3 does), but not a failed statement's empty
+        # header.
+        if open_set and (completed or shown):
+            writer.end()
+        report.finish()
+
+
+def read_sql(args: argparse.Namespace) -> str:
+    """The statements to run: the SQL argument, ``-`` for standard input, or ``--file``."""
+    if args.file is not None and args.sql is not None:
+        raise CommandError("give the SQL either as an argument or with --file, not both")
+    if args.file is not None:
+        if args.file == "-":
+            return sys.stdin.read()
+        try:
+            with open(args.file, encoding="utf-8") as source:
+                return source.read()
+        except OSError as exc:
+            raise CommandError(f"--file {args.file}: {exc.strerror or exc}") from None
+    if args.sql == "-":
+        return sys.stdin.read()
+    piped = "" if args.sql is not None or sys.stdin.isatty() else sys.stdin.read()  # vtab query < f.sql
+    if args.sql is None and not piped.strip():
+        raise CommandError("no SQL: give it as an argument, as - to read standard input, or with --file FILE")
+    if args.sql is None:
+        return piped
+    return str(args.sql)
+
+
+def open_connection(options: dict[str, Any]) -> tuple[apsw.Connection, Registry]:
+    """An in-memory connection with vtab registered (closed again if registering fails)."""
+    db = apsw.Connection(":memory:")
+    try:
+        registry = vtab.register(db, **options)
+    except BaseException:
+        db.close()
+        raise
+    return db, registry
+
+
+def command_query(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
+    sql = read_sql(args)
+    options = options_from(parser, args)
+    db, registry = open_connection(options)
+    if options["progress"] and out.isatty():
+        out = cast(TextIO, AroundProgress(out))
+    try:
+        run_query(db, registry, sql, WRITERS[args.format](out, args.header), sys.stderr)
+    finally:
+        out.flush()
+        db.close()
+    return 0
