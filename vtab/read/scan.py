@@ -477,12 +477,13 @@ class Scan:
         return sorted(kept)
 
     def _texts(self, column: str) -> list[str]:
-        """The text values given for an id column that an id can have: 5, '' or 'a|b' can match no row
-        (ids are text, and '|' joins them into identifiers), so nothing is sent for them."""
+        """The text values given for an id column that an id can have: '' or 'a|b' can match no row ('|'
+        joins ids into identifiers), so nothing is sent for them; ' ' is a name AWS allows. A number given
+        for a TEXT column arrives here as text already (vtab.read.affinity)."""
         return sorted(
             value
             for value in self.values[column]
-            if isinstance(value, str) and value.strip() and IDENTIFIER_SEPARATOR not in value
+            if isinstance(value, str) and value and IDENTIFIER_SEPARATOR not in value
         )
 
     def _bad_identifier(self, value: object, why: str) -> str:

@@ -1,7 +1,8 @@
 """The apsw module, table and cursor: thin glue between SQLite's callbacks and the planner, reader and writes.
 
-The table is declared WITHOUT ROWID with the Cloud Control identifier as its (hidden) primary key, so every
-UPDATE and DELETE receives the identifier itself.
+The table is a rowid table and declares no key: one identifier can name a resource in several regions, so
+nothing may tell SQLite it is unique. Each row's rowid is a hash of its (region, identifier)
+(vtab.read.rowids), and UPDATE and DELETE get it back: they act on exactly the rows the WHERE matched.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from vtab.read.plan import (
     pushable_columns,
 )
 from vtab.read.progress import ReadProgress
+from vtab.read.rowids import ReadRows, rowid_of
 from vtab.read.scan import ReadContext, Row, Scan
 from vtab.sql.guards import is_placeholder, placeholder_error
 from vtab.sql.interrupt import watch
@@ -137,9 +139,9 @@ class Columns:
 
     def ddl(self) -> str:
         declared = [f"{quote(name)} {self.sql_type(name)}".rstrip() for name in self.visible]
-        declared += [f"{IDENTIFIER} TEXT HIDDEN PRIMARY KEY", f"{PATCH_DOCUMENT} TEXT HIDDEN"]
+        declared += [f"{IDENTIFIER} TEXT HIDDEN", f"{PATCH_DOCUMENT} TEXT HIDDEN"]
         declared += [f"{quote(twin)} {self.sql_type(twin)} HIDDEN".replace("  ", " ") for twin in self.twins]
-        return f"CREATE TABLE x({', '.join(declared)}) WITHOUT ROWID"
+        return f"CREATE TABLE x({', '.join(declared)})"
 
     def _reader(self, name: str) -> Callable[[Row], apsw.SQLiteValue]:
         if name == REGION:
@@ -225,9 +227,9 @@ class Table:
         self.cache = registry.cache_for(options)
         self._pool: ThreadPoolExecutor | None = None
         self.writing = False
-        self.read_rows: dict[str, dict[str, Row]] = {}
-        """Rows read while a write statement runs, by identifier, then region (one identifier may name a
-        resource in each of several regions): UPDATE diffs against them, DELETE takes their region."""
+        self.read_rows = ReadRows(schema.is_global)
+        """Rows read while a write transaction runs, by rowid: UPDATE diffs against them, DELETE takes
+        their region and identifier."""
         self.writes = WriteQueue(self)
         registry.tables.add(self)
 
@@ -317,16 +319,17 @@ class Table:
 
     @callbacks.guarded
     def UpdateInsertRow(self, rowid: int | None, fields: tuple[apsw.SQLiteValue, ...]) -> int:
-        self.writes.insert(dict(zip(self.columns.names, fields, strict=True)))
+        """Queue the create; the rowid is 0 (last_insert_rowid), as AWS assigns the identifier at Sync."""
+        self.writes.insert(dict(zip(self.columns.names, fields, strict=True)), rowid)
         return 0
 
     @callbacks.guarded
-    def UpdateChangeRow(self, row: Any, newrowid: Any, fields: tuple[Any, ...]) -> None:
-        self.writes.update(row, newrowid, dict(zip(self.columns.names, fields, strict=True)))
+    def UpdateChangeRow(self, rowid: int, newrowid: int, fields: tuple[Any, ...]) -> None:
+        self.writes.update(rowid, newrowid, dict(zip(self.columns.names, fields, strict=True)))
 
     @callbacks.guarded
-    def UpdateDeleteRow(self, row: Any) -> None:
-        self.writes.delete(row)
+    def UpdateDeleteRow(self, rowid: int) -> None:
+        self.writes.delete(rowid)
 
     @callbacks.guarded
     def Sync(self) -> None:
@@ -377,7 +380,6 @@ class Cursor:
         self.table = table
         self.memo = ResultStore(ttl=None, max_items=MEMO_MAX_ITEMS)
         self._readers = table.columns.readers
-        self._region_column = table.columns.index[REGION]
         self._pool: ThreadPoolExecutor | None = None
         """This cursor's own threads: a scan blocked on SQLite (the outer side of a join) must never
         hold the threads another cursor's scan (the inner side) needs."""
@@ -441,25 +443,22 @@ class Cursor:
     def Next(self) -> None:
         self._row = next(self._rows, None)
         if self._row is not None and self.table.writing:
-            self.table.read_rows.setdefault(self._row.identifier, {})[self._row.region] = self._row
+            self.table.read_rows.add(self._row)
 
     def Column(self, number: int) -> apsw.SQLiteValue:
         assert self._row is not None
         if number == -1:
-            return self._row.identifier
+            return rowid_of(self._row)
         return self._readers[number](self._row)
 
     def ColumnNoChange(self, number: int) -> Any:
-        """UPDATE asks this for columns outside SET: "unchanged" makes the patch hold only SET columns.
-        The region is given all the same: SQLite hands UPDATE only the identifier of the row, which a
-        resource in another region may share."""
-        if number == self._region_column and self._row is not None:
-            return self._row.region
+        """UPDATE asks this for columns outside SET: "unchanged" makes the patch hold only SET columns
+        (the rowid tells the write which row, region included)."""
         return apsw.no_change
 
-    def Rowid(self) -> str:
+    def Rowid(self) -> int:
         assert self._row is not None
-        return self._row.identifier
+        return rowid_of(self._row)
 
     @callbacks.guarded
     def Close(self) -> None:
