@@ -9,7 +9,7 @@ from typing import Any
 
 import apsw
 
-from tests.test_writes_helpers import connect, error_of, rows, sent_writes, write_calls
+from tests.test_writes_helpers import connect, rows, sent_writes
 from vtab.emulator import Emulator
 
 LOG_GROUP = "AWS::Logs::LogGroup"

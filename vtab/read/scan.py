@@ -29,6 +29,7 @@ from vtab.catalog.limits import request_limits
 from vtab.catalog.schema import IDENTIFIER_SEPARATOR, InputSource, ListInput, ParentStep, ResourceSchema
 from vtab.catalog.store import load_catalog
 from vtab.messages import sql_literal
+from vtab.read.affinity import Affinity, compared_value
 from vtab.read.cache import Key, ResultStore
 from vtab.read.plan import Plan, PlanKind, id_columns, input_columns, level_schemas
 from vtab.read.progress import ReadProgress
@@ -479,12 +480,14 @@ class Scan:
     def _texts(self, column: str) -> list[str]:
         """The text values given for an id column that an id can have: '' or 'a|b' can match no row ('|'
         joins ids into identifiers), so nothing is sent for them; ' ' is a name AWS allows. A number given
-        for a TEXT column arrives here as text already (vtab.read.affinity)."""
-        return sorted(
-            value
+        for a TEXT column arrives here as text already (vtab.read.affinity); a numeric column's number is
+        written as SQLite writes it."""
+        texts = (
+            value if isinstance(value, str) else compared_value(Affinity.TEXT, value)
             for value in self.values[column]
-            if isinstance(value, str) and value and IDENTIFIER_SEPARATOR not in value
+            if isinstance(value, (str, int, float))  # an INTEGER id column's 5 is the id '5'
         )
+        return sorted(t for t in texts if isinstance(t, str) and t and IDENTIFIER_SEPARATOR not in t)
 
     def _bad_identifier(self, value: object, why: str) -> str:
         shape = "|".join(f"<{p}>" for p in self.schema.primary_identifier)

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 import apsw
 
+from vtab.sql.inlists import preparing
 from vtab.sql.tokens import Token, tokenize
 
 PROVIDER = "aws"
@@ -149,10 +150,12 @@ class StackQLCursor(apsw.Cursor):
     """The cursor class this one extends (apsw's, or the connection's own)."""
 
     def execute(self, statements: Any, *args: Any, **kwargs: Any) -> apsw.Cursor:
-        return super().execute(rewrite_on(self.connection, statements), *args, **kwargs)
+        with preparing(statements):  # vtab.sql.inlists: BestIndex reads the text being prepared
+            return super().execute(rewrite_on(self.connection, statements), *args, **kwargs)
 
     def executemany(self, statements: Any, *args: Any, **kwargs: Any) -> apsw.Cursor:
-        return super().executemany(rewrite_on(self.connection, statements), *args, **kwargs)
+        with preparing(statements):
+            return super().executemany(rewrite_on(self.connection, statements), *args, **kwargs)
 
 
 def installed_names(connection: apsw.Connection) -> Mapping[str, str]:

@@ -22,6 +22,7 @@ from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION, SQL_TYPES, 
 from vtab.catalog.schema import ListInput, ResourceSchema
 from vtab.catalog.store import load_catalog
 from vtab.options import OptionError, Options, check_endpoint_environment
+from vtab.read.affinity import affinity_of, compared_values
 from vtab.read.cache import ResultStore
 from vtab.read.plan import (
     LIMIT,
@@ -38,6 +39,7 @@ from vtab.read.progress import ReadProgress
 from vtab.read.rowids import ReadRows, rowid_of
 from vtab.read.scan import ReadContext, Row, Scan
 from vtab.sql.guards import is_placeholder, placeholder_error
+from vtab.sql.inlists import may_give_empty_in, prepared_text
 from vtab.sql.interrupt import watch
 from vtab.sqlite import callbacks
 from vtab.sqlite.registry import Registry
@@ -125,6 +127,8 @@ class Columns:
             if schema.properties[prop].get("type") in JSON_KINDS
         )
         """Columns whose text is JSON by the schema (object and array properties)."""
+        self.affinities = {name: affinity_of(self.sql_type(name)) for name in self.names}
+        """Column name -> its affinity, which values pushed down for it take (vtab.read.affinity)."""
         self.readers: list[Callable[[Row], apsw.SQLiteValue]] = [self._reader(name) for name in self.names]
         """Column number -> how to read it from a Row (looked up once, used for every cell)."""
 
@@ -288,8 +292,8 @@ class Table:
             is_in = info.get_aConstraintUsage_in(i)
             info.set_aConstraintUsage_argvIndex(i, len(offers) + 1)
             info.set_aConstraintUsage_omit(i, True)
-            if is_in:
-                info.set_aConstraintUsage_in(i, True)
+            if is_in and not may_give_empty_in(prepared_text()):
+                info.set_aConstraintUsage_in(i, True)  # the whole list in one Filter (else one value each)
             offers.append(Offer(name, is_in))
             written.append(self.columns.names[column])
         names, canonical = self.columns.names, self.columns.canonical
@@ -393,9 +397,11 @@ class Cursor:
         self._close_scan()
         table = self.table
         plan = Plan.decode(indexname, table.schema)
-        # NULL never equals anything: `= NULL` or a NULL inside IN (...) matches no row.
+        # Each value as SQLite would compare it with the column (`name = 42` matches '42'); NULL, or a
+        # BLOB against text, matches no row.
+        affinities = table.columns.affinities
         values = {
-            column: (set(value) if isinstance(value, set) else {value}) - {None}
+            column: compared_values(affinities[column], value)
             for column, value in zip(plan.args, constraintargs, strict=True)
             if column not in (LIMIT, OFFSET)
         }

@@ -156,8 +156,8 @@ class WriteQueue:
         where = self._where_row()
         if rowid is not None:
             raise apsw.ReadOnlyError(
-                f"rowid = {sql_literal(rowid)}: vtab derives each row's rowid from its region and identifier, "
-                f"which AWS assigns; leave rowid out of the INSERT {where}"
+                f"rowid = {sql_literal(rowid)}: vtab derives each row's rowid from its region and "
+                f"identifier, which AWS assigns; leave rowid out of the INSERT {where}"
             )
         identifier = values.get(IDENTIFIER)
         if identifier is not None:
