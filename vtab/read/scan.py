@@ -88,6 +88,13 @@ class _Cancelled(Exception):
     pass
 
 
+_EXITING = threading.Event()
+"""Set when the interpreter starts to exit, before it joins the pools' threads: a scan whose statement
+was left open (a cursor read part way and never closed) has workers waiting for room in its queue, and
+Python would wait for them forever (a hang at exit, reproduced). They give up instead."""
+threading._register_atexit(_EXITING.set)  # type: ignore[attr-defined]  # the hook concurrent.futures uses
+
+
 class Scan:
     """One Filter call: iterate it for Rows; ``close()`` stops the remaining work."""
 
@@ -270,6 +277,8 @@ class Scan:
                 self._queue.put(item, timeout=0.05)
                 return
             except queue.Full:
+                if _EXITING.is_set():
+                    self._cancelled.set()
                 if self._cancelled.is_set():
                     if force:
                         return
