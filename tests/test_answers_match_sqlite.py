@@ -5,7 +5,9 @@ down value compared without SQLite's affinity, a space-only id part taken for em
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import apsw
@@ -129,3 +131,23 @@ def test_an_in_list_from_a_subquery_still_matches_every_value(emulator: Emulator
     )
     assert ours == oracle
     assert len(ours) == 3
+
+
+TRUST = (Path(__file__).resolve().parent.parent / "docs" / "trust.md").read_text()
+
+
+def _section_statements() -> list[str]:
+    section = TRUST[TRUST.index("## Answers match SQLite's") :]
+    block = re.search(r"```sql\n(.*?)```", section, re.DOTALL)
+    assert block is not None
+    lines = [line for line in block.group(1).splitlines() if line and not line.startswith("--")]
+    return [line.rstrip(";") for line in lines]
+
+
+@pytest.mark.parametrize("sql", _section_statements())
+def test_the_trust_pages_examples_answer_as_sqlite_does(emulator: Emulator, sql: str) -> None:
+    db = _groups(emulator)
+    db.execute("CREATE TEMP TABLE wanted(name TEXT)")
+    ours = sorted(rows(db, sql), key=repr)
+    oracle = sorted(rows(db, sql.replace("logs_log_groups", "native")), key=repr)
+    assert ours == oracle
