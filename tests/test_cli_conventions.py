@@ -166,7 +166,7 @@ def test_tables_and_schema_list_vtabs_tables(flags: list[str]) -> None:
     schema = "\n".join(lines[4:])
     assert "CREATE TABLE integration_responses(" in schema
     assert "  response_templates TEXT," in schema
-    assert "  data__Identifier TEXT HIDDEN PRIMARY KEY," in schema
+    assert "  data__Identifier TEXT HIDDEN," in schema
     assert "vtab_calls" not in schema and "mine" not in schema
 
 

@@ -199,13 +199,15 @@ def test_self_join_streams_both_sides_without_starving_either(emulator: Any) -> 
     }
 
 
-def test_non_text_ids_match_nothing_without_calls(emulator: Any) -> None:
+def test_ids_no_row_can_have_match_nothing_without_calls(emulator: Any) -> None:
+    """A BLOB equals no text and '' is no id; a number is compared as its text ('5'), as SQLite does
+    (tests/test_answers_match_sqlite.py), so it is looked up like any other id."""
     seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
     api_id, integration_id = seeded.integrations[0]
     db = connect(emulator)
     emulator.clear_calls()
     where = "WHERE region = 'us-east-1' AND api_id = ? AND integration_id = ?"
-    assert rows(db, f"SELECT * FROM integration_responses {where}", (api_id, 5)) == []
+    assert rows(db, f"SELECT * FROM integration_responses {where}", (api_id, b"5")) == []
     assert (
         rows(
             db,

@@ -124,9 +124,9 @@ def test_a_parents_id_part_is_taken_from_the_parents_table(emulator: Emulator) -
         emulator,
         "INSERT INTO integration_responses (region, api_id, integration_id, integration_response_key) "
         "VALUES (?, ?, ?, ?)",
-        (REGION, " ", "i", "$default"),
+        (REGION, "", "i", "$default"),  # '' is empty; ' ' would be a name
     )
-    assert "api_id = ' ': is empty, but ApiId is part of the identifier" in text
+    assert "api_id = '': is empty, but ApiId is part of the identifier" in text
     assert (
         "; use the ApiId AWS gave the AWS::ApiGatewayV2::Api (SELECT api_id FROM apigatewayv2_apis) " in text
     )

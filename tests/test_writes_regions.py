@@ -1,6 +1,6 @@
 """Writes over several regions: resources of one identifier in two regions (a log group named `a` in
-us-east-1 and in eu-west-1) are two rows, and an UPDATE or DELETE acts on each row it matched, in its own
-region, or is refused before anything is sent; a global type's rows in several regions are one resource."""
+us-east-1 and in eu-west-1) are two rows, each with its own rowid, and an UPDATE or DELETE acts on each
+row it matched, in its own region; a global type's rows in several regions are one resource."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import apsw
 
-from tests.test_writes_helpers import connect, error_of, rows, sent_writes, write_calls
+from tests.test_writes_helpers import connect, rows, sent_writes
 from vtab.emulator import Emulator
 
 LOG_GROUP = "AWS::Logs::LogGroup"
@@ -65,30 +65,45 @@ def test_an_update_filtered_on_a_column_sqlite_checks_changes_only_the_matching_
     assert (_retention(emulator, "us-east-1", "a"), _retention(emulator, "eu-west-1", "a")) == (14, 30)
 
 
-def test_a_delete_of_an_identifier_read_in_two_regions_is_refused_before_anything_is_sent(
+def test_a_delete_of_an_identifier_read_in_two_regions_deletes_each_row_it_matched(
     emulator: Emulator,
 ) -> None:
-    """SQLite hands DELETE the identifier alone, once (it keeps the primary keys in a set), so which
-    regions' rows matched is unknown: refused, naming the regions and the fix, rather than deleting one."""
+    """SQLite hands DELETE the rowid of each row its WHERE matched, and the rowid stands for (region,
+    identifier): both rows named `a` are deleted, each in its own region (it used to be refused, when
+    the identifier alone was the key and the region of a match was unknown)."""
     db = _groups(emulator)
-    error = error_of(db, "DELETE FROM logs_log_groups WHERE log_group_name = 'a'")
-    assert isinstance(error, apsw.ConstraintError)
-    message = str(error)
-    assert "data__Identifier = 'a'" in message
-    assert "us-east-1" in message and "eu-west-1" in message
-    assert "region = " in message  # the fix: say which region
-    assert write_calls(emulator) == []
-    assert (_retention(emulator, "us-east-1", "a"), _retention(emulator, "eu-west-1", "a")) == (7, 7)
+    db.execute("DELETE FROM logs_log_groups WHERE log_group_name = 'a'")
+    assert sorted(call.region for call in sent_writes(emulator, "DeleteResource")) == [
+        "eu-west-1",
+        "us-east-1",
+    ]
+    assert emulator.resource("us-east-1", LOG_GROUP, "a") is None
+    assert emulator.resource("eu-west-1", LOG_GROUP, "a") is None
+    assert emulator.resource("eu-west-1", LOG_GROUP, "b") is not None
 
-    # Region by region, each DELETE acts on the row it names.
-    db.execute("DELETE FROM logs_log_groups WHERE region = 'eu-west-1' AND log_group_name = 'a'")
+
+def test_a_delete_filtered_on_a_column_sqlite_checks_deletes_only_the_matching_region(
+    emulator: Emulator,
+) -> None:
+    db = _groups(emulator, eu_west_a=30)
+    db.execute("DELETE FROM logs_log_groups WHERE log_group_name = 'a' AND retention_in_days = 30")
     assert [call.region for call in sent_writes(emulator, "DeleteResource")] == ["eu-west-1"]
     assert emulator.resource("eu-west-1", LOG_GROUP, "a") is None
     assert _retention(emulator, "us-east-1", "a") == 7
-    # Identifiers found in one region only are deleted as before, in a statement over both regions.
-    db.execute("DELETE FROM logs_log_groups WHERE log_group_name IN ('a', 'b')")
-    assert emulator.resource("us-east-1", LOG_GROUP, "a") is None
-    assert emulator.resource("eu-west-1", LOG_GROUP, "b") is None
+
+
+def test_a_rowid_read_earlier_deletes_that_resource_in_its_region(emulator: Emulator) -> None:
+    """The rowid is the same in every statement: selected, then used in WHERE, it names one resource."""
+    db = _groups(emulator)
+    ((rowid,),) = rows(
+        db, "SELECT rowid FROM logs_log_groups WHERE region = 'eu-west-1' AND log_group_name = 'a'"
+    )
+    assert rows(
+        db, "SELECT rowid FROM logs_log_groups WHERE region = 'eu-west-1' AND log_group_name = 'a'"
+    ) == [(rowid,)]
+    db.execute("DELETE FROM logs_log_groups WHERE log_group_name = 'a' AND rowid = ?", (rowid,))
+    assert [call.region for call in sent_writes(emulator, "DeleteResource")] == ["eu-west-1"]
+    assert _retention(emulator, "us-east-1", "a") == 7
 
 
 def test_a_global_types_rows_in_two_regions_are_one_resource(emulator: Emulator) -> None:

@@ -190,10 +190,10 @@ def quote(name: str) -> str:
 
 def declaration(facts: TypeFacts) -> str:
     """The table's declaration as a virtual table gives it to SQLite: typed property columns, region, then
-    the hidden identifier (the primary key) and patch document."""
+    the hidden identifier and patch document; no key (vtab.read.rowids says why)."""
     declared = []
     for prop, column in column_names(facts).items():
         sql_type = SQL_TYPES.get(facts.properties[prop].get("type", ""), "")
         declared.append(f"{quote(column)} {sql_type}".rstrip())
-    declared += [f"{REGION} TEXT", f"{IDENTIFIER} TEXT HIDDEN PRIMARY KEY", f"{PATCH_DOCUMENT} TEXT HIDDEN"]
-    return f"CREATE TABLE x({', '.join(declared)}) WITHOUT ROWID"
+    declared += [f"{REGION} TEXT", f"{IDENTIFIER} TEXT HIDDEN", f"{PATCH_DOCUMENT} TEXT HIDDEN"]
+    return f"CREATE TABLE x({', '.join(declared)})"

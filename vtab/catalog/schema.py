@@ -428,7 +428,7 @@ class ResourceSchema:
                 f"{len(self.primary_identifier)}: '{expected}'"
             )
         for name, part in zip(self.primary_identifier, parts, strict=True):
-            if not part.strip():
+            if not part:  # ' ' is a name AWS allows; only '' is empty
                 raise ValueError(f"identifier {identifier!r} has an empty {name}; expected '{expected}'")
         return dict(zip(self.primary_identifier, parts, strict=True))
 

@@ -29,6 +29,7 @@ from vtab.catalog.limits import request_limits
 from vtab.catalog.schema import IDENTIFIER_SEPARATOR, InputSource, ListInput, ParentStep, ResourceSchema
 from vtab.catalog.store import load_catalog
 from vtab.messages import sql_literal
+from vtab.read.affinity import Affinity, compared_value
 from vtab.read.cache import Key, ResultStore
 from vtab.read.plan import Plan, PlanKind, id_columns, input_columns, level_schemas
 from vtab.read.progress import ReadProgress
@@ -85,6 +86,13 @@ GetResource each (the listing stops once all are found, or once gets would be ch
 
 class _Cancelled(Exception):
     pass
+
+
+_EXITING = threading.Event()
+"""Set when the interpreter starts to exit, before it joins the pools' threads: a scan whose statement
+was left open (a cursor read part way and never closed) has workers waiting for room in its queue, and
+Python would wait for them forever (a hang at exit, reproduced). They give up instead."""
+threading._register_atexit(_EXITING.set)  # type: ignore[attr-defined]  # the hook concurrent.futures uses
 
 
 class Scan:
@@ -271,6 +279,8 @@ class Scan:
                 self._queue.put(item, timeout=0.05)
                 return
             except queue.Full:
+                if _EXITING.is_set():
+                    self._cancelled.set()
                 if self._cancelled.is_set():
                     if force:
                         return
@@ -479,13 +489,16 @@ class Scan:
         return sorted(kept)
 
     def _texts(self, column: str) -> list[str]:
-        """The text values given for an id column that an id can have: 5, '' or 'a|b' can match no row
-        (ids are text, and '|' joins them into identifiers), so nothing is sent for them."""
-        return sorted(
-            value
+        """The text values given for an id column that an id can have: '' or 'a|b' can match no row ('|'
+        joins ids into identifiers), so nothing is sent for them; ' ' is a name AWS allows. A number given
+        for a TEXT column arrives here as text already (vtab.read.affinity); a numeric column's number is
+        written as SQLite writes it."""
+        texts = (
+            value if isinstance(value, str) else compared_value(Affinity.TEXT, value)
             for value in self.values[column]
-            if isinstance(value, str) and value.strip() and IDENTIFIER_SEPARATOR not in value
+            if isinstance(value, (str, int, float))  # an INTEGER id column's 5 is the id '5'
         )
+        return sorted(t for t in texts if isinstance(t, str) and t and IDENTIFIER_SEPARATOR not in t)
 
     def _bad_identifier(self, value: object, why: str) -> str:
         shape = "|".join(f"<{p}>" for p in self.schema.primary_identifier)

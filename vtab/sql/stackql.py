@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import apsw
 
 from vtab import hints
+from vtab.sql.inlists import preparing
 from vtab.sql.tokens import Token, tokenize
 
 PROVIDER = "aws"
@@ -180,18 +181,20 @@ class StackQLCursor(apsw.Cursor):
     """The cursor class this one extends (apsw's, or the connection's own)."""
 
     def execute(self, statements: Any, *args: Any, **kwargs: Any) -> apsw.Cursor:
-        try:
-            return super().execute(rewrite_on(self.connection, statements), *args, **kwargs)
-        except apsw.SQLError as error:
-            explain(error)
-            raise
+        with preparing(statements):  # vtab.sql.inlists: BestIndex reads the text being prepared
+            try:
+                return super().execute(rewrite_on(self.connection, statements), *args, **kwargs)
+            except apsw.SQLError as error:
+                explain(error)
+                raise
 
     def executemany(self, statements: Any, *args: Any, **kwargs: Any) -> apsw.Cursor:
-        try:
-            return super().executemany(rewrite_on(self.connection, statements), *args, **kwargs)
-        except apsw.SQLError as error:
-            explain(error)
-            raise
+        with preparing(statements):
+            try:
+                return super().executemany(rewrite_on(self.connection, statements), *args, **kwargs)
+            except apsw.SQLError as error:
+                explain(error)
+                raise
 
 
 def explain(error: BaseException) -> None:

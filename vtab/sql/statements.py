@@ -28,6 +28,8 @@ class Statement:
     """Rows it passed to the Update callbacks (numbering for messages)."""
     updates: dict[tuple[str, str], Any] = field(default_factory=dict)
     """(region, identifier) -> the update it queued for that resource (one per resource: the last wins)."""
+    deletes: set[tuple[str, str]] = field(default_factory=set)
+    """(region, identifier) of each resource it queued a delete of (a global one's rows share one)."""
 
 
 class StatementTracker:

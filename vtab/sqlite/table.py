@@ -1,7 +1,8 @@
 """The apsw module, table and cursor: thin glue between SQLite's callbacks and the planner, reader and writes.
 
-The table is declared WITHOUT ROWID with the Cloud Control identifier as its (hidden) primary key, so every
-UPDATE and DELETE receives the identifier itself.
+The table is a rowid table and declares no key: one identifier can name a resource in several regions, so
+nothing may tell SQLite it is unique. Each row's rowid is a hash of its (region, identifier)
+(vtab.read.rowids), and UPDATE and DELETE get it back: they act on exactly the rows the WHERE matched.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from vtab.catalog.columns import (
 from vtab.catalog.schema import ListInput, ResourceSchema
 from vtab.catalog.store import load_catalog
 from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options, TrustError, check_endpoint_environment
+from vtab.read.affinity import affinity_of, compared_values
 from vtab.read.cache import ResultStore
 from vtab.read.plan import (
     LIMIT,
@@ -43,8 +45,10 @@ from vtab.read.plan import (
     pushable_columns,
 )
 from vtab.read.progress import ReadProgress
+from vtab.read.rowids import ReadRows, rowid_of
 from vtab.read.scan import ReadContext, Row, Scan
 from vtab.sql.guards import is_placeholder, placeholder_error
+from vtab.sql.inlists import may_give_empty_in, prepared_text
 from vtab.sql.interrupt import watch
 from vtab.sqlite import callbacks, trust
 from vtab.sqlite.registry import Registry
@@ -143,6 +147,8 @@ class Columns:
             if schema.properties[prop].get("type") in JSON_KINDS
         )
         """Columns whose text is JSON by the schema (object and array properties)."""
+        self.affinities = {name: affinity_of(self.sql_type(name)) for name in self.names}
+        """Column name -> its affinity, which values pushed down for it take (vtab.read.affinity)."""
         self.readers: list[Callable[[Row], apsw.SQLiteValue]] = [self._reader(name) for name in self.names]
         """Column number -> how to read it from a Row (looked up once, used for every cell)."""
 
@@ -157,14 +163,14 @@ class Columns:
 
     def ddl(self) -> str:
         declared = [f"{quote(name)} {self.sql_type(name)}".rstrip() for name in self.visible]
-        declared += [f"{IDENTIFIER} TEXT HIDDEN PRIMARY KEY", f"{PATCH_DOCUMENT} TEXT HIDDEN"]
+        declared += [f"{IDENTIFIER} TEXT HIDDEN", f"{PATCH_DOCUMENT} TEXT HIDDEN"]
         declared += [f"{name} TEXT HIDDEN" for name in STACKQL_OWN]
         declared += [
             f"{quote(twin)} {self.sql_type(twin)} HIDDEN".replace("  ", " ")
             for twin in self.twins
             if twin not in STACKQL_OWN
         ]
-        return f"CREATE TABLE x({', '.join(declared)}) WITHOUT ROWID"
+        return f"CREATE TABLE x({', '.join(declared)})"
 
     def _reader(self, name: str) -> Callable[[Row], apsw.SQLiteValue]:
         name = self.canonical[name]
@@ -262,9 +268,9 @@ class Table:
         self.cache = registry.cache_for(options)
         self._pool: ThreadPoolExecutor | None = None
         self.writing = False
-        self.read_rows: dict[str, dict[str, Row]] = {}
-        """Rows read while a write statement runs, by identifier, then region (one identifier may name a
-        resource in each of several regions): UPDATE diffs against them, DELETE takes their region."""
+        self.read_rows = ReadRows(schema.is_global)
+        """Rows read while a write transaction runs, by rowid: UPDATE diffs against them, DELETE takes
+        their region and identifier."""
         self.writes = WriteQueue(self)
         registry.tables.add(self)
 
@@ -323,8 +329,8 @@ class Table:
             is_in = info.get_aConstraintUsage_in(i)
             info.set_aConstraintUsage_argvIndex(i, len(offers) + 1)
             info.set_aConstraintUsage_omit(i, True)
-            if is_in:
-                info.set_aConstraintUsage_in(i, True)
+            if is_in and not may_give_empty_in(prepared_text()):
+                info.set_aConstraintUsage_in(i, True)  # the whole list in one Filter (else one value each)
             offers.append(Offer(name, is_in))
             written.append(self.columns.names[column])
         names, canonical = self.columns.names, self.columns.canonical
@@ -354,16 +360,17 @@ class Table:
 
     @callbacks.guarded
     def UpdateInsertRow(self, rowid: int | None, fields: tuple[apsw.SQLiteValue, ...]) -> int:
-        self.writes.insert(dict(zip(self.columns.names, fields, strict=True)))
+        """Queue the create; the rowid is 0 (last_insert_rowid), as AWS assigns the identifier at Sync."""
+        self.writes.insert(dict(zip(self.columns.names, fields, strict=True)), rowid)
         return 0
 
     @callbacks.guarded
-    def UpdateChangeRow(self, row: Any, newrowid: Any, fields: tuple[Any, ...]) -> None:
-        self.writes.update(row, newrowid, dict(zip(self.columns.names, fields, strict=True)))
+    def UpdateChangeRow(self, rowid: int, newrowid: int, fields: tuple[Any, ...]) -> None:
+        self.writes.update(rowid, newrowid, dict(zip(self.columns.names, fields, strict=True)))
 
     @callbacks.guarded
-    def UpdateDeleteRow(self, row: Any) -> None:
-        self.writes.delete(row)
+    def UpdateDeleteRow(self, rowid: int) -> None:
+        self.writes.delete(rowid)
 
     @callbacks.guarded
     def Sync(self) -> None:
@@ -414,7 +421,6 @@ class Cursor:
         self.table = table
         self.memo = ResultStore(ttl=None, max_items=MEMO_MAX_ITEMS)
         self._readers = table.columns.readers
-        self._region_column = table.columns.index[REGION]
         self._pool: ThreadPoolExecutor | None = None
         """This cursor's own threads: a scan blocked on SQLite (the outer side of a join) must never
         hold the threads another cursor's scan (the inner side) needs."""
@@ -428,9 +434,11 @@ class Cursor:
         self._close_scan()
         table = self.table
         plan = Plan.decode(indexname, table.schema)
-        # NULL never equals anything: `= NULL` or a NULL inside IN (...) matches no row.
+        # Each value as SQLite would compare it with the column (`name = 42` matches '42'); NULL, or a
+        # BLOB against text, matches no row.
+        affinities = table.columns.affinities
         values = {
-            column: (set(value) if isinstance(value, set) else {value}) - {None}
+            column: compared_values(affinities[column], value)
             for column, value in zip(plan.args, constraintargs, strict=True)
             if column not in (LIMIT, OFFSET)
         }
@@ -478,14 +486,14 @@ class Cursor:
     def Next(self) -> None:
         self._row = next(self._rows, None)
         if self._row is not None and self.table.writing:
-            self.table.read_rows.setdefault(self._row.identifier, {})[self._row.region] = self._row
+            self.table.read_rows.add(self._row)
 
     def Column(self, number: int) -> apsw.SQLiteValue:
         """Guarded as every callback is, inline (see ``callbacks.bug``)."""
         try:
             assert self._row is not None
             if number == -1:
-                return self._row.identifier
+                return rowid_of(self._row)
             return self._readers[number](self._row)
         except apsw.Error:
             raise
@@ -493,16 +501,13 @@ class Cursor:
             raise callbacks.bug(error, "Cursor.Column") from error
 
     def ColumnNoChange(self, number: int) -> Any:
-        """UPDATE asks this for columns outside SET: "unchanged" makes the patch hold only SET columns.
-        The region is given all the same: SQLite hands UPDATE only the identifier of the row, which a
-        resource in another region may share."""
-        if number == self._region_column and self._row is not None:
-            return self._row.region
+        """UPDATE asks this for columns outside SET: "unchanged" makes the patch hold only SET columns
+        (the rowid tells the write which row, region included)."""
         return apsw.no_change
 
-    def Rowid(self) -> str:
+    def Rowid(self) -> int:
         assert self._row is not None
-        return self._row.identifier
+        return rowid_of(self._row)
 
     @callbacks.guarded
     def Close(self) -> None:

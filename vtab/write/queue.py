@@ -5,8 +5,9 @@ nothing, and ``ROLLBACK`` of an explicit transaction sends nothing. At Sync ever
 in parallel and polled to its end; remote changes that succeeded cannot be rolled back, and the error
 says which rows those were.
 
-UPDATE diffs the SET columns against the row the cursor read in the same statement, so ``SET x = x`` or
-an unchanged value sends nothing; DELETE takes the row's region from that read too.
+SQLite hands UPDATE and DELETE the rowid of each row its WHERE matched (vtab.read.rowids); the row the
+cursor read under that rowid says which resource, in which region. UPDATE diffs the SET columns against
+it, so ``SET x = x`` or an unchanged value sends nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from vtab.catalog.sensitive import as_literal
 from vtab.messages import sql_literal
 from vtab.options import Options
 from vtab.read.cache import ResultStore
+from vtab.read.rowids import ReadRows
 from vtab.read.scan import Row
 from vtab.sql.guards import is_placeholder, is_template_value, placeholder_error, unfiltered_write
 from vtab.sql.interrupt import result, watch
@@ -80,7 +82,7 @@ class Target(Protocol):
     options: Options
     cloud: CloudControl
     cache: ResultStore
-    read_rows: dict[str, dict[str, Row]]
+    read_rows: ReadRows
 
     @property
     def columns(self) -> ColumnNames: ...
@@ -162,9 +164,14 @@ class WriteQueue:
 
     # -- the Update* callbacks ------------------------------------------------------------------------
 
-    def insert(self, values: dict[str, Any]) -> None:
+    def insert(self, values: dict[str, Any], rowid: int | None = None) -> None:
         self._refuse_if_read_only("INSERT")
         where = self._where_row()
+        if rowid is not None:
+            raise apsw.ReadOnlyError(
+                f"rowid = {sql_literal(rowid)}: vtab derives each row's rowid from its region and "
+                f"identifier, which AWS assigns; leave rowid out of the INSERT {where}"
+            )
         values = self._one_name_per_property(values, None, where)
         identifier = values.get(IDENTIFIER)
         if identifier is not None:
@@ -248,29 +255,32 @@ class WriteQueue:
             f"write INSERT OR IGNORE (the first wins) or INSERT OR REPLACE (the last wins) {where}"
         )
 
-    def update(self, old_identifier: Any, new_identifier: Any, values: dict[str, Any]) -> None:
+    def update(self, rowid: int, new_rowid: int | None, values: dict[str, Any]) -> None:
         self._refuse_if_read_only("UPDATE")
         self.refuse_unfiltered()
         self._row()
-        where = f"[{self.table.name} {old_identifier}]"
+        where = f"[{self.table.name} {self._read_row(rowid).identifier}]"
+        if new_rowid is not None and new_rowid != rowid:
+            raise apsw.ReadOnlyError(
+                f"rowid = {sql_literal(new_rowid)} (was {rowid}): vtab derives each row's rowid from its "
+                f"region and identifier; leave rowid out of the UPDATE {where}"
+            )
         values = self._one_name_per_property(values, apsw.no_change, where)
-        region = values.get(REGION)
-        row = self._as_queued(self._old_row(old_identifier, region, where))
-        if region in self.table.read_rows.get(old_identifier, {}):
-            values = {**values, REGION: apsw.no_change}  # the row's own (a global one's: any it was read in)
+        read = self.table.read_rows.read(rowid)
+        if read is not None and values.get(REGION) == read.region:
+            values = {**values, REGION: apsw.no_change}  # the row's own (UPDATE ... FROM reads every column)
+        row = self._as_queued(self._old_row(rowid, where))
         changed = {
             column: value
             for column, value in values.items()
             if value is not apsw.no_change and self._differs(row, column, value)
         }
-        for new in (new_identifier, changed.get(IDENTIFIER)):
-            if new is not None and new != row.identifier:
-                raise apsw.ReadOnlyError(
-                    f"{IDENTIFIER} = {sql_literal(new)} (was {sql_literal(row.identifier)}): the identifier "
-                    f"is read-only (AWS assigns it); to re-key a resource, DELETE it and INSERT a new one "
-                    f"{where}"
-                )
-        changed.pop(IDENTIFIER, None)
+        new = changed.pop(IDENTIFIER, None)
+        if new is not None:
+            raise apsw.ReadOnlyError(
+                f"{IDENTIFIER} = {sql_literal(new)} (was {sql_literal(row.identifier)}): the identifier "
+                f"is read-only (AWS assigns it); to re-key a resource, DELETE it and INSERT a new one {where}"
+            )
         if REGION in changed:
             raise apsw.ReadOnlyError(
                 f"{REGION} = {sql_literal(changed[REGION])} (was {sql_literal(row.region)}): a resource "
@@ -305,12 +315,16 @@ class WriteQueue:
             self.ops = [op for op in self.ops if op is not earlier]
             statement.queued -= 1
 
-    def delete(self, identifier: Any) -> None:
+    def delete(self, rowid: int) -> None:
         self._refuse_if_read_only("DELETE")
         self.refuse_unfiltered()
         self._row()
         # Only the identifier and region are needed: a partial row (identifier-only listing) is not fetched.
-        row = self._read_row(identifier, None, f"[{self.table.name} {identifier}]")
+        row = self._read_row(rowid)
+        statement = self._current()
+        if (row.region, row.identifier) in statement.deletes:
+            return  # a global resource read in several regions is deleted once
+        statement.deletes.add((row.region, row.identifier))
         try:
             ids: dict[str, Any] = dict(self.schema.split_identifier(row.identifier))
         except ValueError:
@@ -568,46 +582,28 @@ class WriteQueue:
         except apsw.SQLError as error:
             raise apsw.SQLError(f"{REGION} = {sql_literal(value)}: {error} {where}") from None
 
-    def _read_row(self, identifier: Any, region: Any, where: str) -> Row:
-        """The row as read in this statement (its properties may be partial), in ``region`` when the
-        identifier was read in several (None for a DELETE, which SQLite hands the identifier alone)."""
-        rows = self.table.read_rows.get(identifier)
-        if not rows:
+    def _read_row(self, rowid: int) -> Row:
+        """The row a write acts on, as read in this statement under ``rowid`` (its properties may be
+        partial); a global resource's row read first, whichever region SQLite matched."""
+        row = self.table.read_rows.resource(rowid)
+        if row is None:
             raise apsw.SQLError(
-                f"{IDENTIFIER} = {sql_literal(identifier)}: the row to change was not read by this "
-                f"statement; add region and {IDENTIFIER} to the WHERE clause {where}"
+                f"rowid {rowid}: the row to change was not read by this statement; add region and "
+                f"{IDENTIFIER} to the WHERE clause [{self.table.name}]"
             )
-        if len(rows) == 1 or self.schema.is_global:
-            return next(iter(rows.values()))  # a global resource is one, whichever region read it
-        if isinstance(region, str) and region in rows:
-            return rows[region]
-        regions = sorted(rows)
-        if region is not None:
-            raise apsw.ReadOnlyError(
-                f"{REGION} = {sql_literal(region)}: a resource cannot move to another region; INSERT it "
-                f"there and DELETE it here instead {where}"
-            )
-        # SQLite keeps a DELETE's primary keys in a set and hands each over once, without its region:
-        # deleting in one region (or all) could delete a row the WHERE clause did not match.
-        raise apsw.ConstraintError(
-            f"{IDENTIFIER} = {sql_literal(identifier)}: this DELETE read a resource with that identifier "
-            f"in each of {len(regions)} regions ({', '.join(regions)}), and SQLite tells a DELETE only "
-            f"the identifier of a row it matched, not its region, so it was refused before anything was "
-            f"sent; add region = {sql_literal(regions[0])} (or another one) to the WHERE clause, one "
-            f"DELETE per region {where}"
-        )
+        return row
 
-    def _old_row(self, identifier: Any, region: Any, where: str) -> Row:
+    def _old_row(self, rowid: int, where: str) -> Row:
         """The row as read in this statement, with every property (GetResource if the read was partial)."""
-        row = self._read_row(identifier, region, where)
+        row = self._read_row(rowid)
         if self.schema.is_partial(row.properties):
             properties = self.table.cloud.get(row.region, self.schema, row.identifier)
             if properties is None:
                 raise apsw.NotFoundError(
-                    f"{IDENTIFIER} = {sql_literal(identifier)}: the resource no longer exists {where}"
+                    f"{IDENTIFIER} = {sql_literal(row.identifier)}: the resource no longer exists {where}"
                 )
             row = Row(row.region, row.identifier, {**row.properties, **properties})
-            self.table.read_rows.setdefault(row.identifier, {})[row.region] = row
+            self.table.read_rows.replace(row)
         return row
 
     def _as_queued(self, row: Row) -> Row:

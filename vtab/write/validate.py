@@ -280,7 +280,7 @@ class RowRules:
             return None
         if IDENTIFIER_SEPARATOR in value:
             return IdentifierFault.SEPARATOR
-        if not value.strip():
+        if not value:  # only '' is empty: ' ' is a name AWS allows (a log stream's, say)
             return IdentifierFault.EMPTY
         if len(value) > request_limits().identifier:
             return IdentifierFault.TOO_LONG

@@ -1,0 +1,83 @@
+"""SQLite's comparison affinity for pushed-down values (vtab.read.affinity), checked against SQLite itself:
+a native table with a column of the same declared type must match exactly when the value compares equal."""
+
+from __future__ import annotations
+
+import apsw
+import pytest
+
+from vtab.read.affinity import NO_ROW, Affinity, affinity_of, compared_value, compared_values
+
+
+@pytest.mark.parametrize(
+    ("declared", "affinity"),
+    [
+        ("TEXT", Affinity.TEXT),
+        ("VARCHAR(10)", Affinity.TEXT),
+        ("INTEGER", Affinity.INTEGER),
+        ("BIGINT", Affinity.INTEGER),
+        ("REAL", Affinity.REAL),
+        ("DOUBLE", Affinity.REAL),
+        ("", Affinity.BLOB),
+        ("BLOB", Affinity.BLOB),
+        ("NUMERIC", Affinity.NUMERIC),
+        ("DECIMAL(10,5)", Affinity.NUMERIC),
+        ("CHARINT", Affinity.INTEGER),  # SQLite's rule order: INT wins
+    ],
+)
+def test_a_declared_type_has_sqlites_affinity(declared: str, affinity: Affinity) -> None:
+    assert affinity_of(declared) is affinity
+
+
+@pytest.mark.parametrize(
+    ("affinity", "value", "expected"),
+    [
+        (Affinity.TEXT, 42, "42"),
+        (Affinity.TEXT, 1.5, "1.5"),
+        (Affinity.TEXT, 1e20, "1.0e+20"),
+        (Affinity.TEXT, 100.0, "100.0"),
+        (Affinity.TEXT, 1 / 3, "0.33333333333333332"),  # SQLite's 17 digits, not Python's repr
+        (Affinity.TEXT, "x", "x"),
+        (Affinity.TEXT, b"42", NO_ROW),
+        (Affinity.TEXT, None, NO_ROW),
+        (Affinity.INTEGER, "42", 42),
+        (Affinity.INTEGER, " 1e2 ", 100),
+        (Affinity.INTEGER, "0x10", "0x10"),  # hex text is not a number to affinity
+        (Affinity.INTEGER, "42abc", "42abc"),
+        (Affinity.REAL, "1.5", 1.5),
+        (Affinity.NUMERIC, 7, 7),
+        (Affinity.INTEGER, b"42", NO_ROW),
+        (Affinity.BLOB, 42, 42),
+        (Affinity.BLOB, "42", "42"),
+        (Affinity.BLOB, b"42", b"42"),
+        (Affinity.BLOB, None, NO_ROW),
+    ],
+)
+def test_a_value_takes_the_columns_affinity(affinity: Affinity, value: object, expected: object) -> None:
+    assert compared_value(affinity, value) == expected  # type: ignore[arg-type]
+
+
+VALUES = [42, 1.5, 1e20, 1 / 3, -0.0, "42", " 42 ", "1e2", "0x10", "abc", "", " ", b"42", 9223372036854775807]
+
+
+@pytest.mark.parametrize("declared", ["TEXT", "INTEGER", "REAL", "NUMERIC", ""])
+def test_the_compared_value_matches_exactly_the_rows_sqlite_matches(declared: str) -> None:
+    """For every pair of a stored value and a compared one: SQLite's `column = ?` is true exactly when
+    the compared value equals the stored one (as the column keeps it: vtab serves a cloud value of the
+    column's type the same way). vtab never serves a BLOB, so none is stored."""
+    db = apsw.Connection(":memory:")
+    db.execute(f"CREATE TABLE t(c {declared})")
+    affinity = affinity_of(declared)
+    for stored in (value for value in VALUES if not isinstance(value, bytes)):
+        db.execute("DELETE FROM t; INSERT INTO t VALUES (?)", (stored,))
+        ((kept,),) = db.execute("SELECT c FROM t").fetchall()
+        for value in VALUES:
+            ((matched,),) = db.execute("SELECT count(*) FROM t WHERE c = ?", (value,)).fetchall()
+            compared = compared_value(affinity, value)
+            assert (compared is not NO_ROW and compared == kept) == bool(matched), (stored, value)
+
+
+def test_an_in_list_drops_what_no_row_can_equal() -> None:
+    assert compared_values(Affinity.TEXT, {42, None, b"x", "a"}) == {"42", "a"}
+    assert compared_values(Affinity.TEXT, None) == set()
+    assert compared_values(Affinity.INTEGER, "7") == {7}
