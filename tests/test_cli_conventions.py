@@ -170,6 +170,26 @@ def test_tables_and_schema_list_vtabs_tables(flags: list[str]) -> None:
     assert "vtab_calls" not in schema and "mine" not in schema
 
 
+def test_schema_of_a_created_table_says_where_it_lives(tmp_path: Path, flags: list[str]) -> None:
+    """An eponymous table is on every connection and stored in no file; one made by CREATE VIRTUAL TABLE
+    is neither: `.schema` must not say so of a table stored in inventory.db, nor of a temp one."""
+    made = (
+        "CREATE VIRTUAL TABLE ir USING integration_responses(cache_ttl=0)",
+        "CREATE VIRTUAL TABLE temp.mine USING logs_log_groups(cache_ttl=0)",
+    )
+    result = run_vtab("shell", *flags, str(tmp_path / "inventory.db"), *made, ".schema ir", ".schema mine")
+    assert result.returncode == 0, result.stderr
+    assert "stored in no file" not in result.stdout
+    assert "/* ir: the columns the table above declares to SQLite; it is stored in main */" in result.stdout
+    assert "/* mine: the columns the table above declares to SQLite; it is in temp, this connection's" in (
+        result.stdout
+    )
+    eponymous = run_vtab("shell", *flags, ":memory:", ".schema integration_responses").stdout
+    assert "/* integration_responses: vtab's virtual table, on every connection, stored in no file */" in (
+        eponymous
+    )
+
+
 def test_tables_with_a_pattern_matches_every_vtab_table(flags: list[str]) -> None:
     """Without a pattern .tables shows the tables used so far (1,700 would flood it); a pattern is a
     search, so `.tables eks%` lists every EKS table, as `.tables aws.eks.%` does, not only used ones."""
