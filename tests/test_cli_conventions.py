@@ -285,6 +285,19 @@ def test_hints_name_flags_in_the_command_and_keywords_in_python(emulator: Emulat
     assert hints.option("rate_limit") == "rate_limit"
 
 
+def test_read_only_refusal_names_the_flag_that_set_it(emulator: Emulator) -> None:
+    """Under --read-only no table is writable (a ceiling), so the fix is the flag, not another table."""
+    (group,) = emulator.seed_type("AWS::Logs::LogGroup", REGION).identifiers
+    sql = f"DELETE FROM logs_log_groups WHERE region = '{REGION}' AND log_group_name = '{group}'"
+    result = run_vtab("query", "--endpoint-url", emulator.endpoint_url, "--read-only", sql)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "vtab query: error: ReadOnlyError: logs_log_groups is read-only (the connection's --read-only): "
+        "DELETE refused before anything was sent; a table cannot lift it: run the vtab command without "
+        "--read-only to change AWS resources\n"
+    )
+
+
 def test_virtual_table_stored_in_a_file_warns(tmp_path: Path, emulator: Emulator) -> None:
     path = tmp_path / "inventory.db"
     db = vtab.connect(str(path), endpoint_url=emulator.endpoint_url, regions=REGION)
