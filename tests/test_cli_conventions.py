@@ -170,6 +170,26 @@ def test_tables_and_schema_list_vtabs_tables(flags: list[str]) -> None:
     assert "vtab_calls" not in schema and "mine" not in schema
 
 
+def test_schema_of_a_created_table_says_where_it_lives(tmp_path: Path, flags: list[str]) -> None:
+    """An eponymous table is on every connection and stored in no file; one made by CREATE VIRTUAL TABLE
+    is neither: `.schema` must not say so of a table stored in inventory.db, nor of a temp one."""
+    made = (
+        "CREATE VIRTUAL TABLE ir USING integration_responses(cache_ttl=0)",
+        "CREATE VIRTUAL TABLE temp.mine USING logs_log_groups(cache_ttl=0)",
+    )
+    result = run_vtab("shell", *flags, str(tmp_path / "inventory.db"), *made, ".schema ir", ".schema mine")
+    assert result.returncode == 0, result.stderr
+    assert "stored in no file" not in result.stdout
+    assert "/* ir: the columns the table above declares to SQLite; it is stored in main */" in result.stdout
+    assert "/* mine: the columns the table above declares to SQLite; it is in temp, this connection's" in (
+        result.stdout
+    )
+    eponymous = run_vtab("shell", *flags, ":memory:", ".schema integration_responses").stdout
+    assert "/* integration_responses: vtab's virtual table, on every connection, stored in no file */" in (
+        eponymous
+    )
+
+
 def test_tables_with_a_pattern_matches_every_vtab_table(flags: list[str]) -> None:
     """Without a pattern .tables shows the tables used so far (1,700 would flood it); a pattern is a
     search, so `.tables eks%` lists every EKS table, as `.tables aws.eks.%` does, not only used ones."""
@@ -263,6 +283,19 @@ def test_hints_name_flags_in_the_command_and_keywords_in_python(emulator: Emulat
     assert "add --max-writes N to the vtab command" in result.stderr
     assert "max_writes=N to vtab.register" not in result.stderr
     assert hints.option("rate_limit") == "rate_limit"
+
+
+def test_read_only_refusal_names_the_flag_that_set_it(emulator: Emulator) -> None:
+    """Under --read-only no table is writable (a ceiling), so the fix is the flag, not another table."""
+    (group,) = emulator.seed_type("AWS::Logs::LogGroup", REGION).identifiers
+    sql = f"DELETE FROM logs_log_groups WHERE region = '{REGION}' AND log_group_name = '{group}'"
+    result = run_vtab("query", "--endpoint-url", emulator.endpoint_url, "--read-only", sql)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "vtab query: error: ReadOnlyError: logs_log_groups is read-only (the connection's --read-only): "
+        "DELETE refused before anything was sent; a table cannot lift it: run the vtab command without "
+        "--read-only to change AWS resources\n"
+    )
 
 
 def test_virtual_table_stored_in_a_file_warns(tmp_path: Path, emulator: Emulator) -> None:

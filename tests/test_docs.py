@@ -1,5 +1,6 @@
 """README.md is tested: its SQL runs, its options table is the generated one, and every command and flag
-of ``vtab`` is documented.
+of ``vtab`` is documented. The ```sql blocks of the pages in docs/ are run by the tests of their sections,
+and a block no test runs fails here.
 
 Which README blocks run: every fenced block whose info string is exactly ``sql``. A block fenced as
 ``sql declaration`` (the table as declared to SQLite) is shown, not run. Placeholders are filled from the
@@ -141,6 +142,35 @@ def test_readme_write_examples_run_on_fresh_data(emulator: Emulator) -> None:
             db.close()
             ran += 1
     assert ran >= 5
+
+
+def sql_sections(markdown: str) -> list[str]:
+    """The ``## `` heading above each ```sql block of ``markdown`` (one entry per block)."""
+    sections = []
+    heading = ""
+    for match in re.finditer(
+        r"^## (?P<heading>[^\n]+)$|^```(?P<info>[^\n]*)\n.*?^```", markdown, re.M | re.S
+    ):
+        if match["heading"] is not None:
+            heading = match["heading"].strip()
+        elif match["info"].strip() == "sql":
+            sections.append(heading)
+    return sections
+
+
+def test_every_sql_block_of_the_docs_pages_is_run() -> None:
+    """README's blocks run above; a page of docs/ has no generic runner (its examples need their own
+    setting: a file sent to you, a read-only connection), so the test that runs a section's ```sql blocks
+    names the page and the section's heading, and a block in a section no test names fails here."""
+    tests = {path.name: path.read_text(encoding="utf-8") for path in (ROOT / "tests").glob("test_*.py")}
+    del tests[Path(__file__).name]
+    checked = 0
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        for section in sql_sections(page.read_text(encoding="utf-8")):
+            runners = [name for name, text in tests.items() if page.name in text and section in text]
+            assert runners, f"docs/{page.name}: the ```sql block under '## {section}' is run by no test"
+            checked += 1
+    assert checked >= 2  # docs/trust.md's files and ceilings examples
 
 
 def test_options_table_is_generated_from_options() -> None:

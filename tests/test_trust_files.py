@@ -503,3 +503,44 @@ def test_the_trust_docs_ceilings_example_runs(emulator: Emulator) -> None:
     db = connect(":memory:", emulator, read_only=True, max_writes=10)
     assert run_doc_lines(db, lines) == 3
     assert rows(db, "SELECT name FROM temp.sqlite_schema") == [("careful",)]
+
+
+def test_views_you_keep_in_your_own_file(tmp_path: Path, emulator: Emulator, groups: SeededType) -> None:
+    """docs/trust.md, "Views you keep in your own file": a view made in main is refused right after it was
+    made; the same view as CREATE TEMP VIEW in an -init file works, and so does the stored one under
+    --trusted-schema."""
+    path = tmp_path / "inventory.db"
+    select = f"SELECT log_group_name FROM logs_log_groups WHERE region = '{REGION}'"
+    views = tmp_path / "views.sql"
+    views.write_text(f"CREATE TEMP VIEW mine AS {select};\n")
+    endpoint = ["--endpoint-url", emulator.endpoint_url]
+    made = run_vtab("shell", *endpoint, str(path), f"CREATE VIEW stored AS {select}", "SELECT * FROM stored")
+    assert made.returncode == 1
+    assert 'unsafe use of virtual table "logs_log_groups"' in made.stderr
+    assert "CREATE TEMP VIEW" in made.stderr and "--trusted-schema" in made.stderr
+    kept = run_vtab("shell", *endpoint, "-init", str(views), str(path), "SELECT * FROM mine")
+    trusted = run_vtab("shell", *endpoint, "--trusted-schema", str(path), "SELECT * FROM stored")
+    for result in (kept, trusted):
+        assert result.returncode == 0, result.stderr
+        assert sorted(result.stdout.split()) == sorted(groups.identifiers)
+    assert write_calls(emulator) == []
+
+
+def test_read_only_bounds_aws_writes_not_the_sessions_own_choices(
+    tmp_path: Path, emulator: Emulator, listener: Listener
+) -> None:
+    """docs/trust.md, "Connection options are ceilings": under --read-only the session's SQL still writes a
+    local file and may point a temp table at a host of its choosing (SQL you run is trusted), which is why
+    the page says to give an agent only the credentials it may use."""
+    local = tmp_path / "agent.db"
+    sql = (
+        f"ATTACH '{local}' AS a; CREATE TABLE a.t(x); INSERT INTO a.t VALUES (1); "
+        f"CREATE VIRTUAL TABLE temp.x USING logs_log_groups(endpoint_url='{listener.url}', max_attempts=1); "
+        f"SELECT * FROM x WHERE region = '{REGION}'"
+    )
+    result = run_vtab("query", "--endpoint-url", emulator.endpoint_url, "--read-only", sql)
+    assert result.returncode == 1  # the listener answers AccessDenied
+    assert apsw.Connection(str(local)).execute("SELECT x FROM t").get == 1
+    assert len(listener.requests) == 1
+    assert listener.requests[0]["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=")
+    assert write_calls(emulator) == []

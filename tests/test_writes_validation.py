@@ -525,7 +525,23 @@ def test_read_only_refuses_every_write(
     error = error_of(db, sql, bindings)
     assert type(error) is apsw.ReadOnlyError
     assert str(error) == (
-        f"integration_responses is read-only (option read_only=true): {verb} refused before anything was "
-        "sent; use a table without read_only to change AWS resources"
+        f"integration_responses is read-only (the connection's read_only=True): {verb} refused before "
+        "anything was sent; a table cannot lift it: open the connection without read_only=True to change "
+        "AWS resources"
+    )
+    assert write_calls(emulator) == []
+
+
+def test_a_read_only_table_on_a_writable_connection_names_the_table_option(
+    emulator: Emulator, ids: dict[str, str]
+) -> None:
+    """Only a table's own read_only can be left by using another table; the connection's is a ceiling."""
+    db = connect(emulator)
+    db.execute("CREATE VIRTUAL TABLE temp.careful USING integration_responses(read_only=true)")
+    error = error_of(db, "DELETE FROM careful " + WHERE_ID, (ids["response"],))
+    assert type(error) is apsw.ReadOnlyError
+    assert str(error) == (
+        "careful is read-only (its option read_only=true): DELETE refused before anything was sent; use a "
+        "table without read_only to change AWS resources"
     )
     assert write_calls(emulator) == []

@@ -62,6 +62,14 @@ def set_option(name: str, value: str | bool) -> str:
     return f"pass {name}={value} to vtab.register()"
 
 
+def without_option(name: str, value: str | bool) -> str:
+    """How to leave a connection setting out: ``open the connection without read_only=True`` or ``run the
+    vtab command without --read-only``."""
+    if _audience is Audience.COMMAND:
+        return f"run the vtab command without {assignment(name, value)}"
+    return f"open the connection without {name}={value}"
+
+
 UNSAFE_USE = "unsafe use of "
 """How SQLite's refusal begins when a view or trigger reaches what it may not (see ``unsafe_use``)."""
 

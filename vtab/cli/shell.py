@@ -381,8 +381,22 @@ def declared_schema(db: apsw.Connection, name: str) -> str:
         words += ["PRIMARY KEY"] if pk else []
         columns.append("  " + " ".join(words))
     body = ",\n".join(columns)
-    comment = f"/* {name}: vtab's virtual table, on every connection, stored in no file */"
-    return f"{comment}\nCREATE TABLE {name}(\n{body}\n);"
+    return f"/* {name}: {_where_it_lives(db, name)} */\nCREATE TABLE {name}(\n{body}\n);"
+
+
+def _where_it_lives(db: apsw.Connection, name: str) -> str:
+    """An eponymous table is on every connection and in no file; one made by CREATE VIRTUAL TABLE (which
+    SQLite's own .schema output showed just above) is in the schema it was made in."""
+    schemas = [
+        row[0]
+        for row in db.execute("SELECT schema FROM pragma_table_list WHERE name = ? COLLATE NOCASE", (name,))
+    ]
+    if not schemas:
+        return "vtab's virtual table, on every connection, stored in no file"
+    declared = "the columns the table above declares to SQLite"
+    if "temp" in schemas:  # SQLite finds the temp one first, as pragma_table_xinfo did
+        return f"{declared}; it is in temp, this connection's own"
+    return f"{declared}; it is stored in {schemas[0]}"
 
 
 _SHELL_VALUE_OPTIONS = frozenset({"init", "separator", "nullvalue", "encoding"})

@@ -63,6 +63,11 @@ class SharedState(Protocol):
     @property
     def connection(self) -> Any: ...
     @property
+    def options(self) -> Options:
+        """The connection's options: its read_only, dry_run and max_writes bound every table's."""
+        ...
+
+    @property
     def dry_runs(self) -> DryRunLog: ...
     @property
     def statement(self) -> StatementText: ...
@@ -545,10 +550,16 @@ class WriteQueue:
                 raise placeholder_error(column, value, where)
 
     def _refuse_if_read_only(self, verb: str) -> None:
+        if self.table.registry.options.read_only:  # a ceiling (vtab.options.CEILINGS): no table lifts it
+            raise apsw.ReadOnlyError(
+                f"{self.table.name} is read-only (the connection's {hints.assignment('read_only', True)}): "
+                f"{verb} refused before anything was sent; a table cannot lift it: "
+                f"{hints.without_option('read_only', True)} to change AWS resources"
+            )
         if self.table.options.read_only:
             raise apsw.ReadOnlyError(
-                f"{self.table.name} is read-only (option read_only=true): {verb} refused before anything was "
-                f"sent; use a table without read_only to change AWS resources"
+                f"{self.table.name} is read-only (its option read_only=true): {verb} refused before anything "
+                f"was sent; use a table without read_only to change AWS resources"
             )
         handler = {"INSERT": Verb.CREATE, "UPDATE": Verb.UPDATE, "DELETE": Verb.DELETE}[verb]
         if handler not in self.schema.permissions:
