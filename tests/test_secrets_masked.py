@@ -155,6 +155,37 @@ def test_a_patch_document_that_is_not_json_and_names_a_secret_is_masked_whole(em
     assert SECRET not in str(error)
 
 
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"op": "add", "path": "/SecretString", "value": SECRET},  # an object, not an array of operations
+        [{"op": "add", "path": "", "value": {"SecretString": SECRET}}],  # the whole document
+        [{"op": "add", "path": "SecretString", "value": SECRET}],  # no leading /
+        [{"op": "add", "path": ["SecretString"], "value": SECRET}],  # a path that is not text
+        [{"op": "add", "value": {"SecretString": SECRET}}],  # no path
+    ],
+    ids=["object", "root-path", "no-slash", "list-path", "no-path"],
+)
+def test_a_malformed_patch_document_naming_a_secret_is_refused_without_quoting_it(
+    emulator: Emulator, patch: object
+) -> None:
+    """A patch that is valid JSON but not a well-formed RFC 6902 array: where its operations cannot be
+    told apart, the secret cannot be either, so the document is masked whole (as for text that is not
+    JSON); an operation on the whole document ("path": "") has its write-only properties masked."""
+    db = connect(emulator)
+    db.execute(INSERT_SECRET, ("old",))
+
+    error = error_of(
+        db,
+        "UPDATE secretsmanager_secrets SET data__PatchDocument = ? WHERE region = 'us-east-1'",
+        (json.dumps(patch),),
+    )
+
+    assert str(error).startswith("data__PatchDocument")
+    assert "not a JSON Patch" in str(error) or "has no property" in str(error)
+    assert SECRET not in str(error) and SECRET[:12] not in str(error)
+
+
 def test_an_over_long_secret_is_refused_by_its_length_without_quoting_it(
     emulator: Emulator, caught: list[warnings.WarningMessage]
 ) -> None:
