@@ -266,6 +266,34 @@ def test_a_write_only_member_is_masked_inside_its_json_column(emulator: Emulator
     assert SECRET not in desired + note
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        '{"ZipFile": "print(\'%s\')"' % SECRET,  # the closing brace is missing
+        json.dumps([f"print('{SECRET}')"]),  # an array where Code is an object
+        json.dumps(f"print('{SECRET}')"),  # a JSON string
+        f"print('{SECRET}')",  # not JSON at all
+    ],
+    ids=["unclosed", "array", "string", "not-json"],
+)
+def test_a_json_column_holding_a_write_only_member_is_masked_whole_when_it_is_not_that_json(
+    emulator: Emulator, code: str
+) -> None:
+    """Lambda's Code holds the write-only ZipFile: text for Code that does not parse, or is not an object,
+    cannot show where ZipFile's value is, so the refusal names the column and masks the whole text."""
+    db = connect(emulator)
+
+    error = error_of(
+        db,
+        "INSERT INTO lambda_functions (function_name, role, code, region) "
+        "VALUES ('f', 'arn:aws:iam::123456789012:role/r', ?, 'us-east-1')",
+        (code,),
+    )
+
+    assert str(error).startswith(f"code = {MASK}: ")
+    assert SECRET[:12] not in str(error) + seen(db)
+
+
 def masked_ops(ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from vtab.catalog.store import load_catalog
 

@@ -44,7 +44,8 @@ class Sensitive:
 
     def value(self, prop: str | None, value: Any) -> Any:
         """``value`` of property ``prop`` with its write-only parts masked: the whole value when ``prop`` is
-        write-only, else each write-only member inside it (a JSON text stays JSON text). NULL stays NULL."""
+        write-only, else each write-only member inside it (a JSON text stays JSON text), or all of it when
+        it is not JSON of the shape the members live in. NULL stays NULL."""
         if prop is None or value is None:
             return value
         if prop in self.whole:
@@ -57,7 +58,9 @@ class Sensitive:
             try:
                 parsed = orjson.loads(value)
             except orjson.JSONDecodeError:
-                return value
+                return MASK  # a JSON column's text that does not parse: its member cannot be told apart
+        if not any(isinstance(parsed, list if parts[0] == "*" else dict) for parts in paths):
+            return MASK  # not the container the members live in ('"secret"' for an object): nor here
         masked = parsed
         for parts in paths:
             masked = _masked_member(masked, parts)
