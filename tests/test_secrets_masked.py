@@ -269,7 +269,7 @@ def test_a_write_only_member_is_masked_inside_its_json_column(emulator: Emulator
 @pytest.mark.parametrize(
     "code",
     [
-        '{"ZipFile": "print(\'%s\')"' % SECRET,  # the closing brace is missing
+        json.dumps({"ZipFile": f"print('{SECRET}')"})[:-1],  # the closing brace is missing
         json.dumps([f"print('{SECRET}')"]),  # an array where Code is an object
         json.dumps(f"print('{SECRET}')"),  # a JSON string
         f"print('{SECRET}')",  # not JSON at all

@@ -470,6 +470,44 @@ def test_commands_on_a_file_naming_another_host(
     assert emulator.calls == []
 
 
+def test_a_file_restored_into_temp_is_still_a_file(
+    tmp_path: Path, emulator: Emulator, groups: SeededType, listener: Listener
+) -> None:
+    """The shell's ``.restore temp FILE`` (the backup API) copies a file's schema into temp, where a
+    table counts as the session's own SQL: only a table a CREATE VIRTUAL TABLE of the session made does."""
+    path = hostile(
+        tmp_path / "inventory.db",
+        "CREATE TABLE t(x)",
+        {"x": f"logs_log_groups(endpoint_url='{listener.url}')"},
+    )
+    shell = run_vtab(
+        "shell",
+        "--endpoint-url",
+        emulator.endpoint_url,
+        ":memory:",
+        f".restore temp {path}",
+        "SELECT * FROM x WHERE region = 'us-east-1'",
+    )
+    assert shell.returncode == 1
+    assert "temp.x: option endpoint_url=" in shell.stderr
+    assert "a table stored in temp, copied there from a database file" in shell.stderr
+    assert listener.requests == []
+    assert emulator.calls == []
+
+
+def test_your_own_temp_table_keeps_its_options_when_temp_is_reloaded(
+    emulator: Emulator, groups: SeededType, listener: Listener
+) -> None:
+    """SQLite connects a temp table again after a ROLLBACK of temp DDL reloads the temp schema: still
+    the session's own table (the statement then running is not its CREATE)."""
+    db = connect(":memory:", emulator, max_attempts=1)
+    db.execute(f"CREATE VIRTUAL TABLE temp.mine USING logs_log_groups(endpoint_url='{listener.url}')")
+    db.execute("BEGIN; CREATE TEMP TABLE scratch(x); ROLLBACK")
+    with pytest.raises(apsw.PermissionsError):
+        db.execute("SELECT * FROM mine WHERE region = 'us-east-1'").fetchall()
+    assert len(listener.requests) == 1
+
+
 # --- docs/trust.md: the examples of its two sections on files and ceilings run as written ----------------
 
 TRUST_DOC = Path(__file__).resolve().parent.parent / "docs" / "trust.md"

@@ -78,9 +78,9 @@ class ShadowedTableWarning(UserWarning):
         shown = ", ".join(names[:SHADOWED_SHOWN]) + (", ..." if len(names) > SHADOWED_SHOWN else "")
         super().__init__(
             f"{len(names)} table(s) of this database hide vtab tables of the same name ({shown}): SELECT and "
-            f"their aws.<service>.<table> names read the stored rows, not AWS nor vtab's own logs (vtab_calls, "
-            f"vtab_dry_run); rename them (ALTER TABLE x "
-            f"RENAME TO x_snapshot) to reach the live tables, or use another name of the type (vtab_types)"
+            f"their aws.<service>.<table> names read the stored rows, not AWS nor vtab's own logs "
+            f"(vtab_calls, vtab_dry_run); rename them (ALTER TABLE x RENAME TO x_snapshot) to reach the live "
+            f"tables, or use another name of the type (vtab_types)"
         )
 
 
@@ -95,7 +95,8 @@ def shadowed_tables(connection: apsw.Connection) -> list[str]:
     resources = {name.lower() for name in resource_tables()}
     own = {name.lower() for name in (*LOG_TABLES, TYPES_TABLE)}
     rows = connection.execute(
-        "SELECT name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM main.sqlite_schema WHERE type IN ('table', 'view')"
+        "SELECT name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM main.sqlite_schema "
+        "WHERE type IN ('table', 'view')"
     ).fetchall()
     return sorted(
         str(name)
