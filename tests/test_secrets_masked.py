@@ -155,6 +155,37 @@ def test_a_patch_document_that_is_not_json_and_names_a_secret_is_masked_whole(em
     assert SECRET not in str(error)
 
 
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"op": "add", "path": "/SecretString", "value": SECRET},  # an object, not an array of operations
+        [{"op": "add", "path": "", "value": {"SecretString": SECRET}}],  # the whole document
+        [{"op": "add", "path": "SecretString", "value": SECRET}],  # no leading /
+        [{"op": "add", "path": ["SecretString"], "value": SECRET}],  # a path that is not text
+        [{"op": "add", "value": {"SecretString": SECRET}}],  # no path
+    ],
+    ids=["object", "root-path", "no-slash", "list-path", "no-path"],
+)
+def test_a_malformed_patch_document_naming_a_secret_is_refused_without_quoting_it(
+    emulator: Emulator, patch: object
+) -> None:
+    """A patch that is valid JSON but not a well-formed RFC 6902 array: where its operations cannot be
+    told apart, the secret cannot be either, so the document is masked whole (as for text that is not
+    JSON); an operation on the whole document ("path": "") has its write-only properties masked."""
+    db = connect(emulator)
+    db.execute(INSERT_SECRET, ("old",))
+
+    error = error_of(
+        db,
+        "UPDATE secretsmanager_secrets SET data__PatchDocument = ? WHERE region = 'us-east-1'",
+        (json.dumps(patch),),
+    )
+
+    assert str(error).startswith("data__PatchDocument")
+    assert "not a JSON Patch" in str(error) or "has no property" in str(error)
+    assert SECRET not in str(error) and SECRET[:12] not in str(error)
+
+
 def test_an_over_long_secret_is_refused_by_its_length_without_quoting_it(
     emulator: Emulator, caught: list[warnings.WarningMessage]
 ) -> None:
@@ -233,6 +264,34 @@ def test_a_write_only_member_is_masked_inside_its_json_column(emulator: Emulator
     ((desired, note),) = rows(db, "SELECT desired_state, note FROM vtab_dry_run")
     assert json.loads(desired)["Code"] == {"ZipFile": MASK}
     assert SECRET not in desired + note
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        json.dumps({"ZipFile": f"print('{SECRET}')"})[:-1],  # the closing brace is missing
+        json.dumps([f"print('{SECRET}')"]),  # an array where Code is an object
+        json.dumps(f"print('{SECRET}')"),  # a JSON string
+        f"print('{SECRET}')",  # not JSON at all
+    ],
+    ids=["unclosed", "array", "string", "not-json"],
+)
+def test_a_json_column_holding_a_write_only_member_is_masked_whole_when_it_is_not_that_json(
+    emulator: Emulator, code: str
+) -> None:
+    """Lambda's Code holds the write-only ZipFile: text for Code that does not parse, or is not an object,
+    cannot show where ZipFile's value is, so the refusal names the column and masks the whole text."""
+    db = connect(emulator)
+
+    error = error_of(
+        db,
+        "INSERT INTO lambda_functions (function_name, role, code, region) "
+        "VALUES ('f', 'arn:aws:iam::123456789012:role/r', ?, 'us-east-1')",
+        (code,),
+    )
+
+    assert str(error).startswith(f"code = {MASK}: ")
+    assert SECRET[:12] not in str(error) + seen(db)
 
 
 def masked_ops(ops: list[dict[str, Any]]) -> list[dict[str, Any]]:

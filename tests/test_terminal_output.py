@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import apsw
 import pytest
 
 import vtab
@@ -99,16 +100,16 @@ def hostile(emulator: Emulator, cloudcontrol: Callable[..., CloudControlApiClien
     assert model["TemplateSelectionExpression"] == HOSTILE
 
 
-def on_a_terminal(args: list[str], **env: str) -> tuple[str, str, int]:
+def on_a_terminal(args: list[str], stderr_too: bool = False, **env: str) -> tuple[str, str, int]:
     """Run the command with stdout on a pseudo-terminal in raw mode (its bytes unchanged) and stderr on
-    a pipe: (terminal text, stderr, exit status)."""
+    a pipe, or on the terminal too: (terminal text, stderr, exit status)."""
     leader, follower = pty.openpty()
     tty.setraw(follower)
     process = subprocess.Popen(
         [sys.executable, "-m", "vtab.cli", *args],
         stdin=subprocess.DEVNULL,
         stdout=follower,
-        stderr=subprocess.PIPE,
+        stderr=follower if stderr_too else subprocess.PIPE,
         env=os.environ.copy() | env,
     )
     os.close(follower)
@@ -126,7 +127,7 @@ def on_a_terminal(args: list[str], **env: str) -> tuple[str, str, int]:
         seen += chunk
     _, stderr = process.communicate(timeout=60)
     os.close(leader)
-    return seen.decode(), stderr.decode(), process.returncode
+    return seen.decode(), (stderr or b"").decode(), process.returncode
 
 
 def in_a_pipe(*args: str) -> subprocess.CompletedProcess[str]:
@@ -285,6 +286,24 @@ def test_shell_schema_and_the_sql_around_an_error_are_shown_not_obeyed(tmp_path:
     assert 'CREATE TABLE "t\\x1b[2J"(x);' in terminal
     assert RAW_CONTROL.findall(terminal + stderr) == []
     assert "'\\x1b[2J' +" in stderr  # apsw's pointer to the error quotes the SQL
+
+
+def test_a_name_that_spells_the_shells_own_colour_code_is_shown_not_obeyed(tmp_path: Path) -> None:
+    """The shell keeps its own colours on a terminal: a table name in someone's file that spells one of
+    them (red, ESC [31m) is still data, escaped in .dump and in an error naming it, while the shell's
+    own codes colour the error."""
+    path = tmp_path / "shared.db"
+    db = apsw.Connection(str(path))
+    db.execute('CREATE TABLE "t\x1b[31mred"(x); INSERT INTO "t\x1b[31mred" VALUES (\'v\x1b[31mred\')')
+    db.close()
+    terminal, _, status = on_a_terminal(
+        ["shell", str(path), ".dump", 'SELECT * FROM "gone\x1b[31mred"'], stderr_too=True
+    )
+    assert status == 1
+    assert "t\x1b[31m" not in terminal and "v\x1b[31m" not in terminal and "gone\x1b[31m" not in terminal
+    assert 'CREATE TABLE "t\\x1b[31mred"(x);' in terminal
+    assert "no such table: gone\\x1b[31mred" in terminal
+    assert "\x1b[31m\x1b[1mno such table" in terminal  # the shell's own red, bold error
 
 
 @pytest.mark.parametrize("mode", ["list", "csv", "json"])

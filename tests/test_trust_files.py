@@ -25,6 +25,7 @@ from tests.test_writes_helpers import error_of, rows, write_calls
 from vtab.emulator import Emulator
 from vtab.emulator.seed_types import SeededType
 from vtab.options import CREDENTIAL_OPTIONS, OptionError
+from vtab.sqlite.install import ShadowedTableWarning
 
 REGION = "us-east-1"
 LOG_GROUP = "AWS::Logs::LogGroup"
@@ -157,6 +158,26 @@ def test_a_stored_view_reads_nothing_and_a_temp_view_of_your_own_does(
     db.execute("DROP TRIGGER main.wipe")  # the file's own trigger on notes would still be refused
     db.execute("INSERT INTO notes VALUES ('hi')")
     assert sorted(name for (name,) in rows(db, "SELECT name FROM seen")) == sorted(groups.identifiers)
+
+
+def test_a_files_own_vtab_dry_run_or_vtab_calls_is_named_in_a_warning(
+    tmp_path: Path, emulator: Emulator, groups: SeededType
+) -> None:
+    """A file's view named vtab_dry_run would answer the review of a dry run with rows of its choosing
+    (SQLite finds a stored name before an eponymous table): the warning names it, as it names a stored
+    table hiding a resource table."""
+    path = hostile(
+        tmp_path / "inventory.db",
+        "CREATE VIEW vtab_dry_run AS SELECT 'nothing would be deleted' AS note; CREATE TABLE VTAB_CALLS(seq)",
+        {"vtab_types": "logs_log_groups(regions='us-east-1')"},
+    )
+    with pytest.warns(ShadowedTableWarning) as caught:
+        db = connect(path, emulator, dry_run=True)
+    [warning] = [w.message for w in caught if isinstance(w.message, ShadowedTableWarning)]
+    assert warning.names == ["VTAB_CALLS", "vtab_dry_run", "vtab_types"]
+    assert "vtab_dry_run" in str(warning) and "ALTER TABLE x RENAME TO x_snapshot" in str(warning)
+    db.execute(DELETE_ALL.format(table="logs_log_groups"))
+    assert rows(db, "SELECT note FROM vtab_dry_run") == [("nothing would be deleted",)]  # as warned
 
 
 def test_no_trigger_writes_to_a_vtab_table_not_even_a_temp_one(
@@ -447,6 +468,44 @@ def test_commands_on_a_file_naming_another_host(
     assert "other.x: option endpoint_url=" in query.stderr
     assert listener.requests == []
     assert emulator.calls == []
+
+
+def test_a_file_restored_into_temp_is_still_a_file(
+    tmp_path: Path, emulator: Emulator, groups: SeededType, listener: Listener
+) -> None:
+    """The shell's ``.restore temp FILE`` (the backup API) copies a file's schema into temp, where a
+    table counts as the session's own SQL: only a table a CREATE VIRTUAL TABLE of the session made does."""
+    path = hostile(
+        tmp_path / "inventory.db",
+        "CREATE TABLE t(x)",
+        {"x": f"logs_log_groups(endpoint_url='{listener.url}')"},
+    )
+    shell = run_vtab(
+        "shell",
+        "--endpoint-url",
+        emulator.endpoint_url,
+        ":memory:",
+        f".restore temp {path}",
+        "SELECT * FROM x WHERE region = 'us-east-1'",
+    )
+    assert shell.returncode == 1
+    assert "temp.x: option endpoint_url=" in shell.stderr
+    assert "a table stored in temp, copied there from a database file" in shell.stderr
+    assert listener.requests == []
+    assert emulator.calls == []
+
+
+def test_your_own_temp_table_keeps_its_options_when_temp_is_reloaded(
+    emulator: Emulator, groups: SeededType, listener: Listener
+) -> None:
+    """SQLite connects a temp table again after a ROLLBACK of temp DDL reloads the temp schema: still
+    the session's own table (the statement then running is not its CREATE)."""
+    db = connect(":memory:", emulator, max_attempts=1)
+    db.execute(f"CREATE VIRTUAL TABLE temp.mine USING logs_log_groups(endpoint_url='{listener.url}')")
+    db.execute("BEGIN; CREATE TEMP TABLE scratch(x); ROLLBACK")
+    with pytest.raises(apsw.PermissionsError):
+        db.execute("SELECT * FROM mine WHERE region = 'us-east-1'").fetchall()
+    assert len(listener.requests) == 1
 
 
 # --- docs/trust.md: the examples of its two sections on files and ceilings run as written ----------------

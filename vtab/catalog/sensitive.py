@@ -44,7 +44,8 @@ class Sensitive:
 
     def value(self, prop: str | None, value: Any) -> Any:
         """``value`` of property ``prop`` with its write-only parts masked: the whole value when ``prop`` is
-        write-only, else each write-only member inside it (a JSON text stays JSON text). NULL stays NULL."""
+        write-only, else each write-only member inside it (a JSON text stays JSON text), or all of it when
+        it is not JSON of the shape the members live in. NULL stays NULL."""
         if prop is None or value is None:
             return value
         if prop in self.whole:
@@ -57,7 +58,9 @@ class Sensitive:
             try:
                 parsed = orjson.loads(value)
             except orjson.JSONDecodeError:
-                return value
+                return MASK  # a JSON column's text that does not parse: its member cannot be told apart
+        if not any(isinstance(parsed, list if parts[0] == "*" else dict) for parts in paths):
+            return MASK  # not the container the members live in ('"secret"' for an object): nor here
         masked = parsed
         for parts in paths:
             masked = _masked_member(masked, parts)
@@ -91,11 +94,17 @@ class Sensitive:
         try:
             ops = orjson.loads(text)
         except orjson.JSONDecodeError:
-            names = {*self.whole, *(parts[0] for parts in self.members)}
-            return MASK if any(name in text for name in names) else text
-        if not isinstance(ops, list):
-            return text
+            return self._named_whole(text)
+        if not isinstance(ops, list) or not all(_is_operation(op) for op in ops):
+            # Valid JSON, but not an array of operations each with a text path: which value belongs to
+            # which path cannot be told, so neither can the secret (an object, "path": ["SecretString"]).
+            return self._named_whole(text)
         return orjson.dumps(self.patch(ops)).decode()
+
+    def _named_whole(self, text: str) -> str:
+        """``text`` masked whole if it names a write-only property (its secret cannot be told apart)."""
+        names = {*self.whole, *(parts[0] for parts in self.members)}
+        return MASK if any(name in text for name in names) else text
 
     def secrets(self, model: dict[str, Any] | None = None, ops: list[Any] | None = None) -> list[str]:
         """The write-only strings a write carries (in its model, or in its patch's values): what AWS's own
@@ -131,8 +140,9 @@ class Sensitive:
         if not isinstance(op, dict) or "value" not in op or not isinstance(op.get("path"), str):
             return op
         parts = tuple(part.replace("~1", "/").replace("~0", "~") for part in op["path"].split("/")[1:])
-        if not parts:
-            return op
+        if not parts:  # "path": "" is the whole document: its value is a resource model
+            value = op["value"]
+            return {**op, "value": self.model(value)} if isinstance(value, dict) else op
         if parts[0] in self.whole:
             return {**op, "value": MASK}
         masked = op["value"]
@@ -143,6 +153,13 @@ class Sensitive:
                 return {**op, "value": MASK}  # the path is the member, or lies inside it
             masked = _masked_member(masked, member[len(parts) :])
         return op if masked is op["value"] else {**op, "value": masked}
+
+
+def _is_operation(op: Any) -> bool:
+    """Whether ``op`` has a JSON Patch operation's shape as far as masking needs: an object whose path is
+    a JSON Pointer (text that is empty or starts with ``/``)."""
+    path = op.get("path") if isinstance(op, dict) else None
+    return isinstance(path, str) and (path == "" or path.startswith("/"))
 
 
 def as_literal(masked: Any) -> str:

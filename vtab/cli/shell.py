@@ -18,6 +18,7 @@ from apsw.shell import Shell
 
 import vtab
 from vtab.catalog.columns import quote
+from vtab.cli.colours import Tokens, TokenScheme
 from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, CommandError, error_text, say, undecodable_text
 from vtab.cli.flags import option_flags, options_from
 from vtab.cli.output import WriteReporter, json_flags, nested
@@ -47,6 +48,8 @@ class VtabShell(Shell):
         self.progress_on_terminal = progress
         self.on_terminal = False
         """Whether stdout (the terminal, or .output's file) is a terminal: values are escaped for it."""
+        self.tokens = Tokens()
+        """The shell's colour codes as tokens no value can spell (vtab.cli.colours)."""
         super().__init__(*args, **kwargs)
         self.stderr = ShellMessages(self.stderr, self)
 
@@ -83,23 +86,30 @@ class VtabShell(Shell):
             if self.progress_on_terminal:
                 AroundProgress(dest).write(text)
                 return
+        elif not isinstance(dest, ShellMessages):
+            text = self.tokens.codes(text, self.colour)
         dest.write(text)
 
     # -- what reaches a terminal: control characters shown (vtab.terminal) -----------------------------
     # Every text mode formats its values (and column and csv their headers) with _fmt_text_col, tcl with
     # _fmt_c_string; list and line print the column names as they are, insert its own literals. python
     # (repr), json and jsonl (escaped JSON) and box (apsw sanitizes) print no control character anyway.
-    # write() and ShellMessages (stderr) escape what is left, keeping only the colour scheme's codes: a
-    # value is escaped before it is coloured, so a value that spells one of those codes stays escaped.
+    # write() and ShellMessages (stderr) escape what is left, keeping only the colour scheme's codes: the
+    # shell's code sees each as a token no value can spell, made a code after the escaping
+    # (vtab.cli.colours), so a value or a table name that spells a code stays escaped.
+
+    @property
+    def colour(self) -> TokenScheme:
+        return self._colour
+
+    @colour.setter
+    def colour(self, scheme: Any) -> None:
+        """apsw sets its colour scheme at start and on each change of output (_out_colour)."""
+        self._colour = scheme if isinstance(scheme, TokenScheme) else self.tokens.scheme(scheme)
 
     def shown(self, text: str) -> str:
         """``text`` with its control characters shown, except the colour codes the shell itself adds."""
-        codes = {code for code in vars(self.colour).values() if isinstance(code, str) and code}
-        if not codes:
-            return visible(text, LINES)
-        longest_first = sorted(codes, key=len, reverse=True)
-        parts = re.split("(" + "|".join(map(re.escape, longest_first)) + ")", text)
-        return "".join(part if i % 2 else visible(part, LINES) for i, part in enumerate(parts))
+        return self.tokens.shown(text, self.colour)
 
     @property
     def stdout(self) -> TextIO:

@@ -15,6 +15,8 @@ from typing import Any
 
 import apsw
 
+from vtab.sql.tokens import significant, tokenize
+
 
 @dataclass(eq=False)
 class Statement:
@@ -93,3 +95,23 @@ class StatementText:
 
     def _trace(self, event: dict[str, Any]) -> None:
         self.sql = str(event.get("sql", ""))
+
+
+def creates_temp_table(sql: str, table: str) -> bool:
+    """Whether ``sql`` is ``CREATE VIRTUAL TABLE [IF NOT EXISTS] temp.<table> ...`` (any case, quoting,
+    comments): the statement a table in temp must come from to count as the session's own SQL."""
+    words = significant(tokenize(sql))
+    head = [token.text.upper() for token in words[:3]]
+    if head != ["CREATE", "VIRTUAL", "TABLE"]:
+        return False
+    at = 3
+    if [token.text.upper() for token in words[at : at + 3]] == ["IF", "NOT", "EXISTS"]:
+        at += 3
+    name = words[at : at + 3]
+    return (
+        len(name) == 3
+        and all(token.is_identifier for token in (name[0], name[2]))
+        and name[1].text == "."
+        and name[0].identifier.lower() == "temp"
+        and name[2].identifier.lower() == table.lower()
+    )

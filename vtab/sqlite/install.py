@@ -78,8 +78,9 @@ class ShadowedTableWarning(UserWarning):
         shown = ", ".join(names[:SHADOWED_SHOWN]) + (", ..." if len(names) > SHADOWED_SHOWN else "")
         super().__init__(
             f"{len(names)} table(s) of this database hide vtab tables of the same name ({shown}): SELECT and "
-            f"their aws.<service>.<table> names read the stored rows, not AWS; rename them (ALTER TABLE x "
-            f"RENAME TO x_snapshot) to reach the live tables, or use another name of the type (vtab_types)"
+            f"their aws.<service>.<table> names read the stored rows, not AWS nor vtab's own logs "
+            f"(vtab_calls, vtab_dry_run); rename them (ALTER TABLE x RENAME TO x_snapshot) to reach the live "
+            f"tables, or use another name of the type (vtab_types)"
         )
 
 
@@ -88,13 +89,20 @@ SHADOWED_SHOWN = 5
 
 
 def shadowed_tables(connection: apsw.Connection) -> list[str]:
-    """The plain tables and views of the main database whose names are vtab tables (sorted)."""
-    ours = {name.lower() for name in resource_tables()}
+    """The tables and views of the main database whose names are vtab tables (sorted): plain ones named
+    like a resource table, and any named like vtab's logs or vtab_types (a file's own ``vtab_dry_run``
+    view would answer a dry run's review with rows of its choosing)."""
+    resources = {name.lower() for name in resource_tables()}
+    own = {name.lower() for name in (*LOG_TABLES, TYPES_TABLE)}
     rows = connection.execute(
-        "SELECT name FROM main.sqlite_schema WHERE type IN ('table', 'view') "
-        "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'"
+        "SELECT name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM main.sqlite_schema "
+        "WHERE type IN ('table', 'view')"
     ).fetchall()
-    return sorted(str(name) for (name,) in rows if str(name).lower() in ours)
+    return sorted(
+        str(name)
+        for name, virtual in rows
+        if str(name).lower() in own or (str(name).lower() in resources and not virtual)
+    )
 
 
 def register(connection: apsw.Connection, **options: Any) -> Registry:

@@ -19,6 +19,7 @@ from vtab.aws.identity import AccountIds
 from vtab.options import Options
 from vtab.read.cache import ResultStore
 from vtab.sql.statements import StatementText
+from vtab.sqlite.trust import OwnTempTables
 from vtab.write.dryrun import DryRunLog
 from vtab.write.queue import WriteQueue
 
@@ -79,6 +80,8 @@ class Registry:
         self._caches: dict[tuple[Any, ...], ResultStore] = {}
         self.statement = StatementText(connection)
         """The text of the statement started last (the unfiltered-write guard reads it)."""
+        self.own_temp_tables = OwnTempTables()
+        """The temp tables the session's own SQL created (a file copied into temp is not)."""
 
     def cloud_for(self, options: Options) -> CloudControl:
         """The Cloud Control client of these options, shared by every table of the connection that has

@@ -217,7 +217,10 @@ class Module:
     ) -> tuple[str, Table | trust.RefusedTable]:
         connection_options = self.registry.options
         trust.direct_only(connection, connection_options)
-        stored_in = trust.stored_in(connection, databasename)
+        own_temp = databasename == "temp" and self.registry.own_temp_tables.claim(
+            self.registry.statement.sql, tablename, args
+        )
+        stored_in = trust.stored_in(connection, databasename, own_temp)
         filename = connection.db_filename(databasename)
         if tablename != modulename and stored_in is not None and filename:
             # apsw gives an eponymous module one callback for both: this is CREATE VIRTUAL TABLE, or a

@@ -9,7 +9,8 @@ that run when you touch them. vtab acts with your AWS credentials, so that schem
 - the connection's trusted_schema is off (``configure``), so the file's views and triggers reach no
   other virtual table or function unless it is marked innocuous, and vtab's own functions with effects
   are direct-only (``FUNCTION_FLAGS``);
-- a table stored in a file (any schema but temp) may not set the options that choose credentials,
+- a table stored in a file (any schema but temp, and a temp table no CREATE of the session made:
+  ``OwnTempTables``) may not set the options that choose credentials,
   identity or destination (``vtab.options.CREDENTIAL_OPTIONS``), and no table may loosen the
   connection's ceilings (``vtab.options.CEILINGS``): ``Options.table_options`` decides, and a stored
   table it refuses becomes a ``RefusedTable``.
@@ -24,6 +25,7 @@ from typing import Any, NoReturn
 import apsw
 
 from vtab.options import Options
+from vtab.sql.statements import creates_temp_table
 
 
 def configure(connection: apsw.Connection, options: Options) -> None:
@@ -43,12 +45,40 @@ def direct_only(connection: apsw.Connection, options: Options) -> None:
         connection.vtab_config(apsw.SQLITE_VTAB_DIRECTONLY, 1)
 
 
-def stored_in(connection: apsw.Connection, databasename: str) -> str | None:
+COPIED_INTO_TEMP = "temp, copied there from a database file (this connection's SQL did not create it)"
+"""Where a temp table that no CREATE VIRTUAL TABLE of the session made lives, as messages name it."""
+
+
+class OwnTempTables:
+    """The temp tables this connection's own SQL created. A file can reach temp too: the backup API
+    (the shell's ``.restore temp FILE``) copies a file's schema there, stored tables and all, so a temp
+    table is the session's own only when ``CREATE VIRTUAL TABLE temp.<name>`` made it (apsw connects an
+    eponymous module's tables with one callback, for creating and for loading them alike)."""
+
+    def __init__(self) -> None:
+        self.created: set[tuple[str, tuple[str, ...]]] = set()
+        """(name in lower case, arguments) of each temp table a statement of the session created: SQLite
+        connects it again after its temp schema is reloaded (a ROLLBACK of temp DDL)."""
+
+    def claim(self, statement: str, table: str, args: tuple[str, ...]) -> bool:
+        """Whether temp table ``table`` with ``args``, being connected while ``statement`` runs, is the
+        session's own: that statement creates it, or an earlier one did."""
+        key = (table.lower(), args)
+        if key in self.created:
+            return True
+        if creates_temp_table(statement, table):
+            self.created.add(key)
+            return True
+        return False
+
+
+def stored_in(connection: apsw.Connection, databasename: str, own_temp: bool) -> str | None:
     """The schema a table being connected lives in, as messages name it (``main (/tmp/inventory.db)``),
-    or None for temp: only a temp table is surely the session's own SQL (main and ATTACHed schemas can
-    come from a file, and an in-memory main from ``deserialize``)."""
+    or None for the session's own temp table (``own_temp``, see OwnTempTables): only that is surely the
+    session's own SQL (main and ATTACHed schemas can come from a file, an in-memory main from
+    ``deserialize``, and temp from a backup)."""
     if databasename == "temp":
-        return None
+        return None if own_temp else COPIED_INTO_TEMP
     filename = connection.db_filename(databasename)
     return f"{databasename} ({filename})" if filename else databasename
 
