@@ -37,6 +37,7 @@ from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_
 from vtab.write.dryrun import DryRunLog
 from vtab.write.operation import IGNORE, REPLACE, Operation, WriteStatus, unique_key
 from vtab.write.patch import PatchDocumentRules, diff_patch, top_level
+from vtab.write.returning import ReturningLog, dry_run_row, event_rows, transaction_error
 from vtab.write.send import Sender, applied_lines, statement_error
 from vtab.write.validate import RowRules
 
@@ -64,6 +65,8 @@ class SharedState(Protocol):
     def statement(self) -> StatementText: ...
     @property
     def applied_writes(self) -> list[str]: ...
+    @property
+    def returning(self) -> ReturningLog: ...
     def clear_cache(self, type_name: str | None = None) -> int: ...
 
 
@@ -154,6 +157,7 @@ class WriteQueue:
     def insert(self, values: dict[str, Any]) -> None:
         self._refuse_if_read_only("INSERT")
         where = self._where_row()
+        self._refuse_returning_in_transaction(where)
         values = self._one_name_per_property(values, None, where)
         identifier = values.get(IDENTIFIER)
         if identifier is not None:
@@ -240,6 +244,7 @@ class WriteQueue:
         self.refuse_unfiltered()
         self._row()
         where = f"[{self.table.name} {old_identifier}]"
+        self._refuse_returning_in_transaction(where)
         values = self._one_name_per_property(values, apsw.no_change, where)
         region = values.get(REGION)
         row = self._as_queued(self._old_row(old_identifier, region, where))
@@ -296,6 +301,7 @@ class WriteQueue:
         self._refuse_if_read_only("DELETE")
         self.refuse_unfiltered()
         self._row()
+        self._refuse_returning_in_transaction(f"[{self.table.name} {identifier}]")
         # Only the identifier and region are needed: a partial row (identifier-only listing) is not fetched.
         row = self._read_row(identifier, None, f"[{self.table.name} {identifier}]")
         try:
@@ -350,6 +356,8 @@ class WriteQueue:
             outcomes = resolver.settle(sender.run(send), sender.run)
         finally:
             table.registry.clear_cache(self.schema.type_name)
+        statement = table.registry.statement.number
+        table.registry.returning.record(statement, event_rows(outcomes, self.schema, table.name))
         error = statement_error(
             outcomes,
             self.schema,
@@ -372,7 +380,12 @@ class WriteQueue:
         table = self.table
         entries: list[tuple[Operation, str, str]] = [(op, op.action, op.note) for op in send]
         entries += [(s.op, "SKIP", s.reason) for s in skipped]
+        returned = []
         for op, action, note in sorted(entries, key=lambda entry: entry[0].seq):
+            if action != "SKIP":
+                returned.append(
+                    dry_run_row(op, self.schema, table.name, f"dry_run: {op.describe(self.schema)} not sent")
+                )
             record = table.cloud.log.start(
                 op.call if action != "SKIP" else "(none)",
                 op.region,
@@ -391,6 +404,7 @@ class WriteQueue:
                 patch_document=op.patch_json() if action == "UPDATE" else None,
                 note=note or f"dry_run: {op.describe(self.schema)} not sent",
             )
+        table.registry.returning.record(table.registry.statement.number, returned)
 
     # -- helpers --------------------------------------------------------------------------------------
 
@@ -503,6 +517,13 @@ class WriteQueue:
             f"picks the rows (e.g. WHERE region = 'us-east-1' AND {IDENTIFIER} = '...'), or write WHERE "
             f"true to mean every row [{self.table.name}]"
         )
+
+    def _refuse_returning_in_transaction(self, where: str) -> None:
+        """A RETURNING write inside BEGIN ... COMMIT has nothing to return when it ends (see
+        vtab.write.returning)."""
+        registry = self.table.registry
+        if registry.statement.returning and not registry.connection.getautocommit():
+            raise transaction_error(where)
 
     def _refuse_placeholders(self, values: dict[str, Any], where: str) -> None:
         """Id columns still holding an example's placeholder would create under a bogus parent; any column
