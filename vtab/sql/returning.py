@@ -140,7 +140,7 @@ def _select(expressions: str, tokens: list[Token], write: _Write, found: Returni
     listed = _expand_star(expressions, tokens, write, found)
     columns = ", ".join(f"{expression} AS {quote(name)}" for name, expression in found.columns.items())
     return (
-        f"SELECT{listed} FROM (SELECT {columns} FROM (SELECT *, iif(json_valid(ResourceModel), "
+        f"SELECT {listed.strip()} FROM (SELECT {columns} FROM (SELECT *, iif(json_valid(ResourceModel), "
         f"ResourceModel, NULL) AS {MODEL} FROM {LOG_TABLE}(1))) AS {quote(write.alias)}"
     )
 

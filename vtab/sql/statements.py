@@ -94,6 +94,7 @@ class StatementText:
         theirs): which statement a write's ProgressEvents belong to."""
         self.returning_number = 0
         """The number of the last statement whose RETURNING the cursor rewrote (it holds the marker)."""
+        self._id: int | None = None
         connection.trace_v2(apsw.SQLITE_TRACE_STMT, self._trace, id=self)
 
     @property
@@ -103,7 +104,10 @@ class StatementText:
 
     def _trace(self, event: dict[str, Any]) -> None:
         self.sql = str(event.get("sql", ""))
-        if not event.get("trigger"):
+        # A trigger's steps share their statement's id. apsw also flags as a trigger's any statement whose
+        # text starts with "-- " (SQLite traces a trigger step as "-- name"): a new id is a new statement.
+        if not event.get("trigger") or event.get("id") != self._id:
             self.number += 1
             if MARKER in self.sql:
                 self.returning_number = self.number
+        self._id = event.get("id")
