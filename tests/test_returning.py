@@ -16,6 +16,7 @@ import pytest
 import vtab
 from tests.readhelpers import connect
 from tests.stackqlpages import PROGRESS_EVENT, Kind, fill, page_statements
+from tests.stackqlpages_run import StepFailed, run_type, sample, service_of
 from tests.test_cli import run_vtab
 from tests.test_writes_helpers import connect_with_registry, sent_writes, write_calls
 from vtab.catalog.store import load_catalog
@@ -350,3 +351,22 @@ def test_vtab_connect_takes_returning_on_a_named_table_instance_and_leaves_ordin
     assert db.execute("INSERT INTO notes VALUES ('hi') RETURNING body, length(body)").fetchall() == [
         ("hi", 2)
     ]
+
+
+# --- the pages, end to end, for many types ---------------------------------------------------------------
+
+
+def test_the_pages_statements_run_end_to_end_for_150_types_of_40_services(emulator: Emulator) -> None:
+    """INSERT ... RETURNING gives the new identifier, the list shows it, the get by Identifier reads it, the
+    UPDATE with PatchDocument and the DELETE return their events (scripts/stackql_pages_e2e.py reports the
+    types that do not, by cause)."""
+    db = connect(emulator)
+    passed, failed = [], {}
+    for type_name in sample(175, per_service=4):
+        try:
+            run_type(db, emulator, type_name)
+        except StepFailed as error:
+            failed[type_name] = str(error)
+        else:
+            passed.append(type_name)
+    assert len(passed) >= 150 and len({service_of(t) for t in passed}) >= 40, failed
