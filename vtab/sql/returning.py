@@ -102,7 +102,7 @@ def rewrite(sql: str, resolve: Resolver, check: Callable[[str], None]) -> str:
             continue  # not vtab's: SQLite's own RETURNING
         expressions = sql[write.keyword.end : write.clause_end]
         select = _select(expressions, tokens, write, found)
-        _check(check, select, expressions, write.table, found)
+        _check(check, select, expressions, write.table)
         start, end = write.keyword.start, write.clause_end
         blank = "".join(c if c == "\n" else " " for c in sql[start + len(MARKER) : end])
         pieces += [sql[done:start], MARKER, blank]
@@ -120,9 +120,8 @@ def rewrite(sql: str, resolve: Resolver, check: Callable[[str], None]) -> str:
     return "".join(pieces)
 
 
-def _check(
-    check: Callable[[str], None], select: str, expressions: str, table: str, found: ReturningColumns
-) -> None:
+def _check(check: Callable[[str], None], select: str, expressions: str, table: str) -> None:
+    """``check`` the SELECT; its error names the clause and what it may name."""
     try:
         check(select)
     except apsw.SQLError as error:
