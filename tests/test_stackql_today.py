@@ -3,7 +3,7 @@
 
 The statements are those StackQL's docs generator writes on each type's page, generated from vtab's catalog
 (tests/stackqlpages.py; scripts/stackql_corpus.py checks them against the fetched pages), with their
-placeholders filled. ``RETURNING`` is left out (a later step).
+placeholders filled, ``RETURNING`` included (tests/test_returning.py tests what it returns).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from vtab.catalog.store import load_catalog
 from vtab.emulator import Emulator
 
 REGION = "us-east-1"
-RETURNING = re.compile(r"\nRETURNING\n.*?(?=;)", re.DOTALL)
 
 
 def statements_of(type_name: str) -> dict[Kind, str]:
@@ -35,9 +34,9 @@ def statements_of(type_name: str) -> dict[Kind, str]:
 
 def with_identifier(sql: str, identifier: str) -> str:
     """The page's statement with ``Identifier = '{{ a }}|{{ b }}'`` given the resource's identifier and its
-    other placeholders filled; RETURNING left out."""
+    other placeholders filled."""
     sql = re.sub(r"Identifier = '[^']*'", lambda _: f"Identifier = '{identifier}'", sql)
-    return fill(RETURNING.sub("", sql))
+    return fill(sql)
 
 
 def rows(db: apsw.Connection, sql: str) -> list[dict[str, Any]]:
@@ -75,11 +74,13 @@ def test_a_pages_list_get_update_and_delete_run_as_written(
         re.search(r"string\('.*?'\)", page[Kind.UPDATE], re.DOTALL)[0],  # type: ignore[index]
         f"string('{orjson.dumps(patch).decode()}')",
     )
-    db.execute(with_identifier(update, identifier))
+    (updated,) = rows(db, with_identifier(update, identifier))
+    assert (updated["Operation"], updated["OperationStatus"]) == ("UPDATE", "SUCCESS")
     model = emulator.resource(REGION, type_name, identifier)
     assert model is not None and model[prop] == value
 
-    db.execute(with_identifier(page[Kind.DELETE], identifier))
+    (deleted,) = rows(db, with_identifier(page[Kind.DELETE], identifier))
+    assert (deleted["Operation"], deleted["Identifier"]) == ("DELETE", identifier)
     assert emulator.resource(REGION, type_name, identifier) is None
 
 
@@ -188,7 +189,7 @@ def _usable_bare(db: apsw.Connection, name: str) -> bool:
 
 
 def test_every_generated_page_statement_prepares() -> None:
-    """Each type's get, list, INSERTs, UPDATE and DELETE as its page writes them (RETURNING left out)
+    """Each type's get, list, INSERTs, UPDATE and DELETE as its page writes them (RETURNING included)
     prepare on vtab.connect(); the only exceptions are not SQL as written: the generator's ``( , region)``
     INSERTs, nested identifiers (``schedule/schedule_id``) and columns named by an SQLite keyword."""
     db = vtab.connect(regions=REGION, endpoint_url="http://127.0.0.1:9")
@@ -196,7 +197,7 @@ def test_every_generated_page_statement_prepares() -> None:
     prepared = 0
     every = list(catalog_statements())
     for statement in every:
-        sql = fill(RETURNING.sub("", statement.sql))
+        sql = fill(statement.sql)
         try:
             db.execute("EXPLAIN " + sql).fetchall()
             prepared += 1

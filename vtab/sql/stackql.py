@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import apsw
 
 from vtab import hints
+from vtab.sql import returning
 from vtab.sql.inlists import preparing
 from vtab.sql.tokens import Token, tokenize
 
@@ -171,14 +172,16 @@ def _name_at(
 
 
 class StackQLCursor(apsw.Cursor):
-    """A cursor whose execute/executemany accept StackQL's table names (see the module docstring), and
-    whose SQLite refusal to reach a vtab table from a file's view or trigger says why and what to do
-    (``hints.unsafe_use``)."""
+    """A cursor whose execute/executemany accept StackQL's table names (see the module docstring) and
+    RETURNING on writes to vtab's tables (vtab.sql.returning), and whose SQLite refusal to reach a vtab
+    table from a file's view or trigger says why and what to do (``hints.unsafe_use``)."""
 
     stackql_tables: ClassVar[dict[str, str]] = {}
     """Lower-case StackQL name -> table name."""
     base_factory: ClassVar[type[apsw.Cursor]] = apsw.Cursor
     """The cursor class this one extends (apsw's, or the connection's own)."""
+    returning_columns: ClassVar[returning.Resolver | None] = None
+    """Which tables are vtab's, and what their RETURNING may name (None: RETURNING is left to SQLite)."""
 
     def execute(self, statements: Any, *args: Any, **kwargs: Any) -> apsw.Cursor:
         with preparing(statements):  # vtab.sql.inlists: BestIndex reads the text being prepared
@@ -204,6 +207,18 @@ def explain(error: BaseException) -> None:
         error.args = (text,)
 
 
+def _prepare_only(connection: apsw.Connection, sql: str) -> None:
+    """Prepare ``sql`` (SQLite's error if it does not), without running it."""
+    cursor = apsw.Cursor(connection)
+    cursor.exec_trace = lambda *args: False
+    try:
+        cursor.execute(sql)
+    except (apsw.ExecTraceAbort, apsw.BindingsError):
+        pass  # prepared (a parameter's value is not needed to know the columns)
+    finally:
+        cursor.close()
+
+
 def installed_names(connection: apsw.Connection) -> Mapping[str, str]:
     """The StackQL names ``install`` gave ``connection`` (lower-case name -> table); none if not."""
     factory = connection.cursor_factory
@@ -213,9 +228,26 @@ def installed_names(connection: apsw.Connection) -> Mapping[str, str]:
 
 
 def rewrite_on(connection: apsw.Connection, statements: Any) -> Any:
-    """``statements`` as the connection's cursors run them: with the StackQL names ``install`` gave it.
+    """``statements`` as the connection's cursors run them: with the StackQL names ``install`` gave it,
+    and RETURNING on writes to vtab's tables rewritten (vtab.sql.returning; the text is rewritten once,
+    so this may be given text it already rewrote).
 
     For code that must see the text SQLite will prepare before executing it (apsw.ext.query_info)."""
+    statements = _names_on(connection, statements)
+    factory = connection.cursor_factory
+    if not isinstance(statements, str) or not returning.has_returning(statements):
+        return statements
+    if (
+        not (isinstance(factory, type) and issubclass(factory, StackQLCursor))
+        or not factory.returning_columns
+    ):
+        return statements
+    return returning.rewrite(
+        statements, factory.returning_columns, lambda sql: _prepare_only(connection, sql)
+    )
+
+
+def _names_on(connection: apsw.Connection, statements: Any) -> Any:
     if not isinstance(statements, str) or PROVIDER not in statements.lower():
         return statements
     tables = installed_names(connection)
@@ -226,8 +258,13 @@ def rewrite_on(connection: apsw.Connection, statements: Any) -> Any:
     return rewrite(statements, tables, providers)
 
 
-def install(connection: apsw.Connection, tables: Mapping[str, str]) -> None:
-    """Make ``connection``'s cursors (and so ``connection.execute``) accept the StackQL names ``tables``.
+def install(
+    connection: apsw.Connection,
+    tables: Mapping[str, str],
+    returning_columns: returning.Resolver | None = None,
+) -> None:
+    """Make ``connection``'s cursors (and so ``connection.execute``) accept the StackQL names ``tables``,
+    and RETURNING on writes to the tables ``returning_columns`` knows.
 
     The connection's cursor factory is extended, not replaced: a subclass of apsw.Cursor set before keeps
     its behaviour. Any other factory (a function) cannot be extended, so it is refused with a TypeError.
@@ -247,5 +284,6 @@ def install(connection: apsw.Connection, tables: Mapping[str, str]) -> None:
     namespace = {
         "stackql_tables": {name.lower(): table for name, table in tables.items()},
         "base_factory": base,
+        "returning_columns": staticmethod(returning_columns) if returning_columns else None,
     }
     connection.cursor_factory = type(f"StackQL{base.__name__}", bases, namespace)

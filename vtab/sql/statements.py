@@ -15,6 +15,7 @@ from typing import Any
 
 import apsw
 
+from vtab.sql.returning import MARKER
 from vtab.sql.tokens import significant, tokenize
 
 
@@ -84,17 +85,35 @@ class StatementText:
     """The SQL text of the statement SQLite started last on a connection, as it was prepared.
 
     Kept with ``trace_v2`` from ``register()`` on, for checks that depend on how the statement is written
-    (an UPDATE or DELETE without WHERE). A trigger's statements count as themselves: a virtual table has no
-    triggers, so a statement that writes this table never fires one, and while a trigger's statement
-    writes it, that statement is the last one traced.
+    (an UPDATE or DELETE without WHERE; a write with a RETURNING clause, vtab.sql.returning). A trigger's
+    statements count as themselves: a virtual table has no triggers, so a statement that writes this table
+    never fires one, and while a trigger's statement writes it, that statement is the last one traced.
     """
 
     def __init__(self, connection: apsw.Connection) -> None:
         self.sql = ""
+        self.number = 0
+        """Top-level statements started so far (a trigger's steps and a virtual table's queries are part of
+        theirs): which statement a write's ProgressEvents belong to."""
+        self.returning_number = 0
+        """The number of the last statement whose RETURNING the cursor rewrote (it holds the marker)."""
+        self._id: int | None = None
         connection.trace_v2(apsw.SQLITE_TRACE_STMT, self._trace, id=self)
+
+    @property
+    def returning(self) -> bool:
+        """Whether the statement running now is a write with a RETURNING clause."""
+        return self.number > 0 and self.returning_number == self.number
 
     def _trace(self, event: dict[str, Any]) -> None:
         self.sql = str(event.get("sql", ""))
+        # A trigger's steps share their statement's id. apsw also flags as a trigger's any statement whose
+        # text starts with "-- " (SQLite traces a trigger step as "-- name"): a new id is a new statement.
+        if not event.get("trigger") or event.get("id") != self._id:
+            self.number += 1
+            if MARKER in self.sql:
+                self.returning_number = self.number
+        self._id = event.get("id")
 
 
 def creates_temp_table(sql: str, table: str) -> bool:

@@ -15,10 +15,12 @@ from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
 from vtab.catalog.schema import load_schema
 from vtab.catalog.store import load_catalog
 from vtab.options import OptionError, Options
+from vtab.sql.returning import LOG_TABLE as RETURNING_TABLE
 from vtab.sql.stackql import install as install_stackql_names
 from vtab.sql.stackql import string as stackql_string
 from vtab.sqlite import trust
 from vtab.sqlite.registry import CALL_COLUMNS, Registry
+from vtab.sqlite.returning import install_log_table, resolver
 from vtab.sqlite.table import Module
 from vtab.write.dryrun import DRY_RUN_COLUMNS
 
@@ -26,7 +28,7 @@ TABLE_TYPES = ("AWS::ApiGatewayV2::IntegrationResponse",)
 """The seed's table, connected at register() so that configuration errors (profile, region, endpoint)
 show there; every other catalog table connects at its first use."""
 
-LOG_TABLES = ("vtab_calls", "vtab_dry_run")
+LOG_TABLES = ("vtab_calls", "vtab_dry_run", RETURNING_TABLE)
 """The eponymous log tables register() installs beside the resource tables."""
 
 TYPES_TABLE = "vtab_types"
@@ -114,8 +116,8 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     """
     base_options = Options().replace(**options)
     trust.configure(connection, base_options)
-    install_stackql_names(connection, stackql_names())
     registry = Registry(connection, base_options)
+    install_stackql_names(connection, stackql_names(), resolver(registry))
     for table_name, type_name in resource_tables().items():
         # A module per table, cheap to make (about 3 us): the schema is built when SQLite first connects
         # the table (its first use), so register() does no per-table work.
@@ -150,7 +152,7 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
 
     vtab_calls.columns = CALL_COLUMNS  # type: ignore[attr-defined]
     vtab_calls.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
-    calls_table, dry_run_table = LOG_TABLES
+    calls_table, dry_run_table, _ = LOG_TABLES
     apsw.ext.make_virtual_module(connection, calls_table, cast("apsw.ext.VirtualModuleCallable", vtab_calls))
 
     def vtab_types(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
@@ -168,6 +170,8 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     apsw.ext.make_virtual_module(
         connection, dry_run_table, cast("apsw.ext.VirtualModuleCallable", vtab_dry_run)
     )
+
+    install_log_table(connection, registry)
 
     def vtab_clear_cache(*args: Any) -> int:
         """SELECT vtab_clear_cache(): forget every cached read; returns how many entries were dropped."""

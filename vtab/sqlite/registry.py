@@ -18,10 +18,12 @@ from vtab.aws.cloudcontrol import CloudControl, RateLimiters
 from vtab.aws.identity import AccountIds
 from vtab.options import Options
 from vtab.read.cache import ResultStore
+from vtab.sql.returning import ReturningColumns
 from vtab.sql.statements import StatementText
 from vtab.sqlite.trust import OwnTempTables
 from vtab.write.dryrun import DryRunLog
 from vtab.write.queue import WriteQueue
+from vtab.write.returning import ReturningLog
 
 CACHE_MAX_ITEMS = 10_000
 """Resources one read cache holds at most (a bigger scan streams through without being kept)."""
@@ -59,6 +61,10 @@ class ConnectedTable(Protocol):
         """The columns whose text is JSON by the schema (objects and arrays)."""
         ...
 
+    def returning_columns(self) -> ReturningColumns:
+        """What a RETURNING of a write to the table may name (vtab.sqlite.returning)."""
+        ...
+
 
 class Registry:
     def __init__(self, connection: apsw.Connection, options: Options) -> None:
@@ -72,6 +78,8 @@ class Registry:
         """The caller's account ids this connection looked up (once each, when a statement needed one)."""
         self.dry_runs = DryRunLog()
         """The writes dry_run tables did not send (the vtab_dry_run table)."""
+        self.returning = ReturningLog()
+        """The ProgressEvents of the last statement that sent writes (RETURNING, the vtab_returning table)."""
         self.applied_writes: list[str] = []
         """Writes applied by the transaction's syncs so far (``table CREATE row ...``): a later table's
         failure lists them, as real as its own applied ones. Emptied when the transaction ends."""

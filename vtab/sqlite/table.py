@@ -50,8 +50,10 @@ from vtab.read.scan import ReadContext, Row, Scan
 from vtab.sql.guards import is_placeholder, placeholder_error
 from vtab.sql.inlists import may_give_empty_in, prepared_text
 from vtab.sql.interrupt import watch
+from vtab.sql.returning import ReturningColumns
 from vtab.sqlite import callbacks, trust
 from vtab.sqlite.registry import Registry
+from vtab.sqlite.returning import returning_columns
 from vtab.write.queue import WriteQueue
 
 _LIMIT_OPS = {apsw.SQLITE_INDEX_CONSTRAINT_LIMIT: LIMIT, apsw.SQLITE_INDEX_CONSTRAINT_OFFSET: OFFSET}
@@ -280,6 +282,9 @@ class Table:
     @property
     def json_names(self) -> frozenset[str]:
         return self.columns.json_names
+
+    def returning_columns(self) -> ReturningColumns:
+        return returning_columns(self.columns)
 
     @property
     def pool(self) -> ThreadPoolExecutor:

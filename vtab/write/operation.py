@@ -183,6 +183,9 @@ class Outcome:
     error_class: type[apsw.Error] = apsw.SQLError
     maybe_accepted: bool = False
     """LOST: a transport failure or timeout, not an answer, ended the start call: AWS may have accepted it."""
+    event: dict[str, Any] | None = None
+    """The last ProgressEvent AWS answered for it (none when its start call got no answer): what RETURNING
+    gives (vtab.write.returning)."""
 
     @property
     def ok(self) -> bool:

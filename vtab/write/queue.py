@@ -41,6 +41,7 @@ from vtab.write.dryrun import DryRunLog
 from vtab.write.operation import IGNORE, REPLACE, Operation, WriteStatus, unique_key
 from vtab.write.order import send_first
 from vtab.write.patch import PatchDocumentRules, diff_patch, top_level
+from vtab.write.returning import ReturningLog, dry_run_row, event_rows, transaction_error
 from vtab.write.send import Sender, applied_lines, statement_error
 from vtab.write.validate import RowRules
 
@@ -73,6 +74,8 @@ class SharedState(Protocol):
     def statement(self) -> StatementText: ...
     @property
     def applied_writes(self) -> list[str]: ...
+    @property
+    def returning(self) -> ReturningLog: ...
     def clear_cache(self, type_name: str | None = None) -> int: ...
     def write_queues(self) -> list[WriteQueue]:
         """The queues of every table of the connection (a COMMIT sends parents' writes first)."""
@@ -177,6 +180,7 @@ class WriteQueue:
                 f"rowid = {sql_literal(rowid)}: vtab derives each row's rowid from its region and "
                 f"identifier, which AWS assigns; leave rowid out of the INSERT {where}"
             )
+        self._refuse_returning_in_transaction(where)
         values = self._one_name_per_property(values, None, where)
         identifier = values.get(IDENTIFIER)
         if identifier is not None:
@@ -270,6 +274,7 @@ class WriteQueue:
                 f"rowid = {sql_literal(new_rowid)} (was {rowid}): vtab derives each row's rowid from its "
                 f"region and identifier; leave rowid out of the UPDATE {where}"
             )
+        self._refuse_returning_in_transaction(where)
         values = self._one_name_per_property(values, apsw.no_change, where)
         read = self.table.read_rows.read(rowid)
         if read is not None and values.get(REGION) == read.region:
@@ -326,6 +331,7 @@ class WriteQueue:
         self._row()
         # Only the identifier and region are needed: a partial row (identifier-only listing) is not fetched.
         row = self._read_row(rowid)
+        self._refuse_returning_in_transaction(f"[{self.table.name} {row.identifier}]")
         statement = self._current()
         if (row.region, row.identifier) in statement.deletes:
             return  # a global resource read in several regions is deleted once
@@ -385,6 +391,8 @@ class WriteQueue:
             outcomes = resolver.settle(sender.run(send), sender.run)
         finally:
             table.registry.clear_cache(self.schema.type_name)
+        statement = table.registry.statement.number
+        table.registry.returning.record(statement, event_rows(outcomes, self.schema, table.name))
         error = statement_error(
             outcomes,
             self.schema,
@@ -407,7 +415,12 @@ class WriteQueue:
         table = self.table
         entries: list[tuple[Operation, str, str]] = [(op, op.action, op.note) for op in send]
         entries += [(s.op, "SKIP", s.reason) for s in skipped]
+        returned = []
         for op, action, note in sorted(entries, key=lambda entry: entry[0].seq):
+            if action != "SKIP":
+                returned.append(
+                    dry_run_row(op, self.schema, table.name, f"dry_run: {op.describe(self.schema)} not sent")
+                )
             record = table.cloud.log.start(
                 op.call if action != "SKIP" else "(none)",
                 op.region,
@@ -426,6 +439,7 @@ class WriteQueue:
                 patch_document=op.patch_json(masked=self.schema) if action == "UPDATE" else None,
                 note=note or f"dry_run: {op.describe(self.schema)} not sent",
             )
+        table.registry.returning.record(table.registry.statement.number, returned)
 
     # -- helpers --------------------------------------------------------------------------------------
 
@@ -539,6 +553,13 @@ class WriteQueue:
             f"picks the rows (e.g. WHERE region = 'us-east-1' AND {IDENTIFIER} = '...'), or write WHERE "
             f"true to mean every row [{self.table.name}]"
         )
+
+    def _refuse_returning_in_transaction(self, where: str) -> None:
+        """A RETURNING write inside BEGIN ... COMMIT has nothing to return when it ends (see
+        vtab.write.returning)."""
+        registry = self.table.registry
+        if registry.statement.returning and not registry.connection.getautocommit():
+            raise transaction_error(where)
 
     def _refuse_placeholders(self, values: dict[str, Any], where: str) -> None:
         """Id columns still holding an example's placeholder would create under a bogus parent; any column

@@ -65,6 +65,8 @@ class _Task:
     """When a worker took up the latest call of this operation (the poll floor counts from there, not from
     the hand-over to the pool, so a worker slow to start never shortens the spacing AWS sees)."""
     outcome: Outcome | None = None
+    event: dict[str, Any] | None = None
+    """The last ProgressEvent answered for it."""
     waits_for: int = 0
     """Unfinished operations this one must follow."""
     dependents: list[_Task] = field(default_factory=list)
@@ -134,8 +136,16 @@ class Sender:
         self._wake = threading.Event()
 
     def run(self, ops: list[Operation]) -> list[Outcome]:
-        """Every operation's outcome, in the order given."""
+        """Every operation's outcome, in the order given, with its last ProgressEvent (for RETURNING)."""
         tasks = [self._task(op) for op in ops]
+        outcomes = self._schedule(tasks)
+        for task, outcome in zip(tasks, outcomes, strict=True):
+            if outcome.event is None:
+                outcome.event = task.event
+        return outcomes
+
+    def _schedule(self, tasks: list[_Task]) -> list[Outcome]:
+        """Send and poll every task to its end."""
         self._link(tasks)
         waiting = _Waiting()
         for task in tasks:
@@ -343,7 +353,7 @@ class Sender:
         error = future.exception()
         if error is not None:
             return self._call_failed(task, error, waiting)
-        event = future.result()
+        event = task.event = future.result()
         now = time.monotonic()
         if task.token is None:
             task.token = event["RequestToken"]  # CloudControl checked that the answer holds one
