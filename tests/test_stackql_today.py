@@ -161,7 +161,8 @@ def test_an_unknown_awscc_name_says_so_in_the_users_spelling(sql: str, error: st
         (
             "SELECT * FROM awscc.robomaker.fleets",
             "no such table: awscc.robomaker.fleets: vtab has no table for it: the catalog excludes "
-            "AWS::RoboMaker::Fleet: AWS ended RoboMaker's fleet management (fleets and robots); listing fails",
+            "AWS::RoboMaker::Fleet: AWS ended RoboMaker's fleet management (fleets and robots); "
+            "listing fails",
         ),
         (
             "DELETE FROM aws.robomaker.robots_list_only WHERE Identifier = 'r'",

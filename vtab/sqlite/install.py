@@ -12,8 +12,8 @@ import apsw
 import apsw.ext
 
 from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
-from vtab.catalog.schema import load_schema
 from vtab.catalog.naming import ABSENT_TYPES, stackql_name
+from vtab.catalog.schema import load_schema
 from vtab.catalog.store import load_catalog
 from vtab.catalog.walks import ListMode
 from vtab.options import OptionError, Options

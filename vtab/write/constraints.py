@@ -137,9 +137,9 @@ UNREAD: Any = _Unread()
 def _member(value: Any, path: Iterable[str | int]) -> Any:
     """The member of ``value`` at a jsonschema path, or UNREAD when there is none."""
     for part in path:
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+        in_object = isinstance(value, dict) and part in value
+        in_array = isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
+        if in_object or in_array:
             value = value[part]
         else:
             return UNREAD
