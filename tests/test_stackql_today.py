@@ -155,6 +155,38 @@ def test_an_unknown_awscc_name_says_so_in_the_users_spelling(sql: str, error: st
     assert str(caught.value).startswith(error)
 
 
+@pytest.mark.parametrize(
+    ("sql", "error"),
+    [
+        (
+            "SELECT * FROM awscc.robomaker.fleets",
+            "no such table: awscc.robomaker.fleets: vtab has no table for it: the catalog excludes "
+            "AWS::RoboMaker::Fleet: AWS ended RoboMaker's fleet management (fleets and robots); "
+            "listing fails",
+        ),
+        (
+            "DELETE FROM aws.robomaker.robots_list_only WHERE Identifier = 'r'",
+            "no such table: aws.robomaker.robots_list_only: vtab has no table for it: the catalog excludes "
+            "AWS::RoboMaker::Robot: AWS ended",
+        ),
+        (
+            "SELECT * FROM awscc.iotevents.detector_models",
+            "no such table: awscc.iotevents.detector_models: vtab has no table for it: cfn-lint's us-east-1 "
+            "schemas, which the catalog is generated from, do not list IoT Events",
+        ),
+        (
+            "SELECT * FROM awscc.emr.clusters",  # no handlers: not provisionable through Cloud Control
+            "no such table: awscc.emr.clusters: vtab has no table for it: AWS::EMR::Cluster has no handlers",
+        ),
+    ],
+)
+def test_a_stackql_name_the_catalog_leaves_out_says_why(sql: str, error: str) -> None:
+    db = vtab.connect(regions=REGION, endpoint_url="http://127.0.0.1:9")
+    with pytest.raises(apsw.SQLError) as caught:
+        db.execute(sql)
+    assert str(caught.value).startswith(error)
+
+
 def test_dot_commands_take_awscc_names(emulator: Emulator) -> None:
     shown = _shell(emulator, ":memory:", ".schema awscc.dsql.clusters", ".tables awscc.dsql.%")
     assert shown.returncode == 0, shown.stderr

@@ -6,7 +6,10 @@ import re
 
 import pytest
 
+from vtab.catalog.store import load_catalog
+from vtab.emulator import Emulator
 from vtab.emulator.samples import fits, sample_value, string_value
+from vtab.write.constraints import violation
 
 DATAZONE = {"pattern": "^dzd[-_][a-zA-Z0-9_-]{1,36}$"}
 QUICKSIGHT_ACCOUNT = {"pattern": "^[0-9]*$", "minLength": 12, "maxLength": 12}
@@ -46,3 +49,25 @@ def test_a_sample_has_its_required_members_fewest_items_and_a_value_in_range() -
     }
     assert sample_value("Config", rules, 0) == {"SubnetIds": ["subnet-ids-0", "subnet-ids-1"], "Size": 10}
     assert sample_value("Mode", {"type": "string", "enum": ["A", "B"]}, 4) == "A"
+
+
+@pytest.mark.parametrize(
+    ("type_name", "prop"),
+    [
+        ("AWS::Braket::SpendingLimit", "SpendingLimitArn"),  # not the SpendingLimit amount it was named for
+        ("AWS::Outposts::Outpost", "SiteArn"),  # not the SiteId
+        ("AWS::SageMaker::ImageVersion", "Version"),  # minimum 1, not 0
+        ("AWS::Comprehend::DocumentClassifierEndpoint", "CurrentInferenceUnits"),  # minimum 1
+    ],
+)
+def test_a_read_only_value_the_emulator_makes_up_keeps_its_schema(type_name: str, prop: str) -> None:
+    """A patch applies to the model as read: a made-up value outside the schema would fail the update."""
+    with Emulator() as emulator:
+        (identifier,) = emulator.seed_type(type_name, "us-east-1").identifiers
+        model = emulator.resource("us-east-1", type_name, identifier)
+    assert model is not None and prop in model
+    facts = load_catalog().facts(type_name)
+    for name in facts.read_only:
+        if name in model:
+            rules = facts.properties[name].get("check", {})
+            assert violation(type_name, name, rules, model[name]) is None, (name, model[name])

@@ -33,7 +33,7 @@ from vtab.emulator.deletes import IN_USE_ERROR, blocks, in_use_message
 from vtab.emulator.errors import HandlerFailure, not_found_message
 from vtab.emulator.provider import ListInputs, Provider
 from vtab.emulator.rules import TypeRules
-from vtab.emulator.samples import string_value
+from vtab.emulator.samples import clamp, fits, string_value
 from vtab.emulator.state import ACCOUNT_ID, RegionState, Store
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -225,8 +225,9 @@ class MemoryProvider(Provider):
     def create(self, region: RegionState, desired: dict[str, Any]) -> dict[str, Any]:
         model = {k: copy.deepcopy(v) for k, v in desired.items() if v is not None}
         for prop, source in self._derived.items():
-            if model.get(source) is not None:
-                model[prop] = model[source]
+            value = model.get(source)
+            if isinstance(value, str) and fits(self.facts.properties[prop].get("check", {}), value):
+                model[prop] = value  # else generated: an ARN is not SpendingLimit's amount, as AWS makes it
         self._check_regions(region, model)
         self._require_parents(region, model)
         self._generate(model, "" if self.is_global else region.name)
@@ -461,7 +462,7 @@ def default_value(
     if kind == "boolean":
         return False
     if kind == "integer":
-        return 0
+        return clamp(0, spec.get("check", {}))  # a count, within the schema's range (a version is 1 up)
     if kind not in (None, "string"):
         return None
     if lower.endswith(_TIME_SUFFIXES):

@@ -100,7 +100,8 @@ def _kind(rules: Mapping[str, Any]) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
-def _clamp(value: int, rules: Mapping[str, Any]) -> int:
+def clamp(value: int, rules: Mapping[str, Any]) -> int:
+    """``value`` moved into the range of ``rules`` (``minimum``/``maximum``)."""
     low, high = rules.get("minimum"), rules.get("maximum")
     if low is not None and value < low:
         value = int(low) if low == int(low) else int(low) + 1
@@ -118,9 +119,9 @@ def sample_value(name: str, rules: Mapping[str, Any], index: int) -> Any:
         return enum[0]
     kind = _kind(rules)
     if kind == "integer":
-        return _clamp(index + 1, rules)
+        return clamp(index + 1, rules)
     if kind == "number":
-        return float(_clamp(index + 1, rules))
+        return float(clamp(index + 1, rules))
     if kind == "boolean":
         return False
     if kind == "object":

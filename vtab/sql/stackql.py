@@ -54,9 +54,15 @@ def _catalog_name(written: str) -> str:
     return f"{PROVIDER}.{rest}" if dot and provider.lower() in PROVIDERS else written
 
 
-def rewrite(sql: str, tables: Mapping[str, str], providers: tuple[str, ...] = PROVIDERS) -> str:
+def rewrite(
+    sql: str,
+    tables: Mapping[str, str],
+    providers: tuple[str, ...] = PROVIDERS,
+    absent: Mapping[str, str] | None = None,
+) -> str:
     """``sql`` with every StackQL name of ``tables`` (lower-case StackQL name -> table name) replaced;
-    ``providers``: the first parts taken as StackQL's (those not attached as databases)."""
+    ``providers``: the first parts taken as StackQL's (those not attached as databases); ``absent``:
+    StackQL names vtab has no table for -> why (RoboMaker's fleets), which their error gives."""
     if PROVIDER not in sql.lower():
         return sql  # the common case costs one scan of the text
     tokens = list(tokenize(sql))
@@ -73,7 +79,7 @@ def rewrite(sql: str, tables: Mapping[str, str], providers: tuple[str, ...] = PR
         written = ".".join(parts)
         table = table_of(written, tables)
         if table is None:
-            raise apsw.SQLError(no_such_table(written, tables))
+            raise apsw.SQLError(no_such_table(written, tables, absent=absent))
         start, end = tokens[first].start, tokens[last].end
         kept = "".join(token.text for token in tokens[first : last + 1] if token.is_gap)
         pieces += [sql[done:start], table, " " * (end - start - len(table) - len(kept)), kept]
@@ -98,9 +104,19 @@ def table_of(written: str, tables: Mapping[str, str]) -> str | None:
     return tables.get(name)
 
 
-def no_such_table(written: str, tables: Mapping[str, str], *, command: bool = False) -> str:
-    """The error for an unknown StackQL name ``written`` (``aws.service.table``): the names it may have
-    meant; ``command`` (the shell's dot-commands) also says how to search them all from the command."""
+def no_such_table(
+    written: str,
+    tables: Mapping[str, str],
+    *,
+    command: bool = False,
+    absent: Mapping[str, str] | None = None,
+) -> str:
+    """The error for an unknown StackQL name ``written`` (``aws.service.table``): why vtab has no table
+    for it when ``absent`` knows (the catalog left the type out), else the names it may have meant;
+    ``command`` (the shell's dot-commands) also says how to search them all from the command."""
+    why = (absent or {}).get(_catalog_name(written).lower().removesuffix(LIST_ONLY))
+    if why is not None:
+        return f"no such table: {written}: vtab has no table for it: {why}"
     parts = written.split(".")
     text = f"no such table: {written}; {_known(parts, tables)}"
     if not command or "vtab types" in text:
@@ -178,6 +194,8 @@ class StackQLCursor(apsw.Cursor):
 
     stackql_tables: ClassVar[dict[str, str]] = {}
     """Lower-case StackQL name -> table name."""
+    stackql_absent: ClassVar[dict[str, str]] = {}
+    """Lower-case StackQL name of a type vtab has no table for -> why (the catalog's reason)."""
     base_factory: ClassVar[type[apsw.Cursor]] = apsw.Cursor
     """The cursor class this one extends (apsw's, or the connection's own)."""
     returning_columns: ClassVar[returning.Resolver | None] = None
@@ -255,16 +273,19 @@ def _names_on(connection: apsw.Connection, statements: Any) -> Any:
     providers = tuple(provider for provider in PROVIDERS if provider not in attached)
     if not tables or not providers:
         return statements
-    return rewrite(statements, tables, providers)
+    factory = connection.cursor_factory
+    return rewrite(statements, tables, providers, getattr(factory, "stackql_absent", None))
 
 
 def install(
     connection: apsw.Connection,
     tables: Mapping[str, str],
     returning_columns: returning.Resolver | None = None,
+    absent: Mapping[str, str] | None = None,
 ) -> None:
     """Make ``connection``'s cursors (and so ``connection.execute``) accept the StackQL names ``tables``,
-    and RETURNING on writes to the tables ``returning_columns`` knows.
+    and RETURNING on writes to the tables ``returning_columns`` knows; ``absent``: StackQL names without a
+    table -> why, for their error.
 
     The connection's cursor factory is extended, not replaced: a subclass of apsw.Cursor set before keeps
     its behaviour. Any other factory (a function) cannot be extended, so it is refused with a TypeError.
@@ -283,6 +304,7 @@ def install(
     bases = (StackQLCursor,) if base is apsw.Cursor else (StackQLCursor, base)
     namespace = {
         "stackql_tables": {name.lower(): table for name, table in tables.items()},
+        "stackql_absent": {name.lower(): why for name, why in (absent or {}).items()},
         "base_factory": base,
         "returning_columns": staticmethod(returning_columns) if returning_columns else None,
     }

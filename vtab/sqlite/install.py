@@ -12,8 +12,10 @@ import apsw
 import apsw.ext
 
 from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
+from vtab.catalog.naming import ABSENT_TYPES, stackql_name
 from vtab.catalog.schema import load_schema
 from vtab.catalog.store import load_catalog
+from vtab.catalog.walks import ListMode
 from vtab.options import OptionError, Options
 from vtab.sql.returning import LOG_TABLE as RETURNING_TABLE
 from vtab.sql.stackql import install as install_stackql_names
@@ -62,6 +64,24 @@ def stackql_names() -> dict[str, str]:
         if table.startswith(f"{service}_"):
             names.setdefault(f"aws.{service}.{table[len(service) + 1 :]}", own.get(type_name, table))
     return names
+
+
+@functools.cache
+def absent_stackql_names() -> dict[str, str]:
+    """StackQL name -> why vtab has no table for it: the catalog's types left out (RoboMaker's fleets,
+    with the overlay's reason) or without handlers, and the names StackQL has for types the catalog
+    lacks (vtab.catalog.naming.ABSENT_TYPES)."""
+    catalog = load_catalog()
+    absent = {stackql_name(type_name): why for type_name, why in ABSENT_TYPES.items()}
+    for type_name in catalog.type_names():
+        entry = catalog.entry(type_name)
+        if entry.table is None and entry.plan.mode is ListMode.EXCLUDED:
+            absent[stackql_name(type_name)] = f"the catalog excludes {type_name}: {entry.plan.reason}"
+        elif entry.table is None:
+            absent[stackql_name(type_name)] = (
+                f"{type_name} has {entry.plan.reason}: Cloud Control cannot use it"
+            )
+    return absent
 
 
 def eponymous_tables() -> list[str]:
@@ -117,7 +137,7 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     base_options = Options().replace(**options)
     trust.configure(connection, base_options)
     registry = Registry(connection, base_options)
-    install_stackql_names(connection, stackql_names(), resolver(registry))
+    install_stackql_names(connection, stackql_names(), resolver(registry), absent_stackql_names())
     for table_name, type_name in resource_tables().items():
         # A module per table, cheap to make (about 3 us): the schema is built when SQLite first connects
         # the table (its first use), so register() does no per-table work.

@@ -10,7 +10,7 @@ type and property, the emulator's too); this module turns its best error into wo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -127,12 +127,40 @@ def validator(type_name: str, prop: str, rules: Mapping[str, Any]) -> Validator:
     return found
 
 
-def violation(type_name: str, prop: str, rules: Mapping[str, Any], value: Any) -> Violation | None:
+class _Unread:
+    """``before`` of a value with nothing read back before it (an INSERT's): every member is checked."""
+
+
+UNREAD: Any = _Unread()
+
+
+def _member(value: Any, path: Iterable[str | int]) -> Any:
+    """The member of ``value`` at a jsonschema path, or UNREAD when there is none."""
+    for part in path:
+        in_object = isinstance(value, dict) and part in value
+        in_array = isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
+        if in_object or in_array:
+            value = value[part]
+        else:
+            return UNREAD
+    return value
+
+
+def violation(
+    type_name: str, prop: str, rules: Mapping[str, Any], value: Any, before: Any = UNREAD
+) -> Violation | None:
     """The rule of ``rules`` that ``value`` (parsed JSON) breaks, jsonschema's best match (the shallowest
-    first), or None."""
+    first), or None.
+
+    ``before``: the value as read back (an UPDATE's). A member the write leaves as AWS returned it is not
+    checked: it was never written, and a value AWS itself gave is AWS's business (the update would be
+    refused over a member the user did not touch)."""
     if value is None or not rules:
         return None
     from jsonschema.exceptions import best_match
 
-    error = best_match(validator(type_name, prop, rules).iter_errors(value))
+    errors = validator(type_name, prop, rules).iter_errors(value)
+    if before is not UNREAD:
+        errors = (e for e in errors if _member(before, e.absolute_path) != e.instance)
+    error = best_match(errors)
     return None if error is None else describe(error, (prop,))

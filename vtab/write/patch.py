@@ -159,7 +159,7 @@ class PatchDocumentRules:
         for prop in {top_level(op["path"]) for op in ops if op["op"] != "test"}:
             for change in self.schema.changed_members(prop, current.get(prop), patched.get(prop)):
                 raise self.rules.member_change_error(PATCH_DOCUMENT, text, change, where)
-        self.rules.check_model(patched, where, f"the {PATCH_DOCUMENT}")
+        self.rules.check_model(patched, current, where, f"the {PATCH_DOCUMENT}")
         return ops
 
     def _check_write_only(self, index: int, op: dict[str, Any], current: dict[str, Any], where: str) -> None:

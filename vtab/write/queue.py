@@ -681,8 +681,8 @@ class WriteQueue:
         written: dict[str, str] = {}
         for column, value in changed.items():
             prop = self.rules.property_of[column]
-            converted = self.rules.property_value(column, value, where)
             before = row.properties.get(prop)
+            converted = self.rules.property_value(column, value, where, before)
             if converted == before:
                 continue  # e.g. the same JSON object written with other spacing
             if not self.schema.is_updatable(prop):

@@ -26,7 +26,7 @@ from vtab.catalog.schema import (
 from vtab.catalog.sensitive import MASK, as_literal
 from vtab.catalog.store import load_catalog
 from vtab.messages import sql_literal
-from vtab.write.constraints import a_kind, json_type_name, violation
+from vtab.write.constraints import UNREAD, a_kind, json_type_name, violation
 
 
 class IdentifierFault(StrEnum):
@@ -81,8 +81,9 @@ class RowRules:
 
     # -- single values --------------------------------------------------------------------------------
 
-    def property_value(self, column: str, value: object, where: str) -> Any:
-        """The JSON value a SQL value stands for (None: the property is absent), checked by type and enum."""
+    def property_value(self, column: str, value: object, where: str, before: Any = UNREAD) -> Any:
+        """The JSON value a SQL value stands for (None: the property is absent), checked by type and enum;
+        ``before``: the property as read back (an UPDATE's), whose unchanged members are not checked."""
         prop = self.property_of[column]
         spec = self.schema.properties[prop]
         kind = spec.get("type")
@@ -102,7 +103,7 @@ class RowRules:
         else:
             converted = self._untyped(column, prop, value, where)
         enum = self.schema.enum(prop) if self.schema_checks else None
-        if enum is not None and converted not in enum:
+        if enum is not None and converted not in enum and converted != before:
             allowed = " or ".join(sql_literal(v) for v in enum)
             raise self._bad(
                 column,
@@ -111,15 +112,18 @@ class RowRules:
                 f"use {allowed} (or NULL to leave it unset)",
                 where,
             )
-        self.check_limits(column, prop, value, converted, where)
+        self.check_limits(column, prop, value, converted, where, before)
         return converted
 
-    def check_limits(self, column: str, prop: str, value: object, converted: Any, where: str) -> None:
-        """The schema's limits (length, range, pattern, members of objects and arrays): the first broken."""
+    def check_limits(
+        self, column: str, prop: str, value: object, converted: Any, where: str, before: Any = UNREAD
+    ) -> None:
+        """The schema's limits (length, range, pattern, members of objects and arrays): the first broken;
+        members left as ``before`` has them (read back, never written) are not checked."""
         if not self.schema_checks or self._identifier_fault(prop, converted) is not None:
             return  # check_identifier_parts names the identifier and where its value comes from
         rules = self.schema.properties[prop].get("check", {})
-        found = violation(self.schema.type_name, prop, rules, converted)
+        found = violation(self.schema.type_name, prop, rules, converted, before)
         if found is None:
             return
         nested = len(found.path) > 1 and found.value is not None
@@ -368,10 +372,18 @@ class RowRules:
             f"{column} = NULL: {self.schema.type_name} requires {prop} (NOT NULL); {fix} {where}"
         )
 
-    def check_model(self, model: dict[str, Any], where: str, origin: str) -> None:
-        """A whole model (e.g. after applying a patch document): required properties, types and enums."""
+    def check_model(self, model: dict[str, Any], current: dict[str, Any], where: str, origin: str) -> None:
+        """A whole model (after applying a patch document to ``current``, the resource as read): the
+        types, enums and limits of what the patch changes, and no required property removed.
+
+        What AWS returned and the patch leaves alone is not checked: it was never written (a read-only
+        value is AWS's business). A required write-only property never reads back, so its absence from
+        ``current`` (and so from ``model``) is not the patch removing it."""
         for prop, value in model.items():
             if prop not in self.schema.properties or value is None:
+                continue
+            before = current.get(prop, UNREAD)
+            if value == before:
                 continue
             column = self.column_of(prop)
             kind = self.schema.properties[prop].get("type")
@@ -388,8 +400,10 @@ class RowRules:
             if kind not in ("object", "array"):
                 self.property_value(column, value, where)  # the enum and limits
             else:
-                self.check_limits(column, prop, orjson.dumps(value).decode(), value, where)
-        self.check_required(model, where, "UPDATE")
+                self.check_limits(column, prop, orjson.dumps(value).decode(), value, where, before)
+        for prop in self.schema.required:
+            if current.get(prop) is not None and model.get(prop) is None:
+                raise self.required_error(prop, where, "UPDATE")
 
     # -- messages -------------------------------------------------------------------------------------
 
