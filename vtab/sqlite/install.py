@@ -19,6 +19,7 @@ from vtab.sql.returning import LOG_TABLE as RETURNING_TABLE
 from vtab.sql.stackql import install as install_stackql_names
 from vtab.sql.stackql import string as stackql_string
 from vtab.sqlite import trust
+from vtab.sqlite.columns_table import COLUMNS_TABLE, install_columns_table
 from vtab.sqlite.registry import CALL_COLUMNS, Registry
 from vtab.sqlite.returning import install_log_table, resolver
 from vtab.sqlite.table import Module
@@ -68,7 +69,7 @@ def eponymous_tables() -> list[str]:
     """The tables the shell's .tables shows: the seed's table and the log tables (every catalog table is
     eponymous too, but 1,700 names would flood it: vtab_types lists them)."""
     seed = [load_schema(type_name).table_name for type_name in TABLE_TYPES]
-    return seed + list(LOG_TABLES) + [TYPES_TABLE]
+    return seed + list(LOG_TABLES) + [TYPES_TABLE, COLUMNS_TABLE]
 
 
 class ShadowedTableWarning(UserWarning):
@@ -95,7 +96,7 @@ def shadowed_tables(connection: apsw.Connection) -> list[str]:
     like a resource table, and any named like vtab's logs or vtab_types (a file's own ``vtab_dry_run``
     view would answer a dry run's review with rows of its choosing)."""
     resources = {name.lower() for name in resource_tables()}
-    own = {name.lower() for name in (*LOG_TABLES, TYPES_TABLE)}
+    own = {name.lower() for name in (*LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE)}
     rows = connection.execute(
         "SELECT name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM main.sqlite_schema "
         "WHERE type IN ('table', 'view')"
@@ -172,6 +173,7 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     )
 
     install_log_table(connection, registry)
+    install_columns_table(connection, resource_tables)
 
     def vtab_clear_cache(*args: Any) -> int:
         """SELECT vtab_clear_cache(): forget every cached read; returns how many entries were dropped."""
