@@ -58,11 +58,8 @@ class ColumnFacts:
 
     def row(self) -> tuple[Any, ...]:
         """The ``vtab_columns`` row (booleans as 0/1)."""
-        return tuple(
-            int(value) if isinstance(value, bool) else value for value in dataclasses.astuple(self)
-        )
+        return tuple(int(value) if isinstance(value, bool) else value for value in dataclasses.astuple(self))
 
-    @property
     def flags(self) -> list[str]:
         """What a write must know, as ``.schema`` comments and ``vtab describe`` say it."""
         named = [
@@ -121,9 +118,7 @@ def _json_type(spec: dict[str, Any]) -> str:
     return kind if isinstance(kind, str) else ""
 
 
-def _description(
-    schema: ResourceSchema, prop: str, spec: dict[str, Any], source: InputSource | None
-) -> str:
+def _description(schema: ResourceSchema, prop: str, spec: dict[str, Any], source: InputSource | None) -> str:
     """The schema's own description where it has one; else what its rules say (values, lengths, the
     members of an object), and where a listing takes the value from."""
     parts = [str(spec["description"])] if spec.get("description") else []

@@ -30,7 +30,8 @@ def table_named(name: str) -> str:
         return by_lower[name.lower()]
     meant = hints.did_you_mean(name, tables)
     raise CommandError(
-        f"no such table: {name}; " + (meant or "vtab types PATTERN lists the tables whose names contain PATTERN")
+        f"no such table: {name}; "
+        + (meant or "vtab types PATTERN lists the tables whose names contain PATTERN")
     )
 
 

@@ -28,8 +28,8 @@ from typing import TextIO
 import apsw
 
 from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, command_conventions, error_text, say
-from vtab.cli.parsers import build_parser, emulator_parser
 from vtab.cli.describe import command_describe
+from vtab.cli.parsers import build_parser, emulator_parser
 from vtab.cli.query import command_query
 from vtab.cli.shell import run_shell
 from vtab.cli.snapshot import command_snapshot

@@ -27,7 +27,7 @@ def declared_schema(db: apsw.Connection, name: str) -> str:
         words += ["HIDDEN"] if hidden else []
         words += ["PRIMARY KEY"] if pk else []
         fact = facts.get(str(column).lower())
-        columns.append(("  " + " ".join(words), ", ".join(fact.flags) if fact else ""))
+        columns.append(("  " + " ".join(words), ", ".join(fact.flags()) if fact else ""))
     lines = [
         text + ("," if i < len(columns) - 1 else "") + (f" -- {comment}" if comment else "")
         for i, (text, comment) in enumerate(columns)

@@ -212,7 +212,12 @@ def explain(error: BaseException, connection: apsw.Connection | None = None, sql
     name meant when a table or column is unknown (vtab.sql.suggestions; needs the connection and SQL)."""
     text = hints.unsafe_use(str(error))
     factory = connection.cursor_factory if connection is not None else None
-    if isinstance(factory, type) and issubclass(factory, StackQLCursor) and factory.known_names:
+    if (
+        connection is not None
+        and isinstance(factory, type)
+        and issubclass(factory, StackQLCursor)
+        and factory.known_names
+    ):
         try:
             written = _names_on(connection, sql) if isinstance(sql, str) else ""
         except apsw.SQLError:  # an unknown StackQL name: its own error says what it may have meant

@@ -20,11 +20,9 @@ from vtab.catalog.store import load_catalog
 COLUMNS_TABLE = "vtab_columns"
 
 _TABLE_COLUMN = COLUMN_FACT_NAMES.index("table")
+_FLAGS = ("required", "read_only", "create_only", "write_only")
 _DDL = "CREATE TABLE x({})".format(
-    ", ".join(
-        f"{quote(name)} {'INTEGER' if name in ('required', 'read_only', 'create_only', 'write_only') else 'TEXT'}"
-        for name in COLUMN_FACT_NAMES
-    )
+    ", ".join(f"{quote(name)} {'INTEGER' if name in _FLAGS else 'TEXT'}" for name in COLUMN_FACT_NAMES)
 )
 _ONE_TABLE = 1
 """The index number of a plan given the table name (``"table" = ?``)."""
