@@ -8,8 +8,9 @@ threads do not inherit, would not reach them).
 from __future__ import annotations
 
 import contextlib
+import difflib
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 
 class Audience(enum.Enum):
@@ -93,3 +94,29 @@ def unsafe_use(message: str) -> str:
         f"{message}: {_UNSAFE_WHY}; query the table yourself, or through your own CREATE TEMP VIEW (a TEMP "
         f"TRIGGER may read it), or, if you trust the file, {set_option('trusted_schema', True)}"
     )
+
+
+SUGGESTIONS_SHOWN = 3
+"""A "did you mean" names at most this many names."""
+
+
+def did_you_mean(word: str, names: Iterable[str]) -> str:
+    """``did you mean eks_clusters?`` (the names closest to ``word``, any case; difflib's measure), or ''
+    when none is close: the one way vtab suggests a table or column name."""
+    by_lower: dict[str, str] = {}
+    for name in names:
+        by_lower.setdefault(name.lower(), name)
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=SUGGESTIONS_SHOWN, cutoff=0.75)
+    if not close or word.lower() in by_lower:
+        return ""
+    shown = [by_lower[name] for name in close]
+    listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+    return f"did you mean {listed}?"
+
+
+def describe(table: str) -> str:
+    """How the reader lists a table's columns: ``vtab describe eks_clusters`` from the command, else the
+    SELECT on vtab_columns."""
+    if _audience is Audience.COMMAND:
+        return f"vtab describe {table}"
+    return f"SELECT * FROM vtab_columns WHERE \"table\" = '{table}'"

@@ -6,6 +6,7 @@ The command offers the three honest routes (DESIGN.md "Other clients"):
     vtab shell [DB] [SQL...]          apsw's sqlite3-compatible shell, vtab on every connection it opens
     vtab query "SQL" --format csv     run statements on an in-memory connection, print the rows
     vtab snapshot OUT.db "SELECT ..." --table NAME   copy rows into a plain table any sqlite3 client opens
+    vtab describe eks_clusters        a table's columns: required, read-only, create-only, ... (vtab_columns)
     vtab emulator --seed demo         the local Cloud Control endpoint
     vtab demo                         the reference queries against the local endpoint
 
@@ -27,6 +28,7 @@ from typing import TextIO
 import apsw
 
 from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, command_conventions, error_text, say
+from vtab.cli.describe import command_describe
 from vtab.cli.parsers import build_parser, emulator_parser
 from vtab.cli.query import command_query
 from vtab.cli.shell import run_shell
@@ -84,6 +86,7 @@ COMMANDS: dict[str, Callable[[argparse.ArgumentParser, argparse.Namespace, TextI
     "query": command_query,
     "snapshot": command_snapshot,
     "types": command_types,
+    "describe": command_describe,
     "demo": run_demo,
 }
 """The commands build_parser() parses, each called with its own parser, the arguments and stdout."""

@@ -227,6 +227,29 @@ def build_parser() -> argparse.ArgumentParser:
     types.add_argument("pattern", metavar="PATTERN", nargs="?", default="", help="part of a name")
     types.set_defaults(parser=types, debug=False)
 
+    describe = _command(
+        commands,
+        "describe",
+        "list a table's columns and what a write may do with each (required, read-only, ...)",
+        "One line per column of each TABLE (a table name or a StackQL name, aws. or awscc.): its\n"
+        "property, JSON type, whether an INSERT requires it, whether it is read-only (AWS sets it),\n"
+        "create-only (an UPDATE cannot change it), write-only (a read never shows it), where a listing\n"
+        "takes it from (list_input), and a description. The rows of SELECT * FROM vtab_columns.",
+        "examples:\n  vtab describe eks_clusters\n  vtab describe awscc.logs.log_groups --format csv\n"
+        "  vtab describe --format json aws.eks.nodegroups | jq '.[] | select(.required == 1)'",
+    )
+    describe.add_argument("tables", metavar="TABLE", nargs="+", help="a table or StackQL name")
+    describe.add_argument(
+        "--format", "-f", choices=list(WRITERS), default="table", help="output format (default: table)"
+    )
+    describe.add_argument(
+        "--header",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="column names in table and csv output (default: on)",
+    )
+    describe.set_defaults(parser=describe, debug=False)
+
     commands.add_parser(
         "emulator", help="run the local Cloud Control endpoint (no AWS account needed)", add_help=False
     )

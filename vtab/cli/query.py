@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from typing import Any, TextIO, cast
 
@@ -13,6 +14,8 @@ from vtab.cli.conventions import CommandError, undecodable_text
 from vtab.cli.flags import options_from
 from vtab.cli.output import WRITERS, ResultWriter, WriteReporter, json_flags
 from vtab.read.progress import AroundProgress
+from vtab.sql.stackql import explain
+from vtab.sql.tokens import significant, tokenize
 from vtab.sqlite.registry import Registry
 
 
@@ -44,6 +47,9 @@ def run_query(db: apsw.Connection, registry: Registry, sql: str, writer: ResultW
             writer.row(row)
             shown += 1
         completed = True
+    except apsw.SQLError as exc:  # a later statement's, prepared past the cursor's execute
+        explain(exc, db, sql)
+        raise
     except UnicodeDecodeError as exc:  # apsw reads every TEXT value as UTF-8
         where = f"row {shown + 1} of the result (columns {', '.join(writer.names)})"
         raise CommandError(undecodable_text(exc, where)) from None
@@ -78,6 +84,30 @@ def read_sql(args: argparse.Namespace) -> str:
     return str(args.sql)
 
 
+def dot_command(sql: str) -> str | None:
+    """The first shell dot-command (``.tables``) where a statement of ``sql`` begins, or None."""
+    starts = True
+    for token in significant(list(tokenize(sql))):
+        if starts and token.text == ".":
+            line_end = sql.find("\n", token.start)
+            return sql[token.start : None if line_end < 0 else line_end].strip()
+        starts = token.text == ";"
+    return None
+
+
+def refuse_dot_command(sql: str) -> None:
+    """``vtab query ".tables"``: a dot-command is the shell's, not SQL; say where it runs (SQLite would say
+    ``near ".": syntax error``)."""
+    command = dot_command(sql)
+    if command is None:
+        return
+    word = command.split()[0]
+    raise CommandError(
+        f"{word} is a dot-command of vtab shell, not SQL: run vtab shell :memory: {shlex.quote(command)} "
+        "(vtab types PATTERN lists the tables, vtab describe TABLE a table's columns)"
+    )
+
+
 def open_connection(options: dict[str, Any]) -> tuple[apsw.Connection, Registry]:
     """An in-memory connection with vtab registered (closed again if registering fails)."""
     db = apsw.Connection(":memory:")
@@ -91,6 +121,7 @@ def open_connection(options: dict[str, Any]) -> tuple[apsw.Connection, Registry]
 
 def command_query(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
     sql = read_sql(args)
+    refuse_dot_command(sql)
     options = options_from(parser, args)
     db, registry = open_connection(options)
     if options["progress"] and out.isatty():

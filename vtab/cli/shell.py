@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import re
 import sys
 import traceback
 import weakref
@@ -17,12 +15,13 @@ import orjson
 from apsw.shell import Shell
 
 import vtab
-from vtab.catalog.columns import quote
 from vtab.cli.colours import Tokens, TokenScheme
 from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, CommandError, error_text, say, undecodable_text
-from vtab.cli.flags import option_flags, options_from
+from vtab.cli.flags import options_from
 from vtab.cli.output import WriteReporter, json_flags, nested
 from vtab.cli.parsers import shell_parser
+from vtab.cli.schema_text import declared_schema
+from vtab.cli.shellargs import split_shell_args
 from vtab.read.progress import AroundProgress
 from vtab.sql.stackql import installed_names, is_stackql_name, no_such_table, rewrite_on, tables_like
 from vtab.sqlite.install import eponymous_tables, resource_tables
@@ -377,113 +376,6 @@ class ShellMessages:
 
     def fileno(self) -> int:
         return self.stream.fileno()
-
-
-def declared_schema(db: apsw.Connection, name: str) -> str:
-    """``CREATE TABLE name(...)`` as the table declares itself to SQLite (``PRAGMA table_xinfo``)."""
-    columns = []
-    for _cid, column, kind, _notnull, _default, pk, hidden in db.execute(
-        'SELECT cid, name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)', (name,)
-    ):
-        words = [quote(str(column)) if not re.fullmatch(r"\w+", str(column)) else str(column)]
-        words += [str(kind)] if kind else []
-        words += ["HIDDEN"] if hidden else []
-        words += ["PRIMARY KEY"] if pk else []
-        columns.append("  " + " ".join(words))
-    body = ",\n".join(columns)
-    return f"/* {name}: {_where_it_lives(db, name)} */\nCREATE TABLE {name}(\n{body}\n);"
-
-
-def _where_it_lives(db: apsw.Connection, name: str) -> str:
-    """An eponymous table is on every connection and in no file; one made by CREATE VIRTUAL TABLE (which
-    SQLite's own .schema output showed just above) is in the schema it was made in."""
-    schemas = [
-        row[0]
-        for row in db.execute("SELECT schema FROM pragma_table_list WHERE name = ? COLLATE NOCASE", (name,))
-    ]
-    if not schemas:
-        return "vtab's virtual table, on every connection, stored in no file"
-    declared = "the columns the table above declares to SQLite"
-    if "temp" in schemas:  # SQLite finds the temp one first, as pragma_table_xinfo did
-        return f"{declared}; it is in temp, this connection's own"
-    return f"{declared}; it is stored in {schemas[0]}"
-
-
-_SHELL_VALUE_OPTIONS = frozenset({"init", "separator", "nullvalue", "encoding"})
-_SHELL_SWITCHES = frozenset(
-    {"header", "noheader", "echo", "bail", "interactive", "batch", "version"}
-    | {"no-colour", "no-color", "nocolour", "nocolor"}
-    | {name.removeprefix("output_") for name in dir(apsw.shell.Shell) if name.startswith("output_")}
-)
-
-
-CMD_FLAGS = ("--cmd", "-cmd")
-"""sqlite3's ``-cmd COMMAND``, which apsw's shell lacks: ours, in either spelling."""
-
-
-@dataclasses.dataclass
-class ShellArgs:
-    """``vtab shell``'s arguments, split: ours, apsw's options, then the database and the SQL."""
-
-    ours: list[str]
-    options: list[str]
-    positional: list[str]
-    """The database name, then each SQL or .command argument."""
-    want_help: bool
-
-
-def split_shell_args(argv: Sequence[str]) -> ShellArgs:
-    """Split ``vtab shell`` arguments into ours, apsw's options and the positional arguments.
-
-    Our ``--flags`` (and ``--cmd``) are taken out wherever they are, so apsw never sees them. apsw stops
-    reading options at the database name, while sqlite3 reads them anywhere; so apsw options after the
-    name are moved before it (``vtab shell x.db -csv "SELECT 1"`` works as it does in sqlite3).
-    """
-    flags = {f.flag: f for f in option_flags()}
-    flags |= {"--no-" + f.flag.removeprefix("--"): f for f in flags.values() if f.is_bool}
-    ours: list[str] = []
-    options: list[str] = []
-    positional: list[str] = []
-    want_help = False
-    items = list(argv)
-    i = 0
-    while i < len(items):
-        token = items[i]
-        name, has_value, _ = token.partition("=")
-        if token in ("-h", "--help", "-help"):
-            want_help = True
-        elif token == "--debug":
-            ours.append(token)
-        elif name in CMD_FLAGS:  # one --cmd=VALUE token: argparse would take a value like "-- x" for a flag
-            if has_value:
-                ours.append(f"--cmd={token.partition('=')[2]}")
-            elif i + 1 < len(items):
-                ours.append(f"--cmd={items[i + 1]}")
-                i += 1
-            else:
-                raise CommandError(f"{token} needs a value: the SQL or .command to run first")
-        elif name in flags:
-            if flags[name].is_bool or has_value:
-                ours.append(token)
-            elif i + 1 < len(items):
-                ours += [token, items[i + 1]]
-                i += 1
-            else:
-                raise CommandError(f"{token} needs a value")
-        elif token.startswith("-") and len(token) > 1:
-            bare = token.lstrip("-")
-            options.append(token)
-            if bare in _SHELL_VALUE_OPTIONS and i + 1 < len(items):
-                options.append(items[i + 1])
-                i += 1
-            elif bare not in _SHELL_SWITCHES and positional:
-                # not an option apsw knows: after the database name it is SQL, as apsw reads it
-                options.pop()
-                positional.append(token)
-        else:
-            positional.append(token)
-        i += 1
-    return ShellArgs(ours, options, positional, want_help)
 
 
 def _intro() -> str:

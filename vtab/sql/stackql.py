@@ -29,6 +29,7 @@ import apsw
 from vtab import hints
 from vtab.sql import returning
 from vtab.sql.inlists import preparing
+from vtab.sql.suggestions import KnownNames, suggest
 from vtab.sql.tokens import Token, tokenize
 
 PROVIDER = "aws"
@@ -119,6 +120,9 @@ def no_such_table(
         return f"no such table: {written}: vtab has no table for it: {why}"
     parts = written.split(".")
     text = f"no such table: {written}; {_known(parts, tables)}"
+    spelled = {f"{parts[0]}.{name.partition('.')[2]}": name for name in tables}  # as the user spells aws.
+    meant = hints.did_you_mean(f"{parts[0]}.{parts[1]}.{parts[2]}", spelled)
+    text = f"{text}; {meant}" if meant else text
     if not command or "vtab types" in text:
         return text
     if any(name.startswith(f"{PROVIDER}.{parts[1].lower()}.") for name in tables):
@@ -201,12 +205,15 @@ class StackQLCursor(apsw.Cursor):
     returning_columns: ClassVar[returning.Resolver | None] = None
     """Which tables are vtab's, and what their RETURNING may name (None: RETURNING is left to SQLite)."""
 
+    known_names: ClassVar[KnownNames | None] = None
+    """vtab's table and column names, for a "did you mean" on SQLite's no such table/column."""
+
     def execute(self, statements: Any, *args: Any, **kwargs: Any) -> apsw.Cursor:
         with preparing(statements):  # vtab.sql.inlists: BestIndex reads the text being prepared
             try:
                 return super().execute(rewrite_on(self.connection, statements), *args, **kwargs)
             except apsw.SQLError as error:
-                explain(error)
+                explain(error, self.connection, statements)
                 raise
 
     def executemany(self, statements: Any, *args: Any, **kwargs: Any) -> apsw.Cursor:
@@ -214,13 +221,26 @@ class StackQLCursor(apsw.Cursor):
             try:
                 return super().executemany(rewrite_on(self.connection, statements), *args, **kwargs)
             except apsw.SQLError as error:
-                explain(error)
+                explain(error, self.connection, statements)
                 raise
 
 
-def explain(error: BaseException) -> None:
-    """Give ``error``'s text vtab's hint when SQLite refused an unsafe use (hints.unsafe_use)."""
+def explain(error: BaseException, connection: apsw.Connection | None = None, sql: Any = None) -> None:
+    """Give ``error``'s text vtab's hint when SQLite refused an unsafe use (hints.unsafe_use), or the
+    name meant when a table or column is unknown (vtab.sql.suggestions; needs the connection and SQL)."""
     text = hints.unsafe_use(str(error))
+    factory = connection.cursor_factory if connection is not None else None
+    if (
+        connection is not None
+        and isinstance(factory, type)
+        and issubclass(factory, StackQLCursor)
+        and factory.known_names
+    ):
+        try:
+            written = _names_on(connection, sql) if isinstance(sql, str) else ""
+        except apsw.SQLError:  # an unknown StackQL name: its own error says what it may have meant
+            written = ""
+        text = suggest(text, written, factory.known_names)
     if text != str(error):
         error.args = (text,)
 
@@ -282,10 +302,12 @@ def install(
     tables: Mapping[str, str],
     returning_columns: returning.Resolver | None = None,
     absent: Mapping[str, str] | None = None,
+    known_names: KnownNames | None = None,
 ) -> None:
     """Make ``connection``'s cursors (and so ``connection.execute``) accept the StackQL names ``tables``,
     and RETURNING on writes to the tables ``returning_columns`` knows; ``absent``: StackQL names without a
-    table -> why, for their error.
+    table -> why, for their error; ``known_names``: what a "did you mean" on SQLite's no such table/column
+    chooses from (vtab.sql.suggestions).
 
     The connection's cursor factory is extended, not replaced: a subclass of apsw.Cursor set before keeps
     its behaviour. Any other factory (a function) cannot be extended, so it is refused with a TypeError.
@@ -307,5 +329,6 @@ def install(
         "stackql_absent": {name.lower(): why for name, why in (absent or {}).items()},
         "base_factory": base,
         "returning_columns": staticmethod(returning_columns) if returning_columns else None,
+        "known_names": known_names,
     }
     connection.cursor_factory = type(f"StackQL{base.__name__}", bases, namespace)

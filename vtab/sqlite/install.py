@@ -11,6 +11,7 @@ from typing import Any, cast
 import apsw
 import apsw.ext
 
+from vtab.catalog.describe import COLUMN_FACT_NAMES
 from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
 from vtab.catalog.naming import ABSENT_TYPES, stackql_name
 from vtab.catalog.schema import load_schema
@@ -20,10 +21,12 @@ from vtab.options import OptionError, Options
 from vtab.sql.returning import LOG_TABLE as RETURNING_TABLE
 from vtab.sql.stackql import install as install_stackql_names
 from vtab.sql.stackql import string as stackql_string
+from vtab.sql.suggestions import KnownNames
 from vtab.sqlite import trust
+from vtab.sqlite.columns_table import COLUMNS_TABLE, install_columns_table
 from vtab.sqlite.registry import CALL_COLUMNS, Registry
 from vtab.sqlite.returning import install_log_table, resolver
-from vtab.sqlite.table import Module
+from vtab.sqlite.table import Columns, Module
 from vtab.write.dryrun import DRY_RUN_COLUMNS
 
 TABLE_TYPES = ("AWS::ApiGatewayV2::IntegrationResponse",)
@@ -84,11 +87,29 @@ def absent_stackql_names() -> dict[str, str]:
     return absent
 
 
+def vtab_table_names() -> frozenset[str]:
+    """Every table register() installs: the resource tables and vtab's own."""
+    return frozenset({*resource_tables(), *LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE})
+
+
+def columns_of(table: str) -> tuple[str, ...]:
+    """The column names of vtab table ``table`` (any case; hidden spellings too), none if not vtab's."""
+    own = {TYPES_TABLE: TYPE_COLUMNS, COLUMNS_TABLE: COLUMN_FACT_NAMES, LOG_TABLES[0]: CALL_COLUMNS}
+    by_lower = {name.lower(): name for name in resource_tables()}
+    if table.lower() in by_lower:
+        return tuple(Columns(load_catalog().schema(resource_tables()[by_lower[table.lower()]])).names)
+    return next((tuple(names) for name, names in own.items() if name == table.lower()), ())
+
+
+KNOWN_NAMES = KnownNames(vtab_table_names, columns_of)
+"""What a "did you mean" on SQLite's no such table/column chooses from (vtab.sql.suggestions)."""
+
+
 def eponymous_tables() -> list[str]:
     """The tables the shell's .tables shows: the seed's table and the log tables (every catalog table is
     eponymous too, but 1,700 names would flood it: vtab_types lists them)."""
     seed = [load_schema(type_name).table_name for type_name in TABLE_TYPES]
-    return seed + list(LOG_TABLES) + [TYPES_TABLE]
+    return seed + list(LOG_TABLES) + [TYPES_TABLE, COLUMNS_TABLE]
 
 
 class ShadowedTableWarning(UserWarning):
@@ -115,7 +136,7 @@ def shadowed_tables(connection: apsw.Connection) -> list[str]:
     like a resource table, and any named like vtab's logs or vtab_types (a file's own ``vtab_dry_run``
     view would answer a dry run's review with rows of its choosing)."""
     resources = {name.lower() for name in resource_tables()}
-    own = {name.lower() for name in (*LOG_TABLES, TYPES_TABLE)}
+    own = {name.lower() for name in (*LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE)}
     rows = connection.execute(
         "SELECT name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM main.sqlite_schema "
         "WHERE type IN ('table', 'view')"
@@ -137,7 +158,13 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     base_options = Options().replace(**options)
     trust.configure(connection, base_options)
     registry = Registry(connection, base_options)
-    install_stackql_names(connection, stackql_names(), resolver(registry), absent_stackql_names())
+    install_stackql_names(
+        connection,
+        stackql_names(),
+        resolver(registry),
+        absent=absent_stackql_names(),
+        known_names=KNOWN_NAMES,
+    )
     for table_name, type_name in resource_tables().items():
         # A module per table, cheap to make (about 3 us): the schema is built when SQLite first connects
         # the table (its first use), so register() does no per-table work.
@@ -192,6 +219,7 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     )
 
     install_log_table(connection, registry)
+    install_columns_table(connection, resource_tables)
 
     def vtab_clear_cache(*args: Any) -> int:
         """SELECT vtab_clear_cache(): forget every cached read; returns how many entries were dropped."""

@@ -703,7 +703,7 @@ class WriteQueue:
                 raise self.rules.member_change_error(column, value, change, where, (was,))
             new[prop] = converted
             written[prop] = column
-        for prop, value in new.items():
-            if value is None and prop in self.schema.required:
-                raise self.rules.required_error(prop, where, "UPDATE", written[prop])
+        removed = [prop for prop, value in new.items() if value is None and prop in self.schema.required]
+        if removed:
+            raise self.rules.required_error(removed, where, "UPDATE", [written[prop] for prop in removed])
         return diff_patch(row.properties, new)

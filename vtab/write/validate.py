@@ -358,18 +358,26 @@ class RowRules:
             )
 
     def check_required(self, model: dict[str, Any], where: str, verb: str) -> None:
-        for prop in self.schema.required:
-            if model.get(prop) is None:
-                raise self.required_error(prop, where, verb)
+        """Every required property the model lacks, named at once (not one per try)."""
+        missing = [prop for prop in self.schema.required if model.get(prop) is None]
+        if missing:
+            raise self.required_error(missing, where, verb)
 
     def required_error(
-        self, prop: str, where: str, verb: str, column: str | None = None
+        self, props: list[str], where: str, verb: str, columns: list[str] | None = None
     ) -> apsw.ConstraintError:
-        """``column``: the name the statement used (``Value`` or ``value``), else the snake_case one."""
-        column = column or self.column_of(prop)
-        fix = f"give {column} a value in the {verb}" if verb == "INSERT" else f"{column} cannot be removed"
+        """``columns``: the names the statement used (``Value`` or ``value``), else the snake_case ones."""
+        names = columns or [self.column_of(prop) for prop in props]
+        listed = ", ".join(names)
+        if verb != "INSERT":
+            fix = f"{listed} cannot be removed"
+        elif len(names) == 1:
+            fix = f"give {listed} a value in the INSERT"
+        else:
+            fix = f"give each of {listed} a value in the INSERT"
+        nulls = ", ".join(f"{name} = NULL" for name in names)
         return apsw.ConstraintError(
-            f"{column} = NULL: {self.schema.type_name} requires {prop} (NOT NULL); {fix} {where}"
+            f"{nulls}: {self.schema.type_name} requires {', '.join(props)} (NOT NULL); {fix} {where}"
         )
 
     def check_model(self, model: dict[str, Any], current: dict[str, Any], where: str, origin: str) -> None:
@@ -401,9 +409,9 @@ class RowRules:
                 self.property_value(column, value, where)  # the enum and limits
             else:
                 self.check_limits(column, prop, orjson.dumps(value).decode(), value, where, before)
-        for prop in self.schema.required:
-            if current.get(prop) is not None and model.get(prop) is None:
-                raise self.required_error(prop, where, "UPDATE")
+        removed = [p for p in self.schema.required if current.get(p) is not None and model.get(p) is None]
+        if removed:
+            raise self.required_error(removed, where, "UPDATE")
 
     # -- messages -------------------------------------------------------------------------------------
 

@@ -1,0 +1,117 @@
+"""A first hour without trial and error (issue 17, item 4): what an INSERT needs is visible before the first
+try (``vtab_columns``, ``.schema`` comments, ``vtab describe``, every missing required column named at
+once), and an unknown table or column gets a "did you mean" from vtab's names. Real SQL and the real
+command against the local endpoint.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import apsw
+import pytest
+
+from tests.readhelpers import connect
+from tests.test_cli import run_vtab
+from vtab.emulator import Emulator
+
+EKS_REQUIRED = {"role_arn", "resources_vpc_config"}
+
+
+def test_vtab_columns_says_what_an_insert_needs_and_builds_only_the_table_asked(emulator: Emulator) -> None:
+    db = connect(emulator)
+    sql = 'SELECT "column", create_only, write_only FROM vtab_columns WHERE "table" = ? AND required'
+    assert {row[0] for row in db.execute(sql, ("eks_clusters",))} == EKS_REQUIRED
+    facts = dict(
+        db.execute(
+            'SELECT "column", required || read_only || create_only || write_only '
+            "|| coalesce(list_input, '') FROM vtab_columns WHERE \"table\" = 'eks_nodegroups'"
+        )
+    )
+    assert facts["cluster_name"] == "1010parent"  # required, create-only, listed by walking the clusters
+    assert facts["arn"] == "0100"
+    plan = " ".join(str(row) for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", ("eks_clusters",)))
+    assert "INDEX 1" in plan  # "table" = ? pushed down: one schema built, not 1,742
+    assert emulator.calls == []
+
+
+def test_an_insert_names_every_missing_required_column_at_once(emulator: Emulator) -> None:
+    db = connect(emulator)
+    with pytest.raises(apsw.ConstraintError) as caught:
+        db.execute("INSERT INTO eks_clusters (region, name) VALUES ('us-east-1', 'prod')")
+    message = str(caught.value)
+    assert message.startswith("role_arn = NULL, resources_vpc_config = NULL: AWS::EKS::Cluster requires ")
+    assert (
+        "RoleArn, ResourcesVpcConfig (NOT NULL); "
+        "give each of role_arn, resources_vpc_config a value in the INSERT" in message
+    )
+    assert [call for call in emulator.calls if call.operation == "CreateResource"] == []
+
+
+def test_the_shell_schema_comments_each_column_with_what_a_write_must_know(emulator: Emulator) -> None:
+    result = run_vtab("shell", "--endpoint-url", emulator.endpoint_url, ":memory:", ".schema eks_clusters")
+    assert result.returncode == 0, result.stderr
+    assert "  role_arn TEXT, -- required, create-only\n" in result.stdout
+    assert "  arn TEXT, -- read-only\n" in result.stdout
+    assert "  data__PatchDocument TEXT HIDDEN, -- write-only\n" in result.stdout
+    assert "  version TEXT,\n" in result.stdout  # nothing to say: no comment
+
+
+def test_vtab_describe_takes_table_and_stackql_names(emulator: Emulator) -> None:
+    by_stackql = run_vtab("describe", "awscc.eks.clusters", "--format", "csv")
+    assert by_stackql.returncode == 0, by_stackql.stderr
+    rows = list(csv.DictReader(io.StringIO(by_stackql.stdout)))
+    assert {row["column"] for row in rows if row["required"] == "1"} == EKS_REQUIRED
+    assert {row["table"] for row in rows} == {"eks_clusters"}
+    assert run_vtab("describe", "EKS_Clusters", "--format", "csv").stdout == by_stackql.stdout
+
+    unknown = run_vtab("describe", "eks_cluster")
+    assert unknown.returncode == 1
+    assert "vtab describe: error: no such table: eks_cluster; did you mean eks_clusters" in unknown.stderr
+
+
+@pytest.mark.parametrize(
+    ("sql", "suggestion"),
+    [
+        ("SELECT * FROM eks_cluster", "no such table: eks_cluster; did you mean eks_clusters"),
+        ("SELECT * FROM main.s3_bucket", "no such table: main.s3_bucket; did you mean s3_buckets?"),
+        ("SELECT * FROM awscc.eks.cluster", "; did you mean awscc.eks.clusters"),
+        ("SELECT * FROM awscc.ekss.clusters", "; did you mean awscc.eks.clusters"),
+        (
+            "SELECT nmae FROM eks_clusters WHERE region = 'us-east-1'",
+            "no such column: nmae; did you mean name?",
+        ),
+        ("SELECT c.nmae FROM awscc.eks.clusters AS c", "no such column: c.nmae; did you mean name?"),
+        (
+            "SELECT c.zzz FROM eks_clusters c",
+            "no such column: c.zzz; SELECT * FROM vtab_columns WHERE \"table\" = 'eks_clusters' lists the "
+            "columns of eks_clusters",
+        ),
+    ],
+)
+def test_an_unknown_table_or_column_suggests_vtab_names(
+    emulator: Emulator, sql: str, suggestion: str
+) -> None:
+    db = connect(emulator)
+    with pytest.raises(apsw.SQLError) as caught:
+        db.execute(sql)
+    assert suggestion in str(caught.value)
+
+
+def test_the_command_suggests_names_in_any_statement_of_a_script(emulator: Emulator) -> None:
+    result = run_vtab(
+        "query", "--endpoint-url", emulator.endpoint_url, "SELECT 1; SELECT * FROM eks_nodegroup WHERE 0"
+    )
+    assert result.returncode == 1
+    assert "no such table: eks_nodegroup; did you mean eks_nodegroups?" in result.stderr
+
+
+def test_vtab_query_says_dot_commands_belong_to_the_shell(emulator: Emulator) -> None:
+    result = run_vtab("query", "--endpoint-url", emulator.endpoint_url, "SELECT 1;\n.schema eks_clusters")
+    assert result.returncode == 1
+    assert result.stdout == ""  # refused before anything ran
+    assert (
+        "vtab query: error: .schema is a dot-command of vtab shell, not SQL: run vtab shell :memory: "
+        "'.schema eks_clusters'" in result.stderr
+    )
