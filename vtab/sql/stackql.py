@@ -198,7 +198,7 @@ class StackQLCursor(apsw.Cursor):
 
     stackql_tables: ClassVar[dict[str, str]] = {}
     """Lower-case StackQL name -> table name."""
-    stackql_absent: ClassVar[dict[str, str]] = {}
+    stackql_absent: ClassVar[Mapping[str, str]] = {}
     """Lower-case StackQL name of a type vtab has no table for -> why (the catalog's reason)."""
     base_factory: ClassVar[type[apsw.Cursor]] = apsw.Cursor
     """The cursor class this one extends (apsw's, or the connection's own)."""
@@ -326,7 +326,7 @@ def install(
     bases = (StackQLCursor,) if base is apsw.Cursor else (StackQLCursor, base)
     namespace = {
         "stackql_tables": {name.lower(): table for name, table in tables.items()},
-        "stackql_absent": {name.lower(): why for name, why in (absent or {}).items()},
+        "stackql_absent": absent or {},  # read only when a name is unknown: it may be built lazily
         "base_factory": base,
         "returning_columns": staticmethod(returning_columns) if returning_columns else None,
         "known_names": known_names,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 import apsw
@@ -13,7 +13,6 @@ import apsw.ext
 
 from vtab.catalog.describe import COLUMN_FACT_NAMES
 from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
-from vtab.catalog.naming import ABSENT_TYPES, stackql_name
 from vtab.catalog.schema import load_schema
 from vtab.catalog.store import load_catalog
 from vtab.catalog.walks import ListMode
@@ -70,21 +69,42 @@ def stackql_names() -> dict[str, str]:
 
 
 @functools.cache
-def absent_stackql_names() -> dict[str, str]:
-    """StackQL name -> why vtab has no table for it: the catalog's types left out (RoboMaker's fleets,
-    with the overlay's reason) or without handlers, and the names StackQL has for types the catalog
-    lacks (vtab.catalog.naming.ABSENT_TYPES)."""
-    catalog = load_catalog()
-    absent = {stackql_name(type_name): why for type_name, why in ABSENT_TYPES.items()}
-    for type_name in catalog.type_names():
-        entry = catalog.entry(type_name)
-        if entry.table is None and entry.plan.mode is ListMode.EXCLUDED:
-            absent[stackql_name(type_name)] = f"the catalog excludes {type_name}: {entry.plan.reason}"
-        elif entry.table is None:
-            absent[stackql_name(type_name)] = (
-                f"{type_name} has {entry.plan.reason}: Cloud Control cannot use it"
-            )
-    return absent
+class AbsentStackQLNames(Mapping[str, str]):
+    """Lower-case StackQL name -> why vtab has no table for it: the catalog's types left out (RoboMaker's
+    fleets, with the overlay's reason) or without handlers, and the names StackQL has for types the catalog
+    lacks (vtab.catalog.naming.ABSENT_TYPES).
+
+    Built at the first unknown name, not at register(): it names every catalog type (inflection's
+    plurals, which the runtime otherwise never imports) and is needed only for that error."""
+
+    @functools.cached_property
+    def _names(self) -> dict[str, str]:
+        from vtab.catalog.naming import ABSENT_TYPES, stackql_name  # imports inflection: only here
+
+        catalog = load_catalog()
+        absent = {stackql_name(type_name): why for type_name, why in ABSENT_TYPES.items()}
+        for type_name in catalog.type_names():
+            entry = catalog.entry(type_name)
+            if entry.table is None and entry.plan.mode is ListMode.EXCLUDED:
+                absent[stackql_name(type_name)] = f"the catalog excludes {type_name}: {entry.plan.reason}"
+            elif entry.table is None:
+                absent[stackql_name(type_name)] = (
+                    f"{type_name} has {entry.plan.reason}: Cloud Control cannot use it"
+                )
+        return {name.lower(): why for name, why in absent.items()}
+
+    def __getitem__(self, name: str) -> str:
+        return self._names[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+ABSENT_STACKQL_NAMES = AbsentStackQLNames()
+"""One per process: the catalog does not change while it runs."""
 
 
 def vtab_table_names() -> frozenset[str]:
@@ -162,7 +182,7 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
         connection,
         stackql_names(),
         resolver(registry),
-        absent=absent_stackql_names(),
+        absent=ABSENT_STACKQL_NAMES,
         known_names=KNOWN_NAMES,
     )
     for table_name, type_name in resource_tables().items():
