@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import apsw
 
 from vtab import hints
+from vtab.sql.closing_cursor import ClosingCursor
 from vtab.sql.tokens import Token, tokenize
 
 PROVIDER = "aws"
@@ -169,10 +170,10 @@ def _name_at(
     return parsed[n], parsed[n + 4], [window[0].identifier, window[2].identifier, window[4].identifier]
 
 
-class StackQLCursor(apsw.Cursor):
+class StackQLCursor(ClosingCursor):
     """A cursor whose execute/executemany accept StackQL's table names (see the module docstring), and
     whose SQLite refusal to reach a vtab table from a file's view or trigger says why and what to do
-    (``hints.unsafe_use``)."""
+    (``hints.unsafe_use``). A ClosingCursor: any Python subclass of apsw.Cursor needs to be one."""
 
     stackql_tables: ClassVar[dict[str, str]] = {}
     """Lower-case StackQL name -> table name."""
