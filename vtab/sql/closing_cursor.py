@@ -10,8 +10,8 @@ scripts/repro_apsw_cursor_subclass_dealloc.py reproduces it with apsw alone.
 
 A closed cursor no longer holds the connection, so apsw frees it at once. ``__del__`` runs before apsw's
 dealloc and closes the cursor; when the connection is busy in another thread, closing raises
-``ThreadingViolationError`` without waiting, and the cursor is kept alive in ``ClosingCursor._unclosed`` (Python does not call
-``__del__`` twice) until a later cursor's ``__del__`` manages to close it.
+``ThreadingViolationError`` without waiting, and the cursor is kept alive in ``ClosingCursor._unclosed``
+(Python does not call ``__del__`` twice) until a later cursor's ``__del__`` manages to close it.
 """
 
 from __future__ import annotations
