@@ -20,6 +20,7 @@ from tests.test_cli import run_vtab
 from vtab.cli import main as cli
 from vtab.emulator import Emulator
 from vtab.emulator.seed import Seeded
+from vtab.sql.closing_cursor import ClosingCursor
 from vtab.sql.stackql import StackQLCursor
 
 REGION = "us-east-1"
@@ -177,7 +178,7 @@ def test_register_extends_the_users_cursor_class(emulator: Emulator, seeded: See
 
     cursor = connection.cursor()
     assert isinstance(cursor, AuditCursor) and isinstance(cursor, StackQLCursor)
-    assert connection.cursor_factory.__mro__[1:3] == (StackQLCursor, AuditCursor)
+    assert connection.cursor_factory.__mro__[1:4] == (StackQLCursor, ClosingCursor, AuditCursor)
     assert AuditCursor.seen == [sql.replace(NAME, "integration_responses".ljust(len(NAME)))]
 
 

@@ -29,6 +29,7 @@ from vtab.catalog.limits import request_limits
 from vtab.catalog.schema import IDENTIFIER_SEPARATOR, InputSource, ListInput, ParentStep, ResourceSchema
 from vtab.catalog.store import load_catalog
 from vtab.messages import sql_literal
+from vtab.read import at_exit
 from vtab.read.affinity import Affinity, compared_value
 from vtab.read.cache import Key, ResultStore
 from vtab.read.plan import Plan, PlanKind, id_columns, input_columns, level_schemas
@@ -151,6 +152,7 @@ class Scan:
     def __iter__(self) -> Iterator[Row]:
         if not self._started:
             self._started = True
+            at_exit.close_at_exit(self)  # a scan abandoned half read must not keep the interpreter alive
             self._start()
         while True:
             item = self._next_item()

@@ -28,6 +28,7 @@ import apsw
 
 from vtab import hints
 from vtab.sql import returning
+from vtab.sql.closing_cursor import ClosingCursor
 from vtab.sql.inlists import preparing
 from vtab.sql.suggestions import KnownNames, suggest
 from vtab.sql.tokens import Token, tokenize
@@ -191,10 +192,11 @@ def _name_at(
     return parsed[n], parsed[n + 4], [window[0].identifier, window[2].identifier, window[4].identifier]
 
 
-class StackQLCursor(apsw.Cursor):
+class StackQLCursor(ClosingCursor):
     """A cursor whose execute/executemany accept StackQL's table names (see the module docstring) and
     RETURNING on writes to vtab's tables (vtab.sql.returning), and whose SQLite refusal to reach a vtab
-    table from a file's view or trigger says why and what to do (``hints.unsafe_use``)."""
+    table from a file's view or trigger says why and what to do (``hints.unsafe_use``). A ClosingCursor:
+    any Python subclass of apsw.Cursor needs to be one."""
 
     stackql_tables: ClassVar[dict[str, str]] = {}
     """Lower-case StackQL name -> table name."""
