@@ -6,7 +6,8 @@ from __future__ import annotations
 import apsw
 import pytest
 
-from vtab.read.affinity import NO_ROW, Affinity, affinity_of, compared_value, compared_values
+from vtab.read.affinity import NO_ROW, Affinity, affinity_of, compared_value, compared_values, wanted
+from vtab.sql.literals import constants_are_literals
 
 
 @pytest.mark.parametrize(
@@ -81,3 +82,50 @@ def test_an_in_list_drops_what_no_row_can_equal() -> None:
     assert compared_values(Affinity.TEXT, {42, None, b"x", "a"}) == {"42", "a"}
     assert compared_values(Affinity.TEXT, None) == set()
     assert compared_values(Affinity.INTEGER, "7") == {7}
+
+
+@pytest.mark.parametrize("other", ["INTEGER", "REAL", "NUMERIC", "TEXT", ""])
+def test_a_number_for_a_text_column_matches_a_superset_of_what_sqlite_matches(other: str) -> None:
+    """Whatever the affinity of the other side (a join column's, a subquery's), the rows ``wanted``
+    keeps for a number given to a TEXT column include every row SQLite's ``=`` keeps; text given stays
+    an exact key, as a non-numeric text equals only itself even compared as numbers."""
+    db = apsw.Connection(":memory:")
+    db.execute(f"CREATE TABLE t(c TEXT); CREATE TABLE o(v {other})")
+    names = ("7", "007", "7.0", " 7", "7e0", "a", "1.5", "x7")
+    db.executemany("INSERT INTO t VALUES (?)", [(name,) for name in names])
+    for given in (7, 1.5, "a", "7"):
+        db.execute("DELETE FROM o; INSERT INTO o VALUES (?)", (given,))
+        ((kept,),) = db.execute("SELECT v FROM o").fetchall()
+        matched = {c for (c,) in db.execute("SELECT c FROM t, o WHERE c = v")}
+        wants = wanted(Affinity.TEXT, kept, literal=False)
+        ours = {name for name in names if wants.matches(name)}
+        assert matched <= ours, (other, given)
+        if isinstance(kept, str) and kept == "a":
+            assert ours == matched == {"a"}
+
+
+def test_a_number_literal_for_a_text_column_is_its_text_and_a_numeric_column_converts_text() -> None:
+    assert wanted(Affinity.TEXT, 42, literal=True).keys == {"42"}
+    assert wanted(Affinity.TEXT, 42, literal=False).keys == set()
+    # An INTEGER column gives any other side NUMERIC affinity: text compares as the number it reads as.
+    assert wanted(Affinity.INTEGER, "7", literal=False).keys == {7}
+    db = apsw.Connection(":memory:")
+    db.execute(
+        "CREATE TABLE n(i INTEGER); INSERT INTO n VALUES (7); "
+        "CREATE TABLE s(t TEXT); INSERT INTO s VALUES ('7')"
+    )
+    assert db.execute("SELECT count(*) FROM n, s WHERE i = t").fetchall() == [(1,)]
+
+
+@pytest.mark.parametrize(
+    ("sql", "literal"),
+    [
+        ("SELECT * FROM t WHERE a = 7", True),
+        ("SELECT * FROM t WHERE a = CAST(7 AS INTEGER)", False),
+        ("SELECT * FROM t WHERE a = cast ( 7 as real )", False),
+        ("SELECT * FROM t WHERE a = 'CAST'", True),
+        (None, False),
+    ],
+)
+def test_a_cast_anywhere_means_a_constant_may_have_affinity(sql: str | None, literal: bool) -> None:
+    assert constants_are_literals(sql) is literal

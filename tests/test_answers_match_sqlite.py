@@ -160,3 +160,102 @@ def test_the_trust_pages_examples_answer_as_sqlite_does(emulator: Emulator, sql:
     ours = sorted(rows(db, sql), key=repr)
     oracle = sorted(rows(db, sql.replace("logs_log_groups", "native")), key=repr)
     assert ours == oracle
+
+
+def _streams(emulator: Emulator) -> apsw.Connection:
+    """Groups ``g`` (retention 7), ``h`` (retention 14) and ``07`` in us-east-1, streams ``a``, ``007``,
+    ``7``, ``7.0``, ``14`` under ``g``; native copies ``native_groups`` and ``native_streams`` (oracle)."""
+    db = connect(emulator, regions="us-east-1")
+    db.execute(
+        "INSERT INTO logs_log_groups (log_group_name, retention_in_days, region) "
+        "VALUES ('g', 7, 'us-east-1'), ('h', 14, 'us-east-1'), ('07', NULL, 'us-east-1')"
+    )
+    for name in ("a", "007", "7", "7.0", "14"):
+        db.execute(
+            "INSERT INTO logs_log_streams (log_group_name, log_stream_name, region) "
+            "VALUES ('g', ?, 'us-east-1')",
+            (name,),
+        )
+    db.execute(
+        "CREATE TEMP TABLE native_groups(log_group_name TEXT, retention_in_days INTEGER, region TEXT, "
+        "data__Identifier TEXT); CREATE TEMP TABLE native_streams(log_group_name TEXT, log_stream_name TEXT, "
+        "region TEXT, data__Identifier TEXT); "
+        "INSERT INTO native_groups SELECT log_group_name, retention_in_days, region, data__Identifier "
+        "FROM logs_log_groups; INSERT INTO native_streams SELECT log_group_name, log_stream_name, region, "
+        "data__Identifier FROM logs_log_streams WHERE log_group_name = 'g'"
+    )
+    emulator.clear_calls()
+    return db
+
+
+def _both_streams(
+    db: apsw.Connection, sql: str, bindings: tuple[Any, ...] = ()
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    ours = sorted(rows(db, sql.format(g="logs_log_groups", s="logs_log_streams"), bindings), key=repr)
+    oracle = sorted(rows(db, sql.format(g="native_groups", s="native_streams"), bindings), key=repr)
+    return ours, oracle
+
+
+NUMERIC_SIDE = [
+    # The four the differential test found, reduced: the other side has INTEGER affinity, so SQLite
+    # compares the TEXT column as a number ('007' and '7.0' equal 7).
+    "SELECT a.log_stream_name FROM {s} a WHERE a.log_stream_name IN "
+    "(SELECT b.retention_in_days FROM {g} b WHERE b.region = 'us-east-1')",
+    "SELECT a.log_stream_name FROM {g} b JOIN {s} a "
+    "ON a.log_group_name = b.log_group_name AND a.log_stream_name = b.retention_in_days",
+    "SELECT a.log_group_name FROM {g} a WHERE a.data__Identifier IN (SELECT b.retention_in_days FROM {g} b)",
+    "SELECT a.log_group_name FROM {g} b JOIN {g} a ON a.data__Identifier = b.retention_in_days",
+    # A CAST gives the constant its affinity.
+    "SELECT log_stream_name FROM {s} WHERE log_group_name = 'g' AND log_stream_name = CAST(7 AS INTEGER)",
+    "SELECT log_stream_name FROM {s} WHERE log_group_name = 'g' AND log_stream_name = CAST(7 AS INTEGER) "
+    "LIMIT 2",
+]
+
+
+@pytest.mark.parametrize("sql", NUMERIC_SIDE)
+def test_a_number_from_a_numeric_column_matches_the_text_that_reads_as_it(
+    emulator: Emulator, sql: str
+) -> None:
+    ours, oracle = _both_streams(_streams(emulator), sql)
+    assert ours == oracle
+    assert {"007", "07", "7.0"} & {value for row in oracle for value in row}
+
+
+LITERAL_SIDE = [
+    # No affinity on the other side (a literal, a parameter, an IN list): the number compares as its text.
+    ("SELECT log_stream_name FROM {s} WHERE log_group_name = 'g' AND log_stream_name = 7", ()),
+    ("SELECT log_stream_name FROM {s} WHERE log_group_name = 'g' AND log_stream_name IN (7, 14)", ()),
+    ("SELECT log_stream_name FROM {s} WHERE log_group_name = 'g' AND log_stream_name = ?", (7,)),
+    ("SELECT log_stream_name FROM {s} WHERE log_group_name = 'g' AND log_stream_name = ? LIMIT 1", (7,)),
+    (
+        "SELECT a.log_stream_name FROM {s} a WHERE a.log_stream_name IN "
+        "(SELECT CAST(b.retention_in_days AS TEXT) FROM {g} b)",
+        (),
+    ),
+]
+
+
+@pytest.mark.parametrize(("sql", "bindings"), LITERAL_SIDE)
+def test_a_number_without_affinity_matches_its_text_only(
+    emulator: Emulator, sql: str, bindings: tuple[Any, ...]
+) -> None:
+    ours, oracle = _both_streams(_streams(emulator), sql, bindings)
+    assert ours == oracle
+    assert oracle
+    assert not {"007", "07", "7.0"} & {value for row in oracle for value in row}
+
+
+def test_a_text_literal_and_a_text_join_still_make_the_fewest_calls(emulator: Emulator) -> None:
+    """Text is an exact key whatever the other side's affinity: one get for the literal, one list per
+    group joined (three), as before."""
+    db = _streams(emulator)
+    sql = "SELECT log_stream_name FROM logs_log_streams WHERE log_group_name = 'g' AND log_stream_name = '7'"
+    assert rows(db, sql) == [("7",)]
+    literal_calls = len(emulator.calls)
+    emulator.clear_calls()
+    joined = (
+        "SELECT a.log_stream_name FROM native_groups b JOIN logs_log_streams a "
+        "ON a.log_group_name = b.log_group_name AND a.log_stream_name = b.log_group_name || '7'"
+    )
+    assert rows(db, joined) == []
+    assert (literal_calls, len(emulator.calls)) == (1, 3)

@@ -147,7 +147,7 @@ def test_a_parent_id_in_where_goes_into_resource_model(emulator: Any) -> None:
     emulator.clear_calls()
     sql = "SELECT data__Identifier FROM eks_nodegroups WHERE region = 'us-east-1' AND cluster_name = ?"
     ((_, _, _, detail),) = db.execute("EXPLAIN QUERY PLAN " + sql, (cluster["Name"],)).fetchall()
-    assert detail.endswith("list args=region,cluster_name fetch=ids")
+    assert detail.endswith("list args=region,cluster_name fetch=ids recheck=cluster_name")
     got = [i for (i,) in db.execute(sql, (cluster["Name"],))]
     assert len(got) == 2
     assert endpoint_ops(emulator) == {("ListResources", "AWS::EKS::Nodegroup"): 1}

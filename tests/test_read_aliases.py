@@ -46,7 +46,9 @@ def test_an_identifier_part_feeds_the_list_input_it_equals(emulator: Any) -> Non
         "SELECT name, domain_id, domain_identifier FROM datazone_projects "
         f"WHERE region = '{REGION}' AND domain_id = ?"
     )
-    assert _plan(db, sql, (domains["d1"],)).endswith("list args=region,domain_id fetch=full")
+    assert _plan(db, sql, (domains["d1"],)).endswith(
+        "list args=region,domain_id fetch=full recheck=domain_id"
+    )
     got = sorted(rows(db, sql, (domains["d1"],)))
     assert got == [("d1-p1", domains["d1"], domains["d1"]), ("d1-p2", domains["d1"], domains["d1"])]
     # one listing of that domain's projects: no domain listed, no other domain's projects

@@ -17,6 +17,7 @@ a number are exactly SQLite's, not an imitation of them.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import apsw
@@ -77,6 +78,40 @@ def compared_values(
     each compared as SQLite would, those no row can equal left out (an empty set: no row)."""
     values = given if isinstance(given, set) else {given}
     return {v for v in (compared_value(affinity, value) for value in values) if not isinstance(v, _NoRow)}
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a row's column must hold to match a pushed-down ``=``/``IN``."""
+
+    keys: set[apsw.SQLiteValue]
+    """Values looked up and matched exactly."""
+    numbers: set[int | float] = field(default_factory=set)
+    """Numbers given for a TEXT column by a join column, subquery or parameter. SQLite may compare them as
+    text ('7') or, when the other side has numeric affinity, as numbers ('007' and '7.0' equal 7): they are
+    no lookup key; a row matches one when its value, read as a number, equals it (``matches``)."""
+
+    def matches(self, value: apsw.SQLiteValue) -> bool:
+        """Whether a row's ``value`` may equal one of the values given (exactly, or as a number)."""
+        if value in self.keys:
+            return True
+        if not self.numbers or value is None or isinstance(value, bytes):
+            return False
+        number = _converted(value)[1] if isinstance(value, str) else value
+        return not isinstance(number, str) and number in self.numbers
+
+
+def wanted(affinity: Affinity, given: apsw.SQLiteValue | set[apsw.SQLiteValue], literal: bool) -> Wanted:
+    """The values of ``column = given`` (or ``IN given``). ``literal``: the value is a plain literal (no
+    affinity), so a number given for a TEXT column is its text. Otherwise the other side's affinity is
+    unknown (a join column, a subquery, a parameter): a number for a TEXT column is kept as a number."""
+    if literal or affinity is not Affinity.TEXT:
+        return Wanted(compared_values(affinity, given))
+    values = given if isinstance(given, set) else {given}
+    return Wanted(
+        {v for v in values if isinstance(v, str)},
+        {v for v in values if isinstance(v, int | float)},  # NULL and BLOBs equal no text
+    )
 
 
 _local = threading.local()

@@ -9,7 +9,7 @@ outer row of a join beats a walk, and a region given per outer row beats a scan 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION, STACKQL_OWN, stackql_column
@@ -61,13 +61,22 @@ class Plan:
     written: tuple[str, ...] = ()
     """``args`` as the statement wrote them: a property's schema name (``ApiId``) where it used that
     column, so EXPLAIN and messages about a value show the user's own name; empty means ``args``."""
+    rechecked: frozenset[str] = frozenset()
+    """Columns whose ``=`` SQLite checks again on every row (vtab.read.affinity: the other side is a join
+    column or a parameter, whose affinity vtab cannot see). EXPLAIN shows them as ``recheck=``."""
+    literal: frozenset[str] = frozenset()
+    """TEXT columns given a number as a plain literal (``name = 42``), which compares as its text ('42')."""
 
     def encode(self, schema: ResourceSchema) -> str:
         head = self.kind.value
         if self.kind is PlanKind.WALK:
             head += f" from={schema.parents[self.walk_from].type_name.split('::')[-1]}"
         args = self.written or self.args
-        return f"{head} args={','.join(args) or '-'} fetch={'full' if self.full else 'ids'}"
+        text = f"{head} args={','.join(args) or '-'} fetch={'full' if self.full else 'ids'}"
+        for word, columns in (("recheck", self.rechecked), ("literal", self.literal)):
+            if columns:
+                text += f" {word}={','.join(w for w, a in zip(args, self.args, strict=True) if a in columns)}"
+        return text
 
     @classmethod
     def decode(cls, text: str, schema: ResourceSchema) -> Plan:
@@ -80,7 +89,18 @@ class Plan:
             walk_from = names.index(words["from"])
         written = tuple(a for a in words["args"].split(",") if a and a != "-")
         args = tuple(_column_written(schema, a) for a in written)
-        return cls(kind, args, words["fetch"] == "full", walk_from, written if written != args else ())
+
+        def columns(word: str) -> frozenset[str]:
+            return frozenset(_column_written(schema, a) for a in words.get(word, "").split(",") if a)
+
+        own = written if written != args else ()
+        full = words["fetch"] == "full"
+        return cls(kind, args, full, walk_from, own, columns("recheck"), columns("literal"))
+
+    def looked_up_by(self, schema: ResourceSchema, given: set[str]) -> Plan:
+        """This plan when only the columns ``given`` can be looked up (the others' rows are listed)."""
+        chosen, _, _ = choose_plan(schema, [Offer(column, False) for column in given], set())
+        return replace(self, kind=chosen.kind, walk_from=chosen.walk_from)
 
 
 def _column_written(schema: ResourceSchema, written: str) -> str:

@@ -31,7 +31,7 @@ from vtab.catalog.columns import (
 from vtab.catalog.schema import ListInput, ResourceSchema
 from vtab.catalog.store import load_catalog
 from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options, TrustError, check_endpoint_environment
-from vtab.read.affinity import affinity_of, compared_values
+from vtab.read.affinity import Affinity, Wanted, affinity_of, compared_values, wanted
 from vtab.read.cache import ResultStore
 from vtab.read.plan import (
     LIMIT,
@@ -50,6 +50,7 @@ from vtab.read.scan import ReadContext, Row, Scan
 from vtab.sql.guards import is_placeholder, placeholder_error
 from vtab.sql.inlists import may_give_empty_in, prepared_text
 from vtab.sql.interrupt import watch
+from vtab.sql.literals import constants_are_literals
 from vtab.sql.returning import ReturningColumns
 from vtab.sqlite import callbacks, trust
 from vtab.sqlite.registry import Registry
@@ -317,10 +318,15 @@ class Table:
         pushable = pushable_columns(self.schema)
         offers: list[Offer] = []
         written: list[str] = []  # each offer's column as the statement named it (ApiId or api_id)
+        rechecked: set[str] = set()
+        literal: set[str] = set()
+        sql = prepared_text()
+        literals = constants_are_literals(sql)
         for i in range(info.nConstraint):
             op = info.get_aConstraint_op(i)
             if op in _LIMIT_OPS:
                 # SQLite offers LIMIT even with an ORDER BY we do not consume: only honour it without one.
+                # (With a rechecked column, Filter honours it only when it matches exactly: no number.)
                 if info.nOrderBy == 0 and info.get_aConstraint_usable(i):
                     info.set_aConstraintUsage_argvIndex(i, len(offers) + 1)
                     offers.append(Offer(_LIMIT_OPS[op], False))
@@ -336,20 +342,32 @@ class Table:
                 continue
             is_in = info.get_aConstraintUsage_in(i)
             info.set_aConstraintUsage_argvIndex(i, len(offers) + 1)
-            info.set_aConstraintUsage_omit(i, True)
-            if is_in and not may_give_empty_in(prepared_text()):
+            if self.columns.affinities[name] is Affinity.TEXT and not is_in and name != REGION:
+                rhs = info.get_aConstraint_rhs(i)
+                if not literals or rhs is None:
+                    # A join column, a parameter: SQLite compares with its affinity, which vtab cannot
+                    # see, so SQLite checks each row again (vtab.read.affinity). A region is never a
+                    # number, so vtab's exact match is always SQLite's.
+                    rechecked.add(name)
+                elif isinstance(rhs, int | float):
+                    literal.add(name)
+            # An IN list's values arrive with the column's affinity, a subquery's with the comparison's:
+            # vtab matches them itself, as SQLite would check one value at a time as text ('007' = 7 fails).
+            info.set_aConstraintUsage_omit(i, name not in rechecked)
+            if is_in and not may_give_empty_in(sql):
                 info.set_aConstraintUsage_in(i, True)  # the whole list in one Filter (else one value each)
             offers.append(Offer(name, is_in))
             written.append(self.columns.names[column])
         names, canonical = self.columns.names, self.columns.canonical
         needed = {canonical[names[c]] if c < len(names) else "*" for c in info.colUsed}
         plan, cost, rows = choose_plan(self.schema, offers, needed)
+        plan = dataclasses.replace(plan, rechecked=frozenset(rechecked), literal=frozenset(literal))
         if written != list(plan.args):
             plan = dataclasses.replace(plan, written=tuple(written))
         info.idxStr = plan.encode(self.schema)
         info.estimatedCost = cost
         info.estimatedRows = rows
-        singles = {o.column for o in offers if not o.is_in}
+        singles = {o.column for o in offers if not o.is_in} - rechecked  # a rechecked number lists them
         ids = id_columns(self.schema).keys()
         if plan.kind is PlanKind.GET and REGION in singles and (IDENTIFIER in singles or ids <= singles):
             info.idxFlags = apsw.SQLITE_INDEX_SCAN_UNIQUE
@@ -436,6 +454,8 @@ class Cursor:
         self._progress = ReadProgress(table.name) if table.options.progress else None
         self._rows: Iterator[Row] = iter(())
         self._row: Row | None = None
+        self._checks: list[tuple[int, Wanted]] = []
+        """(column number, values) that Next checks on each row: numbers given for a TEXT column."""
 
     @callbacks.guarded
     def Filter(self, indexnum: int, indexname: str, constraintargs: tuple[Any, ...]) -> None:
@@ -445,11 +465,16 @@ class Cursor:
         # Each value as SQLite would compare it with the column (`name = 42` matches '42'); NULL, or a
         # BLOB against text, matches no row.
         affinities = table.columns.affinities
-        values = {
-            column: compared_values(affinities[column], value)
+        given = {
+            column: wanted(affinities[column], value, column in plan.literal)
             for column, value in zip(plan.args, constraintargs, strict=True)
             if column not in (LIMIT, OFFSET)
         }
+        values = {column: wants.keys for column, wants in given.items()}  # no region reads as a number
+        numbered = {column: wants for column, wants in given.items() if wants.numbers and column != REGION}
+        self._checks = [(table.columns.index[column], wants) for column, wants in numbered.items()]
+        if numbered:
+            plan = self._list_numbered(plan, values, numbered)
         if table.writing:
             table.writes.refuse_unfiltered()
         for column, written in zip(plan.args, plan.written or plan.args, strict=True):
@@ -458,7 +483,7 @@ class Cursor:
                     raise placeholder_error(written, value, f"[{table.name}]")
         bounds = dict(zip(plan.args, constraintargs, strict=True))
         limit = None
-        if isinstance(bounds.get(LIMIT), int) and bounds[LIMIT] >= 0:
+        if isinstance(bounds.get(LIMIT), int) and bounds[LIMIT] >= 0 and not numbered:
             limit = bounds[LIMIT] + max(0, int(bounds.get(OFFSET) or 0))
         if plan.kind is PlanKind.NEEDS:
             raise apsw.SQLError(needs_where_error(table.name, table.schema, set(plan.args)))
@@ -487,12 +512,34 @@ class Cursor:
         self._rows = iter(self._scan)
         self.Next()
 
+    def _list_numbered(self, plan: Plan, values: dict[str, set[Any]], numbered: dict[str, Wanted]) -> Plan:
+        """The plan once the columns given numbers (by a join column, subquery or parameter) are listed
+        rather than looked up: '007' may equal 7, so no text is their key; Next keeps the rows whose value
+        reads as one of the numbers (vtab.read.affinity.Wanted). Where the type cannot be listed without
+        the column (an identifier of a type with no list), the number is looked up as its text instead:
+        exactly SQLite's answer for a parameter, and for a numeric column all but ids spelled otherwise."""
+        schema = self.table.schema
+        looked_up = set(values)
+        for column, wants in numbered.items():
+            listed = plan.looked_up_by(schema, looked_up - {column})
+            if listed.kind is PlanKind.NEEDS:
+                values[column] = wants.keys | compared_values(Affinity.TEXT, set(wants.numbers))
+                continue
+            looked_up.discard(column)
+            del values[column]
+            plan = listed
+        return plan
+
     def Eof(self) -> bool:
         return self._row is None
 
     @callbacks.guarded
     def Next(self) -> None:
         self._row = next(self._rows, None)
+        while self._row is not None and not all(
+            wants.matches(self._readers[index](self._row)) for index, wants in self._checks
+        ):
+            self._row = next(self._rows, None)
         if self._row is not None and self.table.writing:
             self.table.read_rows.add(self._row)
 
