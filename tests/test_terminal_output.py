@@ -360,7 +360,9 @@ def test_a_failed_writes_status_message_is_shown_not_obeyed(emulator: Emulator, 
 
 
 def test_identifiers_in_the_write_report_are_shown_not_obeyed(emulator: Emulator) -> None:
-    db, registry = open_connection({"endpoint_url": emulator.endpoint_url, "regions": REGION})
+    db, registry = open_connection(
+        {"endpoint_url": emulator.endpoint_url, "regions": REGION}, read_only_files=False
+    )
     err = io.StringIO()
     report = WriteReporter(registry, err)
     created = registry.log.start(

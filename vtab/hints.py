@@ -93,3 +93,19 @@ def unsafe_use(message: str) -> str:
         f"{message}: {_UNSAFE_WHY}; query the table yourself, or through your own CREATE TEMP VIEW (a TEMP "
         f"TRIGGER may read it), or, if you trust the file, {set_option('trusted_schema', True)}"
     )
+
+
+READ_ONLY_WRITE = "attempt to write a readonly database"
+"""How SQLite's refusal begins when SQL writes a database file opened read-only (see ``read_only_files``)."""
+
+
+def read_only_files(message: str) -> str:
+    """SQLite's ``attempt to write a readonly database`` with why and the fix, for a connection vtab opened
+    read-only because of its read_only option (vtab.sqlite.install.open_database); other text as is."""
+    if not message.startswith(READ_ONLY_WRITE) or "sqlite3 -readonly" in message:
+        return message
+    return (
+        f"{message}: {assignment('read_only', True)} opens the database files read-only, as sqlite3 "
+        "-readonly does; write to temp instead (CREATE TEMP TABLE, CREATE TEMP VIEW, CREATE VIRTUAL TABLE "
+        f"temp.x), or {without_option('read_only', True)}"
+    )

@@ -9,10 +9,12 @@ from typing import Any, TextIO, cast
 import apsw
 
 import vtab
+from vtab import hints
 from vtab.cli.conventions import CommandError, undecodable_text
 from vtab.cli.flags import options_from
 from vtab.cli.output import WRITERS, ResultWriter, WriteReporter, json_flags
 from vtab.read.progress import AroundProgress
+from vtab.sqlite.install import open_database
 from vtab.sqlite.registry import Registry
 
 
@@ -78,9 +80,11 @@ def read_sql(args: argparse.Namespace) -> str:
     return str(args.sql)
 
 
-def open_connection(options: dict[str, Any]) -> tuple[apsw.Connection, Registry]:
-    """An in-memory connection with vtab registered (closed again if registering fails)."""
-    db = apsw.Connection(":memory:")
+def open_connection(options: dict[str, Any], read_only_files: bool) -> tuple[apsw.Connection, Registry]:
+    """An in-memory connection with vtab registered (closed again if registering fails); opened read-only
+    under ``read_only_files`` (``--read-only``), as ``sqlite3 -readonly``, so that no ATTACHed file is
+    written either (open_database)."""
+    db = open_database(":memory:", read_only=read_only_files)
     try:
         registry = vtab.register(db, **options)
     except BaseException:
@@ -92,11 +96,14 @@ def open_connection(options: dict[str, Any]) -> tuple[apsw.Connection, Registry]
 def command_query(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
     sql = read_sql(args)
     options = options_from(parser, args)
-    db, registry = open_connection(options)
+    db, registry = open_connection(options, read_only_files=bool(options.get("read_only")))
     if options["progress"] and out.isatty():
         out = cast(TextIO, AroundProgress(out))
     try:
         run_query(db, registry, sql, WRITERS[args.format](out, args.header), sys.stderr)
+    except apsw.ReadOnlyError as error:  # the connection is read-only only under --read-only
+        error.args = (hints.read_only_files(str(error)),)
+        raise
     finally:
         out.flush()
         db.close()
