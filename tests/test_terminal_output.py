@@ -32,7 +32,7 @@ from vtab.cli.output import WriteReporter
 from vtab.cli.query import open_connection
 from vtab.emulator import Emulator
 from vtab.read.progress import ReadProgress
-from vtab.sqlite.table import StoredTableWarning
+from vtab.sqlite.trust import StoredTableWarning
 from vtab.terminal import json_safe, sql_visible, visible
 
 if TYPE_CHECKING:

@@ -32,7 +32,7 @@ LOG_GROUP = "AWS::Logs::LogGroup"
 DELETE_ALL = f"DELETE FROM {{table}} WHERE region = '{REGION}' AND log_group_name LIKE '%'"
 ROLE = "arn:aws:iam::123456789012:role/attacker"
 
-pytestmark = pytest.mark.filterwarnings("ignore::vtab.sqlite.table.StoredTableWarning")  # said elsewhere
+pytestmark = pytest.mark.filterwarnings("ignore::vtab.sqlite.trust.StoredTableWarning")  # said elsewhere
 
 
 # --- the pieces: a listener a file may name, a hostile file, the log groups it would delete ----------------

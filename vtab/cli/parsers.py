@@ -210,7 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("sql", metavar="SELECT", help="one SELECT statement")
     snap.add_argument("--table", "-t", required=True, help="name of the table to create in OUT")
     snap.add_argument("--replace", action="store_true", help="drop and recreate the table if it exists")
-    add_option_flags(snap, skip=WRITE_OPTIONS)
+    # Nor --trusted-schema: snapshot runs one SELECT of yours into a plain table, and writing to a file is
+    # no reason to let its stored views and triggers act.
+    add_option_flags(snap, skip=WRITE_OPTIONS | {"trusted_schema"})
     snap.set_defaults(parser=snap)
 
     types = _command(
