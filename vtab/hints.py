@@ -109,3 +109,12 @@ def read_only_files(message: str) -> str:
         "-readonly does; write to temp instead (CREATE TEMP TABLE, CREATE TEMP VIEW, CREATE VIRTUAL TABLE "
         f"temp.x), or {without_option('read_only', True)}"
     )
+
+
+def read_only_refusal(table: str, verb: str) -> str:
+    """Why a write to vtab table ``table`` is refused on a read_only connection, and the fix."""
+    return (
+        f"{table} is read-only (the connection's {assignment('read_only', True)}): {verb} refused before "
+        f"anything was sent; a table cannot lift it: {without_option('read_only', True)} to change AWS "
+        "resources"
+    )

@@ -9,8 +9,7 @@ from typing import Any, TextIO, cast
 import apsw
 
 import vtab
-from vtab import hints
-from vtab.cli.conventions import CommandError, undecodable_text
+from vtab.cli.conventions import CommandError, explain_read_only, undecodable_text
 from vtab.cli.flags import options_from
 from vtab.cli.output import WRITERS, ResultWriter, WriteReporter, json_flags
 from vtab.read.progress import AroundProgress
@@ -101,8 +100,8 @@ def command_query(parser: argparse.ArgumentParser, args: argparse.Namespace, out
         out = cast(TextIO, AroundProgress(out))
     try:
         run_query(db, registry, sql, WRITERS[args.format](out, args.header), sys.stderr)
-    except apsw.ReadOnlyError as error:  # the connection is read-only only under --read-only
-        error.args = (hints.read_only_files(str(error)),)
+    except apsw.ReadOnlyError as error:  # the database is read-only only under --read-only
+        explain_read_only(error, registry)
         raise
     finally:
         out.flush()

@@ -17,10 +17,17 @@ import orjson
 from apsw.shell import Shell
 
 import vtab
-from vtab import hints
 from vtab.catalog.columns import quote
 from vtab.cli.colours import Tokens, TokenScheme
-from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, CommandError, error_text, say, undecodable_text
+from vtab.cli.conventions import (
+    INTERRUPTED_STATUS,
+    PROG,
+    CommandError,
+    error_text,
+    explain_read_only,
+    say,
+    undecodable_text,
+)
 from vtab.cli.flags import option_flags, options_from
 from vtab.cli.output import WriteReporter, json_flags, nested
 from vtab.cli.parsers import shell_parser
@@ -69,8 +76,8 @@ class VtabShell(Shell):
 
     def explain(self, failure: BaseException) -> None:
         """A write to a database file under --read-only says why it is refused and what to do."""
-        if isinstance(failure, apsw.ReadOnlyError) and self.read_only:
-            failure.args = (hints.read_only_files(str(failure)),)
+        if self.read_only:
+            explain_read_only(failure, self.registry)
 
     # -- --read-only: the database is opened read-only, as sqlite3 -readonly opens it, also after .open ----
 
