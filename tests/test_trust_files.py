@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import warnings
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,6 +27,7 @@ from vtab.emulator import Emulator
 from vtab.emulator.seed_types import SeededType
 from vtab.options import CREDENTIAL_OPTIONS, OptionError
 from vtab.sqlite.install import ShadowedTableWarning
+from vtab.sqlite.trust import StoredTableWarning
 
 REGION = "us-east-1"
 LOG_GROUP = "AWS::Logs::LogGroup"
@@ -560,7 +562,7 @@ def test_the_trust_docs_ceilings_example_runs(emulator: Emulator) -> None:
     lines = doc_sql(CEILINGS_SECTION)
     assert lines[0].startswith(CEILINGS_CONNECTION)
     db = connect(":memory:", emulator, read_only=True, max_writes=10)
-    assert run_doc_lines(db, lines) == 3
+    assert run_doc_lines(db, lines) == 4
     assert rows(db, "SELECT name FROM temp.sqlite_schema") == [("careful",)]
 
 
@@ -733,3 +735,44 @@ def test_query_read_only_refuses_local_writes_with_the_reason(emulator: Emulator
         "CREATE TEMP TABLE t(x); INSERT INTO t VALUES (1); SELECT x FROM t",
     )
     assert (temp.returncode, temp.stdout.strip()) == (0, "1"), temp.stderr
+    extension = run_vtab("query", "--read-only", "SELECT load_extension('/tmp/x.so')")
+    assert extension.stderr == "vtab query: error: SQLError: not authorized\n"  # docs/trust.md says so
+
+
+# --- the warning for a table stored in a file, and the snapshot's flags ------------------------------------
+
+
+@pytest.mark.filterwarnings("always::vtab.sqlite.trust.StoredTableWarning")
+def test_a_stored_table_warns_when_created_not_at_each_open(
+    tmp_path: Path, emulator: Emulator, listener: Listener
+) -> None:
+    path = tmp_path / "inventory.db"
+    with pytest.warns(StoredTableWarning) as made:
+        connect(path, emulator).execute("CREATE VIRTUAL TABLE plain USING logs_log_groups(cache_ttl=0)")
+    assert [str(w.message) for w in made] == [
+        f"main.plain is stored in {path}: plain sqlite3 (and any client without vtab) cannot read it ('no "
+        "such module'); prefer CREATE VIRTUAL TABLE temp.plain USING ..."
+    ]
+    with pytest.warns(StoredTableWarning) as made:
+        db = connect(path, emulator)
+        db.execute(f"CREATE VIRTUAL TABLE elsewhere USING logs_log_groups(endpoint_url='{listener.url}')")
+    assert [str(w.message) for w in made] == [
+        f"main.elsewhere is stored in {path}, and every use of it will be refused (option endpoint_url="
+        f"'{listener.url}': a table stored in main ({path}) may not choose credentials, identity or where "
+        "requests go (account_id, endpoint_url, profile, role_arn); create it with your own SQL in temp "
+        "(CREATE VIRTUAL TABLE temp.<name> USING ...), or, if you trust the file, pass trusted_schema=True "
+        "to vtab.register()); DROP TABLE it and use CREATE VIRTUAL TABLE temp.elsewhere USING ... without "
+        "that option"
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StoredTableWarning)  # opening and reading it again: no warning
+        db = connect(path, emulator)
+        assert rows(db, f"SELECT count(*) FROM plain WHERE region = '{REGION}' AND 0") == [(0,)]
+    assert listener.requests == []
+
+
+def test_snapshot_offers_no_trusted_schema(tmp_path: Path) -> None:
+    result = run_vtab("snapshot", str(tmp_path / "out.db"), "SELECT 1", "--table", "t", "--trusted-schema")
+    assert result.returncode == 2
+    assert "unrecognized arguments: --trusted-schema" in result.stderr
+    assert "--trusted-schema" not in run_vtab("snapshot", "--help").stdout
