@@ -11,9 +11,10 @@ that run when you touch them. vtab acts with your AWS credentials, so that schem
   are direct-only (``FUNCTION_FLAGS``);
 - a table stored in a file (any schema but temp, and a temp table no CREATE of the session made:
   ``OwnTempTables``) may not set the options that choose credentials,
-  identity or destination (``vtab.options.CREDENTIAL_OPTIONS``), and no table may loosen the
-  connection's ceilings (``vtab.options.CEILINGS``): ``Options.table_options`` decides, and a stored
-  table it refuses becomes a ``RefusedTable``.
+  identity or destination (``vtab.options.CREDENTIAL_OPTIONS``; on a read_only or dry_run connection no
+  table may, temp included: ``PINNING_MODES``), and no table may loosen the connection's ceilings
+  (``vtab.options.CEILINGS``): ``Options.table_options`` decides, and a stored table it refuses becomes
+  a ``RefusedTable``, and a warning when a statement creates it (``warn_if_creating``).
 
 The connection option ``trusted_schema`` lifts the first three, never the ceilings (docs/trust.md).
 """
