@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from vtab.cli.parsers import SNAPSHOT_SKIPPED
 from vtab.emulator import Emulator
 from vtab.options import WRITE_OPTIONS, Options
 
@@ -376,7 +377,7 @@ def test_snapshot_select_can_join_the_output_files_tables(
 def test_help_lists_every_option_as_a_flag_with_examples(command: str) -> None:
     result = run_vtab(command, "--help")
     assert result.returncode == 0, result.stderr
-    offered = [name for name in Options.names() if command != "snapshot" or name not in WRITE_OPTIONS]
+    offered = [name for name in Options.names() if command != "snapshot" or name not in SNAPSHOT_SKIPPED]
     for name in offered:
         assert "--" + name.replace("_", "-") in result.stdout
     assert "examples:" in result.stdout

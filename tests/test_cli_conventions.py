@@ -24,7 +24,7 @@ from vtab.aws.calllog import CallLog
 from vtab.emulator import Emulator
 from vtab.options import OptionError
 from vtab.read.progress import AroundProgress, ReadProgress
-from vtab.sqlite.table import StoredTableWarning
+from vtab.sqlite.trust import StoredTableWarning
 from vtab.write.report import WriteReport
 
 

@@ -32,7 +32,6 @@ from vtab.cli.output import WriteReporter
 from vtab.cli.query import open_connection
 from vtab.emulator import Emulator
 from vtab.read.progress import ReadProgress
-from vtab.sqlite.table import StoredTableWarning
 from vtab.terminal import json_safe, sql_visible, visible
 
 if TYPE_CHECKING:
@@ -360,7 +359,9 @@ def test_a_failed_writes_status_message_is_shown_not_obeyed(emulator: Emulator, 
 
 
 def test_identifiers_in_the_write_report_are_shown_not_obeyed(emulator: Emulator) -> None:
-    db, registry = open_connection({"endpoint_url": emulator.endpoint_url, "regions": REGION})
+    db, registry = open_connection(
+        {"endpoint_url": emulator.endpoint_url, "regions": REGION}, read_only_files=False
+    )
     err = io.StringIO()
     report = WriteReporter(registry, err)
     created = registry.log.start(
@@ -378,12 +379,8 @@ def test_identifiers_in_the_write_report_are_shown_not_obeyed(emulator: Emulator
 
 def test_a_warning_naming_a_files_table_is_shown_not_obeyed(emulator: Emulator, tmp_path: Path) -> None:
     path = tmp_path / "shared.db"
-    db = vtab.connect(str(path), endpoint_url=emulator.endpoint_url, regions=REGION)
-    with pytest.warns(StoredTableWarning):
-        db.execute('CREATE VIRTUAL TABLE "x\x1b[2Jy" USING integration_responses(cache_ttl=0)')
-    db.close()
-    using = 'SELECT count(*) FROM "x\x1b[2Jy" WHERE 0'  # the table is connected on first use
-    result = in_a_pipe("shell", "--endpoint-url", emulator.endpoint_url, str(path), using)
+    creating = 'CREATE VIRTUAL TABLE "x\x1b[2Jy" USING integration_responses(cache_ttl=0)'  # warns
+    result = in_a_pipe("shell", "--endpoint-url", emulator.endpoint_url, str(path), creating)
     assert result.returncode == 0, result.stderr
     assert result.stderr.startswith("vtab: warning: main.x\\x1b[2Jy is stored in "), result.stderr
     assert RAW_CONTROL.findall(result.stderr) == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import warnings
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,13 +27,14 @@ from vtab.emulator import Emulator
 from vtab.emulator.seed_types import SeededType
 from vtab.options import CREDENTIAL_OPTIONS, OptionError
 from vtab.sqlite.install import ShadowedTableWarning
+from vtab.sqlite.trust import StoredTableWarning
 
 REGION = "us-east-1"
 LOG_GROUP = "AWS::Logs::LogGroup"
 DELETE_ALL = f"DELETE FROM {{table}} WHERE region = '{REGION}' AND log_group_name LIKE '%'"
 ROLE = "arn:aws:iam::123456789012:role/attacker"
 
-pytestmark = pytest.mark.filterwarnings("ignore::vtab.sqlite.table.StoredTableWarning")  # said elsewhere
+pytestmark = pytest.mark.filterwarnings("ignore::vtab.sqlite.trust.StoredTableWarning")  # said elsewhere
 
 
 # --- the pieces: a listener a file may name, a hostile file, the log groups it would delete ----------------
@@ -560,7 +562,7 @@ def test_the_trust_docs_ceilings_example_runs(emulator: Emulator) -> None:
     lines = doc_sql(CEILINGS_SECTION)
     assert lines[0].startswith(CEILINGS_CONNECTION)
     db = connect(":memory:", emulator, read_only=True, max_writes=10)
-    assert run_doc_lines(db, lines) == 3
+    assert run_doc_lines(db, lines) == 4
     assert rows(db, "SELECT name FROM temp.sqlite_schema") == [("careful",)]
 
 
@@ -585,21 +587,192 @@ def test_views_you_keep_in_your_own_file(tmp_path: Path, emulator: Emulator, gro
     assert write_calls(emulator) == []
 
 
-def test_read_only_bounds_aws_writes_not_the_sessions_own_choices(
+def test_read_only_pins_credentials_and_opens_files_read_only(
     tmp_path: Path, emulator: Emulator, listener: Listener
 ) -> None:
-    """docs/trust.md, "Connection options are ceilings": under --read-only the session's SQL still writes a
-    local file and may point a temp table at a host of its choosing (SQL you run is trusted), which is why
-    the page says to give an agent only the credentials it may use."""
+    """docs/trust.md, "Connection options are ceilings": a --read-only connection handed to a script or an
+    agent can neither send signed requests to a host its SQL names nor write a local file."""
     local = tmp_path / "agent.db"
-    sql = (
-        f"ATTACH '{local}' AS a; CREATE TABLE a.t(x); INSERT INTO a.t VALUES (1); "
+    pick_host = (
         f"CREATE VIRTUAL TABLE temp.x USING logs_log_groups(endpoint_url='{listener.url}', max_attempts=1); "
         f"SELECT * FROM x WHERE region = '{REGION}'"
     )
-    result = run_vtab("query", "--endpoint-url", emulator.endpoint_url, "--read-only", sql)
-    assert result.returncode == 1  # the listener answers AccessDenied
-    assert apsw.Connection(str(local)).execute("SELECT x FROM t").get == 1
-    assert len(listener.requests) == 1
-    assert listener.requests[0]["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=")
+    result = run_vtab("query", "--endpoint-url", emulator.endpoint_url, "--read-only", pick_host)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"vtab query: error: SQLError: x: option endpoint_url='{listener.url}': on a read_only connection "
+        "no table may choose credentials, identity or where requests go (account_id, endpoint_url, profile, "
+        "role_arn): they are the connection's; set it on the connection instead: add --endpoint-url "
+        f"'{listener.url}' to the vtab command\n"
+    )
+    write_file = f"ATTACH '{local}' AS a; CREATE TABLE a.t(x)"
+    result = run_vtab("query", "--endpoint-url", emulator.endpoint_url, "--read-only", write_file)
+    assert result.returncode == 1
+    assert result.stderr == f"vtab query: error: CantOpenError: unable to open database: {local}\n"
+    assert not local.exists()
+    assert listener.requests == []
     assert write_calls(emulator) == []
+
+
+@pytest.mark.parametrize("mode", ["read_only", "dry_run"])
+@pytest.mark.parametrize("name", sorted(CREDENTIAL_OPTIONS))
+def test_read_only_and_dry_run_pin_credentials_even_in_temp(
+    mode: str, name: str, emulator: Emulator, listener: Listener, other_profile: str
+) -> None:
+    value = credential_value(name, listener, other_profile)
+    db = connect(":memory:", emulator, **{mode: True})
+    error = error_of(db, f"CREATE VIRTUAL TABLE temp.x USING logs_log_groups({name}='{value}')")
+    assert type(error) is apsw.SQLError
+    assert str(error) == (
+        f"x: option {name}={value!r}: on a {mode} connection no table may choose credentials, identity or "
+        "where requests go (account_id, endpoint_url, profile, role_arn): they are the connection's; set it "
+        f"on the connection instead: pass {name}={value!r} to vtab.register()"
+    )
+    assert rows(db, "SELECT name FROM temp.sqlite_schema") == []
+    # the connection's own value, restated, changes nothing and is allowed
+    db.execute(
+        f"CREATE VIRTUAL TABLE temp.same USING logs_log_groups(endpoint_url='{emulator.endpoint_url}')"
+    )
+    assert listener.requests == []
+
+
+def test_a_trusted_file_cannot_lift_the_pin(tmp_path: Path, emulator: Emulator, listener: Listener) -> None:
+    path = hostile(
+        tmp_path / "trusted.db", "CREATE TABLE t(x)", {"x": f"logs_log_groups(endpoint_url='{listener.url}')"}
+    )
+    db = connect(path, emulator, read_only=True, trusted_schema=True)
+    error = error_of(db, f"SELECT * FROM x WHERE region = '{REGION}'")
+    assert str(error).startswith(f"main.x: option endpoint_url='{listener.url}': on a read_only connection")
+    assert listener.requests == []
+
+
+# --- read_only opens the database files read-only, as sqlite3 -readonly ------------------------------------
+
+
+def plain_file(path: Path) -> Path:
+    db = apsw.Connection(str(path))
+    db.execute("CREATE TABLE keep(x); INSERT INTO keep VALUES (1)")
+    db.close()
+    return path
+
+
+def test_connect_read_only_opens_the_file_read_only(tmp_path: Path, emulator: Emulator) -> None:
+    path = plain_file(tmp_path / "inventory.db")
+    other = plain_file(tmp_path / "other.db")
+    db = connect(path, emulator, read_only=True)
+    for sql in ("DROP TABLE keep", "INSERT INTO keep VALUES (2)", "PRAGMA user_version = 3"):
+        assert str(error_of(db, sql)) == "attempt to write a readonly database", sql
+    db.execute("ATTACH ? AS other", (str(other),))  # SQLite opens it with main's flags
+    assert str(error_of(db, "DELETE FROM other.keep")) == "attempt to write a readonly database"
+    error = error_of(db, f"ATTACH 'file:{other}?mode=rw' AS rw")  # not without URI filenames either
+    assert "unable to open database" in str(error)
+    db.execute("CREATE TEMP VIEW v AS SELECT x FROM keep; CREATE TEMP TABLE scratch(y)")
+    db.execute(f"CREATE VIRTUAL TABLE temp.lg USING logs_log_groups(regions='{REGION}')")
+    assert rows(db, "SELECT x FROM v") == [(1,)]
+    memory = connect(":memory:", emulator, read_only=True)
+    assert str(error_of(memory, "CREATE TABLE t(x)")) == "attempt to write a readonly database"
+    memory.execute("CREATE TEMP TABLE t(x); INSERT INTO t VALUES (1)")
+    with pytest.raises(apsw.CantOpenError) as missing:
+        connect(tmp_path / "missing.db", emulator, read_only=True)
+    assert str(missing.value) == (
+        f"{tmp_path / 'missing.db'}: unable to open database file; read_only=True opens the database "
+        "read-only and does not create it: give a file that exists (or :memory:), or open the connection "
+        "without read_only=True to create it"
+    )
+    assert not (tmp_path / "missing.db").exists()
+    assert rows(connect(path, emulator), "SELECT x FROM keep") == [(1,)]
+
+
+READ_ONLY_HINT = (
+    "attempt to write a readonly database: --read-only opens the database files read-only, as sqlite3 "
+    "-readonly does; write to temp instead (CREATE TEMP TABLE, CREATE TEMP VIEW, CREATE VIRTUAL TABLE "
+    "temp.x), or run the vtab command without --read-only"
+)
+
+
+def test_shell_read_only_opens_the_file_read_only(tmp_path: Path, emulator: Emulator) -> None:
+    path = plain_file(tmp_path / "inventory.db")
+    other = plain_file(tmp_path / "other.db")
+    shell = ["shell", "--endpoint-url", emulator.endpoint_url, "--read-only"]
+    dropped = run_vtab(*shell, str(path), "DROP TABLE keep")
+    assert dropped.returncode == 1
+    assert dropped.stderr == f"vtab shell: error: ReadOnlyError: {READ_ONLY_HINT}\n"
+    reopened = run_vtab(*shell, ":memory:", f".open {path}", "DELETE FROM keep")
+    assert READ_ONLY_HINT in reopened.stderr
+    attached = run_vtab(*shell, str(path), f"ATTACH '{other}' AS o", "DELETE FROM o.keep")
+    assert READ_ONLY_HINT in attached.stderr
+    wiped = run_vtab(*shell, ":memory:", f".open --wipe {path}")
+    assert wiped.returncode == 1
+    assert ".open --wipe: the shell runs with --read-only" in wiped.stderr
+    temp = run_vtab(
+        *shell,
+        str(path),
+        "CREATE TEMP VIEW v AS SELECT x + 1 AS y FROM keep",
+        f"CREATE VIRTUAL TABLE temp.lg USING logs_log_groups(regions='{REGION}')",
+        "SELECT y FROM v",
+    )
+    assert (temp.returncode, temp.stdout) == (0, "2\n"), temp.stderr
+    for file in (path, other):
+        assert rows(apsw.Connection(str(file)), "SELECT x FROM keep") == [(1,)]
+    missing = run_vtab(*shell, str(tmp_path / "missing.db"), "SELECT 1")
+    assert missing.returncode == 1
+    assert "--read-only opens the database read-only and does not create it" in missing.stderr
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_query_read_only_refuses_local_writes_with_the_reason(emulator: Emulator) -> None:
+    result = run_vtab("query", "--endpoint-url", emulator.endpoint_url, "--read-only", "CREATE TABLE t(x)")
+    assert result.returncode == 1
+    assert result.stderr == f"vtab query: error: ReadOnlyError: {READ_ONLY_HINT}\n"
+    temp = run_vtab(
+        "query",
+        "--endpoint-url",
+        emulator.endpoint_url,
+        "--read-only",
+        "--format",
+        "csv",
+        "--no-header",
+        "CREATE TEMP TABLE t(x); INSERT INTO t VALUES (1); SELECT x FROM t",
+    )
+    assert (temp.returncode, temp.stdout.strip()) == (0, "1"), temp.stderr
+    extension = run_vtab("query", "--read-only", "SELECT load_extension('/tmp/x.so')")
+    assert extension.stderr == "vtab query: error: SQLError: not authorized\n"  # docs/trust.md says so
+
+
+# --- the warning for a table stored in a file, and the snapshot's flags ------------------------------------
+
+
+@pytest.mark.filterwarnings("always::vtab.sqlite.trust.StoredTableWarning")
+def test_a_stored_table_warns_when_created_not_at_each_open(
+    tmp_path: Path, emulator: Emulator, listener: Listener
+) -> None:
+    path = tmp_path / "inventory.db"
+    with pytest.warns(StoredTableWarning) as made:
+        connect(path, emulator).execute("CREATE VIRTUAL TABLE plain USING logs_log_groups(cache_ttl=0)")
+    assert [str(w.message) for w in made] == [
+        f"main.plain is stored in {path}: plain sqlite3 (and any client without vtab) cannot read it ('no "
+        "such module'); prefer CREATE VIRTUAL TABLE temp.plain USING ..."
+    ]
+    with pytest.warns(StoredTableWarning) as made:
+        db = connect(path, emulator)
+        db.execute(f"CREATE VIRTUAL TABLE elsewhere USING logs_log_groups(endpoint_url='{listener.url}')")
+    assert [str(w.message) for w in made] == [
+        f"main.elsewhere is stored in {path}, and every use of it will be refused (option endpoint_url="
+        f"'{listener.url}': a table stored in main ({path}) may not choose credentials, identity or where "
+        "requests go (account_id, endpoint_url, profile, role_arn); create it with your own SQL in temp "
+        "(CREATE VIRTUAL TABLE temp.<name> USING ...), or, if you trust the file, pass trusted_schema=True "
+        "to vtab.register()); DROP TABLE it and use CREATE VIRTUAL TABLE temp.elsewhere USING ... without "
+        "that option"
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StoredTableWarning)  # opening and reading it again: no warning
+        db = connect(path, emulator)
+        assert rows(db, f"SELECT count(*) FROM plain WHERE region = '{REGION}' AND 0") == [(0,)]
+    assert listener.requests == []
+
+
+def test_snapshot_offers_no_trusted_schema(tmp_path: Path) -> None:
+    result = run_vtab("snapshot", str(tmp_path / "out.db"), "SELECT 1", "--table", "t", "--trusted-schema")
+    assert result.returncode == 2
+    assert "unrecognized arguments: --trusted-schema" in result.stderr
+    assert "--trusted-schema" not in run_vtab("snapshot", "--help").stdout

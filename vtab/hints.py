@@ -120,3 +120,28 @@ def describe(table: str) -> str:
     if _audience is Audience.COMMAND:
         return f"vtab describe {table}"
     return f"SELECT * FROM vtab_columns WHERE \"table\" = '{table}'"
+
+
+READ_ONLY_WRITE = "attempt to write a readonly database"
+"""How SQLite's refusal begins when SQL writes a database file opened read-only (see ``read_only_files``)."""
+
+
+def read_only_files(message: str) -> str:
+    """SQLite's ``attempt to write a readonly database`` with why and the fix, for a connection vtab opened
+    read-only because of its read_only option (vtab.sqlite.install.open_database); other text as is."""
+    if not message.startswith(READ_ONLY_WRITE) or "sqlite3 -readonly" in message:
+        return message
+    return (
+        f"{message}: {assignment('read_only', True)} opens the database files read-only, as sqlite3 "
+        "-readonly does; write to temp instead (CREATE TEMP TABLE, CREATE TEMP VIEW, CREATE VIRTUAL TABLE "
+        f"temp.x), or {without_option('read_only', True)}"
+    )
+
+
+def read_only_refusal(table: str, verb: str) -> str:
+    """Why a write to vtab table ``table`` is refused on a read_only connection, and the fix."""
+    return (
+        f"{table} is read-only (the connection's {assignment('read_only', True)}): {verb} refused before "
+        f"anything was sent; a table cannot lift it: {without_option('read_only', True)} to change AWS "
+        "resources"
+    )

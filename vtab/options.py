@@ -31,8 +31,16 @@ CREDENTIAL_OPTIONS = frozenset({"profile", "endpoint_url", "role_arn", "account_
 """Options that choose whose credentials sign a request, as whom it acts and where it is sent. A table
 stored in a database file (any schema but temp: main or an ATTACHed one) may not set them unless the
 connection trusts its files (``trusted_schema``): a file handed to you must not send your signed requests to
-its own host, or act through a profile or role it picks. Every option of that kind joins this set (issue
-18's accounts, assume_role_name, external_id and profiles too)."""
+its own host, or act through a profile or role it picks. On a connection in one of PINNING_MODES they are
+the connection's for every table, temp included. Every option of that kind joins this set (issue 18's
+accounts, assume_role_name, external_id and profiles too)."""
+
+PINNING_MODES = ("read_only", "dry_run")
+"""Connection options that pin CREDENTIAL_OPTIONS to the connection's values: no table, not even one the
+session creates in temp, may set them to another value. Both are how a connection is handed to something
+not fully trusted (a script, an AI agent, a reviewer's dry run): without the pin its SQL could still pick
+any profile or role of the user's config, or send signed requests (session token included) to a host it
+names."""
 
 CONNECTION_ONLY = frozenset({"trusted_schema"})
 """Options only the connection takes (``vtab.register()``, the command's flags); a table argument naming
@@ -217,11 +225,19 @@ class Options:
 
     def _allow(self, table: Options, given: list[str], stored_in: str | None) -> None:
         """Raise TrustError for the first of ``given`` (a table's own options) this connection forbids."""
+        mode = self.pinning_mode()
         for name in given:
             if name in CONNECTION_ONLY:
                 raise TrustError(
                     f"option {name} is the connection's, not a table's: a database file cannot trust itself; "
                     f"{hints.set_option(name, True)} if you trust the files you open"
+                )
+            if name in CREDENTIAL_OPTIONS and mode and getattr(table, name) != getattr(self, name):
+                value = getattr(table, name)
+                raise TrustError(
+                    f"option {name}={value!r}: on a {mode} connection no table may choose credentials, "
+                    f"identity or where requests go ({', '.join(sorted(CREDENTIAL_OPTIONS))}): they are the "
+                    f"connection's; set it on the connection instead: {hints.set_option(name, repr(value))}"
                 )
             if name in CREDENTIAL_OPTIONS and stored_in is not None and not self.trusted_schema:
                 shown = sorted(CREDENTIAL_OPTIONS)
@@ -238,6 +254,10 @@ class Options:
                     f"stricter than its connection, never looser; set it on the connection instead: "
                     f"{hints.set_option(name, getattr(table, name))}"
                 )
+
+    def pinning_mode(self) -> str | None:
+        """The first of PINNING_MODES this connection is in (``read_only``), or None."""
+        return next((mode for mode in PINNING_MODES if getattr(self, mode)), None)
 
 
 def is_stricter(name: str, one: Any, other: Any) -> bool:

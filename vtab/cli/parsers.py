@@ -16,6 +16,10 @@ from vtab.cli.flags import add_option_flags
 from vtab.cli.output import WRITERS
 from vtab.options import WRITE_OPTIONS
 
+SNAPSHOT_SKIPPED = WRITE_OPTIONS | {"trusted_schema"}
+"""Options ``vtab snapshot`` does not offer: it only reads AWS (WRITE_OPTIONS), and it runs one SELECT of
+yours into a plain table: writing to a file is no reason to let that file's stored views and triggers act."""
+
 SHELL_EXAMPLES = """\
 examples:
   vtab shell --regions us-east-1                 interactive, on an in-memory database
@@ -210,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("sql", metavar="SELECT", help="one SELECT statement")
     snap.add_argument("--table", "-t", required=True, help="name of the table to create in OUT")
     snap.add_argument("--replace", action="store_true", help="drop and recreate the table if it exists")
-    add_option_flags(snap, skip=WRITE_OPTIONS)
+    add_option_flags(snap, skip=SNAPSHOT_SKIPPED)
     snap.set_defaults(parser=snap)
 
     types = _command(

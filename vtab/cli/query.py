@@ -10,12 +10,13 @@ from typing import Any, TextIO, cast
 import apsw
 
 import vtab
-from vtab.cli.conventions import CommandError, undecodable_text
+from vtab.cli.conventions import CommandError, explain_read_only, undecodable_text
 from vtab.cli.flags import options_from
 from vtab.cli.output import WRITERS, ResultWriter, WriteReporter, json_flags
 from vtab.read.progress import AroundProgress
 from vtab.sql.stackql import explain
 from vtab.sql.tokens import significant, tokenize
+from vtab.sqlite.install import open_database
 from vtab.sqlite.registry import Registry
 
 
@@ -108,9 +109,11 @@ def refuse_dot_command(sql: str) -> None:
     )
 
 
-def open_connection(options: dict[str, Any]) -> tuple[apsw.Connection, Registry]:
-    """An in-memory connection with vtab registered (closed again if registering fails)."""
-    db = apsw.Connection(":memory:")
+def open_connection(options: dict[str, Any], read_only_files: bool) -> tuple[apsw.Connection, Registry]:
+    """An in-memory connection with vtab registered (closed again if registering fails); opened read-only
+    under ``read_only_files`` (``--read-only``), as ``sqlite3 -readonly``, so that no ATTACHed file is
+    written either (open_database)."""
+    db = open_database(":memory:", read_only=read_only_files)
     try:
         registry = vtab.register(db, **options)
     except BaseException:
@@ -123,11 +126,14 @@ def command_query(parser: argparse.ArgumentParser, args: argparse.Namespace, out
     sql = read_sql(args)
     refuse_dot_command(sql)
     options = options_from(parser, args)
-    db, registry = open_connection(options)
+    db, registry = open_connection(options, read_only_files=bool(options.get("read_only")))
     if options["progress"] and out.isatty():
         out = cast(TextIO, AroundProgress(out))
     try:
         run_query(db, registry, sql, WRITERS[args.format](out, args.header), sys.stderr)
+    except apsw.ReadOnlyError as error:  # the database is read-only only under --read-only
+        explain_read_only(error, registry)
+        raise
     finally:
         out.flush()
         db.close()

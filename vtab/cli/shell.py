@@ -16,7 +16,15 @@ from apsw.shell import Shell
 
 import vtab
 from vtab.cli.colours import Tokens, TokenScheme
-from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, CommandError, error_text, say, undecodable_text
+from vtab.cli.conventions import (
+    INTERRUPTED_STATUS,
+    PROG,
+    CommandError,
+    error_text,
+    explain_read_only,
+    say,
+    undecodable_text,
+)
 from vtab.cli.flags import options_from
 from vtab.cli.output import WriteReporter, json_flags, nested
 from vtab.cli.parsers import shell_parser
@@ -24,7 +32,7 @@ from vtab.cli.schema_text import declared_schema
 from vtab.cli.shellargs import split_shell_args
 from vtab.read.progress import AroundProgress
 from vtab.sql.stackql import installed_names, is_stackql_name, no_such_table, rewrite_on, tables_like
-from vtab.sqlite.install import eponymous_tables, resource_tables
+from vtab.sqlite.install import eponymous_tables, open_database, resource_tables
 from vtab.sqlite.registry import Registry
 from vtab.terminal import LINES, is_terminal, json_safe, sql_visible, visible
 
@@ -42,7 +50,9 @@ class VtabShell(Shell):
     registries: ClassVar[weakref.WeakKeyDictionary[apsw.Connection, Registry]] = weakref.WeakKeyDictionary()
     """Every connection the hook registered vtab on, with its Registry."""
 
-    def __init__(self, *args: Any, progress: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, progress: bool = False, read_only: bool = False, **kwargs: Any) -> None:
+        self.read_only = read_only
+        """``--read-only``: every database the shell opens (the first, ``.open``) is opened read-only."""
         self._json_columns: list[bool] = []
         self.progress_on_terminal = progress
         self.on_terminal = False
@@ -59,7 +69,41 @@ class VtabShell(Shell):
         failure = sys.exc_info()[1]
         if not isinstance(failure, (SystemExit, KeyboardInterrupt)):
             self.failures += 1
+        if failure is not None:
+            self.explain(failure)
         return super().handle_exception()
+
+    def explain(self, failure: BaseException) -> None:
+        """A write to a database file under --read-only says why it is refused and what to do."""
+        if self.read_only:
+            explain_read_only(failure, self.registry)
+
+    # -- --read-only: the database is opened read-only, as sqlite3 -readonly opens it, also after .open ----
+
+    def _ensure_db(self) -> apsw.Connection:
+        if self._db is None and self.read_only:
+            filename = self.dbfilename or ":memory:"
+            try:
+                db = open_database(filename, read_only=True, uri=True)
+            except apsw.CantOpenError as error:
+                raise self.Error(str(error)) from None
+            self._set_db((db, filename))
+        return super()._ensure_db()
+
+    db = property(_ensure_db, Shell._set_db, None, "The current connection (read-only under --read-only).")
+
+    def command_open(self, cmd: list[str]) -> None:
+        """``.open [--vfs VFS] [FILE]``: under --read-only the file is opened read-only too; ``--flags``
+        and ``--wipe`` (which deletes the file) are refused there."""
+        if self.read_only:
+            refused = [word for word in cmd if word in ("--flags", "--wipe")]
+            if refused:
+                raise self.Error(
+                    f".open {refused[0]}: the shell runs with --read-only, so .open opens files read-only "
+                    "(as sqlite3 -readonly); run vtab shell without --read-only to write or wipe a file"
+                )
+            cmd = [*cmd, "--flags", "READONLY|URI"]
+        super().command_open(cmd)
 
     def usage(self) -> str:
         return shell_parser().format_help()
@@ -406,9 +450,9 @@ def run_shell(argv: Sequence[str]) -> int:
     def register_vtab(connection: apsw.Connection) -> None:
         VtabShell.registries[connection] = vtab.register(connection, **options)
 
+    shell = VtabShell(progress=bool(options.get("progress")), read_only=bool(options.get("read_only")))
     apsw.connection_hooks.append(register_vtab)
     try:
-        shell = VtabShell(progress=bool(options.get("progress")))
         shell.exceptions = args.debug
         # apsw runs -init files, then the SQL arguments, inside process_args: give it the options and the
         # database only, so --cmd runs between the two, where sqlite3 runs -cmd.
@@ -424,6 +468,7 @@ def run_shell(argv: Sequence[str]) -> int:
     except (SystemExit, BrokenPipeError):
         raise
     except BaseException as exc:  # what apsw.shell.main() does, without its traceback
+        shell.explain(exc)
         if args.debug:
             say(traceback.format_exc())
         elif not getattr(exc, "_handle_exception_saw_this", False):

@@ -61,7 +61,8 @@ def snapshot(db: apsw.Connection, path: str, sql: str, table: str, replace: bool
 
 
 def command_snapshot(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
-    db, _ = open_connection(options_from(parser, args) | {"read_only": True})
+    # Read-only to AWS, but not to files: the snapshot is written into the file it ATTACHes.
+    db, _ = open_connection(options_from(parser, args) | {"read_only": True}, read_only_files=False)
     try:
         count = snapshot(db, args.out, args.sql, args.table, args.replace)
     finally:

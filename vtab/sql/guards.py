@@ -87,6 +87,23 @@ def unfiltered_write(sql: str) -> UnfilteredWrite | None:
     return UnfilteredWrite(verb, table)
 
 
+def written_table(sql: str) -> UnfilteredWrite | None:
+    """The verb (INSERT, UPDATE, DELETE) and target table of a write statement ``sql``, or None: which
+    table SQLite refused to write when a read-only database stopped it before the table saw the write."""
+    tokens = significant(tokenize(sql))
+    verb_at = _statement_verb(tokens)
+    if verb_at is None or tokens[verb_at].text.upper() not in ("INSERT", "REPLACE", "UPDATE", "DELETE"):
+        return None
+    verb = {"REPLACE": "INSERT"}.get(tokens[verb_at].text.upper(), tokens[verb_at].text.upper())
+    position = verb_at + 1
+    if position + 1 < len(tokens) and tokens[position].text.upper() == "OR":
+        position += 2  # INSERT OR IGNORE / UPDATE OR REPLACE / ...
+    if position < len(tokens) and tokens[position].text.upper() in ("FROM", "INTO"):
+        position += 1
+    table = _qualified_name(tokens, position)
+    return None if table is None else UnfilteredWrite(verb, table)
+
+
 def _statement_verb(tokens: list[Token]) -> int | None:
     """The index of the word that says what the statement does (after a ``WITH`` clause, if any)."""
     if not tokens or tokens[0].kind is not Kind.NAME:

@@ -116,21 +116,26 @@ class StatementText:
         self._id = event.get("id")
 
 
-def creates_temp_table(sql: str, table: str) -> bool:
-    """Whether ``sql`` is ``CREATE VIRTUAL TABLE [IF NOT EXISTS] temp.<table> ...`` (any case, quoting,
-    comments): the statement a table in temp must come from to count as the session's own SQL."""
+def created_virtual_table(sql: str) -> tuple[str, str] | None:
+    """(schema, table) of ``CREATE VIRTUAL TABLE [IF NOT EXISTS] [schema.]table ...`` (any case, quoting,
+    comments; the schema is ``main`` when none is named), or None for any other statement."""
     words = significant(tokenize(sql))
     head = [token.text.upper() for token in words[:3]]
     if head != ["CREATE", "VIRTUAL", "TABLE"]:
-        return False
+        return None
     at = 3
     if [token.text.upper() for token in words[at : at + 3]] == ["IF", "NOT", "EXISTS"]:
         at += 3
     name = words[at : at + 3]
-    return (
-        len(name) == 3
-        and all(token.is_identifier for token in (name[0], name[2]))
-        and name[1].text == "."
-        and name[0].identifier.lower() == "temp"
-        and name[2].identifier.lower() == table.lower()
-    )
+    if len(name) == 3 and name[1].text == "." and name[0].is_identifier and name[2].is_identifier:
+        return name[0].identifier, name[2].identifier
+    if name and name[0].is_identifier and (len(name) == 1 or name[1].text != "."):
+        return "main", name[0].identifier
+    return None
+
+
+def creates_table(sql: str, schema: str, table: str) -> bool:
+    """Whether ``sql`` is the CREATE VIRTUAL TABLE of ``schema.table`` (names compared as SQLite does, in
+    any case): for temp, the statement a table there must come from to count as the session's own SQL."""
+    created = created_virtual_table(sql)
+    return created is not None and (created[0].lower(), created[1].lower()) == (schema.lower(), table.lower())

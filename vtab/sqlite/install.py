@@ -11,6 +11,7 @@ from typing import Any, cast
 import apsw
 import apsw.ext
 
+from vtab import hints
 from vtab.catalog.describe import COLUMN_FACT_NAMES
 from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
 from vtab.catalog.schema import load_schema
@@ -265,7 +266,40 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
 
 
 def connect(filename: str = ":memory:", **options: Any) -> apsw.Connection:
-    """An apsw connection to ``filename`` (e.g. your own .db, to join its tables) with vtab registered."""
-    connection = apsw.Connection(filename)
-    register(connection, **options)
+    """An apsw connection to ``filename`` (e.g. your own .db, to join its tables) with vtab registered.
+
+    ``read_only=True`` also opens the file read-only, as ``sqlite3 -readonly`` does (see open_database):
+    one meaning of read-only, for AWS and for the files. ``vtab.register(conn, read_only=True)`` on a
+    connection of your own cannot change how you opened it: open it with ``apsw.SQLITE_OPEN_READONLY``."""
+    read_only = Options().replace(read_only=options.get("read_only", False)).read_only
+    connection = open_database(filename, read_only=read_only)
+    try:
+        register(connection, **options)
+    except BaseException:
+        connection.close()
+        raise
     return connection
+
+
+def open_database(filename: str, read_only: bool, uri: bool = False) -> apsw.Connection:
+    """A connection to ``filename``; under ``read_only`` opened with SQLITE_OPEN_READONLY, as ``sqlite3
+    -readonly`` opens it, so that SQL run on a read-only connection writes no database file: not main, and
+    not a file it ATTACHes (SQLite opens those with main's flags, and refuses a URI's ``mode=rw``). Temp
+    tables and views still work (SQLite keeps temp writable), and so does ``:memory:``. A file that cannot
+    be opened read-only (it does not exist: read-only does not create it) is an error naming it."""
+    if not read_only:
+        flags = apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+    else:
+        flags = apsw.SQLITE_OPEN_READONLY
+    if uri:
+        flags |= apsw.SQLITE_OPEN_URI
+    try:
+        return apsw.Connection(filename, flags=flags)
+    except apsw.CantOpenError as error:
+        if not read_only:
+            raise
+        raise apsw.CantOpenError(
+            f"{filename}: {error}; {hints.assignment('read_only', True)} opens the database read-only and "
+            "does not create it: give a file that exists (or :memory:), or "
+            f"{hints.without_option('read_only', True)} to create it"
+        ) from None

@@ -8,7 +8,6 @@ nothing may tell SQLite it is unique. Each row's rowid is a hash of its (region,
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -30,7 +29,7 @@ from vtab.catalog.columns import (
 )
 from vtab.catalog.schema import ListInput, ResourceSchema
 from vtab.catalog.store import load_catalog
-from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options, TrustError, check_endpoint_environment
+from vtab.options import OptionError, Options, TrustError, check_endpoint_environment
 from vtab.read.affinity import Affinity, Wanted, affinity_of, compared_values, wanted
 from vtab.read.cache import ResultStore
 from vtab.read.plan import (
@@ -92,10 +91,6 @@ def _alias_note(schema: ResourceSchema, item: ListInput) -> str:
     """``, or give source_api_id (the same value)`` when another column holds the input's value."""
     others = schema.input_columns_of(item)[1:]
     return f", or give {' or '.join(others)} (the same value)" if others else ""
-
-
-class StoredTableWarning(UserWarning):
-    """A virtual table was created inside a database file, which other SQLite clients then cannot read."""
 
 
 class Columns:
@@ -224,31 +219,21 @@ class Module:
             self.registry.statement.sql, tablename, args
         )
         stored_in = trust.stored_in(connection, databasename, own_temp)
-        filename = connection.db_filename(databasename)
-        if tablename != modulename and stored_in is not None and filename:
-            # apsw gives an eponymous module one callback for both: this is CREATE VIRTUAL TABLE, or a
-            # connection loading a table created so earlier.
-            warnings.warn(
-                StoredTableWarning(
-                    f"{databasename}.{tablename} is stored in {filename}: plain sqlite3 (and any client "
-                    f"without vtab) cannot read it ('no such module: {modulename}'), and a stored table may "
-                    f"not set {', '.join(sorted(CREDENTIAL_OPTIONS))} (without trusted_schema); prefer "
-                    f"CREATE VIRTUAL TABLE temp.{tablename} USING {modulename}(...)"
-                ),
-                stacklevel=2,
-            )
         try:
             options = connection_options.table_options(args, stored_in)
             table = Table(self.registry, self.schema, options, name=tablename)
         except TrustError as error:
             if stored_in is None:  # the session's own CREATE: refused now, and not created
                 raise apsw.SQLError(f"{tablename}: {error}") from error
+            trust.warn_if_creating(connection, self.registry.statement.sql, databasename, tablename, error)
             return Columns(self.schema).ddl(), trust.RefusedTable(f"{databasename}.{tablename}: {error}")
         except OptionError as error:
             # register() re-raises the cause, so Python callers get OptionError (a ValueError) itself.
             raise apsw.SQLError(f"{tablename}: {error}") from error
         except BotoCoreError as error:  # e.g. ProfileNotFound: configuration, not a remote failure
             raise apsw.SQLError(f"{tablename}: {type(error).__name__}: {error}") from None
+        if stored_in is not None:
+            trust.warn_if_creating(connection, self.registry.statement.sql, databasename, tablename, None)
         return table.columns.ddl(), table
 
     Create = Connect

@@ -11,21 +11,23 @@ that run when you touch them. vtab acts with your AWS credentials, so that schem
   are direct-only (``FUNCTION_FLAGS``);
 - a table stored in a file (any schema but temp, and a temp table no CREATE of the session made:
   ``OwnTempTables``) may not set the options that choose credentials,
-  identity or destination (``vtab.options.CREDENTIAL_OPTIONS``), and no table may loosen the
-  connection's ceilings (``vtab.options.CEILINGS``): ``Options.table_options`` decides, and a stored
-  table it refuses becomes a ``RefusedTable``.
+  identity or destination (``vtab.options.CREDENTIAL_OPTIONS``; on a read_only or dry_run connection no
+  table may, temp included: ``PINNING_MODES``), and no table may loosen the connection's ceilings
+  (``vtab.options.CEILINGS``): ``Options.table_options`` decides, and a stored table it refuses becomes
+  a ``RefusedTable``, and a warning when a statement creates it (``warn_if_creating``).
 
 The connection option ``trusted_schema`` lifts the first three, never the ceilings (docs/trust.md).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, NoReturn
 
 import apsw
 
-from vtab.options import Options
-from vtab.sql.statements import creates_temp_table
+from vtab.options import Options, TrustError
+from vtab.sql.statements import creates_table
 
 
 def configure(connection: apsw.Connection, options: Options) -> None:
@@ -66,7 +68,7 @@ class OwnTempTables:
         key = (table.lower(), args)
         if key in self.created:
             return True
-        if creates_temp_table(statement, table):
+        if creates_table(statement, "temp", table):
             self.created.add(key)
             return True
         return False
@@ -99,3 +101,30 @@ class RefusedTable:
         """Nothing to release: the table never built a client."""
 
     Destroy = Disconnect
+
+
+class StoredTableWarning(UserWarning):
+    """A virtual table was created inside a database file, which other SQLite clients then cannot read."""
+
+
+def warn_if_creating(
+    connection: apsw.Connection, statement: str, databasename: str, tablename: str, refused: TrustError | None
+) -> None:
+    """Warn when ``statement`` (the one running) creates a virtual table in a database file, not each time
+    a connection loads one: other clients cannot read it, and a ``refused`` one cannot be used at all.
+    apsw gives an eponymous module one callback for creating and loading a table: the text tells them
+    apart."""
+    filename = connection.db_filename(databasename)
+    if not filename or not creates_table(statement, databasename, tablename):
+        return
+    where = f"{databasename}.{tablename} is stored in {filename}"
+    module = "USING ..." if refused is None else "USING ... without that option"
+    instead = f"CREATE VIRTUAL TABLE temp.{tablename} {module}"
+    if refused is not None:
+        text = f"{where}, and every use of it will be refused ({refused}); DROP TABLE it and use {instead}"
+    else:
+        text = (
+            f"{where}: plain sqlite3 (and any client without vtab) cannot read it ('no such module'); "
+            f"prefer {instead}"
+        )
+    warnings.warn(StoredTableWarning(text), stacklevel=4)

@@ -572,11 +572,7 @@ class WriteQueue:
 
     def _refuse_if_read_only(self, verb: str) -> None:
         if self.table.registry.options.read_only:  # a ceiling (vtab.options.CEILINGS): no table lifts it
-            raise apsw.ReadOnlyError(
-                f"{self.table.name} is read-only (the connection's {hints.assignment('read_only', True)}): "
-                f"{verb} refused before anything was sent; a table cannot lift it: "
-                f"{hints.without_option('read_only', True)} to change AWS resources"
-            )
+            raise apsw.ReadOnlyError(hints.read_only_refusal(self.table.name, verb))
         if self.table.options.read_only:
             raise apsw.ReadOnlyError(
                 f"{self.table.name} is read-only (its option read_only=true): {verb} refused before anything "
