@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,15 @@ def aws_test_environment() -> Iterator[None]:
             if name.startswith("AWS_ENDPOINT_URL"):
                 patch.delenv(name)
         yield
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A local port nothing listens on: a connection to it is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
 
 
 @pytest.fixture

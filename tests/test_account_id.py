@@ -213,14 +213,6 @@ def test_the_command_names_its_flag_in_the_fix(emulator: Emulator) -> None:
     assert "AccessDenied" in done.stderr
 
 
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    yield port
-
-
 def test_an_unreachable_sts_endpoint_is_a_network_failure_naming_the_fix(
     emulator: Emulator, closed_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -232,7 +224,8 @@ def test_an_unreachable_sts_endpoint_is_a_network_failure_naming_the_fix(
     assert text.startswith(
         "NetworkFailure: GetCallerIdentity (STS, for the account id) in us-east-1 could not"
     )
-    assert "reach STS" in text and f"give aws_account_id = '{ACCOUNT_ID}' in WHERE" in text
+    assert f"connect to STS at http://127.0.0.1:{closed_port}: connection refused" in text
+    assert f"give aws_account_id = '{ACCOUNT_ID}' in WHERE" in text
     assert logged_sts(db) == [("us-east-1", None, "miss", "NetworkFailure")]
     assert endpoint_ops(emulator) == {}  # the variable won over the endpoint_url option
 

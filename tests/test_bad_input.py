@@ -212,6 +212,11 @@ CLI_FLAGS: list[tuple[list[str], tuple[str, ...]]] = [
     (["--role-arn", "admin"], ("--role-arn 'admin'", "IAM role ARN")),
     (["--account-id", "12345678901"], ("--account-id '12345678901'", "not an AWS account id (12 digits)")),
     (["--max-attempts", "many"], ("--max-attempts 'many'", "not a number")),
+    (
+        ["--regions", "us-east-7"],
+        ("--regions 'us-east-7'", "not an AWS region", "did you mean", "'us-east-1'"),
+    ),
+    (["--regions", "us-east-1,mars-1"], ("--regions 'us-east-1,mars-1'", "'mars-1' is not an AWS region")),
 ]
 
 

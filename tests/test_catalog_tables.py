@@ -276,7 +276,8 @@ def test_booleans_read_as_integers_and_write_from_0_and_1(emulator: Any) -> None
 def test_tables_connect_on_first_use_and_share_one_client(emulator: Any) -> None:
     db = apsw.Connection(":memory:")
     registry = vtab.register(db, endpoint_url=emulator.endpoint_url, regions="us-east-1")
-    assert {t.name for t in registry.tables} == {"integration_responses"}  # connected at register()
+    assert registry.tables == set()  # none connected at register(): each at its first use
+    db.execute("SELECT 1 FROM integration_responses WHERE 0").fetchall()
     db.execute("SELECT * FROM eks_clusters WHERE region = 'us-east-1'").fetchall()
     db.execute("SELECT * FROM logs_log_groups WHERE region = 'us-east-1'").fetchall()
     tables = {t.name: t for t in registry.tables}

@@ -476,23 +476,24 @@ def test_rate_limiter_spaces_calls_past_its_burst() -> None:
     assert now[0] - start == pytest.approx(2.0)  # below 1/s: bursts of one, then 1/rate apart
 
 
-def test_configuration_is_read_at_register(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_configuration_is_read_by_the_first_statement_that_uses_aws_and_kept(
+    emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     east = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
-    db = connect(emulator, regions="")  # default region us-east-1 from the environment, read now
+    db = connect(emulator, regions="")  # the default region comes from the environment: us-east-1
+    sql = "SELECT region, data__Identifier FROM integration_responses"
+    assert rows(db, sql) == [("us-east-1", east.responses[0])]
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    assert rows(db, "SELECT region, data__Identifier FROM integration_responses") == [
-        ("us-east-1", east.responses[0])
-    ]
+    assert rows(db, sql) == [("us-east-1", east.responses[0])]
     assert {call.operation for call in emulator.calls} == {"ListResources"}
 
 
-def test_an_unknown_profile_fails_at_register_with_its_name(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
-) -> None:
+def test_an_unknown_profile_does_not_stop_register(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    message = r"integration_responses: ProfileNotFound: The config profile \(nosuch\) could not be found"
-    with pytest.raises(apsw.SQLError, match=message):
-        vtab.register(apsw.Connection(":memory:"), profile="nosuch")
+    db = apsw.Connection(":memory:")
+    vtab.register(db, profile="nosuch")
+    with pytest.raises(apsw.SQLError, match=r"the AWS profile 'nosuch' \(given as profile='nosuch'\)"):
+        db.execute("SELECT * FROM integration_responses WHERE region = 'us-east-1'")
 
 
 def test_connect_opens_your_file_with_the_tables_registered(emulator: Any, tmp_path: Any) -> None:

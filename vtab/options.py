@@ -10,6 +10,8 @@ error that lists the known ones.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import functools
 import math
 import os
 import re
@@ -19,10 +21,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import apsw
+from botocore.loaders import create_loader
+from botocore.regions import EndpointResolver
 from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
 from vtab import hints
 from vtab.catalog.limits import request_limits
+from vtab.messages import sql_literal
 
 WRITE_OPTIONS = frozenset({"max_writes", "read_only", "dry_run", "schema_checks", "write_timeout"})
 """Options that only matter to INSERT, UPDATE and DELETE (``vtab snapshot`` does not offer them)."""
@@ -346,27 +351,59 @@ def convert(name: str, value: Any) -> Any:
 
 
 def _regions(name: str, value: Any) -> tuple[str, ...]:
-    """A comma-separated text, or a list/tuple of names; each name must be non-empty text."""
+    """A comma-separated text, or a list/tuple of names; each must be a region where Cloud Control is."""
     if isinstance(value, str):
-        return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
-    if not isinstance(value, (list, tuple)):
+        names = [part.strip() for part in value.split(",") if part.strip()]
+    elif not isinstance(value, (list, tuple)):
         raise _bad(
             name,
             value,
             f"is {type(value).__name__}, not region names",
             "write regions='us-east-1,eu-west-1' or regions=['us-east-1', 'eu-west-1']",
         )
-    names = []
-    for index, item in enumerate(value):
-        if not isinstance(item, str) or not item.strip():
-            raise _bad(
-                name,
-                value,
-                f"has {item!r} at position {index}, not a region name",
-                "every region is text like 'us-east-1'",
-            )
-        names.append(item.strip())
-    return tuple(dict.fromkeys(names))  # a region named twice is read once
+    else:
+        names = []
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                raise _bad(
+                    name,
+                    value,
+                    f"has {item!r} at position {index}, not a region name",
+                    "every region is text like 'us-east-1'",
+                )
+            names.append(item.strip())
+    regions = tuple(dict.fromkeys(names))  # a region named twice is read once
+    for region in regions:
+        problem = region_problem(region)
+        if problem:
+            raise OptionError(f"option {hints.assignment(name, repr(value))}: {problem}")
+    return regions
+
+
+@functools.cache
+def cloud_control_regions() -> frozenset[str]:
+    """Every region of every partition where Cloud Control exists, from botocore's endpoint data: no profile
+    or credentials are read, so a region typo is refused before any AWS configuration is."""
+    resolver = EndpointResolver(create_loader().load_data("endpoints"))
+    return frozenset(
+        region
+        for partition in resolver.get_available_partitions()
+        for region in resolver.get_available_endpoints("cloudcontrolapi", partition)
+    )
+
+
+def region_problem(region: object) -> str | None:
+    """Why ``region`` is not a region vtab can call (with the closest names), or None when it is one."""
+    known = cloud_control_regions()
+    if isinstance(region, str) and region in known:
+        return None
+    text = str(region).strip().lower()
+    close = difflib.get_close_matches(text, sorted(known), n=3, cutoff=0.75)
+    hint = f" (did you mean {', '.join(repr(r) for r in close)}?)" if close else ""
+    return (
+        f"region {sql_literal(region)} is not an AWS region where Cloud Control is available{hint}; "
+        "use a name like 'us-east-1'"
+    )
 
 
 def _boolean(name: str, value: Any) -> bool:

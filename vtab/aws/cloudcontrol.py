@@ -9,7 +9,6 @@ and the error translation cannot be forgotten.
 
 from __future__ import annotations
 
-import difflib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,14 +19,13 @@ import apsw
 import botocore.session
 import orjson
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, UnknownRegionError
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound, UnknownRegionError
 
 from vtab import hints
 from vtab.aws import errors, identity, transport
 from vtab.aws.calllog import CallLog, CallRecord, Timer
 from vtab.catalog.schema import ResourceSchema
-from vtab.messages import sql_literal
-from vtab.options import Options
+from vtab.options import Options, region_problem
 
 Properties = dict[str, Any]
 
@@ -155,14 +153,6 @@ class RateLimiters:
             return list(self._buckets.values())
 
 
-def known_regions(session: botocore.session.Session) -> frozenset[str]:
-    """Every region of every partition where Cloud Control exists (from botocore's endpoint data)."""
-    names: set[str] = set()
-    for partition in session.get_available_partitions():
-        names.update(session.get_available_regions("cloudcontrol", partition_name=partition))
-    return frozenset(names)
-
-
 class CloudControl:
     """The Cloud Control calls of the tables that share one set of client options, in any region, from
     any thread."""
@@ -182,8 +172,11 @@ class CloudControl:
         # botocore's Session, which boto3.Session wraps: the clients are the same, and vtab never needs
         # boto3's resource layer (importing boto3 also imports s3transfer: about 100 ms of a cold start).
         self._session = botocore.session.Session(profile=options.profile)
-        self.default_region: str | None = self._session.get_config_variable("region")
-        self.known_regions = known_regions(self._session)
+        try:
+            self._session.get_scoped_config()  # a profile name missing from the files fails here
+            self.default_region: str | None = self._session.get_config_variable("region")
+        except ProfileNotFound as error:
+            raise errors.unknown_profile(error, options.profile, self._session.available_profiles) from None
         self._config = Config(
             retries={"mode": "standard", "total_max_attempts": options.max_attempts},
             max_pool_connections=max(10, options.max_workers * (1 + POLLS_PER_WORKER) + 4),
@@ -198,14 +191,9 @@ class CloudControl:
 
     def check_region(self, region: object) -> str:
         """The region name, or an SQLError naming the value and the fix."""
-        if not isinstance(region, str) or region not in self.known_regions:
-            text = str(region).strip().lower()
-            close = difflib.get_close_matches(text, sorted(self.known_regions), n=3, cutoff=0.75)
-            hint = f" (did you mean {', '.join(repr(r) for r in close)}?)" if close else ""
-            raise apsw.SQLError(
-                f"region {sql_literal(region)} is not an AWS region where Cloud Control is available{hint}; "
-                "use a name like 'us-east-1'"
-            )
+        problem = region_problem(region)
+        if problem or not isinstance(region, str):
+            raise apsw.SQLError(problem)
         return region
 
     def partition_of(self, region: str) -> str:

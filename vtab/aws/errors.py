@@ -6,6 +6,10 @@ permissions a verb needs, the request token). They never contain credentials.
 
 from __future__ import annotations
 
+import difflib
+import socket
+from urllib.parse import urlsplit
+
 import apsw
 from botocore.exceptions import (
     BotoCoreError,
@@ -15,6 +19,7 @@ from botocore.exceptions import (
     HTTPClientError,
     NoCredentialsError,
     NoRegionError,
+    ProfileNotFound,
     ReadTimeoutError,
 )
 from botocore.exceptions import (
@@ -165,7 +170,9 @@ def from_transport_error(
             f"MalformedAnswer: {what} got no usable answer in {tries} ({error}); the network or the "
             f"endpoint failed: try again, or raise max_attempts{request_id_text(error.request_id)}"
         )
-    if isinstance(error, (EndpointConnectionError, BotoConnectionError)):
+    if isinstance(error, EndpointConnectionError):
+        return unreachable(error, what, service, tries)
+    if isinstance(error, BotoConnectionError):
         return apsw.IOError(
             f"NetworkFailure: {what} could not reach {service} ({tries}): {error}; try again, or raise "
             "max_attempts"
@@ -176,6 +183,64 @@ def from_transport_error(
             "max_attempts"
         )
     return apsw.SQLError(f"{type(error).__name__}: {what}: {error}")
+
+
+def unknown_profile(error: ProfileNotFound, option: str | None, available: list[str]) -> apsw.SQLError:
+    """A profile the AWS config files do not have: named with where it came from (the option, else
+    AWS_PROFILE) and the profiles they do have (names only: a profile's settings are never shown)."""
+    name = str(error.kwargs.get("profile", option))
+    flag = hints.option("profile")
+    origin = f"given as {hints.assignment('profile', repr(name))}" if option else "from AWS_PROFILE"
+    close = difflib.get_close_matches(name, available, n=3, cutoff=0.6)
+    guess = f"did you mean {', '.join(map(repr, close))}? " if close else ""
+    listed = ", ".join(sorted(available)) if available else "none"
+    fix = (
+        f"name one of them ({hints.assignment('profile', 'NAME')}), or leave {flag} out for the standard "
+        "credential chain"
+        if option
+        else f"name one of them in AWS_PROFILE or {hints.assignment('profile', 'NAME')}, or unset AWS_PROFILE"
+    )
+    return apsw.SQLError(
+        f"ProfileNotFound: the AWS profile {name!r} ({origin}) is not in your AWS config files (profiles "
+        f"there: {listed}); {guess}{fix}"
+    )
+
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})
+"""Hosts of an endpoint on this machine: most likely vtab's emulator (or LocalStack), which may not run."""
+
+
+def unreachable(error: EndpointConnectionError, what: str, service: str, tries: str) -> apsw.IOError:
+    """No connection to the endpoint at all: refused (nothing listens there), or a host name that does not
+    resolve. No answer came, so retrying sooner or more often would not help: the message says what to
+    check instead."""
+    url = str(error.kwargs.get("endpoint_url", "")).rstrip("/")
+    reason = _socket_error(error.kwargs.get("error"))
+    host = urlsplit(url).hostname or ""
+    if isinstance(reason, ConnectionRefusedError):
+        running = " (`vtab emulator` starts a local one)" if host in LOCAL_HOSTS else ""
+        return apsw.IOError(
+            f"NetworkFailure: {what} could not connect to {service} at {url}: connection refused "
+            f"({tries}); is the endpoint running?{running}; check {hints.option('endpoint_url')} and the "
+            "AWS_ENDPOINT_URL* variables"
+        )
+    if isinstance(reason, socket.gaierror):
+        return apsw.IOError(
+            f"NetworkFailure: {what} could not connect to {service} at {url}: the host name {host!r} does "
+            f"not resolve ({tries}); check the network (DNS) and {hints.option('endpoint_url')}"
+        )
+    return apsw.IOError(
+        f"NetworkFailure: {what} could not connect to {service} at {url} ({tries}): {error}; check the "
+        "network and the endpoint, then try again"
+    )
+
+
+def _socket_error(error: object) -> BaseException | None:
+    """The OS error under urllib3's wrapper (NewConnectionError's cause): refused, unresolvable, ..."""
+    seen: BaseException | None = error if isinstance(error, BaseException) else None
+    while seen is not None and not isinstance(seen, OSError):
+        seen = seen.__cause__ or seen.__context__
+    return seen
 
 
 def malformed_answer(what: str, why: str, request_id: str | None = None) -> apsw.IOError:

@@ -17,7 +17,7 @@ from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
 from vtab.catalog.schema import load_schema
 from vtab.catalog.store import load_catalog
 from vtab.catalog.walks import ListMode
-from vtab.options import OptionError, Options
+from vtab.options import Options, check_endpoint_environment
 from vtab.sql.returning import LOG_TABLE as RETURNING_TABLE
 from vtab.sql.stackql import install as install_stackql_names
 from vtab.sql.stackql import string as stackql_string
@@ -30,8 +30,8 @@ from vtab.sqlite.table import Columns, Module
 from vtab.write.dryrun import DRY_RUN_COLUMNS
 
 TABLE_TYPES = ("AWS::ApiGatewayV2::IntegrationResponse",)
-"""The seed's table, connected at register() so that configuration errors (profile, region, endpoint)
-show there; every other catalog table connects at its first use."""
+"""The seed's table (the shell's .tables shows it). Like every catalog table it connects at its first use,
+which is when the AWS configuration (profile, credentials) is read."""
 
 LOG_TABLES = ("vtab_calls", "vtab_dry_run", RETURNING_TABLE)
 """The eponymous log tables register() installs beside the resource tables."""
@@ -169,14 +169,31 @@ def shadowed_tables(connection: apsw.Connection) -> list[str]:
     )
 
 
+def not_apsw_text(connection: object) -> str:
+    """Why ``connection`` cannot take vtab's tables, and how to get one that can."""
+    kind = type(connection)
+    return (
+        f"vtab.register() needs an apsw.Connection, not {kind.__module__}.{kind.__qualname__}: vtab's tables "
+        "are apsw virtual tables, which Python's sqlite3 module cannot host; open the database with "
+        "vtab.connect(path) (vtab already registered) or apsw.Connection(path) and pass that to "
+        "vtab.register()"
+    )
+
+
 def register(connection: apsw.Connection, **options: Any) -> Registry:
     """Install vtab's tables on ``connection``; ``options`` are the defaults of every table (see Options).
 
-    Configuration is read now (profile, region, endpoint), not at import. The connection's cursors (and so
+    Options are checked now (a region typo, a malformed endpoint URL); the AWS configuration they name
+    (profile, credentials, default region) is read by the first statement that uses a vtab table, so a bad
+    profile fails that statement, not a connection used for its local tables. The connection's cursors (and so
     ``connection.execute``) also take StackQL's table names, ``aws.apigatewayv2.integration_responses``:
     its ``cursor_factory`` is extended, keeping a cursor class of your own (see vtab.sql.stackql).
     """
-    base_options = Options().replace(**options)
+    if not isinstance(connection, apsw.Connection):
+        raise TypeError(not_apsw_text(connection))
+    base_options = Options().replace(**options)  # a bad value (a region typo too) fails here, named
+    if base_options.endpoint_url is None:
+        check_endpoint_environment()  # a malformed AWS_ENDPOINT_URL_CLOUDCONTROL too
     trust.configure(connection, base_options)
     registry = Registry(connection, base_options)
     install_stackql_names(
@@ -200,20 +217,6 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     shadowed = shadowed_tables(connection)
     if shadowed:
         warnings.warn(ShadowedTableWarning(shadowed), stacklevel=2)
-    for table_name in (load_schema(type_name).table_name for type_name in TABLE_TYPES):
-        # Connect the seed's table now: configuration (profile, region, endpoint) is read at register()
-        # and a bad profile fails here. WHERE 0 prepares the statement without reading anything.
-        cursor = connection.cursor()
-        try:
-            cursor.execute(f"SELECT 1 FROM {table_name} WHERE 0").fetchall()
-        except apsw.SQLError as error:
-            if isinstance(error.__cause__, OptionError):
-                raise error.__cause__ from None  # e.g. an unknown region: Python callers get OptionError
-            raise
-        finally:
-            # Closed before the error leaves: a hook that raises makes apsw close the half-made
-            # connection, and a cursor of it still alive then fails that close.
-            cursor.close()
 
     def vtab_calls(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
         return registry.calls()

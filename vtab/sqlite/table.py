@@ -250,12 +250,7 @@ class Table:
         self.columns = Columns(schema)
         if options.endpoint_url is None:
             check_endpoint_environment()  # a malformed AWS_ENDPOINT_URL_CLOUDCONTROL fails now, named
-        self.cloud = registry.cloud_for(options)
-        for region in options.regions:  # a typo in regions= fails here, not at the first query
-            try:
-                self.cloud.check_region(region)
-            except apsw.SQLError as error:
-                raise OptionError(f"option regions={','.join(options.regions)!r}: {error}") from None
+        self.cloud = registry.cloud_for(options)  # reads the AWS configuration: a bad profile fails here
         self.cache = registry.cache_for(options)
         self._pool: ThreadPoolExecutor | None = None
         self.writing = False
