@@ -29,7 +29,6 @@ from vtab.catalog.limits import request_limits
 from vtab.catalog.schema import IDENTIFIER_SEPARATOR, InputSource, ListInput, ParentStep, ResourceSchema
 from vtab.catalog.store import load_catalog
 from vtab.messages import sql_literal
-from vtab.read import at_exit
 from vtab.read.affinity import Affinity, compared_value
 from vtab.read.cache import Key, ResultStore
 from vtab.read.plan import Plan, PlanKind, id_columns, input_columns, level_schemas
@@ -93,7 +92,10 @@ _EXITING = threading.Event()
 """Set when the interpreter starts to exit, before it joins the pools' threads: a scan whose statement
 was left open (a cursor read part way and never closed) has workers waiting for room in its queue, and
 Python would wait for them forever (a hang at exit, reproduced). They give up instead."""
-threading._register_atexit(_EXITING.set)  # type: ignore[attr-defined]  # the hook concurrent.futures uses
+threading._register_atexit(_EXITING.set)  # type: ignore[attr-defined]
+# threading runs these hooks in the reverse order of registration, and concurrent.futures.thread registered
+# its own (the join) when ThreadPoolExecutor was imported above: this one runs first. The hook is private;
+# it is how concurrent.futures itself does this, and atexit hooks run only after the join, too late.
 
 
 class Scan:
@@ -152,7 +154,6 @@ class Scan:
     def __iter__(self) -> Iterator[Row]:
         if not self._started:
             self._started = True
-            at_exit.close_at_exit(self)  # a scan abandoned half read must not keep the interpreter alive
             self._start()
         while True:
             item = self._next_item()
