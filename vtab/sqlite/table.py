@@ -446,11 +446,13 @@ class Cursor:
         # BLOB against text, matches no row.
         affinities = table.columns.affinities
         given = {
-            column: wanted(affinities[column], value, column in plan.literal)
+            # A region is read as text whatever the other side: `region = 5` is the unknown region '5',
+            # refused like 'us-east-7', not a silent no row.
+            column: wanted(affinities[column], value, column in plan.literal or column == REGION)
             for column, value in zip(plan.args, constraintargs, strict=True)
             if column not in (LIMIT, OFFSET)
         }
-        values = {column: wants.keys for column, wants in given.items()}  # no region reads as a number
+        values = {column: wants.keys for column, wants in given.items()}
         numbered = {column: wants for column, wants in given.items() if wants.numbers and column != REGION}
         self._checks = [(table.columns.index[column], wants) for column, wants in numbered.items()]
         if numbered:
