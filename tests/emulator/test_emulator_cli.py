@@ -84,3 +84,30 @@ def test_cli_reports_a_busy_port() -> None:
         )
     assert result.returncode != 0
     assert str(port) in result.stderr
+
+
+def _demo_api_ids(hash_seed: str) -> list[str]:
+    """Start ``--seed demo`` (with the given PYTHONHASHSEED), list its Apis, stop it."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vtab.emulator", "--port", str(port), "--seed", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONHASHSEED": hash_seed},
+    )
+    try:
+        _wait_until_listening(process, port)
+        client = boto3.client(
+            "cloudcontrol", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1"
+        )
+        return [d["Identifier"] for d in client.list_resources(TypeName=API)["ResourceDescriptions"]]
+    finally:
+        process.kill()
+        process.communicate()
+
+
+def test_cli_seed_demo_gives_the_same_ids_every_run() -> None:
+    first = _demo_api_ids("1")
+    assert len(first) == 4
+    assert _demo_api_ids("2") == first

@@ -277,7 +277,7 @@ def test_generated_identifiers_are_plausible(cloudcontrol) -> None:
     client = cloudcontrol()
     identifier, model = _create(client, "AWS::SQS::Queue", {})
     assert identifier == model["QueueUrl"]
-    assert model["Arn"].startswith("arn:aws:sqs:us-east-1:123456789012:queue/")
+    assert model["Arn"] == f"arn:aws:sqs:us-east-1:123456789012:{model['QueueName']}"
     _, bucket = _create(client, "AWS::S3::Bucket", {})
     assert bucket["BucketName"].startswith("bucket-")
     _, balancer = _create(client, "AWS::ElasticLoadBalancingV2::LoadBalancer", {})

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from random import Random
+
 import pytest
 
 from vtab.catalog import load_catalog
 from vtab.catalog.facts import TypeFacts
 from vtab.emulator.errors import CloudControlError
-from vtab.emulator.memory import default_value, derived_from, identifier_value, list_inputs_of
+from vtab.emulator.ids import Draw, default_value, identifier_value
+from vtab.emulator.memory import derived_from, list_inputs_of
 from vtab.emulator.provider import ListInputs
 from vtab.emulator.rules import TypeRules
 from vtab.emulator.seed_types import ancestors, example_value
 from vtab.emulator.validation import model_errors, parse_identifier
+
+RNG = Random(0)
 
 FACTS = TypeFacts(
     type_name="AWS::Demo::Widget",
@@ -109,20 +114,22 @@ def test_read_only_ids_are_derived_from_the_writable_property_of_the_same_name()
 
 
 def test_generated_values_are_plausible() -> None:
-    assert identifier_value("AWS::EKS::Nodegroup", "Arn", {}, "eu-west-1").startswith(
+    assert identifier_value(Draw(RNG, "AWS::EKS::Nodegroup", "eu-west-1"), "Arn", {}).startswith(
         "arn:aws:eks:eu-west-1:123456789012:nodegroup/"
     )
-    assert identifier_value("AWS::S3::Bucket", "BucketName", {"type": "string"}, "us-east-1").startswith(
-        "bucket-"
+    assert identifier_value(
+        Draw(RNG, "AWS::S3::Bucket", "us-east-1"), "BucketName", {"type": "string"}
+    ).startswith("bucket-")
+    assert isinstance(
+        identifier_value(Draw(RNG, "AWS::X::Y", "us-east-1"), "Number", {"type": "integer"}), int
     )
-    assert isinstance(identifier_value("AWS::X::Y", "Number", {"type": "integer"}, "us-east-1"), int)
     assert (
-        identifier_value("AWS::X::Y", "Scope", {"enum": ["REGIONAL", "CLOUDFRONT"]}, "us-east-1")
+        identifier_value(Draw(RNG, "AWS::X::Y", "us-east-1"), "Scope", {"enum": ["REGIONAL", "CLOUDFRONT"]})
         == "REGIONAL"
     )
-    assert default_value("AWS::X::Y", "CreatedAt", {"type": "string"}, "us-east-1").endswith("Z")
-    assert default_value("AWS::X::Y", "Endpoint", {"type": "string"}, "us-east-1") is None
-    assert default_value("AWS::X::Y", "Config", {"type": "object"}, "us-east-1") is None
+    assert default_value(Draw(RNG, "AWS::X::Y", "us-east-1"), "CreatedAt", {"type": "string"}).endswith("Z")
+    assert default_value(Draw(RNG, "AWS::X::Y", "us-east-1"), "Endpoint", {"type": "string"}) is None
+    assert default_value(Draw(RNG, "AWS::X::Y", "us-east-1"), "Config", {"type": "object"}) is None
 
 
 def test_example_values_have_the_property_type() -> None:

@@ -99,7 +99,7 @@ def run(out: TextIO = sys.stdout) -> None:
     os.environ.update(AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo")
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("AWS_PROFILE", None)
-    with Emulator() as emulator:
+    with Emulator(seed="demo") as emulator:
         seeded = emulator.seed_demo()
         print(
             f"Local Cloud Control endpoint: {emulator.endpoint_url} (demo data in {', '.join(seeded)})",

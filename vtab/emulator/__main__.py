@@ -24,7 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Local AWS Cloud Control endpoint for every catalog resource type.",
     )
     parser.add_argument("--port", type=int, default=4566, help="port on 127.0.0.1 (0 = any free port)")
-    parser.add_argument("--seed", choices=["demo", "none"], default="none", help="initial data")
+    parser.add_argument(
+        "--seed",
+        choices=["demo", "none"],
+        default="none",
+        help="initial data; its ids (and every id generated later) are the same every run",
+    )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every call")
     parser.add_argument("--page-size", type=int, default=25, help="ListResources page size")
     parser.add_argument(
@@ -42,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         latency=args.latency,
         page_size=args.page_size,
         polls_before_complete=args.polls_before_complete,
+        seed=None if args.seed == "none" else args.seed,
     )
     if args.seed == "demo":
         for region, seeded in emulator.seed_demo().items():

@@ -31,7 +31,9 @@ INTEGRATION_RESPONSE = "AWS::ApiGatewayV2::IntegrationResponse"
 class Emulator:
     """A Cloud Control endpoint on a free (or given) 127.0.0.1 port, with its own state.
 
-    Keyword arguments are the initial :class:`~vtab.emulator.switches.Settings`.
+    ``seed`` names the Random its ids are drawn from (``"demo"``: the same ids every run, and again
+    after :meth:`reset`; None: new ones every run). The other keyword arguments are the initial
+    :class:`~vtab.emulator.switches.Settings`.
     """
 
     def __init__(
@@ -46,6 +48,7 @@ class Emulator:
         identifier_only_lists: bool = False,
         missing_parent_error: str = "GeneralServiceException",
         retry_after: float = 0.0,
+        seed: str | None = None,
     ) -> None:
         self._port = port
         self.switches = Switches(
@@ -60,7 +63,7 @@ class Emulator:
                 retry_after=retry_after,
             )
         )
-        self.state = EmulatorState()
+        self.state = EmulatorState(seed)
         self.recorder = Recorder()
         self.service = CloudControlService(self.state, self.switches)
         self.app = CloudControlApp(self.service, self.switches, self.recorder, ControlRoutes(self))

@@ -15,10 +15,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import secrets
-import string
-import time
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,13 +27,11 @@ from vtab.catalog.schema import Scope
 from vtab.catalog.walks import Feed, FeedKind, LinkSource
 from vtab.emulator.deletes import IN_USE_ERROR, blocks, in_use_message
 from vtab.emulator.errors import HandlerFailure, not_found_message
+from vtab.emulator.ids import Draw, default_value, identifier_value, is_own_arn
 from vtab.emulator.provider import ListInputs, Provider
 from vtab.emulator.rules import TypeRules
-from vtab.emulator.samples import clamp, fits, string_value
+from vtab.emulator.samples import fits
 from vtab.emulator.state import ACCOUNT_ID, RegionState, Store
-
-_ID_ALPHABET = string.ascii_lowercase + string.digits
-_TIME_SUFFIXES = ("time", "date", "timestamp", "createdat", "updatedat")
 
 ProviderFinder = Callable[[str], Provider | None]
 """Type name -> the provider serving it (None when none does): how a child's handler finds its parents."""
@@ -60,20 +54,6 @@ def _child_feeds() -> dict[str, list[tuple[str, Feed]]]:
             if feed.kind is FeedKind.PARENT and feed.parent and feed.parent != name:
                 found.setdefault(feed.parent, []).append((name, feed))
     return found
-
-
-def short_id(length: int = 10) -> str:
-    """Lower-case letters and digits, a letter first: most id patterns (Redshift's ClusterIdentifier
-    ``^[a-z][a-z0-9]*...``) start with one, and a random digit first would break them now and then."""
-    return secrets.choice(string.ascii_lowercase) + "".join(
-        secrets.choice(_ID_ALPHABET) for _ in range(length - 1)
-    )
-
-
-def arn(type_name: str, region: str, name: str) -> str:
-    """``arn:aws:eks:us-east-1:123456789012:nodegroup/<name>`` (a global type's: ``arn:aws:iam::...``)."""
-    _, service, resource = type_name.split("::")
-    return f"arn:aws:{service.lower()}:{region}:{ACCOUNT_ID}:{resource.lower()}/{name}"
 
 
 def same_value(stored: Any, given: Any) -> bool:
@@ -230,7 +210,7 @@ class MemoryProvider(Provider):
                 model[prop] = value  # else generated: an ARN is not SpendingLimit's amount, as AWS makes it
         self._check_regions(region, model)
         self._require_parents(region, model)
-        self._generate(model, "" if self.is_global else region.name)
+        self._generate(model, region)
         store = self._store(region)
         identifier = self.rules.identifier_of(model)
         if identifier in store:
@@ -367,22 +347,28 @@ class MemoryProvider(Provider):
                 found.setdefault(feed.parent_property, []).append(check)
         return found
 
-    def _new_id(self, name: str, path: str, region: str) -> Any:
-        spec = self.facts.properties.get(path, {})
-        return identifier_value(self.type_name, name, spec, region, self._child_rules.get(path, ()))
+    def _draw(self, region: RegionState, model: dict[str, Any]) -> Draw:
+        where = "" if self.is_global else region.name
+        return Draw(region.random, self.type_name, where, model, self.rules.primary_identifier)
 
-    def _generate(self, model: dict[str, Any], region: str) -> None:
-        """Fill the primary identifier parts not given, then cheap defaults of other read-only properties."""
-        for path in self.rules.primary_identifier:
-            if self.rules.value_at(model, path) in (None, ""):
-                _set_path(model, path, self._new_id(path.rsplit("/", 1)[-1], path, region))
+    def _new_id(self, name: str, path: str, region: RegionState, model: dict[str, Any]) -> Any:
+        spec, also = self.facts.properties.get(path, {}), self._child_rules.get(path, ())
+        return identifier_value(self._draw(region, model), name, spec, also)
+
+    def _generate(self, model: dict[str, Any], region: RegionState) -> None:
+        """Fill the type's own name and the primary identifier parts not given, then cheap defaults of
+        other read-only properties, the resource's own ARN last (it is built from the names and ids).
+        Always in the same order, so that a seeded emulator draws the same ids."""
         for name in self._own_names:
             if model.get(name) in (None, ""):
-                model[name] = self._new_id(name, name, region)
-        for name in self.rules.read_only:
+                model[name] = self._new_id(name, name, region, model)
+        for path in self.rules.primary_identifier:
+            if self.rules.value_at(model, path) in (None, ""):
+                _set_path(model, path, self._new_id(path.rsplit("/", 1)[-1], path, region, model))
+        for name in sorted(self.rules.read_only, key=lambda name: (is_own_arn(self.type_name, name), name)):
             if name not in model:
                 spec, also = self.facts.properties.get(name, {}), self._child_rules.get(name, ())
-                value = default_value(self.type_name, name, spec, region, also)
+                value = default_value(self._draw(region, model), name, spec, also)
                 if value is not None:
                     model[name] = value
 
@@ -426,47 +412,3 @@ def _set_path(model: dict[str, Any], path: str, value: Any) -> None:
             target[head] = {}
         target = target[head]
     target[last] = value
-
-
-def identifier_value(
-    type_name: str, name: str, spec: dict[str, Any], region: str, also: Sequence[dict[str, Any]] = ()
-) -> Any:
-    """A plausible value for an identifier part the caller did not give, within the property's pattern
-    and length limits and those of the children's properties that take it (``also``: DataZone's
-    ``dzd_...``, Cognito's ``us-east-1_...``), so children may name it."""
-    if spec.get("enum"):
-        return spec["enum"][0]
-    kind = spec.get("type")
-    if kind in ("integer", "number"):
-        return secrets.randbelow(10**9) + 1
-    lower = name.lower()
-    others: tuple[str, ...] = ()
-    if lower.endswith("arn"):
-        plain = arn(type_name, region, short_id())
-        others = (arn(type_name, region, str(uuid.uuid4())),)  # Connect's instance/<uuid>
-    elif lower.endswith("name"):
-        plain = f"{type_name.split('::')[2].lower()}-{short_id(8)}"
-    else:
-        plain = short_id()
-    return string_value(spec.get("check", {}), plain, also, others)
-
-
-def default_value(
-    type_name: str, name: str, spec: dict[str, Any], region: str, also: Sequence[dict[str, Any]] = ()
-) -> Any:
-    """A cheap default for a read-only property, or None when no plausible one is cheap."""
-    if spec.get("enum"):
-        return spec["enum"][0]
-    kind = spec.get("type")
-    lower = name.lower()
-    if kind == "boolean":
-        return False
-    if kind == "integer":
-        return clamp(0, spec.get("check", {}))  # a count, within the schema's range (a version is 1 up)
-    if kind not in (None, "string"):
-        return None
-    if lower.endswith(_TIME_SUFFIXES):
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    if lower.endswith(("arn", "id", "name")):
-        return identifier_value(type_name, name, spec, region, also)
-    return None

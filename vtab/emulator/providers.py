@@ -9,7 +9,10 @@ responses exist only on WebSocket APIs. Callers hold the emulator lock; nothing 
 from __future__ import annotations
 
 import string
+import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from random import Random
 from typing import Any, ClassVar
 
 from moto.apigatewayv2.models import Api, ApiGatewayV2Backend, Integration, IntegrationResponse
@@ -38,6 +41,23 @@ def drop_nulls(value: Any) -> Any:
 
 def _random_id() -> str:
     return "".join(mock_random.choice(string.ascii_lowercase) for _ in range(8))
+
+
+_MOTO_RANDOM = threading.Lock()
+
+
+@contextmanager
+def moto_ids(rng: Random) -> Iterator[None]:
+    """Let moto draw its ids (one process-wide ``mock_random``) from the emulator's own Random meanwhile,
+    so a seeded emulator's Api, Integration and IntegrationResponse ids repeat run after run."""
+    with _MOTO_RANDOM:
+        saved = mock_random.getstate()
+        mock_random.setstate(rng.getstate())
+        try:
+            yield
+        finally:
+            rng.setstate(mock_random.getstate())
+            mock_random.setstate(saved)
 
 
 def _parent_missing(what: str, ident: str) -> HandlerFailure:
@@ -195,7 +215,8 @@ class MotoProvider(Provider):
         return self.describe(obj, {p: ids[p] for p in self.parent_properties})
 
     def create(self, region: RegionState, desired: dict[str, Any]) -> dict[str, Any]:
-        return self.create_in(region.backend, desired)
+        with moto_ids(region.random):
+            return self.create_in(region.backend, desired)
 
     def create_in(self, backend: ApiGatewayV2Backend, desired: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError

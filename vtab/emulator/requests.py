@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import itertools
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from random import Random
 from typing import Any
 
 from vtab.catalog.columns import json_text
 from vtab.emulator.errors import CloudControlError
+from vtab.emulator.samples import random_uuid
 
 IN_FLIGHT = frozenset({"PENDING", "IN_PROGRESS"})
 CANCELLED = frozenset({"CANCEL_IN_PROGRESS", "CANCEL_COMPLETE"})
@@ -87,7 +88,8 @@ class ResourceRequest:
 class RequestStore:
     """All requests of one emulator, with the indexes idempotency and concurrency checks need."""
 
-    def __init__(self) -> None:
+    def __init__(self, rng: Random) -> None:
+        self._random = rng
         self._by_token: dict[str, ResourceRequest] = {}
         self._by_client_token: dict[tuple[str, str], ResourceRequest] = {}
         self._in_flight: dict[tuple[str, str, str], ResourceRequest] = {}
@@ -107,7 +109,7 @@ class RequestStore:
         retry_after: float,
     ) -> ResourceRequest:
         request = ResourceRequest(
-            request_token=str(uuid.uuid4()),
+            request_token=random_uuid(self._random),
             region=region,
             type_name=type_name,
             operation=operation,

@@ -11,7 +11,10 @@ the rule, as AWS would).
 
 from __future__ import annotations
 
+import string
+import uuid
 from collections.abc import Mapping, Sequence
+from random import Random
 from typing import Any
 
 import rstr
@@ -19,11 +22,24 @@ import rstr
 from vtab.catalog.checks import compiled_pattern
 from vtab.catalog.columns import snake_case
 
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
 PATTERN_TRIES = 60
 """Strings generated from a pattern before the plain value is padded or cut instead."""
 
 _KIND_ORDER = ("string", "object", "array", "integer", "number", "boolean")
 """For a property of several types (DynamoDB's KeySchema: array or object), the one a sample takes."""
+
+
+def short_id(rng: Random, length: int = 10) -> str:
+    """Lower-case letters and digits, a letter first: most id patterns (Redshift's ClusterIdentifier
+    ``^[a-z][a-z0-9]*...``) start with one, and a random digit first would break them now and then."""
+    return rng.choice(string.ascii_lowercase) + "".join(rng.choice(_ID_ALPHABET) for _ in range(length - 1))
+
+
+def random_uuid(rng: Random) -> str:
+    """A version-4 UUID from ``rng`` (``uuid.uuid4`` reads the OS's entropy, which no seed repeats)."""
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 def fits(rules: Mapping[str, Any], text: str) -> bool:
@@ -48,15 +64,13 @@ class _ShortXeger(rstr.Xeger):
         return super()._handle_repeat(end if self.exact else start_range, end, value)
 
 
-_XEGER = _ShortXeger()
-
-
-def _from_pattern(pattern: str, attempt: int) -> str | None:
+def _from_pattern(pattern: str, attempt: int, rng: Random) -> str | None:
     """Attempt 0, 2, 4, ...: each repeat exactly 8, 9, ... 30, then 0 to 7 more than its least (long
     enough first, so that generated identifiers differ); odd attempts: a random count up to that."""
-    _XEGER.extra, _XEGER.exact = (8 + attempt // 2) % 31, attempt % 2 == 0
+    xeger = _ShortXeger(rng)
+    xeger.extra, xeger.exact = (8 + attempt // 2) % 31, attempt % 2 == 0
     try:
-        return _XEGER.xeger(pattern)
+        return xeger.xeger(pattern)
     except Exception:  # rstr cannot generate every pattern re compiles
         return None
 
@@ -67,21 +81,27 @@ def _plain(text: str) -> bool:
 
 
 def string_value(
-    rules: Mapping[str, Any], plain: str, also: Sequence[Mapping[str, Any]] = (), others: Sequence[str] = ()
+    rules: Mapping[str, Any],
+    plain: str,
+    also: Sequence[Mapping[str, Any]] = (),
+    others: Sequence[str] = (),
+    rng: Random | None = None,
 ) -> str:
     """``plain`` (or the first of ``others``) when it keeps ``rules`` and each of ``also`` (the rules of
-    the children's properties that take this value), else a string generated from one of their patterns
-    that keeps them all, else ``plain`` padded (``x``) or cut to the length limits."""
+    the children's properties that take this value), else a string generated (with ``rng``; by default
+    one seeded from ``plain``, so seeded models repeat) from one of their patterns that keeps them all,
+    else ``plain`` padded (``x``) or cut to the length limits."""
     every = [rules, *also]
     for text in (plain, *others):
         if all(fits(each, text) for each in every):
             return text
+    rng = rng or Random(plain)
     for each in every:
         pattern = each.get("pattern")
         if not isinstance(pattern, str) or compiled_pattern(pattern) is None:
             continue
         for attempt in range(PATTERN_TRIES):
-            made = _from_pattern(pattern, attempt)
+            made = _from_pattern(pattern, attempt, rng)
             if made is not None and _plain(made) and all(fits(other, made) for other in every):
                 return made
     sized = plain.ljust(max(each.get("minLength", 0) for each in every), "x")

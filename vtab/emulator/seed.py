@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from vtab.emulator.providers import make_api, make_integration, new_integration_response
+from vtab.emulator.providers import make_api, make_integration, moto_ids, new_integration_response
 from vtab.emulator.state import EmulatorState
 
 RESPONSE_KEYS = ("$default", "200", "400", "404", "500")
@@ -85,7 +85,7 @@ def seed(
     pairs: list[tuple[str, str]] = []
     http_pairs: list[tuple[str, str]] = []
     response_ids: list[str] = []
-    with state.lock:
+    with state.lock, moto_ids(state.random):
         backend = state.region(region).backend
         offset = len(backend.apis)
         for a in range(websocket_apis):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import secrets
 import threading
+from random import Random
 from typing import Any
 
 import botocore.session
@@ -54,11 +55,13 @@ class RegionState(Store):
     """One region: its moto backend (ApiGatewayV2), the in-memory resources of every other regional type,
     and its partition's store of the global types."""
 
-    def __init__(self, region: str, partition: Store) -> None:
+    def __init__(self, region: str, partition: Store, rng: Random) -> None:
         super().__init__()
         self.name = region
         self.backend = ApiGatewayV2Backend(region, ACCOUNT_ID)
         self.partition = partition
+        self.random = rng
+        """The emulator's one source of generated ids (``EmulatorState.random``)."""
 
     def store(self, is_global: bool) -> Store:
         """Where a type's resources live: the partition's store for a global type, else the region's."""
@@ -66,25 +69,30 @@ class RegionState(Store):
 
 
 class EmulatorState:
-    """Backends per region, the request store and the page-token key. Hold ``lock`` to touch any."""
+    """Backends per region, the request store, the page-token key and the Random every generated id is
+    drawn from: seeded from ``seed`` (``"demo"``) the ids repeat run after run, and again after a reset;
+    without one they differ every run. Hold ``lock`` to touch any."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: str | None = None) -> None:
         self.lock = threading.RLock()
         self.token_key = secrets.token_bytes(16)
+        self.seed = seed
+        self.random = Random(seed)
         self._regions: dict[str, RegionState] = {}
         self._partitions: dict[str, Store] = {}
-        self.requests = RequestStore()
+        self.requests = RequestStore(self.random)
 
     def region(self, name: str) -> RegionState:
         with self.lock:
             state = self._regions.get(name)
             if state is None:
                 partition = self._partitions.setdefault(partition_of(name), Store())
-                state = self._regions[name] = RegionState(name, partition)
+                state = self._regions[name] = RegionState(name, partition, self.random)
             return state
 
     def reset(self) -> None:
         with self.lock:
             self._regions = {}
             self._partitions = {}
-            self.requests = RequestStore()
+            self.random.seed(self.seed)
+            self.requests = RequestStore(self.random)
