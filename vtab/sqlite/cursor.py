@@ -24,6 +24,7 @@ from vtab.read.scan import ReadContext, Row, Scan
 from vtab.sql.guards import is_placeholder, placeholder_error
 from vtab.sql.interrupt import watch
 from vtab.sqlite import callbacks
+from vtab.write.refusals import refuse_unfiltered
 
 if TYPE_CHECKING:
     from vtab.sqlite.table import Table
@@ -96,7 +97,7 @@ class Cursor:
         if numbered:
             plan = self._list_numbered(plan, values, numbered)
         if table.writing:
-            table.writes.refuse_unfiltered()
+            refuse_unfiltered(table)
         for column, written in zip(plan.args, plan.written or plan.args, strict=True):
             for value in values.get(column, ()):
                 if is_placeholder(value):
