@@ -17,10 +17,11 @@ from vtab.catalog.columns import REGION
 from vtab.catalog.schema import ListInput, ResourceSchema
 from vtab.read.affinity import Affinity, Wanted, compared_values, wanted
 from vtab.read.cache import ResultStore
+from vtab.read.context import ReadContext, Row
 from vtab.read.plan import LIMIT, OFFSET, Plan, PlanKind, missing_where
 from vtab.read.progress import ReadProgress
 from vtab.read.rowids import rowid_of
-from vtab.read.scan import ReadContext, Row, Scan
+from vtab.read.scan import Scan
 from vtab.sql.guards import is_placeholder, placeholder_error
 from vtab.sql.interrupt import watch
 from vtab.sqlite import callbacks

@@ -24,7 +24,7 @@ from vtab import hints
 from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION
 from vtab.catalog.facts import Verb
 from vtab.messages import sql_literal
-from vtab.read.scan import Row
+from vtab.read.context import Row
 from vtab.sql.interrupt import watch
 from vtab.sql.statements import Statement, StatementTracker
 from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_text

@@ -17,7 +17,7 @@ from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION, STACKQL_OWN
 from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
 from vtab.messages import sql_literal
-from vtab.read.scan import Row
+from vtab.read.context import Row
 from vtab.sql.interrupt import result, watch
 from vtab.sql.statements import Statement
 from vtab.write.operation import Operation

@@ -11,8 +11,8 @@ from vtab.aws.cloudcontrol import CloudControl
 from vtab.catalog.schema import ResourceSchema
 from vtab.options import Options
 from vtab.read.cache import ResultStore
+from vtab.read.context import Row
 from vtab.read.rowids import ReadRows
-from vtab.read.scan import Row
 from vtab.sql.statements import StatementText
 from vtab.write.dryrun import DryRunLog
 from vtab.write.returning import ReturningLog
