@@ -49,9 +49,10 @@ from vtab.write.rows import (
     read_row,
     region_of,
 )
-from vtab.write.send import Sender, applied_lines, statement_error
+from vtab.write.send import Sender
 from vtab.write.target import Target
 from vtab.write.validate import RowRules
+from vtab.write.verdict import applied_lines, statement_error
 
 CONFLICT_WORDS = {IGNORE: "INSERT OR IGNORE", REPLACE: "INSERT OR REPLACE"}
 
