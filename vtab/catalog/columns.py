@@ -4,7 +4,7 @@ A property whose column name would be one of vtab's own columns (five types have
 an ``Identifier``) is prefixed with ``resource_``; nothing else changes the rule the hand-verified table uses.
 
 StackQL's pages spell some columns otherwise (``stackql_column``: ``EIP`` is ``e_ip`` there, ``eip`` here);
-the table answers to that spelling too, as a hidden alias (vtab.sqlite.table.Columns).
+the table answers to that spelling too, as a hidden alias (vtab.sqlite.columns.Columns).
 """
 
 from __future__ import annotations

@@ -1,104 +1,45 @@
-"""Runs a read Plan: gets, lists and parent walks, in parallel on a bounded pool, streamed as pages arrive.
+"""Runs a read Plan: gets, lists and parent walks, streamed as pages arrive.
 
-Tasks never wait for other tasks (a parent listing submits its children and ends), so the pool cannot
-deadlock; results flow through a bounded queue to the SQLite thread, so memory does not grow with the
-number of rows. A consumer that stops early (LIMIT) cancels the rest.
-
-Under a LIMIT the scan is lazy: tasks wait in a depth-first queue (children before their parent's next
-page) and run through a window that starts at one task and doubles each time a leaf listing ends without
-enough rows, so ``LIMIT 1`` on a walk costs one call per level while a large LIMIT soon runs at full width.
+A Scan decides which tasks a plan needs (the levels of a walk, the gets of given identifiers, one parent's
+identifiers read from its listing) and turns answers into rows: list inputs filled in, partial items
+hydrated by their own GetResource when a selected column needs it, pushed-down constraints checked.
+Scheduling the tasks and handing rows to the SQLite thread is vtab.read.stream's; the memoised and cached
+calls, vtab.read.calls'.
 """
 
 from __future__ import annotations
 
-import heapq
 import itertools
-import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import apsw
-import orjson
 
-from vtab.aws.cloudcontrol import CloudControl, Item, Page, Properties
+from vtab.aws.cloudcontrol import Item, Page, Properties
 from vtab.aws.identity import EXAMPLE
 from vtab.catalog.columns import IDENTIFIER, REGION
 from vtab.catalog.limits import request_limits
 from vtab.catalog.schema import IDENTIFIER_SEPARATOR, InputSource, ListInput, ParentStep, ResourceSchema
-from vtab.catalog.store import load_catalog
 from vtab.messages import sql_literal
 from vtab.read.affinity import Affinity, compared_value
-from vtab.read.cache import Key, ResultStore
+from vtab.read.cache import ResultStore
+from vtab.read.calls import CachedCalls
+from vtab.read.context import ReadContext, Row
 from vtab.read.plan import Plan, PlanKind, id_columns, input_columns, level_schemas
-from vtab.read.progress import ReadProgress
-from vtab.read.regions import cache_region, scan_regions
-from vtab.sql.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
+from vtab.read.regions import scan_regions
+from vtab.read.stream import TaskStream
 
 Known = dict[str, Properties]
 """Parent type -> the properties of the parent a walk is under (given in WHERE, or listed), which feed the
 list inputs of the levels below."""
-
-
-class Row(NamedTuple):
-    """One resource as the cursor serves it (a NamedTuple: rows are built by the ten thousand)."""
-
-    region: str
-    identifier: str
-    properties: Properties
-
-
-class ReadContext:
-    """What a scan needs from its table: the client, the pool, the caches."""
-
-    def __init__(
-        self,
-        cloud: CloudControl,
-        pool: ThreadPoolExecutor,
-        workers: int,
-        cache: ResultStore,
-        progress: ReadProgress | None = None,
-        interrupted: Interrupted = never,
-        preferred_region: str | None = None,
-        account_id: str | None = None,
-    ) -> None:
-        self.cloud = cloud
-        self.pool = pool
-        self.workers = workers
-        self.cache = cache
-        self.progress = progress
-        """Where counts go when the progress option is on (None: nothing is counted)."""
-        self.interrupted = interrupted
-        """The connection's interrupt flag: the consumer stops waiting when it is set."""
-        self.preferred_region = preferred_region
-        """The region a global type is listed through when the query asks it (see ``read/regions.py``)."""
-        self.account_id = account_id
-        """The table's account_id option (None: looked up when a listing needs it)."""
-
-
-_DONE = object()
 
 GROUP_LIST_MIN = 2
 """Identifiers of one parent, at least this many, are read from their parent's listing instead of one
 GetResource each (the listing stops once all are found, or once gets would be cheaper than more pages)."""
 
 
-class _Cancelled(Exception):
-    pass
-
-
-_EXITING = threading.Event()
-"""Set when the interpreter starts to exit, before it joins the pools' threads: a scan whose statement
-was left open (a cursor read part way and never closed) has workers waiting for room in its queue, and
-Python would wait for them forever (a hang at exit, reproduced). They give up instead."""
-threading._register_atexit(_EXITING.set)  # type: ignore[attr-defined]
-# threading runs these hooks in the reverse order of registration, and concurrent.futures.thread registered
-# its own (the join) when ThreadPoolExecutor was imported above: this one runs first. The hook is private;
-# it is how concurrent.futures itself does this, and atexit hooks run only after the join, too late.
-
-
-class Scan:
+class Scan(TaskStream):
     """One Filter call: iterate it for Rows; ``close()`` stops the remaining work."""
 
     def __init__(
@@ -111,32 +52,14 @@ class Scan:
         regions: list[str],
         limit: int | None = None,
     ) -> None:
-        self.ctx = ctx
+        super().__init__(ctx, limit, len(schema.parents), f"the scan of {schema.type_name}")
         self.memo = memo
         self.schema = schema
         self.plan = plan
         self.values = values
         self.regions = scan_regions(schema, regions, ctx.preferred_region, ctx.cloud.partition_of)
         """Every region asked, or one per partition for a global type (its rows carry that region)."""
-        self.limit = limit
-        self._emitted = 0
-        self._enough = threading.Event()
-        """Set once ``limit`` rows were emitted: no further page or task is fetched."""
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(4, ctx.workers))
-        self._pending = 0
-        self._lock = threading.Lock()
-        self._cancelled = threading.Event()
-        self._futures: set[Future[None]] = set()
-        """Submitted tasks not yet finished: close() cancels those that have not started."""
-        self._futures_lock = threading.Lock()
-        self._started = False
-        self._waiting: list[tuple[int, int, Callable[..., None], tuple[Any, ...]]] = []
-        """Lazy mode (a LIMIT): tasks not yet started, deepest first, then oldest first."""
-        self._order = itertools.count()
-        self._running = 0
-        self._window = 1
-        """Lazy mode: how many tasks may run at once; doubles with each leaf that ends short of the limit."""
-        self._leaf_depth = len(schema.parents)
+        self.calls = CachedCalls(ctx, memo, self._cancelled)
         self._levels = level_schemas(schema) if schema.parents else [schema]
         self._ids = id_columns(schema)
         columns = {**input_columns(schema), **self._ids}
@@ -146,159 +69,9 @@ class Scan:
         self._account: str | BaseException | None = None
         """The caller's account id once a listing asked for it (or why it could not be had)."""
         self._account_lock = threading.Lock()
-        self._asked: set[Key] = set()
-        """The calls this scan made itself: their answers are fresh enough to drop rows by."""
 
-    # -- consumer side (the SQLite thread) ------------------------------------------------------------
-
-    def __iter__(self) -> Iterator[Row]:
-        if not self._started:
-            self._started = True
-            self._start()
-        while True:
-            item = self._next_item()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                self.close()
-                raise item
-            yield from item
-
-    def _next_item(self) -> Any:
-        """The next queued item; InterruptError when the connection is interrupted (or Ctrl-C pressed)
-        meanwhile. Any exit other than an item cancels the remaining work."""
-        try:
-            while True:
-                if self.ctx.interrupted():
-                    raise interrupted_error(f"the scan of {self.schema.type_name}")
-                try:
-                    return self._queue.get(timeout=POLL_SECONDS)
-                except queue.Empty:
-                    continue
-        except KeyboardInterrupt:
-            self.close()
-            raise interrupted_error(f"the scan of {self.schema.type_name}") from None
-        except BaseException:
-            self.close()
-            raise
-
-    def close(self) -> None:
-        """Stop: tasks not started are cancelled, running ones stop at their next page, answers are
-        dropped."""
-        self._cancelled.set()
-        with self._futures_lock:
-            futures = list(self._futures)
-        for future in futures:
-            future.cancel()
-        try:
-            while True:
-                self._queue.get_nowait()
-        except queue.Empty:
-            pass
-
-    # -- task bookkeeping -----------------------------------------------------------------------------
-
-    @property
-    def _lazy(self) -> bool:
-        return self.limit is not None
-
-    def _submit(self, fn: Callable[..., None], *args: Any, depth: int | None = None) -> None:
-        """Run ``fn(*args)`` on the pool; under a LIMIT, queue it by ``depth`` (default: a leaf task)."""
-        if self._enough.is_set():
-            return
-        with self._lock:
-            self._pending += 1
-            if not self._lazy:
-                self._start_task(fn, args)
-                return
-            level = self._leaf_depth if depth is None else depth
-            heapq.heappush(self._waiting, (-level, next(self._order), fn, args))
-        self._pump()
-
-    def _start_task(self, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
-        """Hand a task to the pool, remembering its future so close() can cancel it before it starts."""
-        future = self.ctx.pool.submit(self._run, fn, *args)
-        with self._futures_lock:
-            self._futures.add(future)
-        future.add_done_callback(self._forget)
-
-    def _forget(self, future: Future[None]) -> None:
-        with self._futures_lock:
-            self._futures.discard(future)
-
-    def _pump(self) -> None:
-        """Lazy mode: start waiting tasks while the window has room; drop them all once enough rows came."""
-        dropped = 0
-        with self._lock:
-            if self._enough.is_set() or self._cancelled.is_set():
-                dropped = len(self._waiting)
-                self._waiting.clear()
-            while self._waiting and self._running < self._window:
-                _, _, fn, args = heapq.heappop(self._waiting)
-                self._running += 1
-                self._start_task(fn, args)
-        for _ in range(dropped):
-            self._finish()
-
-    def _run(self, fn: Callable[..., None], *args: Any) -> None:
-        progress = self.ctx.progress
-        try:
-            if not (self._cancelled.is_set() or self._enough.is_set()):
-                if progress is None:
-                    fn(*args)
-                else:
-                    progress.call_started()
-                    try:
-                        fn(*args)
-                    finally:
-                        progress.call_ended()
-        except _Cancelled:
-            pass
-        except BaseException as error:
-            self._put(error, force=True)
-            self._cancelled.set()
-        finally:
-            if self._lazy:
-                with self._lock:
-                    self._running -= 1
-                    if fn in (self._list_task, self._get_task) and not self._enough.is_set():
-                        self._window = min(self.ctx.workers, self._window * 2)
-                self._pump()
-            self._finish()
-
-    def _finish(self) -> None:
-        """One submitted task is over (run or dropped); the last one ends the stream."""
-        with self._lock:
-            self._pending -= 1
-            last = self._pending == 0
-        if last:
-            self._put(_DONE, force=True)
-
-    def _put(self, item: Any, force: bool = False) -> None:
-        while True:
-            if self._cancelled.is_set() and not force:
-                raise _Cancelled
-            try:
-                self._queue.put(item, timeout=0.05)
-                return
-            except queue.Full:
-                if _EXITING.is_set():
-                    self._cancelled.set()
-                if self._cancelled.is_set():
-                    if force:
-                        return
-                    raise _Cancelled from None
-
-    def _emit(self, rows: list[Row]) -> None:
-        kept = [row for row in rows if self._matches(row)]
-        if kept:
-            if self.ctx.progress is not None:
-                self.ctx.progress.add_rows(len(kept))
-            self._put(kept)
-            with self._lock:
-                self._emitted += len(kept)
-                if self.limit is not None and self._emitted >= self.limit:
-                    self._enough.set()
+    def _widens(self, fn: Callable[..., None]) -> bool:
+        return fn in (self._list_task, self._get_task)
 
     # -- starting the plan ----------------------------------------------------------------------------
 
@@ -512,7 +285,7 @@ class Scan:
     def _get_task(self, region: str, identifier: str, fed: Properties | None = None) -> None:
         """One resource by GetResource; ``fed``: the list inputs its listing gave (a partial item being
         hydrated), which the model may lack."""
-        properties = self._cached_get(region, self.schema, identifier)
+        properties = self.calls.get(region, self.schema, identifier)
         if properties is None:
             return
         row = self._row(region, identifier, {**(fed or {}), **properties})
@@ -547,14 +320,14 @@ class Scan:
         names = [item.input for item in self.schema.list_inputs]
         for combo in itertools.product(*choices):
             model = dict(zip(names, combo, strict=True))
-            for page in self._cached_list(region, self.schema, model):
+            for page in self.calls.listing(region, self.schema, model):
                 for identifier, props in self._fed(page, model):
                     if identifier == row.identifier:
                         return Row(row.region, row.identifier, {**props, **row.properties})
         return None
 
     def _list_task(self, region: str, model: dict[str, str]) -> None:
-        for page in self._cached_list(region, self.schema, model):
+        for page in self.calls.listing(region, self.schema, model):
             self._emit(self._complete(region, self._fed(page, model)))
             if self._enough.is_set():
                 return
@@ -596,7 +369,7 @@ class Scan:
         as many pages as identifiers remain (gets would now be cheaper), the rest are got one by one. An
         identifier a complete listing does not show does not exist: no row."""
         remaining = set(identifiers)
-        for pages, page in enumerate(self._cached_list(region, self.schema, model), start=1):
+        for pages, page in enumerate(self.calls.listing(region, self.schema, model), start=1):
             fed = self._fed(page, model)
             found = [(identifier, props) for identifier, props in fed if identifier in remaining]
             remaining.difference_update(identifier for identifier, _ in found)
@@ -634,7 +407,7 @@ class Scan:
         }
         needed.update(prop for prop, _ in wanted if prop)
         if pages is None:
-            pages = iter(self._cached_list(region, parent, model or None))
+            pages = iter(self.calls.listing(region, parent, model or None))
         for page in pages:
             if self._enough.is_set():
                 return
@@ -643,7 +416,7 @@ class Scan:
             for identifier, props in page:
                 props = {**parent.split_identifier(identifier), **props}
                 if any(prop not in props for prop in needed):
-                    full = self._cached_get(region, parent, identifier, dropping=True)
+                    full = self.calls.get(region, parent, identifier, dropping=True)
                     if full is None:
                         continue  # gone since it was listed
                     props = {**props, **full}
@@ -660,160 +433,11 @@ class Scan:
         self, region: str, parent: ResourceSchema, identifier: str, props: Properties, step: ParentStep
     ) -> bool:
         if any(name not in props for name in step.keep):
-            full = self._cached_get(region, parent, identifier, dropping=True)
+            full = self.calls.get(region, parent, identifier, dropping=True)
             if full is None:
                 return False
             props = full
         return step.keeps(props)
-
-    # -- cached calls ---------------------------------------------------------------------------------
-
-    def _lookup(self, key: Key) -> tuple[str | None, Any]:
-        for name, store in (("memo", self.memo), ("hit", self.ctx.cache)):
-            found, value = store.get(key)
-            if found:
-                return name, value
-        return None, None
-
-    def _remember(self, key: Key, value: Any, size: int) -> None:
-        self.memo.put(key, value, size)
-        self.ctx.cache.put(key, value, size)
-
-    def _cache_region(self, schema: ResourceSchema, region: str) -> str:
-        return cache_region(schema, region, self.ctx.cloud.partition_of)
-
-    def _cached_get(
-        self, region: str, schema: ResourceSchema, identifier: str, *, dropping: bool = False
-    ) -> Properties | None:
-        """GetResource through the memo and the cache. ``dropping``: a NotFound would drop rows (a parent
-        gone), so one remembered from before this scan is asked again: the resource may exist by now."""
-        key = (self._cache_region(schema, region), schema.type_name, "get", identifier)
-        source, value = self._lookup(key)
-        if source and not (dropping and value is None and key not in self._asked):
-            self.ctx.cloud.log.start(
-                "GetResource", region, schema.type_name, identifier=identifier, cache=source
-            )
-            return value
-        if self._cancelled.is_set():
-            raise _Cancelled
-        properties = self.ctx.cloud.get(region, schema, identifier)
-        self._asked.add(key)
-        self._remember(key, properties, 1)
-        return properties
-
-    def _cached_list(
-        self, region: str, schema: ResourceSchema, model: dict[str, str] | None, *, dropping: bool = False
-    ) -> Iterable[Page]:
-        """ListResources through the memo and the cache. ``dropping``: what the listing lacks would drop
-        rows, so a listing remembered from before this scan is made again."""
-        model_key = orjson.dumps(model or None, option=orjson.OPT_SORT_KEYS).decode()  # {} lists as None
-        key = (self._cache_region(schema, region), schema.type_name, "list", model_key)
-        source, pages = self._lookup(key)
-        if source and not (dropping and key not in self._asked):
-            record = self.ctx.cloud.log.start(
-                "ListResources",
-                region,
-                schema.type_name,
-                resource_model=(
-                    orjson.dumps(schema.sensitive.model(model), option=orjson.OPT_SORT_KEYS).decode()
-                    if model
-                    else None
-                ),
-                cache=source,
-            )
-            record.items = sum(len(page) for page in pages)
-            yield from pages
-            return
-        kept: list[Page] | None = []
-        size = 0
-        try:
-            for page in self.ctx.cloud.list_pages(region, schema, model):
-                if self._cancelled.is_set():
-                    raise _Cancelled
-                if kept is not None:
-                    size += len(page)
-                    kept.append(page)
-                    if size > self.memo.max_items:
-                        kept = None  # too big to remember: stream it through
-                yield page
-        except (apsw.NotFoundError, apsw.SQLError):
-            # Missing parents answer NotFound, GeneralServiceException or InvalidRequest depending on the
-            # handler; only a parent that is gone, or that cannot have children of this type (an HTTP API
-            # for integration responses), makes that "no rows" rather than an error.
-            if self._listing_cannot_apply(region, schema, model):
-                return
-            raise
-        self._asked.add(key)
-        if kept is not None:
-            self._remember(key, kept, max(size, 1))
-
-    def _listing_cannot_apply(
-        self, region: str, schema: ResourceSchema, model: dict[str, str] | None
-    ) -> bool:
-        """A listing failed: is its parent gone (deleted mid-walk, never existed), or an ancestor one the
-        parent chain excludes (its ``keep`` filter, e.g. a non-WebSocket API)? One memoised get per level."""
-        if not model:
-            return False
-        catalog = load_catalog()
-        by_parent: dict[tuple[str | None, str | None], Any] = {
-            (item.parent, item.parent_property): model[item.input]
-            for item in schema.list_inputs
-            if item.parent and item.input in model
-        }
-        for step in reversed(schema.parents):
-            ancestor = catalog.schema(step.type_name)
-            fed = {
-                item.parent_property: model[item.input]
-                for item in schema.list_inputs
-                if item.parent == step.type_name and item.parent_property and item.input in model
-            }
-            # the ancestor's own inputs and their aliases (an Environment is 'DomainId|Id', while the
-            # listing holds the domain's id as DomainIdentifier): the values of the same parents' ids
-            own = {
-                prop: value
-                for item in ancestor.list_inputs
-                if (value := by_parent.get((item.parent, item.parent_property))) is not None
-                for prop in item.holders
-            }
-            try:
-                identifier = ancestor.identifier_of({**model, **own, **fed})
-            except KeyError:
-                if fed and self._absent_from_listing(region, ancestor, step, own, fed):
-                    return True
-                continue
-            properties = self._cached_get(region, ancestor, identifier, dropping=True)
-            if properties is None:
-                return True
-            if not step.keeps(properties):
-                return True
-        return False
-
-    def _absent_from_listing(
-        self,
-        region: str,
-        ancestor: ResourceSchema,
-        step: ParentStep,
-        own: dict[str, Any],
-        fed: dict[str, Any],
-    ) -> bool:
-        """A parent whose identifier the listing's model cannot give (an Amplify app is read by its Arn,
-        its branches are listed by AppId): gone, or excluded by ``keep``, when its own listing (this
-        scan's: a walk has just made it; else made afresh) shows no parent with those values, or only
-        excluded ones. False when that cannot be told: the listing needs inputs not known here, fails, or
-        its items lack the values."""
-        if any(item.property_name not in own for item in ancestor.list_inputs):
-            return False
-        model = {item.input: own[item.property_name] for item in ancestor.list_inputs}
-        try:
-            for page in self._cached_list(region, ancestor, model or None, dropping=True):
-                for _, properties in page:
-                    if any(name not in properties for name in fed):
-                        return False
-                    if all(properties[name] == value for name, value in fed.items()):
-                        return not step.keeps(properties)
-        except apsw.Error:
-            return False
-        return True
 
     # -- rows -----------------------------------------------------------------------------------------
 

@@ -23,10 +23,11 @@ from vtab.sql.stackql import install as install_stackql_names
 from vtab.sql.stackql import string as stackql_string
 from vtab.sql.suggestions import KnownNames
 from vtab.sqlite import trust
+from vtab.sqlite.columns import Columns
 from vtab.sqlite.columns_table import COLUMNS_TABLE, install_columns_table
 from vtab.sqlite.registry import CALL_COLUMNS, Registry
 from vtab.sqlite.returning import install_log_table, resolver
-from vtab.sqlite.table import Columns, Module
+from vtab.sqlite.table import Module
 from vtab.write.dryrun import DRY_RUN_COLUMNS
 
 TABLE_TYPES = ("AWS::ApiGatewayV2::IntegrationResponse",)

@@ -17,7 +17,7 @@ from vtab.write.returning import RETURNING_COLUMNS, transaction_error
 
 
 class TableColumns(Protocol):
-    """What RETURNING needs of a table's columns (vtab.sqlite.table.Columns)."""
+    """What RETURNING needs of a table's columns (vtab.sqlite.columns.Columns)."""
 
     names: list[str]
     visible: list[str]

@@ -1,0 +1,236 @@
+"""The task stream under a read scan: tasks on a bounded pool, their rows handed to the SQLite thread.
+
+Tasks never wait for other tasks (a parent listing submits its children and ends), so the pool cannot
+deadlock; results flow through a bounded queue to the SQLite thread, so memory does not grow with the
+number of rows. A consumer that stops early (LIMIT) cancels the rest.
+
+Under a LIMIT the stream is lazy: tasks wait in a depth-first queue (children before their parent's next
+page) and run through a window that starts at one task and doubles each time a leaf listing ends without
+enough rows, so ``LIMIT 1`` on a walk costs one call per level while a large LIMIT soon runs at full width.
+What the tasks are is vtab.read.scan's (the plan); this module only schedules them and hands rows over.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures.thread  # noqa: F401  (registers its exit hook, the join, before _EXITING below)
+import heapq
+import itertools
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from typing import Any
+
+from vtab.read.context import ReadContext, Row
+from vtab.sql.interrupt import POLL_SECONDS, interrupted_error
+
+_DONE = object()
+
+
+class Cancelled(Exception):
+    """Raised in a task once the scan is closed: the task ends quietly."""
+
+
+_EXITING = threading.Event()
+"""Set when the interpreter starts to exit, before it joins the pools' threads: a scan whose statement
+was left open (a cursor read part way and never closed) has workers waiting for room in its queue, and
+Python would wait for them forever (a hang at exit, reproduced). They give up instead."""
+threading._register_atexit(_EXITING.set)  # type: ignore[attr-defined]
+# threading runs these hooks in the reverse order of registration, and concurrent.futures.thread registered
+# its own (the join) when imported above: this one runs first. The hook is private;
+# it is how concurrent.futures itself does this, and atexit hooks run only after the join, too late.
+
+
+class TaskStream:
+    """Runs one scan's tasks and hands their rows to the consumer; iterate it for Rows, ``close()`` stops
+    the remaining work. A subclass (vtab.read.scan.Scan) says what to start, which rows match and which
+    tasks widen the lazy window."""
+
+    def __init__(self, ctx: ReadContext, limit: int | None, leaf_depth: int, label: str) -> None:
+        self.ctx = ctx
+        self.limit = limit
+        self._label = label
+        """What an interrupt names (``the scan of AWS::...``)."""
+        self._emitted = 0
+        self._enough = threading.Event()
+        """Set once ``limit`` rows were emitted: no further page or task is fetched."""
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(4, ctx.workers))
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._cancelled = threading.Event()
+        self._futures: set[Future[None]] = set()
+        """Submitted tasks not yet finished: close() cancels those that have not started."""
+        self._futures_lock = threading.Lock()
+        self._started = False
+        self._waiting: list[tuple[int, int, Callable[..., None], tuple[Any, ...]]] = []
+        """Lazy mode (a LIMIT): tasks not yet started, deepest first, then oldest first."""
+        self._order = itertools.count()
+        self._running = 0
+        self._window = 1
+        """Lazy mode: how many tasks may run at once; doubles with each leaf that ends short of the limit."""
+        self._leaf_depth = leaf_depth
+
+    # -- what the subclass says -----------------------------------------------------------------------
+
+    def _start(self) -> None:
+        """Submit the first tasks (called once, on the SQLite thread, when iteration begins)."""
+        raise NotImplementedError
+
+    def _matches(self, row: Row) -> bool:
+        """Whether ``row`` is emitted."""
+        raise NotImplementedError
+
+    def _widens(self, fn: Callable[..., None]) -> bool:
+        """Whether ``fn`` ending short of the limit doubles the lazy window (a leaf's call)."""
+        raise NotImplementedError
+
+    # -- consumer side (the SQLite thread) ------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[Row]:
+        if not self._started:
+            self._started = True
+            self._start()
+        while True:
+            item = self._next_item()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                self.close()
+                raise item
+            yield from item
+
+    def _next_item(self) -> Any:
+        """The next queued item; InterruptError when the connection is interrupted (or Ctrl-C pressed)
+        meanwhile. Any exit other than an item cancels the remaining work."""
+        try:
+            while True:
+                if self.ctx.interrupted():
+                    raise interrupted_error(self._label)
+                try:
+                    return self._queue.get(timeout=POLL_SECONDS)
+                except queue.Empty:
+                    continue
+        except KeyboardInterrupt:
+            self.close()
+            raise interrupted_error(self._label) from None
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Stop: tasks not started are cancelled, running ones stop at their next page, answers are
+        dropped."""
+        self._cancelled.set()
+        with self._futures_lock:
+            futures = list(self._futures)
+        for future in futures:
+            future.cancel()
+        try:
+            while True:
+                self._queue.get_nowait()
+        except queue.Empty:
+            pass
+
+    # -- task bookkeeping -----------------------------------------------------------------------------
+
+    @property
+    def _lazy(self) -> bool:
+        return self.limit is not None
+
+    def _submit(self, fn: Callable[..., None], *args: Any, depth: int | None = None) -> None:
+        """Run ``fn(*args)`` on the pool; under a LIMIT, queue it by ``depth`` (default: a leaf task)."""
+        if self._enough.is_set():
+            return
+        with self._lock:
+            self._pending += 1
+            if not self._lazy:
+                self._start_task(fn, args)
+                return
+            level = self._leaf_depth if depth is None else depth
+            heapq.heappush(self._waiting, (-level, next(self._order), fn, args))
+        self._pump()
+
+    def _start_task(self, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
+        """Hand a task to the pool, remembering its future so close() can cancel it before it starts."""
+        future = self.ctx.pool.submit(self._run, fn, *args)
+        with self._futures_lock:
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._futures_lock:
+            self._futures.discard(future)
+
+    def _pump(self) -> None:
+        """Lazy mode: start waiting tasks while the window has room; drop them all once enough rows came."""
+        dropped = 0
+        with self._lock:
+            if self._enough.is_set() or self._cancelled.is_set():
+                dropped = len(self._waiting)
+                self._waiting.clear()
+            while self._waiting and self._running < self._window:
+                _, _, fn, args = heapq.heappop(self._waiting)
+                self._running += 1
+                self._start_task(fn, args)
+        for _ in range(dropped):
+            self._finish()
+
+    def _run(self, fn: Callable[..., None], *args: Any) -> None:
+        progress = self.ctx.progress
+        try:
+            if not (self._cancelled.is_set() or self._enough.is_set()):
+                if progress is None:
+                    fn(*args)
+                else:
+                    progress.call_started()
+                    try:
+                        fn(*args)
+                    finally:
+                        progress.call_ended()
+        except Cancelled:
+            pass
+        except BaseException as error:
+            self._put(error, force=True)
+            self._cancelled.set()
+        finally:
+            if self._lazy:
+                with self._lock:
+                    self._running -= 1
+                    if self._widens(fn) and not self._enough.is_set():
+                        self._window = min(self.ctx.workers, self._window * 2)
+                self._pump()
+            self._finish()
+
+    def _finish(self) -> None:
+        """One submitted task is over (run or dropped); the last one ends the stream."""
+        with self._lock:
+            self._pending -= 1
+            last = self._pending == 0
+        if last:
+            self._put(_DONE, force=True)
+
+    def _put(self, item: Any, force: bool = False) -> None:
+        while True:
+            if self._cancelled.is_set() and not force:
+                raise Cancelled
+            try:
+                self._queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                if _EXITING.is_set():
+                    self._cancelled.set()
+                if self._cancelled.is_set():
+                    if force:
+                        return
+                    raise Cancelled from None
+
+    def _emit(self, rows: list[Row]) -> None:
+        kept = [row for row in rows if self._matches(row)]
+        if kept:
+            if self.ctx.progress is not None:
+                self.ctx.progress.add_rows(len(kept))
+            self._put(kept)
+            with self._lock:
+                self._emitted += len(kept)
+                if self.limit is not None and self._emitted >= self.limit:
+                    self._enough.set()

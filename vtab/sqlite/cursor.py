@@ -1,0 +1,203 @@
+"""The apsw cursor: one statement's Filter/Next/Column, turning a decoded plan into a read scan.
+
+It checks the values SQLite hands Filter (placeholders, numbers for TEXT columns, regions), refuses a
+SELECT that cannot list its type with a message naming the columns to give, and keeps the statement's
+memo so nested-loop joins repeat no call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import apsw
+
+from vtab.catalog.columns import REGION
+from vtab.catalog.schema import ListInput, ResourceSchema
+from vtab.read.affinity import Affinity, Wanted, compared_values, wanted
+from vtab.read.cache import ResultStore
+from vtab.read.context import ReadContext, Row
+from vtab.read.plan import LIMIT, OFFSET, Plan, PlanKind, missing_where
+from vtab.read.progress import ReadProgress
+from vtab.read.rowids import rowid_of
+from vtab.read.scan import Scan
+from vtab.sql.guards import is_placeholder, placeholder_error
+from vtab.sql.interrupt import watch
+from vtab.sqlite import callbacks
+from vtab.write.refusals import refuse_unfiltered
+
+if TYPE_CHECKING:
+    from vtab.sqlite.table import Table
+
+MEMO_MAX_ITEMS = 10_000
+"""Resources one statement remembers to answer repeated Filter calls (nested-loop joins) without calls."""
+
+
+def needs_where_error(table: str, schema: ResourceSchema, given: set[str]) -> str:
+    """Why a SELECT cannot list the type, and the columns to give in WHERE (said before any call)."""
+    if not schema.listable:
+        shape = "|".join(f"<{p}>" for p in schema.primary_identifier)
+        return (
+            f"{table}: {schema.type_name} cannot be listed ({schema.list_reason or 'no list handler'}); "
+            f"read it by identifier: WHERE data__Identifier = '{shape}' [{table}]"
+        )
+    missing = missing_where(schema, given)
+    reasons = "; ".join(
+        f"{schema.column_of(item.property_name)}: {item.reason or 'no walk finds its value'}"
+        + _alias_note(schema, item)
+        for item in schema.where_inputs
+        if schema.column_of(item.property_name) in missing
+    )
+    example = " AND ".join(f"{column} = '...'" for column in missing)
+    return (
+        f"{table}: {schema.type_name} can only be listed with {', '.join(missing)} given in WHERE "
+        f"({reasons}); add WHERE {example} (or IN (...)), or give data__Identifier [{table}]"
+    )
+
+
+def _alias_note(schema: ResourceSchema, item: ListInput) -> str:
+    """``, or give source_api_id (the same value)`` when another column holds the input's value."""
+    others = schema.input_columns_of(item)[1:]
+    return f", or give {' or '.join(others)} (the same value)" if others else ""
+
+
+class Cursor:
+    """One statement's cursor. SQLite reuses it for every Filter of the statement, so it owns the memo."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.memo = ResultStore(ttl=None, max_items=MEMO_MAX_ITEMS)
+        self._readers = table.columns.readers
+        self._pool: ThreadPoolExecutor | None = None
+        """This cursor's own threads: a scan blocked on SQLite (the outer side of a join) must never
+        hold the threads another cursor's scan (the inner side) needs."""
+        self._scan: Scan | None = None
+        self._progress = ReadProgress(table.name) if table.options.progress else None
+        self._rows: Iterator[Row] = iter(())
+        self._row: Row | None = None
+        self._checks: list[tuple[int, Wanted]] = []
+        """(column number, values) that Next checks on each row: numbers given for a TEXT column."""
+
+    @callbacks.guarded
+    def Filter(self, indexnum: int, indexname: str, constraintargs: tuple[Any, ...]) -> None:
+        self._close_scan()
+        table = self.table
+        plan = Plan.decode(indexname, table.schema)
+        # Each value as SQLite would compare it with the column (`name = 42` matches '42'); NULL, or a
+        # BLOB against text, matches no row.
+        affinities = table.columns.affinities
+        given = {
+            # A region is read as text whatever the other side: `region = 5` is the unknown region '5',
+            # refused like 'us-east-7', not a silent no row.
+            column: wanted(affinities[column], value, column in plan.literal or column == REGION)
+            for column, value in zip(plan.args, constraintargs, strict=True)
+            if column not in (LIMIT, OFFSET)
+        }
+        values = {column: wants.keys for column, wants in given.items()}
+        numbered = {column: wants for column, wants in given.items() if wants.numbers and column != REGION}
+        self._checks = [(table.columns.index[column], wants) for column, wants in numbered.items()]
+        if numbered:
+            plan = self._list_numbered(plan, values, numbered)
+        if table.writing:
+            refuse_unfiltered(table)
+        for column, written in zip(plan.args, plan.written or plan.args, strict=True):
+            for value in values.get(column, ()):
+                if is_placeholder(value):
+                    raise placeholder_error(written, value, f"[{table.name}]")
+        bounds = dict(zip(plan.args, constraintargs, strict=True))
+        limit = None
+        if isinstance(bounds.get(LIMIT), int) and bounds[LIMIT] >= 0 and not numbered:
+            limit = bounds[LIMIT] + max(0, int(bounds.get(OFFSET) or 0))
+        if plan.kind is PlanKind.NEEDS:
+            raise apsw.SQLError(needs_where_error(table.name, table.schema, set(plan.args)))
+        if REGION in values:
+            regions = [table.cloud.check_region(region) for region in sorted(values[REGION], key=str)]
+        else:
+            regions = table.default_regions()
+        if not all(values.values()):
+            self._row = None
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                table.options.max_workers, thread_name_prefix=f"vtab-read-{table.name}"
+            )
+        context = ReadContext(
+            table.cloud,
+            self._pool,
+            table.options.max_workers,
+            table.cache,
+            self._progress,
+            watch(table.registry.connection),
+            table.preferred_region(),
+            table.options.account_id,
+        )
+        self._scan = Scan(context, self.memo, table.schema, plan, values, regions, limit)
+        self._rows = iter(self._scan)
+        self.Next()
+
+    def _list_numbered(self, plan: Plan, values: dict[str, set[Any]], numbered: dict[str, Wanted]) -> Plan:
+        """The plan once the columns given numbers (by a join column, subquery or parameter) are listed
+        rather than looked up: '007' may equal 7, so no text is their key; Next keeps the rows whose value
+        reads as one of the numbers (vtab.read.affinity.Wanted). Where the type cannot be listed without
+        the column (an identifier of a type with no list), the number is looked up as its text instead:
+        exactly SQLite's answer for a parameter, and for a numeric column all but ids spelled otherwise."""
+        schema = self.table.schema
+        looked_up = set(values)
+        for column, wants in numbered.items():
+            listed = plan.looked_up_by(schema, looked_up - {column})
+            if listed.kind is PlanKind.NEEDS:
+                values[column] = wants.keys | compared_values(Affinity.TEXT, set(wants.numbers))
+                continue
+            looked_up.discard(column)
+            del values[column]
+            plan = listed
+        return plan
+
+    def Eof(self) -> bool:
+        return self._row is None
+
+    @callbacks.guarded
+    def Next(self) -> None:
+        self._row = next(self._rows, None)
+        while self._row is not None and not all(
+            wants.matches(self._readers[index](self._row)) for index, wants in self._checks
+        ):
+            self._row = next(self._rows, None)
+        if self._row is not None and self.table.writing:
+            self.table.read_rows.add(self._row)
+
+    def Column(self, number: int) -> apsw.SQLiteValue:
+        """Guarded as every callback is, inline (see ``callbacks.bug``)."""
+        try:
+            assert self._row is not None
+            if number == -1:
+                return rowid_of(self._row)
+            return self._readers[number](self._row)
+        except apsw.Error:
+            raise
+        except Exception as error:
+            raise callbacks.bug(error, "Cursor.Column") from error
+
+    def ColumnNoChange(self, number: int) -> Any:
+        """UPDATE asks this for columns outside SET: "unchanged" makes the patch hold only SET columns
+        (the rowid tells the write which row, region included)."""
+        return apsw.no_change
+
+    def Rowid(self) -> int:
+        assert self._row is not None
+        return rowid_of(self._row)
+
+    @callbacks.guarded
+    def Close(self) -> None:
+        self._close_scan()
+        if self._progress is not None:
+            self._progress.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def _close_scan(self) -> None:
+        if self._scan is not None:
+            self._scan.close()
+            self._scan = None
