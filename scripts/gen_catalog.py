@@ -9,6 +9,10 @@ cfn-lint ships the CloudFormation registry schemas (patched for linting) as data
 schema. The wheel is read as a zip: cfnlint is never imported, and vtab does not depend on it. Writes
 ``vtab/catalog/data/types/<service>.json`` (compact facts), ``vtab/catalog/data/index.json`` (names, verbs,
 derived walks) and ``docs/coverage.md``.
+
+The catalog is the union of every region's types, us-east-1's schema first: some types are published
+elsewhere only (IoT Events, Device Farm, GameLift Streams). Where cfn-lint cut a type down for its own linting
+(CloudFormation Stack loses StackName), the registry's own schema in ``vtab/catalog/registry/`` replaces it.
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "vtab" / "catalog" / "data"
 COVERAGE = ROOT / "docs" / "coverage.md"
 SCHEMAS = "cfnlint/data/schemas"
+NOT_A_REGION = "sam"
+"""cfn-lint's provider file for the SAM transform's ``AWS::Serverless::*`` macros: not registry types."""
+REGISTRY = ROOT / "vtab" / "catalog" / "registry"
 
 
 def download_wheel(version: str, folder: Path) -> Path:
@@ -56,19 +63,38 @@ def download_wheel(version: str, folder: Path) -> Path:
     return wheel
 
 
-def extract(wheel: Path, region: str) -> tuple[dict[str, TypeFacts], dict[str, Any]]:
-    """Every type of ``region`` in the wheel, compacted; plus a description of the source."""
+def region_order(names: list[str], first: str) -> list[str]:
+    """The provider files' regions to take a type's schema from, ``first`` first, then by name."""
+    regions = sorted(name for name in names if name not in (first, NOT_A_REGION))
+    return [first, *regions]
+
+
+def extract(wheel: Path, first_region: str) -> tuple[dict[str, TypeFacts], dict[str, Any]]:
+    """Every type of every region in the wheel, compacted (a type's schema from the first region in
+    ``region_order`` that lists it); plus a description of the source."""
     with zipfile.ZipFile(wheel) as archive:
-        hashes: dict[str, str] = orjson.loads(archive.read(f"{SCHEMAS}/providers/{region}.json"))
+        folder = f"{SCHEMAS}/providers/"
+        regions = [
+            name[len(folder) : -len(".json")]
+            for name in archive.namelist()
+            if name.startswith(folder) and name.endswith(".json") and "/" not in name[len(folder) :]
+        ]
+        taken: dict[str, tuple[str, str]] = {}  # type name -> (region, hash)
+        for region in region_order(regions, first_region):
+            for type_name, digest in orjson.loads(archive.read(f"{folder}{region}.json")).items():
+                taken.setdefault(type_name, (region, digest))
         schemas = [
-            orjson.loads(archive.read(f"{SCHEMAS}/resources/{hashes[name]}.json")) for name in sorted(hashes)
+            orjson.loads(archive.read(f"{SCHEMAS}/resources/{taken[name][1]}.json")) for name in sorted(taken)
         ]
     facts = {schema["typeName"]: compact(schema) for schema in schemas}
     source = {
         "cfnLint": wheel.name.split("-")[1],
         "wheelSha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
-        "region": region,
+        "region": first_region,
         "types": len(facts),
+        "fromOtherRegions": {
+            name: region for name, (region, _) in sorted(taken.items()) if region != first_region
+        },
         "jsonMapsNormalized": sum(
             1
             for schema in schemas
@@ -77,6 +103,23 @@ def extract(wheel: Path, region: str) -> tuple[dict[str, TypeFacts], dict[str, A
         ),
     }
     return facts, source
+
+
+def registry_schemas() -> dict[str, dict[str, Any]]:
+    """The registry's own schemas of the types cfn-lint cut down for linting (vtab/catalog/registry)."""
+    schemas = [orjson.loads(path.read_bytes()) for path in sorted(REGISTRY.glob("*.json"))]
+    return {schema["typeName"]: schema for schema in schemas}
+
+
+def with_registry_schemas(
+    facts: dict[str, TypeFacts], source: dict[str, Any]
+) -> tuple[dict[str, TypeFacts], dict[str, Any]]:
+    """``facts`` with the registry's schemas replacing cfn-lint's, and ``source`` naming them."""
+    replaced = registry_schemas()
+    return {**facts, **{name: compact(schema) for name, schema in replaced.items()}}, {
+        **source,
+        "registrySchemas": sorted(replaced),
+    }
 
 
 def write_facts(facts: dict[str, TypeFacts]) -> None:
@@ -123,7 +166,7 @@ def main() -> None:
     )
     parser.add_argument("--wheel", type=Path, help="a downloaded cfn-lint wheel (default: pip download it)")
     parser.add_argument("--cfn-lint", default=CFN_LINT_VERSION, help="cfn-lint version to download")
-    parser.add_argument("--region", default=REGION, help="whose provider list to read (default us-east-1)")
+    parser.add_argument("--region", default=REGION, help="whose schemas come first (default us-east-1)")
     parser.add_argument("--derive-only", action="store_true", help="re-derive from the committed facts")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -134,7 +177,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             wheel = args.wheel or download_wheel(args.cfn_lint, Path(tmp))
             facts, source = extract(wheel, args.region)
-        write_facts(facts)
+    facts, source = with_registry_schemas(facts, source)
+    write_facts(facts)
     derive(facts, source)
     size = sum(path.stat().st_size for path in DATA.rglob("*.json"))
     print(f"{len(facts)} types, {size / 1e6:.2f} MB of catalog data, {time.perf_counter() - started:.1f} s")

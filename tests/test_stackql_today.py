@@ -170,9 +170,9 @@ def test_an_unknown_awscc_name_says_so_in_the_users_spelling(sql: str, error: st
             "AWS::RoboMaker::Robot: AWS ended",
         ),
         (
-            "SELECT * FROM awscc.iotevents.detector_models",
-            "no such table: awscc.iotevents.detector_models: vtab has no table for it: cfn-lint's us-east-1 "
-            "schemas, which the catalog is generated from, do not list IoT Events",
+            "SELECT * FROM awscc.iotevents.alarm_models",  # the registry's schema has no handlers
+            "no such table: awscc.iotevents.alarm_models: vtab has no table for it: "
+            "AWS::IoTEvents::AlarmModel has no handlers",
         ),
         (
             "SELECT * FROM awscc.emr.clusters",  # no handlers: not provisionable through Cloud Control

@@ -108,15 +108,3 @@ def table_names(type_names: Iterable[str]) -> dict[str, str]:
         owner[name] = type_name
         names[type_name] = name
     return names
-
-
-_IOT_EVENTS = (
-    "cfn-lint's us-east-1 schemas, which the catalog is generated from, do not list IoT Events (cfn-lint "
-    "ships its schemas for 8 other regions only, eu-west-1 among them), so the catalog has no table for it"
-)
-ABSENT_TYPES: dict[str, str] = {
-    "AWS::IoTEvents::AlarmModel": _IOT_EVENTS,
-    "AWS::IoTEvents::DetectorModel": _IOT_EVENTS,
-    "AWS::IoTEvents::Input": _IOT_EVENTS,
-}
-"""Types StackQL has pages for that the catalog lacks -> why (their StackQL names' error says it)."""

@@ -73,18 +73,17 @@ def stackql_names() -> dict[str, str]:
 @functools.cache
 class AbsentStackQLNames(Mapping[str, str]):
     """Lower-case StackQL name -> why vtab has no table for it: the catalog's types left out (RoboMaker's
-    fleets, with the overlay's reason) or without handlers, and the names StackQL has for types the catalog
-    lacks (vtab.catalog.naming.ABSENT_TYPES).
+    fleets, with the overlay's reason) or without handlers.
 
     Built at the first unknown name, not at register(): it names every catalog type (inflection's
     plurals, which the runtime otherwise never imports) and is needed only for that error."""
 
     @functools.cached_property
     def _names(self) -> dict[str, str]:
-        from vtab.catalog.naming import ABSENT_TYPES, stackql_name  # imports inflection: only here
+        from vtab.catalog.naming import stackql_name  # imports inflection: only here
 
         catalog = load_catalog()
-        absent = {stackql_name(type_name): why for type_name, why in ABSENT_TYPES.items()}
+        absent: dict[str, str] = {}
         for type_name in catalog.type_names():
             entry = catalog.entry(type_name)
             if entry.table is None and entry.plan.mode is ListMode.EXCLUDED:
