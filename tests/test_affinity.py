@@ -3,10 +3,20 @@ a native table with a column of the same declared type must match exactly when t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import apsw
 import pytest
 
-from vtab.read.affinity import NO_ROW, Affinity, affinity_of, compared_value, compared_values, wanted
+from vtab.read.affinity import (
+    NO_ROW,
+    Affinity,
+    affinity_of,
+    compared_value,
+    compared_values,
+    converter,
+    wanted,
+)
 from vtab.sql.literals import constants_are_literals
 
 
@@ -129,3 +139,13 @@ def test_a_number_literal_for_a_text_column_is_its_text_and_a_numeric_column_con
 )
 def test_a_cast_anywhere_means_a_constant_may_have_affinity(sql: str | None, literal: bool) -> None:
     assert constants_are_literals(sql) is literal
+
+
+def test_the_private_conversion_connection_writes_no_file(tmp_path: Path) -> None:
+    """It is an apsw.Connection like the user's (the shell lists it): it must not be able to write files."""
+    compared_value(Affinity.TEXT, 42)  # makes this thread's converter
+    db = converter()
+    assert db.readonly("main")
+    with pytest.raises((apsw.CantOpenError, apsw.ReadOnlyError)):  # a read-only open creates no file
+        db.execute(f"ATTACH '{tmp_path / 'x.db'}' AS x; CREATE TABLE x.t(a)")
+    assert not (tmp_path / "x.db").exists()

@@ -117,13 +117,20 @@ def wanted(affinity: Affinity, given: apsw.SQLiteValue | set[apsw.SQLiteValue], 
 _local = threading.local()
 
 
-def _converted(value: apsw.SQLiteValue) -> tuple[apsw.SQLiteValue, apsw.SQLiteValue]:
-    """(``value`` with TEXT affinity, with NUMERIC affinity), as SQLite stores it in such columns."""
+def converter() -> apsw.Connection:
+    """This thread's private connection for conversions: read-only (only its temp table is written), so
+    that, listed by the shell's ``.connection`` under ``--read-only``, it cannot write a file either."""
     db = getattr(_local, "db", None)
     if db is None:
-        db = _local.db = apsw.Connection(":memory:")
-        db.execute("CREATE TABLE affinity(t TEXT, n NUMERIC)")
+        db = _local.db = apsw.Connection(":memory:", flags=apsw.SQLITE_OPEN_READONLY)
+        db.execute("CREATE TEMP TABLE affinity(t TEXT, n NUMERIC)")
+    return db
+
+
+def _converted(value: apsw.SQLiteValue) -> tuple[apsw.SQLiteValue, apsw.SQLiteValue]:
+    """(``value`` with TEXT affinity, with NUMERIC affinity), as SQLite stores it in such columns."""
+    db = converter()
     ((text, number),) = db.execute(
-        "INSERT OR REPLACE INTO affinity(rowid, t, n) VALUES (1, ?1, ?1) RETURNING t, n", (value,)
+        "INSERT OR REPLACE INTO temp.affinity(rowid, t, n) VALUES (1, ?1, ?1) RETURNING t, n", (value,)
     ).fetchall()
     return text, number
