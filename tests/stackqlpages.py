@@ -20,6 +20,7 @@ from enum import StrEnum
 from vtab.catalog.columns import stackql_column
 from vtab.catalog.facts import TypeFacts, Verb
 from vtab.catalog.store import load_catalog
+from vtab.sql.returning import PROGRESS_EVENT
 
 PROVIDER = "awscc"
 
@@ -35,19 +36,6 @@ GLOBAL_ONLY_SERVICES = (
 """generate-docs.js ``globalOnlyServices``: their pages write ``region = 'us-east-1'`` where others write
 ``'{{ region }}'`` (in the list, get and DELETE examples; INSERT and UPDATE always write the placeholder)."""
 
-PROGRESS_EVENT = (
-    "ErrorCode",
-    "EventTime",
-    "Identifier",
-    "Operation",
-    "OperationStatus",
-    "RequestToken",
-    "ResourceModel",
-    "RetryAfter",
-    "StatusMessage",
-    "TypeName",
-)
-"""The ProgressEvent fields every write's RETURNING names (``getReturningClause``)."""
 RETURNING = "RETURNING\n  " + ",\n  ".join(PROGRESS_EVENT) + "\n"
 
 

@@ -161,6 +161,19 @@ def _command(
     return parser
 
 
+def add_output_flags(parser: argparse.ArgumentParser) -> None:
+    """``--format`` and ``--[no-]header``: how a command that prints rows prints them (vtab.cli.output)."""
+    parser.add_argument(
+        "--format", "-f", choices=list(WRITERS), default="table", help="output format (default: table)"
+    )
+    parser.add_argument(
+        "--header",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="column names in table and csv output (default: on)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -190,15 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sql", metavar="SQL", nargs="?", help="one or more statements separated by ;, or - for stdin"
     )
     query.add_argument("--file", metavar="FILE", help="read the statements from FILE (- for stdin)")
-    query.add_argument(
-        "--format", "-f", choices=list(WRITERS), default="table", help="output format (default: table)"
-    )
-    query.add_argument(
-        "--header",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="column names in table and csv output (default: on)",
-    )
+    add_output_flags(query)
     add_option_flags(query)
     query.set_defaults(parser=query)
 
@@ -243,15 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  vtab describe --format json aws.eks.nodegroups | jq '.[] | select(.required == 1)'",
     )
     describe.add_argument("tables", metavar="TABLE", nargs="+", help="a table or StackQL name")
-    describe.add_argument(
-        "--format", "-f", choices=list(WRITERS), default="table", help="output format (default: table)"
-    )
-    describe.add_argument(
-        "--header",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="column names in table and csv output (default: on)",
-    )
+    add_output_flags(describe)
     describe.set_defaults(parser=describe, debug=False)
 
     commands.add_parser(
