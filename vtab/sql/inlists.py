@@ -16,6 +16,7 @@ vtab's) is taken to be one that may.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from contextvars import ContextVar
 
@@ -41,6 +42,7 @@ def prepared_text() -> str | None:
     return _preparing.get()
 
 
+@functools.lru_cache(maxsize=64)  # BestIndex asks once per plan it weighs: tokenize a text once
 def may_give_empty_in(sql: str | None) -> bool:
     """Whether ``sql`` has an IN whose list can be empty at run time (unknown text: yes)."""
     if sql is None:

@@ -9,9 +9,12 @@ a CAST made, so a statement with any CAST (or one whose text vtab did not see) h
 
 from __future__ import annotations
 
+import functools
+
 from vtab.sql.tokens import Kind, significant, tokenize
 
 
+@functools.lru_cache(maxsize=64)  # BestIndex asks once per plan it weighs: tokenize a text once
 def constants_are_literals(sql: str | None) -> bool:
     """Whether every constant BestIndex sees for ``sql`` is a plain literal (no CAST; unknown text: no)."""
     if sql is None:
