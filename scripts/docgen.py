@@ -84,7 +84,11 @@ def _counts() -> Counts:
     catalog = load_catalog()
     db = vtab.connect(":memory:")
     try:
-        rows = list(db.execute("SELECT table_name, stackql_name, service, scope, list_mode, list_inputs FROM vtab_types"))
+        rows = list(
+            db.execute(
+                "SELECT table_name, stackql_name, service, scope, list_mode, list_inputs FROM vtab_types"
+            )
+        )
     finally:
         db.close()
     tables = [row for row in rows if row[0] != SEED_TABLE]

@@ -1,7 +1,7 @@
 """Regenerate the generated parts of the documentation, or check that they are current.
 
     python scripts/docs.py          # make docs: rewrite every [[[cog ... ]]] block of the pages
-    python scripts/docs.py --check  # exit 1 (naming the page) when a page is stale; tests/test_docs.py runs it
+    python scripts/docs.py --check  # exit 1, naming the stale page (tests/test_docs.py runs it)
 
 The pages are README.md and every Markdown file under docs/ that has a ``[[[cog`` block; the blocks call
 ``scripts/docgen.py`` (imported as ``d``), so options, commands and the catalog's counts come from the code.
@@ -32,7 +32,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only check that every page is current")
     args = parser.parse_args(argv)
     mode = ["--check", "--diff", "--check-fail-msg", "run make docs"] if args.check else ["-r"]
-    command = ["cog", *mode, "-U", "--verbosity", "1", "-I", str(ROOT / "scripts"), "-p", "import docgen as d"]
+    command = [
+        "cog",
+        *mode,
+        "-U",
+        "--verbosity",
+        "1",
+        "-I",
+        str(ROOT / "scripts"),
+        "-p",
+        "import docgen as d",
+    ]
     return Cog().main([*command, *(str(page) for page in pages())])
 
 
