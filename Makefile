@@ -26,8 +26,8 @@ lint: install
 	$(BIN)/ruff format --check vtab tests scripts
 	$(BIN)/mypy
 
-docs: install
-	$(BIN)/python scripts/gen_options_table.py
+docs: install  # regenerate the generated parts of the pages (tests/test_docs.py fails while one is stale)
+	$(BIN)/python scripts/docs.py  # the [[[cog]]] parts of README.md and docs/: options, commands, counts
 
 demo: install
 	$(BIN)/python -m vtab.cli.demo

@@ -4,7 +4,8 @@ Each test scripts it: ``proxy.inject(Fault.RESET_AFTER, "CreateResource", times=
 CreateResource calls reach the endpoint and lose their answer; ``proxy.throttle(0.3)`` answers 30% of
 calls with ThrottlingException without forwarding them. Everything else is forwarded unchanged. It is
 bounded: every rule has a count, a stall lasts at most ``stall_for`` seconds, and the proxy stops by
-itself after ``lifetime`` seconds. ``injected`` counts what it did, for assertions and the README figures.
+itself after ``lifetime`` seconds. ``injected`` counts what it did, for assertions and the figures of
+docs/reliability.md.
 
 Every answer carries an ``x-amzn-RequestId`` header, as AWS's do: a forwarded answer the endpoint's, an
 injected one its own (``faultproxy-500-7``: status and a count, so each answer's id is distinct);

@@ -562,7 +562,7 @@ def assert_exactly_what_was_written(emulator: Emulator, campaigns: list[Campaign
 def report(
     capsys: pytest.CaptureFixture[str], name: str, proxy: FaultProxy, campaigns: list[Campaign]
 ) -> None:
-    """One line of figures per stress run (the README's Reliability section quotes them)."""
+    """One line of figures per stress run (docs/reliability.md quotes them)."""
     statements = sum(c.retried["statement"] for c in campaigns)
     commits = sum(c.retried["commit"] for c in campaigns)
     others = {f.name: n for f, n in proxy.injected.items() if f is not Fault.THROTTLE}

@@ -369,7 +369,7 @@ def test_the_shipped_catalog_records_the_datazone_aliases() -> None:
     assert schema.input_columns_of(item) == ("domain_identifier", "domain_id")
     typed = [name for name in catalog.type_names() if any(f.aliases for f in catalog.entry(name).plan.feeds)]
     assert not any(f.aliases for f in catalog.entry("AWS::Cassandra::Type").plan.feeds)
-    assert len(typed) == 19  # docs/coverage.md lists them; README says how many
+    assert len(typed) == 19  # docs/coverage.md lists them; docs/catalog.md says how many
 
 
 def test_plans_survive_the_json_round_trip() -> None:

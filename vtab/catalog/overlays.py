@@ -4,8 +4,8 @@ Each file ``vtab/catalog/overlays/<service>.toml`` holds the facts of one servic
 where a list input's value comes from when name matching guesses wrong or finds nothing, fixed values (and
 the regions a value exists in) and account ids to list with, keep filters on parents, types that list
 region-wide although their identifier looks like a child's, types left out, and services and types that
-are global (one set of resources per partition, whichever region is asked), each with the reason. The
-README's Catalog section shows the format.
+are global (one set of resources per partition, whichever region is asked), each with the reason. Their
+format is shown in docs/catalog.md (Overlays).
 """
 
 from __future__ import annotations

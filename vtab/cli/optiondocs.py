@@ -1,7 +1,7 @@
 """The documentation of each option, read from :class:`vtab.options.Options` itself.
 
 The field docstrings are the one description of an option: ``vtab --help`` shows them as flag help and
-``scripts/gen_options_table.py`` writes them into README.md's options table, so neither can drift.
+``make docs`` writes them into docs/options.md's options table (scripts/docgen.py), so neither can drift.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def default_text(name: str, value: Any) -> str:
 
 
 def options_table() -> str:
-    """README.md's options table (Markdown), one row per Options field, in declaration order."""
+    """docs/options.md's options table (Markdown), one row per Options field, in declaration order."""
     docs = field_docs()
     defaults = Options()
     lines = ["| option | default | meaning |", "|---|---|---|"]
