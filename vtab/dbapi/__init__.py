@@ -46,7 +46,7 @@ from vtab.dbapi.types import (
     Timestamp,
     TimestampFromTicks,
 )
-from vtab.sqlite.install import connect as vtab_connect
+from vtab.sqlite.install import connect_with_registry
 
 apilevel = "2.0"
 threadsafety = 1
@@ -64,8 +64,8 @@ def connect(filename: str = ":memory:", *, autocommit: bool = False, **options: 
     raises ProgrammingError, naming it). ``autocommit=True`` sends each statement's writes as it ends
     instead of at ``commit()``."""
     with translated():
-        connection = vtab_connect(filename, **options)
-    return Connection(connection, autocommit=autocommit)
+        connection, registry = connect_with_registry(filename, **options)
+    return Connection(connection, registry, autocommit=autocommit)
 
 
 __all__ = [

@@ -11,6 +11,7 @@ not see the writes queued before it. ``autocommit = True`` sends each statement 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -22,6 +23,8 @@ from vtab.dbapi.types import bound, described
 from vtab.sql.guards import written_table
 from vtab.sql.returning import has_returning
 from vtab.sql.tokens import significant, tokenize
+from vtab.sqlite.read_only import explain_read_only
+from vtab.sqlite.registry import Registry
 
 Parameters = Sequence[Any] | Mapping[str, Any]
 
@@ -47,8 +50,10 @@ class Connection:
     docstring for what commit sends). ``apsw_connection`` is the vtab connection underneath, for apsw's
     own API."""
 
-    def __init__(self, connection: apsw.Connection, autocommit: bool = False) -> None:
+    def __init__(self, connection: apsw.Connection, registry: Registry, autocommit: bool = False) -> None:
         self._apsw: apsw.Connection | None = connection
+        self.registry = registry
+        """What vtab's tables on the connection share (the statement text its errors are explained from)."""
         self._autocommit = autocommit
 
     @property
@@ -81,6 +86,10 @@ class Connection:
     def cursor(self) -> Cursor:
         return Cursor(self)
 
+    def translated(self) -> contextlib.AbstractContextManager[None]:
+        """apsw's errors raised as PEP 249's, a write refused by a read-only file explained first."""
+        return translated(lambda error: explain_read_only(error, self.registry))
+
     def execute(self, operation: str, parameters: Parameters | None = None) -> Cursor:
         """A new cursor's ``execute`` (a shortcut Python's sqlite3 module has too)."""
         return self.cursor().execute(operation, parameters)
@@ -91,13 +100,13 @@ class Connection:
         When AWS throttles or a write's answer is lost, commit() raises OperationalError and the transaction
         stays open: commit() again re-sends those writes with the same ClientToken."""
         if self.in_transaction:
-            with translated():
+            with self.translated():
                 self.apsw_connection.execute("COMMIT")
 
     def rollback(self) -> None:
         """End the transaction without sending its writes; nothing to do without one."""
         if self.in_transaction:
-            with translated():
+            with self.translated():
                 self.apsw_connection.execute("ROLLBACK")
 
     def close(self) -> None:
@@ -115,7 +124,7 @@ class Connection:
         whether one was begun."""
         if self._autocommit or self.in_transaction or not writes(operation):
             return False
-        with translated():
+        with self.translated():
             self.apsw_connection.execute("BEGIN")
         return True
 
@@ -174,7 +183,9 @@ class Cursor:
         """Run ``operation`` with ``parameters`` (a sequence for ``?``, a mapping for ``:name``)."""
         return self._run(operation, lambda cursor: cursor.execute(operation, bound(parameters)))
 
-    def executemany(self, operation: str, seq_of_parameters: Iterator[Parameters] | Sequence[Parameters]) -> Cursor:
+    def executemany(
+        self, operation: str, seq_of_parameters: Iterator[Parameters] | Sequence[Parameters]
+    ) -> Cursor:
         """Run ``operation`` once per parameter set (one transaction: the writes are sent by commit())."""
         rows = [bound(parameters) or () for parameters in seq_of_parameters]
         return self._run(operation, lambda cursor: cursor.executemany(operation, rows))
@@ -187,7 +198,7 @@ class Cursor:
         began = self.connection.begin_for(operation)
         changes = connection.total_changes()
         try:
-            with translated():
+            with self.connection.translated():
                 self._rows = iter(run(cursor))
         except ProgrammingError as error:
             if began and has_returning(operation):
@@ -210,14 +221,14 @@ class Cursor:
 
     def fetchone(self) -> tuple[Any, ...] | None:
         rows = self._result()
-        with translated():
+        with self.connection.translated():
             return next(rows, None)
 
     def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
         rows = self._result()
         wanted = self.arraysize if size is None else size
         fetched = []
-        with translated():
+        with self.connection.translated():
             for row in rows:
                 fetched.append(row)
                 if len(fetched) >= wanted:
@@ -226,7 +237,7 @@ class Cursor:
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         rows = self._result()
-        with translated():
+        with self.connection.translated():
             return list(rows)
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
@@ -248,7 +259,7 @@ class Cursor:
         """Close the cursor (a statement read in part stops reading AWS); closing again does nothing."""
         if self._cursor is not None:
             cursor, self._cursor, self._rows = self._cursor, None, None
-            with translated():
+            with self.connection.translated():
                 cursor.close()
 
     def __enter__(self) -> Cursor:

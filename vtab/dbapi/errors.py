@@ -9,12 +9,12 @@ module names it (``sqlite_errorcode``, ``sqlite_errorname``), and the apsw error
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import apsw
 
 
-class Warning(Exception):  # noqa: A001 - PEP 249 names it so
+class Warning(Exception):
     """PEP 249's Warning (vtab itself warns through Python's warnings module, e.g. ShadowedTableWarning)."""
 
 
@@ -113,12 +113,14 @@ def as_pep249(error: apsw.Error) -> Error:
 
 
 @contextlib.contextmanager
-def translated() -> Iterator[None]:
-    """Raise apsw's errors inside the block as PEP 249's (see the module docstring); a TypeError of a
-    parameter apsw cannot bind is a ProgrammingError too."""
+def translated(explain: Callable[[apsw.Error], None] | None = None) -> Iterator[None]:
+    """Raise apsw's errors inside the block as PEP 249's (see the module docstring), after ``explain``
+    gave the error vtab's words; a TypeError of a parameter apsw cannot bind is a ProgrammingError too."""
     try:
         yield
     except apsw.Error as error:
+        if explain is not None:
+            explain(error)
         raise as_pep249(error) from error
     except TypeError as error:
         if "binding" not in str(error).lower():

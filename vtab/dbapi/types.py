@@ -61,19 +61,19 @@ Time = datetime.time
 Timestamp = datetime.datetime
 
 
-def DateFromTicks(ticks: float) -> datetime.date:  # noqa: N802 - PEP 249's name
+def DateFromTicks(ticks: float) -> datetime.date:
     return Date(*time.localtime(ticks)[:3])
 
 
-def TimeFromTicks(ticks: float) -> datetime.time:  # noqa: N802 - PEP 249's name
+def TimeFromTicks(ticks: float) -> datetime.time:
     return Time(*time.localtime(ticks)[3:6])
 
 
-def TimestampFromTicks(ticks: float) -> datetime.datetime:  # noqa: N802 - PEP 249's name
+def TimestampFromTicks(ticks: float) -> datetime.datetime:
     return Timestamp(*time.localtime(ticks)[:6])
 
 
-def Binary(data: bytes | bytearray | memoryview) -> bytes:  # noqa: N802 - PEP 249's name
+def Binary(data: bytes | bytearray | memoryview) -> bytes:
     return bytes(data)
 
 

@@ -88,7 +88,9 @@ class VtabDialect(SQLiteDialect):
             return list(own)
         return sorted({*own, *vtab_table_names()})
 
-    def _get_table_sql(self, connection: SAConnection, table_name: str, schema: str | None = None, **kw: Any) -> Any:
+    def _get_table_sql(
+        self, connection: SAConnection, table_name: str, schema: str | None = None, **kw: Any
+    ) -> Any:
         """The table's CREATE statement; None for vtab's tables (they have none: no constraints to read)."""
         kw.pop("info_cache", None)
         try:
