@@ -111,7 +111,7 @@ class VtabDialect(SQLiteDialect):
         quote = self.identifier_preparer.quote_identifier
         prefix = f"{quote(schema)}." if schema else ""
         xinfo = connection.exec_driver_sql(f"PRAGMA {prefix}table_xinfo({quote(table_name)})").fetchall()
-        descriptions = self._descriptions(connection, table_name, schema)
+        descriptions, twins = self._descriptions(connection, table_name, schema)
         columns: list[ReflectedColumn] = []
         for row in xinfo:
             name, declared, hidden = row[1], row[2], row[6]
@@ -125,19 +125,25 @@ class VtabDialect(SQLiteDialect):
                 }
             else:
                 column = next(visible)
-            if descriptions.get(name):
-                column["comment"] = descriptions[name]
+            comment = descriptions.get(name) or (twins.get(name) if hidden == HIDDEN else None)
+            if comment:
+                column["comment"] = comment
             columns.append(column)
         return columns
 
-    def _descriptions(self, connection: SAConnection, table_name: str, schema: str | None) -> dict[str, str]:
-        """Column -> vtab_columns' description, for a vtab resource table (else none)."""
+    def _descriptions(
+        self, connection: SAConnection, table_name: str, schema: str | None
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """For a vtab resource table (else none): column -> vtab_columns' description, and hidden column
+        named after its property -> which column it repeats."""
         if not self.is_vtab_table(connection, table_name, schema):
-            return {}
+            return {}, {}
         rows = connection.exec_driver_sql(
-            'SELECT "column", description FROM vtab_columns WHERE "table" = ?', (table_name,)
-        )
-        return {str(name): str(text) for name, text in rows if text}
+            'SELECT "column", property, description FROM vtab_columns WHERE "table" = ?', (table_name,)
+        ).fetchall()
+        described = {str(name): str(text) for name, _, text in rows if text}
+        twins = {str(prop): f"hidden: {name} under its property's name" for name, prop, _ in rows if prop}
+        return described, twins
 
 
 def _lower_vtab_names() -> frozenset[str]:
