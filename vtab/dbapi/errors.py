@@ -108,7 +108,8 @@ def as_pep249(error: apsw.Error) -> Error:
     code = getattr(error, "extendedresult", None)
     if isinstance(code, int):
         mapped.sqlite_errorcode = code
-        mapped.sqlite_errorname = apsw.mapping_result_codes.get(code & 0xFF)
+        name = apsw.mapping_result_codes.get(code & 0xFF)
+        mapped.sqlite_errorname = name if isinstance(name, str) else None
     return mapped
 
 

@@ -8,6 +8,7 @@ vtab's tables are eponymous virtual tables: they are in no ``sqlite_schema``, wh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
@@ -18,6 +19,8 @@ from sqlalchemy.engine import reflection
 from sqlalchemy.engine.interfaces import DBAPIConnection, IsolationLevel, ReflectedColumn
 from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import NoSuchTableError
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.schema import SchemaItem
 
 from vtab import dbapi
 from vtab.sqlalchemy.url import connect_arguments, is_memory
@@ -30,7 +33,7 @@ HIDDEN = 1
 """PRAGMA table_xinfo's ``hidden`` for a virtual table's HIDDEN column (2 and 3 are generated columns)."""
 
 
-def _construct_arguments() -> list[tuple[type[Any], dict[str, Any]]]:
+def _construct_arguments() -> list[tuple[type[SchemaItem] | type[ClauseElement], Mapping[str, Any]]]:
     """SQLite's dialect arguments, with Column's ``vtab_hidden`` added (what reflection marks)."""
     merged = dict(SQLiteDialect.construct_arguments or [])
     merged[Column] = {**merged.get(Column, {}), "hidden": False}
@@ -80,10 +83,16 @@ class VtabDialect(SQLiteDialect):
         return stored.first() is None
 
     @reflection.cache
-    def get_table_names(self, connection: SAConnection, schema: str | None = None, **kw: Any) -> list[str]:
+    def get_table_names(
+        self,
+        connection: SAConnection,
+        schema: str | None = None,
+        sqlite_include_internal: bool = False,
+        **kw: Any,
+    ) -> list[str]:
         """The file's tables and, in main, every table vtab installs (1,700 resource tables and its own)."""
         kw.pop("info_cache", None)
-        own = super().get_table_names(connection, schema, **kw)
+        own = super().get_table_names(connection, schema, sqlite_include_internal, **kw)
         if schema not in MAIN_SCHEMAS:
             return list(own)
         return sorted({*own, *vtab_table_names()})
