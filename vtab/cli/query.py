@@ -10,13 +10,14 @@ from typing import Any, TextIO, cast
 import apsw
 
 import vtab
-from vtab.cli.conventions import CommandError, explain_read_only, undecodable_text
+from vtab.cli.conventions import CommandError, undecodable_text
 from vtab.cli.flags import options_from
 from vtab.cli.output import WRITERS, ResultWriter, WriteReporter, json_flags
 from vtab.read.progress import AroundProgress
 from vtab.sql.stackql import explain
 from vtab.sql.tokens import significant, tokenize
 from vtab.sqlite.install import open_database
+from vtab.sqlite.read_only import explain_read_only
 from vtab.sqlite.registry import Registry
 
 

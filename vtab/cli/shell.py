@@ -21,7 +21,6 @@ from vtab.cli.conventions import (
     PROG,
     CommandError,
     error_text,
-    explain_read_only,
     say,
     undecodable_text,
 )
@@ -33,6 +32,7 @@ from vtab.cli.shellargs import split_shell_args
 from vtab.read.progress import AroundProgress
 from vtab.sql.stackql import installed_names, is_stackql_name, no_such_table, rewrite_on, tables_like
 from vtab.sqlite.install import eponymous_tables, open_database, resource_tables
+from vtab.sqlite.read_only import explain_read_only
 from vtab.sqlite.registry import Registry
 from vtab.terminal import LINES, is_terminal, json_safe, sql_visible, visible
 

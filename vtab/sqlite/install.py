@@ -274,14 +274,19 @@ def connect(filename: str = ":memory:", **options: Any) -> apsw.Connection:
     ``read_only=True`` also opens the file read-only, as ``sqlite3 -readonly`` does (see open_database):
     one meaning of read-only, for AWS and for the files. ``vtab.register(conn, read_only=True)`` on a
     connection of your own cannot change how you opened it: open it with ``apsw.SQLITE_OPEN_READONLY``."""
+    return connect_with_registry(filename, **options)[0]
+
+
+def connect_with_registry(filename: str = ":memory:", **options: Any) -> tuple[apsw.Connection, Registry]:
+    """``connect()``, and the Registry its tables share (for a wrapper that explains errors, vtab.dbapi)."""
     read_only = Options().replace(read_only=options.get("read_only", False)).read_only
     connection = open_database(filename, read_only=read_only)
     try:
-        register(connection, **options)
+        registry = register(connection, **options)
     except BaseException:
         connection.close()
         raise
-    return connection
+    return connection, registry
 
 
 def open_database(filename: str, read_only: bool, uri: bool = False) -> apsw.Connection:

