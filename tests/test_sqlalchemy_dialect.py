@@ -84,6 +84,23 @@ def test_a_bad_url_fails_create_engine_naming_the_fix(url: str, message: str) ->
     assert "secret" not in str(caught.value)
 
 
+def test_a_refused_writes_parameters_are_not_printed(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = engine_on(emulator, regions="us-east-1").execution_options(isolation_level="AUTOCOMMIT")
+    insert = "INSERT INTO secretsmanager_secrets (name, secret_string) VALUES (?, ?)"
+    caplog.set_level("INFO", logger="sqlalchemy.engine")
+    engine.echo = True  # the statement log shows parameters too
+    with (
+        engine.connect() as conn,
+        pytest.raises(sa.exc.IntegrityError, match="Name is 600 characters") as caught,
+    ):
+        conn.exec_driver_sql(insert, ("x" * 600, "hunter2-TOPSECRET"))
+    assert "hunter2" not in str(caught.value) and "parameters hidden" in str(caught.value)
+    assert "INSERT INTO secretsmanager_secrets" in caplog.text and "hunter2" not in caplog.text
+    assert write_calls(emulator) == []
+
+
 def test_the_inspector_lists_vtabs_tables_beside_the_files_own(emulator: Emulator, tmp_path: Path) -> None:
     path = tmp_path / "inventory.db"
     apsw.Connection(str(path)).execute("CREATE TABLE owners(api_id TEXT, owner TEXT)")
