@@ -56,11 +56,9 @@ def opens_savepoint(sql: str) -> bool:
     """Whether a statement of ``sql`` is a SAVEPOINT. Outside a transaction SQLite makes a SAVEPOINT a
     transaction of its own, whose RELEASE commits it (and so sends vtab's writes): a transaction is begun
     first, so that RELEASE ends only the savepoint (SQLAlchemy's ``begin_nested()``) and commit() sends."""
-    for statement in statements(sql):
-        tokens = significant(tokenize(statement))
-        if tokens and tokens[0].text.upper() == "SAVEPOINT":
-            return True
-    return False
+    tokens = significant(tokenize(sql))
+    firsts = tokens[:1] + [after for before, after in itertools.pairwise(tokens) if before.text == ";"]
+    return any(token.text.upper() == "SAVEPOINT" for token in firsts)
 
 
 class Connection:
@@ -145,12 +143,12 @@ class Connection:
                 self._apsw.close()
             self._apsw = None
 
-    def begin_for(self, operation: str) -> bool:
-        """Begin a transaction before ``operation`` when it writes or opens a savepoint and none is open
-        (unless autocommit); whether one was begun."""
+    def begin_for(self, operation: str, writing: bool) -> bool:
+        """Begin a transaction before ``operation`` when it is ``writing`` or opens a savepoint and none is
+        open (unless autocommit); whether one was begun."""
         if self._autocommit or self.in_transaction:
             return False
-        if not writes(operation) and not opens_savepoint(operation):
+        if not writing and not opens_savepoint(operation):
             return False
         with self.translated():
             self.apsw_connection.execute("BEGIN")
@@ -223,7 +221,8 @@ class Cursor:
         connection = self.connection.apsw_connection
         self.description, self.rowcount, self._rows = None, -1, None
         self._columns[0] = ()
-        began = self.connection.begin_for(operation)
+        writing = writes(operation)
+        began = self.connection.begin_for(operation, writing)
         with self.connection.translated():
             changes = connection.total_changes()
         try:
@@ -234,7 +233,7 @@ class Cursor:
                 error.args = (f"{error.args[0]}{RETURNING_HINT}", *error.args[1:])
             raise
         self.description = described(self._columns[0])
-        if writes(operation):
+        if writing:
             with self.connection.translated():
                 self.rowcount = connection.total_changes() - changes
                 self.lastrowid = connection.last_insert_rowid()
