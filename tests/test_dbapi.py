@@ -5,6 +5,7 @@ them (a write waits for commit(), which sends it; rollback and close send nothin
 from __future__ import annotations
 
 import datetime
+import threading
 from typing import Any
 
 import apsw
@@ -13,7 +14,7 @@ import pytest
 import vtab.dbapi
 from tests.test_writes_helpers import write_calls
 from vtab.dbapi import errors
-from vtab.dbapi.connection import writes
+from vtab.dbapi.connection import opens_savepoint, writes
 from vtab.emulator import Emulator
 
 INSERT = (
@@ -105,6 +106,22 @@ def test_a_bad_option_is_a_programming_error_naming_it() -> None:
         vtab.dbapi.connect(regions="us-east-9")
 
 
+def test_vtabs_own_errors_carry_sqlites_code_of_their_kind(
+    emulator: Emulator, parent: tuple[str, str]
+) -> None:
+    with pytest.raises(vtab.dbapi.ProgrammingError, match="us-east-9") as refused:
+        vtab.dbapi.connect(regions="us-east-9")
+    assert (refused.value.sqlite_errorcode, refused.value.sqlite_errorname) == (
+        apsw.SQLITE_ERROR,
+        "SQLITE_ERROR",
+    )
+    conn = connect(emulator, regions="us-east-1")
+    with pytest.raises(vtab.dbapi.IntegrityError, match="retention_in_days = 7777") as constraint:
+        conn.execute("INSERT INTO logs_log_groups (log_group_name, retention_in_days) VALUES ('g', 7777)")
+    assert constraint.value.sqlite_errorcode == apsw.SQLITE_CONSTRAINT
+    assert constraint.value.sqlite_errorname == "SQLITE_CONSTRAINT"
+
+
 def test_vtabs_refusals_keep_their_messages(emulator: Emulator, parent: tuple[str, str]) -> None:
     cur = connect(emulator, regions="us-east-1").cursor()
     with pytest.raises(
@@ -149,6 +166,14 @@ def test_cursor_protocol_over_a_live_table(emulator: Emulator) -> None:
     cur.setoutputsize(10)
 
 
+def test_fetchmany_of_zero_or_less_fetches_nothing() -> None:
+    cur = vtab.dbapi.connect().execute("SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3")
+    assert cur.fetchmany(0) == []
+    assert cur.fetchmany(-1) == []
+    assert cur.fetchmany(2) == [(1,), (2,)]
+    assert cur.fetchall() == [(3,)]
+
+
 def test_fetching_without_a_result_set_is_an_error() -> None:
     cur = vtab.dbapi.connect().cursor()
     with pytest.raises(vtab.dbapi.ProgrammingError, match="no rows to fetch"):
@@ -175,6 +200,30 @@ def test_closed_cursors_and_connections_are_interface_errors() -> None:
         conn.cursor()
     with pytest.raises(vtab.dbapi.InterfaceError):
         conn.commit()
+
+
+def test_a_connection_busy_in_another_thread_raises_interface_error_and_stays_open() -> None:
+    conn = vtab.dbapi.connect()
+    started, release = threading.Event(), threading.Event()
+
+    def hold() -> int:
+        started.set()
+        release.wait()
+        return 1
+
+    conn.apsw_connection.create_scalar_function("hold", hold)
+    other = threading.Thread(target=lambda: conn.execute("SELECT hold()").fetchall())
+    other.start()
+    started.wait()
+    try:
+        for use in (lambda: conn.execute("SELECT 1"), conn.commit, conn.rollback, conn.close):
+            with pytest.raises(vtab.dbapi.InterfaceError, match="busy in another thread"):
+                use()
+    finally:
+        release.set()
+        other.join()
+    assert not conn.closed
+    assert conn.execute("SELECT 2").fetchall() == [(2,)]
 
 
 def test_description_gives_names_and_declared_types_that_equal_the_type_objects(emulator: Emulator) -> None:
@@ -236,6 +285,24 @@ def test_rollback_and_close_send_nothing(emulator: Emulator, parent: tuple[str, 
     conn.close()
     assert write_calls(emulator) == []
     assert keys(emulator, parent) == []
+
+
+def test_a_savepoint_begins_the_transaction_so_its_release_sends_nothing(
+    emulator: Emulator, parent: tuple[str, str]
+) -> None:
+    conn = connect(emulator)
+    conn.execute("SAVEPOINT outer_block")
+    conn.execute(INSERT, (*parent, "a"))
+    conn.execute("RELEASE outer_block")  # the savepoint ends; the transaction, begun before it, does not
+    assert conn.in_transaction
+    assert write_calls(emulator) == []
+    conn.rollback()
+    assert keys(emulator, parent) == []
+    conn.execute("SAVEPOINT s")
+    conn.executemany(INSERT, [(*parent, "b"), (*parent, "c")])
+    conn.execute("RELEASE s")
+    conn.commit()
+    assert keys(emulator, parent) == ["b", "c"]
 
 
 def test_executemany_counts_rows_and_commit_sends_them_together(
@@ -328,3 +395,18 @@ def test_local_tables_follow_the_same_transactions(tmp_path: Any) -> None:
 )
 def test_which_statements_begin_a_transaction(sql: str, expected: bool) -> None:
     assert writes(sql) is expected
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SAVEPOINT sa_savepoint_1", True),
+        ("  /* c */ savepoint s", True),
+        ("SELECT 1; SAVEPOINT s", True),
+        ("RELEASE SAVEPOINT s", False),
+        ("ROLLBACK TO SAVEPOINT s", False),
+        ("SELECT 'SAVEPOINT s'", False),
+    ],
+)
+def test_which_statements_open_a_savepoint(sql: str, expected: bool) -> None:
+    assert opens_savepoint(sql) is expected

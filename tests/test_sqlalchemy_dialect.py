@@ -71,12 +71,34 @@ def test_every_option_is_a_query_parameter(name: str) -> None:
         ("vtab:///:memory:?profile=a&profile=b", r"gives option profile 2 times \(a, b\); give it once"),
         ("vtab://me:secret@/x.db", r"no user or password"),
         ("vtab://somehost/x.db", r"names host 'somehost'.*three slashes"),
+        (
+            "vtab:///x.db?endpoint_url=http%3A%2F%2Fme%3Asecret%40proxy%3A8080",
+            r"endpoint_url carries a user or password.*\(endpoint_url=http://proxy:8080\)",
+        ),
+        ("vtab:///x.db?endpoint_url=https%3A%2F%2Fsecret%40proxy", r"endpoint_url=https://proxy\)"),
     ],
 )
 def test_a_bad_url_fails_create_engine_naming_the_fix(url: str, message: str) -> None:
     with pytest.raises(ArgumentError, match=message) as caught:
         sa.create_engine(url)
     assert "secret" not in str(caught.value)
+
+
+def test_a_refused_writes_parameters_are_not_printed(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = engine_on(emulator, regions="us-east-1").execution_options(isolation_level="AUTOCOMMIT")
+    insert = "INSERT INTO secretsmanager_secrets (name, secret_string) VALUES (?, ?)"
+    caplog.set_level("INFO", logger="sqlalchemy.engine")
+    engine.echo = True  # the statement log shows parameters too
+    with (
+        engine.connect() as conn,
+        pytest.raises(sa.exc.IntegrityError, match="Name is 600 characters") as caught,
+    ):
+        conn.exec_driver_sql(insert, ("x" * 600, "hunter2-TOPSECRET"))
+    assert "hunter2" not in str(caught.value) and "parameters hidden" in str(caught.value)
+    assert "INSERT INTO secretsmanager_secrets" in caplog.text and "hunter2" not in caplog.text
+    assert write_calls(emulator) == []
 
 
 def test_the_inspector_lists_vtabs_tables_beside_the_files_own(emulator: Emulator, tmp_path: Path) -> None:
@@ -157,6 +179,33 @@ def test_writes_through_core_are_sent_when_the_transaction_commits(emulator: Emu
         m["IntegrationResponseKey"] for m in emulator.integration_responses("us-east-1", api, integration)
     ]
     assert keys == ["$default"]
+
+
+def test_begin_nested_writes_wait_for_the_outer_transaction(emulator: Emulator) -> None:
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api, integration = seeded.integrations[0]
+    engine = engine_on(emulator, regions="us-east-1")
+    table = sa.Table("integration_responses", sa.MetaData(), autoload_with=engine)
+
+    def insert(key: str) -> sa.Insert:
+        return sa.insert(table).values(api_id=api, integration_id=integration, integration_response_key=key)
+
+    with engine.connect() as conn:
+        with conn.begin() as outer:
+            with conn.begin_nested():  # SAVEPOINT first: its RELEASE must not commit the outer block
+                conn.execute(insert("dropped"))
+            assert write_calls(emulator) == []
+            outer.rollback()
+        with conn.begin():
+            with conn.begin_nested():
+                conn.execute(insert("kept"))
+            with conn.begin_nested() as inner:
+                conn.execute(insert("undone"))
+                inner.rollback()
+    keys = [
+        m["IntegrationResponseKey"] for m in emulator.integration_responses("us-east-1", api, integration)
+    ]
+    assert keys == ["kept"]
 
 
 def test_autocommit_isolation_sends_each_statement_and_allows_returning(emulator: Emulator) -> None:

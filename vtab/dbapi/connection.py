@@ -1,17 +1,19 @@
 """The PEP 249 Connection and Cursor over a vtab apsw connection.
 
 Transactions are PEP 249's: a write waits for ``commit()``. Before the first INSERT, UPDATE, DELETE or
-REPLACE the connection begins a transaction (as Python's sqlite3 module does), so a write to a vtab table
-is queued, checked, and sent to AWS by ``commit()`` (vtab's COMMIT: parents first, every write in parallel,
-polled to its end); ``rollback()``, or ``close()`` without a commit, sends nothing. Reads begin nothing:
-a SELECT of a vtab table reads AWS when it runs (within ``cache_ttl``), inside a transaction too, so it does
-not see the writes queued before it. ``autocommit = True`` sends each statement as it ends instead (what
+REPLACE the connection begins a transaction (as Python's sqlite3 module does; before a SAVEPOINT too, so
+that its RELEASE does not commit), so a write to a vtab table is queued, checked, and sent to AWS by
+``commit()`` (vtab's COMMIT: parents first, every write in parallel, polled to its end); ``rollback()``,
+or ``close()`` without a commit, sends nothing. Reads begin nothing: a SELECT of a vtab table reads AWS
+when it runs (within ``cache_ttl``), inside a transaction too, so it does not see the writes queued before
+it. ``autocommit = True`` sends each statement as it ends instead (what
 ``INSERT ... RETURNING`` on a vtab table needs).
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -36,13 +38,27 @@ RETURNING_HINT = (
 """Added to vtab's refusal of RETURNING inside a transaction, when the transaction is the module's own."""
 
 
-def writes(sql: str) -> bool:
-    """Whether any statement of ``sql`` is an INSERT, UPDATE, DELETE or REPLACE (after a WITH clause too):
-    the statements a transaction is begun for."""
+def statements(sql: str) -> list[str]:
+    """The text of each statement of ``sql`` (split at the semicolons SQLite parses, not those in quotes)."""
     tokens = significant(tokenize(sql))
     starts = [0] + [token.end for token in tokens if token.text == ";"]
     ends = [token.start for token in tokens if token.text == ";"] + [len(sql)]
-    return any(written_table(sql[start:end]) is not None for start, end in zip(starts, ends, strict=True))
+    return [sql[start:end] for start, end in zip(starts, ends, strict=True)]
+
+
+def writes(sql: str) -> bool:
+    """Whether any statement of ``sql`` is an INSERT, UPDATE, DELETE or REPLACE (after a WITH clause too):
+    the statements whose rows ``rowcount`` counts, and a transaction is begun for."""
+    return any(written_table(statement) is not None for statement in statements(sql))
+
+
+def opens_savepoint(sql: str) -> bool:
+    """Whether a statement of ``sql`` is a SAVEPOINT. Outside a transaction SQLite makes a SAVEPOINT a
+    transaction of its own, whose RELEASE commits it (and so sends vtab's writes): a transaction is begun
+    first, so that RELEASE ends only the savepoint (SQLAlchemy's ``begin_nested()``) and commit() sends."""
+    tokens = significant(tokenize(sql))
+    firsts = tokens[:1] + [after for before, after in itertools.pairwise(tokens) if before.text == ";"]
+    return any(token.text.upper() == "SAVEPOINT" for token in firsts)
 
 
 class Connection:
@@ -68,8 +84,9 @@ class Connection:
 
     @property
     def in_transaction(self) -> bool:
-        """Whether a transaction is open (begun by a write, or by your own BEGIN)."""
-        return not self.apsw_connection.get_autocommit()
+        """Whether a transaction is open (begun by a write or a SAVEPOINT, or by your own BEGIN)."""
+        with self.translated():
+            return not self.apsw_connection.get_autocommit()
 
     @property
     def autocommit(self) -> bool:
@@ -94,6 +111,12 @@ class Connection:
         """A new cursor's ``execute`` (a shortcut Python's sqlite3 module has too)."""
         return self.cursor().execute(operation, parameters)
 
+    def executemany(
+        self, operation: str, seq_of_parameters: Iterator[Parameters] | Sequence[Parameters]
+    ) -> Cursor:
+        """A new cursor's ``executemany`` (a shortcut Python's sqlite3 module has too)."""
+        return self.cursor().executemany(operation, seq_of_parameters)
+
     def commit(self) -> None:
         """Send the transaction's writes (vtab's COMMIT) and end it; nothing to do without one.
 
@@ -116,13 +139,16 @@ class Connection:
         try:
             self.rollback()
         finally:
-            self._apsw.close()
+            with self.translated():  # busy in another thread: InterfaceError, and the connection stays open
+                self._apsw.close()
             self._apsw = None
 
-    def begin_for(self, operation: str) -> bool:
-        """Begin a transaction before ``operation`` when it writes and none is open (unless autocommit);
-        whether one was begun."""
-        if self._autocommit or self.in_transaction or not writes(operation):
+    def begin_for(self, operation: str, writing: bool) -> bool:
+        """Begin a transaction before ``operation`` when it is ``writing`` or opens a savepoint and none is
+        open (unless autocommit); whether one was begun."""
+        if self._autocommit or self.in_transaction:
+            return False
+        if not writing and not opens_savepoint(operation):
             return False
         with self.translated():
             self.apsw_connection.execute("BEGIN")
@@ -195,8 +221,10 @@ class Cursor:
         connection = self.connection.apsw_connection
         self.description, self.rowcount, self._rows = None, -1, None
         self._columns[0] = ()
-        began = self.connection.begin_for(operation)
-        changes = connection.total_changes()
+        writing = writes(operation)
+        began = self.connection.begin_for(operation, writing)
+        with self.connection.translated():
+            changes = connection.total_changes()
         try:
             with self.connection.translated():
                 self._rows = iter(run(cursor))
@@ -205,9 +233,10 @@ class Cursor:
                 error.args = (f"{error.args[0]}{RETURNING_HINT}", *error.args[1:])
             raise
         self.description = described(self._columns[0])
-        if writes(operation):
-            self.rowcount = connection.total_changes() - changes
-            self.lastrowid = connection.last_insert_rowid()
+        if writing:
+            with self.connection.translated():
+                self.rowcount = connection.total_changes() - changes
+                self.lastrowid = connection.last_insert_rowid()
         return self
 
     def _result(self) -> Iterator[tuple[Any, ...]]:
@@ -225,15 +254,11 @@ class Cursor:
             return next(rows, None)
 
     def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
+        """The next ``size`` rows (``arraysize`` when not given; none for 0 or less)."""
         rows = self._result()
         wanted = self.arraysize if size is None else size
-        fetched = []
         with self.connection.translated():
-            for row in rows:
-                fetched.append(row)
-                if len(fetched) >= wanted:
-                    break
-        return fetched
+            return list(itertools.islice(rows, max(wanted, 0)))
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         rows = self._result()

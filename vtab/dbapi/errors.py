@@ -102,10 +102,27 @@ def pep249_class(error: BaseException) -> type[Error]:
     return DatabaseError
 
 
+def _primary_codes() -> dict[type[BaseException], int]:
+    codes: dict[type[BaseException], int] = {}
+    for name, code in apsw.mapping_result_codes.items():
+        with contextlib.suppress(ValueError):  # SQLITE_OK, _ROW, _DONE, _NOTICE, _WARNING name no error
+            if isinstance(name, str) and isinstance(code, int):
+                codes[type(apsw.exception_for(code))] = code
+    return codes
+
+
+PRIMARY_CODES = _primary_codes()
+"""apsw's error class -> SQLite's primary result code it stands for: the code of an error vtab raised itself
+(a vtab.options refusal, a constraint; vtab's subclasses too), which SQLite did not set on it."""
+
+
 def as_pep249(error: apsw.Error) -> Error:
-    """``error`` as its PEP 249 class, with the same message and SQLite's result code."""
+    """``error`` as its PEP 249 class, with the same message and SQLite's result code (the extended one
+    when SQLite gave it, else the primary code of the error's class)."""
     mapped = pep249_class(error)(*error.args)
     code = getattr(error, "extendedresult", None)
+    if not isinstance(code, int):
+        code = next((PRIMARY_CODES[kind] for kind in type(error).__mro__ if kind in PRIMARY_CODES), None)
     if isinstance(code, int):
         mapped.sqlite_errorcode = code
         name = apsw.mapping_result_codes.get(code & 0xFF)

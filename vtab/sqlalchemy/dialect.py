@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Column, pool
 from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.engine import Connection as SAConnection
-from sqlalchemy.engine import reflection
+from sqlalchemy.engine import Engine, reflection
 from sqlalchemy.engine.interfaces import DBAPIConnection, IsolationLevel, ReflectedColumn
 from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import NoSuchTableError
@@ -50,6 +50,13 @@ class VtabDialect(SQLiteDialect):
     @classmethod
     def import_dbapi(cls) -> ModuleType:
         return dbapi
+
+    @classmethod
+    def engine_created(cls, engine: Engine) -> None:
+        """Hide statement parameters in the engine's errors and logs: a write's parameters may hold
+        write-only values (a secret's SecretString, a password) that vtab's own messages mask, and SQLAlchemy
+        would print them under ``[parameters: ...]``. ``engine.hide_parameters = False`` shows them again."""
+        engine.hide_parameters = True
 
     @classmethod
     def get_pool_class(cls, url: URL) -> type[pool.Pool]:
