@@ -109,7 +109,7 @@ class ControlRoutes:
         unknown = set(body) - _SEED_ARGS - {"region"}
         if unknown:
             raise ValueError(f"unknown seed argument(s): {', '.join(sorted(unknown))}")
-        counts = {k: int(v) for k, v in body.items() if k in _SEED_ARGS}
+        counts: dict[str, Any] = {k: int(v) for k, v in body.items() if k in _SEED_ARGS}
         seeded = self.emulator.seed(str(body.get("region", "us-east-1")), **counts)
         return {"seeded": [seeded.to_json()]}
 

@@ -21,7 +21,7 @@ from vtab.emulator.seed import Seeded, seed, seed_demo
 from vtab.emulator.seed_types import SeededType, seed_type
 from vtab.emulator.server import CloudControlApp, ServerThread
 from vtab.emulator.service import CloudControlService
-from vtab.emulator.state import EmulatorState
+from vtab.emulator.state import ACCOUNT_ID, EmulatorState
 from vtab.emulator.switches import Settings, Switches
 from vtab.emulator.validation import parse_identifier
 
@@ -149,9 +149,11 @@ class Emulator:
         integrations: int = 1,
         responses: int = 3,
         http_apis: int = 1,
+        account: str = ACCOUNT_ID,
     ) -> Seeded:
+        """API Gateway WebSocket APIs, integrations and responses (and HTTP APIs) in ``account``'s region."""
         return seed(
-            self.state,
+            self.state.account(account),
             region,
             websocket_apis=websocket_apis,
             integrations=integrations,
@@ -160,14 +162,21 @@ class Emulator:
         )
 
     def seed_type(
-        self, type_name: str, region: str = "us-east-1", *, count: int = 1, parents: int = 1
+        self,
+        type_name: str,
+        region: str = "us-east-1",
+        *,
+        count: int = 1,
+        parents: int = 1,
+        account: str = ACCOUNT_ID,
     ) -> SeededType:
         """``count`` resources of any served type under each innermost parent, ``parents`` of each parent
         type per resource of the level above (see :func:`~vtab.emulator.seed_types.seed_type`)."""
-        return seed_type(self.state, self.service.types, region, type_name, count=count, parents=parents)
+        where = self.state.account(account)
+        return seed_type(where, self.service.types, region, type_name, count=count, parents=parents)
 
-    def seed_demo(self) -> dict[str, Seeded]:
-        return seed_demo(self.state)
+    def seed_demo(self, account: str = ACCOUNT_ID) -> dict[str, Seeded]:
+        return seed_demo(self.state.account(account))
 
     def reset(self) -> None:
         """Drop every resource, request, recorded call and pending one-shot fault; settings stay."""
