@@ -13,6 +13,7 @@ from typing import Any
 
 from moto.apigatewayv2.models import ApiGatewayV2Backend
 
+from vtab.emulator.accounts import Accounts
 from vtab.emulator.control import ControlRoutes
 from vtab.emulator.errors import HandlerFailure
 from vtab.emulator.providers import PROVIDERS
@@ -66,7 +67,11 @@ class Emulator:
         self.state = EmulatorState(seed)
         self.recorder = Recorder()
         self.service = CloudControlService(self.state, self.switches)
-        self.app = CloudControlApp(self.service, self.switches, self.recorder, ControlRoutes(self))
+        self.accounts = Accounts(self.state.random)
+        """The organization (moto's Organizations backend) and the sessions STS AssumeRole issued."""
+        self.app = CloudControlApp(
+            self.service, self.switches, self.recorder, ControlRoutes(self), self.accounts
+        )
         self._server: ServerThread | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -179,8 +184,10 @@ class Emulator:
         return seed_demo(self.state.account(account))
 
     def reset(self) -> None:
-        """Drop every resource, request, recorded call and pending one-shot fault; settings stay."""
+        """Drop every resource, request, recorded call, the organization, its sessions and pending one-shot
+        faults; settings stay."""
         self.state.reset()
+        self.accounts.reset()
         self.recorder.clear()
         self.switches.reset_one_shots()
 

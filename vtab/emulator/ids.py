@@ -73,7 +73,9 @@ def named_arn(draw: Draw, pattern: Any) -> str | None:
     if shape is not None:
         values = {key: str(value) for key, value in model.items() if isinstance(value, str | int)}
         try:
-            return arn(type_name, region, shape.format_map({**values, "uuid": random_uuid(rng)}), draw.account)
+            return arn(
+                type_name, region, shape.format_map({**values, "uuid": random_uuid(rng)}), draw.account
+            )
         except KeyError:
             return None
     resource = type_name.split("::")[2]

@@ -349,7 +349,9 @@ class MemoryProvider(Provider):
 
     def _draw(self, region: RegionState, model: dict[str, Any]) -> Draw:
         where = "" if self.is_global else region.name
-        return Draw(region.random, self.type_name, where, model, self.rules.primary_identifier, region.account_id)
+        return Draw(
+            region.random, self.type_name, where, model, self.rules.primary_identifier, region.account_id
+        )
 
     def _new_id(self, name: str, path: str, region: RegionState, model: dict[str, Any]) -> Any:
         spec, also = self.facts.properties.get(path, {}), self._child_rules.get(path, ())

@@ -178,7 +178,9 @@ class CloudControlService:
         }
 
     # --- writes --------------------------------------------------------------------------------
-    def _replay(self, account: AccountState, region: str, client_token: str | None, fingerprint: str) -> ResourceRequest | None:
+    def _replay(
+        self, account: AccountState, region: str, client_token: str | None, fingerprint: str
+    ) -> ResourceRequest | None:
         """The earlier request of this ClientToken, or ClientTokenConflict when it asked something else."""
         earlier = account.requests.by_client_token(region, client_token)
         if earlier is None:
@@ -262,7 +264,9 @@ class CloudControlService:
                 if current is not None:
                     apply_patch(provider.rules, current, ops)
             self._check_not_busy(account, region, provider.type_name, identifier)
-            return self._submit(account, region, provider, "UPDATE", identifier, client_token, fingerprint, ops)
+            return self._submit(
+                account, region, provider, "UPDATE", identifier, client_token, fingerprint, ops
+            )
 
     def delete_resource(self, account: AccountState, region: str, params: dict[str, Any]) -> dict[str, Any]:
         provider = self.provider(params["TypeName"], "DeleteResource")
@@ -274,7 +278,9 @@ class CloudControlService:
             if earlier is not None:
                 return {"ProgressEvent": earlier.event()}
             self._check_not_busy(account, region, provider.type_name, identifier)
-            return self._submit(account, region, provider, "DELETE", identifier, client_token, fingerprint, None)
+            return self._submit(
+                account, region, provider, "DELETE", identifier, client_token, fingerprint, None
+            )
 
     def _apply(self, account: AccountState, request: ResourceRequest) -> None:
         """Carry out a request against the provider and keep the outcome for the next poll to publish."""
@@ -313,7 +319,9 @@ class CloudControlService:
         except HandlerFailure as failure:
             request.outcome = Outcome("FAILED", error_code=failure.error_code, message=failure.message)
 
-    def get_resource_request_status(self, account: AccountState, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    def get_resource_request_status(
+        self, account: AccountState, region: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
         with self.state.lock:
             request = account.requests.get(region, params["RequestToken"])
             if request.status in IN_FLIGHT:
@@ -325,7 +333,9 @@ class CloudControlService:
                     account.requests.finish(request, request.outcome.status)
             return {"ProgressEvent": request.event()}
 
-    def list_resource_requests(self, account: AccountState, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    def list_resource_requests(
+        self, account: AccountState, region: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
         status_filter = params.get("ResourceRequestStatusFilter") or {}
         operations = frozenset(status_filter.get("Operations") or ())
         statuses = frozenset(status_filter.get("OperationStatuses") or ())
@@ -357,7 +367,9 @@ class CloudControlService:
             result["NextToken"] = self._sign({**scope, "s": last_seq})
         return result
 
-    def cancel_resource_request(self, account: AccountState, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    def cancel_resource_request(
+        self, account: AccountState, region: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
         with self.state.lock:
             request = account.requests.get(region, params["RequestToken"])
             if request.status in IN_FLIGHT:
