@@ -65,8 +65,8 @@ def test_org_with_ous_and_skips() -> None:
         ),
         (
             {"accounts": "org,111111111111"},
-            "option accounts='org,111111111111' mixes org with '111111111111'; write accounts='org' alone, and "
-            "leave accounts out with skip_accounts",
+            "option accounts='org,111111111111' mixes org with '111111111111'; write accounts='org' "
+            "alone, and leave accounts out with skip_accounts",
         ),
         (
             {"organizational_units": "ou-ab12-cd34ef56"},
@@ -80,8 +80,8 @@ def test_org_with_ous_and_skips() -> None:
         ),
         (
             {"skip_accounts": "ou-ab12-cd34ef56"},
-            "option skip_accounts='ou-ab12-cd34ef56' names OU ou-ab12-cd34ef56, which only the Organization's "
-            "accounts have; add accounts='org', or skip account ids",
+            "option skip_accounts='ou-ab12-cd34ef56' names OU ou-ab12-cd34ef56, which only the "
+            "Organization's accounts have; add accounts='org', or skip account ids",
         ),
         (
             {"accounts": "111111111111", "profiles": "prod"},
@@ -115,7 +115,8 @@ def test_register_checks_them_before_any_call() -> None:
 def test_sql_spells_them_as_text() -> None:
     db = vtab.connect(":memory:")
     db.execute(
-        "CREATE VIRTUAL TABLE temp.t USING logs_log_groups(accounts='org', organizational_units='ou-ab12-cd34ef56')"
+        "CREATE VIRTUAL TABLE temp.t USING "
+        "logs_log_groups(accounts='org', organizational_units='ou-ab12-cd34ef56')"
     )
     with pytest.raises(
         apsw.SQLError, match="option accounts='org,ou-ab12-cd34ef56' mixes org with 'ou-ab12-cd34ef56'"
