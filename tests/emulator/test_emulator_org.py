@@ -123,3 +123,26 @@ def test_organizations_calls_are_recorded_with_their_caller(emulator: Emulator, 
     client(emulator, "organizations").list_roots()
     (call,) = emulator.calls
     assert (call.operation, call.account_id, call.error_code) == ("ListRoots", ACCOUNT_ID, None)
+
+
+def test_seed_org_makes_an_organization_each_member_reachable_with_the_same_ids_per_seed() -> None:
+    with Emulator(seed="demo") as emulator, Emulator(seed="demo") as again:
+        made = emulator.seed_org(5)
+        assert again.seed_org(5).account_ids == made.account_ids
+        organizations = client(emulator, "organizations")
+        accounts = organizations.list_accounts()["Accounts"]
+        assert sorted(a["Id"] for a in accounts) == sorted(made.account_ids)
+        for name, ou_id in made.ous.items():
+            in_ou = organizations.list_accounts_for_parent(ParentId=ou_id)["Accounts"]
+            assert len(in_ou) == 2 and all(a["Name"].startswith(name.lower()) for a in in_ou)
+        member = made.account_ids[-1]
+        emulator.seed_demo(member)
+        cloudcontrol = client(emulator, "cloudcontrol", **assume(emulator, member))
+        apis = cloudcontrol.list_resources(TypeName="AWS::ApiGatewayV2::Api")["ResourceDescriptions"]
+        assert len(apis) == 4
+        assert (
+            client(emulator, "cloudcontrol").list_resources(TypeName="AWS::ApiGatewayV2::Api")[
+                "ResourceDescriptions"
+            ]
+            == []
+        )

@@ -16,6 +16,7 @@ from moto.apigatewayv2.models import ApiGatewayV2Backend
 from vtab.emulator.accounts import Accounts
 from vtab.emulator.control import ControlRoutes
 from vtab.emulator.errors import HandlerFailure
+from vtab.emulator.orgseed import DEFAULT_OUS, SeededOrg, seed_org
 from vtab.emulator.providers import PROVIDERS
 from vtab.emulator.recorder import CallRecord, Recorder
 from vtab.emulator.seed import Seeded, seed, seed_demo
@@ -182,6 +183,10 @@ class Emulator:
 
     def seed_demo(self, account: str = ACCOUNT_ID) -> dict[str, Seeded]:
         return seed_demo(self.state.account(account))
+
+    def seed_org(self, size: int, ous: tuple[str, ...] = DEFAULT_OUS) -> SeededOrg:
+        """An Organization of ``size`` accounts over ``ous`` (see :func:`~vtab.emulator.orgseed.seed_org`)."""
+        return seed_org(self.accounts, size, ous)
 
     def reset(self) -> None:
         """Drop every resource, request, recorded call, the organization, its sessions and pending one-shot
