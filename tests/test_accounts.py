@@ -5,6 +5,7 @@ in parallel, with ExternalId), each account's own Cloud Control, profiles, and w
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 import vtab
 from tests.orgs import LOG_GROUP, Org, assume
 from tests.readhelpers import rows
-from vtab.aws.accounts import Account, Estate
+from vtab.aws.accounts import MUST_RENEW_WITHIN, RENEW_WITHIN, Account, Estate, assumed_credentials
 from vtab.catalog import load_catalog
 from vtab.emulator import Emulator
 from vtab.emulator.state import ACCOUNT_ID
@@ -227,3 +228,28 @@ def test_a_member_account_cannot_discover_the_organization(emulator: Emulator, o
 def test_account_rows_have_the_declared_columns() -> None:
     account = Account("111111111111", name="a", status="ACTIVE", assumable=False, error="why")
     assert account.row() == ("111111111111", "a", None, "ACTIVE", None, None, 0, "why")
+
+
+def test_assumed_credentials_are_renewed_once_per_session_lifetime() -> None:
+    """With one-hour sessions, three hours of calls take four AssumeRole calls (at 0, 56, 112 and 168
+    minutes: the first minute with less than five left), never one per call."""
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    fetched: list[datetime] = []
+
+    def fetch() -> dict[str, str]:
+        fetched.append(now[0])
+        return {
+            "access_key": f"ASIA{len(fetched)}",
+            "secret_key": "s",
+            "token": "t",
+            "expiry_time": (now[0] + timedelta(hours=1)).isoformat(),
+        }
+
+    credentials = assumed_credentials(fetch(), fetch, clock=lambda: now[0])
+    keys = set()
+    for _ in range(180):
+        keys.add(credentials.get_frozen_credentials().access_key)
+        now[0] += timedelta(minutes=1)
+    assert [(at - fetched[0]).seconds // 60 for at in fetched] == [0, 56, 112, 168]
+    assert keys == {"ASIA1", "ASIA2", "ASIA3", "ASIA4"}
+    assert (RENEW_WITHIN, MUST_RENEW_WITHIN) == (300, 60)

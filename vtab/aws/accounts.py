@@ -40,6 +40,12 @@ ORGANIZATIONS_PAGE = 20
 SESSION_NAME = "vtab"
 """The RoleSessionName of vtab's AssumeRole calls (CloudTrail shows it)."""
 
+RENEW_WITHIN = 5 * 60
+"""Seconds before expiry that assumed credentials are renewed (botocore's default is 15 minutes: with STS's
+one-hour sessions that is an AssumeRole every 45 minutes per account; this makes it one per 56 minutes)."""
+MUST_RENEW_WITHIN = 60
+"""Seconds before expiry after which no call is signed with the old credentials (every caller waits)."""
+
 ACCOUNT_COLUMNS = ("account_id", "name", "email", "status", "ou_path", "joined_at", "assumable", "error")
 """The columns of ``vtab_accounts``."""
 
@@ -171,6 +177,26 @@ class Organization:
             account.ou_path, account.parents = node.path, parents
             accounts.append(account)
         return ous, accounts
+
+
+def assumed_credentials(
+    metadata: dict[str, str],
+    fetch: Callable[[], dict[str, str]],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> RefreshableCredentials:
+    """Credentials from one AssumeRole answer (``metadata``) that botocore renews with ``fetch`` within
+    RENEW_WITHIN of their expiry (``clock`` is the time it checks against)."""
+    return RefreshableCredentials(
+        access_key=metadata["access_key"],
+        secret_key=metadata["secret_key"],
+        token=metadata["token"],
+        expiry_time=datetime.fromisoformat(metadata["expiry_time"]),
+        refresh_using=fetch,
+        method="sts-assume-role",
+        time_fetcher=clock,
+        advisory_timeout=RENEW_WITHIN,
+        mandatory_timeout=MUST_RENEW_WITHIN,
+    )
 
 
 class Estate:
@@ -339,9 +365,7 @@ class Estate:
         with lock:
             found = self._credentials.get(account.account_id)
             if found is None:
-                found = RefreshableCredentials.create_from_metadata(
-                    self._fetch(account), lambda: self._fetch(account), "sts-assume-role"
-                )
+                found = assumed_credentials(self._fetch(account), lambda: self._fetch(account))
                 self._credentials[account.account_id] = found
             return found
 
