@@ -4,6 +4,7 @@ every Cloud Control resource in the account its caller's credentials act in."""
 from __future__ import annotations
 
 import json
+import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
@@ -146,3 +147,16 @@ def test_seed_org_makes_an_organization_each_member_reachable_with_the_same_ids_
             ]
             == []
         )
+
+
+def test_the_org_control_route_makes_an_organization(emulator: Emulator) -> None:
+    request = urllib.request.Request(
+        emulator.endpoint_url + "/_emulator/org",
+        data=json.dumps({"accounts": 4, "ous": ["A", "B", "C"]}).encode(),
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as answer:
+        made = json.loads(answer.read())
+    assert sorted(made["ous"]) == ["A", "B", "C"] and made["accounts"][0] == ACCOUNT_ID
+    listed = client(emulator, "organizations").list_accounts()["Accounts"]
+    assert sorted(a["Id"] for a in listed) == sorted(made["accounts"])

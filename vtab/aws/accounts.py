@@ -213,6 +213,8 @@ class Estate:
         self._assuming: dict[str, threading.Lock] = {}
         self._organization: Organization | None = None
         self._org_lock = threading.Lock()
+        self._side_clients: dict[tuple[str, str, str | None], Any] = {}
+        self._clients_lock = threading.Lock()
 
     @property
     def region(self) -> str:
@@ -221,11 +223,12 @@ class Estate:
 
     # -- which accounts ---------------------------------------------------------------------------
 
-    def accounts(self) -> list[Account]:
-        """Every account of the estate, SUSPENDED ones included (see ``readable``), in discovery order."""
+    def accounts(self, need_tree: bool = False) -> list[Account]:
+        """Every account of the estate, SUSPENDED ones included (see ``readable``), in discovery order;
+        with ``need_tree``, an Organization's are read from its OU tree (their paths known)."""
         with self._lock:
             if self._accounts is None:
-                self._accounts = self._discover()
+                self._accounts = self._discover(need_tree)
             return self._accounts
 
     def readable(self) -> list[Account]:
@@ -235,7 +238,7 @@ class Estate:
     def described(self) -> list[Account]:
         """The accounts as ``vtab_accounts`` shows them: with their OU paths when they come from the
         Organization (its OU tree is read then, once)."""
-        accounts = self.accounts()
+        accounts = self.accounts(need_tree=True)
         if self.options.whole_organization and any(account.ou_path is None for account in accounts):
             paths = {found.account_id: found for found in self._org().accounts(need_tree=True)}
             for account in accounts:
@@ -244,14 +247,16 @@ class Estate:
                     account.ou_path, account.parents = found.ou_path, found.parents
         return accounts
 
-    def _discover(self) -> list[Account]:
+    def _discover(self, need_tree: bool) -> list[Account]:
         options = self.options
         if options.profiles:
             return self._profile_accounts()
         own = self._own_account_id()
         if options.whole_organization:
-            need_tree = bool(options.organizational_units) or any(
-                not item.isdigit() for item in options.skip_accounts
+            need_tree = (
+                need_tree
+                or bool(options.organizational_units)
+                or any(not item.isdigit() for item in options.skip_accounts)
             )
             found = [self._copy(account) for account in self._org().accounts(need_tree)]
             found = [account for account in found if self._in_scope(account)]
