@@ -60,11 +60,10 @@ def test_org_lists_every_account_with_status_and_ou_path(emulator: Emulator, org
     assert rows(connection, "SELECT count(*) FROM vtab_accounts WHERE joined_at LIKE '____-__-__T%'") == [
         (7,)
     ]
-    # read once: ListAccounts, then the OU tree for the paths, then never again
+    # read once, from the OU tree (which gives the paths), then never again
     rows(connection, ACCOUNTS_SQL)
     assert operations(emulator) == {
         "GetCallerIdentity": 1,
-        "ListAccounts": 1,
         "ListRoots": 1,
         "ListOrganizationalUnitsForParent": 4,  # root, Prod, Dev, Prod/Web
         "ListAccountsForParent": 4,
@@ -72,6 +71,11 @@ def test_org_lists_every_account_with_status_and_ou_path(emulator: Emulator, org
     # SUSPENDED accounts are listed, never read
     assert "dev-closed" not in names(registry.estate())
     assert all(c.account_id == ACCOUNT_ID for c in emulator.calls)  # the management account asked
+    # reading the estate without vtab_accounts takes ListAccounts alone
+    emulator.clear_calls()
+    _, registry = register(emulator, accounts="org")
+    assert len(registry.estate().readable()) == 6
+    assert operations(emulator) == {"GetCallerIdentity": 1, "ListAccounts": 1}
 
 
 def test_assuming_records_who_could_be_reached_and_happens_once(emulator: Emulator, org: Org) -> None:
@@ -206,7 +210,7 @@ def test_sts_and_organizations_endpoints_follow_their_variables(
     monkeypatch.delenv("AWS_ENDPOINT_URL_ORGANIZATIONS")
     connection = apsw.Connection(":memory:")
     vtab.register(connection, endpoint_url=f"http://127.0.0.1:{closed_port}", accounts="org", max_attempts=1)
-    with pytest.raises(apsw.Error, match=r"ListAccounts \(Organizations, for the accounts=org estate\)"):
+    with pytest.raises(apsw.Error, match=r"ListRoots \(Organizations, for the accounts=org estate\)"):
         rows(connection, "SELECT count(*) FROM vtab_accounts")
 
 
