@@ -257,3 +257,29 @@ def test_assumed_credentials_are_renewed_once_per_session_lifetime() -> None:
     assert [(at - fetched[0]).seconds // 60 for at in fetched] == [0, 56, 112, 168]
     assert keys == {"ASIA1", "ASIA2", "ASIA3", "ASIA4"}
     assert (RENEW_WITHIN, MUST_RENEW_WITHIN) == (300, 60)
+
+
+# --- docs/accounts.md: the SQL of its vtab_accounts section runs as written --------------------------------
+
+ACCOUNTS_DOC = Path(__file__).resolve().parent.parent / "docs" / "accounts.md"
+VTAB_ACCOUNTS_SECTION = "vtab_accounts"
+
+
+def test_the_accounts_docs_vtab_accounts_example_runs(emulator: Emulator) -> None:
+    text = (
+        ACCOUNTS_DOC.read_text(encoding="utf-8")
+        .split(f"## {VTAB_ACCOUNTS_SECTION}\n", 1)[1]
+        .split("\n## ")[0]
+    )
+    statements = [line for line in text.split("```sql\n", 1)[1].split("```", 1)[0].splitlines() if line]
+    emulator.seed_org(5)
+    connection, _ = register(emulator, accounts="org")
+    by_name, by_ou = (rows(connection, statement) for statement in statements)
+    assert by_name == [
+        ("dev-2", "ACTIVE", "/Dev"),
+        ("dev-4", "ACTIVE", "/Dev"),
+        ("master", "ACTIVE", "/"),
+        ("prod-1", "ACTIVE", "/Prod"),
+        ("prod-3", "ACTIVE", "/Prod"),
+    ]
+    assert by_ou == [("/", 1), ("/Dev", 2), ("/Prod", 2)]
