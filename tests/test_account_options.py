@@ -56,12 +56,12 @@ def test_org_with_ous_and_skips() -> None:
         (
             {"accounts": "12345"},
             "option accounts='12345' has '12345' at position 0, not an AWS account id (12 digits); write "
-            "accounts='111111111111,222222222222' or accounts='org'",
+            "accounts='111111111111,222222222222' (or 'org')",
         ),
         (
             {"accounts": [111111111111]},
             "option accounts=[111111111111] is list, not a list of texts; write "
-            "accounts='111111111111,222222222222' or accounts='org'",
+            "accounts='111111111111,222222222222' (or 'org')",
         ),
         (
             {"accounts": "org,111111111111"},

@@ -465,13 +465,10 @@ def convert(name: str, value: Any) -> Any:
 
 LIST_KINDS = frozenset({Kind.ACCOUNTS, Kind.OUS, Kind.SKIPPED, Kind.NAMES})
 _LIST_ITEMS: dict[Kind, tuple[str, str]] = {
-    Kind.ACCOUNTS: (
-        "an AWS account id (12 digits)",
-        "accounts='111111111111,222222222222' or accounts='org'",
-    ),
-    Kind.OUS: ("an organizational unit id", "organizational_units='ou-ab12-cd34ef56' (or a root, 'r-ab12')"),
-    Kind.SKIPPED: ("an account id or OU id", "skip_accounts='111111111111,ou-ab12-cd34ef56'"),
-    Kind.NAMES: ("a profile name", "profiles='prod,staging'"),
+    Kind.ACCOUNTS: ("an AWS account id (12 digits)", "'111111111111,222222222222' (or 'org')"),
+    Kind.OUS: ("an organizational unit id", "'ou-ab12-cd34ef56' (or a root, 'r-ab12')"),
+    Kind.SKIPPED: ("an account id or OU id", "'111111111111,ou-ab12-cd34ef56'"),
+    Kind.NAMES: ("a profile name", "'prod,staging'"),
 }
 """List kind -> what each item is, and how the option is written."""
 
@@ -489,7 +486,8 @@ def _list_item_ok(kind: Kind, item: str) -> bool:
 def _list(name: str, value: Any, kind: Kind) -> tuple[str, ...]:
     """A comma-separated text, or a list/tuple of texts; each item checked for ``kind``. Duplicates are
     read once; ``org`` stands alone in accounts."""
-    what, example = _LIST_ITEMS[kind]
+    what, example_value = _LIST_ITEMS[kind]
+    example = hints.assignment(name, example_value)
     if isinstance(value, str):
         items = [part.strip() for part in value.split(",") if part.strip()]
     elif isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
