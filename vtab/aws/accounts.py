@@ -28,7 +28,7 @@ import apsw
 from botocore.credentials import RefreshableCredentials
 
 from vtab import hints
-from vtab.aws import identity
+from vtab.aws import errors, identity
 from vtab.aws.cloudcontrol import CloudControl
 from vtab.aws.identity import SideCall, side_call
 from vtab.options import Options
@@ -326,12 +326,20 @@ class Estate:
         return answer
 
     def _side_client(self, service: str, region: str, endpoint: str | None) -> Any:
-        try:
-            return self._cloud.side_client(service, region, endpoint)
-        except ValueError as error:  # e.g. a malformed AWS_ENDPOINT_URL_ORGANIZATIONS
-            raise apsw.SQLError(
-                f"the {service} endpoint of the AWS configuration is not usable ({error})"
-            ) from None
+        """The caller's client of STS or Organizations, made once per (service, region, endpoint): making
+        one takes longer (7-8 ms) than the AssumeRole it sends."""
+        key = (service, region, endpoint)
+        with self._clients_lock:
+            found = self._side_clients.get(key)
+            if found is None:
+                try:
+                    found = self._cloud.side_client(service, region, endpoint)
+                except ValueError as error:  # e.g. a malformed AWS_ENDPOINT_URL_ORGANIZATIONS
+                    raise apsw.SQLError(
+                        f"the {service} endpoint of the AWS configuration is not usable ({error})"
+                    ) from None
+                self._side_clients[key] = found
+            return found
 
     # -- reaching them ----------------------------------------------------------------------------
 
@@ -395,8 +403,16 @@ class Estate:
         except apsw.Error as error:
             account.assumable, account.error = False, str(error)
             raise
+        credentials = answer.get("Credentials")
+        if not isinstance(credentials, dict) or not all(
+            isinstance(credentials.get(key), str)
+            for key in ("AccessKeyId", "SecretAccessKey", "SessionToken")
+        ):
+            account.assumable, account.error = False, "AssumeRole answered without credentials"
+            raise errors.malformed_answer(
+                f"AssumeRole (STS) into account {account.account_id}", "holds no Credentials"
+            )
         account.assumable, account.error = True, None
-        credentials = answer["Credentials"]
         return {
             "access_key": credentials["AccessKeyId"],
             "secret_key": credentials["SecretAccessKey"],
