@@ -24,6 +24,7 @@ from typing import Any
 
 import boto3
 import orjson
+from bench_accounts import bench_accounts
 from benchlib import connect, endpoint, timed
 
 from vtab.catalog import load_catalog
@@ -456,6 +457,7 @@ BENCHES = {
     "walk-vs-boto3": bench_walk_vs_boto3,
     "cold-start": bench_cold_start,
     "connect": bench_connect,
+    "accounts": bench_accounts,
 }
 
 

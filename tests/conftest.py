@@ -1,7 +1,8 @@
 """Shared fixtures: fake AWS credentials for the whole session, and a fresh local Cloud Control endpoint.
 
 ``emulator`` is a started :class:`vtab.emulator.Emulator` with fresh state per test;
-``cloudcontrol(region="us-east-1", **client_kwargs)`` is a plain boto3 ``cloudcontrol`` client on it.
+``cloudcontrol(region="us-east-1", **client_kwargs)`` is a plain boto3 ``cloudcontrol`` client on it;
+``org`` is an Organization on it (tests/orgs.py: 7 accounts in 3 OUs, log groups in each).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
+from tests.orgs import Org, build_org
 from vtab.emulator import Emulator
 from vtab.emulator.seed import Seeded
 
@@ -90,3 +92,13 @@ def seeded(emulator: Emulator) -> Seeded:
     seeded = emulator.seed("us-east-1", websocket_apis=2, integrations=2, responses=3, http_apis=1)
     emulator.clear_calls()
     return seeded
+
+
+@pytest.fixture
+def org(emulator: Emulator) -> Org:
+    """An Organization of the management account and six members in Prod, Prod/Web and Dev (one whose
+    organization role cannot be assumed, one SUSPENDED), log groups in each (tests/orgs.py), built with
+    plain boto3; the recorder emptied afterwards."""
+    built = build_org(emulator)
+    emulator.clear_calls()
+    return built

@@ -162,8 +162,15 @@ def test_tables_and_schema_list_vtabs_tables(flags: list[str]) -> None:
     result = run_vtab("shell", *flags, ":memory:", "CREATE TABLE mine(x)", ".tables", ".schema integration%")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[:5] == ["integration_responses", "mine", "vtab_calls", "vtab_columns", "vtab_dry_run"]
-    schema = "\n".join(lines[5:])
+    assert lines[:6] == [
+        "integration_responses",
+        "mine",
+        "vtab_accounts",
+        "vtab_calls",
+        "vtab_columns",
+        "vtab_dry_run",
+    ]
+    schema = "\n".join(lines[6:])
     assert "CREATE TABLE integration_responses(" in schema
     assert "  response_templates TEXT," in schema
     assert "  data__Identifier TEXT HIDDEN," in schema

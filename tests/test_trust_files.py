@@ -264,7 +264,17 @@ def credential_value(name: str, listener: Listener, profile: str) -> str:
         "profile": profile,
         "role_arn": ROLE,
         "account_id": "123456789012",
+        "accounts": "111111111111,222222222222",
+        "assume_role_name": "AuditRole",
+        "external_id": "their-external-id",
+        "organizational_units": "ou-ab12-cd34ef56",
+        "skip_accounts": "111111111111",
+        "profiles": profile,
     }[name]
+
+
+LISTED = ", ".join(sorted(CREDENTIAL_OPTIONS))
+"""How the refusals list the credential options."""
 
 
 @pytest.mark.parametrize("name", sorted(CREDENTIAL_OPTIONS))
@@ -281,7 +291,7 @@ def test_a_stored_table_may_not_choose_credentials(
     assert type(error) is apsw.SQLError
     assert str(error) == (
         f"main.x: option {name}={value!r}: a table stored in main ({path}) may not choose credentials, "
-        "identity or where requests go (account_id, endpoint_url, profile, role_arn); create it with your "
+        f"identity or where requests go ({LISTED}); create it with your "
         "own SQL in temp (CREATE VIRTUAL TABLE temp.<name> USING ...), or, if you trust the file, pass "
         "trusted_schema=True to vtab.register()"
     )
@@ -601,8 +611,8 @@ def test_read_only_pins_credentials_and_opens_files_read_only(
     assert result.returncode == 1
     assert result.stderr == (
         f"vtab query: error: SQLError: x: option endpoint_url='{listener.url}': on a read_only connection "
-        "no table may choose credentials, identity or where requests go (account_id, endpoint_url, profile, "
-        "role_arn): they are the connection's; set it on the connection instead: add --endpoint-url "
+        f"no table may choose credentials, identity or where requests go ({LISTED}): they are the "
+        "connection's; set it on the connection instead: add --endpoint-url "
         f"'{listener.url}' to the vtab command\n"
     )
     write_file = f"ATTACH '{local}' AS a; CREATE TABLE a.t(x)"
@@ -625,7 +635,7 @@ def test_read_only_and_dry_run_pin_credentials_even_in_temp(
     assert type(error) is apsw.SQLError
     assert str(error) == (
         f"x: option {name}={value!r}: on a {mode} connection no table may choose credentials, identity or "
-        "where requests go (account_id, endpoint_url, profile, role_arn): they are the connection's; set it "
+        f"where requests go ({LISTED}): they are the connection's; set it "
         f"on the connection instead: pass {name}={value!r} to vtab.register()"
     )
     assert rows(db, "SELECT name FROM temp.sqlite_schema") == []
@@ -759,7 +769,7 @@ def test_a_stored_table_warns_when_created_not_at_each_open(
     assert [str(w.message) for w in made] == [
         f"main.elsewhere is stored in {path}, and every use of it will be refused (option endpoint_url="
         f"'{listener.url}': a table stored in main ({path}) may not choose credentials, identity or where "
-        "requests go (account_id, endpoint_url, profile, role_arn); create it with your own SQL in temp "
+        f"requests go ({LISTED}); create it with your own SQL in temp "
         "(CREATE VIRTUAL TABLE temp.<name> USING ...), or, if you trust the file, pass trusted_schema=True "
         "to vtab.register()); DROP TABLE it and use CREATE VIRTUAL TABLE temp.elsewhere USING ... without "
         "that option"

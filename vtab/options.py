@@ -32,13 +32,26 @@ from vtab.messages import sql_literal
 WRITE_OPTIONS = frozenset({"max_writes", "read_only", "dry_run", "schema_checks", "write_timeout"})
 """Options that only matter to INSERT, UPDATE and DELETE (``vtab snapshot`` does not offer them)."""
 
-CREDENTIAL_OPTIONS = frozenset({"profile", "endpoint_url", "role_arn", "account_id"})
+CREDENTIAL_OPTIONS = frozenset(
+    {
+        "profile",
+        "endpoint_url",
+        "role_arn",
+        "account_id",
+        "accounts",
+        "assume_role_name",
+        "external_id",
+        "organizational_units",
+        "skip_accounts",
+        "profiles",
+    }
+)
 """Options that choose whose credentials sign a request, as whom it acts and where it is sent. A table
 stored in a database file (any schema but temp: main or an ATTACHed one) may not set them unless the
 connection trusts its files (``trusted_schema``): a file handed to you must not send your signed requests to
 its own host, or act through a profile or role it picks. On a connection in one of PINNING_MODES they are
-the connection's for every table, temp included. Every option of that kind joins this set (issue 18's
-accounts, assume_role_name, external_id and profiles too)."""
+the connection's for every table, temp included. Every option of that kind joins this set: the account
+options (which accounts a connection reads, and as whom) too."""
 
 PINNING_MODES = ("read_only", "dry_run")
 """Connection options that pin CREDENTIAL_OPTIONS to the connection's values: no table, not even one the
@@ -92,6 +105,16 @@ class Kind(Enum):
     URL = "url"
     ARN = "arn"
     ACCOUNT_ID = "account_id"
+    ACCOUNTS = "accounts"
+    """A list of account ids, or ``org``."""
+    ROLE_NAME = "role_name"
+    EXTERNAL_ID = "external_id"
+    OUS = "ous"
+    """A list of organizational unit (or root) ids."""
+    SKIPPED = "skipped"
+    """A list of account ids and organizational unit ids."""
+    NAMES = "names"
+    """A list of profile names."""
     BOOL = "bool"
     INT = "int"
     NUMBER = "number"
@@ -124,6 +147,18 @@ def _rule(kind: Kind, low: float | None = None, high: float | None = None, **mor
 ACCOUNT_ID_PATTERN = re.compile(r"[0-9]{12}")
 """An AWS account id: exactly 12 digits (leading zeros included, so it is text, never a number)."""
 
+ORGANIZATION = "org"
+"""``accounts='org'``: every ACTIVE account of the caller's Organization."""
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+"""The role AWS Organizations creates in every account it creates: what vtab assumes unless told."""
+ROLE_NAME_PATTERN = re.compile(r"[\w+=,.@-]{1,64}")
+"""IAM's RoleName characters and length."""
+EXTERNAL_ID_PATTERN = re.compile(r"[\w+=,.@:/-]{2,1224}")
+"""STS's ExternalId characters and length."""
+OU_ID_PATTERN = re.compile(r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32}")
+"""An organizational unit id (``ou-ab12-cd34ef56``) or a root id (``r-ab12``), as Organizations spells
+them."""
+
 MAX_WORKERS = 256
 """More threads than this only adds memory: Cloud Control throttles each account near 25-30 calls/s."""
 
@@ -140,7 +175,23 @@ class Options:
     through the first of them."""
     role_arn: str | None = field(default=None, metadata=_rule(Kind.ARN, optional=True))
     """Passed as Cloud Control's RoleArn: the role CloudFormation assumes to run the handlers
-    (arn:aws:iam::123456789012:role/NAME)."""
+    (arn:aws:iam::123456789012:role/NAME). It is not how vtab reaches other accounts: see accounts and
+    assume_role_name."""
+    accounts: tuple[str, ...] = field(default=(), metadata=_rule(Kind.ACCOUNTS))
+    """Accounts to read: 12-digit account ids (comma-separated in SQL and on the command line), or org for
+    every ACTIVE account of the caller's Organization; each is reached by STS AssumeRole of
+    assume_role_name, the caller's own account with its own credentials. Empty: the caller's account."""
+    assume_role_name: str = field(default=DEFAULT_ROLE_NAME, metadata=_rule(Kind.ROLE_NAME))
+    """The role assumed in each account of accounts (the one AWS Organizations creates in new accounts)."""
+    external_id: str | None = field(default=None, metadata=_rule(Kind.EXTERNAL_ID, optional=True))
+    """The ExternalId sent with every AssumeRole, when the roles' trust policies demand one."""
+    organizational_units: tuple[str, ...] = field(default=(), metadata=_rule(Kind.OUS))
+    """With accounts=org: only the accounts under these OUs (ou-... or r-... ids), child OUs included."""
+    skip_accounts: tuple[str, ...] = field(default=(), metadata=_rule(Kind.SKIPPED))
+    """Accounts left out of accounts: account ids, or (with accounts=org) OU ids, child OUs included."""
+    profiles: tuple[str, ...] = field(default=(), metadata=_rule(Kind.NAMES))
+    """Profiles of your AWS config to read, each its own account (for accounts outside an Organization);
+    not together with accounts."""
     account_id: str | None = field(default=None, metadata=_rule(Kind.ACCOUNT_ID, optional=True))
     """The caller's AWS account id (12 digits): the value of QuickSight's aws_account_id and Glue's
     catalog_id where a listing needs one, or an INSERT leaves a required one NULL; None means vtab asks STS
@@ -191,12 +242,28 @@ class Options:
     second; the vtab command turns it on when stderr is a terminal."""
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    @property
+    def whole_organization(self) -> bool:
+        """Whether accounts=org: the accounts come from Organizations."""
+        return self.accounts == (ORGANIZATION,)
+
+    @property
+    def reads_several_accounts(self) -> bool:
+        """Whether the connection reads an estate (accounts or profiles), not only the caller's account."""
+        return bool(self.accounts or self.profiles)
+
     @classmethod
     def names(cls) -> list[str]:
         return [f.name for f in dataclasses.fields(cls) if f.name != "extra"]
 
     def replace(self, **changes: Any) -> Options:
         """A copy with ``changes`` applied; values are converted and checked like SQL option text."""
+        changed = self._converted(**changes)
+        _check_accounts_together(changed)
+        return changed
+
+    def _converted(self, **changes: Any) -> Options:
+        """A copy with each of ``changes`` converted and checked on its own (not yet against the others)."""
         unknown = sorted(set(changes) - set(self.names()))
         if unknown:
             raise OptionError(
@@ -224,8 +291,10 @@ class Options:
                 raise OptionError(f"option {name.strip()} is given twice; give it once")
             changes[name.strip()] = _unquote(value.strip())
         with hints.speaking_to(hints.Audience.PYTHON):  # SQL arguments are spelt name=value, as in Python
-            table = self.replace(**changes)
-        self._allow(table, list(changes), stored_in)
+            table = self._converted(**changes)
+        self._allow(table, list(changes), stored_in)  # a forbidden option is refused whatever its company
+        with hints.speaking_to(hints.Audience.PYTHON):
+            _check_accounts_together(table)
         return table
 
     def _allow(self, table: Options, given: list[str], stored_in: str | None) -> None:
@@ -238,7 +307,7 @@ class Options:
                     f"{hints.set_option(name, True)} if you trust the files you open"
                 )
             if name in CREDENTIAL_OPTIONS and mode and getattr(table, name) != getattr(self, name):
-                value = getattr(table, name)
+                value = _shown(getattr(table, name))
                 raise TrustError(
                     f"option {name}={value!r}: on a {mode} connection no table may choose credentials, "
                     f"identity or where requests go ({', '.join(sorted(CREDENTIAL_OPTIONS))}): they are the "
@@ -246,8 +315,9 @@ class Options:
                 )
             if name in CREDENTIAL_OPTIONS and stored_in is not None and not self.trusted_schema:
                 shown = sorted(CREDENTIAL_OPTIONS)
+                value = _shown(getattr(table, name))
                 raise TrustError(
-                    f"option {name}={getattr(table, name)!r}: a table stored in {stored_in} may not choose "
+                    f"option {name}={value!r}: a table stored in {stored_in} may not choose "
                     f"credentials, identity or where requests go ({', '.join(shown)}); create it with your "
                     f"own SQL in temp (CREATE VIRTUAL TABLE temp.<name> USING ...), or, if you trust the "
                     f"file, {hints.set_option('trusted_schema', True)}"
@@ -263,6 +333,33 @@ class Options:
     def pinning_mode(self) -> str | None:
         """The first of PINNING_MODES this connection is in (``read_only``), or None."""
         return next((mode for mode in PINNING_MODES if getattr(self, mode)), None)
+
+
+def _shown(value: Any) -> Any:
+    """An option's value as a message quotes it: a list as its comma-separated text."""
+    return ",".join(value) if isinstance(value, tuple) else value
+
+
+def _check_accounts_together(options: Options) -> None:
+    """OptionError for account options that contradict each other."""
+    if options.accounts and options.profiles:
+        raise OptionError(
+            "options accounts and profiles are both given: profiles name accounts by their credentials, "
+            "accounts by id (assumed into with assume_role_name); give one of them"
+        )
+    if options.organizational_units and not options.whole_organization:
+        given = repr(",".join(options.organizational_units))
+        raise OptionError(
+            f"option {hints.assignment('organizational_units', given)} "
+            f"needs the Organization's accounts; add {hints.assignment('accounts', repr(ORGANIZATION))}"
+        )
+    skipped_ous = [item for item in options.skip_accounts if OU_ID_PATTERN.fullmatch(item)]
+    if skipped_ous and not options.whole_organization:
+        raise OptionError(
+            f"option {hints.assignment('skip_accounts', repr(','.join(options.skip_accounts)))} names OU "
+            f"{skipped_ous[0]}, which only the Organization's accounts have; add "
+            f"{hints.assignment('accounts', repr(ORGANIZATION))}, or skip account ids"
+        )
 
 
 def is_stricter(name: str, one: Any, other: Any) -> bool:
@@ -321,6 +418,8 @@ def convert(name: str, value: Any) -> Any:
         return _regions(name, value)
     if rule.kind is Kind.BOOL:
         return _boolean(name, value)
+    if rule.kind in LIST_KINDS:
+        return _list(name, value, rule.kind)
     if rule.kind in (Kind.INT, Kind.NUMBER):
         return _ranged(name, value, rule)
     if not isinstance(value, str):
@@ -338,6 +437,20 @@ def convert(name: str, value: Any) -> Any:
             "is not an AWS account id (12 digits)",
             f"write it like {hints.assignment(name, _ACCOUNT_EXAMPLE)}",
         )
+    if rule.kind is Kind.ROLE_NAME and not ROLE_NAME_PATTERN.fullmatch(value):
+        raise _bad(
+            name,
+            value,
+            "is not an IAM role name (1 to 64 letters, digits and +=,.@_-)",
+            f"write the role's name, not its ARN, like {hints.assignment(name, repr(DEFAULT_ROLE_NAME))}",
+        )
+    if rule.kind is Kind.EXTERNAL_ID and not EXTERNAL_ID_PATTERN.fullmatch(value):
+        raise _bad(
+            name,
+            value,
+            "is not an STS external id (2 to 1224 letters, digits and +=,.@:/_-)",
+            "write the ExternalId the roles' trust policies name",
+        )
     if rule.kind is Kind.ARN and not re.fullmatch(request_limits().role_arn_pattern, value):
         raise _bad(name, value, "is not an IAM role ARN", "write it as arn:aws:iam::123456789012:role/NAME")
     if not value.strip() or value != value.strip():
@@ -348,6 +461,54 @@ def convert(name: str, value: Any) -> Any:
             f"write {hints.assignment(name, repr(value.strip()))}",
         )
     return value
+
+
+LIST_KINDS = frozenset({Kind.ACCOUNTS, Kind.OUS, Kind.SKIPPED, Kind.NAMES})
+_LIST_ITEMS: dict[Kind, tuple[str, str]] = {
+    Kind.ACCOUNTS: ("an AWS account id (12 digits)", "'111111111111,222222222222' (or 'org')"),
+    Kind.OUS: ("an organizational unit id", "'ou-ab12-cd34ef56' (or a root, 'r-ab12')"),
+    Kind.SKIPPED: ("an account id or OU id", "'111111111111,ou-ab12-cd34ef56'"),
+    Kind.NAMES: ("a profile name", "'prod,staging'"),
+}
+"""List kind -> what each item is, and how the option is written."""
+
+
+def _list_item_ok(kind: Kind, item: str) -> bool:
+    if kind is Kind.ACCOUNTS:
+        return bool(ACCOUNT_ID_PATTERN.fullmatch(item))
+    if kind is Kind.OUS:
+        return bool(OU_ID_PATTERN.fullmatch(item))
+    if kind is Kind.SKIPPED:
+        return bool(ACCOUNT_ID_PATTERN.fullmatch(item) or OU_ID_PATTERN.fullmatch(item))
+    return bool(item)
+
+
+def _list(name: str, value: Any, kind: Kind) -> tuple[str, ...]:
+    """A comma-separated text, or a list/tuple of texts; each item checked for ``kind``. Duplicates are
+    read once; ``org`` stands alone in accounts."""
+    what, example_value = _LIST_ITEMS[kind]
+    example = hints.assignment(name, example_value)
+    if isinstance(value, str):
+        items = [part.strip() for part in value.split(",") if part.strip()]
+    elif isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+        items = [item.strip() for item in value]
+    else:
+        raise _bad(name, value, f"is {type(value).__name__}, not a list of texts", f"write {example}")
+    found = tuple(dict.fromkeys(items))
+    if kind is Kind.ACCOUNTS and ORGANIZATION in found:
+        if len(found) > 1:
+            raise _bad(
+                name,
+                value,
+                f"mixes {ORGANIZATION} with {next(item for item in found if item != ORGANIZATION)!r}",
+                f"write {hints.assignment(name, repr(ORGANIZATION))} alone, and leave accounts out with "
+                "skip_accounts",
+            )
+        return found
+    for index, item in enumerate(found):
+        if not _list_item_ok(kind, item):
+            raise _bad(name, value, f"has {item!r} at position {index}, not {what}", f"write {example}")
+    return found
 
 
 def _regions(name: str, value: Any) -> tuple[str, ...]:

@@ -68,9 +68,9 @@ def _form(emulator: Emulator, body: bytes, authorized: bool = True) -> tuple[int
 
 
 def test_other_query_actions_and_unsigned_calls_are_refused(emulator: Emulator) -> None:
-    status, text = _form(emulator, b"Action=AssumeRole&Version=2011-06-15")
+    status, text = _form(emulator, b"Action=GetSessionToken&Version=2011-06-15")
     assert status == 400
-    assert "<Code>InvalidAction</Code>" in text and "Could not find operation AssumeRole" in text
+    assert "<Code>InvalidAction</Code>" in text and "Could not find operation GetSessionToken" in text
     status, text = _form(emulator, b"Action=GetCallerIdentity&Version=2011-06-15", authorized=False)
     assert (status, "<Code>MissingAuthenticationToken</Code>" in text) == (403, True)
     status, text = _form(emulator, b"Action=GetCallerIdentity&Version=2011-06-15")

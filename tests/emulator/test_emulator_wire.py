@@ -228,7 +228,7 @@ def test_binds_loopback_only(emulator: Emulator) -> None:
 def test_an_emulator_bug_is_a_500_internal_failure_not_a_hang(
     emulator: Emulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(operation: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    def broken(operation: str, region: str, params: dict[str, Any], account_id: str) -> dict[str, Any]:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(emulator.service, "handle", broken)

@@ -14,30 +14,39 @@ else botocore's usual STS endpoint for the region.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from vtab import hints
 from vtab.aws import errors
-from vtab.aws.calllog import CallLog, Timer
+from vtab.aws.calllog import CallLog, CallRecord, Timer
 from vtab.options import ACCOUNT_ID_PATTERN, Options
 
 OPERATION = "GetCallerIdentity"
 STS_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_STS"
+ORGANIZATIONS_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_ORGANIZATIONS"
 CLOUDCONTROL_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_CLOUDCONTROL"
 EXAMPLE = "123456789012"
 
 
-def sts_endpoint(options: Options) -> str | None:
-    """The endpoint_url to give the STS client (None: botocore chooses; see the module docstring)."""
+def side_endpoint(options: Options, variable: str) -> str | None:
+    """The endpoint_url to give a client of a service beside Cloud Control (STS, Organizations) whose
+    botocore variable is ``variable`` (None: botocore chooses; see the module docstring)."""
     if os.environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").strip().lower() == "true":
         return options.endpoint_url  # botocore ignores the variables; only the option overrides
-    if os.environ.get(STS_ENDPOINT_VARIABLE):
+    if os.environ.get(variable):
         return None
     return options.endpoint_url or os.environ.get(CLOUDCONTROL_ENDPOINT_VARIABLE) or None
+
+
+def sts_endpoint(options: Options) -> str | None:
+    """The endpoint_url to give the STS client (None: botocore chooses; see the module docstring)."""
+    return side_endpoint(options, STS_ENDPOINT_VARIABLE)
 
 
 class AccountIds:
@@ -63,15 +72,17 @@ def remedy(fix: str) -> str:
     return f"{fix}, or {hints.set_option('account_id', repr(EXAMPLE))}"
 
 
-def caller_account(client: Any, log: CallLog, region: str, options: Options, fix: str) -> str:
-    """GetCallerIdentity's Account, logged as one call; an apsw error naming the AWS code, message and
-    request id, and how to give the account id instead (``fix``), when it fails."""
-    record = log.start(OPERATION, region, None)
-    what = f"{OPERATION} (STS, for the account id) in {region}"
-    why = f"vtab asks STS for the account id, which this statement needs: {remedy(fix)}"
+def side_call(
+    client: Any, log: CallLog, region: str, options: Options, call: SideCall, why: str, **params: Any
+) -> tuple[dict[str, Any], CallRecord]:
+    """One call to a service beside Cloud Control (STS, Organizations), logged in ``vtab_calls`` as one
+    call; an apsw error naming the AWS code, message and request id, and ``why`` vtab made it, when it
+    fails."""
+    record = log.start(call.operation, region, None, identifier=call.about)
+    what = f"{call.operation} ({call.service}{', ' + call.purpose if call.purpose else ''}) in {region}"
     try:
         with Timer(record):
-            response: dict[str, Any] = client.get_caller_identity()
+            response: dict[str, Any] = getattr(client, call.method)(**params)
         record.request_id = response.get("ResponseMetadata", {}).get("RequestId")
     except ClientError as error:
         record.error_code = errors.aws_error_code(error)
@@ -88,13 +99,41 @@ def caller_account(client: Any, log: CallLog, region: str, options: Options, fix
             connect_timeout=options.connect_timeout,
             read_timeout=options.read_timeout,
             max_attempts=options.max_attempts,
-            service="STS",
+            service=call.service,
         )
         raise type(translated)(f"{translated}; {why}") from error
+    record.pages = 1
+    return response, record
+
+
+@dataclass(frozen=True)
+class SideCall:
+    """What a call beside Cloud Control is, for the call log and messages."""
+
+    service: str
+    operation: str
+    purpose: str = ""
+    """Why vtab makes it, in messages: ``for the account id``."""
+    about: str | None = None
+    """What the call log shows as its identifier (AssumeRole's role ARN)."""
+
+    @property
+    def method(self) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.operation).lower()
+
+
+CALLER_IDENTITY = SideCall("STS", OPERATION, "for the account id")
+
+
+def caller_account(client: Any, log: CallLog, region: str, options: Options, fix: str) -> str:
+    """GetCallerIdentity's Account, logged as one call; an apsw error naming the AWS code, message and
+    request id, and how to give the account id instead (``fix``), when it fails."""
+    why = f"vtab asks STS for the account id, which this statement needs: {remedy(fix)}"
+    response, record = side_call(client, log, region, options, CALLER_IDENTITY, why)
     account = response.get("Account")
+    what = f"{OPERATION} (STS, for the account id) in {region}"
     if not isinstance(account, str) or not ACCOUNT_ID_PATTERN.fullmatch(account):
         record.error_code = "MalformedAnswer"
         raise errors.malformed_answer(what, f"holds no 12-digit Account ({account!r}); {why}")
-    record.pages = 1
     record.items = 1
     return account

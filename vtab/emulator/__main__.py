@@ -1,6 +1,7 @@
 """``python -m vtab.emulator``: run the local Cloud Control endpoint in the foreground.
 
     python -m vtab.emulator --port 4566 --seed demo --latency 0.05
+    python -m vtab.emulator --accounts 5 --seed demo     # an Organization of 5 accounts, each seeded
 
 It prints the endpoint URL and how to point boto3 at it, then serves until SIGINT or SIGTERM.
 """
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from vtab.emulator.emulator import Emulator
+from vtab.emulator.state import ACCOUNT_ID
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["demo", "none"],
         default="none",
         help="initial data; its ids (and every id generated later) are the same every run",
+    )
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        default=1,
+        help="accounts of an Organization to make (the default credentials' account is its management "
+        "account; the others, in OUs Prod and Dev, are reached by AssumeRole of "
+        "OrganizationAccountAccessRole); --seed applies to each; 1: no Organization",
     )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every call")
     parser.add_argument("--page-size", type=int, default=25, help="ListResources page size")
@@ -49,12 +59,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         polls_before_complete=args.polls_before_complete,
         seed=None if args.seed == "none" else args.seed,
     )
+    if args.accounts < 1:
+        print(f"error: --accounts takes 1 or more, not {args.accounts}", file=sys.stderr)
+        return 2
+    accounts = emulator.seed_org(args.accounts).account_ids if args.accounts > 1 else (ACCOUNT_ID,)
+    if args.accounts > 1:
+        print(f"organization: {len(accounts)} accounts in OUs Prod and Dev (management account {ACCOUNT_ID})")
     if args.seed == "demo":
-        for region, seeded in emulator.seed_demo().items():
-            print(
-                f"seeded {region}: {len(seeded.api_ids)} APIs, {len(seeded.integrations)} WebSocket "
-                f"integrations, {len(seeded.responses)} integration responses"
-            )
+        for account in accounts:
+            for region, seeded in emulator.seed_demo(account).items():
+                where = f"{account} {region}" if args.accounts > 1 else region
+                print(
+                    f"seeded {where}: {len(seeded.api_ids)} APIs, {len(seeded.integrations)} WebSocket "
+                    f"integrations, {len(seeded.responses)} integration responses"
+                )
     try:
         emulator.start()
     except OSError as exc:

@@ -12,6 +12,7 @@ knobs the Python API has. Control calls are not recorded as Cloud Control calls.
     POST /_emulator/reset             drop all resources, requests, calls and pending faults
     POST /_emulator/seed              {"region": "us-east-1", "websocket_apis": 2, ...} or {"demo": true}
                                       or {"type": "AWS::EKS::Nodegroup", "count": 3, "parents": 2}
+    POST /_emulator/org               {"accounts": 1000, "ous": ["OU1", ...]}: an Organization (orgseed.py)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import orjson
 from werkzeug.wrappers import Request, Response
 
 from vtab.emulator.errors import CloudControlError, HandlerFailure
+from vtab.emulator.orgseed import DEFAULT_OUS
 from vtab.emulator.seed_types import SeededType
 
 if TYPE_CHECKING:
@@ -64,6 +66,8 @@ class ControlRoutes:
                 return _json({"ok": True})
             if route == ("POST", "/_emulator/seed"):
                 return _json(self._seed(body))
+            if route == ("POST", "/_emulator/org"):
+                return _json(self._org(body))
         except (ValueError, TypeError) as exc:
             return _json({"error": str(exc)}, 400)
         return _json({"error": f"no control route {request.method} {request.path}"}, 404)
@@ -109,9 +113,17 @@ class ControlRoutes:
         unknown = set(body) - _SEED_ARGS - {"region"}
         if unknown:
             raise ValueError(f"unknown seed argument(s): {', '.join(sorted(unknown))}")
-        counts = {k: int(v) for k, v in body.items() if k in _SEED_ARGS}
+        counts: dict[str, Any] = {k: int(v) for k, v in body.items() if k in _SEED_ARGS}
         seeded = self.emulator.seed(str(body.get("region", "us-east-1")), **counts)
         return {"seeded": [seeded.to_json()]}
+
+    def _org(self, body: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(body) - {"accounts", "ous"}
+        if unknown:
+            raise ValueError(f"unknown org argument(s): {', '.join(sorted(unknown))}")
+        ous = tuple(str(name) for name in body.get("ous", DEFAULT_OUS))
+        made = self.emulator.seed_org(int(body.get("accounts", 1)), ous)
+        return {"root_id": made.root_id, "ous": made.ous, "accounts": list(made.account_ids)}
 
     def _seed_type(self, body: dict[str, Any]) -> SeededType:
         unknown = set(body) - {"type", "region", "count", "parents"}

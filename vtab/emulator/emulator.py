@@ -13,15 +13,17 @@ from typing import Any
 
 from moto.apigatewayv2.models import ApiGatewayV2Backend
 
+from vtab.emulator.accounts import Accounts
 from vtab.emulator.control import ControlRoutes
 from vtab.emulator.errors import HandlerFailure
+from vtab.emulator.orgseed import DEFAULT_OUS, SeededOrg, seed_org
 from vtab.emulator.providers import PROVIDERS
 from vtab.emulator.recorder import CallRecord, Recorder
 from vtab.emulator.seed import Seeded, seed, seed_demo
 from vtab.emulator.seed_types import SeededType, seed_type
 from vtab.emulator.server import CloudControlApp, ServerThread
 from vtab.emulator.service import CloudControlService
-from vtab.emulator.state import EmulatorState
+from vtab.emulator.state import ACCOUNT_ID, EmulatorState
 from vtab.emulator.switches import Settings, Switches
 from vtab.emulator.validation import parse_identifier
 
@@ -66,7 +68,11 @@ class Emulator:
         self.state = EmulatorState(seed)
         self.recorder = Recorder()
         self.service = CloudControlService(self.state, self.switches)
-        self.app = CloudControlApp(self.service, self.switches, self.recorder, ControlRoutes(self))
+        self.accounts = Accounts(self.state.random)
+        """The organization (moto's Organizations backend) and the sessions STS AssumeRole issued."""
+        self.app = CloudControlApp(
+            self.service, self.switches, self.recorder, ControlRoutes(self), self.accounts
+        )
         self._server: ServerThread | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -149,9 +155,11 @@ class Emulator:
         integrations: int = 1,
         responses: int = 3,
         http_apis: int = 1,
+        account: str = ACCOUNT_ID,
     ) -> Seeded:
+        """API Gateway WebSocket APIs, integrations and responses (and HTTP APIs) in ``account``'s region."""
         return seed(
-            self.state,
+            self.state.account(account),
             region,
             websocket_apis=websocket_apis,
             integrations=integrations,
@@ -160,18 +168,31 @@ class Emulator:
         )
 
     def seed_type(
-        self, type_name: str, region: str = "us-east-1", *, count: int = 1, parents: int = 1
+        self,
+        type_name: str,
+        region: str = "us-east-1",
+        *,
+        count: int = 1,
+        parents: int = 1,
+        account: str = ACCOUNT_ID,
     ) -> SeededType:
         """``count`` resources of any served type under each innermost parent, ``parents`` of each parent
         type per resource of the level above (see :func:`~vtab.emulator.seed_types.seed_type`)."""
-        return seed_type(self.state, self.service.types, region, type_name, count=count, parents=parents)
+        where = self.state.account(account)
+        return seed_type(where, self.service.types, region, type_name, count=count, parents=parents)
 
-    def seed_demo(self) -> dict[str, Seeded]:
-        return seed_demo(self.state)
+    def seed_demo(self, account: str = ACCOUNT_ID) -> dict[str, Seeded]:
+        return seed_demo(self.state.account(account))
+
+    def seed_org(self, size: int, ous: tuple[str, ...] = DEFAULT_OUS) -> SeededOrg:
+        """An Organization of ``size`` accounts over ``ous`` (see :func:`~vtab.emulator.orgseed.seed_org`)."""
+        return seed_org(self.accounts, size, ous)
 
     def reset(self) -> None:
-        """Drop every resource, request, recorded call and pending one-shot fault; settings stay."""
+        """Drop every resource, request, recorded call, the organization, its sessions and pending one-shot
+        faults; settings stay."""
         self.state.reset()
+        self.accounts.reset()
         self.recorder.clear()
         self.switches.reset_one_shots()
 

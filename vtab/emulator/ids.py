@@ -46,14 +46,14 @@ _PATTERN_RESOURCE = re.compile(r":([a-z][a-z0-9-]*[a-z0-9])(\\?/|:)(?=[^:]*$)")
 """The literal resource type that ends an ARN pattern's last ``:`` segment but one (``:function:``)."""
 
 
-def arn(type_name: str, region: str, resource: str) -> str:
+def arn(type_name: str, region: str, resource: str, account: str = ACCOUNT_ID) -> str:
     """``arn:aws:eks:us-east-1:123456789012:<resource>`` (a global type's, region "": ``arn:aws:iam::...``;
     an S3 bucket's: ``arn:aws:s3:::<name>``)."""
     service = type_name.split("::")[1].lower()
     partition = (partition_of(region) if region else "") or "aws"
     if type_name in UNSCOPED_ARNS:
         return f"arn:{partition}:{service}:::{resource}"
-    return f"arn:{partition}:{service}:{region}:{ACCOUNT_ID}:{resource}"
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
 
 
 def kebab(resource: str) -> str:
@@ -66,15 +66,16 @@ def is_own_arn(type_name: str, name: str) -> bool:
     return name in ("Arn", type_name.split("::")[2] + "Arn")
 
 
-def named_arn(
-    type_name: str, region: str, model: Mapping[str, Any], primary: Sequence[str], pattern: Any, rng: Random
-) -> str | None:
+def named_arn(draw: Draw, pattern: Any) -> str | None:
     """The resource's own ARN built from its name as AWS builds it, or None when the model names nothing."""
+    type_name, region, model, primary, rng = draw.type_name, draw.region, draw.model, draw.primary, draw.rng
     shape = ARN_SHAPES.get(type_name)
     if shape is not None:
         values = {key: str(value) for key, value in model.items() if isinstance(value, str | int)}
         try:
-            return arn(type_name, region, shape.format_map({**values, "uuid": random_uuid(rng)}))
+            return arn(
+                type_name, region, shape.format_map({**values, "uuid": random_uuid(rng)}), draw.account
+            )
         except KeyError:
             return None
     resource = type_name.split("::")[2]
@@ -86,19 +87,21 @@ def named_arn(
         name = "/".join(str(v) for v in parts)
     found = list(_PATTERN_RESOURCE.finditer(pattern)) if isinstance(pattern, str) else []
     prefix = f"{found[-1][1]}{found[-1][2].lstrip(chr(92))}" if found else f"{kebab(resource)}/"
-    return arn(type_name, region, prefix + name)
+    return arn(type_name, region, prefix + name, draw.account)
 
 
 @dataclass(frozen=True)
 class Draw:
     """What a generated value is drawn from: the emulator's Random, the type, the region ("" for a global
-    type's resources) and the model so far with its primary identifier parts (the names an ARN shows)."""
+    type's resources), the model so far with its primary identifier parts (the names an ARN shows) and
+    the account that will own it (its ARNs name it)."""
 
     rng: Random
     type_name: str
     region: str
     model: Mapping[str, Any] = field(default_factory=dict)
     primary: Sequence[str] = ()
+    account: str = ACCOUNT_ID
 
 
 def identifier_value(
@@ -119,12 +122,12 @@ def identifier_value(
     others: tuple[str, ...] = ()
     resource = type_name.split("::")[2]
     if lower.endswith("arn"):
-        plain = arn(type_name, region, f"{kebab(resource)}/{short_id(rng)}")
+        plain = arn(type_name, region, f"{kebab(resource)}/{short_id(rng)}", draw.account)
         others = (
-            arn(type_name, region, f"{resource.lower()}/{random_uuid(rng)}"),
+            arn(type_name, region, f"{resource.lower()}/{random_uuid(rng)}", draw.account),
         )  # Connect's instance/<uuid>
         if is_own_arn(type_name, name):
-            built = named_arn(type_name, region, draw.model, draw.primary, check.get("pattern"), rng)
+            built = named_arn(draw, check.get("pattern"))
             plain, others = (built, (plain, *others)) if built else (plain, others)
     elif lower.endswith("name"):
         plain = f"{resource.lower()}-{short_id(rng, 8)}"

@@ -31,7 +31,7 @@ from vtab.emulator.ids import Draw, default_value, identifier_value, is_own_arn
 from vtab.emulator.provider import ListInputs, Provider
 from vtab.emulator.rules import TypeRules
 from vtab.emulator.samples import fits
-from vtab.emulator.state import ACCOUNT_ID, RegionState, Store
+from vtab.emulator.state import RegionState, Store
 
 ProviderFinder = Callable[[str], Provider | None]
 """Type name -> the provider serving it (None when none does): how a child's handler finds its parents."""
@@ -166,7 +166,7 @@ class MemoryProvider(Provider):
     # --- reads ---------------------------------------------------------------------------------
     def list_objects(self, region: RegionState, parent: dict[str, Any]) -> Sequence[Any]:
         for name in self._account_inputs:
-            if name in parent and parent[name] != ACCOUNT_ID:
+            if name in parent and parent[name] != region.account_id:
                 # Another account's resources: AWS refuses (the handlers' standard AccessDenied wording).
                 raise HandlerFailure("AccessDenied", f"Access denied for operation '{self.type_name}'.")
         given = {self._input_property.get(name, name): value for name, value in parent.items()}
@@ -349,7 +349,9 @@ class MemoryProvider(Provider):
 
     def _draw(self, region: RegionState, model: dict[str, Any]) -> Draw:
         where = "" if self.is_global else region.name
-        return Draw(region.random, self.type_name, where, model, self.rules.primary_identifier)
+        return Draw(
+            region.random, self.type_name, where, model, self.rules.primary_identifier, region.account_id
+        )
 
     def _new_id(self, name: str, path: str, region: RegionState, model: dict[str, Any]) -> Any:
         spec, also = self.facts.properties.get(path, {}), self._child_rules.get(path, ())

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from vtab.emulator.state import ACCOUNT_ID
+
 
 @dataclass(frozen=True)
 class CallRecord:
-    """One Cloud Control call (or STS GetCallerIdentity, without a type name) as the endpoint saw it
-    (control-route calls are not recorded).
+    """One Cloud Control call (or an STS or Organizations call, without a type name) as the endpoint saw
+    it, and the account it acted in (control-route calls are not recorded).
 
     ``at`` and ``finished_at`` are ``time.monotonic()`` values taken when the request arrived and when the
     answer was ready (after any injected latency), so overlap of parallel calls can be asserted.
@@ -34,6 +36,7 @@ class CallRecord:
     returned_next_token: str | None = None
     items: int | None = None
     operation_status: str | None = None
+    account_id: str = ACCOUNT_ID
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

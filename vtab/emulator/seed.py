@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from vtab.emulator.providers import make_api, make_integration, moto_ids, new_integration_response
-from vtab.emulator.state import EmulatorState
+from vtab.emulator.state import AccountState
 
 RESPONSE_KEYS = ("$default", "200", "400", "404", "500")
 INTEGRATION_TYPES = ("MOCK", "HTTP", "AWS_PROXY")
@@ -62,7 +62,7 @@ def response_fields(index: int) -> dict[str, Any]:
 
 
 def seed(
-    state: EmulatorState,
+    state: AccountState,
     region: str,
     *,
     websocket_apis: int = 1,
@@ -142,7 +142,7 @@ def seed(
     )
 
 
-def seed_demo(state: EmulatorState) -> dict[str, Seeded]:
+def seed_demo(state: AccountState) -> dict[str, Seeded]:
     """The demo data: in two regions, 3 WebSocket APIs x 2 integrations x 4 responses, and 1 HTTP API."""
     return {
         region: seed(state, region, websocket_apis=3, integrations=2, responses=4, http_apis=1)

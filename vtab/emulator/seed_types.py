@@ -19,7 +19,7 @@ from vtab.emulator.memory import derived_from
 from vtab.emulator.rules import property_rules
 from vtab.emulator.samples import sample_value
 from vtab.emulator.served import ServedTypes
-from vtab.emulator.state import ACCOUNT_ID, EmulatorState
+from vtab.emulator.state import ACCOUNT_ID, AccountState
 from vtab.emulator.validation import validate_model
 
 CREATE_HINTS: dict[str, dict[str, Any]] = {
@@ -132,7 +132,7 @@ def walk_desired_state(
 
 
 def seed_type(
-    state: EmulatorState,
+    state: AccountState,
     types: ServedTypes,
     region: str,
     type_name: str,

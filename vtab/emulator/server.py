@@ -1,10 +1,11 @@
 """The wire: Cloud Control's awsJson1_0 protocol over a threaded werkzeug server on 127.0.0.1.
 
-``POST /`` with ``X-Amz-Target: CloudApiService.<Op>`` is dispatched to :class:`CloudControlService`; a
-query-protocol form POST (STS ``Action=GetCallerIdentity``) is answered by ``sts.py``; paths under
-``/_emulator/`` go to the control routes. Injected latency is slept here, outside every lock,
-so parallel calls overlap. Only the region is read from the Authorization header; credentials are never
-stored or logged.
+``POST /`` with ``X-Amz-Target: CloudApiService.<Op>`` is dispatched to :class:`CloudControlService`,
+with ``AWSOrganizationsV20161128.<Op>`` to ``organizations.py``; a query-protocol form POST (STS
+``GetCallerIdentity``, ``AssumeRole``) is answered by ``sts.py``; paths under ``/_emulator/`` go to the
+control routes. Injected latency is slept here, outside every lock, so parallel calls overlap. Only the
+region and the access key id (which account the call acts in: ``accounts.py``) are read from the
+Authorization header; secrets are never stored or logged.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import orjson
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from vtab.emulator import sts
+from vtab.emulator import organizations, sts
+from vtab.emulator.accounts import DEFAULT_DURATION, Accounts
 from vtab.emulator.errors import ERROR_NAMESPACE, CloudControlError
 from vtab.emulator.recorder import CallRecord, Recorder
 from vtab.emulator.service import CloudControlService
@@ -38,6 +40,7 @@ CONTENT_TYPE = "application/x-amz-json-1.0"
 CONTROL_PREFIX = "/_emulator/"
 HOST = "127.0.0.1"
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
+_ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 
 ControlHandler = Callable[[Request], Response]
 
@@ -45,6 +48,12 @@ ControlHandler = Callable[[Request], Response]
 def region_of(authorization: str | None) -> str | None:
     """The region of the SigV4 credential scope (``Credential=AKID/DATE/REGION/service/aws4_request``)."""
     match = _SCOPE.search(authorization or "")
+    return match.group(1) if match else None
+
+
+def access_key_of(authorization: str | None) -> str | None:
+    """The access key id of the SigV4 credential (never the secret, which is not sent)."""
+    match = _ACCESS_KEY.search(authorization or "")
     return match.group(1) if match else None
 
 
@@ -61,9 +70,15 @@ class CloudControlApp:
     """The WSGI application: protocol decoding, faults, latency, recording, and the control routes."""
 
     def __init__(
-        self, service: CloudControlService, switches: Switches, recorder: Recorder, control: ControlHandler
+        self,
+        service: CloudControlService,
+        switches: Switches,
+        recorder: Recorder,
+        control: ControlHandler,
+        accounts: Accounts,
     ) -> None:
         self.service = service
+        self.accounts = accounts
         self.switches = switches
         self.recorder = recorder
         self.control = control
@@ -74,6 +89,8 @@ class CloudControlApp:
             response = self.control(request)
         elif sts.is_query_request(request):
             response = self.query(request)
+        elif request.headers.get("X-Amz-Target", "").startswith(organizations.TARGET_PREFIX):
+            response = self.organizations(request)
         else:
             response = self.cloud_control(request)
         result: Iterable[bytes] = response(environ, start_response)
@@ -84,6 +101,8 @@ class CloudControlApp:
         target = request.headers.get("X-Amz-Target", "")
         operation = target.removeprefix(TARGET_PREFIX) if target.startswith(TARGET_PREFIX) else target
         region = region_of(request.headers.get("Authorization"))
+        access_key = access_key_of(request.headers.get("Authorization"))
+        account = ACCOUNT_ID
         params: dict[str, Any] = {}
         result: dict[str, Any] = {}
         error: CloudControlError | None = None
@@ -104,10 +123,11 @@ class CloudControlApp:
                 raise CloudControlError(
                     "MissingAuthenticationTokenException", "Missing Authentication Token", 403
                 )
+            account = self.accounts.account_of(access_key)
             if self.switches.take_denial():
                 raise CloudControlError(
                     "AccessDeniedException",
-                    f"User: arn:aws:iam::{ACCOUNT_ID}:user/testing is not authorized to perform: "
+                    f"User: {self.accounts.identity(access_key).arn} is not authorized to perform: "
                     f"cloudformation:{operation} because no identity-based policy allows the "
                     f"cloudformation:{operation} action",
                 )
@@ -116,13 +136,13 @@ class CloudControlApp:
                 raise CloudControlError(*failure)
             if self.switches.take_throttle():
                 raise CloudControlError("ThrottlingException", "Rate exceeded")
-            result = self.service.handle(operation, region, params)
+            result = self.service.handle(operation, region, params, account)
         except CloudControlError as exc:
             error = exc
         except Exception:
             log.exception("internal error in %s", operation)
             error = CloudControlError("InternalFailure", "The emulator failed; see its log.", 500)
-        self._record(operation, region or "", params, result, error, at)
+        self._record(operation, region or "", params, result, error, at, account)
         headers = {"x-amzn-RequestId": str(uuid.uuid4())}
         if error is not None:
             log.info("%s %s -> %s", operation, region, error.code)
@@ -132,10 +152,13 @@ class CloudControlApp:
         return Response(orjson.dumps(result), 200, headers, content_type=CONTENT_TYPE)
 
     def query(self, request: Request) -> Response:
-        """An STS call (query protocol): GetCallerIdentity answers the emulator's account. Latency and
-        ``deny_next`` apply as to Cloud Control calls; it is recorded like them (no type name)."""
+        """An STS call (query protocol): GetCallerIdentity answers the credential's account, AssumeRole
+        issues credentials for another (``accounts.py``). Latency and ``deny_next`` apply as to Cloud
+        Control calls; it is recorded like them (no type name)."""
         at = time.monotonic()
         region = region_of(request.headers.get("Authorization"))
+        access_key = access_key_of(request.headers.get("Authorization"))
+        account = ACCOUNT_ID
         operation = request.form.get("Action", "")
         request_id = str(uuid.uuid4())
         error: CloudControlError | None = None
@@ -149,12 +172,16 @@ class CloudControlApp:
                 raise CloudControlError(
                     "MissingAuthenticationToken", "Request is missing Authentication Token", 403
                 )
+            account = self.accounts.account_of(access_key)
             if self.switches.take_denial():
                 raise sts.denial()
-            body = sts.caller_identity(request_id)
+            if operation == "AssumeRole":
+                body = sts.assumed_role(request_id, self._assume_role(request, account))
+            else:
+                body = sts.caller_identity(request_id, self.accounts.identity(access_key))
         except CloudControlError as exc:
             error = exc
-        self._record(operation, region or "", {}, {}, error, at)
+        self._record(operation, region or "", {}, {}, error, at, account)
         headers = {"x-amzn-RequestId": request_id}
         if error is not None:
             log.info("%s %s -> %s", operation, region, error.code)
@@ -164,6 +191,55 @@ class CloudControlApp:
         log.debug("%s %s -> OK", operation, region)
         return Response(body, 200, headers, content_type=sts.CONTENT_TYPE)
 
+    def _assume_role(self, request: Request, account: str) -> Any:
+        form = request.form
+        missing = [name for name in ("RoleArn", "RoleSessionName") if not form.get(name)]
+        if missing:
+            raise CloudControlError("ValidationError", f"{', '.join(missing)} must not be null", 400)
+        try:
+            duration = int(form.get("DurationSeconds") or DEFAULT_DURATION)
+        except ValueError:
+            raise CloudControlError("ValidationError", "DurationSeconds must be a number", 400) from None
+        return self.accounts.assume_role(
+            account, form["RoleArn"], form["RoleSessionName"], duration, form.get("ExternalId")
+        )
+
+    def organizations(self, request: Request) -> Response:
+        """An Organizations call (awsJson1_1), answered by moto's backend for the management account."""
+        at = time.monotonic()
+        operation = request.headers.get("X-Amz-Target", "").removeprefix(organizations.TARGET_PREFIX)
+        region = region_of(request.headers.get("Authorization"))
+        account = ACCOUNT_ID
+        body = b"{}"
+        error: CloudControlError | None = None
+        latency = self.switches.settings.latency
+        if latency > 0:
+            time.sleep(latency)
+        try:
+            if region is None:
+                raise CloudControlError(
+                    "MissingAuthenticationTokenException", "Missing Authentication Token", 403
+                )
+            account = self.accounts.account_of(access_key_of(request.headers.get("Authorization")))
+            try:
+                params = json.loads(request.get_data() or b"{}")
+            except ValueError:
+                raise CloudControlError("SerializationException", "The request body is not JSON") from None
+            body = self.accounts.organizations.handle(operation, account, params)
+        except CloudControlError as exc:
+            error = exc
+        except Exception:
+            log.exception("internal error in %s", operation)
+            error = CloudControlError("ServiceException", "The emulator failed; see its log.", 500)
+        self._record(operation, region or "", {}, {}, error, at, account)
+        headers = {"x-amzn-RequestId": str(uuid.uuid4())}
+        if error is not None:
+            payload = {"__type": error.code, "Message": error.message}
+            return Response(
+                orjson.dumps(payload), error.status, headers, content_type=organizations.CONTENT_TYPE
+            )
+        return Response(body, 200, headers, content_type=organizations.CONTENT_TYPE)
+
     def _record(
         self,
         operation: str,
@@ -172,6 +248,7 @@ class CloudControlApp:
         result: dict[str, Any],
         error: CloudControlError | None,
         at: float,
+        account_id: str = ACCOUNT_ID,
     ) -> None:
         event = result.get("ProgressEvent") or {}
         listed = result.get("ResourceDescriptions", result.get("ResourceRequestStatusSummaries"))
@@ -197,6 +274,7 @@ class CloudControlApp:
                 returned_next_token=result.get("NextToken"),
                 items=len(listed) if isinstance(listed, list) else None,
                 operation_status=event.get("OperationStatus"),
+                account_id=account_id,
             )
         )
 

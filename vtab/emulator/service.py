@@ -1,7 +1,7 @@
 """Cloud Control operation semantics: the eight operations over providers, requests and switches.
 
-Operations take the decoded JSON input and the caller's region and return the JSON output, or raise
-:class:`CloudControlError`. The wire protocol lives in ``server.py``.
+Operations take the caller's account (its state), the caller's region and the decoded JSON input and
+return the JSON output, or raise :class:`CloudControlError`. The wire protocol lives in ``server.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from vtab.emulator.errors import CloudControlError, HandlerFailure, invalid_requ
 from vtab.emulator.provider import Provider
 from vtab.emulator.requests import CANCELLED, IN_FLIGHT, Outcome, ResourceRequest
 from vtab.emulator.served import VERB_OF_OPERATION, ServedTypes
-from vtab.emulator.state import EmulatorState
+from vtab.emulator.state import ACCOUNT_ID, AccountState, EmulatorState
 from vtab.emulator.switches import Switches
 from vtab.emulator.validation import (
     apply_patch,
@@ -57,7 +57,7 @@ class CloudControlService:
         self.state = state
         self.switches = switches
         self.types = ServedTypes()
-        self._operations: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {
+        self._operations: dict[str, Callable[[AccountState, str, dict[str, Any]], dict[str, Any]]] = {
             "ListResources": self.list_resources,
             "GetResource": self.get_resource,
             "CreateResource": self.create_resource,
@@ -68,7 +68,9 @@ class CloudControlService:
             "CancelResourceRequest": self.cancel_resource_request,
         }
 
-    def handle(self, operation: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    def handle(
+        self, operation: str, region: str, params: dict[str, Any], account_id: str = ACCOUNT_ID
+    ) -> dict[str, Any]:
         handler = self._operations.get(operation)
         if handler is None:
             raise CloudControlError("UnknownOperationException", f"Unknown operation {operation!r}")
@@ -83,7 +85,7 @@ class CloudControlService:
                     for m in missing
                 ),
             )
-        return handler(region, params)
+        return handler(self.state.account(account_id), region, params)
 
     # --- helpers -------------------------------------------------------------------------------
     def provider(self, type_name: Any, operation: str) -> Provider:
@@ -113,7 +115,7 @@ class CloudControlService:
         return payload
 
     # --- reads ---------------------------------------------------------------------------------
-    def list_resources(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    def list_resources(self, account: AccountState, region: str, params: dict[str, Any]) -> dict[str, Any]:
         provider = self.provider(params["TypeName"], "ListResources")
         rules = provider.rules
         settings = self.switches.settings
@@ -126,7 +128,7 @@ class CloudControlService:
         if params.get("NextToken") is not None:
             offset = int(self._unsign(params["NextToken"], scope)["o"])
         with self.state.lock:
-            region_state = self.state.region(region)
+            region_state = account.region(region)
             try:
                 objects = provider.list_objects(region_state, parent)
             except HandlerFailure as failure:
@@ -154,7 +156,7 @@ class CloudControlService:
             result["NextToken"] = self._sign({**scope, "o": offset + settings.page_size})
         return result
 
-    def get_resource(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    def get_resource(self, account: AccountState, region: str, params: dict[str, Any]) -> dict[str, Any]:
         provider = self.provider(params["TypeName"], "GetResource")
         rules = provider.rules
         ids = parse_identifier(rules, params["Identifier"])
@@ -164,7 +166,7 @@ class CloudControlService:
             )
         with self.state.lock:
             try:
-                model = provider.read(self.state.region(region), ids)
+                model = provider.read(account.region(region), ids)
             except HandlerFailure as failure:
                 raise failure.as_sync_error() from None
         return {
@@ -176,9 +178,11 @@ class CloudControlService:
         }
 
     # --- writes --------------------------------------------------------------------------------
-    def _replay(self, region: str, client_token: str | None, fingerprint: str) -> ResourceRequest | None:
+    def _replay(
+        self, account: AccountState, region: str, client_token: str | None, fingerprint: str
+    ) -> ResourceRequest | None:
         """The earlier request of this ClientToken, or ClientTokenConflict when it asked something else."""
-        earlier = self.state.requests.by_client_token(region, client_token)
+        earlier = account.requests.by_client_token(region, client_token)
         if earlier is None:
             return None
         if earlier.fingerprint != fingerprint:
@@ -189,8 +193,8 @@ class CloudControlService:
             )
         return earlier
 
-    def _check_not_busy(self, region: str, type_name: str, identifier: str) -> None:
-        busy = self.state.requests.in_flight(region, type_name, identifier)
+    def _check_not_busy(self, account: AccountState, region: str, type_name: str, identifier: str) -> None:
+        busy = account.requests.in_flight(region, type_name, identifier)
         if busy is not None:
             raise CloudControlError(
                 "ConcurrentOperationException",
@@ -200,6 +204,7 @@ class CloudControlService:
 
     def _submit(
         self,
+        account: AccountState,
         region: str,
         provider: Provider,
         operation: str,
@@ -209,7 +214,7 @@ class CloudControlService:
         payload: Any,
     ) -> dict[str, Any]:
         settings = self.switches.settings
-        request = self.state.requests.new(
+        request = account.requests.new(
             region=region,
             type_name=provider.type_name,
             operation=operation,
@@ -221,64 +226,68 @@ class CloudControlService:
             retry_after=settings.retry_after,
         )
         if settings.polls_before_complete == 0:
-            self._apply(request)
+            self._apply(account, request)
         return {"ProgressEvent": request.event()}
 
-    def create_resource(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    def create_resource(self, account: AccountState, region: str, params: dict[str, Any]) -> dict[str, Any]:
         provider = self.provider(params["TypeName"], "CreateResource")
         desired = parse_json_object(params["DesiredState"], "DesiredState")
         client_token = params.get("ClientToken")
         fingerprint = _canonical(["CREATE", provider.type_name, desired])
         validate_model(provider.rules, desired)
         with self.state.lock:
-            earlier = self._replay(region, client_token, fingerprint)
+            earlier = self._replay(account, region, client_token, fingerprint)
             if earlier is not None:
                 return {"ProgressEvent": earlier.event()}
-            return self._submit(region, provider, "CREATE", None, client_token, fingerprint, desired)
+            return self._submit(account, region, provider, "CREATE", None, client_token, fingerprint, desired)
 
     def _target(self, provider: Provider, raw: Any) -> tuple[dict[str, str] | None, str]:
         """Parsed identifier parts (None if malformed) and the identifier to report and lock on."""
         ids = parse_identifier(provider.rules, raw)
         return ids, provider.rules.identifier_of(ids) if ids is not None else str(raw)
 
-    def update_resource(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    def update_resource(self, account: AccountState, region: str, params: dict[str, Any]) -> dict[str, Any]:
         provider = self.provider(params["TypeName"], "UpdateResource")
         ids, identifier = self._target(provider, params["Identifier"])
         client_token = params.get("ClientToken")
         fingerprint = _canonical(["UPDATE", provider.type_name, identifier, params["PatchDocument"]])
         ops = parse_patch(provider.rules, params["PatchDocument"])
         with self.state.lock:
-            earlier = self._replay(region, client_token, fingerprint)
+            earlier = self._replay(account, region, client_token, fingerprint)
             if earlier is not None:
                 return {"ProgressEvent": earlier.event()}
             if ids is not None:
                 try:
-                    current = provider.read(self.state.region(region), ids)
+                    current = provider.read(account.region(region), ids)
                 except HandlerFailure:
                     current = None  # reported as FAILED NotFound by the request
                 if current is not None:
                     apply_patch(provider.rules, current, ops)
-            self._check_not_busy(region, provider.type_name, identifier)
-            return self._submit(region, provider, "UPDATE", identifier, client_token, fingerprint, ops)
+            self._check_not_busy(account, region, provider.type_name, identifier)
+            return self._submit(
+                account, region, provider, "UPDATE", identifier, client_token, fingerprint, ops
+            )
 
-    def delete_resource(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    def delete_resource(self, account: AccountState, region: str, params: dict[str, Any]) -> dict[str, Any]:
         provider = self.provider(params["TypeName"], "DeleteResource")
         _, identifier = self._target(provider, params["Identifier"])
         client_token = params.get("ClientToken")
         fingerprint = _canonical(["DELETE", provider.type_name, identifier])
         with self.state.lock:
-            earlier = self._replay(region, client_token, fingerprint)
+            earlier = self._replay(account, region, client_token, fingerprint)
             if earlier is not None:
                 return {"ProgressEvent": earlier.event()}
-            self._check_not_busy(region, provider.type_name, identifier)
-            return self._submit(region, provider, "DELETE", identifier, client_token, fingerprint, None)
+            self._check_not_busy(account, region, provider.type_name, identifier)
+            return self._submit(
+                account, region, provider, "DELETE", identifier, client_token, fingerprint, None
+            )
 
-    def _apply(self, request: ResourceRequest) -> None:
+    def _apply(self, account: AccountState, request: ResourceRequest) -> None:
         """Carry out a request against the provider and keep the outcome for the next poll to publish."""
         verb = {"CREATE": Verb.CREATE, "UPDATE": Verb.UPDATE, "DELETE": Verb.DELETE}[request.operation]
         provider = self.types.get(request.type_name, verb)
         rules = provider.rules
-        region_state = self.state.region(request.region)
+        region_state = account.region(request.region)
         if request.forced_failure is not None:
             code, message = request.forced_failure
             request.outcome = Outcome("FAILED", error_code=code, message=message)
@@ -310,19 +319,23 @@ class CloudControlService:
         except HandlerFailure as failure:
             request.outcome = Outcome("FAILED", error_code=failure.error_code, message=failure.message)
 
-    def get_resource_request_status(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    def get_resource_request_status(
+        self, account: AccountState, region: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
         with self.state.lock:
-            request = self.state.requests.get(region, params["RequestToken"])
+            request = account.requests.get(region, params["RequestToken"])
             if request.status in IN_FLIGHT:
                 request.polls += 1
                 if not request.applied and request.polls >= self.switches.settings.polls_before_complete:
-                    self._apply(request)
+                    self._apply(account, request)
                 if request.outcome is not None:
                     request.published = request.outcome
-                    self.state.requests.finish(request, request.outcome.status)
+                    account.requests.finish(request, request.outcome.status)
             return {"ProgressEvent": request.event()}
 
-    def list_resource_requests(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    def list_resource_requests(
+        self, account: AccountState, region: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
         status_filter = params.get("ResourceRequestStatusFilter") or {}
         operations = frozenset(status_filter.get("Operations") or ())
         statuses = frozenset(status_filter.get("OperationStatuses") or ())
@@ -337,7 +350,7 @@ class CloudControlService:
         more = False
         last_seq = 0
         with self.state.lock:
-            for request in self.state.requests.newest_first(region):
+            for request in account.requests.newest_first(region):
                 if before is not None and request.seq >= before:
                     continue
                 if operations and request.operation not in operations:
@@ -354,11 +367,13 @@ class CloudControlService:
             result["NextToken"] = self._sign({**scope, "s": last_seq})
         return result
 
-    def cancel_resource_request(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    def cancel_resource_request(
+        self, account: AccountState, region: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
         with self.state.lock:
-            request = self.state.requests.get(region, params["RequestToken"])
+            request = account.requests.get(region, params["RequestToken"])
             if request.status in IN_FLIGHT:
-                self.state.requests.finish(request, "CANCEL_COMPLETE")
+                account.requests.finish(request, "CANCEL_COMPLETE")
             elif request.status not in CANCELLED:
                 raise CloudControlError(
                     "ConcurrentModificationException",

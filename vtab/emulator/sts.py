@@ -1,8 +1,9 @@
-"""STS GetCallerIdentity on the local endpoint: the one STS call vtab makes (to learn the account id).
+"""STS on the local endpoint: GetCallerIdentity (per credential) and AssumeRole (see ``accounts.py``).
 
 STS speaks the AWS query protocol: a form POST (``Action=GetCallerIdentity&Version=2011-06-15``) answered
 in XML. The endpoint answers it beside Cloud Control, so a client pointed at it for both (vtab sends STS
-to Cloud Control's endpoint when that is overridden) learns the emulator's account, 123456789012.
+to Cloud Control's endpoint when that is overridden) learns the emulator's account: 123456789012 for
+default credentials, the assumed account for AssumeRole's.
 """
 
 from __future__ import annotations
@@ -11,16 +12,13 @@ from xml.sax.saxutils import escape
 
 from werkzeug.wrappers import Request
 
+from vtab.emulator.accounts import CALLER_ARN, AssumedSession, Identity
 from vtab.emulator.errors import CloudControlError
-from vtab.emulator.state import ACCOUNT_ID
 
 VERSION = "2011-06-15"
 NAMESPACE = f"https://sts.amazonaws.com/doc/{VERSION}/"
 CONTENT_TYPE = "text/xml"
-OPERATIONS = ("GetCallerIdentity",)
-CALLER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/testing"
-"""Who the emulator says the caller is (its denials name the same user)."""
-CALLER_USER_ID = "AIDAEMULATORTESTING01"
+OPERATIONS = ("GetCallerIdentity", "AssumeRole")
 
 
 def is_query_request(request: Request) -> bool:
@@ -45,15 +43,33 @@ def operation_of(request: Request) -> str:
     return action
 
 
-def caller_identity(request_id: str) -> bytes:
-    """The GetCallerIdentity answer: the emulator's account, user ARN and user id."""
+def caller_identity(request_id: str, identity: Identity) -> bytes:
+    """The GetCallerIdentity answer: the credential's account, ARN and user id."""
     return (
         f'<GetCallerIdentityResponse xmlns="{NAMESPACE}">'
         "<GetCallerIdentityResult>"
-        f"<Arn>{CALLER_ARN}</Arn><UserId>{CALLER_USER_ID}</UserId><Account>{ACCOUNT_ID}</Account>"
+        f"<Arn>{escape(identity.arn)}</Arn><UserId>{escape(identity.user_id)}</UserId>"
+        f"<Account>{identity.account_id}</Account>"
         "</GetCallerIdentityResult>"
         f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
         "</GetCallerIdentityResponse>"
+    ).encode()
+
+
+def assumed_role(request_id: str, session: AssumedSession) -> bytes:
+    """The AssumeRole answer: the new credentials and who they act as."""
+    expiration = session.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        f'<AssumeRoleResponse xmlns="{NAMESPACE}"><AssumeRoleResult>'
+        f"<AssumedRoleUser><AssumedRoleId>{escape(session.user_id)}</AssumedRoleId>"
+        f"<Arn>{escape(session.arn)}</Arn></AssumedRoleUser>"
+        f"<Credentials><AccessKeyId>{session.access_key_id}</AccessKeyId>"
+        f"<SecretAccessKey>{escape(session.secret_access_key)}</SecretAccessKey>"
+        f"<SessionToken>{escape(session.session_token)}</SessionToken>"
+        f"<Expiration>{expiration}</Expiration></Credentials>"
+        "</AssumeRoleResult>"
+        f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
+        "</AssumeRoleResponse>"
     ).encode()
 
 

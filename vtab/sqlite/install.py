@@ -12,6 +12,7 @@ import apsw
 import apsw.ext
 
 from vtab import hints
+from vtab.aws.accounts import ACCOUNT_COLUMNS
 from vtab.catalog.describe import COLUMN_FACT_NAMES
 from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
 from vtab.catalog.schema import load_schema
@@ -39,6 +40,9 @@ LOG_TABLES = ("vtab_calls", "vtab_dry_run", RETURNING_TABLE)
 
 TYPES_TABLE = "vtab_types"
 """The eponymous table listing every resource table (the shell's .tables shows only those in use)."""
+
+ACCOUNTS_TABLE = "vtab_accounts"
+"""The eponymous table of the accounts the connection reads (vtab.aws.accounts)."""
 
 
 @functools.cache
@@ -110,12 +114,17 @@ ABSENT_STACKQL_NAMES = AbsentStackQLNames()
 
 def vtab_table_names() -> frozenset[str]:
     """Every table register() installs: the resource tables and vtab's own."""
-    return frozenset({*resource_tables(), *LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE})
+    return frozenset({*resource_tables(), *LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE})
 
 
 def columns_of(table: str) -> tuple[str, ...]:
     """The column names of vtab table ``table`` (any case; hidden spellings too), none if not vtab's."""
-    own = {TYPES_TABLE: TYPE_COLUMNS, COLUMNS_TABLE: COLUMN_FACT_NAMES, LOG_TABLES[0]: CALL_COLUMNS}
+    own = {
+        TYPES_TABLE: TYPE_COLUMNS,
+        COLUMNS_TABLE: COLUMN_FACT_NAMES,
+        LOG_TABLES[0]: CALL_COLUMNS,
+        ACCOUNTS_TABLE: ACCOUNT_COLUMNS,
+    }
     by_lower = {name.lower(): name for name in resource_tables()}
     if table.lower() in by_lower:
         return tuple(Columns(load_catalog().schema(resource_tables()[by_lower[table.lower()]])).names)
@@ -130,7 +139,7 @@ def eponymous_tables() -> list[str]:
     """The tables the shell's .tables shows: the seed's table and the log tables (every catalog table is
     eponymous too, but 1,700 names would flood it: vtab_types lists them)."""
     seed = [load_schema(type_name).table_name for type_name in TABLE_TYPES]
-    return seed + list(LOG_TABLES) + [TYPES_TABLE, COLUMNS_TABLE]
+    return seed + list(LOG_TABLES) + [TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE]
 
 
 class ShadowedTableWarning(UserWarning):
@@ -157,7 +166,7 @@ def shadowed_tables(connection: apsw.Connection) -> list[str]:
     like a resource table, and any named like vtab's logs or vtab_types (a file's own ``vtab_dry_run``
     view would answer a dry run's review with rows of its choosing)."""
     resources = {name.lower() for name in resource_tables()}
-    own = {name.lower() for name in (*LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE)}
+    own = {name.lower() for name in (*LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE)}
     rows = connection.execute(
         "SELECT name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM main.sqlite_schema "
         "WHERE type IN ('table', 'view')"
@@ -232,6 +241,15 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     vtab_types.columns = TYPE_COLUMNS  # type: ignore[attr-defined]
     vtab_types.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
     apsw.ext.make_virtual_module(connection, TYPES_TABLE, cast("apsw.ext.VirtualModuleCallable", vtab_types))
+
+    def vtab_accounts(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
+        return registry.estate().rows()
+
+    vtab_accounts.columns = ACCOUNT_COLUMNS  # type: ignore[attr-defined]
+    vtab_accounts.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
+    apsw.ext.make_virtual_module(
+        connection, ACCOUNTS_TABLE, cast("apsw.ext.VirtualModuleCallable", vtab_accounts)
+    )
 
     def vtab_dry_run(*args: Any, **kwargs: Any) -> Iterator[tuple[object, ...]]:
         return registry.dry_runs.rows()

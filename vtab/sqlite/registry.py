@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import apsw
 
+from vtab.aws.accounts import Estate
 from vtab.aws.calllog import CallLog, iso_utc
 from vtab.aws.cloudcontrol import CloudControl, RateLimiters
 from vtab.aws.identity import AccountIds
@@ -90,6 +91,14 @@ class Registry:
         """The text of the statement started last (the unfiltered-write guard reads it)."""
         self.own_temp_tables = OwnTempTables()
         """The temp tables the session's own SQL created (a file copied into temp is not)."""
+        self._estate: Estate | None = None
+
+    def estate(self) -> Estate:
+        """The accounts the connection reads (its options say which), made at first use: discovery and
+        credentials happen when a statement needs them, never at connect."""
+        if self._estate is None:
+            self._estate = Estate(self.options, self.cloud_for)
+        return self._estate
 
     def cloud_for(self, options: Options) -> CloudControl:
         """The Cloud Control client of these options, shared by every table of the connection that has

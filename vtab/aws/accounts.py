@@ -1,0 +1,433 @@
+"""The estate: the accounts a connection reads, and the credentials that reach each.
+
+Which accounts (the options ``accounts``, ``organizational_units``, ``skip_accounts``, ``profiles``):
+none given, the caller's own; ids, those; ``org``, the Organization's, discovered once per connection
+(``Organization``); profiles, one account each (its credentials say which). Only ACTIVE accounts are
+read; SUSPENDED ones are listed (``vtab_accounts``) with their status.
+
+How: the caller's own account with its own credentials; any other by STS AssumeRole of
+``arn:aws:iam::<id>:role/<assume_role_name>`` (with ``external_id`` when given), assumed on first use,
+in parallel for many (``Estate.assume``), and refreshed by botocore before they expire (one AssumeRole per
+account per hour at most, as STS issues them for an hour). Every STS and Organizations call shows in
+``vtab_calls``; they go to the ``endpoint_url`` option unless AWS_ENDPOINT_URL_STS /
+AWS_ENDPOINT_URL_ORGANIZATIONS say otherwise (vtab.aws.identity).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import apsw
+from botocore.credentials import RefreshableCredentials
+
+from vtab import hints
+from vtab.aws import errors, identity
+from vtab.aws.cloudcontrol import CloudControl
+from vtab.aws.identity import SideCall, side_call
+from vtab.options import Options
+
+ORGANIZATIONS_REGION = "us-east-1"
+"""Organizations is a global service, signed for us-east-1."""
+ORGANIZATIONS_PAGE = 20
+"""The most accounts or OUs one Organizations page holds (AWS's MaxResults limit)."""
+SESSION_NAME = "vtab"
+"""The RoleSessionName of vtab's AssumeRole calls (CloudTrail shows it)."""
+
+RENEW_WITHIN = 5 * 60
+"""Seconds before expiry that assumed credentials are renewed (botocore's default is 15 minutes: with STS's
+one-hour sessions that is an AssumeRole every 45 minutes per account; this makes it one per 56 minutes)."""
+MUST_RENEW_WITHIN = 60
+"""Seconds before expiry after which no call is signed with the old credentials (every caller waits)."""
+
+ACCOUNT_COLUMNS = ("account_id", "name", "email", "status", "ou_path", "joined_at", "assumable", "error")
+"""The columns of ``vtab_accounts``."""
+
+
+class AccountStatus(StrEnum):
+    """An account's Status in Organizations."""
+
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+    PENDING_CLOSURE = "PENDING_CLOSURE"
+
+
+@dataclass
+class Account:
+    """One account of the estate: what Organizations says of it (None when it was not asked), and
+    whether its role could be assumed (None until tried)."""
+
+    account_id: str
+    name: str | None = None
+    email: str | None = None
+    status: str | None = None
+    ou_path: str | None = None
+    """``/`` for the root, ``/Prod/Web`` for an account in OU Web under OU Prod; None until the OU tree
+    was read."""
+    joined_at: str | None = None
+    own: bool = False
+    """The caller's own account: read with the caller's credentials, never assumed."""
+    profile: str | None = None
+    """The profile that reaches it (the ``profiles`` option)."""
+    parents: tuple[str, ...] = ()
+    """The OU and root ids above it, nearest first (known once the OU tree was read)."""
+    assumable: bool | None = None
+    error: str | None = None
+
+    @property
+    def readable(self) -> bool:
+        """Whether its resources are read: ACTIVE, or not known to be otherwise."""
+        return self.status in (None, AccountStatus.ACTIVE)
+
+    def row(self) -> tuple[Any, ...]:
+        assumable = None if self.assumable is None else int(self.assumable)
+        values = (self.name, self.email, self.status, self.ou_path, self.joined_at, assumable, self.error)
+        return (self.account_id, *values)
+
+
+def _joined(value: object) -> str | None:
+    """JoinedTimestamp (botocore's datetime) as ISO-8601 UTC text."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="seconds")
+    return None
+
+
+def _described(item: dict[str, Any]) -> Account:
+    return Account(
+        account_id=str(item["Id"]),
+        name=item.get("Name"),
+        email=item.get("Email"),
+        status=item.get("Status"),
+        joined_at=_joined(item.get("JoinedTimestamp")),
+    )
+
+
+@dataclass
+class _Node:
+    """An OU (or the root) of the tree: its id and path."""
+
+    id: str
+    path: str
+    parents: tuple[str, ...] = ()
+
+
+class Organization:
+    """The caller's Organization, read with the caller's credentials: its accounts by ListAccounts, or
+    with their OUs by the OU tree (ListRoots, then ListOrganizationalUnitsForParent and
+    ListAccountsForParent per OU, a level at a time in parallel). Each is read once and kept."""
+
+    def __init__(self, call: Callable[..., dict[str, Any]], max_workers: int) -> None:
+        self._call = call
+        self._max_workers = max_workers
+        self._lock = threading.Lock()
+        self._listed: list[Account] | None = None
+        self._tree: list[Account] | None = None
+
+    def accounts(self, need_tree: bool = False) -> list[Account]:
+        """Every account (ListAccounts), or with ``need_tree`` every account with its OU path (the tree,
+        which also answers a later call without it)."""
+        with self._lock:
+            if self._tree is not None:
+                return self._tree
+            if need_tree:
+                self._tree = self._walk()
+                return self._tree
+            if self._listed is None:
+                self._listed = [_described(item) for item in self._pages("ListAccounts", "Accounts")]
+            return self._listed
+
+    def _pages(self, operation: str, member: str, **params: Any) -> Iterator[dict[str, Any]]:
+        token = None
+        while True:
+            extra: dict[str, str] = {"NextToken": token} if token else {}
+            answer = self._call(operation, MaxResults=ORGANIZATIONS_PAGE, **params, **extra)
+            yield from answer.get(member) or ()
+            token = answer.get("NextToken")
+            if not token:
+                return
+
+    def _walk(self) -> list[Account]:
+        roots = list(self._pages("ListRoots", "Roots"))
+        level = [_Node(str(root["Id"]), "/") for root in roots]
+        found: list[Account] = []
+        with ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="vtab-org") as pool:
+            while level:
+                below: list[_Node] = []
+                for ous, accounts in pool.map(self._children, level):
+                    found.extend(accounts)
+                    below.extend(ous)
+                level = below
+        return found
+
+    def _children(self, node: _Node) -> tuple[list[_Node], list[Account]]:
+        parents = (node.id, *node.parents)
+        ous = [
+            _Node(str(ou["Id"]), f"{node.path.rstrip('/')}/{ou.get('Name', ou['Id'])}", parents)
+            for ou in self._pages("ListOrganizationalUnitsForParent", "OrganizationalUnits", ParentId=node.id)
+        ]
+        accounts = []
+        for item in self._pages("ListAccountsForParent", "Accounts", ParentId=node.id):
+            account = _described(item)
+            account.ou_path, account.parents = node.path, parents
+            accounts.append(account)
+        return ous, accounts
+
+
+def assumed_credentials(
+    metadata: dict[str, str],
+    fetch: Callable[[], dict[str, str]],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> RefreshableCredentials:
+    """Credentials from one AssumeRole answer (``metadata``) that botocore renews with ``fetch`` within
+    RENEW_WITHIN of their expiry (``clock`` is the time it checks against)."""
+    return RefreshableCredentials(
+        access_key=metadata["access_key"],
+        secret_key=metadata["secret_key"],
+        token=metadata["token"],
+        expiry_time=datetime.fromisoformat(metadata["expiry_time"]),
+        refresh_using=fetch,
+        method="sts-assume-role",
+        time_fetcher=clock,
+        advisory_timeout=RENEW_WITHIN,
+        mandatory_timeout=MUST_RENEW_WITHIN,
+    )
+
+
+class Estate:
+    """The accounts one connection reads (its base options say which), discovered on first use and kept,
+    and each one's Cloud Control, through assumed credentials for any but the caller's own."""
+
+    def __init__(self, options: Options, cloud_for: Callable[[Options], CloudControl]) -> None:
+        self.options = options
+        self._cloud_for = cloud_for
+        self._cloud = cloud_for(options)
+        self._lock = threading.Lock()
+        self._accounts: list[Account] | None = None
+        self._credentials: dict[str, RefreshableCredentials] = {}
+        self._assuming: dict[str, threading.Lock] = {}
+        self._organization: Organization | None = None
+        self._org_lock = threading.Lock()
+        self._side_clients: dict[tuple[str, str, str | None], Any] = {}
+        self._clients_lock = threading.Lock()
+
+    @property
+    def region(self) -> str:
+        """Where STS is called: the first region of the options, else the profile's, else us-east-1."""
+        return next(iter(self.options.regions), None) or self._cloud.default_region or ORGANIZATIONS_REGION
+
+    # -- which accounts ---------------------------------------------------------------------------
+
+    def accounts(self, need_tree: bool = False) -> list[Account]:
+        """Every account of the estate, SUSPENDED ones included (see ``readable``), in discovery order;
+        with ``need_tree``, an Organization's are read from its OU tree (their paths known)."""
+        with self._lock:
+            if self._accounts is None:
+                self._accounts = self._discover(need_tree)
+            return self._accounts
+
+    def readable(self) -> list[Account]:
+        """The accounts whose resources are read: ACTIVE ones."""
+        return [account for account in self.accounts() if account.readable]
+
+    def described(self) -> list[Account]:
+        """The accounts as ``vtab_accounts`` shows them: with their OU paths when they come from the
+        Organization (its OU tree is read then, once)."""
+        accounts = self.accounts(need_tree=True)
+        if self.options.whole_organization and any(account.ou_path is None for account in accounts):
+            paths = {found.account_id: found for found in self._org().accounts(need_tree=True)}
+            for account in accounts:
+                found = paths.get(account.account_id)
+                if found is not None:
+                    account.ou_path, account.parents = found.ou_path, found.parents
+        return accounts
+
+    def _discover(self, need_tree: bool) -> list[Account]:
+        options = self.options
+        if options.profiles:
+            return self._profile_accounts()
+        own = self._own_account_id()
+        if options.whole_organization:
+            need_tree = (
+                need_tree
+                or bool(options.organizational_units)
+                or any(not item.isdigit() for item in options.skip_accounts)
+            )
+            found = [self._copy(account) for account in self._org().accounts(need_tree)]
+            found = [account for account in found if self._in_scope(account)]
+        elif options.accounts:
+            found = [
+                Account(account_id)
+                for account_id in options.accounts
+                if account_id not in options.skip_accounts
+            ]
+        else:
+            found = [Account(own)]
+        for account in found:
+            account.own = account.account_id == own
+        return found
+
+    @staticmethod
+    def _copy(account: Account) -> Account:
+        return Account(**{name: getattr(account, name) for name in Account.__dataclass_fields__})
+
+    def _in_scope(self, account: Account) -> bool:
+        """Under one of organizational_units (when given), and neither skipped nor under a skipped OU."""
+        options = self.options
+        wanted = options.organizational_units
+        if wanted and not set(wanted) & set(account.parents):
+            return False
+        skipped = set(options.skip_accounts)
+        return account.account_id not in skipped and not skipped & set(account.parents)
+
+    def _own_account_id(self) -> str:
+        fix = "give the caller's account id"
+        return self._cloud.account_id(self.region, self.options.account_id, fix)
+
+    def _profile_accounts(self) -> list[Account]:
+        """One account per profile: its credentials' account (GetCallerIdentity per profile, in parallel)."""
+        profiles = self.options.profiles
+
+        def look_up(profile: str) -> Account:
+            cloud = self._profile_cloud(profile)
+            fix = f"check that profile {profile!r} has credentials"
+            return Account(cloud.account_id(self.region, None, fix), name=profile, profile=profile, own=True)
+
+        with ThreadPoolExecutor(max_workers=min(len(profiles), self.options.max_workers)) as pool:
+            return list(pool.map(look_up, profiles))
+
+    def _profile_cloud(self, profile: str) -> CloudControl:
+        return self._cloud_for(Options().replace(**{**_plain(self.options), "profile": profile}))
+
+    def _org(self) -> Organization:
+        with self._org_lock:
+            if self._organization is None:
+                self._organization = Organization(self._organizations_call, self.options.max_workers)
+            return self._organization
+
+    def _organizations_call(self, operation: str, **params: Any) -> dict[str, Any]:
+        endpoint = identity.side_endpoint(self.options, identity.ORGANIZATIONS_ENDPOINT_VARIABLE)
+        client = self._side_client("organizations", ORGANIZATIONS_REGION, endpoint)
+        call = SideCall("Organizations", operation, "for the accounts=org estate")
+        why = (
+            "vtab reads the Organization's accounts for accounts='org' with the caller's credentials, which "
+            "must be the management account's (or a delegated administrator's); or "
+            f"{hints.set_option('accounts', repr('111111111111,222222222222'))}"
+        )
+        answer, record = side_call(
+            client, self._cloud.log, ORGANIZATIONS_REGION, self.options, call, why, **params
+        )
+        record.items = sum(len(value) for value in answer.values() if isinstance(value, list))
+        return answer
+
+    def _side_client(self, service: str, region: str, endpoint: str | None) -> Any:
+        """The caller's client of STS or Organizations, made once per (service, region, endpoint): making
+        one takes longer (7-8 ms) than the AssumeRole it sends."""
+        key = (service, region, endpoint)
+        with self._clients_lock:
+            found = self._side_clients.get(key)
+            if found is None:
+                try:
+                    found = self._cloud.side_client(service, region, endpoint)
+                except ValueError as error:  # e.g. a malformed AWS_ENDPOINT_URL_ORGANIZATIONS
+                    raise apsw.SQLError(
+                        f"the {service} endpoint of the AWS configuration is not usable ({error})"
+                    ) from None
+                self._side_clients[key] = found
+            return found
+
+    # -- reaching them ----------------------------------------------------------------------------
+
+    def cloud(self, account: Account) -> CloudControl:
+        """The Cloud Control of ``account``: the caller's own, a profile's, or through its assumed role."""
+        if account.profile is not None:
+            return self._profile_cloud(account.profile)
+        if account.own:
+            return self._cloud
+        return self._cloud.for_account(account.account_id, self._credentials_of(account))
+
+    def assume(self, accounts: list[Account] | None = None) -> None:
+        """Assume the role of every account that needs one (``accounts``, else the readable ones) in
+        parallel now, recording for each whether it could (``assumable``, ``error``)."""
+        wanted = [a for a in (accounts or self.readable()) if not a.own and a.profile is None]
+        if not wanted:
+            return
+
+        def one(account: Account) -> None:
+            with contextlib.suppress(apsw.Error):  # recorded on the account by _fetch
+                self._credentials_of(account).get_frozen_credentials()
+
+        with ThreadPoolExecutor(max_workers=min(len(wanted), self.options.max_workers)) as pool:
+            list(pool.map(one, wanted))
+
+    def role_arn(self, account: Account) -> str:
+        partition = self._cloud.partition_of(self.region)
+        return f"arn:{partition}:iam::{account.account_id}:role/{self.options.assume_role_name}"
+
+    def _credentials_of(self, account: Account) -> RefreshableCredentials:
+        """The account's assumed credentials: assumed now if not yet (one AssumeRole at a time per account;
+        a failure is not kept, so a later statement tries again), then refreshed by botocore before they
+        expire."""
+        with self._lock:
+            lock = self._assuming.setdefault(account.account_id, threading.Lock())
+        with lock:
+            found = self._credentials.get(account.account_id)
+            if found is None:
+                found = assumed_credentials(self._fetch(account), lambda: self._fetch(account))
+                self._credentials[account.account_id] = found
+            return found
+
+    def _fetch(self, account: Account) -> dict[str, str]:
+        """STS AssumeRole into ``account``: botocore calls it at first use and again before the
+        credentials expire. The outcome is recorded on the account (vtab_accounts shows it)."""
+        role_arn = self.role_arn(account)
+        params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME}
+        if self.options.external_id:
+            params["ExternalId"] = self.options.external_id
+        endpoint = identity.sts_endpoint(self.options)
+        call = SideCall("STS", "AssumeRole", f"into account {account.account_id}", about=role_arn)
+        why = (
+            f"vtab assumes role {self.options.assume_role_name} to read account {account.account_id}: name "
+            f"the role the accounts trust with {hints.set_option('assume_role_name', repr('RoleName'))} "
+            "(and external_id if their trust policies demand one), or leave the account out with "
+            "skip_accounts"
+        )
+        try:
+            client = self._side_client("sts", self.region, endpoint)
+            answer, _ = side_call(client, self._cloud.log, self.region, self.options, call, why, **params)
+        except apsw.Error as error:
+            account.assumable, account.error = False, str(error)
+            raise
+        credentials = answer.get("Credentials")
+        if not isinstance(credentials, dict) or not all(
+            isinstance(credentials.get(key), str)
+            for key in ("AccessKeyId", "SecretAccessKey", "SessionToken")
+        ):
+            account.assumable, account.error = False, "AssumeRole answered without credentials"
+            raise errors.malformed_answer(
+                f"AssumeRole (STS) into account {account.account_id}", "holds no Credentials"
+            )
+        account.assumable, account.error = True, None
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": _joined(credentials["Expiration"]) or "",
+        }
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """``vtab_accounts``: one row per account of the estate."""
+        for account in self.described():
+            yield account.row()
+
+
+def _plain(options: Options) -> dict[str, Any]:
+    """The options as keyword arguments, without the account options (a profile's own Cloud Control
+    reads that one account)."""
+    dropped = {"accounts", "profiles", "organizational_units", "skip_accounts", "extra"}
+    return {name: getattr(options, name) for name in Options.names() if name not in dropped}
