@@ -13,6 +13,7 @@ message with its values masked), with the types.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -41,6 +42,9 @@ def main() -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="list every failing type")
     args = parser.parse_args()
     types = sample(args.types, args.per_service)
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)  # the local endpoint only: never a real account's credentials
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
     started = time.monotonic()
     failures: dict[str, list[str]] = defaultdict(list)
     by_step: Counter[str] = Counter()
