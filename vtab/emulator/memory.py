@@ -139,6 +139,8 @@ class MemoryProvider(Provider):
             feed for feed in entry.plan.feeds if feed.kind is FeedKind.PARENT and feed.parent
         )
         self.is_global = entry.scope is Scope.GLOBAL
+        self.listed_account_wide = entry.scope is Scope.LISTED_ACCOUNT_WIDE
+        """Its listing answers the resources of every region of the partition (S3 buckets), as AWS does."""
         self._confined: tuple[Feed, ...] = tuple(feed for feed in entry.plan.feeds if feed.value_regions)
         """List inputs whose fixed values exist in some regions only."""
         self._account_inputs = tuple(
@@ -172,7 +174,7 @@ class MemoryProvider(Provider):
         given = {self._input_property.get(name, name): value for name, value in parent.items()}
         self._check_regions(region, given)
         self._require_parents(region, given)
-        models = list(self._store(region).values())
+        models = [model for where in self._listed(region) for model in self._store(where).values()]
         for name, value in parent.items():
             prop = self._input_property.get(name, name)
             if name in self._array_inputs and isinstance(value, list):
@@ -180,6 +182,13 @@ class MemoryProvider(Provider):
             else:
                 models = [m for m in models if same_value(m.get(prop), value)]
         return models
+
+    def _listed(self, region: RegionState) -> list[RegionState]:
+        """The regions a listing in ``region`` answers: its own, or its partition's for a type listed
+        account-wide (sorted by name, so that pages stay stable)."""
+        if not self.listed_account_wide:
+            return [region]
+        return sorted(region.partition.regions, key=lambda where: where.name)
 
     def identifier(self, obj: Any, parent: dict[str, Any]) -> str:
         return self.rules.identifier_of(obj)
@@ -213,8 +222,8 @@ class MemoryProvider(Provider):
         self._generate(model, region)
         store = self._store(region)
         identifier = self.rules.identifier_of(model)
-        if identifier in store:
-            raise _already_exists(self.type_name, identifier)
+        if any(identifier in self._store(where) for where in {region, *self._listed(region)}):
+            raise _already_exists(self.type_name, identifier)  # a bucket's name is the partition's
         names = self._names(region)
         keys = self._name_keys(model)
         self._check_names(names, keys, identifier)

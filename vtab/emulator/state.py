@@ -49,6 +49,8 @@ class Store:
         """type name -> the values of an additional identifier (a key) -> the identifier holding them."""
         self.hidden: dict[str, dict[str, int]] = {}
         """type name -> identifier -> list calls of that type it stays invisible for."""
+        self.regions: list[RegionState] = []
+        """A partition's store: its regions used so far (where a type listed account-wide lists from)."""
 
 
 class RegionState(Store):
@@ -88,6 +90,7 @@ class EmulatorState:
             if state is None:
                 partition = self._partitions.setdefault(partition_of(name), Store())
                 state = self._regions[name] = RegionState(name, partition, self.random)
+                partition.regions.append(state)
             return state
 
     def reset(self) -> None:
