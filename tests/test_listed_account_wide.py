@@ -1,6 +1,6 @@
-"""S3 buckets, listed account-wide but regional: AWS's ListResources of AWS::S3::Bucket answers every bucket of
-the account in whichever region it is asked, while GetResource answers a bucket only in its own region
-(vtab/read/regions.py). The local endpoint does the same; vtab shows each bucket once, under its own region."""
+"""S3 buckets, listed account-wide but regional: AWS's ListResources of AWS::S3::Bucket answers every bucket
+of the account in whichever region it is asked, while GetResource answers a bucket only in its own region
+(vtab/read/regions.py). The local endpoint does the same; vtab shows each bucket once, in its own region."""
 
 from __future__ import annotations
 
@@ -90,9 +90,8 @@ def test_a_bucket_by_name_over_several_regions_is_read_in_its_own(emulator: Any)
 def test_an_update_over_every_region_changes_each_bucket_once_in_its_own_region(emulator: Any) -> None:
     _buckets(emulator)
     db = connect(emulator, regions=REGIONS)
-    db.execute(
-        'UPDATE s3_buckets SET tags = \'[{"Key": "team", "Value": "data"}]\' WHERE bucket_name LIKE \'logs-%\''
-    )
+    tags = '[{"Key": "team", "Value": "data"}]'
+    db.execute("UPDATE s3_buckets SET tags = ? WHERE bucket_name LIKE 'logs-%'", (tags,))
     for region, name in (
         ("us-east-1", "logs-east"),
         ("eu-west-1", "logs-west"),
