@@ -78,6 +78,14 @@ def filled_insert(sql: str, desired: dict[str, Any]) -> str:
     return fill(re.sub(r"'\{\{ (\w+) \}\}'", value, sql))
 
 
+def identifier_part(value: Any) -> str:
+    """A listed column's value as Cloud Control's identifier spells it: a REAL column's whole number
+    (Wisdom's VersionNumber, a JSON number) without its ``.0``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def with_identifier(sql: str, identifier: str) -> str:
     """The page's ``Identifier = '{{ a }}|{{ b }}'`` given ``identifier`` (quotes doubled, as SQL wants)."""
     quoted = identifier.replace("'", "''")
@@ -108,7 +116,7 @@ def run_type(db: apsw.Connection, emulator: Emulator, type_name: str) -> None:
     ids = [stackql_column(p) for p in facts.primary_identifier]
     try:
         cursor = db.execute(fill(page[Kind.LIST]))
-        listed = ["|".join(str(v) for v in row[1:]) for row in cursor]
+        listed = ["|".join(identifier_part(v) for v in row[1:]) for row in cursor]
     except apsw.Error as error:
         raise StepFailed("list", str(error)) from None
     if identifier not in listed:

@@ -162,8 +162,10 @@ def default_value(
         return clamp(0, spec.get("check", {}))  # a count, within the schema's range (a version is 1 up)
     if kind not in (None, "string"):
         return None
-    if lower.endswith(_TIME_SUFFIXES):
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    if lower.endswith(_TIME_SUFFIXES):  # ISO 8601, or epoch seconds where the pattern wants digits (Connect)
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+        return string_value(spec.get("check", {}), stamp, also, (str(int(now)),), draw.rng)
     if lower.endswith(("arn", "id", "name")):
         return identifier_value(draw, name, spec, also)
     return None

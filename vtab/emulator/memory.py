@@ -218,6 +218,7 @@ class MemoryProvider(Provider):
             if isinstance(value, str) and fits(self.facts.properties[prop].get("check", {}), value):
                 model[prop] = value  # else generated: an ARN is not SpendingLimit's amount, as AWS makes it
         self._check_regions(region, model)
+        self._require_parent_ids(model)
         self._require_parents(region, model)
         self._generate(model, region)
         store = self._store(region)
@@ -323,6 +324,26 @@ class MemoryProvider(Provider):
                     f"Error reason: The {snake_case(feed.property_name).replace('_', ' ')} is not valid., "
                     f"field: {field}_VALUE, parameter: {value}",
                 )
+
+    def _require_parent_ids(self, model: dict[str, Any]) -> None:
+        """InvalidRequest, in CloudFormation's model validation wording, when a create leaves out the id of
+        the parent its list handler demands: AWS's create handler needs it (a Cases field belongs to a
+        domain), although some schemas leave it out of ``required`` (Cases' DomainId, ELB ListenerRule's
+        ListenerArn); made up, it would name no parent and the resource would list under none. Of
+        alternatives (a handlerSchema's anyOf), one complete branch does. A read-only one the handler
+        fills (S3 Tables' TableBucketARN, from the TableARN given) is not asked for."""
+        fed = {feed.input for feed in self._parent_feeds if feed.property_name not in self.rules.read_only}
+
+        def absent(name: str) -> bool:
+            return model.get(self._input_property.get(name, name)) in (None, "", [])
+
+        missing = [name for name in self.list_inputs.required if name in fed and absent(name)]
+        choices = self.list_inputs.choices
+        if any(fed.intersection(branch) for branch in choices) and all(any(map(absent, b)) for b in choices):
+            missing += [k for k in choices[0] if absent(k)]
+        if missing:
+            keys = ", ".join(f"#: required key [{self._input_property.get(k, k)}] not found" for k in missing)
+            raise HandlerFailure("InvalidRequest", f"Model validation failed ({keys})")
 
     def _require_parents(self, region: RegionState, values: dict[str, Any]) -> None:
         """NotFound unless each parent the walk names (and that serves) has the given value; a parent is
