@@ -144,7 +144,8 @@ def _write_only_members_missing(rules: TypeRules, error: ValidationError) -> boo
     ServiceAccountCredentials/AccountPassword), which a read never returns."""
     at = tuple("*" if isinstance(part, int) else str(part) for part in error.path)
     instance = error.instance if isinstance(error.instance, dict) else {}
-    missing = [name for name in error.validator_value if name not in instance]
+    required = error.validator_value if isinstance(error.validator_value, list) else []
+    missing = [name for name in required if name not in instance]
     return bool(missing) and all((*at, name) in rules.write_only_members for name in missing)
 
 
