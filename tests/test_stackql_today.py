@@ -180,6 +180,21 @@ def test_an_unknown_awscc_name_says_so_in_the_users_spelling(sql: str, error: st
             "SELECT * FROM awscc.emr.clusters",  # no handlers: not provisionable through Cloud Control
             "no such table: awscc.emr.clusters: vtab has no table for it: AWS::EMR::Cluster has no handlers",
         ),
+        (  # StackQL's own resources, not CloudFormation types: its generic calls, another API, its views
+            "SELECT region FROM awscc.cloud_control.resources WHERE region = 'us-east-1' AND TypeName = 'x'",
+            "no such table: awscc.cloud_control.resources: vtab has no table for it: StackQL's cloud_control "
+            "resources are its generic Cloud Control calls",
+        ),
+        (
+            "SELECT region FROM awscc.tagging.tagged_resources",
+            "no such table: awscc.tagging.tagged_resources: vtab has no table for it: StackQL's tagging "
+            "resources read the Resource Groups Tagging API",
+        ),
+        (
+            "SELECT id FROM awscc.ec2.vw_subnet_route_table_associations",
+            "no such table: awscc.ec2.vw_subnet_route_table_associations: vtab has no table for it: "
+            "StackQL's vw_ resources are its own SQL views",
+        ),
     ],
 )
 def test_a_stackql_name_the_catalog_leaves_out_says_why(sql: str, error: str) -> None:
