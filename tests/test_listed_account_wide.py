@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
-from readhelpers import connect, rows
+from readhelpers import connect, docs_sql_blocks, rows
 
 BUCKET = "AWS::S3::Bucket"
 REGIONS = "us-east-1,eu-west-1,ap-south-1"
@@ -100,3 +100,20 @@ def test_an_update_over_every_region_changes_each_bucket_once_in_its_own_region(
         model = emulator.resource(region, BUCKET, name)
         assert model is not None and model["Tags"] == [{"Key": "team", "Value": "data"}]
     assert "Tags" not in (emulator.resource("eu-west-1", BUCKET, "web-west") or {})
+
+
+def test_the_docs_examples_of_buckets_in_every_region_run(emulator: Any) -> None:
+    """docs/stackql-pages.md, "S3 buckets in every region"."""
+    _buckets(emulator)
+    db = connect(emulator, regions=REGIONS)
+    every, eu_west = docs_sql_blocks("stackql-pages.md", "S3 buckets in every region")[0]
+    assert rows(db, every) == [
+        ("logs-east", "us-east-1"),
+        ("logs-south", "ap-south-1"),
+        ("logs-west", "eu-west-1"),
+        ("web-west", "eu-west-1"),
+    ]
+    assert sorted(rows(db, eu_west)) == [
+        ("logs-west", "logs-west.s3.eu-west-1.amazonaws.com"),
+        ("web-west", "web-west.s3.eu-west-1.amazonaws.com"),
+    ]

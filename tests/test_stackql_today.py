@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 import vtab
-from tests.readhelpers import connect
+from tests.readhelpers import connect, docs_sql_blocks
 from tests.stackqlpages import Kind, catalog_statements, fill, page_statements
 from tests.stackqlpages_run import run_type
 from tests.test_stackql_names import _shell
@@ -272,3 +272,20 @@ def test_only_a_bare_column_list_item_is_quoted_and_the_text_keeps_its_length() 
     assert len(quoted) == len(sql)
     no_room = "SELECT name,group FROM t"
     assert quote_keyword_columns(no_room, ["t"], lambda table: columns(table, ())) == no_room
+
+
+def test_the_docs_example_of_a_keyword_column_runs(emulator: Emulator) -> None:
+    """docs/stackql-pages.md, "Columns named by an SQLite keyword"."""
+    type_name = "AWS::ResourceGroups::TagSyncTask"
+    (identifier,) = emulator.seed_type(type_name, REGION, count=1).identifiers
+    model = emulator.resource(REGION, type_name, identifier)
+    assert model is not None
+    ((sql,),) = docs_sql_blocks("stackql-pages.md", "Columns named by an SQLite keyword")
+    assert rows(connect(emulator), sql) == [
+        {
+            "region": REGION,
+            "group": model["Group"],
+            "tag_key": model["TagKey"],
+            "tag_value": model["TagValue"],
+        }
+    ]
