@@ -76,11 +76,21 @@ def kind_of(sql: str) -> str:
     return words[0].upper() if words else "?"
 
 
+NESTED_IDENTIFIER = re.compile(r"^\s+\w+/\w+,?$", re.MULTILINE)
+"""``SELECT schedule/schedule_id``: the generator's nested identifier, a division to SQL."""
+
+
 def cause(error: apsw.Error, sql: str) -> str:
     """The outcome's row of the table: the error with the statement's own names kept out."""
     text = str(error).split(";")[0]
     if "syntax error" in text and re.search(r"\(\s*,", sql):
         return "not SQL on the page: ( , region) (a type with no required property)"
+    if text.startswith("no such column:") and NESTED_IDENTIFIER.search(sql):
+        return "not SQL on the page: a nested identifier written as a division (schedule/schedule_id)"
+    if "vtab has no table for it: StackQL's" in text:
+        return "StackQL's own resource, no CloudFormation type (cloud_control, tagging, vw_): vtab says so"
+    if "vtab has no table for it" in text:
+        return "a type the catalog leaves out (RoboMaker: ended; no handlers): the error says why"
     if text.startswith("no such table:"):
         return "no such table: " + ".".join(text.split(": ", 1)[1].split(".")[:2]) + ".*"
     return re.sub(r"'[^']*'", "'...'", text)
@@ -95,10 +105,15 @@ def prepare(db: apsw.Connection, sql: str) -> str | None:
     return None
 
 
-def measure(pages: list[tuple[str, str]]) -> tuple[Counter[str], list[PageStatement]]:
+def measure(
+    pages: list[tuple[str, str]],
+) -> tuple[Counter[str], list[PageStatement], dict[str, list[str]]]:
+    """Each statement prepared: the count by outcome, the statements as written, and the statements that
+    do not prepare (``<service>/<resource> KIND``) by cause."""
     db = vtab.connect(regions="us-east-1", endpoint_url="http://127.0.0.1:9", cache_ttl=0)
     outcomes: Counter[str] = Counter()
     written: list[PageStatement] = []
+    failing: dict[str, list[str]] = {}
     for page, text in pages:
         for block in SQL_BLOCK.findall(text):
             for sql in statements(block):
@@ -111,7 +126,8 @@ def measure(pages: list[tuple[str, str]]) -> tuple[Counter[str], list[PageStatem
                     outcomes[f"{kind_of(sql)}: fails only for RETURNING"] += 1
                 else:
                     outcomes[f"{kind_of(sql)}: {failed}"] += 1
-    return outcomes, written
+                    failing.setdefault(failed, []).append(f"{page} {kind_of(sql)}")
+    return outcomes, written, failing
 
 
 def unordered(sql: str) -> tuple[str, ...]:
@@ -160,11 +176,20 @@ def main() -> None:
     parser.add_argument("--examples", action="store_true", help="show some differences in full")
     args = parser.parse_args()
     pages = list(read_pages(args.path))
-    outcomes, written = measure(pages)
+    outcomes, written, failing = measure(pages)
     print(f"{len(pages):,} pages, {len(written):,} statements\n")
     print("| outcome | statements |\n|---|---:|")
     for outcome, count in sorted(outcomes.items(), key=lambda item: (-item[1], item[0])):
         print(f"| {outcome} | {count:,} |")
+    print("\nthe statements that do not prepare, by cause:")
+    for why, statements_ in sorted(failing.items(), key=lambda item: -len(item[1])):
+        print(f"  {len(statements_):,}  {why}")
+        for name in sorted(set(statements_)):
+            print(
+                f"        {name} (x{statements_.count(name)})"
+                if statements_.count(name) > 1
+                else f"        {name}"
+            )
     agree, differ, examples = compare(written)
     print(
         f"\nthe generator (tests/stackqlpages.py) writes {agree:,} of the {len(written):,} page statements "

@@ -13,6 +13,7 @@ message with its values masked), with the types.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -23,13 +24,18 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests.stackqlpages_run, which the tests use too
 
 import vtab  # noqa: E402
-from tests.stackqlpages_run import REGION, StepFailed, run_type, sample, service_of  # noqa: E402
+from tests.stackqlpages_run import REGION, Outcome, StepFailed, run_type, sample, service_of  # noqa: E402
 from vtab.emulator import Emulator  # noqa: E402
 
 
 def cause(error: str) -> str:
-    """The message's first line with its values masked, so failures of one kind group together."""
-    text = re.sub(r"'[^']*'", "'…'", error.splitlines()[0] if error else "")
+    """The message's first line (a failed write's: AWS's own message) with its values masked, so failures
+    of one kind group together."""
+    failed = re.search(
+        r"^\s+FAILED \w+ .*? in [a-z0-9-]+: (.*?)(?: \(RequestToken [^)]*\))?$", error, re.MULTILINE
+    )
+    first = failed[1] if failed else error.splitlines()[0] if error else ""
+    text = re.sub(r"'[^']*'", "'…'", first)
     text = re.sub(r"\b[0-9a-f-]{36}\b", "<token>", text)
     return re.sub(r"\s*\[[^\]]*\]$", "", text)[:220]
 
@@ -41,14 +47,18 @@ def main() -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="list every failing type")
     args = parser.parse_args()
     types = sample(args.types, args.per_service)
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)  # the local endpoint only: never a real account's credentials
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
     started = time.monotonic()
     failures: dict[str, list[str]] = defaultdict(list)
     by_step: Counter[str] = Counter()
+    outcomes: dict[Outcome, list[str]] = defaultdict(list)
     with Emulator() as emulator:
         db = vtab.connect(endpoint_url=emulator.endpoint_url, regions=REGION, rate_limit=None, cache_ttl=0)
         for type_name in types:
             try:
-                run_type(db, emulator, type_name)
+                outcomes[run_type(db, emulator, type_name)].append(type_name)
             except StepFailed as failed:
                 failures[f"{failed.step}: {cause(failed.why)}"].append(type_name)
                 by_step[failed.step] += 1
@@ -56,12 +66,14 @@ def main() -> None:
                 failures[f"seed: {type(error).__name__}: {cause(str(error))}"].append(type_name)
                 by_step["seed"] += 1
     services = {service_of(t) for t in types}
-    passed = [t for t in types if not any(t in names for names in failures.values())]
-    passed_services = {service_of(t) for t in passed}
-    print(
-        f"{len(types)} types of {len(services)} services in {time.monotonic() - started:.0f} s: "
-        f"{len(passed)} types of {len(passed_services)} services ran every step"
-    )
+    print(f"{len(types)} types of {len(services)} services in {time.monotonic() - started:.0f} s:")
+    for outcome in Outcome:
+        names = outcomes[outcome]
+        print(f"  {len(names)} types of {len({service_of(t) for t in names})} services: {outcome}")
+        if outcome is Outcome.LIST_NEEDS_WHERE:
+            print(
+                "      " + ", ".join(names if args.verbose else names[:4]) + ("" if args.verbose else ", ...")
+            )
     for step, count in by_step.most_common():
         print(f"  failed at {step}: {count}")
     for why, names in sorted(failures.items(), key=lambda item: -len(item[1])):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import apsw
@@ -43,3 +44,22 @@ def short(type_name: str | None) -> str:
 def endpoint_summary(emulator: Any) -> Counter[str]:
     """'ListResources IntegrationResponse' -> count, easier to read in assertion failures."""
     return Counter(f"{call.operation} {short(call.type_name)}" for call in emulator.calls)
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def docs_sql_blocks(page: str, section: str) -> list[list[str]]:
+    """The statements of each ```sql block under ``## section`` of docs/``page`` (tests/test_docs.py
+    checks that every such block is run by a test naming its page and section)."""
+    text = (DOCS / page).read_text(encoding="utf-8").split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    blocks = []
+    for block in text.split("```sql\n")[1:]:
+        found, pending = [], ""
+        for line in block.split("```", 1)[0].splitlines(keepends=True):
+            pending += line
+            if apsw.complete(pending):
+                found.append(pending.strip())
+                pending = ""
+        blocks.append(found)
+    return blocks

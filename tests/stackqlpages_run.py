@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from enum import StrEnum
 from typing import Any
 
 import apsw
@@ -26,6 +27,20 @@ from vtab.emulator.seed_types import example_value, walk_desired_state
 
 REGION = "us-east-1"
 ALL_VERBS = {Verb.CREATE, Verb.READ, Verb.UPDATE, Verb.DELETE, Verb.LIST}
+
+
+class Outcome(StrEnum):
+    """How a type's page statements ran (a step that fails raises StepFailed instead)."""
+
+    EVERY_STEP = "every step as written"
+    LIST_NEEDS_WHERE = "every step as written but the list, whose error names the WHERE inputs it needs"
+    """AWS lists the type only under inputs no walk finds (a parent with no CloudFormation type, an ARN
+    of any service): the page's ``WHERE region = ...`` cannot list it, in StackQL either, and vtab says
+    which columns to add."""
+
+
+NEEDS_WHERE = re.compile(r"^\w+: AWS::\S+ can only be listed with [\w, ]+ given in WHERE ")
+"""vtab's error for a listing that needs inputs in WHERE (vtab.sqlite.cursor)."""
 
 
 class StepFailed(Exception):
@@ -78,13 +93,21 @@ def filled_insert(sql: str, desired: dict[str, Any]) -> str:
     return fill(re.sub(r"'\{\{ (\w+) \}\}'", value, sql))
 
 
+def identifier_part(value: Any) -> str:
+    """A listed column's value as Cloud Control's identifier spells it: a REAL column's whole number
+    (Wisdom's VersionNumber, a JSON number) without its ``.0``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def with_identifier(sql: str, identifier: str) -> str:
     """The page's ``Identifier = '{{ a }}|{{ b }}'`` given ``identifier`` (quotes doubled, as SQL wants)."""
     quoted = identifier.replace("'", "''")
     return re.sub(r"Identifier = '[^']*'", lambda _: f"Identifier = '{quoted}'", sql)
 
 
-def run_type(db: apsw.Connection, emulator: Emulator, type_name: str) -> None:
+def run_type(db: apsw.Connection, emulator: Emulator, type_name: str) -> Outcome:
     catalog = load_catalog()
     facts = catalog.facts(type_name)
     stackql = catalog.entry(type_name).stackql
@@ -106,9 +129,14 @@ def run_type(db: apsw.Connection, emulator: Emulator, type_name: str) -> None:
         raise StepFailed("insert", "the returned identifier does not exist")
 
     ids = [stackql_column(p) for p in facts.primary_identifier]
+    outcome = Outcome.EVERY_STEP
     try:
         cursor = db.execute(fill(page[Kind.LIST]))
-        listed = ["|".join(str(v) for v in row[1:]) for row in cursor]
+        listed = ["|".join(identifier_part(v) for v in row[1:]) for row in cursor]
+    except apsw.SQLError as error:
+        if not NEEDS_WHERE.match(str(error)):
+            raise StepFailed("list", str(error)) from None
+        outcome, listed = Outcome.LIST_NEEDS_WHERE, [identifier]
     except apsw.Error as error:
         raise StepFailed("list", str(error)) from None
     if identifier not in listed:
@@ -138,6 +166,7 @@ def run_type(db: apsw.Connection, emulator: Emulator, type_name: str) -> None:
         raise StepFailed("delete", str(error)) from None
     if [row[3] for row in deleted] != ["DELETE"] or emulator.resource(REGION, type_name, identifier):
         raise StepFailed("delete", f"RETURNING gave {deleted!r}")
+    return outcome
 
 
 def update_patch(type_name: str) -> list[dict[str, Any]]:

@@ -203,7 +203,7 @@ def test_vtab_types_says_which_tables_are_global(emulator: Any) -> None:
     db = connect(emulator)
     scopes = dict(rows(db, "SELECT table_name, scope FROM vtab_types"))
     assert scopes["iam_roles"] == "global" and scopes["cloudfront_distributions"] == "global"
-    assert scopes["wafv2_web_acls"] == "regional" and scopes["s3_buckets"] == "regional"
+    assert scopes["wafv2_web_acls"] == "regional" and scopes["s3_buckets"] == "listed account-wide"
     catalog = load_catalog()
     expected = {
         t for t in catalog.type_names() if catalog.entry(t).table and catalog.entry(t).scope == "global"

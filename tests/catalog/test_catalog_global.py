@@ -87,7 +87,11 @@ def test_region_confined_values_reach_the_feed_and_survive_json() -> None:
         ("[services.IAM]\nglobal = true", r"services.IAM: global takes the reason as text"),
         ('[services.IAM]\nglobl = "x"', r"services.IAM: unknown key\(s\) \['globl'\]; use \['global'\]"),
         ('[types."AWS::A::B"]\nglobal = ""', r"global takes the reason as text"),
-        ('[types."AWS::A::B"]\nglobal = "x"\nregional = "y"', "a type is either global or regional"),
+        ('[types."AWS::A::B"]\nglobal = "x"\nregional = "y"', "a type is either global, regional or"),
+        (
+            '[types."AWS::A::B"]\nglobal = "x"\nlisted_account_wide = "y"',
+            "a type is either global, regional or listed_account_wide; give one of them",
+        ),
         ('[types."AWS::A::B"]\nregional = "y"', "regional overrides a global service, but A is not global"),
         (
             '[types."AWS::A::B".inputs.S]\nvalues = ["X"]\nregions = { Y = ["us-east-1"] }\nwhy = "w"',
@@ -152,8 +156,9 @@ def test_the_shipped_catalog_knows_the_global_services_and_keeps_regional_look_a
     ):
         schema = catalog.schema(name)
         assert schema.is_global and schema.scope_reason, name
+    bucket = catalog.schema("AWS::S3::Bucket")  # listed account-wide, read and written in its own region only
+    assert bucket.is_listed_account_wide and not bucket.is_global and "aws-cli#6464" in bucket.scope_reason
     for name in (
-        "AWS::S3::Bucket",  # listed account-wide, but read and written in its own region only
         "AWS::Route53Resolver::ResolverRule",
         "AWS::WAFv2::WebACL",
         "AWS::SSO::Instance",

@@ -51,6 +51,8 @@ def build_index(
         scope, why = overlays.scope(name)
         if scope is Scope.GLOBAL:
             entry["global"] = why
+        elif scope is Scope.LISTED_ACCOUNT_WIDE:
+            entry["listedAccountWide"] = why
         writable = [prop for prop in facts[name].properties if prop not in facts[name].read_only]
         account = overlays.account_properties(name, writable)
         if account:

@@ -27,7 +27,8 @@ TYPE_COLUMNS = (
     "permissions",
     "reason",
 )
-"""``scope``: global (one set of resources per partition, listed once) or regional; ``list_mode``:
+"""``scope``: global (one set of resources per partition, listed once), regional, or listed account-wide
+(regional resources one listing answers for the whole partition: S3 buckets); ``list_mode``:
 region_wide, walk, fixed (one listing per fixed value), account_id (one listing with the caller's account
 id, looked up unless the account_id option gives it), needs_where, no_list (read by identifier only);
 ``walk``: the parent types listed first,

@@ -93,6 +93,38 @@ def stackql_name(type_name: str) -> str:
     return f"aws.{service_name(type_name)}.{stackql_plural(stackql_snake(type_name.split('::')[2]))}"
 
 
+STACKQL_OWN_SERVICES = {
+    "cloud_control": (
+        "StackQL's cloud_control resources are its generic Cloud Control calls and request log, not a "
+        "resource type: vtab's tables are those calls per type (vtab_types lists them, vtab_calls logs "
+        "the calls made)"
+    ),
+    "tagging": (
+        "StackQL's tagging resources read the Resource Groups Tagging API, not Cloud Control, which is "
+        "all vtab reads"
+    ),
+}
+"""StackQL services of the ``awscc`` provider that are no CloudFormation types -> why vtab has no table."""
+
+STACKQL_VIEW_PREFIX = "vw_"
+STACKQL_VIEW_WHY = (
+    "StackQL's vw_ resources are its own SQL views over Cloud Control tables, not resource types: query the "
+    "table the view reads (its name without vw_, where there is one; vtab types PATTERN finds tables)"
+)
+
+
+def stackql_own(name: str) -> str | None:
+    """Why vtab has no table for ``name`` (``aws.<service>.<resource>``, lower case) when it is one of
+    StackQL's own resources rather than a CloudFormation type (its views, its cloud_control and tagging
+    services); None otherwise."""
+    parts = name.split(".")
+    if len(parts) != 3:
+        return None
+    if parts[1] in STACKQL_OWN_SERVICES:
+        return STACKQL_OWN_SERVICES[parts[1]]
+    return STACKQL_VIEW_WHY if parts[2].startswith(STACKQL_VIEW_PREFIX) else None
+
+
 class NameCollision(ValueError):
     """Two types would get the same table name; the fix goes in ACRONYMS or PLURAL_FIXES."""
 

@@ -53,6 +53,8 @@ class TypeOverlay:
     """Why the type is global although its service is not (TOML key ``global``)."""
     regional: str | None = None
     """Why the type is regional although its service is global."""
+    listed_account_wide: str | None = None
+    """Why the type's listing answers every region's resources although each lives in one region."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,11 @@ class Overlays:
         return self.types.get(type_name, TypeOverlay())
 
     def scope(self, type_name: str) -> tuple[Scope, str]:
-        """Whether the type is global, and why: the type's own fact, else its service's (regional: '')."""
+        """Whether the type is global (or listed account-wide), and why: the type's own fact, else its
+        service's (regional: '')."""
         overlay = self.of(type_name)
+        if overlay.listed_account_wide:
+            return Scope.LISTED_ACCOUNT_WIDE, overlay.listed_account_wide
         if overlay.regional:
             return Scope.REGIONAL, ""
         why = overlay.global_ or self.services.get(type_name.split("::")[1], ServiceOverlay()).global_
@@ -102,7 +107,7 @@ class Overlays:
 
 
 _INPUT_KEYS = {"why", "parent", "property", "values", "account_id", "where", "regions"}
-_TYPE_KEYS = {"inputs", "keep", "region_wide", "exclude", "global", "regional"}
+_TYPE_KEYS = {"inputs", "keep", "region_wide", "exclude", "global", "regional", "listed_account_wide"}
 _SERVICE_KEYS = {"global"}
 _TOP_KEYS = ("types", "service_inputs", "services")
 
@@ -147,8 +152,10 @@ def _type_overlay(where: str, entry: Mapping[str, Any]) -> TypeOverlay:
     unknown = set(entry) - _TYPE_KEYS
     if unknown:
         raise OverlayError(f"{where}: unknown key(s) {sorted(unknown)}; use {sorted(_TYPE_KEYS)}")
-    if entry.get("global") and entry.get("regional"):
-        raise OverlayError(f"{where}: a type is either global or regional; give one of them")
+    if sum(bool(entry.get(key)) for key in ("global", "regional", "listed_account_wide")) > 1:
+        raise OverlayError(
+            f"{where}: a type is either global, regional or listed_account_wide; give one of them"
+        )
     return TypeOverlay(
         inputs={key: _input_fact(f"{where}.inputs.{key}", v) for key, v in entry.get("inputs", {}).items()},
         keep={parent: dict(values) for parent, values in entry.get("keep", {}).items()},
@@ -156,6 +163,7 @@ def _type_overlay(where: str, entry: Mapping[str, Any]) -> TypeOverlay:
         exclude=entry.get("exclude"),
         global_=_why(where, "global", entry),
         regional=_why(where, "regional", entry),
+        listed_account_wide=_why(where, "listed_account_wide", entry),
     )
 
 

@@ -128,6 +128,11 @@ class Scope(StrEnum):
     GLOBAL = "global"
     """The same resources whichever region Cloud Control is asked in: a scan lists them through one region
     of the query's, and a write may be sent through any."""
+    LISTED_ACCOUNT_WIDE = "listed account-wide"
+    """Regional resources whose ListResources answers the account's resources of every region of the
+    partition, whichever region it is asked in (S3 buckets); GetResource, and every write, answer only in
+    the resource's own region. A scan lists them once per partition and learns each one's region
+    (vtab.read.regions)."""
 
 
 class InputSource(StrEnum):
@@ -360,6 +365,10 @@ class ResourceSchema:
     @property
     def is_global(self) -> bool:
         return self.scope is Scope.GLOBAL
+
+    @property
+    def is_listed_account_wide(self) -> bool:
+        return self.scope is Scope.LISTED_ACCOUNT_WIDE
 
     def column_of(self, prop: str) -> str:
         return self.column_names.get(prop) or snake_case(prop)

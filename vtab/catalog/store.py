@@ -97,8 +97,14 @@ class Catalog:
             stackql=doc.get("stackql"),
             verbs=frozenset(Verb(verb) for verb in doc.get("verbs", ())),
             plan=ListPlan.from_json(type_name, doc["list"]),
-            scope=Scope.GLOBAL if "global" in doc else Scope.REGIONAL,
-            scope_reason=doc.get("global", ""),
+            scope=(
+                Scope.GLOBAL
+                if "global" in doc
+                else Scope.LISTED_ACCOUNT_WIDE
+                if "listedAccountWide" in doc
+                else Scope.REGIONAL
+            ),
+            scope_reason=doc.get("global", doc.get("listedAccountWide", "")),
             account_properties=tuple(doc.get("accountId", ())),
         )
 

@@ -39,6 +39,17 @@ ARN_SHAPES: dict[str, str] = {
 """Type -> the resource part of its ARN where AWS spells it other than ``<resource-type>/<name>``
 (``{Property}`` is the model's value, ``{uuid}`` a generated one); from the services' ARN references."""
 
+VALUE_SHAPES: dict[str, dict[str, str]] = {
+    "AWS::S3::Bucket": {
+        "DomainName": "{BucketName}.s3.amazonaws.com",
+        "RegionalDomainName": "{BucketName}.s3.{region}.amazonaws.com",
+        "DualStackDomainName": "{BucketName}.s3.dualstack.{region}.amazonaws.com",
+        "WebsiteURL": "http://{BucketName}.s3-website.{region}.amazonaws.com",
+    },
+}
+"""Type -> read-only property -> its value as AWS builds it from the model (``{region}``: the resource's);
+from the CloudFormation reference's return values (AWS::S3::Bucket, Fn::GetAtt examples)."""
+
 UNSCOPED_ARNS = frozenset({"AWS::S3::Bucket"})
 """Types whose ARNs name neither region nor account: ``arn:aws:s3:::my-bucket``."""
 
@@ -140,6 +151,10 @@ def default_value(
     draw: Draw, name: str, spec: Mapping[str, Any], also: Sequence[Mapping[str, Any]] = ()
 ) -> Any:
     """A cheap default for a read-only property, or None when no plausible one is cheap."""
+    shape = VALUE_SHAPES.get(draw.type_name, {}).get(name)
+    values = {key: value for key, value in draw.model.items() if isinstance(value, str)}
+    if shape is not None and set(re.findall(r"\{(\w+)\}", shape)) <= {*values, "region"}:
+        return shape.format_map({**values, "region": draw.region})
     if spec.get("enum"):
         return spec["enum"][0]
     kind = spec.get("type")
@@ -150,8 +165,10 @@ def default_value(
         return clamp(0, spec.get("check", {}))  # a count, within the schema's range (a version is 1 up)
     if kind not in (None, "string"):
         return None
-    if lower.endswith(_TIME_SUFFIXES):
-        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    if lower.endswith(_TIME_SUFFIXES):  # ISO 8601, or epoch seconds where the pattern wants digits (Connect)
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+        return string_value(spec.get("check", {}), stamp, also, (str(int(now)),), draw.rng)
     if lower.endswith(("arn", "id", "name")):
         return identifier_value(draw, name, spec, also)
     return None

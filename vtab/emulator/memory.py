@@ -139,6 +139,8 @@ class MemoryProvider(Provider):
             feed for feed in entry.plan.feeds if feed.kind is FeedKind.PARENT and feed.parent
         )
         self.is_global = entry.scope is Scope.GLOBAL
+        self.listed_account_wide = entry.scope is Scope.LISTED_ACCOUNT_WIDE
+        """Its listing answers the resources of every region of the partition (S3 buckets), as AWS does."""
         self._confined: tuple[Feed, ...] = tuple(feed for feed in entry.plan.feeds if feed.value_regions)
         """List inputs whose fixed values exist in some regions only."""
         self._account_inputs = tuple(
@@ -172,7 +174,7 @@ class MemoryProvider(Provider):
         given = {self._input_property.get(name, name): value for name, value in parent.items()}
         self._check_regions(region, given)
         self._require_parents(region, given)
-        models = list(self._store(region).values())
+        models = [model for where in self._listed(region) for model in self._store(where).values()]
         for name, value in parent.items():
             prop = self._input_property.get(name, name)
             if name in self._array_inputs and isinstance(value, list):
@@ -180,6 +182,13 @@ class MemoryProvider(Provider):
             else:
                 models = [m for m in models if same_value(m.get(prop), value)]
         return models
+
+    def _listed(self, region: RegionState) -> list[RegionState]:
+        """The regions a listing in ``region`` answers: its own, or its partition's for a type listed
+        account-wide (sorted by name, so that pages stay stable)."""
+        if not self.listed_account_wide:
+            return [region]
+        return sorted(region.partition.regions, key=lambda where: where.name)
 
     def identifier(self, obj: Any, parent: dict[str, Any]) -> str:
         return self.rules.identifier_of(obj)
@@ -209,12 +218,13 @@ class MemoryProvider(Provider):
             if isinstance(value, str) and fits(self.facts.properties[prop].get("check", {}), value):
                 model[prop] = value  # else generated: an ARN is not SpendingLimit's amount, as AWS makes it
         self._check_regions(region, model)
+        self._require_parent_ids(model)
         self._require_parents(region, model)
         self._generate(model, region)
         store = self._store(region)
         identifier = self.rules.identifier_of(model)
-        if identifier in store:
-            raise _already_exists(self.type_name, identifier)
+        if any(identifier in self._store(where) for where in {region, *self._listed(region)}):
+            raise _already_exists(self.type_name, identifier)  # a bucket's name is the partition's
         names = self._names(region)
         keys = self._name_keys(model)
         self._check_names(names, keys, identifier)
@@ -314,6 +324,26 @@ class MemoryProvider(Provider):
                     f"Error reason: The {snake_case(feed.property_name).replace('_', ' ')} is not valid., "
                     f"field: {field}_VALUE, parameter: {value}",
                 )
+
+    def _require_parent_ids(self, model: dict[str, Any]) -> None:
+        """InvalidRequest, in CloudFormation's model validation wording, when a create leaves out the id of
+        the parent its list handler demands: AWS's create handler needs it (a Cases field belongs to a
+        domain), although some schemas leave it out of ``required`` (Cases' DomainId, ELB ListenerRule's
+        ListenerArn); made up, it would name no parent and the resource would list under none. Of
+        alternatives (a handlerSchema's anyOf), one complete branch does. A read-only one the handler
+        fills (S3 Tables' TableBucketARN, from the TableARN given) is not asked for."""
+        fed = {feed.input for feed in self._parent_feeds if feed.property_name not in self.rules.read_only}
+
+        def absent(name: str) -> bool:
+            return model.get(self._input_property.get(name, name)) in (None, "", [])
+
+        missing = [name for name in self.list_inputs.required if name in fed and absent(name)]
+        choices = self.list_inputs.choices
+        if any(fed.intersection(branch) for branch in choices) and all(any(map(absent, b)) for b in choices):
+            missing += [k for k in choices[0] if absent(k)]
+        if missing:
+            keys = ", ".join(f"#: required key [{self._input_property.get(k, k)}] not found" for k in missing)
+            raise HandlerFailure("InvalidRequest", f"Model validation failed ({keys})")
 
     def _require_parents(self, region: RegionState, values: dict[str, Any]) -> None:
         """NotFound unless each parent the walk names (and that serves) has the given value; a parent is

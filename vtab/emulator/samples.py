@@ -11,6 +11,7 @@ the rule, as AWS would).
 
 from __future__ import annotations
 
+import re
 import string
 import uuid
 from collections.abc import Mapping, Sequence
@@ -64,13 +65,18 @@ class _ShortXeger(rstr.Xeger):
         return super()._handle_repeat(end if self.exact else start_range, end, value)
 
 
+LENGTH_LOOKAHEAD = re.compile(r"^\^\(\?=\.\{\d*,?\d*\}\$\)")
+"""A pattern's leading length check, ``^(?=.{20,2048}$)`` (EC2's secret ARNs), which rstr cannot generate:
+the rest is generated, and the whole pattern (with the length) checks the result."""
+
+
 def _from_pattern(pattern: str, attempt: int, rng: Random) -> str | None:
     """Attempt 0, 2, 4, ...: each repeat exactly 8, 9, ... 30, then 0 to 7 more than its least (long
     enough first, so that generated identifiers differ); odd attempts: a random count up to that."""
     xeger = _ShortXeger(rng)
     xeger.extra, xeger.exact = (8 + attempt // 2) % 31, attempt % 2 == 0
     try:
-        return xeger.xeger(pattern)
+        return xeger.xeger(LENGTH_LOOKAHEAD.sub("^", pattern, count=1))
     except Exception:  # rstr cannot generate every pattern re compiles
         return None
 

@@ -53,6 +53,8 @@ class Store:
         """type name -> the values of an additional identifier (a key) -> the identifier holding them."""
         self.hidden: dict[str, dict[str, int]] = {}
         """type name -> identifier -> list calls of that type it stays invisible for."""
+        self.regions: list[RegionState] = []
+        """A partition's store: its regions used so far (where a type listed account-wide lists from)."""
 
 
 class RegionState(Store):
@@ -91,6 +93,7 @@ class AccountState:
             if state is None:
                 partition = self._partitions.setdefault(partition_of(name), Store())
                 state = self._regions[name] = RegionState(name, partition, self.random, self.account_id)
+                partition.regions.append(state)
             return state
 
 

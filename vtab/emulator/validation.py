@@ -112,6 +112,13 @@ def model_errors(rules: TypeRules, model: dict[str, Any], *, allow_read_only: bo
     for error in _validator(rules).iter_errors(present):
         if not error.path and error.validator == "required":
             missing.update(name for name in rules.required if name not in present)
+        elif (
+            allow_read_only
+            and error.path
+            and error.validator == "required"
+            and _write_only_members_missing(rules, error)
+        ):
+            continue  # a model read back lacks its write-only members by design, as it lacks such properties
         elif error.validator == "additionalProperties":
             for name in present:
                 if name not in rules.properties:
@@ -130,6 +137,16 @@ def model_errors(rules: TypeRules, model: dict[str, Any], *, allow_read_only: bo
             continue
         errors.extend(by_property.get(name, ()))
     return errors
+
+
+def _write_only_members_missing(rules: TypeRules, error: ValidationError) -> bool:
+    """Whether every key a ``required`` error finds missing is a write-only member (AppStream's
+    ServiceAccountCredentials/AccountPassword), which a read never returns."""
+    at = tuple("*" if isinstance(part, int) else str(part) for part in error.path)
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    required = error.validator_value if isinstance(error.validator_value, list) else []
+    missing = [name for name in required if name not in instance]
+    return bool(missing) and all((*at, name) in rules.write_only_members for name in missing)
 
 
 def validate_model(rules: TypeRules, model: dict[str, Any], *, allow_read_only: bool = False) -> None:

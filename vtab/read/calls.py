@@ -42,8 +42,8 @@ class CachedCalls:
         self.memo.put(key, value, size)
         self.ctx.cache.put(key, value, size)
 
-    def _cache_region(self, schema: ResourceSchema, region: str) -> str:
-        return cache_region(schema, region, self.ctx.cloud.partition_of)
+    def _cache_region(self, schema: ResourceSchema, region: str, *, listing: bool = False) -> str:
+        return cache_region(schema, region, self.ctx.cloud.partition_of, listing=listing)
 
     def get(
         self, region: str, schema: ResourceSchema, identifier: str, *, dropping: bool = False
@@ -70,7 +70,7 @@ class CachedCalls:
         """ListResources through the memo and the cache. ``dropping``: what the listing lacks would drop
         rows, so a listing remembered from before this scan is made again."""
         model_key = orjson.dumps(model or None, option=orjson.OPT_SORT_KEYS).decode()  # {} lists as None
-        key = (self._cache_region(schema, region), schema.type_name, "list", model_key)
+        key = (self._cache_region(schema, region, listing=True), schema.type_name, "list", model_key)
         source, pages = self._lookup(key)
         if source and not (dropping and key not in self._asked):
             record = self.ctx.cloud.log.start(

@@ -27,7 +27,7 @@ from vtab.read.cache import ResultStore
 from vtab.read.calls import CachedCalls
 from vtab.read.context import ReadContext, Row
 from vtab.read.plan import Plan, PlanKind, id_columns, input_columns, level_schemas
-from vtab.read.regions import scan_regions
+from vtab.read.regions import home_region, placing_order, scan_regions
 from vtab.read.stream import TaskStream
 
 Known = dict[str, Properties]
@@ -57,8 +57,16 @@ class Scan(TaskStream):
         self.schema = schema
         self.plan = plan
         self.values = values
-        self.regions = scan_regions(schema, regions, ctx.preferred_region, ctx.cloud.partition_of)
+        self.regions = scan_regions(
+            schema,
+            regions,
+            ctx.preferred_region,
+            ctx.cloud.partition_of,
+            listing=plan.kind is not PlanKind.GET,
+        )
         """Every region asked, or one per partition for a global type (its rows carry that region)."""
+        self._asked = list(dict.fromkeys(regions))
+        """Every region asked: a type listed account-wide shows the rows of these only (read/regions.py)."""
         self.calls = CachedCalls(ctx, memo, self._cancelled)
         self._levels = level_schemas(schema) if schema.parents else [schema]
         self._ids = id_columns(schema)
@@ -71,7 +79,7 @@ class Scan(TaskStream):
         self._account_lock = threading.Lock()
 
     def _widens(self, fn: Callable[..., None]) -> bool:
-        return fn in (self._list_task, self._get_task)
+        return fn in (self._list_task, self._get_task, self._place_task)
 
     # -- starting the plan ----------------------------------------------------------------------------
 
@@ -286,8 +294,8 @@ class Scan(TaskStream):
         """One resource by GetResource; ``fed``: the list inputs its listing gave (a partial item being
         hydrated), which the model may lack."""
         properties = self.calls.get(region, self.schema, identifier)
-        if properties is None:
-            return
+        if properties is None or home_region(self.schema, properties) not in (None, region):
+            return  # none, or (listed account-wide) another region's: the get there shows it
         row = self._row(region, identifier, {**(fed or {}), **properties})
         found = self._found_in_listing(region, row) if self._inputs_unread(row) else row
         if found is not None:
@@ -348,6 +356,8 @@ class Scan(TaskStream):
     def _complete(self, region: str, page: list[Item]) -> list[Row]:
         """The page's rows; partial ones are hydrated by their own GetResource when a column needs it."""
         rows = [self._row(region, identifier, props) for identifier, props in page]
+        if self.schema.is_listed_account_wide:
+            rows = self._placed(region, rows)
         if not self.plan.full:
             return rows
         complete = []
@@ -359,10 +369,32 @@ class Scan(TaskStream):
                     for prop in item.holders
                     if prop in row.properties
                 }
-                self._submit(self._get_task, region, row.identifier, fed, depth=self._leaf_depth + 1)
+                self._submit(self._get_task, row.region, row.identifier, fed, depth=self._leaf_depth + 1)
             else:
                 complete.append(row)
         return complete
+
+    def _placed(self, listed_in: str, rows: list[Row]) -> list[Row]:
+        """A listing of a type listed account-wide: its rows in the regions their properties name; the
+        others are placed by their own GetResource (``_place_task``)."""
+        placed = []
+        for row in rows:
+            home = home_region(self.schema, row.properties)
+            if home is not None:
+                placed.append(Row(home, row.identifier, row.properties))
+            else:
+                self._submit(self._place_task, listed_in, row, depth=self._leaf_depth + 1)
+        return placed
+
+    def _place_task(self, listed_in: str, row: Row) -> None:
+        """The row of a resource listed account-wide, in its own region: the first asked region whose
+        GetResource answers it (AWS answers only there), or the region the answer names."""
+        for region in placing_order(listed_in, self._asked, self.ctx.cloud.partition_of):
+            properties = self.calls.get(region, self.schema, row.identifier)
+            if properties is not None:
+                home = home_region(self.schema, properties) or region
+                self._emit([self._row(home, row.identifier, {**row.properties, **properties})])
+                return
 
     def _group_task(self, region: str, model: dict[str, str], identifiers: list[str]) -> None:
         """Identifiers of one parent, read from its listing. The listing stops when all are found; after
@@ -465,6 +497,8 @@ class Scan(TaskStream):
     def _matches(self, row: Row) -> bool:
         """Every pushed-down constraint holds (SQLite was told it need not check them again)."""
         if self._region_wanted is not None and row.region not in self._region_wanted:
+            return False
+        if self.schema.is_listed_account_wide and row.region not in self._asked:
             return False
         if self._identifier_wanted is not None and row.identifier not in self._identifier_wanted:
             return False

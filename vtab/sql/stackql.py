@@ -21,7 +21,7 @@ class of the user's own keeps working (apsw's ``Connection.execute`` goes throug
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import apsw
@@ -30,6 +30,7 @@ from vtab import hints
 from vtab.sql import returning
 from vtab.sql.closing_cursor import ClosingCursor
 from vtab.sql.inlists import preparing
+from vtab.sql.keyword_columns import quote_keyword_columns
 from vtab.sql.suggestions import KnownNames, suggest
 from vtab.sql.tokens import Token, tokenize
 
@@ -61,15 +62,19 @@ def rewrite(
     tables: Mapping[str, str],
     providers: tuple[str, ...] = PROVIDERS,
     absent: Mapping[str, str] | None = None,
+    columns: Callable[[str], Sequence[str]] | None = None,
 ) -> str:
     """``sql`` with every StackQL name of ``tables`` (lower-case StackQL name -> table name) replaced;
     ``providers``: the first parts taken as StackQL's (those not attached as databases); ``absent``:
-    StackQL names vtab has no table for -> why (RoboMaker's fleets), which their error gives."""
+    StackQL names vtab has no table for -> why (RoboMaker's fleets), which their error gives; ``columns``
+    (a table's column names): the statement's bare keywords that are columns of the tables it names are
+    quoted as StackQL's parser takes them (vtab.sql.keyword_columns)."""
     if PROVIDER not in sql.lower():
         return sql  # the common case costs one scan of the text
     tokens = list(tokenize(sql))
     parsed = [i for i, token in enumerate(tokens) if not token.is_gap]
     pieces: list[str] = []
+    named: list[str] = []
     done = 0
     for n, index in enumerate(parsed):
         if tokens[index].start < done:
@@ -85,11 +90,13 @@ def rewrite(
         start, end = tokens[first].start, tokens[last].end
         kept = "".join(token.text for token in tokens[first : last + 1] if token.is_gap)
         pieces += [sql[done:start], table, " " * (end - start - len(table) - len(kept)), kept]
+        named.append(table)
         done = end
     if not pieces:
         return sql
     pieces.append(sql[done:])
-    return "".join(pieces)
+    rewritten = "".join(pieces)
+    return quote_keyword_columns(rewritten, named, columns) if columns else rewritten
 
 
 LIST_ONLY = "_list_only"
@@ -296,7 +303,14 @@ def _names_on(connection: apsw.Connection, statements: Any) -> Any:
     if not tables or not providers:
         return statements
     factory = connection.cursor_factory
-    return rewrite(statements, tables, providers, getattr(factory, "stackql_absent", None))
+    known = getattr(factory, "known_names", None)
+    return rewrite(
+        statements,
+        tables,
+        providers,
+        getattr(factory, "stackql_absent", None),
+        known.columns if known else None,
+    )
 
 
 def install(

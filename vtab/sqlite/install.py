@@ -77,7 +77,8 @@ def stackql_names() -> dict[str, str]:
 @functools.cache
 class AbsentStackQLNames(Mapping[str, str]):
     """Lower-case StackQL name -> why vtab has no table for it: the catalog's types left out (RoboMaker's
-    fleets, with the overlay's reason) or without handlers.
+    fleets, with the overlay's reason) or without handlers, and StackQL's own resources (its views, its
+    cloud_control and tagging services: vtab.catalog.naming.stackql_own).
 
     Built at the first unknown name, not at register(): it names every catalog type (inflection's
     plurals, which the runtime otherwise never imports) and is needed only for that error."""
@@ -99,7 +100,14 @@ class AbsentStackQLNames(Mapping[str, str]):
         return {name.lower(): why for name, why in absent.items()}
 
     def __getitem__(self, name: str) -> str:
-        return self._names[name]
+        if name in self._names:
+            return self._names[name]
+        from vtab.catalog.naming import stackql_own  # imports inflection: only here
+
+        why = stackql_own(name)
+        if why is None:
+            raise KeyError(name)
+        return why
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)

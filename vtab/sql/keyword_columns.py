@@ -1,0 +1,80 @@
+"""Columns StackQL's pages name bare although SQLite reads the name as a keyword: ``values``, ``group``,
+``update`` (Amplify UI Builder themes, Resource Groups tag sync tasks, IoT Wireless task definitions).
+
+StackQL's parser takes ``SELECT region, values FROM ...`` and ``INSERT INTO ... (Group, TagKey, ...)``;
+SQLite stops at the keyword (``near "values": syntax error``). In a statement that names a table by its
+StackQL name, the cursor (vtab.sql.stackql) quotes such a word where it stands alone as an item of a
+column list (between ``SELECT``, ``(`` or ``,`` and ``,``, ``)`` or ``FROM``) and is a column of a table the
+statement names. The two quotes take the place of two characters of the whitespace around the word, so the
+text keeps its length (see vtab.sql.stackql); a word with no whitespace to spare is left to SQLite's error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+
+import apsw
+
+from vtab.sql.tokens import Kind, Token, tokenize
+
+KEYWORDS = frozenset(word.upper() for word in apsw.keywords)
+BEFORE = frozenset({",", "(", "SELECT"})
+"""What precedes a column list's item (upper case)."""
+AFTER = frozenset({",", ")", "FROM"})
+"""What follows it."""
+QUOTES = 2
+
+
+def quote_keyword_columns(sql: str, tables: Collection[str], columns: Callable[[str], Sequence[str]]) -> str:
+    """``sql`` with each bare keyword that is an item of a column list and a column of one of ``tables``
+    (the vtab tables the statement names) quoted, at the same length."""
+    tokens = list(tokenize(sql))
+    if not any(token.kind is Kind.NAME and token.text.upper() in KEYWORDS for token in tokens):
+        return sql
+    names = {name.lower() for table in tables for name in columns(table)}
+    parsed = [i for i, token in enumerate(tokens) if not token.is_gap]
+    edits: list[tuple[int, int, str]] = []
+    for n, index in enumerate(parsed[1:-1], start=1):
+        word = tokens[index]
+        if word.kind is not Kind.NAME or word.text.upper() not in KEYWORDS or word.text.lower() not in names:
+            continue
+        if (
+            tokens[parsed[n - 1]].text.upper() not in BEFORE
+            or tokens[parsed[n + 1]].text.upper() not in AFTER
+        ):
+            continue
+        quoted = _quoted_in_place(tokens, index)
+        if quoted is not None:
+            edits.append(quoted)
+    for start, end, text in reversed(edits):
+        sql = sql[:start] + text + sql[end:]
+    return sql
+
+
+def _quoted_in_place(tokens: list[Token], index: int) -> tuple[int, int, str] | None:
+    """(start, end, text): the keyword at ``index`` quoted, with the whitespace right before and after it
+    two characters shorter (spaces and tabs go first, line breaks last); None without two to spare."""
+    before = tokens[index - 1] if index > 0 and tokens[index - 1].kind is Kind.SPACE else None
+    after = tokens[index + 1] if index + 1 < len(tokens) and tokens[index + 1].kind is Kind.SPACE else None
+    spare = (len(before.text) if before else 0) + (len(after.text) if after else 0)
+    if spare < QUOTES:
+        return None
+    left, right = (before.text if before else ""), (after.text if after else "")
+    for _ in range(QUOTES):
+        left, right = _one_shorter(left, right)
+    word = tokens[index]
+    start = before.start if before else word.start
+    end = after.end if after else word.end
+    return start, end, f'{left}"{word.text}"{right}'
+
+
+def _one_shorter(left: str, right: str) -> tuple[str, str]:
+    """One whitespace character less: a space or tab of the indentation before the word first, then one
+    after it, then a line break."""
+    for side in ("left", "right"):
+        text = left if side == "left" else right
+        at = max(text.rfind(" "), text.rfind("\t"))
+        if at >= 0:
+            text = text[:at] + text[at + 1 :]
+            return (text, right) if side == "left" else (left, text)
+    return (left[:-1], right) if left else (left, right[:-1])
