@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -156,6 +158,33 @@ def test_a_malformed_endpoint_in_the_environment_is_named(env: Env, monkeypatch:
     _assert_names(
         caught.value, ("AWS_ENDPOINT_URL_CLOUDCONTROL='127.0.0.1:4566'", "write it as http://127.0.0.1:4566")
     )
+
+
+@pytest.mark.parametrize("where", ["option", "environment", "command"])
+def test_an_endpoint_with_a_user_or_password_is_refused_without_printing_them(
+    env: Env, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Endpoints are printed (messages, the call log, jupysql's banner): one carrying a secret is refused
+    wherever it is given, and the refusal itself does not print the secret."""
+    url = "http://me:s3cret-token@127.0.0.1:4566"
+    if where == "command":
+        done = subprocess.run(
+            [sys.executable, "-m", "vtab.cli", "query", "--endpoint-url", url, "SELECT 1"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 2 and "give it as http://127.0.0.1:4566" in done.stderr
+        assert "s3cret" not in done.stderr + done.stdout
+        return
+    with pytest.raises(OptionError) as caught:
+        if where == "environment":
+            monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDCONTROL", url)
+            vtab.connect(regions="us-east-1").execute("SELECT * FROM integration_responses").fetchall()
+        else:
+            vtab.connect(endpoint_url=url)
+    _assert_names(caught.value, ("carries a user or password", "give it as http://127.0.0.1:4566"))
+    assert "s3cret" not in str(caught.value) and "http://***@127.0.0.1:4566" in str(caught.value)
 
 
 # --- options: SQL -------------------------------------------------------------------------------------

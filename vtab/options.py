@@ -626,6 +626,14 @@ def check_endpoint_url(url: str, origin: str) -> str:
         parts = urlsplit(text)
     except ValueError as error:  # e.g. an unclosed IPv6 bracket
         raise OptionError(f"{origin} is not a URL ({error}); write it like http://127.0.0.1:4566") from None
+    if parts.username is not None or parts.password is not None:
+        host = parts.netloc.rpartition("@")[2] or "HOST"
+        bare = f"{parts.scheme}://{host}"
+        raise OptionError(
+            f"{origin.replace(url, f'{parts.scheme}://***@{host}')} carries a user or password before its "
+            f"host; endpoints are printed in messages, logs and the call log, so give it as {bare} (vtab "
+            "signs every request with the AWS credentials of a profile)"
+        )
     if "://" not in text:
         raise OptionError(
             f"{origin} has no scheme; write it as http://{text} (or https://{text}) for a Cloud Control "

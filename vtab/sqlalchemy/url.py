@@ -8,7 +8,6 @@ here. They are checked when the engine is created: a typo fails ``create_engine`
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import ArgumentError
@@ -28,21 +27,6 @@ def database_of(url: URL) -> str:
 
 def is_memory(url: URL) -> bool:
     return database_of(url) == MEMORY
-
-
-def refuse_endpoint_credentials(endpoint: str | None) -> None:
-    """An ``endpoint_url`` with a user or password before its host is refused as the URL's own would be:
-    SQLAlchemy masks only the URL's password, and jupysql prints the whole URL above every result."""
-    if endpoint is None:
-        return
-    parts = urlsplit(endpoint)
-    if parts.username is not None or parts.password is not None:
-        host = parts.netloc.rpartition("@")[2] or "HOST"
-        raise ArgumentError(
-            "vtab:// URL option endpoint_url carries a user or password before its host; a URL is printed "
-            f"in logs and notebooks, so give the endpoint without them (endpoint_url={parts.scheme}://{host})"
-            " and sign with a profile's credentials"
-        )
 
 
 def connect_arguments(url: URL) -> dict[str, Any]:
@@ -68,7 +52,6 @@ def connect_arguments(url: URL) -> dict[str, Any]:
                 f"(regions takes a comma-separated list: regions=us-east-1,eu-west-1)"
             )
         options[name] = value
-    refuse_endpoint_credentials(options.get("endpoint_url"))
     try:
         Options().replace(**options)
     except OptionError as error:
