@@ -50,6 +50,14 @@ def test_the_issues_example_url_becomes_vtab_connect_arguments() -> None:
     assert connect_arguments(make_url("vtab://"))["filename"] == ":memory:"
 
 
+LIST_SAMPLES = {
+    "accounts": "111111111111,222222222222",
+    "organizational_units": "ou-ab12-cdef3456",
+    "skip_accounts": "111111111111",
+    "profiles": "a,b",
+}
+
+
 @pytest.mark.parametrize("name", Options.names())
 def test_every_option_is_a_query_parameter(name: str) -> None:
     default = getattr(Options(), name)
@@ -58,8 +66,14 @@ def test_every_option_is_a_query_parameter(name: str) -> None:
         text = "eu-west-1"
     if default is None:
         text = "none"
-    arguments = connect_arguments(make_url(f"vtab:///:memory:?{name}={text}"))
-    assert Options().replace(**{name: arguments[name]}) == Options().replace(**{name: text})
+    # An empty list default is no value in a URL (SQLAlchemy drops blank parameters): give one.
+    text = LIST_SAMPLES.get(name, text) if default == () else text
+    given = {"accounts": "org"} if name == "organizational_units" else {}
+    query = "&".join(f"{key}={value}" for key, value in {name: text, **given}.items())
+    arguments = connect_arguments(make_url(f"vtab:///:memory:?{query}"))
+    assert arguments[name] and Options().replace(**{**given, name: arguments[name]}) == Options().replace(
+        **{**given, name: text}
+    )
 
 
 @pytest.mark.parametrize(
