@@ -23,7 +23,7 @@ from vtab.catalog.columns import (
 )
 from vtab.catalog.schema import ResourceSchema
 from vtab.read.affinity import affinity_of
-from vtab.read.context import Row
+from vtab.read.rows import Row
 
 JSON_KINDS = ("object", "array")
 """Schema types a column shows as JSON text."""

@@ -17,13 +17,12 @@ from vtab.catalog.columns import REGION
 from vtab.catalog.schema import ListInput, ResourceSchema
 from vtab.read.affinity import Affinity, Wanted, compared_values, wanted
 from vtab.read.cache import ResultStore
-from vtab.read.context import ReadContext, Row
 from vtab.read.plan import LIMIT, OFFSET, Plan, PlanKind, missing_where
 from vtab.read.progress import ReadProgress
 from vtab.read.rowids import rowid_of
+from vtab.read.rows import Row
 from vtab.read.scan import Scan
 from vtab.sql.guards import is_placeholder, placeholder_error
-from vtab.sql.interrupt import watch
 from vtab.sqlite import callbacks
 from vtab.write.refusals import refuse_unfiltered
 
@@ -100,7 +99,7 @@ class Cursor:
         if numbered:
             plan = self._list_numbered(plan, values, numbered)
         if table.writing:
-            refuse_unfiltered(table)
+            refuse_unfiltered(table.context, table.registry)
         for column, written in zip(plan.args, plan.written or plan.args, strict=True):
             for value in values.get(column, ()):
                 if is_placeholder(value):
@@ -112,9 +111,9 @@ class Cursor:
         if plan.kind is PlanKind.NEEDS:
             raise apsw.SQLError(needs_where_error(table.name, table.schema, set(plan.args)))
         if REGION in values:
-            regions = [table.cloud.check_region(region) for region in sorted(values[REGION], key=str)]
+            regions = [table.context.cloud.check_region(region) for region in sorted(values[REGION], key=str)]
         else:
-            regions = table.default_regions()
+            regions = table.context.default_regions()
         if not all(values.values()):
             self._row = None
             return
@@ -122,17 +121,7 @@ class Cursor:
             self._pool = ThreadPoolExecutor(
                 table.options.max_workers, thread_name_prefix=f"vtab-read-{table.name}"
             )
-        context = ReadContext(
-            table.cloud,
-            self._pool,
-            table.options.max_workers,
-            table.cache,
-            self._progress,
-            watch(table.registry.connection),
-            table.preferred_region(),
-            table.options.account_id,
-        )
-        self._scan = Scan(context, self.memo, table.schema, plan, values, regions, limit)
+        self._scan = Scan(table.context, self._pool, self.memo, plan, values, regions, limit, self._progress)
         self._rows = iter(self._scan)
         self.Next()
 
@@ -165,7 +154,7 @@ class Cursor:
         ):
             self._row = next(self._rows, None)
         if self._row is not None and self.table.writing:
-            self.table.read_rows.add(self._row)
+            self.table.context.read_rows.add(self._row)
 
     def Column(self, number: int) -> apsw.SQLiteValue:
         """Guarded as every callback is, inline (see ``callbacks.bug``)."""
