@@ -55,6 +55,10 @@ class Walk:
         self._region_wanted = values.get(REGION)
         self._identifier_wanted = values.get(IDENTIFIER)
         self._property_wanted = [(columns[c], v) for c, v in values.items() if c not in (REGION, IDENTIFIER)]
+        self._row_properties = frozenset(schema.primary_identifier) | {
+            item.property_name for item in schema.list_inputs
+        }
+        """What a row shows of its identifier and list inputs (``row`` fills them in when lacking)."""
         self._account: str | BaseException | None = None
         """The caller's account id once a listing asked for it (or why it could not be had)."""
         self._account_lock = threading.Lock()
@@ -289,7 +293,11 @@ class Walk:
         }
         if not fed:
             return page
-        return [(identifier, {**fed, **props}) for identifier, props in page]
+        given = fed.keys()
+        # An item that shows them itself is kept as it is (its own values win): no copy per row.
+        return [
+            (identifier, props if props.keys() >= given else {**fed, **props}) for identifier, props in page
+        ]
 
     def fed_inputs(self, properties: Properties) -> Properties:
         """The list inputs a (partial) item holds: what its hydrating GetResource may not return."""
@@ -306,8 +314,7 @@ class Walk:
         ``DomainIdentifier``), which a listing's row holds (``fed``), so a get's row shows it too and
         ``WHERE data__Identifier = ? AND domain_identifier = ?`` finds the resource."""
         schema = self.schema
-        ids = any(prop not in props for prop in schema.primary_identifier)
-        if ids or any(item.property_name not in props for item in schema.list_inputs):
+        if not props.keys() >= self._row_properties:  # a set comparison, in C: asked of every row
             try:
                 parts = schema.split_identifier(identifier)
             except ValueError:
@@ -328,7 +335,10 @@ class Walk:
         if self._identifier_wanted is not None and row.identifier not in self._identifier_wanted:
             return False
         properties = row.properties
-        return all(properties.get(prop) in wanted for prop, wanted in self._property_wanted)
+        for prop, wanted in self._property_wanted:  # noqa: SIM110 (asked per row: a loop beats all() of a generator)
+            if properties.get(prop) not in wanted:
+                return False
+        return True
 
 
 def exists_in(schema: ResourceSchema, region: str, model: Model) -> bool:

@@ -149,8 +149,10 @@ class Cursor:
     @callbacks.guarded
     def Next(self) -> None:
         self._row = next(self._rows, None)
-        while self._row is not None and not all(
-            wants.matches(self._readers[index](self._row)) for index, wants in self._checks
+        while (
+            self._checks
+            and self._row is not None
+            and not all(wants.matches(self._readers[index](self._row)) for index, wants in self._checks)
         ):
             self._row = next(self._rows, None)
         if self._row is not None and self.table.writing:
