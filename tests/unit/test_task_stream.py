@@ -29,7 +29,7 @@ def stream_of(
     start: Callable[[TaskStream], None],
     *,
     limit: int | None = None,
-    matches: Callable[[Row], bool] = lambda row: True,
+    kept: Callable[[list[Row]], list[Row]] = lambda rows: rows,
     widens: Callable[[Task], bool] = lambda fn: True,
     interrupted: Callable[[], bool] = lambda: False,
 ) -> TaskStream:
@@ -38,7 +38,7 @@ def stream_of(
         pool,
         4,
         start=lambda: start(holder[0]),
-        matches=matches,
+        kept=kept,
         widens=widens,
         limit=limit,
         leaf_depth=1,
@@ -72,8 +72,10 @@ def test_only_matching_rows_are_emitted(pool: ThreadPoolExecutor) -> None:
     def start(stream: TaskStream) -> None:
         stream.submit(lambda: stream.emit(rows("keep", "drop", "keep2")))
 
-    kept = stream_of(pool, start, matches=lambda row: row.identifier.startswith("keep"))
-    assert sorted(row.identifier for row in kept) == ["keep", "keep2"]
+    stream = stream_of(
+        pool, start, kept=lambda rows: [row for row in rows if row.identifier.startswith("keep")]
+    )
+    assert sorted(row.identifier for row in stream) == ["keep", "keep2"]
 
 
 def test_a_limit_runs_depth_first_and_stops_submitting_once_enough_rows_came(

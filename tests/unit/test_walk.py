@@ -126,6 +126,23 @@ def test_a_row_shows_its_identifier_parts_and_the_inputs_it_was_listed_under() -
 
 def test_pushed_down_values_decide_which_rows_match() -> None:
     walk = Walk(schema(RESPONSES), {"region": {"us-east-1"}, "api_id": {"a"}}, no_account)
-    assert walk.matches(Row("us-east-1", "a|i|r", {"ApiId": "a"}))
-    assert not walk.matches(Row("eu-west-1", "a|i|r", {"ApiId": "a"}))
-    assert not walk.matches(Row("us-east-1", "b|i|r", {"ApiId": "b"}))
+    rows = [
+        Row("us-east-1", "a|i|r", {"ApiId": "a"}),
+        Row("eu-west-1", "a|i|r", {"ApiId": "a"}),
+        Row("us-east-1", "b|i|r", {"ApiId": "b"}),
+        Row("us-east-1", "a|j|s", {"ApiId": "a"}),
+    ]
+    assert walk.kept(rows) == [rows[0], rows[3]]
+
+
+def test_a_page_of_items_becomes_rows_filled_in_where_an_item_lacks_its_ids() -> None:
+    walk = Walk(schema(RESPONSES), {}, no_account)
+    whole = {"ApiId": "a", "IntegrationId": "i", "IntegrationResponseId": "r"}
+    rows = walk.rows("us-east-1", [("a|i|r", whole), ("a|i|s", {"IntegrationResponseKey": "k"})])
+    assert rows[0].properties is whole  # shown whole: kept as it is
+    assert rows[1].properties == {
+        "ApiId": "a",
+        "IntegrationId": "i",
+        "IntegrationResponseId": "s",
+        "IntegrationResponseKey": "k",
+    }

@@ -53,7 +53,7 @@ class Scan:
             pool,
             table.workers,
             start=self._start,
-            matches=self.walk.matches,
+            kept=self.walk.kept,
             widens=self._widens,
             limit=limit,
             leaf_depth=self.walk.leaf_depth,
@@ -145,8 +145,9 @@ class Scan:
 
     def _complete(self, region: str, page: list[Item]) -> list[Row]:
         """The page's rows; partial ones are hydrated by their own GetResource when a column needs it."""
-        rows = [self.walk.row(region, identifier, props) for identifier, props in page]
-        if not self.plan.full:
+        rows = self.walk.rows(region, page)
+        required = self.schema.required_set
+        if not self.plan.full or all(row.properties.keys() >= required for row in rows):
             return rows
         complete = []
         for row in rows:

@@ -53,8 +53,8 @@ class TaskStream:
     the remaining work.
 
     Its owner says what to start (``start``, called on the SQLite thread when iteration begins; it submits
-    the first tasks), which rows are kept (``matches``) and which tasks widen the lazy window (``widens``:
-    a leaf's call, whose ending short of the limit doubles the window)."""
+    the first tasks), which of a batch of rows are kept (``kept``) and which tasks widen the lazy window
+    (``widens``: a leaf's call, whose ending short of the limit doubles the window)."""
 
     def __init__(
         self,
@@ -62,7 +62,7 @@ class TaskStream:
         workers: int,
         *,
         start: Callable[[], None],
-        matches: Callable[[Row], bool],
+        kept: Callable[[list[Row]], list[Row]],
         widens: Callable[[Task], bool],
         limit: int | None = None,
         leaf_depth: int = 0,
@@ -74,7 +74,7 @@ class TaskStream:
         self.workers = workers
         self.limit = limit
         self._start = start
-        self._matches = matches
+        self._kept = kept
         self._widens = widens
         self._label = label
         """What an interrupt names (``the scan of AWS::...``)."""
@@ -254,7 +254,7 @@ class TaskStream:
 
     def emit(self, rows: list[Row]) -> None:
         """Hand the rows that match to the consumer (a task blocks while the queue is full)."""
-        kept = [row for row in rows if self._matches(row)]
+        kept = self._kept(rows)
         if kept:
             if self.progress is not None:
                 self.progress.add_rows(len(kept))

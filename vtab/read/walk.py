@@ -3,7 +3,7 @@
 A ``Walk`` holds a type's levels (its parents from the top, then the type itself) and the values WHERE
 gives, and answers the questions the scan's tasks ask: the parents given for a listing that starts at some
 level, the ResourceModels that list a level, the identifiers a get plan reads and how they group under
-their parents, what a listed item's row is, and whether a row matches. It makes no call itself: the
+their parents, what a listed item's row is, and which rows match. It makes no call itself: the
 caller's account id, when a listing needs it, comes from the ``account_of`` it is given.
 """
 
@@ -328,17 +328,25 @@ class Walk:
             props = {**fed, **parts, **props}
         return Row(region, identifier, props)
 
-    def matches(self, row: Row) -> bool:
-        """Every pushed-down constraint holds (SQLite was told it need not check them again)."""
-        if self._region_wanted is not None and row.region not in self._region_wanted:
-            return False
-        if self._identifier_wanted is not None and row.identifier not in self._identifier_wanted:
-            return False
-        properties = row.properties
-        for prop, wanted in self._property_wanted:  # noqa: SIM110 (asked per row: a loop beats all() of a generator)
-            if properties.get(prop) not in wanted:
-                return False
-        return True
+    def rows(self, region: str, page: list[Item]) -> list[Row]:
+        """``row`` of each item of a page (the common case, an item that shows its identifier parts and
+        list inputs, without a call per item)."""
+        shown = self._row_properties
+        return [
+            Row(region, identifier, props) if props.keys() >= shown else self.row(region, identifier, props)
+            for identifier, props in page
+        ]
+
+    def kept(self, rows: list[Row]) -> list[Row]:
+        """The rows every pushed-down constraint holds for (SQLite was told it need not check them again),
+        filtered a constraint at a time, without a call per row."""
+        if self._region_wanted is not None:
+            rows = [row for row in rows if row.region in self._region_wanted]
+        if self._identifier_wanted is not None:
+            rows = [row for row in rows if row.identifier in self._identifier_wanted]
+        for prop, wanted in self._property_wanted:
+            rows = [row for row in rows if row.properties.get(prop) in wanted]
+        return rows
 
 
 def exists_in(schema: ResourceSchema, region: str, model: Model) -> bool:

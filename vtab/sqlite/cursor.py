@@ -7,7 +7,7 @@ memo so nested-loop joins repeat no call.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +68,15 @@ class Cursor:
         self.table = table
         self.memo = ResultStore(ttl=None, max_items=MEMO_MAX_ITEMS)
         self._readers = table.columns.readers
+        columns = table.columns
+        self._cell_properties = [*columns.cell_properties, None]  # the last: the rowid's (-1)
+        self._converters = columns.converters
+        self._own_readers: dict[int, Callable[[Row], apsw.SQLiteValue]] = {
+            -1: rowid_of,
+            **columns.own_readers,
+        }
+        self._cells: list[Any] = []
+        """The current row's property values by column number, as parsed (``Column`` converts them)."""
         self._pool: ThreadPoolExecutor | None = None
         """This cursor's own threads: a scan blocked on SQLite (the outer side of a join) must never
         hold the threads another cursor's scan (the inner side) needs."""
@@ -155,16 +164,23 @@ class Cursor:
             and not all(wants.matches(self._readers[index](self._row)) for index, wants in self._checks)
         ):
             self._row = next(self._rows, None)
-        if self._row is not None and self.table.writing:
-            self.table.context.read_rows.add(self._row)
+        if self._row is not None:
+            # One C-level pass per row: SQLite then asks a cell at a time (SELECT * asks them all). A
+            # column that is no property looks up None, which no JSON key is.
+            self._cells = list(map(self._row.properties.get, self._cell_properties))  # type: ignore[arg-type]
+            if self.table.writing:
+                self.table.context.read_rows.add(self._row)
 
     def Column(self, number: int) -> apsw.SQLiteValue:
         """Guarded as every callback is, inline (see ``callbacks.bug``)."""
         try:
-            assert self._row is not None
-            if number == -1:
-                return rowid_of(self._row)
-            return self._readers[number](self._row)
+            value = self._cells[number]
+            if value is None:
+                own = self._own_readers.get(number)
+                return None if own is None else own(self._row)  # type: ignore[arg-type]  # a row is current
+            if type(value) is str:
+                return value
+            return self._converters[number](value)
         except apsw.Error:
             raise
         except Exception as error:
