@@ -282,7 +282,7 @@ def test_tables_connect_on_first_use_and_share_one_client(emulator: Any) -> None
     db.execute("SELECT * FROM logs_log_groups WHERE region = 'us-east-1'").fetchall()
     tables = {t.name: t for t in registry.tables}
     assert set(tables) == {"integration_responses", "eks_clusters", "logs_log_groups"}
-    assert len({id(t.cloud) for t in tables.values()}) == 1
+    assert len({id(t.context.cloud) for t in tables.values()}) == 1
 
 
 def test_vtab_types_command_lists_matching_tables(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,7 +21,7 @@ def _stubbed(**options: Any) -> tuple[apsw.Connection, Stubber]:
     registry = vtab.register(db, regions="us-east-1", rate_limit=None, cache_ttl=0, **options)
     db.execute("SELECT 1 FROM integration_responses WHERE 0")  # connects the eponymous table
     (table,) = registry.tables
-    stubber = Stubber(table.cloud.client("us-east-1"))
+    stubber = Stubber(table.context.cloud.client("us-east-1"))
     stubber.activate()
     return db, stubber
 

@@ -335,7 +335,7 @@ class CloudControl:
         """NextToken -> the page that gave it."""
         while True:
             response = self._call(record, schema, "list", "list_resources", **params)
-            page = Page(_item(desc, record) for desc in response["ResourceDescriptions"])
+            page = Page([_item(desc, record) for desc in response["ResourceDescriptions"]])
             record.pages += 1
             token = response.get("NextToken")
             page.last = not token

@@ -20,7 +20,7 @@ import hashlib
 import apsw
 
 from vtab.messages import sql_literal
-from vtab.read.context import Row
+from vtab.read.rows import Row
 
 ROWID_BITS = 63
 """Positive SQLite integers: two resources share a rowid with odds of about 1 in 10^19 per pair."""

@@ -7,7 +7,8 @@ number of rows. A consumer that stops early (LIMIT) cancels the rest.
 Under a LIMIT the stream is lazy: tasks wait in a depth-first queue (children before their parent's next
 page) and run through a window that starts at one task and doubles each time a leaf listing ends without
 enough rows, so ``LIMIT 1`` on a walk costs one call per level while a large LIMIT soon runs at full width.
-What the tasks are is vtab.read.scan's (the plan); this module only schedules them and hands rows over.
+What the tasks are is vtab.read.scan's (the plan); this module only schedules them and hands rows over,
+and knows nothing of tables or Cloud Control (tests drive it with plain functions).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import itertools
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from vtab.read.context import ReadContext, Row
-from vtab.sql.interrupt import POLL_SECONDS, interrupted_error
+from vtab.read.progress import ReadProgress
+from vtab.read.rows import Row
+from vtab.sql.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
 
 _DONE = object()
 
@@ -41,28 +43,57 @@ threading._register_atexit(_EXITING.set)  # type: ignore[attr-defined]
 # it is how concurrent.futures itself does this, and atexit hooks run only after the join, too late.
 
 
+Task = Callable[..., None]
+"""A unit of work run on the pool: it makes calls, ``emit``s rows and ``submit``s further tasks; it never
+waits for another task."""
+
+
 class TaskStream:
     """Runs one scan's tasks and hands their rows to the consumer; iterate it for Rows, ``close()`` stops
-    the remaining work. A subclass (vtab.read.scan.Scan) says what to start, which rows match and which
-    tasks widen the lazy window."""
+    the remaining work.
 
-    def __init__(self, ctx: ReadContext, limit: int | None, leaf_depth: int, label: str) -> None:
-        self.ctx = ctx
+    Its owner says what to start (``start``, called on the SQLite thread when iteration begins; it submits
+    the first tasks), which of a batch of rows are kept (``kept``) and which tasks widen the lazy window
+    (``widens``: a leaf's call, whose ending short of the limit doubles the window)."""
+
+    def __init__(
+        self,
+        pool: ThreadPoolExecutor,
+        workers: int,
+        *,
+        start: Callable[[], None],
+        kept: Callable[[list[Row]], list[Row]],
+        widens: Callable[[Task], bool],
+        limit: int | None = None,
+        leaf_depth: int = 0,
+        label: str = "the scan",
+        interrupted: Interrupted = never,
+        progress: ReadProgress | None = None,
+    ) -> None:
+        self.pool = pool
+        self.workers = workers
         self.limit = limit
+        self._start = start
+        self._kept = kept
+        self._widens = widens
         self._label = label
         """What an interrupt names (``the scan of AWS::...``)."""
+        self._interrupted = interrupted
+        self.progress = progress
+        """Where counts go when the progress option is on (None: nothing is counted)."""
         self._emitted = 0
         self._enough = threading.Event()
         """Set once ``limit`` rows were emitted: no further page or task is fetched."""
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(4, ctx.workers))
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(4, workers))
         self._pending = 0
         self._lock = threading.Lock()
-        self._cancelled = threading.Event()
+        self.cancelled = threading.Event()
+        """Set once the stream is closed (or a task failed): a call not yet made is not made."""
         self._futures: set[Future[None]] = set()
         """Submitted tasks not yet finished: close() cancels those that have not started."""
         self._futures_lock = threading.Lock()
         self._started = False
-        self._waiting: list[tuple[int, int, Callable[..., None], tuple[Any, ...]]] = []
+        self._waiting: list[tuple[int, int, Task, tuple[Any, ...]]] = []
         """Lazy mode (a LIMIT): tasks not yet started, deepest first, then oldest first."""
         self._order = itertools.count()
         self._running = 0
@@ -70,26 +101,27 @@ class TaskStream:
         """Lazy mode: how many tasks may run at once; doubles with each leaf that ends short of the limit."""
         self._leaf_depth = leaf_depth
 
-    # -- what the subclass says -----------------------------------------------------------------------
+    @property
+    def enough(self) -> bool:
+        """Whether ``limit`` rows were emitted (a task stops reading pages then)."""
+        return self._enough.is_set()
 
-    def _start(self) -> None:
-        """Submit the first tasks (called once, on the SQLite thread, when iteration begins)."""
-        raise NotImplementedError
-
-    def _matches(self, row: Row) -> bool:
-        """Whether ``row`` is emitted."""
-        raise NotImplementedError
-
-    def _widens(self, fn: Callable[..., None]) -> bool:
-        """Whether ``fn`` ending short of the limit doubles the lazy window (a leaf's call)."""
-        raise NotImplementedError
+    @property
+    def lazy(self) -> bool:
+        """Under a LIMIT: tasks run depth first through a window (a walk reads one page at a time)."""
+        return self.limit is not None
 
     # -- consumer side (the SQLite thread) ------------------------------------------------------------
 
     def __iter__(self) -> Iterator[Row]:
         if not self._started:
             self._started = True
-            self._start()
+            with self._lock:
+                self._pending += 1  # hold the stream open while the first tasks are submitted
+            try:
+                self._start()
+            finally:
+                self._finish()  # releases the hold; ends the stream if nothing was submitted
         while True:
             item = self._next_item()
             if item is _DONE:
@@ -104,7 +136,7 @@ class TaskStream:
         meanwhile. Any exit other than an item cancels the remaining work."""
         try:
             while True:
-                if self.ctx.interrupted():
+                if self._interrupted():
                     raise interrupted_error(self._label)
                 try:
                     return self._queue.get(timeout=POLL_SECONDS)
@@ -120,7 +152,7 @@ class TaskStream:
     def close(self) -> None:
         """Stop: tasks not started are cancelled, running ones stop at their next page, answers are
         dropped."""
-        self._cancelled.set()
+        self.cancelled.set()
         with self._futures_lock:
             futures = list(self._futures)
         for future in futures:
@@ -133,26 +165,22 @@ class TaskStream:
 
     # -- task bookkeeping -----------------------------------------------------------------------------
 
-    @property
-    def _lazy(self) -> bool:
-        return self.limit is not None
-
-    def _submit(self, fn: Callable[..., None], *args: Any, depth: int | None = None) -> None:
+    def submit(self, fn: Task, *args: Any, depth: int | None = None) -> None:
         """Run ``fn(*args)`` on the pool; under a LIMIT, queue it by ``depth`` (default: a leaf task)."""
         if self._enough.is_set():
             return
         with self._lock:
             self._pending += 1
-            if not self._lazy:
+            if not self.lazy:
                 self._start_task(fn, args)
                 return
             level = self._leaf_depth if depth is None else depth
             heapq.heappush(self._waiting, (-level, next(self._order), fn, args))
         self._pump()
 
-    def _start_task(self, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
+    def _start_task(self, fn: Task, args: tuple[Any, ...]) -> None:
         """Hand a task to the pool, remembering its future so close() can cancel it before it starts."""
-        future = self.ctx.pool.submit(self._run, fn, *args)
+        future = self.pool.submit(self._run, fn, *args)
         with self._futures_lock:
             self._futures.add(future)
         future.add_done_callback(self._forget)
@@ -165,7 +193,7 @@ class TaskStream:
         """Lazy mode: start waiting tasks while the window has room; drop them all once enough rows came."""
         dropped = 0
         with self._lock:
-            if self._enough.is_set() or self._cancelled.is_set():
+            if self._enough.is_set() or self.cancelled.is_set():
                 dropped = len(self._waiting)
                 self._waiting.clear()
             while self._waiting and self._running < self._window:
@@ -175,10 +203,10 @@ class TaskStream:
         for _ in range(dropped):
             self._finish()
 
-    def _run(self, fn: Callable[..., None], *args: Any) -> None:
-        progress = self.ctx.progress
+    def _run(self, fn: Task, *args: Any) -> None:
+        progress = self.progress
         try:
-            if not (self._cancelled.is_set() or self._enough.is_set()):
+            if not (self.cancelled.is_set() or self._enough.is_set()):
                 if progress is None:
                     fn(*args)
                 else:
@@ -191,13 +219,13 @@ class TaskStream:
             pass
         except BaseException as error:
             self._put(error, force=True)
-            self._cancelled.set()
+            self.cancelled.set()
         finally:
-            if self._lazy:
+            if self.lazy:
                 with self._lock:
                     self._running -= 1
                     if self._widens(fn) and not self._enough.is_set():
-                        self._window = min(self.ctx.workers, self._window * 2)
+                        self._window = min(self.workers, self._window * 2)
                 self._pump()
             self._finish()
 
@@ -211,24 +239,25 @@ class TaskStream:
 
     def _put(self, item: Any, force: bool = False) -> None:
         while True:
-            if self._cancelled.is_set() and not force:
+            if self.cancelled.is_set() and not force:
                 raise Cancelled
             try:
                 self._queue.put(item, timeout=0.05)
                 return
             except queue.Full:
                 if _EXITING.is_set():
-                    self._cancelled.set()
-                if self._cancelled.is_set():
+                    self.cancelled.set()
+                if self.cancelled.is_set():
                     if force:
                         return
                     raise Cancelled from None
 
-    def _emit(self, rows: list[Row]) -> None:
-        kept = [row for row in rows if self._matches(row)]
+    def emit(self, rows: list[Row]) -> None:
+        """Hand the rows that match to the consumer (a task blocks while the queue is full)."""
+        kept = self._kept(rows)
         if kept:
-            if self.ctx.progress is not None:
-                self.ctx.progress.add_rows(len(kept))
+            if self.progress is not None:
+                self.progress.add_rows(len(kept))
             self._put(kept)
             with self._lock:
                 self._emitted += len(kept)

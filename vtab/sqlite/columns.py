@@ -7,6 +7,7 @@ planner, the cursor and the writes all look a column up here (``canonical``, ``i
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import apsw
 
@@ -23,7 +24,7 @@ from vtab.catalog.columns import (
 )
 from vtab.catalog.schema import ResourceSchema
 from vtab.read.affinity import affinity_of
-from vtab.read.context import Row
+from vtab.read.rows import Row
 
 JSON_KINDS = ("object", "array")
 """Schema types a column shows as JSON text."""
@@ -85,6 +86,21 @@ class Columns:
         """Column name -> its affinity, which values pushed down for it take (vtab.read.affinity)."""
         self.readers: list[Callable[[Row], apsw.SQLiteValue]] = [self._reader(name) for name in self.names]
         """Column number -> how to read it from a Row (looked up once, used for every cell)."""
+        self.cell_properties: list[str | None] = [
+            self.property_of.get(self.canonical[name]) for name in self.names
+        ]
+        """Column number -> the property it shows (None: region, identifier, patch document): the cursor
+        gets a row's cells in one ``map`` over these, and converts only what SQLite asks."""
+        self.converters: list[Callable[[Any], apsw.SQLiteValue]] = [
+            self._converter(self.sql_type(name)) for name in self.names
+        ]
+        """Column number -> how a property value that is neither NULL nor text becomes an SQL value."""
+        self.own_readers: dict[int, Callable[[Row], apsw.SQLiteValue]] = {
+            number: self.readers[number]
+            for number, name in enumerate(self.names)
+            if self.cell_properties[number] is None
+        }
+        """Column number -> the reader of a column that is no property (region, identifier)."""
 
     def sql_type(self, name: str) -> str:
         """The declared type of column ``name``: from the property's JSON type (string TEXT, integer
@@ -127,6 +143,16 @@ class Columns:
             return json_text(value)
 
         return read
+
+    @staticmethod
+    def _converter(sql_type: str) -> Callable[[Any], apsw.SQLiteValue]:
+        def convert(value: Any) -> apsw.SQLiteValue:
+            """Numbers take the column's affinity; objects and arrays become JSON text."""
+            if isinstance(value, int | float):
+                return with_affinity(value, sql_type)
+            return json_text(value)
+
+        return convert
 
     def value(self, name: str, row: Row) -> apsw.SQLiteValue:
         """Column ``name`` of ``row``, as a SELECT shows it."""

@@ -7,7 +7,7 @@ memo so nested-loop joins repeat no call.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -17,13 +17,12 @@ from vtab.catalog.columns import REGION
 from vtab.catalog.schema import ListInput, ResourceSchema
 from vtab.read.affinity import Affinity, Wanted, compared_values, wanted
 from vtab.read.cache import ResultStore
-from vtab.read.context import ReadContext, Row
 from vtab.read.plan import LIMIT, OFFSET, Plan, PlanKind, missing_where
 from vtab.read.progress import ReadProgress
 from vtab.read.rowids import rowid_of
+from vtab.read.rows import Row
 from vtab.read.scan import Scan
 from vtab.sql.guards import is_placeholder, placeholder_error
-from vtab.sql.interrupt import watch
 from vtab.sqlite import callbacks
 from vtab.write.refusals import refuse_unfiltered
 
@@ -69,6 +68,15 @@ class Cursor:
         self.table = table
         self.memo = ResultStore(ttl=None, max_items=MEMO_MAX_ITEMS)
         self._readers = table.columns.readers
+        columns = table.columns
+        self._cell_properties = [*columns.cell_properties, None]  # the last: the rowid's (-1)
+        self._converters = columns.converters
+        self._own_readers: dict[int, Callable[[Row], apsw.SQLiteValue]] = {
+            -1: rowid_of,
+            **columns.own_readers,
+        }
+        self._cells: list[Any] = []
+        """The current row's property values by column number, as parsed (``Column`` converts them)."""
         self._pool: ThreadPoolExecutor | None = None
         """This cursor's own threads: a scan blocked on SQLite (the outer side of a join) must never
         hold the threads another cursor's scan (the inner side) needs."""
@@ -100,7 +108,7 @@ class Cursor:
         if numbered:
             plan = self._list_numbered(plan, values, numbered)
         if table.writing:
-            refuse_unfiltered(table)
+            refuse_unfiltered(table.context, table.registry)
         for column, written in zip(plan.args, plan.written or plan.args, strict=True):
             for value in values.get(column, ()):
                 if is_placeholder(value):
@@ -112,9 +120,9 @@ class Cursor:
         if plan.kind is PlanKind.NEEDS:
             raise apsw.SQLError(needs_where_error(table.name, table.schema, set(plan.args)))
         if REGION in values:
-            regions = [table.cloud.check_region(region) for region in sorted(values[REGION], key=str)]
+            regions = [table.context.cloud.check_region(region) for region in sorted(values[REGION], key=str)]
         else:
-            regions = table.default_regions()
+            regions = table.context.default_regions()
         if not all(values.values()):
             self._row = None
             return
@@ -122,17 +130,7 @@ class Cursor:
             self._pool = ThreadPoolExecutor(
                 table.options.max_workers, thread_name_prefix=f"vtab-read-{table.name}"
             )
-        context = ReadContext(
-            table.cloud,
-            self._pool,
-            table.options.max_workers,
-            table.cache,
-            self._progress,
-            watch(table.registry.connection),
-            table.preferred_region(),
-            table.options.account_id,
-        )
-        self._scan = Scan(context, self.memo, table.schema, plan, values, regions, limit)
+        self._scan = Scan(table.context, self._pool, self.memo, plan, values, regions, limit, self._progress)
         self._rows = iter(self._scan)
         self.Next()
 
@@ -160,20 +158,29 @@ class Cursor:
     @callbacks.guarded
     def Next(self) -> None:
         self._row = next(self._rows, None)
-        while self._row is not None and not all(
-            wants.matches(self._readers[index](self._row)) for index, wants in self._checks
+        while (
+            self._checks
+            and self._row is not None
+            and not all(wants.matches(self._readers[index](self._row)) for index, wants in self._checks)
         ):
             self._row = next(self._rows, None)
-        if self._row is not None and self.table.writing:
-            self.table.read_rows.add(self._row)
+        if self._row is not None:
+            # One C-level pass per row: SQLite then asks a cell at a time (SELECT * asks them all). A
+            # column that is no property looks up None, which no JSON key is.
+            self._cells = list(map(self._row.properties.get, self._cell_properties))  # type: ignore[arg-type]
+            if self.table.writing:
+                self.table.context.read_rows.add(self._row)
 
     def Column(self, number: int) -> apsw.SQLiteValue:
         """Guarded as every callback is, inline (see ``callbacks.bug``)."""
         try:
-            assert self._row is not None
-            if number == -1:
-                return rowid_of(self._row)
-            return self._readers[number](self._row)
+            value = self._cells[number]
+            if value is None:
+                own = self._own_readers.get(number)
+                return None if own is None else own(self._row)  # type: ignore[arg-type]  # a row is current
+            if type(value) is str:
+                return value
+            return self._converters[number](value)
         except apsw.Error:
             raise
         except Exception as error:

@@ -8,21 +8,20 @@ nothing may tell SQLite it is unique. Each row's rowid is a hash of its (region,
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import apsw
 from botocore.exceptions import BotoCoreError
 
-from vtab import hints
 from vtab.catalog.columns import IDENTIFIER, REGION
 from vtab.catalog.schema import ResourceSchema
 from vtab.catalog.store import load_catalog
 from vtab.options import OptionError, Options, TrustError, check_endpoint_environment
 from vtab.read.affinity import Affinity
+from vtab.read.context import TableContext
 from vtab.read.plan import LIMIT, OFFSET, Offer, PlanKind, choose_plan, id_columns, pushable_columns
-from vtab.read.rowids import ReadRows
 from vtab.sql.inlists import may_give_empty_in, prepared_text
+from vtab.sql.interrupt import watch
 from vtab.sql.literals import constants_are_literals
 from vtab.sql.returning import ReturningColumns
 from vtab.sqlite import callbacks, trust
@@ -88,14 +87,18 @@ class Table:
         self.columns = Columns(schema)
         if options.endpoint_url is None:
             check_endpoint_environment()  # a malformed AWS_ENDPOINT_URL_CLOUDCONTROL fails now, named
-        self.cloud = registry.cloud_for(options)  # reads the AWS configuration: a bad profile fails here
-        self.cache = registry.cache_for(options)
-        self._pool: ThreadPoolExecutor | None = None
+        self.context = TableContext(
+            name,
+            schema,
+            self.columns,
+            options,
+            registry.cloud_for(options),  # reads the AWS configuration: a bad profile fails here
+            registry.cache_for(options),
+            watch(registry.connection),
+        )
+        """What the table is, for its reads and its writes (vtab.read.context)."""
         self.writing = False
-        self.read_rows = ReadRows(schema.is_global)
-        """Rows read while a write transaction runs, by rowid: UPDATE diffs against them, DELETE takes
-        their region and identifier."""
-        self.writes = WriteQueue(self)
+        self.writes = WriteQueue(self.context, registry)
         registry.tables.add(self)
 
     @property
@@ -104,30 +107,6 @@ class Table:
 
     def returning_columns(self) -> ReturningColumns:
         return returning_columns(self.columns)
-
-    @property
-    def pool(self) -> ThreadPoolExecutor:
-        """Threads for this table's writes (each read cursor has its own, see Cursor)."""
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.options.max_workers, thread_name_prefix=f"vtab-{self.name}")
-        return self._pool
-
-    def preferred_region(self) -> str | None:
-        """The region a global type is listed through when a query asks it among others: the first of the
-        ``regions`` option, else boto3's default region."""
-        return self.options.regions[0] if self.options.regions else self.cloud.default_region
-
-    def default_regions(self) -> list[str]:
-        regions = list(self.options.regions) or (
-            [self.cloud.default_region] if self.cloud.default_region else []
-        )
-        if not regions:
-            raise apsw.SQLError(
-                f"{self.name}: no region. Add WHERE region = 'us-east-1' (or IN (...)), "
-                f"{hints.set_option('regions', 'us-east-1')} (or regions= in CREATE VIRTUAL TABLE), "
-                "or set AWS_REGION"
-            )
-        return [self.cloud.check_region(region) for region in regions]
 
     # -- planning -------------------------------------------------------------------------------------
 
@@ -244,7 +223,7 @@ class Table:
 
     def _end_write(self) -> None:
         self.writing = False
-        self.read_rows.clear()
+        self.context.read_rows.clear()
         self.writes.end()
 
     # -- lifecycle ------------------------------------------------------------------------------------
@@ -252,7 +231,6 @@ class Table:
     @callbacks.guarded
     def Disconnect(self) -> None:
         self.registry.tables.discard(self)
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        self.context.close()
 
     Destroy = Disconnect

@@ -9,18 +9,18 @@ the schema: the parent ids a listing needs plus the other required, user-set pro
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import apsw
 
 from vtab.aws import errors
-from vtab.aws.cloudcontrol import CloudControl, Properties
+from vtab.aws.cloudcontrol import Properties
 from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
+from vtab.read.context import TableContext
+from vtab.read.fetch import Fetcher
 from vtab.sql import interrupt
-from vtab.sql.interrupt import Interrupted, never
 from vtab.write.operation import IGNORE, REPLACE, Operation, Outcome, WriteStatus, unique_key
 from vtab.write.patch import replace_patch
 
@@ -94,18 +94,13 @@ class _Plan:
 class ConflictResolver:
     """Turns OR IGNORE / OR REPLACE creates into nothing, a create, or an update of the existing resource."""
 
-    def __init__(
-        self,
-        cloud: CloudControl,
-        schema: ResourceSchema,
-        pool: ThreadPoolExecutor,
-        interrupted: Interrupted = never,
-    ) -> None:
-        self.interrupted = interrupted
-        self.cloud = cloud
-        self.schema = schema
-        self.pool = pool
-        self.key = unique_key(schema)
+    def __init__(self, table: TableContext) -> None:
+        self.interrupted = table.interrupted
+        self.schema = table.schema
+        self.pool = table.pool
+        self.fetch = Fetcher.fresh(table.cloud)
+        """Listings and gets asked afresh: what exists now decides, never a remembered answer."""
+        self.key = unique_key(table.schema)
 
     def resolve(self, ops: list[Operation]) -> tuple[list[Operation], list[Skipped]]:
         """Operations to send (in queue order) and those that need nothing."""
@@ -337,10 +332,10 @@ class ConflictResolver:
         model = dict(zip(self.schema.list_requires, parents, strict=True))
         items: list[tuple[str, str, Properties]] = []
         try:
-            for page in self.cloud.list_pages(region, self.schema, model):
+            for page in self.fetch.listing(region, self.schema, model):
                 for identifier, props in page:
                     if self.schema.is_partial(props):
-                        full = self.cloud.get(region, self.schema, identifier)
+                        full = self.fetch.get(region, self.schema, identifier)
                         if full is None:
                             continue
                         props = full

@@ -1,7 +1,9 @@
-"""RFC 6902 patch documents for UpdateResource: built minimal from changed columns, or checked when given.
+"""RFC 6902 patch documents for UpdateResource: the UPDATE diff, built minimal from changed columns, or
+checked when given; and the patch an INSERT OR REPLACE of an existing resource makes.
 
 A built patch touches only the properties whose value really changes (``SET x = x`` yields nothing), with
-whole-property operations, so the patch a dry run shows reads like the SET clause that produced it.
+whole-property operations, so the patch a dry run shows reads like the SET clause that produced it. The
+row diffed against is the row as read, with the transaction's earlier queued updates of it applied.
 """
 
 from __future__ import annotations
@@ -14,10 +16,15 @@ import jsonpatch
 import jsonpointer
 import orjson
 
-from vtab.catalog.columns import PATCH_DOCUMENT
+from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION
+from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
 from vtab.catalog.sensitive import MASK
 from vtab.messages import sql_literal
+from vtab.read.context import ColumnNames
+from vtab.read.rows import Row
+from vtab.sql.statements import Statement
+from vtab.write.operation import Operation
 from vtab.write.validate import RowRules, json_type_name, member_values
 
 Patch = list[dict[str, Any]]
@@ -94,6 +101,85 @@ def replace_patch(
             )
         new[prop] = desired.get(prop)
     return diff_patch(existing, new)
+
+
+def as_queued(schema: ResourceSchema, row: Row, ops: list[Operation], current: Statement) -> Row:
+    """The row as the transaction's earlier statements leave it: their queued UPDATEs of it applied.
+
+    The cursor reads AWS, where nothing queued has happened yet; diffing against that would drop a
+    later UPDATE back to the live value as unchanged, and COMMIT would send only the earlier one.
+    This statement's own earlier update of the row (UPDATE ... FROM) is replaced, not applied."""
+    patches = [
+        op.patch
+        for op in ops
+        if op.verb is Verb.UPDATE
+        and op.patch
+        and op.statement is not current
+        and (op.region, op.identifier) == (row.region, row.identifier)
+    ]
+    if not patches:
+        return row
+    properties = copy.deepcopy(row.properties)
+    try:
+        for patch in patches:
+            properties = jsonpatch.apply_patch(properties, patch)
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, LookupError, TypeError):
+        return row  # the resource changed under the transaction: AWS's answer to the patch will tell
+    # As AWS will read it: a write-only property never shows (so a later SET of it is an "add" again).
+    return Row(row.region, row.identifier, schema.as_read(properties))
+
+
+def differs(columns: ColumnNames, row: Row, column: str, value: Any) -> bool:
+    """Whether a SET value differs from the row's (raw comparison; property columns parse first)."""
+    if column == IDENTIFIER:
+        return bool(value != row.identifier)
+    if column == REGION:
+        return bool(value != row.region)
+    if column == PATCH_DOCUMENT:
+        return value is not None  # a row read in full (UPDATE ... FROM) shows it as NULL
+    current = columns.value(column, row)
+    return bool(value != current)
+
+
+def column_patch(
+    schema: ResourceSchema,
+    columns: ColumnNames,
+    rules: RowRules,
+    row: Row,
+    changed: dict[str, Any],
+    where: str,
+) -> Patch:
+    """The minimal patch for the SET columns whose values really change."""
+    new: dict[str, Any] = {}
+    written: dict[str, str] = {}
+    for column, value in changed.items():
+        prop = rules.property_of[column]
+        before = row.properties.get(prop)
+        converted = rules.property_value(column, value, where, before)
+        if converted == before:
+            continue  # e.g. the same JSON object written with other spacing
+        if not schema.is_updatable(prop):
+            kind = "create-only" if prop in schema.create_only else "read-only (AWS sets it)"
+            fix = (
+                "DELETE the row and INSERT a new one instead"
+                if prop in schema.create_only
+                else f"leave {column} out of the UPDATE"
+            )
+            was = columns.value(column, row)
+            raise apsw.ReadOnlyError(
+                f"{column} = {rules.literal(column, value)} "
+                f"(was {rules.literal(column, was)}): "
+                f"{prop} is {kind} and cannot change; {fix} {where}"
+            )
+        for change in schema.changed_members(prop, before, converted):
+            was = columns.value(column, row)
+            raise rules.member_change_error(column, value, change, where, (was,))
+        new[prop] = converted
+        written[prop] = column
+    removed = [prop for prop, value in new.items() if value is None and prop in schema.required]
+    if removed:
+        raise rules.required_error(removed, where, "UPDATE", [written[prop] for prop in removed])
+    return diff_patch(row.properties, new)
 
 
 class PatchDocumentRules:

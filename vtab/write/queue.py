@@ -10,8 +10,9 @@ cursor read under that rowid says which resource, in which region. UPDATE diffs 
 it, so ``SET x = x`` or an unchanged value sends nothing.
 
 This module keeps the queue: the transaction's and statement's bookkeeping (savepoints, max_writes, a
-failed statement's writes taken back) and the sending at Sync. What a row means is vtab.write.rows; what
-is refused before anything is queued, vtab.write.refusals; what writes need of the table, vtab.write.target.
+failed statement's writes taken back, a key queued twice) and the sending at Sync. Rows into checked
+operations is vtab.write.rows; what is refused before anything is queued, vtab.write.refusals; the UPDATE
+diff, vtab.write.patch; the statement's error, vtab.write.verdict.
 """
 
 from __future__ import annotations
@@ -21,37 +22,19 @@ from typing import Any
 import apsw
 
 from vtab import hints
-from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION
 from vtab.catalog.facts import Verb
-from vtab.messages import sql_literal
-from vtab.read.context import Row
-from vtab.sql.interrupt import watch
+from vtab.read.context import TableContext
+from vtab.read.rows import Row
 from vtab.sql.statements import Statement, StatementTracker
 from vtab.write.conflict import ConflictResolver, Key, Skipped, create_key, key_text
 from vtab.write.operation import IGNORE, REPLACE, Operation, WriteStatus, unique_key
 from vtab.write.order import send_first
-from vtab.write.patch import PatchDocumentRules
-from vtab.write.refusals import (
-    refuse_if_read_only,
-    refuse_placeholders,
-    refuse_returning_in_transaction,
-    refuse_too_big,
-    refuse_unfiltered,
-)
+from vtab.write.patch import as_queued
+from vtab.write.refusals import refuse_if_read_only, refuse_too_big, refuse_unfiltered
 from vtab.write.returning import dry_run_row, event_rows
-from vtab.write.rows import (
-    as_queued,
-    column_patch,
-    differs,
-    fill_account_id,
-    old_row,
-    one_name_per_property,
-    read_row,
-    region_of,
-)
+from vtab.write.rows import RowWriter
 from vtab.write.send import Sender
-from vtab.write.target import Target
-from vtab.write.validate import RowRules
+from vtab.write.shared import SharedState
 from vtab.write.verdict import applied_lines, statement_error
 
 CONFLICT_WORDS = {IGNORE: "INSERT OR IGNORE", REPLACE: "INSERT OR REPLACE"}
@@ -60,22 +43,18 @@ CONFLICT_WORDS = {IGNORE: "INSERT OR IGNORE", REPLACE: "INSERT OR REPLACE"}
 class WriteQueue:
     """The operations one transaction of one table will send."""
 
-    def __init__(self, table: Target) -> None:
+    def __init__(self, table: TableContext, shared: SharedState) -> None:
         self.table = table
+        self.shared = shared
         self.schema = table.schema
-        self.rules = RowRules(
-            table.name, table.schema, table.columns.property_of, schema_checks=table.options.schema_checks
-        )
-        self.patches = PatchDocumentRules(self.rules)
+        self.rows = RowWriter(table, shared)
         self.ops: list[Operation] = []
         self._next_seq = 0
         self._savepoints: dict[int, int] = {}
         """Savepoint level -> the ``seq`` of the first operation queued after it."""
         self._creates: dict[Key, Operation] = {}
         """Unique key -> the latest create queued with it (maybe taken back since: checked on a hit)."""
-        self.statements = StatementTracker(
-            table.registry.connection, self._statement_failed, self._read_fresh
-        )
+        self.statements = StatementTracker(shared.connection, self._statement_failed, self._read_fresh)
         self.ordering = False
         """Set while this queue sends the writes of other tables that its own wait for."""
 
@@ -102,7 +81,7 @@ class WriteQueue:
         self.ops.clear()
         self._creates.clear()
         self._savepoints.clear()
-        self.table.registry.applied_writes.clear()
+        self.shared.applied_writes.clear()
         self.statements.end()
 
     def savepoint(self, level: int) -> None:
@@ -127,40 +106,15 @@ class WriteQueue:
     # -- the Update* callbacks ------------------------------------------------------------------------
 
     def insert(self, values: dict[str, Any], rowid: int | None = None) -> None:
-        refuse_if_read_only(self.table, "INSERT")
+        refuse_if_read_only(self.table, self.shared, "INSERT")
         where = self._where_row()
-        if rowid is not None:
-            raise apsw.ReadOnlyError(
-                f"rowid = {sql_literal(rowid)}: vtab derives each row's rowid from its region and "
-                f"identifier, which AWS assigns; leave rowid out of the INSERT {where}"
-            )
-        refuse_returning_in_transaction(self.table, where)
-        values = one_name_per_property(self.table, self.rules, values, None, where)
-        identifier = values.get(IDENTIFIER)
-        if identifier is not None:
-            raise apsw.ReadOnlyError(
-                f"{IDENTIFIER} = {sql_literal(identifier)}: the identifier is read-only (AWS assigns it when "
-                f"the resource is created); leave {IDENTIFIER} out of the INSERT {where}"
-            )
-        patch = values.get(PATCH_DOCUMENT)
-        if patch is not None:
-            raise apsw.SQLError(
-                f"{PATCH_DOCUMENT} = {self.rules.literal(PATCH_DOCUMENT, patch)}: only UPDATE takes a patch "
-                "document; an INSERT "
-                f"sets the columns themselves {where}"
-            )
-        refuse_placeholders(self.table, values, where)
-        region = region_of(self.table, values.get(REGION), where)
-        values = fill_account_id(self.table, values, region, where)
-        desired = self.rules.desired_state(values, where)
-        self.rules.check_regions(desired, region, where)
-        mode = self.table.registry.connection.vtab_on_conflict()
+        mode = self.shared.connection.vtab_on_conflict()
+        op = self.rows.create(values, rowid, self._current().rows + 1, mode, where)
         if mode in CONFLICT_WORDS and not unique_key(self.schema):
             raise apsw.SQLError(
                 f"{CONFLICT_WORDS[mode]}: {self.schema.type_name} has no unique key this module knows, so "
                 f"an existing resource cannot be recognised; use a plain INSERT {where}"
             )
-        op = Operation(Verb.CREATE, region, self._current().rows + 1, 0, desired=desired, on_conflict=mode)
         if mode not in CONFLICT_WORDS:
             self._refuse_duplicate_key(op, where)
         refuse_too_big(self.schema, op, where)
@@ -192,55 +146,15 @@ class WriteQueue:
         )
 
     def update(self, rowid: int, new_rowid: int | None, values: dict[str, Any]) -> None:
-        refuse_if_read_only(self.table, "UPDATE")
-        refuse_unfiltered(self.table)
+        refuse_if_read_only(self.table, self.shared, "UPDATE")
+        refuse_unfiltered(self.table, self.shared)
         self._row()
-        where = f"[{self.table.name} {read_row(self.table, rowid).identifier}]"
-        if new_rowid is not None and new_rowid != rowid:
-            raise apsw.ReadOnlyError(
-                f"rowid = {sql_literal(new_rowid)} (was {rowid}): vtab derives each row's rowid from its "
-                f"region and identifier; leave rowid out of the UPDATE {where}"
-            )
-        refuse_returning_in_transaction(self.table, where)
-        values = one_name_per_property(self.table, self.rules, values, apsw.no_change, where)
-        read = self.table.read_rows.read(rowid)
-        if read is not None and values.get(REGION) == read.region:
-            values = {**values, REGION: apsw.no_change}  # the row's own (UPDATE ... FROM reads every column)
-        row = as_queued(self.schema, old_row(self.table, rowid, where), self.ops, self._current())
-        changed = {
-            column: value
-            for column, value in values.items()
-            if value is not apsw.no_change and differs(self.table.columns, row, column, value)
-        }
-        new = changed.pop(IDENTIFIER, None)
-        if new is not None:
-            raise apsw.ReadOnlyError(
-                f"{IDENTIFIER} = {sql_literal(new)} (was {sql_literal(row.identifier)}): the identifier "
-                f"is read-only (AWS assigns it); to re-key a resource, DELETE it and INSERT a new one {where}"
-            )
-        if REGION in changed:
-            raise apsw.ReadOnlyError(
-                f"{REGION} = {sql_literal(changed[REGION])} (was {sql_literal(row.region)}): a resource "
-                f"cannot move to another region; INSERT it there and DELETE it here instead {where}"
-            )
-        refuse_placeholders(self.table, {c: v for c, v in changed.items() if c != PATCH_DOCUMENT}, where)
-        if PATCH_DOCUMENT in changed:
-            # Every other SET column counts, changed or not: the refusal must not depend on the data.
-            others = [c for c, v in values.items() if v is not apsw.no_change and c != PATCH_DOCUMENT]
-            if others:
-                raise apsw.SQLError(
-                    f"{PATCH_DOCUMENT} cannot be combined with other SET columns ({', '.join(others)}): "
-                    f"either SET {PATCH_DOCUMENT} alone, or SET the columns without it {where}"
-                )
-            patch = self.patches.parse(changed[PATCH_DOCUMENT], row.properties, where)
-        else:
-            patch = column_patch(self.table, self.rules, row, changed, where)
+        current = self._current()
+        row, op = self.rows.update(
+            rowid, new_rowid, values, current.rows, lambda row: as_queued(self.schema, row, self.ops, current)
+        )
         self._replace_earlier_update(row)
-        if patch:
-            op = Operation(
-                Verb.UPDATE, row.region, self._current().rows, 0, identifier=row.identifier, patch=patch
-            )
-            refuse_too_big(self.schema, op, where)
+        if op is not None:
             self._queue(op)
 
     def _replace_earlier_update(self, row: Row) -> None:
@@ -253,30 +167,16 @@ class WriteQueue:
             statement.queued -= 1
 
     def delete(self, rowid: int) -> None:
-        refuse_if_read_only(self.table, "DELETE")
-        refuse_unfiltered(self.table)
+        refuse_if_read_only(self.table, self.shared, "DELETE")
+        refuse_unfiltered(self.table, self.shared)
         self._row()
-        # Only the identifier and region are needed: a partial row (identifier-only listing) is not fetched.
-        row = read_row(self.table, rowid)
-        refuse_returning_in_transaction(self.table, f"[{self.table.name} {row.identifier}]")
-        statement = self._current()
-        if (row.region, row.identifier) in statement.deletes:
+        op = self.rows.delete(rowid, self._current().rows)
+        assert op.identifier is not None
+        deletes = self._current().deletes
+        if (op.region, op.identifier) in deletes:
             return  # a global resource read in several regions is deleted once
-        statement.deletes.add((row.region, row.identifier))
-        try:
-            ids: dict[str, Any] = dict(self.schema.split_identifier(row.identifier))
-        except ValueError:
-            ids = {}
-        self._queue(
-            Operation(
-                Verb.DELETE,
-                row.region,
-                self._current().rows,
-                0,
-                identifier=row.identifier,
-                properties={**ids, **row.properties},
-            )
-        )
+        deletes.add((op.region, op.identifier))
+        self._queue(op)
 
     # -- Sync -----------------------------------------------------------------------------------------
 
@@ -286,13 +186,12 @@ class WriteQueue:
         Called again by a retried COMMIT after a BusyError: the queue then holds the failed writes."""
         if not self.ops:
             return
-        send_first(self, self.table.registry.write_queues())
+        send_first(self, self.shared.write_queues())
         ops, self.ops = self.ops, []
         if not ops:
             return
         table = self.table
-        interrupted = watch(table.registry.connection)
-        resolver = ConflictResolver(table.cloud, self.schema, table.pool, interrupted)
+        resolver = ConflictResolver(table)
         try:
             send, skipped = resolver.resolve(ops)
         except BaseException:
@@ -312,22 +211,22 @@ class WriteQueue:
             table.pool,
             concurrency=table.options.max_workers,
             timeout=table.options.write_timeout,
-            interrupted=interrupted,
+            interrupted=table.interrupted,
         )
         try:
             outcomes = resolver.settle(sender.run(send), sender.run)
         finally:
-            table.registry.clear_cache(self.schema.type_name)
-        statement = table.registry.statement.number
-        table.registry.returning.record(statement, event_rows(outcomes, self.schema, table.name))
+            self.shared.clear_cache(self.schema.type_name)
+        statement = self.shared.statement.number
+        self.shared.returning.record(statement, event_rows(outcomes, self.schema, table.name))
         error = statement_error(
             outcomes,
             self.schema,
             table.name,
             transaction=self.statements.in_transaction,
-            applied_elsewhere=list(table.registry.applied_writes),
+            applied_elsewhere=list(self.shared.applied_writes),
         )
-        table.registry.applied_writes.extend(
+        self.shared.applied_writes.extend(
             f"{table.name} {line}" for line in applied_lines(outcomes, self.schema)
         )
         if error is not None:
@@ -356,7 +255,7 @@ class WriteQueue:
                 cache="dry-run",
             )
             record.status = WriteStatus.NOT_SENT
-            table.registry.dry_runs.add(
+            self.shared.dry_runs.add(
                 table.name,
                 action,
                 op.region,
@@ -366,7 +265,7 @@ class WriteQueue:
                 patch_document=op.patch_json(masked=self.schema) if action == "UPDATE" else None,
                 note=note or f"dry_run: {op.describe(self.schema)} not sent",
             )
-        table.registry.returning.record(table.registry.statement.number, returned)
+        self.shared.returning.record(self.shared.statement.number, returned)
 
     # -- helpers --------------------------------------------------------------------------------------
 

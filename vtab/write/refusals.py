@@ -16,16 +16,17 @@ from vtab.catalog.facts import Verb
 from vtab.catalog.limits import request_limits, size_text
 from vtab.catalog.schema import ResourceSchema
 from vtab.catalog.sensitive import as_literal
+from vtab.read.context import TableContext
 from vtab.sql.guards import is_placeholder, is_template_value, placeholder_error, unfiltered_write
 from vtab.write.operation import Operation
 from vtab.write.patch import top_level
 from vtab.write.returning import transaction_error
-from vtab.write.target import Target
+from vtab.write.shared import SharedState
 
 
-def refuse_if_read_only(table: Target, verb: str) -> None:
+def refuse_if_read_only(table: TableContext, shared: SharedState, verb: str) -> None:
     """A write to a read-only connection or table, or a verb the type has no handler for."""
-    if table.registry.options.read_only:  # a ceiling (vtab.options.CEILINGS): no table lifts it
+    if shared.options.read_only:  # a ceiling (vtab.options.CEILINGS): no table lifts it
         raise apsw.ReadOnlyError(hints.read_only_refusal(table.name, verb))
     if table.options.read_only:
         raise apsw.ReadOnlyError(
@@ -43,10 +44,10 @@ def refuse_if_read_only(table: Target, verb: str) -> None:
         )
 
 
-def refuse_unfiltered(table: Target) -> None:
+def refuse_unfiltered(table: TableContext, shared: SharedState) -> None:
     """An UPDATE or DELETE of this table without a WHERE clause would change every resource the table
     lists (up to max_writes): refused when its scan starts (before reading) and at each row."""
-    unfiltered = unfiltered_write(table.registry.statement.sql)
+    unfiltered = unfiltered_write(shared.statement.sql)
     if unfiltered is None or unfiltered.table.lower() != table.name.lower():
         return
     changes = "delete" if unfiltered.verb == "DELETE" else "update"
@@ -58,15 +59,14 @@ def refuse_unfiltered(table: Target) -> None:
     )
 
 
-def refuse_returning_in_transaction(table: Target, where: str) -> None:
+def refuse_returning_in_transaction(shared: SharedState, where: str) -> None:
     """A RETURNING write inside BEGIN ... COMMIT has nothing to return when it ends (see
     vtab.write.returning)."""
-    registry = table.registry
-    if registry.statement.returning and not registry.connection.getautocommit():
+    if shared.statement.returning and not shared.connection.getautocommit():
         raise transaction_error(where)
 
 
-def refuse_placeholders(table: Target, values: dict[str, Any], where: str) -> None:
+def refuse_placeholders(table: TableContext, values: dict[str, Any], where: str) -> None:
     """Id columns still holding an example's placeholder would create under a bogus parent; any column
     whose whole value is an unfilled ``{{ Name }}`` would store the template text itself."""
     guarded = {REGION, *table.schema.primary_identifier, *table.schema.list_requires}
