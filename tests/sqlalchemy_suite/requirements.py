@@ -162,6 +162,11 @@ class Requirements(SuiteRequirements):
         return _sqlite_has(3, 31)
 
     @property
+    def server_defaults(self) -> compound:
+        """A column's ``DEFAULT``, reflected as SQLite stores it."""
+        return OPEN()
+
+    @property
     def expression_server_defaults(self) -> compound:
         """``DEFAULT (expression)``: SQLite has it."""
         return OPEN()
