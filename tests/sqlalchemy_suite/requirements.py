@@ -46,14 +46,12 @@ class Requirements(SuiteRequirements):
 
     @property
     def ctes_on_dml(self) -> compound:
-        """Closed: SQLite has no INSERT/UPDATE/DELETE inside a WITH of a SELECT (SQLAlchemy's suite closes
-        it for SQLite too)."""
+        """Closed: SQLite has no CTE that is itself an INSERT, UPDATE or DELETE."""
         return CLOSED()
 
     @property
     def ctes_with_update_delete(self) -> compound:
-        """Closed: as ctes_on_dml (SQLAlchemy closes it for SQLite)."""
-        return CLOSED()
+        return OPEN()
 
     @property
     def except_(self) -> compound:
@@ -202,9 +200,10 @@ class Requirements(SuiteRequirements):
 
     @property
     def savepoints(self) -> compound:
-        """Closed: the DB-API begins transactions itself, as Python's sqlite3 module does, which SQLAlchemy's
-        suite closes savepoints for on SQLite."""
-        return CLOSED()
+        """vtab.dbapi begins a transaction only before a write and leaves SAVEPOINT to SQLite, so SQLite's
+        savepoints work (SQLAlchemy closes them for Python's sqlite3 module, whose implicit BEGIN breaks
+        them)."""
+        return OPEN()
 
     # -- types -------------------------------------------------------------------------------------------
     @property
@@ -226,8 +225,8 @@ class Requirements(SuiteRequirements):
 
     @property
     def json_index_supplementary_unicode_element(self) -> compound:
-        """Closed: SQLite's JSON functions mishandle a supplementary-plane character in an index."""
-        return CLOSED()
+        """SQLAlchemy closes it for Python's sqlite3 module (bpo-38749); apsw has no such bug."""
+        return OPEN()
 
     @property
     def datetime_historic(self) -> compound:
