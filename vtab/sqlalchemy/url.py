@@ -38,7 +38,7 @@ def list_tables_of(url: URL) -> ListTables:
     """The URL's ``list_tables`` (default ``all``); ArgumentError for another value."""
     value = url.query.get(LIST_TABLES, ListTables.ALL.value)
     try:
-        return ListTables(value)
+        return ListTables(value if isinstance(value, str) else ",".join(value))
     except ValueError:
         raise ArgumentError(
             f"vtab:// URL parameter {LIST_TABLES}={value!r} is not one of "
