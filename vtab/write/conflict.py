@@ -4,6 +4,11 @@ apsw re-raises a ConstraintError even under OR IGNORE).
 A resource "already exists" when one with the same unique key is listed under the same parent: for an
 integration response, the same IntegrationResponseKey on the same integration. The key is derived from
 the schema: the parent ids a listing needs plus the other required, user-set properties.
+
+A type listed account-wide (S3 buckets: vtab.read.regions) lists the account's resources of every region
+wherever it is asked, and a bucket's name is taken in all of them: a listed resource is placed in its own
+region, and one of the key in another region than the row's is ignored (OR IGNORE) or refused before
+anything is sent (OR REPLACE: a bucket cannot move, and an update in the row's region would not find it).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from vtab.aws import errors
 from vtab.aws.cloudcontrol import CloudControl, Properties
 from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
+from vtab.read.regions import home_region
 from vtab.sql import interrupt
 from vtab.sql.interrupt import Interrupted, never
 from vtab.write.operation import IGNORE, REPLACE, Operation, Outcome, WriteStatus, unique_key
@@ -26,6 +32,10 @@ from vtab.write.patch import replace_patch
 
 Key = tuple[str, tuple[Any, ...]]
 """(region, unique-key values)."""
+
+ELSEWHERE = ""
+"""The region of a resource listed account-wide that its listing region's GetResource does not answer: it
+lives in another region, which its properties do not name."""
 
 RELIST_DELAYS = (0.0, 0.1, 0.3)
 """An OR REPLACE create answered AlreadyExists lists its parent again after these pauses (seconds), until
@@ -117,7 +127,8 @@ class ConflictResolver:
         wanted = [op for op in ops if op.verb is Verb.CREATE and op.on_conflict in (IGNORE, REPLACE)]
         if not wanted:
             return ops, []
-        existing = self._existing({(op.region, self._parents(op)) for op in wanted})
+        keys = {self._values(op) for op in ops if op.verb is Verb.CREATE}
+        existing = self._existing({(op.region, self._parents(op)) for op in wanted}, keys)
         plans: dict[Key, _Plan] = {}
         slots: list[Operation | _Plan] = []
         skipped: list[Skipped] = []
@@ -142,6 +153,8 @@ class ConflictResolver:
                 if found is not None and op.on_conflict == IGNORE:
                     plan.desired = None
                     plan.reason = f"INSERT OR IGNORE: {self._key_text(op)} already exists as {found[0]}"
+                elif found is None and op.on_conflict in (IGNORE, REPLACE):
+                    self._elsewhere(op, existing, plan)
                 continue
             # A second row with the same key in this transaction: it conflicts with the first one.
             if op.on_conflict == IGNORE:
@@ -163,6 +176,28 @@ class ConflictResolver:
             else:
                 send.append(result)
         return send, skipped
+
+    def _elsewhere(self, op: Operation, existing: dict[Key, tuple[str, Properties]], plan: _Plan) -> None:
+        """An OR IGNORE / OR REPLACE row of a type listed account-wide whose key exists in another region:
+        ignored, or refused (nothing is sent: the statement's writes are still all queued)."""
+        if not self.schema.is_listed_account_wide:
+            return
+        values = self._values(op)
+        away = next((region for region, key in existing if key == values and region != op.region), None)
+        if away is None:
+            return
+        where = f"in {away}" if away != ELSEWHERE else "in another region"
+        if op.on_conflict == IGNORE:
+            plan.desired = None
+            plan.reason = f"INSERT OR IGNORE: {self._key_text(op)} already exists {where}"
+            return
+        target = f"region = '{away}'" if away != ELSEWHERE else "its own region"
+        raise apsw.ConstraintError(
+            f"INSERT OR REPLACE: {self._key_text(op)} already exists {where}, not in region = "
+            f"'{op.region}', and {self.schema.type_name} resources stay in the region they were created "
+            f"in: replace it there ({target}), or DELETE it first; nothing was sent "
+            f"[{self.schema.table_name} row {op.row}]"
+        )
 
     def _materialise(self, plan: _Plan) -> Operation | Skipped:
         op = plan.first
@@ -296,7 +331,7 @@ class ConflictResolver:
         found: dict[Key, tuple[str, Properties]] = {}
         for delay in RELIST_DELAYS:
             interrupt.sleep(delay, self.interrupted, "the listing for INSERT OR REPLACE")
-            found = self._existing(scopes)
+            found = self._existing(scopes, {values for _, values in wanted})
             if wanted <= found.keys():
                 break
         return found
@@ -315,10 +350,13 @@ class ConflictResolver:
         assert op.desired is not None
         return key_text(self.schema, op.desired)
 
-    def _existing(self, scopes: set[tuple[str, tuple[Any, ...]]]) -> dict[Key, tuple[str, Properties]]:
-        """Unique key -> (identifier, full properties) of every resource under the given parents."""
+    def _existing(
+        self, scopes: set[tuple[str, tuple[Any, ...]]], keys: set[tuple[Any, ...]]
+    ) -> dict[Key, tuple[str, Properties]]:
+        """Unique key -> (identifier, full properties) of every resource under the given parents (of a type
+        listed account-wide: those of the unique-key values ``keys`` only, placed in their own regions)."""
         futures = [
-            self.pool.submit(self._list, region, parents) for region, parents in sorted(scopes, key=str)
+            self.pool.submit(self._list, region, parents, keys) for region, parents in sorted(scopes, key=str)
         ]
         found: dict[Key, tuple[str, Properties]] = {}
         try:
@@ -333,12 +371,19 @@ class ConflictResolver:
                 found.setdefault((region, tuple(props.get(p) for p in self.key)), (identifier, props))
         return found
 
-    def _list(self, region: str, parents: tuple[Any, ...]) -> list[tuple[str, str, Properties]]:
+    def _list(
+        self, region: str, parents: tuple[Any, ...], keys: set[tuple[Any, ...]]
+    ) -> list[tuple[str, str, Properties]]:
         model = dict(zip(self.schema.list_requires, parents, strict=True))
         items: list[tuple[str, str, Properties]] = []
         try:
             for page in self.cloud.list_pages(region, self.schema, model):
                 for identifier, props in page:
+                    if self.schema.is_listed_account_wide:
+                        props = {**self.schema.split_identifier(identifier), **props}
+                        if tuple(props.get(p) for p in self.key) in keys:  # the others cost no GetResource
+                            items.append(self._placed(region, identifier, props))
+                        continue
                     if self.schema.is_partial(props):
                         full = self.cloud.get(region, self.schema, identifier)
                         if full is None:
@@ -350,3 +395,12 @@ class ConflictResolver:
             # itself will report the real reason.
             return []
         return items
+
+    def _placed(self, region: str, identifier: str, props: Properties) -> tuple[str, str, Properties]:
+        """A resource of a type listed account-wide, listed in ``region``: (its own region, identifier, its
+        properties). Its properties name the region, else GetResource answers it only there (ELSEWHERE)."""
+        home = home_region(self.schema, props)
+        if home is None:
+            full = self.cloud.get(region, self.schema, identifier)
+            home, props = (region, full) if full is not None else (ELSEWHERE, props)
+        return home, identifier, {**self.schema.split_identifier(identifier), **props}
