@@ -274,6 +274,16 @@ def test_only_a_bare_column_list_item_is_quoted_and_the_text_keeps_its_length() 
     assert quote_keyword_columns(no_room, ["t"], lambda table: columns(table, ())) == no_room
 
 
+def test_quoting_a_keyword_column_keeps_the_line_break_that_ends_a_comment_before_it() -> None:
+    """Without it the ``--`` comment runs on over the quoted word and the rest of its line."""
+    columns = {"t": ("group", "name")}.get
+    commented = "SELECT name, -- the team\n  group\nFROM t"
+    quoted = quote_keyword_columns(commented, ["t"], lambda table: columns(table, ()))
+    assert quoted == 'SELECT name, -- the team\n"group"\nFROM t'
+    no_room = "SELECT name, -- the team\ngroup\nFROM t"  # only the comment's line break: SQLite's error
+    assert quote_keyword_columns(no_room, ["t"], lambda table: columns(table, ())) == no_room
+
+
 def test_the_docs_example_of_a_keyword_column_runs(emulator: Emulator) -> None:
     """docs/stackql-pages.md, "Columns named by an SQLite keyword"."""
     type_name = "AWS::ResourceGroups::TagSyncTask"

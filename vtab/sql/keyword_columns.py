@@ -56,16 +56,19 @@ def _quoted_in_place(tokens: list[Token], index: int) -> tuple[int, int, str] | 
     two characters shorter (spaces and tabs go first, line breaks last); None without two to spare."""
     before = tokens[index - 1] if index > 0 and tokens[index - 1].kind is Kind.SPACE else None
     after = tokens[index + 1] if index + 1 < len(tokens) and tokens[index + 1].kind is Kind.SPACE else None
-    spare = (len(before.text) if before else 0) + (len(after.text) if after else 0)
-    if spare < QUOTES:
-        return None
     left, right = (before.text if before else ""), (after.text if after else "")
+    # The line break that ends a -- comment before the word stays: without it the comment would run on
+    # over the word and the rest of its line.
+    kept = "\n" if index > 1 and before and tokens[index - 2].text.startswith("--") else ""
+    left = left[len(kept) :]
+    if len(left) + len(right) < QUOTES:
+        return None
     for _ in range(QUOTES):
         left, right = _one_shorter(left, right)
     word = tokens[index]
     start = before.start if before else word.start
     end = after.end if after else word.end
-    return start, end, f'{left}"{word.text}"{right}'
+    return start, end, f'{kept}{left}"{word.text}"{right}'
 
 
 def _one_shorter(left: str, right: str) -> tuple[str, str]:
