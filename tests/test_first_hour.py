@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import apsw
 import pytest
@@ -115,3 +116,26 @@ def test_vtab_query_says_dot_commands_belong_to_the_shell(emulator: Emulator) ->
         "vtab query: error: .schema is a dot-command of vtab shell, not SQL: run vtab shell :memory: "
         "'.schema eks_clusters'" in result.stderr
     )
+
+
+@pytest.mark.parametrize(
+    "first", ["SELECT count(*) FROM eks_clusters", ".tables", "with x as (select 1) select 2"]
+)
+def test_vtab_shell_says_sql_given_where_the_database_goes_is_not_a_database(
+    emulator: Emulator, first: str, tmp_path: Path
+) -> None:
+    """``vtab shell "SELECT ..."`` opened a file named like the statement and ran nothing, silently."""
+    result = run_vtab("shell", "--endpoint-url", emulator.endpoint_url, first, stdin="", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "the first argument is the database (DB)" in result.stderr
+    assert "vtab shell :memory: " in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    assert emulator.calls == []
+
+
+def test_vtab_shell_still_opens_a_database_file_named_like_sql(emulator: Emulator, tmp_path: Path) -> None:
+    (tmp_path / "select things").write_bytes(b"")
+    result = run_vtab(
+        "shell", "--endpoint-url", emulator.endpoint_url, "select things", "SELECT 7;", cwd=tmp_path
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "7")
