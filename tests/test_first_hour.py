@@ -13,11 +13,19 @@ from pathlib import Path
 import apsw
 import pytest
 
+import vtab
 from tests.readhelpers import connect
 from tests.test_cli import run_vtab
+from tests.test_docs import ROOT, sql_blocks, statements
 from vtab.emulator import Emulator
 
 EKS_REQUIRED = {"role_arn", "resources_vpc_config"}
+PLACEHOLDERS = {
+    "ApiId": "api_id",
+    "IntegrationId": "integration_id",
+    "IntegrationResponseId": "integration_response_id",
+}
+IR = "AWS::ApiGatewayV2::IntegrationResponse"
 
 
 def test_vtab_columns_says_what_an_insert_needs_and_builds_only_the_table_asked(emulator: Emulator) -> None:
@@ -139,3 +147,33 @@ def test_vtab_shell_still_opens_a_database_file_named_like_sql(emulator: Emulato
         "shell", "--endpoint-url", emulator.endpoint_url, "select things", "SELECT 7;", cwd=tmp_path
     )
     assert (result.returncode, result.stdout.strip()) == (0, "7")
+
+
+def test_the_readme_tour_runs_on_the_demo_data_with_the_ids_its_first_query_shows() -> None:
+    """README.md, "A five-minute tour", as a newcomer runs it: on ``vtab emulator --seed demo`` (every
+    seeded integration has the responses $default, 200, 400 and 404), the placeholders filled from the
+    first query's first row, the DELETE's from the identifier the INSERT returned."""
+    blocks = [block for block in sql_blocks(ROOT / "README.md") if block.section == "A five-minute tour"]
+    script = [statement for block in blocks for statement in statements(block.sql)]
+    assert len(script) >= 8
+    with Emulator(seed="demo") as emulator:
+        emulator.seed_demo()
+        db = vtab.connect(endpoint_url=emulator.endpoint_url, regions="us-east-1,eu-west-1", cache_ttl=0)
+        cursor = db.execute(script[0])
+        first = dict(zip([name for name, _ in cursor.getdescription()], next(cursor), strict=True))
+        ids = {name: str(first[column]) for name, column in PLACEHOLDERS.items()}
+        created = ""
+        for statement in script[1:]:
+            values = ids
+            if statement.lstrip().upper().startswith("DELETE"):
+                assert created, "the tour deletes the response its INSERT made"
+                values = dict(zip(PLACEHOLDERS, created.split("|"), strict=True))
+            for name, value in values.items():
+                statement = statement.replace(f"<{name}>", value)
+            got = db.execute(statement).fetchall()
+            if statement.lstrip().upper().startswith("INSERT INTO INTEGRATION_RESPONSES"):
+                ((created, status),) = got
+                assert status == "SUCCESS"
+            elif "Identifier = " in statement and statement.lstrip().upper().startswith("SELECT"):
+                assert len(got) == 1, statement
+        assert created and emulator.resource("us-east-1", IR, created) is None  # made, then deleted
