@@ -284,6 +284,29 @@ def test_quoting_a_keyword_column_keeps_the_line_break_that_ends_a_comment_befor
     assert quote_keyword_columns(no_room, ["t"], lambda table: columns(table, ())) == no_room
 
 
+def test_a_keyword_sqlite_reads_as_a_name_is_not_quoted_so_a_mistyped_one_stays_an_error(
+    emulator: Emulator,
+) -> None:
+    """``key`` needs no quotes; quoted, a ``key`` that is no column in scope would be the string 'key' to
+    SQLite (double-quoted strings), and the INSERT would write it to AWS instead of failing."""
+    columns = {"t": ("key", "group")}.get
+    sql = "SELECT\n  key,\n  group\nFROM t"
+    assert (
+        quote_keyword_columns(sql, ["t"], lambda table: columns(table, ()))
+        == 'SELECT\n  key,\n"group"\nFROM t'
+    )
+    db = connect(emulator)
+    db.execute("CREATE TEMP TABLE staging(name, v)")
+    db.execute("INSERT INTO staging VALUES ('team', 'data')")
+    insert = (
+        "INSERT INTO awscc.servicecatalog.tag_options (\n  key,\n  value,\n  region\n)\n"
+        "SELECT\n  key,\n  v,\n  'us-east-1'\nFROM staging"
+    )
+    with pytest.raises(apsw.SQLError, match="no such column: key"):
+        db.execute(insert)
+    assert emulator.calls == []
+
+
 def test_the_docs_example_of_a_keyword_column_runs(emulator: Emulator) -> None:
     """docs/stackql-pages.md, "Columns named by an SQLite keyword"."""
     type_name = "AWS::ResourceGroups::TagSyncTask"
