@@ -8,10 +8,10 @@ column list (between ``SELECT``, ``(`` or ``,`` and ``,``, ``)`` or ``FROM``) an
 statement names. The two quotes take the place of two characters of the whitespace around the word, so the
 text keeps its length (see vtab.sql.stackql); a word with no whitespace to spare is left to SQLite's error.
 
-Only the keywords SQLite refuses there are quoted (``values``, ``group``, ``update``, ``primary``). Most
-others it reads as a name already (``key``, ``action``, ``filter``: its fallback to an identifier), and
-quoting them would change what a mistyped one means: a double-quoted name that is no column in scope is a
-string to SQLite, so ``SELECT key FROM staging`` (no such column) would write the text 'key' to AWS.
+The quotes are brackets, ``[group]``: a double-quoted name that is no column in scope is a string to SQLite,
+so ``INSERT ... SELECT "group" FROM staging`` (no such column) would write the text 'group' to AWS, where
+``[group]`` fails as the bare word would. Only the keywords SQLite refuses there are quoted (``values``,
+``group``, ``update``, ``primary``); it reads most others as names already (``key``, ``action``).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def _quoted_in_place(tokens: list[Token], index: int) -> tuple[int, int, str] | 
     word = tokens[index]
     start = before.start if before else word.start
     end = after.end if after else word.end
-    return start, end, f'{kept}{left}"{word.text}"{right}'
+    return start, end, f"{kept}{left}[{word.text}]{right}"
 
 
 def _one_shorter(left: str, right: str) -> tuple[str, str]:
