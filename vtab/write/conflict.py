@@ -128,7 +128,8 @@ class ConflictResolver:
         if not wanted:
             return ops, []
         keys = {self._values(op) for op in ops if op.verb is Verb.CREATE}
-        existing = self._existing({(op.region, self._parents(op)) for op in wanted}, keys)
+        whole = {self._values(op) for op in wanted if op.on_conflict == REPLACE}
+        existing = self._existing({(op.region, self._parents(op)) for op in wanted}, keys, whole)
         plans: dict[Key, _Plan] = {}
         slots: list[Operation | _Plan] = []
         skipped: list[Skipped] = []
@@ -331,7 +332,8 @@ class ConflictResolver:
         found: dict[Key, tuple[str, Properties]] = {}
         for delay in RELIST_DELAYS:
             interrupt.sleep(delay, self.interrupted, "the listing for INSERT OR REPLACE")
-            found = self._existing(scopes, {values for _, values in wanted})
+            values = {values for _, values in wanted}
+            found = self._existing(scopes, values, values)
             if wanted <= found.keys():
                 break
         return found
@@ -351,12 +353,17 @@ class ConflictResolver:
         return key_text(self.schema, op.desired)
 
     def _existing(
-        self, scopes: set[tuple[str, tuple[Any, ...]]], keys: set[tuple[Any, ...]]
+        self,
+        scopes: set[tuple[str, tuple[Any, ...]]],
+        keys: set[tuple[Any, ...]],
+        whole: set[tuple[Any, ...]],
     ) -> dict[Key, tuple[str, Properties]]:
-        """Unique key -> (identifier, full properties) of every resource under the given parents (of a type
-        listed account-wide: those of the unique-key values ``keys`` only, placed in their own regions)."""
+        """Unique key -> (identifier, properties) of every resource under the given parents (of a type
+        listed account-wide: those of the unique-key values ``keys`` only, placed in their own regions);
+        those of the keys ``whole`` (OR REPLACE rows) read whole (``_item``)."""
         futures = [
-            self.pool.submit(self._list, region, parents, keys) for region, parents in sorted(scopes, key=str)
+            self.pool.submit(self._list, region, parents, keys, whole)
+            for region, parents in sorted(scopes, key=str)
         ]
         found: dict[Key, tuple[str, Properties]] = {}
         try:
@@ -372,35 +379,42 @@ class ConflictResolver:
         return found
 
     def _list(
-        self, region: str, parents: tuple[Any, ...], keys: set[tuple[Any, ...]]
+        self, region: str, parents: tuple[Any, ...], keys: set[tuple[Any, ...]], whole: set[tuple[Any, ...]]
     ) -> list[tuple[str, str, Properties]]:
         model = dict(zip(self.schema.list_requires, parents, strict=True))
         items: list[tuple[str, str, Properties]] = []
         try:
             for page in self.cloud.list_pages(region, self.schema, model):
                 for identifier, props in page:
-                    if self.schema.is_listed_account_wide:
-                        props = {**self.schema.split_identifier(identifier), **props}
-                        if tuple(props.get(p) for p in self.key) in keys:  # the others cost no GetResource
-                            items.append(self._placed(region, identifier, props))
-                        continue
-                    if self.schema.is_partial(props):
-                        full = self.cloud.get(region, self.schema, identifier)
-                        if full is None:
-                            continue
-                        props = full
-                    items.append((region, identifier, {**self.schema.split_identifier(identifier), **props}))
+                    props = {**self.schema.split_identifier(identifier), **props}
+                    values = tuple(props.get(p) for p in self.key)
+                    if self.schema.is_listed_account_wide and values not in keys:
+                        continue  # the account's other resources cost no GetResource
+                    item = self._item(region, identifier, props, whole=values in whole)
+                    if item is not None:
+                        items.append(item)
         except (apsw.NotFoundError, apsw.SQLError):
             # The parent is missing (or the listing refused): nothing can exist under it, and the create
             # itself will report the real reason.
             return []
         return items
 
-    def _placed(self, region: str, identifier: str, props: Properties) -> tuple[str, str, Properties]:
-        """A resource of a type listed account-wide, listed in ``region``: (its own region, identifier, its
-        properties). Its properties name the region, else GetResource answers it only there (ELSEWHERE)."""
-        home = home_region(self.schema, props)
-        if home is None:
+    def _item(
+        self, region: str, identifier: str, props: Properties, *, whole: bool
+    ) -> tuple[str, str, Properties] | None:
+        """(its region, identifier, properties) of a resource listed in ``region``, or None when it is gone.
+        GetResource reads it when the listing's item may lack properties: a partial one, and any one an
+        OR REPLACE row patches (``whole``: the row's NULLs remove what the resource has, which a listing
+        that gives identifiers only does not show). A type listed account-wide is placed in its own region:
+        the one its properties name, else the listing region when GetResource answers there (ELSEWHERE
+        when it does not)."""
+        account_wide = self.schema.is_listed_account_wide
+        home = home_region(self.schema, props) if account_wide else region
+        if home not in (None, region):
+            return home, identifier, props  # another region's: an OR REPLACE of it is refused
+        if home is None or whole or self.schema.is_partial(props):
             full = self.cloud.get(region, self.schema, identifier)
-            home, props = (region, full) if full is not None else (ELSEWHERE, props)
-        return home, identifier, {**self.schema.split_identifier(identifier), **props}
+            if full is None:
+                return (ELSEWHERE, identifier, props) if account_wide else None
+            props = {**self.schema.split_identifier(identifier), **full}
+        return region, identifier, props
