@@ -107,7 +107,8 @@ def test_refuse_type_refuses_that_type_in_that_region_only(
         assert error.response["Error"]["Code"] == exception
         assert words in error.response["Error"]["Message"]
     assert cloudcontrol("us-east-1").list_resources(TypeName=API)["ResourceDescriptions"] == []
-    assert cloudcontrol("eu-west-1").list_resources(TypeName="AWS::Logs::LogGroup")["ResourceDescriptions"] == []
+    other = cloudcontrol("eu-west-1").list_resources(TypeName="AWS::Logs::LogGroup")
+    assert other["ResourceDescriptions"] == []
     emulator.reset()
     assert cloudcontrol("eu-west-1").list_resources(TypeName=API)["ResourceDescriptions"] == []
     with pytest.raises(ValueError, match="exception must be one of"):

@@ -30,9 +30,22 @@ class ListingFailure:
     message: str
     kind: type[apsw.Error] = apsw.SQLError
     """The error class the failure was raised as (a statement failing on it alone raises the same)."""
+    parent: str | None = None
+    """The parent type whose failed listing this walk would have made (no call was made for it)."""
 
     def text(self) -> str:
-        return f"{self.type_name} in account {self.account_id} {self.region}: {self.message}"
+        where = f"{self.type_name} in account {self.account_id} {self.region}"
+        if self.parent is not None:
+            return (
+                f"{where}: {self.code}: not listed, its walk lists {self.parent}, whose listing failed there"
+            )
+        return f"{where}: {self.message}"
+
+    def under(self, type_name: str) -> ListingFailure:
+        """The failure of ``type_name``'s walk, which lists this failed type: no call made for it."""
+        return ListingFailure(
+            self.account_id, self.region, type_name, self.code, self.message, self.kind, self.type_name
+        )
 
 
 def failure_of(account_id: str, region: str, type_name: str, error: apsw.Error) -> ListingFailure:
@@ -54,10 +67,28 @@ class Failures:
         with self._lock:
             self._failures.append(failure)
 
-    def snapshot(self) -> list[ListingFailure]:
-        """The failures so far, by account, region and type (the same order every run)."""
+    def of_parent(self, account_id: str, region: str, parents: tuple[str, ...]) -> ListingFailure | None:
+        """The failure of one of ``parents`` listed alone in the same place, if any: a walk that lists it
+        would fail alike (listings run parents first: vtab.read.resources_scan)."""
         with self._lock:
-            return sorted(self._failures, key=lambda f: (f.account_id, f.region, f.type_name))
+            return next(
+                (
+                    failure
+                    for failure in self._failures
+                    if failure.type_name in parents
+                    and (failure.account_id, failure.region) == (account_id, region)
+                    and failure.parent is None
+                ),
+                None,
+            )
+
+    def snapshot(self) -> list[ListingFailure]:
+        """The failures so far, by account and region, the failed calls before the walks they failed (the
+        same order every run)."""
+        with self._lock:
+            return sorted(
+                self._failures, key=lambda f: (f.account_id, f.region, f.parent is not None, f.type_name)
+            )
 
     def error(self, table: str, listed: int) -> apsw.Error | None:
         """The statement's error naming every failure (None: none failed): of their class when they share

@@ -140,8 +140,12 @@ class Listing(NamedTuple):
     place: Place
     type_name: str
     regions: tuple[str, ...]
-    depth: int = 0
-    """The parent levels its walk lists (0: a listing of the type alone)."""
+    parents: tuple[str, ...] = ()
+    """The parent types its walk lists, outermost first (none: the type is listed alone)."""
+
+    @property
+    def depth(self) -> int:
+        return len(self.parents)
 
 
 def listings(
@@ -161,17 +165,17 @@ def listings(
     for type_name in types:
         entry = catalog.entry(type_name)
         once = entry.scope in (Scope.GLOBAL, Scope.LISTED_ACCOUNT_WIDE)
-        depth = len(entry.plan.chain)
+        chain = entry.plan.chain
         for account, regions in by_account.items():
             if not once:
-                found += [Listing(Place(account, region), type_name, (region,), depth) for region in regions]
+                found += [Listing(Place(account, region), type_name, (region,), chain) for region in regions]
                 continue
             partitions: dict[str, list[str]] = {}
             for region in sorted(regions):
                 partitions.setdefault(partition_of(region), []).append(region)
             for asked in partitions.values():
                 through = preferred if preferred in asked else asked[0]
-                found.append(Listing(Place(account, through), type_name, tuple(asked), depth))
+                found.append(Listing(Place(account, through), type_name, tuple(asked), chain))
     return found
 
 

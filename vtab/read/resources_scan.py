@@ -142,7 +142,13 @@ class ResourcesScan:
             self._ended()
 
     def _list(self, listing: Listing) -> None:
-        """The type's scan in the listing's place, its rows handed on; its failure recorded."""
+        """The type's scan in the listing's place, its rows handed on; its failure recorded. A walk whose
+        parent type failed in the place fails alike, without a call (the parent ran first)."""
+        type_name, account = listing.type_name, listing.place.account_id
+        failed = self.failures.of_parent(account, listing.place.region, listing.parents)
+        if failed is not None:
+            self.failures.add(failed.under(type_name))
+            return
         context = self._context_of(listing)
         plan, _, _ = choose_plan(context.schema, [Offer(REGION, False)], {REGION, IDENTIFIER})
         regions = list(listing.regions)
@@ -156,7 +162,6 @@ class ResourcesScan:
             self._limit,
             self._progress,
         )
-        type_name, account = listing.type_name, listing.place.account_id
         table = self._table_of(type_name)
         try:
             for batch in scan.batches():
