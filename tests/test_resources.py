@@ -14,6 +14,7 @@ import apsw
 import pytest
 
 from tests.readhelpers import connect, rows
+from tests.test_docs import ROOT, sql_blocks, statements
 from vtab.catalog.store import load_catalog
 from vtab.emulator import Emulator
 from vtab.read.resources import listable_types
@@ -262,3 +263,30 @@ def test_account_id_chooses_the_places(endpoint: Emulator) -> None:
         db,
         f"SELECT count(*) FROM vtab_resources WHERE account_id = '{ACCOUNT}' AND type_name = '{LOG_GROUP}'",
     ) == [(2,)]
+
+
+def test_a_connection_naming_other_accounts_is_told_only_the_callers_is_read(endpoint: Emulator) -> None:
+    db = connect(endpoint, accounts="111111111111")
+    with pytest.raises(
+        apsw.SQLError, match=r"reads the caller's own account only .* names others with accounts"
+    ):
+        rows(db, f"SELECT * FROM vtab_resources WHERE type_name = '{LOG_GROUP}'")
+    assert endpoint.calls == []
+
+
+PAGE = ROOT / "docs" / "resources.md"
+SECTIONS = ("What is in a region", "Choosing the types", "What it cannot list")
+"""The sections of docs/resources.md whose SQL this test runs (each lists every type: no rate limit here)."""
+
+
+def test_the_sql_of_resources_md_runs(endpoint: Emulator) -> None:
+    blocks = [block for block in sql_blocks(PAGE) if block.section in SECTIONS]
+    assert {block.section for block in blocks} == set(SECTIONS)
+    db = connect(endpoint)
+    answered = {}
+    for block in blocks:
+        for statement in statements(block.sql):
+            answered[statement] = rows(db, statement)
+    assert all(answered.values()), [statement for statement, found in answered.items() if not found]
+    plan = next(found for statement, found in answered.items() if statement.startswith("EXPLAIN"))
+    assert "types=like:AWS::EKS::% regions=us-east-1 accounts=caller" in plan[0][3]

@@ -100,7 +100,7 @@ class Failures:
         kind = kinds.pop() if len(kinds) == 1 else apsw.SQLError
         codes = sorted({failure.code for failure in failures})
         return kind(
-            f"{', '.join(codes)}: {len(failures)} of {listed} listings of {table} failed (the others' rows "
+            f"{', '.join(codes)}: {len(failures)} of {listed:,} listings of {table} failed (the others' rows "
             f"were read): {'; '.join(failure.text() for failure in failures)}. Leave those types or regions "
             f"out (WHERE type_name ... / region ...), or grant the permissions named [{table}]"
         )

@@ -215,6 +215,13 @@ class ResourcesCursor:
         """The accounts the read lists in: today the caller's own (the account_id option, else one STS
         GetCallerIdentity per connection), asked on a worker so that an interrupt stops the wait."""
         options = self.registry.options
+        named = [name for name in ("accounts", "profiles") if getattr(options, name)]
+        if named:
+            raise apsw.SQLError(
+                f"{TABLE} reads the caller's own account only (other accounts are not yet read), and "
+                f"this connection names others with {' and '.join(named)}: query {TABLE} on a "
+                f"connection without {' or '.join(named)} [{TABLE}]"
+            )
         cloud = self.registry.cloud_for(options)
         fix = f"give it with WHERE {Column.ACCOUNT_ID.value} = '...'"
         lookup = runners.submit(cloud.account_id, region, options.account_id, fix)
