@@ -6,6 +6,8 @@ bucket, in two regions); each test clears its calls and reads on a fresh connect
 
 from __future__ import annotations
 
+import re
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -290,3 +292,40 @@ def test_the_sql_of_resources_md_runs(endpoint: Emulator) -> None:
     assert all(answered.values()), [statement for statement, found in answered.items() if not found]
     plan = next(found for statement, found in answered.items() if statement.startswith("EXPLAIN"))
     assert "types=like:AWS::EKS::% regions=us-east-1 accounts=caller" in plan[0][3]
+
+
+def test_progress_counts_the_listings(endpoint: Emulator, capfd: pytest.CaptureFixture[str]) -> None:
+    eks = [t for t in listable_types(load_catalog()) if t.startswith("AWS::EKS::")]
+    endpoint.configure(latency=0.2)  # the read outlasts the progress delay (half a second)
+    try:
+        db = connect(endpoint, progress=True)
+        assert rows(db, "SELECT count(*) FROM vtab_resources WHERE type_name LIKE 'AWS::EKS::%'") == [(6,)]
+    finally:
+        endpoint.configure(latency=0.0)
+    shown = capfd.readouterr().err
+    assert "vtab_resources: " in shown
+    assert re.search(rf"types listed [1-9]\d*/{len(eks)}, parents listed [1-9]", shown), shown
+
+
+def test_an_interrupt_ends_the_read_and_the_listings_not_started_are_never_made(endpoint: Emulator) -> None:
+    db = connect(endpoint, max_workers=2)
+    endpoint.configure(latency=1.0)  # each call outlasts the interrupt: the next ones are not yet sent
+    seen = threading.Event()
+
+    def interrupt() -> None:
+        if endpoint.recorder.wait_for(lambda calls: any(c.operation == "ListResources" for c in calls), 120):
+            seen.set()
+            db.interrupt()
+
+    thread = threading.Thread(target=interrupt, name="interrupter")
+    thread.start()
+    try:
+        with pytest.raises(apsw.InterruptError, match="the scan of vtab_resources stopped"):
+            rows(db, f"SELECT count(*) FROM vtab_resources WHERE region = '{EAST}'")
+    finally:
+        thread.join()
+        endpoint.configure(latency=0.0)
+    assert seen.is_set()
+    made = [c for c in endpoint.calls if c.operation == "ListResources"]
+    assert len(made) <= 4  # two workers' calls in flight, not the region's 1,300 listings
+    assert rows(db, f"SELECT count(*) FROM vtab_resources WHERE type_name = '{LOG_GROUP}'") == [(2,)]
