@@ -34,7 +34,7 @@ from vtab.read.progress import ReadProgress
 from vtab.read.resources import TABLE, Listing
 from vtab.read.scan import Scan
 from vtab.read.stream import TaskStream
-from vtab.sql.interrupt import Interrupted
+from vtab.sql.interrupt import Interrupted, interrupted_error
 
 
 class ResourceRow(NamedTuple):
@@ -174,7 +174,7 @@ class ResourcesScan:
                 if self.stream.enough:
                     return
         except apsw.InterruptError:
-            raise
+            raise interrupted_error(f"the scan of {TABLE}") from None  # the statement's, not one type's
         except apsw.Error as error:
             self.failures.add(failure_of(account, listing.place.region, type_name, error))
         finally:

@@ -9,6 +9,7 @@ statement's failures in ``failures``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -110,7 +111,7 @@ class ResourcesTable:
             conditions.append(Condition(COLUMNS[column], op, None if rhs is None else str(rhs)))
         plan = ResourcesPlan(tuple(conditions))
         info.idxStr = plan.encode()
-        listed = _guess(plan, info)
+        listed = _guess(plan)
         info.estimatedCost = LIST_COST * listed
         info.estimatedRows = int(min(25 * listed, 1e12))
         return True
@@ -126,10 +127,10 @@ class ResourcesTable:
     Destroy = Disconnect
 
 
-def _guess(plan: ResourcesPlan, info: apsw.IndexInfo) -> float:
+def _guess(plan: ResourcesPlan) -> float:
     """The listings a plan is guessed to make: types x regions, a region not given costing so much that a
     join giving it always pushes it down (as for a typed table, vtab.read.plan)."""
-    types = float(len(listable_types(load_catalog())))
+    types = float(_listable_count())
     regions = UNCONSTRAINED_REGION_FACTOR
     for condition in plan.conditions:
         one = 1.0 if condition.shown is not None else float(IN_LIST_GUESS)
@@ -138,6 +139,12 @@ def _guess(plan: ResourcesPlan, info: apsw.IndexInfo) -> float:
         elif condition.column in (Column.TYPE_NAME, Column.TABLE_NAME):
             types = min(types, PATTERN_GUESS if condition.op is not Op.EQ else one)
     return types * regions
+
+
+@functools.cache
+def _listable_count() -> int:
+    """How many types a read naming none lists (the catalog does not change while the process runs)."""
+    return len(listable_types(load_catalog()))
 
 
 class ResourcesCursor:
@@ -252,8 +259,6 @@ class ResourcesCursor:
         assert row is not None
         if number == len(COLUMNS) - 1:
             return orjson.dumps(row.properties).decode()
-        if number == -1:
-            return self.Rowid()
         return cast("str", row[number])
 
     def Rowid(self) -> int:
