@@ -25,6 +25,7 @@ from typing import Any
 import boto3
 import orjson
 from bench_accounts import bench_accounts
+from bench_resources import bench_resources
 from benchlib import connect, endpoint, timed
 
 from vtab.catalog import load_catalog
@@ -458,6 +459,7 @@ BENCHES = {
     "cold-start": bench_cold_start,
     "connect": bench_connect,
     "accounts": bench_accounts,
+    "resources": bench_resources,
 }
 
 

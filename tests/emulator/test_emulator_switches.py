@@ -90,6 +90,31 @@ def test_fail_next_call_answers_that_exception_once(emulator: Emulator, cloudcon
         emulator.fail_next_call("NoSuchException")
 
 
+@pytest.mark.parametrize(
+    ("exception", "words"),
+    [
+        ("AccessDeniedException", "is not authorized to perform: cloudformation:ListResources on resource: "),
+        ("TypeNotFoundException", "does not exist in the CloudFormation registry"),
+        ("UnsupportedActionException", "is not yet supported via Cloud Control API"),
+    ],
+)
+def test_refuse_type_refuses_that_type_in_that_region_only(
+    emulator: Emulator, cloudcontrol, exception: str, words: str
+) -> None:
+    emulator.refuse_type(API, "eu-west-1", exception)
+    for _ in range(2):  # not a one-shot: until reset
+        error = _error(lambda: cloudcontrol("eu-west-1").list_resources(TypeName=API))
+        assert error.response["Error"]["Code"] == exception
+        assert words in error.response["Error"]["Message"]
+    assert cloudcontrol("us-east-1").list_resources(TypeName=API)["ResourceDescriptions"] == []
+    other = cloudcontrol("eu-west-1").list_resources(TypeName="AWS::Logs::LogGroup")
+    assert other["ResourceDescriptions"] == []
+    emulator.reset()
+    assert cloudcontrol("eu-west-1").list_resources(TypeName=API)["ResourceDescriptions"] == []
+    with pytest.raises(ValueError, match="exception must be one of"):
+        emulator.refuse_type(API, "eu-west-1", "GeneralServiceException")
+
+
 def test_boto3_default_retries_recover_from_one_throttle(emulator: Emulator, cloudcontrol) -> None:
     emulator.throttle_next(1)
     assert cloudcontrol().list_resources(TypeName=API)["ResourceDescriptions"] == []

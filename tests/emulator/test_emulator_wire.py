@@ -133,6 +133,7 @@ def test_control_settings_route(emulator: Emulator, cloudcontrol) -> None:
             "deny_next": 2,
             "fail_next_call": {"exception": "GeneralServiceException", "message": "boom"},
             "fail_next_write": {"error_code": "NotStabilized", "message": "slow"},
+            "refuse_type": {"type": API, "region": "eu-west-1", "exception": "TypeNotFoundException"},
         },
     )
     assert status == 200
@@ -142,6 +143,7 @@ def test_control_settings_route(emulator: Emulator, cloudcontrol) -> None:
         "deny_next": 2,
         "fail_next_call": [["GeneralServiceException", "boom"]],
         "fail_next_write": [["NotStabilized", "slow"]],
+        "refuse_type": [{"type": API, "region": "eu-west-1", "exception": "TypeNotFoundException"}],
     }
     assert emulator.settings.page_size == 2
     control(emulator, "settings", {"throttle_next": 0, "latency": 0.0})

@@ -7,7 +7,9 @@ knobs the Python API has. Control calls are not recorded as Cloud Control calls.
     GET  /_emulator/settings          current settings and pending one-shot faults
     POST /_emulator/settings          {"latency": 0.2, "throttle_next": 3, "deny_next": 1,
                                        "fail_next_call": {"exception": "GeneralServiceException"},
-                                       "fail_next_write": {"error_code": "Throttling", "message": "..."}}
+                                       "fail_next_write": {"error_code": "Throttling", "message": "..."},
+                                       "refuse_type": {"type": "AWS::EKS::Cluster", "region": "eu-west-1",
+                                                       "exception": "AccessDeniedException"}}
     GET  /_emulator/calls             recorded Cloud Control calls;  DELETE clears them
     POST /_emulator/reset             drop all resources, requests, calls and pending faults
     POST /_emulator/seed              {"region": "us-east-1", "websocket_apis": 2, ...} or {"demo": true}
@@ -84,6 +86,7 @@ class ControlRoutes:
         deny = changes.pop("deny_next", None)
         call_failure = changes.pop("fail_next_call", None)
         failure = changes.pop("fail_next_write", None)
+        refusal = changes.pop("refuse_type", None)
         if changes:
             self.emulator.configure(**changes)
         if throttle is not None:
@@ -103,6 +106,10 @@ class ControlRoutes:
                 self.emulator.fail_next_write(failure)
             else:
                 self.emulator.fail_next_write(*failure)
+        if refusal is not None:
+            self.emulator.refuse_type(
+                refusal["type"], refusal["region"], refusal.get("exception", "AccessDeniedException")
+            )
         return self._settings()
 
     def _seed(self, body: dict[str, Any]) -> dict[str, Any]:

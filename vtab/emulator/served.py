@@ -36,7 +36,7 @@ class ServedTypes:
         Cloud Control does not serve (no handlers, or left out of the catalog) or whose schema has no
         handler for the verb."""
         if not isinstance(type_name, str):
-            raise _type_not_found(type_name)
+            raise type_not_found(type_name)
         moto = PROVIDERS.get(type_name)
         if moto is not None:
             if verb is not None and verb.value not in moto.schema.permissions:
@@ -46,12 +46,9 @@ class ServedTypes:
         try:
             entry = catalog.entry(type_name)
         except KeyError:
-            raise _type_not_found(type_name) from None
+            raise type_not_found(type_name) from None
         if not entry.verbs or entry.plan.mode is ListMode.EXCLUDED:
-            raise CloudControlError(
-                "UnsupportedActionException",
-                f"The resource {type_name} is not yet supported via Cloud Control API",
-            )
+            raise unsupported_type(type_name)
         if verb is not None and verb not in entry.verbs:
             raise _unsupported_verb(type_name, verb)
         return self._memory_provider(type_name)
@@ -72,7 +69,13 @@ class ServedTypes:
         return provider
 
 
-def _type_not_found(type_name: object) -> CloudControlError:
+def unsupported_type(type_name: object) -> CloudControlError:
+    return CloudControlError(
+        "UnsupportedActionException", f"The resource {type_name} is not yet supported via Cloud Control API"
+    )
+
+
+def type_not_found(type_name: object) -> CloudControlError:
     return CloudControlError(
         "TypeNotFoundException", f"The type '{type_name}' does not exist in the CloudFormation registry."
     )

@@ -29,6 +29,7 @@ from vtab.emulator import organizations, sts
 from vtab.emulator.accounts import DEFAULT_DURATION, Accounts
 from vtab.emulator.errors import ERROR_NAMESPACE, CloudControlError
 from vtab.emulator.recorder import CallRecord, Recorder
+from vtab.emulator.served import type_not_found, unsupported_type
 from vtab.emulator.service import CloudControlService
 from vtab.emulator.state import ACCOUNT_ID
 from vtab.emulator.switches import Switches
@@ -134,6 +135,9 @@ class CloudControlApp:
             failure = self.switches.take_call_failure()
             if failure is not None:
                 raise CloudControlError(*failure)
+            refused = self.switches.refusal(params.get("TypeName"), region)
+            if refused is not None:
+                raise self._refused(refused, params["TypeName"], operation, access_key)
             if self.switches.take_throttle():
                 raise CloudControlError("ThrottlingException", "Rate exceeded")
             result = self.service.handle(operation, region, params, account)
@@ -150,6 +154,21 @@ class CloudControlApp:
             return Response(orjson.dumps(payload), error.status, headers, content_type=CONTENT_TYPE)
         log.debug("%s %s -> OK", operation, region)
         return Response(orjson.dumps(result), 200, headers, content_type=CONTENT_TYPE)
+
+    def _refused(
+        self, exception: str, type_name: str, operation: str, access_key: str | None
+    ) -> CloudControlError:
+        """The answer of a type ``refuse_type`` refused in a region, in AWS's words for each exception."""
+        if exception == "AccessDeniedException":
+            arn = self.accounts.identity(access_key).arn
+            return CloudControlError(
+                exception,
+                f"User: {arn} is not authorized to perform: cloudformation:{operation} on resource: "
+                f"{type_name} because no identity-based policy allows the cloudformation:{operation} action",
+            )
+        if exception == "TypeNotFoundException":
+            return type_not_found(type_name)
+        return unsupported_type(type_name)
 
     def query(self, request: Request) -> Response:
         """An STS call (query protocol): GetCallerIdentity answers the credential's account, AssumeRole

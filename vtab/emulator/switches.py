@@ -61,6 +61,10 @@ class Settings:
 
 SETTING_NAMES = frozenset(field.name for field in dataclasses.fields(Settings))
 
+TYPE_REFUSALS = frozenset({"AccessDeniedException", "TypeNotFoundException", "UnsupportedActionException"})
+"""What ``refuse_type`` may make a type answer in a region: a policy that denies it, a type the region's
+registry lacks, a type the region's Cloud Control does not support."""
+
 
 class Switches:
     """The live switches: current :class:`Settings` plus one-shot faults and the throttle bucket."""
@@ -72,6 +76,8 @@ class Switches:
         self._deny_next = 0
         self._call_failures: deque[tuple[str, str]] = deque()
         self._write_failures: deque[tuple[str, str]] = deque()
+        self._refused: dict[tuple[str, str], str] = {}
+        """(type name, region) -> the exception every call on that type there answers."""
         self._tokens = 0.0
         self._refilled_at = time.monotonic()
         self._reset_bucket()
@@ -138,6 +144,21 @@ class Switches:
         with self._lock:
             self._write_failures.append((error_code, message))
 
+    def refuse_type(self, type_name: str, region: str, exception: str = "AccessDeniedException") -> None:
+        """Every call on ``type_name`` in ``region`` answers ``exception`` (one of TYPE_REFUSALS) until
+        reset: a type the caller may not use there, or that the region does not offer."""
+        if exception not in TYPE_REFUSALS:
+            raise ValueError(
+                f"exception must be one of {', '.join(sorted(TYPE_REFUSALS))}; got {exception!r}"
+            )
+        with self._lock:
+            self._refused[(type_name, region)] = exception
+
+    def refusal(self, type_name: object, region: str) -> str | None:
+        """The exception ``refuse_type`` set for the type in the region, if any."""
+        with self._lock:
+            return self._refused.get((str(type_name), region)) if self._refused else None
+
     def take_throttle(self) -> bool:
         """Whether this call is throttled: a pending ``throttle_next`` or an empty token bucket."""
         with self._lock:
@@ -167,6 +188,10 @@ class Switches:
                 "deny_next": self._deny_next,
                 "fail_next_call": [list(item) for item in self._call_failures],
                 "fail_next_write": [list(item) for item in self._write_failures],
+                "refuse_type": [
+                    {"type": type_name, "region": region, "exception": exception}
+                    for (type_name, region), exception in sorted(self._refused.items())
+                ],
             }
 
     def reset_one_shots(self) -> None:
@@ -175,6 +200,7 @@ class Switches:
             self._deny_next = 0
             self._call_failures.clear()
             self._write_failures.clear()
+            self._refused.clear()
             self._reset_bucket()
 
     def _reset_bucket(self) -> None:

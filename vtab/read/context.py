@@ -2,7 +2,9 @@
 
 A ``TableContext`` is the one place that says which type a table reads, with which options, through which
 client and cache: the read scan, the fetch layer, the conflict resolver and the write queue all take it,
-so a new dimension of a table (its account) is added here once.
+so a new dimension of a table (its account) is added here once. What a read of a type needs of it (no
+name, columns or writes) is its base, ``TypeContext``: ``vtab_resources`` reads every type through one
+each, without building 1,700 tables' columns.
 """
 
 from __future__ import annotations
@@ -34,9 +36,49 @@ class ColumnNames(Protocol):
     def value(self, name: str, row: Row) -> Any: ...
 
 
-class TableContext:
-    """One table: its name, type, columns, options, Cloud Control client, read cache and interrupt flag,
-    the rows a write transaction read, and the threads its writes use (started on first use)."""
+class TypeContext:
+    """What reading one type needs: its schema, the options, the Cloud Control client, the read cache and
+    the interrupt flag (vtab.read.scan reads through one)."""
+
+    def __init__(
+        self,
+        schema: ResourceSchema,
+        options: Options,
+        cloud: CloudControl,
+        cache: ResultStore,
+        interrupted: Interrupted = never,
+    ) -> None:
+        self.schema = schema
+        self.options = options
+        self.cloud = cloud
+        self.cache = cache
+        """The connection's TTL cache for these options (shared by the tables that read alike)."""
+        self.interrupted = interrupted
+        """The connection's interrupt flag: every wait of the SQLite thread stops when it is set."""
+
+    @property
+    def workers(self) -> int:
+        return self.options.max_workers
+
+    @property
+    def account_id(self) -> str | None:
+        """The account_id option (None: looked up when a listing or INSERT needs it)."""
+        return self.options.account_id
+
+    def preferred_region(self) -> str | None:
+        """The region a global type is listed through when a query asks it among others: the first of the
+        ``regions`` option, else boto3's default region (see vtab.read.regions)."""
+        return preferred_region(self.options, self.cloud)
+
+
+def preferred_region(options: Options, cloud: CloudControl) -> str | None:
+    """The first of the ``regions`` option, else boto3's default region (see TypeContext)."""
+    return options.regions[0] if options.regions else cloud.default_region
+
+
+class TableContext(TypeContext):
+    """One table: its type's context, and its name, columns, the rows a write transaction read, and the
+    threads its writes use (started on first use)."""
 
     def __init__(
         self,
@@ -48,28 +90,13 @@ class TableContext:
         cache: ResultStore,
         interrupted: Interrupted = never,
     ) -> None:
+        super().__init__(schema, options, cloud, cache, interrupted)
         self.name = name
-        self.schema = schema
         self.columns = columns
-        self.options = options
-        self.cloud = cloud
-        self.cache = cache
-        """The connection's TTL cache for these options (shared by the tables that read alike)."""
-        self.interrupted = interrupted
-        """The connection's interrupt flag: every wait of the SQLite thread stops when it is set."""
         self.read_rows = ReadRows(schema.is_global)
         """Rows read while a write transaction runs, by rowid: UPDATE diffs against them, DELETE takes
         their region and identifier."""
         self._pool: ThreadPoolExecutor | None = None
-
-    @property
-    def workers(self) -> int:
-        return self.options.max_workers
-
-    @property
-    def account_id(self) -> str | None:
-        """The table's account_id option (None: looked up when a listing or INSERT needs it)."""
-        return self.options.account_id
 
     @property
     def pool(self) -> ThreadPoolExecutor:
@@ -82,20 +109,19 @@ class TableContext:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def preferred_region(self) -> str | None:
-        """The region a global type is listed through when a query asks it among others: the first of the
-        ``regions`` option, else boto3's default region (see vtab.read.regions)."""
-        return self.options.regions[0] if self.options.regions else self.cloud.default_region
-
     def default_regions(self) -> list[str]:
-        """The regions a read lists in when WHERE gives none: the ``regions`` option, else boto3's."""
-        regions = list(self.options.regions) or (
-            [self.cloud.default_region] if self.cloud.default_region else []
+        """The regions a read lists in when WHERE gives none (see ``default_regions``)."""
+        return default_regions(self.options, self.cloud, self.name)
+
+
+def default_regions(options: Options, cloud: CloudControl, table: str) -> list[str]:
+    """The regions a read of ``table`` lists in when WHERE gives none: the ``regions`` option, else
+    boto3's; an error naming the ways to give one when neither does."""
+    regions = list(options.regions) or ([cloud.default_region] if cloud.default_region else [])
+    if not regions:
+        raise apsw.SQLError(
+            f"{table}: no region. Add WHERE region = 'us-east-1' (or IN (...)), "
+            f"{hints.set_option('regions', 'us-east-1')} (or regions= in CREATE VIRTUAL TABLE), "
+            "or set AWS_REGION"
         )
-        if not regions:
-            raise apsw.SQLError(
-                f"{self.name}: no region. Add WHERE region = 'us-east-1' (or IN (...)), "
-                f"{hints.set_option('regions', 'us-east-1')} (or regions= in CREATE VIRTUAL TABLE), "
-                "or set AWS_REGION"
-            )
-        return [self.cloud.check_region(region) for region in regions]
+    return [cloud.check_region(region) for region in regions]

@@ -35,6 +35,9 @@ class ReadProgress:
         self.rows = 0
         self.parents = 0
         self.in_flight = 0
+        self.listings = 0
+        """Listings a vtab_resources read makes (one per type and place; 0 for a table's read)."""
+        self.listed = 0
         self._lock = threading.Lock()
         self._bar: tqdm | None = None
         self._next = time.monotonic() + delay
@@ -50,6 +53,16 @@ class ReadProgress:
             self.parents += count
             self._tick()
 
+    def add_listings(self, count: int) -> None:
+        with self._lock:
+            self.listings += count
+            self._tick()
+
+    def listing_done(self) -> None:
+        with self._lock:
+            self.listed += 1
+            self._tick()
+
     def call_started(self) -> None:
         with self._lock:
             self.in_flight += 1
@@ -61,7 +74,8 @@ class ReadProgress:
 
     def text(self) -> str:
         """The counts as the bar shows them after the row count."""
-        return f"parents listed {self.parents}, calls in flight {self.in_flight}"
+        listings = f"types listed {self.listed}/{self.listings}, " if self.listings else ""
+        return f"{listings}parents listed {self.parents}, calls in flight {self.in_flight}"
 
     def _tick(self) -> None:
         """Keep the bar's numbers current (cheap); redraw at most every REFRESH_SECONDS."""

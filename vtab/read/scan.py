@@ -16,7 +16,7 @@ from typing import Any
 from vtab.aws.cloudcontrol import Item, Page, Properties
 from vtab.catalog.schema import ParentStep, ResourceSchema
 from vtab.read.cache import ResultStore
-from vtab.read.context import TableContext
+from vtab.read.context import TypeContext
 from vtab.read.fetch import Fetcher
 from vtab.read.plan import Plan, PlanKind
 from vtab.read.progress import ReadProgress
@@ -31,7 +31,7 @@ class Scan:
 
     def __init__(
         self,
-        table: TableContext,
+        table: TypeContext,
         pool: ThreadPoolExecutor,
         memo: ResultStore,
         plan: Plan,
@@ -61,7 +61,7 @@ class Scan:
             lambda region, fix: table.cloud.account_id(region, table.account_id, fix),
             self.asked,
         )
-        self.stream = TaskStream(
+        self.stream: TaskStream[Row] = TaskStream(
             pool,
             table.workers,
             start=self._start,
@@ -77,6 +77,10 @@ class Scan:
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.stream)
+
+    def batches(self) -> Iterator[list[Row]]:
+        """The rows a page (or a get) at a time, as the tasks emitted them."""
+        return self.stream.batches()
 
     def close(self) -> None:
         self.stream.close()

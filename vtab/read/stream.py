@@ -20,10 +20,9 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from vtab.read.progress import ReadProgress
-from vtab.read.rows import Row
 from vtab.sql.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
 
 _DONE = object()
@@ -43,14 +42,17 @@ threading._register_atexit(_EXITING.set)  # type: ignore[attr-defined]
 # it is how concurrent.futures itself does this, and atexit hooks run only after the join, too late.
 
 
+Item = TypeVar("Item")
+"""What a stream hands over: a scan's Rows (vtab_resources' streams hand over rows of its own)."""
+
 Task = Callable[..., None]
 """A unit of work run on the pool: it makes calls, ``emit``s rows and ``submit``s further tasks; it never
 waits for another task."""
 
 
-class TaskStream:
-    """Runs one scan's tasks and hands their rows to the consumer; iterate it for Rows, ``close()`` stops
-    the remaining work.
+class TaskStream(Generic[Item]):
+    """Runs one scan's tasks and hands their rows to the consumer; iterate it for Rows (or ``batches()``
+    for the lists tasks emitted), ``close()`` stops the remaining work.
 
     Its owner says what to start (``start``, called on the SQLite thread when iteration begins; it submits
     the first tasks), which of a batch of rows are kept (``kept``) and which tasks widen the lazy window
@@ -62,7 +64,7 @@ class TaskStream:
         workers: int,
         *,
         start: Callable[[], None],
-        kept: Callable[[list[Row]], list[Row]],
+        kept: Callable[[list[Item]], list[Item]],
         widens: Callable[[Task], bool],
         limit: int | None = None,
         leaf_depth: int = 0,
@@ -113,7 +115,12 @@ class TaskStream:
 
     # -- consumer side (the SQLite thread) ------------------------------------------------------------
 
-    def __iter__(self) -> Iterator[Row]:
+    def __iter__(self) -> Iterator[Item]:
+        for batch in self.batches():
+            yield from batch
+
+    def batches(self) -> Iterator[list[Item]]:
+        """The rows as tasks emitted them, a list at a time (a consumer that hands them on in bulk)."""
         if not self._started:
             self._started = True
             with self._lock:
@@ -129,7 +136,7 @@ class TaskStream:
             if isinstance(item, BaseException):
                 self.close()
                 raise item
-            yield from item
+            yield item
 
     def _next_item(self) -> Any:
         """The next queued item; InterruptError when the connection is interrupted (or Ctrl-C pressed)
@@ -252,7 +259,7 @@ class TaskStream:
                         return
                     raise Cancelled from None
 
-    def emit(self, rows: list[Row]) -> None:
+    def emit(self, rows: list[Item]) -> None:
         """Hand the rows that match to the consumer (a task blocks while the queue is full)."""
         kept = self._kept(rows)
         if kept:

@@ -19,6 +19,8 @@ from vtab.catalog.schema import load_schema
 from vtab.catalog.store import load_catalog
 from vtab.catalog.walks import ListMode
 from vtab.options import Options, check_endpoint_environment
+from vtab.read.resources import COLUMNS as RESOURCE_COLUMNS
+from vtab.read.resources import TABLE as RESOURCES_TABLE
 from vtab.sql.returning import LOG_TABLE as RETURNING_TABLE
 from vtab.sql.stackql import install as install_stackql_names
 from vtab.sql.stackql import string as stackql_string
@@ -28,6 +30,7 @@ from vtab.sqlite.columns import Columns
 from vtab.sqlite.columns_table import COLUMNS_TABLE, install_columns_table
 from vtab.sqlite.read_only import explain_read_only
 from vtab.sqlite.registry import CALL_COLUMNS, Registry
+from vtab.sqlite.resources import ResourcesModule
 from vtab.sqlite.returning import install_log_table, resolver
 from vtab.sqlite.table import Module
 from vtab.sqlite.tables import resource_tables
@@ -114,7 +117,9 @@ ABSENT_STACKQL_NAMES = AbsentStackQLNames()
 
 def vtab_table_names() -> frozenset[str]:
     """Every table register() installs: the resource tables and vtab's own."""
-    return frozenset({*resource_tables(), *LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE})
+    return frozenset(
+        {*resource_tables(), *LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE, RESOURCES_TABLE}
+    )
 
 
 def columns_of(table: str) -> tuple[str, ...]:
@@ -124,6 +129,7 @@ def columns_of(table: str) -> tuple[str, ...]:
         COLUMNS_TABLE: COLUMN_FACT_NAMES,
         LOG_TABLES[0]: CALL_COLUMNS,
         ACCOUNTS_TABLE: ACCOUNT_COLUMNS,
+        RESOURCES_TABLE: RESOURCE_COLUMNS,
     }
     by_lower = {name.lower(): name for name in resource_tables()}
     if table.lower() in by_lower:
@@ -139,7 +145,7 @@ def eponymous_tables() -> list[str]:
     """The tables the shell's .tables shows: the seed's table and the log tables (every catalog table is
     eponymous too, but 1,700 names would flood it: vtab_types lists them)."""
     seed = [load_schema(type_name).table_name for type_name in TABLE_TYPES]
-    return seed + list(LOG_TABLES) + [TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE]
+    return seed + list(LOG_TABLES) + [TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE, RESOURCES_TABLE]
 
 
 class ShadowedTableWarning(UserWarning):
@@ -166,7 +172,9 @@ def shadowed_tables(connection: apsw.Connection) -> list[str]:
     like a resource table, and any named like vtab's logs or vtab_types (a file's own ``vtab_dry_run``
     view would answer a dry run's review with rows of its choosing)."""
     resources = {name.lower() for name in resource_tables()}
-    own = {name.lower() for name in (*LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE)}
+    own = {
+        name.lower() for name in (*LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE, RESOURCES_TABLE)
+    }
     rows = connection.execute(
         "SELECT name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM main.sqlite_schema "
         "WHERE type IN ('table', 'view')"
@@ -261,6 +269,13 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
         connection, dry_run_table, cast("apsw.ext.VirtualModuleCallable", vtab_dry_run)
     )
 
+    connection.create_module(
+        RESOURCES_TABLE,
+        cast("apsw.VTModule", ResourcesModule(registry)),
+        use_bestindex_object=True,
+        eponymous_only=True,  # every type as one table: no CREATE VIRTUAL TABLE of it takes options
+        read_only=True,
+    )
     install_log_table(connection, registry)
     install_columns_table(connection, resource_tables)
 
