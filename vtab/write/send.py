@@ -2,16 +2,20 @@
 them all: vtab.write.verdict).
 
 The SQLite thread runs a small scheduler; worker threads only make HTTP calls, never wait. An operation
-that is IN_PROGRESS is polled again at its RetryAfter, but never sooner (counted from when the previous
-call was sent) than a backoff that doubles from 50 ms to 5 s (a RetryAfter already past never makes
-polling spin), so waiting costs no worker, and a statement of N rows takes about one operation's
-latency, not N. The last poll is at ``write_timeout``.
+that is IN_PROGRESS is polled again when AWS says: at its RetryAfter, if that is still ahead (and at
+least 50 ms after the previous call was sent, so a service saying "in 1 ms" cannot make polling spin).
+Only when AWS says nothing usable (no RetryAfter, or one already past) does a backoff decide, doubling
+from 50 ms to 5 s counted from when the previous call was sent. Waiting costs no worker, and a statement
+of N rows takes about one operation's latency, not N. The last poll is at ``write_timeout``.
 
 Start calls and polls have budgets of their own: at most ``max_workers`` start calls in flight, and
 besides them at most ``POLLS_PER_WORKER * max_workers`` polls. With one shared budget a 50-row INSERT
 at 16 workers sends all 50 start calls before its first poll, then queues 150 polls behind 16 slots:
 2.4x one row's time, where the start calls alone allow about 1.6x. A poll is a cheap read of one
 operation, which has at most one call in flight; ``rate_limit`` still bounds the calls per second.
+When more polls are due than the budget has room for, the most urgent goes first: the earliest
+``due + spacing`` (the wait before it), so a write polled every 100 ms is not held up behind one polled
+every 5 s that fell due a moment earlier, and no write waits forever (see _Waiting).
 
 Operations on the same resource (an UPDATE then a DELETE of one row in one transaction) run one after the
 other, in statement order, since Cloud Control refuses a second concurrent operation on a resource; a
@@ -44,7 +48,9 @@ from vtab.write.operation import Operation, Outcome, WriteStatus, unique_key
 
 FIRST_BACKOFF = 0.05
 MAX_BACKOFF = 5.0
-"""The least poll spacing (RetryAfter may ask for more): doubling from 50 ms with each poll, capped at 5 s."""
+"""The poll spacing when AWS gives no RetryAfter ahead: doubling from 50 ms with each poll, capped at 5 s."""
+MIN_SPACING = FIRST_BACKOFF
+"""The least time between two calls of one operation, whatever RetryAfter says."""
 MAX_LOST_POLLS = 3
 """A write whose status polls are lost in transport this many times in a row (each after botocore's own
 retries) is reported UNKNOWN, with its RequestToken, instead of being polled on."""
@@ -73,51 +79,73 @@ class _Task:
 
 @dataclass(order=True)
 class _Due:
-    at: float
+    key: float
     seq: int
+    at: float = field(compare=False)
     task: _Task = field(compare=False)
 
 
 class _Waiting:
-    """Operations waiting for their next call, in two queues: start calls in the order they became ready
-    (statement order, then dependents as they are freed), and polls by the time they are due. Apart, so a
-    due poll never waits behind start calls queued for a worker, nor a start behind polls."""
+    """Operations waiting for their next call: start calls in the order they became ready (statement
+    order, then dependents as they are freed), and polls by the time they are due. Apart, so a due poll
+    never waits behind start calls queued for a worker, nor a start behind polls.
+
+    Polls that are due go out most urgent first: by ``due + spacing``, the time a poll is due plus the
+    wait before it (capped at MAX_BACKOFF). A write polled every 100 ms is late by a large share of its
+    spacing after a few ms; one polled every 5 s is not. With an earliest-due order, the first polls of
+    the last rows of a 50-row INSERT queued behind the third polls of its first rows, which decide
+    nothing; this order still serves every due poll in time (its key only grows with its wait, by at most
+    MAX_BACKOFF), so no write is starved."""
 
     def __init__(self) -> None:
         self.starts: deque[_Task] = deque()
-        self.polls: list[_Due] = []
+        self._later: list[_Due] = []
+        """Polls not yet due, by due time (``key`` = ``at``)."""
+        self._due: list[_Due] = []
+        """Polls due, by urgency (``key`` = ``at`` + spacing)."""
         self._order = itertools.count()
 
     def add(self, task: _Task, at: float) -> None:
         if task.token is None:
             self.starts.append(task)
         else:
-            heapq.heappush(self.polls, _Due(at, next(self._order), task))
+            heapq.heappush(self._later, _Due(at, next(self._order), at, task))
 
     def next_start(self, now: float) -> _Task | None:
         return self.starts.popleft() if self.starts else None
 
     def due_poll(self, now: float) -> _Task | None:
-        if self.polls and self.polls[0].at <= now:
-            return heapq.heappop(self.polls).task
-        return None
+        """The most urgent poll due at ``now``."""
+        while self._later and self._later[0].at <= now:
+            due = heapq.heappop(self._later)
+            spacing = min(MAX_BACKOFF, max(0.0, due.at - due.task.sent_at))
+            heapq.heappush(self._due, _Due(due.at + spacing, due.seq, due.at, due.task))
+        return heapq.heappop(self._due).task if self._due else None
+
+    def next_poll_at(self) -> float | None:
+        """When the next poll is due (in the past when one already is), or None when none waits."""
+        if self._due:
+            return self._due[0].at
+        return self._later[0].at if self._later else None
 
     def __bool__(self) -> bool:
-        return bool(self.starts or self.polls)
+        return bool(self.starts or self._later or self._due)
 
 
 class Sender:
     """Sends one batch of operations of one table and waits for every one of them.
 
     Two budgets of calls in flight: ``concurrency`` start calls (Create/Update/DeleteResource, on
-    ``pool``) and ``poll_concurrency`` status polls (on threads of this Sender's own), so the polls of
-    operations already started go on while later rows still wait for a start slot."""
+    ``pool``) and ``poll_concurrency`` status polls (on ``poll_pool``, which has at least that many
+    threads), so the polls of operations already started go on while later rows still wait for a start
+    slot."""
 
     def __init__(
         self,
         cloud: CloudControl,
         schema: ResourceSchema,
         pool: ThreadPoolExecutor,
+        poll_pool: ThreadPoolExecutor,
         *,
         concurrency: int,
         timeout: float,
@@ -128,6 +156,7 @@ class Sender:
         self.cloud = cloud
         self.schema = schema
         self.pool = pool
+        self.poll_pool = poll_pool
         self.concurrency = max(1, concurrency)
         self.poll_concurrency = max(1, poll_concurrency or POLLS_PER_WORKER * self.concurrency)
         self.timeout = timeout
@@ -151,17 +180,17 @@ class Sender:
                 waiting.add(task, time.monotonic())
         starting: dict[Future[dict[str, Any]], _Task] = {}
         polling: dict[Future[dict[str, Any]], _Task] = {}
-        polls = ThreadPoolExecutor(self.poll_concurrency, thread_name_prefix="vtab-poll")
         try:
             while waiting or starting or polling:
                 if self.interrupted():
                     return self._interrupted(tasks, {**starting, **polling})
                 self._send(starting, self.pool, self.concurrency, waiting.next_start)
-                self._send(polling, polls, self.poll_concurrency, waiting.due_poll)
+                self._send(polling, self.poll_pool, self.poll_concurrency, waiting.due_poll)
                 # Wait in slices, so an interrupt is seen within POLL_SECONDS.
                 wait_for = POLL_SECONDS
-                if waiting.polls and len(polling) < self.poll_concurrency:
-                    wait_for = min(wait_for, max(0.0, waiting.polls[0].at - time.monotonic()))
+                next_poll_at = waiting.next_poll_at()
+                if next_poll_at is not None and len(polling) < self.poll_concurrency:
+                    wait_for = min(wait_for, max(0.0, next_poll_at - time.monotonic()))
                 if starting or polling:
                     done, _ = wait([*starting, *polling], timeout=wait_for, return_when=FIRST_COMPLETED)
                     for future in done:
@@ -174,8 +203,6 @@ class Sender:
         except KeyboardInterrupt:
             # Ctrl-C: the writes already sent must not be forgotten; report them like an interrupt.
             return self._interrupted(tasks, {**starting, **polling})
-        finally:
-            polls.shutdown(wait=False, cancel_futures=True)
         return [task.outcome or Outcome(task.op, WriteStatus.UNKNOWN, message="not sent") for task in tasks]
 
     def _send(
@@ -385,16 +412,18 @@ class Sender:
         return None
 
     def _next_poll(self, task: _Task, event: dict[str, Any], now: float) -> float:
-        """At RetryAfter, but not before the backoff floor (a RetryAfter in the past must not spin).
+        """When AWS says (RetryAfter), if that is still ahead; else after the backoff.
 
-        The floor counts from when the previous call was sent, so a slow answer already pays for it."""
-        floor_at = task.sent_at + min(MAX_BACKOFF, FIRST_BACKOFF * 2**task.polls)
+        Both count from when the previous call was sent, so a slow answer already pays for the wait."""
         retry_after = event.get("RetryAfter")
         if isinstance(retry_after, datetime):
-            return max(floor_at, now + retry_after.timestamp() - time.time())
+            retry_after = retry_after.timestamp()
         if isinstance(retry_after, (int, float)):
-            return max(floor_at, now + float(retry_after) - time.time())
-        return max(floor_at, now)
+            said = now + float(retry_after) - time.time()
+            if said > now:
+                return max(said, task.sent_at + MIN_SPACING)
+        # No RetryAfter, or one already past: polling at once could spin, so back off.
+        return max(now, task.sent_at + min(MAX_BACKOFF, FIRST_BACKOFF * 2**task.polls))
 
     def _call_failed(self, task: _Task, error: BaseException, waiting: _Waiting) -> Outcome | None:
         """A start call or a poll raised. A start call lost in transport (no answer, or no usable one,
