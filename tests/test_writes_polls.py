@@ -141,3 +141,26 @@ def test_an_interrupt_while_rows_wait_for_a_start_slot_reports_them_not_sent() -
             or "interrupted while its CreateResource call was waiting for an answer" in lines[key]
         )
     assert any(f"(RequestToken {c.request_token})" in lines[k] for k, c in creates.items())  # the polled one
+
+
+def test_a_statement_polls_on_the_threads_of_the_one_before(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Starting a thread waits until it runs: a table keeps its poll threads across statements, so a
+    statement's first polls do not wait for threads to start (a 50-row INSERT started 32)."""
+    emulator.configure(polls_before_complete=2)
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    db = connect(emulator, max_workers=2)
+    db.execute(INSERT_SELECT, (*seeded.integrations[0], 8))  # the first statement starts the threads
+    started: list[str] = []
+    start = threading.Thread.start
+
+    def recorded(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", recorded)
+    db.execute(INSERT_SELECT.replace("'k' || i", "'again' || i"), (*seeded.integrations[0], 8))
+
+    assert len(sent_writes(emulator, POLL)) == 32  # both statements polled each write twice
+    assert [name for name in started if "poll" in name] == []

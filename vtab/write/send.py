@@ -15,7 +15,7 @@ at 16 workers sends all 50 start calls before its first poll, then queues 150 po
 operation, which has at most one call in flight; ``rate_limit`` still bounds the calls per second.
 When more polls are due than the budget has room for, the most urgent goes first: the earliest
 ``due + spacing`` (the wait before it), so a write polled every 100 ms is not held up behind one polled
-every 5 s that fell due a moment earlier, and no write waits forever (see _Waiting).
+every 5 s that fell due a moment earlier, and no write waits forever (see Waiting).
 
 Operations on the same resource (an UPDATE then a DELETE of one row in one transaction) run one after the
 other, in statement order, since Cloud Control refuses a second concurrent operation on a resource; a
@@ -56,8 +56,23 @@ MAX_LOST_POLLS = 3
 retries) is reported UNKNOWN, with its RequestToken, instead of being polled on."""
 
 
+def next_poll_at(sent_at: float, polls: int, retry_after: Any, now: float, wall_now: float) -> float:
+    """When to poll an operation whose previous call was sent at ``sent_at`` (``now``'s clock) and has
+    been polled ``polls`` times: when AWS says (``retry_after``, an epoch time or datetime, read against
+    the wall clock ``wall_now``) if that is still ahead, else after the backoff. Both count from the
+    sending, so a slow answer already pays for the wait."""
+    if isinstance(retry_after, datetime):
+        retry_after = retry_after.timestamp()
+    if isinstance(retry_after, (int, float)):
+        said = now + float(retry_after) - wall_now
+        if said > now:
+            return max(said, sent_at + MIN_SPACING)
+    # No RetryAfter, or one already past: polling at once could spin, so back off.
+    return max(now, sent_at + min(MAX_BACKOFF, FIRST_BACKOFF * 2**polls))
+
+
 @dataclass
-class _Task:
+class Task:
     op: Operation
     record: CallRecord
     token: str | None = None
@@ -73,7 +88,7 @@ class _Task:
     """The last ProgressEvent answered for it."""
     waits_for: int = 0
     """Unfinished operations this one must follow."""
-    dependents: list[_Task] = field(default_factory=list)
+    dependents: list[Task] = field(default_factory=list)
     """Operations that follow this one (the next on the same resource; creates of the key it frees)."""
 
 
@@ -82,10 +97,10 @@ class _Due:
     key: float
     seq: int
     at: float = field(compare=False)
-    task: _Task = field(compare=False)
+    task: Task = field(compare=False)
 
 
-class _Waiting:
+class Waiting:
     """Operations waiting for their next call: start calls in the order they became ready (statement
     order, then dependents as they are freed), and polls by the time they are due. Apart, so a due poll
     never waits behind start calls queued for a worker, nor a start behind polls.
@@ -98,23 +113,23 @@ class _Waiting:
     MAX_BACKOFF), so no write is starved."""
 
     def __init__(self) -> None:
-        self.starts: deque[_Task] = deque()
+        self.starts: deque[Task] = deque()
         self._later: list[_Due] = []
         """Polls not yet due, by due time (``key`` = ``at``)."""
         self._due: list[_Due] = []
         """Polls due, by urgency (``key`` = ``at`` + spacing)."""
         self._order = itertools.count()
 
-    def add(self, task: _Task, at: float) -> None:
+    def add(self, task: Task, at: float) -> None:
         if task.token is None:
             self.starts.append(task)
         else:
             heapq.heappush(self._later, _Due(at, next(self._order), at, task))
 
-    def next_start(self, now: float) -> _Task | None:
+    def next_start(self, now: float) -> Task | None:
         return self.starts.popleft() if self.starts else None
 
-    def due_poll(self, now: float) -> _Task | None:
+    def due_poll(self, now: float) -> Task | None:
         """The most urgent poll due at ``now``."""
         while self._later and self._later[0].at <= now:
             due = heapq.heappop(self._later)
@@ -171,15 +186,15 @@ class Sender:
                 outcome.event = task.event
         return outcomes
 
-    def _schedule(self, tasks: list[_Task]) -> list[Outcome]:
+    def _schedule(self, tasks: list[Task]) -> list[Outcome]:
         """Send and poll every task to its end."""
         self._link(tasks)
-        waiting = _Waiting()
+        waiting = Waiting()
         for task in tasks:
             if not task.waits_for:
                 waiting.add(task, time.monotonic())
-        starting: dict[Future[dict[str, Any]], _Task] = {}
-        polling: dict[Future[dict[str, Any]], _Task] = {}
+        starting: dict[Future[dict[str, Any]], Task] = {}
+        polling: dict[Future[dict[str, Any]], Task] = {}
         try:
             while waiting or starting or polling:
                 if self.interrupted():
@@ -207,10 +222,10 @@ class Sender:
 
     def _send(
         self,
-        running: dict[Future[dict[str, Any]], _Task],
+        running: dict[Future[dict[str, Any]], Task],
         pool: ThreadPoolExecutor,
         budget: int,
-        take: Callable[[float], _Task | None],
+        take: Callable[[float], Task | None],
     ) -> None:
         """Hand the calls ``take`` says are due to ``pool`` while ``running`` has room in its budget."""
         now = time.monotonic()
@@ -220,7 +235,7 @@ class Sender:
                 return
             running[pool.submit(self._step, task)] = task
 
-    def _interrupted(self, tasks: list[_Task], running: dict[Future[dict[str, Any]], _Task]) -> list[Outcome]:
+    def _interrupted(self, tasks: list[Task], running: dict[Future[dict[str, Any]], Task]) -> list[Outcome]:
         """Stop waiting: each unfinished write is reported as still running (its RequestToken), maybe
         accepted (its start call had no answer yet) or not sent; the finished ones keep their outcome."""
         in_flight = set()
@@ -229,7 +244,7 @@ class Sender:
                 continue  # never started: not sent
             if future.done():
                 # answered meanwhile: take what it says (its RequestToken, or its end)
-                outcome = self._advance(task, future, _Waiting())
+                outcome = self._advance(task, future, Waiting())
                 if outcome is not None:
                     task.outcome = outcome
                 continue
@@ -242,7 +257,7 @@ class Sender:
             outcomes.append(task.outcome)
         return outcomes
 
-    def _stopped(self, task: _Task, in_flight: bool) -> Outcome:
+    def _stopped(self, task: Task, in_flight: bool) -> Outcome:
         op = task.op
         if task.token is not None:
             return Outcome(
@@ -278,22 +293,22 @@ class Sender:
 
     # -- scheduling -----------------------------------------------------------------------------------
 
-    def _task(self, op: Operation) -> _Task:
+    def _task(self, op: Operation) -> Task:
         record = self.cloud.log.start(op.call, op.region, self.schema.type_name, identifier=op.identifier)
-        task = _Task(op, record)
+        task = Task(op, record)
         if op.request_token is not None:  # left running by an earlier COMMIT: poll it, do not send it again
             task.token = record.request_token = op.request_token
             task.deadline = time.monotonic() + self.timeout
         return task
 
-    def _link(self, tasks: list[_Task]) -> None:
+    def _link(self, tasks: list[Task]) -> None:
         """Operations on one resource run in queue order; a create runs after every DELETE that may free
         its unique key (DELETE then INSERT of one key in a transaction), whatever their queue order.
         Deletes and updates never wait for a create, so there is no cycle."""
-        last_on: dict[tuple[str, str], _Task] = {}
+        last_on: dict[tuple[str, str], Task] = {}
         key = unique_key(self.schema)
         parents = self.schema.list_requires
-        deletes: dict[tuple[Any, ...], list[_Task]] = {}
+        deletes: dict[tuple[Any, ...], list[Task]] = {}
         """("key", region, key values) -> deletes of a known key; ("parent", region, parent ids or None)
         -> deletes whose row did not show the key (identifier-only listings): a create looks only at
         its own key's and at the unknown ones under its parent."""
@@ -329,11 +344,11 @@ class Sender:
                     self._follow(task, delete)
 
     @staticmethod
-    def _follow(task: _Task, first: _Task) -> None:
+    def _follow(task: Task, first: Task) -> None:
         first.dependents.append(task)
         task.waits_for += 1
 
-    def _finish(self, task: _Task, outcome: Outcome, waiting: _Waiting) -> None:
+    def _finish(self, task: Task, outcome: Outcome, waiting: Waiting) -> None:
         """Record the outcome; start the operations that waited only for this one."""
         task.outcome = outcome
         if outcome.identifier:
@@ -363,7 +378,7 @@ class Sender:
 
     # -- one step of one operation (worker thread) ----------------------------------------------------
 
-    def _step(self, task: _Task) -> dict[str, Any]:
+    def _step(self, task: Task) -> dict[str, Any]:
         task.sent_at = time.monotonic()  # read by the SQLite thread only once this call has returned
         op = task.op
         if task.token is None:
@@ -372,7 +387,7 @@ class Sender:
 
     # -- results (SQLite thread) ----------------------------------------------------------------------
 
-    def _advance(self, task: _Task, future: Future[dict[str, Any]], waiting: _Waiting) -> Outcome | None:
+    def _advance(self, task: Task, future: Future[dict[str, Any]], waiting: Waiting) -> Outcome | None:
         """The outcome when ``task`` is finished; otherwise schedule its next poll and return None."""
         op = task.op
         error = future.exception()
@@ -411,21 +426,10 @@ class Sender:
         waiting.add(task, min(self._next_poll(task, event, now), task.deadline))
         return None
 
-    def _next_poll(self, task: _Task, event: dict[str, Any], now: float) -> float:
-        """When AWS says (RetryAfter), if that is still ahead; else after the backoff.
+    def _next_poll(self, task: Task, event: dict[str, Any], now: float) -> float:
+        return next_poll_at(task.sent_at, task.polls, event.get("RetryAfter"), now, time.time())
 
-        Both count from when the previous call was sent, so a slow answer already pays for the wait."""
-        retry_after = event.get("RetryAfter")
-        if isinstance(retry_after, datetime):
-            retry_after = retry_after.timestamp()
-        if isinstance(retry_after, (int, float)):
-            said = now + float(retry_after) - time.time()
-            if said > now:
-                return max(said, task.sent_at + MIN_SPACING)
-        # No RetryAfter, or one already past: polling at once could spin, so back off.
-        return max(now, task.sent_at + min(MAX_BACKOFF, FIRST_BACKOFF * 2**task.polls))
-
-    def _call_failed(self, task: _Task, error: BaseException, waiting: _Waiting) -> Outcome | None:
+    def _call_failed(self, task: Task, error: BaseException, waiting: Waiting) -> Outcome | None:
         """A start call or a poll raised. A start call lost in transport (no answer, or no usable one,
         after botocore's retries) may or may not have been accepted: LOST, busy, so that a retried COMMIT
         sends it again with the same ClientToken. A poll lost in transport says nothing about the write:
@@ -468,7 +472,7 @@ class Sender:
         sensitive = self.schema.sensitive
         return sensitive.scrub(text, sensitive.secrets(op.desired, op.patch)) if sensitive else text
 
-    def _timed_out(self, task: _Task) -> Outcome:
+    def _timed_out(self, task: Task) -> Outcome:
         task.record.error_code = "Timeout"
         return Outcome(
             task.op,
