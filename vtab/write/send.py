@@ -108,9 +108,9 @@ class Waiting:
     Polls that are due go out most urgent first: by ``due + spacing``, the time a poll is due plus the
     wait before it (capped at MAX_BACKOFF). A write polled every 100 ms is late by a large share of its
     spacing after a few ms; one polled every 5 s is not. With an earliest-due order, the first polls of
-    the last rows of a 50-row INSERT queued behind the third polls of its first rows, which decide
-    nothing; this order still serves every due poll in time (its key only grows with its wait, by at most
-    MAX_BACKOFF), so no write is starved."""
+    the last rows of a 50-row INSERT queued behind the third polls of its first rows, which finish long
+    before the statement does. No write is starved: a poll's key is at most MAX_BACKOFF after it fell
+    due, and every poll falling due after that key gets a later one."""
 
     def __init__(self) -> None:
         self.starts: deque[Task] = deque()
