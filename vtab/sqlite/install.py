@@ -26,9 +26,11 @@ from vtab.sql.suggestions import KnownNames
 from vtab.sqlite import trust
 from vtab.sqlite.columns import Columns
 from vtab.sqlite.columns_table import COLUMNS_TABLE, install_columns_table
+from vtab.sqlite.read_only import explain_read_only
 from vtab.sqlite.registry import CALL_COLUMNS, Registry
 from vtab.sqlite.returning import install_log_table, resolver
 from vtab.sqlite.table import Module
+from vtab.sqlite.tables import resource_tables
 from vtab.write.dryrun import DRY_RUN_COLUMNS
 
 TABLE_TYPES = ("AWS::ApiGatewayV2::IntegrationResponse",)
@@ -43,16 +45,6 @@ TYPES_TABLE = "vtab_types"
 
 ACCOUNTS_TABLE = "vtab_accounts"
 """The eponymous table of the accounts the connection reads (vtab.aws.accounts)."""
-
-
-@functools.cache
-def resource_tables() -> dict[str, str]:
-    """Table name -> type name of every resource table register() installs: one per catalog type with
-    handlers (``apigatewayv2_integration_responses``), and the seed's names (``integration_responses``)."""
-    catalog = load_catalog()
-    tables = {table: type_name for table, (type_name, _) in catalog.tables().items()}
-    tables.update(catalog.aliases)
-    return tables
 
 
 @functools.cache
@@ -219,6 +211,7 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
         resolver(registry),
         absent=ABSENT_STACKQL_NAMES,
         known_names=KNOWN_NAMES,
+        read_only_refused=lambda error: explain_read_only(error, registry),
     )
     for table_name, type_name in resource_tables().items():
         # A module per table, cheap to make (about 3 us): the schema is built when SQLite first connects
