@@ -1,11 +1,13 @@
 """Write benchmark: INSERT ... SELECT of 50 rows vs one single-row INSERT vs 50 sequential INSERTs.
 
 The local Cloud Control endpoint (in its own process, like AWS) adds 100 ms to every call and completes
-each write on its third status poll, so one write costs 4 calls = about 500 ms (the polls are spaced by
-the backoff floor). A 50-row statement sends its 50 operations in parallel and polls them concurrently,
-so at 16 workers without a rate limit it should cost within 2x of a single-row INSERT, and be far
-faster than 50 statements in a row (target: at least 10x). Under the default rate limit (25 calls/s)
-the calls decide the time, so the calls and polls per write are counted (from the endpoint's recorder).
+each write on its third status poll, so one write costs 4 calls = about 500 ms (each answer's RetryAfter
+is its own time, already past on arrival, so vtab's backoff spaces the polls; the last setting has the
+endpoint say "50 ms after this answer" instead). A 50-row statement sends its 50 operations in parallel
+and polls them concurrently, so at 16 workers without a rate limit it should cost at most 1.6x a
+single-row INSERT (the bound the start calls set: 4 rounds of 16), and be far faster than 50
+statements in a row (target: at least 10x). Under the default rate limit (25 calls/s) the calls decide
+the time, so the calls and polls per write are counted (from the endpoint's recorder).
 
 Run: .venv/bin/python scripts/bench_writes.py [--runs 5] [--sequential-runs 2]
 """
@@ -32,6 +34,8 @@ IR = "AWS::ApiGatewayV2::IntegrationResponse"
 ROWS = 50
 LATENCY = 0.1
 POLLS = 3
+BATCH_TARGET = 1.6
+"""The most a 50-row INSERT may cost at 16 workers, in single-row INSERTs (issue 18)."""
 INSERT = (
     "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
     "VALUES (?, ?, ?, 'us-east-1')"
@@ -125,10 +129,18 @@ def counted(bench: Bench, statement: Callable[[], float], runs: int, writes: int
 
 
 def measure(
-    label: str, runs: int, sequential_runs: int, *, max_workers: int, rate_limit: float | None
+    label: str,
+    runs: int,
+    sequential_runs: int,
+    *,
+    max_workers: int,
+    rate_limit: float | None,
+    retry_after: float | None = None,
 ) -> Result:
     with endpoint() as ep:
-        ep.configure(latency=LATENCY, polls_before_complete=POLLS)
+        # retry_after None: each answer's RetryAfter is the answer's own time, already past when it
+        # arrives, so vtab's backoff spaces the polls; a number: "ask again that long after this answer".
+        ep.configure(latency=LATENCY, polls_before_complete=POLLS, retry_after=retry_after or 0.0)
         bench = Bench(ep, max_workers=max_workers, rate_limit=rate_limit)
         bench.single()  # warm up: connections, clients, the table
         pause = 1.0 if rate_limit else 0.0  # the bucket holds max(1, rate) calls: refilled in 1 s
@@ -158,7 +170,7 @@ def report(label: str, result: Result, max_workers: int, rate_limit: float | Non
             f"  {runs}"
         )
     ratio = batch.median / single.median
-    target = "  (target <= 2x)" if rate_limit is None else ""
+    target = f"  (target <= {BATCH_TARGET:g}x)" if rate_limit is None else ""
     print(f"  {ROWS}-row INSERT / 1-row INSERT: {ratio:6.2f}x{target}")
     if rate_limit is None:
         # Start calls alone: ceil(ROWS / max_workers) rounds of one call each, then the last row's polls.
@@ -177,24 +189,33 @@ def report(label: str, result: Result, max_workers: int, rate_limit: float | Non
         print(f"  {ROWS} sequential / {ROWS}-row INSERT: {speedup:6.2f}x  (target >= 10x)")
 
 
-SETTINGS: list[tuple[str, int, float | None]] = [
-    ("max_workers=16 (the default), rate_limit=none", 16, None),
-    ("max_workers=16, rate_limit=25 calls/s per region (the defaults)", 16, 25.0),
-    (f"max_workers={ROWS}, rate_limit=none", ROWS, None),
+SETTINGS: list[tuple[str, int, float | None, float | None]] = [
+    ("max_workers=16 (the default), rate_limit=none", 16, None, None),
+    ("max_workers=16, rate_limit=25 calls/s per region (the defaults)", 16, 25.0, None),
+    (f"max_workers={ROWS}, rate_limit=none", ROWS, None, None),
+    ("max_workers=16, rate_limit=none, each answer says RetryAfter = its time + 50 ms", 16, None, 0.05),
 ]
-"""The settings measured: the first is the one with the targets."""
+"""The settings measured (label, max_workers, rate_limit, the endpoint's RetryAfter after each answer):
+the first is the one with the targets."""
 
 
 def run_all(runs: int, sequential_runs: int) -> bool:
     """Every setting; whether the targets (first setting) were met."""
     print(f"Local endpoint: {LATENCY * 1000:.0f} ms per call, writes complete on status poll {POLLS}.")
     met = True
-    for i, (label, workers, rate) in enumerate(SETTINGS):
-        result = measure(label, runs, sequential_runs if i == 0 else 0, max_workers=workers, rate_limit=rate)
+    for i, (label, workers, rate, retry_after) in enumerate(SETTINGS):
+        result = measure(
+            label,
+            runs,
+            sequential_runs if i == 0 else 0,
+            max_workers=workers,
+            rate_limit=rate,
+            retry_after=retry_after,
+        )
         if i == 0:
             assert result.sequential is not None
             met = (
-                result.batch.median / result.single.median <= 2
+                result.batch.median / result.single.median <= BATCH_TARGET
                 and result.sequential.median / result.batch.median >= 10
             )
             print(f"  targets {'met' if met else 'NOT met'}")

@@ -48,6 +48,15 @@ def _interrupt_when(
     return thread, seen
 
 
+def _every_write_polled(writes: int) -> Callable[[list[CallRecord]], bool]:
+    """Each of ``writes`` writes polled at least once: vtab then holds every RequestToken. (The first
+    poll alone would not do: the writes are sent in parallel, and another's answer may still be on its
+    way to vtab, which then rightly reports that write as maybe accepted, without a token.)"""
+    return lambda calls: (
+        len({c.request_token for c in calls if c.operation == "GetResourceRequestStatus"}) >= writes
+    )
+
+
 def _gets_of_missing(emulator: Emulator) -> list[CallRecord]:
     return [c for c in emulator.calls if c.operation == "GetResource" and c.identifier in MISSING]
 
@@ -110,8 +119,7 @@ def test_interrupt_while_writes_are_polled_reports_every_write_sent_with_its_req
         seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
         api, integration = seeded.integrations[0]
         db = connect(emulator, write_timeout=60)
-        polled = lambda calls: any(c.operation == "GetResourceRequestStatus" for c in calls)  # noqa: E731
-        thread, seen = _interrupt_when(emulator, polled, db.interrupt)
+        thread, seen = _interrupt_when(emulator, _every_write_polled(3), db.interrupt)
         with pytest.raises(apsw.InterruptError) as caught:
             db.execute(
                 "INSERT INTO integration_responses (api_id, integration_id, integration_response_key) "
@@ -166,8 +174,9 @@ def test_ctrl_c_while_vtab_query_waits_for_writes_reports_their_request_tokens()
             "INSERT INTO integration_responses (api_id, integration_id, integration_response_key) "
             f"VALUES ('{api}', '{integration}', 'a'), ('{api}', '{integration}', 'b')"
         )
-        polled = lambda calls: any(c.operation == "GetResourceRequestStatus" for c in calls)  # noqa: E731
-        status, stderr = _ctrl_c_when(emulator, polled, "query", "--endpoint-url", emulator.endpoint_url, sql)
+        status, stderr = _ctrl_c_when(
+            emulator, _every_write_polled(2), "query", "--endpoint-url", emulator.endpoint_url, sql
+        )
         assert status == 130, stderr
         assert "Interrupted: 2 of 2 writes to integration_responses did not finish" in stderr
         tokens = [c.request_token for c in emulator.calls if c.operation == "CreateResource"]

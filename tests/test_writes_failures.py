@@ -212,7 +212,8 @@ def test_sending_the_same_operation_again_cannot_create_a_duplicate(emulator: Em
         0,
         desired={"ApiId": api_id, "IntegrationId": integration_id, "IntegrationResponseKey": "once"},
     )
-    sender = Sender(table.context.cloud, table.schema, table.context.pool, concurrency=4, timeout=10)
+    context = table.context
+    sender = Sender(context.cloud, table.schema, context.pool, context.poll_pool, concurrency=4, timeout=10)
     first = sender.run([op])
     again = sender.run([op])
     assert [o.status for o in first + again] == ["SUCCESS", "SUCCESS"]

@@ -141,3 +141,30 @@ def test_an_interrupt_while_rows_wait_for_a_start_slot_reports_them_not_sent() -
             or "interrupted while its CreateResource call was waiting for an answer" in lines[key]
         )
     assert any(f"(RequestToken {c.request_token})" in lines[k] for k, c in creates.items())  # the polled one
+
+
+def test_statements_poll_on_threads_the_table_keeps(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Starting a thread waits until it runs: a table keeps its poll threads across statements, so later
+    statements' polls do not wait for threads to start (a 50-row INSERT started 32). However many
+    statements, no more poll threads start than the poll budget."""
+    emulator.configure(polls_before_complete=2)
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    db = connect(emulator, max_workers=1)
+    budget = POLLS_PER_WORKER * 1
+    started: list[str] = []
+    start = threading.Thread.start
+
+    def recorded(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", recorded)
+    statements = budget + 1
+    for n in range(statements):
+        db.execute(INSERT_SELECT.replace("'k' || i", f"'s{n}-' || i"), (*seeded.integrations[0], 2))
+
+    assert len(sent_writes(emulator, POLL)) == statements * 2 * 2  # each write polled twice
+    poll_threads = [name for name in started if "poll" in name]
+    assert 1 <= len(poll_threads) <= budget

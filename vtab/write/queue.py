@@ -209,6 +209,7 @@ class WriteQueue:
             table.cloud,
             self.schema,
             table.pool,
+            table.poll_pool,
             concurrency=table.options.max_workers,
             timeout=table.options.write_timeout,
             interrupted=table.interrupted,

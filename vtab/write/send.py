@@ -2,16 +2,20 @@
 them all: vtab.write.verdict).
 
 The SQLite thread runs a small scheduler; worker threads only make HTTP calls, never wait. An operation
-that is IN_PROGRESS is polled again at its RetryAfter, but never sooner (counted from when the previous
-call was sent) than a backoff that doubles from 50 ms to 5 s (a RetryAfter already past never makes
-polling spin), so waiting costs no worker, and a statement of N rows takes about one operation's
-latency, not N. The last poll is at ``write_timeout``.
+that is IN_PROGRESS is polled again when AWS says: at its RetryAfter, if that is still ahead (and at
+least 50 ms after the previous call was sent, so a service saying "in 1 ms" cannot make polling spin).
+Only when AWS says nothing usable (no RetryAfter, or one already past) does a backoff decide, doubling
+from 50 ms to 5 s counted from when the previous call was sent. Waiting costs no worker, and a statement
+of N rows takes about one operation's latency, not N. The last poll is at ``write_timeout``.
 
 Start calls and polls have budgets of their own: at most ``max_workers`` start calls in flight, and
 besides them at most ``POLLS_PER_WORKER * max_workers`` polls. With one shared budget a 50-row INSERT
 at 16 workers sends all 50 start calls before its first poll, then queues 150 polls behind 16 slots:
 2.4x one row's time, where the start calls alone allow about 1.6x. A poll is a cheap read of one
 operation, which has at most one call in flight; ``rate_limit`` still bounds the calls per second.
+When more polls are due than the budget has room for, the most urgent goes first: the earliest
+``due + spacing`` (the wait before it), so a write polled every 100 ms is not held up behind one polled
+every 5 s that fell due a moment earlier, and no write waits forever (see Waiting).
 
 Operations on the same resource (an UPDATE then a DELETE of one row in one transaction) run one after the
 other, in statement order, since Cloud Control refuses a second concurrent operation on a resource; a
@@ -44,14 +48,31 @@ from vtab.write.operation import Operation, Outcome, WriteStatus, unique_key
 
 FIRST_BACKOFF = 0.05
 MAX_BACKOFF = 5.0
-"""The least poll spacing (RetryAfter may ask for more): doubling from 50 ms with each poll, capped at 5 s."""
+"""The poll spacing when AWS gives no RetryAfter ahead: doubling from 50 ms with each poll, capped at 5 s."""
+MIN_SPACING = FIRST_BACKOFF
+"""The least time between two calls of one operation, whatever RetryAfter says."""
 MAX_LOST_POLLS = 3
 """A write whose status polls are lost in transport this many times in a row (each after botocore's own
 retries) is reported UNKNOWN, with its RequestToken, instead of being polled on."""
 
 
+def next_poll_at(sent_at: float, polls: int, retry_after: Any, now: float, wall_now: float) -> float:
+    """When to poll an operation whose previous call was sent at ``sent_at`` (``now``'s clock) and has
+    been polled ``polls`` times: when AWS says (``retry_after``, an epoch time or datetime, read against
+    the wall clock ``wall_now``) if that is still ahead, else after the backoff. Both count from the
+    sending, so a slow answer already pays for the wait."""
+    if isinstance(retry_after, datetime):
+        retry_after = retry_after.timestamp()
+    if isinstance(retry_after, (int, float)):
+        said = now + float(retry_after) - wall_now
+        if said > now:
+            return max(said, sent_at + MIN_SPACING)
+    # No RetryAfter, or one already past: polling at once could spin, so back off.
+    return max(now, sent_at + min(MAX_BACKOFF, FIRST_BACKOFF * 2**polls))
+
+
 @dataclass
-class _Task:
+class Task:
     op: Operation
     record: CallRecord
     token: str | None = None
@@ -67,57 +88,79 @@ class _Task:
     """The last ProgressEvent answered for it."""
     waits_for: int = 0
     """Unfinished operations this one must follow."""
-    dependents: list[_Task] = field(default_factory=list)
+    dependents: list[Task] = field(default_factory=list)
     """Operations that follow this one (the next on the same resource; creates of the key it frees)."""
 
 
 @dataclass(order=True)
 class _Due:
-    at: float
+    key: float
     seq: int
-    task: _Task = field(compare=False)
+    at: float = field(compare=False)
+    task: Task = field(compare=False)
 
 
-class _Waiting:
-    """Operations waiting for their next call, in two queues: start calls in the order they became ready
-    (statement order, then dependents as they are freed), and polls by the time they are due. Apart, so a
-    due poll never waits behind start calls queued for a worker, nor a start behind polls."""
+class Waiting:
+    """Operations waiting for their next call: start calls in the order they became ready (statement
+    order, then dependents as they are freed), and polls by the time they are due. Apart, so a due poll
+    never waits behind start calls queued for a worker, nor a start behind polls.
+
+    Polls that are due go out most urgent first: by ``due + spacing``, the time a poll is due plus the
+    wait before it (capped at MAX_BACKOFF). A write polled every 100 ms is late by a large share of its
+    spacing after a few ms; one polled every 5 s is not. With an earliest-due order, the first polls of
+    the last rows of a 50-row INSERT queued behind the third polls of its first rows, which finish long
+    before the statement does. No write is starved: a poll's key is at most MAX_BACKOFF after it fell
+    due, and every poll falling due after that key gets a later one."""
 
     def __init__(self) -> None:
-        self.starts: deque[_Task] = deque()
-        self.polls: list[_Due] = []
+        self.starts: deque[Task] = deque()
+        self._later: list[_Due] = []
+        """Polls not yet due, by due time (``key`` = ``at``)."""
+        self._due: list[_Due] = []
+        """Polls due, by urgency (``key`` = ``at`` + spacing)."""
         self._order = itertools.count()
 
-    def add(self, task: _Task, at: float) -> None:
+    def add(self, task: Task, at: float) -> None:
         if task.token is None:
             self.starts.append(task)
         else:
-            heapq.heappush(self.polls, _Due(at, next(self._order), task))
+            heapq.heappush(self._later, _Due(at, next(self._order), at, task))
 
-    def next_start(self, now: float) -> _Task | None:
+    def next_start(self, now: float) -> Task | None:
         return self.starts.popleft() if self.starts else None
 
-    def due_poll(self, now: float) -> _Task | None:
-        if self.polls and self.polls[0].at <= now:
-            return heapq.heappop(self.polls).task
-        return None
+    def due_poll(self, now: float) -> Task | None:
+        """The most urgent poll due at ``now``."""
+        while self._later and self._later[0].at <= now:
+            due = heapq.heappop(self._later)
+            spacing = min(MAX_BACKOFF, max(0.0, due.at - due.task.sent_at))
+            heapq.heappush(self._due, _Due(due.at + spacing, due.seq, due.at, due.task))
+        return heapq.heappop(self._due).task if self._due else None
+
+    def next_poll_at(self) -> float | None:
+        """When the next poll is due (in the past when one already is), or None when none waits."""
+        if self._due:
+            return self._due[0].at
+        return self._later[0].at if self._later else None
 
     def __bool__(self) -> bool:
-        return bool(self.starts or self.polls)
+        return bool(self.starts or self._later or self._due)
 
 
 class Sender:
     """Sends one batch of operations of one table and waits for every one of them.
 
     Two budgets of calls in flight: ``concurrency`` start calls (Create/Update/DeleteResource, on
-    ``pool``) and ``poll_concurrency`` status polls (on threads of this Sender's own), so the polls of
-    operations already started go on while later rows still wait for a start slot."""
+    ``pool``) and ``poll_concurrency`` status polls (on ``poll_pool``, which has at least that many
+    threads), so the polls of operations already started go on while later rows still wait for a start
+    slot."""
 
     def __init__(
         self,
         cloud: CloudControl,
         schema: ResourceSchema,
         pool: ThreadPoolExecutor,
+        poll_pool: ThreadPoolExecutor,
         *,
         concurrency: int,
         timeout: float,
@@ -128,6 +171,7 @@ class Sender:
         self.cloud = cloud
         self.schema = schema
         self.pool = pool
+        self.poll_pool = poll_pool
         self.concurrency = max(1, concurrency)
         self.poll_concurrency = max(1, poll_concurrency or POLLS_PER_WORKER * self.concurrency)
         self.timeout = timeout
@@ -142,26 +186,26 @@ class Sender:
                 outcome.event = task.event
         return outcomes
 
-    def _schedule(self, tasks: list[_Task]) -> list[Outcome]:
+    def _schedule(self, tasks: list[Task]) -> list[Outcome]:
         """Send and poll every task to its end."""
         self._link(tasks)
-        waiting = _Waiting()
+        waiting = Waiting()
         for task in tasks:
             if not task.waits_for:
                 waiting.add(task, time.monotonic())
-        starting: dict[Future[dict[str, Any]], _Task] = {}
-        polling: dict[Future[dict[str, Any]], _Task] = {}
-        polls = ThreadPoolExecutor(self.poll_concurrency, thread_name_prefix="vtab-poll")
+        starting: dict[Future[dict[str, Any]], Task] = {}
+        polling: dict[Future[dict[str, Any]], Task] = {}
         try:
             while waiting or starting or polling:
                 if self.interrupted():
                     return self._interrupted(tasks, {**starting, **polling})
                 self._send(starting, self.pool, self.concurrency, waiting.next_start)
-                self._send(polling, polls, self.poll_concurrency, waiting.due_poll)
+                self._send(polling, self.poll_pool, self.poll_concurrency, waiting.due_poll)
                 # Wait in slices, so an interrupt is seen within POLL_SECONDS.
                 wait_for = POLL_SECONDS
-                if waiting.polls and len(polling) < self.poll_concurrency:
-                    wait_for = min(wait_for, max(0.0, waiting.polls[0].at - time.monotonic()))
+                next_poll_at = waiting.next_poll_at()
+                if next_poll_at is not None and len(polling) < self.poll_concurrency:
+                    wait_for = min(wait_for, max(0.0, next_poll_at - time.monotonic()))
                 if starting or polling:
                     done, _ = wait([*starting, *polling], timeout=wait_for, return_when=FIRST_COMPLETED)
                     for future in done:
@@ -174,16 +218,14 @@ class Sender:
         except KeyboardInterrupt:
             # Ctrl-C: the writes already sent must not be forgotten; report them like an interrupt.
             return self._interrupted(tasks, {**starting, **polling})
-        finally:
-            polls.shutdown(wait=False, cancel_futures=True)
         return [task.outcome or Outcome(task.op, WriteStatus.UNKNOWN, message="not sent") for task in tasks]
 
     def _send(
         self,
-        running: dict[Future[dict[str, Any]], _Task],
+        running: dict[Future[dict[str, Any]], Task],
         pool: ThreadPoolExecutor,
         budget: int,
-        take: Callable[[float], _Task | None],
+        take: Callable[[float], Task | None],
     ) -> None:
         """Hand the calls ``take`` says are due to ``pool`` while ``running`` has room in its budget."""
         now = time.monotonic()
@@ -193,7 +235,7 @@ class Sender:
                 return
             running[pool.submit(self._step, task)] = task
 
-    def _interrupted(self, tasks: list[_Task], running: dict[Future[dict[str, Any]], _Task]) -> list[Outcome]:
+    def _interrupted(self, tasks: list[Task], running: dict[Future[dict[str, Any]], Task]) -> list[Outcome]:
         """Stop waiting: each unfinished write is reported as still running (its RequestToken), maybe
         accepted (its start call had no answer yet) or not sent; the finished ones keep their outcome."""
         in_flight = set()
@@ -202,7 +244,7 @@ class Sender:
                 continue  # never started: not sent
             if future.done():
                 # answered meanwhile: take what it says (its RequestToken, or its end)
-                outcome = self._advance(task, future, _Waiting())
+                outcome = self._advance(task, future, Waiting())
                 if outcome is not None:
                     task.outcome = outcome
                 continue
@@ -215,7 +257,7 @@ class Sender:
             outcomes.append(task.outcome)
         return outcomes
 
-    def _stopped(self, task: _Task, in_flight: bool) -> Outcome:
+    def _stopped(self, task: Task, in_flight: bool) -> Outcome:
         op = task.op
         if task.token is not None:
             return Outcome(
@@ -251,22 +293,22 @@ class Sender:
 
     # -- scheduling -----------------------------------------------------------------------------------
 
-    def _task(self, op: Operation) -> _Task:
+    def _task(self, op: Operation) -> Task:
         record = self.cloud.log.start(op.call, op.region, self.schema.type_name, identifier=op.identifier)
-        task = _Task(op, record)
+        task = Task(op, record)
         if op.request_token is not None:  # left running by an earlier COMMIT: poll it, do not send it again
             task.token = record.request_token = op.request_token
             task.deadline = time.monotonic() + self.timeout
         return task
 
-    def _link(self, tasks: list[_Task]) -> None:
+    def _link(self, tasks: list[Task]) -> None:
         """Operations on one resource run in queue order; a create runs after every DELETE that may free
         its unique key (DELETE then INSERT of one key in a transaction), whatever their queue order.
         Deletes and updates never wait for a create, so there is no cycle."""
-        last_on: dict[tuple[str, str], _Task] = {}
+        last_on: dict[tuple[str, str], Task] = {}
         key = unique_key(self.schema)
         parents = self.schema.list_requires
-        deletes: dict[tuple[Any, ...], list[_Task]] = {}
+        deletes: dict[tuple[Any, ...], list[Task]] = {}
         """("key", region, key values) -> deletes of a known key; ("parent", region, parent ids or None)
         -> deletes whose row did not show the key (identifier-only listings): a create looks only at
         its own key's and at the unknown ones under its parent."""
@@ -302,11 +344,11 @@ class Sender:
                     self._follow(task, delete)
 
     @staticmethod
-    def _follow(task: _Task, first: _Task) -> None:
+    def _follow(task: Task, first: Task) -> None:
         first.dependents.append(task)
         task.waits_for += 1
 
-    def _finish(self, task: _Task, outcome: Outcome, waiting: _Waiting) -> None:
+    def _finish(self, task: Task, outcome: Outcome, waiting: Waiting) -> None:
         """Record the outcome; start the operations that waited only for this one."""
         task.outcome = outcome
         if outcome.identifier:
@@ -336,7 +378,7 @@ class Sender:
 
     # -- one step of one operation (worker thread) ----------------------------------------------------
 
-    def _step(self, task: _Task) -> dict[str, Any]:
+    def _step(self, task: Task) -> dict[str, Any]:
         task.sent_at = time.monotonic()  # read by the SQLite thread only once this call has returned
         op = task.op
         if task.token is None:
@@ -345,7 +387,7 @@ class Sender:
 
     # -- results (SQLite thread) ----------------------------------------------------------------------
 
-    def _advance(self, task: _Task, future: Future[dict[str, Any]], waiting: _Waiting) -> Outcome | None:
+    def _advance(self, task: Task, future: Future[dict[str, Any]], waiting: Waiting) -> Outcome | None:
         """The outcome when ``task`` is finished; otherwise schedule its next poll and return None."""
         op = task.op
         error = future.exception()
@@ -384,19 +426,10 @@ class Sender:
         waiting.add(task, min(self._next_poll(task, event, now), task.deadline))
         return None
 
-    def _next_poll(self, task: _Task, event: dict[str, Any], now: float) -> float:
-        """At RetryAfter, but not before the backoff floor (a RetryAfter in the past must not spin).
+    def _next_poll(self, task: Task, event: dict[str, Any], now: float) -> float:
+        return next_poll_at(task.sent_at, task.polls, event.get("RetryAfter"), now, time.time())
 
-        The floor counts from when the previous call was sent, so a slow answer already pays for it."""
-        floor_at = task.sent_at + min(MAX_BACKOFF, FIRST_BACKOFF * 2**task.polls)
-        retry_after = event.get("RetryAfter")
-        if isinstance(retry_after, datetime):
-            return max(floor_at, now + retry_after.timestamp() - time.time())
-        if isinstance(retry_after, (int, float)):
-            return max(floor_at, now + float(retry_after) - time.time())
-        return max(floor_at, now)
-
-    def _call_failed(self, task: _Task, error: BaseException, waiting: _Waiting) -> Outcome | None:
+    def _call_failed(self, task: Task, error: BaseException, waiting: Waiting) -> Outcome | None:
         """A start call or a poll raised. A start call lost in transport (no answer, or no usable one,
         after botocore's retries) may or may not have been accepted: LOST, busy, so that a retried COMMIT
         sends it again with the same ClientToken. A poll lost in transport says nothing about the write:
@@ -439,7 +472,7 @@ class Sender:
         sensitive = self.schema.sensitive
         return sensitive.scrub(text, sensitive.secrets(op.desired, op.patch)) if sensitive else text
 
-    def _timed_out(self, task: _Task) -> Outcome:
+    def _timed_out(self, task: Task) -> Outcome:
         task.record.error_code = "Timeout"
         return Outcome(
             task.op,
