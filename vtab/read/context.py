@@ -1,19 +1,22 @@
 """What one table is, for its reads and its writes alike.
 
 A ``TableContext`` is the one place that says which type a table reads, with which options, through which
-client and cache: the read scan, the fetch layer, the conflict resolver and the write queue all take it,
-so a new dimension of a table (its account) is added here once.
+client and cache, in which accounts: the read scan, the fetch layer, the conflict resolver and the write
+queue all take it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import apsw
 
 from vtab import hints
+from vtab.aws.accounts import Account, Estate
 from vtab.aws.cloudcontrol import CloudControl
+from vtab.read.accounts import AccountErrors, StatementAccounts, Target
 from vtab.catalog.schema import ResourceSchema
 from vtab.options import Options
 from vtab.read.cache import ResultStore
@@ -47,6 +50,9 @@ class TableContext:
         cloud: CloudControl,
         cache: ResultStore,
         interrupted: Interrupted = never,
+        estate: Estate | None = None,
+        account_errors: AccountErrors | None = None,
+        statement: Callable[[], str] = str,
     ) -> None:
         self.name = name
         self.schema = schema
@@ -57,6 +63,15 @@ class TableContext:
         """The connection's TTL cache for these options (shared by the tables that read alike)."""
         self.interrupted = interrupted
         """The connection's interrupt flag: every wait of the SQLite thread stops when it is set."""
+        self.estate = estate or Estate(options, lambda _: cloud)
+        """The accounts the table reads (vtab.aws.accounts): its options' estate."""
+        self.several_accounts = options.reads_several_accounts
+        """Whether the table reads an estate (account options given); else its own account only, whose
+        rows carry no account (the account_id column looks it up once, when read)."""
+        self.account_errors = account_errors or AccountErrors()
+        """The connection's vtab_errors (where ``on_account_error='skip'`` puts each failure)."""
+        self.statement = statement
+        """The text of the statement running (for vtab_errors)."""
         self.read_rows = ReadRows(schema.is_global)
         """Rows read while a write transaction runs, by rowid: UPDATE diffs against them, DELETE takes
         their region and identifier."""
@@ -81,6 +96,34 @@ class TableContext:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def own_account(self) -> str:
+        """The caller's account id: the account_id option, else GetCallerIdentity (once per connection)."""
+        region = self.preferred_region() or "us-east-1"
+        return self.cloud.account_id(region, self.account_id, "give account_id in the INSERT")
+
+    def account_of(self, row: Row) -> str:
+        """A row's account_id: its own, or (a connection without account options) the caller's."""
+        return row.account if row.account is not None else self.own_account()
+
+    def account_name(self, row: Row) -> str | None:
+        """A row's account_name (Organizations' name; None when it cannot be read)."""
+        return self.estate.name_of(self.account_of(row))
+
+    def targets(self, wanted: set[Any] | None, accounts: StatementAccounts) -> list[Target]:
+        """The accounts a read runs in: the estate's readable ones (discovered on first use), only those
+        WHERE gives for account_id (``wanted``); a connection without account options, its own."""
+        if not self.several_accounts:
+            if wanted is not None and self.own_account() not in wanted:
+                return []
+            return [Target(None, lambda: self.cloud)]
+        found = self.estate.readable()
+        if wanted is not None:
+            found = [account for account in found if account.account_id in wanted]
+        return [accounts.target(account, self._reach(account)) for account in found]
+
+    def _reach(self, account: Account) -> Callable[[], CloudControl]:
+        return lambda: self.estate.cloud(account)
 
     def preferred_region(self) -> str | None:
         """The region a global type is listed through when a query asks it among others: the first of the

@@ -47,6 +47,10 @@ Task = Callable[..., None]
 """A unit of work run on the pool: it makes calls, ``emit``s rows and ``submit``s further tasks; it never
 waits for another task."""
 
+TaskFailed = Callable[[Task, tuple[Any, ...], BaseException], bool]
+"""(task, its arguments, its error) -> whether the owner takes the error (the stream goes on) rather than
+the stream ending with it (an account's failure in a read over several: vtab.read.accounts)."""
+
 
 class TaskStream:
     """Runs one scan's tasks and hands their rows to the consumer; iterate it for Rows, ``close()`` stops
@@ -69,8 +73,10 @@ class TaskStream:
         label: str = "the scan",
         interrupted: Interrupted = never,
         progress: ReadProgress | None = None,
+        failed: TaskFailed | None = None,
     ) -> None:
         self.pool = pool
+        self._failed = failed
         self.workers = workers
         self.limit = limit
         self._start = start
@@ -218,8 +224,9 @@ class TaskStream:
         except Cancelled:
             pass
         except BaseException as error:
-            self._put(error, force=True)
-            self.cancelled.set()
+            if self._failed is None or not self._failed(fn, args, error):
+                self._put(error, force=True)
+                self.cancelled.set()
         finally:
             if self.lazy:
                 with self._lock:

@@ -26,6 +26,7 @@ from vtab.sql.suggestions import KnownNames
 from vtab.sqlite import trust
 from vtab.sqlite.columns import Columns
 from vtab.sqlite.columns_table import COLUMNS_TABLE, install_columns_table
+from vtab.read.accounts import ERROR_COLUMNS
 from vtab.sqlite.registry import CALL_COLUMNS, Registry
 from vtab.sqlite.returning import install_log_table, resolver
 from vtab.sqlite.table import Module
@@ -43,6 +44,9 @@ TYPES_TABLE = "vtab_types"
 
 ACCOUNTS_TABLE = "vtab_accounts"
 """The eponymous table of the accounts the connection reads (vtab.aws.accounts)."""
+
+ERRORS_TABLE = "vtab_errors"
+"""The eponymous table of the (account, region) pairs on_account_error='skip' left out (vtab.read.accounts)."""
 
 
 @functools.cache
@@ -122,7 +126,9 @@ ABSENT_STACKQL_NAMES = AbsentStackQLNames()
 
 def vtab_table_names() -> frozenset[str]:
     """Every table register() installs: the resource tables and vtab's own."""
-    return frozenset({*resource_tables(), *LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE})
+    return frozenset(
+        {*resource_tables(), *LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE, ERRORS_TABLE}
+    )
 
 
 def columns_of(table: str) -> tuple[str, ...]:
@@ -132,6 +138,7 @@ def columns_of(table: str) -> tuple[str, ...]:
         COLUMNS_TABLE: COLUMN_FACT_NAMES,
         LOG_TABLES[0]: CALL_COLUMNS,
         ACCOUNTS_TABLE: ACCOUNT_COLUMNS,
+        ERRORS_TABLE: ERROR_COLUMNS,
     }
     by_lower = {name.lower(): name for name in resource_tables()}
     if table.lower() in by_lower:
@@ -147,7 +154,7 @@ def eponymous_tables() -> list[str]:
     """The tables the shell's .tables shows: the seed's table and the log tables (every catalog table is
     eponymous too, but 1,700 names would flood it: vtab_types lists them)."""
     seed = [load_schema(type_name).table_name for type_name in TABLE_TYPES]
-    return seed + list(LOG_TABLES) + [TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE]
+    return seed + list(LOG_TABLES) + [TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE, ERRORS_TABLE]
 
 
 class ShadowedTableWarning(UserWarning):
@@ -258,6 +265,13 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     apsw.ext.make_virtual_module(
         connection, ACCOUNTS_TABLE, cast("apsw.ext.VirtualModuleCallable", vtab_accounts)
     )
+
+    def vtab_errors(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
+        return registry.account_errors.rows()
+
+    vtab_errors.columns = ERROR_COLUMNS  # type: ignore[attr-defined]
+    vtab_errors.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
+    apsw.ext.make_virtual_module(connection, ERRORS_TABLE, cast("apsw.ext.VirtualModuleCallable", vtab_errors))
 
     def vtab_dry_run(*args: Any, **kwargs: Any) -> Iterator[tuple[object, ...]]:
         return registry.dry_runs.rows()

@@ -247,7 +247,7 @@ class WriteQueue:
                 returned.append(
                     dry_run_row(op, self.schema, table.name, f"dry_run: {op.describe(self.schema)} not sent")
                 )
-            record = table.cloud.log.start(
+            record = table.cloud.log_start(
                 op.call if action != "SKIP" else "(none)",
                 op.region,
                 self.schema.type_name,

@@ -250,7 +250,7 @@ class RowWriter:
                 raise apsw.NotFoundError(
                     f"{IDENTIFIER} = {sql_literal(row.identifier)}: the resource no longer exists {where}"
                 )
-            row = Row(row.region, row.identifier, {**row.properties, **properties})
+            row = row._replace(properties={**row.properties, **properties})
             table.read_rows.replace(row)
         return row
 

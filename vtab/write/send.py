@@ -252,7 +252,7 @@ class Sender:
     # -- scheduling -----------------------------------------------------------------------------------
 
     def _task(self, op: Operation) -> _Task:
-        record = self.cloud.log.start(op.call, op.region, self.schema.type_name, identifier=op.identifier)
+        record = self.cloud.log_start(op.call, op.region, self.schema.type_name, identifier=op.identifier)
         task = _Task(op, record)
         if op.request_token is not None:  # left running by an earlier COMMIT: poll it, do not send it again
             task.token = record.request_token = op.request_token
