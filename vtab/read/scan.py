@@ -124,12 +124,11 @@ class Scan:
         if table.several_accounts or self.wanted_accounts is not None:
             self.stream.submit(self._estate_task, depth=0)
             return
-        if self.plan.shows & {ACCOUNT_ID, ACCOUNT_NAME}:
-            self.stream.submit(self._own_account_task, depth=0)  # beside the first listing, not before
         AccountScan(self, Target(None, lambda: table.cloud)).start()
 
-    def _own_account_task(self) -> None:
-        """The connection's own account id (and name), looked up while the listings run."""
+    def own_account_task(self) -> None:
+        """The connection's own account id (and name), which the rows show: looked up while the first
+        listing runs (AccountScan.fetch submits it then), not before it."""
         own = self.table.own_account()
         if ACCOUNT_NAME in self.plan.shows:
             self.table.estate.name_of(own)
@@ -193,6 +192,8 @@ class AccountScan:
                     self._fetch = Fetcher.scan(
                         cloud, self.scan.memo, table.cache, self.stream.cancelled, self.account_id
                     )
+                    if self.account_id is None and self.plan.shows & {ACCOUNT_ID, ACCOUNT_NAME}:
+                        self.stream.submit(self.scan.own_account_task, depth=0)
         return self._fetch
 
     def _gone(self, region: str) -> bool:
