@@ -184,9 +184,10 @@ def failure_error(failures: list[AccountFailure], table: str) -> apsw.Error:
         f"{table}: {len(accounts)} account{plural} failed (the other accounts were read): "
         + "; ".join(parts)
         + f". To get the other accounts' rows and these failures as rows of vtab_errors, "
-        f"{hints.set_option('on_account_error', repr(AccountErrorMode.SKIP.value))}; or leave the account "
-        "out with skip_accounts"
+        f"{hints.set_option('on_account_error', repr(AccountErrorMode.SKIP.value))}"
     )
+    if "skip_accounts" not in text:
+        text += "; or leave the account out with skip_accounts"
     return type(failures[0].error)(text) if isinstance(failures[0].error, apsw.Error) else apsw.SQLError(text)
 
 

@@ -123,7 +123,23 @@ class TableContext:
         return [accounts.target(account, self._reach(account)) for account in found]
 
     def _reach(self, account: Account) -> Callable[[], CloudControl]:
+        if account.own and account.profile is None:
+            return lambda: self.cloud  # the table's own client (its role_arn, rate limit)
         return lambda: self.estate.cloud(account)
+
+    def estate_account(self, account_id: str) -> Account | None:
+        """The readable account of the estate with this id (None: outside it, or SUSPENDED)."""
+        return next((a for a in self.estate.readable() if a.account_id == account_id), None)
+
+    def cloud_of(self, account_id: str | None) -> CloudControl:
+        """The Cloud Control a write in ``account_id`` goes through (None, or the caller's own account:
+        the table's; another: its assumed role's, assumed now if not yet)."""
+        if account_id is None or not self.several_accounts:
+            return self.cloud
+        account = self.estate_account(account_id)
+        if account is None:
+            raise apsw.SQLError(f"account {account_id} is not one of the accounts this table reads")
+        return self._reach(account)()
 
     def preferred_region(self) -> str | None:
         """The region a global type is listed through when a query asks it among others: the first of the

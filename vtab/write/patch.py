@@ -115,7 +115,7 @@ def as_queued(schema: ResourceSchema, row: Row, ops: list[Operation], current: S
         if op.verb is Verb.UPDATE
         and op.patch
         and op.statement is not current
-        and (op.region, op.identifier) == (row.region, row.identifier)
+        and (op.account, op.region, op.identifier) == (row.account, row.region, row.identifier)
     ]
     if not patches:
         return row
