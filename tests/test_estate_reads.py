@@ -15,7 +15,7 @@ import pytest
 
 import vtab
 from tests.orgs import LOG_GROUP, REGIONS, Org, OrgAccount, assume, client, create_log_group
-from tests.readhelpers import rows
+from tests.readhelpers import docs_sql_blocks, rows
 from vtab.cli.output import WriteReporter
 from vtab.emulator import Emulator
 from vtab.emulator.state import ACCOUNT_ID
@@ -221,3 +221,58 @@ def test_account_name_is_null_when_organizations_cannot_say(emulator: Emulator) 
     create_log_group(client(emulator, "cloudcontrol"), "/alone")
     assert rows(connection, "SELECT account_id, account_name FROM logs_log_groups") == [(ACCOUNT_ID, None)]
     assert [op for op, _, _, _ in calls(connection)].count("ListAccounts") == 1
+
+
+def _docs_blocks(section: str, org: Org) -> list[list[str]]:
+    """docs/accounts.md's blocks under ``section``, with <AccountId> prod-a's and <OtherAccountId> dev-a's."""
+    fill = {"<AccountId>": org.named("prod-a").account_id, "<OtherAccountId>": org.named("dev-a").account_id}
+    blocks = docs_sql_blocks("accounts.md", section)
+    for block in blocks:
+        for i, statement in enumerate(block):
+            for placeholder, value in fill.items():
+                statement = statement.replace(placeholder, value)
+            block[i] = statement
+    return blocks
+
+
+def test_the_accounts_docs_column_and_pushdown_examples_run(emulator: Emulator, org: Org) -> None:
+    prod_a, dev_a = org.named("prod-a"), org.named("dev-a")
+    connection, _ = register(emulator, accounts="org", skip_accounts=org.named("dev-locked").account_id)
+    ((by_account,),) = _docs_blocks("The account_id column", org)
+    expected = Counter({(a.name, r): len(names) for a in readable(org) for r, names in a.log_groups.items()})
+    assert rows(connection, by_account) == sorted((*key, count) for key, count in expected.items())
+    rows(connection, "SELECT vtab_clear_calls()")
+    ((one, explain, logged),) = _docs_blocks("Pushdown", org)
+    assert sorted(rows(connection, one)) == sorted((r, n) for r, names in prod_a.log_groups.items() for n in names)
+    ((_, _, _, plan),) = rows(connection, explain)
+    assert "args=account_id" in plan
+    # prod-a's role was assumed by the first statement already (credentials last the connection)
+    assert rows(connection, logged) == [("ListResources", prod_a.account_id, 2)]
+    assert dev_a.account_id not in str(rows(connection, "SELECT * FROM vtab_calls"))
+
+
+def test_the_accounts_docs_writes_and_failures_examples_run(emulator: Emulator, org: Org) -> None:
+    prod_a = org.named("prod-a")
+    connection, _ = register(emulator, accounts="org", regions="us-east-1")
+    ((insert, update, delete),) = _docs_blocks("Writes in an account", org)
+    assert rows(connection, insert) == [(prod_a.account_id, "/app/audit")]
+    rows(connection, update)
+    rows(connection, delete)
+    assert writes_of(connection) == [
+        ("CreateResource", prod_a.account_id),
+        ("UpdateResource", prod_a.account_id),
+        ("DeleteResource", prod_a.account_id),
+    ]
+    connection, _ = register(emulator, accounts="org", on_account_error="skip")
+    ((count, errors),) = _docs_blocks("When an account fails", org)
+    assert rows(connection, count) == [(14,)]
+    locked = org.named("dev-locked").account_id
+    assert rows(connection, errors) == [(locked, r, "AccessDenied") for r in sorted(REGIONS)]
+
+
+def writes_of(connection: apsw.Connection) -> list[tuple[Any, ...]]:
+    return rows(
+        connection,
+        "SELECT operation, account_id FROM vtab_calls "
+        "WHERE operation IN ('CreateResource', 'UpdateResource', 'DeleteResource')",
+    )
