@@ -72,6 +72,8 @@ class TableContext:
         """The connection's vtab_errors (where ``on_account_error='skip'`` puts each failure)."""
         self.statement = statement
         """The text of the statement running (for vtab_errors)."""
+        self._own: str | None = None
+        """The caller's account id once known (asked of every row of a SELECT *: kept here)."""
         self.read_rows = ReadRows(schema.is_global)
         """Rows read while a write transaction runs, by rowid: UPDATE diffs against them, DELETE takes
         their region and identifier."""
@@ -97,14 +99,20 @@ class TableContext:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def own_account(self) -> str:
-        """The caller's account id: the account_id option, else GetCallerIdentity (once per connection)."""
-        region = self.preferred_region() or "us-east-1"
-        return self.cloud.account_id(region, self.account_id, "give account_id in the INSERT")
+    def own_account(self, fix: str = "leave the account_id column out of the statement") -> str:
+        """The caller's account id: the account_id option, else GetCallerIdentity (once per connection);
+        ``fix`` says how the statement could do without it, should the call fail."""
+        if self._own is None:
+            region = self.preferred_region() or "us-east-1"
+            self._own = self.cloud.account_id(region, self.account_id, fix)
+        return self._own
 
     def account_of(self, row: Row) -> str:
         """A row's account_id: its own, or (a connection without account options) the caller's."""
-        return row.account if row.account is not None else self.own_account()
+        account = row.account
+        if account is not None:
+            return account
+        return self._own or self.own_account()
 
     def account_name(self, row: Row) -> str | None:
         """A row's account_name (Organizations' name; None when it cannot be read)."""

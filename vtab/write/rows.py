@@ -251,7 +251,7 @@ class RowWriter:
     def _reach_account(self, value: str, where: str) -> str | None:
         table = self.table
         if not table.several_accounts:
-            own = table.own_account()
+            own = table.own_account(f"leave {ACCOUNT_ID} NULL for the caller's own account")
             if value != own:
                 raise apsw.SQLError(
                     f"{ACCOUNT_ID} = {sql_literal(value)}: this connection reads account {own} only; leave "
