@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from vtab import hints
 from vtab.aws import errors
@@ -114,6 +115,10 @@ def side_call(
             service=call.service,
         )
         raise tag(type(translated)(f"{translated}; {why}"), record) from error
+    except ResponseParserError as error:  # not the service's answer (an endpoint that is not STS's)
+        record.error_code = "MalformedAnswer"
+        failure = errors.malformed_answer(what, f"could not be read ({str(error)[:200]}); {why}")
+        raise tag(failure, record) from error
     record.pages = 1
     return response, record
 

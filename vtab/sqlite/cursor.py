@@ -7,6 +7,7 @@ memo so nested-loop joins repeat no call.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -119,6 +120,9 @@ class Cursor:
             plan = self._list_numbered(plan, values, numbered)
         if table.writing:
             refuse_unfiltered(table.context, table.registry)
+            # An UPDATE's or DELETE's scan: SQLite marks every column used, yet reads none it does not
+            # SET, so the account columns are looked up only if a cell asks.
+            plan = dataclasses.replace(plan, shows=frozenset())
         for column, written in zip(plan.args, plan.written or plan.args, strict=True):
             for value in values.get(column, ()):
                 if is_placeholder(value):

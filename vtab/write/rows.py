@@ -84,10 +84,11 @@ class RowWriter:
                 f"{ACCOUNT_NAME} = {sql_literal(name)}: the account's name is read-only (Organizations "
                 f"has it); choose the account with {ACCOUNT_ID} instead {where}"
             )
-        account = self.account_of(values.get(ACCOUNT_ID), where)
-        values = self.fill_account_id(values, region, where, account)
+        named = self.account_text(values.get(ACCOUNT_ID), where)
+        values = self.fill_account_id(values, region, where, named)
         desired = self.rules.desired_state(values, where)
         self.rules.check_regions(desired, region, where)
+        account = self.account_of(named, where)  # last: the only check that may call (the estate, STS)
         return Operation(Verb.CREATE, region, row, 0, desired=desired, on_conflict=mode, account=account)
 
     def update(
@@ -223,18 +224,25 @@ class RowWriter:
         except apsw.SQLError as error:
             raise apsw.SQLError(f"{REGION} = {sql_literal(value)}: {error} {where}") from None
 
-    def account_of(self, value: object, where: str) -> str | None:
+    @staticmethod
+    def account_text(value: object, where: str) -> str | None:
+        """An INSERT's account_id as an account id (None: NULL), or refused: 12 digits as text."""
+        if value is None:
+            return None
+        if not isinstance(value, str) or not ACCOUNT_ID_PATTERN.fullmatch(value):
+            raise apsw.SQLError(
+                f"{ACCOUNT_ID} = {sql_literal(value)} is not an AWS account id: write its 12 digits as text, "
+                f"like {ACCOUNT_ID} = '123456789012', or leave it NULL for the caller's own account {where}"
+            )
+        return value
+
+    def account_of(self, value: str | None, where: str) -> str | None:
         """The account an INSERT's row is created in: None (NULL) for the caller's own; else an account
         of the estate, whose role is assumed now, so that a wrong or unreachable one is refused before
         anything is sent."""
         if value is None:
             return None
         table = self.table
-        if not isinstance(value, str) or not ACCOUNT_ID_PATTERN.fullmatch(value):
-            raise apsw.SQLError(
-                f"{ACCOUNT_ID} = {sql_literal(value)} is not an AWS account id: write its 12 digits as text, "
-                f"like {ACCOUNT_ID} = '123456789012', or leave it NULL for the caller's own account {where}"
-            )
         if value in self._accounts:
             return value if table.several_accounts else None
         lookup = table.pool.submit(self._reach_account, value, where)
