@@ -276,3 +276,34 @@ def writes_of(connection: apsw.Connection) -> list[tuple[Any, ...]]:
         "SELECT operation, account_id FROM vtab_calls "
         "WHERE operation IN ('CreateResource', 'UpdateResource', 'DeleteResource')",
     )
+
+
+def test_a_global_type_is_listed_once_per_account(emulator: Emulator, org: Org) -> None:
+    prod_a = org.named("prod-a")
+    connection, _ = register(emulator, accounts=f"{ACCOUNT_ID},{prod_a.account_id}")
+    policy = '{"Version": "2012-10-17", "Statement": []}'
+    for account in (ACCOUNT_ID, prod_a.account_id):
+        rows(
+            connection,
+            "INSERT INTO iam_roles (role_name, assume_role_policy_document, account_id) "
+            f"VALUES ('shared-role', '{policy}', '{account}')",
+        )
+    rows(connection, "SELECT vtab_clear_calls()")
+    got = rows(connection, "SELECT account_id, region, role_name FROM iam_roles ORDER BY account_id")
+    # one row per account, listed through one region of the partition (not once per region asked)
+    assert [(account, name) for account, _, name in got] == [
+        (ACCOUNT_ID, "shared-role"),
+        (prod_a.account_id, "shared-role"),
+    ]
+    listed = Counter(account for op, account, _, _ in calls(connection) if op == "ListResources")
+    assert listed == {ACCOUNT_ID: 1, prod_a.account_id: 1}
+
+
+def test_the_cache_keeps_each_accounts_answers_apart(emulator: Emulator, org: Org) -> None:
+    prod_a, dev_a = org.named("prod-a"), org.named("dev-a")
+    connection, _ = register(emulator, accounts=f"{prod_a.account_id},{dev_a.account_id}", cache_ttl=60)
+    assert sorted(rows(connection, GROUPS)) == held([prod_a, dev_a])
+    rows(connection, "SELECT vtab_clear_calls()")
+    assert sorted(rows(connection, f"{GROUPS} WHERE account_id = '{dev_a.account_id}'")) == held([dev_a])
+    answered = rows(connection, "SELECT operation, account_id, cache FROM vtab_calls")
+    assert sorted(answered) == [("ListResources", dev_a.account_id, "hit")] * len(REGIONS)
