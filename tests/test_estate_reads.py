@@ -89,7 +89,9 @@ def test_account_id_equals_reads_that_account_only(emulator: Emulator, org: Org)
     sql = f"SELECT region, log_group_name FROM logs_log_groups WHERE account_id = '{prod_a.account_id}'"
     ((_, _, _, plan),) = rows(connection, "EXPLAIN QUERY PLAN " + sql)
     assert "args=account_id" in plan
-    assert sorted(rows(connection, sql)) == sorted((r, n) for r, names in prod_a.log_groups.items() for n in names)
+    assert sorted(rows(connection, sql)) == sorted(
+        (r, n) for r, names in prod_a.log_groups.items() for n in names
+    )
     made = calls(connection)
     # No call in any other account, no AssumeRole for any other; setup: the caller's id and the accounts.
     assert {account for op, account, _, _ in made if op in ("ListResources", "AssumeRole")} == {
@@ -120,7 +122,10 @@ def test_a_join_on_account_id_lists_per_outer_row(emulator: Emulator, org: Org) 
     connection, _ = register(emulator, accounts="org")
     connection.execute("CREATE TEMP TABLE wanted(id TEXT)")
     connection.execute("INSERT INTO wanted VALUES (?), (?)", (web_a.account_id, dev_a.account_id))
-    sql = f"SELECT g.account_id, g.region, g.log_group_name FROM wanted JOIN logs_log_groups g ON g.account_id = wanted.id"
+    sql = (
+        "SELECT g.account_id, g.region, g.log_group_name "
+        "FROM wanted JOIN logs_log_groups g ON g.account_id = wanted.id"
+    )
     plans = [detail for _, _, _, detail in rows(connection, "EXPLAIN QUERY PLAN " + sql)]
     assert plans[0].startswith("SCAN wanted")
     assert "args=account_id" in plans[1]
@@ -168,9 +173,14 @@ def test_skip_returns_the_other_accounts_and_records_each_failure(emulator: Emul
         assert message.startswith("AccessDenied: User: arn:aws:iam::123456789012:user/testing is not author")
     # One warning line per statement, naming how many failed and where to look.
     lines = err.getvalue().splitlines()
-    assert lines == [
-        "warning: 1 account failed and was skipped (2 account-region pairs); SELECT * FROM vtab_errors shows why"
-    ] * 2
+    assert (
+        lines
+        == [
+            "warning: 1 account failed and was skipped (2 account-region pairs); "
+            "SELECT * FROM vtab_errors shows why"
+        ]
+        * 2
+    )
 
 
 def test_a_statement_error_is_not_an_accounts(emulator: Emulator, org: Org) -> None:
@@ -212,8 +222,12 @@ def test_without_account_options_the_column_is_the_callers_account(emulator: Emu
         "GetCallerIdentity": 1,  # once per connection
         "ListAccounts": 1,  # the name, once
     }
-    assert rows(connection, f"SELECT count(*) FROM logs_log_groups WHERE account_id = '{ACCOUNT_ID}'") == [(1,)]
-    assert rows(connection, "SELECT count(*) FROM logs_log_groups WHERE account_id = '999999999999'") == [(0,)]
+    assert rows(connection, f"SELECT count(*) FROM logs_log_groups WHERE account_id = '{ACCOUNT_ID}'") == [
+        (1,)
+    ]
+    assert rows(connection, "SELECT count(*) FROM logs_log_groups WHERE account_id = '999999999999'") == [
+        (0,)
+    ]
 
 
 def test_account_name_is_null_when_organizations_cannot_say(emulator: Emulator) -> None:
@@ -243,7 +257,9 @@ def test_the_accounts_docs_column_and_pushdown_examples_run(emulator: Emulator, 
     assert rows(connection, by_account) == sorted((*key, count) for key, count in expected.items())
     rows(connection, "SELECT vtab_clear_calls()")
     ((one, explain, logged),) = _docs_blocks("Pushdown", org)
-    assert sorted(rows(connection, one)) == sorted((r, n) for r, names in prod_a.log_groups.items() for n in names)
+    assert sorted(rows(connection, one)) == sorted(
+        (r, n) for r, names in prod_a.log_groups.items() for n in names
+    )
     ((_, _, _, plan),) = rows(connection, explain)
     assert "args=account_id" in plan
     # prod-a's role was assumed by the first statement already (credentials last the connection)

@@ -90,7 +90,9 @@ def test_update_and_delete_act_in_the_rows_account(emulator: Emulator, org: Org)
     # The same name in two accounts: each write reaches only the row's own.
     create_log_group(client(emulator, "cloudcontrol", **assume(emulator, prod_b.account_id)), "/twin")
     create_log_group(client(emulator, "cloudcontrol", **assume(emulator, web_a.account_id)), "/twin")
-    connection, _ = register(emulator, accounts="org", regions="us-east-1", skip_accounts=org.named("dev-locked").account_id)
+    connection, _ = register(
+        emulator, accounts="org", regions="us-east-1", skip_accounts=org.named("dev-locked").account_id
+    )
     rows(
         connection,
         "UPDATE logs_log_groups SET retention_in_days = 7 WHERE region = 'us-east-1' "

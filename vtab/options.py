@@ -163,6 +163,7 @@ OU_ID_PATTERN = re.compile(r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32}")
 """An organizational unit id (``ou-ab12-cd34ef56``) or a root id (``r-ab12``), as Organizations spells
 them."""
 
+
 class AccountErrorMode(StrEnum):
     """What a statement does when an (account, region) of the estate fails (the on_account_error option)."""
 

@@ -59,9 +59,15 @@ def test_only_a_failed_call_of_an_estate_account_is_the_accounts() -> None:
 
 def test_fail_raises_one_error_naming_each_account_and_its_regions() -> None:
     log, accounts = CallLog(), StatementAccounts()
-    for account, region in (("222222222222", "us-east-1"), ("111111111111", "us-east-1"), ("111111111111", "eu-west-1")):
+    for account, region in (
+        ("222222222222", "us-east-1"),
+        ("111111111111", "us-east-1"),
+        ("111111111111", "eu-west-1"),
+    ):
         error = failed(log, account)
-        found = account_failure(target(account, "dev" if account[0] == "1" else None), region, LOG_GROUP, error)
+        found = account_failure(
+            target(account, "dev" if account[0] == "1" else None), region, LOG_GROUP, error
+        )
         assert found is not None
         accounts.fail(found)
         accounts.fail(found)  # a pair keeps its first failure

@@ -365,11 +365,14 @@ class CloudControl:
             if token and token in followed:
                 record.error_code = "RepeatedNextToken"
                 request_id = errors.request_id_text(record.request_id)
-                raise tag(apsw.IOError(
-                    f"RepeatedNextToken: {_what(record)} answered page {record.pages} with the NextToken "
-                    f"of page {followed[token]} again, so the listing would never end; the endpoint failed "
-                    f"(no rows of this listing are kept): try again{request_id}"
-                ), record)
+                raise tag(
+                    apsw.IOError(
+                        f"RepeatedNextToken: {_what(record)} answered page {record.pages} with the "
+                        f"NextToken of page {followed[token]} again, so the listing would never end; the "
+                        f"endpoint failed (no rows of this listing are kept): try again{request_id}"
+                    ),
+                    record,
+                )
             record.items += len(page)
             yield page
             if not token:

@@ -196,7 +196,8 @@ def quote(name: str) -> str:
 
 def declaration(facts: TypeFacts) -> str:
     """The table's declaration as a virtual table gives it to SQLite: typed property columns, region and
-    account id, then the hidden identifier, patch document and account name; no key (vtab.read.rowids says why)."""
+    account id, then the hidden identifier, patch document and account name; no key (vtab.read.rowids
+    says why)."""
     declared = []
     for prop, column in column_names(facts).items():
         sql_type = SQL_TYPES.get(facts.properties[prop].get("type", ""), "")

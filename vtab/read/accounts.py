@@ -76,7 +76,9 @@ class AccountFailure:
         return f"{self.account_id} ({self.account_name})" if self.account_name else self.account_id
 
 
-def account_failure(target: Target, region: str, type_name: str, error: BaseException) -> AccountFailure | None:
+def account_failure(
+    target: Target, region: str, type_name: str, error: BaseException
+) -> AccountFailure | None:
     """``error`` as the failure of ``target`` in ``region``, or None when it is not an account's (no call
     of the account failed: the statement's own error, like a missing WHERE column)."""
     record = failed_call(error)
@@ -178,7 +180,10 @@ def failure_error(failures: list[AccountFailure], table: str) -> apsw.Error:
     for failure in failures:
         grouped.setdefault((failure.account_text, failure.message), []).append(failure.region)
     accounts = {failure.account_id for failure in failures}
-    parts = [f"account {account} in {', '.join(regions)}: {message}" for (account, message), regions in grouped.items()]
+    parts = [
+        f"account {account} in {', '.join(regions)}: {message}"
+        for (account, message), regions in grouped.items()
+    ]
     plural = "s" if len(accounts) != 1 else ""
     text = (
         f"{table}: {len(accounts)} account{plural} failed (the other accounts were read): "

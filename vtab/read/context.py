@@ -16,9 +16,9 @@ import apsw
 from vtab import hints
 from vtab.aws.accounts import Account, Estate
 from vtab.aws.cloudcontrol import CloudControl
-from vtab.read.accounts import AccountErrors, StatementAccounts, Target
 from vtab.catalog.schema import ResourceSchema
 from vtab.options import Options
+from vtab.read.accounts import AccountErrors, StatementAccounts, Target
 from vtab.read.cache import ResultStore
 from vtab.read.rowids import ReadRows
 from vtab.read.rows import Row

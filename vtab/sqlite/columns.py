@@ -116,7 +116,11 @@ class Columns:
 
     def ddl(self) -> str:
         declared = [f"{quote(name)} {self.sql_type(name)}".rstrip() for name in self.visible]
-        declared += [f"{IDENTIFIER} TEXT HIDDEN", f"{PATCH_DOCUMENT} TEXT HIDDEN", f"{ACCOUNT_NAME} TEXT HIDDEN"]
+        declared += [
+            f"{IDENTIFIER} TEXT HIDDEN",
+            f"{PATCH_DOCUMENT} TEXT HIDDEN",
+            f"{ACCOUNT_NAME} TEXT HIDDEN",
+        ]
         declared += [f"{name} TEXT HIDDEN" for name in STACKQL_OWN]
         declared += [
             f"{quote(twin)} {self.sql_type(twin)} HIDDEN".replace("  ", " ")

@@ -19,6 +19,7 @@ from vtab.catalog.schema import load_schema
 from vtab.catalog.store import load_catalog
 from vtab.catalog.walks import ListMode
 from vtab.options import Options, check_endpoint_environment
+from vtab.read.accounts import ERROR_COLUMNS
 from vtab.sql.returning import LOG_TABLE as RETURNING_TABLE
 from vtab.sql.stackql import install as install_stackql_names
 from vtab.sql.stackql import string as stackql_string
@@ -26,7 +27,6 @@ from vtab.sql.suggestions import KnownNames
 from vtab.sqlite import trust
 from vtab.sqlite.columns import Columns
 from vtab.sqlite.columns_table import COLUMNS_TABLE, install_columns_table
-from vtab.read.accounts import ERROR_COLUMNS
 from vtab.sqlite.registry import CALL_COLUMNS, Registry
 from vtab.sqlite.returning import install_log_table, resolver
 from vtab.sqlite.table import Module
@@ -46,7 +46,8 @@ ACCOUNTS_TABLE = "vtab_accounts"
 """The eponymous table of the accounts the connection reads (vtab.aws.accounts)."""
 
 ERRORS_TABLE = "vtab_errors"
-"""The eponymous table of the (account, region) pairs on_account_error='skip' left out (vtab.read.accounts)."""
+"""The eponymous table of the (account, region) pairs on_account_error='skip' left out
+(vtab.read.accounts)."""
 
 
 @functools.cache
@@ -271,7 +272,9 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
 
     vtab_errors.columns = ERROR_COLUMNS  # type: ignore[attr-defined]
     vtab_errors.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
-    apsw.ext.make_virtual_module(connection, ERRORS_TABLE, cast("apsw.ext.VirtualModuleCallable", vtab_errors))
+    apsw.ext.make_virtual_module(
+        connection, ERRORS_TABLE, cast("apsw.ext.VirtualModuleCallable", vtab_errors)
+    )
 
     def vtab_dry_run(*args: Any, **kwargs: Any) -> Iterator[tuple[object, ...]]:
         return registry.dry_runs.rows()

@@ -27,10 +27,10 @@ class TableColumns(Protocol):
 
 def returning_columns(columns: TableColumns) -> ReturningColumns:
     """Each column of the table as a settled operation shows it: the ProgressEvent fields as they are;
-    ``region``, ``account_id`` and ``data__Identifier`` the operation's (account_name NULL); a property column the property in the event's
-    ResourceModel (NULL where AWS left it out: a DELETE has none); the write-only patch NULL, as a SELECT
-    reads it. A column named like a ProgressEvent field (any case) is that field. ``*``: the ProgressEvent
-    fields, then the columns ``SELECT *`` shows."""
+    ``region``, ``account_id`` and ``data__Identifier`` the operation's (account_name NULL); a property
+    column the property in the event's ResourceModel (NULL where AWS left it out: a DELETE has none); the
+    write-only patch NULL, as a SELECT reads it. A column named like a ProgressEvent field (any case) is
+    that field. ``*``: the ProgressEvent fields, then the columns ``SELECT *`` shows."""
     taken = {name.lower() for name in PROGRESS_EVENT}
     expressions = {name: quote(name) for name in PROGRESS_EVENT}
     for name in columns.names:

@@ -2,7 +2,8 @@
 
 The table is a rowid table and declares no key: one identifier can name a resource in several regions and
 accounts, so nothing may tell SQLite it is unique. Each row's rowid is a hash of its (account, region,
-identifier) (vtab.read.rowids), and UPDATE and DELETE get it back: they act on exactly the rows the WHERE matched.
+identifier) (vtab.read.rowids), and UPDATE and DELETE get it back: they act on exactly the rows the WHERE
+matched.
 """
 
 from __future__ import annotations
@@ -142,7 +143,11 @@ class Table:
                 continue
             is_in = info.get_aConstraintUsage_in(i)
             info.set_aConstraintUsage_argvIndex(i, len(offers) + 1)
-            if self.columns.affinities[name] is Affinity.TEXT and not is_in and name not in (REGION, ACCOUNT_ID):
+            if (
+                self.columns.affinities[name] is Affinity.TEXT
+                and not is_in
+                and name not in (REGION, ACCOUNT_ID)
+            ):
                 rhs = info.get_aConstraint_rhs(i)
                 if not literals or rhs is None:
                     # A join column, a parameter: SQLite compares with its affinity, which vtab cannot

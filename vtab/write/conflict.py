@@ -316,9 +316,7 @@ class ConflictResolver:
 
     def _existing(self, scopes: set[tuple[Place, tuple[Any, ...]]]) -> dict[Key, tuple[str, Properties]]:
         """Unique key -> (identifier, full properties) of every resource under the given parents."""
-        futures = [
-            self.pool.submit(self._list, place, parents) for place, parents in sorted(scopes, key=str)
-        ]
+        futures = [self.pool.submit(self._list, place, parents) for place, parents in sorted(scopes, key=str)]
         found: dict[Key, tuple[str, Properties]] = {}
         try:
             listed = [

@@ -4,7 +4,8 @@ One row per operation the statement sent (an ``INSERT OR IGNORE`` row whose key 
 returns none, as in SQLite), in statement order, with Cloud Control's fields: the final ProgressEvent's,
 or, for an operation that never got one (refused at its start call, lost in transport), the error it got
 instead. vtab's own verdict (``status``: SUCCESS, FAILED, REFUSED, ...) and the table, region, account
-(NULL: the caller's own, on a connection without account options) and row are beside them. A dry run's rows say nothing was sent (no RequestToken, no OperationStatus).
+(NULL: the caller's own, on a connection without account options) and row are beside them. A dry run's
+rows say nothing was sent (no RequestToken, no OperationStatus).
 
 The rows of the last statement that sent writes (an autocommit write, or a COMMIT) stay in the eponymous
 table ``vtab_returning``, so a statement that failed (and so returned no rows) can still be read after.

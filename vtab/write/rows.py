@@ -276,7 +276,9 @@ class RowWriter:
         try:
             table.cloud_of(value)
         except apsw.Error as error:
-            raise type(error)(f"{ACCOUNT_ID} = {sql_literal(value)}: {error}; nothing was sent {where}") from error
+            raise type(error)(
+                f"{ACCOUNT_ID} = {sql_literal(value)}: {error}; nothing was sent {where}"
+            ) from error
         return value
 
     def refuse_moving_account(self, values: dict[str, Any], row: Row, where: str) -> None:
@@ -285,8 +287,8 @@ class RowWriter:
         account = values.get(ACCOUNT_ID, apsw.no_change)
         if account is not apsw.no_change and account != table.account_of(row):
             raise apsw.ReadOnlyError(
-                f"{ACCOUNT_ID} = {sql_literal(account)} (was {sql_literal(table.account_of(row))}): a resource "
-                f"cannot move to another account; INSERT it there (with {ACCOUNT_ID} = "
+                f"{ACCOUNT_ID} = {sql_literal(account)} (was {sql_literal(table.account_of(row))}): a "
+                f"resource cannot move to another account; INSERT it there (with {ACCOUNT_ID} = "
                 f"{sql_literal(account)}) and DELETE it here instead {where}"
             )
         name = values.get(ACCOUNT_NAME, apsw.no_change)
