@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test stress lint docs demo bench emulator catalog catalog-derive clean
+.PHONY: install test sqlalchemy-suite stress lint docs demo bench emulator catalog catalog-derive clean
 
 install: $(STAMP)
 
@@ -16,6 +16,11 @@ $(STAMP): pyproject.toml
 
 test: install
 	$(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory sqlalchemy-suite
+
+# SQLAlchemy's dialect compliance suite on vtab:// (docs/dialect-suite.md): a pytest run of its own.
+sqlalchemy-suite: install
+	$(BIN)/python -m pytest -c tests/sqlalchemy_suite/setup.cfg tests/sqlalchemy_suite
 
 # The slow fault campaigns (marked stress; `make test` leaves them out): each prints its figures.
 stress: install

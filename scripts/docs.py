@@ -3,7 +3,7 @@
     python scripts/docs.py          # make docs: rewrite every [[[cog ... ]]] block of the pages
     python scripts/docs.py --check  # exit 1, naming the stale page (tests/test_docs.py runs it)
 
-The pages are README.md and every Markdown file under docs/ that has a ``[[[cog`` block; the blocks call
+The pages are README.md, the emulator's README and every Markdown file under docs/ that has a ``[[[cog`` block; the blocks call
 ``scripts/docgen.py`` (imported as ``d``), so options, commands and the catalog's counts come from the code.
 """
 
@@ -21,7 +21,11 @@ MARKER = "[[[" + "cog"
 
 def pages() -> list[Path]:
     """Every page with a generated part, README.md first."""
-    candidates = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    candidates = [
+        ROOT / "README.md",
+        ROOT / "vtab" / "emulator" / "README.md",
+        *sorted((ROOT / "docs").rglob("*.md")),
+    ]
     return [page for page in candidates if MARKER in page.read_text(encoding="utf-8")]
 
 

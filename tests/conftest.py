@@ -22,6 +22,9 @@ from vtab.emulator.seed import Seeded
 if TYPE_CHECKING:
     from mypy_boto3_cloudcontrol import CloudControlApiClient
 
+collect_ignore = ["sqlalchemy_suite"]
+"""SQLAlchemy's dialect compliance suite: a pytest run of its own (its plugin takes over collection)."""
+
 _UNSET = (
     "AWS_SESSION_TOKEN",
     "AWS_SECURITY_TOKEN",

@@ -8,15 +8,24 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import apsw
 import pytest
 
+import vtab
 from tests.readhelpers import connect
 from tests.test_cli import run_vtab
+from tests.test_docs import ROOT, sql_blocks, statements
 from vtab.emulator import Emulator
 
 EKS_REQUIRED = {"role_arn", "resources_vpc_config"}
+PLACEHOLDERS = {
+    "ApiId": "api_id",
+    "IntegrationId": "integration_id",
+    "IntegrationResponseId": "integration_response_id",
+}
+IR = "AWS::ApiGatewayV2::IntegrationResponse"
 
 
 def test_vtab_columns_says_what_an_insert_needs_and_builds_only_the_table_asked(emulator: Emulator) -> None:
@@ -32,7 +41,7 @@ def test_vtab_columns_says_what_an_insert_needs_and_builds_only_the_table_asked(
     assert facts["cluster_name"] == "1010parent"  # required, create-only, listed by walking the clusters
     assert facts["arn"] == "0100"
     plan = " ".join(str(row) for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", ("eks_clusters",)))
-    assert "INDEX 1" in plan  # "table" = ? pushed down: one schema built, not 1,742
+    assert "INDEX 1" in plan  # "table" = ? pushed down: one schema built, not every table's
     assert emulator.calls == []
 
 
@@ -115,3 +124,56 @@ def test_vtab_query_says_dot_commands_belong_to_the_shell(emulator: Emulator) ->
         "vtab query: error: .schema is a dot-command of vtab shell, not SQL: run vtab shell :memory: "
         "'.schema eks_clusters'" in result.stderr
     )
+
+
+@pytest.mark.parametrize(
+    "first", ["SELECT count(*) FROM eks_clusters", ".tables", "with x as (select 1) select 2"]
+)
+def test_vtab_shell_says_sql_given_where_the_database_goes_is_not_a_database(
+    emulator: Emulator, first: str, tmp_path: Path
+) -> None:
+    """``vtab shell "SELECT ..."`` opened a file named like the statement and ran nothing, silently."""
+    result = run_vtab("shell", "--endpoint-url", emulator.endpoint_url, first, stdin="", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "the first argument is the database (DB)" in result.stderr
+    assert "vtab shell :memory: " in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    assert emulator.calls == []
+
+
+def test_vtab_shell_still_opens_a_database_file_named_like_sql(emulator: Emulator, tmp_path: Path) -> None:
+    (tmp_path / "select things").write_bytes(b"")
+    result = run_vtab(
+        "shell", "--endpoint-url", emulator.endpoint_url, "select things", "SELECT 7;", cwd=tmp_path
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "7")
+
+
+def test_the_readme_tour_runs_on_the_demo_data_with_the_ids_its_first_query_shows() -> None:
+    """README.md, "A five-minute tour", as a newcomer runs it: on ``vtab emulator --seed demo`` (every
+    seeded integration has the responses $default, 200, 400 and 404), the placeholders filled from the
+    first query's first row, the DELETE's from the identifier the INSERT returned."""
+    blocks = [block for block in sql_blocks(ROOT / "README.md") if block.section == "A five-minute tour"]
+    script = [statement for block in blocks for statement in statements(block.sql)]
+    assert len(script) >= 8
+    with Emulator(seed="demo") as emulator:
+        emulator.seed_demo()
+        db = vtab.connect(endpoint_url=emulator.endpoint_url, regions="us-east-1,eu-west-1", cache_ttl=0)
+        cursor = db.execute(script[0])
+        first = dict(zip([name for name, _ in cursor.getdescription()], next(cursor), strict=True))
+        ids = {name: str(first[column]) for name, column in PLACEHOLDERS.items()}
+        created = ""
+        for statement in script[1:]:
+            values = ids
+            if statement.lstrip().upper().startswith("DELETE"):
+                assert created, "the tour deletes the response its INSERT made"
+                values = dict(zip(PLACEHOLDERS, created.split("|"), strict=True))
+            for name, value in values.items():
+                statement = statement.replace(f"<{name}>", value)
+            got = db.execute(statement).fetchall()
+            if statement.lstrip().upper().startswith("INSERT INTO INTEGRATION_RESPONSES"):
+                ((created, status),) = got
+                assert status == "SUCCESS"
+            elif "Identifier = " in statement and statement.lstrip().upper().startswith("SELECT"):
+                assert len(got) == 1, statement
+        assert created and emulator.resource("us-east-1", IR, created) is None  # made, then deleted

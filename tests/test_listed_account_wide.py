@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import apsw
 import boto3
 import pytest
 from readhelpers import connect, docs_sql_blocks, rows
@@ -100,6 +101,36 @@ def test_an_update_over_every_region_changes_each_bucket_once_in_its_own_region(
         model = emulator.resource(region, BUCKET, name)
         assert model is not None and model["Tags"] == [{"Key": "team", "Value": "data"}]
     assert "Tags" not in (emulator.resource("eu-west-1", BUCKET, "web-west") or {})
+
+
+@pytest.mark.parametrize("identifier_only", [False, True])
+def test_insert_or_replace_of_a_bucket_that_lives_in_another_region_is_refused_before_anything_is_sent(
+    emulator: Any, identifier_only: bool
+) -> None:
+    """The listing in us-east-1 answers logs-west too, but it lives in eu-west-1: an update in us-east-1
+    would not find it, and a bucket cannot move. OR IGNORE skips it; OR REPLACE in its own region updates
+    it. Only the row's bucket is placed by a GetResource, not every bucket the listing answers."""
+    _buckets(emulator)
+    emulator.configure(identifier_only_lists=identifier_only)
+    db = connect(emulator, regions=REGIONS)
+    tags = '[{"Key": "team", "Value": "data"}]'
+    replace = "INSERT OR REPLACE INTO s3_buckets (bucket_name, region, tags) VALUES ('logs-west', ?, ?)"
+    emulator.clear_calls()
+    with pytest.raises(apsw.ConstraintError) as refused:
+        db.execute(replace, ("us-east-1", tags))
+    where = "eu-west-1" if not identifier_only else "another region"
+    message = str(refused.value)
+    assert f"bucket_name='logs-west' already exists in {where}, not in region = 'us-east-1'" in message
+    assert "nothing was sent" in message
+    assert not [c for c in emulator.calls if c.operation not in ("ListResources", "GetResource")]
+    assert [c.identifier for c in emulator.calls if c.operation == "GetResource"] == (
+        ["logs-west"] if identifier_only else []
+    )
+    db.execute("INSERT OR IGNORE INTO s3_buckets (bucket_name, region) VALUES ('logs-west', 'us-east-1')")
+    assert emulator.resource("us-east-1", BUCKET, "logs-west") is None
+    db.execute(replace, ("eu-west-1", tags))
+    model = emulator.resource("eu-west-1", BUCKET, "logs-west")
+    assert model is not None and model["Tags"] == [{"Key": "team", "Value": "data"}]
 
 
 def test_the_docs_examples_of_buckets_in_every_region_run(emulator: Any) -> None:

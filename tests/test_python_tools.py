@@ -109,6 +109,21 @@ def test_jupysql_reads_a_vtab_url_in_ipython_with_nothing_on_stderr(
     assert stderr == ""  # no progress line unless asked
 
 
+def test_loading_jupysql_asks_for_no_missing_package(
+    ipython: InteractiveShell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a project (a pyproject.toml in the directory) jupysql reads its settings with the toml package:
+    the dev extra installs it, so ``%load_ext sql`` reads them (it showed "The 'toml' package isn't
+    installed")."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "notebooks"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown):
+        _, stderr = run_cells(ipython, ["%load_ext sql", "%sql vtab:///:memory:"])
+    assert "isn't installed" not in shown.getvalue() and stderr == ""
+    assert "Did not find user configurations in" in shown.getvalue()  # it read the project's pyproject.toml
+
+
 def test_progress_in_ipython_goes_to_stderr_when_asked(
     endpoint: Emulator, seeded: Seeded, ipython: InteractiveShell
 ) -> None:

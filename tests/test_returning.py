@@ -189,6 +189,27 @@ def test_returning_of_an_ordinary_table_is_sqlites_own(emulator: Emulator) -> No
     ]
 
 
+@pytest.mark.parametrize("schema", ["", "temp.", "other."])
+def test_returning_of_a_table_of_your_own_named_like_a_vtab_table_is_sqlites_own(
+    emulator: Emulator, schema: str
+) -> None:
+    """Your own table comes first (docs/tables.md): SQLite writes to it, so RETURNING is SQLite's, also
+    once the vtab table of that name was used on the connection."""
+    db = connect(emulator)
+    db.execute("SELECT count(*) FROM logs_log_groups WHERE region = 'us-east-1'").fetchall()
+    db.execute("ATTACH ':memory:' AS other")
+    db.execute(f"CREATE TABLE {schema or 'temp.'}logs_log_groups(log_group_name TEXT, region TEXT)")
+    table = f"{schema}logs_log_groups"
+    emulator.clear_calls()
+    assert returned(db, f"INSERT INTO {table} VALUES ('mine', 'r') RETURNING log_group_name") == [
+        {"log_group_name": "mine"}
+    ]
+    update = f"UPDATE {table} SET region = 'q' RETURNING log_group_name, region"
+    assert returned(db, update) == [{"log_group_name": "mine", "region": "q"}]
+    assert returned(db, f"DELETE FROM {table} RETURNING *") == [{"log_group_name": "mine", "region": "q"}]
+    assert emulator.calls == []
+
+
 # --- failures, transactions, dry runs ----------------------------------------------------------------------
 
 
@@ -284,8 +305,8 @@ def test_vtab_query_prints_the_returned_rows_of_each_statement(emulator: Emulato
 COLUMNS = ReturningColumns({"Identifier": '"Identifier"', "name": "name"}, ("Identifier", "name"))
 
 
-def resolve(table: str) -> ReturningColumns | None:
-    return COLUMNS if table == "t" else None
+def resolve(schema: str | None, table: str) -> ReturningColumns | None:
+    return COLUMNS if table == "t" and schema in (None, "main") else None
 
 
 def no_check(sql: str) -> None:

@@ -18,7 +18,7 @@ from tests.test_writes_helpers import write_calls
 from vtab.emulator import Emulator
 from vtab.emulator.seed import Seeded
 from vtab.options import Options
-from vtab.sqlalchemy.dialect import VtabDialect
+from vtab.sqlalchemy.dialect import VTAB_SCHEMA, VtabDialect
 from vtab.sqlalchemy.url import connect_arguments
 from vtab.sqlite.install import resource_tables
 
@@ -115,19 +115,69 @@ def test_a_refused_writes_parameters_are_not_printed(
     assert write_calls(emulator) == []
 
 
-def test_the_inspector_lists_vtabs_tables_beside_the_files_own(emulator: Emulator, tmp_path: Path) -> None:
+def test_by_default_the_inspector_lists_vtabs_tables_beside_the_files_own(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Issue 20: a BI tool's table picker (get_table_names() of the default schema) shows vtab's tables."""
     path = tmp_path / "inventory.db"
     apsw.Connection(str(path)).execute("CREATE TABLE owners(api_id TEXT, owner TEXT)")
-    engine = engine_on(emulator, str(path))
-    inspector = sa.inspect(engine)
+    inspector = sa.inspect(engine_on(emulator, str(path)))
     names = inspector.get_table_names()
     assert "owners" in names
     assert {"eks_clusters", "integration_responses", "vtab_calls", "vtab_types", "vtab_columns"} <= set(names)
-    assert set(resource_tables()) <= set(names)
-    assert names == sorted(names)
+    assert set(resource_tables()) <= set(names) and names == sorted(names)
+    assert names == inspector.get_table_names(schema="main")
+    assert set(inspector.get_table_names(schema=VTAB_SCHEMA)) == set(names) - {"owners"}
     assert inspector.has_table("eks_clusters") and inspector.has_table("owners")
     assert not inspector.has_table("eks_clusterz")
     assert "eks_clusters" not in inspector.get_table_names(schema="temp")
+    with pytest.raises(
+        ArgumentError, match=r"list_tables='some' is not one of all, own; write list_tables=own"
+    ):
+        sa.create_engine("vtab:///:memory:?list_tables=some").connect()
+
+
+def test_the_inspector_lists_vtabs_tables_in_their_own_schema_and_the_files_as_sqlite_does(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "inventory.db"
+    apsw.Connection(str(path)).execute(
+        "CREATE TABLE owners(api_id TEXT, owner TEXT); CREATE TABLE eks_clusters(name TEXT); "
+        "CREATE VIEW mine AS SELECT * FROM owners"
+    )
+    with pytest.warns(UserWarning, match="hide vtab tables"):
+        inspector = sa.inspect(engine_on(emulator, str(path), list_tables="own"))
+    sqlite = sa.inspect(sa.create_engine(f"sqlite:///{path}"))
+    assert inspector.get_table_names() == sqlite.get_table_names() == ["eks_clusters", "owners"]
+    assert inspector.get_view_names() == ["mine"]
+    assert inspector.get_schema_names() == ["main", VTAB_SCHEMA]
+    names = inspector.get_table_names(schema=VTAB_SCHEMA)
+    assert {"integration_responses", "vtab_calls", "vtab_types", "vtab_columns"} <= set(names)
+    assert set(resource_tables()) - set(names) == {"eks_clusters"}  # the file's table hides vtab's
+    assert names == sorted(names) and inspector.get_view_names(schema=VTAB_SCHEMA) == []
+    assert inspector.has_table("integration_responses", schema=VTAB_SCHEMA)
+    assert inspector.has_table("integration_responses") and inspector.has_table("owners")
+    assert not inspector.has_table("eks_clusterz", schema=VTAB_SCHEMA)
+    assert "integration_responses" not in inspector.get_table_names(schema="temp")
+
+
+def test_metadata_reflect_reflects_the_files_tables_and_vtabs_when_asked(emulator: Emulator) -> None:
+    """With list_tables=own, MetaData.reflect() (and so Alembic's autogenerate) sees the file's tables, not
+    1,700 of vtab's; its schema ``vtab`` reflects them, and SQL reads them in main."""
+    engine = engine_on(emulator, regions="us-east-1", list_tables="own")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE owners(api_id TEXT PRIMARY KEY, owner TEXT)")
+    local = sa.MetaData()
+    local.reflect(engine)
+    assert list(local.tables) == ["owners"]
+    ours = sa.MetaData()
+    ours.reflect(engine, schema=VTAB_SCHEMA, only=["integration_responses"])
+    table = ours.tables["vtab.integration_responses"]
+    assert table.c.data__Identifier.dialect_options["vtab"]["hidden"] is True
+    statement = sa.select(sa.func.count()).select_from(table).where(table.c.region == "us-east-1")
+    assert "FROM main.integration_responses" in str(statement.compile(engine))
+    with engine.connect() as conn:
+        assert conn.execute(statement).scalar() == 0
 
 
 def test_get_columns_includes_hidden_columns_marked_and_described(emulator: Emulator) -> None:
@@ -160,6 +210,19 @@ def test_a_files_table_named_like_a_vtab_table_is_reflected_as_the_files(
     with pytest.warns(UserWarning, match="hide vtab tables"):
         columns = sa.inspect(engine_on(emulator, str(path))).get_columns("eks_clusters")
     assert [(c["name"], c.get("comment")) for c in columns] == [("name", None), ("owner", None)]
+
+
+def test_regexp_match_works_on_a_local_table(emulator: Emulator) -> None:
+    """SQLite's REGEXP calls a regexp() the connection must define; SQLAlchemy's SQLite driver defines it,
+    and so does vtab's dialect (it was "no such function: REGEXP")."""
+    engine = engine_on(emulator)
+    notes = sa.Table("notes", sa.MetaData(), sa.Column("text", sa.String))
+    with engine.begin() as conn:
+        notes.create(conn)
+        conn.execute(notes.insert(), [{"text": "eks-prod"}, {"text": "eks-dev"}, {"text": None}])
+        matched = conn.execute(sa.select(notes.c.text).where(notes.c.text.regexp_match("prod$")))
+        assert matched.scalars().all() == ["eks-prod"]
+        assert conn.execute(sa.select(notes.c.text.regexp_match("^eks"))).scalars().all() == [1, 1, None]
 
 
 def test_core_select_on_a_reflected_table_pushes_the_region_down(emulator: Emulator, seeded: Seeded) -> None:

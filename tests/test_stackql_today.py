@@ -268,10 +268,51 @@ def test_only_a_bare_column_list_item_is_quoted_and_the_text_keeps_its_length() 
     columns = {"t": ("group", "values", "name")}.get
     sql = "SELECT\n  name,\n  group,\n  NULL,\n  'group'\nFROM t WHERE values = 1"
     quoted = quote_keyword_columns(sql, ["t"], lambda table: columns(table, ()))
-    assert quoted == "SELECT\n  name,\n\"group\",\n  NULL,\n  'group'\nFROM t WHERE values = 1"
+    assert quoted == "SELECT\n  name,\n[group],\n  NULL,\n  'group'\nFROM t WHERE values = 1"
     assert len(quoted) == len(sql)
     no_room = "SELECT name,group FROM t"
     assert quote_keyword_columns(no_room, ["t"], lambda table: columns(table, ())) == no_room
+
+
+def test_quoting_a_keyword_column_keeps_the_line_break_that_ends_a_comment_before_it() -> None:
+    """Without it the ``--`` comment runs on over the quoted word and the rest of its line."""
+    columns = {"t": ("group", "name")}.get
+    commented = "SELECT name, -- the team\n  group\nFROM t"
+    quoted = quote_keyword_columns(commented, ["t"], lambda table: columns(table, ()))
+    assert quoted == "SELECT name, -- the team\n[group]\nFROM t"
+    no_room = "SELECT name, -- the team\ngroup\nFROM t"  # only the comment's line break: SQLite's error
+    assert quote_keyword_columns(no_room, ["t"], lambda table: columns(table, ())) == no_room
+
+
+def test_a_mistyped_keyword_column_stays_an_error_and_writes_nothing(
+    emulator: Emulator,
+) -> None:
+    """``key`` needs no quotes, and ``group`` gets brackets: double-quoted, a name that is no column in
+    scope is a string to SQLite, and the INSERT would write 'key' or 'group' to AWS instead of failing."""
+    columns = {"t": ("key", "group")}.get
+    sql = "SELECT\n  key,\n  group\nFROM t"
+    assert (
+        quote_keyword_columns(sql, ["t"], lambda table: columns(table, ()))
+        == "SELECT\n  key,\n[group]\nFROM t"
+    )
+    db = connect(emulator)
+    db.execute("CREATE TEMP TABLE staging(name, v)")
+    db.execute("INSERT INTO staging VALUES ('team', 'data')")
+    insert = (
+        "INSERT INTO awscc.servicecatalog.tag_options (\n  key,\n  value,\n  region\n)\n"
+        "SELECT\n  key,\n  v,\n  'us-east-1'\nFROM staging"
+    )
+    with pytest.raises(apsw.SQLError, match="no such column: key"):
+        db.execute(insert)
+    # group must be quoted, in brackets: "group" would be the string 'group' where no column has the name
+    insert = (
+        "INSERT INTO awscc.resourcegroups.tag_sync_tasks (\n  group,\n  tag_key,\n  tag_value,\n  role_arn,\n"
+        "  region\n)\nSELECT\n  group,\n  name,\n  v,\n  'arn:aws:iam::123456789012:role/sync',\n"
+        "  'us-east-1'\nFROM staging"
+    )
+    with pytest.raises(apsw.SQLError, match="no such column: group"):
+        db.execute(insert)
+    assert emulator.calls == []
 
 
 def test_the_docs_example_of_a_keyword_column_runs(emulator: Emulator) -> None:

@@ -666,21 +666,32 @@ def plain_file(path: Path) -> Path:
     return path
 
 
+CONNECT_READ_ONLY_HINT = (
+    "attempt to write a readonly database: read_only=True opens the database files read-only, as sqlite3 "
+    "-readonly does; write to temp instead (CREATE TEMP TABLE, CREATE TEMP VIEW, CREATE VIRTUAL TABLE "
+    "temp.x), or open the connection without read_only=True"
+)
+
+
 def test_connect_read_only_opens_the_file_read_only(tmp_path: Path, emulator: Emulator) -> None:
     path = plain_file(tmp_path / "inventory.db")
     other = plain_file(tmp_path / "other.db")
     db = connect(path, emulator, read_only=True)
     for sql in ("DROP TABLE keep", "INSERT INTO keep VALUES (2)", "PRAGMA user_version = 3"):
-        assert str(error_of(db, sql)) == "attempt to write a readonly database", sql
+        assert str(error_of(db, sql)) == CONNECT_READ_ONLY_HINT, sql
     db.execute("ATTACH ? AS other", (str(other),))  # SQLite opens it with main's flags
-    assert str(error_of(db, "DELETE FROM other.keep")) == "attempt to write a readonly database"
+    assert str(error_of(db, "DELETE FROM other.keep")) == CONNECT_READ_ONLY_HINT
+    assert str(error_of(db, f"DELETE FROM logs_log_groups WHERE region = '{REGION}'")) == (
+        "logs_log_groups is read-only (the connection's read_only=True): DELETE refused before anything was "
+        "sent; a table cannot lift it: open the connection without read_only=True to change AWS resources"
+    )
     error = error_of(db, f"ATTACH 'file:{other}?mode=rw' AS rw")  # not without URI filenames either
     assert "unable to open database" in str(error)
     db.execute("CREATE TEMP VIEW v AS SELECT x FROM keep; CREATE TEMP TABLE scratch(y)")
     db.execute(f"CREATE VIRTUAL TABLE temp.lg USING logs_log_groups(regions='{REGION}')")
     assert rows(db, "SELECT x FROM v") == [(1,)]
     memory = connect(":memory:", emulator, read_only=True)
-    assert str(error_of(memory, "CREATE TABLE t(x)")) == "attempt to write a readonly database"
+    assert str(error_of(memory, "CREATE TABLE t(x)")) == CONNECT_READ_ONLY_HINT
     memory.execute("CREATE TEMP TABLE t(x); INSERT INTO t VALUES (1)")
     with pytest.raises(apsw.CantOpenError) as missing:
         connect(tmp_path / "missing.db", emulator, read_only=True)

@@ -129,6 +129,26 @@ def test_conflict_modes_work_with_identifier_only_listings(
     ]
 
 
+@pytest.mark.parametrize("identifier_only", [False, True])
+def test_insert_or_replace_clears_what_the_row_leaves_out_whatever_the_listing_shows(
+    emulator: Emulator, identifier_only: bool
+) -> None:
+    """A log group has no required property, so a listing's item of its name only looked whole: REPLACE
+    patched against it and kept the retention the row leaves NULL, where a full listing removed it."""
+    group = "AWS::Logs::LogGroup"
+    db = connect(emulator)
+    db.execute(
+        "INSERT INTO logs_log_groups (log_group_name, retention_in_days, region) VALUES ('g', 7, ?)",
+        ("us-east-1",),
+    )
+    emulator.configure(identifier_only_lists=identifier_only)
+    db.execute("INSERT OR REPLACE INTO logs_log_groups (log_group_name, region) VALUES ('g', 'us-east-1')")
+    model = emulator.resource("us-east-1", group, "g")
+    assert model is not None and "RetentionInDays" not in model
+    (update,) = sent_writes(emulator, "UpdateResource")
+    assert update.patch_document == [{"op": "remove", "path": "/RetentionInDays"}]
+
+
 def test_insert_or_ignore_under_a_missing_parent_reports_the_create_failure(emulator: Emulator) -> None:
     seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
     api_id, integration_id = seeded.integrations[0]

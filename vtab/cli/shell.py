@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 import weakref
@@ -37,8 +38,32 @@ from vtab.sqlite.registry import Registry
 from vtab.terminal import LINES, is_terminal, json_safe, sql_visible, visible
 
 CONNECTION_SUMMARY = (
-    "tables integration_responses, vtab_calls, vtab_dry_run; functions vtab_clear_cache(), vtab_clear_calls()"
+    "tables: one per resource type (SELECT table_name FROM vtab_types; .tables eks%), vtab_columns, "
+    "vtab_calls, vtab_dry_run, vtab_returning; functions vtab_clear_cache(), vtab_clear_calls()"
 )
+
+SQL_VERBS = frozenset(
+    {"SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "VALUES", "EXPLAIN", "PRAGMA", "CREATE"}
+)
+"""The first words of a statement: an argument where the database goes that starts with one is SQL."""
+
+
+def sql_in_place_of_the_database(argument: str) -> str | None:
+    """The usage error for SQL (or a dot-command) given where the database goes (``vtab shell "SELECT
+    ..."``): apsw would open a file named like it and run nothing; None for anything else, or a file
+    that exists under that name."""
+    first = argument.split(maxsplit=1)[0] if argument.strip() else ""
+    dot_command = first.startswith(".") and first[1:].isalpha()
+    if not (first.upper() in SQL_VERBS and first != argument) and not dot_command:
+        return None
+    if os.path.exists(argument):
+        return None
+    shown = argument if len(argument) <= 40 else argument[:37] + "..."
+    example = first if dot_command else f'"{first} ..."'
+    return (
+        f"the first argument is the database (DB), and {shown!r} is not one: give the database first "
+        f"(vtab shell :memory: {example}, or a file name), or run the SQL with vtab query"
+    )
 
 
 class VtabShell(Shell):
@@ -445,6 +470,9 @@ def run_shell(argv: Sequence[str]) -> int:
         parser.print_help()
         return 0
     args = parser.parse_args(split.ours)
+    misplaced = sql_in_place_of_the_database(split.positional[0]) if split.positional else None
+    if misplaced:
+        parser.error(misplaced)
     options = options_from(parser, args)
 
     def register_vtab(connection: apsw.Connection) -> None:

@@ -63,8 +63,9 @@ class ReturningColumns:
     star: tuple[str, ...]
 
 
-Resolver = Callable[[str], "ReturningColumns | None"]
-"""Table name (as the statement writes it, unqualified) -> its columns, or None when it is not vtab's."""
+Resolver = Callable[[str | None, str], "ReturningColumns | None"]
+"""(schema, table) as the statement writes them (schema None when unqualified) -> the table's columns, or
+None when SQLite takes the name for a table that is not vtab's (a table of your own comes first)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class _Write:
     """A write statement with a RETURNING clause, by positions in the text."""
 
     explain: bool
+    schema: str | None
     table: str
     alias: str
     keyword: Token
@@ -97,7 +99,7 @@ def rewrite(sql: str, resolve: Resolver, check: Callable[[str], None]) -> str:
     pieces: list[str] = []
     done = 0
     for write in _writes(sql, tokens):
-        found = resolve(write.table)
+        found = resolve(write.schema, write.table)
         if found is None:
             continue  # not vtab's: SQLite's own RETURNING
         expressions = sql[write.keyword.end : write.clause_end]
@@ -226,8 +228,8 @@ def _parse(tokens: list[Token], end: int, *, terminated: bool) -> _Write | None:
     target = _target(words[words.index(top[0]) :])
     if target is None:
         return None
-    table, alias = target
-    return _Write(explain, table, alias, keyword, words[-1].end, end, terminated)
+    schema, table, alias = target
+    return _Write(explain, schema, table, alias, keyword, words[-1].end, end, terminated)
 
 
 def _top_level(words: list[Token]) -> list[Token]:
@@ -244,9 +246,10 @@ def _top_level(words: list[Token]) -> list[Token]:
     return top
 
 
-def _target(words: list[Token]) -> tuple[str, str] | None:
-    """(table, the name RETURNING qualifies columns with) of ``INSERT [OR x] INTO [schema.]t [AS a]``,
-    ``REPLACE INTO``, ``UPDATE [OR x] [schema.]t [AS a]`` or ``DELETE FROM [schema.]t [AS a]``."""
+def _target(words: list[Token]) -> tuple[str | None, str, str] | None:
+    """(schema or None, table, the name RETURNING qualifies columns with) of ``INSERT [OR x] INTO
+    [schema.]t [AS a]``, ``REPLACE INTO``, ``UPDATE [OR x] [schema.]t [AS a]`` or ``DELETE FROM [schema.]t
+    [AS a]``."""
     texts = [w.text.upper() for w in words]
     i = 1
     if texts[0] in ("INSERT", "UPDATE") and texts[1:2] == ["OR"] and texts[2:3] and texts[2] in CONFLICT:
@@ -257,11 +260,11 @@ def _target(words: list[Token]) -> tuple[str, str] | None:
         i += 1
     if i >= len(words) or not words[i].is_identifier:
         return None
-    table = words[i].identifier
+    schema, table = None, words[i].identifier
     if texts[i + 1 : i + 2] == ["."] and i + 2 < len(words) and words[i + 2].is_identifier:
         i += 2
-        table = words[i].identifier
+        schema, table = table, words[i].identifier
     alias = table
     if texts[i + 1 : i + 2] == ["AS"] and i + 2 < len(words) and words[i + 2].is_identifier:
         alias = words[i + 2].identifier
-    return table, alias
+    return schema, table, alias

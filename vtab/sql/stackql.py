@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import apsw
 
@@ -199,6 +199,13 @@ def _name_at(
     return parsed[n], parsed[n + 4], [window[0].identifier, window[2].identifier, window[4].identifier]
 
 
+class ReadOnlyRefused(Protocol):
+    """Rewrites the text of SQLite's refusal of a write on a read-only connection to say which table and
+    the fix (vtab.sqlite.read_only)."""
+
+    def __call__(self, error: apsw.ReadOnlyError) -> None: ...
+
+
 class StackQLCursor(ClosingCursor):
     """A cursor whose execute/executemany accept StackQL's table names (see the module docstring) and
     RETURNING on writes to vtab's tables (vtab.sql.returning), and whose SQLite refusal to reach a vtab
@@ -216,6 +223,9 @@ class StackQLCursor(ClosingCursor):
 
     known_names: ClassVar[KnownNames | None] = None
     """vtab's table and column names, for a "did you mean" on SQLite's no such table/column."""
+    read_only_refused: ClassVar[ReadOnlyRefused | None] = None
+    """Says which table SQLite refused a write to on a read-only connection, and the fix (rewrites the
+    error's text; vtab.sqlite.read_only)."""
 
     def execute(self, statements: Any, *args: Any, **kwargs: Any) -> apsw.Cursor:
         with preparing(statements):  # vtab.sql.inlists: BestIndex reads the text being prepared
@@ -223,6 +233,9 @@ class StackQLCursor(ClosingCursor):
                 return super().execute(rewrite_on(self.connection, statements), *args, **kwargs)
             except apsw.SQLError as error:
                 explain(error, self.connection, statements)
+                raise
+            except apsw.ReadOnlyError as error:
+                self._read_only_refused(error)
                 raise
 
     def executemany(self, statements: Any, *args: Any, **kwargs: Any) -> apsw.Cursor:
@@ -232,6 +245,13 @@ class StackQLCursor(ClosingCursor):
             except apsw.SQLError as error:
                 explain(error, self.connection, statements)
                 raise
+            except apsw.ReadOnlyError as error:
+                self._read_only_refused(error)
+                raise
+
+    def _read_only_refused(self, error: apsw.ReadOnlyError) -> None:
+        if self.read_only_refused is not None:
+            self.read_only_refused(error)
 
 
 def explain(error: BaseException, connection: apsw.Connection | None = None, sql: Any = None) -> None:
@@ -319,11 +339,13 @@ def install(
     returning_columns: returning.Resolver | None = None,
     absent: Mapping[str, str] | None = None,
     known_names: KnownNames | None = None,
+    read_only_refused: ReadOnlyRefused | None = None,
 ) -> None:
     """Make ``connection``'s cursors (and so ``connection.execute``) accept the StackQL names ``tables``,
     and RETURNING on writes to the tables ``returning_columns`` knows; ``absent``: StackQL names without a
     table -> why, for their error; ``known_names``: what a "did you mean" on SQLite's no such table/column
-    chooses from (vtab.sql.suggestions).
+    chooses from (vtab.sql.suggestions); ``read_only_refused``: explains SQLite's refusal of a write on a
+    read-only connection (it is raised by SQLite, so the cursor is where vtab sees it, at no cost).
 
     The connection's cursor factory is extended, not replaced: a subclass of apsw.Cursor set before keeps
     its behaviour. Any other factory (a function) cannot be extended, so it is refused with a TypeError.
@@ -346,5 +368,6 @@ def install(
         "base_factory": base,
         "returning_columns": staticmethod(returning_columns) if returning_columns else None,
         "known_names": known_names,
+        "read_only_refused": staticmethod(read_only_refused) if read_only_refused else None,
     }
     connection.cursor_factory = type(f"StackQL{base.__name__}", bases, namespace)

@@ -1,19 +1,25 @@
 """``VtabDialect``: SQLite's SQLAlchemy dialect over vtab.dbapi, whose inspector sees vtab's tables.
 
 vtab's tables are eponymous virtual tables: they are in no ``sqlite_schema``, where SQLite's dialect looks.
-``get_table_names()`` adds them to the file's own tables (a BI tool's table picker shows them), and
-``get_columns()`` gives hidden columns too (SQLite's dialect drops them), each marked
-``column.dialect_options["vtab"]["hidden"]``, with vtab_columns' description as the column's comment.
+The inspector lists them beside the file's own tables (a BI tool's table picker shows them) and under a
+schema of their own, ``vtab``. With the URL's ``list_tables=own`` the file's schema lists only the file's
+tables, exactly as SQLite's dialect does (SQLAlchemy's dialect compliance suite checks that:
+tests/sqlalchemy_suite), so ``MetaData.reflect()`` or Alembic's autogenerate see only the file's tables,
+not 1,700 more. In SQL the schema is ``main``, where
+eponymous tables answer; a vtab table is also reflected by its bare name. ``get_columns()`` gives hidden
+columns too (SQLite's dialect drops them), each marked ``column.dialect_options["vtab"]["hidden"]``, with
+vtab_columns' description as the column's comment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
 from sqlalchemy import Column, pool
-from sqlalchemy.dialects.sqlite.base import SQLiteDialect
+from sqlalchemy.dialects.sqlite.base import SQLiteDialect, SQLiteIdentifierPreparer
 from sqlalchemy.engine import Connection as SAConnection
 from sqlalchemy.engine import Engine, reflection
 from sqlalchemy.engine.interfaces import DBAPIConnection, IsolationLevel, ReflectedColumn
@@ -23,10 +29,14 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.schema import SchemaItem
 
 from vtab import dbapi
-from vtab.sqlalchemy.url import connect_arguments, is_memory
+from vtab.sqlalchemy.url import ListTables, connect_arguments, is_memory, list_tables_of
 from vtab.sqlite.install import vtab_table_names
 
-MAIN_SCHEMAS = (None, "main")
+VTAB_SCHEMA = "vtab"
+"""The schema the inspector lists vtab's tables under; SQL names it ``main`` (``vtab.eks_clusters`` in
+SQLAlchemy is ``main.eks_clusters`` in SQL)."""
+
+MAIN_SCHEMAS = (None, "main", VTAB_SCHEMA)
 """Where vtab's eponymous tables answer (``main.eks_clusters`` too); not in temp or an ATTACHed file."""
 
 HIDDEN = 1
@@ -40,10 +50,23 @@ def _construct_arguments() -> list[tuple[type[SchemaItem] | type[ClauseElement],
     return list(merged.items())
 
 
+def in_sql(schema: str | None) -> str | None:
+    """The schema SQL names: ``main`` for the inspector's ``vtab``, any other as it is."""
+    return "main" if schema == VTAB_SCHEMA else schema
+
+
+class VtabIdentifierPreparer(SQLiteIdentifierPreparer):
+    """SQLite's quoting, with the schema ``vtab`` written as ``main``, where vtab's tables answer."""
+
+    def quote_schema(self, schema: str) -> str:
+        return super().quote_schema(in_sql(schema) or schema)
+
+
 class VtabDialect(SQLiteDialect):
     name = "vtab"
     driver = "dbapi"
     supports_statement_cache = True
+    preparer = VtabIdentifierPreparer
     construct_arguments = _construct_arguments()
     _isolation_lookup = SQLiteDialect._isolation_lookup.union({"AUTOCOMMIT": None})
 
@@ -64,7 +87,19 @@ class VtabDialect(SQLiteDialect):
         for a file (as SQLite's own dialect chooses)."""
         return pool.SingletonThreadPool if is_memory(url) else pool.QueuePool
 
+    def on_connect(self) -> Callable[[DBAPIConnection], None]:
+        """Each connection gets the ``regexp()`` function SQLite's REGEXP operator calls, which SQLAlchemy's
+        ``regexp_match()`` compiles to (SQLAlchemy's own SQLite driver defines it the same way)."""
+
+        def connect(connection: DBAPIConnection) -> None:
+            connection.apsw_connection.create_scalar_function("regexp", regexp, 2, deterministic=True)
+
+        return connect
+
+    list_tables = ListTables.ALL
+
     def create_connect_args(self, url: URL) -> tuple[list[Any], dict[str, Any]]:
+        self.list_tables = list_tables_of(url)
         return [], connect_arguments(url)
 
     def _get_server_version_info(self, connection: Any) -> tuple[int, ...]:
@@ -90,6 +125,11 @@ class VtabDialect(SQLiteDialect):
         return stored.first() is None
 
     @reflection.cache
+    def get_schema_names(self, connection: SAConnection, **kw: Any) -> list[str]:
+        """SQLite's (main and the ATTACHed files) and ``vtab``, where vtab's tables are listed."""
+        return [*super().get_schema_names(connection, **kw), VTAB_SCHEMA]
+
+    @reflection.cache
     def get_table_names(
         self,
         connection: SAConnection,
@@ -97,12 +137,36 @@ class VtabDialect(SQLiteDialect):
         sqlite_include_internal: bool = False,
         **kw: Any,
     ) -> list[str]:
-        """The file's tables and, in main, every table vtab installs (1,700 resource tables and its own)."""
+        """A schema's tables as SQLite's dialect lists them; in ``vtab``, every table vtab installs (1,700
+        resource tables and its own) that no table of the file hides; in the file's own schema, both,
+        unless the URL says ``list_tables=own``."""
         kw.pop("info_cache", None)
-        own = super().get_table_names(connection, schema, sqlite_include_internal, **kw)
-        if schema not in MAIN_SCHEMAS:
-            return list(own)
-        return sorted({*own, *vtab_table_names()})
+        own = list(super().get_table_names(connection, in_sql(schema), sqlite_include_internal, **kw))
+        if schema != VTAB_SCHEMA and (schema not in MAIN_SCHEMAS or self.list_tables is ListTables.OWN):
+            return own
+        hidden = {name.lower() for name in super().get_table_names(connection, "main", **kw)}
+        hidden |= {name.lower() for name in super().get_view_names(connection, "main", **kw)}
+        vtabs = [name for name in vtab_table_names() if name.lower() not in hidden]
+        return sorted(vtabs if schema == VTAB_SCHEMA else [*own, *vtabs])
+
+    @reflection.cache
+    def get_view_names(
+        self,
+        connection: SAConnection,
+        schema: str | None = None,
+        sqlite_include_internal: bool = False,
+        **kw: Any,
+    ) -> list[str]:
+        """SQLite's; none in ``vtab``."""
+        kw.pop("info_cache", None)
+        if schema == VTAB_SCHEMA:
+            return []
+        return list(super().get_view_names(connection, schema, sqlite_include_internal, **kw))
+
+    def _get_table_pragma(
+        self, connection: SAConnection, pragma: str, table_name: str, schema: str | None = None
+    ) -> Any:
+        return super()._get_table_pragma(connection, pragma, table_name, in_sql(schema))
 
     def _get_table_sql(
         self, connection: SAConnection, table_name: str, schema: str | None = None, **kw: Any
@@ -110,7 +174,7 @@ class VtabDialect(SQLiteDialect):
         """The table's CREATE statement; None for vtab's tables (they have none: no constraints to read)."""
         kw.pop("info_cache", None)
         try:
-            return super()._get_table_sql(connection, table_name, schema, **kw)
+            return super()._get_table_sql(connection, table_name, in_sql(schema), **kw)
         except NoSuchTableError:
             if self.is_vtab_table(connection, table_name, schema):
                 return None
@@ -125,7 +189,7 @@ class VtabDialect(SQLiteDialect):
         kw.pop("info_cache", None)
         visible = iter(super().get_columns(connection, table_name, schema, **kw))
         quote = self.identifier_preparer.quote_identifier
-        prefix = f"{quote(schema)}." if schema else ""
+        prefix = f"{quote(in_sql(schema) or '')}." if schema else ""
         xinfo = connection.exec_driver_sql(f"PRAGMA {prefix}table_xinfo({quote(table_name)})").fetchall()
         descriptions, twins = self._descriptions(connection, table_name, schema)
         columns: list[ReflectedColumn] = []
@@ -160,6 +224,13 @@ class VtabDialect(SQLiteDialect):
         described = {str(name): str(text) for name, _, text in rows if text}
         twins = {str(prop): f"hidden: {name} under its property's name" for name, prop, _ in rows if prop}
         return described, twins
+
+
+def regexp(pattern: str, value: str | None) -> bool | None:
+    """``value REGEXP pattern``: whether Python's ``re`` finds ``pattern`` in ``value`` (NULL for NULL)."""
+    if value is None:
+        return None
+    return re.search(pattern, value) is not None
 
 
 def _lower_vtab_names() -> frozenset[str]:

@@ -27,9 +27,11 @@ from vtab.sql.suggestions import KnownNames
 from vtab.sqlite import trust
 from vtab.sqlite.columns import Columns
 from vtab.sqlite.columns_table import COLUMNS_TABLE, install_columns_table
+from vtab.sqlite.read_only import explain_read_only
 from vtab.sqlite.registry import CALL_COLUMNS, Registry
 from vtab.sqlite.returning import install_log_table, resolver
 from vtab.sqlite.table import Module
+from vtab.sqlite.tables import resource_tables
 from vtab.write.dryrun import DRY_RUN_COLUMNS
 
 TABLE_TYPES = ("AWS::ApiGatewayV2::IntegrationResponse",)
@@ -48,16 +50,6 @@ ACCOUNTS_TABLE = "vtab_accounts"
 ERRORS_TABLE = "vtab_errors"
 """The eponymous table of the (account, region) pairs on_account_error='skip' left out
 (vtab.read.accounts)."""
-
-
-@functools.cache
-def resource_tables() -> dict[str, str]:
-    """Table name -> type name of every resource table register() installs: one per catalog type with
-    handlers (``apigatewayv2_integration_responses``), and the seed's names (``integration_responses``)."""
-    catalog = load_catalog()
-    tables = {table: type_name for table, (type_name, _) in catalog.tables().items()}
-    tables.update(catalog.aliases)
-    return tables
 
 
 @functools.cache
@@ -227,6 +219,7 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
         resolver(registry),
         absent=ABSENT_STACKQL_NAMES,
         known_names=KNOWN_NAMES,
+        read_only_refused=lambda error: explain_read_only(error, registry),
     )
     for table_name, type_name in resource_tables().items():
         # A module per table, cheap to make (about 3 us): the schema is built when SQLite first connects

@@ -1,5 +1,6 @@
 """Why SQLite refused a write on a connection vtab opened read-only, in words that say which table and the
-fix (the command and vtab.dbapi both raise it so)."""
+fix: the connection's cursors raise it so (register() gives them explain_read_only), and so the command,
+vtab.dbapi and plain apsw code on vtab.connect() all do."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import apsw
 
 from vtab import hints
 from vtab.sql.guards import written_table
-from vtab.sqlite.install import resource_tables
 from vtab.sqlite.registry import Registry
+from vtab.sqlite.tables import resource_tables
 
 
 def explain_read_only(error: BaseException, registry: Registry | None) -> None:

@@ -55,8 +55,9 @@ def returning_columns(columns: TableColumns) -> ReturningColumns:
 
 
 def resolver(registry: Registry) -> Resolver:
-    """Table name -> its RETURNING columns when it is one of vtab's tables on the registry's connection
-    (connected first if it was not yet: an eponymous table connects at its first use)."""
+    """(schema, table name) -> its RETURNING columns when SQLite takes the name for one of vtab's tables on
+    the registry's connection (connected first if it was not yet: an eponymous table connects at its first
+    use)."""
 
     def live(name: str) -> ReturningColumns | None:
         for table in list(registry.tables):
@@ -64,13 +65,16 @@ def resolver(registry: Registry) -> Resolver:
                 return table.returning_columns()
         return None
 
-    def resolve(name: str) -> ReturningColumns | None:
+    def resolve(schema: str | None, name: str) -> ReturningColumns | None:
+        if stored(registry.connection, schema, name):
+            return None  # SQLite's own RETURNING: a table of your own comes before an eponymous one
         found = live(name)
         if found is not None:
             return found
+        qualified = f"{quote(schema)}.{quote(name)}" if schema else quote(name)
         cursor = registry.connection.cursor()
         try:
-            cursor.execute(f"SELECT 1 FROM {quote(name)} WHERE 0").fetchall()
+            cursor.execute(f"SELECT 1 FROM {qualified} WHERE 0").fetchall()
         except apsw.Error:
             return None  # no such table: SQLite says so when the statement runs
         finally:
@@ -78,6 +82,25 @@ def resolver(registry: Registry) -> Resolver:
         return live(name)
 
     return resolve
+
+
+def stored(connection: apsw.Connection, schema: str | None, name: str) -> bool:
+    """Whether ``[schema.]name`` is a table or view that a database's schema declares, other than a
+    virtual table: SQLite resolves a name to such a table (temp, main, then attached databases) before an
+    eponymous one, so a write to it is not vtab's (a snapshot named like a live table, a temp table)."""
+    for database in [schema] if schema else connection.db_names():
+        try:
+            rows = connection.execute(
+                f"SELECT sql FROM {quote(database)}.sqlite_schema WHERE type IN ('table', 'view') "
+                "AND name = ? COLLATE NOCASE",
+                (name,),
+            ).fetchall()
+        except apsw.SQLError:
+            return False  # no such database: SQLite says so when the statement runs
+        if rows:
+            (sql,) = rows[0]
+            return not str(sql or "").upper().startswith("CREATE VIRTUAL TABLE")
+    return False
 
 
 def install_log_table(connection: apsw.Connection, registry: Registry) -> None:

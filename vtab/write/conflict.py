@@ -4,6 +4,11 @@ apsw re-raises a ConstraintError even under OR IGNORE).
 A resource "already exists" when one with the same unique key is listed under the same parent: for an
 integration response, the same IntegrationResponseKey on the same integration. The key is derived from
 the schema: the parent ids a listing needs plus the other required, user-set properties.
+
+A type listed account-wide (S3 buckets: vtab.read.regions) lists the account's resources of every region
+wherever it is asked, and a bucket's name is taken in all of them: a listed resource is placed in its own
+region, and one of the key in another region than the row's is ignored (OR IGNORE) or refused before
+anything is sent (OR REPLACE: a bucket cannot move, and an update in the row's region would not find it).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
 from vtab.read.context import TableContext
 from vtab.read.fetch import Fetcher
+from vtab.read.regions import home_region
 from vtab.sql import interrupt
 from vtab.write.operation import IGNORE, REPLACE, Operation, Outcome, WriteStatus, unique_key
 from vtab.write.patch import replace_patch
@@ -28,6 +34,10 @@ Place = tuple[str | None, str]
 """(account, region): where a resource lives (vtab.write.operation.Operation.place)."""
 Key = tuple[Place, tuple[Any, ...]]
 """((account, region), unique-key values)."""
+
+ELSEWHERE = ""
+"""The region of a resource listed account-wide that its listing region's GetResource does not answer: it
+lives in another region, which its properties do not name."""
 
 RELIST_DELAYS = (0.0, 0.1, 0.3)
 """An OR REPLACE create answered AlreadyExists lists its parent again after these pauses (seconds), until
@@ -115,7 +125,9 @@ class ConflictResolver:
         wanted = [op for op in ops if op.verb is Verb.CREATE and op.on_conflict in (IGNORE, REPLACE)]
         if not wanted:
             return ops, []
-        existing = self._existing({(op.place, self._parents(op)) for op in wanted})
+        keys = {self._values(op) for op in ops if op.verb is Verb.CREATE}
+        whole = {self._values(op) for op in wanted if op.on_conflict == REPLACE}
+        existing = self._existing({(op.place, self._parents(op)) for op in wanted}, keys, whole)
         plans: dict[Key, _Plan] = {}
         slots: list[Operation | _Plan] = []
         skipped: list[Skipped] = []
@@ -140,6 +152,8 @@ class ConflictResolver:
                 if found is not None and op.on_conflict == IGNORE:
                     plan.desired = None
                     plan.reason = f"INSERT OR IGNORE: {self._key_text(op)} already exists as {found[0]}"
+                elif found is None and op.on_conflict in (IGNORE, REPLACE):
+                    self._elsewhere(op, existing, plan)
                 continue
             # A second row with the same key in this transaction: it conflicts with the first one.
             if op.on_conflict == IGNORE:
@@ -161,6 +175,35 @@ class ConflictResolver:
             else:
                 send.append(result)
         return send, skipped
+
+    def _elsewhere(self, op: Operation, existing: dict[Key, tuple[str, Properties]], plan: _Plan) -> None:
+        """An OR IGNORE / OR REPLACE row of a type listed account-wide whose key exists in another region:
+        ignored, or refused (nothing is sent: the statement's writes are still all queued)."""
+        if not self.schema.is_listed_account_wide:
+            return
+        values = self._values(op)
+        away = next(
+            (
+                region
+                for (account, region), key in existing
+                if account == op.account and key == values and region != op.region
+            ),
+            None,
+        )
+        if away is None:
+            return
+        where = f"in {away}" if away != ELSEWHERE else "in another region"
+        if op.on_conflict == IGNORE:
+            plan.desired = None
+            plan.reason = f"INSERT OR IGNORE: {self._key_text(op)} already exists {where}"
+            return
+        target = f"region = '{away}'" if away != ELSEWHERE else "its own region"
+        raise apsw.ConstraintError(
+            f"INSERT OR REPLACE: {self._key_text(op)} already exists {where}, not in region = "
+            f"'{op.region}', and {self.schema.type_name} resources stay in the region they were created "
+            f"in: replace it there ({target}), or DELETE it first; nothing was sent "
+            f"[{self.schema.table_name} row {op.row}]"
+        )
 
     def _materialise(self, plan: _Plan) -> Operation | Skipped:
         op = plan.first
@@ -295,7 +338,8 @@ class ConflictResolver:
         found: dict[Key, tuple[str, Properties]] = {}
         for delay in RELIST_DELAYS:
             interrupt.sleep(delay, self.interrupted, "the listing for INSERT OR REPLACE")
-            found = self._existing(scopes)
+            values = {values for _, values in wanted}
+            found = self._existing(scopes, values, values)
             if wanted <= found.keys():
                 break
         return found
@@ -314,9 +358,19 @@ class ConflictResolver:
         assert op.desired is not None
         return key_text(self.schema, op.desired)
 
-    def _existing(self, scopes: set[tuple[Place, tuple[Any, ...]]]) -> dict[Key, tuple[str, Properties]]:
-        """Unique key -> (identifier, full properties) of every resource under the given parents."""
-        futures = [self.pool.submit(self._list, place, parents) for place, parents in sorted(scopes, key=str)]
+    def _existing(
+        self,
+        scopes: set[tuple[Place, tuple[Any, ...]]],
+        keys: set[tuple[Any, ...]],
+        whole: set[tuple[Any, ...]],
+    ) -> dict[Key, tuple[str, Properties]]:
+        """Unique key -> (identifier, properties) of every resource under the given parents (of a type
+        listed account-wide: those of the unique-key values ``keys`` only, placed in their own regions);
+        those of the keys ``whole`` (OR REPLACE rows) read whole (``_item``)."""
+        futures = [
+            self.pool.submit(self._list, place, parents, keys, whole)
+            for place, parents in sorted(scopes, key=str)
+        ]
         found: dict[Key, tuple[str, Properties]] = {}
         try:
             listed = [
@@ -330,7 +384,9 @@ class ConflictResolver:
                 found.setdefault((place, tuple(props.get(p) for p in self.key)), (identifier, props))
         return found
 
-    def _list(self, place: Place, parents: tuple[Any, ...]) -> list[tuple[Place, str, Properties]]:
+    def _list(
+        self, place: Place, parents: tuple[Any, ...], keys: set[tuple[Any, ...]], whole: set[tuple[Any, ...]]
+    ) -> list[tuple[Place, str, Properties]]:
         account, region = place
         model = dict(zip(self.schema.list_requires, parents, strict=True))
         items: list[tuple[Place, str, Properties]] = []
@@ -338,14 +394,36 @@ class ConflictResolver:
         try:
             for page in fetch.listing(region, self.schema, model):
                 for identifier, props in page:
-                    if self.schema.is_partial(props):
-                        full = fetch.get(region, self.schema, identifier)
-                        if full is None:
-                            continue
-                        props = full
-                    items.append((place, identifier, {**self.schema.split_identifier(identifier), **props}))
+                    props = {**self.schema.split_identifier(identifier), **props}
+                    values = tuple(props.get(p) for p in self.key)
+                    if self.schema.is_listed_account_wide and values not in keys:
+                        continue  # the account's other resources cost no GetResource
+                    item = self._item(fetch, place, identifier, props, whole=values in whole)
+                    if item is not None:
+                        items.append(item)
         except (apsw.NotFoundError, apsw.SQLError):
             # The parent is missing (or the listing refused): nothing can exist under it, and the create
             # itself will report the real reason.
             return []
         return items
+
+    def _item(
+        self, fetch: Fetcher, place: Place, identifier: str, props: Properties, *, whole: bool
+    ) -> tuple[Place, str, Properties] | None:
+        """(its place, identifier, properties) of a resource listed in ``place`` (account, region), or
+        None when it is gone. GetResource reads it when the listing's item may lack properties: a partial
+        one, and any one an OR REPLACE row patches (``whole``: the row's NULLs remove what the resource
+        has, which a listing that gives identifiers only does not show). A type listed account-wide is
+        placed in its own region: the one its properties name, else the listing region when GetResource
+        answers there (ELSEWHERE when it does not)."""
+        account, region = place
+        account_wide = self.schema.is_listed_account_wide
+        home = home_region(self.schema, props) if account_wide else region
+        if home not in (None, region):
+            return (account, home), identifier, props  # another region's: an OR REPLACE of it is refused
+        if home is None or whole or self.schema.is_partial(props):
+            full = fetch.get(region, self.schema, identifier)
+            if full is None:
+                return ((account, ELSEWHERE), identifier, props) if account_wide else None
+            props = {**self.schema.split_identifier(identifier), **full}
+        return place, identifier, props
