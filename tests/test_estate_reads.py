@@ -323,3 +323,21 @@ def test_the_cache_keeps_each_accounts_answers_apart(emulator: Emulator, org: Or
     assert sorted(rows(connection, f"{GROUPS} WHERE account_id = '{dev_a.account_id}'")) == held([dev_a])
     answered = rows(connection, "SELECT operation, account_id, cache FROM vtab_calls")
     assert sorted(answered) == [("ListResources", dev_a.account_id, "hit")] * len(REGIONS)
+
+
+def test_a_types_own_account_id_property_is_resource_account_id(emulator: Emulator) -> None:
+    """Logs' account policy has an AccountId property: its column is resource_account_id, the hidden
+    AccountId (StackQL's INSERTs write it) is still the property, and account_id is the owning account."""
+    emulator.seed_type("AWS::Logs::AccountPolicy", "us-east-1", count=1)
+    connection, _ = register(emulator, regions="us-east-1")
+    ((owner, prop, twin, identifier),) = rows(
+        connection,
+        "SELECT account_id, resource_account_id, AccountId, data__Identifier FROM logs_account_policies",
+    )
+    assert owner == ACCOUNT_ID
+    assert prop == twin == identifier.split("|")[0]  # the property, as the identifier holds it
+    assert prop != owner  # the seed's property names another account: the two columns differ
+    hidden = {
+        name: flag for _, name, *_, flag in connection.execute("PRAGMA table_xinfo(logs_account_policies)")
+    }
+    assert (hidden["resource_account_id"], hidden["account_id"], hidden["AccountId"]) == (0, 0, 1)
