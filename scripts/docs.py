@@ -3,8 +3,9 @@
     python scripts/docs.py          # make docs: rewrite every [[[cog ... ]]] block of the pages
     python scripts/docs.py --check  # exit 1, naming the stale page (tests/test_docs.py runs it)
 
-The pages are README.md, the emulator's README and every Markdown file under docs/ that has a ``[[[cog`` block; the blocks call
-``scripts/docgen.py`` (imported as ``d``), so options, commands and the catalog's counts come from the code.
+The pages are README.md, the emulator's README and every Markdown file under docs/ that has a ``[[[cog``
+block; the blocks call ``scripts/docgen.py`` (imported as ``d``), so options, commands and the catalog's
+counts come from the code.
 """
 
 from __future__ import annotations
