@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import apsw
@@ -30,7 +31,8 @@ ORGANIZATIONS = {
 
 def _register(url: str, **options: Any) -> tuple[apsw.Connection, Any]:
     connection = apsw.Connection(":memory:")
-    registry = vtab.register(connection, endpoint_url=url, regions="us-east-1", rate_limit=None, **options)
+    defaults: dict[str, Any] = {"endpoint_url": url, "regions": "us-east-1", "rate_limit": None}
+    registry = vtab.register(connection, **{**defaults, **options})
     return connection, registry
 
 
@@ -117,7 +119,102 @@ def bench_assume() -> None:
         )
 
 
+def bench_pushdown() -> None:
+    accounts = 50
+    print(
+        f"\n## account_id = 'X' over {accounts} accounts: the calls of one account only, at most 5 of setup"
+    )
+    with endpoint() as ep:
+        ep.control("POST", "org", {"accounts": accounts})
+        client = boto3.client("organizations", endpoint_url=ep.url, region_name="us-east-1")
+        chosen = client.list_accounts()["Accounts"][-1]["Id"]
+        ep.clear_calls()
+        connection, _ = _register(ep.url, accounts="org", regions="us-east-1,eu-west-1")
+        list(connection.execute(f"SELECT log_group_name FROM logs_log_groups WHERE account_id = '{chosen}'"))
+        calls = ep.calls()
+        elsewhere = [c for c in calls if c["operation"] == "ListResources" and c["account_id"] != chosen]
+        setup = Counter(c["operation"] for c in calls if c["operation"] != "ListResources")
+        print("| measure | value |")
+        print("|---|---|")
+        print(f"| ListResources in account {chosen} | {len(calls) - sum(setup.values()) - len(elsewhere)} |")
+        print(f"| ListResources in any other account | {len(elsewhere)} |")
+        shown = ", ".join(f"{op} {n}" for op, n in sorted(setup.items()))
+        print(f"| setup calls (at most 5) | {sum(setup.values())}: {shown} |")
+
+
+def bench_estate_scan(runs: int) -> None:
+    """A region-only SELECT over every (account, region) pair against a bare boto3 thread pool making the
+    same ListResources calls with each account's assumed credentials, both at 50 ms a call."""
+    accounts, regions, workers = 50, ("us-east-1", "eu-west-1"), 16
+    print(
+        f"\n## SELECT over {accounts} accounts x {len(regions)} regions (one ListResources each, 50 ms a "
+        f"call) vs a boto3 thread pool of {workers}"
+    )
+    with endpoint() as ep:
+        ep.control("POST", "org", {"accounts": accounts})
+        ep.configure(latency=0.05)
+        organizations = boto3.client("organizations", endpoint_url=ep.url, region_name="us-east-1")
+        sts = boto3.client("sts", endpoint_url=ep.url, region_name="us-east-1")
+        own = sts.get_caller_identity()["Account"]
+        sessions = [
+            boto3.Session(**_assumed(sts, account["Id"])) if account["Id"] != own else boto3.Session()
+            for page in organizations.get_paginator("list_accounts").paginate()
+            for account in page["Accounts"]
+        ]
+        clients = [
+            s.client("cloudcontrol", endpoint_url=ep.url, region_name=r) for s in sessions for r in regions
+        ]
+
+        def pool() -> int:
+            def one(client: Any) -> int:
+                pages = client.get_paginator("list_resources").paginate(TypeName="AWS::Logs::LogGroup")
+                return sum(len(page["ResourceDescriptions"]) for page in pages)
+
+            with ThreadPoolExecutor(workers) as threads:
+                return sum(threads.map(one, clients))
+
+        options = {"accounts": "org", "regions": ",".join(regions), "max_workers": workers, "cache_ttl": 0}
+        sql = "SELECT log_group_name FROM logs_log_groups"
+        warm, _ = _register(ep.url, **options)
+        list(warm.execute(sql))  # discovered, every role assumed, every client made
+
+        def fresh() -> int:
+            connection, _ = _register(ep.url, **options)  # discovery, AssumeRole, clients included
+            return len(list(connection.execute(sql)))
+
+        times: dict[str, list[float]] = {"pool": [], "warm": [], "fresh": []}
+        readers = {"pool": pool, "warm": lambda: len(list(warm.execute(sql))), "fresh": fresh}
+        for _ in range(runs):
+            for name, reader in readers.items():
+                start = time.perf_counter()
+                reader()
+                times[name].append(time.perf_counter() - start)
+        base = statistics.median(times["pool"])
+        print("| reader | median wall | ratio |")
+        print("|---|---|---|")
+        print(f"| boto3 thread pool, credentials and clients made beforehand | {base:.2f} s | 1.00 |")
+        for name, label in (
+            ("warm", "vtab, the connection's second statement (target <= 1.15)"),
+            ("fresh", "vtab, a fresh connection (discovery, AssumeRole and clients included)"),
+        ):
+            ours = statistics.median(times[name])
+            print(f"| {label} | {ours:.2f} s | {ours / base:.2f} |")
+
+
+def _assumed(sts: Any, account: str) -> dict[str, str]:
+    """boto3 Session keyword arguments for ``account``, through its OrganizationAccountAccessRole."""
+    role = f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+    answer = sts.assume_role(RoleArn=role, RoleSessionName="bench")["Credentials"]
+    return {
+        "aws_access_key_id": answer["AccessKeyId"],
+        "aws_secret_access_key": answer["SecretAccessKey"],
+        "aws_session_token": answer["SessionToken"],
+    }
+
+
 def bench_accounts(runs: int) -> None:
     del runs  # call counts do not vary; the walls are one run each
     bench_discovery()
     bench_assume()
+    bench_pushdown()
+    bench_estate_scan(3)

@@ -59,6 +59,8 @@ class Counts:
     """Tables whose StackQL name is not the table name with a dot after the service."""
     identifier_property: int
     """Types with a property of their own named Identifier."""
+    account_id_property: int
+    """Types with a property of their own named AccountId."""
     also_given_by: int
     """Types with a list input another of their columns holds under another name."""
     options: int
@@ -98,6 +100,9 @@ def _counts() -> Counts:
     identifier_property = [
         name for name in catalog.tables().values() if "Identifier" in catalog.facts(name[0]).properties
     ]
+    account_id_property = [
+        name for name in catalog.tables().values() if "AccountId" in catalog.facts(name[0]).properties
+    ]
     data_mb, data_zipped_mb = _data_sizes()
     return Counts(
         registry_types=len(types),
@@ -112,6 +117,7 @@ def _counts() -> Counts:
         other_regions=len(catalog.source.get("fromOtherRegions", {})),
         stackql_spelled_otherwise=sum(1 for t, s, svc, *_ in tables if s != _stackql_plain(t, svc)),
         identifier_property=len(identifier_property),
+        account_id_property=len(account_id_property),
         also_given_by=sum(1 for *_, inputs in tables if inputs and '"also_given_by"' in inputs),
         options=len(Options.names()),
         data_mb=data_mb,

@@ -15,6 +15,11 @@ INTEGRATION = "AWS::ApiGatewayV2::Integration"
 API = "AWS::ApiGatewayV2::Api"
 
 
+KNOWN_ACCOUNT = {"account_id": "123456789012"}
+"""The emulator's account as the account_id option: a SELECT * reads the account_id column, which on a
+connection without it costs one STS GetCallerIdentity; tests that count Cloud Control calls give it."""
+
+
 def connect(emulator: Any, **options: Any) -> apsw.Connection:
     """A fresh connection with vtab registered on the local endpoint (no rate limit, no cache by default)."""
     connection = apsw.Connection(":memory:")

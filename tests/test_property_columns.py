@@ -34,6 +34,7 @@ VISIBLE = [
     "integration_response_key",
     "api_id",
     "region",
+    "account_id",
 ]
 
 
@@ -45,6 +46,7 @@ def test_select_star_is_unchanged_and_the_property_names_are_hidden_columns(emul
     assert {name for name, flag in hidden.items() if flag} == {
         "data__Identifier",
         "data__PatchDocument",
+        "account_name",
         "Identifier",  # today's StackQL names of the two
         "PatchDocument",
         *PROPERTIES,
@@ -297,8 +299,10 @@ def test_a_property_whose_field_name_is_its_own_name_gets_one_column() -> None:
         "name2",
         "thing_id",
         "region",
+        "account_id",
         "data__Identifier",
         "data__PatchDocument",
+        "account_name",
         "Identifier",
         "PatchDocument",
         "ThingId",

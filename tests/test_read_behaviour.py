@@ -9,7 +9,7 @@ import apsw
 import pytest
 
 import vtab
-from tests.readhelpers import connect, endpoint_summary, rows
+from tests.readhelpers import KNOWN_ACCOUNT, connect, endpoint_summary, rows
 from vtab.aws.cloudcontrol import RateLimiter
 from vtab.options import OptionError
 
@@ -113,7 +113,7 @@ def test_a_missing_parent_given_by_the_user_is_no_rows(emulator: Any) -> None:
 def test_an_http_api_has_no_integration_responses_rather_than_an_error(emulator: Any) -> None:
     seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1, http_apis=1)
     (api_id, integration_id) = seeded.http_integrations[0]
-    db = connect(emulator)
+    db = connect(emulator, **KNOWN_ACCOUNT)
     emulator.clear_calls()
     # The listing under an HTTP API's integration fails (InvalidRequest); its API is not a WebSocket API,
     # which the walk would have skipped anyway, so that is no rows, as for a walk.
@@ -231,14 +231,14 @@ def test_unknown_region_is_a_clear_error_and_sends_nothing(emulator: Any) -> Non
 
 def test_null_constraints_match_nothing_and_send_nothing(emulator: Any) -> None:
     seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=2)
-    db = connect(emulator)
+    db = connect(emulator, **KNOWN_ACCOUNT)
     emulator.clear_calls()
     base = "SELECT * FROM integration_responses WHERE region = 'us-east-1' AND "
     assert rows(db, base + "data__Identifier = ?", (None,)) == []
     assert rows(db, base + "api_id = NULL") == []
     assert emulator.calls == []
     got = rows(db, base + "data__Identifier IN (?, NULL)", (seeded.responses[0],))
-    assert [r[-1] for r in got] == ["us-east-1"]
+    assert [r[-2:] for r in got] == [("us-east-1", "123456789012")]  # region, account_id
     assert endpoint_summary(emulator) == {"GetResource IntegrationResponse": 1}
 
 
@@ -254,7 +254,7 @@ def test_no_region_anywhere_is_a_clear_error(emulator: Any, monkeypatch: pytest.
 
 def test_access_denied_names_the_iam_permissions(emulator: Any) -> None:
     seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
-    db = connect(emulator)
+    db = connect(emulator, **KNOWN_ACCOUNT)
     emulator.deny_next(1)
     with pytest.raises(
         apsw.PermissionsError,
@@ -334,7 +334,7 @@ def test_cache_ttl_zero_always_asks(emulator: Any) -> None:
 
 def test_vtab_calls_keeps_the_request_id_of_each_answer_and_of_a_failure(emulator: Any) -> None:
     emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=1)
-    db = connect(emulator)
+    db = connect(emulator, **KNOWN_ACCOUNT)
     rows(db, "SELECT * FROM integration_responses WHERE region = 'us-east-1'")
     ids = [i for (i,) in rows(db, "SELECT request_id FROM vtab_calls ORDER BY seq")]
     assert len(ids) == 3 and all(ids) and len(set(ids)) == 3  # Api, Integration, IntegrationResponse
@@ -351,7 +351,7 @@ def test_vtab_calls_keeps_the_request_id_of_each_answer_and_of_a_failure(emulato
 def test_vtab_calls_shows_each_logical_call(emulator: Any) -> None:
     seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=30)
     api_id, integration_id = seeded.integrations[0]
-    db = connect(emulator)
+    db = connect(emulator, **KNOWN_ACCOUNT)
     rows(db, "SELECT * FROM integration_responses WHERE region = 'us-east-1' AND api_id = ?", (api_id,))
     got = rows(
         db,

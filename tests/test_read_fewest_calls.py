@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.readhelpers import connect, endpoint_summary, rows
+from tests.readhelpers import KNOWN_ACCOUNT, connect, endpoint_summary, rows
 
 SELECT_IDS = "SELECT data__Identifier FROM integration_responses WHERE region = 'us-east-1'"
 
@@ -124,7 +124,7 @@ def test_join_on_both_parent_ids_lists_each_pair(emulator: Any) -> None:
 
 def test_50_identifiers_of_one_integration_read_its_listing(emulator: Any) -> None:
     seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=50)
-    db = connect(emulator)
+    db = connect(emulator, **KNOWN_ACCOUNT)
     emulator.clear_calls()
     got = rows(
         db,

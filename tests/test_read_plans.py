@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.readhelpers import connect, endpoint_summary, rows
+from tests.readhelpers import KNOWN_ACCOUNT, connect, endpoint_summary, rows
 
 QUERY_LIST = """
 SELECT region, api_id, integration_id, integration_response_id
@@ -155,7 +155,7 @@ def test_no_region_uses_the_boto3_default_region(emulator: Any, monkeypatch: pyt
 def test_limit_without_order_by_stops_after_the_first_page(emulator: Any) -> None:
     seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=60)
     api_id, integration_id = seeded.integrations[0]
-    db = connect(emulator)
+    db = connect(emulator, **KNOWN_ACCOUNT)
     where = f"WHERE region = 'us-east-1' AND api_id = '{api_id}' AND integration_id = '{integration_id}'"
     emulator.clear_calls()
     assert len(rows(db, f"SELECT * FROM integration_responses {where} LIMIT 5")) == 5

@@ -336,7 +336,7 @@ def test_import_takes_the_stackql_name_and_vtabs_checks_refuse_read_only_columns
     emulator: Emulator, tmp_path: Path
 ) -> None:
     data = tmp_path / "rows.csv"
-    data.write_text("r1,,,,,i1,$default,a1,us-east-1\n")
+    data.write_text("r1,,,,,i1,$default,a1,us-east-1,123456789012\n")
     result = _shell(emulator, ":memory:", ".mode csv", f".import {data} {NAME}")
     assert result.returncode == 1
     # the rows reached integration_responses (its own check refuses them), nothing was sent

@@ -16,7 +16,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -115,6 +115,8 @@ class Kind(Enum):
     """A list of account ids and organizational unit ids."""
     NAMES = "names"
     """A list of profile names."""
+    CHOICE = "choice"
+    """One word of the rule's ``choices`` (a StrEnum)."""
     BOOL = "bool"
     INT = "int"
     NUMBER = "number"
@@ -131,6 +133,8 @@ class Rule:
     unit: str = ""
     optional: bool = False
     """None (or the text 'none') is a value: the option's documented 'off'."""
+    choices: type[StrEnum] | None = None
+    """For ``Kind.CHOICE``: the words the option takes."""
 
     def range_text(self) -> str:
         low = _number_text(self.low)
@@ -158,6 +162,16 @@ EXTERNAL_ID_PATTERN = re.compile(r"[\w+=,.@:/-]{2,1224}")
 OU_ID_PATTERN = re.compile(r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32}")
 """An organizational unit id (``ou-ab12-cd34ef56``) or a root id (``r-ab12``), as Organizations spells
 them."""
+
+
+class AccountErrorMode(StrEnum):
+    """What a statement does when an (account, region) of the estate fails (the on_account_error option)."""
+
+    FAIL = "fail"
+    """The other accounts finish, then the statement fails, naming every failing account and region."""
+    SKIP = "skip"
+    """The other accounts' rows come back; each failure is a row of vtab_errors."""
+
 
 MAX_WORKERS = 256
 """More threads than this only adds memory: Cloud Control throttles each account near 25-30 calls/s."""
@@ -192,6 +206,13 @@ class Options:
     profiles: tuple[str, ...] = field(default=(), metadata=_rule(Kind.NAMES))
     """Profiles of your AWS config to read, each its own account (for accounts outside an Organization);
     not together with accounts."""
+    on_account_error: AccountErrorMode = field(
+        default=AccountErrorMode.FAIL, metadata=_rule(Kind.CHOICE, choices=AccountErrorMode)
+    )
+    """What a read does when an account or region of the estate fails (a refused AssumeRole, AccessDenied,
+    a region not enabled, throttled past retries): fail (the other accounts finish, then the statement's
+    error names every failing account and region) or skip (the other accounts' rows come back; the
+    failures are rows of vtab_errors)."""
     account_id: str | None = field(default=None, metadata=_rule(Kind.ACCOUNT_ID, optional=True))
     """The caller's AWS account id (12 digits): the value of QuickSight's aws_account_id and Glue's
     catalog_id where a listing needs one, or an INSERT leaves a required one NULL; None means vtab asks STS
@@ -422,6 +443,8 @@ def convert(name: str, value: Any) -> Any:
         return _list(name, value, rule.kind)
     if rule.kind in (Kind.INT, Kind.NUMBER):
         return _ranged(name, value, rule)
+    if rule.kind is Kind.CHOICE:
+        return _choice(name, value, rule)
     if not isinstance(value, str):
         fix = f"write {hints.option(name)} as text"
         if rule.kind is Kind.ACCOUNT_ID:
@@ -471,6 +494,17 @@ _LIST_ITEMS: dict[Kind, tuple[str, str]] = {
     Kind.NAMES: ("a profile name", "'prod,staging'"),
 }
 """List kind -> what each item is, and how the option is written."""
+
+
+def _choice(name: str, value: Any, rule: Rule) -> StrEnum:
+    """One of the rule's words, as its enum member (``'SKIP'`` is ``skip``)."""
+    assert rule.choices is not None
+    words = [member.value for member in rule.choices]
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text not in words:
+        choices = " or ".join(repr(word) for word in words)
+        raise _bad(name, value, f"is not one of {choices}", f"write {hints.assignment(name, repr(words[0]))}")
+    return rule.choices(text)
 
 
 def _list_item_ok(kind: Kind, item: str) -> bool:

@@ -149,7 +149,8 @@ def test_declared_types_follow_the_json_types() -> None:
     assert declaration(facts) == (
         'CREATE TABLE x("name" TEXT, "count" INTEGER, "ratio" REAL, "on" INTEGER, "config" TEXT, '
         '"items" TEXT, '
-        '"order", region TEXT, data__Identifier TEXT HIDDEN, data__PatchDocument TEXT HIDDEN)'
+        '"order", region TEXT, account_id TEXT, data__Identifier TEXT HIDDEN, '
+        "data__PatchDocument TEXT HIDDEN, account_name TEXT HIDDEN)"
     )
 
 

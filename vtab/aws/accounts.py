@@ -215,6 +215,9 @@ class Estate:
         self._org_lock = threading.Lock()
         self._side_clients: dict[tuple[str, str, str | None], Any] = {}
         self._clients_lock = threading.Lock()
+        self._names: dict[str, str] | None = None
+        """Account id -> name, as the Organization's ListAccounts gave them (empty when it could not)."""
+        self._names_lock = threading.Lock()
 
     @property
     def region(self) -> str:
@@ -320,7 +323,14 @@ class Estate:
             f"{hints.set_option('accounts', repr('111111111111,222222222222'))}"
         )
         answer, record = side_call(
-            client, self._cloud.log, ORGANIZATIONS_REGION, self.options, call, why, **params
+            client,
+            self._cloud.log,
+            ORGANIZATIONS_REGION,
+            self.options,
+            call,
+            why,
+            self._cloud.account_label(),
+            **params,
         )
         record.items = sum(len(value) for value in answer.values() if isinstance(value, list))
         return answer
@@ -340,6 +350,27 @@ class Estate:
                     ) from None
                 self._side_clients[key] = found
             return found
+
+    def own_account_id(self) -> str:
+        """The caller's account id (the account_id option, else GetCallerIdentity, once per connection)."""
+        return self._own_account_id()
+
+    def name_of(self, account_id: str) -> str | None:
+        """The account's name: the one discovery gave, else the Organization's (one ListAccounts per
+        connection, with the caller's credentials); None when it cannot be read (no Organization, not its
+        management account, no permission): the name is a label, never a reason to fail a read."""
+        if self._accounts is not None:
+            for account in self._accounts:
+                if account.account_id == account_id and account.name is not None:
+                    return account.name
+        with self._names_lock:
+            if self._names is None:
+                try:
+                    listed = self._org().accounts()
+                except apsw.Error:
+                    listed = []
+                self._names = {account.account_id: account.name for account in listed if account.name}
+            return self._names.get(account_id)
 
     # -- reaching them ----------------------------------------------------------------------------
 
@@ -399,7 +430,9 @@ class Estate:
         )
         try:
             client = self._side_client("sts", self.region, endpoint)
-            answer, _ = side_call(client, self._cloud.log, self.region, self.options, call, why, **params)
+            answer, _ = side_call(
+                client, self._cloud.log, self.region, self.options, call, why, account.account_id, **params
+            )
         except apsw.Error as error:
             account.assumable, account.error = False, str(error)
             raise

@@ -30,6 +30,9 @@ class CallRecord:
     """None for a call that is about no resource type (STS GetCallerIdentity)."""
     identifier: str | None = None
     resource_model: str | None = None
+    account_id: str | None = None
+    """The account the call acted in (AssumeRole's: the account it assumes into); None while the caller's
+    own account id is not known (it is not looked up for the log's sake)."""
     started: float = field(default_factory=time.time)
     pages: int = 0
     items: int = 0
@@ -80,6 +83,20 @@ class CallLog:
             count = len(self._records)
             self._records.clear()
             return count
+
+
+def failed_call(error: BaseException) -> CallRecord | None:
+    """The call whose failure ``error`` is (``tag``): an account's failure, not the statement's."""
+    record = getattr(error, "vtab_call", None)
+    return record if isinstance(record, CallRecord) else None
+
+
+def tag(error: BaseException, record: CallRecord) -> BaseException:
+    """Mark ``error`` as the failure of the call ``record`` (what vtab.read.accounts attributes to an
+    account and region); returns it, to be raised."""
+    if failed_call(error) is None:
+        error.vtab_call = record  # type: ignore[attr-defined]
+    return error
 
 
 class Timer:

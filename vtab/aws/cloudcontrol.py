@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound, Unk
 
 from vtab import hints
 from vtab.aws import errors, identity, transport
-from vtab.aws.calllog import CallLog, CallRecord, Timer
+from vtab.aws.calllog import CallLog, CallRecord, Timer, tag
 from vtab.catalog.schema import ResourceSchema
 from vtab.options import Options, region_problem
 
@@ -290,10 +290,33 @@ class CloudControl:
 
         return self.accounts.get((self.options.profile, endpoint), look_up)
 
+    def log_start(self, operation: str, region: str, type_name: str | None, **details: Any) -> CallRecord:
+        """A new row of the call log, in this Cloud Control's account (vtab_calls' account_id)."""
+        return self.log.start(operation, region, type_name, account_id=self.account_label(), **details)
+
+    def account_label(self) -> str | None:
+        """The account the calls act in, as far as known without a call: an assumed one's, the option's,
+        or the caller's own once looked up."""
+        if self.account is not None:
+            return self.account
+        return self.options.account_id or self.accounts.known(
+            (self.options.profile, identity.sts_endpoint(self.options))
+        )
+
     def _call(
         self, record: CallRecord, schema: ResourceSchema, verb: str, method: str, **params: Any
     ) -> dict[str, Any]:
-        """One HTTP call: rate limit, time it into ``record``, translate errors (recording their code)."""
+        """One HTTP call: rate limit, time it into ``record``, translate errors (recording their code);
+        every error it raises is tagged with ``record`` (vtab.aws.calllog.tag)."""
+        try:
+            return self._send(record, schema, verb, method, **params)
+        except apsw.Error as error:
+            tag(error, record)
+            raise
+
+    def _send(
+        self, record: CallRecord, schema: ResourceSchema, verb: str, method: str, **params: Any
+    ) -> dict[str, Any]:
         client = self.client(record.region)
         limiter = self.limiters.for_region(self.options, record.region, self.account)
         if limiter is not None:
@@ -327,7 +350,7 @@ class CloudControl:
         NextToken the listing already followed (a server going round in circles) is an error."""
         model_text = orjson.dumps(model).decode() if model else None
         shown = orjson.dumps(schema.sensitive.model(model)).decode() if model else None
-        record = self.log.start("ListResources", region, schema.type_name, resource_model=shown)
+        record = self.log_start("ListResources", region, schema.type_name, resource_model=shown)
         params: dict[str, Any] = {"TypeName": schema.type_name}
         if model_text:
             params["ResourceModel"] = model_text
@@ -342,10 +365,13 @@ class CloudControl:
             if token and token in followed:
                 record.error_code = "RepeatedNextToken"
                 request_id = errors.request_id_text(record.request_id)
-                raise apsw.IOError(
-                    f"RepeatedNextToken: {_what(record)} answered page {record.pages} with the NextToken "
-                    f"of page {followed[token]} again, so the listing would never end; the endpoint failed "
-                    f"(no rows of this listing are kept): try again{request_id}"
+                raise tag(
+                    apsw.IOError(
+                        f"RepeatedNextToken: {_what(record)} answered page {record.pages} with the "
+                        f"NextToken of page {followed[token]} again, so the listing would never end; the "
+                        f"endpoint failed (no rows of this listing are kept): try again{request_id}"
+                    ),
+                    record,
                 )
             record.items += len(page)
             yield page
@@ -356,7 +382,7 @@ class CloudControl:
 
     def get(self, region: str, schema: ResourceSchema, identifier: str) -> Properties | None:
         """GetResource; None when the resource (or a parent) does not exist."""
-        record = self.log.start("GetResource", region, schema.type_name, identifier=identifier)
+        record = self.log_start("GetResource", region, schema.type_name, identifier=identifier)
         try:
             response = self._call(
                 record, schema, "read", "get_resource", TypeName=schema.type_name, Identifier=identifier
@@ -400,7 +426,9 @@ def _what(record: CallRecord, *, poll: bool = False) -> str:
 
 def _malformed(record: CallRecord, why: str, *, poll: bool = False) -> apsw.IOError:
     record.error_code = "MalformedAnswer"
-    return errors.malformed_answer(_what(record, poll=poll), why, record.request_id)
+    error = errors.malformed_answer(_what(record, poll=poll), why, record.request_id)
+    tag(error, record)
+    return error
 
 
 def _progress_event(response: dict[str, Any], record: CallRecord, *, poll: bool = False) -> dict[str, Any]:

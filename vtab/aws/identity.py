@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from vtab import hints
 from vtab.aws import errors
-from vtab.aws.calllog import CallLog, CallRecord, Timer
+from vtab.aws.calllog import CallLog, CallRecord, Timer, tag
 from vtab.options import ACCOUNT_ID_PATTERN, Options
 
 OPERATION = "GetCallerIdentity"
@@ -58,6 +59,10 @@ class AccountIds:
         self._known: dict[Hashable, str] = {}
         self._lock = threading.Lock()
 
+    def known(self, key: Hashable) -> str | None:
+        """The account id of ``key`` if looked up already (never a call, never a wait)."""
+        return self._known.get(key)
+
     def get(self, key: Hashable, look_up: Callable[[], str]) -> str:
         with self._lock:
             found = self._known.get(key)
@@ -73,12 +78,19 @@ def remedy(fix: str) -> str:
 
 
 def side_call(
-    client: Any, log: CallLog, region: str, options: Options, call: SideCall, why: str, **params: Any
+    client: Any,
+    log: CallLog,
+    region: str,
+    options: Options,
+    call: SideCall,
+    why: str,
+    account_id: str | None = None,
+    **params: Any,
 ) -> tuple[dict[str, Any], CallRecord]:
     """One call to a service beside Cloud Control (STS, Organizations), logged in ``vtab_calls`` as one
-    call; an apsw error naming the AWS code, message and request id, and ``why`` vtab made it, when it
-    fails."""
-    record = log.start(call.operation, region, None, identifier=call.about)
+    call (in ``account_id``); an apsw error naming the AWS code, message and request id, and ``why`` vtab
+    made it, when it fails (tagged with its record)."""
+    record = log.start(call.operation, region, None, identifier=call.about, account_id=account_id)
     what = f"{call.operation} ({call.service}{', ' + call.purpose if call.purpose else ''}) in {region}"
     try:
         with Timer(record):
@@ -90,7 +102,8 @@ def side_call(
         code = record.error_code
         message = error.response.get("Error", {}).get("Message", "")
         tail = errors.request_id_text(record.request_id)
-        raise errors.exception_class(code)(f"{code}: {message} [{what}]{tail}; {why}") from error
+        failure = errors.exception_class(code)(f"{code}: {message} [{what}]{tail}; {why}")
+        raise tag(failure, record) from error
     except BotoCoreError as error:
         record.error_code = errors.transport_code(error)
         translated = errors.from_transport_error(
@@ -101,7 +114,11 @@ def side_call(
             max_attempts=options.max_attempts,
             service=call.service,
         )
-        raise type(translated)(f"{translated}; {why}") from error
+        raise tag(type(translated)(f"{translated}; {why}"), record) from error
+    except ResponseParserError as error:  # not the service's answer (an endpoint that is not STS's)
+        record.error_code = "MalformedAnswer"
+        failure = errors.malformed_answer(what, f"could not be read ({str(error)[:200]}); {why}")
+        raise tag(failure, record) from error
     record.pages = 1
     return response, record
 
@@ -134,6 +151,7 @@ def caller_account(client: Any, log: CallLog, region: str, options: Options, fix
     what = f"{OPERATION} (STS, for the account id) in {region}"
     if not isinstance(account, str) or not ACCOUNT_ID_PATTERN.fullmatch(account):
         record.error_code = "MalformedAnswer"
-        raise errors.malformed_answer(what, f"holds no 12-digit Account ({account!r}); {why}")
+        raise tag(errors.malformed_answer(what, f"holds no 12-digit Account ({account!r}); {why}"), record)
     record.items = 1
+    record.account_id = account
     return account

@@ -1,7 +1,8 @@
 """Columns of a catalog type's table: names by ``snake_case`` (StackQL's rule), SQLite types from JSON types.
 
 A property whose column name would be one of vtab's own columns (five types have a ``Region`` property, twelve
-an ``Identifier``) is prefixed with ``resource_``; nothing else changes the rule the hand-verified table uses.
+an ``Identifier``, 31 an ``AccountId``) is prefixed with ``resource_``; nothing else changes the rule the
+hand-verified table uses.
 
 StackQL's pages spell some columns otherwise (``stackql_column``: ``EIP`` is ``e_ip`` there, ``eip`` here);
 the table answers to that spelling too, as a hidden alias (vtab.sqlite.columns.Columns).
@@ -30,9 +31,13 @@ def snake_case(name: str) -> str:
 
 
 REGION = "region"
+ACCOUNT_ID = "account_id"
+ACCOUNT_NAME = "account_name"
 IDENTIFIER = "data__Identifier"
 PATCH_DOCUMENT = "data__PatchDocument"
-"""vtab's own columns of every resource table: region, the identifier (the key), the write-only patch."""
+"""vtab's own columns of every resource table: region and account (where the resource lives; the
+account's name, hidden, read only when named), the identifier (the key within them), the write-only
+patch."""
 
 STACKQL_IDENTIFIER = "Identifier"
 STACKQL_PATCH_DOCUMENT = "PatchDocument"
@@ -105,14 +110,15 @@ def with_affinity(value: int | float, sql_type: str) -> int | float:
     return value
 
 
-VTAB_COLUMNS = (REGION, IDENTIFIER, PATCH_DOCUMENT, *STACKQL_OWN)
+VTAB_COLUMNS = (REGION, ACCOUNT_ID, ACCOUNT_NAME, IDENTIFIER, PATCH_DOCUMENT, *STACKQL_OWN)
 COLLISION_PREFIX = "resource_"
 _OWN = frozenset(name.lower() for name in VTAB_COLUMNS)
 
 
 def property_column(prop: str) -> str:
     """A property's column: its snake_case name, prefixed when that is one of vtab's own (``Region`` ->
-    ``resource_region``, ``Identifier`` -> ``resource_identifier``)."""
+    ``resource_region``, ``Identifier`` -> ``resource_identifier``, ``AccountId`` ->
+    ``resource_account_id``)."""
     name = snake_case(prop)
     while name.lower() in _OWN:
         name = COLLISION_PREFIX + name
@@ -189,11 +195,13 @@ def quote(name: str) -> str:
 
 
 def declaration(facts: TypeFacts) -> str:
-    """The table's declaration as a virtual table gives it to SQLite: typed property columns, region, then
-    the hidden identifier and patch document; no key (vtab.read.rowids says why)."""
+    """The table's declaration as a virtual table gives it to SQLite: typed property columns, region and
+    account id, then the hidden identifier, patch document and account name; no key (vtab.read.rowids
+    says why)."""
     declared = []
     for prop, column in column_names(facts).items():
         sql_type = SQL_TYPES.get(facts.properties[prop].get("type", ""), "")
         declared.append(f"{quote(column)} {sql_type}".rstrip())
-    declared += [f"{REGION} TEXT", f"{IDENTIFIER} TEXT HIDDEN", f"{PATCH_DOCUMENT} TEXT HIDDEN"]
+    declared += [f"{REGION} TEXT", f"{ACCOUNT_ID} TEXT", f"{IDENTIFIER} TEXT HIDDEN"]
+    declared += [f"{PATCH_DOCUMENT} TEXT HIDDEN", f"{ACCOUNT_NAME} TEXT HIDDEN"]
     return f"CREATE TABLE x({', '.join(declared)})"

@@ -1,5 +1,5 @@
-"""What the command prints: the result writers of ``vtab query`` (one per ``--format``) and the line
-saying what a statement's writes did."""
+"""What the command prints: the result writers of ``vtab query`` (one per ``--format``), the line
+saying what a statement's writes did, and the warning of a statement that skipped failing accounts."""
 
 from __future__ import annotations
 
@@ -12,27 +12,36 @@ from typing import Any, TextIO
 import orjson
 
 from vtab.cli.conventions import say
+from vtab.read.accounts import warning_text
 from vtab.sqlite.registry import Registry
 from vtab.terminal import LINES, is_terminal, json_safe, visible
 from vtab.write.report import WriteReport
 
 
 class WriteReporter:
-    """Prints what each statement's writes did (from the call log) on ``err``, once the statement ends."""
+    """Prints what each statement's writes did (from the call log) on ``err``, once the statement ends, and
+    one warning line when it skipped failing accounts (on_account_error='skip': vtab_errors has them)."""
 
     def __init__(self, registry: Registry, err: TextIO) -> None:
         self.log = registry.log
         self.err = err
         self.mark = self.log.mark()
+        self.name_accounts = registry.options.reads_several_accounts
+        self.errors = registry.account_errors
+        self.errors_mark = self.errors.mark()
 
     def start(self) -> None:
         self.mark = self.log.mark()
 
     def finish(self) -> None:
-        text = WriteReport.of(self.log.since(self.mark)).text()
+        text = WriteReport.of(self.log.since(self.mark), self.name_accounts).text()
         if text:
             say(text, self.err)
         self.mark = self.log.mark()
+        skipped = self.errors.since(self.errors_mark)
+        if skipped:
+            say(warning_text(skipped), self.err)
+        self.errors_mark = self.errors.mark()
 
 
 def json_flags(registry: Registry | None, description_full: Any) -> list[bool]:

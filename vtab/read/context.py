@@ -1,23 +1,26 @@
 """What one table is, for its reads and its writes alike.
 
 A ``TableContext`` is the one place that says which type a table reads, with which options, through which
-client and cache: the read scan, the fetch layer, the conflict resolver and the write queue all take it,
-so a new dimension of a table (its account) is added here once. What a read of a type needs of it (no
-name, columns or writes) is its base, ``TypeContext``: ``vtab_resources`` reads every type through one
-each, without building 1,700 tables' columns.
+client and cache, in which accounts: the read scan, the fetch layer, the conflict resolver and the write
+queue all take it. What a read of a type needs of it (no name, columns or writes) is its base,
+``TypeContext``: ``vtab_resources`` reads every type through one each, without building 1,700 tables'
+columns.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import apsw
 
 from vtab import hints
+from vtab.aws.accounts import Account, Estate
 from vtab.aws.cloudcontrol import POLLS_PER_WORKER, CloudControl
 from vtab.catalog.schema import ResourceSchema
 from vtab.options import Options
+from vtab.read.accounts import AccountErrors, StatementAccounts, Target
 from vtab.read.cache import ResultStore
 from vtab.read.rowids import ReadRows
 from vtab.read.rows import Row
@@ -37,8 +40,8 @@ class ColumnNames(Protocol):
 
 
 class TypeContext:
-    """What reading one type needs: its schema, the options, the Cloud Control client, the read cache and
-    the interrupt flag (vtab.read.scan reads through one)."""
+    """What reading one type needs: its schema, the options, the Cloud Control client, the read cache, the
+    interrupt flag and the accounts it reads (vtab.read.scan reads through one)."""
 
     def __init__(
         self,
@@ -47,14 +50,30 @@ class TypeContext:
         cloud: CloudControl,
         cache: ResultStore,
         interrupted: Interrupted = never,
+        estate: Estate | None = None,
+        account_errors: AccountErrors | None = None,
+        statement: Callable[[], str] = str,
     ) -> None:
         self.schema = schema
+        self.name = schema.table_name
+        """The table's name (a named instance's own, see TableContext), for messages."""
         self.options = options
         self.cloud = cloud
         self.cache = cache
         """The connection's TTL cache for these options (shared by the tables that read alike)."""
         self.interrupted = interrupted
         """The connection's interrupt flag: every wait of the SQLite thread stops when it is set."""
+        self.estate = estate or Estate(options, lambda _: cloud)
+        """The accounts the table reads (vtab.aws.accounts): its options' estate."""
+        self.several_accounts = options.reads_several_accounts
+        """Whether the table reads an estate (account options given); else its own account only, whose
+        rows carry no account (the account_id column looks it up once, when read)."""
+        self.account_errors = account_errors or AccountErrors()
+        """The connection's vtab_errors (where ``on_account_error='skip'`` puts each failure)."""
+        self.statement = statement
+        """The text of the statement running (for vtab_errors)."""
+        self._own: str | None = None
+        """The caller's account id once known (asked of every row of a SELECT *: kept here)."""
 
     @property
     def workers(self) -> int:
@@ -64,6 +83,56 @@ class TypeContext:
     def account_id(self) -> str | None:
         """The account_id option (None: looked up when a listing or INSERT needs it)."""
         return self.options.account_id
+
+    def own_account(self, fix: str = "leave the account_id column out of the statement") -> str:
+        """The caller's account id: the account_id option, else GetCallerIdentity (once per connection);
+        ``fix`` says how the statement could do without it, should the call fail."""
+        if self._own is None:
+            region = self.preferred_region() or "us-east-1"
+            self._own = self.cloud.account_id(region, self.account_id, fix)
+        return self._own
+
+    def account_of(self, row: Row) -> str:
+        """A row's account_id: its own, or (a connection without account options) the caller's."""
+        account = row.account
+        if account is not None:
+            return account
+        return self._own or self.own_account()
+
+    def account_name(self, row: Row) -> str | None:
+        """A row's account_name (Organizations' name; None when it cannot be read)."""
+        return self.estate.name_of(self.account_of(row))
+
+    def targets(self, wanted: set[Any] | None, accounts: StatementAccounts) -> list[Target]:
+        """The accounts a read runs in: the estate's readable ones (discovered on first use), only those
+        WHERE gives for account_id (``wanted``); a connection without account options, its own."""
+        if not self.several_accounts:
+            if wanted is not None and self.own_account() not in wanted:
+                return []
+            return [Target(None, lambda: self.cloud)]
+        found = self.estate.readable()
+        if wanted is not None:
+            found = [account for account in found if account.account_id in wanted]
+        return [accounts.target(account, self._reach(account)) for account in found]
+
+    def _reach(self, account: Account) -> Callable[[], CloudControl]:
+        if account.own and account.profile is None:
+            return lambda: self.cloud  # the table's own client (its role_arn, rate limit)
+        return lambda: self.estate.cloud(account)
+
+    def estate_account(self, account_id: str) -> Account | None:
+        """The readable account of the estate with this id (None: outside it, or SUSPENDED)."""
+        return next((a for a in self.estate.readable() if a.account_id == account_id), None)
+
+    def cloud_of(self, account_id: str | None) -> CloudControl:
+        """The Cloud Control a write in ``account_id`` goes through (None, or the caller's own account:
+        the table's; another: its assumed role's, assumed now if not yet)."""
+        if account_id is None or not self.several_accounts:
+            return self.cloud
+        account = self.estate_account(account_id)
+        if account is None:
+            raise apsw.SQLError(f"account {account_id} is not one of the accounts this table reads")
+        return self._reach(account)()
 
     def preferred_region(self) -> str | None:
         """The region a global type is listed through when a query asks it among others: the first of the
@@ -89,8 +158,11 @@ class TableContext(TypeContext):
         cloud: CloudControl,
         cache: ResultStore,
         interrupted: Interrupted = never,
+        estate: Estate | None = None,
+        account_errors: AccountErrors | None = None,
+        statement: Callable[[], str] = str,
     ) -> None:
-        super().__init__(schema, options, cloud, cache, interrupted)
+        super().__init__(schema, options, cloud, cache, interrupted, estate, account_errors, statement)
         self.name = name
         self.columns = columns
         self.read_rows = ReadRows(schema.is_global)

@@ -38,8 +38,11 @@ class Fetcher:
         cancelled: threading.Event = NOT_CANCELLED,
         *,
         judges_absence: bool = True,
+        account: str | None = None,
     ) -> None:
         self.cloud = cloud
+        self._account_key = "" if account is None else f"{account}/"
+        """What the keys of this account's results start with (the connection's own unnamed: nothing)."""
         self.judges_absence = judges_absence
         """Whether a failed listing is judged by vtab.read.absence (a scan's), or raised (a write's, which
         has its own rule: nothing can exist under a missing parent, and the create says why)."""
@@ -53,10 +56,15 @@ class Fetcher:
 
     @classmethod
     def scan(
-        cls, cloud: CloudControl, memo: ResultStore, cache: ResultStore, cancelled: threading.Event
+        cls,
+        cloud: CloudControl,
+        memo: ResultStore,
+        cache: ResultStore,
+        cancelled: threading.Event,
+        account: str | None = None,
     ) -> Fetcher:
-        """A scan's: the statement's memo, then the connection's cache."""
-        return cls(cloud, [("memo", memo), ("hit", cache)], cancelled)
+        """A scan's in ``account``: the statement's memo, then the connection's cache."""
+        return cls(cloud, [("memo", memo), ("hit", cache)], cancelled, account=account)
 
     @classmethod
     def fresh(cls, cloud: CloudControl) -> Fetcher:
@@ -75,7 +83,7 @@ class Fetcher:
             store.put(key, value, size)
 
     def _cache_region(self, schema: ResourceSchema, region: str, *, listing: bool = False) -> str:
-        return cache_region(schema, region, self.cloud.partition_of, listing=listing)
+        return self._account_key + cache_region(schema, region, self.cloud.partition_of, listing=listing)
 
     def get(
         self, region: str, schema: ResourceSchema, identifier: str, *, dropping: bool = False
@@ -85,7 +93,7 @@ class Fetcher:
         key = (self._cache_region(schema, region), schema.type_name, "get", identifier)
         source, value = self._lookup(key)
         if source and not (dropping and value is None and key not in self._asked):
-            self.cloud.log.start("GetResource", region, schema.type_name, identifier=identifier, cache=source)
+            self.cloud.log_start("GetResource", region, schema.type_name, identifier=identifier, cache=source)
             return value
         if self._cancelled.is_set():
             raise Cancelled
@@ -104,7 +112,7 @@ class Fetcher:
         key = (self._cache_region(schema, region, listing=True), schema.type_name, "list", model_key)
         source, pages = self._lookup(key)
         if source and not (dropping and key not in self._asked):
-            record = self.cloud.log.start(
+            record = self.cloud.log_start(
                 "ListResources",
                 region,
                 schema.type_name,

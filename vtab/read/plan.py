@@ -12,7 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION, STACKQL_OWN, stackql_column
+from vtab.catalog.columns import (
+    ACCOUNT_ID,
+    ACCOUNT_NAME,
+    IDENTIFIER,
+    PATCH_DOCUMENT,
+    REGION,
+    STACKQL_OWN,
+    stackql_column,
+)
 from vtab.catalog.schema import InputSource, ResourceSchema
 from vtab.catalog.store import load_catalog
 
@@ -30,6 +38,9 @@ about 1M rows for an un-analyzed local table, so that a walk per outer row of a 
 (``ON v.api_id = m.id``) costs less than one walk of every parent."""
 IN_LIST_GUESS = 4
 UNCONSTRAINED_REGION_FACTOR = 1e9
+UNCONSTRAINED_ACCOUNT_FACTOR = 1e9
+"""A table reading several accounts: not giving account_id costs this much more, so that a join on
+account_id is pushed down per outer row as a region is (a table of one account: no factor)."""
 NEEDS_WHERE_COST = 1e300
 """A plan missing a column the list cannot do without: any other join order that gives it wins; if none
 does, Filter refuses the statement before any call, naming the columns."""
@@ -66,6 +77,9 @@ class Plan:
     column or a parameter, whose affinity vtab cannot see). EXPLAIN shows them as ``recheck=``."""
     literal: frozenset[str] = frozenset()
     """TEXT columns given a number as a plain literal (``name = 42``), which compares as its text ('42')."""
+    shows: frozenset[str] = frozenset()
+    """The account columns the statement reads (account_id, account_name): a connection's own account id
+    is then looked up beside the first listing, and names read. EXPLAIN shows them as ``shows=``."""
 
     def encode(self, schema: ResourceSchema) -> str:
         head = self.kind.value
@@ -76,6 +90,8 @@ class Plan:
         for word, columns in (("recheck", self.rechecked), ("literal", self.literal)):
             if columns:
                 text += f" {word}={','.join(w for w, a in zip(args, self.args, strict=True) if a in columns)}"
+        if self.shows:
+            text += f" shows={','.join(sorted(self.shows))}"
         return text
 
     @classmethod
@@ -95,7 +111,8 @@ class Plan:
 
         own = written if written != args else ()
         full = words["fetch"] == "full"
-        return cls(kind, args, full, walk_from, own, columns("recheck"), columns("literal"))
+        shows = frozenset(word for word in words.get("shows", "").split(",") if word)
+        return cls(kind, args, full, walk_from, own, columns("recheck"), columns("literal"), shows)
 
     def looked_up_by(self, schema: ResourceSchema, given: set[str]) -> Plan:
         """This plan when only the columns ``given`` can be looked up (the others' rows are listed)."""
@@ -136,7 +153,7 @@ def input_columns(schema: ResourceSchema) -> dict[str, str]:
 
 
 def pushable_columns(schema: ResourceSchema) -> set[str]:
-    return {REGION, IDENTIFIER, *id_columns(schema), *input_columns(schema)}
+    return {REGION, ACCOUNT_ID, IDENTIFIER, *id_columns(schema), *input_columns(schema)}
 
 
 def level_schemas(schema: ResourceSchema) -> list[ResourceSchema]:
@@ -180,15 +197,37 @@ def missing_where(schema: ResourceSchema, given: set[str]) -> list[str]:
 def identity_columns(schema: ResourceSchema) -> set[str]:
     """Columns known without the full model: they come from the identifier, the region and the
     ResourceModel the listing was made with."""
-    return {REGION, IDENTIFIER, PATCH_DOCUMENT, *id_columns(schema), *input_columns(schema)}
+    return {
+        REGION,
+        ACCOUNT_ID,
+        ACCOUNT_NAME,
+        IDENTIFIER,
+        PATCH_DOCUMENT,
+        *id_columns(schema),
+        *input_columns(schema),
+    }
 
 
-def choose_plan(schema: ResourceSchema, offers: list[Offer], needed: set[str]) -> tuple[Plan, float, int]:
+def choose_plan(
+    schema: ResourceSchema, offers: list[Offer], needed: set[str], *, several_accounts: bool = False
+) -> tuple[Plan, float, int]:
     """The plan for these usable constraints, its cost and its estimated rows.
 
     ``offers`` holds at most one offer per column (the caller keeps the first). ``needed`` is the set of
-    column names the statement uses.
+    column names the statement uses. ``several_accounts``: the table reads an estate, where an account_id
+    not given costs UNCONSTRAINED_ACCOUNT_FACTOR.
     """
+    plan, cost, rows = _choose_plan(schema, offers, needed)
+    if several_accounts and plan.kind is not PlanKind.NEEDS:
+        given = {offer.column: offer for offer in offers}
+        if ACCOUNT_ID not in given:
+            cost *= UNCONSTRAINED_ACCOUNT_FACTOR
+        elif given[ACCOUNT_ID].is_in:
+            cost *= IN_LIST_GUESS
+    return plan, cost, rows
+
+
+def _choose_plan(schema: ResourceSchema, offers: list[Offer], needed: set[str]) -> tuple[Plan, float, int]:
     given = {offer.column: offer for offer in offers if offer.column not in (LIMIT, OFFSET)}
     args = tuple(offer.column for offer in offers)
     full = not needed <= identity_columns(schema)

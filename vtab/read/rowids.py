@@ -1,7 +1,7 @@
 """The rowid SQLite sees for each row, and the rows a write transaction read, by that rowid.
 
-A resource's real key is (region, identifier): one identifier can name a resource in each of several
-regions (and, once accounts are columns, in each account). vtab's tables are therefore rowid tables, and
+A resource's real key is (account, region, identifier): one identifier can name a resource in each of
+several regions and accounts. vtab's tables are therefore rowid tables, and
 nothing they declare claims that an identifier is unique: a WITHOUT ROWID table keyed on the identifier
 made SQLite answer ``count(DISTINCT data__Identifier)`` with ``count(*)`` and drop a row from an OR whose
 two scans it de-duplicated by that key.
@@ -26,9 +26,13 @@ ROWID_BITS = 63
 """Positive SQLite integers: two resources share a rowid with odds of about 1 in 10^19 per pair."""
 
 
-def row_key(row: Row) -> tuple[str, str]:
-    """What tells one resource from every other the table lists: its region and identifier."""
-    return (row.region, row.identifier)
+def row_key(row: Row) -> tuple[str, ...]:
+    """What tells one resource from every other the table lists: its account, region and identifier (a
+    connection without account options reads one account, whose rows carry none: their region and
+    identifier, the same rowids as ever)."""
+    if row.account is None:
+        return (row.region, row.identifier)
+    return (row.account, row.region, row.identifier)
 
 
 def rowid_of(row: Row) -> int:
@@ -48,8 +52,8 @@ class ReadRows:
     def __init__(self, is_global: bool) -> None:
         self.is_global = is_global
         self._rows: dict[int, Row] = {}
-        self._first: dict[str, int] = {}
-        """A global type's identifier -> the rowid of its row read first."""
+        self._first: dict[tuple[str | None, str], int] = {}
+        """A global type's (account, identifier) -> the rowid of its row read first."""
 
     def add(self, row: Row) -> int:
         """Remember ``row`` (as the statement read it) and return its rowid."""
@@ -57,14 +61,14 @@ class ReadRows:
         known = self._rows.get(rowid)
         if known is not None and row_key(known) != row_key(row):
             raise apsw.ConstraintError(
-                f"{sql_literal(known.identifier)} in {known.region} and {sql_literal(row.identifier)} in "
-                f"{row.region} have the same rowid ({rowid}), so SQLite could not tell them apart; the "
+                f"{sql_literal(known.identifier)} in {_place(known)} and {sql_literal(row.identifier)} in "
+                f"{_place(row)} have the same rowid ({rowid}), so SQLite could not tell them apart; the "
                 "write was refused before anything was sent: write each in its own statement"
             )
         if known is None:
             self._rows[rowid] = row
             if self.is_global:
-                self._first.setdefault(row.identifier, rowid)
+                self._first.setdefault((row.account, row.identifier), rowid)
         return rowid
 
     def read(self, rowid: int) -> Row | None:
@@ -76,7 +80,7 @@ class ReadRows:
         row = self._rows.get(rowid)
         if row is None or not self.is_global:
             return row
-        return self._rows[self._first[row.identifier]]
+        return self._rows[self._first[(row.account, row.identifier)]]
 
     def replace(self, row: Row) -> None:
         """Keep ``row`` (the same resource, now read in full) in place of the partial one."""
@@ -88,3 +92,8 @@ class ReadRows:
 
     def __len__(self) -> int:
         return len(self._rows)
+
+
+def _place(row: Row) -> str:
+    """``us-east-1`` or ``account 111111111111 us-east-1``: where a row lives, for messages."""
+    return row.region if row.account is None else f"account {row.account} {row.region}"

@@ -13,3 +13,6 @@ class Row(NamedTuple):
     region: str
     identifier: str
     properties: Properties
+    account: str | None = None
+    """The account it lives in; None on a connection without account options whose own account id is not
+    looked up yet (the account_id column asks it then: vtab.read.context)."""

@@ -1,20 +1,26 @@
-"""Runs a read Plan: gets, lists and parent walks, streamed as pages arrive.
+"""Runs a read Plan: gets, lists and parent walks, in every (account, region) it asks, streamed as pages
+arrive.
 
 A Scan turns a plan into tasks (the levels of a walk, the gets of given identifiers, one parent's
 identifiers read from its listing) and answers into rows: partial items hydrated by their own GetResource
-when a selected column needs it. What the walk's listings and rows are is vtab.read.walk's; scheduling the
+when a selected column needs it. Each account's tasks are an ``AccountScan``'s (its walk, its fetcher,
+its Cloud Control, reached on first use); all share one task stream. Which accounts, and what a failing
+one does, is vtab.read.accounts'; what the walk's listings and rows are, vtab.read.walk's; scheduling the
 tasks and handing rows to the SQLite thread, vtab.read.stream's; the memoised and cached calls,
 vtab.read.fetch's.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from vtab.aws.cloudcontrol import Item, Page, Properties
+from vtab.catalog.columns import ACCOUNT_ID, ACCOUNT_NAME
 from vtab.catalog.schema import ParentStep, ResourceSchema
+from vtab.read.accounts import StatementAccounts, Target, account_failure, settle
 from vtab.read.cache import ResultStore
 from vtab.read.context import TypeContext
 from vtab.read.fetch import Fetcher
@@ -39,11 +45,18 @@ class Scan:
         regions: list[str],
         limit: int | None = None,
         progress: ReadProgress | None = None,
+        accounts: StatementAccounts | None = None,
     ) -> None:
         schema = table.schema
+        self.table = table
         self.schema = schema
         self.plan = plan
         self.progress = progress
+        self.memo = memo
+        values = dict(values)
+        self.wanted_accounts = values.pop(ACCOUNT_ID, None)
+        """The account ids WHERE gives (None: every account of the estate)."""
+        self.values = values
         self.regions = scan_regions(
             schema,
             regions,
@@ -55,28 +68,31 @@ class Scan:
         self.asked = list(dict.fromkeys(regions))
         """Every region asked: a type listed account-wide shows the rows of these only (read/regions.py)."""
         self.partition_of = table.cloud.partition_of
-        self.walk = Walk(
-            schema,
-            values,
-            lambda region, fix: table.cloud.account_id(region, table.account_id, fix),
-            self.asked,
-        )
+        self.accounts = accounts or StatementAccounts()
+        """The statement's accounts: reached once, failed pairs not asked again (vtab.read.accounts)."""
+        self.filter = Walk(schema, values, self.own_account_of, self.asked)
+        """The walk of the values WHERE gives, whichever account: which rows match, which identifiers."""
         self.stream: TaskStream[Row] = TaskStream(
             pool,
             table.workers,
             start=self._start,
-            kept=self.walk.kept,
-            widens=self._widens,
+            kept=self.filter.kept,
+            widens=_widens,
             limit=limit,
-            leaf_depth=self.walk.leaf_depth,
+            leaf_depth=self.filter.leaf_depth,
             label=f"the scan of {schema.type_name}",
             interrupted=table.interrupted,
             progress=progress,
+            failed=self._failed,
         )
-        self.fetch = Fetcher.scan(table.cloud, memo, table.cache, self.stream.cancelled)
+
+    def own_account_of(self, region: str, fix: str) -> str:
+        """The caller's account id (an account-wide listing of the connection's own account needs it)."""
+        return self.table.cloud.account_id(region, self.table.account_id, fix)
 
     def __iter__(self) -> Iterator[Row]:
-        return iter(self.stream)
+        yield from self.stream
+        self._settle()
 
     def batches(self) -> Iterator[list[Row]]:
         """The rows a page (or a get) at a time, as the tasks emitted them."""
@@ -85,21 +101,121 @@ class Scan:
     def close(self) -> None:
         self.stream.close()
 
-    def _widens(self, fn: Task) -> bool:
-        return fn in (self._list_task, self._get_task, self._place_task)
+    def _settle(self) -> None:
+        """The statement's failed (account, region) pairs: raised together (``fail``), or vtab_errors rows."""
+        table = self.table
+        failures = self.accounts.unreported()
+        settle(failures, table.options.on_account_error, table.account_errors, table.statement(), table.name)
+
+    def _failed(self, fn: Task, args: tuple[Any, ...], error: BaseException) -> bool:
+        """An account's task failed: when a call of that account failed, the pair ends and the others go
+        on; any other error (or the connection's only account) ends the statement."""
+        owner = getattr(fn, "__self__", None)
+        if not isinstance(owner, AccountScan) or not args or not isinstance(args[0], str):
+            return False
+        failure = account_failure(owner.target, args[0], self.schema.type_name, error)
+        if failure is None:
+            return False
+        self.accounts.fail(failure)
+        return True
 
     # -- starting the plan (the SQLite thread) --------------------------------------------------------
 
     def _start(self) -> None:
         if self.plan.kind is PlanKind.GET:
-            identifiers = self.walk.identifiers()
+            self.filter.identifiers()  # malformed ones are refused before any call
+        table = self.table
+        if table.several_accounts or self.wanted_accounts is not None:
+            self.stream.submit(self._estate_task, depth=0)
+            return
+        AccountScan(self, Target(None, lambda: table.cloud)).start()
+
+    def own_account_task(self) -> None:
+        """The connection's own account id (and name), which the rows show: looked up while the first
+        listing runs (AccountScan.fetch submits it then), not before it."""
+        own = self.table.own_account()
+        if ACCOUNT_NAME in self.plan.shows:
+            self.table.estate.name_of(own)
+
+    def _estate_task(self) -> None:
+        """The accounts to read (the estate discovered on first use; those WHERE gives), then each
+        (account, region) started on a worker: its role is assumed by its first call."""
+        targets = self.table.targets(self.wanted_accounts, self.accounts)
+        if targets and ACCOUNT_NAME in self.plan.shows:
+            self.stream.submit(self._names_task, targets, depth=0)
+        for target in targets:
+            scan = AccountScan(self, target)
             for region in self.regions:
-                self._submit_gets(region, identifiers)
+                if not self.accounts.failed(target.account_id, region):
+                    self.stream.submit(scan.start_in, region, depth=0)
+
+    def _names_task(self, targets: list[Target]) -> None:
+        for target in targets:
+            self.table.estate.name_of(target.account_id or self.table.own_account())
+
+
+def _widens(fn: Task) -> bool:
+    """A leaf's call, whose ending short of a LIMIT widens the lazy window (vtab.read.stream)."""
+    return getattr(fn, "__func__", None) in _LEAF_TASKS
+
+
+class AccountScan:
+    """The tasks of one account of a scan: its walk (its rows carry the account), its fetcher (its own
+    cache keys) and its Cloud Control, reached at the first call (an assumed role's)."""
+
+    def __init__(self, scan: Scan, target: Target) -> None:
+        self.scan = scan
+        self.target = target
+        self.account_id = target.account_id
+        self.schema = scan.schema
+        self.plan = scan.plan
+        self.progress = scan.progress
+        self.stream = scan.stream
+        self.regions = scan.regions
+        self.asked = scan.asked
+        self.partition_of = scan.partition_of
+        account = self.account_id
+        self.walk = Walk(
+            scan.schema,
+            scan.values,
+            scan.own_account_of if account is None else lambda region, fix: account,
+            scan.asked,
+            account=account,
+        )
+        self._fetch: Fetcher | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def fetch(self) -> Fetcher:
+        """The account's fetcher, made at its first call (which assumes the account's role)."""
+        if self._fetch is None:
+            cloud = self.target.cloud()
+            with self._lock:
+                if self._fetch is None:
+                    table = self.scan.table
+                    self._fetch = Fetcher.scan(
+                        cloud, self.scan.memo, table.cache, self.stream.cancelled, self.account_id
+                    )
+                    if self.account_id is None and self.plan.shows & {ACCOUNT_ID, ACCOUNT_NAME}:
+                        self.stream.submit(self.scan.own_account_task, depth=0)
+        return self._fetch
+
+    def _gone(self, region: str) -> bool:
+        """Whether the (account, region) failed already: its remaining tasks make no call."""
+        return self.scan.accounts.failed(self.account_id, region)
+
+    def start(self) -> None:
+        """Start the plan in every region (the SQLite thread, for the connection's own account)."""
+        for region in self.regions:
+            self.start_in(region)
+
+    def start_in(self, region: str) -> None:
+        if self.plan.kind is PlanKind.GET:
+            self._submit_gets(region, self.walk.identifiers())
         else:
             start = self.walk.leaf_depth if self.plan.kind is PlanKind.LIST else self.plan.walk_from
-            for region in self.regions:
-                for known in self.walk.given_parents(start):
-                    self._submit_level(region, start, known)
+            for known in self.walk.given_parents(start):
+                self._submit_level(region, start, known)
 
     def _submit_level(self, region: str, level: int, known: Known) -> None:
         """List level ``level`` under ``known``: the type itself at the last level, else a parent. A level
@@ -120,6 +236,8 @@ class Scan:
     # -- tasks (worker threads) -----------------------------------------------------------------------
 
     def _level_task(self, region: str, level: int, known: Known) -> None:
+        if self._gone(region):
+            return
         for model in self.walk.models(level, known, region):
             if not exists_in(self.walk.levels[level], region, model):
                 continue  # a fixed value that exists elsewhere only (WAFv2's CLOUDFRONT outside us-east-1)
@@ -131,6 +249,8 @@ class Scan:
     def _get_task(self, region: str, identifier: str, fed: Properties | None = None) -> None:
         """One resource by GetResource; ``fed``: the list inputs its listing gave (a partial item being
         hydrated), which the model may lack."""
+        if self._gone(region):
+            return
         properties = self.fetch.get(region, self.schema, identifier)
         if properties is None or home_region(self.schema, properties) not in (None, region):
             return  # none, or (listed account-wide) another region's: the get there shows it
@@ -150,10 +270,12 @@ class Scan:
             for page in self.fetch.listing(region, self.schema, model):
                 for identifier, props in self.walk.fed(page, model):
                     if identifier == row.identifier:
-                        return Row(row.region, row.identifier, {**props, **row.properties})
+                        return row._replace(properties={**props, **row.properties})
         return None
 
     def _list_task(self, region: str, model: Model) -> None:
+        if self._gone(region):
+            return
         for page in self.fetch.listing(region, self.schema, model):
             self.stream.emit(self._complete(region, self.walk.fed(page, model)))
             if self.stream.enough:
@@ -185,7 +307,7 @@ class Scan:
         for row in rows:
             home = home_region(self.schema, row.properties)
             if home is not None:
-                placed.append(Row(home, row.identifier, row.properties))
+                placed.append(row._replace(region=home))
             else:
                 self.stream.submit(self._place_task, listed_in, row, depth=self.walk.leaf_depth + 1)
         return placed
@@ -193,6 +315,8 @@ class Scan:
     def _place_task(self, listed_in: str, row: Row) -> None:
         """The row of a resource listed account-wide, in its own region: the first asked region whose
         GetResource answers it (AWS answers only there), or the region the answer names."""
+        if self._gone(listed_in):
+            return
         for region in placing_order(listed_in, self.asked, self.partition_of):
             properties = self.fetch.get(region, self.schema, row.identifier)
             if properties is not None:
@@ -204,6 +328,8 @@ class Scan:
         """Identifiers of one parent, read from its listing. The listing stops when all are found; after
         as many pages as identifiers remain (gets would now be cheaper), the rest are got one by one. An
         identifier a complete listing does not show does not exist: no row."""
+        if self._gone(region):
+            return
         remaining = set(identifiers)
         for pages, page in enumerate(self.fetch.listing(region, self.schema, model), start=1):
             fed = self.walk.fed(page, model)
@@ -225,6 +351,8 @@ class Scan:
     ) -> None:
         """List the parents at ``level`` and submit each one's children. Under a LIMIT it reads one page
         and queues the rest after the children (depth first); otherwise it reads every page."""
+        if self._gone(region):
+            return
         step = self.schema.parents[level]
         parent = self.walk.levels[level]
         wanted, needed = self.walk.parent_filters(level)
@@ -260,3 +388,6 @@ class Scan:
                 return False
             props = full
         return step.keeps(props)
+
+
+_LEAF_TASKS = (AccountScan._list_task, AccountScan._get_task, AccountScan._place_task)

@@ -49,6 +49,10 @@ Task = Callable[..., None]
 """A unit of work run on the pool: it makes calls, ``emit``s rows and ``submit``s further tasks; it never
 waits for another task."""
 
+TaskFailed = Callable[[Task, tuple[Any, ...], BaseException], bool]
+"""(task, its arguments, its error) -> whether the owner takes the error (the stream goes on) rather than
+the stream ending with it (an account's failure in a read over several: vtab.read.accounts)."""
+
 
 class TaskStream(Generic[Item]):
     """Runs one scan's tasks and hands their rows to the consumer; iterate it for Rows (or ``batches()``
@@ -71,8 +75,10 @@ class TaskStream(Generic[Item]):
         label: str = "the scan",
         interrupted: Interrupted = never,
         progress: ReadProgress | None = None,
+        failed: TaskFailed | None = None,
     ) -> None:
         self.pool = pool
+        self._failed = failed
         self.workers = workers
         self.limit = limit
         self._start = start
@@ -225,8 +231,9 @@ class TaskStream(Generic[Item]):
         except Cancelled:
             pass
         except BaseException as error:
-            self._put(error, force=True)
-            self.cancelled.set()
+            if self._failed is None or not self._failed(fn, args, error):
+                self._put(error, force=True)
+                self.cancelled.set()
         finally:
             if self.lazy:
                 with self._lock:

@@ -50,8 +50,11 @@ class Walk:
         values: dict[str, set[Any]],
         account_of: AccountOf,
         asked: Iterable[str] = (),
+        account: str | None = None,
     ) -> None:
         self.schema = schema
+        self.account = account
+        """The account the walk lists in, which its rows carry (None: the connection's own, unnamed)."""
         self.values = values
         self._account_of = account_of
         self.levels = level_schemas(schema) if schema.parents else [schema]
@@ -327,7 +330,7 @@ class Walk:
             try:
                 parts = schema.split_identifier(identifier)
             except ValueError:
-                return Row(region, identifier, props)
+                return Row(region, identifier, props, self.account)
             fed = {
                 prop: value
                 for item in schema.list_inputs
@@ -335,14 +338,16 @@ class Walk:
                 for prop in item.holders
             }
             props = {**fed, **parts, **props}
-        return Row(region, identifier, props)
+        return Row(region, identifier, props, self.account)
 
     def rows(self, region: str, page: list[Item]) -> list[Row]:
         """``row`` of each item of a page (the common case, an item that shows its identifier parts and
         list inputs, without a call per item)."""
-        shown = self._row_properties
+        shown, account = self._row_properties, self.account
         return [
-            Row(region, identifier, props) if props.keys() >= shown else self.row(region, identifier, props)
+            Row(region, identifier, props, account)
+            if props.keys() >= shown
+            else self.row(region, identifier, props)
             for identifier, props in page
         ]
 

@@ -29,10 +29,12 @@ class Statement:
     """Writes it queued."""
     rows: int = 0
     """Rows it passed to the Update callbacks (numbering for messages)."""
-    updates: dict[tuple[str, str], Any] = field(default_factory=dict)
-    """(region, identifier) -> the update it queued for that resource (one per resource: the last wins)."""
-    deletes: set[tuple[str, str]] = field(default_factory=set)
-    """(region, identifier) of each resource it queued a delete of (a global one's rows share one)."""
+    updates: dict[tuple[str | None, str, str], Any] = field(default_factory=dict)
+    """(account, region, identifier) -> the update it queued for that resource (one per resource: the last
+    wins)."""
+    deletes: set[tuple[str | None, str, str]] = field(default_factory=set)
+    """(account, region, identifier) of each resource it queued a delete of (a global one's rows share
+    one)."""
 
 
 class StatementTracker:

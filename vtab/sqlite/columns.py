@@ -12,6 +12,8 @@ from typing import Any
 import apsw
 
 from vtab.catalog.columns import (
+    ACCOUNT_ID,
+    ACCOUNT_NAME,
     IDENTIFIER,
     PATCH_DOCUMENT,
     REGION,
@@ -31,7 +33,8 @@ JSON_KINDS = ("object", "array")
 
 
 class Columns:
-    """The declared columns of a resource table: properties in schema order, region, then the hidden ones.
+    """The declared columns of a resource table: properties in schema order, region, account_id, then the
+    hidden ones.
 
     Every property is a column twice: under its snake_case field name (``api_id``, shown by ``SELECT *``)
     and, hidden, under its schema name (``ApiId``, the name StackQL's INSERTs use); a third time, hidden,
@@ -46,13 +49,13 @@ class Columns:
         fields = [schema.column_of(p) for p in self.properties]
         first_of: dict[str, str] = {}
         for prop, field in zip(self.properties, fields, strict=True):
-            if field in first_of or field in (REGION, IDENTIFIER, PATCH_DOCUMENT):
+            if field in first_of or field in (REGION, ACCOUNT_ID, ACCOUNT_NAME, IDENTIFIER, PATCH_DOCUMENT):
                 # One column per property, or one of them would silently never be read or written.
                 other = first_of.get(field, field)
                 raise ValueError(f"{schema.type_name}: {other} and {prop} would both be column {field}")
             first_of[field] = prop
-        self.visible = [*fields, REGION]
-        self.names = [*self.visible, IDENTIFIER, PATCH_DOCUMENT, *STACKQL_OWN]
+        self.visible = [*fields, REGION, ACCOUNT_ID]
+        self.names = [*self.visible, IDENTIFIER, PATCH_DOCUMENT, ACCOUNT_NAME, *STACKQL_OWN]
         self.twins: dict[str, str] = {}
         """Hidden property column -> its field-name column (``ApiId`` -> ``api_id``, ``e_ip`` -> ``eip``).
         A property named like one of STACKQL_OWN is written through that column (see own_aliases)."""
@@ -100,7 +103,7 @@ class Columns:
             for number, name in enumerate(self.names)
             if self.cell_properties[number] is None
         }
-        """Column number -> the reader of a column that is no property (region, identifier)."""
+        """Column number -> the reader of a column that is no property (region, account, identifier)."""
 
     def sql_type(self, name: str) -> str:
         """The declared type of column ``name``: from the property's JSON type (string TEXT, integer
@@ -113,7 +116,11 @@ class Columns:
 
     def ddl(self) -> str:
         declared = [f"{quote(name)} {self.sql_type(name)}".rstrip() for name in self.visible]
-        declared += [f"{IDENTIFIER} TEXT HIDDEN", f"{PATCH_DOCUMENT} TEXT HIDDEN"]
+        declared += [
+            f"{IDENTIFIER} TEXT HIDDEN",
+            f"{PATCH_DOCUMENT} TEXT HIDDEN",
+            f"{ACCOUNT_NAME} TEXT HIDDEN",
+        ]
         declared += [f"{name} TEXT HIDDEN" for name in STACKQL_OWN]
         declared += [
             f"{quote(twin)} {self.sql_type(twin)} HIDDEN".replace("  ", " ")
@@ -130,6 +137,10 @@ class Columns:
             return lambda row: row.identifier
         if name == PATCH_DOCUMENT:
             return lambda row: None  # write-only
+        if name == ACCOUNT_ID:
+            return lambda row: row.account  # the cursor reads it through the table (vtab.read.context)
+        if name == ACCOUNT_NAME:
+            return lambda row: None  # the cursor reads it through the table's estate
         prop = self.property_of[name]
         sql_type = self.sql_type(name)
 

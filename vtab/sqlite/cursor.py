@@ -7,14 +7,16 @@ memo so nested-loop joins repeat no call.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import apsw
 
-from vtab.catalog.columns import REGION
+from vtab.catalog.columns import ACCOUNT_ID, ACCOUNT_NAME, REGION
 from vtab.catalog.schema import ListInput, ResourceSchema
+from vtab.read.accounts import StatementAccounts
 from vtab.read.affinity import Affinity, Wanted, compared_values, wanted
 from vtab.read.cache import ResultStore
 from vtab.read.plan import LIMIT, OFFSET, Plan, PlanKind, missing_where
@@ -28,6 +30,9 @@ from vtab.write.refusals import refuse_unfiltered
 
 if TYPE_CHECKING:
     from vtab.sqlite.table import Table
+
+_TEXT_ALWAYS = (REGION, ACCOUNT_ID)
+"""Columns whose pushed-down values are compared as text whatever SQLite's affinity: never numbers."""
 
 MEMO_MAX_ITEMS = 10_000
 """Resources one statement remembers to answer repeated Filter calls (nested-loop joins) without calls."""
@@ -74,7 +79,11 @@ class Cursor:
         self._own_readers: dict[int, Callable[[Row], apsw.SQLiteValue]] = {
             -1: rowid_of,
             **columns.own_readers,
+            columns.index[ACCOUNT_ID]: table.context.account_of,
+            columns.index[ACCOUNT_NAME]: table.context.account_name,
         }
+        self.accounts = StatementAccounts()
+        """The statement's accounts: each reached once, a failed (account, region) not asked again."""
         self._cells: list[Any] = []
         """The current row's property values by column number, as parsed (``Column`` converts them)."""
         self._pool: ThreadPoolExecutor | None = None
@@ -96,19 +105,24 @@ class Cursor:
         # BLOB against text, matches no row.
         affinities = table.columns.affinities
         given = {
-            # A region is read as text whatever the other side: `region = 5` is the unknown region '5',
-            # refused like 'us-east-7', not a silent no row.
-            column: wanted(affinities[column], value, column in plan.literal or column == REGION)
+            # A region (or account id) is read as text whatever the other side: `region = 5` is the
+            # unknown region '5', refused like 'us-east-7', not a silent no row.
+            column: wanted(affinities[column], value, column in plan.literal or column in _TEXT_ALWAYS)
             for column, value in zip(plan.args, constraintargs, strict=True)
             if column not in (LIMIT, OFFSET)
         }
         values = {column: wants.keys for column, wants in given.items()}
-        numbered = {column: wants for column, wants in given.items() if wants.numbers and column != REGION}
+        numbered = {
+            column: wants for column, wants in given.items() if wants.numbers and column not in _TEXT_ALWAYS
+        }
         self._checks = [(table.columns.index[column], wants) for column, wants in numbered.items()]
         if numbered:
             plan = self._list_numbered(plan, values, numbered)
         if table.writing:
             refuse_unfiltered(table.context, table.registry)
+            # An UPDATE's or DELETE's scan: SQLite marks every column used, yet reads none it does not
+            # SET, so the account columns are looked up only if a cell asks.
+            plan = dataclasses.replace(plan, shows=frozenset())
         for column, written in zip(plan.args, plan.written or plan.args, strict=True):
             for value in values.get(column, ()):
                 if is_placeholder(value):
@@ -130,7 +144,9 @@ class Cursor:
             self._pool = ThreadPoolExecutor(
                 table.options.max_workers, thread_name_prefix=f"vtab-read-{table.name}"
             )
-        self._scan = Scan(table.context, self._pool, self.memo, plan, values, regions, limit, self._progress)
+        self._scan = Scan(
+            table.context, self._pool, self.memo, plan, values, regions, limit, self._progress, self.accounts
+        )
         self._rows = iter(self._scan)
         self.Next()
 

@@ -19,6 +19,7 @@ from vtab.catalog.schema import load_schema
 from vtab.catalog.store import load_catalog
 from vtab.catalog.walks import ListMode
 from vtab.options import Options, check_endpoint_environment
+from vtab.read.accounts import ERROR_COLUMNS
 from vtab.read.resources import COLUMNS as RESOURCE_COLUMNS
 from vtab.read.resources import TABLE as RESOURCES_TABLE
 from vtab.sql.returning import LOG_TABLE as RETURNING_TABLE
@@ -48,6 +49,10 @@ TYPES_TABLE = "vtab_types"
 
 ACCOUNTS_TABLE = "vtab_accounts"
 """The eponymous table of the accounts the connection reads (vtab.aws.accounts)."""
+
+ERRORS_TABLE = "vtab_errors"
+"""The eponymous table of the (account, region) pairs on_account_error='skip' left out
+(vtab.read.accounts)."""
 
 
 @functools.cache
@@ -118,7 +123,15 @@ ABSENT_STACKQL_NAMES = AbsentStackQLNames()
 def vtab_table_names() -> frozenset[str]:
     """Every table register() installs: the resource tables and vtab's own."""
     return frozenset(
-        {*resource_tables(), *LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE, RESOURCES_TABLE}
+        {
+            *resource_tables(),
+            *LOG_TABLES,
+            TYPES_TABLE,
+            COLUMNS_TABLE,
+            ACCOUNTS_TABLE,
+            RESOURCES_TABLE,
+            ERRORS_TABLE,
+        }
     )
 
 
@@ -130,6 +143,7 @@ def columns_of(table: str) -> tuple[str, ...]:
         LOG_TABLES[0]: CALL_COLUMNS,
         ACCOUNTS_TABLE: ACCOUNT_COLUMNS,
         RESOURCES_TABLE: RESOURCE_COLUMNS,
+        ERRORS_TABLE: ERROR_COLUMNS,
     }
     by_lower = {name.lower(): name for name in resource_tables()}
     if table.lower() in by_lower:
@@ -145,7 +159,9 @@ def eponymous_tables() -> list[str]:
     """The tables the shell's .tables shows: the seed's table and the log tables (every catalog table is
     eponymous too, but 1,700 names would flood it: vtab_types lists them)."""
     seed = [load_schema(type_name).table_name for type_name in TABLE_TYPES]
-    return seed + list(LOG_TABLES) + [TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE, RESOURCES_TABLE]
+    return (
+        seed + list(LOG_TABLES) + [TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE, RESOURCES_TABLE, ERRORS_TABLE]
+    )
 
 
 class ShadowedTableWarning(UserWarning):
@@ -173,7 +189,8 @@ def shadowed_tables(connection: apsw.Connection) -> list[str]:
     view would answer a dry run's review with rows of its choosing)."""
     resources = {name.lower() for name in resource_tables()}
     own = {
-        name.lower() for name in (*LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE, RESOURCES_TABLE)
+        name.lower()
+        for name in (*LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE, RESOURCES_TABLE, ERRORS_TABLE)
     }
     rows = connection.execute(
         "SELECT name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM main.sqlite_schema "
@@ -258,6 +275,15 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     vtab_accounts.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
     apsw.ext.make_virtual_module(
         connection, ACCOUNTS_TABLE, cast("apsw.ext.VirtualModuleCallable", vtab_accounts)
+    )
+
+    def vtab_errors(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
+        return registry.account_errors.rows()
+
+    vtab_errors.columns = ERROR_COLUMNS  # type: ignore[attr-defined]
+    vtab_errors.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
+    apsw.ext.make_virtual_module(
+        connection, ERRORS_TABLE, cast("apsw.ext.VirtualModuleCallable", vtab_errors)
     )
 
     def vtab_dry_run(*args: Any, **kwargs: Any) -> Iterator[tuple[object, ...]]:

@@ -18,6 +18,7 @@ from vtab.aws.calllog import CallLog, iso_utc
 from vtab.aws.cloudcontrol import CloudControl, RateLimiters
 from vtab.aws.identity import AccountIds
 from vtab.options import Options
+from vtab.read.accounts import AccountErrors
 from vtab.read.cache import ResultStore
 from vtab.sql.returning import ReturningColumns
 from vtab.sql.statements import StatementText
@@ -32,11 +33,33 @@ CACHE_MAX_ITEMS = 10_000
 LIST_SETTLE_SECONDS = 10.0
 """After a write, listings of its type are read fresh (not cached) for this long."""
 
+ESTATE_OPTIONS = (
+    "profile",
+    "endpoint_url",
+    "account_id",
+    "accounts",
+    "assume_role_name",
+    "external_id",
+    "organizational_units",
+    "skip_accounts",
+    "profiles",
+    "role_arn",
+    "rate_limit",
+    "max_attempts",
+    "max_workers",
+    "connect_timeout",
+    "read_timeout",
+)
+"""The options that decide which accounts a table reads, how it reaches them and with which Cloud Control
+client (cloud_for's key): tables alike in these share one estate (discovered once, each role assumed
+once)."""
+
 CALL_COLUMNS = (
     "seq",
     "started",
     "operation",
     "region",
+    "account_id",
     "type_name",
     "identifier",
     "resource_model",
@@ -91,14 +114,23 @@ class Registry:
         """The text of the statement started last (the unfiltered-write guard reads it)."""
         self.own_temp_tables = OwnTempTables()
         """The temp tables the session's own SQL created (a file copied into temp is not)."""
-        self._estate: Estate | None = None
+        self._estates: dict[tuple[Any, ...], Estate] = {}
+        self.account_errors = AccountErrors()
+        """The (account, region) pairs ``on_account_error='skip'`` statements left out (vtab_errors)."""
 
     def estate(self) -> Estate:
         """The accounts the connection reads (its options say which), made at first use: discovery and
         credentials happen when a statement needs them, never at connect."""
-        if self._estate is None:
-            self._estate = Estate(self.options, self.cloud_for)
-        return self._estate
+        return self.estate_for(self.options)
+
+    def estate_for(self, options: Options) -> Estate:
+        """The estate of a table's options: the connection's own, unless the table names other accounts
+        or credentials (each estate discovered once, when a statement needs it)."""
+        key = tuple(getattr(options, name) for name in ESTATE_OPTIONS)
+        estate = self._estates.get(key)
+        if estate is None:
+            estate = self._estates[key] = Estate(options, self.cloud_for)
+        return estate
 
     def cloud_for(self, options: Options) -> CloudControl:
         """The Cloud Control client of these options, shared by every table of the connection that has

@@ -10,7 +10,7 @@ from typing import Any, Protocol, cast
 import apsw
 import apsw.ext
 
-from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION
+from vtab.catalog.columns import ACCOUNT_ID, ACCOUNT_NAME, IDENTIFIER, PATCH_DOCUMENT, REGION
 from vtab.sql.returning import LOG_TABLE, PROGRESS_EVENT, Resolver, ReturningColumns, model_member, quote
 from vtab.sqlite.registry import Registry
 from vtab.write.returning import RETURNING_COLUMNS, transaction_error
@@ -27,10 +27,10 @@ class TableColumns(Protocol):
 
 def returning_columns(columns: TableColumns) -> ReturningColumns:
     """Each column of the table as a settled operation shows it: the ProgressEvent fields as they are;
-    ``region`` and ``data__Identifier`` the operation's; a property column the property in the event's
-    ResourceModel (NULL where AWS left it out: a DELETE has none); the write-only patch NULL, as a SELECT
-    reads it. A column named like a ProgressEvent field (any case) is that field. ``*``: the ProgressEvent
-    fields, then the columns ``SELECT *`` shows."""
+    ``region``, ``account_id`` and ``data__Identifier`` the operation's (account_name NULL); a property
+    column the property in the event's ResourceModel (NULL where AWS left it out: a DELETE has none); the
+    write-only patch NULL, as a SELECT reads it. A column named like a ProgressEvent field (any case) is
+    that field. ``*``: the ProgressEvent fields, then the columns ``SELECT *`` shows."""
     taken = {name.lower() for name in PROGRESS_EVENT}
     expressions = {name: quote(name) for name in PROGRESS_EVENT}
     for name in columns.names:
@@ -40,6 +40,10 @@ def returning_columns(columns: TableColumns) -> ReturningColumns:
         canonical = columns.canonical[name]
         if canonical == REGION:
             expressions[name] = "region"
+        elif canonical == ACCOUNT_ID:
+            expressions[name] = "account_id"
+        elif canonical == ACCOUNT_NAME:
+            expressions[name] = "NULL"
         elif canonical == IDENTIFIER:
             expressions[name] = quote("Identifier")
         elif canonical == PATCH_DOCUMENT:

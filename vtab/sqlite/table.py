@@ -1,8 +1,9 @@
 """The apsw module and table: thin glue between SQLite's callbacks and the planner, cursor and writes.
 
-The table is a rowid table and declares no key: one identifier can name a resource in several regions, so
-nothing may tell SQLite it is unique. Each row's rowid is a hash of its (region, identifier)
-(vtab.read.rowids), and UPDATE and DELETE get it back: they act on exactly the rows the WHERE matched.
+The table is a rowid table and declares no key: one identifier can name a resource in several regions and
+accounts, so nothing may tell SQLite it is unique. Each row's rowid is a hash of its (account, region,
+identifier) (vtab.read.rowids), and UPDATE and DELETE get it back: they act on exactly the rows the WHERE
+matched.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import apsw
 from botocore.exceptions import BotoCoreError
 
-from vtab.catalog.columns import IDENTIFIER, REGION
+from vtab.catalog.columns import ACCOUNT_ID, ACCOUNT_NAME, IDENTIFIER, REGION
 from vtab.catalog.schema import ResourceSchema
 from vtab.catalog.store import load_catalog
 from vtab.options import OptionError, Options, TrustError, check_endpoint_environment
@@ -95,6 +96,9 @@ class Table:
             registry.cloud_for(options),  # reads the AWS configuration: a bad profile fails here
             registry.cache_for(options),
             watch(registry.connection),
+            registry.estate_for(options),
+            registry.account_errors,
+            lambda: registry.statement.sql,
         )
         """What the table is, for its reads and its writes (vtab.read.context)."""
         self.writing = False
@@ -139,12 +143,16 @@ class Table:
                 continue
             is_in = info.get_aConstraintUsage_in(i)
             info.set_aConstraintUsage_argvIndex(i, len(offers) + 1)
-            if self.columns.affinities[name] is Affinity.TEXT and not is_in and name != REGION:
+            if (
+                self.columns.affinities[name] is Affinity.TEXT
+                and not is_in
+                and name not in (REGION, ACCOUNT_ID)
+            ):
                 rhs = info.get_aConstraint_rhs(i)
                 if not literals or rhs is None:
                     # A join column, a parameter: SQLite compares with its affinity, which vtab cannot
-                    # see, so SQLite checks each row again (vtab.read.affinity). A region is never a
-                    # number, so vtab's exact match is always SQLite's.
+                    # see, so SQLite checks each row again (vtab.read.affinity). A region or an
+                    # account id is never a number, so vtab's exact match is always SQLite's.
                     rechecked.add(name)
                 elif isinstance(rhs, int | float):
                     literal.add(name)
@@ -157,8 +165,14 @@ class Table:
             written.append(self.columns.names[column])
         names, canonical = self.columns.names, self.columns.canonical
         needed = {canonical[names[c]] if c < len(names) else "*" for c in info.colUsed}
-        plan, cost, rows = choose_plan(self.schema, offers, needed)
-        plan = dataclasses.replace(plan, rechecked=frozenset(rechecked), literal=frozenset(literal))
+        several = self.context.several_accounts
+        plan, cost, rows = choose_plan(self.schema, offers, needed, several_accounts=several)
+        shows = needed & {ACCOUNT_ID, ACCOUNT_NAME}
+        if "*" in needed:  # SQLite says only "some column past the 63rd"
+            shows |= {ACCOUNT_ID} if self.columns.index[ACCOUNT_ID] >= 63 else set()
+        plan = dataclasses.replace(
+            plan, rechecked=frozenset(rechecked), literal=frozenset(literal), shows=frozenset(shows)
+        )
         if written != list(plan.args):
             plan = dataclasses.replace(plan, written=tuple(written))
         info.idxStr = plan.encode(self.schema)
@@ -166,7 +180,13 @@ class Table:
         info.estimatedRows = rows
         singles = {o.column for o in offers if not o.is_in} - rechecked  # a rechecked number lists them
         ids = id_columns(self.schema).keys()
-        if plan.kind is PlanKind.GET and REGION in singles and (IDENTIFIER in singles or ids <= singles):
+        one_account = not several or ACCOUNT_ID in singles  # an identifier is unique only in one account
+        if (
+            plan.kind is PlanKind.GET
+            and REGION in singles
+            and one_account
+            and (IDENTIFIER in singles or ids <= singles)
+        ):
             info.idxFlags = apsw.SQLITE_INDEX_SCAN_UNIQUE
         return True
 

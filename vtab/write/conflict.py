@@ -30,8 +30,10 @@ from vtab.sql import interrupt
 from vtab.write.operation import IGNORE, REPLACE, Operation, Outcome, WriteStatus, unique_key
 from vtab.write.patch import replace_patch
 
-Key = tuple[str, tuple[Any, ...]]
-"""(region, unique-key values)."""
+Place = tuple[str | None, str]
+"""(account, region): where a resource lives (vtab.write.operation.Operation.place)."""
+Key = tuple[Place, tuple[Any, ...]]
+"""((account, region), unique-key values)."""
 
 ELSEWHERE = ""
 """The region of a resource listed account-wide that its listing region's GetResource does not answer: it
@@ -43,18 +45,18 @@ the existing resource shows (a listing can lag behind a recent create)."""
 
 
 def create_key(schema: ResourceSchema, op: Operation) -> Key | None:
-    """(region, unique-key values) of a create; None when the schema has no unique key."""
+    """((account, region), unique-key values) of a create; None when the schema has no unique key."""
     key = unique_key(schema)
     if not key or op.verb is not Verb.CREATE or op.desired is None:
         return None
-    return (op.region, tuple(op.desired.get(p) for p in key))
+    return (op.place, tuple(op.desired.get(p) for p in key))
 
 
 def frees_key(schema: ResourceSchema, delete: Operation, create: Operation) -> bool:
     """Whether ``delete`` may free the unique key ``create`` needs: the same key, or one that is not known
     (a row read from an identifier-only listing) under the same parents. The create must wait for it."""
     key = unique_key(schema)
-    if not key or delete.region != create.region or create.desired is None:
+    if not key or delete.place != create.place or create.desired is None:
         return False
     known = delete.properties or {}
     return all(known[p] == create.desired.get(p) for p in key if p in known)
@@ -77,16 +79,16 @@ class Skipped:
 
 def _once_per_delete(ops: list[Operation]) -> tuple[list[Operation], list[Skipped]]:
     """A second DELETE of a resource the transaction already deletes is a no-op (it would fail NotFound)."""
-    deleted: dict[tuple[str, str | None], Operation] = {}
+    deleted: dict[tuple[Place, str | None], Operation] = {}
     kept: list[Operation] = []
     skipped: list[Skipped] = []
     for op in ops:
         if op.verb is Verb.DELETE:
-            first = deleted.get((op.region, op.identifier))
+            first = deleted.get((op.place, op.identifier))
             if first is not None:
                 skipped.append(Skipped(op, f"{op.identifier} is already deleted by an earlier DELETE"))
                 continue
-            deleted[(op.region, op.identifier)] = op
+            deleted[(op.place, op.identifier)] = op
         kept.append(op)
     return kept, skipped
 
@@ -108,8 +110,9 @@ class ConflictResolver:
         self.interrupted = table.interrupted
         self.schema = table.schema
         self.pool = table.pool
-        self.fetch = Fetcher.fresh(table.cloud)
-        """Listings and gets asked afresh: what exists now decides, never a remembered answer."""
+        self.cloud_of = table.cloud_of
+        """Account -> its Cloud Control: listings and gets asked afresh (Fetcher.fresh), as what exists
+        now decides, never a remembered answer."""
         self.key = unique_key(table.schema)
 
     def resolve(self, ops: list[Operation]) -> tuple[list[Operation], list[Skipped]]:
@@ -124,25 +127,25 @@ class ConflictResolver:
             return ops, []
         keys = {self._values(op) for op in ops if op.verb is Verb.CREATE}
         whole = {self._values(op) for op in wanted if op.on_conflict == REPLACE}
-        existing = self._existing({(op.region, self._parents(op)) for op in wanted}, keys, whole)
+        existing = self._existing({(op.place, self._parents(op)) for op in wanted}, keys, whole)
         plans: dict[Key, _Plan] = {}
         slots: list[Operation | _Plan] = []
         skipped: list[Skipped] = []
-        deleted: set[tuple[str, str | None]] = set()
+        deleted: set[tuple[Place, str | None]] = set()
         """Resources an earlier DELETE of the transaction removes: absent for the rows after it."""
         for op in ops:
             if op.verb is Verb.DELETE:
-                deleted.add((op.region, op.identifier))
+                deleted.add((op.place, op.identifier))
             if op.verb is not Verb.CREATE:
                 slots.append(op)
                 continue
             # Every create seeds the key map, so an OR IGNORE / OR REPLACE row meets a plain INSERT's row
             # of the same key too.
-            key = (op.region, self._values(op))
+            key = (op.place, self._values(op))
             plan = plans.get(key)
             if plan is None:
                 found = existing.get(key) if op.on_conflict in (IGNORE, REPLACE) else None
-                if found is not None and (op.region, found[0]) in deleted:
+                if found is not None and (op.place, found[0]) in deleted:
                     found = None
                 plan = plans[key] = _Plan(op, found, op.desired, op.on_conflict)
                 slots.append(plan)
@@ -179,7 +182,14 @@ class ConflictResolver:
         if not self.schema.is_listed_account_wide:
             return
         values = self._values(op)
-        away = next((region for region, key in existing if key == values and region != op.region), None)
+        away = next(
+            (
+                region
+                for (account, region), key in existing
+                if account == op.account and key == values and region != op.region
+            ),
+            None,
+        )
         if away is None:
             return
         where = f"in {away}" if away != ELSEWHERE else "in another region"
@@ -236,6 +246,7 @@ class ConflictResolver:
             patch=patch,
             statement=op.statement,
             note=f"INSERT OR REPLACE: {self._key_text(op)} exists as {identifier}",
+            account=op.account,
         )
 
     # -- after sending ---------------------------------------------------------------------------------
@@ -295,7 +306,7 @@ class ConflictResolver:
         for i in replacing:
             outcome = outcomes[i]
             op = outcome.op
-            existing = found.get((op.region, self._values(op)))
+            existing = found.get((op.place, self._values(op)))
             if existing is None:
                 settled[i] = Outcome(
                     op,
@@ -322,8 +333,8 @@ class ConflictResolver:
 
     def _relist(self, ops: list[Operation]) -> dict[Key, tuple[str, Properties]]:
         """What exists under the parents of ``ops``, listed until every one of their keys shows."""
-        wanted = {(op.region, self._values(op)) for op in ops}
-        scopes = {(op.region, self._parents(op)) for op in ops}
+        wanted = {(op.place, self._values(op)) for op in ops}
+        scopes = {(op.place, self._parents(op)) for op in ops}
         found: dict[Key, tuple[str, Properties]] = {}
         for delay in RELIST_DELAYS:
             interrupt.sleep(delay, self.interrupted, "the listing for INSERT OR REPLACE")
@@ -349,7 +360,7 @@ class ConflictResolver:
 
     def _existing(
         self,
-        scopes: set[tuple[str, tuple[Any, ...]]],
+        scopes: set[tuple[Place, tuple[Any, ...]]],
         keys: set[tuple[Any, ...]],
         whole: set[tuple[Any, ...]],
     ) -> dict[Key, tuple[str, Properties]]:
@@ -357,8 +368,8 @@ class ConflictResolver:
         listed account-wide: those of the unique-key values ``keys`` only, placed in their own regions);
         those of the keys ``whole`` (OR REPLACE rows) read whole (``_item``)."""
         futures = [
-            self.pool.submit(self._list, region, parents, keys, whole)
-            for region, parents in sorted(scopes, key=str)
+            self.pool.submit(self._list, place, parents, keys, whole)
+            for place, parents in sorted(scopes, key=str)
         ]
         found: dict[Key, tuple[str, Properties]] = {}
         try:
@@ -369,23 +380,25 @@ class ConflictResolver:
             for future in futures:
                 future.cancel()  # only those not started: after an interrupt
         for items in listed:
-            for region, identifier, props in items:
-                found.setdefault((region, tuple(props.get(p) for p in self.key)), (identifier, props))
+            for place, identifier, props in items:
+                found.setdefault((place, tuple(props.get(p) for p in self.key)), (identifier, props))
         return found
 
     def _list(
-        self, region: str, parents: tuple[Any, ...], keys: set[tuple[Any, ...]], whole: set[tuple[Any, ...]]
-    ) -> list[tuple[str, str, Properties]]:
+        self, place: Place, parents: tuple[Any, ...], keys: set[tuple[Any, ...]], whole: set[tuple[Any, ...]]
+    ) -> list[tuple[Place, str, Properties]]:
+        account, region = place
         model = dict(zip(self.schema.list_requires, parents, strict=True))
-        items: list[tuple[str, str, Properties]] = []
+        items: list[tuple[Place, str, Properties]] = []
+        fetch = Fetcher.fresh(self.cloud_of(account))
         try:
-            for page in self.fetch.listing(region, self.schema, model):
+            for page in fetch.listing(region, self.schema, model):
                 for identifier, props in page:
                     props = {**self.schema.split_identifier(identifier), **props}
                     values = tuple(props.get(p) for p in self.key)
                     if self.schema.is_listed_account_wide and values not in keys:
                         continue  # the account's other resources cost no GetResource
-                    item = self._item(region, identifier, props, whole=values in whole)
+                    item = self._item(fetch, place, identifier, props, whole=values in whole)
                     if item is not None:
                         items.append(item)
         except (apsw.NotFoundError, apsw.SQLError):
@@ -395,21 +408,22 @@ class ConflictResolver:
         return items
 
     def _item(
-        self, region: str, identifier: str, props: Properties, *, whole: bool
-    ) -> tuple[str, str, Properties] | None:
-        """(its region, identifier, properties) of a resource listed in ``region``, or None when it is gone.
-        GetResource reads it when the listing's item may lack properties: a partial one, and any one an
-        OR REPLACE row patches (``whole``: the row's NULLs remove what the resource has, which a listing
-        that gives identifiers only does not show). A type listed account-wide is placed in its own region:
-        the one its properties name, else the listing region when GetResource answers there (ELSEWHERE
-        when it does not)."""
+        self, fetch: Fetcher, place: Place, identifier: str, props: Properties, *, whole: bool
+    ) -> tuple[Place, str, Properties] | None:
+        """(its place, identifier, properties) of a resource listed in ``place`` (account, region), or
+        None when it is gone. GetResource reads it when the listing's item may lack properties: a partial
+        one, and any one an OR REPLACE row patches (``whole``: the row's NULLs remove what the resource
+        has, which a listing that gives identifiers only does not show). A type listed account-wide is
+        placed in its own region: the one its properties name, else the listing region when GetResource
+        answers there (ELSEWHERE when it does not)."""
+        account, region = place
         account_wide = self.schema.is_listed_account_wide
         home = home_region(self.schema, props) if account_wide else region
         if home not in (None, region):
-            return home, identifier, props  # another region's: an OR REPLACE of it is refused
+            return (account, home), identifier, props  # another region's: an OR REPLACE of it is refused
         if home is None or whole or self.schema.is_partial(props):
-            full = self.fetch.get(region, self.schema, identifier)
+            full = fetch.get(region, self.schema, identifier)
             if full is None:
-                return (ELSEWHERE, identifier, props) if account_wide else None
+                return ((account, ELSEWHERE), identifier, props) if account_wide else None
             props = {**self.schema.split_identifier(identifier), **full}
-        return region, identifier, props
+        return place, identifier, props

@@ -73,6 +73,19 @@ class Operation:
     again instead of sending it again."""
     client_token: str = field(default_factory=lambda: str(uuid.uuid4()))
     """One per operation, sent on every attempt, so a retried request can never act twice."""
+    account: str | None = None
+    """The account it acts in (an INSERT's account_id, the row's for UPDATE and DELETE); None: the
+    connection's own, with its own credentials."""
+
+    @property
+    def place(self) -> tuple[str | None, str]:
+        """(account, region): where the resource lives, with its identifier its key."""
+        return (self.account, self.region)
+
+    @property
+    def where(self) -> str:
+        """``us-east-1``, or ``us-east-1 of account 111111111111``: for messages."""
+        return self.region if self.account is None else f"{self.region} of account {self.account}"
 
     @property
     def action(self) -> str:
@@ -114,8 +127,8 @@ class Operation:
         that gave nothing to show is ``CREATE row 2 in us-east-1``."""
         if self.verb is Verb.CREATE and self.desired is not None:
             shown = row_text(schema, self.desired)
-            return f"CREATE row {self.row}{f' ({shown})' if shown else ''} in {self.region}"
-        return f"{self.action} {self.identifier} in {self.region}"
+            return f"CREATE row {self.row}{f' ({shown})' if shown else ''} in {self.where}"
+        return f"{self.action} {self.identifier} in {self.where}"
 
 
 SHOWN_COLUMNS = 3

@@ -115,7 +115,7 @@ def as_queued(schema: ResourceSchema, row: Row, ops: list[Operation], current: S
         if op.verb is Verb.UPDATE
         and op.patch
         and op.statement is not current
-        and (op.region, op.identifier) == (row.region, row.identifier)
+        and (op.account, op.region, op.identifier) == (row.account, row.region, row.identifier)
     ]
     if not patches:
         return row
@@ -126,7 +126,7 @@ def as_queued(schema: ResourceSchema, row: Row, ops: list[Operation], current: S
     except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, LookupError, TypeError):
         return row  # the resource changed under the transaction: AWS's answer to the patch will tell
     # As AWS will read it: a write-only property never shows (so a later SET of it is an "add" again).
-    return Row(row.region, row.identifier, schema.as_read(properties))
+    return row._replace(properties=schema.as_read(properties))
 
 
 def differs(columns: ColumnNames, row: Row, column: str, value: Any) -> bool:

@@ -161,7 +161,7 @@ class WriteQueue:
         """One statement updates a resource once: when UPDATE ... FROM joins it with several source rows,
         the last one wins (SQLite itself uses one of them), so the earlier ones are taken back."""
         statement = self._current()
-        earlier = statement.updates.pop((row.region, row.identifier), None)
+        earlier = statement.updates.pop((row.account, row.region, row.identifier), None)
         if earlier is not None:
             self.ops = [op for op in self.ops if op is not earlier]
             statement.queued -= 1
@@ -173,9 +173,9 @@ class WriteQueue:
         op = self.rows.delete(rowid, self._current().rows)
         assert op.identifier is not None
         deletes = self._current().deletes
-        if (op.region, op.identifier) in deletes:
+        if (op.account, op.region, op.identifier) in deletes:
             return  # a global resource read in several regions is deleted once
-        deletes.add((op.region, op.identifier))
+        deletes.add((op.account, op.region, op.identifier))
         self._queue(op)
 
     # -- Sync -----------------------------------------------------------------------------------------
@@ -213,6 +213,7 @@ class WriteQueue:
             concurrency=table.options.max_workers,
             timeout=table.options.write_timeout,
             interrupted=table.interrupted,
+            cloud_of=table.cloud_of,
         )
         try:
             outcomes = resolver.settle(sender.run(send), sender.run)
@@ -248,7 +249,7 @@ class WriteQueue:
                 returned.append(
                     dry_run_row(op, self.schema, table.name, f"dry_run: {op.describe(self.schema)} not sent")
                 )
-            record = table.cloud.log.start(
+            record = table.cloud_of(op.account).log_start(
                 op.call if action != "SKIP" else "(none)",
                 op.region,
                 self.schema.type_name,
@@ -290,7 +291,7 @@ class WriteQueue:
         if key is not None:
             self._creates[key] = op
         elif op.verb is Verb.UPDATE and op.identifier is not None:
-            statement.updates[(op.region, op.identifier)] = op
+            statement.updates[(op.account, op.region, op.identifier)] = op
 
     def _current(self) -> Statement:
         return self.statements.current

@@ -26,14 +26,17 @@ class WriteReport:
     """Counts of one statement's completed writes (failed ones are the statement's error, not counted)."""
 
     created: list[tuple[str, str]] = field(default_factory=list)
-    """(region, identifier) of each resource created."""
+    """(region, identifier) of each resource created (``us-east-1 of account 111111111111`` for a
+    connection with account options)."""
     updated: int = 0
     deleted: int = 0
     not_sent: int = 0
     """Writes a dry_run table recorded in vtab_dry_run instead of sending."""
 
     @classmethod
-    def of(cls, records: Iterable[CallRecord]) -> WriteReport:
+    def of(cls, records: Iterable[CallRecord], name_accounts: bool = False) -> WriteReport:
+        """The report of ``records``; ``name_accounts``: say each created resource's account (the
+        connection reads several)."""
         report = cls()
         for record in records:
             verb = _VERB_OF_CALL.get(record.operation)
@@ -44,7 +47,10 @@ class WriteReport:
             elif record.status != OperationStatus.SUCCESS:
                 continue
             elif verb is Verb.CREATE:
-                report.created.append((record.region, record.identifier or "?"))
+                where = record.region
+                if name_accounts and record.account_id:
+                    where = f"{record.region} of account {record.account_id}"
+                report.created.append((where, record.identifier or "?"))
             elif verb is Verb.UPDATE:
                 report.updated += 1
             else:

@@ -3,8 +3,9 @@
 One row per operation the statement sent (an ``INSERT OR IGNORE`` row whose key exists sends none, and
 returns none, as in SQLite), in statement order, with Cloud Control's fields: the final ProgressEvent's,
 or, for an operation that never got one (refused at its start call, lost in transport), the error it got
-instead. vtab's own verdict (``status``: SUCCESS, FAILED, REFUSED, ...) and the table, region and row
-are beside them. A dry run's rows say nothing was sent (no RequestToken, no OperationStatus).
+instead. vtab's own verdict (``status``: SUCCESS, FAILED, REFUSED, ...) and the table, region, account
+(NULL: the caller's own, on a connection without account options) and row are beside them. A dry run's
+rows say nothing was sent (no RequestToken, no OperationStatus).
 
 The rows of the last statement that sent writes (an autocommit write, or a COMMIT) stay in the eponymous
 table ``vtab_returning``, so a statement that failed (and so returned no rows) can still be read after.
@@ -23,7 +24,7 @@ from vtab.catalog.schema import ResourceSchema
 from vtab.sql.returning import LOG_TABLE, PROGRESS_EVENT
 from vtab.write.operation import Operation, Outcome, WriteStatus
 
-RETURNING_COLUMNS = (*PROGRESS_EVENT, "table_name", "region", "row", "status")
+RETURNING_COLUMNS = (*PROGRESS_EVENT, "table_name", "region", "account_id", "row", "status")
 """The columns of vtab_returning: the ProgressEvent fields, then vtab's."""
 
 Row = tuple[Any, ...]
@@ -69,6 +70,7 @@ def event_rows(outcomes: Iterable[Outcome], schema: ResourceSchema, table: str) 
                 event.get("TypeName") or schema.type_name,
                 table,
                 op.region,
+                op.account,
                 op.row,
                 str(outcome.status),
             )
@@ -91,6 +93,7 @@ def dry_run_row(op: Operation, schema: ResourceSchema, table: str, note: str) ->
         schema.type_name,
         table,
         op.region,
+        op.account,
         op.row,
         str(WriteStatus.NOT_SENT),
     )

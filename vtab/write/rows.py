@@ -1,6 +1,7 @@
 """Rows into checked operations: what an INSERT, UPDATE or DELETE row means, checked before it is queued.
 
-A ``RowWriter`` folds a row's column names to one per property, finds its region and account id, the row
+A ``RowWriter`` folds a row's column names to one per property, finds its region and account (an
+INSERT's ``account_id``, checked against the estate; an UPDATE's or DELETE's, the row's), the row
 an UPDATE or DELETE changes (as read, and as the transaction's queued updates leave it: vtab.write.patch
 diffs against that), refuses what cannot be sent, and returns the ``Operation``. The transaction's
 bookkeeping (which operations are queued, max_writes, savepoints) is vtab.write.queue's; nothing here
@@ -15,9 +16,10 @@ from typing import Any
 import apsw
 
 from vtab import hints
-from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION, STACKQL_OWN
+from vtab.catalog.columns import ACCOUNT_ID, ACCOUNT_NAME, IDENTIFIER, PATCH_DOCUMENT, REGION, STACKQL_OWN
 from vtab.catalog.facts import Verb
 from vtab.messages import sql_literal
+from vtab.options import ACCOUNT_ID_PATTERN
 from vtab.read.context import TableContext
 from vtab.read.fetch import Fetcher
 from vtab.read.rows import Row
@@ -47,6 +49,8 @@ class RowWriter:
             table.name, table.schema, table.columns.property_of, schema_checks=table.options.schema_checks
         )
         self.patches = PatchDocumentRules(self.rules)
+        self._accounts: set[str] = set()
+        """Accounts an INSERT named that were found in the estate and reached (asked once)."""
 
     # -- the three verbs ------------------------------------------------------------------------------
 
@@ -74,10 +78,18 @@ class RowWriter:
             )
         refuse_placeholders(self.table, values, where)
         region = self.region_of(values.get(REGION), where)
-        values = self.fill_account_id(values, region, where)
+        name = values.get(ACCOUNT_NAME)
+        if name is not None:
+            raise apsw.ReadOnlyError(
+                f"{ACCOUNT_NAME} = {sql_literal(name)}: the account's name is read-only (Organizations "
+                f"has it); choose the account with {ACCOUNT_ID} instead {where}"
+            )
+        named = self.account_text(values.get(ACCOUNT_ID), where)
+        values = self.fill_account_id(values, region, where, named)
         desired = self.rules.desired_state(values, where)
         self.rules.check_regions(desired, region, where)
-        return Operation(Verb.CREATE, region, row, 0, desired=desired, on_conflict=mode)
+        account = self.account_of(named, where)  # last: the only check that may call (the estate, STS)
+        return Operation(Verb.CREATE, region, row, 0, desired=desired, on_conflict=mode, account=account)
 
     def update(
         self, rowid: int, new_rowid: int | None, values: dict[str, Any], row_number: int, as_queued: AsQueued
@@ -95,6 +107,8 @@ class RowWriter:
         read = self.table.read_rows.read(rowid)
         if read is not None and values.get(REGION) == read.region:
             values = {**values, REGION: apsw.no_change}  # the row's own (UPDATE ... FROM reads every column)
+        self.refuse_moving_account(values, self.read_row(rowid), where)
+        values = {c: v for c, v in values.items() if c not in (ACCOUNT_ID, ACCOUNT_NAME)}
         row = as_queued(self.old_row(rowid, where))
         changed = {
             column: value
@@ -126,7 +140,15 @@ class RowWriter:
             patch = column_patch(self.schema, self.table.columns, self.rules, row, changed, where)
         if not patch:
             return row, None
-        op = Operation(Verb.UPDATE, row.region, row_number, 0, identifier=row.identifier, patch=patch)
+        op = Operation(
+            Verb.UPDATE,
+            row.region,
+            row_number,
+            0,
+            identifier=row.identifier,
+            patch=patch,
+            account=row.account,
+        )
         refuse_too_big(self.schema, op, where)
         return row, op
 
@@ -146,6 +168,7 @@ class RowWriter:
             0,
             identifier=row.identifier,
             properties={**ids, **row.properties},
+            account=row.account,
         )
 
     # -- what a row means -----------------------------------------------------------------------------
@@ -201,10 +224,87 @@ class RowWriter:
         except apsw.SQLError as error:
             raise apsw.SQLError(f"{REGION} = {sql_literal(value)}: {error} {where}") from None
 
-    def fill_account_id(self, values: dict[str, Any], region: str, where: str) -> dict[str, Any]:
-        """A required account-id column the row leaves NULL (QuickSight's aws_account_id) is the caller's
-        account id, as a template's ``!Ref AWS::AccountId`` would be: the account_id option, else looked up
-        (once per connection). A value given is sent as given (another account's is AWS's to refuse)."""
+    @staticmethod
+    def account_text(value: object, where: str) -> str | None:
+        """An INSERT's account_id as an account id (None: NULL), or refused: 12 digits as text."""
+        if value is None:
+            return None
+        if not isinstance(value, str) or not ACCOUNT_ID_PATTERN.fullmatch(value):
+            raise apsw.SQLError(
+                f"{ACCOUNT_ID} = {sql_literal(value)} is not an AWS account id: write its 12 digits as text, "
+                f"like {ACCOUNT_ID} = '123456789012', or leave it NULL for the caller's own account {where}"
+            )
+        return value
+
+    def account_of(self, value: str | None, where: str) -> str | None:
+        """The account an INSERT's row is created in: None (NULL) for the caller's own; else an account
+        of the estate, whose role is assumed now, so that a wrong or unreachable one is refused before
+        anything is sent."""
+        if value is None:
+            return None
+        table = self.table
+        if value in self._accounts:
+            return value if table.several_accounts else None
+        lookup = table.pool.submit(self._reach_account, value, where)
+        try:  # on a worker, so that the SQLite thread waits interruptibly
+            account = result(lookup, table.interrupted, "the account lookup")
+        except apsw.InterruptError:
+            raise
+        except apsw.Error as error:
+            message = str(error)
+            raise type(error)(message if message.endswith(where) else f"{message} {where}") from error
+        self._accounts.add(value)
+        return account
+
+    def _reach_account(self, value: str, where: str) -> str | None:
+        table = self.table
+        if not table.several_accounts:
+            own = table.own_account(f"leave {ACCOUNT_ID} NULL for the caller's own account")
+            if value != own:
+                raise apsw.SQLError(
+                    f"{ACCOUNT_ID} = {sql_literal(value)}: this connection reads account {own} only; leave "
+                    f"{ACCOUNT_ID} NULL for it, or connect with "
+                    f"{hints.set_option('accounts', repr(value))} (or 'org') to write in another {where}"
+                )
+            return None
+        if table.estate_account(value) is None:
+            raise apsw.SQLError(
+                f"{ACCOUNT_ID} = {sql_literal(value)} is not one of the accounts this connection reads "
+                "(SELECT account_id FROM vtab_accounts lists them; a SUSPENDED one is not written): give "
+                f"one of those, or add it to the accounts option {where}"
+            )
+        try:
+            table.cloud_of(value)
+        except apsw.Error as error:
+            raise type(error)(
+                f"{ACCOUNT_ID} = {sql_literal(value)}: {error}; nothing was sent {where}"
+            ) from error
+        return value
+
+    def refuse_moving_account(self, values: dict[str, Any], row: Row, where: str) -> None:
+        """An UPDATE acts in the row's account: SET account_id (or account_name) to another is refused."""
+        table = self.table
+        account = values.get(ACCOUNT_ID, apsw.no_change)
+        if account is not apsw.no_change and account != table.account_of(row):
+            raise apsw.ReadOnlyError(
+                f"{ACCOUNT_ID} = {sql_literal(account)} (was {sql_literal(table.account_of(row))}): a "
+                f"resource cannot move to another account; INSERT it there (with {ACCOUNT_ID} = "
+                f"{sql_literal(account)}) and DELETE it here instead {where}"
+            )
+        name = values.get(ACCOUNT_NAME, apsw.no_change)
+        if name is not apsw.no_change and name != table.account_name(row):
+            raise apsw.ReadOnlyError(
+                f"{ACCOUNT_NAME} = {sql_literal(name)}: the account's name is read-only (Organizations has "
+                f"it); leave {ACCOUNT_NAME} out of the UPDATE {where}"
+            )
+
+    def fill_account_id(
+        self, values: dict[str, Any], region: str, where: str, account: str | None = None
+    ) -> dict[str, Any]:
+        """A required account-id column the row leaves NULL (QuickSight's aws_account_id) is the row's
+        account (``account``), else the caller's, as a template's ``!Ref AWS::AccountId`` would be: the
+        account_id option, else looked up (once per connection). A value given is sent as given (another
+        account's is AWS's to refuse)."""
         table = self.table
         schema = table.schema
         missing = [
@@ -217,7 +317,7 @@ class RowWriter:
         if not missing:
             return values
         fix = f"give {missing[0]} in the INSERT"
-        account = table.account_id
+        account = account or table.account_id
         if account is None:
             lookup = table.pool.submit(table.cloud.account_id, region, None, fix)
             try:  # on a worker, so that the SQLite thread waits interruptibly
@@ -245,12 +345,13 @@ class RowWriter:
         table = self.table
         row = self.read_row(rowid)
         if table.schema.is_partial(row.properties):
-            properties = Fetcher.fresh(table.cloud).get(row.region, table.schema, row.identifier)
+            cloud = table.cloud_of(row.account)
+            properties = Fetcher.fresh(cloud).get(row.region, table.schema, row.identifier)
             if properties is None:
                 raise apsw.NotFoundError(
                     f"{IDENTIFIER} = {sql_literal(row.identifier)}: the resource no longer exists {where}"
                 )
-            row = Row(row.region, row.identifier, {**row.properties, **properties})
+            row = row._replace(properties={**row.properties, **properties})
             table.read_rows.replace(row)
         return row
 

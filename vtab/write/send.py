@@ -166,9 +166,12 @@ class Sender:
         timeout: float,
         interrupted: Interrupted = never,
         poll_concurrency: int | None = None,
+        cloud_of: Callable[[str | None], CloudControl] | None = None,
     ) -> None:
         self.interrupted = interrupted
         self.cloud = cloud
+        self._cloud_of = cloud_of or (lambda account: cloud)
+        """Account (None: the caller's own) -> the Cloud Control an operation in it is sent through."""
         self.schema = schema
         self.pool = pool
         self.poll_pool = poll_pool
@@ -294,7 +297,9 @@ class Sender:
     # -- scheduling -----------------------------------------------------------------------------------
 
     def _task(self, op: Operation) -> Task:
-        record = self.cloud.log.start(op.call, op.region, self.schema.type_name, identifier=op.identifier)
+        record = self._cloud_of(op.account).log_start(
+            op.call, op.region, self.schema.type_name, identifier=op.identifier
+        )
         task = Task(op, record)
         if op.request_token is not None:  # left running by an earlier COMMIT: poll it, do not send it again
             task.token = record.request_token = op.request_token
@@ -381,9 +386,10 @@ class Sender:
     def _step(self, task: Task) -> dict[str, Any]:
         task.sent_at = time.monotonic()  # read by the SQLite thread only once this call has returned
         op = task.op
+        cloud = self._cloud_of(op.account)
         if task.token is None:
-            return self.cloud.start_write(task.record, self.schema, op.verb, op.method, **op.params())
-        return self.cloud.request_status(task.record, self.schema, op.verb, task.token)
+            return cloud.start_write(task.record, self.schema, op.verb, op.method, **op.params())
+        return cloud.request_status(task.record, self.schema, op.verb, task.token)
 
     # -- results (SQLite thread) ----------------------------------------------------------------------
 

@@ -1,0 +1,148 @@
+"""Writes in an estate (issue 18 item 2): an INSERT's account_id picks the account (NULL: the caller's
+own; outside the estate, SUSPENDED or unassumable: refused before anything is sent), UPDATE and DELETE act
+in the row's account, an UPDATE that moves a row to another account is refused; RETURNING and the write
+report name the account. Each account's state is read back with plain boto3 through its own credentials."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import apsw
+import pytest
+
+from tests.orgs import LOG_GROUP, Org, assume, client, create_log_group
+from tests.readhelpers import rows
+from tests.test_estate_reads import register
+from vtab.cli.output import WriteReporter
+from vtab.emulator import Emulator
+from vtab.emulator.state import ACCOUNT_ID
+
+
+def groups_of(emulator: Emulator, org: Org, name: str, region: str = "us-east-1") -> dict[str, Any]:
+    """LogGroupName -> properties of every log group account ``name`` holds in ``region``."""
+    account = org.named(name)
+    credentials = {} if account.account_id == ACCOUNT_ID else assume(emulator, account.account_id)
+    cloudcontrol = client(emulator, "cloudcontrol", region, **credentials)
+    listed = cloudcontrol.list_resources(TypeName=LOG_GROUP)["ResourceDescriptions"]
+    return {item["Identifier"]: json.loads(item["Properties"]) for item in listed}
+
+
+def writes(connection: apsw.Connection) -> list[tuple[Any, ...]]:
+    return rows(
+        connection,
+        "SELECT operation, account_id, identifier FROM vtab_calls "
+        "WHERE operation IN ('CreateResource', 'UpdateResource', 'DeleteResource')",
+    )
+
+
+def test_insert_creates_in_the_account_it_names(emulator: Emulator, org: Org) -> None:
+    prod_a = org.named("prod-a")
+    connection, registry = register(emulator, accounts="org", regions="us-east-1")
+    err = io.StringIO()
+    report = WriteReporter(registry, err)
+    returned = rows(
+        connection,
+        "INSERT INTO logs_log_groups (log_group_name, account_id) "
+        f"VALUES ('/made/in/prod-a', '{prod_a.account_id}') RETURNING account_id, region, data__Identifier",
+    )
+    report.finish()
+    assert returned == [(prod_a.account_id, "us-east-1", "/made/in/prod-a")]
+    assert "/made/in/prod-a" in groups_of(emulator, org, "prod-a")
+    assert "/made/in/prod-a" not in groups_of(emulator, org, "master")
+    assert writes(connection) == [("CreateResource", prod_a.account_id, "/made/in/prod-a")]
+    assert err.getvalue() == f"1 inserted (us-east-1 of account {prod_a.account_id}: /made/in/prod-a)\n"
+    # NULL: the caller's own account
+    rows(connection, "INSERT INTO logs_log_groups (log_group_name) VALUES ('/made/in/master')")
+    assert "/made/in/master" in groups_of(emulator, org, "master")
+    assert "/made/in/master" not in groups_of(emulator, org, "prod-a")
+
+
+@pytest.mark.parametrize(
+    ("who", "error", "expected"),
+    [
+        ("999999999999", apsw.SQLError, "is not one of the accounts this connection reads"),
+        ("dev-closed", apsw.SQLError, "is not one of the accounts this connection reads"),
+        ("dev-locked", apsw.PermissionsError, "AccessDenied"),
+        ("12345", apsw.SQLError, "is not an AWS account id"),
+    ],
+)
+def test_insert_into_an_account_it_cannot_write_is_refused_before_anything_is_sent(
+    emulator: Emulator, org: Org, who: str, error: type[apsw.Error], expected: str
+) -> None:
+    account = who if who[0].isdigit() else org.named(who).account_id
+    connection, _ = register(emulator, accounts="org", regions="us-east-1")
+    with pytest.raises(error) as raised:
+        rows(
+            connection,
+            f"INSERT INTO logs_log_groups (log_group_name, account_id) VALUES ('/nope', '{account}')",
+        )
+    message = str(raised.value)
+    assert f"account_id = '{account}'" in message and expected in message
+    assert "[logs_log_groups row 1]" in message
+    assert writes(connection) == []
+    assert not [call for call in emulator.calls if call.operation == "CreateResource"]
+
+
+def test_update_and_delete_act_in_the_rows_account(emulator: Emulator, org: Org) -> None:
+    web_a, prod_b = org.named("web-a"), org.named("prod-b")
+    # The same name in two accounts: each write reaches only the row's own.
+    create_log_group(client(emulator, "cloudcontrol", **assume(emulator, prod_b.account_id)), "/twin")
+    create_log_group(client(emulator, "cloudcontrol", **assume(emulator, web_a.account_id)), "/twin")
+    connection, _ = register(
+        emulator, accounts="org", regions="us-east-1", skip_accounts=org.named("dev-locked").account_id
+    )
+    rows(
+        connection,
+        "UPDATE logs_log_groups SET retention_in_days = 7 WHERE region = 'us-east-1' "
+        f"AND account_id = '{web_a.account_id}' AND log_group_name = '/twin'",
+    )
+    assert groups_of(emulator, org, "web-a")["/twin"].get("RetentionInDays") == 7
+    assert "RetentionInDays" not in groups_of(emulator, org, "prod-b")["/twin"]
+    rows(
+        connection,
+        f"DELETE FROM logs_log_groups WHERE region = 'us-east-1' AND account_id = '{prod_b.account_id}' "
+        "AND log_group_name = '/twin'",
+    )
+    assert "/twin" not in groups_of(emulator, org, "prod-b")
+    assert "/twin" in groups_of(emulator, org, "web-a")
+    assert writes(connection) == [
+        ("UpdateResource", web_a.account_id, "/twin"),
+        ("DeleteResource", prod_b.account_id, "/twin"),
+    ]
+
+
+def test_an_update_cannot_move_a_row_to_another_account(emulator: Emulator, org: Org) -> None:
+    prod_a, dev_a = org.named("prod-a"), org.named("dev-a")
+    name = prod_a.log_groups["us-east-1"][0]
+    connection, _ = register(emulator, accounts="org", regions="us-east-1")
+    with pytest.raises(apsw.ReadOnlyError) as raised:
+        rows(
+            connection,
+            f"UPDATE logs_log_groups SET account_id = '{dev_a.account_id}' WHERE region = 'us-east-1' "
+            f"AND account_id = '{prod_a.account_id}' AND log_group_name = '{name}'",
+        )
+    assert str(raised.value).startswith(
+        f"account_id = '{dev_a.account_id}' (was '{prod_a.account_id}'): a resource cannot move to another "
+        f"account; INSERT it there (with account_id = '{dev_a.account_id}') and DELETE it here instead"
+    )
+    assert writes(connection) == []
+
+
+def test_without_account_options_an_insert_takes_only_the_callers_account(emulator: Emulator) -> None:
+    connection, _ = register(emulator, regions="us-east-1")
+    rows(
+        connection,
+        f"INSERT INTO logs_log_groups (log_group_name, account_id) VALUES ('/mine', '{ACCOUNT_ID}')",
+    )
+    with pytest.raises(apsw.SQLError) as raised:
+        rows(
+            connection,
+            "INSERT INTO logs_log_groups (log_group_name, account_id) VALUES ('/theirs', '111111111111')",
+        )
+    assert str(raised.value).startswith(
+        f"account_id = '111111111111': this connection reads account {ACCOUNT_ID} only; leave account_id "
+        "NULL for it, or connect with"
+    )
+    assert [name for _, _, name in writes(connection)] == ["/mine"]
