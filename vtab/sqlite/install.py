@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import apsw
@@ -164,6 +164,23 @@ def eponymous_tables() -> list[str]:
     )
 
 
+def install_rows_table(
+    connection: apsw.Connection,
+    name: str,
+    columns: Sequence[str],
+    rows: Callable[[], Iterable[tuple[Any, ...]]],
+) -> None:
+    """An eponymous read-only table ``name`` whose rows ``rows()`` gives afresh on every scan (apsw.ext's
+    virtual module over a function; vtab's logs and catalogs)."""
+
+    def table(*args: Any, **kwargs: Any) -> Iterable[tuple[Any, ...]]:
+        return rows()
+
+    table.columns = tuple(columns)  # type: ignore[attr-defined]
+    table.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
+    apsw.ext.make_virtual_module(connection, name, cast("apsw.ext.VirtualModuleCallable", table))
+
+
 class ShadowedTableWarning(UserWarning):
     """The database has tables (or views) of its own named like vtab tables: SQLite resolves those names to
     them, so the live tables are out of reach under those names."""
@@ -253,47 +270,12 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     if shadowed:
         warnings.warn(ShadowedTableWarning(shadowed), stacklevel=2)
 
-    def vtab_calls(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
-        return registry.calls()
-
-    vtab_calls.columns = CALL_COLUMNS  # type: ignore[attr-defined]
-    vtab_calls.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
     calls_table, dry_run_table, _ = LOG_TABLES
-    apsw.ext.make_virtual_module(connection, calls_table, cast("apsw.ext.VirtualModuleCallable", vtab_calls))
-
-    def vtab_types(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
-        return type_rows()
-
-    vtab_types.columns = TYPE_COLUMNS  # type: ignore[attr-defined]
-    vtab_types.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
-    apsw.ext.make_virtual_module(connection, TYPES_TABLE, cast("apsw.ext.VirtualModuleCallable", vtab_types))
-
-    def vtab_accounts(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
-        return registry.estate().rows()
-
-    vtab_accounts.columns = ACCOUNT_COLUMNS  # type: ignore[attr-defined]
-    vtab_accounts.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
-    apsw.ext.make_virtual_module(
-        connection, ACCOUNTS_TABLE, cast("apsw.ext.VirtualModuleCallable", vtab_accounts)
-    )
-
-    def vtab_errors(*args: Any, **kwargs: Any) -> Iterator[tuple[Any, ...]]:
-        return registry.account_errors.rows()
-
-    vtab_errors.columns = ERROR_COLUMNS  # type: ignore[attr-defined]
-    vtab_errors.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
-    apsw.ext.make_virtual_module(
-        connection, ERRORS_TABLE, cast("apsw.ext.VirtualModuleCallable", vtab_errors)
-    )
-
-    def vtab_dry_run(*args: Any, **kwargs: Any) -> Iterator[tuple[object, ...]]:
-        return registry.dry_runs.rows()
-
-    vtab_dry_run.columns = DRY_RUN_COLUMNS  # type: ignore[attr-defined]
-    vtab_dry_run.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
-    apsw.ext.make_virtual_module(
-        connection, dry_run_table, cast("apsw.ext.VirtualModuleCallable", vtab_dry_run)
-    )
+    install_rows_table(connection, calls_table, CALL_COLUMNS, registry.calls)
+    install_rows_table(connection, TYPES_TABLE, TYPE_COLUMNS, type_rows)
+    install_rows_table(connection, ACCOUNTS_TABLE, ACCOUNT_COLUMNS, lambda: registry.estate().rows())
+    install_rows_table(connection, ERRORS_TABLE, ERROR_COLUMNS, registry.account_errors.rows)
+    install_rows_table(connection, dry_run_table, DRY_RUN_COLUMNS, registry.dry_runs.rows)
 
     connection.create_module(
         RESOURCES_TABLE,
