@@ -17,7 +17,7 @@ from vtab.aws.accounts import Estate
 from vtab.aws.calllog import CallLog, iso_utc
 from vtab.aws.cloudcontrol import CloudControl, RateLimiters
 from vtab.aws.identity import AccountIds
-from vtab.options import Options
+from vtab.options import CREDENTIAL_OPTIONS, Options
 from vtab.read.accounts import AccountErrors
 from vtab.read.cache import ResultStore
 from vtab.sql.returning import ReturningColumns
@@ -33,16 +33,9 @@ CACHE_MAX_ITEMS = 10_000
 LIST_SETTLE_SECONDS = 10.0
 """After a write, listings of its type are read fresh (not cached) for this long."""
 
-ESTATE_OPTIONS = (
+CLIENT_OPTIONS = (
     "profile",
     "endpoint_url",
-    "account_id",
-    "accounts",
-    "assume_role_name",
-    "external_id",
-    "organizational_units",
-    "skip_accounts",
-    "profiles",
     "role_arn",
     "rate_limit",
     "max_attempts",
@@ -50,6 +43,9 @@ ESTATE_OPTIONS = (
     "connect_timeout",
     "read_timeout",
 )
+"""The options a Cloud Control client is built from (cloud_for's key): tables alike in these share one."""
+
+ESTATE_OPTIONS = (*CLIENT_OPTIONS, *sorted(CREDENTIAL_OPTIONS - set(CLIENT_OPTIONS)))
 """The options that decide which accounts a table reads, how it reaches them and with which Cloud Control
 client (cloud_for's key): tables alike in these share one estate (discovered once, each role assumed
 once)."""
@@ -136,16 +132,7 @@ class Registry:
         """The Cloud Control client of these options, shared by every table of the connection that has
         them (one boto3 Session per profile and endpoint, one client per region: building a Session takes
         about 160 ms, so 1,700 tables must not each build their own)."""
-        key = (
-            options.profile,
-            options.endpoint_url,
-            options.role_arn,
-            options.rate_limit,
-            options.max_attempts,
-            options.max_workers,
-            options.connect_timeout,
-            options.read_timeout,
-        )
+        key = tuple(getattr(options, name) for name in CLIENT_OPTIONS)
         cloud = self._clouds.get(key)
         if cloud is None:
             cloud = self._clouds[key] = CloudControl(options, self.log, self.rate_limiters, self.accounts)
