@@ -167,16 +167,16 @@ def test_a_rate_below_one_call_per_second_still_makes_its_first_call(emulator: A
 
 def test_tables_of_one_connection_share_the_rate_limit_of_a_region(emulator: Any) -> None:
     # One response per integration: each identifier is its own GetResource (none share a listing).
-    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=10, responses=1)
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=2, responses=1)
     db = apsw.Connection(":memory:")
     registry = vtab.register(
-        db, endpoint_url=emulator.endpoint_url, regions="us-east-1", rate_limit=10, cache_ttl=0
+        db, endpoint_url=emulator.endpoint_url, regions="us-east-1", rate_limit=1, cache_ttl=0
     )
     db.execute(
         "CREATE VIRTUAL TABLE temp.twin USING integration_responses("
-        f"endpoint_url='{emulator.endpoint_url}', regions='us-east-1', rate_limit=10, cache_ttl=0)"
+        f"endpoint_url='{emulator.endpoint_url}', regions='us-east-1', rate_limit=1, cache_ttl=0)"
     )
-    marks = ",".join("?" * 10)
+    marks = ",".join("?" * 2)
     emulator.clear_calls()
     got = rows(
         db,
@@ -186,12 +186,12 @@ def test_tables_of_one_connection_share_the_rate_limit_of_a_region(emulator: Any
         f"WHERE region = 'us-east-1' AND data__Identifier IN ({marks})",
         seeded.responses * 2,
     )
-    assert len(got) == 20
-    # One bucket for both tables: it handed out a token for each of the 20 calls (the waits a bucket
+    assert len(got) == 4
+    # One bucket for both tables: it handed out a token for each of the 4 calls (the waits a bucket
     # imposes are checked with a fake clock in test_rate_limiter_spaces_calls_past_its_burst).
     (bucket,) = registry.rate_limiters.buckets()
-    assert bucket.acquired == len(emulator.calls) == 20
-    assert bucket.waited > 0
+    assert bucket.acquired == len(emulator.calls) == 4
+    assert bucket.waited > 0  # 4 calls through a bucket of 1 a second, started at once
 
 
 @pytest.mark.parametrize(
@@ -438,23 +438,24 @@ def test_a_profile_supplies_region_and_credentials(
 
 def test_rate_limit_spaces_calls_per_region(emulator: Any) -> None:
     # One response per integration: each identifier is its own GetResource (none share a listing).
-    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=30, responses=1)
+    # A bucket of one call a second and three GetResources started at once by three workers: the second
+    # and third must wait for tokens unless a whole second passes between the workers' starts.
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=3, responses=1)
     db = apsw.Connection(":memory:")
     registry = vtab.register(
-        db, endpoint_url=emulator.endpoint_url, regions="us-east-1", rate_limit=20, cache_ttl=0
+        db, endpoint_url=emulator.endpoint_url, regions="us-east-1", rate_limit=1, cache_ttl=0
     )
-    marks = ",".join("?" * 30)
     emulator.clear_calls()
     got = rows(
         db,
-        f"SELECT data__Identifier FROM integration_responses WHERE region = 'us-east-1' "
-        f"AND data__Identifier IN ({marks})",
+        "SELECT data__Identifier FROM integration_responses WHERE region = 'us-east-1' "
+        "AND data__Identifier IN (?, ?, ?)",
         seeded.responses,
     )
-    assert len(got) == 30
+    assert len(got) == 3
     (bucket,) = registry.rate_limiters.buckets()
-    assert bucket.acquired == len(emulator.calls) == 30
-    assert bucket.waited > 0  # 30 calls through a bucket of 20: some had to wait for tokens
+    assert bucket.acquired == len(emulator.calls) == 3
+    assert bucket.waited > 0  # 3 calls through a bucket of 1: some had to wait for tokens
 
 
 def test_rate_limiter_spaces_calls_past_its_burst() -> None:
