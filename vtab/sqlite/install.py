@@ -29,6 +29,8 @@ from vtab.sql.suggestions import KnownNames
 from vtab.sqlite import trust
 from vtab.sqlite.columns import Columns
 from vtab.sqlite.columns_table import COLUMNS_TABLE, install_columns_table
+from vtab.sqlite.diff_table import TABLE as DIFF_TABLE
+from vtab.sqlite.diff_table import DiffModule
 from vtab.sqlite.read_only import explain_read_only
 from vtab.sqlite.registry import CALL_COLUMNS, Registry
 from vtab.sqlite.resources import ResourcesModule
@@ -286,6 +288,13 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     )
     install_log_table(connection, registry)
     install_columns_table(connection, resource_tables)
+    connection.create_module(
+        DIFF_TABLE,
+        cast("apsw.VTModule", DiffModule(registry)),
+        use_bestindex_object=True,
+        eponymous_only=True,
+        read_only=True,
+    )
 
     def vtab_clear_cache(*args: Any) -> int:
         """SELECT vtab_clear_cache(): forget every cached read; returns how many entries were dropped."""
