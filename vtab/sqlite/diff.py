@@ -306,6 +306,12 @@ class Diff:
     def close(self) -> None:
         self.db.close()
 
+    def __enter__(self) -> Diff:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def literal(text: str) -> str:
     """``text`` as an SQL string literal."""

@@ -125,9 +125,9 @@ class SyncFile:
     def attach(cls, db: apsw.Connection, path: str, schema: str) -> SyncFile:
         if not os.path.isfile(path):
             raise DiffError(f"{path}: no such file; give a file that vtab sync wrote")
-        db.execute(f"ATTACH ? AS {schema}", (read_only_uri(path),))
         found = cls(db, path, schema)
         try:
+            db.execute(f"ATTACH ? AS {schema}", (read_only_uri(path),))
             names = [
                 str(name)
                 for (name,) in db.execute(
@@ -136,6 +136,8 @@ class SyncFile:
             ]
         except apsw.NotADBError:
             raise DiffError(f"{path}: not a SQLite database; give a file that vtab sync wrote") from None
+        except apsw.CantOpenError as error:
+            raise DiffError(f"{path}: cannot be opened read-only ({error})") from None
         if SYNC_TABLE not in names:
             raise DiffError(
                 f"{path}: not a vtab sync file (it has no {SYNC_TABLE} table); "
