@@ -250,55 +250,58 @@ class Diff:
             yield from self._compare(table)
 
     def _compare(self, table: str) -> Iterator[Change]:
+        """The changes of ``table``: each version's rows copied into a keyed temp table (the files are
+        read-only and need not have an index on the key), joined there, compared cell by cell."""
         columns = list(
             dict.fromkeys(
                 name for file in self.files for name in file.columns.get(table, ()) if name not in OWN_COLUMNS
             )
         )
-        sides = [
-            self._version_rows(file, side, table, columns)
-            for side, file in zip(Side, self.files, strict=True)
-        ]
-        olds = ", ".join(f"o.{quote(c)}" for c in columns)
-        news = ", ".join(f"n.{quote(c)}" for c in columns)
-        differs = f"({olds}) IS NOT ({news})"
+        for side, file in zip(Side, self.files, strict=True):
+            name = f"temp.diff_{side.name.lower()}"
+            self.db.execute(f"DROP TABLE IF EXISTS {name}")
+            self.db.execute(f"CREATE TABLE {name} AS {self._version_rows(file, side, table, columns)}")
+            self.db.execute(f"CREATE INDEX {name}_key ON diff_{side.name.lower()}(k1, k2, k3)")
+        cells = [f"{alias}.c{i}" for alias in "on" for i in range(len(columns))]
+        differs = (
+            f" OR ({', '.join(cells[: len(columns)])}) IS NOT ({', '.join(cells[len(columns) :])})"
+            if columns
+            else ""
+        )
         sql = (
-            f"WITH o AS ({sides[0]}), n AS ({sides[1]}) "
-            "SELECT coalesce(o.k1, n.k1), coalesce(o.k2, n.k2), coalesce(o.k3, n.k3), "
-            f"o.k3 IS NULL, n.k3 IS NULL{''.join(', ' + c for c in (olds, news) if c)}"
-            + " FROM o FULL JOIN n ON o.k1 = n.k1 AND o.k2 = n.k2 AND o.k3 = n.k3"
-            + f" WHERE o.k3 IS NULL OR n.k3 IS NULL{f' OR {differs}' if columns else ''} ORDER BY 1, 2, 3"
+            "SELECT coalesce(o.k1, n.k1), coalesce(o.k2, n.k2), coalesce(o.k3, n.k3), o.k3 IS NULL, "
+            f"n.k3 IS NULL{''.join(', ' + cell for cell in cells)} "
+            "FROM temp.diff_old AS o FULL JOIN temp.diff_new AS n ON n.k1 = o.k1 AND n.k2 = o.k2 AND n.k3 = o.k3 "
+            f"WHERE o.k3 IS NULL OR n.k3 IS NULL{differs} ORDER BY 1, 2, 3"
         )
         json_names = json_columns(table)
         width = len(columns)
-        for account, region, identifier, added, removed, *cells in self.db.execute(sql):
+        for account, region, identifier, added, removed, *values in self.db.execute(sql):
             if added:
                 yield Change(ChangeKind.ADDED, table, str(account), str(region), str(identifier))
             elif removed:
                 yield Change(ChangeKind.REMOVED, table, str(account), str(region), str(identifier))
             else:
-                patch = patch_of(columns, json_names, tuple(cells[:width]), tuple(cells[width:]))
+                patch = patch_of(columns, json_names, tuple(values[:width]), tuple(values[width:]))
                 if patch:  # the text differed, the JSON it holds did not (key order, spacing)
                     yield Change(ChangeKind.CHANGED, table, str(account), str(region), str(identifier), patch)
 
     @staticmethod
     def _version_rows(file: SyncFile, side: Side, table: str, columns: list[str]) -> str:
-        """The SELECT of ``table``'s rows in ``file``'s version: its key as k1..k3, then ``columns`` (NULL
-        where the file's table lacks one); no rows where the file has no such table."""
+        """The SELECT of ``table``'s rows in ``file``'s version: its key as k1..k3, then ``columns`` as
+        c0, c1, ... (NULL where the file's table lacks one); no rows where the file has no such table.
+        The table is scanned once, each row's place and time looked up in temp.versions (CROSS JOIN keeps
+        that order: SQLite would otherwise scan the table once per place)."""
         present = file.columns.get(table)
+        cells = [
+            f"{'t.' + quote(c) if present and c in present else 'NULL'} AS c{i}"
+            for i, c in enumerate(columns)
+        ]
         if present is None:
-            return (
-                "SELECT "
-                + ", ".join(
-                    ["NULL AS k1", "NULL AS k2", "NULL AS k3", *(f"NULL AS {quote(c)}" for c in columns)]
-                )
-                + " WHERE 0"
-            )
-        cells = [f"t.{quote(c)}" if c in present else f"NULL AS {quote(c)}" for c in columns]
+            return f"SELECT {', '.join(['NULL AS k1', 'NULL AS k2', 'NULL AS k3', *cells])} WHERE 0"
         return (
-            f"SELECT t.{ACCOUNT_ID} AS k1, t.{REGION} AS k2, t.{IDENTIFIER} AS k3"
-            f"{''.join(', ' + c for c in cells)} "
-            f"FROM {file.schema}.{quote(table)} AS t JOIN temp.versions AS v ON v.side = {side.value} "
+            f"SELECT {', '.join([f't.{ACCOUNT_ID} AS k1', f't.{REGION} AS k2', f't.{IDENTIFIER} AS k3', *cells])} "
+            f"FROM {file.schema}.{quote(table)} AS t CROSS JOIN temp.versions AS v ON v.side = {side.value} "
             f"AND v.table_name = {literal(table)} AND v.account_id = t.{ACCOUNT_ID} "
             f"AND v.region = t.{REGION} AND v.synced_at = t.{SYNCED_AT}"
         )
