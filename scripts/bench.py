@@ -24,8 +24,8 @@ from typing import Any
 import boto3
 import orjson
 from bench_accounts import bench_accounts
-from bench_resources import bench_resources
 from bench_diff import bench_diff
+from bench_resources import bench_resources
 from benchlib import connect, endpoint, peak_rss_kib, timed
 
 from vtab.catalog import load_catalog

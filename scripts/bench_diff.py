@@ -72,8 +72,8 @@ def write(path: Path, synced_at: str, newer: bool) -> None:
             rows = ((*cluster(n, account, region, newer and n % 100 in (1, 2)), synced_at) for n in numbers)
             db.executemany(f"INSERT INTO eks_clusters VALUES ({', '.join('?' * (len(COLUMNS) + 4))})", rows)
             db.execute(
-                "INSERT INTO _vtab_sync VALUES (?, ?, 'eks_clusters', 'AWS::EKS::Cluster', 'done', 1, ?, 1, 1.0, "
-                "NULL, NULL, ?, ?, ?)",
+                "INSERT INTO _vtab_sync VALUES "
+                "(?, ?, 'eks_clusters', 'AWS::EKS::Cluster', 'done', 1, ?, 1, 1.0, NULL, NULL, ?, ?, ?)",
                 (account, region, per_place, synced_at, synced_at, synced_at),
             )
     db.close()

@@ -14,9 +14,10 @@ from typing import Any
 
 import apsw
 import pytest
+from readhelpers import docs_sql_blocks
+from syncfiles import ACCOUNT, REGION, resource, write_sync
 
 import vtab
-from syncfiles import ACCOUNT, REGION, resource, write_sync
 from vtab.cli import main as cli
 
 T1 = "2026-12-05T10:00:00.000Z"
@@ -374,3 +375,25 @@ def test_the_command_reports_a_bad_path_with_status_1(
         err.strip()
         == f"vtab diff: error: {tmp_path / 'missing.db'}: no such file; give a file that vtab sync wrote"
     )
+
+
+# --- docs/diff.md ---------------------------------------------------------------------------------------
+
+
+def test_the_sql_of_docs_diff_runs_on_two_syncs(
+    two_syncs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/diff.md, "From SQL: vtab_diff": its statements, on monday.db and tuesday.db in the working
+    directory."""
+    monkeypatch.chdir(two_syncs[0].parent)
+    ((changed, counts, ops),) = docs_sql_blocks("diff.md", "From SQL: vtab_diff")
+    assert [row[2] for row in changes(changed)] == ["prod"]
+    assert changes(counts) == [
+        ("eks_clusters", "added", 1),
+        ("eks_clusters", "changed", 1),
+        ("eks_clusters", "removed", 1),
+    ]
+    assert changes(ops) == [
+        ("prod", "replace", "/version"),
+        ("prod", "add", "/logging/ClusterLogging/EnabledTypes/1"),
+    ]

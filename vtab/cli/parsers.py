@@ -99,7 +99,7 @@ examples:
   vtab diff monday.db tuesday.db                 what changed between two syncs
   vtab diff history.db                           an append file: its last two synced times
   vtab diff history.db --from 2026-12-06T10:00:00Z --to 2026-12-07T10:00:00Z
-  vtab diff monday.db tuesday.db --tables 'ec2_*,eks_*' --format json | jq '.[] | select(.change == "changed")'
+  vtab diff monday.db tuesday.db --tables 'ec2_*,eks_*' --format jsonl | jq 'select(.change == "changed")'
 
 A place (a table in an account and region) whose sync did not finish in both versions (failed, pending
 or not synced) is not compared: its resources are neither added nor removed; stderr names each, and the

@@ -271,7 +271,8 @@ class Diff:
         sql = (
             "SELECT coalesce(o.k1, n.k1), coalesce(o.k2, n.k2), coalesce(o.k3, n.k3), o.k3 IS NULL, "
             f"n.k3 IS NULL{''.join(', ' + cell for cell in cells)} "
-            "FROM temp.diff_old AS o FULL JOIN temp.diff_new AS n ON n.k1 = o.k1 AND n.k2 = o.k2 AND n.k3 = o.k3 "
+            "FROM temp.diff_old AS o FULL JOIN temp.diff_new AS n "
+            "ON n.k1 = o.k1 AND n.k2 = o.k2 AND n.k3 = o.k3 "
             f"WHERE o.k3 IS NULL OR n.k3 IS NULL{differs} ORDER BY 1, 2, 3"
         )
         json_names = json_columns(table)
@@ -299,8 +300,9 @@ class Diff:
         ]
         if present is None:
             return f"SELECT {', '.join(['NULL AS k1', 'NULL AS k2', 'NULL AS k3', *cells])} WHERE 0"
+        key = [f"t.{ACCOUNT_ID} AS k1", f"t.{REGION} AS k2", f"t.{IDENTIFIER} AS k3"]
         return (
-            f"SELECT {', '.join([f't.{ACCOUNT_ID} AS k1', f't.{REGION} AS k2', f't.{IDENTIFIER} AS k3', *cells])} "
+            f"SELECT {', '.join([*key, *cells])} "
             f"FROM {file.schema}.{quote(table)} AS t CROSS JOIN temp.versions AS v ON v.side = {side.value} "
             f"AND v.table_name = {literal(table)} AND v.account_id = t.{ACCOUNT_ID} "
             f"AND v.region = t.{REGION} AND v.synced_at = t.{SYNCED_AT}"

@@ -101,7 +101,10 @@ class DiffCursor:
             if value is not None and not isinstance(value, str):
                 raise apsw.SQLError(f"{TABLE}: {name} is {value!r}; give it as text")
         self.args = tuple(args.get(name) for name in ARGUMENTS)
-        self.diff = Diff(*self.args)
+        old, new, from_time, to_time, tables = self.args
+        if old is None:
+            raise apsw.SQLError(f"{TABLE}: {ARGUMENTS[0]} is NULL; {USAGE}")
+        self.diff = Diff(old, new, from_time, to_time, tables)
         self.changes = iter(self.diff)
         self.number = 0
         self.Next()

@@ -37,9 +37,9 @@ def left_out_text(left_out: Sequence[LeftOut]) -> str:
         return ""
     count = len(left_out)
     lines = [
-        f"{count} place{'' if count == 1 else 's'} (table in account/region) not compared: a sync there did not "
-        "finish in both versions, so their resources are neither added nor removed (the output's "
-        "'unknown' rows name them):"
+        f"{count} place{'' if count == 1 else 's'} (table in account/region) not compared: a sync there "
+        "did not finish in both versions, so their resources are neither added nor removed (the "
+        "output's 'unknown' rows name them):"
     ]
     lines += [f"  {gap.place}: {gap.reason}" for gap in left_out[:LEFT_OUT_SHOWN]]
     if count > LEFT_OUT_SHOWN:
