@@ -162,6 +162,26 @@ def test_places_not_synced_completely_are_left_out_as_unknown(
     assert {row[3] for row in rows if row[0] != "unknown"} == {"fresh", "gone", "prod"}
 
 
+def test_a_task_not_started_yet_leaves_its_place_out_of_the_latest_version(tmp_path: Path) -> None:
+    """A sync still running: its pending task has no started_at yet, and is the place's latest task."""
+    history = tmp_path / "history.db"
+    write_sync(history, T1, {"eks_clusters": [resource("a"), resource("b", region="eu-west-1")]})
+    write_sync(
+        history,
+        T2,
+        {"eks_clusters": [resource("b", region="eu-west-1", version="2")]},
+        statuses={("eks_clusters", ACCOUNT, REGION): "pending"},
+    )
+    db = apsw.Connection(str(history))
+    db.execute("UPDATE _vtab_sync SET started_at = NULL WHERE status = 'pending'")
+    db.close()
+    rows = changes("SELECT change, region, identifier, reason FROM vtab_diff(?)", str(history))
+    assert rows == [
+        ("unknown", REGION, None, "NEW: pending"),
+        ("changed", "eu-west-1", "b", None),
+    ]
+
+
 def test_a_table_in_one_file_only_is_added_or_removed_where_its_tasks_are_done(tmp_path: Path) -> None:
     old, new = tmp_path / "old.db", tmp_path / "new.db"
     write_sync(old, T1, {"eks_clusters": [resource("a")]})
@@ -250,6 +270,10 @@ def test_times_a_file_has_not_synced_are_errors_listing_its_times(tmp_path: Path
 def test_vtab_diff_without_the_old_file_says_how_to_call_it() -> None:
     with pytest.raises(apsw.SQLError, match=r"vtab_diff needs the old sync file: SELECT \* FROM vtab_diff"):
         changes("SELECT * FROM vtab_diff")
+    with pytest.raises(
+        apsw.SQLError, match=r"vtab_diff: old_file is NULL; vtab_diff needs the old sync file"
+    ):
+        changes("SELECT * FROM vtab_diff(NULL)")
 
 
 # --- trust: a file's schema cannot make it read files --------------------------------------------------
@@ -397,3 +421,40 @@ def test_the_sql_of_docs_diff_runs_on_two_syncs(
         ("prod", "replace", "/version"),
         ("prod", "add", "/logging/ClusterLogging/EnabledTypes/1"),
     ]
+
+
+def test_the_command_and_python_of_docs_diff_print_what_the_page_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/diff.md's first example, run on the syncs it describes, prints the page's text; its Python
+    example runs."""
+    monkeypatch.chdir(tmp_path)
+    logging = {"ClusterLogging": {"EnabledTypes": [{"Type": "api"}]}}
+    write_sync(
+        Path("monday.db"),
+        T1,
+        {
+            "eks_clusters": [
+                resource("prod", name="prod", version="1.30", logging=logging),
+                resource("gone", name="gone", version="1.29"),
+            ]
+        },
+    )
+    logging = {"ClusterLogging": {"EnabledTypes": [{"Type": "api"}, {"Type": "audit"}]}}
+    write_sync(
+        Path("tuesday.db"),
+        T2,
+        {
+            "eks_clusters": [
+                resource("prod", name="prod", version="1.30", logging=logging),
+                resource("fresh", name="fresh", version="1.31"),
+            ]
+        },
+    )
+    page = (Path(__file__).resolve().parent.parent / "docs" / "diff.md").read_text(encoding="utf-8")
+    shown = page.split("```\n$ vtab diff monday.db tuesday.db\n", 1)[1].split("```", 1)[0]
+    status, out, _ = run(capsys, "monday.db", "tuesday.db")
+    assert (status, out) == (0, shown)
+    python = page.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(python, "docs/diff.md", "exec"), {})
+    assert "changed prod" in capsys.readouterr().out

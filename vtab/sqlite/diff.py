@@ -110,6 +110,8 @@ def json_columns(table: str) -> frozenset[str] | None:
 def _value(text: Any, is_json: bool | None) -> Any:
     """A cell as the patch compares it: JSON text parsed (an object or array text, where the schema is
     not known), anything else as it is."""
+    if isinstance(text, bytes):
+        return text.hex()  # a blob has no JSON form: its bytes, as the output formats show them
     if isinstance(text, str) and (is_json or (is_json is None and text[:1] in ("{", "["))):
         try:
             return orjson.loads(text)

@@ -120,6 +120,8 @@ class SyncFile:
         default_factory=lambda: defaultdict(list)
     )
     """Each place's synced times (parsed, and the text as stored), oldest first."""
+    synced_times: list[datetime.datetime] = field(default_factory=list)
+    """Every synced time of the tables read, oldest first."""
 
     @classmethod
     def attach(cls, db: apsw.Connection, path: str, schema: str) -> SyncFile:
@@ -163,7 +165,7 @@ class SyncFile:
     def read(self, wanted: Callable[[str], bool]) -> None:
         """Read the tasks and synced times of the tables ``wanted`` takes."""
         rows = self.db.execute(
-            f"SELECT {', '.join(TASK_COLUMNS)} FROM {self.schema}.{SYNC_TABLE} ORDER BY started_at"
+            f"SELECT {', '.join(TASK_COLUMNS)} FROM {self.schema}.{SYNC_TABLE}"
         )
         for account, region, table, status, started, code, message in rows:
             if not wanted(str(table)):
@@ -183,10 +185,13 @@ class SyncFile:
                 self.stamps[place].append((parse_time(str(stamp), where), str(stamp)))
         for found in self.stamps.values():
             found.sort()
+        for tasks in self.tasks.values():
+            tasks.sort(key=lambda task: task.started_at)  # SQLite sorts a NULL (not started) first
+        self.synced_times = sorted({when for found in self.stamps.values() for when, _ in found})
 
     def times(self) -> list[datetime.datetime]:
         """Every synced time of the file's tables read, oldest first."""
-        return sorted({when for found in self.stamps.values() for when, _ in found})
+        return self.synced_times
 
 
 @dataclass(frozen=True)
@@ -201,7 +206,8 @@ class PlaceVersion:
 def version_of(file: SyncFile, place: Place, as_of: datetime.datetime | None) -> PlaceVersion:
     """``place`` in ``file`` as of ``as_of`` (None: the latest), as the module docstring says."""
     times = file.times()
-    after = None if as_of is None else next((when for when in times if when > as_of), None)
+    later = len(times) if as_of is None else bisect.bisect_right(times, as_of)
+    after = times[later] if later < len(times) else None
     tasks = [task for task in file.tasks.get(place, ()) if after is None or task.started_at < after]
     if not tasks:
         return PlaceVersion(None, "not synced (no task in _vtab_sync)")
@@ -210,7 +216,7 @@ def version_of(file: SyncFile, place: Place, as_of: datetime.datetime | None) ->
     stamp = None
     if stamps:
         when, text = stamps[-1]
-        following = times[bisect.bisect_right(times, when) :]
+        following = bisect.bisect_right(times, when)
         # a done task started at or after the next synced time belongs to a later sync that found no rows
-        stamp = text if not following or task.started_at < following[0] else None
+        stamp = text if following == len(times) or task.started_at < times[following] else None
     return PlaceVersion(stamp, task.why_incomplete())
