@@ -164,9 +164,7 @@ class SyncFile:
 
     def read(self, wanted: Callable[[str], bool]) -> None:
         """Read the tasks and synced times of the tables ``wanted`` takes."""
-        rows = self.db.execute(
-            f"SELECT {', '.join(TASK_COLUMNS)} FROM {self.schema}.{SYNC_TABLE}"
-        )
+        rows = self.db.execute(f"SELECT {', '.join(TASK_COLUMNS)} FROM {self.schema}.{SYNC_TABLE}")
         for account, region, table, status, started, code, message in rows:
             if not wanted(str(table)):
                 continue
