@@ -262,7 +262,7 @@ def test_times_a_file_has_not_synced_are_errors_listing_its_times(tmp_path: Path
     assert "2026-12-06T10:00:00Z" in str(caught.value)
     with pytest.raises(apsw.SQLError) as caught:
         changes("SELECT * FROM vtab_diff(?, NULL, ?, ?)", str(history), T1, T2)
-    assert f"synced nothing at or before --from {T1[:19]}" in str(caught.value)
+    assert f"synced nothing at or before from_time (--from) {T1[:19]}" in str(caught.value)
     with pytest.raises(apsw.SQLError, match="'yesterday' is not an ISO 8601 time"):
         changes("SELECT * FROM vtab_diff(?, NULL, 'yesterday')", str(history))
 
@@ -380,8 +380,11 @@ def test_the_command_takes_one_append_file_and_its_times(
     write_sync(history, T1, {"eks_clusters": [resource("a", version="1")]})
     write_sync(history, T2, {"eks_clusters": [resource("a", version="2")]})
     write_sync(history, T3, {"eks_clusters": [resource("a", version="2"), resource("b")]})
-    _, out, _ = run(capsys, str(history), "--format", "json")
+    _, out, err = run(capsys, str(history), "--format", "json")
     assert [(item["change"], item["identifier"]) for item in json.loads(out)] == [("added", "b")]
+    assert err == f"vtab diff: {history} as of 2026-12-06T10:00:00Z against as of 2026-12-07T10:00:00Z\n"
+    _, out, _ = run(capsys, str(history), "--from", "2026-12-05T12:00:00Z", "--format", "json")
+    assert [item["change"] for item in json.loads(out)] == ["changed", "added"]  # T1 (as of then) against T3
     _, out, _ = run(capsys, str(history), "--from", T1, "--to", T2, "--format", "json")
     assert [item["patch"] for item in json.loads(out)] == [
         [{"op": "replace", "path": "/version", "value": "2"}]

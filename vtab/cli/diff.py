@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-from vtab.cli.conventions import CommandError, say
+from vtab.cli.conventions import PROG, CommandError, say
 from vtab.cli.output import WRITERS
 from vtab.sync.diff import CHANGE_COLUMNS, DiffError, diff, left_out_text
 
@@ -22,6 +22,10 @@ def command_diff(parser: argparse.ArgumentParser, args: argparse.Namespace, out:
     except DiffError as error:
         raise CommandError(str(error)) from None
     with found:
+        old, new = found.files
+        if old is new and None not in found.times:  # which two of the file's times: the default picks them
+            first, second = (when.isoformat().replace("+00:00", "Z") for when in found.times if when)
+            say(f"{PROG} diff: {args.old} as of {first} against as of {second}")
         writer = WRITERS[args.format](out, args.header)
         writer.start(list(OUTPUT_NAMES), list(JSON_OUTPUT))
         for change in found:

@@ -16,7 +16,7 @@ import enum
 import fnmatch
 import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,10 @@ from vtab.sqlite.diff_versions import (
     version_of,
 )
 from vtab.sqlite.tables import resource_tables
+
+FROM_TIME = "from_time (--from)"
+TO_TIME = "to_time (--to)"
+"""How messages name the two times: vtab_diff's arguments and vtab diff's flags."""
 
 OWN_COLUMNS = (ACCOUNT_ID, REGION, IDENTIFIER, SYNCED_AT)
 """Columns of a synced table that are the key or the sync's stamp, never a property that changed."""
@@ -135,7 +139,7 @@ def patch_of(columns: list[str], json_names: frozenset[str] | None, old: tuple, 
     return patch
 
 
-def globs_match(tables: str | None) -> Any:
+def globs_match(tables: str | None) -> Callable[[str], bool]:
     """A test of a table name against comma-separated globs (``ec2_*,eks_*``; None: every table)."""
     if not tables or not tables.strip():
         return lambda name: True
@@ -178,25 +182,28 @@ class Diff:
         for file in dict.fromkeys(self.files):
             file.read(wanted)
         self.tables = sorted(
-            name
-            for file in self.files
-            for name in {*file.columns, *(p.table for p in file.tasks)}
-            if wanted(name)
+            {
+                name
+                for file in self.files
+                for name in (*file.columns, *(p.table for p in file.tasks))
+                if wanted(name)
+            }
         )
-        self.tables = sorted(set(self.tables))
+        """The tables compared: those either file has or synced, that ``tables`` picks."""
         times = (
-            None if from_time is None else parse_time(from_time, "--from"),
-            None if to_time is None else parse_time(to_time, "--to"),
+            None if from_time is None else parse_time(from_time, FROM_TIME),
+            None if to_time is None else parse_time(to_time, TO_TIME),
         )
         if one_file:
             times = self._one_file_times(first, *times)
-        for file, when, option in zip(self.files, times, ("--from", "--to"), strict=True):
+        for file, when, option in zip(self.files, times, (FROM_TIME, TO_TIME), strict=True):
             if when is not None and not [t for t in file.times() if t <= when]:
                 raise DiffError(
                     f"{file.path} synced nothing at or before {option} {when.isoformat()}: "
                     + _shown_times(file)
                 )
         self.times = times
+        """The times OLD and NEW are read as of (None: the latest)."""
         places = sorted({*first.tasks, *first.stamps, *second.tasks, *second.stamps})
         self.left_out: list[LeftOut] = []
         self.db.execute("CREATE TEMP TABLE versions(side, table_name, account_id, region, synced_at)")
@@ -237,10 +244,10 @@ class Diff:
             earlier = [t for t in times if t < to_time]
             if not earlier:
                 raise DiffError(
-                    f"{file.path} synced nothing before --to {to_time.isoformat()}: {_shown_times(file)}"
+                    f"{file.path} synced nothing before {TO_TIME} {to_time.isoformat()}: {_shown_times(file)}"
                 )
             return earlier[-1], to_time
-        return from_time, to_time
+        return from_time, to_time or (times[-1] if times else None)
 
     def __iter__(self) -> Iterator[Change]:
         left_out: dict[str, list[LeftOut]] = {}
