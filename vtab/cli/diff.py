@@ -7,7 +7,7 @@ from typing import TextIO
 
 from vtab.cli.conventions import PROG, CommandError, say
 from vtab.cli.output import WRITERS
-from vtab.sync.diff import CHANGE_COLUMNS, DiffError, diff, left_out_text
+from vtab.sync.diff import CHANGE_COLUMNS, DiffError, diff, left_out_text, time_text
 
 OUTPUT_NAMES = [{"table_name": "table"}.get(name, name) for name in CHANGE_COLUMNS]
 """The columns of the output: vtab_diff's, with ``table_name`` as ``table`` (a keyword in SQL, not here)."""
@@ -24,7 +24,7 @@ def command_diff(parser: argparse.ArgumentParser, args: argparse.Namespace, out:
     with found:
         old, new = found.files
         if old is new and None not in found.times:  # which two of the file's times: the default picks them
-            first, second = (when.isoformat().replace("+00:00", "Z") for when in found.times if when)
+            first, second = (time_text(when) for when in found.times if when)
             say(f"{PROG} diff: {args.old} as of {first} against as of {second}")
         writer = WRITERS[args.format](out, args.header)
         writer.start(list(OUTPUT_NAMES), list(JSON_OUTPUT))

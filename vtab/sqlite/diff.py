@@ -36,6 +36,7 @@ from vtab.sqlite.diff_versions import (
     Side,
     SyncFile,
     parse_time,
+    time_text,
     version_of,
 )
 from vtab.sqlite.tables import resource_tables
@@ -199,7 +200,7 @@ class Diff:
         for file, when, option in zip(self.files, times, (FROM_TIME, TO_TIME), strict=True):
             if when is not None and not [t for t in file.times() if t <= when]:
                 raise DiffError(
-                    f"{file.path} synced nothing at or before {option} {when.isoformat()}: "
+                    f"{file.path} synced nothing at or before {option} {time_text(when)}: "
                     + _shown_times(file)
                 )
         self.times = times
@@ -244,7 +245,7 @@ class Diff:
             earlier = [t for t in times if t < to_time]
             if not earlier:
                 raise DiffError(
-                    f"{file.path} synced nothing before {TO_TIME} {to_time.isoformat()}: {_shown_times(file)}"
+                    f"{file.path} synced nothing before {TO_TIME} {time_text(to_time)}: {_shown_times(file)}"
                 )
             return earlier[-1], to_time
         return from_time, to_time or (times[-1] if times else None)
@@ -336,7 +337,7 @@ def _shown_times(file: SyncFile, shown: int = 5) -> str:
     times = file.times()
     if not times:
         return "it has no synced rows"
-    listed = ", ".join(t.isoformat().replace("+00:00", "Z") for t in times[-shown:])
+    listed = ", ".join(time_text(t) for t in times[-shown:])
     return f"its synced times are {'..., ' if len(times) > shown else ''}{listed}"
 
 

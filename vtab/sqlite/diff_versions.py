@@ -99,6 +99,11 @@ def parse_time(text: str, where: str) -> datetime.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
+def time_text(when: datetime.datetime) -> str:
+    """A time as messages show it: ISO 8601 UTC with a Z."""
+    return when.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
 def read_only_uri(path: str) -> str:
     """A ``file:`` URI opening ``path`` read-only, whatever characters the path holds."""
     return "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from vtab.sqlite.diff import CHANGE_COLUMNS, Change, ChangeKind, Diff, DiffError, LeftOut
+from vtab.sqlite.diff_versions import time_text
 
 LEFT_OUT_SHOWN = 10
 """At most this many left-out places are named one by one; the output's ``unknown`` rows name them all."""
@@ -47,4 +48,14 @@ def left_out_text(left_out: Sequence[LeftOut]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["CHANGE_COLUMNS", "Change", "ChangeKind", "Diff", "DiffError", "LeftOut", "diff", "left_out_text"]
+__all__ = [
+    "CHANGE_COLUMNS",
+    "Change",
+    "ChangeKind",
+    "Diff",
+    "DiffError",
+    "LeftOut",
+    "diff",
+    "left_out_text",
+    "time_text",
+]
