@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -25,8 +24,9 @@ from typing import Any
 import boto3
 import orjson
 from bench_accounts import bench_accounts
+from bench_diff import bench_diff
 from bench_resources import bench_resources
-from benchlib import connect, endpoint, timed
+from benchlib import connect, endpoint, peak_rss_kib, timed
 
 from vtab.catalog import load_catalog
 
@@ -190,15 +190,6 @@ def memory_child(url: str, api_id: str, integration_id: str, trace: str) -> None
         n += 1
     heap = tracemalloc.get_traced_memory()[1]
     print(json.dumps({"rows": n, "maxrss_kib": peak_rss_kib(), "heap": heap}))
-
-
-def peak_rss_kib() -> int:
-    """This process's peak RSS. Not ru_maxrss: it survives exec, so it starts at the forking parent's size."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def bench_memory(runs: int) -> None:
@@ -460,6 +451,7 @@ BENCHES = {
     "connect": bench_connect,
     "accounts": bench_accounts,
     "resources": bench_resources,
+    "diff": bench_diff,
 }
 
 

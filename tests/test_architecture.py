@@ -24,6 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "read": {"catalog", "aws", "options", "sql", "messages", "hints", "terminal"},
     "write": {"catalog", "aws", "options", "read", "sql", "messages", "hints"},
     "sqlite": {"catalog", "aws", "options", "read", "write", "sql", "messages", "hints"},
+    "sync": {"catalog", "aws", "options", "read", "write", "sql", "sqlite", "messages", "hints", "terminal"},
     "cli": {
         "catalog",
         "aws",
@@ -32,6 +33,7 @@ ALLOWED: dict[str, set[str]] = {
         "write",
         "sql",
         "sqlite",
+        "sync",
         "messages",
         "hints",
         "terminal",

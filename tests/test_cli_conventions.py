@@ -162,15 +162,16 @@ def test_tables_and_schema_list_vtabs_tables(flags: list[str]) -> None:
     result = run_vtab("shell", *flags, ":memory:", "CREATE TABLE mine(x)", ".tables", ".schema integration%")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[:6] == [
+    assert lines[:7] == [
         "integration_responses",
         "mine",
         "vtab_accounts",
         "vtab_calls",
         "vtab_columns",
+        "vtab_diff",
         "vtab_dry_run",
     ]
-    schema = "\n".join(lines[6:])
+    schema = "\n".join(lines[7:])
     assert "CREATE TABLE integration_responses(" in schema
     assert "  response_templates TEXT," in schema
     assert "  data__Identifier TEXT HIDDEN," in schema

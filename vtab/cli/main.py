@@ -7,6 +7,7 @@ The command offers the three honest routes (DESIGN.md "Other clients"):
     vtab query "SQL" --format csv     run statements on an in-memory connection, print the rows
     vtab snapshot OUT.db "SELECT ..." --table NAME   copy rows into a plain table any sqlite3 client opens
     vtab describe eks_clusters        a table's columns: required, read-only, create-only, ... (vtab_columns)
+    vtab diff OLD.db NEW.db           resources added, removed and changed between two syncs
     vtab emulator --seed demo         the local Cloud Control endpoint
     vtab demo                         the reference queries against the local endpoint
 
@@ -29,6 +30,7 @@ import apsw
 
 from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, command_conventions, error_text, say
 from vtab.cli.describe import command_describe
+from vtab.cli.diff import command_diff
 from vtab.cli.parsers import build_parser, emulator_parser
 from vtab.cli.query import command_query
 from vtab.cli.shell import run_shell
@@ -87,6 +89,7 @@ COMMANDS: dict[str, Callable[[argparse.ArgumentParser, argparse.Namespace, TextI
     "snapshot": command_snapshot,
     "types": command_types,
     "describe": command_describe,
+    "diff": command_diff,
     "demo": run_demo,
 }
 """The commands build_parser() parses, each called with its own parser, the arguments and stdout."""

@@ -94,6 +94,19 @@ examples:
 It starts its own endpoint on a free port of 127.0.0.1, so it needs no AWS account and no credentials.
 """
 
+DIFF_EXAMPLES = """\
+examples:
+  vtab diff monday.db tuesday.db                 what changed between two syncs
+  vtab diff history.db                           an append file: its last two synced times
+  vtab diff history.db --from 2026-12-06T10:00:00Z --to 2026-12-07T10:00:00Z
+  vtab diff monday.db tuesday.db --tables 'ec2_*,eks_*' --format jsonl | jq 'select(.change == "changed")'
+
+A place (a table in an account and region) whose sync did not finish in both versions (failed, pending
+or not synced) is not compared: its resources are neither added nor removed; stderr names each, and the
+output has one row of change "unknown" per place, with the reason. In SQL: SELECT * FROM
+vtab_diff('monday.db', 'tuesday.db').
+"""
+
 MAIN_EXAMPLES = """\
 examples:
   vtab shell inventory.db --regions us-east-1,eu-west-1
@@ -250,6 +263,38 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_argument("tables", metavar="TABLE", nargs="+", help="a table or StackQL name")
     add_output_flags(describe)
     describe.set_defaults(parser=describe, debug=False)
+
+    diff = _command(
+        commands,
+        "diff",
+        "resources added, removed and changed between two syncs (or two times of one append file)",
+        "Compare two files vtab sync wrote (each as its latest sync), or two synced times of one append\n"
+        "file: one row per resource added or removed, per resource changed with its changed properties\n"
+        "as an RFC 6902 patch, and per place not compared (change unknown). The files are only read.",
+        DIFF_EXAMPLES,
+    )
+    diff.add_argument("old", metavar="OLD", help="a sync file (the older version)")
+    diff.add_argument(
+        "new", metavar="NEW", nargs="?", help="a sync file (the newer version); none: two times of OLD"
+    )
+    diff.add_argument(
+        "--from",
+        dest="from_time",
+        metavar="TIME",
+        help="OLD as of TIME (ISO 8601, e.g. 2026-12-06T10:00:00Z; default: its latest sync, or with one "
+        "file the synced time before --to)",
+    )
+    diff.add_argument(
+        "--to",
+        dest="to_time",
+        metavar="TIME",
+        help="NEW (or the one file) as of TIME (default: its latest sync)",
+    )
+    diff.add_argument(
+        "--tables", metavar="GLOB", help="only tables matching these comma-separated globs (ec2_*,eks_*)"
+    )
+    add_output_flags(diff)
+    diff.set_defaults(parser=diff, debug=False)
 
     commands.add_parser(
         "emulator", help="run the local Cloud Control endpoint (no AWS account needed)", add_help=False

@@ -29,6 +29,10 @@ from vtab.sql.suggestions import KnownNames
 from vtab.sqlite import trust
 from vtab.sqlite.columns import Columns
 from vtab.sqlite.columns_table import COLUMNS_TABLE, install_columns_table
+from vtab.sqlite.diff import CHANGE_COLUMNS
+from vtab.sqlite.diff_table import ARGUMENTS as DIFF_ARGUMENTS
+from vtab.sqlite.diff_table import TABLE as DIFF_TABLE
+from vtab.sqlite.diff_table import DiffModule
 from vtab.sqlite.read_only import explain_read_only
 from vtab.sqlite.registry import CALL_COLUMNS, Registry
 from vtab.sqlite.resources import ResourcesModule
@@ -120,19 +124,21 @@ ABSENT_STACKQL_NAMES = AbsentStackQLNames()
 """One per process: the catalog does not change while it runs."""
 
 
+OWN_TABLES = (
+    *LOG_TABLES,
+    TYPES_TABLE,
+    COLUMNS_TABLE,
+    ACCOUNTS_TABLE,
+    RESOURCES_TABLE,
+    ERRORS_TABLE,
+    DIFF_TABLE,
+)
+"""vtab's own eponymous tables, beside the resource tables."""
+
+
 def vtab_table_names() -> frozenset[str]:
     """Every table register() installs: the resource tables and vtab's own."""
-    return frozenset(
-        {
-            *resource_tables(),
-            *LOG_TABLES,
-            TYPES_TABLE,
-            COLUMNS_TABLE,
-            ACCOUNTS_TABLE,
-            RESOURCES_TABLE,
-            ERRORS_TABLE,
-        }
-    )
+    return frozenset({*resource_tables(), *OWN_TABLES})
 
 
 def columns_of(table: str) -> tuple[str, ...]:
@@ -144,6 +150,7 @@ def columns_of(table: str) -> tuple[str, ...]:
         ACCOUNTS_TABLE: ACCOUNT_COLUMNS,
         RESOURCES_TABLE: RESOURCE_COLUMNS,
         ERRORS_TABLE: ERROR_COLUMNS,
+        DIFF_TABLE: (*CHANGE_COLUMNS, *DIFF_ARGUMENTS),
     }
     by_lower = {name.lower(): name for name in resource_tables()}
     if table.lower() in by_lower:
@@ -159,9 +166,7 @@ def eponymous_tables() -> list[str]:
     """The tables the shell's .tables shows: the seed's table and the log tables (every catalog table is
     eponymous too, but 1,700 names would flood it: vtab_types lists them)."""
     seed = [load_schema(type_name).table_name for type_name in TABLE_TYPES]
-    return (
-        seed + list(LOG_TABLES) + [TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE, RESOURCES_TABLE, ERRORS_TABLE]
-    )
+    return seed + list(OWN_TABLES)
 
 
 def install_rows_table(
@@ -205,10 +210,7 @@ def shadowed_tables(connection: apsw.Connection) -> list[str]:
     like a resource table, and any named like vtab's logs or vtab_types (a file's own ``vtab_dry_run``
     view would answer a dry run's review with rows of its choosing)."""
     resources = {name.lower() for name in resource_tables()}
-    own = {
-        name.lower()
-        for name in (*LOG_TABLES, TYPES_TABLE, COLUMNS_TABLE, ACCOUNTS_TABLE, RESOURCES_TABLE, ERRORS_TABLE)
-    }
+    own = {name.lower() for name in OWN_TABLES}
     rows = connection.execute(
         "SELECT name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM main.sqlite_schema "
         "WHERE type IN ('table', 'view')"
@@ -286,6 +288,13 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     )
     install_log_table(connection, registry)
     install_columns_table(connection, resource_tables)
+    connection.create_module(
+        DIFF_TABLE,
+        cast("apsw.VTModule", DiffModule(registry)),
+        use_bestindex_object=True,
+        eponymous_only=True,
+        read_only=True,
+    )
 
     def vtab_clear_cache(*args: Any) -> int:
         """SELECT vtab_clear_cache(): forget every cached read; returns how many entries were dropped."""

@@ -1,0 +1,111 @@
+"""Sync files written with plain SQL, in vtab sync's file contract (docs/sync.md), for the diff tests.
+
+One call of ``write_sync`` is one sync run: each resource table gets its rows stamped ``synced_at``, and
+``_vtab_sync`` a task per (account, region, table) the run covered. Calling it again on the same file is
+an ``append`` sync (history); a table whose columns grew gets them added (a schema change).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import apsw
+
+ACCOUNT = "111111111111"
+REGION = "us-east-1"
+
+TASK_DDL = (
+    "CREATE TABLE IF NOT EXISTS _vtab_sync(account_id TEXT, region TEXT, table_name TEXT, type_name TEXT, "
+    "status TEXT, pages INTEGER, rows INTEGER, calls INTEGER, seconds REAL, error_code TEXT, "
+    "error_message TEXT, sync_id TEXT, started_at TEXT, finished_at TEXT)"
+)
+
+Place = tuple[str, str, str]
+"""(table, account_id, region)."""
+
+
+def stamp(when: datetime.datetime) -> str:
+    """vtab sync's time format: ISO 8601 UTC with milliseconds and a Z."""
+    return when.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def resource(
+    identifier: str, account: str = ACCOUNT, region: str = REGION, **properties: Any
+) -> dict[str, Any]:
+    """A synced row: its key, and its properties (dicts and lists become JSON text)."""
+    return {"_vtab_identifier": identifier, "account_id": account, "region": region, **properties}
+
+
+def write_sync(
+    path: Path,
+    synced_at: str,
+    resources: Mapping[str, Sequence[dict[str, Any]]],
+    statuses: Mapping[Place, str] | None = None,
+    empty_places: Sequence[Place] = (),
+) -> None:
+    """One sync run into ``path``: rows of ``resources`` (table -> rows) stamped ``synced_at`` and a task
+    per place, ``done`` unless ``statuses`` says otherwise (a failed or pending task writes no rows, as a
+    sync's one transaction per task leaves it); ``empty_places`` are done tasks that found nothing."""
+    statuses = dict(statuses or {})
+    start = datetime.datetime.fromisoformat(synced_at)
+    db = apsw.Connection(str(path))
+    with db:
+        db.execute(TASK_DDL)
+        places: dict[Place, int] = {place: 0 for place in empty_places}
+        for table, rows in resources.items():
+            columns = list(dict.fromkeys(name for row in rows for name in row))
+            _ensure_table(db, table, columns)
+            for row in rows:
+                place = (table, row["account_id"], row["region"])
+                places.setdefault(place, 0)
+                if statuses.get(place, "done") != "done":
+                    continue
+                places[place] += 1
+                cells = {name: _cell(value) for name, value in row.items()} | {"_vtab_synced_at": synced_at}
+                names = ", ".join(f'"{name}"' for name in cells)
+                db.execute(
+                    f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(cells))})',
+                    tuple(cells.values()),
+                )
+        places.update({place: 0 for place in statuses if place not in places})
+        for number, ((table, account, region), count) in enumerate(sorted(places.items())):
+            status = statuses.get((table, account, region), "done")
+            started = stamp(start + datetime.timedelta(milliseconds=number + 1))
+            error = ("AccessDenied", "not authorized to list") if status == "failed" else (None, None)
+            db.execute(
+                "INSERT INTO _vtab_sync VALUES (?, ?, ?, ?, ?, 1, ?, 1, 0.1, ?, ?, ?, ?, ?)",
+                (
+                    account,
+                    region,
+                    table,
+                    f"AWS::Test::{table}",
+                    status,
+                    count,
+                    *error,
+                    synced_at,
+                    started,
+                    started,
+                ),
+            )
+    db.close()
+
+
+def _ensure_table(db: apsw.Connection, table: str, columns: list[str]) -> None:
+    own = ["region", "account_id", "_vtab_identifier", "_vtab_synced_at"]
+    present = [str(row[1]) for row in db.execute(f'PRAGMA table_info("{table}")')]
+    if not present:
+        properties = [name for name in columns if name not in own]
+        quoted = ", ".join(f'"{name}"' for name in [*properties, *own])
+        db.execute(f'CREATE TABLE "{table}" ({quoted})')
+        return
+    for name in columns:
+        if name not in present:
+            db.execute(f'ALTER TABLE "{table}" ADD COLUMN "{name}"')
+
+
+def _cell(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, dict | list) else value

@@ -1,0 +1,225 @@
+"""Which rows of a vtab sync file are one version of the estate, and which places it synced completely.
+
+A sync file (docs/sync.md) holds a table per type, each row a resource keyed by (account_id, region,
+_vtab_identifier) and stamped ``_vtab_synced_at``, and ``_vtab_sync``, one task per (account, region,
+table) with its status. An ``append`` file holds several synced times. The version of a file *as of* a
+time T is, per place (account, region, table), the rows of the place's latest synced time at or before T
+(one sync stamps every row it writes with the same time). The task behind it is the place's latest task
+started before the file's next synced time after T: a place is complete when that task is ``done``; a done
+task started after the rows' own synced time means that later sync found no rows there.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import enum
+import os
+import urllib.parse
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import apsw
+
+from vtab.catalog.columns import ACCOUNT_ID, REGION, quote
+
+SYNC_TABLE = "_vtab_sync"
+"""The sync's task table; every table whose name starts with ``_vtab`` is the sync's own, not resources."""
+
+IDENTIFIER = "_vtab_identifier"
+SYNCED_AT = "_vtab_synced_at"
+KEY = (ACCOUNT_ID, REGION, IDENTIFIER)
+"""A resource of a sync file: the Cloud Control identifier in its account and region."""
+
+TASK_COLUMNS = (ACCOUNT_ID, REGION, "table_name", "status", "started_at", "error_code", "error_message")
+"""The columns of ``_vtab_sync`` a diff reads."""
+
+
+NOT_STARTED = datetime.datetime.max.replace(tzinfo=datetime.UTC)
+"""The start of a task not started yet (a pending one without started_at): after every synced time."""
+
+
+class DiffError(apsw.SQLError):
+    """A diff that cannot be made: a file that is missing or no sync file, a time it has not synced."""
+
+
+class TaskStatus(enum.StrEnum):
+    """A ``_vtab_sync`` task's status, as the sync writes it."""
+
+    DONE = "done"
+    FAILED = "failed"
+    PENDING = "pending"
+
+
+class Side(enum.IntEnum):
+    """The two versions a diff compares."""
+
+    OLD = 0
+    NEW = 1
+
+
+@dataclass(frozen=True, order=True)
+class Place:
+    """Where one task of a sync ran: a table in an account and region."""
+
+    table: str
+    account_id: str
+    region: str
+
+    def __str__(self) -> str:
+        return f"{self.table} in {self.account_id}/{self.region}"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One ``_vtab_sync`` row."""
+
+    place: Place
+    status: str
+    started_at: datetime.datetime
+    error: str
+
+    def why_incomplete(self) -> str | None:
+        """None for a done task, else what went wrong (``failed: AccessDenied: ...``)."""
+        if self.status == TaskStatus.DONE:
+            return None
+        return f"{self.status}{': ' + self.error if self.error else ''}"
+
+
+def parse_time(text: str, where: str) -> datetime.datetime:
+    """An ISO 8601 time (``2026-12-07T15:04:05.123Z``, or a date) as an aware UTC datetime; a naive one is
+    UTC. ``where`` names the value in the error."""
+    try:
+        parsed = datetime.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise DiffError(
+            f"{where}: {text!r} is not an ISO 8601 time; give one like 2026-12-07T15:04:05Z or 2026-12-07"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+
+
+def time_text(when: datetime.datetime) -> str:
+    """A time as messages show it: ISO 8601 UTC with a Z."""
+    return when.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def read_only_uri(path: str) -> str:
+    """A ``file:`` URI opening ``path`` read-only, whatever characters the path holds."""
+    return "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
+
+
+@dataclass(eq=False)
+class SyncFile:
+    """A sync file ATTACHed read-only as ``schema`` to a diff's private connection: its resource tables
+    and their columns, its tasks, and each place's synced times."""
+
+    db: apsw.Connection
+    path: str
+    schema: str
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    """Resource table -> its columns, in the file's order."""
+    tasks: dict[Place, list[Task]] = field(default_factory=lambda: defaultdict(list))
+    """Each place's tasks, oldest first."""
+    stamps: dict[Place, list[tuple[datetime.datetime, str]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    """Each place's synced times (parsed, and the text as stored), oldest first."""
+    synced_times: list[datetime.datetime] = field(default_factory=list)
+    """Every synced time of the tables read, oldest first."""
+
+    @classmethod
+    def attach(cls, db: apsw.Connection, path: str, schema: str) -> SyncFile:
+        if not os.path.isfile(path):
+            raise DiffError(f"{path}: no such file; give a file that vtab sync wrote")
+        found = cls(db, path, schema)
+        try:
+            db.execute(f"ATTACH ? AS {schema}", (read_only_uri(path),))
+            names = [
+                str(name)
+                for (name,) in db.execute(
+                    f"SELECT name FROM {schema}.sqlite_schema WHERE type = 'table' ORDER BY name"
+                )
+            ]
+        except apsw.NotADBError:
+            raise DiffError(f"{path}: not a SQLite database; give a file that vtab sync wrote") from None
+        except apsw.CantOpenError as error:
+            raise DiffError(f"{path}: cannot be opened read-only ({error})") from None
+        if SYNC_TABLE not in names:
+            raise DiffError(
+                f"{path}: not a vtab sync file (it has no {SYNC_TABLE} table); "
+                "give a file that vtab sync wrote"
+            )
+        task_columns = set(found.table_columns(SYNC_TABLE))
+        missing = [name for name in TASK_COLUMNS if name not in task_columns]
+        if missing:
+            raise DiffError(
+                f"{path}: its {SYNC_TABLE} table has no column {', '.join(missing)}: not a vtab sync file"
+            )
+        for name in names:
+            if name.startswith(("_vtab", "sqlite_")):
+                continue
+            columns = found.table_columns(name)
+            if set(KEY) | {SYNCED_AT} <= set(columns):
+                found.columns[name] = columns
+        return found
+
+    def table_columns(self, table: str) -> list[str]:
+        return [str(row[1]) for row in self.db.execute(f"PRAGMA {self.schema}.table_info({quote(table)})")]
+
+    def read(self, wanted: Callable[[str], bool]) -> None:
+        """Read the tasks and synced times of the tables ``wanted`` takes."""
+        rows = self.db.execute(f"SELECT {', '.join(TASK_COLUMNS)} FROM {self.schema}.{SYNC_TABLE}")
+        for account, region, table, status, started, code, message in rows:
+            if not wanted(str(table)):
+                continue
+            place = Place(str(table), str(account), str(region))
+            where = f"{self.path}: {SYNC_TABLE}.started_at of {place}"
+            when = NOT_STARTED if started is None else parse_time(str(started), where)
+            error = ": ".join(str(part) for part in (code, message) if part)
+            self.tasks[place].append(Task(place, str(status), when, error))
+        for table in sorted(filter(wanted, self.columns)):
+            stamps = self.db.execute(
+                f"SELECT DISTINCT {ACCOUNT_ID}, {REGION}, {SYNCED_AT} FROM {self.schema}.{quote(table)}"
+            )
+            for account, region, stamp in stamps:
+                place = Place(table, str(account), str(region))
+                where = f"{self.path}: {table}.{SYNCED_AT} in {account}/{region}"
+                self.stamps[place].append((parse_time(str(stamp), where), str(stamp)))
+        for found in self.stamps.values():
+            found.sort()
+        for tasks in self.tasks.values():
+            tasks.sort(key=lambda task: task.started_at)  # SQLite sorts a NULL (not started) first
+        self.synced_times = sorted({when for found in self.stamps.values() for when, _ in found})
+
+    def times(self) -> list[datetime.datetime]:
+        """Every synced time of the file's tables read, oldest first."""
+        return self.synced_times
+
+
+@dataclass(frozen=True)
+class PlaceVersion:
+    """A place in one version: the synced time whose rows are its resources (None: no rows), and why it
+    is not complete (None when its task is done)."""
+
+    stamp: str | None
+    incomplete: str | None
+
+
+def version_of(file: SyncFile, place: Place, as_of: datetime.datetime | None) -> PlaceVersion:
+    """``place`` in ``file`` as of ``as_of`` (None: the latest), as the module docstring says."""
+    times = file.times()
+    later = len(times) if as_of is None else bisect.bisect_right(times, as_of)
+    after = times[later] if later < len(times) else None
+    tasks = [task for task in file.tasks.get(place, ()) if after is None or task.started_at < after]
+    if not tasks:
+        return PlaceVersion(None, "not synced (no task in _vtab_sync)")
+    task = tasks[-1]
+    stamps = [(when, text) for when, text in file.stamps.get(place, ()) if as_of is None or when <= as_of]
+    stamp = None
+    if stamps:
+        when, text = stamps[-1]
+        following = bisect.bisect_right(times, when)
+        # a done task started at or after the next synced time belongs to a later sync that found no rows
+        stamp = text if following == len(times) or task.started_at < times[following] else None
+    return PlaceVersion(stamp, task.why_incomplete())
