@@ -1,6 +1,6 @@
 """The folders are the architecture: each layer imports only the layers below it (no cycles between them).
 
-catalog (type facts) <- aws (calls) <- read, write <- sqlite (the apsw glue) <- cli, and <- dbapi (PEP 249)
+catalog (type facts) <- aws (calls) <- read, write <- sqlite (the apsw glue) <- sync (whole-estate copies) <- cli, and <- dbapi (PEP 249)
 <- sqlalchemy (the vtab:// dialect); ``sql`` (the statement's
 text, tracking and interruption), ``messages``, ``hints``, ``options`` and ``terminal`` (what may reach a
 terminal) are shared below them all, and the emulator stands beside the client, sharing only the catalog.
@@ -36,12 +36,14 @@ ALLOWED: dict[str, set[str]] = {
         "hints",
         "terminal",
         "emulator",
+        "sync",
         "__init__",
     },
+    "sync": {"catalog", "aws", "options", "sqlite", "messages", "hints", "terminal"},
     "dbapi": {"sqlite", "read", "sql", "options", "messages", "hints"},
     "sqlalchemy": {"dbapi", "sqlite", "options", "messages", "hints"},
     "emulator": {"catalog", "messages"},
-    "__init__": {"options", "sqlite"},
+    "__init__": {"options", "sqlite", "sync"},
 }
 
 

@@ -1,0 +1,222 @@
+"""``vtab.sync(path, ...)``: the whole estate into a plain SQLite file (docs/sync.md).
+
+The steps: check the settings; plan the tasks (the estate's readable accounts x the regions x the selected
+types, grouped into one shard per account and region) and record them in the file as pending, or, with
+``resume``, take the last run's tasks not done; run the shards on an executor; sum up the run from the
+file. A run killed half-way leaves its done tasks done: a resume runs only the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol, TextIO
+
+import orjson
+
+from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options
+from vtab.sqlite.install import connect_with_registry
+from vtab.sqlite.registry import Registry
+from vtab.sync.plan import (
+    OnError,
+    Selection,
+    Shard,
+    SyncMode,
+    Task,
+    TypeRow,
+    build_shards,
+    interleaved,
+    patterns,
+)
+from vtab.sync.progress import Progress
+from vtab.sync.store import Run, Store
+from vtab.sync.summary import SyncSummary
+from vtab.sync.worker import RetryBudget, ShardRun, SyncContext, iso_now
+
+MAX_SHARDS_AT_ONCE = 64
+"""Shards the thread executor runs at once (each one account-region, a few connections)."""
+
+
+class Executor(Protocol):
+    """Runs every shard once. Shards are (account, region): one shard's tasks must run in one place, so
+    that its token bucket is the only one spending that account-region's budget."""
+
+    def run(self, shards: Sequence[Shard], run_shard: Callable[[Shard], None]) -> None: ...
+
+
+class ThreadExecutor:
+    """The default executor: shards on threads of this process (no extra dependency)."""
+
+    def __init__(self, max_shards: int = MAX_SHARDS_AT_ONCE) -> None:
+        self.max_shards = max_shards
+
+    def run(self, shards: Sequence[Shard], run_shard: Callable[[Shard], None]) -> None:
+        if not shards:
+            return
+        with ThreadPoolExecutor(min(self.max_shards, len(shards)), thread_name_prefix="vtab-shard") as pool:
+            for future in [pool.submit(run_shard, shard) for shard in shards]:
+                future.result()
+
+
+def _choice(name: str, value: Any, kind: type[SyncMode] | type[OnError]) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        words = ", ".join(item.value for item in kind)
+        raise OptionError(
+            f"{name}={value!r} is not one of {words}; write e.g. {name}={next(iter(kind)).value!r}"
+        ) from None
+
+
+def _credentials_digest(options: Options) -> str:
+    """A digest of the credential options: a resume must reach the same accounts as the same caller."""
+    values = {name: getattr(options, name) for name in sorted(CREDENTIAL_OPTIONS)}
+    return hashlib.sha256(orjson.dumps(values, default=str)).hexdigest()[:16]
+
+
+def sync(
+    path: str,
+    *,
+    tables: str | Sequence[str] = "*",
+    skip_tables: str | Sequence[str] = (),
+    mode: str = SyncMode.OVERWRITE_DELETE_STALE.value,
+    on_error: str = OnError.SKIP.value,
+    resume: bool = False,
+    summary: str | None = None,
+    progress: TextIO | None = None,
+    live_progress: bool = False,
+    connections_per_shard: int = 2,
+    retry_budget: int | None = None,
+    executor: Executor | None = None,
+    **options: Any,
+) -> SyncSummary:
+    """Copy every selected table of every (account, region) into ``path``; returns what it did.
+
+    ``options`` are vtab's (``accounts='org'``, ``regions='us-east-1,eu-west-1'``, ``rate_limit``, ...).
+    ``progress`` is where progress lines go (None: nowhere), redrawn in place under ``live_progress``."""
+    chosen_mode = _choice("mode", mode, SyncMode)
+    chosen_on_error = _choice("on_error", on_error, OnError)
+    if connections_per_shard < 1:
+        raise OptionError(f"connections_per_shard={connections_per_shard!r} must be at least 1")
+    checked = Options().replace(**options)
+    given = {name: getattr(checked, name) for name in options} | {"read_only": True, "progress": False}
+    digest = _credentials_digest(checked)
+    root_connection, root = connect_with_registry(":memory:", **given)
+    store = Store(path)
+    try:
+        if resume:
+            run, tasks = _resumed(store, path, digest)
+            chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
+            profiles = _profiles(root) if checked.profiles else {}
+            shards = _regroup(tasks, profiles)
+        else:
+            selection = Selection(patterns(tables) or ("*",), patterns(skip_tables))
+            types = selection.types(_type_rows(root_connection))
+            if selection.unmatched:
+                raise OptionError(
+                    f"tables={','.join(selection.unmatched)!r} matches no table; vtab types lists them "
+                    "(globs take * and ?, e.g. tables='ec2_*')"
+                )
+            accounts = [(account.account_id, account.profile) for account in root.estate().readable()]
+            shards = build_shards(accounts, _regions(root, checked), types)
+            tasks = interleaved(shards)
+            settings = {
+                "mode": chosen_mode.value,
+                "on_error": chosen_on_error.value,
+                "tables": list(patterns(tables)),
+                "skip_tables": list(patterns(skip_tables)),
+            }
+            run = Run(uuid.uuid4().hex, iso_now(), None, chosen_mode, orjson.dumps(settings).decode(), digest)
+            store.begin(run, tasks)
+        counter = Progress(len(tasks), progress, live_progress)
+        context = SyncContext(
+            sync_id=run.sync_id,
+            options=given,
+            write=lambda task, columns, rows, result: store.write(
+                run.sync_id, task, columns, rows, chosen_mode, result
+            ),
+            record=lambda task, result: store.record(run.sync_id, task, result),
+            progress=counter,
+            budget=RetryBudget(retry_budget if retry_budget is not None else max(10, len(tasks) // 10)),
+            root=root,
+            connections_per_shard=connections_per_shard,
+            fail_fast=chosen_on_error is OnError.FAIL,
+        )
+        counter.start()
+        try:
+            (executor or ThreadExecutor()).run(shards, lambda shard: ShardRun(shard, context).run())
+        except BaseException:
+            context.stop.set()
+            raise
+        finally:
+            counter.stop()
+        finished = iso_now()
+        store.finish(run.sync_id, finished)
+        result = SyncSummary.of(
+            run.sync_id,
+            path,
+            chosen_mode,
+            run.started_at,
+            finished,
+            store.task_rows(run.sync_id),
+            counter.retries,
+        )
+    finally:
+        store.close()
+        root_connection.close()
+    if summary:
+        result.append_to(summary)
+    return result
+
+
+def _type_rows(connection: Any) -> list[TypeRow]:
+    rows = connection.execute("SELECT type_name, table_name, scope, list_mode FROM vtab_types").fetchall()
+    return [TypeRow(*(str(value) for value in row)) for row in rows]
+
+
+def _regions(root: Registry, options: Options) -> tuple[str, ...]:
+    if options.regions:
+        return options.regions
+    region = root.cloud_for(options).default_region
+    if not region:
+        raise OptionError(
+            "sync needs regions: give regions='us-east-1,eu-west-1' (--regions), or set AWS_DEFAULT_REGION"
+        )
+    return (region,)
+
+
+def _resumed(store: Store, path: str, digest: str) -> tuple[Run, list[Task]]:
+    run = store.last_run()
+    if run is None:
+        raise OptionError(f"{path} holds no sync to resume; run vtab sync {path} without --resume")
+    if run.credentials != digest:
+        raise OptionError(
+            f"the last sync of {path} read other accounts or as another caller (its account options, "
+            "profile or endpoint differ): resume it with the same options it was run with, or run a new "
+            "sync without --resume"
+        )
+    return run, store.unfinished(run.sync_id)
+
+
+def _profiles(root: Registry) -> dict[str, str | None]:
+    """Account id -> the profile that reaches it (the ``profiles`` option)."""
+    return {account.account_id: account.profile for account in root.estate().readable()}
+
+
+def _regroup(tasks: Sequence[Task], profiles: dict[str, str | None]) -> list[Shard]:
+    """Tasks back into their shards, in the order recorded."""
+    grouped: dict[tuple[str, str], list[Task]] = {}
+    for task in tasks:
+        grouped.setdefault(task.shard, []).append(task)
+    return [
+        Shard(account, region, tuple(found), profiles.get(account))
+        for (account, region), found in grouped.items()
+    ]
+
+
+def default_progress() -> tuple[TextIO, bool]:
+    """stderr, and whether it is a terminal (progress redrawn in place) or not (plain lines)."""
+    return sys.stderr, sys.stderr.isatty()
