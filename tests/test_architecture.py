@@ -1,7 +1,7 @@
 """The folders are the architecture: each layer imports only the layers below it (no cycles between them).
 
-catalog (type facts) <- aws (calls) <- read, write <- sqlite (the apsw glue) <- sync (whole-estate copies) <- cli, and <- dbapi (PEP 249)
-<- sqlalchemy (the vtab:// dialect); ``sql`` (the statement's
+catalog (type facts) <- aws (calls) <- read, write <- sqlite (the apsw glue) <- sync (estate copies)
+<- cli, and <- dbapi (PEP 249) <- sqlalchemy (the vtab:// dialect); ``sql`` (the statement's
 text, tracking and interruption), ``messages``, ``hints``, ``options`` and ``terminal`` (what may reach a
 terminal) are shared below them all, and the emulator stands beside the client, sharing only the catalog.
 """

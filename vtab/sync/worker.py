@@ -91,6 +91,8 @@ class ShardRun:
         self.lock = threading.Lock()
         self.paused_until = 0.0
         self.throttled_in_row = 0
+        self.earlier: dict[Task, TaskResult] = {}
+        """What a retried task's throttled attempts spent: its row counts every attempt's calls."""
 
     def run(self) -> None:
         count = min(self.context.connections_per_shard, len(self.queue))
@@ -139,12 +141,19 @@ class ShardRun:
         outcome = runner.run(task)
         result = outcome.result
         context.progress.calls(result.calls, result.throttles)
+        before = self.earlier.pop(task, None)
+        if before is not None:
+            result.attempts += before.attempts
+            result.calls += before.calls
+            result.pages += before.pages
+            result.throttles += before.throttles
         if result.status is TaskStatus.FAILED and outcome.throttled and context.budget.take():
             with self.lock:
                 self.throttled_in_row += 1
                 backoff = min(BACKOFF_MOST, BACKOFF_FIRST * 2 ** (self.throttled_in_row - 1))
                 self.paused_until = max(self.paused_until, time.monotonic() + backoff)
                 self.queue.append(task)
+                self.earlier[task] = result
             context.progress.retried(task)
             return
         if result.status is TaskStatus.DONE:
