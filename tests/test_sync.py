@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -290,3 +291,43 @@ def test_bad_settings_name_the_option_and_the_fix(emulator: Emulator, tmp_path: 
         sync(out, tables="logs_log_groups,nosuch_*", endpoint_url=emulator.endpoint_url, regions="us-east-1")
     with pytest.raises(ValueError, match="cannot list without a WHERE of yours"):
         sync(out, tables="acmpca_certificates", endpoint_url=emulator.endpoint_url)
+
+
+SYNC_PAGE = Path(__file__).resolve().parent.parent / "docs" / "sync.md"
+
+
+def test_the_commands_and_queries_of_sync_md_run(
+    emulator: Emulator, org: Org, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/sync.md: the ``vtab sync`` and ``sqlite3`` lines of its first block, in order, in a fresh
+    folder, then the queries of its section "Reading the file" on the file the first line wrote."""
+    from tests.test_docs import sql_blocks, statements
+
+    monkeypatch.chdir(tmp_path)
+    text = SYNC_PAGE.read_text(encoding="utf-8")
+    commands = text.split("```sh\n", 1)[1].split("```", 1)[0].replace("\\\n", "")
+    ran = 0
+    for line in commands.splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:3] == ["vtab", "sync", "everything.db"]:
+            continue  # every table of every account: minutes on the local endpoint (19,080 tasks)
+        if words[:2] == ["vtab", "sync"]:
+            assert main([*words[1:], "--endpoint-url", emulator.endpoint_url]) == 0, line
+        elif words[:1] == ["sqlite3"]:
+            subprocess.run(["/usr/bin/sqlite3", *words[1:]], check=True, capture_output=True)
+        else:
+            assert words[:1] == ["datasette"], line  # starts a server: the test above asks it instead
+            continue
+        ran += 1
+    assert ran == 5
+
+    blocks = [block for block in sql_blocks(SYNC_PAGE) if block.section == "Reading the file"]
+    db = apsw.Connection(str(tmp_path / "inventory.db"), flags=apsw.SQLITE_OPEN_READONLY)
+    results = [db.execute(statement).fetchall() for block in blocks for statement in statements(block.sql)]
+    assert len(results) == 4 and all(results)
+    locked = org.named(LOCKED).account_id
+    assert results[0] == [("done", 29 * 5 * 2), ("failed", 29 * 2)]  # the resumed run: 29 tables
+    assert results[1] == [
+        (locked, "eu-west-1", 29, "AccessDenied"),
+        (locked, "us-east-1", 29, "AccessDenied"),
+    ]
