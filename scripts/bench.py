@@ -26,6 +26,7 @@ import boto3
 import orjson
 from bench_accounts import bench_accounts
 from bench_resources import bench_resources
+from bench_sync import bench_sync
 from benchlib import connect, endpoint, timed
 
 from vtab.catalog import load_catalog
@@ -460,6 +461,7 @@ BENCHES = {
     "connect": bench_connect,
     "accounts": bench_accounts,
     "resources": bench_resources,
+    "sync": bench_sync,
 }
 
 

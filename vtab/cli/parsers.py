@@ -274,9 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--shard-connections",
         type=int,
-        default=2,
+        default=4,
         metavar="N",
-        help="connections reading each account-region at once, all within its rate limit (default: 2)",
+        help="connections reading each account-region at once, all within its rate limit (default: 4)",
     )
     add_option_flags(sync, skip=SYNC_SKIPPED)
     sync.set_defaults(parser=sync)

@@ -17,6 +17,7 @@ from typing import Any, Protocol, TextIO
 
 import orjson
 
+from vtab.catalog import load_catalog
 from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options
 from vtab.sqlite.install import connect_with_registry
 from vtab.sqlite.registry import Registry
@@ -88,7 +89,7 @@ def sync(
     summary: str | None = None,
     progress: TextIO | None = None,
     live_progress: bool = False,
-    connections_per_shard: int = 2,
+    connections_per_shard: int = 4,
     retry_budget: int | None = None,
     executor: Executor | None = None,
     **options: Any,
@@ -114,7 +115,7 @@ def sync(
             shards = _regroup(tasks, profiles)
         else:
             selection = Selection(patterns(tables) or ("*",), patterns(skip_tables))
-            types = selection.types(_type_rows(root_connection))
+            types = selection.types(_type_rows())
             if selection.unmatched:
                 raise OptionError(
                     f"tables={','.join(selection.unmatched)!r} matches no table; vtab types lists them "
@@ -172,9 +173,18 @@ def sync(
     return result
 
 
-def _type_rows(connection: Any) -> list[TypeRow]:
-    rows = connection.execute("SELECT type_name, table_name, scope, list_mode FROM vtab_types").fetchall()
-    return [TypeRow(*(str(value) for value in row)) for row in rows]
+def _type_rows() -> list[TypeRow]:
+    """vtab_types' type_name, table_name, scope and list_mode, read from the catalog's index alone: the
+    table reads every type's schema (1.7 s), which a sync needs only for the types it copies."""
+    catalog = load_catalog()
+    names = [(name, catalog.entry(name).table) for name in catalog.type_names()]
+    names += [(type_name, alias) for alias, type_name in catalog.aliases.items()]
+    rows = []
+    for type_name, table in names:
+        if table is not None:
+            entry = catalog.entry(type_name)
+            rows.append(TypeRow(type_name, table, entry.scope.value, entry.plan.mode.value))
+    return sorted(rows, key=lambda row: row.table_name)
 
 
 def _regions(root: Registry, options: Options) -> tuple[str, ...]:

@@ -74,7 +74,7 @@ class SyncContext:
     budget: RetryBudget
     root: Registry
     """The registry whose rate limits and looked-up account ids every task connection shares."""
-    connections_per_shard: int = 2
+    connections_per_shard: int = 4
     stop: threading.Event = field(default_factory=threading.Event)
     """Set when no further task may start (``--on-error fail``, Ctrl-C)."""
     fail_fast: bool = False
