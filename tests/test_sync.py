@@ -331,3 +331,27 @@ def test_the_commands_and_queries_of_sync_md_run(
         (locked, "eu-west-1", 29, "AccessDenied"),
         (locked, "us-east-1", 29, "AccessDenied"),
     ]
+
+
+def test_regions_all_reads_every_region_each_account_has_enabled(
+    emulator: Emulator, org: Org, tmp_path: Path
+) -> None:
+    emulator.configure(enabled_regions=("eu-west-1", "us-east-1", "us-west-2"))
+    out = tmp_path / "estate.db"
+    result = _sync(emulator, out, regions="all")
+    assert _log_groups(out) == _expected(org)
+    tasks = _rows(out, "SELECT DISTINCT region FROM _vtab_sync ORDER BY region")
+    assert tasks == [("eu-west-1",), ("us-east-1",), ("us-west-2",)]
+    asked = [call for call in emulator.calls if call.operation == "DescribeRegions"]
+    assert len(asked) == len([account for account in org.accounts if account.assumable])
+    # the account whose role is refused could not be asked: its tasks are the caller's regions, failed
+    locked = org.named(LOCKED).account_id
+    assert {task["region"] for task in result.failures if task["account_id"] == locked} == {
+        "eu-west-1",
+        "us-east-1",
+        "us-west-2",
+    }
+
+    command = ["sync", str(tmp_path / "cli.db"), "--tables", "logs_log_groups", "--regions", "all"]
+    assert main([*command, "--endpoint-url", emulator.endpoint_url]) == 0
+    assert len(_rows(tmp_path / "cli.db", "SELECT * FROM _vtab_sync")) == 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vtab.options import OptionError
-from vtab.sync.plan import Selection, SyncType, TypeRow, build_shards, interleaved
+from vtab.sync.plan import Place, Selection, SyncType, TypeRow, build_shards, interleaved
 
 ROWS = [
     TypeRow("AWS::EC2::VPC", "ec2_vpcs", "regional", "region_wide"),
@@ -54,8 +54,9 @@ def test_a_pattern_that_matches_nothing_is_reported() -> None:
 
 def test_shards_are_account_regions_global_types_once_and_the_order_is_a_fixed_shuffle() -> None:
     types = [SyncType(f"t{i}", f"AWS::T::{i}", False) for i in range(8)] + [SyncType("g", "AWS::G::G", True)]
-    accounts = [("111111111111", None), ("222222222222", "prod")]
-    shards = build_shards(accounts, ["us-east-1", "eu-west-1"], types)
+    regions = ("us-east-1", "eu-west-1")
+    accounts = [Place("111111111111", None, regions), Place("222222222222", "prod", regions)]
+    shards = build_shards(accounts, types)
     assert [(s.account_id, s.region, s.profile) for s in shards] == [
         ("111111111111", "us-east-1", None),
         ("111111111111", "eu-west-1", None),
@@ -65,7 +66,7 @@ def test_shards_are_account_regions_global_types_once_and_the_order_is_a_fixed_s
     assert [len(shard.tasks) for shard in shards] == [9, 8, 9, 8]  # the global type in the first region only
     orders = [[task.table_name for task in shard.tasks] for shard in shards]
     assert orders[0] != sorted(orders[0]) and orders[0] != orders[2]  # shuffled, differently per shard
-    again = build_shards(accounts, ["us-east-1", "eu-west-1"], types)
+    again = build_shards(accounts, types)
     assert [[task.table_name for task in shard.tasks] for shard in again] == orders  # the same every run
 
     order = interleaved(shards)

@@ -284,6 +284,21 @@ class CloudControl:
                 service, region_name=region, endpoint_url=endpoint, config=self._config
             )
 
+    def account_client(self, service: str, region: str, endpoint: str | None) -> Any:
+        """A client of another service signed as this Cloud Control's account (an assumed role's
+        credentials, else the session's), with its client config; ValueError for an unusable endpoint."""
+        frozen = self._credentials.get_frozen_credentials() if self._credentials is not None else None
+        with self._lock:
+            return self._session.create_client(
+                service,
+                region_name=region,
+                endpoint_url=endpoint,
+                config=self._config,
+                aws_access_key_id=frozen.access_key if frozen else None,
+                aws_secret_access_key=frozen.secret_key if frozen else None,
+                aws_session_token=frozen.token if frozen else None,
+            )
+
     def account_id(self, region: str, given: str | None, fix: str) -> str:
         """The caller's account id: ``given`` (the table's account_id option), else STS GetCallerIdentity,
         asked once per connection and credentials (vtab.aws.identity). ``fix`` says how the statement could

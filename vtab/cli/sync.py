@@ -14,7 +14,10 @@ from vtab.sync import OnError, sync
 def command_sync(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
     """Runs the sync; progress and the closing line on stderr. Status 0 when every task is done, or
     under ``--on-error skip`` when none is left pending; 1 otherwise (``--resume`` runs what is left)."""
-    options = options_from(parser, args)
+    every_region = (args.regions or "").strip().lower() == "all"
+    if every_region:
+        args.regions = None  # not a region name: the sync asks each account (EC2 DescribeRegions)
+    options = options_from(parser, args) | ({"regions": "all"} if every_region else {})
     options.pop("progress", None)  # the sync's own display, not a read's: on unless --no-progress
     result = sync(
         args.out,

@@ -151,14 +151,24 @@ def patterns(text: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(item.strip() for item in items if item.strip())
 
 
-def build_shards(
-    accounts: Sequence[tuple[str, str | None]], regions: Sequence[str], types: Sequence[SyncType]
-) -> list[Shard]:
+@dataclass(frozen=True)
+class Place:
+    """An account a sync reads, the profile that reaches it (None: assumed, or the caller's own) and the
+    regions it is read in."""
+
+    account_id: str
+    profile: str | None
+    regions: tuple[str, ...]
+
+
+def build_shards(places: Sequence[Place], types: Sequence[SyncType]) -> list[Shard]:
     """One shard per (account, region), each with its types in a shuffled order (fixed seed). A global
-    type is a task of the first region only (listed once per partition, its rows carry that region)."""
+    type is a task of the account's first region only (listed once per partition, its rows carry that
+    region)."""
     shards = []
-    for account_id, profile in accounts:
-        for index, region in enumerate(regions):
+    for place in places:
+        account_id, profile = place.account_id, place.profile
+        for index, region in enumerate(place.regions):
             tasks = [
                 Task(account_id, region, kind.table_name, kind.type_name)
                 for kind in types

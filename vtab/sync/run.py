@@ -15,14 +15,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TextIO
 
+import apsw
 import orjson
 
+from vtab.aws.accounts import Account
+from vtab.aws.enabled_regions import enabled_regions
 from vtab.catalog import load_catalog
 from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options
 from vtab.sqlite.install import connect_with_registry
 from vtab.sqlite.registry import Registry
 from vtab.sync.plan import (
     OnError,
+    Place,
     Selection,
     Shard,
     SyncMode,
@@ -102,6 +106,9 @@ def sync(
     chosen_on_error = _choice("on_error", on_error, OnError)
     if connections_per_shard < 1:
         raise OptionError(f"connections_per_shard={connections_per_shard!r} must be at least 1")
+    every_region = _every_region(options.get("regions"))
+    if every_region:
+        options = {name: value for name, value in options.items() if name != "regions"}
     checked = Options().replace(**options)
     given = {name: getattr(checked, name) for name in options} | {"read_only": True, "progress": False}
     digest = _credentials_digest(checked)
@@ -121,8 +128,7 @@ def sync(
                     f"tables={','.join(selection.unmatched)!r} matches no table; vtab types lists them "
                     "(globs take * and ?, e.g. tables='ec2_*')"
                 )
-            accounts = [(account.account_id, account.profile) for account in root.estate().readable()]
-            shards = build_shards(accounts, _regions(root, checked), types)
+            shards = build_shards(_places(root, checked, every_region), types)
             tasks = interleaved(shards)
             settings = {
                 "mode": chosen_mode.value,
@@ -187,15 +193,48 @@ def _type_rows() -> list[TypeRow]:
     return sorted(rows, key=lambda row: row.table_name)
 
 
-def _regions(root: Registry, options: Options) -> tuple[str, ...]:
-    if options.regions:
-        return options.regions
-    region = root.cloud_for(options).default_region
+EVERY_REGION = "all"
+"""``regions='all'``: every region each account has enabled (EC2 DescribeRegions in the account)."""
+
+
+def _every_region(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() == EVERY_REGION
+    return isinstance(value, list | tuple) and [str(item).strip().lower() for item in value] == [EVERY_REGION]
+
+
+def _places(root: Registry, options: Options, every_region: bool) -> list[Place]:
+    """The estate's readable accounts, each with its regions: the option's (else the default region), or
+    with ``every_region`` the ones it has enabled, asked in parallel; an account that cannot be asked
+    (its role refused) gets the caller's regions, so its tasks fail visibly in ``_vtab_sync``."""
+    estate = root.estate()
+    accounts = estate.readable()
+    region = options.regions[0] if options.regions else root.cloud_for(options).default_region
     if not region:
         raise OptionError(
-            "sync needs regions: give regions='us-east-1,eu-west-1' (--regions), or set AWS_DEFAULT_REGION"
+            "sync needs regions: give regions='us-east-1,eu-west-1' (--regions), regions='all', "
+            "or set AWS_DEFAULT_REGION"
         )
-    return (region,)
+    if not every_region:
+        regions = options.regions or (region,)
+        return [Place(account.account_id, account.profile, regions) for account in accounts]
+
+    def ask(account: Account) -> tuple[str, ...] | None:
+        try:
+            return enabled_regions(estate.cloud(account), region)
+        except apsw.Error:
+            return None
+
+    with ThreadPoolExecutor(min(len(accounts), options.max_workers) or 1) as pool:
+        answers = list(pool.map(ask, accounts))
+    own = next(
+        (found for account, found in zip(accounts, answers, strict=True) if account.own and found), None
+    )
+    fallback = own or next((found for found in answers if found), (region,))
+    return [
+        Place(account.account_id, account.profile, found or fallback)
+        for account, found in zip(accounts, answers, strict=True)
+    ]
 
 
 def _resumed(store: Store, path: str, digest: str) -> tuple[Run, list[Task]]:
