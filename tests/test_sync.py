@@ -355,3 +355,26 @@ def test_regions_all_reads_every_region_each_account_has_enabled(
     command = ["sync", str(tmp_path / "cli.db"), "--tables", "logs_log_groups", "--regions", "all"]
     assert main([*command, "--endpoint-url", emulator.endpoint_url]) == 0
     assert len(_rows(tmp_path / "cli.db", "SELECT * FROM _vtab_sync")) == 3
+
+
+def test_ctrl_c_stops_the_sync_after_the_running_tasks_and_resume_finishes_it(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.seed("us-east-1", websocket_apis=2, integrations=2, responses=2, http_apis=1)
+    emulator.configure(latency=0.02)
+    out = tmp_path / "estate.db"
+    argv = [sys.executable, "-m", "vtab.cli", "sync", str(out), "--tables", "logs_*,apigatewayv2_*"]
+    argv += ["--regions", "us-east-1", "--endpoint-url", emulator.endpoint_url, "--shard-connections", "1"]
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith("sync: "):  # the first tenth of the tasks is over
+            process.send_signal(signal.SIGINT)
+            break
+    rest = process.stderr.read()
+    assert process.wait() == 130, rest
+    assert "interrupted" in rest
+    statuses = dict(_rows(out, "SELECT status, count(*) FROM _vtab_sync GROUP BY status"))
+    assert statuses.get("pending", 0) > 0 and statuses.get("done", 0) > 0
+    emulator.configure(latency=0.0)
+    assert sync(str(out), resume=True, endpoint_url=emulator.endpoint_url, regions="us-east-1").complete

@@ -61,9 +61,16 @@ class ThreadExecutor:
     def run(self, shards: Sequence[Shard], run_shard: Callable[[Shard], None]) -> None:
         if not shards:
             return
-        with ThreadPoolExecutor(min(self.max_shards, len(shards)), thread_name_prefix="vtab-shard") as pool:
+        pool = ThreadPoolExecutor(min(self.max_shards, len(shards)), thread_name_prefix="vtab-shard")
+        try:
             for future in [pool.submit(run_shard, shard) for shard in shards]:
                 future.result()
+        except BaseException:
+            # Ctrl-C (or a shard's error): return at once, so the caller can stop the running shards (they
+            # end after their current task) instead of waiting here for every shard to finish
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
 
 
 def _choice(name: str, value: Any, kind: type[SyncMode] | type[OnError]) -> Any:
