@@ -30,6 +30,7 @@ from vtab.sync.plan import (
     Selection,
     Shard,
     SyncMode,
+    SyncType,
     Task,
     TypeRow,
     build_shards,
@@ -119,31 +120,26 @@ def sync(
     checked = Options().replace(**options)
     given = {name: getattr(checked, name) for name in options} | {"read_only": True, "progress": False}
     digest = _credentials_digest(checked)
+    types = [] if resume else _selected_types(patterns(tables), patterns(skip_tables))  # no file made yet
     root_connection, root = connect_with_registry(":memory:", **given)
     store = Store(path)
     try:
         if resume:
             run, tasks = _resumed(store, path, digest)
             chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
-            profiles = _profiles(root) if checked.profiles else {}
-            shards = _regroup(tasks, profiles)
+            shards = _regroup(tasks, _profiles(root) if checked.profiles else {})
         else:
-            selection = Selection(patterns(tables) or ("*",), patterns(skip_tables))
-            types = selection.types(_type_rows())
-            if selection.unmatched:
-                raise OptionError(
-                    f"tables={','.join(selection.unmatched)!r} matches no table; vtab types lists them "
-                    "(globs take * and ?, e.g. tables='ec2_*')"
-                )
             shards = build_shards(_places(root, checked, every_region), types)
             tasks = interleaved(shards)
-            settings = {
-                "mode": chosen_mode.value,
-                "on_error": chosen_on_error.value,
-                "tables": list(patterns(tables)),
-                "skip_tables": list(patterns(skip_tables)),
-            }
-            run = Run(uuid.uuid4().hex, iso_now(), None, chosen_mode, orjson.dumps(settings).decode(), digest)
+            settings = {"mode": chosen_mode.value, "on_error": chosen_on_error.value, "tables": tables}
+            run = Run(
+                uuid.uuid4().hex,
+                iso_now(),
+                None,
+                chosen_mode,
+                _json(settings | {"skip": skip_tables}),
+                digest,
+            )
             store.begin(run, tasks)
         counter = Progress(len(tasks), progress, live_progress)
         context = SyncContext(
@@ -184,6 +180,21 @@ def sync(
     if summary:
         result.append_to(summary)
     return result
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value, default=list).decode()
+
+
+def _selected_types(tables: Sequence[str], skip_tables: Sequence[str]) -> list[SyncType]:
+    selection = Selection(tables or ("*",), skip_tables)
+    types = selection.types(_type_rows())
+    if selection.unmatched:
+        raise OptionError(
+            f"tables={','.join(selection.unmatched)!r} matches no table; vtab types lists them "
+            "(globs take * and ?, e.g. tables='ec2_*')"
+        )
+    return types
 
 
 def _type_rows() -> list[TypeRow]:
