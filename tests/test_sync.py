@@ -93,6 +93,9 @@ def test_sync_copies_every_account_and_region_with_the_live_columns(
     locked = org.named(LOCKED).account_id
     assert {(task[0], task[1]) for task in tasks if task[2] == "failed"} == {(locked, r) for r in REGIONS}
     assert {task[5] for task in tasks if task[2] == "failed"} == {"AccessDenied"}
+    # the account's own failure and fix, not a statement's about other accounts the task does not read
+    assert all(f["error_message"].startswith("AccessDenied: ") for f in result.failures)
+    assert not any("on_account_error" in f["error_message"] for f in result.failures)
     done = [task for task in tasks if task[2] == "done"]
     assert sum(task[3] for task in done) == len(_expected(org))
     assert all(task[4] >= 1 for task in done)  # ListResources (and AssumeRole) counted per task

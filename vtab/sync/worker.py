@@ -106,7 +106,9 @@ class ShardRun:
 
     def _options(self) -> dict[str, Any]:
         options = dict(self.context.options)
-        options.update(regions=(self.shard.region,), on_account_error="fail", progress=False, read_only=True)
+        # skip: a failing account is a row of the connection's vtab_errors, its own message (AWS's code and
+        # text, the fix), not a statement error about "the other accounts" a task does not have
+        options.update(regions=(self.shard.region,), on_account_error="skip", progress=False, read_only=True)
         for name in ("accounts", "organizational_units", "skip_accounts", "profiles"):
             options.pop(name, None)
         if self.shard.profile is not None:
@@ -198,6 +200,7 @@ class TaskRunner:
 
     def run(self, task: Task) -> Outcome:
         mark = self.registry.log.mark()
+        errors_mark = self.registry.account_errors.mark()
         started = time.time()
         clock = time.perf_counter()
         try:
@@ -207,10 +210,11 @@ class TaskRunner:
             error: apsw.Error | None = None
         except apsw.Error as failure:
             columns, rows, error = [], [], failure
+        skipped = self.registry.account_errors.since(errors_mark)  # vtab_errors' rows: the account failed
         calls = self.registry.log.since(mark)
         seconds = time.perf_counter() - clock
         result = TaskResult(
-            status=TaskStatus.DONE if error is None else TaskStatus.FAILED,
+            status=TaskStatus.DONE if error is None and not skipped else TaskStatus.FAILED,
             started_at=iso_now(started),
             finished_at=iso_now(),
             seconds=seconds,
@@ -219,7 +223,11 @@ class TaskRunner:
             calls=sum(1 for call in calls if _sent(call)),
             throttles=sum(1 for call in calls if _throttled(call)),
         )
-        if error is not None:
+        if skipped:
+            _, _, _, code, message, _ = skipped[0]
+            result.error_code, result.error_message = str(code), str(message)
+            columns, rows = [], []
+        elif error is not None:
             failed = [call for call in calls if call.error_code]
             result.error_code = failed[-1].error_code if failed else type(error).__name__
             result.error_message = str(error)
