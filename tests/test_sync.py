@@ -205,6 +205,9 @@ def test_the_command_writes_a_summary_and_the_file_opens_in_sqlite3_and_datasett
     assert record["resources_per_table"] == {"logs_log_groups": len(_expected(org))}
     assert record["errors_per_table"] == {"logs_log_groups": 2}
     assert set(record) >= {"sync_id", "resources", "errors", "durations_per_table_ms", "tasks_pending"}
+    # under --on-error fail the same failure is the command's status 1
+    failing = ["sync", str(tmp_path / "failing.db"), "--tables", "logs_log_groups", "--accounts", "org"]
+    assert main([*failing, "--on-error", "fail", "--endpoint-url", emulator.endpoint_url]) == 1
 
     shown = subprocess.run(
         [

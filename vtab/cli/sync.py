@@ -33,10 +33,10 @@ def command_sync(parser: argparse.ArgumentParser, args: argparse.Namespace, out:
         **options,
     )
     for failure in result.failures[:10]:
-        say(
-            f"failed: {failure['table_name']} {failure['account_id']} {failure['region']}: "
-            f"{failure['error_code']}: {failure['error_message']}"
-        )
+        message, code = str(failure["error_message"]), failure["error_code"]
+        if not message.startswith(f"{code}:"):  # AWS's messages start with their code already
+            message = f"{code}: {message}"
+        say(f"failed: {failure['table_name']} {failure['account_id']} {failure['region']}: {message}")
     if len(result.failures) > 10:
         more = len(result.failures) - 10
         say(f"... and {more} more failed tasks: SELECT * FROM _vtab_sync WHERE status = 'failed'")
