@@ -48,7 +48,13 @@ MAX_SHARDS_AT_ONCE = 64
 
 class Executor(Protocol):
     """Runs every shard once. Shards are (account, region): one shard's tasks must run in one place, so
-    that its token bucket is the only one spending that account-region's budget."""
+    that its token bucket is the only one spending that account-region's budget.
+
+    ``run_shard`` runs a shard in this process, writing into the sync's Store. An executor that runs
+    shards in other processes (Dask, issue 19 item 5) ships the Shard (plain data) and the task options
+    instead, runs ``ShardRun`` there around a SyncContext whose ``write``/``record`` go to a Store of the
+    worker's own (a shard file, the same tables and ``_vtab_sync`` rows), and merges those files into the
+    sync's after: the file contract is the same."""
 
     def run(self, shards: Sequence[Shard], run_shard: Callable[[Shard], None]) -> None: ...
 

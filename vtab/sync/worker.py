@@ -93,6 +93,9 @@ class ShardRun:
         self.throttled_in_row = 0
         self.earlier: dict[Task, TaskResult] = {}
         """What a retried task's throttled attempts spent: its row counts every attempt's calls."""
+        self.errors: list[BaseException] = []
+        """What ended a connection's thread other than a task's failure (a bug, the file gone): raised by
+        ``run``, so the sync fails loudly instead of leaving the shard's tasks pending unsaid."""
 
     def run(self) -> None:
         count = min(self.context.connections_per_shard, len(self.queue))
@@ -103,6 +106,8 @@ class ShardRun:
             thread.start()
         for thread in threads:
             thread.join()
+        if self.errors:
+            raise self.errors[0]
 
     def _options(self) -> dict[str, Any]:
         options = dict(self.context.options)
@@ -128,14 +133,25 @@ class ShardRun:
         return task
 
     def _work(self) -> None:
-        connection, registry = connect_with_registry(":memory:", **self._options())
+        try:
+            connection, registry = connect_with_registry(":memory:", **self._options())
+        except BaseException as error:
+            self._failed(error)
+            return
         registry.share_limits(self.context.root)
         runner = TaskRunner(connection, registry)
         try:
             while (task := self._next()) is not None:
                 self._one(runner, task)
+        except BaseException as error:
+            self._failed(error)
         finally:
             connection.close()
+
+    def _failed(self, error: BaseException) -> None:
+        with self.lock:
+            self.errors.append(error)
+        self.context.stop.set()
 
     def _one(self, runner: TaskRunner, task: Task) -> None:
         context = self.context
