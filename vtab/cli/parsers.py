@@ -82,6 +82,7 @@ SYNC_SKIPPED = SNAPSHOT_SKIPPED | {"on_account_error"}
 SYNC_EXAMPLES = """\
 examples:
   vtab sync inventory.db --accounts org --regions us-east-1,eu-west-1
+  vtab sync inventory.db --accounts org --regions all      # every region each account has enabled
   vtab sync inventory.db --tables 'ec2_*,eks_*' --skip-tables ec2_images --summary sync.jsonl
   vtab sync inventory.db --resume            # after a crash or Ctrl-C: only the tasks not done
   vtab sync history.db --mode append         # every sync's rows kept, told apart by _vtab_synced_at
