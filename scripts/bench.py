@@ -26,6 +26,7 @@ import orjson
 from bench_accounts import bench_accounts
 from bench_diff import bench_diff
 from bench_resources import bench_resources
+from bench_sync import bench_sync
 from benchlib import connect, endpoint, peak_rss_kib, timed
 
 from vtab.catalog import load_catalog
@@ -452,6 +453,7 @@ BENCHES = {
     "accounts": bench_accounts,
     "resources": bench_resources,
     "diff": bench_diff,
+    "sync": bench_sync,
 }
 
 

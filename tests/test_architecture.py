@@ -1,7 +1,7 @@
 """The folders are the architecture: each layer imports only the layers below it (no cycles between them).
 
-catalog (type facts) <- aws (calls) <- read, write <- sqlite (the apsw glue) <- cli, and <- dbapi (PEP 249)
-<- sqlalchemy (the vtab:// dialect); ``sql`` (the statement's
+catalog (type facts) <- aws (calls) <- read, write <- sqlite (the apsw glue) <- sync (estate copies)
+<- cli, and <- dbapi (PEP 249) <- sqlalchemy (the vtab:// dialect); ``sql`` (the statement's
 text, tracking and interruption), ``messages``, ``hints``, ``options`` and ``terminal`` (what may reach a
 terminal) are shared below them all, and the emulator stands beside the client, sharing only the catalog.
 """
@@ -24,7 +24,6 @@ ALLOWED: dict[str, set[str]] = {
     "read": {"catalog", "aws", "options", "sql", "messages", "hints", "terminal"},
     "write": {"catalog", "aws", "options", "read", "sql", "messages", "hints"},
     "sqlite": {"catalog", "aws", "options", "read", "write", "sql", "messages", "hints"},
-    "sync": {"catalog", "aws", "options", "read", "write", "sql", "sqlite", "messages", "hints", "terminal"},
     "cli": {
         "catalog",
         "aws",
@@ -40,10 +39,11 @@ ALLOWED: dict[str, set[str]] = {
         "emulator",
         "__init__",
     },
+    "sync": {"catalog", "aws", "options", "sqlite", "messages", "hints", "terminal"},
     "dbapi": {"sqlite", "read", "sql", "options", "messages", "hints"},
     "sqlalchemy": {"dbapi", "sqlite", "options", "messages", "hints"},
     "emulator": {"catalog", "messages"},
-    "__init__": {"options", "sqlite"},
+    "__init__": {"options", "sqlite", "sync"},
 }
 
 

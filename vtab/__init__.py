@@ -8,6 +8,7 @@ conn.execute("SELECT api_id, integration_response_key FROM integration_responses
 from vtab.options import OptionError, Options
 from vtab.sqlite.install import connect, register
 from vtab.sqlite.registry import Registry
+from vtab.sync import SyncSummary, sync  # vtab.sync is the function; its modules: from vtab.sync.plan import
 
-__all__ = ["OptionError", "Options", "Registry", "connect", "register"]
+__all__ = ["OptionError", "Options", "Registry", "SyncSummary", "connect", "register", "sync"]
 __version__ = "0.1.0"

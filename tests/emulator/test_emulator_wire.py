@@ -179,6 +179,28 @@ def test_control_calls_reset_and_seed_routes(emulator: Emulator, cloudcontrol) -
     assert [c.operation for c in emulator.calls] == ["ListResources"]
 
 
+def test_the_seed_routes_seed_the_account_they_name(emulator: Emulator, cloudcontrol) -> None:
+    member = emulator.seed_org(2).account_ids[1]
+    status, body = control(emulator, "seed", {"region": "us-east-1", "account": member, "http_apis": 0})
+    assert status == 200
+    status, _ = control(emulator, "seed", {"type": "AWS::Logs::LogGroup", "account": member, "count": 2})
+    assert status == 200
+    assert cloudcontrol().list_resources(TypeName=API)["ResourceDescriptions"] == []  # not the caller's
+    assert cloudcontrol().list_resources(TypeName="AWS::Logs::LogGroup")["ResourceDescriptions"] == []
+    answer = emulator.state.account(member).region("us-east-1")
+    assert sorted(answer.backend.apis) == sorted(body["seeded"][0]["websocket_api_ids"])
+    status, body = control(emulator, "seed", {"region": "us-east-1", "account": "42"})
+    assert (status, body) == (400, {"error": "account must be a 12-digit account id, got '42'"})
+
+
+def test_describe_regions_answers_the_enabled_regions(emulator: Emulator) -> None:
+    ec2 = boto3.client("ec2", endpoint_url=emulator.endpoint_url, region_name="us-east-1")
+    assert len(ec2.describe_regions()["Regions"]) == 17
+    emulator.configure(enabled_regions=("eu-west-1", "us-east-1"))
+    assert [r["RegionName"] for r in ec2.describe_regions()["Regions"]] == ["eu-west-1", "us-east-1"]
+    assert [call.operation for call in emulator.calls] == ["DescribeRegions", "DescribeRegions"]
+
+
 def test_reset_from_python_drops_state_calls_and_pending_faults(
     emulator: Emulator, cloudcontrol, seeded: Seeded
 ) -> None:

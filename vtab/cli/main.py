@@ -6,13 +6,14 @@ The command offers the three honest routes (DESIGN.md "Other clients"):
     vtab shell [DB] [SQL...]          apsw's sqlite3-compatible shell, vtab on every connection it opens
     vtab query "SQL" --format csv     run statements on an in-memory connection, print the rows
     vtab snapshot OUT.db "SELECT ..." --table NAME   copy rows into a plain table any sqlite3 client opens
+    vtab sync OUT.db --accounts org   every table of every account and region into a plain file
     vtab describe eks_clusters        a table's columns: required, read-only, create-only, ... (vtab_columns)
     vtab diff OLD.db NEW.db           resources added, removed and changed between two syncs
     vtab emulator --seed demo         the local Cloud Control endpoint
     vtab demo                         the reference queries against the local endpoint
 
 This module is the entry point: it picks the command and runs it under the command conventions. Each
-command has its module (query.py, snapshot.py, shell.py); parsers.py describes the command line,
+command has its module (query.py, snapshot.py, sync.py, shell.py); parsers.py describes the command line,
 flags.py turns vtab's options into flags, output.py prints results.
 """
 
@@ -35,6 +36,7 @@ from vtab.cli.parsers import build_parser, emulator_parser
 from vtab.cli.query import command_query
 from vtab.cli.shell import run_shell
 from vtab.cli.snapshot import command_snapshot
+from vtab.cli.sync import command_sync
 
 
 def run_emulator(argv: Sequence[str]) -> int:
@@ -87,6 +89,7 @@ PASSTHROUGH: dict[str, Callable[[Sequence[str]], int]] = {"shell": run_shell, "e
 COMMANDS: dict[str, Callable[[argparse.ArgumentParser, argparse.Namespace, TextIO], int]] = {
     "query": command_query,
     "snapshot": command_snapshot,
+    "sync": command_sync,
     "types": command_types,
     "describe": command_describe,
     "diff": command_diff,

@@ -15,6 +15,7 @@ from vtab.cli.conventions import PROG
 from vtab.cli.flags import add_option_flags
 from vtab.cli.output import WRITERS
 from vtab.options import WRITE_OPTIONS
+from vtab.sync.plan import OnError, SyncMode
 
 SNAPSHOT_SKIPPED = WRITE_OPTIONS | {"trusted_schema"}
 """Options ``vtab snapshot`` does not offer: it only reads AWS (WRITE_OPTIONS), and it runs one SELECT of
@@ -73,6 +74,23 @@ examples:
 The file is created if missing and attached as "snap", so the SELECT can join its tables (snap.my_ids).
 The copy is one transaction: with --replace, a failed query leaves the old table in place. A snapshot
 only reads: its connection is read-only, so it takes no write options.
+"""
+
+SYNC_SKIPPED = SNAPSHOT_SKIPPED | {"on_account_error"}
+"""Options ``vtab sync`` does not offer: it only reads, and each task's failure is --on-error's business."""
+
+SYNC_EXAMPLES = """\
+examples:
+  vtab sync inventory.db --accounts org --regions us-east-1,eu-west-1
+  vtab sync inventory.db --accounts org --regions all      # every region each account has enabled
+  vtab sync inventory.db --tables 'ec2_*,eks_*' --skip-tables ec2_images --summary sync.jsonl
+  vtab sync inventory.db --resume            # after a crash or Ctrl-C: only the tasks not done
+  vtab sync history.db --mode append         # every sync's rows kept, told apart by _vtab_synced_at
+  sqlite3 inventory.db "SELECT status, count(*) FROM _vtab_sync GROUP BY status"
+
+A task is one table in one account and region; its rows are written in one transaction, so the file (WAL)
+is readable while the sync runs. _vtab_sync records each task (done, failed, pending). Exit status 0 when
+every task is done (or, under --on-error skip, none is left pending), else 1.
 """
 
 EMULATOR_EXAMPLES = """\
@@ -234,6 +252,48 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--replace", action="store_true", help="drop and recreate the table if it exists")
     add_option_flags(snap, skip=SNAPSHOT_SKIPPED)
     snap.set_defaults(parser=snap)
+
+    sync = _command(
+        commands,
+        "sync",
+        "copy every table of every account and region into a SQLite file (resumable)",
+        "Copy the rows of every selected table, in every account and region of the account options,\n"
+        "into plain tables of OUT (a SQLite file), one transaction per (account, region, table).",
+        SYNC_EXAMPLES,
+    )
+    sync.add_argument("out", metavar="OUT", help="SQLite file to write (created if missing)")
+    sync.add_argument(
+        "--tables",
+        default="*",
+        help="tables to copy: names or globs, comma-separated (default: every listable one)",
+    )
+    sync.add_argument(
+        "--skip-tables", metavar="TABLES", help="tables left out: names or globs, comma-separated"
+    )
+    sync.add_argument(
+        "--mode",
+        choices=[mode.value for mode in SyncMode],
+        default=SyncMode.OVERWRITE_DELETE_STALE.value,
+        help="how rows replace an earlier sync's (default: overwrite-delete-stale: rows gone since are "
+        "removed, only where the task succeeded)",
+    )
+    sync.add_argument(
+        "--on-error",
+        choices=[choice.value for choice in OnError],
+        default=OnError.SKIP.value,
+        help="after a failed task: skip (record it, go on) or fail (start no further task) (default: skip)",
+    )
+    sync.add_argument("--resume", action="store_true", help="run only the tasks of the last sync not done")
+    sync.add_argument("--summary", metavar="FILE", help="append the sync's summary to FILE as a JSON line")
+    sync.add_argument(
+        "--shard-connections",
+        type=int,
+        default=4,
+        metavar="N",
+        help="connections reading each account-region at once, all within its rate limit (default: 4)",
+    )
+    add_option_flags(sync, skip=SYNC_SKIPPED)
+    sync.set_defaults(parser=sync)
 
     types = _command(
         commands,

@@ -14,6 +14,8 @@ knobs the Python API has. Control calls are not recorded as Cloud Control calls.
     POST /_emulator/reset             drop all resources, requests, calls and pending faults
     POST /_emulator/seed              {"region": "us-east-1", "websocket_apis": 2, ...} or {"demo": true}
                                       or {"type": "AWS::EKS::Nodegroup", "count": 3, "parents": 2}
+                                      ("account": "210987654321" seeds that account, default the
+                                      management account 123456789012)
     POST /_emulator/org               {"accounts": 1000, "ous": ["OU1", ...]}: an Organization (orgseed.py)
 """
 
@@ -29,11 +31,20 @@ from werkzeug.wrappers import Request, Response
 from vtab.emulator.errors import CloudControlError, HandlerFailure
 from vtab.emulator.orgseed import DEFAULT_OUS
 from vtab.emulator.seed_types import SeededType
+from vtab.emulator.state import ACCOUNT_ID
 
 if TYPE_CHECKING:
     from vtab.emulator.emulator import Emulator
 
 _SEED_ARGS = frozenset({"websocket_apis", "integrations", "responses", "http_apis"})
+
+
+def _account(body: dict[str, Any]) -> str:
+    """The account a seed route seeds: ``account`` (12 digits), else the management account."""
+    account = str(body.get("account", ACCOUNT_ID))
+    if not (len(account) == 12 and account.isdigit()):
+        raise ValueError(f"account must be a 12-digit account id, got {account!r}")
+    return account
 
 
 def _json(value: Any, status: int = 200) -> Response:
@@ -117,11 +128,11 @@ class ControlRoutes:
             return {"seeded": [s.to_json() for s in self.emulator.seed_demo().values()]}
         if "type" in body:
             return {"seeded": [self._seed_type(body).to_json()]}
-        unknown = set(body) - _SEED_ARGS - {"region"}
+        unknown = set(body) - _SEED_ARGS - {"region", "account"}
         if unknown:
             raise ValueError(f"unknown seed argument(s): {', '.join(sorted(unknown))}")
         counts: dict[str, Any] = {k: int(v) for k, v in body.items() if k in _SEED_ARGS}
-        seeded = self.emulator.seed(str(body.get("region", "us-east-1")), **counts)
+        seeded = self.emulator.seed(str(body.get("region", "us-east-1")), account=_account(body), **counts)
         return {"seeded": [seeded.to_json()]}
 
     def _org(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +144,7 @@ class ControlRoutes:
         return {"root_id": made.root_id, "ous": made.ous, "accounts": list(made.account_ids)}
 
     def _seed_type(self, body: dict[str, Any]) -> SeededType:
-        unknown = set(body) - {"type", "region", "count", "parents"}
+        unknown = set(body) - {"type", "region", "count", "parents", "account"}
         if unknown:
             raise ValueError(f"unknown seed argument(s) with 'type': {', '.join(sorted(unknown))}")
         try:
@@ -142,6 +153,7 @@ class ControlRoutes:
                 str(body.get("region", "us-east-1")),
                 count=int(body.get("count", 1)),
                 parents=int(body.get("parents", 1)),
+                account=_account(body),
             )
         except (CloudControlError, HandlerFailure) as exc:
             raise ValueError(f"cannot seed {body['type']}: {exc}") from None

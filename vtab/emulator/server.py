@@ -2,10 +2,10 @@
 
 ``POST /`` with ``X-Amz-Target: CloudApiService.<Op>`` is dispatched to :class:`CloudControlService`,
 with ``AWSOrganizationsV20161128.<Op>`` to ``organizations.py``; a query-protocol form POST (STS
-``GetCallerIdentity``, ``AssumeRole``) is answered by ``sts.py``; paths under ``/_emulator/`` go to the
-control routes. Injected latency is slept here, outside every lock, so parallel calls overlap. Only the
-region and the access key id (which account the call acts in: ``accounts.py``) are read from the
-Authorization header; secrets are never stored or logged.
+``GetCallerIdentity``, ``AssumeRole``; EC2 ``DescribeRegions``, ``ec2.py``) is answered by ``sts.py``;
+paths under ``/_emulator/`` go to the control routes. Injected latency is slept here, outside every
+lock, so parallel calls overlap. Only the region and the access key id (which account the call acts in:
+``accounts.py``) are read from the Authorization header; secrets are never stored or logged.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import orjson
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from vtab.emulator import organizations, sts
+from vtab.emulator import ec2, organizations, sts
 from vtab.emulator.accounts import DEFAULT_DURATION, Accounts
 from vtab.emulator.errors import ERROR_NAMESPACE, CloudControlError
 from vtab.emulator.recorder import CallRecord, Recorder
@@ -196,6 +196,8 @@ class CloudControlApp:
                 raise sts.denial()
             if operation == "AssumeRole":
                 body = sts.assumed_role(request_id, self._assume_role(request, account))
+            elif operation == "DescribeRegions":
+                body = ec2.regions(request_id, self.switches.settings.enabled_regions)
             else:
                 body = sts.caller_identity(request_id, self.accounts.identity(access_key))
         except CloudControlError as exc:

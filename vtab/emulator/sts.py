@@ -12,6 +12,7 @@ from xml.sax.saxutils import escape
 
 from werkzeug.wrappers import Request
 
+from vtab.emulator import ec2
 from vtab.emulator.accounts import CALLER_ARN, AssumedSession, Identity
 from vtab.emulator.errors import CloudControlError
 
@@ -33,10 +34,14 @@ def is_query_request(request: Request) -> bool:
 
 
 def operation_of(request: Request) -> str:
-    """The Action of a query request; InvalidAction unless it is one the endpoint serves."""
+    """The Action of a query request; InvalidAction unless it is one the endpoint serves (STS's, or EC2's
+    DescribeRegions: ``ec2.py``)."""
     action = request.form.get("Action", "")
     version = request.form.get("Version", "")
-    if action not in OPERATIONS or version != VERSION:
+    served = (action in OPERATIONS and version == VERSION) or (
+        action in ec2.OPERATIONS and version == ec2.VERSION
+    )
+    if not served:
         raise CloudControlError(
             "InvalidAction", f"Could not find operation {action} for version {version or 'NO_VERSION'}"
         )

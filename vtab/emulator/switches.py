@@ -14,6 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from vtab.emulator.ec2 import DEFAULT_ENABLED_REGIONS
 from vtab.emulator.errors import HANDLER_ERROR_CODES, MODELED_EXCEPTIONS
 
 
@@ -35,6 +36,8 @@ class Settings:
     """ListResources Properties carry only the primary identifier properties."""
     missing_parent_error: str = "GeneralServiceException"
     """Exception a list handler answers when its parent (Api, Integration) does not exist."""
+    enabled_regions: tuple[str, ...] = DEFAULT_ENABLED_REGIONS
+    """What EC2 DescribeRegions answers: the regions every account has enabled."""
     retry_after: float = 0.0
     """ProgressEvent.RetryAfter of an in-flight request: the time of each answer plus this many seconds."""
 
@@ -49,6 +52,8 @@ class Settings:
             raise ValueError("throttle_rate must be > 0 or None")
         if self.invisible_for < 0:
             raise ValueError("invisible_for must be >= 0")
+        if not self.enabled_regions or not all(isinstance(name, str) for name in self.enabled_regions):
+            raise ValueError("enabled_regions must be a non-empty list of region names")
         if self.retry_after < 0:
             raise ValueError("retry_after must be >= 0")
         if self.missing_parent_error not in MODELED_EXCEPTIONS:

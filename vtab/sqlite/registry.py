@@ -114,6 +114,12 @@ class Registry:
         self.account_errors = AccountErrors()
         """The (account, region) pairs ``on_account_error='skip'`` statements left out (vtab_errors)."""
 
+    def share_limits(self, other: Registry) -> None:
+        """Draw on ``other``'s rate limits and looked-up account ids (before this connection's first call):
+        ``vtab sync`` reads one account and region on several connections, which must share its budget."""
+        self.rate_limiters = other.rate_limiters
+        self.accounts = other.accounts
+
     def estate(self) -> Estate:
         """The accounts the connection reads (its options say which), made at first use: discovery and
         credentials happen when a statement needs them, never at connect."""

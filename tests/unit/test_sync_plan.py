@@ -1,0 +1,74 @@
+"""The sync's plan without calls: which types a selection takes, and the tasks' shards and order."""
+
+from __future__ import annotations
+
+import pytest
+
+from vtab.options import OptionError
+from vtab.sync.plan import Place, Selection, SyncType, TypeRow, build_shards, interleaved
+
+ROWS = [
+    TypeRow("AWS::EC2::VPC", "ec2_vpcs", "regional", "region_wide"),
+    TypeRow("AWS::EC2::Subnet", "ec2_subnets", "regional", "region_wide"),
+    TypeRow("AWS::EKS::Cluster", "eks_clusters", "regional", "region_wide"),
+    TypeRow("AWS::EKS::Nodegroup", "eks_nodegroups", "regional", "walk"),
+    TypeRow("AWS::EKS::Addon", "eks_addons", "regional", "needs_where"),
+    TypeRow("AWS::IAM::Role", "iam_roles", "global", "region_wide"),
+    TypeRow(
+        "AWS::ApiGatewayV2::IntegrationResponse", "apigatewayv2_integration_responses", "regional", "walk"
+    ),
+    TypeRow("AWS::ApiGatewayV2::IntegrationResponse", "integration_responses", "regional", "walk"),
+]
+
+
+def names(selection: Selection) -> list[str]:
+    return [found.table_name for found in selection.types(ROWS)]
+
+
+def test_globs_select_listable_types_walks_included_and_skip_wins() -> None:
+    assert names(Selection(("ec2_*", "EKS_*"))) == [
+        "ec2_subnets",
+        "ec2_vpcs",
+        "eks_clusters",
+        "eks_nodegroups",
+    ]
+    assert names(Selection(("ec2_*", "eks_*"), ("ec2_s*",))) == ["ec2_vpcs", "eks_clusters", "eks_nodegroups"]
+
+
+def test_one_table_per_type_and_a_name_given_exactly_wins() -> None:
+    assert names(Selection(("*integration_responses",))) == ["apigatewayv2_integration_responses"]
+    assert names(Selection(("*integration_responses", "integration_responses"))) == ["integration_responses"]
+
+
+def test_a_type_that_needs_a_where_is_left_out_of_a_glob_and_refused_by_name() -> None:
+    assert "eks_addons" not in names(Selection(("*",)))
+    with pytest.raises(OptionError, match=r"eks_addons \(list_mode needs_where\)"):
+        Selection(("eks_addons",)).types(ROWS)
+
+
+def test_a_pattern_that_matches_nothing_is_reported() -> None:
+    selection = Selection(("ec2_vpcs", "nosuch_*"))
+    selection.types(ROWS)
+    assert selection.unmatched == ["nosuch_*"]
+
+
+def test_shards_are_account_regions_global_types_once_and_the_order_is_a_fixed_shuffle() -> None:
+    types = [SyncType(f"t{i}", f"AWS::T::{i}", False) for i in range(8)] + [SyncType("g", "AWS::G::G", True)]
+    regions = ("us-east-1", "eu-west-1")
+    accounts = [Place("111111111111", None, regions), Place("222222222222", "prod", regions)]
+    shards = build_shards(accounts, types)
+    assert [(s.account_id, s.region, s.profile) for s in shards] == [
+        ("111111111111", "us-east-1", None),
+        ("111111111111", "eu-west-1", None),
+        ("222222222222", "us-east-1", "prod"),
+        ("222222222222", "eu-west-1", "prod"),
+    ]
+    assert [len(shard.tasks) for shard in shards] == [9, 8, 9, 8]  # the global type in the first region only
+    orders = [[task.table_name for task in shard.tasks] for shard in shards]
+    assert orders[0] != sorted(orders[0]) and orders[0] != orders[2]  # shuffled, differently per shard
+    again = build_shards(accounts, types)
+    assert [[task.table_name for task in shard.tasks] for shard in again] == orders  # the same every run
+
+    order = interleaved(shards)
+    assert [task.shard for task in order[:4]] == [(s.account_id, s.region) for s in shards]
+    assert len(order) == 34

@@ -1,0 +1,45 @@
+"""``vtab sync OUT.db``: every selected table of every account and region into a plain SQLite file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from vtab.cli.conventions import say
+from vtab.cli.flags import options_from
+from vtab.sync import OnError, sync
+
+
+def command_sync(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
+    """Runs the sync; progress and the closing line on stderr. Status 0 when every task is done, or
+    under ``--on-error skip`` when none is left pending; 1 otherwise (``--resume`` runs what is left)."""
+    every_region = (args.regions or "").strip().lower() == "all"
+    if every_region:
+        args.regions = None  # not a region name: the sync asks each account (EC2 DescribeRegions)
+    options = options_from(parser, args) | ({"regions": "all"} if every_region else {})
+    options.pop("progress", None)  # the sync's own display, not a read's: on unless --no-progress
+    result = sync(
+        args.out,
+        tables=args.tables,
+        skip_tables=args.skip_tables or (),
+        mode=args.mode,
+        on_error=args.on_error,
+        resume=args.resume,
+        summary=args.summary,
+        progress=sys.stderr if args.progress is not False else None,
+        live_progress=sys.stderr.isatty(),
+        connections_per_shard=args.shard_connections,
+        **options,
+    )
+    for failure in result.failures[:10]:
+        message, code = str(failure["error_message"]), failure["error_code"]
+        if not message.startswith(f"{code}:"):  # AWS's messages start with their code already
+            message = f"{code}: {message}"
+        say(f"failed: {failure['table_name']} {failure['account_id']} {failure['region']}: {message}")
+    if len(result.failures) > 10:
+        more = len(result.failures) - 10
+        say(f"... and {more} more failed tasks: SELECT * FROM _vtab_sync WHERE status = 'failed'")
+    say(result.text())
+    skipped_only = OnError(args.on_error) is OnError.SKIP and not result.tasks_pending
+    return 0 if result.complete or skipped_only else 1

@@ -1,0 +1,295 @@
+"""``vtab.sync(path, ...)``: the whole estate into a plain SQLite file (docs/sync.md).
+
+The steps: check the settings; plan the tasks (the estate's readable accounts x the regions x the selected
+types, grouped into one shard per account and region) and record them in the file as pending, or, with
+``resume``, take the last run's tasks not done; run the shards on an executor; sum up the run from the
+file. A run killed half-way leaves its done tasks done: a resume runs only the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol, TextIO
+
+import apsw
+import orjson
+
+from vtab.aws.accounts import Account
+from vtab.aws.enabled_regions import enabled_regions
+from vtab.catalog import load_catalog
+from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options
+from vtab.sqlite.install import connect_with_registry
+from vtab.sqlite.registry import Registry
+from vtab.sync.plan import (
+    OnError,
+    Place,
+    Selection,
+    Shard,
+    SyncMode,
+    SyncType,
+    Task,
+    TypeRow,
+    build_shards,
+    interleaved,
+    patterns,
+)
+from vtab.sync.progress import Progress
+from vtab.sync.store import Run, Store
+from vtab.sync.summary import SyncSummary
+from vtab.sync.worker import RetryBudget, ShardRun, SyncContext, iso_now
+
+MAX_SHARDS_AT_ONCE = 64
+"""Shards the thread executor runs at once (each one account-region, a few connections)."""
+
+
+class Executor(Protocol):
+    """Runs every shard once. Shards are (account, region): one shard's tasks must run in one place, so
+    that its token bucket is the only one spending that account-region's budget.
+
+    ``run_shard`` runs a shard in this process, writing into the sync's Store. An executor that runs
+    shards in other processes (Dask, issue 19 item 5) ships the Shard (plain data) and the task options
+    instead, runs ``ShardRun`` there around a SyncContext whose ``write``/``record`` go to a Store of the
+    worker's own (a shard file, the same tables and ``_vtab_sync`` rows), and merges those files into the
+    sync's after: the file contract is the same."""
+
+    def run(self, shards: Sequence[Shard], run_shard: Callable[[Shard], None]) -> None: ...
+
+
+class ThreadExecutor:
+    """The default executor: shards on threads of this process (no extra dependency)."""
+
+    def __init__(self, max_shards: int = MAX_SHARDS_AT_ONCE) -> None:
+        self.max_shards = max_shards
+
+    def run(self, shards: Sequence[Shard], run_shard: Callable[[Shard], None]) -> None:
+        if not shards:
+            return
+        pool = ThreadPoolExecutor(min(self.max_shards, len(shards)), thread_name_prefix="vtab-shard")
+        try:
+            for future in [pool.submit(run_shard, shard) for shard in shards]:
+                future.result()
+        except BaseException:
+            # Ctrl-C (or a shard's error): return at once, so the caller can stop the running shards (they
+            # end after their current task) instead of waiting here for every shard to finish
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+
+
+def _choice(name: str, value: Any, kind: type[SyncMode] | type[OnError]) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        words = ", ".join(item.value for item in kind)
+        raise OptionError(
+            f"{name}={value!r} is not one of {words}; write e.g. {name}={next(iter(kind)).value!r}"
+        ) from None
+
+
+def _credentials_digest(options: Options) -> str:
+    """A digest of the credential options: a resume must reach the same accounts as the same caller."""
+    values = {name: getattr(options, name) for name in sorted(CREDENTIAL_OPTIONS)}
+    return hashlib.sha256(orjson.dumps(values, default=str)).hexdigest()[:16]
+
+
+def sync(
+    path: str,
+    *,
+    tables: str | Sequence[str] = "*",
+    skip_tables: str | Sequence[str] = (),
+    mode: str = SyncMode.OVERWRITE_DELETE_STALE.value,
+    on_error: str = OnError.SKIP.value,
+    resume: bool = False,
+    summary: str | None = None,
+    progress: TextIO | None = None,
+    live_progress: bool = False,
+    connections_per_shard: int = 4,
+    retry_budget: int | None = None,
+    executor: Executor | None = None,
+    **options: Any,
+) -> SyncSummary:
+    """Copy every selected table of every (account, region) into ``path``; returns what it did.
+
+    ``options`` are vtab's (``accounts='org'``, ``regions='us-east-1,eu-west-1'``, ``rate_limit``, ...).
+    ``progress`` is where progress lines go (None: nowhere), redrawn in place under ``live_progress``."""
+    chosen_mode = _choice("mode", mode, SyncMode)
+    chosen_on_error = _choice("on_error", on_error, OnError)
+    if connections_per_shard < 1:
+        raise OptionError(f"connections_per_shard={connections_per_shard!r} must be at least 1")
+    every_region = _every_region(options.get("regions"))
+    if every_region:
+        options = {name: value for name, value in options.items() if name != "regions"}
+    checked = Options().replace(**options)
+    given = {name: getattr(checked, name) for name in options} | {"read_only": True, "progress": False}
+    digest = _credentials_digest(checked)
+    types = [] if resume else _selected_types(patterns(tables), patterns(skip_tables))  # no file made yet
+    root_connection, root = connect_with_registry(":memory:", **given)
+    store = Store(path)
+    try:
+        if resume:
+            run, tasks = _resumed(store, path, digest)
+            chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
+            shards = _regroup(tasks, _profiles(root) if checked.profiles else {})
+        else:
+            shards = build_shards(_places(root, checked, every_region), types)
+            tasks = interleaved(shards)
+            settings = {"mode": chosen_mode.value, "on_error": chosen_on_error.value, "tables": tables}
+            run = Run(
+                uuid.uuid4().hex,
+                iso_now(),
+                None,
+                chosen_mode,
+                _json(settings | {"skip": skip_tables}),
+                digest,
+            )
+            store.begin(run, tasks)
+        counter = Progress(len(tasks), progress, live_progress)
+        context = SyncContext(
+            sync_id=run.sync_id,
+            options=given,
+            write=lambda task, columns, rows, result: store.write(
+                run.sync_id, task, columns, rows, chosen_mode, result, run.started_at
+            ),
+            record=lambda task, result: store.record(run.sync_id, task, result),
+            progress=counter,
+            budget=RetryBudget(retry_budget if retry_budget is not None else max(10, len(tasks) // 10)),
+            root=root,
+            connections_per_shard=connections_per_shard,
+            fail_fast=chosen_on_error is OnError.FAIL,
+        )
+        counter.start()
+        try:
+            (executor or ThreadExecutor()).run(shards, lambda shard: ShardRun(shard, context).run())
+        except BaseException:
+            context.stop.set()
+            raise
+        finally:
+            counter.stop()
+        finished = iso_now()
+        store.finish(run.sync_id, finished)
+        result = SyncSummary.of(
+            run.sync_id,
+            path,
+            chosen_mode,
+            run.started_at,
+            finished,
+            store.task_rows(run.sync_id),
+            counter.retries,
+        )
+    finally:
+        store.close()
+        root_connection.close()
+    if summary:
+        result.append_to(summary)
+    return result
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value, default=list).decode()
+
+
+def _selected_types(tables: Sequence[str], skip_tables: Sequence[str]) -> list[SyncType]:
+    selection = Selection(tables or ("*",), skip_tables)
+    types = selection.types(_type_rows())
+    if selection.unmatched:
+        raise OptionError(
+            f"tables={','.join(selection.unmatched)!r} matches no table; vtab types lists them "
+            "(globs take * and ?, e.g. tables='ec2_*')"
+        )
+    return types
+
+
+def _type_rows() -> list[TypeRow]:
+    """vtab_types' type_name, table_name, scope and list_mode, read from the catalog's index alone: the
+    table reads every type's schema (1.7 s), which a sync needs only for the types it copies."""
+    catalog = load_catalog()
+    names = [(name, catalog.entry(name).table) for name in catalog.type_names()]
+    names += [(type_name, alias) for alias, type_name in catalog.aliases.items()]
+    rows = []
+    for type_name, table in names:
+        if table is not None:
+            entry = catalog.entry(type_name)
+            rows.append(TypeRow(type_name, table, entry.scope.value, entry.plan.mode.value))
+    return sorted(rows, key=lambda row: row.table_name)
+
+
+EVERY_REGION = "all"
+"""``regions='all'``: every region each account has enabled (EC2 DescribeRegions in the account)."""
+
+
+def _every_region(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() == EVERY_REGION
+    return isinstance(value, list | tuple) and [str(item).strip().lower() for item in value] == [EVERY_REGION]
+
+
+def _places(root: Registry, options: Options, every_region: bool) -> list[Place]:
+    """The estate's readable accounts, each with its regions: the option's (else the default region), or
+    with ``every_region`` the ones it has enabled, asked in parallel; an account that cannot be asked
+    (its role refused) gets the caller's regions, so its tasks fail visibly in ``_vtab_sync``."""
+    estate = root.estate()
+    accounts = estate.readable()
+    region = options.regions[0] if options.regions else root.cloud_for(options).default_region
+    if not region:
+        raise OptionError(
+            "sync needs regions: give regions='us-east-1,eu-west-1' (--regions), regions='all', "
+            "or set AWS_DEFAULT_REGION"
+        )
+    if not every_region:
+        regions = options.regions or (region,)
+        return [Place(account.account_id, account.profile, regions) for account in accounts]
+
+    def ask(account: Account) -> tuple[str, ...] | None:
+        try:
+            return enabled_regions(estate.cloud(account), region)
+        except apsw.Error:
+            return None
+
+    with ThreadPoolExecutor(min(len(accounts), options.max_workers) or 1) as pool:
+        answers = list(pool.map(ask, accounts))
+    own = next(
+        (found for account, found in zip(accounts, answers, strict=True) if account.own and found), None
+    )
+    fallback = own or next((found for found in answers if found), (region,))
+    return [
+        Place(account.account_id, account.profile, found or fallback)
+        for account, found in zip(accounts, answers, strict=True)
+    ]
+
+
+def _resumed(store: Store, path: str, digest: str) -> tuple[Run, list[Task]]:
+    run = store.last_run()
+    if run is None:
+        raise OptionError(f"{path} holds no sync to resume; run vtab sync {path} without --resume")
+    if run.credentials != digest:
+        raise OptionError(
+            f"the last sync of {path} read other accounts or as another caller (its account options, "
+            "profile or endpoint differ): resume it with the same options it was run with, or run a new "
+            "sync without --resume"
+        )
+    return run, store.unfinished(run.sync_id)
+
+
+def _profiles(root: Registry) -> dict[str, str | None]:
+    """Account id -> the profile that reaches it (the ``profiles`` option)."""
+    return {account.account_id: account.profile for account in root.estate().readable()}
+
+
+def _regroup(tasks: Sequence[Task], profiles: dict[str, str | None]) -> list[Shard]:
+    """Tasks back into their shards, in the order recorded."""
+    grouped: dict[tuple[str, str], list[Task]] = {}
+    for task in tasks:
+        grouped.setdefault(task.shard, []).append(task)
+    return [
+        Shard(account, region, tuple(found), profiles.get(account))
+        for (account, region), found in grouped.items()
+    ]
+
+
+def default_progress() -> tuple[TextIO, bool]:
+    """stderr, and whether it is a terminal (progress redrawn in place) or not (plain lines)."""
+    return sys.stderr, sys.stderr.isatty()

@@ -1,0 +1,292 @@
+"""The sync's output file: a plain SQLite database any sqlite3 client reads, even while the sync runs.
+
+It is in WAL mode, and each task's rows are written in one transaction, so a reader always sees whole
+tasks. One table per synced type, with the live table's visible columns (same order and types), then
+``_vtab_identifier`` (the Cloud Control identifier) and ``_vtab_synced_at`` (the start of the run that
+wrote the row, ISO 8601 UTC: one time per run, a resumed run's included, so that a time names one version
+of the estate, which ``vtab diff`` compares; each task's own start is in ``_vtab_sync``). ``_vtab_sync``
+holds a row per task of every run, ``_vtab_sync_runs`` a row per run. The store is shared by the sync's
+threads: one connection, its writes under a lock (SQLite has one writer anyway).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import apsw
+
+from vtab.catalog.columns import quote
+from vtab.sync.plan import SyncMode, Task, TaskStatus
+
+IDENTIFIER_COLUMN = "_vtab_identifier"
+SYNCED_AT_COLUMN = "_vtab_synced_at"
+TASKS_TABLE = "_vtab_sync"
+RUNS_TABLE = "_vtab_sync_runs"
+BUSY_TIMEOUT_MS = 60_000
+"""How long a write waits for another writer of the file (a reader never blocks it: WAL)."""
+
+TASK_COLUMNS = (
+    "sync_id",
+    "account_id",
+    "region",
+    "table_name",
+    "type_name",
+    "status",
+    "pages",
+    "rows",
+    "calls",
+    "seconds",
+    "error_code",
+    "error_message",
+    "started_at",
+    "finished_at",
+    "attempts",
+    "throttles",
+)
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {RUNS_TABLE} (
+    sync_id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    mode TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    credentials TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {TASKS_TABLE} (
+    sync_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    type_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    pages INTEGER,
+    rows INTEGER,
+    calls INTEGER,
+    seconds REAL,
+    error_code TEXT,
+    error_message TEXT,
+    started_at TEXT,
+    finished_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    throttles INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (sync_id, account_id, region, table_name)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    """A row of ``_vtab_sync_runs``: one sync (a ``--resume`` continues it)."""
+
+    sync_id: str
+    started_at: str
+    finished_at: str | None
+    mode: SyncMode
+    settings: str
+    """JSON of the settings a resume reuses (mode, on_error, tables): no credential option."""
+    credentials: str
+    """A digest of the credential options (which accounts, as whom): a resume must give the same."""
+
+
+@dataclass
+class TaskResult:
+    """What one task did, for its ``_vtab_sync`` row."""
+
+    status: TaskStatus
+    started_at: str
+    finished_at: str
+    seconds: float
+    pages: int = 0
+    rows: int = 0
+    calls: int = 0
+    attempts: int = 1
+    throttles: int = 0
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+class SyncModeError(apsw.SQLError):
+    """A table of the file was written in another mode (append history vs overwrite)."""
+
+
+class Store:
+    """The output file, opened for the sync's threads."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.db = apsw.Connection(path)
+        self.db.setbusytimeout(BUSY_TIMEOUT_MS)
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.lock = threading.Lock()
+        self._tables: set[str] = set()
+        with self.lock, self.db:
+            self.db.execute(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- runs ---------------------------------------------------------------------------------------
+
+    def last_run(self) -> Run | None:
+        row = self.db.execute(
+            f"SELECT sync_id, started_at, finished_at, mode, settings, credentials FROM {RUNS_TABLE} "
+            "ORDER BY started_at DESC, rowid DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        sync_id, started, finished, mode, settings, credentials = (
+            str(v) if v is not None else None for v in row
+        )
+        assert sync_id and started and mode and settings is not None and credentials is not None
+        return Run(sync_id, started, finished, SyncMode(mode), settings, credentials)
+
+    def begin(self, run: Run, tasks: Sequence[Task]) -> None:
+        """Record a new run and every task of it as pending, in one transaction."""
+        with self.lock, self.db:
+            self.db.execute(
+                f"INSERT INTO {RUNS_TABLE} VALUES (?, ?, NULL, ?, ?, ?)",
+                (run.sync_id, run.started_at, run.mode.value, run.settings, run.credentials),
+            )
+            self.db.executemany(
+                f"INSERT INTO {TASKS_TABLE} (sync_id, account_id, region, table_name, type_name, status) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (run.sync_id, t.account_id, t.region, t.table_name, t.type_name, TaskStatus.PENDING.value)
+                    for t in tasks
+                ],
+            )
+
+    def unfinished(self, sync_id: str) -> list[Task]:
+        """The run's tasks not done (pending or failed), in the order they were recorded; a resume runs
+        them again, so they are pending once more."""
+        rows = self.db.execute(
+            f"SELECT account_id, region, table_name, type_name FROM {TASKS_TABLE} "
+            "WHERE sync_id = ? AND status <> ? ORDER BY rowid",
+            (sync_id, TaskStatus.DONE.value),
+        ).fetchall()
+        with self.lock, self.db:
+            self.db.execute(
+                f"UPDATE {TASKS_TABLE} SET status = ?, error_code = NULL, error_message = NULL "
+                "WHERE sync_id = ? AND status <> ?",
+                (TaskStatus.PENDING.value, sync_id, TaskStatus.DONE.value),
+            )
+            self.db.execute(f"UPDATE {RUNS_TABLE} SET finished_at = NULL WHERE sync_id = ?", (sync_id,))
+        return [Task(*(str(value) for value in row)) for row in rows]
+
+    def finish(self, sync_id: str, finished_at: str) -> None:
+        with self.lock, self.db:
+            self.db.execute(
+                f"UPDATE {RUNS_TABLE} SET finished_at = ? WHERE sync_id = ?", (finished_at, sync_id)
+            )
+
+    def task_rows(self, sync_id: str) -> list[dict[str, Any]]:
+        cursor = self.db.execute(
+            f"SELECT {', '.join(TASK_COLUMNS)} FROM {TASKS_TABLE} WHERE sync_id = ? ORDER BY rowid",
+            (sync_id,),
+        )
+        return [dict(zip(TASK_COLUMNS, row, strict=True)) for row in cursor]
+
+    # -- tasks --------------------------------------------------------------------------------------
+
+    def write(
+        self,
+        sync_id: str,
+        task: Task,
+        columns: Sequence[tuple[str, str]],
+        rows: Sequence[Sequence[Any]],
+        mode: SyncMode,
+        result: TaskResult,
+        synced_at: str,
+    ) -> None:
+        """The task's rows and its ``done`` row, in one transaction. ``columns`` are the live table's
+        visible ones (name, declared type); each row is their values, then the identifier. ``synced_at`` is
+        the run's start."""
+        names = [name for name, _ in columns] + [IDENTIFIER_COLUMN, SYNCED_AT_COLUMN]
+        table = quote(task.table_name)
+        insert = (
+            f"INSERT OR REPLACE INTO {table} ({', '.join(quote(name) for name in names)}) "
+            f"VALUES ({', '.join('?' * len(names))})"
+        )
+        stamped = [(*row, synced_at) for row in rows]
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self._table(task.table_name, columns, mode)
+                self.db.executemany(insert, stamped)
+                if mode is SyncMode.OVERWRITE_DELETE_STALE:
+                    self.db.execute(
+                        f"DELETE FROM {table} "
+                        f"WHERE account_id = ? AND region = ? AND {SYNCED_AT_COLUMN} <> ?",
+                        (task.account_id, task.region, synced_at),
+                    )
+                self._record(sync_id, task, result)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                self._tables.discard(task.table_name)  # its CREATE, if it made one, is rolled back too
+                raise
+
+    def record(self, sync_id: str, task: Task, result: TaskResult) -> None:
+        """A task's row alone (a failed task writes no rows)."""
+        with self.lock, self.db:
+            self._record(sync_id, task, result)
+
+    def _record(self, sync_id: str, task: Task, result: TaskResult) -> None:
+        self.db.execute(
+            f"UPDATE {TASKS_TABLE} SET status = ?, pages = ?, rows = ?, calls = ?, seconds = ?, "
+            "error_code = ?, error_message = ?, started_at = ?, finished_at = ?, attempts = attempts + ?, "
+            "throttles = throttles + ? "
+            "WHERE sync_id = ? AND account_id = ? AND region = ? AND table_name = ?",
+            (
+                result.status.value,
+                result.pages,
+                result.rows,
+                result.calls,
+                round(result.seconds, 3),
+                result.error_code,
+                result.error_message,
+                result.started_at,
+                result.finished_at,
+                result.attempts,
+                result.throttles,
+                sync_id,
+                task.account_id,
+                task.region,
+                task.table_name,
+            ),
+        )
+
+    def _table(self, name: str, columns: Sequence[tuple[str, str]], mode: SyncMode) -> None:
+        """Create the type's table and its key index once (inside the caller's transaction); add columns
+        a newer vtab knows; refuse a table whose key belongs to the other kind of mode."""
+        if name in self._tables:
+            return
+        table = quote(name)
+        declared = [f"{quote(column)} {kind}".rstrip() for column, kind in columns]
+        self.db.execute(
+            f"CREATE TABLE IF NOT EXISTS {table} ("
+            f"{', '.join(declared)}, {IDENTIFIER_COLUMN} TEXT, {SYNCED_AT_COLUMN} TEXT)"
+        )
+        present = {str(row[1]) for row in self.db.execute(f"PRAGMA table_info({table})")}
+        for column, kind in columns:
+            if column not in present:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {kind}".rstrip())
+        history = mode is SyncMode.APPEND
+        key = quote(f"{name}{'__vtab_history' if history else '__vtab_key'}")
+        other = f"{name}{'__vtab_key' if history else '__vtab_history'}"
+        if self.db.execute(
+            "SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?", (other,)
+        ).fetchone():
+            kept = "an append history" if not history else "one row per resource"
+            fits = "append" if not history else "overwrite-delete-stale"
+            raise SyncModeError(
+                f"table {name} of {self.path} holds {kept}, and --mode {mode.value} cannot write into it: "
+                f"sync into another file, or use --mode {fits}"
+            )
+        key_columns = ["account_id", "region", IDENTIFIER_COLUMN] + ([SYNCED_AT_COLUMN] if history else [])
+        self.db.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {key} ON {table} ({', '.join(key_columns)})")
+        self._tables.add(name)
