@@ -20,6 +20,9 @@ import orjson
 from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options
 from vtab.sqlite.install import connect_with_registry
 from vtab.sqlite.registry import Registry
+from vtab.sync.apart import ExecutorKind, ShardFileExecutor, ShardJob
+from vtab.sync.dask_executor import DaskExecutor
+from vtab.sync.merge import merge
 from vtab.sync.plan import (
     OnError,
     Selection,
@@ -61,7 +64,7 @@ class ThreadExecutor:
                 future.result()
 
 
-def _choice(name: str, value: Any, kind: type[SyncMode] | type[OnError]) -> Any:
+def _choice(name: str, value: Any, kind: type[SyncMode] | type[OnError] | type[ExecutorKind]) -> Any:
     try:
         return kind(value)
     except ValueError:
@@ -90,15 +93,20 @@ def sync(
     live_progress: bool = False,
     connections_per_shard: int = 2,
     retry_budget: int | None = None,
-    executor: Executor | None = None,
+    executor: Executor | ShardFileExecutor | str | None = None,
+    scheduler: str | None = None,
+    shard_dir: str | None = None,
     **options: Any,
 ) -> SyncSummary:
     """Copy every selected table of every (account, region) into ``path``; returns what it did.
 
     ``options`` are vtab's (``accounts='org'``, ``regions='us-east-1,eu-west-1'``, ``rate_limit``, ...).
-    ``progress`` is where progress lines go (None: nowhere), redrawn in place under ``live_progress``."""
+    ``progress`` is where progress lines go (None: nowhere), redrawn in place under ``live_progress``.
+    ``executor`` is ``'threads'`` (the default), ``'dask'`` (with ``scheduler``, an existing cluster's
+    address, else a local cluster; ``shard_dir``: docs/sync-dask.md) or an executor object."""
     chosen_mode = _choice("mode", mode, SyncMode)
     chosen_on_error = _choice("on_error", on_error, OnError)
+    chosen_executor = _executor(executor, scheduler, shard_dir)
     if connections_per_shard < 1:
         raise OptionError(f"connections_per_shard={connections_per_shard!r} must be at least 1")
     checked = Options().replace(**options)
@@ -147,7 +155,24 @@ def sync(
         )
         counter.start()
         try:
-            (executor or ThreadExecutor()).run(shards, lambda shard: ShardRun(shard, context).run())
+            if isinstance(chosen_executor, ShardFileExecutor):  # shards apart, each into a file merged here
+                job = ShardJob(
+                    run.sync_id,
+                    chosen_mode,
+                    given,
+                    connections_per_shard,
+                    context.budget.left,
+                    len(tasks),
+                    context.fail_fast,
+                    root.accounts.learned(),
+                )
+                chosen_executor.run_apart(
+                    shards,
+                    job,
+                    lambda files: merge(store, run.sync_id, chosen_mode, files, counter),
+                )
+            else:
+                chosen_executor.run(shards, lambda shard: ShardRun(shard, context).run())
         except BaseException:
             context.stop.set()
             raise
@@ -170,6 +195,22 @@ def sync(
     if summary:
         result.append_to(summary)
     return result
+
+
+def _executor(
+    executor: Executor | ShardFileExecutor | str | None, scheduler: str | None, shard_dir: str | None
+) -> Executor | ShardFileExecutor:
+    if executor is not None and not isinstance(executor, str):
+        return executor
+    kind = _choice("executor", executor or ExecutorKind.THREADS.value, ExecutorKind)
+    if kind is ExecutorKind.DASK:
+        return DaskExecutor(scheduler, shard_dir)
+    if scheduler or shard_dir:
+        given = "scheduler" if scheduler else "shard_dir"
+        raise OptionError(
+            f"{given} is for executor='dask' (the threads executor runs here): add executor='dask'"
+        )
+    return ThreadExecutor()
 
 
 def _type_rows(connection: Any) -> list[TypeRow]:

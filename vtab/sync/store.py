@@ -10,7 +10,7 @@ shared by the sync's threads: one connection, its writes under a lock (SQLite ha
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,17 +202,48 @@ class Store:
         """The task's rows and its ``done`` row, in one transaction. ``columns`` are the live table's
         visible ones (name, declared type); each row is their values, then the identifier."""
         names = [name for name, _ in columns] + [IDENTIFIER_COLUMN, SYNCED_AT_COLUMN]
-        table = quote(task.table_name)
         insert = (
-            f"INSERT OR REPLACE INTO {table} ({', '.join(quote(name) for name in names)}) "
+            f"INSERT OR REPLACE INTO {quote(task.table_name)} ({', '.join(quote(name) for name in names)}) "
             f"VALUES ({', '.join('?' * len(names))})"
         )
         stamped = [(*row, result.started_at) for row in rows]
+        self._replace(sync_id, task, columns, mode, result, lambda: self.db.executemany(insert, stamped))
+
+    def copy(
+        self,
+        sync_id: str,
+        task: Task,
+        columns: Sequence[tuple[str, str]],
+        source: str,
+        mode: SyncMode,
+        result: TaskResult,
+    ) -> None:
+        """What ``write`` does, with the rows read from ``source`` (``schema.table`` of a shard file
+        ATTACHed to this connection, which holds exactly the task's rows, stamped: vtab/sync/merge.py)."""
+        every = [name for name, _ in columns] + [IDENTIFIER_COLUMN, SYNCED_AT_COLUMN]
+        names = ", ".join(quote(name) for name in every)
+        insert = (
+            f"INSERT OR REPLACE INTO main.{quote(task.table_name)} ({names}) SELECT {names} FROM {source}"
+        )
+        self._replace(sync_id, task, columns, mode, result, lambda: self.db.execute(insert))
+
+    def _replace(
+        self,
+        sync_id: str,
+        task: Task,
+        columns: Sequence[tuple[str, str]],
+        mode: SyncMode,
+        result: TaskResult,
+        insert: Callable[[], object],
+    ) -> None:
+        """The task's rows (``insert``), its stale rows removed under the mode, and its ``done`` row, in
+        one transaction."""
+        table = quote(task.table_name)
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 self._table(task.table_name, columns, mode)
-                self.db.executemany(insert, stamped)
+                insert()
                 if mode is SyncMode.OVERWRITE_DELETE_STALE:
                     self.db.execute(
                         f"DELETE FROM {table} "
