@@ -114,11 +114,13 @@ def test_dask_on_two_worker_processes_writes_the_thread_executors_file_row_for_r
 def test_a_dask_run_resumes_with_only_the_tasks_not_done(
     emulator: Emulator, org: Org, tmp_path: Path, dask_client: distributed.Client
 ) -> None:
-    out, clean = tmp_path / "resumed.db", tmp_path / "clean.db"
+    out, clean, shared = tmp_path / "resumed.db", tmp_path / "clean.db", tmp_path / "shards"
     emulator.refuse_type(LOG_GROUP, "eu-west-1")
     options: dict[str, Any] = {"tables": "logs_log_groups", "skip_accounts": org.named(LOCKED).account_id}
-    first = _sync(emulator, out, executor=DaskExecutor(dask_client), **options)
+    # a directory the workers share with the client: the shard files are left there, merged, then removed
+    first = _sync(emulator, out, executor=DaskExecutor(dask_client, shard_dir=str(shared)), **options)
     assert first.tasks_failed == first.tasks // 2  # every eu-west-1 task
+    assert shared.is_dir() and not list(shared.iterdir())
     done_before = _rows(out, "SELECT account_id, region, started_at FROM _vtab_sync WHERE status = 'done'")
 
     emulator.switches.reset_one_shots()  # eu-west-1 answers again
@@ -129,6 +131,27 @@ def test_a_dask_run_resumes_with_only_the_tasks_not_done(
     assert sorted(again) == sorted(done_before)
     _sync(emulator, clean, **options)
     assert _content(out)["logs_log_groups"] == _content(clean)["logs_log_groups"]
+
+
+def test_on_error_fail_on_dask_leaves_the_shards_not_merged_pending_for_resume(
+    emulator: Emulator, org: Org, tmp_path: Path, dask_client: distributed.Client
+) -> None:
+    out = tmp_path / "estate.db"
+    options: dict[str, Any] = {"tables": "logs_log_groups", "executor": DaskExecutor(dask_client)}
+    first = _sync(emulator, out, on_error="fail", **options)
+    locked = org.named(LOCKED).account_id
+    assert {failure["account_id"] for failure in first.failures} == {locked}
+    assert first.tasks_done + first.tasks_failed + first.tasks_pending == first.tasks
+    assert not first.complete
+
+    resumed = _sync(emulator, out, resume=True, **options)  # under skip: every task but the locked ones
+    statuses = _rows(out, "SELECT account_id, status FROM _vtab_sync")
+    assert {account for account, status in statuses if status != "done"} == {locked}
+    assert resumed.tasks_pending == 0 and resumed.tasks_failed == len(REGIONS)
+    expected = sum(
+        len(names) for account in org.accounts if account.assumable for names in account.log_groups.values()
+    )
+    assert _rows(out, "SELECT count(*) FROM logs_log_groups") == [(expected,)]
 
 
 class PicklingExecutor:
@@ -178,7 +201,9 @@ def test_the_command_runs_on_a_local_cluster(
     argv = ["sync", str(out), "--tables", "logs_log_groups", "--executor", "dask", "--accounts", "org"]
     argv += ["--regions", ",".join(REGIONS), "--endpoint-url", emulator.endpoint_url]
     assert main(argv) == 0  # --on-error skip: the locked account is recorded, not fatal
-    assert "failed: logs_log_groups" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "failed: logs_log_groups" in err
+    assert re.search(r"^sync: 12/12 tasks \(2 failed\)", err, re.MULTILINE)  # progress from the shards
     synced = _rows(out, "SELECT count(*) FROM logs_log_groups")[0][0]
     assert synced == sum(
         len(names) for account in org.accounts if account.assumable for names in account.log_groups.values()
