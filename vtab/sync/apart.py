@@ -13,13 +13,13 @@ sent back as bytes.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Sequence
-import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
