@@ -211,9 +211,14 @@ def test_the_command_runs_on_a_local_cluster(
 
 
 def test_dask_errors_say_what_to_do(
-    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, closed_port: int
 ) -> None:
     out = tmp_path / "estate.db"
+    nobody = DaskExecutor(f"tcp://127.0.0.1:{closed_port}", connect_timeout=1)
+    with pytest.raises(ValueError, match=r"scheduler='tcp://127.0.0.1:\d+': no Dask scheduler answered"):
+        sync(str(out), tables="logs_log_groups", executor=nobody, endpoint_url=emulator.endpoint_url)
+    assert _rows(out, "SELECT DISTINCT status FROM _vtab_sync") == [("pending",)]  # for a resume
+    out.unlink()
     with pytest.raises(ValueError, match=r"scheduler is for executor='dask'.*add executor='dask'"):
         sync(str(out), scheduler="tcp://127.0.0.1:8786", endpoint_url=emulator.endpoint_url)
     with pytest.raises(ValueError, match=r"executor='ray' is not one of threads, dask"):

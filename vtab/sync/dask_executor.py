@@ -28,6 +28,9 @@ from vtab.sync.plan import Shard
 LOCAL_THREADS_PER_WORKER = 16
 """Shards one worker process of a LocalCluster runs at once (they wait on the network, not the CPU)."""
 
+CONNECT_TIMEOUT_SECONDS = 30.0
+"""How long the client tries to reach ``scheduler`` (Dask's own default)."""
+
 INSTALL_HINT = "pip install 'vtab[dask]'"
 
 
@@ -53,8 +56,10 @@ class DaskExecutor:
         shard_dir: str | None = None,
         workers: int | None = None,
         threads_per_worker: int = LOCAL_THREADS_PER_WORKER,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
     ) -> None:
         self.scheduler = scheduler
+        self.connect_timeout = connect_timeout
         self.shard_dir = shard_dir
         self.workers = workers
         self.threads_per_worker = threads_per_worker
@@ -114,7 +119,16 @@ class DaskExecutor:
             yield self.scheduler
             return
         if self.scheduler is not None:
-            with distributed.Client(self.scheduler) as client:
+            try:
+                client = distributed.Client(self.scheduler, timeout=self.connect_timeout)
+            except OSError as error:  # refused, unresolvable, or timed out
+                raise OptionError(
+                    f"scheduler={self.scheduler!r}: no Dask scheduler answered within "
+                    f"{self.connect_timeout:g} s ({error}); give a running scheduler's address "
+                    "(tcp://HOST:8786), or leave scheduler out for a local cluster. The sync's tasks are "
+                    "recorded as pending: run it again with resume"
+                ) from error
+            with client:
                 yield client
             return
         cluster = distributed.LocalCluster(
