@@ -258,7 +258,7 @@ def test_every_command_and_flag_is_documented() -> None:
     assert parser._subparsers is not None
     commands = parser._subparsers._group_actions[0]
     names = set(commands.choices)  # type: ignore[arg-type]
-    assert names == {"shell", "query", "snapshot", "types", "describe", "emulator", "demo"}
+    assert names == {"shell", "query", "snapshot", "sync", "types", "describe", "emulator", "demo"}
     option_flags = {"--" + name.replace("_", "-") for name in Options.names()}
     option_flags |= {"--no-" + flag.removeprefix("--") for flag in option_flags}
     for name in names:
