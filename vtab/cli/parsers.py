@@ -15,6 +15,7 @@ from vtab.cli.conventions import PROG
 from vtab.cli.flags import add_option_flags
 from vtab.cli.output import WRITERS
 from vtab.options import WRITE_OPTIONS
+from vtab.sync.apart import ExecutorKind
 from vtab.sync.plan import OnError, SyncMode
 
 SNAPSHOT_SKIPPED = WRITE_OPTIONS | {"trusted_schema"}
@@ -86,6 +87,7 @@ examples:
   vtab sync inventory.db --tables 'ec2_*,eks_*' --skip-tables ec2_images --summary sync.jsonl
   vtab sync inventory.db --resume            # after a crash or Ctrl-C: only the tasks not done
   vtab sync history.db --mode append         # every sync's rows kept, told apart by _vtab_synced_at
+  vtab sync inventory.db --accounts org --executor dask --scheduler tcp://scheduler:8786
   sqlite3 inventory.db "SELECT status, count(*) FROM _vtab_sync GROUP BY status"
 
 A task is one table in one account and region; its rows are written in one transaction, so the file (WAL)
@@ -291,6 +293,24 @@ def build_parser() -> argparse.ArgumentParser:
         default=4,
         metavar="N",
         help="connections reading each account-region at once, all within its rate limit (default: 4)",
+    )
+    sync.add_argument(
+        "--executor",
+        choices=[kind.value for kind in ExecutorKind],
+        default=ExecutorKind.THREADS.value,
+        help="where shards (one per account and region) run: threads of this process (default), or the "
+        "workers of a Dask cluster (pip install 'vtab[dask]'; docs/sync-dask.md)",
+    )
+    sync.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="--executor dask: an existing cluster's scheduler, tcp://HOST:8786 (default: a local cluster)",
+    )
+    sync.add_argument(
+        "--shard-dir",
+        metavar="DIR",
+        help="--executor dask: a directory the workers and this machine share; shard files are left there "
+        "(default: sent back to this machine)",
     )
     add_option_flags(sync, skip=SYNC_SKIPPED)
     sync.set_defaults(parser=sync)

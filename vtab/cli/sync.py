@@ -30,6 +30,9 @@ def command_sync(parser: argparse.ArgumentParser, args: argparse.Namespace, out:
         progress=sys.stderr if args.progress is not False else None,
         live_progress=sys.stderr.isatty(),
         connections_per_shard=args.shard_connections,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        shard_dir=args.shard_dir,
         **options,
     )
     for failure in result.failures[:10]:

@@ -24,6 +24,9 @@ from vtab.catalog import load_catalog
 from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options
 from vtab.sqlite.install import connect_with_registry
 from vtab.sqlite.registry import Registry
+from vtab.sync.apart import ExecutorKind, ShardFileExecutor, ShardJob
+from vtab.sync.dask_executor import DaskExecutor
+from vtab.sync.merge import merge
 from vtab.sync.plan import (
     OnError,
     Place,
@@ -80,7 +83,7 @@ class ThreadExecutor:
         pool.shutdown()
 
 
-def _choice(name: str, value: Any, kind: type[SyncMode] | type[OnError]) -> Any:
+def _choice(name: str, value: Any, kind: type[SyncMode] | type[OnError] | type[ExecutorKind]) -> Any:
     try:
         return kind(value)
     except ValueError:
@@ -109,15 +112,20 @@ def sync(
     live_progress: bool = False,
     connections_per_shard: int = 4,
     retry_budget: int | None = None,
-    executor: Executor | None = None,
+    executor: Executor | ShardFileExecutor | str | None = None,
+    scheduler: str | None = None,
+    shard_dir: str | None = None,
     **options: Any,
 ) -> SyncSummary:
     """Copy every selected table of every (account, region) into ``path``; returns what it did.
 
     ``options`` are vtab's (``accounts='org'``, ``regions='us-east-1,eu-west-1'``, ``rate_limit``, ...).
-    ``progress`` is where progress lines go (None: nowhere), redrawn in place under ``live_progress``."""
+    ``progress`` is where progress lines go (None: nowhere), redrawn in place under ``live_progress``.
+    ``executor`` is ``'threads'`` (the default), ``'dask'`` (with ``scheduler``, an existing cluster's
+    address, else a local cluster; ``shard_dir``: docs/sync-dask.md) or an executor object."""
     chosen_mode = _choice("mode", mode, SyncMode)
     chosen_on_error = _choice("on_error", on_error, OnError)
+    chosen_executor = _executor(executor, scheduler, shard_dir)
     if connections_per_shard < 1:
         raise OptionError(f"connections_per_shard={connections_per_shard!r} must be at least 1")
     every_region = _every_region(options.get("regions"))
@@ -163,7 +171,25 @@ def sync(
         )
         counter.start()
         try:
-            (executor or ThreadExecutor()).run(shards, lambda shard: ShardRun(shard, context).run())
+            if isinstance(chosen_executor, ShardFileExecutor):  # shards apart, each into a file merged here
+                job = ShardJob(
+                    run.sync_id,
+                    chosen_mode,
+                    given,
+                    connections_per_shard,
+                    context.budget.left,
+                    len(tasks),
+                    context.fail_fast,
+                    run.started_at,
+                    root.accounts.learned(),
+                )
+                chosen_executor.run_apart(
+                    shards,
+                    job,
+                    lambda files: merge(store, run, files, counter),
+                )
+            else:
+                chosen_executor.run(shards, lambda shard: ShardRun(shard, context).run())
         except BaseException:
             context.stop.set()
             raise
@@ -190,6 +216,22 @@ def sync(
 
 def _json(value: object) -> str:
     return orjson.dumps(value, default=list).decode()
+
+
+def _executor(
+    executor: Executor | ShardFileExecutor | str | None, scheduler: str | None, shard_dir: str | None
+) -> Executor | ShardFileExecutor:
+    if executor is not None and not isinstance(executor, str):
+        return executor
+    kind = _choice("executor", executor or ExecutorKind.THREADS.value, ExecutorKind)
+    if kind is ExecutorKind.DASK:
+        return DaskExecutor(scheduler, shard_dir)
+    if scheduler or shard_dir:
+        given = "scheduler" if scheduler else "shard_dir"
+        raise OptionError(
+            f"{given} is for executor='dask' (the threads executor runs here): add executor='dask'"
+        )
+    return ThreadExecutor()
 
 
 def _selected_types(tables: Sequence[str], skip_tables: Sequence[str]) -> list[SyncType]:

@@ -12,7 +12,7 @@ threads: one connection, its writes under a lock (SQLite has one writer anyway).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,17 +206,57 @@ class Store:
         visible ones (name, declared type); each row is their values, then the identifier. ``synced_at`` is
         the run's start."""
         names = [name for name, _ in columns] + [IDENTIFIER_COLUMN, SYNCED_AT_COLUMN]
-        table = quote(task.table_name)
         insert = (
-            f"INSERT OR REPLACE INTO {table} ({', '.join(quote(name) for name in names)}) "
+            f"INSERT OR REPLACE INTO {quote(task.table_name)} ({', '.join(quote(name) for name in names)}) "
             f"VALUES ({', '.join('?' * len(names))})"
         )
         stamped = [(*row, synced_at) for row in rows]
+        self._replace(
+            sync_id, task, columns, mode, result, synced_at, lambda: self.db.executemany(insert, stamped)
+        )
+
+    def copy(
+        self,
+        sync_id: str,
+        task: Task,
+        columns: Sequence[tuple[str, str]],
+        source: str,
+        mode: SyncMode,
+        result: TaskResult,
+        synced_at: str,
+    ) -> None:
+        """What ``write`` does, with the rows read from ``source`` (``schema.table`` of a shard file
+        ATTACHed to this connection, which holds exactly the task's rows, stamped: vtab/sync/merge.py)."""
+        every = [name for name, _ in columns] + [IDENTIFIER_COLUMN, SYNCED_AT_COLUMN]
+        names = ", ".join(quote(name) for name in every)
+        insert = (
+            f"INSERT OR REPLACE INTO main.{quote(task.table_name)} ({names}) SELECT {names} FROM {source}"
+        )
+        # BEGIN IMMEDIATE would lock every ATTACHed shard file as well (with 64 attached, 3x slower); the
+        # merge is the file's one writer, so a deferred BEGIN locks main alone when it first writes
+        self._replace(
+            sync_id, task, columns, mode, result, synced_at, lambda: self.db.execute(insert), "BEGIN"
+        )
+
+    def _replace(
+        self,
+        sync_id: str,
+        task: Task,
+        columns: Sequence[tuple[str, str]],
+        mode: SyncMode,
+        result: TaskResult,
+        synced_at: str,
+        insert: Callable[[], object],
+        begin: str = "BEGIN IMMEDIATE",
+    ) -> None:
+        """The task's rows (``insert``, stamped ``synced_at``), its stale rows (stamped otherwise) removed
+        under the mode, and its ``done`` row, in one transaction."""
+        table = quote(task.table_name)
         with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(begin)
             try:
                 self._table(task.table_name, columns, mode)
-                self.db.executemany(insert, stamped)
+                insert()
                 if mode is SyncMode.OVERWRITE_DELETE_STALE:
                     self.db.execute(
                         f"DELETE FROM {table} "
