@@ -176,7 +176,7 @@ def test_skip_returns_the_other_accounts_and_records_each_failure(emulator: Emul
     assert (
         lines
         == [
-            "warning: 1 account failed and was skipped (2 account-region pairs); "
+            "warning: 2 failures skipped (1 account, 2 account-region pairs); "
             "SELECT * FROM vtab_errors shows why"
         ]
         * 2
