@@ -205,6 +205,7 @@ class ResourcesCursor:
                 lambda: statement.sql,
             )
 
+        # The accounts are the estate's whatever the type: the first type's context chooses them.
         reached = self._accounts(
             context_of_type(selection.types[0]), _wanted(given, Column.ACCOUNT_ID), runners
         )
