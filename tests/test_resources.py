@@ -173,15 +173,16 @@ def test_a_type_that_fails_in_one_region_is_named_and_the_rest_are_read(endpoint
         endpoint.switches.reset_one_shots()
     assert Counter(read) == {(CLUSTER, EAST): 2, (NODEGROUP, EAST): 4}  # us-east-1 all read
     message = str(failed.value)
-    assert message.startswith("AccessDeniedException: ")
-    assert f"{CLUSTER} in account {ACCOUNT} {WEST}: AccessDeniedException: User: " in message
+    assert message.startswith("vtab_resources: 9 of 18 listings failed in 1 account ")
+    assert f"{CLUSTER} in account {ACCOUNT} in {WEST}: AccessDeniedException: User: " in message
     assert (  # its walk would list the clusters that failed: no call made again
-        f"{NODEGROUP} in account {ACCOUNT} {WEST}: AccessDeniedException: not listed, "
+        f"{NODEGROUP} in account {ACCOUNT} in {WEST}: AccessDeniedException: not listed, "
         f"its walk lists {CLUSTER}"
     ) in message
     assert listed(db)[(WEST, CLUSTER, None)] == 1
-    assert f"in account {ACCOUNT} {EAST}" not in message
-    assert "Leave those types or regions out" in message
+    assert f"in account {ACCOUNT} in {EAST}" not in message
+    assert "Leave those types, regions or accounts out" in message
+    assert "on_account_error='skip'" in message
 
 
 def test_a_type_a_region_does_not_offer_fails_that_listing_only(endpoint: Emulator) -> None:
@@ -189,7 +190,8 @@ def test_a_type_a_region_does_not_offer_fails_that_listing_only(endpoint: Emulat
     try:
         db = connect(endpoint)
         with pytest.raises(
-            apsw.Error, match=r"TypeNotFoundException: 1 of 4 listings of vtab_resources failed"
+            apsw.Error,
+            match=r"vtab_resources: 1 of 4 listings failed in 1 account .*: TypeNotFoundException: ",
         ):
             rows(
                 db,
@@ -265,15 +267,6 @@ def test_account_id_chooses_the_places(endpoint: Emulator) -> None:
         db,
         f"SELECT count(*) FROM vtab_resources WHERE account_id = '{ACCOUNT}' AND type_name = '{LOG_GROUP}'",
     ) == [(2,)]
-
-
-def test_a_connection_naming_other_accounts_is_told_only_the_callers_is_read(endpoint: Emulator) -> None:
-    db = connect(endpoint, accounts="111111111111")
-    with pytest.raises(
-        apsw.SQLError, match=r"reads the caller's own account only .* names others with accounts"
-    ):
-        rows(db, f"SELECT * FROM vtab_resources WHERE type_name = '{LOG_GROUP}'")
-    assert endpoint.calls == []
 
 
 PAGE = ROOT / "docs" / "resources.md"

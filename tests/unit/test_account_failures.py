@@ -91,7 +91,7 @@ def test_fail_raises_one_error_naming_each_account_and_its_regions() -> None:
         ("222222222222", "us-east-1", LOG_GROUP, "AccessDenied"),
     ]
     assert warning_text(errors.since(mark)) == (
-        "warning: 2 accounts failed and were skipped (3 account-region pairs); "
+        "warning: 3 failures skipped (2 accounts, 3 account-region pairs); "
         "SELECT * FROM vtab_errors shows why"
     )
     settle([], AccountErrorMode.FAIL, errors, "SELECT 2", "t")  # nothing failed: nothing happens

@@ -6,8 +6,9 @@ from __future__ import annotations
 import apsw
 import pytest
 
+from vtab.aws.calllog import CallLog, tag
 from vtab.catalog.store import load_catalog
-from vtab.read.failures import Failures, failure_of
+from vtab.read.accounts import StatementAccounts, failure_error, failure_of
 from vtab.read.resources import (
     Column,
     Condition,
@@ -119,30 +120,39 @@ def test_places_and_listings_a_global_type_once_per_partition() -> None:
     assert nodegroups[0].depth == 1 and roles[0].depth == 0
 
 
+def _failed(code: str, error: apsw.Error, log: CallLog) -> apsw.Error:
+    record = log.start("ListResources", "eu-west-1", "AWS::EKS::Cluster", account_id="111111111111")
+    record.error_code = code
+    return tag(error, record)
+
+
 def test_the_statements_error_names_each_failure_root_causes_first() -> None:
-    failures = Failures()
-    denied = failure_of(
-        "111111111111",
-        "eu-west-1",
-        "AWS::EKS::Cluster",
-        apsw.PermissionsError("AccessDeniedException: no [x]"),
-    )
-    failures.add(denied.under("AWS::EKS::Addon"))
-    failures.add(denied)
-    assert failures.of_parent("111111111111", "eu-west-1", ("AWS::EKS::Cluster",)) == denied
-    assert failures.of_parent("111111111111", "us-east-1", ("AWS::EKS::Cluster",)) is None
-    error = failures.error("vtab_resources", 10)
+    log, accounts = CallLog(), StatementAccounts()
+    error = _failed("AccessDeniedException", apsw.PermissionsError("AccessDeniedException: no [x]"), log)
+    denied = failure_of("111111111111", None, "eu-west-1", "AWS::EKS::Cluster", error)
+    assert denied is not None and denied.code == "AccessDeniedException"  # the call's, not the text's
+    accounts.fail(denied.under("AWS::EKS::Addon"))
+    accounts.fail(denied)
+    assert accounts.parent_failure("111111111111", "eu-west-1", ("AWS::EKS::Cluster",)) == denied
+    assert accounts.parent_failure("111111111111", "us-east-1", ("AWS::EKS::Cluster",)) is None
+    assert accounts.failed("111111111111", "eu-west-1", "AWS::EKS::Cluster")
+    assert not accounts.failed("111111111111", "eu-west-1", "AWS::EKS::Nodegroup")  # other types go on
+    failures = accounts.unreported()
+    error = failure_error(failures, "vtab_resources", 10)
     assert isinstance(error, apsw.PermissionsError)
     assert str(error).startswith(
-        "AccessDeniedException: 2 of 10 listings of vtab_resources failed (the others' rows were read): "
-        "AWS::EKS::Cluster in account 111111111111 eu-west-1: AccessDeniedException: no [x]; "
-        "AWS::EKS::Addon in account 111111111111 eu-west-1: AccessDeniedException: not listed, "
-        "its walk lists AWS::EKS::Cluster, whose listing failed there."
+        "vtab_resources: 2 of 10 listings failed in 1 account (the others' rows were read): "
+        "AWS::EKS::Cluster in account 111111111111 in eu-west-1: AccessDeniedException: no [x]; "
+        "AWS::EKS::Addon in account 111111111111 in eu-west-1: AccessDeniedException: not listed, "
+        "its walk lists AWS::EKS::Cluster, whose listing failed there. Leave those types"
     )
-    failures.add(failure_of("111111111111", "us-east-1", "AWS::S3::Bucket", apsw.IOError("HTTP 503: down")))
-    mixed = failures.error("vtab_resources", 10)
-    assert type(mixed) is apsw.SQLError and str(mixed).startswith("AccessDeniedException, HTTP 503: 3 of 10")
-    assert Failures().error("vtab_resources", 10) is None
+    down = failure_of(
+        "111111111111", None, "us-east-1", "AWS::S3::Bucket", _failed("HTTP 503", apsw.IOError("down"), log)
+    )
+    assert down is not None and down.code == "HTTP 503"
+    mixed = failure_error([*failures, down], "vtab_resources", 10)
+    assert type(mixed) is apsw.SQLError and str(mixed).startswith("vtab_resources: 3 of 10 listings")
+    assert failure_of("111111111111", None, "us-east-1", "AWS::S3::Bucket", apsw.SQLError("x")) is None
 
 
 def test_column_names_are_the_declared_ones() -> None:
@@ -153,4 +163,5 @@ def test_column_names_are_the_declared_ones() -> None:
         "region",
         "identifier",
         "properties",
+        "account_name",  # hidden, as in a typed table
     ]

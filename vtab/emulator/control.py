@@ -9,7 +9,8 @@ knobs the Python API has. Control calls are not recorded as Cloud Control calls.
                                        "fail_next_call": {"exception": "GeneralServiceException"},
                                        "fail_next_write": {"error_code": "Throttling", "message": "..."},
                                        "refuse_type": {"type": "AWS::EKS::Cluster", "region": "eu-west-1",
-                                                       "exception": "AccessDeniedException"}}
+                                                       "exception": "AccessDeniedException",
+                                                       "account": "111111111111" (optional)}}
     GET  /_emulator/calls             recorded Cloud Control calls;  DELETE clears them
     POST /_emulator/reset             drop all resources, requests, calls and pending faults
     POST /_emulator/seed              {"region": "us-east-1", "websocket_apis": 2, ...} or {"demo": true}
@@ -119,7 +120,10 @@ class ControlRoutes:
                 self.emulator.fail_next_write(*failure)
         if refusal is not None:
             self.emulator.refuse_type(
-                refusal["type"], refusal["region"], refusal.get("exception", "AccessDeniedException")
+                refusal["type"],
+                refusal["region"],
+                refusal.get("exception", "AccessDeniedException"),
+                refusal.get("account"),
             )
         return self._settings()
 

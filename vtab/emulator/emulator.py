@@ -135,8 +135,14 @@ class Emulator:
     def fail_next_call(self, exception: str, message: str = "Injected failure") -> None:
         self.switches.fail_next_call(exception, message)
 
-    def refuse_type(self, type_name: str, region: str, exception: str = "AccessDeniedException") -> None:
-        self.switches.refuse_type(type_name, region, exception)
+    def refuse_type(
+        self,
+        type_name: str,
+        region: str,
+        exception: str = "AccessDeniedException",
+        account: str | None = None,
+    ) -> None:
+        self.switches.refuse_type(type_name, region, exception, account)
 
     def fail_next_write(self, error_code: str, message: str = "Injected failure") -> None:
         self.switches.fail_next_write(error_code, message)

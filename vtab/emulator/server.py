@@ -135,7 +135,7 @@ class CloudControlApp:
             failure = self.switches.take_call_failure()
             if failure is not None:
                 raise CloudControlError(*failure)
-            refused = self.switches.refusal(params.get("TypeName"), region)
+            refused = self.switches.refusal(params.get("TypeName"), region, account)
             if refused is not None:
                 raise self._refused(refused, params["TypeName"], operation, access_key)
             if self.switches.take_throttle():

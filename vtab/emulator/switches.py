@@ -81,8 +81,9 @@ class Switches:
         self._deny_next = 0
         self._call_failures: deque[tuple[str, str]] = deque()
         self._write_failures: deque[tuple[str, str]] = deque()
-        self._refused: dict[tuple[str, str], str] = {}
-        """(type name, region) -> the exception every call on that type there answers."""
+        self._refused: dict[tuple[str, str, str | None], str] = {}
+        """(type name, region, account or None for every one) -> the exception every call on that type
+        there answers."""
         self._tokens = 0.0
         self._refilled_at = time.monotonic()
         self._reset_bucket()
@@ -149,20 +150,31 @@ class Switches:
         with self._lock:
             self._write_failures.append((error_code, message))
 
-    def refuse_type(self, type_name: str, region: str, exception: str = "AccessDeniedException") -> None:
-        """Every call on ``type_name`` in ``region`` answers ``exception`` (one of TYPE_REFUSALS) until
-        reset: a type the caller may not use there, or that the region does not offer."""
+    def refuse_type(
+        self,
+        type_name: str,
+        region: str,
+        exception: str = "AccessDeniedException",
+        account: str | None = None,
+    ) -> None:
+        """Every call on ``type_name`` in ``region`` (in ``account`` only, when given) answers
+        ``exception`` (one of TYPE_REFUSALS) until reset: a type the caller may not use there, or that the
+        region does not offer."""
         if exception not in TYPE_REFUSALS:
             raise ValueError(
                 f"exception must be one of {', '.join(sorted(TYPE_REFUSALS))}; got {exception!r}"
             )
         with self._lock:
-            self._refused[(type_name, region)] = exception
+            self._refused[(type_name, region, account)] = exception
 
-    def refusal(self, type_name: object, region: str) -> str | None:
-        """The exception ``refuse_type`` set for the type in the region, if any."""
+    def refusal(self, type_name: object, region: str, account: str) -> str | None:
+        """The exception ``refuse_type`` set for the type in the region (in that account, or in all), if
+        any."""
         with self._lock:
-            return self._refused.get((str(type_name), region)) if self._refused else None
+            if not self._refused:
+                return None
+            key = (str(type_name), region)
+            return self._refused.get((*key, account)) or self._refused.get((*key, None))
 
     def take_throttle(self) -> bool:
         """Whether this call is throttled: a pending ``throttle_next`` or an empty token bucket."""
@@ -195,7 +207,10 @@ class Switches:
                 "fail_next_write": [list(item) for item in self._write_failures],
                 "refuse_type": [
                     {"type": type_name, "region": region, "exception": exception}
-                    for (type_name, region), exception in sorted(self._refused.items())
+                    | ({"account": account} if account is not None else {})
+                    for (type_name, region, account), exception in sorted(
+                        self._refused.items(), key=lambda item: (*item[0][:2], item[0][2] or "")
+                    )
                 ],
             }
 

@@ -4,12 +4,15 @@ A connection without account options reads its own account, as ever: one ``Targe
 only when the ``account_id`` column (or an account-wide listing) needs it. With account options a read
 runs over the estate's readable accounts (vtab.aws.accounts.Estate), those WHERE gives for ``account_id``
 only, each reached on first use (AssumeRole once per statement). A call that fails in an (account, region)
-(its error carries the call: vtab.aws.calllog.tag) ends that pair only; the others finish, then under
-``fail`` the statement's error names every failure, and under ``skip`` each is a row of ``vtab_errors``.
+(its error carries the call, with AWS's code: vtab.aws.calllog.tag) ends that type in that pair only (a
+refused AssumeRole, the whole pair); the rest finish, then under ``fail`` the statement's error names every
+failure, and under ``skip`` each is a row of ``vtab_errors``. A typed table and ``vtab_resources`` (a read
+of many types, each failing alone) settle their failures alike, here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -57,36 +60,62 @@ class Target:
 
 @dataclass(frozen=True)
 class AccountFailure:
-    """An (account, region) whose reading failed, with AWS's code, message and request id."""
+    """What failed in an (account, region): a type's calls there (``type_name``), or the account itself
+    (None: its role could not be assumed, before any type was listed), with AWS's code as the failed call
+    recorded it, the message and the request id."""
 
     account_id: str
     account_name: str | None
     region: str
-    type_name: str
+    type_name: str | None
     code: str
     message: str
     request_id: str | None
     error: BaseException
+    parent: str | None = None
+    """The parent type whose failed listing this type's walk would have made (no call was made for it)."""
 
     def row(self, statement: str) -> tuple[Any, ...]:
         return (self.account_id, self.region, self.type_name, self.code, self.message, statement)
 
     @property
+    def key(self) -> tuple[str, str, str | None]:
+        return (self.account_id, self.region, self.type_name)
+
+    @property
     def account_text(self) -> str:
         return f"{self.account_id} ({self.account_name})" if self.account_name else self.account_id
 
+    def under(self, type_name: str) -> AccountFailure:
+        """The failure of ``type_name``'s walk, which lists this failed type: no call made for it."""
+        message = f"{self.code}: not listed, its walk lists {self.type_name}, whose listing failed there"
+        return dataclasses.replace(
+            self, type_name=type_name, message=message, request_id=None, parent=self.type_name
+        )
+
 
 def account_failure(
-    target: Target, region: str, type_name: str, error: BaseException
+    target: Target, region: str, type_name: str | None, error: BaseException
 ) -> AccountFailure | None:
-    """``error`` as the failure of ``target`` in ``region``, or None when it is not an account's (no call
-    of the account failed: the statement's own error, like a missing WHERE column)."""
+    """``error`` as the failure of ``target`` in ``region``, or None when it is not an account's (the
+    connection's only account, or no call failed: the statement's own error, like a missing WHERE
+    column)."""
+    if target.account is None:
+        return None
+    return failure_of(target.account.account_id, target.account.name, region, type_name, error)
+
+
+def failure_of(
+    account_id: str, account_name: str | None, region: str, type_name: str | None, error: BaseException
+) -> AccountFailure | None:
+    """``error`` as a failure in (account, region), its code the one its failed call recorded
+    (vtab.aws.calllog.tag); None when no call failed (the statement's own error)."""
     record = failed_call(error)
-    if record is None or target.account is None:
+    if record is None:
         return None
     return AccountFailure(
-        account_id=target.account.account_id,
-        account_name=target.account.name,
+        account_id=account_id,
+        account_name=account_name,
         region=region,
         type_name=type_name,
         code=record.error_code or type(error).__name__,
@@ -96,14 +125,20 @@ def account_failure(
     )
 
 
+def _order(failure: AccountFailure) -> tuple[str, str, bool, str]:
+    """By account and region, the failed calls before the walks they stopped (the same order every run)."""
+    return (failure.account_id, failure.region, failure.parent is not None, failure.type_name or "")
+
+
 class StatementAccounts:
     """One statement's accounts (a cursor's: every Filter of a join shares them): each account's target,
-    reached once, and the (account, region) pairs that failed, which later Filters do not ask again."""
+    reached once, and what failed in each (account, region): a type's calls, which later Filters and
+    listings of that type there do not ask again, or the account itself, which nothing there asks again."""
 
     def __init__(self) -> None:
         self._targets: dict[str, Target] = {}
-        self._failed: dict[tuple[str, str], AccountFailure] = {}
-        self._reported: set[tuple[str, str]] = set()
+        self._failed: dict[tuple[str, str, str | None], AccountFailure] = {}
+        self._reported: set[tuple[str, str, str | None]] = set()
         self._lock = threading.Lock()
 
     def target(self, account: Account, reach: Callable[[], CloudControl]) -> Target:
@@ -114,18 +149,41 @@ class StatementAccounts:
             return found
 
     def fail(self, failure: AccountFailure) -> None:
-        """Record the pair's failure (its first: a pair stops at its first failed call)."""
+        """Record the failure (the first of its account, region and type: a pair stops at its first failed
+        call)."""
         with self._lock:
-            self._failed.setdefault((failure.account_id, failure.region), failure)
+            self._failed.setdefault(failure.key, failure)
 
-    def failed(self, account_id: str | None, region: str) -> bool:
-        return account_id is not None and (account_id, region) in self._failed
+    def failed(self, account_id: str | None, region: str, type_name: str) -> bool:
+        """Whether ``type_name`` (or the account itself) failed in the (account, region) already."""
+        if account_id is None:
+            return False
+        with self._lock:
+            return (account_id, region, type_name) in self._failed or (
+                account_id,
+                region,
+                None,
+            ) in self._failed
+
+    def parent_failure(self, account_id: str, region: str, parents: tuple[str, ...]) -> AccountFailure | None:
+        """The failure of one of ``parents``, listed on its own in the (account, region), if any: a walk
+        that lists it would fail alike (vtab_resources lists parents first)."""
+        with self._lock:
+            return next(
+                (
+                    failure
+                    for parent in parents
+                    if (failure := self._failed.get((account_id, region, parent))) is not None
+                    and failure.parent is None
+                ),
+                None,
+            )
 
     def unreported(self) -> list[AccountFailure]:
         """The failures not yet settled (each is raised or recorded once per statement)."""
         with self._lock:
-            new = [f for key, f in sorted(self._failed.items()) if key not in self._reported]
-            self._reported.update((f.account_id, f.region) for f in new)
+            new = sorted((f for key, f in self._failed.items() if key not in self._reported), key=_order)
+            self._reported.update(f.key for f in new)
             return new
 
 
@@ -161,48 +219,71 @@ class AccountErrors:
 
 
 def settle(
-    failures: list[AccountFailure], mode: AccountErrorMode, errors: AccountErrors, statement: str, table: str
+    failures: list[AccountFailure],
+    mode: AccountErrorMode,
+    errors: AccountErrors,
+    statement: str,
+    table: str,
+    listings: int | None = None,
 ) -> None:
-    """What the statement does with its failed pairs: ``skip`` records them in vtab_errors; ``fail``
-    raises one error naming each (account, region) with AWS's code, message and request id."""
+    """What the statement does with its failures: ``skip`` records them in vtab_errors; ``fail`` raises
+    one error naming each (see ``failure_error``)."""
     if not failures:
         return
     if mode is AccountErrorMode.SKIP:
         errors.add(failures, statement)
         return
-    raise failure_error(failures, table)
+    raise failure_error(failures, table, listings)
 
 
-def failure_error(failures: list[AccountFailure], table: str) -> apsw.Error:
-    """One error for every failed (account, region): the same failure in several regions of an account
-    (a refused AssumeRole) is named once with its regions."""
-    grouped: dict[tuple[str, str], list[str]] = {}
+def failure_error(failures: list[AccountFailure], table: str, listings: int | None = None) -> apsw.Error:
+    """One error for every failure, once the rest was read: of the failures' class when they share one
+    (all AccessDenied: PermissionsError), else SQLError. The same failure in several regions (a refused
+    AssumeRole) is named once with its regions. ``listings``: a read of many types (vtab_resources), how
+    many listings it made; each failure then names its type."""
+    grouped: dict[tuple[str, str | None, str], list[str]] = {}
     for failure in failures:
-        grouped.setdefault((failure.account_text, failure.message), []).append(failure.region)
-    accounts = {failure.account_id for failure in failures}
+        shown = failure.type_name if listings is not None else None
+        grouped.setdefault((failure.account_text, shown, failure.message), []).append(failure.region)
     parts = [
-        f"account {account} in {', '.join(regions)}: {message}"
-        for (account, message), regions in grouped.items()
+        f"{f'{type_name} in ' if type_name else ''}account {account} in {', '.join(regions)}: {message}"
+        for (account, type_name, message), regions in grouped.items()
     ]
+    accounts = {failure.account_id for failure in failures}
     plural = "s" if len(accounts) != 1 else ""
-    text = (
-        f"{table}: {len(accounts)} account{plural} failed (the other accounts were read): "
-        + "; ".join(parts)
-        + f". To get the other accounts' rows and these failures as rows of vtab_errors, "
-        f"{hints.set_option('on_account_error', repr(AccountErrorMode.SKIP.value))}"
-    )
-    if "skip_accounts" not in text:
-        text += "; or leave the account out with skip_accounts"
-    return type(failures[0].error)(text) if isinstance(failures[0].error, apsw.Error) else apsw.SQLError(text)
+    skip = hints.set_option("on_account_error", repr(AccountErrorMode.SKIP.value))
+    if listings is None:
+        text = (
+            f"{table}: {len(accounts)} account{plural} failed (the other accounts were read): "
+            + "; ".join(parts)
+            + f". To get the other accounts' rows and these failures as rows of vtab_errors, {skip}"
+        )
+        if "skip_accounts" not in text:
+            text += "; or leave the account out with skip_accounts"
+    else:
+        text = (
+            f"{table}: {len(failures)} of {listings:,} listings failed in {len(accounts)} account{plural} "
+            f"(the others' rows were read): "
+            + "; ".join(parts)
+            + ". Leave those types, regions or accounts out (WHERE type_name ... / region ... / "
+            f"account_id ...), or grant the permissions named; to get the other rows and these failures "
+            f"as rows of vtab_errors, {skip}"
+        )
+    kinds = {type(failure.error) for failure in failures}
+    kind = kinds.pop() if len(kinds) == 1 else apsw.SQLError
+    return kind(text) if issubclass(kind, apsw.Error) else apsw.SQLError(text)
 
 
 def warning_text(rows: list[tuple[Any, ...]]) -> str:
-    """The command's one line on stderr after a statement that skipped failing accounts."""
+    """The command's one line on stderr after a statement that skipped failures (vtab_errors rows): how
+    many, in how many accounts and (account, region) pairs."""
     pairs = {(row[0], row[1]) for row in rows}
     accounts = {row[0] for row in rows}
-    plural = "s" if len(accounts) != 1 else ""
     return (
-        f"warning: {len(accounts)} account{plural} failed and {'were' if plural else 'was'} skipped "
-        f"({len(pairs)} account-region pair{'s' if len(pairs) != 1 else ''}); "
-        "SELECT * FROM vtab_errors shows why"
+        f"warning: {_count(len(rows), 'failure')} skipped ({_count(len(accounts), 'account')}, "
+        f"{_count(len(pairs), 'account-region pair')}); SELECT * FROM vtab_errors shows why"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"

@@ -4,7 +4,8 @@
 ``IN``, ``LIKE`` or ``GLOB``; ``table_name`` by ``=`` or ``IN``), the regions and the accounts; each
 (account, region) pair is a *place*, and each type in each place one *listing*, which the read scan of
 that type (vtab.read.scan, its walk included) answers. This module makes no call: it says what is
-listed, and EXPLAIN QUERY PLAN shows it (``types=AWS::EKS::% regions=us-east-1 accounts=caller``).
+listed, and EXPLAIN QUERY PLAN shows it (``types=AWS::EKS::% regions=us-east-1 accounts=caller``; an
+estate's connection reads ``accounts=estate``).
 
 A type whose list needs values only WHERE can give (``needs_where``) or that has no list (``no_list``)
 cannot be listed blind: a selection leaves it out, and says so when the types a statement names are all
@@ -43,6 +44,11 @@ class Column(StrEnum):
     IDENTIFIER = "identifier"
     PROPERTIES = "properties"
     """JSON of what the listing gave (a listing's properties, not hydrated by GetResource)."""
+    ACCOUNT_NAME = "account_name"
+    """Hidden, as in a typed table: the account's name in the Organization (read only when named)."""
+
+
+HIDDEN = frozenset({Column.ACCOUNT_NAME})
 
 
 COLUMNS = tuple(column.value for column in Column)
@@ -89,11 +95,13 @@ class ResourcesPlan:
 
     conditions: tuple[Condition, ...]
 
-    def encode(self) -> str:
+    def encode(self, accounts: str = "caller") -> str:
+        """The plan as idxStr; ``accounts``: what is read when WHERE names none (the caller's account, or
+        a connection's whole ``estate``)."""
         parts = [
             f"types={self._shown(Column.TYPE_NAME, Column.TABLE_NAME, every='listable')}",
             f"regions={self._shown(Column.REGION, every='default')}",
-            f"accounts={self._shown(Column.ACCOUNT_ID, every='caller')}",
+            f"accounts={self._shown(Column.ACCOUNT_ID, every=accounts)}",
         ]
         if any(c.op is Op.LIMIT for c in self.conditions):
             parts.append("limit")

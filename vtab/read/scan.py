@@ -146,7 +146,7 @@ class Scan:
         for target in targets:
             scan = AccountScan(self, target)
             for region in self.regions:
-                if not self.accounts.failed(target.account_id, region):
+                if not self.accounts.failed(target.account_id, region, self.schema.type_name):
                     self.stream.submit(scan.start_in, region, depth=0)
 
     def _names_task(self, targets: list[Target]) -> None:
@@ -202,7 +202,7 @@ class AccountScan:
 
     def _gone(self, region: str) -> bool:
         """Whether the (account, region) failed already: its remaining tasks make no call."""
-        return self.scan.accounts.failed(self.account_id, region)
+        return self.scan.accounts.failed(self.account_id, region, self.schema.type_name)
 
     def start(self) -> None:
         """Start the plan in every region (the SQLite thread, for the connection's own account)."""

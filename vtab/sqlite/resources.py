@@ -1,10 +1,10 @@
 """``vtab_resources``: every resource type as one read-only table, the apsw glue.
 
 BestIndexObject offers SQLite the constraints that choose listings (vtab.read.resources.PUSHED) and
-writes the plan into idxStr; Filter works out the types, the places (account x region) and the listings,
-and iterates a vtab.read.resources_scan.ResourcesScan. A listing that fails is the statement's error
-once every other listing was read, naming them all (vtab.read.failures); the table keeps the last
-statement's failures in ``failures``.
+writes the plan into idxStr; Filter works out the types, the places (the estate's accounts, as a typed
+table reads them, x regions) and the listings, and iterates a vtab.read.resources_scan.ResourcesScan. A
+listing that fails never ends the others: once they were read, the statement's failures are settled as a
+typed table's failing accounts are (vtab.read.accounts: ``on_account_error``, vtab_errors).
 """
 
 from __future__ import annotations
@@ -19,19 +19,19 @@ import apsw
 import orjson
 
 from vtab.catalog.store import load_catalog
+from vtab.read.accounts import StatementAccounts, Target, settle
 from vtab.read.affinity import Affinity
 from vtab.read.cache import ResultStore
 from vtab.read.context import TypeContext, default_regions, preferred_region
-from vtab.read.failures import Failures, ListingFailure
 from vtab.read.plan import IN_LIST_GUESS, LIST_COST, UNCONSTRAINED_REGION_FACTOR
 from vtab.read.progress import ReadProgress
 from vtab.read.resources import (
     COLUMNS,
+    HIDDEN,
     PUSHED,
     TABLE,
     Column,
     Condition,
-    Listing,
     Op,
     ResourcesPlan,
     listable_types,
@@ -49,7 +49,8 @@ from vtab.sqlite import callbacks, trust
 from vtab.sqlite.cursor import MEMO_MAX_ITEMS
 from vtab.sqlite.registry import Registry
 
-DDL = f"CREATE TABLE {TABLE}({', '.join(f'{column} {Affinity.TEXT.value}' for column in COLUMNS)})"
+_DECLARED = (f"{column} {Affinity.TEXT.value}{' HIDDEN' * (column in HIDDEN)}" for column in Column)
+DDL = f"CREATE TABLE {TABLE}({', '.join(_DECLARED)})"
 
 _OPS = {
     apsw.SQLITE_INDEX_CONSTRAINT_EQ: Op.EQ,
@@ -58,6 +59,8 @@ _OPS = {
     apsw.SQLITE_INDEX_CONSTRAINT_LIMIT: Op.LIMIT,
     apsw.SQLITE_INDEX_CONSTRAINT_OFFSET: Op.OFFSET,
 }
+
+_PROPERTIES, _ACCOUNT_NAME = COLUMNS.index(Column.PROPERTIES), COLUMNS.index(Column.ACCOUNT_NAME)
 
 PATTERN_GUESS = 50
 """Types a LIKE or GLOB on type_name is guessed to select (a service's: ``AWS::EC2::%`` has 100)."""
@@ -82,8 +85,6 @@ class ResourcesTable:
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
-        self.failures: list[ListingFailure] = []
-        """The listings the last statement could not make (its error named them)."""
 
     @callbacks.guarded
     def BestIndexObject(self, info: apsw.IndexInfo) -> bool:
@@ -110,7 +111,7 @@ class ResourcesTable:
                 info.set_aConstraintUsage_in(i, True)
             conditions.append(Condition(COLUMNS[column], op, None if rhs is None else str(rhs)))
         plan = ResourcesPlan(tuple(conditions))
-        info.idxStr = plan.encode()
+        info.idxStr = plan.encode("estate" if self.registry.options.reads_several_accounts else "caller")
         listed = _guess(plan)
         info.estimatedCost = LIST_COST * listed
         info.estimatedRows = int(min(25 * listed, 1e12))
@@ -160,7 +161,8 @@ class ResourcesCursor:
         self._runners: ThreadPoolExecutor | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._scan: ResourcesScan | None = None
-        self._failures = Failures()
+        self.accounts = StatementAccounts()
+        """The statement's accounts (every Filter's): each reached once, and what failed in each."""
         self._listed = 0
         self._rows: Iterator[ResourceRow] = iter(())
         self._row: ResourceRow | None = None
@@ -187,30 +189,44 @@ class ResourcesCursor:
             return
         runners, pool = self._pools()
         interrupted = watch(self.registry.connection)
-        accounts = self._accounts(regions[0], runners)
-        account_values = _wanted(given, Column.ACCOUNT_ID)
-        if account_values is not None:
-            accounts = [account for account in accounts if account in account_values]
-        where = places(accounts, regions)
-        planned = listings(
-            catalog, selection.types, where, cloud.partition_of, preferred_region(options, cloud)
-        )
         cache = self.registry.cache_for(options)
+        estate = self.registry.estate_for(options)
+        statement = self.registry.statement
 
-        def context_of(listing: Listing) -> TypeContext:
-            return TypeContext(catalog.schema(listing.type_name), options, cloud, cache, interrupted)
+        def context_of_type(type_name: str) -> TypeContext:
+            return TypeContext(
+                catalog.schema(type_name),
+                options,
+                cloud,
+                cache,
+                interrupted,
+                estate,
+                self.registry.account_errors,
+                lambda: statement.sql,
+            )
 
-        self._failures = Failures()
+        # The accounts are the estate's whatever the type: the first type's context chooses them.
+        reached = self._accounts(
+            context_of_type(selection.types[0]), _wanted(given, Column.ACCOUNT_ID), runners
+        )
+        planned = listings(
+            catalog,
+            selection.types,
+            places(reached, regions),
+            cloud.partition_of,
+            preferred_region(options, cloud),
+        )
         self._listed = len(planned)
         self._scan = ResourcesScan(
             planned,
-            context_of,
+            lambda listing: context_of_type(listing.type_name),
             type_tables(catalog),
+            targets=list(reached.values()),
             runners=runners,
             pool=pool,
             workers=options.max_workers,
             memo=self.memo,
-            failures=self._failures,
+            accounts=self.accounts,
             limit=limit,
             progress=self._progress,
             interrupted=interrupted,
@@ -218,21 +234,20 @@ class ResourcesCursor:
         self._rows = iter(self._scan)
         self.Next()
 
-    def _accounts(self, region: str, runners: ThreadPoolExecutor) -> list[str]:
-        """The accounts the read lists in: today the caller's own (the account_id option, else one STS
-        GetCallerIdentity per connection), asked on a worker so that an interrupt stops the wait."""
-        options = self.registry.options
-        named = [name for name in ("accounts", "profiles") if getattr(options, name)]
-        if named:
-            raise apsw.SQLError(
-                f"{TABLE} reads the caller's own account only (other accounts are not yet read), and "
-                f"this connection names others with {' and '.join(named)}: query {TABLE} on a "
-                f"connection without {' or '.join(named)} [{TABLE}]"
-            )
-        cloud = self.registry.cloud_for(options)
+    def _accounts(
+        self, context: TypeContext, wanted: set[str] | None, runners: ThreadPoolExecutor
+    ) -> dict[str, Target]:
+        """Account id -> its target, for each account the read lists in: those a typed table's read would
+        (TypeContext.targets: the estate's readable accounts, those WHERE gives for account_id; without
+        account options the caller's own), found on a worker so that an interrupt stops the wait (the
+        estate's discovery and the caller's account id may call Organizations and STS)."""
         fix = f"give it with WHERE {Column.ACCOUNT_ID.value} = '...'"
-        lookup = runners.submit(cloud.account_id, region, options.account_id, fix)
-        return [result(lookup, watch(self.registry.connection), "the account id lookup")]
+
+        def find() -> dict[str, Target]:
+            targets = context.targets(wanted, self.accounts)
+            return {target.account_id or context.own_account(fix): target for target in targets}
+
+        return result(runners.submit(find), watch(self.registry.connection), "the accounts lookup")
 
     def _pools(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
         """The runners' threads (one per listing in progress) and the calls' (each listing's scan)."""
@@ -249,16 +264,18 @@ class ResourcesCursor:
     def Next(self) -> None:
         self._row = next(self._rows, None)
         if self._row is None and self._scan is not None:
-            self.table.failures = self._failures.snapshot()
-            error = self._failures.error(TABLE, self._listed)
-            if error is not None:
-                raise error
+            registry = self.registry
+            mode = registry.options.on_account_error
+            failures = self.accounts.unreported()
+            settle(failures, mode, registry.account_errors, registry.statement.sql, TABLE, self._listed)
 
     def Column(self, number: int) -> apsw.SQLiteValue:
         row = self._row
         assert row is not None
-        if number == len(COLUMNS) - 1:
+        if number == _PROPERTIES:
             return orjson.dumps(row.properties).decode()
+        if number == _ACCOUNT_NAME:
+            return self.registry.estate_for(self.registry.options).name_of(row.account_id)
         return cast("str", row[number])
 
     def Rowid(self) -> int:
