@@ -10,7 +10,6 @@ error that lists the known ones.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import math
 import os
@@ -592,9 +591,8 @@ def region_problem(region: object) -> str | None:
     known = cloud_control_regions()
     if isinstance(region, str) and region in known:
         return None
-    text = str(region).strip().lower()
-    close = difflib.get_close_matches(text, sorted(known), n=3, cutoff=0.75)
-    hint = f" (did you mean {', '.join(repr(r) for r in close)}?)" if close else ""
+    meant = hints.did_you_mean(str(region).strip(), sorted(known), quoted=True)
+    hint = f" ({meant})" if meant else ""
     return (
         f"region {sql_literal(region)} is not an AWS region where Cloud Control is available{hint}; "
         "use a name like 'us-east-1'"
