@@ -83,6 +83,23 @@ def test_one_sts_call_per_connection_across_statements_and_only_when_needed(emul
     assert sts_calls(emulator) == 2
 
 
+def test_calls_made_before_the_account_id_is_known_get_it_once_a_statement_looks_it_up(
+    emulator: Emulator,
+) -> None:
+    """vtab_calls names the caller's own account on every call made with its credentials: those made
+    before the lookup (an earlier statement's, a listing beside the lookup) get it when it answers; NULL
+    only while no statement has needed it (vtab makes no call for the log's sake)."""
+    db = connect(emulator)
+    db.execute("SELECT count(*) FROM integration_responses WHERE region = 'us-east-1'").fetchall()
+    logged = "SELECT operation, account_id FROM vtab_calls ORDER BY seq"
+    assert set(db.execute(logged)) == {("ListResources", None)}
+    assert sts_calls(emulator) == 0
+    db.execute("SELECT account_id FROM logs_log_groups WHERE region = 'us-east-1'").fetchall()
+    assert set(db.execute(logged)) == {("ListResources", ACCOUNT_ID), ("GetCallerIdentity", ACCOUNT_ID)}
+    db.execute("SELECT count(*) FROM integration_responses WHERE region = 'eu-west-1'").fetchall()
+    assert {account for _, account in db.execute(logged)} == {ACCOUNT_ID}  # known now: at once
+
+
 def test_parallel_listings_that_need_the_account_id_ask_once(emulator: Emulator) -> None:
     seeded = emulator.seed_type("AWS::QuickSight::RefreshSchedule", "us-east-1", count=8, parents=4)
     emulator.configure(latency=0.02)  # the four data sets' schedule listings overlap on worker threads

@@ -6,6 +6,7 @@ points it at the ``emulator`` fixture with ``--endpoint-url``; nothing of ours i
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -14,7 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -414,9 +415,12 @@ def test_top_level_help_lists_the_commands() -> None:
         assert f"\n    {command} " in result.stdout
 
 
-def test_emulator_command_serves_what_query_reads(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def emulator_command(*args: str) -> Iterator[tuple[str, list[str]]]:
+    """``vtab emulator --port 0 ARGS`` in a subprocess: its URL and the banner lines before it, stopped
+    with SIGTERM (which must end it cleanly) afterwards."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "vtab.cli", "emulator", "--port", "0", "--seed", "demo"],
+        [sys.executable, "-m", "vtab.cli", "emulator", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -424,12 +428,22 @@ def test_emulator_command_serves_what_query_reads(tmp_path: Path) -> None:
     )
     try:
         assert process.stdout is not None
-        url = ""
+        url, banner = "", []
         for line in process.stdout:  # the emulator flushes its banner once it is listening
             if "listening on " in line:
                 url = line.split("listening on ")[1].strip()
                 break
+            banner.append(line.rstrip("\n"))
         assert url.startswith("http://127.0.0.1:"), process.stderr.read() if process.stderr else ""
+        yield url, banner
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
+
+
+def test_emulator_command_serves_what_query_reads() -> None:
+    with emulator_command("--seed", "demo") as (url, _):
         result = run_vtab(
             "query",
             "-f",
@@ -441,10 +455,28 @@ def test_emulator_command_serves_what_query_reads(tmp_path: Path) -> None:
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "24"  # seed demo: 3 WebSocket APIs x 2 integrations x 4 responses
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=30)
-    assert process.returncode == 0
+
+
+def test_emulator_command_with_accounts_serves_an_organization_it_names() -> None:
+    """Issue 18 item 6: ``vtab emulator --accounts N`` names its accounts, and ``--accounts org`` reads
+    every one of them (each seeded)."""
+    with emulator_command("--accounts", "3", "--seed", "demo") as (url, banner):
+        named = [line.split()[1] for line in banner if line.startswith("  account ")]
+        assert len(named) == 3 and named[0] == "123456789012"
+        result = run_vtab(
+            "query",
+            "-f",
+            "csv",
+            "--no-header",
+            "--endpoint-url",
+            url,
+            "--accounts",
+            "org",
+            "SELECT account_id, count(*) FROM integration_responses WHERE region = 'eu-west-1' "
+            "GROUP BY account_id",
+        )
+        assert result.returncode == 0, result.stderr
+        assert sorted(result.stdout.split()) == sorted(f"{account},24" for account in named)
 
 
 def test_demo_command_runs_the_reference_queries() -> None:
@@ -452,3 +484,30 @@ def test_demo_command_runs_the_reference_queries() -> None:
     assert result.returncode == 0, result.stderr
     assert "== List all integration responses in a region" in result.stdout
     assert "(24 rows)" in result.stdout
+
+
+def section(text: str, title: str) -> str:
+    """The demo's output from the step titled ``title`` to the next step."""
+    return text.split(f"== {title}", 1)[1].split("\n== ", 1)[0]
+
+
+def test_demo_command_reads_an_estate_of_several_accounts() -> None:
+    """Issue 18 item 6: ``make demo`` shows an Organization read as one: vtab_accounts, a pushed-down
+    account_id that calls no other account, and the rows of every account."""
+    result = run_vtab("demo")
+    assert result.returncode == 0, result.stderr
+    accounts = section(result.stdout, "The estate")
+    assert "accounts='org'" in accounts and "/Prod" in accounts and "/Dev" in accounts
+    listed = [line.split() for line in accounts.splitlines() if line[:12].isdigit()]
+    assert len(listed) == 4
+    one = section(result.stdout, "account_id is pushed down")
+    member = one.split("account_id = '", 1)[1][:12]
+    calls = one.split("call(s):", 1)[1]
+    assert {
+        line.split()[1] for line in calls.splitlines() if line.startswith(("ListResources", "AssumeRole"))
+    } == {member}
+    every = section(result.stdout, "Every account at once")
+    counted = [line.split() for line in every.split("call(s)")[0].splitlines() if line[:12].isdigit()]
+    counts = {account: int(responses) for account, _, responses in counted}
+    assert counts.keys() == {row[0] for row in listed}
+    assert sorted(counts.values()) == [1, 2, 3, 24]  # member n holds n; the management account the demo data

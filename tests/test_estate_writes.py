@@ -146,3 +146,58 @@ def test_without_account_options_an_insert_takes_only_the_callers_account(emulat
         "NULL for it, or connect with"
     )
     assert [name for _, _, name in writes(connection)] == ["/mine"]
+
+
+def listed_in(connection: apsw.Connection) -> set[str]:
+    """The accounts vtab listed in: where the OR IGNORE / OR REPLACE conflict lookup looked."""
+    return {
+        account
+        for (account,) in rows(
+            connection, "SELECT account_id FROM vtab_calls WHERE operation = 'ListResources'"
+        )
+    }
+
+
+@pytest.mark.parametrize("verb", ["IGNORE", "REPLACE"])
+def test_insert_or_ignore_or_replace_looks_up_the_conflict_in_the_rows_account(
+    emulator: Emulator, org: Org, verb: str
+) -> None:
+    """The key exists in prod-b, not in the caller's account: OR IGNORE leaves prod-b's alone, OR REPLACE
+    makes it the row (an update in prod-b); neither creates it in the caller's account."""
+    prod_b = org.named("prod-b")
+    create_log_group(client(emulator, "cloudcontrol", **assume(emulator, prod_b.account_id)), "/in/prod-b")
+    emulator.clear_calls()
+    connection, _ = register(emulator, accounts="org", regions="us-east-1")
+    rows(
+        connection,
+        f"INSERT OR {verb} INTO logs_log_groups (log_group_name, account_id, retention_in_days) "
+        f"VALUES ('/in/prod-b', '{prod_b.account_id}', 14)",
+    )
+    retention = groups_of(emulator, org, "prod-b")["/in/prod-b"].get("RetentionInDays")
+    assert retention == (None if verb == "IGNORE" else 14)
+    assert "/in/prod-b" not in groups_of(emulator, org, "master")
+    assert writes(connection) == (
+        [] if verb == "IGNORE" else [("UpdateResource", prod_b.account_id, "/in/prod-b")]
+    )
+    assert listed_in(connection) == {prod_b.account_id}
+    assert not [call for call in emulator.calls if call.operation == "CreateResource"]
+
+
+@pytest.mark.parametrize("verb", ["IGNORE", "REPLACE"])
+def test_insert_or_ignore_or_replace_creates_in_the_rows_account_what_only_the_caller_has(
+    emulator: Emulator, org: Org, verb: str
+) -> None:
+    """The key exists in the caller's account, not in dev-a: the row is created in dev-a, and the caller's
+    resource is left as it was."""
+    dev_a = org.named("dev-a")
+    create_log_group(client(emulator, "cloudcontrol"), "/in/master")
+    connection, _ = register(emulator, accounts="org", regions="us-east-1")
+    rows(
+        connection,
+        f"INSERT OR {verb} INTO logs_log_groups (log_group_name, account_id, retention_in_days) "
+        f"VALUES ('/in/master', '{dev_a.account_id}', 14)",
+    )
+    assert groups_of(emulator, org, "dev-a")["/in/master"].get("RetentionInDays") == 14
+    assert "RetentionInDays" not in groups_of(emulator, org, "master")["/in/master"]
+    assert writes(connection) == [("CreateResource", dev_a.account_id, "/in/master")]
+    assert listed_in(connection) == {dev_a.account_id}

@@ -216,6 +216,33 @@ def test_malformed_identifier_is_a_clear_error_and_sends_nothing(
     assert emulator.calls == []
 
 
+ALARM = "AWS::CloudWatch::Alarm"
+"""Its identifier has one part, AlarmName, which may hold '|'."""
+
+
+def test_a_one_part_identifier_holding_the_separator_is_that_one_part(emulator: Any) -> None:
+    """'|' joins the parts of a compound identifier; a type whose identifier has one part takes it whole:
+    an alarm named 'cpu|high' is inserted, read by data__Identifier and by name, updated and deleted."""
+    db = connect(emulator)
+    rows(
+        db,
+        "INSERT INTO cloudwatch_alarms (alarm_name, comparison_operator, evaluation_periods, threshold, "
+        "metric_name, namespace, statistic, period, region) VALUES ('cpu|high', 'GreaterThanThreshold', 1, "
+        "90, 'CPUUtilization', 'AWS/EC2', 'Average', 60, 'us-east-1')",
+    )
+    assert (emulator.resource("us-east-1", ALARM, "cpu|high") or {}).get("Threshold") == 90
+    where = "region = 'us-east-1' AND data__Identifier = 'cpu|high'"
+    assert rows(db, f"SELECT alarm_name, threshold FROM cloudwatch_alarms WHERE {where}") == [
+        ("cpu|high", 90)
+    ]
+    named = "SELECT data__Identifier FROM cloudwatch_alarms WHERE region = 'us-east-1' AND alarm_name = ?"
+    assert rows(db, named, ("cpu|high",)) == [("cpu|high",)]
+    rows(db, f"UPDATE cloudwatch_alarms SET threshold = 80 WHERE {where}")
+    assert (emulator.resource("us-east-1", ALARM, "cpu|high") or {}).get("Threshold") == 80
+    rows(db, f"DELETE FROM cloudwatch_alarms WHERE {where}")
+    assert emulator.resource("us-east-1", ALARM, "cpu|high") is None
+
+
 def test_unknown_region_is_a_clear_error_and_sends_nothing(emulator: Any) -> None:
     db = connect(emulator)
     with pytest.raises(

@@ -161,6 +161,23 @@ def test_the_inspector_lists_vtabs_tables_in_their_own_schema_and_the_files_as_s
     assert "integration_responses" not in inspector.get_table_names(schema="temp")
 
 
+@pytest.mark.parametrize("schema", [None, "main", VTAB_SCHEMA])
+def test_listing_vtabs_tables_reads_the_files_tables_once(
+    emulator: Emulator, tmp_path: Path, schema: str | None
+) -> None:
+    """get_table_names reads main's tables once (which then hide vtab's of the same name), and its views."""
+    path = tmp_path / "inventory.db"
+    apsw.Connection(str(path)).execute("CREATE TABLE eks_clusters(name TEXT); CREATE VIEW mine AS SELECT 1")
+    engine = engine_on(emulator, str(path))
+    statements: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with pytest.warns(UserWarning, match="hide vtab tables"):
+        names = sa.inspect(engine).get_table_names(schema=schema)
+    assert ("eks_clusters" in names) is (schema != VTAB_SCHEMA) and "mine" not in names
+    assert len([sql for sql in statements if "type='table'" in sql.replace(" ", "")]) == 1
+    assert len([sql for sql in statements if "type='view'" in sql.replace(" ", "")]) == 1
+
+
 def test_metadata_reflect_reflects_the_files_tables_and_vtabs_when_asked(emulator: Emulator) -> None:
     """With list_tables=own, MetaData.reflect() (and so Alembic's autogenerate) sees the file's tables, not
     1,700 of vtab's; its schema ``vtab`` reflects them, and SQL reads them in main."""

@@ -100,16 +100,20 @@ SUGGESTIONS_SHOWN = 3
 """A "did you mean" names at most this many names."""
 
 
-def did_you_mean(word: str, names: Iterable[str]) -> str:
-    """``did you mean eks_clusters?`` (the names closest to ``word``, any case; difflib's measure), or ''
-    when none is close: the one way vtab suggests a table or column name."""
+def did_you_mean(word: str, names: Iterable[str], *, quoted: bool = False) -> str:
+    """``did you mean eks_clusters?`` (the names closest to ``word``, any case; difflib's measure; each in
+    quotes when ``quoted``: ``'us-east-1'``), or '' when none is close or ``word`` is one of ``names``:
+    the one way vtab suggests a name (a table, a column, a region, a profile)."""
+    given = list(names)
+    if word in given:
+        return ""
     by_lower: dict[str, str] = {}
-    for name in names:
+    for name in given:
         by_lower.setdefault(name.lower(), name)
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=SUGGESTIONS_SHOWN, cutoff=0.75)
-    if not close or word.lower() in by_lower:
+    shown = [repr(by_lower[name]) if quoted else by_lower[name] for name in close]
+    if not shown:
         return ""
-    shown = [by_lower[name] for name in close]
     listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
     return f"did you mean {listed}?"
 

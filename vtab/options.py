@@ -10,7 +10,6 @@ error that lists the known ones.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import math
 import os
@@ -453,29 +452,9 @@ def convert(name: str, value: Any) -> Any:
         raise _bad(name, value, f"is {type(value).__name__}, not text", fix)
     if rule.kind is Kind.URL:
         return check_endpoint_url(value, f"option {hints.assignment(name, repr(value))}")
-    if rule.kind is Kind.ACCOUNT_ID and not ACCOUNT_ID_PATTERN.fullmatch(value):
-        raise _bad(
-            name,
-            value,
-            "is not an AWS account id (12 digits)",
-            f"write it like {hints.assignment(name, _ACCOUNT_EXAMPLE)}",
-        )
-    if rule.kind is Kind.ROLE_NAME and not ROLE_NAME_PATTERN.fullmatch(value):
-        raise _bad(
-            name,
-            value,
-            "is not an IAM role name (1 to 64 letters, digits and +=,.@_-)",
-            f"write the role's name, not its ARN, like {hints.assignment(name, repr(DEFAULT_ROLE_NAME))}",
-        )
-    if rule.kind is Kind.EXTERNAL_ID and not EXTERNAL_ID_PATTERN.fullmatch(value):
-        raise _bad(
-            name,
-            value,
-            "is not an STS external id (2 to 1224 letters, digits and +=,.@:/_-)",
-            "write the ExternalId the roles' trust policies name",
-        )
-    if rule.kind is Kind.ARN and not re.fullmatch(request_limits().role_arn_pattern, value):
-        raise _bad(name, value, "is not an IAM role ARN", "write it as arn:aws:iam::123456789012:role/NAME")
+    shape = _text_shape(name, rule.kind)
+    if shape is not None and not re.fullmatch(shape.pattern, value):
+        raise _bad(name, value, shape.problem, shape.fix)
     if not value.strip() or value != value.strip():
         raise _bad(
             name,
@@ -484,6 +463,41 @@ def convert(name: str, value: Any) -> Any:
             f"write {hints.assignment(name, repr(value.strip()))}",
         )
     return value
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a text option of a fixed shape must match, what a value that does not is, and the fix."""
+
+    pattern: str | re.Pattern[str]
+    problem: str
+    fix: str
+
+
+def _text_shape(name: str, kind: Kind) -> _Shape | None:
+    """The shape option ``name`` of ``kind`` must have (its fix in the reader's words), or None."""
+    if kind is Kind.ACCOUNT_ID:
+        example = hints.assignment(name, _ACCOUNT_EXAMPLE)
+        return _Shape(ACCOUNT_ID_PATTERN, "is not an AWS account id (12 digits)", f"write it like {example}")
+    if kind is Kind.ROLE_NAME:
+        return _Shape(
+            ROLE_NAME_PATTERN,
+            "is not an IAM role name (1 to 64 letters, digits and +=,.@_-)",
+            f"write the role's name, not its ARN, like {hints.assignment(name, repr(DEFAULT_ROLE_NAME))}",
+        )
+    if kind is Kind.EXTERNAL_ID:
+        return _Shape(
+            EXTERNAL_ID_PATTERN,
+            "is not an STS external id (2 to 1224 letters, digits and +=,.@:/_-)",
+            "write the ExternalId the roles' trust policies name",
+        )
+    if kind is Kind.ARN:
+        return _Shape(
+            request_limits().role_arn_pattern,
+            "is not an IAM role ARN",
+            "write it as arn:aws:iam::123456789012:role/NAME",
+        )
+    return None
 
 
 LIST_KINDS = frozenset({Kind.ACCOUNTS, Kind.OUS, Kind.SKIPPED, Kind.NAMES})
@@ -592,9 +606,8 @@ def region_problem(region: object) -> str | None:
     known = cloud_control_regions()
     if isinstance(region, str) and region in known:
         return None
-    text = str(region).strip().lower()
-    close = difflib.get_close_matches(text, sorted(known), n=3, cutoff=0.75)
-    hint = f" (did you mean {', '.join(repr(r) for r in close)}?)" if close else ""
+    meant = hints.did_you_mean(str(region).strip(), sorted(known), quoted=True)
+    hint = f" ({meant})" if meant else ""
     return (
         f"region {sql_literal(region)} is not an AWS region where Cloud Control is available{hint}; "
         "use a name like 'us-east-1'"

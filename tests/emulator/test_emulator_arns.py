@@ -76,6 +76,29 @@ def test_a_lambda_alias_arn_names_its_function_and_alias(cloudcontrol) -> None:
     assert alias["Identifier"] == alias["AliasArn"]  # the alias's primary identifier
 
 
+def test_values_aws_derives_are_derived_from_the_model(cloudcontrol) -> None:
+    """A queue's URL is its region, account and name; a Lambda version's ARN its function's with the
+    version, numbered 1, 2, ... per function; a subscription's ARN its topic's with an id."""
+    client = cloudcontrol()
+    queue = _create(client, "AWS::SQS::Queue", {"QueueName": "jobs"})
+    assert queue["QueueUrl"] == queue["Identifier"] == f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/jobs"
+    _create(client, "AWS::Lambda::Function", {"FunctionName": "orders-api"})
+    _create(client, "AWS::Lambda::Function", {"FunctionName": "billing"})
+    versions = [
+        _create(client, "AWS::Lambda::Version", {"FunctionName": name}) for name in ("orders-api",) * 2
+    ]
+    other = _create(client, "AWS::Lambda::Version", {"FunctionName": "billing"})
+    function = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function"
+    assert [(v["Version"], v["FunctionArn"]) for v in [*versions, other]] == [
+        ("1", f"{function}:orders-api:1"),
+        ("2", f"{function}:orders-api:2"),
+        ("1", f"{function}:billing:1"),
+    ]
+    topic = _create(client, "AWS::SNS::Topic", {"TopicName": "alerts"})["TopicArn"]
+    subscription = _create(client, "AWS::SNS::Subscription", {"TopicArn": topic, "Protocol": "sqs"})
+    assert re.fullmatch(re.escape(topic) + r":[0-9a-f-]{36}", subscription["Arn"])
+
+
 def test_a_generated_name_goes_into_the_arn(cloudcontrol) -> None:
     topic = _create(cloudcontrol(), "AWS::SNS::Topic", {})
     assert topic["TopicName"].startswith("topic-")

@@ -16,6 +16,7 @@ AWS_ENDPOINT_URL_ORGANIZATIONS say otherwise (vtab.aws.identity).
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -324,12 +325,11 @@ class Estate:
         )
         answer, record = side_call(
             client,
-            self._cloud.log,
+            self._cloud.log_start,
             ORGANIZATIONS_REGION,
             self.options,
             call,
             why,
-            self._cloud.account_label(),
             **params,
         )
         record.items = sum(len(value) for value in answer.values() if isinstance(value, list))
@@ -428,11 +428,10 @@ class Estate:
             "(and external_id if their trust policies demand one), or leave the account out with "
             "skip_accounts"
         )
+        in_account = functools.partial(self._cloud.log.start, account_id=account.account_id)
         try:
             client = self._side_client("sts", self.region, endpoint)
-            answer, _ = side_call(
-                client, self._cloud.log, self.region, self.options, call, why, account.account_id, **params
-            )
+            answer, _ = side_call(client, in_account, self.region, self.options, call, why, **params)
         except apsw.Error as error:
             account.assumable, account.error = False, str(error)
             raise

@@ -32,7 +32,7 @@ class CallRecord:
     resource_model: str | None = None
     account_id: str | None = None
     """The account the call acted in (AssumeRole's: the account it assumes into); None while the caller's
-    own account id is not known (it is not looked up for the log's sake)."""
+    own account id is not known: filled in when a statement looks it up (never for the log's sake)."""
     started: float = field(default_factory=time.time)
     pages: int = 0
     items: int = 0

@@ -319,20 +319,26 @@ class CloudControl:
                 ) from None
             return identity.caller_account(client, self.log, region, self.options, fix)
 
-        return self.accounts.get((self.options.profile, endpoint), look_up)
+        return self.accounts.get(self._own_key(), look_up)
 
     def log_start(self, operation: str, region: str, type_name: str | None, **details: Any) -> CallRecord:
-        """A new row of the call log, in this Cloud Control's account (vtab_calls' account_id)."""
-        return self.log.start(operation, region, type_name, account_id=self.account_label(), **details)
+        """A new row of the call log, in this Cloud Control's account (vtab_calls' account_id): the
+        caller's own, when not known yet, is filled in once a lookup learns it."""
+        record = self.log.start(operation, region, type_name, account_id=self.account_label(), **details)
+        if record.account_id is None:
+            self.accounts.label(self._own_key(), record)
+        return record
 
     def account_label(self) -> str | None:
         """The account the calls act in, as far as known without a call: an assumed one's, the option's,
         or the caller's own once looked up."""
         if self.account is not None:
             return self.account
-        return self.options.account_id or self.accounts.known(
-            (self.options.profile, identity.sts_endpoint(self.options))
-        )
+        return self.options.account_id or self.accounts.known(self._own_key())
+
+    def _own_key(self) -> tuple[str | None, str | None]:
+        """What the caller's own account id is known by (vtab.aws.identity.AccountIds)."""
+        return (self.options.profile, identity.sts_endpoint(self.options))
 
     def _call(
         self, record: CallRecord, schema: ResourceSchema, verb: str, method: str, **params: Any

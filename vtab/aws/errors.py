@@ -6,7 +6,6 @@ permissions a verb needs, the request token). They never contain credentials.
 
 from __future__ import annotations
 
-import difflib
 import socket
 from urllib.parse import urlsplit
 
@@ -191,8 +190,8 @@ def unknown_profile(error: ProfileNotFound, option: str | None, available: list[
     name = str(error.kwargs.get("profile", option))
     flag = hints.option("profile")
     origin = f"given as {hints.assignment('profile', repr(name))}" if option else "from AWS_PROFILE"
-    close = difflib.get_close_matches(name, available, n=3, cutoff=0.6)
-    guess = f"did you mean {', '.join(map(repr, close))}? " if close else ""
+    meant = hints.did_you_mean(name, available, quoted=True)
+    guess = f"{meant} " if meant else ""
     listed = ", ".join(sorted(available)) if available else "none"
     fix = (
         f"name one of them ({hints.assignment('profile', 'NAME')}), or leave {flag} out for the standard "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -53,11 +54,18 @@ def sts_endpoint(options: Options) -> str | None:
 class AccountIds:
     """The account ids a connection learned, per (profile, STS endpoint). One lookup runs at a time, so
     parallel scans that need the same account id make one call; a failed lookup is not remembered (the
-    next statement asks again)."""
+    next statement asks again). The calls made with a key's credentials before its account id is known
+    (``label``) get it when a lookup answers: vtab never makes the call for the log's sake, so a connection
+    whose statements never need the account id leaves them NULL."""
 
     def __init__(self) -> None:
         self._known: dict[Hashable, str] = {}
         self._lock = threading.Lock()
+        """Held through a lookup: one at a time."""
+        self._waiting: dict[Hashable, weakref.WeakValueDictionary[int, CallRecord]] = {}
+        """Key -> the calls that await its account id, by seq (weak: the call log's bound drops them)."""
+        self._waiting_lock = threading.Lock()
+        """Never held through a call: labelling a call never waits for a lookup."""
 
     def known(self, key: Hashable) -> str | None:
         """The account id of ``key`` if looked up already (never a call, never a wait)."""
@@ -70,14 +78,35 @@ class AccountIds:
 
     def learn(self, known: dict[Hashable, str]) -> None:
         """Account ids another connection looked up (``learned``), before this one's first statement."""
-        with self._lock:
+        with self._lock, self._waiting_lock:
             self._known.update(known)
+            waiting = [(known[key], self._waiting.pop(key, {})) for key in known]
+        for found, records in waiting:
+            for record in list(records.values()):
+                if record.account_id is None:
+                    record.account_id = found
+
+    def label(self, key: Hashable, record: CallRecord) -> None:
+        """Give ``record``, a call made with ``key``'s credentials, its account id: now when it is known,
+        else when a lookup answers it."""
+        with self._waiting_lock:
+            found = self._known.get(key)
+            if found is None:
+                self._waiting.setdefault(key, weakref.WeakValueDictionary())[record.seq] = record
+                return
+        record.account_id = found
 
     def get(self, key: Hashable, look_up: Callable[[], str]) -> str:
         with self._lock:
             found = self._known.get(key)
             if found is None:
-                found = self._known[key] = look_up()
+                found = look_up()
+                with self._waiting_lock:
+                    self._known[key] = found
+                    waiting = list(self._waiting.pop(key, {}).values())
+                for record in waiting:
+                    if record.account_id is None:
+                        record.account_id = found
             return found
 
 
@@ -87,20 +116,24 @@ def remedy(fix: str) -> str:
     return f"{fix}, or {hints.set_option('account_id', repr(EXAMPLE))}"
 
 
+Starter = Callable[..., CallRecord]
+"""What makes a call's row of ``vtab_calls``: ``CallLog.start``, or ``CloudControl.log_start`` (a call in
+that Cloud Control's account, the caller's own filled in once known)."""
+
+
 def side_call(
     client: Any,
-    log: CallLog,
+    start: Starter,
     region: str,
     options: Options,
     call: SideCall,
     why: str,
-    account_id: str | None = None,
     **params: Any,
 ) -> tuple[dict[str, Any], CallRecord]:
     """One call to a service beside Cloud Control (STS, Organizations), logged in ``vtab_calls`` as one
-    call (in ``account_id``); an apsw error naming the AWS code, message and request id, and ``why`` vtab
-    made it, when it fails (tagged with its record)."""
-    record = log.start(call.operation, region, None, identifier=call.about, account_id=account_id)
+    call (its row made by ``start``); an apsw error naming the AWS code, message and request id, and
+    ``why`` vtab made it, when it fails (tagged with its record)."""
+    record = start(call.operation, region, None, identifier=call.about)
     what = f"{call.operation} ({call.service}{', ' + call.purpose if call.purpose else ''}) in {region}"
     try:
         with Timer(record):
@@ -156,7 +189,7 @@ def caller_account(client: Any, log: CallLog, region: str, options: Options, fix
     """GetCallerIdentity's Account, logged as one call; an apsw error naming the AWS code, message and
     request id, and how to give the account id instead (``fix``), when it fails."""
     why = f"vtab asks STS for the account id, which this statement needs: {remedy(fix)}"
-    response, record = side_call(client, log, region, options, CALLER_IDENTITY, why)
+    response, record = side_call(client, log.start, region, options, CALLER_IDENTITY, why)
     account = response.get("Account")
     what = f"{OPERATION} (STS, for the account id) in {region}"
     if not isinstance(account, str) or not ACCOUNT_ID_PATTERN.fullmatch(account):

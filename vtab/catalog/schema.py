@@ -434,8 +434,9 @@ class ResourceSchema:
         return "|".join(str(model[name]) for name in self.primary_identifier)
 
     def split_identifier(self, identifier: str) -> dict[str, str]:
-        """Parse ``A|B|C`` into its named parts; ValueError says what is wrong and what is expected."""
-        parts = identifier.split("|")
+        """Parse ``A|B|C`` into its named parts; ValueError says what is wrong and what is expected. A
+        type whose identifier has one part takes the identifier whole: ``cpu|high`` is an alarm's name."""
+        parts = identifier.split("|") if len(self.primary_identifier) > 1 else [identifier]
         expected = "|".join(self.primary_identifier)
         if len(parts) != len(self.primary_identifier):
             raise ValueError(

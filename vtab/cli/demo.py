@@ -1,8 +1,9 @@
 """``make demo``: the main job on the local Cloud Control endpoint, no AWS account needed.
 
-Starts the emulator in-process with demo data (two regions of WebSocket APIs), registers vtab on an apsw
-connection pointed at it, runs the reference queries and prints each result with the Cloud Control calls
-it made (from ``vtab_calls``), so the pushdown is visible.
+Starts the emulator in-process with demo data (two regions of WebSocket APIs) in an Organization of a few
+accounts, registers vtab on an apsw connection pointed at it, runs the reference queries and prints each
+result with the calls it made (from ``vtab_calls``), so the pushdown is visible; then the estate, every
+account at once (demo_estate.py), and the writes (demo_writes.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, TextIO
 import apsw
 
 import vtab
+from vtab.cli.demo_estate import seed_estate, show_estate
 from vtab.cli.demo_writes import show_writes
 from vtab.emulator import Emulator
 
@@ -40,9 +42,15 @@ def print_table(names: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO
 class Demo:
     """Runs statements and shows their rows and the calls each one made."""
 
-    def __init__(self, db: apsw.Connection, out: TextIO) -> None:
+    def __init__(self, db: apsw.Connection, out: TextIO, *, accounts: bool = False) -> None:
         self.db = db
         self.out = out
+        self.accounts = accounts
+        """Whether the calls shown name their account (a connection that reads several)."""
+
+    def on(self, db: apsw.Connection) -> Demo:
+        """The same demo on a connection that reads several accounts: its calls name their account."""
+        return Demo(db, self.out, accounts=True)
 
     def step(self, title: str, sql: str, bindings: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         print(f"\n== {title}", file=self.out)
@@ -65,33 +73,25 @@ class Demo:
         return rows
 
     def show_calls(self) -> None:
-        calls = list(
-            self.db.execute(
-                "SELECT operation, region, substr(type_name, 20), coalesce(identifier, resource_model, ''), "
-                "pages, items, cache, round(ms, 1), coalesce(error_code, ''), coalesce(request_token, ''), "
-                "coalesce(status, '') "
-                "FROM vtab_calls ORDER BY seq"
-            )
-        )
-        print(f"-- {len(calls)} Cloud Control call(s):", file=self.out)
+        columns = [
+            ("operation", "operation"),
+            *([("account", "account_id")] if self.accounts else []),
+            ("region", "region"),
+            ("type", "coalesce(substr(type_name, 20), '')"),
+            ("identifier/model", "coalesce(identifier, resource_model, '')"),
+            ("pages", "pages"),
+            ("items", "items"),
+            ("cache", "cache"),
+            ("ms", "round(ms, 1)"),
+            ("error", "coalesce(error_code, '')"),
+            ("token", "coalesce(request_token, '')"),
+            ("status", "coalesce(status, '')"),
+        ]
+        selected = ", ".join(expression for _, expression in columns)
+        calls = list(self.db.execute(f"SELECT {selected} FROM vtab_calls ORDER BY seq"))
+        print(f"-- {len(calls)} call(s):", file=self.out)
         if calls:
-            print_table(
-                [
-                    "operation",
-                    "region",
-                    "type",
-                    "identifier/model",
-                    "pages",
-                    "items",
-                    "cache",
-                    "ms",
-                    "error",
-                    "token",
-                    "status",
-                ],
-                calls,
-                self.out,
-            )
+            print_table([name for name, _ in columns], calls, self.out)
 
 
 def run(out: TextIO = sys.stdout) -> None:
@@ -101,8 +101,10 @@ def run(out: TextIO = sys.stdout) -> None:
     os.environ.pop("AWS_PROFILE", None)
     with Emulator(seed="demo") as emulator:
         seeded = emulator.seed_demo()
+        org = seed_estate(emulator)
         print(
-            f"Local Cloud Control endpoint: {emulator.endpoint_url} (demo data in {', '.join(seeded)})",
+            f"Local Cloud Control endpoint: {emulator.endpoint_url} (demo data in {', '.join(seeded)}; "
+            f"an Organization of {len(org.account_ids)} accounts in OUs {' and '.join(org.ous)})",
             file=out,
         )
         db = apsw.Connection(":memory:")
@@ -150,6 +152,7 @@ FROM watchlist w JOIN integration_responses v
 SELECT w.owner, v.integration_response_key FROM watchlist w JOIN integration_responses v
   ON v.data__Identifier = w.identifier AND v.region = 'us-east-1';""",
         )
+        show_estate(demo, emulator, org)
         show_writes(demo, emulator)
 
 

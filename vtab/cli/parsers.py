@@ -383,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "demo",
         "the reference queries against a local endpoint with demo data",
-        "Start a local Cloud Control endpoint with demo data and run the reference queries.",
+        "Start a local Cloud Control endpoint with demo data in 4 accounts and run the reference queries.",
         DEMO_EXAMPLES,
     )
     demo.set_defaults(parser=demo, debug=False)

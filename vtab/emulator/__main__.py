@@ -62,9 +62,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.accounts < 1:
         print(f"error: --accounts takes 1 or more, not {args.accounts}", file=sys.stderr)
         return 2
-    accounts = emulator.seed_org(args.accounts).account_ids if args.accounts > 1 else (ACCOUNT_ID,)
-    if args.accounts > 1:
-        print(f"organization: {len(accounts)} accounts in OUs Prod and Dev (management account {ACCOUNT_ID})")
+    org = emulator.seed_org(args.accounts) if args.accounts > 1 else None
+    accounts = org.account_ids if org is not None else (ACCOUNT_ID,)
+    if org is not None:
+        print(f"organization: {len(accounts)} accounts in OUs {' and '.join(org.ous)}")
+        print(f"  account {ACCOUNT_ID} (management, the default credentials' account) in the root")
+        for account, ou in org.members:
+            print(f"  account {account} in OU {ou} (AssumeRole of OrganizationAccountAccessRole)")
     if args.seed == "demo":
         for account in accounts:
             for region, seeded in emulator.seed_demo(account).items():
@@ -85,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1")
     print(f'or: boto3.client("cloudcontrol", endpoint_url="{url}", region_name="us-east-1")')
     print(f"Control routes: {url}/_emulator/settings, /_emulator/calls, /_emulator/reset, /_emulator/seed")
+    if org is not None:
+        print(f"Read every account at once: vtab shell --endpoint-url {url} --accounts org")
     sys.stdout.flush()
 
     done = threading.Event()

@@ -46,9 +46,39 @@ VALUE_SHAPES: dict[str, dict[str, str]] = {
         "DualStackDomainName": "{BucketName}.s3.dualstack.{region}.amazonaws.com",
         "WebsiteURL": "http://{BucketName}.s3-website.{region}.amazonaws.com",
     },
+    "AWS::SQS::Queue": {"QueueUrl": "https://sqs.{region}.amazonaws.com/{account}/{QueueName}"},
+    "AWS::Lambda::Version": {
+        "FunctionArn": "arn:{partition}:lambda:{region}:{account}:function:{FunctionName}:{Version}"
+    },
+    "AWS::SNS::Subscription": {"Arn": "{TopicArn}:{uuid}"},
 }
-"""Type -> read-only property -> its value as AWS builds it from the model (``{region}``: the resource's);
-from the CloudFormation reference's return values (AWS::S3::Bucket, Fn::GetAtt examples)."""
+"""Type -> property AWS derives -> its value as AWS builds it from the model (``{region}``, ``{account}``,
+``{partition}``: the resource's; ``{uuid}`` a generated one), identifiers included; from the
+CloudFormation reference's return values (AWS::S3::Bucket, AWS::SQS::Queue, AWS::Lambda::Version and
+AWS::SNS::Subscription's Ref and Fn::GetAtt)."""
+
+NUMBERED: dict[str, tuple[str, str]] = {"AWS::Lambda::Version": ("Version", "FunctionName")}
+"""Type -> (a property AWS numbers 1, 2, 3, ..., the property each count is per): Lambda publishes each
+function's versions so."""
+
+
+def shaped_value(draw: Draw, name: str) -> str | None:
+    """Property ``name``'s value as AWS derives it from the model (VALUE_SHAPES), or None when it is not
+    one such or the model lacks what it is built from."""
+    shape = VALUE_SHAPES.get(draw.type_name, {}).get(name)
+    if shape is None:
+        return None
+    region = draw.region
+    known = {
+        **{key: str(value) for key, value in draw.model.items() if isinstance(value, str | int)},
+        "region": region,
+        "account": draw.account,
+        "partition": (partition_of(region) if region else "") or "aws",
+    }
+    if not set(re.findall(r"\{(\w+)\}", shape)) <= {*known, "uuid"}:
+        return None
+    return shape.format_map({**known, "uuid": random_uuid(draw.rng)} if "{uuid}" in shape else known)
+
 
 UNSCOPED_ARNS = frozenset({"AWS::S3::Bucket"})
 """Types whose ARNs name neither region nor account: ``arn:aws:s3:::my-bucket``."""
@@ -122,6 +152,9 @@ def identifier_value(
     and length limits and those of the children's properties that take it (``also``: DataZone's
     ``dzd_...``, Cognito's ``us-east-1_...``), so children may name it. The resource's own ARN is built
     from its name where that keeps the rules."""
+    shaped = shaped_value(draw, name)
+    if shaped is not None:
+        return string_value(spec.get("check", {}), shaped, also, rng=draw.rng)
     if spec.get("enum"):
         return spec["enum"][0]
     kind = spec.get("type")
@@ -151,10 +184,9 @@ def default_value(
     draw: Draw, name: str, spec: Mapping[str, Any], also: Sequence[Mapping[str, Any]] = ()
 ) -> Any:
     """A cheap default for a read-only property, or None when no plausible one is cheap."""
-    shape = VALUE_SHAPES.get(draw.type_name, {}).get(name)
-    values = {key: value for key, value in draw.model.items() if isinstance(value, str)}
-    if shape is not None and set(re.findall(r"\{(\w+)\}", shape)) <= {*values, "region"}:
-        return shape.format_map({**values, "region": draw.region})
+    shaped = shaped_value(draw, name)
+    if shaped is not None:
+        return shaped
     if spec.get("enum"):
         return spec["enum"][0]
     kind = spec.get("type")

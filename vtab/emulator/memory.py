@@ -27,7 +27,7 @@ from vtab.catalog.schema import Scope
 from vtab.catalog.walks import Feed, FeedKind, LinkSource
 from vtab.emulator.deletes import IN_USE_ERROR, blocks, in_use_message
 from vtab.emulator.errors import HandlerFailure, not_found_message
-from vtab.emulator.ids import Draw, default_value, identifier_value, is_own_arn
+from vtab.emulator.ids import NUMBERED, Draw, default_value, identifier_value, is_own_arn
 from vtab.emulator.provider import ListInputs, Provider
 from vtab.emulator.rules import TypeRules
 from vtab.emulator.samples import fits
@@ -394,6 +394,9 @@ class MemoryProvider(Provider):
         for name in self._own_names:
             if model.get(name) in (None, ""):
                 model[name] = self._new_id(name, name, region, model)
+        numbered = NUMBERED.get(self.type_name)
+        if numbered is not None and model.get(numbered[0]) in (None, ""):
+            model[numbered[0]] = self._next_number(region, model, *numbered)
         for path in self.rules.primary_identifier:
             if self.rules.value_at(model, path) in (None, ""):
                 _set_path(model, path, self._new_id(path.rsplit("/", 1)[-1], path, region, model))
@@ -403,6 +406,15 @@ class MemoryProvider(Provider):
                 value = default_value(self._draw(region, model), name, spec, also)
                 if value is not None:
                     model[name] = value
+
+    def _next_number(self, region: RegionState, model: dict[str, Any], prop: str, per: str) -> str:
+        """One more than the highest ``prop`` of the resources with this model's ``per`` (``'1'`` first)."""
+        taken = [
+            int(other[prop])
+            for other in self._store(region).values()
+            if same_value(other.get(per), model.get(per)) and str(other.get(prop, "")).isdigit()
+        ]
+        return str(max(taken, default=0) + 1)
 
     def _names(self, region: RegionState) -> dict[str, str]:
         return self._where(region).names.setdefault(self.type_name, {})

@@ -112,8 +112,9 @@ class TypeRules:
         return all(self.value_at(model, name) not in (None, "") for name in self.primary_identifier)
 
     def split_identifier(self, identifier: str) -> dict[str, str] | None:
-        """``A|B|C`` -> named parts; None when the arity is wrong or a part is empty."""
-        parts = identifier.split("|")
+        """``A|B|C`` -> named parts (one part: the identifier whole); None when the arity is wrong or a part
+        is empty."""
+        parts = identifier.split("|") if len(self.primary_identifier) > 1 else [identifier]
         if len(parts) != len(self.primary_identifier) or not all(parts):
             return None
         return dict(zip(self.primary_identifier, parts, strict=True))

@@ -221,7 +221,8 @@ class Walk:
                     raise apsw.SQLError(self._bad_identifier(identifier, why))
                 result.append(identifier)
             return result
-        parts = [self.texts(column) for column in self._ids]
+        whole = len(self._ids) == 1  # the one part is the identifier: it may hold '|'
+        parts = [self.texts(column, whole=whole) for column in self._ids]
         return ["|".join(combo) for combo in itertools.product(*parts)]
 
     def groups(self, region: str, identifiers: list[str]) -> tuple[list[tuple[Model, list[str]]], list[str]]:
@@ -269,17 +270,19 @@ class Walk:
             kept.intersection_update(self.texts(column))
         return sorted(kept)
 
-    def texts(self, column: str) -> list[str]:
+    def texts(self, column: str, *, whole: bool = False) -> list[str]:
         """The text values given for an id column that an id can have: '' or 'a|b' can match no row ('|'
-        joins ids into identifiers), so nothing is sent for them; ' ' is a name AWS allows. A number given
-        for a TEXT column arrives here as text already (vtab.read.affinity); a numeric column's number is
-        written as SQLite writes it."""
+        joins ids into identifiers, unless ``whole``: the column is a type's only identifier part), so
+        nothing is sent for them; ' ' is a name AWS allows. A number given for a TEXT column arrives here
+        as text already (vtab.read.affinity); a numeric column's number is written as SQLite writes it."""
         texts = (
             value if isinstance(value, str) else compared_value(Affinity.TEXT, value)
             for value in self.values[column]
             if isinstance(value, (str, int, float))  # an INTEGER id column's 5 is the id '5'
         )
-        return sorted(t for t in texts if isinstance(t, str) and t and IDENTIFIER_SEPARATOR not in t)
+        return sorted(
+            t for t in texts if isinstance(t, str) and t and (whole or IDENTIFIER_SEPARATOR not in t)
+        )
 
     def _bad_identifier(self, value: object, why: str) -> str:
         shape = "|".join(f"<{p}>" for p in self.schema.primary_identifier)

@@ -144,7 +144,8 @@ class VtabDialect(SQLiteDialect):
         own = list(super().get_table_names(connection, in_sql(schema), sqlite_include_internal, **kw))
         if schema != VTAB_SCHEMA and (schema not in MAIN_SCHEMAS or self.list_tables is ListTables.OWN):
             return own
-        hidden = {name.lower() for name in super().get_table_names(connection, "main", **kw)}
+        # Here the schema is main in SQL (the default one, or vtab's), so ``own`` is main's tables.
+        hidden = {name.lower() for name in own}
         hidden |= {name.lower() for name in super().get_view_names(connection, "main", **kw)}
         vtabs = [name for name in vtab_table_names() if name.lower() not in hidden]
         return sorted(vtabs if schema == VTAB_SCHEMA else [*own, *vtabs])

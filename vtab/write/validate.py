@@ -282,8 +282,8 @@ class RowRules:
     def _identifier_fault(self, prop: str, value: object) -> IdentifierFault | None:
         if prop not in self.schema.primary_identifier or not isinstance(value, str):
             return None
-        if IDENTIFIER_SEPARATOR in value:
-            return IdentifierFault.SEPARATOR
+        if IDENTIFIER_SEPARATOR in value and len(self.schema.primary_identifier) > 1:
+            return IdentifierFault.SEPARATOR  # one part is the identifier whole: it may hold '|'
         if not value:  # only '' is empty: ' ' is a name AWS allows (a log stream's, say)
             return IdentifierFault.EMPTY
         if len(value) > request_limits().identifier:
