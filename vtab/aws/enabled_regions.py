@@ -24,7 +24,5 @@ def enabled_regions(cloud: CloudControl, region: str) -> tuple[str, ...]:
     except ValueError as error:  # e.g. a malformed AWS_ENDPOINT_URL_EC2
         raise apsw.SQLError(f"the EC2 endpoint of the AWS configuration is not usable ({error})") from None
     why = "regions='all' asks EC2 which regions each account has enabled: name the regions instead"
-    response, _ = side_call(
-        client, cloud.log, region, cloud.options, DESCRIBE_REGIONS, why, account_id=cloud.account_label()
-    )
+    response, _ = side_call(client, cloud.log_start, region, cloud.options, DESCRIBE_REGIONS, why)
     return tuple(sorted(str(item["RegionName"]) for item in response.get("Regions", ())))

@@ -80,9 +80,9 @@ class AccountIds:
         """Account ids another connection looked up (``learned``), before this one's first statement."""
         with self._lock, self._waiting_lock:
             self._known.update(known)
-            waiting = [(known[key], self._waiting.pop(key, {})) for key in known]
+            waiting = [(known[key], list(self._waiting.pop(key, {}).values())) for key in known]
         for found, records in waiting:
-            for record in list(records.values()):
+            for record in records:
                 if record.account_id is None:
                     record.account_id = found
 
