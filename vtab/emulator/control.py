@@ -13,7 +13,8 @@ knobs the Python API has. Control calls are not recorded as Cloud Control calls.
     GET  /_emulator/calls             recorded Cloud Control calls;  DELETE clears them
     POST /_emulator/reset             drop all resources, requests, calls and pending faults
     POST /_emulator/seed              {"region": "us-east-1", "websocket_apis": 2, ...} or {"demo": true}
-                                      or {"type": "AWS::EKS::Nodegroup", "count": 3, "parents": 2}
+                                      or {"type": "AWS::EKS::Nodegroup", "count": 3, "parents": 2};
+                                      "account": "210987654321" seeds that account (default: the caller's)
     POST /_emulator/org               {"accounts": 1000, "ous": ["OU1", ...]}: an Organization (orgseed.py)
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -29,10 +31,12 @@ from werkzeug.wrappers import Request, Response
 from vtab.emulator.errors import CloudControlError, HandlerFailure
 from vtab.emulator.orgseed import DEFAULT_OUS
 from vtab.emulator.seed_types import SeededType
+from vtab.emulator.state import ACCOUNT_ID
 
 if TYPE_CHECKING:
     from vtab.emulator.emulator import Emulator
 
+ACCOUNT_PATTERN = re.compile(r"\d{12}")
 _SEED_ARGS = frozenset({"websocket_apis", "integrations", "responses", "http_apis"})
 
 
@@ -113,15 +117,18 @@ class ControlRoutes:
         return self._settings()
 
     def _seed(self, body: dict[str, Any]) -> dict[str, Any]:
+        account = str(body.pop("account", ACCOUNT_ID))
+        if not ACCOUNT_PATTERN.fullmatch(account):
+            raise ValueError(f"seed account {account!r} is not a 12-digit account id")
         if body.get("demo"):
-            return {"seeded": [s.to_json() for s in self.emulator.seed_demo().values()]}
+            return {"seeded": [s.to_json() for s in self.emulator.seed_demo(account).values()]}
         if "type" in body:
-            return {"seeded": [self._seed_type(body).to_json()]}
+            return {"seeded": [self._seed_type(body, account).to_json()]}
         unknown = set(body) - _SEED_ARGS - {"region"}
         if unknown:
             raise ValueError(f"unknown seed argument(s): {', '.join(sorted(unknown))}")
         counts: dict[str, Any] = {k: int(v) for k, v in body.items() if k in _SEED_ARGS}
-        seeded = self.emulator.seed(str(body.get("region", "us-east-1")), **counts)
+        seeded = self.emulator.seed(str(body.get("region", "us-east-1")), **counts, account=account)
         return {"seeded": [seeded.to_json()]}
 
     def _org(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -132,7 +139,7 @@ class ControlRoutes:
         made = self.emulator.seed_org(int(body.get("accounts", 1)), ous)
         return {"root_id": made.root_id, "ous": made.ous, "accounts": list(made.account_ids)}
 
-    def _seed_type(self, body: dict[str, Any]) -> SeededType:
+    def _seed_type(self, body: dict[str, Any], account: str) -> SeededType:
         unknown = set(body) - {"type", "region", "count", "parents"}
         if unknown:
             raise ValueError(f"unknown seed argument(s) with 'type': {', '.join(sorted(unknown))}")
@@ -142,6 +149,7 @@ class ControlRoutes:
                 str(body.get("region", "us-east-1")),
                 count=int(body.get("count", 1)),
                 parents=int(body.get("parents", 1)),
+                account=account,
             )
         except (CloudControlError, HandlerFailure) as exc:
             raise ValueError(f"cannot seed {body['type']}: {exc}") from None
