@@ -84,7 +84,10 @@ def _first_ou(ep: Endpoint) -> str:
 
 def bench_assume() -> None:
     accounts = 50
-    print(f"\n## AssumeRole: {accounts} accounts, each assumed then a Cloud Control client made for it")
+    print(
+        f"\n## AssumeRole: {accounts} accounts, each assumed and its Cloud Control reached (the region's one "
+        "client signs for every account)"
+    )
     with endpoint() as ep:
         ep.control("POST", "org", {"accounts": accounts + 1})
         _, registry = _register(ep.url, accounts="org", max_workers=1)
