@@ -147,7 +147,7 @@ class Scan:
         if targets and ACCOUNT_NAME in self.plan.shows:
             self.stream.submit(self._names_task, targets, depth=0)
         for target in targets:
-            self.stream.submit(self._account_task, target, depth=0)
+            self.stream.submit(self._account_task, target, depth=ACCOUNT_DEPTH)
 
     def _account_task(self, target: Target) -> None:
         """Reach the account (its AssumeRole, all accounts' in parallel), then start each of its regions on
@@ -164,6 +164,12 @@ class Scan:
     def _names_task(self, targets: list[Target]) -> None:
         for target in targets:
             self.table.estate.name_of(target.account_id or self.table.own_account())
+
+
+ACCOUNT_DEPTH = -1
+"""The depth an account's task is queued at under a LIMIT, above every level of a walk: the stream runs
+deeper tasks first, so one account's walk goes before the next account is reached (``LIMIT 1`` assumes
+no role it does not read). Without a LIMIT depth orders nothing: every account is reached at once."""
 
 
 def _widens(fn: Task) -> bool:
