@@ -191,14 +191,13 @@ class CloudControl:
         # botocore's Session, which boto3.Session wraps: the clients are the same, and vtab never needs
         # boto3's resource layer (importing boto3 also imports s3transfer: about 100 ms of a cold start).
         self._session = botocore.session.Session(profile=options.profile)
-        self._session.register_component(
-            "data_loader", _loader(self._session.get_config_variable("data_path"))
-        )
         try:
             self._session.get_scoped_config()  # a profile name missing from the files fails here
             self.default_region: str | None = self._session.get_config_variable("region")
+            data_path = self._session.get_config_variable("data_path")
         except ProfileNotFound as error:
             raise errors.unknown_profile(error, options.profile, self._session.available_profiles) from None
+        self._session.register_component("data_loader", _loader(data_path))
         self._config = Config(
             retries={"mode": "standard", "total_max_attempts": options.max_attempts},
             max_pool_connections=max(10, options.max_workers * (1 + POLLS_PER_WORKER) + 4),
