@@ -5,6 +5,7 @@ in parallel, with ExternalId), each account's own Cloud Control, profiles, and w
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import apsw
 import pytest
 
 import vtab
-from tests.orgs import LOG_GROUP, Org, assume
+from tests.orgs import LOG_GROUP, REGIONS, Org, assume
 from tests.readhelpers import rows
 from vtab.aws.accounts import MUST_RENEW_WITHIN, RENEW_WITHIN, Account, Estate, assumed_credentials
 from vtab.catalog import load_catalog
@@ -135,6 +136,29 @@ def test_each_accounts_cloud_control_reads_that_account(emulator: Emulator, org:
             assert sorted(listed) == org.named(account.name or "").log_groups[region], (account.name, region)
     lists = [c for c in emulator.calls if c.operation == "ListResources"]
     assert len({c.account_id for c in lists}) == 5  # management + 4 assumed members
+
+
+def test_every_account_signs_through_the_regions_one_client(emulator: Emulator, org: Org) -> None:
+    """Reaching an account makes no client: a region's one client serves every account, each call signed
+    with its own account's credentials (vtab.aws.signing), also when the accounts' calls interleave on it
+    from many threads."""
+    _, registry = register(emulator, accounts="org")
+    estate = registry.estate()
+    schema = load_catalog().schema(LOG_GROUP)
+    reachable = [account for account in estate.readable() if account.name != "dev-locked"]
+    assert len({id(estate.cloud(account).client(region)) for account in reachable for region in REGIONS}) == 2
+
+    def listed(pair: tuple[Account, str]) -> list[str]:
+        account, region = pair
+        pages = estate.cloud(account).list_pages(region, schema, None)
+        return sorted(props["LogGroupName"] for page in pages for _, props in page)
+
+    pairs = [(account, region) for account in reachable for region in REGIONS] * 3
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        found = list(pool.map(listed, pairs))
+    assert found == [org.named(account.name or "").log_groups[region] for account, region in pairs]
+    lists = [call for call in emulator.calls if call.operation == "ListResources"]
+    assert Counter(call.account_id for call in lists) == {account.account_id: 6 for account in reachable}
 
 
 @pytest.mark.parametrize(

@@ -98,7 +98,18 @@ def test_account_id_equals_reads_that_account_only(emulator: Emulator, org: Org)
         prod_a.account_id
     }
     setup = [op for op, _, _, _ in made if op != "ListResources"]
-    assert setup == ["GetCallerIdentity", "ListAccounts", "AssumeRole"]
+    # the caller's id is looked up while the Organization is listed: the two start in either order
+    assert sorted(setup[:2]) == ["GetCallerIdentity", "ListAccounts"] and setup[2:] == ["AssumeRole"]
+
+
+def test_limit_reaches_one_account_at_a_time(emulator: Emulator, org: Org) -> None:
+    """Under a LIMIT the accounts are walked one after another: LIMIT 1 reads the first account's first
+    listing and assumes no role (the management account comes first); without a LIMIT every account is
+    reached at once."""
+    connection, _ = register(emulator, accounts="org")
+    assert len(rows(connection, f"{GROUPS} LIMIT 1")) == 1
+    made = [op for op, _, _, _ in calls(connection)]
+    assert made.count("ListResources") == 1 and "AssumeRole" not in made
 
 
 def test_account_id_in_a_list_and_outside_the_estate(emulator: Emulator, org: Org) -> None:

@@ -4,6 +4,7 @@ every Cloud Control resource in the account its caller's credentials act in."""
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 
 import pytest
@@ -160,3 +161,29 @@ def test_the_org_control_route_makes_an_organization(emulator: Emulator) -> None
     assert sorted(made["ous"]) == ["A", "B", "C"] and made["accounts"][0] == ACCOUNT_ID
     listed = client(emulator, "organizations").list_accounts()["Accounts"]
     assert sorted(a["Id"] for a in listed) == sorted(made["accounts"])
+
+
+def _seed_route(emulator: Emulator, body: dict[str, object]) -> dict[str, object]:
+    request = urllib.request.Request(
+        emulator.endpoint_url + "/_emulator/seed", data=json.dumps(body).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request) as answer:
+        return json.loads(answer.read())  # type: ignore[no-any-return]
+
+
+def test_the_seed_route_seeds_the_account_it_names(emulator: Emulator) -> None:
+    """The benchmarks seed every account of an Organization over HTTP: ``account`` puts the resources in
+    that account only; a value that is not an account id is refused, naming it."""
+    member = emulator.seed_org(2).account_ids[-1]
+    _seed_route(emulator, {"account": member, "websocket_apis": 1, "integrations": 1, "http_apis": 0})
+    _seed_route(emulator, {"account": member, "type": "AWS::Logs::LogGroup", "count": 2})
+    credentials = assume(emulator, member)
+    apis = client(emulator, "cloudcontrol", **credentials).list_resources(TypeName="AWS::ApiGatewayV2::Api")
+    assert len(apis["ResourceDescriptions"]) == 1
+    assert len(log_group_names(emulator, **credentials)) == 2
+    own = client(emulator, "cloudcontrol").list_resources(TypeName="AWS::ApiGatewayV2::Api")
+    assert own["ResourceDescriptions"] == [] and log_group_names(emulator) == []
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        _seed_route(emulator, {"account": "prod", "websocket_apis": 1})
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read()) == {"error": "seed account 'prod' is not a 12-digit account id"}

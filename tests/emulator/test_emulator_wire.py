@@ -190,7 +190,7 @@ def test_the_seed_routes_seed_the_account_they_name(emulator: Emulator, cloudcon
     answer = emulator.state.account(member).region("us-east-1")
     assert sorted(answer.backend.apis) == sorted(body["seeded"][0]["websocket_api_ids"])
     status, body = control(emulator, "seed", {"region": "us-east-1", "account": "42"})
-    assert (status, body) == (400, {"error": "account must be a 12-digit account id, got '42'"})
+    assert (status, body) == (400, {"error": "seed account '42' is not a 12-digit account id"})
 
 
 def test_describe_regions_answers_the_enabled_regions(emulator: Emulator) -> None:
@@ -241,6 +241,45 @@ def test_stop_closes_the_port_and_joins_threads_even_with_keep_alive_clients() -
     emulator.stop()  # stopping twice is harmless
     with pytest.raises(RuntimeError):
         _ = emulator.endpoint_url
+
+
+def _answer(sock: socket.socket) -> tuple[bytes, dict[str, str], bytes]:
+    """One HTTP answer read off ``sock``: status line, headers (lower-cased names) and the body its
+    Content-Length frames."""
+    stream = sock.makefile("rb")
+    status = stream.readline().strip()
+    headers = {}
+    while line := stream.readline().strip():
+        name, _, value = line.decode().partition(":")
+        headers[name.lower()] = value.strip()
+    return status, headers, stream.read(int(headers["content-length"]))
+
+
+def test_a_connection_stays_open_for_the_next_call_as_aws_keeps_it(emulator: Emulator) -> None:
+    """AWS keeps connections open; an endpoint that closed each one cost every call a TCP setup. Two
+    calls go over one socket, the first with a body the route never reads (it must not be taken for the
+    second request)."""
+    host, port = emulator.endpoint_url.removeprefix("http://").split(":")
+    call = (
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-amz-json-1.0\r\n"
+        "X-Amz-Target: CloudApiService.ListResources\r\nAuthorization: {auth}\r\nContent-Length: {length}"
+        "\r\n\r\n{body}"
+    )
+    body = json.dumps({"TypeName": API})
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        unread = "x" * 100
+        sock.sendall(
+            f"GET /_emulator/health HTTP/1.1\r\nHost: {host}\r\nContent-Length: 100\r\n\r\n{unread}".encode()
+        )
+        status, headers, answer = _answer(sock)
+        assert (status, json.loads(answer)) == (b"HTTP/1.1 200 OK", {"ok": True})
+        assert headers.get("connection") != "close"
+        auth = AUTH.format(region="us-east-1")
+        sock.sendall(call.format(host=host, auth=auth, length=len(body), body=body).encode())
+        status, headers, answer = _answer(sock)
+        assert status == b"HTTP/1.1 200 OK" and json.loads(answer)["ResourceDescriptions"] == []
+        assert headers.get("connection") != "close"
+    assert [call.operation for call in emulator.calls] == ["ListResources"]
 
 
 def test_binds_loopback_only(emulator: Emulator) -> None:

@@ -19,7 +19,7 @@ import contextlib
 import functools
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -214,8 +214,6 @@ class Estate:
         self._assuming: dict[str, threading.Lock] = {}
         self._organization: Organization | None = None
         self._org_lock = threading.Lock()
-        self._side_clients: dict[tuple[str, str, str | None], Any] = {}
-        self._clients_lock = threading.Lock()
         self._names: dict[str, str] | None = None
         """Account id -> name, as the Organization's ListAccounts gave them (empty when it could not)."""
         self._names_lock = threading.Lock()
@@ -255,7 +253,21 @@ class Estate:
         options = self.options
         if options.profiles:
             return self._profile_accounts()
-        own = self._own_account_id()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vtab-identity") as beside:
+            own_lookup = beside.submit(self._own_account_id)  # while the Organization is listed
+            try:
+                found = self._chosen(need_tree, own_lookup)
+            except apsw.Error:
+                own_lookup.result()  # the caller's identity failing is the first thing to say
+                raise
+            own = own_lookup.result()
+        for account in found:
+            account.own = account.account_id == own
+        return found
+
+    def _chosen(self, need_tree: bool, own_lookup: Future[str]) -> list[Account]:
+        """The accounts the options name: the Organization's in scope, the ids given, or the caller's."""
+        options = self.options
         if options.whole_organization:
             need_tree = (
                 need_tree
@@ -263,18 +275,14 @@ class Estate:
                 or any(not item.isdigit() for item in options.skip_accounts)
             )
             found = [self._copy(account) for account in self._org().accounts(need_tree)]
-            found = [account for account in found if self._in_scope(account)]
-        elif options.accounts:
-            found = [
+            return [account for account in found if self._in_scope(account)]
+        if options.accounts:
+            return [
                 Account(account_id)
                 for account_id in options.accounts
                 if account_id not in options.skip_accounts
             ]
-        else:
-            found = [Account(own)]
-        for account in found:
-            account.own = account.account_id == own
-        return found
+        return [Account(own_lookup.result())]
 
     @staticmethod
     def _copy(account: Account) -> Account:
@@ -336,20 +344,14 @@ class Estate:
         return answer
 
     def _side_client(self, service: str, region: str, endpoint: str | None) -> Any:
-        """The caller's client of STS or Organizations, made once per (service, region, endpoint): making
-        one takes longer (7-8 ms) than the AssumeRole it sends."""
-        key = (service, region, endpoint)
-        with self._clients_lock:
-            found = self._side_clients.get(key)
-            if found is None:
-                try:
-                    found = self._cloud.side_client(service, region, endpoint)
-                except ValueError as error:  # e.g. a malformed AWS_ENDPOINT_URL_ORGANIZATIONS
-                    raise apsw.SQLError(
-                        f"the {service} endpoint of the AWS configuration is not usable ({error})"
-                    ) from None
-                self._side_clients[key] = found
-            return found
+        """The caller's client of STS or Organizations (made once per connection: making one takes longer
+        than the AssumeRole it sends)."""
+        try:
+            return self._cloud.side_client(service, region, endpoint)
+        except ValueError as error:  # e.g. a malformed AWS_ENDPOINT_URL_ORGANIZATIONS
+            raise apsw.SQLError(
+                f"the {service} endpoint of the AWS configuration is not usable ({error})"
+            ) from None
 
     def own_account_id(self) -> str:
         """The caller's account id (the account_id option, else GetCallerIdentity, once per connection)."""

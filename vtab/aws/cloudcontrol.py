@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound, Unk
 from botocore.loaders import Loader, create_loader
 
 from vtab import hints
-from vtab.aws import errors, identity, transport
+from vtab.aws import errors, identity, signing, transport
 from vtab.aws.calllog import CallLog, CallRecord, Timer, tag
 from vtab.catalog.schema import ResourceSchema
 from vtab.options import Options, region_problem
@@ -157,18 +157,19 @@ class RateLimiters:
             return list(self._buckets.values())
 
 
-_LOADER: list[Loader] = []
-_LOADER_LOCK = threading.Lock()
+_LOADERS: dict[str | None, Loader] = {}
+_LOADERS_LOCK = threading.Lock()
 
 
-def _shared_loader() -> Loader:
-    """One botocore data loader for every Session of the process: it caches the service models it has
-    parsed, so a connection's first client costs about 25 ms instead of 100 (``vtab sync`` opens a few
-    connections per account and region)."""
-    with _LOADER_LOCK:
-        if not _LOADER:
-            _LOADER.append(create_loader())
-        return _LOADER[0]
+def _loader(data_path: str | None) -> Loader:
+    """The process's botocore data loader (per AWS_DATA_PATH): a new Session's own loader reads the
+    service models and endpoint rules from disk again, 40-60 ms of CPU before its first client; a
+    connection's Session shares this one, which keeps what it read."""
+    with _LOADERS_LOCK:
+        found = _LOADERS.get(data_path)
+        if found is None:
+            found = _LOADERS[data_path] = create_loader(data_path)
+        return found
 
 
 class CloudControl:
@@ -190,12 +191,13 @@ class CloudControl:
         # botocore's Session, which boto3.Session wraps: the clients are the same, and vtab never needs
         # boto3's resource layer (importing boto3 also imports s3transfer: about 100 ms of a cold start).
         self._session = botocore.session.Session(profile=options.profile)
-        self._session.register_component("data_loader", _shared_loader())
         try:
             self._session.get_scoped_config()  # a profile name missing from the files fails here
             self.default_region: str | None = self._session.get_config_variable("region")
+            data_path = self._session.get_config_variable("data_path")
         except ProfileNotFound as error:
             raise errors.unknown_profile(error, options.profile, self._session.available_profiles) from None
+        self._session.register_component("data_loader", _loader(data_path))
         self._config = Config(
             retries={"mode": "standard", "total_max_attempts": options.max_attempts},
             max_pool_connections=max(10, options.max_workers * (1 + POLLS_PER_WORKER) + 4),
@@ -204,25 +206,25 @@ class CloudControl:
             user_agent_extra="vtab",
         )
         self._clients: dict[str, Any] = {}
+        """Region -> its client, shared by every account's Cloud Control (vtab.aws.signing)."""
         self._lock = threading.Lock()
         self.account: str | None = None
         """The account an assumed role's credentials act in (see ``for_account``); None: the session's own."""
         self._credentials: Credentials | None = None
-        self._keys: dict[str, str | None] = {}
-        """Region -> the access key its client signs with (an assumed account's, refreshed before expiry)."""
+        """An assumed account's credentials, which every call of this Cloud Control signs with."""
         self._accounts: dict[str, CloudControl] = {}
+        self._side_clients: dict[tuple[str, str, str | None], Any] = {}
 
     def for_account(self, account: str, credentials: Credentials) -> CloudControl:
         """The Cloud Control of another account, reached with ``credentials`` (an assumed role's, which
         botocore refreshes before they expire): same options, log and rate limits (its own bucket per
-        region), its own clients, made from this Session (a few ms, not a new Session's 30-80 ms). One per
-        account."""
+        region), and the same client per region, each call signed with ``credentials``
+        (vtab.aws.signing): reaching an account makes no client. One per account."""
         with self._lock:
             found = self._accounts.get(account)
             if found is None:
-                found = copy.copy(self)
-                found._clients, found._keys, found._accounts = {}, {}, {}
-                found._lock = threading.Lock()
+                found = copy.copy(self)  # shares _clients and _lock: the clients are the region's
+                found._accounts = {}
                 found.account, found._credentials = account, credentials
                 self._accounts[account] = found
             return found
@@ -246,13 +248,10 @@ class CloudControl:
         return partition
 
     def client(self, region: str) -> Any:
-        frozen = None
-        if self._credentials is not None:  # an assumed account: refreshed (by botocore) before expiry
-            frozen = self._credentials.get_frozen_credentials()
+        """The region's client (made on first use), which signs with the session's credentials unless a
+        call names others (``_send``, for an assumed account)."""
         with self._lock:
             client = self._clients.get(region)
-            if client is not None and frozen is not None and self._keys.get(region) != frozen.access_key:
-                client = None  # the credentials were refreshed: sign with the new ones
             if client is None:
                 try:
                     client = self._session.create_client(
@@ -260,9 +259,6 @@ class CloudControl:
                         region_name=region,
                         endpoint_url=self.options.endpoint_url,
                         config=self._config,
-                        aws_access_key_id=frozen.access_key if frozen else None,
-                        aws_secret_access_key=frozen.secret_key if frozen else None,
-                        aws_session_token=frozen.token if frozen else None,
                     )
                 except ValueError as error:  # e.g. endpoint_url = 127.0.0.1:4566 in an AWS config file
                     raise apsw.SQLError(
@@ -271,18 +267,23 @@ class CloudControl:
                         f"{hints.set_option('endpoint_url', 'http://127.0.0.1:4566')}"
                     ) from None
                 transport.install(client, ANSWER_MEMBERS)
+                signing.install(client)
                 self._clients[region] = client
-                if frozen is not None:
-                    self._keys[region] = frozen.access_key
             return client
 
     def side_client(self, service: str, region: str, endpoint: str | None) -> Any:
-        """A client of a service beside Cloud Control (STS, Organizations) with this connection's
-        credentials and client config; ValueError for an unusable endpoint."""
+        """The client of a service beside Cloud Control (STS, Organizations) with this connection's
+        credentials and client config, made once per (service, region, endpoint): the account-id lookup
+        and every AssumeRole share it. ValueError for an unusable endpoint."""
+        key = (service, region, endpoint)
         with self._lock:
-            return self._session.create_client(
-                service, region_name=region, endpoint_url=endpoint, config=self._config
-            )
+            found = self._side_clients.get(key)
+            if found is None:
+                found = self._session.create_client(
+                    service, region_name=region, endpoint_url=endpoint, config=self._config
+                )
+                self._side_clients[key] = found
+            return found
 
     def account_client(self, service: str, region: str, endpoint: str | None) -> Any:
         """A client of another service signed as this Cloud Control's account (an assumed role's
@@ -362,7 +363,7 @@ class CloudControl:
             params["RoleArn"] = self.options.role_arn
         what = _what(record, poll=method == "get_resource_request_status")
         try:
-            with Timer(record):
+            with Timer(record), signing.signing_as(self._credentials):
                 response: dict[str, Any] = getattr(client, method)(**params)
             record.request_id = response.get("ResponseMetadata", {}).get("RequestId")
         except ClientError as error:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -37,15 +38,8 @@ from vtab.emulator.state import ACCOUNT_ID
 if TYPE_CHECKING:
     from vtab.emulator.emulator import Emulator
 
+ACCOUNT_PATTERN = re.compile(r"\d{12}")
 _SEED_ARGS = frozenset({"websocket_apis", "integrations", "responses", "http_apis"})
-
-
-def _account(body: dict[str, Any]) -> str:
-    """The account a seed route seeds: ``account`` (12 digits), else the management account."""
-    account = str(body.get("account", ACCOUNT_ID))
-    if not (len(account) == 12 and account.isdigit()):
-        raise ValueError(f"account must be a 12-digit account id, got {account!r}")
-    return account
 
 
 def _json(value: Any, status: int = 200) -> Response:
@@ -128,15 +122,18 @@ class ControlRoutes:
         return self._settings()
 
     def _seed(self, body: dict[str, Any]) -> dict[str, Any]:
+        account = str(body.pop("account", ACCOUNT_ID))
+        if not ACCOUNT_PATTERN.fullmatch(account):
+            raise ValueError(f"seed account {account!r} is not a 12-digit account id")
         if body.get("demo"):
-            return {"seeded": [s.to_json() for s in self.emulator.seed_demo().values()]}
+            return {"seeded": [s.to_json() for s in self.emulator.seed_demo(account).values()]}
         if "type" in body:
-            return {"seeded": [self._seed_type(body).to_json()]}
-        unknown = set(body) - _SEED_ARGS - {"region", "account"}
+            return {"seeded": [self._seed_type(body, account).to_json()]}
+        unknown = set(body) - _SEED_ARGS - {"region"}
         if unknown:
             raise ValueError(f"unknown seed argument(s): {', '.join(sorted(unknown))}")
         counts: dict[str, Any] = {k: int(v) for k, v in body.items() if k in _SEED_ARGS}
-        seeded = self.emulator.seed(str(body.get("region", "us-east-1")), account=_account(body), **counts)
+        seeded = self.emulator.seed(str(body.get("region", "us-east-1")), **counts, account=account)
         return {"seeded": [seeded.to_json()]}
 
     def _org(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -147,8 +144,8 @@ class ControlRoutes:
         made = self.emulator.seed_org(int(body.get("accounts", 1)), ous)
         return {"root_id": made.root_id, "ous": made.ous, "accounts": list(made.account_ids)}
 
-    def _seed_type(self, body: dict[str, Any]) -> SeededType:
-        unknown = set(body) - {"type", "region", "count", "parents", "account"}
+    def _seed_type(self, body: dict[str, Any], account: str) -> SeededType:
+        unknown = set(body) - {"type", "region", "count", "parents"}
         if unknown:
             raise ValueError(f"unknown seed argument(s) with 'type': {', '.join(sorted(unknown))}")
         try:
@@ -157,7 +154,7 @@ class ControlRoutes:
                 str(body.get("region", "us-east-1")),
                 count=int(body.get("count", 1)),
                 parents=int(body.get("parents", 1)),
-                account=_account(body),
+                account=account,
             )
         except (CloudControlError, HandlerFailure) as exc:
             raise ValueError(f"cannot seed {body['type']}: {exc}") from None

@@ -11,6 +11,7 @@ lock, so parallel calls overlap. Only the region and the access key id (which ac
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import re
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
+from werkzeug.exceptions import InternalServerError
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
@@ -300,8 +302,52 @@ class CloudControlApp:
         )
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No per-request access log: the app logs operation names, never headers."""
+class _KeepAliveHandler(WSGIRequestHandler):
+    """Keeps each connection open for the client's next call, as AWS does (werkzeug's handler answers
+    every request with ``Connection: close``, so each call paid a TCP setup and a new server thread), and
+    logs no request line (the app logs operation names, never headers).
+
+    The request body is read whole by its Content-Length before the app runs, so the next request starts
+    where this one ended whatever the app read; every answer carries its Content-Length. A request
+    framed otherwise (chunked) is left to werkzeug, which closes the connection after it."""
+
+    disable_nagle_algorithm = True
+    """An answer is written as headers then body: on a kept connection Nagle's algorithm would hold the
+    body until the client's delayed ACK of the headers (40 ms); the closing connection used to flush it."""
+
+    def run_wsgi(self) -> None:
+        length = self.headers.get("Content-Length") or "0"
+        if "Transfer-Encoding" in self.headers or not length.isdigit():
+            super().run_wsgi()
+            return
+        body = self.rfile.read(int(length))
+        environ = self.make_environ()
+        environ["wsgi.input"] = io.BytesIO(body)
+        answer: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer[:] = [status, headers]
+            return None
+
+        try:
+            chunks = self.server.app(environ, start_response)
+            data = b"".join(chunks)
+        except Exception:
+            log.exception("the emulator failed to answer %s %s", self.command, self.path)
+            data = b"".join(InternalServerError()(environ, start_response))
+            self.close_connection = True
+        status, headers = answer
+        code, _, reason = status.partition(" ")
+        self.send_response(int(code), reason)
+        for name, value in headers:
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
@@ -311,7 +357,7 @@ class _Server(ThreadedWSGIServer):
     """Threaded server that remembers its open connections so ``stop`` can close keep-alive ones."""
 
     def __init__(self, app: CloudControlApp, port: int) -> None:
-        super().__init__(HOST, port, app, handler=_QuietHandler)
+        super().__init__(HOST, port, app, handler=_KeepAliveHandler)
         self._open_lock = threading.Lock()
         self._open: dict[socket.socket, threading.Thread] = {}
         self.stopping = False

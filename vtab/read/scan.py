@@ -12,10 +12,13 @@ vtab.read.fetch's.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import apsw
 
 from vtab.aws.cloudcontrol import Item, Page, Properties
 from vtab.catalog.columns import ACCOUNT_ID, ACCOUNT_NAME
@@ -138,20 +141,35 @@ class Scan:
             self.table.estate.name_of(own)
 
     def _estate_task(self) -> None:
-        """The accounts to read (the estate discovered on first use; those WHERE gives), then each
-        (account, region) started on a worker: its role is assumed by its first call."""
+        """The accounts to read (the estate discovered on first use; those WHERE gives), each reached on
+        a worker of its own (``_account_task``)."""
         targets = self.table.targets(self.wanted_accounts, self.accounts)
         if targets and ACCOUNT_NAME in self.plan.shows:
             self.stream.submit(self._names_task, targets, depth=0)
         for target in targets:
-            scan = AccountScan(self, target)
-            for region in self.regions:
-                if not self.accounts.failed(target.account_id, region, self.schema.type_name):
-                    self.stream.submit(scan.start_in, region, depth=0)
+            self.stream.submit(self._account_task, target, depth=ACCOUNT_DEPTH)
+
+    def _account_task(self, target: Target) -> None:
+        """Reach the account (its AssumeRole, all accounts' in parallel), then start each of its regions on
+        a worker. Reaching it first keeps a region's task from waiting for another region's AssumeRole;
+        a refused one is kept by the target, and each region's first call fails with it (vtab_errors
+        names every pair)."""
+        with contextlib.suppress(apsw.Error):
+            target.cloud()
+        scan = AccountScan(self, target)
+        for region in self.regions:
+            if not self.accounts.failed(target.account_id, region, self.schema.type_name):
+                self.stream.submit(scan.start_in, region, depth=0)
 
     def _names_task(self, targets: list[Target]) -> None:
         for target in targets:
             self.table.estate.name_of(target.account_id or self.table.own_account())
+
+
+ACCOUNT_DEPTH = -1
+"""The depth an account's task is queued at under a LIMIT, above every level of a walk: the stream runs
+deeper tasks first, so one account's walk goes before the next account is reached (``LIMIT 1`` assumes
+no role it does not read). Without a LIMIT depth orders nothing: every account is reached at once."""
 
 
 def _widens(fn: Task) -> bool:
