@@ -174,27 +174,22 @@ class Cursor:
     def Eof(self) -> bool:
         return self._row is None
 
+    @callbacks.guarded
     def Next(self) -> None:
-        """Guarded as every callback is, inline (see ``callbacks.bug``): it runs once per row."""
-        try:
+        row = next(self._page, None) or self._next_page()
+        while (
+            self._checks
+            and row is not None
+            and not all(wants.matches(self._readers[index](row)) for index, wants in self._checks)
+        ):
             row = next(self._page, None) or self._next_page()
-            while (
-                self._checks
-                and row is not None
-                and not all(wants.matches(self._readers[index](row)) for index, wants in self._checks)
-            ):
-                row = next(self._page, None) or self._next_page()
-            self._row = row
-            if row is not None:
-                # One C-level pass per row: SQLite then asks a cell at a time (SELECT * asks them all). A
-                # column that is no property looks up None, which no JSON key is.
-                self._cells = list(map(row.properties.get, self._cell_properties))  # type: ignore[arg-type]
-                if self.table.writing:
-                    self.table.context.read_rows.add(row)
-        except apsw.Error:
-            raise
-        except Exception as error:
-            raise callbacks.bug(error, "Cursor.Next") from error
+        self._row = row
+        if row is not None:
+            # One C-level pass per row: SQLite then asks a cell at a time (SELECT * asks them all). A
+            # column that is no property looks up None, which no JSON key is.
+            self._cells = list(map(row.properties.get, self._cell_properties))  # type: ignore[arg-type]
+            if self.table.writing:
+                self.table.context.read_rows.add(row)
 
     def _next_page(self) -> Row | None:
         """The first row of the scan's next page that has one (None: the scan is over)."""
