@@ -94,11 +94,17 @@ class Scan:
         return self.table.cloud.account_id(region, self.table.account_id, fix)
 
     def __iter__(self) -> Iterator[Row]:
-        yield from self.stream
+        for page in self.pages():
+            yield from page
+
+    def pages(self) -> Iterator[list[Row]]:
+        """The rows a page (or a get) at a time, then the statement's failed pairs settled: the cursor reads
+        them so, a row then being a list's next item rather than a step through two generators."""
+        yield from self.stream.batches()
         self._settle()
 
     def batches(self) -> Iterator[list[Row]]:
-        """The rows a page (or a get) at a time, as the tasks emitted them."""
+        """The rows a page (or a get) at a time, as the tasks emitted them (failed pairs left unsettled)."""
         return self.stream.batches()
 
     def close(self) -> None:

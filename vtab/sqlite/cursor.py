@@ -91,7 +91,10 @@ class Cursor:
         hold the threads another cursor's scan (the inner side) needs."""
         self._scan: Scan | None = None
         self._progress = ReadProgress(table.name) if table.options.progress else None
-        self._rows: Iterator[Row] = iter(())
+        self._pages: Iterator[list[Row]] = iter(())
+        """The scan's rows a page at a time, as its tasks handed them over."""
+        self._page: Iterator[Row] = iter(())
+        """The rest of the current page: Next takes a row from a list, and goes to the scan once a page."""
         self._row: Row | None = None
         self._checks: list[tuple[int, Wanted]] = []
         """(column number, values) that Next checks on each row: numbers given for a TEXT column."""
@@ -147,7 +150,7 @@ class Cursor:
         self._scan = Scan(
             table.context, self._pool, self.memo, plan, values, regions, limit, self._progress, self.accounts
         )
-        self._rows = iter(self._scan)
+        self._pages, self._page = self._scan.pages(), iter(())
         self.Next()
 
     def _list_numbered(self, plan: Plan, values: dict[str, set[Any]], numbered: dict[str, Wanted]) -> Plan:
@@ -173,19 +176,29 @@ class Cursor:
 
     @callbacks.guarded
     def Next(self) -> None:
-        self._row = next(self._rows, None)
+        row = next(self._page, None) or self._next_page()
         while (
             self._checks
-            and self._row is not None
-            and not all(wants.matches(self._readers[index](self._row)) for index, wants in self._checks)
+            and row is not None
+            and not all(wants.matches(self._readers[index](row)) for index, wants in self._checks)
         ):
-            self._row = next(self._rows, None)
-        if self._row is not None:
+            row = next(self._page, None) or self._next_page()
+        self._row = row
+        if row is not None:
             # One C-level pass per row: SQLite then asks a cell at a time (SELECT * asks them all). A
             # column that is no property looks up None, which no JSON key is.
-            self._cells = list(map(self._row.properties.get, self._cell_properties))  # type: ignore[arg-type]
+            self._cells = list(map(row.properties.get, self._cell_properties))  # type: ignore[arg-type]
             if self.table.writing:
-                self.table.context.read_rows.add(self._row)
+                self.table.context.read_rows.add(row)
+
+    def _next_page(self) -> Row | None:
+        """The first row of the scan's next page that has one (None: the scan is over)."""
+        for page in self._pages:
+            self._page = iter(page)
+            row = next(self._page, None)
+            if row is not None:
+                return row
+        return None
 
     def Column(self, number: int) -> apsw.SQLiteValue:
         """Guarded as every callback is, inline (see ``callbacks.bug``)."""
