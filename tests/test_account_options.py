@@ -1,5 +1,5 @@
 """The account options (accounts, assume_role_name, external_id, organizational_units, skip_accounts,
-profiles): converted and checked in vtab/options.py like every other, from Python, SQL and the command."""
+profiles): converted and checked in vtab/options/ like every other, from Python, SQL and the command."""
 
 from __future__ import annotations
 
