@@ -141,9 +141,10 @@ def test_without_account_options_an_insert_takes_only_the_callers_account(emulat
             connection,
             "INSERT INTO logs_log_groups (log_group_name, account_id) VALUES ('/theirs', '111111111111')",
         )
-    assert str(raised.value).startswith(
+    assert str(raised.value) == (
         f"account_id = '111111111111': this connection reads account {ACCOUNT_ID} only; leave account_id "
-        "NULL for it, or connect with"
+        "NULL for it, or, to write in another account, pass accounts='111111111111' to vtab.register() "
+        "(or 'org') [logs_log_groups row 1]"
     )
     assert [name for _, _, name in writes(connection)] == ["/mine"]
 

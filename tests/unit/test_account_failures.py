@@ -80,7 +80,7 @@ def test_fail_raises_one_error_naming_each_account_and_its_regions() -> None:
         "account 111111111111 (dev) in eu-west-1, us-east-1: AccessDenied: no [111111111111]; "
         "account 222222222222 in us-east-1: AccessDenied: no [222222222222]. To get the other accounts' "
         "rows and these failures as rows of vtab_errors, pass on_account_error='skip' to vtab.register(); "
-        "or leave the account out with skip_accounts"
+        "to leave an account out, pass skip_accounts='111111111111' to vtab.register()"
     )
     errors = AccountErrors()
     mark = errors.mark()

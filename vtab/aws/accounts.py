@@ -425,10 +425,10 @@ class Estate:
         endpoint = identity.sts_endpoint(self.options)
         call = SideCall("STS", "AssumeRole", f"into account {account.account_id}", about=role_arn)
         why = (
-            f"vtab assumes role {self.options.assume_role_name} to read account {account.account_id}: name "
-            f"the role the accounts trust with {hints.set_option('assume_role_name', repr('RoleName'))} "
-            "(and external_id if their trust policies demand one), or leave the account out with "
-            "skip_accounts"
+            f"vtab assumes role {self.options.assume_role_name} to read account {account.account_id}: to "
+            f"name the role the accounts trust, {hints.set_option('assume_role_name', repr('RoleName'))} "
+            f"(and external_id if their trust policies demand one); to leave the account out, "
+            f"{hints.set_option('skip_accounts', repr(account.account_id))}"
         )
         in_account = functools.partial(self._cloud.log.start, account_id=account.account_id)
         try:

@@ -259,7 +259,8 @@ def failure_error(failures: list[AccountFailure], table: str, listings: int | No
             + f". To get the other accounts' rows and these failures as rows of vtab_errors, {skip}"
         )
         if "skip_accounts" not in text:
-            text += "; or leave the account out with skip_accounts"
+            first = min(accounts)
+            text += f"; to leave an account out, {hints.set_option('skip_accounts', repr(first))}"
     else:
         text = (
             f"{table}: {len(failures)} of {listings:,} listings failed in {len(accounts)} account{plural} "

@@ -263,8 +263,8 @@ class RowWriter:
             if value != own:
                 raise apsw.SQLError(
                     f"{ACCOUNT_ID} = {sql_literal(value)}: this connection reads account {own} only; leave "
-                    f"{ACCOUNT_ID} NULL for it, or connect with "
-                    f"{hints.set_option('accounts', repr(value))} (or 'org') to write in another {where}"
+                    f"{ACCOUNT_ID} NULL for it, or, to write in another account, "
+                    f"{hints.set_option('accounts', repr(value))} (or 'org')"
                 )
             return None
         if table.estate_account(value) is None:
