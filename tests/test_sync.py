@@ -16,7 +16,8 @@ from typing import Any
 import apsw
 import pytest
 
-from tests.orgs import LOG_GROUP, REGIONS, Org, assume, client
+import vtab
+from tests.orgs import LOG_GROUP, REGIONS, Org, assume, client, create_log_group
 from vtab.cli.main import main
 from vtab.emulator import Emulator
 from vtab.sync import ThreadExecutor, sync
@@ -347,6 +348,23 @@ def test_the_commands_and_queries_of_sync_md_run(
         (locked, "eu-west-1", 29, "AccessDenied"),
         (locked, "us-east-1", 29, "AccessDenied"),
     ]
+
+    # "Beside the live tables": the file ATTACHed to a live connection; a log group made since the sync
+    prod = org.named("prod-a")
+    cloudcontrol = client(emulator, "cloudcontrol", "us-east-1", **assume(emulator, prod.account_id))
+    create_log_group(cloudcontrol, "made-after-the-sync")
+    live = vtab.connect(
+        ":memory:",
+        endpoint_url=emulator.endpoint_url,
+        accounts="org",
+        regions=",".join(REGIONS),
+        on_account_error="skip",  # the locked account
+    )
+    (block,) = [block for block in sql_blocks(SYNC_PAGE) if block.section == "Beside the live tables"]
+    *setup, query = statements(block.sql)
+    for statement in setup:
+        live.execute(statement)
+    assert live.execute(query).fetchall() == [(prod.account_id, "us-east-1", "made-after-the-sync")]
 
 
 def test_regions_all_reads_every_region_each_account_has_enabled(

@@ -197,7 +197,8 @@ class ShadowedTableWarning(UserWarning):
             f"{len(names)} table(s) of this database hide vtab tables of the same name ({shown}): SELECT and "
             f"their aws.<service>.<table> names read the stored rows, not AWS nor vtab's own logs "
             f"(vtab_calls, vtab_dry_run); rename them (ALTER TABLE x RENAME TO x_snapshot) to reach the live "
-            f"tables, or use another name of the type (vtab_types)"
+            f"tables, or use another name of the type (vtab_types); a copy such as a vtab sync file is best "
+            f"ATTACHed, not opened (ATTACH 'copy.db' AS snap: snap.x reads the copy, main.x the live table)"
         )
 
 
