@@ -391,6 +391,9 @@ def test_the_command_takes_one_append_file_and_its_times(
     ]
     _, out, _ = run(capsys, str(history), "--to", T2, "--format", "json")  # --to's predecessor: T1
     assert [item["identifier"] for item in json.loads(out)] == ["a"]
+    status, out, err = run(capsys, str(history), "--from", "2026-12-08")  # after its last sync: an error
+    assert (status, out) == (1, "")
+    assert "(--from) 2026-12-08T00:00:00Z is not before its last synced time 2026-12-07T10:00:00Z" in err
 
 
 def test_the_command_reports_a_bad_path_with_status_1(

@@ -248,7 +248,14 @@ class Diff:
                     f"{file.path} synced nothing before {TO_TIME} {time_text(to_time)}: {_shown_times(file)}"
                 )
             return earlier[-1], to_time
-        return from_time, to_time or (times[-1] if times else None)
+        until = to_time or (times[-1] if times else None)
+        if until is not None and from_time >= until:
+            raise DiffError(
+                f"{file.path}: {FROM_TIME} {time_text(from_time)} is not before "
+                f"{TO_TIME if to_time else 'its last synced time'} {time_text(until)}: one file's diff "
+                f"compares an earlier time with a later one ({_shown_times(file)})"
+            )
+        return from_time, until
 
     def __iter__(self) -> Iterator[Change]:
         left_out: dict[str, list[LeftOut]] = {}
