@@ -163,16 +163,27 @@ def _help_cell(action: argparse.Action) -> str:
     return text
 
 
+OPTION_GROUP = "vtab options"
+"""The argument group vtab.cli.flags.add_option_flags puts the options' flags in."""
+
+
+def _option_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """The flags that are vtab options (a command's own flag may share an option's name: the emulator's
+    --accounts N is a count of accounts, not the accounts option)."""
+    groups = [group for group in parser._action_groups if group.title == OPTION_GROUP]
+    return [action for group in groups for action in group._group_actions if action.dest in Options.names()]
+
+
 def _own_arguments(parser: argparse.ArgumentParser) -> Iterator[argparse.Action]:
-    option_dests = set(Options.names())
+    options = set(map(id, _option_actions(parser)))
     for action in parser._actions:
-        if action.dest in option_dests or action.dest == "help" or "--help" in action.option_strings:
+        if id(action) in options or action.dest == "help" or "--help" in action.option_strings:
             continue
         yield action
 
 
 def _options_taken(parser: argparse.ArgumentParser) -> str:
-    taken = {action.dest for action in parser._actions} & set(Options.names())
+    taken = {action.dest for action in _option_actions(parser)}
     if not taken:
         return "It takes none of the [vtab options](options.md)."
     if taken == set(Options.names()):
