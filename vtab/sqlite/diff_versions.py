@@ -6,7 +6,8 @@ table) with its status. An ``append`` file holds several synced times. The versi
 time T is, per place (account, region, table), the rows of the place's latest synced time at or before T
 (one sync stamps every row it writes with the same time). The task behind it is the place's latest task
 started before the file's next synced time after T: a place is complete when that task is ``done``; a done
-task started after the rows' own synced time means that later sync found no rows there.
+task started after the rows' own synced time means that later sync found no rows there. A table an
+overwrite mode wrote keeps one version: a place a later sync did again has lost its earlier rows.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ SYNC_TABLE = "_vtab_sync"
 
 IDENTIFIER = "_vtab_identifier"
 SYNCED_AT = "_vtab_synced_at"
+ONE_VERSION_INDEX = "__vtab_key"
+"""The suffix of the key index vtab sync gives a table written in an overwrite mode: one row per resource,
+so the file holds only its latest version (an append table's index ends ``__vtab_history``)."""
 KEY = (ACCOUNT_ID, REGION, IDENTIFIER)
 """A resource of a sync file: the Cloud Control identifier in its account and region."""
 
@@ -127,6 +131,8 @@ class SyncFile:
     """Each place's synced times (parsed, and the text as stored), oldest first."""
     synced_times: list[datetime.datetime] = field(default_factory=list)
     """Every synced time of the tables read, oldest first."""
+    one_version: set[str] = field(default_factory=set)
+    """Tables an overwrite mode wrote: a later sync's done task replaced the place's earlier rows."""
 
     @classmethod
     def attach(cls, db: apsw.Connection, path: str, schema: str) -> SyncFile:
@@ -162,6 +168,12 @@ class SyncFile:
             columns = found.table_columns(name)
             if set(KEY) | {SYNCED_AT} <= set(columns):
                 found.columns[name] = columns
+        indexes = db.execute(f"SELECT name FROM {schema}.sqlite_schema WHERE type = 'index'")
+        found.one_version = {
+            str(index)[: -len(ONE_VERSION_INDEX)]
+            for (index,) in indexes
+            if str(index).endswith(ONE_VERSION_INDEX)
+        }
         return found
 
     def table_columns(self, table: str) -> list[str]:
@@ -215,6 +227,13 @@ def version_of(file: SyncFile, place: Place, as_of: datetime.datetime | None) ->
     if not tasks:
         return PlaceVersion(None, "not synced (no task in _vtab_sync)")
     task = tasks[-1]
+    if place.table in file.one_version and after is not None:
+        if any(t.status == TaskStatus.DONE and t.started_at >= after for t in file.tasks[place]):
+            return PlaceVersion(
+                None,
+                f"rows replaced by a later sync (the file keeps one version of {place.table}: "
+                "sync with --mode append to keep each synced time)",
+            )
     stamps = [(when, text) for when, text in file.stamps.get(place, ()) if as_of is None or when <= as_of]
     stamp = None
     if stamps:
