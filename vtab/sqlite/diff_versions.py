@@ -227,13 +227,15 @@ def version_of(file: SyncFile, place: Place, as_of: datetime.datetime | None) ->
     if not tasks:
         return PlaceVersion(None, "not synced (no task in _vtab_sync)")
     task = tasks[-1]
-    if place.table in file.one_version and after is not None:
-        if any(t.status == TaskStatus.DONE and t.started_at >= after for t in file.tasks[place]):
-            return PlaceVersion(
-                None,
-                f"rows replaced by a later sync (the file keeps one version of {place.table}: "
-                "sync with --mode append to keep each synced time)",
-            )
+    replaced = after is not None and any(
+        t.status == TaskStatus.DONE and t.started_at >= after for t in file.tasks[place]
+    )
+    if replaced and place.table in file.one_version:
+        return PlaceVersion(
+            None,
+            f"rows replaced by a later sync (the file keeps one version of {place.table}: "
+            "sync with --mode append to keep each synced time)",
+        )
     stamps = [(when, text) for when, text in file.stamps.get(place, ()) if as_of is None or when <= as_of]
     stamp = None
     if stamps:
