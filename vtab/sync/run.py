@@ -41,7 +41,7 @@ from vtab.sync.plan import (
     patterns,
 )
 from vtab.sync.progress import Progress
-from vtab.sync.store import Run, Store
+from vtab.sync.store import Run, Store, nothing_to_resume
 from vtab.sync.summary import SyncSummary
 from vtab.sync.worker import RetryBudget, ShardRun, SyncContext, iso_now
 
@@ -136,7 +136,11 @@ def sync(
     digest = _credentials_digest(checked)
     types = [] if resume else _selected_types(patterns(tables), patterns(skip_tables))  # no file made yet
     root_connection, root = connect_with_registry(":memory:", **given)
-    store = Store(path)
+    try:
+        store = Store(path, resume=resume)
+    except BaseException:
+        root_connection.close()
+        raise
     try:
         if resume:
             run, tasks = _resumed(store, path, digest)
@@ -306,7 +310,7 @@ def _places(root: Registry, options: Options, every_region: bool) -> list[Place]
 def _resumed(store: Store, path: str, digest: str) -> tuple[Run, list[Task]]:
     run = store.last_run()
     if run is None:
-        raise OptionError(f"{path} holds no sync to resume; run vtab sync {path} without --resume")
+        raise OptionError(nothing_to_resume(path))
     if run.credentials != digest:
         raise OptionError(
             f"the last sync of {path} read other accounts or as another caller (its account options, "

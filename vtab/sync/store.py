@@ -19,6 +19,7 @@ from typing import Any
 import apsw
 
 from vtab.catalog.columns import quote
+from vtab.options import OptionError
 from vtab.sync.plan import SyncMode, Task, TaskStatus
 
 IDENTIFIER_COLUMN = "_vtab_identifier"
@@ -109,6 +110,10 @@ class TaskResult:
     error_message: str | None = None
 
 
+def nothing_to_resume(path: str) -> str:
+    return f"{path} holds no sync to resume; run vtab sync {path} without --resume"
+
+
 class SyncModeError(apsw.SQLError):
     """A table of the file was written in another mode (append history vs overwrite)."""
 
@@ -116,10 +121,25 @@ class SyncModeError(apsw.SQLError):
 class Store:
     """The output file, opened for the sync's threads."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, resume: bool = False) -> None:
+        """``resume``: the file must hold a sync already, and is not touched (nor made) when it does not."""
         self.path = path
-        self.db = apsw.Connection(path)
-        self.db.setbusytimeout(BUSY_TIMEOUT_MS)
+        flags = apsw.SQLITE_OPEN_READWRITE | (0 if resume else apsw.SQLITE_OPEN_CREATE)
+        try:
+            self.db = apsw.Connection(path, flags=flags)
+            self.db.setbusytimeout(BUSY_TIMEOUT_MS)
+            holds_sync = self.db.execute(
+                "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", (RUNS_TABLE,)
+            ).fetchone()
+        except (apsw.NotADBError, apsw.CantOpenError) as error:
+            if resume and isinstance(error, apsw.CantOpenError):
+                raise OptionError(nothing_to_resume(path)) from None
+            raise OptionError(
+                f"{path} cannot be a sync file ({error}): give vtab sync a new file or one it wrote"
+            ) from None
+        if resume and not holds_sync:
+            self.db.close()
+            raise OptionError(nothing_to_resume(path))
         self.db.execute("PRAGMA journal_mode = WAL")
         self.lock = threading.Lock()
         self._tables: set[str] = set()

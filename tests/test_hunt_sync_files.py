@@ -1,0 +1,41 @@
+"""Hunt: vtab sync given a file that is not a sync file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from vtab.cli.main import main
+from vtab.emulator import Emulator
+from vtab.sync import sync
+
+
+def test_resume_of_a_database_without_a_sync_leaves_it_as_it_was(emulator: Emulator, tmp_path: Path) -> None:
+    app = tmp_path / "app.db"
+    db = sqlite3.connect(app)
+    db.execute("CREATE TABLE notes(text)")
+    db.commit()
+    db.close()
+    before = app.read_bytes()
+
+    with pytest.raises(ValueError, match="holds no sync to resume"):
+        sync(str(app), resume=True, endpoint_url=emulator.endpoint_url, regions="us-east-1")
+    assert app.read_bytes() == before  # no _vtab_sync tables added, still in its own journal mode
+    missing = tmp_path / "missing.db"
+    with pytest.raises(ValueError, match="holds no sync to resume"):
+        sync(str(missing), resume=True, endpoint_url=emulator.endpoint_url, regions="us-east-1")
+    assert not missing.exists()
+
+
+def test_a_file_that_is_not_a_database_is_named_in_the_error(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database\n" * 20)
+    argv = ["sync", str(notes), "--tables", "logs_log_groups", "--regions", "us-east-1"]
+    assert main([*argv, "--endpoint-url", emulator.endpoint_url]) == 1
+    error = capsys.readouterr().err
+    assert f"{notes} cannot be a sync file" in error and "give vtab sync a new file" in error
+    assert notes.read_text() == "not a database\n" * 20
