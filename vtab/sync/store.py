@@ -18,7 +18,9 @@ from typing import Any
 
 import apsw
 
+from vtab.catalog import load_catalog
 from vtab.catalog.columns import quote
+from vtab.catalog.schema import Scope
 from vtab.options import OptionError
 from vtab.sync.plan import SyncMode, Task, TaskStatus
 
@@ -108,6 +110,14 @@ class TaskResult:
     throttles: int = 0
     error_code: str | None = None
     error_message: str | None = None
+
+
+def _is_global(type_name: str) -> bool:
+    """A type listed once per partition (IAM): its resources are the same whichever region lists them."""
+    try:
+        return load_catalog().entry(type_name).scope is Scope.GLOBAL
+    except KeyError:
+        return False
 
 
 def nothing_to_resume(path: str) -> str:
@@ -278,10 +288,13 @@ class Store:
                 self._table(task.table_name, columns, mode)
                 insert()
                 if mode is SyncMode.OVERWRITE_DELETE_STALE:
+                    # a global type's rows carry the region it was listed through: an earlier sync's, listed
+                    # through another region, are the same resources, stale in whichever region they carry
+                    place, values = "account_id = ?", [task.account_id]
+                    if not _is_global(task.type_name):
+                        place, values = f"{place} AND region = ?", [*values, task.region]
                     self.db.execute(
-                        f"DELETE FROM {table} "
-                        f"WHERE account_id = ? AND region = ? AND {SYNCED_AT_COLUMN} <> ?",
-                        (task.account_id, task.region, synced_at),
+                        f"DELETE FROM {table} WHERE {place} AND {SYNCED_AT_COLUMN} <> ?", (*values, synced_at)
                     )
                 self._record(sync_id, task, result)
                 self.db.execute("COMMIT")
