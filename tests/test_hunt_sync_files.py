@@ -39,3 +39,17 @@ def test_a_file_that_is_not_a_database_is_named_in_the_error(
     error = capsys.readouterr().err
     assert f"{notes} cannot be a sync file" in error and "give vtab sync a new file" in error
     assert notes.read_text() == "not a database\n" * 20
+
+
+def test_resume_refuses_tables_and_a_mode_other_than_the_runs(emulator: Emulator, tmp_path: Path) -> None:
+    out = tmp_path / "estate.db"
+    common = {"endpoint_url": emulator.endpoint_url, "regions": "us-east-1"}
+    assert sync(str(out), tables="logs_log_groups", mode="append", **common).complete
+    with pytest.raises(ValueError, match=r"tables='apigatewayv2_\*' differ") as refused:
+        sync(str(out), resume=True, tables="apigatewayv2_*", **common)  # it ran nothing, saying all done
+    assert "its own tables ('logs_log_groups') and mode ('append')" in str(refused.value)
+    with pytest.raises(ValueError, match="mode='overwrite' differ"):
+        sync(str(out), resume=True, mode="overwrite", **common)
+    # the run's own settings, or none, resume it
+    assert sync(str(out), resume=True, tables="logs_log_groups", mode="append", **common).complete
+    assert sync(str(out), resume=True, **common).complete

@@ -143,7 +143,7 @@ def sync(
         raise
     try:
         if resume:
-            run, tasks = _resumed(store, path, digest)
+            run, tasks = _resumed(store, path, digest, (tables, skip_tables, chosen_mode))
             chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
             shards = _regroup(tasks, _profiles(root) if checked.profiles else {})
         else:
@@ -307,10 +307,13 @@ def _places(root: Registry, options: Options, every_region: bool) -> list[Place]
     ]
 
 
-def _resumed(store: Store, path: str, digest: str) -> tuple[Run, list[Task]]:
+def _resumed(
+    store: Store, path: str, digest: str, given: tuple[str | Sequence[str], str | Sequence[str], SyncMode]
+) -> tuple[Run, list[Task]]:
     run = store.last_run()
     if run is None:
         raise OptionError(nothing_to_resume(path))
+    _same_selection(run, path, *given)
     if run.credentials != digest:
         raise OptionError(
             f"the last sync of {path} read other accounts or as another caller (its account options, "
@@ -318,6 +321,30 @@ def _resumed(store: Store, path: str, digest: str) -> tuple[Run, list[Task]]:
             "sync without --resume"
         )
     return run, store.unfinished(run.sync_id)
+
+
+def _same_selection(
+    run: Run, path: str, tables: str | Sequence[str], skip_tables: str | Sequence[str], mode: SyncMode
+) -> None:
+    """A resume runs the last run's own tasks in its mode: tables, skip_tables or a mode given otherwise
+    (not left at their defaults) would be ignored, so they are refused."""
+    settings = orjson.loads(run.settings)
+    kept = {"tables": patterns(settings.get("tables")), "skip_tables": patterns(settings.get("skip"))}
+    asked = {"tables": patterns(tables), "skip_tables": patterns(skip_tables)}
+    defaults = {"tables": ("*",), "skip_tables": ()}
+    differ = [
+        f"{name}={','.join(asked[name])!r}"
+        for name in kept
+        if asked[name] not in (defaults[name], kept[name])
+    ]
+    if mode is not SyncMode.OVERWRITE_DELETE_STALE and mode is not run.mode:
+        differ.append(f"mode={mode.value!r}")
+    if differ:
+        raise OptionError(
+            f"--resume runs the tasks the last sync of {path} left, with its own tables "
+            f"({','.join(kept['tables'])!r}) and mode ({run.mode.value!r}); {', '.join(differ)} differ: "
+            "leave them out to resume, or run a new sync without --resume"
+        )
 
 
 def _profiles(root: Registry) -> dict[str, str | None]:
