@@ -11,10 +11,11 @@ threads: one connection, its writes under a lock (SQLite has one writer anyway).
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import apsw
 
@@ -120,6 +121,19 @@ def _is_global(type_name: str) -> bool:
         return False
 
 
+def _one_writer(path: str) -> BinaryIO | None:
+    """The file opened and locked for this sync alone (an advisory lock, gone with the process), or None
+    when another sync holds it. Two syncs at once would remove each other's rows as stale, and leave
+    places whose rows are older than their last done task, which ``vtab diff`` then reads as emptied."""
+    handle = open(path, "rb")  # noqa: SIM115 (held open, closed by Store.close)
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
 def nothing_to_resume(path: str) -> str:
     return f"{path} holds no sync to resume; run vtab sync {path} without --resume"
 
@@ -150,6 +164,13 @@ class Store:
         if resume and not holds_sync:
             self.db.close()
             raise OptionError(nothing_to_resume(path))
+        self._writer = _one_writer(path)
+        if self._writer is None:
+            self.db.close()
+            raise OptionError(
+                f"another vtab sync is writing {path}: wait for it to end (or --resume it once it has), "
+                "or sync into another file"
+            )
         self.db.execute("PRAGMA journal_mode = WAL")
         self.lock = threading.Lock()
         self._tables: set[str] = set()
@@ -158,6 +179,7 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+        self._writer.close()
 
     # -- runs ---------------------------------------------------------------------------------------
 
