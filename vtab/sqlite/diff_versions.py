@@ -41,7 +41,12 @@ TASK_COLUMNS = (ACCOUNT_ID, REGION, "table_name", "status", "started_at", "error
 
 
 NOT_STARTED = datetime.datetime.max.replace(tzinfo=datetime.UTC)
-"""The start of a task not started yet (a pending one without started_at): after every synced time."""
+"""The start of a task not started yet (a pending one without started_at) whose run's start is not known:
+after every synced time."""
+
+RUNS_TABLE = "_vtab_sync_runs"
+"""The sync's runs: a task not started yet counts from its run's start (``sync_id``, ``started_at``), so
+the pending tasks of a run stopped and never resumed do not come after every later run's."""
 
 
 class DiffError(apsw.SQLError):
@@ -131,6 +136,10 @@ class SyncFile:
     """Each place's synced times (parsed, and the text as stored), oldest first."""
     synced_times: list[datetime.datetime] = field(default_factory=list)
     """Every synced time of the tables read, oldest first."""
+    task_run: str = "NULL"
+    """The ``_vtab_sync`` column naming a task's run (``sync_id``), else NULL."""
+    run_starts: dict[str, datetime.datetime] = field(default_factory=dict)
+    """Each run's start (``_vtab_sync_runs``, when the file has it), by sync_id."""
     one_version: set[str] = field(default_factory=set)
     """Tables an overwrite mode wrote: a later sync's done task replaced the place's earlier rows."""
 
@@ -168,6 +177,12 @@ class SyncFile:
             columns = found.table_columns(name)
             if set(KEY) | {SYNCED_AT} <= set(columns):
                 found.columns[name] = columns
+        if RUNS_TABLE in names and {"sync_id", "started_at"} <= set(found.table_columns(RUNS_TABLE)):
+            for sync_id, started in db.execute(f"SELECT sync_id, started_at FROM {schema}.{RUNS_TABLE}"):
+                where = f"{path}: {RUNS_TABLE}.started_at of {sync_id}"
+                found.run_starts[str(sync_id)] = parse_time(str(started), where)
+        if "sync_id" in task_columns:
+            found.task_run = "sync_id"
         indexes = db.execute(f"SELECT name FROM {schema}.sqlite_schema WHERE type = 'index'")
         found.one_version = {
             str(index)[: -len(ONE_VERSION_INDEX)]
@@ -181,13 +196,18 @@ class SyncFile:
 
     def read(self, wanted: Callable[[str], bool]) -> None:
         """Read the tasks and synced times of the tables ``wanted`` takes."""
-        rows = self.db.execute(f"SELECT {', '.join(TASK_COLUMNS)} FROM {self.schema}.{SYNC_TABLE}")
-        for account, region, table, status, started, code, message in rows:
+        rows = self.db.execute(
+            f"SELECT {', '.join(TASK_COLUMNS)}, {self.task_run} FROM {self.schema}.{SYNC_TABLE}"
+        )
+        for account, region, table, status, started, code, message, sync_id in rows:
             if not wanted(str(table)):
                 continue
             place = Place(str(table), str(account), str(region))
             where = f"{self.path}: {SYNC_TABLE}.started_at of {place}"
-            when = NOT_STARTED if started is None else parse_time(str(started), where)
+            if started is None:
+                when = self.run_starts.get(str(sync_id), NOT_STARTED)
+            else:
+                when = parse_time(str(started), where)
             error = ": ".join(str(part) for part in (code, message) if part)
             self.tasks[place].append(Task(place, str(status), when, error))
         for table in sorted(filter(wanted, self.columns)):
