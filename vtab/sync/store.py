@@ -164,13 +164,14 @@ class Store:
         if resume and not holds_sync:
             self.db.close()
             raise OptionError(nothing_to_resume(path))
-        self._writer = _one_writer(path)
-        if self._writer is None:
+        writer = _one_writer(path)
+        if writer is None:
             self.db.close()
             raise OptionError(
                 f"another vtab sync is writing {path}: wait for it to end (or --resume it once it has), "
                 "or sync into another file"
             )
+        self._writer = writer
         self.db.execute("PRAGMA journal_mode = WAL")
         self.lock = threading.Lock()
         self._tables: set[str] = set()
