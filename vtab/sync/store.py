@@ -131,6 +131,8 @@ def _one_writer(path: str) -> BinaryIO | None:
     except BlockingIOError:
         handle.close()
         return None
+    except OSError:  # a filesystem without locks (some network ones): the sync runs unguarded, as before
+        pass
     return handle
 
 
