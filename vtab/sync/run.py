@@ -289,14 +289,24 @@ def _places(root: Registry, options: Options, every_region: bool) -> list[Place]
         regions = options.regions or (region,)
         return [Place(account.account_id, account.profile, regions) for account in accounts]
 
+    failures: list[apsw.Error] = []
+
     def ask(account: Account) -> tuple[str, ...] | None:
         try:
             return enabled_regions(estate.cloud(account), region)
-        except apsw.Error:
+        except apsw.Error as error:
+            failures.append(error)
             return None
 
     with ThreadPoolExecutor(min(len(accounts), options.max_workers) or 1) as pool:
         answers = list(pool.map(ask, accounts))
+    if failures and not any(answers):
+        # no account said which regions it has: syncing the default region alone would look complete
+        raise type(failures[0])(
+            f"regions='{EVERY_REGION}': no account could be asked which regions it has enabled "
+            f"({len(failures)} failed; the first: {failures[0]}); give the regions instead, e.g. "
+            f"regions='{region},eu-west-1' (--regions)"
+        )
     own = next(
         (found for account, found in zip(accounts, answers, strict=True) if account.own and found), None
     )
