@@ -147,25 +147,32 @@ class SyncFile:
     def attach(cls, db: apsw.Connection, path: str, schema: str) -> SyncFile:
         if not os.path.isfile(path):
             raise DiffError(f"{path}: no such file; give a file that vtab sync wrote")
-        found = cls(db, path, schema)
         try:
             db.execute(f"ATTACH ? AS {schema}", (read_only_uri(path),))
-            names = [
-                str(name)
-                for (name,) in db.execute(
-                    f"SELECT name FROM {schema}.sqlite_schema WHERE type = 'table' ORDER BY name"
-                )
-            ]
+            db.execute(f"SELECT count(*) FROM {schema}.sqlite_schema").fetchall()
         except apsw.NotADBError:
             raise DiffError(f"{path}: not a SQLite database; give a file that vtab sync wrote") from None
         except apsw.CantOpenError as error:
             raise DiffError(f"{path}: cannot be opened read-only ({error})") from None
+        return cls(db, path, schema)
+
+    def describe(self) -> None:
+        """Check that it is a sync file, and read its tables, their columns and its runs. The diff reads
+        this and everything after in one read transaction: a sync writing the file meanwhile (WAL) is not
+        seen half-way, its rows replacing those of the versions the diff chose."""
+        db, path, schema = self.db, self.path, self.schema
+        names = [
+            str(name)
+            for (name,) in db.execute(
+                f"SELECT name FROM {schema}.sqlite_schema WHERE type = 'table' ORDER BY name"
+            )
+        ]
         if SYNC_TABLE not in names:
             raise DiffError(
                 f"{path}: not a vtab sync file (it has no {SYNC_TABLE} table); "
                 "give a file that vtab sync wrote"
             )
-        task_columns = set(found.table_columns(SYNC_TABLE))
+        task_columns = set(self.table_columns(SYNC_TABLE))
         missing = [name for name in TASK_COLUMNS if name not in task_columns]
         if missing:
             raise DiffError(
@@ -174,22 +181,21 @@ class SyncFile:
         for name in names:
             if name.startswith(("_vtab", "sqlite_")):
                 continue
-            columns = found.table_columns(name)
+            columns = self.table_columns(name)
             if set(KEY) | {SYNCED_AT} <= set(columns):
-                found.columns[name] = columns
-        if RUNS_TABLE in names and {"sync_id", "started_at"} <= set(found.table_columns(RUNS_TABLE)):
+                self.columns[name] = columns
+        if RUNS_TABLE in names and {"sync_id", "started_at"} <= set(self.table_columns(RUNS_TABLE)):
             for sync_id, started in db.execute(f"SELECT sync_id, started_at FROM {schema}.{RUNS_TABLE}"):
                 where = f"{path}: {RUNS_TABLE}.started_at of {sync_id}"
-                found.run_starts[str(sync_id)] = parse_time(str(started), where)
+                self.run_starts[str(sync_id)] = parse_time(str(started), where)
         if "sync_id" in task_columns:
-            found.task_run = "sync_id"
+            self.task_run = "sync_id"
         indexes = db.execute(f"SELECT name FROM {schema}.sqlite_schema WHERE type = 'index'")
-        found.one_version = {
+        self.one_version = {
             str(index)[: -len(ONE_VERSION_INDEX)]
             for (index,) in indexes
             if str(index).endswith(ONE_VERSION_INDEX)
         }
-        return found
 
     def table_columns(self, table: str) -> list[str]:
         return [str(row[1]) for row in self.db.execute(f"PRAGMA {self.schema}.table_info({quote(table)})")]
