@@ -63,7 +63,8 @@ def test_shards_are_account_regions_global_types_once_and_the_order_is_a_fixed_s
         ("222222222222", "us-east-1", "prod"),
         ("222222222222", "eu-west-1", "prod"),
     ]
-    assert [len(shard.tasks) for shard in shards] == [9, 8, 9, 8]  # the global type in the first region only
+    # the global type in one region only, the first by name: the same whatever order the regions are given
+    assert [len(shard.tasks) for shard in shards] == [8, 9, 8, 9]
     orders = [[task.table_name for task in shard.tasks] for shard in shards]
     assert orders[0] != sorted(orders[0]) and orders[0] != orders[2]  # shuffled, differently per shard
     again = build_shards(accounts, types)

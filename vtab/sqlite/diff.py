@@ -180,7 +180,9 @@ class Diff:
         second = first if one_file else SyncFile.attach(self.db, new or old, "new")
         self.files = (first, second)
         wanted = globs_match(tables)
+        self.db.execute("BEGIN")  # one state of each file, however long the diff streams (SyncFile.describe)
         for file in dict.fromkeys(self.files):
+            file.describe()
             file.read(wanted)
         self.tables = sorted(
             {

@@ -6,7 +6,8 @@ table) with its status. An ``append`` file holds several synced times. The versi
 time T is, per place (account, region, table), the rows of the place's latest synced time at or before T
 (one sync stamps every row it writes with the same time). The task behind it is the place's latest task
 started before the file's next synced time after T: a place is complete when that task is ``done``; a done
-task started after the rows' own synced time means that later sync found no rows there.
+task started after the rows' own synced time means that later sync found no rows there. A table an
+overwrite mode wrote keeps one version: a place a later sync did again has lost its earlier rows.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ SYNC_TABLE = "_vtab_sync"
 
 IDENTIFIER = "_vtab_identifier"
 SYNCED_AT = "_vtab_synced_at"
+ONE_VERSION_INDEX = "__vtab_key"
+"""The suffix of the key index vtab sync gives a table written in an overwrite mode: one row per resource,
+so the file holds only its latest version (an append table's index ends ``__vtab_history``)."""
 KEY = (ACCOUNT_ID, REGION, IDENTIFIER)
 """A resource of a sync file: the Cloud Control identifier in its account and region."""
 
@@ -37,7 +41,12 @@ TASK_COLUMNS = (ACCOUNT_ID, REGION, "table_name", "status", "started_at", "error
 
 
 NOT_STARTED = datetime.datetime.max.replace(tzinfo=datetime.UTC)
-"""The start of a task not started yet (a pending one without started_at): after every synced time."""
+"""The start of a task not started yet (a pending one without started_at) whose run's start is not known:
+after every synced time."""
+
+RUNS_TABLE = "_vtab_sync_runs"
+"""The sync's runs: a task not started yet counts from its run's start (``sync_id``, ``started_at``), so
+the pending tasks of a run stopped and never resumed do not come after every later run's."""
 
 
 class DiffError(apsw.SQLError):
@@ -127,30 +136,43 @@ class SyncFile:
     """Each place's synced times (parsed, and the text as stored), oldest first."""
     synced_times: list[datetime.datetime] = field(default_factory=list)
     """Every synced time of the tables read, oldest first."""
+    task_run: str = "NULL"
+    """The ``_vtab_sync`` column naming a task's run (``sync_id``), else NULL."""
+    run_starts: dict[str, datetime.datetime] = field(default_factory=dict)
+    """Each run's start (``_vtab_sync_runs``, when the file has it), by sync_id."""
+    one_version: set[str] = field(default_factory=set)
+    """Tables an overwrite mode wrote: a later sync's done task replaced the place's earlier rows."""
 
     @classmethod
     def attach(cls, db: apsw.Connection, path: str, schema: str) -> SyncFile:
         if not os.path.isfile(path):
             raise DiffError(f"{path}: no such file; give a file that vtab sync wrote")
-        found = cls(db, path, schema)
         try:
             db.execute(f"ATTACH ? AS {schema}", (read_only_uri(path),))
-            names = [
-                str(name)
-                for (name,) in db.execute(
-                    f"SELECT name FROM {schema}.sqlite_schema WHERE type = 'table' ORDER BY name"
-                )
-            ]
+            db.execute(f"SELECT count(*) FROM {schema}.sqlite_schema").fetchall()
         except apsw.NotADBError:
             raise DiffError(f"{path}: not a SQLite database; give a file that vtab sync wrote") from None
         except apsw.CantOpenError as error:
             raise DiffError(f"{path}: cannot be opened read-only ({error})") from None
+        return cls(db, path, schema)
+
+    def describe(self) -> None:
+        """Check that it is a sync file, and read its tables, their columns and its runs. The diff reads
+        this and everything after in one read transaction: a sync writing the file meanwhile (WAL) is not
+        seen half-way, its rows replacing those of the versions the diff chose."""
+        db, path, schema = self.db, self.path, self.schema
+        names = [
+            str(name)
+            for (name,) in db.execute(
+                f"SELECT name FROM {schema}.sqlite_schema WHERE type = 'table' ORDER BY name"
+            )
+        ]
         if SYNC_TABLE not in names:
             raise DiffError(
                 f"{path}: not a vtab sync file (it has no {SYNC_TABLE} table); "
                 "give a file that vtab sync wrote"
             )
-        task_columns = set(found.table_columns(SYNC_TABLE))
+        task_columns = set(self.table_columns(SYNC_TABLE))
         missing = [name for name in TASK_COLUMNS if name not in task_columns]
         if missing:
             raise DiffError(
@@ -159,23 +181,39 @@ class SyncFile:
         for name in names:
             if name.startswith(("_vtab", "sqlite_")):
                 continue
-            columns = found.table_columns(name)
+            columns = self.table_columns(name)
             if set(KEY) | {SYNCED_AT} <= set(columns):
-                found.columns[name] = columns
-        return found
+                self.columns[name] = columns
+        if RUNS_TABLE in names and {"sync_id", "started_at"} <= set(self.table_columns(RUNS_TABLE)):
+            for sync_id, started in db.execute(f"SELECT sync_id, started_at FROM {schema}.{RUNS_TABLE}"):
+                where = f"{path}: {RUNS_TABLE}.started_at of {sync_id}"
+                self.run_starts[str(sync_id)] = parse_time(str(started), where)
+        if "sync_id" in task_columns:
+            self.task_run = "sync_id"
+        indexes = db.execute(f"SELECT name FROM {schema}.sqlite_schema WHERE type = 'index'")
+        self.one_version = {
+            str(index)[: -len(ONE_VERSION_INDEX)]
+            for (index,) in indexes
+            if str(index).endswith(ONE_VERSION_INDEX)
+        }
 
     def table_columns(self, table: str) -> list[str]:
         return [str(row[1]) for row in self.db.execute(f"PRAGMA {self.schema}.table_info({quote(table)})")]
 
     def read(self, wanted: Callable[[str], bool]) -> None:
         """Read the tasks and synced times of the tables ``wanted`` takes."""
-        rows = self.db.execute(f"SELECT {', '.join(TASK_COLUMNS)} FROM {self.schema}.{SYNC_TABLE}")
-        for account, region, table, status, started, code, message in rows:
+        rows = self.db.execute(
+            f"SELECT {', '.join(TASK_COLUMNS)}, {self.task_run} FROM {self.schema}.{SYNC_TABLE}"
+        )
+        for account, region, table, status, started, code, message, sync_id in rows:
             if not wanted(str(table)):
                 continue
             place = Place(str(table), str(account), str(region))
             where = f"{self.path}: {SYNC_TABLE}.started_at of {place}"
-            when = NOT_STARTED if started is None else parse_time(str(started), where)
+            if started is None:
+                when = self.run_starts.get(str(sync_id), NOT_STARTED)
+            else:
+                when = parse_time(str(started), where)
             error = ": ".join(str(part) for part in (code, message) if part)
             self.tasks[place].append(Task(place, str(status), when, error))
         for table in sorted(filter(wanted, self.columns)):
@@ -215,6 +253,15 @@ def version_of(file: SyncFile, place: Place, as_of: datetime.datetime | None) ->
     if not tasks:
         return PlaceVersion(None, "not synced (no task in _vtab_sync)")
     task = tasks[-1]
+    replaced = after is not None and any(
+        t.status == TaskStatus.DONE and t.started_at >= after for t in file.tasks[place]
+    )
+    if replaced and place.table in file.one_version:
+        return PlaceVersion(
+            None,
+            f"rows replaced by a later sync (the file keeps one version of {place.table}: "
+            "sync with --mode append to keep each synced time)",
+        )
     stamps = [(when, text) for when, text in file.stamps.get(place, ()) if as_of is None or when <= as_of]
     stamp = None
     if stamps:

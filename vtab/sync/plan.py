@@ -163,16 +163,17 @@ class Place:
 
 def build_shards(places: Sequence[Place], types: Sequence[SyncType]) -> list[Shard]:
     """One shard per (account, region), each with its types in a shuffled order (fixed seed). A global
-    type is a task of the account's first region only (listed once per partition, its rows carry that
-    region)."""
+    type is a task of one region of the account only (listed once per partition, its rows carry that
+    region): the first in name order, so that syncs giving the same regions in another order agree."""
     shards = []
     for place in places:
         account_id, profile = place.account_id, place.profile
-        for index, region in enumerate(place.regions):
+        first = min(place.regions, default=None)
+        for region in place.regions:
             tasks = [
                 Task(account_id, region, kind.table_name, kind.type_name)
                 for kind in types
-                if index == 0 or not kind.is_global
+                if region == first or not kind.is_global
             ]
             random.Random(SHUFFLE_SEED ^ zlib.crc32(f"{account_id}/{region}".encode())).shuffle(tasks)
             if tasks:

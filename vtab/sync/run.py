@@ -41,7 +41,7 @@ from vtab.sync.plan import (
     patterns,
 )
 from vtab.sync.progress import Progress
-from vtab.sync.store import Run, Store
+from vtab.sync.store import Run, Store, nothing_to_resume
 from vtab.sync.summary import SyncSummary
 from vtab.sync.worker import RetryBudget, ShardRun, SyncContext, iso_now
 
@@ -136,10 +136,14 @@ def sync(
     digest = _credentials_digest(checked)
     types = [] if resume else _selected_types(patterns(tables), patterns(skip_tables))  # no file made yet
     root_connection, root = connect_with_registry(":memory:", **given)
-    store = Store(path)
+    try:
+        store = Store(path, resume=resume)
+    except BaseException:
+        root_connection.close()
+        raise
     try:
         if resume:
-            run, tasks = _resumed(store, path, digest)
+            run, tasks = _resumed(store, path, digest, (tables, skip_tables, chosen_mode))
             chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
             shards = _regroup(tasks, _profiles(root) if checked.profiles else {})
         else:
@@ -285,14 +289,24 @@ def _places(root: Registry, options: Options, every_region: bool) -> list[Place]
         regions = options.regions or (region,)
         return [Place(account.account_id, account.profile, regions) for account in accounts]
 
+    failures: list[apsw.Error] = []
+
     def ask(account: Account) -> tuple[str, ...] | None:
         try:
             return enabled_regions(estate.cloud(account), region)
-        except apsw.Error:
+        except apsw.Error as error:
+            failures.append(error)
             return None
 
     with ThreadPoolExecutor(min(len(accounts), options.max_workers) or 1) as pool:
         answers = list(pool.map(ask, accounts))
+    if failures and not any(answers):
+        # no account said which regions it has: syncing the default region alone would look complete
+        raise type(failures[0])(
+            f"regions='{EVERY_REGION}': no account could be asked which regions it has enabled "
+            f"({len(failures)} failed; the first: {failures[0]}); give the regions instead, e.g. "
+            f"regions='{region},eu-west-1' (--regions)"
+        )
     own = next(
         (found for account, found in zip(accounts, answers, strict=True) if account.own and found), None
     )
@@ -303,10 +317,13 @@ def _places(root: Registry, options: Options, every_region: bool) -> list[Place]
     ]
 
 
-def _resumed(store: Store, path: str, digest: str) -> tuple[Run, list[Task]]:
+def _resumed(
+    store: Store, path: str, digest: str, given: tuple[str | Sequence[str], str | Sequence[str], SyncMode]
+) -> tuple[Run, list[Task]]:
     run = store.last_run()
     if run is None:
-        raise OptionError(f"{path} holds no sync to resume; run vtab sync {path} without --resume")
+        raise OptionError(nothing_to_resume(path))
+    _same_selection(run, path, *given)
     if run.credentials != digest:
         raise OptionError(
             f"the last sync of {path} read other accounts or as another caller (its account options, "
@@ -314,6 +331,30 @@ def _resumed(store: Store, path: str, digest: str) -> tuple[Run, list[Task]]:
             "sync without --resume"
         )
     return run, store.unfinished(run.sync_id)
+
+
+def _same_selection(
+    run: Run, path: str, tables: str | Sequence[str], skip_tables: str | Sequence[str], mode: SyncMode
+) -> None:
+    """A resume runs the last run's own tasks in its mode: tables, skip_tables or a mode given otherwise
+    (not left at their defaults) would be ignored, so they are refused."""
+    settings = orjson.loads(run.settings)
+    kept = {"tables": patterns(settings.get("tables")), "skip_tables": patterns(settings.get("skip"))}
+    asked = {"tables": patterns(tables), "skip_tables": patterns(skip_tables)}
+    defaults = {"tables": ("*",), "skip_tables": ()}
+    differ = [
+        f"{name}={','.join(asked[name])!r}"
+        for name in kept
+        if asked[name] not in (defaults[name], kept[name])
+    ]
+    if mode is not SyncMode.OVERWRITE_DELETE_STALE and mode is not run.mode:
+        differ.append(f"mode={mode.value!r}")
+    if differ:
+        raise OptionError(
+            f"--resume runs the tasks the last sync of {path} left, with its own tables "
+            f"({','.join(kept['tables'])!r}) and mode ({run.mode.value!r}); {', '.join(differ)} differ: "
+            "leave them out to resume, or run a new sync without --resume"
+        )
 
 
 def _profiles(root: Registry) -> dict[str, str | None]:

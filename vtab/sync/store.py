@@ -11,14 +11,18 @@ threads: one connection, its writes under a lock (SQLite has one writer anyway).
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import apsw
 
+from vtab.catalog import load_catalog
 from vtab.catalog.columns import quote
+from vtab.catalog.schema import Scope
+from vtab.options import OptionError
 from vtab.sync.plan import SyncMode, Task, TaskStatus
 
 IDENTIFIER_COLUMN = "_vtab_identifier"
@@ -109,6 +113,33 @@ class TaskResult:
     error_message: str | None = None
 
 
+def _is_global(type_name: str) -> bool:
+    """A type listed once per partition (IAM): its resources are the same whichever region lists them."""
+    try:
+        return load_catalog().entry(type_name).scope is Scope.GLOBAL
+    except KeyError:
+        return False
+
+
+def _one_writer(path: str) -> BinaryIO | None:
+    """The file opened and locked for this sync alone (an advisory lock, gone with the process), or None
+    when another sync holds it. Two syncs at once would remove each other's rows as stale, and leave
+    places whose rows are older than their last done task, which ``vtab diff`` then reads as emptied."""
+    handle = open(path, "rb")  # noqa: SIM115 (held open, closed by Store.close)
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    except OSError:  # a filesystem without locks (some network ones): the sync runs unguarded, as before
+        pass
+    return handle
+
+
+def nothing_to_resume(path: str) -> str:
+    return f"{path} holds no sync to resume; run vtab sync {path} without --resume"
+
+
 class SyncModeError(apsw.SQLError):
     """A table of the file was written in another mode (append history vs overwrite)."""
 
@@ -116,10 +147,33 @@ class SyncModeError(apsw.SQLError):
 class Store:
     """The output file, opened for the sync's threads."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, resume: bool = False) -> None:
+        """``resume``: the file must hold a sync already, and is not touched (nor made) when it does not."""
         self.path = path
-        self.db = apsw.Connection(path)
-        self.db.setbusytimeout(BUSY_TIMEOUT_MS)
+        flags = apsw.SQLITE_OPEN_READWRITE | (0 if resume else apsw.SQLITE_OPEN_CREATE)
+        try:
+            self.db = apsw.Connection(path, flags=flags)
+            self.db.setbusytimeout(BUSY_TIMEOUT_MS)
+            holds_sync = self.db.execute(
+                "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", (RUNS_TABLE,)
+            ).fetchone()
+        except (apsw.NotADBError, apsw.CantOpenError) as error:
+            if resume and isinstance(error, apsw.CantOpenError):
+                raise OptionError(nothing_to_resume(path)) from None
+            raise OptionError(
+                f"{path} cannot be a sync file ({error}): give vtab sync a new file or one it wrote"
+            ) from None
+        if resume and not holds_sync:
+            self.db.close()
+            raise OptionError(nothing_to_resume(path))
+        writer = _one_writer(path)
+        if writer is None:
+            self.db.close()
+            raise OptionError(
+                f"another vtab sync is writing {path}: wait for it to end (or --resume it once it has), "
+                "or sync into another file"
+            )
+        self._writer = writer
         self.db.execute("PRAGMA journal_mode = WAL")
         self.lock = threading.Lock()
         self._tables: set[str] = set()
@@ -128,6 +182,7 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+        self._writer.close()
 
     # -- runs ---------------------------------------------------------------------------------------
 
@@ -258,10 +313,13 @@ class Store:
                 self._table(task.table_name, columns, mode)
                 insert()
                 if mode is SyncMode.OVERWRITE_DELETE_STALE:
+                    # a global type's rows carry the region it was listed through: an earlier sync's, listed
+                    # through another region, are the same resources, stale in whichever region they carry
+                    place, values = "account_id = ?", [task.account_id]
+                    if not _is_global(task.type_name):
+                        place, values = f"{place} AND region = ?", [*values, task.region]
                     self.db.execute(
-                        f"DELETE FROM {table} "
-                        f"WHERE account_id = ? AND region = ? AND {SYNCED_AT_COLUMN} <> ?",
-                        (task.account_id, task.region, synced_at),
+                        f"DELETE FROM {table} WHERE {place} AND {SYNCED_AT_COLUMN} <> ?", (*values, synced_at)
                     )
                 self._record(sync_id, task, result)
                 self.db.execute("COMMIT")

@@ -1,0 +1,29 @@
+"""Hunt: vtab sync --regions all when no account can say which regions it has."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import apsw
+import pytest
+
+from vtab.emulator import Emulator
+from vtab.sync import sync
+
+
+def test_regions_all_without_an_answer_is_an_error_not_one_region_reported_complete(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.deny_next(1)  # the DescribeRegions: an SCP or a role without ec2:DescribeRegions
+    options = {
+        "tables": "logs_log_groups",
+        "endpoint_url": emulator.endpoint_url,
+        "account_id": "123456789012",
+    }
+    # it synced us-east-1 alone (the default region) and said "1/1 tasks done", complete
+    with pytest.raises(apsw.PermissionsError) as failed:
+        sync(str(tmp_path / "estate.db"), regions="all", **options)
+    message = str(failed.value)
+    assert "regions='all': no account could be asked which regions it has enabled" in message
+    assert "AccessDenied" in message and "request id" in message and "--regions" in message
+    assert [call.operation for call in emulator.calls] == ["DescribeRegions"]  # nothing listed

@@ -1,0 +1,55 @@
+"""Hunt: vtab sync given a file that is not a sync file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from vtab.cli.main import main
+from vtab.emulator import Emulator
+from vtab.sync import sync
+
+
+def test_resume_of_a_database_without_a_sync_leaves_it_as_it_was(emulator: Emulator, tmp_path: Path) -> None:
+    app = tmp_path / "app.db"
+    db = sqlite3.connect(app)
+    db.execute("CREATE TABLE notes(text)")
+    db.commit()
+    db.close()
+    before = app.read_bytes()
+
+    with pytest.raises(ValueError, match="holds no sync to resume"):
+        sync(str(app), resume=True, endpoint_url=emulator.endpoint_url, regions="us-east-1")
+    assert app.read_bytes() == before  # no _vtab_sync tables added, still in its own journal mode
+    missing = tmp_path / "missing.db"
+    with pytest.raises(ValueError, match="holds no sync to resume"):
+        sync(str(missing), resume=True, endpoint_url=emulator.endpoint_url, regions="us-east-1")
+    assert not missing.exists()
+
+
+def test_a_file_that_is_not_a_database_is_named_in_the_error(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database\n" * 20)
+    argv = ["sync", str(notes), "--tables", "logs_log_groups", "--regions", "us-east-1"]
+    assert main([*argv, "--endpoint-url", emulator.endpoint_url]) == 1
+    error = capsys.readouterr().err
+    assert f"{notes} cannot be a sync file" in error and "give vtab sync a new file" in error
+    assert notes.read_text() == "not a database\n" * 20
+
+
+def test_resume_refuses_tables_and_a_mode_other_than_the_runs(emulator: Emulator, tmp_path: Path) -> None:
+    out = tmp_path / "estate.db"
+    common = {"endpoint_url": emulator.endpoint_url, "regions": "us-east-1"}
+    assert sync(str(out), tables="logs_log_groups", mode="append", **common).complete
+    with pytest.raises(ValueError, match=r"tables='apigatewayv2_\*' differ") as refused:
+        sync(str(out), resume=True, tables="apigatewayv2_*", **common)  # it ran nothing, saying all done
+    assert "its own tables ('logs_log_groups') and mode ('append')" in str(refused.value)
+    with pytest.raises(ValueError, match="mode='overwrite' differ"):
+        sync(str(out), resume=True, mode="overwrite", **common)
+    # the run's own settings, or none, resume it
+    assert sync(str(out), resume=True, tables="logs_log_groups", mode="append", **common).complete
+    assert sync(str(out), resume=True, **common).complete
