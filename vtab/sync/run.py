@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -83,6 +84,39 @@ class ThreadExecutor:
         pool.shutdown()
 
 
+class RunningShards:
+    """The shards running in this process: after Ctrl-C (or a failure) the sync waits for them to end
+    (each after its running tasks: ``stop`` is set) before it closes the file they write."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = threading.Condition()
+
+    def of(self, run_shard: Callable[[Shard], None]) -> Callable[[Shard], None]:
+        """``run_shard``, counted while it runs."""
+
+        def counted(shard: Shard) -> None:
+            with self._idle:
+                self._count += 1
+            try:
+                run_shard(shard)
+            finally:
+                with self._idle:
+                    self._count -= 1
+                    self._idle.notify_all()
+
+        return counted
+
+    def ended(self) -> bool:
+        """Wait until no shard runs; False when a second Ctrl-C ends the wait first."""
+        try:
+            with self._idle:
+                self._idle.wait_for(lambda: self._count == 0)
+        except KeyboardInterrupt:
+            return False
+        return True
+
+
 def _choice(name: str, value: Any, kind: type[SyncMode] | type[OnError] | type[ExecutorKind]) -> Any:
     try:
         return kind(value)
@@ -137,6 +171,8 @@ def sync(
     types = [] if resume else _selected_types(patterns(tables), patterns(skip_tables))  # no file made yet
     root_connection, root = connect_with_registry(":memory:", **given)
     store = Store(path)
+    running = RunningShards()
+    abandoned = False
     try:
         if resume:
             run, tasks = _resumed(store, path, digest)
@@ -189,9 +225,11 @@ def sync(
                     lambda files: merge(store, run, files, counter),
                 )
             else:
-                chosen_executor.run(shards, lambda shard: ShardRun(shard, context).run())
+                chosen_executor.run(shards, running.of(lambda shard: ShardRun(shard, context).run()))
         except BaseException:
-            context.stop.set()
+            context.stop.set()  # no task starts; a running one ends, recorded, or stays pending
+            if not running.ended():  # a second Ctrl-C while they end: the file is left to them
+                abandoned = True
             raise
         finally:
             counter.stop()
@@ -207,8 +245,9 @@ def sync(
             counter.retries,
         )
     finally:
-        store.close()
-        root_connection.close()
+        if not abandoned:  # the shards' threads write through the store: closed only once they are done
+            store.close()
+            root_connection.close()
     if summary:
         result.append_to(summary)
     return result
