@@ -425,3 +425,23 @@ def test_ctrl_c_during_an_org_sync_lets_its_shards_end_then_says_how_to_resume(
     assert any(status == "pending" for _, status, _ in tasks)
     assert _rows(out, "SELECT finished_at FROM _vtab_sync_runs") == [(None,)]
 
+
+def test_an_account_whose_role_is_refused_is_asked_once_and_each_task_fails_alike(
+    emulator: Emulator, org: Org, tmp_path: Path
+) -> None:
+    """Its first task learns the refusal (its other tasks, in every region's shard, wait for that one): the
+    rest fail with the same code and message without asking STS again (CloudTrail shows one AccessDenied)."""
+    locked = org.named(LOCKED).account_id
+    emulator.clear_calls()
+    out = tmp_path / "estate.db"
+    result = _sync(emulator, out, tables="logs_*")
+    refused = [call for call in emulator.calls if call.operation == "AssumeRole" and call.error_code]
+    assert len(refused) == 1
+    tables = {row[0] for row in _rows(out, "SELECT DISTINCT table_name FROM _vtab_sync")}
+    assert len(tables) > 1
+    assert {(f["account_id"], f["region"], f["table_name"]) for f in result.failures} == {
+        (locked, region, table) for region in REGIONS for table in tables
+    }
+    assert len({(f["error_code"], f["error_message"]) for f in result.failures}) == 1
+    assert result.failures[0]["error_code"] == "AccessDenied"
+    assert {row[0] for row in _rows(out, "SELECT sum(calls) FROM _vtab_sync WHERE status = 'failed'")} == {1}
