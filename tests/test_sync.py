@@ -445,3 +445,30 @@ def test_an_account_whose_role_is_refused_is_asked_once_and_each_task_fails_alik
     assert len({(f["error_code"], f["error_message"]) for f in result.failures}) == 1
     assert result.failures[0]["error_code"] == "AccessDenied"
     assert {row[0] for row in _rows(out, "SELECT sum(calls) FROM _vtab_sync WHERE status = 'failed'")} == {1}
+
+
+def test_a_type_is_written_under_its_canonical_name_whichever_of_its_names_selects_it(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """integration_responses (the seed's alias), apigatewayv2_* and StackQL's awscc.apigatewayv2.*
+    select AWS::ApiGatewayV2::IntegrationResponse: one table, vtab_types' canonical name, one task."""
+    emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=2, http_apis=0)
+    out = tmp_path / "estate.db"
+    options = {"endpoint_url": emulator.endpoint_url, "regions": "us-east-1"}
+    sync(str(out), tables="integration_responses", **options)
+    sync(str(out), tables="apigatewayv2_integration*,aws.apigatewayv2.integration_responses", **options)
+    sync(str(out), tables="awscc.apigatewayv2.apis", **options)
+    tables = {row[0] for row in _rows(out, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables - {"_vtab_sync", "_vtab_sync_runs"} == {
+        "apigatewayv2_integration_responses",
+        "apigatewayv2_integrations",
+        "apigatewayv2_apis",
+    }
+    per_run = "SELECT table_name, count(*) FROM _vtab_sync GROUP BY sync_id, table_name ORDER BY table_name"
+    assert _rows(out, per_run) == [
+        ("apigatewayv2_apis", 1),
+        ("apigatewayv2_integration_responses", 1),  # the first sync's
+        ("apigatewayv2_integration_responses", 1),  # the second's: selected by two names, one task
+        ("apigatewayv2_integrations", 1),
+    ]
+    assert _rows(out, "SELECT count(*) FROM apigatewayv2_integration_responses") == [(2,)]

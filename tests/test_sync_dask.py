@@ -105,7 +105,9 @@ def test_dask_on_two_worker_processes_writes_the_thread_executors_file_row_for_r
     failed = _rows(dask, "SELECT DISTINCT account_id, error_code FROM _vtab_sync WHERE status = 'failed'")
     assert failed == [(org.named(LOCKED).account_id, "AccessDenied")]
     assert statuses["failed"] == len(REGIONS) * 3
-    assert _rows(dask, "SELECT count(*) FROM integration_responses") == [(2 * 2 * 2 * len(REGIONS),)]
+    assert _rows(dask, "SELECT count(*) FROM apigatewayv2_integration_responses") == [
+        (2 * 2 * 2 * len(REGIONS),)
+    ]
     summed = ("tasks", "tasks_done", "tasks_failed", "tasks_pending", "resources", "pages", "calls")
     assert [getattr(by_dask, name) for name in summed] == [getattr(by_threads, name) for name in summed]
     assert by_dask.resources > 0 and not by_dask.complete

@@ -8,6 +8,7 @@ file. A run killed half-way leaves its done tasks done: a resume runs only the o
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import sys
 import threading
@@ -23,7 +24,8 @@ from vtab.aws.accounts import Account
 from vtab.aws.enabled_regions import enabled_regions
 from vtab.catalog import load_catalog
 from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options
-from vtab.sqlite.install import connect_with_registry
+from vtab.sql.stackql import PROVIDER, PROVIDERS
+from vtab.sqlite.install import connect_with_registry, stackql_names
 from vtab.sqlite.registry import Registry
 from vtab.sync.apart import ExecutorKind, ShardFileExecutor, ShardJob
 from vtab.sync.dask_executor import DaskExecutor
@@ -274,7 +276,7 @@ def _executor(
 
 
 def _selected_types(tables: Sequence[str], skip_tables: Sequence[str]) -> list[SyncType]:
-    selection = Selection(tables or ("*",), skip_tables)
+    selection = Selection(_table_names(tables) or ("*",), _table_names(skip_tables))
     types = selection.types(_type_rows())
     if selection.unmatched:
         raise OptionError(
@@ -282,6 +284,21 @@ def _selected_types(tables: Sequence[str], skip_tables: Sequence[str]) -> list[S
             "(globs take * and ?, e.g. tables='ec2_*')"
         )
     return types
+
+
+def _table_names(given: Sequence[str]) -> tuple[str, ...]:
+    """StackQL names (``aws.apigatewayv2.apis``, ``awscc.apigatewayv2.*``) as the tables they name; the
+    others as given. One that names no table stays, to be reported as matching nothing."""
+    names: tuple[str, ...] = ()
+    for pattern in given:
+        provider, dot, rest = pattern.partition(".")
+        if not dot or provider.lower() not in PROVIDERS:
+            names += (pattern,)
+            continue
+        spelled = f"{PROVIDER}.{rest}".lower()
+        found = sorted(table for name, table in stackql_names().items() if fnmatch.fnmatchcase(name, spelled))
+        names += tuple(found) or (pattern,)
+    return names
 
 
 def _type_rows() -> list[TypeRow]:
@@ -294,7 +311,8 @@ def _type_rows() -> list[TypeRow]:
     for type_name, table in names:
         if table is not None:
             entry = catalog.entry(type_name)
-            rows.append(TypeRow(type_name, table, entry.scope.value, entry.plan.mode.value))
+            canonical = table == entry.table
+            rows.append(TypeRow(type_name, table, entry.scope.value, entry.plan.mode.value, canonical))
     return sorted(rows, key=lambda row: row.table_name)
 
 
