@@ -472,3 +472,33 @@ def test_a_type_is_written_under_its_canonical_name_whichever_of_its_names_selec
         ("apigatewayv2_integrations", 1),
     ]
     assert _rows(out, "SELECT count(*) FROM apigatewayv2_integration_responses") == [(2,)]
+
+
+def test_a_resume_has_nothing_to_do_after_a_complete_run_and_refuses_another_selection(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "estate.db"
+    command = ["sync", str(out), "--tables", "logs_log_groups", "--endpoint-url", emulator.endpoint_url]
+    assert main([*command, "--regions", "us-east-1"]) == 0
+    capsys.readouterr()
+    emulator.clear_calls()
+    assert main(["sync", str(out), "--resume", "--endpoint-url", emulator.endpoint_url]) == 0
+    err = capsys.readouterr().err
+    assert f"nothing to resume: the last sync of {out} completed" in err
+    assert "tasks done" not in err  # not the old run's totals, as if the resume did them
+    assert _cloud_control_calls(emulator) == 0
+
+    emulator.refuse_type(LOG_GROUP, "eu-west-1")  # the run finishes with a failed task: one to resume
+    assert main([*command, "--regions", "us-east-1,eu-west-1"]) == 3
+    capsys.readouterr()
+    resume = ["sync", str(out), "--resume", "--endpoint-url", emulator.endpoint_url]
+    assert main([*resume, "--tables", "logs_*", "--regions", "eu-west-1"]) == 1
+    err = capsys.readouterr().err
+    assert "tables='logs_*' (the run's: 'logs_log_groups')" in err
+    assert "regions='eu-west-1' (the run's: 'us-east-1,eu-west-1')" in err
+    assert "without --resume" in err
+    with pytest.raises(ValueError, match=r"skip_tables='logs_log_streams' \(the run's: ''\)"):
+        sync(str(out), resume=True, skip_tables="logs_log_streams", endpoint_url=emulator.endpoint_url)
+    # the run's own selection, given again or left out, is a resume
+    assert main([*resume, "--tables", "LOGS_LOG_GROUPS", "--regions", "us-east-1,eu-west-1"]) == 3
+    assert main(resume) == 3

@@ -267,9 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("out", metavar="OUT", help="SQLite file to write (created if missing)")
     sync.add_argument(
         "--tables",
-        default="*",
         help="tables to copy: names, globs or StackQL names (awscc.ec2.vpcs), comma-separated (default: "
-        "every listable one); each is written under its canonical name",
+        "every listable one; with --resume, the run's); each is written under its canonical name",
     )
     sync.add_argument(
         "--skip-tables", metavar="TABLES", help="tables left out: names or globs, comma-separated"

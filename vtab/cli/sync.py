@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, say
 from vtab.cli.flags import options_from
-from vtab.sync import OnError, SyncSummary, sync
+from vtab.sync import NothingToResume, OnError, SyncSummary, sync
 
 FAILED_TASKS_STATUS = 3
 """The run finished under ``--on-error skip`` but some tasks failed (``_vtab_sync`` says which)."""
@@ -25,6 +25,9 @@ def command_sync(parser: argparse.ArgumentParser, args: argparse.Namespace, out:
     options.pop("progress", None)  # the sync's own display, not a read's: on unless --no-progress
     try:
         result = _run(args, options)
+    except NothingToResume as done:
+        say(str(done))
+        return 0
     except KeyboardInterrupt:
         say(
             f"{PROG} sync: interrupted: the tasks not done stay pending in {args.out}; run the same "

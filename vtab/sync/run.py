@@ -8,7 +8,6 @@ file. A run killed half-way leaves its done tasks done: a resume runs only the o
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import sys
 import threading
@@ -24,8 +23,7 @@ from vtab.aws.accounts import Account
 from vtab.aws.enabled_regions import enabled_regions
 from vtab.catalog import load_catalog
 from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options
-from vtab.sql.stackql import PROVIDER, PROVIDERS
-from vtab.sqlite.install import connect_with_registry, stackql_names
+from vtab.sqlite.install import connect_with_registry, stackql_tables
 from vtab.sqlite.registry import Registry
 from vtab.sync.apart import ExecutorKind, ShardFileExecutor, ShardJob
 from vtab.sync.dask_executor import DaskExecutor
@@ -44,6 +42,7 @@ from vtab.sync.plan import (
     patterns,
 )
 from vtab.sync.progress import Progress
+from vtab.sync.resume import NothingToResume, check_selection, given_selection, selection
 from vtab.sync.store import Run, Store
 from vtab.sync.summary import SyncSummary
 from vtab.sync.worker import RetryBudget, ShardRun, SyncContext, iso_now
@@ -138,7 +137,7 @@ def _credentials_digest(options: Options) -> str:
 def sync(
     path: str,
     *,
-    tables: str | Sequence[str] = "*",
+    tables: str | Sequence[str] | None = None,
     skip_tables: str | Sequence[str] = (),
     mode: str = SyncMode.OVERWRITE_DELETE_STALE.value,
     on_error: str = OnError.SKIP.value,
@@ -157,14 +156,17 @@ def sync(
 
     ``options`` are vtab's (``accounts='org'``, ``regions='us-east-1,eu-west-1'``, ``rate_limit``, ...).
     ``progress`` is where progress lines go (None: nowhere), redrawn in place under ``live_progress``.
+    ``tables`` defaults to every listable table (a resume: the run's, which it must not change).
     ``executor`` is ``'threads'`` (the default), ``'dask'`` (with ``scheduler``, an existing cluster's
-    address, else a local cluster; ``shard_dir``: docs/sync-dask.md) or an executor object."""
+    address, else a local cluster; ``shard_dir``: docs/sync-dask.md) or an executor object. A ``resume``
+    of a run whose every task is done raises NothingToResume."""
     chosen_mode = _choice("mode", mode, SyncMode)
     chosen_on_error = _choice("on_error", on_error, OnError)
     chosen_executor = _executor(executor, scheduler, shard_dir)
     if connections_per_shard < 1:
         raise OptionError(f"connections_per_shard={connections_per_shard!r} must be at least 1")
     every_region = _every_region(options.get("regions"))
+    asked = given_selection(tables, skip_tables, [EVERY_REGION] if every_region else options.get("regions"))
     if every_region:
         options = {name: value for name, value in options.items() if name != "regions"}
     checked = Options().replace(**options)
@@ -177,19 +179,19 @@ def sync(
     abandoned = False
     try:
         if resume:
-            run, tasks = _resumed(store, path, digest)
+            run, tasks = _resumed(store, path, digest, asked)
             chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
             shards = _regroup(tasks, _profiles(root) if checked.profiles else {})
         else:
             shards = build_shards(_places(root, checked, every_region), types)
             tasks = interleaved(shards)
-            settings = {"mode": chosen_mode.value, "on_error": chosen_on_error.value, "tables": tables}
+            settings = {"mode": chosen_mode.value, "on_error": chosen_on_error.value} | selection(asked)
             run = Run(
                 uuid.uuid4().hex,
                 iso_now(),
                 None,
                 chosen_mode,
-                _json(settings | {"skip": skip_tables}),
+                _json(settings),
                 digest,
             )
             store.begin(run, tasks)
@@ -291,13 +293,7 @@ def _table_names(given: Sequence[str]) -> tuple[str, ...]:
     others as given. One that names no table stays, to be reported as matching nothing."""
     names: tuple[str, ...] = ()
     for pattern in given:
-        provider, dot, rest = pattern.partition(".")
-        if not dot or provider.lower() not in PROVIDERS:
-            names += (pattern,)
-            continue
-        spelled = f"{PROVIDER}.{rest}".lower()
-        found = sorted(table for name, table in stackql_names().items() if fnmatch.fnmatchcase(name, spelled))
-        names += tuple(found) or (pattern,)
+        names += tuple(stackql_tables(pattern) or (pattern,))
     return names
 
 
@@ -360,7 +356,7 @@ def _places(root: Registry, options: Options, every_region: bool) -> list[Place]
     ]
 
 
-def _resumed(store: Store, path: str, digest: str) -> tuple[Run, list[Task]]:
+def _resumed(store: Store, path: str, digest: str, given: dict[str, list[str]]) -> tuple[Run, list[Task]]:
     run = store.last_run()
     if run is None:
         raise OptionError(f"{path} holds no sync to resume; run vtab sync {path} without --resume")
@@ -370,7 +366,11 @@ def _resumed(store: Store, path: str, digest: str) -> tuple[Run, list[Task]]:
             "profile or endpoint differ): resume it with the same options it was run with, or run a new "
             "sync without --resume"
         )
-    return run, store.unfinished(run.sync_id)
+    check_selection(run.settings, given, path)
+    tasks = store.unfinished(run.sync_id)
+    if not tasks:
+        raise NothingToResume(f"nothing to resume: the last sync of {path} completed")
+    return run, tasks
 
 
 def _profiles(root: Registry) -> dict[str, str | None]:
