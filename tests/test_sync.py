@@ -380,7 +380,9 @@ def test_ctrl_c_stops_the_sync_after_the_running_tasks_and_resume_finishes_it(
     emulator: Emulator, tmp_path: Path
 ) -> None:
     emulator.seed("us-east-1", websocket_apis=2, integrations=2, responses=2, http_apis=1)
-    emulator.configure(latency=0.02)
+    emulator.configure(
+        latency=0.05
+    )  # slow enough that the signal lands while tasks remain, even on a busy machine
     out = tmp_path / "estate.db"
     argv = [sys.executable, "-m", "vtab.cli", "sync", str(out), "--tables", "logs_*,apigatewayv2_*"]
     argv += ["--regions", "us-east-1", "--endpoint-url", emulator.endpoint_url, "--shard-connections", "1"]
@@ -404,7 +406,7 @@ def test_ctrl_c_during_an_org_sync_lets_its_shards_end_then_says_how_to_resume(
 ) -> None:
     """Ctrl-C with many shards at work: the file is closed only after their threads end (no
     "Connection is busy in another thread"), no task is recorded as a vtab bug, and it names --resume."""
-    emulator.configure(latency=0.02)
+    emulator.configure(latency=0.05)  # as above: tasks remain when the signal lands
     out = tmp_path / "estate.db"
     argv = [sys.executable, "-m", "vtab.cli", "sync", str(out), "--tables", "logs_*", "--accounts", "org"]
     argv += ["--regions", ",".join(REGIONS), "--endpoint-url", emulator.endpoint_url]
