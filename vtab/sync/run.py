@@ -13,7 +13,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any, Protocol, TextIO
 
 import apsw
@@ -50,6 +50,10 @@ from vtab.sync.worker import RetryBudget, ShardRun, SyncContext, iso_now
 MAX_SHARDS_AT_ONCE = 64
 """Shards the thread executor runs at once (each one account-region, a few connections)."""
 
+WAKE_SECONDS = 0.2
+"""How often a main thread waiting for shards wakes: Ctrl-C's signal may reach another thread, and Python
+raises KeyboardInterrupt only in the main thread, when it runs (a wait without timeout ends first)."""
+
 
 class Executor(Protocol):
     """Runs every shard once. Shards are (account, region): one shard's tasks must run in one place, so
@@ -75,8 +79,11 @@ class ThreadExecutor:
             return
         pool = ThreadPoolExecutor(min(self.max_shards, len(shards)), thread_name_prefix="vtab-shard")
         try:
-            for future in [pool.submit(run_shard, shard) for shard in shards]:
-                future.result()
+            running = {pool.submit(run_shard, shard) for shard in shards}
+            while running:
+                ended, running = wait(running, WAKE_SECONDS, return_when=FIRST_EXCEPTION)
+                for future in ended:
+                    future.result()  # a shard's error
         except BaseException:
             # Ctrl-C (or a shard's error): return at once, so the caller can stop the running shards (they
             # end after their current task) instead of waiting here for every shard to finish
@@ -112,7 +119,8 @@ class RunningShards:
         """Wait until no shard runs; False when a second Ctrl-C ends the wait first."""
         try:
             with self._idle:
-                self._idle.wait_for(lambda: self._count == 0)
+                while not self._idle.wait_for(lambda: self._count == 0, WAKE_SECONDS):
+                    pass  # awake now and then, so a second Ctrl-C is seen
         except KeyboardInterrupt:
             return False
         return True
