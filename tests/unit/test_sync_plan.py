@@ -17,7 +17,7 @@ ROWS = [
     TypeRow(
         "AWS::ApiGatewayV2::IntegrationResponse", "apigatewayv2_integration_responses", "regional", "walk"
     ),
-    TypeRow("AWS::ApiGatewayV2::IntegrationResponse", "integration_responses", "regional", "walk"),
+    TypeRow("AWS::ApiGatewayV2::IntegrationResponse", "integration_responses", "regional", "walk", False),
 ]
 
 
@@ -35,9 +35,11 @@ def test_globs_select_listable_types_walks_included_and_skip_wins() -> None:
     assert names(Selection(("ec2_*", "eks_*"), ("ec2_s*",))) == ["ec2_vpcs", "eks_clusters", "eks_nodegroups"]
 
 
-def test_one_table_per_type_and_a_name_given_exactly_wins() -> None:
+def test_one_table_per_type_under_its_canonical_name_whichever_name_selects_it() -> None:
     assert names(Selection(("*integration_responses",))) == ["apigatewayv2_integration_responses"]
-    assert names(Selection(("*integration_responses", "integration_responses"))) == ["integration_responses"]
+    assert names(Selection(("*integration_responses", "integration_responses"))) == [
+        "apigatewayv2_integration_responses"
+    ]
 
 
 def test_a_type_that_needs_a_where_is_left_out_of_a_glob_and_refused_by_name() -> None:

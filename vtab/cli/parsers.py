@@ -92,7 +92,8 @@ examples:
 
 A task is one table in one account and region; its rows are written in one transaction, so the file (WAL)
 is readable while the sync runs. _vtab_sync records each task (done, failed, pending). Exit status 0 when
-every task is done (or, under --on-error skip, none is left pending), else 1.
+every task is done; 3 when the run finished under --on-error skip with failed tasks; 130 on Ctrl-C (the
+tasks not done stay pending: --resume runs them); else 1.
 """
 
 EMULATOR_EXAMPLES = """\
@@ -266,8 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("out", metavar="OUT", help="SQLite file to write (created if missing)")
     sync.add_argument(
         "--tables",
-        default="*",
-        help="tables to copy: names or globs, comma-separated (default: every listable one)",
+        help="tables to copy: names, globs or StackQL names (awscc.ec2.vpcs), comma-separated (default: "
+        "every listable one; with --resume, the run's); each is written under its canonical name",
     )
     sync.add_argument(
         "--skip-tables", metavar="TABLES", help="tables left out: names or globs, comma-separated"

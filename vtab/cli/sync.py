@@ -4,22 +4,53 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
-from vtab.cli.conventions import say
+from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, say
 from vtab.cli.flags import options_from
-from vtab.sync import OnError, sync
+from vtab.sync import NothingToResume, OnError, SyncSummary, sync
+
+FAILED_TASKS_STATUS = 3
+"""The run finished under ``--on-error skip`` but some tasks failed (``_vtab_sync`` says which)."""
 
 
 def command_sync(parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO) -> int:
-    """Runs the sync; progress and the closing line on stderr. Status 0 when every task is done, or
-    under ``--on-error skip`` when none is left pending; 1 otherwise (``--resume`` runs what is left)."""
+    """Runs the sync; progress and the closing line on stderr. Status 0 when every task is done; 3 when
+    the run finished under ``--on-error skip`` with failed tasks; 130 on Ctrl-C; 1 otherwise (``--resume``
+    runs what is left)."""
     every_region = (args.regions or "").strip().lower() == "all"
     if every_region:
         args.regions = None  # not a region name: the sync asks each account (EC2 DescribeRegions)
     options = options_from(parser, args) | ({"regions": "all"} if every_region else {})
     options.pop("progress", None)  # the sync's own display, not a read's: on unless --no-progress
-    result = sync(
+    try:
+        result = _run(args, options)
+    except NothingToResume as done:
+        say(str(done))
+        return 0
+    except KeyboardInterrupt:
+        say(
+            f"{PROG} sync: interrupted: the tasks not done stay pending in {args.out}; run the same "
+            "command with --resume to finish them"
+        )
+        return INTERRUPTED_STATUS
+    for failure in result.failures[:10]:
+        message, code = str(failure["error_message"]), failure["error_code"]
+        if not message.startswith(f"{code}:"):  # AWS's messages start with their code already
+            message = f"{code}: {message}"
+        say(f"failed: {failure['table_name']} {failure['account_id']} {failure['region']}: {message}")
+    if len(result.failures) > 10:
+        more = len(result.failures) - 10
+        say(f"... and {more} more failed tasks: SELECT * FROM _vtab_sync WHERE status = 'failed'")
+    say(result.text())
+    if result.complete:
+        return 0
+    finished_skipping = OnError(args.on_error) is OnError.SKIP and not result.tasks_pending
+    return FAILED_TASKS_STATUS if finished_skipping else 1
+
+
+def _run(args: argparse.Namespace, options: dict[str, Any]) -> SyncSummary:
+    return sync(
         args.out,
         tables=args.tables,
         skip_tables=args.skip_tables or (),
@@ -35,14 +66,3 @@ def command_sync(parser: argparse.ArgumentParser, args: argparse.Namespace, out:
         shard_dir=args.shard_dir,
         **options,
     )
-    for failure in result.failures[:10]:
-        message, code = str(failure["error_message"]), failure["error_code"]
-        if not message.startswith(f"{code}:"):  # AWS's messages start with their code already
-            message = f"{code}: {message}"
-        say(f"failed: {failure['table_name']} {failure['account_id']} {failure['region']}: {message}")
-    if len(result.failures) > 10:
-        more = len(result.failures) - 10
-        say(f"... and {more} more failed tasks: SELECT * FROM _vtab_sync WHERE status = 'failed'")
-    say(result.text())
-    skipped_only = OnError(args.on_error) is OnError.SKIP and not result.tasks_pending
-    return 0 if result.complete or skipped_only else 1

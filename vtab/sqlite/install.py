@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -23,6 +24,8 @@ from vtab.read.accounts import ERROR_COLUMNS
 from vtab.read.resources import COLUMNS as RESOURCE_COLUMNS
 from vtab.read.resources import TABLE as RESOURCES_TABLE
 from vtab.sql.returning import LOG_TABLE as RETURNING_TABLE
+from vtab.sql.stackql import PROVIDER as STACKQL_PROVIDER
+from vtab.sql.stackql import PROVIDERS as STACKQL_PROVIDERS
 from vtab.sql.stackql import install as install_stackql_names
 from vtab.sql.stackql import string as stackql_string
 from vtab.sql.suggestions import KnownNames
@@ -76,6 +79,16 @@ def stackql_names() -> dict[str, str]:
         if table.startswith(f"{service}_"):
             names.setdefault(f"aws.{service}.{table[len(service) + 1 :]}", own.get(type_name, table))
     return names
+
+
+def stackql_tables(pattern: str) -> list[str] | None:
+    """The tables a StackQL name or glob names (``awscc.apigatewayv2.apis``, ``aws.ec2.*``), sorted; None
+    when ``pattern`` is no StackQL name (its first part no StackQL provider)."""
+    provider, dot, rest = pattern.partition(".")
+    if not dot or provider.lower() not in STACKQL_PROVIDERS:
+        return None
+    spelled = f"{STACKQL_PROVIDER}.{rest}".lower()
+    return sorted({table for name, table in stackql_names().items() if fnmatch.fnmatchcase(name, spelled)})
 
 
 @functools.cache

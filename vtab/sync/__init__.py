@@ -2,14 +2,25 @@
 the diff of two syncs (diff.py, docs/diff.md).
 
 plan.py (settings, types, tasks and shards; no calls), store.py (the output file), worker.py (a shard's
-tasks on vtab connections), progress.py, summary.py, run.py (``sync()`` and the executor seam); shards run
+tasks on vtab connections; refusals.py: an account whose role was refused is asked once), progress.py,
+summary.py, resume.py (what a resume may be given), run.py (``sync()`` and the executor seam); shards run
 apart from the client, each into its own file (apart.py), on Dask (dask_executor.py: docs/sync-dask.md),
 then merged into the output file (merge.py).
 """
 
 from vtab.sync.dask_executor import DaskExecutor
 from vtab.sync.plan import OnError, SyncMode
+from vtab.sync.resume import NothingToResume
 from vtab.sync.run import Executor, ThreadExecutor, sync
 from vtab.sync.summary import SyncSummary
 
-__all__ = ["DaskExecutor", "Executor", "OnError", "SyncMode", "SyncSummary", "ThreadExecutor", "sync"]
+__all__ = [
+    "DaskExecutor",
+    "Executor",
+    "NothingToResume",
+    "OnError",
+    "SyncMode",
+    "SyncSummary",
+    "ThreadExecutor",
+    "sync",
+]

@@ -101,6 +101,9 @@ class TypeRow:
     table_name: str
     scope: str
     list_mode: str
+    canonical: bool = True
+    """False for another name of the type (an alias: ``integration_responses``): a sync writes the type
+    under its canonical name only, so one file never holds a type twice."""
 
 
 @dataclass
@@ -112,35 +115,34 @@ class Selection:
     unmatched: list[str] = field(default_factory=list)
 
     def types(self, rows: Iterable[TypeRow]) -> list[SyncType]:
-        """The listable types the patterns select, one table per type (a name given exactly wins over
-        another name of the same type); an exact name of a type a sync cannot list is an error."""
+        """The listable types the patterns select, each once and under its canonical table name, whichever
+        of its names selected it; an exact name of a type a sync cannot list is an error."""
         wanted = [pattern.lower() for pattern in self.tables]
         skipped = [pattern.lower() for pattern in self.skip_tables]
-        chosen: dict[str, tuple[bool, SyncType]] = {}
+        every = list(rows)
+        canonical = {row.type_name: row.table_name for row in every if row.canonical}
+        chosen: dict[str, SyncType] = {}
         refused: list[str] = []
         matched: set[str] = set()
-        for row in rows:
+        for row in every:
             name = row.table_name.lower()
             hits = [pattern for pattern in wanted if fnmatch.fnmatchcase(name, pattern)]
             if not hits or any(fnmatch.fnmatchcase(name, pattern) for pattern in skipped):
                 continue
             matched.update(hits)
-            exact = name in wanted
             if row.list_mode not in LISTABLE_MODES:
-                if exact:
+                if name in wanted:
                     refused.append(f"{row.table_name} (list_mode {row.list_mode})")
                 continue
-            candidate = SyncType(row.table_name, row.type_name, row.scope == GLOBAL_SCOPE)
-            earlier = chosen.get(row.type_name)
-            if earlier is None or (exact and not earlier[0]):
-                chosen[row.type_name] = (exact, candidate)
+            table = canonical.get(row.type_name, row.table_name)
+            chosen.setdefault(row.type_name, SyncType(table, row.type_name, row.scope == GLOBAL_SCOPE))
         if refused:
             raise OptionError(
                 f"--tables names tables a sync cannot list without a WHERE of yours: {', '.join(refused)}; "
                 "leave them out (vtab types shows each table's list_mode) and read them with vtab query"
             )
         self.unmatched = [pattern for pattern in wanted if pattern not in matched]
-        return sorted((found for _, found in chosen.values()), key=lambda found: found.table_name)
+        return sorted(chosen.values(), key=lambda found: found.table_name)
 
 
 def patterns(text: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any, Protocol, TextIO
 
 import apsw
@@ -22,7 +23,7 @@ from vtab.aws.accounts import Account
 from vtab.aws.enabled_regions import enabled_regions
 from vtab.catalog import load_catalog
 from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options
-from vtab.sqlite.install import connect_with_registry
+from vtab.sqlite.install import connect_with_registry, stackql_tables
 from vtab.sqlite.registry import Registry
 from vtab.sync.apart import ExecutorKind, ShardFileExecutor, ShardJob
 from vtab.sync.dask_executor import DaskExecutor
@@ -41,12 +42,17 @@ from vtab.sync.plan import (
     patterns,
 )
 from vtab.sync.progress import Progress
+from vtab.sync.resume import NothingToResume, check_selection, given_selection, selection
 from vtab.sync.store import Run, Store, nothing_to_resume
 from vtab.sync.summary import SyncSummary
 from vtab.sync.worker import RetryBudget, ShardRun, SyncContext, iso_now
 
 MAX_SHARDS_AT_ONCE = 64
 """Shards the thread executor runs at once (each one account-region, a few connections)."""
+
+WAKE_SECONDS = 0.2
+"""How often a main thread waiting for shards wakes: Ctrl-C's signal may reach another thread, and Python
+raises KeyboardInterrupt only in the main thread, when it runs (a wait without timeout ends first)."""
 
 
 class Executor(Protocol):
@@ -73,14 +79,51 @@ class ThreadExecutor:
             return
         pool = ThreadPoolExecutor(min(self.max_shards, len(shards)), thread_name_prefix="vtab-shard")
         try:
-            for future in [pool.submit(run_shard, shard) for shard in shards]:
-                future.result()
+            running = {pool.submit(run_shard, shard) for shard in shards}
+            while running:
+                ended, running = wait(running, WAKE_SECONDS, return_when=FIRST_EXCEPTION)
+                for future in ended:
+                    future.result()  # a shard's error
         except BaseException:
             # Ctrl-C (or a shard's error): return at once, so the caller can stop the running shards (they
             # end after their current task) instead of waiting here for every shard to finish
             pool.shutdown(wait=False, cancel_futures=True)
             raise
         pool.shutdown()
+
+
+class RunningShards:
+    """The shards running in this process: after Ctrl-C (or a failure) the sync waits for them to end
+    (each after its running tasks: ``stop`` is set) before it closes the file they write."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = threading.Condition()
+
+    def of(self, run_shard: Callable[[Shard], None]) -> Callable[[Shard], None]:
+        """``run_shard``, counted while it runs."""
+
+        def counted(shard: Shard) -> None:
+            with self._idle:
+                self._count += 1
+            try:
+                run_shard(shard)
+            finally:
+                with self._idle:
+                    self._count -= 1
+                    self._idle.notify_all()
+
+        return counted
+
+    def ended(self) -> bool:
+        """Wait until no shard runs; False when a second Ctrl-C ends the wait first."""
+        try:
+            with self._idle:
+                while not self._idle.wait_for(lambda: self._count == 0, WAKE_SECONDS):
+                    pass  # awake now and then, so a second Ctrl-C is seen
+        except KeyboardInterrupt:
+            return False
+        return True
 
 
 def _choice(name: str, value: Any, kind: type[SyncMode] | type[OnError] | type[ExecutorKind]) -> Any:
@@ -102,7 +145,7 @@ def _credentials_digest(options: Options) -> str:
 def sync(
     path: str,
     *,
-    tables: str | Sequence[str] = "*",
+    tables: str | Sequence[str] | None = None,
     skip_tables: str | Sequence[str] = (),
     mode: str = SyncMode.OVERWRITE_DELETE_STALE.value,
     on_error: str = OnError.SKIP.value,
@@ -121,14 +164,17 @@ def sync(
 
     ``options`` are vtab's (``accounts='org'``, ``regions='us-east-1,eu-west-1'``, ``rate_limit``, ...).
     ``progress`` is where progress lines go (None: nowhere), redrawn in place under ``live_progress``.
+    ``tables`` defaults to every listable table (a resume: the run's, which it must not change).
     ``executor`` is ``'threads'`` (the default), ``'dask'`` (with ``scheduler``, an existing cluster's
-    address, else a local cluster; ``shard_dir``: docs/sync-dask.md) or an executor object."""
+    address, else a local cluster; ``shard_dir``: docs/sync-dask.md) or an executor object. A ``resume``
+    of a run whose every task is done raises NothingToResume."""
     chosen_mode = _choice("mode", mode, SyncMode)
     chosen_on_error = _choice("on_error", on_error, OnError)
     chosen_executor = _executor(executor, scheduler, shard_dir)
     if connections_per_shard < 1:
         raise OptionError(f"connections_per_shard={connections_per_shard!r} must be at least 1")
     every_region = _every_region(options.get("regions"))
+    asked = given_selection(tables, skip_tables, [EVERY_REGION] if every_region else options.get("regions"))
     if every_region:
         options = {name: value for name, value in options.items() if name != "regions"}
     checked = Options().replace(**options)
@@ -141,21 +187,23 @@ def sync(
     except BaseException:
         root_connection.close()
         raise
+    running = RunningShards()
+    abandoned = False
     try:
         if resume:
-            run, tasks = _resumed(store, path, digest, (tables, skip_tables, chosen_mode))
+            run, tasks = _resumed(store, path, digest, asked, chosen_mode)
             chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
             shards = _regroup(tasks, _profiles(root) if checked.profiles else {})
         else:
             shards = build_shards(_places(root, checked, every_region), types)
             tasks = interleaved(shards)
-            settings = {"mode": chosen_mode.value, "on_error": chosen_on_error.value, "tables": tables}
+            settings = {"mode": chosen_mode.value, "on_error": chosen_on_error.value} | selection(asked)
             run = Run(
                 uuid.uuid4().hex,
                 iso_now(),
                 None,
                 chosen_mode,
-                _json(settings | {"skip": skip_tables}),
+                _json(settings),
                 digest,
             )
             store.begin(run, tasks)
@@ -193,9 +241,11 @@ def sync(
                     lambda files: merge(store, run, files, counter),
                 )
             else:
-                chosen_executor.run(shards, lambda shard: ShardRun(shard, context).run())
+                chosen_executor.run(shards, running.of(lambda shard: ShardRun(shard, context).run()))
         except BaseException:
-            context.stop.set()
+            context.stop.set()  # no task starts; a running one ends, recorded, or stays pending
+            if not running.ended():  # a second Ctrl-C while they end: the file is left to them
+                abandoned = True
             raise
         finally:
             counter.stop()
@@ -211,8 +261,9 @@ def sync(
             counter.retries,
         )
     finally:
-        store.close()
-        root_connection.close()
+        if not abandoned:  # the shards' threads write through the store: closed only once they are done
+            store.close()
+            root_connection.close()
     if summary:
         result.append_to(summary)
     return result
@@ -239,7 +290,7 @@ def _executor(
 
 
 def _selected_types(tables: Sequence[str], skip_tables: Sequence[str]) -> list[SyncType]:
-    selection = Selection(tables or ("*",), skip_tables)
+    selection = Selection(_table_names(tables) or ("*",), _table_names(skip_tables))
     types = selection.types(_type_rows())
     if selection.unmatched:
         raise OptionError(
@@ -247,6 +298,15 @@ def _selected_types(tables: Sequence[str], skip_tables: Sequence[str]) -> list[S
             "(globs take * and ?, e.g. tables='ec2_*')"
         )
     return types
+
+
+def _table_names(given: Sequence[str]) -> tuple[str, ...]:
+    """StackQL names (``aws.apigatewayv2.apis``, ``awscc.apigatewayv2.*``) as the tables they name; the
+    others as given. One that names no table stays, to be reported as matching nothing."""
+    names: tuple[str, ...] = ()
+    for pattern in given:
+        names += tuple(stackql_tables(pattern) or (pattern,))
+    return names
 
 
 def _type_rows() -> list[TypeRow]:
@@ -259,7 +319,8 @@ def _type_rows() -> list[TypeRow]:
     for type_name, table in names:
         if table is not None:
             entry = catalog.entry(type_name)
-            rows.append(TypeRow(type_name, table, entry.scope.value, entry.plan.mode.value))
+            canonical = table == entry.table
+            rows.append(TypeRow(type_name, table, entry.scope.value, entry.plan.mode.value, canonical))
     return sorted(rows, key=lambda row: row.table_name)
 
 
@@ -318,43 +379,28 @@ def _places(root: Registry, options: Options, every_region: bool) -> list[Place]
 
 
 def _resumed(
-    store: Store, path: str, digest: str, given: tuple[str | Sequence[str], str | Sequence[str], SyncMode]
+    store: Store, path: str, digest: str, given: dict[str, list[str]], mode: SyncMode
 ) -> tuple[Run, list[Task]]:
     run = store.last_run()
     if run is None:
         raise OptionError(nothing_to_resume(path))
-    _same_selection(run, path, *given)
     if run.credentials != digest:
         raise OptionError(
             f"the last sync of {path} read other accounts or as another caller (its account options, "
             "profile or endpoint differ): resume it with the same options it was run with, or run a new "
             "sync without --resume"
         )
-    return run, store.unfinished(run.sync_id)
-
-
-def _same_selection(
-    run: Run, path: str, tables: str | Sequence[str], skip_tables: str | Sequence[str], mode: SyncMode
-) -> None:
-    """A resume runs the last run's own tasks in its mode: tables, skip_tables or a mode given otherwise
-    (not left at their defaults) would be ignored, so they are refused."""
-    settings = orjson.loads(run.settings)
-    kept = {"tables": patterns(settings.get("tables")), "skip_tables": patterns(settings.get("skip"))}
-    asked = {"tables": patterns(tables), "skip_tables": patterns(skip_tables)}
-    defaults = {"tables": ("*",), "skip_tables": ()}
-    differ = [
-        f"{name}={','.join(asked[name])!r}"
-        for name in kept
-        if asked[name] not in (defaults[name], kept[name])
-    ]
+    check_selection(run.settings, given, path)
     if mode is not SyncMode.OVERWRITE_DELETE_STALE and mode is not run.mode:
-        differ.append(f"mode={mode.value!r}")
-    if differ:
         raise OptionError(
-            f"--resume runs the tasks the last sync of {path} left, with its own tables "
-            f"({','.join(kept['tables'])!r}) and mode ({run.mode.value!r}); {', '.join(differ)} differ: "
-            "leave them out to resume, or run a new sync without --resume"
+            f"--resume continues the last sync of {path} in its own mode ({run.mode.value!r}), and "
+            f"mode={mode.value!r} differs from it: leave it out of the resume, or run a new sync without "
+            "--resume"
         )
+    tasks = store.unfinished(run.sync_id)
+    if not tasks:
+        raise NothingToResume(f"nothing to resume: the last sync of {path} completed")
+    return run, tasks
 
 
 def _profiles(root: Registry) -> dict[str, str | None]:

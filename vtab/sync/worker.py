@@ -26,6 +26,7 @@ from vtab.sqlite.install import connect_with_registry
 from vtab.sqlite.registry import Registry
 from vtab.sync.plan import Shard, Task, TaskStatus
 from vtab.sync.progress import Progress
+from vtab.sync.refusals import ASSUME_ROLE, Refusal, RoleRefusals
 from vtab.sync.store import TaskResult
 
 THROTTLING_STEMS = frozenset({"Throttling", "RequestLimitExceeded", "TooManyRequests"})
@@ -79,6 +80,8 @@ class SyncContext:
     """Set when no further task may start (``--on-error fail``, Ctrl-C)."""
     fail_fast: bool = False
     """``--on-error fail``: a failed task sets ``stop``."""
+    refusals: RoleRefusals = field(default_factory=RoleRefusals)
+    """Accounts whose role was refused: their other tasks fail without asking STS again."""
 
 
 class ShardRun:
@@ -155,8 +158,19 @@ class ShardRun:
 
     def _one(self, runner: TaskRunner, task: Task) -> None:
         context = self.context
+        first, refusal = context.refusals.before(task.account_id)
+        if refusal is not None:  # the account's role was refused to an earlier task: not asked again
+            self._refused(task, refusal)
+            return
         context.progress.started(task)
-        outcome = runner.run(task)
+        outcome: Outcome | None = None
+        try:
+            outcome = runner.run(task)
+        finally:
+            refused = outcome.refusal if outcome is not None else None
+            if first or refused is not None:  # the account's other tasks wait for the first one's answer
+                context.refusals.learned(task.account_id, refused)
+        assert outcome is not None
         result = outcome.result
         context.progress.calls(result.calls, result.throttles)
         before = self.earlier.pop(task, None)
@@ -189,6 +203,15 @@ class ShardRun:
             context.stop.set()
         context.progress.finished(task, result)
 
+    def _refused(self, task: Task, refusal: Refusal) -> None:
+        now = iso_now()
+        result = TaskResult(TaskStatus.FAILED, now, now, 0.0, calls=0)
+        result.error_code, result.error_message = refusal.error_code, refusal.error_message
+        self.context.record(task, result)
+        if self.context.fail_fast:
+            self.context.stop.set()
+        self.context.progress.finished(task, result)
+
 
 @dataclass
 class Outcome:
@@ -196,6 +219,8 @@ class Outcome:
     columns: list[tuple[str, str]] = field(default_factory=list)
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     throttled: bool = False
+    refusal: Refusal | None = None
+    """Set when the task's AssumeRole into its account was refused: the account's other tasks fail so."""
 
 
 class TaskRunner:
@@ -239,15 +264,19 @@ class TaskRunner:
             calls=sum(1 for call in calls if _sent(call)),
             throttles=sum(1 for call in calls if _throttled(call)),
         )
+        refusal = None
         if skipped:
             _, _, _, code, message, _ = skipped[0]
             result.error_code, result.error_message = str(code), str(message)
             columns, rows = [], []
+            if any(call.operation == ASSUME_ROLE and call.error_code for call in calls):
+                refusal = Refusal(result.error_code, result.error_message)
         elif error is not None:
             failed = [call for call in calls if call.error_code]
             result.error_code = failed[-1].error_code if failed else type(error).__name__
             result.error_message = str(error)
-        return Outcome(result, columns, [tuple(row) for row in rows], throttled=bool(result.throttles))
+        rows = [tuple(row) for row in rows]
+        return Outcome(result, columns, rows, throttled=bool(result.throttles), refusal=refusal)
 
 
 def _sent(call: CallRecord) -> bool:
