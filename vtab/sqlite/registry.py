@@ -7,13 +7,14 @@ one and not the other way round; ``vtab.sqlite.install`` puts both on a connecti
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Iterator
 from typing import Any, Protocol
 
 import apsw
 
-from vtab.aws.accounts import Estate
+from vtab.aws.accounts import AssumedRoles, Estate
 from vtab.aws.calllog import CallLog, iso_utc
 from vtab.aws.cloudcontrol import CloudControl, RateLimiters
 from vtab.aws.identity import AccountIds
@@ -111,14 +112,38 @@ class Registry:
         self.own_temp_tables = OwnTempTables()
         """The temp tables the session's own SQL created (a file copied into temp is not)."""
         self._estates: dict[tuple[Any, ...], Estate] = {}
+        self.roles = AssumedRoles()
+        """The roles its estates assumed (each once, whichever estate needs it first)."""
+        self._lender: tuple[Registry, int] | None = None
+        """The registry whose Cloud Control clients this one's borrow (``share_with``), and how many
+        connections' statements borrow them at once."""
+        self._lent: dict[tuple[Any, ...], CloudControl] = {}
+        self._lent_lock = threading.Lock()
         self.account_errors = AccountErrors()
         """The (account, region) pairs ``on_account_error='skip'`` statements left out (vtab_errors)."""
 
-    def share_limits(self, other: Registry) -> None:
-        """Draw on ``other``'s rate limits and looked-up account ids (before this connection's first call):
-        ``vtab sync`` reads one account and region on several connections, which must share its budget."""
+    def share_with(self, other: Registry, statements: int) -> None:
+        """Draw on ``other``'s rate limits, looked-up account ids, assumed roles and Cloud Control clients
+        (before this connection's first call), while the calls stay in this connection's own log:
+        ``vtab sync`` reads one account and region on several connections, which must share its budget,
+        and many account-regions at once, which need not each build a botocore Session and clients and
+        assume their roles again. ``statements``: how many connections share them at once."""
         self.rate_limiters = other.rate_limiters
         self.accounts = other.accounts
+        self.roles = other.roles
+        self._lender = (other, statements)
+
+    def _lend(self, options: Options, statements: int) -> CloudControl:
+        """The Cloud Control whose Session and clients connections sharing this one's borrow: one per
+        client options, its connection pools sized for ``statements``."""
+        key = tuple(getattr(options, name) for name in CLIENT_OPTIONS)
+        with self._lent_lock:
+            lent = self._lent.get(key)
+            if lent is None:
+                lent = self._lent[key] = CloudControl(
+                    options, self.log, self.rate_limiters, self.accounts, statements=statements
+                )
+            return lent
 
     def estate(self) -> Estate:
         """The accounts the connection reads (its options say which), made at first use: discovery and
@@ -131,7 +156,7 @@ class Registry:
         key = tuple(getattr(options, name) for name in ESTATE_OPTIONS)
         estate = self._estates.get(key)
         if estate is None:
-            estate = self._estates[key] = Estate(options, self.cloud_for)
+            estate = self._estates[key] = Estate(options, self.cloud_for, self.roles)
         return estate
 
     def cloud_for(self, options: Options) -> CloudControl:
@@ -141,7 +166,12 @@ class Registry:
         key = tuple(getattr(options, name) for name in CLIENT_OPTIONS)
         cloud = self._clouds.get(key)
         if cloud is None:
-            cloud = self._clouds[key] = CloudControl(options, self.log, self.rate_limiters, self.accounts)
+            if self._lender is not None:
+                lender, statements = self._lender
+                cloud = lender._lend(options, statements).lend(self.log, options)
+            else:
+                cloud = CloudControl(options, self.log, self.rate_limiters, self.accounts)
+            self._clouds[key] = cloud
         return cloud
 
     def cache_for(self, options: Options) -> ResultStore:

@@ -75,10 +75,17 @@ class SyncContext:
     root: Registry
     """The registry whose rate limits and looked-up account ids every task connection shares."""
     connections_per_shard: int = 4
+    shards_at_once: int = 1
+    """Shards this process runs at once: their connections share the root's Cloud Control clients."""
     stop: threading.Event = field(default_factory=threading.Event)
     """Set when no further task may start (``--on-error fail``, Ctrl-C)."""
     fail_fast: bool = False
     """``--on-error fail``: a failed task sets ``stop``."""
+
+    @property
+    def statements_at_once(self) -> int:
+        """Task connections running statements at once in this process."""
+        return self.connections_per_shard * self.shards_at_once
 
 
 class ShardRun:
@@ -138,7 +145,7 @@ class ShardRun:
         except BaseException as error:
             self._failed(error)
             return
-        registry.share_limits(self.context.root)
+        registry.share_with(self.context.root, self.context.statements_at_once)
         runner = TaskRunner(connection, registry)
         try:
             while (task := self._next()) is not None:
