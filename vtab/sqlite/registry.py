@@ -122,15 +122,16 @@ class Registry:
         self.account_errors = AccountErrors()
         """The (account, region) pairs ``on_account_error='skip'`` statements left out (vtab_errors)."""
 
-    def share_with(self, other: Registry, statements: int) -> None:
-        """Draw on ``other``'s rate limits, looked-up account ids, assumed roles and Cloud Control clients
-        (before this connection's first call), while the calls stay in this connection's own log:
-        ``vtab sync`` reads one account and region on several connections, which must share its budget,
-        and many account-regions at once, which need not each build a botocore Session and clients and
-        assume their roles again. ``statements``: how many connections share them at once."""
+    def share_with(self, other: Registry, statements: int, roles: AssumedRoles) -> None:
+        """Draw on ``other``'s rate limits, looked-up account ids and Cloud Control clients, and on
+        ``roles``, before this connection's first call; its calls stay in its own log. ``vtab sync`` reads
+        one account and region on several connections, which must share its budget, and many
+        account-regions at once, which need not each build a botocore Session and clients; a shard's
+        connections assume its account's role once. ``statements``: how many connections share the
+        clients at once (their connection pools are sized for it)."""
         self.rate_limiters = other.rate_limiters
         self.accounts = other.accounts
-        self.roles = other.roles
+        self.roles = roles
         self._lender = (other, statements)
 
     def _lend(self, options: Options, statements: int) -> CloudControl:

@@ -19,6 +19,7 @@ from typing import Any
 
 import apsw
 
+from vtab.aws.accounts import AssumedRoles
 from vtab.aws.calllog import CallRecord
 from vtab.aws.errors import error_stem
 from vtab.catalog.columns import quote
@@ -100,6 +101,9 @@ class ShardRun:
         self.throttled_in_row = 0
         self.earlier: dict[Task, TaskResult] = {}
         """What a retried task's throttled attempts spent: its row counts every attempt's calls."""
+        self.roles = AssumedRoles()
+        """The shard's assumed role, assumed once by whichever connection needs it first: per shard, not
+        per sync, so a shard's calls are the same wherever it runs (another process under Dask)."""
         self.errors: list[BaseException] = []
         """What ended a connection's thread other than a task's failure (a bug, the file gone): raised by
         ``run``, so the sync fails loudly instead of leaving the shard's tasks pending unsaid."""
@@ -145,7 +149,7 @@ class ShardRun:
         except BaseException as error:
             self._failed(error)
             return
-        registry.share_with(self.context.root, self.context.statements_at_once)
+        registry.share_with(self.context.root, self.context.statements_at_once, self.roles)
         runner = TaskRunner(connection, registry)
         try:
             while (task := self._next()) is not None:
