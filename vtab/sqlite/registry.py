@@ -71,6 +71,10 @@ CALL_COLUMNS = (
 )
 
 
+Caches = dict[tuple[Any, ...], ResultStore]
+"""Read caches by what they read with (cache_for's key)."""
+
+
 class ConnectedTable(Protocol):
     """What the registry asks of a live table (vtab.sqlite.table.Table)."""
 
@@ -106,7 +110,7 @@ class Registry:
         failure lists them, as real as its own applied ones. Emptied when the transaction ends."""
         self.tables: set[ConnectedTable] = set()
         self._clouds: dict[tuple[Any, ...], CloudControl] = {}
-        self._caches: dict[tuple[Any, ...], ResultStore] = {}
+        self._caches: Caches = {}
         self.statement = StatementText(connection)
         """The text of the statement started last (the unfiltered-write guard reads it)."""
         self.own_temp_tables = OwnTempTables()
@@ -122,16 +126,18 @@ class Registry:
         self.account_errors = AccountErrors()
         """The (account, region) pairs ``on_account_error='skip'`` statements left out (vtab_errors)."""
 
-    def share_with(self, other: Registry, statements: int, roles: AssumedRoles) -> None:
+    def share_with(self, other: Registry, statements: int, roles: AssumedRoles, caches: Caches) -> None:
         """Draw on ``other``'s rate limits, looked-up account ids and Cloud Control clients, and on
-        ``roles``, before this connection's first call; its calls stay in its own log. ``vtab sync`` reads
-        one account and region on several connections, which must share its budget, and many
-        account-regions at once, which need not each build a botocore Session and clients; a shard's
-        connections assume its account's role once. ``statements``: how many connections share the
-        clients at once (their connection pools are sized for it)."""
+        ``roles`` and ``caches``, before this connection's first call; its calls stay in its own log.
+        ``vtab sync`` reads one account and region on several connections, which must share its budget,
+        and many account-regions at once, which need not each build a botocore Session and clients; a
+        shard's connections assume its account's role once, and a listing one of them made (the parents
+        of a walk) serves the others. ``statements``: how many connections share the clients at once
+        (their connection pools are sized for it)."""
         self.rate_limiters = other.rate_limiters
         self.accounts = other.accounts
         self.roles = roles
+        self._caches = caches
         self._lender = (other, statements)
 
     def _lend(self, options: Options, statements: int) -> CloudControl:
@@ -182,7 +188,9 @@ class Registry:
         key = (options.profile, options.endpoint_url, options.role_arn, options.cache_ttl)
         cache = self._caches.get(key)
         if cache is None:
-            cache = self._caches[key] = ResultStore(ttl=options.cache_ttl, max_items=CACHE_MAX_ITEMS)
+            # connections sharing the caches (share_with) may make one at once: the first one kept wins
+            made = ResultStore(ttl=options.cache_ttl, max_items=CACHE_MAX_ITEMS)
+            cache = self._caches.setdefault(key, made)
         return cache
 
     def clear_cache(self, type_name: str | None = None) -> int:

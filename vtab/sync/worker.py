@@ -24,7 +24,7 @@ from vtab.aws.calllog import CallRecord
 from vtab.aws.errors import error_stem
 from vtab.catalog.columns import quote
 from vtab.sqlite.install import connect_with_registry
-from vtab.sqlite.registry import Registry
+from vtab.sqlite.registry import Caches, Registry
 from vtab.sync.plan import Shard, Task, TaskStatus
 from vtab.sync.progress import Progress
 from vtab.sync.store import TaskResult
@@ -104,6 +104,8 @@ class ShardRun:
         self.roles = AssumedRoles()
         """The shard's assumed role, assumed once by whichever connection needs it first: per shard, not
         per sync, so a shard's calls are the same wherever it runs (another process under Dask)."""
+        self.caches: Caches = {}
+        """The shard's read cache: a walk's parents listed by one connection serve the others' walks."""
         self.errors: list[BaseException] = []
         """What ended a connection's thread other than a task's failure (a bug, the file gone): raised by
         ``run``, so the sync fails loudly instead of leaving the shard's tasks pending unsaid."""
@@ -149,7 +151,7 @@ class ShardRun:
         except BaseException as error:
             self._failed(error)
             return
-        registry.share_with(self.context.root, self.context.statements_at_once, self.roles)
+        registry.share_with(self.context.root, self.context.statements_at_once, self.roles, self.caches)
         runner = TaskRunner(connection, registry)
         try:
             while (task := self._next()) is not None:
