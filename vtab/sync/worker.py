@@ -74,7 +74,8 @@ class SyncContext:
     progress: Progress
     budget: RetryBudget
     root: Registry
-    """The registry whose rate limits and looked-up account ids every task connection shares."""
+    """The registry whose rate limits, looked-up account ids and Cloud Control clients every task
+    connection shares (Registry.share_with)."""
     connections_per_shard: int = 4
     shards_at_once: int = 1
     """Shards this process runs at once: their connections share the root's Cloud Control clients."""
