@@ -108,6 +108,25 @@ def test_sync_copies_every_account_and_region_with_the_live_columns(
     assert not result.complete
 
 
+def test_a_syncs_connections_assume_each_role_once_and_count_every_call_once(
+    emulator: Emulator, org: Org, tmp_path: Path
+) -> None:
+    # four connections per account-region, each running several tasks: they assume the account's role
+    # once (a refused one is tried again by each task), and each call counts in one task's row
+    out = tmp_path / "estate.db"
+    _sync(
+        emulator,
+        out,
+        tables="logs_log_groups,logs_metric_filters,logs_subscription_filters,logs_destinations",
+    )
+
+    members = [a for a in org.members if a.status == "ACTIVE" and a.assumable]
+    assumed = [call for call in emulator.calls if call.operation == "AssumeRole" and not call.error_code]
+    assert len(assumed) == len(members) * len(REGIONS)
+    made = [call for call in emulator.calls if call.operation in ("AssumeRole", "ListResources")]
+    assert _rows(out, "SELECT sum(calls) FROM _vtab_sync") == [(len(made),)]
+
+
 def vtab_connection(emulator: Emulator) -> apsw.Connection:
     import vtab
 

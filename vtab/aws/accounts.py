@@ -200,18 +200,47 @@ def assumed_credentials(
     )
 
 
+RoleKey = tuple[str, str | None, str | None, str | None]
+"""What assumed credentials are kept by: (role ARN, external id, the caller's profile, the STS endpoint)."""
+
+
+class AssumedRoles:
+    """Assumed credentials, one AssumeRole per role however many estates need it: a connection's estates
+    share one, and so do ``vtab sync``'s task connections (vtab.sqlite.registry). One AssumeRole at a time
+    per role; a failure is not kept, so a later statement tries again."""
+
+    def __init__(self) -> None:
+        self._found: dict[RoleKey, RefreshableCredentials] = {}
+        self._locks: dict[RoleKey, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: RoleKey, assume: Callable[[], RefreshableCredentials]) -> RefreshableCredentials:
+        """The credentials of ``key``, assumed with ``assume`` if not yet."""
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            found = self._found.get(key)
+            if found is None:
+                found = self._found[key] = assume()
+            return found
+
+
 class Estate:
     """The accounts one connection reads (its base options say which), discovered on first use and kept,
     and each one's Cloud Control, through assumed credentials for any but the caller's own."""
 
-    def __init__(self, options: Options, cloud_for: Callable[[Options], CloudControl]) -> None:
+    def __init__(
+        self,
+        options: Options,
+        cloud_for: Callable[[Options], CloudControl],
+        roles: AssumedRoles | None = None,
+    ) -> None:
         self.options = options
         self._cloud_for = cloud_for
         self._cloud = cloud_for(options)
         self._lock = threading.Lock()
         self._accounts: list[Account] | None = None
-        self._credentials: dict[str, RefreshableCredentials] = {}
-        self._assuming: dict[str, threading.Lock] = {}
+        self._roles = roles or AssumedRoles()
         self._organization: Organization | None = None
         self._org_lock = threading.Lock()
         self._names: dict[str, str] | None = None
@@ -403,17 +432,19 @@ class Estate:
         return f"arn:{partition}:iam::{account.account_id}:role/{self.options.assume_role_name}"
 
     def _credentials_of(self, account: Account) -> RefreshableCredentials:
-        """The account's assumed credentials: assumed now if not yet (one AssumeRole at a time per account;
-        a failure is not kept, so a later statement tries again), then refreshed by botocore before they
-        expire."""
-        with self._lock:
-            lock = self._assuming.setdefault(account.account_id, threading.Lock())
-        with lock:
-            found = self._credentials.get(account.account_id)
-            if found is None:
-                found = assumed_credentials(self._fetch(account), lambda: self._fetch(account))
-                self._credentials[account.account_id] = found
-            return found
+        """The account's assumed credentials: assumed now if not yet (here or by an estate sharing the
+        roles), then refreshed by botocore before they expire."""
+        key = (
+            self.role_arn(account),
+            self.options.external_id,
+            self.options.profile,
+            identity.sts_endpoint(self.options),
+        )
+        found = self._roles.get(
+            key, lambda: assumed_credentials(self._fetch(account), lambda: self._fetch(account))
+        )
+        account.assumable, account.error = True, None
+        return found
 
     def _fetch(self, account: Account) -> dict[str, str]:
         """STS AssumeRole into ``account``: botocore calls it at first use and again before the

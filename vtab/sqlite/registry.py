@@ -7,13 +7,14 @@ one and not the other way round; ``vtab.sqlite.install`` puts both on a connecti
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Iterator
 from typing import Any, Protocol
 
 import apsw
 
-from vtab.aws.accounts import Estate
+from vtab.aws.accounts import AssumedRoles, Estate
 from vtab.aws.calllog import CallLog, iso_utc
 from vtab.aws.cloudcontrol import CloudControl, RateLimiters
 from vtab.aws.identity import AccountIds
@@ -70,6 +71,10 @@ CALL_COLUMNS = (
 )
 
 
+Caches = dict[tuple[Any, ...], ResultStore]
+"""Read caches by what they read with (cache_for's key)."""
+
+
 class ConnectedTable(Protocol):
     """What the registry asks of a live table (vtab.sqlite.table.Table)."""
 
@@ -105,20 +110,47 @@ class Registry:
         failure lists them, as real as its own applied ones. Emptied when the transaction ends."""
         self.tables: set[ConnectedTable] = set()
         self._clouds: dict[tuple[Any, ...], CloudControl] = {}
-        self._caches: dict[tuple[Any, ...], ResultStore] = {}
+        self._caches: Caches = {}
         self.statement = StatementText(connection)
         """The text of the statement started last (the unfiltered-write guard reads it)."""
         self.own_temp_tables = OwnTempTables()
         """The temp tables the session's own SQL created (a file copied into temp is not)."""
         self._estates: dict[tuple[Any, ...], Estate] = {}
+        self.roles = AssumedRoles()
+        """The roles its estates assumed (each once, whichever estate needs it first)."""
+        self._lender: tuple[Registry, int] | None = None
+        """The registry whose Cloud Control clients this one's borrow (``share_with``), and how many
+        connections' statements borrow them at once."""
+        self._lent: dict[tuple[Any, ...], CloudControl] = {}
+        self._lent_lock = threading.Lock()
         self.account_errors = AccountErrors()
         """The (account, region) pairs ``on_account_error='skip'`` statements left out (vtab_errors)."""
 
-    def share_limits(self, other: Registry) -> None:
-        """Draw on ``other``'s rate limits and looked-up account ids (before this connection's first call):
-        ``vtab sync`` reads one account and region on several connections, which must share its budget."""
+    def share_with(self, other: Registry, statements: int, roles: AssumedRoles, caches: Caches) -> None:
+        """Draw on ``other``'s rate limits, looked-up account ids and Cloud Control clients, and on
+        ``roles`` and ``caches``, before this connection's first call; its calls stay in its own log.
+        ``vtab sync`` reads one account and region on several connections, which must share its budget,
+        and many account-regions at once, which need not each build a botocore Session and clients; a
+        shard's connections assume its account's role once, and a listing one of them made (the parents
+        of a walk) serves the others. ``statements``: how many connections share the clients at once
+        (their connection pools are sized for it)."""
         self.rate_limiters = other.rate_limiters
         self.accounts = other.accounts
+        self.roles = roles
+        self._caches = caches
+        self._lender = (other, statements)
+
+    def _lend(self, options: Options, statements: int) -> CloudControl:
+        """The Cloud Control whose Session and clients connections sharing this one's borrow: one per
+        client options, its connection pools sized for ``statements``."""
+        key = tuple(getattr(options, name) for name in CLIENT_OPTIONS)
+        with self._lent_lock:
+            lent = self._lent.get(key)
+            if lent is None:
+                lent = self._lent[key] = CloudControl(
+                    options, self.log, self.rate_limiters, self.accounts, statements=statements
+                )
+            return lent
 
     def estate(self) -> Estate:
         """The accounts the connection reads (its options say which), made at first use: discovery and
@@ -131,7 +163,7 @@ class Registry:
         key = tuple(getattr(options, name) for name in ESTATE_OPTIONS)
         estate = self._estates.get(key)
         if estate is None:
-            estate = self._estates[key] = Estate(options, self.cloud_for)
+            estate = self._estates[key] = Estate(options, self.cloud_for, self.roles)
         return estate
 
     def cloud_for(self, options: Options) -> CloudControl:
@@ -141,7 +173,12 @@ class Registry:
         key = tuple(getattr(options, name) for name in CLIENT_OPTIONS)
         cloud = self._clouds.get(key)
         if cloud is None:
-            cloud = self._clouds[key] = CloudControl(options, self.log, self.rate_limiters, self.accounts)
+            if self._lender is not None:
+                lender, statements = self._lender
+                cloud = lender._lend(options, statements).lend(self.log, options)
+            else:
+                cloud = CloudControl(options, self.log, self.rate_limiters, self.accounts)
+            self._clouds[key] = cloud
         return cloud
 
     def cache_for(self, options: Options) -> ResultStore:
@@ -151,7 +188,9 @@ class Registry:
         key = (options.profile, options.endpoint_url, options.role_arn, options.cache_ttl)
         cache = self._caches.get(key)
         if cache is None:
-            cache = self._caches[key] = ResultStore(ttl=options.cache_ttl, max_items=CACHE_MAX_ITEMS)
+            # connections sharing the caches (share_with) may make one at once: the first one kept wins
+            made = ResultStore(ttl=options.cache_ttl, max_items=CACHE_MAX_ITEMS)
+            cache = self._caches.setdefault(key, made)
         return cache
 
     def clear_cache(self, type_name: str | None = None) -> int:

@@ -219,6 +219,7 @@ def sync(
             budget=RetryBudget(retry_budget if retry_budget is not None else max(10, len(tasks) // 10)),
             root=root,
             connections_per_shard=connections_per_shard,
+            shards_at_once=min(MAX_SHARDS_AT_ONCE, len(shards)) or 1,
             fail_fast=chosen_on_error is OnError.FAIL,
         )
         counter.start()

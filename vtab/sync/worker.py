@@ -19,11 +19,12 @@ from typing import Any
 
 import apsw
 
+from vtab.aws.accounts import AssumedRoles
 from vtab.aws.calllog import CallRecord
 from vtab.aws.errors import error_stem
 from vtab.catalog.columns import quote
 from vtab.sqlite.install import connect_with_registry
-from vtab.sqlite.registry import Registry
+from vtab.sqlite.registry import Caches, Registry
 from vtab.sync.plan import Shard, Task, TaskStatus
 from vtab.sync.progress import Progress
 from vtab.sync.refusals import ASSUME_ROLE, Refusal, RoleRefusals
@@ -74,14 +75,22 @@ class SyncContext:
     progress: Progress
     budget: RetryBudget
     root: Registry
-    """The registry whose rate limits and looked-up account ids every task connection shares."""
+    """The registry whose rate limits, looked-up account ids and Cloud Control clients every task
+    connection shares (Registry.share_with)."""
     connections_per_shard: int = 4
+    shards_at_once: int = 1
+    """Shards this process runs at once: their connections share the root's Cloud Control clients."""
     stop: threading.Event = field(default_factory=threading.Event)
     """Set when no further task may start (``--on-error fail``, Ctrl-C)."""
     fail_fast: bool = False
     """``--on-error fail``: a failed task sets ``stop``."""
     refusals: RoleRefusals = field(default_factory=RoleRefusals)
     """Accounts whose role was refused: their other tasks fail without asking STS again."""
+
+    @property
+    def statements_at_once(self) -> int:
+        """Task connections running statements at once in this process."""
+        return self.connections_per_shard * self.shards_at_once
 
 
 class ShardRun:
@@ -96,6 +105,11 @@ class ShardRun:
         self.throttled_in_row = 0
         self.earlier: dict[Task, TaskResult] = {}
         """What a retried task's throttled attempts spent: its row counts every attempt's calls."""
+        self.roles = AssumedRoles()
+        """The shard's assumed role, assumed once by whichever connection needs it first: per shard, not
+        per sync, so a shard's calls are the same wherever it runs (another process under Dask)."""
+        self.caches: Caches = {}
+        """The shard's read cache: a walk's parents listed by one connection serve the others' walks."""
         self.errors: list[BaseException] = []
         """What ended a connection's thread other than a task's failure (a bug, the file gone): raised by
         ``run``, so the sync fails loudly instead of leaving the shard's tasks pending unsaid."""
@@ -141,7 +155,7 @@ class ShardRun:
         except BaseException as error:
             self._failed(error)
             return
-        registry.share_limits(self.context.root)
+        registry.share_with(self.context.root, self.context.statements_at_once, self.roles, self.caches)
         runner = TaskRunner(connection, registry)
         try:
             while (task := self._next()) is not None:
