@@ -370,6 +370,13 @@ def test_the_commands_and_queries_of_sync_md_run(
         (locked, "eu-west-1", 29, "AccessDenied"),
         (locked, "us-east-1", 29, "AccessDenied"),
     ]
+    # the accounts by name (_vtab_accounts): every account whose log groups were read
+    named = {
+        account.name
+        for account in org.accounts
+        if account.status == "ACTIVE" and account.assumable and any(account.log_groups.values())
+    }
+    assert {name for name, _, _ in results[2]} == named
 
     # "Beside the live tables": the file ATTACHed to a live connection; a log group made since the sync
     prod = org.named("prod-a")
@@ -498,7 +505,7 @@ def test_a_type_is_written_under_its_canonical_name_whichever_of_its_names_selec
     sync(str(out), tables="apigatewayv2_integration*,aws.apigatewayv2.integration_responses", **options)
     sync(str(out), tables="awscc.apigatewayv2.apis", **options)
     tables = {row[0] for row in _rows(out, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables - {"_vtab_sync", "_vtab_sync_runs"} == {
+    assert tables - {"_vtab_sync", "_vtab_sync_runs", "_vtab_accounts"} == {
         "apigatewayv2_integration_responses",
         "apigatewayv2_integrations",
         "apigatewayv2_apis",

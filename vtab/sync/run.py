@@ -43,7 +43,7 @@ from vtab.sync.plan import (
 )
 from vtab.sync.progress import Progress
 from vtab.sync.resume import NothingToResume, check_selection, given_selection, selection
-from vtab.sync.store import Run, Store, nothing_to_resume
+from vtab.sync.store import ACCOUNT_COLUMNS, Run, Store, nothing_to_resume
 from vtab.sync.summary import SyncSummary
 from vtab.sync.worker import RetryBudget, ShardRun, SyncContext, iso_now
 
@@ -206,7 +206,8 @@ def sync(
                 _json(settings),
                 digest,
             )
-            store.begin(run, tasks)
+            accounts = [row[: len(ACCOUNT_COLUMNS)] for row in root.estate().rows()]
+            store.begin(run, tasks, accounts)
         counter = Progress(len(tasks), progress, live_progress)
         context = SyncContext(
             sync_id=run.sync_id,

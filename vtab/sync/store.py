@@ -29,6 +29,10 @@ IDENTIFIER_COLUMN = "_vtab_identifier"
 SYNCED_AT_COLUMN = "_vtab_synced_at"
 TASKS_TABLE = "_vtab_sync"
 RUNS_TABLE = "_vtab_sync_runs"
+ACCOUNTS_TABLE = "_vtab_accounts"
+ACCOUNT_COLUMNS = ("account_id", "name", "email", "status", "ou_path", "joined_at")
+"""What the file keeps of each account a run reads (vtab_accounts' columns but the connection's own tries),
+so that plain sqlite3 can name the accounts of the rows."""
 BUSY_TIMEOUT_MS = 60_000
 """How long a write waits for another writer of the file (a reader never blocks it: WAL)."""
 
@@ -199,9 +203,19 @@ class Store:
         assert sync_id and started and mode and settings is not None and credentials is not None
         return Run(sync_id, started, finished, SyncMode(mode), settings, credentials)
 
-    def begin(self, run: Run, tasks: Sequence[Task]) -> None:
-        """Record a new run and every task of it as pending, in one transaction."""
+    def begin(self, run: Run, tasks: Sequence[Task], accounts: Sequence[Sequence[Any]] = ()) -> None:
+        """Record a new run and every task of it as pending, and the accounts it reads (rows of
+        ACCOUNT_COLUMNS, replacing the last run's), in one transaction."""
         with self.lock, self.db:
+            columns = ", ".join(ACCOUNT_COLUMNS)
+            self.db.execute(
+                f"CREATE TABLE IF NOT EXISTS {ACCOUNTS_TABLE} ({columns}, PRIMARY KEY (account_id))"
+            )
+            self.db.execute(f"DELETE FROM {ACCOUNTS_TABLE}")
+            self.db.executemany(
+                f"INSERT INTO {ACCOUNTS_TABLE} ({columns}) VALUES ({', '.join('?' * len(ACCOUNT_COLUMNS))})",
+                accounts,
+            )
             self.db.execute(
                 f"INSERT INTO {RUNS_TABLE} VALUES (?, ?, NULL, ?, ?, ?)",
                 (run.sync_id, run.started_at, run.mode.value, run.settings, run.credentials),
