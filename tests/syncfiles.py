@@ -109,3 +109,12 @@ def _ensure_table(db: apsw.Connection, table: str, columns: list[str]) -> None:
 
 def _cell(value: Any) -> Any:
     return json.dumps(value) if isinstance(value, dict | list) else value
+
+
+def file_rows(path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """``sql``'s rows from the file at ``path``, opened read-only as any sqlite3 client would."""
+    db = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        return [tuple(row) for row in db.execute(sql, params)]
+    finally:
+        db.close()

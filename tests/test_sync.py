@@ -18,6 +18,7 @@ import pytest
 
 import vtab
 from tests.orgs import LOG_GROUP, REGIONS, Org, assume, client, create_log_group
+from tests.syncfiles import file_rows
 from vtab.cli.main import main
 from vtab.emulator import Emulator
 from vtab.sync import ThreadExecutor, sync
@@ -26,16 +27,8 @@ from vtab.sync.plan import OnError
 LOCKED = "dev-locked"
 
 
-def _rows(path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    db = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
-    try:
-        return [tuple(row) for row in db.execute(sql, params)]
-    finally:
-        db.close()
-
-
 def _log_groups(path: Path) -> set[tuple[str, str, str]]:
-    return set(_rows(path, "SELECT account_id, region, log_group_name FROM logs_log_groups"))  # type: ignore[arg-type]
+    return set(file_rows(path, "SELECT account_id, region, log_group_name FROM logs_log_groups"))  # type: ignore[arg-type]
 
 
 def _expected(org: Org, *, without: set[str] = frozenset()) -> set[tuple[str, str, str]]:
@@ -79,16 +72,16 @@ def test_sync_copies_every_account_and_region_with_the_live_columns(
     assert _log_groups(out) == _expected(org)
     live = vtab_connection(emulator)
     visible = [(row[1], row[2]) for row in live.execute("PRAGMA table_xinfo(logs_log_groups)") if row[6] == 0]
-    copied = [(row[1], row[2]) for row in _rows(out, "PRAGMA table_info(logs_log_groups)")]
+    copied = [(row[1], row[2]) for row in file_rows(out, "PRAGMA table_info(logs_log_groups)")]
     assert copied == [*visible, ("_vtab_identifier", "TEXT"), ("_vtab_synced_at", "TEXT")]
     assert visible[-2:] == [("region", "TEXT"), ("account_id", "TEXT")]
-    stamps = {row[0] for row in _rows(out, "SELECT _vtab_synced_at FROM logs_log_groups")}
+    stamps = {row[0] for row in file_rows(out, "SELECT _vtab_synced_at FROM logs_log_groups")}
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp) for stamp in stamps)
-    assert _rows(out, "PRAGMA journal_mode") == [("wal",)]
+    assert file_rows(out, "PRAGMA journal_mode") == [("wal",)]
 
     # one task per readable account and region (the SUSPENDED account is not in the estate); the account
     # whose role is refused fails in each region, and the sync says so
-    tasks = _rows(out, "SELECT account_id, region, status, rows, calls, error_code FROM _vtab_sync")
+    tasks = file_rows(out, "SELECT account_id, region, status, rows, calls, error_code FROM _vtab_sync")
     readable = [account for account in org.accounts if account.status == "ACTIVE"]
     assert len(tasks) == len(readable) * len(REGIONS)
     locked = org.named(LOCKED).account_id
@@ -124,7 +117,7 @@ def test_a_syncs_connections_assume_each_role_once_and_count_every_call_once(
     assumed = [call for call in emulator.calls if call.operation == "AssumeRole" and not call.error_code]
     assert len(assumed) == len(members) * len(REGIONS)
     made = [call for call in emulator.calls if call.operation in ("AssumeRole", "ListResources")]
-    assert _rows(out, "SELECT sum(calls) FROM _vtab_sync") == [(len(made),)]
+    assert file_rows(out, "SELECT sum(calls) FROM _vtab_sync") == [(len(made),)]
 
 
 def vtab_connection(emulator: Emulator) -> apsw.Connection:
@@ -137,7 +130,7 @@ def test_on_error_fail_starts_no_task_after_a_failure(emulator: Emulator, org: O
     out = tmp_path / "estate.db"
     # one shard at a time, in the estate's order: the locked account's shard fails, later ones never run
     result = _sync(emulator, out, on_error=OnError.FAIL.value, executor=ThreadExecutor(max_shards=1))
-    statuses = _rows(out, "SELECT account_id, status FROM _vtab_sync ORDER BY rowid")  # the shards' order
+    statuses = file_rows(out, "SELECT account_id, status FROM _vtab_sync ORDER BY rowid")  # the shards' order
     first = next(i for i, (_, status) in enumerate(statuses) if status == "failed")
     assert statuses[first][0] == org.named(LOCKED).account_id
     assert {status for _, status in statuses[:first]} == {"done"}
@@ -179,13 +172,13 @@ def test_overwrite_keeps_stale_rows_and_append_keeps_history(
     _sync(emulator, history, mode="append", **options)
 
     assert (prod.account_id, "us-east-1", gone) in _log_groups(kept)
-    assert len(_rows(kept, "SELECT * FROM logs_log_groups")) == 2
-    by_sync = _rows(
+    assert len(file_rows(kept, "SELECT * FROM logs_log_groups")) == 2
+    by_sync = file_rows(
         history,
         "SELECT _vtab_synced_at, count(*) FROM logs_log_groups GROUP BY _vtab_synced_at ORDER BY 1",
     )
     assert [count for _, count in by_sync] == [2, 1]
-    assert len(_rows(history, "SELECT * FROM _vtab_sync_runs")) == 2
+    assert len(file_rows(history, "SELECT * FROM _vtab_sync_runs")) == 2
 
     # an append history cannot be overwritten: the task fails and says how to go on
     result = _sync(emulator, history, mode="overwrite", **options)
@@ -202,7 +195,7 @@ def test_throttled_tasks_are_retried_from_the_syncs_own_budget(
     result = _sync(emulator, tmp_path / "retried.db", **options)
     assert result.complete
     assert (result.throttles, result.retries) == (1, 1)
-    assert _rows(tmp_path / "retried.db", "SELECT attempts, throttles, status FROM _vtab_sync") == [
+    assert file_rows(tmp_path / "retried.db", "SELECT attempts, throttles, status FROM _vtab_sync") == [
         (2, 1, "done")
     ]
 
@@ -261,7 +254,7 @@ def test_a_sync_killed_half_way_then_resumed_equals_a_clean_run(emulator: Emulat
     emulator.clear_calls()
     sync(str(clean), tables=tables, endpoint_url=emulator.endpoint_url, regions=",".join(REGIONS))
     one_run = _cloud_control_calls(emulator)
-    total = len(_rows(clean, "SELECT * FROM _vtab_sync"))
+    total = len(file_rows(clean, "SELECT * FROM _vtab_sync"))
 
     emulator.configure(latency=0.02)  # slow enough that the kill lands while tasks remain
     emulator.clear_calls()
@@ -283,10 +276,10 @@ def test_a_sync_killed_half_way_then_resumed_equals_a_clean_run(emulator: Emulat
             break
     process.wait()
     assert process.returncode == -signal.SIGKILL
-    statuses = dict(_rows(killed, "SELECT status, count(*) FROM _vtab_sync GROUP BY status"))
+    statuses = dict(file_rows(killed, "SELECT status, count(*) FROM _vtab_sync GROUP BY status"))
     assert statuses.get("pending", 0) > 0 and statuses.get("done", 0) >= total // 2
     every_task = "SELECT account_id, region, table_name, status, started_at, attempts, calls FROM _vtab_sync"
-    done_when_killed = {row for row in _rows(killed, every_task) if row[3] == "done"}
+    done_when_killed = {row for row in file_rows(killed, every_task) if row[3] == "done"}
 
     emulator.configure(latency=0.0)
     emulator.clear_calls()
@@ -295,14 +288,16 @@ def test_a_sync_killed_half_way_then_resumed_equals_a_clean_run(emulator: Emulat
     # the resume ran only the tasks not done: the done ones are as the killed run left them (how far the two
     # runs together are from one run depends on where the kill lands and on which parents the remaining
     # tasks list again: make bench measures it, 1.08x; here the resume alone costs less than a whole run)
-    after = _rows(killed, every_task)
+    after = file_rows(killed, every_task)
     assert done_when_killed <= set(after)
     resumed = [row for row in after if row not in done_when_killed]
     assert len(resumed) == total - len(done_when_killed) and all(row[3] == "done" for row in resumed)
     assert _cloud_control_calls(emulator) < one_run
-    for table in {row[0] for row in _rows(clean, "SELECT table_name FROM _vtab_sync")}:
+    for table in {row[0] for row in file_rows(clean, "SELECT table_name FROM _vtab_sync")}:
         query = f"SELECT * FROM {table} ORDER BY account_id, region, _vtab_identifier"
-        assert [row[:-1] for row in _rows(killed, query)] == [row[:-1] for row in _rows(clean, query)], table
+        assert [row[:-1] for row in file_rows(killed, query)] == [
+            row[:-1] for row in file_rows(clean, query)
+        ], table
 
 
 def _cloud_control_calls(emulator: Emulator) -> int:
@@ -403,7 +398,7 @@ def test_regions_all_reads_every_region_each_account_has_enabled(
     out = tmp_path / "estate.db"
     result = _sync(emulator, out, regions="all")
     assert _log_groups(out) == _expected(org)
-    tasks = _rows(out, "SELECT DISTINCT region FROM _vtab_sync ORDER BY region")
+    tasks = file_rows(out, "SELECT DISTINCT region FROM _vtab_sync ORDER BY region")
     assert tasks == [("eu-west-1",), ("us-east-1",), ("us-west-2",)]
     asked = [call for call in emulator.calls if call.operation == "DescribeRegions"]
     assert len(asked) == len([account for account in org.accounts if account.assumable])
@@ -417,7 +412,7 @@ def test_regions_all_reads_every_region_each_account_has_enabled(
 
     command = ["sync", str(tmp_path / "cli.db"), "--tables", "logs_log_groups", "--regions", "all"]
     assert main([*command, "--endpoint-url", emulator.endpoint_url]) == 0
-    assert len(_rows(tmp_path / "cli.db", "SELECT * FROM _vtab_sync")) == 3
+    assert len(file_rows(tmp_path / "cli.db", "SELECT * FROM _vtab_sync")) == 3
 
 
 def test_ctrl_c_stops_the_sync_after_the_running_tasks_and_resume_finishes_it(
@@ -439,7 +434,7 @@ def test_ctrl_c_stops_the_sync_after_the_running_tasks_and_resume_finishes_it(
     rest = process.stderr.read()
     assert process.wait() == 130, rest
     assert "interrupted" in rest
-    statuses = dict(_rows(out, "SELECT status, count(*) FROM _vtab_sync GROUP BY status"))
+    statuses = dict(file_rows(out, "SELECT status, count(*) FROM _vtab_sync GROUP BY status"))
     assert statuses.get("pending", 0) > 0 and statuses.get("done", 0) > 0
     emulator.configure(latency=0.0)
     assert sync(str(out), resume=True, endpoint_url=emulator.endpoint_url, regions="us-east-1").complete
@@ -465,11 +460,11 @@ def test_ctrl_c_during_an_org_sync_lets_its_shards_end_then_says_how_to_resume(
     assert "error" not in rest
     assert f"interrupted: the tasks not done stay pending in {out}" in rest
     assert "--resume" in rest
-    tasks = _rows(out, "SELECT account_id, status, error_code FROM _vtab_sync")
+    tasks = file_rows(out, "SELECT account_id, status, error_code FROM _vtab_sync")
     assert {code for _, status, code in tasks if status == "failed"} <= {"AccessDenied"}
     assert {account for account, status, _ in tasks if status == "failed"} <= {org.named(LOCKED).account_id}
     assert any(status == "pending" for _, status, _ in tasks)
-    assert _rows(out, "SELECT finished_at FROM _vtab_sync_runs") == [(None,)]
+    assert file_rows(out, "SELECT finished_at FROM _vtab_sync_runs") == [(None,)]
 
 
 def test_an_account_whose_role_is_refused_is_asked_once_and_each_task_fails_alike(
@@ -483,14 +478,16 @@ def test_an_account_whose_role_is_refused_is_asked_once_and_each_task_fails_alik
     result = _sync(emulator, out, tables="logs_*")
     refused = [call for call in emulator.calls if call.operation == "AssumeRole" and call.error_code]
     assert len(refused) == 1
-    tables = {row[0] for row in _rows(out, "SELECT DISTINCT table_name FROM _vtab_sync")}
+    tables = {row[0] for row in file_rows(out, "SELECT DISTINCT table_name FROM _vtab_sync")}
     assert len(tables) > 1
     assert {(f["account_id"], f["region"], f["table_name"]) for f in result.failures} == {
         (locked, region, table) for region in REGIONS for table in tables
     }
     assert len({(f["error_code"], f["error_message"]) for f in result.failures}) == 1
     assert result.failures[0]["error_code"] == "AccessDenied"
-    assert {row[0] for row in _rows(out, "SELECT sum(calls) FROM _vtab_sync WHERE status = 'failed'")} == {1}
+    assert {
+        row[0] for row in file_rows(out, "SELECT sum(calls) FROM _vtab_sync WHERE status = 'failed'")
+    } == {1}
 
 
 def test_a_type_is_written_under_its_canonical_name_whichever_of_its_names_selects_it(
@@ -504,20 +501,20 @@ def test_a_type_is_written_under_its_canonical_name_whichever_of_its_names_selec
     sync(str(out), tables="integration_responses", **options)
     sync(str(out), tables="apigatewayv2_integration*,aws.apigatewayv2.integration_responses", **options)
     sync(str(out), tables="awscc.apigatewayv2.apis", **options)
-    tables = {row[0] for row in _rows(out, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = {row[0] for row in file_rows(out, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables - {"_vtab_sync", "_vtab_sync_runs", "_vtab_accounts"} == {
         "apigatewayv2_integration_responses",
         "apigatewayv2_integrations",
         "apigatewayv2_apis",
     }
     per_run = "SELECT table_name, count(*) FROM _vtab_sync GROUP BY sync_id, table_name ORDER BY table_name"
-    assert _rows(out, per_run) == [
+    assert file_rows(out, per_run) == [
         ("apigatewayv2_apis", 1),
         ("apigatewayv2_integration_responses", 1),  # the first sync's
         ("apigatewayv2_integration_responses", 1),  # the second's: selected by two names, one task
         ("apigatewayv2_integrations", 1),
     ]
-    assert _rows(out, "SELECT count(*) FROM apigatewayv2_integration_responses") == [(2,)]
+    assert file_rows(out, "SELECT count(*) FROM apigatewayv2_integration_responses") == [(2,)]
 
 
 def test_a_resume_has_nothing_to_do_after_a_complete_run_and_refuses_another_selection(

@@ -11,11 +11,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import apsw
 import distributed
 import pytest
 
 from tests.orgs import LOG_GROUP, REGIONS, Org
+from tests.syncfiles import file_rows
 from vtab.cli.main import main
 from vtab.emulator import Emulator
 from vtab.sync import merge as merge_module
@@ -53,25 +53,17 @@ def _sync(emulator: Emulator, out: Path, **options: Any) -> Any:
     return sync(str(out), **(defaults | options))
 
 
-def _rows(path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    db = apsw.Connection(str(path), flags=apsw.SQLITE_OPEN_READONLY)
-    try:
-        return [tuple(row) for row in db.execute(sql, params)]
-    finally:
-        db.close()
-
-
 def _content(path: Path, without_account: str = "") -> dict[str, Any]:
     """Every table and index of the file, and each table's rows (sorted) without the timing columns (and
     without ``without_account``'s rows of _vtab_sync)."""
-    schema = _rows(path, "SELECT type, name, sql FROM sqlite_schema ORDER BY type, name")
+    schema = file_rows(path, "SELECT type, name, sql FROM sqlite_schema ORDER BY type, name")
     found: dict[str, Any] = {"schema": schema}
     for kind, name, _ in schema:
         if kind != "table" or name == "_vtab_sync_runs":  # one row per run: its id and times only
             continue
-        columns = [row[1] for row in _rows(path, f'PRAGMA table_info("{name}")') if row[1] not in TIMING]
+        columns = [row[1] for row in file_rows(path, f'PRAGMA table_info("{name}")') if row[1] not in TIMING]
         listed = ", ".join(f'"{column}"' for column in columns)
-        rows = _rows(path, f'SELECT {listed} FROM "{name}"')
+        rows = file_rows(path, f'SELECT {listed} FROM "{name}"')
         if name == "_vtab_sync":
             rows = [row for row in rows if without_account not in row]
         found[name] = sorted((tuple(_no_request_id(value) for value in row) for row in rows), key=repr)
@@ -105,16 +97,16 @@ def test_dask_on_two_worker_processes_writes_the_thread_executors_file_row_for_r
     locked = org.named(LOCKED).account_id
     assert _content(dask, without_account=locked) == _content(threads, without_account=locked)
     refused = "SELECT sum(calls), count(*) FROM _vtab_sync WHERE account_id = ? AND status = 'failed'"
-    assert _rows(threads, refused, locked) == [(1, len(REGIONS) * 3)]
-    assert _rows(dask, refused, locked) == [(len(REGIONS), len(REGIONS) * 3)]
-    statuses = dict(_rows(dask, "SELECT status, count(*) FROM _vtab_sync GROUP BY status"))
+    assert file_rows(threads, refused, locked) == [(1, len(REGIONS) * 3)]
+    assert file_rows(dask, refused, locked) == [(len(REGIONS), len(REGIONS) * 3)]
+    statuses = dict(file_rows(dask, "SELECT status, count(*) FROM _vtab_sync GROUP BY status"))
     readable = [account for account in org.accounts if account.status == "ACTIVE"]
     assert sum(statuses.values()) == len(readable) * len(REGIONS) * 3  # three tables
     # the account whose role is refused fails in each region (skip): recorded, the others synced
-    failed = _rows(dask, "SELECT DISTINCT account_id, error_code FROM _vtab_sync WHERE status = 'failed'")
+    failed = file_rows(dask, "SELECT DISTINCT account_id, error_code FROM _vtab_sync WHERE status = 'failed'")
     assert failed == [(org.named(LOCKED).account_id, "AccessDenied")]
     assert statuses["failed"] == len(REGIONS) * 3
-    assert _rows(dask, "SELECT count(*) FROM apigatewayv2_integration_responses") == [
+    assert file_rows(dask, "SELECT count(*) FROM apigatewayv2_integration_responses") == [
         (2 * 2 * 2 * len(REGIONS),)
     ]
     summed = ("tasks", "tasks_done", "tasks_failed", "tasks_pending", "resources", "pages")
@@ -133,13 +125,15 @@ def test_a_dask_run_resumes_with_only_the_tasks_not_done(
     first = _sync(emulator, out, executor=DaskExecutor(dask_client, shard_dir=str(shared)), **options)
     assert first.tasks_failed == first.tasks // 2  # every eu-west-1 task
     assert shared.is_dir() and not list(shared.iterdir())
-    done_before = _rows(out, "SELECT account_id, region, started_at FROM _vtab_sync WHERE status = 'done'")
+    done_before = file_rows(
+        out, "SELECT account_id, region, started_at FROM _vtab_sync WHERE status = 'done'"
+    )
 
     emulator.switches.reset_one_shots()  # eu-west-1 answers again
     resumed = _sync(emulator, out, resume=True, executor=DaskExecutor(dask_client), **options)
     assert resumed.complete and resumed.sync_id == first.sync_id
     # the tasks done in the first run were not run again
-    again = _rows(out, "SELECT account_id, region, started_at FROM _vtab_sync WHERE region = 'us-east-1'")
+    again = file_rows(out, "SELECT account_id, region, started_at FROM _vtab_sync WHERE region = 'us-east-1'")
     assert sorted(again) == sorted(done_before)
     _sync(emulator, clean, **options)
     assert _content(out)["logs_log_groups"] == _content(clean)["logs_log_groups"]
@@ -157,13 +151,13 @@ def test_on_error_fail_on_dask_leaves_the_shards_not_merged_pending_for_resume(
     assert not first.complete
 
     resumed = _sync(emulator, out, resume=True, **options)  # under skip: every task but the locked ones
-    statuses = _rows(out, "SELECT account_id, status FROM _vtab_sync")
+    statuses = file_rows(out, "SELECT account_id, status FROM _vtab_sync")
     assert {account for account, status in statuses if status != "done"} == {locked}
     assert resumed.tasks_pending == 0 and resumed.tasks_failed == len(REGIONS)
     expected = sum(
         len(names) for account in org.accounts if account.assumable for names in account.log_groups.values()
     )
-    assert _rows(out, "SELECT count(*) FROM logs_log_groups") == [(expected,)]
+    assert file_rows(out, "SELECT count(*) FROM logs_log_groups") == [(expected,)]
 
 
 class PicklingExecutor:
@@ -216,7 +210,7 @@ def test_the_command_runs_on_a_local_cluster(
     err = capsys.readouterr().err
     assert "failed: logs_log_groups" in err
     assert re.search(r"^sync: 12/12 tasks \(2 failed\)", err, re.MULTILINE)  # progress from the shards
-    synced = _rows(out, "SELECT count(*) FROM logs_log_groups")[0][0]
+    synced = file_rows(out, "SELECT count(*) FROM logs_log_groups")[0][0]
     assert synced == sum(
         len(names) for account in org.accounts if account.assumable for names in account.log_groups.values()
     )
@@ -229,7 +223,7 @@ def test_dask_errors_say_what_to_do(
     nobody = DaskExecutor(f"tcp://127.0.0.1:{closed_port}", connect_timeout=1)
     with pytest.raises(ValueError, match=r"scheduler='tcp://127.0.0.1:\d+': no Dask scheduler answered"):
         sync(str(out), tables="logs_log_groups", executor=nobody, endpoint_url=emulator.endpoint_url)
-    assert _rows(out, "SELECT DISTINCT status FROM _vtab_sync") == [("pending",)]  # for a resume
+    assert file_rows(out, "SELECT DISTINCT status FROM _vtab_sync") == [("pending",)]  # for a resume
     out.unlink()
     with pytest.raises(ValueError, match=r"scheduler is for executor='dask'.*add executor='dask'"):
         sync(str(out), scheduler="tcp://127.0.0.1:8786", endpoint_url=emulator.endpoint_url)
