@@ -1,5 +1,6 @@
 """Objects nested deeper than orjson writes (254 levels; it reads 1,024, SQLite's JSON takes 1,000) read
-and write as their JSON text, in the same compact shape, never as a bare TypeError from Cursor.Column."""
+and write as their JSON text, in the same compact shape, never as a bare TypeError from Cursor.Column; and
+integers beyond 64 bits, which orjson reads as floats, read and write exactly."""
 
 from __future__ import annotations
 
@@ -57,3 +58,23 @@ def test_values_past_orjson_are_written_without_recursion() -> None:
         value = [value]
 
     assert json_text(value) == "[" * 5001 + "]" * 5001
+
+
+def test_integers_beyond_64_bits_read_and_write_exactly(emulator: Emulator) -> None:
+    # orjson reads them as floats (1.2345678901234568e+29): a policy would come back changed
+    db = connect(emulator)
+    text = '{"Statement":[{"Sid":"big","n":123456789012345678901234567890,"m":-9223372036854775809}]}'
+    db.execute(
+        "INSERT INTO logs_log_groups (log_group_name, data_protection_policy, region) "
+        "VALUES ('big', ?, 'us-east-1')",
+        (text,),
+    )
+    model = emulator.resource("us-east-1", "AWS::Logs::LogGroup", "big")
+    assert model is not None
+    policy = model["DataProtectionPolicy"]
+    assert policy["Statement"][0]["n"] == 123456789012345678901234567890  # sent exactly
+    assert rows(
+        db,
+        "SELECT data_protection_policy FROM logs_log_groups "
+        "WHERE region = 'us-east-1' AND log_group_name = 'big'",
+    ) == [(text,)]  # read exactly

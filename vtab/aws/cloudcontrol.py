@@ -27,6 +27,7 @@ from botocore.loaders import Loader, create_loader
 from vtab import hints
 from vtab.aws import errors, identity, signing, transport
 from vtab.aws.calllog import CallLog, CallRecord, Timer, tag
+from vtab.catalog.columns import json_value
 from vtab.catalog.schema import ResourceSchema
 from vtab.options import Options, region_problem
 
@@ -82,8 +83,8 @@ def _item(description: object, record: CallRecord) -> Item:
         raise _malformed(record, f"holds a ResourceDescription without an Identifier: {description!r}")
     text = description.get("Properties")
     try:
-        properties = orjson.loads(text) if text else {}
-    except orjson.JSONDecodeError:
+        properties = json_value(text) if text else {}
+    except ValueError:  # orjson's JSONDecodeError is one
         properties = None
     if not isinstance(properties, dict):
         raise _malformed(

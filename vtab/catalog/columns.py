@@ -60,6 +60,21 @@ SQL_TYPES = {
 allows several types is declared without a type, so SQLite keeps each value as it comes."""
 
 
+_LONG_NUMBER = re.compile(r"\d{19}")
+"""A run of 19 digits: where an integer may lie beyond 64 bits, which orjson reads as a float."""
+
+
+def json_value(text: str | bytes) -> Any:
+    """JSON text parsed, every integer exact: orjson (fast) reads an integer beyond 64 bits as a float,
+    so text holding a run of 19 digits is read by the standard library instead (an id of 19 digits in a
+    string takes that path too, and reads the same). JSONDecodeError (a ValueError) for text that is not
+    JSON."""
+    value = orjson.loads(text)
+    if _LONG_NUMBER.search(text if isinstance(text, str) else text.decode("utf-8", "replace")):
+        return json.loads(text)
+    return value
+
+
 def json_text(value: Any) -> str:
     """The compact JSON text of an object or array column (or of a model to send). orjson writes at most
     254 levels deep, though it reads 1,024 and SQLite's JSON functions take 1,000: a deeper value is

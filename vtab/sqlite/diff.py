@@ -22,9 +22,8 @@ from typing import Any
 
 import apsw
 import jsonpatch
-import orjson
 
-from vtab.catalog.columns import ACCOUNT_ID, REGION, quote
+from vtab.catalog.columns import ACCOUNT_ID, REGION, json_text, json_value, quote
 from vtab.catalog.store import load_catalog
 from vtab.sqlite.columns import Columns
 from vtab.sqlite.diff_versions import (
@@ -73,7 +72,7 @@ class Change:
 
     def row(self) -> tuple[Any, ...]:
         """The change as the columns of CHANGE_COLUMNS (the patch as JSON text)."""
-        patch = None if self.patch is None else orjson.dumps(self.patch).decode()
+        patch = None if self.patch is None else json_text(self.patch)
         return (
             self.kind.value,
             self.table,
@@ -119,8 +118,8 @@ def _value(text: Any, is_json: bool | None) -> Any:
         return text.hex()  # a blob has no JSON form: its bytes, as the output formats show them
     if isinstance(text, str) and (is_json or (is_json is None and text[:1] in ("{", "["))):
         try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
+            return json_value(text)
+        except ValueError:
             return text
     return text
 

@@ -16,7 +16,7 @@ import jsonpatch
 import jsonpointer
 import orjson
 
-from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION
+from vtab.catalog.columns import IDENTIFIER, PATCH_DOCUMENT, REGION, json_value
 from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
 from vtab.catalog.sensitive import MASK
@@ -207,7 +207,7 @@ class PatchDocumentRules:
         if not isinstance(text, str):
             raise self._malformed(text, "it is not text", where)
         try:
-            ops = orjson.loads(text)
+            ops = json_value(text)
         except orjson.JSONDecodeError as error:
             raise self._malformed(text, f"not valid JSON ({error})", where) from None
         if not isinstance(ops, list):

@@ -13,7 +13,7 @@ from typing import Any
 import apsw
 import orjson
 
-from vtab.catalog.columns import PATCH_DOCUMENT
+from vtab.catalog.columns import PATCH_DOCUMENT, json_value
 from vtab.catalog.limits import request_limits
 from vtab.catalog.schema import (
     IDENTIFIER_SEPARATOR,
@@ -141,7 +141,7 @@ class RowRules:
         if not isinstance(value, str):
             raise self._bad(column, value, f"{prop} is {self._a(kind)}, not a number", self._fix(prop), where)
         try:
-            parsed = orjson.loads(value)
+            parsed = json_value(value)
         except orjson.JSONDecodeError as error:
             raise self._bad(column, value, f"not valid JSON ({error})", self._fix(prop), where) from None
         if not is_json_type(parsed, kind):
@@ -161,7 +161,7 @@ class RowRules:
         cannot be a string."""
         if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
             try:
-                parsed = orjson.loads(value)
+                parsed = json_value(value)
             except orjson.JSONDecodeError as error:
                 kinds = self.schema.properties[prop].get("check", {}).get("type", ["string"])
                 if "string" in kinds:
