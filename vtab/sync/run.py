@@ -43,7 +43,7 @@ from vtab.sync.plan import (
 )
 from vtab.sync.progress import Progress
 from vtab.sync.resume import NothingToResume, check_selection, given_selection, selection
-from vtab.sync.store import ACCOUNT_COLUMNS, Run, Store, nothing_to_resume
+from vtab.sync.store import ACCOUNT_COLUMNS, Run, Store, no_sync_to_resume
 from vtab.sync.summary import SyncSummary
 from vtab.sync.worker import RetryBudget, ShardRun, SyncContext, iso_now
 
@@ -385,7 +385,7 @@ def _resumed(
 ) -> tuple[Run, list[Task]]:
     run = store.last_run()
     if run is None:
-        raise OptionError(nothing_to_resume(path))
+        raise OptionError(no_sync_to_resume(path))
     if run.credentials != digest:
         raise OptionError(
             f"the last sync of {path} read other accounts or as another caller (its account options, "

@@ -140,7 +140,9 @@ def _one_writer(path: str) -> BinaryIO | None:
     return handle
 
 
-def nothing_to_resume(path: str) -> str:
+def no_sync_to_resume(path: str) -> str:
+    """Why ``--resume`` cannot start: ``path`` holds no sync at all (a sync whose every task is done is
+    vtab.sync.resume.NothingToResume, another case)."""
     return f"{path} holds no sync to resume; run vtab sync {path} without --resume"
 
 
@@ -163,13 +165,13 @@ class Store:
             ).fetchone()
         except (apsw.NotADBError, apsw.CantOpenError) as error:
             if resume and isinstance(error, apsw.CantOpenError):
-                raise OptionError(nothing_to_resume(path)) from None
+                raise OptionError(no_sync_to_resume(path)) from None
             raise OptionError(
                 f"{path} cannot be a sync file ({error}): give vtab sync a new file or one it wrote"
             ) from None
         if resume and not holds_sync:
             self.db.close()
-            raise OptionError(nothing_to_resume(path))
+            raise OptionError(no_sync_to_resume(path))
         writer = _one_writer(path)
         if writer is None:
             self.db.close()
