@@ -40,6 +40,9 @@ class Settings:
     """What EC2 DescribeRegions answers: the regions every account has enabled."""
     retry_after: float = 0.0
     """ProgressEvent.RetryAfter of an in-flight request: the time of each answer plus this many seconds."""
+    organization_paths: bool = True
+    """Organizations' accounts carry ``Paths`` and its OUs ``Path`` (as AWS answers since 2026); False
+    answers as before, without them."""
 
     def validated(self) -> Settings:
         if self.latency < 0:
