@@ -59,6 +59,8 @@ class Settings:
             raise ValueError("enabled_regions must be a non-empty list of region names")
         if self.retry_after < 0:
             raise ValueError("retry_after must be >= 0")
+        if not isinstance(self.organization_paths, bool):
+            raise ValueError("organization_paths must be true or false")
         if self.missing_parent_error not in MODELED_EXCEPTIONS:
             raise ValueError(
                 f"missing_parent_error must be one of {', '.join(sorted(MODELED_EXCEPTIONS))}; "
