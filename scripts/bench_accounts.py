@@ -56,7 +56,12 @@ def bench_discovery() -> None:
         first = _first_ou(ep)
         cases: list[tuple[str, dict[str, Any], str, bool]] = [
             ("accounts='org' (the accounts a SELECT reads)", {}, "", True),
-            ("vtab_accounts without ou_path (SELECT count(*))", {}, "SELECT count(*) FROM vtab_accounts", True),
+            (
+                "vtab_accounts without ou_path (SELECT count(*))",
+                {},
+                "SELECT count(*) FROM vtab_accounts",
+                True,
+            ),
             ("vtab_accounts with ou_path (and a sync's _vtab_accounts)", {}, by_ou, True),
             ("organizational_units = one OU id", {"organizational_units": first[0]}, by_ou, True),
             ("organizational_units = one OU path", {"organizational_units": first[1]}, by_ou, True),

@@ -169,7 +169,7 @@ class Organization:
         """The accounts under the OUs ``wanted`` (ids or paths; a root means every account), child OUs
         included, each with its OU path: only those OUs' subtrees are listed."""
         with self._lock:
-            starts = self._pool_map(self._unit, list(wanted))
+            starts = [self._unit(item) for item in wanted]  # in turn: they share the levels above them
             if any(not start.parents for start in starts):  # a root
                 return self.placed()
             ids = {start.id for start in starts}
