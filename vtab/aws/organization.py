@@ -319,7 +319,8 @@ class Organization:
                 names = ", ".join(sorted(str(ou.get("Name")) for ou in ous)) or "none"
                 raise apsw.SQLError(
                     f"option organizational_units={path!r}: {unit.path} has no OU named {name!r} (its OUs: "
-                    f"{names}); give an OU path from the root, as vtab_accounts' ou_path shows, or an OU id"
+                    f"{names}); give an OU path from the root, as vtab_accounts' ou_path shows it (with "
+                    "accounts='org' alone), or an OU id"
                 )
             child = unit.child(str(match["Id"]), name)
             unit = self._units.setdefault(child.id, child)
@@ -332,8 +333,8 @@ class Organization:
         if found is not None:
             return found
         why = (
-            f"the option organizational_units names OU {ou_id}: check the id (vtab_accounts' ou_id shows "
-            "the OU of each account), or give the OU's path, as vtab_accounts' ou_path shows"
+            f"the option organizational_units names OU {ou_id}: check the id, or give the OU's path (with "
+            "accounts='org' alone, vtab_accounts shows each account's ou_id and ou_path)"
         )
         described = self._call("DescribeOrganizationalUnit", why=why, OrganizationalUnitId=ou_id)
         ou = described.get("OrganizationalUnit") or {}
