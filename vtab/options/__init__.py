@@ -95,7 +95,8 @@ class Options:
     external_id: str | None = field(default=None, metadata=ruled(Kind.EXTERNAL_ID, optional=True))
     """The ExternalId sent with every AssumeRole, when the roles' trust policies demand one."""
     organizational_units: tuple[str, ...] = field(default=(), metadata=ruled(Kind.OUS))
-    """With accounts=org: only the accounts under these OUs (ou-... or r-... ids), child OUs included."""
+    """With accounts=org: only the accounts under these OUs (ou-... or r-... ids, or paths such as /Prod/Web),
+    child OUs included; only their part of the OU tree is read."""
     skip_accounts: tuple[str, ...] = field(default=(), metadata=ruled(Kind.SKIPPED))
     """Accounts left out of accounts: account ids, or (with accounts=org) OU ids, child OUs included."""
     profiles: tuple[str, ...] = field(default=(), metadata=ruled(Kind.NAMES))

@@ -23,6 +23,7 @@ from vtab.options.rules import (
     EXTERNAL_ID_PATTERN,
     ORGANIZATION,
     OU_ID_PATTERN,
+    OU_PATH_PATTERN,
     ROLE_NAME_PATTERN,
     Kind,
     OptionError,
@@ -129,7 +130,10 @@ def _text_shape(name: str, kind: Kind) -> _Shape | None:
 LIST_KINDS = frozenset({Kind.ACCOUNTS, Kind.OUS, Kind.SKIPPED, Kind.NAMES})
 _LIST_ITEMS: dict[Kind, tuple[str, str]] = {
     Kind.ACCOUNTS: ("an AWS account id (12 digits)", "'111111111111,222222222222' (or 'org')"),
-    Kind.OUS: ("an organizational unit id", "'ou-ab12-cd34ef56' (or a root, 'r-ab12')"),
+    Kind.OUS: (
+        "an organizational unit id or path",
+        "'ou-ab12-cd34ef56,/Prod/Web' (or a root, 'r-ab12' or '/')",
+    ),
     Kind.SKIPPED: ("an account id or OU id", "'111111111111,ou-ab12-cd34ef56'"),
     Kind.NAMES: ("a profile name", "'prod,staging'"),
 }
@@ -151,7 +155,7 @@ def _list_item_ok(kind: Kind, item: str) -> bool:
     if kind is Kind.ACCOUNTS:
         return bool(ACCOUNT_ID_PATTERN.fullmatch(item))
     if kind is Kind.OUS:
-        return bool(OU_ID_PATTERN.fullmatch(item))
+        return bool(OU_ID_PATTERN.fullmatch(item) or OU_PATH_PATTERN.fullmatch(item))
     if kind is Kind.SKIPPED:
         return bool(ACCOUNT_ID_PATTERN.fullmatch(item) or OU_ID_PATTERN.fullmatch(item))
     return bool(item)
