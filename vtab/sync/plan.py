@@ -83,6 +83,18 @@ class Task:
 
 
 @dataclass(frozen=True)
+class ParentListing:
+    """A walk parent's listing in a shard's account and region that a resumed shard already holds: the
+    rows its own task wrote earlier in the same run (vtab/sync/seeds.py), as a listing's items."""
+
+    type_name: str
+    model: dict[str, str]
+    """The ResourceModel it is listed with (empty: none)."""
+    items: list[tuple[str, dict[str, str]]]
+    """(identifier, the properties walks read of it) of each resource."""
+
+
+@dataclass(frozen=True)
 class Shard:
     """The tasks of one (account, region): one throttle budget, one executor slot."""
 
@@ -91,6 +103,8 @@ class Shard:
     tasks: tuple[Task, ...]
     profile: str | None = None
     """The profile that reaches the account (the ``profiles`` option), else None (assumed or own)."""
+    listings: tuple[ParentListing, ...] = field(default=(), compare=False)
+    """A resume's: the walk parents its tasks take from the file instead of listing them again."""
 
 
 @dataclass(frozen=True)

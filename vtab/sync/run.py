@@ -43,6 +43,7 @@ from vtab.sync.plan import (
 )
 from vtab.sync.progress import Progress
 from vtab.sync.resume import NothingToResume, check_selection, given_selection, selection
+from vtab.sync.seeds import with_parents
 from vtab.sync.store import ACCOUNT_COLUMNS, Run, Store, no_sync_to_resume
 from vtab.sync.summary import SyncSummary
 from vtab.sync.worker import RetryBudget, ShardRun, SyncContext, iso_now
@@ -193,7 +194,7 @@ def sync(
         if resume:
             run, tasks = _resumed(store, path, digest, asked, chosen_mode)
             chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
-            shards = _regroup(tasks, _profiles(root) if checked.profiles else {})
+            shards = with_parents(store, run, _regroup(tasks, _profiles(root) if checked.profiles else {}))
         else:
             shards = build_shards(_places(root, checked, every_region), types)
             tasks = interleaved(shards)
