@@ -3,8 +3,8 @@ they run. Pure logic, no calls.
 
 Tasks are grouped into shards by (account, region), never by table: Cloud Control's throttle budget is per
 account and region, so one shard owns one budget, whichever executor runs it. Inside a shard the types
-run in a shuffled order with a fixed seed (the same every run), and the shards' tasks are interleaved, so
-no account-region is the queue and a walk's parents are not all listed at once.
+run in a shuffled order with a fixed seed (the same every run), a walk's parents first (by walk depth),
+and the shards' tasks are interleaved, so no account-region is the queue.
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ class SyncType:
     table_name: str
     type_name: str
     is_global: bool
+    depth: int = 0
+    """How many parents its walk lists first (0: it lists without a walk)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ class TypeRow:
     canonical: bool = True
     """False for another name of the type (an alias: ``integration_responses``): a sync writes the type
     under its canonical name only, so one file never holds a type twice."""
+    depth: int = 0
+    """How many parents its walk lists first (the length of its ListPlan's chain)."""
 
 
 @dataclass
@@ -149,7 +153,8 @@ class Selection:
                     refused.append(f"{row.table_name} (list_mode {row.list_mode})")
                 continue
             table = canonical.get(row.type_name, row.table_name)
-            chosen.setdefault(row.type_name, SyncType(table, row.type_name, row.scope == GLOBAL_SCOPE))
+            kind = SyncType(table, row.type_name, row.scope == GLOBAL_SCOPE, row.depth)
+            chosen.setdefault(row.type_name, kind)
         if refused:
             raise OptionError(
                 f"--tables names tables a sync cannot list without a WHERE of yours: {', '.join(refused)}; "
@@ -178,9 +183,12 @@ class Place:
 
 
 def build_shards(places: Sequence[Place], types: Sequence[SyncType]) -> list[Shard]:
-    """One shard per (account, region), each with its types in a shuffled order (fixed seed). A global
-    type is a task of one region of the account only (listed once per partition, its rows carry that
-    region): the first in name order, so that syncs giving the same regions in another order agree."""
+    """One shard per (account, region), each with its types in a shuffled order (fixed seed), a walk's
+    parents before it (by walk depth): its walk then finds them listed in the shard's read cache, and a
+    resume after a kill finds them done in the file (vtab/sync/seeds.py). A global type is a task of one
+    region of the account only (listed once per partition, its rows carry that region): the first in name
+    order, so that syncs giving the same regions in another order agree."""
+    depth = {kind.type_name: kind.depth for kind in types}
     shards = []
     for place in places:
         account_id, profile = place.account_id, place.profile
@@ -192,6 +200,7 @@ def build_shards(places: Sequence[Place], types: Sequence[SyncType]) -> list[Sha
                 if region == first or not kind.is_global
             ]
             random.Random(SHUFFLE_SEED ^ zlib.crc32(f"{account_id}/{region}".encode())).shuffle(tasks)
+            tasks.sort(key=lambda task: depth[task.type_name])  # stable: shuffled within a depth
             if tasks:
                 shards.append(Shard(account_id, region, tuple(tasks), profile))
     return shards

@@ -323,7 +323,10 @@ def _type_rows() -> list[TypeRow]:
         if table is not None:
             entry = catalog.entry(type_name)
             canonical = table == entry.table
-            rows.append(TypeRow(type_name, table, entry.scope.value, entry.plan.mode.value, canonical))
+            plan = entry.plan
+            rows.append(
+                TypeRow(type_name, table, entry.scope.value, plan.mode.value, canonical, len(plan.chain))
+            )
     return sorted(rows, key=lambda row: row.table_name)
 
 
