@@ -297,7 +297,9 @@ def test_resume_refuses_other_accounts_and_a_file_without_a_sync(emulator: Emula
 def test_bad_settings_name_the_option_and_the_fix(emulator: Emulator, tmp_path: Path) -> None:
     out = str(tmp_path / "estate.db")
     with pytest.raises(
-        ValueError, match=r"mode='upsert' is not one of overwrite-delete-stale, overwrite, append"
+        ValueError,
+        match=r"option mode='upsert' is not one of 'overwrite-delete-stale' or 'overwrite' or 'append'; "
+        "write mode='overwrite-delete-stale'",
     ):
         sync(out, mode="upsert", endpoint_url=emulator.endpoint_url)
     with pytest.raises(ValueError, match=r"tables='nosuch_\*' matches no table; vtab types lists them"):

@@ -227,7 +227,9 @@ def test_dask_errors_say_what_to_do(
     out.unlink()
     with pytest.raises(ValueError, match=r"scheduler is for executor='dask'.*add executor='dask'"):
         sync(str(out), scheduler="tcp://127.0.0.1:8786", endpoint_url=emulator.endpoint_url)
-    with pytest.raises(ValueError, match=r"executor='ray' is not one of threads, dask"):
+    with pytest.raises(
+        ValueError, match=r"option executor='ray' is not one of 'threads' or 'dask'; write executor='threads'"
+    ):
         sync(str(out), executor="ray", endpoint_url=emulator.endpoint_url)
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if vtab[dask] were not installed
     with pytest.raises(ValueError, match=r"pip install 'vtab\[dask\]'"):

@@ -22,7 +22,7 @@ import orjson
 from vtab.aws.accounts import Account
 from vtab.aws.enabled_regions import enabled_regions
 from vtab.catalog import load_catalog
-from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options
+from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options, choice
 from vtab.sqlite.install import connect_with_registry, stackql_tables
 from vtab.sqlite.registry import Registry
 from vtab.sync.apart import ExecutorKind, ShardFileExecutor, ShardJob
@@ -127,16 +127,6 @@ class RunningShards:
         return True
 
 
-def _choice(name: str, value: Any, kind: type[SyncMode] | type[OnError] | type[ExecutorKind]) -> Any:
-    try:
-        return kind(value)
-    except ValueError:
-        words = ", ".join(item.value for item in kind)
-        raise OptionError(
-            f"{name}={value!r} is not one of {words}; write e.g. {name}={next(iter(kind)).value!r}"
-        ) from None
-
-
 def _credentials_digest(options: Options) -> str:
     """A digest of the credential options: a resume must reach the same accounts as the same caller."""
     values = {name: getattr(options, name) for name in sorted(CREDENTIAL_OPTIONS)}
@@ -169,8 +159,8 @@ def sync(
     ``executor`` is ``'threads'`` (the default), ``'dask'`` (with ``scheduler``, an existing cluster's
     address, else a local cluster; ``shard_dir``: docs/sync-dask.md) or an executor object. A ``resume``
     of a run whose every task is done raises NothingToResume."""
-    chosen_mode = _choice("mode", mode, SyncMode)
-    chosen_on_error = _choice("on_error", on_error, OnError)
+    chosen_mode = choice("mode", mode, SyncMode)
+    chosen_on_error = choice("on_error", on_error, OnError)
     chosen_executor = _executor(executor, scheduler, shard_dir)
     if connections_per_shard < 1:
         raise OptionError(f"connections_per_shard={connections_per_shard!r} must be at least 1")
@@ -281,7 +271,7 @@ def _executor(
 ) -> Executor | ShardFileExecutor:
     if executor is not None and not isinstance(executor, str):
         return executor
-    kind = _choice("executor", executor or ExecutorKind.THREADS.value, ExecutorKind)
+    kind = choice("executor", executor or ExecutorKind.THREADS.value, ExecutorKind)
     if kind is ExecutorKind.DASK:
         return DaskExecutor(scheduler, shard_dir)
     if scheduler or shard_dir:
