@@ -150,7 +150,7 @@ def test_on_error_fail_on_dask_leaves_the_shards_not_merged_pending_for_resume(
     assert first.tasks_done + first.tasks_failed + first.tasks_pending == first.tasks
     assert not first.complete
 
-    resumed = _sync(emulator, out, resume=True, **options)  # under skip: every task but the locked ones
+    resumed = _sync(emulator, out, resume=True, on_error="skip", **options)  # every task but the locked ones
     statuses = file_rows(out, "SELECT account_id, status FROM _vtab_sync")
     assert {account for account, status in statuses if status != "done"} == {locked}
     assert resumed.tasks_pending == 0 and resumed.tasks_failed == len(REGIONS)

@@ -42,7 +42,13 @@ from vtab.sync.plan import (
     patterns,
 )
 from vtab.sync.progress import Progress
-from vtab.sync.resume import NothingToResume, check_selection, given_selection, selection
+from vtab.sync.resume import (
+    NothingToResume,
+    check_selection,
+    given_selection,
+    resumed_on_error,
+    selection,
+)
 from vtab.sync.seeds import with_parents
 from vtab.sync.store import ACCOUNT_COLUMNS, Run, Store, no_sync_to_resume
 from vtab.sync.summary import SyncSummary
@@ -139,7 +145,7 @@ def sync(
     tables: str | Sequence[str] | None = None,
     skip_tables: str | Sequence[str] = (),
     mode: str = SyncMode.OVERWRITE_DELETE_STALE.value,
-    on_error: str = OnError.SKIP.value,
+    on_error: str | None = None,
     resume: bool = False,
     summary: str | None = None,
     progress: TextIO | None = None,
@@ -160,7 +166,8 @@ def sync(
     address, else a local cluster; ``shard_dir``: docs/sync-dask.md) or an executor object. A ``resume``
     of a run whose every task is done raises NothingToResume."""
     chosen_mode = choice("mode", mode, SyncMode)
-    chosen_on_error = choice("on_error", on_error, OnError)
+    given_on_error = None if on_error is None else choice("on_error", on_error, OnError)
+    chosen_on_error = given_on_error or OnError.SKIP
     chosen_executor = _executor(executor, scheduler, shard_dir)
     if connections_per_shard < 1:
         raise OptionError(f"connections_per_shard={connections_per_shard!r} must be at least 1")
@@ -184,6 +191,9 @@ def sync(
         if resume:
             run, tasks = _resumed(store, path, digest, asked, chosen_mode)
             chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
+            chosen_on_error, settings_now = resumed_on_error(run.settings, given_on_error)
+            if settings_now is not None:
+                store.settle(run.sync_id, settings_now)
             shards = with_parents(store, run, _regroup(tasks, _profiles(root) if checked.profiles else {}))
         else:
             shards = build_shards(_places(root, checked, every_region), types)
@@ -252,6 +262,7 @@ def sync(
             finished,
             store.task_rows(run.sync_id),
             counter.retries,
+            chosen_on_error,
         )
     finally:
         if not abandoned:  # the shards' threads write through the store: closed only once they are done
