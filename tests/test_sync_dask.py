@@ -235,3 +235,24 @@ def test_dask_errors_say_what_to_do(
     with pytest.raises(ValueError, match=r"pip install 'vtab\[dask\]'"):
         sync(str(out), executor="dask", endpoint_url=emulator.endpoint_url, regions="us-east-1")
     assert not out.exists()  # refused before the file was made
+
+
+def test_the_workers_call_the_endpoint_the_clients_environment_names(
+    emulator: Emulator,
+    org: Org,
+    tmp_path: Path,
+    dask_client: distributed.Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The client's AWS_ENDPOINT_URL_CLOUDCONTROL, with no endpoint_url option, reaches the workers, whose
+    own environment lacks it (the cluster started before it was set, as a remote cluster's workers never
+    had it): their AssumeRole and Cloud Control calls go where the client's would."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDCONTROL", emulator.endpoint_url)
+    out = tmp_path / "estate.db"
+    options: dict[str, Any] = {"regions": ",".join(REGIONS), "accounts": "org", "max_attempts": 1}
+    result = sync(str(out), tables="logs_log_groups", executor=DaskExecutor(dask_client), **options)
+    assert {failure["account_id"] for failure in result.failures} == {org.named(LOCKED).account_id}
+    synced = file_rows(out, "SELECT count(*) FROM logs_log_groups")[0][0]
+    assert synced == sum(
+        len(names) for account in org.accounts if account.assumable for names in account.log_groups.values()
+    )

@@ -25,7 +25,7 @@ from vtab.catalog import load_catalog
 from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options, choice
 from vtab.sqlite.install import connect_with_registry, stackql_tables
 from vtab.sqlite.registry import Registry
-from vtab.sync.apart import ExecutorKind, ShardFileExecutor, ShardJob
+from vtab.sync.apart import ExecutorKind, ShardFileExecutor, ShardJob, endpoint_environment
 from vtab.sync.dask_executor import DaskExecutor
 from vtab.sync.merge import merge
 from vtab.sync.plan import (
@@ -237,6 +237,7 @@ def sync(
                     context.fail_fast,
                     run.started_at,
                     root.accounts.learned(),
+                    endpoints=endpoint_environment(),
                 )
                 chosen_executor.run_apart(
                     shards,
