@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vtab.sync.plan import Shard, SyncMode, Task, TaskStatus
-from vtab.sync.seeds import parent_listings
+from vtab.sync.seeds import Written
 from vtab.sync.store import Run, Store, TaskResult
 
 ACCOUNT, REGION = "111111111111", "us-east-1"
@@ -38,7 +38,7 @@ def _listings(store: Store, run: Run) -> dict[tuple[str, str], list[str]]:
         (listing.type_name.rsplit("::", 1)[1], str(listing.model)): [
             identifier for identifier, _ in listing.items
         ]
-        for listing in parent_listings(store, run, shard)
+        for listing in Written(store, run).parent_listings(shard)
     }
 
 

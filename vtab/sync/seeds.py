@@ -30,127 +30,147 @@ from vtab.sync.store import IDENTIFIER_COLUMN, SYNCED_AT_COLUMN, TASKS_TABLE, Ru
 
 def with_parents(store: Store, run: Run, shards: Iterable[Shard]) -> list[Shard]:
     """Each shard with the parent listings its tasks' walks can take from the file."""
-    return [dataclasses.replace(shard, listings=parent_listings(store, run, shard)) for shard in shards]
-
-
-def parent_listings(store: Store, run: Run, shard: Shard) -> tuple[ParentListing, ...]:
-    """The listings of the walk parents of ``shard``'s tasks whose own task is done in ``run``."""
-    catalog = load_catalog()
-    read: dict[str, set[str]] = {}
-    """Parent type -> the properties the walks below it read of it."""
-    for type_name in sorted({task.type_name for task in shard.tasks}):
-        schema = catalog.schema(type_name)
-        levels = [catalog.schema(step.type_name) for step in schema.parents] + [schema]
-        for step in schema.parents:
-            wanted = read.setdefault(step.type_name, set())
-            wanted.update(step.keep)
-            wanted.update(
-                item.parent_property
-                for level in levels
-                for item in level.list_inputs
-                if item.parent == step.type_name and item.parent_property
-            )
-    found: list[ParentListing] = []
-    for parent, wanted in sorted(read.items()):
-        found.extend(_listings(store, run, shard, catalog.schema(parent), wanted))
-    return tuple(found)
+    written = Written(store, run)
+    return [dataclasses.replace(shard, listings=written.parent_listings(shard)) for shard in shards]
 
 
 Rows = list[tuple[str, dict[str, str]]]
 """(identifier, properties) of a type's rows in the file."""
 
 
-def _listings(
-    store: Store, run: Run, shard: Shard, schema: ResourceSchema, wanted: set[str]
-) -> list[ParentListing]:
-    inputs = {item.property_name for item in schema.list_inputs}
-    rows = _rows(store, run, shard, schema, wanted | inputs)
-    if rows is None:
-        return []
-    groups: dict[str, ParentListing] = {}
-    for model in _made(store, run, shard, schema):
-        groups[_key(model)] = ParentListing(schema.type_name, model, [])
-    for identifier, properties in rows:
-        model = {
-            item.input: properties[item.property_name]
-            for item in schema.list_inputs
-            if item.property_name in properties
-        }
-        if len(model) < len(schema.list_inputs):
-            return []  # which listing holds it cannot be told: the parent is listed as before
-        listing = groups.setdefault(_key(model), ParentListing(schema.type_name, model, []))
-        listing.items.append((identifier, properties))
-    return list(groups.values())
+class Written:
+    """What a run wrote in its file: its done tasks (asked once), and their rows."""
 
+    def __init__(self, store: Store, run: Run) -> None:
+        self.db = store.db
+        self.run = run
+        self._done: dict[tuple[str, str, str], tuple[str, str]] = {}
+        """(account, region, type name) -> (table, region) of each task done in the run; a global type's
+        also under the region ``''`` (its one task is in the account's first region)."""
+        for account, region, type_name, table in self.db.execute(
+            f"SELECT account_id, region, type_name, table_name FROM {TASKS_TABLE} "
+            "WHERE sync_id = ? AND status = ?",
+            (run.sync_id, TaskStatus.DONE.value),
+        ):
+            place = (str(table), str(region))
+            self._done[(str(account), str(region), str(type_name))] = place
+            self._done[(str(account), "", str(type_name))] = place
+        self._columns: dict[str, set[str]] = {}
 
-def _made(store: Store, run: Run, shard: Shard, schema: ResourceSchema) -> list[dict[str, str]]:
-    """The listings of ``schema`` its own task made, those that found nothing included: one without
-    inputs; else one per item of its parent in the file, when every input is that parent's (``ApiId``) and
-    no step of its walk left parents out but the last, whose filter is checked here. Otherwise none can
-    be told (only the listings that hold rows are seeded)."""
-    if not schema.list_inputs:
-        return [{}]
-    if not schema.parents or any(step.keep for step in schema.parents[:-1]):
-        return []
-    step = schema.parents[-1]
-    if any(
-        item.source is not InputSource.PARENT or item.parent != step.type_name for item in schema.list_inputs
-    ):
-        return []
-    fed = {item.parent_property for item in schema.list_inputs if item.parent_property}
-    parents = _rows(store, run, shard, load_catalog().schema(step.type_name), fed | set(step.keep))
-    if parents is None:
-        return []
-    made = []
-    for _, properties in parents:
-        model = {
-            item.input: properties[item.parent_property]
-            for item in schema.list_inputs
-            if item.parent_property in properties
-        }
-        if len(model) < len(schema.list_inputs):
+    def parent_listings(self, shard: Shard) -> tuple[ParentListing, ...]:
+        """The listings of the walk parents of ``shard``'s tasks whose own task is done in the run."""
+        catalog = load_catalog()
+        read: dict[str, set[str]] = {}
+        """Parent type -> the properties the walks below it read of it."""
+        for type_name in sorted({task.type_name for task in shard.tasks}):
+            schema = catalog.schema(type_name)
+            levels = [catalog.schema(step.type_name) for step in schema.parents] + [schema]
+            for step in schema.parents:
+                wanted = read.setdefault(step.type_name, set())
+                wanted.update(step.keep)
+                wanted.update(
+                    item.parent_property
+                    for level in levels
+                    for item in level.list_inputs
+                    if item.parent == step.type_name and item.parent_property
+                )
+        found: list[ParentListing] = []
+        for parent, wanted in sorted(read.items()):
+            found.extend(self._listings(shard, catalog.schema(parent), wanted))
+        return tuple(found)
+
+    def _listings(self, shard: Shard, schema: ResourceSchema, wanted: set[str]) -> list[ParentListing]:
+        inputs = {item.property_name for item in schema.list_inputs}
+        rows = self._rows(shard, schema, wanted | inputs)
+        if rows is None:
             return []
-        if step.keeps(properties):
-            made.append(model)
-    return made
+        groups: dict[str, ParentListing] = {}
+        for model in self._made(shard, schema):
+            groups[_key(model)] = ParentListing(schema.type_name, model, [])
+        for identifier, properties in rows:
+            model = {
+                item.input: properties[item.property_name]
+                for item in schema.list_inputs
+                if item.property_name in properties
+            }
+            if len(model) < len(schema.list_inputs):
+                return []  # which listing holds it cannot be told: the parent is listed as before
+            listing = groups.setdefault(_key(model), ParentListing(schema.type_name, model, []))
+            listing.items.append((identifier, properties))
+        return list(groups.values())
 
+    def _made(self, shard: Shard, schema: ResourceSchema) -> list[dict[str, str]]:
+        """The listings of ``schema`` its own task made, those that found nothing included: one without
+        inputs; else one per item of its parent in the file, when every input is that parent's (``ApiId``)
+        and no step of its walk left parents out but the last, whose filter is checked here. Otherwise none
+        can be told (only the listings that hold rows are seeded)."""
+        if not schema.list_inputs:
+            return [{}]
+        if not schema.parents or any(step.keep for step in schema.parents[:-1]):
+            return []
+        step = schema.parents[-1]
+        if any(
+            item.source is not InputSource.PARENT or item.parent != step.type_name
+            for item in schema.list_inputs
+        ):
+            return []
+        fed = {item.parent_property for item in schema.list_inputs if item.parent_property}
+        parents = self._rows(shard, load_catalog().schema(step.type_name), fed | set(step.keep))
+        if parents is None:
+            return []
+        made = []
+        for _, properties in parents:
+            model = {
+                item.input: properties[item.parent_property]
+                for item in schema.list_inputs
+                if item.parent_property in properties
+            }
+            if len(model) < len(schema.list_inputs):
+                return []
+            if step.keeps(properties):
+                made.append(model)
+        return made
 
-def _rows(store: Store, run: Run, shard: Shard, schema: ResourceSchema, wanted: set[str]) -> Rows | None:
-    """The rows ``run`` wrote of ``schema`` in the shard's account and region, with the ``wanted``
-    properties the file holds as they were read (and the identifier's parts); None when its task is not
-    done in ``run`` or it is listed account-wide."""
-    if schema.is_listed_account_wide:
-        return None
-    place = "" if schema.is_global else " AND region = ?"  # a global type's task is in one region only
-    task = store.db.execute(
-        f"SELECT table_name, region FROM {TASKS_TABLE} "
-        f"WHERE sync_id = ? AND account_id = ? AND type_name = ? AND status = ?{place}",
-        (run.sync_id, shard.account_id, schema.type_name, TaskStatus.DONE.value)
-        + (() if schema.is_global else (shard.region,)),
-    ).fetchone()
-    if task is None:
-        return None
-    table, region = str(task[0]), str(task[1])
-    present = {str(row[1]) for row in store.db.execute(f"PRAGMA table_info({quote(table)})")}
-    columns = {
-        prop: schema.column_of(prop)
-        for prop in sorted(wanted)
-        if schema.column_of(prop) in present and _plain_text(schema, prop)
-    }
-    selected = ", ".join(quote(column) for column in [IDENTIFIER_COLUMN, *columns.values()])
-    found: Rows = []
-    for identifier, *values in store.db.execute(
-        f"SELECT {selected} FROM {quote(table)} "
-        f"WHERE account_id = ? AND region = ? AND {SYNCED_AT_COLUMN} = ? ORDER BY rowid",
-        (shard.account_id, region, run.started_at),
-    ):
-        try:
-            parts = schema.split_identifier(str(identifier))
-        except ValueError:
+    def _rows(self, shard: Shard, schema: ResourceSchema, wanted: set[str]) -> Rows | None:
+        """The rows the run wrote of ``schema`` in the shard's account and region, with the ``wanted``
+        properties the file holds as they were read (and the identifier's parts); None when its task is
+        not done in the run, or it is listed account-wide (its listing spans regions)."""
+        if schema.is_listed_account_wide:
             return None
-        shown = {prop: value for prop, value in zip(columns, values, strict=True) if isinstance(value, str)}
-        found.append((str(identifier), parts | shown))
-    return found
+        region = "" if schema.is_global else shard.region  # a global type's task is in one region only
+        done = self._done.get((shard.account_id, region, schema.type_name))
+        if done is None:
+            return None
+        table, region = done
+        present = self._present(table)
+        columns = {
+            prop: schema.column_of(prop)
+            for prop in sorted(wanted)
+            if schema.column_of(prop) in present and _plain_text(schema, prop)
+        }
+        selected = ", ".join(quote(column) for column in [IDENTIFIER_COLUMN, *columns.values()])
+        found: Rows = []
+        for identifier, *values in self.db.execute(
+            f"SELECT {selected} FROM {quote(table)} "
+            f"WHERE account_id = ? AND region = ? AND {SYNCED_AT_COLUMN} = ? ORDER BY rowid",
+            (shard.account_id, region, self.run.started_at),
+        ):
+            try:
+                parts = schema.split_identifier(str(identifier))
+            except ValueError:
+                return None
+            shown = {
+                prop: value for prop, value in zip(columns, values, strict=True) if isinstance(value, str)
+            }
+            found.append((str(identifier), parts | shown))
+        return found
+
+    def _present(self, table: str) -> set[str]:
+        """The columns of the file's ``table``."""
+        if table not in self._columns:
+            info = self.db.execute(f"PRAGMA table_info({quote(table)})")
+            self._columns[table] = {str(row[1]) for row in info}
+        return self._columns[table]
 
 
 def _key(model: dict[str, str]) -> str:
