@@ -83,8 +83,8 @@ class Fetcher:
         for _, store in self.stores:
             store.put(key, value, size)
 
-    def _cache_region(self, schema: ResourceSchema, region: str, *, listing: bool = False) -> str:
-        return self._account_key + cache_region(schema, region, self.cloud.partition_of, listing=listing)
+    def _cache_region(self, schema: ResourceSchema, region: str) -> str:
+        return self._account_key + cache_region(schema, region, self.cloud.partition_of)
 
     def get(
         self, region: str, schema: ResourceSchema, identifier: str, *, dropping: bool = False

@@ -159,9 +159,9 @@ class ShardRun:
             self._failed(error)
             return
         registry.share_with(self.context.root, self.context.statements_at_once, self.roles, self.caches)
-        self._seed(registry)
         runner = TaskRunner(connection, registry)
         try:
+            self._seed(registry)
             while (task := self._next()) is not None:
                 self._one(runner, task)
         except BaseException as error:
