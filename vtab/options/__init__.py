@@ -38,7 +38,7 @@ from vtab.options.rules import (
     is_stricter,
     ruled,
 )
-from vtab.options.values import LIST_KINDS, cloud_control_regions, region_problem
+from vtab.options.values import LIST_KINDS, choice, cloud_control_regions, region_problem
 
 __all__ = [
     "ACCOUNT_ID_PATTERN",
@@ -65,6 +65,7 @@ __all__ = [
     "TrustError",
     "check_endpoint_environment",
     "check_endpoint_url",
+    "choice",
     "cloud_control_regions",
     "convert",
     "is_stricter",

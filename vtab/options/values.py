@@ -8,7 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.loaders import create_loader
 from botocore.regions import EndpointResolver
@@ -42,6 +42,9 @@ _BOOL_TEXT = {
     "off": False,
 }
 _NONE_TEXT = ("", "none")
+
+Word = TypeVar("Word", bound=StrEnum)
+"""An option's words (a StrEnum: SyncMode, OnError)."""
 
 
 def sql_text(value: Any) -> str:
@@ -141,14 +144,19 @@ _LIST_ITEMS: dict[Kind, tuple[str, str]] = {
 
 
 def _choice(name: str, value: Any, rule: Rule) -> StrEnum:
-    """One of the rule's words, as its enum member (``'SKIP'`` is ``skip``)."""
     assert rule.choices is not None
-    words = [member.value for member in rule.choices]
+    return choice(name, value, rule.choices)
+
+
+def choice(name: str, value: Any, words: type[Word]) -> Word:
+    """Option ``name``'s ``value`` as the member of ``words`` it spells (``'SKIP'`` is ``skip``), else an
+    OptionError naming the option, the value and the words."""
+    known = [member.value for member in words]
     text = value.strip().lower() if isinstance(value, str) else None
-    if text not in words:
-        choices = " or ".join(repr(word) for word in words)
-        raise _bad(name, value, f"is not one of {choices}", f"write {hints.assignment(name, repr(words[0]))}")
-    return rule.choices(text)
+    if text not in known:
+        choices = " or ".join(repr(word) for word in known)
+        raise _bad(name, value, f"is not one of {choices}", f"write {hints.assignment(name, repr(known[0]))}")
+    return words(text)
 
 
 def _list_item_ok(kind: Kind, item: str) -> bool:

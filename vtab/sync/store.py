@@ -252,6 +252,11 @@ class Store:
             self.db.execute(f"UPDATE {RUNS_TABLE} SET finished_at = NULL WHERE sync_id = ?", (sync_id,))
         return [Task(*(str(value) for value in row)) for row in rows]
 
+    def settle(self, sync_id: str, settings: str) -> None:
+        """Keep a run's settings (JSON) as a resume changed them (its ``on_error``)."""
+        with self.lock, self.db:
+            self.db.execute(f"UPDATE {RUNS_TABLE} SET settings = ? WHERE sync_id = ?", (settings, sync_id))
+
     def finish(self, sync_id: str, finished_at: str) -> None:
         with self.lock, self.db:
             self.db.execute(
