@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,6 +46,7 @@ from vtab.catalog.schema import ResourceSchema
 from vtab.sql.interrupt import POLL_SECONDS, Interrupted, never
 from vtab.write.conflict import frees_key
 from vtab.write.operation import Operation, Outcome, WriteStatus, unique_key
+from vtab.write.slots import StartSlots
 
 FIRST_BACKOFF = 0.05
 MAX_BACKOFF = 5.0
@@ -196,60 +198,82 @@ class Sender:
         for task in tasks:
             if not task.waits_for:
                 waiting.add(task, time.monotonic())
-        starting: dict[Future[dict[str, Any]], Task] = {}
+        answers: queue.SimpleQueue[tuple[Task, Future[dict[str, Any]]]] = queue.SimpleQueue()
+        slots = StartSlots(self.pool, self.concurrency, self._step, answers)
+        starting: set[int] = set()
+        """ids of the tasks handed to the start slots whose answer is not read yet."""
         polling: dict[Future[dict[str, Any]], Task] = {}
         try:
             while waiting or starting or polling:
                 if self.interrupted():
-                    return self._interrupted(tasks, {**starting, **polling})
-                self._send(starting, self.pool, self.concurrency, waiting.next_start)
-                self._send(polling, self.poll_pool, self.poll_concurrency, waiting.due_poll)
+                    return self._interrupted(tasks, slots, answers, polling)
+                while (ready := waiting.next_start(time.monotonic())) is not None:
+                    starting.add(id(ready))
+                    slots.add(ready)
+                self._send_polls(polling, answers, waiting)
                 # Wait in slices, so an interrupt is seen within POLL_SECONDS.
                 wait_for = POLL_SECONDS
                 next_poll_at = waiting.next_poll_at()
                 if next_poll_at is not None and len(polling) < self.poll_concurrency:
                     wait_for = min(wait_for, max(0.0, next_poll_at - time.monotonic()))
-                if starting or polling:
-                    done, _ = wait([*starting, *polling], timeout=wait_for, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        task = starting.pop(future) if future in starting else polling.pop(future)
-                        outcome = self._advance(task, future, waiting)
-                        if outcome is not None:
-                            self._finish(task, outcome, waiting)
-                elif wait_for:
-                    self._wake.wait(wait_for)  # until the earliest RetryAfter
+                if not (starting or polling):
+                    if wait_for:
+                        self._wake.wait(wait_for)  # until the earliest RetryAfter
+                    continue
+                try:
+                    answered = [answers.get(timeout=wait_for)]
+                except queue.Empty:
+                    continue
+                while not answers.empty():
+                    answered.append(answers.get_nowait())
+                for task, future in answered:
+                    starting.discard(id(task))
+                    polling.pop(future, None)
+                    outcome = self._advance(task, future, waiting)
+                    if outcome is not None:
+                        self._finish(task, outcome, waiting)
         except KeyboardInterrupt:
             # Ctrl-C: the writes already sent must not be forgotten; report them like an interrupt.
-            return self._interrupted(tasks, {**starting, **polling})
+            return self._interrupted(tasks, slots, answers, polling)
         return [task.outcome or Outcome(task.op, WriteStatus.UNKNOWN, message="not sent") for task in tasks]
 
-    def _send(
+    def _send_polls(
         self,
-        running: dict[Future[dict[str, Any]], Task],
-        pool: ThreadPoolExecutor,
-        budget: int,
-        take: Callable[[float], Task | None],
+        polling: dict[Future[dict[str, Any]], Task],
+        answers: queue.SimpleQueue[tuple[Task, Future[dict[str, Any]]]],
+        waiting: Waiting,
     ) -> None:
-        """Hand the calls ``take`` says are due to ``pool`` while ``running`` has room in its budget."""
+        """Hand the polls that are due to the poll pool while the poll budget has room; each answer goes
+        to ``answers``."""
         now = time.monotonic()
-        while len(running) < budget:
-            task = take(now)
+        while len(polling) < self.poll_concurrency:
+            task = waiting.due_poll(now)
             if task is None:
                 return
-            running[pool.submit(self._step, task)] = task
+            future = self.poll_pool.submit(self._step, task)
+            polling[future] = task
+            future.add_done_callback(lambda done, task=task: answers.put((task, done)))  # type: ignore[misc]
 
-    def _interrupted(self, tasks: list[Task], running: dict[Future[dict[str, Any]], Task]) -> list[Outcome]:
+    def _interrupted(
+        self,
+        tasks: list[Task],
+        slots: StartSlots[Task],
+        answers: queue.SimpleQueue[tuple[Task, Future[dict[str, Any]]]],
+        polling: dict[Future[dict[str, Any]], Task],
+    ) -> list[Outcome]:
         """Stop waiting: each unfinished write is reported as still running (its RequestToken), maybe
         accepted (its start call had no answer yet) or not sent; the finished ones keep their outcome."""
-        in_flight = set()
-        for future, task in running.items():
+        _, sending = slots.stop()
+        in_flight = {id(task) for task in sending}
+        while not answers.empty():  # answered meanwhile: take what it says (its RequestToken, or its end)
+            task, future = answers.get_nowait()
+            polling.pop(future, None)
+            self._take(task, future)
+        for future, task in polling.items():
             if future.cancel():
                 continue  # never started: not sent
             if future.done():
-                # answered meanwhile: take what it says (its RequestToken, or its end)
-                outcome = self._advance(task, future, Waiting())
-                if outcome is not None:
-                    task.outcome = outcome
+                self._take(task, future)
                 continue
             in_flight.add(id(task))
         outcomes = []
@@ -259,6 +283,12 @@ class Sender:
                 task.record.error_code = task.record.error_code or "Interrupted"
             outcomes.append(task.outcome)
         return outcomes
+
+    def _take(self, task: Task, future: Future[dict[str, Any]]) -> None:
+        """What an answer read after an interrupt says: the write's end, or its RequestToken."""
+        outcome = self._advance(task, future, Waiting())
+        if outcome is not None:
+            task.outcome = outcome
 
     def _stopped(self, task: Task, in_flight: bool) -> Outcome:
         op = task.op
