@@ -128,6 +128,53 @@ def test_a_start_slot_sends_the_next_row_without_waiting_for_the_scheduler(emula
     assert _most_in_flight(sent_writes(emulator, "CreateResource")) <= slots
 
 
+def test_a_scheduler_that_fails_stops_the_start_slots(emulator: Emulator) -> None:
+    """Rows queued for a start slot are not sent once the statement's scheduler has failed: the slots stop
+    with it (each call in flight is answered, no new one leaves)."""
+    rows = 4
+    emulator.configure(latency=0.3, polls_before_complete=1)
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api_id, integration_id = seeded.integrations[0]
+    db, registry = connect_with_registry(emulator)
+    db.execute(
+        "SELECT 1 FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = 'a|b|c'"
+    )
+    (table,) = registry.tables
+    ops = [
+        Operation(
+            Verb.CREATE,
+            "us-east-1",
+            row,
+            0,
+            desired={"ApiId": api_id, "IntegrationId": integration_id, "IntegrationResponseKey": f"k{row}"},
+        )
+        for row in range(1, rows + 1)
+    ]
+    checks: list[int] = []
+
+    def interrupted() -> bool:
+        checks.append(1)
+        if len(checks) == 2:  # after the first answer
+            raise RuntimeError("the scheduler failed")
+        return False
+
+    context = table.context
+    sender = Sender(
+        context.cloud,
+        table.schema,
+        context.pool,
+        context.poll_pool,
+        concurrency=1,
+        timeout=30,
+        interrupted=interrupted,
+    )
+    with pytest.raises(RuntimeError, match="the scheduler failed"):
+        sender.run(ops)
+    context.pool.shutdown(wait=True)  # every slot thread has ended: what was sent is all that will be
+
+    assert 1 <= len(sent_writes(emulator, "CreateResource")) < rows
+
+
 def test_start_calls_and_polls_each_stay_within_their_budget(emulator: Emulator) -> None:
     emulator.configure(latency=0.02, polls_before_complete=3)
     db = connect(emulator, max_workers=2)

@@ -134,6 +134,8 @@ class Sender:
         except KeyboardInterrupt:
             # Ctrl-C: the writes already sent must not be forgotten; report them like an interrupt.
             return self._interrupted(tasks, slots, answers, polling)
+        finally:
+            slots.stop()  # should the scheduler fail, the slots must not go on sending the rows queued
         return [task.outcome or Outcome(task.op, WriteStatus.UNKNOWN, message="not sent") for task in tasks]
 
     def _send_polls(
