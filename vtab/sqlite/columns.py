@@ -32,6 +32,9 @@ from vtab.read.rows import Row
 ROW_FIELDS = {REGION: "region", IDENTIFIER: "identifier"}
 """vtab's own columns that are a field of the Row as it is."""
 
+_NUMBERS = (int, float)
+"""isinstance's tuple (``int | float`` would build a union object at every cell)."""
+
 JSON_KINDS = ("object", "array")
 """Schema types a column shows as JSON text."""
 
@@ -156,7 +159,7 @@ class Columns:
             value = row.properties.get(prop)
             if value is None or isinstance(value, str):
                 return value
-            if isinstance(value, int | float):
+            if isinstance(value, _NUMBERS):
                 return with_affinity(value, sql_type)
             return json_text(value)
 
@@ -166,7 +169,7 @@ class Columns:
     def _converter(sql_type: str) -> Callable[[Any], apsw.SQLiteValue]:
         def convert(value: Any) -> apsw.SQLiteValue:
             """Numbers take the column's affinity; objects and arrays become JSON text."""
-            if isinstance(value, int | float):
+            if isinstance(value, _NUMBERS):
                 return with_affinity(value, sql_type)
             return json_text(value)
 

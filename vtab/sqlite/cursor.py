@@ -170,6 +170,7 @@ class Cursor:
             table.context, self._pool, self.memo, plan, values, regions, limit, self._progress, self.accounts
         )
         self._pages, self._page = self._scan.pages(), iter(())
+        self._shadow("Eof", _NOT_AT_END)  # until Next finds no row
         self.Next()
 
     def _cells_of(self, plan: str) -> RowCells | None:
@@ -219,9 +220,8 @@ class Cursor:
         if row is None:
             self._shadow("Eof", _AT_END)
             return
-        self._shadow("Eof", _NOT_AT_END)
         if self._made is not None:
-            self._shadow("Column", self._made.of(row).__getitem__)
+            self.__dict__["Column"] = self._made.of(row).__getitem__  # as _shadow does, without a call
             return
         # One C-level pass per row: SQLite then asks a cell at a time (SELECT * asks them all). A
         # column that is no property looks up None, which no JSON key is.
