@@ -10,6 +10,7 @@ others are NULL, which SQLite never asks.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from vtab.read.rows import Row
@@ -23,8 +24,9 @@ if TYPE_CHECKING:
 BEYOND = 63
 """colUsed's last bit: "column 63 or any after it" (SQLite's mask is 64 bits wide)."""
 
-_TEXT_TYPES = frozenset({str, type(None)})
-"""What a string property's cell holds as it comes: anything else is converted (a malformed answer)."""
+_CONTAINERS = frozenset({dict, list})
+"""What a string property's cell may hold in a malformed answer, shown as JSON text (a number or a boolean
+is shown as it is, as ``Column`` shows it)."""
 
 
 def uses(used: Collection[int], number: int) -> bool:
@@ -51,6 +53,8 @@ class RowCells:
         text = [number for number in property_cells if columns.is_text(columns.names[number])]
         self._texts = text
         """Used columns of string properties: their values are text as they come, checked once a row."""
+        self._text_cells = itemgetter(*text, *text[:1]) if text else None
+        """The text cells of a row, as a tuple, in one C call (the first twice: a tuple even for one)."""
         self._converted = [
             (number, columns.converters[number]) for number in property_cells if number not in text
         ]
@@ -66,10 +70,10 @@ class RowCells:
             value = cells[number]
             if value is not None and type(value) is not str:
                 cells[number] = convert(value)
-        if self._texts and not _TEXT_TYPES.issuperset(map(type, map(cells.__getitem__, self._texts))):
+        if self._text_cells is not None and not _CONTAINERS.isdisjoint(map(type, self._text_cells(cells))):
             for number in self._texts:
                 value = cells[number]
-                if value is not None and type(value) is not str:
+                if type(value) in _CONTAINERS:
                     cells[number] = self._all_converters[number](value)
         for number, read in self._own:
             cells[number] = read(row)
