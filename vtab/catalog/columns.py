@@ -75,7 +75,8 @@ def json_value(text: str | bytes) -> Any:
     cost more than orjson's parse itself). JSONDecodeError (a ValueError) for text that is not JSON."""
     value = orjson.loads(text)
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    if _LONG_NUMBER in raw.translate(_DIGITS):
+    # find, not ``in``: bytes' ``in`` first tries its operand as an int, raising and clearing a TypeError
+    if raw.translate(_DIGITS).find(_LONG_NUMBER) >= 0:
         return json.loads(text)
     return value
 
