@@ -35,6 +35,7 @@ import apsw
 
 from vtab.aws import errors
 from vtab.aws.cloudcontrol import POLLS_PER_WORKER, CloudControl, OperationStatus
+from vtab.aws.transport import last_sent_at
 from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
 from vtab.sql.interrupt import POLL_SECONDS, Interrupted, never
@@ -315,12 +316,17 @@ class Sender:
     # -- one step of one operation (worker thread) ----------------------------------------------------
 
     def _step(self, task: Task) -> dict[str, Any]:
-        task.sent_at = time.monotonic()  # read by the SQLite thread only once this call has returned
-        op = task.op
-        cloud = self._cloud_of(op.account)
-        if task.token is None:
-            return cloud.start_write(task.record, self.schema, op.verb, op.method, **op.params())
-        return cloud.request_status(task.record, self.schema, op.verb, task.token)
+        started = time.monotonic()
+        try:
+            op = task.op
+            cloud = self._cloud_of(op.account)
+            if task.token is None:
+                return cloud.start_write(task.record, self.schema, op.verb, op.method, **op.params())
+            return cloud.request_status(task.record, self.schema, op.verb, task.token)
+        finally:
+            # read by the SQLite thread only once this call has returned; a call that sent nothing
+            # counts from when it began
+            task.sent_at = max(started, last_sent_at(started))
 
     # -- results (SQLite thread) ----------------------------------------------------------------------
 
