@@ -285,7 +285,7 @@ def test_a_connection_stays_open_for_the_next_call_as_aws_keeps_it(emulator: Emu
 def test_binds_loopback_only(emulator: Emulator) -> None:
     assert emulator.endpoint_url.startswith("http://127.0.0.1:")
     assert emulator._server is not None
-    assert emulator._server._server.server_address[0] == "127.0.0.1"
+    assert emulator._server.address[0] == "127.0.0.1"
 
 
 def test_an_emulator_bug_is_a_500_internal_failure_not_a_hang(
