@@ -120,7 +120,7 @@ def encode_response(response: HttpResponse, close: bool, head_only: bool = False
     return head if head_only else head + response.body
 
 
-def _parse_head(head: bytes) -> tuple[str, str, str, dict[str, str]]:
+def parse_head(head: bytes) -> tuple[str, str, str, dict[str, str]]:
     """Method, target, version and headers (lower-cased names, repeats joined by commas)."""
     request_line, *header_lines = head.decode("latin-1").split("\r\n")
     parts = request_line.split()
@@ -136,7 +136,7 @@ def _parse_head(head: bytes) -> tuple[str, str, str, dict[str, str]]:
     return parts[0], parts[1], parts[2], headers
 
 
-def _chunked_body(buffer: bytearray, start: int) -> tuple[bytes, int] | None:
+def chunked_body(buffer: bytearray, start: int) -> tuple[bytes, int] | None:
     """The body of a chunked request whose chunks begin at ``start``, and where it ends; None when it has
     not all arrived."""
     body = bytearray()
@@ -243,10 +243,10 @@ class _Connection(asyncio.Protocol):
             if len(buffer) > MAX_HEAD:
                 raise BadRequest("request headers too large", 431)
             return None, True
-        method, target, version, headers = _parse_head(bytes(buffer[:head_end]))
+        method, target, version, headers = parse_head(bytes(buffer[:head_end]))
         body_start = head_end + 4
         if "chunked" in headers.get("transfer-encoding", "").lower():
-            framed = _chunked_body(buffer, body_start)
+            framed = chunked_body(buffer, body_start)
             if framed is None:
                 self._continue(headers)
                 return None, True
