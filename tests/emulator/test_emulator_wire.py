@@ -340,6 +340,24 @@ def test_a_chunked_call_keeps_the_connection_open_for_the_next_one(
     assert [call.operation for call in emulator.calls] == ["ListResources", "GetResource"]
 
 
+def test_a_call_whose_client_left_during_its_latency_is_still_made(emulator: Emulator) -> None:
+    """As AWS acts on a request whose client stopped waiting (a client's read timeout does not undo a
+    create), the endpoint makes a call whose connection closed while it was held; a client that
+    half-closes after sending still gets its answer."""
+    host, port = emulator.endpoint_url.removeprefix("http://").split(":")
+    emulator.configure(latency=0.3)
+    create = {"TypeName": "AWS::Logs::LogGroup", "DesiredState": json.dumps({"LogGroupName": "left"})}
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(_call_bytes(host, "CreateResource", create))
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(_call_bytes(host, "ListResources", {"TypeName": API}))
+        sock.shutdown(socket.SHUT_WR)
+        status, _, _ = _answer(sock)
+        assert status == b"HTTP/1.1 200 OK"
+    assert emulator.recorder.wait_for(lambda calls: len(calls) == 2, timeout=30)
+    assert sorted(call.operation for call in emulator.calls) == ["CreateResource", "ListResources"]
+
+
 def test_binds_loopback_only(emulator: Emulator) -> None:
     assert emulator.endpoint_url.startswith("http://127.0.0.1:")
     assert emulator._server is not None

@@ -171,6 +171,7 @@ class _Connection(asyncio.Protocol):
         """The timer of a request held for its latency; further requests wait in the buffer."""
         self._continued = False
         self._closing = False
+        self._eof = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -178,11 +179,19 @@ class _Connection(asyncio.Protocol):
         self._server.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """The client went away: a request held for its latency is still answered (and recorded), as AWS
+        acts on a request whose client stopped waiting; nothing more is read."""
         self._server.connections.discard(self)
-        self.abort()
+        self._closing = True
+
+    def eof_received(self) -> bool:
+        """The client sent all it will (a half-close): answer what it sent, then close."""
+        self._eof = True
+        self._serve()
+        return True  # keep the transport open to write the answers
 
     def abort(self) -> None:
-        """Drop a held request and close (the server is stopping, or the client went away)."""
+        """Drop a held request and close at once (the server is stopping)."""
         self._closing = True
         if self._waiting is not None:
             self._waiting.cancel()
@@ -203,6 +212,8 @@ class _Connection(asyncio.Protocol):
                 self._write(HttpResponse(bad.status, str(bad).encode(), "text/plain"), close=True)
                 return
             if request is None:
+                if self._eof:
+                    self._write_close()
                 return
             delay = self._server.app.delay(request)
             if delay > 0:
@@ -231,8 +242,13 @@ class _Connection(asyncio.Protocol):
             return
         self._transport.write(encode_response(response, close, head_only))
         if close:
-            self._closing = True
-            self._transport.close()
+            self._write_close()
+
+    def _write_close(self) -> None:
+        """Close once the answers written are sent."""
+        self._closing = True
+        assert self._transport is not None
+        self._transport.close()
 
     def _next_request(self) -> tuple[HttpRequest | None, bool]:
         """The first whole request in the buffer (removed from it) and whether the connection stays open
