@@ -23,8 +23,10 @@ import vtab
 
 
 class Endpoint:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pid: int | None = None) -> None:
         self.url = url
+        self.pid = pid
+        """The endpoint's process id, to read its CPU."""
 
     def control(self, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
@@ -55,7 +57,7 @@ def endpoint() -> Iterator[Endpoint]:
         for line in child.stdout:
             match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
             if match:
-                yield Endpoint(match.group(1))
+                yield Endpoint(match.group(1), child.pid)
                 return
         raise RuntimeError("the emulator did not start")
     finally:

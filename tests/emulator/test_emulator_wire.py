@@ -282,10 +282,86 @@ def test_a_connection_stays_open_for_the_next_call_as_aws_keeps_it(emulator: Emu
     assert [call.operation for call in emulator.calls] == ["ListResources"]
 
 
+def _call_bytes(host: str, target: str, body: dict[str, Any], chunked: bool = False) -> bytes:
+    """A Cloud Control call as raw HTTP/1.1, its body framed by Content-Length or in two chunks."""
+    data = json.dumps(body).encode()
+    head = (
+        f"POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-amz-json-1.0\r\n"
+        f"X-Amz-Target: CloudApiService.{target}\r\nAuthorization: {AUTH.format(region='us-east-1')}\r\n"
+    ).encode()
+    if not chunked:
+        return head + f"Content-Length: {len(data)}\r\n\r\n".encode() + data
+    half = len(data) // 2
+    chunks = b"".join(f"{len(part):x}\r\n".encode() + part + b"\r\n" for part in (data[:half], data[half:]))
+    return head + b"Transfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
+
+
+def test_160_kept_connections_wait_out_their_latency_together_without_a_thread_each(
+    emulator: Emulator, seeded: Seeded
+) -> None:
+    """A sync keeps 80-160 connections open. Each call's latency is a timer, not a sleeping thread: all
+    160 calls are held at once (none queued behind another's sleep), and no connection gets a thread of
+    its own (160 threads contending for the GIL doubled the endpoint's CPU per call)."""
+    host, port = emulator.endpoint_url.removeprefix("http://").split(":")
+    before = set(_emulator_threads())
+    emulator.configure(latency=0.5)
+    sockets = [socket.create_connection((host, int(port)), timeout=30) for _ in range(160)]
+    try:
+        for sock in sockets:
+            sock.sendall(_call_bytes(host, "ListResources", {"TypeName": API}))
+        answers = [_answer(sock) for sock in sockets]
+        started = set(_emulator_threads()) - before
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert {status for status, _, _ in answers} == {b"HTTP/1.1 200 OK"}
+    assert all(json.loads(body)["ResourceDescriptions"] for _, _, body in answers)
+    calls = emulator.calls
+    assert len(calls) == 160
+    assert max(c.at for c in calls) < min(c.finished_at for c in calls)  # all 160 were held at once
+    assert [thread.name for thread in started] == []
+
+
+def test_a_chunked_call_keeps_the_connection_open_for_the_next_one(
+    emulator: Emulator, seeded: Seeded
+) -> None:
+    """A body sent in chunks (Transfer-Encoding: chunked) is read whole, and the connection serves the
+    next call as after any other (werkzeug's server closed it)."""
+    host, port = emulator.endpoint_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(_call_bytes(host, "ListResources", {"TypeName": API}, chunked=True))
+        status, headers, answer = _answer(sock)
+        assert status == b"HTTP/1.1 200 OK" and headers.get("connection") != "close"
+        assert [d["Identifier"] for d in json.loads(answer)["ResourceDescriptions"]] == list(seeded.api_ids)
+        sock.sendall(_call_bytes(host, "GetResource", {"TypeName": API, "Identifier": seeded.api_ids[0]}))
+        status, _, answer = _answer(sock)
+        assert status == b"HTTP/1.1 200 OK"
+        assert json.loads(answer)["ResourceDescription"]["Identifier"] == seeded.api_ids[0]
+    assert [call.operation for call in emulator.calls] == ["ListResources", "GetResource"]
+
+
+def test_a_call_whose_client_left_during_its_latency_is_still_made(emulator: Emulator) -> None:
+    """As AWS acts on a request whose client stopped waiting (a client's read timeout does not undo a
+    create), the endpoint makes a call whose connection closed while it was held; a client that
+    half-closes after sending still gets its answer."""
+    host, port = emulator.endpoint_url.removeprefix("http://").split(":")
+    emulator.configure(latency=0.3)
+    create = {"TypeName": "AWS::Logs::LogGroup", "DesiredState": json.dumps({"LogGroupName": "left"})}
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(_call_bytes(host, "CreateResource", create))
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(_call_bytes(host, "ListResources", {"TypeName": API}))
+        sock.shutdown(socket.SHUT_WR)
+        status, _, _ = _answer(sock)
+        assert status == b"HTTP/1.1 200 OK"
+    assert emulator.recorder.wait_for(lambda calls: len(calls) == 2, timeout=30)
+    assert sorted(call.operation for call in emulator.calls) == ["CreateResource", "ListResources"]
+
+
 def test_binds_loopback_only(emulator: Emulator) -> None:
     assert emulator.endpoint_url.startswith("http://127.0.0.1:")
     assert emulator._server is not None
-    assert emulator._server._server.server_address[0] == "127.0.0.1"
+    assert emulator._server.address[0] == "127.0.0.1"
 
 
 def test_an_emulator_bug_is_a_500_internal_failure_not_a_hang(

@@ -28,9 +28,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from werkzeug.wrappers import Request, Response
 
 from vtab.emulator.errors import CloudControlError, HandlerFailure
+from vtab.emulator.http_server import HttpRequest, HttpResponse
 from vtab.emulator.orgseed import DEFAULT_OUS
 from vtab.emulator.seed_types import SeededType
 from vtab.emulator.state import ACCOUNT_ID
@@ -42,8 +42,8 @@ ACCOUNT_PATTERN = re.compile(r"\d{12}")
 _SEED_ARGS = frozenset({"websocket_apis", "integrations", "responses", "http_apis"})
 
 
-def _json(value: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(value), status, content_type="application/json")
+def _json(value: Any, status: int = 200) -> HttpResponse:
+    return HttpResponse(status, orjson.dumps(value), "application/json")
 
 
 class ControlRoutes:
@@ -52,10 +52,10 @@ class ControlRoutes:
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
 
-    def __call__(self, request: Request) -> Response:
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         route = (request.method, request.path.rstrip("/"))
         try:
-            body = json.loads(request.get_data() or b"{}") if request.method == "POST" else {}
+            body = json.loads(request.body or b"{}") if request.method == "POST" else {}
             if not isinstance(body, dict):
                 raise ValueError("the body must be a JSON object")
             if route == ("GET", "/_emulator/health"):

@@ -16,12 +16,13 @@ from moto.apigatewayv2.models import ApiGatewayV2Backend
 from vtab.emulator.accounts import Accounts
 from vtab.emulator.control import ControlRoutes
 from vtab.emulator.errors import HandlerFailure
+from vtab.emulator.http_server import HttpServer
 from vtab.emulator.orgseed import DEFAULT_OUS, SeededOrg, seed_org
 from vtab.emulator.providers import PROVIDERS
 from vtab.emulator.recorder import CallRecord, Recorder
 from vtab.emulator.seed import Seeded, seed, seed_demo
 from vtab.emulator.seed_types import SeededType, seed_type
-from vtab.emulator.server import CloudControlApp, ServerThread
+from vtab.emulator.server import CloudControlApp
 from vtab.emulator.service import CloudControlService
 from vtab.emulator.state import ACCOUNT_ID, EmulatorState
 from vtab.emulator.switches import Settings, Switches
@@ -73,12 +74,12 @@ class Emulator:
         self.app = CloudControlApp(
             self.service, self.switches, self.recorder, ControlRoutes(self), self.accounts
         )
-        self._server: ServerThread | None = None
+        self._server: HttpServer | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self) -> Emulator:
         if self._server is None:
-            server = ServerThread(self.app, self._port)
+            server = HttpServer(self.app, self._port)
             server.start()
             self._server = server
         return self

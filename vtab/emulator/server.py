@@ -1,35 +1,30 @@
-"""The wire: Cloud Control's awsJson1_0 protocol over a threaded werkzeug server on 127.0.0.1.
+"""The wire: Cloud Control's awsJson1_0 protocol, served by ``http_server.py`` on 127.0.0.1.
 
 ``POST /`` with ``X-Amz-Target: CloudApiService.<Op>`` is dispatched to :class:`CloudControlService`,
 with ``AWSOrganizationsV20161128.<Op>`` to ``organizations.py``; a query-protocol form POST (STS
 ``GetCallerIdentity``, ``AssumeRole``; EC2 ``DescribeRegions``, ``ec2.py``) is answered by ``sts.py``;
-paths under ``/_emulator/`` go to the control routes. Injected latency is slept here, outside every
-lock, so parallel calls overlap. Only the region and the access key id (which account the call acts in:
-``accounts.py``) are read from the Authorization header; secrets are never stored or logged.
+paths under ``/_emulator/`` go to the control routes. Injected latency is :meth:`CloudControlApp.delay`:
+the server holds each call that long before answering it, outside every lock, so parallel calls
+overlap. Only the region and the access key id (which account the call acts in: ``accounts.py``) are
+read from the Authorization header; secrets are never stored or logged.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import logging
 import re
-import socket
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
-from werkzeug.exceptions import InternalServerError
-from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
-from werkzeug.wrappers import Request, Response
 
 from vtab.emulator import ec2, organizations, sts
 from vtab.emulator.accounts import DEFAULT_DURATION, Accounts
 from vtab.emulator.errors import ERROR_NAMESPACE, CloudControlError
+from vtab.emulator.http_server import HttpRequest, HttpResponse
 from vtab.emulator.recorder import CallRecord, Recorder
 from vtab.emulator.served import type_not_found, unsupported_type
 from vtab.emulator.service import CloudControlService
@@ -41,11 +36,10 @@ log = logging.getLogger("vtab.emulator")
 TARGET_PREFIX = "CloudApiService."
 CONTENT_TYPE = "application/x-amz-json-1.0"
 CONTROL_PREFIX = "/_emulator/"
-HOST = "127.0.0.1"
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
 _ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 
-ControlHandler = Callable[[Request], Response]
+ControlHandler = Callable[[HttpRequest], HttpResponse]
 
 
 def region_of(authorization: str | None) -> str | None:
@@ -86,37 +80,34 @@ class CloudControlApp:
         self.recorder = recorder
         self.control = control
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        request = Request(environ)
-        if request.path.startswith(CONTROL_PREFIX):
-            response = self.control(request)
-        elif sts.is_query_request(request):
-            response = self.query(request)
-        elif request.headers.get("X-Amz-Target", "").startswith(organizations.TARGET_PREFIX):
-            response = self.organizations(request)
-        else:
-            response = self.cloud_control(request)
-        result: Iterable[bytes] = response(environ, start_response)
-        return result
+    def delay(self, request: HttpRequest) -> float:
+        """The injected latency of every call but the control routes'."""
+        return 0.0 if request.path.startswith(CONTROL_PREFIX) else self.switches.settings.latency
 
-    def cloud_control(self, request: Request) -> Response:
-        at = time.monotonic()
-        target = request.headers.get("X-Amz-Target", "")
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(CONTROL_PREFIX):
+            return self.control(request)
+        if sts.is_query_request(request):
+            return self.query(request)
+        if request.header("X-Amz-Target").startswith(organizations.TARGET_PREFIX):
+            return self.organizations(request)
+        return self.cloud_control(request)
+
+    def cloud_control(self, request: HttpRequest) -> HttpResponse:
+        at = request.arrived_at
+        target = request.header("X-Amz-Target")
         operation = target.removeprefix(TARGET_PREFIX) if target.startswith(TARGET_PREFIX) else target
-        region = region_of(request.headers.get("Authorization"))
-        access_key = access_key_of(request.headers.get("Authorization"))
+        region = region_of(request.header("Authorization"))
+        access_key = access_key_of(request.header("Authorization"))
         account = ACCOUNT_ID
         params: dict[str, Any] = {}
         result: dict[str, Any] = {}
         error: CloudControlError | None = None
-        latency = self.switches.settings.latency
-        if latency > 0:
-            time.sleep(latency)
         try:
             if request.method != "POST" or request.path != "/":
                 raise CloudControlError("UnknownOperationException", "Cloud Control is served at POST /", 404)
             try:
-                body = json.loads(request.get_data() or b"{}")
+                body = json.loads(request.body or b"{}")
             except ValueError:
                 raise CloudControlError("SerializationException", "The request body is not JSON") from None
             if not isinstance(body, dict):
@@ -149,13 +140,13 @@ class CloudControlApp:
             log.exception("internal error in %s", operation)
             error = CloudControlError("InternalFailure", "The emulator failed; see its log.", 500)
         self._record(operation, region or "", params, result, error, at, account)
-        headers = {"x-amzn-RequestId": str(uuid.uuid4())}
+        headers = (("x-amzn-RequestId", str(uuid.uuid4())),)
         if error is not None:
             log.info("%s %s -> %s", operation, region, error.code)
             payload = {"__type": f"{ERROR_NAMESPACE}#{error.code}", "Message": error.message}
-            return Response(orjson.dumps(payload), error.status, headers, content_type=CONTENT_TYPE)
+            return HttpResponse(error.status, orjson.dumps(payload), CONTENT_TYPE, headers)
         log.debug("%s %s -> OK", operation, region)
-        return Response(orjson.dumps(result), 200, headers, content_type=CONTENT_TYPE)
+        return HttpResponse(200, orjson.dumps(result), CONTENT_TYPE, headers)
 
     def _refused(
         self, exception: str, type_name: str, operation: str, access_key: str | None
@@ -172,21 +163,18 @@ class CloudControlApp:
             return type_not_found(type_name)
         return unsupported_type(type_name)
 
-    def query(self, request: Request) -> Response:
+    def query(self, request: HttpRequest) -> HttpResponse:
         """An STS call (query protocol): GetCallerIdentity answers the credential's account, AssumeRole
         issues credentials for another (``accounts.py``). Latency and ``deny_next`` apply as to Cloud
         Control calls; it is recorded like them (no type name)."""
-        at = time.monotonic()
-        region = region_of(request.headers.get("Authorization"))
-        access_key = access_key_of(request.headers.get("Authorization"))
+        at = request.arrived_at
+        region = region_of(request.header("Authorization"))
+        access_key = access_key_of(request.header("Authorization"))
         account = ACCOUNT_ID
         operation = request.form.get("Action", "")
         request_id = str(uuid.uuid4())
         error: CloudControlError | None = None
         body = b""
-        latency = self.switches.settings.latency
-        if latency > 0:
-            time.sleep(latency)
         try:
             operation = sts.operation_of(request)
             if region is None:
@@ -205,16 +193,14 @@ class CloudControlApp:
         except CloudControlError as exc:
             error = exc
         self._record(operation, region or "", {}, {}, error, at, account)
-        headers = {"x-amzn-RequestId": request_id}
+        headers = (("x-amzn-RequestId", request_id),)
         if error is not None:
             log.info("%s %s -> %s", operation, region, error.code)
-            return Response(
-                sts.error_body(error, request_id), error.status, headers, content_type=sts.CONTENT_TYPE
-            )
+            return HttpResponse(error.status, sts.error_body(error, request_id), sts.CONTENT_TYPE, headers)
         log.debug("%s %s -> OK", operation, region)
-        return Response(body, 200, headers, content_type=sts.CONTENT_TYPE)
+        return HttpResponse(200, body, sts.CONTENT_TYPE, headers)
 
-    def _assume_role(self, request: Request, account: str) -> Any:
+    def _assume_role(self, request: HttpRequest, account: str) -> Any:
         form = request.form
         missing = [name for name in ("RoleArn", "RoleSessionName") if not form.get(name)]
         if missing:
@@ -227,25 +213,22 @@ class CloudControlApp:
             account, form["RoleArn"], form["RoleSessionName"], duration, form.get("ExternalId")
         )
 
-    def organizations(self, request: Request) -> Response:
+    def organizations(self, request: HttpRequest) -> HttpResponse:
         """An Organizations call (awsJson1_1), answered by moto's backend for the management account."""
-        at = time.monotonic()
-        operation = request.headers.get("X-Amz-Target", "").removeprefix(organizations.TARGET_PREFIX)
-        region = region_of(request.headers.get("Authorization"))
+        at = request.arrived_at
+        operation = request.header("X-Amz-Target").removeprefix(organizations.TARGET_PREFIX)
+        region = region_of(request.header("Authorization"))
         account = ACCOUNT_ID
         body = b"{}"
         error: CloudControlError | None = None
-        latency = self.switches.settings.latency
-        if latency > 0:
-            time.sleep(latency)
         try:
             if region is None:
                 raise CloudControlError(
                     "MissingAuthenticationTokenException", "Missing Authentication Token", 403
                 )
-            account = self.accounts.account_of(access_key_of(request.headers.get("Authorization")))
+            account = self.accounts.account_of(access_key_of(request.header("Authorization")))
             try:
-                params = json.loads(request.get_data() or b"{}")
+                params = json.loads(request.body or b"{}")
             except ValueError:
                 raise CloudControlError("SerializationException", "The request body is not JSON") from None
             paths = self.switches.settings.organization_paths
@@ -256,13 +239,11 @@ class CloudControlApp:
             log.exception("internal error in %s", operation)
             error = CloudControlError("ServiceException", "The emulator failed; see its log.", 500)
         self._record(operation, region or "", {}, {}, error, at, account)
-        headers = {"x-amzn-RequestId": str(uuid.uuid4())}
+        headers = (("x-amzn-RequestId", str(uuid.uuid4())),)
         if error is not None:
             payload = {"__type": error.code, "Message": error.message}
-            return Response(
-                orjson.dumps(payload), error.status, headers, content_type=organizations.CONTENT_TYPE
-            )
-        return Response(body, 200, headers, content_type=organizations.CONTENT_TYPE)
+            return HttpResponse(error.status, orjson.dumps(payload), organizations.CONTENT_TYPE, headers)
+        return HttpResponse(200, body, organizations.CONTENT_TYPE, headers)
 
     def _record(
         self,
@@ -301,126 +282,3 @@ class CloudControlApp:
                 account_id=account_id,
             )
         )
-
-
-class _KeepAliveHandler(WSGIRequestHandler):
-    """Keeps each connection open for the client's next call, as AWS does (werkzeug's handler answers
-    every request with ``Connection: close``, so each call paid a TCP setup and a new server thread), and
-    logs no request line (the app logs operation names, never headers).
-
-    The request body is read whole by its Content-Length before the app runs, so the next request starts
-    where this one ended whatever the app read; every answer carries its Content-Length. A request
-    framed otherwise (chunked) is left to werkzeug, which closes the connection after it."""
-
-    disable_nagle_algorithm = True
-    """An answer is written as headers then body: on a kept connection Nagle's algorithm would hold the
-    body until the client's delayed ACK of the headers (40 ms); the closing connection used to flush it."""
-
-    def run_wsgi(self) -> None:
-        length = self.headers.get("Content-Length") or "0"
-        if "Transfer-Encoding" in self.headers or not length.isdigit():
-            super().run_wsgi()
-            return
-        body = self.rfile.read(int(length))
-        environ = self.make_environ()
-        environ["wsgi.input"] = io.BytesIO(body)
-        answer: list[Any] = []
-
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            answer[:] = [status, headers]
-            return None
-
-        try:
-            chunks = self.server.app(environ, start_response)
-            data = b"".join(chunks)
-        except Exception:
-            log.exception("the emulator failed to answer %s %s", self.command, self.path)
-            data = b"".join(InternalServerError()(environ, start_response))
-            self.close_connection = True
-        status, headers = answer
-        code, _, reason = status.partition(" ")
-        self.send_response(int(code), reason)
-        for name, value in headers:
-            if name.lower() not in ("content-length", "connection"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
-        self.wfile.flush()
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
-class _Server(ThreadedWSGIServer):
-    """Threaded server that remembers its open connections so ``stop`` can close keep-alive ones."""
-
-    def __init__(self, app: CloudControlApp, port: int) -> None:
-        super().__init__(HOST, port, app, handler=_KeepAliveHandler)
-        self._open_lock = threading.Lock()
-        self._open: dict[socket.socket, threading.Thread] = {}
-        self.stopping = False
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(
-            target=self.process_request_thread,
-            args=(request, client_address),
-            name="vtab-emulator-conn",
-            daemon=True,
-        )
-        with self._open_lock:
-            self._open[request] = thread
-        thread.start()
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.pop(request, None)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not self.stopping:
-            super().handle_error(request, client_address)
-
-    def close_connections(self, timeout: float) -> None:
-        """Unblock handler threads waiting on idle keep-alive connections, then wait for them."""
-        with self._open_lock:
-            open_now = list(self._open.items())
-        for sock, _ in open_now:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        deadline = time.monotonic() + timeout
-        for _, thread in open_now:
-            thread.join(max(0.0, deadline - time.monotonic()))
-
-
-class ServerThread:
-    """Runs a :class:`CloudControlApp` on 127.0.0.1 in a background thread."""
-
-    def __init__(self, app: CloudControlApp, port: int = 0) -> None:
-        try:
-            self._server = _Server(app, port)
-        except SystemExit:  # werkzeug reports a busy port by printing and exiting
-            raise OSError(f"cannot listen on {HOST}:{port}") from None
-        self.port: int = self._server.port
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.01},  # bounds how long stop() waits
-            name="vtab-emulator",
-            daemon=True,
-        )
-
-    @property
-    def endpoint_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._server.stopping = True
-        self._server.shutdown()
-        self._thread.join(timeout)
-        self._server.server_close()
-        self._server.close_connections(timeout)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from werkzeug.wrappers import Request
-
 from vtab.emulator import ec2
 from vtab.emulator.accounts import CALLER_ARN, AssumedSession, Identity
 from vtab.emulator.errors import CloudControlError
+from vtab.emulator.http_server import HttpRequest
 
 VERSION = "2011-06-15"
 NAMESPACE = f"https://sts.amazonaws.com/doc/{VERSION}/"
@@ -22,18 +21,18 @@ CONTENT_TYPE = "text/xml"
 OPERATIONS = ("GetCallerIdentity", "AssumeRole")
 
 
-def is_query_request(request: Request) -> bool:
+def is_query_request(request: HttpRequest) -> bool:
     """A query-protocol call (STS): a form POST with an Action and no X-Amz-Target (Cloud Control's JSON
     calls always have one)."""
     return (
         request.method == "POST"
-        and "X-Amz-Target" not in request.headers
+        and "x-amz-target" not in request.headers
         and request.mimetype == "application/x-www-form-urlencoded"
         and "Action" in request.form
     )
 
 
-def operation_of(request: Request) -> str:
+def operation_of(request: HttpRequest) -> str:
     """The Action of a query request; InvalidAction unless it is one the endpoint serves (STS's, or EC2's
     DescribeRegions: ``ec2.py``)."""
     action = request.form.get("Action", "")
