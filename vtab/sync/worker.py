@@ -110,6 +110,9 @@ class ShardRun:
         per sync, so a shard's calls are the same wherever it runs (another process under Dask)."""
         self.caches: Caches = {}
         """The shard's read cache: a walk's parents listed by one connection serve the others' walks."""
+        self.tables = {task.table_name: task.type_name for task in shard.tasks}
+        """The resource tables its connections install: its tasks' only (a connection's setup is then a
+        fraction of one with every type's)."""
         self.errors: list[BaseException] = []
         """What ended a connection's thread other than a task's failure (a bug, the file gone): raised by
         ``run``, so the sync fails loudly instead of leaving the shard's tasks pending unsaid."""
@@ -151,11 +154,12 @@ class ShardRun:
 
     def _work(self) -> None:
         try:
-            connection, registry = connect_with_registry(":memory:", **self._options())
+            connection, registry = connect_with_registry(":memory:", tables=self.tables, **self._options())
         except BaseException as error:
             self._failed(error)
             return
         registry.share_with(self.context.root, self.context.statements_at_once, self.roles, self.caches)
+        registry.unwatched()
         runner = TaskRunner(connection, registry)
         try:
             while (task := self._next()) is not None:
@@ -164,6 +168,7 @@ class ShardRun:
             self._failed(error)
         finally:
             connection.close()
+            registry.read_pools.close()
 
     def _failed(self, error: BaseException) -> None:
         with self.lock:
