@@ -105,6 +105,7 @@ class Columns:
             if self.cell_properties[number] is None
         }
         """Column number -> the reader of a column that is no property (region, account, identifier)."""
+        self._ddl: str | None = None
 
     @classmethod
     def of(cls, schema: ResourceSchema) -> Columns:
@@ -128,6 +129,12 @@ class Columns:
         return SQL_TYPES.get(self.schema.properties[prop].get("type", ""), "")
 
     def ddl(self) -> str:
+        """The table's CREATE TABLE for SQLite (made once: every connection's table of the type says it)."""
+        if self._ddl is None:
+            self._ddl = self._declaration()
+        return self._ddl
+
+    def _declaration(self) -> str:
         declared = [f"{quote(name)} {self.sql_type(name)}".rstrip() for name in self.visible]
         declared += [
             f"{IDENTIFIER} TEXT HIDDEN",
