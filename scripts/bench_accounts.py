@@ -30,6 +30,8 @@ ORGANIZATIONS = {
     "ListOrganizationalUnitsForParent",
     "ListAccountsForParent",
     "ListChildren",
+    "ListParents",
+    "DescribeOrganizationalUnit",
 }
 
 
@@ -45,41 +47,52 @@ def _counted(ep: Endpoint) -> Counter[str]:
 
 
 def bench_discovery() -> None:
+    """Every shape of discovery on one Organization: the Organizations calls (by operation) and the wall."""
     accounts, ous = 1000, 10
     print(f"\n## Organization discovery: {accounts} accounts in {ous} OUs (Organizations calls; at most 60)")
+    by_ou = "SELECT ou_path, count(*) FROM vtab_accounts GROUP BY ou_path"
     with endpoint() as ep:
         ep.control("POST", "org", {"accounts": accounts, "ous": [f"OU{i}" for i in range(ous)]})
-        print("| what | accounts | Organizations calls | other calls | wall |")
-        print("|---|---|---|---|---|")
-        cases: list[tuple[str, dict[str, Any], str]] = [
-            ("accounts='org' (ListAccounts)", {"accounts": "org"}, "readable"),
-            ("vtab_accounts with OU paths (the OU tree)", {"accounts": "org"}, "described"),
+        first = _first_ou(ep)
+        cases: list[tuple[str, dict[str, Any], str, bool]] = [
+            ("accounts='org' (the accounts a SELECT reads)", {}, "", True),
             (
-                "accounts='org' + organizational_units (the OU tree)",
-                {"accounts": "org", "ous": 1},
-                "readable",
+                "vtab_accounts without ou_path (SELECT count(*))",
+                {},
+                "SELECT count(*) FROM vtab_accounts",
+                True,
             ),
+            ("vtab_accounts with ou_path (and a sync's _vtab_accounts)", {}, by_ou, True),
+            ("organizational_units = one OU id", {"organizational_units": first[0]}, by_ou, True),
+            ("organizational_units = one OU path", {"organizational_units": first[1]}, by_ou, True),
+            ("skip_accounts = one OU id", {"skip_accounts": first[0]}, "", True),
+            ("vtab_accounts with ou_path, an endpoint without Paths (the OU tree)", {}, by_ou, False),
         ]
-        for label, options, how in cases:
+        print("| what | accounts | Organizations calls | of which | wall |")
+        print("|---|---|---|---|---|")
+        for label, options, sql, paths in cases:
+            ep.configure(organization_paths=paths)
             ep.clear_calls()
-            if options.pop("ous", None):
-                options["organizational_units"] = _first_ou(ep)
-                ep.clear_calls()
-            _, registry = _register(ep.url, **options)
+            connection, registry = _register(ep.url, accounts="org", **options)
             start = time.perf_counter()
-            found = getattr(registry.estate(), how)()
+            if sql:
+                found = sum(row[-1] for row in connection.execute(sql))
+            else:
+                found = len(registry.estate().readable())
             wall = time.perf_counter() - start
-            counted = _counted(ep)
-            org_calls = sum(n for op, n in counted.items() if op in ORGANIZATIONS)
-            other = sum(n for op, n in counted.items() if op not in ORGANIZATIONS)
-            print(f"| {label} | {len(found)} | {org_calls} | {other} | {wall * 1000:.0f} ms |")
+            counted = Counter({op: n for op, n in _counted(ep).items() if op in ORGANIZATIONS})
+            shown = ", ".join(f"{op} {n}" for op, n in sorted(counted.items()))
+            total = sum(counted.values())
+            print(f"| {label} | {found} | {total} | {shown} | {wall * 1000:.0f} ms |")
+        ep.configure(organization_paths=True)
 
 
-def _first_ou(ep: Endpoint) -> str:
-    """The id of the first OU, read as a user would (ListRoots, ListOrganizationalUnitsForParent)."""
+def _first_ou(ep: Endpoint) -> tuple[str, str]:
+    """The id and path of the first OU, read as a user would (ListRoots, ListOrganizationalUnitsForParent)."""
     client = boto3.client("organizations", endpoint_url=ep.url, region_name="us-east-1")
     root = client.list_roots()["Roots"][0]["Id"]
-    return str(client.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"][0]["Id"])
+    ou = client.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"][0]
+    return str(ou["Id"]), "/" + str(ou["Name"])
 
 
 def bench_assume() -> None:

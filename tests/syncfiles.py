@@ -118,3 +118,13 @@ def file_rows(path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in db.execute(sql, params)]
     finally:
         db.close()
+
+
+def assert_same_resources(path: Path, expected: Path) -> None:
+    """Every table ``expected``'s tasks wrote holds row for row the same resources in ``path`` (each row
+    but its ``_vtab_synced_at``, the last column: the runs' times differ)."""
+    for table in {row[0] for row in file_rows(expected, "SELECT table_name FROM _vtab_sync")}:
+        query = f"SELECT * FROM {table} ORDER BY account_id, region, _vtab_identifier"
+        assert [row[:-1] for row in file_rows(path, query)] == [
+            row[:-1] for row in file_rows(expected, query)
+        ], table

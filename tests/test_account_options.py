@@ -75,8 +75,8 @@ def test_org_with_ous_and_skips() -> None:
         ),
         (
             {"accounts": "org", "organizational_units": "Prod"},
-            "option organizational_units='Prod' has 'Prod' at position 0, not an organizational unit id; "
-            "write organizational_units='ou-ab12-cd34ef56' (or a root, 'r-ab12')",
+            "option organizational_units='Prod' has 'Prod' at position 0, not an organizational unit id or "
+            "path; write organizational_units='ou-ab12-cd34ef56,/Prod/Web' (or a root, 'r-ab12' or '/')",
         ),
         (
             {"skip_accounts": "ou-ab12-cd34ef56"},

@@ -44,7 +44,7 @@ def test_without_account_options_vtab_accounts_is_the_callers_own(emulator: Emul
     connection, _ = register(emulator)
     assert emulator.calls == []  # nothing at connect
     assert rows(connection, "SELECT * FROM vtab_accounts") == [
-        (ACCOUNT_ID, None, None, None, None, None, None, None)
+        (ACCOUNT_ID, None, None, None, None, None, None, None, None)
     ]
     assert rows(connection, "SELECT count(*) FROM vtab_accounts") == [(1,)]  # read once per connection
     assert operations(emulator) == {"GetCallerIdentity": 1}
@@ -61,13 +61,13 @@ def test_org_lists_every_account_with_status_and_ou_path(emulator: Emulator, org
     assert rows(connection, "SELECT count(*) FROM vtab_accounts WHERE joined_at LIKE '____-__-__T%'") == [
         (7,)
     ]
-    # read once, from the OU tree (which gives the paths), then never again
+    # read once: ListAccounts (its accounts' Paths give their OU ids), then the names of the OUs on those
+    # paths, one listing per OU that holds OUs (the root, Prod); then never again
     rows(connection, ACCOUNTS_SQL)
     assert operations(emulator) == {
         "GetCallerIdentity": 1,
-        "ListRoots": 1,
-        "ListOrganizationalUnitsForParent": 4,  # root, Prod, Dev, Prod/Web
-        "ListAccountsForParent": 4,
+        "ListAccounts": 1,
+        "ListOrganizationalUnitsForParent": 2,
     }
     # SUSPENDED accounts are listed, never read
     assert "dev-closed" not in names(registry.estate())
@@ -162,28 +162,89 @@ def test_every_account_signs_through_the_regions_one_client(emulator: Emulator, 
 
 
 @pytest.mark.parametrize(
-    ("scope", "expected"),
+    ("scope", "expected", "calls"),
     [
-        ({"organizational_units": "Prod"}, ["prod-a", "prod-b", "web-a"]),  # child OUs included
-        ({"organizational_units": "Prod/Web"}, ["web-a"]),
-        ({"skip_accounts": "Prod"}, ["dev-a", "dev-locked", "master"]),
+        # an OU id: its DescribeOrganizationalUnit (whose Path names its parent, the root), then only its
+        # subtree: one ListOrganizationalUnitsForParent and ListAccountsForParent per OU (Prod, Prod/Web)
         (
-            {"organizational_units": "Prod,Dev", "skip_accounts": "Prod/Web,prod-b"},
+            {"organizational_units": "Prod"},
+            ["prod-a", "prod-b", "web-a"],  # child OUs included
+            {
+                "DescribeOrganizationalUnit": 1,
+                "ListOrganizationalUnitsForParent": 2,
+                "ListAccountsForParent": 2,
+            },
+        ),
+        (
+            {"organizational_units": "Prod/Web"},
+            ["web-a"],
+            {
+                "DescribeOrganizationalUnit": 2,
+                "ListOrganizationalUnitsForParent": 1,
+                "ListAccountsForParent": 1,
+            },
+        ),
+        # an OU path: one listing per level from the root (root: Prod; Prod: Web), then the subtree (Web)
+        (
+            {"organizational_units": "/Prod/Web/"},
+            ["web-a"],
+            {"ListRoots": 1, "ListOrganizationalUnitsForParent": 3, "ListAccountsForParent": 1},
+        ),
+        # a skipped OU: ListAccounts' Paths say which accounts are under it (and vtab_accounts' ou_path
+        # takes the names of the OUs on them: the root's OUs and Prod's)
+        (
+            {"skip_accounts": "Prod"},
+            ["dev-a", "dev-locked", "master"],
+            {"ListAccounts": 1, "ListOrganizationalUnitsForParent": 2},
+        ),
+        (
+            {"organizational_units": "Prod,/Dev", "skip_accounts": "Prod/Web,prod-b"},
             ["dev-a", "dev-locked", "prod-a"],
+            {
+                "DescribeOrganizationalUnit": 1,
+                "ListRoots": 1,
+                "ListOrganizationalUnitsForParent": 4,  # the root (for /Dev), Prod, Web, Dev
+                "ListAccountsForParent": 3,
+            },
+        ),
+        # OUs inside another named one are walked once; a root is the whole Organization
+        (
+            {"organizational_units": "Prod/Web,Prod"},
+            ["prod-a", "prod-b", "web-a"],
+            {
+                "DescribeOrganizationalUnit": 2,
+                "ListOrganizationalUnitsForParent": 2,
+                "ListAccountsForParent": 2,
+            },
+        ),
+        (
+            {"organizational_units": "/"},
+            ["dev-a", "dev-locked", "master", "prod-a", "prod-b", "web-a"],
+            {"ListRoots": 1, "ListAccounts": 1, "ListOrganizationalUnitsForParent": 2},
         ),
     ],
 )
 def test_ous_and_skips_choose_the_accounts(
-    emulator: Emulator, org: Org, scope: dict[str, str], expected: list[str]
+    emulator: Emulator, org: Org, scope: dict[str, str], expected: list[str], calls: dict[str, int]
 ) -> None:
     def ids(text: str) -> str:
         return ",".join(
-            org.ous[item] if item in org.ous else org.named(item).account_id for item in text.split(",")
+            item if item.startswith("/") else org.ous[item] if item in org.ous else org.named(item).account_id
+            for item in text.split(",")
         )
 
-    _, registry = register(emulator, accounts="org", **{name: ids(value) for name, value in scope.items()})
+    connection, registry = register(
+        emulator, accounts="org", **{name: ids(value) for name, value in scope.items()}
+    )
     assert names(registry.estate()) == expected
-    assert "ListAccounts" not in operations(emulator)  # the tree answers both
+    # vtab_accounts' OU paths and ids come from the same discovery: no call more
+    shown = rows(connection, "SELECT name, ou_path, ou_id FROM vtab_accounts WHERE status = 'ACTIVE'")
+    paths = {account.name: "/" + account.ou_path if account.ou_path else "/" for account in org.accounts}
+    assert {name: (path, ou) for name, path, ou in shown} == {
+        name: (paths[name], org.ous[paths[name][1:]] if paths[name] != "/" else org.root_id)
+        for name in expected
+    }
+    assert operations(emulator) == {"GetCallerIdentity": 1, **calls}
 
 
 def test_listed_account_ids_are_read_as_given(emulator: Emulator, org: Org) -> None:
@@ -234,7 +295,7 @@ def test_sts_and_organizations_endpoints_follow_their_variables(
     monkeypatch.delenv("AWS_ENDPOINT_URL_ORGANIZATIONS")
     connection = apsw.Connection(":memory:")
     vtab.register(connection, endpoint_url=f"http://127.0.0.1:{closed_port}", accounts="org", max_attempts=1)
-    with pytest.raises(apsw.Error, match=r"ListRoots \(Organizations, for the accounts=org estate\)"):
+    with pytest.raises(apsw.Error, match=r"ListAccounts \(Organizations, for the accounts=org estate\)"):
         rows(connection, "SELECT count(*) FROM vtab_accounts")
 
 
@@ -255,7 +316,9 @@ def test_a_member_account_cannot_discover_the_organization(emulator: Emulator, o
 
 def test_account_rows_have_the_declared_columns() -> None:
     account = Account("111111111111", name="a", status="ACTIVE", assumable=False, error="why")
-    assert account.row() == ("111111111111", "a", None, "ACTIVE", None, None, 0, "why")
+    assert account.row() == ("111111111111", "a", None, "ACTIVE", None, None, None, 0, "why")
+    account.ou_path, account.parents = "/Prod", ("ou-ab12-cd34ef56", "r-ab12")
+    assert account.row()[4:6] == ("/Prod", "ou-ab12-cd34ef56")
 
 
 def test_assumed_credentials_are_renewed_once_per_session_lifetime() -> None:

@@ -91,7 +91,7 @@ def test_vtab_describe_takes_table_and_stackql_names(emulator: Emulator) -> None
             "SELECT nmae FROM eks_clusters WHERE region = 'us-east-1'",
             "no such column: nmae; did you mean name?",
         ),
-        ("SELECT c.nmae FROM awscc.eks.clusters AS c", "no such column: c.nmae; did you mean name?"),
+        ("SELECT c.nmae FROM awscc.eks.clusters AS c", "no such column: c.nmae; did you mean c.name?"),
         (
             "SELECT c.zzz FROM eks_clusters c",
             "no such column: c.zzz; SELECT * FROM vtab_columns WHERE \"table\" = 'eks_clusters' lists the "

@@ -18,7 +18,8 @@ import pytest
 
 import vtab
 from tests.orgs import LOG_GROUP, REGIONS, Org, assume, client, create_log_group
-from tests.syncfiles import file_rows
+from tests.syncfiles import assert_same_resources, file_rows
+from tests.synckill import sync_killed_half_way
 from vtab.cli.main import main
 from vtab.emulator import Emulator
 from vtab.sync import ThreadExecutor, sync
@@ -258,24 +259,8 @@ def test_a_sync_killed_half_way_then_resumed_equals_a_clean_run(emulator: Emulat
 
     emulator.configure(latency=0.02)  # slow enough that the kill lands while tasks remain
     emulator.clear_calls()
-    argv = [sys.executable, "-m", "vtab.cli", "sync", str(killed), "--tables", tables]
-    argv += [
-        "--regions",
-        ",".join(REGIONS),
-        "--endpoint-url",
-        emulator.endpoint_url,
-        "--shard-connections",
-        "1",
-    ]
-    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
-    for line in process.stderr:  # plain progress lines: "sync: 18/36 tasks, ..."
-        found = re.match(r"sync: (\d+)/(\d+) tasks", line)
-        if found and int(found[1]) * 2 >= int(found[2]):
-            process.send_signal(signal.SIGKILL)
-            break
-    process.wait()
-    assert process.returncode == -signal.SIGKILL
+    arguments = ["--tables", tables, "--regions", ",".join(REGIONS), "--endpoint-url", emulator.endpoint_url]
+    sync_killed_half_way(killed, *arguments, "--shard-connections", "1")
     statuses = dict(file_rows(killed, "SELECT status, count(*) FROM _vtab_sync GROUP BY status"))
     assert statuses.get("pending", 0) > 0 and statuses.get("done", 0) >= total // 2
     every_task = "SELECT account_id, region, table_name, status, started_at, attempts, calls FROM _vtab_sync"
@@ -293,11 +278,7 @@ def test_a_sync_killed_half_way_then_resumed_equals_a_clean_run(emulator: Emulat
     resumed = [row for row in after if row not in done_when_killed]
     assert len(resumed) == total - len(done_when_killed) and all(row[3] == "done" for row in resumed)
     assert _cloud_control_calls(emulator) < one_run
-    for table in {row[0] for row in file_rows(clean, "SELECT table_name FROM _vtab_sync")}:
-        query = f"SELECT * FROM {table} ORDER BY account_id, region, _vtab_identifier"
-        assert [row[:-1] for row in file_rows(killed, query)] == [
-            row[:-1] for row in file_rows(clean, query)
-        ], table
+    assert_same_resources(killed, clean)
 
 
 def _cloud_control_calls(emulator: Emulator) -> int:
@@ -316,7 +297,9 @@ def test_resume_refuses_other_accounts_and_a_file_without_a_sync(emulator: Emula
 def test_bad_settings_name_the_option_and_the_fix(emulator: Emulator, tmp_path: Path) -> None:
     out = str(tmp_path / "estate.db")
     with pytest.raises(
-        ValueError, match=r"mode='upsert' is not one of overwrite-delete-stale, overwrite, append"
+        ValueError,
+        match=r"option mode='upsert' is not one of 'overwrite-delete-stale' or 'overwrite' or 'append'; "
+        "write mode='overwrite-delete-stale'",
     ):
         sync(out, mode="upsert", endpoint_url=emulator.endpoint_url)
     with pytest.raises(ValueError, match=r"tables='nosuch_\*' matches no table; vtab types lists them"):

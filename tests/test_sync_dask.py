@@ -150,7 +150,7 @@ def test_on_error_fail_on_dask_leaves_the_shards_not_merged_pending_for_resume(
     assert first.tasks_done + first.tasks_failed + first.tasks_pending == first.tasks
     assert not first.complete
 
-    resumed = _sync(emulator, out, resume=True, **options)  # under skip: every task but the locked ones
+    resumed = _sync(emulator, out, resume=True, on_error="skip", **options)  # every task but the locked ones
     statuses = file_rows(out, "SELECT account_id, status FROM _vtab_sync")
     assert {account for account, status in statuses if status != "done"} == {locked}
     assert resumed.tasks_pending == 0 and resumed.tasks_failed == len(REGIONS)
@@ -227,9 +227,32 @@ def test_dask_errors_say_what_to_do(
     out.unlink()
     with pytest.raises(ValueError, match=r"scheduler is for executor='dask'.*add executor='dask'"):
         sync(str(out), scheduler="tcp://127.0.0.1:8786", endpoint_url=emulator.endpoint_url)
-    with pytest.raises(ValueError, match=r"executor='ray' is not one of threads, dask"):
+    with pytest.raises(
+        ValueError, match=r"option executor='ray' is not one of 'threads' or 'dask'; write executor='threads'"
+    ):
         sync(str(out), executor="ray", endpoint_url=emulator.endpoint_url)
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if vtab[dask] were not installed
     with pytest.raises(ValueError, match=r"pip install 'vtab\[dask\]'"):
         sync(str(out), executor="dask", endpoint_url=emulator.endpoint_url, regions="us-east-1")
     assert not out.exists()  # refused before the file was made
+
+
+def test_the_workers_call_the_endpoint_the_clients_environment_names(
+    emulator: Emulator,
+    org: Org,
+    tmp_path: Path,
+    dask_client: distributed.Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The client's AWS_ENDPOINT_URL_CLOUDCONTROL, with no endpoint_url option, reaches the workers, whose
+    own environment lacks it (the cluster started before it was set, as a remote cluster's workers never
+    had it): their AssumeRole and Cloud Control calls go where the client's would."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDCONTROL", emulator.endpoint_url)
+    out = tmp_path / "estate.db"
+    options: dict[str, Any] = {"regions": ",".join(REGIONS), "accounts": "org", "max_attempts": 1}
+    result = sync(str(out), tables="logs_log_groups", executor=DaskExecutor(dask_client), **options)
+    assert {failure["account_id"] for failure in result.failures} == {org.named(LOCKED).account_id}
+    synced = file_rows(out, "SELECT count(*) FROM logs_log_groups")[0][0]
+    assert synced == sum(
+        len(names) for account in org.accounts if account.assumable for names in account.log_groups.values()
+    )

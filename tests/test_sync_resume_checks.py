@@ -1,15 +1,19 @@
-"""Hunt: vtab sync given a file that is not a sync file."""
+"""Hunt: vtab sync given a file that is not a sync file; what a resume takes of the run it continues."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.orgs import REGIONS, Org
+from tests.syncfiles import file_rows
 from vtab.cli.main import main
 from vtab.emulator import Emulator
-from vtab.sync import NothingToResume, sync
+from vtab.sync import NothingToResume, OnError, ThreadExecutor, sync
 
 
 def test_resume_of_a_database_without_a_sync_leaves_it_as_it_was(emulator: Emulator, tmp_path: Path) -> None:
@@ -54,3 +58,32 @@ def test_resume_refuses_tables_and_a_mode_other_than_the_runs(emulator: Emulator
         sync(str(out), resume=True, tables="logs_log_groups", mode="append", **common)
     with pytest.raises(NothingToResume):
         sync(str(out), resume=True, **common)
+
+
+def test_a_resume_keeps_the_runs_on_error_unless_given_another_which_it_keeps(
+    emulator: Emulator, org: Org, tmp_path: Path
+) -> None:
+    out = tmp_path / "estate.db"
+    common: dict[str, Any] = {
+        "tables": "logs_log_groups",
+        "endpoint_url": emulator.endpoint_url,
+        "regions": ",".join(REGIONS),
+        "accounts": "org",
+        "executor": ThreadExecutor(max_shards=1),  # one shard at a time: a failure leaves shards to run
+    }
+    first = sync(str(out), on_error="fail", **common)
+    assert first.on_error is OnError.FAIL and first.tasks_pending > 0
+    del common["tables"], common["regions"]  # a resume takes the run's
+
+    again = sync(str(out), resume=True, **common)  # no on_error: the run's, so it stops at the failure again
+    assert again.on_error is OnError.FAIL and again.tasks_pending > 0
+
+    skipping = sync(str(out), resume=True, on_error="skip", **common)  # given: taken, and kept for later
+    assert skipping.on_error is OnError.SKIP and skipping.tasks_pending == 0
+    locked = org.named("dev-locked").account_id
+    assert {failure["account_id"] for failure in skipping.failures} == {locked}
+    (settings,) = file_rows(out, "SELECT settings FROM _vtab_sync_runs")
+    assert json.loads(settings[0])["on_error"] == "skip"
+
+    later = sync(str(out), resume=True, **common)  # the locked account's tasks again, under the kept skip
+    assert later.on_error is OnError.SKIP and later.tasks_pending == 0 and later.tasks_failed == len(REGIONS)

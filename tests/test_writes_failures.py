@@ -16,7 +16,8 @@ from vtab.catalog.store import load_catalog
 from vtab.emulator import Emulator
 from vtab.write.children import child_tables, in_use_hint
 from vtab.write.operation import Operation
-from vtab.write.send import FIRST_BACKOFF, Sender
+from vtab.write.schedule import FIRST_BACKOFF
+from vtab.write.send import Sender
 
 INSERT_ONE = (
     "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from itertools import pairwise
 
 import apsw
 import pytest
 
-from tests.test_writes_helpers import connect, sent_writes
+from tests.test_writes_helpers import connect, connect_with_registry, sent_writes
 from vtab.aws.cloudcontrol import POLLS_PER_WORKER
+from vtab.catalog.facts import Verb
 from vtab.emulator import Emulator
 from vtab.emulator.recorder import CallRecord
+from vtab.write.operation import Operation
+from vtab.write.send import Sender
 
 INSERT_SELECT = (
     "INSERT INTO integration_responses (api_id, integration_id, integration_response_key, region) "
@@ -70,6 +74,91 @@ def test_polls_of_started_writes_go_on_while_later_rows_wait_for_a_start_slot(em
     first_polls = [p for p in sent_writes(emulator, POLL) if p.request_token == creates[0].request_token]
     assert first_polls[0].at < creates[-1].at
     assert [p.operation_status for p in first_polls] == ["IN_PROGRESS", "SUCCESS"]
+
+
+def _sender(
+    emulator: Emulator, rows: int, slots: int, interrupted: Callable[[], bool]
+) -> tuple[apsw.Connection, Sender, list[Operation]]:
+    """A table's Sender with ``slots`` start slots and the ``interrupted`` check given, ``rows`` creates
+    of integration responses to send, and the connection, which must outlive them."""
+    seeded = emulator.seed("us-east-1", websocket_apis=1, integrations=1, responses=0)
+    api_id, integration_id = seeded.integrations[0]
+    db, registry = connect_with_registry(emulator)
+    db.execute(
+        "SELECT 1 FROM integration_responses WHERE region = 'us-east-1' AND data__Identifier = 'a|b|c'"
+    )
+    (table,) = registry.tables
+    ops = [
+        Operation(
+            Verb.CREATE,
+            "us-east-1",
+            row,
+            0,
+            desired={"ApiId": api_id, "IntegrationId": integration_id, "IntegrationResponseKey": f"k{row}"},
+        )
+        for row in range(1, rows + 1)
+    ]
+    context = table.context
+    sender = Sender(
+        context.cloud,
+        table.schema,
+        context.pool,
+        context.poll_pool,
+        concurrency=slots,
+        timeout=30,
+        interrupted=interrupted,
+    )
+    return db, sender, ops
+
+
+def test_a_start_slot_sends_the_next_row_without_waiting_for_the_scheduler(emulator: Emulator) -> None:
+    """A start slot goes from its answer to the next row's start call itself: the rows go out while the
+    scheduler (the SQLite thread) is busy elsewhere, here held in its interrupt check until all have."""
+    rows, slots = 6, 2
+    emulator.configure(polls_before_complete=1)
+    checks: list[bool] = []
+
+    def interrupted() -> bool:
+        """The scheduler's check between two rounds: the second one holds it until every row is sent."""
+        if len(checks) == 1:
+            checks.append(
+                emulator.recorder.wait_for(
+                    lambda calls: sum(c.operation == "CreateResource" for c in calls) == rows, 10
+                )
+            )
+        else:
+            checks.append(False)
+        return False
+
+    db, sender, ops = _sender(emulator, rows, slots, interrupted)
+    outcomes = sender.run(ops)
+    db.close()
+
+    assert checks[1] is True  # all rows were sent while the scheduler was held
+    assert [o.status for o in outcomes] == ["SUCCESS"] * rows
+    assert _most_in_flight(sent_writes(emulator, "CreateResource")) <= slots
+
+
+def test_a_scheduler_that_fails_stops_the_start_slots(emulator: Emulator) -> None:
+    """Rows queued for a start slot are not sent once the statement's scheduler has failed: the slots stop
+    with it (each call in flight is answered, no new one leaves)."""
+    rows = 4
+    emulator.configure(latency=0.3, polls_before_complete=1)
+    checks: list[int] = []
+
+    def interrupted() -> bool:
+        checks.append(1)
+        if len(checks) == 2:  # after the first answer
+            raise RuntimeError("the scheduler failed")
+        return False
+
+    db, sender, ops = _sender(emulator, rows, 1, interrupted)
+    with pytest.raises(RuntimeError, match="the scheduler failed"):
+        sender.run(ops)
+    sender.pool.shutdown(wait=True)  # every slot thread has ended: what was sent is all that will be
+    db.close()
+
+    assert 1 <= len(sent_writes(emulator, "CreateResource")) < rows
 
 
 def test_start_calls_and_polls_each_stay_within_their_budget(emulator: Emulator) -> None:

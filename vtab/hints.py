@@ -100,10 +100,11 @@ SUGGESTIONS_SHOWN = 3
 """A "did you mean" names at most this many names."""
 
 
-def did_you_mean(word: str, names: Iterable[str], *, quoted: bool = False) -> str:
+def did_you_mean(word: str, names: Iterable[str], *, quoted: bool = False, qualifier: str = "") -> str:
     """``did you mean eks_clusters?`` (the names closest to ``word``, any case; difflib's measure; each in
-    quotes when ``quoted``: ``'us-east-1'``), or '' when none is close or ``word`` is one of ``names``:
-    the one way vtab suggests a name (a table, a column, a region, a profile)."""
+    quotes when ``quoted``: ``'us-east-1'``; each written ``c.name`` after a ``qualifier`` ``c``, as the
+    user wrote the name), or '' when none is close or ``word`` is one of ``names``: the one way vtab
+    suggests a name (a table, a column, a region, a profile)."""
     given = list(names)
     if word in given:
         return ""
@@ -111,7 +112,8 @@ def did_you_mean(word: str, names: Iterable[str], *, quoted: bool = False) -> st
     for name in given:
         by_lower.setdefault(name.lower(), name)
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=SUGGESTIONS_SHOWN, cutoff=0.75)
-    shown = [repr(by_lower[name]) if quoted else by_lower[name] for name in close]
+    dotted = [f"{qualifier}.{by_lower[name]}" if qualifier else by_lower[name] for name in close]
+    shown = [repr(name) if quoted else name for name in dotted]
     if not shown:
         return ""
     listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"

@@ -1,4 +1,4 @@
-"""When a write is polled and which due poll goes first (vtab.write.send), on a fake clock: the schedule
+"""When a write is polled and which due poll goes first (vtab.write.schedule), on a fake clock: the schedule
 is pure logic, so each case states the times and checks the answer (no endpoint, no waiting)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from vtab.aws.calllog import CallLog
 from vtab.catalog.facts import Verb
 from vtab.write.operation import Operation
-from vtab.write.send import FIRST_BACKOFF, MAX_BACKOFF, MIN_SPACING, Task, Waiting, next_poll_at
+from vtab.write.schedule import FIRST_BACKOFF, MAX_BACKOFF, MIN_SPACING, Task, Waiting, next_poll_at
 
 WALL = 1_800_000_000.0
 """The wall clock (epoch seconds, RetryAfter's clock) at the monotonic time 0."""

@@ -75,3 +75,15 @@ def test_shards_are_account_regions_global_types_once_and_the_order_is_a_fixed_s
     order = interleaved(shards)
     assert [task.shard for task in order[:4]] == [(s.account_id, s.region) for s in shards]
     assert len(order) == 34
+
+
+def test_a_shards_walks_run_after_their_parents_shuffled_within_a_depth() -> None:
+    """A walk's parents run first (their listing is then in the shard's cache, and after a kill, done in
+    the file for the resume: vtab/sync/seeds.py); the types of one depth stay shuffled."""
+    types = [SyncType(f"walk{i}", f"AWS::W::{i}", False, depth=1 + i % 2) for i in range(6)]
+    types += [SyncType(f"plain{i}", f"AWS::P::{i}", False) for i in range(6)]
+    (shard,) = build_shards([Place("111111111111", None, ("us-east-1",))], types)
+    depths = {kind.table_name: kind.depth for kind in types}
+    order = [task.table_name for task in shard.tasks]
+    assert [depths[name] for name in order] == [0] * 6 + [1] * 3 + [2] * 3
+    assert order[:6] != sorted(order[:6])

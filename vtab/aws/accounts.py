@@ -20,9 +20,7 @@ import functools
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import apsw
@@ -32,12 +30,13 @@ from vtab import hints
 from vtab.aws import errors, identity
 from vtab.aws.cloudcontrol import CloudControl
 from vtab.aws.identity import SideCall, side_call
+from vtab.aws.organization import Account, AccountStatus, Organization, iso_time
 from vtab.options import Options
+
+__all__ = ["ACCOUNT_COLUMNS", "Account", "AccountStatus", "AssumedRoles", "Estate", "assumed_credentials"]
 
 ORGANIZATIONS_REGION = "us-east-1"
 """Organizations is a global service, signed for us-east-1."""
-ORGANIZATIONS_PAGE = 20
-"""The most accounts or OUs one Organizations page holds (AWS's MaxResults limit)."""
 SESSION_NAME = "vtab"
 """The RoleSessionName of vtab's AssumeRole calls (CloudTrail shows it)."""
 
@@ -47,137 +46,20 @@ one-hour sessions that is an AssumeRole every 45 minutes per account; this makes
 MUST_RENEW_WITHIN = 60
 """Seconds before expiry after which no call is signed with the old credentials (every caller waits)."""
 
-ACCOUNT_COLUMNS = ("account_id", "name", "email", "status", "ou_path", "joined_at", "assumable", "error")
-"""The columns of ``vtab_accounts``."""
-
-
-class AccountStatus(StrEnum):
-    """An account's Status in Organizations."""
-
-    ACTIVE = "ACTIVE"
-    SUSPENDED = "SUSPENDED"
-    PENDING_CLOSURE = "PENDING_CLOSURE"
-
-
-@dataclass
-class Account:
-    """One account of the estate: what Organizations says of it (None when it was not asked), and
-    whether its role could be assumed (None until tried)."""
-
-    account_id: str
-    name: str | None = None
-    email: str | None = None
-    status: str | None = None
-    ou_path: str | None = None
-    """``/`` for the root, ``/Prod/Web`` for an account in OU Web under OU Prod; None until the OU tree
-    was read."""
-    joined_at: str | None = None
-    own: bool = False
-    """The caller's own account: read with the caller's credentials, never assumed."""
-    profile: str | None = None
-    """The profile that reaches it (the ``profiles`` option)."""
-    parents: tuple[str, ...] = ()
-    """The OU and root ids above it, nearest first (known once the OU tree was read)."""
-    assumable: bool | None = None
-    error: str | None = None
-
-    @property
-    def readable(self) -> bool:
-        """Whether its resources are read: ACTIVE, or not known to be otherwise."""
-        return self.status in (None, AccountStatus.ACTIVE)
-
-    def row(self) -> tuple[Any, ...]:
-        assumable = None if self.assumable is None else int(self.assumable)
-        values = (self.name, self.email, self.status, self.ou_path, self.joined_at, assumable, self.error)
-        return (self.account_id, *values)
-
-
-def _joined(value: object) -> str | None:
-    """JoinedTimestamp (botocore's datetime) as ISO-8601 UTC text."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="seconds")
-    return None
-
-
-def _described(item: dict[str, Any]) -> Account:
-    return Account(
-        account_id=str(item["Id"]),
-        name=item.get("Name"),
-        email=item.get("Email"),
-        status=item.get("Status"),
-        joined_at=_joined(item.get("JoinedTimestamp")),
-    )
-
-
-@dataclass
-class _Node:
-    """An OU (or the root) of the tree: its id and path."""
-
-    id: str
-    path: str
-    parents: tuple[str, ...] = ()
-
-
-class Organization:
-    """The caller's Organization, read with the caller's credentials: its accounts by ListAccounts, or
-    with their OUs by the OU tree (ListRoots, then ListOrganizationalUnitsForParent and
-    ListAccountsForParent per OU, a level at a time in parallel). Each is read once and kept."""
-
-    def __init__(self, call: Callable[..., dict[str, Any]], max_workers: int) -> None:
-        self._call = call
-        self._max_workers = max_workers
-        self._lock = threading.Lock()
-        self._listed: list[Account] | None = None
-        self._tree: list[Account] | None = None
-
-    def accounts(self, need_tree: bool = False) -> list[Account]:
-        """Every account (ListAccounts), or with ``need_tree`` every account with its OU path (the tree,
-        which also answers a later call without it)."""
-        with self._lock:
-            if self._tree is not None:
-                return self._tree
-            if need_tree:
-                self._tree = self._walk()
-                return self._tree
-            if self._listed is None:
-                self._listed = [_described(item) for item in self._pages("ListAccounts", "Accounts")]
-            return self._listed
-
-    def _pages(self, operation: str, member: str, **params: Any) -> Iterator[dict[str, Any]]:
-        token = None
-        while True:
-            extra: dict[str, str] = {"NextToken": token} if token else {}
-            answer = self._call(operation, MaxResults=ORGANIZATIONS_PAGE, **params, **extra)
-            yield from answer.get(member) or ()
-            token = answer.get("NextToken")
-            if not token:
-                return
-
-    def _walk(self) -> list[Account]:
-        roots = list(self._pages("ListRoots", "Roots"))
-        level = [_Node(str(root["Id"]), "/") for root in roots]
-        found: list[Account] = []
-        with ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="vtab-org") as pool:
-            while level:
-                below: list[_Node] = []
-                for ous, accounts in pool.map(self._children, level):
-                    found.extend(accounts)
-                    below.extend(ous)
-                level = below
-        return found
-
-    def _children(self, node: _Node) -> tuple[list[_Node], list[Account]]:
-        parents = (node.id, *node.parents)
-        ous = [
-            _Node(str(ou["Id"]), f"{node.path.rstrip('/')}/{ou.get('Name', ou['Id'])}", parents)
-            for ou in self._pages("ListOrganizationalUnitsForParent", "OrganizationalUnits", ParentId=node.id)
-        ]
-        accounts = []
-        for item in self._pages("ListAccountsForParent", "Accounts", ParentId=node.id):
-            account = _described(item)
-            account.ou_path, account.parents = node.path, parents
-            accounts.append(account)
-        return ous, accounts
+ACCOUNT_COLUMNS = (
+    "account_id",
+    "name",
+    "email",
+    "status",
+    "ou_path",
+    "ou_id",
+    "joined_at",
+    "assumable",
+    "error",
+)
+"""The columns of ``vtab_accounts`` (Account.row's order)."""
+PLACE_COLUMNS = frozenset({"ou_path", "ou_id"})
+"""The columns of ``vtab_accounts`` that need where each account sits in the Organization."""
 
 
 def assumed_credentials(
@@ -254,12 +136,12 @@ class Estate:
 
     # -- which accounts ---------------------------------------------------------------------------
 
-    def accounts(self, need_tree: bool = False) -> list[Account]:
+    def accounts(self, placed: bool = False) -> list[Account]:
         """Every account of the estate, SUSPENDED ones included (see ``readable``), in discovery order;
-        with ``need_tree``, an Organization's are read from its OU tree (their paths known)."""
+        with ``placed``, an Organization's with their OU paths."""
         with self._lock:
             if self._accounts is None:
-                self._accounts = self._discover(need_tree)
+                self._accounts = self._discover(placed)
             return self._accounts
 
     def readable(self) -> list[Account]:
@@ -267,25 +149,26 @@ class Estate:
         return [account for account in self.accounts() if account.readable]
 
     def described(self) -> list[Account]:
-        """The accounts as ``vtab_accounts`` shows them: with their OU paths when they come from the
-        Organization (its OU tree is read then, once)."""
-        accounts = self.accounts(need_tree=True)
+        """The accounts as ``vtab_accounts`` shows them: with their OU paths and ids when they come from
+        the Organization (read then if discovery did not need them: the same Organization, so what it
+        listed is not listed again)."""
+        accounts = self.accounts(placed=True)
         if self.options.whole_organization and any(account.ou_path is None for account in accounts):
-            paths = {found.account_id: found for found in self._org().accounts(need_tree=True)}
+            places = {found.account_id: found for found in self._org().placed()}
             for account in accounts:
-                found = paths.get(account.account_id)
+                found = places.get(account.account_id)
                 if found is not None:
                     account.ou_path, account.parents = found.ou_path, found.parents
         return accounts
 
-    def _discover(self, need_tree: bool) -> list[Account]:
+    def _discover(self, placed: bool) -> list[Account]:
         options = self.options
         if options.profiles:
             return self._profile_accounts()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vtab-identity") as beside:
             own_lookup = beside.submit(self._own_account_id)  # while the Organization is listed
             try:
-                found = self._chosen(need_tree, own_lookup)
+                found = self._chosen(placed, own_lookup)
             except apsw.Error:
                 own_lookup.result()  # the caller's identity failing is the first thing to say
                 raise
@@ -294,17 +177,12 @@ class Estate:
             account.own = account.account_id == own
         return found
 
-    def _chosen(self, need_tree: bool, own_lookup: Future[str]) -> list[Account]:
+    def _chosen(self, placed: bool, own_lookup: Future[str]) -> list[Account]:
         """The accounts the options name: the Organization's in scope, the ids given, or the caller's."""
         options = self.options
         if options.whole_organization:
-            need_tree = (
-                need_tree
-                or bool(options.organizational_units)
-                or any(not item.isdigit() for item in options.skip_accounts)
-            )
-            found = [self._copy(account) for account in self._org().accounts(need_tree)]
-            return [account for account in found if self._in_scope(account)]
+            found = [self._copy(account) for account in self._organization_accounts(placed)]
+            return [account for account in found if self._kept(account)]
         if options.accounts:
             return [
                 Account(account_id)
@@ -313,17 +191,27 @@ class Estate:
             ]
         return [Account(own_lookup.result())]
 
+    def _organization_accounts(self, placed: bool) -> list[Account]:
+        """The Organization's accounts under organizational_units (only those OUs are listed), or all of
+        them: with their OU paths when ``placed``, else with the OU ids a skipped OU needs."""
+        organization = self._org()
+        if self.options.organizational_units:
+            return organization.under(self.options.organizational_units)
+        if placed:
+            return organization.placed()
+        found = organization.accounts()
+        skips_ous = any(not item.isdigit() for item in self.options.skip_accounts)
+        if skips_ous and not all(account.parents for account in found):
+            return organization.placed()
+        return found
+
     @staticmethod
     def _copy(account: Account) -> Account:
         return Account(**{name: getattr(account, name) for name in Account.__dataclass_fields__})
 
-    def _in_scope(self, account: Account) -> bool:
-        """Under one of organizational_units (when given), and neither skipped nor under a skipped OU."""
-        options = self.options
-        wanted = options.organizational_units
-        if wanted and not set(wanted) & set(account.parents):
-            return False
-        skipped = set(options.skip_accounts)
+    def _kept(self, account: Account) -> bool:
+        """Neither skipped nor under a skipped OU."""
+        skipped = set(self.options.skip_accounts)
         return account.account_id not in skipped and not skipped & set(account.parents)
 
     def _own_account_id(self) -> str:
@@ -351,11 +239,12 @@ class Estate:
                 self._organization = Organization(self._organizations_call, self.options.max_workers)
             return self._organization
 
-    def _organizations_call(self, operation: str, **params: Any) -> dict[str, Any]:
+    def _organizations_call(self, operation: str, why: str | None = None, **params: Any) -> dict[str, Any]:
+        """One Organizations call, logged; its error says ``why`` it was made, else why any is."""
         endpoint = identity.side_endpoint(self.options, identity.ORGANIZATIONS_ENDPOINT_VARIABLE)
         client = self._side_client("organizations", ORGANIZATIONS_REGION, endpoint)
         call = SideCall("Organizations", operation, "for the accounts=org estate")
-        why = (
+        why = why or (
             "vtab reads the Organization's accounts for accounts='org' with the caller's credentials, which "
             "must be the management account's (or a delegated administrator's); or "
             f"{hints.set_option('accounts', repr('111111111111,222222222222'))}"
@@ -482,12 +371,13 @@ class Estate:
             "access_key": credentials["AccessKeyId"],
             "secret_key": credentials["SecretAccessKey"],
             "token": credentials["SessionToken"],
-            "expiry_time": _joined(credentials["Expiration"]) or "",
+            "expiry_time": iso_time(credentials["Expiration"]) or "",
         }
 
-    def rows(self) -> Iterator[tuple[Any, ...]]:
-        """``vtab_accounts``: one row per account of the estate."""
-        for account in self.described():
+    def rows(self, places: bool = True) -> Iterator[tuple[Any, ...]]:
+        """``vtab_accounts``: one row per account of the estate; with ``places`` (a statement reads
+        ou_path or ou_id), where each sits in the Organization, read if it was not."""
+        for account in self.described() if places else self.accounts():
             yield account.row()
 
 

@@ -371,9 +371,9 @@ class CloudControl:
         limiter = self.limiters.for_region(self.options, record.region, self.account)
         if limiter is not None:
             limiter.acquire()
-        if self.options.role_arn and method not in ("get_resource_request_status",):
+        poll = method == "get_resource_request_status"
+        if self.options.role_arn and not poll:
             params["RoleArn"] = self.options.role_arn
-        what = _what(record, poll=method == "get_resource_request_status")
         try:
             with Timer(record), signing.signing_as(self._credentials):
                 response: dict[str, Any] = getattr(client, method)(**params)
@@ -381,12 +381,13 @@ class CloudControl:
         except ClientError as error:
             record.error_code = errors.aws_error_code(error)
             record.request_id = errors.request_id_of(error)
+            what = _what(record, poll=poll)  # built only for an error's message
             raise errors.from_client_error(error, schema, verb, record.operation, what) from error
         except BotoCoreError as error:
             record.error_code = errors.transport_code(error)
             raise errors.from_transport_error(
                 error,
-                what,
+                _what(record, poll=poll),
                 connect_timeout=self.options.connect_timeout,
                 read_timeout=self.options.read_timeout,
                 max_attempts=self.options.max_attempts,

@@ -19,6 +19,7 @@ ProgressEvent) and error answers are botocore's to parse, as before.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -130,6 +131,17 @@ def is_plain(shape: Any) -> bool:
     return True
 
 
+_sending = threading.local()
+"""When this thread last handed a request to the HTTP pool (``time.monotonic()``)."""
+
+
+def last_sent_at(default: float) -> float:
+    """When this thread's last Cloud Control request left for AWS (its last attempt, when botocore retried),
+    else ``default``: what a poll's backoff counts from, so time spent building and signing a request
+    under load does not shorten the wait AWS sees between two polls."""
+    return float(getattr(_sending, "at", default))
+
+
 class AnswerCheck:
     """A ``before-send`` handler: sends the request itself and raises on a malformed answer. As a
     ``before-parse`` handler (``hand_over``) it gives botocore the parse of a plain answer."""
@@ -143,6 +155,7 @@ class AnswerCheck:
         """This thread's last plain answer: (its body, its parse), until botocore's parser takes it."""
 
     def __call__(self, request: AWSPreparedRequest, event_name: str = "", **_: Any) -> AWSResponse:
+        _sending.at = time.monotonic()
         response: AWSResponse = self._session.send(request)  # the body is read whole here
         operation = event_name.rsplit(".", 1)[-1]
         answer = check_answer(

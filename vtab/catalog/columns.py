@@ -63,17 +63,23 @@ SQL_TYPES = {
 allows several types is declared without a type, so SQLite keeps each value as it comes."""
 
 
-_LONG_NUMBER = re.compile(r"\d{19}")
-"""A run of 19 digits: where an integer may lie beyond 64 bits, which orjson reads as a float."""
+_DIGITS = bytes(0x31 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+"""A ``bytes.translate`` table: each ASCII digit to ``1``, any other byte to a space."""
+_LONG_NUMBER = b"1" * 19
+"""A run of 19 digits (once translated): where an integer may lie beyond 64 bits, which orjson reads as a
+float."""
 
 
 def json_value(text: str | bytes) -> Any:
     """JSON text parsed, every integer exact: orjson (fast) reads an integer beyond 64 bits as a float,
     so text holding a run of 19 digits is read by the standard library instead (an id of 19 digits in a
-    string takes that path too, and reads the same). JSONDecodeError (a ValueError) for text that is not
-    JSON."""
+    string takes that path too, and reads the same). The run is looked for by two C passes over the
+    bytes (a table translate, a substring search), several times cheaper than a regular expression (which
+    cost more than orjson's parse itself). JSONDecodeError (a ValueError) for text that is not JSON."""
     value = orjson.loads(text)
-    if _LONG_NUMBER.search(text if isinstance(text, str) else text.decode("utf-8", "replace")):
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    # find, not ``in``: bytes' ``in`` first tries its operand as an int, raising and clearing a TypeError
+    if raw.translate(_DIGITS).find(_LONG_NUMBER) >= 0:
         return json.loads(text)
     return value
 

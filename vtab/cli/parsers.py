@@ -283,8 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--on-error",
         choices=[choice.value for choice in OnError],
-        default=OnError.SKIP.value,
-        help="after a failed task: skip (record it, go on) or fail (start no further task) (default: skip)",
+        help="after a failed task: skip (record it, go on) or fail (start no further task) (default: skip; "
+        "with --resume, the run's)",
     )
     sync.add_argument("--resume", action="store_true", help="run only the tasks of the last sync not done")
     sync.add_argument("--summary", metavar="FILE", help="append the sync's summary to FILE as a JSON line")

@@ -45,7 +45,7 @@ def command_sync(parser: argparse.ArgumentParser, args: argparse.Namespace, out:
     say(result.text())
     if result.complete:
         return 0
-    finished_skipping = OnError(args.on_error) is OnError.SKIP and not result.tasks_pending
+    finished_skipping = result.on_error is OnError.SKIP and not result.tasks_pending
     return FAILED_TASKS_STATUS if finished_skipping else 1
 
 

@@ -4,9 +4,10 @@ Calls are ``POST /`` with ``X-Amz-Target: AWSOrganizationsV20161128.<Op>`` (awsJ
 ``OrganizationsBackend`` keeps the organization (its answers, errors and pagination are moto's); this
 module adds what the emulator's accounts need of it: only the management account may call it (members
 get AccessDenied, as AWS answers them for ListAccounts), pages hold at most 20 accounts or OUs (AWS's
-limit), account ids are drawn from the emulator's Random (a seeded emulator repeats them), and the role
+limit), account ids are drawn from the emulator's Random (a seeded emulator repeats them), the role
 ``CreateAccount`` asked for (``RoleName``, OrganizationAccountAccessRole by default) is remembered for
-STS AssumeRole.
+STS AssumeRole, and accounts and OUs carry their organization path (``Paths``, ``Path``:
+``o-.../r-.../ou-.../111111111111/``) as AWS's answers do, which moto's lack.
 """
 
 from __future__ import annotations
@@ -31,6 +32,17 @@ DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
 PAGE_LIMIT = 20
 """AWS's largest MaxResults for ListAccounts, ListAccountsForParent and ListOrganizationalUnitsForParent."""
 _PAGED = frozenset({"ListAccounts", "ListAccountsForParent", "ListOrganizationalUnitsForParent"})
+_PATHED = frozenset(
+    {
+        "ListAccounts",
+        "ListAccountsForParent",
+        "DescribeAccount",
+        "ListOrganizationalUnitsForParent",
+        "DescribeOrganizationalUnit",
+        "CreateOrganizationalUnit",
+    }
+)
+"""The operations whose accounts carry ``Paths`` and whose OUs carry ``Path``."""
 
 
 class _Answer(OrganizationsResponse):
@@ -56,8 +68,11 @@ class Organizations:
         self.role_names: dict[str, str] = {}
         """Account id -> the role CreateAccount made in it (what AssumeRole may assume there)."""
 
-    def handle(self, operation: str, caller_account: str, params: dict[str, Any]) -> bytes:
-        """The JSON answer of one operation, or CloudControlError carrying Organizations' error code."""
+    def handle(
+        self, operation: str, caller_account: str, params: dict[str, Any], paths: bool = True
+    ) -> bytes:
+        """The JSON answer of one operation, or CloudControlError carrying Organizations' error code;
+        ``paths``: accounts and OUs carry their organization path, as AWS's do."""
         if caller_account != ACCOUNT_ID:
             raise CloudControlError(
                 "AccessDeniedException", "You don't have permissions to access this resource.", 400
@@ -78,7 +93,29 @@ class Organizations:
         if operation == "CreateAccount":
             created = json.loads(text)["CreateAccountStatus"]["AccountId"]
             self.role_names[created] = params.get("RoleName") or DEFAULT_ROLE_NAME
+        if paths and operation in _PATHED:
+            text = json.dumps(self._with_paths(json.loads(text)))
         return text.encode() if isinstance(text, str) else bytes(text)
+
+    def _with_paths(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """``answer`` with ``Paths`` on its accounts and ``Path`` on its OUs."""
+        parent_of = {str(node.id): node.parent_id for node in self.backend.ou}
+        parent_of.update((str(account.id), account.parent_id) for account in self.backend.accounts)
+        org = self.backend.org
+
+        def path(node_id: str) -> str:
+            chain = [node_id]
+            while (parent := parent_of.get(chain[-1])) is not None:
+                chain.append(str(parent))
+            return "/".join([str(org.id) if org else "", *reversed(chain)]) + "/"
+
+        for account in [*(answer.get("Accounts") or ()), answer.get("Account") or {}]:
+            if "Id" in account:
+                account["Paths"] = [path(str(account["Id"]))]
+        for ou in [*(answer.get("OrganizationalUnits") or ()), answer.get("OrganizationalUnit") or {}]:
+            if "Id" in ou:
+                ou["Path"] = path(str(ou["Id"]))
+        return answer
 
     def status_of(self, account_id: str) -> str | None:
         """ACTIVE, SUSPENDED (closed) or None for an account outside the organization."""

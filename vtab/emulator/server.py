@@ -248,7 +248,8 @@ class CloudControlApp:
                 params = json.loads(request.get_data() or b"{}")
             except ValueError:
                 raise CloudControlError("SerializationException", "The request body is not JSON") from None
-            body = self.accounts.organizations.handle(operation, account, params)
+            paths = self.switches.settings.organization_paths
+            body = self.accounts.organizations.handle(operation, account, params, paths=paths)
         except CloudControlError as exc:
             error = exc
         except Exception:

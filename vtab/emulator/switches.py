@@ -40,6 +40,9 @@ class Settings:
     """What EC2 DescribeRegions answers: the regions every account has enabled."""
     retry_after: float = 0.0
     """ProgressEvent.RetryAfter of an in-flight request: the time of each answer plus this many seconds."""
+    organization_paths: bool = True
+    """Organizations' accounts carry ``Paths`` and its OUs ``Path`` (as AWS answers since 2026); False
+    answers as before, without them."""
 
     def validated(self) -> Settings:
         if self.latency < 0:
@@ -56,6 +59,8 @@ class Settings:
             raise ValueError("enabled_regions must be a non-empty list of region names")
         if self.retry_after < 0:
             raise ValueError("retry_after must be >= 0")
+        if not isinstance(self.organization_paths, bool):
+            raise ValueError("organization_paths must be true or false")
         if self.missing_parent_error not in MODELED_EXCEPTIONS:
             raise ValueError(
                 f"missing_parent_error must be one of {', '.join(sorted(MODELED_EXCEPTIONS))}; "

@@ -38,7 +38,7 @@ from vtab.options.rules import (
     is_stricter,
     ruled,
 )
-from vtab.options.values import LIST_KINDS, cloud_control_regions, region_problem
+from vtab.options.values import LIST_KINDS, choice, cloud_control_regions, region_problem
 
 __all__ = [
     "ACCOUNT_ID_PATTERN",
@@ -65,6 +65,7 @@ __all__ = [
     "TrustError",
     "check_endpoint_environment",
     "check_endpoint_url",
+    "choice",
     "cloud_control_regions",
     "convert",
     "is_stricter",
@@ -95,7 +96,8 @@ class Options:
     external_id: str | None = field(default=None, metadata=ruled(Kind.EXTERNAL_ID, optional=True))
     """The ExternalId sent with every AssumeRole, when the roles' trust policies demand one."""
     organizational_units: tuple[str, ...] = field(default=(), metadata=ruled(Kind.OUS))
-    """With accounts=org: only the accounts under these OUs (ou-... or r-... ids), child OUs included."""
+    """With accounts=org: only the accounts under these OUs (ou-... or r-... ids, or paths such as /Prod/Web),
+    child OUs included; only their part of the OU tree is read."""
     skip_accounts: tuple[str, ...] = field(default=(), metadata=ruled(Kind.SKIPPED))
     """Accounts left out of accounts: account ids, or (with accounts=org) OU ids, child OUs included."""
     profiles: tuple[str, ...] = field(default=(), metadata=ruled(Kind.NAMES))

@@ -92,7 +92,7 @@ class Kind(Enum):
     ROLE_NAME = "role_name"
     EXTERNAL_ID = "external_id"
     OUS = "ous"
-    """A list of organizational unit (or root) ids."""
+    """A list of organizational unit (or root) ids or paths."""
     SKIPPED = "skipped"
     """A list of account ids and organizational unit ids."""
     NAMES = "names"
@@ -144,6 +144,9 @@ EXTERNAL_ID_PATTERN = re.compile(r"[\w+=,.@:/-]{2,1224}")
 OU_ID_PATTERN = re.compile(r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32}")
 """An organizational unit id (``ou-ab12-cd34ef56``) or a root id (``r-ab12``), as Organizations spells
 them."""
+OU_PATH_PATTERN = re.compile(r"/|(/[^/]{1,128})+/?")
+"""An organizational unit's path of names from the root (``/Prod/Web``, as vtab_accounts' ou_path shows
+it), or ``/``, the root (an OU's name is 1 to 128 characters)."""
 
 
 class AccountErrorMode(StrEnum):

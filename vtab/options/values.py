@@ -8,7 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.loaders import create_loader
 from botocore.regions import EndpointResolver
@@ -23,6 +23,7 @@ from vtab.options.rules import (
     EXTERNAL_ID_PATTERN,
     ORGANIZATION,
     OU_ID_PATTERN,
+    OU_PATH_PATTERN,
     ROLE_NAME_PATTERN,
     Kind,
     OptionError,
@@ -41,6 +42,9 @@ _BOOL_TEXT = {
     "off": False,
 }
 _NONE_TEXT = ("", "none")
+
+Word = TypeVar("Word", bound=StrEnum)
+"""An option's words (a StrEnum: SyncMode, OnError)."""
 
 
 def sql_text(value: Any) -> str:
@@ -129,7 +133,10 @@ def _text_shape(name: str, kind: Kind) -> _Shape | None:
 LIST_KINDS = frozenset({Kind.ACCOUNTS, Kind.OUS, Kind.SKIPPED, Kind.NAMES})
 _LIST_ITEMS: dict[Kind, tuple[str, str]] = {
     Kind.ACCOUNTS: ("an AWS account id (12 digits)", "'111111111111,222222222222' (or 'org')"),
-    Kind.OUS: ("an organizational unit id", "'ou-ab12-cd34ef56' (or a root, 'r-ab12')"),
+    Kind.OUS: (
+        "an organizational unit id or path",
+        "'ou-ab12-cd34ef56,/Prod/Web' (or a root, 'r-ab12' or '/')",
+    ),
     Kind.SKIPPED: ("an account id or OU id", "'111111111111,ou-ab12-cd34ef56'"),
     Kind.NAMES: ("a profile name", "'prod,staging'"),
 }
@@ -137,21 +144,26 @@ _LIST_ITEMS: dict[Kind, tuple[str, str]] = {
 
 
 def _choice(name: str, value: Any, rule: Rule) -> StrEnum:
-    """One of the rule's words, as its enum member (``'SKIP'`` is ``skip``)."""
     assert rule.choices is not None
-    words = [member.value for member in rule.choices]
+    return choice(name, value, rule.choices)
+
+
+def choice(name: str, value: Any, words: type[Word]) -> Word:
+    """Option ``name``'s ``value`` as the member of ``words`` it spells (``'SKIP'`` is ``skip``), else an
+    OptionError naming the option, the value and the words."""
+    known = [member.value for member in words]
     text = value.strip().lower() if isinstance(value, str) else None
-    if text not in words:
-        choices = " or ".join(repr(word) for word in words)
-        raise _bad(name, value, f"is not one of {choices}", f"write {hints.assignment(name, repr(words[0]))}")
-    return rule.choices(text)
+    if text not in known:
+        choices = " or ".join(repr(word) for word in known)
+        raise _bad(name, value, f"is not one of {choices}", f"write {hints.assignment(name, repr(known[0]))}")
+    return words(text)
 
 
 def _list_item_ok(kind: Kind, item: str) -> bool:
     if kind is Kind.ACCOUNTS:
         return bool(ACCOUNT_ID_PATTERN.fullmatch(item))
     if kind is Kind.OUS:
-        return bool(OU_ID_PATTERN.fullmatch(item))
+        return bool(OU_ID_PATTERN.fullmatch(item) or OU_PATH_PATTERN.fullmatch(item))
     if kind is Kind.SKIPPED:
         return bool(ACCOUNT_ID_PATTERN.fullmatch(item) or OU_ID_PATTERN.fullmatch(item))
     return bool(item)

@@ -53,11 +53,22 @@ class ResultStore:
 
     def put(self, key: Key, value: Any, size: int = 1) -> bool:
         """Store unless disabled or larger than the whole budget; evicts the oldest entries to fit."""
-        if not self.enabled or size > self.max_items:
+        if not self.enabled:
             return False
         if key[2] == "list" and self._lists_held.get(key[1], 0.0) > time.monotonic():
             return False
-        expires = float("inf") if self.ttl is None else time.monotonic() + self.ttl
+        return self._keep(key, value, size, float("inf") if self.ttl is None else time.monotonic() + self.ttl)
+
+    def seed(self, key: Key, value: Any, size: int = 1) -> bool:
+        """Store a value the caller already holds, kept until cleared or evicted whatever the TTL: a
+        resumed sync's walk parents, read from the rows its own run wrote (as fresh as the rest of that
+        run's file, which a listing made now would not be)."""
+        return self._keep(key, value, size, float("inf"))
+
+    def _keep(self, key: Key, value: Any, size: int, expires: float) -> bool:
+        """Store unless larger than the whole budget, evicting the oldest entries to fit."""
+        if size > self.max_items:
+            return False
         with self._lock:
             if key in self._entries:
                 self._drop(key)

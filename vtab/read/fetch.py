@@ -19,7 +19,7 @@ from vtab.aws.cloudcontrol import CloudControl, Page, Properties
 from vtab.catalog.schema import ResourceSchema
 from vtab.read.absence import listing_cannot_apply
 from vtab.read.cache import Key, ResultStore
-from vtab.read.regions import cache_region
+from vtab.read.regions import PartitionOf, cache_region
 from vtab.read.stream import Cancelled
 
 NOT_CANCELLED = threading.Event()
@@ -41,7 +41,8 @@ class Fetcher:
         account: str | None = None,
     ) -> None:
         self.cloud = cloud
-        self._account_key = "" if account is None else f"{account}/"
+        self._account = account
+        self._account_key = _account_key(account)
         """What the keys of this account's results start with (the connection's own unnamed: nothing)."""
         self.judges_absence = judges_absence
         """Whether a failed listing is judged by vtab.read.absence (a scan's), or raised (a write's, which
@@ -82,8 +83,8 @@ class Fetcher:
         for _, store in self.stores:
             store.put(key, value, size)
 
-    def _cache_region(self, schema: ResourceSchema, region: str, *, listing: bool = False) -> str:
-        return self._account_key + cache_region(schema, region, self.cloud.partition_of, listing=listing)
+    def _cache_region(self, schema: ResourceSchema, region: str) -> str:
+        return self._account_key + cache_region(schema, region, self.cloud.partition_of)
 
     def get(
         self, region: str, schema: ResourceSchema, identifier: str, *, dropping: bool = False
@@ -108,8 +109,7 @@ class Fetcher:
         """ListResources, page by page; no pages when the listing failed because it cannot apply (its
         parent gone or excluded: vtab.read.absence). ``dropping``: what the listing lacks would drop rows,
         so a listing remembered from before this scan is made again."""
-        model_key = orjson.dumps(model or None, option=orjson.OPT_SORT_KEYS).decode()  # {} lists as None
-        key = (self._cache_region(schema, region, listing=True), schema.type_name, "list", model_key)
+        key = listing_key(schema, region, model, self.cloud.partition_of, self._account)
         source, pages = self._lookup(key)
         if source and not (dropping and key not in self._asked):
             record = self.cloud.log_start(
@@ -145,3 +145,21 @@ class Fetcher:
         self._asked.add(key)
         if kept is not None:
             self._remember(key, kept, max(size, 1))
+
+
+def listing_key(
+    schema: ResourceSchema,
+    region: str,
+    model: dict[str, str] | None,
+    partition_of: PartitionOf,
+    account: str | None = None,
+) -> Key:
+    """The key a listing is remembered under, by a scan in ``account`` (None: the connection's own,
+    unnamed): also what a resumed sync seeds its walk parents under (vtab.sqlite.registry)."""
+    model_key = orjson.dumps(model or None, option=orjson.OPT_SORT_KEYS).decode()  # {} lists as None
+    region_key = _account_key(account) + cache_region(schema, region, partition_of, listing=True)
+    return (region_key, schema.type_name, "list", model_key)
+
+
+def _account_key(account: str | None) -> str:
+    return "" if account is None else f"{account}/"

@@ -348,7 +348,7 @@ class Walk:
         list inputs, without a call per item)."""
         shown, account = self._row_properties, self.account
         return [
-            Row(region, identifier, props, account)
+            _new_row(Row, (region, identifier, props, account))  # Row(...) without its Python __new__
             if props.keys() >= shown
             else self.row(region, identifier, props)
             for identifier, props in page
@@ -364,6 +364,9 @@ class Walk:
         for prop, wanted in self._property_wanted:
             rows = [row for row in rows if row.properties.get(prop) in wanted]
         return rows
+
+
+_new_row = tuple.__new__
 
 
 def exists_in(schema: ResourceSchema, region: str, model: Model) -> bool:

@@ -41,7 +41,7 @@ def suggest(message: str, sql: str, names: KnownNames) -> str:
         qualifier, _, column = message[len(NO_SUCH_COLUMN) :].rpartition(".")
         tables = tables_named(sql, names.tables(), qualifier.rpartition(".")[2])
         candidates = [name for table in tables for name in names.columns(table)]
-        hint = hints.did_you_mean(column, candidates)
+        hint = hints.did_you_mean(column, candidates, qualifier=qualifier)
         if hint:
             return f"{message}; {hint}"
         if len(tables) == 1:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 import apsw
@@ -28,6 +29,12 @@ from vtab.catalog.columns import (
 from vtab.catalog.schema import ResourceSchema
 from vtab.read.affinity import affinity_of
 from vtab.read.rows import Row
+
+ROW_FIELDS = {REGION: "region", IDENTIFIER: "identifier"}
+"""vtab's own columns that are a field of the Row as it is."""
+
+_NUMBERS = (int, float)
+"""isinstance's tuple (``int | float`` would build a union object at every cell)."""
 
 JSON_KINDS = ("object", "array")
 """Schema types a column shows as JSON text."""
@@ -128,6 +135,11 @@ class Columns:
             return "TEXT"
         return SQL_TYPES.get(self.schema.properties[prop].get("type", ""), "")
 
+    def is_text(self, name: str) -> bool:
+        """Whether column ``name`` shows a string property (its values are text as they come)."""
+        prop = self.property_of.get(name)
+        return prop is not None and self.schema.properties[prop].get("type") == "string"
+
     def ddl(self) -> str:
         """The table's CREATE TABLE for SQLite (made once: every connection's table of the type says it)."""
         if self._ddl is None:
@@ -151,10 +163,8 @@ class Columns:
 
     def _reader(self, name: str) -> Callable[[Row], apsw.SQLiteValue]:
         name = self.canonical[name]
-        if name == REGION:
-            return lambda row: row.region
-        if name == IDENTIFIER:
-            return lambda row: row.identifier
+        if name in (REGION, IDENTIFIER):
+            return attrgetter(ROW_FIELDS[name])  # a builtin: no Python frame per cell
         if name == PATCH_DOCUMENT:
             return lambda row: None  # write-only
         if name == ACCOUNT_ID:
@@ -169,7 +179,7 @@ class Columns:
             value = row.properties.get(prop)
             if value is None or isinstance(value, str):
                 return value
-            if isinstance(value, int | float):
+            if isinstance(value, _NUMBERS):
                 return with_affinity(value, sql_type)
             return json_text(value)
 
@@ -179,7 +189,7 @@ class Columns:
     def _converter(sql_type: str) -> Callable[[Any], apsw.SQLiteValue]:
         def convert(value: Any) -> apsw.SQLiteValue:
             """Numbers take the column's affinity; objects and arrays become JSON text."""
-            if isinstance(value, int | float):
+            if isinstance(value, _NUMBERS):
                 return with_affinity(value, sql_type)
             return json_text(value)
 

@@ -26,6 +26,7 @@ from vtab.read.rows import Row
 from vtab.read.scan import Scan
 from vtab.sql.guards import is_placeholder, placeholder_error
 from vtab.sqlite import callbacks
+from vtab.sqlite.cells import BEYOND, RowCells
 from vtab.write.refusals import refuse_unfiltered
 
 if TYPE_CHECKING:
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
 
 _TEXT_ALWAYS = (REGION, ACCOUNT_ID)
 """Columns whose pushed-down values are compared as text whatever SQLite's affinity: never numbers."""
+
+_AT_END = True.__bool__
+_NOT_AT_END = False.__bool__
+"""``Eof``'s two answers as builtins (``Cursor._shadow``)."""
 
 MEMO_MAX_ITEMS = 10_000
 """Resources one statement remembers to answer repeated Filter calls (nested-loop joins) without calls."""
@@ -86,6 +91,10 @@ class Cursor:
         """The statement's accounts: each reached once, a failed (account, region) not asked again."""
         self._cells: list[Any] = []
         """The current row's property values by column number, as parsed (``Column`` converts them)."""
+        self._row_cells: dict[str, RowCells | None] = {}
+        """Plan -> how Next makes a row's cells (None: ``Column`` converts each cell as SQLite asks)."""
+        self._made: RowCells | None = None
+        """How Next makes this Filter's rows' cells, if it does (then ``Column`` is the cells' own)."""
         self._pool: ThreadPoolExecutor | None = None
         """This cursor's own threads while it is open, borrowed from the connection (vtab.read.pools): a
         scan blocked on SQLite (the outer side of a join) must never hold the threads another cursor's
@@ -101,6 +110,12 @@ class Cursor:
         self._row: Row | None = None
         self._checks: list[tuple[int, Wanted]] = []
         """(column number, values) that Next checks on each row: numbers given for a TEXT column."""
+        self._shadow("Eof", _AT_END)
+
+    def _shadow(self, callback: str, builtin: Callable[..., Any]) -> None:
+        """Answer apsw's ``callback`` with ``builtin`` (no Python frame): apsw looks each callback up on
+        the cursor object at every call, so an instance attribute shadows the method."""
+        vars(self)[callback] = builtin
 
     @callbacks.guarded
     def Filter(self, indexnum: int, indexname: str, constraintargs: tuple[Any, ...]) -> None:
@@ -143,8 +158,12 @@ class Cursor:
             regions = [table.context.cloud.check_region(region) for region in sorted(values[REGION], key=str)]
         else:
             regions = table.context.default_regions()
+        self._made = self._cells_of(indexname)
+        if self._made is None:
+            vars(self).pop("Column", None)  # the method: each cell converted as SQLite asks
         if not all(values.values()):
             self._row = None
+            self._shadow("Eof", _AT_END)
             return
         if self._pool is None:
             self._pool = table.registry.read_pools.borrow(table.options.max_workers)
@@ -152,7 +171,24 @@ class Cursor:
             table.context, self._pool, self.memo, plan, values, regions, limit, self._progress, self.accounts
         )
         self._pages, self._page = self._scan.pages(), iter(())
+        self._shadow("Eof", _NOT_AT_END)  # until Next finds no row
         self.Next()
+
+    def _cells_of(self, plan: str) -> RowCells | None:
+        """How Next makes the cells of the rows of ``plan`` (None: left to ``Column``, cell by cell): only
+        when the columns used are known, and not for an UPDATE or DELETE, which reads only what it SETs
+        (SQLite marks every column used) and whose account columns are looked up only if a cell asks."""
+        if plan not in self._row_cells:
+            table = self.table
+            used = table.columns_used.get(plan)
+            account_name = table.columns.index[ACCOUNT_NAME]
+            made = None
+            # colUsed's last bit says only "a column from 63 on": the account name, looked up, is made
+            # only when named (then its bit is its own).
+            if used is not None and not (account_name >= BEYOND and BEYOND in used):
+                made = RowCells(table.columns, used, self._own_readers)
+            self._row_cells[plan] = made
+        return None if self.table.writing else self._row_cells[plan]
 
     def _list_numbered(self, plan: Plan, values: dict[str, set[Any]], numbered: dict[str, Wanted]) -> Plan:
         """The plan once the columns given numbers (by a join column, subquery or parameter) are listed
@@ -172,9 +208,6 @@ class Cursor:
             plan = listed
         return plan
 
-    def Eof(self) -> bool:
-        return self._row is None
-
     @callbacks.guarded
     def Next(self) -> None:
         row = next(self._page, None) or self._next_page()
@@ -185,12 +218,17 @@ class Cursor:
         ):
             row = next(self._page, None) or self._next_page()
         self._row = row
-        if row is not None:
-            # One C-level pass per row: SQLite then asks a cell at a time (SELECT * asks them all). A
-            # column that is no property looks up None, which no JSON key is.
-            self._cells = list(map(row.properties.get, self._cell_properties))  # type: ignore[arg-type]
-            if self.table.writing:
-                self.table.context.read_rows.add(row)
+        if row is None:
+            self._shadow("Eof", _AT_END)
+            return
+        if self._made is not None:
+            self.__dict__["Column"] = self._made.of(row).__getitem__  # as _shadow does, without a call
+            return
+        # One C-level pass per row: SQLite then asks a cell at a time (SELECT * asks them all). A
+        # column that is no property looks up None, which no JSON key is.
+        self._cells = list(map(row.properties.get, self._cell_properties))  # type: ignore[arg-type]
+        if self.table.writing:
+            self.table.context.read_rows.add(row)
 
     def _next_page(self) -> Row | None:
         """The first row of the scan's next page that has one (None: the scan is over)."""
@@ -202,7 +240,8 @@ class Cursor:
         return None
 
     def Column(self, number: int) -> apsw.SQLiteValue:
-        """Guarded as every callback is, inline (see ``callbacks.bug``)."""
+        """A cell converted as SQLite asks it, where Next does not make the row's cells (``_cells_of``).
+        Guarded as every callback is, inline (see ``callbacks.bug``)."""
         try:
             value = self._cells[number]
             if value is None:

@@ -30,6 +30,7 @@ from vtab.sql.stackql import install as install_stackql_names
 from vtab.sql.stackql import string as stackql_string
 from vtab.sql.suggestions import KnownNames
 from vtab.sqlite import trust
+from vtab.sqlite.accounts_table import ACCOUNTS_TABLE, install_accounts_table
 from vtab.sqlite.columns import Columns
 from vtab.sqlite.columns_table import COLUMNS_TABLE, install_columns_table
 from vtab.sqlite.diff import CHANGE_COLUMNS
@@ -53,9 +54,6 @@ LOG_TABLES = ("vtab_calls", "vtab_dry_run", RETURNING_TABLE)
 
 TYPES_TABLE = "vtab_types"
 """The eponymous table listing every resource table (the shell's .tables shows only those in use)."""
-
-ACCOUNTS_TABLE = "vtab_accounts"
-"""The eponymous table of the accounts the connection reads (vtab.aws.accounts)."""
 
 ERRORS_TABLE = "vtab_errors"
 """The eponymous table of the (account, region) pairs on_account_error='skip' left out
@@ -303,7 +301,7 @@ def register_tables(connection: apsw.Connection, tables: Mapping[str, str], **op
     calls_table, dry_run_table, _ = LOG_TABLES
     install_rows_table(connection, calls_table, CALL_COLUMNS, registry.calls)
     install_rows_table(connection, TYPES_TABLE, TYPE_COLUMNS, type_rows)
-    install_rows_table(connection, ACCOUNTS_TABLE, ACCOUNT_COLUMNS, lambda: registry.estate().rows())
+    install_accounts_table(connection, lambda places: registry.estate().rows(places))
     install_rows_table(connection, ERRORS_TABLE, ERROR_COLUMNS, registry.account_errors.rows)
     install_rows_table(connection, dry_run_table, DRY_RUN_COLUMNS, registry.dry_runs.rows)
 

@@ -16,11 +16,13 @@ import apsw
 
 from vtab.aws.accounts import AssumedRoles, Estate
 from vtab.aws.calllog import CallLog, iso_utc
-from vtab.aws.cloudcontrol import CloudControl, RateLimiters
+from vtab.aws.cloudcontrol import CloudControl, Item, Page, RateLimiters
 from vtab.aws.identity import AccountIds
+from vtab.catalog.schema import ResourceSchema
 from vtab.options import CREDENTIAL_OPTIONS, Options
 from vtab.read.accounts import AccountErrors
 from vtab.read.cache import ResultStore
+from vtab.read.fetch import listing_key
 from vtab.read.pools import ReadPools
 from vtab.sql.interrupt import Interrupted, never, watch
 from vtab.sql.returning import ReturningColumns
@@ -205,6 +207,17 @@ class Registry:
             made = ResultStore(ttl=options.cache_ttl, max_items=CACHE_MAX_ITEMS)
             cache = self._caches.setdefault(key, made)
         return cache
+
+    def seed_listing(
+        self, schema: ResourceSchema, region: str, account_id: str, model: dict[str, str], items: list[Item]
+    ) -> bool:
+        """Remember a listing of ``schema`` in ``account_id`` and ``region`` that the caller already holds
+        (a resumed sync's walk parents, from the rows its run wrote), where this connection's scans look
+        for it (the cache of its options, the key a scan of that account uses), whatever the TTL."""
+        options = self.options
+        account = account_id if options.reads_several_accounts else None  # as TypeContext.targets names it
+        key = listing_key(schema, region, model, self.cloud_for(options).partition_of, account)
+        return self.cache_for(options).seed(key, [Page(items)], max(len(items), 1))
 
     def clear_cache(self, type_name: str | None = None) -> int:
         """Forget cached reads: of one type after a write to it (whose listings are then not cached for

@@ -100,6 +100,9 @@ class Table:
             lambda: registry.statement.sql,
         )
         """What the table is, for its reads and its writes (vtab.read.context)."""
+        self.columns_used: dict[str, frozenset[int]] = {}
+        """Plan (idxStr) -> the columns SQLite said its statements use (colUsed), for the cursor to make
+        only those cells; a union where statements with the same plan use different columns."""
         self.writing = False
         self.writes = WriteQueue(self.context, registry)
         registry.tables.add(self)
@@ -175,6 +178,7 @@ class Table:
         if written != list(plan.args):
             plan = dataclasses.replace(plan, written=tuple(written))
         info.idxStr = plan.encode(self.schema)
+        self.columns_used[info.idxStr] = self.columns_used.get(info.idxStr, frozenset()) | info.colUsed
         info.estimatedCost = cost
         info.estimatedRows = rows
         singles = {o.column for o in offers if not o.is_in} - rechecked  # a rechecked number lists them

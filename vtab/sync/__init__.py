@@ -3,9 +3,9 @@ the diff of two syncs (diff.py, docs/diff.md).
 
 plan.py (settings, types, tasks and shards; no calls), store.py (the output file), worker.py (a shard's
 tasks on vtab connections; refusals.py: an account whose role was refused is asked once), progress.py,
-summary.py, resume.py (what a resume may be given), run.py (``sync()`` and the executor seam); shards run
-apart from the client, each into its own file (apart.py), on Dask (dask_executor.py: docs/sync-dask.md),
-then merged into the output file (merge.py).
+summary.py, resume.py (what a resume may be given), seeds.py (a resume's walk parents, from the file),
+run.py (``sync()`` and the executor seam); shards run apart from the client, each into its own file
+(apart.py), on Dask (dask_executor.py: docs/sync-dask.md), then merged into the output file (merge.py).
 """
 
 from vtab.sync.dask_executor import DaskExecutor

@@ -63,6 +63,9 @@ class ShardJob:
     shard_dir: str | None = None
     """A directory the workers and the client share (one machine, or a shared filesystem): the shard's
     file is left there and its path returned. None: the file's bytes are returned."""
+    endpoints: dict[str, str] = dataclasses.field(default_factory=dict)
+    """The client's endpoint settings (``endpoint_environment``): a worker on another machine sends its
+    calls (Cloud Control, STS) where the client's would go, not where its own environment says."""
 
     def budget_of(self, shard: Shard) -> int:
         return max(1, math.ceil(self.retry_budget * len(shard.tasks) / max(1, self.tasks)))
@@ -88,6 +91,30 @@ class ShardFileExecutor(Protocol):
     def run_apart(
         self, shards: Sequence[Shard], job: ShardJob, merge: Callable[[Sequence[ShardFile]], int]
     ) -> None: ...
+
+
+ENDPOINT_VARIABLE_PREFIX = "AWS_ENDPOINT_URL"
+"""botocore's endpoint variables: AWS_ENDPOINT_URL, and AWS_ENDPOINT_URL_<SERVICE> (CLOUDCONTROL, STS)."""
+IGNORE_ENDPOINTS_VARIABLE = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
+
+
+def _is_endpoint_setting(name: str) -> bool:
+    return name.startswith(ENDPOINT_VARIABLE_PREFIX) or name == IGNORE_ENDPOINTS_VARIABLE
+
+
+def endpoint_environment() -> dict[str, str]:
+    """This process's endpoint settings: its AWS_ENDPOINT_URL* variables and whether botocore ignores them
+    (endpoints, never a credential: one carrying a user or password is refused at connect)."""
+    return {name: value for name, value in os.environ.items() if _is_endpoint_setting(name)}
+
+
+def use_endpoints(endpoints: dict[str, str]) -> None:
+    """Make this (worker) process's endpoint settings the client's: ``endpoints`` set, the others of its
+    own removed. Process-wide, as botocore reads them from the environment: a worker runs one sync's shards
+    at a time with these settings (two syncs with other endpoints on one cluster would race)."""
+    for name in [name for name in os.environ if _is_endpoint_setting(name) and name not in endpoints]:
+        del os.environ[name]
+    os.environ.update(endpoints)
 
 
 def shard_file_name(sync_id: str, shard: Shard) -> str:
@@ -116,6 +143,7 @@ def run_shard_file(shard: Shard, job: ShardJob) -> ShardFile:
 
 
 def _run_into(path: str, shard: Shard, job: ShardJob, progress: Progress) -> None:
+    use_endpoints(job.endpoints)
     root_connection, root = connect_with_registry(":memory:", **job.options)
     root.accounts.learn(job.account_ids)
     store = Store(path)

@@ -3,8 +3,8 @@ they run. Pure logic, no calls.
 
 Tasks are grouped into shards by (account, region), never by table: Cloud Control's throttle budget is per
 account and region, so one shard owns one budget, whichever executor runs it. Inside a shard the types
-run in a shuffled order with a fixed seed (the same every run), and the shards' tasks are interleaved, so
-no account-region is the queue and a walk's parents are not all listed at once.
+run in a shuffled order with a fixed seed (the same every run), a walk's parents first (by walk depth),
+and the shards' tasks are interleaved, so no account-region is the queue.
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ class SyncType:
     table_name: str
     type_name: str
     is_global: bool
+    depth: int = 0
+    """How many parents its walk lists first (0: it lists without a walk)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,18 @@ class Task:
 
 
 @dataclass(frozen=True)
+class ParentListing:
+    """A walk parent's listing in a shard's account and region that a resumed shard already holds: the
+    rows its own task wrote earlier in the same run (vtab/sync/seeds.py), as a listing's items."""
+
+    type_name: str
+    model: dict[str, str]
+    """The ResourceModel it is listed with (empty: none)."""
+    items: list[tuple[str, dict[str, str]]]
+    """(identifier, the properties walks read of it) of each resource."""
+
+
+@dataclass(frozen=True)
 class Shard:
     """The tasks of one (account, region): one throttle budget, one executor slot."""
 
@@ -91,6 +105,8 @@ class Shard:
     tasks: tuple[Task, ...]
     profile: str | None = None
     """The profile that reaches the account (the ``profiles`` option), else None (assumed or own)."""
+    listings: tuple[ParentListing, ...] = field(default=(), compare=False)
+    """A resume's: the walk parents its tasks take from the file instead of listing them again."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +120,8 @@ class TypeRow:
     canonical: bool = True
     """False for another name of the type (an alias: ``integration_responses``): a sync writes the type
     under its canonical name only, so one file never holds a type twice."""
+    depth: int = 0
+    """How many parents its walk lists first (the length of its ListPlan's chain)."""
 
 
 @dataclass
@@ -135,7 +153,8 @@ class Selection:
                     refused.append(f"{row.table_name} (list_mode {row.list_mode})")
                 continue
             table = canonical.get(row.type_name, row.table_name)
-            chosen.setdefault(row.type_name, SyncType(table, row.type_name, row.scope == GLOBAL_SCOPE))
+            kind = SyncType(table, row.type_name, row.scope == GLOBAL_SCOPE, row.depth)
+            chosen.setdefault(row.type_name, kind)
         if refused:
             raise OptionError(
                 f"--tables names tables a sync cannot list without a WHERE of yours: {', '.join(refused)}; "
@@ -164,9 +183,12 @@ class Place:
 
 
 def build_shards(places: Sequence[Place], types: Sequence[SyncType]) -> list[Shard]:
-    """One shard per (account, region), each with its types in a shuffled order (fixed seed). A global
-    type is a task of one region of the account only (listed once per partition, its rows carry that
-    region): the first in name order, so that syncs giving the same regions in another order agree."""
+    """One shard per (account, region), each with its types in a shuffled order (fixed seed), a walk's
+    parents before it (by walk depth): its walk then finds them listed in the shard's read cache, and a
+    resume after a kill finds them done in the file (vtab/sync/seeds.py). A global type is a task of one
+    region of the account only (listed once per partition, its rows carry that region): the first in name
+    order, so that syncs giving the same regions in another order agree."""
+    depth = {kind.type_name: kind.depth for kind in types}
     shards = []
     for place in places:
         account_id, profile = place.account_id, place.profile
@@ -178,6 +200,7 @@ def build_shards(places: Sequence[Place], types: Sequence[SyncType]) -> list[Sha
                 if region == first or not kind.is_global
             ]
             random.Random(SHUFFLE_SEED ^ zlib.crc32(f"{account_id}/{region}".encode())).shuffle(tasks)
+            tasks.sort(key=lambda task: depth[task.type_name])  # stable: shuffled within a depth
             if tasks:
                 shards.append(Shard(account_id, region, tuple(tasks), profile))
     return shards

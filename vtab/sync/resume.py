@@ -1,7 +1,9 @@
-"""What a ``--resume`` may be given: the run's own selection, or none.
+"""What a ``--resume`` may be given: the run's own selection, or none; and ``on_error``.
 
 A resume continues the last run of the file with the tasks it recorded; a different ``tables``,
-``skip_tables`` or ``regions`` would be silently ignored, so it is refused, naming each. A run whose
+``skip_tables`` or ``regions`` would be silently ignored, so it is refused, naming each. ``on_error`` says
+only how this run goes on after a failure: left out, the run's is kept (a run begun with ``fail`` still
+stops at a failure); given, it is taken, and kept in the run's settings for a later resume. A run whose
 every task is done has nothing to resume: the resume says so instead of showing that run's totals as its
 own.
 """
@@ -13,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import orjson
 
 from vtab.options import OptionError
-from vtab.sync.plan import patterns
+from vtab.sync.plan import OnError, patterns
 
 SELECTION = ("tables", "skip_tables", "regions")
 """The settings that choose a run's tasks, kept in ``_vtab_sync_runs.settings``."""
@@ -66,3 +68,14 @@ def check_selection(settings: str, given: Mapping[str, list[str]], path: str) ->
             "differ from it: leave them out of the resume (or give the run's), or run a new sync without "
             "--resume"
         )
+
+
+def resumed_on_error(settings: str, given: OnError | None) -> tuple[OnError, str | None]:
+    """The ``on_error`` a resume runs under: ``given``, else the run's (``settings``: its JSON; a file of
+    an older vtab without one: skip); and the run's settings JSON to keep when ``given`` changes them
+    (None: unchanged)."""
+    kept = orjson.loads(settings)
+    runs = OnError(kept.get("on_error", OnError.SKIP.value))
+    if given is None or given is runs:
+        return runs, None
+    return given, orjson.dumps(kept | {"on_error": given.value}).decode()

@@ -22,10 +22,10 @@ import orjson
 from vtab.aws.accounts import Account
 from vtab.aws.enabled_regions import enabled_regions
 from vtab.catalog import load_catalog
-from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options
+from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options, choice
 from vtab.sqlite.install import connect_with_registry, stackql_tables
 from vtab.sqlite.registry import Registry
-from vtab.sync.apart import ExecutorKind, ShardFileExecutor, ShardJob
+from vtab.sync.apart import ExecutorKind, ShardFileExecutor, ShardJob, endpoint_environment
 from vtab.sync.dask_executor import DaskExecutor
 from vtab.sync.merge import merge
 from vtab.sync.plan import (
@@ -42,7 +42,14 @@ from vtab.sync.plan import (
     patterns,
 )
 from vtab.sync.progress import Progress
-from vtab.sync.resume import NothingToResume, check_selection, given_selection, selection
+from vtab.sync.resume import (
+    NothingToResume,
+    check_selection,
+    given_selection,
+    resumed_on_error,
+    selection,
+)
+from vtab.sync.seeds import with_parents
 from vtab.sync.store import ACCOUNT_COLUMNS, Run, Store, no_sync_to_resume
 from vtab.sync.summary import SyncSummary
 from vtab.sync.worker import RetryBudget, ShardRun, SyncContext, iso_now
@@ -126,16 +133,6 @@ class RunningShards:
         return True
 
 
-def _choice(name: str, value: Any, kind: type[SyncMode] | type[OnError] | type[ExecutorKind]) -> Any:
-    try:
-        return kind(value)
-    except ValueError:
-        words = ", ".join(item.value for item in kind)
-        raise OptionError(
-            f"{name}={value!r} is not one of {words}; write e.g. {name}={next(iter(kind)).value!r}"
-        ) from None
-
-
 def _credentials_digest(options: Options) -> str:
     """A digest of the credential options: a resume must reach the same accounts as the same caller."""
     values = {name: getattr(options, name) for name in sorted(CREDENTIAL_OPTIONS)}
@@ -148,7 +145,7 @@ def sync(
     tables: str | Sequence[str] | None = None,
     skip_tables: str | Sequence[str] = (),
     mode: str = SyncMode.OVERWRITE_DELETE_STALE.value,
-    on_error: str = OnError.SKIP.value,
+    on_error: str | None = None,
     resume: bool = False,
     summary: str | None = None,
     progress: TextIO | None = None,
@@ -168,8 +165,9 @@ def sync(
     ``executor`` is ``'threads'`` (the default), ``'dask'`` (with ``scheduler``, an existing cluster's
     address, else a local cluster; ``shard_dir``: docs/sync-dask.md) or an executor object. A ``resume``
     of a run whose every task is done raises NothingToResume."""
-    chosen_mode = _choice("mode", mode, SyncMode)
-    chosen_on_error = _choice("on_error", on_error, OnError)
+    chosen_mode = choice("mode", mode, SyncMode)
+    given_on_error = None if on_error is None else choice("on_error", on_error, OnError)
+    chosen_on_error = given_on_error or OnError.SKIP
     chosen_executor = _executor(executor, scheduler, shard_dir)
     if connections_per_shard < 1:
         raise OptionError(f"connections_per_shard={connections_per_shard!r} must be at least 1")
@@ -193,7 +191,10 @@ def sync(
         if resume:
             run, tasks = _resumed(store, path, digest, asked, chosen_mode)
             chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
-            shards = _regroup(tasks, _profiles(root) if checked.profiles else {})
+            chosen_on_error, settings_now = resumed_on_error(run.settings, given_on_error)
+            if settings_now is not None:
+                store.settle(run.sync_id, settings_now)
+            shards = with_parents(store, run, _regroup(tasks, _profiles(root) if checked.profiles else {}))
         else:
             shards = build_shards(_places(root, checked, every_region), types)
             tasks = interleaved(shards)
@@ -236,6 +237,7 @@ def sync(
                     context.fail_fast,
                     run.started_at,
                     root.accounts.learned(),
+                    endpoints=endpoint_environment(),
                 )
                 chosen_executor.run_apart(
                     shards,
@@ -261,6 +263,7 @@ def sync(
             finished,
             store.task_rows(run.sync_id),
             counter.retries,
+            chosen_on_error,
         )
     finally:
         if not abandoned:  # the shards' threads write through the store: closed only once they are done
@@ -280,7 +283,7 @@ def _executor(
 ) -> Executor | ShardFileExecutor:
     if executor is not None and not isinstance(executor, str):
         return executor
-    kind = _choice("executor", executor or ExecutorKind.THREADS.value, ExecutorKind)
+    kind = choice("executor", executor or ExecutorKind.THREADS.value, ExecutorKind)
     if kind is ExecutorKind.DASK:
         return DaskExecutor(scheduler, shard_dir)
     if scheduler or shard_dir:
@@ -322,7 +325,10 @@ def _type_rows() -> list[TypeRow]:
         if table is not None:
             entry = catalog.entry(type_name)
             canonical = table == entry.table
-            rows.append(TypeRow(type_name, table, entry.scope.value, entry.plan.mode.value, canonical))
+            plan = entry.plan
+            rows.append(
+                TypeRow(type_name, table, entry.scope.value, plan.mode.value, canonical, len(plan.chain))
+            )
     return sorted(rows, key=lambda row: row.table_name)
 
 

@@ -30,9 +30,9 @@ SYNCED_AT_COLUMN = "_vtab_synced_at"
 TASKS_TABLE = "_vtab_sync"
 RUNS_TABLE = "_vtab_sync_runs"
 ACCOUNTS_TABLE = "_vtab_accounts"
-ACCOUNT_COLUMNS = ("account_id", "name", "email", "status", "ou_path", "joined_at")
-"""What the file keeps of each account a run reads (vtab_accounts' columns but the connection's own tries),
-so that plain sqlite3 can name the accounts of the rows."""
+ACCOUNT_COLUMNS = ("account_id", "name", "email", "status", "ou_path", "ou_id", "joined_at")
+"""What the file keeps of each account a run reads (vtab_accounts' first columns: all but the connection's
+own tries), so that plain sqlite3 can name the accounts of the rows."""
 BUSY_TIMEOUT_MS = 60_000
 """How long a write waits for another writer of the file (a reader never blocks it: WAL)."""
 
@@ -217,6 +217,10 @@ class Store:
             self.db.execute(
                 f"CREATE TABLE IF NOT EXISTS {ACCOUNTS_TABLE} ({columns}, PRIMARY KEY (account_id))"
             )
+            present = {str(row[1]) for row in self.db.execute(f"PRAGMA table_info({ACCOUNTS_TABLE})")}
+            for column in ACCOUNT_COLUMNS:
+                if column not in present:  # a file an older vtab began
+                    self.db.execute(f"ALTER TABLE {ACCOUNTS_TABLE} ADD COLUMN {column}")
             self.db.execute(f"DELETE FROM {ACCOUNTS_TABLE}")
             self.db.executemany(
                 f"INSERT INTO {ACCOUNTS_TABLE} ({columns}) VALUES ({', '.join('?' * len(ACCOUNT_COLUMNS))})",
@@ -251,6 +255,11 @@ class Store:
             )
             self.db.execute(f"UPDATE {RUNS_TABLE} SET finished_at = NULL WHERE sync_id = ?", (sync_id,))
         return [Task(*(str(value) for value in row)) for row in rows]
+
+    def settle(self, sync_id: str, settings: str) -> None:
+        """Keep a run's settings (JSON) as a resume changed them (its ``on_error``)."""
+        with self.lock, self.db:
+            self.db.execute(f"UPDATE {RUNS_TABLE} SET settings = ? WHERE sync_id = ?", (settings, sync_id))
 
     def finish(self, sync_id: str, finished_at: str) -> None:
         with self.lock, self.db:

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from vtab.sync.plan import SyncMode, TaskStatus
+from vtab.sync.plan import OnError, SyncMode, TaskStatus
 
 
 @dataclass
@@ -36,6 +36,8 @@ class SyncSummary:
     durations_per_table_ms: dict[str, int] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
     """The failed tasks: account_id, region, table_name, error_code, error_message."""
+    on_error: OnError = OnError.SKIP
+    """What the run did after a failure (a resume's: given, else the run's)."""
 
     @property
     def errors(self) -> int:
@@ -56,8 +58,11 @@ class SyncSummary:
         finished_at: str,
         rows: list[dict[str, Any]],
         retries: int,
+        on_error: OnError = OnError.SKIP,
     ) -> SyncSummary:
-        summary = cls(sync_id, path, mode, started_at, finished_at, tasks=len(rows), retries=retries)
+        summary = cls(
+            sync_id, path, mode, started_at, finished_at, tasks=len(rows), retries=retries, on_error=on_error
+        )
         resources: Counter[str] = Counter()
         errors: Counter[str] = Counter()
         durations: Counter[str] = Counter()
@@ -101,6 +106,7 @@ class SyncSummary:
             "finished_at": self.finished_at,
             "destination": self.path,
             "mode": self.mode.value,
+            "on_error": self.on_error.value,
             "tasks": self.tasks,
             "tasks_done": self.tasks_done,
             "tasks_failed": self.tasks_failed,

@@ -22,6 +22,7 @@ import apsw
 from vtab.aws.accounts import AssumedRoles
 from vtab.aws.calllog import CallRecord
 from vtab.aws.errors import error_stem
+from vtab.catalog import load_catalog
 from vtab.catalog.columns import quote
 from vtab.sqlite.install import connect_with_registry
 from vtab.sqlite.registry import Caches, Registry
@@ -113,6 +114,8 @@ class ShardRun:
         self.tables = {task.table_name: task.type_name for task in shard.tasks}
         """The resource tables its connections install: its tasks' only (a connection's setup is then a
         fraction of one with every type's)."""
+        self.seeded = False
+        """Whether the shard's parent listings (a resume's) are in its read cache."""
         self.errors: list[BaseException] = []
         """What ended a connection's thread other than a task's failure (a bug, the file gone): raised by
         ``run``, so the sync fails loudly instead of leaving the shard's tasks pending unsaid."""
@@ -162,6 +165,7 @@ class ShardRun:
         registry.unwatched()
         runner = TaskRunner(connection, registry)
         try:
+            self._seed(registry)
             while (task := self._next()) is not None:
                 self._one(runner, task)
         except BaseException as error:
@@ -169,6 +173,20 @@ class ShardRun:
         finally:
             connection.close()
             registry.read_pools.close()
+
+    def _seed(self, registry: Registry) -> None:
+        """The shard's walk parents a resume took from the file, into the read cache its connections share:
+        by the first connection, before any of them starts a task (the others wait for the queue's lock)."""
+        with self.lock:
+            if self.seeded:
+                return
+            self.seeded = True
+            catalog = load_catalog()
+            for listing in self.shard.listings:
+                schema = catalog.schema(listing.type_name)
+                registry.seed_listing(
+                    schema, self.shard.region, self.shard.account_id, listing.model, listing.items
+                )
 
     def _failed(self, error: BaseException) -> None:
         with self.lock:

@@ -24,136 +24,38 @@ create runs after the deletes that may free its unique key (DELETE then INSERT o
 
 from __future__ import annotations
 
-import heapq
-import itertools
+import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from datetime import datetime
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import apsw
 
 from vtab.aws import errors
-from vtab.aws.calllog import CallRecord
 from vtab.aws.cloudcontrol import POLLS_PER_WORKER, CloudControl, OperationStatus
+from vtab.aws.transport import last_sent_at
 from vtab.catalog.facts import Verb
 from vtab.catalog.schema import ResourceSchema
 from vtab.sql.interrupt import POLL_SECONDS, Interrupted, never
 from vtab.write.conflict import frees_key
 from vtab.write.operation import Operation, Outcome, WriteStatus, unique_key
+from vtab.write.schedule import Task, Waiting, next_poll_at
+from vtab.write.slots import StartSlots
 
-FIRST_BACKOFF = 0.05
-MAX_BACKOFF = 5.0
-"""The poll spacing when AWS gives no RetryAfter ahead: doubling from 50 ms with each poll, capped at 5 s."""
-MIN_SPACING = FIRST_BACKOFF
-"""The least time between two calls of one operation, whatever RetryAfter says."""
 MAX_LOST_POLLS = 3
 """A write whose status polls are lost in transport this many times in a row (each after botocore's own
 retries) is reported UNKNOWN, with its RequestToken, instead of being polled on."""
 
 
-def next_poll_at(sent_at: float, polls: int, retry_after: Any, now: float, wall_now: float) -> float:
-    """When to poll an operation whose previous call was sent at ``sent_at`` (``now``'s clock) and has
-    been polled ``polls`` times: when AWS says (``retry_after``, an epoch time or datetime, read against
-    the wall clock ``wall_now``) if that is still ahead, else after the backoff. Both count from the
-    sending, so a slow answer already pays for the wait."""
-    if isinstance(retry_after, datetime):
-        retry_after = retry_after.timestamp()
-    if isinstance(retry_after, (int, float)):
-        said = now + float(retry_after) - wall_now
-        if said > now:
-            return max(said, sent_at + MIN_SPACING)
-    # No RetryAfter, or one already past: polling at once could spin, so back off.
-    return max(now, sent_at + min(MAX_BACKOFF, FIRST_BACKOFF * 2**polls))
-
-
-@dataclass
-class Task:
-    op: Operation
-    record: CallRecord
-    token: str | None = None
-    deadline: float = 0.0
-    polls: int = 0
-    lost_polls: int = 0
-    """Polls in a row whose answer was lost in transport."""
-    sent_at: float = 0.0
-    """When a worker took up the latest call of this operation (the poll floor counts from there, not from
-    the hand-over to the pool, so a worker slow to start never shortens the spacing AWS sees)."""
-    outcome: Outcome | None = None
-    event: dict[str, Any] | None = None
-    """The last ProgressEvent answered for it."""
-    waits_for: int = 0
-    """Unfinished operations this one must follow."""
-    dependents: list[Task] = field(default_factory=list)
-    """Operations that follow this one (the next on the same resource; creates of the key it frees)."""
-
-
-@dataclass(order=True)
-class _Due:
-    key: float
-    seq: int
-    at: float = field(compare=False)
-    task: Task = field(compare=False)
-
-
-class Waiting:
-    """Operations waiting for their next call: start calls in the order they became ready (statement
-    order, then dependents as they are freed), and polls by the time they are due. Apart, so a due poll
-    never waits behind start calls queued for a worker, nor a start behind polls.
-
-    Polls that are due go out most urgent first: by ``due + spacing``, the time a poll is due plus the
-    wait before it (capped at MAX_BACKOFF). A write polled every 100 ms is late by a large share of its
-    spacing after a few ms; one polled every 5 s is not. With an earliest-due order, the first polls of
-    the last rows of a 50-row INSERT queued behind the third polls of its first rows, which finish long
-    before the statement does. No write is starved: a poll's key is at most MAX_BACKOFF after it fell
-    due, and every poll falling due after that key gets a later one."""
-
-    def __init__(self) -> None:
-        self.starts: deque[Task] = deque()
-        self._later: list[_Due] = []
-        """Polls not yet due, by due time (``key`` = ``at``)."""
-        self._due: list[_Due] = []
-        """Polls due, by urgency (``key`` = ``at`` + spacing)."""
-        self._order = itertools.count()
-
-    def add(self, task: Task, at: float) -> None:
-        if task.token is None:
-            self.starts.append(task)
-        else:
-            heapq.heappush(self._later, _Due(at, next(self._order), at, task))
-
-    def next_start(self, now: float) -> Task | None:
-        return self.starts.popleft() if self.starts else None
-
-    def due_poll(self, now: float) -> Task | None:
-        """The most urgent poll due at ``now``."""
-        while self._later and self._later[0].at <= now:
-            due = heapq.heappop(self._later)
-            spacing = min(MAX_BACKOFF, max(0.0, due.at - due.task.sent_at))
-            heapq.heappush(self._due, _Due(due.at + spacing, due.seq, due.at, due.task))
-        return heapq.heappop(self._due).task if self._due else None
-
-    def next_poll_at(self) -> float | None:
-        """When the next poll is due (in the past when one already is), or None when none waits."""
-        if self._due:
-            return self._due[0].at
-        return self._later[0].at if self._later else None
-
-    def __bool__(self) -> bool:
-        return bool(self.starts or self._later or self._due)
-
-
 class Sender:
     """Sends one batch of operations of one table and waits for every one of them.
 
-    Two budgets of calls in flight: ``concurrency`` start calls (Create/Update/DeleteResource, on
-    ``pool``) and ``poll_concurrency`` status polls (on ``poll_pool``, which has at least that many
-    threads), so the polls of operations already started go on while later rows still wait for a start
-    slot."""
+    Two budgets of calls in flight: ``concurrency`` start calls (Create/Update/DeleteResource, sent by
+    as many start slots on ``pool``, vtab.write.slots) and ``poll_concurrency`` status polls (on
+    ``poll_pool``, which has at least that many threads), so the polls of operations already started go
+    on while later rows still wait for a start slot."""
 
     def __init__(
         self,
@@ -196,60 +98,84 @@ class Sender:
         for task in tasks:
             if not task.waits_for:
                 waiting.add(task, time.monotonic())
-        starting: dict[Future[dict[str, Any]], Task] = {}
+        answers: queue.SimpleQueue[tuple[Task, Future[dict[str, Any]]]] = queue.SimpleQueue()
+        slots = StartSlots(self.pool, self.concurrency, self._step, answers)
+        starting: set[int] = set()
+        """ids of the tasks handed to the start slots whose answer is not read yet."""
         polling: dict[Future[dict[str, Any]], Task] = {}
         try:
             while waiting or starting or polling:
                 if self.interrupted():
-                    return self._interrupted(tasks, {**starting, **polling})
-                self._send(starting, self.pool, self.concurrency, waiting.next_start)
-                self._send(polling, self.poll_pool, self.poll_concurrency, waiting.due_poll)
+                    return self._interrupted(tasks, slots, answers, polling)
+                while (ready := waiting.next_start(time.monotonic())) is not None:
+                    starting.add(id(ready))
+                    slots.add(ready)
+                self._send_polls(polling, answers, waiting)
                 # Wait in slices, so an interrupt is seen within POLL_SECONDS.
                 wait_for = POLL_SECONDS
                 next_poll_at = waiting.next_poll_at()
                 if next_poll_at is not None and len(polling) < self.poll_concurrency:
                     wait_for = min(wait_for, max(0.0, next_poll_at - time.monotonic()))
-                if starting or polling:
-                    done, _ = wait([*starting, *polling], timeout=wait_for, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        task = starting.pop(future) if future in starting else polling.pop(future)
-                        outcome = self._advance(task, future, waiting)
-                        if outcome is not None:
-                            self._finish(task, outcome, waiting)
-                elif wait_for:
-                    self._wake.wait(wait_for)  # until the earliest RetryAfter
+                if not (starting or polling):
+                    if wait_for:
+                        self._wake.wait(wait_for)  # until the earliest RetryAfter
+                    continue
+                try:
+                    answered = [answers.get(timeout=wait_for)]
+                except queue.Empty:
+                    continue
+                while not answers.empty():
+                    answered.append(answers.get_nowait())
+                for task, future in answered:
+                    starting.discard(id(task))
+                    polling.pop(future, None)
+                    outcome = self._advance(task, future, waiting)
+                    if outcome is not None:
+                        self._finish(task, outcome, waiting)
         except KeyboardInterrupt:
             # Ctrl-C: the writes already sent must not be forgotten; report them like an interrupt.
-            return self._interrupted(tasks, {**starting, **polling})
+            return self._interrupted(tasks, slots, answers, polling)
+        finally:
+            slots.stop()  # should the scheduler fail, the slots must not go on sending the rows queued
         return [task.outcome or Outcome(task.op, WriteStatus.UNKNOWN, message="not sent") for task in tasks]
 
-    def _send(
+    def _send_polls(
         self,
-        running: dict[Future[dict[str, Any]], Task],
-        pool: ThreadPoolExecutor,
-        budget: int,
-        take: Callable[[float], Task | None],
+        polling: dict[Future[dict[str, Any]], Task],
+        answers: queue.SimpleQueue[tuple[Task, Future[dict[str, Any]]]],
+        waiting: Waiting,
     ) -> None:
-        """Hand the calls ``take`` says are due to ``pool`` while ``running`` has room in its budget."""
+        """Hand the polls that are due to the poll pool while the poll budget has room; each answer goes
+        to ``answers``."""
         now = time.monotonic()
-        while len(running) < budget:
-            task = take(now)
+        while len(polling) < self.poll_concurrency:
+            task = waiting.due_poll(now)
             if task is None:
                 return
-            running[pool.submit(self._step, task)] = task
+            future = self.poll_pool.submit(self._step, task)
+            polling[future] = task
+            future.add_done_callback(lambda done, task=task: answers.put((task, done)))  # type: ignore[misc]
 
-    def _interrupted(self, tasks: list[Task], running: dict[Future[dict[str, Any]], Task]) -> list[Outcome]:
+    def _interrupted(
+        self,
+        tasks: list[Task],
+        slots: StartSlots[Task],
+        answers: queue.SimpleQueue[tuple[Task, Future[dict[str, Any]]]],
+        polling: dict[Future[dict[str, Any]], Task],
+    ) -> list[Outcome]:
         """Stop waiting: each unfinished write is reported as still running (its RequestToken), maybe
         accepted (its start call had no answer yet) or not sent; the finished ones keep their outcome."""
-        in_flight = set()
-        for future, task in running.items():
+        _, sending = slots.stop()
+        in_flight = {id(task) for task in sending}
+        while not answers.empty():  # answered meanwhile: take what it says (its RequestToken, or its end)
+            task, future = answers.get_nowait()
+            polling.pop(future, None)
+            self._take(task, future)
+        for future, task in polling.items():
             if future.cancel():
                 continue  # never started: not sent
             if future.done():
-                # answered meanwhile: take what it says (its RequestToken, or its end)
-                outcome = self._advance(task, future, Waiting())
-                if outcome is not None:
-                    task.outcome = outcome
+                self._take(task, future)
                 continue
             in_flight.add(id(task))
         outcomes = []
@@ -259,6 +185,12 @@ class Sender:
                 task.record.error_code = task.record.error_code or "Interrupted"
             outcomes.append(task.outcome)
         return outcomes
+
+    def _take(self, task: Task, future: Future[dict[str, Any]]) -> None:
+        """What an answer read after an interrupt says: the write's end, or its RequestToken."""
+        outcome = self._advance(task, future, Waiting())
+        if outcome is not None:
+            task.outcome = outcome
 
     def _stopped(self, task: Task, in_flight: bool) -> Outcome:
         op = task.op
@@ -384,12 +316,17 @@ class Sender:
     # -- one step of one operation (worker thread) ----------------------------------------------------
 
     def _step(self, task: Task) -> dict[str, Any]:
-        task.sent_at = time.monotonic()  # read by the SQLite thread only once this call has returned
-        op = task.op
-        cloud = self._cloud_of(op.account)
-        if task.token is None:
-            return cloud.start_write(task.record, self.schema, op.verb, op.method, **op.params())
-        return cloud.request_status(task.record, self.schema, op.verb, task.token)
+        started = time.monotonic()
+        try:
+            op = task.op
+            cloud = self._cloud_of(op.account)
+            if task.token is None:
+                return cloud.start_write(task.record, self.schema, op.verb, op.method, **op.params())
+            return cloud.request_status(task.record, self.schema, op.verb, task.token)
+        finally:
+            # read by the SQLite thread only once this call has returned; a call that sent nothing
+            # counts from when it began
+            task.sent_at = max(started, last_sent_at(started))
 
     # -- results (SQLite thread) ----------------------------------------------------------------------
 
