@@ -10,6 +10,7 @@ the table answers to that spelling too, as a hidden alias (vtab.sqlite.columns.C
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -24,9 +25,11 @@ or ``IPv6``, is no word)."""
 _WORD_START = re.compile(r"([a-z0-9])([A-Z])")
 
 
+@functools.cache
 def snake_case(name: str) -> str:
     """``IntegrationResponseId`` -> ``integration_response_id``, ``DBClusterIdentifier`` ->
-    ``db_cluster_identifier``, ``KMSKeyId`` -> ``kms_key_id`` (the column naming StackQL uses)."""
+    ``db_cluster_identifier``, ``KMSKeyId`` -> ``kms_key_id`` (the column naming StackQL uses). Kept per
+    name (the catalog's property names, a finite set): every statement's plan asks for its columns."""
     return _WORD_START.sub(r"\1_\2", _ACRONYM_THEN_WORD.sub(r"\1_\2", name)).lower()
 
 

@@ -198,6 +198,8 @@ class Options:
         the session's own SQL. A bad name or value is an OptionError; an option the connection does not
         allow the table is a TrustError: a connection-only option, a credential option stored in a file
         (unless ``trusted_schema``), or a value looser than the connection's ceiling (see CEILINGS)."""
+        if not args:  # an eponymous table (every table a sync reads): the connection's options, as checked
+            return self
         changes: dict[str, Any] = {}
         for arg in args:
             name, sep, value = arg.partition("=")

@@ -107,6 +107,11 @@ class Scan:
         """The rows a page (or a get) at a time, as the tasks emitted them (failed pairs left unsettled)."""
         return self.stream.batches()
 
+    @property
+    def over(self) -> bool:
+        """Whether every task of the scan ended (its rows all handed over): none runs on its pool now."""
+        return self.stream.over
+
     def close(self) -> None:
         self.stream.close()
 

@@ -108,6 +108,8 @@ class TaskStream(Generic[Item]):
         self._window = 1
         """Lazy mode: how many tasks may run at once; doubles with each leaf that ends short of the limit."""
         self._leaf_depth = leaf_depth
+        self.over = False
+        """Set once the consumer took the end of the stream: every task ended, none runs on the pool."""
 
     @property
     def enough(self) -> bool:
@@ -138,6 +140,7 @@ class TaskStream(Generic[Item]):
         while True:
             item = self._next_item()
             if item is _DONE:
+                self.over = True
                 return
             if isinstance(item, BaseException):
                 self.close()
@@ -148,6 +151,10 @@ class TaskStream(Generic[Item]):
         """The next queued item; InterruptError when the connection is interrupted (or Ctrl-C pressed)
         meanwhile. Any exit other than an item cancels the remaining work."""
         try:
+            if self._interrupted is never:
+                # Nothing can interrupt the wait: it blocks (Ctrl-C still ends it) instead of waking every
+                # POLL_SECONDS, which costs CPU (about 50 us a wake here; a sync has 160 waits at once).
+                return self._queue.get()
             while True:
                 if self._interrupted():
                     raise interrupted_error(self._label)

@@ -212,7 +212,7 @@ class StackQLCursor(ClosingCursor):
     table from a file's view or trigger says why and what to do (``hints.unsafe_use``). A ClosingCursor:
     any Python subclass of apsw.Cursor needs to be one."""
 
-    stackql_tables: ClassVar[dict[str, str]] = {}
+    stackql_tables: ClassVar[Mapping[str, str]] = {}
     """Lower-case StackQL name -> table name."""
     stackql_absent: ClassVar[Mapping[str, str]] = {}
     """Lower-case StackQL name of a type vtab has no table for -> why (the catalog's reason)."""
@@ -341,9 +341,10 @@ def install(
     known_names: KnownNames | None = None,
     read_only_refused: ReadOnlyRefused | None = None,
 ) -> None:
-    """Make ``connection``'s cursors (and so ``connection.execute``) accept the StackQL names ``tables``,
-    and RETURNING on writes to the tables ``returning_columns`` knows; ``absent``: StackQL names without a
-    table -> why, for their error; ``known_names``: what a "did you mean" on SQLite's no such table/column
+    """Make ``connection``'s cursors (and so ``connection.execute``) accept the StackQL names ``tables``
+    (lower-case name -> table: kept as given, one mapping for every connection), and RETURNING on writes
+    to the tables ``returning_columns`` knows; ``absent``: StackQL names without a table -> why, for their
+    error; ``known_names``: what a "did you mean" on SQLite's no such table/column
     chooses from (vtab.sql.suggestions); ``read_only_refused``: explains SQLite's refusal of a write on a
     read-only connection (it is raised by SQLite, so the cursor is where vtab sees it, at no cost).
 
@@ -363,8 +364,8 @@ def install(
         )
     bases = (StackQLCursor,) if base is apsw.Cursor else (StackQLCursor, base)
     namespace = {
-        "stackql_tables": {name.lower(): table for name, table in tables.items()},
-        "stackql_absent": absent or {},  # read only when a name is unknown: it may be built lazily
+        "stackql_tables": tables,
+        "stackql_absent": {} if absent is None else absent,  # read at an unknown name: built lazily
         "base_factory": base,
         "returning_columns": staticmethod(returning_columns) if returning_columns else None,
         "known_names": known_names,

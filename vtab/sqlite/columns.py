@@ -6,6 +6,7 @@ planner, the cursor and the writes all look a column up here (``canonical``, ``i
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any
@@ -111,6 +112,19 @@ class Columns:
             if self.cell_properties[number] is None
         }
         """Column number -> the reader of a column that is no property (region, account, identifier)."""
+        self._ddl: str | None = None
+
+    @classmethod
+    def of(cls, schema: ResourceSchema) -> Columns:
+        """The columns of ``schema``, built once per process: every connection's table of a type (a sync
+        connects each type on many connections) reads the same, unchanging Columns."""
+        built = _BUILT.get(id(schema))
+        if built is None or built[0] is not schema:
+            with _BUILDING:
+                built = _BUILT.get(id(schema))
+                if built is None or built[0] is not schema:
+                    built = _BUILT[id(schema)] = (schema, cls(schema))
+        return built[1]
 
     def sql_type(self, name: str) -> str:
         """The declared type of column ``name``: from the property's JSON type (string TEXT, integer
@@ -127,6 +141,12 @@ class Columns:
         return prop is not None and self.schema.properties[prop].get("type") == "string"
 
     def ddl(self) -> str:
+        """The table's CREATE TABLE for SQLite (made once: every connection's table of the type says it)."""
+        if self._ddl is None:
+            self._ddl = self._declaration()
+        return self._ddl
+
+    def _declaration(self) -> str:
         declared = [f"{quote(name)} {self.sql_type(name)}".rstrip() for name in self.visible]
         declared += [
             f"{IDENTIFIER} TEXT HIDDEN",
@@ -178,3 +198,9 @@ class Columns:
     def value(self, name: str, row: Row) -> apsw.SQLiteValue:
         """Column ``name`` of ``row``, as a SELECT shows it."""
         return self.readers[self.index[name]](row)
+
+
+_BUILT: dict[int, tuple[ResourceSchema, Columns]] = {}
+"""Columns.of's: by the schema's identity (a schema holds dicts, so it has no hash), the schema kept with
+them so that its id is never another's."""
+_BUILDING = threading.Lock()

@@ -96,8 +96,11 @@ class Cursor:
         self._made: RowCells | None = None
         """How Next makes this Filter's rows' cells, if it does (then ``Column`` is the cells' own)."""
         self._pool: ThreadPoolExecutor | None = None
-        """This cursor's own threads: a scan blocked on SQLite (the outer side of a join) must never
-        hold the threads another cursor's scan (the inner side) needs."""
+        """This cursor's own threads while it is open, borrowed from the connection (vtab.read.pools): a
+        scan blocked on SQLite (the outer side of a join) must never hold the threads another cursor's
+        scan (the inner side) needs."""
+        self._pool_winding_down = False
+        """A scan on the pool was closed part way: its tasks may still run, so the pool is not lent on."""
         self._scan: Scan | None = None
         self._progress = ReadProgress(table.name) if table.options.progress else None
         self._pages: Iterator[list[Row]] = iter(())
@@ -163,9 +166,7 @@ class Cursor:
             self._shadow("Eof", _AT_END)
             return
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(
-                table.options.max_workers, thread_name_prefix=f"vtab-read-{table.name}"
-            )
+            self._pool = table.registry.read_pools.borrow(table.options.max_workers)
         self._scan = Scan(
             table.context, self._pool, self.memo, plan, values, regions, limit, self._progress, self.accounts
         )
@@ -269,10 +270,14 @@ class Cursor:
         if self._progress is not None:
             self._progress.close()
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            if self._pool_winding_down:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+            else:
+                self.table.registry.read_pools.give_back(self._pool, self.table.options.max_workers)
             self._pool = None
 
     def _close_scan(self) -> None:
         if self._scan is not None:
+            self._pool_winding_down |= not self._scan.over
             self._scan.close()
             self._scan = None

@@ -108,7 +108,7 @@ def json_columns(table: str) -> frozenset[str] | None:
     type_name = resource_tables().get(table)
     if type_name is None:
         return None
-    return Columns(load_catalog().schema(type_name)).json_names
+    return Columns.of(load_catalog().schema(type_name)).json_names
 
 
 def _value(text: Any, is_json: bool | None) -> Any:

@@ -62,7 +62,8 @@ ERRORS_TABLE = "vtab_errors"
 
 @functools.cache
 def stackql_names() -> dict[str, str]:
-    """StackQL name -> table name of every catalog type; a type with a seed name (an alias) keeps it.
+    """StackQL name (lower-case) -> table name of every catalog type; a type with a seed name (an alias)
+    keeps it. One mapping per process, which every connection's cursors read (vtab.sql.stackql.install).
 
     Besides StackQL's spelling (``aws.ec2.vpcdhcp_options_associations``), ``aws.<service>.<the rest of the
     table name>`` (``aws.ec2.vpc_dhcp_options_associations``) names the table too, where it differs."""
@@ -72,10 +73,10 @@ def stackql_names() -> dict[str, str]:
     for table, (type_name, stackql) in catalog.tables().items():
         if not stackql:
             continue
-        names[stackql] = own.get(type_name, table)
+        names[stackql.lower()] = own.get(type_name, table)
         service = stackql.split(".")[1]
         if table.startswith(f"{service}_"):
-            names.setdefault(f"aws.{service}.{table[len(service) + 1 :]}", own.get(type_name, table))
+            names.setdefault(f"aws.{service}.{table[len(service) + 1 :]}".lower(), own.get(type_name, table))
     return names
 
 
@@ -165,7 +166,7 @@ def columns_of(table: str) -> tuple[str, ...]:
     }
     by_lower = {name.lower(): name for name in resource_tables()}
     if table.lower() in by_lower:
-        return tuple(Columns(load_catalog().schema(resource_tables()[by_lower[table.lower()]])).names)
+        return tuple(Columns.of(load_catalog().schema(resource_tables()[by_lower[table.lower()]])).names)
     return next((tuple(names) for name, names in own.items() if name == table.lower()), ())
 
 
@@ -221,7 +222,7 @@ def shadowed_tables(connection: apsw.Connection) -> list[str]:
     """The tables and views of the main database whose names are vtab tables (sorted): plain ones named
     like a resource table, and any named like vtab's logs or vtab_types (a file's own ``vtab_dry_run``
     view would answer a dry run's review with rows of its choosing)."""
-    resources = {name.lower() for name in resource_tables()}
+    resources = _resource_tables_lower()
     own = {name.lower() for name in OWN_TABLES}
     rows = connection.execute(
         "SELECT name, sql LIKE 'CREATE VIRTUAL TABLE%' FROM main.sqlite_schema "
@@ -232,6 +233,12 @@ def shadowed_tables(connection: apsw.Connection) -> list[str]:
         for name, virtual in rows
         if str(name).lower() in own or (str(name).lower() in resources and not virtual)
     )
+
+
+@functools.cache
+def _resource_tables_lower() -> frozenset[str]:
+    """The resource tables' names in lower case (SQLite's names are case-insensitive), once per process."""
+    return frozenset(name.lower() for name in resource_tables())
 
 
 def not_apsw_text(connection: object) -> str:
@@ -254,6 +261,13 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
     ``connection.execute``) also take StackQL's table names, ``aws.apigatewayv2.integration_responses``:
     its ``cursor_factory`` is extended, keeping a cursor class of your own (see vtab.sql.stackql).
     """
+    return register_tables(connection, resource_tables(), **options)
+
+
+def register_tables(connection: apsw.Connection, tables: Mapping[str, str], **options: Any) -> Registry:
+    """``register()`` with ``tables`` (table name -> type name) as its resource tables: a vtab sync
+    connection installs only its shard's types: the 1,760 modules of every type were most of the CPU of
+    its setup (register() takes about 5 ms, with one table 1.3 ms; a sync opens hundreds)."""
     if not isinstance(connection, apsw.Connection):
         raise TypeError(not_apsw_text(connection))
     base_options = Options().replace(**options)  # a bad value (a region typo too) fails here, named
@@ -269,7 +283,7 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
         known_names=KNOWN_NAMES,
         read_only_refused=lambda error: explain_read_only(error, registry),
     )
-    for table_name, type_name in resource_tables().items():
+    for table_name, type_name in tables.items():
         # A module per table, cheap to make (about 3 us): the schema is built when SQLite first connects
         # the table (its first use), so register() does no per-table work.
         connection.create_module(
@@ -282,7 +296,7 @@ def register(connection: apsw.Connection, **options: Any) -> Registry:
         )
     shadowed = shadowed_tables(connection)
     if shadowed:
-        warnings.warn(ShadowedTableWarning(shadowed), stacklevel=2)
+        warnings.warn(ShadowedTableWarning(shadowed), stacklevel=3)  # register()'s caller
 
     calls_table, dry_run_table, _ = LOG_TABLES
     install_rows_table(connection, calls_table, CALL_COLUMNS, registry.calls)
@@ -340,12 +354,15 @@ def connect(filename: str = ":memory:", **options: Any) -> apsw.Connection:
     return connect_with_registry(filename, **options)[0]
 
 
-def connect_with_registry(filename: str = ":memory:", **options: Any) -> tuple[apsw.Connection, Registry]:
-    """``connect()``, and the Registry its tables share (for a wrapper that explains errors, vtab.dbapi)."""
+def connect_with_registry(
+    filename: str = ":memory:", *, tables: Mapping[str, str] | None = None, **options: Any
+) -> tuple[apsw.Connection, Registry]:
+    """``connect()``, and the Registry its tables share (for a wrapper that explains errors, vtab.dbapi);
+    ``tables``: only these resource tables (``register_tables``), else every one."""
     read_only = Options().replace(read_only=options.get("read_only", False)).read_only
     connection = open_database(filename, read_only=read_only)
     try:
-        registry = register(connection, **options)
+        registry = register_tables(connection, resource_tables() if tables is None else tables, **options)
     except BaseException:
         connection.close()
         raise

@@ -23,6 +23,8 @@ from vtab.options import CREDENTIAL_OPTIONS, Options
 from vtab.read.accounts import AccountErrors
 from vtab.read.cache import ResultStore
 from vtab.read.fetch import listing_key
+from vtab.read.pools import ReadPools
+from vtab.sql.interrupt import Interrupted, never, watch
 from vtab.sql.returning import ReturningColumns
 from vtab.sql.statements import StatementText
 from vtab.sqlite.trust import OwnTempTables
@@ -127,6 +129,10 @@ class Registry:
         self._lent_lock = threading.Lock()
         self.account_errors = AccountErrors()
         """The (account, region) pairs ``on_account_error='skip'`` statements left out (vtab_errors)."""
+        self.read_pools = ReadPools()
+        """The thread pools the connection's read cursors borrow (a statement starts no threads)."""
+        self.interrupted: Interrupted = watch(self.connection)
+        """Whether the statement running was interrupted: what its tables' waits look at (``unwatched``)."""
 
     def share_with(self, other: Registry, statements: int, roles: AssumedRoles, caches: Caches) -> None:
         """Draw on ``other``'s rate limits, looked-up account ids and Cloud Control clients, and on
@@ -141,6 +147,13 @@ class Registry:
         self.roles = roles
         self._caches = caches
         self._lender = (other, statements)
+
+    def unwatched(self) -> None:
+        """Nothing interrupts the connection's statements: a vtab sync's task connection, which only the
+        sync holds (Ctrl-C stops a sync between tasks). Their waits then block instead of waking every
+        POLL_SECONDS to look at the interrupt flag: each wake costs CPU (about 50 us here), and a sync's
+        hundreds of connections wait at once. Before its tables connect (each takes the watch then)."""
+        self.interrupted = never
 
     def _lend(self, options: Options, statements: int) -> CloudControl:
         """The Cloud Control whose Session and clients connections sharing this one's borrow: one per

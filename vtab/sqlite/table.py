@@ -22,7 +22,6 @@ from vtab.read.affinity import Affinity
 from vtab.read.context import TableContext
 from vtab.read.plan import LIMIT, OFFSET, Offer, PlanKind, choose_plan, id_columns, pushable_columns
 from vtab.sql.inlists import may_give_empty_in, prepared_text
-from vtab.sql.interrupt import watch
 from vtab.sql.literals import constants_are_literals
 from vtab.sql.returning import ReturningColumns
 from vtab.sqlite import callbacks, trust
@@ -64,7 +63,7 @@ class Module:
             if stored_in is None:  # the session's own CREATE: refused now, and not created
                 raise apsw.SQLError(f"{tablename}: {error}") from error
             trust.warn_if_creating(connection, self.registry.statement.sql, databasename, tablename, error)
-            return Columns(self.schema).ddl(), trust.RefusedTable(f"{databasename}.{tablename}: {error}")
+            return Columns.of(self.schema).ddl(), trust.RefusedTable(f"{databasename}.{tablename}: {error}")
         except OptionError as error:
             # register() re-raises the cause, so Python callers get OptionError (a ValueError) itself.
             raise apsw.SQLError(f"{tablename}: {error}") from error
@@ -85,7 +84,7 @@ class Table:
         self.schema = schema
         self.options = options
         self.name = name
-        self.columns = Columns(schema)
+        self.columns = Columns.of(schema)
         if options.endpoint_url is None:
             check_endpoint_environment()  # a malformed AWS_ENDPOINT_URL_CLOUDCONTROL fails now, named
         self.context = TableContext(
@@ -95,7 +94,7 @@ class Table:
             options,
             registry.cloud_for(options),  # reads the AWS configuration: a bad profile fails here
             registry.cache_for(options),
-            watch(registry.connection),
+            registry.interrupted,
             registry.estate_for(options),
             registry.account_errors,
             lambda: registry.statement.sql,

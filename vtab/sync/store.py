@@ -181,6 +181,10 @@ class Store:
             )
         self._writer = writer
         self.db.execute("PRAGMA journal_mode = WAL")
+        # A commit per task, each under the lock every task thread waits on: FULL would fsync each one
+        # (1.5 ms of wall here, 1,200 in a row at 20 accounts x 2 regions). NORMAL keeps WAL's atomic
+        # commits; a power cut (not a crash of the process) may undo the last tasks, left pending.
+        self.db.execute("PRAGMA synchronous = NORMAL")
         self.lock = threading.Lock()
         self._tables: set[str] = set()
         with self.lock, self.db:

@@ -111,6 +111,9 @@ class ShardRun:
         per sync, so a shard's calls are the same wherever it runs (another process under Dask)."""
         self.caches: Caches = {}
         """The shard's read cache: a walk's parents listed by one connection serve the others' walks."""
+        self.tables = {task.table_name: task.type_name for task in shard.tasks}
+        """The resource tables its connections install: its tasks' only (a connection's setup is then a
+        fraction of one with every type's)."""
         self.seeded = False
         """Whether the shard's parent listings (a resume's) are in its read cache."""
         self.errors: list[BaseException] = []
@@ -154,11 +157,12 @@ class ShardRun:
 
     def _work(self) -> None:
         try:
-            connection, registry = connect_with_registry(":memory:", **self._options())
+            connection, registry = connect_with_registry(":memory:", tables=self.tables, **self._options())
         except BaseException as error:
             self._failed(error)
             return
         registry.share_with(self.context.root, self.context.statements_at_once, self.roles, self.caches)
+        registry.unwatched()
         runner = TaskRunner(connection, registry)
         try:
             self._seed(registry)
@@ -168,6 +172,7 @@ class ShardRun:
             self._failed(error)
         finally:
             connection.close()
+            registry.read_pools.close()
 
     def _seed(self, registry: Registry) -> None:
         """The shard's walk parents a resume took from the file, into the read cache its connections share:
