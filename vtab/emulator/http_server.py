@@ -274,6 +274,8 @@ class _Connection(asyncio.Protocol):
         """The first whole request in the buffer (removed from it) and whether the connection stays open
         after it; (None, True) while it has not all arrived."""
         buffer = self._buffer
+        while buffer[:2] == b"\r\n":  # empty lines before a request line are ignored (RFC 9112 2.2)
+            del buffer[:2]
         head_end = buffer.find(b"\r\n\r\n")
         if head_end < 0:
             if len(buffer) > MAX_HEAD:
