@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
+from tests.emulator.emulator_helpers import wait_ok
 from tests.readhelpers import KNOWN_ACCOUNT, connect, rows
 from vtab.emulator import Emulator, Seeded
 
@@ -74,3 +75,31 @@ def test_cells_are_made_once_a_row_and_each_statement_sees_its_own_columns(
     # 12 + 24 rows of up to 11 cells: no Python frame per cell, one (the cells' making) per row.
     assert calls["Cursor.Column"] == 0, calls
     assert calls["RowCells.of"] == 36
+
+
+def test_an_integer_beyond_64_bits_reads_as_a_real(
+    emulator: Emulator, cloudcontrol: Callable[..., Any]
+) -> None:
+    # The model's EvaluationPeriods is exact past 64 bits (json_value); SQLite holds 64 bits, so the
+    # cell is the REAL a literal of those digits is in SQLite, not an OverflowError naming no column.
+    client = cloudcontrol()
+    model = {
+        "AlarmName": "big",
+        "ComparisonOperator": "GreaterThanThreshold",
+        "EvaluationPeriods": 18446744073709551616,
+        "DatapointsToAlarm": 9223372036854775807,
+        "MetricName": "m",
+        "Namespace": "n",
+        "Period": 60,
+        "Statistic": "Sum",
+        "Threshold": 1,
+    }
+    started = client.create_resource(TypeName="AWS::CloudWatch::Alarm", DesiredState=json.dumps(model))
+    wait_ok(client, started["ProgressEvent"]["RequestToken"])
+    db = connect(emulator, **KNOWN_ACCOUNT)
+    assert rows(
+        db,
+        "SELECT evaluation_periods, typeof(evaluation_periods), datapoints_to_alarm FROM cloudwatch_alarms "
+        f"{WHERE}",
+    ) == [(18446744073709551616.0, "real", 9223372036854775807)]
+    assert rows(db, f"SELECT evaluation_periods > 1e19 FROM cloudwatch_alarms {WHERE}") == [(1,)]

@@ -180,3 +180,18 @@ def test_numbers_take_the_declared_affinity_as_a_native_table_would_store_them(
     assert (got, type(got)) == (stored, type(stored))
     if sql_type in ("REAL", "INTEGER") and not isinstance(value, bool):
         assert (got, type(got)) == (want, type(want))
+
+
+@pytest.mark.parametrize("literal", ["18446744073709551616", "-9223372036854775809", "1" + "0" * 400])
+@pytest.mark.parametrize("sql_type", ["INTEGER", "REAL", ""])
+def test_an_integer_beyond_64_bits_is_a_real_as_sqlite_stores_its_literal(
+    literal: str, sql_type: str
+) -> None:
+    native = apsw.Connection(":memory:")
+    native.execute(f"CREATE TABLE t(x {sql_type})")
+    native.execute(f"INSERT INTO t VALUES ({literal})")
+    (want,) = next(native.execute("SELECT x FROM t"))
+
+    got = with_affinity(int(literal), sql_type)
+
+    assert (got, type(got)) == (want, float)

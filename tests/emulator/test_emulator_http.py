@@ -9,6 +9,7 @@ from vtab.emulator.http_server import (
     HttpRequest,
     HttpResponse,
     chunked_body,
+    content_length,
     encode_response,
     parse_head,
 )
@@ -43,6 +44,28 @@ def test_a_chunked_body_is_whole_only_after_its_last_chunk_and_trailer() -> None
         assert chunked_body(wire[:cut], start) is None  # not all arrived yet
     with pytest.raises(BadRequest, match="malformed chunk size b'zz'"):
         chunked_body(bytearray(b"zz\r\n"), 0)
+
+
+@pytest.mark.parametrize(
+    ("chunks", "message"),
+    [
+        (b"-2\r\nab\r\n0\r\n\r\n", "malformed chunk size b'-2'"),  # int() takes a sign: the parse went back
+        (b"0x2\r\nab\r\n0\r\n\r\n", "malformed chunk size b'0x2'"),
+        (b"2\r\nabXY0\r\n\r\n", "chunk data of 2 bytes not followed by CRLF"),
+    ],
+)
+def test_a_chunk_size_is_hex_digits_and_its_data_ends_with_crlf(chunks: bytes, message: str) -> None:
+    with pytest.raises(BadRequest, match=message) as raised:
+        chunked_body(bytearray(chunks), 0)
+    assert raised.value.status == 400
+
+
+@pytest.mark.parametrize("length", ["\u00b2", "-1", "+1", " 1", "1_0", ""])
+def test_a_content_length_is_ascii_digits(length: str) -> None:
+    with pytest.raises(BadRequest, match="malformed Content-Length") as raised:
+        content_length({"content-length": length})
+    assert raised.value.status == 400
+    assert content_length({"content-length": "12"}) == 12 and content_length({}) == 0
 
 
 def test_an_answer_is_one_buffer_framed_by_its_length() -> None:

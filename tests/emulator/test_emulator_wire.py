@@ -282,6 +282,24 @@ def test_a_connection_stays_open_for_the_next_call_as_aws_keeps_it(emulator: Emu
     assert [call.operation for call in emulator.calls] == ["ListResources"]
 
 
+def test_a_stray_crlf_between_calls_is_skipped_and_a_malformed_length_is_a_400(emulator: Emulator) -> None:
+    """Some clients end a POST's body with an extra CRLF: RFC 9112 has a server ignore empty lines before a
+    request line (it was taken for a malformed one). A Content-Length of non-ASCII digits ('²' passes
+    isdigit) is answered 400, not dropped with no answer."""
+    host, port = emulator.endpoint_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(_call_bytes(host, "ListResources", {"TypeName": API}) + b"\r\n")
+        sock.sendall(_call_bytes(host, "ListResources", {"TypeName": API}))
+        for _ in range(2):
+            status, headers, answer = _answer(sock)
+            assert status == b"HTTP/1.1 200 OK" and json.loads(answer)["ResourceDescriptions"] == []
+        sock.sendall("POST / HTTP/1.1\r\nContent-Length: \u00b2\r\n\r\nab".encode("latin-1"))
+        status, headers, answer = _answer(sock)
+        assert (status, headers["connection"]) == (b"HTTP/1.1 400 Bad Request", "close")
+        assert answer == "malformed Content-Length '\u00b2'".encode()
+    assert [call.operation for call in emulator.calls] == ["ListResources", "ListResources"]
+
+
 def _call_bytes(host: str, target: str, body: dict[str, Any], chunked: bool = False) -> bytes:
     """A Cloud Control call as raw HTTP/1.1, its body framed by Content-Length or in two chunks."""
     data = json.dumps(body).encode()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
 from typing import Any
 
@@ -126,12 +127,28 @@ def _deep_json_text(value: Any) -> str:
 def with_affinity(value: int | float, sql_type: str) -> int | float:
     """``value`` as SQLite would store it in a column of ``sql_type``: a whole number in a REAL column is a
     float (so ``x / 4`` divides as SQLite does and ``x LIKE '%.0'`` matches), a whole float in an INTEGER
-    column an int. Any other number is kept as it comes."""
+    column an int. An integer beyond SQLite's 64 bits (json_value reads it exactly) in a number or untyped
+    column is a REAL, as SQLite stores such a literal (handed over as an int, apsw could only raise
+    OverflowError, naming no column). Any other number is kept as it comes (a TEXT column's: a malformed
+    answer, shown as Next's cells show it)."""
     if sql_type == "REAL" and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        return _real(value)
     if sql_type == "INTEGER" and isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
         return int(value)
+    if sql_type != "TEXT" and isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
+        return _real(value)
     return value
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _real(value: int) -> float:
+    """``value`` as SQLite reads it in a REAL: past a double's range, an infinity (as SQLite's 1e999)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 VTAB_COLUMNS = (REGION, ACCOUNT_ID, ACCOUNT_NAME, IDENTIFIER, PATCH_DOCUMENT, *STACKQL_OWN)

@@ -20,6 +20,7 @@ import contextlib
 import functools
 import itertools
 import logging
+import re
 import socket
 import threading
 import time
@@ -39,6 +40,8 @@ BACKLOG = 1024
 """Pending connections the listening socket holds: a sync opens 160 at once."""
 SERVER_NAME = "vtab-emulator"
 LOOPS = 4
+_HEX_SIZE = re.compile(rb"[0-9A-Fa-f]+")
+_DECIMAL = re.compile(r"[0-9]+")
 
 
 @dataclass
@@ -150,18 +153,30 @@ def chunked_body(buffer: bytearray, start: int) -> tuple[bytes, int] | None:
         if line_end < 0:
             return None
         size_text = bytes(buffer[at:line_end]).partition(b";")[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise BadRequest(f"malformed chunk size {size_text[:20]!r}") from None
+        # hex digits only: int() would also take a sign, a 0x prefix or underscores ("-2" ran the
+        # parse backwards into the chunk's data and the request hung)
+        if not _HEX_SIZE.fullmatch(size_text):
+            raise BadRequest(f"malformed chunk size {size_text[:20]!r}")
+        size = int(size_text, 16)
         at = line_end + 2
         if size == 0:
             trailer_end = buffer.find(b"\r\n\r\n", at - 2)
             return (bytes(body), trailer_end + 4) if trailer_end >= 0 else None
         if len(buffer) < at + size + 2:
             return None
+        if buffer[at + size : at + size + 2] != b"\r\n":
+            raise BadRequest(f"chunk data of {size} bytes not followed by CRLF")
         body += buffer[at : at + size]
         at += size + 2
+
+
+def content_length(headers: dict[str, str]) -> int:
+    """The body's length by its Content-Length header (0 without one): ASCII digits only (``str.isdigit``
+    also takes ``²``, which ``int`` refuses)."""
+    length = headers.get("content-length", "0")
+    if not _DECIMAL.fullmatch(length):
+        raise BadRequest(f"malformed Content-Length {length[:20]!r}")
+    return int(length)
 
 
 class _Connection(asyncio.Protocol):
@@ -259,6 +274,8 @@ class _Connection(asyncio.Protocol):
         """The first whole request in the buffer (removed from it) and whether the connection stays open
         after it; (None, True) while it has not all arrived."""
         buffer = self._buffer
+        while buffer[:2] == b"\r\n":  # empty lines before a request line are ignored (RFC 9112 2.2)
+            del buffer[:2]
         head_end = buffer.find(b"\r\n\r\n")
         if head_end < 0:
             if len(buffer) > MAX_HEAD:
@@ -273,10 +290,7 @@ class _Connection(asyncio.Protocol):
                 return None, True
             body, end = framed
         else:
-            length = headers.get("content-length", "0")
-            if not length.isdigit():
-                raise BadRequest(f"malformed Content-Length {length[:20]!r}")
-            end = body_start + int(length)
+            end = body_start + content_length(headers)
             if len(buffer) < end:
                 self._continue(headers)
                 return None, True
