@@ -7,7 +7,7 @@ import socket
 import threading
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import Any, BinaryIO
 
 import boto3
 import pytest
@@ -245,8 +245,13 @@ def test_stop_closes_the_port_and_joins_threads_even_with_keep_alive_clients() -
 
 def _answer(sock: socket.socket) -> tuple[bytes, dict[str, str], bytes]:
     """One HTTP answer read off ``sock``: status line, headers (lower-cased names) and the body its
-    Content-Length frames."""
-    stream = sock.makefile("rb")
+    Content-Length frames. (Its reader buffers ahead: for two answers sent at once, read both off one
+    ``sock.makefile("rb")`` with ``_read_answer``.)"""
+    return _read_answer(sock.makefile("rb"))
+
+
+def _read_answer(stream: BinaryIO) -> tuple[bytes, dict[str, str], bytes]:
+    """The next HTTP answer on ``stream``."""
     status = stream.readline().strip()
     headers = {}
     while line := stream.readline().strip():
@@ -290,11 +295,12 @@ def test_a_stray_crlf_between_calls_is_skipped_and_a_malformed_length_is_a_400(e
     with socket.create_connection((host, int(port)), timeout=5) as sock:
         sock.sendall(_call_bytes(host, "ListResources", {"TypeName": API}) + b"\r\n")
         sock.sendall(_call_bytes(host, "ListResources", {"TypeName": API}))
+        stream = sock.makefile("rb")  # one reader for both answers: they may arrive in one read
         for _ in range(2):
-            status, headers, answer = _answer(sock)
+            status, headers, answer = _read_answer(stream)
             assert status == b"HTTP/1.1 200 OK" and json.loads(answer)["ResourceDescriptions"] == []
         sock.sendall("POST / HTTP/1.1\r\nContent-Length: \u00b2\r\n\r\nab".encode("latin-1"))
-        status, headers, answer = _answer(sock)
+        status, headers, answer = _read_answer(stream)
         assert (status, headers["connection"]) == (b"HTTP/1.1 400 Bad Request", "close")
         assert answer == "malformed Content-Length '\u00b2'".encode()
     assert [call.operation for call in emulator.calls] == ["ListResources", "ListResources"]
