@@ -67,18 +67,39 @@ _LONG_NUMBER = b"1" * 19
 float."""
 
 
-def json_value(text: str | bytes) -> Any:
+def json_value(text: str | bytes, *, may_hold_long_number: bool = True) -> Any:
     """JSON text parsed, every integer exact: orjson (fast) reads an integer beyond 64 bits as a float,
     so text holding a run of 19 digits is read by the standard library instead (an id of 19 digits in a
     string takes that path too, and reads the same). The run is looked for by two C passes over the
     bytes (a table translate, a substring search), several times cheaper than a regular expression (which
-    cost more than orjson's parse itself). JSONDecodeError (a ValueError) for text that is not JSON."""
+    cost more than orjson's parse itself); ``may_hold_long_number=False`` skips them for a text the page
+    it came in has cleared (:func:`page_may_hold_long_number`). JSONDecodeError (a ValueError) for text
+    that is not JSON."""
     value = orjson.loads(text)
-    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    # find, not ``in``: bytes' ``in`` first tries its operand as an int, raising and clearing a TypeError
-    if raw.translate(_DIGITS).find(_LONG_NUMBER) >= 0:
+    if may_hold_long_number and _has_long_run(
+        text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    ):
         return json.loads(text)
     return value
+
+
+def _has_long_run(raw: bytes) -> bool:
+    # find, not ``in``: bytes' ``in`` first tries its operand as an int, raising and clearing a TypeError
+    return raw.translate(_DIGITS).find(_LONG_NUMBER) >= 0
+
+
+_ESCAPED_DIGIT = b"\\u003"
+"""The start of a JSON escape that spells a digit (``\\u0030`` to ``\\u0039``; JSON's ``\\u`` is lower
+case)."""
+
+
+def page_may_hold_long_number(body: bytes) -> bool:
+    """Whether a JSON answer whose strings are JSON texts (a ListResources page, its Properties) may hold,
+    in one of those texts, an integer beyond 64 bits: once per page instead of once per row. A text's
+    digits are the body's own digits, in the same runs, unless an escape in the body spells one
+    (``\\u0031`` reads as ``1``), so a body with neither a run of 19 digits nor such an escape has no text
+    with a run of 19 digits."""
+    return _has_long_run(body) or body.find(_ESCAPED_DIGIT) >= 0
 
 
 def json_text(value: Any) -> str:
