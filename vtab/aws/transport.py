@@ -29,8 +29,6 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import HTTPClientError
 from botocore.utils import parse_timestamp
 
-from vtab.catalog.columns import page_may_hold_long_number
-
 REQUEST_ID_HEADER = "x-amzn-requestid"
 """The header holding the id AWS gives every answer (``x-amzn-RequestId``; botocore's header maps are
 case-insensitive, its ResponseMetadata.HTTPHeaders lower-cased)."""
@@ -232,19 +230,6 @@ def last_sent_at(default: float) -> float:
     return float(getattr(_sending, "at", default))
 
 
-_answered = threading.local()
-"""Whether this thread's last checked answer may hold an integer beyond 64 bits in a JSON text it carries."""
-
-
-def last_answer_may_hold_long_number() -> bool:
-    """Whether the answer this thread's last call returned may hold, in one of its JSON texts (a page's
-    Properties), an integer beyond 64 bits (vtab.catalog.columns.page_may_hold_long_number): asked once
-    per page, so a clean page's rows skip that test. True when no answer was checked since the last ask."""
-    found = bool(getattr(_answered, "long_number", True))
-    _answered.long_number = True
-    return found
-
-
 class AnswerCheck:
     """A ``before-send`` handler: sends the request itself and raises on a malformed answer. As a
     ``before-parse`` handler (``hand_over``) it gives botocore the parse of a plain answer."""
@@ -262,7 +247,6 @@ class AnswerCheck:
 
     def __call__(self, request: AWSPreparedRequest, event_name: str = "", **_: Any) -> AWSResponse:
         _sending.at = time.monotonic()
-        _answered.long_number = True  # until this answer is checked
         response: AWSResponse = self._session.send(request)  # the body is read whole here
         operation = event_name.rsplit(".", 1)[-1]
         answer = check_answer(
@@ -277,7 +261,6 @@ class AnswerCheck:
                 error=answer.problem,
                 request_id=response.headers.get(REQUEST_ID_HEADER),
             )
-        _answered.long_number = page_may_hold_long_number(response.content)
         reader = self._readers.get(operation)
         self._parsed.answer = (response.content, answer.parsed, reader) if reader is not None else None
         return response

@@ -88,18 +88,17 @@ def _has_long_run(raw: bytes) -> bool:
     return raw.translate(_DIGITS).find(_LONG_NUMBER) >= 0
 
 
-_ESCAPED_DIGIT = b"\\u003"
-"""The start of a JSON escape that spells a digit (``\\u0030`` to ``\\u0039``; JSON's ``\\u`` is lower
-case)."""
-
-
-def page_may_hold_long_number(body: bytes) -> bool:
-    """Whether a JSON answer whose strings are JSON texts (a ListResources page, its Properties) may hold,
-    in one of those texts, an integer beyond 64 bits: once per page instead of once per row. A text's
-    digits are the body's own digits, in the same runs, unless an escape in the body spells one
-    (``\\u0031`` reads as ``1``), so a body with neither a run of 19 digits nor such an escape has no text
-    with a run of 19 digits."""
-    return _has_long_run(body) or body.find(_ESCAPED_DIGIT) >= 0
+def page_may_hold_long_number(texts: list[Any]) -> bool:
+    """Whether any of a page's JSON texts (its rows' Properties) may hold an integer beyond 64 bits: one
+    test over the texts joined by newlines (no run of digits crosses one), instead of one per row. The
+    texts as parsed, not the raw page, which spells each one again with escapes (its ``\\u0031`` is a
+    digit in the text) and carries more bytes. Anything not a string makes it True: each row tests
+    itself."""
+    try:
+        joined = "\n".join(texts)
+    except TypeError:
+        return True
+    return _has_long_run(joined.encode("utf-8", "surrogatepass"))
 
 
 def json_text(value: Any) -> str:
