@@ -78,3 +78,31 @@ def test_integers_beyond_64_bits_read_and_write_exactly(emulator: Emulator) -> N
         "SELECT data_protection_policy FROM logs_log_groups "
         "WHERE region = 'us-east-1' AND log_group_name = 'big'",
     ) == [(text,)]  # read exactly
+
+
+def test_a_page_with_one_big_integer_reads_it_exactly_and_a_clean_page_reads_as_before(
+    emulator: Emulator,
+) -> None:
+    """The 19-digit test runs once per page (tests/unit/test_page_long_numbers.py): a page holding one
+    integer beyond 64 bits has every row tested and reads it exactly; a page without one (us-west-2)
+    skips the per-row test and reads the same values."""
+    db = connect(emulator)
+    policies = {
+        ("us-east-1", "a"): '{"Statement":[{"Sid":"a","n":922337203685477580,"m":-1.5}]}',
+        ("us-east-1", "big"): '{"Statement":[{"Sid":"big","n":123456789012345678901234567890}]}',
+        ("us-west-2", "b"): '{"Statement":[{"Sid":"b","n":922337203685477580,"m":-1.5}]}',
+        ("us-west-2", "c"): '{"Statement":[{"Sid":"c","id":"1234567890123456"}]}',
+    }
+    for (region, name), text in policies.items():
+        db.execute(
+            "INSERT INTO logs_log_groups (log_group_name, data_protection_policy, region) VALUES (?, ?, ?)",
+            (name, text, region),
+        )
+    for region in ("us-east-1", "us-west-2"):
+        got = rows(
+            db,
+            "SELECT log_group_name, data_protection_policy FROM logs_log_groups WHERE region = ? "
+            "ORDER BY log_group_name",
+            (region,),
+        )
+        assert got == [(name, text) for (where, name), text in policies.items() if where == region]

@@ -27,7 +27,7 @@ from botocore.loaders import Loader, create_loader
 from vtab import hints
 from vtab.aws import errors, identity, signing, transport
 from vtab.aws.calllog import CallLog, CallRecord, Timer, tag
-from vtab.catalog.columns import json_value
+from vtab.catalog.columns import json_value, page_may_hold_long_number
 from vtab.catalog.schema import ResourceSchema
 from vtab.options import Options, region_problem
 
@@ -76,14 +76,15 @@ ANSWER_MEMBERS: dict[str, transport.Member] = {
 """The member each operation's answer must hold; an answer without it is malformed (and retried)."""
 
 
-def _item(description: object, record: CallRecord) -> Item:
+def _item(description: object, record: CallRecord, may_hold_long_number: bool = True) -> Item:
     """(Identifier, properties) of a ResourceDescription, whose Properties member is JSON text, maybe
-    absent; anything else is a malformed answer, never a row with holes."""
+    absent; anything else is a malformed answer, never a row with holes. ``may_hold_long_number=False``
+    (its page's texts were cleared at once: page_may_hold_long_number) spares the row that test."""
     if not isinstance(description, dict) or not isinstance(description.get("Identifier"), str):
         raise _malformed(record, f"holds a ResourceDescription without an Identifier: {description!r}")
     text = description.get("Properties")
     try:
-        properties = json_value(text) if text else {}
+        properties = json_value(text, may_hold_long_number=may_hold_long_number) if text else {}
     except ValueError:  # orjson's JSONDecodeError is one
         properties = None
     if not isinstance(properties, dict):
@@ -91,6 +92,15 @@ def _item(description: object, record: CallRecord) -> Item:
             record, f"describes {description['Identifier']!r} with Properties that are not a JSON object"
         )
     return description["Identifier"], properties
+
+
+def _may_hold_long_number(descriptions: list[Any]) -> bool:
+    """Whether a page's Properties texts may hold an integer beyond 64 bits, tested once for the page
+    (True when a description is not an object: _item names that one)."""
+    try:
+        return page_may_hold_long_number([desc.get("Properties") or "" for desc in descriptions])
+    except AttributeError:
+        return True
 
 
 POLLS_PER_WORKER = 2
@@ -409,7 +419,9 @@ class CloudControl:
         """NextToken -> the page that gave it."""
         while True:
             response = self._call(record, schema, "list", "list_resources", **params)
-            page = Page([_item(desc, record) for desc in response["ResourceDescriptions"]])
+            descriptions = response["ResourceDescriptions"]
+            long_number = _may_hold_long_number(descriptions)
+            page = Page([_item(desc, record, long_number) for desc in descriptions])
             record.pages += 1
             token = response.get("NextToken")
             page.last = not token

@@ -9,18 +9,19 @@ retry loop that sees the raw answer: the handler sends the request on the client
 (so proxies, TLS and timeouts stay botocore's) and raises :class:`MalformedAnswerError`, an
 ``HTTPClientError``, which standard-mode retries count against ``max_attempts`` like any transport fault.
 
-One parse per answer: the check parses the body (orjson), and where the operation's output is plain JSON
-(strings, lists and objects, nothing botocore converts: ListResources, GetResource) botocore is handed that
-parse through its ``before-parse`` event instead of parsing the body again with ``json`` and walking it
-member by member (about a seventh of a big scan's client instructions). Answers with timestamps (a
-ProgressEvent) and error answers are botocore's to parse, as before.
+One parse per answer: the check parses the body (orjson) and botocore is handed that parse through its
+``before-parse`` event instead of parsing the body again with ``json`` and walking it member by member
+(about a seventh of a big scan's client instructions, 7-9% of a write's start call or poll). Where the
+output is plain JSON (ListResources, GetResource) the parse is botocore's as it stands; a ProgressEvent's
+timestamps are converted as botocore's parser converts them. Answers holding members we cannot convert
+exactly (GetResourceRequestStatus's HooksProgressEvent) and error answers are botocore's to parse.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, NamedTuple
 
 import orjson
@@ -131,6 +132,93 @@ def is_plain(shape: Any) -> bool:
     return True
 
 
+FLAT_MEMBER_TYPES = frozenset({"string", "boolean", "integer", "long", "timestamp"})
+"""Member types of a structure converted here as botocore converts them (a ProgressEvent's)."""
+
+Reader = Callable[[dict[str, Any]], "dict[str, Any] | None"]
+"""Botocore's parse of an answer made from the check's parse of it, or None where only botocore's own parse
+is exact (botocore then parses the body as ever)."""
+
+
+def _modelled(members: Collection[str], value: dict[str, Any]) -> dict[str, Any]:
+    """What botocore keeps of a structure: its modelled members that are not null."""
+    return {name: found for name, found in value.items() if found is not None and name in members}
+
+
+def _is_flat(shape: Any) -> bool:
+    """A structure of scalars and timestamps, none renamed: converted member by member here, exactly."""
+    return (
+        shape.type_name == "structure"
+        and not shape.is_document_type
+        and not shape.is_tagged_union
+        and all(
+            member.type_name in FLAT_MEMBER_TYPES and not member.serialization.get("name")
+            for member in shape.members.values()
+        )
+    )
+
+
+class _FlatReader:
+    """A flat structure (a ProgressEvent) as botocore parses it: modelled members that are not null, the
+    timestamps parsed by botocore's own parser function (``parse_timestamp``)."""
+
+    def __init__(self, shape: Any) -> None:
+        self._members = frozenset(shape.members)
+        self._timestamps = tuple(
+            name for name, member in shape.members.items() if member.type_name == "timestamp"
+        )
+
+    def __call__(self, value: Any) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            return None
+        parsed = _modelled(self._members, value)
+        for name in self._timestamps:
+            if name in parsed:
+                try:
+                    parsed[name] = parse_timestamp(parsed[name])
+                except (TypeError, ValueError, OverflowError, OSError):
+                    return None  # botocore's parse raises as it would have without us
+        return parsed
+
+
+class _OutputReader:
+    """An output whose members are plain or flat structures: botocore's parse of it, unless the answer
+    holds a member of another kind (which it then leaves to botocore)."""
+
+    def __init__(self, shape: Any) -> None:
+        members = shape.members
+        self._members = frozenset(members)
+        self._flat = {name: _FlatReader(member) for name, member in members.items() if _is_flat(member)}
+        self._foreign = frozenset(
+            name
+            for name, member in members.items()
+            if name not in self._flat and (member.serialization.get("name") or not is_plain(member))
+        )
+
+    def __call__(self, answer: dict[str, Any]) -> dict[str, Any] | None:
+        parsed = _modelled(self._members, answer)
+        if not self._foreign.isdisjoint(parsed):
+            return None
+        for name, read in self._flat.items():
+            if name in parsed:
+                found = read(parsed[name])
+                if found is None:
+                    return None
+                parsed[name] = found
+        return parsed
+
+
+def answer_reader(shape: Any) -> Reader | None:
+    """How botocore's parse of an answer of ``shape`` is made from the check's, or None when it cannot be
+    for any answer (the output has no member converted here)."""
+    if is_plain(shape):
+        members = frozenset(shape.members)
+        return lambda answer: _modelled(members, answer)
+    if shape.type_name != "structure" or shape.serialization.get("name"):
+        return None
+    return _OutputReader(shape) if any(_is_flat(member) for member in shape.members.values()) else None
+
+
 _sending = threading.local()
 """When this thread last handed a request to the HTTP pool (``time.monotonic()``)."""
 
@@ -146,13 +234,16 @@ class AnswerCheck:
     """A ``before-send`` handler: sends the request itself and raises on a malformed answer. As a
     ``before-parse`` handler (``hand_over``) it gives botocore the parse of a plain answer."""
 
-    def __init__(self, http_session: Any, members: Mapping[str, Member], plain: frozenset[str]) -> None:
+    def __init__(
+        self, http_session: Any, members: Mapping[str, Member], readers: Mapping[str, Reader]
+    ) -> None:
         self._session = http_session
         self._members = members
-        self._plain = plain
-        """The operations whose answers botocore takes as the check parsed them."""
+        self._readers = readers
+        """The operations whose answers botocore takes from the check's parse, and how."""
         self._parsed = threading.local()
-        """This thread's last plain answer: (its body, its parse), until botocore's parser takes it."""
+        """This thread's last answer to hand over: (its body, its parse, its reader), until botocore's
+        parser takes it."""
 
     def __call__(self, request: AWSPreparedRequest, event_name: str = "", **_: Any) -> AWSResponse:
         _sending.at = time.monotonic()
@@ -170,7 +261,8 @@ class AnswerCheck:
                 error=answer.problem,
                 request_id=response.headers.get(REQUEST_ID_HEADER),
             )
-        self._parsed.answer = (response.content, answer.parsed) if operation in self._plain else None
+        reader = self._readers.get(operation)
+        self._parsed.answer = (response.content, answer.parsed, reader) if reader is not None else None
         return response
 
     def hand_over(
@@ -181,14 +273,15 @@ class AnswerCheck:
         **_: Any,
     ) -> None:
         """Give botocore the members of the answer just checked (on this thread) and leave it an empty
-        body to parse; any other answer (an error's, one retried) is parsed by botocore as ever."""
+        body to parse; any other answer (an error's, one retried, one the reader leaves) is parsed by
+        botocore as ever."""
         found, self._parsed.answer = getattr(self._parsed, "answer", None), None
         if found is None or found[0] is not response_dict["body"] or found[1] is None:
             return
-        modelled = operation_model.output_shape.members
-        customized_response_dict.update(
-            (name, value) for name, value in found[1].items() if value is not None and name in modelled
-        )
+        parsed = found[2](found[1])
+        if parsed is None:
+            return
+        customized_response_dict.update(parsed)
         response_dict["body"] = b""
 
 
@@ -196,9 +289,13 @@ def install(client: Any, members: Mapping[str, Member]) -> None:
     """Check every answer ``client`` receives; ``members`` maps an operation to the member it must hold."""
     model = client.meta.service_model
     service = model.service_id.hyphenize()
-    plain = frozenset(name for name in members if is_plain(model.operation_model(name).output_shape))
+    readers = {
+        name: reader
+        for name in members
+        if (reader := answer_reader(model.operation_model(name).output_shape)) is not None
+    }
     # botocore exposes no public handle on the client's HTTP session; _endpoint has held it since 2015.
-    check = AnswerCheck(client._endpoint.http_session, members, plain)
+    check = AnswerCheck(client._endpoint.http_session, members, readers)
     client.meta.events.register(f"before-send.{service}", check, unique_id=f"vtab-answer-check-{service}")
     client.meta.events.register(
         f"before-parse.{service}", check.hand_over, unique_id=f"vtab-answer-parse-{service}"

@@ -71,18 +71,38 @@ _LONG_NUMBER = b"1" * 19
 float."""
 
 
-def json_value(text: str | bytes) -> Any:
+def json_value(text: str | bytes, *, may_hold_long_number: bool = True) -> Any:
     """JSON text parsed, every integer exact: orjson (fast) reads an integer beyond 64 bits as a float,
     so text holding a run of 19 digits is read by the standard library instead (an id of 19 digits in a
     string takes that path too, and reads the same). The run is looked for by two C passes over the
     bytes (a table translate, a substring search), several times cheaper than a regular expression (which
-    cost more than orjson's parse itself). JSONDecodeError (a ValueError) for text that is not JSON."""
+    cost more than orjson's parse itself); ``may_hold_long_number=False`` skips them for a text the page
+    it came in has cleared (:func:`page_may_hold_long_number`). JSONDecodeError (a ValueError) for text
+    that is not JSON."""
     value = orjson.loads(text)
-    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    # find, not ``in``: bytes' ``in`` first tries its operand as an int, raising and clearing a TypeError
-    if raw.translate(_DIGITS).find(_LONG_NUMBER) >= 0:
+    if may_hold_long_number and _has_long_run(
+        text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    ):
         return json.loads(text)
     return value
+
+
+def _has_long_run(raw: bytes) -> bool:
+    # find, not ``in``: bytes' ``in`` first tries its operand as an int, raising and clearing a TypeError
+    return raw.translate(_DIGITS).find(_LONG_NUMBER) >= 0
+
+
+def page_may_hold_long_number(texts: list[Any]) -> bool:
+    """Whether any of a page's JSON texts (its rows' Properties) may hold an integer beyond 64 bits: one
+    test over the texts joined by newlines (no run of digits crosses one), instead of one per row. The
+    texts as parsed, not the raw page, which spells each one again with escapes (its ``\\u0031`` is a
+    digit in the text) and carries more bytes. Anything not a string makes it True: each row tests
+    itself."""
+    try:
+        joined = "\n".join(texts)
+    except TypeError:
+        return True
+    return _has_long_run(joined.encode("utf-8", "surrogatepass"))
 
 
 def json_text(value: Any) -> str:
