@@ -27,6 +27,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -103,10 +104,12 @@ class Sender:
         starting: set[int] = set()
         """ids of the tasks handed to the start slots whose answer is not read yet."""
         polling: dict[Future[dict[str, Any]], Task] = {}
+        unread: deque[tuple[Task, Future[dict[str, Any]]]] = deque()
+        """Answers taken off the queue and not yet read through: a Ctrl-C among them must not lose them."""
         try:
             while waiting or starting or polling:
                 if self.interrupted():
-                    return self._interrupted(tasks, slots, answers, polling)
+                    return self._interrupted(tasks, slots, answers, polling, unread)
                 while (ready := waiting.next_start(time.monotonic())) is not None:
                     starting.add(id(ready))
                     slots.add(ready)
@@ -121,20 +124,22 @@ class Sender:
                         self._wake.wait(wait_for)  # until the earliest RetryAfter
                     continue
                 try:
-                    answered = [answers.get(timeout=wait_for)]
+                    unread.append(answers.get(timeout=wait_for))
                 except queue.Empty:
                     continue
                 while not answers.empty():
-                    answered.append(answers.get_nowait())
-                for task, future in answered:
+                    unread.append(answers.get_nowait())
+                while unread:
+                    task, future = unread[0]
                     starting.discard(id(task))
                     polling.pop(future, None)
                     outcome = self._advance(task, future, waiting)
                     if outcome is not None:
                         self._finish(task, outcome, waiting)
+                    unread.popleft()
         except KeyboardInterrupt:
             # Ctrl-C: the writes already sent must not be forgotten; report them like an interrupt.
-            return self._interrupted(tasks, slots, answers, polling)
+            return self._interrupted(tasks, slots, answers, polling, unread)
         finally:
             slots.stop()  # should the scheduler fail, the slots must not go on sending the rows queued
         return [task.outcome or Outcome(task.op, WriteStatus.UNKNOWN, message="not sent") for task in tasks]
@@ -162,15 +167,19 @@ class Sender:
         slots: StartSlots[Task],
         answers: queue.SimpleQueue[tuple[Task, Future[dict[str, Any]]]],
         polling: dict[Future[dict[str, Any]], Task],
+        unread: deque[tuple[Task, Future[dict[str, Any]]]],
     ) -> list[Outcome]:
         """Stop waiting: each unfinished write is reported as still running (its RequestToken), maybe
-        accepted (its start call had no answer yet) or not sent; the finished ones keep their outcome."""
+        accepted (its start call had no answer yet) or not sent; the finished ones keep their outcome.
+        ``unread``: answers the scheduler had taken but not read through when Ctrl-C came."""
         _, sending = slots.stop()
         in_flight = {id(task) for task in sending}
         while not answers.empty():  # answered meanwhile: take what it says (its RequestToken, or its end)
-            task, future = answers.get_nowait()
+            unread.append(answers.get_nowait())
+        for task, future in unread:
             polling.pop(future, None)
-            self._take(task, future)
+            if task.outcome is None:
+                self._take(task, future)
         for future, task in polling.items():
             if future.cancel():
                 continue  # never started: not sent
