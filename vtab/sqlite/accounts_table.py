@@ -15,6 +15,7 @@ import apsw
 
 from vtab.aws.accounts import ACCOUNT_COLUMNS, PLACE_COLUMNS
 from vtab.catalog.columns import quote
+from vtab.sqlite.row_list import RowListCursor
 
 ACCOUNTS_TABLE = "vtab_accounts"
 
@@ -54,32 +55,14 @@ class AccountsTable:
     Destroy = Disconnect
 
 
-class AccountsCursor:
+class AccountsCursor(RowListCursor):
     def __init__(self, rows: Rows) -> None:
+        super().__init__()
         self.source = rows
-        self.rows: list[tuple[Any, ...]] = []
-        self.at = 0
 
     def Filter(self, indexnum: int, indexname: str | None, constraintargs: tuple[Any, ...]) -> None:
         self.rows = list(self.source(indexnum == _WITH_PLACES))
         self.at = 0
-
-    def Eof(self) -> bool:
-        return self.at >= len(self.rows)
-
-    def Next(self) -> None:
-        self.at += 1
-
-    def Column(self, number: int) -> Any:
-        if number == -1:
-            return self.at
-        return self.rows[self.at][number]
-
-    def Rowid(self) -> int:
-        return self.at
-
-    def Close(self) -> None:
-        self.rows = []
 
 
 def install_accounts_table(connection: apsw.Connection, rows: Rows) -> None:

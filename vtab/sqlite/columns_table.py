@@ -16,6 +16,7 @@ import apsw
 from vtab.catalog.columns import quote
 from vtab.catalog.describe import COLUMN_FACT_NAMES, ColumnFacts, column_facts
 from vtab.catalog.store import load_catalog
+from vtab.sqlite.row_list import RowListCursor
 
 COLUMNS_TABLE = "vtab_columns"
 
@@ -68,11 +69,10 @@ class ColumnsTable:
     Destroy = Disconnect
 
 
-class ColumnsCursor:
+class ColumnsCursor(RowListCursor):
     def __init__(self, tables: Callable[[], Mapping[str, str]]) -> None:
+        super().__init__()
         self.tables = tables
-        self.rows: list[tuple[Any, ...]] = []
-        self.at = 0
 
     def Filter(self, indexnum: int, indexname: str | None, constraintargs: tuple[Any, ...]) -> None:
         tables = self.tables()
@@ -83,23 +83,6 @@ class ColumnsCursor:
             names = sorted(tables)
         self.rows = [facts.row() for name in names for facts in facts_of(name, tables)]
         self.at = 0
-
-    def Eof(self) -> bool:
-        return self.at >= len(self.rows)
-
-    def Next(self) -> None:
-        self.at += 1
-
-    def Column(self, number: int) -> Any:
-        if number == -1:
-            return self.at
-        return self.rows[self.at][number]
-
-    def Rowid(self) -> int:
-        return self.at
-
-    def Close(self) -> None:
-        self.rows = []
 
 
 def install_columns_table(connection: apsw.Connection, tables: Callable[[], Mapping[str, str]]) -> None:
