@@ -45,3 +45,12 @@ def test_only_the_used_columns_are_made() -> None:
     assert cells[TABLE.index["region"]] == "eu-west-1"
     assert cells[TABLE.index["billing_mode"]] is None  # not used: never asked, never made
     assert len(cells) == len(TABLE.names) + 1  # every column, and the rowid's slot (-1)
+
+
+def test_an_integer_beyond_64_bits_in_a_text_column_is_its_digits() -> None:
+    # apsw cannot hand SQLite an int past 64 bits (a bare OverflowError naming no column): in a string
+    # property's column (a malformed answer) it is its exact digits, by either path
+    row = Row("eu-west-1", "t", ANSWERS[5], None)
+    number = TABLE.index["stream_arn"]
+    cells = RowCells(TABLE, frozenset({number}), TABLE.own_readers).of(row)
+    assert cells[number] == TABLE.readers[number](row) == "123456789012345678901234567890"

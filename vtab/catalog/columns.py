@@ -144,19 +144,19 @@ def _deep_json_text(value: Any) -> str:
     return "".join(out)
 
 
-def with_affinity(value: int | float, sql_type: str) -> int | float:
+def with_affinity(value: int | float, sql_type: str) -> int | float | str:
     """``value`` as SQLite would store it in a column of ``sql_type``: a whole number in a REAL column is a
     float (so ``x / 4`` divides as SQLite does and ``x LIKE '%.0'`` matches), a whole float in an INTEGER
     column an int. An integer beyond SQLite's 64 bits (json_value reads it exactly) in a number or untyped
     column is a REAL, as SQLite stores such a literal (handed over as an int, apsw could only raise
-    OverflowError, naming no column). Any other number is kept as it comes (a TEXT column's: a malformed
-    answer, shown as Next's cells show it)."""
+    OverflowError, naming no column); in a TEXT column (a malformed answer), its digits. Any other number is
+    kept as it comes (a TEXT column's: a malformed answer, shown as Next's cells show it)."""
     if sql_type == "REAL" and isinstance(value, int) and not isinstance(value, bool):
         return _real(value)
     if sql_type == "INTEGER" and isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
         return int(value)
-    if sql_type != "TEXT" and isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
-        return _real(value)
+    if isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
+        return str(value) if sql_type == "TEXT" else _real(value)
     return value
 
 

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 BEYOND = 63
 """colUsed's last bit: "column 63 or any after it" (SQLite's mask is 64 bits wide)."""
 
-_CONTAINERS = frozenset({dict, list})
+_NOT_TEXT = frozenset({dict, list, int})
+"""What a string property may hold in a malformed answer that SQLite cannot take as it is: objects and
+arrays (JSON text), integers (one beyond 64 bits as its digits)."""
 """What a string property's cell may hold in a malformed answer, shown as JSON text (a number or a boolean
 is shown as it is, as ``Column`` shows it)."""
 
@@ -70,10 +72,10 @@ class RowCells:
             value = cells[number]
             if value is not None and type(value) is not str:
                 cells[number] = convert(value)
-        if self._text_cells is not None and not _CONTAINERS.isdisjoint(map(type, self._text_cells(cells))):
+        if self._text_cells is not None and not _NOT_TEXT.isdisjoint(map(type, self._text_cells(cells))):
             for number in self._texts:
                 value = cells[number]
-                if type(value) in _CONTAINERS:
+                if type(value) in _NOT_TEXT:
                     cells[number] = self._all_converters[number](value)
         for number, read in self._own:
             cells[number] = read(row)
