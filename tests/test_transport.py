@@ -14,15 +14,15 @@ from botocore.exceptions import (
 )
 
 from vtab.aws import errors
-from vtab.aws.transport import MalformedAnswerError, answer_problem
+from vtab.aws.transport import MalformedAnswerError, check_answer
 
 PAGE = ("ResourceDescriptions", list)
 PAGE_BODY = b'{"TypeName":"T","ResourceDescriptions":[]}'
 
 
 def test_a_complete_answer_holding_its_member_is_fine() -> None:
-    assert answer_problem(200, str(len(PAGE_BODY)), PAGE_BODY, PAGE) is None
-    assert answer_problem(200, None, PAGE_BODY, PAGE) is None  # chunked: no Content-Length to compare
+    assert check_answer(200, str(len(PAGE_BODY)), PAGE_BODY, PAGE).problem is None
+    assert check_answer(200, None, PAGE_BODY, PAGE).problem is None  # chunked: no Content-Length to compare
 
 
 @pytest.mark.parametrize(
@@ -46,16 +46,17 @@ def test_a_complete_answer_holding_its_member_is_fine() -> None:
     ],
 )
 def test_a_malformed_2xx_answer_says_what_is_wrong(length: str | None, body: bytes, problem: str) -> None:
-    assert answer_problem(200, length, body, PAGE) == problem
+    assert check_answer(200, length, body, PAGE).problem == problem
 
 
 def test_error_answers_are_left_to_botocore() -> None:
-    assert answer_problem(503, "10", b"<html>", PAGE) is None
+    assert check_answer(503, "10", b"<html>", PAGE).problem is None
 
 
 def test_a_long_body_is_shown_cut() -> None:
     body = b"<html>" + b"x" * 100
-    assert answer_problem(200, None, body, None) == f"the body is not JSON: {(body[:60].decode() + '...')!r}"
+    problem = check_answer(200, None, body, None).problem
+    assert problem == f"the body is not JSON: {(body[:60].decode() + '...')!r}"
 
 
 def _client_error(status: int, code: str = "InternalFailure") -> ClientError:

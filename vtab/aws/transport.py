@@ -85,11 +85,6 @@ def check_answer(status: int, length: str | None, body: bytes, member: Member | 
     return Answer(parsed)
 
 
-def answer_problem(status: int, length: str | None, body: bytes, member: Member | None) -> str | None:
-    """Why a 2xx answer cannot be a complete response of its operation, or None when it can."""
-    return check_answer(status, length, body, member).problem
-
-
 PROGRESS_EVENT_TIMESTAMPS = ("EventTime", "RetryAfter")
 """The ProgressEvent members botocore parses as timestamps (a bad one would raise ValueError after the
 retry loop, turning an accepted write into one that looks refused)."""
