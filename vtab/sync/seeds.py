@@ -17,13 +17,13 @@ made: its parent's rows, done in the same run, name it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import orjson
 
 from vtab.catalog import load_catalog
 from vtab.catalog.columns import quote
-from vtab.catalog.schema import InputSource, ResourceSchema
+from vtab.catalog.schema import InputSource, ListInput, ResourceSchema
 from vtab.sync.plan import ParentListing, Shard, TaskStatus
 from vtab.sync.store import IDENTIFIER_COLUMN, SYNCED_AT_COLUMN, TASKS_TABLE, Run, Store
 
@@ -85,15 +85,11 @@ class Written:
         if rows is None:
             return []
         groups: dict[str, ParentListing] = {}
-        for model in self._made(shard, schema):
-            groups[_key(model)] = ParentListing(schema.type_name, model, [])
+        for made in self._made(shard, schema):
+            groups[_key(made)] = ParentListing(schema.type_name, made, [])
         for identifier, properties in rows:
-            model = {
-                item.input: properties[item.property_name]
-                for item in schema.list_inputs
-                if item.property_name in properties
-            }
-            if len(model) < len(schema.list_inputs):
+            model = _model(schema.list_inputs, properties, lambda item: item.property_name)
+            if model is None:
                 return []  # which listing holds it cannot be told: the parent is listed as before
             listing = groups.setdefault(_key(model), ParentListing(schema.type_name, model, []))
             listing.items.append((identifier, properties))
@@ -120,12 +116,8 @@ class Written:
             return []
         made = []
         for _, properties in parents:
-            model = {
-                item.input: properties[item.parent_property]
-                for item in schema.list_inputs
-                if item.parent_property in properties
-            }
-            if len(model) < len(schema.list_inputs):
+            model = _model(schema.list_inputs, properties, lambda item: item.parent_property)
+            if model is None:
                 return []
             if step.keeps(properties):
                 made.append(model)
@@ -171,6 +163,15 @@ class Written:
             info = self.db.execute(f"PRAGMA table_info({quote(table)})")
             self._columns[table] = {str(row[1]) for row in info}
         return self._columns[table]
+
+
+def _model(
+    inputs: Sequence[ListInput], properties: dict[str, str], holder: Callable[[ListInput], str | None]
+) -> dict[str, str] | None:
+    """The ResourceModel of a listing, each input taken from the property ``holder`` names (the item's own,
+    or its parent's); None when ``properties`` lack one of them."""
+    model = {item.input: properties[name] for item in inputs if (name := holder(item)) in properties}
+    return model if len(model) == len(inputs) else None
 
 
 def _key(model: dict[str, str]) -> str:
