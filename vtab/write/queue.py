@@ -248,8 +248,8 @@ class WriteQueue:
         returned = []
         for op, action, note in sorted(entries, key=lambda entry: entry[0].seq):
             if action != "SKIP":
-                note = f"dry_run: {op.describe(self.schema)} not sent"
-                returned.append(dry_run_row(op, self.schema, table.name, note, table.cloud.account_label()))
+                unsent = f"dry_run: {op.describe(self.schema)} not sent"
+                returned.append(dry_run_row(op, self.schema, table.name, unsent, table.cloud.account_label()))
             record = table.cloud_of(op.account).log_start(
                 op.call if action != "SKIP" else "(none)",
                 op.region,
