@@ -23,16 +23,10 @@ from benchlib import Endpoint, endpoint
 import vtab
 from vtab.aws.accounts import RENEW_WITHIN
 from vtab.aws.cloudcontrol import RateLimiter
+from vtab.aws.organization import OrganizationsOperation
 
-ORGANIZATIONS = {
-    "ListAccounts",
-    "ListRoots",
-    "ListOrganizationalUnitsForParent",
-    "ListAccountsForParent",
-    "ListChildren",
-    "ListParents",
-    "DescribeOrganizationalUnit",
-}
+ORGANIZATIONS = frozenset(OrganizationsOperation)
+"""The Organizations operations vtab's discovery makes: what its rows count."""
 
 
 def _register(url: str, **options: Any) -> tuple[apsw.Connection, Any]:

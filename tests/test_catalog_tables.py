@@ -4,6 +4,7 @@ with the calls the endpoint saw)."""
 
 from __future__ import annotations
 
+import linecache
 import warnings
 from collections import Counter
 from typing import Any
@@ -17,7 +18,7 @@ from tests.readhelpers import connect, endpoint_ops
 from vtab.catalog import load_catalog
 from vtab.catalog.walks import ListMode
 from vtab.emulator.seed_types import ancestors, example_value, walk_desired_state
-from vtab.sqlite.install import ShadowedTableWarning
+from vtab.sqlite.install import ShadowedTableWarning, register_tables
 
 CATALOG = load_catalog()
 WITH_TABLES = [name for name in CATALOG.type_names() if CATALOG.entry(name).table is not None]
@@ -546,6 +547,34 @@ def test_tables_of_the_database_that_hide_vtab_tables_are_named_in_a_warning(tmp
     # the warning is right: the stored table answers, not AWS
     assert db.execute("SELECT count(*) FROM eks_clusters").fetchall() == [(0,)]
     db.close()
+
+
+def test_the_shadowed_table_warning_points_at_the_callers_line_whichever_entry_point(
+    tmp_path: Any,
+) -> None:
+    """register(), register_tables() and connect() called directly: the warning's file and line are the
+    call's (where a user looks, and what a warnings filter by module matches), never vtab's own."""
+    path = tmp_path / "inventory.db"
+    apsw.Connection(str(path)).execute("CREATE TABLE eks_clusters(name)")
+    places = []
+    for entry in (
+        lambda: vtab.register(apsw.Connection(str(path)), regions="us-east-1"),
+        lambda: register_tables(apsw.Connection(str(path)), {"eks_clusters": "AWS::EKS::Cluster"}),
+        lambda: vtab.connect(str(path), regions="us-east-1"),
+    ):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            entry()
+        (warning,) = [w for w in caught if issubclass(w.category, ShadowedTableWarning)]
+        places.append((warning.filename, linecache.getline(warning.filename, warning.lineno).strip()))
+    assert places == [
+        (__file__, 'lambda: vtab.register(apsw.Connection(str(path)), regions="us-east-1"),'),
+        (
+            __file__,
+            'lambda: register_tables(apsw.Connection(str(path)), {"eks_clusters": "AWS::EKS::Cluster"}),',
+        ),
+        (__file__, 'lambda: vtab.connect(str(path), regions="us-east-1"),'),
+    ]
 
 
 def test_a_database_without_such_tables_gives_no_warning(tmp_path: Any) -> None:

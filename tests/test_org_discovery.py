@@ -16,6 +16,7 @@ import vtab
 from tests.orgs import REGIONS, Org
 from tests.readhelpers import rows
 from tests.syncfiles import file_rows
+from vtab.aws.organization import OrganizationsOperation
 from vtab.emulator import Emulator
 from vtab.sync import sync
 
@@ -35,22 +36,10 @@ def register(emulator: Emulator, **options: Any) -> apsw.Connection:
     return connection
 
 
-ORGANIZATIONS_OPERATIONS = frozenset(
-    {
-        "ListAccounts",
-        "ListRoots",
-        "ListOrganizationalUnitsForParent",
-        "ListAccountsForParent",
-        "ListChildren",
-        "ListParents",
-        "DescribeOrganizationalUnit",
-        "DescribeAccount",
-    }
-)
-
-
 def organizations_calls(emulator: Emulator) -> Counter[str]:
-    return Counter(call.operation for call in emulator.calls if call.operation in ORGANIZATIONS_OPERATIONS)
+    """The endpoint's Organizations calls of discovery, by operation (the Organization's setup is not)."""
+    counted = set(OrganizationsOperation)
+    return Counter(call.operation for call in emulator.calls if call.operation in counted)
 
 
 def places(org: Org) -> dict[str, tuple[str, str]]:
@@ -115,6 +104,22 @@ def test_without_paths_the_ou_tree_is_walked_and_no_account_is_lost(emulator: Em
         "ListOrganizationalUnitsForParent": 1,
         "ListAccountsForParent": 1,
     }
+
+
+def test_the_counted_operations_are_every_organizations_call_discovery_makes(
+    emulator: Emulator, org: Org
+) -> None:
+    """What ``organizations_calls`` counts (vtab.aws.organization.OrganizationsOperation, which the
+    benchmark counts too) leaves out no call of any shape of discovery: with Paths and without, an OU by
+    path and by id."""
+    emulator.clear_calls()
+    for paths in (True, False):
+        emulator.configure(organization_paths=paths)
+        for scope in ({}, {"organizational_units": "/Prod"}, {"organizational_units": org.ous["Prod/Web"]}):
+            rows(register(emulator, **scope), PLACES_SQL)
+    side = Counter(call.operation for call in emulator.calls if call.type_name is None)
+    assert set(side) - {"GetCallerIdentity", "AssumeRole"} == set(organizations_calls(emulator))
+    assert set(organizations_calls(emulator)) == set(OrganizationsOperation)  # each one made by some shape
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from tests.test_cli import run_vtab
 from tests.test_writes_helpers import connect_with_registry, sent_writes, write_calls
 from vtab.catalog.store import load_catalog
 from vtab.emulator import Emulator
+from vtab.emulator.state import ACCOUNT_ID
 from vtab.sql.returning import ReturningColumns, rewrite
 
 REGION = "us-east-1"
@@ -208,6 +209,87 @@ def test_returning_of_a_table_of_your_own_named_like_a_vtab_table_is_sqlites_own
     assert returned(db, update) == [{"log_group_name": "mine", "region": "q"}]
     assert returned(db, f"DELETE FROM {table} RETURNING *") == [{"log_group_name": "mine", "region": "q"}]
     assert emulator.calls == []
+
+
+# --- the account the write acted in ------------------------------------------------------------------------
+
+STS = "GetCallerIdentity"
+
+
+def sts_calls(emulator: Emulator) -> int:
+    return sum(1 for call in emulator.calls if call.operation == STS)
+
+
+def test_returning_names_the_account_option_without_a_call(emulator: Emulator) -> None:
+    db = connect(emulator, account_id=ACCOUNT_ID)
+    (created,) = returned(
+        db, "INSERT INTO logs_log_groups (log_group_name) VALUES ('mine') RETURNING account_id, Identifier"
+    )
+    (updated,) = returned(
+        db,
+        "UPDATE logs_log_groups SET retention_in_days = 7 WHERE region = 'us-east-1' "
+        "AND log_group_name = 'mine' RETURNING account_id",
+    )
+    (deleted,) = returned(
+        db,
+        "DELETE FROM logs_log_groups WHERE region = 'us-east-1' AND log_group_name = 'mine' RETURNING *",
+    )
+    assert created == {"account_id": ACCOUNT_ID, "Identifier": "mine"}
+    assert updated == {"account_id": ACCOUNT_ID}
+    assert deleted["account_id"] == ACCOUNT_ID and deleted["Operation"] == "DELETE"
+    assert sts_calls(emulator) == 0
+
+
+def test_returning_looks_the_callers_account_up_once_per_connection_before_anything_is_sent(
+    emulator: Emulator,
+) -> None:
+    db = connect(emulator)
+    db.execute("INSERT INTO logs_log_groups (log_group_name) VALUES ('plain')")
+    assert sts_calls(emulator) == 0  # a write without RETURNING never asks
+    assert db.execute("SELECT account_id FROM vtab_returning").fetchall() == [(None,)]  # not known yet
+
+    emulator.clear_calls()
+    (created,) = returned(
+        db, "INSERT INTO logs_log_groups (log_group_name) VALUES ('mine') RETURNING account_id, Identifier"
+    )
+    assert created == {"account_id": ACCOUNT_ID, "Identifier": "mine"}
+    assert [call.operation for call in emulator.calls][:1] == [STS]  # asked before the write was sent
+
+    (deleted,) = returned(
+        db,
+        "DELETE FROM logs_log_groups WHERE region = 'us-east-1' AND log_group_name = 'plain' "
+        "RETURNING account_id, Operation",
+    )
+    assert deleted == {"account_id": ACCOUNT_ID, "Operation": "DELETE"}
+    db.execute(
+        "UPDATE logs_log_groups SET retention_in_days = 7 "
+        "WHERE region = 'us-east-1' AND log_group_name = 'mine'"
+    )
+    assert db.execute("SELECT account_id FROM vtab_returning").fetchall() == [(ACCOUNT_ID,)]  # known now
+    assert sts_calls(emulator) == 1
+
+
+def test_a_connection_that_knows_its_account_returns_it_without_another_call(emulator: Emulator) -> None:
+    db = connect(emulator)
+    db.execute("SELECT account_id FROM logs_log_groups WHERE region = 'us-east-1'").fetchall()
+    assert sts_calls(emulator) == 1
+    (created,) = returned(
+        db, "INSERT INTO logs_log_groups (log_group_name) VALUES ('mine') RETURNING account_id"
+    )
+    assert created == {"account_id": ACCOUNT_ID}
+    assert sts_calls(emulator) == 1
+
+
+def test_a_refused_lookup_fails_the_returning_write_before_anything_is_sent(emulator: Emulator) -> None:
+    db = connect(emulator)
+    emulator.deny_next(1)
+    with pytest.raises(apsw.PermissionsError) as caught:
+        db.execute("INSERT INTO logs_log_groups (log_group_name) VALUES ('mine') RETURNING account_id")
+    text = str(caught.value)
+    assert "[GetCallerIdentity (STS, for the account id) in us-east-1]" in text
+    assert f"leave RETURNING out, or pass account_id='{ACCOUNT_ID}' to vtab.register()" in text
+    assert text.endswith("[logs_log_groups row 1]")
+    assert write_calls(emulator) == []
 
 
 # --- failures, transactions, dry runs ----------------------------------------------------------------------

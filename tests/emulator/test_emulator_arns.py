@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from random import Random
 from typing import Any
 
@@ -97,6 +98,41 @@ def test_values_aws_derives_are_derived_from_the_model(cloudcontrol) -> None:
     topic = _create(client, "AWS::SNS::Topic", {"TopicName": "alerts"})["TopicArn"]
     subscription = _create(client, "AWS::SNS::Subscription", {"TopicArn": topic, "Protocol": "sqs"})
     assert re.fullmatch(re.escape(topic) + r":[0-9a-f-]{36}", subscription["Arn"])
+
+
+def test_a_tables_stream_arn_is_its_arn_and_the_streams_label_and_only_with_a_stream(cloudcontrol) -> None:
+    """As DynamoDB names a stream: the table's ARN, ``/stream/`` and the label (its creation time, UTC to
+    the millisecond); a table without StreamSpecification has no stream, so no StreamArn."""
+    client = cloudcontrol()
+    before = datetime.now(UTC).replace(tzinfo=None)
+    streamed = _create(
+        client,
+        "AWS::DynamoDB::Table",
+        {"TableName": "orders", "StreamSpecification": {"StreamViewType": "NEW_IMAGE"}},
+    )
+    after = datetime.now(UTC).replace(tzinfo=None)
+    prefix = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders/stream/"
+    assert streamed["StreamArn"].startswith(prefix)
+    label = streamed["StreamArn"].removeprefix(prefix)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}", label)
+    assert (
+        before.replace(microsecond=before.microsecond // 1000 * 1000)
+        <= datetime.fromisoformat(label)
+        <= after
+    )
+    assert "StreamArn" not in _create(client, "AWS::DynamoDB::Table", {"TableName": "plain"})
+
+
+def test_a_clusters_encryption_key_arn_is_the_key_its_encryption_config_names(cloudcontrol) -> None:
+    """EKS answers the KMS key the create's EncryptionConfig gave (an ARN or an alias), never one of its
+    own; a cluster without one has none."""
+    client = cloudcontrol()
+    key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    for name, given in (("secure", key), ("aliased", f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/eks")):
+        config = [{"Provider": {"KeyArn": given}, "Resources": ["secrets"]}]
+        cluster = _create(client, "AWS::EKS::Cluster", {"Name": name, "EncryptionConfig": config})
+        assert cluster["EncryptionConfigKeyArn"] == given
+    assert "EncryptionConfigKeyArn" not in _create(client, "AWS::EKS::Cluster", {"Name": "plain"})
 
 
 def test_a_generated_name_goes_into_the_arn(cloudcontrol) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import socket
 import threading
 import urllib.error
 import urllib.request
+import warnings
 from typing import Any, BinaryIO
 
 import boto3
@@ -241,6 +243,32 @@ def test_stop_closes_the_port_and_joins_threads_even_with_keep_alive_clients() -
     emulator.stop()  # stopping twice is harmless
     with pytest.raises(RuntimeError):
         _ = emulator.endpoint_url
+
+
+def test_a_connection_that_cannot_be_set_up_is_closed_and_the_next_one_served(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The accepted socket's setsockopt fails (macOS answers EINVAL for a peer that reset before it was
+    set up; here the OS call is made to fail for the endpoint's sockets): the endpoint closes that socket,
+    rather than leave it to the garbage collector (an unclosed-socket ResourceWarning) or hold it open,
+    says why in its log, and serves the next connection."""
+    port = emulator.port
+    real = socket.socket.setsockopt
+
+    def refuse(sock: socket.socket, level: int, option: int, *value: Any) -> None:
+        if sock.getsockname()[1] == port and (level, option) == (socket.IPPROTO_TCP, socket.TCP_NODELAY):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        real(sock, level, option, *value)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        monkeypatch.setattr(socket.socket, "setsockopt", refuse)
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            assert sock.recv(1) == b""  # closed by the endpoint (the timeout only bounds a failure)
+        monkeypatch.undo()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    assert "could not set up a connection: [Errno 22] Invalid argument" in caplog.text
+    assert control(emulator, "health") == (200, {"ok": True})
 
 
 def _answer(sock: socket.socket) -> tuple[bytes, dict[str, str], bytes]:

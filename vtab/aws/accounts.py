@@ -30,7 +30,7 @@ from vtab import hints
 from vtab.aws import errors, identity
 from vtab.aws.cloudcontrol import CloudControl
 from vtab.aws.identity import SideCall, side_call
-from vtab.aws.organization import Account, AccountStatus, Organization, iso_time
+from vtab.aws.organization import Account, AccountStatus, Organization, OrganizationsOperation, iso_time
 from vtab.options import Options
 
 __all__ = ["ACCOUNT_COLUMNS", "Account", "AccountStatus", "AssumedRoles", "Estate", "assumed_credentials"]
@@ -239,11 +239,13 @@ class Estate:
                 self._organization = Organization(self._organizations_call, self.options.max_workers)
             return self._organization
 
-    def _organizations_call(self, operation: str, why: str | None = None, **params: Any) -> dict[str, Any]:
+    def _organizations_call(
+        self, operation: OrganizationsOperation, why: str | None = None, **params: Any
+    ) -> dict[str, Any]:
         """One Organizations call, logged; its error says ``why`` it was made, else why any is."""
         endpoint = identity.side_endpoint(self.options, identity.ORGANIZATIONS_ENDPOINT_VARIABLE)
         client = self._side_client("organizations", ORGANIZATIONS_REGION, endpoint)
-        call = SideCall("Organizations", operation, "for the accounts=org estate")
+        call = SideCall("Organizations", operation.value, "for the accounts=org estate")
         why = why or (
             "vtab reads the Organization's accounts for accounts='org' with the caller's credentials, which "
             "must be the management account's (or a delegated administrator's); or "

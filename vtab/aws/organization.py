@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import apsw
 
@@ -33,8 +33,25 @@ ORGANIZATIONS_PAGE = 20
 ROOT_PATH = "/"
 """The OU path of a root, and the option value that names it."""
 
-OrganizationsCall = Callable[..., dict[str, Any]]
-"""One Organizations call: ``call(operation, why=None, **params)``, ``why`` being the fix its error gives."""
+
+class OrganizationsOperation(StrEnum):
+    """Every Organizations operation discovery makes: each call names one, so these are what a count of
+    its calls counts (tests/test_org_discovery.py, scripts/bench_accounts.py)."""
+
+    LIST_ACCOUNTS = "ListAccounts"
+    LIST_ROOTS = "ListRoots"
+    LIST_ORGANIZATIONAL_UNITS_FOR_PARENT = "ListOrganizationalUnitsForParent"
+    LIST_ACCOUNTS_FOR_PARENT = "ListAccountsForParent"
+    LIST_PARENTS = "ListParents"
+    DESCRIBE_ORGANIZATIONAL_UNIT = "DescribeOrganizationalUnit"
+
+
+class OrganizationsCall(Protocol):
+    """One Organizations call, ``why`` being the fix its error gives."""
+
+    def __call__(
+        self, operation: OrganizationsOperation, why: str | None = None, **params: Any
+    ) -> dict[str, Any]: ...
 
 
 class AccountStatus(StrEnum):
@@ -179,7 +196,7 @@ class Organization:
     # -- ListAccounts and the names of the OUs on its Paths ----------------------------------------
 
     def _account_pages(self) -> Iterator[list[dict[str, Any]]]:
-        return self._pages("ListAccounts", "Accounts")
+        return self._pages(OrganizationsOperation.LIST_ACCOUNTS, "Accounts")
 
     def _listed_with_paths(self) -> bool:
         """Whether every account is listed with its Paths: ListAccounts is made if it was not, unless its
@@ -261,7 +278,9 @@ class Organization:
             units.append(self._units.setdefault(child.id, child))
         accounts = []
         if unit.parents or accounts_of_roots:
-            for page in self._pages("ListAccountsForParent", "Accounts", ParentId=unit.id):
+            for page in self._pages(
+                OrganizationsOperation.LIST_ACCOUNTS_FOR_PARENT, "Accounts", ParentId=unit.id
+            ):
                 for item in page:
                     account = _described(item)
                     unit.holds(account)
@@ -272,7 +291,11 @@ class Organization:
         """The OUs directly under ``parent_id`` (ListOrganizationalUnitsForParent, once per parent)."""
         found = self._ous_below.get(parent_id)
         if found is None:
-            pages = self._pages("ListOrganizationalUnitsForParent", "OrganizationalUnits", ParentId=parent_id)
+            pages = self._pages(
+                OrganizationsOperation.LIST_ORGANIZATIONAL_UNITS_FOR_PARENT,
+                "OrganizationalUnits",
+                ParentId=parent_id,
+            )
             found = self._ous_below[parent_id] = [ou for page in pages for ou in page]
         return found
 
@@ -280,7 +303,7 @@ class Organization:
         if self._roots is None:
             self._roots = [
                 Unit(str(root["Id"]), ROOT_PATH)
-                for page in self._pages("ListRoots", "Roots")
+                for page in self._pages(OrganizationsOperation.LIST_ROOTS, "Roots")
                 for root in page
             ]
             self._units.update((root.id, root) for root in self._roots)
@@ -336,13 +359,17 @@ class Organization:
             f"the option organizational_units names OU {ou_id}: check the id, or give the OU's path (with "
             "accounts='org' alone, vtab_accounts shows each account's ou_id and ou_path)"
         )
-        described = self._call("DescribeOrganizationalUnit", why=why, OrganizationalUnitId=ou_id)
+        described = self._call(
+            OrganizationsOperation.DESCRIBE_ORGANIZATIONAL_UNIT, why=why, OrganizationalUnitId=ou_id
+        )
         ou = described.get("OrganizationalUnit") or {}
         ids = _path_ids(ou.get("Path"))
         if len(ids) >= 2 and ids[-1] == ou_id:
             parent_id = ids[-2]
         else:
-            parents = self._call("ListParents", why=why, ChildId=ou_id).get("Parents") or [{}]
+            parents = self._call(OrganizationsOperation.LIST_PARENTS, why=why, ChildId=ou_id).get(
+                "Parents"
+            ) or [{}]
             parent_id = str(parents[0].get("Id"))
         if parent_id.startswith("r-"):
             parent = self._units.setdefault(parent_id, Unit(parent_id, ROOT_PATH))
@@ -353,7 +380,9 @@ class Organization:
 
     # -- calls -------------------------------------------------------------------------------------
 
-    def _pages(self, operation: str, member: str, **params: Any) -> Iterator[list[dict[str, Any]]]:
+    def _pages(
+        self, operation: OrganizationsOperation, member: str, **params: Any
+    ) -> Iterator[list[dict[str, Any]]]:
         token = None
         while True:
             extra: dict[str, str] = {"NextToken": token} if token else {}

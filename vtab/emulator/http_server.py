@@ -387,13 +387,19 @@ class HttpServer:
             except OSError:  # the listener was closed, or the process is out of descriptors
                 log.exception("the emulator could not accept a connection")
                 return
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.setblocking(False)
-            target = next(self._turn)
-            if target.loop is self._loops[0].loop:
-                target.adopt(sock)
-            else:
-                target.loop.call_soon_threadsafe(target.adopt, sock)
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.setblocking(False)
+                target = next(self._turn)
+                if target.loop is self._loops[0].loop:
+                    target.adopt(sock)
+                else:
+                    target.loop.call_soon_threadsafe(target.adopt, sock)
+            except (OSError, RuntimeError) as error:
+                # A peer that reset before its socket was set up (macOS: EINVAL), or a loop already
+                # closed by stop(): nothing serves the socket, so close it now rather than leak it.
+                sock.close()
+                log.warning("the emulator could not set up a connection: %s", error)
 
     @property
     def endpoint_url(self) -> str:

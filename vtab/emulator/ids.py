@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from random import Random
 from typing import Any
 
@@ -51,11 +52,22 @@ VALUE_SHAPES: dict[str, dict[str, str]] = {
         "FunctionArn": "arn:{partition}:lambda:{region}:{account}:function:{FunctionName}:{Version}"
     },
     "AWS::SNS::Subscription": {"Arn": "{TopicArn}:{uuid}"},
+    "AWS::DynamoDB::Table": {"StreamArn": "{Arn}/stream/{stream_label}"},
+    "AWS::EKS::Cluster": {"EncryptionConfigKeyArn": "{EncryptionConfig/0/Provider/KeyArn}"},
 }
-"""Type -> property AWS derives -> its value as AWS builds it from the model (``{region}``, ``{account}``,
-``{partition}``: the resource's; ``{uuid}`` a generated one), identifiers included; from the
-CloudFormation reference's return values (AWS::S3::Bucket, AWS::SQS::Queue, AWS::Lambda::Version and
-AWS::SNS::Subscription's Ref and Fn::GetAtt)."""
+"""Type -> property AWS derives -> its value as AWS builds it from the model (``{Property}``, or a path
+into it, ``{EncryptionConfig/0/Provider/KeyArn}``; ``{region}``, ``{account}``, ``{partition}``: the
+resource's; ``{uuid}`` a generated one; ``{stream_label}`` the time now as DynamoDB labels a stream,
+``2015-11-30T20:10:00.000`` in UTC), identifiers included; from the CloudFormation reference's return
+values (AWS::S3::Bucket, AWS::SQS::Queue, AWS::Lambda::Version, AWS::SNS::Subscription,
+AWS::DynamoDB::Table and AWS::EKS::Cluster's Ref and Fn::GetAtt). A read-only one whose parts the model
+lacks is left out, never made up: a cluster created without a key has no EncryptionConfigKeyArn."""
+
+SHAPED_ONLY_WITH: dict[str, dict[str, str]] = {"AWS::DynamoDB::Table": {"StreamArn": "StreamSpecification"}}
+"""Type -> a property of VALUE_SHAPES -> the property the model must hold for AWS to give it at all: a
+table has a stream (and so a StreamArn) only when its StreamSpecification asks for one."""
+
+_PLACEHOLDER = re.compile(r"\{([\w/]+)\}")
 
 NUMBERED: dict[str, tuple[str, str]] = {"AWS::Lambda::Version": ("Version", "FunctionName")}
 """Type -> (a property AWS numbers 1, 2, 3, ..., the property each count is per): Lambda publishes each
@@ -68,16 +80,52 @@ def shaped_value(draw: Draw, name: str) -> str | None:
     shape = VALUE_SHAPES.get(draw.type_name, {}).get(name)
     if shape is None:
         return None
+    needed = SHAPED_ONLY_WITH.get(draw.type_name, {}).get(name)
+    if needed is not None and draw.model.get(needed) in (None, {}, []):
+        return None
     region = draw.region
     known = {
-        **{key: str(value) for key, value in draw.model.items() if isinstance(value, str | int)},
         "region": region,
         "account": draw.account,
         "partition": (partition_of(region) if region else "") or "aws",
     }
-    if not set(re.findall(r"\{(\w+)\}", shape)) <= {*known, "uuid"}:
+    for part in set(_PLACEHOLDER.findall(shape)) - set(known):
+        value = _value_at(draw.model, part)
+        if value is not None:
+            known[part] = value
+    if "{uuid}" in shape:
+        known["uuid"] = random_uuid(draw.rng)
+    if "{stream_label}" in shape:
+        known["stream_label"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+    if not set(_PLACEHOLDER.findall(shape)) <= set(known):
         return None
-    return shape.format_map({**known, "uuid": random_uuid(draw.rng)} if "{uuid}" in shape else known)
+    return shape.format_map(known)
+
+
+def is_shaped(type_name: str, name: str) -> bool:
+    """Whether AWS derives property ``name`` from the model (VALUE_SHAPES): made so or not at all."""
+    return name in VALUE_SHAPES.get(type_name, {})
+
+
+def built_from_own_arn(type_name: str, name: str) -> bool:
+    """Whether the shape of ``name`` names the resource's own ARN (a stream's ARN is its table's and more),
+    which must then be made first."""
+    shape = VALUE_SHAPES.get(type_name, {}).get(name, "")
+    return any(is_own_arn(type_name, part) for part in _PLACEHOLDER.findall(shape))
+
+
+def _value_at(model: Mapping[str, Any], path: str) -> str | None:
+    """The text of a string or integer at ``path`` (``Name``, ``EncryptionConfig/0/Provider/KeyArn``) in
+    the model, or None when it holds none there."""
+    value: Any = model
+    for part in path.split("/"):
+        if isinstance(value, Mapping):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
 
 
 UNSCOPED_ARNS = frozenset({"AWS::S3::Bucket"})
@@ -183,10 +231,10 @@ def identifier_value(
 def default_value(
     draw: Draw, name: str, spec: Mapping[str, Any], also: Sequence[Mapping[str, Any]] = ()
 ) -> Any:
-    """A cheap default for a read-only property, or None when no plausible one is cheap."""
-    shaped = shaped_value(draw, name)
-    if shaped is not None:
-        return shaped
+    """A cheap default for a read-only property, or None when no plausible one is cheap (or AWS would
+    give none: a derived value whose parts the model lacks)."""
+    if is_shaped(draw.type_name, name):
+        return shaped_value(draw, name)
     if spec.get("enum"):
         return spec["enum"][0]
     kind = spec.get("type")

@@ -27,7 +27,14 @@ from vtab.catalog.schema import Scope
 from vtab.catalog.walks import Feed, FeedKind, LinkSource
 from vtab.emulator.deletes import IN_USE_ERROR, blocks, in_use_message
 from vtab.emulator.errors import HandlerFailure, not_found_message
-from vtab.emulator.ids import NUMBERED, Draw, default_value, identifier_value, is_own_arn
+from vtab.emulator.ids import (
+    NUMBERED,
+    Draw,
+    built_from_own_arn,
+    default_value,
+    identifier_value,
+    is_own_arn,
+)
 from vtab.emulator.provider import ListInputs, Provider
 from vtab.emulator.rules import TypeRules
 from vtab.emulator.samples import fits
@@ -400,12 +407,17 @@ class MemoryProvider(Provider):
         for path in self.rules.primary_identifier:
             if self.rules.value_at(model, path) in (None, ""):
                 _set_path(model, path, self._new_id(path.rsplit("/", 1)[-1], path, region, model))
-        for name in sorted(self.rules.read_only, key=lambda name: (is_own_arn(self.type_name, name), name)):
+        for name in sorted(self.rules.read_only, key=self._generated_order):
             if name not in model:
                 spec, also = self.facts.properties.get(name, {}), self._child_rules.get(name, ())
                 value = default_value(self._draw(region, model), name, spec, also)
                 if value is not None:
                     model[name] = value
+
+    def _generated_order(self, name: str) -> tuple[bool, bool, str]:
+        """The order read-only properties are made in: by name, the resource's own ARN after the rest (it
+        is built from names and ids), what is built from that ARN after it (a table's StreamArn)."""
+        return (built_from_own_arn(self.type_name, name), is_own_arn(self.type_name, name), name)
 
     def _next_number(self, region: RegionState, model: dict[str, Any], prop: str, per: str) -> str:
         """One more than the highest ``prop`` of the resources with this model's ``per`` (``'1'`` first)."""

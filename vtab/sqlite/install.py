@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import os
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, cast
@@ -252,6 +254,24 @@ def not_apsw_text(connection: object) -> str:
     )
 
 
+PACKAGE_DIRECTORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+"""vtab's own files: a warning about the caller's database names the first line outside them."""
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` that makes the calling function's warning name its caller's line outside vtab,
+    whichever entry point was called (register(), register_tables(), connect(), vtab.dbapi's...): a user
+    sees their own line, and a warnings filter by module matches theirs (Python 3.11 has no
+    ``skip_file_prefixes``)."""
+    frame = sys._getframe(1)  # the function that warns: stacklevel 1
+    level = 1
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        PACKAGE_DIRECTORY
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def register(connection: apsw.Connection, **options: Any) -> Registry:
     """Install vtab's tables on ``connection``; ``options`` are the defaults of every table (see Options).
 
@@ -296,7 +316,7 @@ def register_tables(connection: apsw.Connection, tables: Mapping[str, str], **op
         )
     shadowed = shadowed_tables(connection)
     if shadowed:
-        warnings.warn(ShadowedTableWarning(shadowed), stacklevel=3)  # register()'s caller
+        warnings.warn(ShadowedTableWarning(shadowed), stacklevel=caller_stacklevel())
 
     calls_table, dry_run_table, _ = LOG_TABLES
     install_rows_table(connection, calls_table, CALL_COLUMNS, registry.calls)

@@ -220,7 +220,9 @@ class WriteQueue:
         finally:
             self.shared.clear_cache(self.schema.type_name)
         statement = self.shared.statement.number
-        self.shared.returning.record(statement, event_rows(outcomes, self.schema, table.name))
+        self.shared.returning.record(
+            statement, event_rows(outcomes, self.schema, table.name, table.cloud.account_label())
+        )
         error = statement_error(
             outcomes,
             self.schema,
@@ -246,9 +248,8 @@ class WriteQueue:
         returned = []
         for op, action, note in sorted(entries, key=lambda entry: entry[0].seq):
             if action != "SKIP":
-                returned.append(
-                    dry_run_row(op, self.schema, table.name, f"dry_run: {op.describe(self.schema)} not sent")
-                )
+                unsent = f"dry_run: {op.describe(self.schema)} not sent"
+                returned.append(dry_run_row(op, self.schema, table.name, unsent, table.cloud.account_label()))
             record = table.cloud_of(op.account).log_start(
                 op.call if action != "SKIP" else "(none)",
                 op.region,

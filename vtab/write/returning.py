@@ -4,8 +4,11 @@ One row per operation the statement sent (an ``INSERT OR IGNORE`` row whose key 
 returns none, as in SQLite), in statement order, with Cloud Control's fields: the final ProgressEvent's,
 or, for an operation that never got one (refused at its start call, lost in transport), the error it got
 instead. vtab's own verdict (``status``: SUCCESS, FAILED, REFUSED, ...) and the table, region, account
-(NULL: the caller's own, on a connection without account options) and row are beside them. A dry run's
-rows say nothing was sent (no RequestToken, no OperationStatus).
+and row are beside them. The account is the one the write acted in: a write in the caller's own account
+names it by the account_id option, else by the id the connection looked up (vtab.write.rows looks it up
+for a RETURNING write, once per connection, before sending); only a write without RETURNING, on a
+connection that never needed its id, leaves it NULL in ``vtab_returning``. A dry run's rows say nothing was
+sent (no RequestToken, no OperationStatus).
 
 The rows of the last statement that sent writes (an autocommit write, or a COMMIT) stay in the eponymous
 table ``vtab_returning``, so a statement that failed (and so returned no rows) can still be read after.
@@ -48,8 +51,9 @@ class ReturningLog:
         return list(self.rows) if statement == self.statement else []
 
 
-def event_rows(outcomes: Iterable[Outcome], schema: ResourceSchema, table: str) -> list[Row]:
-    """A row per operation sent: its last ProgressEvent, completed by what vtab knows of it."""
+def event_rows(outcomes: Iterable[Outcome], schema: ResourceSchema, table: str, own: str | None) -> list[Row]:
+    """A row per operation sent: its last ProgressEvent, completed by what vtab knows of it (``own``: the
+    caller's account id as far as known, for the operations in it)."""
     rows = []
     for outcome in outcomes:
         if outcome.status is WriteStatus.SKIPPED:
@@ -70,7 +74,7 @@ def event_rows(outcomes: Iterable[Outcome], schema: ResourceSchema, table: str) 
                 event.get("TypeName") or schema.type_name,
                 table,
                 op.region,
-                op.account,
+                op.account or own,
                 op.row,
                 str(outcome.status),
             )
@@ -78,8 +82,9 @@ def event_rows(outcomes: Iterable[Outcome], schema: ResourceSchema, table: str) 
     return rows
 
 
-def dry_run_row(op: Operation, schema: ResourceSchema, table: str, note: str) -> Row:
-    """A dry run's operation: what it would have been, and that it was not sent."""
+def dry_run_row(op: Operation, schema: ResourceSchema, table: str, note: str, own: str | None) -> Row:
+    """A dry run's operation: what it would have been, and that it was not sent (``own`` as for
+    ``event_rows``)."""
     return (
         None,
         None,
@@ -93,7 +98,7 @@ def dry_run_row(op: Operation, schema: ResourceSchema, table: str, note: str) ->
         schema.type_name,
         table,
         op.region,
-        op.account,
+        op.account or own,
         op.row,
         str(WriteStatus.NOT_SENT),
     )

@@ -88,7 +88,8 @@ class RowWriter:
         values = self.fill_account_id(values, region, where, named)
         desired = self.rules.desired_state(values, where)
         self.rules.check_regions(desired, region, where)
-        account = self.account_of(named, where)  # last: the only check that may call (the estate, STS)
+        account = self.account_of(named, where)  # last: the checks that may call (the estate, STS)
+        self.know_returning_account(account, where)
         return Operation(Verb.CREATE, region, row, 0, desired=desired, on_conflict=mode, account=account)
 
     def update(
@@ -140,6 +141,7 @@ class RowWriter:
             patch = column_patch(self.schema, self.table.columns, self.rules, row, changed, where)
         if not patch:
             return row, None
+        self.know_returning_account(row.account, where)
         op = Operation(
             Verb.UPDATE,
             row.region,
@@ -156,7 +158,9 @@ class RowWriter:
         """A DELETE of the row read under ``rowid`` (only its identifier and region are needed: a partial
         row, from an identifier-only listing, is not fetched)."""
         row = self.read_row(rowid)
-        refuse_returning_in_transaction(self.shared, f"[{self.table.name} {row.identifier}]")
+        where = f"[{self.table.name} {row.identifier}]"
+        refuse_returning_in_transaction(self.shared, where)
+        self.know_returning_account(row.account, where)
         try:
             ids: dict[str, Any] = dict(self.schema.split_identifier(row.identifier))
         except ValueError:
@@ -280,6 +284,22 @@ class RowWriter:
                 f"{ACCOUNT_ID} = {sql_literal(value)}: {error}; nothing was sent {where}"
             ) from error
         return value
+
+    def know_returning_account(self, account: str | None, where: str) -> None:
+        """A RETURNING write in the caller's own account (``account`` None) on a connection that has not
+        learned its id (no account_id option, no statement needed it yet): GetCallerIdentity now, once per
+        connection, so that RETURNING's account_id names the account (vtab.write.returning); before
+        anything is sent, so a failed lookup sends nothing. A write without RETURNING never asks."""
+        table = self.table
+        if account is not None or not self.shared.statement.returning or table.cloud.account_label():
+            return
+        lookup = table.pool.submit(table.own_account, "leave RETURNING out")
+        try:  # on a worker, so that the SQLite thread waits interruptibly
+            result(lookup, table.interrupted, "the account id lookup")
+        except apsw.InterruptError:
+            raise
+        except apsw.Error as error:
+            raise type(error)(f"{error} {where}") from error
 
     def refuse_moving_account(self, values: dict[str, Any], row: Row, where: str) -> None:
         """An UPDATE acts in the row's account: SET account_id (or account_name) to another is refused."""
