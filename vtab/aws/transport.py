@@ -218,6 +218,11 @@ _sending = threading.local()
 """When this thread last handed a request to the HTTP pool (``time.monotonic()``)."""
 
 
+def note_sent() -> None:
+    """A request of this thread leaves for AWS now (each attempt): what ``last_sent_at`` reports."""
+    _sending.at = time.monotonic()
+
+
 def last_sent_at(default: float) -> float:
     """When this thread's last Cloud Control request left for AWS (its last attempt, when botocore retried),
     else ``default``: what a poll's backoff counts from, so time spent building and signing a request
@@ -241,7 +246,7 @@ class AnswerCheck:
         parser takes it."""
 
     def __call__(self, request: AWSPreparedRequest, event_name: str = "", **_: Any) -> AWSResponse:
-        _sending.at = time.monotonic()
+        note_sent()
         response: AWSResponse = self._session.send(request)  # the body is read whole here
         operation = event_name.rsplit(".", 1)[-1]
         answer = check_answer(
