@@ -42,8 +42,7 @@ from botocore.parsers import create_parser
 from botocore.utils import lowercase_dict
 from botocore.validate import validate_parameters
 
-from vtab.aws import sigv4, transport
-from vtab.aws.signing import signing_as
+from vtab.aws import signing, sigv4, transport
 
 SIGNATURE_HEADERS = frozenset({"X-Amz-Date", "X-Amz-Security-Token", "Authorization"})
 """What SigV4 adds to a request (``vtab.aws.sigv4``)."""
@@ -133,6 +132,7 @@ class Caller:
         self._events.register_first(
             f"before-send.{self._service}", _capture, unique_id=f"vtab-wire-capture-{self._service}"
         )
+        signing.install(client)  # botocore's requests sign with the call's credentials too
 
     @property
     def client(self) -> Any:
@@ -208,12 +208,14 @@ class Caller:
         model = self._client.meta.service_model.operation_model(operation)
         why = _unusual(model)
         if why is None:
-            params = {
-                **params,
-                **{name: str(uuid.uuid4()) for name in model.idempotent_members if name not in params},
-            }
-            captured = self._botocore_request(operation, params, credentials)
-            template, why = self._rebuilt(model, params, credentials, captured)
+            tokens = {name: str(uuid.uuid4()) for name in model.idempotent_members if name not in params}
+            params = {**params, **tokens}
+            # Both sign with the same frozen credentials: a refresh in between cannot tell them apart.
+            frozen = _frozen(self._own(credentials))
+            captured = self._botocore_request(
+                operation, params, Credentials(str(frozen.access_key), str(frozen.secret_key), frozen.token)
+            )
+            template, why = self._rebuilt(model, params, frozen, captured)
             if template is not None:
                 self._templates[operation] = template
                 return template
@@ -222,11 +224,11 @@ class Caller:
         return None
 
     def _botocore_request(
-        self, operation: str, params: dict[str, Any], credentials: Credentials | None
+        self, operation: str, params: dict[str, Any], credentials: Credentials
     ) -> AWSPreparedRequest:
         _capturing.on = True
         try:
-            with signing_as(credentials):
+            with signing.signing_as(credentials):
                 getattr(self._client, self._methods[operation])(**params)
         except _Captured as captured:
             return captured.request
@@ -238,7 +240,7 @@ class Caller:
         self,
         model: Any,
         params: dict[str, Any],
-        credentials: Credentials | None,
+        frozen: ReadOnlyCredentials,
         captured: AWSPreparedRequest,
     ) -> tuple[Template | None, str | None]:
         """A template from botocore's request, and None or why it does not rebuild that request."""
@@ -265,9 +267,8 @@ class Caller:
             self._members.get(model.name),
             transport.answer_reader(model.output_shape) if model.name in self._members else None,
         )
-        request = Request(model.name, params, credentials, template, self._context())
+        request = Request(model.name, params, None, template, self._context())
         request.context["retries"]["invocation-id"] = retries.get("invocation-id", "")
-        frozen = _frozen(self._own(credentials))
         ours = self._signed(request, frozen, _text(captured.headers["X-Amz-Date"]))
         if (ours.method, ours.url, ours.body) != (captured.method, captured.url, captured.body):
             return None, "the URL, method or body differ from botocore's"
@@ -286,7 +287,7 @@ class Caller:
         """Send a prepared request (again, signed anew, for each retry the client's retry handler asks)."""
         template = request.template
         if template is None:
-            with signing_as(request.credentials):
+            with signing.signing_as(request.credentials):
                 answer: dict[str, Any] = getattr(self._client, self._methods[request.operation])(
                     **request.params
                 )
