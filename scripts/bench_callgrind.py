@@ -12,7 +12,6 @@ warm-up are not counted and no difference needs taking. Needs valgrind. PYTHONPA
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import subprocess
@@ -20,7 +19,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-IR = "AWS::ApiGatewayV2::IntegrationResponse"
 COUNT = 20_000
 
 
@@ -34,33 +32,9 @@ def _instrument(on: bool) -> None:
 
 def reader(kind: str, url: str, api_id: str, integration_id: str, scans: int) -> None:
     """Runs under callgrind: one warm-up scan, then ``scans`` instrumented ones."""
-    if kind == "boto3":
-        import boto3
-        import orjson
+    from benchlib import paginator_reader, select_reader
 
-        client = boto3.client("cloudcontrol", endpoint_url=url, region_name="us-east-1")
-        model = json.dumps({"ApiId": api_id, "IntegrationId": integration_id})
-
-        def scan() -> int:
-            n = 0
-            for page in client.get_paginator("list_resources").paginate(TypeName=IR, ResourceModel=model):
-                for description in page["ResourceDescriptions"]:
-                    orjson.loads(description["Properties"])
-                    n += 1
-            return n
-
-    else:
-        from benchlib import connect
-
-        db = connect(url)
-        sql = (
-            "SELECT * FROM integration_responses WHERE region = 'us-east-1' "
-            f"AND api_id = '{api_id}' AND integration_id = '{integration_id}'"
-        )
-
-        def scan() -> int:
-            return len(list(db.execute(sql)))
-
+    scan = (paginator_reader if kind == "boto3" else select_reader)(url, api_id, integration_id)
     assert scan() == COUNT
     _instrument(True)
     for _ in range(scans):

@@ -8,6 +8,8 @@ after botocore's call could no longer retry. The ``before-send`` event is the on
 retry loop that sees the raw answer: the handler sends the request on the client's own HTTP session
 (so proxies, TLS and timeouts stay botocore's) and raises :class:`MalformedAnswerError`, an
 ``HTTPClientError``, which standard-mode retries count against ``max_attempts`` like any transport fault.
+vtab's own calls are sent by ``vtab.aws.wire``, which runs the same check in its retry loop; the hooks
+serve botocore's full calls (an operation whose request wire.py cannot rebuild exactly).
 
 One parse per answer: the check parses the body (orjson) and botocore is handed that parse through its
 ``before-parse`` event instead of parsing the body again with ``json`` and walking it member by member

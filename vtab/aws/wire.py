@@ -210,8 +210,12 @@ class Caller:
         if why is None:
             tokens = {name: str(uuid.uuid4()) for name in model.idempotent_members if name not in params}
             params = {**params, **tokens}
+            own = self._own(credentials)
+            if own is None:  # botocore's call raises what it raises without credentials
+                self._botocore_request(operation, params, None)
+                return None
             # Both sign with the same frozen credentials: a refresh in between cannot tell them apart.
-            frozen = _frozen(self._own(credentials))
+            frozen = _frozen(own)
             captured = self._botocore_request(
                 operation, params, Credentials(str(frozen.access_key), str(frozen.secret_key), frozen.token)
             )
@@ -224,7 +228,7 @@ class Caller:
         return None
 
     def _botocore_request(
-        self, operation: str, params: dict[str, Any], credentials: Credentials
+        self, operation: str, params: dict[str, Any], credentials: Credentials | None
     ) -> AWSPreparedRequest:
         _capturing.on = True
         try:
@@ -234,7 +238,7 @@ class Caller:
             return captured.request
         finally:
             _capturing.on = False
-        raise RuntimeError(f"botocore sent {operation} instead of handing it over")  # pragma: no cover
+        raise RuntimeError(f"botocore answered {operation} without sending it")  # pragma: no cover
 
     def _rebuilt(
         self,
