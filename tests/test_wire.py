@@ -13,10 +13,11 @@ from typing import Any
 import botocore.session
 import pytest
 from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSPreparedRequest
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HeadersDict
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
 from tests.readhelpers import connect, rows
 from vtab.aws import wire
@@ -265,3 +266,48 @@ def test_what_the_template_cannot_rebuild_stays_botocores(emulator: Emulator) ->
 
     assert caller.fallbacks == {"ListResources": "the headers differ from botocore's"}
     assert [call.operation for call in emulator.calls] == ["ListResources", "ListResources"]
+
+
+def test_a_before_send_handler_may_answer_instead_as_with_botocore(emulator: Emulator) -> None:
+    """What mocks of botocore rely on (moto answers at ``before-send``): the lean path asks too."""
+    client = _endpoint_client(emulator)
+    caller = wire.Caller(client, ANSWER_MEMBERS)
+    assert caller.call("ListResources", {"TypeName": LOG_GROUP}, None)["ResourceDescriptions"] == []
+    body = b'{"ResourceDescriptions": [{"Identifier": "mocked", "Properties": "{}"}]}'
+
+    def mock(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        answer = AWSResponse(request.url, 200, HeadersDict({"x-amzn-RequestId": "mock-1"}), None)
+        answer._content = body
+        return answer
+
+    client.meta.events.register("before-send.cloudcontrol", mock)
+    got = caller.call("ListResources", {"TypeName": LOG_GROUP}, None)
+
+    assert got["ResourceDescriptions"] == [{"Identifier": "mocked", "Properties": "{}"}]
+    assert got["ResponseMetadata"]["RequestId"] == "mock-1"
+    assert caller.fallbacks == {}
+    assert [call.operation for call in emulator.calls] == ["ListResources"]
+
+
+def test_a_stub_answering_the_first_call_keeps_the_operation_botocores(emulator: Emulator) -> None:
+    client = _endpoint_client(emulator)
+    caller = wire.Caller(client, ANSWER_MEMBERS)
+    with Stubber(client) as stubber:
+        for identifier in ("s1", "s2"):
+            stubber.add_response(
+                "get_resource",
+                {
+                    "TypeName": LOG_GROUP,
+                    "ResourceDescription": {"Identifier": identifier, "Properties": "{}"},
+                },
+                {"TypeName": LOG_GROUP, "Identifier": identifier},
+            )
+        answers = [
+            caller.call("GetResource", {"TypeName": LOG_GROUP, "Identifier": identifier}, None)
+            for identifier in ("s1", "s2")
+        ]
+        stubber.assert_no_pending_responses()
+
+    assert [answer["ResourceDescription"]["Identifier"] for answer in answers] == ["s1", "s2"]
+    assert caller.fallbacks == {"GetResource": "botocore answers it without sending it (a stub)"}
+    assert emulator.calls == []

@@ -216,6 +216,10 @@ def answer_reader(shape: Any) -> Reader | None:
     return _OutputReader(shape) if any(_is_flat(member) for member in shape.members.values()) else None
 
 
+SENT_ELSEWHERE = "vtab_sent_elsewhere"
+"""A request context key: the request's sender (vtab.aws.wire) sends it and checks its answer itself, so
+the ``before-send`` check leaves it alone."""
+
 _sending = threading.local()
 """When this thread last handed a request to the HTTP pool (``time.monotonic()``)."""
 
@@ -247,7 +251,9 @@ class AnswerCheck:
         """This thread's last answer to hand over: (its body, its parse, its reader), until botocore's
         parser takes it."""
 
-    def __call__(self, request: AWSPreparedRequest, event_name: str = "", **_: Any) -> AWSResponse:
+    def __call__(self, request: AWSPreparedRequest, event_name: str = "", **_: Any) -> AWSResponse | None:
+        if (getattr(request, "context", None) or {}).get(SENT_ELSEWHERE):
+            return None
         note_sent()
         response: AWSResponse = self._session.send(request)  # the body is read whole here
         operation = event_name.rsplit(".", 1)[-1]

@@ -110,6 +110,8 @@ class Request:
     context: dict[str, Any]
     """botocore's request context: the retry handler's attempt, invocation id and quota."""
     prepared: AWSPreparedRequest | None = None
+    answer: dict[str, Any] | None = None
+    """botocore's answer, when its own call answered without sending (a Stubber's ``before-call``)."""
 
 
 class Caller:
@@ -150,19 +152,26 @@ class Caller:
         """``operation`` with ``params``, signed with ``credentials`` (None: the client's own); botocore's
         ParamValidationError or NoCredentialsError as botocore's call raises them."""
         template = self._templates.get(operation, _UNSEEN)
+        answer = None
         if template is _UNSEEN:
-            template = self._template(operation, params, credentials)
+            template, answer = self._template(operation, params, credentials)
         assert not isinstance(template, _Unseen)
         context = self._context()
         if template is None:
-            return Request(operation, params, credentials, None, context)
+            return Request(operation, params, credentials, None, context, answer=answer)
         params = self._checked(template, params)
         request = Request(operation, params, credentials, template, context)
         request.prepared = self._signed(request, _frozen(self._own(credentials)), _now())
         return request
 
     def _context(self) -> dict[str, Any]:
-        return {"client_config": self._config, "retries": {"attempt": 1, "invocation-id": str(uuid.uuid4())}}
+        """A request's context as botocore's endpoint starts it; SENT_BY_WIRE tells vtab's before-send
+        check (for botocore's own calls) that this module sends the request and checks its answer."""
+        return {
+            "client_config": self._config,
+            "retries": {"attempt": 1, "invocation-id": str(uuid.uuid4())},
+            transport.SENT_ELSEWHERE: True,
+        }
 
     def _checked(self, template: Template, params: dict[str, Any]) -> dict[str, Any]:
         """The parameters as botocore sends them: validated, each missing idempotency token a new uuid4."""
@@ -193,7 +202,8 @@ class Caller:
         ).encode()
         headers["Content-Length"] = str(len(body))
         # A plain dict, as urllib3 takes it (botocore's own is a case-insensitive map: slower to fill).
-        return AWSPreparedRequest(template.method, template.url, headers, body, False, request.context)  # type: ignore[arg-type]
+        prepared = AWSPreparedRequest(template.method, template.url, headers, body, False, request.context)  # type: ignore[arg-type]
+        return prepared
 
     def _own(self, credentials: Credentials | None) -> Credentials | None:
         return credentials if credentials is not None else self._client._get_credentials()
@@ -202,43 +212,51 @@ class Caller:
 
     def _template(
         self, operation: str, params: dict[str, Any], credentials: Credentials | None
-    ) -> Template | None:
+    ) -> tuple[Template | None, dict[str, Any] | None]:
         """Take ``operation``'s template from botocore's own request for ``params`` (built, signed, not
-        sent), and keep it only if this module rebuilds that request exactly."""
+        sent), and keep it only if this module rebuilds that request exactly; also botocore's answer, if
+        its call answered without sending (a Stubber: the operation then stays botocore's)."""
         model = self._client.meta.service_model.operation_model(operation)
         why = _unusual(model)
         if why is None:
             tokens = {name: str(uuid.uuid4()) for name in model.idempotent_members if name not in params}
             params = {**params, **tokens}
             own = self._own(credentials)
-            if own is None:  # botocore's call raises what it raises without credentials
-                self._botocore_request(operation, params, None)
-                return None
             # Both sign with the same frozen credentials: a refresh in between cannot tell them apart.
-            frozen = _frozen(own)
-            captured = self._botocore_request(
-                operation, params, Credentials(str(frozen.access_key), str(frozen.secret_key), frozen.token)
+            frozen = _frozen(own) if own is not None else None
+            signer = (
+                Credentials(str(frozen.access_key), str(frozen.secret_key), frozen.token) if frozen else None
             )
+            captured = self._botocore_request(operation, params, signer)
+            if isinstance(captured, dict):
+                why = "botocore answers it without sending it (a stub)"
+                self.fallbacks[operation] = why
+                self._templates[operation] = None
+                return None, captured
+            if frozen is None:  # pragma: no cover - botocore raises NoCredentialsError first
+                return None, None
             template, why = self._rebuilt(model, params, frozen, captured)
             if template is not None:
                 self._templates[operation] = template
-                return template
+                return template, None
         self.fallbacks[operation] = why or "?"
         self._templates[operation] = None
-        return None
+        return None, None
 
     def _botocore_request(
         self, operation: str, params: dict[str, Any], credentials: Credentials | None
-    ) -> AWSPreparedRequest:
+    ) -> AWSPreparedRequest | dict[str, Any]:
+        """botocore's request for ``params``, stopped before it is sent; or botocore's answer, if a handler
+        answered it before it was built (what botocore's call raises, it raises)."""
         _capturing.on = True
         try:
             with signing.signing_as(credentials):
-                getattr(self._client, self._methods[operation])(**params)
+                answer: dict[str, Any] = getattr(self._client, self._methods[operation])(**params)
         except _Captured as captured:
             return captured.request
         finally:
             _capturing.on = False
-        raise RuntimeError(f"botocore answered {operation} without sending it")  # pragma: no cover
+        return answer
 
     def _rebuilt(
         self,
@@ -290,6 +308,8 @@ class Caller:
     def send(self, request: Request) -> dict[str, Any]:
         """Send a prepared request (again, signed anew, for each retry the client's retry handler asks)."""
         template = request.template
+        if request.answer is not None:
+            return request.answer
         if template is None:
             with signing.signing_as(request.credentials):
                 answer: dict[str, Any] = getattr(self._client, self._methods[request.operation])(
@@ -340,7 +360,11 @@ class Caller:
         """One attempt: (the answer, botocore's parse of it, None) or (None, None, what went wrong)."""
         transport.note_sent()
         try:
-            http: AWSResponse = self._http.send(prepared)
+            # As botocore's endpoint: a before-send handler may answer instead (moto, a test's mock).
+            found = self._events.emit(
+                f"before-send.{self._service}.{template.operation.name}", request=prepared
+            )
+            http: AWSResponse = first_non_none_response(found) or self._http.send(prepared)
         except Exception as error:  # as botocore's endpoint: any failure to send is for the retry handler
             return None, None, error
         status = http.status_code
