@@ -22,6 +22,11 @@ Retries are botocore's: the client's own standard-mode handler (its ``needs-retr
 limit, back-off and retry quota, which the ``after-call`` event refunds) decides on every error answer,
 malformed answer and transport failure, and a retry is a new request, newly signed, as botocore's is. An
 error answer raises what botocore raises (the client's modeled ClientError, parsed by botocore's parser).
+
+Mocks: a ``before-send`` handler may answer a request instead of its being sent, as botocore's endpoint
+lets it (moto does); a call botocore answers before building its request (a Stubber's ``before-call``)
+keeps its operation botocore's if it answers the first call. A Stubber activated after an operation's
+first call is not asked (nothing of vtab's does that: request-shape tests stub a fresh connection).
 """
 
 from __future__ import annotations
