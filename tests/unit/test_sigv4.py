@@ -4,7 +4,6 @@ byte-identical Authorization header, with and without a session token, and the k
 from __future__ import annotations
 
 import datetime
-import hmac
 from collections.abc import Callable
 from typing import Any
 
@@ -87,6 +86,3 @@ def test_the_derived_key_is_sigv4s() -> None:
     """The AWS documentation's example: secret, 20120215, us-east-1, iam."""
     key = sigv4.derive_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam")
     assert key.hex() == "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
-    assert hmac.compare_digest(
-        key, sigv4.derive_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam")
-    )
