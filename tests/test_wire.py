@@ -19,8 +19,9 @@ from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from tests.faultproxy import Fault, FaultProxy
 from tests.readhelpers import connect, rows
-from vtab.aws import wire
+from vtab.aws import transport, wire
 from vtab.aws.cloudcontrol import ANSWER_MEMBERS
 from vtab.emulator import Emulator
 
@@ -311,3 +312,45 @@ def test_a_stub_answering_the_first_call_keeps_the_operation_botocores(emulator:
     assert [answer["ResourceDescription"]["Identifier"] for answer in answers] == ["s1", "s2"]
     assert caller.fallbacks == {"GetResource": "botocore answers it without sending it (a stub)"}
     assert emulator.calls == []
+
+
+@pytest.mark.parametrize("fault", [Fault.THROTTLE, Fault.ERROR_500_EMPTY, Fault.EMPTY_200])
+def test_a_retry_sends_what_botocores_retry_sends(emulator: Emulator, fault: Fault) -> None:
+    """Throttled, a 5xx, a malformed answer: the retry is a new request with botocore's headers (the same
+    invocation id, its attempt number, a new signature), and the answer is botocore's."""
+    answers: dict[str, dict[str, Any]] = {}
+    sent: dict[str, list[list[tuple[str, str]]]] = {}
+    for sender in ("botocore", "wire"):
+        with FaultProxy(emulator.endpoint_url) as proxy:
+            client = botocore.session.Session().create_client(
+                "cloudcontrol",
+                region_name="us-east-1",
+                endpoint_url=proxy.url,
+                config=Config(retries={"mode": "standard", "total_max_attempts": 3}),
+            )
+            transport.install(client, ANSWER_MEMBERS)
+            caller = wire.Caller(client, ANSWER_MEMBERS)
+            proxy.inject(fault, "ListResources", times=1)
+            if sender == "botocore":
+                answers[sender] = client.list_resources(TypeName=LOG_GROUP)
+            else:
+                caller.prepare("ListResources", {"TypeName": LOG_GROUP}, None)  # the template, not sent
+                answers[sender] = caller.call("ListResources", {"TypeName": LOG_GROUP}, None)
+            sent[sender] = proxy.received
+    assert all(len(requests) == 2 for requests in sent.values())
+    for sender, (first, retry) in sent.items():
+        first_headers, retry_headers = dict(first), dict(retry)
+        assert first_headers["amz-sdk-invocation-id"] == retry_headers["amz-sdk-invocation-id"], sender
+        assert (
+            first_headers["Authorization"] != retry_headers["Authorization"]
+            or first_headers["X-Amz-Date"] == retry_headers["X-Amz-Date"]
+        ), sender
+    for index in (0, 1):
+        ours, theirs = sent["wire"][index], sent["botocore"][index]
+        assert [name for name, _ in ours] == [name for name, _ in theirs]
+        assert dict(ours)["amz-sdk-request"] == dict(theirs)["amz-sdk-request"]
+    assert dict(sent["wire"][1])["amz-sdk-request"].startswith("attempt=2;")
+    assert answers["wire"]["ResponseMetadata"]["RetryAttempts"] == 1
+    assert {k: v for k, v in answers["wire"].items() if k != "ResponseMetadata"} == {
+        k: v for k, v in answers["botocore"].items() if k != "ResponseMetadata"
+    }
