@@ -71,6 +71,38 @@ def connect(url: str, **options: Any) -> apsw.Connection:
     )
 
 
+SCAN_TYPE = "AWS::ApiGatewayV2::IntegrationResponse"
+
+
+def paginator_reader(url: str, api_id: str, integration_id: str) -> Callable[[], int]:
+    """The big scan's baseline: a bare boto3 paginator, each row's Properties parsed (orjson), row count."""
+    import boto3
+    import orjson
+
+    client = boto3.client("cloudcontrol", endpoint_url=url, region_name="us-east-1")
+    model = json.dumps({"ApiId": api_id, "IntegrationId": integration_id})
+
+    def scan() -> int:
+        n = 0
+        for page in client.get_paginator("list_resources").paginate(TypeName=SCAN_TYPE, ResourceModel=model):
+            for description in page["ResourceDescriptions"]:
+                orjson.loads(description["Properties"])
+                n += 1
+        return n
+
+    return scan
+
+
+def select_reader(url: str, api_id: str, integration_id: str) -> Callable[[], int]:
+    """The big scan through vtab: SELECT * of the integration's responses, every row to Python, row count."""
+    db = connect(url)
+    sql = (
+        "SELECT * FROM integration_responses WHERE region = 'us-east-1' "
+        f"AND api_id = '{api_id}' AND integration_id = '{integration_id}'"
+    )
+    return lambda: len(list(db.execute(sql)))
+
+
 def timed(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
     """Median seconds of ``runs`` calls, and the last result."""
     times, result = [], None

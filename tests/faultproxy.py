@@ -107,6 +107,8 @@ class FaultProxy(socketserver.ThreadingTCPServer):
         self.calls: Counter[str] = Counter()
         self.last_request_id: dict[str, str] = {}
         """Operation -> the x-amzn-RequestId of its latest answer."""
+        self.received: list[list[tuple[str, str]]] = []
+        """Each request's headers as they arrived, in order."""
         self._answer_count = itertools.count(1)
         self._rules: list[_Rule] = []
         self._throttle_rate = 0.0
@@ -222,6 +224,8 @@ class _Handler(socketserver.StreamRequestHandler):
                 request = self._read_request()
             except (OSError, ValueError):
                 return
+            if request is not None:
+                self.server.received.append(request.headers)
             if request is None or not self._serve(request, self.server._fault_for(request)):
                 return
 

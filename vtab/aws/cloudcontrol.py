@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound, Unk
 from botocore.loaders import Loader, create_loader
 
 from vtab import hints
-from vtab.aws import errors, identity, signing, transport
+from vtab.aws import errors, identity, signing, transport, wire
 from vtab.aws.calllog import CallLog, CallRecord, Timer, tag
 from vtab.catalog.columns import json_value, page_may_hold_long_number
 from vtab.catalog.schema import ResourceSchema
@@ -221,6 +221,8 @@ class CloudControl:
         )
         self._clients: dict[str, Any] = {}
         """Region -> its client, shared by every account's Cloud Control (vtab.aws.signing)."""
+        self._callers: dict[str, wire.Caller] = {}
+        """Region -> the lean path of its client's calls (vtab.aws.wire), shared alike."""
         self._lock = threading.Lock()
         self.account: str | None = None
         """The account an assumed role's credentials act in (see ``for_account``); None: the session's own."""
@@ -237,7 +239,7 @@ class CloudControl:
         with self._lock:
             found = self._accounts.get(account)
             if found is None:
-                found = copy.copy(self)  # shares _clients and _lock: the clients are the region's
+                found = copy.copy(self)  # shares _clients, _callers and _lock: the clients are the region's
                 found._accounts = {}
                 found.account, found._credentials = account, credentials
                 self._accounts[account] = found
@@ -247,7 +249,7 @@ class CloudControl:
         """This Cloud Control's Session and clients for another connection, whose calls go to its own
         ``log`` (``vtab sync``'s task connections: a Session costs about 8 ms of CPU, a client 2-5 ms, and a
         sync has 4 connections per account-region). ``options`` must have the same client options."""
-        lent = copy.copy(self)  # shares _session, _clients, _side_clients and _lock
+        lent = copy.copy(self)  # shares _session, _clients, _callers, _side_clients and _lock
         lent.options, lent.log, lent._accounts = options, log, {}
         return lent
 
@@ -272,6 +274,13 @@ class CloudControl:
     def client(self, region: str) -> Any:
         """The region's client (made on first use), which signs with the session's credentials unless a
         call names others (``_send``, for an assumed account)."""
+        return self.caller(region).client
+
+    def caller(self, region: str) -> wire.Caller:
+        """The region's client's calls, sent by vtab.aws.wire (made with the client, on first use)."""
+        found = self._callers.get(region)
+        if found is not None:
+            return found
         with self._lock:
             client = self._clients.get(region)
             if client is None:
@@ -288,10 +297,13 @@ class CloudControl:
                         "endpoint_url in the config file as http://host:port, or "
                         f"{hints.set_option('endpoint_url', 'http://127.0.0.1:4566')}"
                     ) from None
-                transport.install(client, ANSWER_MEMBERS)
+                transport.install(client, ANSWER_MEMBERS)  # botocore's own calls (vtab.aws.wire's fallback)
                 signing.install(client)
                 self._clients[region] = client
-            return client
+            found = self._callers.get(region)
+            if found is None:
+                found = self._callers[region] = wire.Caller(client, ANSWER_MEMBERS)
+            return found
 
     def side_client(self, service: str, region: str, endpoint: str | None) -> Any:
         """The client of a service beside Cloud Control (STS, Organizations) with this connection's
@@ -377,7 +389,7 @@ class CloudControl:
     def _send(
         self, record: CallRecord, schema: ResourceSchema, verb: str, method: str, **params: Any
     ) -> dict[str, Any]:
-        client = self.client(record.region)
+        caller = self.caller(record.region)
         limiter = self.limiters.for_region(self.options, record.region, self.account)
         if limiter is not None:
             limiter.acquire()
@@ -385,8 +397,8 @@ class CloudControl:
         if self.options.role_arn and not poll:
             params["RoleArn"] = self.options.role_arn
         try:
-            with Timer(record), signing.signing_as(self._credentials):
-                response: dict[str, Any] = getattr(client, method)(**params)
+            with Timer(record):
+                response = caller.call(caller.operation(method), params, self._credentials)
             record.request_id = response.get("ResponseMetadata", {}).get("RequestId")
         except ClientError as error:
             record.error_code = errors.aws_error_code(error)

@@ -8,6 +8,8 @@ after botocore's call could no longer retry. The ``before-send`` event is the on
 retry loop that sees the raw answer: the handler sends the request on the client's own HTTP session
 (so proxies, TLS and timeouts stay botocore's) and raises :class:`MalformedAnswerError`, an
 ``HTTPClientError``, which standard-mode retries count against ``max_attempts`` like any transport fault.
+vtab's own calls are sent by ``vtab.aws.wire``, which runs the same check in its retry loop; the hooks
+serve botocore's full calls (an operation whose request wire.py cannot rebuild exactly).
 
 One parse per answer: the check parses the body (orjson) and botocore is handed that parse through its
 ``before-parse`` event instead of parsing the body again with ``json`` and walking it member by member
@@ -214,8 +216,17 @@ def answer_reader(shape: Any) -> Reader | None:
     return _OutputReader(shape) if any(_is_flat(member) for member in shape.members.values()) else None
 
 
+SENT_ELSEWHERE = "vtab_sent_elsewhere"
+"""A request context key: the request's sender (vtab.aws.wire) sends it and checks its answer itself, so
+the ``before-send`` check leaves it alone."""
+
 _sending = threading.local()
 """When this thread last handed a request to the HTTP pool (``time.monotonic()``)."""
+
+
+def note_sent() -> None:
+    """A request of this thread leaves for AWS now (each attempt): what ``last_sent_at`` reports."""
+    _sending.at = time.monotonic()
 
 
 def last_sent_at(default: float) -> float:
@@ -240,8 +251,10 @@ class AnswerCheck:
         """This thread's last answer to hand over: (its body, its parse, its reader), until botocore's
         parser takes it."""
 
-    def __call__(self, request: AWSPreparedRequest, event_name: str = "", **_: Any) -> AWSResponse:
-        _sending.at = time.monotonic()
+    def __call__(self, request: AWSPreparedRequest, event_name: str = "", **_: Any) -> AWSResponse | None:
+        if (getattr(request, "context", None) or {}).get(SENT_ELSEWHERE):
+            return None
+        note_sent()
         response: AWSResponse = self._session.send(request)  # the body is read whole here
         operation = event_name.rsplit(".", 1)[-1]
         answer = check_answer(
