@@ -21,7 +21,7 @@ from typing import Any
 
 import apsw
 
-from vtab.aws.cloudcontrol import Item, Page, Properties
+from vtab.aws.cloudcontrol import Page, Properties
 from vtab.catalog.columns import ACCOUNT_ID, ACCOUNT_NAME
 from vtab.catalog.schema import ParentStep, ResourceSchema
 from vtab.read.accounts import StatementAccounts, Target, account_failure, settle
@@ -345,11 +345,10 @@ class AccountScan:
         if self._gone(region):
             return
         for page in self.fetch.listing(region, self.schema, model):
-            yield self._complete(region, self.walk.fed(page, model))
+            yield self._complete(region, self.walk.listed(region, page, model))
 
-    def _complete(self, region: str, page: list[Item]) -> list[Row]:
+    def _complete(self, region: str, rows: list[Row]) -> list[Row]:
         """The page's rows; partial ones are hydrated by their own GetResource when a column needs it."""
-        rows = self.walk.rows(region, page)
         if self.schema.is_listed_account_wide:
             rows = self._placed(region, rows)
         required = self.schema.required_set
@@ -401,7 +400,7 @@ class AccountScan:
             fed = self.walk.fed(page, model)
             found = [(identifier, props) for identifier, props in fed if identifier in remaining]
             remaining.difference_update(identifier for identifier, _ in found)
-            rows = self._complete(region, found)
+            rows = self._complete(region, self.walk.rows(region, found))
             self.stream.emit(rows)
             if self.stream.enough or not remaining:
                 return

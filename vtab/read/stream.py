@@ -195,8 +195,9 @@ class TaskStream(Generic[Item]):
 
     def _ready(self) -> Iterator[list[Item]]:
         """What the pool's tasks handed over so far, without waiting (while the consumer holds the stream
-        open, the end is never among it)."""
-        while True:
+        open, the end is never among it). An empty queue is seen without its lock (the common case: no
+        task): an item put meanwhile is taken at the next page, or after the listing."""
+        while self._queue.queue:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
