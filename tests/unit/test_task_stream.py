@@ -12,7 +12,7 @@ import apsw
 import pytest
 
 from vtab.read.rows import Row
-from vtab.read.stream import Cancelled, Task, TaskStream
+from vtab.read.stream import Cancelled, Pulled, Task, TaskStream
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def rows(*names: str) -> list[Row]:
 
 def stream_of(
     pool: ThreadPoolExecutor,
-    start: Callable[[TaskStream], None],
+    start: Callable[[TaskStream], Pulled | None],
     *,
     limit: int | None = None,
     kept: Callable[[list[Row]], list[Row]] = lambda rows: rows,
@@ -156,29 +156,6 @@ def test_close_cancels_tasks_not_started(pool: ThreadPoolExecutor) -> None:
     assert ran == []
 
 
-def pulled_stream(
-    pool: ThreadPoolExecutor,
-    pages: Callable[[TaskStream], Iterator[list[Row]]],
-    *,
-    limit: int | None = None,
-    interrupted: Callable[[], bool] = lambda: False,
-) -> TaskStream:
-    """A stream whose start returns a listing for the consumer to read itself."""
-    holder: list[TaskStream] = []
-    stream = TaskStream(
-        pool,
-        4,
-        start=lambda: pages(holder[0]),
-        kept=lambda rows: rows,
-        widens=lambda fn: True,
-        limit=limit,
-        label="the test scan",
-        interrupted=interrupted,
-    )
-    holder.append(stream)
-    return stream
-
-
 def test_a_listing_start_returns_is_read_on_the_consumers_thread_with_the_rows_of_tasks_it_submits(
     pool: ThreadPoolExecutor,
 ) -> None:
@@ -190,7 +167,7 @@ def test_a_listing_start_returns_is_read_on_the_consumers_thread_with_the_rows_o
             stream.submit(lambda name=name: stream.emit(rows(f"{name}-hydrated")))
             yield rows(name)
 
-    stream = pulled_stream(pool, pages)
+    stream = stream_of(pool, pages)
     got = sorted(row.identifier for row in stream)
     assert got == ["a", "a-hydrated", "b", "b-hydrated"]
     assert threads == [threading.get_ident()] * 2
@@ -207,12 +184,12 @@ def test_a_listing_read_on_the_consumers_thread_stops_at_the_limit_and_at_an_int
             pulled.append(page)
             yield rows(f"row-{page}")
 
-    assert [row.identifier for row in pulled_stream(pool, endless, limit=2)] == ["row-0", "row-1"]
+    assert [row.identifier for row in stream_of(pool, endless, limit=2)] == ["row-0", "row-1"]
     assert pulled == [0, 1]
 
     pulled.clear()
     flag = threading.Event()
-    stream = pulled_stream(pool, endless, interrupted=flag.is_set)
+    stream = stream_of(pool, endless, interrupted=flag.is_set)
     read = iter(stream)
     assert next(read).identifier == "row-0"
     flag.set()
@@ -235,4 +212,4 @@ def test_a_task_error_while_the_consumer_reads_a_listing_ends_the_stream_with_th
         raise Cancelled  # as a fetch does at its next page
 
     with pytest.raises(apsw.NotFoundError, match="the hydrating get failed"):
-        list(pulled_stream(pool, pages))
+        list(stream_of(pool, pages))
