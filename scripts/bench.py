@@ -27,7 +27,7 @@ from bench_accounts import bench_accounts
 from bench_diff import bench_diff
 from bench_resources import bench_resources
 from bench_sync import bench_sync
-from benchlib import connect, endpoint, peak_rss_kib, timed
+from benchlib import big_scan_readers, connect, endpoint, peak_rss_kib, timed
 
 from vtab.catalog import load_catalog
 
@@ -139,27 +139,7 @@ def bench_scan(runs: int) -> None:
         f"\n## SELECT * over {count} responses on one integration ({count // 25} pages), no injected latency"
     )
     with endpoint() as ep:
-        seeded = ep.seed("us-east-1", websocket_apis=1, integrations=1, responses=count, http_apis=0)
-        api_id, integration_id = seeded["integrations"][0]
-        model = json.dumps({"ApiId": api_id, "IntegrationId": integration_id})
-        client = boto3.client("cloudcontrol", endpoint_url=ep.url, region_name="us-east-1")
-        sql = (
-            "SELECT * FROM integration_responses WHERE region = 'us-east-1' "
-            f"AND api_id = '{api_id}' AND integration_id = '{integration_id}'"
-        )
-        db = connect(ep.url)
-
-        def paginator() -> int:
-            n = 0
-            for page in client.get_paginator("list_resources").paginate(TypeName=IR, ResourceModel=model):
-                for description in page["ResourceDescriptions"]:
-                    orjson.loads(description["Properties"])
-                    n += 1
-            return n
-
-        def select() -> int:
-            return len(list(db.execute(sql)))
-
+        paginator, select = big_scan_readers(ep, count)
         assert paginator() == select() == count
         # Interleave so drift on the machine hits both alike. CPU time (this process's, every thread; the
         # endpoint runs in its own) is the figure a shared machine does not blur: wall time includes

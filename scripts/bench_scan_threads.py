@@ -17,18 +17,14 @@ The endpoint runs in its own process (scripts/benchlib.py), uninstrumented.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
 import time
 from collections.abc import Callable
 
-import boto3
-import orjson
-from benchlib import connect, endpoint
+from benchlib import big_scan_readers, endpoint
 
-IR = "AWS::ApiGatewayV2::IntegrationResponse"
 COUNT = 20_000
 
 Readers = dict[str, Callable[[], int]]
@@ -97,27 +93,7 @@ def main() -> None:
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("AWS_PROFILE", None)
     with endpoint() as ep:
-        seeded = ep.seed("us-east-1", websocket_apis=1, integrations=1, responses=COUNT, http_apis=0)
-        api_id, integration_id = seeded["integrations"][0]
-        model = json.dumps({"ApiId": api_id, "IntegrationId": integration_id})
-        client = boto3.client("cloudcontrol", endpoint_url=ep.url, region_name="us-east-1")
-        db = connect(ep.url)
-        sql = (
-            "SELECT * FROM integration_responses WHERE region = 'us-east-1' "
-            f"AND api_id = '{api_id}' AND integration_id = '{integration_id}'"
-        )
-
-        def paginator() -> int:
-            n = 0
-            for page in client.get_paginator("list_resources").paginate(TypeName=IR, ResourceModel=model):
-                for description in page["ResourceDescriptions"]:
-                    orjson.loads(description["Properties"])
-                    n += 1
-            return n
-
-        def select() -> int:
-            return len(list(db.execute(sql)))
-
+        paginator, select = big_scan_readers(ep, COUNT)
         readers: Readers = {"base": paginator, "vtab": select}
         for read in readers.values():
             assert read() == COUNT  # warm-up: clients, connections, the caller's account id

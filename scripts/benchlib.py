@@ -18,8 +18,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import apsw
+import boto3
+import orjson
 
 import vtab
+
+IR = "AWS::ApiGatewayV2::IntegrationResponse"
 
 
 class Endpoint:
@@ -88,3 +92,31 @@ def peak_rss_kib() -> int:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def big_scan_readers(ep: Endpoint, count: int) -> tuple[Callable[[], int], Callable[[], int]]:
+    """The big scan's two readers over ``count`` responses of one integration, seeded on ``ep``: a boto3
+    paginator loop that parses each Properties (the baseline) and vtab's ``SELECT *``; each returns its
+    row count."""
+    seeded = ep.seed("us-east-1", websocket_apis=1, integrations=1, responses=count, http_apis=0)
+    api_id, integration_id = seeded["integrations"][0]
+    model = json.dumps({"ApiId": api_id, "IntegrationId": integration_id})
+    client = boto3.client("cloudcontrol", endpoint_url=ep.url, region_name="us-east-1")
+    sql = (
+        "SELECT * FROM integration_responses WHERE region = 'us-east-1' "
+        f"AND api_id = '{api_id}' AND integration_id = '{integration_id}'"
+    )
+    db = connect(ep.url)
+
+    def paginator() -> int:
+        n = 0
+        for page in client.get_paginator("list_resources").paginate(TypeName=IR, ResourceModel=model):
+            for description in page["ResourceDescriptions"]:
+                orjson.loads(description["Properties"])
+                n += 1
+        return n
+
+    def select() -> int:
+        return len(list(db.execute(sql)))
+
+    return paginator, select
