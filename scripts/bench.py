@@ -27,7 +27,7 @@ from bench_accounts import bench_accounts
 from bench_diff import bench_diff
 from bench_resources import bench_resources
 from bench_sync import bench_sync
-from benchlib import connect, endpoint, paginator_reader, peak_rss_kib, select_reader, timed
+from benchlib import big_scan_readers, connect, endpoint, peak_rss_kib, timed
 
 from vtab.catalog import load_catalog
 
@@ -139,11 +139,7 @@ def bench_scan(runs: int) -> None:
         f"\n## SELECT * over {count} responses on one integration ({count // 25} pages), no injected latency"
     )
     with endpoint() as ep:
-        seeded = ep.seed("us-east-1", websocket_apis=1, integrations=1, responses=count, http_apis=0)
-        api_id, integration_id = seeded["integrations"][0]
-        paginator = paginator_reader(ep.url, api_id, integration_id)
-        select = select_reader(ep.url, api_id, integration_id)
-
+        paginator, select = big_scan_readers(ep, count)
         assert paginator() == select() == count
         # Interleave so drift on the machine hits both alike. CPU time (this process's, every thread; the
         # endpoint runs in its own) is the figure a shared machine does not blur: wall time includes

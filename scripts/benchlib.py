@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import apsw
+import boto3
+import orjson
 
 import vtab
 
@@ -76,9 +78,6 @@ SCAN_TYPE = "AWS::ApiGatewayV2::IntegrationResponse"
 
 def paginator_reader(url: str, api_id: str, integration_id: str) -> Callable[[], int]:
     """The big scan's baseline: a bare boto3 paginator, each row's Properties parsed (orjson), row count."""
-    import boto3
-    import orjson
-
     client = boto3.client("cloudcontrol", endpoint_url=url, region_name="us-east-1")
     model = json.dumps({"ApiId": api_id, "IntegrationId": integration_id})
 
@@ -120,3 +119,12 @@ def peak_rss_kib() -> int:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def big_scan_readers(ep: Endpoint, count: int) -> tuple[Callable[[], int], Callable[[], int]]:
+    """The big scan's two readers over ``count`` responses of one integration, seeded on ``ep``: a boto3
+    paginator loop that parses each Properties (the baseline) and vtab's ``SELECT *``; each returns its
+    row count."""
+    seeded = ep.seed("us-east-1", websocket_apis=1, integrations=1, responses=count, http_apis=0)
+    api_id, integration_id = seeded["integrations"][0]
+    return paginator_reader(ep.url, api_id, integration_id), select_reader(ep.url, api_id, integration_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +12,7 @@ import apsw
 import pytest
 
 from vtab.read.rows import Row
-from vtab.read.stream import Task, TaskStream
+from vtab.read.stream import Cancelled, Pulled, Task, TaskStream
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def rows(*names: str) -> list[Row]:
 
 def stream_of(
     pool: ThreadPoolExecutor,
-    start: Callable[[TaskStream], None],
+    start: Callable[[TaskStream], Pulled | None],
     *,
     limit: int | None = None,
     kept: Callable[[list[Row]], list[Row]] = lambda rows: rows,
@@ -153,3 +154,62 @@ def test_close_cancels_tasks_not_started(pool: ThreadPoolExecutor) -> None:
     stream.close()
     gate.set()
     assert ran == []
+
+
+def test_a_listing_start_returns_is_read_on_the_consumers_thread_with_the_rows_of_tasks_it_submits(
+    pool: ThreadPoolExecutor,
+) -> None:
+    threads: list[int] = []
+
+    def pages(stream: TaskStream) -> Iterator[list[Row]]:
+        for name in ("a", "b"):
+            threads.append(threading.get_ident())
+            stream.submit(lambda name=name: stream.emit(rows(f"{name}-hydrated")))
+            yield rows(name)
+
+    stream = stream_of(pool, pages)
+    got = sorted(row.identifier for row in stream)
+    assert got == ["a", "a-hydrated", "b", "b-hydrated"]
+    assert threads == [threading.get_ident()] * 2
+    assert stream.over
+
+
+def test_a_listing_read_on_the_consumers_thread_stops_at_the_limit_and_at_an_interrupt(
+    pool: ThreadPoolExecutor,
+) -> None:
+    pulled: list[int] = []
+
+    def endless(stream: TaskStream) -> Iterator[list[Row]]:
+        for page in itertools.count():
+            pulled.append(page)
+            yield rows(f"row-{page}")
+
+    assert [row.identifier for row in stream_of(pool, endless, limit=2)] == ["row-0", "row-1"]
+    assert pulled == [0, 1]
+
+    pulled.clear()
+    flag = threading.Event()
+    stream = stream_of(pool, endless, interrupted=flag.is_set)
+    read = iter(stream)
+    assert next(read).identifier == "row-0"
+    flag.set()
+    with pytest.raises(apsw.InterruptError, match="the test scan"):
+        next(read)
+    assert pulled == [0]
+    assert stream.cancelled.is_set()
+
+
+def test_a_task_error_while_the_consumer_reads_a_listing_ends_the_stream_with_that_error(
+    pool: ThreadPoolExecutor,
+) -> None:
+    def fails() -> None:
+        raise apsw.NotFoundError("the hydrating get failed")
+
+    def pages(stream: TaskStream) -> Iterator[list[Row]]:
+        stream.submit(fails)
+        yield rows("a")
+        assert stream.cancelled.wait(timeout=30)  # the failed task cancels the stream
+        raise Cancelled  # as a fetch does at its next page
+
+    with pytest.raises(apsw.NotFoundError, match="the hydrating get failed"):
+        list(stream_of(pool, pages))

@@ -146,3 +146,20 @@ def test_a_page_of_items_becomes_rows_filled_in_where_an_item_lacks_its_ids() ->
         "IntegrationResponseId": "s",
         "IntegrationResponseKey": "k",
     }
+
+
+def test_a_listed_page_is_its_items_fed_the_listings_inputs_then_made_rows_in_one_pass() -> None:
+    """``listed`` is ``rows`` of ``fed``: an item showing its ids and the listing's inputs is its row as it
+    is; one lacking them is filled in, its own values winning over the listing's."""
+    walk = Walk(schema(RESPONSES), {}, no_account, account="111122223333")
+    model = {"ApiId": "a", "IntegrationId": "i"}
+    whole = {"ApiId": "a", "IntegrationId": "i", "IntegrationResponseId": "r"}
+    lacking = {"IntegrationResponseId": "s", "IntegrationResponseKey": "k"}
+    own_value = {"IntegrationId": "mine", "IntegrationResponseId": "t"}
+    page = [("a|i|r", whole), ("a|i|s", lacking), ("a|mine|t", own_value)]
+    rows = walk.listed("us-east-1", page, model)
+    assert rows == walk.rows("us-east-1", walk.fed(page, model))
+    assert rows[0].properties is whole
+    assert rows[0].account == "111122223333"
+    assert rows[1].properties == {**model, **lacking}
+    assert rows[2].properties == {"ApiId": "a", **own_value}

@@ -92,6 +92,11 @@ class TypeContext:
             self._own = self.cloud.account_id(region, self.account_id, fix)
         return self._own
 
+    @property
+    def knows_own_account(self) -> bool:
+        """Whether ``own_account`` answers without a call (the option given, or looked up already)."""
+        return self._own is not None or bool(self.account_id)
+
     def account_of(self, row: Row) -> str:
         """A row's account_id: its own, or (a connection without account options) the caller's."""
         account = row.account

@@ -13,6 +13,7 @@ vtab.read.fetch's.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,7 @@ from typing import Any
 
 import apsw
 
-from vtab.aws.cloudcontrol import Item, Page, Properties
+from vtab.aws.cloudcontrol import Page, Properties
 from vtab.catalog.columns import ACCOUNT_ID, ACCOUNT_NAME
 from vtab.catalog.schema import ParentStep, ResourceSchema
 from vtab.read.accounts import StatementAccounts, Target, account_failure, settle
@@ -31,7 +32,7 @@ from vtab.read.plan import Plan, PlanKind
 from vtab.read.progress import ReadProgress
 from vtab.read.regions import home_region, placing_order, scan_regions
 from vtab.read.rows import Row
-from vtab.read.stream import Task, TaskStream
+from vtab.read.stream import Pulled, Task, TaskStream
 from vtab.read.walk import Known, Model, Walk, exists_in
 
 
@@ -135,14 +136,14 @@ class Scan:
 
     # -- starting the plan (the SQLite thread) --------------------------------------------------------
 
-    def _start(self) -> None:
+    def _start(self) -> Pulled | None:
         if self.plan.kind is PlanKind.GET:
             self.filter.identifiers()  # malformed ones are refused before any call
         table = self.table
         if table.several_accounts or self.wanted_accounts is not None:
             self.stream.submit(self._estate_task, depth=0)
-            return
-        AccountScan(self, Target(None, lambda: table.cloud)).start()
+            return None
+        return AccountScan(self, Target(None, lambda: table.cloud)).start()
 
     def own_account_task(self) -> None:
         """The connection's own account id (and name), which the rows show: looked up while the first
@@ -225,18 +226,48 @@ class AccountScan:
                     self._fetch = Fetcher.scan(
                         cloud, self.scan.memo, table.cache, self.stream.cancelled, self.account_id
                     )
-                    if self.account_id is None and self.plan.shows & {ACCOUNT_ID, ACCOUNT_NAME}:
+                    if self.account_id is None and self._looks_up_own_account():
                         self.stream.submit(self.scan.own_account_task, depth=0)
         return self._fetch
+
+    def _looks_up_own_account(self) -> bool:
+        """Whether the rows show the connection's own account (id or name) and it is still to be looked
+        up: a task for it would start a thread for nothing once it is known."""
+        shows = self.plan.shows
+        return ACCOUNT_NAME in shows or (ACCOUNT_ID in shows and not self.scan.table.knows_own_account)
 
     def _gone(self, region: str) -> bool:
         """Whether the (account, region) failed already: its remaining tasks make no call."""
         return self.scan.accounts.failed(self.account_id, region, self.schema.type_name)
 
-    def start(self) -> None:
-        """Start the plan in every region (the SQLite thread, for the connection's own account)."""
+    def start(self) -> Pulled | None:
+        """Start the plan in every region (the SQLite thread, for the connection's own account); a plan
+        that is a single listing is returned instead, for the SQLite thread to read itself."""
+        single = self._single_listing()
+        if single is not None:
+            return single
         for region in self.regions:
             self.start_in(region)
+        return None
+
+    def _single_listing(self) -> Pulled | None:
+        """The pages of the plan's only listing, when it is one listing in one region (nothing to run in
+        parallel: vtab.read.stream reads it on the SQLite thread); None otherwise."""
+        if self.plan.kind is not PlanKind.LIST or len(self.regions) != 1:
+            return None
+        region, leaf = self.regions[0], self.walk.leaf_depth
+        if self.walk.asks_account(leaf):
+            return None  # the account id is asked on a worker, as every call is (interruptibly)
+        given = list(itertools.islice(self.walk.given_parents(leaf), 2))
+        if len(given) != 1:
+            return None
+        schema = self.walk.levels[leaf]
+        models = [
+            model for model in self.walk.models(leaf, given[0], region) if exists_in(schema, region, model)
+        ]
+        if len(models) != 1:
+            return None
+        return self._list_pages(region, models[0])
 
     def start_in(self, region: str) -> None:
         if self.plan.kind is PlanKind.GET:
@@ -303,16 +334,21 @@ class AccountScan:
         return None
 
     def _list_task(self, region: str, model: Model) -> None:
-        if self._gone(region):
-            return
-        for page in self.fetch.listing(region, self.schema, model):
-            self.stream.emit(self._complete(region, self.walk.fed(page, model)))
+        for rows in self._list_pages(region, model):
+            self.stream.emit(rows)
             if self.stream.enough:
                 return
 
-    def _complete(self, region: str, page: list[Item]) -> list[Row]:
+    def _list_pages(self, region: str, model: Model) -> Pulled:
+        """The rows of the listing under ``model``, a page at a time (read by a task, or by the SQLite
+        thread itself)."""
+        if self._gone(region):
+            return
+        for page in self.fetch.listing(region, self.schema, model):
+            yield self._complete(region, self.walk.listed(region, page, model))
+
+    def _complete(self, region: str, rows: list[Row]) -> list[Row]:
         """The page's rows; partial ones are hydrated by their own GetResource when a column needs it."""
-        rows = self.walk.rows(region, page)
         if self.schema.is_listed_account_wide:
             rows = self._placed(region, rows)
         required = self.schema.required_set
@@ -364,7 +400,7 @@ class AccountScan:
             fed = self.walk.fed(page, model)
             found = [(identifier, props) for identifier, props in fed if identifier in remaining]
             remaining.difference_update(identifier for identifier, _ in found)
-            rows = self._complete(region, found)
+            rows = self._complete(region, self.walk.rows(region, found))
             self.stream.emit(rows)
             if self.stream.enough or not remaining:
                 return

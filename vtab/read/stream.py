@@ -18,7 +18,7 @@ import heapq
 import itertools
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
@@ -45,6 +45,10 @@ threading._register_atexit(_EXITING.set)  # type: ignore[attr-defined]
 Item = TypeVar("Item")
 """What a stream hands over: a scan's Rows (vtab_resources' streams hand over rows of its own)."""
 
+Pulled = Generator[list[Any], None, None]
+"""A listing the consumer reads itself, a page of rows at a time (see ``TaskStream``): each page's call
+made when the consumer asks for its rows, on the consumer's thread."""
+
 Task = Callable[..., None]
 """A unit of work run on the pool: it makes calls, ``emit``s rows and ``submit``s further tasks; it never
 waits for another task."""
@@ -60,14 +64,22 @@ class TaskStream(Generic[Item]):
 
     Its owner says what to start (``start``, called on the SQLite thread when iteration begins; it submits
     the first tasks), which of a batch of rows are kept (``kept``) and which tasks widen the lazy window
-    (``widens``: a leaf's call, whose ending short of the limit doubles the window)."""
+    (``widens``: a leaf's call, whose ending short of the limit doubles the window).
+
+    A plan that is one listing and nothing else has no work to spread over threads: ``start`` then returns
+    that listing (a ``Pulled``) and the consumer reads it itself, each page fetched when SQLite wants
+    its rows. A worker would cost more than it saves: SQLite's thread takes the GIL for every callback
+    (a dozen a row), so two threads hand it back and forth thousands of times a scan, and each page
+    crosses a queue (BENCHMARKS.md: the big scan's CPU 1.35x the paginator's on two threads, 1.20x on
+    one). Nothing is read ahead, so a LIMIT that SQLite applies itself costs only the pages it reads.
+    Tasks the listing submits (a partial item's GetResource) still run on the pool."""
 
     def __init__(
         self,
         pool: ThreadPoolExecutor,
         workers: int,
         *,
-        start: Callable[[], None],
+        start: Callable[[], Pulled | None],
         kept: Callable[[list[Item]], list[Item]],
         widens: Callable[[Task], bool],
         limit: int | None = None,
@@ -132,9 +144,11 @@ class TaskStream(Generic[Item]):
         if not self._started:
             self._started = True
             with self._lock:
-                self._pending += 1  # hold the stream open while the first tasks are submitted
+                self._pending += 1  # hold the stream open while the first tasks are submitted (or read)
             try:
-                self._start()
+                pulled = self._start()
+                if pulled is not None:
+                    yield from self._pull(pulled)
             finally:
                 self._finish()  # releases the hold; ends the stream if nothing was submitted
         while True:
@@ -144,6 +158,51 @@ class TaskStream(Generic[Item]):
                 return
             if isinstance(item, BaseException):
                 self.close()
+                raise item
+            yield item
+
+    def _pull(self, pulled: Pulled) -> Iterator[list[Item]]:
+        """The rows of the listing the consumer reads itself, a page at a time, and between its pages the
+        rows the pool's tasks handed over meanwhile. Its calls are made here, so an interrupt is seen
+        between pages (a page's call, retries included, ends first); Ctrl-C during a call ends it."""
+        progress = self.progress
+        if progress is not None:
+            progress.call_started()
+        try:
+            while not self._enough.is_set():
+                if self._interrupted():
+                    raise interrupted_error(self._label)
+                rows = next(pulled, None)
+                if rows is None:
+                    return
+                kept = self._kept(rows)
+                if kept:
+                    self._count(kept)
+                    yield kept
+                yield from self._ready()
+        except Cancelled:
+            return  # a task failed: its error is queued, next in line
+        except KeyboardInterrupt:
+            self.close()
+            raise interrupted_error(self._label) from None
+        except BaseException:  # an error of the listing, an interrupt, or the consumer leaving early
+            self.close()
+            raise
+        finally:
+            pulled.close()
+            if progress is not None:
+                progress.call_ended()
+
+    def _ready(self) -> Iterator[list[Item]]:
+        """What the pool's tasks handed over so far, without waiting (while the consumer holds the stream
+        open, the end is never among it). An empty queue is seen without its lock (the common case: no
+        task): an item put meanwhile is taken at the next page, or after the listing."""
+        while self._queue.queue:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, BaseException):
                 raise item
             yield item
 
@@ -277,10 +336,14 @@ class TaskStream(Generic[Item]):
         """Hand the rows that match to the consumer (a task blocks while the queue is full)."""
         kept = self._kept(rows)
         if kept:
-            if self.progress is not None:
-                self.progress.add_rows(len(kept))
             self._put(kept)
-            with self._lock:
-                self._emitted += len(kept)
-                if self.limit is not None and self._emitted >= self.limit:
-                    self._enough.set()
+            self._count(kept)
+
+    def _count(self, kept: list[Item]) -> None:
+        """``kept`` handed over: counted for the progress bar and against the limit."""
+        if self.progress is not None:
+            self.progress.add_rows(len(kept))
+        with self._lock:
+            self._emitted += len(kept)
+            if self.limit is not None and self._emitted >= self.limit:
+                self._enough.set()

@@ -300,18 +300,34 @@ class Walk:
     def fed(self, page: list[Item], model: Model) -> list[Item]:
         """The page's items with the list inputs they were listed under (a listing by ClusterName holds
         that cluster's nodegroups), so those columns need no GetResource."""
-        fed = {
-            prop: model[item.input]
-            for item in self.schema.list_inputs
-            if item.input in model
-            for prop in item.holders
-        }
+        fed = self._fed_values(model)
         if not fed:
             return page
         given = fed.keys()
         # An item that shows them itself is kept as it is (its own values win): no copy per row.
         return [
             (identifier, props if props.keys() >= given else {**fed, **props}) for identifier, props in page
+        ]
+
+    def _fed_values(self, model: Model) -> Properties:
+        """The list inputs ``model`` lists under, by every property that holds each."""
+        return {
+            prop: model[item.input]
+            for item in self.schema.list_inputs
+            if item.input in model
+            for prop in item.holders
+        }
+
+    def listed(self, region: str, page: list[Item], model: Model) -> list[Row]:
+        """``rows`` of the page ``fed`` the list inputs of ``model``, in one pass: an item that shows its
+        identifier parts and those inputs (the common case) becomes its row as it is."""
+        fed = self._fed_values(model)
+        shown, account = self._row_properties | fed.keys(), self.account
+        return [
+            _new_row(Row, (region, identifier, props, account))  # Row(...) without its Python __new__
+            if props.keys() >= shown
+            else self.row(region, identifier, props if props.keys() >= fed.keys() else {**fed, **props})
+            for identifier, props in page
         ]
 
     def fed_inputs(self, properties: Properties) -> Properties:
