@@ -10,15 +10,18 @@ run.py (``sync()`` and the executor seam); shards run apart from the client, eac
 
 from vtab.sync.dask_executor import DaskExecutor
 from vtab.sync.plan import OnError, SyncMode
+from vtab.sync.processes import ProcessExecutor
 from vtab.sync.resume import NothingToResume
-from vtab.sync.run import Executor, ThreadExecutor, sync
+from vtab.sync.run import sync
 from vtab.sync.summary import SyncSummary
+from vtab.sync.threads import Executor, ThreadExecutor
 
 __all__ = [
     "DaskExecutor",
     "Executor",
     "NothingToResume",
     "OnError",
+    "ProcessExecutor",
     "SyncMode",
     "SyncSummary",
     "ThreadExecutor",
