@@ -23,6 +23,7 @@ import math
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from enum import StrEnum
@@ -65,6 +66,19 @@ class ProcessExecutor:
     def __init__(self, workers: int | None = None, shards_at_once: int = MAX_SHARDS_AT_ONCE) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.shards_at_once = shards_at_once
+        self._pool: _Pool | None = None
+
+    def start(self) -> None:
+        """Start the worker processes in the background: the sync calls it before it plans, so their start
+        (the forkserver importing vtab, about 0.4 s of CPU) overlaps the estate's discovery."""
+        if self._pool is None:
+            self._pool = _Pool(self.workers)
+
+    def close(self) -> None:
+        """End the worker processes (the sync's end, or its failure before the shards ran)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     def run_processes(self, shards: Sequence[Shard], job: ShardJob, context: SyncContext) -> None:
         """Run every shard in the worker processes; each task's outcome is settled into ``context`` (the
@@ -73,32 +87,72 @@ class ProcessExecutor:
         groups = groups_of(shards, self.workers)
         if not groups:
             return
-        mp = multiprocessing.get_context(_start_method())
-        if mp.get_start_method() == "forkserver":
-            mp.set_forkserver_preload([__name__])  # vtab imported once, in the forkserver
-        reader, writer = mp.Pipe(duplex=False)
-        stop = mp.Event()
-        pool = ProcessPoolExecutor(
-            len(groups),
-            mp_context=mp,
-            initializer=_init_worker,
-            initargs=(writer, mp.Lock(), stop, dict(os.environ)),
-        )
+        self.start()
+        assert self._pool is not None
+        workers = self._pool
         try:
+            pool = workers.ready()
             futures = [
                 pool.submit(run_group, group, _share(job, group), self.shards_at_once) for group in groups
             ]
-            _Receiver(reader, context, stop).until_ended(futures)
+            _Receiver(workers.reader, context, workers.stop).until_ended(futures)
         except BaseException:
-            stop.set()
-            # a second Ctrl-C, or a worker lost: the workers end after their running tasks, whose sends
-            # then fail (the pipe is closed here), so nothing waits on this process
-            pool.shutdown(wait=False, cancel_futures=True)
+            workers.stop.set()
+            workers.abandon()
+            self._pool = None
             raise
-        finally:
-            reader.close()
-            writer.close()
-        pool.shutdown()
+        self.close()
+
+
+class _Pool:
+    """The worker processes, the pipe their messages come back on and the Event that stops them, started
+    on a thread of their own (a forkserver's first fork waits for its imports)."""
+
+    def __init__(self, workers: int) -> None:
+        mp = multiprocessing.get_context(_start_method())
+        if mp.get_start_method() == "forkserver":
+            mp.set_forkserver_preload([__name__])  # vtab imported once, in the forkserver
+        self.reader, self.writer = mp.Pipe(duplex=False)
+        self.stop = mp.Event()
+        self.pool = ProcessPoolExecutor(
+            workers,
+            mp_context=mp,
+            initializer=_init_worker,
+            initargs=(self.writer, mp.Lock(), self.stop, dict(os.environ)),
+        )
+        self._error: BaseException | None = None
+        self._starting = threading.Thread(target=self._start, args=(workers,), name="vtab-sync-processes")
+        self._starting.start()
+
+    def _start(self, workers: int) -> None:
+        try:
+            for _ in range(workers):  # each submit while none is idle starts one more process
+                self.pool.submit(_ready)
+        except BaseException as error:  # raised by ready(), in the sync's thread
+            self._error = error
+
+    def ready(self) -> ProcessPoolExecutor:
+        self._starting.join()
+        if self._error is not None:
+            raise self._error
+        return self.pool
+
+    def close(self) -> None:
+        self._starting.join()
+        self.pool.shutdown(cancel_futures=True)
+        self.reader.close()
+        self.writer.close()
+
+    def abandon(self) -> None:
+        """A second Ctrl-C, or a worker lost: the workers end after their running tasks, whose sends then
+        fail (the pipe is closed here), so nothing waits on this process."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.reader.close()
+        self.writer.close()
+
+
+def _ready() -> None:
+    """A worker's first job: started, nothing to do."""
 
 
 class _Receiver:

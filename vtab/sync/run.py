@@ -103,11 +103,14 @@ def sync(
     given = {name: getattr(checked, name) for name in options} | {"read_only": True, "progress": False}
     digest = _credentials_digest(checked)
     types = [] if resume else _selected_types(patterns(tables), patterns(skip_tables))  # no file made yet
+    if isinstance(chosen_executor, ProcessExecutor):
+        chosen_executor.start()  # the workers start while the sync plans
     root_connection, root = connect_with_registry(":memory:", **given)
     try:
         store = Store(path, resume=resume)
     except BaseException:
         root_connection.close()
+        _close(chosen_executor)
         raise
     running = RunningShards()
     abandoned = False
@@ -189,12 +192,19 @@ def sync(
             chosen_on_error,
         )
     finally:
+        _close(chosen_executor)
         if not abandoned:  # the shards' threads write through the store: closed only once they are done
             store.close()
             root_connection.close()
     if summary:
         result.append_to(summary)
     return result
+
+
+def _close(executor: object) -> None:
+    """The worker processes of ``executor='processes'`` ended, whether or not their shards ran."""
+    if isinstance(executor, ProcessExecutor):
+        executor.close()
 
 
 def _json(value: object) -> str:
