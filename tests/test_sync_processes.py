@@ -6,6 +6,7 @@ command shows the workers' progress."""
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,24 @@ def test_the_command_runs_on_worker_processes_with_their_progress(
     assert "failed: logs_log_groups" in err
     assert re.search(r"^sync: 12/12 tasks \(2 failed\), \d+ rows, [\d.]+ calls/s", err, re.MULTILINE)
     assert file_rows(out, "SELECT count(*) FROM logs_log_groups") == [(_log_groups(org),)]
+
+
+SYNC_PAGE = Path(__file__).resolve().parent.parent / "docs" / "sync.md"
+
+
+def test_the_command_of_sync_md_on_every_core_runs(
+    emulator: Emulator, org: Org, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/sync.md's section "Using every core": its command, in a fresh folder."""
+    monkeypatch.chdir(tmp_path)
+    section = SYNC_PAGE.read_text(encoding="utf-8").split("## Using every core", 1)[1]
+    (line,) = section.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    words = shlex.split(line)
+    assert words[:2] == ["vtab", "sync"] and "processes" in words
+    # the tests' Organization has a locked account: its tasks fail, the run finishes (status 3)
+    assert main([*words[1:], "--endpoint-url", emulator.endpoint_url]) == 3
+    synced = file_rows(tmp_path / "inventory.db", "SELECT count(*) FROM logs_log_groups")
+    assert synced == [(_log_groups(org),)]
 
 
 def _shard(account: str, region: str, tasks: int) -> Shard:
