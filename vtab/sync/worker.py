@@ -98,6 +98,8 @@ class SyncContext:
     """``--on-error fail``: a failed task sets ``stop``."""
     refusals: RoleRefusals = field(default_factory=RoleRefusals)
     """Accounts whose role was refused: their other tasks fail without asking STS again."""
+    columns: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """Each table's live columns, read once in the process (every shard has a task of most tables)."""
 
     @property
     def statements_at_once(self) -> int:
@@ -174,7 +176,7 @@ class ShardRun:
             return
         registry.share_with(self.context.root, self.context.statements_at_once, self.roles, self.caches)
         registry.unwatched()
-        runner = TaskRunner(connection, registry)
+        runner = TaskRunner(connection, registry, self.context.columns)
         try:
             self._seed(registry)
             while (task := self._next()) is not None:
@@ -286,10 +288,16 @@ class Outcome:
 class TaskRunner:
     """Runs tasks on one vtab connection, one at a time."""
 
-    def __init__(self, connection: apsw.Connection, registry: Registry) -> None:
+    def __init__(
+        self,
+        connection: apsw.Connection,
+        registry: Registry,
+        columns: dict[str, list[tuple[str, str]]] | None = None,
+    ) -> None:
         self.connection = connection
         self.registry = registry
-        self._columns: dict[str, list[tuple[str, str]]] = {}
+        self._columns = {} if columns is None else columns
+        """Shared by the process's connections: a PRAGMA per table, not per task."""
 
     def columns(self, table: str) -> list[tuple[str, str]]:
         """The live table's visible columns (name, declared type), in order: the file's table has them."""
