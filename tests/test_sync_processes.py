@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 import shlex
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +138,79 @@ def test_the_command_runs_on_worker_processes_with_their_progress(
     assert "failed: logs_log_groups" in err
     assert re.search(r"^sync: 12/12 tasks \(2 failed\), \d+ rows, [\d.]+ calls/s", err, re.MULTILINE)
     assert file_rows(out, "SELECT count(*) FROM logs_log_groups") == [(_log_groups(org),)]
+
+
+def _command(emulator: Emulator, out: Path) -> list[str]:
+    argv = [sys.executable, "-m", "vtab.cli", "sync", str(out), "--tables", "logs_*", "--accounts", "org"]
+    argv += ["--regions", ",".join(REGIONS), "--endpoint-url", emulator.endpoint_url]
+    return [*argv, "--executor", "processes"]
+
+
+def _until_progress(process: subprocess.Popen[str]) -> None:
+    """Read the command's stderr up to a progress line that counts a task done (a line comes each tenth
+    of the tasks over; the locked account's failed ones may be the first)."""
+    assert process.stderr is not None
+    for line in process.stderr:
+        found = re.match(r"sync: (\d+)/\d+ tasks(?: \((\d+) failed\))?", line)
+        if found and int(found[1]) > int(found[2] or 0):
+            return
+    raise AssertionError("the sync ended without a progress line counting a task done")
+
+
+def test_ctrl_c_stops_the_workers_and_the_run_resumes(emulator: Emulator, org: Org, tmp_path: Path) -> None:
+    emulator.configure(latency=0.05)  # tasks remain when the signal lands
+    out = tmp_path / "estate.db"
+    process = subprocess.Popen(_command(emulator, out), stderr=subprocess.PIPE, text=True)
+    _until_progress(process)
+    process.send_signal(signal.SIGINT)  # the sync's process only: it stops the workers itself
+    _, rest = process.communicate(timeout=120)
+    assert process.returncode == 130, rest
+    assert f"interrupted: the tasks not done stay pending in {out}" in rest and "error" not in rest
+    statuses = dict(file_rows(out, "SELECT status, count(*) FROM _vtab_sync GROUP BY status"))
+    assert statuses.get("pending", 0) > 0 and statuses.get("done", 0) > 0
+    done = file_rows(
+        out, "SELECT account_id, region, table_name, started_at FROM _vtab_sync WHERE status = 'done'"
+    )
+
+    emulator.configure(latency=0.0)
+    resumed = sync(
+        str(out), resume=True, executor="processes", endpoint_url=emulator.endpoint_url, accounts="org"
+    )
+    assert resumed.tasks_pending == 0 and {failure["account_id"] for failure in resumed.failures} == {
+        org.named(LOCKED).account_id
+    }
+    again = file_rows(
+        out, "SELECT account_id, region, table_name, started_at FROM _vtab_sync WHERE status = 'done'"
+    )
+    assert set(done) < set(again)  # the tasks done before the signal were not run again
+
+
+def test_the_workers_of_a_killed_sync_exit_and_its_done_tasks_stay_done(
+    emulator: Emulator, org: Org, tmp_path: Path
+) -> None:
+    """SIGKILL of the sync's process: its workers exit (they hold its stderr: the pipe reaches its end only
+    then), and a resume runs only the tasks not done."""
+    emulator.configure(latency=0.05)
+    out = tmp_path / "estate.db"
+    process = subprocess.Popen(_command(emulator, out), stderr=subprocess.PIPE, text=True)
+    _until_progress(process)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=120)  # TimeoutExpired: a worker outlived the sync
+    statuses = dict(file_rows(out, "SELECT status, count(*) FROM _vtab_sync GROUP BY status"))
+    assert statuses.get("pending", 0) > 0 and statuses.get("done", 0) > 0
+    done = file_rows(
+        out, "SELECT account_id, region, table_name, started_at FROM _vtab_sync WHERE status = 'done'"
+    )
+
+    emulator.configure(latency=0.0)
+    resumed = sync(
+        str(out), resume=True, executor="processes", endpoint_url=emulator.endpoint_url, accounts="org"
+    )
+    assert resumed.tasks_pending == 0
+    again = file_rows(
+        out, "SELECT account_id, region, table_name, started_at FROM _vtab_sync WHERE status = 'done'"
+    )
+    assert set(done) < set(again)
 
 
 SYNC_PAGE = Path(__file__).resolve().parent.parent / "docs" / "sync.md"

@@ -18,6 +18,7 @@ whole process group, and the workers ignore it: the sync's process tells them to
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import multiprocessing
@@ -114,11 +115,14 @@ class _Pool:
             mp.set_forkserver_preload([__name__])  # vtab imported once, in the forkserver
         self.reader, self.writer = mp.Pipe(duplex=False)
         self.stop = mp.Event()
+        self.alive, self._alive_end = mp.Pipe(duplex=False)
+        """Only this process holds ``_alive_end``: when it ends (killed, too), the workers' ``alive``
+        reaches its end and they exit, instead of waiting for a next job forever."""
         self.pool = ProcessPoolExecutor(
             workers,
             mp_context=mp,
             initializer=_init_worker,
-            initargs=(self.writer, mp.Lock(), self.stop, dict(os.environ)),
+            initargs=(self.writer, mp.Lock(), self.stop, dict(os.environ), self.alive),
         )
         self._error: BaseException | None = None
         self._starting = threading.Thread(target=self._start, args=(workers,), name="vtab-sync-processes")
@@ -140,15 +144,16 @@ class _Pool:
     def close(self) -> None:
         self._starting.join()
         self.pool.shutdown(cancel_futures=True)
-        self.reader.close()
-        self.writer.close()
+        self._close_pipes()
 
     def abandon(self) -> None:
-        """A second Ctrl-C, or a worker lost: the workers end after their running tasks, whose sends then
-        fail (the pipe is closed here), so nothing waits on this process."""
+        """A second Ctrl-C, or a worker lost: the workers exit now, their running tasks left pending."""
         self.pool.shutdown(wait=False, cancel_futures=True)
-        self.reader.close()
-        self.writer.close()
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        for end in (self.reader, self.writer, self.alive, self._alive_end):
+            end.close()
 
 
 def _ready() -> None:
@@ -256,15 +261,31 @@ class _Sender:
             self.writer.send(message)
 
 
-def _init_worker(writer: Connection, lock: Any, stop: StopFlag, environment: dict[str, str]) -> None:
+def _init_worker(
+    writer: Connection, lock: Any, stop: StopFlag, environment: dict[str, str], alive: Connection
+) -> None:
     """A worker process's start. Its environment is the sync's process's now (what a spawned child
     inherits), not the forkserver's, started earlier: the AWS variables (profile, region, endpoints) may
-    have changed since. Ctrl-C is the sync's process's to handle (it sets ``stop``)."""
+    have changed since. Ctrl-C is the sync's process's to handle (it sets ``stop``); when that process is
+    gone (killed, or left at a second Ctrl-C), the worker exits."""
     global _pipe, _stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.clear()
     os.environ.update(environment)
     _pipe, _stop = _Sender(writer, lock), stop
+    threading.Thread(target=_exit_with_the_sync, args=(alive,), name="vtab-sync-alive", daemon=True).start()
+
+
+ORPHANED_STATUS = 70
+"""A worker's exit status when the sync's process went away first."""
+
+
+def _exit_with_the_sync(alive: Connection) -> None:
+    """Block (no wakes) until the sync's process closes its end of ``alive`` or ends, then exit: a pool
+    worker would otherwise wait for its next job forever, and hold the sync's stderr open."""
+    with contextlib.suppress(EOFError, OSError):
+        alive.recv()  # nothing is ever sent
+    os._exit(ORPHANED_STATUS)
 
 
 class _SentProgress(Progress):
