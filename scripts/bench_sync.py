@@ -1,7 +1,8 @@
 """Benchmark of ``vtab sync`` (issue 19): an Organization's accounts x regions x types (walks included) at
 50 ms a call and 25 calls/s per account-region, against the floor (the busiest account-region's calls / 25)
-and against a bare boto3 crawler making the same calls with the same limits, in the same run; then a sync
-killed half-way and resumed, against one clean run's calls.
+and against a bare boto3 crawler making the same calls with the same limits, in the same run, with the thread
+executor and with ``--executor processes`` (one worker process per core); then a sync killed half-way and
+resumed, against one clean run's calls.
 
     .venv/bin/python scripts/bench.py --only sync
     .venv/bin/python scripts/bench_sync.py --accounts 4 --regions 1     # a small size, quickly
@@ -149,7 +150,18 @@ def bench_sync_floor(accounts_n: int, regions_n: int) -> None:
             start = time.perf_counter()
             summary = vtab.sync(str(Path(folder) / "sync.db"), tables=TABLES, skip_tables=SKIPPED, **options)
             ours = time.perf_counter() - start
-        calls = ep.calls()
+            calls = ep.calls()
+            ep.clear_calls()
+            start = time.perf_counter()
+            apart = vtab.sync(
+                str(Path(folder) / "processes.db"),
+                tables=TABLES,
+                skip_tables=SKIPPED,
+                executor="processes",
+                **options,
+            )
+            processes = time.perf_counter() - start
+            apart_calls = sum(_per_place(ep.calls()).values())
         places = _per_place(calls)
         busiest = max(places.values())
         floor = busiest / RATE
@@ -173,6 +185,12 @@ def bench_sync_floor(accounts_n: int, regions_n: int) -> None:
         print(
             f"| vtab sync (goals: 1.15 and 1.10) | {ours:.2f} s | {ours / floor:.2f} | {ours / crawler:.2f} |"
         )
+        print(
+            f"| vtab sync --executor processes ({os.cpu_count()} workers; {apart_calls} calls, "
+            f"{apart.tasks_done}/{apart.tasks} tasks done) | {processes:.2f} s | {processes / floor:.2f} "
+            f"| {processes / crawler:.2f} |"
+        )
+        print(f"load average {os.getloadavg()[0]:.2f} (2 cores shared: wall figures are noisy)")
 
 
 def bench_sync_resume(accounts_n: int, regions_n: int) -> None:

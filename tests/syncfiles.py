@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -128,3 +129,29 @@ def assert_same_resources(path: Path, expected: Path) -> None:
         assert [row[:-1] for row in file_rows(path, query)] == [
             row[:-1] for row in file_rows(expected, query)
         ], table
+
+
+TIMING = {"_vtab_synced_at", "sync_id", "seconds", "started_at", "finished_at"}
+"""Columns that differ between any two syncs of the same estate (when, and which run)."""
+
+
+def file_content(path: Path, without_account: str = "") -> dict[str, Any]:
+    """Every table and index of the file, and each table's rows (sorted) without the timing columns (and
+    without ``without_account``'s rows of _vtab_sync): what two executors' files of one estate share."""
+    schema = file_rows(path, "SELECT type, name, sql FROM sqlite_schema ORDER BY type, name")
+    found: dict[str, Any] = {"schema": schema}
+    for kind, name, _ in schema:
+        if kind != "table" or name == "_vtab_sync_runs":  # one row per run: its id and times only
+            continue
+        columns = [row[1] for row in file_rows(path, f'PRAGMA table_info("{name}")') if row[1] not in TIMING]
+        listed = ", ".join(f'"{column}"' for column in columns)
+        rows = file_rows(path, f'SELECT {listed} FROM "{name}"')
+        if name == "_vtab_sync":
+            rows = [row for row in rows if not without_account or without_account not in row]
+        found[name] = sorted((tuple(_no_request_id(value) for value in row) for row in rows), key=repr)
+    return found
+
+
+def _no_request_id(value: Any) -> Any:
+    """An error message without its request id (a new one every call)."""
+    return re.sub(r"\(request id [^)]*\)", "(request id)", value) if isinstance(value, str) else value

@@ -15,7 +15,7 @@ import distributed
 import pytest
 
 from tests.orgs import LOG_GROUP, REGIONS, Org
-from tests.syncfiles import file_rows
+from tests.syncfiles import file_content, file_rows
 from vtab.cli.main import main
 from vtab.emulator import Emulator
 from vtab.sync import merge as merge_module
@@ -27,8 +27,6 @@ from vtab.sync.plan import Shard
 LOCKED = "dev-locked"
 TABLES = "logs_log_groups,apigatewayv2_apis,integration_responses"
 """A table in every account, and a walk (APIs, their integrations, their responses) in the management one."""
-TIMING = {"_vtab_synced_at", "sync_id", "seconds", "started_at", "finished_at"}
-"""Columns that differ between any two syncs of the same estate (when, and which run)."""
 
 
 @pytest.fixture(scope="module")
@@ -53,28 +51,6 @@ def _sync(emulator: Emulator, out: Path, **options: Any) -> Any:
     return sync(str(out), **(defaults | options))
 
 
-def _content(path: Path, without_account: str = "") -> dict[str, Any]:
-    """Every table and index of the file, and each table's rows (sorted) without the timing columns (and
-    without ``without_account``'s rows of _vtab_sync)."""
-    schema = file_rows(path, "SELECT type, name, sql FROM sqlite_schema ORDER BY type, name")
-    found: dict[str, Any] = {"schema": schema}
-    for kind, name, _ in schema:
-        if kind != "table" or name == "_vtab_sync_runs":  # one row per run: its id and times only
-            continue
-        columns = [row[1] for row in file_rows(path, f'PRAGMA table_info("{name}")') if row[1] not in TIMING]
-        listed = ", ".join(f'"{column}"' for column in columns)
-        rows = file_rows(path, f'SELECT {listed} FROM "{name}"')
-        if name == "_vtab_sync":
-            rows = [row for row in rows if without_account not in row]
-        found[name] = sorted((tuple(_no_request_id(value) for value in row) for row in rows), key=repr)
-    return found
-
-
-def _no_request_id(value: Any) -> Any:
-    """An error message without its request id (a new one every call)."""
-    return re.sub(r"\(request id [^)]*\)", "(request id)", value) if isinstance(value, str) else value
-
-
 def test_dask_on_two_worker_processes_writes_the_thread_executors_file_row_for_row(
     emulator: Emulator,
     org: Org,
@@ -95,7 +71,7 @@ def test_dask_on_two_worker_processes_writes_the_thread_executors_file_row_for_r
     # but the locked account's failures: the threads executor asks STS once in the run, a Dask worker once
     # per shard (its shards run apart, each learning the refusal on its own): one call more per region
     locked = org.named(LOCKED).account_id
-    assert _content(dask, without_account=locked) == _content(threads, without_account=locked)
+    assert file_content(dask, without_account=locked) == file_content(threads, without_account=locked)
     refused = "SELECT sum(calls), count(*) FROM _vtab_sync WHERE account_id = ? AND status = 'failed'"
     assert file_rows(threads, refused, locked) == [(1, len(REGIONS) * 3)]
     assert file_rows(dask, refused, locked) == [(len(REGIONS), len(REGIONS) * 3)]
@@ -136,7 +112,7 @@ def test_a_dask_run_resumes_with_only_the_tasks_not_done(
     again = file_rows(out, "SELECT account_id, region, started_at FROM _vtab_sync WHERE region = 'us-east-1'")
     assert sorted(again) == sorted(done_before)
     _sync(emulator, clean, **options)
-    assert _content(out)["logs_log_groups"] == _content(clean)["logs_log_groups"]
+    assert file_content(out)["logs_log_groups"] == file_content(clean)["logs_log_groups"]
 
 
 def test_on_error_fail_on_dask_leaves_the_shards_not_merged_pending_for_resume(
@@ -228,7 +204,9 @@ def test_dask_errors_say_what_to_do(
     with pytest.raises(ValueError, match=r"scheduler is for executor='dask'.*add executor='dask'"):
         sync(str(out), scheduler="tcp://127.0.0.1:8786", endpoint_url=emulator.endpoint_url)
     with pytest.raises(
-        ValueError, match=r"option executor='ray' is not one of 'threads' or 'dask'; write executor='threads'"
+        ValueError,
+        match=r"option executor='ray' is not one of 'threads' or 'processes' or 'dask'; "
+        r"write executor='threads'",
     ):
         sync(str(out), executor="ray", endpoint_url=emulator.endpoint_url)
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if vtab[dask] were not installed

@@ -299,8 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--executor",
         choices=[kind.value for kind in ExecutorKind],
         default=ExecutorKind.THREADS.value,
-        help="where shards (one per account and region) run: threads of this process (default), or the "
-        "workers of a Dask cluster (pip install 'vtab[dask]'; docs/sync-dask.md)",
+        help="where shards (one per account and region) run: threads of this process (default), worker "
+        "processes of this machine, one per core (processes), or the workers of a Dask cluster "
+        "(pip install 'vtab[dask]'; docs/sync-dask.md)",
     )
     sync.add_argument(
         "--scheduler",

@@ -37,6 +37,8 @@ class ExecutorKind(StrEnum):
 
     THREADS = "threads"
     """Threads of this process, writing into OUT directly (no extra dependency)."""
+    PROCESSES = "processes"
+    """Worker processes of this machine, one per core; each task's outcome written into OUT here."""
     DASK = "dask"
     """Workers of a Dask cluster (``--scheduler``, else a local one), each shard into its own file."""
 

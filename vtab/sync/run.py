@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import threading
 import uuid
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from typing import Any, Protocol, TextIO
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TextIO
 
 import apsw
 import orjson
@@ -41,6 +40,7 @@ from vtab.sync.plan import (
     interleaved,
     patterns,
 )
+from vtab.sync.processes import ProcessExecutor
 from vtab.sync.progress import Progress
 from vtab.sync.resume import (
     NothingToResume,
@@ -52,85 +52,8 @@ from vtab.sync.resume import (
 from vtab.sync.seeds import with_parents
 from vtab.sync.store import ACCOUNT_COLUMNS, Run, Store, no_sync_to_resume
 from vtab.sync.summary import SyncSummary
+from vtab.sync.threads import MAX_SHARDS_AT_ONCE, Executor, RunningShards, ThreadExecutor
 from vtab.sync.worker import RetryBudget, ShardRun, SyncContext, iso_now
-
-MAX_SHARDS_AT_ONCE = 64
-"""Shards the thread executor runs at once (each one account-region, a few connections)."""
-
-WAKE_SECONDS = 0.2
-"""How often a main thread waiting for shards wakes: Ctrl-C's signal may reach another thread, and Python
-raises KeyboardInterrupt only in the main thread, when it runs (a wait without timeout ends first)."""
-
-
-class Executor(Protocol):
-    """Runs every shard once. Shards are (account, region): one shard's tasks must run in one place, so
-    that its token bucket is the only one spending that account-region's budget.
-
-    ``run_shard`` runs a shard in this process, writing into the sync's Store. An executor that runs
-    shards in other processes (Dask, issue 19 item 5) ships the Shard (plain data) and the task options
-    instead, runs ``ShardRun`` there around a SyncContext whose ``write``/``record`` go to a Store of the
-    worker's own (a shard file, the same tables and ``_vtab_sync`` rows), and merges those files into the
-    sync's after: the file contract is the same."""
-
-    def run(self, shards: Sequence[Shard], run_shard: Callable[[Shard], None]) -> None: ...
-
-
-class ThreadExecutor:
-    """The default executor: shards on threads of this process (no extra dependency)."""
-
-    def __init__(self, max_shards: int = MAX_SHARDS_AT_ONCE) -> None:
-        self.max_shards = max_shards
-
-    def run(self, shards: Sequence[Shard], run_shard: Callable[[Shard], None]) -> None:
-        if not shards:
-            return
-        pool = ThreadPoolExecutor(min(self.max_shards, len(shards)), thread_name_prefix="vtab-shard")
-        try:
-            running = {pool.submit(run_shard, shard) for shard in shards}
-            while running:
-                ended, running = wait(running, WAKE_SECONDS, return_when=FIRST_EXCEPTION)
-                for future in ended:
-                    future.result()  # a shard's error
-        except BaseException:
-            # Ctrl-C (or a shard's error): return at once, so the caller can stop the running shards (they
-            # end after their current task) instead of waiting here for every shard to finish
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
-
-
-class RunningShards:
-    """The shards running in this process: after Ctrl-C (or a failure) the sync waits for them to end
-    (each after its running tasks: ``stop`` is set) before it closes the file they write."""
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._idle = threading.Condition()
-
-    def of(self, run_shard: Callable[[Shard], None]) -> Callable[[Shard], None]:
-        """``run_shard``, counted while it runs."""
-
-        def counted(shard: Shard) -> None:
-            with self._idle:
-                self._count += 1
-            try:
-                run_shard(shard)
-            finally:
-                with self._idle:
-                    self._count -= 1
-                    self._idle.notify_all()
-
-        return counted
-
-    def ended(self) -> bool:
-        """Wait until no shard runs; False when a second Ctrl-C ends the wait first."""
-        try:
-            with self._idle:
-                while not self._idle.wait_for(lambda: self._count == 0, WAKE_SECONDS):
-                    pass  # awake now and then, so a second Ctrl-C is seen
-        except KeyboardInterrupt:
-            return False
-        return True
 
 
 def _credentials_digest(options: Options) -> str:
@@ -152,7 +75,7 @@ def sync(
     live_progress: bool = False,
     connections_per_shard: int = 4,
     retry_budget: int | None = None,
-    executor: Executor | ShardFileExecutor | str | None = None,
+    executor: Executor | ShardFileExecutor | ProcessExecutor | str | None = None,
     scheduler: str | None = None,
     shard_dir: str | None = None,
     **options: Any,
@@ -162,8 +85,9 @@ def sync(
     ``options`` are vtab's (``accounts='org'``, ``regions='us-east-1,eu-west-1'``, ``rate_limit``, ...).
     ``progress`` is where progress lines go (None: nowhere), redrawn in place under ``live_progress``.
     ``tables`` defaults to every listable table (a resume: the run's, which it must not change).
-    ``executor`` is ``'threads'`` (the default), ``'dask'`` (with ``scheduler``, an existing cluster's
-    address, else a local cluster; ``shard_dir``: docs/sync-dask.md) or an executor object. A ``resume``
+    ``executor`` is ``'threads'`` (the default), ``'processes'`` (worker processes of this machine, one
+    per core), ``'dask'`` (with ``scheduler``, an existing cluster's address, else a local cluster;
+    ``shard_dir``: docs/sync-dask.md) or an executor object. A ``resume``
     of a run whose every task is done raises NothingToResume."""
     chosen_mode = choice("mode", mode, SyncMode)
     given_on_error = None if on_error is None else choice("on_error", on_error, OnError)
@@ -179,11 +103,14 @@ def sync(
     given = {name: getattr(checked, name) for name in options} | {"read_only": True, "progress": False}
     digest = _credentials_digest(checked)
     types = [] if resume else _selected_types(patterns(tables), patterns(skip_tables))  # no file made yet
+    if isinstance(chosen_executor, ProcessExecutor):
+        chosen_executor.start()  # the workers start while the sync plans
     root_connection, root = connect_with_registry(":memory:", **given)
     try:
         store = Store(path, resume=resume)
     except BaseException:
         root_connection.close()
+        _close(chosen_executor)
         raise
     running = RunningShards()
     abandoned = False
@@ -226,7 +153,7 @@ def sync(
         )
         counter.start()
         try:
-            if isinstance(chosen_executor, ShardFileExecutor):  # shards apart, each into a file merged here
+            if isinstance(chosen_executor, ShardFileExecutor | ProcessExecutor):
                 job = ShardJob(
                     run.sync_id,
                     chosen_mode,
@@ -239,11 +166,10 @@ def sync(
                     root.accounts.learned(),
                     endpoints=endpoint_environment(),
                 )
-                chosen_executor.run_apart(
-                    shards,
-                    job,
-                    lambda files: merge(store, run, files, counter),
-                )
+                if isinstance(chosen_executor, ProcessExecutor):  # each task's outcome written here
+                    chosen_executor.run_processes(shards, job, context)
+                else:  # shards apart, each into a file merged here
+                    chosen_executor.run_apart(shards, job, lambda files: merge(store, run, files, counter))
             else:
                 chosen_executor.run(shards, running.of(lambda shard: ShardRun(shard, context).run()))
         except BaseException:
@@ -266,6 +192,7 @@ def sync(
             chosen_on_error,
         )
     finally:
+        _close(chosen_executor)
         if not abandoned:  # the shards' threads write through the store: closed only once they are done
             store.close()
             root_connection.close()
@@ -274,13 +201,21 @@ def sync(
     return result
 
 
+def _close(executor: object) -> None:
+    """The worker processes of ``executor='processes'`` ended, whether or not their shards ran."""
+    if isinstance(executor, ProcessExecutor):
+        executor.close()
+
+
 def _json(value: object) -> str:
     return orjson.dumps(value, default=list).decode()
 
 
 def _executor(
-    executor: Executor | ShardFileExecutor | str | None, scheduler: str | None, shard_dir: str | None
-) -> Executor | ShardFileExecutor:
+    executor: Executor | ShardFileExecutor | ProcessExecutor | str | None,
+    scheduler: str | None,
+    shard_dir: str | None,
+) -> Executor | ShardFileExecutor | ProcessExecutor:
     if executor is not None and not isinstance(executor, str):
         return executor
     kind = choice("executor", executor or ExecutorKind.THREADS.value, ExecutorKind)
@@ -289,9 +224,10 @@ def _executor(
     if scheduler or shard_dir:
         given = "scheduler" if scheduler else "shard_dir"
         raise OptionError(
-            f"{given} is for executor='dask' (the threads executor runs here): add executor='dask'"
+            f"{given} is for executor='dask' (the {kind.value} executor runs on this machine): add "
+            "executor='dask'"
         )
-    return ThreadExecutor()
+    return ProcessExecutor() if kind is ExecutorKind.PROCESSES else ThreadExecutor()
 
 
 def _selected_types(tables: Sequence[str], skip_tables: Sequence[str]) -> list[SyncType]:

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import apsw
 
@@ -47,6 +47,17 @@ def iso_now(seconds: float | None = None) -> str:
     """``2026-12-07T15:04:05.123Z``: the ISO 8601 UTC text of the file's times."""
     stamp = time.time() if seconds is None else seconds
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp)) + f".{int(stamp * 1000) % 1000:03d}Z"
+
+
+class StopFlag(Protocol):
+    """Set when no further task may start: a ``threading.Event``, or a ``multiprocessing`` one that the
+    sync's process sets for its worker processes (processes.py)."""
+
+    def is_set(self) -> bool: ...
+
+    def set(self) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
 
 
 class RetryBudget:
@@ -81,12 +92,14 @@ class SyncContext:
     connections_per_shard: int = 4
     shards_at_once: int = 1
     """Shards this process runs at once: their connections share the root's Cloud Control clients."""
-    stop: threading.Event = field(default_factory=threading.Event)
+    stop: StopFlag = field(default_factory=threading.Event)
     """Set when no further task may start (``--on-error fail``, Ctrl-C)."""
     fail_fast: bool = False
     """``--on-error fail``: a failed task sets ``stop``."""
     refusals: RoleRefusals = field(default_factory=RoleRefusals)
     """Accounts whose role was refused: their other tasks fail without asking STS again."""
+    columns: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """Each table's live columns, read once in the process (every shard has a task of most tables)."""
 
     @property
     def statements_at_once(self) -> int:
@@ -163,7 +176,7 @@ class ShardRun:
             return
         registry.share_with(self.context.root, self.context.statements_at_once, self.roles, self.caches)
         registry.unwatched()
-        runner = TaskRunner(connection, registry)
+        runner = TaskRunner(connection, registry, self.context.columns)
         try:
             self._seed(registry)
             while (task := self._next()) is not None:
@@ -228,26 +241,38 @@ class ShardRun:
         if result.status is TaskStatus.DONE:
             with self.lock:
                 self.throttled_in_row = 0
-            try:
-                context.write(task, outcome.columns, outcome.rows, result)
-            except apsw.Error as error:  # e.g. a table of the file kept in the other mode
-                result.status, result.rows = TaskStatus.FAILED, 0
-                result.error_code, result.error_message = type(error).__name__, str(error)
-                context.record(task, result)
-        else:
-            context.record(task, result)
-        if result.status is TaskStatus.FAILED and context.fail_fast:
-            context.stop.set()
-        context.progress.finished(task, result)
+        settle(context, task, outcome.columns, outcome.rows, result)
 
     def _refused(self, task: Task, refusal: Refusal) -> None:
         now = iso_now()
         result = TaskResult(TaskStatus.FAILED, now, now, 0.0, calls=0)
         result.error_code, result.error_message = refusal.error_code, refusal.error_message
-        self.context.record(task, result)
-        if self.context.fail_fast:
-            self.context.stop.set()
-        self.context.progress.finished(task, result)
+        settle(self.context, task, [], [], result)
+
+
+def settle(
+    context: SyncContext,
+    task: Task,
+    columns: list[tuple[str, str]],
+    rows: list[tuple[Any, ...]],
+    result: TaskResult,
+) -> None:
+    """A task over: a done one's rows and row written (a write the file refuses makes it failed), any
+    other's row recorded; under fail_fast a failure stops the sync; then the progress counts it. Where the
+    file is written: in the shard's process, or in the sync's for a task run in a worker process
+    (processes.py)."""
+    if result.status is TaskStatus.DONE:
+        try:
+            context.write(task, columns, rows, result)
+        except apsw.Error as error:  # e.g. a table of the file kept in the other mode
+            result.status, result.rows = TaskStatus.FAILED, 0
+            result.error_code, result.error_message = type(error).__name__, str(error)
+            context.record(task, result)
+    else:
+        context.record(task, result)
+    if result.status is TaskStatus.FAILED and context.fail_fast:
+        context.stop.set()
+    context.progress.finished(task, result)
 
 
 @dataclass
@@ -263,10 +288,16 @@ class Outcome:
 class TaskRunner:
     """Runs tasks on one vtab connection, one at a time."""
 
-    def __init__(self, connection: apsw.Connection, registry: Registry) -> None:
+    def __init__(
+        self,
+        connection: apsw.Connection,
+        registry: Registry,
+        columns: dict[str, list[tuple[str, str]]] | None = None,
+    ) -> None:
         self.connection = connection
         self.registry = registry
-        self._columns: dict[str, list[tuple[str, str]]] = {}
+        self._columns = {} if columns is None else columns
+        """Shared by the process's connections: a PRAGMA per table, not per task."""
 
     def columns(self, table: str) -> list[tuple[str, str]]:
         """The live table's visible columns (name, declared type), in order: the file's table has them."""

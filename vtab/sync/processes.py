@@ -1,0 +1,342 @@
+"""``--executor processes``: a sync's shards in worker processes of this machine, so the client's CPU work
+(building, signing and parsing calls, the scans, the cells) runs on every core instead of under one GIL.
+
+The shards are split into one group per worker process, by account (each account's regions in one
+process, so an account whose role is refused is asked once per run, as with threads), or by account-region
+when there are fewer accounts than processes. A worker gets a plain ``ShardJob`` (apart.py: options,
+never a key) and its group, builds its own vtab connections, and runs its shards as the thread executor
+does (``ShardRun``, each shard's token bucket in that one process). It writes no file: each task's
+outcome (its rows, or its failure) is sent over a pipe to the sync's process the moment the task ends,
+and written there into OUT by ``settle``, as the thread executor writes it. So OUT is the thread
+executor's file, a task done is recorded at once (a sync killed half-way resumes as a threads one does),
+and the progress counts as tasks end. The sync's process sets one ``multiprocessing`` Event to stop the
+workers (Ctrl-C, ``--on-error fail``): each ends after its running tasks, which it still sends.
+
+Workers start through a forkserver (spawn where there is none) that imports vtab once; Ctrl-C reaches the
+whole process group, and the workers ignore it: the sync's process tells them to stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from enum import StrEnum
+from multiprocessing.connection import Connection
+from typing import Any
+
+from vtab.sqlite.install import connect_with_registry
+from vtab.sync.apart import ShardJob, use_endpoints
+from vtab.sync.plan import Shard, Task
+from vtab.sync.progress import Progress
+from vtab.sync.store import TaskResult
+from vtab.sync.threads import MAX_SHARDS_AT_ONCE, RunningShards, ThreadExecutor
+from vtab.sync.worker import RetryBudget, ShardRun, StopFlag, SyncContext, settle
+
+WAKE_SECONDS = 0.2
+"""How often the sync's process, waiting for the workers' messages, wakes to see whether they ended (and
+lets Ctrl-C in)."""
+
+START_METHODS = ("forkserver", "spawn")
+"""How worker processes start, the first this platform has: never ``fork`` (the sync's process has
+threads, which a forked child would inherit stopped mid-step)."""
+
+
+class Message(StrEnum):
+    """What a worker sends the sync's process."""
+
+    STARTED = "started"
+    CALLS = "calls"
+    RETRIED = "retried"
+    WRITE = "write"
+    """A task done: its columns, rows and result (written into OUT by ``settle``)."""
+    RECORD = "record"
+    """A task not done: its result alone."""
+
+
+class ProcessExecutor:
+    """Shards in ``workers`` processes of this machine (default: one per core), each running up to
+    ``shards_at_once`` of its shards at once."""
+
+    def __init__(self, workers: int | None = None, shards_at_once: int = MAX_SHARDS_AT_ONCE) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.shards_at_once = shards_at_once
+        self._pool: _Pool | None = None
+
+    def start(self) -> None:
+        """Start the worker processes in the background: the sync calls it before it plans, so their start
+        (the forkserver importing vtab, about 0.4 s of CPU) overlaps the estate's discovery."""
+        if self._pool is None:
+            self._pool = _Pool(self.workers)
+
+    def close(self) -> None:
+        """End the worker processes (the sync's end, or its failure before the shards ran)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def run_processes(self, shards: Sequence[Shard], job: ShardJob, context: SyncContext) -> None:
+        """Run every shard in the worker processes; each task's outcome is settled into ``context`` (the
+        sync's file and progress) here, as it arrives. Ends when every worker has ended; raises a worker's
+        error after that, or KeyboardInterrupt once the running tasks are in (a second one: at once)."""
+        groups = groups_of(shards, self.workers)
+        if not groups:
+            return
+        self.start()
+        assert self._pool is not None
+        workers = self._pool
+        try:
+            pool = workers.ready()
+            futures = [
+                pool.submit(run_group, group, _share(job, group), self.shards_at_once) for group in groups
+            ]
+            _Receiver(workers.reader, context, workers.stop).until_ended(futures)
+        except BaseException:
+            workers.stop.set()
+            workers.abandon()
+            self._pool = None
+            raise
+        self.close()
+
+
+class _Pool:
+    """The worker processes, the pipe their messages come back on and the Event that stops them, started
+    on a thread of their own (a forkserver's first fork waits for its imports)."""
+
+    def __init__(self, workers: int) -> None:
+        mp = multiprocessing.get_context(_start_method())
+        if mp.get_start_method() == "forkserver":
+            mp.set_forkserver_preload([__name__])  # vtab imported once, in the forkserver
+        self.reader, self.writer = mp.Pipe(duplex=False)
+        self.stop = mp.Event()
+        self.alive, self._alive_end = mp.Pipe(duplex=False)
+        """Only this process holds ``_alive_end``: when it ends (killed, too), the workers' ``alive``
+        reaches its end and they exit, instead of waiting for a next job forever."""
+        self.pool = ProcessPoolExecutor(
+            workers,
+            mp_context=mp,
+            initializer=_init_worker,
+            initargs=(self.writer, mp.Lock(), self.stop, dict(os.environ), self.alive),
+        )
+        self._error: BaseException | None = None
+        self._starting = threading.Thread(target=self._start, args=(workers,), name="vtab-sync-processes")
+        self._starting.start()
+
+    def _start(self, workers: int) -> None:
+        try:
+            for _ in range(workers):  # each submit while none is idle starts one more process
+                self.pool.submit(_ready)
+        except BaseException as error:  # raised by ready(), in the sync's thread
+            self._error = error
+
+    def ready(self) -> ProcessPoolExecutor:
+        self._starting.join()
+        if self._error is not None:
+            raise self._error
+        return self.pool
+
+    def close(self) -> None:
+        self._starting.join()
+        self.pool.shutdown(cancel_futures=True)
+        self._close_pipes()
+
+    def abandon(self) -> None:
+        """A second Ctrl-C, or a worker lost: the workers exit now, their running tasks left pending."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        for end in (self.reader, self.writer, self.alive, self._alive_end):
+            end.close()
+
+
+def _ready() -> None:
+    """A worker's first job: started, nothing to do."""
+
+
+class _Receiver:
+    """The sync's side of the pipe: every message settled into the sync's context, until the workers end."""
+
+    def __init__(self, reader: Connection, context: SyncContext, stop: StopFlag) -> None:
+        self.reader = reader
+        self.context = context
+        self.stop = stop
+
+    def until_ended(self, futures: Sequence[Future[None]]) -> None:
+        interrupted = False
+        while True:
+            try:
+                if self.reader.poll(WAKE_SECONDS):
+                    self._take(self.reader.recv())
+                    continue
+                if self.context.stop.is_set():
+                    self.stop.set()  # a task settled here failed under fail_fast: the workers stop too
+                if all(future.done() for future in futures):
+                    break
+            except KeyboardInterrupt:
+                if interrupted:
+                    raise  # a second Ctrl-C: the running tasks are given up
+                interrupted = True
+                self.stop.set()  # no task starts; the running ones end and are sent
+        # a worker sends each message before its job returns: what it sent is in the pipe by now
+        while self.reader.poll(0):
+            self._take(self.reader.recv())
+        for future in futures:
+            error = future.exception()
+            if error is not None:
+                raise error
+        if interrupted:
+            raise KeyboardInterrupt
+
+    def _take(self, message: tuple[Any, ...]) -> None:
+        kind, task, *rest = message
+        progress = self.context.progress
+        if kind == Message.STARTED:
+            progress.started(task)
+        elif kind == Message.CALLS:
+            progress.calls(*rest)
+        elif kind == Message.RETRIED:
+            progress.retried(task)
+        elif kind == Message.WRITE:
+            columns, rows, result = rest
+            settle(self.context, task, columns, rows, result)
+        else:
+            settle(self.context, task, [], [], rest[0])
+        if self.context.stop.is_set():
+            self.stop.set()
+
+
+def groups_of(shards: Sequence[Shard], workers: int) -> list[list[Shard]]:
+    """The shards in at most ``workers`` groups of about the same number of tasks: whole accounts when
+    there are at least as many accounts as workers, else single shards."""
+    by_account: dict[str, list[Shard]] = {}
+    for shard in shards:
+        by_account.setdefault(shard.account_id, []).append(shard)
+    units = list(by_account.values())
+    if len(units) < workers:
+        units = [[shard] for shard in shards]
+    count = min(workers, len(units))
+    groups: list[list[Shard]] = [[] for _ in range(count)]
+    sizes = [0] * count
+    for unit in sorted(units, key=lambda found: -sum(len(shard.tasks) for shard in found)):
+        smallest = sizes.index(min(sizes))
+        groups[smallest].extend(unit)
+        sizes[smallest] += sum(len(shard.tasks) for shard in unit)
+    return [group for group in groups if group]
+
+
+def _share(job: ShardJob, group: Sequence[Shard]) -> ShardJob:
+    """The job with the group's share of the sync's retry budget."""
+    tasks = sum(len(shard.tasks) for shard in group)
+    share = max(1, math.ceil(job.retry_budget * tasks / max(1, job.tasks)))
+    return dataclasses.replace(job, retry_budget=share, tasks=tasks)
+
+
+def _start_method() -> str:
+    available = multiprocessing.get_all_start_methods()
+    return next(method for method in START_METHODS if method in available)
+
+
+# -- the worker's side ------------------------------------------------------------------------------------
+
+_pipe: _Sender | None = None
+_stop: StopFlag | None = None
+
+
+class _Sender:
+    """A worker's end of the pipe, shared by its threads and (through the lock) the other workers."""
+
+    def __init__(self, writer: Connection, lock: Any) -> None:
+        self.writer = writer
+        self.lock = lock
+
+    def send(self, *message: Any) -> None:
+        with self.lock:
+            self.writer.send(message)
+
+
+def _init_worker(
+    writer: Connection, lock: Any, stop: StopFlag, environment: dict[str, str], alive: Connection
+) -> None:
+    """A worker process's start. Its environment is the sync's process's now (what a spawned child
+    inherits), not the forkserver's, started earlier: the AWS variables (profile, region, endpoints) may
+    have changed since. Ctrl-C is the sync's process's to handle (it sets ``stop``); when that process is
+    gone (killed, or left at a second Ctrl-C), the worker exits."""
+    global _pipe, _stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.clear()
+    os.environ.update(environment)
+    _pipe, _stop = _Sender(writer, lock), stop
+    threading.Thread(target=_exit_with_the_sync, args=(alive,), name="vtab-sync-alive", daemon=True).start()
+
+
+ORPHANED_STATUS = 70
+"""A worker's exit status when the sync's process went away first."""
+
+
+def _exit_with_the_sync(alive: Connection) -> None:
+    """Block (no wakes) until the sync's process closes its end of ``alive`` or ends, then exit: a pool
+    worker would otherwise wait for its next job forever, and hold the sync's stderr open."""
+    with contextlib.suppress(EOFError, OSError):
+        alive.recv()  # nothing is ever sent
+    os._exit(ORPHANED_STATUS)
+
+
+class _SentProgress(Progress):
+    """A worker's progress: each event sent to the sync's process, whose display counts it (a task's end
+    comes with its outcome)."""
+
+    def __init__(self, pipe: _Sender) -> None:
+        super().__init__(0)
+        self.pipe = pipe
+
+    def started(self, task: Task) -> None:
+        self.pipe.send(Message.STARTED, task)
+
+    def calls(self, calls: int, throttles: int) -> None:
+        self.pipe.send(Message.CALLS, None, calls, throttles)
+
+    def retried(self, task: Task) -> None:
+        self.pipe.send(Message.RETRIED, task)
+
+    def finished(self, task: Task, result: TaskResult) -> None:
+        pass  # counted where the outcome is settled
+
+
+def run_group(shards: Sequence[Shard], job: ShardJob, most_at_once: int = MAX_SHARDS_AT_ONCE) -> None:
+    """In a worker process: the group's shards at once on threads, as the thread executor runs them, each
+    task's outcome sent to the sync's process."""
+    assert _pipe is not None and _stop is not None, "run_group runs in a worker _init_worker started"
+    pipe, stop = _pipe, _stop
+    use_endpoints(job.endpoints)
+    root_connection, root = connect_with_registry(":memory:", **job.options)
+    root.accounts.learn(job.account_ids)
+    shards_at_once = min(most_at_once, len(shards)) or 1
+    context = SyncContext(
+        sync_id=job.sync_id,
+        options=job.options,
+        write=lambda task, columns, rows, result: pipe.send(Message.WRITE, task, columns, rows, result),
+        record=lambda task, result: pipe.send(Message.RECORD, task, result),
+        progress=_SentProgress(pipe),
+        budget=RetryBudget(job.retry_budget),
+        root=root,
+        connections_per_shard=job.connections_per_shard,
+        shards_at_once=shards_at_once,
+        stop=stop,
+        fail_fast=job.fail_fast,
+    )
+    running = RunningShards()
+    try:
+        ThreadExecutor(shards_at_once).run(shards, running.of(lambda shard: ShardRun(shard, context).run()))
+    except BaseException:
+        stop.set()  # a shard's error ends the sync, as with threads: every worker stops
+        running.ended()  # the running tasks end (and are sent) before the connections close
+        raise
+    finally:
+        root_connection.close()
