@@ -9,14 +9,21 @@ statement is running.
 
 Ctrl-C (KeyboardInterrupt) arriving during such a wait means the same and is raised as InterruptError,
 as sqlite3's shell does: the statement ends, and writes already sent are reported, not forgotten.
+
+A call made on the SQLite thread itself (a single listing's pages: vtab.read.stream) waits inside the
+call, for a rate-limit token and between retries, where no caller can slice the wait. Such a caller
+names what interrupts the waits of the code it runs (``waits_answer_to``), and those waits sleep through
+``pause``, which then slices itself as ``sleep`` does. Everywhere else ``pause`` is ``time.sleep``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 import apsw
@@ -77,3 +84,34 @@ def sleep(seconds: float, interrupted: Interrupted, what: str) -> None:
             time.sleep(min(left, POLL_SECONDS))
     except KeyboardInterrupt:
         raise interrupted_error(what) from None
+
+
+_WAITS: ContextVar[tuple[Interrupted, str] | None] = ContextVar("vtab_waits_answer_to", default=None)
+"""What interrupts ``pause`` in this context, and what its interrupt names; None: nothing does. A context
+variable rather than a global: only the thread that set it sees it (a pool's workers start with none)."""
+
+
+@contextmanager
+def waits_answer_to(interrupted: Interrupted, what: str) -> Iterator[None]:
+    """Within the block, ``pause`` ends early with InterruptError(``what``) once ``interrupted()``: for a
+    call made on the SQLite thread, whose own waits would otherwise hold the statement. Set around each
+    call, never across a yield (the consumer's code would run under it)."""
+    if interrupted is never:
+        yield  # nothing to watch: pause stays one sleep, not a wake every POLL_SECONDS
+        return
+    token = _WAITS.set((interrupted, what))
+    try:
+        yield
+    finally:
+        _WAITS.reset(token)
+
+
+def pause(seconds: float) -> None:
+    """A call's own wait (a rate-limit token, a retry's back-off): ``time.sleep``, or, under
+    ``waits_answer_to``, InterruptError as soon as the statement is interrupted (checked every
+    POLL_SECONDS), so nothing more is sent."""
+    watched = _WAITS.get()
+    if watched is None:
+        time.sleep(seconds)
+    else:
+        sleep(seconds, *watched)
