@@ -1,5 +1,5 @@
 """A call's own waits (vtab.sql.interrupt.pause: a rate-limit token, a retry's back-off) end at an
-interrupt when the code that runs the call said what interrupts them (``waits_answer_to``), on that
+interrupt when the code that runs the call said what interrupts them (``InterruptibleWaits``), on that
 thread only; elsewhere they are plain sleeps."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def test_a_rate_limit_wait_under_an_interrupted_statement_ends_without_a_token()
     flag = threading.Event()
     flag.set()
     with (
-        interrupt.waits_answer_to(flag.is_set, "the scan of AWS::X::Y"),
+        interrupt.InterruptibleWaits(flag.is_set, "the scan of AWS::X::Y"),
         pytest.raises(apsw.InterruptError, match=r"^Interrupted: the scan of AWS::X::Y stopped"),
     ):
         bucket.acquire()
@@ -31,10 +31,10 @@ def test_waits_answer_to_the_interrupt_only_inside_the_block_and_only_on_its_thr
     flag = threading.Event()
     flag.set()
     interrupt.pause(0)  # outside: a plain sleep
-    with interrupt.waits_answer_to(flag.is_set, "the scan"), ThreadPoolExecutor(1) as pool:
+    with interrupt.InterruptibleWaits(flag.is_set, "the scan"), ThreadPoolExecutor(1) as pool:
         assert pool.submit(interrupt.pause, 0).result(timeout=30) is None  # another thread: a plain sleep
         with pytest.raises(apsw.InterruptError):
             interrupt.pause(0)
     interrupt.pause(0)
-    with interrupt.waits_answer_to(interrupt.never, "the scan"):
+    with interrupt.InterruptibleWaits(interrupt.never, "the scan"):
         interrupt.pause(0)  # nothing can interrupt it: a plain sleep

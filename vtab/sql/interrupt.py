@@ -12,18 +12,17 @@ as sqlite3's shell does: the statement ends, and writes already sent are reporte
 
 A call made on the SQLite thread itself (a single listing's pages: vtab.read.stream) waits inside the
 call, for a rate-limit token and between retries, where no caller can slice the wait. Such a caller
-names what interrupts the waits of the code it runs (``waits_answer_to``), and those waits sleep through
-``pause``, which then slices itself as ``sleep`` does. Everywhere else ``pause`` is ``time.sleep``.
+names what interrupts the waits of the code it runs (``InterruptibleWaits``), and those waits sleep
+through ``pause``, which then slices itself as ``sleep`` does. Everywhere else ``pause`` is ``time.sleep``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import TypeVar
 
 import apsw
@@ -86,29 +85,37 @@ def sleep(seconds: float, interrupted: Interrupted, what: str) -> None:
         raise interrupted_error(what) from None
 
 
-_WAITS: ContextVar[tuple[Interrupted, str] | None] = ContextVar("vtab_waits_answer_to", default=None)
+_WAITS: ContextVar[tuple[Interrupted, str] | None] = ContextVar("vtab_interruptible_waits", default=None)
 """What interrupts ``pause`` in this context, and what its interrupt names; None: nothing does. A context
 variable rather than a global: only the thread that set it sees it (a pool's workers start with none)."""
 
 
-@contextmanager
-def waits_answer_to(interrupted: Interrupted, what: str) -> Iterator[None]:
-    """Within the block, ``pause`` ends early with InterruptError(``what``) once ``interrupted()``: for a
-    call made on the SQLite thread, whose own waits would otherwise hold the statement. Set around each
-    call, never across a yield (the consumer's code would run under it)."""
-    if interrupted is never:
-        yield  # nothing to watch: pause stays one sleep, not a wake every POLL_SECONDS
-        return
-    token = _WAITS.set((interrupted, what))
-    try:
-        yield
-    finally:
-        _WAITS.reset(token)
+class InterruptibleWaits:
+    """Within a ``with`` block, ``pause`` ends early with InterruptError(``what``) once ``interrupted()``:
+    for a call made on the SQLite thread, whose own waits would otherwise hold the statement. Entered
+    around each call, never across a yield (the consumer's code would run under it); one object may be
+    entered again once it was left. A class, not a generator: it is entered once a page."""
+
+    __slots__ = ("_token", "_watched")
+
+    def __init__(self, interrupted: Interrupted, what: str) -> None:
+        self._watched = None if interrupted is never else (interrupted, what)
+        """None: nothing can interrupt, so pause stays one sleep rather than a wake every POLL_SECONDS."""
+        self._token: Token[tuple[Interrupted, str] | None] | None = None
+
+    def __enter__(self) -> None:
+        if self._watched is not None:
+            self._token = _WAITS.set(self._watched)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _WAITS.reset(self._token)
+            self._token = None
 
 
 def pause(seconds: float) -> None:
     """A call's own wait (a rate-limit token, a retry's back-off): ``time.sleep``, or, under
-    ``waits_answer_to``, InterruptError as soon as the statement is interrupted (checked every
+    ``InterruptibleWaits``, InterruptError as soon as the statement is interrupted (checked every
     POLL_SECONDS), so nothing more is sent."""
     watched = _WAITS.get()
     if watched is None:
