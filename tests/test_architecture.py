@@ -20,7 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "catalog": {"messages"},
     "options": {"catalog", "hints", "messages"},
     "sql": {"messages", "hints"},
-    "aws": {"catalog", "options", "messages", "hints"},
+    "aws": {"catalog", "options", "sql", "messages", "hints"},
     "read": {"catalog", "aws", "options", "sql", "messages", "hints", "terminal"},
     "write": {"catalog", "aws", "options", "read", "sql", "messages", "hints"},
     "sqlite": {"catalog", "aws", "options", "read", "write", "sql", "messages", "hints"},

@@ -13,6 +13,7 @@ import pytest
 
 from vtab.read.rows import Row
 from vtab.read.stream import Cancelled, Pulled, Task, TaskStream
+from vtab.sql import interrupt
 
 
 @pytest.fixture
@@ -213,3 +214,31 @@ def test_a_task_error_while_the_consumer_reads_a_listing_ends_the_stream_with_th
 
     with pytest.raises(apsw.NotFoundError, match="the hydrating get failed"):
         list(stream_of(pool, pages))
+
+
+def test_a_wait_inside_a_listings_call_on_the_consumers_thread_ends_at_an_interrupt(
+    pool: ThreadPoolExecutor,
+) -> None:
+    """A page's call waits inside it (a rate-limit token, a retry's back-off, through ``pause``): the
+    stream's interrupt ends that wait, with the stream's message, and no later page is fetched. Its tasks'
+    waits on the pool do not answer to it (the stream's own wait for them does)."""
+    flag = threading.Event()
+    pulled: list[int] = []
+
+    def waits(stream: TaskStream) -> Iterator[list[Row]]:
+        yield rows("row-0")
+        pulled.append(1)
+        flag.set()  # the interrupt comes while the next page's call waits
+        assert pool.submit(interrupt.pause, 0).result(timeout=30) is None  # a worker's: a plain sleep
+        interrupt.pause(3600)
+        pulled.append(2)
+        yield rows("row-1")
+
+    stream = stream_of(pool, waits, interrupted=flag.is_set)
+    read = iter(stream)
+    assert next(read).identifier == "row-0"
+    with pytest.raises(apsw.InterruptError, match=r"^Interrupted: the test scan stopped"):
+        next(read)
+    assert pulled == [1]
+    assert stream.cancelled.is_set()
+    interrupt.pause(0)  # the consumer's own waits answer to the stream only during its calls

@@ -30,6 +30,7 @@ from vtab.aws.calllog import CallLog, CallRecord, Timer, tag
 from vtab.catalog.columns import json_value, page_may_hold_long_number
 from vtab.catalog.schema import ResourceSchema
 from vtab.options import Options, region_problem
+from vtab.sql import interrupt
 
 Properties = dict[str, Any]
 
@@ -112,13 +113,15 @@ drop it after one use ("Connection pool is full, discarding connection")."""
 class RateLimiter:
     """A token bucket: at most ``rate`` calls per second, bursts of up to ``max(1, rate)`` calls.
 
-    ``clock`` and ``sleep`` are time.monotonic and time.sleep; tests give a fake pair to check the waits."""
+    ``clock`` and ``sleep`` are time.monotonic and vtab.sql.interrupt.pause (time.sleep, but cut short when
+    the statement is interrupted if the call runs on the SQLite thread: a token wait can be long); tests
+    give a fake pair to check the waits."""
 
     def __init__(
         self,
         rate: float,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = interrupt.pause,
     ) -> None:
         self.rate = rate
         self.burst = max(1.0, rate)  # below 1/s a bucket capped at ``rate`` could never hold a whole token

@@ -48,6 +48,7 @@ from botocore.utils import lowercase_dict
 from botocore.validate import validate_parameters
 
 from vtab.aws import signing, sigv4, transport
+from vtab.sql import interrupt
 
 SIGNATURE_HEADERS = frozenset({"X-Amz-Date", "X-Amz-Security-Token", "Authorization"})
 """What SigV4 adds to a request (``vtab.aws.sigv4``)."""
@@ -428,7 +429,9 @@ class Caller:
         parsed: dict[str, Any] | None,
         error: Exception | None,
     ) -> bool:
-        """Ask the client's retry handler, and sleep as botocore's endpoint does when it says retry."""
+        """Ask the client's retry handler, and sleep as botocore's endpoint does when it says retry (a sleep
+        an interrupt cuts short when the call runs on the SQLite thread: vtab.sql.interrupt.pause; the
+        retry is then never sent)."""
         responses = self._events.emit(
             f"needs-retry.{self._service}.{template.operation.name}",
             response=(http, parsed) if http is not None else None,
@@ -441,7 +444,7 @@ class Caller:
         delay = first_non_none_response(responses)
         if delay is None or delay is False:
             return False
-        time.sleep(delay)
+        interrupt.pause(delay)
         return True
 
 

@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 from vtab.read.progress import ReadProgress
-from vtab.sql.interrupt import POLL_SECONDS, Interrupted, interrupted_error, never
+from vtab.sql.interrupt import POLL_SECONDS, Interrupted, InterruptibleWaits, interrupted_error, never
 
 _DONE = object()
 
@@ -163,16 +163,21 @@ class TaskStream(Generic[Item]):
 
     def _pull(self, pulled: Pulled) -> Iterator[list[Item]]:
         """The rows of the listing the consumer reads itself, a page at a time, and between its pages the
-        rows the pool's tasks handed over meanwhile. Its calls are made here, so an interrupt is seen
-        between pages (a page's call, retries included, ends first); Ctrl-C during a call ends it."""
+        rows the pool's tasks handed over meanwhile. Its calls are made here: an interrupt is seen between
+        pages and, during a page's call, in its waits (a rate-limit token, a retry's back-off answer to
+        it: ``InterruptibleWaits``), so nothing more is sent; an HTTP exchange in flight runs to its
+        answer or timeout. Ctrl-C during a call ends it."""
         progress = self.progress
         if progress is not None:
             progress.call_started()
+        interrupted, label = self._interrupted, self._label
+        waits = InterruptibleWaits(interrupted, label)
         try:
             while not self._enough.is_set():
-                if self._interrupted():
-                    raise interrupted_error(self._label)
-                rows = next(pulled, None)
+                if interrupted():
+                    raise interrupted_error(label)
+                with waits:
+                    rows = next(pulled, None)
                 if rows is None:
                     return
                 kept = self._kept(rows)
