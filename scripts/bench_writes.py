@@ -9,7 +9,10 @@ single-row INSERT (the bound the start calls set: 4 rounds of 16), and be far fa
 statements in a row (target: at least 10x). Under the default rate limit (25 calls/s) the calls decide
 the time, so the calls and polls per write are counted (from the endpoint's recorder).
 
-Run: .venv/bin/python scripts/bench_writes.py [--runs 5] [--sequential-runs 2]
+Each statement's client CPU is reported too: the SQLite thread's (``thread_time``, the scheduler) and the
+whole process's (the start slots' and poll threads' besides), medians per statement.
+
+Run: .venv/bin/python scripts/bench_writes.py [--runs 5] [--sequential-runs 2] [--setting N ...]
 """
 
 from __future__ import annotations
@@ -46,10 +49,17 @@ INSERT_SELECT = (
 )
 
 
+CPU: list[tuple[float, float]] = []
+"""(SQLite thread CPU, process CPU) of each statement ``timed`` ran, in order."""
+
+
 def timed(action: Callable[[], None]) -> float:
+    thread, process = time.thread_time(), time.process_time()
     start = time.perf_counter()
     action()
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    CPU.append((time.thread_time() - thread, time.process_time() - process))
+    return elapsed
 
 
 class Bench:
@@ -101,6 +111,10 @@ class Timing:
     times: list[float]
     calls_per_write: float
     polls_per_write: float
+    thread_cpu: float
+    """Median CPU seconds of the SQLite thread per statement."""
+    process_cpu: float
+    """Median CPU seconds of the client process per statement."""
 
     @property
     def median(self) -> float:
@@ -118,6 +132,7 @@ def counted(bench: Bench, statement: Callable[[], float], runs: int, writes: int
     """``runs`` runs of ``statement`` (each after ``pause`` seconds, so a rate limiter's bucket is full
     again, as for a statement run after a moment's pause), with the endpoint's calls per write."""
     times, calls, polls = [], 0, 0
+    first = len(CPU)
     for _ in range(runs):
         time.sleep(pause)
         bench.ep.clear_calls()
@@ -125,7 +140,14 @@ def counted(bench: Bench, statement: Callable[[], float], runs: int, writes: int
         seen = bench.ep.calls()
         calls += len(seen)
         polls += sum(1 for c in seen if c["operation"] == "GetResourceRequestStatus")
-    return Timing(times, calls / (runs * writes), polls / (runs * writes))
+    cpu = CPU[first:]
+    return Timing(
+        times,
+        calls / (runs * writes),
+        polls / (runs * writes),
+        statistics.median(c[0] for c in cpu),
+        statistics.median(c[1] for c in cpu),
+    )
 
 
 def measure(
@@ -159,7 +181,10 @@ def measure(
 def report(label: str, result: Result, max_workers: int, rate_limit: float | None) -> None:
     single, batch = result.single, result.batch
     print(f"\n{label}")
-    print(f"  {'statement':<36} {'median s':>9} {'calls/write':>12} {'polls/write':>12}  runs")
+    print(
+        f"  {'statement':<36} {'median s':>9} {'calls/write':>12} {'polls/write':>12} {'SQLite ms':>9}"
+        f" {'CPU ms':>7}  runs"
+    )
     rows = [("INSERT of 1 row", single), (f"INSERT ... SELECT of {ROWS} rows", batch)]
     if result.sequential is not None:
         rows.append((f"{ROWS} sequential single-row INSERTs", result.sequential))
@@ -167,7 +192,7 @@ def report(label: str, result: Result, max_workers: int, rate_limit: float | Non
         runs = ", ".join(f"{t:.3f}" for t in timing.times)
         print(
             f"  {name:<36} {timing.median:9.3f} {timing.calls_per_write:12.2f} {timing.polls_per_write:12.2f}"
-            f"  {runs}"
+            f" {timing.thread_cpu * 1000:9.1f} {timing.process_cpu * 1000:7.1f}  {runs}"
         )
     ratio = batch.median / single.median
     target = f"  (target <= {BATCH_TARGET:g}x)" if rate_limit is None else ""
@@ -199,11 +224,14 @@ SETTINGS: list[tuple[str, int, float | None, float | None]] = [
 the first is the one with the targets."""
 
 
-def run_all(runs: int, sequential_runs: int) -> bool:
-    """Every setting; whether the targets (first setting) were met."""
+def run_all(runs: int, sequential_runs: int, settings: list[int] | None = None) -> bool:
+    """Every setting (or those numbered in ``settings``, from 1); whether the targets (first setting)
+    were met."""
     print(f"Local endpoint: {LATENCY * 1000:.0f} ms per call, writes complete on status poll {POLLS}.")
     met = True
     for i, (label, workers, rate, retry_after) in enumerate(SETTINGS):
+        if settings and i + 1 not in settings:
+            continue
         result = measure(
             label,
             runs,
@@ -212,8 +240,7 @@ def run_all(runs: int, sequential_runs: int) -> bool:
             rate_limit=rate,
             retry_after=retry_after,
         )
-        if i == 0:
-            assert result.sequential is not None
+        if i == 0 and result.sequential is not None:
             met = (
                 result.batch.median / result.single.median <= BATCH_TARGET
                 and result.sequential.median / result.batch.median >= 10
@@ -226,6 +253,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs of the single and 50-row INSERT (median)")
     parser.add_argument("--sequential-runs", type=int, default=2, help="runs of the 50 sequential INSERTs")
+    parser.add_argument(
+        "--setting", type=int, action="append", help="only this setting (1-4, repeatable); default: all"
+    )
     args = parser.parse_args()
     # The local endpoint accepts any credentials; never send real ones to it.
     os.environ.update(
@@ -233,7 +263,7 @@ def main() -> int:
     )
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("AWS_PROFILE", None)
-    return 0 if run_all(args.runs, args.sequential_runs) else 1
+    return 0 if run_all(args.runs, args.sequential_runs, args.setting) else 1
 
 
 if __name__ == "__main__":
