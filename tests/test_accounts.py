@@ -79,6 +79,19 @@ def test_org_lists_every_account_with_status_and_ou_path(emulator: Emulator, org
     assert operations(emulator) == {"GetCallerIdentity": 1, "ListAccounts": 1}
 
 
+def test_a_refused_role_suggests_skip_accounts_with_the_accounts_already_skipped(
+    emulator: Emulator, org: Org
+) -> None:
+    """The fix names the option's whole value: given as written, it keeps the accounts skipped before
+    (a second --skip-accounts flag, or the option set again, replaces the first)."""
+    skipped = org.named("prod-a").account_id
+    connection, registry = register(emulator, accounts="org", skip_accounts=skipped)
+    registry.estate().assume()
+    locked = org.named("dev-locked").account_id
+    (error,) = [error for _, name, _, _, _, error in rows(connection, ACCOUNTS_SQL) if name == "dev-locked"]
+    assert f"to leave the account out, pass skip_accounts='{skipped},{locked}' to vtab.register()" in error
+
+
 def test_assuming_records_who_could_be_reached_and_happens_once(emulator: Emulator, org: Org) -> None:
     connection, registry = register(emulator, accounts="org", external_id="vtab-external-id")
     estate = registry.estate()

@@ -73,3 +73,31 @@ def test_a_diff_of_two_syncs_shows_what_changed_in_the_account(
     }
     if mode == "append":  # one file holds both times: by default its last two are compared
         assert _diff(capsys, str(out)) == got
+
+
+def test_an_append_sync_that_found_no_rows_is_a_synced_time_whose_removals_the_diff_shows(
+    emulator: Emulator, org: Org, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every log group of the selection deleted between two append syncs: the second run stamped no row,
+    yet its done tasks make it a synced time, so the file's last two times are the two runs (not "it has
+    1 synced time", nor an older pair that hides the removals)."""
+    prod = org.named("prod-a")
+    groups = prod.log_groups["us-east-1"]
+    assert groups
+    options = {
+        "tables": "logs_log_groups",
+        "endpoint_url": emulator.endpoint_url,
+        "accounts": prod.account_id,
+        "regions": "us-east-1",
+        "mode": "append",
+    }
+    out = tmp_path / "history.db"
+    assert sync(str(out), **options).complete
+    cloudcontrol = client(emulator, "cloudcontrol", "us-east-1", **assume(emulator, prod.account_id))
+    for group in groups:
+        _settle(cloudcontrol, cloudcontrol.delete_resource(TypeName=LOG_GROUP, Identifier=group))
+    emptied = sync(str(out), **options)
+    assert emptied.complete and emptied.resources == 0
+
+    got = _diff(capsys, str(out))
+    assert [(c["change"], c["identifier"]) for c in got] == [("removed", group) for group in sorted(groups)]

@@ -166,6 +166,7 @@ def test_ctrl_c_stops_the_workers_and_the_run_resumes(emulator: Emulator, org: O
     _, rest = process.communicate(timeout=120)
     assert process.returncode == 130, rest
     assert f"interrupted: the tasks not done stay pending in {out}" in rest and "error" not in rest
+    assert "leaked" not in rest, rest  # multiprocessing's resource tracker: no semaphore left behind
     statuses = dict(file_rows(out, "SELECT status, count(*) FROM _vtab_sync GROUP BY status"))
     assert statuses.get("pending", 0) > 0 and statuses.get("done", 0) > 0
     done = file_rows(

@@ -346,11 +346,12 @@ class Estate:
             params["ExternalId"] = self.options.external_id
         endpoint = identity.sts_endpoint(self.options)
         call = SideCall("STS", "AssumeRole", f"into account {account.account_id}", about=role_arn)
+        skipped = ",".join([*self.options.skip_accounts, account.account_id])  # the option's whole value
         why = (
             f"vtab assumes role {self.options.assume_role_name} to read account {account.account_id}: to "
             f"name the role the accounts trust, {hints.set_option('assume_role_name', repr('RoleName'))} "
             f"(and external_id if their trust policies demand one); to leave the account out, "
-            f"{hints.set_option('skip_accounts', repr(account.account_id))}"
+            f"{hints.set_option('skip_accounts', repr(skipped))}"
         )
         in_account = functools.partial(self._cloud.log.start, account_id=account.account_id)
         try:

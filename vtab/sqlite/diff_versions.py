@@ -44,6 +44,8 @@ NOT_STARTED = datetime.datetime.max.replace(tzinfo=datetime.UTC)
 """The start of a task not started yet (a pending one without started_at) whose run's start is not known:
 after every synced time."""
 
+APPEND_MODE = "append"
+"""``_vtab_sync_runs.mode`` of a run that keeps every synced time (``vtab sync --mode append``)."""
 RUNS_TABLE = "_vtab_sync_runs"
 """The sync's runs: a task not started yet counts from its run's start (``sync_id``, ``started_at``), so
 the pending tasks of a run stopped and never resumed do not come after every later run's."""
@@ -140,6 +142,8 @@ class SyncFile:
     """The ``_vtab_sync`` column naming a task's run (``sync_id``), else NULL."""
     run_starts: dict[str, datetime.datetime] = field(default_factory=dict)
     """Each run's start (``_vtab_sync_runs``, when the file has it), by sync_id."""
+    append_runs: set[str] = field(default_factory=set)
+    """The runs in ``append`` mode: each is a synced time of the places it did, rows or none."""
     one_version: set[str] = field(default_factory=set)
     """Tables an overwrite mode wrote: a later sync's done task replaced the place's earlier rows."""
 
@@ -184,10 +188,15 @@ class SyncFile:
             columns = self.table_columns(name)
             if set(KEY) | {SYNCED_AT} <= set(columns):
                 self.columns[name] = columns
-        if RUNS_TABLE in names and {"sync_id", "started_at"} <= set(self.table_columns(RUNS_TABLE)):
-            for sync_id, started in db.execute(f"SELECT sync_id, started_at FROM {schema}.{RUNS_TABLE}"):
+        run_columns = set(self.table_columns(RUNS_TABLE)) if RUNS_TABLE in names else set()
+        if {"sync_id", "started_at"} <= run_columns:
+            mode = "mode" if "mode" in run_columns else "NULL"
+            runs = db.execute(f"SELECT sync_id, started_at, {mode} FROM {schema}.{RUNS_TABLE}")
+            for sync_id, started, run_mode in runs:
                 where = f"{path}: {RUNS_TABLE}.started_at of {sync_id}"
                 self.run_starts[str(sync_id)] = parse_time(str(started), where)
+                if run_mode == APPEND_MODE:
+                    self.append_runs.add(str(sync_id))
         if "sync_id" in task_columns:
             self.task_run = "sync_id"
         indexes = db.execute(f"SELECT name FROM {schema}.sqlite_schema WHERE type = 'index'")
@@ -205,9 +214,12 @@ class SyncFile:
         rows = self.db.execute(
             f"SELECT {', '.join(TASK_COLUMNS)}, {self.task_run} FROM {self.schema}.{SYNC_TABLE}"
         )
+        done_runs: set[str] = set()
         for account, region, table, status, started, code, message, sync_id in rows:
             if not wanted(str(table)):
                 continue
+            if status == TaskStatus.DONE:
+                done_runs.add(str(sync_id))
             place = Place(str(table), str(account), str(region))
             where = f"{self.path}: {SYNC_TABLE}.started_at of {place}"
             if started is None:
@@ -228,7 +240,11 @@ class SyncFile:
             found.sort()
         for tasks in self.tasks.values():
             tasks.sort(key=lambda task: task.started_at)  # SQLite sorts a NULL (not started) first
-        self.synced_times = sorted({when for found in self.stamps.values() for when, _ in found})
+        # An append run that found no rows in the tables read (every resource deleted) stamped none, yet
+        # it is a synced time: its done tasks say those places were empty then.
+        empty_runs = {self.run_starts[run] for run in done_runs & self.append_runs if run in self.run_starts}
+        stamped = {when for found in self.stamps.values() for when, _ in found}
+        self.synced_times = sorted(stamped | empty_runs)
 
     def times(self) -> list[datetime.datetime]:
         """Every synced time of the file's tables read, oldest first."""

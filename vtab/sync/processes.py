@@ -60,6 +60,12 @@ class Message(StrEnum):
     """A task not done: its result alone."""
 
 
+class Stopped(KeyboardInterrupt):
+    """A Ctrl-C the workers obeyed: their running tasks ended and were settled, so the pool closes as after
+    a whole run (not abandoned: a process that exits with the pool's semaphores alive has multiprocessing's
+    resource tracker warn of leaked semaphores)."""
+
+
 class ProcessExecutor:
     """Shards in ``workers`` processes of this machine (default: one per core), each running up to
     ``shards_at_once`` of its shards at once."""
@@ -97,6 +103,9 @@ class ProcessExecutor:
                 pool.submit(run_group, group, _share(job, group), self.shards_at_once) for group in groups
             ]
             _Receiver(workers.reader, context, workers.stop).until_ended(futures)
+        except Stopped:
+            self.close()  # every worker's jobs ended: they exit now, and their semaphores go with them
+            raise
         except BaseException:
             workers.stop.set()
             workers.abandon()
@@ -192,7 +201,7 @@ class _Receiver:
             if error is not None:
                 raise error
         if interrupted:
-            raise KeyboardInterrupt
+            raise Stopped
 
     def _take(self, message: tuple[Any, ...]) -> None:
         kind, task, *rest = message
