@@ -31,6 +31,7 @@ from enum import StrEnum
 from multiprocessing.connection import Connection
 from typing import Any
 
+from vtab.aws.cloudcontrol import warm_loader
 from vtab.sqlite.install import connect_with_registry
 from vtab.sync.apart import ShardJob, use_endpoints
 from vtab.sync.plan import Shard, Task
@@ -160,25 +161,19 @@ class _Pool:
 
 
 WARM_ENDPOINT = "http://127.0.0.1:9"
-WARM_REGION = "us-east-1"
-"""What a worker's first job makes its clients with: no call is made, nothing sent there."""
+"""The endpoint of the connection a worker's first job makes: it makes no call."""
 
 
 def _ready() -> None:
     """A worker's first job, run while the sync plans: what the process keeps for every connection made
     here, made now (vtab's tables registered a first time; botocore's Cloud Control and STS models and
     endpoint rules read by the process's loader: about 80 ms of CPU a worker, which its first shards
-    otherwise wait for)."""
-    connection, registry = connect_with_registry(
-        ":memory:", endpoint_url=WARM_ENDPOINT, regions=(WARM_REGION,), read_only=True, progress=False
+    otherwise wait for). No credentials are looked up and no call is made."""
+    connection, _ = connect_with_registry(  # a region checked: botocore's partitions read
+        ":memory:", endpoint_url=WARM_ENDPOINT, regions=("us-east-1",), read_only=True, progress=False
     )
-    try:
-        cloud = registry.cloud_for(registry.options)
-        cloud.caller(WARM_REGION)
-        cloud.side_client("sts", WARM_REGION, WARM_ENDPOINT)
-    finally:
-        connection.close()
-        registry.read_pools.close()
+    connection.close()
+    warm_loader()
 
 
 class _Receiver:
