@@ -9,6 +9,7 @@ and the error translation cannot be forgotten.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
 import time
@@ -184,6 +185,27 @@ def _loader(data_path: str | None) -> Loader:
         if found is None:
             found = _LOADERS[data_path] = create_loader(data_path)
         return found
+
+
+WARM_SERVICES = ("cloudcontrol", "sts")
+
+
+def warm_loader() -> None:
+    """Read into the process's loader what a first client of each service needs (its model, the endpoint
+    rules: about 40 ms of CPU), without looking up credentials (a chain may run a credential process or
+    wait for instance metadata): a sync's worker process does it while the sync plans. Best effort: a
+    configuration that fails here fails the same way, named, in the connection that needs it."""
+    with contextlib.suppress(Exception):
+        session = botocore.session.Session()
+        session.register_component("data_loader", _loader(session.get_config_variable("data_path")))
+        for service in WARM_SERVICES:
+            session.create_client(
+                service,
+                region_name="us-east-1",
+                endpoint_url="http://127.0.0.1:9",  # never called
+                aws_access_key_id="warm",
+                aws_secret_access_key="warm",
+            )
 
 
 class CloudControl:

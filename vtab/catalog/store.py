@@ -65,6 +65,8 @@ class Catalog:
         self._services: dict[str, dict[str, Any]] = {}
         self._facts: dict[str, TypeFacts] = {}
         self._schemas: dict[str, ResourceSchema] = {}
+        self._entries: dict[str, CatalogEntry] = {}
+        """Entries built (their ListPlan parsed) once: a sync asks a type's about 4 times a task."""
 
     def type_names(self) -> list[str]:
         return list(self._types)
@@ -90,6 +92,12 @@ class Catalog:
             raise KeyError(f"{table!r} is not a table of the vtab catalog") from None
 
     def entry(self, type_name: str) -> CatalogEntry:
+        found = self._entries.get(type_name)
+        if found is None:
+            found = self._entries[type_name] = self._entry(type_name)
+        return found
+
+    def _entry(self, type_name: str) -> CatalogEntry:
         doc = self._known(type_name)
         return CatalogEntry(
             type_name=type_name,

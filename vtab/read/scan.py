@@ -34,6 +34,7 @@ from vtab.read.regions import home_region, placing_order, scan_regions
 from vtab.read.rows import Row
 from vtab.read.stream import Pulled, Task, TaskStream
 from vtab.read.walk import Known, Model, Walk, exists_in
+from vtab.sql.interrupt import never
 
 
 class Scan:
@@ -141,9 +142,50 @@ class Scan:
             self.filter.identifiers()  # malformed ones are refused before any call
         table = self.table
         if table.several_accounts or self.wanted_accounts is not None:
+            if table.interrupted is never and self.stream.limit is None:
+                return self._start_here()
             self.stream.submit(self._estate_task, depth=0)
             return None
         return AccountScan(self, Target(None, lambda: table.cloud)).start()
+
+    def _start_here(self) -> Pulled | None:
+        """``_estate_task`` and ``_account_task`` run on the SQLite thread, for a connection nothing
+        interrupts (a sync's task connection: its waits need not wake): a read of one account in one region
+        that is a single listing is then read on this thread too, no task started (a sync's task is one:
+        four hand-overs to the pool and a page's through the queue cost about a call's CPU again). A failure
+        of the account's calls is settled as its task's would be (``_failed``)."""
+        targets = self.table.targets(self.wanted_accounts, self.accounts)
+        if targets and ACCOUNT_NAME in self.plan.shows:
+            self._names_task(targets)
+        if len(targets) != 1 or len(self.regions) != 1:
+            for target in targets:
+                self.stream.submit(self._account_task, target, depth=ACCOUNT_DEPTH)
+            return None
+        target, region = targets[0], self.regions[0]
+        with contextlib.suppress(apsw.Error):
+            target.cloud()
+        scan = AccountScan(self, target)
+        if self.accounts.failed(target.account_id, region, self.schema.type_name):
+            return None
+        try:
+            single = scan._single_listing()
+            if single is None:
+                scan.start_in(region)
+                return None
+        except Exception as error:
+            if not self._failed(scan.start_in, (region,), error):
+                raise
+            return None
+        return self._settled(scan, region, single)
+
+    def _settled(self, scan: AccountScan, region: str, pages: Pulled) -> Pulled:
+        """The pages of ``scan``'s listing in ``region``; a failure of the account's calls ends it as the
+        account's (a vtab_errors row under on_account_error skip), as a task's would."""
+        try:
+            yield from pages
+        except Exception as error:
+            if not self._failed(scan.start_in, (region,), error):
+                raise
 
     def own_account_task(self) -> None:
         """The connection's own account id (and name), which the rows show: looked up while the first

@@ -83,7 +83,11 @@ class ConnectedTable(Protocol):
     """What the registry asks of a live table (vtab.sqlite.table.Table)."""
 
     name: str
-    writes: WriteQueue
+
+    @property
+    def writes(self) -> WriteQueue:
+        """The table's write queue (made at its first use)."""
+        ...
 
     @property
     def json_names(self) -> frozenset[str]:

@@ -9,6 +9,7 @@ matched.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import apsw
@@ -104,8 +105,13 @@ class Table:
         """Plan (idxStr) -> the columns SQLite said its statements use (colUsed), for the cursor to make
         only those cells; a union where statements with the same plan use different columns."""
         self.writing = False
-        self.writes = WriteQueue(self.context, registry)
         registry.tables.add(self)
+
+    @functools.cached_property
+    def writes(self) -> WriteQueue:
+        """The table's write queue, made at its first write: a read-only table (a sync's task) never
+        builds its row rules."""
+        return WriteQueue(self.context, self.registry)
 
     @property
     def json_names(self) -> frozenset[str]:
