@@ -150,6 +150,16 @@ class SyncModeError(apsw.SQLError):
     """A table of the file was written in another mode (append history vs overwrite)."""
 
 
+@dataclass
+class _Write:
+    """One task's writes, waiting to be committed with others (``Store._together``)."""
+
+    apply: Callable[[], None]
+    table_name: str
+    done: bool = False
+    error: BaseException | None = None
+
+
 class Store:
     """The output file, opened for the sync's threads."""
 
@@ -186,6 +196,10 @@ class Store:
         # commits; a power cut (not a crash of the process) may undo the last tasks, left pending.
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.lock = threading.Lock()
+        """Held while the file is written (a transaction of task writes, a record, the run's rows)."""
+        self._queue: list[_Write] = []
+        """Task writes waiting for the lock (``_together``)."""
+        self._queue_lock = threading.Lock()
         self._tables: set[str] = set()
         with self.lock, self.db:
             self.db.execute(SCHEMA)
@@ -334,28 +348,65 @@ class Store:
         begin: str = "BEGIN IMMEDIATE",
     ) -> None:
         """The task's rows (``insert``, stamped ``synced_at``), its stale rows (stamped otherwise) removed
-        under the mode, and its ``done`` row, in one transaction."""
+        under the mode, and its ``done`` row, all or nothing: committed with the writes of the tasks that
+        ended meanwhile (``_together``)."""
         table = quote(task.table_name)
+
+        def apply() -> None:
+            self._table(task.table_name, columns, mode)
+            insert()
+            if mode is SyncMode.OVERWRITE_DELETE_STALE:
+                # a global type's rows carry the region it was listed through: an earlier sync's, listed
+                # through another region, are the same resources, stale in whichever region they carry
+                place, values = "account_id = ?", [task.account_id]
+                if not _is_global(task.type_name):
+                    place, values = f"{place} AND region = ?", [*values, task.region]
+                self.db.execute(
+                    f"DELETE FROM {table} WHERE {place} AND {SYNCED_AT_COLUMN} <> ?", (*values, synced_at)
+                )
+            self._record(sync_id, task, result)
+
+        self._together(_Write(apply, task.table_name), begin)
+
+    def _together(self, write: _Write, begin: str) -> None:
+        """Commit ``write`` with every write queued while the file was busy: the first task to get the lock
+        writes them all in one transaction, each in a savepoint of its own (a write that fails is undone
+        alone and raised in its own task); the others find theirs done. One transaction per task held
+        the lock 2.6 ms a task under the GIL, and tasks ending faster than that queued up (54 at once at
+        20 accounts x 2 regions), each a task done but not in the file, lost if the sync is killed."""
+        with self._queue_lock:
+            self._queue.append(write)
         with self.lock:
-            self.db.execute(begin)
-            try:
-                self._table(task.table_name, columns, mode)
-                insert()
-                if mode is SyncMode.OVERWRITE_DELETE_STALE:
-                    # a global type's rows carry the region it was listed through: an earlier sync's, listed
-                    # through another region, are the same resources, stale in whichever region they carry
-                    place, values = "account_id = ?", [task.account_id]
-                    if not _is_global(task.type_name):
-                        place, values = f"{place} AND region = ?", [*values, task.region]
-                    self.db.execute(
-                        f"DELETE FROM {table} WHERE {place} AND {SYNCED_AT_COLUMN} <> ?", (*values, synced_at)
-                    )
-                self._record(sync_id, task, result)
-                self.db.execute("COMMIT")
-            except BaseException:
+            if not write.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._commit(batch, begin)
+        if write.error is not None:
+            raise write.error
+
+    def _commit(self, batch: list[_Write], begin: str) -> None:
+        self.db.execute(begin)
+        try:
+            for write in batch:
+                self.db.execute("SAVEPOINT task")
+                try:
+                    write.apply()
+                except Exception as error:
+                    self.db.execute("ROLLBACK TO task")
+                    self._tables.discard(write.table_name)  # its CREATE, if it made one, is undone too
+                    write.error = error
+                self.db.execute("RELEASE task")
+            self.db.execute("COMMIT")
+        except BaseException as error:
+            if not self.db.getautocommit():
                 self.db.execute("ROLLBACK")
-                self._tables.discard(task.table_name)  # its CREATE, if it made one, is rolled back too
-                raise
+            for write in batch:
+                self._tables.discard(write.table_name)
+                write.error = write.error or error
+            raise
+        finally:
+            for write in batch:
+                write.done = True
 
     def record(self, sync_id: str, task: Task, result: TaskResult) -> None:
         """A task's row alone (a failed task writes no rows)."""
