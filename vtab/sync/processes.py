@@ -30,6 +30,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from enum import StrEnum
 from multiprocessing.connection import Connection
 from typing import Any
@@ -73,6 +74,17 @@ class Stopped(KeyboardInterrupt):
     resource tracker warn of leaked semaphores)."""
 
 
+class WorkerLostError(RuntimeError):
+    """A worker process ended without finishing its jobs (killed, out of memory, crashed)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a worker process of --executor processes ended abruptly (killed, out of memory, or crashed), "
+            "so the sync stopped: the tasks done are written, the others stay pending; run the same sync "
+            "with --resume (resume=True) to finish them"
+        )
+
+
 class ProcessExecutor:
     """Shards in ``workers`` processes of this machine (default: one per core), each running up to
     ``shards_at_once`` of its shards at once."""
@@ -113,10 +125,12 @@ class ProcessExecutor:
         except Stopped:
             self.close()  # every worker's jobs ended: they exit now, and their semaphores go with them
             raise
-        except BaseException:
+        except BaseException as error:
             workers.stop.set()
             workers.abandon()
             self._pool = None
+            if isinstance(error, BrokenProcessPool):  # its own words name neither the cause nor the fix
+                raise WorkerLostError() from error
             raise
         self.close()
 
