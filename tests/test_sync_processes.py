@@ -15,6 +15,7 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -224,10 +225,11 @@ def test_the_workers_of_a_killed_sync_exit_and_its_done_tasks_stay_done(
     assert set(done) < set(again)
 
 
-def _receiving_context() -> SyncContext:
+@pytest.fixture
+def receiving() -> Iterator[SyncContext]:
     """The sync's side of a processes run, with a real registry and progress (no file: no task settles)."""
-    _, root = connect_with_registry(":memory:")
-    return SyncContext(
+    connection, root = connect_with_registry(":memory:")
+    yield SyncContext(
         sync_id="s",
         options={},
         write=lambda *_: None,
@@ -236,15 +238,16 @@ def _receiving_context() -> SyncContext:
         budget=RetryBudget(0),
         root=root,
     )
+    connection.close()
 
 
 @pytest.mark.timeout(60)  # on main the receiver waited for the rest of the message forever
-def test_a_worker_killed_while_it_sends_leaves_the_sync_its_error_not_a_hang() -> None:
+def test_a_worker_killed_while_it_sends_leaves_the_sync_its_error_not_a_hang(receiving: SyncContext) -> None:
     """A worker SIGKILLed in the middle of sending a message (a big page of rows fills the pipe) leaves
     part of it in the pipe: the sync's process takes the whole messages before it, then raises the lost
     worker's error once the pool says so, instead of waiting for the rest of a message no one sends."""
     reader, writer = multiprocessing.Pipe(duplex=False)
-    context = _receiving_context()
+    context = receiving
     writer.send((Message.CALLS, None, 3, 1))
     os.write(writer.fileno(), struct.pack("!i", 100_000) + b"\x80" * 1000)  # what a killed sender left
     lost: Future[None] = Future()
@@ -256,11 +259,11 @@ def test_a_worker_killed_while_it_sends_leaves_the_sync_its_error_not_a_hang() -
     writer.close()
 
 
-def test_a_message_longer_than_a_read_is_taken_whole() -> None:
+def test_a_message_longer_than_a_read_is_taken_whole(receiving: SyncContext) -> None:
     """Messages read off the pipe a part at a time (a page of rows longer than the pipe holds) are taken
     whole, in order, and the ones sent before the workers' jobs ended are all taken."""
     reader, writer = multiprocessing.Pipe(duplex=False)
-    context = _receiving_context()
+    context = receiving
     job: Future[None] = Future()
     big = "x" * (3 * READ_BYTES)
 
