@@ -6,18 +6,12 @@ command shows the workers' progress."""
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import re
 import shlex
 import signal
-import struct
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +21,10 @@ from tests.orgs import LOG_GROUP, REGIONS, Org
 from tests.syncfiles import file_content, file_rows
 from vtab.cli.main import main
 from vtab.emulator import Emulator
-from vtab.sqlite.install import connect_with_registry
 from vtab.sync import ProcessExecutor, sync
 from vtab.sync import worker as worker_module
 from vtab.sync.plan import Shard, Task
-from vtab.sync.processes import READ_BYTES, Message, _Receiver, groups_of
-from vtab.sync.progress import Progress
-from vtab.sync.worker import RetryBudget, SyncContext
+from vtab.sync.processes import groups_of
 
 LOCKED = "dev-locked"
 TABLES = "logs_log_groups,apigatewayv2_apis,integration_responses"
@@ -223,63 +214,6 @@ def test_the_workers_of_a_killed_sync_exit_and_its_done_tasks_stay_done(
         out, "SELECT account_id, region, table_name, started_at FROM _vtab_sync WHERE status = 'done'"
     )
     assert set(done) < set(again)
-
-
-@pytest.fixture
-def receiving() -> Iterator[SyncContext]:
-    """The sync's side of a processes run, with a real registry and progress (no file: no task settles)."""
-    connection, root = connect_with_registry(":memory:")
-    yield SyncContext(
-        sync_id="s",
-        options={},
-        write=lambda *_: None,
-        record=lambda *_: None,
-        progress=Progress(0),
-        budget=RetryBudget(0),
-        root=root,
-    )
-    connection.close()
-
-
-@pytest.mark.timeout(60)  # on main the receiver waited for the rest of the message forever
-def test_a_worker_killed_while_it_sends_leaves_the_sync_its_error_not_a_hang(receiving: SyncContext) -> None:
-    """A worker SIGKILLed in the middle of sending a message (a big page of rows fills the pipe) leaves
-    part of it in the pipe: the sync's process takes the whole messages before it, then raises the lost
-    worker's error once the pool says so, instead of waiting for the rest of a message no one sends."""
-    reader, writer = multiprocessing.Pipe(duplex=False)
-    context = receiving
-    writer.send((Message.CALLS, None, 3, 1))
-    os.write(writer.fileno(), struct.pack("!i", 100_000) + b"\x80" * 1000)  # what a killed sender left
-    lost: Future[None] = Future()
-    lost.set_exception(BrokenProcessPool("a process in the process pool was terminated abruptly"))
-    with pytest.raises(BrokenProcessPool):
-        _Receiver(reader, context, threading.Event()).until_ended([lost])
-    assert (context.progress.calls_made, context.progress.throttles) == (3, 1)
-    reader.close()
-    writer.close()
-
-
-def test_a_message_longer_than_a_read_is_taken_whole(receiving: SyncContext) -> None:
-    """Messages read off the pipe a part at a time (a page of rows longer than the pipe holds) are taken
-    whole, in order, and the ones sent before the workers' jobs ended are all taken."""
-    reader, writer = multiprocessing.Pipe(duplex=False)
-    context = receiving
-    job: Future[None] = Future()
-    big = "x" * (3 * READ_BYTES)
-
-    def worker() -> None:
-        for calls in (1, 2):
-            writer.send((Message.CALLS, big, calls, 0))
-        writer.send((Message.CALLS, None, 4, 0))
-        job.set_result(None)
-
-    sender = threading.Thread(target=worker)
-    sender.start()
-    _Receiver(reader, context, threading.Event()).until_ended([job])
-    sender.join()
-    assert context.progress.calls_made == 7
-    reader.close()
-    writer.close()
 
 
 def _children(pid: int) -> list[int]:
