@@ -5,6 +5,8 @@ command shows the workers' progress."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shlex
 import signal
@@ -212,6 +214,44 @@ def test_the_workers_of_a_killed_sync_exit_and_its_done_tasks_stay_done(
         out, "SELECT account_id, region, table_name, started_at FROM _vtab_sync WHERE status = 'done'"
     )
     assert set(done) < set(again)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux: /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                # the field after the command's name, in parentheses that may hold spaces
+                if int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def test_a_killed_worker_ends_the_sync_with_an_error_that_names_the_fix_and_the_run_resumes(
+    emulator: Emulator, org: Org, tmp_path: Path
+) -> None:
+    """SIGKILL of one worker (the OOM killer, an operator): the sync stops with an error that says what
+    happened and how to finish (not concurrent.futures' words alone); the tasks done stay done, and a resume
+    runs the others."""
+    emulator.configure(latency=0.05)
+    out = tmp_path / "estate.db"
+    process = subprocess.Popen(_command(emulator, out), stderr=subprocess.PIPE, text=True)
+    _until_progress(process)
+    workers = [worker for server in _children(process.pid) for worker in _children(server)]
+    assert workers, "no worker process found under the sync's forkserver"
+    os.kill(workers[0], signal.SIGKILL)
+    _, rest = process.communicate(timeout=120)
+    assert process.returncode == 1, rest
+    assert "a worker process of --executor processes ended abruptly" in rest and "--resume" in rest, rest
+    statuses = dict(file_rows(out, "SELECT status, count(*) FROM _vtab_sync GROUP BY status"))
+    assert statuses.get("pending", 0) > 0 and statuses.get("done", 0) > 0
+
+    emulator.configure(latency=0.0)
+    resumed = sync(
+        str(out), resume=True, executor="processes", endpoint_url=emulator.endpoint_url, accounts="org"
+    )
+    assert resumed.tasks_pending == 0
 
 
 SYNC_PAGE = Path(__file__).resolve().parent.parent / "docs" / "sync.md"

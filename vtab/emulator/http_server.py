@@ -397,9 +397,10 @@ class HttpServer:
                     target.loop.call_soon_threadsafe(target.adopt, sock)
             except (OSError, RuntimeError) as error:
                 # A peer that reset before its socket was set up (macOS: EINVAL), or a loop already
-                # closed by stop(): nothing serves the socket, so close it now rather than leak it.
-                sock.close()
+                # closed by stop(): nothing serves the socket, so close it now rather than leak it. Logged
+                # first: the peer, seeing the close, finds the reason in the log already.
                 log.warning("the emulator could not set up a connection: %s", error)
+                sock.close()
 
     @property
     def endpoint_url(self) -> str:

@@ -23,10 +23,14 @@ import dataclasses
 import math
 import multiprocessing
 import os
+import pickle
 import signal
+import struct
+import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from enum import StrEnum
 from multiprocessing.connection import Connection
 from typing import Any
@@ -70,6 +74,17 @@ class Stopped(KeyboardInterrupt):
     resource tracker warn of leaked semaphores)."""
 
 
+class WorkerLostError(RuntimeError):
+    """A worker process ended without finishing its jobs (killed, out of memory, crashed)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a worker process of --executor processes ended abruptly (killed, out of memory, or crashed), "
+            "so the sync stopped: the tasks done are written, the others stay pending; run the same sync "
+            "with --resume (resume=True) to finish them"
+        )
+
+
 class ProcessExecutor:
     """Shards in ``workers`` processes of this machine (default: one per core), each running up to
     ``shards_at_once`` of its shards at once."""
@@ -110,10 +125,12 @@ class ProcessExecutor:
         except Stopped:
             self.close()  # every worker's jobs ended: they exit now, and their semaphores go with them
             raise
-        except BaseException:
+        except BaseException as error:
             workers.stop.set()
             workers.abandon()
             self._pool = None
+            if isinstance(error, BrokenProcessPool):  # its own words name neither the cause nor the fix
+                raise WorkerLostError() from error
             raise
         self.close()
 
@@ -185,11 +202,60 @@ def _ready() -> None:
     warm_loader()
 
 
+READ_BYTES = 1 << 20
+"""The most read off the workers' pipe at once."""
+
+
+class _Messages:
+    """The workers' messages off the pipe, whole ones only. A worker killed while it sends (SIGKILL, the
+    OOM killer) leaves part of a message in the pipe: ``Connection.recv`` would wait for the rest forever
+    (this process holds a writing end of the pipe, so it never ends), and the sync would hang instead of
+    reporting the lost worker. Here a message is taken only once all of it is read; a part left when
+    the workers have ended is a task that never finished (it stays pending, and a resume runs it)."""
+
+    def __init__(self, reader: Connection) -> None:
+        self.reader = reader
+        self._fd = reader.fileno() if sys.platform != "win32" else None  # Windows: recv, its framing
+        self._buffer = bytearray()
+
+    def poll(self, timeout: float) -> bool:
+        return self.reader.poll(timeout)
+
+    def take(self) -> Iterator[tuple[Any, ...]]:
+        """The whole messages readable now (after ``poll`` said so: the read does not wait for more), each
+        off the buffer as it is handed over (a Ctrl-C while one is settled leaves the others there)."""
+        if self._fd is None:  # pragma: no cover - POSIX only in tests
+            yield self.reader.recv()
+            return
+        self._buffer += os.read(self._fd, READ_BYTES)
+        while (framed := _framed(self._buffer)) is not None:
+            start, end = framed
+            message = pickle.loads(self._buffer[start:end])
+            del self._buffer[:end]
+            yield message
+
+
+def _framed(buffer: bytearray) -> tuple[int, int] | None:
+    """Where the first message in ``buffer`` starts and ends, framed as ``Connection.send_bytes`` frames it
+    (its size as 4 bytes, or -1 then 8 bytes); None until all of it is in ``buffer``."""
+    if len(buffer) < 4:
+        return None
+    (size,) = struct.unpack_from("!i", buffer)
+    start = 4
+    if size == -1:
+        if len(buffer) < 12:
+            return None
+        (size,) = struct.unpack_from("!Q", buffer, 4)
+        start = 12
+    end = start + size
+    return (start, end) if len(buffer) >= end else None
+
+
 class _Receiver:
     """The sync's side of the pipe: every message settled into the sync's context, until the workers end."""
 
     def __init__(self, reader: Connection, context: SyncContext, stop: StopFlag) -> None:
-        self.reader = reader
+        self.messages = _Messages(reader)
         self.context = context
         self.stop = stop
         self.ended = 0
@@ -197,13 +263,18 @@ class _Receiver:
 
     def until_ended(self, futures: Sequence[Future[None]]) -> None:
         interrupted = False
+        messages = self.messages
         while True:
             try:
-                if self.reader.poll(WAKE_SECONDS):
-                    self._take(self.reader.recv())
-                    if self.ended < len(futures):
+                if messages.poll(WAKE_SECONDS):
+                    taken = False
+                    for message in messages.take():
+                        self._take(message)
+                        taken = True
+                    if taken and self.ended < len(futures):
                         continue
-                    break  # every group's job sent its last message: each returns now
+                    if self.ended == len(futures):
+                        break  # every group's job sent its last message: each returns now
                 if self.context.stop.is_set():
                     self.stop.set()  # a task settled here failed under fail_fast: the workers stop too
                 if all(future.done() for future in futures):
@@ -214,8 +285,9 @@ class _Receiver:
                 interrupted = True
                 self.stop.set()  # no task starts; the running ones end and are sent
         # a worker sends each message before its job returns: what it sent is in the pipe by now
-        while self.reader.poll(0):
-            self._take(self.reader.recv())
+        while messages.poll(0):
+            for message in messages.take():
+                self._take(message)
         for future in futures:
             error = future.exception()
             if error is not None:
