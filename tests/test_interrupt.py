@@ -17,6 +17,7 @@ from collections.abc import Callable
 import apsw
 import pytest
 
+from tests import ctrl_c
 from tests.readhelpers import connect, rows
 from vtab.emulator import Emulator
 from vtab.emulator.recorder import CallRecord
@@ -61,13 +62,6 @@ def _gets_of_missing(emulator: Emulator) -> list[CallRecord]:
     return [c for c in emulator.calls if c.operation == "GetResource" and c.identifier in MISSING]
 
 
-def _ctrl_c_as_default() -> None:
-    """In the child before exec: SIGINT gets its default disposition, whatever the parent had. A shell
-    starts a background job (``make test &``) with SIGINT ignored, the child inherits that, and Python keeps
-    an ignored SIGINT ignored: Ctrl-C would never reach the command under test."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def _ctrl_c_when(
     emulator: Emulator, predicate: Callable[[list[CallRecord]], bool], *args: str
 ) -> tuple[int, str]:
@@ -79,7 +73,7 @@ def _ctrl_c_when(
         stderr=subprocess.PIPE,
         text=True,
         env=os.environ.copy(),
-        preexec_fn=_ctrl_c_as_default,
+        preexec_fn=ctrl_c.as_default,
     )
     try:
         assert emulator.recorder.wait_for(predicate, timeout=120)

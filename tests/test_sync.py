@@ -17,6 +17,7 @@ import apsw
 import pytest
 
 import vtab
+from tests import ctrl_c
 from tests.orgs import LOG_GROUP, REGIONS, Org, assume, client, create_log_group
 from tests.syncfiles import assert_same_resources, file_rows
 from tests.synckill import sync_killed_half_way
@@ -408,7 +409,7 @@ def test_ctrl_c_stops_the_sync_after_the_running_tasks_and_resume_finishes_it(
     out = tmp_path / "estate.db"
     argv = [sys.executable, "-m", "vtab.cli", "sync", str(out), "--tables", "logs_*,apigatewayv2_*"]
     argv += ["--regions", "us-east-1", "--endpoint-url", emulator.endpoint_url, "--shard-connections", "1"]
-    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c.as_default)
     assert process.stderr is not None
     for line in process.stderr:
         if line.startswith("sync: "):  # the first tenth of the tasks is over
@@ -432,7 +433,7 @@ def test_ctrl_c_during_an_org_sync_lets_its_shards_end_then_says_how_to_resume(
     out = tmp_path / "estate.db"
     argv = [sys.executable, "-m", "vtab.cli", "sync", str(out), "--tables", "logs_*", "--accounts", "org"]
     argv += ["--regions", ",".join(REGIONS), "--endpoint-url", emulator.endpoint_url]
-    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c.as_default)
     assert process.stderr is not None
     for line in process.stderr:
         if line.startswith("sync: "):  # the first tenth of the tasks is over: the others are running

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests import ctrl_c
 from tests.orgs import LOG_GROUP, REGIONS, Org
 from tests.syncfiles import file_content, file_rows
 from vtab.cli.main import main
@@ -162,7 +163,9 @@ def _until_progress(process: subprocess.Popen[str]) -> None:
 def test_ctrl_c_stops_the_workers_and_the_run_resumes(emulator: Emulator, org: Org, tmp_path: Path) -> None:
     emulator.configure(latency=0.05)  # tasks remain when the signal lands
     out = tmp_path / "estate.db"
-    process = subprocess.Popen(_command(emulator, out), stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        _command(emulator, out), stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c.as_default
+    )
     _until_progress(process)
     process.send_signal(signal.SIGINT)  # the sync's process only: it stops the workers itself
     _, rest = process.communicate(timeout=120)
@@ -195,7 +198,9 @@ def test_the_workers_of_a_killed_sync_exit_and_its_done_tasks_stay_done(
     then), and a resume runs only the tasks not done."""
     emulator.configure(latency=0.05)
     out = tmp_path / "estate.db"
-    process = subprocess.Popen(_command(emulator, out), stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        _command(emulator, out), stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c.as_default
+    )
     _until_progress(process)
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=120)  # TimeoutExpired: a worker outlived the sync
@@ -236,7 +241,9 @@ def test_a_killed_worker_ends_the_sync_with_an_error_that_names_the_fix_and_the_
     runs the others."""
     emulator.configure(latency=0.05)
     out = tmp_path / "estate.db"
-    process = subprocess.Popen(_command(emulator, out), stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        _command(emulator, out), stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c.as_default
+    )
     _until_progress(process)
     workers = [worker for server in _children(process.pid) for worker in _children(server)]
     assert workers, "no worker process found under the sync's forkserver"
