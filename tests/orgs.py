@@ -20,8 +20,12 @@ from typing import Any
 
 import boto3
 
+from tests.syncfiles import file_rows
+from vtab.cli.main import main
 from vtab.emulator import Emulator
 from vtab.emulator.state import ACCOUNT_ID
+from vtab.sync import sync
+from vtab.sync.summary import SyncSummary
 
 ROLE_NAME = "OrganizationAccountAccessRole"
 LOG_GROUP = "AWS::Logs::LogGroup"
@@ -140,3 +144,24 @@ def build_org(emulator: Emulator) -> Org:
     organizations.close_account(AccountId=closed.account_id)
     closed.status, closed.assumable = "SUSPENDED", False
     return Org(root_id, ous, accounts)
+
+
+def assumable_log_groups(org: Org) -> int:
+    """The log groups a sync of the org can read: those of the accounts whose role can be assumed."""
+    return sum(
+        len(names) for account in org.accounts if account.assumable for names in account.log_groups.values()
+    )
+
+
+def sync_org(emulator: Emulator, out: str, **options: Any) -> SyncSummary:
+    """``vtab.sync`` of the org's accounts in REGIONS on the emulator, with ``options``."""
+    defaults = {"endpoint_url": emulator.endpoint_url, "regions": ",".join(REGIONS), "accounts": "org"}
+    return sync(out, **(defaults | options))
+
+
+def run_sync_command(emulator: Emulator, org: Org, out: str, executor: str) -> None:
+    """``vtab sync`` of the org's log groups in REGIONS on ``executor``: status 3 (--on-error skip: the
+    locked account is recorded, not fatal) and every assumable account's log groups in ``out``."""
+    argv = ["sync", out, "--tables", "logs_log_groups", "--executor", executor, "--accounts", "org"]
+    assert main([*argv, "--regions", ",".join(REGIONS), "--endpoint-url", emulator.endpoint_url]) == 3
+    assert file_rows(out, "SELECT count(*) FROM logs_log_groups") == [(assumable_log_groups(org),)]

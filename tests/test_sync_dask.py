@@ -14,9 +14,8 @@ from typing import Any
 import distributed
 import pytest
 
-from tests.orgs import LOG_GROUP, REGIONS, Org
+from tests.orgs import LOG_GROUP, REGIONS, Org, assumable_log_groups, run_sync_command, sync_org
 from tests.syncfiles import file_content, file_rows
-from vtab.cli.main import main
 from vtab.emulator import Emulator
 from vtab.sync import merge as merge_module
 from vtab.sync import sync
@@ -42,13 +41,7 @@ def dask_client() -> Iterator[distributed.Client]:
 
 
 def _sync(emulator: Emulator, out: Path, **options: Any) -> Any:
-    defaults: dict[str, Any] = {
-        "tables": TABLES,
-        "endpoint_url": emulator.endpoint_url,
-        "regions": ",".join(REGIONS),
-        "accounts": "org",
-    }
-    return sync(str(out), **(defaults | options))
+    return sync_org(emulator, str(out), **({"tables": TABLES} | options))
 
 
 def test_dask_on_two_worker_processes_writes_the_thread_executors_file_row_for_row(
@@ -180,16 +173,10 @@ def test_the_command_runs_on_a_local_cluster(
     emulator: Emulator, org: Org, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "estate.db"
-    argv = ["sync", str(out), "--tables", "logs_log_groups", "--executor", "dask", "--accounts", "org"]
-    argv += ["--regions", ",".join(REGIONS), "--endpoint-url", emulator.endpoint_url]
-    assert main(argv) == 3  # --on-error skip: the locked account is recorded, not fatal (status 3)
+    run_sync_command(emulator, org, str(out), "dask")
     err = capsys.readouterr().err
     assert "failed: logs_log_groups" in err
     assert re.search(r"^sync: 12/12 tasks \(2 failed\)", err, re.MULTILINE)  # progress from the shards
-    synced = file_rows(out, "SELECT count(*) FROM logs_log_groups")[0][0]
-    assert synced == sum(
-        len(names) for account in org.accounts if account.assumable for names in account.log_groups.values()
-    )
 
 
 def test_dask_errors_say_what_to_do(
@@ -230,7 +217,4 @@ def test_the_workers_call_the_endpoint_the_clients_environment_names(
     options: dict[str, Any] = {"regions": ",".join(REGIONS), "accounts": "org", "max_attempts": 1}
     result = sync(str(out), tables="logs_log_groups", executor=DaskExecutor(dask_client), **options)
     assert {failure["account_id"] for failure in result.failures} == {org.named(LOCKED).account_id}
-    synced = file_rows(out, "SELECT count(*) FROM logs_log_groups")[0][0]
-    assert synced == sum(
-        len(names) for account in org.accounts if account.assumable for names in account.log_groups.values()
-    )
+    assert file_rows(out, "SELECT count(*) FROM logs_log_groups") == [(assumable_log_groups(org),)]

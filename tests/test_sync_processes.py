@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests import ctrl_c
-from tests.orgs import LOG_GROUP, REGIONS, Org
+from tests.orgs import LOG_GROUP, REGIONS, Org, assumable_log_groups, run_sync_command, sync_org
 from tests.syncfiles import file_content, file_rows
 from vtab.cli.main import main
 from vtab.emulator import Emulator
@@ -26,6 +26,7 @@ from vtab.sync import ProcessExecutor, sync
 from vtab.sync import worker as worker_module
 from vtab.sync.plan import Shard, Task
 from vtab.sync.processes import groups_of
+from vtab.sync.summary import SyncSummary
 
 LOCKED = "dev-locked"
 TABLES = "logs_log_groups,apigatewayv2_apis,integration_responses"
@@ -33,19 +34,7 @@ TABLES = "logs_log_groups,apigatewayv2_apis,integration_responses"
 
 
 def _sync(emulator: Emulator, out: Path, **options: Any) -> Any:
-    defaults: dict[str, Any] = {
-        "tables": TABLES,
-        "endpoint_url": emulator.endpoint_url,
-        "regions": ",".join(REGIONS),
-        "accounts": "org",
-    }
-    return sync(str(out), **(defaults | options))
-
-
-def _log_groups(org: Org) -> int:
-    return sum(
-        len(names) for account in org.accounts if account.assumable for names in account.log_groups.values()
-    )
+    return sync_org(emulator, str(out), **({"tables": TABLES} | options))
 
 
 def test_processes_write_the_thread_executors_file_row_for_row(
@@ -102,7 +91,6 @@ def test_on_error_fail_starts_no_task_after_a_failure_and_a_resume_finishes_the_
     statuses = file_rows(out, "SELECT account_id, status FROM _vtab_sync")
     assert {account for account, status in statuses if status != "done"} == {locked}
     assert resumed.tasks_pending == 0 and resumed.tasks_failed == len(REGIONS)
-    assert file_rows(out, "SELECT count(*) FROM logs_log_groups") == [(_log_groups(org),)]
 
 
 def test_a_processes_run_resumes_with_only_the_tasks_not_done(
@@ -134,13 +122,10 @@ def test_the_command_runs_on_worker_processes_with_their_progress(
     emulator: Emulator, org: Org, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "estate.db"
-    argv = ["sync", str(out), "--tables", "logs_log_groups", "--executor", "processes", "--accounts", "org"]
-    argv += ["--regions", ",".join(REGIONS), "--endpoint-url", emulator.endpoint_url]
-    assert main(argv) == 3  # --on-error skip: the locked account is recorded, not fatal (status 3)
+    run_sync_command(emulator, org, str(out), "processes")
     err = capsys.readouterr().err
     assert "failed: logs_log_groups" in err
     assert re.search(r"^sync: 12/12 tasks \(2 failed\), \d+ rows, [\d.]+ calls/s", err, re.MULTILINE)
-    assert file_rows(out, "SELECT count(*) FROM logs_log_groups") == [(_log_groups(org),)]
 
 
 def _command(emulator: Emulator, out: Path) -> list[str]:
@@ -172,23 +157,8 @@ def test_ctrl_c_stops_the_workers_and_the_run_resumes(emulator: Emulator, org: O
     assert process.returncode == 130, rest
     assert f"interrupted: the tasks not done stay pending in {out}" in rest and "error" not in rest
     assert "leaked" not in rest, rest  # multiprocessing's resource tracker: no semaphore left behind
-    statuses = dict(file_rows(out, "SELECT status, count(*) FROM _vtab_sync GROUP BY status"))
-    assert statuses.get("pending", 0) > 0 and statuses.get("done", 0) > 0
-    done = file_rows(
-        out, "SELECT account_id, region, table_name, started_at FROM _vtab_sync WHERE status = 'done'"
-    )
-
-    emulator.configure(latency=0.0)
-    resumed = sync(
-        str(out), resume=True, executor="processes", endpoint_url=emulator.endpoint_url, accounts="org"
-    )
-    assert resumed.tasks_pending == 0 and {failure["account_id"] for failure in resumed.failures} == {
-        org.named(LOCKED).account_id
-    }
-    again = file_rows(
-        out, "SELECT account_id, region, table_name, started_at FROM _vtab_sync WHERE status = 'done'"
-    )
-    assert set(done) < set(again)  # the tasks done before the signal were not run again
+    resumed = _resumed_after_stop(emulator, out)
+    assert {failure["account_id"] for failure in resumed.failures} == {org.named(LOCKED).account_id}
 
 
 def test_the_workers_of_a_killed_sync_exit_and_its_done_tasks_stay_done(
@@ -204,21 +174,23 @@ def test_the_workers_of_a_killed_sync_exit_and_its_done_tasks_stay_done(
     _until_progress(process)
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=120)  # TimeoutExpired: a worker outlived the sync
+    _resumed_after_stop(emulator, out)
+
+
+def _resumed_after_stop(emulator: Emulator, out: Path) -> SyncSummary:
+    """A sync stopped part-way (some tasks done, some pending) resumed on processes: it ends with none
+    pending, and the tasks done before the stop were not run again."""
+    done_query = "SELECT account_id, region, table_name, started_at FROM _vtab_sync WHERE status = 'done'"
     statuses = dict(file_rows(out, "SELECT status, count(*) FROM _vtab_sync GROUP BY status"))
     assert statuses.get("pending", 0) > 0 and statuses.get("done", 0) > 0
-    done = file_rows(
-        out, "SELECT account_id, region, table_name, started_at FROM _vtab_sync WHERE status = 'done'"
-    )
-
+    done = file_rows(out, done_query)
     emulator.configure(latency=0.0)
     resumed = sync(
         str(out), resume=True, executor="processes", endpoint_url=emulator.endpoint_url, accounts="org"
     )
     assert resumed.tasks_pending == 0
-    again = file_rows(
-        out, "SELECT account_id, region, table_name, started_at FROM _vtab_sync WHERE status = 'done'"
-    )
-    assert set(done) < set(again)
+    assert set(done) < set(file_rows(out, done_query))
+    return resumed
 
 
 def _children(pid: int) -> list[int]:
@@ -276,7 +248,7 @@ def test_the_command_of_sync_md_on_every_core_runs(
     # the tests' Organization has a locked account: its tasks fail, the run finishes (status 3)
     assert main([*words[1:], "--endpoint-url", emulator.endpoint_url]) == 3
     synced = file_rows(tmp_path / "inventory.db", "SELECT count(*) FROM logs_log_groups")
-    assert synced == [(_log_groups(org),)]
+    assert synced == [(assumable_log_groups(org),)]
 
 
 def _shard(account: str, region: str, tasks: int) -> Shard:
