@@ -154,18 +154,13 @@ class Scan:
         that is a single listing is then read on this thread too, no task started (a sync's task is one:
         four hand-overs to the pool and a page's through the queue cost about a call's CPU again). A failure
         of the account's calls is settled as its task's would be (``_failed``)."""
-        targets = self.table.targets(self.wanted_accounts, self.accounts)
-        if targets and ACCOUNT_NAME in self.plan.shows:
-            self._names_task(targets)
+        targets = self._targets(names_here=True)
         if len(targets) != 1 or len(self.regions) != 1:
-            for target in targets:
-                self.stream.submit(self._account_task, target, depth=ACCOUNT_DEPTH)
+            self._submit_accounts(targets)
             return None
         target, region = targets[0], self.regions[0]
-        with contextlib.suppress(apsw.Error):
-            target.cloud()
-        scan = AccountScan(self, target)
-        if self.accounts.failed(target.account_id, region, self.schema.type_name):
+        scan = self._reached(target)
+        if not self._open_regions(target):
             return None
         try:
             single = scan._single_listing()
@@ -197,9 +192,20 @@ class Scan:
     def _estate_task(self) -> None:
         """The accounts to read (the estate discovered on first use; those WHERE gives), each reached on
         a worker of its own (``_account_task``)."""
+        self._submit_accounts(self._targets(names_here=False))
+
+    def _targets(self, names_here: bool) -> list[Target]:
+        """The accounts the statement reads; their names looked up too when the rows show them, here or
+        on a worker."""
         targets = self.table.targets(self.wanted_accounts, self.accounts)
         if targets and ACCOUNT_NAME in self.plan.shows:
-            self.stream.submit(self._names_task, targets, depth=0)
+            if names_here:
+                self._names_task(targets)
+            else:
+                self.stream.submit(self._names_task, targets, depth=0)
+        return targets
+
+    def _submit_accounts(self, targets: list[Target]) -> None:
         for target in targets:
             self.stream.submit(self._account_task, target, depth=ACCOUNT_DEPTH)
 
@@ -208,12 +214,24 @@ class Scan:
         a worker. Reaching it first keeps a region's task from waiting for another region's AssumeRole;
         a refused one is kept by the target, and each region's first call fails with it (vtab_errors
         names every pair)."""
+        scan = self._reached(target)
+        for region in self._open_regions(target):
+            self.stream.submit(scan.start_in, region, depth=0)
+
+    def _reached(self, target: Target) -> AccountScan:
+        """The account's scan, once its role is assumed (a refusal is kept by the target: each region's
+        first call raises it)."""
         with contextlib.suppress(apsw.Error):
             target.cloud()
-        scan = AccountScan(self, target)
-        for region in self.regions:
-            if not self.accounts.failed(target.account_id, region, self.schema.type_name):
-                self.stream.submit(scan.start_in, region, depth=0)
+        return AccountScan(self, target)
+
+    def _open_regions(self, target: Target) -> list[str]:
+        """The statement's regions where the account has not failed already (an earlier Filter's)."""
+        return [
+            region
+            for region in self.regions
+            if not self.accounts.failed(target.account_id, region, self.schema.type_name)
+        ]
 
     def _names_task(self, targets: list[Target]) -> None:
         for target in targets:
