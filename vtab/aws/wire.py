@@ -15,7 +15,8 @@ by header, body and signature included: only a template that reproduces botocore
 used; any other operation keeps botocore's full call (``Caller.fallbacks`` says which and why). Each later
 call: botocore's parameter validation, the idempotency token botocore would add, the body as botocore's
 JSON serializer writes it, SigV4 by ``vtab.aws.sigv4`` (the signing key kept per day and account), the
-client's own HTTP session (its proxies, TLS, timeouts and pool), the answer checked once
+client's own HTTP pool (its TLS, timeouts and connections; ``vtab.aws.exchange`` writes the request and reads
+the answer, and a URL behind a proxy keeps the session's send), the answer checked once
 (``transport.check_answer``) and read from that parse as botocore would read it.
 
 Retries are botocore's: the client's own standard-mode handler (its ``needs-retry`` event: its attempts
@@ -48,6 +49,7 @@ from botocore.utils import lowercase_dict
 from botocore.validate import validate_parameters
 
 from vtab.aws import signing, sigv4, transport
+from vtab.aws.exchange import Exchange
 from vtab.sql import interrupt
 
 SIGNATURE_HEADERS = frozenset({"X-Amz-Date", "X-Amz-Security-Token", "Authorization"})
@@ -135,6 +137,8 @@ class Caller:
         self._parser = create_parser(model.resolved_protocol)
         self._methods = {api: method for method, api in client.meta.method_to_api_mapping.items()}
         self._templates: dict[str, Template | _Unseen | None] = {}
+        self._exchanges: dict[str, Exchange | None] = {}
+        """URL -> its requests' exchange on the session's pool (None: the session's own send)."""
         self.fallbacks: dict[str, str] = {}
         """Operation -> why botocore's full call sends it (a template that did not match its request)."""
         self._events.register_first(
@@ -370,7 +374,7 @@ class Caller:
             found = self._events.emit(
                 f"before-send.{self._service}.{template.operation.name}", request=prepared
             )
-            http: AWSResponse = first_non_none_response(found) or self._http.send(prepared)
+            http: AWSResponse = first_non_none_response(found) or self._exchange(prepared)
         except Exception as error:  # as botocore's endpoint: any failure to send is for the retry handler
             return None, None, error
         status = http.status_code
@@ -399,6 +403,19 @@ class Caller:
         metadata["HTTPHeaders"] = lowercase_dict(http.headers)
         parsed["ResponseMetadata"] = metadata
         return http, parsed, None
+
+    def _exchange(self, prepared: AWSPreparedRequest) -> AWSResponse:
+        """The request sent and its answer read (vtab.aws.exchange; the session's own send where a proxy
+        applies)."""
+        url = prepared.url
+        exchange = self._exchanges.get(url, _UNSEEN)
+        if exchange is _UNSEEN:
+            exchange = self._exchanges[url] = Exchange.of(self._http, url)
+        if exchange is None:
+            response: AWSResponse = self._http.send(prepared)
+            return response
+        assert isinstance(exchange, Exchange)
+        return exchange.send(prepared)
 
     def _parse(self, template: Template, http: AWSResponse, shape: Any) -> dict[str, Any]:
         response = {

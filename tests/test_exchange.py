@@ -1,0 +1,256 @@
+"""vtab.aws.exchange against botocore's own HTTP session, on a raw TCP server: the same request bytes, the
+same answer read, the same error raised for each way an exchange can go wrong, and the pool's connections
+kept, replaced and returned as urllib3 keeps them."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pytest
+from botocore.awsrequest import AWSPreparedRequest
+from botocore.exceptions import (
+    ConnectionClosedError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+from botocore.httpsession import URLLib3Session
+
+from vtab.aws.exchange import Exchange
+
+BODY = b'{"TypeName":"AWS::Logs::LogGroup"}'
+OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-RequestId: r-1\r\n"
+
+
+def _framed(body: bytes, *extra: bytes) -> bytes:
+    return OK + b"".join(extra) + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+@dataclass
+class RawServer:
+    """A TCP server on 127.0.0.1 that reads each HTTP request whole, records its bytes, and does the next
+    of its ``actions``: ("send", bytes), ("trickle", bytes) one byte per send, ("close",), ("hang",) (no
+    answer until the test ends), each then keeping the connection unless the action closes it."""
+
+    actions: deque[tuple[Any, ...]] = field(default_factory=deque)
+    requests: list[bytes] = field(default_factory=list)
+    connections: int = 0
+
+    def __post_init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/"
+        self._done = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._accept = threading.Thread(target=self._accepting, daemon=True)
+        self._accept.start()
+
+    def _accepting(self) -> None:
+        while True:
+            try:
+                peer, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            thread = threading.Thread(target=self._serve, args=(peer,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _serve(self, peer: socket.socket) -> None:
+        buffer = b""
+        with peer:
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    chunk = peer.recv(65536)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                head, _, rest = buffer.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                while len(rest) < length:
+                    rest += peer.recv(65536)
+                self.requests.append(head + b"\r\n\r\n" + rest[:length])
+                buffer = rest[length:]
+                action = self.actions.popleft()
+                if action[0] == "send":
+                    peer.sendall(action[1])
+                elif action[0] == "trickle":
+                    for byte in action[1]:
+                        peer.send(bytes([byte]))
+                elif action[0] == "hang":
+                    self._done.wait()
+                    return
+                if action[0] == "close" or (len(action) > 2 and action[2] == "then close"):
+                    return
+
+    def close(self) -> None:
+        self._done.set()
+        self._listener.close()
+
+
+@contextmanager
+def raw_server(*actions: tuple[Any, ...]) -> Iterator[RawServer]:
+    server = RawServer(deque(actions))
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def _request(url: str) -> AWSPreparedRequest:
+    headers = {
+        "X-Amz-Target": "CloudApiService.ListResources",
+        "Content-Type": "application/x-amz-json-1.0",
+        "User-Agent": "vtab-test",
+        "X-Amz-Date": b"20261207T000000Z",
+        "Content-Length": str(len(BODY)),
+    }
+    return AWSPreparedRequest("POST", url, headers, BODY, False)  # type: ignore[arg-type]
+
+
+def _session(read_timeout: float = 5.0) -> URLLib3Session:
+    return URLLib3Session(timeout=cast(Any, (5.0, read_timeout)))
+
+
+def _exchange(session: URLLib3Session, url: str) -> Exchange:
+    exchange = Exchange.of(session, url)
+    assert exchange is not None
+    return exchange
+
+
+def _outcome(send: Any, request: AWSPreparedRequest) -> tuple[Any, ...]:
+    try:
+        answer = send(request)
+    except Exception as error:
+        return ("raised", type(error))
+    return (
+        answer.status_code,
+        dict(sorted((k.lower(), v) for k, v in answer.headers.items())),
+        answer.content,
+    )
+
+
+ANSWERS: dict[str, list[tuple[Any, ...]]] = {
+    "framed": [("send", _framed(b'{"ResourceDescriptions":[]}'))],
+    "trickled one byte at a time": [("trickle", _framed(b'{"a":1}'))],
+    "chunked": [
+        (
+            "send",
+            OK
+            + b'Transfer-Encoding: chunked\r\n\r\n5;ext=1\r\n{"a":\r\n2\r\n1}\r\n0\r\nX-Trailer: t\r\n\r\n',
+        )
+    ],
+    "until the connection closes": [("send", OK + b"Connection: close\r\n\r\n{}", "then close")],
+    "after 100 Continue": [("send", b"HTTP/1.1 100 Continue\r\n\r\n" + _framed(b"{}"))],
+    "an error status": [("send", b"HTTP/1.1 400 Bad Request\r\nContent-Length: 2\r\n\r\n{}")],
+    "a repeated header": [("send", _framed(b"{}", b"X-Many: 1\r\n", b"x-many: 2\r\n"))],
+    "a body short of its length": [("send", OK + b"Content-Length: 10\r\n\r\n{}", "then close")],
+    "closed before answering": [("close",)],
+    "a chunked body cut short": [("send", OK + b"Transfer-Encoding: chunked\r\n\r\n9\r\n{}", "then close")],
+    "not HTTP": [("send", b"SSH-2.0-OpenSSH\r\n\r\n", "then close")],
+}
+
+
+@pytest.mark.parametrize("name", list(ANSWERS))
+def test_each_answer_is_read_as_botocores_session_reads_it(name: str) -> None:
+    outcomes = []
+    for via_exchange in (False, True):
+        with raw_server(*ANSWERS[name]) as server:
+            session = _session()
+            send = _exchange(session, server.url).send if via_exchange else session.send
+            outcomes.append(_outcome(send, _request(server.url)))
+    assert outcomes[1] == outcomes[0]
+    if name == "closed before answering":
+        assert outcomes[1] == ("raised", ConnectionClosedError)
+
+
+def test_the_request_is_the_bytes_urllib3_writes() -> None:
+    with raw_server(("send", _framed(b"{}")), ("send", _framed(b"{}"))) as server:
+        session = _session()
+        session.send(_request(server.url))
+        _exchange(_session(), server.url).send(_request(server.url))
+    assert len(server.requests) == 2
+    assert server.requests[1] == server.requests[0]
+    assert server.requests[1].startswith(b"POST / HTTP/1.1\r\nHost: 127.0.0.1:")
+
+
+def test_a_read_that_times_out_raises_botocores_read_timeout() -> None:
+    for via_exchange in (False, True):
+        with raw_server(("hang",)) as server:
+            session = _session(read_timeout=0.2)
+            send = _exchange(session, server.url).send if via_exchange else session.send
+            with pytest.raises(ReadTimeoutError):
+                send(_request(server.url))
+
+
+def test_a_refused_connection_raises_botocores_endpoint_connection_error() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    listener.close()  # nothing listens there now
+    with pytest.raises(EndpointConnectionError):
+        _exchange(_session(), url).send(_request(url))
+
+
+def test_a_kept_connection_serves_the_next_request_and_a_closed_one_is_replaced() -> None:
+    answers = [("send", _framed(b"{}")), ("send", _framed(b"{}"), "then close")]
+    answers += [("send", _framed(b"{}")), ("send", OK + b"Connection: close\r\nContent-Length: 2\r\n\r\n{}")]
+    answers += [("send", _framed(b"{}"))]
+    with raw_server(*answers) as server:
+        exchange = _exchange(_session(), server.url)
+        for _ in range(2):
+            assert exchange.send(_request(server.url)).status_code == 200
+        assert server.connections == 1
+        # the server closed that connection after its answer: the next request finds it dropped
+        assert exchange.send(_request(server.url)).content == b"{}"
+        assert server.connections == 2
+        # an answer that says Connection: close ends its connection
+        exchange.send(_request(server.url))
+        exchange.send(_request(server.url))
+        assert server.connections == 3
+
+
+def test_a_kept_connection_closed_unanswered_is_replaced_once_and_a_new_one_is_not() -> None:
+    # the server reads the second request on the kept connection and closes it unanswered: what a server
+    # closing an idle connection looks like when the close crosses the request (botocore's session raises)
+    closing = OK + b"Connection: close\r\nContent-Length: 2\r\n\r\n{}"
+    answers = [("send", _framed(b"{}")), ("close",), ("send", closing, "then close"), ("close",)]
+    with raw_server(*answers) as server:
+        session = _session()
+        exchange = _exchange(session, server.url)
+        exchange.send(_request(server.url))
+        assert exchange.send(_request(server.url)).content == b"{}"
+        assert (server.connections, len(server.requests)) == (2, 3)
+        # that answer closed its connection: a new connection closed unanswered is an error
+        with pytest.raises(ConnectionClosedError):
+            exchange.send(_request(server.url))
+    with raw_server(("send", _framed(b"{}")), ("close",)) as server:
+        session = _session()
+        session.send(_request(server.url))
+        with pytest.raises(ConnectionClosedError):
+            session.send(_request(server.url))
+
+
+def test_a_failed_exchange_gives_its_slot_back_to_the_pool() -> None:
+    with raw_server(*[("close",)] * 12, ("send", _framed(b"{}"))) as server:
+        session: Any = URLLib3Session(timeout=cast(Any, (5.0, 5.0)), max_pool_connections=2)
+        exchange = _exchange(session, server.url)
+        for _ in range(12):
+            with pytest.raises(ConnectionClosedError):
+                exchange.send(_request(server.url))
+        assert exchange.send(_request(server.url)).status_code == 200
+        pool = session._get_connection_manager(server.url, None).connection_from_url(server.url)
+        assert pool.pool.qsize() == 2
+
+
+def test_a_url_behind_a_proxy_keeps_the_sessions_own_send() -> None:
+    session = URLLib3Session(proxies={"http": "http://127.0.0.1:3128"})
+    assert Exchange.of(session, "http://127.0.0.1:4566/") is None
+    assert Exchange.of(URLLib3Session(), "http://127.0.0.1:4566/") is not None

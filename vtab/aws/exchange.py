@@ -1,0 +1,297 @@
+"""One HTTP/1.1 request and its answer on a connection of the client's own pool, without http.client.
+
+Why: botocore's HTTP session spends about 270 us of CPU on a small Cloud Control call (its proxy lookup,
+urllib3's pool manager finding the pool from the URL, http.client writing the request header by header and
+reading the answer's headers through the email package), five times what the exchange itself needs on a
+kept connection. Every call of a listing, a poll and a start call is such a call.
+
+What is kept of the session: its connection pool for the URL (so its TLS settings, certificate bundle,
+client certificate, timeouts and pool size are the client's), and urllib3's connections, which connect
+(and speak TLS) as they do for botocore. What this module does instead: the request written as http.client
+writes it (its request line, Host and Accept-Encoding, then the request's headers in order, the body) in
+one ``sendall``, and the answer read from the socket: its status line, headers, and a body framed by
+Content-Length, chunked, or the connection's close. A failure raises what botocore's session raises for it
+(EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, SSLError, ConnectionClosedError), so the
+client's retry handler decides as it would.
+
+Not taken (the session's own ``send`` stays): a URL a proxy applies to (an HTTP proxy's request line is
+the absolute URL), and botocore's experimental proxy Host header setting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.exceptions import (
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    HTTPClientError,
+    ReadTimeoutError,
+    SSLError,
+)
+from urllib3.exceptions import ConnectTimeoutError as URLLib3ConnectTimeoutError
+from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import SSLError as URLLib3SSLError
+from urllib3.util import Timeout
+
+PROXY_HOST_SETTING = "BOTO_EXPERIMENTAL__ADD_PROXY_HOST_HEADER"
+"""botocore's experimental setting for proxies: a session that may need it keeps its own send."""
+HEADER_END = b"\r\n\r\n"
+READ_SIZE = 65536
+MAX_HEAD = 65536
+"""The most an answer's status line and headers may take (http.client allows 100 headers of 64 KiB)."""
+NO_BODY = frozenset({204, 304})
+
+
+class Answer(AWSResponse):
+    """An answer read whole, as botocore's session reads one it does not stream."""
+
+    def __init__(self, url: str, status: int, headers: dict[str, str], body: bytes) -> None:
+        super().__init__(url, status, cast(Any, headers), None)
+        self._body = body
+
+    @property
+    def content(self) -> bytes:
+        return self._body
+
+
+class ClosedEarly(ConnectionError):
+    """The connection ended before the answer did (urllib3 says ProtocolError, botocore
+    ConnectionClosedError)."""
+
+
+class NothingAnswered(ClosedEarly):
+    """The connection ended (closed or reset) before the first byte of an answer."""
+
+
+class Exchange:
+    """Requests to one URL on the pool the client's HTTP session keeps for it, from any thread."""
+
+    def __init__(self, url: str, pool: Any) -> None:
+        self.url = url
+        self._pool = pool
+        parts = urlsplit(url)
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        host = pool.host.encode("idna") if not pool.host.isascii() else pool.host.encode()
+        if b":" in host:  # an IPv6 address, as http.client writes it
+            host = b"[" + host + b"]"
+        if pool.port not in (None, pool.ConnectionCls.default_port):
+            host += b":%d" % pool.port
+        self._head = b"%s " + target.encode() + b" HTTP/1.1\r\nHost: " + host
+        self._head += b"\r\nAccept-Encoding: identity\r\n"
+        timeout = pool.timeout if isinstance(pool.timeout, Timeout) else Timeout.from_float(pool.timeout)
+        self._connect_timeout = timeout.connect_timeout
+        self._read_timeout = timeout.read_timeout
+
+    @classmethod
+    def of(cls, session: Any, url: str) -> Exchange | None:
+        """The exchange for ``url`` on botocore's HTTP ``session``, or None when the session's own send must
+        send it (a proxy applies, or a session this module does not know)."""
+        try:
+            if session._proxy_config.proxy_url_for(url) or os.environ.get(PROXY_HOST_SETTING):
+                return None
+            pool = session._get_connection_manager(url, None).connection_from_url(url)
+            session._setup_ssl_cert(pool, url, session._verify)
+            pool._get_conn, pool._put_conn, pool._validate_conn  # noqa: B018 - urllib3's, since 1.x
+        except AttributeError:  # not botocore's URLLib3Session, or another urllib3
+            return None
+        return cls(url, pool)
+
+    def send(self, request: AWSPreparedRequest) -> AWSResponse:
+        """``request`` sent on a pooled connection (a new one when none is idle), its answer read whole.
+
+        A kept connection that the server closed while it was idle, found so only when the request went
+        out and not one byte came back, is replaced once by a new connection: urllib3 checks a pooled
+        connection for that close before it sends, and a close a moment later is the same case (the server
+        read nothing of it; a write's ClientToken makes any resend of it safe alike)."""
+        for fresh in (False, True):
+            pool = self._pool
+            connection = pool._get_conn()
+            reused = connection.sock is not None
+            kept = False
+            try:
+                self._connected(connection)
+                connection.sock.settimeout(self._read_timeout)
+                status, headers, body, kept = self._exchange(connection.sock, request)
+                return Answer(self.url, status, headers, body)
+            except NothingAnswered as error:
+                if reused and not fresh:
+                    continue
+                raise ConnectionClosedError(error=error, request=request, endpoint_url=self.url) from error
+            except TimeoutError as error:
+                raise ReadTimeoutError(endpoint_url=self.url, error=error) from error
+            except (ClosedEarly, OSError, ValueError) as error:
+                raise ConnectionClosedError(error=error, request=request, endpoint_url=self.url) from error
+            finally:
+                if not kept:
+                    connection.close()
+                pool._put_conn(connection if kept else None)
+        raise AssertionError("unreachable: the second connection is fresh")  # pragma: no cover
+
+    def _connected(self, connection: Any) -> None:
+        """A pooled connection connects on its first request, as urllib3 connects it (TLS included)."""
+        if connection.sock is not None:
+            return
+        connection.timeout = self._connect_timeout
+        try:
+            self._pool._validate_conn(connection)  # HTTPS: connects (and warns when unverified)
+            if connection.sock is None:
+                connection.connect()
+        except URLLib3SSLError as error:
+            raise SSLError(endpoint_url=self.url, error=error) from error
+        except (NewConnectionError, socket.gaierror) as error:
+            raise EndpointConnectionError(endpoint_url=self.url, error=error) from error
+        except URLLib3ConnectTimeoutError as error:
+            raise ConnectTimeoutError(endpoint_url=self.url, error=error) from error
+        except TimeoutError as error:
+            raise ConnectTimeoutError(endpoint_url=self.url, error=error) from error
+        except OSError as error:
+            raise EndpointConnectionError(endpoint_url=self.url, error=error) from error
+        except Exception as error:  # as botocore's session: anything else is an HTTP client error
+            raise HTTPClientError(error=error) from error
+
+    def _exchange(
+        self, sock: socket.socket, request: AWSPreparedRequest
+    ) -> tuple[int, dict[str, str], bytes, bool]:
+        """(status, headers, body, whether the connection may be kept)."""
+        lines = [self._head % request.method.encode()]
+        for name, value in request.headers.items():
+            lines.append(b"%s: %s\r\n" % (_latin(name), _latin(value)))
+        lines.append(b"\r\n")
+        body = request.body
+        if body:
+            lines.append(body if isinstance(body, bytes) else _latin(cast(str, body)))
+        # as urllib3: a server may close after a complete answer, which is still read (and a close before
+        # any answer is found by the read)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(b"".join(lines))
+        reader = _Reader(sock)
+        status, headers, keep = _head(reader.head())
+        while 100 <= status < 200:  # informational answers precede the answer
+            status, headers, keep = _head(reader.head())
+        if status in NO_BODY or request.method == "HEAD":
+            return status, headers, b"", keep
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            return status, headers, reader.chunked(), keep
+        length = headers.get("content-length")
+        if length is not None:
+            if not length.isascii() or not length.strip().isdigit():
+                raise ClosedEarly(f"the answer's Content-Length is not a number: {length!r}")
+            body = reader.up_to(int(length))  # short when the connection closed: transport's check says so
+            return status, headers, body, keep and len(body) == int(length)
+        return status, headers, reader.until_closed(), False
+
+
+class _Reader:
+    """The answer's bytes, read from the socket as they come."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._buffer = bytearray()
+
+    def _more(self) -> None:
+        chunk = self._sock.recv(READ_SIZE)
+        if not chunk:
+            raise ClosedEarly("the connection closed before the answer ended")
+        self._buffer += chunk
+
+    def head(self) -> bytes:
+        """The status line and headers, without the empty line that ends them."""
+        buffer = self._buffer
+        while (end := buffer.find(HEADER_END)) < 0:
+            if len(buffer) > MAX_HEAD:
+                raise ClosedEarly("the answer's headers are too long")
+            try:
+                self._more()
+            except (ClosedEarly, ConnectionResetError) as error:
+                if buffer:
+                    raise
+                raise NothingAnswered(f"the connection ended before any answer ({error})") from error
+        head = bytes(buffer[:end])
+        del buffer[: end + len(HEADER_END)]
+        return head
+
+    def exactly(self, length: int) -> bytes:
+        buffer = self._buffer
+        while len(buffer) < length:
+            self._more()
+        body = bytes(buffer[:length])
+        del buffer[:length]
+        return body
+
+    def up_to(self, length: int) -> bytes:
+        """``length`` bytes, or fewer when the connection closes first (as urllib3 reads a body for
+        botocore, which does not enforce its length: ``transport.check_answer`` finds it short)."""
+        try:
+            return self.exactly(length)
+        except (ClosedEarly, ConnectionResetError):
+            body = bytes(self._buffer)
+            self._buffer.clear()
+            return body
+
+    def line(self) -> bytes:
+        buffer = self._buffer
+        while (end := buffer.find(b"\r\n")) < 0:
+            if len(buffer) > MAX_HEAD:
+                raise ClosedEarly("a chunk's size line is too long")
+            self._more()
+        line = bytes(buffer[:end])
+        del buffer[: end + 2]
+        return line
+
+    def chunked(self) -> bytes:
+        parts: list[bytes] = []
+        while True:
+            size_text = self.line().split(b";", 1)[0].strip()
+            if not size_text or not all(c in b"0123456789abcdefABCDEF" for c in size_text):
+                raise ClosedEarly(f"a chunk's size is not hexadecimal: {size_text!r}")
+            size = int(size_text, 16)
+            if size == 0:
+                while self.line():  # trailers, up to the empty line
+                    pass
+                return b"".join(parts)
+            parts.append(self.exactly(size))
+            if self.exactly(2) != b"\r\n":
+                raise ClosedEarly("a chunk does not end with CRLF")
+
+    def until_closed(self) -> bytes:
+        while True:
+            chunk = self._sock.recv(READ_SIZE)
+            if not chunk:
+                body = bytes(self._buffer)
+                self._buffer.clear()
+                return body
+            self._buffer += chunk
+
+
+def _head(head: bytes) -> tuple[int, dict[str, str], bool]:
+    """(status, headers by lower-case name, whether the connection stays open) of an answer's head."""
+    status_line, _, rest = head.partition(b"\r\n")
+    version, _, after = status_line.partition(b" ")
+    code = after[:3]
+    if not version.startswith(b"HTTP/") or len(code) != 3 or not code.isdigit():
+        raise ClosedEarly(f"not an HTTP status line: {status_line[:80]!r}")
+    headers: dict[str, str] = {}
+    for line in rest.split(b"\r\n") if rest else ():
+        name, colon, value = line.partition(b":")
+        if not colon:
+            raise ClosedEarly(f"not an HTTP header line: {line[:80]!r}")
+        key = name.strip().decode("latin-1")
+        text = value.strip().decode("latin-1")
+        found = headers.get(key.lower())
+        headers[key.lower()] = text if found is None else f"{found}, {text}"
+    connection = headers.get("connection", "").lower()
+    keep = "close" not in connection if version != b"HTTP/1.0" else "keep-alive" in connection
+    return int(code), headers, keep
+
+
+def _latin(value: str | bytes) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode("latin-1")
