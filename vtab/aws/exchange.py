@@ -66,10 +66,6 @@ class ClosedEarly(ConnectionError):
     ConnectionClosedError)."""
 
 
-class NothingAnswered(ClosedEarly):
-    """The connection ended (closed or reset) before the first byte of an answer."""
-
-
 class Exchange:
     """Requests to one URL on the pool the client's HTTP session keeps for it, from any thread."""
 
@@ -107,34 +103,25 @@ class Exchange:
 
     def send(self, request: AWSPreparedRequest) -> AWSResponse:
         """``request`` sent on a pooled connection (a new one when none is idle), its answer read whole.
-
-        A kept connection that the server closed while it was idle, found so only when the request went
-        out and not one byte came back, is replaced once by a new connection: urllib3 checks a pooled
-        connection for that close before it sends, and a close a moment later is the same case (the server
-        read nothing of it; a write's ClientToken makes any resend of it safe alike)."""
-        for fresh in (False, True):
-            pool = self._pool
-            connection = pool._get_conn()
-            reused = connection.sock is not None
-            kept = False
-            try:
-                self._connected(connection)
-                connection.sock.settimeout(self._read_timeout)
-                status, headers, body, kept = self._exchange(connection.sock, request)
-                return Answer(self.url, status, headers, body)
-            except NothingAnswered as error:
-                if reused and not fresh:
-                    continue
-                raise ConnectionClosedError(error=error, request=request, endpoint_url=self.url) from error
-            except TimeoutError as error:
-                raise ReadTimeoutError(endpoint_url=self.url, error=error) from error
-            except (ClosedEarly, OSError, ValueError) as error:
-                raise ConnectionClosedError(error=error, request=request, endpoint_url=self.url) from error
-            finally:
-                if not kept:
-                    connection.close()
-                pool._put_conn(connection if kept else None)
-        raise AssertionError("unreachable: the second connection is fresh")  # pragma: no cover
+        A kept connection the server closed is found as urllib3 finds it, before the request goes out;
+        one closed a moment later fails the attempt, as it fails botocore's (the retry handler decides:
+        the server may have acted on the request, and ``max_attempts`` counts every sending)."""
+        pool = self._pool
+        connection = pool._get_conn()
+        kept = False
+        try:
+            self._connected(connection)
+            connection.sock.settimeout(self._read_timeout)
+            status, headers, body, kept = self._exchange(connection.sock, request)
+        except TimeoutError as error:
+            raise ReadTimeoutError(endpoint_url=self.url, error=error) from error
+        except (ClosedEarly, OSError, ValueError) as error:
+            raise ConnectionClosedError(error=error, request=request, endpoint_url=self.url) from error
+        finally:
+            if not kept:
+                connection.close()
+            pool._put_conn(connection if kept else None)
+        return Answer(self.url, status, headers, body)
 
     def _connected(self, connection: Any) -> None:
         """A pooled connection connects on its first request, as urllib3 connects it (TLS included)."""
@@ -169,9 +156,8 @@ class Exchange:
         body = request.body
         if body:
             lines.append(body if isinstance(body, bytes) else _latin(cast(str, body)))
-        # as urllib3: a server may close after a complete answer, which is still read (and a close before
-        # any answer is found by the read)
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        # as urllib3: a server may close after a complete answer, which is still read
+        with contextlib.suppress(BrokenPipeError):
             sock.sendall(b"".join(lines))
         reader = _Reader(sock)
         status, headers, keep = _head(reader.head())
@@ -209,12 +195,7 @@ class _Reader:
         while (end := buffer.find(HEADER_END)) < 0:
             if len(buffer) > MAX_HEAD:
                 raise ClosedEarly("the answer's headers are too long")
-            try:
-                self._more()
-            except (ClosedEarly, ConnectionResetError) as error:
-                if buffer:
-                    raise
-                raise NothingAnswered(f"the connection ended before any answer ({error})") from error
+            self._more()
         head = bytes(buffer[:end])
         del buffer[: end + len(HEADER_END)]
         return head
