@@ -8,7 +8,6 @@ file. A run killed half-way leaves its done tasks done: a resume runs only the o
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import uuid
 from collections.abc import Sequence
@@ -21,7 +20,7 @@ import orjson
 from vtab.aws.accounts import Account
 from vtab.aws.enabled_regions import enabled_regions
 from vtab.catalog import load_catalog
-from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options, choice
+from vtab.options import OptionError, Options, choice
 from vtab.sqlite.install import connect_with_registry, stackql_tables
 from vtab.sqlite.registry import Registry
 from vtab.sync.apart import ExecutorKind, ShardFileExecutor, ShardJob, endpoint_environment
@@ -43,9 +42,13 @@ from vtab.sync.plan import (
 from vtab.sync.processes import ProcessExecutor
 from vtab.sync.progress import Progress
 from vtab.sync.resume import (
+    ACCOUNT_OPTIONS,
     NothingToResume,
+    check_account_options,
     check_selection,
+    credentials_digest,
     given_selection,
+    kept_account_options,
     resumed_on_error,
     selection,
 )
@@ -54,12 +57,6 @@ from vtab.sync.store import ACCOUNT_COLUMNS, Run, Store, no_sync_to_resume
 from vtab.sync.summary import SyncSummary
 from vtab.sync.threads import MAX_SHARDS_AT_ONCE, Executor, RunningShards, ThreadExecutor
 from vtab.sync.worker import RetryBudget, ShardRun, SyncContext, iso_now
-
-
-def _credentials_digest(options: Options) -> str:
-    """A digest of the credential options: a resume must reach the same accounts as the same caller."""
-    values = {name: getattr(options, name) for name in sorted(CREDENTIAL_OPTIONS)}
-    return hashlib.sha256(orjson.dumps(values, default=str)).hexdigest()[:16]
 
 
 def sync(
@@ -101,7 +98,7 @@ def sync(
         options = {name: value for name, value in options.items() if name != "regions"}
     checked = Options().replace(**options)
     given = {name: getattr(checked, name) for name in options} | {"read_only": True, "progress": False}
-    digest = _credentials_digest(checked)
+    digest = credentials_digest(checked)
     types = [] if resume else _selected_types(patterns(tables), patterns(skip_tables))  # no file made yet
     if isinstance(chosen_executor, ProcessExecutor):
         chosen_executor.start()  # the workers start while the sync plans
@@ -116,7 +113,7 @@ def sync(
     abandoned = False
     try:
         if resume:
-            run, tasks = _resumed(store, path, digest, asked, chosen_mode)
+            run, tasks = _resumed(store, path, checked, asked, chosen_mode)
             chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
             chosen_on_error, settings_now = resumed_on_error(run.settings, given_on_error)
             if settings_now is not None:
@@ -125,7 +122,12 @@ def sync(
         else:
             shards = build_shards(_places(root, checked, every_region), types)
             tasks = interleaved(shards)
-            settings = {"mode": chosen_mode.value, "on_error": chosen_on_error.value} | selection(asked)
+            settings = {
+                "mode": chosen_mode.value,
+                "on_error": chosen_on_error.value,
+                **selection(asked),
+                ACCOUNT_OPTIONS: kept_account_options(checked),
+            }
             run = Run(
                 uuid.uuid4().hex,
                 iso_now(),
@@ -323,17 +325,12 @@ def _places(root: Registry, options: Options, every_region: bool) -> list[Place]
 
 
 def _resumed(
-    store: Store, path: str, digest: str, given: dict[str, list[str]], mode: SyncMode
+    store: Store, path: str, options: Options, given: dict[str, list[str]], mode: SyncMode
 ) -> tuple[Run, list[Task]]:
     run = store.last_run()
     if run is None:
         raise OptionError(no_sync_to_resume(path))
-    if run.credentials != digest:
-        raise OptionError(
-            f"the last sync of {path} read other accounts or as another caller (its account options, "
-            "profile or endpoint differ): resume it with the same options it was run with, or run a new "
-            "sync without --resume"
-        )
+    check_account_options(run.settings, run.credentials, options, path)
     check_selection(run.settings, given, path)
     if mode is not SyncMode.OVERWRITE_DELETE_STALE and mode is not run.mode:
         raise OptionError(
