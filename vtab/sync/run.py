@@ -17,6 +17,8 @@ from typing import Any, TextIO
 import apsw
 import orjson
 
+from vtab import hints
+from vtab.aws import mfa
 from vtab.aws.accounts import Account
 from vtab.aws.enabled_regions import enabled_regions
 from vtab.catalog import load_catalog
@@ -100,107 +102,135 @@ def sync(
     given = {name: getattr(checked, name) for name in options} | {"read_only": True, "progress": False}
     digest = credentials_digest(checked)
     types = [] if resume else _selected_types(patterns(tables), patterns(skip_tables))  # no file made yet
-    if isinstance(chosen_executor, ProcessExecutor):
-        chosen_executor.start()  # the workers start while the sync plans
-    root_connection, root = connect_with_registry(":memory:", **given)
-    try:
-        store = Store(path, resume=resume)
-    except BaseException:
-        root_connection.close()
-        _close(chosen_executor)
-        raise
-    running = RunningShards()
-    abandoned = False
-    try:
-        if resume:
-            run, tasks = _resumed(store, path, checked, asked, chosen_mode)
-            chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
-            chosen_on_error, settings_now = resumed_on_error(run.settings, given_on_error)
-            if settings_now is not None:
-                store.settle(run.sync_id, settings_now)
-            shards = with_parents(store, run, _regroup(tasks, _profiles(root) if checked.profiles else {}))
-        else:
-            shards = build_shards(_places(root, checked, every_region), types)
-            tasks = interleaved(shards)
-            settings = {
-                "mode": chosen_mode.value,
-                "on_error": chosen_on_error.value,
-                **selection(asked),
-                ACCOUNT_OPTIONS: kept_account_options(checked),
-            }
-            run = Run(
-                uuid.uuid4().hex,
-                iso_now(),
-                None,
-                chosen_mode,
-                _json(settings),
-                digest,
-            )
-            accounts = [row[: len(ACCOUNT_COLUMNS)] for row in root.estate().rows()]
-            store.begin(run, tasks, accounts)
-        counter = Progress(len(tasks), progress, live_progress)
-        context = SyncContext(
-            sync_id=run.sync_id,
-            options=given,
-            write=lambda task, columns, rows, result: store.write(
-                run.sync_id, task, columns, rows, chosen_mode, result, run.started_at
-            ),
-            record=lambda task, result: store.record(run.sync_id, task, result),
-            progress=counter,
-            budget=RetryBudget(retry_budget if retry_budget is not None else max(10, len(tasks) // 10)),
-            root=root,
-            connections_per_shard=connections_per_shard,
-            shards_at_once=min(MAX_SHARDS_AT_ONCE, len(shards)) or 1,
-            fail_fast=chosen_on_error is OnError.FAIL,
-        )
-        counter.start()
+    handed = _mfa_credentials(checked, chosen_executor)  # after every check: a code is asked only now
+    with mfa.provided(handed):
+        if isinstance(chosen_executor, ProcessExecutor):
+            chosen_executor.start()  # the workers start while the sync plans
+        root_connection, root = connect_with_registry(":memory:", **given)
         try:
-            if isinstance(chosen_executor, ShardFileExecutor | ProcessExecutor):
-                job = ShardJob(
-                    run.sync_id,
-                    chosen_mode,
-                    given,
-                    connections_per_shard,
-                    context.budget.left,
-                    len(tasks),
-                    context.fail_fast,
-                    run.started_at,
-                    root.accounts.learned(),
-                    endpoints=endpoint_environment(),
-                )
-                if isinstance(chosen_executor, ProcessExecutor):  # each task's outcome written here
-                    chosen_executor.run_processes(shards, job, context)
-                else:  # shards apart, each into a file merged here
-                    chosen_executor.run_apart(shards, job, lambda files: merge(store, run, files, counter))
-            else:
-                chosen_executor.run(shards, running.of(lambda shard: ShardRun(shard, context).run()))
+            store = Store(path, resume=resume)
         except BaseException:
-            context.stop.set()  # no task starts; a running one ends, recorded, or stays pending
-            if not running.ended():  # a second Ctrl-C while they end: the file is left to them
-                abandoned = True
-            raise
-        finally:
-            counter.stop()
-        finished = iso_now()
-        store.finish(run.sync_id, finished)
-        result = SyncSummary.of(
-            run.sync_id,
-            path,
-            chosen_mode,
-            run.started_at,
-            finished,
-            store.task_rows(run.sync_id),
-            counter.retries,
-            chosen_on_error,
-        )
-    finally:
-        _close(chosen_executor)
-        if not abandoned:  # the shards' threads write through the store: closed only once they are done
-            store.close()
             root_connection.close()
-    if summary:
-        result.append_to(summary)
-    return result
+            _close(chosen_executor)
+            raise
+        running = RunningShards()
+        abandoned = False
+        try:
+            if resume:
+                run, tasks = _resumed(store, path, checked, asked, chosen_mode)
+                chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
+                chosen_on_error, settings_now = resumed_on_error(run.settings, given_on_error)
+                if settings_now is not None:
+                    store.settle(run.sync_id, settings_now)
+                shards = with_parents(
+                    store, run, _regroup(tasks, _profiles(root) if checked.profiles else {})
+                )
+            else:
+                shards = build_shards(_places(root, checked, every_region), types)
+                tasks = interleaved(shards)
+                settings = {
+                    "mode": chosen_mode.value,
+                    "on_error": chosen_on_error.value,
+                    **selection(asked),
+                    ACCOUNT_OPTIONS: kept_account_options(checked),
+                }
+                run = Run(
+                    uuid.uuid4().hex,
+                    iso_now(),
+                    None,
+                    chosen_mode,
+                    _json(settings),
+                    digest,
+                )
+                accounts = [row[: len(ACCOUNT_COLUMNS)] for row in root.estate().rows()]
+                store.begin(run, tasks, accounts)
+            counter = Progress(len(tasks), progress, live_progress)
+            context = SyncContext(
+                sync_id=run.sync_id,
+                options=given,
+                write=lambda task, columns, rows, result: store.write(
+                    run.sync_id, task, columns, rows, chosen_mode, result, run.started_at
+                ),
+                record=lambda task, result: store.record(run.sync_id, task, result),
+                progress=counter,
+                budget=RetryBudget(retry_budget if retry_budget is not None else max(10, len(tasks) // 10)),
+                root=root,
+                connections_per_shard=connections_per_shard,
+                shards_at_once=min(MAX_SHARDS_AT_ONCE, len(shards)) or 1,
+                fail_fast=chosen_on_error is OnError.FAIL,
+            )
+            counter.start()
+            try:
+                if isinstance(chosen_executor, ShardFileExecutor | ProcessExecutor):
+                    job = ShardJob(
+                        run.sync_id,
+                        chosen_mode,
+                        given,
+                        connections_per_shard,
+                        context.budget.left,
+                        len(tasks),
+                        context.fail_fast,
+                        run.started_at,
+                        root.accounts.learned(),
+                        endpoints=endpoint_environment(),
+                        credentials=tuple(handed),
+                    )
+                    if isinstance(chosen_executor, ProcessExecutor):  # each task's outcome written here
+                        chosen_executor.run_processes(shards, job, context)
+                    else:  # shards apart, each into a file merged here
+                        chosen_executor.run_apart(
+                            shards, job, lambda files: merge(store, run, files, counter)
+                        )
+                else:
+                    chosen_executor.run(shards, running.of(lambda shard: ShardRun(shard, context).run()))
+            except BaseException:
+                context.stop.set()  # no task starts; a running one ends, recorded, or stays pending
+                if not running.ended():  # a second Ctrl-C while they end: the file is left to them
+                    abandoned = True
+                raise
+            finally:
+                counter.stop()
+            finished = iso_now()
+            store.finish(run.sync_id, finished)
+            result = SyncSummary.of(
+                run.sync_id,
+                path,
+                chosen_mode,
+                run.started_at,
+                finished,
+                store.task_rows(run.sync_id),
+                counter.retries,
+                chosen_on_error,
+            )
+        finally:
+            _close(chosen_executor)
+            if not abandoned:  # the shards' threads write through the store: closed only once they are done
+                store.close()
+                root_connection.close()
+        if summary:
+            result.append_to(summary)
+        return result
+
+
+def _mfa_credentials(options: Options, executor: object) -> list[mfa.Handed]:
+    """The credentials of the sync's profiles whose role needs an MFA code, asked for once, here
+    (vtab.aws.mfa): this process's connections and its worker processes take them. Workers apart from
+    this machine are sent none: such a profile is refused there, before any code is asked."""
+    profiles = [options.profile, *options.profiles]
+    if isinstance(executor, ShardFileExecutor):
+        for profile in profiles:
+            serial = mfa.mfa_serial(profile)
+            if serial is not None:
+                threads = hints.assignment("executor", repr(ExecutorKind.THREADS.value))
+                processes = hints.assignment("executor", repr(ExecutorKind.PROCESSES.value))
+                raise OptionError(
+                    f"profile {profile or mfa.DEFAULT_PROFILE!r} needs an MFA code ({serial}), which a "
+                    "worker apart from this machine cannot ask for, and vtab sends it no credentials: run "
+                    f"the sync with {threads} or {processes} (the code is asked once, here), or give the "
+                    "workers credentials of their own (a profile without mfa_serial)"
+                )
+        return []
+    return mfa.resolve(profiles)
 
 
 def _close(executor: object) -> None:
