@@ -19,6 +19,7 @@ from vtab.read.accounts import (
     StatementAccounts,
     Target,
     account_failure,
+    by_cause,
     failure_error,
     settle,
     warning_text,
@@ -101,7 +102,9 @@ def test_fail_raises_one_error_naming_each_account_and_its_regions() -> None:
     settle([], AccountErrorMode.FAIL, errors, "SELECT 2", "t")  # nothing failed: nothing happens
 
 
-def refused(log: CallLog, account: str, region: str, skipped: str = "") -> AccountFailure:
+def refused(
+    log: CallLog, account: str, region: str, skipped: str = "", called_in: str = "us-east-1"
+) -> AccountFailure:
     """An AssumeRole refusal as vtab.aws.accounts words it: AWS's message naming the role's ARN, the call,
     its request id, then the fix, whose skip_accounts value ends with the account."""
     record = log.start("AssumeRole", "us-east-1", None, account_id=account)
@@ -111,7 +114,7 @@ def refused(log: CallLog, account: str, region: str, skipped: str = "") -> Accou
         apsw.PermissionsError(
             "AccessDenied: User: arn:aws:iam::123456789012:user/me is not authorized to perform: "
             f"sts:AssumeRole on resource: arn:aws:iam::{account}:role/R [AssumeRole (STS, into account "
-            f"{account}) in us-east-1] (request id req-{account}); vtab assumes role R to read account "
+            f"{account}) in {called_in}] (request id req-{account}); vtab assumes role R to read account "
             f"{account}: to leave the account out, {skip}"
         ),
         record,
@@ -154,6 +157,26 @@ def test_one_cause_in_many_accounts_is_said_once_naming_each_account(audience: h
     assert "arn:aws:iam::444444444444:role/R [AssumeRole (STS, into account 444444444444) in" in alone
     assert f"{skip}'444444444444'" in alone
     assert "<account-id>" not in alone and alone.count("444444444444'") == 1
+
+
+def test_the_region_a_refusal_was_asked_in_is_no_cause_of_its_own() -> None:
+    """A sync assumes an account's role in the region of its first task: the refusals of two accounts
+    asked in two regions are one cause, the region marked; asked in one, it is named."""
+    log = CallLog()
+    apart = [
+        refused(log, "111111111111", "us-east-1"),
+        refused(log, "222222222222", "eu-west-1", called_in="eu-west-1"),
+    ]
+    (cause,) = by_cause(apart)
+    assert cause.where == (
+        "account 111111111111 in us-east-1 (request id req-111111111111), "
+        "account 222222222222 in eu-west-1 (request id req-222222222222)"
+    )
+    assert "[AssumeRole (STS, into account <account-id>) in <region>]" in cause.text
+    (together,) = by_cause(
+        [refused(log, "333333333333", "eu-west-1"), refused(log, "444444444444", "eu-west-1")]
+    )
+    assert "[AssumeRole (STS, into account <account-id>) in us-east-1]" in together.text
 
 
 def test_a_target_is_reached_once_failure_included() -> None:
