@@ -21,7 +21,7 @@ from typing import Any
 
 import apsw
 import botocore.session
-from botocore.exceptions import ClientError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError
 
 from vtab.aws import errors
 
@@ -35,7 +35,7 @@ def mfa_serial(profile: str | None) -> str | None:
     session = botocore.session.Session(profile=profile)
     try:
         profiles: dict[str, dict[str, Any]] = session.full_config.get("profiles", {})
-    except ProfileNotFound:
+    except BotoCoreError:  # a profile missing from the files, a file botocore cannot read
         return None
     name: str | None = session.profile or DEFAULT_PROFILE
     seen: set[str] = set()

@@ -2,7 +2,8 @@
 client's file): its tasks into a SQLite file of its own, which the client then merges into OUT (merge.py).
 
 What crosses to the worker is plain data: a ``ShardJob`` (the connection options, which name profiles,
-roles and endpoints but never hold a key; the sync id; the mode) and the ``Shard`` (its account, region and
+roles and endpoints but never hold a key; the sync id; the mode; an MFA profile's credentials only for a
+worker process of this machine, vtab.aws.mfa) and the ``Shard`` (its account, region and
 tasks), so a job pickles for any cluster. The worker builds its own vtab connections from them and finds its
 credentials where boto3 finds them on that machine (environment, profile, instance role). The shard file
 keeps OUT's table contract (store.py: same tables, same columns, the shard's ``_vtab_sync`` rows), is
