@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -68,3 +69,9 @@ def docs_sql_blocks(page: str, section: str) -> list[list[str]]:
                 pending = ""
         blocks.append(found)
     return blocks
+
+
+def names_failure(message: str, where: str, code: str) -> bool:
+    """Whether a statement's error names a failure at ``where`` (``account X in REGIONS``, a type first
+    for vtab_resources) with its call's request id, then AWS's code (vtab.read.accounts.failure_error)."""
+    return re.search(f"{re.escape(where)} \\(request id [0-9a-f-]{{36}}\\): {code}: ", message) is not None

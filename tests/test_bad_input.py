@@ -259,6 +259,35 @@ def test_cli_flags_are_checked_like_options(
     _assert_names(RuntimeError(capsys.readouterr().err), ("vtab query: error: option", *needles))
 
 
+BAD_VALUES = [
+    (["query", "--accounts", "12x", "SELECT 1"], "option --accounts '12x' has '12x' at position 0"),
+    (["snapshot", "out.db", "SELECT 1", "--table", "t", "--cache-ttl", "soon"], "option --cache-ttl 'soon'"),
+    (["sync", "out.db", "--regions", "us-east-1,,x"], "option --regions 'us-east-1,,x': region 'x' is not"),
+    (["shell", "SELECT 1"], "the first argument is the database (DB), and 'SELECT 1' is not one"),
+]
+
+
+@pytest.mark.parametrize(("argv", "needle"), BAD_VALUES, ids=[case[0][0] for case in BAD_VALUES])
+def test_a_value_our_checks_refuse_is_the_error_and_a_hint_not_the_usage_block(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    needle: str,
+) -> None:
+    """argparse's usage block (every flag of the command) would bury the one line that matters: the error
+    naming the option, its value and the fix, then where the help is; status 2 as argparse's."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as caught:
+        cli.main(argv)
+    assert caught.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"vtab {argv[0]}: error: ") and needle in lines[0]
+    assert lines[1] == f"see vtab {argv[0]} --help"
+    assert not list(tmp_path.iterdir())  # refused before anything ran: no output file
+
+
 # --- statements ---------------------------------------------------------------------------------------
 
 INSERT = (

@@ -256,10 +256,10 @@ def test_shell_cmd_runs_before_piped_input_and_a_failure_is_reported_not_fatal(f
 def test_shell_cmd_without_a_value_is_a_usage_error() -> None:
     result = run_vtab("shell", "--cmd")
     assert result.returncode == 2
-    assert (
-        result.stderr.splitlines()[-1]
-        == "vtab shell: error: --cmd needs a value: the SQL or .command to run first"
-    )
+    assert result.stderr.splitlines() == [
+        "vtab shell: error: --cmd needs a value: the SQL or .command to run first",
+        "see vtab shell --help",
+    ]
 
 
 def test_shell_unknown_argument_is_a_clean_error() -> None:

@@ -264,11 +264,13 @@ def test_malformed_endpoint_is_one_line_at_startup(where: str) -> None:
         assert "Traceback" not in result.stderr
         assert result.stdout == ""
         if where == "flag":
-            # a bad flag value is a usage error, checked like every option before anything runs
+            # a bad flag value is a usage error, checked like every option before anything runs: the
+            # error, then where the help is
             assert result.returncode == 2, result
-            last = result.stderr.strip().splitlines()[-1]
-            assert "option --endpoint-url '127.0.0.1:4566' has no scheme" in last
-            assert "write it as http://127.0.0.1:4566" in last
+            error, hint = result.stderr.strip().splitlines()
+            assert "option --endpoint-url '127.0.0.1:4566' has no scheme" in error
+            assert "write it as http://127.0.0.1:4566" in error
+            assert hint == f"see vtab {command[0]} --help"
             continue
         assert result.returncode == 1, result
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr

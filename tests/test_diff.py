@@ -373,6 +373,28 @@ def test_the_command_names_what_it_left_out_on_stderr_and_in_the_rows(
     assert (first["change"], first["account_id"], first["identifier"]) == ("unknown", OTHER, None)
 
 
+def test_synced_times_are_shown_as_the_file_keeps_them_and_read_back_alike(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A sync's stamp has milliseconds: shown so (never padded to microseconds), and whole seconds without
+    a fraction; the time shown, given back as --from, reads the same version (a time cut to the second
+    would come before that sync and read the one before)."""
+    history = tmp_path / "history.db"
+    write_sync(history, T1, {"eks_clusters": [resource("a", version="1")]})
+    write_sync(history, "2026-12-06T10:00:00.772Z", {"eks_clusters": [resource("a", version="2")]})
+    write_sync(
+        history, "2026-12-07T10:00:00.000Z", {"eks_clusters": [resource("a", version="2"), resource("b")]}
+    )
+    _, out, err = run(capsys, str(history), "--format", "csv")
+    assert err == f"vtab diff: {history} as of 2026-12-06T10:00:00.772Z against as of 2026-12-07T10:00:00Z\n"
+    _, again, _ = run(capsys, str(history), "--from", "2026-12-06T10:00:00.772Z", "--format", "csv")
+    assert again == out and out.splitlines()[1].startswith("added,eks_clusters,")
+    status, _, err = run(capsys, str(history), "--from", "2026-12-01T00:00:00.000250Z")
+    assert status == 1
+    assert "(--from) 2026-12-01T00:00:00.000250Z: its synced times are 2026-12-05T10:00:00Z, " in err
+    assert "2026-12-06T10:00:00.772Z, 2026-12-07T10:00:00Z" in err  # the user's own fraction kept, not cut
+
+
 def test_the_command_takes_one_append_file_and_its_times(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -6,7 +6,6 @@ SELECT and count(*), with the account whose role cannot be assumed."""
 from __future__ import annotations
 
 import io
-import re
 from collections import Counter
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 
 import vtab
 from tests.orgs import LOG_GROUP, REGIONS, Org, OrgAccount, assume, client, create_log_group
-from tests.readhelpers import docs_sql_blocks, rows
+from tests.readhelpers import docs_sql_blocks, names_failure, rows
 from vtab.cli.output import WriteReporter
 from vtab.emulator import Emulator
 from vtab.emulator.state import ACCOUNT_ID
@@ -155,13 +154,38 @@ def test_fail_names_every_failing_account_after_the_others_finish(
         rows(connection, sql)
     message = str(raised.value)
     assert message.startswith("logs_log_groups: 1 account failed (the other accounts were read): ")
-    assert f"account {locked.account_id} (dev-locked) in eu-west-1, us-east-1: AccessDenied: " in message
-    assert re.search(r"\(request id [0-9a-f-]{36}\)", message)
+    where = f"account {locked.account_id} (dev-locked) in eu-west-1, us-east-1"
+    assert names_failure(message, where, "AccessDenied")
     assert "on_account_error='skip'" in message
     # The other accounts were read to their end; the locked one was tried once for both regions.
     listed = {(a, r) for op, a, r, _ in calls(connection) if op == "ListResources"}
     assert listed == {(a.account_id, r) for a in readable(org) for r in REGIONS}
     assert [a for op, a, _, _ in calls(connection) if op == "AssumeRole"].count(locked.account_id) == 1
+
+
+def test_a_role_every_account_refuses_is_said_once_naming_each_account(emulator: Emulator, org: Org) -> None:
+    """Every member refuses the role: the error names each account and region with AWS's code and its
+    AssumeRole's request id, and says the refusal and its fix once (issue 18 item 4)."""
+    connection, _ = register(emulator, accounts="org", assume_role_name="NoSuchRole")
+    with pytest.raises(apsw.PermissionsError) as raised:
+        rows(connection, GROUPS)
+    message = str(raised.value)
+    members = [a for a in org.accounts if a.status == "ACTIVE" and a.account_id != ACCOUNT_ID]
+    assert message.startswith(
+        f"logs_log_groups: {len(members)} accounts failed (the other accounts were read): "
+    )
+    request_ids = dict(
+        rows(connection, "SELECT account_id, request_id FROM vtab_calls WHERE operation = 'AssumeRole'")
+    )
+    for account in members:
+        where = f"account {account.account_id} ({account.name}) in eu-west-1, us-east-1"
+        assert f"{where} (request id {request_ids[account.account_id]})" in message
+    assert message.count("AccessDenied: ") == 1
+    assert message.count("vtab assumes role NoSuchRole to read account <account-id>") == 1
+    assert "arn:aws:iam::<account-id>:role/NoSuchRole" in message
+    skipped = ",".join(sorted(a.account_id for a in members))
+    assert message.count("skip_accounts=") == 1
+    assert f"skip_accounts='{skipped}'" in message
 
 
 def test_skip_returns_the_other_accounts_and_records_each_failure(emulator: Emulator, org: Org) -> None:

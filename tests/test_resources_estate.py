@@ -13,7 +13,7 @@ import apsw
 import pytest
 
 from tests.orgs import LOG_GROUP, REGIONS, Org, OrgAccount
-from tests.readhelpers import docs_sql_blocks, rows
+from tests.readhelpers import docs_sql_blocks, names_failure, rows
 from tests.test_estate_reads import calls, readable, register
 from vtab.cli.output import WriteReporter
 from vtab.emulator import Emulator
@@ -127,7 +127,8 @@ def test_fail_names_the_account_that_cannot_be_assumed_after_the_others_finish(
     assert message.startswith(
         "vtab_resources: 2 of 24 listings failed in 1 account (the others' rows were read): "
     )
-    assert f"account {locked.account_id} (dev-locked) in eu-west-1, us-east-1: AccessDenied: " in message
+    where = f"account {locked.account_id} (dev-locked) in eu-west-1, us-east-1"
+    assert names_failure(message, where, "AccessDenied")
     assert message.count("AccessDenied: ") == 1  # the account's failure, not one per type
     assert "on_account_error='skip'" in message
     # The other accounts were listed to their end; the locked one was tried once, and listed nothing.
@@ -188,7 +189,8 @@ def test_a_type_that_fails_in_one_account_leaves_the_others_and_its_other_types(
         rows(connection, sql)
     message = str(raised.value)
     assert message.startswith("vtab_resources: 1 of 20 listings failed in 1 account ")
-    assert f"{QUEUE} in account {prod_a.account_id} (prod-a) in {EAST}: AccessDeniedException: " in message
+    where = f"{QUEUE} in account {prod_a.account_id} (prod-a) in {EAST}"
+    assert names_failure(message, where, "AccessDeniedException")
     assert listed(connection)[(prod_a.account_id, EAST, LOG_GROUP)] == 1  # its other types were listed
 
 

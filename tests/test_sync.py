@@ -207,6 +207,38 @@ def test_throttled_tasks_are_retried_from_the_syncs_own_budget(
     assert result.failures[0]["error_code"] == "ThrottlingException"
 
 
+def test_a_role_every_account_refuses_is_one_line_naming_each_account_not_one_per_task(
+    emulator: Emulator, org: Org, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The refusal and its fix said once, after every task's table, account and region, each account with
+    its AssumeRole's request id; the fix's --skip-accounts names them all."""
+    argv = [
+        "sync",
+        str(tmp_path / "estate.db"),
+        "--tables",
+        "logs_log_groups,sqs_queues",
+        "--accounts",
+        "org",
+    ]
+    argv += ["--assume-role-name", "NoSuchRole", "--regions", ",".join(REGIONS), "--no-progress"]
+    assert main([*argv, "--endpoint-url", emulator.endpoint_url]) == 3
+    failed = [line for line in capsys.readouterr().err.splitlines() if line.startswith("failed: ")]
+    members = [a for a in org.members if a.status == "ACTIVE"]
+    assert len(failed) == 1, failed
+    (line,) = failed
+    tasks = len(members) * len(REGIONS) * 2
+    assert line.startswith(f"failed: {tasks} tasks of ")
+    for account in members:
+        assert re.search(
+            f"account {account.account_id} in [a-z0-9-, ]+ \\(request id [0-9a-f-]{{36}}\\)", line
+        )
+    assert line.count("vtab assumes role NoSuchRole to read account <account-id>") == 1
+    skipped = re.search(r"--skip-accounts '([0-9,]+)'", line)
+    assert skipped is not None and sorted(skipped.group(1).split(",")) == sorted(
+        a.account_id for a in members
+    )
+
+
 def test_the_command_writes_a_summary_and_the_file_opens_in_sqlite3_and_datasette(
     emulator: Emulator, org: Org, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -216,7 +248,7 @@ def test_the_command_writes_a_summary_and_the_file_opens_in_sqlite3_and_datasett
     # skip: the run finished, the locked account's tasks recorded failed: status 3, not "all copied" (0)
     assert main([*argv, "--endpoint-url", emulator.endpoint_url]) == 3
     err = capsys.readouterr().err
-    assert f"failed: logs_log_groups {org.named(LOCKED).account_id}" in err
+    assert f"failed: 2 tasks of logs_log_groups in account {org.named(LOCKED).account_id} in " in err
     record = json.loads(summary.read_text().splitlines()[-1])
     assert record["resources_per_table"] == {"logs_log_groups": len(_expected(org))}
     assert record["errors_per_table"] == {"logs_log_groups": 2}
@@ -291,7 +323,7 @@ def test_resume_refuses_other_accounts_and_a_file_without_a_sync(emulator: Emula
     with pytest.raises(ValueError, match="holds no sync to resume"):
         sync(str(out), resume=True, endpoint_url=emulator.endpoint_url, regions="us-east-1")
     sync(str(out), tables="logs_log_groups", endpoint_url=emulator.endpoint_url, regions="us-east-1")
-    with pytest.raises(ValueError, match="resume it with the same options"):
+    with pytest.raises(ValueError, match=r"accounts='org' \(the run's: not given\): give the run's options"):
         sync(str(out), resume=True, endpoint_url=emulator.endpoint_url, regions="us-east-1", accounts="org")
 
 

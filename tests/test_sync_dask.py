@@ -175,7 +175,7 @@ def test_the_command_runs_on_a_local_cluster(
     out = tmp_path / "estate.db"
     run_sync_command(emulator, org, str(out), "dask")
     err = capsys.readouterr().err
-    assert "failed: logs_log_groups" in err
+    assert "failed: 2 tasks of logs_log_groups in account " in err
     assert re.search(r"^sync: 12/12 tasks \(2 failed\)", err, re.MULTILINE)  # progress from the shards
 
 

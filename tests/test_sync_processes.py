@@ -124,7 +124,7 @@ def test_the_command_runs_on_worker_processes_with_their_progress(
     out = tmp_path / "estate.db"
     run_sync_command(emulator, org, str(out), "processes")
     err = capsys.readouterr().err
-    assert "failed: logs_log_groups" in err
+    assert "failed: 2 tasks of logs_log_groups in account " in err
     assert re.search(r"^sync: 12/12 tasks \(2 failed\), \d+ rows, [\d.]+ calls/s", err, re.MULTILINE)
 
 

@@ -87,3 +87,53 @@ def test_a_resume_keeps_the_runs_on_error_unless_given_another_which_it_keeps(
 
     later = sync(str(out), resume=True, **common)  # the locked account's tasks again, under the kept skip
     assert later.on_error is OnError.SKIP and later.tasks_pending == 0 and later.tasks_failed == len(REGIONS)
+
+
+def test_a_resume_with_other_account_options_names_each_with_the_runs_value(
+    emulator: Emulator, org: Org, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Which accounts a run reads, and as whom, must be the resume's too; the refusal names each option that
+    differs with the run's value and the given one (the external id is no value the file keeps)."""
+    out = tmp_path / "estate.db"
+    secret = "ext-id-kept-nowhere"
+    common = {"endpoint_url": emulator.endpoint_url, "regions": "us-east-1"}
+    sync(str(out), tables="logs_log_groups", accounts="org", external_id=secret, on_error="skip", **common)
+    (settings,) = file_rows(out, "SELECT settings FROM _vtab_sync_runs")
+    assert secret not in settings[0]
+    member = org.named("prod-a").account_id
+
+    with pytest.raises(ValueError) as refused:
+        sync(str(out), resume=True, accounts=member, profile="dev", external_id=secret, **common)
+    assert (
+        f"accounts='{member}' (the run's: 'org'); profile='dev' (the run's: not given): give the run's"
+        in (str(refused.value))
+    )
+    with pytest.raises(ValueError) as refused:
+        sync(str(out), resume=True, accounts="org", **common)  # the external id left out
+    assert "and external_id differs from the run's (the file keeps no value of it): give the run's" in str(
+        refused.value
+    )
+    argv = [
+        "sync",
+        str(out),
+        "--resume",
+        "--accounts",
+        "org",
+        "--skip-accounts",
+        member,
+        "--external-id",
+        secret,
+    ]
+    assert main([*argv, "--endpoint-url", emulator.endpoint_url]) == 1
+    error = capsys.readouterr().err
+    assert f"and --skip-accounts '{member}' (the run's: not given): give the run's options" in error
+    assert secret not in error
+
+    # A file of an older vtab keeps only the digest: the refusal says what it can.
+    with sqlite3.connect(out) as db:
+        kept = json.loads(settings[0])
+        del kept["account_options"]
+        db.execute("UPDATE _vtab_sync_runs SET settings = ?", (json.dumps(kept),))
+    db.close()
+    with pytest.raises(ValueError, match="read other accounts or as another caller"):
+        sync(str(out), resume=True, accounts=member, external_id=secret, **common)

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from tests.orgs import LOG_GROUP, ROLE_NAME, Org, assume, client
 from vtab.emulator import Emulator
+from vtab.emulator.accounts import WRONG_MFA_CODE
 from vtab.emulator.state import ACCOUNT_ID
 
 
@@ -187,3 +188,17 @@ def test_the_seed_route_seeds_the_account_it_names(emulator: Emulator) -> None:
         _seed_route(emulator, {"account": "prod", "websocket_apis": 1})
     assert refused.value.code == 400
     assert json.loads(refused.value.read()) == {"error": "seed account 'prod' is not a 12-digit account id"}
+
+
+def test_assume_role_with_an_mfa_device_checks_its_code_as_sts_does(emulator: Emulator, org: Org) -> None:
+    """A code of 6 digits passes (the device is kept on the session), another shape is a ValidationError,
+    and WRONG_MFA_CODE is refused as STS refuses a wrong code."""
+    role = f"arn:aws:iam::{org.named('web-a').account_id}:role/{ROLE_NAME}"
+    sts = client(emulator, "sts")
+    serial = "arn:aws:iam::123456789012:mfa/me"
+    sts.assume_role(RoleArn=role, RoleSessionName="mfa", SerialNumber=serial, TokenCode="123456")
+    assert emulator.accounts.sessions()[-1].serial_number == serial
+    for code, expected in (("12ab56", "ValidationError"), (WRONG_MFA_CODE, "AccessDenied")):
+        with pytest.raises(ClientError) as refused:
+            sts.assume_role(RoleArn=role, RoleSessionName="mfa", SerialNumber=serial, TokenCode=code)
+        assert refused.value.response["Error"]["Code"] == expected

@@ -7,6 +7,7 @@ from __future__ import annotations
 import apsw
 import pytest
 
+from vtab import hints
 from vtab.aws.accounts import Account
 from vtab.aws.calllog import CallLog, tag
 from vtab.catalog import load_catalog
@@ -14,9 +15,12 @@ from vtab.catalog.columns import ACCOUNT_ID, REGION
 from vtab.options import AccountErrorMode, OptionError, Options
 from vtab.read.accounts import (
     AccountErrors,
+    AccountFailure,
     StatementAccounts,
     Target,
     account_failure,
+    by_cause,
+    failure_error,
     settle,
     warning_text,
 )
@@ -77,9 +81,10 @@ def test_fail_raises_one_error_naming_each_account_and_its_regions() -> None:
         settle(failures, AccountErrorMode.FAIL, AccountErrors(), "SELECT 1", "t")
     assert str(raised.value) == (
         "t: 2 accounts failed (the other accounts were read): "
-        "account 111111111111 (dev) in eu-west-1, us-east-1: AccessDenied: no [111111111111]; "
-        "account 222222222222 in us-east-1: AccessDenied: no [222222222222]. To get the other accounts' "
-        "rows and these failures as rows of vtab_errors, pass on_account_error='skip' to vtab.register(); "
+        "account 111111111111 (dev) in eu-west-1, us-east-1 (request id req-111111111111), "
+        "account 222222222222 in us-east-1 (request id req-222222222222): AccessDenied: no [<account-id>]. "
+        "To get the other accounts' rows and these failures as rows of vtab_errors, pass "
+        "on_account_error='skip' to vtab.register(); "
         "to leave an account out, pass skip_accounts='111111111111' to vtab.register()"
     )
     errors = AccountErrors()
@@ -95,6 +100,83 @@ def test_fail_raises_one_error_naming_each_account_and_its_regions() -> None:
         "SELECT * FROM vtab_errors shows why"
     )
     settle([], AccountErrorMode.FAIL, errors, "SELECT 2", "t")  # nothing failed: nothing happens
+
+
+def refused(
+    log: CallLog, account: str, region: str, skipped: str = "", called_in: str = "us-east-1"
+) -> AccountFailure:
+    """An AssumeRole refusal as vtab.aws.accounts words it: AWS's message naming the role's ARN, the call,
+    its request id, then the fix, whose skip_accounts value ends with the account."""
+    record = log.start("AssumeRole", "us-east-1", None, account_id=account)
+    record.error_code, record.request_id = "AccessDenied", f"req-{account}"
+    skip = hints.set_option("skip_accounts", repr(f"{skipped}{account}"))
+    error = tag(
+        apsw.PermissionsError(
+            "AccessDenied: User: arn:aws:iam::123456789012:user/me is not authorized to perform: "
+            f"sts:AssumeRole on resource: arn:aws:iam::{account}:role/R [AssumeRole (STS, into account "
+            f"{account}) in {called_in}] (request id req-{account}); vtab assumes role R to read account "
+            f"{account}: to leave the account out, {skip}"
+        ),
+        record,
+    )
+    found = account_failure(target(account), region, LOG_GROUP, error)
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize("audience", list(hints.Audience))
+def test_one_cause_in_many_accounts_is_said_once_naming_each_account(audience: hints.Audience) -> None:
+    """A role every account refuses: each account and region named with its request id, the refusal and
+    its fix said once, the fix's skip_accounts value naming every account (issue 18 item 4)."""
+    log = CallLog()
+    with hints.speaking_to(audience):
+        failures = [
+            refused(log, account, region, skipped="999999999999,")
+            for account in ("111111111111", "222222222222", "333333333333")
+            for region in ("eu-west-1", "us-east-1")
+        ]
+        text = str(failure_error(failures, "t"))
+    skip = "--skip-accounts " if audience is hints.Audience.COMMAND else "skip_accounts="
+    assert text.startswith(
+        "t: 3 accounts failed (the other accounts were read): "
+        "account 111111111111 in eu-west-1, us-east-1 (request id req-111111111111), "
+        "account 222222222222 in eu-west-1, us-east-1 (request id req-222222222222), "
+        "account 333333333333 in eu-west-1, us-east-1 (request id req-333333333333): "
+        "AccessDenied: User: arn:aws:iam::123456789012:user/me is not authorized to perform: "
+        "sts:AssumeRole on resource: arn:aws:iam::<account-id>:role/R [AssumeRole (STS, into account "
+        "<account-id>) in us-east-1]; vtab assumes role R to read account <account-id>: to leave the "
+        f"account out, {'add' if skip.startswith('--') else 'pass'} "
+        f"{skip}'999999999999,111111111111,222222222222,333333333333'"
+    )
+    assert text.count("vtab assumes role") == 1
+    assert text.count("skip_accounts" if skip.endswith("=") else "--skip-accounts") == 1
+    # One account's cause reads as its own message, the request id beside the account.
+    with hints.speaking_to(audience):
+        alone = str(failure_error([refused(log, "444444444444", "us-east-1")], "t"))
+    assert "account 444444444444 in us-east-1 (request id req-444444444444): AccessDenied: " in alone
+    assert "arn:aws:iam::444444444444:role/R [AssumeRole (STS, into account 444444444444) in" in alone
+    assert f"{skip}'444444444444'" in alone
+    assert "<account-id>" not in alone and alone.count("444444444444'") == 1
+
+
+def test_the_region_a_refusal_was_asked_in_is_no_cause_of_its_own() -> None:
+    """A sync assumes an account's role in the region of its first task: the refusals of two accounts
+    asked in two regions are one cause, the region marked; asked in one, it is named."""
+    log = CallLog()
+    apart = [
+        refused(log, "111111111111", "us-east-1"),
+        refused(log, "222222222222", "eu-west-1", called_in="eu-west-1"),
+    ]
+    (cause,) = by_cause(apart)
+    assert cause.where == (
+        "account 111111111111 in us-east-1 (request id req-111111111111), "
+        "account 222222222222 in eu-west-1 (request id req-222222222222)"
+    )
+    assert "[AssumeRole (STS, into account <account-id>) in <region>]" in cause.text
+    (together,) = by_cause(
+        [refused(log, "333333333333", "eu-west-1"), refused(log, "444444444444", "eu-west-1")]
+    )
+    assert "[AssumeRole (STS, into account <account-id>) in us-east-1]" in together.text
 
 
 def test_a_target_is_reached_once_failure_included() -> None:

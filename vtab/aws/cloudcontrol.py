@@ -26,7 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound, Unk
 from botocore.loaders import Loader, create_loader
 
 from vtab import hints
-from vtab.aws import errors, identity, signing, transport, wire
+from vtab.aws import errors, identity, mfa, signing, transport, wire
 from vtab.aws.calllog import CallLog, CallRecord, Timer, tag
 from vtab.catalog.columns import json_value, page_may_hold_long_number
 from vtab.catalog.schema import ResourceSchema
@@ -237,6 +237,7 @@ class CloudControl:
         except ProfileNotFound as error:
             raise errors.unknown_profile(error, options.profile, self._session.available_profiles) from None
         self._session.register_component("data_loader", _loader(data_path))
+        mfa.apply(self._session)  # a sync's MFA profile: the code asked once, in the sync's process
         self._config = Config(
             retries={"mode": "standard", "total_max_attempts": options.max_attempts},
             max_pool_connections=max(10, options.max_workers * (1 + POLLS_PER_WORKER) + 4) * statements,

@@ -6,6 +6,7 @@ permissions a verb needs, the request token). They never contain credentials.
 
 from __future__ import annotations
 
+import re
 import socket
 from urllib.parse import urlsplit
 
@@ -68,6 +69,16 @@ def request_id_of(error: ClientError) -> str | None:
 def request_id_text(request_id: str | None) -> str:
     """`` (request id X)``, the end of a message about an answer AWS gave an id (AWS support asks for it)."""
     return f" (request id {request_id})" if request_id else ""
+
+
+_REQUEST_ID = re.compile(r" \(request id ([^)\s]+)\)")
+
+
+def request_id_in(message: str) -> str | None:
+    """The request id a message names (``request_id_text``), if any: a failure kept as text (a sync's
+    task) has it nowhere else."""
+    found = _REQUEST_ID.search(message)
+    return found.group(1) if found else None
 
 
 def transport_code(error: BotoCoreError) -> str:

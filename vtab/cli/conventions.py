@@ -3,11 +3,12 @@ errors, warnings and reports are printed (one line each, no traceback, control c
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import sys
 import warnings
 from collections.abc import Iterator
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 import apsw.shell
 
@@ -32,6 +33,19 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, CommandError | OptionError | apsw.shell.Shell.Error):
         return str(exc)
     return f"{type(exc).__name__}: {hints.unsafe_use(str(exc))}"
+
+
+USAGE_STATUS = 2
+"""Exit status of a command line vtab cannot run as given (argparse's own, for its errors too)."""
+
+
+def usage_error(parser: argparse.ArgumentParser, message: str) -> NoReturn:
+    """A value our own checks refused (an option's text, the shell's arguments): the one line naming the
+    option, the value and the fix, and where the help is, without argparse's usage block, which buries it
+    under every flag the command has. Exits with argparse's status for a bad command line."""
+    say(f"{parser.prog}: error: {message}")
+    say(f"see {parser.prog} --help")
+    parser.exit(USAGE_STATUS)
 
 
 def undecodable_text(exc: UnicodeDecodeError, where: str) -> str:

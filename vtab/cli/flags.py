@@ -11,6 +11,7 @@ import dataclasses
 import sys
 from typing import Any
 
+from vtab.cli.conventions import usage_error
 from vtab.cli.optiondocs import default_text, field_docs
 from vtab.options import OptionError, Options
 
@@ -72,5 +73,5 @@ def options_from(parser: argparse.ArgumentParser, args: argparse.Namespace) -> d
     try:
         options = Options().replace(**given)
     except OptionError as exc:
-        parser.error(str(exc))
+        usage_error(parser, str(exc))
     return {name: getattr(options, name) for name in given}

@@ -24,6 +24,7 @@ from vtab.cli.conventions import (
     error_text,
     say,
     undecodable_text,
+    usage_error,
 )
 from vtab.cli.flags import options_from
 from vtab.cli.output import WriteReporter, json_flags, nested
@@ -465,14 +466,14 @@ def run_shell(argv: Sequence[str]) -> int:
     try:
         split = split_shell_args(argv)
     except CommandError as exc:
-        parser.error(str(exc))
+        usage_error(parser, str(exc))
     if split.want_help:
         parser.print_help()
         return 0
     args = parser.parse_args(split.ours)
     misplaced = sql_in_place_of_the_database(split.positional[0]) if split.positional else None
     if misplaced:
-        parser.error(misplaced)
+        usage_error(parser, misplaced)
     options = options_from(parser, args)
 
     def register_vtab(connection: apsw.Connection) -> None:

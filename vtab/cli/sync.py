@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from typing import Any, TextIO
 
+from vtab.aws.errors import request_id_in
 from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, say
 from vtab.cli.flags import options_from
+from vtab.read.accounts import by_cause
 from vtab.sync import NothingToResume, OnError, SyncSummary, sync
 
 FAILED_TASKS_STATUS = 3
@@ -34,19 +37,62 @@ def command_sync(parser: argparse.ArgumentParser, args: argparse.Namespace, out:
             "command with --resume to finish them"
         )
         return INTERRUPTED_STATUS
-    for failure in result.failures[:10]:
-        message, code = str(failure["error_message"]), failure["error_code"]
-        if not message.startswith(f"{code}:"):  # AWS's messages start with their code already
-            message = f"{code}: {message}"
-        say(f"failed: {failure['table_name']} {failure['account_id']} {failure['region']}: {message}")
-    if len(result.failures) > 10:
-        more = len(result.failures) - 10
-        say(f"... and {more} more failed tasks: SELECT * FROM _vtab_sync WHERE status = 'failed'")
+    for line in failure_lines(result.failures):
+        say(line)
     say(result.text())
     if result.complete:
         return 0
     finished_skipping = result.on_error is OnError.SKIP and not result.tasks_pending
     return FAILED_TASKS_STATUS if finished_skipping else 1
+
+
+FAILURE_LINES = 10
+"""The most causes of failed tasks the command shows (``_vtab_sync`` keeps each task's)."""
+
+
+@dataclass(frozen=True)
+class TaskFailure:
+    """A failed task as the summary has it, for saying its cause once for every task it failed."""
+
+    account_id: str
+    region: str
+    type_name: str
+    """The task's table."""
+    message: str
+
+    @property
+    def account_text(self) -> str:
+        return self.account_id
+
+    @property
+    def request_id(self) -> str | None:
+        return request_id_in(self.message)
+
+    @classmethod
+    def of(cls, failure: dict[str, Any]) -> TaskFailure:
+        message, code = str(failure["error_message"]), failure["error_code"]
+        if not message.startswith(f"{code}:"):  # AWS's messages start with their code already
+            message = f"{code}: {message}"
+        return cls(failure["account_id"], failure["region"], failure["table_name"], message)
+
+
+def failure_lines(failures: list[dict[str, Any]]) -> list[str]:
+    """One line per cause of the failed tasks: how many tasks, of which tables, in which accounts and
+    regions (each with its request ids), then the cause and its fix once (a role every account refuses
+    is one line, not one per task)."""
+    causes = by_cause([TaskFailure.of(failure) for failure in failures])
+    lines = []
+    for cause in causes[:FAILURE_LINES]:
+        tasks = len(cause.failures)
+        tables = ", ".join(dict.fromkeys(failure.type_name or "" for failure in cause.failures))
+        lines.append(
+            f"failed: {tasks} task{'s' if tasks != 1 else ''} of {tables} in {cause.where}: {cause.text}"
+        )
+    if len(causes) > FAILURE_LINES:
+        shown = sum(len(cause.failures) for cause in causes[:FAILURE_LINES])
+        more = len(failures) - shown
+        lines.append(f"... and {more} more failed tasks: SELECT * FROM _vtab_sync WHERE status = 'failed'")
+    return lines
 
 
 def _run(args: argparse.Namespace, options: dict[str, Any]) -> SyncSummary:

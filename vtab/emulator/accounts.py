@@ -28,6 +28,8 @@ MIN_DURATION, MAX_DURATION, DEFAULT_DURATION = 900, 43200, 3600
 """AssumeRole's DurationSeconds bounds and default, as STS has them."""
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):role/(?:[^/]+/)*([\w+=,.@-]{1,64})")
 _SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
+WRONG_MFA_CODE = "000000"
+"""The MFA code the emulator's STS refuses (any other 6 digits pass): a test's wrong code."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class AssumedSession:
     session_name: str
     external_id: str | None
     expires_at: datetime
+    serial_number: str | None = None
+    """The MFA device AssumeRole named (``SerialNumber``), whose code (``TokenCode``) it was given."""
 
     @property
     def arn(self) -> str:
@@ -108,9 +112,24 @@ class Accounts:
         session_name: str,
         duration: int = DEFAULT_DURATION,
         external_id: str | None = None,
+        serial_number: str | None = None,
+        token_code: str | None = None,
     ) -> AssumedSession:
         """New credentials acting as ``role_arn``; ValidationError for a malformed request, AccessDenied
-        unless the management account assumes a member account's organization role."""
+        unless the management account assumes a member account's organization role. With an MFA device
+        (``serial_number``) its code must be 6 digits, as STS checks; ``WRONG_MFA_CODE`` is the one code
+        the emulator refuses, as STS refuses a wrong one (AccessDenied)."""
+        if serial_number is not None:
+            if not re.fullmatch(r"[0-9]{6}", token_code or ""):
+                raise CloudControlError(
+                    "ValidationError", "TokenCode must be the 6 digits of the MFA device's code", 400
+                )
+            if token_code == WRONG_MFA_CODE:
+                raise CloudControlError(
+                    "AccessDenied",
+                    "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+                    403,
+                )
         match = _ROLE_ARN.fullmatch(role_arn)
         if match is None:
             raise CloudControlError("ValidationError", f"{role_arn!r} is not a valid IAM role ARN", 400)
@@ -145,6 +164,7 @@ class Accounts:
             role_name=role_name,
             session_name=session_name,
             external_id=external_id,
+            serial_number=serial_number,
             expires_at=datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=duration),
         )
         with self._lock:

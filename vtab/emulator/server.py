@@ -210,7 +210,13 @@ class CloudControlApp:
         except ValueError:
             raise CloudControlError("ValidationError", "DurationSeconds must be a number", 400) from None
         return self.accounts.assume_role(
-            account, form["RoleArn"], form["RoleSessionName"], duration, form.get("ExternalId")
+            account,
+            form["RoleArn"],
+            form["RoleSessionName"],
+            duration,
+            form.get("ExternalId"),
+            form.get("SerialNumber"),
+            form.get("TokenCode"),
         )
 
     def organizations(self, request: HttpRequest) -> HttpResponse:

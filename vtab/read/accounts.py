@@ -13,14 +13,16 @@ of many types, each failing alone) settle their failures alike, here.
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import apsw
 
 from vtab import hints
+from vtab.aws import errors
 from vtab.aws.accounts import Account
 from vtab.aws.calllog import failed_call
 from vtab.aws.cloudcontrol import CloudControl
@@ -238,17 +240,11 @@ def settle(
 
 def failure_error(failures: list[AccountFailure], table: str, listings: int | None = None) -> apsw.Error:
     """One error for every failure, once the rest was read: of the failures' class when they share one
-    (all AccessDenied: PermissionsError), else SQLError. The same failure in several regions (a refused
-    AssumeRole) is named once with its regions. ``listings``: a read of many types (vtab_resources), how
-    many listings it made; each failure then names its type."""
-    grouped: dict[tuple[str, str | None, str], list[str]] = {}
-    for failure in failures:
-        shown = failure.type_name if listings is not None else None
-        grouped.setdefault((failure.account_text, shown, failure.message), []).append(failure.region)
-    parts = [
-        f"{f'{type_name} in ' if type_name else ''}account {account} in {', '.join(regions)}: {message}"
-        for (account, type_name, message), regions in grouped.items()
-    ]
+    (all AccessDenied: PermissionsError), else SQLError. Failures of one cause (the same AWS message but
+    for the account: a role every account refuses) are said once, after every account and region they
+    hit, each with its request id (see ``_parts``). ``listings``: a read of many types (vtab_resources),
+    how many listings it made; each failure then names its type."""
+    parts = _parts(failures, by_type=listings is not None)
     accounts = {failure.account_id for failure in failures}
     plural = "s" if len(accounts) != 1 else ""
     skip = hints.set_option("on_account_error", repr(AccountErrorMode.SKIP.value))
@@ -258,7 +254,7 @@ def failure_error(failures: list[AccountFailure], table: str, listings: int | No
             + "; ".join(parts)
             + f". To get the other accounts' rows and these failures as rows of vtab_errors, {skip}"
         )
-        if "skip_accounts" not in text:
+        if not _SKIP_ACCOUNTS.search(text):
             first = min(accounts)
             text += f"; to leave an account out, {hints.set_option('skip_accounts', repr(first))}"
     else:
@@ -273,6 +269,129 @@ def failure_error(failures: list[AccountFailure], table: str, listings: int | No
     kinds = {type(failure.error) for failure in failures}
     kind = kinds.pop() if len(kinds) == 1 else apsw.SQLError
     return kind(text) if issubclass(kind, apsw.Error) else apsw.SQLError(text)
+
+
+ACCOUNT_MARK = "<account-id>"
+"""What stands for each account's id in a message that several accounts' failures share."""
+
+REGION_MARK = "<region>"
+"""What stands for the region of the failed calls a message names, when several failures' differ."""
+
+_CALL_REGION = re.compile(r"(\[[^\[\]]* in )([a-z]{2}(?:-[a-z]+)+-[0-9]+)\]")
+"""The region at the end of the call a message names (``[AssumeRole (STS, ...) in us-east-1]``)."""
+
+_SKIP_ACCOUNTS_VALUE = r"skip[_-]accounts[= ]'"
+"""Where a skip_accounts value begins in a fix, as the Python and the command spell it
+(vtab.hints.set_option)."""
+
+_SKIP_ACCOUNTS = re.compile(_SKIP_ACCOUNTS_VALUE)
+
+_SKIPPED_MARK = re.compile(f"({_SKIP_ACCOUNTS_VALUE}(?:[^']*,)?){re.escape(ACCOUNT_MARK)}'")
+"""The skip_accounts value a refusal's fix names: the option's whole value, the account last."""
+
+
+class Failed(Protocol):
+    """What saying a failure needs of it: an AccountFailure, or a sync's failed task (vtab.cli.sync)."""
+
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def account_text(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def type_name(self) -> str | None: ...
+    @property
+    def request_id(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
+
+
+@dataclass
+class _Hit:
+    """Where one cause failed in one account: its regions and the request ids of its calls."""
+
+    account: str
+    regions: list[str] = dataclasses.field(default_factory=list)
+    request_ids: list[str] = dataclasses.field(default_factory=list)
+
+    def text(self) -> str:
+        ids = ", ".join(self.request_ids)
+        tail = f" (request id{'s' if len(self.request_ids) > 1 else ''} {ids})" if ids else ""
+        return f"account {self.account} in {', '.join(self.regions)}{tail}"
+
+
+@dataclass
+class Cause:
+    """Failures of one cause (the same message but for each account's id and request id), in every
+    account and region it hit."""
+
+    message: str
+    """The message without what is the account's own (``_cause``)."""
+    type_name: str | None
+    """The type, when causes are told apart by type (``by_cause``'s ``by_type``)."""
+    failures: list[Failed] = dataclasses.field(default_factory=list)
+    hits: dict[str, _Hit] = dataclasses.field(default_factory=dict)
+    called_in: set[str] = dataclasses.field(default_factory=set)
+    """The regions its failed calls were made in (``_CALL_REGION``)."""
+
+    @property
+    def where(self) -> str:
+        """``account A (name) in r1, r2 (request id X), account B in r1 (request id Y)``."""
+        return ", ".join(hit.text() for hit in self.hits.values())
+
+    @property
+    def text(self) -> str:
+        """The cause said once (``_named``), with the region its calls were made in when they share one."""
+        text = _named(self.message, list(self.hits))
+        return text.replace(REGION_MARK, next(iter(self.called_in))) if len(self.called_in) == 1 else text
+
+
+def by_cause(failures: Sequence[Failed], by_type: bool = False) -> list[Cause]:
+    """The failures grouped by cause, in the order they come; by type too (``by_type``)."""
+    causes: dict[tuple[str | None, str], Cause] = {}
+    for failure in failures:
+        shown = failure.type_name if by_type else None
+        message, called_in = _cause(failure)
+        cause = causes.setdefault((shown, message), Cause(message, shown))
+        cause.failures.append(failure)
+        cause.called_in.update(called_in)
+        hit = cause.hits.setdefault(failure.account_id, _Hit(failure.account_text))
+        if failure.region not in hit.regions:
+            hit.regions.append(failure.region)
+        if failure.request_id and failure.request_id not in hit.request_ids:
+            hit.request_ids.append(failure.request_id)
+    return list(causes.values())
+
+
+def _parts(failures: list[AccountFailure], by_type: bool) -> list[str]:
+    """The failures grouped by cause: each part names every account and region the cause hit, with
+    their request ids, then says the cause once; by type too when a read lists many (``by_type``)."""
+    return [
+        f"{f'{cause.type_name} in ' if cause.type_name else ''}{cause.where}: {cause.text}"
+        for cause in by_cause(failures, by_type)
+    ]
+
+
+def _cause(failure: Failed) -> tuple[str, list[str]]:
+    """The failure's message without what is the account's own: its request id (named beside the account),
+    its account id (``ACCOUNT_MARK``, in an ARN, the call and the fix alike) and the region its call was
+    made in (``REGION_MARK``: a sync's AssumeRole is made in the region of the account's first task);
+    and the regions taken out."""
+    text = failure.message
+    if failure.request_id:
+        text = text.replace(errors.request_id_text(failure.request_id), "")
+    text = re.sub(rf"(?<!\d){re.escape(failure.account_id)}(?!\d)", ACCOUNT_MARK, text)
+    called_in = [found.group(2) for found in _CALL_REGION.finditer(text)]
+    return _CALL_REGION.sub(rf"\g<1>{REGION_MARK}]", text), called_in
+
+
+def _named(cause: str, account_ids: list[str]) -> str:
+    """The cause as said of ``account_ids``: one account's id back in place; for several, the fix's
+    skip_accounts value names them all, and the mark stays where each account's id differs."""
+    if len(account_ids) == 1:
+        return cause.replace(ACCOUNT_MARK, account_ids[0])
+    return _SKIPPED_MARK.sub(lambda found: f"{found.group(1)}{','.join(account_ids)}'", cause)
 
 
 def warning_text(rows: list[tuple[Any, ...]]) -> str:

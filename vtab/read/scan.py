@@ -5,21 +5,20 @@ A Scan turns a plan into tasks (the levels of a walk, the gets of given identifi
 identifiers read from its listing) and answers into rows: partial items hydrated by their own GetResource
 when a selected column needs it. Each account's tasks are an ``AccountScan``'s (its walk, its fetcher,
 its Cloud Control, reached on first use); all share one task stream. Which accounts, and what a failing
-one does, is vtab.read.accounts'; what the walk's listings and rows are, vtab.read.walk's; scheduling the
+one does, is vtab.read.accounts'; reaching each account of the estate (its role assumed, then its regions
+started), vtab.read.estate_reach's; what the walk's listings and rows are, vtab.read.walk's; scheduling the
 tasks and handing rows to the SQLite thread, vtab.read.stream's; the memoised and cached calls,
 vtab.read.fetch's.
 """
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import itertools
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-
-import apsw
 
 from vtab.aws.cloudcontrol import Page, Properties
 from vtab.catalog.columns import ACCOUNT_ID, ACCOUNT_NAME
@@ -27,6 +26,7 @@ from vtab.catalog.schema import ParentStep, ResourceSchema
 from vtab.read.accounts import StatementAccounts, Target, account_failure, settle
 from vtab.read.cache import ResultStore
 from vtab.read.context import TypeContext
+from vtab.read.estate_reach import EstateReach
 from vtab.read.fetch import Fetcher
 from vtab.read.plan import Plan, PlanKind
 from vtab.read.progress import ReadProgress
@@ -142,26 +142,32 @@ class Scan:
             self.filter.identifiers()  # malformed ones are refused before any call
         table = self.table
         if table.several_accounts or self.wanted_accounts is not None:
+            reach = EstateReach(
+                table,
+                self.stream,
+                self.accounts,
+                self.wanted_accounts,
+                self.regions,
+                self.schema.type_name,
+                ACCOUNT_NAME in self.plan.shows,
+                functools.partial(AccountScan, self),
+            )
             if table.interrupted is never and self.stream.limit is None:
-                return self._start_here()
-            self.stream.submit(self._estate_task, depth=0)
+                return self._start_here(reach)
+            reach.start()
             return None
         return AccountScan(self, Target(None, lambda: table.cloud)).start()
 
-    def _start_here(self) -> Pulled | None:
-        """``_estate_task`` and ``_account_task`` run on the SQLite thread, for a connection nothing
-        interrupts (a sync's task connection: its waits need not wake): a read of one account in one region
-        that is a single listing is then read on this thread too, no task started (a sync's task is one:
-        four hand-overs to the pool and a page's through the queue cost about a call's CPU again). A failure
-        of the account's calls is settled as its task's would be (``_failed``)."""
-        targets = self._targets(names_here=True)
-        if len(targets) != 1 or len(self.regions) != 1:
-            self._submit_accounts(targets)
+    def _start_here(self, reach: EstateReach[AccountScan]) -> Pulled | None:
+        """The estate reached on the SQLite thread, for a connection nothing interrupts (a sync's task
+        connection: its waits need not wake): a read of one account in one region that is a single
+        listing is then read on this thread too, no task started (a sync's task is one: four hand-overs
+        to the pool and a page's through the queue cost about a call's CPU again). A failure of the
+        account's calls is settled as its task's would be (``_failed``)."""
+        sole = reach.here()
+        if sole is None:
             return None
-        target, region = targets[0], self.regions[0]
-        scan = self._reached(target)
-        if not self._open_regions(target):
-            return None
+        scan, region = sole
         try:
             single = scan._single_listing()
             if single is None:
@@ -188,60 +194,6 @@ class Scan:
         own = self.table.own_account()
         if ACCOUNT_NAME in self.plan.shows:
             self.table.estate.name_of(own)
-
-    def _estate_task(self) -> None:
-        """The accounts to read (the estate discovered on first use; those WHERE gives), each reached on
-        a worker of its own (``_account_task``)."""
-        self._submit_accounts(self._targets(names_here=False))
-
-    def _targets(self, names_here: bool) -> list[Target]:
-        """The accounts the statement reads; their names looked up too when the rows show them, here or
-        on a worker."""
-        targets = self.table.targets(self.wanted_accounts, self.accounts)
-        if targets and ACCOUNT_NAME in self.plan.shows:
-            if names_here:
-                self._names_task(targets)
-            else:
-                self.stream.submit(self._names_task, targets, depth=0)
-        return targets
-
-    def _submit_accounts(self, targets: list[Target]) -> None:
-        for target in targets:
-            self.stream.submit(self._account_task, target, depth=ACCOUNT_DEPTH)
-
-    def _account_task(self, target: Target) -> None:
-        """Reach the account (its AssumeRole, all accounts' in parallel), then start each of its regions on
-        a worker. Reaching it first keeps a region's task from waiting for another region's AssumeRole;
-        a refused one is kept by the target, and each region's first call fails with it (vtab_errors
-        names every pair)."""
-        scan = self._reached(target)
-        for region in self._open_regions(target):
-            self.stream.submit(scan.start_in, region, depth=0)
-
-    def _reached(self, target: Target) -> AccountScan:
-        """The account's scan, once its role is assumed (a refusal is kept by the target: each region's
-        first call raises it)."""
-        with contextlib.suppress(apsw.Error):
-            target.cloud()
-        return AccountScan(self, target)
-
-    def _open_regions(self, target: Target) -> list[str]:
-        """The statement's regions where the account has not failed already (an earlier Filter's)."""
-        return [
-            region
-            for region in self.regions
-            if not self.accounts.failed(target.account_id, region, self.schema.type_name)
-        ]
-
-    def _names_task(self, targets: list[Target]) -> None:
-        for target in targets:
-            self.table.estate.name_of(target.account_id or self.table.own_account())
-
-
-ACCOUNT_DEPTH = -1
-"""The depth an account's task is queued at under a LIMIT, above every level of a walk: the stream runs
-deeper tasks first, so one account's walk goes before the next account is reached (``LIMIT 1`` assumes
-no role it does not read). Without a LIMIT depth orders nothing: every account is reached at once."""
 
 
 def _widens(fn: Task) -> bool:

@@ -111,8 +111,14 @@ def parse_time(text: str, where: str) -> datetime.datetime:
 
 
 def time_text(when: datetime.datetime) -> str:
-    """A time as messages show it: ISO 8601 UTC with a Z."""
-    return when.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+    """A time as messages show it: ISO 8601 UTC with a Z, to the second, with the fraction a file's stamp
+    (milliseconds) or the user's time has, never padded to microseconds: ``2026-12-07T15:04:05Z``,
+    ``2026-12-07T15:04:05.123Z``. Not cut to the second: given back as ``--from``/``--to`` (as of it, at or
+    before), a time cut short would come before the sync it names and read the one before."""
+    utc = when.astimezone(datetime.UTC)
+    micro = utc.microsecond
+    fraction = "" if not micro else f".{micro // 1000:03d}" if micro % 1000 == 0 else f".{micro:06d}"
+    return f"{utc:%Y-%m-%dT%H:%M:%S}{fraction}Z"
 
 
 def read_only_uri(path: str) -> str:

@@ -2,7 +2,8 @@
 client's file): its tasks into a SQLite file of its own, which the client then merges into OUT (merge.py).
 
 What crosses to the worker is plain data: a ``ShardJob`` (the connection options, which name profiles,
-roles and endpoints but never hold a key; the sync id; the mode) and the ``Shard`` (its account, region and
+roles and endpoints but never hold a key; the sync id; the mode; an MFA profile's credentials only for a
+worker process of this machine, vtab.aws.mfa) and the ``Shard`` (its account, region and
 tasks), so a job pickles for any cluster. The worker builds its own vtab connections from them and finds its
 credentials where boto3 finds them on that machine (environment, profile, instance role). The shard file
 keeps OUT's table contract (store.py: same tables, same columns, the shard's ``_vtab_sync`` rows), is
@@ -25,6 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from vtab.aws.mfa import Handed
 from vtab.sqlite.install import connect_with_registry
 from vtab.sync.plan import Shard, SyncMode
 from vtab.sync.progress import Progress
@@ -45,7 +47,8 @@ class ExecutorKind(StrEnum):
 
 @dataclass(frozen=True)
 class ShardJob:
-    """What every shard of one sync needs on a worker: plain, picklable data, no credential."""
+    """What every shard of one sync needs on a worker: plain, picklable data, no credential but an MFA
+    profile's for a worker process of this machine (``credentials``)."""
 
     sync_id: str
     mode: SyncMode
@@ -68,6 +71,10 @@ class ShardJob:
     endpoints: dict[str, str] = dataclasses.field(default_factory=dict)
     """The client's endpoint settings (``endpoint_environment``): a worker on another machine sends its
     calls (Cloud Control, STS) where the client's would go, not where its own environment says."""
+    credentials: tuple[Handed, ...] = ()
+    """The credentials of a profile whose role needs an MFA code, asked for once in the sync's process
+    (vtab.aws.mfa): for its worker processes only, over their pipe (never to workers apart, never a
+    file). Empty otherwise."""
 
     def budget_of(self, shard: Shard) -> int:
         return max(1, math.ceil(self.retry_budget * len(shard.tasks) / max(1, self.tasks)))

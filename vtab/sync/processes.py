@@ -35,6 +35,7 @@ from enum import StrEnum
 from multiprocessing.connection import Connection
 from typing import Any
 
+from vtab.aws import mfa
 from vtab.aws.cloudcontrol import warm_loader
 from vtab.sqlite.install import connect_with_registry
 from vtab.sync.apart import ShardJob, use_endpoints
@@ -417,7 +418,13 @@ def run_group(shards: Sequence[Shard], job: ShardJob, most_at_once: int = MAX_SH
     """In a worker process: the group's shards at once on threads, as the thread executor runs them, each
     task's outcome sent to the sync's process."""
     assert _pipe is not None and _stop is not None, "run_group runs in a worker _init_worker started"
-    pipe, stop = _pipe, _stop
+    with mfa.provided(job.credentials):  # an MFA profile's, asked for in the sync's process
+        _run_group(shards, job, _pipe, _stop, most_at_once)
+
+
+def _run_group(
+    shards: Sequence[Shard], job: ShardJob, pipe: _Sender, stop: StopFlag, most_at_once: int
+) -> None:
     use_endpoints(job.endpoints)
     root_connection, root = connect_with_registry(":memory:", **job.options)
     root.accounts.learn(job.account_ids)

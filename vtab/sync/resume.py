@@ -1,7 +1,10 @@
 """What a ``--resume`` may be given: the run's own selection, or none; and ``on_error``.
 
 A resume continues the last run of the file with the tasks it recorded; a different ``tables``,
-``skip_tables`` or ``regions`` would be silently ignored, so it is refused, naming each. ``on_error`` says
+``skip_tables`` or ``regions`` would be silently ignored, so it is refused, naming each. Its account
+options (which accounts, as whom: ``CREDENTIAL_OPTIONS``) must be the run's, or its tasks would read other
+accounts into the same file: a different one is refused, naming each with the run's value (kept in the
+run's settings; ``external_id`` as a digest only, never its value). ``on_error`` says
 only how this run goes on after a failure: left out, the run's is kept (a run begun with ``fail`` still
 stops at a failure); given, it is taken, and kept in the run's settings for a later resume. A run whose
 every task is done has nothing to resume: the resume says so instead of showing that run's totals as its
@@ -10,11 +13,14 @@ own.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import orjson
 
-from vtab.options import OptionError
+from vtab import hints
+from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options
 from vtab.sync.plan import OnError, patterns
 
 SELECTION = ("tables", "skip_tables", "regions")
@@ -79,3 +85,73 @@ def resumed_on_error(settings: str, given: OnError | None) -> tuple[OnError, str
     if given is None or given is runs:
         return runs, None
     return given, orjson.dumps(kept | {"on_error": given.value}).decode()
+
+
+ACCOUNT_OPTIONS = "account_options"
+"""The key of the run's settings that keeps its account options (``kept_account_options``)."""
+
+NOT_KEPT = ("external_id",)
+"""Account options a run does not keep in its settings: an external id guards a role's trust, and the
+file is opened by whoever reads the inventory (the run's digest covers it still)."""
+
+
+def credentials_digest(options: Options) -> str:
+    """A digest of the account options: a resume must reach the same accounts as the same caller."""
+    return _digest({name: getattr(options, name) for name in CREDENTIAL_OPTIONS})
+
+
+def _digest(values: Mapping[str, Any]) -> str:
+    """The digest of option values (tuples or the lists JSON gave back alike)."""
+    ordered = {name: values[name] for name in sorted(values)}
+    return hashlib.sha256(orjson.dumps(ordered, default=str)).hexdigest()[:16]
+
+
+def kept_account_options(options: Options) -> dict[str, Any]:
+    """The account options as a run keeps them in its settings (as JSON has them), for a resume to name
+    the one that differs; not those in ``NOT_KEPT``."""
+    kept = {name: getattr(options, name) for name in sorted(CREDENTIAL_OPTIONS) if name not in NOT_KEPT}
+    found: dict[str, Any] = orjson.loads(orjson.dumps(kept, default=str))
+    return found
+
+
+def check_account_options(settings: str, digest: str, options: Options, path: str) -> None:
+    """Refuse a resume whose account options (``options``) differ from the run's (``settings``: its JSON;
+    ``digest``: the run's digest of them all), naming each with the run's value; the digest alone tells
+    an option the run did not keep (``NOT_KEPT``), or any, for a file of an older vtab, which kept none."""
+    if credentials_digest(options) == digest:
+        return
+    kept = orjson.loads(settings).get(ACCOUNT_OPTIONS)
+    given = kept_account_options(options)
+    named = []
+    if isinstance(kept, dict):
+        named = [
+            _differs(name, value, kept.get(name)) for name, value in given.items() if kept.get(name) != value
+        ]
+        unkept = {name: getattr(options, name) for name in NOT_KEPT}
+        if _digest(kept | unkept) != digest:  # the run's kept values and this one: still not the run's
+            which = " or ".join(hints.option(name) for name in NOT_KEPT)
+            named.append(f"{which} differs from the run's (the file keeps no value of it)")
+    if not named:  # a file of an older vtab keeps the digest only
+        raise OptionError(
+            f"the last sync of {path} read other accounts or as another caller (its account options, "
+            "profile or endpoint differ): resume it with the same options it was run with, or run a new "
+            "sync without --resume"
+        )
+    raise OptionError(
+        f"--resume continues the last sync of {path} in the accounts it read, as the caller it read them "
+        f"as, and {'; '.join(named)}: give the run's options (its tasks would otherwise read other "
+        "accounts into the same file), or run a new sync without --resume"
+    )
+
+
+def _differs(name: str, given: Any, kept: Any) -> str:
+    """``--accounts 'org' (the run's: '111111111111')``, as the reader spells the option."""
+    shown = hints.assignment(name, repr(_text(given))) if _text(given) else f"{hints.option(name)} not given"
+    return f"{shown} (the run's: {repr(_text(kept)) if _text(kept) else 'not given'})"
+
+
+def _text(value: Any) -> str:
+    """An option's value as it is written: a list comma-separated; none as empty."""
+    if value is None:
+        return ""
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)

@@ -8,7 +8,6 @@ file. A run killed half-way leaves its done tasks done: a resume runs only the o
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import uuid
 from collections.abc import Sequence
@@ -18,10 +17,12 @@ from typing import Any, TextIO
 import apsw
 import orjson
 
+from vtab import hints
+from vtab.aws import mfa
 from vtab.aws.accounts import Account
 from vtab.aws.enabled_regions import enabled_regions
 from vtab.catalog import load_catalog
-from vtab.options import CREDENTIAL_OPTIONS, OptionError, Options, choice
+from vtab.options import OptionError, Options, choice
 from vtab.sqlite.install import connect_with_registry, stackql_tables
 from vtab.sqlite.registry import Registry
 from vtab.sync.apart import ExecutorKind, ShardFileExecutor, ShardJob, endpoint_environment
@@ -43,9 +44,13 @@ from vtab.sync.plan import (
 from vtab.sync.processes import ProcessExecutor
 from vtab.sync.progress import Progress
 from vtab.sync.resume import (
+    ACCOUNT_OPTIONS,
     NothingToResume,
+    check_account_options,
     check_selection,
+    credentials_digest,
     given_selection,
+    kept_account_options,
     resumed_on_error,
     selection,
 )
@@ -54,12 +59,6 @@ from vtab.sync.store import ACCOUNT_COLUMNS, Run, Store, no_sync_to_resume
 from vtab.sync.summary import SyncSummary
 from vtab.sync.threads import MAX_SHARDS_AT_ONCE, Executor, RunningShards, ThreadExecutor
 from vtab.sync.worker import RetryBudget, ShardRun, SyncContext, iso_now
-
-
-def _credentials_digest(options: Options) -> str:
-    """A digest of the credential options: a resume must reach the same accounts as the same caller."""
-    values = {name: getattr(options, name) for name in sorted(CREDENTIAL_OPTIONS)}
-    return hashlib.sha256(orjson.dumps(values, default=str)).hexdigest()[:16]
 
 
 def sync(
@@ -101,104 +100,137 @@ def sync(
         options = {name: value for name, value in options.items() if name != "regions"}
     checked = Options().replace(**options)
     given = {name: getattr(checked, name) for name in options} | {"read_only": True, "progress": False}
-    digest = _credentials_digest(checked)
+    digest = credentials_digest(checked)
     types = [] if resume else _selected_types(patterns(tables), patterns(skip_tables))  # no file made yet
-    if isinstance(chosen_executor, ProcessExecutor):
-        chosen_executor.start()  # the workers start while the sync plans
-    root_connection, root = connect_with_registry(":memory:", **given)
-    try:
-        store = Store(path, resume=resume)
-    except BaseException:
-        root_connection.close()
-        _close(chosen_executor)
-        raise
-    running = RunningShards()
-    abandoned = False
-    try:
-        if resume:
-            run, tasks = _resumed(store, path, digest, asked, chosen_mode)
-            chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
-            chosen_on_error, settings_now = resumed_on_error(run.settings, given_on_error)
-            if settings_now is not None:
-                store.settle(run.sync_id, settings_now)
-            shards = with_parents(store, run, _regroup(tasks, _profiles(root) if checked.profiles else {}))
-        else:
-            shards = build_shards(_places(root, checked, every_region), types)
-            tasks = interleaved(shards)
-            settings = {"mode": chosen_mode.value, "on_error": chosen_on_error.value} | selection(asked)
-            run = Run(
-                uuid.uuid4().hex,
-                iso_now(),
-                None,
-                chosen_mode,
-                _json(settings),
-                digest,
-            )
-            accounts = [row[: len(ACCOUNT_COLUMNS)] for row in root.estate().rows()]
-            store.begin(run, tasks, accounts)
-        counter = Progress(len(tasks), progress, live_progress)
-        context = SyncContext(
-            sync_id=run.sync_id,
-            options=given,
-            write=lambda task, columns, rows, result: store.write(
-                run.sync_id, task, columns, rows, chosen_mode, result, run.started_at
-            ),
-            record=lambda task, result: store.record(run.sync_id, task, result),
-            progress=counter,
-            budget=RetryBudget(retry_budget if retry_budget is not None else max(10, len(tasks) // 10)),
-            root=root,
-            connections_per_shard=connections_per_shard,
-            shards_at_once=min(MAX_SHARDS_AT_ONCE, len(shards)) or 1,
-            fail_fast=chosen_on_error is OnError.FAIL,
-        )
-        counter.start()
+    handed = _mfa_credentials(checked, chosen_executor)  # after every check: a code is asked only now
+    with mfa.provided(handed):
+        if isinstance(chosen_executor, ProcessExecutor):
+            chosen_executor.start()  # the workers start while the sync plans
+        root_connection, root = connect_with_registry(":memory:", **given)
         try:
-            if isinstance(chosen_executor, ShardFileExecutor | ProcessExecutor):
-                job = ShardJob(
-                    run.sync_id,
-                    chosen_mode,
-                    given,
-                    connections_per_shard,
-                    context.budget.left,
-                    len(tasks),
-                    context.fail_fast,
-                    run.started_at,
-                    root.accounts.learned(),
-                    endpoints=endpoint_environment(),
-                )
-                if isinstance(chosen_executor, ProcessExecutor):  # each task's outcome written here
-                    chosen_executor.run_processes(shards, job, context)
-                else:  # shards apart, each into a file merged here
-                    chosen_executor.run_apart(shards, job, lambda files: merge(store, run, files, counter))
-            else:
-                chosen_executor.run(shards, running.of(lambda shard: ShardRun(shard, context).run()))
+            store = Store(path, resume=resume)
         except BaseException:
-            context.stop.set()  # no task starts; a running one ends, recorded, or stays pending
-            if not running.ended():  # a second Ctrl-C while they end: the file is left to them
-                abandoned = True
-            raise
-        finally:
-            counter.stop()
-        finished = iso_now()
-        store.finish(run.sync_id, finished)
-        result = SyncSummary.of(
-            run.sync_id,
-            path,
-            chosen_mode,
-            run.started_at,
-            finished,
-            store.task_rows(run.sync_id),
-            counter.retries,
-            chosen_on_error,
-        )
-    finally:
-        _close(chosen_executor)
-        if not abandoned:  # the shards' threads write through the store: closed only once they are done
-            store.close()
             root_connection.close()
-    if summary:
-        result.append_to(summary)
-    return result
+            _close(chosen_executor)
+            raise
+        running = RunningShards()
+        abandoned = False
+        try:
+            if resume:
+                run, tasks = _resumed(store, path, checked, asked, chosen_mode)
+                chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
+                chosen_on_error, settings_now = resumed_on_error(run.settings, given_on_error)
+                if settings_now is not None:
+                    store.settle(run.sync_id, settings_now)
+                shards = with_parents(
+                    store, run, _regroup(tasks, _profiles(root) if checked.profiles else {})
+                )
+            else:
+                shards = build_shards(_places(root, checked, every_region), types)
+                tasks = interleaved(shards)
+                settings = {
+                    "mode": chosen_mode.value,
+                    "on_error": chosen_on_error.value,
+                    **selection(asked),
+                    ACCOUNT_OPTIONS: kept_account_options(checked),
+                }
+                run = Run(
+                    uuid.uuid4().hex,
+                    iso_now(),
+                    None,
+                    chosen_mode,
+                    _json(settings),
+                    digest,
+                )
+                accounts = [row[: len(ACCOUNT_COLUMNS)] for row in root.estate().rows()]
+                store.begin(run, tasks, accounts)
+            counter = Progress(len(tasks), progress, live_progress)
+            context = SyncContext(
+                sync_id=run.sync_id,
+                options=given,
+                write=lambda task, columns, rows, result: store.write(
+                    run.sync_id, task, columns, rows, chosen_mode, result, run.started_at
+                ),
+                record=lambda task, result: store.record(run.sync_id, task, result),
+                progress=counter,
+                budget=RetryBudget(retry_budget if retry_budget is not None else max(10, len(tasks) // 10)),
+                root=root,
+                connections_per_shard=connections_per_shard,
+                shards_at_once=min(MAX_SHARDS_AT_ONCE, len(shards)) or 1,
+                fail_fast=chosen_on_error is OnError.FAIL,
+            )
+            counter.start()
+            try:
+                if isinstance(chosen_executor, ShardFileExecutor | ProcessExecutor):
+                    job = ShardJob(
+                        run.sync_id,
+                        chosen_mode,
+                        given,
+                        connections_per_shard,
+                        context.budget.left,
+                        len(tasks),
+                        context.fail_fast,
+                        run.started_at,
+                        root.accounts.learned(),
+                        endpoints=endpoint_environment(),
+                        credentials=tuple(handed),
+                    )
+                    if isinstance(chosen_executor, ProcessExecutor):  # each task's outcome written here
+                        chosen_executor.run_processes(shards, job, context)
+                    else:  # shards apart, each into a file merged here
+                        chosen_executor.run_apart(
+                            shards, job, lambda files: merge(store, run, files, counter)
+                        )
+                else:
+                    chosen_executor.run(shards, running.of(lambda shard: ShardRun(shard, context).run()))
+            except BaseException:
+                context.stop.set()  # no task starts; a running one ends, recorded, or stays pending
+                if not running.ended():  # a second Ctrl-C while they end: the file is left to them
+                    abandoned = True
+                raise
+            finally:
+                counter.stop()
+            finished = iso_now()
+            store.finish(run.sync_id, finished)
+            result = SyncSummary.of(
+                run.sync_id,
+                path,
+                chosen_mode,
+                run.started_at,
+                finished,
+                store.task_rows(run.sync_id),
+                counter.retries,
+                chosen_on_error,
+            )
+        finally:
+            _close(chosen_executor)
+            if not abandoned:  # the shards' threads write through the store: closed only once they are done
+                store.close()
+                root_connection.close()
+        if summary:
+            result.append_to(summary)
+        return result
+
+
+def _mfa_credentials(options: Options, executor: object) -> list[mfa.Handed]:
+    """The credentials of the sync's profiles whose role needs an MFA code, asked for once, here
+    (vtab.aws.mfa): this process's connections and its worker processes take them. Workers apart from
+    this machine are sent none: such a profile is refused there, before any code is asked."""
+    profiles = [options.profile, *options.profiles]
+    if isinstance(executor, ShardFileExecutor):
+        for profile in profiles:
+            serial = mfa.mfa_serial(profile)
+            if serial is not None:
+                threads = hints.assignment("executor", repr(ExecutorKind.THREADS.value))
+                processes = hints.assignment("executor", repr(ExecutorKind.PROCESSES.value))
+                raise OptionError(
+                    f"profile {profile or mfa.DEFAULT_PROFILE!r} needs an MFA code ({serial}), which a "
+                    "worker apart from this machine cannot ask for, and vtab sends it no credentials: run "
+                    f"the sync with {threads} or {processes} (the code is asked once, here), or give the "
+                    "workers credentials of their own (a profile without mfa_serial)"
+                )
+        return []
+    return mfa.resolve(profiles)
 
 
 def _close(executor: object) -> None:
@@ -323,17 +355,12 @@ def _places(root: Registry, options: Options, every_region: bool) -> list[Place]
 
 
 def _resumed(
-    store: Store, path: str, digest: str, given: dict[str, list[str]], mode: SyncMode
+    store: Store, path: str, options: Options, given: dict[str, list[str]], mode: SyncMode
 ) -> tuple[Run, list[Task]]:
     run = store.last_run()
     if run is None:
         raise OptionError(no_sync_to_resume(path))
-    if run.credentials != digest:
-        raise OptionError(
-            f"the last sync of {path} read other accounts or as another caller (its account options, "
-            "profile or endpoint differ): resume it with the same options it was run with, or run a new "
-            "sync without --resume"
-        )
+    check_account_options(run.settings, run.credentials, options, path)
     check_selection(run.settings, given, path)
     if mode is not SyncMode.OVERWRITE_DELETE_STALE and mode is not run.mode:
         raise OptionError(

@@ -95,7 +95,8 @@ class Run:
     finished_at: str | None
     mode: SyncMode
     settings: str
-    """JSON of the settings a resume reuses (mode, on_error, tables): no credential option."""
+    """JSON of the settings a resume reuses (mode, on_error, tables) and its account options, which a
+    resume must give alike (vtab.sync.resume: external_id a digest only)."""
     credentials: str
     """A digest of the credential options (which accounts, as whom): a resume must give the same."""
 
