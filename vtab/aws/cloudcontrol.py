@@ -109,6 +109,10 @@ POLLS_PER_WORKER = 2
 """Status polls a table's writes may have in flight per ``max_workers``, besides that many start calls
 (vtab.write.send says why). The connection pool holds them all, so no call opens a connection only to
 drop it after one use ("Connection pool is full, discarding connection")."""
+MOST_POOLED = 512
+"""The most connections a pool keeps: urllib3 fills a new pool's queue with that many placeholders and
+drains them all when it closes (a vtab sync's 256 statements at once asked 13,312: about 40 ms of CPU a
+pool, 6 pools a sync), while a sync's calls in flight at once are bound by its rate limits well below."""
 
 
 class RateLimiter:
@@ -240,7 +244,9 @@ class CloudControl:
         mfa.apply(self._session)  # a sync's MFA profile: the code asked once, in the sync's process
         self._config = Config(
             retries={"mode": "standard", "total_max_attempts": options.max_attempts},
-            max_pool_connections=max(10, options.max_workers * (1 + POLLS_PER_WORKER) + 4) * statements,
+            max_pool_connections=min(
+                MOST_POOLED, max(10, options.max_workers * (1 + POLLS_PER_WORKER) + 4) * statements
+            ),
             connect_timeout=options.connect_timeout,
             read_timeout=options.read_timeout,
             user_agent_extra="vtab",

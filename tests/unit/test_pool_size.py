@@ -1,0 +1,22 @@
+"""A Cloud Control client's connection pool: sized for the statements that share it, within a bound (urllib3
+fills a new pool with a placeholder per connection it may keep and drains them all when it closes)."""
+
+from __future__ import annotations
+
+from vtab.aws.calllog import CallLog
+from vtab.aws.cloudcontrol import MOST_POOLED, POLLS_PER_WORKER, CloudControl, RateLimiters
+from vtab.options import Options
+
+
+def _pool_size(statements: int) -> int:
+    options = Options(endpoint_url="http://127.0.0.1:4566", max_workers=16, rate_limit=None)
+    cloud = CloudControl(options, CallLog(), RateLimiters(), statements=statements)
+    size: int = cloud.client("us-east-1").meta.config.max_pool_connections
+    return size
+
+
+def test_one_statement_pools_its_calls_and_polls_and_a_sync_of_many_is_bounded() -> None:
+    assert _pool_size(1) == 16 * (1 + POLLS_PER_WORKER) + 4
+    assert _pool_size(4) == 4 * (16 * (1 + POLLS_PER_WORKER) + 4)
+    # a sync's 256 statements at once asked 13,312 before: each of its pools filled and drained that many
+    assert _pool_size(256) == MOST_POOLED
