@@ -255,6 +255,26 @@ def _shard(account: str, region: str, tasks: int) -> Shard:
     return Shard(account, region, tuple(Task(account, region, f"t{i}", "T") for i in range(tasks)))
 
 
+def test_a_script_that_syncs_outside_the_main_guard_is_told_the_fix(
+    emulator: Emulator, org: Org, tmp_path: Path
+) -> None:
+    # each worker imports the script's main module, which multiprocessing refuses while it starts the
+    # worker: the workers end before their first job, and the sync's error says why and what to do
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import vtab\n"
+        f"vtab.sync({str(tmp_path / 'out.db')!r}, tables='logs_log_groups', accounts='org', "
+        f"regions='us-east-1', endpoint_url={emulator.endpoint_url!r}, executor='processes')\n"
+    )
+    ended = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+
+    assert ended.returncode == 1
+    (last,) = [line for line in ended.stderr.splitlines() if line.startswith("vtab.sync.processes.")]
+    assert last.startswith("vtab.sync.processes.WorkerLostError: the worker processes of --executor ")
+    assert 'if __name__ == "__main__":' in last and "executor='threads'" in last
+    assert [call for call in emulator.calls if call.type_name] == []  # no task ran
+
+
 def test_groups_keep_an_account_in_one_worker_and_balance_the_tasks() -> None:
     shards = [
         _shard(account, region, tasks)

@@ -76,14 +76,25 @@ class Stopped(KeyboardInterrupt):
 
 
 class WorkerLostError(RuntimeError):
-    """A worker process ended without finishing its jobs (killed, out of memory, crashed)."""
+    """A worker process ended without finishing its jobs (killed, out of memory, crashed), or the workers
+    never started (most often a script that calls the sync outside ``if __name__ == "__main__":``: each
+    worker imports the script's main module, which multiprocessing then refuses)."""
 
-    def __init__(self) -> None:
-        super().__init__(
-            "a worker process of --executor processes ended abruptly (killed, out of memory, or crashed), "
-            "so the sync stopped: the tasks done are written, the others stay pending; run the same sync "
-            "with --resume (resume=True) to finish them"
-        )
+    def __init__(self, started: bool = True) -> None:
+        if started:
+            text = (
+                "a worker process of --executor processes ended abruptly (killed, out of memory, or "
+                "crashed), so the sync stopped: the tasks done are written, the others stay pending; run "
+                "the same sync with --resume (resume=True) to finish them"
+            )
+        else:
+            text = (
+                "the worker processes of --executor processes ended before their first job, so no task "
+                "ran (the error above, printed by a worker, says why); from a Python script, call "
+                'vtab.sync() under if __name__ == "__main__": (each worker imports the script\'s main '
+                "module, as with any use of multiprocessing), or use executor='threads'"
+            )
+        super().__init__(text)
 
 
 class ProcessExecutor:
@@ -128,10 +139,12 @@ class ProcessExecutor:
             raise
         except BaseException as error:
             workers.stop.set()
-            workers.abandon()
             self._pool = None
             if isinstance(error, BrokenProcessPool):  # its own words name neither the cause nor the fix
-                raise WorkerLostError() from error
+                started = workers.started()
+                workers.close()  # the pool's workers are gone already: closing waits for none of them
+                raise WorkerLostError(started=started) from error
+            workers.abandon()
             raise
         self.close()
 
@@ -156,13 +169,15 @@ class _Pool:
             initargs=(self.writer, mp.Lock(), self.stop, dict(os.environ), self.alive),
         )
         self._error: BaseException | None = None
+        self._warm: list[Future[None]] = []
+        """Each worker's first job (``_ready``)."""
         self._starting = threading.Thread(target=self._start, args=(workers,), name="vtab-sync-processes")
         self._starting.start()
 
     def _start(self, workers: int) -> None:
         try:
             for _ in range(workers):  # each submit while none is idle starts one more process
-                self.pool.submit(_ready)
+                self._warm.append(self.pool.submit(_ready))
         except BaseException as error:  # raised by ready(), in the sync's thread
             self._error = error
 
@@ -171,6 +186,11 @@ class _Pool:
         if self._error is not None:
             raise self._error
         return self.pool
+
+    def started(self) -> bool:
+        """Whether a worker ran its first job: False when the pool broke before any could."""
+        self._starting.join()
+        return any(job.done() and not job.cancelled() and job.exception() is None for job in self._warm)
 
     def close(self) -> None:
         self._starting.join()
