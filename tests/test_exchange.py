@@ -18,6 +18,7 @@ from botocore.exceptions import (
     ConnectionClosedError,
     EndpointConnectionError,
     ReadTimeoutError,
+    SSLError,
 )
 from botocore.httpsession import URLLib3Session
 
@@ -90,6 +91,11 @@ class RawServer:
                     return
                 if action[0] == "close" or (len(action) > 2 and action[2] == "then close"):
                     return
+
+    def ended(self, connection: int) -> None:
+        """Wait until the server's ``connection``-th connection (from 1) is closed on its side: on loopback
+        its FIN is then in the client's socket."""
+        self._threads[connection - 1].join()
 
     def close(self) -> None:
         self._done.set()
@@ -191,6 +197,30 @@ def test_a_read_that_times_out_raises_botocores_read_timeout() -> None:
                 send(_request(server.url))
 
 
+def test_a_tls_handshake_that_fails_raises_botocores_ssl_error_as_the_session_does() -> None:
+    # an https:// endpoint that answers in plain HTTP at once: the handshake fails, nothing is sent
+    listener = socket.create_server(("127.0.0.1", 0))
+    url = f"https://127.0.0.1:{listener.getsockname()[1]}/"
+
+    def plain() -> None:
+        for _ in range(2):
+            peer, _ = listener.accept()
+            with peer:
+                peer.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    answering = threading.Thread(target=plain, daemon=True)
+    answering.start()
+    try:
+        for via_exchange in (False, True):
+            session = _session()
+            send = _exchange(session, url).send if via_exchange else session.send
+            with pytest.raises(SSLError):
+                send(_request(url))
+    finally:
+        answering.join(10)
+        listener.close()
+
+
 def test_a_refused_connection_raises_botocores_endpoint_connection_error() -> None:
     listener = socket.create_server(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
@@ -209,6 +239,7 @@ def test_a_kept_connection_serves_the_next_request_and_a_closed_one_is_replaced(
             assert exchange.send(_request(server.url)).status_code == 200
         assert server.connections == 1
         # the server closed that connection after its answer: the next request finds it dropped
+        server.ended(1)
         assert exchange.send(_request(server.url)).content == b"{}"
         assert server.connections == 2
         # an answer that says Connection: close ends its connection

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import ssl
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -110,13 +111,14 @@ class Exchange:
         connection = pool._get_conn()
         kept = False
         try:
-            self._connected(connection)
-            connection.sock.settimeout(self._read_timeout)
-            status, headers, body, kept = self._exchange(connection.sock, request)
-        except TimeoutError as error:
-            raise ReadTimeoutError(endpoint_url=self.url, error=error) from error
-        except (ClosedEarly, OSError, ValueError) as error:
-            raise ConnectionClosedError(error=error, request=request, endpoint_url=self.url) from error
+            self._connected(connection)  # its errors are botocore's already (some of them OSErrors)
+            try:
+                connection.sock.settimeout(self._read_timeout)
+                status, headers, body, kept = self._exchange(connection.sock, request)
+            except TimeoutError as error:
+                raise ReadTimeoutError(endpoint_url=self.url, error=error) from error
+            except (ClosedEarly, OSError, ValueError) as error:
+                raise ConnectionClosedError(error=error, request=request, endpoint_url=self.url) from error
         finally:
             if not kept:
                 connection.close()
@@ -132,14 +134,14 @@ class Exchange:
             self._pool._validate_conn(connection)  # HTTPS: connects (and warns when unverified)
             if connection.sock is None:
                 connection.connect()
-        except URLLib3SSLError as error:
+        except (URLLib3SSLError, ssl.SSLError, ssl.CertificateError) as error:  # urllib3 wraps the latter
             raise SSLError(endpoint_url=self.url, error=error) from error
         except (NewConnectionError, socket.gaierror) as error:
             raise EndpointConnectionError(endpoint_url=self.url, error=error) from error
         except URLLib3ConnectTimeoutError as error:
             raise ConnectTimeoutError(endpoint_url=self.url, error=error) from error
-        except TimeoutError as error:
-            raise ConnectTimeoutError(endpoint_url=self.url, error=error) from error
+        except TimeoutError as error:  # the TLS handshake's: urllib3 calls it a read timeout
+            raise ReadTimeoutError(endpoint_url=self.url, error=error) from error
         except OSError as error:
             raise EndpointConnectionError(endpoint_url=self.url, error=error) from error
         except Exception as error:  # as botocore's session: anything else is an HTTP client error
