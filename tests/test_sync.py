@@ -553,8 +553,8 @@ def test_a_resume_has_nothing_to_do_after_a_complete_run_and_refuses_another_sel
     resume = ["sync", str(out), "--resume", "--endpoint-url", emulator.endpoint_url]
     assert main([*resume, "--tables", "logs_*", "--regions", "eu-west-1"]) == 1
     err = capsys.readouterr().err
-    assert "tables='logs_*' (the run's: 'logs_log_groups')" in err
-    assert "regions='eu-west-1' (the run's: 'us-east-1,eu-west-1')" in err
+    assert "--tables 'logs_*' (the run's: 'logs_log_groups')" in err  # the command's flags, not Python's
+    assert "--regions 'eu-west-1' (the run's: 'us-east-1,eu-west-1') differ from it" in err
     assert "without --resume" in err
     with pytest.raises(ValueError, match=r"skip_tables='logs_log_streams' \(the run's: ''\)"):
         sync(str(out), resume=True, skip_tables="logs_log_streams", endpoint_url=emulator.endpoint_url)

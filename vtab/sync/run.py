@@ -60,6 +60,12 @@ from vtab.sync.summary import SyncSummary
 from vtab.sync.threads import MAX_SHARDS_AT_ONCE, Executor, RunningShards, ThreadExecutor
 from vtab.sync.worker import RetryBudget, ShardRun, SyncContext, iso_now
 
+SHARD_CONNECTIONS = {
+    hints.Audience.PYTHON: "connections_per_shard",
+    hints.Audience.COMMAND: "shard_connections",
+}
+"""The setting of a shard's connections as each reader names it (the command's flag is shorter)."""
+
 
 def sync(
     path: str,
@@ -93,7 +99,8 @@ def sync(
     chosen_on_error = given_on_error or OnError.SKIP
     chosen_executor = _executor(executor, scheduler, shard_dir)
     if connections_per_shard < 1:
-        raise OptionError(f"connections_per_shard={connections_per_shard!r} must be at least 1")
+        too_few = hints.assignment(SHARD_CONNECTIONS[hints.current()], repr(connections_per_shard))
+        raise OptionError(f"{too_few} must be at least 1 (each connection reads one task at a time)")
     every_region = _every_region(options.get("regions"))
     asked = given_selection(tables, skip_tables, [EVERY_REGION] if every_region else options.get("regions"))
     if every_region:
@@ -174,6 +181,7 @@ def sync(
                         root.accounts.learned(),
                         endpoints=endpoint_environment(),
                         credentials=tuple(handed),
+                        audience=hints.current(),
                     )
                     if isinstance(chosen_executor, ProcessExecutor):  # each task's outcome written here
                         chosen_executor.run_processes(shards, job, context)
@@ -255,9 +263,10 @@ def _executor(
         return DaskExecutor(scheduler, shard_dir)
     if scheduler or shard_dir:
         given = "scheduler" if scheduler else "shard_dir"
+        dask = hints.assignment("executor", repr(ExecutorKind.DASK.value))
         raise OptionError(
-            f"{given} is for executor='dask' (the {kind.value} executor runs on this machine): add "
-            "executor='dask'"
+            f"{hints.option(given)} is for {dask} (the {kind.value} executor runs on this machine): "
+            f"add {dask}"
         )
     return ProcessExecutor() if kind is ExecutorKind.PROCESSES else ThreadExecutor()
 
@@ -266,9 +275,10 @@ def _selected_types(tables: Sequence[str], skip_tables: Sequence[str]) -> list[S
     selection = Selection(_table_names(tables) or ("*",), _table_names(skip_tables))
     types = selection.types(_type_rows())
     if selection.unmatched:
+        unmatched = hints.assignment("tables", repr(",".join(selection.unmatched)))
         raise OptionError(
-            f"tables={','.join(selection.unmatched)!r} matches no table; vtab types lists them "
-            "(globs take * and ?, e.g. tables='ec2_*')"
+            f"{unmatched} matches no table; vtab types lists them (globs take * and ?, e.g. "
+            f"{hints.assignment('tables', repr('ec2_*'))})"
         )
     return types
 
@@ -365,8 +375,8 @@ def _resumed(
     if mode is not SyncMode.OVERWRITE_DELETE_STALE and mode is not run.mode:
         raise OptionError(
             f"--resume continues the last sync of {path} in its own mode ({run.mode.value!r}), and "
-            f"mode={mode.value!r} differs from it: leave it out of the resume, or run a new sync without "
-            "--resume"
+            f"{hints.assignment('mode', repr(mode.value))} differs from it: leave it out of the resume, or "
+            "run a new sync without --resume"
         )
     tasks = store.unfinished(run.sync_id)
     if not tasks:
