@@ -51,3 +51,17 @@ def test_a_dask_setting_without_dask_names_the_flags(
 ) -> None:
     err = _refusal(emulator, tmp_path, capsys, "--tables", "logs_log_groups", "--scheduler", "tcp://h:8786")
     assert "--scheduler is for --executor 'dask'" in err and "add --executor 'dask'" in err
+
+
+def test_no_region_anywhere_names_the_regions_flag(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    config = tmp_path / "config"
+    config.write_text("", encoding="utf-8")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    argv = ["sync", str(tmp_path / "estate.db"), "--tables", "logs_log_groups", "--no-progress"]
+    assert main([*argv, "--endpoint-url", emulator.endpoint_url]) == 1
+    err = capsys.readouterr().err
+    assert "sync needs regions: give --regions 'us-east-1,eu-west-1', --regions 'all', or set" in err

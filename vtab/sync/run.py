@@ -328,10 +328,8 @@ def _places(root: Registry, options: Options, every_region: bool) -> list[Place]
     accounts = estate.readable()
     region = options.regions[0] if options.regions else root.cloud_for(options).default_region
     if not region:
-        raise OptionError(
-            "sync needs regions: give regions='us-east-1,eu-west-1' (--regions), regions='all', "
-            "or set AWS_DEFAULT_REGION"
-        )
+        some, every = (hints.assignment("regions", repr(v)) for v in ("us-east-1,eu-west-1", EVERY_REGION))
+        raise OptionError(f"sync needs regions: give {some}, {every}, or set AWS_DEFAULT_REGION")
     if not every_region:
         regions = options.regions or (region,)
         return [Place(account.account_id, account.profile, regions) for account in accounts]
@@ -349,10 +347,10 @@ def _places(root: Registry, options: Options, every_region: bool) -> list[Place]
         answers = list(pool.map(ask, accounts))
     if failures and not any(answers):
         # no account said which regions it has: syncing the default region alone would look complete
+        every, some = (hints.assignment("regions", repr(v)) for v in (EVERY_REGION, f"{region},eu-west-1"))
         raise type(failures[0])(
-            f"regions='{EVERY_REGION}': no account could be asked which regions it has enabled "
-            f"({len(failures)} failed; the first: {failures[0]}); give the regions instead, e.g. "
-            f"regions='{region},eu-west-1' (--regions)"
+            f"{every}: no account could be asked which regions it has enabled ({len(failures)} failed; the "
+            f"first: {failures[0]}); give the regions instead, e.g. {some}"
         )
     own = next(
         (found for account, found in zip(accounts, answers, strict=True) if account.own and found), None
