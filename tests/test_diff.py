@@ -224,6 +224,23 @@ def test_tables_picks_tables_by_glob(two_syncs: tuple[Path, Path]) -> None:
     assert picked == [("logs_log_groups",)]
 
 
+def test_tables_matching_no_table_of_either_file_are_an_error_not_an_empty_diff(
+    two_syncs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo in the globs would otherwise print no change at all, as if nothing had changed."""
+    old, new = two_syncs
+    with pytest.raises(
+        apsw.SQLError, match=r"tables \(--tables\) 'ek_\*' matches no table of .*monday\.db or"
+    ):
+        changes("SELECT * FROM vtab_diff(?, ?, NULL, NULL, 'ek_*')", str(old), str(new))
+    status, out, err = run(capsys, str(old), str(new), "--tables", "ek_*,logs_*")
+    assert (status, out) == (1, "")
+    assert "'ek_*,logs_*' matches no table" in err and "leave it out to compare every table" in err
+    # one glob of several matching is a diff of what it matches
+    status, out, _ = run(capsys, str(old), str(new), "--tables", "ek_*,eks_*", "--format", "jsonl")
+    assert status == 0 and len(out.splitlines()) == 3
+
+
 @pytest.mark.parametrize(
     ("make", "needle"),
     [

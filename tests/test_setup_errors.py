@@ -94,3 +94,29 @@ def test_the_command_says_the_endpoint_refused_and_names_its_flag(closed_port: i
     assert done.returncode == 1
     assert "connection refused (1 attempt); is the endpoint running?" in done.stderr
     assert "check --endpoint-url" in done.stderr
+
+
+def test_a_profiles_role_whose_sts_cannot_be_reached_names_sts_and_its_variable_not_cloud_control(
+    emulator: Emulator, closed_port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A profile's role_arn is assumed by botocore through STS, which endpoint_url does not move: the
+    failure is the credentials', at STS's URL, and the fix is AWS_ENDPOINT_URL_STS, not Cloud Control."""
+    config = tmp_path / "config"
+    config.write_text(
+        "[profile base]\nregion = us-east-1\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+        "[profile role]\nregion = us-east-1\nsource_profile = base\n"
+        "role_arn = arn:aws:iam::123456789012:role/Auditor\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    sts = f"http://127.0.0.1:{closed_port}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", sts)
+    db = vtab.connect(profile="role", endpoint_url=emulator.endpoint_url, max_attempts=1)
+    with pytest.raises(apsw.IOError) as caught:
+        db.execute(SELECT).fetchall()
+    text = str(caught.value)
+    assert f"could not get its credentials: no connection to {sts} (connection refused; 1 attempt)" in text
+    assert f"which is not Cloud Control's endpoint ({emulator.endpoint_url})" in text
+    assert "endpoint_url does not move STS: set AWS_ENDPOINT_URL_STS" in text
+    assert "could not connect to Cloud Control" not in text
+    assert emulator.calls == []  # nothing reached Cloud Control

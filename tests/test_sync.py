@@ -233,6 +233,7 @@ def test_a_role_every_account_refuses_is_one_line_naming_each_account_not_one_pe
             f"account {account.account_id} in [a-z0-9-, ]+ \\(request id [0-9a-f-]{{36}}\\)", line
         )
     assert line.count("vtab assumes role NoSuchRole to read account <account-id>") == 1
+    assert "(and --external-id if their trust policies demand one)" in line  # the flag, not external_id
     skipped = re.search(r"--skip-accounts '([0-9,]+)'", line)
     assert skipped is not None and sorted(skipped.group(1).split(",")) == sorted(
         a.account_id for a in members
@@ -553,8 +554,8 @@ def test_a_resume_has_nothing_to_do_after_a_complete_run_and_refuses_another_sel
     resume = ["sync", str(out), "--resume", "--endpoint-url", emulator.endpoint_url]
     assert main([*resume, "--tables", "logs_*", "--regions", "eu-west-1"]) == 1
     err = capsys.readouterr().err
-    assert "tables='logs_*' (the run's: 'logs_log_groups')" in err
-    assert "regions='eu-west-1' (the run's: 'us-east-1,eu-west-1')" in err
+    assert "--tables 'logs_*' (the run's: 'logs_log_groups')" in err  # the command's flags, not Python's
+    assert "--regions 'eu-west-1' (the run's: 'us-east-1,eu-west-1') differ from it" in err
     assert "without --resume" in err
     with pytest.raises(ValueError, match=r"skip_tables='logs_log_streams' \(the run's: ''\)"):
         sync(str(out), resume=True, skip_tables="logs_log_streams", endpoint_url=emulator.endpoint_url)

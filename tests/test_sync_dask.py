@@ -177,6 +177,9 @@ def test_the_command_runs_on_a_local_cluster(
     err = capsys.readouterr().err
     assert "failed: 2 tasks of logs_log_groups in account " in err
     assert re.search(r"^sync: 12/12 tasks \(2 failed\)", err, re.MULTILINE)  # progress from the shards
+    # a worker's failure names the command's flags: the job says whom the sync speaks to
+    (failed,) = [line for line in err.splitlines() if line.startswith("failed: ")]
+    assert "add --skip-accounts '" in failed and "vtab.register()" not in failed, failed
 
 
 def test_dask_errors_say_what_to_do(

@@ -110,8 +110,9 @@ def test_a_resume_with_other_account_options_names_each_with_the_runs_value(
     )
     with pytest.raises(ValueError) as refused:
         sync(str(out), resume=True, accounts="org", **common)  # the external id left out
-    assert "and external_id differs from the run's (the file keeps no value of it): give the run's" in str(
-        refused.value
+    assert (
+        "but this account option differs: external_id (the file keeps no value of it, only a digest, which "
+        "differs): give the run's" in str(refused.value)
     )
     argv = [
         "sync",
@@ -126,7 +127,9 @@ def test_a_resume_with_other_account_options_names_each_with_the_runs_value(
     ]
     assert main([*argv, "--endpoint-url", emulator.endpoint_url]) == 1
     error = capsys.readouterr().err
-    assert f"and --skip-accounts '{member}' (the run's: not given): give the run's options" in error
+    assert (
+        f"but this account option differs: --skip-accounts '{member}' (the run's: not given): give" in error
+    )
     assert secret not in error
 
     # A file of an older vtab keeps only the digest: the refusal says what it can.

@@ -350,7 +350,8 @@ class Estate:
         why = (
             f"vtab assumes role {self.options.assume_role_name} to read account {account.account_id}: to "
             f"name the role the accounts trust, {hints.set_option('assume_role_name', repr('RoleName'))} "
-            f"(and external_id if their trust policies demand one); to leave the account out, "
+            f"(and {hints.option('external_id')} if their trust policies demand one); to leave the account "
+            "out, "
             f"{hints.set_option('skip_accounts', repr(skipped))}"
         )
         in_account = functools.partial(self._cloud.log.start, account_id=account.account_id)

@@ -445,6 +445,7 @@ class CloudControl:
                 connect_timeout=self.options.connect_timeout,
                 read_timeout=self.options.read_timeout,
                 max_attempts=self.options.max_attempts,
+                endpoint=caller.client.meta.endpoint_url,
             ) from error
         return response
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import apsw
 
+from vtab import hints
 from vtab.aws.cloudcontrol import CloudControl
 from vtab.aws.identity import SideCall, side_call, side_endpoint
 
@@ -23,6 +24,7 @@ def enabled_regions(cloud: CloudControl, region: str) -> tuple[str, ...]:
         client = cloud.account_client("ec2", region, side_endpoint(cloud.options, EC2_ENDPOINT_VARIABLE))
     except ValueError as error:  # e.g. a malformed AWS_ENDPOINT_URL_EC2
         raise apsw.SQLError(f"the EC2 endpoint of the AWS configuration is not usable ({error})") from None
-    why = "regions='all' asks EC2 which regions each account has enabled: name the regions instead"
+    every = hints.assignment("regions", repr("all"))
+    why = f"{every} asks EC2 which regions each account has enabled: name the regions instead"
     response, _ = side_call(client, cloud.log_start, region, cloud.options, DESCRIBE_REGIONS, why)
     return tuple(sorted(str(item["RegionName"]) for item in response.get("Regions", ())))

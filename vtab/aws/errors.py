@@ -151,9 +151,11 @@ def from_transport_error(
     read_timeout: float,
     max_attempts: int,
     service: str = "Cloud Control",
+    endpoint: str | None = None,
 ) -> apsw.Error:
     """Network, credential and configuration failures; these never reached a handler (or their answer
-    never reached us). The message names the call and, for timeouts, the option to raise."""
+    never reached us). The message names the call and, for timeouts, the option to raise; ``endpoint`` is
+    the service's own (a connection that failed elsewhere was the credentials')."""
     if isinstance(error, NoCredentialsError):
         return apsw.PermissionsError(
             f"NoCredentials: no AWS credentials found for {what}; choose a profile "
@@ -181,7 +183,7 @@ def from_transport_error(
             f"endpoint failed: try again, or raise max_attempts{request_id_text(error.request_id)}"
         )
     if isinstance(error, EndpointConnectionError):
-        return unreachable(error, what, service, tries)
+        return unreachable(error, what, service, tries, endpoint)
     if isinstance(error, BotoConnectionError):
         return apsw.IOError(
             f"NetworkFailure: {what} could not reach {service} ({tries}): {error}; try again, or raise "
@@ -220,13 +222,18 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})
 """Hosts of an endpoint on this machine: most likely vtab's emulator (or LocalStack), which may not run."""
 
 
-def unreachable(error: EndpointConnectionError, what: str, service: str, tries: str) -> apsw.IOError:
+def unreachable(
+    error: EndpointConnectionError, what: str, service: str, tries: str, endpoint: str | None = None
+) -> apsw.IOError:
     """No connection to the endpoint at all: refused (nothing listens there), or a host name that does not
     resolve. No answer came, so retrying sooner or more often would not help: the message says what to
-    check instead."""
+    check instead. A URL other than the service's ``endpoint`` is where the call's credentials come from
+    (a profile's role_arn, assumed through STS), which ``endpoint_url`` does not move."""
     url = str(error.kwargs.get("endpoint_url", "")).rstrip("/")
     reason = _socket_error(error.kwargs.get("error"))
     host = urlsplit(url).hostname or ""
+    if endpoint and urlsplit(endpoint).netloc and urlsplit(endpoint).netloc != urlsplit(url).netloc:
+        return _credentials_unreachable(what, url, reason, tries, service, endpoint.rstrip("/"))
     if isinstance(reason, ConnectionRefusedError):
         running = " (`vtab emulator` starts a local one)" if host in LOCAL_HOSTS else ""
         return apsw.IOError(
@@ -242,6 +249,25 @@ def unreachable(error: EndpointConnectionError, what: str, service: str, tries: 
     return apsw.IOError(
         f"NetworkFailure: {what} could not connect to {service} at {url} ({tries}): {error}; check the "
         "network and the endpoint, then try again"
+    )
+
+
+def _credentials_unreachable(
+    what: str, url: str, reason: BaseException | None, tries: str, service: str, endpoint: str
+) -> apsw.IOError:
+    """The call's credentials could not be fetched: their endpoint (STS, for a profile's role_arn) is not
+    the service's, and a profile's STS calls go where AWS_ENDPOINT_URL_STS says, not to ``endpoint_url``."""
+    if isinstance(reason, ConnectionRefusedError):
+        why = "connection refused"
+    elif isinstance(reason, socket.gaierror):
+        why = f"the host name {urlsplit(url).hostname!r} does not resolve"
+    else:
+        why = str(reason or "no connection")
+    return apsw.IOError(
+        f"NetworkFailure: {what} could not get its credentials: no connection to {url} ({why}; {tries}), "
+        f"which is not {service}'s endpoint ({endpoint}) but where the profile's credentials come from (its "
+        f"role_arn is assumed through STS); {hints.option('endpoint_url')} does not move STS: set "
+        "AWS_ENDPOINT_URL_STS (on the local endpoint, to the same URL), or check the network"
     )
 
 

@@ -43,6 +43,8 @@ from vtab.sqlite.tables import resource_tables
 FROM_TIME = "from_time (--from)"
 TO_TIME = "to_time (--to)"
 """How messages name the two times: vtab_diff's arguments and vtab diff's flags."""
+TABLES = "tables (--tables)"
+"""How messages name the table globs, both ways too."""
 
 OWN_COLUMNS = (ACCOUNT_ID, REGION, IDENTIFIER, SYNCED_AT)
 """Columns of a synced table that are the key or the sync's stamp, never a property that changed."""
@@ -192,6 +194,12 @@ class Diff:
             }
         )
         """The tables compared: those either file has or synced, that ``tables`` picks."""
+        if tables and tables.strip() and not self.tables:  # a typo would read as "nothing changed"
+            files = " or ".join(dict.fromkeys(file.path for file in self.files))
+            raise DiffError(
+                f"{TABLES} {tables!r} matches no table of {files}; leave it out to compare every table "
+                "(SELECT DISTINCT table_name FROM _vtab_sync lists a file's)"
+            )
         times = (
             None if from_time is None else parse_time(from_time, FROM_TIME),
             None if to_time is None else parse_time(to_time, TO_TIME),

@@ -26,6 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from vtab import hints
 from vtab.aws.mfa import Handed
 from vtab.sqlite.install import connect_with_registry
 from vtab.sync.plan import Shard, SyncMode
@@ -75,6 +76,9 @@ class ShardJob:
     """The credentials of a profile whose role needs an MFA code, asked for once in the sync's process
     (vtab.aws.mfa): for its worker processes only, over their pipe (never to workers apart, never a
     file). Empty otherwise."""
+    audience: hints.Audience = hints.Audience.PYTHON
+    """Whom the sync's messages speak to (hints.current() in the sync's process): a worker's task failures
+    name the command's flags (``--skip-accounts``) when the command runs the sync, not Python's keywords."""
 
     def budget_of(self, shard: Shard) -> int:
         return max(1, math.ceil(self.retry_budget * len(shard.tasks) / max(1, self.tasks)))
@@ -152,6 +156,11 @@ def run_shard_file(shard: Shard, job: ShardJob) -> ShardFile:
 
 
 def _run_into(path: str, shard: Shard, job: ShardJob, progress: Progress) -> None:
+    with hints.speaking_to(job.audience):
+        _run_shard_into(path, shard, job, progress)
+
+
+def _run_shard_into(path: str, shard: Shard, job: ShardJob, progress: Progress) -> None:
     use_endpoints(job.endpoints)
     root_connection, root = connect_with_registry(":memory:", **job.options)
     root.accounts.learn(job.account_ids)

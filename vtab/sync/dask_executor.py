@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
 from typing import Any
 
+from vtab import hints
 from vtab.options import OptionError
 from vtab.sync.apart import ShardFile, ShardJob, local_path, run_shard_file
 from vtab.sync.plan import Shard
@@ -39,9 +40,10 @@ def distributed_module() -> ModuleType:
     try:
         import distributed
     except ImportError as error:
+        dask, threads = (hints.assignment("executor", repr(kind)) for kind in ("dask", "threads"))
         raise OptionError(
-            f"executor='dask' needs Dask's distributed scheduler, which is not installed: {INSTALL_HINT} "
-            "(or run with executor='threads', the default)"
+            f"{dask} needs Dask's distributed scheduler, which is not installed: {INSTALL_HINT} "
+            f"(or run with {threads}, the default)"
         ) from error
     return distributed
 
@@ -123,10 +125,10 @@ class DaskExecutor:
                 client = distributed.Client(self.scheduler, timeout=self.connect_timeout)
             except OSError as error:  # refused, unresolvable, or timed out
                 raise OptionError(
-                    f"scheduler={self.scheduler!r}: no Dask scheduler answered within "
-                    f"{self.connect_timeout:g} s ({error}); give a running scheduler's address "
-                    "(tcp://HOST:8786), or leave scheduler out for a local cluster. The sync's tasks are "
-                    "recorded as pending: run it again with resume"
+                    f"{hints.assignment('scheduler', repr(self.scheduler))}: no Dask scheduler answered "
+                    f"within {self.connect_timeout:g} s ({error}); give a running scheduler's address "
+                    f"(tcp://HOST:8786), or leave {hints.option('scheduler')} out for a local cluster. The "
+                    f"sync's tasks are recorded as pending: run it again with {hints.option('resume')}"
                 ) from error
             with client:
                 yield client

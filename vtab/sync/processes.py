@@ -35,6 +35,7 @@ from enum import StrEnum
 from multiprocessing.connection import Connection
 from typing import Any
 
+from vtab import hints
 from vtab.aws import mfa
 from vtab.aws.cloudcontrol import warm_loader
 from vtab.sqlite.install import connect_with_registry
@@ -438,7 +439,7 @@ def run_group(shards: Sequence[Shard], job: ShardJob, most_at_once: int = MAX_SH
     """In a worker process: the group's shards at once on threads, as the thread executor runs them, each
     task's outcome sent to the sync's process."""
     assert _pipe is not None and _stop is not None, "run_group runs in a worker _init_worker started"
-    with mfa.provided(job.credentials):  # an MFA profile's, asked for in the sync's process
+    with mfa.provided(job.credentials), hints.speaking_to(job.audience):  # as in the sync's process
         _run_group(shards, job, _pipe, _stop, most_at_once)
 
 

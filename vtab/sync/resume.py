@@ -64,15 +64,16 @@ def check_selection(settings: str, given: Mapping[str, list[str]], path: str) ->
     if "tables" in kept:
         kept["tables"] = _lower(kept["tables"]) or ["*"]
     differ = [
-        f"{name}={','.join(value)!r} (the run's: {','.join(kept[name])!r})"
+        f"{hints.assignment(name, repr(','.join(value)))} (the run's: {','.join(kept[name])!r})"
         for name, value in given.items()
         if name in kept and list(kept[name]) != value
     ]
     if differ:
         raise OptionError(
             f"--resume continues the last sync of {path} with its own selection, and {'; '.join(differ)} "
-            "differ from it: leave them out of the resume (or give the run's), or run a new sync without "
-            "--resume"
+            f"{'differs' if len(differ) == 1 else 'differ'} from it: leave "
+            f"{'it' if len(differ) == 1 else 'them'} out of the resume (or give the run's), or run a new "
+            "sync without --resume"
         )
 
 
@@ -130,7 +131,7 @@ def check_account_options(settings: str, digest: str, options: Options, path: st
         unkept = {name: getattr(options, name) for name in NOT_KEPT}
         if _digest(kept | unkept) != digest:  # the run's kept values and this one: still not the run's
             which = " or ".join(hints.option(name) for name in NOT_KEPT)
-            named.append(f"{which} differs from the run's (the file keeps no value of it)")
+            named.append(f"{which} (the file keeps no value of it, only a digest, which differs)")
     if not named:  # a file of an older vtab keeps the digest only
         raise OptionError(
             f"the last sync of {path} read other accounts or as another caller (its account options, "
@@ -139,8 +140,9 @@ def check_account_options(settings: str, digest: str, options: Options, path: st
         )
     raise OptionError(
         f"--resume continues the last sync of {path} in the accounts it read, as the caller it read them "
-        f"as, and {'; '.join(named)}: give the run's options (its tasks would otherwise read other "
-        "accounts into the same file), or run a new sync without --resume"
+        f"as, but {'these account options differ' if len(named) > 1 else 'this account option differs'}: "
+        f"{'; '.join(named)}: give the run's options (its tasks would otherwise read other accounts into "
+        "the same file), or run a new sync without --resume"
     )
 
 

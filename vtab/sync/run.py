@@ -60,6 +60,12 @@ from vtab.sync.summary import SyncSummary
 from vtab.sync.threads import MAX_SHARDS_AT_ONCE, Executor, RunningShards, ThreadExecutor
 from vtab.sync.worker import RetryBudget, ShardRun, SyncContext, iso_now
 
+SHARD_CONNECTIONS = {
+    hints.Audience.PYTHON: "connections_per_shard",
+    hints.Audience.COMMAND: "shard_connections",
+}
+"""The setting of a shard's connections as each reader names it (the command's flag is shorter)."""
+
 
 def sync(
     path: str,
@@ -93,7 +99,8 @@ def sync(
     chosen_on_error = given_on_error or OnError.SKIP
     chosen_executor = _executor(executor, scheduler, shard_dir)
     if connections_per_shard < 1:
-        raise OptionError(f"connections_per_shard={connections_per_shard!r} must be at least 1")
+        too_few = hints.assignment(SHARD_CONNECTIONS[hints.current()], repr(connections_per_shard))
+        raise OptionError(f"{too_few} must be at least 1 (each connection reads one task at a time)")
     every_region = _every_region(options.get("regions"))
     asked = given_selection(tables, skip_tables, [EVERY_REGION] if every_region else options.get("regions"))
     if every_region:
@@ -174,6 +181,7 @@ def sync(
                         root.accounts.learned(),
                         endpoints=endpoint_environment(),
                         credentials=tuple(handed),
+                        audience=hints.current(),
                     )
                     if isinstance(chosen_executor, ProcessExecutor):  # each task's outcome written here
                         chosen_executor.run_processes(shards, job, context)
@@ -255,9 +263,10 @@ def _executor(
         return DaskExecutor(scheduler, shard_dir)
     if scheduler or shard_dir:
         given = "scheduler" if scheduler else "shard_dir"
+        dask = hints.assignment("executor", repr(ExecutorKind.DASK.value))
         raise OptionError(
-            f"{given} is for executor='dask' (the {kind.value} executor runs on this machine): add "
-            "executor='dask'"
+            f"{hints.option(given)} is for {dask} (the {kind.value} executor runs on this machine): "
+            f"add {dask}"
         )
     return ProcessExecutor() if kind is ExecutorKind.PROCESSES else ThreadExecutor()
 
@@ -266,9 +275,10 @@ def _selected_types(tables: Sequence[str], skip_tables: Sequence[str]) -> list[S
     selection = Selection(_table_names(tables) or ("*",), _table_names(skip_tables))
     types = selection.types(_type_rows())
     if selection.unmatched:
+        unmatched = hints.assignment("tables", repr(",".join(selection.unmatched)))
         raise OptionError(
-            f"tables={','.join(selection.unmatched)!r} matches no table; vtab types lists them "
-            "(globs take * and ?, e.g. tables='ec2_*')"
+            f"{unmatched} matches no table; vtab types lists them (globs take * and ?, e.g. "
+            f"{hints.assignment('tables', repr('ec2_*'))})"
         )
     return types
 
@@ -318,10 +328,8 @@ def _places(root: Registry, options: Options, every_region: bool) -> list[Place]
     accounts = estate.readable()
     region = options.regions[0] if options.regions else root.cloud_for(options).default_region
     if not region:
-        raise OptionError(
-            "sync needs regions: give regions='us-east-1,eu-west-1' (--regions), regions='all', "
-            "or set AWS_DEFAULT_REGION"
-        )
+        some, every = (hints.assignment("regions", repr(v)) for v in ("us-east-1,eu-west-1", EVERY_REGION))
+        raise OptionError(f"sync needs regions: give {some}, {every}, or set AWS_DEFAULT_REGION")
     if not every_region:
         regions = options.regions or (region,)
         return [Place(account.account_id, account.profile, regions) for account in accounts]
@@ -339,10 +347,10 @@ def _places(root: Registry, options: Options, every_region: bool) -> list[Place]
         answers = list(pool.map(ask, accounts))
     if failures and not any(answers):
         # no account said which regions it has: syncing the default region alone would look complete
+        every, some = (hints.assignment("regions", repr(v)) for v in (EVERY_REGION, f"{region},eu-west-1"))
         raise type(failures[0])(
-            f"regions='{EVERY_REGION}': no account could be asked which regions it has enabled "
-            f"({len(failures)} failed; the first: {failures[0]}); give the regions instead, e.g. "
-            f"regions='{region},eu-west-1' (--regions)"
+            f"{every}: no account could be asked which regions it has enabled ({len(failures)} failed; the "
+            f"first: {failures[0]}); give the regions instead, e.g. {some}"
         )
     own = next(
         (found for account, found in zip(accounts, answers, strict=True) if account.own and found), None
@@ -365,8 +373,8 @@ def _resumed(
     if mode is not SyncMode.OVERWRITE_DELETE_STALE and mode is not run.mode:
         raise OptionError(
             f"--resume continues the last sync of {path} in its own mode ({run.mode.value!r}), and "
-            f"mode={mode.value!r} differs from it: leave it out of the resume, or run a new sync without "
-            "--resume"
+            f"{hints.assignment('mode', repr(mode.value))} differs from it: leave it out of the resume, or "
+            "run a new sync without --resume"
         )
     tasks = store.unfinished(run.sync_id)
     if not tasks:
