@@ -28,6 +28,7 @@ def test_regions_all_without_an_answer_is_an_error_not_one_region_reported_compl
     assert "regions='all': no account could be asked which regions it has enabled" in message
     assert "AccessDenied" in message and "request id" in message
     assert "e.g. regions='us-east-1,eu-west-1'" in message
+    assert message.count("instead") == 1  # the fix said once
     assert [call.operation for call in emulator.calls] == ["DescribeRegions"]  # nothing listed
 
 

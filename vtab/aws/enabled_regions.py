@@ -25,6 +25,6 @@ def enabled_regions(cloud: CloudControl, region: str) -> tuple[str, ...]:
     except ValueError as error:  # e.g. a malformed AWS_ENDPOINT_URL_EC2
         raise apsw.SQLError(f"the EC2 endpoint of the AWS configuration is not usable ({error})") from None
     every = hints.assignment("regions", repr("all"))
-    why = f"{every} asks EC2 which regions each account has enabled: name the regions instead"
+    why = f"{every} asks EC2 which regions each account has enabled"  # the sync's error gives the fix
     response, _ = side_call(client, cloud.log_start, region, cloud.options, DESCRIBE_REGIONS, why)
     return tuple(sorted(str(item["RegionName"]) for item in response.get("Regions", ())))
