@@ -65,3 +65,4 @@ def test_no_region_anywhere_names_the_regions_flag(
     assert main([*argv, "--endpoint-url", emulator.endpoint_url]) == 1
     err = capsys.readouterr().err
     assert "sync needs regions: give --regions 'us-east-1,eu-west-1', --regions 'all', or set" in err
+    assert list(tmp_path.iterdir()) == [config]  # the refused sync left no file behind (nor its WAL)

@@ -8,6 +8,8 @@ file. A run killed half-way leaves its done tasks done: a resume runs only the o
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import uuid
 from collections.abc import Sequence
@@ -114,6 +116,8 @@ def sync(
         if isinstance(chosen_executor, ProcessExecutor):
             chosen_executor.start()  # the workers start while the sync plans
         root_connection, root = connect_with_registry(":memory:", **given)
+        # the sync makes the file: one it leaves with no run begun (its planning failed) it removes again
+        made = not resume and not os.path.exists(path)
         try:
             store = Store(path, resume=resume)
         except BaseException:
@@ -151,6 +155,7 @@ def sync(
                 )
                 accounts = [row[: len(ACCOUNT_COLUMNS)] for row in root.estate().rows()]
                 store.begin(run, tasks, accounts)
+            made = False  # a run is in the file now: it is the sync's record, kept whatever happens
             counter = Progress(len(tasks), progress, live_progress)
             context = SyncContext(
                 sync_id=run.sync_id,
@@ -215,6 +220,8 @@ def sync(
             if not abandoned:  # the shards' threads write through the store: closed only once they are done
                 store.close()
                 root_connection.close()
+                if made:
+                    _remove(path)
         if summary:
             result.append_to(summary)
         return result
@@ -239,6 +246,14 @@ def _mfa_credentials(options: Options, executor: object) -> list[mfa.Handed]:
                 )
         return []
     return mfa.resolve(profiles)
+
+
+def _remove(path: str) -> None:
+    """A file the sync made and began no run in (its planning failed: no regions, discovery refused),
+    removed with its WAL files, so a refused sync leaves nothing behind to mistake for a sync."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path + suffix)
 
 
 def _close(executor: object) -> None:
