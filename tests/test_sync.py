@@ -249,8 +249,12 @@ def test_the_command_writes_a_summary_and_the_file_opens_in_sqlite3_and_datasett
     # skip: the run finished, the locked account's tasks recorded failed: status 3, not "all copied" (0)
     assert main([*argv, "--endpoint-url", emulator.endpoint_url]) == 3
     err = capsys.readouterr().err
-    assert f"failed: 2 tasks of logs_log_groups in account {org.named(LOCKED).account_id} in " in err
+    locked = org.named(LOCKED).account_id
+    assert f"failed: 2 tasks of logs_log_groups in account {locked} ({LOCKED}) in " in err  # named
     record = json.loads(summary.read_text().splitlines()[-1])
+    assert {(failure["account_id"], failure["account_name"]) for failure in record["failures"]} == {
+        (locked, LOCKED)
+    }
     assert record["resources_per_table"] == {"logs_log_groups": len(_expected(org))}
     assert record["errors_per_table"] == {"logs_log_groups": 2}
     assert set(record) >= {"sync_id", "resources", "errors", "durations_per_table_ms", "tasks_pending"}

@@ -59,10 +59,12 @@ class TaskFailure:
     type_name: str
     """The task's table."""
     message: str
+    account_name: str | None = None
 
     @property
     def account_text(self) -> str:
-        return self.account_id
+        """``123456789012 (dev-2)``, as a statement's failures name an account."""
+        return f"{self.account_id} ({self.account_name})" if self.account_name else self.account_id
 
     @property
     def request_id(self) -> str | None:
@@ -73,7 +75,8 @@ class TaskFailure:
         message, code = str(failure["error_message"]), failure["error_code"]
         if not message.startswith(f"{code}:"):  # AWS's messages start with their code already
             message = f"{code}: {message}"
-        return cls(failure["account_id"], failure["region"], failure["table_name"], message)
+        account = failure["account_id"]
+        return cls(account, failure["region"], failure["table_name"], message, failure.get("account_name"))
 
 
 def failure_lines(failures: list[dict[str, Any]]) -> list[str]:

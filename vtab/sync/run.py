@@ -214,6 +214,7 @@ def sync(
                 store.task_rows(run.sync_id),
                 counter.retries,
                 chosen_on_error,
+                store.account_names(),
             )
         finally:
             _close(chosen_executor)

@@ -282,6 +282,15 @@ class Store:
                 f"UPDATE {RUNS_TABLE} SET finished_at = ? WHERE sync_id = ?", (finished_at, sync_id)
             )
 
+    def account_names(self) -> dict[str, str]:
+        """Each account's name as the last run's discovery gave it (none for an account without one, or a
+        file from before the accounts table)."""
+        try:
+            found = self.db.execute(f"SELECT account_id, name FROM {ACCOUNTS_TABLE} WHERE name != ''")
+            return {str(account): str(name) for account, name in found}
+        except apsw.SQLError:  # no such table
+            return {}
+
     def task_rows(self, sync_id: str) -> list[dict[str, Any]]:
         cursor = self.db.execute(
             f"SELECT {', '.join(TASK_COLUMNS)} FROM {TASKS_TABLE} WHERE sync_id = ? ORDER BY rowid",

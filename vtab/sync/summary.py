@@ -5,6 +5,7 @@ resources_per_table, errors_per_table, durations_per_table_ms, sync_id)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +60,9 @@ class SyncSummary:
         rows: list[dict[str, Any]],
         retries: int,
         on_error: OnError = OnError.SKIP,
+        account_names: Mapping[str, str] | None = None,
     ) -> SyncSummary:
+        """``account_names``: each account's name, for the failures (``account_name``; None unknown)."""
         summary = cls(
             sync_id, path, mode, started_at, finished_at, tasks=len(rows), retries=retries, on_error=on_error
         )
@@ -79,12 +82,12 @@ class SyncSummary:
             elif status is TaskStatus.FAILED:
                 summary.tasks_failed += 1
                 errors[table] += 1
-                summary.failures.append(
-                    {
-                        key: row[key]
-                        for key in ("account_id", "region", "table_name", "error_code", "error_message")
-                    }
-                )
+                failure = {
+                    key: row[key]
+                    for key in ("account_id", "region", "table_name", "error_code", "error_message")
+                }
+                failure["account_name"] = (account_names or {}).get(str(row["account_id"]))
+                summary.failures.append(failure)
             else:
                 summary.tasks_pending += 1
         summary.resources = sum(resources.values())
