@@ -12,15 +12,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import apsw
 import pytest
 from botocore.awsrequest import AWSPreparedRequest
 from botocore.exceptions import (
     ConnectionClosedError,
+    ConnectTimeoutError,
     EndpointConnectionError,
     ReadTimeoutError,
 )
 from botocore.httpsession import URLLib3Session
 
+import vtab
 from vtab.aws.exchange import Exchange
 
 BODY = b'{"TypeName":"AWS::Logs::LogGroup"}'
@@ -246,3 +249,44 @@ def test_a_url_behind_a_proxy_keeps_the_sessions_own_send() -> None:
     session = URLLib3Session(proxies={"http": "http://127.0.0.1:3128"})
     assert Exchange.of(session, "http://127.0.0.1:4566/") is None
     assert Exchange.of(URLLib3Session(), "http://127.0.0.1:4566/") is not None
+
+
+@contextmanager
+def never_connecting() -> Iterator[str]:
+    """The URL of a listener whose backlog is full: the kernel drops a new connection's SYN, so a connect
+    there waits until its timeout."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=0)
+    waiting: list[socket.socket] = []
+    try:
+        while True:  # fill the backlog (one connection on Linux) until a connect no longer completes
+            filler = socket.socket()
+            filler.settimeout(0.2)
+            waiting.append(filler)
+            try:
+                filler.connect(listener.getsockname())
+            except TimeoutError:
+                break
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    finally:
+        listener.close()
+        for filler in waiting:
+            filler.close()
+
+
+def test_a_connect_that_times_out_raises_botocores_connect_timeout() -> None:
+    with never_connecting() as url:
+        for via_exchange in (False, True):
+            session = URLLib3Session(timeout=cast(Any, (0.2, 5.0)))
+            send = _exchange(session, url).send if via_exchange else session.send
+            with pytest.raises(ConnectTimeoutError):
+                send(_request(url))
+
+
+def test_a_statement_whose_endpoint_never_connects_says_to_raise_connect_timeout() -> None:
+    with never_connecting() as url:
+        connection = apsw.Connection(":memory:")
+        options = {"regions": "us-east-1", "account_id": "123456789012", "cache_ttl": 0}
+        vtab.register(connection, endpoint_url=url, connect_timeout=0.2, max_attempts=1, **options)
+        # not "lost its answer in transport": no connection was ever made
+        with pytest.raises(apsw.IOError, match=r"could not connect within connect_timeout=0\.2s"):
+            connection.execute("SELECT log_group_name FROM logs_log_groups").fetchall()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import ssl
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -39,6 +40,7 @@ from urllib3.exceptions import ConnectTimeoutError as URLLib3ConnectTimeoutError
 from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import SSLError as URLLib3SSLError
 from urllib3.util import Timeout
+from urllib3.util.ssl_match_hostname import CertificateError
 
 PROXY_HOST_SETTING = "BOTO_EXPERIMENTAL__ADD_PROXY_HOST_HEADER"
 """botocore's experimental setting for proxies: a session that may need it keeps its own send."""
@@ -110,13 +112,16 @@ class Exchange:
         connection = pool._get_conn()
         kept = False
         try:
+            # raises botocore's own errors: outside the next clause, which would take them for OSErrors
+            # (botocore's ConnectTimeoutError and SSLError are, through requests' exceptions)
             self._connected(connection)
-            connection.sock.settimeout(self._read_timeout)
-            status, headers, body, kept = self._exchange(connection.sock, request)
-        except TimeoutError as error:
-            raise ReadTimeoutError(endpoint_url=self.url, error=error) from error
-        except (ClosedEarly, OSError, ValueError) as error:
-            raise ConnectionClosedError(error=error, request=request, endpoint_url=self.url) from error
+            try:
+                connection.sock.settimeout(self._read_timeout)
+                status, headers, body, kept = self._exchange(connection.sock, request)
+            except TimeoutError as error:
+                raise ReadTimeoutError(endpoint_url=self.url, error=error) from error
+            except (ClosedEarly, OSError, ValueError) as error:
+                raise ConnectionClosedError(error=error, request=request, endpoint_url=self.url) from error
         finally:
             if not kept:
                 connection.close()
@@ -138,8 +143,11 @@ class Exchange:
             raise EndpointConnectionError(endpoint_url=self.url, error=error) from error
         except URLLib3ConnectTimeoutError as error:
             raise ConnectTimeoutError(endpoint_url=self.url, error=error) from error
-        except TimeoutError as error:
+        except TimeoutError as error:  # a TLS handshake, under connect_timeout
             raise ConnectTimeoutError(endpoint_url=self.url, error=error) from error
+        except (ssl.SSLError, CertificateError) as error:  # as urllib3's pool: a certificate not trusted,
+            # another host's, an endpoint not speaking TLS; botocore's message names the reason
+            raise SSLError(endpoint_url=self.url, error=URLLib3SSLError(error)) from error
         except OSError as error:
             raise EndpointConnectionError(endpoint_url=self.url, error=error) from error
         except Exception as error:  # as botocore's session: anything else is an HTTP client error
