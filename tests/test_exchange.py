@@ -24,7 +24,9 @@ from botocore.exceptions import (
 from botocore.httpsession import URLLib3Session
 
 import vtab
-from vtab.aws.exchange import Exchange
+from tests.readhelpers import KNOWN_ACCOUNT, connect, rows
+from vtab.aws.exchange import Exchange, UnsendableHeader
+from vtab.emulator import Emulator
 
 BODY = b'{"TypeName":"AWS::Logs::LogGroup"}'
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\nx-amzn-RequestId: r-1\r\n"
@@ -290,3 +292,29 @@ def test_a_statement_whose_endpoint_never_connects_says_to_raise_connect_timeout
         # not "lost its answer in transport": no connection was ever made
         with pytest.raises(apsw.IOError, match=r"could not connect within connect_timeout=0\.2s"):
             connection.execute("SELECT log_group_name FROM logs_log_groups").fetchall()
+
+
+@pytest.mark.parametrize("token", ["t0k3n-value\n", "t0k3n-value\r", "t0k3n-value\r\nX-Injected: 1"])
+def test_a_header_holding_a_line_break_is_refused_before_anything_is_sent(token: str) -> None:
+    with raw_server(("send", _framed(b"{}"))) as server:
+        request = _request(server.url)
+        request.headers["X-Amz-Security-Token"] = token
+        with pytest.raises(UnsendableHeader) as raised:
+            _exchange(_session(), server.url).send(request)
+    assert "X-Amz-Security-Token" in str(raised.value)
+    assert "t0k3n" not in str(raised.value)  # the value never shown
+    assert (server.connections, server.requests) == (0, [])
+
+
+def test_a_session_token_read_with_its_newline_is_named_and_never_shown(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # written as it was, the header ended early and the rest of the request (its signature) became its
+    # body; botocore's own send quotes the token in its error
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "FwoGZXIvYXdzEBcaDsecret-session-token\n")
+    connection = connect(emulator, **KNOWN_ACCOUNT)
+    with pytest.raises(apsw.SQLError, match="X-Amz-Security-Token header holds a line break") as raised:
+        rows(connection, "SELECT log_group_name FROM logs_log_groups")
+    assert "secret-session-token" not in str(raised.value)
+    assert "AWS_SESSION_TOKEN" in str(raised.value)
+    assert not emulator.calls

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import (
+    BotoCoreError,
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
@@ -68,6 +69,19 @@ class ClosedEarly(ConnectionError):
     ConnectionClosedError)."""
 
 
+class UnsendableHeader(BotoCoreError):
+    """A request header HTTP cannot carry. Not retried: every attempt would carry it. Its value is not
+    shown (botocore's own message quotes it: a session token read with its newline would be printed)."""
+
+    fmt = "the request's {name} header holds a line break (CR or LF), which HTTP cannot carry; {fix}"
+
+
+SESSION_TOKEN_FIX = (
+    "the session token of the credentials has one (the value is not shown): check AWS_SESSION_TOKEN, "
+    "the profile's aws_session_token or what its credential_process prints"
+)
+
+
 class Exchange:
     """Requests to one URL on the pool the client's HTTP session keeps for it, from any thread."""
 
@@ -85,6 +99,7 @@ class Exchange:
             host += b":%d" % pool.port
         self._head = b"%s " + target.encode() + b" HTTP/1.1\r\nHost: " + host
         self._head += b"\r\nAccept-Encoding: identity\r\n"
+        self._head_breaks = self._head.count(b"\n")
         timeout = pool.timeout if isinstance(pool.timeout, Timeout) else Timeout.from_float(pool.timeout)
         self._connect_timeout = timeout.connect_timeout
         self._read_timeout = timeout.read_timeout
@@ -108,6 +123,7 @@ class Exchange:
         A kept connection the server closed is found as urllib3 finds it, before the request goes out;
         one closed a moment later fails the attempt, as it fails botocore's (the retry handler decides:
         the server may have acted on the request, and ``max_attempts`` counts every sending)."""
+        data = self._written(request)
         pool = self._pool
         connection = pool._get_conn()
         kept = False
@@ -117,7 +133,7 @@ class Exchange:
             self._connected(connection)
             try:
                 connection.sock.settimeout(self._read_timeout)
-                status, headers, body, kept = self._exchange(connection.sock, request)
+                status, headers, body, kept = self._exchange(connection.sock, data, request.method)
             except TimeoutError as error:
                 raise ReadTimeoutError(endpoint_url=self.url, error=error) from error
             except (ClosedEarly, OSError, ValueError) as error:
@@ -153,25 +169,40 @@ class Exchange:
         except Exception as error:  # as botocore's session: anything else is an HTTP client error
             raise HTTPClientError(error=error) from error
 
+    def _written(self, request: AWSPreparedRequest) -> bytes:
+        """The request's bytes, as http.client writes them: its request line, Host and Accept-Encoding, its
+        headers in order, the body. A header holding CR or LF is refused before anything is sent, as
+        http.client refuses it: written, it would end the header early (the rest of the request read as
+        its body, and that body as a next request on a kept connection)."""
+        lines = [self._head % request.method.encode()]
+        try:
+            for name, value in request.headers.items():
+                lines.append(b"%s: %s\r\n" % (_latin(name), _latin(value)))
+            lines.append(b"\r\n")
+            body = request.body or b""
+            if not isinstance(body, bytes):  # botocore's bodies are bytes; a text encoded as http.client does
+                body = _latin(cast(str, body))
+        except UnicodeEncodeError as error:  # as botocore's session: http.client's error
+            raise HTTPClientError(error=error) from error
+        head = b"".join(lines)
+        breaks = len(lines) + self._head_breaks - 1
+        if head.count(b"\n") != breaks or head.count(b"\r") != breaks:
+            name = _broken(request.headers)
+            raise UnsendableHeader(name=name, fix=_fix(name))
+        return head + body if body else head
+
     def _exchange(
-        self, sock: socket.socket, request: AWSPreparedRequest
+        self, sock: socket.socket, data: bytes, method: str
     ) -> tuple[int, dict[str, str], bytes, bool]:
         """(status, headers, body, whether the connection may be kept)."""
-        lines = [self._head % request.method.encode()]
-        for name, value in request.headers.items():
-            lines.append(b"%s: %s\r\n" % (_latin(name), _latin(value)))
-        lines.append(b"\r\n")
-        body = request.body
-        if body:
-            lines.append(body if isinstance(body, bytes) else _latin(cast(str, body)))
         # as urllib3: a server may close after a complete answer, which is still read
         with contextlib.suppress(BrokenPipeError):
-            sock.sendall(b"".join(lines))
+            sock.sendall(data)
         reader = _Reader(sock)
         status, headers, keep = _head(reader.head())
         while 100 <= status < 200:  # informational answers precede the answer
             status, headers, keep = _head(reader.head())
-        if status in NO_BODY or request.method == "HEAD":
+        if status in NO_BODY or method == "HEAD":
             return status, headers, b"", keep
         if "chunked" in headers.get("transfer-encoding", "").lower():
             return status, headers, reader.chunked(), keep
@@ -284,3 +315,17 @@ def _head(head: bytes) -> tuple[int, dict[str, str], bool]:
 
 def _latin(value: str | bytes) -> bytes:
     return value if isinstance(value, bytes) else str(value).encode("latin-1")
+
+
+def _broken(headers: Any) -> str:
+    """The name of the first header whose name or value holds CR or LF."""
+    for name, value in headers.items():
+        if any(byte in b"\r\n" for byte in _latin(name) + _latin(value)):
+            return str(name)
+    return "?"
+
+
+def _fix(name: str) -> str:
+    if name.lower() == "x-amz-security-token":
+        return SESSION_TOKEN_FIX
+    return "check the setting it comes from (the value is not shown)"
