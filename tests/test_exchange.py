@@ -157,6 +157,10 @@ ANSWERS: dict[str, list[tuple[Any, ...]]] = {
     "after 100 Continue": [("send", b"HTTP/1.1 100 Continue\r\n\r\n" + _framed(b"{}"))],
     "an error status": [("send", b"HTTP/1.1 400 Bad Request\r\nContent-Length: 2\r\n\r\n{}")],
     "a repeated header": [("send", _framed(b"{}", b"X-Many: 1\r\n", b"x-many: 2\r\n"))],
+    # a proxy's copy of the header (RFC 9110 8.6: one length, said twice), then the next answer
+    "a Content-Length said twice": [
+        ("send", OK + b"Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}"),
+    ],
     "a body short of its length": [("send", OK + b"Content-Length: 10\r\n\r\n{}", "then close")],
     "closed before answering": [("close",)],
     "a chunked body cut short": [("send", OK + b"Transfer-Encoding: chunked\r\n\r\n9\r\n{}", "then close")],

@@ -208,10 +208,13 @@ class Exchange:
             return status, headers, reader.chunked(), keep
         length = headers.get("content-length")
         if length is not None:
-            if not length.isascii() or not length.strip().isdigit():
+            # a header said twice is one value "2, 2" (a proxy may repeat it): one length, as urllib3 reads it
+            said = {text.strip() for text in length.split(",")}
+            size = said.pop()
+            if said or not size.isascii() or not size.isdigit():
                 raise ClosedEarly(f"the answer's Content-Length is not a number: {length!r}")
-            body = reader.up_to(int(length))  # short when the connection closed: transport's check says so
-            return status, headers, body, keep and len(body) == int(length)
+            body = reader.up_to(int(size))  # short when the connection closed: transport's check says so
+            return status, headers, body, keep and len(body) == int(size)
         return status, headers, reader.until_closed(), False
 
 
