@@ -153,6 +153,11 @@ ANSWERS: dict[str, list[tuple[Any, ...]]] = {
             + b'Transfer-Encoding: chunked\r\n\r\n5;ext=1\r\n{"a":\r\n2\r\n1}\r\n0\r\nX-Trailer: t\r\n\r\n',
         )
     ],
+    # the last chunk, then the connection closed without the empty line that ends the trailers (http.client
+    # and urllib3 take the body: "some sites may not end with CRLF")
+    "a chunked body closed before its trailers' end": [
+        ("send", OK + b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n", "then close")
+    ],
     "until the connection closes": [("send", OK + b"Connection: close\r\n\r\n{}", "then close")],
     "after 100 Continue": [("send", b"HTTP/1.1 100 Continue\r\n\r\n" + _framed(b"{}"))],
     "an error status": [("send", b"HTTP/1.1 400 Bad Request\r\nContent-Length: 2\r\n\r\n{}")],

@@ -205,7 +205,8 @@ class Exchange:
         if status in NO_BODY or method == "HEAD":
             return status, headers, b"", keep
         if "chunked" in headers.get("transfer-encoding", "").lower():
-            return status, headers, reader.chunked(), keep
+            body = reader.chunked()
+            return status, headers, body, keep and not reader.closed
         length = headers.get("content-length")
         if length is not None:
             # a header said twice is one value "2, 2" (a proxy may repeat it): one length, as urllib3 reads it
@@ -224,10 +225,13 @@ class _Reader:
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self._buffer = bytearray()
+        self.closed = False
+        """Whether the server closed the connection (it is not kept then)."""
 
     def _more(self) -> None:
         chunk = self._sock.recv(READ_SIZE)
         if not chunk:
+            self.closed = True
             raise ClosedEarly("the connection closed before the answer ended")
         self._buffer += chunk
 
@@ -278,8 +282,11 @@ class _Reader:
                 raise ClosedEarly(f"a chunk's size is not hexadecimal: {size_text!r}")
             size = int(size_text, 16)
             if size == 0:
-                while self.line():  # trailers, up to the empty line
-                    pass
+                # trailers, up to the empty line; a server may close without it (as http.client and
+                # urllib3 read it, the body is whole)
+                with contextlib.suppress(ClosedEarly):
+                    while self.line():
+                        pass
                 return b"".join(parts)
             parts.append(self.exactly(size))
             if self.exactly(2) != b"\r\n":
