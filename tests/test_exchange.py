@@ -327,3 +327,14 @@ def test_a_session_token_read_with_its_newline_is_named_and_never_shown(
     assert "secret-session-token" not in str(raised.value)
     assert "AWS_SESSION_TOKEN" in str(raised.value)
     assert not emulator.calls
+
+
+@pytest.mark.parametrize("path", ["prefix/cloudcontrol", "a b", "a?q=x y", "caf\u00e9"])
+def test_an_endpoint_url_with_a_path_is_requested_as_urllib3_writes_it(path: str) -> None:
+    with raw_server(("send", _framed(b"{}")), ("send", _framed(b"{}"))) as server:
+        url = server.url + path
+        exchange = Exchange.of(_session(), url)
+        for send in (_session().send, exchange.send if exchange else _session().send):
+            assert send(_request(url)).status_code == 200
+    assert server.requests[1] == server.requests[0]
+    assert (exchange is not None) == (path == "prefix/cloudcontrol")  # the others keep the session's send

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import ssl
 from typing import Any, cast
@@ -50,6 +51,9 @@ READ_SIZE = 65536
 MAX_HEAD = 65536
 """The most an answer's status line and headers may take (http.client allows 100 headers of 64 KiB)."""
 NO_BODY = frozenset({204, 304})
+PLAIN_TARGET = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]+")
+"""A request target written as it is (RFC 3986's characters); urllib3 percent-encodes any other (a space in
+an endpoint URL's path, say), so a URL holding one keeps the session's send."""
 
 
 class Answer(AWSResponse):
@@ -88,10 +92,7 @@ class Exchange:
     def __init__(self, url: str, pool: Any) -> None:
         self.url = url
         self._pool = pool
-        parts = urlsplit(url)
-        target = parts.path or "/"
-        if parts.query:
-            target += "?" + parts.query
+        target = _target(url)
         host = pool.host.encode("idna") if not pool.host.isascii() else pool.host.encode()
         if b":" in host:  # an IPv6 address, as http.client writes it
             host = b"[" + host + b"]"
@@ -108,6 +109,8 @@ class Exchange:
     def of(cls, session: Any, url: str) -> Exchange | None:
         """The exchange for ``url`` on botocore's HTTP ``session``, or None when the session's own send must
         send it (a proxy applies, or a session this module does not know)."""
+        if not PLAIN_TARGET.fullmatch(_target(url)):  # urllib3 percent-encodes it: the session's send does
+            return None
         try:
             if session._proxy_config.proxy_url_for(url) or os.environ.get(PROXY_HOST_SETTING):
                 return None
@@ -339,3 +342,10 @@ def _fix(name: str) -> str:
     if name.lower() == "x-amz-security-token":
         return SESSION_TOKEN_FIX
     return "check the setting it comes from (the value is not shown)"
+
+
+def _target(url: str) -> str:
+    """The request target of ``url``: its path and query, as botocore's session takes them."""
+    parts = urlsplit(url)
+    target = parts.path or "/"
+    return f"{target}?{parts.query}" if parts.query else target
