@@ -338,3 +338,19 @@ def test_an_endpoint_url_with_a_path_is_requested_as_urllib3_writes_it(path: str
             assert send(_request(url)).status_code == 200
     assert server.requests[1] == server.requests[0]
     assert (exchange is not None) == (path == "prefix/cloudcontrol")  # the others keep the session's send
+
+
+def test_a_session_token_with_a_newline_is_never_shown_behind_a_proxy_either(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # behind a proxy, botocore's own send refuses the header, and its message quoted the token
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "FwoGZXIvYXdzEBcaDsecret-session-token\n")
+    monkeypatch.setenv("HTTP_PROXY", emulator.endpoint_url)
+    connection = connect(emulator, **KNOWN_ACCOUNT, max_attempts=1)
+    with pytest.raises(
+        apsw.SQLError, match=r"UnsendableHeader: .* a request header holds a line break"
+    ) as raised:
+        rows(connection, "SELECT log_group_name FROM logs_log_groups")
+    assert "secret-session-token" not in str(raised.value)
+    assert "secret-session-token" not in repr(rows(connection, "SELECT * FROM vtab_calls"))
+    assert not emulator.calls
