@@ -50,6 +50,9 @@ class RawServer:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/"
         self._done = threading.Event()
+        self._ended = threading.Condition()
+        self.closed = 0
+        """Connections the server has closed (``wait_closed``)."""
         self._threads: list[threading.Thread] = []
         self._accept = threading.Thread(target=self._accepting, daemon=True)
         self._accept.start()
@@ -66,6 +69,20 @@ class RawServer:
             thread.start()
 
     def _serve(self, peer: socket.socket) -> None:
+        try:
+            self._answer(peer)
+        finally:
+            with self._ended:
+                self.closed += 1
+                self._ended.notify_all()
+
+    def wait_closed(self, count: int) -> None:
+        """Until the server has closed ``count`` connections (their end reached the client's kernel: a
+        loopback close sends its FIN at once)."""
+        with self._ended:
+            assert self._ended.wait_for(lambda: self.closed >= count, timeout=10)
+
+    def _answer(self, peer: socket.socket) -> None:
         buffer = b""
         with peer:
             while True:
@@ -222,7 +239,9 @@ def test_a_kept_connection_serves_the_next_request_and_a_closed_one_is_replaced(
         for _ in range(2):
             assert exchange.send(_request(server.url)).status_code == 200
         assert server.connections == 1
-        # the server closed that connection after its answer: the next request finds it dropped
+        # the server closed that connection after its answer: the next request finds it dropped (once the
+        # close happened: else the request goes out on it and fails, as botocore's would)
+        server.wait_closed(1)
         assert exchange.send(_request(server.url)).content == b"{}"
         assert server.connections == 2
         # an answer that says Connection: close ends its connection
