@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
+import apsw
 import pytest
 from botocore.exceptions import SSLError
 from botocore.httpsession import URLLib3Session
@@ -24,8 +25,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+import vtab
 from tests.test_exchange import RawServer, _framed, _outcome, _request
 from vtab.aws.exchange import Exchange
+from vtab.emulator import Emulator
 
 
 def _name(text: str) -> x509.Name:
@@ -188,3 +191,15 @@ def test_a_tls_server_that_never_answers_the_handshake_is_a_timeout_not_a_lost_a
         silent.close()
         for peer in accepted:
             peer.close()
+
+
+def test_an_https_url_for_the_emulator_says_to_check_the_scheme(emulator: Emulator) -> None:
+    # the emulator speaks http:// and waits for a request line that the TLS hello never ends
+    connection = apsw.Connection(":memory:")
+    url = emulator.endpoint_url.replace("http://", "https://")
+    options = {"regions": "us-east-1", "account_id": "123456789012", "cache_ttl": 0}
+    vtab.register(connection, endpoint_url=url, connect_timeout=0.2, max_attempts=1, **options)
+    with pytest.raises(
+        apsw.IOError, match=r"TLS handshake within connect_timeout=0\.2s.*check the endpoint URL's scheme"
+    ):
+        connection.execute("SELECT log_group_name FROM logs_log_groups").fetchall()

@@ -180,6 +180,15 @@ def from_transport_error(
             f"Timeout: {what} got no answer within read_timeout={read_timeout:g}s ({tries}): {error}; "
             "raise read_timeout (or max_attempts), or try again later"
         )
+    if isinstance(error, ConnectTimeoutError) and isinstance(error.kwargs.get("error"), TimeoutError):
+        # the socket's own timeout, not urllib3's connect's: the TLS handshake got no answer
+        # (vtab.aws.exchange), as from an endpoint that speaks plain HTTP and waits for a request
+        return apsw.IOError(
+            f"NetworkFailure: {what} got no answer to its TLS handshake within connect_timeout="
+            f"{connect_timeout:g}s ({tries}): {error}; an endpoint that speaks http:// (vtab's emulator, "
+            "LocalStack) given as https:// waits so: check the endpoint URL's scheme, or raise "
+            "connect_timeout"
+        )
     if isinstance(error, ConnectTimeoutError):
         return apsw.IOError(
             f"NetworkFailure: {what} could not connect within connect_timeout={connect_timeout:g}s "
