@@ -12,7 +12,9 @@ writes it (its request line, Host and Accept-Encoding, then the request's header
 one ``sendall``, and the answer read from the socket: its status line, headers, and a body framed by
 Content-Length, chunked, or the connection's close. A failure raises what botocore's session raises for it
 (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, SSLError, ConnectionClosedError), so the
-client's retry handler decides as it would.
+client's retry handler decides as it would; but a TLS handshake that times out is ConnectTimeoutError (its
+wait is connect_timeout's; urllib3 calls it a read timeout), and a header holding CR or LF is
+UnsendableHeader, which names the header and never its value (http.client's error quotes it).
 
 Not taken (the session's own ``send`` stays): a URL a proxy applies to (an HTTP proxy's request line is
 the absolute URL), and botocore's experimental proxy Host header setting.
