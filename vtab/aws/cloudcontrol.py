@@ -110,9 +110,17 @@ POLLS_PER_WORKER = 2
 (vtab.write.send says why). The connection pool holds them all, so no call opens a connection only to
 drop it after one use ("Connection pool is full, discarding connection")."""
 MOST_POOLED = 512
-"""The most connections a pool keeps: urllib3 fills a new pool's queue with that many placeholders and
-drains them all when it closes (a vtab sync's 256 statements at once asked 13,312: about 40 ms of CPU a
-pool, 6 pools a sync), while a sync's calls in flight at once are bound by its rate limits well below."""
+"""The most connections a pool of several statements keeps (one statement's own are all kept): urllib3
+fills a new pool's queue with that many placeholders and drains them all when it closes (a vtab sync's 256
+statements at once asked 13,312: about 40 ms of CPU a pool, 6 pools a sync), while a sync's calls in
+flight at once are bound by its rate limits well below."""
+
+
+def _pool_size(max_workers: int, statements: int) -> int:
+    """Connections a client's pool keeps: every call ``statements`` may have in flight at once, bounded by
+    MOST_POOLED, but never fewer than one statement's (max_workers=256 has 772 in flight)."""
+    one = max(10, max_workers * (1 + POLLS_PER_WORKER) + 4)
+    return min(max(MOST_POOLED, one), one * statements)
 
 
 class RateLimiter:
@@ -244,9 +252,7 @@ class CloudControl:
         mfa.apply(self._session)  # a sync's MFA profile: the code asked once, in the sync's process
         self._config = Config(
             retries={"mode": "standard", "total_max_attempts": options.max_attempts},
-            max_pool_connections=min(
-                MOST_POOLED, max(10, options.max_workers * (1 + POLLS_PER_WORKER) + 4) * statements
-            ),
+            max_pool_connections=_pool_size(options.max_workers, statements),
             connect_timeout=options.connect_timeout,
             read_timeout=options.read_timeout,
             user_agent_extra="vtab",

@@ -27,6 +27,7 @@ from botocore.exceptions import (
 )
 
 from vtab import hints
+from vtab.aws.exchange import UnsendableHeader
 from vtab.aws.transport import REQUEST_ID_HEADER, MalformedAnswerError
 from vtab.catalog.schema import ResourceSchema
 
@@ -81,8 +82,17 @@ def request_id_in(message: str) -> str | None:
     return found.group(1) if found else None
 
 
+def _header_refused(error: BotoCoreError) -> bool:
+    """Whether http.client refused a request header (botocore's own send: a proxy's, an STS call), whose
+    message quotes the value: a session token read with its newline would be printed."""
+    inner = error.kwargs.get("error") if isinstance(error, HTTPClientError) else None
+    return isinstance(inner, ValueError) and str(inner).startswith("Invalid header")
+
+
 def transport_code(error: BotoCoreError) -> str:
     """The code a transport failure shows in messages and in vtab_calls.error_code."""
+    if isinstance(error, UnsendableHeader) or _header_refused(error):
+        return "UnsendableHeader"
     if isinstance(error, ReadTimeoutError):
         return "Timeout"
     if isinstance(error, MalformedAnswerError):
@@ -172,6 +182,15 @@ def from_transport_error(
             f"Timeout: {what} got no answer within read_timeout={read_timeout:g}s ({tries}): {error}; "
             "raise read_timeout (or max_attempts), or try again later"
         )
+    if isinstance(error, ConnectTimeoutError) and isinstance(error.kwargs.get("error"), TimeoutError):
+        # the socket's own timeout, not urllib3's connect's: the TLS handshake got no answer
+        # (vtab.aws.exchange), as from an endpoint that speaks plain HTTP and waits for a request
+        return apsw.IOError(
+            f"NetworkFailure: {what} got no answer to its TLS handshake within connect_timeout="
+            f"{connect_timeout:g}s ({tries}): {error}; an endpoint that speaks http:// (vtab's emulator, "
+            "LocalStack) given as https:// waits so: check the endpoint URL's scheme, or raise "
+            "connect_timeout"
+        )
     if isinstance(error, ConnectTimeoutError):
         return apsw.IOError(
             f"NetworkFailure: {what} could not connect within connect_timeout={connect_timeout:g}s "
@@ -188,6 +207,12 @@ def from_transport_error(
         return apsw.IOError(
             f"NetworkFailure: {what} could not reach {service} ({tries}): {error}; try again, or raise "
             "max_attempts"
+        )
+    if _header_refused(error):
+        return apsw.SQLError(
+            f"UnsendableHeader: {what}: a request header holds a line break (CR or LF), which HTTP cannot "
+            "carry (the value is not shown): most likely the credentials' session token; check "
+            "AWS_SESSION_TOKEN, the profile's aws_session_token or what its credential_process prints"
         )
     if isinstance(error, HTTPClientError):
         return apsw.IOError(
