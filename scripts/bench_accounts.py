@@ -22,8 +22,8 @@ from benchlib import Endpoint, endpoint
 
 import vtab
 from vtab.aws.accounts import RENEW_WITHIN
-from vtab.aws.cloudcontrol import RateLimiter
 from vtab.aws.organization import OrganizationsOperation
+from vtab.aws.rate_limits import RateLimiter
 
 ORGANIZATIONS = frozenset(OrganizationsOperation)
 """The Organizations operations vtab's discovery makes: what its rows count."""
@@ -163,7 +163,7 @@ class Boto3Estate:
     """The baseline: the estate walk written directly on a boto3 thread pool, as a script would. Cold, it
     does what vtab's fresh connection does: GetCallerIdentity beside ListAccounts, an AssumeRole per member
     account, a Cloud Control client per (account, region); warm, it keeps its clients. Every call waits
-    for the same per-(account, region) token bucket as vtab's (vtab.aws.cloudcontrol.RateLimiter)."""
+    for the same per-(account, region) token bucket as vtab's (vtab.aws.rate_limits.RateLimiter)."""
 
     def __init__(self, session: boto3.Session, url: str, regions: tuple[str, ...], workers: int, rate: float):
         self.session, self.url, self.regions, self.workers, self.rate = session, url, regions, workers, rate

@@ -23,7 +23,8 @@ from benchlib import endpoint
 
 import vtab.aws.cloudcontrol as cloudcontrol
 from vtab.aws.calllog import CallLog
-from vtab.aws.cloudcontrol import CloudControl, RateLimiters
+from vtab.aws.cloudcontrol import CloudControl
+from vtab.aws.rate_limits import RateLimiters
 from vtab.catalog import load_catalog
 from vtab.options import Options
 

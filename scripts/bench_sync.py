@@ -31,7 +31,7 @@ import boto3
 from benchlib import Endpoint, endpoint
 
 import vtab
-from vtab.aws.cloudcontrol import RateLimiter
+from vtab.aws.rate_limits import RateLimiter
 
 REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-southeast-1")
 TABLES = "logs_*,apigatewayv2_*"

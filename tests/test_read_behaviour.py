@@ -10,7 +10,7 @@ import pytest
 
 import vtab
 from tests.readhelpers import KNOWN_ACCOUNT, connect, endpoint_summary, rows
-from vtab.aws.cloudcontrol import RateLimiter
+from vtab.aws.rate_limits import RateLimiter
 from vtab.options import OptionError
 
 ALL_COLUMNS = (

@@ -9,7 +9,8 @@ import apsw
 import pytest
 
 from vtab.aws.calllog import CallLog
-from vtab.aws.cloudcontrol import CloudControl, Page, RateLimiters
+from vtab.aws.cloudcontrol import CloudControl, Page
+from vtab.aws.rate_limits import RateLimiters
 from vtab.catalog.store import load_catalog
 from vtab.options import Options
 from vtab.read.cache import ResultStore

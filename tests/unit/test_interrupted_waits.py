@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import apsw
 import pytest
 
-from vtab.aws.cloudcontrol import RateLimiter
+from vtab.aws.rate_limits import RateLimiter
 from vtab.sql import interrupt
 
 

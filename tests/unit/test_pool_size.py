@@ -4,7 +4,8 @@ fills a new pool with a placeholder per connection it may keep and drains them a
 from __future__ import annotations
 
 from vtab.aws.calllog import CallLog
-from vtab.aws.cloudcontrol import MOST_POOLED, POLLS_PER_WORKER, CloudControl, RateLimiters
+from vtab.aws.cloudcontrol import MOST_POOLED, POLLS_PER_WORKER, CloudControl
+from vtab.aws.rate_limits import RateLimiters
 from vtab.options import Options
 
 

@@ -16,8 +16,9 @@ import apsw
 
 from vtab.aws.accounts import AssumedRoles, Estate
 from vtab.aws.calllog import CallLog, iso_utc
-from vtab.aws.cloudcontrol import CloudControl, Item, Page, RateLimiters
+from vtab.aws.cloudcontrol import CloudControl, Item, Page
 from vtab.aws.identity import AccountIds
+from vtab.aws.rate_limits import RateLimiters
 from vtab.catalog.schema import ResourceSchema
 from vtab.options import CREDENTIAL_OPTIONS, Options
 from vtab.read.accounts import AccountErrors
