@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import vtab
+from vtab.catalog.list_plan import ListMode
 from vtab.catalog.schema import Scope
 from vtab.catalog.store import load_catalog
-from vtab.catalog.walks import ListMode
 from vtab.cli.main import PASSTHROUGH
 from vtab.cli.optiondocs import options_table as _options_table
 from vtab.cli.parsers import SHELL_EXAMPLES, build_parser, emulator_parser, shell_parser

@@ -19,8 +19,8 @@ from tests.test_cli import run_vtab
 from vtab.aws.identity import AccountIds, sts_endpoint
 from vtab.catalog.columns import REGION
 from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
+from vtab.catalog.list_plan import ListMode
 from vtab.catalog.store import load_catalog
-from vtab.catalog.walks import ListMode
 from vtab.emulator import Emulator
 from vtab.emulator.state import ACCOUNT_ID
 from vtab.options import Options

@@ -16,7 +16,7 @@ import pytest
 import vtab
 from tests.readhelpers import connect, endpoint_ops
 from vtab.catalog import load_catalog
-from vtab.catalog.walks import ListMode
+from vtab.catalog.list_plan import ListMode
 from vtab.emulator.seed_types import ancestors, example_value, walk_desired_state
 from vtab.sqlite.install import ShadowedTableWarning, register_tables
 

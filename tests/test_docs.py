@@ -31,7 +31,7 @@ import pytest
 import vtab
 from tests.test_writes_helpers import WRITE_OPERATIONS
 from vtab.catalog.discovery import TYPE_COLUMNS
-from vtab.catalog.walks import ListMode
+from vtab.catalog.list_plan import ListMode
 from vtab.cli.main import PASSTHROUGH
 from vtab.cli.parsers import build_parser, emulator_parser, shell_parser
 from vtab.emulator import Emulator

@@ -7,10 +7,11 @@ import pytest
 
 from vtab.catalog.build import build_index
 from vtab.catalog.facts import ListInput, ListSchema, TypeFacts, Verb
+from vtab.catalog.list_plan import Feed, FeedKind
 from vtab.catalog.overlays import OverlayError, Overlays, parse
 from vtab.catalog.schema import InputSource, ResourceSchema, Scope
 from vtab.catalog.store import Catalog, data_folder, load_catalog
-from vtab.catalog.walks import Feed, FeedKind, derive_plans
+from vtab.catalog.walks import derive_plans
 from vtab.read.regions import GLOBAL_KEY, cache_region, scan_regions
 
 ALL_VERBS = {verb: (f"demo:{verb.value}",) for verb in Verb}

@@ -16,6 +16,7 @@ import pytest
 
 from vtab.catalog.build import has_table
 from vtab.catalog.facts import TypeFacts, Verb, compact
+from vtab.catalog.list_plan import FeedKind, ListMode
 from vtab.catalog.overlays import OverlayError, load_overlays, parse
 from vtab.catalog.store import (
     INDEX_FILE,
@@ -25,7 +26,6 @@ from vtab.catalog.store import (
     hand_verified_schema,
     load_catalog,
 )
-from vtab.catalog.walks import FeedKind, ListMode
 
 ROOT = Path(__file__).resolve().parents[2]
 IR = "AWS::ApiGatewayV2::IntegrationResponse"

@@ -9,10 +9,11 @@ from importlib import resources
 import pytest
 
 from vtab.catalog.facts import ListInput, ListSchema, TypeFacts, Verb
+from vtab.catalog.list_plan import FeedKind, LinkSource, ListMode, ListPlan
 from vtab.catalog.overlays import Overlays, parse
 from vtab.catalog.schema import schema_file_name, supported_types
 from vtab.catalog.store import load_catalog
-from vtab.catalog.walks import FeedKind, LinkSource, ListMode, ListPlan, derive_plans, walk_steps
+from vtab.catalog.walks import derive_plans, walk_steps
 
 ALL_VERBS = {verb: (f"demo:{verb.value}",) for verb in Verb}
 

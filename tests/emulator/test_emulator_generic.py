@@ -15,7 +15,7 @@ from emulator_helpers import call_error, wait_failed, wait_ok
 
 from vtab.catalog import load_catalog
 from vtab.catalog.facts import Verb
-from vtab.catalog.walks import FeedKind
+from vtab.catalog.list_plan import FeedKind
 from vtab.emulator import Emulator
 from vtab.emulator.errors import CloudControlError, HandlerFailure
 from vtab.emulator.seed_types import minimal_desired_state

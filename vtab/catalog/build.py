@@ -13,10 +13,11 @@ from typing import Any
 import orjson
 
 from vtab.catalog.facts import TypeFacts, Verb
+from vtab.catalog.list_plan import ListMode, ListPlan
 from vtab.catalog.naming import ALIASES, stackql_name, table_names
 from vtab.catalog.overlays import Overlays
 from vtab.catalog.schema import Scope
-from vtab.catalog.walks import ListMode, ListPlan, derive_plans
+from vtab.catalog.walks import derive_plans
 
 VERB_ORDER = tuple(Verb)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from vtab.catalog.columns import snake_case
 from vtab.catalog.facts import TypeFacts, Verb
-from vtab.catalog.walks import Feed, FeedKind, LinkSource, ListMode, ListPlan
+from vtab.catalog.list_plan import Feed, FeedKind, LinkSource, ListMode, ListPlan
 
 
 def needs_input(plan: ListPlan) -> bool:

@@ -20,7 +20,7 @@ from vtab.catalog.sensitive import Sensitive
 
 if TYPE_CHECKING:
     from vtab.catalog.facts import TypeFacts
-    from vtab.catalog.walks import Feed, ListPlan
+    from vtab.catalog.list_plan import Feed, ListPlan
 
 IDENTIFIER_SEPARATOR = "|"
 """Joins the parts of a compound Cloud Control identifier."""

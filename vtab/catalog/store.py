@@ -18,8 +18,8 @@ from typing import Any
 import orjson
 
 from vtab.catalog.facts import TypeFacts, Verb, compact
+from vtab.catalog.list_plan import ListPlan
 from vtab.catalog.schema import ResourceSchema, Scope, load_schema, schema_file_name
-from vtab.catalog.walks import ListPlan
 
 INDEX_FILE = "index.json"
 TYPES_FOLDER = "types"

@@ -23,8 +23,8 @@ import orjson
 from vtab.catalog import CatalogEntry, load_catalog
 from vtab.catalog.columns import snake_case
 from vtab.catalog.facts import TypeFacts
+from vtab.catalog.list_plan import Feed, FeedKind, LinkSource
 from vtab.catalog.schema import Scope
-from vtab.catalog.walks import Feed, FeedKind, LinkSource
 from vtab.emulator.deletes import IN_USE_ERROR, blocks, in_use_message
 from vtab.emulator.errors import HandlerFailure, not_found_message
 from vtab.emulator.ids import (

@@ -14,7 +14,7 @@ from typing import Any
 
 from vtab.catalog import load_catalog
 from vtab.catalog.facts import Verb
-from vtab.catalog.walks import FeedKind, ListPlan
+from vtab.catalog.list_plan import FeedKind, ListPlan
 from vtab.emulator.memory import derived_from
 from vtab.emulator.rules import property_rules
 from vtab.emulator.samples import sample_value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from vtab.catalog import CatalogEntry, load_catalog
 from vtab.catalog.facts import Verb
-from vtab.catalog.walks import ListMode
+from vtab.catalog.list_plan import ListMode
 from vtab.emulator.errors import CloudControlError
 from vtab.emulator.memory import MemoryProvider
 from vtab.emulator.provider import Provider

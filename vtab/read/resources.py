@@ -25,9 +25,9 @@ from typing import Any, NamedTuple
 import apsw
 import orjson
 
+from vtab.catalog.list_plan import ListMode
 from vtab.catalog.schema import Scope
 from vtab.catalog.store import Catalog
-from vtab.catalog.walks import ListMode
 from vtab.messages import sql_literal
 from vtab.read.regions import PartitionOf
 

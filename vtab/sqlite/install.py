@@ -18,9 +18,9 @@ from vtab import hints
 from vtab.aws.accounts import ACCOUNT_COLUMNS
 from vtab.catalog.describe import COLUMN_FACT_NAMES
 from vtab.catalog.discovery import TYPE_COLUMNS, type_rows
+from vtab.catalog.list_plan import ListMode
 from vtab.catalog.schema import load_schema
 from vtab.catalog.store import load_catalog
-from vtab.catalog.walks import ListMode
 from vtab.options import Options, check_endpoint_environment
 from vtab.read.accounts import ERROR_COLUMNS
 from vtab.read.resources import COLUMNS as RESOURCE_COLUMNS
