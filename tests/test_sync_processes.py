@@ -209,6 +209,19 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _workers(pid: int) -> list[int]:
+    """The worker processes of the sync ``pid``: its children when it forked them, else its forkserver's
+    (multiprocessing's resource tracker, a child too, is none)."""
+    found = []
+    for child in _children(pid):
+        grandchildren = _children(child)
+        if grandchildren:
+            found += grandchildren  # the forkserver's
+        elif b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes():
+            found.append(child)
+    return found
+
+
 def test_a_killed_worker_ends_the_sync_with_an_error_that_names_the_fix_and_the_run_resumes(
     emulator: Emulator, org: Org, tmp_path: Path
 ) -> None:
@@ -221,8 +234,8 @@ def test_a_killed_worker_ends_the_sync_with_an_error_that_names_the_fix_and_the_
         _command(emulator, out), stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c.as_default
     )
     _until_progress(process)
-    workers = [worker for server in _children(process.pid) for worker in _children(server)]
-    assert workers, "no worker process found under the sync's forkserver"
+    workers = _workers(process.pid)
+    assert workers, "no worker process found under the sync's process"
     os.kill(workers[0], signal.SIGKILL)
     _, rest = process.communicate(timeout=120)
     assert process.returncode == 1, rest
@@ -259,24 +272,43 @@ def _shard(account: str, region: str, tasks: int) -> Shard:
     return Shard(account, region, tuple(Task(account, region, f"t{i}", "T") for i in range(tasks)))
 
 
-def test_a_script_that_syncs_outside_the_main_guard_is_told_the_fix(
-    emulator: Emulator, org: Org, tmp_path: Path
-) -> None:
-    # each worker imports the script's main module, which multiprocessing refuses while it starts the
-    # worker: the workers end before their first job, and the sync's error says why and what to do
+def _unguarded(emulator: Emulator, tmp_path: Path, before: str = "") -> subprocess.CompletedProcess[str]:
+    """A script that calls vtab.sync(executor='processes') outside ``if __name__ == "__main__":``, run."""
     script = tmp_path / "unguarded.py"
     script.write_text(
-        "import vtab\n"
+        f"import vtab\n{before}"
         f"vtab.sync({str(tmp_path / 'out.db')!r}, tables='logs_log_groups', accounts='org', "
         f"regions='us-east-1', endpoint_url={emulator.endpoint_url!r}, executor='processes')\n"
     )
-    ended = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+
+
+def test_a_script_with_a_thread_that_syncs_outside_the_main_guard_is_told_the_fix(
+    emulator: Emulator, org: Org, tmp_path: Path
+) -> None:
+    # a process with a thread of its own cannot fork its workers: each is started afresh and imports the
+    # script's main module, which multiprocessing refuses while it starts the worker: the workers end
+    # before their first job, and the sync's error says why and what to do
+    thread = "import threading\nthreading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+    ended = _unguarded(emulator, tmp_path, before=thread)
 
     assert ended.returncode == 1
     (last,) = [line for line in ended.stderr.splitlines() if line.startswith("vtab.sync.processes.")]
     assert last.startswith("vtab.sync.processes.WorkerLostError: the worker processes of --executor ")
     assert 'if __name__ == "__main__":' in last and "executor='threads'" in last
     assert [call for call in emulator.calls if call.type_name] == []  # no task ran
+
+
+def test_a_script_of_one_thread_forks_its_workers_so_even_without_the_main_guard_it_syncs(
+    emulator: Emulator, org: Org, tmp_path: Path
+) -> None:
+    # one thread: the workers are forked from it (no import of the script), so the guard is not needed
+    ended = _unguarded(emulator, tmp_path)
+
+    assert ended.returncode == 0, ended.stderr
+    synced = file_rows(tmp_path / "out.db", "SELECT count(*) FROM logs_log_groups WHERE region = 'us-east-1'")
+    assert synced[0][0] > 0
+    assert "WorkerLostError" not in ended.stderr
 
 
 def test_groups_keep_an_account_in_one_worker_and_balance_the_tasks() -> None:

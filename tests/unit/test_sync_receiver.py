@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from vtab.sqlite.install import connect_with_registry
-from vtab.sync.processes import READ_BYTES, WAKE_SECONDS, Message, _Receiver
+from vtab.sync.process_worker import Message
+from vtab.sync.processes import READ_BYTES, WAKE_SECONDS, _Receiver
 from vtab.sync.progress import Progress
 from vtab.sync.worker import RetryBudget, SyncContext
 

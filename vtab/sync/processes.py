@@ -12,62 +12,43 @@ executor's file, a task done is recorded at once (a sync killed half-way resumes
 and the progress counts as tasks end. The sync's process sets one ``multiprocessing`` Event to stop the
 workers (Ctrl-C, ``--on-error fail``): each ends after its running tasks, which it still sends.
 
-Workers start through a forkserver (spawn where there is none) that imports vtab once; Ctrl-C reaches the
+Workers are forked from the sync's process when it runs one thread at their start (Linux; the command's
+case: they begin with everything the sync's process has imported, in a few milliseconds), else started
+through a forkserver (spawn where there is none) that imports vtab once (about 0.4 s). Ctrl-C reaches the
 whole process group, and the workers ignore it: the sync's process tells them to stop.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import multiprocessing
 import os
 import pickle
-import signal
 import struct
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from enum import StrEnum
 from multiprocessing.connection import Connection
 from typing import Any
 
-from vtab import hints
-from vtab.aws import mfa
-from vtab.aws.cloudcontrol import warm_loader
-from vtab.sqlite.install import connect_with_registry
-from vtab.sync.apart import ShardJob, use_endpoints
-from vtab.sync.plan import Shard, Task
-from vtab.sync.progress import Progress
-from vtab.sync.store import TaskResult
-from vtab.sync.threads import MAX_SHARDS_AT_ONCE, RunningShards, ThreadExecutor
-from vtab.sync.worker import RetryBudget, ShardRun, StopFlag, SyncContext, settle
+from vtab.sync.apart import ShardJob
+from vtab.sync.plan import Shard
+from vtab.sync.process_worker import Message, init_worker, run_group, warm
+from vtab.sync.threads import MAX_SHARDS_AT_ONCE
+from vtab.sync.worker import StopFlag, SyncContext, settle
 
 WAKE_SECONDS = 0.2
 """How often the sync's process, waiting for the workers' messages, wakes to see whether they ended (and
 lets Ctrl-C in)."""
 
 START_METHODS = ("forkserver", "spawn")
-"""How worker processes start, the first this platform has: never ``fork`` (the sync's process has
-threads, which a forked child would inherit stopped mid-step)."""
-
-
-class Message(StrEnum):
-    """What a worker sends the sync's process."""
-
-    STARTED = "started"
-    CALLS = "calls"
-    RETRIED = "retried"
-    WRITE = "write"
-    """A task done: its columns, rows and result (written into OUT by ``settle``)."""
-    RECORD = "record"
-    """A task not done: its result alone."""
-    ENDED = "ended"
-    """A group's job is over (its last message): the sync's process stops waiting at once, not at its
-    next wake (up to WAKE_SECONDS after the last task, about 7% of the 20 x 2 bench's floor)."""
+"""How worker processes start when they cannot be forked safely, the first this platform has."""
+FORK = "fork"
+"""How worker processes start while the sync's process runs one thread (``_can_fork``): a fork copies a
+process whose every lock is free, and the workers need no import of their own."""
 
 
 class Stopped(KeyboardInterrupt):
@@ -151,50 +132,64 @@ class ProcessExecutor:
 
 
 class _Pool:
-    """The worker processes, the pipe their messages come back on and the Event that stops them, started
-    on a thread of their own (a forkserver's first fork waits for its imports)."""
+    """The worker processes, the pipe their messages come back on and the Event that stops them: forked
+    here and now while this process runs one thread, else started on a thread of their own (a forkserver's
+    first fork waits for its imports)."""
 
     def __init__(self, workers: int) -> None:
-        mp = multiprocessing.get_context(_start_method())
-        if mp.get_start_method() == "forkserver":
+        method = FORK if _can_fork() else _start_method()
+        mp = multiprocessing.get_context(method)
+        if method == "forkserver":
             mp.set_forkserver_preload([__name__])  # vtab imported once, in the forkserver
         self.reader, self.writer = mp.Pipe(duplex=False)
         self.stop = mp.Event()
         self.alive, self._alive_end = mp.Pipe(duplex=False)
-        """Only this process holds ``_alive_end``: when it ends (killed, too), the workers' ``alive``
-        reaches its end and they exit, instead of waiting for a next job forever."""
+        """Only this process holds ``_alive_end`` (a forked worker closes its copy): when this process ends
+        (killed, too), the workers' ``alive`` reaches its end and they exit, instead of waiting for a next
+        job forever."""
+        inherited = self._alive_end if method == FORK else None
         self.pool = ProcessPoolExecutor(
             workers,
             mp_context=mp,
-            initializer=_init_worker,
-            initargs=(self.writer, mp.Lock(), self.stop, dict(os.environ), self.alive),
+            initializer=init_worker,
+            initargs=(self.writer, mp.Lock(), self.stop, dict(os.environ), self.alive, inherited),
         )
         self._error: BaseException | None = None
         self._warm: list[Future[None]] = []
-        """Each worker's first job (``_ready``)."""
-        self._starting = threading.Thread(target=self._start, args=(workers,), name="vtab-sync-processes")
-        self._starting.start()
+        """Each worker's first job (``process_worker.warm``)."""
+        self._starting: threading.Thread | None = None
+        if method == FORK:
+            sys.stdout.flush()  # a forked worker flushes its copy of what is buffered when it exits
+            sys.stderr.flush()
+            self._start(workers)  # the first submit forks every worker, on this thread, the only one
+        else:
+            self._starting = threading.Thread(target=self._start, args=(workers,), name="vtab-sync-processes")
+            self._starting.start()
+
+    def _joined(self) -> None:
+        if self._starting is not None:
+            self._starting.join()
 
     def _start(self, workers: int) -> None:
         try:
             for _ in range(workers):  # each submit while none is idle starts one more process
-                self._warm.append(self.pool.submit(_ready))
+                self._warm.append(self.pool.submit(warm))
         except BaseException as error:  # raised by ready(), in the sync's thread
             self._error = error
 
     def ready(self) -> ProcessPoolExecutor:
-        self._starting.join()
+        self._joined()
         if self._error is not None:
             raise self._error
         return self.pool
 
     def started(self) -> bool:
         """Whether a worker ran its first job: False when the pool broke before any could."""
-        self._starting.join()
+        self._joined()
         return any(job.done() and not job.cancelled() and job.exception() is None for job in self._warm)
 
     def close(self) -> None:
-        self._starting.join()
+        self._joined()
         self.pool.shutdown(cancel_futures=True)
         self._close_pipes()
 
@@ -206,22 +201,6 @@ class _Pool:
     def _close_pipes(self) -> None:
         for end in (self.reader, self.writer, self.alive, self._alive_end):
             end.close()
-
-
-WARM_ENDPOINT = "http://127.0.0.1:9"
-"""The endpoint of the connection a worker's first job makes: it makes no call."""
-
-
-def _ready() -> None:
-    """A worker's first job, run while the sync plans: what the process keeps for every connection made
-    here, made now (vtab's tables registered a first time; botocore's Cloud Control and STS models and
-    endpoint rules read by the process's loader: about 80 ms of CPU a worker, which its first shards
-    otherwise wait for). No credentials are looked up and no call is made."""
-    connection, _ = connect_with_registry(  # a region checked: botocore's partitions read
-        ":memory:", endpoint_url=WARM_ENDPOINT, regions=("us-east-1",), read_only=True, progress=False
-    )
-    connection.close()
-    warm_loader()
 
 
 READ_BYTES = 1 << 20
@@ -364,112 +343,18 @@ def _share(job: ShardJob, group: Sequence[Shard]) -> ShardJob:
     return dataclasses.replace(job, retry_budget=share, tasks=tasks)
 
 
+def _can_fork() -> bool:
+    """Whether the workers may be forked from this process now: on Linux, while it runs one thread (its
+    threads counted by the kernel, so a library's own are seen too). A fork copies only the thread that
+    forks; any other's locks would stay held in the copy."""
+    if not sys.platform.startswith("linux") or FORK not in multiprocessing.get_all_start_methods():
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
 def _start_method() -> str:
     available = multiprocessing.get_all_start_methods()
     return next(method for method in START_METHODS if method in available)
-
-
-# -- the worker's side ------------------------------------------------------------------------------------
-
-_pipe: _Sender | None = None
-_stop: StopFlag | None = None
-
-
-class _Sender:
-    """A worker's end of the pipe, shared by its threads and (through the lock) the other workers."""
-
-    def __init__(self, writer: Connection, lock: Any) -> None:
-        self.writer = writer
-        self.lock = lock
-
-    def send(self, *message: Any) -> None:
-        with self.lock:
-            self.writer.send(message)
-
-
-def _init_worker(
-    writer: Connection, lock: Any, stop: StopFlag, environment: dict[str, str], alive: Connection
-) -> None:
-    """A worker process's start. Its environment is the sync's process's now (what a spawned child
-    inherits), not the forkserver's, started earlier: the AWS variables (profile, region, endpoints) may
-    have changed since. Ctrl-C is the sync's process's to handle (it sets ``stop``); when that process is
-    gone (killed, or left at a second Ctrl-C), the worker exits."""
-    global _pipe, _stop
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.clear()
-    os.environ.update(environment)
-    _pipe, _stop = _Sender(writer, lock), stop
-    threading.Thread(target=_exit_with_the_sync, args=(alive,), name="vtab-sync-alive", daemon=True).start()
-
-
-ORPHANED_STATUS = 70
-"""A worker's exit status when the sync's process went away first."""
-
-
-def _exit_with_the_sync(alive: Connection) -> None:
-    """Block (no wakes) until the sync's process closes its end of ``alive`` or ends, then exit: a pool
-    worker would otherwise wait for its next job forever, and hold the sync's stderr open."""
-    with contextlib.suppress(EOFError, OSError):
-        alive.recv()  # nothing is ever sent
-    os._exit(ORPHANED_STATUS)
-
-
-class _SentProgress(Progress):
-    """A worker's progress: each event sent to the sync's process, whose display counts it (a task's end
-    comes with its outcome)."""
-
-    def __init__(self, pipe: _Sender) -> None:
-        super().__init__(0)
-        self.pipe = pipe
-
-    def started(self, task: Task) -> None:
-        self.pipe.send(Message.STARTED, task)
-
-    def calls(self, calls: int, throttles: int) -> None:
-        self.pipe.send(Message.CALLS, None, calls, throttles)
-
-    def retried(self, task: Task) -> None:
-        self.pipe.send(Message.RETRIED, task)
-
-    def finished(self, task: Task, result: TaskResult) -> None:
-        pass  # counted where the outcome is settled
-
-
-def run_group(shards: Sequence[Shard], job: ShardJob, most_at_once: int = MAX_SHARDS_AT_ONCE) -> None:
-    """In a worker process: the group's shards at once on threads, as the thread executor runs them, each
-    task's outcome sent to the sync's process."""
-    assert _pipe is not None and _stop is not None, "run_group runs in a worker _init_worker started"
-    with mfa.provided(job.credentials), hints.speaking_to(job.audience):  # as in the sync's process
-        _run_group(shards, job, _pipe, _stop, most_at_once)
-
-
-def _run_group(
-    shards: Sequence[Shard], job: ShardJob, pipe: _Sender, stop: StopFlag, most_at_once: int
-) -> None:
-    use_endpoints(job.endpoints)
-    root_connection, root = connect_with_registry(":memory:", **job.options)
-    root.accounts.learn(job.account_ids)
-    shards_at_once = min(most_at_once, len(shards)) or 1
-    context = SyncContext(
-        sync_id=job.sync_id,
-        options=job.options,
-        write=lambda task, columns, rows, result: pipe.send(Message.WRITE, task, columns, rows, result),
-        record=lambda task, result: pipe.send(Message.RECORD, task, result),
-        progress=_SentProgress(pipe),
-        budget=RetryBudget(job.retry_budget),
-        root=root,
-        connections_per_shard=job.connections_per_shard,
-        shards_at_once=shards_at_once,
-        stop=stop,
-        fail_fast=job.fail_fast,
-    )
-    running = RunningShards()
-    try:
-        ThreadExecutor(shards_at_once).run(shards, running.of(lambda shard: ShardRun(shard, context).run()))
-    except BaseException:
-        stop.set()  # a shard's error ends the sync, as with threads: every worker stops
-        running.ended()  # the running tasks end (and are sent) before the connections close
-        raise
-    finally:
-        root_connection.close()
-        pipe.send(Message.ENDED, None)  # the group's last message: nothing of it is left in flight
