@@ -229,9 +229,8 @@ def test_a_role_every_account_refuses_is_one_line_naming_each_account_not_one_pe
     tasks = len(members) * len(REGIONS) * 2
     assert line.startswith(f"failed: {tasks} tasks of ")
     for account in members:
-        assert re.search(
-            f"account {account.account_id} in [a-z0-9-, ]+ \\(request id [0-9a-f-]{{36}}\\)", line
-        )
+        named = re.escape(f"account {account.account_id} ({account.name}) in ")
+        assert re.search(f"{named}[a-z0-9-, ]+ \\(request id [0-9a-f-]{{36}}\\)", line)
     assert line.count("vtab assumes role NoSuchRole to read account <account-id>") == 1
     assert "(and --external-id if their trust policies demand one)" in line  # the flag, not external_id
     skipped = re.search(r"--skip-accounts '([0-9,]+)'", line)
