@@ -327,3 +327,33 @@ def test_fewer_accounts_than_workers_split_by_region() -> None:
     groups = groups_of(shards, 2)
     assert sorted(len(group) for group in groups) == [1, 2]
     assert groups_of([], 2) == [] and len(groups_of(shards, 8)) == 3
+
+
+def _sync_argv(emulator: Emulator, out: Path) -> list[str]:
+    """``vtab sync`` of one region's log groups on worker processes (the command runs one thread: forked)."""
+    argv = [sys.executable, "-m", "vtab.cli", "sync", str(out), "--tables", "logs_log_groups"]
+    argv += ["--accounts", "org", "--regions", "us-east-1", "--endpoint-url", emulator.endpoint_url]
+    return [*argv, "--executor", "processes"]
+
+
+def _us_east_1_log_groups(org: Org) -> int:
+    return sum(len(account.log_groups.get("us-east-1", ())) for account in org.accounts if account.assumable)
+
+
+def test_the_command_with_its_stdout_closed_forks_its_workers_and_syncs(
+    emulator: Emulator, org: Org, tmp_path: Path
+) -> None:
+    # `vtab sync ... >&-` (a cron line, a service): Python's sys.stdout is None, which the flush before the
+    # workers are forked must not trip on
+    out = tmp_path / "estate.db"
+    ended = subprocess.run(
+        _sync_argv(emulator, out),
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=300,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert ended.returncode == 3, ended.stderr  # the locked account's task failed; the others are done
+    assert "Error" not in ended.stderr, ended.stderr
+    synced = file_rows(out, "SELECT count(*) FROM logs_log_groups")
+    assert synced == [(_us_east_1_log_groups(org),)]

@@ -158,9 +158,7 @@ class _Pool:
         self._warm: list[Future[None]] = []
         """Each worker's first job (``process_worker.warm``)."""
         self._starting: threading.Thread | None = None
-        if method == FORK:
-            sys.stdout.flush()  # a forked worker flushes its copy of what is buffered when it exits
-            sys.stderr.flush()
+        if method == FORK:  # multiprocessing flushes stdout and stderr before each fork (None: no stream)
             self._start(workers)  # the first submit forks every worker, on this thread, the only one
         else:
             self._starting = threading.Thread(target=self._start, args=(workers,), name="vtab-sync-processes")
