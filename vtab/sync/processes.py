@@ -62,8 +62,8 @@ class WorkerLostError(RuntimeError):
     never started (most often a script that calls the sync outside ``if __name__ == "__main__":``: each
     worker imports the script's main module, which multiprocessing then refuses)."""
 
-    def __init__(self, started: bool = True) -> None:
-        if started:
+    def __init__(self, started: bool = True, forked: bool = False) -> None:
+        if started or forked:  # a forked worker imports nothing: the guard cannot be the cause
             text = (
                 "a worker process of --executor processes ended abruptly (killed, out of memory, or "
                 "crashed), so the sync stopped: the tasks done are written, the others stay pending; run "
@@ -125,7 +125,7 @@ class ProcessExecutor:
             if isinstance(error, BrokenProcessPool):  # its own words name neither the cause nor the fix
                 started = workers.started()
                 workers.close()  # the pool's workers are gone already: closing waits for none of them
-                raise WorkerLostError(started=started) from error
+                raise WorkerLostError(started=started, forked=workers.forked) from error
             workers.abandon()
             raise
         self.close()
@@ -138,6 +138,8 @@ class _Pool:
 
     def __init__(self, workers: int) -> None:
         method = FORK if _can_fork() else _start_method()
+        self.forked = method == FORK
+        """Whether the workers are forks of this process (else started afresh, importing vtab)."""
         mp = multiprocessing.get_context(method)
         if method == "forkserver":
             mp.set_forkserver_preload([__name__])  # vtab imported once, in the forkserver
