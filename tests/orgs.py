@@ -165,3 +165,16 @@ def run_sync_command(emulator: Emulator, org: Org, out: str, executor: str) -> N
     argv = ["sync", out, "--tables", "logs_log_groups", "--executor", executor, "--accounts", "org"]
     assert main([*argv, "--regions", ",".join(REGIONS), "--endpoint-url", emulator.endpoint_url]) == 3
     assert file_rows(out, "SELECT count(*) FROM logs_log_groups") == [(assumable_log_groups(org),)]
+
+
+def command_failure_line(err: str) -> str:
+    """The one failure line ``run_sync_command`` prints on stderr (the locked account's two tasks): checked
+    to name the command's flag, as the sync's process speaks to the command's user, whichever executor's
+    workers ran the tasks; returned for an executor's own checks."""
+    failed = [line for line in err.splitlines() if line.startswith("failed: ")]
+    assert len(failed) == 1, failed
+    (line,) = failed
+    assert line.startswith("failed: 2 tasks of logs_log_groups in account "), line
+    assert "add --skip-accounts '" in line, line
+    assert "vtab.register()" not in line and "skip_accounts=" not in line, line
+    return line
