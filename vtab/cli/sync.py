@@ -10,7 +10,7 @@ from typing import Any, TextIO
 from vtab.aws.errors import request_id_in
 from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, say
 from vtab.cli.flags import options_from
-from vtab.read.accounts import by_cause
+from vtab.read.accounts import account_text, by_cause
 from vtab.sync import NothingToResume, OnError, SyncSummary, sync
 
 FAILED_TASKS_STATUS = 3
@@ -63,8 +63,8 @@ class TaskFailure:
 
     @property
     def account_text(self) -> str:
-        """``123456789012 (dev-2)``, as a statement's failures name an account."""
-        return f"{self.account_id} ({self.account_name})" if self.account_name else self.account_id
+        """As a statement's failures name an account (``read.accounts.account_text``)."""
+        return account_text(self.account_id, self.account_name)
 
     @property
     def request_id(self) -> str | None:

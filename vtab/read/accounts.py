@@ -86,7 +86,7 @@ class AccountFailure:
 
     @property
     def account_text(self) -> str:
-        return f"{self.account_id} ({self.account_name})" if self.account_name else self.account_id
+        return account_text(self.account_id, self.account_name)
 
     def under(self, type_name: str) -> AccountFailure:
         """The failure of ``type_name``'s walk, which lists this failed type: no call made for it."""
@@ -288,6 +288,11 @@ _SKIP_ACCOUNTS = re.compile(_SKIP_ACCOUNTS_VALUE)
 
 _SKIPPED_MARK = re.compile(f"({_SKIP_ACCOUNTS_VALUE}(?:[^']*,)?){re.escape(ACCOUNT_MARK)}'")
 """The skip_accounts value a refusal's fix names: the option's whole value, the account last."""
+
+
+def account_text(account_id: str, name: str | None) -> str:
+    """``123456789012 (dev-2)``: an account as failures name it (its id alone when it has no name)."""
+    return f"{account_id} ({name})" if name else account_id
 
 
 class Failed(Protocol):
