@@ -8,8 +8,9 @@ and polls them concurrently, so at 16 workers without a rate limit it should cos
 single-row INSERT (the bound the start calls set: 4 rounds of 16), and be far faster than 50
 statements in a row (target: at least 10x). That bound counts each extra round as the latency alone; a
 round is a whole start call (latency, signing, both ends' HTTP work), so the bound is printed twice:
-with the latency, and with the 1-row INSERT's own start call (its ``ms`` in vtab_calls). Under the default rate limit (25 calls/s) the calls decide
-the time, so the calls and polls per write are counted (from the endpoint's recorder).
+with the latency, and with the 1-row INSERT's own calls (their ``ms`` in vtab_calls). Under the default
+rate limit (25 calls/s) the calls decide the time, so the calls and polls per write are counted (from the
+endpoint's recorder).
 
 Each statement's client CPU is reported too: the SQLite thread's (``thread_time``, the scheduler) and the
 whole process's (the start slots' and poll threads' besides), medians per statement.
@@ -227,7 +228,8 @@ def report(label: str, result: Result, max_workers: int, rate_limit: float | Non
         round_trip = single.write_calls / single.calls_per_write
         measured = single.median + (rounds - 1) * round_trip
         print(
-            f"  the same, each extra round a call as long as the 1-row INSERT's ({round_trip * 1000:.1f} ms): "
+            f"  the same, each extra round a call as long as the 1-row INSERT's ({round_trip * 1000:.1f} ms):"
+            " "
             f"{measured / single.median:.3f}x; the {ROWS}-row INSERT's time beyond it: "
             f"{(batch.median - measured) * 1000:.1f} ms"
         )
