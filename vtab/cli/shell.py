@@ -48,7 +48,11 @@ class VtabShell(TablesShell, OutputShell):
     """Statements and commands that failed: a shell fed by a pipe or file exits 1 after any, as sqlite3."""
 
     def handle_exception(self) -> Any:
+        """Count and explain a failure, which apsw reports and reads on after; but a reader of the output
+        that went away (``... | vtab shell | head -1``) ends the shell, quietly (status 141), as sqlite3."""
         failure = sys.exc_info()[1]
+        if isinstance(failure, BrokenPipeError):
+            raise  # run_shell and main end the command
         if not isinstance(failure, (SystemExit, KeyboardInterrupt)):
             self.failures += 1
         if failure is not None:
