@@ -55,8 +55,18 @@ def test_org_with_ous_and_skips() -> None:
     [
         (
             {"accounts": "12345"},
-            "option accounts='12345' has '12345' at position 0, not an AWS account id (12 digits); write "
-            "accounts='111111111111,222222222222' (or 'org')",
+            "option accounts='12345': account id '12345' is not 12 digits; give each account's 12-digit id, "
+            "like accounts='111111111111,222222222222' (or 'org')",
+        ),
+        (
+            {"accounts": ["111111111111", "2222-2222-2222"]},
+            "option accounts=['111111111111', '2222-2222-2222']: account id '2222-2222-2222' is not 12 "
+            "digits; give each account's 12-digit id, like accounts='111111111111,222222222222' (or 'org')",
+        ),
+        (
+            {"skip_accounts": "111111111111,dev"},
+            "option skip_accounts='111111111111,dev': 'dev' is not an account id (12 digits) or OU id "
+            "(ou-ab12-cd34ef56); write skip_accounts='111111111111,ou-ab12-cd34ef56'",
         ),
         (
             {"accounts": [111111111111]},
@@ -75,8 +85,9 @@ def test_org_with_ous_and_skips() -> None:
         ),
         (
             {"accounts": "org", "organizational_units": "Prod"},
-            "option organizational_units='Prod' has 'Prod' at position 0, not an organizational unit id or "
-            "path; write organizational_units='ou-ab12-cd34ef56,/Prod/Web' (or a root, 'r-ab12' or '/')",
+            "option organizational_units='Prod': 'Prod' is not an organizational unit id (ou-ab12-cd34ef56, "
+            "a root r-ab12) or path (/Prod/Web); write organizational_units='ou-ab12-cd34ef56,/Prod/Web' "
+            "(or a root, 'r-ab12' or '/')",
         ),
         (
             {"skip_accounts": "ou-ab12-cd34ef56"},

@@ -260,7 +260,11 @@ def test_cli_flags_are_checked_like_options(
 
 
 BAD_VALUES = [
-    (["query", "--accounts", "12x", "SELECT 1"], "option --accounts '12x' has '12x' at position 0"),
+    (
+        ["query", "--accounts", "12x", "SELECT 1"],
+        "option --accounts '12x': account id '12x' is not 12 digits; give each account's 12-digit id, like "
+        "--accounts '111111111111,222222222222'",
+    ),
     (["snapshot", "out.db", "SELECT 1", "--table", "t", "--cache-ttl", "soon"], "option --cache-ttl 'soon'"),
     (["sync", "out.db", "--regions", "us-east-1,,x"], "option --regions 'us-east-1,,x': region 'x' is not"),
     (["shell", "SELECT 1"], "the first argument is the database (DB), and 'SELECT 1' is not one"),

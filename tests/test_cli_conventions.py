@@ -416,6 +416,26 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(flags: list[str]) -> N
     assert error == ""
 
 
+@pytest.mark.parametrize("how", ["piped", "--cmd"])
+def test_a_reader_that_goes_away_ends_a_shell_fed_by_a_pipe_quietly(flags: list[str], how: str) -> None:
+    # SQL piped in (the statement loop) or given with --cmd: apsw's shell reports an error there and reads
+    # on, so `... | vtab shell | head -1` said "[Errno 32] Broken pipe" and exited 1; sqlite3 ends quietly
+    sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) SELECT x FROM c;"
+    command = [sys.executable, "-m", "vtab.cli", "shell", *flags]
+    command += ["--cmd", sql, ":memory:"] if how == "--cmd" else []
+    with subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as child:
+        assert child.stdin is not None and child.stdout is not None and child.stderr is not None
+        child.stdin.write(sql + "\nSELECT 'after';\n" if how == "piped" else "SELECT 'after';\n")
+        child.stdin.close()
+        assert child.stdout.readline() == "1\n"
+        child.stdout.close()  # as `| head -1` does
+        error = child.stderr.read()
+        assert child.wait(timeout=60) == 141
+    assert error == ""
+
+
 def test_query_reads_piped_sql_without_a_dash(flags: list[str]) -> None:
     result = run_vtab("query", *flags, "-f", "csv", stdin="SELECT 7 AS n")
     assert (result.returncode, result.stdout) == (0, "n\n7\n")

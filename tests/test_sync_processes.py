@@ -363,3 +363,43 @@ def test_the_command_with_its_stdout_closed_forks_its_workers_and_syncs(
     assert "Error" not in ended.stderr, ended.stderr
     synced = file_rows(out, "SELECT count(*) FROM logs_log_groups")
     assert synced == [(_us_east_1_log_groups(org),)]
+
+
+@pytest.mark.parametrize("start", ["fork", "forkserver"])
+def test_the_command_whose_reader_went_away_ends_quietly_and_the_run_resumes(
+    emulator: Emulator, org: Org, tmp_path: Path, start: str
+) -> None:
+    # `... | vtab sync ... | head -1` once head has gone: multiprocessing flushes stdout before it starts a
+    # worker and lets the broken pipe through (it tolerates only a missing or closed stream). The command
+    # is entered as its console script enters it, after a line its stdout holds (block-buffered, as a
+    # pipe's is), so the flush has something to write; a thread of the process's own makes the workers
+    # start from a forkserver instead of being forked.
+    thread = (
+        "threading.Thread(target=threading.Event().wait, daemon=True).start()\n" if start != "fork" else ""
+    )
+    entry = (
+        f"import sys, threading\n{thread}sys.stdout.write('a line for head\\n')\n"
+        "from vtab.cli.main import main\nsys.exit(main())\n"
+    )
+    out = tmp_path / "estate.db"
+    argv = _sync_argv(emulator, out)
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader went away
+    try:
+        ended = subprocess.run(
+            [sys.executable, "-c", entry, *argv[3:]],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+            env={name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"},
+        )
+    finally:
+        os.close(writer)
+    assert (ended.returncode, ended.stderr) == (141, "")  # as a tool SIGPIPE ends: no traceback
+    assert file_rows(out, "SELECT status, count(*) FROM _vtab_sync GROUP BY status") == [("pending", 6)]
+
+    resumed = subprocess.run([*argv, "--resume"], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 3, resumed.stderr  # the locked account's task failed; the others are done
+    assert file_rows(out, "SELECT count(*) FROM logs_log_groups") == [(_us_east_1_log_groups(org),)]
+    assert file_rows(out, "SELECT count(*) FROM _vtab_sync WHERE status = 'pending'") == [(0,)]

@@ -4,6 +4,7 @@ and the SQL, wherever the user put them (sqlite3 reads options anywhere, apsw on
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Sequence
 
 import apsw.shell
@@ -86,3 +87,27 @@ def split_shell_args(argv: Sequence[str]) -> ShellArgs:
             positional.append(token)
         i += 1
     return ShellArgs(ours, options, positional, want_help)
+
+
+SQL_VERBS = frozenset(
+    {"SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "WITH", "VALUES", "EXPLAIN", "PRAGMA", "CREATE"}
+)
+"""The first words of a statement: an argument where the database goes that starts with one is SQL."""
+
+
+def sql_in_place_of_the_database(argument: str) -> str | None:
+    """The usage error for SQL (or a dot-command) given where the database goes (``vtab shell "SELECT
+    ..."``): apsw would open a file named like it and run nothing; None for anything else, or a file
+    that exists under that name."""
+    first = argument.split(maxsplit=1)[0] if argument.strip() else ""
+    dot_command = first.startswith(".") and first[1:].isalpha()
+    if not (first.upper() in SQL_VERBS and first != argument) and not dot_command:
+        return None
+    if os.path.exists(argument):
+        return None
+    shown = argument if len(argument) <= 40 else argument[:37] + "..."
+    example = first if dot_command else f'"{first} ..."'
+    return (
+        f"the first argument is the database (DB), and {shown!r} is not one: give the database first "
+        f"(vtab shell :memory: {example}, or a file name), or run the SQL with vtab query"
+    )

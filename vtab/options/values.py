@@ -131,16 +131,26 @@ def _text_shape(name: str, kind: Kind) -> _Shape | None:
 
 
 LIST_KINDS = frozenset({Kind.ACCOUNTS, Kind.OUS, Kind.SKIPPED, Kind.NAMES})
-_LIST_ITEMS: dict[Kind, tuple[str, str]] = {
-    Kind.ACCOUNTS: ("an AWS account id (12 digits)", "'111111111111,222222222222' (or 'org')"),
+_LIST_ITEMS: dict[Kind, tuple[str, str, str]] = {
+    Kind.ACCOUNTS: (
+        "account id {item} is not 12 digits",
+        "give each account's 12-digit id, like",
+        "'111111111111,222222222222' (or 'org')",
+    ),
     Kind.OUS: (
-        "an organizational unit id or path",
+        "{item} is not an organizational unit id (ou-ab12-cd34ef56, a root r-ab12) or path (/Prod/Web)",
+        "write",
         "'ou-ab12-cd34ef56,/Prod/Web' (or a root, 'r-ab12' or '/')",
     ),
-    Kind.SKIPPED: ("an account id or OU id", "'111111111111,ou-ab12-cd34ef56'"),
-    Kind.NAMES: ("a profile name", "'prod,staging'"),
+    Kind.SKIPPED: (
+        "{item} is not an account id (12 digits) or OU id (ou-ab12-cd34ef56)",
+        "write",
+        "'111111111111,ou-ab12-cd34ef56'",
+    ),
+    Kind.NAMES: ("{item} is not a profile name", "write", "'prod,staging'"),
 }
-"""List kind -> what each item is, and how the option is written."""
+"""List kind -> what is wrong with an item that is not one (``{item}``: the item as written), and how the
+option is written: the words before the example, the example."""
 
 
 def _choice(name: str, value: Any, rule: Rule) -> StrEnum:
@@ -172,7 +182,7 @@ def _list_item_ok(kind: Kind, item: str) -> bool:
 def _list(name: str, value: Any, kind: Kind) -> tuple[str, ...]:
     """A comma-separated text, or a list/tuple of texts; each item checked for ``kind``. Duplicates are
     read once; ``org`` stands alone in accounts."""
-    what, example_value = _LIST_ITEMS[kind]
+    problem, fix, example_value = _LIST_ITEMS[kind]
     example = hints.assignment(name, example_value)
     if isinstance(value, str):
         items = [part.strip() for part in value.split(",") if part.strip()]
@@ -191,9 +201,10 @@ def _list(name: str, value: Any, kind: Kind) -> tuple[str, ...]:
                 "skip_accounts",
             )
         return found
-    for index, item in enumerate(found):
+    for item in found:
         if not _list_item_ok(kind, item):
-            raise _bad(name, value, f"has {item!r} at position {index}, not {what}", f"write {example}")
+            wrong = problem.format(item=repr(item))
+            raise OptionError(f"option {hints.assignment(name, repr(value))}: {wrong}; {fix} {example}")
     return found
 
 
