@@ -130,6 +130,37 @@ def test_an_update_cannot_move_a_row_to_another_account(emulator: Emulator, org:
     assert writes(connection) == []
 
 
+def test_an_account_id_written_as_a_number_is_that_account(emulator: Emulator, org: Org) -> None:
+    """account_id = 123456789012 unquoted: SQLite compares it with the TEXT column as the account in WHERE,
+    so an INSERT and an UPDATE take it too (12 digits as a number lose no leading zero); an UPDATE that SETs
+    the row's own account, as a number or NULL for the caller's own, moves nothing."""
+    prod_a = next(a for a in org.members if a.assumable and a.account_id[0] != "0")  # ids are random
+    connection, _ = register(emulator, accounts="org", regions="us-east-1")
+    returned = rows(
+        connection,
+        "INSERT INTO logs_log_groups (log_group_name, account_id) "
+        f"VALUES ('/numbered', {int(prod_a.account_id)}) RETURNING account_id",
+    )
+    assert returned == [(prod_a.account_id,)]
+    assert "/numbered" in groups_of(emulator, org, prod_a.name)
+    rows(
+        connection,
+        f"UPDATE logs_log_groups SET account_id = {int(prod_a.account_id)}, retention_in_days = 7 "
+        f"WHERE account_id = {int(prod_a.account_id)} AND log_group_name = '/numbered'",
+    )
+    assert groups_of(emulator, org, prod_a.name)["/numbered"]["RetentionInDays"] == 7
+    own = org.named("master").log_groups["us-east-1"][0]
+    rows(
+        connection,
+        "UPDATE logs_log_groups SET account_id = NULL, retention_in_days = 14 "
+        f"WHERE account_id = '{ACCOUNT_ID}' AND log_group_name = '{own}'",
+    )
+    assert groups_of(emulator, org, "master")[own]["RetentionInDays"] == 14
+    with pytest.raises(apsw.SQLError) as raised:
+        rows(connection, "INSERT INTO logs_log_groups (log_group_name, account_id) VALUES ('/short', 12345)")
+    assert "account_id = 12345 is not an AWS account id" in str(raised.value)
+
+
 def test_without_account_options_an_insert_takes_only_the_callers_account(emulator: Emulator) -> None:
     connection, _ = register(emulator, regions="us-east-1")
     rows(

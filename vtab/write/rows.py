@@ -230,7 +230,10 @@ class RowWriter:
 
     @staticmethod
     def account_text(value: object, where: str) -> str | None:
-        """An INSERT's account_id as an account id (None: NULL), or refused: 12 digits as text."""
+        """An INSERT's account_id as an account id (None: NULL), or refused: 12 digits as text, or as a
+        number of 12 digits (``account_id = 123456789012`` unquoted, which WHERE compares as that account:
+        no leading zero was lost)."""
+        value = account_number_as_text(value)
         if value is None:
             return None
         if not isinstance(value, str) or not ACCOUNT_ID_PATTERN.fullmatch(value):
@@ -304,7 +307,9 @@ class RowWriter:
     def refuse_moving_account(self, values: dict[str, Any], row: Row, where: str) -> None:
         """An UPDATE acts in the row's account: SET account_id (or account_name) to another is refused."""
         table = self.table
-        account = values.get(ACCOUNT_ID, apsw.no_change)
+        account = account_number_as_text(values.get(ACCOUNT_ID, apsw.no_change))
+        if account is None and self._is_callers_own(row.account):
+            account = table.account_of(row)  # NULL: the caller's own account, as an INSERT's
         if account is not apsw.no_change and account != table.account_of(row):
             raise apsw.ReadOnlyError(
                 f"{ACCOUNT_ID} = {sql_literal(account)} (was {sql_literal(table.account_of(row))}): a "
@@ -317,6 +322,13 @@ class RowWriter:
                 f"{ACCOUNT_NAME} = {sql_literal(name)}: the account's name is read-only (Organizations has "
                 f"it); leave {ACCOUNT_NAME} out of the UPDATE {where}"
             )
+
+    def _is_callers_own(self, account_id: str | None) -> bool:
+        """Whether a row's account is the caller's own (None: a connection without account options)."""
+        if account_id is None:
+            return True
+        account = self.table.estate_account(account_id)
+        return account is not None and account.own and account.profile is None
 
     def fill_account_id(
         self, values: dict[str, Any], region: str, where: str, account: str | None = None
@@ -381,3 +393,11 @@ def _same_value(rules: RowRules, column: str, first: Any, second: Any, where: st
     if first == second:
         return True
     return bool(rules.property_value(column, first, where) == rules.property_value(column, second, where))
+
+
+def account_number_as_text(value: Any) -> Any:
+    """An account id given as a number of 12 digits, as the text SQLite compares it as; anything else as
+    it is (a shorter number lost leading zeros, and is refused as no account id)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 10**11 <= value < 10**12:
+        return str(value)
+    return value
