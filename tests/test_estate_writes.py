@@ -161,6 +161,30 @@ def test_an_account_id_written_as_a_number_is_that_account(emulator: Emulator, o
     assert "account_id = 12345 is not an AWS account id" in str(raised.value)
 
 
+@pytest.mark.parametrize("leaves_out", ["skip_accounts", "accounts"])
+def test_an_insert_with_account_id_null_is_refused_when_the_estate_leaves_the_callers_own_out(
+    emulator: Emulator, org: Org, leaves_out: str
+) -> None:
+    """NULL is the caller's own account: a connection whose estate leaves it out (skip_accounts names it,
+    or accounts lists others) refuses it as it refuses the id written out, rather than creating the
+    resource where the connection does not read."""
+    options = (
+        {"accounts": "org", "skip_accounts": ACCOUNT_ID}
+        if leaves_out == "skip_accounts"
+        else {"accounts": org.named("prod-a").account_id}
+    )
+    connection, _ = register(emulator, regions="us-east-1", **options)
+    with pytest.raises(apsw.SQLError) as raised:
+        rows(connection, "INSERT INTO logs_log_groups (log_group_name) VALUES ('/nowhere')")
+    assert str(raised.value).startswith(
+        f"account_id = NULL is the caller's own account, {ACCOUNT_ID}, which is not one of the accounts "
+        "this connection reads"
+    ), raised.value
+    assert str(raised.value).endswith("[logs_log_groups row 1]")
+    assert writes(connection) == []
+    assert "/nowhere" not in groups_of(emulator, org, "master")
+
+
 def test_without_account_options_an_insert_takes_only_the_callers_account(emulator: Emulator) -> None:
     connection, _ = register(emulator, regions="us-east-1")
     rows(

@@ -49,7 +49,7 @@ class RowWriter:
             table.name, table.schema, table.columns.property_of, schema_checks=table.options.schema_checks
         )
         self.patches = PatchDocumentRules(self.rules)
-        self._accounts: set[str] = set()
+        self._accounts: set[str | None] = set()
         """Accounts an INSERT named that were found in the estate and reached (asked once)."""
 
     # -- the three verbs ------------------------------------------------------------------------------
@@ -244,12 +244,12 @@ class RowWriter:
         return value
 
     def account_of(self, value: str | None, where: str) -> str | None:
-        """The account an INSERT's row is created in: None (NULL) for the caller's own; else an account
-        of the estate, whose role is assumed now, so that a wrong or unreachable one is refused before
-        anything is sent."""
-        if value is None:
-            return None
+        """The account an INSERT's row is created in: None (NULL) for the caller's own (refused when the
+        estate leaves it out); else an account of the estate, whose role is assumed now, so that a wrong
+        or unreachable one is refused before anything is sent."""
         table = self.table
+        if value is None and not table.several_accounts:
+            return None
         if value in self._accounts:
             return value if table.several_accounts else None
         lookup = table.pool.submit(self._reach_account, value, where)
@@ -263,8 +263,11 @@ class RowWriter:
         self._accounts.add(value)
         return account
 
-    def _reach_account(self, value: str, where: str) -> str | None:
+    def _reach_account(self, value: str | None, where: str) -> str | None:
         table = self.table
+        if value is None:
+            self._refuse_own_outside_estate(where)
+            return None
         if not table.several_accounts:
             own = table.own_account(f"leave {ACCOUNT_ID} NULL for the caller's own account")
             if value != own:
@@ -287,6 +290,18 @@ class RowWriter:
                 f"{ACCOUNT_ID} = {sql_literal(value)}: {error}; nothing was sent {where}"
             ) from error
         return value
+
+    def _refuse_own_outside_estate(self, where: str) -> None:
+        """NULL (the caller's own account) on a connection whose estate leaves that account out: refused,
+        as its id written out is, so that nothing is created where the connection does not read."""
+        if any(account.own and account.profile is None for account in self.table.estate.readable()):
+            return
+        own = self.table.own_account(f"give {ACCOUNT_ID}, one of the accounts in vtab_accounts")
+        raise apsw.SQLError(
+            f"{ACCOUNT_ID} = NULL is the caller's own account, {own}, which is not one of the accounts this "
+            "connection reads (SELECT account_id FROM vtab_accounts lists them): give one of those as "
+            f"{ACCOUNT_ID}, or add {own} to the accounts option (or take it out of skip_accounts) {where}"
+        )
 
     def know_returning_account(self, account: str | None, where: str) -> None:
         """A RETURNING write in the caller's own account (``account`` None) on a connection that has not
