@@ -297,6 +297,26 @@ def test_profiles_are_one_account_each(
     assert operations(emulator) == {"GetCallerIdentity": 2, "ListResources": 1}
 
 
+def test_a_profile_of_profiles_missing_from_the_config_names_the_profiles_option(
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error names the option the profile came from (profiles, not profile) and how to fix it there,
+    before any call."""
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[prod]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    emulator.clear_calls()
+    connection, _ = register(emulator, profiles="prod,prdo,staging")
+    with pytest.raises(apsw.SQLError) as raised:
+        rows(connection, "SELECT account_id FROM vtab_accounts")
+    assert str(raised.value) == (
+        "ProfileNotFound: the AWS profiles 'prdo', 'staging' (of profiles='prod,prdo,staging') are not in "
+        "your AWS config files (profiles there: prod); did you mean 'prod'? name profiles that are there, "
+        "or leave them out of profiles"
+    )
+    assert operations(emulator) == {}
+
+
 def test_sts_and_organizations_endpoints_follow_their_variables(
     emulator: Emulator, org: Org, closed_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
