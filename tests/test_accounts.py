@@ -79,6 +79,26 @@ def test_org_lists_every_account_with_status_and_ou_path(emulator: Emulator, org
     assert operations(emulator) == {"GetCallerIdentity": 1, "ListAccounts": 1}
 
 
+@pytest.mark.parametrize("status_field", [False, True])
+def test_an_accounts_state_says_whether_it_is_read_with_or_without_the_retired_status(
+    emulator: Emulator, org: Org, status_field: bool
+) -> None:
+    """AWS retired the accounts' Status field (9 September 2026): their State says it now (ACTIVE,
+    SUSPENDED, CLOSED, PENDING_ACTIVATION, ...), and an answer with Status alone still reads. A closed
+    account is listed with its state and never read, so on_account_error='fail' reads the others."""
+    emulator.configure(account_status=status_field)
+    closed, locked = org.named("dev-closed"), org.named("dev-locked")
+    connection, _ = register(emulator, accounts="org", skip_accounts=locked.account_id)
+    assert rows(connection, f"SELECT status FROM vtab_accounts WHERE account_id = '{closed.account_id}'") == [
+        ("SUSPENDED",)
+    ]
+    read = [a for a in org.accounts if a.status == "ACTIVE" and a.assumable]
+    assert rows(connection, "SELECT count(*) FROM logs_log_groups") == [
+        (sum(len(a.log_groups["us-east-1"]) for a in read),)
+    ]
+    assert all(call.account_id != closed.account_id for call in emulator.calls)
+
+
 def test_a_refused_role_suggests_skip_accounts_with_the_accounts_already_skipped(
     emulator: Emulator, org: Org
 ) -> None:
