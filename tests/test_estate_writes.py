@@ -59,6 +59,28 @@ def test_insert_creates_in_the_account_it_names(emulator: Emulator, org: Org) ->
     assert "/made/in/master" not in groups_of(emulator, org, "prod-a")
 
 
+def test_returning_account_name_names_each_rows_account(emulator: Emulator, org: Org) -> None:
+    """RETURNING account_name is the name of the account the write acted in, as a SELECT reads it (it
+    was NULL), from the estate the connection read once."""
+    prod_a, prod_b = org.named("prod-a"), org.named("prod-b")
+    connection, _ = register(emulator, accounts="org", regions="us-east-1")
+    returned = rows(
+        connection,
+        "INSERT INTO logs_log_groups (log_group_name, account_id) "
+        f"VALUES ('/named', '{prod_a.account_id}'), ('/named', '{prod_b.account_id}') "
+        "RETURNING account_id, account_name",
+    )
+    assert sorted(returned) == sorted([(prod_a.account_id, "prod-a"), (prod_b.account_id, "prod-b")])
+    returned = rows(
+        connection,
+        "DELETE FROM logs_log_groups WHERE log_group_name = '/named' "
+        f"AND account_id IN ('{prod_a.account_id}', '{prod_b.account_id}') RETURNING account_name, Operation",
+    )
+    assert sorted(returned) == [("prod-a", "DELETE"), ("prod-b", "DELETE")]
+    asked = [call.operation for call in emulator.calls if call.operation.startswith("List")]
+    assert asked.count("ListAccounts") == 1  # the estate's discovery, once per connection
+
+
 @pytest.mark.parametrize(
     ("who", "error", "expected"),
     [

@@ -142,8 +142,12 @@ def _select(expressions: str, tokens: list[Token], write: _Write, found: Returni
     columns = ", ".join(f"{expression} AS {quote(name)}" for name, expression in found.columns.items())
     return (
         f"SELECT {listed.strip()} FROM (SELECT {columns} FROM (SELECT *, iif(json_valid(ResourceModel), "
-        f"ResourceModel, NULL) AS {MODEL} FROM {LOG_TABLE}(1))) AS {quote(write.alias)}"
+        f"ResourceModel, NULL) AS {MODEL} FROM {LOG_TABLE}(1)) AS {EVENT}) AS {quote(write.alias)}"
     )
+
+
+EVENT = '"vtab event"'
+"""The settled operation a column's expression reads (its account_id, for account_name's)."""
 
 
 MODEL = '"vtab model"'
