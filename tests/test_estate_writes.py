@@ -81,6 +81,29 @@ def test_returning_account_name_names_each_rows_account(emulator: Emulator, org:
     assert asked.count("ListAccounts") == 1  # the estate's discovery, once per connection
 
 
+def test_vtab_errors_keeps_a_returning_writes_text_as_written(emulator: Emulator, org: Org) -> None:
+    """A write with RETURNING that skipped an account is named in vtab_errors by its text as written,
+    not as vtab rewrote it for SQLite (the clause blanked behind a marker, a ``;`` added)."""
+    connection, _ = register(emulator, accounts="org", regions="us-east-1", on_account_error="skip")
+    script = (
+        "SELECT 1;\nUPDATE logs_log_groups SET retention_in_days = 7\n"
+        "WHERE log_group_name LIKE '/prod-a/%' RETURNING account_name, retention_in_days"
+    )
+    assert rows(connection, script) == [(1,), ("prod-a", 7), ("prod-a", 7)]
+    (shown,) = set(rows(connection, "SELECT statement FROM vtab_errors"))
+    assert shown == (
+        "UPDATE logs_log_groups SET retention_in_days = 7\n"
+        "WHERE log_group_name LIKE '/prod-a/%' RETURNING account_name, retention_in_days",
+    )
+    first = (
+        "UPDATE logs_log_groups SET retention_in_days = 1 WHERE log_group_name LIKE '/prod-b/%' RETURNING * ;"
+    )
+    second = "DELETE FROM logs_log_groups WHERE log_group_name LIKE '/prod-b/%' RETURNING Operation;"
+    rows(connection, f"{first}\n{second}\nSELECT 2")
+    shown_now = [text for (text,) in rows(connection, "SELECT DISTINCT statement FROM vtab_errors")]
+    assert shown_now[1:] == [first, second]
+
+
 @pytest.mark.parametrize(
     ("who", "error", "expected"),
     [
