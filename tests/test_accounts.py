@@ -99,6 +99,20 @@ def test_an_accounts_state_says_whether_it_is_read_with_or_without_the_retired_s
     assert all(call.account_id != closed.account_id for call in emulator.calls)
 
 
+def test_vtab_own_tables_take_an_account_id_written_as_a_number(emulator: Emulator, org: Org) -> None:
+    """account_id = 123456789012 unquoted finds the account in vtab_accounts, vtab_calls and vtab_errors as
+    in every resource table: their account_id is TEXT, so SQLite compares the number as its text."""
+    emulator.refuse_type(LOG_GROUP, "us-east-1", account=ACCOUNT_ID)
+    connection, _ = register(emulator, accounts="org", on_account_error="skip")
+    rows(connection, f"SELECT count(*) FROM logs_log_groups WHERE account_id = '{ACCOUNT_ID}'")
+    for table in ("vtab_accounts", "vtab_calls", "vtab_errors"):
+        quoted = rows(connection, f"SELECT count(*) FROM {table} WHERE account_id = '{ACCOUNT_ID}'")
+        assert quoted != [(0,)], table
+        assert rows(connection, f"SELECT count(*) FROM {table} WHERE account_id = {ACCOUNT_ID}") == quoted, (
+            table
+        )
+
+
 def test_a_refused_role_suggests_skip_accounts_with_the_accounts_already_skipped(
     emulator: Emulator, org: Org
 ) -> None:
