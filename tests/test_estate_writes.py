@@ -230,6 +230,22 @@ def test_an_insert_with_account_id_null_is_refused_when_the_estate_leaves_the_ca
     assert "/nowhere" not in groups_of(emulator, org, "master")
 
 
+def test_an_insert_into_a_skipped_account_names_skip_accounts_as_the_fix(
+    emulator: Emulator, org: Org
+) -> None:
+    prod_a = org.named("prod-a").account_id
+    connection, _ = register(emulator, accounts="org", regions="us-east-1", skip_accounts=prod_a)
+    with pytest.raises(apsw.SQLError) as raised:
+        rows(
+            connection, f"INSERT INTO logs_log_groups (log_group_name, account_id) VALUES ('/no', '{prod_a}')"
+        )
+    assert str(raised.value) == (
+        f"account_id = '{prod_a}' is not one of the accounts this connection reads: skip_accounts leaves it "
+        "out; take it out of skip_accounts to write in it [logs_log_groups row 1]"
+    )
+    assert writes(connection) == []
+
+
 def test_without_account_options_an_insert_takes_only_the_callers_account(emulator: Emulator) -> None:
     connection, _ = register(emulator, regions="us-east-1")
     rows(

@@ -278,6 +278,12 @@ class RowWriter:
                 )
             return None
         if table.estate_account(value) is None:
+            if value in table.options.skip_accounts:
+                skip = hints.option("skip_accounts")
+                raise apsw.SQLError(
+                    f"{ACCOUNT_ID} = {sql_literal(value)} is not one of the accounts this connection reads: "
+                    f"{skip} leaves it out; take it out of {skip} to write in it {where}"
+                )
             raise apsw.SQLError(
                 f"{ACCOUNT_ID} = {sql_literal(value)} is not one of the accounts this connection reads "
                 "(SELECT account_id FROM vtab_accounts lists them; a SUSPENDED one is not written): give "
