@@ -200,7 +200,7 @@ class Boto3Estate:
             account["Id"]
             for page in organizations.get_paginator("list_accounts").paginate()
             for account in page["Accounts"]
-            if account["Status"] == "ACTIVE"
+            if account.get("State", account.get("Status")) == "ACTIVE"  # Status: retired by AWS
         ]
         for account in members:
             self._submit(self._reach, sts, account, account == own.result())

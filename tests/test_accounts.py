@@ -79,6 +79,40 @@ def test_org_lists_every_account_with_status_and_ou_path(emulator: Emulator, org
     assert operations(emulator) == {"GetCallerIdentity": 1, "ListAccounts": 1}
 
 
+@pytest.mark.parametrize("status_field", [False, True])
+def test_an_accounts_state_says_whether_it_is_read_with_or_without_the_retired_status(
+    emulator: Emulator, org: Org, status_field: bool
+) -> None:
+    """AWS retired the accounts' Status field (9 September 2026): their State says it now (ACTIVE,
+    SUSPENDED, CLOSED, PENDING_ACTIVATION, ...), and an answer with Status alone still reads. A closed
+    account is listed with its state and never read, so on_account_error='fail' reads the others."""
+    emulator.configure(account_status=status_field)
+    closed, locked = org.named("dev-closed"), org.named("dev-locked")
+    connection, _ = register(emulator, accounts="org", skip_accounts=locked.account_id)
+    assert rows(connection, f"SELECT status FROM vtab_accounts WHERE account_id = '{closed.account_id}'") == [
+        ("SUSPENDED",)
+    ]
+    read = [a for a in org.accounts if a.status == "ACTIVE" and a.assumable]
+    assert rows(connection, "SELECT count(*) FROM logs_log_groups") == [
+        (sum(len(a.log_groups["us-east-1"]) for a in read),)
+    ]
+    assert all(call.account_id != closed.account_id for call in emulator.calls)
+
+
+def test_vtab_own_tables_take_an_account_id_written_as_a_number(emulator: Emulator, org: Org) -> None:
+    """account_id = 123456789012 unquoted finds the account in vtab_accounts, vtab_calls and vtab_errors as
+    in every resource table: their account_id is TEXT, so SQLite compares the number as its text."""
+    emulator.refuse_type(LOG_GROUP, "us-east-1", account=ACCOUNT_ID)
+    connection, _ = register(emulator, accounts="org", on_account_error="skip")
+    rows(connection, f"SELECT count(*) FROM logs_log_groups WHERE account_id = '{ACCOUNT_ID}'")
+    for table in ("vtab_accounts", "vtab_calls", "vtab_errors"):
+        quoted = rows(connection, f"SELECT count(*) FROM {table} WHERE account_id = '{ACCOUNT_ID}'")
+        assert quoted != [(0,)], table
+        assert rows(connection, f"SELECT count(*) FROM {table} WHERE account_id = {ACCOUNT_ID}") == quoted, (
+            table
+        )
+
+
 def test_a_refused_role_suggests_skip_accounts_with_the_accounts_already_skipped(
     emulator: Emulator, org: Org
 ) -> None:
@@ -295,6 +329,26 @@ def test_profiles_are_one_account_each(
     assert sorted(listed) == org.named("prod-a").log_groups["us-east-1"]
     # a profile's credentials are its own: one GetCallerIdentity each, no AssumeRole
     assert operations(emulator) == {"GetCallerIdentity": 2, "ListResources": 1}
+
+
+def test_a_profile_of_profiles_missing_from_the_config_names_the_profiles_option(
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error names the option the profile came from (profiles, not profile) and how to fix it there,
+    before any call."""
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[prod]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    emulator.clear_calls()
+    connection, _ = register(emulator, profiles="prod,prdo,staging")
+    with pytest.raises(apsw.SQLError) as raised:
+        rows(connection, "SELECT account_id FROM vtab_accounts")
+    assert str(raised.value) == (
+        "ProfileNotFound: the AWS profiles 'prdo', 'staging' (of profiles='prod,prdo,staging') are not in "
+        "your AWS config files (profiles there: prod); did you mean 'prod'? name profiles that are there, "
+        "or leave them out of profiles"
+    )
+    assert operations(emulator) == {}
 
 
 def test_sts_and_organizations_endpoints_follow_their_variables(

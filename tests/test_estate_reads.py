@@ -15,6 +15,7 @@ import pytest
 import vtab
 from tests.orgs import LOG_GROUP, REGIONS, Org, OrgAccount, assume, client, create_log_group
 from tests.readhelpers import docs_sql_blocks, names_failure, rows
+from tests.test_cli import run_vtab
 from vtab.cli.output import WriteReporter
 from vtab.emulator import Emulator
 from vtab.emulator.state import ACCOUNT_ID
@@ -216,6 +217,19 @@ def test_skip_returns_the_other_accounts_and_records_each_failure(emulator: Emul
         ]
         * 2
     )
+
+
+def test_the_shell_warns_once_per_statement_that_skipped_accounts(emulator: Emulator, org: Org) -> None:
+    """Two statements on one line of the shell are two statements: a warning line each, as the query
+    command prints, not one line adding them up."""
+    flags = ["--endpoint-url", emulator.endpoint_url, "--regions", "us-east-1", "--accounts", "org"]
+    line = "SELECT count(*) FROM logs_log_groups; SELECT count(*) FROM logs_log_groups;\n"
+    result = run_vtab("shell", *flags, "--on-account-error", "skip", stdin=line)
+    assert result.returncode == 0, result.stderr
+    warning = (
+        "warning: 1 failure skipped (1 account, 1 account-region pair); SELECT * FROM vtab_errors shows why"
+    )
+    assert result.stderr.splitlines() == [warning] * 2
 
 
 def test_a_statement_error_is_not_an_accounts(emulator: Emulator, org: Org) -> None:

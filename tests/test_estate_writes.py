@@ -59,6 +59,51 @@ def test_insert_creates_in_the_account_it_names(emulator: Emulator, org: Org) ->
     assert "/made/in/master" not in groups_of(emulator, org, "prod-a")
 
 
+def test_returning_account_name_names_each_rows_account(emulator: Emulator, org: Org) -> None:
+    """RETURNING account_name is the name of the account the write acted in, as a SELECT reads it (it
+    was NULL), from the estate the connection read once."""
+    prod_a, prod_b = org.named("prod-a"), org.named("prod-b")
+    connection, _ = register(emulator, accounts="org", regions="us-east-1")
+    returned = rows(
+        connection,
+        "INSERT INTO logs_log_groups (log_group_name, account_id) "
+        f"VALUES ('/named', '{prod_a.account_id}'), ('/named', '{prod_b.account_id}') "
+        "RETURNING account_id, account_name",
+    )
+    assert sorted(returned) == sorted([(prod_a.account_id, "prod-a"), (prod_b.account_id, "prod-b")])
+    returned = rows(
+        connection,
+        "DELETE FROM logs_log_groups WHERE log_group_name = '/named' "
+        f"AND account_id IN ('{prod_a.account_id}', '{prod_b.account_id}') RETURNING account_name, Operation",
+    )
+    assert sorted(returned) == [("prod-a", "DELETE"), ("prod-b", "DELETE")]
+    asked = [call.operation for call in emulator.calls if call.operation.startswith("List")]
+    assert asked.count("ListAccounts") == 1  # the estate's discovery, once per connection
+
+
+def test_vtab_errors_keeps_a_returning_writes_text_as_written(emulator: Emulator, org: Org) -> None:
+    """A write with RETURNING that skipped an account is named in vtab_errors by its text as written,
+    not as vtab rewrote it for SQLite (the clause blanked behind a marker, a ``;`` added)."""
+    connection, _ = register(emulator, accounts="org", regions="us-east-1", on_account_error="skip")
+    script = (
+        "SELECT 1;\nUPDATE logs_log_groups SET retention_in_days = 7\n"
+        "WHERE log_group_name LIKE '/prod-a/%' RETURNING account_name, retention_in_days"
+    )
+    assert rows(connection, script) == [(1,), ("prod-a", 7), ("prod-a", 7)]
+    (shown,) = set(rows(connection, "SELECT statement FROM vtab_errors"))
+    assert shown == (
+        "UPDATE logs_log_groups SET retention_in_days = 7\n"
+        "WHERE log_group_name LIKE '/prod-a/%' RETURNING account_name, retention_in_days",
+    )
+    first = (
+        "UPDATE logs_log_groups SET retention_in_days = 1 WHERE log_group_name LIKE '/prod-b/%' RETURNING * ;"
+    )
+    second = "DELETE FROM logs_log_groups WHERE log_group_name LIKE '/prod-b/%' RETURNING Operation;"
+    rows(connection, f"{first}\n{second}\nSELECT 2")
+    shown_now = [text for (text,) in rows(connection, "SELECT DISTINCT statement FROM vtab_errors")]
+    assert shown_now[1:] == [first, second]
+
+
 @pytest.mark.parametrize(
     ("who", "error", "expected"),
     [
@@ -126,6 +171,77 @@ def test_an_update_cannot_move_a_row_to_another_account(emulator: Emulator, org:
     assert str(raised.value).startswith(
         f"account_id = '{dev_a.account_id}' (was '{prod_a.account_id}'): a resource cannot move to another "
         f"account; INSERT it there (with account_id = '{dev_a.account_id}') and DELETE it here instead"
+    )
+    assert writes(connection) == []
+
+
+def test_an_account_id_written_as_a_number_is_that_account(emulator: Emulator, org: Org) -> None:
+    """account_id = 123456789012 unquoted: SQLite compares it with the TEXT column as the account in WHERE,
+    so an INSERT and an UPDATE take it too (12 digits as a number lose no leading zero); an UPDATE that SETs
+    the row's own account, as a number or NULL for the caller's own, moves nothing."""
+    prod_a = next(a for a in org.members if a.assumable and a.account_id[0] != "0")  # ids are random
+    connection, _ = register(emulator, accounts="org", regions="us-east-1")
+    returned = rows(
+        connection,
+        "INSERT INTO logs_log_groups (log_group_name, account_id) "
+        f"VALUES ('/numbered', {int(prod_a.account_id)}) RETURNING account_id",
+    )
+    assert returned == [(prod_a.account_id,)]
+    assert "/numbered" in groups_of(emulator, org, prod_a.name)
+    rows(
+        connection,
+        f"UPDATE logs_log_groups SET account_id = {int(prod_a.account_id)}, retention_in_days = 7 "
+        f"WHERE account_id = {int(prod_a.account_id)} AND log_group_name = '/numbered'",
+    )
+    assert groups_of(emulator, org, prod_a.name)["/numbered"]["RetentionInDays"] == 7
+    own = org.named("master").log_groups["us-east-1"][0]
+    rows(
+        connection,
+        "UPDATE logs_log_groups SET account_id = NULL, retention_in_days = 14 "
+        f"WHERE account_id = '{ACCOUNT_ID}' AND log_group_name = '{own}'",
+    )
+    assert groups_of(emulator, org, "master")[own]["RetentionInDays"] == 14
+    with pytest.raises(apsw.SQLError) as raised:
+        rows(connection, "INSERT INTO logs_log_groups (log_group_name, account_id) VALUES ('/short', 12345)")
+    assert "account_id = 12345 is not an AWS account id" in str(raised.value)
+
+
+@pytest.mark.parametrize("leaves_out", ["skip_accounts", "accounts"])
+def test_an_insert_with_account_id_null_is_refused_when_the_estate_leaves_the_callers_own_out(
+    emulator: Emulator, org: Org, leaves_out: str
+) -> None:
+    """NULL is the caller's own account: a connection whose estate leaves it out (skip_accounts names it,
+    or accounts lists others) refuses it as it refuses the id written out, rather than creating the
+    resource where the connection does not read."""
+    options = (
+        {"accounts": "org", "skip_accounts": ACCOUNT_ID}
+        if leaves_out == "skip_accounts"
+        else {"accounts": org.named("prod-a").account_id}
+    )
+    connection, _ = register(emulator, regions="us-east-1", **options)
+    with pytest.raises(apsw.SQLError) as raised:
+        rows(connection, "INSERT INTO logs_log_groups (log_group_name) VALUES ('/nowhere')")
+    assert str(raised.value).startswith(
+        f"account_id = NULL is the caller's own account, {ACCOUNT_ID}, which is not one of the accounts "
+        "this connection reads"
+    ), raised.value
+    assert str(raised.value).endswith("[logs_log_groups row 1]")
+    assert writes(connection) == []
+    assert "/nowhere" not in groups_of(emulator, org, "master")
+
+
+def test_an_insert_into_a_skipped_account_names_skip_accounts_as_the_fix(
+    emulator: Emulator, org: Org
+) -> None:
+    prod_a = org.named("prod-a").account_id
+    connection, _ = register(emulator, accounts="org", regions="us-east-1", skip_accounts=prod_a)
+    with pytest.raises(apsw.SQLError) as raised:
+        rows(
+            connection, f"INSERT INTO logs_log_groups (log_group_name, account_id) VALUES ('/no', '{prod_a}')"
+        )
+    assert str(raised.value) == (
+        f"account_id = '{prod_a}' is not one of the accounts this connection reads: skip_accounts leaves it "
+        "out; take it out of skip_accounts to write in it [logs_log_groups row 1]"
     )
     assert writes(connection) == []
 

@@ -18,6 +18,7 @@ from tests.readhelpers import rows
 from tests.syncfiles import file_rows
 from vtab.aws.organization import OrganizationsOperation
 from vtab.emulator import Emulator
+from vtab.emulator.state import ACCOUNT_ID
 from vtab.sync import sync
 
 PLACES_SQL = "SELECT name, ou_path, ou_id FROM vtab_accounts"
@@ -182,6 +183,11 @@ def test_a_sync_discovers_the_organization_once(emulator: Emulator, org: Org, tm
         if scope:
             expected = {name: place for name, place in expected.items() if place[0].startswith("/Prod")}
         assert {name: (path, ou) for name, path, ou in kept} == expected
+        # account_id is TEXT there as in the resource tables: an unquoted id finds the account
+        for table in ("_vtab_accounts", "logs_log_groups"):
+            found = file_rows(out, f"SELECT count(*) FROM {table} WHERE account_id = {ACCOUNT_ID}")
+            assert found == file_rows(out, f"SELECT count(*) FROM {table} WHERE account_id = '{ACCOUNT_ID}'")
+            assert found != [(0,)] or scope, table
 
 
 def test_a_thousand_accounts_in_ten_ous_take_at_most_60_organizations_calls(emulator: Emulator) -> None:

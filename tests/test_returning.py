@@ -424,7 +424,7 @@ def test_the_rewrite_keeps_the_writes_text_and_length_and_adds_the_select_after_
     rewritten = rewrite(sql, resolve, no_check)
     assert rewritten.startswith(write)
     select = rewritten[len(write) :]
-    assert select.startswith("SELECT ") and 'FROM vtab_returning(1))) AS "t"' in select
+    assert select.startswith("SELECT ") and 'FROM vtab_returning(1)) AS "vtab event") AS "t"' in select
     assert apsw.complete(rewritten + ";")
     assert rewritten.endswith(sql[len(write) :])  # what follows the statement is kept
 

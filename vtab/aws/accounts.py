@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import apsw
+import botocore.session
 from botocore.credentials import RefreshableCredentials
 
 from vtab import hints
@@ -221,6 +222,10 @@ class Estate:
     def _profile_accounts(self) -> list[Account]:
         """One account per profile: its credentials' account (GetCallerIdentity per profile, in parallel)."""
         profiles = self.options.profiles
+        available = botocore.session.Session().available_profiles  # the files only: no call
+        missing = [profile for profile in profiles if profile not in available]
+        if missing:  # named here, with the option: each profile's own Cloud Control would say profile=
+            raise errors.unknown_profiles(missing, profiles, available)
 
         def look_up(profile: str) -> Account:
             cloud = self._profile_cloud(profile)

@@ -243,6 +243,23 @@ def unknown_profile(error: ProfileNotFound, option: str | None, available: list[
     )
 
 
+def unknown_profiles(missing: list[str], profiles: tuple[str, ...], available: list[str]) -> apsw.SQLError:
+    """Profiles of the ``profiles`` option that the AWS config files do not have: named with the option
+    (not ``profile``, which the estate's own reads are made with) and the profiles the files do have."""
+    flag = hints.option("profiles")
+    names = ", ".join(repr(name) for name in missing)
+    one = len(missing) == 1
+    which = f"profile {names}" if one else f"profiles {names}"
+    guesses = [hints.did_you_mean(name, available, quoted=True) for name in missing]
+    guess = "".join(f"{meant} " for meant in guesses if meant)
+    listed = ", ".join(sorted(available)) if available else "none"
+    return apsw.SQLError(
+        f"ProfileNotFound: the AWS {which} (of {hints.assignment('profiles', repr(','.join(profiles)))}) "
+        f"{'is' if one else 'are'} not in your AWS config files (profiles there: {listed}); {guess}name "
+        f"profiles that are there, or leave {'it' if one else 'them'} out of {flag}"
+    )
+
+
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})
 """Hosts of an endpoint on this machine: most likely vtab's emulator (or LocalStack), which may not run."""
 

@@ -55,11 +55,14 @@ class OrganizationsCall(Protocol):
 
 
 class AccountStatus(StrEnum):
-    """An account's Status in Organizations."""
+    """An account's State in Organizations (its Status before AWS retired that field, 9 September 2026,
+    had the first three)."""
 
     ACTIVE = "ACTIVE"
     SUSPENDED = "SUSPENDED"
     PENDING_CLOSURE = "PENDING_CLOSURE"
+    PENDING_ACTIVATION = "PENDING_ACTIVATION"
+    CLOSED = "CLOSED"
 
 
 @dataclass
@@ -123,7 +126,7 @@ def _described(item: dict[str, Any]) -> Account:
         account_id=str(item["Id"]),
         name=item.get("Name"),
         email=item.get("Email"),
-        status=item.get("Status"),
+        status=item.get("State") or item.get("Status"),  # State: AWS retired Status (2026-09-09)
         joined_at=iso_time(item.get("JoinedTimestamp")),
         parents=tuple(reversed(ids)) if ids else (),
     )

@@ -73,17 +73,29 @@ class VtabShell(TablesShell, OutputShell):
 
     # -- writes report ----------------------------------------------------------------------------------
 
+    _report: WriteReporter | None = None
+    """The report of the statements process_sql runs now (several on one line): finished as each next one
+    starts (``_query_details``), so that each says what it wrote and skipped, as the query command's do."""
+
     def process_sql(
         self, sql: str, bindings: Any = None, internal: bool = False, summary: Any = None
     ) -> None:
         registry = None if internal else self.registry
         report = WriteReporter(registry, self.stderr) if registry is not None else None
+        outer, self._report = self._report, report
         try:
             super().process_sql(sql, bindings, internal, summary)
         except UnicodeDecodeError as exc:
             raise self.Error(undecodable_text(exc, "a value of the result")) from None
+        finally:
+            self._report = outer
         if report is not None:
             report.finish()
+
+    def _query_details(self, sql: str, bindings: Any) -> Any:
+        if self._report is not None:
+            self._report.finish()  # the statement before this one is complete
+        return super()._query_details(sql, bindings)
 
 
 def _intro() -> str:

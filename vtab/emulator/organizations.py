@@ -7,7 +7,8 @@ get AccessDenied, as AWS answers them for ListAccounts), pages hold at most 20 a
 limit), account ids are drawn from the emulator's Random (a seeded emulator repeats them), the role
 ``CreateAccount`` asked for (``RoleName``, OrganizationAccountAccessRole by default) is remembered for
 STS AssumeRole, and accounts and OUs carry their organization path (``Paths``, ``Path``:
-``o-.../r-.../ou-.../111111111111/``) as AWS's answers do, which moto's lack.
+``o-.../r-.../ou-.../111111111111/``) as AWS's answers do, which moto's lack. Accounts carry ``State``
+alone, as AWS's do since it retired their ``Status`` field (9 September 2026), which moto still answers.
 """
 
 from __future__ import annotations
@@ -69,10 +70,16 @@ class Organizations:
         """Account id -> the role CreateAccount made in it (what AssumeRole may assume there)."""
 
     def handle(
-        self, operation: str, caller_account: str, params: dict[str, Any], paths: bool = True
+        self,
+        operation: str,
+        caller_account: str,
+        params: dict[str, Any],
+        paths: bool = True,
+        status: bool = False,
     ) -> bytes:
         """The JSON answer of one operation, or CloudControlError carrying Organizations' error code;
-        ``paths``: accounts and OUs carry their organization path, as AWS's do."""
+        ``paths``: accounts and OUs carry their organization path, as AWS's do; ``status``: accounts carry
+        the retired ``Status`` beside ``State``."""
         if caller_account != ACCOUNT_ID:
             raise CloudControlError(
                 "AccessDeniedException", "You don't have permissions to access this resource.", 400
@@ -93,8 +100,14 @@ class Organizations:
         if operation == "CreateAccount":
             created = json.loads(text)["CreateAccountStatus"]["AccountId"]
             self.role_names[created] = params.get("RoleName") or DEFAULT_ROLE_NAME
-        if paths and operation in _PATHED:
-            text = json.dumps(self._with_paths(json.loads(text)))
+        if operation in _PATHED and (paths or not status):
+            listed: dict[str, Any] = json.loads(text)
+            if paths:
+                listed = self._with_paths(listed)
+            if not status:
+                for account in [*(listed.get("Accounts") or ()), listed.get("Account") or {}]:
+                    account.pop("Status", None)
+            text = json.dumps(listed)
         return text.encode() if isinstance(text, str) else bytes(text)
 
     def _with_paths(self, answer: dict[str, Any]) -> dict[str, Any]:

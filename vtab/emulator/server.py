@@ -237,8 +237,10 @@ class CloudControlApp:
                 params = json.loads(request.body or b"{}")
             except ValueError:
                 raise CloudControlError("SerializationException", "The request body is not JSON") from None
-            paths = self.switches.settings.organization_paths
-            body = self.accounts.organizations.handle(operation, account, params, paths=paths)
+            settings = self.switches.settings
+            body = self.accounts.organizations.handle(
+                operation, account, params, paths=settings.organization_paths, status=settings.account_status
+            )
         except CloudControlError as exc:
             error = exc
         except Exception:

@@ -43,6 +43,9 @@ class Settings:
     organization_paths: bool = True
     """Organizations' accounts carry ``Paths`` and its OUs ``Path`` (as AWS answers since 2026); False
     answers as before, without them."""
+    account_status: bool = False
+    """Organizations' accounts carry the ``Status`` field beside ``State``, as AWS answered until it retired
+    ``Status`` on 9 September 2026; False (as AWS answers now) gives ``State`` alone."""
 
     def validated(self) -> Settings:
         if self.latency < 0:
@@ -61,6 +64,8 @@ class Settings:
             raise ValueError("retry_after must be >= 0")
         if not isinstance(self.organization_paths, bool):
             raise ValueError("organization_paths must be true or false")
+        if not isinstance(self.account_status, bool):
+            raise ValueError("account_status must be true or false")
         if self.missing_parent_error not in MODELED_EXCEPTIONS:
             raise ValueError(
                 f"missing_parent_error must be one of {', '.join(sorted(MODELED_EXCEPTIONS))}; "

@@ -122,6 +122,25 @@ def rewrite(sql: str, resolve: Resolver, check: Callable[[str], None]) -> str:
     return "".join(pieces)
 
 
+def as_written(traced: str, given: str | None) -> str:
+    """A rewritten write's text, as SQLite traces it (the clause blanked behind the marker; a ``;`` added
+    to a last statement that had none), as ``given`` to the cursor had it: for showing (vtab_errors).
+    As traced when ``given`` does not hold it."""
+    at = traced.find(MARKER)
+    if at < 0 or not given:
+        return traced
+    head = traced[:at]
+    for write in _writes(given, list(tokenize(given))):
+        start, end = write.keyword.start, write.clause_end
+        if start < len(head) or given[start - len(head) : start] != head:
+            continue
+        rest = traced[at + end - start :]
+        if not write.terminated:
+            rest = rest.removesuffix("\n;")
+        return head + given[start:end] + rest
+    return traced
+
+
 def _check(check: Callable[[str], None], select: str, expressions: str, table: str) -> None:
     """``check`` the SELECT; its error names the clause and what it may name."""
     try:
@@ -142,8 +161,12 @@ def _select(expressions: str, tokens: list[Token], write: _Write, found: Returni
     columns = ", ".join(f"{expression} AS {quote(name)}" for name, expression in found.columns.items())
     return (
         f"SELECT {listed.strip()} FROM (SELECT {columns} FROM (SELECT *, iif(json_valid(ResourceModel), "
-        f"ResourceModel, NULL) AS {MODEL} FROM {LOG_TABLE}(1))) AS {quote(write.alias)}"
+        f"ResourceModel, NULL) AS {MODEL} FROM {LOG_TABLE}(1)) AS {EVENT}) AS {quote(write.alias)}"
     )
+
+
+EVENT = '"vtab event"'
+"""The settled operation a column's expression reads (its account_id, for account_name's)."""
 
 
 MODEL = '"vtab model"'

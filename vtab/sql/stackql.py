@@ -220,6 +220,9 @@ class StackQLCursor(ClosingCursor):
     """The cursor class this one extends (apsw's, or the connection's own)."""
     returning_columns: ClassVar[returning.Resolver | None] = None
     """Which tables are vtab's, and what their RETURNING may name (None: RETURNING is left to SQLite)."""
+    returning_given: ClassVar[str | None] = None
+    """The text the connection's last RETURNING rewrite was given (vtab.sql.returning.as_written shows a
+    traced write as written from it)."""
 
     known_names: ClassVar[KnownNames | None] = None
     """vtab's table and column names, for a "did you mean" on SQLite's no such table/column."""
@@ -309,9 +312,12 @@ def rewrite_on(connection: apsw.Connection, statements: Any) -> Any:
         or not factory.returning_columns
     ):
         return statements
-    return returning.rewrite(
+    rewritten = returning.rewrite(
         statements, factory.returning_columns, lambda sql: _prepare_only(connection, sql)
     )
+    if rewritten != statements:
+        factory.returning_given = statements
+    return rewritten
 
 
 def _names_on(connection: apsw.Connection, statements: Any) -> Any:

@@ -9,13 +9,14 @@ SQLite's count (``total_changes`` does not move), which is what we watch for at 
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import apsw
 
-from vtab.sql.returning import MARKER
+from vtab.sql.returning import MARKER, as_written
 from vtab.sql.tokens import significant, tokenize
 
 
@@ -100,7 +101,18 @@ class StatementText:
         self.returning_number = 0
         """The number of the last statement whose RETURNING the cursor rewrote (it holds the marker)."""
         self._id: int | None = None
+        self._connection = weakref.ref(connection)
         connection.trace_v2(apsw.SQLITE_TRACE_STMT, self._trace, id=self)
+
+    @property
+    def written(self) -> str:
+        """The statement's text as written: a RETURNING write's as the cursor was given it, not as rewritten
+        for SQLite (for showing it: vtab_errors)."""
+        if MARKER not in self.sql:
+            return self.sql
+        connection = self._connection()
+        factory = connection.cursor_factory if connection is not None else None
+        return as_written(self.sql, getattr(factory, "returning_given", None))
 
     @property
     def returning(self) -> bool:

@@ -14,12 +14,11 @@ from typing import Any, cast
 import apsw
 
 from vtab.aws.accounts import ACCOUNT_COLUMNS, PLACE_COLUMNS
-from vtab.catalog.columns import quote
-from vtab.sqlite.row_list import RowListCursor
+from vtab.sqlite.row_list import RowListCursor, RowsTable, declaration
 
 ACCOUNTS_TABLE = "vtab_accounts"
 
-_DDL = "CREATE TABLE x({})".format(", ".join(quote(name) for name in ACCOUNT_COLUMNS))
+_DDL = declaration(ACCOUNT_COLUMNS)
 _PLACE_INDEXES = frozenset(ACCOUNT_COLUMNS.index(name) for name in PLACE_COLUMNS)
 _WITH_PLACES = 1
 """The index number of a plan that uses ou_path or ou_id."""
@@ -38,21 +37,13 @@ class AccountsModule:
     Create = Connect
 
 
-class AccountsTable:
-    def __init__(self, rows: Rows) -> None:
-        self.rows = rows
-
+class AccountsTable(RowsTable):
     def BestIndexObject(self, info: apsw.IndexInfo) -> bool:
         info.idxNum = _WITH_PLACES if _PLACE_INDEXES & set(info.colUsed) else 0
         return True
 
-    def Open(self) -> AccountsCursor:
-        return AccountsCursor(self.rows)
-
-    def Disconnect(self) -> None:
-        pass
-
-    Destroy = Disconnect
+    def cursor(self) -> AccountsCursor:
+        return AccountsCursor(self.source)
 
 
 class AccountsCursor(RowListCursor):

@@ -16,7 +16,7 @@ import apsw
 from vtab.catalog.columns import quote
 from vtab.catalog.describe import COLUMN_FACT_NAMES, ColumnFacts, column_facts
 from vtab.catalog.store import load_catalog
-from vtab.sqlite.row_list import RowListCursor
+from vtab.sqlite.row_list import RowListCursor, RowsTable
 
 COLUMNS_TABLE = "vtab_columns"
 
@@ -48,10 +48,7 @@ class ColumnsModule:
     Create = Connect
 
 
-class ColumnsTable:
-    def __init__(self, tables: Callable[[], Mapping[str, str]]) -> None:
-        self.tables = tables
-
+class ColumnsTable(RowsTable):
     def BestIndex(self, constraints: Sequence[tuple[int, int]], orderbys: Any) -> Any:
         for i, (column, op) in enumerate(constraints):
             if column == _TABLE_COLUMN and op == apsw.SQLITE_INDEX_CONSTRAINT_EQ:
@@ -60,13 +57,8 @@ class ColumnsTable:
                 return usage, _ONE_TABLE, None, False, 10.0
         return None, 0, None, False, 1_000_000.0
 
-    def Open(self) -> ColumnsCursor:
-        return ColumnsCursor(self.tables)
-
-    def Disconnect(self) -> None:
-        pass
-
-    Destroy = Disconnect
+    def cursor(self) -> ColumnsCursor:
+        return ColumnsCursor(self.source)
 
 
 class ColumnsCursor(RowListCursor):

@@ -43,6 +43,7 @@ from vtab.sqlite.read_only import explain_read_only
 from vtab.sqlite.registry import CALL_COLUMNS, Registry
 from vtab.sqlite.resources import ResourcesModule
 from vtab.sqlite.returning import install_log_table, resolver
+from vtab.sqlite.row_list import RowsModule
 from vtab.sqlite.table import Module
 from vtab.sqlite.tables import resource_tables
 from vtab.write.dryrun import DRY_RUN_COLUMNS
@@ -189,15 +190,15 @@ def install_rows_table(
     columns: Sequence[str],
     rows: Callable[[], Iterable[tuple[Any, ...]]],
 ) -> None:
-    """An eponymous read-only table ``name`` whose rows ``rows()`` gives afresh on every scan (apsw.ext's
-    virtual module over a function; vtab's logs and catalogs)."""
-
-    def table(*args: Any, **kwargs: Any) -> Iterable[tuple[Any, ...]]:
-        return rows()
-
-    table.columns = tuple(columns)  # type: ignore[attr-defined]
-    table.column_access = apsw.ext.VTColumnAccess.By_Index  # type: ignore[attr-defined]
-    apsw.ext.make_virtual_module(connection, name, cast("apsw.ext.VirtualModuleCallable", table))
+    """An eponymous read-only table ``name`` whose rows ``rows()`` gives afresh on every scan (vtab's logs
+    and catalogs; its account_id TEXT, vtab.sqlite.row_list.declaration)."""
+    connection.create_module(
+        name,
+        cast("apsw.VTModule", RowsModule(columns, rows)),
+        use_bestindex_object=True,
+        eponymous=True,
+        read_only=True,
+    )
 
 
 class ShadowedTableWarning(UserWarning):

@@ -202,7 +202,7 @@ class ResourcesCursor:
                 interrupted,
                 estate,
                 self.registry.account_errors,
-                lambda: statement.sql,
+                lambda: statement.written,
             )
 
         # The accounts are the estate's whatever the type: the first type's context chooses them.
@@ -267,7 +267,7 @@ class ResourcesCursor:
             registry = self.registry
             mode = registry.options.on_account_error
             failures = self.accounts.unreported()
-            settle(failures, mode, registry.account_errors, registry.statement.sql, TABLE, self._listed)
+            settle(failures, mode, registry.account_errors, registry.statement.written, TABLE, self._listed)
 
     def Column(self, number: int) -> apsw.SQLiteValue:
         row = self._row

@@ -11,7 +11,16 @@ import apsw
 import apsw.ext
 
 from vtab.catalog.columns import ACCOUNT_ID, ACCOUNT_NAME, IDENTIFIER, PATCH_DOCUMENT, REGION
-from vtab.sql.returning import LOG_TABLE, PROGRESS_EVENT, Resolver, ReturningColumns, model_member, quote
+from vtab.sql.returning import (
+    EVENT,
+    LOG_TABLE,
+    PROGRESS_EVENT,
+    Resolver,
+    ReturningColumns,
+    model_member,
+    quote,
+)
+from vtab.sqlite.accounts_table import ACCOUNTS_TABLE
 from vtab.sqlite.registry import Registry
 from vtab.write.returning import RETURNING_COLUMNS, transaction_error
 
@@ -27,7 +36,9 @@ class TableColumns(Protocol):
 
 def returning_columns(columns: TableColumns) -> ReturningColumns:
     """Each column of the table as a settled operation shows it: the ProgressEvent fields as they are;
-    ``region``, ``account_id`` and ``data__Identifier`` the operation's (account_name NULL); a property
+    ``region``, ``account_id`` and ``data__Identifier`` the operation's, ``account_name`` its account's
+    name as vtab_accounts has it (read only when the clause names it; the estate is read once per
+    connection, so it costs no call a write has not made); a property
     column the property in the event's ResourceModel (NULL where AWS left it out: a DELETE has none); the
     write-only patch NULL, as a SELECT reads it. A column named like a ProgressEvent field (any case) is
     that field. ``*``: the ProgressEvent fields, then the columns ``SELECT *`` shows."""
@@ -43,7 +54,7 @@ def returning_columns(columns: TableColumns) -> ReturningColumns:
         elif canonical == ACCOUNT_ID:
             expressions[name] = "account_id"
         elif canonical == ACCOUNT_NAME:
-            expressions[name] = "NULL"
+            expressions[name] = ACCOUNT_NAME_OF_EVENT
         elif canonical == IDENTIFIER:
             expressions[name] = quote("Identifier")
         elif canonical == PATCH_DOCUMENT:
@@ -52,6 +63,14 @@ def returning_columns(columns: TableColumns) -> ReturningColumns:
             expressions[name] = model_member(columns.property_of[name])
     star = (*PROGRESS_EVENT, *(name for name in columns.visible if name in expressions))
     return ReturningColumns(expressions, star)
+
+
+ACCOUNT_NAME_OF_EVENT = (
+    f"(SELECT name FROM main.{ACCOUNTS_TABLE} AS {quote('vtab account')} "
+    f"WHERE {quote('vtab account')}.account_id = {EVENT}.account_id)"
+)
+"""RETURNING account_name: the name vtab_accounts gives the operation's account (main's: a table of your
+own named vtab_accounts in temp does not answer it)."""
 
 
 def resolver(registry: Registry) -> Resolver:

@@ -98,7 +98,7 @@ class Table:
             registry.interrupted,
             registry.estate_for(options),
             registry.account_errors,
-            lambda: registry.statement.sql,
+            lambda: registry.statement.written,
         )
         """What the table is, for its reads and its writes (vtab.read.context)."""
         self.columns_used: dict[str, frozenset[int]] = {}

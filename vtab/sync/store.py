@@ -228,9 +228,11 @@ class Store:
         """Record a new run and every task of it as pending, and the accounts it reads (rows of
         ACCOUNT_COLUMNS, replacing the last run's), in one transaction."""
         with self.lock, self.db:
+            # account_id TEXT, as in the resource tables: account_id = 123456789012 unquoted finds it
             columns = ", ".join(ACCOUNT_COLUMNS)
+            declared = ", ".join(f"{c} TEXT" if c == "account_id" else c for c in ACCOUNT_COLUMNS)
             self.db.execute(
-                f"CREATE TABLE IF NOT EXISTS {ACCOUNTS_TABLE} ({columns}, PRIMARY KEY (account_id))"
+                f"CREATE TABLE IF NOT EXISTS {ACCOUNTS_TABLE} ({declared}, PRIMARY KEY (account_id))"
             )
             present = {str(row[1]) for row in self.db.execute(f"PRAGMA table_info({ACCOUNTS_TABLE})")}
             for column in ACCOUNT_COLUMNS:

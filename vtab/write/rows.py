@@ -49,7 +49,7 @@ class RowWriter:
             table.name, table.schema, table.columns.property_of, schema_checks=table.options.schema_checks
         )
         self.patches = PatchDocumentRules(self.rules)
-        self._accounts: set[str] = set()
+        self._accounts: set[str | None] = set()
         """Accounts an INSERT named that were found in the estate and reached (asked once)."""
 
     # -- the three verbs ------------------------------------------------------------------------------
@@ -230,7 +230,10 @@ class RowWriter:
 
     @staticmethod
     def account_text(value: object, where: str) -> str | None:
-        """An INSERT's account_id as an account id (None: NULL), or refused: 12 digits as text."""
+        """An INSERT's account_id as an account id (None: NULL), or refused: 12 digits as text, or as a
+        number of 12 digits (``account_id = 123456789012`` unquoted, which WHERE compares as that account:
+        no leading zero was lost)."""
+        value = account_number_as_text(value)
         if value is None:
             return None
         if not isinstance(value, str) or not ACCOUNT_ID_PATTERN.fullmatch(value):
@@ -241,12 +244,12 @@ class RowWriter:
         return value
 
     def account_of(self, value: str | None, where: str) -> str | None:
-        """The account an INSERT's row is created in: None (NULL) for the caller's own; else an account
-        of the estate, whose role is assumed now, so that a wrong or unreachable one is refused before
-        anything is sent."""
-        if value is None:
-            return None
+        """The account an INSERT's row is created in: None (NULL) for the caller's own (refused when the
+        estate leaves it out); else an account of the estate, whose role is assumed now, so that a wrong
+        or unreachable one is refused before anything is sent."""
         table = self.table
+        if value is None and not table.several_accounts:
+            return None
         if value in self._accounts:
             return value if table.several_accounts else None
         lookup = table.pool.submit(self._reach_account, value, where)
@@ -260,8 +263,11 @@ class RowWriter:
         self._accounts.add(value)
         return account
 
-    def _reach_account(self, value: str, where: str) -> str | None:
+    def _reach_account(self, value: str | None, where: str) -> str | None:
         table = self.table
+        if value is None:
+            self._refuse_own_outside_estate(where)
+            return None
         if not table.several_accounts:
             own = table.own_account(f"leave {ACCOUNT_ID} NULL for the caller's own account")
             if value != own:
@@ -272,6 +278,12 @@ class RowWriter:
                 )
             return None
         if table.estate_account(value) is None:
+            if value in table.options.skip_accounts:
+                skip = hints.option("skip_accounts")
+                raise apsw.SQLError(
+                    f"{ACCOUNT_ID} = {sql_literal(value)} is not one of the accounts this connection reads: "
+                    f"{skip} leaves it out; take it out of {skip} to write in it {where}"
+                )
             raise apsw.SQLError(
                 f"{ACCOUNT_ID} = {sql_literal(value)} is not one of the accounts this connection reads "
                 "(SELECT account_id FROM vtab_accounts lists them; a SUSPENDED one is not written): give "
@@ -284,6 +296,18 @@ class RowWriter:
                 f"{ACCOUNT_ID} = {sql_literal(value)}: {error}; nothing was sent {where}"
             ) from error
         return value
+
+    def _refuse_own_outside_estate(self, where: str) -> None:
+        """NULL (the caller's own account) on a connection whose estate leaves that account out: refused,
+        as its id written out is, so that nothing is created where the connection does not read."""
+        if any(account.own and account.profile is None for account in self.table.estate.readable()):
+            return
+        own = self.table.own_account(f"give {ACCOUNT_ID}, one of the accounts in vtab_accounts")
+        raise apsw.SQLError(
+            f"{ACCOUNT_ID} = NULL is the caller's own account, {own}, which is not one of the accounts this "
+            "connection reads (SELECT account_id FROM vtab_accounts lists them): give one of those as "
+            f"{ACCOUNT_ID}, or add {own} to the accounts option (or take it out of skip_accounts) {where}"
+        )
 
     def know_returning_account(self, account: str | None, where: str) -> None:
         """A RETURNING write in the caller's own account (``account`` None) on a connection that has not
@@ -304,7 +328,9 @@ class RowWriter:
     def refuse_moving_account(self, values: dict[str, Any], row: Row, where: str) -> None:
         """An UPDATE acts in the row's account: SET account_id (or account_name) to another is refused."""
         table = self.table
-        account = values.get(ACCOUNT_ID, apsw.no_change)
+        account = account_number_as_text(values.get(ACCOUNT_ID, apsw.no_change))
+        if account is None and self._is_callers_own(row.account):
+            account = table.account_of(row)  # NULL: the caller's own account, as an INSERT's
         if account is not apsw.no_change and account != table.account_of(row):
             raise apsw.ReadOnlyError(
                 f"{ACCOUNT_ID} = {sql_literal(account)} (was {sql_literal(table.account_of(row))}): a "
@@ -317,6 +343,13 @@ class RowWriter:
                 f"{ACCOUNT_NAME} = {sql_literal(name)}: the account's name is read-only (Organizations has "
                 f"it); leave {ACCOUNT_NAME} out of the UPDATE {where}"
             )
+
+    def _is_callers_own(self, account_id: str | None) -> bool:
+        """Whether a row's account is the caller's own (None: a connection without account options)."""
+        if account_id is None:
+            return True
+        account = self.table.estate_account(account_id)
+        return account is not None and account.own and account.profile is None
 
     def fill_account_id(
         self, values: dict[str, Any], region: str, where: str, account: str | None = None
@@ -381,3 +414,11 @@ def _same_value(rules: RowRules, column: str, first: Any, second: Any, where: st
     if first == second:
         return True
     return bool(rules.property_value(column, first, where) == rules.property_value(column, second, where))
+
+
+def account_number_as_text(value: Any) -> Any:
+    """An account id given as a number of 12 digits, as the text SQLite compares it as; anything else as
+    it is (a shorter number lost leading zeros, and is refused as no account id)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 10**11 <= value < 10**12:
+        return str(value)
+    return value
