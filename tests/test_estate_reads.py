@@ -128,6 +128,54 @@ def test_account_id_in_a_list_and_outside_the_estate(emulator: Emulator, org: Or
     assert calls(connection) == []  # outside the estate (or SUSPENDED): no rows, and no call at all
 
 
+def test_account_name_equals_and_in_read_those_accounts_only(emulator: Emulator, org: Org) -> None:
+    """account_name is pushed down as account_id is: WHERE account_name = 'prod-a' lists and assumes in
+    prod-a only (so an unrelated account whose role is refused fails nothing under 'fail'), an IN list
+    reads each named account, and a name no account has reads nothing."""
+    prod_a, dev_a = org.named("prod-a"), org.named("dev-a")
+    connection, _ = register(emulator, accounts="org")  # dev-locked's role is refused; on_account_error fail
+    sql = "SELECT account_id, region, log_group_name FROM logs_log_groups WHERE account_name = 'prod-a'"
+    ((_, _, _, plan),) = rows(connection, "EXPLAIN QUERY PLAN " + sql)
+    assert "args=account_name" in plan
+    assert sorted(rows(connection, sql)) == held([prod_a])
+    reached = {account for op, account, _, _ in calls(connection) if op in ("ListResources", "AssumeRole")}
+    assert reached == {prod_a.account_id}
+    rows(connection, "SELECT vtab_clear_calls()")
+    got = rows(connection, f"{GROUPS} WHERE account_name IN ('prod-a', 'dev-a', 'no-such-name')")
+    assert sorted(got) == held([prod_a, dev_a])
+    reached = {account for op, account, _, _ in calls(connection) if op in ("ListResources", "AssumeRole")}
+    assert reached == {prod_a.account_id, dev_a.account_id}
+    rows(connection, "SELECT vtab_clear_calls()")
+    assert rows(connection, f"{GROUPS} WHERE account_name = 'no-such-name'") == []
+    assert [op for op, _, _, _ in calls(connection) if op in ("ListResources", "AssumeRole")] == []
+
+
+def test_account_name_of_the_callers_own_account_alone(emulator: Emulator, org: Org) -> None:
+    connection, _ = register(emulator, regions="us-east-1")
+    own = rows(connection, "SELECT count(*) FROM logs_log_groups WHERE account_name = 'master'")
+    assert own == [(len(org.named("master").log_groups["us-east-1"]),)]
+    rows(connection, "SELECT vtab_clear_calls()")
+    assert rows(connection, "SELECT count(*) FROM logs_log_groups WHERE account_name = 'prod-a'") == [(0,)]
+    assert "ListResources" not in [op for op, _, _, _ in calls(connection)]
+
+
+def test_a_join_on_account_name_lists_per_outer_row(emulator: Emulator, org: Org) -> None:
+    web_a, dev_a = org.named("web-a"), org.named("dev-a")
+    connection, _ = register(emulator, accounts="org")
+    connection.execute("CREATE TEMP TABLE wanted(name TEXT)")
+    connection.execute("INSERT INTO wanted VALUES ('web-a'), ('dev-a')")
+    sql = (
+        "SELECT g.account_id, g.region, g.log_group_name "
+        "FROM wanted JOIN logs_log_groups g ON g.account_name = wanted.name"
+    )
+    plans = [detail for _, _, _, detail in rows(connection, "EXPLAIN QUERY PLAN " + sql)]
+    assert plans[0].startswith("SCAN wanted")
+    assert "args=account_name" in plans[1]
+    assert sorted(rows(connection, sql)) == held([web_a, dev_a])
+    listed = {account for op, account, _, _ in calls(connection) if op == "ListResources"}
+    assert listed == {web_a.account_id, dev_a.account_id}
+
+
 def test_a_join_on_account_id_lists_per_outer_row(emulator: Emulator, org: Org) -> None:
     web_a, dev_a = org.named("web-a"), org.named("dev-a")
     connection, _ = register(emulator, accounts="org")
@@ -305,7 +353,7 @@ def test_the_accounts_docs_column_and_pushdown_examples_run(emulator: Emulator, 
     expected = Counter({(a.name, r): len(names) for a in readable(org) for r, names in a.log_groups.items()})
     assert rows(connection, by_account) == sorted((*key, count) for key, count in expected.items())
     rows(connection, "SELECT vtab_clear_calls()")
-    ((one, explain, logged),) = _docs_blocks("Pushdown", org)
+    (one, explain, logged), (named,) = _docs_blocks("Pushdown", org)
     assert sorted(rows(connection, one)) == sorted(
         (r, n) for r, names in prod_a.log_groups.items() for n in names
     )
@@ -313,6 +361,10 @@ def test_the_accounts_docs_column_and_pushdown_examples_run(emulator: Emulator, 
     assert "args=account_id" in plan
     # prod-a's role was assumed by the first statement already (credentials last the connection)
     assert rows(connection, logged) == [("ListResources", prod_a.account_id, 2)]
+    assert dev_a.account_id not in str(rows(connection, "SELECT * FROM vtab_calls"))
+    assert rows(connection, named) == sorted(
+        (prod_a.account_id, r, len(names)) for r, names in prod_a.log_groups.items() if names
+    )
     assert dev_a.account_id not in str(rows(connection, "SELECT * FROM vtab_calls"))
 
 

@@ -108,16 +108,24 @@ class TypeContext:
         """A row's account_name (Organizations' name; None when it cannot be read)."""
         return self.estate.name_of(self.account_of(row))
 
-    def targets(self, wanted: set[Any] | None, accounts: StatementAccounts) -> list[Target]:
+    def targets(
+        self, wanted: set[Any] | None, accounts: StatementAccounts, names: set[Any] | None = None
+    ) -> list[Target]:
         """The accounts a read runs in: the estate's readable ones (discovered on first use), only those
-        WHERE gives for account_id (``wanted``); a connection without account options, its own."""
+        WHERE gives for account_id (``wanted``) and account_name (``names``: an account whose name cannot
+        be read has rows whose account_name is NULL, which no name matches); a connection without
+        account options, its own."""
         if not self.several_accounts:
             if wanted is not None and self.own_account() not in wanted:
+                return []
+            if names is not None and self.estate.name_of(self.own_account()) not in names:
                 return []
             return [Target(None, lambda: self.cloud)]
         found = self.estate.readable()
         if wanted is not None:
             found = [account for account in found if account.account_id in wanted]
+        if names is not None:
+            found = [account for account in found if self.estate.name_of(account.account_id) in names]
         return [accounts.target(account, self._reach(account)) for account in found]
 
     def _reach(self, account: Account) -> Callable[[], CloudControl]:

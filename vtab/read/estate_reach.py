@@ -46,6 +46,7 @@ class EstateReach(Generic[Account]):
         stream: TaskStream[Row],
         accounts: StatementAccounts,
         wanted: set[Any] | None,
+        wanted_names: set[Any] | None,
         regions: Sequence[str],
         type_name: str,
         shows_names: bool,
@@ -56,6 +57,8 @@ class EstateReach(Generic[Account]):
         self.accounts = accounts
         self.wanted = wanted
         """The account ids WHERE gives (None: every account of the estate)."""
+        self.wanted_names = wanted_names
+        """The account names WHERE gives (None: any)."""
         self.regions = regions
         self.type_name = type_name
         self.shows_names = shows_names
@@ -88,7 +91,7 @@ class EstateReach(Generic[Account]):
     def _targets(self, names_here: bool) -> list[Target]:
         """The accounts the statement reads; their names looked up too when the rows show them, here or
         on a worker."""
-        targets = self.table.targets(self.wanted, self.accounts)
+        targets = self.table.targets(self.wanted, self.accounts, self.wanted_names)
         if targets and self.shows_names:
             if names_here:
                 self._names_task(targets)

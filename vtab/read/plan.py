@@ -39,8 +39,8 @@ about 1M rows for an un-analyzed local table, so that a walk per outer row of a 
 IN_LIST_GUESS = 4
 UNCONSTRAINED_REGION_FACTOR = 1e9
 UNCONSTRAINED_ACCOUNT_FACTOR = 1e9
-"""A table reading several accounts: not giving account_id costs this much more, so that a join on
-account_id is pushed down per outer row as a region is (a table of one account: no factor)."""
+"""A table reading several accounts: giving neither account_id nor account_name costs this much more, so
+that a join on either is pushed down per outer row as a region is (a table of one account: no factor)."""
 NEEDS_WHERE_COST = 1e300
 """A plan missing a column the list cannot do without: any other join order that gives it wins; if none
 does, Filter refuses the statement before any call, naming the columns."""
@@ -153,7 +153,7 @@ def input_columns(schema: ResourceSchema) -> dict[str, str]:
 
 
 def pushable_columns(schema: ResourceSchema) -> set[str]:
-    return {REGION, ACCOUNT_ID, IDENTIFIER, *id_columns(schema), *input_columns(schema)}
+    return {REGION, ACCOUNT_ID, ACCOUNT_NAME, IDENTIFIER, *id_columns(schema), *input_columns(schema)}
 
 
 def level_schemas(schema: ResourceSchema) -> list[ResourceSchema]:
@@ -214,15 +214,16 @@ def choose_plan(
     """The plan for these usable constraints, its cost and its estimated rows.
 
     ``offers`` holds at most one offer per column (the caller keeps the first). ``needed`` is the set of
-    column names the statement uses. ``several_accounts``: the table reads an estate, where an account_id
-    not given costs UNCONSTRAINED_ACCOUNT_FACTOR.
+    column names the statement uses. ``several_accounts``: the table reads an estate, where neither
+    account_id nor account_name given costs UNCONSTRAINED_ACCOUNT_FACTOR.
     """
     plan, cost, rows = _choose_plan(schema, offers, needed)
     if several_accounts and plan.kind is not PlanKind.NEEDS:
         given = {offer.column: offer for offer in offers}
-        if ACCOUNT_ID not in given:
+        chosen = [given[column] for column in (ACCOUNT_ID, ACCOUNT_NAME) if column in given]
+        if not chosen:
             cost *= UNCONSTRAINED_ACCOUNT_FACTOR
-        elif given[ACCOUNT_ID].is_in:
+        elif all(offer.is_in for offer in chosen):
             cost *= IN_LIST_GUESS
     return plan, cost, rows
 

@@ -61,6 +61,8 @@ class Scan:
         values = dict(values)
         self.wanted_accounts = values.pop(ACCOUNT_ID, None)
         """The account ids WHERE gives (None: every account of the estate)."""
+        self.wanted_names = values.pop(ACCOUNT_NAME, None)
+        """The account names WHERE gives (None: any)."""
         self.values = values
         self.regions = scan_regions(
             schema,
@@ -141,12 +143,13 @@ class Scan:
         if self.plan.kind is PlanKind.GET:
             self.filter.identifiers()  # malformed ones are refused before any call
         table = self.table
-        if table.several_accounts or self.wanted_accounts is not None:
+        if table.several_accounts or self.wanted_accounts is not None or self.wanted_names is not None:
             reach = EstateReach(
                 table,
                 self.stream,
                 self.accounts,
                 self.wanted_accounts,
+                self.wanted_names,
                 self.regions,
                 self.schema.type_name,
                 ACCOUNT_NAME in self.plan.shows,

@@ -32,7 +32,7 @@ from vtab.write.refusals import refuse_unfiltered
 if TYPE_CHECKING:
     from vtab.sqlite.table import Table
 
-_TEXT_ALWAYS = (REGION, ACCOUNT_ID)
+_TEXT_ALWAYS = (REGION, ACCOUNT_ID, ACCOUNT_NAME)
 """Columns whose pushed-down values are compared as text whatever SQLite's affinity: never numbers."""
 
 _AT_END = True.__bool__

@@ -154,13 +154,13 @@ class Table:
             if (
                 self.columns.affinities[name] is Affinity.TEXT
                 and not is_in
-                and name not in (REGION, ACCOUNT_ID)
+                and name not in (REGION, ACCOUNT_ID, ACCOUNT_NAME)
             ):
                 rhs = info.get_aConstraint_rhs(i)
                 if not literals or rhs is None:
                     # A join column, a parameter: SQLite compares with its affinity, which vtab cannot
-                    # see, so SQLite checks each row again (vtab.read.affinity). A region or an
-                    # account id is never a number, so vtab's exact match is always SQLite's.
+                    # see, so SQLite checks each row again (vtab.read.affinity). A region, an account
+                    # id or name is text, compared as text, so vtab's exact match is always SQLite's.
                     rechecked.add(name)
                 elif isinstance(rhs, int | float):
                     literal.add(name)
