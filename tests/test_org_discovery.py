@@ -13,7 +13,7 @@ import apsw
 import pytest
 
 import vtab
-from tests.orgs import REGIONS, Org
+from tests.orgs import REGIONS, Org, client
 from tests.readhelpers import rows
 from tests.syncfiles import file_rows
 from vtab.aws.organization import OrganizationsOperation
@@ -156,6 +156,25 @@ def test_an_ou_that_is_not_the_organizations_is_refused_with_the_fix(
     for fragment in fragments:
         assert fragment in str(caught.value)
     assert "ListAccounts" not in organizations_calls(emulator)
+
+
+def test_an_ou_of_skip_accounts_the_organization_lacks_is_refused_before_any_read(
+    emulator: Emulator, org: Org
+) -> None:
+    """A mistyped OU id in skip_accounts would skip nothing, and its accounts would be read: refused,
+    naming the option and the fix, before any Cloud Control call. An OU the Organization has, even one
+    without accounts, skips (described once when no account found sits under it)."""
+    connection = register(emulator, skip_accounts="ou-zzzz-zzzzzzzz")
+    with pytest.raises(apsw.Error) as caught:
+        rows(connection, "SELECT count(*) FROM logs_log_groups")
+    assert "the option skip_accounts names OU ou-zzzz-zzzzzzzz: check the id" in str(caught.value)
+    assert "OrganizationalUnitNotFoundException" in str(caught.value)
+    assert not [call for call in emulator.calls if call.operation == "ListResources"]
+    organizations = client(emulator, "organizations")
+    root = organizations.list_roots()["Roots"][0]["Id"]
+    empty = organizations.create_organizational_unit(ParentId=root, Name="Empty")["OrganizationalUnit"]["Id"]
+    connection = register(emulator, skip_accounts=empty)
+    assert rows(connection, "SELECT count(*) FROM vtab_accounts") == [(len(org.accounts),)]
 
 
 def test_a_sync_discovers_the_organization_once(emulator: Emulator, org: Org, tmp_path: Path) -> None:

@@ -183,6 +183,10 @@ class Estate:
         options = self.options
         if options.whole_organization:
             found = [self._copy(account) for account in self._organization_accounts(placed)]
+            skipped_ous = [item for item in options.skip_accounts if not item.isdigit()]
+            if skipped_ous:
+                seen = {unit for account in found for unit in account.parents}
+                self._org().check_skipped(skipped_ous, seen)
             return [account for account in found if self._kept(account)]
         if options.accounts:
             return [

@@ -19,7 +19,7 @@ Every answer is kept: a later question reuses what an earlier one listed.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -352,16 +352,28 @@ class Organization:
             unit = self._units.setdefault(child.id, child)
         return unit
 
-    def _unit_of(self, ou_id: str) -> Unit:
+    def check_skipped(self, ou_ids: Sequence[str], seen: set[str]) -> None:
+        """Refuse an OU id of ``skip_accounts`` the Organization does not have: mistyped, it would skip
+        nothing and its accounts would be read. ``seen``: OU ids known already (above the accounts found);
+        each other one is described (an OU without accounts is the Organization's too)."""
+        with self._lock:
+            for ou_id in ou_ids:
+                if ou_id not in seen:
+                    self._unit_of(ou_id, option="skip_accounts")
+
+    def _unit_of(self, ou_id: str, option: str = "organizational_units") -> Unit:
         """The OU ``ou_id`` with its path: DescribeOrganizationalUnit, and its parent's unit (from its
-        Path, else ListParents), each level above once."""
+        Path, else ListParents), each level above once. ``option`` names the option that gave the id, for
+        the message when the Organization has no such OU."""
         found = self._units.get(ou_id)
         if found is not None:
             return found
-        why = (
-            f"the option organizational_units names OU {ou_id}: check the id, or give the OU's path (with "
-            "accounts='org' alone, vtab_accounts shows each account's ou_id and ou_path)"
-        )
+        if option == "organizational_units":
+            fix = "check the id, or give the OU's path (with accounts='org' alone, vtab_accounts shows each "
+            fix += "account's ou_id and ou_path)"
+        else:
+            fix = "check the id (with accounts='org' alone, vtab_accounts shows each account's ou_id)"
+        why = f"the option {option} names OU {ou_id}: {fix}"
         described = self._call(
             OrganizationsOperation.DESCRIBE_ORGANIZATIONAL_UNIT, why=why, OrganizationalUnitId=ou_id
         )

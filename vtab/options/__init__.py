@@ -99,7 +99,8 @@ class Options:
     """With accounts=org: only the accounts under these OUs (ou-... or r-... ids, or paths such as /Prod/Web),
     child OUs included; only their part of the OU tree is read."""
     skip_accounts: tuple[str, ...] = field(default=(), metadata=ruled(Kind.SKIPPED))
-    """Accounts left out of accounts: account ids, or (with accounts=org) OU ids, child OUs included."""
+    """Accounts left out of accounts: account ids, or (with accounts=org) OU ids, child OUs included. An
+    OU id the Organization does not have is refused before any read, since it would skip nothing."""
     profiles: tuple[str, ...] = field(default=(), metadata=ruled(Kind.NAMES))
     """Profiles of your AWS config to read, each its own account (for accounts outside an Organization);
     not together with accounts."""
