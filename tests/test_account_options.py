@@ -31,6 +31,8 @@ def test_defaults_read_the_callers_account_only() -> None:
         ("111111111111, 222222222222,111111111111", ("111111111111", "222222222222")),
         (["011111111111"], ("011111111111",)),
         ("org", ("org",)),
+        ("ORG", ("org",)),  # spelled as choices are: 'SKIP' is skip
+        (" Org ", ("org",)),
     ],
 )
 def test_accounts_take_ids_as_text_or_list_or_org(given: Any, expected: tuple[str, ...]) -> None:

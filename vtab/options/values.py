@@ -190,6 +190,8 @@ def _list(name: str, value: Any, kind: Kind) -> tuple[str, ...]:
         items = [item.strip() for item in value]
     else:
         raise _bad(name, value, f"is {type(value).__name__}, not a list of texts", f"write {example}")
+    if kind is Kind.ACCOUNTS:  # 'ORG' is org, as 'SKIP' is skip (choice)
+        items = [ORGANIZATION if item.lower() == ORGANIZATION else item for item in items]
     found = tuple(dict.fromkeys(items))
     if kind is Kind.ACCOUNTS and ORGANIZATION in found:
         if len(found) > 1:
