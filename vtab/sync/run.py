@@ -296,6 +296,16 @@ def _selected_types(tables: Sequence[str], skip_tables: Sequence[str]) -> list[S
             f"{unmatched} matches no table; vtab types lists them (globs take * and ?, e.g. "
             f"{hints.assignment('tables', repr('ec2_*'))})"
         )
+    if selection.unmatched_skips:
+        unmatched = hints.assignment("skip_tables", repr(",".join(selection.unmatched_skips)))
+        raise OptionError(
+            f"{unmatched} matches no table, so it would skip nothing; vtab types lists them (globs take * "
+            "and ?)"
+        )
+    if not types and skip_tables:
+        skips = hints.assignment("skip_tables", repr(",".join(skip_tables)))
+        chosen = hints.assignment("tables", repr(",".join(tables) or "*"))
+        raise OptionError(f"{skips} leaves no table of {chosen} to sync; skip fewer tables")
     return types
 
 
