@@ -428,8 +428,11 @@ class Store:
             self._record(sync_id, task, result)
 
     def _record(self, sync_id: str, task: Task, result: TaskResult) -> None:
+        """The task's row: its status, rows and times this attempt's; its pages, calls, seconds, attempts
+        and throttles those of every attempt (a task failed, then run again by a resume, made both)."""
         self.db.execute(
-            f"UPDATE {TASKS_TABLE} SET status = ?, pages = ?, rows = ?, calls = ?, seconds = ?, "
+            f"UPDATE {TASKS_TABLE} SET status = ?, pages = coalesce(pages, 0) + ?, rows = ?, "
+            "calls = coalesce(calls, 0) + ?, seconds = round(coalesce(seconds, 0) + ?, 3), "
             "error_code = ?, error_message = ?, started_at = ?, finished_at = ?, attempts = attempts + ?, "
             "throttles = throttles + ? "
             "WHERE sync_id = ? AND account_id = ? AND region = ? AND table_name = ?",
