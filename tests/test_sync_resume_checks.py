@@ -160,3 +160,24 @@ def test_a_resume_given_the_runs_selection_in_another_order_or_spelling_continue
         **common,
     )
     assert again.sync_id == first.sync_id
+
+
+def test_a_resume_given_the_default_mode_of_a_run_in_another_is_refused(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--mode overwrite-delete-stale given to a resume of an append run is another mode, refused as any
+    other, not taken for the mode left out (the resume would otherwise append, not what was asked)."""
+    out = tmp_path / "history.db"
+    emulator.refuse_type("AWS::Logs::LogGroup", "eu-west-1")  # a failed task, for the resume to run
+    command = ["sync", str(out), "--endpoint-url", emulator.endpoint_url, "--no-progress"]
+    assert (
+        main(
+            [*command, "--tables", "logs_log_groups", "--regions", "us-east-1,eu-west-1", "--mode", "append"]
+        )
+        == 3
+    )
+    capsys.readouterr()
+    assert main([*command, "--resume", "--mode", "overwrite-delete-stale"]) == 1
+    err = capsys.readouterr().err
+    assert "in its own mode ('append'), and --mode 'overwrite-delete-stale' differs from it" in err, err
+    assert main([*command, "--resume", "--mode", "append"]) == 3  # the run's own mode, given, is a resume

@@ -74,7 +74,7 @@ def sync(
     *,
     tables: str | Sequence[str] | None = None,
     skip_tables: str | Sequence[str] = (),
-    mode: str = SyncMode.OVERWRITE_DELETE_STALE.value,
+    mode: str | None = None,
     on_error: str | None = None,
     resume: bool = False,
     summary: str | None = None,
@@ -91,12 +91,14 @@ def sync(
 
     ``options`` are vtab's (``accounts='org'``, ``regions='us-east-1,eu-west-1'``, ``rate_limit``, ...).
     ``progress`` is where progress lines go (None: nowhere), redrawn in place under ``live_progress``.
-    ``tables`` defaults to every listable table (a resume: the run's, which it must not change).
+    ``tables`` defaults to every listable table (a resume: the run's, which it must not change); ``mode``
+    to overwrite-delete-stale (a resume: the run's, which a given one must be).
     ``executor`` is ``'threads'`` (the default), ``'processes'`` (worker processes of this machine, one
     per core), ``'dask'`` (with ``scheduler``, an existing cluster's address, else a local cluster;
     ``shard_dir``: docs/sync-dask.md) or an executor object. A ``resume``
     of a run whose every task is done raises NothingToResume."""
-    chosen_mode = choice("mode", mode, SyncMode)
+    given_mode = None if mode is None else choice("mode", mode, SyncMode)
+    chosen_mode = given_mode or SyncMode.OVERWRITE_DELETE_STALE
     given_on_error = None if on_error is None else choice("on_error", on_error, OnError)
     chosen_on_error = given_on_error or OnError.SKIP
     chosen_executor = _executor(executor, scheduler, shard_dir)
@@ -128,7 +130,7 @@ def sync(
         abandoned = False
         try:
             if resume:
-                run, tasks = _resumed(store, path, checked, asked, chosen_mode)
+                run, tasks = _resumed(store, path, checked, asked, given_mode)
                 chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
                 chosen_on_error, settings_now = resumed_on_error(run.settings, given_on_error)
                 if settings_now is not None:
@@ -389,14 +391,14 @@ def _places(root: Registry, options: Options, every_region: bool) -> list[Place]
 
 
 def _resumed(
-    store: Store, path: str, options: Options, given: dict[str, list[str]], mode: SyncMode
+    store: Store, path: str, options: Options, given: dict[str, list[str]], mode: SyncMode | None
 ) -> tuple[Run, list[Task]]:
     run = store.last_run()
     if run is None:
         raise OptionError(no_sync_to_resume(path))
     check_account_options(run.settings, run.credentials, options, path)
     check_selection(run.settings, given, path)
-    if mode is not SyncMode.OVERWRITE_DELETE_STALE and mode is not run.mode:
+    if mode is not None and mode is not run.mode:
         raise OptionError(
             f"--resume continues the last sync of {path} in its own mode ({run.mode.value!r}), and "
             f"{hints.assignment('mode', repr(mode.value))} differs from it: leave it out of the resume, or "
