@@ -24,6 +24,7 @@ import apsw
 import jsonpatch
 
 from vtab.catalog.columns import ACCOUNT_ID, REGION, json_text, json_value, quote
+from vtab.catalog.schema import Scope
 from vtab.catalog.store import load_catalog
 from vtab.sqlite.columns import Columns
 from vtab.sqlite.diff_versions import (
@@ -110,7 +111,7 @@ def is_global_table(table: str) -> bool:
     """Whether synced table ``table`` is of a global type (IAM, Route 53): its rows carry the region a
     sync listed it through, which is no part of the resource's place (diff_versions.GLOBAL_REGION)."""
     type_name = resource_tables().get(table)
-    return type_name is not None and load_catalog().schema(type_name).is_global
+    return type_name is not None and load_catalog().entry(type_name).scope is Scope.GLOBAL
 
 
 def json_columns(table: str) -> frozenset[str] | None:
