@@ -76,3 +76,15 @@ def test_no_region_anywhere_names_the_regions_flag(
     err = capsys.readouterr().err
     assert "sync needs regions: give --regions 'us-east-1,eu-west-1', --regions 'all', or set" in err
     assert list(tmp_path.iterdir()) == [config]  # the refused sync left no file behind (nor its WAL)
+
+
+def test_a_summary_file_that_cannot_be_written_is_refused_before_the_sync_runs(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not after every task ran (hours, for an estate), as a bare FileNotFoundError with the file's totals
+    unsaid."""
+    missing = tmp_path / "no such dir" / "sync.jsonl"
+    err = _refusal(emulator, tmp_path, capsys, "--tables", "logs_log_groups", "--summary", str(missing))
+    assert f"--summary {str(missing)!r} cannot be written" in err and "No such file or directory" in err, err
+    err = _refusal(emulator, tmp_path, capsys, "--tables", "logs_log_groups", "--summary", str(tmp_path))
+    assert f"--summary {str(tmp_path)!r} cannot be written" in err and "a directory" in err, err

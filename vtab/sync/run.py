@@ -105,6 +105,8 @@ def sync(
     if connections_per_shard < 1:
         too_few = hints.assignment(SHARD_CONNECTIONS[hints.current()], repr(connections_per_shard))
         raise OptionError(f"{too_few} must be at least 1 (each connection reads one task at a time)")
+    if summary:
+        _writable_summary(summary)
     every_region = _every_region(options.get("regions"))
     asked = given_selection(tables, skip_tables, [EVERY_REGION] if every_region else options.get("regions"))
     if every_region:
@@ -257,6 +259,21 @@ def _remove(path: str) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(FileNotFoundError):
             os.remove(path + suffix)
+
+
+def _writable_summary(path: str) -> None:
+    """Refuse a ``summary`` file that cannot be appended to before the sync runs, not after its every task
+    (hours, for an estate), as an error that leaves the run's totals unsaid."""
+    problem = None
+    if os.path.isdir(path):
+        problem = "it is a directory"
+    elif not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        problem = "No such file or directory: its directory does not exist"
+    elif not os.access(path if os.path.exists(path) else os.path.dirname(os.path.abspath(path)), os.W_OK):
+        problem = "Permission denied"
+    if problem:
+        given = hints.assignment("summary", repr(path))
+        raise OptionError(f"{given} cannot be written ({problem}): give a file in a directory you can write")
 
 
 def _close(executor: object) -> None:
