@@ -106,7 +106,6 @@ class LeftOut:
 
 
 @functools.cache
-@functools.cache
 def is_global_table(table: str) -> bool:
     """Whether synced table ``table`` is of a global type (IAM, Route 53): its rows carry the region a
     sync listed it through, which is no part of the resource's place (diff_versions.GLOBAL_REGION)."""
@@ -114,6 +113,7 @@ def is_global_table(table: str) -> bool:
     return type_name is not None and load_catalog().entry(type_name).scope is Scope.GLOBAL
 
 
+@functools.cache
 def json_columns(table: str) -> frozenset[str] | None:
     """The columns of synced table ``table`` whose text is JSON by its type's schema; for a table the
     catalog does not know, None: any object or array text is taken for JSON."""
