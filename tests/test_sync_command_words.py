@@ -36,6 +36,16 @@ def test_a_glob_matching_no_table_is_named_as_the_flag_with_an_example_of_it(
     assert "e.g. --tables 'ec2_*'" in err and "tables=" not in err
 
 
+def test_skip_tables_that_name_no_table_or_leave_none_are_refused_as_such(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = _refusal(emulator, tmp_path, capsys, "--tables", "logs_*", "--skip-tables", "logs_log_stream")
+    assert "--skip-tables 'logs_log_stream' matches no table, so it would skip nothing" in err, err
+    err = _refusal(emulator, tmp_path, capsys, "--tables", "logs_log_groups", "--skip-tables", "logs_*")
+    assert "--skip-tables 'logs_*' leaves no table of --tables 'logs_log_groups' to sync" in err, err
+    assert "matches no table" not in err  # it does match: the skip left it out
+
+
 def test_too_few_shard_connections_name_the_commands_flag(
     emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -66,3 +76,15 @@ def test_no_region_anywhere_names_the_regions_flag(
     err = capsys.readouterr().err
     assert "sync needs regions: give --regions 'us-east-1,eu-west-1', --regions 'all', or set" in err
     assert list(tmp_path.iterdir()) == [config]  # the refused sync left no file behind (nor its WAL)
+
+
+def test_a_summary_file_that_cannot_be_written_is_refused_before_the_sync_runs(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not after every task ran (hours, for an estate), as a bare FileNotFoundError with the file's totals
+    unsaid."""
+    missing = tmp_path / "no such dir" / "sync.jsonl"
+    err = _refusal(emulator, tmp_path, capsys, "--tables", "logs_log_groups", "--summary", str(missing))
+    assert f"--summary {str(missing)!r} cannot be written" in err and "No such file or directory" in err, err
+    err = _refusal(emulator, tmp_path, capsys, "--tables", "logs_log_groups", "--summary", str(tmp_path))
+    assert f"--summary {str(tmp_path)!r} cannot be written" in err and "a directory" in err, err

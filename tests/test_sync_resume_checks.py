@@ -140,3 +140,44 @@ def test_a_resume_with_other_account_options_names_each_with_the_runs_value(
     db.close()
     with pytest.raises(ValueError, match="read other accounts or as another caller"):
         sync(str(out), resume=True, accounts=member, external_id=secret, **common)
+
+
+def test_a_resume_given_the_runs_selection_in_another_order_or_spelling_continues_it(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The same regions and tables, listed in another order, repeated or spaced otherwise, select the same
+    tasks: the resume is the run's, not refused as another selection."""
+    out = tmp_path / "estate.db"
+    emulator.refuse_type("AWS::Logs::LogGroup", "eu-west-1")  # a failed task, for the resume to run
+    common = {"endpoint_url": emulator.endpoint_url}
+    first = sync(str(out), tables="logs_log_groups,logs_log_streams", regions="us-east-1,eu-west-1", **common)
+    assert first.tasks_failed > 0
+    again = sync(
+        str(out),
+        resume=True,
+        tables="logs_log_streams, logs_log_groups",
+        regions="eu-west-1,us-east-1,eu-west-1",
+        **common,
+    )
+    assert again.sync_id == first.sync_id
+
+
+def test_a_resume_given_the_default_mode_of_a_run_in_another_is_refused(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--mode overwrite-delete-stale given to a resume of an append run is another mode, refused as any
+    other, not taken for the mode left out (the resume would otherwise append, not what was asked)."""
+    out = tmp_path / "history.db"
+    emulator.refuse_type("AWS::Logs::LogGroup", "eu-west-1")  # a failed task, for the resume to run
+    command = ["sync", str(out), "--endpoint-url", emulator.endpoint_url, "--no-progress"]
+    assert (
+        main(
+            [*command, "--tables", "logs_log_groups", "--regions", "us-east-1,eu-west-1", "--mode", "append"]
+        )
+        == 3
+    )
+    capsys.readouterr()
+    assert main([*command, "--resume", "--mode", "overwrite-delete-stale"]) == 1
+    err = capsys.readouterr().err
+    assert "in its own mode ('append'), and --mode 'overwrite-delete-stale' differs from it" in err, err
+    assert main([*command, "--resume", "--mode", "append"]) == 3  # the run's own mode, given, is a resume

@@ -54,6 +54,15 @@ def test_a_pattern_that_matches_nothing_is_reported() -> None:
     assert selection.unmatched == ["nosuch_*"]
 
 
+def test_a_pattern_every_match_of_which_is_skipped_matched_and_a_skip_that_matches_nothing_is_reported() -> (
+    None
+):
+    selection = Selection(("ec2_*", "eks_clusters"), ("eks_*", "nosuch_*"))
+    assert names(selection) == ["ec2_subnets", "ec2_vpcs"]
+    assert selection.unmatched == []  # eks_clusters names a table: --skip-tables left it out
+    assert selection.unmatched_skips == ["nosuch_*"]
+
+
 def test_shards_are_account_regions_global_types_once_and_the_order_is_a_fixed_shuffle() -> None:
     types = [SyncType(f"t{i}", f"AWS::T::{i}", False) for i in range(8)] + [SyncType("g", "AWS::G::G", True)]
     regions = ("us-east-1", "eu-west-1")

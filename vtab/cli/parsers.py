@@ -276,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument(
         "--mode",
         choices=[mode.value for mode in SyncMode],
-        default=SyncMode.OVERWRITE_DELETE_STALE.value,
+        default=None,
         help="how rows replace an earlier sync's (default: overwrite-delete-stale: rows gone since are "
         "removed, only where the task succeeded)",
     )

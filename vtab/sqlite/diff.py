@@ -24,9 +24,11 @@ import apsw
 import jsonpatch
 
 from vtab.catalog.columns import ACCOUNT_ID, REGION, json_text, json_value, quote
+from vtab.catalog.schema import Scope
 from vtab.catalog.store import load_catalog
 from vtab.sqlite.columns import Columns
 from vtab.sqlite.diff_versions import (
+    GLOBAL_REGION,
     IDENTIFIER,
     SYNCED_AT,
     DiffError,
@@ -101,6 +103,14 @@ class LeftOut:
         return Change(
             ChangeKind.UNKNOWN, self.place.table, self.place.account_id, self.place.region, reason=self.reason
         )
+
+
+@functools.cache
+def is_global_table(table: str) -> bool:
+    """Whether synced table ``table`` is of a global type (IAM, Route 53): its rows carry the region a
+    sync listed it through, which is no part of the resource's place (diff_versions.GLOBAL_REGION)."""
+    type_name = resource_tables().get(table)
+    return type_name is not None and load_catalog().entry(type_name).scope is Scope.GLOBAL
 
 
 @functools.cache
@@ -184,7 +194,7 @@ class Diff:
         self.db.execute("BEGIN")  # one state of each file, however long the diff streams (SyncFile.describe)
         for file in dict.fromkeys(self.files):
             file.describe()
-            file.read(wanted)
+            file.read(wanted, is_global_table)
         self.tables = sorted(
             {
                 name
@@ -295,7 +305,7 @@ class Diff:
             else ""
         )
         sql = (
-            "SELECT coalesce(o.k1, n.k1), coalesce(o.k2, n.k2), coalesce(o.k3, n.k3), o.k3 IS NULL, "
+            "SELECT coalesce(o.k1, n.k1), coalesce(n.r, o.r), coalesce(o.k3, n.k3), o.k3 IS NULL, "
             f"n.k3 IS NULL{''.join(', ' + cell for cell in cells)} "
             "FROM temp.diff_old AS o FULL JOIN temp.diff_new AS n "
             "ON n.k1 = o.k1 AND n.k2 = o.k2 AND n.k3 = o.k3 "
@@ -315,8 +325,9 @@ class Diff:
 
     @staticmethod
     def _version_rows(file: SyncFile, side: Side, table: str, columns: list[str]) -> str:
-        """The SELECT of ``table``'s rows in ``file``'s version: its key as k1..k3, then ``columns`` as
-        c0, c1, ... (NULL where the file's table lacks one); no rows where the file has no such table.
+        """The SELECT of ``table``'s rows in ``file``'s version: its key as k1..k3 (a global table's region
+        GLOBAL_REGION), the row's region as r, then ``columns`` as c0, c1, ... (NULL where the file's table
+        lacks one); no rows where the file has no such table.
         The table is scanned once, each row's place and time looked up in temp.versions (CROSS JOIN keeps
         that order: SQLite would otherwise scan the table once per place)."""
         present = file.columns.get(table)
@@ -325,13 +336,15 @@ class Diff:
             for i, c in enumerate(columns)
         ]
         if present is None:
-            return f"SELECT {', '.join(['NULL AS k1', 'NULL AS k2', 'NULL AS k3', *cells])} WHERE 0"
-        key = [f"t.{ACCOUNT_ID} AS k1", f"t.{REGION} AS k2", f"t.{IDENTIFIER} AS k3"]
+            empty = ["NULL AS k1", "NULL AS k2", "NULL AS k3", "NULL AS r", *cells]
+            return f"SELECT {', '.join(empty)} WHERE 0"
+        region = literal(GLOBAL_REGION) if is_global_table(table) else f"t.{REGION}"
+        key = [f"t.{ACCOUNT_ID} AS k1", f"{region} AS k2", f"t.{IDENTIFIER} AS k3", f"t.{REGION} AS r"]
         return (
             f"SELECT {', '.join([*key, *cells])} "
             f"FROM {file.schema}.{quote(table)} AS t CROSS JOIN temp.versions AS v ON v.side = {side.value} "
             f"AND v.table_name = {literal(table)} AND v.account_id = t.{ACCOUNT_ID} "
-            f"AND v.region = t.{REGION} AND v.synced_at = t.{SYNCED_AT}"
+            f"AND v.region = {region} AND v.synced_at = t.{SYNCED_AT}"
         )
 
     def close(self) -> None:

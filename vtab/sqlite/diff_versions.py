@@ -40,6 +40,10 @@ TASK_COLUMNS = (ACCOUNT_ID, REGION, "table_name", "status", "started_at", "error
 """The columns of ``_vtab_sync`` a diff reads."""
 
 
+GLOBAL_REGION = "global"
+"""The region of a global type's place (IAM, Route 53): one per account, whichever region a sync listed it
+through (the first of its regions by name), so two syncs of other regions compare its resources once."""
+
 NOT_STARTED = datetime.datetime.max.replace(tzinfo=datetime.UTC)
 """The start of a task not started yet (a pending one without started_at) whose run's start is not known:
 after every synced time."""
@@ -215,8 +219,13 @@ class SyncFile:
     def table_columns(self, table: str) -> list[str]:
         return [str(row[1]) for row in self.db.execute(f"PRAGMA {self.schema}.table_info({quote(table)})")]
 
-    def read(self, wanted: Callable[[str], bool]) -> None:
-        """Read the tasks and synced times of the tables ``wanted`` takes."""
+    def read(self, wanted: Callable[[str], bool], is_global: Callable[[str], bool]) -> None:
+        """Read the tasks and synced times of the tables ``wanted`` takes; a global table's (``is_global``)
+        places are one per account, in GLOBAL_REGION."""
+
+        def place_of(table: str, account: object, region: object) -> Place:
+            return Place(table, str(account), GLOBAL_REGION if is_global(table) else str(region))
+
         rows = self.db.execute(
             f"SELECT {', '.join(TASK_COLUMNS)}, {self.task_run} FROM {self.schema}.{SYNC_TABLE}"
         )
@@ -226,7 +235,7 @@ class SyncFile:
                 continue
             if status == TaskStatus.DONE:
                 done_runs.add(str(sync_id))
-            place = Place(str(table), str(account), str(region))
+            place = place_of(str(table), account, region)
             where = f"{self.path}: {SYNC_TABLE}.started_at of {place}"
             if started is None:
                 when = self.run_starts.get(str(sync_id), NOT_STARTED)
@@ -239,7 +248,7 @@ class SyncFile:
                 f"SELECT DISTINCT {ACCOUNT_ID}, {REGION}, {SYNCED_AT} FROM {self.schema}.{quote(table)}"
             )
             for account, region, stamp in stamps:
-                place = Place(table, str(account), str(region))
+                place = place_of(table, account, region)
                 where = f"{self.path}: {table}.{SYNCED_AT} in {account}/{region}"
                 self.stamps[place].append((parse_time(str(stamp), where), str(stamp)))
         for found in self.stamps.values():

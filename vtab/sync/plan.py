@@ -131,6 +131,9 @@ class Selection:
     tables: Sequence[str] = ("*",)
     skip_tables: Sequence[str] = ()
     unmatched: list[str] = field(default_factory=list)
+    """The ``tables`` patterns that name no table (a typo; not one whose tables ``skip_tables`` left out)."""
+    unmatched_skips: list[str] = field(default_factory=list)
+    """The ``skip_tables`` patterns that name no table: a typo would copy what the user meant to skip."""
 
     def types(self, rows: Iterable[TypeRow]) -> list[SyncType]:
         """The listable types the patterns select, each once and under its canonical table name, whichever
@@ -145,9 +148,10 @@ class Selection:
         for row in every:
             name = row.table_name.lower()
             hits = [pattern for pattern in wanted if fnmatch.fnmatchcase(name, pattern)]
-            if not hits or any(fnmatch.fnmatchcase(name, pattern) for pattern in skipped):
+            skips = [pattern for pattern in skipped if fnmatch.fnmatchcase(name, pattern)]
+            matched.update(hits, skips)
+            if not hits or skips:
                 continue
-            matched.update(hits)
             if row.list_mode not in LISTABLE_MODES:
                 if name in wanted:
                     refused.append(f"{row.table_name} (list_mode {row.list_mode})")
@@ -161,6 +165,7 @@ class Selection:
                 "leave them out (vtab types shows each table's list_mode) and read them with vtab query"
             )
         self.unmatched = [pattern for pattern in wanted if pattern not in matched]
+        self.unmatched_skips = [pattern for pattern in skipped if pattern not in matched]
         return sorted(chosen.values(), key=lambda found: found.table_name)
 
 

@@ -66,7 +66,7 @@ def check_selection(settings: str, given: Mapping[str, list[str]], path: str) ->
     differ = [
         f"{hints.assignment(name, repr(','.join(value)))} (the run's: {','.join(kept[name])!r})"
         for name, value in given.items()
-        if name in kept and list(kept[name]) != value
+        if name in kept and set(kept[name]) != set(value)  # the same names in another order select alike
     ]
     if differ:
         raise OptionError(

@@ -74,7 +74,7 @@ def sync(
     *,
     tables: str | Sequence[str] | None = None,
     skip_tables: str | Sequence[str] = (),
-    mode: str = SyncMode.OVERWRITE_DELETE_STALE.value,
+    mode: str | None = None,
     on_error: str | None = None,
     resume: bool = False,
     summary: str | None = None,
@@ -91,18 +91,22 @@ def sync(
 
     ``options`` are vtab's (``accounts='org'``, ``regions='us-east-1,eu-west-1'``, ``rate_limit``, ...).
     ``progress`` is where progress lines go (None: nowhere), redrawn in place under ``live_progress``.
-    ``tables`` defaults to every listable table (a resume: the run's, which it must not change).
+    ``tables`` defaults to every listable table (a resume: the run's, which it must not change); ``mode``
+    to overwrite-delete-stale (a resume: the run's, which a given one must be).
     ``executor`` is ``'threads'`` (the default), ``'processes'`` (worker processes of this machine, one
     per core), ``'dask'`` (with ``scheduler``, an existing cluster's address, else a local cluster;
     ``shard_dir``: docs/sync-dask.md) or an executor object. A ``resume``
     of a run whose every task is done raises NothingToResume."""
-    chosen_mode = choice("mode", mode, SyncMode)
+    given_mode = None if mode is None else choice("mode", mode, SyncMode)
+    chosen_mode = given_mode or SyncMode.OVERWRITE_DELETE_STALE
     given_on_error = None if on_error is None else choice("on_error", on_error, OnError)
     chosen_on_error = given_on_error or OnError.SKIP
     chosen_executor = _executor(executor, scheduler, shard_dir)
     if connections_per_shard < 1:
         too_few = hints.assignment(SHARD_CONNECTIONS[hints.current()], repr(connections_per_shard))
         raise OptionError(f"{too_few} must be at least 1 (each connection reads one task at a time)")
+    if summary:
+        _writable_summary(summary)
     every_region = _every_region(options.get("regions"))
     asked = given_selection(tables, skip_tables, [EVERY_REGION] if every_region else options.get("regions"))
     if every_region:
@@ -128,7 +132,7 @@ def sync(
         abandoned = False
         try:
             if resume:
-                run, tasks = _resumed(store, path, checked, asked, chosen_mode)
+                run, tasks = _resumed(store, path, checked, asked, given_mode)
                 chosen_mode = run.mode  # the file's tables are keyed for the mode the run began with
                 chosen_on_error, settings_now = resumed_on_error(run.settings, given_on_error)
                 if settings_now is not None:
@@ -257,6 +261,21 @@ def _remove(path: str) -> None:
             os.remove(path + suffix)
 
 
+def _writable_summary(path: str) -> None:
+    """Refuse a ``summary`` file that cannot be appended to before the sync runs, not after its every task
+    (hours, for an estate), as an error that leaves the run's totals unsaid."""
+    problem = None
+    if os.path.isdir(path):
+        problem = "it is a directory"
+    elif not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        problem = "No such file or directory: its directory does not exist"
+    elif not os.access(path if os.path.exists(path) else os.path.dirname(os.path.abspath(path)), os.W_OK):
+        problem = "Permission denied"
+    if problem:
+        given = hints.assignment("summary", repr(path))
+        raise OptionError(f"{given} cannot be written ({problem}): give a file in a directory you can write")
+
+
 def _close(executor: object) -> None:
     """The worker processes of ``executor='processes'`` ended, whether or not their shards ran."""
     if isinstance(executor, ProcessExecutor):
@@ -296,6 +315,16 @@ def _selected_types(tables: Sequence[str], skip_tables: Sequence[str]) -> list[S
             f"{unmatched} matches no table; vtab types lists them (globs take * and ?, e.g. "
             f"{hints.assignment('tables', repr('ec2_*'))})"
         )
+    if selection.unmatched_skips:
+        unmatched = hints.assignment("skip_tables", repr(",".join(selection.unmatched_skips)))
+        raise OptionError(
+            f"{unmatched} matches no table, so it would skip nothing; vtab types lists them (globs take * "
+            "and ?)"
+        )
+    if not types and skip_tables:
+        skips = hints.assignment("skip_tables", repr(",".join(skip_tables)))
+        chosen = hints.assignment("tables", repr(",".join(tables) or "*"))
+        raise OptionError(f"{skips} leaves no table of {chosen} to sync; skip fewer tables")
     return types
 
 
@@ -379,14 +408,14 @@ def _places(root: Registry, options: Options, every_region: bool) -> list[Place]
 
 
 def _resumed(
-    store: Store, path: str, options: Options, given: dict[str, list[str]], mode: SyncMode
+    store: Store, path: str, options: Options, given: dict[str, list[str]], mode: SyncMode | None
 ) -> tuple[Run, list[Task]]:
     run = store.last_run()
     if run is None:
         raise OptionError(no_sync_to_resume(path))
     check_account_options(run.settings, run.credentials, options, path)
     check_selection(run.settings, given, path)
-    if mode is not SyncMode.OVERWRITE_DELETE_STALE and mode is not run.mode:
+    if mode is not None and mode is not run.mode:
         raise OptionError(
             f"--resume continues the last sync of {path} in its own mode ({run.mode.value!r}), and "
             f"{hints.assignment('mode', repr(mode.value))} differs from it: leave it out of the resume, or "

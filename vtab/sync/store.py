@@ -151,6 +151,10 @@ class SyncModeError(apsw.SQLError):
     """A table of the file was written in another mode (append history vs overwrite)."""
 
 
+class SyncTableError(apsw.SQLError):
+    """A table of the file under a synced name was not made by a sync (a user's own): never written."""
+
+
 @dataclass
 class _Write:
     """One task's writes, waiting to be committed with others (``Store._together``)."""
@@ -426,8 +430,11 @@ class Store:
             self._record(sync_id, task, result)
 
     def _record(self, sync_id: str, task: Task, result: TaskResult) -> None:
+        """The task's row: its status, rows and times this attempt's; its pages, calls, seconds, attempts
+        and throttles those of every attempt (a task failed, then run again by a resume, made both)."""
         self.db.execute(
-            f"UPDATE {TASKS_TABLE} SET status = ?, pages = ?, rows = ?, calls = ?, seconds = ?, "
+            f"UPDATE {TASKS_TABLE} SET status = ?, pages = coalesce(pages, 0) + ?, rows = ?, "
+            "calls = coalesce(calls, 0) + ?, seconds = round(coalesce(seconds, 0) + ?, 3), "
             "error_code = ?, error_message = ?, started_at = ?, finished_at = ?, attempts = attempts + ?, "
             "throttles = throttles + ? "
             "WHERE sync_id = ? AND account_id = ? AND region = ? AND table_name = ?",
@@ -462,6 +469,12 @@ class Store:
             f"{', '.join(declared)}, {IDENTIFIER_COLUMN} TEXT, {SYNCED_AT_COLUMN} TEXT)"
         )
         present = {str(row[1]) for row in self.db.execute(f"PRAGMA table_info({table})")}
+        if not {IDENTIFIER_COLUMN, SYNCED_AT_COLUMN} <= present:  # checked before any ALTER changes it
+            raise SyncTableError(
+                f"table {name} of {self.path} was not made by vtab sync (it has no {IDENTIFIER_COLUMN} and "
+                f"{SYNCED_AT_COLUMN} columns), and a sync never writes into a table of yours: sync into "
+                f"another file, or rename your table"
+            )
         for column, kind in columns:
             if column not in present:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {kind}".rstrip())
