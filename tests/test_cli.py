@@ -268,6 +268,27 @@ def test_shell_unknown_argument_is_a_clean_error() -> None:
     assert result.stderr.strip() == "vtab shell: error: Unrecognized argument 'nosuchoption'"
 
 
+def test_a_misspelt_option_is_named_with_the_option_meant() -> None:
+    """argparse said "unrecognized arguments: --acounts SELECT 1" under the top command's usage, and apsw
+    "Unrecognized argument 'acounts'": neither named the flag that was meant."""
+    for command in (["query"], ["shell"]):
+        result = run_vtab(*command, "--acounts", "org", "SELECT 1")
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [
+            f"vtab {command[0]}: error: no option --acounts; did you mean --accounts, --account-id or "
+            "--skip-accounts?",
+            f"see vtab {command[0]} --help",
+        ]
+    diff = run_vtab("diff", "--frm", "a.db", "b.db")
+    meant = "vtab diff: error: no option --frm; did you mean --from or --format?"
+    assert diff.stderr.splitlines()[0] == meant
+    extra = run_vtab("query", "SELECT 1", "SELECT 2")
+    assert (extra.returncode, extra.stderr.splitlines()[-1]) == (
+        2,
+        "vtab query: error: unrecognized arguments: SELECT 2",
+    )
+
+
 # --- snapshot ------------------------------------------------------------------------------------------
 
 
@@ -392,7 +413,7 @@ def test_snapshot_help_offers_no_write_options() -> None:
         assert "--" + name.replace("_", "-") not in result.stdout
     refused = run_vtab("snapshot", "out.db", "SELECT 1", "--table", "t", "--dry-run")
     assert refused.returncode == 2
-    assert "unrecognized arguments: --dry-run" in refused.stderr
+    assert "vtab snapshot: error: no option --dry-run" in refused.stderr
 
 
 @pytest.mark.parametrize("command", ["shell", "query", "snapshot", "emulator", "demo"])

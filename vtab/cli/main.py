@@ -29,7 +29,15 @@ from typing import TextIO
 
 import apsw
 
-from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, command_conventions, error_text, say
+from vtab.cli.conventions import (
+    INTERRUPTED_STATUS,
+    PROG,
+    command_conventions,
+    error_text,
+    say,
+    unknown_option_text,
+    usage_error,
+)
 from vtab.cli.describe import command_describe
 from vtab.cli.diff import command_diff
 from vtab.cli.parsers import build_parser, emulator_parser
@@ -102,7 +110,13 @@ def _dispatch(argv: list[str]) -> int:
     if argv and argv[0] in PASSTHROUGH:
         return PASSTHROUGH[argv[0]](argv[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command: argparse.ArgumentParser = getattr(args, "parser", None) or parser
+        options = [token for token in unknown if token.startswith("-") and token != "-"]
+        if options:
+            usage_error(command, unknown_option_text(options[0], command._option_string_actions))
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
