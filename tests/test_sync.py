@@ -341,6 +341,9 @@ def test_bad_settings_name_the_option_and_the_fix(emulator: Emulator, tmp_path: 
         sync(out, mode="upsert", endpoint_url=emulator.endpoint_url)
     with pytest.raises(ValueError, match=r"tables='nosuch_\*' matches no table; vtab types lists them"):
         sync(out, tables="logs_log_groups,nosuch_*", endpoint_url=emulator.endpoint_url, regions="us-east-1")
+    typo = r"tables='logs_log_grups' matches no table \(did you mean logs_log_groups\?\); vtab types"
+    with pytest.raises(ValueError, match=typo):  # a name, not a glob: the table meant is named
+        sync(out, tables="logs_log_grups", endpoint_url=emulator.endpoint_url, regions="us-east-1")
     with pytest.raises(ValueError, match="cannot list without a WHERE of yours"):
         sync(out, tables="acmpca_certificates", endpoint_url=emulator.endpoint_url)
 

@@ -289,12 +289,17 @@ def _executor(
 
 def _selected_types(tables: Sequence[str], skip_tables: Sequence[str]) -> list[SyncType]:
     selection = Selection(_table_names(tables) or ("*",), _table_names(skip_tables))
-    types = selection.types(_type_rows())
+    rows = _type_rows()
+    types = selection.types(rows)
     if selection.unmatched:
         unmatched = hints.assignment("tables", repr(",".join(selection.unmatched)))
+        known = [row.table_name for row in rows]
+        meant = [close for name in selection.unmatched if (close := hints.did_you_mean(name, known))]
+        example = hints.assignment("tables", repr("ec2_*"))
         raise OptionError(
-            f"{unmatched} matches no table; vtab types lists them (globs take * and ?, e.g. "
-            f"{hints.assignment('tables', repr('ec2_*'))})"
+            f"{unmatched} matches no table"
+            + "".join(f" ({close})" for close in meant)
+            + f"; vtab types lists them (globs take * and ?, e.g. {example})"
         )
     return types
 
