@@ -498,6 +498,13 @@ def test_emulator_command_with_accounts_serves_an_organization_it_names() -> Non
         )
         assert result.returncode == 0, result.stderr
         assert sorted(result.stdout.split()) == sorted(f"{account},24" for account in named)
+        flags = ["--endpoint-url", url, "--accounts", "org", "--organizational-units", "/Prd"]
+        typo = run_vtab("query", *flags, "SELECT name FROM vtab_accounts")
+        assert typo.stderr.strip() == (  # the fix in flags, as the user writes them, not in Python's words
+            "vtab query: error: SQLError: option --organizational-units '/Prd': / has no OU named 'Prd' (its "
+            "OUs: Dev, Prod); give an OU path from the root, as vtab_accounts' ou_path shows it (with "
+            "--accounts 'org' alone), or an OU id"
+        )
 
 
 def test_demo_command_runs_the_reference_queries() -> None:
