@@ -289,6 +289,26 @@ def test_a_misspelt_option_is_named_with_the_option_meant() -> None:
     )
 
 
+def test_a_first_word_that_is_no_command_says_which_command_was_meant() -> None:
+    """sqlite3's habits (``sqlite3 inventory.db``, SQL as the first argument) and a misspelt command got
+    argparse's "invalid choice" with no way on; now each names the command line to use."""
+    listed = "(shell, emulator, query, snapshot, sync, types, describe, diff, demo)"
+    for argv, meant in (
+        (
+            ["inventory.db", "SELECT 1"],
+            "to open a database as sqlite3 does, write vtab shell inventory.db 'SELECT 1'",
+        ),
+        (["SELECT 1", "--accounts", "org"], "to run SQL, write vtab query 'SELECT 1' --accounts org"),
+        (["qurey"], "did you mean query?"),
+    ):
+        result = run_vtab(*argv)
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [
+            f"vtab: error: {argv[0]!r} is not a command {listed}; {meant}",
+            "see vtab --help",
+        ]
+
+
 # --- snapshot ------------------------------------------------------------------------------------------
 
 
