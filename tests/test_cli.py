@@ -268,6 +268,47 @@ def test_shell_unknown_argument_is_a_clean_error() -> None:
     assert result.stderr.strip() == "vtab shell: error: Unrecognized argument 'nosuchoption'"
 
 
+def test_a_misspelt_option_is_named_with_the_option_meant() -> None:
+    """argparse said "unrecognized arguments: --acounts SELECT 1" under the top command's usage, and apsw
+    "Unrecognized argument 'acounts'": neither named the flag that was meant."""
+    for command in (["query"], ["shell"]):
+        result = run_vtab(*command, "--acounts", "org", "SELECT 1")
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [
+            f"vtab {command[0]}: error: no option --acounts; did you mean --accounts, --account-id or "
+            "--skip-accounts?",
+            f"see vtab {command[0]} --help",
+        ]
+    diff = run_vtab("diff", "--frm", "a.db", "b.db")
+    meant = "vtab diff: error: no option --frm; did you mean --from or --format?"
+    assert diff.stderr.splitlines()[0] == meant
+    extra = run_vtab("query", "SELECT 1", "SELECT 2")
+    assert (extra.returncode, extra.stderr.splitlines()[-1]) == (
+        2,
+        "vtab query: error: unrecognized arguments: SELECT 2",
+    )
+
+
+def test_a_first_word_that_is_no_command_says_which_command_was_meant() -> None:
+    """sqlite3's habits (``sqlite3 inventory.db``, SQL as the first argument) and a misspelt command got
+    argparse's "invalid choice" with no way on; now each names the command line to use."""
+    listed = "(shell, emulator, query, snapshot, sync, types, describe, diff, demo)"
+    for argv, meant in (
+        (
+            ["inventory.db", "SELECT 1"],
+            "to open a database as sqlite3 does, write vtab shell inventory.db 'SELECT 1'",
+        ),
+        (["SELECT 1", "--accounts", "org"], "to run SQL, write vtab query 'SELECT 1' --accounts org"),
+        (["qurey"], "did you mean query?"),
+    ):
+        result = run_vtab(*argv)
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [
+            f"vtab: error: {argv[0]!r} is not a command {listed}; {meant}",
+            "see vtab --help",
+        ]
+
+
 # --- snapshot ------------------------------------------------------------------------------------------
 
 
@@ -392,7 +433,7 @@ def test_snapshot_help_offers_no_write_options() -> None:
         assert "--" + name.replace("_", "-") not in result.stdout
     refused = run_vtab("snapshot", "out.db", "SELECT 1", "--table", "t", "--dry-run")
     assert refused.returncode == 2
-    assert "unrecognized arguments: --dry-run" in refused.stderr
+    assert "vtab snapshot: error: no option --dry-run" in refused.stderr
 
 
 @pytest.mark.parametrize("command", ["shell", "query", "snapshot", "emulator", "demo"])
@@ -477,6 +518,13 @@ def test_emulator_command_with_accounts_serves_an_organization_it_names() -> Non
         )
         assert result.returncode == 0, result.stderr
         assert sorted(result.stdout.split()) == sorted(f"{account},24" for account in named)
+        flags = ["--endpoint-url", url, "--accounts", "org", "--organizational-units", "/Prd"]
+        typo = run_vtab("query", *flags, "SELECT name FROM vtab_accounts")
+        assert typo.stderr.strip() == (  # the fix in flags, as the user writes them, not in Python's words
+            "vtab query: error: SQLError: option --organizational-units '/Prd': / has no OU named 'Prd' (its "
+            "OUs: Dev, Prod); give an OU path from the root, as vtab_accounts' ou_path shows it (with "
+            "--accounts 'org' alone), or an OU id"
+        )
 
 
 def test_demo_command_runs_the_reference_queries() -> None:

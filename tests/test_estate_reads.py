@@ -237,6 +237,24 @@ def test_a_role_every_account_refuses_is_said_once_naming_each_account(emulator:
     assert f"skip_accounts='{skipped}'" in message
 
 
+def test_when_every_account_asked_fails_no_other_accounts_are_spoken_of(emulator: Emulator, org: Org) -> None:
+    """Accounts named by id, none of them reachable (a typo'd id, the locked account): no row was read, so
+    the error says so rather than "the other accounts were read" and "the other accounts' rows"."""
+    locked = org.named("dev-locked")
+    for accounts, every in (
+        ([locked.account_id], "the only account asked"),
+        (["111111111111", locked.account_id], "all 2 accounts asked"),
+    ):
+        connection, _ = register(emulator, accounts=",".join(accounts))
+        with pytest.raises(apsw.PermissionsError) as raised:
+            rows(connection, GROUPS)
+        message = str(raised.value)
+        failed = f"{len(accounts)} account{'s' * (len(accounts) > 1)} failed"
+        assert message.startswith(f"logs_log_groups: {failed} ({every}; no rows were read): ")
+        assert "other accounts" not in message
+        assert "To get these failures as rows of vtab_errors instead of an error" in message
+
+
 def test_skip_returns_the_other_accounts_and_records_each_failure(emulator: Emulator, org: Org) -> None:
     locked = org.named("dev-locked")
     connection, registry = register(emulator, accounts="org", on_account_error="skip")

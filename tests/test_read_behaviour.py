@@ -425,10 +425,13 @@ def test_named_table_carries_its_own_options(emulator: Any) -> None:
 
 def test_unknown_options_are_errors_that_list_the_known_ones(emulator: Any) -> None:
     db = connect(emulator)
-    with pytest.raises(apsw.SQLError, match=r"unknown option regoins; known options: profile, regions"):
+    meant = r"unknown option regoins; did you mean regions\? \(known options: profile, regions"
+    with pytest.raises(apsw.SQLError, match=meant):
         db.execute("CREATE VIRTUAL TABLE temp.bad USING integration_responses(regoins='eu-west-1')")
-    with pytest.raises(OptionError, match=r"unknown option max_worker\b"):
+    with pytest.raises(OptionError, match=r"unknown option max_worker; did you mean max_workers\?"):
         vtab.register(apsw.Connection(":memory:"), max_worker=3)
+    with pytest.raises(OptionError, match=r"unknown option zzz \(known options: profile, regions"):
+        vtab.register(apsw.Connection(":memory:"), zzz=3)
     with pytest.raises(apsw.SQLError, match=r"max_workers='zero' is not a number"):
         db.execute("CREATE VIRTUAL TABLE temp.bad2 USING integration_responses(max_workers=zero)")
 

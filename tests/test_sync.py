@@ -331,6 +331,19 @@ def test_resume_refuses_other_accounts_and_a_file_without_a_sync(emulator: Emula
         sync(str(out), resume=True, endpoint_url=emulator.endpoint_url, regions="us-east-1", accounts="org")
 
 
+def test_progress_as_vtabs_boolean_option(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``vtab.sync(path, **options)`` takes vtab's options, whose ``progress`` is a boolean; sync's own
+    ``progress`` is a stream, and True failed every task with AttributeError ('bool' has no write)."""
+    settings = {"tables": "logs_log_groups", "endpoint_url": emulator.endpoint_url, "regions": "us-east-1"}
+    quiet = sync(str(tmp_path / "quiet.db"), progress=False, **settings)
+    assert (quiet.complete, capsys.readouterr().err) == (True, "")
+    shown = sync(str(tmp_path / "shown.db"), progress=True, **settings)
+    assert shown.complete and shown.failures == []
+    assert "sync: 1/1 tasks" in capsys.readouterr().err
+
+
 def test_bad_settings_name_the_option_and_the_fix(emulator: Emulator, tmp_path: Path) -> None:
     out = str(tmp_path / "estate.db")
     with pytest.raises(
@@ -341,6 +354,9 @@ def test_bad_settings_name_the_option_and_the_fix(emulator: Emulator, tmp_path: 
         sync(out, mode="upsert", endpoint_url=emulator.endpoint_url)
     with pytest.raises(ValueError, match=r"tables='nosuch_\*' matches no table; vtab types lists them"):
         sync(out, tables="logs_log_groups,nosuch_*", endpoint_url=emulator.endpoint_url, regions="us-east-1")
+    typo = r"tables='logs_log_grups' matches no table \(did you mean logs_log_groups\?\); vtab types"
+    with pytest.raises(ValueError, match=typo):  # a name, not a glob: the table meant is named
+        sync(out, tables="logs_log_grups", endpoint_url=emulator.endpoint_url, regions="us-east-1")
     with pytest.raises(ValueError, match="cannot list without a WHERE of yours"):
         sync(out, tables="acmpca_certificates", endpoint_url=emulator.endpoint_url)
 

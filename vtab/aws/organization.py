@@ -28,6 +28,8 @@ from typing import Any, Protocol
 
 import apsw
 
+from vtab import hints
+
 ORGANIZATIONS_PAGE = 20
 """The most accounts or OUs one Organizations page holds (AWS's MaxResults limit)."""
 ROOT_PATH = "/"
@@ -101,6 +103,16 @@ class Account:
         assumable = None if self.assumable is None else int(self.assumable)
         values = (self.name, self.email, self.status, self.ou_path, self.ou_id, self.joined_at, assumable)
         return (self.account_id, *values, self.error)
+
+
+def _ous(value: str) -> str:
+    """The organizational_units option with ``value``, as the reader writes it (SQL, Python or a flag)."""
+    return hints.assignment("organizational_units", repr(value))
+
+
+def _org() -> str:
+    """``accounts='org'``, or ``--accounts 'org'`` to the command's user."""
+    return hints.assignment("accounts", repr("org"))
 
 
 def iso_time(value: object) -> str | None:
@@ -324,7 +336,7 @@ class Organization:
                     return root
             shown = ", ".join(root.id for root in self._root_units())
             raise apsw.SQLError(
-                f"option organizational_units={given!r} names no root of the Organization (its root: "
+                f"option {_ous(given)} names no root of the Organization (its root: "
                 f"{shown}); give that root, '/', or OU ids or paths"
             )
         return self._unit_of(given)
@@ -334,8 +346,7 @@ class Organization:
         roots = self._root_units()
         if len(roots) != 1:
             raise apsw.SQLError(
-                f"option organizational_units={path!r} is a path, but the Organization has "
-                f"{len(roots)} roots; give OU ids"
+                f"option {_ous(path)} is a path, but the Organization has {len(roots)} roots; give OU ids"
             )
         unit = roots[0]
         for name in [part for part in path.split("/") if part]:
@@ -344,9 +355,9 @@ class Organization:
             if match is None:
                 names = ", ".join(sorted(str(ou.get("Name")) for ou in ous)) or "none"
                 raise apsw.SQLError(
-                    f"option organizational_units={path!r}: {unit.path} has no OU named {name!r} (its OUs: "
-                    f"{names}); give an OU path from the root, as vtab_accounts' ou_path shows it (with "
-                    "accounts='org' alone), or an OU id"
+                    f"option {_ous(path)}: {unit.path} has no OU named {name!r} (its OUs: {names}); give "
+                    "an OU path from the root, as vtab_accounts' ou_path shows it (with "
+                    f"{_org()} alone), or an OU id"
                 )
             child = unit.child(str(match["Id"]), name)
             unit = self._units.setdefault(child.id, child)
@@ -369,11 +380,11 @@ class Organization:
         if found is not None:
             return found
         if option == "organizational_units":
-            fix = "check the id, or give the OU's path (with accounts='org' alone, vtab_accounts shows each "
+            fix = f"check the id, or give the OU's path (with {_org()} alone, vtab_accounts shows each "
             fix += "account's ou_id and ou_path)"
         else:
-            fix = "check the id (with accounts='org' alone, vtab_accounts shows each account's ou_id)"
-        why = f"the option {option} names OU {ou_id}: {fix}"
+            fix = f"check the id (with {_org()} alone, vtab_accounts shows each account's ou_id)"
+        why = f"the option {hints.option(option)} names OU {ou_id}: {fix}"
         described = self._call(
             OrganizationsOperation.DESCRIBE_ORGANIZATIONAL_UNIT, why=why, OrganizationalUnitId=ou_id
         )

@@ -7,7 +7,7 @@ import argparse
 import contextlib
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import NoReturn, TextIO
 
 import apsw.shell
@@ -46,6 +46,14 @@ def usage_error(parser: argparse.ArgumentParser, message: str) -> NoReturn:
     say(f"{parser.prog}: error: {message}")
     say(f"see {parser.prog} --help")
     parser.exit(USAGE_STATUS)
+
+
+def unknown_option_text(token: str, known: Iterable[str]) -> str:
+    """An option the command does not have (``--acounts``), named with the closest it does have: argparse
+    says only "unrecognized arguments", under the top command's usage, with the option's value mixed in."""
+    name = token.partition("=")[0]
+    close = hints.did_you_mean(name, [k for k in known if k.startswith("--")])
+    return f"no option {name}" + (f"; {close}" if close else "")
 
 
 def undecodable_text(exc: UnicodeDecodeError, where: str) -> str:

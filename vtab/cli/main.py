@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -29,7 +30,16 @@ from typing import TextIO
 
 import apsw
 
-from vtab.cli.conventions import INTERRUPTED_STATUS, PROG, command_conventions, error_text, say
+from vtab import hints
+from vtab.cli.conventions import (
+    INTERRUPTED_STATUS,
+    PROG,
+    command_conventions,
+    error_text,
+    say,
+    unknown_option_text,
+    usage_error,
+)
 from vtab.cli.describe import command_describe
 from vtab.cli.diff import command_diff
 from vtab.cli.parsers import build_parser, emulator_parser
@@ -98,11 +108,34 @@ COMMANDS: dict[str, Callable[[argparse.ArgumentParser, argparse.Namespace, TextI
 """The commands build_parser() parses, each called with its own parser, the arguments and stdout."""
 
 
+def not_a_command(argv: list[str]) -> str:
+    """What a first word that is no command was meant as: a misspelt command, SQL, or a database (sqlite3's
+    habits: ``sqlite3 inventory.db``, ``sqlite3 :memory: "SELECT 1"``), each with the command line to use."""
+    word = argv[0]
+    commands = [*PASSTHROUGH, *COMMANDS]
+    close = hints.did_you_mean(word, commands)
+    if close:
+        meant = close
+    elif " " in word.strip() or word.rstrip().endswith(";"):
+        meant = f"to run SQL, write {shlex.join([PROG, 'query', *argv])}"
+    else:
+        meant = f"to open a database as sqlite3 does, write {shlex.join([PROG, 'shell', *argv])}"
+    return f"{word!r} is not a command ({', '.join(commands)}); {meant}"
+
+
 def _dispatch(argv: list[str]) -> int:
     if argv and argv[0] in PASSTHROUGH:
         return PASSTHROUGH[argv[0]](argv[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        usage_error(parser, not_a_command(argv))
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command: argparse.ArgumentParser = getattr(args, "parser", None) or parser
+        options = [token for token in unknown if token.startswith("-") and token != "-"]
+        if options:
+            usage_error(command, unknown_option_text(options[0], command._option_string_actions))
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2

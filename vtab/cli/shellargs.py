@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import apsw.shell
 
-from vtab.cli.conventions import CommandError
+from vtab.cli.conventions import CommandError, unknown_option_text
 from vtab.cli.flags import option_flags
+from vtab.hints import did_you_mean
 
 _SHELL_VALUE_OPTIONS = frozenset({"init", "separator", "nullvalue", "encoding"})
 _SHELL_SWITCHES = frozenset(
@@ -75,6 +76,8 @@ def split_shell_args(argv: Sequence[str]) -> ShellArgs:
                 raise CommandError(f"{token} needs a value")
         elif token.startswith("-") and len(token) > 1:
             bare = token.lstrip("-")
+            if token.startswith("--") and not positional and _misspelled(name, flags):
+                raise CommandError(unknown_option_text(name, flags))
             options.append(token)
             if bare in _SHELL_VALUE_OPTIONS and i + 1 < len(items):
                 options.append(items[i + 1])
@@ -87,6 +90,13 @@ def split_shell_args(argv: Sequence[str]) -> ShellArgs:
             positional.append(token)
         i += 1
     return ShellArgs(ours, options, positional, want_help)
+
+
+def _misspelled(name: str, flags: Iterable[str]) -> bool:
+    """A ``--flag`` before the database that is no apsw option and is close to one of ours (``--acounts``):
+    apsw would refuse it as "Unrecognized argument 'acounts'", without the flag that was meant."""
+    bare = name.lstrip("-")
+    return bare not in _SHELL_VALUE_OPTIONS | _SHELL_SWITCHES and bool(did_you_mean(name, flags))
 
 
 SQL_VERBS = frozenset(

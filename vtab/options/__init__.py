@@ -185,9 +185,13 @@ class Options:
         """A copy with each of ``changes`` converted and checked on its own (not yet against the others)."""
         unknown = sorted(set(changes) - set(self.names()))
         if unknown:
-            raise OptionError(
-                f"unknown option {', '.join(unknown)}; known options: {', '.join(self.names())}"
-            )
+            meant = [
+                f"{name}: {close}" if len(unknown) > 1 else close
+                for name in unknown
+                if (close := hints.did_you_mean(name, self.names()))
+            ]
+            named = f"unknown option {', '.join(unknown)}" + "".join(f"; {close}" for close in meant)
+            raise OptionError(f"{named} (known options: {', '.join(self.names())})")
         converted = {name: convert(name, value) for name, value in changes.items()}
         return dataclasses.replace(self, **converted)
 

@@ -181,6 +181,11 @@ class StatementAccounts:
                 None,
             )
 
+    def reached(self) -> set[str]:
+        """The accounts the statement set out to read (each failed one among them)."""
+        with self._lock:
+            return set(self._targets)
+
     def unreported(self) -> list[AccountFailure]:
         """The failures not yet settled (each is raised or recorded once per statement)."""
         with self._lock:
@@ -227,28 +232,43 @@ def settle(
     statement: str,
     table: str,
     listings: int | None = None,
+    reached: set[str] | None = None,
 ) -> None:
     """What the statement does with its failures: ``skip`` records them in vtab_errors; ``fail`` raises
-    one error naming each (see ``failure_error``)."""
+    one error naming each (see ``failure_error``). ``reached``: the accounts the statement set out to
+    read, when known."""
     if not failures:
         return
     if mode is AccountErrorMode.SKIP:
         errors.add(failures, statement)
         return
-    raise failure_error(failures, table, listings)
+    raise failure_error(failures, table, listings, reached)
 
 
-def failure_error(failures: list[AccountFailure], table: str, listings: int | None = None) -> apsw.Error:
+def failure_error(
+    failures: list[AccountFailure],
+    table: str,
+    listings: int | None = None,
+    reached: set[str] | None = None,
+) -> apsw.Error:
     """One error for every failure, once the rest was read: of the failures' class when they share one
     (all AccessDenied: PermissionsError), else SQLError. Failures of one cause (the same AWS message but
     for the account: a role every account refuses) are said once, after every account and region they
     hit, each with its request id (see ``_parts``). ``listings``: a read of many types (vtab_resources),
-    how many listings it made; each failure then names its type."""
+    how many listings it made; each failure then names its type. When ``reached`` holds no account but
+    the failed ones, the message does not speak of other accounts' rows: there were none."""
     parts = _parts(failures, by_type=listings is not None)
     accounts = {failure.account_id for failure in failures}
     plural = "s" if len(accounts) != 1 else ""
     skip = hints.set_option("on_account_error", repr(AccountErrorMode.SKIP.value))
-    if listings is None:
+    if listings is None and reached is not None and not reached - accounts:
+        every = "the only account asked" if len(accounts) == 1 else f"all {len(accounts)} accounts asked"
+        text = (
+            f"{table}: {len(accounts)} account{plural} failed ({every}; no rows were read): "
+            + "; ".join(parts)
+            + f". To get these failures as rows of vtab_errors instead of an error, {skip}"
+        )
+    elif listings is None:
         text = (
             f"{table}: {len(accounts)} account{plural} failed (the other accounts were read): "
             + "; ".join(parts)

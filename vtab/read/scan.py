@@ -123,7 +123,9 @@ class Scan:
         """The statement's failed (account, region) pairs: raised together (``fail``), or vtab_errors rows."""
         table = self.table
         failures = self.accounts.unreported()
-        settle(failures, table.options.on_account_error, table.account_errors, table.statement(), table.name)
+        mode = table.options.on_account_error
+        reached = self.accounts.reached()
+        settle(failures, mode, table.account_errors, table.statement(), table.name, reached=reached)
 
     def _failed(self, fn: Task, args: tuple[Any, ...], error: BaseException) -> bool:
         """An account's task failed: when a call of that account failed, the pair ends and the others go

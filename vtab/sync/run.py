@@ -78,7 +78,7 @@ def sync(
     on_error: str | None = None,
     resume: bool = False,
     summary: str | None = None,
-    progress: TextIO | None = None,
+    progress: TextIO | bool | None = None,
     live_progress: bool = False,
     connections_per_shard: int = 4,
     retry_budget: int | None = None,
@@ -90,7 +90,8 @@ def sync(
     """Copy every selected table of every (account, region) into ``path``; returns what it did.
 
     ``options`` are vtab's (``accounts='org'``, ``regions='us-east-1,eu-west-1'``, ``rate_limit``, ...).
-    ``progress`` is where progress lines go (None: nowhere), redrawn in place under ``live_progress``.
+    ``progress`` is where progress lines go (None or False: nowhere; True: stderr, as vtab's own
+    ``progress`` option means), redrawn in place under ``live_progress``.
     ``tables`` defaults to every listable table (a resume: the run's, which it must not change); ``mode``
     to overwrite-delete-stale (a resume: the run's, which a given one must be).
     ``executor`` is ``'threads'`` (the default), ``'processes'`` (worker processes of this machine, one
@@ -160,7 +161,7 @@ def sync(
                 accounts = [row[: len(ACCOUNT_COLUMNS)] for row in root.estate().rows()]
                 store.begin(run, tasks, accounts)
             made = False  # a run is in the file now: it is the sync's record, kept whatever happens
-            counter = Progress(len(tasks), progress, live_progress)
+            counter = Progress(len(tasks), _progress_stream(progress), live_progress)
             context = SyncContext(
                 sync_id=run.sync_id,
                 options=given,
@@ -282,6 +283,14 @@ def _close(executor: object) -> None:
         executor.close()
 
 
+def _progress_stream(progress: TextIO | bool | None) -> TextIO | None:
+    """sync's ``progress`` is a stream, but vtab's option of that name is a boolean, which a caller of
+    ``vtab.sync(path, **options)`` passes as such: True is stderr, False nowhere."""
+    if isinstance(progress, bool):
+        return sys.stderr if progress else None
+    return progress
+
+
 def _json(value: object) -> str:
     return orjson.dumps(value, default=list).decode()
 
@@ -308,12 +317,17 @@ def _executor(
 
 def _selected_types(tables: Sequence[str], skip_tables: Sequence[str]) -> list[SyncType]:
     selection = Selection(_table_names(tables) or ("*",), _table_names(skip_tables))
-    types = selection.types(_type_rows())
+    rows = _type_rows()
+    types = selection.types(rows)
     if selection.unmatched:
         unmatched = hints.assignment("tables", repr(",".join(selection.unmatched)))
+        known = [row.table_name for row in rows]
+        meant = [close for name in selection.unmatched if (close := hints.did_you_mean(name, known))]
+        example = hints.assignment("tables", repr("ec2_*"))
         raise OptionError(
-            f"{unmatched} matches no table; vtab types lists them (globs take * and ?, e.g. "
-            f"{hints.assignment('tables', repr('ec2_*'))})"
+            f"{unmatched} matches no table"
+            + "".join(f" ({close})" for close in meant)
+            + f"; vtab types lists them (globs take * and ?, e.g. {example})"
         )
     if selection.unmatched_skips:
         unmatched = hints.assignment("skip_tables", repr(",".join(selection.unmatched_skips)))
