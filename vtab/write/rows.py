@@ -306,7 +306,8 @@ class RowWriter:
         raise apsw.SQLError(
             f"{ACCOUNT_ID} = NULL is the caller's own account, {own}, which is not one of the accounts this "
             "connection reads (SELECT account_id FROM vtab_accounts lists them): give one of those as "
-            f"{ACCOUNT_ID}, or add {own} to the accounts option (or take it out of skip_accounts) {where}"
+            f"{ACCOUNT_ID}, or add {own} to {hints.option('accounts')} (or take it out of "
+            f"{hints.option('skip_accounts')}) {where}"
         )
 
     def know_returning_account(self, account: str | None, where: str) -> None:
