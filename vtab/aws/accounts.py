@@ -128,6 +128,8 @@ class Estate:
         self._org_lock = threading.Lock()
         self._names: dict[str, str] | None = None
         """Account id -> name, as the Organization's ListAccounts gave them (empty when it could not)."""
+        self._discovered_names: dict[str, str] | None = None
+        """Account id -> name, as discovery gave them (made once: a row's account_name looks it up)."""
         self._names_lock = threading.Lock()
 
     @property
@@ -183,10 +185,9 @@ class Estate:
         options = self.options
         if options.whole_organization:
             found = [self._copy(account) for account in self._organization_accounts(placed)]
-            skipped_ous = [item for item in options.skip_accounts if not item.isdigit()]
-            if skipped_ous:
+            if options.skipped_ous:
                 seen = {unit for account in found for unit in account.parents}
-                self._org().check_skipped(skipped_ous, seen)
+                self._org().check_skipped(options.skipped_ous, seen)
             return [account for account in found if self._kept(account)]
         if options.accounts:
             return [
@@ -205,8 +206,7 @@ class Estate:
         if placed:
             return organization.placed()
         found = organization.accounts()
-        skips_ous = any(not item.isdigit() for item in self.options.skip_accounts)
-        if skips_ous and not all(account.parents for account in found):
+        if self.options.skipped_ous and not all(account.parents for account in found):
             return organization.placed()
         return found
 
@@ -291,9 +291,11 @@ class Estate:
         connection, with the caller's credentials); None when it cannot be read (no Organization, not its
         management account, no permission): the name is a label, never a reason to fail a read."""
         if self._accounts is not None:
-            for account in self._accounts:
-                if account.account_id == account_id and account.name is not None:
-                    return account.name
+            if self._discovered_names is None:
+                self._discovered_names = {a.account_id: a.name for a in self._accounts if a.name is not None}
+            found = self._discovered_names.get(account_id)
+            if found is not None:
+                return found
         with self._names_lock:
             if self._names is None:
                 try:

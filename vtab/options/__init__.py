@@ -167,6 +167,11 @@ class Options:
         return self.accounts == (ORGANIZATION,)
 
     @property
+    def skipped_ous(self) -> tuple[str, ...]:
+        """The OU ids of skip_accounts (its other items are account ids)."""
+        return tuple(item for item in self.skip_accounts if OU_ID_PATTERN.fullmatch(item))
+
+    @property
     def reads_several_accounts(self) -> bool:
         """Whether the connection reads an estate (accounts or profiles), not only the caller's account."""
         return bool(self.accounts or self.profiles)
@@ -278,7 +283,7 @@ def _check_accounts_together(options: Options) -> None:
             f"option {hints.assignment('organizational_units', given)} "
             f"needs the Organization's accounts; add {hints.assignment('accounts', repr(ORGANIZATION))}"
         )
-    skipped_ous = [item for item in options.skip_accounts if OU_ID_PATTERN.fullmatch(item)]
+    skipped_ous = options.skipped_ous
     if skipped_ous and not options.whole_organization:
         raise OptionError(
             f"option {hints.assignment('skip_accounts', repr(','.join(options.skip_accounts)))} names OU "
